@@ -1,0 +1,61 @@
+/* evq.h: the future event list.
+ *
+ * A binary min-heap keyed by (time, sequence): the sequence number grows on
+ * every schedule, so events at equal times leave in the order they were
+ * scheduled, identically on every platform. Event records come from a pool
+ * with a free list; cancel leaves a tombstone that is skipped at pop. */
+#ifndef IC_EVQ_H
+#define IC_EVQ_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "infercost/simtime.h"
+
+struct ic_sim;
+
+/* An event's handler: runs at the event's time with the simulation's clock
+ * already advanced to it. */
+typedef void ic_event_fn(struct ic_sim *sim, void *ctx, uint64_t arg);
+
+/* Identifies a scheduled event for cancel; 0 is never a valid id. */
+typedef uint64_t ic_event_id;
+
+typedef struct ic_evq ic_evq;
+
+/* What pop hands back. */
+struct ic_event {
+  ic_time_ns time_ns;
+  uint64_t seq;
+  ic_event_id id;
+  ic_event_fn *fn;
+  void *ctx;
+  uint64_t arg;
+};
+
+/* An empty queue with room for `capacity` events before it grows; NULL when
+ * out of memory. */
+ic_evq *ic_evq_alloc(size_t capacity);
+
+/* Adds an event; returns its id, or 0 when out of memory. */
+ic_event_id ic_evq_push(ic_evq *q, ic_time_ns time_ns, ic_event_fn *fn, void *ctx,
+                        uint64_t arg);
+
+/* Cancels a pending event. False when the id is unknown, already ran or was
+ * already cancelled. */
+bool ic_evq_cancel(ic_evq *q, ic_event_id id);
+
+/* Removes the earliest live event into *out; false when none is pending. */
+bool ic_evq_pop(ic_evq *q, struct ic_event *out);
+
+/* Time of the earliest live event, or IC_TIME_NEVER when none. */
+ic_time_ns ic_evq_peek_time(ic_evq *q);
+
+/* Number of live (not cancelled) pending events. */
+size_t ic_evq_size(const ic_evq *q);
+
+/* Frees the queue; NULL does nothing. */
+void ic_evq_free(ic_evq *q);
+
+#endif

@@ -1,0 +1,60 @@
+/* sim.h: the simulation kernel: clock, future event list, random streams.
+ *
+ * Models (traffic, serving, power, cost) talk to each other only through
+ * events scheduled here and through their own public interfaces; the kernel
+ * knows nothing about them. */
+#ifndef IC_SIM_H
+#define IC_SIM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <gsl/gsl_rng.h>
+
+#include "infercost/evq.h"
+#include "infercost/simtime.h"
+
+typedef struct ic_sim ic_sim;
+
+/* A simulation at time 0 whose random streams derive from (seed, run);
+ * NULL when out of memory. */
+ic_sim *ic_sim_alloc(uint64_t seed, uint64_t run);
+
+/* Schedules fn(sim, ctx, arg) at absolute time `at_ns`, which must not be in
+ * the past. Returns the event id, or 0 when out of memory. */
+ic_event_id ic_sim_schedule_at(ic_sim *sim, ic_time_ns at_ns, ic_event_fn *fn, void *ctx,
+                               uint64_t arg);
+
+/* Same, `delay_ns` (>= 0) after now. */
+ic_event_id ic_sim_schedule_in(ic_sim *sim, ic_time_ns delay_ns, ic_event_fn *fn, void *ctx,
+                               uint64_t arg);
+
+/* Cancels a pending event; false when it already ran or is unknown. */
+bool ic_sim_cancel(ic_sim *sim, ic_event_id id);
+
+/* Runs the earliest pending event; false when none is pending or the run was
+ * stopped. */
+bool ic_sim_step(ic_sim *sim);
+
+/* Runs every event whose time is <= end_ns, then sets the clock to end_ns.
+ * Returns the number of events run. */
+uint64_t ic_sim_run_until(ic_sim *sim, ic_time_ns end_ns);
+
+/* Asks the running loop to return after the current event. */
+void ic_sim_stop(ic_sim *sim);
+
+/* Current simulated time. */
+ic_time_ns ic_sim_now(const ic_sim *sim);
+
+/* Events run so far, and events pending now. */
+uint64_t ic_sim_events_run(const ic_sim *sim);
+size_t ic_sim_pending(const ic_sim *sim);
+
+/* The random stream `name` of this run (see rng.h); owned by the simulation.
+ * NULL only when out of memory. */
+gsl_rng *ic_sim_rng(ic_sim *sim, const char *name);
+
+/* Frees the simulation; NULL does nothing. */
+void ic_sim_free(ic_sim *sim);
+
+#endif

@@ -1,0 +1,74 @@
+/* sim.c: the run loop over the event queue. */
+#include "infercost/sim.h"
+
+#include <assert.h>
+#include <stdlib.h>
+
+#include "infercost/rng.h"
+
+struct ic_sim {
+  ic_time_ns now_ns;
+  ic_evq *queue;
+  ic_rng_set *rngs;
+  uint64_t events_run;
+  bool stop_requested;
+};
+
+ic_sim *ic_sim_alloc(uint64_t seed, uint64_t run) {
+  ic_sim *sim = calloc(1, sizeof *sim);
+  if (!sim) return NULL;
+  sim->queue = ic_evq_alloc(1024);
+  sim->rngs = ic_rng_set_alloc(seed, run);
+  if (!sim->queue || !sim->rngs) {
+    ic_sim_free(sim);
+    return NULL;
+  }
+  return sim;
+}
+
+ic_event_id ic_sim_schedule_at(ic_sim *sim, ic_time_ns at_ns, ic_event_fn *fn, void *ctx,
+                               uint64_t arg) {
+  assert(at_ns >= sim->now_ns && "sim: event scheduled in the past");
+  if (at_ns < sim->now_ns) at_ns = sim->now_ns;
+  return ic_evq_push(sim->queue, at_ns, fn, ctx, arg);
+}
+
+ic_event_id ic_sim_schedule_in(ic_sim *sim, ic_time_ns delay_ns, ic_event_fn *fn, void *ctx,
+                               uint64_t arg) {
+  assert(delay_ns >= 0 && "sim: negative delay");
+  return ic_sim_schedule_at(sim, sim->now_ns + (delay_ns > 0 ? delay_ns : 0), fn, ctx, arg);
+}
+
+bool ic_sim_cancel(ic_sim *sim, ic_event_id id) { return ic_evq_cancel(sim->queue, id); }
+
+bool ic_sim_step(ic_sim *sim) {
+  struct ic_event ev;
+  if (sim->stop_requested || !ic_evq_pop(sim->queue, &ev)) return false;
+  assert(ev.time_ns >= sim->now_ns && "sim: time went backwards");
+  sim->now_ns = ev.time_ns;
+  sim->events_run++;
+  ev.fn(sim, ev.ctx, ev.arg);
+  return true;
+}
+
+uint64_t ic_sim_run_until(ic_sim *sim, ic_time_ns end_ns) {
+  uint64_t before = sim->events_run;
+  sim->stop_requested = false;
+  while (!sim->stop_requested && ic_evq_peek_time(sim->queue) <= end_ns)
+    if (!ic_sim_step(sim)) break;
+  if (!sim->stop_requested && end_ns > sim->now_ns && end_ns != IC_TIME_NEVER) sim->now_ns = end_ns;
+  return sim->events_run - before;
+}
+
+void ic_sim_stop(ic_sim *sim) { sim->stop_requested = true; }
+ic_time_ns ic_sim_now(const ic_sim *sim) { return sim->now_ns; }
+uint64_t ic_sim_events_run(const ic_sim *sim) { return sim->events_run; }
+size_t ic_sim_pending(const ic_sim *sim) { return ic_evq_size(sim->queue); }
+gsl_rng *ic_sim_rng(ic_sim *sim, const char *name) { return ic_rng_stream(sim->rngs, name); }
+
+void ic_sim_free(ic_sim *sim) {
+  if (!sim) return;
+  ic_evq_free(sim->queue);
+  ic_rng_set_free(sim->rngs);
+  free(sim);
+}

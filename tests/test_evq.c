@@ -1,0 +1,154 @@
+/* test_evq.c: the future event list against a reference sort. */
+#include "ic_test.h"
+
+#include <stdlib.h>
+
+#include <gsl/gsl_rng.h>
+
+#include "infercost/evq.h"
+
+/* Table of (time, label) pushes; expected pop order worked out by hand:
+ * earliest time first, equal times in push order. */
+struct order_case {
+  const char *name;
+  size_t n;
+  ic_time_ns times[8];
+  uint64_t expect_labels[8];
+};
+
+static struct order_case order_cases[] = {
+    {"ascending", 4, {10, 20, 30, 40}, {0, 1, 2, 3}},
+    {"descending", 4, {40, 30, 20, 10}, {3, 2, 1, 0}},
+    {"all_tied_fifo", 5, {7, 7, 7, 7, 7}, {0, 1, 2, 3, 4}},
+    {"ties_interleaved", 6, {5, 3, 5, 3, 1, 5}, {4, 1, 3, 0, 2, 5}},
+    {"negative_and_zero", 4, {0, -5, 0, -5}, {1, 3, 0, 2}},
+};
+
+static void run_order_case(void **state) {
+  const struct order_case *c = *state;
+  ic_evq *q = ic_evq_alloc(2);
+  assert_non_null(q);
+  for (size_t i = 0; i < c->n; i++) assert_int_not_equal(ic_evq_push(q, c->times[i], NULL, NULL, i), 0);
+  struct ic_event ev;
+  for (size_t i = 0; i < c->n; i++) {
+    assert_true(ic_evq_pop(q, &ev));
+    assert_int_equal(ev.arg, c->expect_labels[i]);
+  }
+  assert_false(ic_evq_pop(q, &ev));
+  ic_evq_free(q);
+}
+
+static void cancel_skips_event(void **state) {
+  (void)state;
+  ic_evq *q = ic_evq_alloc(4);
+  ic_event_id a = ic_evq_push(q, 100, NULL, NULL, 1);
+  ic_event_id b = ic_evq_push(q, 50, NULL, NULL, 2);
+  ic_event_id c = ic_evq_push(q, 75, NULL, NULL, 3);
+  (void)a;
+  assert_int_equal(ic_evq_size(q), 3);
+  assert_true(ic_evq_cancel(q, b));
+  assert_false(ic_evq_cancel(q, b)); /* twice: no */
+  assert_int_equal(ic_evq_size(q), 2);
+  assert_int_equal(ic_evq_peek_time(q), 75);
+  struct ic_event ev;
+  assert_true(ic_evq_pop(q, &ev));
+  assert_int_equal(ev.arg, 3);
+  assert_int_equal(ev.id, c);
+  assert_false(ic_evq_cancel(q, c)); /* already ran */
+  assert_false(ic_evq_cancel(q, 0));
+  assert_true(ic_evq_pop(q, &ev));
+  assert_int_equal(ev.arg, 1);
+  assert_int_equal(ic_evq_peek_time(q), IC_TIME_NEVER);
+  ic_evq_free(q);
+}
+
+static void stale_id_after_slot_reuse(void **state) {
+  (void)state;
+  ic_evq *q = ic_evq_alloc(1);
+  ic_event_id a = ic_evq_push(q, 1, NULL, NULL, 1);
+  struct ic_event ev;
+  assert_true(ic_evq_pop(q, &ev));
+  ic_event_id b = ic_evq_push(q, 2, NULL, NULL, 2); /* reuses a's slot */
+  assert_int_not_equal(a, b);
+  assert_false(ic_evq_cancel(q, a));
+  assert_int_equal(ic_evq_size(q), 1);
+  ic_evq_free(q);
+}
+
+static void grows_far_past_initial_capacity(void **state) {
+  (void)state;
+  ic_evq *q = ic_evq_alloc(1);
+  const uint64_t n = 50000;
+  for (uint64_t i = 0; i < n; i++) assert_int_not_equal(ic_evq_push(q, (ic_time_ns)(n - i), NULL, NULL, i), 0);
+  assert_int_equal(ic_evq_size(q), n);
+  struct ic_event ev;
+  ic_time_ns last = 0;
+  for (uint64_t i = 0; i < n; i++) {
+    assert_true(ic_evq_pop(q, &ev));
+    assert_true(ev.time_ns > last);
+    last = ev.time_ns;
+  }
+  ic_evq_free(q);
+}
+
+struct ref_event {
+  ic_time_ns t;
+  uint64_t seq;
+  int cancelled;
+};
+
+static int ref_cmp(const void *pa, const void *pb) {
+  const struct ref_event *a = pa, *b = pb;
+  if (a->t != b->t) return a->t < b->t ? -1 : 1;
+  return a->seq < b->seq ? -1 : a->seq > b->seq;
+}
+
+/* 100,000 random events (coarse times, so many ties), a tenth cancelled,
+ * popped in the same order as a reference sort on (time, push order). */
+static void random_events_match_reference_sort(void **state) {
+  (void)state;
+  const size_t n = 100000;
+  gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+  gsl_rng_set(r, 20231116);
+  ic_evq *q = ic_evq_alloc(16);
+  struct ref_event *ref = malloc(n * sizeof *ref);
+  ic_event_id *ids = malloc(n * sizeof *ids);
+  assert_non_null(ref);
+  assert_non_null(ids);
+  for (size_t i = 0; i < n; i++) {
+    ref[i] = (struct ref_event){(ic_time_ns)gsl_rng_uniform_int(r, 5000), i, 0};
+    ids[i] = ic_evq_push(q, ref[i].t, NULL, NULL, i);
+  }
+  for (size_t i = 0; i < n; i += 10) {
+    size_t k = (size_t)gsl_rng_uniform_int(r, n);
+    if (!ref[k].cancelled) {
+      assert_true(ic_evq_cancel(q, ids[k]));
+      ref[k].cancelled = 1;
+    }
+  }
+  qsort(ref, n, sizeof *ref, ref_cmp); /* keys are unique: qsort's instability is harmless */
+  struct ic_event ev;
+  for (size_t i = 0; i < n; i++) {
+    if (ref[i].cancelled) continue;
+    assert_true(ic_evq_pop(q, &ev));
+    assert_int_equal(ev.arg, ref[i].seq);
+    assert_int_equal(ev.time_ns, ref[i].t);
+  }
+  assert_false(ic_evq_pop(q, &ev));
+  free(ref);
+  free(ids);
+  ic_evq_free(q);
+  gsl_rng_free(r);
+}
+
+int main(void) {
+  struct CMUnitTest tests[16];
+  size_t n = 0;
+  for (size_t i = 0; i < sizeof order_cases / sizeof order_cases[0]; i++)
+    tests[n++] = (struct CMUnitTest){order_cases[i].name, run_order_case, NULL, NULL, (void *)&order_cases[i]};
+  tests[n++] = (struct CMUnitTest)cmocka_unit_test(cancel_skips_event);
+  tests[n++] = (struct CMUnitTest)cmocka_unit_test(stale_id_after_slot_reuse);
+  tests[n++] = (struct CMUnitTest)cmocka_unit_test(grows_far_past_initial_capacity);
+  tests[n++] = (struct CMUnitTest)cmocka_unit_test(random_events_match_reference_sort);
+  return _cmocka_run_group_tests("evq", tests, n, NULL, NULL);
+}
