@@ -1,1 +1,200 @@
-int main(void) { return 0; }
+/* main.c: the command line. Thin: parse arguments, call the library, map
+ * statuses to exit codes (0 ok, 2 bad input, 1 runtime failure). */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "ic_version.h"
+#include "infercost/report.h"
+#include "infercost/run.h"
+#include "infercost/scenario.h"
+#include "infercost/status.h"
+
+static const char usage_main[] =
+    "usage: infercost <command> [options]\n"
+    "\n"
+    "What does it cost per day to serve this LLM traffic with this fleet?\n"
+    "\n"
+    "commands:\n"
+    "  run [SCENARIO] [-s section.key=value]... [-o DIR]   simulate and print the per-day ledger\n"
+    "  scenario [SCENARIO] [-s section.key=value]...       print the resolved scenario, defaults included\n"
+    "  validate [--quick] [-o DIR]                         check the compute model against this CPU\n"
+    "  trace stats|fit FILE                                describe or fit a request trace\n"
+    "  help [COMMAND], --help, --version\n"
+    "\n"
+    "With no SCENARIO, the built-in default (a ChatGPT-like service) is used.\n"
+    "Exit codes: 0 ok, 2 bad input, 1 runtime failure. Docs: docs/ in the source tree.\n";
+
+static const char usage_run[] =
+    "usage: infercost run [SCENARIO] [options]\n"
+    "\n"
+    "Simulates the scenario (default: built-in ChatGPT-like service) and prints the\n"
+    "per-day ledger: energy, cooling, amortization, cost per query and per million\n"
+    "output tokens, energy per query, latency and utilisation.\n"
+    "\n"
+    "options:\n"
+    "  -s, --set section.key=value   override one key (repeatable), validated like the file\n"
+    "  -o, --output DIR              also write summary.json, ledger.csv, metrics.csv to DIR\n"
+    "      --print-scenario          print the resolved scenario before running\n"
+    "  -q, --quiet                   do not print the ledger\n"
+    "  -h, --help                    this text\n"
+    "\n"
+    "Keys and defaults: `infercost scenario` or docs/scenario-format.md.\n";
+
+static const char usage_scenario[] =
+    "usage: infercost scenario [SCENARIO] [-s section.key=value]...\n"
+    "\n"
+    "Prints the resolved scenario, every key with its value, unit and meaning, in\n"
+    "the scenario file format (it can be saved and edited).\n";
+
+struct run_args {
+  const char *scenario_path;
+  const char *output_dir;
+  const char *overrides[256];
+  int override_count;
+  int print_scenario;
+  int quiet;
+  int help;
+};
+
+/* Parses the options shared by run and scenario; 0 ok, else an exit code. */
+static int parse_run_args(int argc, char **argv, struct run_args *a, int allow_output) {
+  memset(a, 0, sizeof *a);
+  for (int i = 1; i < argc; i++) {
+    const char *arg = argv[i];
+    if (!strcmp(arg, "-h") || !strcmp(arg, "--help")) {
+      a->help = 1;
+    } else if (!strcmp(arg, "-s") || !strcmp(arg, "--set")) {
+      if (i + 1 >= argc) {
+        ic_diag("infercost", 0, "%s needs section.key=value", arg);
+        return IC_EXIT_BAD_INPUT;
+      }
+      if (a->override_count == 256) {
+        ic_diag("infercost", 0, "too many -s overrides (at most 256)");
+        return IC_EXIT_BAD_INPUT;
+      }
+      a->overrides[a->override_count++] = argv[++i];
+    } else if (!strncmp(arg, "--set=", 6)) {
+      if (a->override_count == 256) return IC_EXIT_BAD_INPUT;
+      a->overrides[a->override_count++] = arg + 6;
+    } else if (allow_output && (!strcmp(arg, "-o") || !strcmp(arg, "--output"))) {
+      if (i + 1 >= argc) {
+        ic_diag("infercost", 0, "%s needs a directory", arg);
+        return IC_EXIT_BAD_INPUT;
+      }
+      a->output_dir = argv[++i];
+    } else if (allow_output && !strcmp(arg, "--print-scenario")) {
+      a->print_scenario = 1;
+    } else if (allow_output && (!strcmp(arg, "-q") || !strcmp(arg, "--quiet"))) {
+      a->quiet = 1;
+    } else if (arg[0] == '-' && arg[1] != '\0') {
+      ic_diag("infercost", 0, "%s: unknown option '%s' (see infercost %s --help)", argv[0], arg, argv[0]);
+      return IC_EXIT_BAD_INPUT;
+    } else if (!a->scenario_path) {
+      a->scenario_path = arg;
+    } else {
+      ic_diag("infercost", 0, "%s: more than one scenario given ('%s' and '%s')", argv[0], a->scenario_path, arg);
+      return IC_EXIT_BAD_INPUT;
+    }
+  }
+  return 0;
+}
+
+/* Builds the scenario: defaults, then the file, then -s overrides, then
+ * cross-key checks. */
+static int load_scenario(const struct run_args *a, struct ic_scenario *s) {
+  ic_scenario_defaults(s);
+  ic_status st = IC_OK;
+  if (a->scenario_path) st = ic_scenario_load_file(s, a->scenario_path);
+  if (st == IC_EIO) return IC_EXIT_BAD_INPUT;
+  for (int i = 0; i < a->override_count; i++) {
+    char where[32];
+    snprintf(where, sizeof where, "-s #%d", i + 1);
+    if (ic_scenario_set(s, a->overrides[i], where) != IC_OK) st = IC_EINVAL;
+  }
+  if (st == IC_OK) st = ic_scenario_check(s);
+  return st == IC_OK ? 0 : IC_EXIT_BAD_INPUT;
+}
+
+static int cmd_scenario(int argc, char **argv) {
+  struct run_args a;
+  int rc = parse_run_args(argc, argv, &a, 0);
+  if (rc) return rc;
+  if (a.help) {
+    fputs(usage_scenario, stdout);
+    return IC_EXIT_OK;
+  }
+  static struct ic_scenario s;
+  rc = load_scenario(&a, &s);
+  if (rc) return rc;
+  ic_scenario_write(&s, stdout);
+  return IC_EXIT_OK;
+}
+
+static int cmd_run(int argc, char **argv) {
+  struct run_args a;
+  int rc = parse_run_args(argc, argv, &a, 1);
+  if (rc) return rc;
+  if (a.help) {
+    fputs(usage_run, stdout);
+    return IC_EXIT_OK;
+  }
+  static struct ic_scenario s;
+  rc = load_scenario(&a, &s);
+  if (rc) return rc;
+  if (a.print_scenario) {
+    ic_scenario_write(&s, stdout);
+    fputc('\n', stdout);
+  }
+  struct ic_run_result r;
+  ic_status st = ic_run_scenario(&s, &r);
+  if (st == IC_EINVAL || st == IC_ECAPACITY) return IC_EXIT_BAD_INPUT;
+  if (st != IC_OK) {
+    ic_diag("infercost", 0, "run failed: %s", ic_strerror(st));
+    return IC_EXIT_FAILURE;
+  }
+  if (!a.quiet) ic_report_print(&s, &r, stdout);
+  if (a.output_dir && ic_report_write_dir(&s, &r, a.output_dir) != IC_OK) return IC_EXIT_FAILURE;
+  return IC_EXIT_OK;
+}
+
+struct command {
+  const char *name;
+  int (*fn)(int argc, char **argv);
+};
+
+static const struct command commands[] = {
+    {"run", cmd_run},
+    {"scenario", cmd_scenario},
+};
+
+int main(int argc, char **argv) {
+  ic_gsl_quiet();
+  if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+    fputs(usage_main, argc < 2 ? stderr : stdout);
+    return argc < 2 ? IC_EXIT_BAD_INPUT : IC_EXIT_OK;
+  }
+  if (!strcmp(argv[1], "--version")) {
+    printf("infercost %s\n", IC_VERSION_STRING);
+    return IC_EXIT_OK;
+  }
+  if (!strcmp(argv[1], "help")) {
+    if (argc < 3) {
+      fputs(usage_main, stdout);
+      return IC_EXIT_OK;
+    }
+    static char *help_argv[3];
+    help_argv[0] = argv[2];
+    help_argv[1] = (char *)"--help";
+    argv = help_argv;
+    argc = 2;
+  } else {
+    argv++;
+    argc--;
+  }
+  for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+    if (!strcmp(argv[0], commands[i].name)) return commands[i].fn(argc, argv);
+  ic_diag("infercost", 0, "unknown command '%s' (commands: run, scenario, validate, trace; see infercost --help)",
+          argv[0]);
+  return IC_EXIT_BAD_INPUT;
+}

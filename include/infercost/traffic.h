@@ -10,6 +10,17 @@
 #include "infercost/simtime.h"
 #include "infercost/status.h"
 
+/* [traffic] section of a scenario. */
+enum ic_arrival_kind { IC_ARRIVAL_POISSON };
+#define IC_ARRIVAL_CHOICES "poisson"
+
+struct ic_traffic_config {
+  double queries_per_day;     /* mean arrivals per simulated day */
+  int64_t prompt_tokens;      /* fixed prompt length, tokens */
+  int64_t output_tokens;      /* fixed output length, tokens */
+  int arrival;                /* enum ic_arrival_kind */
+};
+
 /* One request as it arrives. */
 struct ic_request {
   uint64_t id;             /* arrival order, from 0 */

@@ -1,0 +1,46 @@
+/* hw.h: the accelerator and server catalogue. Sources in docs/hardware.md. */
+#ifndef IC_HW_H
+#define IC_HW_H
+
+#include <stdint.h>
+
+#include "infercost/keys.h"
+#include "infercost/model.h"
+#include "infercost/status.h"
+
+/* One accelerator (a plain value). */
+struct ic_gpu_spec {
+  char name[IC_KEY_TEXT_MAX];
+  double peak_flops[IC_PRECISION_COUNT]; /* dense FLOP/s per compute precision; 0 = unsupported */
+  double memory_bytes;                   /* device memory (HBM; a CPU: its RAM) */
+  double mem_bw_bytes_per_s;             /* peak device-memory bandwidth */
+  double link_bw_bytes_per_s;            /* NVLink (or equivalent) per GPU, one direction */
+  double tdp_w;
+  double idle_w, prefill_w, decode_w;    /* power by phase, W (docs/hardware.md) */
+};
+
+/* A server that hosts GPUs (a plain value). */
+struct ic_server_spec {
+  char name[IC_KEY_TEXT_MAX];
+  int64_t gpus;           /* accelerators per node */
+  double base_w;          /* node power besides the GPUs: CPUs, memory, NICs, fans */
+  double price_usd;       /* whole server with its GPUs */
+};
+
+/* Built-in accelerator / server called `name`, or NULL. */
+const struct ic_gpu_spec *ic_hw_find_gpu(const char *name);
+const struct ic_server_spec *ic_hw_find_server(const char *name);
+
+/* Names of all built-in accelerators / servers, "a|b|c", for messages. */
+const char *ic_hw_gpu_names(void);
+const char *ic_hw_server_names(void);
+
+/* Checks a (user-defined) accelerator: positive FLOP/s, memory and
+ * bandwidths. Reports each problem at `where`; IC_EINVAL if any. */
+ic_status ic_hw_check_gpu(const struct ic_gpu_spec *gpu, const char *where);
+
+/* Peak dense FLOP/s of `gpu` for matrix work in precision `p`; falls back to
+ * the nearest wider precision the GPU supports (int4 weights run as fp16/bf16). */
+double ic_hw_peak_flops(const struct ic_gpu_spec *gpu, enum ic_precision p);
+
+#endif

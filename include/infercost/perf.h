@@ -1,0 +1,47 @@
+/* perf.h: roofline service time of an iteration on a replica of k GPUs. */
+#ifndef IC_PERF_H
+#define IC_PERF_H
+
+#include <stdint.h>
+
+#include "infercost/hw.h"
+#include "infercost/model.h"
+#include "infercost/status.h"
+
+/* Knobs of the roofline; defaults and their sources in docs/compute-model.md. */
+struct ic_perf_params {
+  double compute_efficiency;   /* achieved / peak FLOP/s, (0, 1] */
+  double memory_efficiency;    /* achieved / peak memory bandwidth, (0, 1] */
+  double link_efficiency;      /* achieved / peak interconnect bandwidth, (0, 1] */
+  double link_latency_s;       /* per all-reduce step */
+  double overhead_s;           /* fixed per iteration: launch, scheduling, sampling */
+  double memory_reserve_frac;  /* of each GPU's memory kept free (activations, fragmentation) */
+};
+
+/* A replica: one model instance on `tp` GPUs with tensor parallelism. */
+struct ic_perf {
+  const struct ic_model_spec *model;
+  const struct ic_gpu_spec *gpu;
+  int64_t tp;
+  struct ic_precisions prec;
+  struct ic_perf_params params;
+  double kv_capacity_tokens;   /* KV-cache tokens the replica can hold */
+};
+
+/* Where an iteration's time goes (seconds). */
+struct ic_perf_breakdown {
+  double compute_s, memory_s, comm_s, overhead_s, total_s;
+};
+
+/* Fills *p. IC_ECAPACITY when the weights do not fit on tp GPUs (reported
+ * through ic_diag with `where` as location), IC_EINVAL on bad params. */
+ic_status ic_perf_init(struct ic_perf *p, const struct ic_model_spec *model,
+                       const struct ic_gpu_spec *gpu, int64_t tp, const struct ic_precisions *prec,
+                       const struct ic_perf_params *params, const char *where);
+
+/* Time of one iteration, seconds: max(compute, memory) + all-reduce + overhead.
+ * `out` may be NULL. */
+double ic_perf_iter_s(const struct ic_perf *p, const struct ic_iter_shape *shape,
+                      struct ic_perf_breakdown *out);
+
+#endif

@@ -1,0 +1,23 @@
+/* report.h: a run's results as a readable ledger, summary.json and CSV tables.
+ * Every file starts with a provenance line (version, scenario, seed, run). */
+#ifndef IC_REPORT_H
+#define IC_REPORT_H
+
+#include <stdio.h>
+
+#include "infercost/run.h"
+#include "infercost/scenario.h"
+#include "infercost/status.h"
+
+/* Writes the provenance line's text (without comment marker or newline). */
+void ic_report_provenance(const struct ic_scenario *s, char *buf, size_t size);
+
+/* Prints the per-day ledger and headline metrics for people. */
+void ic_report_print(const struct ic_scenario *s, const struct ic_run_result *r, FILE *out);
+
+/* Writes summary.json, ledger.csv and metrics.csv into `dir` (created if
+ * missing). Each file is written to a temporary name and renamed, so a
+ * failure never leaves a half-written output. IC_EIO on failure (reported). */
+ic_status ic_report_write_dir(const struct ic_scenario *s, const struct ic_run_result *r, const char *dir);
+
+#endif

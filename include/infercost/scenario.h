@@ -1,0 +1,84 @@
+/* scenario.h: the scenario: every input of a run, with defaults, validation,
+ * `section.key=value` overrides and a printout of the resolved values.
+ *
+ * The defaults of all keys together are the built-in scenario: a ChatGPT-like
+ * service (docs/scenarios.md). Keys are a public contract (docs/scenario-format.md). */
+#ifndef IC_SCENARIO_H
+#define IC_SCENARIO_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "infercost/cost.h"
+#include "infercost/keys.h"
+#include "infercost/model.h"
+#include "infercost/perf.h"
+#include "infercost/serve.h"
+#include "infercost/status.h"
+#include "infercost/traffic.h"
+
+/* [run] section. */
+struct ic_run_config {
+  int64_t seed;        /* base seed of every random stream */
+  int64_t run;         /* replication index: same seed, independent streams */
+  double duration_s;   /* simulated span; per-day figures scale to 86,400 s */
+};
+
+#define IC_SCENARIO_MAX_KEYS 256
+#define IC_ORIGIN_MAX 160
+
+struct ic_scenario {
+  char source[256];    /* where it came from: a path or "built-in default" */
+  /* Where each key got its value ("path:line", "-s #2"; "" = default), by
+   * flat key index, so cross-key checks can point at the line. */
+  char origin[IC_SCENARIO_MAX_KEYS][IC_ORIGIN_MAX];
+  struct ic_run_config run;
+  struct ic_traffic_config traffic;
+  struct ic_model_config model;
+  struct ic_fleet_config fleet;
+  struct ic_serving_config serving;
+  struct ic_perf_params perf;
+  struct ic_power_config power;
+  struct ic_cost_config cost;
+};
+
+/* Every section in printing order, and how many. */
+extern const struct ic_section_def ic_scenario_sections[];
+extern const size_t ic_scenario_section_count;
+
+/* Sets every key to its default and source to "built-in default". */
+void ic_scenario_defaults(struct ic_scenario *s);
+
+/* Reads an INI-style file on top of the current values. Every problem is
+ * reported as path:line (up to 20), and then IC_EINVAL; IC_EIO when the file
+ * cannot be read. */
+ic_status ic_scenario_load_file(struct ic_scenario *s, const char *path);
+
+/* Same, from text in memory; `name` stands for the path in messages. */
+ic_status ic_scenario_load_text(struct ic_scenario *s, const char *text, const char *name);
+
+/* Applies one "section.key=value" override with the same validation;
+ * `where` names it in messages (e.g. "-s #2"). */
+ic_status ic_scenario_set(struct ic_scenario *s, const char *assignment, const char *where);
+
+/* Checks that keys agree with each other (model exists, replica fits in a
+ * node...); reports each problem and returns IC_EINVAL if any. */
+ic_status ic_scenario_check(const struct ic_scenario *s);
+
+/* Writes the resolved scenario, every key with its value, unit and doc, in
+ * the file format (so the output can be read back). */
+void ic_scenario_write(const struct ic_scenario *s, FILE *out);
+
+/* A 64-bit digest of the resolved values (for provenance lines). */
+uint64_t ic_scenario_digest(const struct ic_scenario *s);
+
+/* Finds "section.key"; NULL when unknown. *section receives its section. */
+const struct ic_key_def *ic_scenario_find_key(const char *dotted, const struct ic_section_def **section);
+
+/* Where "section.key" got its value ("path:line", "-s #2", or "default"). */
+const char *ic_scenario_origin(const struct ic_scenario *s, const char *dotted);
+
+/* Formats the value of `key` in config struct `cfg` into buf. */
+void ic_key_format(const struct ic_key_def *key, const void *cfg, char *buf, size_t size);
+
+#endif

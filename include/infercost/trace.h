@@ -1,0 +1,155 @@
+/* trace.h: streaming reader for request traces (CSV via libcsv), with format
+ * detection, column mapping, time units, and clear `path:line` errors; plus
+ * one-pass trace statistics and distribution fits.
+ *
+ * A trace is never loaded whole: the reader parses fixed-size chunks and
+ * hands out one record at a time, so memory stays flat with trace length. */
+#ifndef IC_TRACE_H
+#define IC_TRACE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "infercost/simtime.h"
+#include "infercost/status.h"
+
+/* Formats (scenario key traffic.trace_format, CLI --format). */
+enum ic_trace_format {
+  IC_TRACE_AUTO,     /* recognise one of the below by its header */
+  IC_TRACE_AZURE,    /* TIMESTAMP,ContextTokens,GeneratedTokens (2023 and 2024) */
+  IC_TRACE_BURSTGPT, /* Timestamp,...,Request tokens,Response tokens,... */
+  IC_TRACE_VIDUR,    /* arrived_at,num_prefill_tokens,num_decode_tokens */
+  IC_TRACE_GENERIC   /* columns and time unit given by the caller */
+};
+#define IC_TRACE_FORMAT_CHOICES "auto|azure|burstgpt|vidur|generic"
+
+/* Units of the time column of a generic trace. */
+enum ic_trace_time_unit {
+  IC_TRACE_UNIT_S,
+  IC_TRACE_UNIT_MS,
+  IC_TRACE_UNIT_US,
+  IC_TRACE_UNIT_NS,
+  IC_TRACE_UNIT_DATETIME /* "YYYY-MM-DD HH:MM:SS[.f...][Z|+HH:MM]" */
+};
+#define IC_TRACE_TIME_UNIT_CHOICES "s|ms|us|ns|datetime"
+
+#define IC_TRACE_COLUMN_MAX 64 /* bytes in a column name, including the NUL */
+#define IC_TRACE_MAX_ERRORS 20 /* errors reported before the reader gives up */
+
+/* How to read a trace. Zero-initialised means: auto format, strict. */
+struct ic_trace_options {
+  int format;             /* enum ic_trace_format */
+  /* Generic format only: a header name, or a 1-based column number. */
+  char time_column[IC_TRACE_COLUMN_MAX];
+  char prompt_column[IC_TRACE_COLUMN_MAX];
+  char output_column[IC_TRACE_COLUMN_MAX];
+  int time_unit;          /* enum ic_trace_time_unit (generic only) */
+  bool time_relative;     /* generic only: times are offsets from the trace
+                             start (kept); false: absolute (first row is 0) */
+  bool no_header;         /* generic only: the first line is data */
+  bool skip_bad_rows;     /* count and skip bad rows instead of failing */
+  size_t chunk_bytes;     /* bytes read per chunk; 0 = 64 KiB */
+};
+
+/* One trace row. */
+struct ic_trace_record {
+  long line;              /* line in the file, from 1 (the header is line 1) */
+  ic_time_ns time_ns;     /* arrival time: from the first row (absolute
+                             times) or from the trace's own zero (relative) */
+  int64_t prompt_tokens;  /* >= 0 */
+  int64_t output_tokens;  /* >= 0 */
+};
+
+/* Streaming reader (opaque: it checks rows and their order). */
+typedef struct ic_trace ic_trace;
+
+/* Opens `path` and reads its header. NULL on failure, with the problem
+ * reported via ic_diag and *status set (IC_EIO: cannot open; IC_EINVAL: bad
+ * header or options; IC_ENOMEM). The reader keeps a copy of `opt`. */
+ic_trace *ic_trace_open(const char *path, const struct ic_trace_options *opt, ic_status *status);
+
+/* Next good row: IC_OK; at the end IC_ENOENT when the file was clean (or
+ * its bad rows were skipped), IC_EINVAL when some row was bad (each reported
+ * as path:line: column N (Name): ...; at most IC_TRACE_MAX_ERRORS), or
+ * IC_EIO on a read error. Bad rows are reported as they are met, so a
+ * caller that wants all-or-nothing reads to the end before acting. */
+ic_status ic_trace_next(ic_trace *t, struct ic_trace_record *rec);
+
+/* The format in use (never IC_TRACE_AUTO once open) and its name. */
+int ic_trace_format(const ic_trace *t);
+const char *ic_trace_format_name(int format);
+
+/* Rows skipped as bad so far (skip_bad_rows only), and the message of the
+ * first one ("" when none). */
+uint64_t ic_trace_skipped_rows(const ic_trace *t);
+const char *ic_trace_first_skip_reason(const ic_trace *t);
+
+/* Closes the file and frees the reader; NULL does nothing. */
+void ic_trace_free(ic_trace *t);
+
+/* Parses "YYYY-MM-DD HH:MM:SS[.fraction][Z|+HH:MM|-HH:MM]" (a 'T' may stand
+ * for the space; up to 9 fractional digits kept, exactly) into nanoseconds
+ * since 1970-01-01 UTC. false when malformed. */
+bool ic_trace_parse_datetime(const char *text, ic_time_ns *out_ns);
+
+/* Statistics of a whole trace, computed in one streaming pass. Definitions
+ * are those of traces/trace_stats.py (see docs/formats/trace.md). */
+struct ic_token_summary {
+  double mean;            /* tokens */
+  double median;          /* tokens; mean of the two middle values if even */
+  int64_t p99;            /* nearest-rank 99th percentile, tokens */
+  int64_t min, max;       /* tokens */
+  /* Lognormal fitted by maximum likelihood on the rows with >= 1 token. */
+  double lognormal_mu, lognormal_sigma;
+  double lognormal_ks_d;  /* Kolmogorov-Smirnov distance of that fit */
+  uint64_t zero_rows;     /* rows with 0 tokens (left out of the fit) */
+};
+
+struct ic_trace_stats {
+  uint64_t rows;                 /* good rows */
+  uint64_t skipped_rows;         /* bad rows skipped (skip_bad_rows only) */
+  double first_s, last_s;        /* first and last arrival, trace seconds */
+  double span_s;                 /* last - first, s */
+  double mean_rate_per_s;        /* rows / span */
+  uint64_t peak_1min_count;      /* most arrivals in any sliding 60 s window */
+  double peak_1min_rate_per_s;   /* that / 60 */
+  uint64_t peak_fixed_bin_count; /* most arrivals in a 60 s bin from the first */
+  double iat_mean_s;             /* mean inter-arrival gap, s */
+  double iat_cv;                 /* population std / mean of the gaps */
+  double zero_gap_frac;          /* share of gaps exactly 0 */
+  double iat_gamma_mle_cv;       /* 1/sqrt(shape) of a gamma ML fit to the
+                                    positive gaps; NAN when undefined */
+  uint64_t zero_output_rows;     /* rows with 0 output tokens */
+  struct ic_token_summary prompt, output;
+};
+
+/* Reads the whole trace and fills *st. IC_OK; IC_EINVAL on bad input (all
+ * reported, up to the cap), also when the trace has no rows; IC_EIO when it
+ * cannot be read; IC_ENOMEM. */
+ic_status ic_trace_stats_compute(const char *path, const struct ic_trace_options *opt,
+                                 struct ic_trace_stats *st);
+
+/* Writes the statistics in the layout of trace_stats.py (same numbers,
+ * same precision). */
+void ic_trace_stats_write(FILE *out, const char *path, int format, const struct ic_trace_stats *st);
+
+/* Writes a [traffic] section fitted to the trace (gamma renewal arrivals
+ * with the trace's CV, lognormal lengths by maximum likelihood, the trace's
+ * daily volume), which a user can scale to a bigger day. */
+void ic_trace_fit_write(FILE *out, const char *path, const struct ic_trace_stats *st);
+
+/* Histogram of one token column of a trace, for empirical length
+ * sampling: `values` ascending and distinct, `counts` their frequencies.
+ * IC_OK, or as ic_trace_stats_compute. column: 0 prompt, 1 output. Free
+ * with ic_trace_histogram_free. */
+struct ic_trace_histogram {
+  int64_t *values;
+  double *counts;
+  size_t size;
+};
+ic_status ic_trace_histogram_read(const char *path, const struct ic_trace_options *opt, int column,
+                                  struct ic_trace_histogram *hist);
+void ic_trace_histogram_free(struct ic_trace_histogram *hist);
+
+#endif

@@ -1,0 +1,32 @@
+/* calib_impl.h: private to the calib module: a real fp32 transformer
+ * forward pass on the CPU, and the clock. */
+#ifndef IC_CALIB_IMPL_H
+#define IC_CALIB_IMPL_H
+
+#include <stdint.h>
+
+#include "infercost/calib.h"
+#include "infercost/model.h"
+
+/* A stack of decoder layers with their own weights and KV cache. */
+typedef struct ic__xf ic__xf;
+
+/* Allocates weights for m->layers layers and a KV cache for max_seqs
+ * sequences of max_ctx tokens each, all touched once (no page faults inside
+ * timed runs). NULL when memory runs out. */
+ic__xf *ic__xf_alloc(const struct ic_model_spec *m, int64_t max_seqs, int64_t max_ctx);
+void ic__xf_free(ic__xf *x);
+
+/* Runs one iteration of `shape` through every layer (prefill prompts, decode
+ * steps, or a chunk plus decodes) and returns its wall time in seconds. The
+ * KV cache holds arbitrary values; positions beyond those the shape reads
+ * are overwritten. */
+double ic__xf_run(ic__xf *x, const struct ic_calib_shape *shape);
+
+/* Monotonic clock, seconds. */
+double ic__calib_now_s(void);
+
+/* Median of n values (sorts v in place). */
+double ic__calib_median(double *v, int n);
+
+#endif

@@ -1,0 +1,100 @@
+/* cost.c: lazy integration of node power, and the per-day prices. */
+#include "infercost/cost.h"
+
+#include <assert.h>
+#include <stdlib.h>
+
+struct node_power {
+  double watts;          /* draw now */
+  double energy_j;       /* integrated up to last_ns */
+  ic_time_ns last_ns;
+};
+
+struct ic_ledger {
+  struct node_power *nodes;
+  int64_t node_count;
+  struct ic_gpu_power gpu_power;
+  /* GPU-seconds in each state, integrated the same lazy way over the whole
+   * fleet, for the busy-time split of energy. */
+  double gpus_in_state[IC_GPU_STATE_COUNT];
+  double state_energy_j[IC_GPU_STATE_COUNT];
+  ic_time_ns fleet_last_ns;
+};
+
+ic_ledger *ic_ledger_alloc(int64_t nodes, int64_t gpus_per_node, double node_base_w,
+                           const struct ic_gpu_power *gpu_power, ic_time_ns start_ns) {
+  ic_ledger *l = calloc(1, sizeof *l);
+  if (!l) return NULL;
+  l->nodes = calloc((size_t)nodes, sizeof *l->nodes);
+  if (!l->nodes) {
+    free(l);
+    return NULL;
+  }
+  l->node_count = nodes;
+  l->gpu_power = *gpu_power;
+  double idle_node_w = node_base_w + (double)gpus_per_node * gpu_power->watts[IC_GPU_IDLE];
+  for (int64_t i = 0; i < nodes; i++) l->nodes[i] = (struct node_power){idle_node_w, 0.0, start_ns};
+  l->gpus_in_state[IC_GPU_IDLE] = (double)(nodes * gpus_per_node);
+  l->fleet_last_ns = start_ns;
+  return l;
+}
+
+static void advance_node(struct node_power *n, ic_time_ns now_ns) {
+  assert(now_ns >= n->last_ns && "ledger: time went backwards");
+  n->energy_j += n->watts * ic_time_to_s(now_ns - n->last_ns);
+  n->last_ns = now_ns;
+}
+
+static void advance_fleet(ic_ledger *l, ic_time_ns now_ns) {
+  double dt = ic_time_to_s(now_ns - l->fleet_last_ns);
+  for (int s = 0; s < IC_GPU_STATE_COUNT; s++)
+    l->state_energy_j[s] += l->gpus_in_state[s] * l->gpu_power.watts[s] * dt;
+  l->fleet_last_ns = now_ns;
+}
+
+void ic_ledger_set_state(ic_ledger *l, int64_t node, int64_t gpus, enum ic_gpu_state from,
+                         enum ic_gpu_state to, ic_time_ns now_ns) {
+  struct node_power *n = &l->nodes[node];
+  advance_node(n, now_ns);
+  advance_fleet(l, now_ns);
+  n->watts += (double)gpus * (l->gpu_power.watts[to] - l->gpu_power.watts[from]);
+  l->gpus_in_state[from] -= (double)gpus;
+  l->gpus_in_state[to] += (double)gpus;
+}
+
+void ic_ledger_flush(ic_ledger *l, ic_time_ns now_ns) {
+  for (int64_t i = 0; i < l->node_count; i++) advance_node(&l->nodes[i], now_ns);
+  advance_fleet(l, now_ns);
+}
+
+double ic_ledger_node_energy_j(const ic_ledger *l, int64_t node) { return l->nodes[node].energy_j; }
+
+double ic_ledger_it_energy_j(const ic_ledger *l) {
+  double sum = 0.0;
+  for (int64_t i = 0; i < l->node_count; i++) sum += l->nodes[i].energy_j;
+  return sum;
+}
+
+double ic_ledger_gpu_state_energy_j(const ic_ledger *l, enum ic_gpu_state state) {
+  return l->state_energy_j[state];
+}
+
+void ic_ledger_free(ic_ledger *l) {
+  if (!l) return;
+  free(l->nodes);
+  free(l);
+}
+
+struct ic_daily_cost ic_cost_daily(double it_energy_j, double span_s, int64_t nodes,
+                                   double server_price_usd, const struct ic_power_config *power,
+                                   const struct ic_cost_config *cost) {
+  struct ic_daily_cost d = {0};
+  const double j_per_kwh = 3.6e6;
+  d.it_energy_kwh = it_energy_j / j_per_kwh * (86400.0 / span_s);
+  d.facility_energy_kwh = d.it_energy_kwh * power->pue;
+  d.energy_usd = d.it_energy_kwh * power->electricity_usd_per_kwh;
+  d.cooling_usd = (d.facility_energy_kwh - d.it_energy_kwh) * power->electricity_usd_per_kwh;
+  d.amortization_usd = (double)nodes * server_price_usd / (cost->amortization_years * 365.0);
+  d.total_usd = d.energy_usd + d.cooling_usd + d.amortization_usd;
+  return d;
+}

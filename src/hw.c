@@ -1,0 +1,73 @@
+/* hw.c: the accelerator and server catalogue (sources: docs/hardware.md). */
+#include "infercost/hw.h"
+
+#include <string.h>
+
+#define T 1e12
+#define GB 1e9
+/* Dense (not 2:4 sparse) FLOP/s. fp32 is the CUDA-core rate, not TF32.
+ * Links are NVLink per GPU in one direction: half the datasheet's
+ * bidirectional figure, which is what a ring all-reduce step can use.
+ * Phase power: Splitwise (ISCA 2024) for A100 and H100; H200 taken as H100
+ * (same 700 W board); B200 scaled from H100 by TDP (assumption). */
+/*                            fp32      bf16     fp16     fp8      int8     int4 */
+static const struct ic_gpu_spec gpus[] = {
+    {"a100-40gb", {19.5 * T, 312 * T, 312 * T, 0, 624 * T, 0}, 40 * GB, 1555 * GB, 300 * GB, 400, 63, 400, 250},
+    {"a100-80gb", {19.5 * T, 312 * T, 312 * T, 0, 624 * T, 0}, 80 * GB, 2039 * GB, 300 * GB, 400, 63, 400, 250},
+    {"h100-sxm", {67 * T, 989 * T, 989 * T, 1979 * T, 1979 * T, 0}, 80 * GB, 3350 * GB, 450 * GB, 700, 75, 700, 380},
+    {"h200", {67 * T, 989 * T, 989 * T, 1979 * T, 1979 * T, 0}, 141 * GB, 4800 * GB, 450 * GB, 700, 75, 700, 380},
+    {"b200", {75 * T, 2250 * T, 2250 * T, 4500 * T, 4500 * T, 0}, 180 * GB, 8000 * GB, 900 * GB, 1000, 107, 1000, 543},
+};
+#undef T
+#undef GB
+
+/* base_w: the system's maximum input power minus its GPUs' TDP (an upper
+ * bound on CPUs, memory, NICs, fans); prices as in docs/hardware.md. */
+static const struct ic_server_spec servers[] = {
+    {"dgx-a100", 8, 6500 - 8 * 400, 199000},
+    {"dgx-h100", 8, 10200 - 8 * 700, 400000},
+    {"dgx-h200", 8, 10200 - 8 * 700, 450000},
+    {"dgx-b200", 8, 14300 - 8 * 1000, 515000},
+};
+
+const struct ic_gpu_spec *ic_hw_find_gpu(const char *name) {
+  for (size_t i = 0; i < sizeof gpus / sizeof gpus[0]; i++)
+    if (strcmp(gpus[i].name, name) == 0) return &gpus[i];
+  return NULL;
+}
+
+const struct ic_server_spec *ic_hw_find_server(const char *name) {
+  for (size_t i = 0; i < sizeof servers / sizeof servers[0]; i++)
+    if (strcmp(servers[i].name, name) == 0) return &servers[i];
+  return NULL;
+}
+
+const char *ic_hw_gpu_names(void) { return "a100-40gb|a100-80gb|h100-sxm|h200|b200"; }
+
+const char *ic_hw_server_names(void) { return "dgx-a100|dgx-h100|dgx-h200|dgx-b200"; }
+
+double ic_hw_peak_flops(const struct ic_gpu_spec *gpu, enum ic_precision p) {
+  /* Walk from the asked precision towards wider ones until one is supported. */
+  static const enum ic_precision wider[IC_PRECISION_COUNT] = {IC_FP32, IC_FP32, IC_FP32, IC_BF16, IC_BF16, IC_INT8};
+  if (p < 0 || p >= IC_PRECISION_COUNT) p = IC_FP32;
+  for (int guard = 0; guard < IC_PRECISION_COUNT; guard++) {
+    if (gpu->peak_flops[p] > 0) return gpu->peak_flops[p];
+    p = wider[p];
+  }
+  return gpu->peak_flops[IC_FP32];
+}
+
+ic_status ic_hw_check_gpu(const struct ic_gpu_spec *gpu, const char *where) {
+  size_t before = ic_diag_count();
+  if (!(gpu->peak_flops[IC_FP32] > 0) && !(gpu->peak_flops[IC_BF16] > 0) && !(gpu->peak_flops[IC_FP16] > 0))
+    ic_diag(where, 0, "accelerator '%s': needs a positive peak FLOP/s in fp32, bf16 or fp16", gpu->name);
+  if (!(gpu->memory_bytes > 0))
+    ic_diag(where, 0, "accelerator '%s': memory must be positive, got %g bytes", gpu->name, gpu->memory_bytes);
+  if (!(gpu->mem_bw_bytes_per_s > 0))
+    ic_diag(where, 0, "accelerator '%s': memory bandwidth must be positive, got %g B/s", gpu->name,
+            gpu->mem_bw_bytes_per_s);
+  if (!(gpu->link_bw_bytes_per_s > 0))
+    ic_diag(where, 0, "accelerator '%s': link bandwidth must be positive, got %g B/s", gpu->name,
+            gpu->link_bw_bytes_per_s);
+  return ic_diag_count() > before ? IC_EINVAL : IC_OK;
+}

@@ -1,0 +1,58 @@
+/* perf.c: roofline over compute and memory plus tensor-parallel all-reduce. */
+#include "infercost/perf.h"
+
+ic_status ic_perf_init(struct ic_perf *p, const struct ic_model_spec *model,
+                       const struct ic_gpu_spec *gpu, int64_t tp, const struct ic_precisions *prec,
+                       const struct ic_perf_params *params, const char *where) {
+  if (tp < 1 || !(params->compute_efficiency > 0) || !(params->memory_efficiency > 0) ||
+      !(params->link_efficiency > 0) || !(params->memory_reserve_frac >= 0 && params->memory_reserve_frac < 1)) {
+    ic_diag(where, 0, "replica: tensor parallelism and efficiencies must be positive and perf.memory_reserve_frac in [0, 1)");
+    return IC_EINVAL;
+  }
+  *p = (struct ic_perf){model, gpu, tp, *prec, *params, 0};
+  double usable = (double)tp * gpu->memory_bytes * (1.0 - params->memory_reserve_frac);
+  double weights = ic_model_weight_bytes(model, prec->weights);
+  if (weights >= usable) {
+    ic_diag(where, 0,
+            "replica does not fit: %s needs %.1f GB of weights but %lld x %s hold %.1f GB usable "
+            "(raise fleet.gpus_per_replica or lower model.weight_precision)",
+            model->name, weights / 1e9, (long long)tp, gpu->name, usable / 1e9);
+    return IC_ECAPACITY;
+  }
+  p->kv_capacity_tokens = (usable - weights) / ic_model_kv_bytes_per_token(model, prec->kv);
+  /* A replica that cannot keep one full-context sequence in its KV cache
+   * would stall on the longest requests the model accepts. */
+  if (p->kv_capacity_tokens < (double)model->context_max) {
+    ic_diag(where, 0,
+            "replica does not fit: %s leaves %.2f GB for the KV cache on %lld x %s, room for %.0f tokens, "
+            "less than one %lld-token context (raise fleet.gpus_per_replica or lower model.kv_precision)",
+            model->name, (usable - weights) / 1e9, (long long)tp, gpu->name, p->kv_capacity_tokens,
+            (long long)model->context_max);
+    return IC_ECAPACITY;
+  }
+  return IC_OK;
+}
+
+double ic_perf_iter_s(const struct ic_perf *p, const struct ic_iter_shape *shape,
+                      struct ic_perf_breakdown *out) {
+  struct ic_iter_cost c = ic_model_iter_cost(p->model, &p->prec, shape);
+  double k = (double)p->tp;
+  double peak = ic_hw_peak_flops(p->gpu, p->prec.activations);
+  struct ic_perf_breakdown b = {0};
+  b.compute_s = c.flops / (k * peak * p->params.compute_efficiency);
+  b.memory_s = (c.weight_bytes + c.kv_bytes + c.act_bytes) /
+               (k * p->gpu->mem_bw_bytes_per_s * p->params.memory_efficiency);
+  if (p->tp > 1) {
+    /* Two all-reduces per layer (after attention and after the FFN) of the
+     * new tokens' hidden states; a ring moves 2(k-1)/k of the message. */
+    double msg = (double)shape->new_tokens * (double)p->model->hidden *
+                 ic_precision_bytes(p->prec.activations);
+    double one = 2.0 * (k - 1.0) / k * msg / (p->gpu->link_bw_bytes_per_s * p->params.link_efficiency) +
+                 2.0 * (k - 1.0) * p->params.link_latency_s;
+    b.comm_s = 2.0 * (double)p->model->layers * one;
+  }
+  b.overhead_s = p->params.overhead_s;
+  b.total_s = (b.compute_s > b.memory_s ? b.compute_s : b.memory_s) + b.comm_s + b.overhead_s;
+  if (out) *out = b;
+  return b.total_s;
+}

@@ -1,0 +1,212 @@
+/* report.c: text, JSON and CSV views of a run. Number formats are fixed so
+ * outputs can be diffed byte for byte across runs. */
+#include "infercost/report.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <cjson/cJSON.h>
+
+#include "ic_version.h"
+
+static const char *choice_text(const char *section_key, const struct ic_scenario *s, char *buf, size_t size) {
+  const struct ic_section_def *sec = NULL;
+  const struct ic_key_def *k = ic_scenario_find_key(section_key, &sec);
+  if (!k) return "?";
+  ic_key_format(k, (const char *)s + sec->offset + k->offset, buf, size);
+  return buf;
+}
+
+void ic_report_provenance(const struct ic_scenario *s, char *buf, size_t size) {
+  snprintf(buf, size, "infercost %s; scenario %s; digest %016llx; seed %lld; run %lld; rng mt19937",
+           IC_VERSION_STRING, s->source, (unsigned long long)ic_scenario_digest(s), (long long)s->run.seed,
+           (long long)s->run.run);
+}
+
+/* 1234567.8 -> "1,234,568" */
+static const char *grouped(double v, char *buf, size_t size) {
+  char digits[64];
+  snprintf(digits, sizeof digits, "%.0f", fabs(v));
+  size_t n = strlen(digits), o = 0;
+  if (v < 0 && o + 1 < size) buf[o++] = '-';
+  for (size_t i = 0; i < n && o + 2 < size; i++) {
+    buf[o++] = digits[i];
+    if ((n - i - 1) % 3 == 0 && i + 1 < n) buf[o++] = ',';
+  }
+  buf[o] = '\0';
+  return buf;
+}
+
+void ic_report_print(const struct ic_scenario *s, const struct ic_run_result *r, FILE *out) {
+  char prov[512], a[64], b[64], c[64], d[64];
+  ic_report_provenance(s, prov, sizeof prov);
+  fprintf(out, "# %s\n", prov);
+  fprintf(out, "Simulated %.0f s, scaled to one day (86,400 s).\n\n", r->span_s);
+  fprintf(out, "Fleet     %s nodes x %lld %s = %s GPUs; %s replicas of %s on %lld GPUs each\n",
+          grouped((double)s->fleet.nodes, a, sizeof a), (long long)s->fleet.gpus_per_node, s->fleet.gpu,
+          grouped((double)r->gpus, b, sizeof b), grouped((double)r->replicas, c, sizeof c), s->model.name,
+          (long long)s->fleet.gpus_per_replica);
+  fprintf(out, "Traffic   %s queries/day offered, %lld prompt + %lld output tokens (%s)\n",
+          grouped(s->traffic.queries_per_day, a, sizeof a), (long long)s->traffic.prompt_tokens,
+          (long long)s->traffic.output_tokens, choice_text("traffic.arrival", s, b, sizeof b));
+  fprintf(out, "Serving   %s batching, up to %lld per batch, timeout %.3g s, router %s\n\n",
+          choice_text("serving.batching", s, a, sizeof a), (long long)s->serving.max_batch,
+          s->serving.batch_timeout_s, choice_text("serving.router", s, b, sizeof b));
+  fprintf(out, "Per-day ledger                          kWh/day         USD/day\n");
+  fprintf(out, "  IT energy                     %15s %15.2f\n", grouped(r->cost.it_energy_kwh, a, sizeof a),
+          r->cost.energy_usd);
+  fprintf(out, "  Cooling and facility (PUE %.2f)%15s %15.2f\n", s->power.pue,
+          grouped(r->cost.facility_energy_kwh - r->cost.it_energy_kwh, b, sizeof b), r->cost.cooling_usd);
+  fprintf(out, "  Amortization (%.3g years)      %15s %15.2f\n", s->cost.amortization_years, "",
+          r->cost.amortization_usd);
+  fprintf(out, "  Total                         %15s %15.2f\n\n", grouped(r->cost.facility_energy_kwh, c, sizeof c),
+          r->cost.total_usd);
+  fprintf(out, "Cost per query                 USD %.6f\n", r->usd_per_query);
+  fprintf(out, "Cost per million output tokens USD %.4f\n", r->usd_per_million_output_tokens);
+  fprintf(out, "Energy per query               %.4f Wh (facility)\n", r->wh_per_query);
+  fprintf(out, "Latency, end to end            mean %.3f s, p50 %.3f s, p99 %.3f s\n", r->e2e_mean_s, r->e2e_p50_s,
+          r->e2e_p99_s);
+  fprintf(out, "Time to first token            mean %.3f s, p99 %.3f s\n", r->ttft_mean_s, r->ttft_p99_s);
+  fprintf(out, "Queueing delay                 mean %.3f s, p99 %.3f s\n", r->wait_mean_s, r->wait_p99_s);
+  fprintf(out, "Utilisation                    %.1f%% of replica time busy; mean batch %.2f requests\n",
+          100.0 * r->utilisation, r->mean_batch_size);
+  fprintf(out, "Requests in the window         %s arrived, %s completed, %s in flight at the end\n",
+          grouped((double)r->arrived, a, sizeof a), grouped((double)r->completed, b, sizeof b),
+          grouped((double)r->in_flight_at_end, d, sizeof d));
+  /* Little's law: a stable system holds about arrival rate x mean time in
+   * system; far more in flight at the end means queues grew all along. */
+  double expected_in_flight = (double)r->arrived / r->span_s * r->e2e_mean_s;
+  if ((double)r->in_flight_at_end > 2.0 * expected_in_flight + 10.0 * (double)r->replicas)
+    fprintf(out, "Warning: the fleet is overloaded: queues grew through the window, so latency "
+                 "depends on its length. Add replicas or raise serving.max_batch.\n");
+}
+
+/* One metric row: name, value, unit. */
+struct metric_row {
+  const char *name;
+  double value;
+  const char *unit;
+};
+
+static size_t metric_rows(const struct ic_run_result *r, struct metric_row *rows) {
+  size_t n = 0;
+#define ROW(name, v, unit) rows[n++] = (struct metric_row){name, v, unit}
+  ROW("span_s", r->span_s, "s");
+  ROW("arrived", (double)r->arrived, "requests");
+  ROW("completed", (double)r->completed, "requests");
+  ROW("in_flight_at_end", (double)r->in_flight_at_end, "requests");
+  ROW("replicas", (double)r->replicas, "replicas");
+  ROW("gpus", (double)r->gpus, "GPUs");
+  ROW("queries_per_day", r->queries_per_day, "queries/day");
+  ROW("output_tokens_per_day", r->output_tokens_per_day, "tokens/day");
+  ROW("usd_per_query", r->usd_per_query, "USD");
+  ROW("usd_per_million_output_tokens", r->usd_per_million_output_tokens, "USD");
+  ROW("wh_per_query", r->wh_per_query, "Wh");
+  ROW("e2e_mean_s", r->e2e_mean_s, "s");
+  ROW("e2e_p50_s", r->e2e_p50_s, "s");
+  ROW("e2e_p99_s", r->e2e_p99_s, "s");
+  ROW("ttft_mean_s", r->ttft_mean_s, "s");
+  ROW("ttft_p99_s", r->ttft_p99_s, "s");
+  ROW("wait_mean_s", r->wait_mean_s, "s");
+  ROW("wait_p99_s", r->wait_p99_s, "s");
+  ROW("mean_batch_size", r->mean_batch_size, "requests");
+  ROW("utilisation", r->utilisation, "fraction");
+  ROW("service_time_batch1_s", r->service_time_batch1_s, "s");
+  ROW("events", (double)r->events, "events");
+#undef ROW
+  return n;
+}
+
+struct ledger_row {
+  const char *item;
+  double kwh, usd;
+};
+
+static size_t ledger_rows(const struct ic_run_result *r, struct ledger_row *rows) {
+  const struct ic_daily_cost *c = &r->cost;
+  rows[0] = (struct ledger_row){"it_energy", c->it_energy_kwh, c->energy_usd};
+  rows[1] = (struct ledger_row){"cooling_facility", c->facility_energy_kwh - c->it_energy_kwh, c->cooling_usd};
+  rows[2] = (struct ledger_row){"amortization", 0.0, c->amortization_usd};
+  rows[3] = (struct ledger_row){"total", c->facility_energy_kwh, c->total_usd};
+  return 4;
+}
+
+static char *summary_json(const struct ic_scenario *s, const struct ic_run_result *r) {
+  char prov[512];
+  ic_report_provenance(s, prov, sizeof prov);
+  cJSON *root = cJSON_CreateObject();
+  cJSON_AddStringToObject(root, "provenance", prov);
+  cJSON *ledger = cJSON_AddObjectToObject(root, "ledger_usd_per_day");
+  struct ledger_row lr[8];
+  size_t nl = ledger_rows(r, lr);
+  for (size_t i = 0; i < nl; i++) cJSON_AddNumberToObject(ledger, lr[i].item, lr[i].usd);
+  cJSON *energy = cJSON_AddObjectToObject(root, "energy_kwh_per_day");
+  cJSON_AddNumberToObject(energy, "it", r->cost.it_energy_kwh);
+  cJSON_AddNumberToObject(energy, "facility", r->cost.facility_energy_kwh);
+  cJSON *metrics = cJSON_AddObjectToObject(root, "metrics");
+  struct metric_row mr[32];
+  size_t nm = metric_rows(r, mr);
+  for (size_t i = 0; i < nm; i++) {
+    if (isfinite(mr[i].value))
+      cJSON_AddNumberToObject(metrics, mr[i].name, mr[i].value);
+    else
+      cJSON_AddNullToObject(metrics, mr[i].name);
+  }
+  char *text = cJSON_Print(root);
+  cJSON_Delete(root);
+  return text;
+}
+
+/* Writes `body` (or calls the CSV writer) to dir/name via a temporary file. */
+enum output_kind { OUT_JSON, OUT_LEDGER, OUT_METRICS };
+
+static bool write_one(const struct ic_scenario *s, const struct ic_run_result *r, const char *dir, const char *name,
+                      enum output_kind kind) {
+  char path[1024], tmp[1100], prov[512];
+  snprintf(path, sizeof path, "%s/%s", dir, name);
+  snprintf(tmp, sizeof tmp, "%s.tmp", path);
+  FILE *f = fopen(tmp, "w");
+  if (!f) {
+    ic_diag(path, 0, "cannot write: %s", strerror(errno));
+    return false;
+  }
+  ic_report_provenance(s, prov, sizeof prov);
+  bool ok = true;
+  if (kind == OUT_JSON) {
+    char *text = summary_json(s, r);
+    ok = text && fprintf(f, "%s\n", text) >= 0;
+    cJSON_free(text);
+  } else if (kind == OUT_LEDGER) {
+    struct ledger_row rows[8];
+    size_t n = ledger_rows(r, rows);
+    fprintf(f, "# %s\nitem,kwh_per_day,usd_per_day\n", prov);
+    for (size_t i = 0; i < n; i++) fprintf(f, "%s,%.6f,%.6f\n", rows[i].item, rows[i].kwh, rows[i].usd);
+  } else {
+    struct metric_row rows[32];
+    size_t n = metric_rows(r, rows);
+    fprintf(f, "# %s\nmetric,value,unit\n", prov);
+    for (size_t i = 0; i < n; i++) fprintf(f, "%s,%.9g,%s\n", rows[i].name, rows[i].value, rows[i].unit);
+  }
+  if (ferror(f)) ok = false;
+  if (fclose(f) != 0) ok = false;
+  if (!ok || rename(tmp, path) != 0) {
+    ic_diag(path, 0, "cannot write: %s", strerror(errno));
+    remove(tmp);
+    return false;
+  }
+  return true;
+}
+
+ic_status ic_report_write_dir(const struct ic_scenario *s, const struct ic_run_result *r, const char *dir) {
+  if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
+    ic_diag(dir, 0, "cannot create output directory: %s", strerror(errno));
+    return IC_EIO;
+  }
+  if (!write_one(s, r, dir, "summary.json", OUT_JSON) || !write_one(s, r, dir, "ledger.csv", OUT_LEDGER) ||
+      !write_one(s, r, dir, "metrics.csv", OUT_METRICS))
+    return IC_EIO;
+  return IC_OK;
+}

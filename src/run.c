@@ -1,0 +1,133 @@
+/* run.c: wires traffic, fleet and ledger to the kernel and collects results. */
+#include "infercost/run.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "infercost/metrics.h"
+#include "infercost/serve.h"
+#include "infercost/sim.h"
+#include "infercost/traffic.h"
+
+/* Pulls requests from the source one at a time: one pending arrival event,
+ * so memory does not grow with the number of requests. */
+struct arrivals {
+  ic_source *source;
+  ic_fleet *fleet;
+  struct ic_request next;
+  ic_status status;      /* IC_ENOENT at the end, other codes on failure */
+};
+
+static void on_arrival(ic_sim *sim, void *ctx, uint64_t arg);
+
+static void pull_next(ic_sim *sim, struct arrivals *a) {
+  a->status = ic_source_next(a->source, &a->next);
+  if (a->status != IC_OK) return;
+  if (a->next.arrival_ns < ic_sim_now(sim)) a->next.arrival_ns = ic_sim_now(sim);
+  if (!ic_sim_schedule_at(sim, a->next.arrival_ns, on_arrival, a, 0)) a->status = IC_ENOMEM;
+}
+
+static void on_arrival(ic_sim *sim, void *ctx, uint64_t arg) {
+  (void)arg;
+  struct arrivals *a = ctx;
+  if (ic_fleet_submit(a->fleet, &a->next) != IC_OK) {
+    a->status = IC_ENOMEM;
+    ic_sim_stop(sim);
+    return;
+  }
+  pull_next(sim, a);
+  if (a->status != IC_OK && a->status != IC_ENOENT) ic_sim_stop(sim);
+}
+
+static double or_default(double configured, double catalogue) {
+  return isnan(configured) ? catalogue : configured;
+}
+
+ic_status ic_run_scenario(const struct ic_scenario *s, struct ic_run_result *out) {
+  memset(out, 0, sizeof *out);
+  const struct ic_model_spec *model = ic_model_find(s->model.name);
+  const struct ic_gpu_spec *gpu = ic_hw_find_gpu(s->fleet.gpu);
+  const struct ic_server_spec *server = ic_hw_find_server(s->fleet.server);
+  if (!model || !gpu || !server) return IC_EINVAL;
+  struct ic_precisions prec = {(enum ic_precision)s->model.weight_precision,
+                               (enum ic_precision)s->model.activation_precision,
+                               (enum ic_precision)s->model.kv_precision};
+  struct ic_perf perf;
+  ic_status st = ic_perf_init(&perf, model, gpu, s->fleet.gpus_per_replica, &prec, &s->perf, s->source);
+  if (st != IC_OK) return st;
+
+  out->gpu_power.watts[IC_GPU_IDLE] = or_default(s->power.gpu_idle_w, gpu->idle_w);
+  out->gpu_power.watts[IC_GPU_PREFILL] = or_default(s->power.gpu_prefill_w, gpu->prefill_w);
+  out->gpu_power.watts[IC_GPU_DECODE] = or_default(s->power.gpu_decode_w, gpu->decode_w);
+  out->node_base_w = or_default(s->power.node_base_w, server->base_w);
+  out->server_price_usd = or_default(s->cost.server_price_usd, server->price_usd);
+
+  ic_time_ns end_ns = ic_time_from_s(s->run.duration_s);
+  ic_sim *sim = ic_sim_alloc((uint64_t)s->run.seed, (uint64_t)s->run.run);
+  ic_ledger *ledger = sim ? ic_ledger_alloc(s->fleet.nodes, s->fleet.gpus_per_node, out->node_base_w,
+                                            &out->gpu_power, 0) : NULL;
+  ic_fleet *fleet = ledger ? ic_fleet_alloc(sim, &s->fleet, &s->serving, &perf, ledger) : NULL;
+  gsl_rng *arrival_rng = sim ? ic_sim_rng(sim, "traffic.arrivals") : NULL;
+  ic_source *source = arrival_rng ? ic_source_poisson_fixed(arrival_rng, s->traffic.queries_per_day / 86400.0,
+                                                            s->traffic.prompt_tokens, s->traffic.output_tokens, end_ns)
+                                  : NULL;
+  if (!source || !fleet) {
+    st = IC_ENOMEM;
+    goto done;
+  }
+  struct arrivals arr = {source, fleet, {0}, IC_OK};
+  pull_next(sim, &arr);
+  ic_sim_run_until(sim, end_ns);
+  if (arr.status != IC_OK && arr.status != IC_ENOENT) {
+    st = arr.status;
+    goto done;
+  }
+  ic_fleet_close(fleet, end_ns);
+  ic_ledger_flush(ledger, end_ns);
+
+  const struct ic_fleet_stats *fs = ic_fleet_stats(fleet);
+  double scale = 86400.0 / s->run.duration_s;
+  out->span_s = s->run.duration_s;
+  out->arrived = fs->arrived;
+  out->completed = fs->completed;
+  out->in_flight_at_end = ic_fleet_in_flight(fleet);
+  out->replicas = ic_fleet_replica_count(fleet);
+  out->gpus = s->fleet.nodes * s->fleet.gpus_per_node;
+  out->queries_per_day = (double)fs->completed * scale;
+  out->output_tokens_per_day = (double)fs->output_tokens_done * scale;
+  out->prompt_tokens_per_day = (double)fs->prompt_tokens_done * scale;
+  out->it_energy_j = ic_ledger_it_energy_j(ledger);
+  for (int i = 0; i < IC_GPU_STATE_COUNT; i++)
+    out->gpu_energy_j[i] = ic_ledger_gpu_state_energy_j(ledger, (enum ic_gpu_state)i);
+  out->cost = ic_cost_daily(out->it_energy_j, s->run.duration_s, s->fleet.nodes, out->server_price_usd,
+                            &s->power, &s->cost);
+  out->usd_per_query = out->queries_per_day > 0 ? out->cost.total_usd / out->queries_per_day : (double)NAN;
+  out->usd_per_million_output_tokens =
+      out->output_tokens_per_day > 0 ? out->cost.total_usd / (out->output_tokens_per_day / 1e6) : (double)NAN;
+  out->wh_per_query =
+      out->queries_per_day > 0 ? out->cost.facility_energy_kwh * 1000.0 / out->queries_per_day : (double)NAN;
+  out->e2e_mean_s = ic_sketch_mean(fs->e2e_s);
+  out->e2e_p50_s = ic_sketch_quantile(fs->e2e_s, 0.5);
+  out->e2e_p99_s = ic_sketch_quantile(fs->e2e_s, 0.99);
+  out->ttft_mean_s = ic_sketch_mean(fs->ttft_s);
+  out->ttft_p99_s = ic_sketch_quantile(fs->ttft_s, 0.99);
+  out->wait_mean_s = ic_sketch_mean(fs->wait_s);
+  out->wait_p99_s = ic_sketch_quantile(fs->wait_s, 0.99);
+  out->mean_batch_size = fs->batches ? (double)fs->batched_requests / (double)fs->batches : 0.0;
+  out->utilisation = fs->busy_replica_s / ((double)out->replicas * s->run.duration_s);
+  struct ic_iter_shape one = ic_iter_shape_prefill(s->traffic.prompt_tokens, 1);
+  double svc = ic_perf_iter_s(&perf, &one, NULL);
+  for (int64_t step = 1; step < s->traffic.output_tokens; step++) {
+    one = ic_iter_shape_decode(1, s->traffic.prompt_tokens + step);
+    svc += ic_perf_iter_s(&perf, &one, NULL);
+  }
+  out->service_time_batch1_s = svc;
+  out->events = ic_sim_events_run(sim);
+  st = IC_OK;
+done:
+  ic_source_free(source);
+  ic_fleet_free(fleet);
+  ic_ledger_free(ledger);
+  ic_sim_free(sim);
+  return st;
+}

@@ -1,0 +1,475 @@
+/* scenario.c: reading, validating and printing scenarios.
+ *
+ * The format is INI-like: `# comment` or `; comment` lines, `[section]`
+ * headers, `key = value` lines, and `# comment` after a value. A hand-written
+ * reader is used (not inih) because every key must carry its own line number
+ * into later cross-key checks, and every problem in a file is reported, not
+ * only the first. */
+#include "infercost/scenario.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_ERRORS 20
+
+static size_t flat_index(size_t section, size_t key) {
+  size_t idx = key;
+  for (size_t i = 0; i < section; i++) idx += ic_scenario_sections[i].key_count;
+  return idx;
+}
+
+static void *field_ptr(struct ic_scenario *s, const struct ic_section_def *sec, const struct ic_key_def *k) {
+  return (char *)s + sec->offset + k->offset;
+}
+
+static const void *cfield_ptr(const struct ic_scenario *s, const struct ic_section_def *sec,
+                              const struct ic_key_def *k) {
+  return (const char *)s + sec->offset + k->offset;
+}
+
+static char *trim(char *text) {
+  while (isspace((unsigned char)*text)) text++;
+  size_t n = strlen(text);
+  while (n && isspace((unsigned char)text[n - 1])) text[--n] = '\0';
+  return text;
+}
+
+/* Index of `word` in "a|b|c", or -1. */
+static int choice_index(const char *choices, const char *word) {
+  size_t wlen = strlen(word);
+  int idx = 0;
+  for (const char *p = choices; *p; idx++) {
+    const char *bar = strchr(p, '|');
+    size_t len = bar ? (size_t)(bar - p) : strlen(p);
+    if (len == wlen && strncmp(p, word, len) == 0) return idx;
+    if (!bar) break;
+    p = bar + 1;
+  }
+  return -1;
+}
+
+/* Name of choice `idx` into buf. */
+static void choice_name(const char *choices, int idx, char *buf, size_t size) {
+  const char *p = choices;
+  for (int i = 0; i < idx && p; i++) {
+    p = strchr(p, '|');
+    if (p) p++;
+  }
+  if (!p) {
+    snprintf(buf, size, "?");
+    return;
+  }
+  const char *bar = strchr(p, '|');
+  size_t len = bar ? (size_t)(bar - p) : strlen(p);
+  snprintf(buf, size, "%.*s", (int)len, p);
+}
+
+static void describe_range(const struct ic_key_def *k, char *buf, size_t size) {
+  char lo[32], hi[32];
+  snprintf(lo, sizeof lo, "%.15g", k->min);
+  snprintf(hi, sizeof hi, "%.15g", k->max);
+  snprintf(buf, size, "%s%s, %s]", k->min_open ? "(" : "[", lo, hi);
+}
+
+/* Parses `text` into the field; on failure writes why into err and leaves
+ * the field as it was. */
+static bool parse_value(const struct ic_key_def *k, const char *text, void *field, char *err, size_t errsize) {
+  char range[96];
+  describe_range(k, range, sizeof range);
+  switch (k->type) {
+  case IC_KEY_REAL:
+  case IC_KEY_INT: {
+    if (k->type == IC_KEY_REAL && k->default_text && strcmp(k->default_text, "auto") == 0 &&
+        strcmp(text, "auto") == 0) {
+      *(double *)field = (double)NAN;
+      return true;
+    }
+    char *end = NULL;
+    errno = 0;
+    double v = *text ? strtod(text, &end) : (double)NAN;
+    if (!*text || *end != '\0' || !isfinite(v) || errno == ERANGE) {
+      snprintf(err, errsize, "expected %s%s, got '%s'", k->type == IC_KEY_INT ? "an integer" : "a number",
+               (k->default_text && strcmp(k->default_text, "auto") == 0) ? " or 'auto'" : "", text);
+      return false;
+    }
+    if (k->type == IC_KEY_INT && v != floor(v)) {
+      snprintf(err, errsize, "expected a whole number, got '%s'", text);
+      return false;
+    }
+    if (v < k->min || v > k->max || (k->min_open && v <= k->min)) {
+      snprintf(err, errsize, "value %s is out of range: allowed %s%s%s", text, range, *k->unit ? " " : "", k->unit);
+      return false;
+    }
+    if (k->type == IC_KEY_INT)
+      *(int64_t *)field = (int64_t)v;
+    else
+      *(double *)field = v;
+    return true;
+  }
+  case IC_KEY_BOOL: {
+    static const char *const yes[] = {"true", "yes", "on", "1"}, *const no[] = {"false", "no", "off", "0"};
+    for (size_t i = 0; i < 4; i++) {
+      if (strcmp(text, yes[i]) == 0) { *(bool *)field = true; return true; }
+      if (strcmp(text, no[i]) == 0) { *(bool *)field = false; return true; }
+    }
+    snprintf(err, errsize, "expected true or false, got '%s'", text);
+    return false;
+  }
+  case IC_KEY_CHOICE: {
+    int idx = choice_index(k->choices, text);
+    if (idx < 0) {
+      snprintf(err, errsize, "expected one of %s, got '%s'", k->choices, text);
+      return false;
+    }
+    *(int *)field = idx;
+    return true;
+  }
+  case IC_KEY_TEXT:
+    if (!*text || strlen(text) >= IC_KEY_TEXT_MAX) {
+      snprintf(err, errsize, "expected a name of 1 to %d characters, got '%s'", IC_KEY_TEXT_MAX - 1, text);
+      return false;
+    }
+    memcpy(field, text, strlen(text) + 1);
+    return true;
+  }
+  snprintf(err, errsize, "unsupported key type");
+  return false;
+}
+
+void ic_key_format(const struct ic_key_def *k, const void *field, char *buf, size_t size) {
+  switch (k->type) {
+  case IC_KEY_REAL: {
+    double v = *(const double *)field;
+    if (isnan(v))
+      snprintf(buf, size, "auto");
+    else
+      snprintf(buf, size, "%.15g", v);
+    return;
+  }
+  case IC_KEY_INT: snprintf(buf, size, "%lld", (long long)*(const int64_t *)field); return;
+  case IC_KEY_BOOL: snprintf(buf, size, "%s", *(const bool *)field ? "true" : "false"); return;
+  case IC_KEY_CHOICE: choice_name(k->choices, *(const int *)field, buf, size); return;
+  case IC_KEY_TEXT: snprintf(buf, size, "%s", (const char *)field); return;
+  }
+}
+
+void ic_scenario_defaults(struct ic_scenario *s) {
+  memset(s, 0, sizeof *s);
+  snprintf(s->source, sizeof s->source, "built-in default");
+  char err[256];
+  for (size_t i = 0; i < ic_scenario_section_count; i++) {
+    const struct ic_section_def *sec = &ic_scenario_sections[i];
+    for (size_t j = 0; j < sec->key_count; j++) {
+      bool ok = parse_value(&sec->keys[j], sec->keys[j].default_text, field_ptr(s, sec, &sec->keys[j]), err, sizeof err);
+      if (!ok) ic_diag("scenario_keys.c", 0, "bad default for %s.%s: %s", sec->name, sec->keys[j].name, err);
+    }
+  }
+}
+
+static size_t edit_distance(const char *a, const char *b) {
+  size_t la = strlen(a), lb = strlen(b);
+  if (la > 63 || lb > 63) return 99;
+  size_t row[64];
+  for (size_t j = 0; j <= lb; j++) row[j] = j;
+  for (size_t i = 1; i <= la; i++) {
+    size_t diag = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= lb; j++) {
+      size_t up = row[j];
+      size_t best = diag + (a[i - 1] != b[j - 1]);
+      if (row[j] + 1 < best) best = row[j] + 1;
+      if (row[j - 1] + 1 < best) best = row[j - 1] + 1;
+      row[j] = best;
+      diag = up;
+    }
+  }
+  return row[lb];
+}
+
+/* The closest "section.key" to `dotted`, for "did you mean". */
+static bool suggest_key(const char *dotted, char *buf, size_t size) {
+  size_t best = 99;
+  char name[160];
+  for (size_t i = 0; i < ic_scenario_section_count; i++) {
+    const struct ic_section_def *sec = &ic_scenario_sections[i];
+    for (size_t j = 0; j < sec->key_count; j++) {
+      snprintf(name, sizeof name, "%s.%s", sec->name, sec->keys[j].name);
+      size_t d = edit_distance(dotted, name);
+      /* Also match the bare key, for a right key under the wrong section. */
+      const char *dot = strchr(dotted, '.');
+      size_t d2 = dot ? edit_distance(dot + 1, sec->keys[j].name) + 1 : 99;
+      if (d2 < d) d = d2;
+      if (d < best) {
+        best = d;
+        snprintf(buf, size, "%s", name);
+      }
+    }
+  }
+  size_t len = strlen(dotted);
+  return best <= (len / 3 > 2 ? len / 3 : 2);
+}
+
+const struct ic_key_def *ic_scenario_find_key(const char *dotted, const struct ic_section_def **section) {
+  const char *dot = strchr(dotted, '.');
+  if (!dot) return NULL;
+  size_t slen = (size_t)(dot - dotted);
+  for (size_t i = 0; i < ic_scenario_section_count; i++) {
+    const struct ic_section_def *sec = &ic_scenario_sections[i];
+    if (strlen(sec->name) != slen || strncmp(sec->name, dotted, slen) != 0) continue;
+    for (size_t j = 0; j < sec->key_count; j++)
+      if (strcmp(sec->keys[j].name, dot + 1) == 0) {
+        if (section) *section = sec;
+        return &sec->keys[j];
+      }
+  }
+  return NULL;
+}
+
+static size_t key_flat_index(const struct ic_section_def *sec, const struct ic_key_def *k) {
+  return flat_index((size_t)(sec - ic_scenario_sections), (size_t)(k - sec->keys));
+}
+
+const char *ic_scenario_origin(const struct ic_scenario *s, const char *dotted) {
+  const struct ic_section_def *sec = NULL;
+  const struct ic_key_def *k = ic_scenario_find_key(dotted, &sec);
+  if (!k) return "unknown key";
+  const char *o = s->origin[key_flat_index(sec, k)];
+  return *o ? o : "default";
+}
+
+/* Sets "section.key" from text; reports problems at (path, line). */
+static bool assign(struct ic_scenario *s, const char *dotted, const char *value, const char *path, long line,
+                   const char *origin) {
+  const struct ic_section_def *sec = NULL;
+  const struct ic_key_def *k = ic_scenario_find_key(dotted, &sec);
+  if (!k) {
+    char hint[160];
+    if (suggest_key(dotted, hint, sizeof hint))
+      ic_diag(path, line, "unknown key '%s' (did you mean '%s'?)", dotted, hint);
+    else
+      ic_diag(path, line, "unknown key '%s' (see docs/scenario-format.md for the keys)", dotted);
+    return false;
+  }
+  char err[512];
+  if (!parse_value(k, value, field_ptr(s, sec, k), err, sizeof err)) {
+    ic_diag(path, line, "%s: %s", dotted, err);
+    return false;
+  }
+  snprintf(s->origin[key_flat_index(sec, k)], IC_ORIGIN_MAX, "%s", origin);
+  return true;
+}
+
+/* Strips a trailing " # comment" or " ; comment" from a value. */
+static void strip_comment(char *value) {
+  for (char *p = value; *p; p++)
+    if ((*p == '#' || *p == ';') && (p == value || isspace((unsigned char)p[-1]))) {
+      *p = '\0';
+      return;
+    }
+}
+
+ic_status ic_scenario_load_text(struct ic_scenario *s, const char *text, const char *name) {
+  size_t errors_before = ic_diag_count();
+  size_t errors = 0;
+  char section[64] = "";
+  bool section_ok = false;
+  bool seen[IC_SCENARIO_MAX_KEYS] = {false};
+  long line_no = 0;
+  snprintf(s->source, sizeof s->source, "%s", name);
+  const char *p = text;
+  if ((unsigned char)p[0] == 0xEF && (unsigned char)p[1] == 0xBB && (unsigned char)p[2] == 0xBF) p += 3;
+  while (*p && errors < MAX_ERRORS) {
+    const char *eol = strchr(p, '\n');
+    size_t len = eol ? (size_t)(eol - p) : strlen(p);
+    char buf[1024];
+    line_no++;
+    if (len >= sizeof buf) {
+      ic_diag(name, line_no, "line is longer than %zu characters", sizeof buf - 1);
+      errors++;
+      p = eol ? eol + 1 : p + len;
+      continue;
+    }
+    memcpy(buf, p, len);
+    buf[len] = '\0';
+    p = eol ? eol + 1 : p + len;
+    char *line = trim(buf);
+    if (!*line || *line == '#' || *line == ';') continue;
+    if (*line == '[') {
+      char *close = strchr(line, ']');
+      if (!close || *trim(close + 1)) {
+        ic_diag(name, line_no, "malformed section header '%s': expected [name]", line);
+        errors++;
+        section_ok = false;
+        continue;
+      }
+      *close = '\0';
+      snprintf(section, sizeof section, "%s", trim(line + 1));
+      section_ok = false;
+      for (size_t i = 0; i < ic_scenario_section_count; i++)
+        if (strcmp(ic_scenario_sections[i].name, section) == 0) section_ok = true;
+      if (!section_ok) {
+        ic_diag(name, line_no, "unknown section [%s] (sections: run, traffic, model, fleet, serving, perf, power, cost)", section);
+        errors++;
+      }
+      continue;
+    }
+    char *eq = strchr(line, '=');
+    if (!eq) {
+      ic_diag(name, line_no, "expected 'key = value', got '%s'", line);
+      errors++;
+      continue;
+    }
+    *eq = '\0';
+    char *key = trim(line), *value = eq + 1;
+    strip_comment(value);
+    value = trim(value);
+    if (!*section) {
+      ic_diag(name, line_no, "key '%s' comes before any [section]", key);
+      errors++;
+      continue;
+    }
+    if (!section_ok) continue; /* already reported at the header */
+    char dotted[200];
+    snprintf(dotted, sizeof dotted, "%s.%s", section, key);
+    char origin[IC_ORIGIN_MAX];
+    snprintf(origin, sizeof origin, "%s:%ld", name, line_no);
+    const struct ic_section_def *sec = NULL;
+    const struct ic_key_def *k = ic_scenario_find_key(dotted, &sec);
+    if (k) {
+      size_t idx = key_flat_index(sec, k);
+      if (seen[idx]) {
+        ic_diag(name, line_no, "%s is set twice (first at %s)", dotted, s->origin[idx]);
+        errors++;
+        continue;
+      }
+      seen[idx] = true;
+    }
+    if (!assign(s, dotted, value, name, line_no, origin)) errors++;
+  }
+  if (errors >= MAX_ERRORS) ic_diag(name, 0, "too many errors; stopped after %d", MAX_ERRORS);
+  return ic_diag_count() > errors_before ? IC_EINVAL : IC_OK;
+}
+
+ic_status ic_scenario_load_file(struct ic_scenario *s, const char *path) {
+  FILE *f = fopen(path, "rb");
+  if (!f) {
+    ic_diag(path, 0, "cannot open scenario: %s", strerror(errno));
+    return IC_EIO;
+  }
+  size_t cap = 1 << 16, len = 0;
+  char *text = malloc(cap);
+  ic_status st = IC_OK;
+  while (text) {
+    size_t got = fread(text + len, 1, cap - 1 - len, f);
+    len += got;
+    if (len < cap - 1) break;
+    if (cap >= (1u << 24)) {
+      ic_diag(path, 0, "scenario file is larger than 16 MiB");
+      st = IC_EINVAL;
+      break;
+    }
+    char *grown = realloc(text, cap * 2);
+    if (!grown) { free(text); text = NULL; break; }
+    text = grown;
+    cap *= 2;
+  }
+  if (!text) st = IC_ENOMEM;
+  if (st == IC_OK && ferror(f)) {
+    ic_diag(path, 0, "cannot read scenario: %s", strerror(errno));
+    st = IC_EIO;
+  }
+  fclose(f);
+  if (st == IC_OK) {
+    text[len] = '\0';
+    if (memchr(text, '\0', len)) {
+      ic_diag(path, 0, "scenario contains a NUL byte: not a text file");
+      st = IC_EINVAL;
+    } else {
+      st = ic_scenario_load_text(s, text, path);
+    }
+  }
+  free(text);
+  return st;
+}
+
+ic_status ic_scenario_set(struct ic_scenario *s, const char *assignment, const char *where) {
+  const char *eq = strchr(assignment, '=');
+  if (!eq) {
+    ic_diag(where, 0, "expected section.key=value, got '%s'", assignment);
+    return IC_EINVAL;
+  }
+  char key[200], value[1024];
+  snprintf(key, sizeof key, "%.*s", (int)(eq - assignment), assignment);
+  snprintf(value, sizeof value, "%s", eq + 1);
+  char *k = trim(key), *v = trim(value);
+  if (!strchr(k, '.')) {
+    ic_diag(where, 0, "expected section.key=value, got '%s'", assignment);
+    return IC_EINVAL;
+  }
+  return assign(s, k, v, where, 0, where) ? IC_OK : IC_EINVAL;
+}
+
+/* Reports a cross-key problem at the origin of `dotted`. */
+static void check_fail(const struct ic_scenario *s, const char *dotted, const char *fmt, const char *detail)
+    __attribute__((format(printf, 3, 0)));
+static void check_fail(const struct ic_scenario *s, const char *dotted, const char *fmt, const char *detail) {
+  const char *o = ic_scenario_origin(s, dotted);
+  if (strcmp(o, "default") == 0) o = s->source;
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+  ic_diag(o, 0, fmt, dotted, detail);
+#pragma GCC diagnostic pop
+}
+
+ic_status ic_scenario_check(const struct ic_scenario *s) {
+  size_t before = ic_diag_count();
+  char buf[64];
+  if (!ic_model_find(s->model.name))
+    check_fail(s, "model.name", "%s: unknown model; built-in models: %s", ic_model_names());
+  if (!ic_hw_find_gpu(s->fleet.gpu))
+    check_fail(s, "fleet.gpu", "%s: unknown accelerator; built-in: %s", ic_hw_gpu_names());
+  if (!ic_hw_find_server(s->fleet.server))
+    check_fail(s, "fleet.server", "%s: unknown server; built-in: %s", ic_hw_server_names());
+  if (s->fleet.gpus_per_node % s->fleet.gpus_per_replica != 0) {
+    snprintf(buf, sizeof buf, "%lld GPUs per node", (long long)s->fleet.gpus_per_node);
+    check_fail(s, "fleet.gpus_per_replica", "%s: a replica must fit inside one node and divide it evenly (%s)", buf);
+  }
+  const struct ic_model_spec *m = ic_model_find(s->model.name);
+  if (m && s->traffic.prompt_tokens + s->traffic.output_tokens > m->context_max) {
+    snprintf(buf, sizeof buf, "%lld tokens", (long long)m->context_max);
+    check_fail(s, "traffic.output_tokens", "%s: prompt + output exceed the model's context of %s", buf);
+  }
+  return ic_diag_count() > before ? IC_EINVAL : IC_OK;
+}
+
+void ic_scenario_write(const struct ic_scenario *s, FILE *out) {
+  char value[IC_KEY_TEXT_MAX + 32];
+  fprintf(out, "# infercost scenario, resolved (source: %s)\n", s->source);
+  for (size_t i = 0; i < ic_scenario_section_count; i++) {
+    const struct ic_section_def *sec = &ic_scenario_sections[i];
+    fprintf(out, "\n[%s]  # %s\n", sec->name, sec->doc);
+    for (size_t j = 0; j < sec->key_count; j++) {
+      const struct ic_key_def *k = &sec->keys[j];
+      ic_key_format(k, cfield_ptr(s, sec, k), value, sizeof value);
+      fprintf(out, "%s = %s  # %s%s%s\n", k->name, value, *k->unit ? k->unit : "", *k->unit ? "; " : "", k->doc);
+    }
+  }
+}
+
+uint64_t ic_scenario_digest(const struct ic_scenario *s) {
+  uint64_t h = UINT64_C(0xcbf29ce484222325);
+  char value[IC_KEY_TEXT_MAX + 32];
+  for (size_t i = 0; i < ic_scenario_section_count; i++) {
+    const struct ic_section_def *sec = &ic_scenario_sections[i];
+    for (size_t j = 0; j < sec->key_count; j++) {
+      ic_key_format(&sec->keys[j], cfield_ptr(s, sec, &sec->keys[j]), value, sizeof value);
+      for (const char *c = sec->keys[j].name; *c; c++) h = (h ^ (unsigned char)*c) * UINT64_C(0x100000001b3);
+      for (const char *c = value; *c; c++) h = (h ^ (unsigned char)*c) * UINT64_C(0x100000001b3);
+    }
+  }
+  return h;
+}

@@ -1,0 +1,87 @@
+/* scenario_keys.c: every scenario key, its default, range, unit and meaning.
+ *
+ * This table is the single place where input is declared; scenario.c
+ * validates everything through it. The defaults together form the built-in
+ * ChatGPT-like scenario; their sources are in docs/scenarios.md. Changing a
+ * name here breaks users' scenario files and sweeps: add, do not rename. */
+#include <math.h>
+#include <stddef.h>
+
+#include "infercost/scenario.h"
+
+#define BIG 1e300
+#define KEY(sec_struct, field, type, def, lo, hi, open, choices, unit, doc) \
+  {#field, type, offsetof(struct sec_struct, field), def, lo, hi, open, choices, unit, doc}
+
+static const struct ic_key_def run_keys[] = {
+    KEY(ic_run_config, seed, IC_KEY_INT, "42", 0, 9.2e18, false, NULL, "", "base seed of every random stream"),
+    KEY(ic_run_config, run, IC_KEY_INT, "0", 0, 9.2e18, false, NULL, "", "replication index: independent streams for the same seed"),
+    KEY(ic_run_config, duration_s, IC_KEY_REAL, "3600", 0, 3.2e7, true, NULL, "s", "simulated span; per-day figures are scaled to 86,400 s"),
+};
+
+static const struct ic_key_def traffic_keys[] = {
+    KEY(ic_traffic_config, queries_per_day, IC_KEY_REAL, "195e6", 0, 1e13, true, NULL, "queries/day", "mean number of requests per day"),
+    KEY(ic_traffic_config, prompt_tokens, IC_KEY_INT, "1000", 1, 1e7, false, NULL, "tokens", "prompt (input) length of every request"),
+    KEY(ic_traffic_config, output_tokens, IC_KEY_INT, "350", 1, 1e7, false, NULL, "tokens", "generated (output) length of every request"),
+    KEY(ic_traffic_config, arrival, IC_KEY_CHOICE, "poisson", 0, 0, false, IC_ARRIVAL_CHOICES, "", "arrival process"),
+};
+
+static const struct ic_key_def model_keys[] = {
+    KEY(ic_model_config, name, IC_KEY_TEXT, "gpt3-175b", 0, 0, false, NULL, "", "built-in model (see docs/compute-model.md)"),
+    KEY(ic_model_config, weight_precision, IC_KEY_CHOICE, "fp16", 0, 0, false, IC_PRECISION_CHOICES, "", "format of stored weights"),
+    KEY(ic_model_config, activation_precision, IC_KEY_CHOICE, "fp16", 0, 0, false, IC_PRECISION_CHOICES, "", "format of activations and of matrix math"),
+    KEY(ic_model_config, kv_precision, IC_KEY_CHOICE, "fp16", 0, 0, false, IC_PRECISION_CHOICES, "", "format of the KV cache"),
+};
+
+static const struct ic_key_def fleet_keys[] = {
+    KEY(ic_fleet_config, gpu, IC_KEY_TEXT, "a100-80gb", 0, 0, false, NULL, "", "built-in accelerator (see docs/hardware.md)"),
+    KEY(ic_fleet_config, server, IC_KEY_TEXT, "dgx-a100", 0, 0, false, NULL, "", "built-in server: base power and price"),
+    KEY(ic_fleet_config, gpus_per_node, IC_KEY_INT, "8", 1, 1024, false, NULL, "GPUs", "accelerators in one node"),
+    KEY(ic_fleet_config, nodes, IC_KEY_INT, "3617", 1, 1e8, false, NULL, "nodes", "nodes in the fleet"),
+    KEY(ic_fleet_config, gpus_per_replica, IC_KEY_INT, "8", 1, 1024, false, NULL, "GPUs", "tensor-parallel degree of one model replica"),
+};
+
+static const struct ic_key_def serving_keys[] = {
+    KEY(ic_serving_config, batching, IC_KEY_CHOICE, "static", 0, 0, false, IC_BATCHING_CHOICES, "", "batching policy"),
+    KEY(ic_serving_config, router, IC_KEY_CHOICE, "least_outstanding", 0, 0, false, IC_ROUTER_CHOICES, "", "how a request picks its replica"),
+    KEY(ic_serving_config, max_batch, IC_KEY_INT, "32", 1, 1e6, false, NULL, "requests", "largest batch B"),
+    KEY(ic_serving_config, batch_timeout_s, IC_KEY_REAL, "0.05", 0, 3600, false, NULL, "s", "longest the oldest queued request waits for a batch to fill"),
+};
+
+static const struct ic_key_def perf_keys[] = {
+    KEY(ic_perf_params, compute_efficiency, IC_KEY_REAL, "0.5", 0, 1, true, NULL, "", "achieved / peak FLOP/s of matrix work"),
+    KEY(ic_perf_params, memory_efficiency, IC_KEY_REAL, "0.8", 0, 1, true, NULL, "", "achieved / peak memory bandwidth"),
+    KEY(ic_perf_params, link_efficiency, IC_KEY_REAL, "0.7", 0, 1, true, NULL, "", "achieved / peak GPU-to-GPU bandwidth"),
+    KEY(ic_perf_params, link_latency_s, IC_KEY_REAL, "5e-6", 0, 1, false, NULL, "s", "latency of one all-reduce step"),
+    KEY(ic_perf_params, overhead_s, IC_KEY_REAL, "0.002", 0, 10, false, NULL, "s", "fixed cost of every iteration"),
+    KEY(ic_perf_params, memory_reserve_frac, IC_KEY_REAL, "0.1", 0, 1, false, NULL, "", "share of GPU memory kept free of weights and KV cache"),
+};
+
+static const struct ic_key_def power_keys[] = {
+    KEY(ic_power_config, gpu_idle_w, IC_KEY_REAL, "auto", 0, 1e5, false, NULL, "W", "per GPU with no work (auto: catalogue)"),
+    KEY(ic_power_config, gpu_prefill_w, IC_KEY_REAL, "auto", 0, 1e5, false, NULL, "W", "per GPU during prefill (auto: catalogue)"),
+    KEY(ic_power_config, gpu_decode_w, IC_KEY_REAL, "auto", 0, 1e5, false, NULL, "W", "per GPU during decode (auto: catalogue)"),
+    KEY(ic_power_config, node_base_w, IC_KEY_REAL, "auto", 0, 1e6, false, NULL, "W", "per node besides GPUs (auto: catalogue server)"),
+    KEY(ic_power_config, pue, IC_KEY_REAL, "1.2", 1, 10, false, NULL, "", "power usage effectiveness: facility / IT energy"),
+    KEY(ic_power_config, electricity_usd_per_kwh, IC_KEY_REAL, "0.08", 0, 100, false, NULL, "USD/kWh", "flat electricity price"),
+};
+
+static const struct ic_key_def cost_keys[] = {
+    KEY(ic_cost_config, server_price_usd, IC_KEY_REAL, "auto", 0, 1e9, false, NULL, "USD", "price of one node with its GPUs (auto: catalogue server)"),
+    KEY(ic_cost_config, amortization_years, IC_KEY_REAL, "5", 0, 100, true, NULL, "years", "straight-line life of a server"),
+};
+
+#define SECTION(name, keys, field, doc) \
+  {name, keys, sizeof keys / sizeof keys[0], offsetof(struct ic_scenario, field), doc}
+
+const struct ic_section_def ic_scenario_sections[] = {
+    SECTION("run", run_keys, run, "seeds and simulated span"),
+    SECTION("traffic", traffic_keys, traffic, "what arrives"),
+    SECTION("model", model_keys, model, "the model served"),
+    SECTION("fleet", fleet_keys, fleet, "the hardware"),
+    SECTION("serving", serving_keys, serving, "routing and batching"),
+    SECTION("perf", perf_keys, perf, "roofline efficiency factors"),
+    SECTION("power", power_keys, power, "power draw, cooling and electricity"),
+    SECTION("cost", cost_keys, cost, "capital cost"),
+};
+const size_t ic_scenario_section_count = sizeof ic_scenario_sections / sizeof ic_scenario_sections[0];

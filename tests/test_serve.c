@@ -1,0 +1,189 @@
+/* test_serve.c: the whole pipeline against queueing theory, and a
+ * hand-worked static-batching timeline. */
+#include "ic_test.h"
+
+#include <math.h>
+#include <stdio.h>
+
+#include "infercost/cost.h"
+#include "infercost/run.h"
+#include "infercost/scenario.h"
+#include "infercost/serve.h"
+#include "infercost/sim.h"
+
+static void set(struct ic_scenario *s, const char *kv) { assert_int_equal(ic_scenario_set(s, kv, "test"), IC_OK); }
+
+/* One replica, batch size 1, no batching timeout, fixed lengths: every
+ * request takes the same time D, so the system is M/D/1. Pollaczek-Khinchine
+ * gives the mean wait in queue Wq = rho * D / (2 (1 - rho)). */
+static double md1_simulated_over_formula(double rho, int64_t customers) {
+  static struct ic_scenario s;
+  ic_scenario_defaults(&s);
+  set(&s, "model.name=llama2-7b");
+  set(&s, "fleet.gpu=h100-sxm");
+  set(&s, "fleet.server=dgx-h100");
+  set(&s, "fleet.nodes=1");
+  set(&s, "fleet.gpus_per_node=1");
+  set(&s, "fleet.gpus_per_replica=1");
+  set(&s, "serving.max_batch=1");
+  set(&s, "serving.batch_timeout_s=0");
+  set(&s, "traffic.prompt_tokens=200");
+  set(&s, "traffic.output_tokens=20");
+  set(&s, "run.seed=20240610");
+  assert_int_equal(ic_scenario_check(&s), IC_OK);
+  /* Learn D from a short run, then set the arrival rate for rho. */
+  struct ic_run_result r;
+  set(&s, "run.duration_s=10");
+  assert_int_equal(ic_run_scenario(&s, &r), IC_OK);
+  double d = r.service_time_batch1_s;
+  double lambda = rho / d;
+  char kv[128];
+  snprintf(kv, sizeof kv, "traffic.queries_per_day=%.17g", lambda * 86400.0);
+  set(&s, kv);
+  snprintf(kv, sizeof kv, "run.duration_s=%.17g", (double)customers / lambda);
+  set(&s, kv);
+  assert_int_equal(ic_run_scenario(&s, &r), IC_OK);
+  double wq = rho * d / (2.0 * (1.0 - rho));
+  /* The measured utilisation must match rho too (within sampling noise). */
+  assert_true(fabs(r.utilisation - rho) < 0.01);
+  assert_true(fabs(r.mean_batch_size - 1.0) < 1e-12);
+  return r.wait_mean_s / wq;
+}
+
+static void md1_mean_wait_at_rho_0_5(void **state) {
+  (void)state;
+  double ratio = md1_simulated_over_formula(0.5, 400000);
+  printf("# M/D/1 rho=0.5: simulated/formula = %.4f\n", ratio);
+  assert_true(fabs(ratio - 1.0) < 0.03);
+}
+
+static void md1_mean_wait_at_rho_0_8(void **state) {
+  (void)state;
+  double ratio = md1_simulated_over_formula(0.8, 1000000);
+  printf("# M/D/1 rho=0.8: simulated/formula = %.4f\n", ratio);
+  assert_true(fabs(ratio - 1.0) < 0.03);
+}
+
+/* Static batching by hand: B = 3, timeout 1 s, service of a batch of n is
+ * known from the perf model. Arrivals at 0, 0.2, 0.4 (fills the batch at
+ * 0.4), then 0.5 (waits for the replica), then nothing: the batch of one
+ * starts when the first batch ends (its request has waited > 1 s by then,
+ * if the first batch takes > 1 s, else at 1.5 s). */
+struct timeline {
+  struct ic_serve_event ev[16];
+  int n;
+};
+
+static void observe(void *ctx, const struct ic_serve_event *ev) {
+  struct timeline *t = ctx;
+  if (t->n < 16) t->ev[t->n++] = *ev;
+}
+
+static void arrive(ic_sim *sim, void *ctx, uint64_t arg) {
+  ic_fleet *f = ctx;
+  struct ic_request req = {arg, ic_sim_now(sim), 100, 10, 0};
+  assert_int_equal(ic_fleet_submit(f, &req), IC_OK);
+}
+
+static void static_batching_timeline(void **state) {
+  (void)state;
+  const struct ic_model_spec *m = ic_model_find("llama2-7b");
+  const struct ic_gpu_spec *g = ic_hw_find_gpu("h100-sxm");
+  struct ic_precisions prec = {IC_FP16, IC_FP16, IC_FP16};
+  struct ic_perf_params pp = {0.5, 0.8, 0.7, 1e-6, 0.002, 0.1};
+  struct ic_perf perf;
+  assert_int_equal(ic_perf_init(&perf, m, g, 1, &prec, &pp, "test"), IC_OK);
+  /* Service times of a batch of 3 and of 1 (prompt 100, output 10). */
+  ic_time_ns pre3, dec3 = 0, pre1, dec1 = 0;
+  struct ic_iter_shape sh = ic_iter_shape_prefill(100, 3);
+  pre3 = ic_time_from_s(ic_perf_iter_s(&perf, &sh, NULL));
+  sh = ic_iter_shape_prefill(100, 1);
+  pre1 = ic_time_from_s(ic_perf_iter_s(&perf, &sh, NULL));
+  double d3 = 0, d1 = 0;
+  for (int k = 1; k < 10; k++) {
+    sh = ic_iter_shape_decode(3, 100 + k);
+    d3 += ic_perf_iter_s(&perf, &sh, NULL);
+    sh = ic_iter_shape_decode(1, 100 + k);
+    d1 += ic_perf_iter_s(&perf, &sh, NULL);
+  }
+  dec3 = ic_time_from_s(d3);
+  dec1 = ic_time_from_s(d1);
+
+  struct ic_fleet_config fc = {"h100-sxm", "dgx-h100", 1, 1, 1};
+  struct ic_serving_config sc = {IC_BATCHING_STATIC, IC_ROUTER_ROUND_ROBIN, 3, 1.0};
+  ic_sim *sim = ic_sim_alloc(1, 0);
+  ic_fleet *f = ic_fleet_alloc(sim, &fc, &sc, &perf, NULL);
+  struct timeline t = {0};
+  ic_fleet_set_observer(f, observe, &t);
+  const ic_time_ns ms = 1000000;
+  ic_sim_schedule_at(sim, 0, arrive, f, 0);
+  ic_sim_schedule_at(sim, 200 * ms, arrive, f, 1);
+  ic_sim_schedule_at(sim, 400 * ms, arrive, f, 2);
+  ic_sim_schedule_at(sim, 500 * ms, arrive, f, 3);
+  ic_sim_run_until(sim, IC_TIME_NEVER - 1);
+
+  ic_time_ns end1 = 400 * ms + pre3 + dec3;
+  ic_time_ns start2 = end1 > 1500 * ms ? end1 : 1500 * ms; /* request 3's timeout is at 1.5 s */
+  struct ic_serve_event expect[] = {
+      {IC_SERVE_BATCH_START, 400 * ms, 0, 3, 0},
+      {IC_SERVE_FIRST_TOKEN, 400 * ms + pre3, 0, 3, 0},
+      {IC_SERVE_BATCH_END, end1, 0, 3, 0},
+      {IC_SERVE_BATCH_START, start2, 0, 1, 3},
+      {IC_SERVE_FIRST_TOKEN, start2 + pre1, 0, 1, 3},
+      {IC_SERVE_BATCH_END, start2 + pre1 + dec1, 0, 1, 3},
+  };
+  assert_int_equal(t.n, 6);
+  for (int i = 0; i < 6; i++) {
+    assert_int_equal(t.ev[i].kind, expect[i].kind);
+    assert_int_equal(t.ev[i].time_ns, expect[i].time_ns);
+    assert_int_equal(t.ev[i].batch_size, expect[i].batch_size);
+    assert_int_equal(t.ev[i].first_request_id, expect[i].first_request_id);
+  }
+  const struct ic_fleet_stats *st = ic_fleet_stats(f);
+  assert_int_equal(st->completed, 4);
+  assert_int_equal(ic_fleet_in_flight(f), 0);
+  ic_fleet_free(f);
+  ic_sim_free(sim);
+}
+
+/* Conservation on a busy fleet: arrived = completed + in flight, and the IT
+ * energy equals an independent account built from busy times:
+ * nodes x base x T + GPUs x idle x T + extra watts x GPU-seconds per phase. */
+static void requests_and_energy_are_conserved(void **state) {
+  (void)state;
+  static struct ic_scenario s;
+  ic_scenario_defaults(&s);
+  set(&s, "fleet.nodes=3");
+  set(&s, "traffic.queries_per_day=150000");
+  set(&s, "run.duration_s=600");
+  set(&s, "power.node_base_w=1234.5");
+  set(&s, "power.gpu_idle_w=61.5");
+  set(&s, "power.gpu_prefill_w=395.25");
+  set(&s, "power.gpu_decode_w=247.75");
+  struct ic_run_result r;
+  assert_int_equal(ic_run_scenario(&s, &r), IC_OK);
+  assert_true(r.arrived > 500);
+  assert_int_equal(r.arrived, r.completed + r.in_flight_at_end);
+  double T = 600.0, gpus = 24.0, k = 8.0;
+  double decode_s = r.utilisation * 3.0 * T; /* replica-seconds busy */
+  double prefill_s = 0;
+  /* busy = prefill + decode; recover prefill from the GPU prefill energy
+   * bucket, which only depends on prefill GPU-seconds. */
+  prefill_s = r.gpu_energy_j[IC_GPU_PREFILL] / (395.25 * k);
+  decode_s -= prefill_s;
+  double expect = 3.0 * 1234.5 * T + gpus * 61.5 * T + k * prefill_s * (395.25 - 61.5) + k * decode_s * (247.75 - 61.5);
+  assert_true(fabs(r.it_energy_j - expect) <= 1e-9 * expect);
+  /* The per-state buckets add up to all GPU energy. */
+  double gpu_sum = r.gpu_energy_j[0] + r.gpu_energy_j[1] + r.gpu_energy_j[2];
+  assert_true(fabs(gpu_sum + 3.0 * 1234.5 * T - r.it_energy_j) <= 1e-9 * r.it_energy_j);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(md1_mean_wait_at_rho_0_5),
+      cmocka_unit_test(md1_mean_wait_at_rho_0_8),
+      cmocka_unit_test(static_batching_timeline),
+      cmocka_unit_test(requests_and_energy_are_conserved),
+  };
+  return cmocka_run_group_tests_name("serve", tests, NULL, NULL);
+}
