@@ -11,10 +11,11 @@
 /* A stack of decoder layers with their own weights and KV cache. */
 typedef struct ic__xf ic__xf;
 
-/* Allocates weights for m->layers layers and a KV cache for max_seqs
+/* Allocates weights for m->layers layers, activations for max_tokens new
+ * tokens per iteration and a KV cache for max_seqs
  * sequences of max_ctx tokens each, all touched once (no page faults inside
  * timed runs). NULL when memory runs out. */
-ic__xf *ic__xf_alloc(const struct ic_model_spec *m, int64_t max_seqs, int64_t max_ctx);
+ic__xf *ic__xf_alloc(const struct ic_model_spec *m, int64_t max_seqs, int64_t max_ctx, int64_t max_tokens);
 void ic__xf_free(ic__xf *x);
 
 /* Runs one iteration of `shape` through every layer (prefill prompts, decode

@@ -300,7 +300,8 @@ ic_status ic_scenario_load_text(struct ic_scenario *s, const char *text, const c
     if (!*line || *line == '#' || *line == ';') continue;
     if (*line == '[') {
       char *close = strchr(line, ']');
-      if (!close || *trim(close + 1)) {
+      char *after = close ? trim(close + 1) : NULL;
+      if (!close || (*after && *after != '#' && *after != ';')) {
         ic_diag(name, line_no, "malformed section header '%s': expected [name]", line);
         errors++;
         section_ok = false;

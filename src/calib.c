@@ -1,0 +1,273 @@
+/* calib.c: micro-benchmarks that calibrate the CPU entry (peak SGEMM rate,
+ * streaming bandwidth), and the validation that predicts transformer shapes
+ * with the simulator's own model (model.c + perf.c) and measures them. */
+#define _POSIX_C_SOURCE 200809L /* clock_gettime, sysconf */
+#include "infercost/calib.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cblas.h>
+
+#include "calib_impl.h"
+
+enum { STREAM_LANES = 16 };
+
+static int threads_of(const struct ic_calib_options *opt) { return opt->threads > 0 ? opt->threads : 1; }
+
+static int repeats_of(const struct ic_calib_options *opt) {
+  return opt->repeats > 0 ? opt->repeats : (opt->quick ? 3 : 5);
+}
+
+/* Median seconds of one n x n x n SGEMM after a warm-up run. */
+static double time_gemm(const float *a, const float *b, float *c, int64_t n, int repeats) {
+  double t[32];
+  if (repeats > 32) repeats = 32;
+  for (int r = -1; r < repeats; r++) {
+    double t0 = ic__calib_now_s();
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (blasint)n, (blasint)n, (blasint)n, 1.0f, a,
+                (blasint)n, b, (blasint)n, 0.0f, c, (blasint)n);
+    if (r >= 0) t[r] = ic__calib_now_s() - t0;
+  }
+  return ic__calib_median(t, repeats);
+}
+
+struct stream_part {
+  const float *p;
+  size_t n;
+  float sum;
+};
+
+/* Sums a slice with independent lanes: no dependency chain, so the loop is
+ * limited by memory, not by add latency, and fixed-size blocks vectorize. */
+static void *stream_sum(void *arg) {
+  struct stream_part *sp = arg;
+  float acc[STREAM_LANES] = {0};
+  size_t i = 0;
+  for (; i + STREAM_LANES <= sp->n; i += STREAM_LANES)
+    for (size_t j = 0; j < STREAM_LANES; j++) acc[j] += sp->p[i + j];
+  float s = 0;
+  for (; i < sp->n; i++) s += sp->p[i];
+  for (int j = 0; j < STREAM_LANES; j++) s += acc[j];
+  sp->sum = s;
+  return NULL;
+}
+
+/* Median seconds to read n floats once, split over `threads` threads. */
+static double time_stream(const float *p, size_t n, int threads, int repeats, float *sink) {
+  double t[32];
+  struct stream_part parts[64];
+  pthread_t tid[64];
+  if (repeats > 32) repeats = 32;
+  if (threads > 64) threads = 64;
+  for (int r = -1; r < repeats; r++) {
+    size_t per = n / (size_t)threads;
+    double t0 = ic__calib_now_s();
+    for (int k = 0; k < threads; k++) {
+      parts[k] = (struct stream_part){p + (size_t)k * per, k == threads - 1 ? n - (size_t)k * per : per, 0};
+      if (k > 0) pthread_create(&tid[k], NULL, stream_sum, &parts[k]);
+    }
+    stream_sum(&parts[0]);
+    for (int k = 1; k < threads; k++) pthread_join(tid[k], NULL);
+    if (r >= 0) t[r] = ic__calib_now_s() - t0;
+    for (int k = 0; k < threads; k++) *sink += parts[k].sum;
+  }
+  return ic__calib_median(t, repeats);
+}
+
+ic_status ic_calib_measure(struct ic_calib *c, const struct ic_calib_options *opt) {
+  const int threads = threads_of(opt), repeats = repeats_of(opt);
+  openblas_set_num_threads(threads);
+  memset(c, 0, sizeof *c);
+  c->threads = threads;
+  c->ram_bytes = (double)sysconf(_SC_PHYS_PAGES) * (double)sysconf(_SC_PAGESIZE);
+  /* GEMM: big enough that packing and edges are noise, small enough to take
+   * a fraction of a second on one core. */
+  c->gemm_n = opt->quick ? 1024 : 2048;
+  size_t nn = (size_t)(c->gemm_n * c->gemm_n);
+  float *a = malloc(nn * sizeof *a), *b = malloc(nn * sizeof *b), *m = malloc(nn * sizeof *m);
+  /* Stream: 8x a 32 MiB L3 in full mode, so caches hold a negligible share. */
+  size_t sn = (opt->quick ? 64u : 256u) << 20;
+  c->stream_bytes = (double)sn;
+  sn /= sizeof(float);
+  float *s = malloc(sn * sizeof *s);
+  ic_status st = IC_ENOMEM;
+  if (!a || !b || !m || !s) goto done;
+  for (size_t i = 0; i < nn; i++) {
+    a[i] = (float)(i % 97) * 0.01f;
+    b[i] = (float)(i % 89) * 0.01f;
+    m[i] = 0;
+  }
+  for (size_t i = 0; i < sn; i++) s[i] = (float)(i & 1023) * 1e-3f;
+  double gemm_s = time_gemm(a, b, m, c->gemm_n, repeats);
+  c->gemm_flops_per_s = 2.0 * (double)c->gemm_n * (double)c->gemm_n * (double)c->gemm_n / gemm_s;
+  float sink = 0;
+  double stream_s = time_stream(s, sn, threads, repeats * 2, &sink);
+  c->stream_bytes_per_s = c->stream_bytes / stream_s;
+  st = (isfinite(sink) && c->gemm_flops_per_s > 0 && c->stream_bytes_per_s > 0) ? IC_OK : IC_EINTERNAL;
+done:
+  free(a);
+  free(b);
+  free(m);
+  free(s);
+  return st;
+}
+
+void ic_calib_cpu_gpu(const struct ic_calib *c, struct ic_gpu_spec *out) {
+  memset(out, 0, sizeof *out);
+  snprintf(out->name, sizeof out->name, "cpu-%dt", c->threads);
+  out->peak_flops[IC_FP32] = c->gemm_flops_per_s;
+  out->memory_bytes = c->ram_bytes;
+  out->mem_bw_bytes_per_s = c->stream_bytes_per_s;
+  out->link_bw_bytes_per_s = 1e9; /* unused: a CPU replica has tp = 1 */
+}
+
+struct ic_perf_params ic_calib_cpu_params(void) {
+  return (struct ic_perf_params){.compute_efficiency = 1.0, .memory_efficiency = 1.0, .link_efficiency = 1.0,
+                                 .link_latency_s = 0.0, .overhead_s = 0.0, .memory_reserve_frac = 0.0};
+}
+
+void ic_calib_model(struct ic_model_spec *out, bool quick) {
+  /* Llama-style proportions (GQA 4:1, d = 64, SwiGLU at 2.75 h) at a width
+   * one core runs in milliseconds; 45 MB of fp32 weights per layer, so even
+   * the quick model's 2 layers overflow the 32 MB L3 and decode streams its
+   * weights from DRAM as a GPU streams them from HBM. */
+  *out = (struct ic_model_spec){.name = "cpu-validate", .layers = quick ? 2 : 4, .hidden = 1024, .heads = 16,
+                                .kv_heads = 4, .head_dim = 64, .ffn = 2816, .gated_ffn = true, .vocab = 0,
+                                .context_max = 8192, .experts = 1, .experts_active = 1,
+                                .tied_embeddings = false};
+}
+
+#define P(t, b) {IC_CALIB_PREFILL, b, t, 0}
+#define D(b, c) {IC_CALIB_DECODE, b, 0, c}
+#define M(t, c, b) {IC_CALIB_MIXED, b, t, c}
+static const struct ic_calib_shape full_shapes[] = {
+    D(1, 256), D(2, 256), D(4, 256), D(8, 256), D(16, 256), D(32, 256), D(64, 256),
+    D(1, 2048), D(2, 2048), D(4, 2048), D(8, 2048), D(16, 2048), D(32, 2048), D(64, 2048),
+    D(1, 4096), D(16, 4096),
+    P(32, 1), P(128, 1), P(512, 1), P(1024, 1), P(2048, 1), P(64, 4), P(256, 4),
+    M(256, 512, 8), M(64, 2048, 4), M(512, 1024, 16),
+};
+static const struct ic_calib_shape quick_shapes[] = {
+    D(1, 256), D(4, 256), D(32, 256), D(1, 1024), D(16, 1024), P(32, 1), P(256, 1), P(64, 4), M(128, 256, 4),
+};
+#undef P
+#undef D
+#undef M
+
+size_t ic_calib_shapes(bool quick, struct ic_calib_shape *out, size_t cap) {
+  const struct ic_calib_shape *src = quick ? quick_shapes : full_shapes;
+  size_t n = quick ? sizeof quick_shapes / sizeof quick_shapes[0] : sizeof full_shapes / sizeof full_shapes[0];
+  for (size_t i = 0; i < n && i < cap; i++) out[i] = src[i];
+  return n;
+}
+
+/* The shape in the simulator's terms. */
+static struct ic_iter_shape iter_shape(const struct ic_calib_shape *s) {
+  switch (s->phase) {
+  case IC_CALIB_PREFILL: return ic_iter_shape_prefill(s->tokens, s->batch);
+  case IC_CALIB_DECODE: return ic_iter_shape_decode(s->batch, s->context);
+  default:
+    return ic_iter_shape_add(ic_iter_shape_prefill_chunk(s->tokens, s->context),
+                             ic_iter_shape_decode(s->batch, s->context));
+  }
+}
+
+static void label(const struct ic_calib_shape *s, char *buf, size_t size) {
+  if (s->phase == IC_CALIB_PREFILL)
+    snprintf(buf, size, "prefill b=%lld p=%lld", (long long)s->batch, (long long)s->tokens);
+  else if (s->phase == IC_CALIB_DECODE)
+    snprintf(buf, size, "decode b=%lld ctx=%lld", (long long)s->batch, (long long)s->context);
+  else
+    snprintf(buf, size, "mixed chunk=%lld+%lld b=%lld", (long long)s->tokens, (long long)s->context,
+             (long long)s->batch);
+}
+
+ic_status ic_calib_validate(const struct ic_calib *c, const struct ic_calib_options *opt,
+                            const struct ic_calib_shape *shapes, struct ic_calib_row *rows, size_t n,
+                            FILE *progress) {
+  struct ic_model_spec model;
+  ic_calib_model(&model, opt->quick);
+  struct ic_gpu_spec cpu;
+  ic_calib_cpu_gpu(c, &cpu);
+  struct ic_perf_params params = ic_calib_cpu_params();
+  struct ic_precisions prec = {IC_FP32, IC_FP32, IC_FP32};
+  struct ic_perf perf;
+  ic_status st = ic_perf_init(&perf, &model, &cpu, 1, &prec, &params, "validate");
+  if (st != IC_OK) return st;
+  int64_t max_seqs = 1, max_ctx = 1, max_tokens = 1;
+  for (size_t i = 0; i < n; i++) {
+    const struct ic_calib_shape *s = &shapes[i];
+    int64_t seqs = s->phase == IC_CALIB_MIXED ? s->batch + 1 : s->batch;
+    int64_t ctx = s->context + (s->phase == IC_CALIB_DECODE ? 1 : s->tokens);
+    int64_t toks = iter_shape(s).new_tokens;
+    max_seqs = seqs > max_seqs ? seqs : max_seqs;
+    max_ctx = ctx > max_ctx ? ctx : max_ctx;
+    max_tokens = toks > max_tokens ? toks : max_tokens;
+  }
+  openblas_set_num_threads(c->threads);
+  ic__xf *xf = ic__xf_alloc(&model, max_seqs, max_ctx, max_tokens);
+  if (!xf) return IC_ENOMEM;
+  const int repeats = repeats_of(opt);
+  for (size_t i = 0; i < n; i++) {
+    struct ic_calib_row *r = &rows[i];
+    memset(r, 0, sizeof *r);
+    r->shape = shapes[i];
+    label(&shapes[i], r->label, sizeof r->label);
+    struct ic_iter_shape is = iter_shape(&shapes[i]);
+    struct ic_perf_breakdown b;
+    r->predicted_s = ic_perf_iter_s(&perf, &is, &b);
+    r->compute_bound = b.compute_s >= b.memory_s;
+    struct ic_iter_cost cost = ic_model_iter_cost(&model, &prec, &is);
+    r->intensity = cost.flops / (cost.weight_bytes + cost.kv_bytes + cost.act_bytes);
+    double t[32];
+    int reps = repeats > 32 ? 32 : repeats;
+    if (ic__xf_run(xf, &shapes[i]) < 0) { /* warm-up; negative: shape exceeds the buffers */
+      st = IC_EINTERNAL;
+      break;
+    }
+    for (int k = 0; k < reps; k++) t[k] = ic__xf_run(xf, &shapes[i]);
+    r->measured_s = ic__calib_median(t, reps);
+    r->error = (r->predicted_s - r->measured_s) / r->measured_s;
+    if (progress)
+      fprintf(progress, "  %-28s predicted %9.3f ms  measured %9.3f ms  error %+6.1f%%  (%s-bound)\n", r->label,
+              r->predicted_s * 1e3, r->measured_s * 1e3, 100.0 * r->error, r->compute_bound ? "compute" : "memory");
+  }
+  ic__xf_free(xf);
+  return st;
+}
+
+void ic_calib_error_stats(const struct ic_calib_row *rows, size_t n, double *median, double *p90) {
+  *median = *p90 = (double)NAN;
+  if (n == 0) return;
+  double *e = malloc(n * sizeof *e);
+  if (!e) return;
+  for (size_t i = 0; i < n; i++) e[i] = fabs(rows[i].error);
+  *median = ic__calib_median(e, (int)n); /* sorts e */
+  size_t rank = (size_t)ceil(0.9 * (double)n); /* nearest-rank percentile, 1-based */
+  *p90 = e[(rank > 0 ? rank : 1) - 1];
+  free(e);
+}
+
+ic_status ic_calib_write_csv(const struct ic_calib *c, const struct ic_calib_row *rows, size_t n,
+                             const char *path) {
+  FILE *f = fopen(path, "w");
+  if (!f) {
+    ic_diag(path, 0, "cannot write the validation table");
+    return IC_EIO;
+  }
+  fprintf(f, "# infercost validate: cpu threads=%d gemm_flops_per_s=%.4e stream_bytes_per_s=%.4e\n", c->threads,
+          c->gemm_flops_per_s, c->stream_bytes_per_s);
+  fprintf(f, "shape,phase,batch,tokens,context,predicted_s,measured_s,error,bound\n");
+  static const char *const phase[] = {"prefill", "decode", "mixed"};
+  for (size_t i = 0; i < n; i++) {
+    const struct ic_calib_row *r = &rows[i];
+    fprintf(f, "%s,%s,%lld,%lld,%lld,%.6e,%.6e,%.4f,%s\n", r->label, phase[r->shape.phase],
+            (long long)r->shape.batch, (long long)r->shape.tokens, (long long)r->shape.context, r->predicted_s,
+            r->measured_s, r->error, r->compute_bound ? "compute" : "memory");
+  }
+  return fclose(f) == 0 ? IC_OK : IC_EIO;
+}

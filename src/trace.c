@@ -1,0 +1,611 @@
+/* trace.c: streaming CSV trace reader on libcsv.
+ *
+ * The file is read in fixed-size chunks and fed to csv_parse in strict mode.
+ * Fields are checked as they arrive (cb1), rows and their order at the end
+ * of each record (cb2), so every message carries the line it came from.
+ * libcsv gives no line numbers: CSV_REPALL_NL makes it report every CR and
+ * LF, and the end-of-record callback counts them (a CR followed by LF is
+ * one line end). Good rows wait in a queue bounded by the chunk size (each
+ * row needs at least one byte), so memory does not grow with the trace. */
+#include "infercost/trace.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <csv.h>
+
+#define DEFAULT_CHUNK (64 * 1024)
+#define MAX_COLUMNS 64
+#define FIELD_MAX 128 /* longest field text kept for messages */
+
+enum { COL_TIME, COL_PROMPT, COL_OUTPUT, NCOLS };
+
+struct ic_trace {
+  char *path;
+  FILE *fp;
+  struct csv_parser csv;
+  bool csv_live;
+  unsigned char *chunk;
+  size_t chunk_bytes;
+  struct ic_trace_options opt;
+  int format;            /* resolved */
+  int time_unit;         /* resolved */
+  bool time_relative;    /* resolved */
+
+  /* header */
+  bool header_done;
+  char (*header)[IC_TRACE_COLUMN_MAX];
+  size_t header_fields;  /* fields seen in the header (all of them) */
+  size_t ncols;          /* fields every row must have; 0 = unknown yet */
+  long col[NCOLS];       /* 0-based field index of time, prompt, output */
+  char col_name[NCOLS][IC_TRACE_COLUMN_MAX];
+
+  /* row being assembled */
+  long line;             /* line the next record starts on */
+  long extra_lines;      /* newlines inside quoted fields of this record */
+  int last_term;         /* terminator of the previous record */
+  size_t field;          /* fields seen in this record */
+  bool row_bad;
+  bool in_row;           /* messages now are about a data row (skippable) */
+  uint64_t rows_seen;    /* data records met, good or bad */
+  ic_time_ns row_time;
+  int64_t row_tokens[2];
+  char row_time_text[FIELD_MAX];
+
+  /* order check and time base */
+  bool have_prev;
+  ic_time_ns prev_time;  /* raw (before subtracting the base) */
+  long prev_line;
+  bool have_base;
+  ic_time_ns base;
+
+  /* queue of good rows */
+  struct ic_trace_record *q;
+  size_t q_head, q_len, q_cap;
+
+  /* outcome */
+  bool eof, fatal, nomem, io_error;
+  uint64_t good_rows, skipped;
+  size_t errors;
+  char first_skip[256];
+};
+
+/* --- messages ----------------------------------------------------------- */
+
+static void vreport(ic_trace *t, long line, const char *fmt, va_list ap) __attribute__((format(printf, 3, 0)));
+
+static void vreport(ic_trace *t, long line, const char *fmt, va_list ap) {
+  char msg[512];
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  if (t->opt.skip_bad_rows && t->in_row && !t->fatal) {
+    if (t->skipped == 0) snprintf(t->first_skip, sizeof t->first_skip, "line %ld: %s", line, msg);
+    return;
+  }
+  if (t->errors < IC_TRACE_MAX_ERRORS) ic_diag(t->path, line, "%s", msg);
+  t->errors++;
+  if (t->errors == IC_TRACE_MAX_ERRORS) {
+    ic_diag(t->path, 0, "too many errors (%d), stopping", IC_TRACE_MAX_ERRORS);
+    t->fatal = true;
+  }
+}
+
+static void report(ic_trace *t, long line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static void report(ic_trace *t, long line, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vreport(t, line, fmt, ap);
+  va_end(ap);
+}
+
+/* A problem with one field of the current row. */
+static void field_error(ic_trace *t, int which, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static void field_error(ic_trace *t, int which, const char *fmt, ...) {
+  if (t->row_bad) return; /* one message per row */
+  t->row_bad = true;
+  char what[400];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(what, sizeof what, fmt, ap);
+  va_end(ap);
+  report(t, t->line, "column %ld (%s): %s", t->col[which] + 1, t->col_name[which], what);
+}
+
+/* --- number and time parsing --------------------------------------------- */
+
+static const char *const format_names[] = {"auto", "azure", "burstgpt", "vidur", "generic"};
+
+const char *ic_trace_format_name(int format) {
+  if (format < 0 || format > IC_TRACE_GENERIC) return "?";
+  return format_names[format];
+}
+
+/* Parses digits [ '.' digits ] exactly into units of 10^-9 of the unit; the
+ * fraction beyond 9 digits is truncated. false if not of that shape. */
+static bool parse_decimal_nano(const char *s, size_t len, int64_t *out) {
+  size_t i = 0;
+  int64_t whole = 0, frac = 0;
+  int frac_digits = 0;
+  bool any = false;
+  while (i < len && isdigit((unsigned char)s[i])) {
+    if (whole > (INT64_MAX / 10 - 9) / 1000000000) return false;
+    whole = whole * 10 + (s[i] - '0');
+    i++;
+    any = true;
+  }
+  if (i < len && s[i] == '.') {
+    i++;
+    while (i < len && isdigit((unsigned char)s[i])) {
+      if (frac_digits < 9) {
+        frac = frac * 10 + (s[i] - '0');
+        frac_digits++;
+      }
+      i++;
+      any = true;
+    }
+  }
+  if (!any || i != len) return false;
+  for (; frac_digits < 9; frac_digits++) frac *= 10;
+  *out = whole * 1000000000 + frac;
+  return true;
+}
+
+static int64_t days_from_civil(int64_t y, int m, int d) {
+  y -= m <= 2;
+  int64_t era = (y >= 0 ? y : y - 399) / 400;
+  int64_t yoe = y - era * 400;
+  int64_t doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+  int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + doe - 719468;
+}
+
+static bool digits(const char *s, int n, int *out) {
+  int v = 0;
+  for (int i = 0; i < n; i++) {
+    if (!isdigit((unsigned char)s[i])) return false;
+    v = v * 10 + (s[i] - '0');
+  }
+  *out = v;
+  return true;
+}
+
+bool ic_trace_parse_datetime(const char *s, ic_time_ns *out_ns) {
+  static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  size_t len = strlen(s);
+  int y, mo, d, h, mi, se;
+  if (len < 19 || !digits(s, 4, &y) || s[4] != '-' || !digits(s + 5, 2, &mo) || s[7] != '-' ||
+      !digits(s + 8, 2, &d) || (s[10] != ' ' && s[10] != 'T') || !digits(s + 11, 2, &h) || s[13] != ':' ||
+      !digits(s + 14, 2, &mi) || s[16] != ':' || !digits(s + 17, 2, &se))
+    return false;
+  if (mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || h > 23 || mi > 59 || se > 60) return false;
+  if (mo == 2 && d == 29 && !((y % 4 == 0 && y % 100 != 0) || y % 400 == 0)) return false;
+  const char *p = s + 19, *end = s + len;
+  int64_t frac = 0;
+  if (p < end && *p == '.') {
+    p++;
+    int n = 0;
+    if (p >= end || !isdigit((unsigned char)*p)) return false;
+    while (p < end && isdigit((unsigned char)*p)) {
+      if (n < 9) {
+        frac = frac * 10 + (*p - '0');
+        n++;
+      }
+      p++;
+    }
+    for (; n < 9; n++) frac *= 10;
+  }
+  int64_t offset_s = 0;
+  if (p < end && *p == 'Z') {
+    p++;
+  } else if (p < end && (*p == '+' || *p == '-')) {
+    int oh, om;
+    if (end - p != 6 || !digits(p + 1, 2, &oh) || p[3] != ':' || !digits(p + 4, 2, &om) || oh > 23 || om > 59)
+      return false;
+    offset_s = (*p == '+' ? 1 : -1) * (oh * 3600 + om * 60);
+    p += 6;
+  }
+  if (p != end) return false;
+  int64_t secs = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + se - offset_s;
+  *out_ns = secs * IC_NS_PER_S + frac;
+  return true;
+}
+
+/* --- field checks ---------------------------------------------------------- */
+
+static void copy_field(char *dst, size_t cap, const char *s, size_t len) {
+  if (len >= cap) len = cap - 1;
+  memcpy(dst, s, len);
+  dst[len] = '\0';
+}
+
+static void check_time(ic_trace *t, const char *s, size_t len) {
+  char text[FIELD_MAX];
+  copy_field(text, sizeof text, s, len);
+  copy_field(t->row_time_text, sizeof t->row_time_text, s, len);
+  if (t->time_unit == IC_TRACE_UNIT_DATETIME) {
+    if (len >= FIELD_MAX || !ic_trace_parse_datetime(text, &t->row_time))
+      field_error(t, COL_TIME, "expected a date-time like 2023-11-16 18:17:03.9799600, got '%s'", text);
+    return;
+  }
+  static const int64_t per_unit_div[] = {1, 1000, 1000000, 1000000000}; /* ns per 1e9 units */
+  int64_t nano_units;
+  double v;
+  char *endp;
+  if (parse_decimal_nano(s, len, &nano_units)) {
+    t->row_time = nano_units / per_unit_div[t->time_unit];
+    return;
+  }
+  errno = 0;
+  v = (len > 0 && len < FIELD_MAX) ? strtod(text, &endp) : (double)NAN;
+  if (len == 0 || len >= FIELD_MAX || *endp != '\0' || !isfinite(v) || errno == ERANGE ||
+      (t->time_relative && v < 0) || fabs(v) > 9e18 / 1e9 * (double)per_unit_div[t->time_unit]) {
+    static const char *const unit_names[] = {"seconds", "milliseconds", "microseconds", "nanoseconds"};
+    field_error(t, COL_TIME, "expected %s time in %s, got '%s'", t->time_relative ? "a non-negative" : "a",
+                unit_names[t->time_unit], text);
+    return;
+  }
+  t->row_time = ic_time_from_s(v / 1e9 * (double)per_unit_div[t->time_unit]);
+}
+
+static void check_tokens(ic_trace *t, int which, const char *s, size_t len) {
+  int64_t v = 0;
+  size_t i = 0;
+  bool ok = len > 0;
+  for (; ok && i < len && isdigit((unsigned char)s[i]); i++) {
+    if (v > (INT64_C(1) << 40)) ok = false;
+    v = v * 10 + (s[i] - '0');
+  }
+  if (ok && i < len) {
+    /* accept a whole number written as "12.0" (BurstGPT, Vidur) */
+    if (s[i] == '.' && i > 0) {
+      for (i++; i < len && s[i] == '0'; i++) {}
+    }
+    ok = i == len;
+  }
+  if (!ok || v > (INT64_C(1) << 40)) {
+    char text[FIELD_MAX];
+    copy_field(text, sizeof text, s, len);
+    field_error(t, which, "expected a non-negative integer, got '%s'", text);
+    return;
+  }
+  t->row_tokens[which - COL_PROMPT] = v;
+}
+
+/* --- header ----------------------------------------------------------------- */
+
+static long find_header(const ic_trace *t, const char *name) {
+  for (size_t i = 0; i < t->header_fields && i < MAX_COLUMNS; i++)
+    if (strcmp(t->header[i], name) == 0) return (long)i;
+  return -1;
+}
+
+static void header_list(const ic_trace *t, char *buf, size_t size) {
+  size_t used = 0;
+  buf[0] = '\0';
+  for (size_t i = 0; i < t->header_fields && i < MAX_COLUMNS && used + 1 < size; i++) {
+    int n = snprintf(buf + used, size - used, "%s%s", i ? "," : "", t->header[i]);
+    if (n < 0) break;
+    used += (size_t)n;
+  }
+}
+
+/* Maps a column given by name or by 1-based number. */
+static bool map_column(ic_trace *t, int which, const char *spec, const char *role) {
+  char *end;
+  long idx = -1;
+  if (*spec && isdigit((unsigned char)*spec)) {
+    idx = strtol(spec, &end, 10) - 1;
+    if (*end || idx < 0 || (t->header_fields && (size_t)idx >= t->header_fields)) {
+      report(t, 1, "%s column %s: expected a header name or a column number from 1 to %zu", role, spec,
+             t->header_fields ? t->header_fields : (size_t)MAX_COLUMNS);
+      return false;
+    }
+  } else if (!t->opt.no_header) {
+    idx = find_header(t, spec);
+  }
+  if (idx < 0) {
+    char have[512];
+    header_list(t, have, sizeof have);
+    report(t, 1, "missing column '%s' (%s; the header has: %s)", spec, role, have);
+    return false;
+  }
+  t->col[which] = idx;
+  if (!t->opt.no_header && (size_t)idx < t->header_fields && idx < MAX_COLUMNS)
+    snprintf(t->col_name[which], IC_TRACE_COLUMN_MAX, "%s", t->header[idx]);
+  else
+    snprintf(t->col_name[which], IC_TRACE_COLUMN_MAX, "%s", role);
+  return true;
+}
+
+static int detect_format(const ic_trace *t) {
+  if (find_header(t, "TIMESTAMP") == 0 && find_header(t, "ContextTokens") == 1 && find_header(t, "GeneratedTokens") == 2)
+    return IC_TRACE_AZURE;
+  if (find_header(t, "Timestamp") >= 0 && find_header(t, "Request tokens") >= 0) return IC_TRACE_BURSTGPT;
+  if (find_header(t, "arrived_at") == 0 && find_header(t, "num_prefill_tokens") == 1 &&
+      find_header(t, "num_decode_tokens") == 2)
+    return IC_TRACE_VIDUR;
+  return IC_TRACE_AUTO;
+}
+
+/* Called once the header row (or, without one, the options) is known. */
+static void resolve_columns(ic_trace *t) {
+  static const char *const known[][3] = {
+      {NULL, NULL, NULL},
+      {"TIMESTAMP", "ContextTokens", "GeneratedTokens"},
+      {"Timestamp", "Request tokens", "Response tokens"},
+      {"arrived_at", "num_prefill_tokens", "num_decode_tokens"},
+  };
+  static const char *const roles[] = {"time", "prompt tokens", "output tokens"};
+  t->header_done = true;
+  if (t->format == IC_TRACE_AUTO) {
+    t->format = detect_format(t);
+    if (t->format == IC_TRACE_AUTO) {
+      char have[512];
+      header_list(t, have, sizeof have);
+      report(t, 1, "unknown trace header '%s': expected Azure (TIMESTAMP,ContextTokens,GeneratedTokens), "
+                   "BurstGPT (Timestamp,...,Request tokens,Response tokens), Vidur (arrived_at,num_prefill_tokens,"
+                   "num_decode_tokens), or format generic with a column mapping", have);
+      t->fatal = true;
+      return;
+    }
+  }
+  bool ok = true;
+  for (int c = 0; c < NCOLS; c++) {
+    const char *spec = t->format == IC_TRACE_GENERIC
+                           ? (c == COL_TIME ? t->opt.time_column : c == COL_PROMPT ? t->opt.prompt_column : t->opt.output_column)
+                           : known[t->format][c];
+    if (!*spec) {
+      report(t, 1, "generic trace: no %s column given", roles[c]);
+      ok = false;
+      continue;
+    }
+    ok = map_column(t, c, spec, roles[c]) && ok;
+  }
+  switch (t->format) {
+  case IC_TRACE_AZURE: t->time_unit = IC_TRACE_UNIT_DATETIME; t->time_relative = false; break;
+  case IC_TRACE_BURSTGPT: t->time_unit = IC_TRACE_UNIT_S; t->time_relative = true; break;
+  case IC_TRACE_VIDUR: t->time_unit = IC_TRACE_UNIT_S; t->time_relative = true; break;
+  default: t->time_unit = t->opt.time_unit; t->time_relative = t->opt.time_relative; break;
+  }
+  if (t->time_unit == IC_TRACE_UNIT_DATETIME) t->time_relative = false;
+  if (!ok) t->fatal = true;
+  t->ncols = t->header_fields;
+}
+
+/* --- libcsv callbacks ---------------------------------------------------- */
+
+static void on_field(void *s, size_t len, void *data) {
+  ic_trace *t = data;
+  const char *f = s ? s : "";
+  for (const char *nl = memchr(f, '\n', len); nl; nl = memchr(nl + 1, '\n', len - (size_t)(nl + 1 - f)))
+    t->extra_lines++;
+  size_t i = t->field++;
+  if (t->fatal) return;
+  if (!t->header_done) {
+    if (i < MAX_COLUMNS) copy_field(t->header[i], IC_TRACE_COLUMN_MAX, f, len);
+    t->header_fields = t->field;
+    return;
+  }
+  if (t->row_bad) return;
+  t->in_row = true;
+  if ((long)i == t->col[COL_TIME]) check_time(t, f, len);
+  else if ((long)i == t->col[COL_PROMPT]) check_tokens(t, COL_PROMPT, f, len);
+  else if ((long)i == t->col[COL_OUTPUT]) check_tokens(t, COL_OUTPUT, f, len);
+  t->in_row = false;
+}
+
+static bool push(ic_trace *t, const struct ic_trace_record *r) {
+  if (t->q_len == t->q_cap) {
+    size_t cap = t->q_cap ? 2 * t->q_cap : 256;
+    struct ic_trace_record *nq = malloc(cap * sizeof *nq);
+    if (!nq) {
+      t->nomem = t->fatal = true;
+      return false;
+    }
+    for (size_t k = 0; k < t->q_len; k++) nq[k] = t->q[(t->q_head + k) % t->q_cap];
+    free(t->q);
+    t->q = nq;
+    t->q_cap = cap;
+    t->q_head = 0;
+  }
+  t->q[(t->q_head + t->q_len++) % t->q_cap] = *r;
+  return true;
+}
+
+static void finish_row(ic_trace *t) {
+  if (t->ncols == 0) { /* headerless: the first row fixes the field count */
+    t->ncols = t->field;
+    for (int c = 0; c < NCOLS; c++)
+      if ((size_t)t->col[c] >= t->ncols) {
+        t->fatal = true;
+        t->in_row = false;
+        ic_diag(t->path, t->line, "column %ld (%s) is beyond the %zu fields of the first row", t->col[c] + 1,
+                t->col_name[c], t->ncols);
+        t->errors++;
+        return;
+      }
+  }
+  if (t->field != t->ncols) {
+    if (!t->row_bad) {
+      t->row_bad = true;
+      report(t, t->line, "malformed row: expected %zu fields, got %zu", t->ncols, t->field);
+    }
+  } else if (!t->row_bad && t->have_prev && t->row_time < t->prev_time) {
+    field_error(t, COL_TIME, "timestamp goes backwards: '%s' is %.6f s before the previous row's (line %ld)",
+                t->row_time_text, ic_time_to_s(t->prev_time - t->row_time), t->prev_line);
+  }
+  if (t->row_bad) {
+    if (t->opt.skip_bad_rows && !t->fatal) t->skipped++;
+    return;
+  }
+  if (!t->have_base) {
+    t->have_base = true;
+    t->base = t->time_relative ? 0 : t->row_time;
+  }
+  t->have_prev = true;
+  t->prev_time = t->row_time;
+  t->prev_line = t->line;
+  struct ic_trace_record r = {t->line, t->row_time - t->base, t->row_tokens[0], t->row_tokens[1]};
+  if (push(t, &r)) t->good_rows++;
+}
+
+static void on_record(int c, void *data) {
+  ic_trace *t = data;
+  if (t->field == 0) {
+    /* LF of a CRLF pair, or a blank line (skipped, but counted) */
+    if (!(c == '\n' && t->last_term == '\r')) t->line++;
+    t->last_term = c;
+    return;
+  }
+  if (!t->fatal) {
+    if (!t->header_done) {
+      resolve_columns(t);
+    } else {
+      t->rows_seen++;
+      t->in_row = true;
+      finish_row(t);
+      t->in_row = false;
+    }
+  }
+  t->field = 0;
+  t->row_bad = false;
+  t->line += 1 + t->extra_lines;
+  t->extra_lines = 0;
+  t->last_term = c;
+}
+
+/* --- reading --------------------------------------------------------------- */
+
+static void parse_error(ic_trace *t) {
+  report(t, t->line, "malformed CSV: %s", csv_strerror(csv_error(&t->csv)));
+  t->fatal = true;
+}
+
+/* Reads and parses one more chunk; sets eof at the end of the file. */
+static void fill(ic_trace *t) {
+  size_t n = fread(t->chunk, 1, t->chunk_bytes, t->fp);
+  if (n < t->chunk_bytes && ferror(t->fp)) {
+    ic_diag(t->path, 0, "read error: %s", strerror(errno));
+    t->io_error = t->fatal = true;
+    return;
+  }
+  const unsigned char *p = t->chunk;
+  if (t->line == 1 && t->field == 0 && !t->header_done && n >= 3 && p[0] == 0xEF && p[1] == 0xBB && p[2] == 0xBF) {
+    p += 3; /* UTF-8 byte-order mark: accepted and stripped */
+    n -= 3;
+  }
+  if (n > 0 && csv_parse(&t->csv, p, n, on_field, on_record, t) != n) {
+    parse_error(t);
+    return;
+  }
+  if (feof(t->fp)) {
+    if (csv_fini(&t->csv, on_field, on_record, t) != 0) parse_error(t);
+    t->eof = true;
+  }
+}
+
+static void check_end(ic_trace *t) {
+  if (t->fatal) return;
+  if (!t->header_done || (t->opt.no_header && t->rows_seen == 0)) {
+    report(t, 0, "empty file: expected %s", t->opt.no_header ? "at least one row" : "a header line and rows");
+  } else if (t->good_rows == 0 && t->errors == 0) {
+    if (t->skipped)
+      report(t, 0, "no valid rows: all %llu data rows were bad and skipped (first: %s)",
+             (unsigned long long)t->skipped, t->first_skip);
+    else
+      report(t, 0, "no data rows after the header");
+  }
+}
+
+ic_status ic_trace_next(ic_trace *t, struct ic_trace_record *rec) {
+  while (t->q_len == 0 && !t->eof && !t->fatal) {
+    fill(t);
+    if (t->eof) check_end(t);
+  }
+  if (t->q_len > 0 && !t->fatal) {
+    *rec = t->q[t->q_head];
+    t->q_head = (t->q_head + 1) % t->q_cap;
+    t->q_len--;
+    return IC_OK;
+  }
+  if (t->nomem) return IC_ENOMEM;
+  if (t->io_error) return IC_EIO;
+  return t->errors ? IC_EINVAL : IC_ENOENT;
+}
+
+ic_trace *ic_trace_open(const char *path, const struct ic_trace_options *opt, ic_status *status) {
+  static const struct ic_trace_options defaults = {0};
+  ic_status st = IC_ENOMEM;
+  ic_trace *t = calloc(1, sizeof *t);
+  if (!t) goto fail;
+  t->opt = opt ? *opt : defaults;
+  t->chunk_bytes = t->opt.chunk_bytes ? t->opt.chunk_bytes : DEFAULT_CHUNK;
+  t->path = malloc(strlen(path) + 1);
+  t->chunk = malloc(t->chunk_bytes);
+  t->header = calloc(MAX_COLUMNS, sizeof *t->header);
+  if (!t->path || !t->chunk || !t->header) goto fail;
+  strcpy(t->path, path);
+  t->format = t->opt.format;
+  t->line = 1;
+  for (int c = 0; c < NCOLS; c++) t->col[c] = -1;
+  if (t->format < IC_TRACE_AUTO || t->format > IC_TRACE_GENERIC) {
+    ic_diag(path, 0, "unknown trace format %d", t->format);
+    st = IC_EINVAL;
+    goto fail;
+  }
+  if (t->opt.no_header && t->format != IC_TRACE_GENERIC) {
+    ic_diag(path, 0, "a trace without a header line needs format generic with column numbers");
+    st = IC_EINVAL;
+    goto fail;
+  }
+  if (csv_init(&t->csv, CSV_STRICT | CSV_REPALL_NL | CSV_STRICT_FINI) != 0) goto fail;
+  t->csv_live = true;
+  t->fp = fopen(path, "rb");
+  if (!t->fp) {
+    ic_diag(path, 0, "cannot open trace: %s", strerror(errno));
+    st = IC_EIO;
+    goto fail;
+  }
+  if (t->opt.no_header) {
+    resolve_columns(t); /* numbers only; the first row fixes the field count */
+    if (t->fatal) {
+      st = IC_EINVAL;
+      goto fail;
+    }
+  }
+  /* Read until the header is known so that header problems fail here. */
+  while (!t->header_done && !t->eof && !t->fatal) {
+    fill(t);
+    if (t->eof) check_end(t);
+  }
+  if (t->fatal || (t->eof && t->errors)) {
+    st = t->io_error ? IC_EIO : IC_EINVAL;
+    goto fail;
+  }
+  if (status) *status = IC_OK;
+  return t;
+fail:
+  if (status) *status = st;
+  ic_trace_free(t);
+  return NULL;
+}
+
+int ic_trace_format(const ic_trace *t) { return t->format; }
+uint64_t ic_trace_skipped_rows(const ic_trace *t) { return t->skipped; }
+const char *ic_trace_first_skip_reason(const ic_trace *t) { return t->first_skip; }
+
+void ic_trace_free(ic_trace *t) {
+  if (!t) return;
+  if (t->fp) fclose(t->fp);
+  if (t->csv_live) csv_free(&t->csv);
+  free(t->q);
+  free(t->header);
+  free(t->chunk);
+  free(t->path);
+  free(t);
+}

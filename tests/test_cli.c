@@ -1,0 +1,138 @@
+/* test_cli.c: the command line as a user meets it: help, exit codes, error
+ * messages with file:line, output files, and byte-for-byte determinism. */
+#define _POSIX_C_SOURCE 200809L /* popen, mkdtemp */
+#include "ic_test.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+static const char *bin(void) {
+  const char *b = getenv("IC_BIN");
+  return b ? b : "build/infercost";
+}
+
+/* Runs `infercost ARGS` capturing stdout+stderr; returns the exit code. */
+static int run_cli(const char *args, char *out, size_t size) {
+  char cmd[2048];
+  snprintf(cmd, sizeof cmd, "%s %s 2>&1", bin(), args);
+  FILE *p = popen(cmd, "r");
+  assert_non_null(p);
+  size_t n = fread(out, 1, size - 1, p);
+  out[n] = '\0';
+  int status = pclose(p);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static char out[1 << 16];
+
+static void help_texts_exit_zero(void **state) {
+  (void)state;
+  assert_int_equal(run_cli("--help", out, sizeof out), 0);
+  assert_non_null(strstr(out, "usage: infercost <command>"));
+  assert_int_equal(run_cli("run --help", out, sizeof out), 0);
+  assert_non_null(strstr(out, "usage: infercost run"));
+  assert_int_equal(run_cli("help run", out, sizeof out), 0);
+  assert_non_null(strstr(out, "usage: infercost run"));
+}
+
+static void bad_usage_exits_two(void **state) {
+  (void)state;
+  assert_int_equal(run_cli("", out, sizeof out), 2);
+  assert_int_equal(run_cli("frobnicate", out, sizeof out), 2);
+  assert_non_null(strstr(out, "unknown command 'frobnicate'"));
+  assert_int_equal(run_cli("run --bogus", out, sizeof out), 2);
+  assert_non_null(strstr(out, "unknown option '--bogus'"));
+  assert_int_equal(run_cli("run -s", out, sizeof out), 2);
+  assert_int_equal(run_cli("run -s serving.max_batch=0", out, sizeof out), 2);
+  assert_non_null(strstr(out, "-s #1: serving.max_batch: value 0 is out of range"));
+}
+
+/* The three mistakes: unknown key, negative value, malformed number. */
+static void bad_scenario_reports_each_line(void **state) {
+  (void)state;
+  assert_int_equal(run_cli("run tests/data/bad_scenario.ini", out, sizeof out), 2);
+  assert_non_null(strstr(out, "tests/data/bad_scenario.ini:4: unknown key 'traffic.prompt_tokns' (did you mean 'traffic.prompt_tokens'?)"));
+  assert_non_null(strstr(out, "tests/data/bad_scenario.ini:7: serving.max_batch: value -4 is out of range: allowed [1, 1000000] requests"));
+  assert_non_null(strstr(out, "tests/data/bad_scenario.ini:8: serving.batch_timeout_s: expected a number, got '0.o5'"));
+  assert_int_equal(run_cli("run tests/data/does_not_exist.ini", out, sizeof out), 2);
+  assert_non_null(strstr(out, "tests/data/does_not_exist.ini: cannot open scenario"));
+}
+
+static void model_that_does_not_fit_is_a_scenario_error(void **state) {
+  (void)state;
+  assert_int_equal(run_cli("run tests/data/tiny_scenario.ini -s fleet.gpus_per_replica=1", out, sizeof out), 2);
+  assert_non_null(strstr(out, "replica does not fit: gpt3-175b needs"));
+}
+
+static char *slurp(const char *path) {
+  FILE *f = fopen(path, "rb");
+  if (!f) return NULL;
+  static char buf[2][1 << 16];
+  static int which;
+  char *b = buf[which ^= 1];
+  size_t n = fread(b, 1, sizeof buf[0] - 1, f);
+  b[n] = '\0';
+  fclose(f);
+  return b;
+}
+
+/* Two runs of the same scenario and seed write identical files, each
+ * starting with a provenance line; a different seed changes the numbers. */
+static void outputs_are_deterministic_with_provenance(void **state) {
+  (void)state;
+  char dir_a[] = "/tmp/ic_cli_a_XXXXXX", dir_b[] = "/tmp/ic_cli_b_XXXXXX", args[512];
+  assert_non_null(mkdtemp(dir_a));
+  assert_non_null(mkdtemp(dir_b));
+  snprintf(args, sizeof args, "run tests/data/tiny_scenario.ini -q -o %s", dir_a);
+  assert_int_equal(run_cli(args, out, sizeof out), 0);
+  snprintf(args, sizeof args, "run tests/data/tiny_scenario.ini -q -o %s", dir_b);
+  assert_int_equal(run_cli(args, out, sizeof out), 0);
+  const char *files[] = {"summary.json", "ledger.csv", "metrics.csv"};
+  for (size_t i = 0; i < 3; i++) {
+    char pa[256], pb[256];
+    snprintf(pa, sizeof pa, "%s/%s", dir_a, files[i]);
+    snprintf(pb, sizeof pb, "%s/%s", dir_b, files[i]);
+    char *a = slurp(pa), *b = slurp(pb);
+    assert_non_null(a);
+    assert_non_null(b);
+    assert_string_equal(a, b);
+    assert_non_null(strstr(a, "infercost 0.1.0; scenario tests/data/tiny_scenario.ini; digest "));
+  }
+  snprintf(args, sizeof args, "run tests/data/tiny_scenario.ini -q -s run.seed=7 -o %s", dir_b);
+  assert_int_equal(run_cli(args, out, sizeof out), 0);
+  char pa[256], pb[256];
+  snprintf(pa, sizeof pa, "%s/metrics.csv", dir_a);
+  snprintf(pb, sizeof pb, "%s/metrics.csv", dir_b);
+  char *a = slurp(pa), *b = slurp(pb);
+  assert_string_not_equal(a, b);
+}
+
+static void unwritable_output_fails_without_partial_files(void **state) {
+  (void)state;
+  assert_int_equal(run_cli("run tests/data/tiny_scenario.ini -q -o /proc/no/such/dir", out, sizeof out), 1);
+  assert_non_null(strstr(out, "cannot create output directory"));
+}
+
+static void scenario_command_prints_every_key(void **state) {
+  (void)state;
+  assert_int_equal(run_cli("scenario tests/data/tiny_scenario.ini -s power.pue=1.4", out, sizeof out), 0);
+  assert_non_null(strstr(out, "[power]"));
+  assert_non_null(strstr(out, "pue = 1.4"));
+  assert_non_null(strstr(out, "prompt_tokens = 512"));
+  assert_non_null(strstr(out, "nodes = 2"));
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(help_texts_exit_zero),
+      cmocka_unit_test(bad_usage_exits_two),
+      cmocka_unit_test(bad_scenario_reports_each_line),
+      cmocka_unit_test(model_that_does_not_fit_is_a_scenario_error),
+      cmocka_unit_test(outputs_are_deterministic_with_provenance),
+      cmocka_unit_test(unwritable_output_fails_without_partial_files),
+      cmocka_unit_test(scenario_command_prints_every_key),
+  };
+  return cmocka_run_group_tests_name("cli", tests, NULL, NULL);
+}

@@ -1,0 +1,150 @@
+/* test_scenario.c: the scenario format: defaults, overrides, and every kind
+ * of bad input reported with file, line, field, value and what is allowed. */
+#define _POSIX_C_SOURCE 200809L /* fmemopen */
+#include "ic_test.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "infercost/scenario.h"
+
+static struct ic_diag_buffer diag;
+static struct ic_scenario sc;
+
+static int setup(void **state) {
+  (void)state;
+  memset(&diag, 0, sizeof diag);
+  ic_diag_set_sink(ic_diag_buffer_sink, &diag);
+  ic_scenario_defaults(&sc);
+  return 0;
+}
+
+static int teardown(void **state) {
+  (void)state;
+  ic_diag_set_sink(NULL, NULL);
+  return 0;
+}
+
+/* Each row: scenario text, the status, and a fragment the message must hold. */
+struct bad_case {
+  const char *name;
+  const char *text;
+  const char *expect;
+};
+
+static const struct bad_case bad_cases[] = {
+    {"unknown_key_suggests", "[serving]\nmax_bacth = 8\n", "s.ini:2: unknown key 'serving.max_bacth' (did you mean 'serving.max_batch'?)"},
+    {"key_in_wrong_section", "[traffic]\nmax_batch = 8\n", "s.ini:2: unknown key 'traffic.max_batch' (did you mean 'serving.max_batch'?)"},
+    {"negative_value", "[fleet]\nnodes = -3\n", "s.ini:2: fleet.nodes: value -3 is out of range: allowed [1, 100000000] nodes"},
+    {"zero_where_positive", "[traffic]\nqueries_per_day = 0\n", "s.ini:2: traffic.queries_per_day: value 0 is out of range: allowed (0, 10000000000000]"},
+    {"malformed_number", "[power]\npue = 1.2.3\n", "s.ini:2: power.pue: expected a number, got '1.2.3'"},
+    {"fraction_for_integer", "[serving]\nmax_batch = 2.5\n", "s.ini:2: serving.max_batch: expected a whole number, got '2.5'"},
+    {"empty_value", "[power]\npue =\n", "s.ini:2: power.pue: expected a number, got ''"},
+    {"bad_choice", "[serving]\nrouter = fastest\n", "s.ini:2: serving.router: expected one of round_robin|least_outstanding, got 'fastest'"},
+    {"unknown_section", "[servng]\nmax_batch = 8\n", "s.ini:1: unknown section [servng]"},
+    {"no_equals", "[fleet]\nnodes 3\n", "s.ini:2: expected 'key = value', got 'nodes 3'"},
+    {"key_before_section", "nodes = 3\n", "s.ini:1: key 'nodes' comes before any [section]"},
+    {"duplicate_key", "[fleet]\nnodes = 3\nnodes = 4\n", "s.ini:3: fleet.nodes is set twice (first at s.ini:2)"},
+    {"broken_header", "[fleet\nnodes = 3\n", "s.ini:1: malformed section header '[fleet': expected [name]"},
+    {"infinite", "[power]\npue = inf\n", "s.ini:2: power.pue: expected a number, got 'inf'"},
+};
+
+static void run_bad_case(void **state) {
+  const struct bad_case *c = *state;
+  setup(NULL);
+  assert_int_equal(ic_scenario_load_text(&sc, c->text, "s.ini"), IC_EINVAL);
+  if (!strstr(diag.text, c->expect)) fail_msg("got: %s\nwanted: %s", diag.text, c->expect);
+  teardown(NULL);
+}
+
+/* Three problems in one file: all three reported, each with its line. */
+static void every_error_in_a_file_is_reported(void **state) {
+  (void)state;
+  assert_int_equal(ic_scenario_load_file(&sc, "tests/data/bad_scenario.ini"), IC_EINVAL);
+  assert_non_null(strstr(diag.text, "tests/data/bad_scenario.ini:4: unknown key 'traffic.prompt_tokns'"));
+  assert_non_null(strstr(diag.text, "tests/data/bad_scenario.ini:7: serving.max_batch: value -4 is out of range"));
+  assert_non_null(strstr(diag.text, "tests/data/bad_scenario.ini:8: serving.batch_timeout_s: expected a number, got '0.o5'"));
+}
+
+static void missing_file_is_reported(void **state) {
+  (void)state;
+  assert_int_equal(ic_scenario_load_file(&sc, "tests/data/no_such_file.ini"), IC_EIO);
+  assert_non_null(strstr(diag.text, "tests/data/no_such_file.ini: cannot open scenario"));
+}
+
+static void comments_and_values_parse(void **state) {
+  (void)state;
+  const char *text = "\xEF\xBB\xBF# comment\n; another\n[traffic]\nqueries_per_day = 2.5e7  # trailing\n"
+                     "[serving]\r\nrouter = round_robin\r\n[power]\ngpu_idle_w = 71.25\nnode_base_w = auto\n";
+  assert_int_equal(ic_scenario_load_text(&sc, text, "ok.ini"), IC_OK);
+  assert_true(sc.traffic.queries_per_day == 2.5e7);
+  assert_int_equal(sc.serving.router, IC_ROUTER_ROUND_ROBIN);
+  assert_true(sc.power.gpu_idle_w == 71.25);
+  assert_true(isnan(sc.power.node_base_w));
+  assert_string_equal(ic_scenario_origin(&sc, "traffic.queries_per_day"), "ok.ini:4");
+  assert_string_equal(ic_scenario_origin(&sc, "fleet.nodes"), "default");
+  assert_int_equal(diag.len, 0);
+}
+
+static void overrides_are_validated_the_same_way(void **state) {
+  (void)state;
+  assert_int_equal(ic_scenario_set(&sc, "serving.max_batch=64", "-s #1"), IC_OK);
+  assert_int_equal(sc.serving.max_batch, 64);
+  assert_int_equal(ic_scenario_set(&sc, "serving.max_batch=abc", "-s #2"), IC_EINVAL);
+  assert_non_null(strstr(diag.text, "-s #2: serving.max_batch: expected an integer, got 'abc'"));
+  assert_int_equal(ic_scenario_set(&sc, "fleet.gpu_count=4", "-s #3"), IC_EINVAL);
+  assert_non_null(strstr(diag.text, "-s #3: unknown key 'fleet.gpu_count'"));
+  assert_int_equal(ic_scenario_set(&sc, "nodes", "-s #4"), IC_EINVAL);
+  assert_non_null(strstr(diag.text, "-s #4: expected section.key=value, got 'nodes'"));
+  assert_int_equal(sc.serving.max_batch, 64); /* failed overrides change nothing */
+}
+
+/* The defaults are the published ChatGPT-2023 figures (docs/scenarios.md):
+ * 13 M daily users x 15 queries = 195 M queries/day; the source article's
+ * 3,617 DGX A100 servers. */
+static void defaults_are_the_chatgpt_like_service(void **state) {
+  (void)state;
+  assert_true(sc.traffic.queries_per_day == 195e6);
+  assert_int_equal(sc.fleet.nodes, 3617);
+  assert_string_equal(sc.model.name, "gpt3-175b");
+  assert_string_equal(sc.source, "built-in default");
+  assert_int_equal(ic_scenario_check(&sc), IC_OK);
+}
+
+static void cross_key_checks_point_at_the_line(void **state) {
+  (void)state;
+  assert_int_equal(ic_scenario_load_text(&sc, "[fleet]\ngpus_per_node = 8\ngpus_per_replica = 3\n[model]\nname = gpt5\n", "x.ini"), IC_OK);
+  assert_int_equal(ic_scenario_check(&sc), IC_EINVAL);
+  assert_non_null(strstr(diag.text, "x.ini:5: model.name: unknown model"));
+  assert_non_null(strstr(diag.text, "x.ini:3: fleet.gpus_per_replica: a replica must fit inside one node"));
+}
+
+/* The resolved printout can be read back and gives the same scenario. */
+static void resolved_scenario_round_trips(void **state) {
+  (void)state;
+  assert_int_equal(ic_scenario_set(&sc, "power.pue=1.37", "t"), IC_OK);
+  char buf[16384];
+  FILE *f = fmemopen(buf, sizeof buf, "w");
+  ic_scenario_write(&sc, f);
+  fclose(f);
+  static struct ic_scenario back;
+  ic_scenario_defaults(&back);
+  assert_int_equal(ic_scenario_load_text(&back, buf, "resolved"), IC_OK);
+  assert_true(back.power.pue == 1.37);
+  assert_int_equal(ic_scenario_digest(&back), ic_scenario_digest(&sc));
+}
+
+int main(void) {
+  struct CMUnitTest tests[32];
+  size_t n = 0;
+  for (size_t i = 0; i < sizeof bad_cases / sizeof bad_cases[0]; i++)
+    tests[n++] = (struct CMUnitTest){bad_cases[i].name, run_bad_case, NULL, NULL, (void *)(uintptr_t)&bad_cases[i]};
+  tests[n++] = (struct CMUnitTest)cmocka_unit_test_setup_teardown(every_error_in_a_file_is_reported, setup, teardown);
+  tests[n++] = (struct CMUnitTest)cmocka_unit_test_setup_teardown(missing_file_is_reported, setup, teardown);
+  tests[n++] = (struct CMUnitTest)cmocka_unit_test_setup_teardown(comments_and_values_parse, setup, teardown);
+  tests[n++] = (struct CMUnitTest)cmocka_unit_test_setup_teardown(overrides_are_validated_the_same_way, setup, teardown);
+  tests[n++] = (struct CMUnitTest)cmocka_unit_test_setup_teardown(defaults_are_the_chatgpt_like_service, setup, teardown);
+  tests[n++] = (struct CMUnitTest)cmocka_unit_test_setup_teardown(cross_key_checks_point_at_the_line, setup, teardown);
+  tests[n++] = (struct CMUnitTest)cmocka_unit_test_setup_teardown(resolved_scenario_round_trips, setup, teardown);
+  return _cmocka_run_group_tests("scenario", tests, n, NULL, NULL);
+}
