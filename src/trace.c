@@ -71,7 +71,7 @@ struct ic_trace {
   bool eof, fatal, nomem, io_error;
   uint64_t good_rows, skipped;
   size_t errors;
-  char first_skip[256];
+  char first_skip[640];
 };
 
 /* --- messages ----------------------------------------------------------- */

@@ -193,6 +193,7 @@ ic_status ic_trace_stats_compute(const char *path, const struct ic_trace_options
   if (!hp_ok || !ho_ok) goto done;
   t = ic_trace_open(path, opt, &status);
   if (!t) goto done;
+  st->format = ic_trace_format(t);
   struct ic_trace_record r;
   ic_time_ns first = 0, prev = 0;
   int64_t bin = -1;
@@ -254,8 +255,8 @@ done:
   return status;
 }
 
-void ic_trace_stats_write(FILE *out, const char *path, int format, const struct ic_trace_stats *st) {
-  fprintf(out, "== %s [%s]\n", path, ic_trace_format_name(format));
+void ic_trace_stats_write(FILE *out, const char *path, const struct ic_trace_stats *st) {
+  fprintf(out, "== %s [%s]\n", path, ic_trace_format_name(st->format));
   fprintf(out, "rows=%llu duration=%.1fs (%.2f h) mean_rate=%.3f req/s\n", (unsigned long long)st->rows, st->span_s,
           st->span_s / 3600, st->mean_rate_per_s);
   fprintf(out, "peak 1-min: sliding %llu req (%.3f req/s), fixed-bin %llu req (%.3f req/s)\n",

@@ -134,8 +134,26 @@ static void resolved_scenario_round_trips(void **state) {
   assert_int_equal(ic_scenario_digest(&back), ic_scenario_digest(&sc));
 }
 
+/* Every key is documented: docs/scenario-format.md names each `section.key`
+ * (regenerate its table with docs/gen_keys_table.sh). */
+static void every_key_is_documented(void **state) {
+  (void)state;
+  FILE *f = fopen("docs/scenario-format.md", "rb");
+  assert_non_null(f);
+  static char doc[1 << 17];
+  size_t n = fread(doc, 1, sizeof doc - 1, f);
+  doc[n] = '\0';
+  fclose(f);
+  for (size_t i = 0; i < ic_scenario_section_count; i++)
+    for (size_t j = 0; j < ic_scenario_sections[i].key_count; j++) {
+      char name[200];
+      snprintf(name, sizeof name, "`%s.%s`", ic_scenario_sections[i].name, ic_scenario_sections[i].keys[j].name);
+      if (!strstr(doc, name)) fail_msg("%s is not documented in docs/scenario-format.md", name);
+    }
+}
+
 int main(void) {
-  struct CMUnitTest tests[32];
+  struct CMUnitTest tests[40];
   size_t n = 0;
   for (size_t i = 0; i < sizeof bad_cases / sizeof bad_cases[0]; i++)
     tests[n++] = (struct CMUnitTest){bad_cases[i].name, run_bad_case, NULL, NULL, (void *)(uintptr_t)&bad_cases[i]};
@@ -146,5 +164,6 @@ int main(void) {
   tests[n++] = (struct CMUnitTest)cmocka_unit_test_setup_teardown(defaults_are_the_chatgpt_like_service, setup, teardown);
   tests[n++] = (struct CMUnitTest)cmocka_unit_test_setup_teardown(cross_key_checks_point_at_the_line, setup, teardown);
   tests[n++] = (struct CMUnitTest)cmocka_unit_test_setup_teardown(resolved_scenario_round_trips, setup, teardown);
+  tests[n++] = (struct CMUnitTest)cmocka_unit_test(every_key_is_documented);
   return _cmocka_run_group_tests("scenario", tests, n, NULL, NULL);
 }

@@ -107,6 +107,7 @@ struct ic_token_summary {
 };
 
 struct ic_trace_stats {
+  int format;                    /* enum ic_trace_format, as detected */
   uint64_t rows;                 /* good rows */
   uint64_t skipped_rows;         /* bad rows skipped (skip_bad_rows only) */
   double first_s, last_s;        /* first and last arrival, trace seconds */
@@ -132,7 +133,7 @@ ic_status ic_trace_stats_compute(const char *path, const struct ic_trace_options
 
 /* Writes the statistics in the layout of trace_stats.py (same numbers,
  * same precision). */
-void ic_trace_stats_write(FILE *out, const char *path, int format, const struct ic_trace_stats *st);
+void ic_trace_stats_write(FILE *out, const char *path, const struct ic_trace_stats *st);
 
 /* Writes a [traffic] section fitted to the trace (gamma renewal arrivals
  * with the trace's CV, lognormal lengths by maximum likelihood, the trace's

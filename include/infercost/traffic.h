@@ -3,22 +3,77 @@
 #ifndef IC_TRAFFIC_H
 #define IC_TRAFFIC_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <gsl/gsl_rng.h>
 
+#include "infercost/keys.h"
 #include "infercost/simtime.h"
 #include "infercost/status.h"
 
-/* [traffic] section of a scenario. */
-enum ic_arrival_kind { IC_ARRIVAL_POISSON };
-#define IC_ARRIVAL_CHOICES "poisson"
+typedef struct ic_sim ic_sim;
 
+/* Arrival processes (traffic.arrival). */
+enum ic_arrival_kind {
+  IC_ARRIVAL_POISSON, /* homogeneous (times the weekly pattern, if any) */
+  IC_ARRIVAL_DIURNAL, /* non-homogeneous Poisson over a 24-hour profile */
+  IC_ARRIVAL_GAMMA,   /* stationary gamma renewal with a given CV */
+  IC_ARRIVAL_TRACE    /* replay of traffic.trace_path */
+};
+#define IC_ARRIVAL_CHOICES "poisson|diurnal|gamma|trace"
+
+/* Length distributions (traffic.prompt_dist, traffic.output_dist). */
+enum ic_length_kind {
+  IC_LENGTH_FIXED,     /* always <x>_tokens */
+  IC_LENGTH_UNIFORM,   /* integers in [<x>_tokens_min, <x>_tokens_max] */
+  IC_LENGTH_LOGNORMAL, /* mean <x>_tokens and CV <x>_tokens_cv, or mu/sigma */
+  IC_LENGTH_ZIPF,      /* P(k) ~ k^-s on 1..<x>_tokens_max */
+  IC_LENGTH_EMPIRICAL  /* the histogram of traffic.trace_path's column */
+};
+#define IC_LENGTH_CHOICES "fixed|uniform|lognormal|zipf|empirical"
+
+#define IC_TRAFFIC_MAX_CLASSES 16
+#define IC_TRAFFIC_NONE "none" /* value of a list key that is not used */
+
+/* [traffic] section of a scenario (keys: docs/traffic.md). Lists are
+ * '|'-separated text, "none" when unused. */
 struct ic_traffic_config {
   double queries_per_day;     /* mean arrivals per simulated day */
-  int64_t prompt_tokens;      /* fixed prompt length, tokens */
-  int64_t output_tokens;      /* fixed output length, tokens */
+  int64_t prompt_tokens;      /* fixed prompt length, or its mean (lognormal), tokens */
+  int64_t output_tokens;      /* fixed output length, or its mean (lognormal), tokens */
   int arrival;                /* enum ic_arrival_kind */
+  double arrival_cv;          /* gamma: CV of inter-arrival gaps */
+  double diurnal_peak_to_trough;           /* diurnal: busiest / quietest rate */
+  double diurnal_peak_hour;                /* diurnal: hour of the peak, [0, 24) */
+  char diurnal_hourly_weights[IC_KEY_TEXT_MAX]; /* diurnal: 24 weights, or none */
+  char weekly_weights[IC_KEY_TEXT_MAX];    /* 7 day weights from day 0, or none */
+  int prompt_dist, output_dist;            /* enum ic_length_kind */
+  double prompt_tokens_cv, output_tokens_cv;             /* lognormal CV */
+  double prompt_lognormal_mu, prompt_lognormal_sigma;    /* NAN = from mean, CV */
+  double output_lognormal_mu, output_lognormal_sigma;
+  int64_t prompt_tokens_min, prompt_tokens_max;          /* bounds of every draw */
+  int64_t output_tokens_min, output_tokens_max;
+  double prompt_zipf_s, output_zipf_s;                   /* zipf exponent */
+  char class_names[IC_KEY_TEXT_MAX];          /* e.g. chat|code|api, or none */
+  char class_shares[IC_KEY_TEXT_MAX];         /* e.g. 0.6|0.3|0.1 */
+  char class_prompt_tokens[IC_KEY_TEXT_MAX];  /* per class, or none */
+  char class_output_tokens[IC_KEY_TEXT_MAX];  /* per class, or none */
+  char class_ttft_target_s[IC_KEY_TEXT_MAX];  /* per class, s, or none */
+  char class_tpot_target_s[IC_KEY_TEXT_MAX];  /* per class, s, or none */
+  char trace_path[IC_KEY_TEXT_MAX];           /* trace replay / empirical */
+  int trace_format;                           /* enum ic_trace_format */
+  char trace_time_column[IC_KEY_TEXT_MAX];    /* generic: name or number */
+  char trace_prompt_column[IC_KEY_TEXT_MAX];
+  char trace_output_column[IC_KEY_TEXT_MAX];
+  int trace_time_unit;                        /* enum ic_trace_time_unit */
+  bool trace_time_relative;                   /* generic: offsets from 0 */
+  double trace_speedup;                       /* 2 = replay twice as fast */
+  double trace_start_s;                       /* trace time where replay starts, s */
+  bool trace_loop;                            /* start over when it ends */
+  bool trace_match_volume;                    /* rescale time to queries_per_day */
+  bool trace_skip_bad_rows;                   /* skip and count bad rows */
 };
 
 /* One request as it arrives. */
@@ -27,7 +82,17 @@ struct ic_request {
   ic_time_ns arrival_ns;   /* absolute simulated arrival time */
   int64_t prompt_tokens;   /* input tokens (>= 1) */
   int64_t output_tokens;   /* tokens to generate (>= 1) */
-  int class_id;            /* request class index, 0 when only one class */
+  int class_id;            /* index into ic_traffic_classes, 0 when one class */
+};
+
+/* A request class: its share of arrivals, lengths and latency targets. */
+struct ic_traffic_class {
+  char name[32];
+  double share;            /* fraction of arrivals, sums to 1 */
+  int64_t prompt_tokens;   /* fixed value or mean, tokens */
+  int64_t output_tokens;   /* fixed value or mean, tokens */
+  double ttft_target_s;    /* time-to-first-token target, s; NAN = none */
+  double tpot_target_s;    /* time per output token target, s; NAN = none */
 };
 
 /* A source of requests in non-decreasing arrival order. */
@@ -45,14 +110,60 @@ struct ic_source {
   const struct ic_source_ops *ops;
 };
 
+/* --- create --------------------------------------------------------------- */
+
+/* Builds the source the [traffic] section describes: a generator drawing
+ * from the streams "traffic.arrivals", "traffic.lengths", "traffic.classes"
+ * of `sim`, or a trace replay. Arrivals stop before `end_ns`; lengths are
+ * clamped to prompt + output <= context_max_tokens (<= 0: no clamp). A
+ * trace is read through once here to check every row, so bad input fails
+ * before the run starts. IC_OK and *out (free with ic_source_free);
+ * IC_EINVAL (reported, naming traffic.<key> or file:line); IC_EIO; IC_ENOMEM. */
+ic_status ic_traffic_open(const struct ic_traffic_config *cfg, ic_sim *sim, ic_time_ns end_ns,
+                          int64_t context_max_tokens, ic_source **out);
+
 /* Poisson arrivals at `rate_per_s` with fixed lengths, until `end_ns`
  * (exclusive). Draws from `rng`, which the caller keeps alive. NULL when out
  * of memory. */
 ic_source *ic_source_poisson_fixed(gsl_rng *rng, double rate_per_s, int64_t prompt_tokens,
                                    int64_t output_tokens, ic_time_ns end_ns);
 
+/* --- use -------------------------------------------------------------------- */
+
 /* Calls the source's next. */
 ic_status ic_source_next(ic_source *src, struct ic_request *out);
+
+/* Checks the '|'-lists and key combinations of the section without reading
+ * files; reports each problem naming traffic.<key>. IC_OK or IC_EINVAL. */
+ic_status ic_traffic_check(const struct ic_traffic_config *cfg);
+
+/* The request classes: one named "default" with share 1 when class_names is
+ * none. Fills out[0..*count). IC_OK or IC_EINVAL (reported). */
+ic_status ic_traffic_classes(const struct ic_traffic_config *cfg, struct ic_traffic_class out[IC_TRAFFIC_MAX_CLASSES],
+                             size_t *count);
+
+/* --- samplers and their densities, in the style of gsl_ran_* --------------- */
+
+/* Lognormal parameters with mean `mean` and coefficient of variation `cv`:
+ * sigma^2 = ln(1 + cv^2), mu = ln(mean) - sigma^2 / 2. */
+void ic_lognormal_from_mean_cv(double mean, double cv, double *mu, double *sigma);
+
+/* Gamma-distributed gap with mean `mean_s` and CV `cv` (shape 1/cv^2);
+ * its CDF. */
+double ic_ran_gamma_gap(const gsl_rng *r, double mean_s, double cv);
+double ic_cdf_gamma_gap_P(double x_s, double mean_s, double cv);
+
+/* Zipf on 1..n with P(k) = k^-s / H(n, s), s > 0 (rejection-inversion,
+ * Hoermann and Derflinger 1996: O(1) time and memory); its pdf (O(n)). */
+unsigned long ic_ran_zipf(const gsl_rng *r, double s, unsigned long n);
+double ic_ran_zipf_pdf(unsigned long k, double s, unsigned long n);
+
+/* Relative arrival rate of the diurnal profile at `hour` in [0, 24):
+ * 1 + a cos(2 pi (hour - peak_hour) / 24), a = (r - 1) / (r + 1); its mean
+ * over a day is 1, its max / min is r = peak_to_trough. */
+double ic_diurnal_factor(double hour, double peak_to_trough, double peak_hour);
+
+/* --- destroy ---------------------------------------------------------------- */
 
 /* Frees a source; NULL does nothing. */
 void ic_source_free(ic_source *src);
