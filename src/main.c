@@ -166,6 +166,8 @@ struct command {
 static const struct command commands[] = {
     {"run", cmd_run},
     {"scenario", cmd_scenario},
+    {"validate", ic_cli_validate},
+    {"trace", ic_cli_trace},
 };
 
 int main(int argc, char **argv) {
