@@ -5,7 +5,6 @@
 #include "infercost/calib.h"
 
 #include <math.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -13,8 +12,9 @@
 #include <cblas.h>
 
 #include "calib_impl.h"
+#include "ic_version.h"
 
-enum { STREAM_LANES = 16 };
+enum { PASS_N = 3072 }; /* 36 MiB fp32 weight: past the 32 MiB L3 */
 
 static int threads_of(const struct ic_calib_options *opt) { return opt->threads > 0 ? opt->threads : 1; }
 
@@ -22,60 +22,47 @@ static int repeats_of(const struct ic_calib_options *opt) {
   return opt->repeats > 0 ? opt->repeats : (opt->quick ? 3 : 5);
 }
 
-/* Median seconds of one n x n x n SGEMM after a warm-up run. */
-static double time_gemm(const float *a, const float *b, float *c, int64_t n, int repeats) {
+/* Median seconds of C[m x n] = A[m x k] B[n x k]^T (the layout of a linear
+ * layer) after a warm-up run. */
+static double time_gemm(const float *a, const float *b, float *c, int64_t m, int64_t n, int64_t k, int repeats) {
   double t[32];
   if (repeats > 32) repeats = 32;
   for (int r = -1; r < repeats; r++) {
     double t0 = ic__calib_now_s();
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (blasint)n, (blasint)n, (blasint)n, 1.0f, a,
-                (blasint)n, b, (blasint)n, 0.0f, c, (blasint)n);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (blasint)m, (blasint)n, (blasint)k, 1.0f, a, (blasint)k,
+                b, (blasint)k, 0.0f, c, (blasint)n);
     if (r >= 0) t[r] = ic__calib_now_s() - t0;
   }
   return ic__calib_median(t, repeats);
 }
 
-struct stream_part {
-  const float *p;
-  size_t n;
-  float sum;
-};
-
-/* Sums a slice with independent lanes: no dependency chain, so the loop is
- * limited by memory, not by add latency, and fixed-size blocks vectorize. */
-static void *stream_sum(void *arg) {
-  struct stream_part *sp = arg;
-  float acc[STREAM_LANES] = {0};
-  size_t i = 0;
-  for (; i + STREAM_LANES <= sp->n; i += STREAM_LANES)
-    for (size_t j = 0; j < STREAM_LANES; j++) acc[j] += sp->p[i + j];
-  float s = 0;
-  for (; i < sp->n; i++) s += sp->p[i];
-  for (int j = 0; j < STREAM_LANES; j++) s += acc[j];
-  sp->sum = s;
-  return NULL;
-}
-
-/* Median seconds to read n floats once, split over `threads` threads. */
-static double time_stream(const float *p, size_t n, int threads, int repeats, float *sink) {
+/* Median seconds of a dot product of two n-float arrays: the STREAM "dot"
+ * pattern, through the same BLAS. Two streams keep more cache misses in
+ * flight than one, which is how a GEMV reads a matrix. */
+static double time_stream(const float *x, const float *y, size_t n, int repeats, float *sink) {
   double t[32];
-  struct stream_part parts[64];
-  pthread_t tid[64];
   if (repeats > 32) repeats = 32;
-  if (threads > 64) threads = 64;
   for (int r = -1; r < repeats; r++) {
-    size_t per = n / (size_t)threads;
     double t0 = ic__calib_now_s();
-    for (int k = 0; k < threads; k++) {
-      parts[k] = (struct stream_part){p + (size_t)k * per, k == threads - 1 ? n - (size_t)k * per : per, 0};
-      if (k > 0) pthread_create(&tid[k], NULL, stream_sum, &parts[k]);
-    }
-    stream_sum(&parts[0]);
-    for (int k = 1; k < threads; k++) pthread_join(tid[k], NULL);
+    *sink += cblas_sdot((blasint)n, x, 1, y, 1);
     if (r >= 0) t[r] = ic__calib_now_s() - t0;
-    for (int k = 0; k < threads; k++) *sink += parts[k].sum;
   }
   return ic__calib_median(t, repeats);
+}
+
+/* Work per weight element of skinny GEMMs beyond 2 m FLOPs, in units of
+ * peak FLOPs: OpenBLAS repacks the whole weight matrix on every call. The
+ * median over m = 4, 16, 64 on a square PASS_N weight. */
+static double measure_pass(const struct ic_calib *c, const float *w, const float *x, float *y, int repeats) {
+  static const int64_t ms[] = {4, 16, 64};
+  double est[3];
+  double nk = (double)PASS_N * (double)PASS_N;
+  for (int i = 0; i < 3; i++) {
+    double s = time_gemm(x, w, y, ms[i], PASS_N, PASS_N, repeats);
+    est[i] = (s * c->gemm_flops_per_s - 2.0 * (double)ms[i] * nk) / nk;
+  }
+  double m = ic__calib_median(est, 3);
+  return m > 0 ? m : 0;
 }
 
 ic_status ic_calib_measure(struct ic_calib *c, const struct ic_calib_options *opt) {
@@ -84,35 +71,40 @@ ic_status ic_calib_measure(struct ic_calib *c, const struct ic_calib_options *op
   memset(c, 0, sizeof *c);
   c->threads = threads;
   c->ram_bytes = (double)sysconf(_SC_PHYS_PAGES) * (double)sysconf(_SC_PAGESIZE);
-  /* GEMM: big enough that packing and edges are noise, small enough to take
-   * a fraction of a second on one core. */
+  /* Peak GEMM: big enough that packing and edges are noise, small enough
+   * to take a fraction of a second on one core. */
   c->gemm_n = opt->quick ? 1024 : 2048;
-  size_t nn = (size_t)(c->gemm_n * c->gemm_n);
-  float *a = malloc(nn * sizeof *a), *b = malloc(nn * sizeof *b), *m = malloc(nn * sizeof *m);
-  /* Stream: 8x a 32 MiB L3 in full mode, so caches hold a negligible share. */
-  size_t sn = (opt->quick ? 64u : 256u) << 20;
-  c->stream_bytes = (double)sn;
+  size_t nn = (size_t)(c->gemm_n * c->gemm_n), pn = (size_t)PASS_N * PASS_N;
+  if (pn > nn) nn = pn;
+  /* Stream: two arrays of 8x (quick: 2x) a 32 MiB L3 together. */
+  size_t sn = (opt->quick ? 32u : 128u) << 20;
+  c->stream_bytes = 2.0 * (double)sn;
   sn /= sizeof(float);
-  float *s = malloc(sn * sizeof *s);
+  float *a = malloc(nn * sizeof *a), *b = malloc(nn * sizeof *b), *m = malloc(nn * sizeof *m);
+  float *x = malloc(sn * sizeof *x), *y = malloc(sn * sizeof *y);
   ic_status st = IC_ENOMEM;
-  if (!a || !b || !m || !s) goto done;
+  if (!a || !b || !m || !x || !y) goto done;
   for (size_t i = 0; i < nn; i++) {
     a[i] = (float)(i % 97) * 0.01f;
     b[i] = (float)(i % 89) * 0.01f;
     m[i] = 0;
   }
-  for (size_t i = 0; i < sn; i++) s[i] = (float)(i & 1023) * 1e-3f;
-  double gemm_s = time_gemm(a, b, m, c->gemm_n, repeats);
+  for (size_t i = 0; i < sn; i++) {
+    x[i] = (float)(i & 1023) * 1e-3f;
+    y[i] = (float)(i & 511) * 1e-3f;
+  }
+  double gemm_s = time_gemm(a, b, m, c->gemm_n, c->gemm_n, c->gemm_n, repeats);
   c->gemm_flops_per_s = 2.0 * (double)c->gemm_n * (double)c->gemm_n * (double)c->gemm_n / gemm_s;
   float sink = 0;
-  double stream_s = time_stream(s, sn, threads, repeats * 2, &sink);
-  c->stream_bytes_per_s = c->stream_bytes / stream_s;
+  c->stream_bytes_per_s = c->stream_bytes / time_stream(x, y, sn, repeats * 2, &sink);
+  c->weight_pass_flops = measure_pass(c, b, a, m, repeats);
   st = (isfinite(sink) && c->gemm_flops_per_s > 0 && c->stream_bytes_per_s > 0) ? IC_OK : IC_EINTERNAL;
 done:
   free(a);
   free(b);
   free(m);
-  free(s);
+  free(x);
+  free(y);
   return st;
 }
 
@@ -125,9 +117,10 @@ void ic_calib_cpu_gpu(const struct ic_calib *c, struct ic_gpu_spec *out) {
   out->link_bw_bytes_per_s = 1e9; /* unused: a CPU replica has tp = 1 */
 }
 
-struct ic_perf_params ic_calib_cpu_params(void) {
+struct ic_perf_params ic_calib_cpu_params(const struct ic_calib *c) {
   return (struct ic_perf_params){.compute_efficiency = 1.0, .memory_efficiency = 1.0, .link_efficiency = 1.0,
-                                 .link_latency_s = 0.0, .overhead_s = 0.0, .memory_reserve_frac = 0.0};
+                                 .link_latency_s = 0.0, .overhead_s = 0.0, .memory_reserve_frac = 0.0,
+                                 .weight_pass_flops = c->weight_pass_flops};
 }
 
 void ic_calib_model(struct ic_model_spec *out, bool quick) {
@@ -193,7 +186,7 @@ ic_status ic_calib_validate(const struct ic_calib *c, const struct ic_calib_opti
   ic_calib_model(&model, opt->quick);
   struct ic_gpu_spec cpu;
   ic_calib_cpu_gpu(c, &cpu);
-  struct ic_perf_params params = ic_calib_cpu_params();
+  struct ic_perf_params params = ic_calib_cpu_params(c);
   struct ic_precisions prec = {IC_FP32, IC_FP32, IC_FP32};
   struct ic_perf perf;
   ic_status st = ic_perf_init(&perf, &model, &cpu, 1, &prec, &params, "validate");
@@ -259,8 +252,9 @@ ic_status ic_calib_write_csv(const struct ic_calib *c, const struct ic_calib_row
     ic_diag(path, 0, "cannot write the validation table");
     return IC_EIO;
   }
-  fprintf(f, "# infercost validate: cpu threads=%d gemm_flops_per_s=%.4e stream_bytes_per_s=%.4e\n", c->threads,
-          c->gemm_flops_per_s, c->stream_bytes_per_s);
+  fprintf(f, "# infercost %s validate: cpu threads=%d gemm_flops_per_s=%.4e stream_bytes_per_s=%.4e "
+          "weight_pass_flops=%.2f\n", IC_VERSION_STRING, c->threads, c->gemm_flops_per_s, c->stream_bytes_per_s,
+          c->weight_pass_flops);
   fprintf(f, "shape,phase,batch,tokens,context,predicted_s,measured_s,error,bound\n");
   static const char *const phase[] = {"prefill", "decode", "mixed"};
   for (size_t i = 0; i < n; i++) {

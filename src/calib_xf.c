@@ -20,7 +20,8 @@ struct layer {
   float *wgu;    /* [2 ffn x hidden]: gate rows, then up rows */
   float *wd;     /* [hidden x ffn] */
   float *norm1, *norm2;
-  float *k, *v;  /* KV cache [max_seqs][max_ctx][kv_dim] */
+  float *k, *v;  /* KV cache [max_seqs][kv_heads][max_ctx][head_dim]: each head's
+                    history contiguous, as in paged KV blocks, so reads stream */
 };
 
 struct ic__xf {
@@ -37,7 +38,7 @@ struct segment {
   int64_t seq, n, cached;
 };
 
-enum { ATTN_ROW_BLOCK = 128, EXP_BLOCK = 16 };
+enum { ATTN_ROW_BLOCK = 128, EXP_BLOCK = 16, KV_TILE = 512 /* 128 KiB of K or V */ };
 
 double ic__calib_now_s(void) {
   struct timespec ts;
@@ -125,7 +126,7 @@ static void linear(float *y, const float *x, const float *w, int64_t rows, int64
 }
 
 /* Attention of one segment whose queries start at row r0. Decode (n = 1):
- * the query heads sharing a KV head form one small GEMM against the cache.
+ * tiled GEMVs per KV group against the cache.
  * Prefill: per query head, blocks of rows against the visible prefix only,
  * so masked work is at most one block's triangle (as FlashAttention skips
  * masked tiles). */
@@ -133,16 +134,29 @@ static void attention(ic__xf *x, const struct layer *ly, const struct segment *s
   const int64_t d = x->head_dim, group = x->heads / x->kv_heads, ctx = sg->cached + sg->n;
   const float scale = 1.0f / sqrtf((float)d);
   const float *kc = ly->k + sg->seq * x->max_ctx * x->kv_dim, *vc = ly->v + sg->seq * x->max_ctx * x->kv_dim;
+  const int64_t head_stride = x->max_ctx * d; /* floats between KV heads */
   float *s = x->scores;
   if (sg->n == 1) {
+    /* GEMVs over tiles of the cache small enough to stay in L2 while every
+     * query head of the group uses them: K and V come from memory once per
+     * group, as a GQA decode kernel reads them (the roofline's assumption). */
     for (int64_t g = 0; g < x->kv_heads; g++) {
+      const float *kg = kc + g * head_stride, *vg = vc + g * head_stride;
       const float *q = x->qkv + r0 * x->qkv_dim + g * group * d;
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (blasint)group, (blasint)ctx, (blasint)d, scale, q,
-                  (blasint)d, kc + g * d, (blasint)x->kv_dim, 0.0f, s, (blasint)ctx);
+      float *out = x->attn + r0 * x->q_dim + g * group * d;
+      for (int64_t t0 = 0; t0 < ctx; t0 += KV_TILE) {
+        int64_t len = t0 + KV_TILE < ctx ? KV_TILE : ctx - t0;
+        for (int64_t i = 0; i < group; i++)
+          cblas_sgemv(CblasRowMajor, CblasNoTrans, (blasint)len, (blasint)d, scale, kg + t0 * d, (blasint)d,
+                      q + i * d, 1, 0.0f, s + i * ctx + t0, 1);
+      }
       for (int64_t i = 0; i < group; i++) softmax_row(s + i * ctx, ctx, ctx);
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (blasint)group, (blasint)d, (blasint)ctx, 1.0f, s,
-                  (blasint)ctx, vc + g * d, (blasint)x->kv_dim, 0.0f, x->attn + r0 * x->q_dim + g * group * d,
-                  (blasint)d);
+      for (int64_t t0 = 0; t0 < ctx; t0 += KV_TILE) {
+        int64_t len = t0 + KV_TILE < ctx ? KV_TILE : ctx - t0;
+        for (int64_t i = 0; i < group; i++)
+          cblas_sgemv(CblasRowMajor, CblasTrans, (blasint)len, (blasint)d, 1.0f, vg + t0 * d, (blasint)d,
+                      s + i * ctx + t0, 1, t0 ? 1.0f : 0.0f, out + i * d, 1);
+      }
     }
     return;
   }
@@ -153,10 +167,10 @@ static void attention(ic__xf *x, const struct layer *ly, const struct segment *s
       int64_t visible = sg->cached + b1;
       const float *q = x->qkv + (r0 + b0) * x->qkv_dim + h * d;
       cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (blasint)rows, (blasint)visible, (blasint)d, scale, q,
-                  (blasint)x->qkv_dim, kc + g * d, (blasint)x->kv_dim, 0.0f, s, (blasint)visible);
+                  (blasint)x->qkv_dim, kc + g * head_stride, (blasint)d, 0.0f, s, (blasint)visible);
       for (int64_t i = 0; i < rows; i++) softmax_row(s + i * visible, sg->cached + b0 + i + 1, visible);
       cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (blasint)rows, (blasint)d, (blasint)visible, 1.0f, s,
-                  (blasint)visible, vc + g * d, (blasint)x->kv_dim, 0.0f,
+                  (blasint)visible, vc + g * head_stride, (blasint)d, 0.0f,
                   x->attn + (r0 + b0) * x->q_dim + h * d, (blasint)x->q_dim);
     }
   }
@@ -173,9 +187,11 @@ static void layer_forward(ic__xf *x, const struct layer *ly, const struct segmen
     /* Append the segment's keys and values to its cache, then attend. */
     for (int64_t t = 0; t < segs[i].n; t++) {
       const float *row = x->qkv + (r0 + t) * x->qkv_dim + x->q_dim;
-      size_t at = (size_t)((segs[i].seq * x->max_ctx + segs[i].cached + t) * x->kv_dim);
-      memcpy(ly->k + at, row, (size_t)x->kv_dim * sizeof(float));
-      memcpy(ly->v + at, row + x->kv_dim, (size_t)x->kv_dim * sizeof(float));
+      for (int64_t g = 0; g < x->kv_heads; g++) {
+        size_t at = (size_t)(((segs[i].seq * x->kv_heads + g) * x->max_ctx + segs[i].cached + t) * x->head_dim);
+        memcpy(ly->k + at, row + g * x->head_dim, (size_t)x->head_dim * sizeof(float));
+        memcpy(ly->v + at, row + x->kv_dim + g * x->head_dim, (size_t)x->head_dim * sizeof(float));
+      }
     }
     attention(x, ly, &segs[i], r0);
     r0 += segs[i].n;

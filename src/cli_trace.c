@@ -5,11 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
 #include "infercost/status.h"
 #include "infercost/trace.h"
 
-/* Declared for the dispatcher in src/cli.h. */
-int ic_cli_trace(int argc, char **argv);
 
 static const char usage[] =
     "usage: infercost trace stats [OPTIONS] FILE\n"

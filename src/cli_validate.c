@@ -107,9 +107,10 @@ int ic_cli_validate(int argc, char **argv) {
     ic_diag("infercost validate", 0, "calibration failed (out of memory?)");
     return IC_EXIT_FAILURE;
   }
-  printf("calibration: SGEMM %lld^3 %.1f GFLOP/s, streaming read %.2f GB/s over %.0f MiB\n",
+  printf("calibration: SGEMM %lld^3 %.1f GFLOP/s; streaming dot %.2f GB/s over %.0f MiB; "
+         "skinny-GEMM pass %.1f FLOP/weight\n",
          (long long)cal.gemm_n, cal.gemm_flops_per_s / 1e9, cal.stream_bytes_per_s / 1e9,
-         cal.stream_bytes / 1048576.0);
+         cal.stream_bytes / 1048576.0, cal.weight_pass_flops);
   struct ic_model_spec m;
   ic_calib_model(&m, opt.quick);
   printf("model: %lld layers, hidden %lld, %lld heads (%lld KV), FFN %lld gated, fp32 (%.1f M parameters)\n",

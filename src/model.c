@@ -193,6 +193,7 @@ struct ic_iter_cost ic_model_iter_cost(const struct ic_model_spec *m, const stru
   }
   double weight_params = layers * (attn_params_per_layer(m) + router_params_per_layer(m) +
                                    experts_touched * ffn_params_per_expert(m)) + lm_head;
+  c.weight_params = weight_params;
   c.weight_bytes = weight_params * ic_precision_bytes(prec->weights);
   double kv_tok = ic_model_kv_bytes_per_token(m, prec->kv);
   c.kv_bytes = kv_tok * (double)(s->kv_tokens_read + s->new_tokens);

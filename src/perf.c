@@ -4,7 +4,7 @@
 ic_status ic_perf_init(struct ic_perf *p, const struct ic_model_spec *model,
                        const struct ic_gpu_spec *gpu, int64_t tp, const struct ic_precisions *prec,
                        const struct ic_perf_params *params, const char *where) {
-  if (tp < 1 || !(params->compute_efficiency > 0) || !(params->memory_efficiency > 0) ||
+  if (tp < 1 || !(params->weight_pass_flops >= 0) || !(params->compute_efficiency > 0) || !(params->memory_efficiency > 0) ||
       !(params->link_efficiency > 0) || !(params->memory_reserve_frac >= 0 && params->memory_reserve_frac < 1)) {
     ic_diag(where, 0, "replica: tensor parallelism and efficiencies must be positive and perf.memory_reserve_frac in [0, 1)");
     return IC_EINVAL;
@@ -39,7 +39,11 @@ double ic_perf_iter_s(const struct ic_perf *p, const struct ic_iter_shape *shape
   double k = (double)p->tp;
   double peak = ic_hw_peak_flops(p->gpu, p->prec.activations);
   struct ic_perf_breakdown b = {0};
-  b.compute_s = c.flops / (k * peak * p->params.compute_efficiency);
+  /* A single token runs as matrix-vector products, which stream weights as
+   * they are; matrix-matrix kernels first repack (or dequantize) every weight
+   * tile, a cost per weight that more tokens do not share out. */
+  double pass = shape->new_tokens > 1 ? p->params.weight_pass_flops * c.weight_params : 0.0;
+  b.compute_s = (c.flops + pass) / (k * peak * p->params.compute_efficiency);
   b.memory_s = (c.weight_bytes + c.kv_bytes + c.act_bytes) /
                (k * p->gpu->mem_bw_bytes_per_s * p->params.memory_efficiency);
   if (p->tp > 1) {

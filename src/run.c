@@ -67,14 +67,13 @@ ic_status ic_run_scenario(const struct ic_scenario *s, struct ic_run_result *out
   ic_ledger *ledger = sim ? ic_ledger_alloc(s->fleet.nodes, s->fleet.gpus_per_node, out->node_base_w,
                                             &out->gpu_power, 0) : NULL;
   ic_fleet *fleet = ledger ? ic_fleet_alloc(sim, &s->fleet, &s->serving, &perf, ledger) : NULL;
-  gsl_rng *arrival_rng = sim ? ic_sim_rng(sim, "traffic.arrivals") : NULL;
-  ic_source *source = arrival_rng ? ic_source_poisson_fixed(arrival_rng, s->traffic.queries_per_day / 86400.0,
-                                                            s->traffic.prompt_tokens, s->traffic.output_tokens, end_ns)
-                                  : NULL;
-  if (!source || !fleet) {
+  ic_source *source = NULL;
+  if (!fleet) {
     st = IC_ENOMEM;
     goto done;
   }
+  st = ic_traffic_open(&s->traffic, sim, end_ns, model->context_max, &source);
+  if (st != IC_OK) goto done;
   struct arrivals arr = {source, fleet, {0}, IC_OK};
   pull_next(sim, &arr);
   ic_sim_run_until(sim, end_ns);

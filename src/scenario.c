@@ -429,8 +429,16 @@ static void check_fail(const struct ic_scenario *s, const char *dotted, const ch
 ic_status ic_scenario_check(const struct ic_scenario *s) {
   size_t before = ic_diag_count();
   char buf[64];
-  if (!ic_model_find(s->model.name))
-    check_fail(s, "model.name", "%s: unknown model; built-in models: %s", ic_model_names());
+  /* A catalogue model, possibly with overrides, or a user-defined one. */
+  struct ic_model_spec resolved;
+  const struct ic_model_spec *m = NULL;
+  const char *model_at = ic_scenario_origin(s, "model.name");
+  if (strcmp(model_at, "default") == 0) model_at = s->source;
+  if (!ic_model_find(s->model.name) && s->model.layers == 0 && s->model.hidden == 0)
+    check_fail(s, "model.name", "%s: unknown model; built-in models: %s (or give model.layers, model.hidden...)",
+               ic_model_names());
+  else if (ic_model_resolve(&s->model, &resolved, model_at) == IC_OK)
+    m = &resolved;
   if (!ic_hw_find_gpu(s->fleet.gpu))
     check_fail(s, "fleet.gpu", "%s: unknown accelerator; built-in: %s", ic_hw_gpu_names());
   if (!ic_hw_find_server(s->fleet.server))
@@ -439,8 +447,10 @@ ic_status ic_scenario_check(const struct ic_scenario *s) {
     snprintf(buf, sizeof buf, "%lld GPUs per node", (long long)s->fleet.gpus_per_node);
     check_fail(s, "fleet.gpus_per_replica", "%s: a replica must fit inside one node and divide it evenly (%s)", buf);
   }
-  const struct ic_model_spec *m = ic_model_find(s->model.name);
-  if (m && s->traffic.prompt_tokens + s->traffic.output_tokens > m->context_max) {
+  if (ic_traffic_check(&s->traffic) != IC_OK) { /* reported by the traffic module */ }
+  if (m && s->traffic.arrival != IC_ARRIVAL_TRACE && s->traffic.prompt_dist == IC_LENGTH_FIXED &&
+      s->traffic.output_dist == IC_LENGTH_FIXED &&
+      s->traffic.prompt_tokens + s->traffic.output_tokens > m->context_max) {
     snprintf(buf, sizeof buf, "%lld tokens", (long long)m->context_max);
     check_fail(s, "traffic.output_tokens", "%s: prompt + output exceed the model's context of %s", buf);
   }

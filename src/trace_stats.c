@@ -112,7 +112,7 @@ static void lnfit_visit(void *ctx, int64_t v, uint64_t c) {
 }
 
 static void summarise(struct tokhist *h, struct ic_token_summary *s) {
-  qsort(h->over, h->over_len, sizeof *h->over, cmp_i64);
+  if (h->over_len) qsort(h->over, h->over_len, sizeof *h->over, cmp_i64);
   uint64_t n = h->n;
   s->mean = (double)h->sum / (double)n;
   s->median = n % 2 ? (double)hist_at(h, n / 2) : 0.5 * (double)(hist_at(h, n / 2 - 1) + hist_at(h, n / 2));
@@ -330,7 +330,7 @@ ic_status ic_trace_histogram_read(const char *path, const struct ic_trace_option
       goto done;
     }
   if (status != IC_ENOENT) goto done;
-  qsort(h.over, h.over_len, sizeof *h.over, cmp_i64);
+  if (h.over_len) qsort(h.over, h.over_len, sizeof *h.over, cmp_i64);
   struct collect k = {hist, 0};
   hist_each(&h, collect_visit, &k); /* count distinct values */
   hist->values = malloc(k.i * sizeof *hist->values);

@@ -1,9 +1,160 @@
-/* traffic.c: stochastic request generators. */
+/* traffic.c: stochastic request generators and their samplers. */
 #include "infercost/traffic.h"
 
+#include <math.h>
 #include <stdlib.h>
 
+#include <gsl/gsl_cdf.h>
 #include <gsl/gsl_randist.h>
+
+#include "traffic_impl.h"
+
+#define IC_PI 3.14159265358979323846
+
+/* --- samplers ----------------------------------------------------------- */
+
+void ic_lognormal_from_mean_cv(double mean, double cv, double *mu, double *sigma) {
+  double s2 = log1p(cv * cv);
+  *sigma = sqrt(s2);
+  *mu = log(mean) - 0.5 * s2;
+}
+
+double ic_ran_gamma_gap(const gsl_rng *r, double mean_s, double cv) {
+  double shape = 1.0 / (cv * cv);
+  return gsl_ran_gamma(r, shape, mean_s / shape);
+}
+
+double ic_cdf_gamma_gap_P(double x_s, double mean_s, double cv) {
+  double shape = 1.0 / (cv * cv);
+  return gsl_cdf_gamma_P(x_s, shape, mean_s / shape);
+}
+
+/* Helpers of rejection-inversion: log1p(x)/x and expm1(x)/x, both -> 1. */
+static double helper1(double x) { return fabs(x) > 1e-8 ? log1p(x) / x : 1 - x * (0.5 - x * (1.0 / 3 - 0.25 * x)); }
+static double helper2(double x) { return fabs(x) > 1e-8 ? expm1(x) / x : 1 + x * 0.5 * (1 + x * (1.0 / 3) * (1 + 0.25 * x)); }
+static double zipf_h_integral(double x, double s) {
+  double lx = log(x);
+  return helper2((1 - s) * lx) * lx;
+}
+static double zipf_h(double x, double s) { return exp(-s * log(x)); }
+static double zipf_h_integral_inverse(double x, double s) {
+  double t = x * (1 - s);
+  if (t < -1) t = -1; /* numerical guard */
+  return exp(helper1(t) * x);
+}
+
+unsigned long ic_ran_zipf(const gsl_rng *r, double s, unsigned long n) {
+  if (n <= 1) return 1;
+  double hx1 = zipf_h_integral(1.5, s) - 1;
+  double hn = zipf_h_integral((double)n + 0.5, s);
+  double sdiv = 2 - zipf_h_integral_inverse(zipf_h_integral(2.5, s) - zipf_h(2, s), s);
+  for (;;) {
+    double u = hn + gsl_rng_uniform(r) * (hx1 - hn);
+    double x = zipf_h_integral_inverse(u, s);
+    double kd = floor(x + 0.5);
+    unsigned long k = kd < 1 ? 1 : kd > (double)n ? n : (unsigned long)kd;
+    if ((double)k - x <= sdiv || u >= zipf_h_integral((double)k + 0.5, s) - zipf_h((double)k, s)) return k;
+  }
+}
+
+double ic_ran_zipf_pdf(unsigned long k, double s, unsigned long n) {
+  if (k < 1 || k > n) return 0;
+  double h = 0;
+  for (unsigned long i = n; i >= 1; i--) h += pow((double)i, -s); /* small terms first */
+  return pow((double)k, -s) / h;
+}
+
+double ic_diurnal_factor(double hour, double peak_to_trough, double peak_hour) {
+  double a = (peak_to_trough - 1) / (peak_to_trough + 1);
+  return 1 + a * cos(2 * IC_PI * (hour - peak_hour) / 24.0);
+}
+
+/* --- lengths ----------------------------------------------------------------- */
+
+int64_t ic__length_sample(const struct ic__length_dist *d, gsl_rng *r) {
+  double v;
+  switch (d->kind) {
+  case IC_LENGTH_UNIFORM:
+    return d->lo + (int64_t)gsl_rng_uniform_int(r, (unsigned long)(d->hi - d->lo + 1));
+  case IC_LENGTH_LOGNORMAL:
+    v = round(gsl_ran_lognormal(r, d->mu, d->sigma));
+    break;
+  case IC_LENGTH_ZIPF:
+    return (int64_t)ic_ran_zipf(r, d->zipf_s, (unsigned long)d->hi);
+  case IC_LENGTH_EMPIRICAL:
+    return d->emp_values[gsl_ran_discrete(r, d->emp_table)];
+  default:
+    return d->fixed;
+  }
+  if (v < (double)d->lo) return d->lo;
+  if (v > (double)d->hi) return d->hi;
+  return (int64_t)v;
+}
+
+/* Bounds of every draw, then prompt + output <= context. */
+void ic__clamp_lengths(int64_t *prompt, int64_t *output, int64_t lo_p, int64_t hi_p, int64_t lo_o, int64_t hi_o,
+                       int64_t ctx) {
+  if (*prompt < lo_p) *prompt = lo_p;
+  if (*prompt > hi_p) *prompt = hi_p;
+  if (*output < lo_o) *output = lo_o;
+  if (*output > hi_o) *output = hi_o;
+  if (*prompt < 1) *prompt = 1;
+  if (*output < 1) *output = 1;
+  if (ctx > 1) {
+    if (*prompt > ctx - 1) *prompt = ctx - 1;
+    if (*prompt + *output > ctx) *output = ctx - *prompt;
+  }
+}
+
+/* --- generator ------------------------------------------------------------- */
+
+/* Relative rate at time t (mean 1 over a day, and over a week). */
+static double rate_factor(const struct ic__gen *g, double t_s) {
+  double f = 1;
+  double hour = fmod(t_s / 3600.0, 24.0);
+  if (g->diurnal == IC__DIURNAL_SINE) f = ic_diurnal_factor(hour, g->peak_to_trough, g->peak_hour);
+  else if (g->diurnal == IC__DIURNAL_HOURLY) f = g->hourly[(int)hour];
+  if (g->has_weekly) f *= g->weekly[(long)floor(t_s / 86400.0) % 7];
+  return f;
+}
+
+static ic_status gen_next(ic_source *src, struct ic_request *out) {
+  struct ic__gen *g = (struct ic__gen *)src;
+  if (g->arrival == IC_ARRIVAL_GAMMA) {
+    g->clock_s += ic_ran_gamma_gap(g->arr, g->mean_gap_s, g->cv);
+  } else if (g->diurnal == IC__DIURNAL_NONE && !g->has_weekly) {
+    g->clock_s += gsl_ran_exponential(g->arr, g->mean_gap_s);
+  } else {
+    /* thinning (Lewis and Shedler): candidates at the peak rate, each kept
+     * with probability rate(t) / peak */
+    do {
+      g->clock_s += gsl_ran_exponential(g->arr, g->mean_gap_s / g->max_factor);
+      if (ic_time_from_s(g->clock_s) >= g->end_ns) return IC_ENOENT;
+    } while (gsl_rng_uniform(g->arr) * g->max_factor > rate_factor(g, g->clock_s));
+  }
+  ic_time_ns t = ic_time_from_s(g->clock_s);
+  if (t >= g->end_ns) return IC_ENOENT;
+  int c = g->nclass > 1 ? (int)gsl_ran_discrete(g->cls, g->class_table) : 0;
+  int64_t p = ic__length_sample(&g->prompt[c], g->len);
+  int64_t o = ic__length_sample(&g->output[c], g->len);
+  ic__clamp_lengths(&p, &o, g->prompt[c].lo, g->prompt[c].hi, g->output[c].lo, g->output[c].hi, g->ctx);
+  *out = (struct ic_request){g->next_id++, t, p, o, c};
+  return IC_OK;
+}
+
+static void gen_free(ic_source *src) {
+  struct ic__gen *g = (struct ic__gen *)src;
+  gsl_ran_discrete_free(g->class_table);
+  for (int i = 0; i < 2; i++) {
+    gsl_ran_discrete_free(g->emp_table[i]);
+    free(g->emp_values[i]);
+  }
+  free(g);
+}
+
+const struct ic_source_ops ic__gen_ops = {"generator", gen_next, gen_free};
+
+/* --- the lead's original constructor ---------------------------------------- */
 
 struct poisson_fixed {
   ic_source base;

@@ -27,8 +27,9 @@ struct ic_calib {
   int threads;
   double gemm_flops_per_s;     /* median of a large square SGEMM */
   int64_t gemm_n;              /* its size n (n x n x n) */
-  double stream_bytes_per_s;   /* median read bandwidth of a streaming sum */
-  double stream_bytes;         /* bytes of the streamed array (well past the caches) */
+  double stream_bytes_per_s;   /* median read bandwidth of a streaming dot product */
+  double stream_bytes;         /* bytes streamed per run (well past the caches) */
+  double weight_pass_flops;    /* per-weight cost of a skinny SGEMM beyond its math, FLOP-equivalents */
   double ram_bytes;            /* physical memory */
 };
 
@@ -63,8 +64,8 @@ ic_status ic_calib_measure(struct ic_calib *c, const struct ic_calib_options *op
 void ic_calib_cpu_gpu(const struct ic_calib *c, struct ic_gpu_spec *out);
 
 /* Roofline knobs for the CPU: efficiencies 1 (the peaks are measured ones),
- * no per-iteration overhead, no memory reserve. */
-struct ic_perf_params ic_calib_cpu_params(void);
+ * the measured per-weight pass cost, no per-iteration overhead, no reserve. */
+struct ic_perf_params ic_calib_cpu_params(const struct ic_calib *c);
 
 /* The small Llama-style model validated on (fp32, GQA, gated FFN, no LM head). */
 void ic_calib_model(struct ic_model_spec *out, bool quick);

@@ -51,6 +51,7 @@ struct ic_iter_cost {
   double weight_bytes;   /* weights read once per iteration */
   double kv_bytes;       /* KV cache read and written */
   double act_bytes;      /* activations written and read between kernels (rough) */
+  double weight_params;  /* weight elements read this iteration (weight_bytes / bytes per weight) */
 };
 
 /* Precisions of a deployment. */

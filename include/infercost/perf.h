@@ -16,6 +16,8 @@ struct ic_perf_params {
   double link_latency_s;       /* per all-reduce step */
   double overhead_s;           /* fixed per iteration: launch, scheduling, sampling */
   double memory_reserve_frac;  /* of each GPU's memory kept free (activations, fragmentation) */
+  double weight_pass_flops;    /* FLOP-equivalents of work per weight element per iteration of more
+                                  than one token, whatever the batch: packing, dequantization */
 };
 
 /* A replica: one model instance on `tp` GPUs with tensor parallelism. */
@@ -39,7 +41,9 @@ ic_status ic_perf_init(struct ic_perf *p, const struct ic_model_spec *model,
                        const struct ic_gpu_spec *gpu, int64_t tp, const struct ic_precisions *prec,
                        const struct ic_perf_params *params, const char *where);
 
-/* Time of one iteration, seconds: max(compute, memory) + all-reduce + overhead.
+/* Time of one iteration, seconds: max(compute, memory) + all-reduce + overhead,
+ * compute = (FLOPs + weight_pass_flops x weights read, when new_tokens > 1)
+ *           / (tp x peak x compute_efficiency).
  * `out` may be NULL. */
 double ic_perf_iter_s(const struct ic_perf *p, const struct ic_iter_shape *shape,
                       struct ic_perf_breakdown *out);

@@ -34,7 +34,7 @@ enum ic_trace_time_unit {
 };
 #define IC_TRACE_TIME_UNIT_CHOICES "s|ms|us|ns|datetime"
 
-#define IC_TRACE_COLUMN_MAX 64 /* bytes in a column name, including the NUL */
+#define IC_TRACE_COLUMN_MAX 128/* bytes in a column name, including the NUL */
 #define IC_TRACE_MAX_ERRORS 20 /* errors reported before the reader gives up */
 
 /* How to read a trace. Zero-initialised means: auto format, strict. */

@@ -12,6 +12,7 @@
 #include "infercost/keys.h"
 #include "infercost/simtime.h"
 #include "infercost/status.h"
+#include "infercost/trace.h"
 
 typedef struct ic_sim ic_sim;
 

@@ -1,0 +1,112 @@
+/* test_perf.c: the roofline's regimes on an H100, the all-reduce term, and
+ * the capacity check, against hand calculations. */
+#include <math.h>
+#include <string.h>
+
+#include "ic_test.h"
+
+#include "infercost/perf.h"
+
+static const struct ic_perf_params params = {.compute_efficiency = 0.5, .memory_efficiency = 0.8,
+                                             .link_efficiency = 0.7, .link_latency_s = 5e-6,
+                                             .overhead_s = 0.002, .memory_reserve_frac = 0.1};
+static const struct ic_precisions fp16 = {IC_FP16, IC_FP16, IC_FP16};
+
+static struct ic_perf replica(const char *model, const char *gpu, int64_t tp) {
+  struct ic_perf p;
+  assert_int_equal(ic_perf_init(&p, ic_model_find(model), ic_hw_find_gpu(gpu), tp, &fp16, &params, "t"), IC_OK);
+  return p;
+}
+
+/* Llama-2-7B, batch-1 decode at 1,000 tokens on one H100: 13.2 GB of weights
+ * at 3.35 TB/s x 0.8 take ~4.9 ms; 13.5 GFLOP at 989 TFLOP/s x 0.5 take
+ * 0.03 ms: memory-bound by two orders of magnitude. */
+static void decode_batch1_is_memory_bound(void **state) {
+  (void)state;
+  struct ic_perf p = replica("llama2-7b", "h100-sxm", 1);
+  struct ic_iter_shape s = ic_iter_shape_decode(1, 1000);
+  struct ic_perf_breakdown b;
+  ic_perf_iter_s(&p, &s, &b);
+  assert_true(b.memory_s > 50 * b.compute_s);
+  assert_true(fabs(b.memory_s - 4.9e-3) / 4.9e-3 < 0.05);
+}
+
+/* A 2,048-token prefill: 2 x 6.6 G x 2,048 = 27 TFLOP -> 55 ms of compute
+ * against ~8 ms of memory traffic: compute-bound. */
+static void prefill_2048_is_compute_bound(void **state) {
+  (void)state;
+  struct ic_perf p = replica("llama2-7b", "h100-sxm", 1);
+  struct ic_iter_shape s = ic_iter_shape_prefill(2048, 1);
+  struct ic_perf_breakdown b;
+  double t = ic_perf_iter_s(&p, &s, &b);
+  assert_true(b.compute_s > 3 * b.memory_s);
+  assert_true(fabs(b.compute_s - 0.0575) / 0.0575 < 0.05);
+  assert_true(fabs(t - (b.compute_s + b.overhead_s)) < 1e-12);
+}
+
+/* Llama-2-70B on 4 H100s, decode batch 8: each all-reduce moves
+ * 2 (k-1)/k x 8 x 8192 x 2 B = 196,608 B at 450 GB/s x 0.7 -> 0.624 us, plus
+ * 2 (k-1) x 5 us latency = 30 us; 2 per layer x 80 layers -> 4.90 ms. */
+static void allreduce_by_hand(void **state) {
+  (void)state;
+  struct ic_perf p = replica("llama2-70b", "h100-sxm", 4);
+  struct ic_iter_shape s = ic_iter_shape_decode(8, 500);
+  struct ic_perf_breakdown b;
+  ic_perf_iter_s(&p, &s, &b);
+  double one = 1.5 * 8 * 8192 * 2 / (450e9 * 0.7) + 6 * 5e-6;
+  assert_true(fabs(b.comm_s - 160 * one) < 1e-9);
+}
+
+/* GPT-3 175B at fp16: (96 x 12 x 12288^2 + 50257 x 12288) x 2 B = 349.1 GB;
+ * 4 A100-80GB hold 4 x 80 x 0.9 = 288 GB usable. */
+static void too_big_is_an_error(void **state) {
+  (void)state;
+  struct ic_diag_buffer buf = {0};
+  ic_diag_set_sink(ic_diag_buffer_sink, &buf);
+  struct ic_perf p;
+  assert_int_equal(ic_perf_init(&p, ic_model_find("gpt3-175b"), ic_hw_find_gpu("a100-80gb"), 4, &fp16, &params,
+                                "s.ini"),
+                   IC_ECAPACITY);
+  assert_non_null(strstr(buf.text, "s.ini: replica does not fit: gpt3-175b needs 349.1 GB of weights but 4 x "
+                                   "a100-80gb hold 288.0 GB usable"));
+  ic_diag_set_sink(NULL, NULL);
+}
+
+/* Llama-2-70B fp16 on 2 H100s: 138 GB of weights in 144 GB usable leaves
+ * 6 GB = 18,000 tokens of KV at 327,680 B/token: fits; capacity by hand. */
+static void kv_capacity_by_hand(void **state) {
+  (void)state;
+  struct ic_perf p = replica("llama2-70b", "h100-sxm", 2);
+  double weights = ic_model_params(ic_model_find("llama2-70b")) * 2;
+  double expect = (2 * 80e9 * 0.9 - weights) / 327680.0;
+  assert_true(fabs(p.kv_capacity_tokens - expect) < 1e-6);
+}
+
+/* The per-weight pass cost is charged once per multi-token iteration:
+ * 30 FLOP/weight x 6.61 G weights at 494.5 TFLOP/s = 0.40 ms. */
+static void weight_pass_cost(void **state) {
+  (void)state;
+  struct ic_perf_params q = params;
+  q.weight_pass_flops = 30;
+  struct ic_perf a = replica("llama2-7b", "h100-sxm", 1), b;
+  assert_int_equal(ic_perf_init(&b, ic_model_find("llama2-7b"), ic_hw_find_gpu("h100-sxm"), 1, &fp16, &q, "t"),
+                   IC_OK);
+  struct ic_iter_shape s = ic_iter_shape_prefill(512, 1), one = ic_iter_shape_decode(1, 10);
+  struct ic_perf_breakdown ba, bb;
+  ic_perf_iter_s(&a, &s, &ba);
+  ic_perf_iter_s(&b, &s, &bb);
+  double weights = ic_model_active_params(ic_model_find("llama2-7b"));
+  assert_true(fabs((bb.compute_s - ba.compute_s) - 30 * weights / (989e12 * 0.5)) < 1e-12);
+  ic_perf_iter_s(&a, &one, &ba);
+  ic_perf_iter_s(&b, &one, &bb);
+  assert_true(ba.compute_s == bb.compute_s); /* one token: matrix-vector, no pass */
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(decode_batch1_is_memory_bound), cmocka_unit_test(prefill_2048_is_compute_bound),
+      cmocka_unit_test(allreduce_by_hand),             cmocka_unit_test(too_big_is_an_error),
+      cmocka_unit_test(kv_capacity_by_hand),           cmocka_unit_test(weight_pass_cost),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}

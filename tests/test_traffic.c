@@ -1,0 +1,628 @@
+/* test_traffic.c: every generator against its distribution, the diurnal
+ * profile, classes, trace replay, and the section's checks.
+ *
+ * Statistical tests run at a fixed seed with significance level alpha =
+ * 0.01: a test fails if p < 0.01. Continuous draws use the one-sample
+ * Kolmogorov-Smirnov test against GSL's CDFs (p from the Kolmogorov
+ * distribution with Stephens' small-sample correction); discrete draws use
+ * Pearson's chi-square test (KS is not exact for discrete data), with GSL's
+ * chi-square tail. Set IC_TEST_VERBOSE=1 to print the p-values. */
+#include "ic_test.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gsl/gsl_cdf.h>
+#include <gsl/gsl_rng.h>
+
+#include "infercost/scenario.h"
+#include "infercost/sim.h"
+#include "infercost/status.h"
+#include "infercost/traffic.h"
+
+#define ALPHA 0.01
+#define DATA IC_SOURCE_DIR "/tests/data/"
+
+static struct ic_diag_buffer diag;
+
+static int setup(void **state) {
+  (void)state;
+  memset(&diag, 0, sizeof diag);
+  ic_diag_set_sink(ic_diag_buffer_sink, &diag);
+  ic_diag_reset_count();
+  return 0;
+}
+
+static int teardown(void **state) {
+  (void)state;
+  ic_diag_set_sink(NULL, NULL);
+  return 0;
+}
+
+static void show(const char *what, double p) {
+  const char *v = getenv("IC_TEST_VERBOSE");
+  if (v && *v == '1') printf("  %s: p = %.4f\n", what, p);
+}
+
+static int cmp_double(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
+/* Kolmogorov's limiting distribution: P(D_n > d) (Numerical Recipes'
+ * probks with Stephens' correction). */
+static double ks_p(double d, size_t n) {
+  double en = sqrt((double)n), lambda = (en + 0.12 + 0.11 / en) * d;
+  double sum = 0, sign = 1;
+  for (int k = 1; k <= 100; k++) {
+    double term = sign * 2 * exp(-2 * k * k * lambda * lambda);
+    sum += term;
+    if (fabs(term) < 1e-12) return sum < 0 ? 0 : sum > 1 ? 1 : sum;
+    sign = -sign;
+  }
+  return 1;
+}
+
+/* One-sample KS p-value of x[0..n) (sorted here) against cdf. */
+static double ks_test(double *x, size_t n, double (*cdf)(double, const void *), const void *ctx) {
+  qsort(x, n, sizeof *x, cmp_double);
+  double d = 0;
+  for (size_t i = 0; i < n; i++) {
+    double f = cdf(x[i], ctx);
+    d = fmax(d, fmax((double)(i + 1) / (double)n - f, f - (double)i / (double)n));
+  }
+  return ks_p(d, n);
+}
+
+/* Pearson chi-square p-value of observed counts against expected counts
+ * (bins with expected < 5 are pooled into the next). */
+static double chi2_test(const double *obs, const double *expect, size_t bins) {
+  double chi2 = 0, o = 0, e = 0;
+  size_t df = 0;
+  for (size_t i = 0; i < bins; i++) {
+    o += obs[i];
+    e += expect[i];
+    if (e >= 5 || i == bins - 1) {
+      chi2 += (o - e) * (o - e) / e;
+      df++;
+      o = e = 0;
+    }
+  }
+  return gsl_cdf_chisq_Q(chi2, (double)(df - 1));
+}
+
+/* A default [traffic] section, from the scenario's own defaults. */
+static struct ic_traffic_config defaults(void) {
+  struct ic_scenario *s = malloc(sizeof *s);
+  assert_non_null(s);
+  ic_scenario_defaults(s);
+  struct ic_traffic_config c = s->traffic;
+  free(s);
+  return c;
+}
+
+static ic_source *open_source(const struct ic_traffic_config *c, ic_sim *sim, double end_s, int64_t ctx) {
+  ic_source *src = NULL;
+  assert_int_equal(ic_traffic_open(c, sim, ic_time_from_s(end_s), ctx, &src), IC_OK);
+  assert_non_null(src);
+  return src;
+}
+
+/* --- arrivals ------------------------------------------------------------------ */
+
+struct gap_ctx {
+  double mean_s, cv;
+};
+
+static double exp_cdf(double x, const void *ctx) { return gsl_cdf_exponential_P(x, ((const struct gap_ctx *)ctx)->mean_s); }
+static double gamma_cdf(double x, const void *ctx) {
+  const struct gap_ctx *g = ctx;
+  return ic_cdf_gamma_gap_P(x, g->mean_s, g->cv);
+}
+
+/* Gaps between the first n arrivals of a source. */
+static double *gaps(ic_source *src, size_t n) {
+  double *g = malloc(n * sizeof *g);
+  assert_non_null(g);
+  struct ic_request r;
+  ic_time_ns prev = 0;
+  for (size_t i = 0; i < n; i++) {
+    assert_int_equal(ic_source_next(src, &r), IC_OK);
+    g[i] = ic_time_to_s(r.arrival_ns - prev);
+    prev = r.arrival_ns;
+  }
+  return g;
+}
+
+static void poisson_gaps_are_exponential(void **state) {
+  (void)state;
+  struct ic_traffic_config c = defaults();
+  c.queries_per_day = 2.385e6;
+  ic_sim *sim = ic_sim_alloc(20240611, 0);
+  ic_source *src = open_source(&c, sim, 86400, 0);
+  size_t n = 20000;
+  double *g = gaps(src, n);
+  struct gap_ctx ctx = {86400 / 2.385e6, 1};
+  double p = ks_test(g, n, exp_cdf, &ctx);
+  show("poisson gaps vs exponential (KS)", p);
+  assert_true(p > ALPHA);
+  free(g);
+  ic_source_free(src);
+  ic_sim_free(sim);
+}
+
+/* Gamma renewal gaps of the source, CV 1.385 (shape 1/CV^2), against GSL's
+ * gamma CDF. (At larger CVs a visible share of gaps is below the 1 ns
+ * resolution of simulated time, so the sampler itself is tested there.) */
+static void gamma_gaps_are_gamma(void **state) {
+  (void)state;
+  struct ic_traffic_config c = defaults();
+  c.arrival = IC_ARRIVAL_GAMMA;
+  c.arrival_cv = 1.385;
+  c.queries_per_day = 1e6;
+  ic_sim *sim = ic_sim_alloc(7, 3);
+  ic_source *src = open_source(&c, sim, 86400 * 2, 0);
+  size_t n = 20000;
+  double *g = gaps(src, n);
+  struct gap_ctx ctx = {0.0864, 1.385};
+  double p = ks_test(g, n, gamma_cdf, &ctx);
+  show("gamma source gaps (CV 1.385) vs gamma (KS)", p);
+  assert_true(p > ALPHA);
+  /* the CV itself, from the moments of the gaps */
+  double m = 0, v = 0;
+  for (size_t i = 0; i < n; i++) m += g[i] / (double)n;
+  for (size_t i = 0; i < n; i++) v += (g[i] - m) * (g[i] - m) / (double)n;
+  assert_true(fabs(sqrt(v) / m - 1.385) < 0.05);
+  free(g);
+  ic_source_free(src);
+  ic_sim_free(sim);
+}
+
+static void gamma_sampler_cv_2385(void **state) {
+  (void)state;
+  gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+  gsl_rng_set(r, 2385);
+  size_t n = 20000;
+  double *g = malloc(n * sizeof *g);
+  for (size_t i = 0; i < n; i++) g[i] = ic_ran_gamma_gap(r, 0.0864, 2.385);
+  struct gap_ctx ctx = {0.0864, 2.385};
+  double p = ks_test(g, n, gamma_cdf, &ctx);
+  show("gamma sampler (CV 2.385) vs gamma (KS)", p);
+  assert_true(p > ALPHA);
+  free(g);
+  gsl_rng_free(r);
+}
+
+/* Expected arrivals in hour h of the sinusoid, from its integral:
+ * Q/24 + (Q/86400) a (86400/2pi) [sin(2pi(h+1-p)/24) - sin(2pi(h-p)/24)]. */
+static double sine_hour(double q, double ratio, double peak, int h) {
+  double a = (ratio - 1) / (ratio + 1), w = 2 * 3.14159265358979323846 / 24;
+  return q / 24 + q * a / (w * 24) * (sin(w * (h + 1 - peak)) - sin(w * (h - peak)));
+}
+
+struct diurnal_case {
+  const char *name;
+  const char *hourly; /* or "none" */
+  double ratio, peak;
+  double weights[24];
+};
+
+static struct diurnal_case diurnal_cases[] = {
+    {"sine_ratio_3_peak_14h", "none", 3, 14, {0}},
+    {"sine_ratio_1.7_peak_20.5h", "none", 1.7, 20.5, {0}},
+    {"hourly_weights", "1|1|1|1|1|2|3|4|5|6|7|8|8|8|7|6|5|4|3|2|1|1|1|1", 0, 0,
+     {1, 1, 1, 1, 1, 2, 3, 4, 5, 6, 7, 8, 8, 8, 7, 6, 5, 4, 3, 2, 1, 1, 1, 1}},
+};
+
+static void run_diurnal_case(void **state) {
+  const struct diurnal_case *dc = *state;
+  struct ic_traffic_config c = defaults();
+  c.arrival = IC_ARRIVAL_DIURNAL;
+  c.queries_per_day = 1e6;
+  c.diurnal_peak_to_trough = dc->ratio ? dc->ratio : 2;
+  c.diurnal_peak_hour = dc->peak;
+  snprintf(c.diurnal_hourly_weights, sizeof c.diurnal_hourly_weights, "%s", dc->hourly);
+  ic_sim *sim = ic_sim_alloc(99, 0);
+  ic_source *src = open_source(&c, sim, 86400, 0);
+  double obs[24] = {0}, expect[24], total = 0, wsum = 0;
+  struct ic_request r;
+  while (ic_source_next(src, &r) == IC_OK) obs[r.arrival_ns / (3600 * IC_NS_PER_S)]++, total++;
+  for (int h = 0; h < 24; h++) wsum += dc->weights[h];
+  for (int h = 0; h < 24; h++)
+    expect[h] = dc->ratio ? sine_hour(1e6, dc->ratio, dc->peak, h) : 1e6 * dc->weights[h] / wsum;
+  double p = chi2_test(obs, expect, 24);
+  show(dc->name, p);
+  assert_true(p > ALPHA);
+  assert_true(fabs(total - 1e6) / 1e6 < 0.01); /* the day's total within 1% */
+  ic_source_free(src);
+  ic_sim_free(sim);
+}
+
+/* Three weeks of Poisson arrivals with a weekly pattern: daily counts follow
+ * the weights, each week totals 7 x queries_per_day. */
+static void weekly_pattern(void **state) {
+  (void)state;
+  struct ic_traffic_config c = defaults();
+  c.queries_per_day = 2e4;
+  snprintf(c.weekly_weights, sizeof c.weekly_weights, "1.2|1.1|1|1|0.9|0.5|0.3");
+  ic_sim *sim = ic_sim_alloc(5, 0);
+  ic_source *src = open_source(&c, sim, 86400 * 21, 0);
+  double w[7] = {1.2, 1.1, 1, 1, 0.9, 0.5, 0.3}, obs[21] = {0}, expect[21];
+  struct ic_request r;
+  while (ic_source_next(src, &r) == IC_OK) obs[r.arrival_ns / (86400 * IC_NS_PER_S)]++;
+  for (int d = 0; d < 21; d++) expect[d] = 2e4 * 7 * w[d % 7] / 6.0;
+  double p = chi2_test(obs, expect, 21);
+  show("weekly daily counts", p);
+  assert_true(p > ALPHA);
+  ic_source_free(src);
+  ic_sim_free(sim);
+}
+
+/* --- lengths --------------------------------------------------------------------------- */
+
+/* Lognormal lengths are rounded to integers; adding U(-1/2, 1/2) makes them
+ * continuous again with a CDF that interpolates F linearly between
+ * half-integers, F = GSL's lognormal CDF: an exact KS test of the draws. */
+struct ln_ctx {
+  double mu, sigma;
+};
+static double jittered_lognormal_cdf(double x, const void *ctx) {
+  const struct ln_ctx *l = ctx;
+  double k = floor(x + 0.5), lo = gsl_cdf_lognormal_P(k - 0.5, l->mu, l->sigma);
+  double hi = gsl_cdf_lognormal_P(k + 0.5, l->mu, l->sigma);
+  return lo + (x - (k - 0.5)) * (hi - lo);
+}
+
+static void lognormal_lengths(void **state) {
+  (void)state;
+  struct ic_traffic_config c = defaults();
+  c.prompt_dist = IC_LENGTH_LOGNORMAL;
+  c.prompt_tokens = 2385;
+  c.prompt_tokens_cv = 0.8;
+  c.output_dist = IC_LENGTH_LOGNORMAL; /* by mu, sigma */
+  c.output_lognormal_mu = 4.6;
+  c.output_lognormal_sigma = 1.1;
+  ic_sim *sim = ic_sim_alloc(11, 0);
+  ic_source *src = open_source(&c, sim, 86400, 0);
+  gsl_rng *jit = gsl_rng_alloc(gsl_rng_mt19937);
+  size_t n = 20000;
+  double *xp = malloc(n * sizeof *xp), *xo = malloc(n * sizeof *xo);
+  struct ic_request r;
+  for (size_t i = 0; i < n; i++) {
+    assert_int_equal(ic_source_next(src, &r), IC_OK);
+    xp[i] = (double)r.prompt_tokens + gsl_rng_uniform(jit) - 0.5;
+    xo[i] = (double)r.output_tokens + gsl_rng_uniform(jit) - 0.5;
+  }
+  /* mean 2385, CV 0.8: sigma^2 = ln(1.64), mu = ln(2385) - sigma^2/2 */
+  struct ln_ctx lp = {log(2385) - 0.5 * log(1.64), sqrt(log(1.64))}, lo = {4.6, 1.1};
+  double p1 = ks_test(xp, n, jittered_lognormal_cdf, &lp), p2 = ks_test(xo, n, jittered_lognormal_cdf, &lo);
+  show("lognormal prompt by mean/CV (KS)", p1);
+  show("lognormal output by mu/sigma (KS)", p2);
+  assert_true(p1 > ALPHA);
+  assert_true(p2 > ALPHA);
+  free(xp);
+  free(xo);
+  gsl_rng_free(jit);
+  ic_source_free(src);
+  ic_sim_free(sim);
+}
+
+/* Discrete length distributions, by chi-square over their support. */
+struct discrete_case {
+  const char *name;
+  int kind;
+  int64_t lo, hi;
+  double zipf_s;
+};
+
+static struct discrete_case discrete_cases[] = {
+    {"uniform_17_to_60", IC_LENGTH_UNIFORM, 17, 60, 0},
+    {"zipf_s_1.2385_n_200", IC_LENGTH_ZIPF, 1, 200, 1.2385},
+    {"zipf_s_0.7_n_50", IC_LENGTH_ZIPF, 1, 50, 0.7},
+    {"zipf_s_2.5_n_1000", IC_LENGTH_ZIPF, 1, 1000, 2.5},
+};
+
+static void run_discrete_case(void **state) {
+  const struct discrete_case *dc = *state;
+  struct ic_traffic_config c = defaults();
+  c.prompt_dist = dc->kind;
+  c.prompt_tokens_min = dc->lo;
+  c.prompt_tokens_max = dc->hi;
+  c.prompt_zipf_s = dc->zipf_s;
+  ic_sim *sim = ic_sim_alloc(2385, 1);
+  ic_source *src = open_source(&c, sim, 86400, 0);
+  size_t bins = (size_t)(dc->hi + 1), n = 50000;
+  double *obs = calloc(bins, sizeof *obs), *expect = calloc(bins, sizeof *expect);
+  struct ic_request r;
+  for (size_t i = 0; i < n; i++) {
+    assert_int_equal(ic_source_next(src, &r), IC_OK);
+    assert_true(r.prompt_tokens >= dc->lo && r.prompt_tokens <= dc->hi);
+    obs[r.prompt_tokens]++;
+  }
+  /* uniform: 1 / (hi - lo + 1); zipf: k^-s / sum_{i<=n} i^-s */
+  double h = 0;
+  for (int64_t k = 1; k <= dc->hi; k++) h += pow((double)k, -dc->zipf_s);
+  for (int64_t k = dc->lo; k <= dc->hi; k++)
+    expect[k] = (double)n * (dc->kind == IC_LENGTH_UNIFORM ? 1.0 / (double)(dc->hi - dc->lo + 1)
+                                                         : pow((double)k, -dc->zipf_s) / h);
+  if (dc->kind == IC_LENGTH_ZIPF)
+    assert_true(fabs(ic_ran_zipf_pdf(3, dc->zipf_s, (unsigned long)dc->hi) - pow(3, -dc->zipf_s) / h) < 1e-12);
+  double p = chi2_test(obs + dc->lo, expect + dc->lo, (size_t)(dc->hi - dc->lo + 1));
+  show(dc->name, p);
+  assert_true(p > ALPHA);
+  free(obs);
+  free(expect);
+  ic_source_free(src);
+  ic_sim_free(sim);
+}
+
+/* Empirical lengths follow the fixture's histogram: trace_vidur.csv has
+ * prompts 1234, 2385, 99 and outputs 56, 7, 400, once each. */
+static void empirical_lengths(void **state) {
+  (void)state;
+  struct ic_traffic_config c = defaults();
+  c.prompt_dist = c.output_dist = IC_LENGTH_EMPIRICAL;
+  snprintf(c.trace_path, sizeof c.trace_path, DATA "trace_vidur.csv");
+  ic_sim *sim = ic_sim_alloc(3, 0);
+  ic_source *src = open_source(&c, sim, 86400, 0);
+  double obs[3] = {0}, expect[3] = {10000, 10000, 10000};
+  struct ic_request r;
+  for (int i = 0; i < 30000; i++) {
+    assert_int_equal(ic_source_next(src, &r), IC_OK);
+    int k = r.prompt_tokens == 99 ? 0 : r.prompt_tokens == 1234 ? 1 : r.prompt_tokens == 2385 ? 2 : -1;
+    assert_true(k >= 0);
+    assert_true(r.output_tokens == 56 || r.output_tokens == 7 || r.output_tokens == 400);
+    obs[k]++;
+  }
+  double p = chi2_test(obs, expect, 3);
+  show("empirical prompt lengths", p);
+  assert_true(p > ALPHA);
+  ic_source_free(src);
+  ic_sim_free(sim);
+}
+
+/* prompt <= context - 1 and prompt + output <= context. */
+static void lengths_clamped_to_context(void **state) {
+  (void)state;
+  struct ic_traffic_config c = defaults();
+  c.prompt_dist = c.output_dist = IC_LENGTH_LOGNORMAL;
+  c.prompt_tokens = 3000;
+  c.output_tokens = 1500;
+  c.prompt_tokens_cv = c.output_tokens_cv = 1.5;
+  ic_sim *sim = ic_sim_alloc(1, 0);
+  ic_source *src = open_source(&c, sim, 86400, 4096);
+  struct ic_request r;
+  int clamped = 0;
+  for (int i = 0; i < 5000; i++) {
+    assert_int_equal(ic_source_next(src, &r), IC_OK);
+    assert_true(r.prompt_tokens >= 1 && r.output_tokens >= 1);
+    assert_true(r.prompt_tokens + r.output_tokens <= 4096);
+    clamped += r.prompt_tokens + r.output_tokens == 4096;
+  }
+  assert_true(clamped > 0);
+  ic_source_free(src);
+  ic_sim_free(sim);
+}
+
+/* --- classes -------------------------------------------------------------------------- */
+
+static void classes_shares_lengths_targets(void **state) {
+  (void)state;
+  struct ic_traffic_config c = defaults();
+  snprintf(c.class_names, sizeof c.class_names, "chat|code|api");
+  snprintf(c.class_shares, sizeof c.class_shares, "0.6|0.3|0.1");
+  snprintf(c.class_prompt_tokens, sizeof c.class_prompt_tokens, "800|2048|333");
+  snprintf(c.class_output_tokens, sizeof c.class_output_tokens, "250|28|77");
+  snprintf(c.class_ttft_target_s, sizeof c.class_ttft_target_s, "0.5|2|1.5");
+  struct ic_traffic_class cls[IC_TRAFFIC_MAX_CLASSES];
+  size_t n = 0;
+  assert_int_equal(ic_traffic_classes(&c, cls, &n), IC_OK);
+  assert_int_equal(n, 3);
+  assert_string_equal(cls[1].name, "code");
+  assert_true(cls[1].ttft_target_s == 2 && isnan(cls[1].tpot_target_s));
+  ic_sim *sim = ic_sim_alloc(8, 0);
+  ic_source *src = open_source(&c, sim, 86400, 0);
+  double obs[3] = {0}, expect[3] = {18000, 9000, 3000};
+  static const int64_t p[3] = {800, 2048, 333}, o[3] = {250, 28, 77};
+  struct ic_request r;
+  for (int i = 0; i < 30000; i++) {
+    assert_int_equal(ic_source_next(src, &r), IC_OK);
+    assert_true(r.class_id >= 0 && r.class_id < 3);
+    assert_int_equal(r.prompt_tokens, p[r.class_id]);
+    assert_int_equal(r.output_tokens, o[r.class_id]);
+    obs[r.class_id]++;
+  }
+  double pv = chi2_test(obs, expect, 3);
+  show("class shares", pv);
+  assert_true(pv > ALPHA);
+  ic_source_free(src);
+  ic_sim_free(sim);
+}
+
+static void default_is_one_class(void **state) {
+  (void)state;
+  struct ic_traffic_config c = defaults();
+  struct ic_traffic_class cls[IC_TRAFFIC_MAX_CLASSES];
+  size_t n = 0;
+  assert_int_equal(ic_traffic_classes(&c, cls, &n), IC_OK);
+  assert_int_equal(n, 1);
+  assert_string_equal(cls[0].name, "default");
+  assert_true(cls[0].share == 1 && cls[0].prompt_tokens == 1000 && cls[0].output_tokens == 350);
+}
+
+/* --- determinism and compatibility ------------------------------------------------- */
+
+/* The default section (Poisson, 1000/350, 195e6/day) draws exactly what the
+ * original ic_source_poisson_fixed draws from the same stream. */
+static void default_matches_poisson_fixed(void **state) {
+  (void)state;
+  struct ic_traffic_config c = defaults();
+  assert_int_equal(c.arrival, IC_ARRIVAL_POISSON);
+  ic_sim *a = ic_sim_alloc(42, 0), *b = ic_sim_alloc(42, 0);
+  ic_source *s1 = open_source(&c, a, 60, 0);
+  ic_source *s2 = ic_source_poisson_fixed(ic_sim_rng(b, "traffic.arrivals"), 195e6 / 86400, 1000, 350,
+                                          ic_time_from_s(60));
+  struct ic_request r1, r2;
+  size_t n = 0;
+  ic_status st;
+  while ((st = ic_source_next(s1, &r1)) == IC_OK) {
+    assert_int_equal(ic_source_next(s2, &r2), IC_OK);
+    assert_true(r1.id == r2.id && r1.arrival_ns == r2.arrival_ns && r1.prompt_tokens == r2.prompt_tokens &&
+                r1.output_tokens == r2.output_tokens && r1.class_id == r2.class_id);
+    n++;
+  }
+  assert_int_equal(st, IC_ENOENT);
+  assert_int_equal(ic_source_next(s2, &r2), IC_ENOENT);
+  assert_true(n > 100000); /* 2257 per second for 60 s */
+  ic_source_free(s1);
+  ic_source_free(s2);
+  ic_sim_free(a);
+  ic_sim_free(b);
+}
+
+/* --- trace replay ----------------------------------------------------------------- */
+
+/* trace_azure_ok.csv: arrivals at 0, 4.314579, 4.541877 s. */
+struct replay_case {
+  const char *name;
+  double speedup, start_s, end_s;
+  bool loop;
+  size_t n;
+  double expect_s[8];
+};
+
+static struct replay_case replay_cases[] = {
+    {"as_is", 1, 0, 100, false, 3, {0, 4.314579, 4.541877}},
+    {"twice_as_fast", 2, 0, 100, false, 3, {0, 2.1572895, 2.2709385}},
+    {"start_offset_4s", 1, 4, 100, false, 2, {0.314579, 0.541877}},
+    /* one loop = 4.541877 s + the mean gap 2.2709385 s = 6.8128155 s */
+    {"loop_until_end", 1, 0, 12, true, 6, {0, 4.314579, 4.541877, 6.8128155, 11.1273945, 11.3546925}},
+    {"end_cuts_replay", 1, 0, 4.4, false, 2, {0, 4.314579}},
+};
+
+static void run_replay_case(void **state) {
+  const struct replay_case *rc = *state;
+  struct ic_traffic_config c = defaults();
+  c.arrival = IC_ARRIVAL_TRACE;
+  snprintf(c.trace_path, sizeof c.trace_path, DATA "trace_azure_ok.csv");
+  c.trace_speedup = rc->speedup;
+  c.trace_start_s = rc->start_s;
+  c.trace_loop = rc->loop;
+  ic_sim *sim = ic_sim_alloc(1, 0);
+  ic_source *src = open_source(&c, sim, rc->end_s, 0);
+  struct ic_request r;
+  for (size_t i = 0; i < rc->n; i++) {
+    assert_int_equal(ic_source_next(src, &r), IC_OK);
+    assert_int_equal(r.id, i);
+    assert_true(llabs(r.arrival_ns - ic_time_from_s(rc->expect_s[i])) <= 2);
+  }
+  assert_int_equal(ic_source_next(src, &r), IC_ENOENT);
+  ic_source_free(src);
+  ic_sim_free(sim);
+}
+
+/* Looping the shipped code trace (8,819 rows in 3,435.9 s) and rescaling it
+ * to 2e6 queries/day gives 2e6 arrivals in a day, within 1%. */
+static void replay_match_volume(void **state) {
+  (void)state;
+  struct ic_traffic_config c = defaults();
+  c.arrival = IC_ARRIVAL_TRACE;
+  snprintf(c.trace_path, sizeof c.trace_path, IC_SOURCE_DIR "/traces/azure2023_code.csv");
+  c.trace_loop = c.trace_match_volume = true;
+  c.queries_per_day = 2e6;
+  ic_sim *sim = ic_sim_alloc(1, 0);
+  ic_source *src = open_source(&c, sim, 86400, 8192);
+  struct ic_request r;
+  double n = 0;
+  ic_time_ns prev = 0;
+  while (ic_source_next(src, &r) == IC_OK) {
+    assert_true(r.arrival_ns >= prev);
+    prev = r.arrival_ns;
+    n++;
+  }
+  assert_true(fabs(n - 2e6) / 2e6 < 0.01);
+  ic_source_free(src);
+  ic_sim_free(sim);
+}
+
+/* --- bad sections: message asserted ------------------------------------------------- */
+
+struct check_case {
+  const char *name;
+  const char *key, *value;
+  const char *message;
+};
+
+static struct check_case check_cases[] = {
+    {"shares_count", "class_shares", "0.6|0.4", "traffic.class_shares: expected 3 '|'-separated numbers, got 2 in '0.6|0.4'\n"},
+    {"shares_sum", "class_shares", "0.6|0.3|0.3", "traffic.class_shares: the shares sum to 1.2, expected 1\n"},
+    {"shares_not_number", "class_shares", "0.6|x|0.1", "traffic.class_shares: item 2: expected a number >= 0, got 'x'\n"},
+    {"hourly_count", "diurnal_hourly_weights", "1|2|3",
+     "traffic.diurnal_hourly_weights: expected 24 '|'-separated numbers, got 3 in '1|2|3'\n"},
+    {"weekly_negative", "weekly_weights", "1|1|1|1|1|1|-1",
+     "traffic.weekly_weights: item 7: expected a number >= 0, got '-1'\n"},
+    {"empirical_without_trace", "prompt_dist", "empirical", "traffic.prompt_dist = empirical needs traffic.trace_path\n"},
+    {"trace_without_path", "arrival", "trace", "traffic.arrival = trace needs traffic.trace_path\n"},
+};
+
+static void run_check_case(void **state) {
+  const struct check_case *cc = *state;
+  struct ic_traffic_config c = defaults();
+  snprintf(c.class_names, sizeof c.class_names, "chat|code|api");
+  if (strcmp(cc->key, "class_shares") == 0) snprintf(c.class_shares, sizeof c.class_shares, "%s", cc->value);
+  if (strcmp(cc->key, "diurnal_hourly_weights") == 0)
+    snprintf(c.diurnal_hourly_weights, sizeof c.diurnal_hourly_weights, "%s", cc->value);
+  if (strcmp(cc->key, "weekly_weights") == 0) snprintf(c.weekly_weights, sizeof c.weekly_weights, "%s", cc->value);
+  if (strcmp(cc->key, "prompt_dist") == 0) c.prompt_dist = IC_LENGTH_EMPIRICAL;
+  if (strcmp(cc->key, "arrival") == 0) c.arrival = IC_ARRIVAL_TRACE;
+  ic_sim *sim = ic_sim_alloc(1, 0);
+  ic_source *src = NULL;
+  assert_int_equal(ic_traffic_open(&c, sim, ic_time_from_s(10), 0, &src), IC_EINVAL);
+  assert_null(src);
+  assert_string_equal(diag.text, cc->message);
+  ic_sim_free(sim);
+}
+
+/* A bad trace fails at open, before any request is handed out. */
+static void bad_trace_fails_at_open(void **state) {
+  (void)state;
+  struct ic_traffic_config c = defaults();
+  c.arrival = IC_ARRIVAL_TRACE;
+  snprintf(c.trace_path, sizeof c.trace_path, DATA "trace_backwards.csv");
+  ic_sim *sim = ic_sim_alloc(1, 0);
+  ic_source *src = NULL;
+  assert_int_equal(ic_traffic_open(&c, sim, ic_time_from_s(10), 0, &src), IC_EINVAL);
+  assert_null(src);
+  assert_non_null(strstr(diag.text, "trace_backwards.csv:4: column 1 (TIMESTAMP): timestamp goes backwards"));
+  ic_sim_free(sim);
+}
+
+#define ROWS(cases, fn)                                                        \
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)                 \
+  tests[n++] = (struct CMUnitTest){cases[i].name, fn, setup, teardown, &cases[i]}
+#define ONE(fn) tests[n++] = (struct CMUnitTest)cmocka_unit_test_setup_teardown(fn, setup, teardown)
+
+int main(void) {
+  ic_gsl_quiet();
+  struct CMUnitTest tests[64];
+  size_t n = 0;
+  ONE(poisson_gaps_are_exponential);
+  ONE(gamma_gaps_are_gamma);
+  ONE(gamma_sampler_cv_2385);
+  ROWS(diurnal_cases, run_diurnal_case);
+  ONE(weekly_pattern);
+  ONE(lognormal_lengths);
+  ROWS(discrete_cases, run_discrete_case);
+  ONE(empirical_lengths);
+  ONE(lengths_clamped_to_context);
+  ONE(classes_shares_lengths_targets);
+  ONE(default_is_one_class);
+  ONE(default_matches_poisson_fixed);
+  ROWS(replay_cases, run_replay_case);
+  ONE(replay_match_volume);
+  ROWS(check_cases, run_check_case);
+  ONE(bad_trace_fails_at_open);
+  return _cmocka_run_group_tests("traffic", tests, n, NULL, NULL);
+}
