@@ -45,10 +45,13 @@ static double or_default(double configured, double catalogue) {
 
 ic_status ic_run_scenario(const struct ic_scenario *s, struct ic_run_result *out) {
   memset(out, 0, sizeof *out);
-  const struct ic_model_spec *model = ic_model_find(s->model.name);
+  /* A catalogue model with any architecture overrides, or a user-defined one. */
+  struct ic_model_spec model_spec;
+  if (ic_model_resolve(&s->model, &model_spec, s->source) != IC_OK) return IC_EINVAL;
+  const struct ic_model_spec *model = &model_spec;
   const struct ic_gpu_spec *gpu = ic_hw_find_gpu(s->fleet.gpu);
   const struct ic_server_spec *server = ic_hw_find_server(s->fleet.server);
-  if (!model || !gpu || !server) return IC_EINVAL;
+  if (!gpu || !server) return IC_EINVAL;
   struct ic_precisions prec = {(enum ic_precision)s->model.weight_precision,
                                (enum ic_precision)s->model.activation_precision,
                                (enum ic_precision)s->model.kv_precision};

@@ -90,7 +90,8 @@ static void static_batching_timeline(void **state) {
   const struct ic_model_spec *m = ic_model_find("llama2-7b");
   const struct ic_gpu_spec *g = ic_hw_find_gpu("h100-sxm");
   struct ic_precisions prec = {IC_FP16, IC_FP16, IC_FP16};
-  struct ic_perf_params pp = {0.5, 0.8, 0.7, 1e-6, 0.002, 0.1, 0};
+  struct ic_perf_params pp = {.compute_efficiency = 0.5, .memory_efficiency = 0.8, .link_efficiency = 0.7,
+                              .link_latency_s = 1e-6, .overhead_s = 0.002, .memory_reserve_frac = 0.1};
   struct ic_perf perf;
   assert_int_equal(ic_perf_init(&perf, m, g, 1, &prec, &pp, "test"), IC_OK);
   /* Service times of a batch of 3 and of 1 (prompt 100, output 10). */
