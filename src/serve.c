@@ -25,6 +25,7 @@ struct replica {
   uint32_t batch_head;   /* NONE when idle */
   int64_t batch_len;
   ic_time_ns batch_start_ns, prefill_end_ns;
+  ic_time_ns decode_ns;  /* decode time of the running batch, fixed at its start */
   ic_event_id timer;     /* pending batch-timeout event, 0 if none */
   int64_t outstanding;   /* queued + in batch: the router's load measure */
   int64_t node;
@@ -157,12 +158,12 @@ static void start_batch(ic_fleet *f, int64_t r) {
   rep->batch_start_ns = now;
   struct service_entry svc = service_time(f, n, prompt, output);
   rep->prefill_end_ns = now + svc.prefill_ns;
+  rep->decode_ns = svc.decode_ns;
   f->stats.batches++;
   f->stats.batched_requests += (uint64_t)n;
   power(f, rep, IC_GPU_IDLE, IC_GPU_PREFILL);
   notify(f, IC_SERVE_BATCH_START, r);
   ic_sim_schedule_at(f->sim, rep->prefill_end_ns, on_first_token, f, (uint64_t)r);
-  (void)svc.decode_ns;
 }
 
 /* Starts a batch if the replica is idle and the batch is full or its oldest
@@ -195,13 +196,7 @@ static void on_first_token(ic_sim *sim, void *ctx, uint64_t arg) {
   f->stats.prefill_replica_s += ic_time_to_s(now - rep->batch_start_ns);
   power(f, rep, IC_GPU_PREFILL, IC_GPU_DECODE);
   notify(f, IC_SERVE_FIRST_TOKEN, r);
-  int64_t prompt = 0, output = 0;
-  for (uint32_t i = rep->batch_head; i != NONE; i = f->pool[i].next) {
-    if (f->pool[i].req.prompt_tokens > prompt) prompt = f->pool[i].req.prompt_tokens;
-    if (f->pool[i].req.output_tokens > output) output = f->pool[i].req.output_tokens;
-  }
-  struct service_entry svc = service_time(f, rep->batch_len, prompt, output);
-  ic_sim_schedule_at(sim, now + svc.decode_ns, on_batch_end, f, arg);
+  ic_sim_schedule_at(sim, now + rep->decode_ns, on_batch_end, f, arg);
 }
 
 static void on_batch_end(ic_sim *sim, void *ctx, uint64_t arg) {
