@@ -8,12 +8,15 @@ struct node_power {
   double watts;          /* draw now */
   double energy_j;       /* integrated up to last_ns */
   ic_time_ns last_ns;
+  bool off;
 };
 
 struct ic_ledger {
   struct node_power *nodes;
   int64_t node_count;
   struct ic_gpu_power gpu_power;
+  int64_t gpus_per_node;
+  double node_base_w, node_off_w;
   /* GPU-seconds in each state, integrated the same lazy way over the whole
    * fleet, for the busy-time split of energy. */
   double gpus_in_state[IC_GPU_STATE_COUNT];
@@ -32,8 +35,10 @@ ic_ledger *ic_ledger_alloc(int64_t nodes, int64_t gpus_per_node, double node_bas
   }
   l->node_count = nodes;
   l->gpu_power = *gpu_power;
+  l->gpus_per_node = gpus_per_node;
+  l->node_base_w = node_base_w;
   double idle_node_w = node_base_w + (double)gpus_per_node * gpu_power->watts[IC_GPU_IDLE];
-  for (int64_t i = 0; i < nodes; i++) l->nodes[i] = (struct node_power){idle_node_w, 0.0, start_ns};
+  for (int64_t i = 0; i < nodes; i++) l->nodes[i] = (struct node_power){idle_node_w, 0.0, start_ns, false};
   l->gpus_in_state[IC_GPU_IDLE] = (double)(nodes * gpus_per_node);
   l->fleet_last_ns = start_ns;
   return l;
@@ -61,6 +66,24 @@ void ic_ledger_set_state(ic_ledger *l, int64_t node, int64_t gpus, enum ic_gpu_s
   l->gpus_in_state[from] -= (double)gpus;
   l->gpus_in_state[to] += (double)gpus;
 }
+
+void ic_ledger_set_node_off(ic_ledger *l, int64_t node, bool off, ic_time_ns now_ns) {
+  struct node_power *n = &l->nodes[node];
+  if (n->off == off) return;
+  advance_node(n, now_ns);
+  advance_fleet(l, now_ns);
+  double gpus = (double)l->gpus_per_node;
+  enum ic_gpu_state from = off ? IC_GPU_IDLE : IC_GPU_OFF, to = off ? IC_GPU_OFF : IC_GPU_IDLE;
+  double base_from = off ? l->node_base_w : l->node_off_w, base_to = off ? l->node_off_w : l->node_base_w;
+  n->watts += gpus * (l->gpu_power.watts[to] - l->gpu_power.watts[from]) + (base_to - base_from);
+  l->gpus_in_state[from] -= gpus;
+  l->gpus_in_state[to] += gpus;
+  n->off = off;
+}
+
+void ic_ledger_set_off_power(ic_ledger *l, double node_off_w) { l->node_off_w = node_off_w; }
+
+bool ic_ledger_node_is_off(const ic_ledger *l, int64_t node) { return l->nodes[node].off; }
 
 void ic_ledger_flush(ic_ledger *l, ic_time_ns now_ns) {
   for (int64_t i = 0; i < l->node_count; i++) advance_node(&l->nodes[i], now_ns);

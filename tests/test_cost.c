@@ -61,10 +61,30 @@ static void idle_fleet_draws_idle_power(void **state) {
   ic_ledger_free(l);
 }
 
+/* One node of 4 GPUs (base 500 W, idle 60 W, off 2 W per GPU, node off
+ * 20 W) powered down from 1000 s to 3000 s of a 3600 s window:
+ *   on 1600 s x (500 + 4 x 60) = 1,184,000 J; off 2000 s x (20 + 4 x 2) = 56,000 J. */
+static void powered_down_node_draws_off_power(void **state) {
+  (void)state;
+  struct ic_gpu_power gp = {{60.0, 400.0, 250.0, 2.0}};
+  ic_ledger *l = ic_ledger_alloc(1, 4, 500.0, &gp, 0);
+  ic_ledger_set_off_power(l, 20.0);
+  ic_ledger_set_node_off(l, 0, true, 1000 * IC_NS_PER_S);
+  assert_true(ic_ledger_node_is_off(l, 0));
+  ic_ledger_set_node_off(l, 0, true, 1500 * IC_NS_PER_S); /* already off: no change */
+  ic_ledger_set_node_off(l, 0, false, 3000 * IC_NS_PER_S);
+  assert_false(ic_ledger_node_is_off(l, 0));
+  ic_ledger_flush(l, 3600 * IC_NS_PER_S);
+  assert_true(fabs(ic_ledger_it_energy_j(l) - 1240000.0) < 1e-6);
+  assert_true(fabs(ic_ledger_gpu_state_energy_j(l, IC_GPU_OFF) - 4 * 2.0 * 2000) < 1e-6);
+  ic_ledger_free(l);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(hand_computed_two_node_ledger),
       cmocka_unit_test(idle_fleet_draws_idle_power),
+      cmocka_unit_test(powered_down_node_draws_off_power),
   };
   return cmocka_run_group_tests_name("cost", tests, NULL, NULL);
 }

@@ -3,6 +3,7 @@
 #ifndef IC_COST_H
 #define IC_COST_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "infercost/simtime.h"
@@ -23,8 +24,9 @@ struct ic_cost_config {
   double amortization_years;      /* straight-line life of a server */
 };
 
-/* Power states of a GPU. */
-enum ic_gpu_state { IC_GPU_IDLE, IC_GPU_PREFILL, IC_GPU_DECODE, IC_GPU_STATE_COUNT };
+/* Power states of a GPU. OFF is last so {idle, prefill, decode}
+ * initializers leave it at 0 W. */
+enum ic_gpu_state { IC_GPU_IDLE, IC_GPU_PREFILL, IC_GPU_DECODE, IC_GPU_OFF, IC_GPU_STATE_COUNT };
 
 /* Watts of one GPU per state, resolved (no NaN). */
 struct ic_gpu_power {
@@ -44,6 +46,18 @@ ic_ledger *ic_ledger_alloc(int64_t nodes, int64_t gpus_per_node, double node_bas
 /* Moves `gpus` GPUs of `node` from state `from` to state `to` at `now_ns`. */
 void ic_ledger_set_state(ic_ledger *l, int64_t node, int64_t gpus, enum ic_gpu_state from,
                          enum ic_gpu_state to, ic_time_ns now_ns);
+
+/* Powers `node` down (`off` true) or up at `now_ns`. Its GPUs must all be
+ * idle when it goes down; they move to IC_GPU_OFF and the node's base power
+ * is replaced by the off-node power (see ic_ledger_set_off_power). */
+void ic_ledger_set_node_off(ic_ledger *l, int64_t node, bool off, ic_time_ns now_ns);
+
+/* Watts a powered-down node still draws besides its GPUs (BMC, fans at
+ * rest); 0 unless set. Set before any node goes down. */
+void ic_ledger_set_off_power(ic_ledger *l, double node_off_w);
+
+/* Whether `node` is powered down. */
+bool ic_ledger_node_is_off(const ic_ledger *l, int64_t node);
 
 /* Adds every node's energy up to `now_ns` (call once at the end). */
 void ic_ledger_flush(ic_ledger *l, ic_time_ns now_ns);
