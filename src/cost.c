@@ -22,6 +22,7 @@ struct ic_ledger {
   double gpus_in_state[IC_GPU_STATE_COUNT];
   double state_energy_j[IC_GPU_STATE_COUNT];
   ic_time_ns fleet_last_ns;
+  double power_w;        /* sum of node watts, kept as nodes change */
 };
 
 ic_ledger *ic_ledger_alloc(int64_t nodes, int64_t gpus_per_node, double node_base_w,
@@ -39,6 +40,7 @@ ic_ledger *ic_ledger_alloc(int64_t nodes, int64_t gpus_per_node, double node_bas
   l->node_base_w = node_base_w;
   double idle_node_w = node_base_w + (double)gpus_per_node * gpu_power->watts[IC_GPU_IDLE];
   for (int64_t i = 0; i < nodes; i++) l->nodes[i] = (struct node_power){idle_node_w, 0.0, start_ns, false};
+  l->power_w = (double)nodes * idle_node_w;
   l->gpus_in_state[IC_GPU_IDLE] = (double)(nodes * gpus_per_node);
   l->fleet_last_ns = start_ns;
   return l;
@@ -62,7 +64,9 @@ void ic_ledger_set_state(ic_ledger *l, int64_t node, int64_t gpus, enum ic_gpu_s
   struct node_power *n = &l->nodes[node];
   advance_node(n, now_ns);
   advance_fleet(l, now_ns);
-  n->watts += (double)gpus * (l->gpu_power.watts[to] - l->gpu_power.watts[from]);
+  double delta = (double)gpus * (l->gpu_power.watts[to] - l->gpu_power.watts[from]);
+  n->watts += delta;
+  l->power_w += delta;
   l->gpus_in_state[from] -= (double)gpus;
   l->gpus_in_state[to] += (double)gpus;
 }
@@ -75,13 +79,17 @@ void ic_ledger_set_node_off(ic_ledger *l, int64_t node, bool off, ic_time_ns now
   double gpus = (double)l->gpus_per_node;
   enum ic_gpu_state from = off ? IC_GPU_IDLE : IC_GPU_OFF, to = off ? IC_GPU_OFF : IC_GPU_IDLE;
   double base_from = off ? l->node_base_w : l->node_off_w, base_to = off ? l->node_off_w : l->node_base_w;
-  n->watts += gpus * (l->gpu_power.watts[to] - l->gpu_power.watts[from]) + (base_to - base_from);
+  double delta = gpus * (l->gpu_power.watts[to] - l->gpu_power.watts[from]) + (base_to - base_from);
+  n->watts += delta;
+  l->power_w += delta;
   l->gpus_in_state[from] -= gpus;
   l->gpus_in_state[to] += gpus;
   n->off = off;
 }
 
 void ic_ledger_set_off_power(ic_ledger *l, double node_off_w) { l->node_off_w = node_off_w; }
+
+double ic_ledger_power_w(const ic_ledger *l) { return l->power_w; }
 
 bool ic_ledger_node_is_off(const ic_ledger *l, int64_t node) { return l->nodes[node].off; }
 

@@ -71,6 +71,7 @@ static void powered_down_node_draws_off_power(void **state) {
   ic_ledger_set_off_power(l, 20.0);
   ic_ledger_set_node_off(l, 0, true, 1000 * IC_NS_PER_S);
   assert_true(ic_ledger_node_is_off(l, 0));
+  assert_true(fabs(ic_ledger_power_w(l) - 28.0) < 1e-9);
   ic_ledger_set_node_off(l, 0, true, 1500 * IC_NS_PER_S); /* already off: no change */
   ic_ledger_set_node_off(l, 0, false, 3000 * IC_NS_PER_S);
   assert_false(ic_ledger_node_is_off(l, 0));

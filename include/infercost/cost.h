@@ -56,6 +56,9 @@ void ic_ledger_set_node_off(ic_ledger *l, int64_t node, bool off, ic_time_ns now
  * rest); 0 unless set. Set before any node goes down. */
 void ic_ledger_set_off_power(ic_ledger *l, double node_off_w);
 
+/* The fleet's IT power draw right now (watts, all nodes). */
+double ic_ledger_power_w(const ic_ledger *l);
+
 /* Whether `node` is powered down. */
 bool ic_ledger_node_is_off(const ic_ledger *l, int64_t node);
 
