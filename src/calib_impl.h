@@ -24,8 +24,17 @@ void ic__xf_free(ic__xf *x);
  * are overwritten. */
 double ic__xf_run(ic__xf *x, const struct ic_calib_shape *shape);
 
+/* The same iteration's attention alone (KV-cache append, QK^T, softmax,
+ * AV) through every layer, with arbitrary queries: the attention
+ * micro-benchmark of the calibration. Seconds, or -1 if it does not fit. */
+double ic__xf_run_attention(ic__xf *x, const struct ic_calib_shape *shape);
+
 /* Monotonic clock, seconds. */
 double ic__calib_now_s(void);
+
+/* The smallest of n timings: interference from other processes only ever
+ * adds time, so the fastest run is the best estimate of the machine's own. */
+double ic__calib_fastest(const double *v, int n);
 
 /* Median of n values (sorts v in place). */
 double ic__calib_median(double *v, int n);

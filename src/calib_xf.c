@@ -51,6 +51,12 @@ static int cmp_double(const void *a, const void *b) {
   return (x > y) - (x < y);
 }
 
+double ic__calib_fastest(const double *v, int n) {
+  double m = v[0];
+  for (int i = 1; i < n; i++) m = v[i] < m ? v[i] : m;
+  return m;
+}
+
 double ic__calib_median(double *v, int n) {
   qsort(v, (size_t)n, sizeof *v, cmp_double);
   return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
@@ -177,14 +183,10 @@ static void attention(ic__xf *x, const struct layer *ly, const struct segment *s
   (void)ctx;
 }
 
-static void layer_forward(ic__xf *x, const struct layer *ly, const struct segment *segs, size_t nseg,
-                          int64_t rows) {
-  const int64_t h = x->hidden, f = x->ffn;
-  rmsnorm(x->xn, x->x, ly->norm1, rows, h);
-  linear(x->qkv, x->xn, ly->wqkv, rows, x->qkv_dim, h);
+/* Appends each segment's keys and values to its cache, then attends. */
+static void append_and_attend(ic__xf *x, const struct layer *ly, const struct segment *segs, size_t nseg) {
   int64_t r0 = 0;
   for (size_t i = 0; i < nseg; i++) {
-    /* Append the segment's keys and values to its cache, then attend. */
     for (int64_t t = 0; t < segs[i].n; t++) {
       const float *row = x->qkv + (r0 + t) * x->qkv_dim + x->q_dim;
       for (int64_t g = 0; g < x->kv_heads; g++) {
@@ -196,6 +198,14 @@ static void layer_forward(ic__xf *x, const struct layer *ly, const struct segmen
     attention(x, ly, &segs[i], r0);
     r0 += segs[i].n;
   }
+}
+
+static void layer_forward(ic__xf *x, const struct layer *ly, const struct segment *segs, size_t nseg,
+                          int64_t rows) {
+  const int64_t h = x->hidden, f = x->ffn;
+  rmsnorm(x->xn, x->x, ly->norm1, rows, h);
+  linear(x->qkv, x->xn, ly->wqkv, rows, x->qkv_dim, h);
+  append_and_attend(x, ly, segs, nseg);
   linear(x->xn, x->attn, ly->wo, rows, h, x->q_dim);
   for (int64_t i = 0; i < rows * h; i++) x->x[i] += x->xn[i];
   rmsnorm(x->xn, x->x, ly->norm2, rows, h);
@@ -276,18 +286,37 @@ static size_t segments(const struct ic_calib_shape *s, struct segment *out, size
   return n;
 }
 
-double ic__xf_run(ic__xf *x, const struct ic_calib_shape *shape) {
-  struct segment segs[1024];
-  size_t nseg = segments(shape, segs, sizeof segs / sizeof segs[0]);
+/* Checks the shape against the buffers and fills fresh inputs (outside the
+ * timed region); returns the rows of new tokens, or -1. */
+static int64_t prepare(ic__xf *x, const struct ic_calib_shape *shape, struct segment *segs, size_t cap,
+                       size_t *nseg) {
+  *nseg = segments(shape, segs, cap);
   int64_t rows = 0;
-  for (size_t i = 0; i < nseg; i++) {
+  for (size_t i = 0; i < *nseg; i++) {
     if (segs[i].seq >= x->max_seqs || segs[i].cached + segs[i].n > x->max_ctx) return -1;
     rows += segs[i].n;
   }
   if (rows > x->max_tokens) return -1;
-  /* Fresh hidden states, outside the timed region. */
   for (int64_t i = 0; i < rows * x->hidden; i++) x->x[i] = (float)((i * 7919) % 2001 - 1000) * 1e-3f;
+  for (int64_t i = 0; i < rows * x->qkv_dim; i++) x->qkv[i] = (float)((i * 104729) % 2001 - 1000) * 1e-3f;
+  return rows;
+}
+
+double ic__xf_run(ic__xf *x, const struct ic_calib_shape *shape) {
+  struct segment segs[1024];
+  size_t nseg;
+  int64_t rows = prepare(x, shape, segs, sizeof segs / sizeof segs[0], &nseg);
+  if (rows < 0) return -1;
   double t0 = ic__calib_now_s();
   for (int64_t l = 0; l < x->layer_count; l++) layer_forward(x, &x->layers[l], segs, nseg, rows);
+  return ic__calib_now_s() - t0;
+}
+
+double ic__xf_run_attention(ic__xf *x, const struct ic_calib_shape *shape) {
+  struct segment segs[1024];
+  size_t nseg;
+  if (prepare(x, shape, segs, sizeof segs / sizeof segs[0], &nseg) < 0) return -1;
+  double t0 = ic__calib_now_s();
+  for (int64_t l = 0; l < x->layer_count; l++) append_and_attend(x, &x->layers[l], segs, nseg);
   return ic__calib_now_s() - t0;
 }

@@ -28,7 +28,7 @@ static const char usage[] =
     "  --quick         fewer, smaller shapes and repeats (well under a minute)\n"
     "  -o DIR          write DIR/validation.csv and DIR/validation.png (plots/validation.gp)\n"
     "  --threads N     OpenBLAS threads for calibration and validation alike (default 1)\n"
-    "  --repeats N     timed runs per measurement, median kept (default 5; quick 3)\n"
+    "  --repeats N     timed runs per measurement, fastest kept (default 5; quick 3)\n"
     "  --no-plot       do not run gnuplot\n"
     "  -h, --help      this text\n";
 
@@ -111,6 +111,11 @@ int ic_cli_validate(int argc, char **argv) {
          "skinny-GEMM pass %.1f FLOP/weight\n",
          (long long)cal.gemm_n, cal.gemm_flops_per_s / 1e9, cal.stream_bytes_per_s / 1e9,
          cal.stream_bytes / 1048576.0, cal.weight_pass_flops);
+  struct ic_perf_params cpu = ic_calib_cpu_params(&cal);
+  printf("calibration: attention prefill %.1f GFLOP/s (efficiency %.2f), decode KV read %.2f GB/s "
+         "(efficiency %.2f)\n",
+         cal.attn_flops_per_s / 1e9, cpu.attention_compute_efficiency, cal.attn_kv_bytes_per_s / 1e9,
+         cpu.attention_memory_efficiency);
   struct ic_model_spec m;
   ic_calib_model(&m, opt.quick);
   printf("model: %lld layers, hidden %lld, %lld heads (%lld KV), FFN %lld gated, fp32 (%.1f M parameters)\n",

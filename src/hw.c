@@ -1,6 +1,8 @@
 /* hw.c: the accelerator and server catalogue (sources: docs/hardware.md). */
 #include "infercost/hw.h"
 
+#include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #define T 1e12
@@ -70,4 +72,35 @@ ic_status ic_hw_check_gpu(const struct ic_gpu_spec *gpu, const char *where) {
     ic_diag(where, 0, "accelerator '%s': link bandwidth must be positive, got %g B/s", gpu->name,
             gpu->link_bw_bytes_per_s);
   return ic_diag_count() > before ? IC_EINVAL : IC_OK;
+}
+
+ic_status ic_hw_resolve_gpu(const char *name, const struct ic_accel_config *cfg, struct ic_gpu_spec *out,
+                            const char *where) {
+  const struct ic_gpu_spec *base = ic_hw_find_gpu(name);
+  struct ic_gpu_spec g = {0};
+  if (base) g = *base;
+  snprintf(g.name, sizeof g.name, "%s", name);
+  const double peaks[IC_PRECISION_COUNT] = {cfg->peak_tflops_fp32, cfg->peak_tflops_bf16, cfg->peak_tflops_fp16,
+                                            cfg->peak_tflops_fp8, cfg->peak_tflops_int8, cfg->peak_tflops_int4};
+  for (int p = 0; p < IC_PRECISION_COUNT; p++)
+    if (!isnan(peaks[p])) g.peak_flops[p] = peaks[p] * 1e12;
+  if (!isnan(cfg->memory_gb)) g.memory_bytes = cfg->memory_gb * 1e9;
+  if (!isnan(cfg->bandwidth_gb_per_s)) g.mem_bw_bytes_per_s = cfg->bandwidth_gb_per_s * 1e9;
+  if (!isnan(cfg->link_gb_per_s)) g.link_bw_bytes_per_s = cfg->link_gb_per_s * 1e9;
+  if (!isnan(cfg->tdp_w)) g.tdp_w = cfg->tdp_w;
+  if (!base) {
+    if (!(g.tdp_w > 0)) {
+      ic_diag(where, 0, "accelerator '%s' is not built in (%s): set accelerator.tdp_w and the other "
+              "accelerator.* keys", name, ic_hw_gpu_names());
+      return IC_EINVAL;
+    }
+    /* H100 SXM: idle 75 W, prefill 700 W, decode 380 W of a 700 W TDP. */
+    g.idle_w = g.tdp_w * 75.0 / 700.0;
+    g.prefill_w = g.tdp_w;
+    g.decode_w = g.tdp_w * 380.0 / 700.0;
+    if (isnan(cfg->link_gb_per_s)) g.link_bw_bytes_per_s = 1.0; /* a placeholder; tp 1 never uses it */
+  }
+  if (ic_hw_check_gpu(&g, where) != IC_OK) return IC_EINVAL;
+  *out = g;
+  return IC_OK;
 }

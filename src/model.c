@@ -183,7 +183,8 @@ struct ic_iter_cost ic_model_iter_cost(const struct ic_model_spec *m, const stru
   /* 2 FLOPs per multiply-add; the LM head runs once per sequence (last token). */
   c.flops = 2.0 * body_params * (double)s->new_tokens + 2.0 * lm_head * (double)s->seqs;
   /* QK^T and AV: 2 matmuls of 2 FLOPs per (query head, dim, context) triple. */
-  c.flops += 4.0 * layers * (double)(m->heads * m->head_dim) * s->attn_pairs;
+  c.attn_flops = 4.0 * layers * (double)(m->heads * m->head_dim) * s->attn_pairs;
+  c.flops += c.attn_flops;
   /* Weights read once per iteration: with experts, the experts the batch
    * touches; bounded by all experts. */
   double experts_touched = (double)m->experts;

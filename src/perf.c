@@ -5,7 +5,9 @@ ic_status ic_perf_init(struct ic_perf *p, const struct ic_model_spec *model,
                        const struct ic_gpu_spec *gpu, int64_t tp, const struct ic_precisions *prec,
                        const struct ic_perf_params *params, const char *where) {
   if (tp < 1 || !(params->weight_pass_flops >= 0) || !(params->compute_efficiency > 0) || !(params->memory_efficiency > 0) ||
-      !(params->link_efficiency > 0) || !(params->memory_reserve_frac >= 0 && params->memory_reserve_frac < 1)) {
+      !(params->link_efficiency > 0) || !(params->attention_compute_efficiency >= 0) ||
+      !(params->attention_memory_efficiency >= 0) ||
+      !(params->memory_reserve_frac >= 0 && params->memory_reserve_frac < 1)) {
     ic_diag(where, 0, "replica: tensor parallelism and efficiencies must be positive and perf.memory_reserve_frac in [0, 1)");
     return IC_EINVAL;
   }
@@ -43,9 +45,19 @@ double ic_perf_iter_s(const struct ic_perf *p, const struct ic_iter_shape *shape
    * they are; matrix-matrix kernels first repack (or dequantize) every weight
    * tile, a cost per weight that more tokens do not share out. */
   double pass = shape->new_tokens > 1 ? p->params.weight_pass_flops * c.weight_params : 0.0;
-  b.compute_s = (c.flops + pass) / (k * peak * p->params.compute_efficiency);
-  b.memory_s = (c.weight_bytes + c.kv_bytes + c.act_bytes) /
-               (k * p->gpu->mem_bw_bytes_per_s * p->params.memory_efficiency);
+  double flop_rate = k * peak * p->params.compute_efficiency;
+  double byte_rate = k * p->gpu->mem_bw_bytes_per_s * p->params.memory_efficiency;
+  double dense_c = (c.flops - c.attn_flops + pass) / flop_rate;
+  double dense_m = (c.weight_bytes + c.act_bytes) / byte_rate;
+  /* 0 = unset: attention runs as efficiently as the dense kernels. */
+  double attn_ce = p->params.attention_compute_efficiency > 0 ? p->params.attention_compute_efficiency : 1.0;
+  double attn_me = p->params.attention_memory_efficiency > 0 ? p->params.attention_memory_efficiency : 1.0;
+  double attn_c = c.attn_flops / (flop_rate * attn_ce);
+  double attn_m = c.kv_bytes / (byte_rate * attn_me);
+  b.compute_s = dense_c + attn_c;
+  b.memory_s = dense_m + attn_m;
+  b.dense_s = dense_c > dense_m ? dense_c : dense_m;
+  b.attention_s = attn_c > attn_m ? attn_c : attn_m;
   if (p->tp > 1) {
     /* Two all-reduces per layer (after attention and after the FFN) of the
      * new tokens' hidden states; a ring moves 2(k-1)/k of the message. */
@@ -56,7 +68,7 @@ double ic_perf_iter_s(const struct ic_perf *p, const struct ic_iter_shape *shape
     b.comm_s = 2.0 * (double)p->model->layers * one;
   }
   b.overhead_s = p->params.overhead_s;
-  b.total_s = (b.compute_s > b.memory_s ? b.compute_s : b.memory_s) + b.comm_s + b.overhead_s;
+  b.total_s = b.dense_s + b.attention_s + b.comm_s + b.overhead_s;
   if (out) *out = b;
   return b.total_s;
 }

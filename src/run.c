@@ -49,9 +49,12 @@ ic_status ic_run_scenario(const struct ic_scenario *s, struct ic_run_result *out
   struct ic_model_spec model_spec;
   if (ic_model_resolve(&s->model, &model_spec, s->source) != IC_OK) return IC_EINVAL;
   const struct ic_model_spec *model = &model_spec;
-  const struct ic_gpu_spec *gpu = ic_hw_find_gpu(s->fleet.gpu);
+  struct ic_gpu_spec gpu_spec;
+  if (ic_hw_resolve_gpu(s->fleet.gpu, &s->accelerator, &gpu_spec, s->source) != IC_OK) return IC_EINVAL;
+  const struct ic_gpu_spec *gpu = &gpu_spec;
   const struct ic_server_spec *server = ic_hw_find_server(s->fleet.server);
-  if (!gpu || !server) return IC_EINVAL;
+  /* No catalogue server: ic_scenario_check made sure both figures are set. */
+  if (!server && (isnan(s->power.node_base_w) || isnan(s->cost.server_price_usd))) return IC_EINVAL;
   struct ic_precisions prec = {(enum ic_precision)s->model.weight_precision,
                                (enum ic_precision)s->model.activation_precision,
                                (enum ic_precision)s->model.kv_precision};
@@ -62,8 +65,8 @@ ic_status ic_run_scenario(const struct ic_scenario *s, struct ic_run_result *out
   out->gpu_power.watts[IC_GPU_IDLE] = or_default(s->power.gpu_idle_w, gpu->idle_w);
   out->gpu_power.watts[IC_GPU_PREFILL] = or_default(s->power.gpu_prefill_w, gpu->prefill_w);
   out->gpu_power.watts[IC_GPU_DECODE] = or_default(s->power.gpu_decode_w, gpu->decode_w);
-  out->node_base_w = or_default(s->power.node_base_w, server->base_w);
-  out->server_price_usd = or_default(s->cost.server_price_usd, server->price_usd);
+  out->node_base_w = server ? or_default(s->power.node_base_w, server->base_w) : s->power.node_base_w;
+  out->server_price_usd = server ? or_default(s->cost.server_price_usd, server->price_usd) : s->cost.server_price_usd;
 
   ic_time_ns end_ns = ic_time_from_s(s->run.duration_s);
   ic_sim *sim = ic_sim_alloc((uint64_t)s->run.seed, (uint64_t)s->run.run);

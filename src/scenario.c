@@ -439,10 +439,20 @@ ic_status ic_scenario_check(const struct ic_scenario *s) {
                ic_model_names());
   else if (ic_model_resolve(&s->model, &resolved, model_at) == IC_OK)
     m = &resolved;
-  if (!ic_hw_find_gpu(s->fleet.gpu))
-    check_fail(s, "fleet.gpu", "%s: unknown accelerator; built-in: %s", ic_hw_gpu_names());
-  if (!ic_hw_find_server(s->fleet.server))
-    check_fail(s, "fleet.server", "%s: unknown server; built-in: %s", ic_hw_server_names());
+  struct ic_gpu_spec gpu;
+  const char *gpu_at = ic_scenario_origin(s, "fleet.gpu");
+  if (strcmp(gpu_at, "default") == 0) gpu_at = s->source;
+  if (ic_hw_resolve_gpu(s->fleet.gpu, &s->accelerator, &gpu, gpu_at) == IC_OK && !ic_hw_find_gpu(s->fleet.gpu) &&
+      isnan(s->accelerator.link_gb_per_s) && s->fleet.gpus_per_replica > 1)
+    check_fail(s, "fleet.gpus_per_replica", "%s: tensor parallelism over a user-defined accelerator needs %s",
+               "accelerator.link_gb_per_s");
+  /* A server outside the catalogue is user-defined by its base power and price. */
+  if (!ic_hw_find_server(s->fleet.server)) {
+    if (isnan(s->power.node_base_w))
+      check_fail(s, "fleet.server", "%s: server not built in (%s): set power.node_base_w", ic_hw_server_names());
+    if (isnan(s->cost.server_price_usd))
+      check_fail(s, "fleet.server", "%s: server not built in (%s): set cost.server_price_usd", ic_hw_server_names());
+  }
   if (s->fleet.gpus_per_node % s->fleet.gpus_per_replica != 0) {
     snprintf(buf, sizeof buf, "%lld GPUs per node", (long long)s->fleet.gpus_per_node);
     check_fail(s, "fleet.gpus_per_replica", "%s: a replica must fit inside one node and divide it evenly (%s)", buf);

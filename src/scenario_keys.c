@@ -84,11 +84,25 @@ static const struct ic_key_def model_keys[] = {
 };
 
 static const struct ic_key_def fleet_keys[] = {
-    KEY(ic_fleet_config, gpu, IC_KEY_TEXT, "a100-80gb", 0, 0, false, NULL, "", "built-in accelerator (see docs/hardware.md)"),
+    KEY(ic_fleet_config, gpu, IC_KEY_TEXT, "a100-80gb", 0, 0, false, NULL, "", "built-in accelerator (see docs/hardware.md), or any name with the [accelerator] keys"),
     KEY(ic_fleet_config, server, IC_KEY_TEXT, "dgx-a100", 0, 0, false, NULL, "", "built-in server: base power and price"),
     KEY(ic_fleet_config, gpus_per_node, IC_KEY_INT, "8", 1, 1024, false, NULL, "GPUs", "accelerators in one node"),
     KEY(ic_fleet_config, nodes, IC_KEY_INT, "3617", 1, 1e8, false, NULL, "nodes", "nodes in the fleet"),
     KEY(ic_fleet_config, gpus_per_replica, IC_KEY_INT, "8", 1, 1024, false, NULL, "GPUs", "tensor-parallel degree of one model replica"),
+};
+
+/* All auto: the catalogue entry of fleet.gpu; a name outside the catalogue needs them. */
+static const struct ic_key_def accelerator_keys[] = {
+    KEY(ic_accel_config, peak_tflops_fp32, IC_KEY_REAL, "auto", 0, 1e9, true, NULL, "TFLOP/s", "dense fp32 peak (auto: catalogue)"),
+    KEY(ic_accel_config, peak_tflops_bf16, IC_KEY_REAL, "auto", 0, 1e9, true, NULL, "TFLOP/s", "dense bf16 peak (auto: catalogue)"),
+    KEY(ic_accel_config, peak_tflops_fp16, IC_KEY_REAL, "auto", 0, 1e9, true, NULL, "TFLOP/s", "dense fp16 peak (auto: catalogue)"),
+    KEY(ic_accel_config, peak_tflops_fp8, IC_KEY_REAL, "auto", 0, 1e9, true, NULL, "TFLOP/s", "dense fp8 peak (auto: catalogue; unset: runs as bf16)"),
+    KEY(ic_accel_config, peak_tflops_int8, IC_KEY_REAL, "auto", 0, 1e9, true, NULL, "TFLOP/s", "dense int8 peak (auto: catalogue)"),
+    KEY(ic_accel_config, peak_tflops_int4, IC_KEY_REAL, "auto", 0, 1e9, true, NULL, "TFLOP/s", "dense int4 peak (auto: catalogue; unset: runs as int8)"),
+    KEY(ic_accel_config, memory_gb, IC_KEY_REAL, "auto", 0, 1e9, true, NULL, "GB", "device memory, 10^9 bytes (auto: catalogue)"),
+    KEY(ic_accel_config, bandwidth_gb_per_s, IC_KEY_REAL, "auto", 0, 1e9, true, NULL, "GB/s", "device memory bandwidth (auto: catalogue)"),
+    KEY(ic_accel_config, link_gb_per_s, IC_KEY_REAL, "auto", 0, 1e9, true, NULL, "GB/s", "GPU-to-GPU bandwidth, one direction (auto: catalogue; needed for gpus_per_replica > 1)"),
+    KEY(ic_accel_config, tdp_w, IC_KEY_REAL, "auto", 0, 1e6, true, NULL, "W", "board power; a user-defined accelerator's phase power scales from it (auto: catalogue)"),
 };
 
 static const struct ic_key_def serving_keys[] = {
@@ -105,6 +119,8 @@ static const struct ic_key_def perf_keys[] = {
     KEY(ic_perf_params, link_latency_s, IC_KEY_REAL, "5e-6", 0, 1, false, NULL, "s", "latency of one all-reduce step"),
     KEY(ic_perf_params, overhead_s, IC_KEY_REAL, "0.002", 0, 10, false, NULL, "s", "fixed cost of every iteration"),
     KEY(ic_perf_params, memory_reserve_frac, IC_KEY_REAL, "0.1", 0, 1, false, NULL, "", "share of GPU memory kept free of weights and KV cache"),
+    KEY(ic_perf_params, attention_compute_efficiency, IC_KEY_REAL, "1", 0, 1, true, NULL, "", "attention kernels' FLOP/s relative to compute_efficiency (FlashAttention-style prefill)"),
+    KEY(ic_perf_params, attention_memory_efficiency, IC_KEY_REAL, "1", 0, 1, true, NULL, "", "attention kernels' KV-cache read rate relative to memory_efficiency (decode)"),
     KEY(ic_perf_params, weight_pass_flops, IC_KEY_REAL, "0", 0, 1e6, false, NULL, "FLOP/weight", "per-weight work of a multi-token iteration besides the math (packing, dequantization)"),
 };
 
@@ -130,6 +146,7 @@ const struct ic_section_def ic_scenario_sections[] = {
     SECTION("traffic", traffic_keys, traffic, "what arrives"),
     SECTION("model", model_keys, model, "the model served"),
     SECTION("fleet", fleet_keys, fleet, "the hardware"),
+    SECTION("accelerator", accelerator_keys, accelerator, "overrides of the accelerator, or a user-defined one"),
     SECTION("serving", serving_keys, serving, "routing and batching"),
     SECTION("perf", perf_keys, perf, "roofline efficiency factors"),
     SECTION("power", power_keys, power, "power draw, cooling and electricity"),

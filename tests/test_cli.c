@@ -66,6 +66,19 @@ static void model_that_does_not_fit_is_a_scenario_error(void **state) {
   assert_non_null(strstr(out, "replica does not fit: gpt3-175b needs"));
 }
 
+/* A user-defined accelerator runs; without its TDP the scenario says
+ * which key is missing, and so does an unknown server without its price. */
+static void user_defined_accelerator_runs(void **state) {
+  (void)state;
+  assert_int_equal(run_cli("run tests/data/custom_accelerator.ini", out, sizeof out), 0);
+  assert_non_null(strstr(out, "my-asic"));
+  assert_int_equal(run_cli("run tests/data/custom_accelerator.ini -s accelerator.tdp_w=auto", out, sizeof out), 2);
+  assert_non_null(strstr(out, "custom_accelerator.ini:"));
+  assert_non_null(strstr(out, "accelerator 'my-asic' is not built in"));
+  assert_int_equal(run_cli("run tests/data/custom_accelerator.ini -s cost.server_price_usd=auto", out, sizeof out), 2);
+  assert_non_null(strstr(out, "cost.server_price_usd"));
+}
+
 static char *slurp(const char *path) {
   FILE *f = fopen(path, "rb");
   if (!f) return NULL;
@@ -130,6 +143,7 @@ int main(void) {
       cmocka_unit_test(bad_usage_exits_two),
       cmocka_unit_test(bad_scenario_reports_each_line),
       cmocka_unit_test(model_that_does_not_fit_is_a_scenario_error),
+      cmocka_unit_test(user_defined_accelerator_runs),
       cmocka_unit_test(outputs_are_deterministic_with_provenance),
       cmocka_unit_test(unwritable_output_fails_without_partial_files),
       cmocka_unit_test(scenario_command_prints_every_key),

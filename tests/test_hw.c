@@ -76,6 +76,46 @@ static void bad_accelerator_is_reported(void **state) {
 }
 
 #define ROW(fn, table, i) cmocka_unit_test_prestate(fn, (void *)&table[i])
+static struct ic_accel_config all_auto(void) {
+  const double a = (double)NAN;
+  return (struct ic_accel_config){a, a, a, a, a, a, a, a, a, a};
+}
+
+/* A catalogue entry with one override keeps everything else. */
+static void accelerator_override(void **state) {
+  (void)state;
+  struct ic_accel_config c = all_auto();
+  c.memory_gb = 96;
+  struct ic_gpu_spec g;
+  assert_int_equal(ic_hw_resolve_gpu("h100-sxm", &c, &g, "t.ini"), IC_OK);
+  assert_true(fabs(g.memory_bytes - 96e9) < 1.0);
+  assert_true(fabs(g.mem_bw_bytes_per_s - 3350e9) < 1.0);
+  assert_true(fabs(ic_hw_peak_flops(&g, IC_BF16) - 989e12) < 1e9);
+}
+
+/* A user-defined accelerator: its own figures, phase power from its TDP at
+ * the H100's ratios (350 W: idle 37.5 W, prefill 350 W, decode 190 W), and
+ * a clear error when the TDP is missing. */
+static void user_defined_accelerator(void **state) {
+  (void)state;
+  struct ic_accel_config c = all_auto();
+  c.peak_tflops_bf16 = 400;
+  c.memory_gb = 64;
+  c.bandwidth_gb_per_s = 1600;
+  c.tdp_w = 350;
+  struct ic_gpu_spec g;
+  assert_int_equal(ic_hw_resolve_gpu("my-asic", &c, &g, "t.ini"), IC_OK);
+  assert_string_equal(g.name, "my-asic");
+  assert_true(fabs(ic_hw_peak_flops(&g, IC_FP8) - 400e12) < 1e9); /* fp8 runs as bf16 */
+  assert_true(fabs(g.idle_w - 37.5) < 1e-9 && fabs(g.prefill_w - 350) < 1e-9 && fabs(g.decode_w - 190) < 1e-9);
+  c.tdp_w = (double)NAN;
+  struct ic_diag_buffer buf = {0};
+  ic_diag_set_sink(ic_diag_buffer_sink, &buf);
+  assert_int_equal(ic_hw_resolve_gpu("my-asic", &c, &g, "t.ini"), IC_EINVAL);
+  ic_diag_set_sink(NULL, NULL);
+  assert_non_null(strstr(buf.text, "t.ini: accelerator 'my-asic' is not built in"));
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       ROW(gpu_matches_datasheet, gpu_cases, 0), ROW(gpu_matches_datasheet, gpu_cases, 1),
@@ -85,6 +125,8 @@ int main(void) {
       cmocka_unit_test(servers),
       cmocka_unit_test(int4_falls_back),
       cmocka_unit_test(bad_accelerator_is_reported),
+      cmocka_unit_test(accelerator_override),
+      cmocka_unit_test(user_defined_accelerator),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -19,17 +19,19 @@
 struct ic_calib_options {
   int threads;      /* OpenBLAS threads for calibration and validation alike; 0 = 1 */
   bool quick;       /* small shapes and few repeats (well under a minute) */
-  int repeats;      /* timed runs per measurement, median kept; 0 = default (5, quick 3) */
+  int repeats;      /* timed runs per measurement, fastest kept; 0 = default (5, quick 3) */
 };
 
 /* What the micro-benchmarks measured on this CPU. */
 struct ic_calib {
   int threads;
-  double gemm_flops_per_s;     /* median of a large square SGEMM */
+  double gemm_flops_per_s;     /* fastest run of a large square SGEMM */
   int64_t gemm_n;              /* its size n (n x n x n) */
-  double stream_bytes_per_s;   /* median read bandwidth of a streaming dot product */
+  double stream_bytes_per_s;   /* best read bandwidth of a streaming dot product */
   double stream_bytes;         /* bytes streamed per run (well past the caches) */
   double weight_pass_flops;    /* per-weight cost of a skinny SGEMM beyond its math, FLOP-equivalents */
+  double attn_flops_per_s;     /* prefill attention kernel, model-counted FLOPs per second */
+  double attn_kv_bytes_per_s;  /* decode attention kernel, model-counted KV bytes per second */
   double ram_bytes;            /* physical memory */
 };
 
@@ -63,8 +65,10 @@ ic_status ic_calib_measure(struct ic_calib *c, const struct ic_calib_options *op
  * = RAM, bandwidth = measured streaming rate; power and link figures 0. */
 void ic_calib_cpu_gpu(const struct ic_calib *c, struct ic_gpu_spec *out);
 
-/* Roofline knobs for the CPU: efficiencies 1 (the peaks are measured ones),
- * the measured per-weight pass cost, no per-iteration overhead, no reserve. */
+/* Roofline knobs for the CPU: GEMM efficiencies 1 (the peaks are measured
+ * ones), attention efficiencies from the attention micro-benchmark relative
+ * to those peaks, the measured per-weight pass cost, no per-iteration
+ * overhead, no reserve. */
 struct ic_perf_params ic_calib_cpu_params(const struct ic_calib *c);
 
 /* The small Llama-style model validated on (fp32, GQA, gated FFN, no LM head). */

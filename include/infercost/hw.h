@@ -27,6 +27,27 @@ struct ic_server_spec {
   double price_usd;       /* whole server with its GPUs */
 };
 
+/* [accelerator] section: overrides of the catalogue accelerator named by
+ * fleet.gpu, or, for a name outside the catalogue, the whole of a
+ * user-defined one. NaN = auto (the catalogue's value). */
+struct ic_accel_config {
+  double peak_tflops_fp32, peak_tflops_bf16, peak_tflops_fp16;   /* dense, 10^12 FLOP/s */
+  double peak_tflops_fp8, peak_tflops_int8, peak_tflops_int4;
+  double memory_gb;            /* device memory, 10^9 bytes */
+  double bandwidth_gb_per_s;   /* device memory bandwidth */
+  double link_gb_per_s;        /* GPU-to-GPU, one direction */
+  double tdp_w;                /* board power; sets phase power of a user-defined accelerator */
+};
+
+/* The accelerator a scenario names: the catalogue entry `name` with every
+ * set field of `cfg` applied, or a user-defined one built from `cfg` alone
+ * (memory, bandwidth, a peak and TDP required; link defaults to 0 = only
+ * tensor parallelism 1). Phase power of a user-defined accelerator scales
+ * its TDP by the H100's measured ratios (docs/hardware.md). Problems are
+ * reported at `where`; IC_EINVAL if any. */
+ic_status ic_hw_resolve_gpu(const char *name, const struct ic_accel_config *cfg, struct ic_gpu_spec *out,
+                            const char *where);
+
 /* Built-in accelerator / server called `name`, or NULL. */
 const struct ic_gpu_spec *ic_hw_find_gpu(const char *name);
 const struct ic_server_spec *ic_hw_find_server(const char *name);

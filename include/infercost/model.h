@@ -48,6 +48,7 @@ struct ic_iter_shape {
 /* FLOPs and bytes moved by one iteration on the whole model (all GPUs). */
 struct ic_iter_cost {
   double flops;
+  double attn_flops;     /* of which QK^T and AV over the cached context */
   double weight_bytes;   /* weights read once per iteration */
   double kv_bytes;       /* KV cache read and written */
   double act_bytes;      /* activations written and read between kernels (rough) */

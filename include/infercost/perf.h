@@ -18,6 +18,10 @@ struct ic_perf_params {
   double memory_reserve_frac;  /* of each GPU's memory kept free (activations, fragmentation) */
   double weight_pass_flops;    /* FLOP-equivalents of work per weight element per iteration of more
                                   than one token, whatever the batch: packing, dequantization */
+  double attention_compute_efficiency; /* attention kernels' FLOP/s relative to the GEMMs', (0, 1];
+                                          0 = unset, taken as 1 */
+  double attention_memory_efficiency;  /* their KV-cache read rate relative to the GEMMs' streaming, (0, 1];
+                                          0 = unset, taken as 1 */
 };
 
 /* A replica: one model instance on `tp` GPUs with tensor parallelism. */
@@ -30,9 +34,11 @@ struct ic_perf {
   double kv_capacity_tokens;   /* KV-cache tokens the replica can hold */
 };
 
-/* Where an iteration's time goes (seconds). */
+/* Where an iteration's time goes (seconds). compute_s and memory_s add the
+ * dense and the attention parts; dense_s and attention_s are each part's
+ * roofline, max(compute, memory). */
 struct ic_perf_breakdown {
-  double compute_s, memory_s, comm_s, overhead_s, total_s;
+  double compute_s, memory_s, dense_s, attention_s, comm_s, overhead_s, total_s;
 };
 
 /* Fills *p. IC_ECAPACITY when the weights do not fit on tp GPUs (reported
@@ -41,9 +47,14 @@ ic_status ic_perf_init(struct ic_perf *p, const struct ic_model_spec *model,
                        const struct ic_gpu_spec *gpu, int64_t tp, const struct ic_precisions *prec,
                        const struct ic_perf_params *params, const char *where);
 
-/* Time of one iteration, seconds: max(compute, memory) + all-reduce + overhead,
- * compute = (FLOPs + weight_pass_flops x weights read, when new_tokens > 1)
- *           / (tp x peak x compute_efficiency).
+/* Time of one iteration, seconds: the dense layers' roofline, plus the
+ * attention kernels' roofline, plus all-reduce and overhead:
+ *   dense     = max((FLOPs_dense + weight_pass_flops x weights read, when new_tokens > 1)
+ *                   / (tp x peak x compute_efficiency),
+ *                   (weight + activation bytes) / (tp x bandwidth x memory_efficiency))
+ *   attention = max(FLOPs_attn / (tp x peak x compute_efficiency x attention_compute_efficiency),
+ *                   KV bytes / (tp x bandwidth x memory_efficiency x attention_memory_efficiency))
+ * They are separate kernels that run one after the other, so their times add.
  * `out` may be NULL. */
 double ic_perf_iter_s(const struct ic_perf *p, const struct ic_iter_shape *shape,
                       struct ic_perf_breakdown *out);

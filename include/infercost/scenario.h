@@ -10,6 +10,7 @@
 #include <stdio.h>
 
 #include "infercost/cost.h"
+#include "infercost/hw.h"
 #include "infercost/keys.h"
 #include "infercost/model.h"
 #include "infercost/perf.h"
@@ -36,6 +37,7 @@ struct ic_scenario {
   struct ic_traffic_config traffic;
   struct ic_model_config model;
   struct ic_fleet_config fleet;
+  struct ic_accel_config accelerator;
   struct ic_serving_config serving;
   struct ic_perf_params perf;
   struct ic_power_config power;
