@@ -25,6 +25,10 @@ part_colour(n) = word(c_green." ".c_sky." ".c_blue." ".c_grey." ".c_orange." ".c
 # Bar total, for the label on top of each bar.
 bar_total(n) = n > words(parts) ? 0 : column(word(parts, n)) + bar_total(n + 1)
 
+# A lone bar (one run) would fill the width: leave room either side.
+stats in using (column(word(parts, 1))) name "L" nooutput
+if (L_records < 4) { set xrange [-2:L_records + 1] }
+
 set title title font ",15"
 set style data histograms
 set style histogram rowstacked gap 1
