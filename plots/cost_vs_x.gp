@@ -45,10 +45,9 @@ if (!exists("title")) title = sprintf("%s vs %s", label_of(ycol), xcol)
 set title title font ",15"
 set xlabel xcol
 set ylabel label_of(ycol)
-set key outside below center horizontal samplen 2 width 2
+set key at screen 0.5, screen 0.025 center bottom horizontal samplen 2 width 1
+set bmargin 6
 
-target_text = (target_max == target_max) ? sprintf("%s > %g", target_col, target_max) : \
-              sprintf("%s < %g", target_col, target_min)
 if (has_target) {
   set y2tics nomirror
   set y2label label_of(target_col) tc rgb c_grey
@@ -62,16 +61,15 @@ if (has_target) {
     set y2range [0:t_hi * 1.12]
   }
   limit = (target_max == target_max ? target_max : target_min)
-  set arrow from graph 0, second limit to graph 1, second limit nohead lc rgb c_red dt 2 lw 1.5 front
-  set label sprintf("target %s %s %g", target_col, (target_max == target_max ? "≤" : "≥"), limit) \
-      at graph 0.98, second limit offset 0,0.7 right tc rgb c_red front
-  plot in using (column(xcol)):(column(target_col)) axes x1y2 with linespoints lc rgb c_grey dt 3 pt 6 ps 1 \
+  plot in using (column(xcol)):(column(target_col)) axes x1y2 with linespoints lc rgb c_grey dt 2 lw 1.2 pt 6 ps 1.1 \
          title label_of(target_col), \
+       limit axes x1y2 with lines lc rgb c_red dt 2 lw 1.5 \
+         title sprintf("target %s %s %g", target_col, (target_max == target_max ? "≤" : "≥"), limit), \
        in using (column(xcol)):(column(ycol)) with lines lc rgb c_blue lw 2 notitle, \
        in using (column(xcol)):(violates(column(target_col)) ? NaN : column(ycol)) with points pt 7 ps 1.8 \
          lc rgb c_blue title "meets target", \
        in using (column(xcol)):(violates(column(target_col)) ? column(ycol) : NaN) with points pt 2 ps 2.5 lw 3 \
-         lc rgb c_red title "violates: ".target_text
+         lc rgb c_red title "violates target"
 } else {
   plot in using (column(xcol)):(column(ycol)) with linespoints lc rgb c_blue lw 2 pt 7 ps 1.5 title label_of(ycol)
 }
