@@ -37,9 +37,11 @@ if (!exists("xlog")) xlog = (STATS_min_x > 0 && STATS_max_x / STATS_min_x > 20)
 if (!exists("ylog")) ylog = (STATS_min_y > 0 && STATS_max_y / STATS_min_y > 20)
 if (xlog) { set logscale x 2 } 
 if (ylog) { set logscale y 10 }
-if (!xlog) { set xrange [STATS_min_x - 0.05 * (STATS_max_x - STATS_min_x):STATS_max_x + 0.05 * (STATS_max_x - STATS_min_x)] }
+# A single point (or equal x values) still gets a non-empty range.
+x_pad = STATS_max_x > STATS_min_x ? 0.05 * (STATS_max_x - STATS_min_x) : (STATS_max_x != 0 ? 0.1 * abs(STATS_max_x) : 1)
+if (!xlog) { set xrange [STATS_min_x - x_pad:STATS_max_x + x_pad] }
 if (xlog) { set xrange [STATS_min_x / 1.3:STATS_max_x * 1.3] }
-if (!ylog) { set yrange [0:STATS_max_y * 1.12] }
+if (!ylog && STATS_max_y > 0) { set yrange [0:STATS_max_y * 1.12] }
 
 if (!exists("title")) title = sprintf("%s vs %s", label_of(ycol), xcol)
 set title title font ",15"
@@ -52,15 +54,15 @@ if (has_target) {
   set y2tics nomirror
   set y2label label_of(target_col) tc rgb c_grey
   set y2tics tc rgb c_grey
-  t_hi = (target_max == target_max && target_max > T_max) ? target_max : T_max
-  t_lo = (target_min == target_min && target_min < T_min) ? target_min : T_min
+  limit = (target_max == target_max ? target_max : target_min)
+  t_hi = limit > T_max ? limit : T_max
+  t_lo = limit < T_min ? limit : T_min
   if (t_lo > 0 && t_hi / t_lo > 20) {
     set logscale y2 10
     set y2range [t_lo / 1.5:t_hi * 1.5]
-  } else {
+  } else { if (t_hi > 0) {
     set y2range [0:t_hi * 1.12]
-  }
-  limit = (target_max == target_max ? target_max : target_min)
+  } }
   plot in using (column(xcol)):(column(target_col)) axes x1y2 with linespoints lc rgb c_grey dt 2 lw 1.2 pt 6 ps 1.1 \
          title label_of(target_col), \
        limit axes x1y2 with lines lc rgb c_red dt 2 lw 1.5 \

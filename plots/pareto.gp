@@ -29,9 +29,9 @@ if (xlog) {
   set logscale x 10
   set xrange [STATS_min_x / 1.3:STATS_max_x * 1.6]
 } else {
-  set xrange [0:STATS_max_x * 1.15]
+  if (STATS_max_x > 0) { set xrange [0:STATS_max_x * 1.15] }
 }
-set yrange [0:STATS_max_y * 1.12]
+if (STATS_max_y > 0) { set yrange [0:STATS_max_y * 1.12] }
 
 if (!exists("title")) title = sprintf("%s vs %s, Pareto frontier", label_of(ycol), label_of(xcol))
 set title title font ",15"
