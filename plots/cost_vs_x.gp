@@ -13,6 +13,8 @@
 #   target_col  column checked against a target (default '': no target)
 #   target_max  a point violates when target_col > target_max  (default: none)
 #   target_min  a point violates when target_col < target_min  (default: none)
+#   ci_col      column holding the 95% half-width of ycol, drawn as error bars
+#               (default ''; infercost plot passes ycol.'_ci95' when the sweep has it)
 #   xlog, ylog  1 for a log axis; default: log when the data span over 20x
 #   title       chart title (default built from ycol and xcol)
 plotdir = ARG0; i = strlen(plotdir); while (i > 0 && plotdir[i:i] ne '/') { i = i - 1 }
@@ -25,6 +27,8 @@ if (!exists("ycol")) ycol = 'usd_per_day'
 if (!exists("target_col")) target_col = ''
 if (!exists("target_max")) target_max = NaN
 if (!exists("target_min")) target_min = NaN
+if (!exists("ci_col")) ci_col = ''
+has_ci = (ci_col ne '') # 0 or 1: the error-bar plot element iterates this many times
 has_target = (target_col ne '' && (target_max == target_max || target_min == target_min))
 
 # 1 when the row fails the target, 0 when it meets it.
@@ -68,10 +72,14 @@ if (has_target) {
        limit axes x1y2 with lines lc rgb c_red dt 2 lw 1.5 \
          title sprintf("target %s %s %g", target_col, (target_max == target_max ? "≤" : "≥"), limit), \
        in using (column(xcol)):(column(ycol)) with lines lc rgb c_blue lw 2 notitle, \
+       for [k = 1:has_ci] in using (column(xcol)):(column(ycol)):(column(ci_col)) with yerrorbars \
+         lc rgb c_blue pt 0 lw 1.2 title "95% confidence interval", \
        in using (column(xcol)):(violates(column(target_col)) ? NaN : column(ycol)) with points pt 7 ps 1.8 \
          lc rgb c_blue title "meets target", \
        in using (column(xcol)):(violates(column(target_col)) ? column(ycol) : NaN) with points pt 2 ps 2.5 lw 3 \
          lc rgb c_red title "violates target"
 } else {
-  plot in using (column(xcol)):(column(ycol)) with linespoints lc rgb c_blue lw 2 pt 7 ps 1.5 title label_of(ycol)
+  plot in using (column(xcol)):(column(ycol)) with linespoints lc rgb c_blue lw 2 pt 7 ps 1.5 title label_of(ycol), \
+       for [k = 1:has_ci] in using (column(xcol)):(column(ycol)):(column(ci_col)) with yerrorbars \
+         lc rgb c_blue pt 0 lw 1.2 title "95% confidence interval"
 }

@@ -258,6 +258,9 @@ static ic_status prepare(const struct ic_plot_request *req, const struct ic__plo
     if (!ic__plot_table_require(t, in, need, 3)) return IC_EINVAL;
     bool ok = add_string(prog, size, "in", in) && add_string(prog, size, "xcol", xcol) &&
               add_string(prog, size, "ycol", ycol);
+    char ci[256]; /* a multi-seed sweep's 95% half-width of ycol, drawn as error bars */
+    snprintf(ci, sizeof ci, "%s_ci95", ycol);
+    if (ic__plot_table_column(t, ci) >= 0) ok = ok && add_string(prog, size, "ci_col", ci);
     if (req->target_column) {
       ok = ok && add_string(prog, size, "target_col", req->target_column);
       if (!isnan(req->target_max)) ok = ok && add_number(prog, size, "target_max", req->target_max);

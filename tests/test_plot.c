@@ -97,6 +97,7 @@ static const struct render_case render_cases[] = {
     {"ledger_run", "ledger tests/data/plots/run_ledger.csv"},
     {"validation", "validation tests/data/plots/validation.csv"},
     {"one_point", "cost-vs-x tests/data/plots/sweep_one_point.csv --target 'e2e_p99_s>=600'"},
+    {"error_bars", "cost-vs-x tests/data/plots/sweep_seeds_ci.csv --target 'e2e_p99_s<=60'"},
 };
 
 static void render_one(const struct render_case *c) {
@@ -120,6 +121,7 @@ RENDER_TEST(4)
 RENDER_TEST(5)
 RENDER_TEST(6)
 RENDER_TEST(7)
+RENDER_TEST(8)
 
 static void svg_and_png_from_one_call(void **state) {
   (void)state;
@@ -362,6 +364,7 @@ int main(void) {
       cmocka_unit_test(render_5),
       cmocka_unit_test(render_6),
       cmocka_unit_test(render_7),
+      cmocka_unit_test(render_8),
       cmocka_unit_test(svg_and_png_from_one_call),
       cmocka_unit_test(missing_column_exits_two_naming_it),
       cmocka_unit_test(bad_arguments_exit_two),
