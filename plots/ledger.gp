@@ -38,7 +38,8 @@ set ylabel "cost (USD/day)"
 set xlabel xcol
 set yrange [0:*]
 set offsets 0, 0, graph 0.12, 0
-set key outside below center horizontal maxrows 1 samplen 2 width 1 reverse Left
+set key at screen 0.5, screen 0.02 center bottom horizontal maxrows 1 samplen 2 width 1 reverse Left
+set bmargin 6
 set grid noxtics ytics
 
 plot for [n = 1:words(parts)] in using (column(word(parts, n))):xtic(strcol(xcol)) \
