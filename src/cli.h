@@ -6,5 +6,6 @@
 
 int ic_cli_validate(int argc, char **argv);
 int ic_cli_trace(int argc, char **argv);
+int ic_cli_plot(int argc, char **argv);
 
 #endif

@@ -1,21 +1,18 @@
 /* cli_validate.c: `infercost validate`: calibrate the CPU entry on
  * micro-benchmarks, then predict and measure a real fp32 transformer forward
  * pass over many shapes; table, error statistics, CSV and plot. */
-#define _POSIX_C_SOURCE 200809L /* mkdir, posix_spawnp */
+#define _POSIX_C_SOURCE 200809L /* mkdir */
 #include <errno.h>
 #include <limits.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 
 #include "cli.h"
 #include "ic_version.h"
 #include "infercost/calib.h"
-
-extern char **environ;
+#include "infercost/plot.h"
 
 static const char usage[] =
     "usage: infercost validate [--quick] [-o DIR] [--threads N] [--repeats N] [--no-plot]\n"
@@ -48,24 +45,16 @@ static int parse_int(const char *opt, const char *text, long lo, long hi, int *o
   return 0;
 }
 
-/* Runs gnuplot on plots/validation.gp with the data and output paths set. */
+/* Renders DIR/validation.png from DIR/validation.csv (plots/validation.gp). */
 static int plot(const char *dir) {
-  char vars[2 * PATH_MAX + 64], script[PATH_MAX];
-  if (strchr(dir, '\'')) {
-    ic_diag(dir, 0, "cannot pass a directory with a quote in its name to gnuplot; plot skipped");
-    return -1;
-  }
-  snprintf(vars, sizeof vars, "datafile='%s/validation.csv'; outfile='%s/validation.png'", dir, dir);
-  snprintf(script, sizeof script, "%s/plots/validation.gp", IC_SOURCE_DIR);
-  char *args[] = {(char *)"gnuplot", (char *)"-e", vars, script, NULL};
-  pid_t pid;
-  int status;
-  if (posix_spawnp(&pid, "gnuplot", NULL, NULL, args, environ) != 0 || waitpid(pid, &status, 0) < 0 ||
-      !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-    ic_diag(script, 0, "gnuplot failed; the CSV is written, the plot is not");
-    return -1;
-  }
-  return 0;
+  char in[PATH_MAX], out[PATH_MAX];
+  snprintf(in, sizeof in, "%s/validation.csv", dir);
+  snprintf(out, sizeof out, "%s/validation.png", dir);
+  struct ic_plot_request req;
+  ic_plot_request_init(&req, IC_PLOT_VALIDATION);
+  req.input = in;
+  req.output = out;
+  return ic_plot_render(&req) == IC_OK ? 0 : -1;
 }
 
 int ic_cli_validate(int argc, char **argv) {
@@ -138,7 +127,7 @@ int ic_cli_validate(int argc, char **argv) {
     snprintf(path, sizeof path, "%s/validation.csv", dir);
     if (ic_calib_write_csv(&cal, rows, n, path) != IC_OK) return IC_EXIT_FAILURE;
     printf("wrote %s\n", path);
-    if (want_plot && plot(dir) == 0) printf("wrote %s/validation.png\n", dir);
+    if (want_plot) plot(dir); /* prints what it wrote; a failed plot leaves the CSV */
   }
   return IC_EXIT_OK;
 }

@@ -5,6 +5,7 @@
 
 #include "cli.h"
 #include "ic_version.h"
+#include "infercost/plot.h"
 #include "infercost/report.h"
 #include "infercost/run.h"
 #include "infercost/scenario.h"
@@ -20,6 +21,7 @@ static const char usage_main[] =
     "  scenario [SCENARIO] [-s section.key=value]...       print the resolved scenario, defaults included\n"
     "  validate [--quick] [-o DIR]                         check the compute model against this CPU\n"
     "  trace stats|fit FILE                                describe or fit a request trace\n"
+    "  plot KIND INPUT.csv [-o OUT]                        chart a sweep, time series, ledger or validation\n"
     "  help [COMMAND], --help, --version\n"
     "\n"
     "With no SCENARIO, the built-in default (a ChatGPT-like service) is used.\n"
@@ -35,6 +37,7 @@ static const char usage_run[] =
     "options:\n"
     "  -s, --set section.key=value   override one key (repeatable), validated like the file\n"
     "  -o, --output DIR              also write summary.json, ledger.csv, metrics.csv to DIR\n"
+    "      --plot                    with -o: also render DIR's default charts (ledger.png, timeseries.png)\n"
     "      --print-scenario          print the resolved scenario before running\n"
     "  -q, --quiet                   do not print the ledger\n"
     "  -h, --help                    this text\n"
@@ -55,6 +58,7 @@ struct run_args {
   int print_scenario;
   int quiet;
   int help;
+  int plot;
 };
 
 /* Parses the options shared by run and scenario; 0 ok, else an exit code. */
@@ -83,6 +87,8 @@ static int parse_run_args(int argc, char **argv, struct run_args *a, int allow_o
         return IC_EXIT_BAD_INPUT;
       }
       a->output_dir = argv[++i];
+    } else if (allow_output && !strcmp(arg, "--plot")) {
+      a->plot = 1;
     } else if (allow_output && !strcmp(arg, "--print-scenario")) {
       a->print_scenario = 1;
     } else if (allow_output && (!strcmp(arg, "-q") || !strcmp(arg, "--quiet"))) {
@@ -139,6 +145,10 @@ static int cmd_run(int argc, char **argv) {
     fputs(usage_run, stdout);
     return IC_EXIT_OK;
   }
+  if (a.plot && !a.output_dir) {
+    ic_diag("infercost", 0, "run: --plot needs -o DIR (the charts go next to the outputs)");
+    return IC_EXIT_BAD_INPUT;
+  }
   static struct ic_scenario s;
   rc = load_scenario(&a, &s);
   if (rc) return rc;
@@ -155,6 +165,7 @@ static int cmd_run(int argc, char **argv) {
   }
   if (!a.quiet) ic_report_print(&s, &r, stdout);
   if (a.output_dir && ic_report_write_dir(&s, &r, a.output_dir) != IC_OK) return IC_EXIT_FAILURE;
+  if (a.plot && ic_plot_run_dir(a.output_dir, IC_PLOT_PNG, (long)r.replicas) != IC_OK) return IC_EXIT_FAILURE;
   return IC_EXIT_OK;
 }
 
@@ -168,6 +179,7 @@ static const struct command commands[] = {
     {"scenario", cmd_scenario},
     {"validate", ic_cli_validate},
     {"trace", ic_cli_trace},
+    {"plot", ic_cli_plot},
 };
 
 int main(int argc, char **argv) {
@@ -196,7 +208,7 @@ int main(int argc, char **argv) {
   }
   for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
     if (!strcmp(argv[0], commands[i].name)) return commands[i].fn(argc, argv);
-  ic_diag("infercost", 0, "unknown command '%s' (commands: run, scenario, validate, trace; see infercost --help)",
+  ic_diag("infercost", 0, "unknown command '%s' (commands: run, scenario, validate, trace, plot; see infercost --help)",
           argv[0]);
   return IC_EXIT_BAD_INPUT;
 }

@@ -1,0 +1,67 @@
+# timeseries.gp: one simulated day, four panels sharing a time axis in hours:
+# arrival rate, busy replicas, IT power, queue length.
+# Input: `run -o DIR`'s DIR/timeseries.csv, one row per run.series_interval_s,
+# `time_s` being the end of the interval.
+#
+#   gnuplot -e "in='out/timeseries.csv'; out='out/timeseries.png'; fmt='png'" plots/timeseries.gp
+#
+# Variables:
+#   in, out, fmt   input CSV, output path, 'png' (default) or 'svg'
+#   replicas       fleet size in replicas; when given, utilisation is shown as a
+#                  fraction of it and the fleet size is drawn as a line (default: none)
+#   title          chart title
+# Columns read: time_s, arrivals, completions, queue_length, busy_replicas, it_power_w.
+plotdir = ARG0; i = strlen(plotdir); while (i > 0 && plotdir[i:i] ne '/') { i = i - 1 }
+plotdir = (i > 0 ? plotdir[1:i] : '')
+if (!exists("height")) height = 900
+load plotdir.'terminal.gp'
+if (!exists("replicas")) replicas = NaN
+if (!exists("title")) title = "A simulated day"
+
+# Interval length from the time column: (last - first) / (rows - 1).
+stats in using (column("time_s")) name "T" nooutput
+interval_s = T_records > 1 ? (T_max - T_min) / (T_records - 1) : 1
+hours(t) = t / 3600.0
+stats in using (column("it_power_w")) name "P" nooutput
+power_scale = P_max >= 1e6 ? 1e6 : (P_max >= 1e3 ? 1e3 : 1)
+power_unit = P_max >= 1e6 ? "MW" : (P_max >= 1e3 ? "kW" : "W")
+tmax = hours(T_max)
+
+set xrange [hours(T_min - interval_s):tmax]
+xstep = tmax > 30 ? 6 : (tmax > 6 ? 2 : 0.5)
+set xtics xstep
+set mxtics 2
+set key top left box opaque samplen 2 font ",10"
+set lmargin 12
+set rmargin 4
+set multiplot layout 4,1 title title font ",15" margins 0.09,0.97,0.07,0.93 spacing 0,0.025
+
+set format x ""
+set ylabel "requests/s"
+set format y "%g"
+set yrange [0:*]
+plot in using (hours(column("time_s"))):(column("arrivals") / interval_s) with steps lw 2 lc rgb c_blue title "arrival rate", \
+     in using (hours(column("time_s"))):(column("completions") / interval_s) with steps lw 1.5 dt 2 lc rgb c_orange title "completion rate"
+
+if (replicas == replicas) {
+  set ylabel "busy fraction"
+  set yrange [0:1.05]
+  plot in using (hours(column("time_s"))):(column("busy_replicas") / replicas) with steps lw 2 lc rgb c_green \
+       title sprintf("utilisation (busy / %g replicas)", replicas)
+} else {
+  set ylabel "replicas"
+  set yrange [0:*]
+  plot in using (hours(column("time_s"))):(column("busy_replicas")) with steps lw 2 lc rgb c_green title "busy replicas (mean)"
+}
+
+set ylabel "IT power (".power_unit.")"
+set yrange [0:*]
+plot in using (hours(column("time_s"))):(column("it_power_w") / power_scale) with steps lw 2 lc rgb c_red title "IT power (mean)"
+
+set format x "%g"
+set xlabel "time (hours)"
+set ylabel "requests"
+stats in using (column("queue_length")) name "Q" nooutput
+if (Q_max >= 1e4) { set format y "%.1s%c" }
+plot in using (hours(column("time_s"))):(column("queue_length")) with steps lw 2 lc rgb c_purple title "queue length (end of interval)"
+unset multiplot
