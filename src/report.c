@@ -103,6 +103,15 @@ static void print_ledger(const struct ic_scenario *s, const struct ic_run_result
           r->usd_per_million_output_tokens_by_time, r->usd_per_million_input_tokens_by_time,
           100.0 * r->prefill_time_share);
   fprintf(out, "Energy per query               %.4f Wh (facility); %.3f gCO2e\n", r->wh_per_query, r->gco2e_per_query);
+  /* Hourly prices, carbon or temperatures only count for the hours the
+   * window lived through; a short window prices the day at those hours. */
+  bool hourly = tou || strcmp(s->power.carbon_g_per_kwh_hourly, "none") != 0 ||
+                (s->power.cooling == IC_COOLING_CHILLER && strcmp(s->power.outdoor_temp_c_hourly, "none") != 0);
+  int uncovered = 0;
+  for (int h = 0; h < IC_HOURS_PER_DAY; h++) uncovered += r->hours[h].covered_s <= 0;
+  if (hourly && uncovered)
+    fprintf(out, "Note: hourly prices, carbon or temperatures apply, but the window covers only %d of 24 hours of the "
+                 "day; run.duration_s = 86400 prices a whole day.\n", IC_HOURS_PER_DAY - uncovered);
 }
 
 void ic_report_print(const struct ic_scenario *s, const struct ic_run_result *r, FILE *out) {
