@@ -66,7 +66,7 @@ static void print_ledger(const struct ic_scenario *s, const struct ic_run_result
   bool rent = k->pricing == IC_PRICING_RENT;
   const char *method = k->amortization == IC_AMORT_ANNUITY ? "annuity" : "straight";
   bool tou = strcmp(s->power.electricity_usd_per_kwh_hourly, "none") != 0;
-  snprintf(b, sizeof b, "Per-day ledger (%s; %s electricity)", rent ? "rented GPUs" : "owned fleet",
+  snprintf(b, sizeof b, "Per-day ledger, %s, %s price", rent ? "rented" : "owned",
            tou ? "time-of-use" : "flat");
   fprintf(out, "%-42s%15s %15s\n", b, "kWh/day", "USD/day");
   fprintf(out, "  %-40s%15s %15.2f\n", rent ? "IT energy (paid in the rent)" : "IT energy",
