@@ -136,6 +136,13 @@ double ic_ledger_gpu_state_s(const ic_ledger *l, enum ic_gpu_state state) { retu
 
 double ic_ledger_hour_energy_j(const ic_ledger *l, int hour) { return l->hour_energy_j[hour]; }
 
+double ic_ledger_energy_j_at(const ic_ledger *l, ic_time_ns now_ns) {
+  assert(now_ns >= l->fleet_last_ns && "ledger: time went backwards");
+  double sum = 0.0;
+  for (int h = 0; h < IC_HOURS_PER_DAY; h++) sum += l->hour_energy_j[h];
+  return sum + l->power_w * ic_time_to_s(now_ns - l->fleet_last_ns);
+}
+
 void ic_ledger_free(ic_ledger *l) {
   if (!l) return;
   free(l->nodes);

@@ -226,7 +226,11 @@ static void hand_computed_tou_annuity_ledger(void **state) {
   ic_ledger_set_state(l, 0, 4, IC_GPU_IDLE, IC_GPU_PREFILL, 3000 * s);
   ic_ledger_set_state(l, 0, 4, IC_GPU_PREFILL, IC_GPU_DECODE, 3300 * s);
   ic_ledger_set_state(l, 0, 4, IC_GPU_DECODE, IC_GPU_IDLE, 4800 * s);
+  /* Mid-window reading: 2,700,000 J in hour 0 + 1,200 s x 1,200 W of decode. */
+  assert_true(fabs(ic_ledger_energy_j_at(l, 4800 * s) - (2700000.0 + 1440000.0)) < 1e-6);
+  assert_true(fabs(ic_ledger_energy_j_at(l, 5400 * s) - (2700000.0 + 1440000.0 + 600 * 600.0)) < 1e-6);
   ic_ledger_flush(l, 7200 * s);
+  assert_true(fabs(ic_ledger_energy_j_at(l, 7200 * s) - ic_ledger_it_energy_j(l)) < 1e-6);
   assert_true(fabs(ic_ledger_hour_energy_j(l, 0) - 2700000.0) < 1e-6);
   assert_true(fabs(ic_ledger_hour_energy_j(l, 1) - 2880000.0) < 1e-6);
   struct ic_power_config pc = base_power();

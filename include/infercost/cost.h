@@ -122,6 +122,12 @@ void ic_ledger_flush(ic_ledger *l, ic_time_ns now_ns);
 double ic_ledger_node_energy_j(const ic_ledger *l, int64_t node);
 double ic_ledger_it_energy_j(const ic_ledger *l);
 
+/* IT energy of the whole fleet from the start up to `now_ns` (joules),
+ * without changing the ledger; `now_ns` must not be before the last change.
+ * For time series: the difference over an interval / its length is the
+ * interval's mean IT power. */
+double ic_ledger_energy_j_at(const ic_ledger *l, ic_time_ns now_ns);
+
 /* IT energy (joules, all nodes) that fell in hour-of-day `hour` (0..23). */
 double ic_ledger_hour_energy_j(const ic_ledger *l, int hour);
 
