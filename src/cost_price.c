@@ -113,7 +113,9 @@ static void price_capital(const struct ic_cost_fleet *f, const struct ic_cost_co
     d->maintenance_usd = d->capex_usd * c->maintenance_frac_per_year / DAYS_PER_YEAR;
   }
   d->amortization_usd = d->amort_server_usd + d->amort_gpu_usd + d->amort_network_usd + d->amort_facility_usd;
-  d->other_usd = d->maintenance_usd + d->other_opex_usd;
+  /* Rent counts as "other" so that energy + cooling + amortization + other
+   * is always the total (the four parts plots stack). */
+  d->other_usd = d->maintenance_usd + d->other_opex_usd + d->rent_usd;
 }
 
 /* Simulated seconds of [0, span_s) that fall in each hour of the day. */
@@ -143,7 +145,7 @@ void ic_cost_ledger(const ic_ledger *l, double span_s, const struct ic_cost_flee
                     struct ic_hour_cost hours[IC_HOURS_PER_DAY]) {
   struct ic_daily_cost d = {0};
   price_capital(fleet, cost, &d);
-  double fixed_per_day = d.amortization_usd + d.other_usd + d.rent_usd;
+  double fixed_per_day = d.amortization_usd + d.other_usd;
   bool rent = cost->pricing == IC_PRICING_RENT;
   double covered[IC_HOURS_PER_DAY];
   hour_coverage(span_s, covered);

@@ -336,6 +336,7 @@ static void rental_replaces_capital_and_energy(void **state) {
   price(l, 3600.0, &fleet, &pc, &cc, &d, NULL);
   assert_int_equal(lround(d.rent_usd * 100), 135360);
   assert_int_equal(lround(d.total_usd * 100), 139860);
+  assert_int_equal(lround(d.other_usd * 100), 139860); /* rent + opex: the four parts still add up */
   assert_true(d.energy_usd == 0.0 && d.cooling_usd == 0.0 && d.amortization_usd == 0.0);
   assert_true(d.maintenance_usd == 0.0);
   /* Energy still reported: 3 x (3300 + 8 x 63) W x 24 h = 273.888 kWh IT,

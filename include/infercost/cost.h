@@ -201,9 +201,9 @@ struct ic_daily_cost {
   double amortization_usd;       /* the four above */
   double maintenance_usd;        /* capex x yearly fraction / 365 */
   double other_opex_usd;
-  double other_usd;              /* maintenance + other opex */
   double rent_usd;               /* pricing = rent: all GPUs x 24 h x price */
-  double total_usd;
+  double other_usd;              /* maintenance + other opex + rent */
+  double total_usd;              /* energy + cooling + amortization + other */
   double gco2e;                  /* grams per day, facility energy x grid intensity */
   double capex_usd;              /* purchase price of everything (information) */
   double nameplate_kw;           /* fleet IT nameplate power */
