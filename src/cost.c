@@ -1,8 +1,10 @@
-/* cost.c: lazy integration of node power, and the per-day prices. */
+/* cost.c: lazy integration of node power (the ledger). Prices: cost_price.c. */
 #include "infercost/cost.h"
 
 #include <assert.h>
 #include <stdlib.h>
+
+#define HOUR_NS ((ic_time_ns)3600 * IC_NS_PER_S)
 
 struct node_power {
   double watts;          /* draw now */
@@ -21,6 +23,11 @@ struct ic_ledger {
    * fleet, for the busy-time split of energy. */
   double gpus_in_state[IC_GPU_STATE_COUNT];
   double state_energy_j[IC_GPU_STATE_COUNT];
+  double state_s[IC_GPU_STATE_COUNT];
+  /* Fleet IT energy by hour of day. Integrated from the fleet's total power
+   * (piecewise constant between any two changes), independently of the
+   * per-node sums, so the two can check each other. */
+  double hour_energy_j[IC_HOURS_PER_DAY];
   ic_time_ns fleet_last_ns;
   double power_w;        /* sum of node watts, kept as nodes change */
 };
@@ -52,10 +59,25 @@ static void advance_node(struct node_power *n, ic_time_ns now_ns) {
   n->last_ns = now_ns;
 }
 
+/* Spreads power_w over [from, to) into the hour-of-day bins, cutting the
+ * span exactly at each hour boundary (integer nanoseconds). */
+static void add_to_hours(double *bins, double power_w, ic_time_ns from, ic_time_ns to) {
+  while (from < to) {
+    ic_time_ns hour = from / HOUR_NS, boundary = (hour + 1) * HOUR_NS;
+    ic_time_ns end = to < boundary ? to : boundary;
+    bins[hour % IC_HOURS_PER_DAY] += power_w * ic_time_to_s(end - from);
+    from = end;
+  }
+}
+
 static void advance_fleet(ic_ledger *l, ic_time_ns now_ns) {
+  assert(now_ns >= l->fleet_last_ns && "ledger: time went backwards");
   double dt = ic_time_to_s(now_ns - l->fleet_last_ns);
-  for (int s = 0; s < IC_GPU_STATE_COUNT; s++)
+  for (int s = 0; s < IC_GPU_STATE_COUNT; s++) {
     l->state_energy_j[s] += l->gpus_in_state[s] * l->gpu_power.watts[s] * dt;
+    l->state_s[s] += l->gpus_in_state[s] * dt;
+  }
+  add_to_hours(l->hour_energy_j, l->power_w, l->fleet_last_ns, now_ns);
   l->fleet_last_ns = now_ns;
 }
 
@@ -110,22 +132,19 @@ double ic_ledger_gpu_state_energy_j(const ic_ledger *l, enum ic_gpu_state state)
   return l->state_energy_j[state];
 }
 
+double ic_ledger_gpu_state_s(const ic_ledger *l, enum ic_gpu_state state) { return l->state_s[state]; }
+
+double ic_ledger_hour_energy_j(const ic_ledger *l, int hour) { return l->hour_energy_j[hour]; }
+
+double ic_ledger_energy_j_at(const ic_ledger *l, ic_time_ns now_ns) {
+  assert(now_ns >= l->fleet_last_ns && "ledger: time went backwards");
+  double sum = 0.0;
+  for (int h = 0; h < IC_HOURS_PER_DAY; h++) sum += l->hour_energy_j[h];
+  return sum + l->power_w * ic_time_to_s(now_ns - l->fleet_last_ns);
+}
+
 void ic_ledger_free(ic_ledger *l) {
   if (!l) return;
   free(l->nodes);
   free(l);
-}
-
-struct ic_daily_cost ic_cost_daily(double it_energy_j, double span_s, int64_t nodes,
-                                   double server_price_usd, const struct ic_power_config *power,
-                                   const struct ic_cost_config *cost) {
-  struct ic_daily_cost d = {0};
-  const double j_per_kwh = 3.6e6;
-  d.it_energy_kwh = it_energy_j / j_per_kwh * (86400.0 / span_s);
-  d.facility_energy_kwh = d.it_energy_kwh * power->pue;
-  d.energy_usd = d.it_energy_kwh * power->electricity_usd_per_kwh;
-  d.cooling_usd = (d.facility_energy_kwh - d.it_energy_kwh) * power->electricity_usd_per_kwh;
-  d.amortization_usd = (double)nodes * server_price_usd / (cost->amortization_years * 365.0);
-  d.total_usd = d.energy_usd + d.cooling_usd + d.amortization_usd;
-  return d;
 }

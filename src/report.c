@@ -40,6 +40,80 @@ static const char *grouped(double v, char *buf, size_t size) {
   return buf;
 }
 
+/* "pue 1.20", "chiller, COP 3.1-6.2", "fixed 100 W/node": how facility energy was found. */
+static const char *cooling_text(const struct ic_scenario *s, const struct ic_run_result *r, char *buf, size_t size) {
+  const struct ic_power_config *p = &s->power;
+  if (p->cooling == IC_COOLING_CHILLER) {
+    double lo = INFINITY, hi = -INFINITY;
+    for (int h = 0; h < IC_HOURS_PER_DAY; h++) {
+      lo = fmin(lo, r->hours[h].cooling_cop);
+      hi = fmax(hi, r->hours[h].cooling_cop);
+    }
+    snprintf(buf, size, "chiller COP %.2f-%.2f", lo, hi);
+  } else if (p->cooling == IC_COOLING_FIXED) {
+    snprintf(buf, size, "fixed %.0f W/node", p->cooling_w_per_node);
+  } else {
+    snprintf(buf, size, "PUE %.2f", p->pue);
+  }
+  return buf;
+}
+
+/* The per-day ledger: every line traceable to a [power] or [cost] key. */
+static void print_ledger(const struct ic_scenario *s, const struct ic_run_result *r, FILE *out) {
+  const struct ic_daily_cost *c = &r->cost;
+  const struct ic_cost_config *k = &s->cost;
+  char a[64], b[96], cool[64];
+  bool rent = k->pricing == IC_PRICING_RENT;
+  const char *method = k->amortization == IC_AMORT_ANNUITY ? "annuity" : "straight";
+  bool tou = strcmp(s->power.electricity_usd_per_kwh_hourly, "none") != 0;
+  snprintf(b, sizeof b, "Per-day ledger, %s, %s price", rent ? "rented" : "owned",
+           tou ? "time-of-use" : "flat");
+  fprintf(out, "%-42s%15s %15s\n", b, "kWh/day", "USD/day");
+  fprintf(out, "  %-40s%15s %15.2f\n", rent ? "IT energy (paid in the rent)" : "IT energy",
+          grouped(c->it_energy_kwh, a, sizeof a), c->energy_usd);
+  snprintf(b, sizeof b, "Cooling, facility (%s)", cooling_text(s, r, cool, sizeof cool));
+  fprintf(out, "  %-40s%15s %15.2f\n", b, grouped(c->facility_energy_kwh - c->it_energy_kwh, a, sizeof a),
+          c->cooling_usd);
+  if (rent) {
+    snprintf(b, sizeof b, "Rent (%s GPUs x $%.2f/GPU-h)", grouped((double)r->gpus, a, sizeof a), k->rent_usd_per_gpu_hour);
+    fprintf(out, "  %-40s%15s %15.2f\n", b, "", c->rent_usd);
+  } else {
+    struct {
+      const char *what;
+      double years, usd;
+    } parts[] = {{"servers", k->amortization_years, c->amort_server_usd},
+                 {"GPUs", k->gpu_life_years, c->amort_gpu_usd},
+                 {"network", k->network_life_years, c->amort_network_usd},
+                 {"facility", k->facility_life_years, c->amort_facility_usd}};
+    for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
+      snprintf(b, sizeof b, "Amortization, %s (%.3g y, %s)", parts[i].what, parts[i].years, method);
+      fprintf(out, "  %-40s%15s %15.2f\n", b, "", parts[i].usd);
+    }
+    snprintf(b, sizeof b, "Maintenance (%.3g%% of capex a year)", 100.0 * k->maintenance_frac_per_year);
+    fprintf(out, "  %-40s%15s %15.2f\n", b, "", c->maintenance_usd);
+  }
+  fprintf(out, "  %-40s%15s %15.2f\n", "Other opex", "", c->other_opex_usd);
+  fprintf(out, "  %-40s%15s %15.2f\n\n", "Total", grouped(c->facility_energy_kwh, a, sizeof a), c->total_usd);
+  fprintf(out, "Capex (purchase, not per day)  USD %s for %s kW of IT nameplate power\n",
+          grouped(c->capex_usd, a, sizeof a), grouped(c->nameplate_kw, b, sizeof b));
+  fprintf(out, "Cost per query                 USD %.6f\n", r->usd_per_query);
+  fprintf(out, "Cost per million tokens        USD %.4f output, %.4f input (total / tokens of each)\n",
+          r->usd_per_million_output_tokens, r->usd_per_million_input_tokens);
+  fprintf(out, "  split by GPU time            USD %.4f output, %.4f input (prefill %.1f%% of busy GPU time)\n",
+          r->usd_per_million_output_tokens_by_time, r->usd_per_million_input_tokens_by_time,
+          100.0 * r->prefill_time_share);
+  fprintf(out, "Energy per query               %.4f Wh (facility); %.3f gCO2e\n", r->wh_per_query, r->gco2e_per_query);
+  /* Hourly prices, carbon or temperatures only count for the hours the
+   * window lived through; a short window prices the day at those hours. */
+  bool hourly = tou || strcmp(s->power.carbon_g_per_kwh_hourly, "none") != 0 ||
+                (s->power.cooling == IC_COOLING_CHILLER && strcmp(s->power.outdoor_temp_c_hourly, "none") != 0);
+  int uncovered = 0;
+  for (int h = 0; h < IC_HOURS_PER_DAY; h++) uncovered += r->hours[h].covered_s <= 0;
+  if (hourly && uncovered)
+    fprintf(out, "Note: hourly prices, carbon or temperatures apply, but the window covers only %d of 24 hours of the "
+                 "day; run.duration_s = 86400 prices a whole day.\n", IC_HOURS_PER_DAY - uncovered);
+}
+
 void ic_report_print(const struct ic_scenario *s, const struct ic_run_result *r, FILE *out) {
   char prov[512], a[64], b[64], c[64], d[64];
   ic_report_provenance(s, prov, sizeof prov);
@@ -55,18 +129,7 @@ void ic_report_print(const struct ic_scenario *s, const struct ic_run_result *r,
   fprintf(out, "Serving   %s batching, up to %lld per batch, timeout %.3g s, router %s\n\n",
           choice_text("serving.batching", s, a, sizeof a), (long long)s->serving.max_batch,
           s->serving.batch_timeout_s, choice_text("serving.router", s, b, sizeof b));
-  fprintf(out, "Per-day ledger                          kWh/day         USD/day\n");
-  fprintf(out, "  IT energy                     %15s %15.2f\n", grouped(r->cost.it_energy_kwh, a, sizeof a),
-          r->cost.energy_usd);
-  fprintf(out, "  Cooling and facility (PUE %.2f)%15s %15.2f\n", s->power.pue,
-          grouped(r->cost.facility_energy_kwh - r->cost.it_energy_kwh, b, sizeof b), r->cost.cooling_usd);
-  fprintf(out, "  Amortization (%.3g years)      %15s %15.2f\n", s->cost.amortization_years, "",
-          r->cost.amortization_usd);
-  fprintf(out, "  Total                         %15s %15.2f\n\n", grouped(r->cost.facility_energy_kwh, c, sizeof c),
-          r->cost.total_usd);
-  fprintf(out, "Cost per query                 USD %.6f\n", r->usd_per_query);
-  fprintf(out, "Cost per million output tokens USD %.4f\n", r->usd_per_million_output_tokens);
-  fprintf(out, "Energy per query               %.4f Wh (facility)\n", r->wh_per_query);
+  print_ledger(s, r, out);
   fprintf(out, "Latency, end to end            mean %.3f s, p50 %.3f s, p99 %.3f s\n", r->e2e_mean_s, r->e2e_p50_s,
           r->e2e_p99_s);
   fprintf(out, "Time to first token            mean %.3f s, p99 %.3f s\n", r->ttft_mean_s, r->ttft_p99_s);
@@ -105,6 +168,20 @@ static size_t metric_rows(const struct ic_run_result *r, struct metric_row *rows
   ROW("usd_per_query", r->usd_per_query, "USD");
   ROW("usd_per_million_output_tokens", r->usd_per_million_output_tokens, "USD");
   ROW("wh_per_query", r->wh_per_query, "Wh");
+  ROW("gco2e_per_query", r->gco2e_per_query, "gCO2e");
+  ROW("usd_per_day", r->cost.total_usd, "USD/day");
+  ROW("energy_usd_per_day", r->cost.energy_usd, "USD/day");
+  ROW("cooling_usd_per_day", r->cost.cooling_usd, "USD/day");
+  ROW("amortization_usd_per_day", r->cost.amortization_usd, "USD/day");
+  ROW("other_usd_per_day", r->cost.other_usd, "USD/day");
+  ROW("rent_usd_per_day", r->cost.rent_usd, "USD/day");
+  ROW("it_energy_kwh_per_day", r->cost.it_energy_kwh, "kWh/day");
+  ROW("facility_energy_kwh_per_day", r->cost.facility_energy_kwh, "kWh/day");
+  ROW("gco2e_per_day", r->cost.gco2e, "gCO2e/day");
+  ROW("usd_per_million_input_tokens", r->usd_per_million_input_tokens, "USD");
+  ROW("usd_per_million_input_tokens_by_time", r->usd_per_million_input_tokens_by_time, "USD");
+  ROW("usd_per_million_output_tokens_by_time", r->usd_per_million_output_tokens_by_time, "USD");
+  ROW("capex_usd", r->cost.capex_usd, "USD");
   ROW("e2e_mean_s", r->e2e_mean_s, "s");
   ROW("e2e_p50_s", r->e2e_p50_s, "s");
   ROW("e2e_p99_s", r->e2e_p99_s, "s");
@@ -127,11 +204,19 @@ struct ledger_row {
 
 static size_t ledger_rows(const struct ic_run_result *r, struct ledger_row *rows) {
   const struct ic_daily_cost *c = &r->cost;
-  rows[0] = (struct ledger_row){"it_energy", c->it_energy_kwh, c->energy_usd};
-  rows[1] = (struct ledger_row){"cooling_facility", c->facility_energy_kwh - c->it_energy_kwh, c->cooling_usd};
-  rows[2] = (struct ledger_row){"amortization", 0.0, c->amortization_usd};
-  rows[3] = (struct ledger_row){"total", c->facility_energy_kwh, c->total_usd};
-  return 4;
+  size_t n = 0;
+  rows[n++] = (struct ledger_row){"it_energy", c->it_energy_kwh, c->energy_usd};
+  rows[n++] = (struct ledger_row){"cooling_facility", c->facility_energy_kwh - c->it_energy_kwh, c->cooling_usd};
+  rows[n++] = (struct ledger_row){"amortization_server", 0.0, c->amort_server_usd};
+  rows[n++] = (struct ledger_row){"amortization_gpu", 0.0, c->amort_gpu_usd};
+  rows[n++] = (struct ledger_row){"amortization_network", 0.0, c->amort_network_usd};
+  rows[n++] = (struct ledger_row){"amortization_facility", 0.0, c->amort_facility_usd};
+  rows[n++] = (struct ledger_row){"amortization", 0.0, c->amortization_usd};
+  rows[n++] = (struct ledger_row){"maintenance", 0.0, c->maintenance_usd};
+  rows[n++] = (struct ledger_row){"other_opex", 0.0, c->other_opex_usd};
+  rows[n++] = (struct ledger_row){"rent", 0.0, c->rent_usd};
+  rows[n++] = (struct ledger_row){"total", c->facility_energy_kwh, c->total_usd};
+  return n;
 }
 
 static char *summary_json(const struct ic_scenario *s, const struct ic_run_result *r) {
@@ -140,14 +225,17 @@ static char *summary_json(const struct ic_scenario *s, const struct ic_run_resul
   cJSON *root = cJSON_CreateObject();
   cJSON_AddStringToObject(root, "provenance", prov);
   cJSON *ledger = cJSON_AddObjectToObject(root, "ledger_usd_per_day");
-  struct ledger_row lr[8];
+  struct ledger_row lr[16];
   size_t nl = ledger_rows(r, lr);
   for (size_t i = 0; i < nl; i++) cJSON_AddNumberToObject(ledger, lr[i].item, lr[i].usd);
   cJSON *energy = cJSON_AddObjectToObject(root, "energy_kwh_per_day");
   cJSON_AddNumberToObject(energy, "it", r->cost.it_energy_kwh);
   cJSON_AddNumberToObject(energy, "facility", r->cost.facility_energy_kwh);
+  cJSON_AddNumberToObject(root, "gco2e_per_day", r->cost.gco2e);
+  cJSON_AddNumberToObject(root, "capex_usd", r->cost.capex_usd);
+  cJSON_AddNumberToObject(root, "nameplate_kw", r->cost.nameplate_kw);
   cJSON *metrics = cJSON_AddObjectToObject(root, "metrics");
-  struct metric_row mr[32];
+  struct metric_row mr[64];
   size_t nm = metric_rows(r, mr);
   for (size_t i = 0; i < nm; i++) {
     if (isfinite(mr[i].value))
@@ -161,7 +249,21 @@ static char *summary_json(const struct ic_scenario *s, const struct ic_run_resul
 }
 
 /* Writes `body` (or calls the CSV writer) to dir/name via a temporary file. */
-enum output_kind { OUT_JSON, OUT_LEDGER, OUT_METRICS };
+enum output_kind { OUT_JSON, OUT_LEDGER, OUT_METRICS, OUT_HOURLY };
+
+/* hourly.csv: the window by hour of day (time 0 is midnight; a run longer
+ * than a day adds its days together; covered_s says how much time each
+ * row holds). Not scaled: the rows add up to the window's totals. */
+static void write_hourly(FILE *f, const struct ic_run_result *r) {
+  fprintf(f, "hour,it_energy_kwh,facility_energy_kwh,energy_usd,cooling_usd,total_usd,gco2e,covered_s,fixed_usd,"
+             "price_usd_per_kwh,carbon_g_per_kwh,outdoor_temp_c,cooling_cop\n");
+  for (int h = 0; h < IC_HOURS_PER_DAY; h++) {
+    const struct ic_hour_cost *c = &r->hours[h];
+    fprintf(f, "%d,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g\n", h, c->it_energy_kwh,
+            c->facility_energy_kwh, c->energy_usd, c->cooling_usd, c->total_usd, c->gco2e, c->covered_s, c->fixed_usd,
+            c->price_usd_per_kwh, c->carbon_g_per_kwh, c->outdoor_temp_c, c->cooling_cop);
+  }
+}
 
 static bool write_one(const struct ic_scenario *s, const struct ic_run_result *r, const char *dir, const char *name,
                       enum output_kind kind) {
@@ -180,12 +282,15 @@ static bool write_one(const struct ic_scenario *s, const struct ic_run_result *r
     ok = text && fprintf(f, "%s\n", text) >= 0;
     cJSON_free(text);
   } else if (kind == OUT_LEDGER) {
-    struct ledger_row rows[8];
+    struct ledger_row rows[16];
     size_t n = ledger_rows(r, rows);
     fprintf(f, "# %s\nitem,kwh_per_day,usd_per_day\n", prov);
     for (size_t i = 0; i < n; i++) fprintf(f, "%s,%.6f,%.6f\n", rows[i].item, rows[i].kwh, rows[i].usd);
+  } else if (kind == OUT_HOURLY) {
+    fprintf(f, "# %s\n", prov);
+    write_hourly(f, r);
   } else {
-    struct metric_row rows[32];
+    struct metric_row rows[64];
     size_t n = metric_rows(r, rows);
     fprintf(f, "# %s\nmetric,value,unit\n", prov);
     for (size_t i = 0; i < n; i++) fprintf(f, "%s,%.9g,%s\n", rows[i].name, rows[i].value, rows[i].unit);
@@ -206,7 +311,7 @@ ic_status ic_report_write_dir(const struct ic_scenario *s, const struct ic_run_r
     return IC_EIO;
   }
   if (!write_one(s, r, dir, "summary.json", OUT_JSON) || !write_one(s, r, dir, "ledger.csv", OUT_LEDGER) ||
-      !write_one(s, r, dir, "metrics.csv", OUT_METRICS))
+      !write_one(s, r, dir, "metrics.csv", OUT_METRICS) || !write_one(s, r, dir, "hourly.csv", OUT_HOURLY))
     return IC_EIO;
   return IC_OK;
 }

@@ -43,6 +43,31 @@ static double or_default(double configured, double catalogue) {
   return isnan(configured) ? catalogue : configured;
 }
 
+/* x / y, or NaN when nothing was served. */
+static double per(double x, double y) { return y > 0 ? x / y : (double)NAN; }
+
+/* The ledger's energy priced into the per-day and per-hour ledger, and the
+ * per-query and per-token ratios. */
+static void price_run(const struct ic_scenario *s, const ic_ledger *ledger, const struct ic_tariff *tariff,
+                      struct ic_run_result *out) {
+  struct ic_cost_fleet fleet = {s->fleet.nodes, s->fleet.gpus_per_node, out->server_price_usd, out->nameplate_node_w};
+  ic_cost_ledger(ledger, s->run.duration_s, &fleet, &s->power, tariff, &s->cost, &out->cost, out->hours);
+  const struct ic_daily_cost *c = &out->cost;
+  out->usd_per_query = per(c->total_usd, out->queries_per_day);
+  out->usd_per_million_output_tokens = per(c->total_usd, out->output_tokens_per_day / 1e6);
+  out->usd_per_million_input_tokens = per(c->total_usd, out->prompt_tokens_per_day / 1e6);
+  /* Busy-time split: prefill GPU-seconds pay for input tokens, decode
+   * GPU-seconds for output tokens; idle time is shared in the same ratio. */
+  double prefill_s = ic_ledger_gpu_state_s(ledger, IC_GPU_PREFILL), decode_s = ic_ledger_gpu_state_s(ledger, IC_GPU_DECODE);
+  out->prefill_time_share = per(prefill_s, prefill_s + decode_s);
+  out->usd_per_million_input_tokens_by_time =
+      per(c->total_usd * out->prefill_time_share, out->prompt_tokens_per_day / 1e6);
+  out->usd_per_million_output_tokens_by_time =
+      per(c->total_usd * (1.0 - out->prefill_time_share), out->output_tokens_per_day / 1e6);
+  out->wh_per_query = per(c->facility_energy_kwh * 1000.0, out->queries_per_day);
+  out->gco2e_per_query = per(c->gco2e, out->queries_per_day);
+}
+
 ic_status ic_run_scenario(const struct ic_scenario *s, struct ic_run_result *out) {
   memset(out, 0, sizeof *out);
   /* A catalogue model with any architecture overrides, or a user-defined one. */
@@ -62,11 +87,18 @@ ic_status ic_run_scenario(const struct ic_scenario *s, struct ic_run_result *out
   ic_status st = ic_perf_init(&perf, model, gpu, s->fleet.gpus_per_replica, &prec, &s->perf, s->source);
   if (st != IC_OK) return st;
 
-  out->gpu_power.watts[IC_GPU_IDLE] = or_default(s->power.gpu_idle_w, gpu->idle_w);
-  out->gpu_power.watts[IC_GPU_PREFILL] = or_default(s->power.gpu_prefill_w, gpu->prefill_w);
-  out->gpu_power.watts[IC_GPU_DECODE] = or_default(s->power.gpu_decode_w, gpu->decode_w);
-  out->node_base_w = server ? or_default(s->power.node_base_w, server->base_w) : s->power.node_base_w;
+  out->gpu_power = ic_cost_gpu_power(&s->power, gpu->idle_w, gpu->prefill_w, gpu->decode_w, gpu->tdp_w);
+  /* A user-defined server (no catalogue entry) gives both figures itself. */
+  double base_w = server ? or_default(s->power.node_base_w, server->base_w) : s->power.node_base_w;
+  out->node_base_w = base_w + (double)s->power.cpus_per_node * s->power.cpu_w;
   out->server_price_usd = server ? or_default(s->cost.server_price_usd, server->price_usd) : s->cost.server_price_usd;
+  out->nameplate_node_w = out->node_base_w + (double)s->fleet.gpus_per_node * or_default(s->power.gpu_max_w, gpu->tdp_w);
+  struct ic_tariff tariff;
+  char why[256];
+  if (ic_tariff_resolve(&s->power, &tariff, why, sizeof why) != IC_OK) {
+    ic_diag(s->source, 0, "%s", why);
+    return IC_EINVAL;
+  }
 
   ic_time_ns end_ns = ic_time_from_s(s->run.duration_s);
   ic_sim *sim = ic_sim_alloc((uint64_t)s->run.seed, (uint64_t)s->run.run);
@@ -104,13 +136,7 @@ ic_status ic_run_scenario(const struct ic_scenario *s, struct ic_run_result *out
   out->it_energy_j = ic_ledger_it_energy_j(ledger);
   for (int i = 0; i < IC_GPU_STATE_COUNT; i++)
     out->gpu_energy_j[i] = ic_ledger_gpu_state_energy_j(ledger, (enum ic_gpu_state)i);
-  out->cost = ic_cost_daily(out->it_energy_j, s->run.duration_s, s->fleet.nodes, out->server_price_usd,
-                            &s->power, &s->cost);
-  out->usd_per_query = out->queries_per_day > 0 ? out->cost.total_usd / out->queries_per_day : (double)NAN;
-  out->usd_per_million_output_tokens =
-      out->output_tokens_per_day > 0 ? out->cost.total_usd / (out->output_tokens_per_day / 1e6) : (double)NAN;
-  out->wh_per_query =
-      out->queries_per_day > 0 ? out->cost.facility_energy_kwh * 1000.0 / out->queries_per_day : (double)NAN;
+  price_run(s, ledger, &tariff, out);
   out->e2e_mean_s = ic_sketch_mean(fs->e2e_s);
   out->e2e_p50_s = ic_sketch_quantile(fs->e2e_s, 0.5);
   out->e2e_p99_s = ic_sketch_quantile(fs->e2e_s, 0.99);

@@ -426,6 +426,24 @@ static void check_fail(const struct ic_scenario *s, const char *dotted, const ch
 #pragma GCC diagnostic pop
 }
 
+/* [power] lists and ranges that one key's own bounds cannot express. */
+static void check_power(const struct ic_scenario *s) {
+  static const char *const lists[] = {"power.electricity_usd_per_kwh_hourly", "power.carbon_g_per_kwh_hourly",
+                                      "power.outdoor_temp_c_hourly"};
+  const char *texts[] = {s->power.electricity_usd_per_kwh_hourly, s->power.carbon_g_per_kwh_hourly,
+                         s->power.outdoor_temp_c_hourly};
+  double hourly[IC_HOURS_PER_DAY];
+  char why[200];
+  for (size_t i = 0; i < sizeof lists / sizeof lists[0]; i++)
+    if (ic_cost_parse_hourly(texts[i], 0, i == 2 ? -273.15 : 0, hourly, why, sizeof why) != IC_OK)
+      check_fail(s, lists[i], "%s: %s", why);
+  if (s->power.chiller_cop_min > s->power.chiller_cop_max) {
+    snprintf(why, sizeof why, "%g is above power.chiller_cop_max (%g)", s->power.chiller_cop_min,
+             s->power.chiller_cop_max);
+    check_fail(s, "power.chiller_cop_min", "%s: %s", why);
+  }
+}
+
 ic_status ic_scenario_check(const struct ic_scenario *s) {
   size_t before = ic_diag_count();
   char buf[64];
@@ -464,6 +482,7 @@ ic_status ic_scenario_check(const struct ic_scenario *s) {
     snprintf(buf, sizeof buf, "%lld tokens", (long long)m->context_max);
     check_fail(s, "traffic.output_tokens", "%s: prompt + output exceed the model's context of %s", buf);
   }
+  check_power(s);
   return ic_diag_count() > before ? IC_EINVAL : IC_OK;
 }
 

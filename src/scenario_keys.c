@@ -131,11 +131,47 @@ static const struct ic_key_def power_keys[] = {
     KEY(ic_power_config, node_base_w, IC_KEY_REAL, "auto", 0, 1e6, false, NULL, "W", "per node besides GPUs (auto: catalogue server)"),
     KEY(ic_power_config, pue, IC_KEY_REAL, "1.2", 1, 10, false, NULL, "", "power usage effectiveness: facility / IT energy"),
     KEY(ic_power_config, electricity_usd_per_kwh, IC_KEY_REAL, "0.08", 0, 100, false, NULL, "USD/kWh", "flat electricity price"),
+    /* Issue 6: power curve, cooling, tariffs and carbon (docs/cost-model.md). */
+    KEY(ic_power_config, model, IC_KEY_CHOICE, "phase", 0, 0, false, IC_POWER_MODEL_CHOICES, "", "GPU power: by phase (gpu_*_w), or a utilisation curve idle + (max - idle) u^k"),
+    KEY(ic_power_config, gpu_max_w, IC_KEY_REAL, "auto", 0, 1e5, false, NULL, "W", "per GPU at full load: top of the utilisation curve and nameplate for facility capex (auto: TDP)"),
+    KEY(ic_power_config, util_exponent, IC_KEY_REAL, "1", 0, 10, true, NULL, "", "utilisation model: exponent k of the curve"),
+    KEY(ic_power_config, prefill_utilisation, IC_KEY_REAL, "1", 0, 1, false, NULL, "fraction", "utilisation model: u of a GPU during prefill"),
+    KEY(ic_power_config, decode_utilisation, IC_KEY_REAL, "0.55", 0, 1, false, NULL, "fraction", "utilisation model: u of a GPU during decode"),
+    KEY(ic_power_config, cpus_per_node, IC_KEY_INT, "0", 0, 1024, false, NULL, "CPUs", "CPUs counted on top of node_base_w (0: included in it)"),
+    KEY(ic_power_config, cpu_w, IC_KEY_REAL, "0", 0, 1e4, false, NULL, "W", "per CPU counted in cpus_per_node"),
+    KEY(ic_power_config, cooling, IC_KEY_CHOICE, "pue", 0, 0, false, IC_COOLING_CHOICES, "", "facility model: PUE, chiller with hourly COP, or fixed watts per node"),
+    KEY(ic_power_config, chiller_cop_ref, IC_KEY_REAL, "5.5", 0, 100, true, NULL, "", "chiller: coefficient of performance at chiller_t_ref_c"),
+    KEY(ic_power_config, chiller_t_ref_c, IC_KEY_REAL, "25", -100, 100, false, NULL, "degC", "chiller: reference outdoor temperature"),
+    KEY(ic_power_config, chiller_cop_slope_per_c, IC_KEY_REAL, "0.15", 0, 10, false, NULL, "1/degC", "chiller: COP lost per degree above the reference (gained below)"),
+    KEY(ic_power_config, chiller_cop_min, IC_KEY_REAL, "2", 0, 100, true, NULL, "", "chiller: lowest COP (hot hours)"),
+    KEY(ic_power_config, chiller_cop_max, IC_KEY_REAL, "10", 0, 100, true, NULL, "", "chiller: highest COP (cold hours)"),
+    KEY(ic_power_config, outdoor_temp_c, IC_KEY_REAL, "20", -100, 100, false, NULL, "degC", "chiller: flat outdoor temperature"),
+    KEY(ic_power_config, outdoor_temp_c_hourly, IC_KEY_TEXT, "none", 0, 0, false, NULL, "degC", "chiller: 24 outdoor temperatures from midnight, separated by vertical bars (replace the flat one)"),
+    KEY(ic_power_config, facility_overhead_frac, IC_KEY_REAL, "0.05", 0, 10, false, NULL, "fraction", "chiller, fixed: other facility energy (UPS, lighting) as a share of IT energy"),
+    KEY(ic_power_config, cooling_w_per_node, IC_KEY_REAL, "0", 0, 1e6, false, NULL, "W", "fixed: cooling power per node, whatever the load"),
+    KEY(ic_power_config, electricity_usd_per_kwh_hourly, IC_KEY_TEXT, "none", 0, 0, false, NULL, "USD/kWh", "time-of-use: 24 prices from midnight, separated by vertical bars (replace the flat price)"),
+    KEY(ic_power_config, carbon_g_per_kwh, IC_KEY_REAL, "380", 0, 1e4, false, NULL, "gCO2e/kWh", "grid carbon intensity, flat"),
+    KEY(ic_power_config, carbon_g_per_kwh_hourly, IC_KEY_TEXT, "none", 0, 0, false, NULL, "gCO2e/kWh", "24 hourly grid intensities from midnight, separated by vertical bars"),
 };
 
 static const struct ic_key_def cost_keys[] = {
     KEY(ic_cost_config, server_price_usd, IC_KEY_REAL, "auto", 0, 1e9, false, NULL, "USD", "price of one node with its GPUs (auto: catalogue server)"),
-    KEY(ic_cost_config, amortization_years, IC_KEY_REAL, "5", 0, 100, true, NULL, "years", "straight-line life of a server"),
+    KEY(ic_cost_config, amortization_years, IC_KEY_REAL, "5", 0, 100, true, NULL, "years", "life of a server (chassis, CPUs, storage)"),
+    /* Issue 6: capital by component, opex and rental (docs/cost-model.md). */
+    KEY(ic_cost_config, pricing, IC_KEY_CHOICE, "own", 0, 0, false, IC_PRICING_CHOICES, "", "own: capital, energy, facility; rent: GPU-hours (energy reported, not charged)"),
+    KEY(ic_cost_config, amortization, IC_KEY_CHOICE, "straight", 0, 0, false, IC_AMORTIZATION_CHOICES, "", "straight line, or an annuity at cost_of_capital"),
+    KEY(ic_cost_config, cost_of_capital, IC_KEY_REAL, "0.08", 0, 1, false, NULL, "1/year", "annuity: yearly rate r in r / (1 - (1 + r)^-years)"),
+    KEY(ic_cost_config, cpu_usd_per_node, IC_KEY_REAL, "0", 0, 1e9, false, NULL, "USD", "CPUs of one node, when not in server_price_usd"),
+    KEY(ic_cost_config, storage_usd_per_node, IC_KEY_REAL, "0", 0, 1e9, false, NULL, "USD", "storage of one node, when not in server_price_usd"),
+    KEY(ic_cost_config, gpu_price_usd, IC_KEY_REAL, "0", 0, 1e9, false, NULL, "USD", "per GPU, when not in server_price_usd"),
+    KEY(ic_cost_config, gpu_life_years, IC_KEY_REAL, "5", 0, 100, true, NULL, "years", "life of a GPU"),
+    KEY(ic_cost_config, network_usd_per_node, IC_KEY_REAL, "20000", 0, 1e9, false, NULL, "USD", "NICs, switches and cables per node"),
+    KEY(ic_cost_config, network_life_years, IC_KEY_REAL, "5", 0, 100, true, NULL, "years", "life of the network"),
+    KEY(ic_cost_config, facility_usd_per_kw, IC_KEY_REAL, "10000", 0, 1e9, false, NULL, "USD/kW", "building, power and cooling plant per kW of IT nameplate power"),
+    KEY(ic_cost_config, facility_life_years, IC_KEY_REAL, "15", 0, 100, true, NULL, "years", "life of the facility"),
+    KEY(ic_cost_config, maintenance_frac_per_year, IC_KEY_REAL, "0.03", 0, 10, false, NULL, "1/year", "yearly maintenance as a share of capex"),
+    KEY(ic_cost_config, other_opex_usd_per_day, IC_KEY_REAL, "0", 0, 1e12, false, NULL, "USD/day", "staff, software, licences"),
+    KEY(ic_cost_config, rent_usd_per_gpu_hour, IC_KEY_REAL, "2", 0, 1e6, false, NULL, "USD/GPU-h", "pricing = rent: price of one GPU-hour, server, power and cooling included"),
 };
 
 #define SECTION(name, keys, field, doc) \
@@ -150,6 +186,6 @@ const struct ic_section_def ic_scenario_sections[] = {
     SECTION("serving", serving_keys, serving, "routing and batching"),
     SECTION("perf", perf_keys, perf, "roofline efficiency factors"),
     SECTION("power", power_keys, power, "power draw, cooling and electricity"),
-    SECTION("cost", cost_keys, cost, "capital cost"),
+    SECTION("cost", cost_keys, cost, "capital, opex or rental"),
 };
 const size_t ic_scenario_section_count = sizeof ic_scenario_sections / sizeof ic_scenario_sections[0];

@@ -102,8 +102,8 @@ static void outputs_are_deterministic_with_provenance(void **state) {
   assert_int_equal(run_cli(args, out, sizeof out), 0);
   snprintf(args, sizeof args, "run tests/data/tiny_scenario.ini -q -o %s", dir_b);
   assert_int_equal(run_cli(args, out, sizeof out), 0);
-  const char *files[] = {"summary.json", "ledger.csv", "metrics.csv"};
-  for (size_t i = 0; i < 3; i++) {
+  const char *files[] = {"summary.json", "ledger.csv", "metrics.csv", "hourly.csv"};
+  for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
     char pa[256], pb[256];
     snprintf(pa, sizeof pa, "%s/%s", dir_a, files[i]);
     snprintf(pb, sizeof pb, "%s/%s", dir_b, files[i]);

@@ -2,8 +2,45 @@
 #include "ic_test.h"
 
 #include <math.h>
+#include <stdio.h>
+#include <string.h>
 
 #include "infercost/cost.h"
+
+/* [power] with every option at its plain setting: phase model, PUE 1,
+ * flat price and carbon, no lists. */
+static struct ic_power_config base_power(void) {
+  struct ic_power_config p = {
+      .gpu_idle_w = (double)NAN, .gpu_prefill_w = (double)NAN, .gpu_decode_w = (double)NAN,
+      .node_base_w = (double)NAN, .pue = 1.0, .electricity_usd_per_kwh = 0.1, .model = IC_POWER_PHASE,
+      .gpu_max_w = (double)NAN, .util_exponent = 1.0, .prefill_utilisation = 1.0, .decode_utilisation = 0.55,
+      .cpus_per_node = 0, .cpu_w = 0.0, .cooling = IC_COOLING_PUE, .chiller_cop_ref = 5.5,
+      .chiller_t_ref_c = 25.0, .chiller_cop_slope_per_c = 0.15, .chiller_cop_min = 2.0, .chiller_cop_max = 10.0,
+      .outdoor_temp_c = 20.0, .outdoor_temp_c_hourly = "none", .facility_overhead_frac = 0.0,
+      .cooling_w_per_node = 0.0, .electricity_usd_per_kwh_hourly = "none", .carbon_g_per_kwh = 0.0,
+      .carbon_g_per_kwh_hourly = "none"};
+  return p;
+}
+
+/* [cost]: owned, straight line, nothing but the server price. */
+static struct ic_cost_config bare_cost(void) {
+  struct ic_cost_config c = {
+      .server_price_usd = (double)NAN, .amortization_years = 5.0, .pricing = IC_PRICING_OWN,
+      .amortization = IC_AMORT_STRAIGHT, .cost_of_capital = 0.0, .cpu_usd_per_node = 0.0,
+      .storage_usd_per_node = 0.0, .gpu_price_usd = 0.0, .gpu_life_years = 5.0, .network_usd_per_node = 0.0,
+      .network_life_years = 5.0, .facility_usd_per_kw = 0.0, .facility_life_years = 15.0,
+      .maintenance_frac_per_year = 0.0, .other_opex_usd_per_day = 0.0, .rent_usd_per_gpu_hour = 0.0};
+  return c;
+}
+
+/* Resolves the tariff from `p` and prices the flushed ledger. */
+static void price(const ic_ledger *l, double span_s, const struct ic_cost_fleet *f, const struct ic_power_config *p,
+                  const struct ic_cost_config *c, struct ic_daily_cost *d, struct ic_hour_cost *hours) {
+  struct ic_tariff t;
+  char err[256];
+  assert_int_equal(ic_tariff_resolve(p, &t, err, sizeof err), IC_OK);
+  ic_cost_ledger(l, span_s, f, p, &t, c, d, hours);
+}
 
 /* Two nodes of 8 GPUs, base 512.5 W per node, GPU idle 63 W, prefill 400 W,
  * decode 250 W, over a 2-hour window:
@@ -33,14 +70,20 @@ static void hand_computed_two_node_ledger(void **state) {
   /* GPU energy by state: prefill 8*400*300 = 960,000 J. */
   assert_true(fabs(ic_ledger_gpu_state_energy_j(l, IC_GPU_PREFILL) - 960000.0) < 1e-6);
 
-  /* Prices: PUE 1.25, $0.0925/kWh; 2 servers at $187,500 over 4 years.
+  /* Prices: PUE 1.25, flat $0.0925/kWh; 2 servers at $187,500 over 4 years,
+   * straight line, nothing else.
    *   IT 78.416 kWh/day x 0.0925 = $7.25348 -> 7.25
    *   cooling 0.25 x 78.416 x 0.0925 = $1.81337 -> 1.81
    *   amortization 2 x 187,500 / (4 x 365) = $256.849315 -> 256.85
    *   total $265.916168 -> 265.92 */
-  struct ic_power_config pc = {(double)NAN, (double)NAN, (double)NAN, (double)NAN, 1.25, 0.0925};
-  struct ic_cost_config cc = {187500.0, 4.0};
-  struct ic_daily_cost d = ic_cost_daily(ic_ledger_it_energy_j(l), 7200.0, 2, 187500.0, &pc, &cc);
+  struct ic_power_config pc = base_power();
+  pc.pue = 1.25;
+  pc.electricity_usd_per_kwh = 0.0925;
+  struct ic_cost_config cc = bare_cost();
+  cc.amortization_years = 4.0;
+  struct ic_cost_fleet fleet = {2, 8, 187500.0, 0.0};
+  struct ic_daily_cost d;
+  price(l, 7200.0, &fleet, &pc, &cc, &d, NULL);
   assert_true(fabs(d.it_energy_kwh - 78.416) < 1e-9);
   assert_int_equal(lround(d.energy_usd * 100), 725);
   assert_int_equal(lround(d.cooling_usd * 100), 181);
@@ -81,11 +124,314 @@ static void powered_down_node_draws_off_power(void **state) {
   ic_ledger_free(l);
 }
 
+/* Conservation over a busy, irregular 30-hour window (crosses midnight):
+ * per-node sums = IT energy, hour-of-day bins (integrated separately from
+ * the fleet's total power) = IT energy, facility = IT x PUE. The state
+ * changes come from a fixed linear congruential sequence (no RNG module). */
+static void energy_is_conserved(void **state) {
+  (void)state;
+  struct ic_gpu_power gp = {{63.0, 400.0, 250.0, 9.5}};
+  const int64_t nodes = 7, gpus = 8;
+  ic_ledger *l = ic_ledger_alloc(nodes, gpus, 3300.0, &gp, 0);
+  ic_ledger_set_off_power(l, 41.25);
+  int64_t busy[7][3] = {{0}}; /* GPUs per node in idle-excluded states: prefill, decode, (off flag) */
+  uint64_t x = 2385;
+  ic_time_ns now = 0, end = (ic_time_ns)30 * 3600 * IC_NS_PER_S;
+  while (now < end) {
+    x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+    now += (ic_time_ns)((x >> 33) % (ic_time_ns)(900 * IC_NS_PER_S));
+    if (now >= end) break;
+    int64_t n = (int64_t)((x >> 20) % (uint64_t)nodes);
+    int op = (int)((x >> 12) % 5);
+    if (busy[n][2]) { /* off: the only move is to wake */
+      ic_ledger_set_node_off(l, n, false, now);
+      busy[n][2] = 0;
+    } else if (op == 0 && busy[n][0] == 0 && busy[n][1] == 0) {
+      ic_ledger_set_node_off(l, n, true, now);
+      busy[n][2] = 1;
+    } else if (op == 1 && busy[n][0] + busy[n][1] < gpus) {
+      ic_ledger_set_state(l, n, 1, IC_GPU_IDLE, IC_GPU_PREFILL, now);
+      busy[n][0]++;
+    } else if (op == 2 && busy[n][0] > 0) {
+      ic_ledger_set_state(l, n, 1, IC_GPU_PREFILL, IC_GPU_DECODE, now);
+      busy[n][0]--;
+      busy[n][1]++;
+    } else if (busy[n][1] > 0) {
+      ic_ledger_set_state(l, n, 1, IC_GPU_DECODE, IC_GPU_IDLE, now);
+      busy[n][1]--;
+    }
+  }
+  ic_ledger_flush(l, end);
+  double node_sum = 0, hour_sum = 0, state_sum = 0, gpu_s = 0;
+  for (int64_t n = 0; n < nodes; n++) node_sum += ic_ledger_node_energy_j(l, n);
+  for (int h = 0; h < IC_HOURS_PER_DAY; h++) hour_sum += ic_ledger_hour_energy_j(l, h);
+  for (int st = 0; st < IC_GPU_STATE_COUNT; st++) {
+    state_sum += ic_ledger_gpu_state_energy_j(l, (enum ic_gpu_state)st);
+    gpu_s += ic_ledger_gpu_state_s(l, (enum ic_gpu_state)st);
+  }
+  double it = ic_ledger_it_energy_j(l);
+  assert_true(it > 1e8);
+  assert_true(fabs(node_sum - it) <= 1e-12 * it);
+  assert_true(fabs(hour_sum - it) <= 1e-9 * it);
+  /* GPU-seconds: every GPU is in exactly one state all the time. */
+  assert_true(fabs(gpu_s - (double)(nodes * gpus) * 30 * 3600) <= 1e-9 * gpu_s);
+  assert_true(state_sum < it);
+  /* Hours 0..5 were lived twice (0-24 h and 24-30 h), so they hold more. */
+  struct ic_power_config pc = base_power();
+  pc.pue = 1.37;
+  struct ic_cost_config cc = bare_cost();
+  struct ic_cost_fleet fleet = {nodes, gpus, 1000.0, 0.0};
+  struct ic_daily_cost d;
+  struct ic_hour_cost hours[IC_HOURS_PER_DAY];
+  price(l, 30 * 3600.0, &fleet, &pc, &cc, &d, hours);
+  assert_true(fabs(d.it_energy_kwh - it / 3.6e6 * 86400.0 / (30 * 3600.0)) <= 1e-9 * d.it_energy_kwh);
+  assert_true(fabs(d.facility_energy_kwh - d.it_energy_kwh * 1.37) <= 1e-12 * d.facility_energy_kwh);
+  double covered = 0, fac = 0, total = 0;
+  for (int h = 0; h < IC_HOURS_PER_DAY; h++) {
+    covered += hours[h].covered_s;
+    fac += hours[h].facility_energy_kwh;
+    total += hours[h].total_usd;
+    assert_true(fabs(hours[h].covered_s - (h < 6 ? 7200.0 : 3600.0)) < 1e-9);
+  }
+  assert_true(fabs(covered - 30 * 3600.0) < 1e-6);
+  assert_true(fabs(fac * 86400.0 / (30 * 3600.0) - d.facility_energy_kwh) <= 1e-12 * d.facility_energy_kwh);
+  assert_true(fabs(total * 86400.0 / (30 * 3600.0) - d.total_usd) <= 1e-9 * d.total_usd);
+  ic_ledger_free(l);
+}
+
+/* The hand-computed ledger of the issue: one node of 4 GPUs (base 400 W;
+ * GPU idle 50 W, prefill 350 W, decode 200 W) over two hours from midnight.
+ * The GPUs prefill 3000-3300 s and decode 3300-4800 s: the busy period
+ * crosses the 01:00 time-of-use boundary (price $0.05 before, $0.20 after).
+ * Node power: idle 400 + 4x50 = 600 W; prefill 400 + 4x350 = 1800 W;
+ * decode 400 + 4x200 = 1200 W.
+ *   hour 0: 3000 s x 600 + 300 s x 1800 + 300 s x 1200 = 2,700,000 J = 0.75 kWh
+ *   hour 1: 1200 s x 1200 + 2400 s x 600 = 2,880,000 J = 0.80 kWh
+ *   energy: 0.75 x 0.05 + 0.80 x 0.20 = $0.1975 per 2 h -> x12 = $2.37/day
+ *   cooling (PUE 1.25): 0.25 x 0.1975 x 12 = $0.5925 -> 0.59
+ * Capital, annuity at r = 7% (CRF = r / (1 - 1.07^-n)), / 365:
+ *   server $150,000, 4 y: CRF 0.2952281 -> $121.326623/day -> 121.33
+ *   GPUs 4 x $25,000, 3 y: CRF 0.3810517 -> $104.397717 -> 104.40
+ *   network $10,000, 5 y: CRF 0.2438907 -> $6.681937 -> 6.68
+ *   facility: nameplate 400 + 4 x 400 = 2 kW x $12,000 = $24,000, 15 y:
+ *     CRF 0.1097946 -> $7.219373 -> 7.22
+ *   maintenance 4%/y of $284,000 capex: $31.123288 -> 31.12
+ *   other opex $30
+ *   total 2.37 + 0.5925 + 239.625649 + 31.123288 + 30 = $303.711437 -> 303.71 */
+static void hand_computed_tou_annuity_ledger(void **state) {
+  (void)state;
+  struct ic_gpu_power gp = {{50.0, 350.0, 200.0}};
+  ic_ledger *l = ic_ledger_alloc(1, 4, 400.0, &gp, 0);
+  const ic_time_ns s = IC_NS_PER_S;
+  ic_ledger_set_state(l, 0, 4, IC_GPU_IDLE, IC_GPU_PREFILL, 3000 * s);
+  ic_ledger_set_state(l, 0, 4, IC_GPU_PREFILL, IC_GPU_DECODE, 3300 * s);
+  ic_ledger_set_state(l, 0, 4, IC_GPU_DECODE, IC_GPU_IDLE, 4800 * s);
+  /* Mid-window reading: 2,700,000 J in hour 0 + 1,200 s x 1,200 W of decode. */
+  assert_true(fabs(ic_ledger_energy_j_at(l, 4800 * s) - (2700000.0 + 1440000.0)) < 1e-6);
+  assert_true(fabs(ic_ledger_energy_j_at(l, 5400 * s) - (2700000.0 + 1440000.0 + 600 * 600.0)) < 1e-6);
+  ic_ledger_flush(l, 7200 * s);
+  assert_true(fabs(ic_ledger_energy_j_at(l, 7200 * s) - ic_ledger_it_energy_j(l)) < 1e-6);
+  assert_true(fabs(ic_ledger_hour_energy_j(l, 0) - 2700000.0) < 1e-6);
+  assert_true(fabs(ic_ledger_hour_energy_j(l, 1) - 2880000.0) < 1e-6);
+  struct ic_power_config pc = base_power();
+  pc.pue = 1.25;
+  snprintf(pc.electricity_usd_per_kwh_hourly, sizeof pc.electricity_usd_per_kwh_hourly, "%s",
+           ".05|.2|.1|.1|.1|.1|.1|.1|.1|.1|.1|.1|.1|.1|.1|.1|.1|.1|.1|.1|.1|.1|.1|.1");
+  struct ic_cost_config cc = bare_cost();
+  cc.amortization = IC_AMORT_ANNUITY;
+  cc.cost_of_capital = 0.07;
+  cc.amortization_years = 4;
+  cc.gpu_price_usd = 25000;
+  cc.gpu_life_years = 3;
+  cc.network_usd_per_node = 10000;
+  cc.network_life_years = 5;
+  cc.facility_usd_per_kw = 12000;
+  cc.facility_life_years = 15;
+  cc.maintenance_frac_per_year = 0.04;
+  cc.other_opex_usd_per_day = 30;
+  struct ic_cost_fleet fleet = {1, 4, 150000.0, 400.0 + 4 * 400.0};
+  struct ic_daily_cost d;
+  struct ic_hour_cost hours[IC_HOURS_PER_DAY];
+  price(l, 7200.0, &fleet, &pc, &cc, &d, hours);
+  assert_true(fabs(d.it_energy_kwh - 18.6) < 1e-9);
+  assert_int_equal(lround(d.energy_usd * 100), 237);
+  assert_int_equal(lround(d.cooling_usd * 100), 59);
+  assert_int_equal(lround(d.amort_server_usd * 100), 12133);
+  assert_int_equal(lround(d.amort_gpu_usd * 100), 10440);
+  assert_int_equal(lround(d.amort_network_usd * 100), 668);
+  assert_int_equal(lround(d.amort_facility_usd * 100), 722);
+  assert_int_equal(lround(d.maintenance_usd * 100), 3112);
+  assert_int_equal(lround(d.other_usd * 100), 6112);
+  assert_int_equal(lround(d.total_usd * 100), 30371);
+  assert_true(fabs(d.capex_usd - 284000.0) < 1e-6);
+  assert_true(fabs(d.nameplate_kw - 2.0) < 1e-12);
+  /* The hourly rows: hour 1 costs 0.8 kWh x $0.20 = $0.16 of energy. */
+  assert_int_equal(lround(hours[1].energy_usd * 1000), 160);
+  assert_true(fabs(hours[0].covered_s - 3600) < 1e-9 && hours[2].covered_s == 0.0);
+  ic_ledger_free(l);
+}
+
+/* Straight line versus annuity: with r -> 0 the annuity tends to 1/n. */
+static void capital_recovery_factors(void **state) {
+  (void)state;
+  assert_true(fabs(ic_cost_capital_recovery(IC_AMORT_STRAIGHT, 0.07, 4) - 0.25) < 1e-15);
+  /* 0.07 / (1 - 1.07^-4) = 0.295228117 (hand, 1.07^4 = 1.31079601) */
+  assert_true(fabs(ic_cost_capital_recovery(IC_AMORT_ANNUITY, 0.07, 4) - 0.2952281167) < 1e-9);
+  assert_true(fabs(ic_cost_capital_recovery(IC_AMORT_ANNUITY, 0.0, 4) - 0.25) < 1e-15);
+  assert_true(fabs(ic_cost_capital_recovery(IC_AMORT_ANNUITY, 1e-9, 4) - 0.25) < 1e-8);
+}
+
+/* Chiller: COP = 5.5 - 0.15 (T - 25), clamped to [2, 10].
+ *   35 C -> 4.0; 45 C -> 2.5; 60 C -> 0.25 -> 2; -30 C -> 13.75 -> 10.
+ * One node at a constant 1,500 W for the first two hours of the day, hour 0
+ * at 35 C, hour 1 at 45 C, overhead 5% of IT:
+ *   hour 0: IT 1.5 kWh, cooling 1.5 / 4 = 0.375, overhead 0.075 -> 1.95 kWh
+ *   hour 1: IT 1.5 kWh, cooling 1.5 / 2.5 = 0.6, overhead 0.075 -> 2.175 kWh
+ *   facility 4.125 kWh per 2 h -> x12 = 49.5 kWh/day; at $0.10/kWh cooling
+ *   and overhead cost (4.125 - 3) x 0.1 x 12 = $1.35/day. */
+static void chiller_follows_outdoor_temperature(void **state) {
+  (void)state;
+  struct ic_power_config pc = base_power();
+  pc.cooling = IC_COOLING_CHILLER;
+  pc.facility_overhead_frac = 0.05;
+  assert_true(fabs(ic_cost_chiller_cop(&pc, 35) - 4.0) < 1e-12);
+  assert_true(fabs(ic_cost_chiller_cop(&pc, 45) - 2.5) < 1e-12);
+  assert_true(fabs(ic_cost_chiller_cop(&pc, 60) - 2.0) < 1e-12);
+  assert_true(fabs(ic_cost_chiller_cop(&pc, -30) - 10.0) < 1e-12);
+  snprintf(pc.outdoor_temp_c_hourly, sizeof pc.outdoor_temp_c_hourly, "%s",
+           "35|45|20|20|20|20|20|20|20|20|20|20|20|20|20|20|20|20|20|20|20|20|20|20");
+  struct ic_gpu_power gp = {{0.0, 0.0, 0.0}};
+  ic_ledger *l = ic_ledger_alloc(1, 1, 1500.0, &gp, 0);
+  ic_ledger_flush(l, 7200 * IC_NS_PER_S);
+  struct ic_cost_fleet fleet = {1, 1, 0.0, 1500.0};
+  struct ic_daily_cost d;
+  struct ic_hour_cost hours[IC_HOURS_PER_DAY];
+  struct ic_cost_config cc = bare_cost();
+  price(l, 7200.0, &fleet, &pc, &cc, &d, hours);
+  assert_true(fabs(hours[0].facility_energy_kwh - 1.95) < 1e-12);
+  assert_true(fabs(hours[1].facility_energy_kwh - 2.175) < 1e-12);
+  assert_true(fabs(hours[1].cooling_cop - 2.5) < 1e-12);
+  assert_true(fabs(d.facility_energy_kwh - 49.5) < 1e-9);
+  assert_int_equal(lround(d.cooling_usd * 100), 135);
+  ic_ledger_free(l);
+}
+
+/* Rental: 3 nodes x 8 GPUs x $2.35 per GPU-hour x 24 h = $1,353.60/day,
+ * plus $45 other opex; energy is reported but not charged; no capital. */
+static void rental_replaces_capital_and_energy(void **state) {
+  (void)state;
+  struct ic_gpu_power gp = {{63.0, 400.0, 250.0}};
+  ic_ledger *l = ic_ledger_alloc(3, 8, 3300.0, &gp, 0);
+  ic_ledger_flush(l, 3600 * IC_NS_PER_S);
+  struct ic_power_config pc = base_power();
+  pc.pue = 1.2;
+  pc.carbon_g_per_kwh = 400;
+  struct ic_cost_config cc = bare_cost();
+  cc.pricing = IC_PRICING_RENT;
+  cc.rent_usd_per_gpu_hour = 2.35;
+  cc.other_opex_usd_per_day = 45;
+  cc.maintenance_frac_per_year = 0.05; /* applies to owned hardware only */
+  struct ic_cost_fleet fleet = {3, 8, 199000.0, 6500.0};
+  struct ic_daily_cost d;
+  price(l, 3600.0, &fleet, &pc, &cc, &d, NULL);
+  assert_int_equal(lround(d.rent_usd * 100), 135360);
+  assert_int_equal(lround(d.total_usd * 100), 139860);
+  assert_int_equal(lround(d.other_usd * 100), 139860); /* rent + opex: the four parts still add up */
+  assert_true(d.energy_usd == 0.0 && d.cooling_usd == 0.0 && d.amortization_usd == 0.0);
+  assert_true(d.maintenance_usd == 0.0);
+  /* Energy still reported: 3 x (3300 + 8 x 63) W x 24 h = 273.888 kWh IT,
+   * x 1.2 = 328.6656 kWh facility, x 400 g = 131,466.24 g. */
+  assert_true(fabs(d.it_energy_kwh - 273.888) < 1e-9);
+  assert_true(fabs(d.gco2e - 131466.24) < 1e-6);
+  ic_ledger_free(l);
+}
+
+/* The source article's worked example, one server: $5,000 chassis + $2,000
+ * CPU + $1,000 storage + 8 x $1,000 GPUs = $16,000; power 300 W server +
+ * 8 x 150 W GPUs + 2 x 50 W CPUs + 100 W cooling = 1,700 W.
+ * Energy cost = watts x price x hours = 1.7 kW x 24 h x $0.10 = $4.08/day.
+ * The article adds the capex: $16,000 + $4.08 = $16,004.08 "per day";
+ * infercost amortizes over 5 years: 16,000 / 1,825 = $8.767123 + $4.08 = $12.85. */
+static void article_worked_example(void **state) {
+  (void)state;
+  struct ic_gpu_power gp = {{150.0, 150.0, 150.0}};
+  ic_ledger *l = ic_ledger_alloc(1, 8, 300.0 + 2 * 50.0, &gp, 0);
+  ic_ledger_set_state(l, 0, 8, IC_GPU_IDLE, IC_GPU_DECODE, 1234 * IC_NS_PER_S); /* no change in watts */
+  ic_ledger_flush(l, 3600 * IC_NS_PER_S);
+  struct ic_power_config pc = base_power();
+  pc.cooling = IC_COOLING_FIXED;
+  pc.cooling_w_per_node = 100.0;
+  struct ic_cost_config cc = bare_cost();
+  cc.server_price_usd = 5000;
+  cc.cpu_usd_per_node = 2000;
+  cc.storage_usd_per_node = 1000;
+  cc.gpu_price_usd = 1000;
+  struct ic_cost_fleet fleet = {1, 8, 5000.0, 1600.0};
+  struct ic_daily_cost d;
+  price(l, 3600.0, &fleet, &pc, &cc, &d, NULL);
+  assert_true(fabs(d.facility_energy_kwh - 40.8) < 1e-9);
+  assert_int_equal(lround((d.energy_usd + d.cooling_usd) * 100), 408);
+  assert_true(fabs(d.capex_usd - 16000.0) < 1e-9);
+  assert_int_equal(lround((d.capex_usd + d.energy_usd + d.cooling_usd) * 100), 1600408);
+  assert_int_equal(lround(d.total_usd * 100), 1285);
+  ic_ledger_free(l);
+}
+
+/* Utilisation curve: P(u) = idle + (max - idle) u^k with idle 63, max 400:
+ *   k = 1, u = 0.55: 63 + 337 x 0.55 = 248.35 W
+ *   k = 2, u = 0.5:  63 + 337 x 0.25 = 147.25 W; u = 1: 400 W. */
+static void utilisation_curve_power(void **state) {
+  (void)state;
+  struct ic_power_config pc = base_power();
+  pc.model = IC_POWER_UTILISATION;
+  struct ic_gpu_power g = ic_cost_gpu_power(&pc, 63, 400, 250, 400);
+  assert_true(fabs(g.watts[IC_GPU_DECODE] - 248.35) < 1e-9);
+  assert_true(fabs(g.watts[IC_GPU_PREFILL] - 400.0) < 1e-9);
+  pc.util_exponent = 2;
+  pc.decode_utilisation = 0.5;
+  pc.gpu_max_w = 400;
+  g = ic_cost_gpu_power(&pc, 70, 700, 380, 700); /* gpu_max_w set: 400, not the TDP */
+  assert_true(fabs(g.watts[IC_GPU_IDLE] - 70.0) < 1e-12);
+  assert_true(fabs(g.watts[IC_GPU_DECODE] - (70 + 330 * 0.25)) < 1e-9);
+  pc.model = IC_POWER_PHASE;
+  g = ic_cost_gpu_power(&pc, 63, 400, 250, 400);
+  assert_true(g.watts[IC_GPU_PREFILL] == 400.0 && g.watts[IC_GPU_DECODE] == 250.0);
+}
+
+/* Bad hourly lists name the item and what was wrong. */
+static void hourly_lists_are_checked(void **state) {
+  (void)state;
+  double v[IC_HOURS_PER_DAY];
+  char err[256];
+  assert_int_equal(ic_cost_parse_hourly("none", 0.083, 0, v, err, sizeof err), IC_OK);
+  assert_true(v[0] == 0.083 && v[23] == 0.083);
+  assert_int_equal(ic_cost_parse_hourly("1|2|3", 0, 0, v, err, sizeof err), IC_EINVAL);
+  assert_non_null(strstr(err, "expected 24 '|'-separated values (one per hour from midnight), got 3"));
+  assert_int_equal(ic_cost_parse_hourly("1|2|x|4", 0, 0, v, err, sizeof err), IC_EINVAL);
+  assert_non_null(strstr(err, "item 3: expected a number >= 0, got 'x'"));
+  assert_int_equal(ic_cost_parse_hourly("1|-2", 0, 0, v, err, sizeof err), IC_EINVAL);
+  assert_non_null(strstr(err, "item 2: expected a number >= 0, got '-2'"));
+  assert_int_equal(ic_cost_parse_hourly("1||2", 0, 0, v, err, sizeof err), IC_EINVAL);
+  assert_non_null(strstr(err, "item 2: expected a number >= 0, got ''"));
+  assert_int_equal(ic_cost_parse_hourly("-5|-4|-3|-2|-1|0|1|2|3|4|5|6|7|8|9|10|11|12|13|14|15|16|17|18", 0, -273.15,
+                                        v, err, sizeof err),
+                   IC_OK);
+  assert_true(v[0] == -5.0 && v[23] == 18.0);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(hand_computed_two_node_ledger),
       cmocka_unit_test(idle_fleet_draws_idle_power),
       cmocka_unit_test(powered_down_node_draws_off_power),
+      cmocka_unit_test(energy_is_conserved),
+      cmocka_unit_test(hand_computed_tou_annuity_ledger),
+      cmocka_unit_test(capital_recovery_factors),
+      cmocka_unit_test(chiller_follows_outdoor_temperature),
+      cmocka_unit_test(rental_replaces_capital_and_energy),
+      cmocka_unit_test(article_worked_example),
+      cmocka_unit_test(utilisation_curve_power),
+      cmocka_unit_test(hourly_lists_are_checked),
   };
   return cmocka_run_group_tests_name("cost", tests, NULL, NULL);
 }

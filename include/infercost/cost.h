@@ -1,27 +1,78 @@
-/* cost.h: power integrated over time, cooling, electricity and amortization
- * into a per-day ledger. */
+/* cost.h: power integrated over time, cooling, electricity, carbon and
+ * capital into a per-day ledger and a per-hour-of-day breakdown.
+ * Formulas, defaults and sources: docs/cost-model.md. */
 #ifndef IC_COST_H
 #define IC_COST_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
+#include "infercost/keys.h"
 #include "infercost/simtime.h"
+#include "infercost/status.h"
+
+#define IC_HOURS_PER_DAY 24
+
+enum ic_power_model { IC_POWER_PHASE, IC_POWER_UTILISATION };
+#define IC_POWER_MODEL_CHOICES "phase|utilisation"
+
+enum ic_cooling_mode { IC_COOLING_PUE, IC_COOLING_CHILLER, IC_COOLING_FIXED };
+#define IC_COOLING_CHOICES "pue|chiller|fixed"
+
+enum ic_pricing { IC_PRICING_OWN, IC_PRICING_RENT };
+#define IC_PRICING_CHOICES "own|rent"
+
+enum ic_amortization { IC_AMORT_STRAIGHT, IC_AMORT_ANNUITY };
+#define IC_AMORTIZATION_CHOICES "straight|annuity"
 
 /* [power] section. NaN in a field means "auto": taken from the catalogue. */
 struct ic_power_config {
   double gpu_idle_w;              /* per GPU, powered on with no work */
-  double gpu_prefill_w;           /* per GPU while running a prefill */
-  double gpu_decode_w;            /* per GPU while running decode steps */
+  double gpu_prefill_w;           /* phase model: per GPU while running a prefill */
+  double gpu_decode_w;            /* phase model: per GPU while running decode steps */
   double node_base_w;             /* per node: CPUs, memory, NICs, fans */
-  double pue;                     /* facility energy / IT energy, >= 1 */
-  double electricity_usd_per_kwh; /* flat price */
+  double pue;                     /* cooling = pue: facility energy / IT energy, >= 1 */
+  double electricity_usd_per_kwh; /* flat price (when no hourly list) */
+  int model;                      /* enum ic_power_model */
+  double gpu_max_w;               /* utilisation curve top and nameplate per GPU; NaN = TDP */
+  double util_exponent;           /* k in P(u) = idle + (max - idle) u^k */
+  double prefill_utilisation;     /* u of a GPU in prefill, 0..1 */
+  double decode_utilisation;      /* u of a GPU in decode, 0..1 */
+  int64_t cpus_per_node;          /* CPUs counted on top of node_base_w */
+  double cpu_w;                   /* per CPU */
+  int cooling;                    /* enum ic_cooling_mode */
+  double chiller_cop_ref;         /* COP at chiller_t_ref_c */
+  double chiller_t_ref_c;         /* deg C */
+  double chiller_cop_slope_per_c; /* COP lost per deg C above t_ref */
+  double chiller_cop_min, chiller_cop_max;
+  double outdoor_temp_c;          /* flat outdoor temperature, deg C */
+  char outdoor_temp_c_hourly[IC_KEY_TEXT_MAX];          /* 24 values or "none" */
+  double facility_overhead_frac;  /* chiller / fixed: extra facility energy, fraction of IT */
+  double cooling_w_per_node;      /* fixed: cooling power per node, W */
+  char electricity_usd_per_kwh_hourly[IC_KEY_TEXT_MAX]; /* 24 prices or "none" */
+  double carbon_g_per_kwh;        /* grid intensity, gCO2e per kWh, flat */
+  char carbon_g_per_kwh_hourly[IC_KEY_TEXT_MAX];        /* 24 values or "none" */
 };
 
 /* [cost] section. */
 struct ic_cost_config {
-  double server_price_usd;        /* per node, GPUs included; NaN = catalogue */
-  double amortization_years;      /* straight-line life of a server */
+  double server_price_usd;        /* per node; NaN = catalogue (GPUs included) */
+  double amortization_years;      /* life of the server (chassis, CPUs, storage) */
+  int pricing;                    /* enum ic_pricing */
+  int amortization;               /* enum ic_amortization */
+  double cost_of_capital;         /* annuity: yearly rate r */
+  double cpu_usd_per_node;        /* added to the server price */
+  double storage_usd_per_node;    /* added to the server price */
+  double gpu_price_usd;           /* per GPU, when not in the server price */
+  double gpu_life_years;
+  double network_usd_per_node;
+  double network_life_years;
+  double facility_usd_per_kw;     /* per kW of IT nameplate power */
+  double facility_life_years;
+  double maintenance_frac_per_year; /* of capex */
+  double other_opex_usd_per_day;  /* staff, software, licences */
+  double rent_usd_per_gpu_hour;   /* pricing = rent */
 };
 
 /* Power states of a GPU. OFF is last so {idle, prefill, decode}
@@ -35,7 +86,8 @@ struct ic_gpu_power {
 
 /* Integrates node power over time: each node draws base power plus the sum
  * of its GPUs' state power. Energy is added lazily, before every change:
- * energy += watts(old) x elapsed. */
+ * energy += watts(old) x elapsed, split exactly at hour boundaries into 24
+ * hour-of-day bins (time 0 is midnight). Memory: fixed per node. */
 typedef struct ic_ledger ic_ledger;
 
 /* A ledger for `nodes` nodes of `gpus_per_node` GPUs, all idle from
@@ -70,26 +122,98 @@ void ic_ledger_flush(ic_ledger *l, ic_time_ns now_ns);
 double ic_ledger_node_energy_j(const ic_ledger *l, int64_t node);
 double ic_ledger_it_energy_j(const ic_ledger *l);
 
-/* Joules spent by GPUs in each state, all nodes together (busy-time split). */
+/* IT energy of the whole fleet from the start up to `now_ns` (joules),
+ * without changing the ledger; `now_ns` must not be before the last change.
+ * For time series: the difference over an interval / its length is the
+ * interval's mean IT power. */
+double ic_ledger_energy_j_at(const ic_ledger *l, ic_time_ns now_ns);
+
+/* IT energy (joules, all nodes) that fell in hour-of-day `hour` (0..23). */
+double ic_ledger_hour_energy_j(const ic_ledger *l, int hour);
+
+/* Joules spent by GPUs in each state, all nodes together, and GPU-seconds
+ * spent in each state (busy-time split of cost between prefill and decode). */
 double ic_ledger_gpu_state_energy_j(const ic_ledger *l, enum ic_gpu_state state);
+double ic_ledger_gpu_state_s(const ic_ledger *l, enum ic_gpu_state state);
 
 /* Frees the ledger; NULL does nothing. */
 void ic_ledger_free(ic_ledger *l);
 
-/* The per-day money: what a run's energy and fleet cost. Plain value. */
-struct ic_daily_cost {
-  double it_energy_kwh;          /* servers' own energy per day */
-  double facility_energy_kwh;    /* it_energy x PUE */
-  double energy_usd;             /* IT energy x price */
-  double cooling_usd;            /* (facility - IT) energy x price: cooling and facility overhead */
-  double amortization_usd;       /* servers' capital spread over their life, per day */
-  double total_usd;
+/* Power and tariffs resolved from [power]: per-state GPU watts and 24
+ * hourly values of price, carbon and outdoor temperature. */
+struct ic_tariff {
+  double price_usd_per_kwh[IC_HOURS_PER_DAY];
+  double carbon_g_per_kwh[IC_HOURS_PER_DAY];
+  double outdoor_temp_c[IC_HOURS_PER_DAY];
 };
 
-/* Scales energy measured over `span_s` to a day and prices it.
- * Amortization: nodes x price / (years x 365 days). */
-struct ic_daily_cost ic_cost_daily(double it_energy_j, double span_s, int64_t nodes,
-                                   double server_price_usd, const struct ic_power_config *power,
-                                   const struct ic_cost_config *cost);
+/* Parses a list of exactly 24 '|'-separated numbers >= `min`, or "none"
+ * (then every hour gets `flat`). On a bad list writes why into err and
+ * returns IC_EINVAL. */
+ic_status ic_cost_parse_hourly(const char *text, double flat, double min, double out[IC_HOURS_PER_DAY],
+                               char *err, size_t err_size);
+
+/* Fills `t` from the [power] lists; IC_EINVAL (with the key's name and the
+ * reason in err) on a bad list. */
+ic_status ic_tariff_resolve(const struct ic_power_config *p, struct ic_tariff *t, char *err, size_t err_size);
+
+/* GPU watts per state from [power] and the catalogue's phase figures:
+ * phase model uses them; utilisation model P(u) = idle + (max - idle) u^k
+ * with the per-phase utilisation. NaN keys take the catalogue value. */
+struct ic_gpu_power ic_cost_gpu_power(const struct ic_power_config *p, double cat_idle_w, double cat_prefill_w,
+                                      double cat_decode_w, double cat_max_w);
+
+/* Chiller coefficient of performance at outdoor temperature `t_c`:
+ * cop_ref - slope x (t - t_ref), clamped to [cop_min, cop_max]. */
+double ic_cost_chiller_cop(const struct ic_power_config *p, double t_c);
+
+/* Capital yearly charge per dollar of capex over `years`: 1 / years
+ * (straight line), or r / (1 - (1 + r)^-years) (annuity, r > 0). */
+double ic_cost_capital_recovery(int method, double rate, double years);
+
+/* What the fleet is, for capital: resolved by the caller. */
+struct ic_cost_fleet {
+  int64_t nodes, gpus_per_node;
+  double server_price_usd;        /* per node, resolved */
+  double nameplate_node_w;        /* per node: base + CPUs + GPUs at their maximum */
+};
+
+/* One hour-of-day row: the window's energy and money that fell in that hour
+ * of the day (summed over all simulated days; not scaled). */
+struct ic_hour_cost {
+  double covered_s;              /* simulated seconds in this hour of day */
+  double it_energy_kwh, facility_energy_kwh;
+  double energy_usd, cooling_usd; /* 0 when renting (information only) */
+  double fixed_usd;              /* capital, maintenance, opex, rent for covered_s */
+  double total_usd;
+  double gco2e;                  /* grams, from facility energy */
+  double price_usd_per_kwh, carbon_g_per_kwh, outdoor_temp_c, cooling_cop; /* inputs of that hour */
+};
+
+/* The per-day money: energy measured over the window scaled to a day and
+ * priced hour by hour. Plain value. */
+struct ic_daily_cost {
+  double it_energy_kwh;          /* servers' own energy per day */
+  double facility_energy_kwh;    /* IT + cooling + facility overhead */
+  double energy_usd;             /* IT energy x hourly price (0 when renting) */
+  double cooling_usd;            /* (facility - IT) energy x hourly price (0 when renting) */
+  double amort_server_usd, amort_gpu_usd, amort_network_usd, amort_facility_usd;
+  double amortization_usd;       /* the four above */
+  double maintenance_usd;        /* capex x yearly fraction / 365 */
+  double other_opex_usd;
+  double rent_usd;               /* pricing = rent: all GPUs x 24 h x price */
+  double other_usd;              /* maintenance + other opex + rent */
+  double total_usd;              /* energy + cooling + amortization + other */
+  double gco2e;                  /* grams per day, facility energy x grid intensity */
+  double capex_usd;              /* purchase price of everything (information) */
+  double nameplate_kw;           /* fleet IT nameplate power */
+};
+
+/* Prices the window [0, span_s) of `l` (flushed) into `day` and, if `hours`
+ * is not NULL, into 24 hour-of-day rows. */
+void ic_cost_ledger(const ic_ledger *l, double span_s, const struct ic_cost_fleet *fleet,
+                    const struct ic_power_config *power, const struct ic_tariff *tariff,
+                    const struct ic_cost_config *cost, struct ic_daily_cost *day,
+                    struct ic_hour_cost hours[IC_HOURS_PER_DAY]);
 
 #endif

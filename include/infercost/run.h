@@ -19,6 +19,13 @@ struct ic_run_result {
   double usd_per_query;
   double usd_per_million_output_tokens;
   double wh_per_query;           /* facility energy per completed query */
+  double gco2e_per_query;        /* grams, facility energy x grid intensity */
+  double usd_per_million_input_tokens;          /* total cost / prompt tokens (simple ratio) */
+  double prefill_time_share;                    /* prefill / (prefill + decode) GPU-seconds */
+  double usd_per_million_input_tokens_by_time;  /* total x prefill share / prompt tokens */
+  double usd_per_million_output_tokens_by_time; /* total x decode share / output tokens */
+  double nameplate_node_w;       /* resolved: base + CPUs + GPUs at maximum */
+  struct ic_hour_cost hours[IC_HOURS_PER_DAY];  /* the window by hour of day */
   double e2e_mean_s, e2e_p50_s, e2e_p99_s;
   double ttft_mean_s, ttft_p99_s;
   double wait_mean_s, wait_p99_s;
