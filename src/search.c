@@ -134,6 +134,7 @@ ic_status ic_search_run(const struct ic_search_space *sp, struct ic_search_resul
   size_t *index = calloc(combos, sizeof *index), *owner = calloc(combos, sizeof *owner);
   struct ic_sweep_record *recs = calloc(combos, sizeof *recs);
   if (!b || !index || !owner || !recs) st = IC_ENOMEM;
+  if (combos == 0 || m == 0 || out->exhaustive == SIZE_MAX) st = IC_EINVAL;
   struct probes p = {f, index};
   /* Before anything runs: every combination at the smallest and largest
    * fleet (fleet sizes alone were checked when --nodes was parsed). */

@@ -62,6 +62,9 @@ void ic_sweep_eval_point(const struct ic_sweep_exec *x, size_t index, struct ic_
   said.text[0] = '\0';
   ic_status st = s && values ? IC_OK : IC_ENOMEM;
   /* A failure is the point's result, not the sweep's: keep its words. */
+  ic_diag_sink_fn *old_sink;
+  void *old_ctx;
+  ic_diag_get_sink(&old_sink, &old_ctx);
   ic_diag_set_sink(ic_diag_buffer_sink, &said);
   if (st == IC_OK) st = x->point(x->ctx, index, s);
   if (st == IC_OK) st = ic_scenario_check(s);
@@ -75,7 +78,7 @@ void ic_sweep_eval_point(const struct ic_sweep_exec *x, size_t index, struct ic_
       for (size_t m = 0; m < metric_count; m++) values[m * (size_t)x->runs + (size_t)r] = metrics[m].get(&result);
     }
   }
-  ic_diag_set_sink(NULL, NULL);
+  ic_diag_set_sink(old_sink, old_ctx);
   rec->status = (int32_t)st;
   if (st != IC_OK)
     first_message(&said, st, rec->message, sizeof rec->message);

@@ -223,6 +223,15 @@ static int mpi_rank = 0, mpi_size = 1;
 static bool mpi_on;
 #endif
 
+/* Forking an MPI process is unsafe with some transports: one rank, one process. */
+static bool under_mpi(void) {
+#ifdef IC_WITH_MPI
+  return mpi_on;
+#else
+  return false;
+#endif
+}
+
 void ic_sweep_mpi_begin(void) {
 #ifdef IC_WITH_MPI
   /* Only under a launcher: a plain run never touches MPI (no singleton
@@ -290,7 +299,7 @@ ic_status ic_sweep_execute(const struct ic_sweep_exec *x, struct ic_sweep_record
     return st;
   }
 #endif
-  if (x->workers > 1 && x->count > 1) {
+  if (x->workers > 1 && x->count > 1 && !under_mpi()) {
     st = execute_forked(x, records, &p);
   } else {
     for (size_t i = 0; i < x->count; i++) {
