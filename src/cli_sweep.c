@@ -28,6 +28,7 @@ static const char usage_sweep[] =
     "  -s, --set section.key=value override one key for every point (repeatable)\n"
     "  --seeds N                   N replications per point (run.run = run, run+1, ...);\n"
     "                              columns become means with METRIC_ci95 half-widths\n"
+    "  --target METRIC<=VALUE      add a meets_targets column (1/0); repeatable\n"
     "  --workers N                 local worker processes (default: online CPUs)\n"
     "  -o, --output FILE           write the CSV to FILE (replaced only when complete)\n"
     "  -q, --quiet                 no progress bar\n"
@@ -105,7 +106,7 @@ static int parse_args(int argc, char **argv, struct sweep_args *a, bool search) 
     const char *o = argv[i];
     bool has_value = !strcmp(o, "--vary") || !strcmp(o, "-s") || !strcmp(o, "--set") || !strcmp(o, "--seeds") ||
                      !strcmp(o, "--workers") || (!search && (!strcmp(o, "-o") || !strcmp(o, "--output"))) ||
-                     (search && (!strcmp(o, "--target") || !strcmp(o, "--nodes")));
+                     !strcmp(o, "--target") || (search && !strcmp(o, "--nodes"));
     if (has_value && i + 1 >= argc) {
       ic_diag("infercost", 0, "%s needs a value (see infercost %s --help)", o, argv[0]);
       return IC_EXIT_BAD_INPUT;
@@ -177,19 +178,28 @@ static int sweep_main(const struct sweep_args *a, struct ic_scenario *base, stru
   }
   struct ic_sweep_exec x = {.point = ic_sweep_grid_build, .ctx = &grid, .count = count, .runs = a->runs,
                             .workers = a->workers, .progress = !a->quiet};
-  if (ic_sweep_validate(&x) != IC_OK) return IC_EXIT_BAD_INPUT;
+  struct ic_search_target targets[MAX_TARGETS];
+  bool ok = true;
+  for (int i = 0; i < a->target_count; i++)
+    if (ic_search_target_parse(a->targets[i], "--target", &targets[i]) != IC_OK) ok = false;
+  if (!ok || ic_sweep_validate(&x) != IC_OK) return IC_EXIT_BAD_INPUT;
   struct ic_sweep_record *records = calloc(count, sizeof *records);
-  if (!records) {
+  bool *meets = a->target_count ? calloc(count, sizeof *meets) : NULL;
+  if (!records || (a->target_count && !meets)) {
+    free(records);
+    free(meets);
     ic_diag("infercost", 0, "sweep: out of memory for %zu records", count);
     return IC_EXIT_FAILURE;
   }
   ic_status st = ic_sweep_execute(&x, records);
+  for (size_t i = 0; meets && i < count; i++) meets[i] = ic_search_meets(&records[i], targets, (size_t)a->target_count);
   if (st == IC_OK && ic_sweep_mpi_rank() == 0)
-    st = a->output ? ic_sweep_write_csv_file(a->output, &grid, a->runs, records, count)
-                   : ic_sweep_write_csv(stdout, &grid, a->runs, records, count);
+    st = a->output ? ic_sweep_write_csv_file(a->output, &grid, a->runs, records, meets, count)
+                   : ic_sweep_write_csv(stdout, &grid, a->runs, records, meets, count);
   size_t failed = 0;
   for (size_t i = 0; i < count; i++) failed += records[i].status != IC_OK;
   free(records);
+  free(meets);
   if (st != IC_OK) {
     ic_diag("infercost", 0, "sweep failed: %s", ic_strerror(st));
     return IC_EXIT_FAILURE;

@@ -114,7 +114,7 @@ static void put_field(FILE *out, const char *text) {
 }
 
 ic_status ic_sweep_write_csv(FILE *out, const struct ic_sweep_grid *grid, int64_t runs,
-                             const struct ic_sweep_record *records, size_t count) {
+                             const struct ic_sweep_record *records, const bool *meets, size_t count) {
   size_t metric_count;
   const struct ic_headline *metrics = ic_headline_table(&metric_count);
   char prov[512];
@@ -122,6 +122,7 @@ ic_status ic_sweep_write_csv(FILE *out, const struct ic_sweep_grid *grid, int64_
   fprintf(out, "# %s; sweep of %zu points x %lld runs\n", prov, count, (long long)runs);
   for (size_t a = 0; a < grid->axis_count; a++) fprintf(out, "%s,", grid->axes[a].key);
   fputs("seed,runs,status", out);
+  if (meets) fputs(",meets_targets", out);
   for (size_t m = 0; m < metric_count; m++) {
     fprintf(out, ",%s", metrics[m].name);
     if (runs > 1) fprintf(out, ",%s_ci95", metrics[m].name);
@@ -137,6 +138,7 @@ ic_status ic_sweep_write_csv(FILE *out, const struct ic_sweep_grid *grid, int64_
     }
     fprintf(out, "%lld,%d,", (long long)r->seed, (int)r->runs);
     put_field(out, r->status == IC_OK ? "ok" : r->message);
+    if (meets) fputs(meets[i] ? ",1" : ",0", out);
     for (size_t m = 0; m < metric_count; m++) {
       fputc(',', out);
       put_number(out, r->mean[m]);
@@ -151,7 +153,7 @@ ic_status ic_sweep_write_csv(FILE *out, const struct ic_sweep_grid *grid, int64_
 }
 
 ic_status ic_sweep_write_csv_file(const char *path, const struct ic_sweep_grid *grid, int64_t runs,
-                                  const struct ic_sweep_record *records, size_t count) {
+                                  const struct ic_sweep_record *records, const bool *meets, size_t count) {
   char tmp[4096];
   snprintf(tmp, sizeof tmp, "%s.tmp", path);
   FILE *f = fopen(tmp, "w");
@@ -159,7 +161,7 @@ ic_status ic_sweep_write_csv_file(const char *path, const struct ic_sweep_grid *
     ic_diag(path, 0, "cannot write: %s", strerror(errno));
     return IC_EIO;
   }
-  ic_status st = ic_sweep_write_csv(f, grid, runs, records, count);
+  ic_status st = ic_sweep_write_csv(f, grid, runs, records, meets, count);
   if (fclose(f) != 0) st = IC_EIO;
   if (st != IC_OK || rename(tmp, path) != 0) {
     ic_diag(path, 0, "cannot write: %s", strerror(errno));

@@ -311,6 +311,20 @@ static void seeds_give_mean_and_t_interval(void **state) {
   free(single);
 }
 
+/* --target adds meets_targets: 1 exactly where the printed metric is within the bound. */
+static void targets_mark_rows(void **state) {
+  (void)state;
+  assert_int_equal(run_cli("sweep tests/data/tiny_scenario.ini -q --vary fleet.nodes=1:4:1 --target 'e2e_p99_s<=14'"), 0);
+  assert_non_null(strstr(out, "\nfleet.nodes,seed,runs,status,meets_targets,queries_per_day,"));
+  int met = 0;
+  for (int r = 0; r < 4; r++) {
+    double meets = column(out, "meets_targets", r);
+    assert_true(meets == (column(out, "e2e_p99_s", r) <= 14.0 ? 1.0 : 0.0));
+    met += meets == 1.0;
+  }
+  assert_true(met > 0 && met < 4); /* both cases seen */
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(expands_lists_and_ranges, setup, teardown),
@@ -322,6 +336,7 @@ int main(void) {
       cmocka_unit_test(bad_vary_exits_two_without_output),
       cmocka_unit_test(failed_point_is_a_row),
       cmocka_unit_test(seeds_give_mean_and_t_interval),
+      cmocka_unit_test(targets_mark_rows),
   };
   return cmocka_run_group_tests_name("sweep", tests, NULL, NULL);
 }

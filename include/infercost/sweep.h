@@ -102,13 +102,14 @@ ic_status ic_sweep_execute(const struct ic_sweep_exec *x, struct ic_sweep_record
 void ic_sweep_mean_ci95(const double *values, size_t n, double *mean, double *half_width);
 
 /* Writes the sweep CSV (provenance, header, one row per grid point) to
- * `out`. IC_EIO on a write error. */
+ * `out`; `meets` (NULL: no column) fills a meets_targets column of 1/0.
+ * IC_EIO on a write error. */
 ic_status ic_sweep_write_csv(FILE *out, const struct ic_sweep_grid *grid, int64_t runs,
-                             const struct ic_sweep_record *records, size_t count);
+                             const struct ic_sweep_record *records, const bool *meets, size_t count);
 
 /* Same, into `path` through a temporary file renamed at the end. */
 ic_status ic_sweep_write_csv_file(const char *path, const struct ic_sweep_grid *grid, int64_t runs,
-                                  const struct ic_sweep_record *records, size_t count);
+                                  const struct ic_sweep_record *records, const bool *meets, size_t count);
 
 /* MPI: joins the MPI job when the process was started by mpirun (and the
  * build has MPI); a no-op otherwise. Rank and size are then 0 and 1. */
