@@ -172,8 +172,8 @@ static int sweep_main(const struct sweep_args *a, struct ic_scenario *base, stru
   }
   struct ic_sweep_grid grid = {.base = base, .axes = axes, .axis_count = (size_t)a->vary_count};
   size_t count = ic_sweep_grid_count(axes, grid.axis_count);
-  if (count > 10000000) {
-    ic_diag("infercost", 0, "sweep: %zu points is more than 10,000,000", count);
+  if (count > 1000000) {
+    ic_diag("infercost", 0, "sweep: %zu points is more than 1,000,000", count);
     return IC_EXIT_BAD_INPUT;
   }
   struct ic_sweep_exec x = {.point = ic_sweep_grid_build, .ctx = &grid, .count = count, .runs = a->runs,
@@ -216,7 +216,7 @@ int ic_cli_sweep(int argc, char **argv) {
     fputs(usage_sweep, stdout);
     return IC_EXIT_OK;
   }
-  ic_sweep_mpi_begin();
+  if (ic_sweep_mpi_begin() != IC_OK) return IC_EXIT_FAILURE;
   if (ic_sweep_mpi_rank() != 0) ic_diag_set_sink(discard, NULL);
   static struct ic_scenario base;
   struct ic_sweep_axis axes[IC_SWEEP_MAX_AXES] = {0};
@@ -298,7 +298,7 @@ int ic_cli_search(int argc, char **argv) {
     fputs(usage_search, stdout);
     return IC_EXIT_OK;
   }
-  ic_sweep_mpi_begin();
+  if (ic_sweep_mpi_begin() != IC_OK) return IC_EXIT_FAILURE;
   if (ic_sweep_mpi_rank() != 0) ic_diag_set_sink(discard, NULL);
   static struct ic_scenario base;
   struct ic_sweep_axis axes[IC_SWEEP_MAX_AXES] = {0}, nodes = {0};

@@ -33,10 +33,13 @@ static double now_s(void) {
   return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
+static void progress_update(const struct progress *p, size_t done);
+
 static void progress_start(struct progress *p, bool wanted, size_t total) {
   p->shown = wanted && isatty(STDERR_FILENO);
   p->start_s = now_s();
   p->total = total;
+  progress_update(p, 0);
 }
 
 static void progress_update(const struct progress *p, size_t done) {
@@ -49,7 +52,11 @@ static void progress_update(const struct progress *p, size_t done) {
   for (size_t i = 0; i < WIDTH; i++) bar[i] = i < filled ? '#' : '.';
   bar[WIDTH] = '\0';
   long e = lround(eta);
-  fprintf(stderr, "\r[%s] %zu/%zu points, ETA %ld:%02ld:%02ld ", bar, done, p->total, e / 3600, e / 60 % 60, e % 60);
+  if (done == 0)
+    fprintf(stderr, "\r[%s] 0/%zu points, ETA -:--:-- ", bar, p->total);
+  else
+    fprintf(stderr, "\r[%s] %zu/%zu points, ETA %ld:%02ld:%02ld ", bar, done, p->total, e / 3600, e / 60 % 60,
+            e % 60);
   fflush(stderr);
 }
 
@@ -232,16 +239,21 @@ static bool under_mpi(void) {
 #endif
 }
 
-void ic_sweep_mpi_begin(void) {
+ic_status ic_sweep_mpi_begin(void) {
 #ifdef IC_WITH_MPI
   /* Only under a launcher: a plain run never touches MPI (no singleton
    * start-up, no daemon, no noise). */
-  if (!getenv("OMPI_COMM_WORLD_SIZE") && !getenv("PMI_SIZE") && !getenv("PMIX_RANK")) return;
-  if (MPI_Init(NULL, NULL) != MPI_SUCCESS) return;
+  if (!getenv("OMPI_COMM_WORLD_SIZE") && !getenv("PMI_SIZE") && !getenv("PMIX_RANK")) return IC_OK;
+  /* Going on alone would have every rank write the same file. */
+  if (MPI_Init(NULL, NULL) != MPI_SUCCESS) {
+    ic_diag("infercost", 0, "started by an MPI launcher, but MPI_Init failed");
+    return IC_EIO;
+  }
   mpi_on = true;
   MPI_Comm_rank(MPI_COMM_WORLD, &mpi_rank);
   MPI_Comm_size(MPI_COMM_WORLD, &mpi_size);
 #endif
+  return IC_OK;
 }
 
 int ic_sweep_mpi_rank(void) { return mpi_rank; }

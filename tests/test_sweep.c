@@ -199,20 +199,46 @@ static bool have_mpirun(void) {
 #endif
 }
 
-static void csv_is_identical_for_any_worker_count(void **state) {
-  (void)state;
+/* Runs `sweep GRID` with 1 worker, 2 workers and (when available)
+ * `mpirun -np 2`; asserts the three files are identical; returns the first. */
+static char *same_csv_every_way(const char *grid) {
   char dir[] = "/tmp/ic_sweep_XXXXXX", args[1024], path[3][256];
   assert_non_null(mkdtemp(dir));
   const char *workers[2] = {"--workers 1", "--workers 2"};
   for (int i = 0; i < 2; i++) {
     snprintf(path[i], sizeof path[i], "%s/w%d.csv", dir, i);
-    snprintf(args, sizeof args, "sweep " GRID " %s -o %s", workers[i], path[i]);
+    snprintf(args, sizeof args, "sweep %s %s -o %s", grid, workers[i], path[i]);
     assert_int_equal(run_cli(args), 0);
   }
   char *one = slurp(path[0]), *two = slurp(path[1]);
   assert_non_null(one);
   assert_non_null(two);
   assert_string_equal(one, two);
+  if (have_mpirun()) {
+    snprintf(path[2], sizeof path[2], "%s/mpi.csv", dir);
+    /* Root in CI needs the two ALLOW variables; oversubscribe lets two
+     * ranks start where mpirun counts one slot. */
+    snprintf(args, sizeof args,
+             "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1 "
+             "mpirun -np 2 %s sweep %s -o %s 2>&1", bin(), grid, path[2]);
+    int rc = run_cmd(args);
+    if (rc != 0) fail_msg("mpirun failed (%d): %s", rc, out);
+    char *mpi = slurp(path[2]);
+    assert_non_null(mpi);
+    assert_string_equal(one, mpi);
+    free(mpi);
+    remove(path[2]);
+  } else {
+    print_message("mpirun or an MPI build missing: the MPI comparison is skipped\n");
+  }
+  free(two);
+  remove(path[0]), remove(path[1]), rmdir(dir);
+  return one;
+}
+
+static void csv_is_identical_for_any_worker_count(void **state) {
+  (void)state;
+  char *one = same_csv_every_way(GRID);
   /* Provenance, header, 16 rows in order: max_batch 1,4,16,64 outermost. */
   assert_non_null(strstr(one, "# infercost "));
   assert_non_null(strstr(one, "sweep of 16 points x 1 runs\nserving.max_batch,fleet.nodes,seed,runs,status,"
@@ -224,25 +250,13 @@ static void csv_is_identical_for_any_worker_count(void **state) {
   assert_non_null(row4);
   assert_non_null(row5);
   assert_true(row4 < row5);
-  if (have_mpirun()) {
-    snprintf(path[2], sizeof path[2], "%s/mpi.csv", dir);
-    /* Root in CI needs the two ALLOW variables; --oversubscribe lets two
-     * ranks start on a machine that reports one slot. */
-    snprintf(args, sizeof args,
-             "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1 "
-             "mpirun -np 2 %s sweep " GRID " -o %s 2>&1", bin(), path[2]);
-    int rc = run_cmd(args);
-    if (rc != 0) fail_msg("mpirun failed (%d): %s", rc, out);
-    char *mpi = slurp(path[2]);
-    assert_non_null(mpi);
-    assert_string_equal(one, mpi);
-    free(mpi);
-    remove(path[2]);
-  } else {
-    print_message("mpirun or an MPI build missing: the MPI comparison is skipped\n");
-  }
-  free(one), free(two);
-  remove(path[0]), remove(path[1]), rmdir(dir);
+  free(one);
+  /* Failed points and replications travel the same way. */
+  one = same_csv_every_way("tests/data/tiny_scenario.ini -q --seeds 2 --vary fleet.gpus_per_replica=4,8 "
+                           "--vary fleet.nodes=1,2,3");
+  assert_non_null(strstr(one, "\n4,1,42,2,tests/data/tiny_scenario.ini: replica does not fit"));
+  assert_non_null(strstr(one, "\n8,3,42,2,ok,"));
+  free(one);
 }
 
 static void bad_vary_exits_two_without_output(void **state) {

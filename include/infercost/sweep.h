@@ -112,8 +112,9 @@ ic_status ic_sweep_write_csv_file(const char *path, const struct ic_sweep_grid *
                                   const struct ic_sweep_record *records, const bool *meets, size_t count);
 
 /* MPI: joins the MPI job when the process was started by mpirun (and the
- * build has MPI); a no-op otherwise. Rank and size are then 0 and 1. */
-void ic_sweep_mpi_begin(void);
+ * build has MPI); a no-op otherwise, and rank and size are then 0 and 1.
+ * IC_EIO (reported) when a launcher started us but MPI_Init failed. */
+ic_status ic_sweep_mpi_begin(void);
 int ic_sweep_mpi_rank(void);
 int ic_sweep_mpi_size(void);
 void ic_sweep_mpi_end(void);
