@@ -271,6 +271,15 @@ void ic_sweep_mpi_end(void) {
 #ifdef IC_WITH_MPI
 enum { TAG_RECORD = 17, BCAST_CHUNK = 65536 };
 
+/* OpenMPI's blocking calls spin on the CPU while they wait; a rank that has
+ * finished its points would take a core from one still working. Polling
+ * every millisecond costs nothing next to a simulation. */
+static void wait_quietly(MPI_Request *req) {
+  int done = 0;
+  const struct timespec pause = {.tv_sec = 0, .tv_nsec = 1000000};
+  while (MPI_Test(req, &done, MPI_STATUS_IGNORE) == MPI_SUCCESS && !done) nanosleep(&pause, NULL);
+}
+
 /* Static round-robin: point i on rank i mod size. Every rank builds the same
  * point list, so only records travel; rank 0 collects them in point order
  * (MPI keeps messages from one sender in order) and broadcasts the lot, so
@@ -280,21 +289,27 @@ static ic_status execute_mpi(const struct ic_sweep_exec *x, struct ic_sweep_reco
   size_t ranks = (size_t)mpi_size, me = (size_t)mpi_rank, done = 0;
   for (size_t i = me; i < x->count; i += ranks) {
     ic_sweep_eval_point(x, i, &records[i]);
-    if (me != 0)
-      MPI_Send(&records[i], (int)sizeof records[i], MPI_BYTE, 0, TAG_RECORD, MPI_COMM_WORLD);
+    if (me != 0) {
+      MPI_Request req;
+      MPI_Isend(&records[i], (int)sizeof records[i], MPI_BYTE, 0, TAG_RECORD, MPI_COMM_WORLD, &req);
+      wait_quietly(&req);
+    }
     else
       progress_update(p, ++done);
   }
   if (me == 0)
     for (size_t i = 0; i < x->count; i++)
       if (i % ranks != 0) {
-        MPI_Recv(&records[i], (int)sizeof records[i], MPI_BYTE, (int)(i % ranks), TAG_RECORD, MPI_COMM_WORLD,
-                 MPI_STATUS_IGNORE);
+        MPI_Request req;
+        MPI_Irecv(&records[i], (int)sizeof records[i], MPI_BYTE, (int)(i % ranks), TAG_RECORD, MPI_COMM_WORLD, &req);
+        wait_quietly(&req);
         progress_update(p, ++done);
       }
   for (size_t i = 0; i < x->count; i += BCAST_CHUNK) {
     size_t n = x->count - i < BCAST_CHUNK ? x->count - i : BCAST_CHUNK;
-    MPI_Bcast(&records[i], (int)(n * sizeof records[i]), MPI_BYTE, 0, MPI_COMM_WORLD);
+    MPI_Request req;
+    MPI_Ibcast(&records[i], (int)(n * sizeof records[i]), MPI_BYTE, 0, MPI_COMM_WORLD, &req);
+    wait_quietly(&req);
   }
   return IC_OK;
 }
