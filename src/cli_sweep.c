@@ -119,8 +119,8 @@ static int parse_args(int argc, char **argv, struct sweep_args *a, bool search) 
     else if (!strcmp(o, "--vary")) ok = take(o, v, a->vary, &a->vary_count, IC_SWEEP_MAX_AXES);
     else if (!strcmp(o, "-s") || !strcmp(o, "--set")) ok = take(o, v, a->sets, &a->set_count, MAX_SETS);
     else if (!strcmp(o, "--target")) ok = take(o, v, a->targets, &a->target_count, MAX_TARGETS);
-    else if (!strcmp(o, "--nodes")) a->nodes = v;
-    else if (!strcmp(o, "-o") || !strcmp(o, "--output")) a->output = v;
+    else if (search && !strcmp(o, "--nodes")) a->nodes = v;
+    else if (!search && (!strcmp(o, "-o") || !strcmp(o, "--output"))) a->output = v;
     else if (!strcmp(o, "--seeds")) ok = parse_count(o, v, 10000, &n), a->runs = n;
     else if (!strcmp(o, "--workers")) ok = parse_count(o, v, 4096, &a->workers);
     else if (o[0] == '-' && o[1]) {

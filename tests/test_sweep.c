@@ -279,6 +279,24 @@ static void bad_vary_exits_two_without_output(void **state) {
   rmdir(dir);
 }
 
+static void options_are_checked(void **state) {
+  (void)state;
+  assert_int_equal(run_cli("sweep --help"), 0);
+  assert_non_null(strstr(out, "usage: infercost sweep"));
+  assert_int_equal(run_cli("help search"), 0);
+  assert_non_null(strstr(out, "usage: infercost search"));
+  assert_int_equal(run_cli("sweep tests/data/tiny_scenario.ini --vary fleet.nodes=1,2 --workers 0"), 2);
+  assert_non_null(strstr(out, "--workers: expected a whole number in [1, 4096], got '0'"));
+  assert_int_equal(run_cli("sweep tests/data/tiny_scenario.ini --vary fleet.nodes=1,2 --seeds two"), 2);
+  assert_non_null(strstr(out, "--seeds: expected a whole number in [1, 10000], got 'two'"));
+  assert_int_equal(run_cli("sweep tests/data/tiny_scenario.ini --vary fleet.nodes=1,2 --nodes 3"), 2);
+  assert_non_null(strstr(out, "unknown option '--nodes'"));
+  assert_int_equal(run_cli("sweep tests/data/tiny_scenario.ini --vary fleet.nodes=1 --vary fleet.nodes=2"), 2);
+  assert_non_null(strstr(out, "fleet.nodes is varied twice"));
+  assert_int_equal(run_cli("sweep tests/data/tiny_scenario.ini --vary"), 2);
+  assert_non_null(strstr(out, "--vary needs a value"));
+}
+
 /* A model that does not fit is that point's status, not the sweep's end. */
 static void failed_point_is_a_row(void **state) {
   (void)state;
@@ -349,6 +367,7 @@ int main(void) {
       cmocka_unit_test(student_t_half_widths),
       cmocka_unit_test(csv_is_identical_for_any_worker_count),
       cmocka_unit_test(bad_vary_exits_two_without_output),
+      cmocka_unit_test(options_are_checked),
       cmocka_unit_test(failed_point_is_a_row),
       cmocka_unit_test(seeds_give_mean_and_t_interval),
       cmocka_unit_test(targets_mark_rows),
