@@ -144,7 +144,6 @@ ic_status ic_sweep_axis_parse(struct ic_sweep_axis *axis, const char *spec, cons
   memset(axis, 0, sizeof *axis);
   const char *eq = strchr(spec, '=');
   const struct ic_section_def *sec = NULL;
-  const struct ic_key_def *k = NULL;
   if (!eq || (size_t)(eq - spec) >= IC_SWEEP_KEY_MAX) {
     ic_diag("--vary", 0, "expected section.key=VALUES, got '%s'", spec);
     return IC_EINVAL;
@@ -152,19 +151,24 @@ ic_status ic_sweep_axis_parse(struct ic_sweep_axis *axis, const char *spec, cons
   snprintf(axis->key, sizeof axis->key, "%.*s", (int)(eq - spec), spec);
   char where[IC_SWEEP_KEY_MAX + 16];
   snprintf(where, sizeof where, "--vary %s", axis->key);
-  k = ic_scenario_find_key(axis->key, &sec);
+  const struct ic_key_def *k = ic_scenario_find_key(axis->key, &sec);
   /* Ranges are for numbers; a ':' in a text value (a path) is a list item. */
   bool numeric = k && (k->type == IC_KEY_INT || k->type == IC_KEY_REAL);
   ic_status st;
   if (numeric) {
     st = ic_sweep_expand(eq + 1, k->type == IC_KEY_INT, where, &axis->values, &axis->count);
+  } else if (!eq[1]) {
+    ic_diag(where, 0, "no values given");
+    st = IC_EINVAL;
   } else {
     struct value_list l = {0};
-    st = *(eq + 1) ? expand_list(eq + 1, where, &l) : IC_EINVAL;
-    if (!*(eq + 1)) ic_diag(where, 0, "no values given");
-    if (st != IC_OK) free(l.items);
-    axis->values = st == IC_OK ? l.items : NULL;
-    axis->count = st == IC_OK ? l.count : 0;
+    st = expand_list(eq + 1, where, &l);
+    if (st == IC_OK) {
+      axis->values = l.items;
+      axis->count = l.count;
+    } else {
+      free(l.items);
+    }
   }
   if (st != IC_OK) return st;
   /* Each value through the scenario's own validation, on a scratch copy. */
