@@ -285,8 +285,10 @@ static int search_main(const struct sweep_args *a, struct ic_scenario *base, str
     printf("No configuration meets the targets, even at the largest fleet (%s nodes).\n",
            nodes->values[nodes->count - 1]);
   printf("Simulations: %zu points x %lld runs, against %zu points for the exhaustive grid "
-         "(%zu of %zu combinations feasible at the largest fleet)\n",
-         r.simulations, (long long)a->runs, r.exhaustive, r.feasible_combos, r.exhaustive / nodes->count);
+         "(%zu of %zu combinations feasible at the largest fleet; %zu of them left early, their "
+         "server cost alone above the best found)\n",
+         r.simulations, (long long)a->runs, r.exhaustive, r.feasible_combos, r.exhaustive / nodes->count,
+         r.dropped_combos);
   return r.found ? IC_EXIT_OK : IC_EXIT_FAILURE;
 }
 

@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "infercost/hw.h"
+
 ic_status ic_search_target_parse(const char *text, const char *where, struct ic_search_target *t) {
   static const struct {
     const char *op;
@@ -112,75 +114,133 @@ static ic_status check_space(const struct ic_search_space *sp) {
 struct bracket {
   size_t lo, hi;
   bool feasible;
+  bool dropped;                 /* its fixed costs alone exceed the best found */
   struct ic_sweep_record best;
 };
 
-static ic_status run_round(const struct ic_search_space *sp, struct probes *p, size_t n, struct ic_sweep_record *out) {
-  struct ic_sweep_exec x = {.point = build_probe, .ctx = p, .count = n, .runs = sp->runs, .workers = sp->workers,
-                            .progress = sp->progress};
-  return ic_sweep_execute(&x, out);
+/* The state of one search, shared by its steps. */
+struct search {
+  const struct ic_search_space *sp;
+  struct full_grid *full;
+  size_t combos, m;
+  struct bracket *b;
+  size_t *index, *owner;        /* one round's probes (grid indices) and their combinations */
+  struct ic_sweep_record *recs;
+  struct ic_scenario *scratch;
+  int usd;                      /* usd_per_day in the headline table */
+};
+
+static ic_status run_round(struct search *se, size_t n) {
+  struct probes p = {se->full, se->index};
+  struct ic_sweep_exec x = {.point = build_probe, .ctx = &p, .count = n, .runs = se->sp->runs,
+                            .workers = se->sp->workers, .progress = se->sp->progress};
+  return ic_sweep_execute(&x, se->recs);
+}
+
+/* Before anything runs: every combination at the smallest and largest
+ * fleet (fleet sizes alone were checked when --nodes was parsed). */
+static ic_status validate_ends(struct search *se) {
+  size_t *ends = calloc(2 * se->combos, sizeof *ends);
+  if (!ends) return IC_ENOMEM;
+  for (size_t c = 0; c < se->combos; c++) ends[2 * c] = c * se->m, ends[2 * c + 1] = c * se->m + se->m - 1;
+  struct probes at_ends = {se->full, ends};
+  struct ic_sweep_exec check = {.point = build_probe, .ctx = &at_ends, .count = 2 * se->combos, .runs = 1};
+  ic_status st = ic_sweep_validate(&check);
+  free(ends);
+  return st;
+}
+
+/* What a combination costs per day at fleet size j before any energy:
+ * amortization (and any other fixed cost ic_cost_daily adds). Energy is
+ * never negative, so no simulation there can come out cheaper. */
+static double cost_floor(struct search *se, size_t c, size_t j) {
+  struct ic_scenario *s = se->scratch;
+  if (ic_sweep_grid_build(&se->full->grid, c * se->m + j, s) != IC_OK) return 0.0;
+  const struct ic_server_spec *server = ic_hw_find_server(s->fleet.server);
+  double price = !isnan(s->cost.server_price_usd) ? s->cost.server_price_usd : server ? server->price_usd : 0.0;
+  return ic_cost_daily(0.0, s->run.duration_s, s->fleet.nodes, price, &s->power, &s->cost).total_usd;
+}
+
+/* Stops probing combinations that cannot beat the cheapest found so far:
+ * their cost floor at the smallest fleet still in question is above it. */
+static size_t drop_hopeless(struct search *se) {
+  double best = (double)INFINITY;
+  for (size_t c = 0; c < se->combos; c++)
+    if (se->b[c].feasible && se->b[c].best.mean[se->usd] < best) best = se->b[c].best.mean[se->usd];
+  size_t dropped = 0;
+  for (size_t c = 0; c < se->combos; c++) {
+    struct bracket *bc = &se->b[c];
+    if (bc->feasible && !bc->dropped && bc->lo < bc->hi && cost_floor(se, c, bc->lo) > best) {
+      bc->dropped = true;
+      dropped++;
+    }
+  }
+  return dropped;
+}
+
+/* Round 0 probes the largest fleet: a combination failing there fails
+ * everywhere. Later rounds halve every open bracket at once. */
+static ic_status bisect(struct search *se, struct ic_search_result *out) {
+  const struct ic_search_space *sp = se->sp;
+  size_t m = se->m;
+  for (size_t c = 0; c < se->combos; c++) se->index[c] = c * m + (m - 1);
+  ic_status st = run_round(se, se->combos);
+  if (st != IC_OK) return st;
+  out->simulations += se->combos;
+  for (size_t c = 0; c < se->combos; c++) {
+    bool ok = ic_search_meets(&se->recs[c], sp->targets, sp->target_count);
+    se->b[c] = (struct bracket){.lo = 0, .hi = m - 1, .feasible = ok, .best = se->recs[c]};
+    out->feasible_combos += ok;
+  }
+  for (;;) {
+    out->dropped_combos += drop_hopeless(se);
+    size_t n = 0;
+    for (size_t c = 0; c < se->combos; c++)
+      if (se->b[c].feasible && !se->b[c].dropped && se->b[c].lo < se->b[c].hi)
+        se->owner[n] = c, se->index[n++] = c * m + (se->b[c].lo + se->b[c].hi) / 2;
+    if (n == 0) return IC_OK;
+    if ((st = run_round(se, n)) != IC_OK) return st;
+    out->simulations += n;
+    for (size_t k = 0; k < n; k++) {
+      struct bracket *bc = &se->b[se->owner[k]];
+      size_t mid = (bc->lo + bc->hi) / 2;
+      if (ic_search_meets(&se->recs[k], sp->targets, sp->target_count))
+        bc->hi = mid, bc->best = se->recs[k];
+      else
+        bc->lo = mid + 1;
+    }
+  }
 }
 
 ic_status ic_search_run(const struct ic_search_space *sp, struct ic_search_result *out) {
   memset(out, 0, sizeof *out);
   ic_status st = check_space(sp);
   if (st != IC_OK) return st;
-  struct full_grid *f = malloc(sizeof *f);
-  if (!f) return IC_ENOMEM;
-  full_grid_init(f, sp);
-  size_t combos = ic_sweep_grid_count(sp->axes, sp->axis_count), m = sp->nodes->count;
-  out->exhaustive = ic_sweep_grid_count(f->axes, sp->axis_count + 1);
-  struct bracket *b = calloc(combos, sizeof *b);
-  size_t *index = calloc(combos, sizeof *index), *owner = calloc(combos, sizeof *owner);
-  struct ic_sweep_record *recs = calloc(combos, sizeof *recs);
-  if (!b || !index || !owner || !recs) st = IC_ENOMEM;
-  if (combos == 0 || m == 0 || out->exhaustive == SIZE_MAX) st = IC_EINVAL;
-  struct probes p = {f, index};
-  /* Before anything runs: every combination at the smallest and largest
-   * fleet (fleet sizes alone were checked when --nodes was parsed). */
-  size_t *ends = st == IC_OK ? calloc(2 * combos, sizeof *ends) : NULL;
-  if (st == IC_OK && !ends) st = IC_ENOMEM;
-  for (size_t c = 0; st == IC_OK && c < combos; c++) ends[2 * c] = c * m, ends[2 * c + 1] = c * m + m - 1;
+  struct search se = {.sp = sp, .m = sp->nodes->count, .usd = ic_headline_find("usd_per_day")};
+  se.combos = ic_sweep_grid_count(sp->axes, sp->axis_count);
+  se.full = malloc(sizeof *se.full);
+  se.scratch = malloc(sizeof *se.scratch);
+  se.b = calloc(se.combos, sizeof *se.b);
+  se.index = calloc(se.combos, sizeof *se.index);
+  se.owner = calloc(se.combos, sizeof *se.owner);
+  se.recs = calloc(se.combos, sizeof *se.recs);
+  if (!se.full || !se.scratch || !se.b || !se.index || !se.owner || !se.recs) st = IC_ENOMEM;
   if (st == IC_OK) {
-    struct probes at_ends = {f, ends};
-    struct ic_sweep_exec check = {.point = build_probe, .ctx = &at_ends, .count = 2 * combos, .runs = 1};
-    st = ic_sweep_validate(&check);
+    full_grid_init(se.full, sp);
+    out->exhaustive = ic_sweep_grid_count(se.full->axes, sp->axis_count + 1);
+    if (se.combos == 0 || se.m == 0 || out->exhaustive == SIZE_MAX) st = IC_EINVAL;
   }
-  free(ends);
-  /* Round 0: the largest fleet; a combination failing there fails everywhere. */
-  for (size_t c = 0; st == IC_OK && c < combos; c++) index[c] = c * m + (m - 1);
-  if (st == IC_OK) st = run_round(sp, &p, combos, recs);
-  if (st == IC_OK) out->simulations += combos;
-  for (size_t c = 0; st == IC_OK && c < combos; c++) {
-    b[c] = (struct bracket){.lo = 0, .hi = m - 1, .feasible = ic_search_meets(&recs[c], sp->targets, sp->target_count),
-                            .best = recs[c]};
-    out->feasible_combos += b[c].feasible;
-  }
-  while (st == IC_OK) {
-    size_t n = 0;
-    for (size_t c = 0; c < combos; c++)
-      if (b[c].feasible && b[c].lo < b[c].hi) owner[n] = c, index[n++] = c * m + (b[c].lo + b[c].hi) / 2;
-    if (n == 0) break;
-    st = run_round(sp, &p, n, recs);
-    out->simulations += n;
-    for (size_t k = 0; st == IC_OK && k < n; k++) {
-      struct bracket *bc = &b[owner[k]];
-      size_t mid = (bc->lo + bc->hi) / 2;
-      if (ic_search_meets(&recs[k], sp->targets, sp->target_count))
-        bc->hi = mid, bc->best = recs[k];
-      else
-        bc->lo = mid + 1;
-    }
-  }
-  /* Cheapest per day; ties go to the first combination, so the answer is stable. */
-  int usd = ic_headline_find("usd_per_day");
-  for (size_t c = 0; st == IC_OK && c < combos; c++)
-    if (b[c].feasible && (!out->found || b[c].best.mean[usd] < out->record.mean[usd])) {
+  if (st == IC_OK) st = validate_ends(&se);
+  if (st == IC_OK) st = bisect(&se, out);
+  /* Cheapest per day; ties go to the first combination, so the answer is
+   * stable. A dropped combination's best is dearer than the winner's. */
+  for (size_t c = 0; st == IC_OK && c < se.combos; c++)
+    if (se.b[c].feasible && (!out->found || se.b[c].best.mean[se.usd] < out->record.mean[se.usd])) {
       out->found = true;
       out->combo = c;
-      out->nodes_index = b[c].hi;
-      out->record = b[c].best;
+      out->nodes_index = se.b[c].hi;
+      out->record = se.b[c].best;
     }
-  free(b), free(index), free(owner), free(recs), free(f);
+  free(se.full), free(se.scratch), free(se.b), free(se.index), free(se.owner), free(se.recs);
   return st;
 }

@@ -48,6 +48,7 @@ struct ic_search_result {
   size_t simulations;           /* points evaluated (each `runs` runs) */
   size_t exhaustive;            /* points of the full grid: combos x node values */
   size_t feasible_combos;       /* combinations meeting the targets at the largest fleet */
+  size_t dropped_combos;        /* feasible ones left early: fixed costs above the best found */
 };
 
 /* Checks that nodes ascend and no axis is fleet.nodes, validates every
