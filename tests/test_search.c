@@ -159,6 +159,41 @@ static void bad_spaces_are_refused(void **state) {
   space_fini(&sp);
 }
 
+/* Runs a shell command, capturing stdout and stderr; returns its exit code. */
+static int capture(const char *cmd, char *out, size_t size) {
+  FILE *p = popen(cmd, "r");
+  assert_non_null(p);
+  size_t n = fread(out, 1, size - 1, p);
+  out[n] = '\0';
+  int status = pclose(p);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+#define SPACE "tests/data/tiny_scenario.ini -q --target 'ttft_p99_s<=7.5' --target 'e2e_p99_s<=13' " \
+              "--vary serving.max_batch=4,16 --vary fleet.gpu=a100-80gb,h100-sxm --nodes 1:8:1"
+
+/* Same seed, same answer: one worker, two workers and two MPI ranks print the same text. */
+static void answer_does_not_depend_on_workers_or_ranks(void **state) {
+  (void)state;
+  const char *b = getenv("IC_BIN") ? getenv("IC_BIN") : "build/infercost";
+  static char one[1 << 14], other[1 << 14];
+  char cmd[1024];
+  snprintf(cmd, sizeof cmd, "%s search " SPACE " --workers 1 2>&1", b);
+  assert_int_equal(capture(cmd, one, sizeof one), 0);
+  snprintf(cmd, sizeof cmd, "%s search " SPACE " --workers 2 2>&1", b);
+  assert_int_equal(capture(cmd, other, sizeof other), 0);
+  assert_string_equal(one, other);
+#ifdef IC_WITH_MPI
+  if (system("command -v mpirun >/dev/null 2>&1") == 0) {
+    snprintf(cmd, sizeof cmd,
+             "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1 "
+             "ASAN_OPTIONS=detect_leaks=0 mpirun -np 2 %s search " SPACE " 2>&1", b);
+    assert_int_equal(capture(cmd, other, sizeof other), 0);
+    assert_string_equal(one, other);
+  }
+#endif
+}
+
 static void command_line_reports_choice_and_count(void **state) {
   (void)state;
   const char *b = getenv("IC_BIN");
@@ -195,6 +230,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(unreachable_targets_find_nothing, setup, teardown),
       cmocka_unit_test_setup_teardown(bad_spaces_are_refused, setup, teardown),
       cmocka_unit_test(command_line_reports_choice_and_count),
+      cmocka_unit_test(answer_does_not_depend_on_workers_or_ranks),
   };
   return cmocka_run_group_tests_name("search", tests, NULL, NULL);
 }
