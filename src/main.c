@@ -21,6 +21,8 @@ static const char usage_main[] =
     "  scenario [SCENARIO] [-s section.key=value]...       print the resolved scenario, defaults included\n"
     "  validate [--quick] [-o DIR]                         check the compute model against this CPU\n"
     "  trace stats|fit FILE                                describe or fit a request trace\n"
+    "  sweep [SCENARIO] --vary key=VALUES... [-o FILE]     run a grid of variants into one CSV\n"
+    "  search [SCENARIO] --target METRIC<=V... [--vary ..] cheapest configuration meeting targets\n"
     "  plot KIND INPUT.csv [-o OUT]                        chart a sweep, time series, ledger or validation\n"
     "  help [COMMAND], --help, --version\n"
     "\n"
@@ -179,6 +181,8 @@ static const struct command commands[] = {
     {"scenario", cmd_scenario},
     {"validate", ic_cli_validate},
     {"trace", ic_cli_trace},
+    {"sweep", ic_cli_sweep},
+    {"search", ic_cli_search},
     {"plot", ic_cli_plot},
 };
 
@@ -208,7 +212,7 @@ int main(int argc, char **argv) {
   }
   for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
     if (!strcmp(argv[0], commands[i].name)) return commands[i].fn(argc, argv);
-  ic_diag("infercost", 0, "unknown command '%s' (commands: run, scenario, validate, trace, plot; see infercost --help)",
+  ic_diag("infercost", 0, "unknown command '%s' (commands: run, scenario, validate, trace, sweep, search, plot; see infercost --help)",
           argv[0]);
   return IC_EXIT_BAD_INPUT;
 }

@@ -68,6 +68,41 @@ static void price_run(const struct ic_scenario *s, const ic_ledger *ledger, cons
   out->gco2e_per_query = per(c->gco2e, out->queries_per_day);
 }
 
+/* The accelerator and server of the scenario, and from them the resolved
+ * power and price figures in `out`. IC_EINVAL when either is unusable
+ * (ic_scenario_check has reported why). */
+static ic_status resolve_hardware(const struct ic_scenario *s, struct ic_gpu_spec *gpu, struct ic_run_result *out) {
+  if (ic_hw_resolve_gpu(s->fleet.gpu, &s->accelerator, gpu, s->source) != IC_OK) return IC_EINVAL;
+  const struct ic_server_spec *server = ic_hw_find_server(s->fleet.server);
+  /* No catalogue server: ic_scenario_check made sure both figures are set. */
+  if (!server && (isnan(s->power.node_base_w) || isnan(s->cost.server_price_usd))) return IC_EINVAL;
+  out->gpu_power = ic_cost_gpu_power(&s->power, gpu->idle_w, gpu->prefill_w, gpu->decode_w, gpu->tdp_w);
+  double base_w = server ? or_default(s->power.node_base_w, server->base_w) : s->power.node_base_w;
+  out->node_base_w = base_w + (double)s->power.cpus_per_node * s->power.cpu_w;
+  out->server_price_usd = server ? or_default(s->cost.server_price_usd, server->price_usd) : s->cost.server_price_usd;
+  out->nameplate_node_w = out->node_base_w + (double)s->fleet.gpus_per_node * or_default(s->power.gpu_max_w, gpu->tdp_w);
+  return IC_OK;
+}
+
+double ic_run_fixed_usd_per_day(const struct ic_scenario *s) {
+  struct ic_run_result r;
+  memset(&r, 0, sizeof r);
+  struct ic_gpu_spec gpu;
+  struct ic_tariff tariff;
+  char why[256];
+  if (resolve_hardware(s, &gpu, &r) != IC_OK || ic_tariff_resolve(&s->power, &tariff, why, sizeof why) != IC_OK)
+    return (double)NAN;
+  /* The same fleet drawing nothing: what is left is what it costs whatever it does. */
+  const struct ic_gpu_power none = {{0}};
+  ic_ledger *l = ic_ledger_alloc(s->fleet.nodes, s->fleet.gpus_per_node, 0.0, &none, 0);
+  if (!l) return (double)NAN;
+  ic_ledger_flush(l, ic_time_from_s(s->run.duration_s));
+  struct ic_cost_fleet fleet = {s->fleet.nodes, s->fleet.gpus_per_node, r.server_price_usd, r.nameplate_node_w};
+  ic_cost_ledger(l, s->run.duration_s, &fleet, &s->power, &tariff, &s->cost, &r.cost, NULL);
+  ic_ledger_free(l);
+  return r.cost.total_usd;
+}
+
 ic_status ic_run_scenario(const struct ic_scenario *s, struct ic_run_result *out) {
   memset(out, 0, sizeof *out);
   /* A catalogue model with any architecture overrides, or a user-defined one. */
@@ -75,11 +110,8 @@ ic_status ic_run_scenario(const struct ic_scenario *s, struct ic_run_result *out
   if (ic_model_resolve(&s->model, &model_spec, s->source) != IC_OK) return IC_EINVAL;
   const struct ic_model_spec *model = &model_spec;
   struct ic_gpu_spec gpu_spec;
-  if (ic_hw_resolve_gpu(s->fleet.gpu, &s->accelerator, &gpu_spec, s->source) != IC_OK) return IC_EINVAL;
+  if (resolve_hardware(s, &gpu_spec, out) != IC_OK) return IC_EINVAL;
   const struct ic_gpu_spec *gpu = &gpu_spec;
-  const struct ic_server_spec *server = ic_hw_find_server(s->fleet.server);
-  /* No catalogue server: ic_scenario_check made sure both figures are set. */
-  if (!server && (isnan(s->power.node_base_w) || isnan(s->cost.server_price_usd))) return IC_EINVAL;
   struct ic_precisions prec = {(enum ic_precision)s->model.weight_precision,
                                (enum ic_precision)s->model.activation_precision,
                                (enum ic_precision)s->model.kv_precision};
@@ -87,12 +119,6 @@ ic_status ic_run_scenario(const struct ic_scenario *s, struct ic_run_result *out
   ic_status st = ic_perf_init(&perf, model, gpu, s->fleet.gpus_per_replica, &prec, &s->perf, s->source);
   if (st != IC_OK) return st;
 
-  out->gpu_power = ic_cost_gpu_power(&s->power, gpu->idle_w, gpu->prefill_w, gpu->decode_w, gpu->tdp_w);
-  /* A user-defined server (no catalogue entry) gives both figures itself. */
-  double base_w = server ? or_default(s->power.node_base_w, server->base_w) : s->power.node_base_w;
-  out->node_base_w = base_w + (double)s->power.cpus_per_node * s->power.cpu_w;
-  out->server_price_usd = server ? or_default(s->cost.server_price_usd, server->price_usd) : s->cost.server_price_usd;
-  out->nameplate_node_w = out->node_base_w + (double)s->fleet.gpus_per_node * or_default(s->power.gpu_max_w, gpu->tdp_w);
   struct ic_tariff tariff;
   char why[256];
   if (ic_tariff_resolve(&s->power, &tariff, why, sizeof why) != IC_OK) {

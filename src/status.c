@@ -32,6 +32,11 @@ void ic_diag_set_sink(ic_diag_sink_fn *sink, void *ctx) {
   diag_ctx = sink ? ctx : NULL;
 }
 
+void ic_diag_get_sink(ic_diag_sink_fn **sink, void **ctx) {
+  *sink = diag_sink;
+  *ctx = diag_ctx;
+}
+
 void ic_diag(const char *path, long line, const char *fmt, ...) {
   char msg[1024];
   int used = 0;

@@ -45,4 +45,10 @@ struct ic_run_result {
  * IC_ECAPACITY; IC_ENOMEM when out of memory. */
 ic_status ic_run_scenario(const struct ic_scenario *s, struct ic_run_result *out);
 
+/* What the scenario's fleet costs per day whatever it serves (capital,
+ * maintenance, other opex, rent, and any fixed cooling): its ledger with
+ * no IT energy. A lower bound on any run's total; NaN if the hardware does
+ * not resolve. No simulation. */
+double ic_run_fixed_usd_per_day(const struct ic_scenario *s);
+
 #endif

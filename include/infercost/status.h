@@ -35,6 +35,9 @@ typedef void ic_diag_sink_fn(void *ctx, const char *line);
  * set it once at start-up (or in a test's setup). */
 void ic_diag_set_sink(ic_diag_sink_fn *sink, void *ctx);
 
+/* The current sink and its context, so a caller can put it back. */
+void ic_diag_get_sink(ic_diag_sink_fn **sink, void **ctx);
+
 /* Reports one problem as "path:line: message" (line 0 omits the line,
  * path NULL omits the location). Message is printf-style. Counts it. */
 void ic_diag(const char *path, long line, const char *fmt, ...)

@@ -1,0 +1,62 @@
+/* search.h: the cheapest configuration per day that meets latency targets,
+ * over discrete dimensions (batch cap, GPU type, tensor parallelism, any
+ * key) and fleet size, by bisection on fleet size. Algorithm and its
+ * monotonicity assumption: docs/sweeps.md. */
+#ifndef IC_SEARCH_H
+#define IC_SEARCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "infercost/sweep.h"
+
+enum ic_target_op { IC_TARGET_LE, IC_TARGET_LT, IC_TARGET_GE, IC_TARGET_GT };
+
+/* "ttft_p99_s<=2": a headline metric, a comparison, a bound. */
+struct ic_search_target {
+  int metric;             /* index in ic_headline_table */
+  enum ic_target_op op;
+  double bound;           /* in the metric's unit */
+  char text[96];          /* as given, for messages */
+};
+
+/* Parses a target; reports at `where` and returns IC_EINVAL when the metric
+ * is unknown, the operator missing or the bound not a number. */
+ic_status ic_search_target_parse(const char *text, const char *where, struct ic_search_target *t);
+
+/* Whether a point ran and meets every target (NaN never meets). */
+bool ic_search_meets(const struct ic_sweep_record *rec, const struct ic_search_target *targets, size_t count);
+
+struct ic_search_space {
+  const struct ic_scenario *base;
+  const struct ic_sweep_axis *axes;   /* discrete dimensions (not fleet.nodes) */
+  size_t axis_count;
+  const struct ic_sweep_axis *nodes;  /* fleet.nodes values, strictly ascending */
+  const struct ic_search_target *targets;
+  size_t target_count;
+  int64_t runs;                       /* replications per point (targets on the mean) */
+  long workers;
+  bool progress;
+};
+
+struct ic_search_result {
+  bool found;                   /* some configuration meets the targets */
+  size_t combo;                 /* grid index over the discrete axes */
+  size_t nodes_index;           /* into space->nodes->values */
+  struct ic_sweep_record record;
+  size_t simulations;           /* points evaluated (each `runs` runs) */
+  size_t exhaustive;            /* points of the full grid: combos x node values */
+  size_t feasible_combos;       /* combinations meeting the targets at the largest fleet */
+  size_t dropped_combos;        /* feasible ones left early: fixed costs above the best found */
+};
+
+/* Checks that nodes ascend and no axis is fleet.nodes, validates every
+ * point of the grid, then searches. IC_EINVAL (reported) on bad input;
+ * IC_ENOMEM, IC_EIO as ic_sweep_execute. */
+ic_status ic_search_run(const struct ic_search_space *sp, struct ic_search_result *out);
+
+/* The scenario of discrete combination `combo` with nodes value `nodes_index`. */
+ic_status ic_search_build(const struct ic_search_space *sp, size_t combo, size_t nodes_index, struct ic_scenario *s);
+
+#endif

@@ -1,0 +1,312 @@
+/* cli_sweep.c: `infercost sweep` and `infercost search`: argument parsing
+ * and printing around the sweep and search modules. */
+#define _POSIX_C_SOURCE 200809L /* sysconf */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "infercost/report.h"
+#include "infercost/search.h"
+#include "infercost/sweep.h"
+
+static const char usage_sweep[] =
+    "usage: infercost sweep [SCENARIO] --vary section.key=VALUES... [options]\n"
+    "\n"
+    "Runs the scenario at every point of the Cartesian product of the --vary axes\n"
+    "(the first --vary is the outermost loop) and writes one CSV row per point:\n"
+    "the varied keys, seed, runs, status and every headline metric.\n"
+    "\n"
+    "VALUES: a list 1,8,32,128 (numbers or names: h100-sxm,h200), a linear range\n"
+    "LO:HI:STEP (both ends included), a geometric range LO:HI:xFACTOR, or\n"
+    "COUNT log-spaced values LO:HI:logCOUNT. Integer keys round range values.\n"
+    "\n"
+    "options:\n"
+    "  --vary section.key=VALUES   an axis (repeatable, at most 16)\n"
+    "  -s, --set section.key=value override one key for every point (repeatable)\n"
+    "  --seeds N                   N replications per point (run.run = run, run+1, ...);\n"
+    "                              columns become means with METRIC_ci95 half-widths\n"
+    "  --target METRIC<=VALUE      add a meets_targets column (1/0); repeatable\n"
+    "  --workers N                 local worker processes (default: online CPUs)\n"
+    "  -o, --output FILE           write the CSV to FILE (replaced only when complete)\n"
+    "  -q, --quiet                 no progress bar\n"
+    "  -h, --help                  this text\n"
+    "\n"
+    "Under `mpirun -np N` (when built with MPI) the points are spread over the ranks;\n"
+    "the CSV is byte-identical to a serial run. See docs/sweeps.md.\n";
+
+static const char usage_search[] =
+    "usage: infercost search [SCENARIO] --target METRIC<=VALUE... [options]\n"
+    "\n"
+    "Finds the cheapest configuration per day meeting every target over the\n"
+    "--vary axes (e.g. serving.max_batch, fleet.gpu, fleet.gpus_per_replica) and\n"
+    "fleet size: for each combination it bisects on fleet.nodes for the smallest\n"
+    "fleet that meets the targets (more nodes never hurt latency), then takes the\n"
+    "cheapest, and reports how many simulations it ran.\n"
+    "\n"
+    "options:\n"
+    "  --target METRIC<=VALUE      a target on a headline metric (<, <=, >, >=; repeatable)\n"
+    "  --vary section.key=VALUES   a discrete dimension, same syntax as sweep (repeatable)\n"
+    "  --nodes VALUES              fleet sizes to consider, ascending\n"
+    "                              (default 1:N:1, N = the scenario's fleet.nodes)\n"
+    "  -s, --set section.key=value override one key (repeatable)\n"
+    "  --seeds N                   replications per point; targets apply to the mean\n"
+    "  --workers N                 local worker processes (default: online CPUs)\n"
+    "  -q, --quiet                 no progress bar\n"
+    "  -h, --help                  this text\n"
+    "\n"
+    "When fleet.gpu varies and fleet.server does not, the server follows the GPU\n"
+    "(h100-sxm in a dgx-h100...). See docs/sweeps.md.\n";
+
+#define MAX_SETS 256
+#define MAX_TARGETS 16
+
+struct sweep_args {
+  const char *scenario_path, *output, *nodes;
+  const char *sets[MAX_SETS];
+  const char *vary[IC_SWEEP_MAX_AXES];
+  const char *targets[MAX_TARGETS];
+  int set_count, vary_count, target_count;
+  int64_t runs;
+  long workers;
+  bool quiet, help;
+};
+
+static bool parse_count(const char *opt, const char *text, long max, long *out) {
+  char *end;
+  errno = 0;
+  long v = strtol(text, &end, 10);
+  if (end == text || *end || errno || v < 1 || v > max) {
+    ic_diag("infercost", 0, "%s: expected a whole number in [1, %ld], got '%s'", opt, max, text);
+    return false;
+  }
+  *out = v;
+  return true;
+}
+
+/* Takes a repeatable option's value into list[*n]. */
+static bool take(const char *opt, const char *value, const char **list, int *n, int max) {
+  if (*n == max) {
+    ic_diag("infercost", 0, "too many %s options (at most %d)", opt, max);
+    return false;
+  }
+  list[(*n)++] = value;
+  return true;
+}
+
+/* 0 ok, else an exit code (reported). `search` allows --target and --nodes. */
+static int parse_args(int argc, char **argv, struct sweep_args *a, bool search) {
+  memset(a, 0, sizeof *a);
+  a->runs = 1;
+  long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+  a->workers = cpus > 0 ? cpus : 1;
+  for (int i = 1; i < argc; i++) {
+    const char *o = argv[i];
+    bool has_value = !strcmp(o, "--vary") || !strcmp(o, "-s") || !strcmp(o, "--set") || !strcmp(o, "--seeds") ||
+                     !strcmp(o, "--workers") || (!search && (!strcmp(o, "-o") || !strcmp(o, "--output"))) ||
+                     !strcmp(o, "--target") || (search && !strcmp(o, "--nodes"));
+    if (has_value && i + 1 >= argc) {
+      ic_diag("infercost", 0, "%s needs a value (see infercost %s --help)", o, argv[0]);
+      return IC_EXIT_BAD_INPUT;
+    }
+    const char *v = has_value ? argv[++i] : NULL;
+    long n = 0;
+    bool ok = true;
+    if (!strcmp(o, "-h") || !strcmp(o, "--help")) a->help = true;
+    else if (!strcmp(o, "-q") || !strcmp(o, "--quiet")) a->quiet = true;
+    else if (!strcmp(o, "--vary")) ok = take(o, v, a->vary, &a->vary_count, IC_SWEEP_MAX_AXES);
+    else if (!strcmp(o, "-s") || !strcmp(o, "--set")) ok = take(o, v, a->sets, &a->set_count, MAX_SETS);
+    else if (!strcmp(o, "--target")) ok = take(o, v, a->targets, &a->target_count, MAX_TARGETS);
+    else if (search && !strcmp(o, "--nodes")) a->nodes = v;
+    else if (!search && (!strcmp(o, "-o") || !strcmp(o, "--output"))) a->output = v;
+    else if (!strcmp(o, "--seeds")) ok = parse_count(o, v, 10000, &n), a->runs = n;
+    else if (!strcmp(o, "--workers")) ok = parse_count(o, v, 4096, &a->workers);
+    else if (o[0] == '-' && o[1]) {
+      ic_diag("infercost", 0, "%s: unknown option '%s' (see infercost %s --help)", argv[0], o, argv[0]);
+      return IC_EXIT_BAD_INPUT;
+    } else if (!a->scenario_path) a->scenario_path = o;
+    else {
+      ic_diag("infercost", 0, "%s: more than one scenario given ('%s' and '%s')", argv[0], a->scenario_path, o);
+      return IC_EXIT_BAD_INPUT;
+    }
+    if (!ok) return IC_EXIT_BAD_INPUT;
+  }
+  return 0;
+}
+
+/* Defaults, file, -s overrides, cross-key checks. */
+static bool load_base(const struct sweep_args *a, struct ic_scenario *s) {
+  ic_scenario_defaults(s);
+  ic_status st = a->scenario_path ? ic_scenario_load_file(s, a->scenario_path) : IC_OK;
+  for (int i = 0; st != IC_EIO && i < a->set_count; i++) {
+    char where[32];
+    snprintf(where, sizeof where, "-s #%d", i + 1);
+    if (ic_scenario_set(s, a->sets[i], where) != IC_OK) st = IC_EINVAL;
+  }
+  return st == IC_OK && ic_scenario_check(s) == IC_OK;
+}
+
+static bool parse_axes(const struct sweep_args *a, const struct ic_scenario *base, struct ic_sweep_axis *axes) {
+  bool ok = true;
+  for (int i = 0; i < a->vary_count; i++) {
+    if (ic_sweep_axis_parse(&axes[i], a->vary[i], base) != IC_OK) ok = false;
+    for (int j = 0; ok && j < i; j++)
+      if (!strcmp(axes[i].key, axes[j].key)) {
+        ic_diag("--vary", 0, "%s is varied twice", axes[i].key);
+        ok = false;
+      }
+  }
+  return ok;
+}
+
+/* Rank 0 alone speaks: the other ranks found the same problems. */
+static void discard(void *ctx, const char *line) { (void)ctx, (void)line; }
+
+static int sweep_main(const struct sweep_args *a, struct ic_scenario *base, struct ic_sweep_axis *axes) {
+  if (!load_base(a, base) || !parse_axes(a, base, axes)) return IC_EXIT_BAD_INPUT;
+  if (a->vary_count == 0) {
+    ic_diag("infercost", 0, "sweep: nothing to vary: give at least one --vary section.key=VALUES");
+    return IC_EXIT_BAD_INPUT;
+  }
+  struct ic_sweep_grid grid = {.base = base, .axes = axes, .axis_count = (size_t)a->vary_count};
+  size_t count = ic_sweep_grid_count(axes, grid.axis_count);
+  if (count > 1000000) {
+    ic_diag("infercost", 0, "sweep: %zu points is more than 1,000,000", count);
+    return IC_EXIT_BAD_INPUT;
+  }
+  struct ic_sweep_exec x = {.point = ic_sweep_grid_build, .ctx = &grid, .count = count, .runs = a->runs,
+                            .workers = a->workers, .progress = !a->quiet};
+  struct ic_search_target targets[MAX_TARGETS];
+  bool ok = true;
+  for (int i = 0; i < a->target_count; i++)
+    if (ic_search_target_parse(a->targets[i], "--target", &targets[i]) != IC_OK) ok = false;
+  if (!ok || ic_sweep_validate(&x) != IC_OK) return IC_EXIT_BAD_INPUT;
+  struct ic_sweep_record *records = calloc(count, sizeof *records);
+  bool *meets = a->target_count ? calloc(count, sizeof *meets) : NULL;
+  if (!records || (a->target_count && !meets)) {
+    free(records);
+    free(meets);
+    ic_diag("infercost", 0, "sweep: out of memory for %zu records", count);
+    return IC_EXIT_FAILURE;
+  }
+  ic_status st = ic_sweep_execute(&x, records);
+  for (size_t i = 0; meets && i < count; i++) meets[i] = ic_search_meets(&records[i], targets, (size_t)a->target_count);
+  if (st == IC_OK && ic_sweep_mpi_rank() == 0)
+    st = a->output ? ic_sweep_write_csv_file(a->output, &grid, a->runs, records, meets, count)
+                   : ic_sweep_write_csv(stdout, &grid, a->runs, records, meets, count);
+  size_t failed = 0;
+  for (size_t i = 0; i < count; i++) failed += records[i].status != IC_OK;
+  free(records);
+  free(meets);
+  if (st != IC_OK) {
+    ic_diag("infercost", 0, "sweep failed: %s", ic_strerror(st));
+    return IC_EXIT_FAILURE;
+  }
+  if (failed) ic_diag("infercost", 0, "sweep: %zu of %zu points failed; see their status column", failed, count);
+  return IC_EXIT_OK;
+}
+
+int ic_cli_sweep(int argc, char **argv) {
+  struct sweep_args a;
+  int rc = parse_args(argc, argv, &a, false);
+  if (rc) return rc;
+  if (a.help) {
+    fputs(usage_sweep, stdout);
+    return IC_EXIT_OK;
+  }
+  if (ic_sweep_mpi_begin() != IC_OK) return IC_EXIT_FAILURE;
+  if (ic_sweep_mpi_rank() != 0) ic_diag_set_sink(discard, NULL);
+  static struct ic_scenario base;
+  struct ic_sweep_axis axes[IC_SWEEP_MAX_AXES] = {0};
+  rc = sweep_main(&a, &base, axes);
+  for (int i = 0; i < a.vary_count; i++) ic_sweep_axis_fini(&axes[i]);
+  ic_sweep_mpi_end();
+  return rc;
+}
+
+static void print_choice(const struct ic_search_space *sp, const struct ic_search_result *r, FILE *out) {
+  static struct ic_scenario chosen;
+  size_t metric_count;
+  const struct ic_headline *metrics = ic_headline_table(&metric_count);
+  ic_search_build(sp, r->combo, r->nodes_index, &chosen);
+  fputs("Cheapest configuration meeting", out);
+  for (size_t i = 0; i < sp->target_count; i++) fprintf(out, "%s %s", i ? "," : "", sp->targets[i].text);
+  fputs(":\n", out);
+  for (size_t i = 0; i < sp->axis_count; i++) {
+    const struct ic_section_def *sec;
+    const struct ic_key_def *k = ic_scenario_find_key(sp->axes[i].key, &sec);
+    char value[IC_KEY_TEXT_MAX + 32];
+    ic_key_format(k, (const char *)&chosen + sec->offset + k->offset, value, sizeof value);
+    fprintf(out, "  %-28s %s\n", sp->axes[i].key, value);
+  }
+  fprintf(out, "  %-28s %lld\n", "fleet.nodes", (long long)chosen.fleet.nodes);
+  fprintf(out, "  %-28s %s x %lld GPUs (%s)\n", "hardware", chosen.fleet.server, (long long)chosen.fleet.gpus_per_node,
+          chosen.fleet.gpu);
+  fprintf(out, "Cost: USD %.2f per day\n", r->record.mean[ic_headline_find("usd_per_day")]);
+  fputs("Metrics:\n", out);
+  for (size_t m = 0; m < metric_count; m++)
+    fprintf(out, "  %-28s %.6g %s\n", metrics[m].name, r->record.mean[m], metrics[m].unit);
+}
+
+static int search_main(const struct sweep_args *a, struct ic_scenario *base, struct ic_sweep_axis *axes,
+                       struct ic_sweep_axis *nodes) {
+  if (!load_base(a, base) || !parse_axes(a, base, axes)) return IC_EXIT_BAD_INPUT;
+  struct ic_search_target targets[MAX_TARGETS];
+  bool ok = a->target_count > 0;
+  if (!ok) ic_diag("infercost", 0, "search: give at least one --target METRIC<=VALUE");
+  for (int i = 0; i < a->target_count; i++)
+    if (ic_search_target_parse(a->targets[i], "--target", &targets[i]) != IC_OK) ok = false;
+  char spec[96];
+  if (a->nodes)
+    snprintf(spec, sizeof spec, "fleet.nodes=%s", a->nodes);
+  else
+    snprintf(spec, sizeof spec, "fleet.nodes=1:%lld:1", (long long)base->fleet.nodes);
+  if (ic_sweep_axis_parse(nodes, spec, base) != IC_OK) ok = false;
+  if (!ok) return IC_EXIT_BAD_INPUT;
+  struct ic_search_space sp = {.base = base, .axes = axes, .axis_count = (size_t)a->vary_count, .nodes = nodes,
+                               .targets = targets, .target_count = (size_t)a->target_count, .runs = a->runs,
+                               .workers = a->workers, .progress = !a->quiet};
+  struct ic_search_result r;
+  ic_status st = ic_search_run(&sp, &r);
+  if (st == IC_EINVAL) return IC_EXIT_BAD_INPUT;
+  if (st != IC_OK) {
+    ic_diag("infercost", 0, "search failed: %s", ic_strerror(st));
+    return IC_EXIT_FAILURE;
+  }
+  if (ic_sweep_mpi_rank() != 0) return IC_EXIT_OK;
+  char prov[512];
+  ic_report_provenance(base, prov, sizeof prov);
+  printf("# %s\n", prov);
+  if (r.found)
+    print_choice(&sp, &r, stdout);
+  else
+    printf("No configuration meets the targets, even at the largest fleet (%s nodes).\n",
+           nodes->values[nodes->count - 1]);
+  printf("Simulations: %zu points x %lld runs, against %zu points for the exhaustive grid "
+         "(%zu of %zu combinations feasible at the largest fleet; %zu of them left early, their "
+         "server cost alone above the best found)\n",
+         r.simulations, (long long)a->runs, r.exhaustive, r.feasible_combos, r.exhaustive / nodes->count,
+         r.dropped_combos);
+  return r.found ? IC_EXIT_OK : IC_EXIT_FAILURE;
+}
+
+int ic_cli_search(int argc, char **argv) {
+  struct sweep_args a;
+  int rc = parse_args(argc, argv, &a, true);
+  if (rc) return rc;
+  if (a.help) {
+    fputs(usage_search, stdout);
+    return IC_EXIT_OK;
+  }
+  if (ic_sweep_mpi_begin() != IC_OK) return IC_EXIT_FAILURE;
+  if (ic_sweep_mpi_rank() != 0) ic_diag_set_sink(discard, NULL);
+  static struct ic_scenario base;
+  struct ic_sweep_axis axes[IC_SWEEP_MAX_AXES] = {0}, nodes = {0};
+  rc = search_main(&a, &base, axes, &nodes);
+  for (int i = 0; i < a.vary_count; i++) ic_sweep_axis_fini(&axes[i]);
+  ic_sweep_axis_fini(&nodes);
+  ic_sweep_mpi_end();
+  return rc;
+}

@@ -1,0 +1,75 @@
+/* headline.c: getters of the headline metrics. Adding a metric: one getter,
+ * one row; every sweep, search and plot then knows it by name. */
+#include "infercost/headline.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define GETTER(name, expr) \
+  static double get_##name(const struct ic_run_result *r) { return (expr); }
+
+GETTER(queries_per_day, r->queries_per_day)
+GETTER(usd_per_day, r->cost.total_usd)
+GETTER(usd_per_query, r->usd_per_query)
+GETTER(usd_per_million_output_tokens, r->usd_per_million_output_tokens)
+GETTER(wh_per_query, r->wh_per_query)
+GETTER(energy_usd_per_day, r->cost.energy_usd)
+GETTER(cooling_usd_per_day, r->cost.cooling_usd)
+GETTER(amortization_usd_per_day, r->cost.amortization_usd)
+GETTER(other_usd_per_day, r->cost.other_usd)
+GETTER(gco2e_per_query, r->gco2e_per_query)
+GETTER(e2e_mean_s, r->e2e_mean_s)
+GETTER(e2e_p99_s, r->e2e_p99_s)
+GETTER(ttft_mean_s, r->ttft_mean_s)
+GETTER(ttft_p99_s, r->ttft_p99_s)
+GETTER(wait_mean_s, r->wait_mean_s)
+GETTER(utilisation, r->utilisation)
+GETTER(mean_batch_size, r->mean_batch_size)
+GETTER(gpus, (double)r->gpus)
+
+/* FIXME at merge: tpot_mean_s, tpot_p99_s, slo_attainment (serving branch). */
+#define ROW(name, unit, sense) {#name, unit, sense, get_##name}
+static const struct ic_headline table[] = {
+    ROW(queries_per_day, "queries/day", IC_HIGHER_IS_BETTER),
+    ROW(usd_per_day, "USD/day", IC_LOWER_IS_BETTER),
+    ROW(usd_per_query, "USD", IC_LOWER_IS_BETTER),
+    ROW(usd_per_million_output_tokens, "USD", IC_LOWER_IS_BETTER),
+    ROW(wh_per_query, "Wh", IC_LOWER_IS_BETTER),
+    ROW(gco2e_per_query, "gCO2e", IC_LOWER_IS_BETTER),
+    ROW(energy_usd_per_day, "USD/day", IC_LOWER_IS_BETTER),
+    ROW(cooling_usd_per_day, "USD/day", IC_LOWER_IS_BETTER),
+    ROW(amortization_usd_per_day, "USD/day", IC_LOWER_IS_BETTER),
+    ROW(other_usd_per_day, "USD/day", IC_LOWER_IS_BETTER),
+    ROW(e2e_mean_s, "s", IC_LOWER_IS_BETTER),
+    ROW(e2e_p99_s, "s", IC_LOWER_IS_BETTER),
+    ROW(ttft_mean_s, "s", IC_LOWER_IS_BETTER),
+    ROW(ttft_p99_s, "s", IC_LOWER_IS_BETTER),
+    ROW(wait_mean_s, "s", IC_LOWER_IS_BETTER),
+    ROW(utilisation, "fraction", IC_HIGHER_IS_BETTER),
+    ROW(mean_batch_size, "requests", IC_HIGHER_IS_BETTER),
+    ROW(gpus, "GPUs", IC_LOWER_IS_BETTER),
+};
+#undef ROW
+
+_Static_assert(sizeof table / sizeof table[0] <= IC_HEADLINE_MAX, "raise IC_HEADLINE_MAX");
+
+const struct ic_headline *ic_headline_table(size_t *count) {
+  *count = sizeof table / sizeof table[0];
+  return table;
+}
+
+int ic_headline_find(const char *name) {
+  for (size_t i = 0; i < sizeof table / sizeof table[0]; i++)
+    if (strcmp(table[i].name, name) == 0) return (int)i;
+  return -1;
+}
+
+const char *ic_headline_names(void) {
+  static char names[1024];
+  if (!names[0]) {
+    size_t used = 0;
+    for (size_t i = 0; i < sizeof table / sizeof table[0]; i++)
+      used += (size_t)snprintf(names + used, sizeof names - used, "%s%s", i ? ", " : "", table[i].name);
+  }
+  return names;
+}

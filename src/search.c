@@ -1,0 +1,246 @@
+/* search.c: cheapest fleet meeting the targets, bisecting on fleet size.
+ * Assumes that, all else fixed, more nodes never make a latency metric worse
+ * nor the cost lower; then the smallest fleet that meets the targets is the
+ * cheapest of its combination, and bisection finds it in about log2(nodes)
+ * simulations. Rounds batch one probe per open combination, so the probes
+ * of a round run in parallel. */
+#include "infercost/search.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "infercost/hw.h"
+#include "infercost/run.h"
+
+ic_status ic_search_target_parse(const char *text, const char *where, struct ic_search_target *t) {
+  static const struct {
+    const char *op;
+    enum ic_target_op code;
+  } ops[] = {{"<=", IC_TARGET_LE}, {">=", IC_TARGET_GE}, {"<", IC_TARGET_LT}, {">", IC_TARGET_GT}};
+  memset(t, 0, sizeof *t);
+  snprintf(t->text, sizeof t->text, "%s", text);
+  const char *at = strpbrk(text, "<>");
+  if (!at) {
+    ic_diag(where, 0, "target '%s': expected METRIC<=VALUE (or <, >=, >)", text);
+    return IC_EINVAL;
+  }
+  char name[64];
+  snprintf(name, sizeof name, "%.*s", (int)(at - text), text);
+  t->metric = ic_headline_find(name);
+  if (t->metric < 0) {
+    ic_diag(where, 0, "target '%s': unknown metric '%s'; metrics: %s", text, name, ic_headline_names());
+    return IC_EINVAL;
+  }
+  size_t oplen = 0;
+  for (size_t i = 0; i < sizeof ops / sizeof ops[0] && !oplen; i++)
+    if (strncmp(at, ops[i].op, strlen(ops[i].op)) == 0) t->op = ops[i].code, oplen = strlen(ops[i].op);
+  char *end;
+  errno = 0;
+  t->bound = strtod(at + oplen, &end);
+  if (end == at + oplen || *end != '\0' || errno != 0 || !isfinite(t->bound)) {
+    ic_diag(where, 0, "target '%s': expected a number after the comparison, got '%s'", text, at + oplen);
+    return IC_EINVAL;
+  }
+  return IC_OK;
+}
+
+bool ic_search_meets(const struct ic_sweep_record *rec, const struct ic_search_target *targets, size_t count) {
+  if (rec->status != IC_OK) return false;
+  for (size_t i = 0; i < count; i++) {
+    double v = rec->mean[targets[i].metric], b = targets[i].bound;
+    bool ok = targets[i].op == IC_TARGET_LE   ? v <= b
+              : targets[i].op == IC_TARGET_LT ? v < b
+              : targets[i].op == IC_TARGET_GE ? v >= b
+                                              : v > b; /* comparisons with NaN are false */
+    if (!ok) return false;
+  }
+  return true;
+}
+
+/* The discrete axes with fleet.nodes appended as the fastest axis. */
+struct full_grid {
+  struct ic_sweep_axis axes[IC_SWEEP_MAX_AXES + 1];
+  struct ic_sweep_grid grid;
+  size_t node_values;
+};
+
+static void full_grid_init(struct full_grid *f, const struct ic_search_space *sp) {
+  memcpy(f->axes, sp->axes, sp->axis_count * sizeof *sp->axes);
+  f->axes[sp->axis_count] = *sp->nodes;
+  f->grid = (struct ic_sweep_grid){.base = sp->base, .axes = f->axes, .axis_count = sp->axis_count + 1};
+  f->node_values = sp->nodes->count;
+}
+
+ic_status ic_search_build(const struct ic_search_space *sp, size_t combo, size_t nodes_index, struct ic_scenario *s) {
+  struct full_grid f;
+  full_grid_init(&f, sp);
+  return ic_sweep_grid_build(&f.grid, combo * f.node_values + nodes_index, s);
+}
+
+/* One round's probes: grid indices into the full grid. */
+struct probes {
+  struct full_grid *full;
+  size_t *grid_index;
+};
+
+static ic_status build_probe(void *ctx, size_t k, struct ic_scenario *s) {
+  struct probes *p = ctx;
+  return ic_sweep_grid_build(&p->full->grid, p->grid_index[k], s);
+}
+
+static ic_status check_space(const struct ic_search_space *sp) {
+  ic_status st = IC_OK;
+  if (sp->axis_count > IC_SWEEP_MAX_AXES) {
+    ic_diag("search", 0, "at most %d --vary axes", IC_SWEEP_MAX_AXES);
+    return IC_EINVAL;
+  }
+  for (size_t i = 0; i < sp->axis_count; i++)
+    if (strcmp(sp->axes[i].key, "fleet.nodes") == 0) {
+      ic_diag("--vary fleet.nodes", 0, "search bisects on fleet size: give its range with --nodes");
+      st = IC_EINVAL;
+    }
+  for (size_t i = 1; i < sp->nodes->count; i++)
+    if (strtod(sp->nodes->values[i], NULL) <= strtod(sp->nodes->values[i - 1], NULL)) {
+      ic_diag("--nodes", 0, "fleet sizes must ascend: %s comes after %s", sp->nodes->values[i],
+              sp->nodes->values[i - 1]);
+      return IC_EINVAL;
+    }
+  return st;
+}
+
+/* Per combination: the fleet sizes still in question are [lo, hi], and
+ * nodes[hi] is known to meet the targets (with its record in `best`). */
+struct bracket {
+  size_t lo, hi;
+  bool feasible;
+  bool dropped;                 /* its fixed costs alone exceed the best found */
+  struct ic_sweep_record best;
+};
+
+/* The state of one search, shared by its steps. */
+struct search {
+  const struct ic_search_space *sp;
+  struct full_grid *full;
+  size_t combos, m;
+  struct bracket *b;
+  size_t *index, *owner;        /* one round's probes (grid indices) and their combinations */
+  struct ic_sweep_record *recs;
+  struct ic_scenario *scratch;
+  int usd;                      /* usd_per_day in the headline table */
+};
+
+static ic_status run_round(struct search *se, size_t n) {
+  struct probes p = {se->full, se->index};
+  struct ic_sweep_exec x = {.point = build_probe, .ctx = &p, .count = n, .runs = se->sp->runs,
+                            .workers = se->sp->workers, .progress = se->sp->progress};
+  return ic_sweep_execute(&x, se->recs);
+}
+
+/* Before anything runs: every combination at the smallest and largest
+ * fleet (fleet sizes alone were checked when --nodes was parsed). */
+static ic_status validate_ends(struct search *se) {
+  size_t *ends = calloc(2 * se->combos, sizeof *ends);
+  if (!ends) return IC_ENOMEM;
+  for (size_t c = 0; c < se->combos; c++) ends[2 * c] = c * se->m, ends[2 * c + 1] = c * se->m + se->m - 1;
+  struct probes at_ends = {se->full, ends};
+  struct ic_sweep_exec check = {.point = build_probe, .ctx = &at_ends, .count = 2 * se->combos, .runs = 1};
+  ic_status st = ic_sweep_validate(&check);
+  free(ends);
+  return st;
+}
+
+/* What a combination costs per day at fleet size j before any energy
+ * (ic_run_fixed_usd_per_day). Energy is never negative, so no simulation
+ * there can come out cheaper. */
+static double cost_floor(struct search *se, size_t c, size_t j) {
+  struct ic_scenario *s = se->scratch;
+  if (ic_sweep_grid_build(&se->full->grid, c * se->m + j, s) != IC_OK) return 0.0;
+  double floor_usd = ic_run_fixed_usd_per_day(s);
+  return isnan(floor_usd) ? 0.0 : floor_usd;
+}
+
+/* Stops probing combinations that cannot beat the cheapest found so far:
+ * their cost floor at the smallest fleet still in question is above it. */
+static size_t drop_hopeless(struct search *se) {
+  double best = (double)INFINITY;
+  for (size_t c = 0; c < se->combos; c++)
+    if (se->b[c].feasible && se->b[c].best.mean[se->usd] < best) best = se->b[c].best.mean[se->usd];
+  size_t dropped = 0;
+  for (size_t c = 0; c < se->combos; c++) {
+    struct bracket *bc = &se->b[c];
+    if (bc->feasible && !bc->dropped && bc->lo < bc->hi && cost_floor(se, c, bc->lo) > best) {
+      bc->dropped = true;
+      dropped++;
+    }
+  }
+  return dropped;
+}
+
+/* Round 0 probes the largest fleet: a combination failing there fails
+ * everywhere. Later rounds halve every open bracket at once. */
+static ic_status bisect(struct search *se, struct ic_search_result *out) {
+  const struct ic_search_space *sp = se->sp;
+  size_t m = se->m;
+  for (size_t c = 0; c < se->combos; c++) se->index[c] = c * m + (m - 1);
+  ic_status st = run_round(se, se->combos);
+  if (st != IC_OK) return st;
+  out->simulations += se->combos;
+  for (size_t c = 0; c < se->combos; c++) {
+    bool ok = ic_search_meets(&se->recs[c], sp->targets, sp->target_count);
+    se->b[c] = (struct bracket){.lo = 0, .hi = m - 1, .feasible = ok, .best = se->recs[c]};
+    out->feasible_combos += ok;
+  }
+  for (;;) {
+    out->dropped_combos += drop_hopeless(se);
+    size_t n = 0;
+    for (size_t c = 0; c < se->combos; c++)
+      if (se->b[c].feasible && !se->b[c].dropped && se->b[c].lo < se->b[c].hi)
+        se->owner[n] = c, se->index[n++] = c * m + (se->b[c].lo + se->b[c].hi) / 2;
+    if (n == 0) return IC_OK;
+    if ((st = run_round(se, n)) != IC_OK) return st;
+    out->simulations += n;
+    for (size_t k = 0; k < n; k++) {
+      struct bracket *bc = &se->b[se->owner[k]];
+      size_t mid = (bc->lo + bc->hi) / 2;
+      if (ic_search_meets(&se->recs[k], sp->targets, sp->target_count))
+        bc->hi = mid, bc->best = se->recs[k];
+      else
+        bc->lo = mid + 1;
+    }
+  }
+}
+
+ic_status ic_search_run(const struct ic_search_space *sp, struct ic_search_result *out) {
+  memset(out, 0, sizeof *out);
+  ic_status st = check_space(sp);
+  if (st != IC_OK) return st;
+  struct search se = {.sp = sp, .m = sp->nodes->count, .usd = ic_headline_find("usd_per_day")};
+  se.combos = ic_sweep_grid_count(sp->axes, sp->axis_count);
+  se.full = malloc(sizeof *se.full);
+  se.scratch = malloc(sizeof *se.scratch);
+  se.b = calloc(se.combos, sizeof *se.b);
+  se.index = calloc(se.combos, sizeof *se.index);
+  se.owner = calloc(se.combos, sizeof *se.owner);
+  se.recs = calloc(se.combos, sizeof *se.recs);
+  if (!se.full || !se.scratch || !se.b || !se.index || !se.owner || !se.recs) st = IC_ENOMEM;
+  if (st == IC_OK) {
+    full_grid_init(se.full, sp);
+    out->exhaustive = ic_sweep_grid_count(se.full->axes, sp->axis_count + 1);
+    if (se.combos == 0 || se.m == 0 || out->exhaustive == SIZE_MAX) st = IC_EINVAL;
+  }
+  if (st == IC_OK) st = validate_ends(&se);
+  if (st == IC_OK) st = bisect(&se, out);
+  /* Cheapest per day; ties go to the first combination, so the answer is
+   * stable. A dropped combination's best is dearer than the winner's. */
+  for (size_t c = 0; st == IC_OK && c < se.combos; c++)
+    if (se.b[c].feasible && (!out->found || se.b[c].best.mean[se.usd] < out->record.mean[se.usd])) {
+      out->found = true;
+      out->combo = c;
+      out->nodes_index = se.b[c].hi;
+      out->record = se.b[c].best;
+    }
+  free(se.full), free(se.scratch), free(se.b), free(se.index), free(se.owner), free(se.recs);
+  return st;
+}

@@ -1,0 +1,172 @@
+/* sweep_eval.c: one point's replications, their means and confidence
+ * intervals, validation of all points before anything runs, and the CSV. */
+#define _POSIX_C_SOURCE 200809L /* rename, remove */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gsl/gsl_cdf.h>
+
+#include "infercost/report.h"
+#include "infercost/run.h"
+#include "infercost/sweep.h"
+
+#define MAX_REPORTED 20
+
+void ic_sweep_mean_ci95(const double *values, size_t n, double *mean, double *half_width) {
+  *mean = (double)NAN;
+  *half_width = (double)NAN;
+  if (n == 0) return;
+  double sum = 0.0;
+  for (size_t i = 0; i < n; i++) sum += values[i];
+  *mean = sum / (double)n;
+  if (n < 2 || !isfinite(*mean)) return;
+  /* Two passes: the textbook one-pass formula cancels badly. */
+  double ss = 0.0;
+  for (size_t i = 0; i < n; i++) ss += (values[i] - *mean) * (values[i] - *mean);
+  double sd = sqrt(ss / (double)(n - 1));
+  *half_width = gsl_cdf_tdist_Pinv(0.975, (double)(n - 1)) * sd / sqrt((double)n);
+}
+
+ic_status ic_sweep_validate(const struct ic_sweep_exec *x) {
+  struct ic_scenario *s = malloc(sizeof *s);
+  if (!s) return IC_ENOMEM;
+  size_t before = ic_diag_count();
+  for (size_t i = 0; i < x->count && ic_diag_count() - before < MAX_REPORTED; i++)
+    if (x->point(x->ctx, i, s) == IC_OK) ic_scenario_check(s);
+  free(s);
+  return ic_diag_count() > before ? IC_EINVAL : IC_OK;
+}
+
+/* The first diagnostic line, or the status text when nothing was said. */
+static void first_message(const struct ic_diag_buffer *buf, ic_status st, char *out, size_t size) {
+  size_t n = 0;
+  while (n < buf->len && buf->text[n] != '\n') n++;
+  if (n == 0)
+    snprintf(out, size, "%s", ic_strerror(st));
+  else
+    snprintf(out, size, "%.*s", (int)n, buf->text);
+}
+
+void ic_sweep_eval_point(const struct ic_sweep_exec *x, size_t index, struct ic_sweep_record *rec) {
+  size_t metric_count;
+  const struct ic_headline *metrics = ic_headline_table(&metric_count);
+  memset(rec, 0, sizeof *rec);
+  rec->runs = (int32_t)x->runs;
+  for (size_t m = 0; m < IC_HEADLINE_MAX; m++) rec->mean[m] = rec->ci95[m] = (double)NAN;
+  struct ic_scenario *s = malloc(sizeof *s);
+  double *values = malloc((size_t)x->runs * IC_HEADLINE_MAX * sizeof *values);
+  static struct ic_diag_buffer said;
+  said.len = 0;
+  said.text[0] = '\0';
+  ic_status st = s && values ? IC_OK : IC_ENOMEM;
+  /* A failure is the point's result, not the sweep's: keep its words. */
+  ic_diag_sink_fn *old_sink;
+  void *old_ctx;
+  ic_diag_get_sink(&old_sink, &old_ctx);
+  ic_diag_set_sink(ic_diag_buffer_sink, &said);
+  if (st == IC_OK) st = x->point(x->ctx, index, s);
+  if (st == IC_OK) st = ic_scenario_check(s);
+  if (st == IC_OK) {
+    rec->seed = s->run.seed;
+    int64_t first_run = s->run.run;
+    for (int64_t r = 0; r < x->runs && st == IC_OK; r++) {
+      struct ic_run_result result;
+      s->run.run = first_run + r;
+      st = ic_run_scenario(s, &result);
+      for (size_t m = 0; m < metric_count; m++) values[m * (size_t)x->runs + (size_t)r] = metrics[m].get(&result);
+    }
+  }
+  ic_diag_set_sink(old_sink, old_ctx);
+  rec->status = (int32_t)st;
+  if (st != IC_OK)
+    first_message(&said, st, rec->message, sizeof rec->message);
+  else
+    for (size_t m = 0; m < metric_count; m++)
+      ic_sweep_mean_ci95(values + m * (size_t)x->runs, (size_t)x->runs, &rec->mean[m], &rec->ci95[m]);
+  free(values);
+  free(s);
+}
+
+/* Numbers round-trip exactly (%.17g); NaN is "nan" whatever its sign bit. */
+static void put_number(FILE *out, double v) {
+  if (isnan(v))
+    fputs("nan", out);
+  else if (isinf(v))
+    fputs(v > 0 ? "inf" : "-inf", out);
+  else
+    fprintf(out, "%.17g", v);
+}
+
+/* RFC 4180: quote a field holding a comma, quote or line break. */
+static void put_field(FILE *out, const char *text) {
+  if (!strpbrk(text, ",\"\r\n")) {
+    fputs(text, out);
+    return;
+  }
+  fputc('"', out);
+  for (const char *p = text; *p; p++) {
+    if (*p == '"') fputc('"', out);
+    fputc(*p == '\n' || *p == '\r' ? ' ' : *p, out);
+  }
+  fputc('"', out);
+}
+
+ic_status ic_sweep_write_csv(FILE *out, const struct ic_sweep_grid *grid, int64_t runs,
+                             const struct ic_sweep_record *records, const bool *meets, size_t count) {
+  size_t metric_count;
+  const struct ic_headline *metrics = ic_headline_table(&metric_count);
+  char prov[512];
+  ic_report_provenance(grid->base, prov, sizeof prov);
+  fprintf(out, "# %s; sweep of %zu points x %lld runs\n", prov, count, (long long)runs);
+  for (size_t a = 0; a < grid->axis_count; a++) fprintf(out, "%s,", grid->axes[a].key);
+  fputs("seed,runs,status", out);
+  if (meets) fputs(",meets_targets", out);
+  for (size_t m = 0; m < metric_count; m++) {
+    fprintf(out, ",%s", metrics[m].name);
+    if (runs > 1) fprintf(out, ",%s_ci95", metrics[m].name);
+  }
+  fputc('\n', out);
+  size_t at[IC_SWEEP_MAX_AXES];
+  for (size_t i = 0; i < count; i++) {
+    const struct ic_sweep_record *r = &records[i];
+    ic_sweep_grid_point(grid->axes, grid->axis_count, i, at);
+    for (size_t a = 0; a < grid->axis_count; a++) {
+      put_field(out, grid->axes[a].values[at[a]]);
+      fputc(',', out);
+    }
+    fprintf(out, "%lld,%d,", (long long)r->seed, (int)r->runs);
+    put_field(out, r->status == IC_OK ? "ok" : r->message);
+    if (meets) fputs(meets[i] ? ",1" : ",0", out);
+    for (size_t m = 0; m < metric_count; m++) {
+      fputc(',', out);
+      put_number(out, r->mean[m]);
+      if (runs > 1) {
+        fputc(',', out);
+        put_number(out, r->ci95[m]);
+      }
+    }
+    fputc('\n', out);
+  }
+  return ferror(out) ? IC_EIO : IC_OK;
+}
+
+ic_status ic_sweep_write_csv_file(const char *path, const struct ic_sweep_grid *grid, int64_t runs,
+                                  const struct ic_sweep_record *records, const bool *meets, size_t count) {
+  char tmp[4096];
+  snprintf(tmp, sizeof tmp, "%s.tmp", path);
+  FILE *f = fopen(tmp, "w");
+  if (!f) {
+    ic_diag(path, 0, "cannot write: %s", strerror(errno));
+    return IC_EIO;
+  }
+  ic_status st = ic_sweep_write_csv(f, grid, runs, records, meets, count);
+  if (fclose(f) != 0) st = IC_EIO;
+  if (st != IC_OK || rename(tmp, path) != 0) {
+    ic_diag(path, 0, "cannot write: %s", strerror(errno));
+    remove(tmp);
+    return IC_EIO;
+  }
+  return IC_OK;
+}

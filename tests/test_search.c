@@ -1,0 +1,236 @@
+/* test_search.c: targets, and the bisection search against an exhaustive
+ * sweep of the same small grid: same configuration, fewer simulations. */
+#define _POSIX_C_SOURCE 200809L /* popen */
+#include "ic_test.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "infercost/search.h"
+
+static struct ic_diag_buffer diag;
+
+static int setup(void **state) {
+  (void)state;
+  memset(&diag, 0, sizeof diag);
+  ic_diag_set_sink(ic_diag_buffer_sink, &diag);
+  return 0;
+}
+
+static int teardown(void **state) {
+  (void)state;
+  ic_diag_set_sink(NULL, NULL);
+  return 0;
+}
+
+static void targets_parse(void **state) {
+  (void)state;
+  struct ic_search_target t;
+  assert_int_equal(ic_search_target_parse("ttft_p99_s<=2.385", "--target", &t), IC_OK);
+  assert_int_equal(t.metric, ic_headline_find("ttft_p99_s"));
+  assert_int_equal(t.op, IC_TARGET_LE);
+  assert_true(t.bound == 2.385);
+  assert_int_equal(ic_search_target_parse("utilisation>0.5", "--target", &t), IC_OK);
+  assert_int_equal(t.op, IC_TARGET_GT);
+  assert_int_equal(ic_search_target_parse("queries_per_day>=1e5", "--target", &t), IC_OK);
+  assert_int_equal(t.op, IC_TARGET_GE);
+  assert_true(t.bound == 1e5);
+  assert_int_equal(ic_search_target_parse("ttft_p99<=2", "--target", &t), IC_EINVAL);
+  assert_non_null(strstr(diag.text, "--target: target 'ttft_p99<=2': unknown metric 'ttft_p99'; metrics: queries_per_day,"));
+  assert_int_equal(ic_search_target_parse("e2e_p99_s=3", "--target", &t), IC_EINVAL);
+  assert_non_null(strstr(diag.text, "expected METRIC<=VALUE"));
+  assert_int_equal(ic_search_target_parse("e2e_p99_s<=fast", "--target", &t), IC_EINVAL);
+  assert_non_null(strstr(diag.text, "expected a number after the comparison, got 'fast'"));
+}
+
+static void meets_needs_every_target_and_a_run(void **state) {
+  (void)state;
+  struct ic_search_target t[2];
+  assert_int_equal(ic_search_target_parse("e2e_p99_s<=10", "t", &t[0]), IC_OK);
+  assert_int_equal(ic_search_target_parse("utilisation>=0.5", "t", &t[1]), IC_OK);
+  struct ic_sweep_record r = {.status = IC_OK};
+  for (size_t m = 0; m < IC_HEADLINE_MAX; m++) r.mean[m] = (double)NAN;
+  r.mean[t[0].metric] = 10.0; /* on the bound meets <= */
+  r.mean[t[1].metric] = 0.5;
+  assert_true(ic_search_meets(&r, t, 2));
+  r.mean[t[1].metric] = 0.49;
+  assert_false(ic_search_meets(&r, t, 2));
+  r.mean[t[1].metric] = (double)NAN; /* nothing completed: never meets */
+  assert_false(ic_search_meets(&r, t, 2));
+  r.mean[t[1].metric] = 0.9;
+  r.status = IC_ECAPACITY;
+  assert_false(ic_search_meets(&r, t, 2));
+}
+
+/* Batch cap x GPU x tensor parallelism (tp 4 does not fit the 175B model:
+ * whole combinations fail), fleets of 1 to 8 nodes. */
+struct space {
+  struct ic_scenario base;
+  struct ic_sweep_axis axes[4], nodes;
+  struct ic_search_target targets[2];
+};
+
+static void space_init(struct space *sp) {
+  ic_scenario_defaults(&sp->base);
+  assert_int_equal(ic_scenario_load_file(&sp->base, "tests/data/tiny_scenario.ini"), IC_OK);
+  assert_int_equal(ic_sweep_axis_parse(&sp->axes[0], "serving.max_batch=4,16", &sp->base), IC_OK);
+  assert_int_equal(ic_sweep_axis_parse(&sp->axes[1], "fleet.gpu=a100-80gb,h100-sxm", &sp->base), IC_OK);
+  assert_int_equal(ic_sweep_axis_parse(&sp->axes[2], "fleet.gpus_per_replica=4,8", &sp->base), IC_OK);
+  assert_int_equal(ic_sweep_axis_parse(&sp->nodes, "fleet.nodes=1:8:1", &sp->base), IC_OK);
+  sp->axes[3] = sp->nodes; /* the exhaustive grid's last axis */
+  assert_int_equal(ic_search_target_parse("ttft_p99_s<=7.5", "t", &sp->targets[0]), IC_OK);
+  assert_int_equal(ic_search_target_parse("e2e_p99_s<=13", "t", &sp->targets[1]), IC_OK);
+}
+
+static void space_fini(struct space *sp) {
+  for (int i = 0; i < 3; i++) ic_sweep_axis_fini(&sp->axes[i]);
+  ic_sweep_axis_fini(&sp->nodes);
+}
+
+static void search_matches_exhaustive_sweep(void **state) {
+  (void)state;
+  static struct space sp;
+  space_init(&sp);
+  /* Exhaustive: every point, the cheapest that meets both targets. */
+  struct ic_sweep_grid grid = {.base = &sp.base, .axes = sp.axes, .axis_count = 4};
+  size_t count = ic_sweep_grid_count(sp.axes, 4);
+  assert_int_equal(count, 64);
+  struct ic_sweep_record *all = calloc(count, sizeof *all);
+  struct ic_sweep_exec x = {.point = ic_sweep_grid_build, .ctx = &grid, .count = count, .runs = 1, .workers = 1};
+  assert_int_equal(ic_sweep_execute(&x, all), IC_OK);
+  int usd = ic_headline_find("usd_per_day");
+  size_t best = count;
+  for (size_t i = 0; i < count; i++)
+    if (ic_search_meets(&all[i], sp.targets, 2) && (best == count || all[i].mean[usd] < all[best].mean[usd])) best = i;
+  assert_true(best < count);
+  for (long workers = 1; workers <= 2; workers++) {
+    struct ic_search_space space = {.base = &sp.base, .axes = sp.axes, .axis_count = 3, .nodes = &sp.nodes,
+                                    .targets = sp.targets, .target_count = 2, .runs = 1, .workers = workers};
+    struct ic_search_result r;
+    assert_int_equal(ic_search_run(&space, &r), IC_OK);
+    assert_true(r.found);
+    assert_int_equal(r.combo * 8 + r.nodes_index, best);
+    assert_true(r.record.mean[usd] == all[best].mean[usd]);
+    assert_int_equal(r.exhaustive, 64);
+    /* 8 probes at 8 nodes, then at most 3 halvings of 8 fleet sizes per
+     * feasible combination (fewer for those dropped on cost). */
+    assert_true(r.simulations <= 8 + 3 * r.feasible_combos);
+    assert_true(r.simulations < r.exhaustive);
+    print_message("search: %zu simulations against %zu exhaustive (%zu combinations dropped); best combo %zu at %s nodes\n",
+                  r.simulations, r.exhaustive, r.dropped_combos, r.combo, sp.nodes.values[r.nodes_index]);
+  }
+  free(all);
+  space_fini(&sp);
+}
+
+static void unreachable_targets_find_nothing(void **state) {
+  (void)state;
+  static struct space sp;
+  space_init(&sp);
+  assert_int_equal(ic_search_target_parse("ttft_p99_s<=0.001", "t", &sp.targets[0]), IC_OK);
+  struct ic_search_space space = {.base = &sp.base, .axes = sp.axes, .axis_count = 3, .nodes = &sp.nodes,
+                                  .targets = sp.targets, .target_count = 1, .runs = 1, .workers = 1};
+  struct ic_search_result r;
+  assert_int_equal(ic_search_run(&space, &r), IC_OK);
+  assert_false(r.found);
+  assert_int_equal(r.simulations, 8); /* only the largest fleet of each combination */
+  space_fini(&sp);
+}
+
+static void bad_spaces_are_refused(void **state) {
+  (void)state;
+  static struct space sp;
+  space_init(&sp);
+  struct ic_search_space space = {.base = &sp.base, .axes = sp.axes, .axis_count = 4, .nodes = &sp.nodes,
+                                  .targets = sp.targets, .target_count = 2, .runs = 1, .workers = 1};
+  struct ic_search_result r;
+  assert_int_equal(ic_search_run(&space, &r), IC_EINVAL); /* fleet.nodes among the axes */
+  assert_non_null(strstr(diag.text, "search bisects on fleet size: give its range with --nodes"));
+  struct ic_sweep_axis down;
+  assert_int_equal(ic_sweep_axis_parse(&down, "fleet.nodes=4,2", &sp.base), IC_OK);
+  space.axis_count = 3;
+  space.nodes = &down;
+  assert_int_equal(ic_search_run(&space, &r), IC_EINVAL);
+  assert_non_null(strstr(diag.text, "--nodes: fleet sizes must ascend: 2 comes after 4"));
+  ic_sweep_axis_fini(&down);
+  space_fini(&sp);
+}
+
+/* Runs a shell command, capturing stdout and stderr; returns its exit code. */
+static int capture(const char *cmd, char *out, size_t size) {
+  FILE *p = popen(cmd, "r");
+  assert_non_null(p);
+  size_t n = fread(out, 1, size - 1, p);
+  out[n] = '\0';
+  int status = pclose(p);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+#define SPACE "tests/data/tiny_scenario.ini -q --target 'ttft_p99_s<=7.5' --target 'e2e_p99_s<=13' " \
+              "--vary serving.max_batch=4,16 --vary fleet.gpu=a100-80gb,h100-sxm --nodes 1:8:1"
+
+/* Same seed, same answer: one worker, two workers and two MPI ranks print the same text. */
+static void answer_does_not_depend_on_workers_or_ranks(void **state) {
+  (void)state;
+  const char *b = getenv("IC_BIN") ? getenv("IC_BIN") : "build/infercost";
+  static char one[1 << 14], other[1 << 14];
+  char cmd[1024];
+  snprintf(cmd, sizeof cmd, "%s search " SPACE " --workers 1 2>&1", b);
+  assert_int_equal(capture(cmd, one, sizeof one), 0);
+  snprintf(cmd, sizeof cmd, "%s search " SPACE " --workers 2 2>&1", b);
+  assert_int_equal(capture(cmd, other, sizeof other), 0);
+  assert_string_equal(one, other);
+#ifdef IC_WITH_MPI
+  if (system("command -v mpirun >/dev/null 2>&1") == 0) {
+    snprintf(cmd, sizeof cmd,
+             "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1 "
+             "ASAN_OPTIONS=detect_leaks=0 mpirun -np 2 %s search " SPACE " 2>&1", b);
+    assert_int_equal(capture(cmd, other, sizeof other), 0);
+    assert_string_equal(one, other);
+  }
+#endif
+}
+
+static void command_line_reports_choice_and_count(void **state) {
+  (void)state;
+  const char *b = getenv("IC_BIN");
+  char cmd[1024], out[1 << 14];
+  snprintf(cmd, sizeof cmd,
+           "%s search tests/data/tiny_scenario.ini -q --target 'ttft_p99_s<=7.5' --target 'e2e_p99_s<=13' "
+           "--vary serving.max_batch=4,16 --vary fleet.gpu=a100-80gb,h100-sxm --nodes 1:8:1 2>&1",
+           b ? b : "build/infercost");
+  FILE *p = popen(cmd, "r");
+  assert_non_null(p);
+  size_t n = fread(out, 1, sizeof out - 1, p);
+  out[n] = '\0';
+  int status = pclose(p);
+  assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  assert_non_null(strstr(out, "Cheapest configuration meeting ttft_p99_s<=7.5, e2e_p99_s<=13:\n"));
+  assert_non_null(strstr(out, "  fleet.nodes "));
+  assert_non_null(strstr(out, "Simulations: "));
+  assert_non_null(strstr(out, "against 32 points for the exhaustive grid"));
+  snprintf(cmd, sizeof cmd, "%s search tests/data/tiny_scenario.ini --target 'ttft_p99<=2' 2>&1",
+           b ? b : "build/infercost");
+  p = popen(cmd, "r");
+  n = fread(out, 1, sizeof out - 1, p);
+  out[n] = '\0';
+  status = pclose(p);
+  assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 2);
+  assert_non_null(strstr(out, "unknown metric 'ttft_p99'"));
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test_setup_teardown(targets_parse, setup, teardown),
+      cmocka_unit_test(meets_needs_every_target_and_a_run),
+      cmocka_unit_test_setup_teardown(search_matches_exhaustive_sweep, setup, teardown),
+      cmocka_unit_test_setup_teardown(unreachable_targets_find_nothing, setup, teardown),
+      cmocka_unit_test_setup_teardown(bad_spaces_are_refused, setup, teardown),
+      cmocka_unit_test(command_line_reports_choice_and_count),
+      cmocka_unit_test(answer_does_not_depend_on_workers_or_ranks),
+  };
+  return cmocka_run_group_tests_name("search", tests, NULL, NULL);
+}
