@@ -38,7 +38,8 @@ static void hand_computed_two_node_ledger(void **state) {
    *   cooling 0.25 x 78.416 x 0.0925 = $1.81337 -> 1.81
    *   amortization 2 x 187,500 / (4 x 365) = $256.849315 -> 256.85
    *   total $265.916168 -> 265.92 */
-  struct ic_power_config pc = {(double)NAN, (double)NAN, (double)NAN, (double)NAN, 1.25, 0.0925};
+  struct ic_power_config pc = {.gpu_idle_w = (double)NAN, .gpu_prefill_w = (double)NAN, .gpu_decode_w = (double)NAN,
+                               .node_base_w = (double)NAN, .pue = 1.25, .electricity_usd_per_kwh = 0.0925};
   struct ic_cost_config cc = {187500.0, 4.0};
   struct ic_daily_cost d = ic_cost_daily(ic_ledger_it_energy_j(l), 7200.0, 2, 187500.0, &pc, &cc);
   assert_true(fabs(d.it_energy_kwh - 78.416) < 1e-9);

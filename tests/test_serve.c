@@ -111,7 +111,8 @@ static void static_batching_timeline(void **state) {
   dec1 = ic_time_from_s(d1);
 
   struct ic_fleet_config fc = {"h100-sxm", "dgx-h100", 1, 1, 1};
-  struct ic_serving_config sc = {IC_BATCHING_STATIC, IC_ROUTER_ROUND_ROBIN, 3, 1.0};
+  struct ic_serving_config sc = {.batching = IC_BATCHING_STATIC, .router = IC_ROUTER_ROUND_ROBIN, .max_batch = 3,
+                                 .batch_timeout_s = 1.0};
   ic_sim *sim = ic_sim_alloc(1, 0);
   ic_fleet *f = ic_fleet_alloc(sim, &fc, &sc, &perf, NULL);
   struct timeline t = {0};

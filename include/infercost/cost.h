@@ -16,7 +16,16 @@ struct ic_power_config {
   double node_base_w;             /* per node: CPUs, memory, NICs, fans */
   double pue;                     /* facility energy / IT energy, >= 1 */
   double electricity_usd_per_kwh; /* flat price */
+  /* Idle power-down (used by serve, docs/serving.md). */
+  int powerdown;                  /* enum ic_powerdown */
+  double powerdown_idle_s;        /* idle time before a node powers down */
+  double wake_s;                  /* wake-up delay */
+  int64_t wake_queue_threshold;   /* requests per awake replica before waking a node; 0 = max_batch */
+  double node_off_w;              /* per powered-down node besides GPUs */
+  double gpu_off_w;               /* per GPU of a powered-down node */
 };
+enum ic_powerdown { IC_POWERDOWN_OFF, IC_POWERDOWN_IDLE };
+#define IC_POWERDOWN_CHOICES "off|idle"
 
 /* [cost] section. */
 struct ic_cost_config {
