@@ -183,7 +183,10 @@ ic_status ic_run_scenario_series(const struct ic_scenario *s, struct ic_run_resu
   ic_ledger_set_off_power(ledger, s->power.node_off_w);
   struct ic_powerdown_config pd = {s->power.powerdown == IC_POWERDOWN_IDLE, s->power.powerdown_idle_s, s->power.wake_s,
                                    s->power.wake_queue_threshold ? s->power.wake_queue_threshold : s->serving.max_batch};
-  ic_fleet_set_powerdown(fleet, &pd);
+  if (ic_fleet_set_powerdown(fleet, &pd) != IC_OK) {
+    st = IC_ENOMEM;
+    goto done;
+  }
   if (series_dir) {
     series = ic_series_alloc(0, ic_time_from_s(s->run.series_interval_s));
     if (!series || ic_fleet_attach_series(fleet, series) != IC_OK) {

@@ -282,7 +282,7 @@ ic_fleet *ic_fleet_alloc(ic_sim *sim, const struct ic_fleet_config *fleet,
   f->heap_pos = malloc((size_t)f->replica_count * sizeof *f->heap_pos);
   ic_time_avg_init(&f->stats.in_system, 0, 0.0);
   if (!f->replicas || !f->nodes || !f->heap || !f->heap_pos || !f->rng || !alloc_stats(&f->stats) ||
-      !ic__static_init(f) || !grow_pool(f)) {
+      !ic__static_init(f) || !ic__cont_init(f) || !grow_pool(f)) {
     ic_fleet_free(f);
     return NULL;
   }
@@ -370,7 +370,9 @@ void ic_fleet_free(ic_fleet *f) {
   free(f->nodes);
   free(f->heap);
   free(f->heap_pos);
+  free(f->fit_tree);
   free(f->service_cache);
+  free(f->decode_lines);
   free(f->pool);
   free_stats(&f->stats);
   free(f);

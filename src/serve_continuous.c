@@ -22,10 +22,39 @@ static ic_time_ns iter_ns(const ic_fleet *f, const struct ic_iter_shape *shape) 
   return ic_time_from_s(ic_perf_iter_s(f->perf, shape, NULL));
 }
 
-/* One decode step of n sequences whose cached contexts sum to context_sum. */
-static ic_time_ns decode_ns(const ic_fleet *f, int64_t n, int64_t context_sum) {
-  struct ic_iter_shape shape = {n, (double)(context_sum + n), context_sum, n};
-  return iter_ns(f, &shape);
+/* The roofline of a decode step of n sequences is linear in the sum K of
+ * their cached contexts on both sides of its max(): compute and memory time
+ * = intercept(n) + slope x K. Coefficients come from two evaluations of the
+ * perf model and are cached per n; this is the hot loop of a day's run. */
+struct ic__decode_line {
+  double compute0, compute1, memory0, memory1, rest; /* seconds, seconds per token */
+  bool ready;
+};
+
+static const struct ic__decode_line *decode_line(ic_fleet *f, int64_t n) {
+  struct ic__decode_line *d = &f->decode_lines[n];
+  if (d->ready) return d;
+  const double k1 = 1048576.0;
+  struct ic_perf_breakdown b0, b1;
+  struct ic_iter_shape s0 = {n, (double)n, 0, n}, s1 = {n, k1 + (double)n, (int64_t)k1, n};
+  ic_perf_iter_s(f->perf, &s0, &b0);
+  ic_perf_iter_s(f->perf, &s1, &b1);
+  *d = (struct ic__decode_line){b0.compute_s, (b1.compute_s - b0.compute_s) / k1, b0.memory_s,
+                                (b1.memory_s - b0.memory_s) / k1, b0.comm_s + b0.overhead_s, true};
+  return d;
+}
+
+/* One decode step of n sequences whose cached contexts sum to context_sum:
+ * a function of these two integers only, so skip and token modes agree. */
+static ic_time_ns decode_ns(ic_fleet *f, int64_t n, int64_t context_sum) {
+  const struct ic__decode_line *d = decode_line(f, n);
+  double k = (double)context_sum, c = d->compute0 + d->compute1 * k, m = d->memory0 + d->memory1 * k;
+  return ic_time_from_s((c > m ? c : m) + d->rest);
+}
+
+bool ic__cont_init(ic_fleet *f) {
+  f->decode_lines = calloc((size_t)f->serving.max_batch + 1, sizeof *f->decode_lines);
+  return f->decode_lines != NULL;
 }
 
 static bool prefilling(const struct ic__request *pr) { return pr->context < pr->target_prefill; }

@@ -74,6 +74,8 @@ struct ic_fleet {
    * heap_pos maps replica to heap slot. */
   int64_t *heap, *heap_pos;
   bool use_heap;
+  int32_t *fit_tree;         /* power-down: segment tree of replicas that fit (awake, below threshold) */
+  int64_t fit_leaves;        /* power of two >= replica_count */
   uint64_t round_robin_next;
   gsl_rng *rng;              /* random and power-of-two routers */
   /* Central router: one fleet-wide FIFO. */
@@ -88,6 +90,7 @@ struct ic_fleet {
   struct ic_powerdown_config powerdown;
   ic_time_ns idle_ns, wake_ns;
   struct ic__service_entry *service_cache;
+  struct ic__decode_line *decode_lines; /* continuous: per batch size 0..max_batch */
   struct ic_fleet_stats stats;
   ic_series *series;
   struct ic__series_cols col;
@@ -114,6 +117,7 @@ bool ic__router_less(const ic_fleet *f, int64_t a, int64_t b);
 void ic__heap_fix(ic_fleet *f, int64_t r);
 int64_t ic__route(ic_fleet *f);
 void ic__add_load(ic_fleet *f, int64_t r, int64_t requests, int64_t tokens);
+void ic__fit_update(ic_fleet *f, int64_t r);
 
 /* serve_static.c */
 bool ic__static_init(ic_fleet *f);
@@ -121,6 +125,7 @@ void ic__static_kick(ic_fleet *f, int64_t r);
 void ic__static_close(ic_fleet *f, ic_time_ns end_ns);
 
 /* serve_continuous.c */
+bool ic__cont_init(ic_fleet *f);
 void ic__cont_kick(ic_fleet *f, int64_t r, bool was_queue_empty);
 void ic__cont_close(ic_fleet *f, ic_time_ns end_ns);
 

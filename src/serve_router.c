@@ -2,8 +2,9 @@
  *
  * Load-aware routers keep an indexed min-heap of replicas ordered by
  * (powered down, load, index): a sleeping replica sorts after every awake
- * one, so with power-down on it is picked only when every awake replica is
- * at the wake threshold (docs/serving.md). */
+ * one. With power-down on, routing packs load instead (route_packed) and
+ * falls back to the configured router only when every node is awake and
+ * every replica is at the wake threshold (docs/serving.md). */
 #include <gsl/gsl_rng.h>
 
 #include "serve_impl.h"
@@ -14,8 +15,10 @@ static int64_t load(const ic_fleet *f, int64_t r) {
 }
 
 bool ic__router_less(const ic_fleet *f, int64_t a, int64_t b) {
-  bool sa = f->nodes[f->replicas[a].node].off, sb = f->nodes[f->replicas[b].node].off;
-  if (sa != sb) return sb;
+  if (f->powerdown.enabled) {
+    bool sa = f->nodes[f->replicas[a].node].off, sb = f->nodes[f->replicas[b].node].off;
+    if (sa != sb) return sb;
+  }
   int64_t la = load(f, a), lb = load(f, b);
   return la != lb ? la < lb : a < b;
 }
@@ -51,44 +54,60 @@ void ic__add_load(ic_fleet *f, int64_t r, int64_t requests, int64_t tokens) {
   rep->outstanding += requests;
   rep->outstanding_tokens += tokens;
   ic__heap_fix(f, r);
+  ic__fit_update(f, r);
   f->nodes[rep->node].outstanding += requests;
   ic__power_load_changed(f, rep->node);
 }
 
-/* With power-down, a sleeping node is woken only when every awake replica
- * holds wake_threshold requests or more (or none is awake). */
-static int64_t prefer_awake(ic_fleet *f, int64_t r) {
-  if (!f->powerdown.enabled || !f->nodes[f->replicas[r].node].off) return r;
-  int64_t best = -1;
-  for (int64_t i = 0; i < f->replica_count; i++) {
-    if (f->nodes[f->replicas[i].node].off) continue;
-    if (best < 0 || f->replicas[i].outstanding < f->replicas[best].outstanding) best = i;
-  }
-  return best >= 0 && f->replicas[best].outstanding < f->powerdown.wake_threshold ? best : r;
+/* Power-down packs load: a request goes to the lowest-numbered awake replica
+ * holding fewer than wake_threshold requests, so high-numbered nodes run dry
+ * and can sleep. A segment tree over replica indices counts such replicas,
+ * so the first is found in O(log replicas). */
+static bool fits(const ic_fleet *f, int64_t r) {
+  return !f->nodes[f->replicas[r].node].off && f->replicas[r].outstanding < f->powerdown.wake_threshold;
+}
+
+void ic__fit_update(ic_fleet *f, int64_t r) {
+  if (!f->fit_tree) return;
+  int64_t i = f->fit_leaves + r;
+  int32_t v = fits(f, r) ? 1 : 0;
+  if (f->fit_tree[i] == v) return;
+  f->fit_tree[i] = v;
+  for (i /= 2; i >= 1; i /= 2) f->fit_tree[i] = f->fit_tree[2 * i] + f->fit_tree[2 * i + 1];
+}
+
+static int64_t first_fit(const ic_fleet *f) {
+  if (f->fit_tree[1] == 0) return -1;
+  int64_t i = 1;
+  while (i < f->fit_leaves) i = f->fit_tree[2 * i] > 0 ? 2 * i : 2 * i + 1;
+  return i - f->fit_leaves;
+}
+
+static int64_t route_packed(ic_fleet *f) {
+  int64_t r = first_fit(f);
+  if (r >= 0) return r;
+  for (int64_t node = 0; node < f->node_count; node++)
+    if (f->nodes[node].off) return node * f->replicas_per_node; /* wake the first sleeping node */
+  return -1;
 }
 
 int64_t ic__route(ic_fleet *f) {
   uint64_t n = (uint64_t)f->replica_count;
+  if (f->fit_tree) {
+    int64_t r = route_packed(f);
+    if (r >= 0) return r;
+  }
   switch (f->serving.router) {
   case IC_ROUTER_LEAST_OUTSTANDING:
   case IC_ROUTER_LEAST_TOKENS:
-  case IC_ROUTER_CENTRAL: {
-    int64_t top = f->heap[0];
-    bool asleep = f->nodes[f->replicas[top].node].off;
-    /* The heap puts awake replicas first: wake a node only past the threshold. */
-    if (f->powerdown.enabled && !asleep && f->replicas[top].outstanding >= f->powerdown.wake_threshold) {
-      for (int64_t i = 0; i < f->replica_count; i++)
-        if (f->nodes[f->replicas[i].node].off) return i;
-    }
-    return top;
-  }
-  case IC_ROUTER_RANDOM: return prefer_awake(f, (int64_t)gsl_rng_uniform_int(f->rng, n));
+  case IC_ROUTER_CENTRAL: return f->heap[0];
+  case IC_ROUTER_RANDOM: return (int64_t)gsl_rng_uniform_int(f->rng, n);
   case IC_ROUTER_POWER_OF_TWO: {
     int64_t a = (int64_t)gsl_rng_uniform_int(f->rng, n), b = (int64_t)gsl_rng_uniform_int(f->rng, n);
     if (!f->powerdown.enabled) return f->replicas[b].outstanding < f->replicas[a].outstanding ? b : a;
     return ic__router_less(f, b, a) ? b : a;
   }
   case IC_ROUTER_ROUND_ROBIN:
-  default: return prefer_awake(f, (int64_t)(f->round_robin_next++ % n));
+  default: return (int64_t)(f->round_robin_next++ % n);
   }
 }

@@ -123,8 +123,9 @@ void ic_fleet_set_observer(ic_fleet *f, ic_serve_observer_fn *fn, void *ctx);
  * class "default". */
 void ic_fleet_set_classes(ic_fleet *f, const struct ic_traffic_class *classes, size_t count);
 
-/* Turns on idle power-down (needs a ledger). Call before the first submit. */
-void ic_fleet_set_powerdown(ic_fleet *f, const struct ic_powerdown_config *pd);
+/* Turns on idle power-down (needs a ledger; without one it does nothing).
+ * Call before the first submit. IC_ENOMEM when out of memory. */
+ic_status ic_fleet_set_powerdown(ic_fleet *f, const struct ic_powerdown_config *pd);
 
 /* Records arrivals, completions, rejections, queue length, busy replicas,
  * running requests, nodes off and IT power into `series` (borrowed; columns

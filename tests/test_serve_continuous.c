@@ -1,0 +1,288 @@
+/* test_serve_continuous.c: continuous batching: the skipping mode against
+ * the token-by-token reference, conservation at every report, Little's law,
+ * routers, and idle power-down. */
+#include "ic_test.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <gsl/gsl_randist.h>
+#include <gsl/gsl_rng.h>
+
+#include "infercost/cost.h"
+#include "infercost/run.h"
+#include "infercost/scenario.h"
+#include "infercost/serve.h"
+#include "infercost/sim.h"
+
+static void set(struct ic_scenario *s, const char *kv) { assert_int_equal(ic_scenario_set(s, kv, "test"), IC_OK); }
+
+/* ---- skip vs token ------------------------------------------------------- */
+
+#define MAX_REQ 4000
+
+struct done_log {
+  ic_time_ns done_ns[MAX_REQ];
+  uint64_t preempted;
+};
+
+static void log_done(void *ctx, const struct ic_serve_event *ev) {
+  struct done_log *log = ctx;
+  if (ev->kind == IC_SERVE_REQUEST_DONE && ev->first_request_id < MAX_REQ) log->done_ns[ev->first_request_id] = ev->time_ns;
+  if (ev->kind == IC_SERVE_PREEMPT) log->preempted++;
+}
+
+struct workload {
+  struct ic_request req[MAX_REQ];
+  size_t n;
+};
+
+static void arrive(ic_sim *sim, void *ctx, uint64_t arg) {
+  (void)sim;
+  void **pair = ctx;
+  ic_fleet *f = pair[0];
+  const struct workload *w = pair[1];
+  assert_int_equal(ic_fleet_submit(f, &w->req[arg]), IC_OK);
+}
+
+/* Poisson arrivals at `rate` per second; prompts uniform in [8, 700],
+ * outputs in [1, 260]: varied lengths so completions fall everywhere in a
+ * span, and bursts so batches fill and the small KV cache overflows. */
+static void make_workload(struct workload *w, size_t n, double rate, unsigned long seed) {
+  gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+  gsl_rng_set(rng, seed);
+  double t = 0;
+  for (size_t i = 0; i < n; i++) {
+    t += gsl_ran_exponential(rng, 1.0 / rate);
+    /* Every seventh arrival lands exactly on the previous one: ties. */
+    if (i % 7 == 6) t = ic_time_to_s(w->req[i - 1].arrival_ns);
+    w->req[i] = (struct ic_request){i, ic_time_from_s(t), 8 + (int64_t)gsl_rng_uniform_int(rng, 693),
+                                    1 + (int64_t)gsl_rng_uniform_int(rng, 260), 0};
+  }
+  w->n = n;
+  gsl_rng_free(rng);
+}
+
+struct mode_case {
+  const char *name;
+  int64_t chunk;        /* serving.prefill_chunk_tokens */
+  int router;
+  int64_t replicas;
+  double kv_tokens;     /* per replica: small, to force preemptions */
+  double rate;          /* arrivals per second */
+  unsigned long seed;
+};
+
+static void run_mode(const struct mode_case *c, const struct workload *w, int step_mode, struct done_log *log,
+                     uint64_t *preemptions) {
+  const struct ic_model_spec *m = ic_model_find("llama2-7b");
+  const struct ic_gpu_spec *g = ic_hw_find_gpu("h100-sxm");
+  struct ic_precisions prec = {IC_FP16, IC_FP16, IC_FP16};
+  struct ic_perf_params pp = {.compute_efficiency = 0.5, .memory_efficiency = 0.8, .link_efficiency = 0.7,
+                              .link_latency_s = 1e-6, .overhead_s = 0.002, .memory_reserve_frac = 0.1};
+  struct ic_perf perf;
+  assert_int_equal(ic_perf_init(&perf, m, g, 1, &prec, &pp, "test"), IC_OK);
+  perf.kv_capacity_tokens = c->kv_tokens;
+  struct ic_fleet_config fc = {"h100-sxm", "dgx-h100", c->replicas, 1, 1};
+  struct ic_serving_config sc = {.batching = IC_BATCHING_CONTINUOUS, .router = c->router, .max_batch = 12,
+                                 .prefill_chunk_tokens = c->chunk, .step_mode = step_mode,
+                                 .slo_ttft_s = 1, .slo_tpot_s = 1};
+  ic_sim *sim = ic_sim_alloc(c->seed, 0);
+  ic_fleet *f = ic_fleet_alloc(sim, &fc, &sc, &perf, NULL);
+  assert_non_null(f);
+  ic_fleet_set_observer(f, log_done, log);
+  void *pair[2] = {f, (void *)(uintptr_t)w};
+  for (size_t i = 0; i < w->n; i++) ic_sim_schedule_at(sim, w->req[i].arrival_ns, arrive, pair, i);
+  ic_sim_run_until(sim, IC_TIME_NEVER - 1);
+  const struct ic_fleet_stats *st = ic_fleet_stats(f);
+  assert_int_equal(st->completed, w->n);
+  assert_int_equal(ic_fleet_in_flight(f), 0);
+  *preemptions = st->preemptions;
+  ic_fleet_free(f);
+  ic_sim_free(sim);
+}
+
+static void skip_matches_token(void **state) {
+  const struct mode_case *c = *state;
+  static struct workload w;
+  static struct done_log skip, token;
+  make_workload(&w, 1500, c->rate, c->seed);
+  skip = (struct done_log){{0}, 0};
+  token = (struct done_log){{0}, 0};
+  uint64_t pre_skip, pre_token;
+  run_mode(c, &w, IC_STEP_SKIP, &skip, &pre_skip);
+  run_mode(c, &w, IC_STEP_TOKEN, &token, &pre_token);
+  ic_time_ns worst = 0;
+  for (size_t i = 0; i < w.n; i++) {
+    ic_time_ns d = llabs(skip.done_ns[i] - token.done_ns[i]);
+    if (d > worst) worst = d;
+    assert_true(skip.done_ns[i] > w.req[i].arrival_ns);
+  }
+  printf("# %s: %zu requests, %llu preemptions, largest difference %lld ns\n", c->name, w.n,
+         (unsigned long long)pre_skip, (long long)worst);
+  assert_true(worst <= 1000); /* the bound is 1 us; by construction it is 0 */
+  assert_int_equal(pre_skip, pre_token);
+  if (c->kv_tokens < 3000) assert_true(pre_skip > 0); /* the cases meant to preempt did */
+}
+
+static const struct mode_case mode_cases[] = {
+    {"whole prefills, tight KV", 0, IC_ROUTER_LEAST_OUTSTANDING, 2, 2600, 9.0, 11},
+    {"chunked 128, tight KV", 128, IC_ROUTER_LEAST_OUTSTANDING, 2, 2600, 9.0, 12},
+    {"chunked 512, roomy KV, power of two", 512, IC_ROUTER_POWER_OF_TWO, 3, 60000, 12.0, 13},
+    {"whole prefills, light load, random", 0, IC_ROUTER_RANDOM, 3, 3100, 3.0, 14},
+    {"chunked 64, least tokens", 64, IC_ROUTER_LEAST_TOKENS, 2, 3300, 8.0, 15},
+};
+
+/* ---- conservation at every report ---------------------------------------- */
+
+/* Drives the whole run step by step (one report a simulated second) and
+ * checks arrived = completed + rejected + in flight at every report. Some
+ * requests can never fit the KV cache, and the queue is capped, so both
+ * kinds of rejection happen. */
+static void conservation_at_every_report(void **state) {
+  (void)state;
+  const struct ic_model_spec *m = ic_model_find("llama2-7b");
+  const struct ic_gpu_spec *g = ic_hw_find_gpu("h100-sxm");
+  struct ic_precisions prec = {IC_FP16, IC_FP16, IC_FP16};
+  struct ic_perf_params pp = {.compute_efficiency = 0.5, .memory_efficiency = 0.8, .link_efficiency = 0.7,
+                              .link_latency_s = 1e-6, .overhead_s = 0.002, .memory_reserve_frac = 0.1};
+  struct ic_perf perf;
+  assert_int_equal(ic_perf_init(&perf, m, g, 1, &prec, &pp, "test"), IC_OK);
+  perf.kv_capacity_tokens = 900; /* prompts + outputs above 900 tokens are rejected */
+  struct ic_fleet_config fc = {"h100-sxm", "dgx-h100", 2, 1, 1};
+  struct ic_serving_config sc = {.batching = IC_BATCHING_CONTINUOUS, .router = IC_ROUTER_LEAST_OUTSTANDING,
+                                 .max_batch = 8, .max_queue = 6, .slo_ttft_s = 1, .slo_tpot_s = 1};
+  static struct workload w;
+  make_workload(&w, 3000, 4.0, 99);
+  ic_sim *sim = ic_sim_alloc(5, 0);
+  ic_fleet *f = ic_fleet_alloc(sim, &fc, &sc, &perf, NULL);
+  void *pair[2] = {f, &w};
+  for (size_t i = 0; i < w.n; i++) ic_sim_schedule_at(sim, w.req[i].arrival_ns, arrive, pair, i);
+  const struct ic_fleet_stats *st = ic_fleet_stats(f);
+  int reports = 0;
+  for (ic_time_ns t = 0; ic_sim_pending(sim) > 0; t += IC_NS_PER_S, reports++) {
+    ic_sim_run_until(sim, t);
+    assert_int_equal(st->arrived, st->completed + st->rejected + ic_fleet_in_flight(f));
+  }
+  assert_int_equal(st->arrived, w.n);
+  assert_int_equal(st->completed + st->rejected, w.n);
+  printf("# conservation: %d reports, %llu completed, %llu rejected, %llu preemptions\n", reports,
+         (unsigned long long)st->completed, (unsigned long long)st->rejected, (unsigned long long)st->preemptions);
+  assert_true(st->rejected > 50 && st->completed > 2000);
+  ic_fleet_free(f);
+  ic_sim_free(sim);
+}
+
+/* ---- Little's law ----------------------------------------------------------- */
+
+/* Mean number in system (time average of requests in flight) equals the
+ * arrival rate times the mean time in system (Little 1961), for any
+ * stationary queue. Lognormal lengths, continuous batching, 4 replicas. */
+static void littles_law(void **state) {
+  (void)state;
+  static struct ic_scenario s;
+  ic_scenario_defaults(&s);
+  set(&s, "model.name=llama2-7b");
+  set(&s, "fleet.gpu=h100-sxm");
+  set(&s, "fleet.server=dgx-h100");
+  set(&s, "fleet.nodes=1");
+  set(&s, "fleet.gpus_per_node=4");
+  set(&s, "fleet.gpus_per_replica=1");
+  set(&s, "serving.batching=continuous");
+  set(&s, "serving.max_batch=16");
+  set(&s, "serving.prefill_chunk_tokens=512");
+  set(&s, "traffic.prompt_dist=lognormal");
+  set(&s, "traffic.output_dist=lognormal");
+  set(&s, "traffic.prompt_tokens=600");
+  set(&s, "traffic.output_tokens=200");
+  set(&s, "traffic.queries_per_day=1.6e6");
+  set(&s, "run.duration_s=4000");
+  assert_int_equal(ic_scenario_check(&s), IC_OK);
+  struct ic_run_result r;
+  assert_int_equal(ic_run_scenario(&s, &r), IC_OK);
+  double lambda = (double)r.arrived / r.span_s;
+  double ratio = r.mean_in_system / (lambda * r.e2e_mean_s);
+  printf("# Little: L = %.4f, lambda W = %.4f, ratio %.4f (utilisation %.2f, mean batch %.2f)\n", r.mean_in_system,
+         lambda * r.e2e_mean_s, ratio, r.utilisation, r.mean_batch_size);
+  assert_true(fabs(ratio - 1.0) < 0.02);
+  assert_int_equal(r.arrived, r.completed + r.rejected + r.in_flight_at_end);
+  assert_true(r.mean_batch_size > 1.5); /* it did batch */
+}
+
+/* ---- idle power-down -------------------------------------------------------- */
+
+/* At low load most nodes sit idle: powering them down must cut IT energy and,
+ * because requests then wait for a node to wake, raise tail latency. */
+static void powerdown_trades_energy_for_latency(void **state) {
+  (void)state;
+  static struct ic_scenario s;
+  ic_scenario_defaults(&s);
+  set(&s, "model.name=llama2-7b");
+  set(&s, "fleet.gpu=h100-sxm");
+  set(&s, "fleet.server=dgx-h100");
+  set(&s, "fleet.nodes=8");
+  set(&s, "fleet.gpus_per_node=8");
+  set(&s, "fleet.gpus_per_replica=8");
+  set(&s, "serving.batching=continuous");
+  set(&s, "traffic.queries_per_day=200000");
+  set(&s, "run.duration_s=3600");
+  set(&s, "power.powerdown_idle_s=120");
+  set(&s, "power.wake_s=30");
+  set(&s, "power.wake_queue_threshold=4");
+  struct ic_run_result on, off;
+  assert_int_equal(ic_run_scenario(&s, &off), IC_OK);
+  set(&s, "power.powerdown=idle");
+  assert_int_equal(ic_run_scenario(&s, &on), IC_OK);
+  printf("# power-down off: %.1f kWh/day, TTFT p99 %.3f s, p99.9 %.3f s, e2e p99.9 %.3f s\n", off.cost.it_energy_kwh,
+         off.ttft_p99_s, off.ttft_p999_s, off.e2e_p999_s);
+  printf("# power-down on:  %.1f kWh/day, TTFT p99 %.3f s, p99.9 %.3f s, e2e p99.9 %.3f s, %llu wake-ups\n",
+         on.cost.it_energy_kwh, on.ttft_p99_s, on.ttft_p999_s, on.e2e_p999_s, (unsigned long long)on.wakeups);
+  assert_true(on.cost.it_energy_kwh < 0.8 * off.cost.it_energy_kwh);
+  assert_true(on.ttft_p99_s > off.ttft_p99_s);
+  assert_true(on.ttft_p999_s > off.ttft_p999_s + 1.0); /* some requests waited for a wake-up */
+  assert_int_equal(on.arrived, on.completed + on.rejected + on.in_flight_at_end);
+}
+
+/* Same seed and scenario: identical results, with every router. */
+static void routers_are_deterministic(void **state) {
+  (void)state;
+  const char *routers[] = {"round_robin", "least_outstanding", "random", "least_tokens", "power_of_two", "central"};
+  for (size_t i = 0; i < sizeof routers / sizeof routers[0]; i++) {
+    static struct ic_scenario s;
+    ic_scenario_defaults(&s);
+    set(&s, "model.name=llama2-7b");
+    set(&s, "fleet.gpu=h100-sxm");
+    set(&s, "fleet.server=dgx-h100");
+    set(&s, "fleet.nodes=2");
+    set(&s, "fleet.gpus_per_replica=2");
+    set(&s, "serving.batching=continuous");
+    set(&s, "traffic.queries_per_day=2e6");
+    set(&s, "traffic.output_dist=lognormal");
+    set(&s, "run.duration_s=300");
+    char kv[64];
+    snprintf(kv, sizeof kv, "serving.router=%s", routers[i]);
+    set(&s, kv);
+    struct ic_run_result a, b;
+    assert_int_equal(ic_run_scenario(&s, &a), IC_OK);
+    assert_int_equal(ic_run_scenario(&s, &b), IC_OK);
+    printf("# %-17s e2e mean %.4f s, p99 %.4f s, utilisation %.3f..%.3f\n", routers[i], a.e2e_mean_s, a.e2e_p99_s,
+           a.utilisation_min, a.utilisation_max);
+    assert_true(a.completed > 5000);
+    assert_int_equal(a.completed, b.completed);
+    assert_true(a.e2e_mean_s == b.e2e_mean_s && a.tpot_p99_s == b.tpot_p99_s);
+    assert_int_equal(a.arrived, a.completed + a.rejected + a.in_flight_at_end);
+  }
+}
+
+int main(void) {
+  enum { N = sizeof mode_cases / sizeof mode_cases[0] };
+  struct CMUnitTest tests[N + 4];
+  for (size_t i = 0; i < N; i++)
+    tests[i] = (struct CMUnitTest){mode_cases[i].name, skip_matches_token, NULL, NULL, (void *)(uintptr_t)&mode_cases[i]};
+  tests[N] = (struct CMUnitTest)cmocka_unit_test(conservation_at_every_report);
+  tests[N + 1] = (struct CMUnitTest)cmocka_unit_test(littles_law);
+  tests[N + 2] = (struct CMUnitTest)cmocka_unit_test(powerdown_trades_energy_for_latency);
+  tests[N + 3] = (struct CMUnitTest)cmocka_unit_test(routers_are_deterministic);
+  return _cmocka_run_group_tests("serve_continuous", tests, N + 4, NULL, NULL);
+}
