@@ -57,7 +57,7 @@ bool ic__cont_init(ic_fleet *f) {
   return f->decode_lines != NULL;
 }
 
-static bool prefilling(const struct ic__request *pr) { return pr->context < pr->target_prefill; }
+static bool prefilling(const struct ic__slot *sl) { return sl->context < sl->target_prefill; }
 
 static void running_gauge(ic_fleet *f, int64_t delta) {
   f->running_requests += delta;
@@ -72,7 +72,7 @@ static struct ic_iter_shape mixed_iteration(ic_fleet *f, struct ic__replica *rep
   int64_t budget = chunk > 0 ? chunk : INT64_MAX;
   struct ic_iter_shape shape = {0};
   for (int64_t i = 0; i < rep->running_len; i++) {
-    struct ic__request *pr = &f->pool[rep->running[i]];
+    struct ic__slot *pr = &rep->running[i];
     if (!prefilling(pr)) {
       if (chunk == 0) continue;
       shape = ic_iter_shape_add(shape, ic_iter_shape_decode(1, pr->context));
@@ -94,7 +94,7 @@ static struct ic_iter_shape mixed_iteration(ic_fleet *f, struct ic__replica *rep
     if (prefilling(pr)) continue;
     /* The prefill's last position yields the next token. */
     pr->generated++;
-    ic__first_token(f, rep->running[i]);
+    ic__first_token(f, pr->idx);
     rep->decoding++;
     rep->context_sum += pr->context;
   }
@@ -105,16 +105,18 @@ static struct ic_iter_shape mixed_iteration(ic_fleet *f, struct ic__replica *rep
  * queue and will recompute its prompt and everything it generated. */
 static void evict(ic_fleet *f, int64_t r) {
   struct ic__replica *rep = &f->replicas[r];
-  uint32_t idx = rep->running[--rep->running_len];
-  struct ic__request *pr = &f->pool[idx];
-  if (prefilling(pr)) {
-    rep->kv_reserved -= pr->target_prefill;
+  struct ic__slot *sl = &rep->running[--rep->running_len];
+  uint32_t idx = sl->idx;
+  if (prefilling(sl)) {
+    rep->kv_reserved -= sl->target_prefill;
   } else {
-    rep->kv_reserved -= pr->context;
-    rep->context_sum -= pr->context;
+    rep->kv_reserved -= sl->context;
+    rep->context_sum -= sl->context;
     rep->decoding--;
   }
-  pr->target_prefill = pr->req.prompt_tokens + pr->generated;
+  struct ic__request *pr = &f->pool[idx];
+  pr->generated = sl->generated;
+  pr->target_prefill = pr->req.prompt_tokens + sl->generated;
   pr->context = 0;
   f->stats.preemptions++;
   running_gauge(f, -1);
@@ -127,14 +129,16 @@ static bool admit(ic_fleet *f, int64_t r) {
   if (rep->running_len == rep->running_cap) {
     int64_t cap = rep->running_cap ? rep->running_cap * 2 : 8;
     if (cap > f->serving.max_batch) cap = f->serving.max_batch;
-    uint32_t *p = realloc(rep->running, (size_t)cap * sizeof *p);
+    struct ic__slot *p = realloc(rep->running, (size_t)cap * sizeof *p);
     if (!p) return false;
     rep->running = p;
     rep->running_cap = cap;
   }
   uint32_t idx = ic__queue_pop(f, r);
-  rep->running[rep->running_len++] = idx;
-  rep->kv_reserved += f->pool[idx].target_prefill;
+  const struct ic__request *pr = &f->pool[idx];
+  rep->running[rep->running_len++] =
+      (struct ic__slot){idx, pr->target_prefill, pr->context, pr->generated, pr->req.output_tokens};
+  rep->kv_reserved += pr->target_prefill;
   ic__admitted(f, idx);
   running_gauge(f, +1);
   return true;
@@ -153,8 +157,8 @@ static void go_idle(ic_fleet *f, int64_t r, bool was_busy) {
 static int64_t decode_span_iters(const ic_fleet *f, const struct ic__replica *rep) {
   int64_t n = rep->running_len, left = INT64_MAX;
   for (int64_t i = 0; i < n; i++) {
-    const struct ic__request *pr = &f->pool[rep->running[i]];
-    if (pr->req.output_tokens - pr->generated < left) left = pr->req.output_tokens - pr->generated;
+    const struct ic__slot *sl = &rep->running[i];
+    if (sl->output_tokens - sl->generated < left) left = sl->output_tokens - sl->generated;
   }
   int64_t kv_left = (f->kv_capacity - rep->kv_reserved) / n;
   if (kv_left < left) left = kv_left;
@@ -202,17 +206,16 @@ static void complete_finished(ic_fleet *f, int64_t r) {
   struct ic__replica *rep = &f->replicas[r];
   int64_t kept = 0;
   for (int64_t i = 0; i < rep->running_len; i++) {
-    uint32_t idx = rep->running[i];
-    struct ic__request *pr = &f->pool[idx];
-    if (pr->generated < pr->req.output_tokens) {
-      rep->running[kept++] = idx;
+    struct ic__slot sl = rep->running[i];
+    if (sl.generated < sl.output_tokens) {
+      rep->running[kept++] = sl;
       continue;
     }
-    rep->kv_reserved -= pr->context;
-    rep->context_sum -= pr->context;
+    rep->kv_reserved -= sl.context;
+    rep->context_sum -= sl.context;
     rep->decoding--;
     running_gauge(f, -1);
-    ic__request_done(f, r, idx);
+    ic__request_done(f, r, sl.idx);
   }
   rep->running_len = kept;
 }
@@ -240,9 +243,8 @@ static void on_span_end(ic_sim *sim, void *ctx, uint64_t arg) {
   } else {
     int64_t n = rep->running_len, k = rep->span_iters;
     for (int64_t i = 0; i < n; i++) {
-      struct ic__request *pr = &f->pool[rep->running[i]];
-      pr->context += k;
-      pr->generated += k;
+      rep->running[i].context += k;
+      rep->running[i].generated += k;
     }
     rep->context_sum += n * k;
     rep->kv_reserved += n * k;

@@ -18,6 +18,13 @@ struct ic__request {
   uint32_t next;             /* next in a queue or static batch, or IC__NONE */
 };
 
+/* A running request of a continuous replica, its hot fields copied out of
+ * the pool so a span's bookkeeping reads one contiguous array. */
+struct ic__slot {
+  uint32_t idx;              /* in the pool */
+  int64_t target_prefill, context, generated, output_tokens; /* as in struct ic__request */
+};
+
 /* What the running span of a continuous replica is. */
 enum ic__span { IC__SPAN_NONE, IC__SPAN_MIXED, IC__SPAN_DECODE };
 
@@ -31,7 +38,7 @@ struct ic__replica {
   ic_time_ns decode_ns;      /* decode time of the running batch, fixed at its start */
   ic_event_id timer;         /* pending batch-timeout event, 0 if none */
   /* Continuous batching: running requests in admission order. */
-  uint32_t *running;
+  struct ic__slot *running;
   int64_t running_len, running_cap;
   int64_t decoding;          /* running requests past their prefill */
   int64_t context_sum;       /* KV tokens of the decoding requests */
