@@ -108,10 +108,12 @@ static void serving_results(ic_fleet *fleet, const struct ic_scenario *s, ic_tim
   out->throughput_rps = (double)fs->completed / span;
   out->output_tokens_per_s = (double)fs->output_tokens_done / span;
   out->output_tokens_per_gpu_s = out->output_tokens_per_s / (double)out->gpus;
-  out->batch_p50 = ic_sketch_quantile(fs->batch_size, 0.5);
-  out->batch_p99 = ic_sketch_quantile(fs->batch_size, 0.99);
-  out->kv_frac_mean = ic_sketch_mean(fs->kv_frac);
-  out->kv_frac_p99 = ic_sketch_quantile(fs->kv_frac, 0.99);
+  size_t batch_bins = (size_t)s->serving.max_batch + 1;
+  out->batch_p50 = ic_fleet_hist_quantile(fs->batch_hist, batch_bins, 1.0, 0.5);
+  out->batch_p99 = ic_fleet_hist_quantile(fs->batch_hist, batch_bins, 1.0, 0.99);
+  bool continuous = s->serving.batching == IC_BATCHING_CONTINUOUS && fs->batches > 0;
+  out->kv_frac_mean = continuous ? fs->kv_frac_sum / (double)fs->batches : (double)NAN;
+  out->kv_frac_p99 = ic_fleet_hist_quantile(fs->kv_hist, IC_KV_HIST_BINS, 1.0 / IC_KV_HIST_BINS, 0.99);
   double umean;
   ic_fleet_utilisation(fleet, end_ns, &out->utilisation_min, &umean, &out->utilisation_max);
   out->mean_in_system = ic_time_avg_mean(&fs->in_system, end_ns);

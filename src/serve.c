@@ -226,8 +226,7 @@ static void free_stats(struct ic_fleet_stats *st) {
   ic_sketch_free(st->ttft_s);
   ic_sketch_free(st->wait_s);
   ic_sketch_free(st->tpot_s);
-  ic_sketch_free(st->batch_size);
-  ic_sketch_free(st->kv_frac);
+  free(st->batch_hist);
   for (size_t c = 0; c < IC_TRAFFIC_MAX_CLASSES; c++) {
     ic_sketch_free(st->classes[c].e2e_s);
     ic_sketch_free(st->classes[c].ttft_s);
@@ -242,9 +241,7 @@ static bool alloc_stats(struct ic_fleet_stats *st) {
   st->ttft_s = ic_sketch_alloc(e);
   st->wait_s = ic_sketch_alloc(e);
   st->tpot_s = ic_sketch_alloc(e);
-  st->batch_size = ic_sketch_alloc(e);
-  st->kv_frac = ic_sketch_alloc(e);
-  bool ok = st->e2e_s && st->ttft_s && st->wait_s && st->tpot_s && st->batch_size && st->kv_frac;
+  bool ok = st->e2e_s && st->ttft_s && st->wait_s && st->tpot_s;
   for (size_t c = 0; c < IC_TRAFFIC_MAX_CLASSES; c++) {
     struct ic_class_stats *cs = &st->classes[c];
     cs->e2e_s = ic_sketch_alloc(e);
@@ -282,6 +279,7 @@ ic_fleet *ic_fleet_alloc(ic_sim *sim, const struct ic_fleet_config *fleet,
   f->heap_pos = malloc((size_t)f->replica_count * sizeof *f->heap_pos);
   ic_time_avg_init(&f->stats.in_system, 0, 0.0);
   if (!f->replicas || !f->nodes || !f->heap || !f->heap_pos || !f->rng || !alloc_stats(&f->stats) ||
+      !(f->stats.batch_hist = calloc((size_t)serving->max_batch + 1, sizeof *f->stats.batch_hist)) ||
       !ic__static_init(f) || !ic__cont_init(f) || !grow_pool(f)) {
     ic_fleet_free(f);
     return NULL;
@@ -356,6 +354,19 @@ void ic_fleet_utilisation(const ic_fleet *f, ic_time_ns end_ns, double *min, dou
   *min = f->replica_count ? lo : 0.0;
   *max = hi;
   *mean = f->replica_count ? sum / (double)f->replica_count : 0.0;
+}
+
+double ic_fleet_hist_quantile(const uint64_t *counts, size_t bins, double w, double q) {
+  uint64_t n = 0;
+  for (size_t i = 0; i < bins; i++) n += counts[i];
+  if (n == 0 || !(q >= 0 && q <= 1)) return (double)NAN;
+  uint64_t rank = (uint64_t)ceil(q * (double)n), seen = 0;
+  if (rank < 1) rank = 1;
+  for (size_t i = 0; i < bins; i++) {
+    seen += counts[i];
+    if (seen >= rank) return (double)i * w;
+  }
+  return (double)(bins - 1) * w;
 }
 
 const struct ic_fleet_stats *ic_fleet_stats(const ic_fleet *f) { return &f->stats; }

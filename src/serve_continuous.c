@@ -224,8 +224,11 @@ static void record_span(ic_fleet *f, struct ic__replica *rep, ic_time_ns dur) {
   uint64_t iters = (uint64_t)rep->span_iters, n = (uint64_t)rep->running_len;
   f->stats.batches += iters;
   f->stats.batched_requests += n * iters;
-  ic_sketch_add_n(f->stats.batch_size, (double)n, iters);
-  ic_sketch_add_n(f->stats.kv_frac, (double)rep->kv_reserved / (double)f->kv_capacity, iters);
+  double kv = (double)rep->kv_reserved / (double)f->kv_capacity;
+  size_t bin = (size_t)(kv * IC_KV_HIST_BINS);
+  f->stats.batch_hist[n] += iters;
+  f->stats.kv_hist[bin < IC_KV_HIST_BINS ? bin : IC_KV_HIST_BINS - 1] += iters;
+  f->stats.kv_frac_sum += kv * (double)iters;
   f->stats.busy_replica_s += ic_time_to_s(dur);
   if (rep->span == IC__SPAN_MIXED) f->stats.prefill_replica_s += ic_time_to_s(dur);
   rep->busy_ns += dur;

@@ -75,7 +75,7 @@ static void start_batch(ic_fleet *f, int64_t r) {
   rep->decode_ns = svc.decode_ns;
   f->stats.batches++;
   f->stats.batched_requests += (uint64_t)n;
-  ic_sketch_add(f->stats.batch_size, (double)n);
+  f->stats.batch_hist[n]++;
   ic__count_busy(f, +1);
   ic__set_gpu_state(f, r, IC_GPU_PREFILL);
   ic__notify(f, IC_SERVE_BATCH_START, r, n, head_id(f, rep));

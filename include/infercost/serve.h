@@ -66,6 +66,8 @@ struct ic_class_stats {
   struct ic_sketch *e2e_s, *ttft_s, *tpot_s, *wait_s;
 };
 
+#define IC_KV_HIST_BINS 1000
+
 /* What the fleet counted over a run. Sketches are owned by the fleet. */
 struct ic_fleet_stats {
   uint64_t arrived;            /* requests submitted */
@@ -80,8 +82,9 @@ struct ic_fleet_stats {
   struct ic_sketch *ttft_s;    /* arrival to first token */
   struct ic_sketch *wait_s;    /* arrival to batch start (queueing delay) */
   struct ic_sketch *tpot_s;    /* (e2e - ttft) / (output - 1), requests with output > 1 */
-  struct ic_sketch *batch_size;/* requests per iteration (static: per batch) */
-  struct ic_sketch *kv_frac;   /* continuous: KV cache reserved / capacity, per iteration */
+  uint64_t *batch_hist;        /* [b]: iterations (static: batches) of b requests, b in 0..max_batch */
+  uint64_t kv_hist[IC_KV_HIST_BINS]; /* continuous: iterations by KV reserved / capacity, bins of 1/IC_KV_HIST_BINS */
+  double kv_frac_sum;          /* sum over iterations of KV reserved / capacity */
   uint64_t rejected;           /* never fit the KV cache, or the queue was full */
   uint64_t preemptions;        /* continuous: requests evicted to recompute later */
   uint64_t wakeups;            /* nodes woken from power-down */
@@ -99,7 +102,7 @@ enum ic_serve_event_kind {
 struct ic_serve_event {
   enum ic_serve_event_kind kind;
   ic_time_ns time_ns;
-  int64_t replica;           /* ITERATION_END (continuous): iterations in batch_size's place */
+  int64_t replica;
   int64_t batch_size;
   uint64_t first_request_id;   /* oldest request in the batch */
 };
@@ -131,6 +134,11 @@ ic_status ic_fleet_set_powerdown(ic_fleet *f, const struct ic_powerdown_config *
  * running requests, nodes off and IT power into `series` (borrowed; columns
  * are added here). IC_EINVAL / IC_ENOMEM from ic_series_add_column. */
 ic_status ic_fleet_attach_series(ic_fleet *f, ic_series *series);
+
+/* Nearest-rank q-quantile of a histogram of `bins` counts whose bin i holds
+ * values [i w, (i + 1) w): bin i's lower edge (exact for integer data with
+ * w = 1). NaN when empty. */
+double ic_fleet_hist_quantile(const uint64_t *counts, size_t bins, double w, double q);
 
 /* Per-replica busy fraction over [0, end_ns]: min, mean, max. */
 void ic_fleet_utilisation(const ic_fleet *f, ic_time_ns end_ns, double *min, double *mean, double *max);
