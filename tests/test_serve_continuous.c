@@ -134,6 +134,116 @@ static const struct mode_case mode_cases[] = {
     {"chunked 64, least tokens", 64, IC_ROUTER_LEAST_TOKENS, 2, 3300, 8.0, 15},
 };
 
+/* ---- a continuous timeline by hand ------------------------------------------ */
+
+struct event_log {
+  struct ic_serve_event ev[16];
+  int n;
+};
+
+static void log_event(void *ctx, const struct ic_serve_event *ev) {
+  struct event_log *log = ctx;
+  if (log->n < 16) log->ev[log->n++] = *ev;
+}
+
+static ic_time_ns shape_ns(const struct ic_perf *perf, struct ic_iter_shape shape) {
+  return ic_time_from_s(ic_perf_iter_s(perf, &shape, NULL));
+}
+
+/* One replica, no chunking. A (prompt 100, output 3) arrives at 0; B
+ * (prompt 50, output 3) arrives 1 us into A's first decode step.
+ *   [0, t1)   prefill A (100 tokens)          -> A's first token at t1
+ *   [t1, t2)  decode A (context 100)           B arrives inside: waits for t2
+ *   [t2, t3)  prefill B (50 tokens), A waits   -> B's first token at t3
+ *   [t3, t4)  decode A (101) and B (50)        -> A has 3 tokens: done at t4
+ *   [t4, t5)  decode B (51)                    -> B done at t5
+ * Each step's time is the perf model's time of that shape; the fleet's
+ * linearised decode time may differ by rounding, so allow 2 ns per step. */
+static void continuous_timeline_by_hand(void **state) {
+  (void)state;
+  const struct ic_model_spec *m = ic_model_find("llama2-7b");
+  const struct ic_gpu_spec *g = ic_hw_find_gpu("h100-sxm");
+  struct ic_precisions prec = {IC_FP16, IC_FP16, IC_FP16};
+  struct ic_perf_params pp = {.compute_efficiency = 0.5, .memory_efficiency = 0.8, .link_efficiency = 0.7,
+                              .link_latency_s = 1e-6, .overhead_s = 0.002, .memory_reserve_frac = 0.1};
+  struct ic_perf perf;
+  assert_int_equal(ic_perf_init(&perf, m, g, 1, &prec, &pp, "test"), IC_OK);
+  ic_time_ns t1 = shape_ns(&perf, ic_iter_shape_prefill_chunk(100, 0));
+  ic_time_ns t2 = t1 + shape_ns(&perf, ic_iter_shape_decode(1, 100));
+  ic_time_ns t3 = t2 + shape_ns(&perf, ic_iter_shape_prefill_chunk(50, 0));
+  int64_t ctx[2] = {101, 50};
+  ic_time_ns t4 = t3 + shape_ns(&perf, ic_iter_shape_decode_each(ctx, 2));
+  ic_time_ns t5 = t4 + shape_ns(&perf, ic_iter_shape_decode(1, 51));
+
+  struct ic_fleet_config fc = {"h100-sxm", "dgx-h100", 1, 1, 1};
+  struct ic_serving_config sc = {.batching = IC_BATCHING_CONTINUOUS, .router = IC_ROUTER_ROUND_ROBIN,
+                                 .max_batch = 4, .slo_ttft_s = 1, .slo_tpot_s = 1};
+  for (int mode = IC_STEP_SKIP; mode <= IC_STEP_TOKEN; mode++) {
+    sc.step_mode = mode;
+    ic_sim *sim = ic_sim_alloc(3, 0);
+    ic_fleet *f = ic_fleet_alloc(sim, &fc, &sc, &perf, NULL);
+    struct event_log log = {.n = 0};
+    ic_fleet_set_observer(f, log_event, &log);
+    static struct workload w;
+    w.req[0] = (struct ic_request){0, 0, 100, 3, 0};
+    w.req[1] = (struct ic_request){1, t1 + 1000, 50, 3, 0};
+    w.n = 2;
+    void *pair[2] = {f, &w};
+    ic_sim_schedule_at(sim, 0, arrive, pair, 0);
+    ic_sim_schedule_at(sim, t1 + 1000, arrive, pair, 1);
+    ic_sim_run_until(sim, IC_TIME_NEVER - 1);
+    assert_int_equal(log.n, 2);
+    assert_int_equal(log.ev[0].kind, IC_SERVE_REQUEST_DONE);
+    assert_int_equal(log.ev[0].first_request_id, 0);
+    assert_true(llabs(log.ev[0].time_ns - t4) <= 4 * 2);
+    assert_int_equal(log.ev[1].first_request_id, 1);
+    assert_true(llabs(log.ev[1].time_ns - t5) <= 5 * 2);
+    /* TTFTs: A at t1, B at t3 - its arrival (exact min and max of the sketch). */
+    const struct ic_fleet_stats *st = ic_fleet_stats(f);
+    assert_true(fabs(ic_sketch_min(st->ttft_s) - ic_time_to_s(t1)) < 1e-12);
+    assert_true(fabs(ic_sketch_max(st->ttft_s) - ic_time_to_s(t3 - t1 - 1000)) < 3e-9);
+    /* Queueing delay: A none, B from its arrival to t2. */
+    assert_true(fabs(ic_sketch_max(st->wait_s) - ic_time_to_s(t2 - t1 - 1000)) < 3e-9);
+    assert_int_equal(st->batches, 5);           /* five iterations */
+    assert_int_equal(st->batched_requests, 7);  /* 1 + 1 + 2 (A stays in the batch during B's prefill) + 2 + 1 */
+    ic_fleet_free(f);
+    ic_sim_free(sim);
+  }
+}
+
+/* Chunked prefill by hand: C = 64, one request of prompt 100, output 2:
+ * chunk 64, chunk 36 over a cached 64 (first token), one decode (done). */
+static void chunked_prefill_by_hand(void **state) {
+  (void)state;
+  const struct ic_model_spec *m = ic_model_find("llama2-7b");
+  const struct ic_gpu_spec *g = ic_hw_find_gpu("h100-sxm");
+  struct ic_precisions prec = {IC_FP16, IC_FP16, IC_FP16};
+  struct ic_perf_params pp = {.compute_efficiency = 0.5, .memory_efficiency = 0.8, .link_efficiency = 0.7,
+                              .link_latency_s = 1e-6, .overhead_s = 0.002, .memory_reserve_frac = 0.1};
+  struct ic_perf perf;
+  assert_int_equal(ic_perf_init(&perf, m, g, 1, &prec, &pp, "test"), IC_OK);
+  ic_time_ns first = shape_ns(&perf, ic_iter_shape_prefill_chunk(64, 0)) +
+                     shape_ns(&perf, ic_iter_shape_prefill_chunk(36, 64));
+  ic_time_ns done = first + shape_ns(&perf, ic_iter_shape_decode(1, 100));
+  struct ic_fleet_config fc = {"h100-sxm", "dgx-h100", 1, 1, 1};
+  struct ic_serving_config sc = {.batching = IC_BATCHING_CONTINUOUS, .router = IC_ROUTER_ROUND_ROBIN,
+                                 .max_batch = 4, .prefill_chunk_tokens = 64, .slo_ttft_s = 1, .slo_tpot_s = 1};
+  ic_sim *sim = ic_sim_alloc(3, 0);
+  ic_fleet *f = ic_fleet_alloc(sim, &fc, &sc, &perf, NULL);
+  struct event_log log = {.n = 0};
+  ic_fleet_set_observer(f, log_event, &log);
+  struct ic_request req = {0, 0, 100, 2, 0};
+  assert_int_equal(ic_fleet_submit(f, &req), IC_OK);
+  ic_sim_run_until(sim, IC_TIME_NEVER - 1);
+  assert_int_equal(log.n, 1);
+  assert_true(llabs(log.ev[0].time_ns - done) <= 2);
+  const struct ic_fleet_stats *st = ic_fleet_stats(f);
+  assert_true(fabs(ic_sketch_min(st->ttft_s) - ic_time_to_s(first)) < 1e-12);
+  assert_int_equal(st->batches, 3);
+  ic_fleet_free(f);
+  ic_sim_free(sim);
+}
+
 /* ---- conservation at every report ---------------------------------------- */
 
 /* Drives the whole run step by step (one report a simulated second) and
@@ -244,6 +354,36 @@ static void powerdown_trades_energy_for_latency(void **state) {
   assert_int_equal(on.arrived, on.completed + on.rejected + on.in_flight_at_end);
 }
 
+/* Per-class record: a class whose TTFT target no request can meet (1 us)
+ * attains 0, one with loose targets attains 1, and the overall attainment
+ * is their completion-weighted mean. */
+static void slo_attainment_per_class(void **state) {
+  (void)state;
+  static struct ic_scenario s;
+  ic_scenario_defaults(&s);
+  set(&s, "model.name=llama2-7b");
+  set(&s, "fleet.gpu=h100-sxm");
+  set(&s, "fleet.server=dgx-h100");
+  set(&s, "fleet.nodes=1");
+  set(&s, "traffic.queries_per_day=5e5");
+  set(&s, "run.duration_s=600");
+  set(&s, "traffic.class_names=chat|batch");
+  set(&s, "traffic.class_shares=0.3|0.7");
+  set(&s, "traffic.class_ttft_target_s=0.000001|1000");
+  set(&s, "traffic.class_tpot_target_s=1000|1000");
+  assert_int_equal(ic_scenario_check(&s), IC_OK);
+  struct ic_run_result r;
+  assert_int_equal(ic_run_scenario(&s, &r), IC_OK);
+  assert_int_equal(r.class_count, 2);
+  assert_int_equal(r.classes[0].completed + r.classes[1].completed, r.completed);
+  assert_true(r.classes[0].slo_attainment == 0.0);
+  assert_true(r.classes[1].slo_attainment == 1.0);
+  assert_true(fabs(r.slo_attainment - (double)r.classes[1].completed / (double)r.completed) < 1e-12);
+  double share = (double)r.classes[0].completed / (double)r.completed;
+  printf("# classes: chat %.3f of completions (share 0.3), overall SLO %.3f\n", share, r.slo_attainment);
+  assert_true(fabs(share - 0.3) < 0.03);
+}
+
 /* Same seed and scenario: identical results, with every router. */
 static void routers_are_deterministic(void **state) {
   (void)state;
@@ -277,12 +417,15 @@ static void routers_are_deterministic(void **state) {
 
 int main(void) {
   enum { N = sizeof mode_cases / sizeof mode_cases[0] };
-  struct CMUnitTest tests[N + 4];
+  struct CMUnitTest tests[N + 7];
   for (size_t i = 0; i < N; i++)
     tests[i] = (struct CMUnitTest){mode_cases[i].name, skip_matches_token, NULL, NULL, (void *)(uintptr_t)&mode_cases[i]};
   tests[N] = (struct CMUnitTest)cmocka_unit_test(conservation_at_every_report);
   tests[N + 1] = (struct CMUnitTest)cmocka_unit_test(littles_law);
   tests[N + 2] = (struct CMUnitTest)cmocka_unit_test(powerdown_trades_energy_for_latency);
   tests[N + 3] = (struct CMUnitTest)cmocka_unit_test(routers_are_deterministic);
-  return _cmocka_run_group_tests("serve_continuous", tests, N + 4, NULL, NULL);
+  tests[N + 4] = (struct CMUnitTest)cmocka_unit_test(continuous_timeline_by_hand);
+  tests[N + 5] = (struct CMUnitTest)cmocka_unit_test(chunked_prefill_by_hand);
+  tests[N + 6] = (struct CMUnitTest)cmocka_unit_test(slo_attainment_per_class);
+  return _cmocka_run_group_tests("serve_continuous", tests, N + 7, NULL, NULL);
 }
