@@ -82,8 +82,10 @@ void ic_report_print(const struct ic_scenario *s, const struct ic_run_result *r,
               r->classes[k].tpot_p99_s, r->classes[k].e2e_p99_s, 100.0 * r->classes[k].slo_attainment);
   fprintf(out, "Utilisation                    %.1f%% of replica time busy; mean batch %.2f requests\n",
           100.0 * r->utilisation, r->mean_batch_size);
-  fprintf(out, "Replica utilisation            min %.1f%%, max %.1f%%; KV cache %.1f%% full on average\n",
-          100.0 * r->utilisation_min, 100.0 * r->utilisation_max, 100.0 * r->kv_frac_mean);
+  fprintf(out, "Replica utilisation            min %.1f%%, max %.1f%%", 100.0 * r->utilisation_min,
+          100.0 * r->utilisation_max);
+  if (isfinite(r->kv_frac_mean)) fprintf(out, "; KV cache %.1f%% reserved on average", 100.0 * r->kv_frac_mean);
+  fputc('\n', out);
   fprintf(out, "Requests in the window         %s arrived, %s completed, %s rejected, %s in flight at the end\n",
           grouped((double)r->arrived, a, sizeof a), grouped((double)r->completed, b, sizeof b),
           grouped((double)r->rejected, c, sizeof c), grouped((double)r->in_flight_at_end, d, sizeof d));

@@ -52,10 +52,15 @@ static void start_batch(ic_fleet *f, int64_t r) {
     ic_sim_cancel(f->sim, rep->timer);
     rep->timer = 0;
   }
-  int64_t n = rep->queue_len < f->serving.max_batch ? rep->queue_len : f->serving.max_batch;
+  int64_t limit = rep->queue_len < f->serving.max_batch ? rep->queue_len : f->serving.max_batch, n = 0;
   int64_t prompt = 0, output = 0;
   uint32_t head = IC__NONE, tail = IC__NONE;
-  for (int64_t i = 0; i < n; i++) {
+  for (; n < limit; n++) {
+    /* Padded to its longest member, the batch must fit the KV cache. */
+    const struct ic__request *next = &f->pool[rep->queue_head];
+    int64_t p = next->req.prompt_tokens > prompt ? next->req.prompt_tokens : prompt;
+    int64_t o = next->req.output_tokens > output ? next->req.output_tokens : output;
+    if (n > 0 && (n + 1) * (p + o) > f->kv_capacity) break;
     uint32_t idx = ic__queue_pop(f, r);
     struct ic__request *pr = &f->pool[idx];
     ic__admitted(f, idx);
