@@ -188,7 +188,7 @@ ic_status ic_fleet_submit(ic_fleet *f, const struct ic_request *req) {
     return IC_OK;
   }
   int64_t max_queue = f->serving.max_queue;
-  int64_t r = f->serving.router == IC_ROUTER_CENTRAL ? f->heap[0] : ic__route(f);
+  int64_t r = f->serving.router == IC_ROUTER_CENTRAL ? ic__router_top(f) : ic__route(f);
   if (max_queue > 0 && (f->serving.router == IC_ROUTER_CENTRAL ? f->central_len : f->replicas[r].queue_len) >= max_queue) {
     reject(f);
     return IC_OK;
@@ -287,7 +287,7 @@ ic_fleet *ic_fleet_alloc(ic_sim *sim, const struct ic_fleet_config *fleet,
   for (int64_t r = 0; r < f->replica_count; r++) {
     f->replicas[r] = (struct ic__replica){.queue_head = IC__NONE, .queue_tail = IC__NONE, .batch_head = IC__NONE,
                                           .gpu_state = IC_GPU_IDLE, .node = r / f->replicas_per_node};
-    f->heap[r] = r; /* all loads 0: index order is already a heap */
+    f->heap[r] = (struct ic__heap_entry){0, r}; /* all loads 0: index order is already a heap */
     f->heap_pos[r] = r;
   }
   struct ic_traffic_class one = {.name = "default", .share = 1.0, .ttft_target_s = (double)NAN,

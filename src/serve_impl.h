@@ -63,6 +63,10 @@ struct ic__node {
   ic_event_id wake_event;
 };
 
+struct ic__heap_entry {
+  int64_t key, replica;
+};
+
 struct ic__series_cols {
   size_t arrivals, completions, rejections, queue_length, busy_replicas, running, nodes_off, power;
 };
@@ -77,9 +81,11 @@ struct ic_fleet {
   int64_t replica_count;
   struct ic__node *nodes;
   int64_t node_count;
-  /* Heap routers: min-heap of replica indices keyed by ic__router_less;
-   * heap_pos maps replica to heap slot. */
-  int64_t *heap, *heap_pos;
+  /* Heap routers: min-heap of (key, replica), key from ic__router_key, ties
+   * to the lower index; heap_pos maps replica to heap slot. The key sits in
+   * the entry so a sift reads one array. */
+  struct ic__heap_entry *heap;
+  int64_t *heap_pos;
   bool use_heap;
   int32_t *fit_tree;         /* power-down: segment tree of replicas that fit (awake, below threshold) */
   int64_t fit_leaves;        /* power of two >= replica_count */
@@ -121,6 +127,7 @@ bool ic__node_ready(ic_fleet *f, int64_t r);
 
 /* serve_router.c */
 bool ic__router_less(const ic_fleet *f, int64_t a, int64_t b);
+int64_t ic__router_top(const ic_fleet *f);
 void ic__heap_fix(ic_fleet *f, int64_t r);
 int64_t ic__route(ic_fleet *f);
 void ic__add_load(ic_fleet *f, int64_t r, int64_t requests, int64_t tokens);

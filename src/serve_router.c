@@ -5,6 +5,8 @@
  * one. With power-down on, routing packs load instead (route_packed) and
  * falls back to the configured router only when every node is awake and
  * every replica is at the wake threshold (docs/serving.md). */
+#include <stdint.h>
+
 #include <gsl/gsl_rng.h>
 
 #include "serve_impl.h"
@@ -14,35 +16,44 @@ static int64_t load(const ic_fleet *f, int64_t r) {
   return f->serving.router == IC_ROUTER_LEAST_TOKENS ? rep->outstanding_tokens : rep->outstanding;
 }
 
+/* The heap's key: the load, and sleeping replicas after every awake one. */
+static int64_t router_key(const ic_fleet *f, int64_t r) {
+  bool asleep = f->powerdown.enabled && f->nodes[f->replicas[r].node].off;
+  return load(f, r) + (asleep ? INT64_MAX / 2 : 0);
+}
+
 bool ic__router_less(const ic_fleet *f, int64_t a, int64_t b) {
-  if (f->powerdown.enabled) {
-    bool sa = f->nodes[f->replicas[a].node].off, sb = f->nodes[f->replicas[b].node].off;
-    if (sa != sb) return sb;
-  }
-  int64_t la = load(f, a), lb = load(f, b);
-  return la != lb ? la < lb : a < b;
+  int64_t ka = router_key(f, a), kb = router_key(f, b);
+  return ka != kb ? ka < kb : a < b;
+}
+
+static bool entry_less(struct ic__heap_entry a, struct ic__heap_entry b) {
+  return a.key != b.key ? a.key < b.key : a.replica < b.replica;
 }
 
 static void heap_swap(ic_fleet *f, int64_t i, int64_t j) {
-  int64_t a = f->heap[i], b = f->heap[j];
+  struct ic__heap_entry a = f->heap[i], b = f->heap[j];
   f->heap[i] = b;
   f->heap[j] = a;
-  f->heap_pos[b] = i;
-  f->heap_pos[a] = j;
+  f->heap_pos[b.replica] = i;
+  f->heap_pos[a.replica] = j;
 }
+
+int64_t ic__router_top(const ic_fleet *f) { return f->heap[0].replica; }
 
 /* Restores heap order around replica r after its key changed. */
 void ic__heap_fix(ic_fleet *f, int64_t r) {
   if (!f->use_heap) return;
   int64_t i = f->heap_pos[r];
-  while (i > 0 && ic__router_less(f, f->heap[i], f->heap[(i - 1) / 2])) {
+  f->heap[i].key = router_key(f, r);
+  while (i > 0 && entry_less(f->heap[i], f->heap[(i - 1) / 2])) {
     heap_swap(f, i, (i - 1) / 2);
     i = (i - 1) / 2;
   }
   for (;;) {
     int64_t c = 2 * i + 1, best = i;
-    if (c < f->replica_count && ic__router_less(f, f->heap[c], f->heap[best])) best = c;
-    if (c + 1 < f->replica_count && ic__router_less(f, f->heap[c + 1], f->heap[best])) best = c + 1;
+    if (c < f->replica_count && entry_less(f->heap[c], f->heap[best])) best = c;
+    if (c + 1 < f->replica_count && entry_less(f->heap[c + 1], f->heap[best])) best = c + 1;
     if (best == i) break;
     heap_swap(f, i, best);
     i = best;
@@ -100,7 +111,7 @@ int64_t ic__route(ic_fleet *f) {
   switch (f->serving.router) {
   case IC_ROUTER_LEAST_OUTSTANDING:
   case IC_ROUTER_LEAST_TOKENS:
-  case IC_ROUTER_CENTRAL: return f->heap[0];
+  case IC_ROUTER_CENTRAL: return ic__router_top(f);
   case IC_ROUTER_RANDOM: return (int64_t)gsl_rng_uniform_int(f->rng, n);
   case IC_ROUTER_POWER_OF_TWO: {
     int64_t a = (int64_t)gsl_rng_uniform_int(f->rng, n), b = (int64_t)gsl_rng_uniform_int(f->rng, n);
