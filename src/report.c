@@ -72,7 +72,8 @@ void ic_report_print(const struct ic_scenario *s, const struct ic_run_result *r,
   fprintf(out, "Time to first token            mean %.3f s, p99 %.3f s\n", r->ttft_mean_s, r->ttft_p99_s);
   fprintf(out, "Time per output token          mean %.4f s, p99 %.4f s\n", r->tpot_mean_s, r->tpot_p99_s);
   fprintf(out, "Queueing delay                 mean %.3f s, p99 %.3f s\n", r->wait_mean_s, r->wait_p99_s);
-  fprintf(out, "SLO attainment                 %.2f%% (TTFT and TPOT targets met)\n", 100.0 * r->slo_attainment);
+  fprintf(out, "SLO attainment                 %.2f%% (TTFT, TPOT and any end-to-end targets met)\n",
+          100.0 * r->slo_attainment);
   fprintf(out, "Throughput                     %.2f requests/s, %.0f output tokens/s (%.1f per GPU)\n",
           r->throughput_rps, r->output_tokens_per_s, r->output_tokens_per_gpu_s);
   if (r->class_count > 1)

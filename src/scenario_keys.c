@@ -102,6 +102,7 @@ static const struct ic_key_def serving_keys[] = {
     KEY(ic_serving_config, max_queue, IC_KEY_INT, "0", 0, 1e12, false, NULL, "requests", "queued requests per replica (central: fleet) before new ones are rejected; 0 = no limit"),
     KEY(ic_serving_config, slo_ttft_s, IC_KEY_REAL, "2", 0, 1e6, true, NULL, "s", "time-to-first-token target of classes without their own"),
     KEY(ic_serving_config, slo_tpot_s, IC_KEY_REAL, "0.1", 0, 1e6, true, NULL, "s", "time-per-output-token target of classes without their own"),
+    KEY(ic_serving_config, slo_e2e_s, IC_KEY_REAL, "auto", 0, 1e9, true, NULL, "s", "end-to-end target of every request (auto: none)"),
 };
 
 static const struct ic_key_def perf_keys[] = {

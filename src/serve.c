@@ -141,9 +141,9 @@ void ic__request_done(ic_fleet *f, int64_t r, uint32_t idx) {
     ic_sketch_add(f->stats.tpot_s, tpot);
     ic_sketch_add(cls->tpot_s, tpot);
   }
-  bool ttft_ok = !(ttft > cls->ttft_target_s), tpot_ok = !(tpot > cls->tpot_target_s);
+  bool ok = !(ttft > cls->ttft_target_s) && !(tpot > cls->tpot_target_s) && !(e2e > cls->e2e_target_s);
   cls->completed++;
-  if (ttft_ok && tpot_ok) cls->slo_met++;
+  if (ok) cls->slo_met++;
   f->stats.completed++;
   f->stats.prompt_tokens_done += pr->req.prompt_tokens;
   f->stats.output_tokens_done += pr->req.output_tokens;
@@ -309,6 +309,7 @@ void ic_fleet_set_classes(ic_fleet *f, const struct ic_traffic_class *classes, s
     snprintf(cs->name, sizeof cs->name, "%s", classes[c].name);
     cs->ttft_target_s = isnan(classes[c].ttft_target_s) ? f->serving.slo_ttft_s : classes[c].ttft_target_s;
     cs->tpot_target_s = isnan(classes[c].tpot_target_s) ? f->serving.slo_tpot_s : classes[c].tpot_target_s;
+    cs->e2e_target_s = f->serving.slo_e2e_s;
   }
 }
 

@@ -38,7 +38,7 @@ struct ic_run_result {
   double ttft_p50_s, ttft_p90_s, ttft_p999_s;
   double tpot_mean_s, tpot_p50_s, tpot_p90_s, tpot_p99_s, tpot_p999_s;
   double wait_p50_s, wait_p90_s, wait_p999_s;
-  double slo_attainment;         /* completed requests meeting their class's TTFT and TPOT targets */
+  double slo_attainment;         /* completed requests meeting their class's TTFT, TPOT (and e2e) targets */
   double throughput_rps;         /* completed requests per simulated second */
   double output_tokens_per_s;    /* generated tokens per simulated second */
   double output_tokens_per_gpu_s;/* the same per GPU */

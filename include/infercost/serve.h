@@ -48,6 +48,7 @@ struct ic_serving_config {
   int64_t max_queue;         /* requests queued per replica (fleet for central) before rejecting; 0 = no limit */
   double slo_ttft_s;         /* TTFT target of classes without their own; NAN = none */
   double slo_tpot_s;         /* time-per-output-token target of classes without their own; NAN = none */
+  double slo_e2e_s;          /* end-to-end target of every request; NAN = none */
 };
 
 /* Idle power-down (keys of the [power] section, filled by run). */
@@ -62,7 +63,8 @@ struct ic_powerdown_config {
 struct ic_class_stats {
   char name[32];
   double ttft_target_s, tpot_target_s; /* NAN = none */
-  uint64_t completed, slo_met;         /* slo_met: both targets met (a missing target counts as met) */
+  double e2e_target_s;                 /* NAN = none */
+  uint64_t completed, slo_met;         /* slo_met: every target met (a missing target counts as met) */
   struct ic_sketch *e2e_s, *ttft_s, *tpot_s, *wait_s;
 };
 
