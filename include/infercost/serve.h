@@ -82,7 +82,7 @@ struct ic_fleet_stats {
   double prefill_replica_s;    /* of which in prefill */
   struct ic_sketch *e2e_s;     /* arrival to last token */
   struct ic_sketch *ttft_s;    /* arrival to first token */
-  struct ic_sketch *wait_s;    /* arrival to batch start (queueing delay) */
+  struct ic_sketch *wait_s;    /* arrival to first admission or batch start (queueing delay) */
   struct ic_sketch *tpot_s;    /* (e2e - ttft) / (output - 1), requests with output > 1 */
   uint64_t *batch_hist;        /* [b]: iterations (static: batches) of b requests, b in 0..max_batch */
   uint64_t kv_hist[IC_KV_HIST_BINS]; /* continuous: iterations by KV reserved / capacity, bins of 1/IC_KV_HIST_BINS */
@@ -120,7 +120,8 @@ ic_fleet *ic_fleet_alloc(ic_sim *sim, const struct ic_fleet_config *fleet,
                          const struct ic_serving_config *serving, const struct ic_perf *perf,
                          struct ic_ledger *ledger);
 
-/* Calls `fn` on every batch start, first token and batch end. */
+/* Calls `fn` on every static batch start, first token and end, on every
+ * completed request and on every preemption. */
 void ic_fleet_set_observer(ic_fleet *f, ic_serve_observer_fn *fn, void *ctx);
 
 /* Request classes and their targets (a class target of NAN falls back to
@@ -145,7 +146,9 @@ double ic_fleet_hist_quantile(const uint64_t *counts, size_t bins, double w, dou
 /* Per-replica busy fraction over [0, end_ns]: min, mean, max. */
 void ic_fleet_utilisation(const ic_fleet *f, ic_time_ns end_ns, double *min, double *mean, double *max);
 
-/* Routes a request that arrives now. IC_ENOMEM when out of memory. */
+/* Routes a request that arrives now, or rejects it (counted in stats) when
+ * its prompt + output exceed a replica's KV cache or its queue is full
+ * (serving.max_queue). IC_ENOMEM when out of memory. */
 ic_status ic_fleet_submit(ic_fleet *f, const struct ic_request *req);
 
 /* Closes busy-time accounting at `end_ns` for batches still running. */
