@@ -1,11 +1,14 @@
 /* test_serve_continuous.c: continuous batching: the skipping mode against
  * the token-by-token reference, conservation at every report, Little's law,
  * routers, and idle power-down. */
+#define _POSIX_C_SOURCE 200809L
 #include "ic_test.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include <gsl/gsl_randist.h>
 #include <gsl/gsl_rng.h>
@@ -384,6 +387,69 @@ static void slo_attainment_per_class(void **state) {
   assert_true(fabs(share - 0.3) < 0.03);
 }
 
+/* timeseries.csv: the contract's columns, byte-identical on a rerun, and its
+ * counters add up to the run's totals. */
+static char *slurp(const char *path) {
+  FILE *f = fopen(path, "rb");
+  assert_non_null(f);
+  static char buf[1 << 16];
+  size_t n = fread(buf, 1, sizeof buf - 1, f);
+  fclose(f);
+  buf[n] = '\0';
+  char *copy = malloc(n + 1);
+  memcpy(copy, buf, n + 1);
+  return copy;
+}
+
+static void timeseries_csv(void **state) {
+  (void)state;
+  static struct ic_scenario s;
+  ic_scenario_defaults(&s);
+  set(&s, "model.name=llama2-7b");
+  set(&s, "fleet.gpu=h100-sxm");
+  set(&s, "fleet.server=dgx-h100");
+  set(&s, "fleet.nodes=2");
+  set(&s, "traffic.queries_per_day=1e6");
+  set(&s, "run.duration_s=330");
+  set(&s, "run.series_interval_s=60");
+  set(&s, "power.powerdown=idle");
+  set(&s, "power.powerdown_idle_s=20");
+  struct ic_run_result a, b;
+  char dir_a[] = "/tmp/ic_ts_XXXXXX", dir_b[] = "/tmp/ic_ts_XXXXXX";
+  assert_non_null(mkdtemp(dir_a));
+  assert_non_null(mkdtemp(dir_b));
+  assert_int_equal(ic_run_scenario_series(&s, &a, dir_a), IC_OK);
+  assert_int_equal(ic_run_scenario_series(&s, &b, dir_b), IC_OK);
+  char path[256];
+  snprintf(path, sizeof path, "%s/timeseries.csv", dir_a);
+  char *text_a = slurp(path);
+  remove(path);
+  snprintf(path, sizeof path, "%s/timeseries.csv", dir_b);
+  char *text_b = slurp(path);
+  remove(path);
+  rmdir(dir_a);
+  rmdir(dir_b);
+  assert_string_equal(text_a, text_b);
+  char *header = strchr(text_a, '\n') + 1; /* after the provenance line */
+  assert_true(strncmp(header, "time_s,interval_end_s,arrivals,completions,rejections,queue_length,", 67) == 0);
+  assert_non_null(strstr(header, ",busy_replicas,"));
+  assert_non_null(strstr(header, ",it_power_w,"));
+  /* Six rows (0, 60, ..., 300; the last cut at 330 s); counters add up. */
+  double arrivals = 0, completions = 0;
+  int rows = 0;
+  for (char *line = strchr(header, '\n') + 1; *line; line = strchr(line, '\n') + 1, rows++) {
+    double t0, t1, arr, done;
+    assert_int_equal(sscanf(line, "%lf,%lf,%lf,%lf", &t0, &t1, &arr, &done), 4);
+    assert_true(t0 == 60.0 * rows);
+    arrivals += arr;
+    completions += done;
+  }
+  assert_int_equal(rows, 6);
+  assert_true(arrivals == (double)a.arrived && completions == (double)a.completed);
+  free(text_a);
+  free(text_b);
+}
+
 /* Same seed and scenario: identical results, with every router. */
 static void routers_are_deterministic(void **state) {
   (void)state;
@@ -417,7 +483,7 @@ static void routers_are_deterministic(void **state) {
 
 int main(void) {
   enum { N = sizeof mode_cases / sizeof mode_cases[0] };
-  struct CMUnitTest tests[N + 7];
+  struct CMUnitTest tests[N + 8];
   for (size_t i = 0; i < N; i++)
     tests[i] = (struct CMUnitTest){mode_cases[i].name, skip_matches_token, NULL, NULL, (void *)(uintptr_t)&mode_cases[i]};
   tests[N] = (struct CMUnitTest)cmocka_unit_test(conservation_at_every_report);
@@ -427,5 +493,6 @@ int main(void) {
   tests[N + 4] = (struct CMUnitTest)cmocka_unit_test(continuous_timeline_by_hand);
   tests[N + 5] = (struct CMUnitTest)cmocka_unit_test(chunked_prefill_by_hand);
   tests[N + 6] = (struct CMUnitTest)cmocka_unit_test(slo_attainment_per_class);
-  return _cmocka_run_group_tests("serve_continuous", tests, N + 7, NULL, NULL);
+  tests[N + 7] = (struct CMUnitTest)cmocka_unit_test(timeseries_csv);
+  return _cmocka_run_group_tests("serve_continuous", tests, N + 8, NULL, NULL);
 }
