@@ -77,8 +77,8 @@ struct mode_case {
   unsigned long seed;
 };
 
-static void run_mode(const struct mode_case *c, const struct workload *w, int step_mode, struct done_log *log,
-                     uint64_t *preemptions) {
+static uint64_t run_mode(const struct mode_case *c, const struct workload *w, int step_mode, struct done_log *log,
+                         uint64_t *preemptions) {
   const struct ic_model_spec *m = ic_model_find("llama2-7b");
   const struct ic_gpu_spec *g = ic_hw_find_gpu("h100-sxm");
   struct ic_precisions prec = {IC_FP16, IC_FP16, IC_FP16};
@@ -102,8 +102,10 @@ static void run_mode(const struct mode_case *c, const struct workload *w, int st
   assert_int_equal(st->completed, w->n);
   assert_int_equal(ic_fleet_in_flight(f), 0);
   *preemptions = st->preemptions;
+  uint64_t events = ic_sim_events_run(sim);
   ic_fleet_free(f);
   ic_sim_free(sim);
+  return events;
 }
 
 static void skip_matches_token(void **state) {
@@ -114,16 +116,18 @@ static void skip_matches_token(void **state) {
   skip = (struct done_log){{0}, 0};
   token = (struct done_log){{0}, 0};
   uint64_t pre_skip, pre_token;
-  run_mode(c, &w, IC_STEP_SKIP, &skip, &pre_skip);
-  run_mode(c, &w, IC_STEP_TOKEN, &token, &pre_token);
+  uint64_t ev_skip = run_mode(c, &w, IC_STEP_SKIP, &skip, &pre_skip);
+  uint64_t ev_token = run_mode(c, &w, IC_STEP_TOKEN, &token, &pre_token);
   ic_time_ns worst = 0;
   for (size_t i = 0; i < w.n; i++) {
     ic_time_ns d = llabs(skip.done_ns[i] - token.done_ns[i]);
     if (d > worst) worst = d;
     assert_true(skip.done_ns[i] > w.req[i].arrival_ns);
   }
-  printf("# %s: %zu requests, %llu preemptions, largest difference %lld ns\n", c->name, w.n,
-         (unsigned long long)pre_skip, (long long)worst);
+  printf("# %s: %zu requests, %llu preemptions, events %llu (skip) / %llu (token), largest difference %lld ns\n",
+         c->name, w.n, (unsigned long long)pre_skip, (unsigned long long)ev_skip, (unsigned long long)ev_token,
+         (long long)worst);
+  assert_true(ev_skip * 2 < ev_token); /* it did skip */
   assert_true(worst <= 1000); /* the bound is 1 us; by construction it is 0 */
   assert_int_equal(pre_skip, pre_token);
   if (c->kv_tokens < 3000) assert_true(pre_skip > 0); /* the cases meant to preempt did */
@@ -135,6 +139,7 @@ static const struct mode_case mode_cases[] = {
     {"chunked 512, roomy KV, power of two", 512, IC_ROUTER_POWER_OF_TWO, 3, 60000, 12.0, 13},
     {"whole prefills, light load, random", 0, IC_ROUTER_RANDOM, 3, 3100, 3.0, 14},
     {"chunked 64, least tokens", 64, IC_ROUTER_LEAST_TOKENS, 2, 3300, 8.0, 15},
+    {"whole prefills, tight KV, central queue", 0, IC_ROUTER_CENTRAL, 3, 2500, 12.0, 17},
 };
 
 /* ---- a continuous timeline by hand ------------------------------------------ */
