@@ -455,6 +455,25 @@ static void timeseries_csv(void **state) {
   free(text_b);
 }
 
+/* Bad serving input names the file, line and key. */
+static void bad_serving_input_is_reported(void **state) {
+  (void)state;
+  static struct ic_diag_buffer diag;
+  memset(&diag, 0, sizeof diag);
+  ic_diag_set_sink(ic_diag_buffer_sink, &diag);
+  static struct ic_scenario s;
+  ic_scenario_defaults(&s);
+  assert_int_equal(ic_scenario_load_text(&s, "[serving]\nbatching = static\nprefill_chunk_tokens = 256\n", "c.ini"),
+                   IC_OK);
+  assert_int_equal(ic_scenario_check(&s), IC_EINVAL);
+  assert_int_equal(ic_scenario_load_text(&s, "[serving]\nstep_mode = leap\n", "m.ini"), IC_EINVAL);
+  assert_int_equal(ic_scenario_load_text(&s, "[power]\npowerdown = sometimes\n", "p.ini"), IC_EINVAL);
+  ic_diag_set_sink(NULL, NULL);
+  assert_non_null(strstr(diag.text, "c.ini:3: serving.prefill_chunk_tokens: chunked prefill needs serving.batching = continuous"));
+  assert_non_null(strstr(diag.text, "m.ini:2: serving.step_mode: expected one of skip|token, got 'leap'"));
+  assert_non_null(strstr(diag.text, "p.ini:2: power.powerdown: expected one of off|idle, got 'sometimes'"));
+}
+
 /* Same seed and scenario: identical results, with every router. */
 static void routers_are_deterministic(void **state) {
   (void)state;
@@ -488,7 +507,7 @@ static void routers_are_deterministic(void **state) {
 
 int main(void) {
   enum { N = sizeof mode_cases / sizeof mode_cases[0] };
-  struct CMUnitTest tests[N + 8];
+  struct CMUnitTest tests[N + 9];
   for (size_t i = 0; i < N; i++)
     tests[i] = (struct CMUnitTest){mode_cases[i].name, skip_matches_token, NULL, NULL, (void *)(uintptr_t)&mode_cases[i]};
   tests[N] = (struct CMUnitTest)cmocka_unit_test(conservation_at_every_report);
@@ -499,5 +518,6 @@ int main(void) {
   tests[N + 5] = (struct CMUnitTest)cmocka_unit_test(chunked_prefill_by_hand);
   tests[N + 6] = (struct CMUnitTest)cmocka_unit_test(slo_attainment_per_class);
   tests[N + 7] = (struct CMUnitTest)cmocka_unit_test(timeseries_csv);
-  return _cmocka_run_group_tests("serve_continuous", tests, N + 8, NULL, NULL);
+  tests[N + 8] = (struct CMUnitTest)cmocka_unit_test(bad_serving_input_is_reported);
+  return _cmocka_run_group_tests("serve_continuous", tests, N + 9, NULL, NULL);
 }
