@@ -54,7 +54,7 @@ struct ic_run_result {
     double ttft_target_s, tpot_target_s;
     double e2e_mean_s, e2e_p99_s, ttft_mean_s, ttft_p99_s, tpot_mean_s, tpot_p99_s, wait_mean_s, wait_p99_s;
     double slo_attainment;
-  } classes[16];
+  } classes[IC_TRAFFIC_MAX_CLASSES];
 };
 
 /* Runs the (checked) scenario. Bad combinations found while setting up
