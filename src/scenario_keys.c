@@ -94,7 +94,7 @@ static const struct ic_key_def fleet_keys[] = {
 
 static const struct ic_key_def serving_keys[] = {
     KEY(ic_serving_config, batching, IC_KEY_CHOICE, "continuous", 0, 0, false, IC_BATCHING_CHOICES, "", "batching policy"),
-    KEY(ic_serving_config, router, IC_KEY_CHOICE, "least_outstanding", 0, 0, false, IC_ROUTER_CHOICES, "", "how a request picks its replica"),
+    KEY(ic_serving_config, router, IC_KEY_CHOICE, "power_of_two", 0, 0, false, IC_ROUTER_CHOICES, "", "how a request picks its replica"),
     KEY(ic_serving_config, max_batch, IC_KEY_INT, "32", 1, 1e6, false, NULL, "requests", "largest batch B"),
     KEY(ic_serving_config, batch_timeout_s, IC_KEY_REAL, "0.05", 0, 3600, false, NULL, "s", "longest the oldest queued request waits for a batch to fill"),
     KEY(ic_serving_config, prefill_chunk_tokens, IC_KEY_INT, "0", 0, 1e9, false, NULL, "tokens", "continuous: prompt tokens prefilled per iteration, decodes ride along (0: whole prompts, decodes wait)"),
