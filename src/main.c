@@ -34,7 +34,7 @@ static const char usage_run[] =
     "\n"
     "options:\n"
     "  -s, --set section.key=value   override one key (repeatable), validated like the file\n"
-    "  -o, --output DIR              also write summary.json, ledger.csv, metrics.csv, timeseries.csv to DIR\n"
+    "  -o, --output DIR              also write summary.json, ledger.csv, metrics.csv, timeseries.csv, distributions.csv to DIR\n"
     "      --print-scenario          print the resolved scenario before running\n"
     "  -q, --quiet                   do not print the ledger\n"
     "  -h, --help                    this text\n"

@@ -81,6 +81,34 @@ static ic_status write_series(const struct ic_scenario *s, const ic_series *seri
   return IC_OK;
 }
 
+/* Writes dir/distributions.csv: iterations (static: batches) by batch size,
+ * and iterations by KV reserved / capacity (continuous), non-empty bins only. */
+static ic_status write_distributions(const struct ic_scenario *s, const struct ic_fleet_stats *fs, const char *dir) {
+  char path[1024], tmp[1100], prov[512];
+  snprintf(path, sizeof path, "%s/distributions.csv", dir);
+  snprintf(tmp, sizeof tmp, "%s.tmp", path);
+  FILE *f = fopen(tmp, "w");
+  bool ok = f != NULL;
+  if (f) {
+    ic_report_provenance(s, prov, sizeof prov);
+    fprintf(f, "# %s\nquantity,bin_low,bin_high,iterations\n", prov);
+    for (int64_t b = 0; b <= s->serving.max_batch; b++)
+      if (fs->batch_hist[b]) fprintf(f, "batch_size,%lld,%lld,%llu\n", (long long)b, (long long)b + 1,
+                                     (unsigned long long)fs->batch_hist[b]);
+    for (int i = 0; i < IC_KV_HIST_BINS; i++)
+      if (fs->kv_hist[i]) fprintf(f, "kv_frac,%.3f,%.3f,%llu\n", (double)i / IC_KV_HIST_BINS,
+                                  (double)(i + 1) / IC_KV_HIST_BINS, (unsigned long long)fs->kv_hist[i]);
+    ok = !ferror(f);
+    ok = fclose(f) == 0 && ok;
+  }
+  if (!ok || rename(tmp, path) != 0) {
+    ic_diag(path, 0, "cannot write: %s", strerror(errno));
+    remove(tmp);
+    return IC_EIO;
+  }
+  return IC_OK;
+}
+
 /* Headline serving figures from the fleet's counters and sketches. */
 static void serving_results(ic_fleet *fleet, const struct ic_scenario *s, ic_time_ns end_ns,
                             struct ic_run_result *out) {
@@ -249,6 +277,7 @@ ic_status ic_run_scenario_series(const struct ic_scenario *s, struct ic_run_resu
   out->kv_capacity_tokens = perf.kv_capacity_tokens;
   serving_results(fleet, s, end_ns, out);
   st = series ? write_series(s, series, end_ns, series_dir) : IC_OK;
+  if (st == IC_OK && series_dir) st = write_distributions(s, ic_fleet_stats(fleet), series_dir);
 done:
   ic_series_free(series);
   ic_source_free(source);

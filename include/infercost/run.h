@@ -63,8 +63,9 @@ struct ic_run_result {
 ic_status ic_run_scenario(const struct ic_scenario *s, struct ic_run_result *out);
 
 /* Same, and when `series_dir` is not NULL writes series_dir/timeseries.csv
- * (one row per run.series_interval_s; the directory must exist). IC_EIO
- * (reported) when the file cannot be written. */
+ * (one row per run.series_interval_s) and series_dir/distributions.csv
+ * (batch sizes, KV use), creating the directory. IC_EIO (reported) when a
+ * file cannot be written. */
 ic_status ic_run_scenario_series(const struct ic_scenario *s, struct ic_run_result *out, const char *series_dir);
 
 #endif
