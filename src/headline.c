@@ -22,12 +22,14 @@ GETTER(e2e_mean_s, r->e2e_mean_s)
 GETTER(e2e_p99_s, r->e2e_p99_s)
 GETTER(ttft_mean_s, r->ttft_mean_s)
 GETTER(ttft_p99_s, r->ttft_p99_s)
+GETTER(tpot_mean_s, r->tpot_mean_s)
+GETTER(tpot_p99_s, r->tpot_p99_s)
+GETTER(slo_attainment, r->slo_attainment)
 GETTER(wait_mean_s, r->wait_mean_s)
 GETTER(utilisation, r->utilisation)
 GETTER(mean_batch_size, r->mean_batch_size)
 GETTER(gpus, (double)r->gpus)
 
-/* FIXME at merge: tpot_mean_s, tpot_p99_s, slo_attainment (serving branch). */
 #define ROW(name, unit, sense) {#name, unit, sense, get_##name}
 static const struct ic_headline table[] = {
     ROW(queries_per_day, "queries/day", IC_HIGHER_IS_BETTER),
@@ -44,9 +46,12 @@ static const struct ic_headline table[] = {
     ROW(e2e_p99_s, "s", IC_LOWER_IS_BETTER),
     ROW(ttft_mean_s, "s", IC_LOWER_IS_BETTER),
     ROW(ttft_p99_s, "s", IC_LOWER_IS_BETTER),
+    ROW(tpot_mean_s, "s", IC_LOWER_IS_BETTER),
+    ROW(tpot_p99_s, "s", IC_LOWER_IS_BETTER),
     ROW(wait_mean_s, "s", IC_LOWER_IS_BETTER),
     ROW(utilisation, "fraction", IC_HIGHER_IS_BETTER),
     ROW(mean_batch_size, "requests", IC_HIGHER_IS_BETTER),
+    ROW(slo_attainment, "fraction", IC_HIGHER_IS_BETTER),
     ROW(gpus, "GPUs", IC_LOWER_IS_BETTER),
 };
 #undef ROW

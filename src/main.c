@@ -38,7 +38,7 @@ static const char usage_run[] =
     "\n"
     "options:\n"
     "  -s, --set section.key=value   override one key (repeatable), validated like the file\n"
-    "  -o, --output DIR              also write summary.json, ledger.csv, metrics.csv to DIR\n"
+    "  -o, --output DIR              also write summary.json, ledger.csv, metrics.csv, timeseries.csv, distributions.csv to DIR\n"
     "      --plot                    with -o: also render DIR's default charts (ledger.png, timeseries.png)\n"
     "      --print-scenario          print the resolved scenario before running\n"
     "  -q, --quiet                   do not print the ledger\n"
@@ -159,7 +159,7 @@ static int cmd_run(int argc, char **argv) {
     fputc('\n', stdout);
   }
   struct ic_run_result r;
-  ic_status st = ic_run_scenario(&s, &r);
+  ic_status st = ic_run_scenario_series(&s, &r, a.output_dir); /* writes DIR/timeseries.csv */
   if (st == IC_EINVAL || st == IC_ECAPACITY) return IC_EXIT_BAD_INPUT;
   if (st != IC_OK) {
     ic_diag("infercost", 0, "run failed: %s", ic_strerror(st));

@@ -133,12 +133,29 @@ void ic_report_print(const struct ic_scenario *s, const struct ic_run_result *r,
   fprintf(out, "Latency, end to end            mean %.3f s, p50 %.3f s, p99 %.3f s\n", r->e2e_mean_s, r->e2e_p50_s,
           r->e2e_p99_s);
   fprintf(out, "Time to first token            mean %.3f s, p99 %.3f s\n", r->ttft_mean_s, r->ttft_p99_s);
+  fprintf(out, "Time per output token          mean %.4f s, p99 %.4f s\n", r->tpot_mean_s, r->tpot_p99_s);
   fprintf(out, "Queueing delay                 mean %.3f s, p99 %.3f s\n", r->wait_mean_s, r->wait_p99_s);
+  fprintf(out, "SLO attainment                 %.2f%% (TTFT, TPOT and any end-to-end targets met)\n",
+          100.0 * r->slo_attainment);
+  fprintf(out, "Throughput                     %.2f requests/s, %.0f output tokens/s (%.1f per GPU)\n",
+          r->throughput_rps, r->output_tokens_per_s, r->output_tokens_per_gpu_s);
+  if (r->class_count > 1)
+    for (size_t k = 0; k < r->class_count; k++)
+      fprintf(out, "  class %-12s %s done, TTFT p99 %.3f s, TPOT p99 %.4f s, e2e p99 %.3f s, SLO %.2f%%\n",
+              r->classes[k].name, grouped((double)r->classes[k].completed, a, sizeof a), r->classes[k].ttft_p99_s,
+              r->classes[k].tpot_p99_s, r->classes[k].e2e_p99_s, 100.0 * r->classes[k].slo_attainment);
   fprintf(out, "Utilisation                    %.1f%% of replica time busy; mean batch %.2f requests\n",
           100.0 * r->utilisation, r->mean_batch_size);
-  fprintf(out, "Requests in the window         %s arrived, %s completed, %s in flight at the end\n",
+  fprintf(out, "Replica utilisation            min %.1f%%, max %.1f%%", 100.0 * r->utilisation_min,
+          100.0 * r->utilisation_max);
+  if (isfinite(r->kv_frac_mean)) fprintf(out, "; KV cache %.1f%% reserved on average", 100.0 * r->kv_frac_mean);
+  fputc('\n', out);
+  fprintf(out, "Requests in the window         %s arrived, %s completed, %s rejected, %s in flight at the end\n",
           grouped((double)r->arrived, a, sizeof a), grouped((double)r->completed, b, sizeof b),
-          grouped((double)r->in_flight_at_end, d, sizeof d));
+          grouped((double)r->rejected, c, sizeof c), grouped((double)r->in_flight_at_end, d, sizeof d));
+  if (r->preemptions || r->wakeups)
+    fprintf(out, "Preemptions, node wake-ups     %s, %s\n", grouped((double)r->preemptions, a, sizeof a),
+            grouped((double)r->wakeups, b, sizeof b));
   /* Little's law: a stable system holds about arrival rate x mean time in
    * system; far more in flight at the end means queues grew all along. */
   double expected_in_flight = (double)r->arrived / r->span_s * r->e2e_mean_s;
@@ -148,6 +165,7 @@ void ic_report_print(const struct ic_scenario *s, const struct ic_run_result *r,
 }
 
 /* One metric row: name, value, unit. */
+#define METRIC_ROWS_MAX 96
 struct metric_row {
   const char *name;
   double value;
@@ -192,6 +210,33 @@ static size_t metric_rows(const struct ic_run_result *r, struct metric_row *rows
   ROW("mean_batch_size", r->mean_batch_size, "requests");
   ROW("utilisation", r->utilisation, "fraction");
   ROW("service_time_batch1_s", r->service_time_batch1_s, "s");
+  ROW("rejected", (double)r->rejected, "requests");
+  ROW("preemptions", (double)r->preemptions, "requests");
+  ROW("wakeups", (double)r->wakeups, "nodes");
+  ROW("e2e_p90_s", r->e2e_p90_s, "s");
+  ROW("e2e_p999_s", r->e2e_p999_s, "s");
+  ROW("ttft_p50_s", r->ttft_p50_s, "s");
+  ROW("ttft_p90_s", r->ttft_p90_s, "s");
+  ROW("ttft_p999_s", r->ttft_p999_s, "s");
+  ROW("tpot_mean_s", r->tpot_mean_s, "s");
+  ROW("tpot_p50_s", r->tpot_p50_s, "s");
+  ROW("tpot_p90_s", r->tpot_p90_s, "s");
+  ROW("tpot_p99_s", r->tpot_p99_s, "s");
+  ROW("tpot_p999_s", r->tpot_p999_s, "s");
+  ROW("wait_p50_s", r->wait_p50_s, "s");
+  ROW("wait_p90_s", r->wait_p90_s, "s");
+  ROW("wait_p999_s", r->wait_p999_s, "s");
+  ROW("slo_attainment", r->slo_attainment, "fraction");
+  ROW("throughput_rps", r->throughput_rps, "requests/s");
+  ROW("output_tokens_per_s", r->output_tokens_per_s, "tokens/s");
+  ROW("output_tokens_per_gpu_s", r->output_tokens_per_gpu_s, "tokens/s");
+  ROW("batch_p50", r->batch_p50, "requests");
+  ROW("batch_p99", r->batch_p99, "requests");
+  ROW("kv_frac_mean", r->kv_frac_mean, "fraction");
+  ROW("kv_frac_p99", r->kv_frac_p99, "fraction");
+  ROW("utilisation_min", r->utilisation_min, "fraction");
+  ROW("utilisation_max", r->utilisation_max, "fraction");
+  ROW("mean_in_system", r->mean_in_system, "requests");
   ROW("events", (double)r->events, "events");
 #undef ROW
   return n;
@@ -235,13 +280,34 @@ static char *summary_json(const struct ic_scenario *s, const struct ic_run_resul
   cJSON_AddNumberToObject(root, "capex_usd", r->cost.capex_usd);
   cJSON_AddNumberToObject(root, "nameplate_kw", r->cost.nameplate_kw);
   cJSON *metrics = cJSON_AddObjectToObject(root, "metrics");
-  struct metric_row mr[64];
+  struct metric_row mr[METRIC_ROWS_MAX];
   size_t nm = metric_rows(r, mr);
   for (size_t i = 0; i < nm; i++) {
     if (isfinite(mr[i].value))
       cJSON_AddNumberToObject(metrics, mr[i].name, mr[i].value);
     else
       cJSON_AddNullToObject(metrics, mr[i].name);
+  }
+  cJSON *classes = cJSON_AddArrayToObject(root, "classes");
+  for (size_t c = 0; c < r->class_count; c++) {
+    const struct ic_run_class *rc = &r->classes[c];
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "name", rc->name);
+    const struct {
+      const char *key;
+      double v;
+    } fields[] = {{"completed", (double)rc->completed}, {"ttft_target_s", rc->ttft_target_s},
+                  {"tpot_target_s", rc->tpot_target_s}, {"slo_attainment", rc->slo_attainment},
+                  {"e2e_mean_s", rc->e2e_mean_s}, {"e2e_p99_s", rc->e2e_p99_s}, {"ttft_mean_s", rc->ttft_mean_s},
+                  {"ttft_p99_s", rc->ttft_p99_s}, {"tpot_mean_s", rc->tpot_mean_s}, {"tpot_p99_s", rc->tpot_p99_s},
+                  {"wait_mean_s", rc->wait_mean_s}, {"wait_p99_s", rc->wait_p99_s}};
+    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+      if (isfinite(fields[i].v))
+        cJSON_AddNumberToObject(o, fields[i].key, fields[i].v);
+      else
+        cJSON_AddNullToObject(o, fields[i].key);
+    }
+    cJSON_AddItemToArray(classes, o);
   }
   char *text = cJSON_Print(root);
   cJSON_Delete(root);
@@ -290,7 +356,7 @@ static bool write_one(const struct ic_scenario *s, const struct ic_run_result *r
     fprintf(f, "# %s\n", prov);
     write_hourly(f, r);
   } else {
-    struct metric_row rows[64];
+    struct metric_row rows[METRIC_ROWS_MAX];
     size_t n = metric_rows(r, rows);
     fprintf(f, "# %s\nmetric,value,unit\n", prov);
     for (size_t i = 0; i < n; i++) fprintf(f, "%s,%.9g,%s\n", rows[i].name, rows[i].value, rows[i].unit);

@@ -1,8 +1,14 @@
 /* run.c: wires traffic, fleet and ledger to the kernel and collects results. */
+#define _POSIX_C_SOURCE 200809L
 #include "infercost/run.h"
 
+#include <errno.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+
+#include "infercost/report.h"
 
 #include "infercost/metrics.h"
 #include "infercost/serve.h"
@@ -77,6 +83,7 @@ static ic_status resolve_hardware(const struct ic_scenario *s, struct ic_gpu_spe
   /* No catalogue server: ic_scenario_check made sure both figures are set. */
   if (!server && (isnan(s->power.node_base_w) || isnan(s->cost.server_price_usd))) return IC_EINVAL;
   out->gpu_power = ic_cost_gpu_power(&s->power, gpu->idle_w, gpu->prefill_w, gpu->decode_w, gpu->tdp_w);
+  out->gpu_power.watts[IC_GPU_OFF] = s->power.gpu_off_w;
   double base_w = server ? or_default(s->power.node_base_w, server->base_w) : s->power.node_base_w;
   out->node_base_w = base_w + (double)s->power.cpus_per_node * s->power.cpu_w;
   out->server_price_usd = server ? or_default(s->cost.server_price_usd, server->price_usd) : s->cost.server_price_usd;
@@ -103,7 +110,127 @@ double ic_run_fixed_usd_per_day(const struct ic_scenario *s) {
   return r.cost.total_usd;
 }
 
+/* Writes dir/timeseries.csv through a temporary file; the first column is
+ * called time_s (the interval's start). */
+static ic_status write_series(const struct ic_scenario *s, const ic_series *series, ic_time_ns end_ns,
+                              const char *dir) {
+  char path[1024], tmp[1100], prov[512];
+  snprintf(path, sizeof path, "%s/timeseries.csv", dir);
+  snprintf(tmp, sizeof tmp, "%s.tmp", path);
+  if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
+    ic_diag(dir, 0, "cannot create output directory: %s", strerror(errno));
+    return IC_EIO;
+  }
+  char *text = NULL;
+  size_t len = 0;
+  FILE *mem = open_memstream(&text, &len);
+  bool ok = mem && ic_series_write_csv(series, mem, end_ns) == IC_OK;
+  if (mem) ok = fclose(mem) == 0 && ok;
+  FILE *f = ok ? fopen(tmp, "w") : NULL;
+  if (f) {
+    ic_report_provenance(s, prov, sizeof prov);
+    const char *rest = strncmp(text, "interval_start_s", 16) == 0 ? text + 16 : text;
+    ok = fprintf(f, "# %s\n%s%s", prov, rest == text ? "" : "time_s", rest) >= 0;
+    ok = fclose(f) == 0 && ok;
+  }
+  free(text);
+  if (!f || !ok || rename(tmp, path) != 0) {
+    ic_diag(path, 0, "cannot write: %s", strerror(errno));
+    remove(tmp);
+    return IC_EIO;
+  }
+  return IC_OK;
+}
+
+/* Writes dir/distributions.csv: iterations (static: batches) by batch size,
+ * and iterations by KV reserved / capacity (continuous), non-empty bins only. */
+static ic_status write_distributions(const struct ic_scenario *s, const struct ic_fleet_stats *fs, const char *dir) {
+  char path[1024], tmp[1100], prov[512];
+  snprintf(path, sizeof path, "%s/distributions.csv", dir);
+  snprintf(tmp, sizeof tmp, "%s.tmp", path);
+  FILE *f = fopen(tmp, "w");
+  bool ok = f != NULL;
+  if (f) {
+    ic_report_provenance(s, prov, sizeof prov);
+    fprintf(f, "# %s\nquantity,bin_low,bin_high,iterations\n", prov);
+    for (int64_t b = 0; b <= s->serving.max_batch; b++)
+      if (fs->batch_hist[b]) fprintf(f, "batch_size,%lld,%lld,%llu\n", (long long)b, (long long)b + 1,
+                                     (unsigned long long)fs->batch_hist[b]);
+    for (int i = 0; i < IC_KV_HIST_BINS; i++)
+      if (fs->kv_hist[i]) fprintf(f, "kv_frac,%.3f,%.3f,%llu\n", (double)i / IC_KV_HIST_BINS,
+                                  (double)(i + 1) / IC_KV_HIST_BINS, (unsigned long long)fs->kv_hist[i]);
+    ok = !ferror(f);
+    ok = fclose(f) == 0 && ok;
+  }
+  if (!ok || rename(tmp, path) != 0) {
+    ic_diag(path, 0, "cannot write: %s", strerror(errno));
+    remove(tmp);
+    return IC_EIO;
+  }
+  return IC_OK;
+}
+
+/* Headline serving figures from the fleet's counters and sketches. */
+static void serving_results(ic_fleet *fleet, const struct ic_scenario *s, ic_time_ns end_ns,
+                            struct ic_run_result *out) {
+  const struct ic_fleet_stats *fs = ic_fleet_stats(fleet);
+  double span = s->run.duration_s;
+  out->rejected = fs->rejected;
+  out->preemptions = fs->preemptions;
+  out->wakeups = fs->wakeups;
+  out->e2e_p90_s = ic_sketch_quantile(fs->e2e_s, 0.90);
+  out->e2e_p999_s = ic_sketch_quantile(fs->e2e_s, 0.999);
+  out->ttft_p50_s = ic_sketch_quantile(fs->ttft_s, 0.50);
+  out->ttft_p90_s = ic_sketch_quantile(fs->ttft_s, 0.90);
+  out->ttft_p999_s = ic_sketch_quantile(fs->ttft_s, 0.999);
+  out->tpot_mean_s = ic_sketch_mean(fs->tpot_s);
+  out->tpot_p50_s = ic_sketch_quantile(fs->tpot_s, 0.50);
+  out->tpot_p90_s = ic_sketch_quantile(fs->tpot_s, 0.90);
+  out->tpot_p99_s = ic_sketch_quantile(fs->tpot_s, 0.99);
+  out->tpot_p999_s = ic_sketch_quantile(fs->tpot_s, 0.999);
+  out->wait_p50_s = ic_sketch_quantile(fs->wait_s, 0.50);
+  out->wait_p90_s = ic_sketch_quantile(fs->wait_s, 0.90);
+  out->wait_p999_s = ic_sketch_quantile(fs->wait_s, 0.999);
+  uint64_t met = 0;
+  for (size_t c = 0; c < fs->class_count; c++) met += fs->classes[c].slo_met;
+  out->slo_attainment = fs->completed ? (double)met / (double)fs->completed : (double)NAN;
+  out->throughput_rps = (double)fs->completed / span;
+  out->output_tokens_per_s = (double)fs->output_tokens_done / span;
+  out->output_tokens_per_gpu_s = out->output_tokens_per_s / (double)out->gpus;
+  size_t batch_bins = (size_t)s->serving.max_batch + 1;
+  out->batch_p50 = ic_fleet_hist_quantile(fs->batch_hist, batch_bins, 1.0, 0.5);
+  out->batch_p99 = ic_fleet_hist_quantile(fs->batch_hist, batch_bins, 1.0, 0.99);
+  bool continuous = s->serving.batching == IC_BATCHING_CONTINUOUS && fs->batches > 0;
+  out->kv_frac_mean = continuous ? fs->kv_frac_sum / (double)fs->batches : (double)NAN;
+  out->kv_frac_p99 = ic_fleet_hist_quantile(fs->kv_hist, IC_KV_HIST_BINS, 1.0 / IC_KV_HIST_BINS, 0.99);
+  double umean;
+  ic_fleet_utilisation(fleet, end_ns, &out->utilisation_min, &umean, &out->utilisation_max);
+  out->mean_in_system = ic_time_avg_mean(&fs->in_system, end_ns);
+  out->class_count = fs->class_count;
+  for (size_t c = 0; c < fs->class_count; c++) {
+    const struct ic_class_stats *cs = &fs->classes[c];
+    struct ic_run_class *rc = &out->classes[c];
+    snprintf(rc->name, sizeof rc->name, "%s", cs->name);
+    rc->completed = cs->completed;
+    rc->ttft_target_s = cs->ttft_target_s;
+    rc->tpot_target_s = cs->tpot_target_s;
+    rc->e2e_mean_s = ic_sketch_mean(cs->e2e_s);
+    rc->e2e_p99_s = ic_sketch_quantile(cs->e2e_s, 0.99);
+    rc->ttft_mean_s = ic_sketch_mean(cs->ttft_s);
+    rc->ttft_p99_s = ic_sketch_quantile(cs->ttft_s, 0.99);
+    rc->tpot_mean_s = ic_sketch_mean(cs->tpot_s);
+    rc->tpot_p99_s = ic_sketch_quantile(cs->tpot_s, 0.99);
+    rc->wait_mean_s = ic_sketch_mean(cs->wait_s);
+    rc->wait_p99_s = ic_sketch_quantile(cs->wait_s, 0.99);
+    rc->slo_attainment = cs->completed ? (double)cs->slo_met / (double)cs->completed : (double)NAN;
+  }
+}
+
 ic_status ic_run_scenario(const struct ic_scenario *s, struct ic_run_result *out) {
+  return ic_run_scenario_series(s, out, NULL);
+}
+
+ic_status ic_run_scenario_series(const struct ic_scenario *s, struct ic_run_result *out, const char *series_dir) {
   memset(out, 0, sizeof *out);
   /* A catalogue model with any architecture overrides, or a user-defined one. */
   struct ic_model_spec model_spec;
@@ -132,9 +259,31 @@ ic_status ic_run_scenario(const struct ic_scenario *s, struct ic_run_result *out
                                             &out->gpu_power, 0) : NULL;
   ic_fleet *fleet = ledger ? ic_fleet_alloc(sim, &s->fleet, &s->serving, &perf, ledger) : NULL;
   ic_source *source = NULL;
+  ic_series *series = NULL;
   if (!fleet) {
     st = IC_ENOMEM;
     goto done;
+  }
+  struct ic_traffic_class classes[IC_TRAFFIC_MAX_CLASSES];
+  size_t class_count = 0;
+  if (ic_traffic_classes(&s->traffic, classes, &class_count) != IC_OK) {
+    st = IC_EINVAL;
+    goto done;
+  }
+  ic_fleet_set_classes(fleet, classes, class_count);
+  ic_ledger_set_off_power(ledger, s->power.node_off_w);
+  struct ic_powerdown_config pd = {s->power.powerdown == IC_POWERDOWN_IDLE, s->power.powerdown_idle_s, s->power.wake_s,
+                                   s->power.wake_queue_threshold ? s->power.wake_queue_threshold : s->serving.max_batch};
+  if (ic_fleet_set_powerdown(fleet, &pd) != IC_OK) {
+    st = IC_ENOMEM;
+    goto done;
+  }
+  if (series_dir) {
+    series = ic_series_alloc(0, ic_time_from_s(s->run.series_interval_s));
+    if (!series || ic_fleet_attach_series(fleet, series) != IC_OK) {
+      st = IC_ENOMEM;
+      goto done;
+    }
   }
   st = ic_traffic_open(&s->traffic, sim, end_ns, model->context_max, &source);
   if (st != IC_OK) goto done;
@@ -180,8 +329,12 @@ ic_status ic_run_scenario(const struct ic_scenario *s, struct ic_run_result *out
   }
   out->service_time_batch1_s = svc;
   out->events = ic_sim_events_run(sim);
-  st = IC_OK;
+  out->kv_capacity_tokens = perf.kv_capacity_tokens;
+  serving_results(fleet, s, end_ns, out);
+  st = series ? write_series(s, series, end_ns, series_dir) : IC_OK;
+  if (st == IC_OK && series_dir) st = write_distributions(s, ic_fleet_stats(fleet), series_dir);
 done:
+  ic_series_free(series);
   ic_source_free(source);
   ic_fleet_free(fleet);
   ic_ledger_free(ledger);

@@ -483,6 +483,8 @@ ic_status ic_scenario_check(const struct ic_scenario *s) {
     check_fail(s, "traffic.output_tokens", "%s: prompt + output exceed the model's context of %s", buf);
   }
   check_power(s);
+  if (s->serving.batching == IC_BATCHING_STATIC && s->serving.prefill_chunk_tokens > 0)
+    check_fail(s, "serving.prefill_chunk_tokens", "%s: chunked prefill needs serving.batching = %s", "continuous");
   return ic_diag_count() > before ? IC_EINVAL : IC_OK;
 }
 

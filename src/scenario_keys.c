@@ -17,6 +17,7 @@ static const struct ic_key_def run_keys[] = {
     KEY(ic_run_config, seed, IC_KEY_INT, "42", 0, 9.2e18, false, NULL, "", "base seed of every random stream"),
     KEY(ic_run_config, run, IC_KEY_INT, "0", 0, 9.2e18, false, NULL, "", "replication index: independent streams for the same seed"),
     KEY(ic_run_config, duration_s, IC_KEY_REAL, "3600", 0, 3.2e7, true, NULL, "s", "simulated span; per-day figures are scaled to 86,400 s"),
+    KEY(ic_run_config, series_interval_s, IC_KEY_REAL, "60", 0, 3.2e7, true, NULL, "s", "row length of timeseries.csv (run -o)"),
 };
 
 static const struct ic_key_def traffic_keys[] = {
@@ -106,10 +107,16 @@ static const struct ic_key_def accelerator_keys[] = {
 };
 
 static const struct ic_key_def serving_keys[] = {
-    KEY(ic_serving_config, batching, IC_KEY_CHOICE, "static", 0, 0, false, IC_BATCHING_CHOICES, "", "batching policy"),
-    KEY(ic_serving_config, router, IC_KEY_CHOICE, "least_outstanding", 0, 0, false, IC_ROUTER_CHOICES, "", "how a request picks its replica"),
+    KEY(ic_serving_config, batching, IC_KEY_CHOICE, "continuous", 0, 0, false, IC_BATCHING_CHOICES, "", "batching policy"),
+    KEY(ic_serving_config, router, IC_KEY_CHOICE, "power_of_two", 0, 0, false, IC_ROUTER_CHOICES, "", "how a request picks its replica"),
     KEY(ic_serving_config, max_batch, IC_KEY_INT, "32", 1, 1e6, false, NULL, "requests", "largest batch B"),
     KEY(ic_serving_config, batch_timeout_s, IC_KEY_REAL, "0.05", 0, 3600, false, NULL, "s", "longest the oldest queued request waits for a batch to fill"),
+    KEY(ic_serving_config, prefill_chunk_tokens, IC_KEY_INT, "0", 0, 1e9, false, NULL, "tokens", "continuous: prompt tokens prefilled per iteration, decodes ride along (0: whole prompts, decodes wait)"),
+    KEY(ic_serving_config, step_mode, IC_KEY_CHOICE, "skip", 0, 0, false, IC_STEP_MODE_CHOICES, "", "continuous: skip to the next membership change, or one event per token (reference)"),
+    KEY(ic_serving_config, max_queue, IC_KEY_INT, "0", 0, 1e12, false, NULL, "requests", "queued requests per replica (central: fleet) before new ones are rejected; 0 = no limit"),
+    KEY(ic_serving_config, slo_ttft_s, IC_KEY_REAL, "2", 0, 1e6, true, NULL, "s", "time-to-first-token target of classes without their own"),
+    KEY(ic_serving_config, slo_tpot_s, IC_KEY_REAL, "0.1", 0, 1e6, true, NULL, "s", "time-per-output-token target of classes without their own"),
+    KEY(ic_serving_config, slo_e2e_s, IC_KEY_REAL, "auto", 0, 1e9, true, NULL, "s", "end-to-end target of every request (auto: none)"),
 };
 
 static const struct ic_key_def perf_keys[] = {
@@ -152,6 +159,12 @@ static const struct ic_key_def power_keys[] = {
     KEY(ic_power_config, electricity_usd_per_kwh_hourly, IC_KEY_TEXT, "none", 0, 0, false, NULL, "USD/kWh", "time-of-use: 24 prices from midnight, separated by vertical bars (replace the flat price)"),
     KEY(ic_power_config, carbon_g_per_kwh, IC_KEY_REAL, "380", 0, 1e4, false, NULL, "gCO2e/kWh", "grid carbon intensity, flat"),
     KEY(ic_power_config, carbon_g_per_kwh_hourly, IC_KEY_TEXT, "none", 0, 0, false, NULL, "gCO2e/kWh", "24 hourly grid intensities from midnight, separated by vertical bars"),
+    KEY(ic_power_config, powerdown, IC_KEY_CHOICE, "off", 0, 0, false, IC_POWERDOWN_CHOICES, "", "idle power-down: off, or power a node down after powerdown_idle_s with no request"),
+    KEY(ic_power_config, powerdown_idle_s, IC_KEY_REAL, "600", 0, 1e9, false, NULL, "s", "idle time before a node powers down"),
+    KEY(ic_power_config, wake_s, IC_KEY_REAL, "120", 0, 1e6, false, NULL, "s", "delay from waking a node to its first iteration"),
+    KEY(ic_power_config, wake_queue_threshold, IC_KEY_INT, "0", 0, 1e9, false, NULL, "requests", "wake a node when every awake replica holds this many requests (0: serving.max_batch)"),
+    KEY(ic_power_config, node_off_w, IC_KEY_REAL, "20", 0, 1e6, false, NULL, "W", "per powered-down node besides GPUs (BMC, standby supply)"),
+    KEY(ic_power_config, gpu_off_w, IC_KEY_REAL, "0", 0, 1e5, false, NULL, "W", "per GPU of a powered-down node"),
 };
 
 static const struct ic_key_def cost_keys[] = {

@@ -1,235 +1,163 @@
-/* serve.c: replicas, routing and static batching.
+/* serve.c: the fleet: request pool, queues, submission, rejection and the
+ * latency record. Routing is in serve_router.c, the batching policies in
+ * serve_static.c and serve_continuous.c, idle power-down in serve_power.c.
  *
- * Requests live in a pool and are chained into per-replica FIFO queues and
- * batches by index, so memory follows the number of requests in flight, not
- * the number simulated. */
+ * Requests live in a pool and are chained into queues by index, so memory
+ * follows the number of requests in flight, not the number simulated. */
 #include "infercost/serve.h"
 
-#include <assert.h>
+#include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
-#include "infercost/cost.h"
-#include "infercost/metrics.h"
+#include "serve_impl.h"
 
-#define NONE UINT32_MAX
-
-struct pooled_request {
-  struct ic_request req;
-  ic_time_ns start_ns; /* batch start */
-  uint32_t next;       /* next in queue or batch, or NONE */
-};
-
-struct replica {
-  uint32_t queue_head, queue_tail;
-  int64_t queue_len;
-  uint32_t batch_head;   /* NONE when idle */
-  int64_t batch_len;
-  ic_time_ns batch_start_ns, prefill_end_ns;
-  ic_time_ns decode_ns;  /* decode time of the running batch, fixed at its start */
-  ic_event_id timer;     /* pending batch-timeout event, 0 if none */
-  int64_t outstanding;   /* queued + in batch: the router's load measure */
-  int64_t node;
-};
-
-/* Memoised service time of a static batch, by (size, prompt, output). */
-struct service_entry {
-  int64_t batch, prompt, output;
-  ic_time_ns prefill_ns, decode_ns;
-};
-#define SERVICE_CACHE 4096
-
-struct ic_fleet {
-  ic_sim *sim;
-  struct ic_serving_config serving;
-  const struct ic_perf *perf;
-  struct ic_ledger *ledger;
-  int64_t gpus_per_replica;
-  struct replica *replicas;
-  int64_t replica_count;
-  /* Least-outstanding router: min-heap of replica indices keyed by
-   * (outstanding, index); heap_pos maps replica to heap slot. */
-  int64_t *heap, *heap_pos;
-  uint64_t round_robin_next;
-  struct pooled_request *pool;
-  uint32_t pool_cap, pool_free;
-  uint64_t in_flight;
-  ic_time_ns timeout_ns;
-  struct service_entry *service_cache;
-  struct ic_fleet_stats stats;
-  ic_serve_observer_fn *observer;
-  void *observer_ctx;
-};
-
-static bool heap_less(const ic_fleet *f, int64_t a, int64_t b) {
-  int64_t la = f->replicas[a].outstanding, lb = f->replicas[b].outstanding;
-  return la != lb ? la < lb : a < b;
-}
-
-static void heap_swap(ic_fleet *f, int64_t i, int64_t j) {
-  int64_t a = f->heap[i], b = f->heap[j];
-  f->heap[i] = b;
-  f->heap[j] = a;
-  f->heap_pos[b] = i;
-  f->heap_pos[a] = j;
-}
-
-/* Restores heap order around replica r after its load changed. */
-static void heap_fix(ic_fleet *f, int64_t r) {
-  int64_t i = f->heap_pos[r];
-  while (i > 0 && heap_less(f, f->heap[i], f->heap[(i - 1) / 2])) {
-    heap_swap(f, i, (i - 1) / 2);
-    i = (i - 1) / 2;
-  }
-  for (;;) {
-    int64_t c = 2 * i + 1, best = i;
-    if (c < f->replica_count && heap_less(f, f->heap[c], f->heap[best])) best = c;
-    if (c + 1 < f->replica_count && heap_less(f, f->heap[c + 1], f->heap[best])) best = c + 1;
-    if (best == i) break;
-    heap_swap(f, i, best);
-    i = best;
-  }
-}
-
-static void set_outstanding(ic_fleet *f, int64_t r, int64_t delta) {
-  f->replicas[r].outstanding += delta;
-  if (f->serving.router == IC_ROUTER_LEAST_OUTSTANDING) heap_fix(f, r);
-}
-
-static void notify(ic_fleet *f, enum ic_serve_event_kind kind, int64_t r) {
+void ic__notify(ic_fleet *f, enum ic_serve_event_kind kind, int64_t r, int64_t size, uint64_t id) {
   if (!f->observer) return;
-  const struct replica *rep = &f->replicas[r];
-  struct ic_serve_event ev = {kind, ic_sim_now(f->sim), r, rep->batch_len,
-                              rep->batch_head != NONE ? f->pool[rep->batch_head].req.id : 0};
+  struct ic_serve_event ev = {kind, ic_sim_now(f->sim), r, size, id};
   f->observer(f->observer_ctx, &ev);
 }
 
-static void power(ic_fleet *f, const struct replica *rep, enum ic_gpu_state from, enum ic_gpu_state to) {
-  if (f->ledger) ic_ledger_set_state(f->ledger, rep->node, f->gpus_per_replica, from, to, ic_sim_now(f->sim));
+void ic__gauge(ic_fleet *f, size_t col, double value) {
+  if (f->series) ic_series_gauge(f->series, col, ic_sim_now(f->sim), value);
 }
 
-/* Prefill of the whole batch, then decode steps until the longest member
- * is done: a static batch runs padded to its longest prompt and output. */
-static struct service_entry service_time(ic_fleet *f, int64_t batch, int64_t prompt, int64_t output) {
-  uint64_t h = (uint64_t)batch * 0x9e3779b97f4a7c15u ^ (uint64_t)prompt * 0xbf58476d1ce4e5b9u ^
-               (uint64_t)output * 0x94d049bb133111ebu;
-  struct service_entry *e = &f->service_cache[h % SERVICE_CACHE];
-  if (e->batch == batch && e->prompt == prompt && e->output == output) return *e;
-  struct ic_iter_shape shape = ic_iter_shape_prefill(prompt, batch);
-  double prefill_s = ic_perf_iter_s(f->perf, &shape, NULL);
-  double decode_s = 0.0;
-  /* The prefill yields the first token; each decode step one more. */
-  for (int64_t step = 1; step < output; step++) {
-    shape = ic_iter_shape_decode(batch, prompt + step);
-    decode_s += ic_perf_iter_s(f->perf, &shape, NULL);
+static void count(ic_fleet *f, size_t col) {
+  if (f->series) ic_series_count(f->series, col, ic_sim_now(f->sim), 1.0);
+}
+
+void ic__set_gpu_state(ic_fleet *f, int64_t r, enum ic_gpu_state to) {
+  struct ic__replica *rep = &f->replicas[r];
+  if (rep->gpu_state == to) return;
+  if (f->ledger)
+    ic_ledger_set_state(f->ledger, rep->node, f->gpus_per_replica, rep->gpu_state, to, ic_sim_now(f->sim));
+  rep->gpu_state = to;
+  if (f->ledger) ic__gauge(f, f->col.power, ic_ledger_power_w(f->ledger));
+}
+
+void ic__count_queued(ic_fleet *f, int64_t delta) {
+  f->queued += delta;
+  ic__gauge(f, f->col.queue_length, (double)f->queued);
+}
+
+void ic__count_busy(ic_fleet *f, int64_t delta) {
+  f->busy_replicas += delta;
+  ic__gauge(f, f->col.busy_replicas, (double)f->busy_replicas);
+}
+
+void ic__queue_push(ic_fleet *f, int64_t r, uint32_t idx, bool front) {
+  struct ic__replica *rep = &f->replicas[r];
+  if (front) {
+    f->pool[idx].next = rep->queue_head;
+    rep->queue_head = idx;
+    if (rep->queue_tail == IC__NONE) rep->queue_tail = idx;
+  } else {
+    f->pool[idx].next = IC__NONE;
+    if (rep->queue_tail == IC__NONE)
+      rep->queue_head = idx;
+    else
+      f->pool[rep->queue_tail].next = idx;
+    rep->queue_tail = idx;
   }
-  *e = (struct service_entry){batch, prompt, output, ic_time_from_s(prefill_s), ic_time_from_s(decode_s)};
-  return *e;
+  rep->queue_len++;
+  ic__count_queued(f, +1);
 }
 
-static void on_first_token(ic_sim *sim, void *ctx, uint64_t arg);
-static void on_batch_end(ic_sim *sim, void *ctx, uint64_t arg);
-static void on_timeout(ic_sim *sim, void *ctx, uint64_t arg);
+uint32_t ic__queue_pop(ic_fleet *f, int64_t r) {
+  struct ic__replica *rep = &f->replicas[r];
+  uint32_t idx = rep->queue_head;
+  rep->queue_head = f->pool[idx].next;
+  if (rep->queue_head == IC__NONE) rep->queue_tail = IC__NONE;
+  rep->queue_len--;
+  f->pool[idx].next = IC__NONE;
+  ic__count_queued(f, -1);
+  return idx;
+}
 
-static void start_batch(ic_fleet *f, int64_t r) {
-  struct replica *rep = &f->replicas[r];
+/* Central router: hands queued requests to replica r while it has room. */
+void ic__refill(ic_fleet *f, int64_t r) {
+  if (f->serving.router != IC_ROUTER_CENTRAL) return;
+  struct ic__replica *rep = &f->replicas[r];
+  for (;;) {
+    bool room = f->serving.batching == IC_BATCHING_STATIC
+                    ? rep->batch_head == IC__NONE && rep->queue_len < f->serving.max_batch
+                    : rep->queue_len + rep->running_len < f->serving.max_batch;
+    if (!room || f->central_len == 0) return;
+    uint32_t idx = f->central_head;
+    f->central_head = f->pool[idx].next;
+    if (f->central_head == IC__NONE) f->central_tail = IC__NONE;
+    f->central_len--;
+    ic__count_queued(f, -1);
+    ic__queue_push(f, r, idx, false);
+    ic__add_load(f, r, 1, f->pool[idx].req.prompt_tokens + f->pool[idx].req.output_tokens);
+  }
+}
+
+bool ic__node_ready(ic_fleet *f, int64_t r) {
+  struct ic__node *n = &f->nodes[f->replicas[r].node];
+  if (n->off) ic__power_wake(f, f->replicas[r].node);
+  return ic_sim_now(f->sim) >= n->ready_ns;
+}
+
+void ic__admitted(ic_fleet *f, uint32_t idx) {
+  struct ic__request *pr = &f->pool[idx];
+  if (pr->start_ns >= 0) return;
+  pr->start_ns = ic_sim_now(f->sim);
+  double wait = ic_time_to_s(pr->start_ns - pr->req.arrival_ns);
+  ic_sketch_add(f->stats.wait_s, wait);
+  ic_sketch_add(f->stats.classes[pr->req.class_id].wait_s, wait);
+}
+
+void ic__first_token(ic_fleet *f, uint32_t idx) {
+  struct ic__request *pr = &f->pool[idx];
+  if (pr->first_token_ns >= 0) return;
+  pr->first_token_ns = ic_sim_now(f->sim);
+  double ttft = ic_time_to_s(pr->first_token_ns - pr->req.arrival_ns);
+  ic_sketch_add(f->stats.ttft_s, ttft);
+  ic_sketch_add(f->stats.classes[pr->req.class_id].ttft_s, ttft);
+}
+
+static void in_system(ic_fleet *f, int64_t delta) {
+  f->in_flight = (uint64_t)((int64_t)f->in_flight + delta);
+  ic_time_avg_set(&f->stats.in_system, ic_sim_now(f->sim), (double)f->in_flight);
+}
+
+static void release(ic_fleet *f, uint32_t idx) {
+  f->pool[idx].next = f->pool_free;
+  f->pool_free = idx;
+}
+
+/* Records request idx's latencies and frees it. A missing target counts as met. */
+void ic__request_done(ic_fleet *f, int64_t r, uint32_t idx) {
+  struct ic__request *pr = &f->pool[idx];
   ic_time_ns now = ic_sim_now(f->sim);
-  if (rep->timer) {
-    ic_sim_cancel(f->sim, rep->timer);
-    rep->timer = 0;
+  struct ic_class_stats *cls = &f->stats.classes[pr->req.class_id];
+  double e2e = ic_time_to_s(now - pr->req.arrival_ns), ttft = ic_time_to_s(pr->first_token_ns - pr->req.arrival_ns);
+  ic_sketch_add(f->stats.e2e_s, e2e);
+  ic_sketch_add(cls->e2e_s, e2e);
+  double tpot = 0.0;
+  if (pr->req.output_tokens > 1) {
+    tpot = (e2e - ttft) / (double)(pr->req.output_tokens - 1);
+    ic_sketch_add(f->stats.tpot_s, tpot);
+    ic_sketch_add(cls->tpot_s, tpot);
   }
-  int64_t n = rep->queue_len < f->serving.max_batch ? rep->queue_len : f->serving.max_batch;
-  int64_t prompt = 0, output = 0;
-  uint32_t head = rep->queue_head, last = NONE, cur = head;
-  for (int64_t i = 0; i < n; i++) {
-    struct pooled_request *pr = &f->pool[cur];
-    pr->start_ns = now;
-    ic_sketch_add(f->stats.wait_s, ic_time_to_s(now - pr->req.arrival_ns));
-    if (pr->req.prompt_tokens > prompt) prompt = pr->req.prompt_tokens;
-    if (pr->req.output_tokens > output) output = pr->req.output_tokens;
-    last = cur;
-    cur = pr->next;
-  }
-  f->pool[last].next = NONE;
-  rep->queue_head = cur;
-  if (cur == NONE) rep->queue_tail = NONE;
-  rep->queue_len -= n;
-  rep->batch_head = head;
-  rep->batch_len = n;
-  rep->batch_start_ns = now;
-  struct service_entry svc = service_time(f, n, prompt, output);
-  rep->prefill_end_ns = now + svc.prefill_ns;
-  rep->decode_ns = svc.decode_ns;
-  f->stats.batches++;
-  f->stats.batched_requests += (uint64_t)n;
-  power(f, rep, IC_GPU_IDLE, IC_GPU_PREFILL);
-  notify(f, IC_SERVE_BATCH_START, r);
-  ic_sim_schedule_at(f->sim, rep->prefill_end_ns, on_first_token, f, (uint64_t)r);
-}
-
-/* Starts a batch if the replica is idle and the batch is full or its oldest
- * request has waited the timeout; otherwise arms the timeout. */
-static void try_start(ic_fleet *f, int64_t r) {
-  struct replica *rep = &f->replicas[r];
-  if (rep->batch_head != NONE || rep->queue_len == 0) return;
-  ic_time_ns deadline = f->pool[rep->queue_head].req.arrival_ns + f->timeout_ns;
-  if (rep->queue_len >= f->serving.max_batch || deadline <= ic_sim_now(f->sim)) {
-    start_batch(f, r);
-  } else if (!rep->timer) {
-    rep->timer = ic_sim_schedule_at(f->sim, deadline, on_timeout, f, (uint64_t)r);
-  }
-}
-
-static void on_timeout(ic_sim *sim, void *ctx, uint64_t arg) {
-  (void)sim;
-  ic_fleet *f = ctx;
-  f->replicas[arg].timer = 0;
-  try_start(f, (int64_t)arg);
-}
-
-static void on_first_token(ic_sim *sim, void *ctx, uint64_t arg) {
-  ic_fleet *f = ctx;
-  int64_t r = (int64_t)arg;
-  struct replica *rep = &f->replicas[r];
-  ic_time_ns now = ic_sim_now(sim);
-  for (uint32_t i = rep->batch_head; i != NONE; i = f->pool[i].next)
-    ic_sketch_add(f->stats.ttft_s, ic_time_to_s(now - f->pool[i].req.arrival_ns));
-  f->stats.prefill_replica_s += ic_time_to_s(now - rep->batch_start_ns);
-  power(f, rep, IC_GPU_PREFILL, IC_GPU_DECODE);
-  notify(f, IC_SERVE_FIRST_TOKEN, r);
-  ic_sim_schedule_at(sim, now + rep->decode_ns, on_batch_end, f, arg);
-}
-
-static void on_batch_end(ic_sim *sim, void *ctx, uint64_t arg) {
-  ic_fleet *f = ctx;
-  int64_t r = (int64_t)arg;
-  struct replica *rep = &f->replicas[r];
-  ic_time_ns now = ic_sim_now(sim);
-  power(f, rep, IC_GPU_DECODE, IC_GPU_IDLE);
-  notify(f, IC_SERVE_BATCH_END, r);
-  f->stats.busy_replica_s += ic_time_to_s(now - rep->batch_start_ns);
-  uint32_t i = rep->batch_head;
-  while (i != NONE) {
-    struct pooled_request *pr = &f->pool[i];
-    uint32_t next = pr->next;
-    ic_sketch_add(f->stats.e2e_s, ic_time_to_s(now - pr->req.arrival_ns));
-    f->stats.completed++;
-    f->stats.prompt_tokens_done += pr->req.prompt_tokens;
-    f->stats.output_tokens_done += pr->req.output_tokens;
-    pr->next = f->pool_free;
-    f->pool_free = i;
-    i = next;
-  }
-  f->in_flight -= (uint64_t)rep->batch_len;
-  set_outstanding(f, r, -rep->batch_len);
-  rep->batch_head = NONE;
-  rep->batch_len = 0;
-  try_start(f, r);
+  bool ok = !(ttft > cls->ttft_target_s) && !(tpot > cls->tpot_target_s) && !(e2e > cls->e2e_target_s);
+  cls->completed++;
+  if (ok) cls->slo_met++;
+  f->stats.completed++;
+  f->stats.prompt_tokens_done += pr->req.prompt_tokens;
+  f->stats.output_tokens_done += pr->req.output_tokens;
+  ic__notify(f, IC_SERVE_REQUEST_DONE, r, 1, pr->req.id);
+  ic__add_load(f, r, -1, -(pr->req.prompt_tokens + pr->req.output_tokens));
+  count(f, f->col.completions);
+  in_system(f, -1);
+  release(f, idx);
 }
 
 static bool grow_pool(ic_fleet *f) {
   uint32_t old = f->pool_cap, cap = old ? old * 2 : 1024;
-  if (cap <= old || cap >= NONE) return false;
-  struct pooled_request *p = realloc(f->pool, (size_t)cap * sizeof *p);
+  if (cap <= old || cap >= IC__NONE) return false;
+  struct ic__request *p = realloc(f->pool, (size_t)cap * sizeof *p);
   if (!p) return false;
   for (uint32_t i = old; i < cap; i++) p[i].next = i + 1 < cap ? i + 1 : f->pool_free;
   f->pool = p;
@@ -238,33 +166,91 @@ static bool grow_pool(ic_fleet *f) {
   return true;
 }
 
-static int64_t route(ic_fleet *f) {
-  switch (f->serving.router) {
-  case IC_ROUTER_LEAST_OUTSTANDING: return f->heap[0];
-  case IC_ROUTER_ROUND_ROBIN:
-  default: return (int64_t)(f->round_robin_next++ % (uint64_t)f->replica_count);
-  }
+static void reject(ic_fleet *f) {
+  f->stats.rejected++;
+  count(f, f->col.rejections);
+}
+
+static void kick(ic_fleet *f, int64_t r, bool was_queue_empty) {
+  if (f->serving.batching == IC_BATCHING_STATIC)
+    ic__static_kick(f, r);
+  else
+    ic__cont_kick(f, r, was_queue_empty);
 }
 
 ic_status ic_fleet_submit(ic_fleet *f, const struct ic_request *req) {
-  if (f->pool_free == NONE && !grow_pool(f)) return IC_ENOMEM;
-  uint32_t idx = f->pool_free;
-  struct pooled_request *pr = &f->pool[idx];
-  f->pool_free = pr->next;
-  *pr = (struct pooled_request){*req, 0, NONE};
-  int64_t r = route(f);
-  struct replica *rep = &f->replicas[r];
-  if (rep->queue_tail == NONE)
-    rep->queue_head = idx;
-  else
-    f->pool[rep->queue_tail].next = idx;
-  rep->queue_tail = idx;
-  rep->queue_len++;
   f->stats.arrived++;
-  f->in_flight++;
-  set_outstanding(f, r, +1);
-  try_start(f, r);
+  count(f, f->col.arrivals);
+  /* A request whose whole context cannot sit in one replica's KV cache
+   * would never finish. */
+  if (req->prompt_tokens + req->output_tokens > f->kv_capacity) {
+    reject(f);
+    return IC_OK;
+  }
+  int64_t max_queue = f->serving.max_queue;
+  int64_t r = f->serving.router == IC_ROUTER_CENTRAL ? ic__router_top(f) : ic__route(f);
+  if (max_queue > 0 && (f->serving.router == IC_ROUTER_CENTRAL ? f->central_len : f->replicas[r].queue_len) >= max_queue) {
+    reject(f);
+    return IC_OK;
+  }
+  if (f->pool_free == IC__NONE && !grow_pool(f)) return IC_ENOMEM;
+  uint32_t idx = f->pool_free;
+  struct ic__request *pr = &f->pool[idx];
+  f->pool_free = pr->next;
+  int cls = req->class_id >= 0 && (size_t)req->class_id < f->stats.class_count ? req->class_id : 0;
+  *pr = (struct ic__request){*req, -1, -1, req->prompt_tokens, 0, 0, IC__NONE};
+  pr->req.class_id = cls;
+  in_system(f, +1);
+  if (f->serving.router == IC_ROUTER_CENTRAL) {
+    if (f->central_tail == IC__NONE)
+      f->central_head = idx;
+    else
+      f->pool[f->central_tail].next = idx;
+    f->central_tail = idx;
+    f->central_len++;
+    ic__count_queued(f, +1);
+    bool was_empty = f->replicas[r].queue_len == 0;
+    ic__refill(f, r);
+    if (f->replicas[r].queue_len > 0) kick(f, r, was_empty);
+    return IC_OK;
+  }
+  bool was_empty = f->replicas[r].queue_len == 0;
+  ic__queue_push(f, r, idx, false);
+  ic__add_load(f, r, 1, req->prompt_tokens + req->output_tokens);
+  kick(f, r, was_empty);
   return IC_OK;
+}
+
+static void free_stats(struct ic_fleet_stats *st) {
+  ic_sketch_free(st->e2e_s);
+  ic_sketch_free(st->ttft_s);
+  ic_sketch_free(st->wait_s);
+  ic_sketch_free(st->tpot_s);
+  free(st->batch_hist);
+  for (size_t c = 0; c < IC_TRAFFIC_MAX_CLASSES; c++) {
+    ic_sketch_free(st->classes[c].e2e_s);
+    ic_sketch_free(st->classes[c].ttft_s);
+    ic_sketch_free(st->classes[c].tpot_s);
+    ic_sketch_free(st->classes[c].wait_s);
+  }
+}
+
+static bool alloc_stats(struct ic_fleet_stats *st) {
+  double e = IC_SKETCH_DEFAULT_REL_ERR;
+  st->e2e_s = ic_sketch_alloc(e);
+  st->ttft_s = ic_sketch_alloc(e);
+  st->wait_s = ic_sketch_alloc(e);
+  st->tpot_s = ic_sketch_alloc(e);
+  bool ok = st->e2e_s && st->ttft_s && st->wait_s && st->tpot_s;
+  for (size_t c = 0; c < IC_TRAFFIC_MAX_CLASSES; c++) {
+    struct ic_class_stats *cs = &st->classes[c];
+    cs->e2e_s = ic_sketch_alloc(e);
+    cs->ttft_s = ic_sketch_alloc(e);
+    cs->tpot_s = ic_sketch_alloc(e);
+    cs->wait_s = ic_sketch_alloc(e);
+    ok = ok && cs->e2e_s && cs->ttft_s && cs->tpot_s && cs->wait_s;
+  }
+  return ok;
 }
 
 ic_fleet *ic_fleet_alloc(ic_sim *sim, const struct ic_fleet_config *fleet,
@@ -277,29 +263,36 @@ ic_fleet *ic_fleet_alloc(ic_sim *sim, const struct ic_fleet_config *fleet,
   f->perf = perf;
   f->ledger = ledger;
   f->gpus_per_replica = fleet->gpus_per_replica;
-  int64_t per_node = fleet->gpus_per_node / fleet->gpus_per_replica;
-  f->replica_count = fleet->nodes * per_node;
+  f->replicas_per_node = fleet->gpus_per_node / fleet->gpus_per_replica;
+  f->node_count = fleet->nodes;
+  f->replica_count = fleet->nodes * f->replicas_per_node;
   f->timeout_ns = ic_time_from_s(serving->batch_timeout_s);
-  f->pool_free = NONE;
+  f->kv_capacity = (int64_t)floor(perf->kv_capacity_tokens);
+  f->pool_free = IC__NONE;
+  f->central_head = f->central_tail = IC__NONE;
+  f->use_heap = serving->router == IC_ROUTER_LEAST_OUTSTANDING || serving->router == IC_ROUTER_LEAST_TOKENS ||
+                serving->router == IC_ROUTER_CENTRAL;
+  f->rng = ic_sim_rng(sim, "serving.router");
   f->replicas = calloc((size_t)f->replica_count, sizeof *f->replicas);
+  f->nodes = calloc((size_t)f->node_count, sizeof *f->nodes);
   f->heap = malloc((size_t)f->replica_count * sizeof *f->heap);
   f->heap_pos = malloc((size_t)f->replica_count * sizeof *f->heap_pos);
-  f->service_cache = calloc(SERVICE_CACHE, sizeof *f->service_cache);
-  f->stats.e2e_s = ic_sketch_alloc(0.005);
-  f->stats.ttft_s = ic_sketch_alloc(0.005);
-  f->stats.wait_s = ic_sketch_alloc(0.005);
-  if (!f->replicas || !f->heap || !f->heap_pos || !f->service_cache || !f->stats.e2e_s ||
-      !f->stats.ttft_s || !f->stats.wait_s || !grow_pool(f)) {
+  ic_time_avg_init(&f->stats.in_system, 0, 0.0);
+  if (!f->replicas || !f->nodes || !f->heap || !f->heap_pos || !f->rng || !alloc_stats(&f->stats) ||
+      !(f->stats.batch_hist = calloc((size_t)serving->max_batch + 1, sizeof *f->stats.batch_hist)) ||
+      !ic__static_init(f) || !ic__cont_init(f) || !grow_pool(f)) {
     ic_fleet_free(f);
     return NULL;
   }
   for (int64_t r = 0; r < f->replica_count; r++) {
-    f->replicas[r] = (struct replica){.queue_head = NONE, .queue_tail = NONE, .batch_head = NONE,
-                                      .node = r / per_node};
-    f->heap[r] = r; /* all loads 0: index order is already a heap */
+    f->replicas[r] = (struct ic__replica){.queue_head = IC__NONE, .queue_tail = IC__NONE, .batch_head = IC__NONE,
+                                          .gpu_state = IC_GPU_IDLE, .node = r / f->replicas_per_node};
+    f->heap[r] = (struct ic__heap_entry){0, r}; /* all loads 0: index order is already a heap */
     f->heap_pos[r] = r;
   }
-  for (size_t i = 0; i < SERVICE_CACHE; i++) f->service_cache[i].batch = -1;
+  struct ic_traffic_class one = {.name = "default", .share = 1.0, .ttft_target_s = (double)NAN,
+                                 .tpot_target_s = (double)NAN};
+  ic_fleet_set_classes(f, &one, 1);
   return f;
 }
 
@@ -308,14 +301,73 @@ void ic_fleet_set_observer(ic_fleet *f, ic_serve_observer_fn *fn, void *ctx) {
   f->observer_ctx = ctx;
 }
 
-void ic_fleet_close(ic_fleet *f, ic_time_ns end_ns) {
-  for (int64_t r = 0; r < f->replica_count; r++) {
-    const struct replica *rep = &f->replicas[r];
-    if (rep->batch_head == NONE) continue;
-    f->stats.busy_replica_s += ic_time_to_s(end_ns - rep->batch_start_ns);
-    /* A prefill that ended by end_ns was counted at its first token. */
-    if (rep->prefill_end_ns > end_ns) f->stats.prefill_replica_s += ic_time_to_s(end_ns - rep->batch_start_ns);
+void ic_fleet_set_classes(ic_fleet *f, const struct ic_traffic_class *classes, size_t count) {
+  if (count > IC_TRAFFIC_MAX_CLASSES) count = IC_TRAFFIC_MAX_CLASSES;
+  f->stats.class_count = count;
+  for (size_t c = 0; c < count; c++) {
+    struct ic_class_stats *cs = &f->stats.classes[c];
+    snprintf(cs->name, sizeof cs->name, "%s", classes[c].name);
+    cs->ttft_target_s = isnan(classes[c].ttft_target_s) ? f->serving.slo_ttft_s : classes[c].ttft_target_s;
+    cs->tpot_target_s = isnan(classes[c].tpot_target_s) ? f->serving.slo_tpot_s : classes[c].tpot_target_s;
+    cs->e2e_target_s = f->serving.slo_e2e_s;
   }
+}
+
+ic_status ic_fleet_attach_series(ic_fleet *f, ic_series *series) {
+  struct {
+    const char *name;
+    enum ic_series_kind kind;
+    size_t *col;
+  } cols[] = {
+      {"arrivals", IC_SERIES_COUNTER, &f->col.arrivals},
+      {"completions", IC_SERIES_COUNTER, &f->col.completions},
+      {"rejections", IC_SERIES_COUNTER, &f->col.rejections},
+      {"queue_length", IC_SERIES_GAUGE, &f->col.queue_length},
+      {"busy_replicas", IC_SERIES_GAUGE, &f->col.busy_replicas},
+      {"running_requests", IC_SERIES_GAUGE, &f->col.running},
+      {"nodes_off", IC_SERIES_GAUGE, &f->col.nodes_off},
+      {"it_power_w", IC_SERIES_GAUGE, &f->col.power},
+  };
+  for (size_t i = 0; i < sizeof cols / sizeof cols[0]; i++) {
+    ic_status st = ic_series_add_column(series, cols[i].name, cols[i].kind, cols[i].col);
+    if (st != IC_OK) return st;
+  }
+  f->series = series;
+  if (f->ledger) ic_series_gauge(series, f->col.power, ic_sim_now(f->sim), ic_ledger_power_w(f->ledger));
+  return IC_OK;
+}
+
+void ic_fleet_close(ic_fleet *f, ic_time_ns end_ns) {
+  if (f->serving.batching == IC_BATCHING_STATIC)
+    ic__static_close(f, end_ns);
+  else
+    ic__cont_close(f, end_ns);
+}
+
+void ic_fleet_utilisation(const ic_fleet *f, ic_time_ns end_ns, double *min, double *mean, double *max) {
+  double lo = HUGE_VAL, hi = 0.0, sum = 0.0, span = ic_time_to_s(end_ns);
+  for (int64_t r = 0; r < f->replica_count; r++) {
+    double u = span > 0 ? ic_time_to_s(f->replicas[r].busy_ns) / span : 0.0;
+    if (u < lo) lo = u;
+    if (u > hi) hi = u;
+    sum += u;
+  }
+  *min = f->replica_count ? lo : 0.0;
+  *max = hi;
+  *mean = f->replica_count ? sum / (double)f->replica_count : 0.0;
+}
+
+double ic_fleet_hist_quantile(const uint64_t *counts, size_t bins, double w, double q) {
+  uint64_t n = 0;
+  for (size_t i = 0; i < bins; i++) n += counts[i];
+  if (n == 0 || !(q >= 0 && q <= 1)) return (double)NAN;
+  uint64_t rank = (uint64_t)ceil(q * (double)n), seen = 0;
+  if (rank < 1) rank = 1;
+  for (size_t i = 0; i < bins; i++) {
+    seen += counts[i];
+    if (seen >= rank) return (double)i * w;
+  }
+  return (double)(bins - 1) * w;
 }
 
 const struct ic_fleet_stats *ic_fleet_stats(const ic_fleet *f) { return &f->stats; }
@@ -324,13 +376,16 @@ int64_t ic_fleet_replica_count(const ic_fleet *f) { return f->replica_count; }
 
 void ic_fleet_free(ic_fleet *f) {
   if (!f) return;
+  if (f->replicas)
+    for (int64_t r = 0; r < f->replica_count; r++) free(f->replicas[r].running);
   free(f->replicas);
+  free(f->nodes);
   free(f->heap);
   free(f->heap_pos);
+  free(f->fit_tree);
   free(f->service_cache);
+  free(f->decode_lines);
   free(f->pool);
-  ic_sketch_free(f->stats.e2e_s);
-  ic_sketch_free(f->stats.ttft_s);
-  ic_sketch_free(f->stats.wait_s);
+  free_stats(&f->stats);
   free(f);
 }

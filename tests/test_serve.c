@@ -25,6 +25,7 @@ static double md1_simulated_over_formula(double rho, int64_t customers) {
   set(&s, "fleet.nodes=1");
   set(&s, "fleet.gpus_per_node=1");
   set(&s, "fleet.gpus_per_replica=1");
+  set(&s, "serving.batching=static");
   set(&s, "serving.max_batch=1");
   set(&s, "serving.batch_timeout_s=0");
   set(&s, "traffic.prompt_tokens=200");
@@ -62,6 +63,97 @@ static void md1_mean_wait_at_rho_0_8(void **state) {
   double ratio = md1_simulated_over_formula(0.8, 1000000);
   printf("# M/D/1 rho=0.8: simulated/formula = %.4f\n", ratio);
   assert_true(fabs(ratio - 1.0) < 0.03);
+}
+
+/* Mean wait in queue of M/D/c, computed independently of the simulator.
+ * With deterministic service D, every customer present at time t, except
+ * the ones beyond the first c, has left by t + D, and nobody who arrives
+ * after t has; so the number in system N obeys
+ *   N(t + D) = max(N(t) - c, 0) + A,  A ~ Poisson(lambda D),
+ * for every t (the embedded chain behind Crommelin's 1932 solution). Its
+ * stationary distribution is therefore the time-stationary distribution of
+ * N; iterate the chain to it (truncated at 400 customers), then Little's law
+ * gives W = E[N] / lambda and Wq = W - D. */
+static double mdc_mean_wait(double lambda, double d, int c) {
+  enum { K = 400 };
+  static double p[K], q[K], a[K];
+  double mean_a = lambda * d;
+  a[0] = exp(-mean_a);
+  for (int k = 1; k < K; k++) a[k] = a[k - 1] * mean_a / k;
+  for (int k = 0; k < K; k++) p[k] = k == 0 ? 1.0 : 0.0;
+  for (int iter = 0; iter < 20000; iter++) {
+    for (int k = 0; k < K; k++) q[k] = 0;
+    for (int n = 0; n < K; n++) {
+      int base = n > c ? n - c : 0;
+      for (int k = 0; base + k < K; k++) q[base + k] += p[n] * a[k];
+    }
+    double sum = 0, delta = 0;
+    for (int k = 0; k < K; k++) sum += q[k];
+    for (int k = 0; k < K; k++) {
+      delta += fabs(q[k] / sum - p[k]);
+      p[k] = q[k] / sum;
+    }
+    if (delta < 1e-13) break;
+  }
+  double mean_n = 0;
+  for (int k = 0; k < K; k++) mean_n += k * p[k];
+  return mean_n / lambda - d;
+}
+
+/* The chain must reproduce Pollaczek-Khinchine for c = 1: a check of the
+ * reference itself before it judges the simulator. */
+static void mdc_reference_matches_md1_formula(void **state) {
+  (void)state;
+  double d = 0.7, lambda = 0.8 / d;
+  double pk = 0.8 * d / (2.0 * (1.0 - 0.8));
+  assert_true(fabs(mdc_mean_wait(lambda, d, 1) - pk) < 1e-6 * pk);
+}
+
+/* c = 4 replicas at batch size 1. A central FIFO that hands each request to
+ * the first free replica is exactly M/D/c; least-outstanding routing is
+ * join-the-shortest-queue with a queue per replica, which waits longer (a
+ * request can queue behind a busy replica while another frees up first). */
+static double mdc_run(const char *router, double rho, int c, int64_t customers, double *reference) {
+  static struct ic_scenario s;
+  ic_scenario_defaults(&s);
+  set(&s, "model.name=llama2-7b");
+  set(&s, "fleet.gpu=h100-sxm");
+  set(&s, "fleet.server=dgx-h100");
+  set(&s, "fleet.nodes=1");
+  char kv[128];
+  snprintf(kv, sizeof kv, "fleet.gpus_per_node=%d", c);
+  set(&s, kv);
+  set(&s, "fleet.gpus_per_replica=1");
+  set(&s, "serving.batching=static");
+  set(&s, "serving.max_batch=1");
+  set(&s, "serving.batch_timeout_s=0");
+  snprintf(kv, sizeof kv, "serving.router=%s", router);
+  set(&s, kv);
+  set(&s, "traffic.prompt_tokens=200");
+  set(&s, "traffic.output_tokens=20");
+  set(&s, "run.seed=777");
+  struct ic_run_result r;
+  set(&s, "run.duration_s=10");
+  assert_int_equal(ic_run_scenario(&s, &r), IC_OK);
+  double d = r.service_time_batch1_s, lambda = rho * c / d;
+  snprintf(kv, sizeof kv, "traffic.queries_per_day=%.17g", lambda * 86400.0);
+  set(&s, kv);
+  snprintf(kv, sizeof kv, "run.duration_s=%.17g", (double)customers / lambda);
+  set(&s, kv);
+  assert_int_equal(ic_run_scenario(&s, &r), IC_OK);
+  *reference = mdc_mean_wait(lambda, d, c);
+  return r.wait_mean_s;
+}
+
+static void mdc_central_queue_mean_wait(void **state) {
+  (void)state;
+  double ref, sim = mdc_run("central", 0.8, 4, 600000, &ref);
+  printf("# M/D/4 rho=0.8 central queue: simulated %.6f s, reference %.6f s, ratio %.4f\n", sim, ref, sim / ref);
+  assert_true(fabs(sim / ref - 1.0) < 0.04);
+  double jsq = mdc_run("least_outstanding", 0.8, 4, 600000, &ref);
+  printf("# M/D/4 rho=0.8 least outstanding (JSQ): simulated %.6f s, %.3f x the central queue's\n", jsq, jsq / ref);
+  assert_true(jsq > ref);      /* separate queues never beat the shared one */
+  assert_true(jsq < 2.0 * ref);
 }
 
 /* Static batching by hand: B = 3, timeout 1 s, service of a batch of n is
@@ -111,7 +203,8 @@ static void static_batching_timeline(void **state) {
   dec1 = ic_time_from_s(d1);
 
   struct ic_fleet_config fc = {"h100-sxm", "dgx-h100", 1, 1, 1};
-  struct ic_serving_config sc = {IC_BATCHING_STATIC, IC_ROUTER_ROUND_ROBIN, 3, 1.0};
+  struct ic_serving_config sc = {.batching = IC_BATCHING_STATIC, .router = IC_ROUTER_ROUND_ROBIN, .max_batch = 3,
+                                 .batch_timeout_s = 1.0};
   ic_sim *sim = ic_sim_alloc(1, 0);
   ic_fleet *f = ic_fleet_alloc(sim, &fc, &sc, &perf, NULL);
   struct timeline t = {0};
@@ -125,16 +218,23 @@ static void static_batching_timeline(void **state) {
 
   ic_time_ns end1 = 400 * ms + pre3 + dec3;
   ic_time_ns start2 = end1 > 1500 * ms ? end1 : 1500 * ms; /* request 3's timeout is at 1.5 s */
+  /* Each batch end is followed by one completion per member, oldest first. */
+  ic_time_ns end2 = start2 + pre1 + dec1;
   struct ic_serve_event expect[] = {
       {IC_SERVE_BATCH_START, 400 * ms, 0, 3, 0},
       {IC_SERVE_FIRST_TOKEN, 400 * ms + pre3, 0, 3, 0},
       {IC_SERVE_BATCH_END, end1, 0, 3, 0},
+      {IC_SERVE_REQUEST_DONE, end1, 0, 1, 0},
+      {IC_SERVE_REQUEST_DONE, end1, 0, 1, 1},
+      {IC_SERVE_REQUEST_DONE, end1, 0, 1, 2},
       {IC_SERVE_BATCH_START, start2, 0, 1, 3},
       {IC_SERVE_FIRST_TOKEN, start2 + pre1, 0, 1, 3},
-      {IC_SERVE_BATCH_END, start2 + pre1 + dec1, 0, 1, 3},
+      {IC_SERVE_BATCH_END, end2, 0, 1, 3},
+      {IC_SERVE_REQUEST_DONE, end2, 0, 1, 3},
   };
-  assert_int_equal(t.n, 6);
-  for (int i = 0; i < 6; i++) {
+  enum { EXPECTED = sizeof expect / sizeof expect[0] };
+  assert_int_equal(t.n, EXPECTED);
+  for (int i = 0; i < EXPECTED; i++) {
     assert_int_equal(t.ev[i].kind, expect[i].kind);
     assert_int_equal(t.ev[i].time_ns, expect[i].time_ns);
     assert_int_equal(t.ev[i].batch_size, expect[i].batch_size);
@@ -183,6 +283,8 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(md1_mean_wait_at_rho_0_5),
       cmocka_unit_test(md1_mean_wait_at_rho_0_8),
+      cmocka_unit_test(mdc_reference_matches_md1_formula),
+      cmocka_unit_test(mdc_central_queue_mean_wait),
       cmocka_unit_test(static_batching_timeline),
       cmocka_unit_test(requests_and_energy_are_conserved),
   };

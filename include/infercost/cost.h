@@ -53,7 +53,16 @@ struct ic_power_config {
   char electricity_usd_per_kwh_hourly[IC_KEY_TEXT_MAX]; /* 24 prices or "none" */
   double carbon_g_per_kwh;        /* grid intensity, gCO2e per kWh, flat */
   char carbon_g_per_kwh_hourly[IC_KEY_TEXT_MAX];        /* 24 values or "none" */
+  /* Idle power-down (used by serve, docs/serving.md). */
+  int powerdown;                  /* enum ic_powerdown */
+  double powerdown_idle_s;        /* idle time before a node powers down */
+  double wake_s;                  /* wake-up delay */
+  int64_t wake_queue_threshold;   /* requests per awake replica before waking a node; 0 = max_batch */
+  double node_off_w;              /* per powered-down node besides GPUs */
+  double gpu_off_w;               /* per GPU of a powered-down node */
 };
+enum ic_powerdown { IC_POWERDOWN_OFF, IC_POWERDOWN_IDLE };
+#define IC_POWERDOWN_CHOICES "off|idle"
 
 /* [cost] section. */
 struct ic_cost_config {

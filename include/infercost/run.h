@@ -38,6 +38,30 @@ struct ic_run_result {
   struct ic_gpu_power gpu_power; /* resolved */
   double service_time_batch1_s;  /* one request alone on a replica */
   uint64_t events;
+  /* Serving (docs/serving.md). Quantiles from sketches of relative error 0.005. */
+  uint64_t rejected;             /* arrived = completed + rejected + in_flight_at_end */
+  uint64_t preemptions, wakeups;
+  double e2e_p90_s, e2e_p999_s;
+  double ttft_p50_s, ttft_p90_s, ttft_p999_s;
+  double tpot_mean_s, tpot_p50_s, tpot_p90_s, tpot_p99_s, tpot_p999_s;
+  double wait_p50_s, wait_p90_s, wait_p999_s;
+  double slo_attainment;         /* completed requests meeting their class's TTFT, TPOT (and e2e) targets */
+  double throughput_rps;         /* completed requests per simulated second */
+  double output_tokens_per_s;    /* generated tokens per simulated second */
+  double output_tokens_per_gpu_s;/* the same per GPU */
+  double batch_p50, batch_p99;   /* requests per iteration (static: per batch) */
+  double kv_frac_mean, kv_frac_p99; /* continuous: KV reserved / capacity per iteration */
+  double utilisation_min, utilisation_max; /* per replica */
+  double mean_in_system;         /* time-averaged requests in flight (Little's law: = rate x e2e mean) */
+  double kv_capacity_tokens;     /* per replica */
+  size_t class_count;
+  struct ic_run_class {
+    char name[32];
+    uint64_t completed;
+    double ttft_target_s, tpot_target_s;
+    double e2e_mean_s, e2e_p99_s, ttft_mean_s, ttft_p99_s, tpot_mean_s, tpot_p99_s, wait_mean_s, wait_p99_s;
+    double slo_attainment;
+  } classes[IC_TRAFFIC_MAX_CLASSES];
 };
 
 /* Runs the (checked) scenario. Bad combinations found while setting up
@@ -50,5 +74,11 @@ ic_status ic_run_scenario(const struct ic_scenario *s, struct ic_run_result *out
  * no IT energy. A lower bound on any run's total; NaN if the hardware does
  * not resolve. No simulation. */
 double ic_run_fixed_usd_per_day(const struct ic_scenario *s);
+
+/* Same, and when `series_dir` is not NULL writes series_dir/timeseries.csv
+ * (one row per run.series_interval_s) and series_dir/distributions.csv
+ * (batch sizes, KV use), creating the directory. IC_EIO (reported) when a
+ * file cannot be written. */
+ic_status ic_run_scenario_series(const struct ic_scenario *s, struct ic_run_result *out, const char *series_dir);
 
 #endif

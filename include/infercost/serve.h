@@ -5,6 +5,7 @@
 #include <stdint.h>
 
 #include "infercost/keys.h"
+#include "infercost/metrics.h"
 #include "infercost/perf.h"
 #include "infercost/sim.h"
 #include "infercost/traffic.h"
@@ -18,10 +19,23 @@ struct ic_fleet_config {
   int64_t gpus_per_replica;      /* tensor-parallel degree k */
 };
 
-enum ic_batching { IC_BATCHING_STATIC };
-#define IC_BATCHING_CHOICES "static"
-enum ic_router { IC_ROUTER_ROUND_ROBIN, IC_ROUTER_LEAST_OUTSTANDING };
-#define IC_ROUTER_CHOICES "round_robin|least_outstanding"
+enum ic_batching { IC_BATCHING_STATIC, IC_BATCHING_CONTINUOUS };
+#define IC_BATCHING_CHOICES "static|continuous"
+/* central: one FIFO for the fleet, a request goes to the first replica with
+ * room (the textbook M/M/c and M/D/c discipline). */
+enum ic_router {
+  IC_ROUTER_ROUND_ROBIN,
+  IC_ROUTER_LEAST_OUTSTANDING,
+  IC_ROUTER_RANDOM,
+  IC_ROUTER_LEAST_TOKENS,
+  IC_ROUTER_POWER_OF_TWO,
+  IC_ROUTER_CENTRAL
+};
+#define IC_ROUTER_CHOICES "round_robin|least_outstanding|random|least_tokens|power_of_two|central"
+/* skip: a continuous batch jumps from one membership change to the next;
+ * token: one event per iteration (the reference the skip is tested against). */
+enum ic_step_mode { IC_STEP_SKIP, IC_STEP_TOKEN };
+#define IC_STEP_MODE_CHOICES "skip|token"
 
 /* [serving] section: how requests become batches. */
 struct ic_serving_config {
@@ -29,7 +43,32 @@ struct ic_serving_config {
   int router;                /* enum ic_router */
   int64_t max_batch;         /* requests per batch, B */
   double batch_timeout_s;    /* longest a queued request waits for the batch to fill */
+  int64_t prefill_chunk_tokens; /* continuous: prompt tokens prefilled per iteration, 0 = whole prompts */
+  int step_mode;             /* enum ic_step_mode */
+  int64_t max_queue;         /* requests queued per replica (fleet for central) before rejecting; 0 = no limit */
+  double slo_ttft_s;         /* TTFT target of classes without their own; NAN = none */
+  double slo_tpot_s;         /* time-per-output-token target of classes without their own; NAN = none */
+  double slo_e2e_s;          /* end-to-end target of every request; NAN = none */
 };
+
+/* Idle power-down (keys of the [power] section, filled by run). */
+struct ic_powerdown_config {
+  bool enabled;
+  double idle_s;             /* a node with no request for this long powers down */
+  double wake_s;             /* power-up delay before a woken node serves */
+  int64_t wake_threshold;    /* wake a node when every awake replica has this many outstanding */
+};
+
+/* Latency record of one request class. Sketches are owned by the fleet. */
+struct ic_class_stats {
+  char name[32];
+  double ttft_target_s, tpot_target_s; /* NAN = none */
+  double e2e_target_s;                 /* NAN = none */
+  uint64_t completed, slo_met;         /* slo_met: every target met (a missing target counts as met) */
+  struct ic_sketch *e2e_s, *ttft_s, *tpot_s, *wait_s;
+};
+
+#define IC_KV_HIST_BINS 1000
 
 /* What the fleet counted over a run. Sketches are owned by the fleet. */
 struct ic_fleet_stats {
@@ -43,11 +82,25 @@ struct ic_fleet_stats {
   double prefill_replica_s;    /* of which in prefill */
   struct ic_sketch *e2e_s;     /* arrival to last token */
   struct ic_sketch *ttft_s;    /* arrival to first token */
-  struct ic_sketch *wait_s;    /* arrival to batch start (queueing delay) */
+  struct ic_sketch *wait_s;    /* arrival to first admission or batch start (queueing delay) */
+  struct ic_sketch *tpot_s;    /* (e2e - ttft) / (output - 1), requests with output > 1 */
+  uint64_t *batch_hist;        /* [b]: iterations (static: batches) of b requests, b in 0..max_batch */
+  uint64_t kv_hist[IC_KV_HIST_BINS]; /* continuous: iterations by KV reserved / capacity, bins of 1/IC_KV_HIST_BINS */
+  double kv_frac_sum;          /* sum over iterations of KV reserved / capacity */
+  uint64_t rejected;           /* never fit the KV cache, or the queue was full */
+  uint64_t preemptions;        /* continuous: requests evicted to recompute later */
+  uint64_t wakeups;            /* nodes woken from power-down */
+  struct ic_time_avg in_system;/* requests in flight over time (Little's law) */
+  size_t class_count;
+  struct ic_class_stats classes[IC_TRAFFIC_MAX_CLASSES];
 };
 
 /* Something that happened on a replica, for observers (tests, traces). */
-enum ic_serve_event_kind { IC_SERVE_BATCH_START, IC_SERVE_FIRST_TOKEN, IC_SERVE_BATCH_END };
+enum ic_serve_event_kind {
+  IC_SERVE_BATCH_START, IC_SERVE_FIRST_TOKEN, IC_SERVE_BATCH_END, /* static batching */
+  IC_SERVE_REQUEST_DONE,     /* any policy: first_request_id completed at time_ns */
+  IC_SERVE_PREEMPT           /* continuous: first_request_id evicted */
+};
 struct ic_serve_event {
   enum ic_serve_event_kind kind;
   ic_time_ns time_ns;
@@ -67,10 +120,35 @@ ic_fleet *ic_fleet_alloc(ic_sim *sim, const struct ic_fleet_config *fleet,
                          const struct ic_serving_config *serving, const struct ic_perf *perf,
                          struct ic_ledger *ledger);
 
-/* Calls `fn` on every batch start, first token and batch end. */
+/* Calls `fn` on every static batch start, first token and end, on every
+ * completed request and on every preemption. */
 void ic_fleet_set_observer(ic_fleet *f, ic_serve_observer_fn *fn, void *ctx);
 
-/* Routes a request that arrives now. IC_ENOMEM when out of memory. */
+/* Request classes and their targets (a class target of NAN falls back to
+ * serving.slo_*). Call before the first submit; without it there is one
+ * class "default". */
+void ic_fleet_set_classes(ic_fleet *f, const struct ic_traffic_class *classes, size_t count);
+
+/* Turns on idle power-down (needs a ledger; without one it does nothing).
+ * Call before the first submit. IC_ENOMEM when out of memory. */
+ic_status ic_fleet_set_powerdown(ic_fleet *f, const struct ic_powerdown_config *pd);
+
+/* Records arrivals, completions, rejections, queue length, busy replicas,
+ * running requests, nodes off and IT power into `series` (borrowed; columns
+ * are added here). IC_EINVAL / IC_ENOMEM from ic_series_add_column. */
+ic_status ic_fleet_attach_series(ic_fleet *f, ic_series *series);
+
+/* Nearest-rank q-quantile of a histogram of `bins` counts whose bin i holds
+ * values [i w, (i + 1) w): bin i's lower edge (exact for integer data with
+ * w = 1). NaN when empty. */
+double ic_fleet_hist_quantile(const uint64_t *counts, size_t bins, double w, double q);
+
+/* Per-replica busy fraction over [0, end_ns]: min, mean, max. */
+void ic_fleet_utilisation(const ic_fleet *f, ic_time_ns end_ns, double *min, double *mean, double *max);
+
+/* Routes a request that arrives now, or rejects it (counted in stats) when
+ * its prompt + output exceed a replica's KV cache or its queue is full
+ * (serving.max_queue). IC_ENOMEM when out of memory. */
 ic_status ic_fleet_submit(ic_fleet *f, const struct ic_request *req);
 
 /* Closes busy-time accounting at `end_ns` for batches still running. */
@@ -79,7 +157,7 @@ void ic_fleet_close(ic_fleet *f, ic_time_ns end_ns);
 /* Counters and sketches; valid until ic_fleet_free. */
 const struct ic_fleet_stats *ic_fleet_stats(const ic_fleet *f);
 
-/* Requests submitted and not yet completed. */
+/* Requests submitted, not rejected and not yet completed. */
 uint64_t ic_fleet_in_flight(const ic_fleet *f);
 
 int64_t ic_fleet_replica_count(const ic_fleet *f);

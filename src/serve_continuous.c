@@ -1,0 +1,297 @@
+/* serve_continuous.c: iteration-level (continuous) batching with a KV-cache
+ * budget, chunked prefill and preemption by recompute.
+ *
+ * At every iteration boundary a replica evicts (if the next iteration's KV
+ * would overflow), admits from its queue, and plans what runs next. While no
+ * request is prefilling the batch only decodes, and its membership cannot
+ * change before the next completion or KV overflow, so the replica plans the
+ * whole run of decode iterations up to then as one span with one event
+ * (step_mode = skip), or one event per iteration (step_mode = token). An
+ * arrival that could join cuts the span at the first boundary at or after
+ * its arrival. Both modes time an iteration with the same function of
+ * integers (decode_ns), summed in integer nanoseconds, so they agree exactly.
+ *
+ * KV accounting: a request reserves its whole prefill (prompt, plus the
+ * tokens generated before a preemption) when admitted, then grows by one
+ * token per decode step. docs/serving.md has the rules and their sources. */
+#include <stdlib.h>
+
+#include "serve_impl.h"
+
+static ic_time_ns iter_ns(const ic_fleet *f, const struct ic_iter_shape *shape) {
+  return ic_time_from_s(ic_perf_iter_s(f->perf, shape, NULL));
+}
+
+/* The roofline of a decode step of n sequences is linear in the sum K of
+ * their cached contexts on both sides of its max(): compute and memory time
+ * = intercept(n) + slope x K. Coefficients come from two evaluations of the
+ * perf model and are cached per n; this is the hot loop of a day's run. */
+struct ic__decode_line {
+  double compute0, compute1, memory0, memory1, rest; /* seconds, seconds per token */
+  bool ready;
+};
+
+static const struct ic__decode_line *decode_line(ic_fleet *f, int64_t n) {
+  struct ic__decode_line *d = &f->decode_lines[n];
+  if (d->ready) return d;
+  const double k1 = 1048576.0;
+  struct ic_perf_breakdown b0, b1;
+  struct ic_iter_shape s0 = {n, (double)n, 0, n}, s1 = {n, k1 + (double)n, (int64_t)k1, n};
+  ic_perf_iter_s(f->perf, &s0, &b0);
+  ic_perf_iter_s(f->perf, &s1, &b1);
+  *d = (struct ic__decode_line){b0.compute_s, (b1.compute_s - b0.compute_s) / k1, b0.memory_s,
+                                (b1.memory_s - b0.memory_s) / k1, b0.comm_s + b0.overhead_s, true};
+  return d;
+}
+
+/* One decode step of n sequences whose cached contexts sum to context_sum:
+ * a function of these two integers only, so skip and token modes agree. */
+static ic_time_ns decode_ns(ic_fleet *f, int64_t n, int64_t context_sum) {
+  const struct ic__decode_line *d = decode_line(f, n);
+  double k = (double)context_sum, c = d->compute0 + d->compute1 * k, m = d->memory0 + d->memory1 * k;
+  return ic_time_from_s((c > m ? c : m) + d->rest);
+}
+
+bool ic__cont_init(ic_fleet *f) {
+  f->decode_lines = calloc((size_t)f->serving.max_batch + 1, sizeof *f->decode_lines);
+  return f->decode_lines != NULL;
+}
+
+static bool prefilling(const struct ic__slot *sl) { return sl->context < sl->target_prefill; }
+
+static void running_gauge(ic_fleet *f, int64_t delta) {
+  f->running_requests += delta;
+  ic__gauge(f, f->col.running, (double)f->running_requests);
+}
+
+/* The mixed iteration: prefill chunks in admission order within the token
+ * budget; without chunking (budget 0) whole prefills and the decodes wait,
+ * with chunking the decodes ride along. `apply` advances the requests. */
+static struct ic_iter_shape mixed_iteration(ic_fleet *f, struct ic__replica *rep, bool apply) {
+  int64_t chunk = f->serving.prefill_chunk_tokens;
+  int64_t budget = chunk > 0 ? chunk : INT64_MAX;
+  struct ic_iter_shape shape = {0};
+  for (int64_t i = 0; i < rep->running_len; i++) {
+    struct ic__slot *pr = &rep->running[i];
+    if (!prefilling(pr)) {
+      if (chunk == 0) continue;
+      shape = ic_iter_shape_add(shape, ic_iter_shape_decode(1, pr->context));
+      if (apply) {
+        pr->context++;
+        pr->generated++;
+        rep->context_sum++;
+        rep->kv_reserved++;
+      }
+      continue;
+    }
+    int64_t take = pr->target_prefill - pr->context;
+    if (take > budget) take = budget;
+    if (take == 0) continue;
+    budget -= take;
+    shape = ic_iter_shape_add(shape, ic_iter_shape_prefill_chunk(take, pr->context));
+    if (!apply) continue;
+    pr->context += take;
+    if (prefilling(pr)) continue;
+    /* The prefill's last position yields the next token. */
+    pr->generated++;
+    ic__first_token(f, pr->idx);
+    rep->decoding++;
+    rep->context_sum += pr->context;
+  }
+  return shape;
+}
+
+/* Evicts the latest-admitted request; it goes back to the front of the
+ * queue and will recompute its prompt and everything it generated. */
+static void evict(ic_fleet *f, int64_t r) {
+  struct ic__replica *rep = &f->replicas[r];
+  struct ic__slot *sl = &rep->running[--rep->running_len];
+  uint32_t idx = sl->idx;
+  if (prefilling(sl)) {
+    rep->kv_reserved -= sl->target_prefill;
+  } else {
+    rep->kv_reserved -= sl->context;
+    rep->context_sum -= sl->context;
+    rep->decoding--;
+  }
+  struct ic__request *pr = &f->pool[idx];
+  pr->generated = sl->generated;
+  pr->target_prefill = pr->req.prompt_tokens + sl->generated;
+  pr->context = 0;
+  f->stats.preemptions++;
+  running_gauge(f, -1);
+  ic__notify(f, IC_SERVE_PREEMPT, r, rep->running_len, pr->req.id);
+  ic__queue_push(f, r, idx, true);
+}
+
+static bool admit(ic_fleet *f, int64_t r) {
+  struct ic__replica *rep = &f->replicas[r];
+  if (rep->running_len == rep->running_cap) {
+    int64_t cap = rep->running_cap ? rep->running_cap * 2 : 8;
+    if (cap > f->serving.max_batch) cap = f->serving.max_batch;
+    struct ic__slot *p = realloc(rep->running, (size_t)cap * sizeof *p);
+    if (!p) return false;
+    rep->running = p;
+    rep->running_cap = cap;
+  }
+  uint32_t idx = ic__queue_pop(f, r);
+  const struct ic__request *pr = &f->pool[idx];
+  rep->running[rep->running_len++] =
+      (struct ic__slot){idx, pr->target_prefill, pr->context, pr->generated, pr->req.output_tokens};
+  rep->kv_reserved += pr->target_prefill;
+  ic__admitted(f, idx);
+  running_gauge(f, +1);
+  return true;
+}
+
+static void on_span_end(ic_sim *sim, void *ctx, uint64_t arg);
+
+static void go_idle(ic_fleet *f, int64_t r, bool was_busy) {
+  f->replicas[r].span = IC__SPAN_NONE;
+  ic__set_gpu_state(f, r, IC_GPU_IDLE);
+  if (was_busy) ic__count_busy(f, -1);
+}
+
+/* Iterations of decode-only batch before its first completion or before
+ * its KV cache would overflow, whichever comes first. */
+static int64_t decode_span_iters(const ic_fleet *f, const struct ic__replica *rep) {
+  int64_t n = rep->running_len, left = INT64_MAX;
+  for (int64_t i = 0; i < n; i++) {
+    const struct ic__slot *sl = &rep->running[i];
+    if (sl->output_tokens - sl->generated < left) left = sl->output_tokens - sl->generated;
+  }
+  int64_t kv_left = (f->kv_capacity - rep->kv_reserved) / n;
+  if (kv_left < left) left = kv_left;
+  return f->serving.step_mode == IC_STEP_TOKEN || left < 1 ? 1 : left;
+}
+
+/* An iteration boundary at now: evict, admit, plan the next span. */
+static void boundary(ic_fleet *f, int64_t r, bool was_busy) {
+  struct ic__replica *rep = &f->replicas[r];
+  ic__refill(f, r);
+  if (!ic__node_ready(f, r)) {
+    go_idle(f, r, was_busy); /* the wake-up kicks the replica again */
+    return;
+  }
+  while (rep->running_len > 0 && rep->kv_reserved + rep->decoding > f->kv_capacity) evict(f, r);
+  while (rep->queue_len > 0 && rep->running_len < f->serving.max_batch &&
+         rep->kv_reserved + f->pool[rep->queue_head].target_prefill + rep->decoding <= f->kv_capacity)
+    if (!admit(f, r)) break; /* out of memory: the request waits */
+  if (rep->running_len == 0) {
+    go_idle(f, r, was_busy);
+    return;
+  }
+  ic_time_ns now = ic_sim_now(f->sim), dur = 0;
+  if (rep->decoding < rep->running_len) {
+    struct ic_iter_shape shape = mixed_iteration(f, rep, false);
+    dur = iter_ns(f, &shape);
+    rep->span = IC__SPAN_MIXED;
+    rep->span_iters = 1;
+    ic__set_gpu_state(f, r, IC_GPU_PREFILL);
+  } else {
+    int64_t n = rep->running_len, iters = decode_span_iters(f, rep);
+    for (int64_t i = 0; i < iters; i++) dur += decode_ns(f, n, rep->context_sum + n * i);
+    rep->span = IC__SPAN_DECODE;
+    rep->span_iters = iters;
+    ic__set_gpu_state(f, r, IC_GPU_DECODE);
+  }
+  if (!was_busy) ic__count_busy(f, +1);
+  rep->span_start_ns = now;
+  rep->span_end_ns = now + dur;
+  rep->span_event = ic_sim_schedule_at(f->sim, rep->span_end_ns, on_span_end, f, (uint64_t)r);
+}
+
+/* Removes finished requests, keeping admission order. */
+static void complete_finished(ic_fleet *f, int64_t r) {
+  struct ic__replica *rep = &f->replicas[r];
+  int64_t kept = 0;
+  for (int64_t i = 0; i < rep->running_len; i++) {
+    struct ic__slot sl = rep->running[i];
+    if (sl.generated < sl.output_tokens) {
+      rep->running[kept++] = sl;
+      continue;
+    }
+    rep->kv_reserved -= sl.context;
+    rep->context_sum -= sl.context;
+    rep->decoding--;
+    running_gauge(f, -1);
+    ic__request_done(f, r, sl.idx);
+  }
+  rep->running_len = kept;
+}
+
+static void record_span(ic_fleet *f, struct ic__replica *rep, ic_time_ns dur) {
+  uint64_t iters = (uint64_t)rep->span_iters, n = (uint64_t)rep->running_len;
+  f->stats.batches += iters;
+  f->stats.batched_requests += n * iters;
+  double kv = (double)rep->kv_reserved / (double)f->kv_capacity;
+  size_t bin = (size_t)(kv * IC_KV_HIST_BINS);
+  f->stats.batch_hist[n] += iters;
+  f->stats.kv_hist[bin < IC_KV_HIST_BINS ? bin : IC_KV_HIST_BINS - 1] += iters;
+  f->stats.kv_frac_sum += kv * (double)iters;
+  f->stats.busy_replica_s += ic_time_to_s(dur);
+  if (rep->span == IC__SPAN_MIXED) f->stats.prefill_replica_s += ic_time_to_s(dur);
+  rep->busy_ns += dur;
+}
+
+static void on_span_end(ic_sim *sim, void *ctx, uint64_t arg) {
+  (void)sim;
+  ic_fleet *f = ctx;
+  int64_t r = (int64_t)arg;
+  struct ic__replica *rep = &f->replicas[r];
+  rep->span_event = 0;
+  record_span(f, rep, rep->span_end_ns - rep->span_start_ns);
+  if (rep->span == IC__SPAN_MIXED) {
+    mixed_iteration(f, rep, true);
+  } else {
+    int64_t n = rep->running_len, k = rep->span_iters;
+    for (int64_t i = 0; i < n; i++) {
+      rep->running[i].context += k;
+      rep->running[i].generated += k;
+    }
+    rep->context_sum += n * k;
+    rep->kv_reserved += n * k;
+  }
+  complete_finished(f, r);
+  boundary(f, r, true);
+}
+
+/* A request joined replica r's queue (or the replica woke up). An idle
+ * replica starts now; a busy one cuts its span at the first boundary at or
+ * after now, where the request can be admitted. */
+void ic__cont_kick(ic_fleet *f, int64_t r, bool was_queue_empty) {
+  struct ic__replica *rep = &f->replicas[r];
+  if (rep->span == IC__SPAN_NONE) {
+    boundary(f, r, false);
+    return;
+  }
+  /* Requests behind a blocked head, or a full batch, wait for a completion,
+   * which ends the span anyway. */
+  if (!was_queue_empty || rep->running_len >= f->serving.max_batch) return;
+  ic_time_ns now = ic_sim_now(f->sim), at = rep->span_start_ns;
+  int64_t k = 0;
+  if (rep->span == IC__SPAN_DECODE)
+    for (int64_t n = rep->running_len; at < now; k++) at += decode_ns(f, n, rep->context_sum + n * k);
+  else if (at < now)
+    return; /* a single iteration: its end is the next boundary */
+  if (k >= rep->span_iters) return;
+  ic_sim_cancel(f->sim, rep->span_event);
+  if (k == 0) { /* the span starts now: plan it again with the newcomer */
+    boundary(f, r, true);
+    return;
+  }
+  rep->span_iters = k;
+  rep->span_end_ns = at;
+  rep->span_event = ic_sim_schedule_at(f->sim, at, on_span_end, f, (uint64_t)r);
+}
+
+void ic__cont_close(ic_fleet *f, ic_time_ns end_ns) {
+  for (int64_t r = 0; r < f->replica_count; r++) {
+    struct ic__replica *rep = &f->replicas[r];
+    if (rep->span == IC__SPAN_NONE || rep->span_start_ns >= end_ns) continue;
+    ic_time_ns until = rep->span_end_ns < end_ns ? rep->span_end_ns : end_ns;
+    f->stats.busy_replica_s += ic_time_to_s(until - rep->span_start_ns);
+    if (rep->span == IC__SPAN_MIXED) f->stats.prefill_replica_s += ic_time_to_s(until - rep->span_start_ns);
+    rep->busy_ns += until - rep->span_start_ns;
+  }
+}

@@ -1,0 +1,124 @@
+/* serve_router.c: which replica a request joins.
+ *
+ * Load-aware routers keep an indexed min-heap of replicas ordered by
+ * (powered down, load, index): a sleeping replica sorts after every awake
+ * one. With power-down on, routing packs load instead (route_packed) and
+ * falls back to the configured router only when every node is awake and
+ * every replica is at the wake threshold (docs/serving.md). */
+#include <stdint.h>
+
+#include <gsl/gsl_rng.h>
+
+#include "serve_impl.h"
+
+static int64_t load(const ic_fleet *f, int64_t r) {
+  const struct ic__replica *rep = &f->replicas[r];
+  return f->serving.router == IC_ROUTER_LEAST_TOKENS ? rep->outstanding_tokens : rep->outstanding;
+}
+
+/* The heap's key: the load, and sleeping replicas after every awake one. */
+static int64_t router_key(const ic_fleet *f, int64_t r) {
+  bool asleep = f->powerdown.enabled && f->nodes[f->replicas[r].node].off;
+  return load(f, r) + (asleep ? INT64_MAX / 2 : 0);
+}
+
+bool ic__router_less(const ic_fleet *f, int64_t a, int64_t b) {
+  int64_t ka = router_key(f, a), kb = router_key(f, b);
+  return ka != kb ? ka < kb : a < b;
+}
+
+static bool entry_less(struct ic__heap_entry a, struct ic__heap_entry b) {
+  return a.key != b.key ? a.key < b.key : a.replica < b.replica;
+}
+
+static void heap_swap(ic_fleet *f, int64_t i, int64_t j) {
+  struct ic__heap_entry a = f->heap[i], b = f->heap[j];
+  f->heap[i] = b;
+  f->heap[j] = a;
+  f->heap_pos[b.replica] = i;
+  f->heap_pos[a.replica] = j;
+}
+
+int64_t ic__router_top(const ic_fleet *f) { return f->heap[0].replica; }
+
+/* Restores heap order around replica r after its key changed. */
+void ic__heap_fix(ic_fleet *f, int64_t r) {
+  if (!f->use_heap) return;
+  int64_t i = f->heap_pos[r];
+  f->heap[i].key = router_key(f, r);
+  while (i > 0 && entry_less(f->heap[i], f->heap[(i - 1) / 2])) {
+    heap_swap(f, i, (i - 1) / 2);
+    i = (i - 1) / 2;
+  }
+  for (;;) {
+    int64_t c = 2 * i + 1, best = i;
+    if (c < f->replica_count && entry_less(f->heap[c], f->heap[best])) best = c;
+    if (c + 1 < f->replica_count && entry_less(f->heap[c + 1], f->heap[best])) best = c + 1;
+    if (best == i) break;
+    heap_swap(f, i, best);
+    i = best;
+  }
+}
+
+void ic__add_load(ic_fleet *f, int64_t r, int64_t requests, int64_t tokens) {
+  struct ic__replica *rep = &f->replicas[r];
+  rep->outstanding += requests;
+  rep->outstanding_tokens += tokens;
+  ic__heap_fix(f, r);
+  ic__fit_update(f, r);
+  f->nodes[rep->node].outstanding += requests;
+  ic__power_load_changed(f, rep->node);
+}
+
+/* Power-down packs load: a request goes to the lowest-numbered awake replica
+ * holding fewer than wake_threshold requests, so high-numbered nodes run dry
+ * and can sleep. A segment tree over replica indices counts such replicas,
+ * so the first is found in O(log replicas). */
+static bool fits(const ic_fleet *f, int64_t r) {
+  return !f->nodes[f->replicas[r].node].off && f->replicas[r].outstanding < f->powerdown.wake_threshold;
+}
+
+void ic__fit_update(ic_fleet *f, int64_t r) {
+  if (!f->fit_tree) return;
+  int64_t i = f->fit_leaves + r;
+  int32_t v = fits(f, r) ? 1 : 0;
+  if (f->fit_tree[i] == v) return;
+  f->fit_tree[i] = v;
+  for (i /= 2; i >= 1; i /= 2) f->fit_tree[i] = f->fit_tree[2 * i] + f->fit_tree[2 * i + 1];
+}
+
+static int64_t first_fit(const ic_fleet *f) {
+  if (f->fit_tree[1] == 0) return -1;
+  int64_t i = 1;
+  while (i < f->fit_leaves) i = f->fit_tree[2 * i] > 0 ? 2 * i : 2 * i + 1;
+  return i - f->fit_leaves;
+}
+
+static int64_t route_packed(ic_fleet *f) {
+  int64_t r = first_fit(f);
+  if (r >= 0) return r;
+  for (int64_t node = 0; node < f->node_count; node++)
+    if (f->nodes[node].off) return node * f->replicas_per_node; /* wake the first sleeping node */
+  return -1;
+}
+
+int64_t ic__route(ic_fleet *f) {
+  uint64_t n = (uint64_t)f->replica_count;
+  if (f->fit_tree) {
+    int64_t r = route_packed(f);
+    if (r >= 0) return r;
+  }
+  switch (f->serving.router) {
+  case IC_ROUTER_LEAST_OUTSTANDING:
+  case IC_ROUTER_LEAST_TOKENS:
+  case IC_ROUTER_CENTRAL: return ic__router_top(f);
+  case IC_ROUTER_RANDOM: return (int64_t)gsl_rng_uniform_int(f->rng, n);
+  case IC_ROUTER_POWER_OF_TWO: {
+    int64_t a = (int64_t)gsl_rng_uniform_int(f->rng, n), b = (int64_t)gsl_rng_uniform_int(f->rng, n);
+    if (!f->powerdown.enabled) return f->replicas[b].outstanding < f->replicas[a].outstanding ? b : a;
+    return ic__router_less(f, b, a) ? b : a;
+  }
+  case IC_ROUTER_ROUND_ROBIN:
+  default: return (int64_t)(f->round_robin_next++ % n);
+  }
+}

@@ -1,0 +1,153 @@
+/* serve_static.c: static batching: wait for B requests or the timeout, then
+ * run the batch to its longest member (prefill, then decode steps). */
+#include <stdlib.h>
+
+#include "serve_impl.h"
+
+/* Memoised service time of a static batch, by (size, prompt, output). */
+struct ic__service_entry {
+  int64_t batch, prompt, output;
+  ic_time_ns prefill_ns, decode_ns;
+};
+#define SERVICE_CACHE 4096
+
+bool ic__static_init(ic_fleet *f) {
+  f->service_cache = calloc(SERVICE_CACHE, sizeof *f->service_cache);
+  if (!f->service_cache) return false;
+  for (size_t i = 0; i < SERVICE_CACHE; i++) f->service_cache[i].batch = -1;
+  return true;
+}
+
+/* Prefill of the whole batch, then decode steps until the longest member
+ * is done: a static batch runs padded to its longest prompt and output. */
+static struct ic__service_entry service_time(ic_fleet *f, int64_t batch, int64_t prompt, int64_t output) {
+  uint64_t h = (uint64_t)batch * 0x9e3779b97f4a7c15u ^ (uint64_t)prompt * 0xbf58476d1ce4e5b9u ^
+               (uint64_t)output * 0x94d049bb133111ebu;
+  struct ic__service_entry *e = &f->service_cache[h % SERVICE_CACHE];
+  if (e->batch == batch && e->prompt == prompt && e->output == output) return *e;
+  struct ic_iter_shape shape = ic_iter_shape_prefill(prompt, batch);
+  double prefill_s = ic_perf_iter_s(f->perf, &shape, NULL);
+  double decode_s = 0.0;
+  /* The prefill yields the first token; each decode step one more. */
+  for (int64_t step = 1; step < output; step++) {
+    shape = ic_iter_shape_decode(batch, prompt + step);
+    decode_s += ic_perf_iter_s(f->perf, &shape, NULL);
+  }
+  *e = (struct ic__service_entry){batch, prompt, output, ic_time_from_s(prefill_s), ic_time_from_s(decode_s)};
+  return *e;
+}
+
+static void on_first_token(ic_sim *sim, void *ctx, uint64_t arg);
+static void on_batch_end(ic_sim *sim, void *ctx, uint64_t arg);
+static void on_timeout(ic_sim *sim, void *ctx, uint64_t arg);
+
+static uint64_t head_id(const ic_fleet *f, const struct ic__replica *rep) {
+  return rep->batch_head != IC__NONE ? f->pool[rep->batch_head].req.id : 0;
+}
+
+static void start_batch(ic_fleet *f, int64_t r) {
+  struct ic__replica *rep = &f->replicas[r];
+  ic_time_ns now = ic_sim_now(f->sim);
+  if (rep->timer) {
+    ic_sim_cancel(f->sim, rep->timer);
+    rep->timer = 0;
+  }
+  int64_t limit = rep->queue_len < f->serving.max_batch ? rep->queue_len : f->serving.max_batch, n = 0;
+  int64_t prompt = 0, output = 0;
+  uint32_t head = IC__NONE, tail = IC__NONE;
+  for (; n < limit; n++) {
+    /* Padded to its longest member, the batch must fit the KV cache. */
+    const struct ic__request *next = &f->pool[rep->queue_head];
+    int64_t p = next->req.prompt_tokens > prompt ? next->req.prompt_tokens : prompt;
+    int64_t o = next->req.output_tokens > output ? next->req.output_tokens : output;
+    if (n > 0 && (n + 1) * (p + o) > f->kv_capacity) break;
+    uint32_t idx = ic__queue_pop(f, r);
+    struct ic__request *pr = &f->pool[idx];
+    ic__admitted(f, idx);
+    if (pr->req.prompt_tokens > prompt) prompt = pr->req.prompt_tokens;
+    if (pr->req.output_tokens > output) output = pr->req.output_tokens;
+    if (tail == IC__NONE)
+      head = idx;
+    else
+      f->pool[tail].next = idx;
+    tail = idx;
+  }
+  rep->batch_head = head;
+  rep->batch_len = n;
+  rep->batch_start_ns = now;
+  struct ic__service_entry svc = service_time(f, n, prompt, output);
+  rep->prefill_end_ns = now + svc.prefill_ns;
+  rep->decode_ns = svc.decode_ns;
+  f->stats.batches++;
+  f->stats.batched_requests += (uint64_t)n;
+  f->stats.batch_hist[n]++;
+  ic__count_busy(f, +1);
+  ic__set_gpu_state(f, r, IC_GPU_PREFILL);
+  ic__notify(f, IC_SERVE_BATCH_START, r, n, head_id(f, rep));
+  ic_sim_schedule_at(f->sim, rep->prefill_end_ns, on_first_token, f, (uint64_t)r);
+}
+
+/* Starts a batch if the replica is idle and awake and the batch is full or
+ * its oldest request has waited the timeout; otherwise arms the timeout. */
+void ic__static_kick(ic_fleet *f, int64_t r) {
+  struct ic__replica *rep = &f->replicas[r];
+  ic__refill(f, r);
+  if (rep->batch_head != IC__NONE || rep->queue_len == 0 || !ic__node_ready(f, r)) return;
+  ic_time_ns deadline = f->pool[rep->queue_head].req.arrival_ns + f->timeout_ns;
+  if (rep->queue_len >= f->serving.max_batch || deadline <= ic_sim_now(f->sim)) {
+    start_batch(f, r);
+  } else if (!rep->timer) {
+    rep->timer = ic_sim_schedule_at(f->sim, deadline, on_timeout, f, (uint64_t)r);
+  }
+}
+
+static void on_timeout(ic_sim *sim, void *ctx, uint64_t arg) {
+  (void)sim;
+  ic_fleet *f = ctx;
+  f->replicas[arg].timer = 0;
+  ic__static_kick(f, (int64_t)arg);
+}
+
+static void on_first_token(ic_sim *sim, void *ctx, uint64_t arg) {
+  ic_fleet *f = ctx;
+  int64_t r = (int64_t)arg;
+  struct ic__replica *rep = &f->replicas[r];
+  ic_time_ns now = ic_sim_now(sim);
+  for (uint32_t i = rep->batch_head; i != IC__NONE; i = f->pool[i].next) ic__first_token(f, i);
+  f->stats.prefill_replica_s += ic_time_to_s(now - rep->batch_start_ns);
+  ic__set_gpu_state(f, r, IC_GPU_DECODE);
+  ic__notify(f, IC_SERVE_FIRST_TOKEN, r, rep->batch_len, head_id(f, rep));
+  ic_sim_schedule_at(sim, now + rep->decode_ns, on_batch_end, f, arg);
+}
+
+static void on_batch_end(ic_sim *sim, void *ctx, uint64_t arg) {
+  ic_fleet *f = ctx;
+  int64_t r = (int64_t)arg;
+  struct ic__replica *rep = &f->replicas[r];
+  ic_time_ns now = ic_sim_now(sim);
+  ic__set_gpu_state(f, r, IC_GPU_IDLE);
+  ic__notify(f, IC_SERVE_BATCH_END, r, rep->batch_len, head_id(f, rep));
+  f->stats.busy_replica_s += ic_time_to_s(now - rep->batch_start_ns);
+  rep->busy_ns += now - rep->batch_start_ns;
+  ic__count_busy(f, -1);
+  uint32_t i = rep->batch_head;
+  rep->batch_head = IC__NONE;
+  rep->batch_len = 0;
+  while (i != IC__NONE) {
+    uint32_t next = f->pool[i].next;
+    ic__request_done(f, r, i);
+    i = next;
+  }
+  ic__static_kick(f, r);
+}
+
+void ic__static_close(ic_fleet *f, ic_time_ns end_ns) {
+  for (int64_t r = 0; r < f->replica_count; r++) {
+    struct ic__replica *rep = &f->replicas[r];
+    if (rep->batch_head == IC__NONE) continue;
+    f->stats.busy_replica_s += ic_time_to_s(end_ns - rep->batch_start_ns);
+    rep->busy_ns += end_ns - rep->batch_start_ns;
+    /* A prefill that ended by end_ns was counted at its first token. */
+    if (rep->prefill_end_ns > end_ns) f->stats.prefill_replica_s += ic_time_to_s(end_ns - rep->batch_start_ns);
+  }
+}

@@ -1,0 +1,527 @@
+/* test_serve_continuous.c: continuous batching: the skipping mode against
+ * the token-by-token reference, conservation at every report, Little's law,
+ * routers, and idle power-down. */
+#define _POSIX_C_SOURCE 200809L
+#include "ic_test.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <gsl/gsl_randist.h>
+#include <gsl/gsl_rng.h>
+
+#include "infercost/cost.h"
+#include "infercost/run.h"
+#include "infercost/scenario.h"
+#include "infercost/serve.h"
+#include "infercost/sim.h"
+
+static void set(struct ic_scenario *s, const char *kv) { assert_int_equal(ic_scenario_set(s, kv, "test"), IC_OK); }
+
+/* ---- skip vs token ------------------------------------------------------- */
+
+#define MAX_REQ 4000
+
+struct done_log {
+  ic_time_ns done_ns[MAX_REQ];
+  uint64_t preempted;
+};
+
+static void log_done(void *ctx, const struct ic_serve_event *ev) {
+  struct done_log *log = ctx;
+  if (ev->kind == IC_SERVE_REQUEST_DONE && ev->first_request_id < MAX_REQ) log->done_ns[ev->first_request_id] = ev->time_ns;
+  if (ev->kind == IC_SERVE_PREEMPT) log->preempted++;
+}
+
+struct workload {
+  struct ic_request req[MAX_REQ];
+  size_t n;
+};
+
+static void arrive(ic_sim *sim, void *ctx, uint64_t arg) {
+  (void)sim;
+  void **pair = ctx;
+  ic_fleet *f = pair[0];
+  const struct workload *w = pair[1];
+  assert_int_equal(ic_fleet_submit(f, &w->req[arg]), IC_OK);
+}
+
+/* Poisson arrivals at `rate` per second; prompts uniform in [8, 700],
+ * outputs in [1, 260]: varied lengths so completions fall everywhere in a
+ * span, and bursts so batches fill and the small KV cache overflows. */
+static void make_workload(struct workload *w, size_t n, double rate, unsigned long seed) {
+  gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+  gsl_rng_set(rng, seed);
+  double t = 0;
+  for (size_t i = 0; i < n; i++) {
+    t += gsl_ran_exponential(rng, 1.0 / rate);
+    /* Every seventh arrival lands exactly on the previous one: ties. */
+    if (i % 7 == 6) t = ic_time_to_s(w->req[i - 1].arrival_ns);
+    w->req[i] = (struct ic_request){i, ic_time_from_s(t), 8 + (int64_t)gsl_rng_uniform_int(rng, 693),
+                                    1 + (int64_t)gsl_rng_uniform_int(rng, 260), 0};
+  }
+  w->n = n;
+  gsl_rng_free(rng);
+}
+
+struct mode_case {
+  const char *name;
+  int64_t chunk;        /* serving.prefill_chunk_tokens */
+  int router;
+  int64_t replicas;
+  double kv_tokens;     /* per replica: small, to force preemptions */
+  double rate;          /* arrivals per second */
+  unsigned long seed;
+};
+
+static uint64_t run_mode(const struct mode_case *c, const struct workload *w, int step_mode, struct done_log *log,
+                         uint64_t *preemptions) {
+  const struct ic_model_spec *m = ic_model_find("llama2-7b");
+  const struct ic_gpu_spec *g = ic_hw_find_gpu("h100-sxm");
+  struct ic_precisions prec = {IC_FP16, IC_FP16, IC_FP16};
+  struct ic_perf_params pp = {.compute_efficiency = 0.5, .memory_efficiency = 0.8, .link_efficiency = 0.7,
+                              .link_latency_s = 1e-6, .overhead_s = 0.002, .memory_reserve_frac = 0.1};
+  struct ic_perf perf;
+  assert_int_equal(ic_perf_init(&perf, m, g, 1, &prec, &pp, "test"), IC_OK);
+  perf.kv_capacity_tokens = c->kv_tokens;
+  struct ic_fleet_config fc = {"h100-sxm", "dgx-h100", c->replicas, 1, 1};
+  struct ic_serving_config sc = {.batching = IC_BATCHING_CONTINUOUS, .router = c->router, .max_batch = 12,
+                                 .prefill_chunk_tokens = c->chunk, .step_mode = step_mode,
+                                 .slo_ttft_s = 1, .slo_tpot_s = 1};
+  ic_sim *sim = ic_sim_alloc(c->seed, 0);
+  ic_fleet *f = ic_fleet_alloc(sim, &fc, &sc, &perf, NULL);
+  assert_non_null(f);
+  ic_fleet_set_observer(f, log_done, log);
+  void *pair[2] = {f, (void *)(uintptr_t)w};
+  for (size_t i = 0; i < w->n; i++) ic_sim_schedule_at(sim, w->req[i].arrival_ns, arrive, pair, i);
+  ic_sim_run_until(sim, IC_TIME_NEVER - 1);
+  const struct ic_fleet_stats *st = ic_fleet_stats(f);
+  assert_int_equal(st->completed, w->n);
+  assert_int_equal(ic_fleet_in_flight(f), 0);
+  *preemptions = st->preemptions;
+  uint64_t events = ic_sim_events_run(sim);
+  ic_fleet_free(f);
+  ic_sim_free(sim);
+  return events;
+}
+
+static void skip_matches_token(void **state) {
+  const struct mode_case *c = *state;
+  static struct workload w;
+  static struct done_log skip, token;
+  make_workload(&w, 1500, c->rate, c->seed);
+  skip = (struct done_log){{0}, 0};
+  token = (struct done_log){{0}, 0};
+  uint64_t pre_skip, pre_token;
+  uint64_t ev_skip = run_mode(c, &w, IC_STEP_SKIP, &skip, &pre_skip);
+  uint64_t ev_token = run_mode(c, &w, IC_STEP_TOKEN, &token, &pre_token);
+  ic_time_ns worst = 0;
+  for (size_t i = 0; i < w.n; i++) {
+    ic_time_ns d = llabs(skip.done_ns[i] - token.done_ns[i]);
+    if (d > worst) worst = d;
+    assert_true(skip.done_ns[i] > w.req[i].arrival_ns);
+  }
+  printf("# %s: %zu requests, %llu preemptions, events %llu (skip) / %llu (token), largest difference %lld ns\n",
+         c->name, w.n, (unsigned long long)pre_skip, (unsigned long long)ev_skip, (unsigned long long)ev_token,
+         (long long)worst);
+  assert_true(ev_skip * 2 < ev_token); /* it did skip */
+  assert_true(worst <= 1000); /* the bound is 1 us; by construction it is 0 */
+  assert_int_equal(pre_skip, pre_token);
+  if (c->kv_tokens < 3000) assert_true(pre_skip > 0); /* the cases meant to preempt did */
+}
+
+static const struct mode_case mode_cases[] = {
+    {"whole prefills, tight KV", 0, IC_ROUTER_LEAST_OUTSTANDING, 2, 2600, 9.0, 11},
+    {"chunked 128, tight KV", 128, IC_ROUTER_LEAST_OUTSTANDING, 2, 2600, 9.0, 12},
+    {"chunked 512, roomy KV, power of two", 512, IC_ROUTER_POWER_OF_TWO, 3, 60000, 12.0, 13},
+    {"whole prefills, light load, random", 0, IC_ROUTER_RANDOM, 3, 3100, 3.0, 14},
+    {"chunked 64, least tokens", 64, IC_ROUTER_LEAST_TOKENS, 2, 3300, 8.0, 15},
+    {"whole prefills, tight KV, central queue", 0, IC_ROUTER_CENTRAL, 3, 2500, 12.0, 17},
+};
+
+/* ---- a continuous timeline by hand ------------------------------------------ */
+
+struct event_log {
+  struct ic_serve_event ev[16];
+  int n;
+};
+
+static void log_event(void *ctx, const struct ic_serve_event *ev) {
+  struct event_log *log = ctx;
+  if (log->n < 16) log->ev[log->n++] = *ev;
+}
+
+static ic_time_ns shape_ns(const struct ic_perf *perf, struct ic_iter_shape shape) {
+  return ic_time_from_s(ic_perf_iter_s(perf, &shape, NULL));
+}
+
+/* One replica, no chunking. A (prompt 100, output 3) arrives at 0; B
+ * (prompt 50, output 3) arrives 1 us into A's first decode step.
+ *   [0, t1)   prefill A (100 tokens)          -> A's first token at t1
+ *   [t1, t2)  decode A (context 100)           B arrives inside: waits for t2
+ *   [t2, t3)  prefill B (50 tokens), A waits   -> B's first token at t3
+ *   [t3, t4)  decode A (101) and B (50)        -> A has 3 tokens: done at t4
+ *   [t4, t5)  decode B (51)                    -> B done at t5
+ * Each step's time is the perf model's time of that shape; the fleet's
+ * linearised decode time may differ by rounding, so allow 2 ns per step. */
+static void continuous_timeline_by_hand(void **state) {
+  (void)state;
+  const struct ic_model_spec *m = ic_model_find("llama2-7b");
+  const struct ic_gpu_spec *g = ic_hw_find_gpu("h100-sxm");
+  struct ic_precisions prec = {IC_FP16, IC_FP16, IC_FP16};
+  struct ic_perf_params pp = {.compute_efficiency = 0.5, .memory_efficiency = 0.8, .link_efficiency = 0.7,
+                              .link_latency_s = 1e-6, .overhead_s = 0.002, .memory_reserve_frac = 0.1};
+  struct ic_perf perf;
+  assert_int_equal(ic_perf_init(&perf, m, g, 1, &prec, &pp, "test"), IC_OK);
+  ic_time_ns t1 = shape_ns(&perf, ic_iter_shape_prefill_chunk(100, 0));
+  ic_time_ns t2 = t1 + shape_ns(&perf, ic_iter_shape_decode(1, 100));
+  ic_time_ns t3 = t2 + shape_ns(&perf, ic_iter_shape_prefill_chunk(50, 0));
+  int64_t ctx[2] = {101, 50};
+  ic_time_ns t4 = t3 + shape_ns(&perf, ic_iter_shape_decode_each(ctx, 2));
+  ic_time_ns t5 = t4 + shape_ns(&perf, ic_iter_shape_decode(1, 51));
+
+  struct ic_fleet_config fc = {"h100-sxm", "dgx-h100", 1, 1, 1};
+  struct ic_serving_config sc = {.batching = IC_BATCHING_CONTINUOUS, .router = IC_ROUTER_ROUND_ROBIN,
+                                 .max_batch = 4, .slo_ttft_s = 1, .slo_tpot_s = 1};
+  for (int mode = IC_STEP_SKIP; mode <= IC_STEP_TOKEN; mode++) {
+    sc.step_mode = mode;
+    ic_sim *sim = ic_sim_alloc(3, 0);
+    ic_fleet *f = ic_fleet_alloc(sim, &fc, &sc, &perf, NULL);
+    struct event_log log = {.n = 0};
+    ic_fleet_set_observer(f, log_event, &log);
+    static struct workload w;
+    w.req[0] = (struct ic_request){0, 0, 100, 3, 0};
+    w.req[1] = (struct ic_request){1, t1 + 1000, 50, 3, 0};
+    w.n = 2;
+    void *pair[2] = {f, &w};
+    ic_sim_schedule_at(sim, 0, arrive, pair, 0);
+    ic_sim_schedule_at(sim, t1 + 1000, arrive, pair, 1);
+    ic_sim_run_until(sim, IC_TIME_NEVER - 1);
+    assert_int_equal(log.n, 2);
+    assert_int_equal(log.ev[0].kind, IC_SERVE_REQUEST_DONE);
+    assert_int_equal(log.ev[0].first_request_id, 0);
+    assert_true(llabs(log.ev[0].time_ns - t4) <= 4 * 2);
+    assert_int_equal(log.ev[1].first_request_id, 1);
+    assert_true(llabs(log.ev[1].time_ns - t5) <= 5 * 2);
+    /* TTFTs: A at t1, B at t3 - its arrival (exact min and max of the sketch). */
+    const struct ic_fleet_stats *st = ic_fleet_stats(f);
+    assert_true(fabs(ic_sketch_min(st->ttft_s) - ic_time_to_s(t1)) < 1e-12);
+    assert_true(fabs(ic_sketch_max(st->ttft_s) - ic_time_to_s(t3 - t1 - 1000)) < 3e-9);
+    /* Queueing delay: A none, B from its arrival to t2. */
+    assert_true(fabs(ic_sketch_max(st->wait_s) - ic_time_to_s(t2 - t1 - 1000)) < 3e-9);
+    assert_int_equal(st->batches, 5);           /* five iterations */
+    assert_int_equal(st->batched_requests, 7);  /* 1 + 1 + 2 (A stays in the batch during B's prefill) + 2 + 1 */
+    ic_fleet_free(f);
+    ic_sim_free(sim);
+  }
+}
+
+/* Chunked prefill by hand: C = 64, one request of prompt 100, output 2:
+ * chunk 64, chunk 36 over a cached 64 (first token), one decode (done). */
+static void chunked_prefill_by_hand(void **state) {
+  (void)state;
+  const struct ic_model_spec *m = ic_model_find("llama2-7b");
+  const struct ic_gpu_spec *g = ic_hw_find_gpu("h100-sxm");
+  struct ic_precisions prec = {IC_FP16, IC_FP16, IC_FP16};
+  struct ic_perf_params pp = {.compute_efficiency = 0.5, .memory_efficiency = 0.8, .link_efficiency = 0.7,
+                              .link_latency_s = 1e-6, .overhead_s = 0.002, .memory_reserve_frac = 0.1};
+  struct ic_perf perf;
+  assert_int_equal(ic_perf_init(&perf, m, g, 1, &prec, &pp, "test"), IC_OK);
+  ic_time_ns first = shape_ns(&perf, ic_iter_shape_prefill_chunk(64, 0)) +
+                     shape_ns(&perf, ic_iter_shape_prefill_chunk(36, 64));
+  ic_time_ns done = first + shape_ns(&perf, ic_iter_shape_decode(1, 100));
+  struct ic_fleet_config fc = {"h100-sxm", "dgx-h100", 1, 1, 1};
+  struct ic_serving_config sc = {.batching = IC_BATCHING_CONTINUOUS, .router = IC_ROUTER_ROUND_ROBIN,
+                                 .max_batch = 4, .prefill_chunk_tokens = 64, .slo_ttft_s = 1, .slo_tpot_s = 1};
+  ic_sim *sim = ic_sim_alloc(3, 0);
+  ic_fleet *f = ic_fleet_alloc(sim, &fc, &sc, &perf, NULL);
+  struct event_log log = {.n = 0};
+  ic_fleet_set_observer(f, log_event, &log);
+  struct ic_request req = {0, 0, 100, 2, 0};
+  assert_int_equal(ic_fleet_submit(f, &req), IC_OK);
+  ic_sim_run_until(sim, IC_TIME_NEVER - 1);
+  assert_int_equal(log.n, 1);
+  assert_true(llabs(log.ev[0].time_ns - done) <= 2);
+  const struct ic_fleet_stats *st = ic_fleet_stats(f);
+  assert_true(fabs(ic_sketch_min(st->ttft_s) - ic_time_to_s(first)) < 1e-12);
+  assert_int_equal(st->batches, 3);
+  ic_fleet_free(f);
+  ic_sim_free(sim);
+}
+
+/* ---- conservation at every report ---------------------------------------- */
+
+/* Drives the whole run step by step (one report a simulated second) and
+ * checks arrived = completed + rejected + in flight at every report. Some
+ * requests can never fit the KV cache, and the queue is capped, so both
+ * kinds of rejection happen. */
+static void conservation_at_every_report(void **state) {
+  (void)state;
+  const struct ic_model_spec *m = ic_model_find("llama2-7b");
+  const struct ic_gpu_spec *g = ic_hw_find_gpu("h100-sxm");
+  struct ic_precisions prec = {IC_FP16, IC_FP16, IC_FP16};
+  struct ic_perf_params pp = {.compute_efficiency = 0.5, .memory_efficiency = 0.8, .link_efficiency = 0.7,
+                              .link_latency_s = 1e-6, .overhead_s = 0.002, .memory_reserve_frac = 0.1};
+  struct ic_perf perf;
+  assert_int_equal(ic_perf_init(&perf, m, g, 1, &prec, &pp, "test"), IC_OK);
+  perf.kv_capacity_tokens = 900; /* prompts + outputs above 900 tokens are rejected */
+  struct ic_fleet_config fc = {"h100-sxm", "dgx-h100", 2, 1, 1};
+  struct ic_serving_config sc = {.batching = IC_BATCHING_CONTINUOUS, .router = IC_ROUTER_LEAST_OUTSTANDING,
+                                 .max_batch = 8, .max_queue = 6, .slo_ttft_s = 1, .slo_tpot_s = 1};
+  static struct workload w;
+  make_workload(&w, 3000, 4.0, 99);
+  ic_sim *sim = ic_sim_alloc(5, 0);
+  ic_fleet *f = ic_fleet_alloc(sim, &fc, &sc, &perf, NULL);
+  void *pair[2] = {f, &w};
+  for (size_t i = 0; i < w.n; i++) ic_sim_schedule_at(sim, w.req[i].arrival_ns, arrive, pair, i);
+  const struct ic_fleet_stats *st = ic_fleet_stats(f);
+  int reports = 0;
+  for (ic_time_ns t = 0; ic_sim_pending(sim) > 0; t += IC_NS_PER_S, reports++) {
+    ic_sim_run_until(sim, t);
+    assert_int_equal(st->arrived, st->completed + st->rejected + ic_fleet_in_flight(f));
+  }
+  assert_int_equal(st->arrived, w.n);
+  assert_int_equal(st->completed + st->rejected, w.n);
+  printf("# conservation: %d reports, %llu completed, %llu rejected, %llu preemptions\n", reports,
+         (unsigned long long)st->completed, (unsigned long long)st->rejected, (unsigned long long)st->preemptions);
+  assert_true(st->rejected > 50 && st->completed > 2000);
+  ic_fleet_free(f);
+  ic_sim_free(sim);
+}
+
+/* ---- Little's law ----------------------------------------------------------- */
+
+/* Mean number in system (time average of requests in flight) equals the
+ * arrival rate times the mean time in system (Little 1961), for any
+ * stationary queue. Lognormal lengths, continuous batching, 4 replicas. */
+static void littles_law(void **state) {
+  (void)state;
+  static struct ic_scenario s;
+  ic_scenario_defaults(&s);
+  set(&s, "model.name=llama2-7b");
+  set(&s, "fleet.gpu=h100-sxm");
+  set(&s, "fleet.server=dgx-h100");
+  set(&s, "fleet.nodes=1");
+  set(&s, "fleet.gpus_per_node=4");
+  set(&s, "fleet.gpus_per_replica=1");
+  set(&s, "serving.batching=continuous");
+  set(&s, "serving.max_batch=16");
+  set(&s, "serving.prefill_chunk_tokens=512");
+  set(&s, "traffic.prompt_dist=lognormal");
+  set(&s, "traffic.output_dist=lognormal");
+  set(&s, "traffic.prompt_tokens=600");
+  set(&s, "traffic.output_tokens=200");
+  set(&s, "traffic.queries_per_day=1.6e6");
+  set(&s, "run.duration_s=4000");
+  assert_int_equal(ic_scenario_check(&s), IC_OK);
+  struct ic_run_result r;
+  assert_int_equal(ic_run_scenario(&s, &r), IC_OK);
+  double lambda = (double)r.arrived / r.span_s;
+  double ratio = r.mean_in_system / (lambda * r.e2e_mean_s);
+  printf("# Little: L = %.4f, lambda W = %.4f, ratio %.4f (utilisation %.2f, mean batch %.2f)\n", r.mean_in_system,
+         lambda * r.e2e_mean_s, ratio, r.utilisation, r.mean_batch_size);
+  assert_true(fabs(ratio - 1.0) < 0.02);
+  assert_int_equal(r.arrived, r.completed + r.rejected + r.in_flight_at_end);
+  assert_true(r.mean_batch_size > 1.5); /* it did batch */
+}
+
+/* ---- idle power-down -------------------------------------------------------- */
+
+/* At low load most nodes sit idle: powering them down must cut IT energy and,
+ * because requests then wait for a node to wake, raise tail latency. */
+static void powerdown_trades_energy_for_latency(void **state) {
+  (void)state;
+  static struct ic_scenario s;
+  ic_scenario_defaults(&s);
+  set(&s, "model.name=llama2-7b");
+  set(&s, "fleet.gpu=h100-sxm");
+  set(&s, "fleet.server=dgx-h100");
+  set(&s, "fleet.nodes=8");
+  set(&s, "fleet.gpus_per_node=8");
+  set(&s, "fleet.gpus_per_replica=8");
+  set(&s, "serving.batching=continuous");
+  set(&s, "traffic.queries_per_day=200000");
+  set(&s, "run.duration_s=3600");
+  set(&s, "power.powerdown_idle_s=120");
+  set(&s, "power.wake_s=30");
+  set(&s, "power.wake_queue_threshold=4");
+  struct ic_run_result on, off;
+  assert_int_equal(ic_run_scenario(&s, &off), IC_OK);
+  set(&s, "power.powerdown=idle");
+  assert_int_equal(ic_run_scenario(&s, &on), IC_OK);
+  printf("# power-down off: %.1f kWh/day, TTFT p99 %.3f s, p99.9 %.3f s, e2e p99.9 %.3f s\n", off.cost.it_energy_kwh,
+         off.ttft_p99_s, off.ttft_p999_s, off.e2e_p999_s);
+  printf("# power-down on:  %.1f kWh/day, TTFT p99 %.3f s, p99.9 %.3f s, e2e p99.9 %.3f s, %llu wake-ups\n",
+         on.cost.it_energy_kwh, on.ttft_p99_s, on.ttft_p999_s, on.e2e_p999_s, (unsigned long long)on.wakeups);
+  assert_true(on.cost.it_energy_kwh < 0.8 * off.cost.it_energy_kwh);
+  assert_true(on.ttft_p99_s > off.ttft_p99_s);
+  assert_true(on.ttft_p999_s > off.ttft_p999_s + 1.0); /* some requests waited for a wake-up */
+  assert_int_equal(on.arrived, on.completed + on.rejected + on.in_flight_at_end);
+}
+
+/* Per-class record: a class whose TTFT target no request can meet (1 us)
+ * attains 0, one with loose targets attains 1, and the overall attainment
+ * is their completion-weighted mean. */
+static void slo_attainment_per_class(void **state) {
+  (void)state;
+  static struct ic_scenario s;
+  ic_scenario_defaults(&s);
+  set(&s, "model.name=llama2-7b");
+  set(&s, "fleet.gpu=h100-sxm");
+  set(&s, "fleet.server=dgx-h100");
+  set(&s, "fleet.nodes=1");
+  set(&s, "traffic.queries_per_day=5e5");
+  set(&s, "run.duration_s=600");
+  set(&s, "traffic.class_names=chat|batch");
+  set(&s, "traffic.class_shares=0.3|0.7");
+  set(&s, "traffic.class_ttft_target_s=0.000001|1000");
+  set(&s, "traffic.class_tpot_target_s=1000|1000");
+  assert_int_equal(ic_scenario_check(&s), IC_OK);
+  struct ic_run_result r;
+  assert_int_equal(ic_run_scenario(&s, &r), IC_OK);
+  assert_int_equal(r.class_count, 2);
+  assert_int_equal(r.classes[0].completed + r.classes[1].completed, r.completed);
+  assert_true(r.classes[0].slo_attainment == 0.0);
+  assert_true(r.classes[1].slo_attainment == 1.0);
+  assert_true(fabs(r.slo_attainment - (double)r.classes[1].completed / (double)r.completed) < 1e-12);
+  double share = (double)r.classes[0].completed / (double)r.completed;
+  printf("# classes: chat %.3f of completions (share 0.3), overall SLO %.3f\n", share, r.slo_attainment);
+  assert_true(fabs(share - 0.3) < 0.03);
+}
+
+/* timeseries.csv: the contract's columns, byte-identical on a rerun, and its
+ * counters add up to the run's totals. */
+static char *slurp(const char *path) {
+  FILE *f = fopen(path, "rb");
+  assert_non_null(f);
+  static char buf[1 << 16];
+  size_t n = fread(buf, 1, sizeof buf - 1, f);
+  fclose(f);
+  buf[n] = '\0';
+  char *copy = malloc(n + 1);
+  memcpy(copy, buf, n + 1);
+  return copy;
+}
+
+static void timeseries_csv(void **state) {
+  (void)state;
+  static struct ic_scenario s;
+  ic_scenario_defaults(&s);
+  set(&s, "model.name=llama2-7b");
+  set(&s, "fleet.gpu=h100-sxm");
+  set(&s, "fleet.server=dgx-h100");
+  set(&s, "fleet.nodes=2");
+  set(&s, "traffic.queries_per_day=1e6");
+  set(&s, "run.duration_s=330");
+  set(&s, "run.series_interval_s=60");
+  set(&s, "power.powerdown=idle");
+  set(&s, "power.powerdown_idle_s=20");
+  struct ic_run_result a, b;
+  char dir_a[] = "/tmp/ic_ts_XXXXXX", dir_b[] = "/tmp/ic_ts_XXXXXX";
+  assert_non_null(mkdtemp(dir_a));
+  assert_non_null(mkdtemp(dir_b));
+  assert_int_equal(ic_run_scenario_series(&s, &a, dir_a), IC_OK);
+  assert_int_equal(ic_run_scenario_series(&s, &b, dir_b), IC_OK);
+  char path[256];
+  snprintf(path, sizeof path, "%s/timeseries.csv", dir_a);
+  char *text_a = slurp(path);
+  remove(path);
+  snprintf(path, sizeof path, "%s/timeseries.csv", dir_b);
+  char *text_b = slurp(path);
+  remove(path);
+  for (int i = 0; i < 2; i++) {
+    const char *dir = i ? dir_b : dir_a;
+    snprintf(path, sizeof path, "%s/distributions.csv", dir);
+    assert_int_equal(remove(path), 0);
+    assert_int_equal(rmdir(dir), 0);
+  }
+  assert_string_equal(text_a, text_b);
+  char *header = strchr(text_a, '\n') + 1; /* after the provenance line */
+  assert_true(strncmp(header, "time_s,interval_end_s,arrivals,completions,rejections,queue_length,", 67) == 0);
+  assert_non_null(strstr(header, ",busy_replicas,"));
+  assert_non_null(strstr(header, ",it_power_w,"));
+  /* Six rows (0, 60, ..., 300; the last cut at 330 s); counters add up. */
+  double arrivals = 0, completions = 0;
+  int rows = 0;
+  for (char *line = strchr(header, '\n') + 1; *line; line = strchr(line, '\n') + 1, rows++) {
+    double t0, t1, arr, done;
+    assert_int_equal(sscanf(line, "%lf,%lf,%lf,%lf", &t0, &t1, &arr, &done), 4);
+    assert_true(t0 == 60.0 * rows);
+    arrivals += arr;
+    completions += done;
+  }
+  assert_int_equal(rows, 6);
+  assert_true(arrivals == (double)a.arrived && completions == (double)a.completed);
+  free(text_a);
+  free(text_b);
+}
+
+/* Bad serving input names the file, line and key. */
+static void bad_serving_input_is_reported(void **state) {
+  (void)state;
+  static struct ic_diag_buffer diag;
+  memset(&diag, 0, sizeof diag);
+  ic_diag_set_sink(ic_diag_buffer_sink, &diag);
+  static struct ic_scenario s;
+  ic_scenario_defaults(&s);
+  assert_int_equal(ic_scenario_load_text(&s, "[serving]\nbatching = static\nprefill_chunk_tokens = 256\n", "c.ini"),
+                   IC_OK);
+  assert_int_equal(ic_scenario_check(&s), IC_EINVAL);
+  assert_int_equal(ic_scenario_load_text(&s, "[serving]\nstep_mode = leap\n", "m.ini"), IC_EINVAL);
+  assert_int_equal(ic_scenario_load_text(&s, "[power]\npowerdown = sometimes\n", "p.ini"), IC_EINVAL);
+  ic_diag_set_sink(NULL, NULL);
+  assert_non_null(strstr(diag.text, "c.ini:3: serving.prefill_chunk_tokens: chunked prefill needs serving.batching = continuous"));
+  assert_non_null(strstr(diag.text, "m.ini:2: serving.step_mode: expected one of skip|token, got 'leap'"));
+  assert_non_null(strstr(diag.text, "p.ini:2: power.powerdown: expected one of off|idle, got 'sometimes'"));
+}
+
+/* Same seed and scenario: identical results, with every router. */
+static void routers_are_deterministic(void **state) {
+  (void)state;
+  const char *routers[] = {"round_robin", "least_outstanding", "random", "least_tokens", "power_of_two", "central"};
+  for (size_t i = 0; i < sizeof routers / sizeof routers[0]; i++) {
+    static struct ic_scenario s;
+    ic_scenario_defaults(&s);
+    set(&s, "model.name=llama2-7b");
+    set(&s, "fleet.gpu=h100-sxm");
+    set(&s, "fleet.server=dgx-h100");
+    set(&s, "fleet.nodes=2");
+    set(&s, "fleet.gpus_per_replica=2");
+    set(&s, "serving.batching=continuous");
+    set(&s, "traffic.queries_per_day=2e6");
+    set(&s, "traffic.output_dist=lognormal");
+    set(&s, "run.duration_s=300");
+    char kv[64];
+    snprintf(kv, sizeof kv, "serving.router=%s", routers[i]);
+    set(&s, kv);
+    struct ic_run_result a, b;
+    assert_int_equal(ic_run_scenario(&s, &a), IC_OK);
+    assert_int_equal(ic_run_scenario(&s, &b), IC_OK);
+    printf("# %-17s e2e mean %.4f s, p99 %.4f s, utilisation %.3f..%.3f\n", routers[i], a.e2e_mean_s, a.e2e_p99_s,
+           a.utilisation_min, a.utilisation_max);
+    assert_true(a.completed > 5000);
+    assert_int_equal(a.completed, b.completed);
+    assert_true(a.e2e_mean_s == b.e2e_mean_s && a.tpot_p99_s == b.tpot_p99_s);
+    assert_int_equal(a.arrived, a.completed + a.rejected + a.in_flight_at_end);
+  }
+}
+
+int main(void) {
+  enum { N = sizeof mode_cases / sizeof mode_cases[0] };
+  struct CMUnitTest tests[N + 9];
+  for (size_t i = 0; i < N; i++)
+    tests[i] = (struct CMUnitTest){mode_cases[i].name, skip_matches_token, NULL, NULL, (void *)(uintptr_t)&mode_cases[i]};
+  tests[N] = (struct CMUnitTest)cmocka_unit_test(conservation_at_every_report);
+  tests[N + 1] = (struct CMUnitTest)cmocka_unit_test(littles_law);
+  tests[N + 2] = (struct CMUnitTest)cmocka_unit_test(powerdown_trades_energy_for_latency);
+  tests[N + 3] = (struct CMUnitTest)cmocka_unit_test(routers_are_deterministic);
+  tests[N + 4] = (struct CMUnitTest)cmocka_unit_test(continuous_timeline_by_hand);
+  tests[N + 5] = (struct CMUnitTest)cmocka_unit_test(chunked_prefill_by_hand);
+  tests[N + 6] = (struct CMUnitTest)cmocka_unit_test(slo_attainment_per_class);
+  tests[N + 7] = (struct CMUnitTest)cmocka_unit_test(timeseries_csv);
+  tests[N + 8] = (struct CMUnitTest)cmocka_unit_test(bad_serving_input_is_reported);
+  return _cmocka_run_group_tests("serve_continuous", tests, N + 9, NULL, NULL);
+}
