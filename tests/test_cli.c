@@ -1,29 +1,15 @@
 /* test_cli.c: the command line as a user meets it: help, exit codes, error
  * messages with file:line, output files, and byte-for-byte determinism. */
 #define _POSIX_C_SOURCE 200809L /* popen, mkdtemp */
-#include "ic_test.h"
+#include "ic_test_cli.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 
-static const char *bin(void) {
-  const char *b = getenv("IC_BIN");
-  return b ? b : "build/infercost";
-}
-
 /* Runs `infercost ARGS` capturing stdout+stderr; returns the exit code. */
-static int run_cli(const char *args, char *out, size_t size) {
-  char cmd[2048];
-  snprintf(cmd, sizeof cmd, "%s %s 2>&1", bin(), args);
-  FILE *p = popen(cmd, "r");
-  assert_non_null(p);
-  size_t n = fread(out, 1, size - 1, p);
-  out[n] = '\0';
-  int status = pclose(p);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
+static int run_cli(const char *args, char *out, size_t size) { return ic_test_infercost(args, out, size); }
 
 static char out[1 << 16];
 

@@ -4,7 +4,7 @@
  * run-ledger pivot hold on hand-checked data. gnuplot is a dependency
  * (.ci/setup.sh installs it): without it these tests fail, they never skip. */
 #define _POSIX_C_SOURCE 200809L /* popen, mkdtemp */
-#include "ic_test.h"
+#include "ic_test_cli.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -17,25 +17,11 @@
 #include "infercost/plot.h"
 #include "plot_impl.h"
 
-static const char *bin(void) {
-  const char *b = getenv("IC_BIN");
-  return b ? b : "build/infercost";
-}
-
 static char out[1 << 16];
 static char tmpdir[] = "/tmp/ic_test_plot_XXXXXX";
 
 /* Runs `infercost ARGS` (shell syntax) capturing stdout+stderr; returns the exit code. */
-static int run_cli(const char *args) {
-  char cmd[4096];
-  snprintf(cmd, sizeof cmd, "%s %s 2>&1", bin(), args);
-  FILE *p = popen(cmd, "r");
-  assert_non_null(p);
-  size_t n = fread(out, 1, sizeof out - 1, p);
-  out[n] = '\0';
-  int status = pclose(p);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
+static int run_cli(const char *args) { return ic_test_infercost(args, out, sizeof out); }
 
 static long file_size(const char *path) {
   struct stat st;
@@ -181,7 +167,7 @@ static void gnuplot_missing_exits_one(void **state) {
   (void)state;
   char cmd[1024];
   snprintf(cmd, sizeof cmd, "PATH=/nonexistent %s plot validation tests/data/plots/validation.csv -o %s/v.png 2>&1",
-           bin(), tmpdir);
+           ic_test_bin(), tmpdir);
   FILE *p = popen(cmd, "r");
   assert_non_null(p);
   size_t n = fread(out, 1, sizeof out - 1, p);

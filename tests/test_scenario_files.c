@@ -3,7 +3,7 @@
  * example reproduces its published figures; bad cost lists are reported at
  * their line. */
 #define _POSIX_C_SOURCE 200809L /* popen, mkdtemp */
-#include "ic_test.h"
+#include "ic_test_cli.h"
 
 #include <dirent.h>
 #include <math.h>
@@ -14,24 +14,10 @@
 
 #include "infercost/scenario.h"
 
-static const char *bin(void) {
-  const char *b = getenv("IC_BIN");
-  return b ? b : "build/infercost";
-}
-
 static char out[1 << 16];
 
 /* Runs `infercost ARGS`, stdout+stderr into out; returns the exit code. */
-static int run_cli(const char *args) {
-  char cmd[2048];
-  snprintf(cmd, sizeof cmd, "%s %s 2>&1", bin(), args);
-  FILE *p = popen(cmd, "r");
-  assert_non_null(p);
-  size_t n = fread(out, 1, sizeof out - 1, p);
-  out[n] = '\0';
-  int status = pclose(p);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
+static int run_cli(const char *args) { return ic_test_infercost(args, out, sizeof out); }
 
 /* The USD/day of `item` in DIR/ledger.csv, or NaN. */
 static double ledger_usd(const char *dir, const char *item) {

@@ -1,7 +1,7 @@
 /* test_search.c: targets, and the bisection search against an exhaustive
  * sweep of the same small grid: same configuration, fewer simulations. */
 #define _POSIX_C_SOURCE 200809L /* popen */
-#include "ic_test.h"
+#include "ic_test_cli.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -159,15 +159,6 @@ static void bad_spaces_are_refused(void **state) {
   space_fini(&sp);
 }
 
-/* Runs a shell command, capturing stdout and stderr; returns its exit code. */
-static int capture(const char *cmd, char *out, size_t size) {
-  FILE *p = popen(cmd, "r");
-  assert_non_null(p);
-  size_t n = fread(out, 1, size - 1, p);
-  out[n] = '\0';
-  int status = pclose(p);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
 
 #define SPACE "tests/data/tiny_scenario.ini -q --target 'ttft_p99_s<=7.5' --target 'e2e_p99_s<=13' " \
               "--vary serving.max_batch=4,16 --vary fleet.gpu=a100-80gb,h100-sxm --nodes 1:8:1"
@@ -175,20 +166,20 @@ static int capture(const char *cmd, char *out, size_t size) {
 /* Same seed, same answer: one worker, two workers and two MPI ranks print the same text. */
 static void answer_does_not_depend_on_workers_or_ranks(void **state) {
   (void)state;
-  const char *b = getenv("IC_BIN") ? getenv("IC_BIN") : "build/infercost";
+  const char *b = ic_test_bin();
   static char one[1 << 14], other[1 << 14];
   char cmd[1024];
   snprintf(cmd, sizeof cmd, "%s search " SPACE " --workers 1 2>&1", b);
-  assert_int_equal(capture(cmd, one, sizeof one), 0);
+  assert_int_equal(ic_test_shell(cmd, one, sizeof one), 0);
   snprintf(cmd, sizeof cmd, "%s search " SPACE " --workers 2 2>&1", b);
-  assert_int_equal(capture(cmd, other, sizeof other), 0);
+  assert_int_equal(ic_test_shell(cmd, other, sizeof other), 0);
   assert_string_equal(one, other);
 #ifdef IC_WITH_MPI
   if (system("command -v mpirun >/dev/null 2>&1") == 0) {
     snprintf(cmd, sizeof cmd,
              "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1 "
              "ASAN_OPTIONS=detect_leaks=0 mpirun -np 2 %s search " SPACE " 2>&1", b);
-    assert_int_equal(capture(cmd, other, sizeof other), 0);
+    assert_int_equal(ic_test_shell(cmd, other, sizeof other), 0);
     assert_string_equal(one, other);
   }
 #endif
@@ -196,29 +187,18 @@ static void answer_does_not_depend_on_workers_or_ranks(void **state) {
 
 static void command_line_reports_choice_and_count(void **state) {
   (void)state;
-  const char *b = getenv("IC_BIN");
-  char cmd[1024], out[1 << 14];
-  snprintf(cmd, sizeof cmd,
-           "%s search tests/data/tiny_scenario.ini -q --target 'ttft_p99_s<=7.5' --target 'e2e_p99_s<=13' "
-           "--vary serving.max_batch=4,16 --vary fleet.gpu=a100-80gb,h100-sxm --nodes 1:8:1 2>&1",
-           b ? b : "build/infercost");
-  FILE *p = popen(cmd, "r");
-  assert_non_null(p);
-  size_t n = fread(out, 1, sizeof out - 1, p);
-  out[n] = '\0';
-  int status = pclose(p);
-  assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  char out[1 << 14];
+  int code = ic_test_infercost("search tests/data/tiny_scenario.ini -q --target 'ttft_p99_s<=7.5' "
+                               "--target 'e2e_p99_s<=13' --vary serving.max_batch=4,16 "
+                               "--vary fleet.gpu=a100-80gb,h100-sxm --nodes 1:8:1",
+                               out, sizeof out);
+  assert_int_equal(code, 0);
   assert_non_null(strstr(out, "Cheapest configuration meeting ttft_p99_s<=7.5, e2e_p99_s<=13:\n"));
   assert_non_null(strstr(out, "  fleet.nodes "));
   assert_non_null(strstr(out, "Simulations: "));
   assert_non_null(strstr(out, "against 32 points for the exhaustive grid"));
-  snprintf(cmd, sizeof cmd, "%s search tests/data/tiny_scenario.ini --target 'ttft_p99<=2' 2>&1",
-           b ? b : "build/infercost");
-  p = popen(cmd, "r");
-  n = fread(out, 1, sizeof out - 1, p);
-  out[n] = '\0';
-  status = pclose(p);
-  assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 2);
+  code = ic_test_infercost("search tests/data/tiny_scenario.ini --target 'ttft_p99<=2'", out, sizeof out);
+  assert_int_equal(code, 2);
   assert_non_null(strstr(out, "unknown metric 'ttft_p99'"));
 }
 

@@ -2,7 +2,7 @@
  * of the Cartesian product, bad values, Student-t intervals against table
  * values, and CSV from 1 worker, 2 workers and `mpirun -np 2` byte for byte. */
 #define _POSIX_C_SOURCE 200809L /* popen, mkdtemp */
-#include "ic_test.h"
+#include "ic_test_cli.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -156,27 +156,11 @@ static void student_t_half_widths(void **state) {
 
 /* ---- through the command line ---- */
 
-static const char *bin(void) {
-  const char *b = getenv("IC_BIN");
-  return b ? b : "build/infercost";
-}
-
 static char out[1 << 16];
 
-static int run_cmd(const char *cmd) {
-  FILE *p = popen(cmd, "r");
-  assert_non_null(p);
-  size_t n = fread(out, 1, sizeof out - 1, p);
-  out[n] = '\0';
-  int status = pclose(p);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
+static int run_cmd(const char *cmd) { return ic_test_shell(cmd, out, sizeof out); }
 
-static int run_cli(const char *args) {
-  char cmd[2048];
-  snprintf(cmd, sizeof cmd, "%s %s 2>&1", bin(), args);
-  return run_cmd(cmd);
-}
+static int run_cli(const char *args) { return ic_test_infercost(args, out, sizeof out); }
 
 static char *slurp(const char *path) {
   FILE *f = fopen(path, "rb");
@@ -221,7 +205,7 @@ static char *same_csv_every_way(const char *grid) {
     snprintf(args, sizeof args,
              "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1 "
              "ASAN_OPTIONS=detect_leaks=0 " /* OpenMPI itself leaks at exit (sanitizer builds) */
-             "mpirun -np 2 %s sweep %s -o %s 2>&1", bin(), grid, path[2]);
+             "mpirun -np 2 %s sweep %s -o %s 2>&1", ic_test_bin(), grid, path[2]);
     int rc = run_cmd(args);
     if (rc != 0) fail_msg("mpirun failed (%d): %s", rc, out);
     char *mpi = slurp(path[2]);
