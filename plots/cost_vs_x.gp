@@ -62,7 +62,7 @@ if (has_target) {
   t_hi = limit > T_max ? limit : T_max
   t_lo = limit < T_min ? limit : T_min
   if (t_lo > 0 && t_hi / t_lo > 20) {
-    set logscale y2 10
+    set logscale y2 2   # ticks at powers of 2: labelled every step over a 20-1000x span
     set y2range [t_lo / 1.5:t_hi * 1.5]
   } else { if (t_hi > 0) {
     set y2range [0:t_hi * 1.12]
