@@ -71,6 +71,19 @@ static void shapes_span_both_regimes(void **state) {
   assert_true(bp.compute_s > bp.memory_s);
 }
 
+/* Attention efficiencies are the attention micro-benchmark's rates over the
+ * GEMM peak and the streaming bandwidth, capped at 1. */
+static void attention_efficiencies_by_hand(void **state) {
+  (void)state;
+  struct ic_calib c = {.threads = 1, .gemm_flops_per_s = 100e9, .stream_bytes_per_s = 20e9,
+                       .attn_flops_per_s = 10e9, .attn_kv_bytes_per_s = 5e9};
+  struct ic_perf_params p = ic_calib_cpu_params(&c);
+  assert_true(fabs(p.attention_compute_efficiency - 0.1) < 1e-12);
+  assert_true(fabs(p.attention_memory_efficiency - 0.25) < 1e-12);
+  c.attn_kv_bytes_per_s = 30e9; /* a cache-resident run: faster than DRAM */
+  assert_true(ic_calib_cpu_params(&c).attention_memory_efficiency == 1.0);
+}
+
 static void error_stats_by_hand(void **state) {
   (void)state;
   struct ic_calib_row rows[10] = {{.error = 0.05}, {.error = -0.10}, {.error = 0.02}, {.error = 0.30},
@@ -100,6 +113,7 @@ static void bad_options_are_rejected(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(error_stats_by_hand),
+      cmocka_unit_test(attention_efficiencies_by_hand),
       cmocka_unit_test(bad_options_are_rejected),
       cmocka_unit_test(shapes_span_both_regimes),
       cmocka_unit_test(quick_validate_writes_every_shape),
