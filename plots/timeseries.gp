@@ -1,4 +1,5 @@
-# timeseries.gp: one simulated day, four panels sharing a time axis in hours:
+# timeseries.gp: a run's time series, four panels sharing a time axis (hours, or
+# minutes for runs under 3 h):
 # arrival rate, busy replicas, IT power, queue length.
 # Input: `run -o DIR`'s DIR/timeseries.csv, one row per run.series_interval_s,
 # `time_s` being the end of the interval.
@@ -16,19 +17,24 @@ plotdir = (i > 0 ? plotdir[1:i] : '')
 if (!exists("height")) height = 900
 load plotdir.'terminal.gp'
 if (!exists("replicas")) replicas = NaN
-if (!exists("title")) title = "A simulated day"
 
 # Interval length from the time column: (last - first) / (rows - 1).
 stats in using (column("time_s")) name "T" nooutput
 interval_s = T_records > 1 ? (T_max - T_min) / (T_records - 1) : 1
-hours(t) = t / 3600.0
+# Hours for runs of 3 h or more, minutes below (a 15-minute run would
+# otherwise have a single tick).
+span_s = T_max - T_min + interval_s
+tscale = span_s >= 3 * 3600 ? 3600.0 : 60.0
+tunit = tscale == 3600.0 ? "hours" : "minutes"
+hours(t) = t / tscale
+if (!exists("title")) title = span_s >= 20 * 3600 ? "A simulated day" : sprintf("A simulated %.3g %s", span_s / tscale, tunit)
 stats in using (column("it_power_w")) name "P" nooutput
 power_scale = P_max >= 1e6 ? 1e6 : (P_max >= 1e3 ? 1e3 : 1)
 power_unit = P_max >= 1e6 ? "MW" : (P_max >= 1e3 ? "kW" : "W")
 tmax = hours(T_max)
 
 set xrange [hours(T_min - interval_s):tmax]
-xstep = tmax > 30 ? 6 : (tmax > 6 ? 2 : 0.5)
+xstep = tscale == 3600.0 ? (tmax > 30 ? 6 : (tmax > 6 ? 2 : 0.5)) : (tmax > 90 ? 15 : (tmax > 30 ? 5 : (tmax > 8 ? 2 : 0.5)))
 set xtics xstep
 set mxtics 2
 set key top left box opaque samplen 2 font ",10"
@@ -59,7 +65,7 @@ set yrange [0:*]
 plot in using (hours(column("time_s"))):(column("it_power_w") / power_scale) with steps lw 2 lc rgb c_red title "IT power (mean)"
 
 set format x "%g"
-set xlabel "time (hours)"
+set xlabel "time (".tunit.")"
 set ylabel "requests"
 stats in using (column("queue_length")) name "Q" nooutput
 if (Q_max >= 1e4) { set format y "%.1s%c" }

@@ -207,7 +207,9 @@ ic_status ic__plot_write_front(const struct ic__plot_table *t, size_t x_col, siz
 /* Which sweep cost column a run ledger item adds to; "total" is dropped
  * because the bars' height is the sum of their parts. */
 static int ledger_part(const char *item) {
-  if (!strcmp(item, "total")) return -1;
+  /* The total, and the amortization components whose sum is the
+   * "amortization" row, would count twice. */
+  if (!strcmp(item, "total") || !strncmp(item, "amortization_", 13)) return -1;
   if (!strcmp(item, "it_energy")) return 0;
   if (!strcmp(item, "cooling_facility")) return 1;
   if (!strcmp(item, "amortization")) return 2;
