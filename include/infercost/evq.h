@@ -1,9 +1,9 @@
 /* evq.h: the future event list.
  *
- * A binary min-heap keyed by (time, sequence): the sequence number grows on
+ * A 4-ary min-heap keyed by (time, sequence): the sequence number grows on
  * every schedule, so events at equal times leave in the order they were
  * scheduled, identically on every platform. Event records come from a pool
- * with a free list; cancel leaves a tombstone that is skipped at pop. */
+ * with a free list; cancel takes the event out of the heap at once. */
 #ifndef IC_EVQ_H
 #define IC_EVQ_H
 
