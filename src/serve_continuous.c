@@ -44,10 +44,10 @@ static const struct ic__decode_line *decode_line(ic_fleet *f, int64_t n) {
   return d;
 }
 
-/* One decode step of n sequences whose cached contexts sum to context_sum:
- * a function of these two integers only, so skip and token modes agree. */
-static ic_time_ns decode_ns(ic_fleet *f, int64_t n, int64_t context_sum) {
-  const struct ic__decode_line *d = decode_line(f, n);
+/* One decode step of n sequences whose cached contexts sum to context_sum,
+ * d being n's line: a function of these two integers only, so skip and
+ * token modes agree. */
+static inline ic_time_ns decode_ns(const struct ic__decode_line *d, int64_t context_sum) {
   double k = (double)context_sum, c = d->compute0 + d->compute1 * k, m = d->memory0 + d->memory1 * k;
   return ic_time_from_s((c > m ? c : m) + d->rest);
 }
@@ -189,8 +189,9 @@ static void boundary(ic_fleet *f, int64_t r, bool was_busy) {
     rep->span_iters = 1;
     ic__set_gpu_state(f, r, IC_GPU_PREFILL);
   } else {
-    int64_t n = rep->running_len, iters = decode_span_iters(f, rep);
-    for (int64_t i = 0; i < iters; i++) dur += decode_ns(f, n, rep->context_sum + n * i);
+    int64_t n = rep->running_len, iters = decode_span_iters(f, rep), context_sum = rep->context_sum;
+    const struct ic__decode_line *d = decode_line(f, n);
+    for (int64_t i = 0; i < iters; i++, context_sum += n) dur += decode_ns(d, context_sum);
     rep->span = IC__SPAN_DECODE;
     rep->span_iters = iters;
     ic__set_gpu_state(f, r, IC_GPU_DECODE);
@@ -270,9 +271,11 @@ void ic__cont_kick(ic_fleet *f, int64_t r, bool was_queue_empty) {
   if (!was_queue_empty || rep->running_len >= f->serving.max_batch) return;
   ic_time_ns now = ic_sim_now(f->sim), at = rep->span_start_ns;
   int64_t k = 0;
-  if (rep->span == IC__SPAN_DECODE)
-    for (int64_t n = rep->running_len; at < now; k++) at += decode_ns(f, n, rep->context_sum + n * k);
-  else if (at < now)
+  if (rep->span == IC__SPAN_DECODE) {
+    int64_t n = rep->running_len, context_sum = rep->context_sum;
+    const struct ic__decode_line *d = decode_line(f, n);
+    for (; at < now; k++, context_sum += n) at += decode_ns(d, context_sum);
+  } else if (at < now)
     return; /* a single iteration: its end is the next boundary */
   if (k >= rep->span_iters) return;
   ic_sim_cancel(f->sim, rep->span_event);
