@@ -286,7 +286,8 @@ ic_fleet *ic_fleet_alloc(ic_sim *sim, const struct ic_fleet_config *fleet,
   }
   for (int64_t r = 0; r < f->replica_count; r++) {
     f->replicas[r] = (struct ic__replica){.queue_head = IC__NONE, .queue_tail = IC__NONE, .batch_head = IC__NONE,
-                                          .gpu_state = IC_GPU_IDLE, .node = r / f->replicas_per_node};
+                                          .gpu_state = IC_GPU_IDLE, .node = r / f->replicas_per_node,
+                                          .first_done_step = INT64_MAX};
     f->heap[r] = (struct ic__heap_entry){0, r}; /* all loads 0: index order is already a heap */
     f->heap_pos[r] = r;
   }

@@ -57,7 +57,32 @@ bool ic__cont_init(ic_fleet *f) {
   return f->decode_lines != NULL;
 }
 
-static bool prefilling(const struct ic__slot *sl) { return sl->context < sl->target_prefill; }
+/* A decoding slot's context and generated, undoing the relative form. */
+static int64_t slot_context(const struct ic__replica *rep, const struct ic__slot *sl) {
+  return sl->decoding ? sl->context + rep->steps : sl->context;
+}
+
+static int64_t slot_generated(const struct ic__replica *rep, const struct ic__slot *sl) {
+  return sl->decoding ? sl->generated + rep->steps : sl->generated;
+}
+
+/* The slot's prefill is done: from now on it moves with rep->steps. */
+static void start_decoding(struct ic__replica *rep, struct ic__slot *sl) {
+  sl->decoding = true;
+  sl->context -= rep->steps;
+  sl->generated -= rep->steps;
+  int64_t done = sl->output_tokens - sl->generated;
+  if (done < rep->first_done_step) rep->first_done_step = done;
+}
+
+static void find_first_done(struct ic__replica *rep) {
+  rep->first_done_step = INT64_MAX;
+  for (int64_t i = 0; i < rep->running_len; i++) {
+    const struct ic__slot *sl = &rep->running[i];
+    if (sl->decoding && sl->output_tokens - sl->generated < rep->first_done_step)
+      rep->first_done_step = sl->output_tokens - sl->generated;
+  }
+}
 
 static void running_gauge(ic_fleet *f, int64_t delta) {
   f->running_requests += delta;
@@ -66,22 +91,21 @@ static void running_gauge(ic_fleet *f, int64_t delta) {
 
 /* The mixed iteration: prefill chunks in admission order within the token
  * budget; without chunking (budget 0) whole prefills and the decodes wait,
- * with chunking the decodes ride along. `apply` advances the requests. */
+ * with chunking the decodes ride along. Returns its shape; or, with `apply`,
+ * advances the requests (the shape returned is then meaningless). */
 static struct ic_iter_shape mixed_iteration(ic_fleet *f, struct ic__replica *rep, bool apply) {
   int64_t chunk = f->serving.prefill_chunk_tokens;
   int64_t budget = chunk > 0 ? chunk : INT64_MAX;
   struct ic_iter_shape shape = {0};
+  if (apply && chunk > 0) { /* one step for each request decoding before this iteration */
+    rep->steps++;
+    rep->context_sum += rep->decoding;
+    rep->kv_reserved += rep->decoding;
+  }
   for (int64_t i = 0; i < rep->running_len; i++) {
     struct ic__slot *pr = &rep->running[i];
-    if (!prefilling(pr)) {
-      if (chunk == 0) continue;
-      shape = ic_iter_shape_add(shape, ic_iter_shape_decode(1, pr->context));
-      if (apply) {
-        pr->context++;
-        pr->generated++;
-        rep->context_sum++;
-        rep->kv_reserved++;
-      }
+    if (pr->decoding) {
+      if (chunk > 0 && !apply) shape = ic_iter_shape_add(shape, ic_iter_shape_decode(1, slot_context(rep, pr)));
       continue;
     }
     int64_t take = pr->target_prefill - pr->context;
@@ -91,12 +115,13 @@ static struct ic_iter_shape mixed_iteration(ic_fleet *f, struct ic__replica *rep
     shape = ic_iter_shape_add(shape, ic_iter_shape_prefill_chunk(take, pr->context));
     if (!apply) continue;
     pr->context += take;
-    if (prefilling(pr)) continue;
+    if (pr->context < pr->target_prefill) continue;
     /* The prefill's last position yields the next token. */
     pr->generated++;
     ic__first_token(f, pr->idx);
     rep->decoding++;
     rep->context_sum += pr->context;
+    start_decoding(rep, pr);
   }
   return shape;
 }
@@ -107,15 +132,16 @@ static void evict(ic_fleet *f, int64_t r) {
   struct ic__replica *rep = &f->replicas[r];
   struct ic__slot *sl = &rep->running[--rep->running_len];
   uint32_t idx = sl->idx;
-  if (prefilling(sl)) {
+  if (!sl->decoding) {
     rep->kv_reserved -= sl->target_prefill;
   } else {
-    rep->kv_reserved -= sl->context;
-    rep->context_sum -= sl->context;
+    rep->kv_reserved -= slot_context(rep, sl);
+    rep->context_sum -= slot_context(rep, sl);
     rep->decoding--;
+    find_first_done(rep);
   }
   struct ic__request *pr = &f->pool[idx];
-  pr->generated = sl->generated;
+  pr->generated = slot_generated(rep, sl);
   pr->target_prefill = pr->req.prompt_tokens + sl->generated;
   pr->context = 0;
   f->stats.preemptions++;
@@ -136,8 +162,9 @@ static bool admit(ic_fleet *f, int64_t r) {
   }
   uint32_t idx = ic__queue_pop(f, r);
   const struct ic__request *pr = &f->pool[idx];
-  rep->running[rep->running_len++] =
-      (struct ic__slot){idx, pr->target_prefill, pr->context, pr->generated, pr->req.output_tokens};
+  struct ic__slot *sl = &rep->running[rep->running_len++];
+  *sl = (struct ic__slot){idx, false, pr->target_prefill, pr->context, pr->generated, pr->req.output_tokens};
+  if (sl->context >= sl->target_prefill) start_decoding(rep, sl);
   rep->kv_reserved += pr->target_prefill;
   ic__admitted(f, idx);
   running_gauge(f, +1);
@@ -155,11 +182,7 @@ static void go_idle(ic_fleet *f, int64_t r, bool was_busy) {
 /* Iterations of decode-only batch before its first completion or before
  * its KV cache would overflow, whichever comes first. */
 static int64_t decode_span_iters(const ic_fleet *f, const struct ic__replica *rep) {
-  int64_t n = rep->running_len, left = INT64_MAX;
-  for (int64_t i = 0; i < n; i++) {
-    const struct ic__slot *sl = &rep->running[i];
-    if (sl->output_tokens - sl->generated < left) left = sl->output_tokens - sl->generated;
-  }
+  int64_t n = rep->running_len, left = rep->first_done_step - rep->steps; /* every slot decodes */
   int64_t kv_left = (f->kv_capacity - rep->kv_reserved) / n;
   if (kv_left < left) left = kv_left;
   return f->serving.step_mode == IC_STEP_TOKEN || left < 1 ? 1 : left;
@@ -205,20 +228,23 @@ static void boundary(ic_fleet *f, int64_t r, bool was_busy) {
 /* Removes finished requests, keeping admission order. */
 static void complete_finished(ic_fleet *f, int64_t r) {
   struct ic__replica *rep = &f->replicas[r];
+  /* With every slot decoding, none is done before first_done_step. */
+  if (rep->decoding == rep->running_len && rep->steps < rep->first_done_step) return;
   int64_t kept = 0;
   for (int64_t i = 0; i < rep->running_len; i++) {
     struct ic__slot sl = rep->running[i];
-    if (sl.generated < sl.output_tokens) {
+    if (slot_generated(rep, &sl) < sl.output_tokens) {
       rep->running[kept++] = sl;
       continue;
     }
-    rep->kv_reserved -= sl.context;
-    rep->context_sum -= sl.context;
+    rep->kv_reserved -= slot_context(rep, &sl);
+    rep->context_sum -= slot_context(rep, &sl);
     rep->decoding--;
     running_gauge(f, -1);
     ic__request_done(f, r, sl.idx);
   }
   rep->running_len = kept;
+  find_first_done(rep);
 }
 
 static void record_span(ic_fleet *f, struct ic__replica *rep, ic_time_ns dur) {
@@ -246,10 +272,7 @@ static void on_span_end(ic_sim *sim, void *ctx, uint64_t arg) {
     mixed_iteration(f, rep, true);
   } else {
     int64_t n = rep->running_len, k = rep->span_iters;
-    for (int64_t i = 0; i < n; i++) {
-      rep->running[i].context += k;
-      rep->running[i].generated += k;
-    }
+    rep->steps += k; /* every slot decodes: k more tokens each */
     rep->context_sum += n * k;
     rep->kv_reserved += n * k;
   }

@@ -19,9 +19,12 @@ struct ic__request {
 };
 
 /* A running request of a continuous replica, its hot fields copied out of
- * the pool so a span's bookkeeping reads one contiguous array. */
+ * the pool so a span's bookkeeping reads one contiguous array. A decoding
+ * slot's context and generated are kept less the replica's decode steps,
+ * so that a decode span advances every slot by adding to one counter. */
 struct ic__slot {
   uint32_t idx;              /* in the pool */
+  bool decoding;             /* past its prefill: context and generated are relative */
   int64_t target_prefill, context, generated, output_tokens; /* as in struct ic__request */
 };
 
@@ -43,6 +46,8 @@ struct ic__replica {
   int64_t decoding;          /* running requests past their prefill */
   int64_t context_sum;       /* KV tokens of the decoding requests */
   int64_t kv_reserved;       /* tokens: prefill targets of prefilling + contexts of decoding */
+  int64_t steps;             /* decode steps every decoding slot has taken (see struct ic__slot) */
+  int64_t first_done_step;   /* steps when the first decoding slot completes; INT64_MAX if none */
   enum ic__span span;        /* IC__SPAN_NONE when idle */
   int64_t span_iters;        /* iterations in the span (1 for MIXED) */
   ic_time_ns span_start_ns, span_end_ns;
