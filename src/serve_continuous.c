@@ -142,7 +142,7 @@ static void evict(ic_fleet *f, int64_t r) {
   }
   struct ic__request *pr = &f->pool[idx];
   pr->generated = slot_generated(rep, sl);
-  pr->target_prefill = pr->req.prompt_tokens + sl->generated;
+  pr->target_prefill = pr->req.prompt_tokens + pr->generated;
   pr->context = 0;
   f->stats.preemptions++;
   running_gauge(f, -1);
