@@ -75,10 +75,13 @@ static void start_decoding(struct ic__replica *rep, struct ic__slot *sl) {
   if (done < rep->first_done_step) rep->first_done_step = done;
 }
 
-static void find_first_done(struct ic__replica *rep) {
+/* Recomputes first_done_step and first_prefilling after slots left. */
+static void rescan(struct ic__replica *rep) {
   rep->first_done_step = INT64_MAX;
+  rep->first_prefilling = rep->running_len;
   for (int64_t i = 0; i < rep->running_len; i++) {
     const struct ic__slot *sl = &rep->running[i];
+    if (!sl->decoding && i < rep->first_prefilling) rep->first_prefilling = i;
     if (sl->decoding && sl->output_tokens - sl->generated < rep->first_done_step)
       rep->first_done_step = sl->output_tokens - sl->generated;
   }
@@ -102,7 +105,8 @@ static struct ic_iter_shape mixed_iteration(ic_fleet *f, struct ic__replica *rep
     rep->context_sum += rep->decoding;
     rep->kv_reserved += rep->decoding;
   }
-  for (int64_t i = 0; i < rep->running_len; i++) {
+  /* Without chunking the decoding slots take no part: skip those in front. */
+  for (int64_t i = chunk > 0 ? 0 : rep->first_prefilling; i < rep->running_len; i++) {
     struct ic__slot *pr = &rep->running[i];
     if (pr->decoding) {
       if (chunk > 0 && !apply) shape = ic_iter_shape_add(shape, ic_iter_shape_decode(1, slot_context(rep, pr)));
@@ -123,6 +127,8 @@ static struct ic_iter_shape mixed_iteration(ic_fleet *f, struct ic__replica *rep
     rep->context_sum += pr->context;
     start_decoding(rep, pr);
   }
+  while (apply && rep->first_prefilling < rep->running_len && rep->running[rep->first_prefilling].decoding)
+    rep->first_prefilling++;
   return shape;
 }
 
@@ -134,11 +140,12 @@ static void evict(ic_fleet *f, int64_t r) {
   uint32_t idx = sl->idx;
   if (!sl->decoding) {
     rep->kv_reserved -= sl->target_prefill;
+    if (rep->first_prefilling > rep->running_len) rep->first_prefilling = rep->running_len;
   } else {
     rep->kv_reserved -= slot_context(rep, sl);
     rep->context_sum -= slot_context(rep, sl);
     rep->decoding--;
-    find_first_done(rep);
+    rescan(rep);
   }
   struct ic__request *pr = &f->pool[idx];
   pr->generated = slot_generated(rep, sl);
@@ -244,7 +251,7 @@ static void complete_finished(ic_fleet *f, int64_t r) {
     ic__request_done(f, r, sl.idx);
   }
   rep->running_len = kept;
-  find_first_done(rep);
+  rescan(rep);
 }
 
 static void record_span(ic_fleet *f, struct ic__replica *rep, ic_time_ns dur) {

@@ -48,6 +48,7 @@ struct ic__replica {
   int64_t kv_reserved;       /* tokens: prefill targets of prefilling + contexts of decoding */
   int64_t steps;             /* decode steps every decoding slot has taken (see struct ic__slot) */
   int64_t first_done_step;   /* steps when the first decoding slot completes; INT64_MAX if none */
+  int64_t first_prefilling;  /* every running slot before this index is decoding */
   enum ic__span span;        /* IC__SPAN_NONE when idle */
   int64_t span_iters;        /* iterations in the span (1 for MIXED) */
   ic_time_ns span_start_ns, span_end_ns;
