@@ -52,6 +52,29 @@ static inline ic_time_ns decode_ns(const struct ic__decode_line *d, int64_t cont
   return ic_time_from_s((c > m ? c : m) + d->rest);
 }
 
+/* The sum of decode_ns over `iters` steps whose context sums start at
+ * context_sum and grow by n. The hot loop of a run, so it stays in doubles:
+ * below 2^53 the context sums and the whole-nanosecond step times are exact
+ * integers in a double, and so is their total, which is therefore the same
+ * as decode_ns's integer sum; anything larger takes decode_ns itself. */
+static ic_time_ns decode_steps_ns(const struct ic__decode_line *d, int64_t context_sum, int64_t n, int64_t iters) {
+  const double exact = 0x1p52;
+  if ((double)context_sum + (double)n * (double)iters < exact) {
+    double k = (double)context_sum, step = (double)n, total = 0.0;
+    bool ok = true;
+    for (int64_t i = 0; i < iters; i++, k += step) {
+      double c = d->compute0 + d->compute1 * k, m = d->memory0 + d->memory1 * k;
+      double ns = ((c > m ? c : m) + d->rest) * 1e9;
+      ok = ok && ns >= 0.0 && ns < exact; /* what ic_time_from_s rounds in place */
+      total += (ns + exact) - exact;
+    }
+    if (ok && total < exact) return (ic_time_ns)total;
+  }
+  ic_time_ns dur = 0;
+  for (int64_t i = 0; i < iters; i++, context_sum += n) dur += decode_ns(d, context_sum);
+  return dur;
+}
+
 bool ic__cont_init(ic_fleet *f) {
   f->decode_lines = calloc((size_t)f->serving.max_batch + 1, sizeof *f->decode_lines);
   return f->decode_lines != NULL;
@@ -220,8 +243,7 @@ static void boundary(ic_fleet *f, int64_t r, bool was_busy) {
     ic__set_gpu_state(f, r, IC_GPU_PREFILL);
   } else {
     int64_t n = rep->running_len, iters = decode_span_iters(f, rep), context_sum = rep->context_sum;
-    const struct ic__decode_line *d = decode_line(f, n);
-    for (int64_t i = 0; i < iters; i++, context_sum += n) dur += decode_ns(d, context_sum);
+    dur = decode_steps_ns(decode_line(f, n), context_sum, n, iters);
     rep->span = IC__SPAN_DECODE;
     rep->span_iters = iters;
     ic__set_gpu_state(f, r, IC_GPU_DECODE);
