@@ -172,6 +172,22 @@ bool ic_evq_cancel(ic_evq *q, ic_event_id id) {
   return true;
 }
 
+ic_event_id ic_evq_reschedule(ic_evq *q, ic_event_id id, ic_time_ns time_ns) {
+  uint32_t idx = (uint32_t)(id & 0xffffffffu);
+  if (id == 0 || idx >= q->slot_cap) return 0;
+  struct slot *s = &q->slots[idx];
+  if (s->generation != (uint32_t)(id >> 32) || s->state != SLOT_PENDING) return 0;
+  size_t i = s->heap_pos;
+  bool earlier = time_ns < q->heap[i].time_ns; /* else later: the new seq is larger */
+  s->seq = q->next_seq++;
+  q->heap[i].time_ns = time_ns;
+  if (earlier)
+    sift_up(q, i);
+  else
+    sift_down(q, i);
+  return id;
+}
+
 bool ic_evq_pop(ic_evq *q, struct ic_event *out) {
   if (!q->heap_len) return false;
   struct heap_key top = q->heap[0];

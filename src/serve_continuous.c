@@ -330,14 +330,14 @@ void ic__cont_kick(ic_fleet *f, int64_t r, bool was_queue_empty) {
   } else if (at < now)
     return; /* a single iteration: its end is the next boundary */
   if (k >= rep->span_iters) return;
-  ic_sim_cancel(f->sim, rep->span_event);
   if (k == 0) { /* the span starts now: plan it again with the newcomer */
+    ic_sim_cancel(f->sim, rep->span_event);
     boundary(f, r, true);
     return;
   }
   rep->span_iters = k;
   rep->span_end_ns = at;
-  rep->span_event = ic_sim_schedule_at(f->sim, at, on_span_end, f, (uint64_t)r);
+  rep->span_event = ic_sim_reschedule(f->sim, rep->span_event, at);
 }
 
 void ic__cont_close(ic_fleet *f, ic_time_ns end_ns) {

@@ -46,6 +46,12 @@ ic_event_id ic_evq_push(ic_evq *q, ic_time_ns time_ns, ic_event_fn *fn, void *ct
  * already cancelled. */
 bool ic_evq_cancel(ic_evq *q, ic_event_id id);
 
+/* Moves a pending event to time_ns, exactly as cancelling it and pushing
+ * the same action would (it takes the next sequence number), but in one
+ * sift. Returns its id, which stays the same, or 0 when the id is not
+ * pending. */
+ic_event_id ic_evq_reschedule(ic_evq *q, ic_event_id id, ic_time_ns time_ns);
+
 /* Removes the earliest live event into *out; false when none is pending. */
 bool ic_evq_pop(ic_evq *q, struct ic_event *out);
 
