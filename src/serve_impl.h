@@ -31,15 +31,11 @@ struct ic__slot {
 /* What the running span of a continuous replica is. */
 enum ic__span { IC__SPAN_NONE, IC__SPAN_MIXED, IC__SPAN_DECODE };
 
+/* Fields in the order a continuous replica's events touch them, so that
+ * they share as few cache lines as possible; static batching's are last. */
 struct ic__replica {
   uint32_t queue_head, queue_tail;
   int64_t queue_len;
-  /* Static batching. */
-  uint32_t batch_head;       /* IC__NONE when idle */
-  int64_t batch_len;
-  ic_time_ns batch_start_ns, prefill_end_ns;
-  ic_time_ns decode_ns;      /* decode time of the running batch, fixed at its start */
-  ic_event_id timer;         /* pending batch-timeout event, 0 if none */
   /* Continuous batching: running requests in admission order. */
   struct ic__slot *running;
   int64_t running_len, running_cap;
@@ -59,6 +55,12 @@ struct ic__replica {
   int64_t outstanding;       /* queued + running requests */
   int64_t outstanding_tokens;/* prompt + output tokens of those */
   int64_t node;
+  /* Static batching. */
+  uint32_t batch_head;       /* IC__NONE when idle */
+  int64_t batch_len;
+  ic_time_ns batch_start_ns, prefill_end_ns;
+  ic_time_ns decode_ns;      /* decode time of the running batch, fixed at its start */
+  ic_event_id timer;         /* pending batch-timeout event, 0 if none */
 };
 
 struct ic__node {
