@@ -1,6 +1,6 @@
 /* evq.h: the future event list.
  *
- * A 4-ary min-heap keyed by (time, sequence): the sequence number grows on
+ * A binary min-heap keyed by (time, sequence): the sequence number grows on
  * every schedule, so events at equal times leave in the order they were
  * scheduled, identically on every platform. Event records come from a pool
  * with a free list; cancel takes the event out of the heap at once. */
