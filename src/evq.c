@@ -1,66 +1,83 @@
-/* evq.c: binary heap of (time, seq, slot) over a pool of event records.
+/* evq.c: binary min-heap of (time, slot) over a pool of event records.
  *
- * The heap holds small keys by value so that sift operations touch little
- * memory; the action (handler, context, argument) stays in the pool slot. */
+ * The heap holds 16-byte keys by value, so that sifts touch little memory;
+ * the sequence number, needed only to break ties, and the action (handler,
+ * context, argument) stay in the pool slot. (A 4-ary heap with a child
+ * group per cache line measured slower here.)
+ * Each slot knows its heap position, so cancel removes the key at once:
+ * no tombstones are left to grow the heap and be popped later. Events
+ * leave in (time, seq) order, a total order, so the order does not depend
+ * on the heap's shape. */
 #include "infercost/evq.h"
 
 #include <assert.h>
 #include <stdlib.h>
 
+#define ARITY 2
+
 struct heap_key {
   ic_time_ns time_ns;
-  uint64_t seq;
   uint32_t slot;
 };
 
-enum slot_state { SLOT_FREE, SLOT_PENDING, SLOT_CANCELLED };
+enum slot_state { SLOT_FREE, SLOT_PENDING };
 
 struct slot {
   ic_event_fn *fn;
   void *ctx;
   uint64_t arg;
+  uint64_t seq;
   uint32_t generation; /* bumped each time the slot is reused: stale ids fail */
   uint32_t state;
+  uint32_t heap_pos;   /* pending: index of its key in the heap */
   uint32_t next_free;
 };
 
 struct ic_evq {
-  struct heap_key *heap;
+  struct heap_key *heap; /* heap[0] is the root */
   size_t heap_len, heap_cap;
   struct slot *slots;
   uint32_t slot_cap;
   uint32_t free_head; /* UINT32_MAX when the free list is empty */
   uint64_t next_seq;
-  size_t live;
 };
 
-static bool key_less(const struct heap_key *a, const struct heap_key *b) {
-  if (a->time_ns != b->time_ns) return a->time_ns < b->time_ns;
-  return a->seq < b->seq;
+static inline bool key_less(const struct slot *slots, struct heap_key a, struct heap_key b) {
+  if (a.time_ns != b.time_ns) return a.time_ns < b.time_ns;
+  return slots[a.slot].seq < slots[b.slot].seq;
 }
 
-static void sift_up(struct heap_key *h, size_t i) {
-  struct heap_key k = h[i];
+static inline void place(ic_evq *q, size_t i, struct heap_key k) {
+  q->heap[i] = k;
+  q->slots[k.slot].heap_pos = (uint32_t)i;
+}
+
+static void sift_up(ic_evq *q, size_t i) {
+  struct heap_key k = q->heap[i];
   while (i > 0) {
-    size_t parent = (i - 1) / 2;
-    if (!key_less(&k, &h[parent])) break;
-    h[i] = h[parent];
+    size_t parent = (i - 1) / ARITY;
+    if (!key_less(q->slots, k, q->heap[parent])) break;
+    place(q, i, q->heap[parent]);
     i = parent;
   }
-  h[i] = k;
+  place(q, i, k);
 }
 
-static void sift_down(struct heap_key *h, size_t len, size_t i) {
+static void sift_down(ic_evq *q, size_t i) {
+  struct heap_key *h = q->heap;
+  size_t len = q->heap_len;
   struct heap_key k = h[i];
   for (;;) {
-    size_t child = 2 * i + 1;
-    if (child >= len) break;
-    if (child + 1 < len && key_less(&h[child + 1], &h[child])) child++;
-    if (!key_less(&h[child], &k)) break;
-    h[i] = h[child];
-    i = child;
+    size_t first = ARITY * i + 1;
+    if (first >= len) break;
+    size_t last = first + ARITY < len ? first + ARITY : len, best = first;
+    for (size_t c = first + 1; c < last; c++)
+      if (key_less(q->slots, h[c], h[best])) best = c;
+    if (!key_less(q->slots, h[best], k)) break;
+    place(q, i, h[best]);
+    i = best;
   }
-  h[i] = k;
+  place(q, i, k);
 }
 
 static bool grow_slots(ic_evq *q) {
@@ -77,13 +94,19 @@ static bool grow_slots(ic_evq *q) {
   return true;
 }
 
+static bool grow_heap(ic_evq *q, size_t cap) {
+  struct heap_key *h = realloc(q->heap, cap * sizeof *h);
+  if (!h) return false;
+  q->heap = h;
+  q->heap_cap = cap;
+  return true;
+}
+
 ic_evq *ic_evq_alloc(size_t capacity) {
   ic_evq *q = calloc(1, sizeof *q);
   if (!q) return NULL;
   q->free_head = UINT32_MAX;
-  q->heap_cap = capacity ? capacity : 64;
-  q->heap = malloc(q->heap_cap * sizeof *q->heap);
-  if (!q->heap) goto fail;
+  if (!grow_heap(q, capacity ? capacity : 64)) goto fail;
   while (q->slot_cap < capacity || q->slot_cap == 0)
     if (!grow_slots(q)) goto fail;
   return q;
@@ -103,24 +126,30 @@ static void release_slot(ic_evq *q, uint32_t idx) {
 
 ic_event_id ic_evq_push(ic_evq *q, ic_time_ns time_ns, ic_event_fn *fn, void *ctx, uint64_t arg) {
   if (q->free_head == UINT32_MAX && !grow_slots(q)) return 0;
-  if (q->heap_len == q->heap_cap) {
-    size_t cap = 2 * q->heap_cap;
-    struct heap_key *h = realloc(q->heap, cap * sizeof *h);
-    if (!h) return 0;
-    q->heap = h;
-    q->heap_cap = cap;
-  }
+  if (q->heap_len == q->heap_cap && !grow_heap(q, 2 * q->heap_cap)) return 0;
   uint32_t idx = q->free_head;
   struct slot *s = &q->slots[idx];
   q->free_head = s->next_free;
   s->fn = fn;
   s->ctx = ctx;
   s->arg = arg;
+  s->seq = q->next_seq++;
   s->state = SLOT_PENDING;
-  q->heap[q->heap_len] = (struct heap_key){time_ns, q->next_seq++, idx};
-  sift_up(q->heap, q->heap_len++);
-  q->live++;
+  q->heap[q->heap_len] = (struct heap_key){time_ns, idx};
+  sift_up(q, q->heap_len++);
   return ((uint64_t)s->generation << 32) | idx;
+}
+
+/* Takes the key at heap position i out, keeping the heap order. */
+static void remove_at(ic_evq *q, size_t i) {
+  struct heap_key last = q->heap[--q->heap_len];
+  if (i == q->heap_len) return;
+  bool up = i > 0 && key_less(q->slots, last, q->heap[(i - 1) / ARITY]);
+  place(q, i, last);
+  if (up)
+    sift_up(q, i);
+  else
+    sift_down(q, i);
 }
 
 bool ic_evq_cancel(ic_evq *q, ic_event_id id) {
@@ -129,45 +158,42 @@ bool ic_evq_cancel(ic_evq *q, ic_event_id id) {
   if (id == 0 || idx >= q->slot_cap) return false;
   struct slot *s = &q->slots[idx];
   if (s->generation != gen || s->state != SLOT_PENDING) return false;
-  s->state = SLOT_CANCELLED; /* the heap key stays as a tombstone */
-  q->live--;
+  remove_at(q, s->heap_pos);
+  release_slot(q, idx);
   return true;
 }
 
-static void drop_top(ic_evq *q) {
-  q->heap[0] = q->heap[--q->heap_len];
-  if (q->heap_len) sift_down(q->heap, q->heap_len, 0);
-}
-
-/* Pops tombstones off the top so the top, if any, is live. */
-static void purge_top(ic_evq *q) {
-  while (q->heap_len && q->slots[q->heap[0].slot].state == SLOT_CANCELLED) {
-    uint32_t idx = q->heap[0].slot;
-    drop_top(q);
-    release_slot(q, idx);
-  }
+ic_event_id ic_evq_reschedule(ic_evq *q, ic_event_id id, ic_time_ns time_ns) {
+  uint32_t idx = (uint32_t)(id & 0xffffffffu);
+  if (id == 0 || idx >= q->slot_cap) return 0;
+  struct slot *s = &q->slots[idx];
+  if (s->generation != (uint32_t)(id >> 32) || s->state != SLOT_PENDING) return 0;
+  size_t i = s->heap_pos;
+  bool earlier = time_ns < q->heap[i].time_ns; /* else later: the new seq is larger */
+  s->seq = q->next_seq++;
+  q->heap[i].time_ns = time_ns;
+  if (earlier)
+    sift_up(q, i);
+  else
+    sift_down(q, i);
+  return id;
 }
 
 bool ic_evq_pop(ic_evq *q, struct ic_event *out) {
-  purge_top(q);
   if (!q->heap_len) return false;
   struct heap_key top = q->heap[0];
   struct slot *s = &q->slots[top.slot];
   assert(s->state == SLOT_PENDING && "event queue: popped a non-pending slot");
-  *out = (struct ic_event){top.time_ns, top.seq, ((uint64_t)s->generation << 32) | top.slot,
+  *out = (struct ic_event){top.time_ns, s->seq, ((uint64_t)s->generation << 32) | top.slot,
                            s->fn, s->ctx, s->arg};
-  drop_top(q);
+  remove_at(q, 0);
   release_slot(q, top.slot);
-  q->live--;
   return true;
 }
 
-ic_time_ns ic_evq_peek_time(ic_evq *q) {
-  purge_top(q);
-  return q->heap_len ? q->heap[0].time_ns : IC_TIME_NEVER;
-}
+ic_time_ns ic_evq_peek_time(ic_evq *q) { return q->heap_len ? q->heap[0].time_ns : IC_TIME_NEVER; }
 
-size_t ic_evq_size(const ic_evq *q) { return q->live; }
+size_t ic_evq_size(const ic_evq *q) { return q->heap_len; }
 
 void ic_evq_free(ic_evq *q) {
   if (!q) return;

@@ -83,16 +83,21 @@ static bool cover(ic_sketch *s, int32_t lo, int32_t hi) {
   return true;
 }
 
-ic_status ic_sketch_add_n(ic_sketch *s, double x, uint64_t count) {
-  if (!(x >= 0.0) || isinf(x)) return IC_EINVAL;
+/* x's bucket before clamping to the limits; only for x in
+ * [IC_SKETCH_MIN_VALUE, IC_SKETCH_MAX_VALUE]. */
+static int32_t value_bucket(const ic_sketch *s, double x) {
+  return x > IC_SKETCH_MAX_VALUE ? s->idx_max : bucket_index(s, x);
+}
+
+/* ic_sketch_add_n with x checked and, when x >= IC_SKETCH_MIN_VALUE, its
+ * bucket found by value_bucket. */
+static ic_status add_in_bucket(ic_sketch *s, double x, uint64_t count, int32_t idx) {
   if (count == 0) return IC_OK;
   if (x < IC_SKETCH_MIN_VALUE) {
     if (x > 0.0) s->clamped += count;
     s->zeros += count;
   } else {
-    int32_t idx = s->idx_max;
     if (x > IC_SKETCH_MAX_VALUE) s->clamped += count;
-    else idx = bucket_index(s, x);
     /* Rounding in log() may put x one bucket outside the limits. */
     if (idx < s->idx_min) idx = s->idx_min;
     if (idx > s->idx_max) idx = s->idx_max;
@@ -106,7 +111,24 @@ ic_status ic_sketch_add_n(ic_sketch *s, double x, uint64_t count) {
   return IC_OK;
 }
 
+ic_status ic_sketch_add_n(ic_sketch *s, double x, uint64_t count) {
+  if (!(x >= 0.0) || isinf(x)) return IC_EINVAL;
+  return add_in_bucket(s, x, count, x < IC_SKETCH_MIN_VALUE || count == 0 ? 0 : value_bucket(s, x));
+}
+
 ic_status ic_sketch_add(ic_sketch *s, double x) { return ic_sketch_add_n(s, x, 1); }
+
+ic_status ic_sketch_add2(ic_sketch *a, ic_sketch *b, double x) {
+  if (!(x >= 0.0) || isinf(x)) return IC_EINVAL;
+  /* Both are tried even when the first fails, as two separate adds would. */
+  if (a->ln_gamma != b->ln_gamma) {
+    ic_status st = ic_sketch_add(a, x), st_b = ic_sketch_add(b, x);
+    return st != IC_OK ? st : st_b;
+  }
+  int32_t idx = x < IC_SKETCH_MIN_VALUE ? 0 : value_bucket(a, x);
+  ic_status st = add_in_bucket(a, x, 1, idx), st_b = add_in_bucket(b, x, 1, idx);
+  return st != IC_OK ? st : st_b;
+}
 
 ic_status ic_sketch_merge(ic_sketch *dst, const ic_sketch *src) {
   if (dst->rel_err != src->rel_err) return IC_EINVAL;

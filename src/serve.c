@@ -104,8 +104,7 @@ void ic__admitted(ic_fleet *f, uint32_t idx) {
   if (pr->start_ns >= 0) return;
   pr->start_ns = ic_sim_now(f->sim);
   double wait = ic_time_to_s(pr->start_ns - pr->req.arrival_ns);
-  ic_sketch_add(f->stats.wait_s, wait);
-  ic_sketch_add(f->stats.classes[pr->req.class_id].wait_s, wait);
+  ic_sketch_add2(f->stats.wait_s, f->stats.classes[pr->req.class_id].wait_s, wait);
 }
 
 void ic__first_token(ic_fleet *f, uint32_t idx) {
@@ -113,8 +112,7 @@ void ic__first_token(ic_fleet *f, uint32_t idx) {
   if (pr->first_token_ns >= 0) return;
   pr->first_token_ns = ic_sim_now(f->sim);
   double ttft = ic_time_to_s(pr->first_token_ns - pr->req.arrival_ns);
-  ic_sketch_add(f->stats.ttft_s, ttft);
-  ic_sketch_add(f->stats.classes[pr->req.class_id].ttft_s, ttft);
+  ic_sketch_add2(f->stats.ttft_s, f->stats.classes[pr->req.class_id].ttft_s, ttft);
 }
 
 static void in_system(ic_fleet *f, int64_t delta) {
@@ -133,13 +131,11 @@ void ic__request_done(ic_fleet *f, int64_t r, uint32_t idx) {
   ic_time_ns now = ic_sim_now(f->sim);
   struct ic_class_stats *cls = &f->stats.classes[pr->req.class_id];
   double e2e = ic_time_to_s(now - pr->req.arrival_ns), ttft = ic_time_to_s(pr->first_token_ns - pr->req.arrival_ns);
-  ic_sketch_add(f->stats.e2e_s, e2e);
-  ic_sketch_add(cls->e2e_s, e2e);
+  ic_sketch_add2(f->stats.e2e_s, cls->e2e_s, e2e);
   double tpot = 0.0;
   if (pr->req.output_tokens > 1) {
     tpot = (e2e - ttft) / (double)(pr->req.output_tokens - 1);
-    ic_sketch_add(f->stats.tpot_s, tpot);
-    ic_sketch_add(cls->tpot_s, tpot);
+    ic_sketch_add2(f->stats.tpot_s, cls->tpot_s, tpot);
   }
   bool ok = !(ttft > cls->ttft_target_s) && !(tpot > cls->tpot_target_s) && !(e2e > cls->e2e_target_s);
   cls->completed++;
@@ -286,7 +282,8 @@ ic_fleet *ic_fleet_alloc(ic_sim *sim, const struct ic_fleet_config *fleet,
   }
   for (int64_t r = 0; r < f->replica_count; r++) {
     f->replicas[r] = (struct ic__replica){.queue_head = IC__NONE, .queue_tail = IC__NONE, .batch_head = IC__NONE,
-                                          .gpu_state = IC_GPU_IDLE, .node = r / f->replicas_per_node};
+                                          .gpu_state = IC_GPU_IDLE, .node = r / f->replicas_per_node,
+                                          .first_done_step = INT64_MAX};
     f->heap[r] = (struct ic__heap_entry){0, r}; /* all loads 0: index order is already a heap */
     f->heap_pos[r] = r;
   }

@@ -44,12 +44,35 @@ static const struct ic__decode_line *decode_line(ic_fleet *f, int64_t n) {
   return d;
 }
 
-/* One decode step of n sequences whose cached contexts sum to context_sum:
- * a function of these two integers only, so skip and token modes agree. */
-static ic_time_ns decode_ns(ic_fleet *f, int64_t n, int64_t context_sum) {
-  const struct ic__decode_line *d = decode_line(f, n);
+/* One decode step of n sequences whose cached contexts sum to context_sum,
+ * d being n's line: a function of these two integers only, so skip and
+ * token modes agree. */
+static inline ic_time_ns decode_ns(const struct ic__decode_line *d, int64_t context_sum) {
   double k = (double)context_sum, c = d->compute0 + d->compute1 * k, m = d->memory0 + d->memory1 * k;
   return ic_time_from_s((c > m ? c : m) + d->rest);
+}
+
+/* The sum of decode_ns over `iters` steps whose context sums start at
+ * context_sum and grow by n. The hot loop of a run, so it stays in doubles:
+ * below 2^53 the context sums and the whole-nanosecond step times are exact
+ * integers in a double, and so is their total, which is therefore the same
+ * as decode_ns's integer sum; anything larger takes decode_ns itself. */
+static ic_time_ns decode_steps_ns(const struct ic__decode_line *d, int64_t context_sum, int64_t n, int64_t iters) {
+  const double exact = 0x1p52;
+  if ((double)context_sum + (double)n * (double)iters < exact) {
+    double k = (double)context_sum, step = (double)n, total = 0.0;
+    bool ok = true;
+    for (int64_t i = 0; i < iters; i++, k += step) {
+      double c = d->compute0 + d->compute1 * k, m = d->memory0 + d->memory1 * k;
+      double ns = ((c > m ? c : m) + d->rest) * 1e9;
+      ok = ok && ns >= 0.0 && ns < exact; /* what ic_time_from_s rounds in place */
+      total += (ns + exact) - exact;
+    }
+    if (ok && total < exact) return (ic_time_ns)total;
+  }
+  ic_time_ns dur = 0;
+  for (int64_t i = 0; i < iters; i++, context_sum += n) dur += decode_ns(d, context_sum);
+  return dur;
 }
 
 bool ic__cont_init(ic_fleet *f) {
@@ -57,7 +80,35 @@ bool ic__cont_init(ic_fleet *f) {
   return f->decode_lines != NULL;
 }
 
-static bool prefilling(const struct ic__slot *sl) { return sl->context < sl->target_prefill; }
+/* A decoding slot's context and generated, undoing the relative form. */
+static int64_t slot_context(const struct ic__replica *rep, const struct ic__slot *sl) {
+  return sl->decoding ? sl->context + rep->steps : sl->context;
+}
+
+static int64_t slot_generated(const struct ic__replica *rep, const struct ic__slot *sl) {
+  return sl->decoding ? sl->generated + rep->steps : sl->generated;
+}
+
+/* The slot's prefill is done: from now on it moves with rep->steps. */
+static void start_decoding(struct ic__replica *rep, struct ic__slot *sl) {
+  sl->decoding = true;
+  sl->context -= rep->steps;
+  sl->generated -= rep->steps;
+  int64_t done = sl->output_tokens - sl->generated;
+  if (done < rep->first_done_step) rep->first_done_step = done;
+}
+
+/* Recomputes first_done_step and first_prefilling after slots left. */
+static void rescan(struct ic__replica *rep) {
+  rep->first_done_step = INT64_MAX;
+  rep->first_prefilling = rep->running_len;
+  for (int64_t i = 0; i < rep->running_len; i++) {
+    const struct ic__slot *sl = &rep->running[i];
+    if (!sl->decoding && i < rep->first_prefilling) rep->first_prefilling = i;
+    if (sl->decoding && sl->output_tokens - sl->generated < rep->first_done_step)
+      rep->first_done_step = sl->output_tokens - sl->generated;
+  }
+}
 
 static void running_gauge(ic_fleet *f, int64_t delta) {
   f->running_requests += delta;
@@ -66,22 +117,22 @@ static void running_gauge(ic_fleet *f, int64_t delta) {
 
 /* The mixed iteration: prefill chunks in admission order within the token
  * budget; without chunking (budget 0) whole prefills and the decodes wait,
- * with chunking the decodes ride along. `apply` advances the requests. */
+ * with chunking the decodes ride along. Returns its shape; or, with `apply`,
+ * advances the requests (the shape returned is then meaningless). */
 static struct ic_iter_shape mixed_iteration(ic_fleet *f, struct ic__replica *rep, bool apply) {
   int64_t chunk = f->serving.prefill_chunk_tokens;
   int64_t budget = chunk > 0 ? chunk : INT64_MAX;
   struct ic_iter_shape shape = {0};
-  for (int64_t i = 0; i < rep->running_len; i++) {
+  if (apply && chunk > 0) { /* one step for each request decoding before this iteration */
+    rep->steps++;
+    rep->context_sum += rep->decoding;
+    rep->kv_reserved += rep->decoding;
+  }
+  /* Without chunking the decoding slots take no part: skip those in front. */
+  for (int64_t i = chunk > 0 ? 0 : rep->first_prefilling; i < rep->running_len; i++) {
     struct ic__slot *pr = &rep->running[i];
-    if (!prefilling(pr)) {
-      if (chunk == 0) continue;
-      shape = ic_iter_shape_add(shape, ic_iter_shape_decode(1, pr->context));
-      if (apply) {
-        pr->context++;
-        pr->generated++;
-        rep->context_sum++;
-        rep->kv_reserved++;
-      }
+    if (pr->decoding) {
+      if (chunk > 0 && !apply) shape = ic_iter_shape_add(shape, ic_iter_shape_decode(1, slot_context(rep, pr)));
       continue;
     }
     int64_t take = pr->target_prefill - pr->context;
@@ -91,13 +142,16 @@ static struct ic_iter_shape mixed_iteration(ic_fleet *f, struct ic__replica *rep
     shape = ic_iter_shape_add(shape, ic_iter_shape_prefill_chunk(take, pr->context));
     if (!apply) continue;
     pr->context += take;
-    if (prefilling(pr)) continue;
+    if (pr->context < pr->target_prefill) continue;
     /* The prefill's last position yields the next token. */
     pr->generated++;
     ic__first_token(f, pr->idx);
     rep->decoding++;
     rep->context_sum += pr->context;
+    start_decoding(rep, pr);
   }
+  while (apply && rep->first_prefilling < rep->running_len && rep->running[rep->first_prefilling].decoding)
+    rep->first_prefilling++;
   return shape;
 }
 
@@ -107,16 +161,18 @@ static void evict(ic_fleet *f, int64_t r) {
   struct ic__replica *rep = &f->replicas[r];
   struct ic__slot *sl = &rep->running[--rep->running_len];
   uint32_t idx = sl->idx;
-  if (prefilling(sl)) {
+  if (!sl->decoding) {
     rep->kv_reserved -= sl->target_prefill;
+    if (rep->first_prefilling > rep->running_len) rep->first_prefilling = rep->running_len;
   } else {
-    rep->kv_reserved -= sl->context;
-    rep->context_sum -= sl->context;
+    rep->kv_reserved -= slot_context(rep, sl);
+    rep->context_sum -= slot_context(rep, sl);
     rep->decoding--;
+    rescan(rep);
   }
   struct ic__request *pr = &f->pool[idx];
-  pr->generated = sl->generated;
-  pr->target_prefill = pr->req.prompt_tokens + sl->generated;
+  pr->generated = slot_generated(rep, sl);
+  pr->target_prefill = pr->req.prompt_tokens + pr->generated;
   pr->context = 0;
   f->stats.preemptions++;
   running_gauge(f, -1);
@@ -136,8 +192,9 @@ static bool admit(ic_fleet *f, int64_t r) {
   }
   uint32_t idx = ic__queue_pop(f, r);
   const struct ic__request *pr = &f->pool[idx];
-  rep->running[rep->running_len++] =
-      (struct ic__slot){idx, pr->target_prefill, pr->context, pr->generated, pr->req.output_tokens};
+  struct ic__slot *sl = &rep->running[rep->running_len++];
+  *sl = (struct ic__slot){idx, false, pr->target_prefill, pr->context, pr->generated, pr->req.output_tokens};
+  if (sl->context >= sl->target_prefill) start_decoding(rep, sl);
   rep->kv_reserved += pr->target_prefill;
   ic__admitted(f, idx);
   running_gauge(f, +1);
@@ -155,11 +212,7 @@ static void go_idle(ic_fleet *f, int64_t r, bool was_busy) {
 /* Iterations of decode-only batch before its first completion or before
  * its KV cache would overflow, whichever comes first. */
 static int64_t decode_span_iters(const ic_fleet *f, const struct ic__replica *rep) {
-  int64_t n = rep->running_len, left = INT64_MAX;
-  for (int64_t i = 0; i < n; i++) {
-    const struct ic__slot *sl = &rep->running[i];
-    if (sl->output_tokens - sl->generated < left) left = sl->output_tokens - sl->generated;
-  }
+  int64_t n = rep->running_len, left = rep->first_done_step - rep->steps; /* every slot decodes */
   int64_t kv_left = (f->kv_capacity - rep->kv_reserved) / n;
   if (kv_left < left) left = kv_left;
   return f->serving.step_mode == IC_STEP_TOKEN || left < 1 ? 1 : left;
@@ -189,8 +242,8 @@ static void boundary(ic_fleet *f, int64_t r, bool was_busy) {
     rep->span_iters = 1;
     ic__set_gpu_state(f, r, IC_GPU_PREFILL);
   } else {
-    int64_t n = rep->running_len, iters = decode_span_iters(f, rep);
-    for (int64_t i = 0; i < iters; i++) dur += decode_ns(f, n, rep->context_sum + n * i);
+    int64_t n = rep->running_len, iters = decode_span_iters(f, rep), context_sum = rep->context_sum;
+    dur = decode_steps_ns(decode_line(f, n), context_sum, n, iters);
     rep->span = IC__SPAN_DECODE;
     rep->span_iters = iters;
     ic__set_gpu_state(f, r, IC_GPU_DECODE);
@@ -204,20 +257,23 @@ static void boundary(ic_fleet *f, int64_t r, bool was_busy) {
 /* Removes finished requests, keeping admission order. */
 static void complete_finished(ic_fleet *f, int64_t r) {
   struct ic__replica *rep = &f->replicas[r];
+  /* With every slot decoding, none is done before first_done_step. */
+  if (rep->decoding == rep->running_len && rep->steps < rep->first_done_step) return;
   int64_t kept = 0;
   for (int64_t i = 0; i < rep->running_len; i++) {
     struct ic__slot sl = rep->running[i];
-    if (sl.generated < sl.output_tokens) {
+    if (slot_generated(rep, &sl) < sl.output_tokens) {
       rep->running[kept++] = sl;
       continue;
     }
-    rep->kv_reserved -= sl.context;
-    rep->context_sum -= sl.context;
+    rep->kv_reserved -= slot_context(rep, &sl);
+    rep->context_sum -= slot_context(rep, &sl);
     rep->decoding--;
     running_gauge(f, -1);
     ic__request_done(f, r, sl.idx);
   }
   rep->running_len = kept;
+  rescan(rep);
 }
 
 static void record_span(ic_fleet *f, struct ic__replica *rep, ic_time_ns dur) {
@@ -245,10 +301,7 @@ static void on_span_end(ic_sim *sim, void *ctx, uint64_t arg) {
     mixed_iteration(f, rep, true);
   } else {
     int64_t n = rep->running_len, k = rep->span_iters;
-    for (int64_t i = 0; i < n; i++) {
-      rep->running[i].context += k;
-      rep->running[i].generated += k;
-    }
+    rep->steps += k; /* every slot decodes: k more tokens each */
     rep->context_sum += n * k;
     rep->kv_reserved += n * k;
   }
@@ -270,19 +323,21 @@ void ic__cont_kick(ic_fleet *f, int64_t r, bool was_queue_empty) {
   if (!was_queue_empty || rep->running_len >= f->serving.max_batch) return;
   ic_time_ns now = ic_sim_now(f->sim), at = rep->span_start_ns;
   int64_t k = 0;
-  if (rep->span == IC__SPAN_DECODE)
-    for (int64_t n = rep->running_len; at < now; k++) at += decode_ns(f, n, rep->context_sum + n * k);
-  else if (at < now)
+  if (rep->span == IC__SPAN_DECODE) {
+    int64_t n = rep->running_len, context_sum = rep->context_sum;
+    const struct ic__decode_line *d = decode_line(f, n);
+    for (; at < now; k++, context_sum += n) at += decode_ns(d, context_sum);
+  } else if (at < now)
     return; /* a single iteration: its end is the next boundary */
   if (k >= rep->span_iters) return;
-  ic_sim_cancel(f->sim, rep->span_event);
   if (k == 0) { /* the span starts now: plan it again with the newcomer */
+    ic_sim_cancel(f->sim, rep->span_event);
     boundary(f, r, true);
     return;
   }
   rep->span_iters = k;
   rep->span_end_ns = at;
-  rep->span_event = ic_sim_schedule_at(f->sim, at, on_span_end, f, (uint64_t)r);
+  rep->span_event = ic_sim_reschedule(f->sim, rep->span_event, at);
 }
 
 void ic__cont_close(ic_fleet *f, ic_time_ns end_ns) {

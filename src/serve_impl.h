@@ -19,30 +19,32 @@ struct ic__request {
 };
 
 /* A running request of a continuous replica, its hot fields copied out of
- * the pool so a span's bookkeeping reads one contiguous array. */
+ * the pool so a span's bookkeeping reads one contiguous array. A decoding
+ * slot's context and generated are kept less the replica's decode steps,
+ * so that a decode span advances every slot by adding to one counter. */
 struct ic__slot {
   uint32_t idx;              /* in the pool */
+  bool decoding;             /* past its prefill: context and generated are relative */
   int64_t target_prefill, context, generated, output_tokens; /* as in struct ic__request */
 };
 
 /* What the running span of a continuous replica is. */
 enum ic__span { IC__SPAN_NONE, IC__SPAN_MIXED, IC__SPAN_DECODE };
 
+/* Fields in the order a continuous replica's events touch them, so that
+ * they share as few cache lines as possible; static batching's are last. */
 struct ic__replica {
   uint32_t queue_head, queue_tail;
   int64_t queue_len;
-  /* Static batching. */
-  uint32_t batch_head;       /* IC__NONE when idle */
-  int64_t batch_len;
-  ic_time_ns batch_start_ns, prefill_end_ns;
-  ic_time_ns decode_ns;      /* decode time of the running batch, fixed at its start */
-  ic_event_id timer;         /* pending batch-timeout event, 0 if none */
   /* Continuous batching: running requests in admission order. */
   struct ic__slot *running;
   int64_t running_len, running_cap;
   int64_t decoding;          /* running requests past their prefill */
   int64_t context_sum;       /* KV tokens of the decoding requests */
   int64_t kv_reserved;       /* tokens: prefill targets of prefilling + contexts of decoding */
+  int64_t steps;             /* decode steps every decoding slot has taken (see struct ic__slot) */
+  int64_t first_done_step;   /* steps when the first decoding slot completes; INT64_MAX if none */
+  int64_t first_prefilling;  /* every running slot before this index is decoding */
   enum ic__span span;        /* IC__SPAN_NONE when idle */
   int64_t span_iters;        /* iterations in the span (1 for MIXED) */
   ic_time_ns span_start_ns, span_end_ns;
@@ -53,6 +55,12 @@ struct ic__replica {
   int64_t outstanding;       /* queued + running requests */
   int64_t outstanding_tokens;/* prompt + output tokens of those */
   int64_t node;
+  /* Static batching. */
+  uint32_t batch_head;       /* IC__NONE when idle */
+  int64_t batch_len;
+  ic_time_ns batch_start_ns, prefill_end_ns;
+  ic_time_ns decode_ns;      /* decode time of the running batch, fixed at its start */
+  ic_event_id timer;         /* pending batch-timeout event, 0 if none */
 };
 
 struct ic__node {

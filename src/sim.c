@@ -39,6 +39,12 @@ ic_event_id ic_sim_schedule_in(ic_sim *sim, ic_time_ns delay_ns, ic_event_fn *fn
   return ic_sim_schedule_at(sim, sim->now_ns + (delay_ns > 0 ? delay_ns : 0), fn, ctx, arg);
 }
 
+ic_event_id ic_sim_reschedule(ic_sim *sim, ic_event_id id, ic_time_ns at_ns) {
+  assert(at_ns >= sim->now_ns && "sim: event moved into the past");
+  if (at_ns < sim->now_ns) at_ns = sim->now_ns;
+  return ic_evq_reschedule(sim->queue, id, at_ns);
+}
+
 bool ic_sim_cancel(ic_sim *sim, ic_event_id id) { return ic_evq_cancel(sim->queue, id); }
 
 bool ic_sim_step(ic_sim *sim) {

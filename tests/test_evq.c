@@ -141,12 +141,63 @@ static void random_events_match_reference_sort(void **state) {
   gsl_rng_free(r);
 }
 
+/* Rescheduling moves an event as cancel + push would: interleaved with pops
+ * and pushes, with many equal times, two queues driven the two ways pop
+ * the same (time, action) sequence; a moved event keeps its id, and an id
+ * that already ran is refused. */
+static void reschedule_equals_cancel_and_push(void **state) {
+  (void)state;
+  const size_t n = 20000;
+  gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+  gsl_rng_set(r, 77);
+  ic_evq *a = ic_evq_alloc(8), *b = ic_evq_alloc(8);
+  ic_event_id *ida = malloc(n * sizeof *ida), *idb = malloc(n * sizeof *idb);
+  assert_non_null(ida);
+  assert_non_null(idb);
+  for (size_t i = 0; i < n; i++) {
+    ic_time_ns t = (ic_time_ns)gsl_rng_uniform_int(r, 3000);
+    ida[i] = ic_evq_push(a, t, NULL, NULL, i);
+    idb[i] = ic_evq_push(b, t, NULL, NULL, i);
+  }
+  struct ic_event ea, eb;
+  ic_time_ns now = 0;
+  for (size_t step = 0; step < 4 * n; step++) {
+    size_t k = (size_t)gsl_rng_uniform_int(r, n);
+    ic_time_ns t = now + (ic_time_ns)gsl_rng_uniform_int(r, 3000);
+    if (step % 3 == 0) {
+      assert_true(ic_evq_pop(a, &ea));
+      assert_true(ic_evq_pop(b, &eb));
+      assert_int_equal(ea.time_ns, eb.time_ns);
+      assert_int_equal(ea.arg, eb.arg);
+      now = ea.time_ns;
+      assert_int_equal(ic_evq_reschedule(a, ea.id, now + 1), 0); /* already ran */
+      ida[ea.arg] = ic_evq_push(a, t, NULL, NULL, ea.arg);
+      idb[eb.arg] = ic_evq_push(b, t, NULL, NULL, eb.arg);
+    } else if (ic_evq_cancel(b, idb[k])) {
+      assert_int_equal(ic_evq_reschedule(a, ida[k], t), ida[k]);
+      idb[k] = ic_evq_push(b, t, NULL, NULL, k);
+    }
+  }
+  while (ic_evq_pop(b, &eb)) {
+    assert_true(ic_evq_pop(a, &ea));
+    assert_int_equal(ea.time_ns, eb.time_ns);
+    assert_int_equal(ea.arg, eb.arg);
+  }
+  assert_false(ic_evq_pop(a, &ea));
+  free(ida);
+  free(idb);
+  ic_evq_free(a);
+  ic_evq_free(b);
+  gsl_rng_free(r);
+}
+
 int main(void) {
   struct CMUnitTest tests[16];
   size_t n = 0;
   for (size_t i = 0; i < sizeof order_cases / sizeof order_cases[0]; i++)
     tests[n++] = (struct CMUnitTest){order_cases[i].name, run_order_case, NULL, NULL, (void *)&order_cases[i]};
   tests[n++] = (struct CMUnitTest)cmocka_unit_test(cancel_skips_event);
+  tests[n++] = (struct CMUnitTest)cmocka_unit_test(reschedule_equals_cancel_and_push);
   tests[n++] = (struct CMUnitTest)cmocka_unit_test(stale_id_after_slot_reuse);
   tests[n++] = (struct CMUnitTest)cmocka_unit_test(grows_far_past_initial_capacity);
   tests[n++] = (struct CMUnitTest)cmocka_unit_test(random_events_match_reference_sort);

@@ -227,6 +227,36 @@ static void sketch_merge_equals_union(void **state) {
   gsl_rng_free(r);
 }
 
+/* add2 records into two sketches exactly what two adds would, with equal
+ * or different error bounds, for zeros, tiny, ordinary and huge values. */
+static void sketch_add2_equals_two_adds(void **state) {
+  (void)state;
+  gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+  gsl_rng_set(r, 9001u);
+  ic_sketch *a = ic_sketch_alloc(0.005), *b = ic_sketch_alloc(0.005), *c = ic_sketch_alloc(0.01);
+  ic_sketch *a1 = ic_sketch_alloc(0.005), *b1 = ic_sketch_alloc(0.005), *c1 = ic_sketch_alloc(0.01);
+  for (size_t i = 0; i < 50000; i++) {
+    double x = gsl_ran_lognormal(r, 0.0, 12.0);
+    if (i % 11 == 0) x = 0.0;
+    assert_int_equal(ic_sketch_add2(a, i % 3 ? b : c, x), IC_OK);
+    assert_int_equal(ic_sketch_add(a1, x), IC_OK);
+    assert_int_equal(ic_sketch_add(i % 3 ? b1 : c1, x), IC_OK);
+  }
+  assert_int_equal(ic_sketch_add2(a, b, -1.0), IC_EINVAL);
+  assert_int_equal(ic_sketch_add2(a, b, (double)NAN), IC_EINVAL);
+  ic_sketch *got[] = {a, b, c}, *want[] = {a1, b1, c1};
+  for (size_t k = 0; k < 3; k++) {
+    assert_int_equal(ic_sketch_count(got[k]), ic_sketch_count(want[k]));
+    assert_int_equal(ic_sketch_clamped_count(got[k]), ic_sketch_clamped_count(want[k]));
+    assert_true(ic_sketch_mean(got[k]) == ic_sketch_mean(want[k]));
+    for (int i = 0; i <= 1000; i++)
+      assert_true(ic_sketch_quantile(got[k], i / 1000.0) == ic_sketch_quantile(want[k], i / 1000.0));
+    ic_sketch_free(got[k]);
+    ic_sketch_free(want[k]);
+  }
+  gsl_rng_free(r);
+}
+
 /* 300 zeros and 700 x 2.385: ranks 1..300 are 0, 301..1000 are 2.385
  * (exact: the answer is clamped to the exact max). Mean 0.7 x 2.385. */
 static void sketch_zeros(void **state) {
@@ -608,6 +638,7 @@ int main(void) {
     tests[n++] = (struct CMUnitTest){int_cases[i].name, run_int_case, NULL, NULL, &int_cases[i]};
   tests[n++] = (struct CMUnitTest)cmocka_unit_test(sketch_rank_convention);
   tests[n++] = (struct CMUnitTest)cmocka_unit_test(sketch_merge_equals_union);
+  tests[n++] = (struct CMUnitTest)cmocka_unit_test(sketch_add2_equals_two_adds);
   tests[n++] = (struct CMUnitTest)cmocka_unit_test(sketch_zeros);
   tests[n++] = (struct CMUnitTest)cmocka_unit_test(sketch_out_of_range);
   tests[n++] = (struct CMUnitTest)cmocka_unit_test(sketch_memory_bounded);

@@ -3,7 +3,7 @@
  * A binary min-heap keyed by (time, sequence): the sequence number grows on
  * every schedule, so events at equal times leave in the order they were
  * scheduled, identically on every platform. Event records come from a pool
- * with a free list; cancel leaves a tombstone that is skipped at pop. */
+ * with a free list; cancel takes the event out of the heap at once. */
 #ifndef IC_EVQ_H
 #define IC_EVQ_H
 
@@ -45,6 +45,12 @@ ic_event_id ic_evq_push(ic_evq *q, ic_time_ns time_ns, ic_event_fn *fn, void *ct
 /* Cancels a pending event. False when the id is unknown, already ran or was
  * already cancelled. */
 bool ic_evq_cancel(ic_evq *q, ic_event_id id);
+
+/* Moves a pending event to time_ns, exactly as cancelling it and pushing
+ * the same action would (it takes the next sequence number), but in one
+ * sift. Returns its id, which stays the same, or 0 when the id is not
+ * pending. */
+ic_event_id ic_evq_reschedule(ic_evq *q, ic_event_id id, ic_time_ns time_ns);
 
 /* Removes the earliest live event into *out; false when none is pending. */
 bool ic_evq_pop(ic_evq *q, struct ic_event *out);

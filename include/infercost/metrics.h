@@ -45,6 +45,10 @@ ic_status ic_sketch_add(ic_sketch *s, double x);
 /* Adds `count` copies of x; same errors as ic_sketch_add. count 0 is a no-op. */
 ic_status ic_sketch_add_n(ic_sketch *s, double x, uint64_t count);
 
+/* Adds x to both sketches, as ic_sketch_add on each, finding its bucket once
+ * when they share rel_err (a fleet-wide and a per-class record). */
+ic_status ic_sketch_add2(ic_sketch *a, ic_sketch *b, double x);
+
 /* Adds every value of `src` to `dst`, as if they had been added one by one
  * (bucket counts add exactly). IC_EINVAL when the two rel_err differ,
  * IC_ENOMEM when dst cannot grow (dst is then unchanged). src is not

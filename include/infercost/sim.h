@@ -29,6 +29,11 @@ ic_event_id ic_sim_schedule_at(ic_sim *sim, ic_time_ns at_ns, ic_event_fn *fn, v
 ic_event_id ic_sim_schedule_in(ic_sim *sim, ic_time_ns delay_ns, ic_event_fn *fn, void *ctx,
                                uint64_t arg);
 
+/* Moves a pending event to `at_ns` (not in the past), as cancelling it and
+ * scheduling its action again would; returns its id (unchanged), or 0 when
+ * it already ran or is unknown. */
+ic_event_id ic_sim_reschedule(ic_sim *sim, ic_event_id id, ic_time_ns at_ns);
+
 /* Cancels a pending event; false when it already ran or is unknown. */
 bool ic_sim_cancel(ic_sim *sim, ic_event_id id);
 
