@@ -77,15 +77,20 @@ struct mode_case {
   unsigned long seed;
 };
 
+/* Every test's replica: Llama-2-7B in fp16 on one H100, usual efficiencies. */
+static struct ic_perf llama7b_h100(void) {
+  const struct ic_precisions prec = {IC_FP16, IC_FP16, IC_FP16};
+  const struct ic_perf_params pp = {.compute_efficiency = 0.5, .memory_efficiency = 0.8, .link_efficiency = 0.7,
+                                    .link_latency_s = 1e-6, .overhead_s = 0.002, .memory_reserve_frac = 0.1};
+  struct ic_perf perf;
+  assert_int_equal(ic_perf_init(&perf, ic_model_find("llama2-7b"), ic_hw_find_gpu("h100-sxm"), 1, &prec, &pp, "test"),
+                   IC_OK);
+  return perf;
+}
+
 static uint64_t run_mode(const struct mode_case *c, const struct workload *w, int step_mode, struct done_log *log,
                          uint64_t *preemptions) {
-  const struct ic_model_spec *m = ic_model_find("llama2-7b");
-  const struct ic_gpu_spec *g = ic_hw_find_gpu("h100-sxm");
-  struct ic_precisions prec = {IC_FP16, IC_FP16, IC_FP16};
-  struct ic_perf_params pp = {.compute_efficiency = 0.5, .memory_efficiency = 0.8, .link_efficiency = 0.7,
-                              .link_latency_s = 1e-6, .overhead_s = 0.002, .memory_reserve_frac = 0.1};
-  struct ic_perf perf;
-  assert_int_equal(ic_perf_init(&perf, m, g, 1, &prec, &pp, "test"), IC_OK);
+  struct ic_perf perf = llama7b_h100();
   perf.kv_capacity_tokens = c->kv_tokens;
   struct ic_fleet_config fc = {"h100-sxm", "dgx-h100", c->replicas, 1, 1};
   struct ic_serving_config sc = {.batching = IC_BATCHING_CONTINUOUS, .router = c->router, .max_batch = 12,
@@ -169,13 +174,7 @@ static ic_time_ns shape_ns(const struct ic_perf *perf, struct ic_iter_shape shap
  * linearised decode time may differ by rounding, so allow 2 ns per step. */
 static void continuous_timeline_by_hand(void **state) {
   (void)state;
-  const struct ic_model_spec *m = ic_model_find("llama2-7b");
-  const struct ic_gpu_spec *g = ic_hw_find_gpu("h100-sxm");
-  struct ic_precisions prec = {IC_FP16, IC_FP16, IC_FP16};
-  struct ic_perf_params pp = {.compute_efficiency = 0.5, .memory_efficiency = 0.8, .link_efficiency = 0.7,
-                              .link_latency_s = 1e-6, .overhead_s = 0.002, .memory_reserve_frac = 0.1};
-  struct ic_perf perf;
-  assert_int_equal(ic_perf_init(&perf, m, g, 1, &prec, &pp, "test"), IC_OK);
+  struct ic_perf perf = llama7b_h100();
   ic_time_ns t1 = shape_ns(&perf, ic_iter_shape_prefill_chunk(100, 0));
   ic_time_ns t2 = t1 + shape_ns(&perf, ic_iter_shape_decode(1, 100));
   ic_time_ns t3 = t2 + shape_ns(&perf, ic_iter_shape_prefill_chunk(50, 0));
@@ -223,13 +222,7 @@ static void continuous_timeline_by_hand(void **state) {
  * chunk 64, chunk 36 over a cached 64 (first token), one decode (done). */
 static void chunked_prefill_by_hand(void **state) {
   (void)state;
-  const struct ic_model_spec *m = ic_model_find("llama2-7b");
-  const struct ic_gpu_spec *g = ic_hw_find_gpu("h100-sxm");
-  struct ic_precisions prec = {IC_FP16, IC_FP16, IC_FP16};
-  struct ic_perf_params pp = {.compute_efficiency = 0.5, .memory_efficiency = 0.8, .link_efficiency = 0.7,
-                              .link_latency_s = 1e-6, .overhead_s = 0.002, .memory_reserve_frac = 0.1};
-  struct ic_perf perf;
-  assert_int_equal(ic_perf_init(&perf, m, g, 1, &prec, &pp, "test"), IC_OK);
+  struct ic_perf perf = llama7b_h100();
   ic_time_ns first = shape_ns(&perf, ic_iter_shape_prefill_chunk(64, 0)) +
                      shape_ns(&perf, ic_iter_shape_prefill_chunk(36, 64));
   ic_time_ns done = first + shape_ns(&perf, ic_iter_shape_decode(1, 100));
@@ -260,13 +253,7 @@ static void chunked_prefill_by_hand(void **state) {
  * kinds of rejection happen. */
 static void conservation_at_every_report(void **state) {
   (void)state;
-  const struct ic_model_spec *m = ic_model_find("llama2-7b");
-  const struct ic_gpu_spec *g = ic_hw_find_gpu("h100-sxm");
-  struct ic_precisions prec = {IC_FP16, IC_FP16, IC_FP16};
-  struct ic_perf_params pp = {.compute_efficiency = 0.5, .memory_efficiency = 0.8, .link_efficiency = 0.7,
-                              .link_latency_s = 1e-6, .overhead_s = 0.002, .memory_reserve_frac = 0.1};
-  struct ic_perf perf;
-  assert_int_equal(ic_perf_init(&perf, m, g, 1, &prec, &pp, "test"), IC_OK);
+  struct ic_perf perf = llama7b_h100();
   perf.kv_capacity_tokens = 900; /* prompts + outputs above 900 tokens are rejected */
   struct ic_fleet_config fc = {"h100-sxm", "dgx-h100", 2, 1, 1};
   struct ic_serving_config sc = {.batching = IC_BATCHING_CONTINUOUS, .router = IC_ROUTER_LEAST_OUTSTANDING,
