@@ -50,6 +50,8 @@ static const char usage_search[] =
     "  --target METRIC<=VALUE      a target on a headline metric (<, <=, >, >=; repeatable)\n"
     "  --vary section.key=VALUES   a discrete dimension, same syntax as sweep (repeatable)\n"
     "  --nodes VALUES              fleet sizes to consider, ascending\n"
+    "  --allow-unstable            also accept configurations whose queues grow through\n"
+    "                              the window (by default stable>=1 is an implicit target)\n"
     "                              (default 1:N:1, N = the scenario's fleet.nodes)\n"
     "  -s, --set section.key=value override one key (repeatable)\n"
     "  --seeds N                   replications per point; targets apply to the mean\n"
@@ -71,7 +73,7 @@ struct sweep_args {
   int set_count, vary_count, target_count;
   int64_t runs;
   long workers;
-  bool quiet, help;
+  bool quiet, help, allow_unstable;
 };
 
 static bool parse_count(const char *opt, const char *text, long max, long *out) {
@@ -116,6 +118,7 @@ static int parse_args(int argc, char **argv, struct sweep_args *a, bool search) 
     bool ok = true;
     if (!strcmp(o, "-h") || !strcmp(o, "--help")) a->help = true;
     else if (!strcmp(o, "-q") || !strcmp(o, "--quiet")) a->quiet = true;
+    else if (search && !strcmp(o, "--allow-unstable")) a->allow_unstable = true;
     else if (!strcmp(o, "--vary")) ok = take(o, v, a->vary, &a->vary_count, IC_SWEEP_MAX_AXES);
     else if (!strcmp(o, "-s") || !strcmp(o, "--set")) ok = take(o, v, a->sets, &a->set_count, MAX_SETS);
     else if (!strcmp(o, "--target")) ok = take(o, v, a->targets, &a->target_count, MAX_TARGETS);
@@ -253,11 +256,15 @@ static void print_choice(const struct ic_search_space *sp, const struct ic_searc
 static int search_main(const struct sweep_args *a, struct ic_scenario *base, struct ic_sweep_axis *axes,
                        struct ic_sweep_axis *nodes) {
   if (!load_base(a, base) || !parse_axes(a, base, axes)) return IC_EXIT_BAD_INPUT;
-  struct ic_search_target targets[MAX_TARGETS];
+  struct ic_search_target targets[MAX_TARGETS + 1];
   bool ok = a->target_count > 0;
   if (!ok) ic_diag("infercost", 0, "search: give at least one --target METRIC<=VALUE");
   for (int i = 0; i < a->target_count; i++)
     if (ic_search_target_parse(a->targets[i], "--target", &targets[i]) != IC_OK) ok = false;
+  /* An overloaded fleet's completed requests look fast while its queues
+   * grow; unless asked otherwise, a configuration must also be stable. */
+  size_t target_count = (size_t)a->target_count;
+  if (!a->allow_unstable && ic_search_target_parse("stable>=1", "search", &targets[target_count++]) != IC_OK) ok = false;
   char spec[96];
   if (a->nodes)
     snprintf(spec, sizeof spec, "fleet.nodes=%s", a->nodes);
@@ -266,7 +273,7 @@ static int search_main(const struct sweep_args *a, struct ic_scenario *base, str
   if (ic_sweep_axis_parse(nodes, spec, base) != IC_OK) ok = false;
   if (!ok) return IC_EXIT_BAD_INPUT;
   struct ic_search_space sp = {.base = base, .axes = axes, .axis_count = (size_t)a->vary_count, .nodes = nodes,
-                               .targets = targets, .target_count = (size_t)a->target_count, .runs = a->runs,
+                               .targets = targets, .target_count = target_count, .runs = a->runs,
                                .workers = a->workers, .progress = !a->quiet};
   struct ic_search_result r;
   ic_status st = ic_search_run(&sp, &r);

@@ -28,6 +28,7 @@ GETTER(slo_attainment, r->slo_attainment)
 GETTER(wait_mean_s, r->wait_mean_s)
 GETTER(utilisation, r->utilisation)
 GETTER(mean_batch_size, r->mean_batch_size)
+GETTER(stable, r->stable)
 GETTER(gpus, (double)r->gpus)
 
 #define ROW(name, unit, sense) {#name, unit, sense, get_##name}
@@ -52,6 +53,7 @@ static const struct ic_headline table[] = {
     ROW(utilisation, "fraction", IC_HIGHER_IS_BETTER),
     ROW(mean_batch_size, "requests", IC_HIGHER_IS_BETTER),
     ROW(slo_attainment, "fraction", IC_HIGHER_IS_BETTER),
+    ROW(stable, "1/0", IC_HIGHER_IS_BETTER),
     ROW(gpus, "GPUs", IC_LOWER_IS_BETTER),
 };
 #undef ROW

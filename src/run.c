@@ -313,6 +313,11 @@ ic_status ic_run_scenario_series(const struct ic_scenario *s, struct ic_run_resu
     out->gpu_energy_j[i] = ic_ledger_gpu_state_energy_j(ledger, (enum ic_gpu_state)i);
   price_run(s, ledger, &tariff, out);
   out->e2e_mean_s = ic_sketch_mean(fs->e2e_s);
+  /* Little's law: a stable system holds about arrival rate x mean time in
+   * system; far more in flight at the end means queues grew all along, and
+   * the latency of the completed requests understates what later ones see. */
+  double expected = (double)fs->arrived / s->run.duration_s * (isnan(out->e2e_mean_s) ? 0.0 : out->e2e_mean_s);
+  out->stable = (double)out->in_flight_at_end <= 1.5 * expected + 3.0 * sqrt(expected) + 10.0 ? 1.0 : 0.0;
   out->e2e_p50_s = ic_sketch_quantile(fs->e2e_s, 0.5);
   out->e2e_p99_s = ic_sketch_quantile(fs->e2e_s, 0.99);
   out->ttft_mean_s = ic_sketch_mean(fs->ttft_s);

@@ -193,7 +193,8 @@ static void command_line_reports_choice_and_count(void **state) {
                                "--vary fleet.gpu=a100-80gb,h100-sxm --nodes 1:8:1",
                                out, sizeof out);
   assert_int_equal(code, 0);
-  assert_non_null(strstr(out, "Cheapest configuration meeting ttft_p99_s<=7.5, e2e_p99_s<=13:\n"));
+  /* Stability is an implicit target unless --allow-unstable. */
+  assert_non_null(strstr(out, "Cheapest configuration meeting ttft_p99_s<=7.5, e2e_p99_s<=13, stable>=1:\n"));
   assert_non_null(strstr(out, "  fleet.nodes "));
   assert_non_null(strstr(out, "Simulations: "));
   assert_non_null(strstr(out, "against 32 points for the exhaustive grid"));

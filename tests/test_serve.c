@@ -145,6 +145,42 @@ static double mdc_run(const char *router, double rho, int c, int64_t customers, 
   return r.wait_mean_s;
 }
 
+/* One replica at batch 1 serving D-second requests: at ρ = 0.5 it is stable
+ * (Little's law: in flight at the end near λW); at ρ = 2 its queue grows by
+ * about λ(1 − 1/ρ) a second, far above λW of the few requests it completes. */
+static void overload_is_flagged(void **state) {
+  (void)state;
+  static struct ic_scenario s;
+  ic_scenario_defaults(&s);
+  set(&s, "model.name=llama2-7b");
+  set(&s, "fleet.gpu=h100-sxm");
+  set(&s, "fleet.server=dgx-h100");
+  set(&s, "fleet.nodes=1");
+  set(&s, "fleet.gpus_per_node=1");
+  set(&s, "fleet.gpus_per_replica=1");
+  set(&s, "serving.batching=static");
+  set(&s, "serving.max_batch=1");
+  set(&s, "serving.batch_timeout_s=0");
+  set(&s, "traffic.prompt_tokens=200");
+  set(&s, "traffic.output_tokens=20");
+  set(&s, "run.duration_s=10");
+  struct ic_run_result r;
+  assert_int_equal(ic_run_scenario(&s, &r), IC_OK);
+  double d = r.service_time_batch1_s;
+  char kv[96];
+  snprintf(kv, sizeof kv, "run.duration_s=%.17g", 4000 * d);
+  set(&s, kv);
+  snprintf(kv, sizeof kv, "traffic.queries_per_day=%.17g", 0.5 / d * 86400.0);
+  set(&s, kv);
+  assert_int_equal(ic_run_scenario(&s, &r), IC_OK);
+  assert_true(r.stable == 1.0);
+  snprintf(kv, sizeof kv, "traffic.queries_per_day=%.17g", 2.0 / d * 86400.0);
+  set(&s, kv);
+  assert_int_equal(ic_run_scenario(&s, &r), IC_OK);
+  assert_true(r.stable == 0.0);
+  assert_true(r.in_flight_at_end > 3000); /* about 8,000 arrived, 4,000 served */
+}
+
 static void mdc_central_queue_mean_wait(void **state) {
   (void)state;
   double ref, sim = mdc_run("central", 0.8, 4, 600000, &ref);
@@ -287,6 +323,7 @@ int main(void) {
       cmocka_unit_test(mdc_central_queue_mean_wait),
       cmocka_unit_test(static_batching_timeline),
       cmocka_unit_test(requests_and_energy_are_conserved),
+      cmocka_unit_test(overload_is_flagged),
   };
   return cmocka_run_group_tests_name("serve", tests, NULL, NULL);
 }

@@ -30,6 +30,7 @@ struct ic_run_result {
   double ttft_mean_s, ttft_p99_s;
   double wait_mean_s, wait_p99_s;
   double mean_batch_size;
+  double stable;                 /* 1 when queues did not grow through the window (Little's law), else 0 */
   double utilisation;            /* replica-seconds busy / (replicas x span) */
   double gpu_energy_j[IC_GPU_STATE_COUNT]; /* by state, over the window */
   double it_energy_j;            /* over the window */
