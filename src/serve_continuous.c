@@ -119,7 +119,8 @@ static void running_gauge(ic_fleet *f, int64_t delta) {
  * budget; without chunking (budget 0) whole prefills and the decodes wait,
  * with chunking the decodes ride along. Returns its shape; or, with `apply`,
  * advances the requests (the shape returned is then meaningless). */
-static struct ic_iter_shape mixed_iteration(ic_fleet *f, struct ic__replica *rep, bool apply) {
+static struct ic_iter_shape mixed_iteration(ic_fleet *f, struct ic__replica *rep, bool apply,
+                                            struct ic_iter_shape *prefill_part, struct ic_iter_shape *decode_part) {
   int64_t chunk = f->serving.prefill_chunk_tokens;
   int64_t budget = chunk > 0 ? chunk : INT64_MAX;
   struct ic_iter_shape shape = {0};
@@ -132,14 +133,20 @@ static struct ic_iter_shape mixed_iteration(ic_fleet *f, struct ic__replica *rep
   for (int64_t i = chunk > 0 ? 0 : rep->first_prefilling; i < rep->running_len; i++) {
     struct ic__slot *pr = &rep->running[i];
     if (pr->decoding) {
-      if (chunk > 0 && !apply) shape = ic_iter_shape_add(shape, ic_iter_shape_decode(1, slot_context(rep, pr)));
+      if (chunk > 0 && !apply) {
+        struct ic_iter_shape one = ic_iter_shape_decode(1, slot_context(rep, pr));
+        shape = ic_iter_shape_add(shape, one);
+        if (decode_part) *decode_part = ic_iter_shape_add(*decode_part, one);
+      }
       continue;
     }
     int64_t take = pr->target_prefill - pr->context;
     if (take > budget) take = budget;
     if (take == 0) continue;
     budget -= take;
-    shape = ic_iter_shape_add(shape, ic_iter_shape_prefill_chunk(take, pr->context));
+    struct ic_iter_shape part = ic_iter_shape_prefill_chunk(take, pr->context);
+    shape = ic_iter_shape_add(shape, part);
+    if (prefill_part) *prefill_part = ic_iter_shape_add(*prefill_part, part);
     if (!apply) continue;
     pr->context += take;
     if (pr->context < pr->target_prefill) continue;
@@ -203,6 +210,24 @@ static bool admit(ic_fleet *f, int64_t r) {
 
 static void on_span_end(ic_sim *sim, void *ctx, uint64_t arg);
 
+/* Halfway through a mixed iteration: its decode share draws decode power. */
+static void on_decode_share(ic_sim *sim, void *ctx, uint64_t arg) {
+  ic_fleet *f = ctx;
+  struct ic__replica *rep = &f->replicas[arg];
+  if (rep->span == IC__SPAN_MIXED && ic_sim_now(sim) < rep->span_end_ns) ic__set_gpu_state(f, (int64_t)arg, IC_GPU_DECODE);
+}
+
+/* A chunked-prefill iteration that also decodes is weighted by time: its
+ * prefill share (the prefill part's own time over both parts' times) runs
+ * at prefill power, the rest at decode power. */
+static void split_power(ic_fleet *f, int64_t r, const struct ic_iter_shape *prefill_part,
+                        const struct ic_iter_shape *decode_part, ic_time_ns now, ic_time_ns dur) {
+  if (!f->ledger) return;
+  double tp = ic_perf_iter_s(f->perf, prefill_part, NULL), td = ic_perf_iter_s(f->perf, decode_part, NULL);
+  ic_time_ns prefill_ns = ic_time_from_s(ic_time_to_s(dur) * tp / (tp + td));
+  if (prefill_ns > 0 && prefill_ns < dur) ic_sim_schedule_at(f->sim, now + prefill_ns, on_decode_share, f, (uint64_t)r);
+}
+
 static void go_idle(ic_fleet *f, int64_t r, bool was_busy) {
   f->replicas[r].span = IC__SPAN_NONE;
   ic__set_gpu_state(f, r, IC_GPU_IDLE);
@@ -236,11 +261,13 @@ static void boundary(ic_fleet *f, int64_t r, bool was_busy) {
   }
   ic_time_ns now = ic_sim_now(f->sim), dur = 0;
   if (rep->decoding < rep->running_len) {
-    struct ic_iter_shape shape = mixed_iteration(f, rep, false);
+    struct ic_iter_shape prefill_part = {0}, decode_part = {0};
+    struct ic_iter_shape shape = mixed_iteration(f, rep, false, &prefill_part, &decode_part);
     dur = iter_ns(f, &shape);
     rep->span = IC__SPAN_MIXED;
     rep->span_iters = 1;
     ic__set_gpu_state(f, r, IC_GPU_PREFILL);
+    if (decode_part.seqs > 0) split_power(f, r, &prefill_part, &decode_part, now, dur);
   } else {
     int64_t n = rep->running_len, iters = decode_span_iters(f, rep), context_sum = rep->context_sum;
     dur = decode_steps_ns(decode_line(f, n), context_sum, n, iters);
@@ -298,7 +325,7 @@ static void on_span_end(ic_sim *sim, void *ctx, uint64_t arg) {
   rep->span_event = 0;
   record_span(f, rep, rep->span_end_ns - rep->span_start_ns);
   if (rep->span == IC__SPAN_MIXED) {
-    mixed_iteration(f, rep, true);
+    mixed_iteration(f, rep, true, NULL, NULL);
   } else {
     int64_t n = rep->running_len, k = rep->span_iters;
     rep->steps += k; /* every slot decodes: k more tokens each */

@@ -245,6 +245,43 @@ static void chunked_prefill_by_hand(void **state) {
   ic_sim_free(sim);
 }
 
+/* Power of a mixed iteration, by hand. C = 64; A (prompt 64, output 2)
+ * arrives at 0: iteration 1 prefills it alone (prefill power). B (prompt
+ * 32, output 1) arrives 1 ns later: iteration 2 decodes A's second token and
+ * prefills B, the only mixed iteration; both finish with it. Its time T2
+ * splits by the parts' own times tp, td: prefill tp / (tp + td) of T2,
+ * decode the rest. One GPU, so GPU-seconds are replica-seconds. */
+static void mixed_iteration_power_by_hand(void **state) {
+  (void)state;
+  struct ic_perf perf = llama7b_h100();
+  struct ic_iter_shape b_prefill = ic_iter_shape_prefill_chunk(32, 0), a_decode = ic_iter_shape_decode(1, 64);
+  ic_time_ns t1 = shape_ns(&perf, ic_iter_shape_prefill_chunk(64, 0));
+  ic_time_ns t2 = shape_ns(&perf, ic_iter_shape_add(a_decode, b_prefill));
+  double tp = ic_perf_iter_s(&perf, &b_prefill, NULL), td = ic_perf_iter_s(&perf, &a_decode, NULL);
+  double t2_prefill = ic_time_to_s(ic_time_from_s(ic_time_to_s(t2) * tp / (tp + td)));
+  struct ic_fleet_config fc = {"h100-sxm", "dgx-h100", 1, 1, 1};
+  struct ic_serving_config sc = {.batching = IC_BATCHING_CONTINUOUS, .router = IC_ROUTER_ROUND_ROBIN,
+                                 .max_batch = 4, .prefill_chunk_tokens = 64, .slo_ttft_s = 1, .slo_tpot_s = 1};
+  struct ic_gpu_power gp = {{75.0, 700.0, 380.0, 0.0}};
+  ic_ledger *l = ic_ledger_alloc(1, 1, 0.0, &gp, 0);
+  ic_sim *sim = ic_sim_alloc(3, 0);
+  ic_fleet *f = ic_fleet_alloc(sim, &fc, &sc, &perf, l);
+  struct ic_request a = {0, 0, 64, 2, 0}, b = {1, 1, 32, 1, 0};
+  assert_int_equal(ic_fleet_submit(f, &a), IC_OK);
+  ic_sim_run_until(sim, 1);
+  assert_int_equal(ic_fleet_submit(f, &b), IC_OK);
+  ic_sim_run_until(sim, IC_TIME_NEVER - 1);
+  assert_int_equal(ic_fleet_stats(f)->completed, 2);
+  ic_time_ns end = t1 + t2;
+  ic_ledger_flush(l, end);
+  assert_true(fabs(ic_ledger_gpu_state_s(l, IC_GPU_PREFILL) - (ic_time_to_s(t1) + t2_prefill)) < 3e-9);
+  assert_true(fabs(ic_ledger_gpu_state_s(l, IC_GPU_DECODE) - (ic_time_to_s(t2) - t2_prefill)) < 3e-9);
+  assert_true(t2_prefill > 0 && t2_prefill < ic_time_to_s(t2));
+  ic_fleet_free(f);
+  ic_ledger_free(l);
+  ic_sim_free(sim);
+}
+
 /* ---- conservation at every report ---------------------------------------- */
 
 /* Drives the whole run step by step (one report a simulated second) and
@@ -498,7 +535,7 @@ static void routers_are_deterministic(void **state) {
 
 int main(void) {
   enum { N = sizeof mode_cases / sizeof mode_cases[0] };
-  struct CMUnitTest tests[N + 9];
+  struct CMUnitTest tests[N + 10];
   for (size_t i = 0; i < N; i++)
     tests[i] = (struct CMUnitTest){mode_cases[i].name, skip_matches_token, NULL, NULL, (void *)(uintptr_t)&mode_cases[i]};
   tests[N] = (struct CMUnitTest)cmocka_unit_test(conservation_at_every_report);
@@ -510,5 +547,6 @@ int main(void) {
   tests[N + 6] = (struct CMUnitTest)cmocka_unit_test(slo_attainment_per_class);
   tests[N + 7] = (struct CMUnitTest)cmocka_unit_test(timeseries_csv);
   tests[N + 8] = (struct CMUnitTest)cmocka_unit_test(bad_serving_input_is_reported);
-  return _cmocka_run_group_tests("serve_continuous", tests, N + 9, NULL, NULL);
+  tests[N + 9] = (struct CMUnitTest)cmocka_unit_test(mixed_iteration_power_by_hand);
+  return _cmocka_run_group_tests("serve_continuous", tests, N + 10, NULL, NULL);
 }
