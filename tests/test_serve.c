@@ -13,23 +13,27 @@
 
 static void set(struct ic_scenario *s, const char *kv) { assert_int_equal(ic_scenario_set(s, kv, "test"), IC_OK); }
 
+/* The queueing tests' fleet: `c` single-GPU replicas of Llama-2-7B on one
+ * H100 node, batch size 1 with no timeout, every request 200 + 20 tokens,
+ * so each takes the same service time D. */
+static void batch1_replicas(struct ic_scenario *s, int c) {
+  ic_scenario_defaults(s);
+  char kv[64];
+  snprintf(kv, sizeof kv, "fleet.gpus_per_node=%d", c);
+  static const char *const keys[] = {
+      "model.name=llama2-7b", "fleet.gpu=h100-sxm", "fleet.server=dgx-h100", "fleet.nodes=1",
+      "fleet.gpus_per_replica=1", "serving.batching=static", "serving.max_batch=1", "serving.batch_timeout_s=0",
+      "traffic.prompt_tokens=200", "traffic.output_tokens=20"};
+  for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) set(s, keys[i]);
+  set(s, kv);
+}
+
 /* One replica, batch size 1, no batching timeout, fixed lengths: every
  * request takes the same time D, so the system is M/D/1. Pollaczek-Khinchine
  * gives the mean wait in queue Wq = rho * D / (2 (1 - rho)). */
 static double md1_simulated_over_formula(double rho, int64_t customers) {
   static struct ic_scenario s;
-  ic_scenario_defaults(&s);
-  set(&s, "model.name=llama2-7b");
-  set(&s, "fleet.gpu=h100-sxm");
-  set(&s, "fleet.server=dgx-h100");
-  set(&s, "fleet.nodes=1");
-  set(&s, "fleet.gpus_per_node=1");
-  set(&s, "fleet.gpus_per_replica=1");
-  set(&s, "serving.batching=static");
-  set(&s, "serving.max_batch=1");
-  set(&s, "serving.batch_timeout_s=0");
-  set(&s, "traffic.prompt_tokens=200");
-  set(&s, "traffic.output_tokens=20");
+  batch1_replicas(&s, 1);
   set(&s, "run.seed=20240610");
   assert_int_equal(ic_scenario_check(&s), IC_OK);
   /* Learn D from a short run, then set the arrival rate for rho. */
@@ -115,22 +119,10 @@ static void mdc_reference_matches_md1_formula(void **state) {
  * request can queue behind a busy replica while another frees up first). */
 static double mdc_run(const char *router, double rho, int c, int64_t customers, double *reference) {
   static struct ic_scenario s;
-  ic_scenario_defaults(&s);
-  set(&s, "model.name=llama2-7b");
-  set(&s, "fleet.gpu=h100-sxm");
-  set(&s, "fleet.server=dgx-h100");
-  set(&s, "fleet.nodes=1");
+  batch1_replicas(&s, c);
   char kv[128];
-  snprintf(kv, sizeof kv, "fleet.gpus_per_node=%d", c);
-  set(&s, kv);
-  set(&s, "fleet.gpus_per_replica=1");
-  set(&s, "serving.batching=static");
-  set(&s, "serving.max_batch=1");
-  set(&s, "serving.batch_timeout_s=0");
   snprintf(kv, sizeof kv, "serving.router=%s", router);
   set(&s, kv);
-  set(&s, "traffic.prompt_tokens=200");
-  set(&s, "traffic.output_tokens=20");
   set(&s, "run.seed=777");
   struct ic_run_result r;
   set(&s, "run.duration_s=10");
@@ -151,18 +143,7 @@ static double mdc_run(const char *router, double rho, int c, int64_t customers, 
 static void overload_is_flagged(void **state) {
   (void)state;
   static struct ic_scenario s;
-  ic_scenario_defaults(&s);
-  set(&s, "model.name=llama2-7b");
-  set(&s, "fleet.gpu=h100-sxm");
-  set(&s, "fleet.server=dgx-h100");
-  set(&s, "fleet.nodes=1");
-  set(&s, "fleet.gpus_per_node=1");
-  set(&s, "fleet.gpus_per_replica=1");
-  set(&s, "serving.batching=static");
-  set(&s, "serving.max_batch=1");
-  set(&s, "serving.batch_timeout_s=0");
-  set(&s, "traffic.prompt_tokens=200");
-  set(&s, "traffic.output_tokens=20");
+  batch1_replicas(&s, 1);
   set(&s, "run.duration_s=10");
   struct ic_run_result r;
   assert_int_equal(ic_run_scenario(&s, &r), IC_OK);
