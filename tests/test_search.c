@@ -2,6 +2,7 @@
  * sweep of the same small grid: same configuration, fewer simulations. */
 #define _POSIX_C_SOURCE 200809L /* popen */
 #include "ic_test_cli.h"
+#include "ic_test_diag.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -10,21 +11,6 @@
 #include <sys/wait.h>
 
 #include "infercost/search.h"
-
-static struct ic_diag_buffer diag;
-
-static int setup(void **state) {
-  (void)state;
-  memset(&diag, 0, sizeof diag);
-  ic_diag_set_sink(ic_diag_buffer_sink, &diag);
-  return 0;
-}
-
-static int teardown(void **state) {
-  (void)state;
-  ic_diag_set_sink(NULL, NULL);
-  return 0;
-}
 
 static void targets_parse(void **state) {
   (void)state;
@@ -205,11 +191,11 @@ static void command_line_reports_choice_and_count(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test_setup_teardown(targets_parse, setup, teardown),
+      cmocka_unit_test_setup_teardown(targets_parse, diag_capture, diag_release),
       cmocka_unit_test(meets_needs_every_target_and_a_run),
-      cmocka_unit_test_setup_teardown(search_matches_exhaustive_sweep, setup, teardown),
-      cmocka_unit_test_setup_teardown(unreachable_targets_find_nothing, setup, teardown),
-      cmocka_unit_test_setup_teardown(bad_spaces_are_refused, setup, teardown),
+      cmocka_unit_test_setup_teardown(search_matches_exhaustive_sweep, diag_capture, diag_release),
+      cmocka_unit_test_setup_teardown(unreachable_targets_find_nothing, diag_capture, diag_release),
+      cmocka_unit_test_setup_teardown(bad_spaces_are_refused, diag_capture, diag_release),
       cmocka_unit_test(command_line_reports_choice_and_count),
       cmocka_unit_test(answer_does_not_depend_on_workers_or_ranks),
   };

@@ -3,6 +3,7 @@
  * values, and CSV from 1 worker, 2 workers and `mpirun -np 2` byte for byte. */
 #define _POSIX_C_SOURCE 200809L /* popen, mkdtemp */
 #include "ic_test_cli.h"
+#include "ic_test_diag.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -13,27 +14,12 @@
 
 #include "infercost/sweep.h"
 
-static struct ic_diag_buffer diag;
-
 /* cmocka 1.1.5 has no double comparison. */
 #define assert_close(a, b, tol)                                                    \
   do {                                                                             \
     double a_ = (a), b_ = (b);                                                     \
     if (!(fabs(a_ - b_) <= (tol))) fail_msg("%.17g != %.17g (tolerance %g)", a_, b_, (double)(tol)); \
   } while (0)
-
-static int setup(void **state) {
-  (void)state;
-  memset(&diag, 0, sizeof diag);
-  ic_diag_set_sink(ic_diag_buffer_sink, &diag);
-  return 0;
-}
-
-static int teardown(void **state) {
-  (void)state;
-  ic_diag_set_sink(NULL, NULL);
-  return 0;
-}
 
 /* Expansions worked out by hand; values joined with '|'. */
 struct expand_case {
@@ -344,9 +330,9 @@ static void targets_mark_rows(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test_setup_teardown(expands_lists_and_ranges, setup, teardown),
-      cmocka_unit_test_setup_teardown(bad_ranges_are_reported, setup, teardown),
-      cmocka_unit_test_setup_teardown(axis_values_are_checked_before_any_run, setup, teardown),
+      cmocka_unit_test_setup_teardown(expands_lists_and_ranges, diag_capture, diag_release),
+      cmocka_unit_test_setup_teardown(bad_ranges_are_reported, diag_capture, diag_release),
+      cmocka_unit_test_setup_teardown(axis_values_are_checked_before_any_run, diag_capture, diag_release),
       cmocka_unit_test(product_order_and_count),
       cmocka_unit_test(student_t_half_widths),
       cmocka_unit_test(csv_is_identical_for_any_worker_count),

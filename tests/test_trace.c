@@ -1,6 +1,7 @@
 /* test_trace.c: the streaming trace reader, `trace stats` against
  * trace_stats.py, every bad-input message, and `trace fit`. */
 #include "ic_test.h"
+#include "ic_test_diag.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -16,22 +17,6 @@ int ic_cli_trace(int argc, char **argv); /* src/cli_trace.c */
 
 #define DATA IC_SOURCE_DIR "/tests/data/"
 #define assert_near(a, b, eps) assert_true(fabs((double)(a) - (double)(b)) <= (eps))
-
-static struct ic_diag_buffer diag;
-
-static int setup(void **state) {
-  (void)state;
-  memset(&diag, 0, sizeof diag);
-  ic_diag_set_sink(ic_diag_buffer_sink, &diag);
-  ic_diag_reset_count();
-  return 0;
-}
-
-static int teardown(void **state) {
-  (void)state;
-  ic_diag_set_sink(NULL, NULL);
-  return 0;
-}
 
 /* Writes the stats report to a temporary file and reads it back. */
 static void stats_text(const char *path, const struct ic_trace_options *opt, char *buf, size_t size) {
@@ -313,7 +298,7 @@ static void fit_round_trip(void **state) {
 
 #define ROWS(cases, fn)                                                                  \
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)                           \
-  tests[n++] = (struct CMUnitTest){cases[i].name, fn, setup, teardown, &cases[i]}
+  tests[n++] = (struct CMUnitTest){cases[i].name, fn, diag_capture, diag_release, &cases[i]}
 
 int main(void) {
   struct CMUnitTest tests[64];
@@ -322,8 +307,8 @@ int main(void) {
   ROWS(format_cases, run_format_case);
   ROWS(bad_cases, run_bad_case);
   ROWS(dt_cases, run_dt_case);
-  tests[n++] = (struct CMUnitTest)cmocka_unit_test_setup_teardown(stats_overflow_path, setup, teardown);
-  tests[n++] = (struct CMUnitTest)cmocka_unit_test_setup_teardown(cli_exit_codes, setup, teardown);
-  tests[n++] = (struct CMUnitTest)cmocka_unit_test_setup_teardown(fit_round_trip, setup, teardown);
+  tests[n++] = (struct CMUnitTest)cmocka_unit_test_setup_teardown(stats_overflow_path, diag_capture, diag_release);
+  tests[n++] = (struct CMUnitTest)cmocka_unit_test_setup_teardown(cli_exit_codes, diag_capture, diag_release);
+  tests[n++] = (struct CMUnitTest)cmocka_unit_test_setup_teardown(fit_round_trip, diag_capture, diag_release);
   return _cmocka_run_group_tests("trace", tests, n, NULL, NULL);
 }

@@ -8,6 +8,7 @@
  * Pearson's chi-square test (KS is not exact for discrete data), with GSL's
  * chi-square tail. Set IC_TEST_VERBOSE=1 to print the p-values. */
 #include "ic_test.h"
+#include "ic_test_diag.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -24,22 +25,6 @@
 
 #define ALPHA 0.01
 #define DATA IC_SOURCE_DIR "/tests/data/"
-
-static struct ic_diag_buffer diag;
-
-static int setup(void **state) {
-  (void)state;
-  memset(&diag, 0, sizeof diag);
-  ic_diag_set_sink(ic_diag_buffer_sink, &diag);
-  ic_diag_reset_count();
-  return 0;
-}
-
-static int teardown(void **state) {
-  (void)state;
-  ic_diag_set_sink(NULL, NULL);
-  return 0;
-}
 
 static void show(const char *what, double p) {
   const char *v = getenv("IC_TEST_VERBOSE");
@@ -601,8 +586,8 @@ static void bad_trace_fails_at_open(void **state) {
 
 #define ROWS(cases, fn)                                                        \
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)                 \
-  tests[n++] = (struct CMUnitTest){cases[i].name, fn, setup, teardown, &cases[i]}
-#define ONE(fn) tests[n++] = (struct CMUnitTest)cmocka_unit_test_setup_teardown(fn, setup, teardown)
+  tests[n++] = (struct CMUnitTest){cases[i].name, fn, diag_capture, diag_release, &cases[i]}
+#define ONE(fn) tests[n++] = (struct CMUnitTest)cmocka_unit_test_setup_teardown(fn, diag_capture, diag_release)
 
 int main(void) {
   ic_gsl_quiet();
