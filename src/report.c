@@ -235,6 +235,7 @@ static size_t metric_rows(const struct ic_run_result *r, struct metric_row *rows
   ROW("utilisation_max", r->utilisation_max, "fraction");
   ROW("mean_in_system", r->mean_in_system, "requests");
   ROW("events", (double)r->events, "events");
+  ROW("stable", r->stable, "1/0");
 #undef ROW
   return n;
 }
