@@ -1,6 +1,6 @@
 # cost_vs_x.gp: cost per day (or any metric) against one varied key of a sweep,
 # e.g. serving.max_batch or fleet.nodes, with latency-target violations marked.
-# Input: a sweep CSV (`# provenance` line, then a header row; columns by name).
+# Input: a sweep CSV (a header row, then one row per point; columns by name).
 #
 #   gnuplot -e "in='sweep.csv'; out='cost.png'; fmt='png'" plots/cost_vs_x.gp
 #

@@ -13,6 +13,7 @@
 
 #include "calib_impl.h"
 #include "ic_version.h"
+#include "infercost/meta.h"
 
 enum { PASS_N = 3072 }; /* 36 MiB fp32 weight: past the 32 MiB L3 */
 
@@ -299,10 +300,6 @@ ic_status ic_calib_write_csv(const struct ic_calib *c, const struct ic_calib_row
     ic_diag(path, 0, "cannot write the validation table");
     return IC_EIO;
   }
-  fprintf(f, "# infercost %s validate: cpu threads=%d gemm_flops_per_s=%.4e stream_bytes_per_s=%.4e "
-          "weight_pass_flops=%.2f attn_flops_per_s=%.4e attn_kv_bytes_per_s=%.4e\n", IC_VERSION_STRING,
-          c->threads, c->gemm_flops_per_s, c->stream_bytes_per_s, c->weight_pass_flops, c->attn_flops_per_s,
-          c->attn_kv_bytes_per_s);
   fprintf(f, "shape,phase,batch,tokens,context,predicted_s,measured_s,error,bound\n");
   static const char *const phase[] = {"prefill", "decode", "mixed"};
   for (size_t i = 0; i < n; i++) {
@@ -311,5 +308,16 @@ ic_status ic_calib_write_csv(const struct ic_calib *c, const struct ic_calib_row
             (long long)r->shape.batch, (long long)r->shape.tokens, (long long)r->shape.context, r->predicted_s,
             r->measured_s, r->error, r->compute_bound ? "compute" : "memory");
   }
-  return fclose(f) == 0 ? IC_OK : IC_EIO;
+  if (fclose(f) != 0) return IC_EIO;
+  /* The machine's measured rates are the provenance of this table. */
+  char note[320];
+  snprintf(note, sizeof note, "cpu threads=%d gemm_flops_per_s=%.4e stream_bytes_per_s=%.4e weight_pass_flops=%.2f "
+           "attn_flops_per_s=%.4e attn_kv_bytes_per_s=%.4e", c->threads, c->gemm_flops_per_s, c->stream_bytes_per_s,
+           c->weight_pass_flops, c->attn_flops_per_s, c->attn_kv_bytes_per_s);
+  char dir[4096];
+  const char *slash = strrchr(path, '/');
+  snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - path) : 1, slash ? path : ".");
+  const struct ic_meta m = {.command = "validate", .scenario = NULL, .note = note};
+  const struct ic_meta_file file = {"validation.csv", "compute model predicted against measured, one row per shape"};
+  return ic_meta_write_dir(dir, &m, &file, 1);
 }

@@ -288,7 +288,7 @@ static ic_status prepare(const struct ic_plot_request *req, const struct ic__plo
                      in);
   case IC_PLOT_LEDGER: {
     const char *data = in;
-    if (ic__plot_table_column(t, "item") == 0 && ic__plot_table_column(t, "usd_per_day") > 0) {
+    if (ic__plot_table_column(t, "item") >= 0 && ic__plot_table_column(t, "usd_per_day") > 0) {
       ic_status st = ic__plot_write_run_ledger(t, in, derived); /* a run's ledger.csv: one bar */
       if (st != IC_OK) return st;
       data = derived;

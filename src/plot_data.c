@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "infercost/meta.h"
 #include "infercost/plot.h"
 #include "plot_impl.h"
 
@@ -204,43 +205,24 @@ ic_status ic__plot_write_front(const struct ic__plot_table *t, size_t x_col, siz
   return st;
 }
 
-/* Which sweep cost column a run ledger item adds to; "total" is dropped
- * because the bars' height is the sum of their parts. */
+/* Which sweep cost column a run ledger item adds to (ledger.csv holds
+ * components only: energy, cooling, the amortization parts, opex). */
 static int ledger_part(const char *item) {
-  /* The total, and the amortization components whose sum is the
-   * "amortization" row, would count twice. */
-  if (!strcmp(item, "total") || !strncmp(item, "amortization_", 13)) return -1;
   if (!strcmp(item, "it_energy")) return 0;
   if (!strcmp(item, "cooling_facility")) return 1;
-  if (!strcmp(item, "amortization")) return 2;
+  if (!strncmp(item, "amortization_", 13)) return 2;
   return 3;
-}
-
-/* The scenario's file name from a provenance comment ("...; scenario X; ..."). */
-static void scenario_label(const char *comment, char *buf, size_t size) {
-  const char *s = comment ? strstr(comment, "scenario ") : NULL;
-  if (!s) {
-    snprintf(buf, size, "this run");
-    return;
-  }
-  s += strlen("scenario ");
-  size_t n = strcspn(s, ";,");
-  const char *slash = memchr(s, '/', n);
-  while (slash) { /* keep the last path component */
-    n -= (size_t)(slash + 1 - s);
-    s = slash + 1;
-    slash = memchr(s, '/', n);
-  }
-  snprintf(buf, size, "%.*s", (int)n, s);
 }
 
 ic_status ic__plot_write_run_ledger(const struct ic__plot_table *t, const char *src, const char *path) {
   long item = ic__plot_table_column(t, "item"), usd = ic__plot_table_column(t, "usd_per_day");
   double parts[4] = {0, 0, 0, 0};
   for (size_t r = 0; r < t->nrows; r++) {
+    const char *p = t->rows[r];
+    for (long c = 0; c < item && p; c++)
+      if ((p = strchr(p, ','))) p++;
     char name[64];
-    snprintf(name, sizeof name, "%.*s", (int)strcspn(t->rows[r], ","), t->rows[r]);
-    (void)item; /* item is column 0 in every ledger.csv; checked by the caller */
+    snprintf(name, sizeof name, "%.*s", p ? (int)strcspn(p, ",") : 0, p ? p : "");
     double v = ic__plot_table_number(t, r, (size_t)usd);
     if (isnan(v)) {
       ic_diag(src, t->row_linenos[r], "column 'usd_per_day': expected a number");
@@ -249,15 +231,15 @@ ic_status ic__plot_write_run_ledger(const struct ic__plot_table *t, const char *
     int k = ledger_part(trim(name));
     if (k >= 0) parts[k] += v;
   }
-  char label[128];
-  scenario_label(t->comment, label, sizeof label);
+  char label[256];
+  if (ic_meta_caption(src, label, sizeof label)) label[strcspn(label, ",")] = '\0';
+  else snprintf(label, sizeof label, "this run");
   FILE *f = fopen(path, "w");
   if (!f) {
     ic_diag(path, 0, "cannot write: %s", strerror(errno));
     return IC_EIO;
   }
-  fprintf(f, "# ledger of one run: %s\nscenario,energy_usd_per_day,cooling_usd_per_day,amortization_usd_per_day,"
-          "other_usd_per_day\n%s,%.6f,%.6f,%.6f,%.6f\n", t->comment ? t->comment : "", label, parts[0], parts[1],
-          parts[2], parts[3]);
+  fprintf(f, "scenario,energy_usd_per_day,cooling_usd_per_day,amortization_usd_per_day,"
+          "other_usd_per_day\n%s,%.6f,%.6f,%.6f,%.6f\n", label, parts[0], parts[1], parts[2], parts[3]);
   return fclose(f) == 0 ? IC_OK : IC_EIO;
 }

@@ -41,8 +41,8 @@ double ic__plot_table_number(const struct ic__plot_table *t, size_t row, size_t 
  * `t` to `path`. IC_EIO / IC_ENOMEM, reported. */
 ic_status ic__plot_write_front(const struct ic__plot_table *t, size_t x_col, size_t y_col, const char *path);
 
-/* Turns a run's ledger.csv (item,kwh_per_day,usd_per_day rows) into one row
- * of the sweep's cost columns at `path`, labelled by scenario. */
+/* Turns a run's ledger.csv (group,item,kwh_per_day,usd_per_day rows) into one row
+ * of the sweep's cost columns at `path`, labelled by the scenario named in its provenance sidecar. */
 ic_status ic__plot_write_run_ledger(const struct ic__plot_table *t, const char *src, const char *path);
 
 #endif

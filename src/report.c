@@ -11,6 +11,7 @@
 #include <cjson/cJSON.h>
 
 #include "ic_version.h"
+#include "infercost/meta.h"
 
 static const char *choice_text(const char *section_key, const struct ic_scenario *s, char *buf, size_t size) {
   const struct ic_section_def *sec = NULL;
@@ -240,25 +241,25 @@ static size_t metric_rows(const struct ic_run_result *r, struct metric_row *rows
   return n;
 }
 
+/* ledger.csv rows: the components only (their usd_per_day add up to the
+ * total), each in one group, so a sum or a group-by never counts twice. */
 struct ledger_row {
-  const char *item;
+  const char *group, *item;
   double kwh, usd;
 };
 
 static size_t ledger_rows(const struct ic_run_result *r, struct ledger_row *rows) {
   const struct ic_daily_cost *c = &r->cost;
   size_t n = 0;
-  rows[n++] = (struct ledger_row){"it_energy", c->it_energy_kwh, c->energy_usd};
-  rows[n++] = (struct ledger_row){"cooling_facility", c->facility_energy_kwh - c->it_energy_kwh, c->cooling_usd};
-  rows[n++] = (struct ledger_row){"amortization_server", 0.0, c->amort_server_usd};
-  rows[n++] = (struct ledger_row){"amortization_gpu", 0.0, c->amort_gpu_usd};
-  rows[n++] = (struct ledger_row){"amortization_network", 0.0, c->amort_network_usd};
-  rows[n++] = (struct ledger_row){"amortization_facility", 0.0, c->amort_facility_usd};
-  rows[n++] = (struct ledger_row){"amortization", 0.0, c->amortization_usd};
-  rows[n++] = (struct ledger_row){"maintenance", 0.0, c->maintenance_usd};
-  rows[n++] = (struct ledger_row){"other_opex", 0.0, c->other_opex_usd};
-  rows[n++] = (struct ledger_row){"rent", 0.0, c->rent_usd};
-  rows[n++] = (struct ledger_row){"total", c->facility_energy_kwh, c->total_usd};
+  rows[n++] = (struct ledger_row){"energy", "it_energy", c->it_energy_kwh, c->energy_usd};
+  rows[n++] = (struct ledger_row){"energy", "cooling_facility", c->facility_energy_kwh - c->it_energy_kwh, c->cooling_usd};
+  rows[n++] = (struct ledger_row){"capital", "amortization_server", 0.0, c->amort_server_usd};
+  rows[n++] = (struct ledger_row){"capital", "amortization_gpu", 0.0, c->amort_gpu_usd};
+  rows[n++] = (struct ledger_row){"capital", "amortization_network", 0.0, c->amort_network_usd};
+  rows[n++] = (struct ledger_row){"capital", "amortization_facility", 0.0, c->amort_facility_usd};
+  rows[n++] = (struct ledger_row){"opex", "maintenance", 0.0, c->maintenance_usd};
+  rows[n++] = (struct ledger_row){"opex", "other_opex", 0.0, c->other_opex_usd};
+  rows[n++] = (struct ledger_row){"opex", "rent", 0.0, c->rent_usd};
   return n;
 }
 
@@ -271,6 +272,8 @@ static char *summary_json(const struct ic_scenario *s, const struct ic_run_resul
   struct ledger_row lr[16];
   size_t nl = ledger_rows(r, lr);
   for (size_t i = 0; i < nl; i++) cJSON_AddNumberToObject(ledger, lr[i].item, lr[i].usd);
+  cJSON_AddNumberToObject(ledger, "amortization", r->cost.amortization_usd);
+  cJSON_AddNumberToObject(ledger, "total", r->cost.total_usd);
   cJSON *energy = cJSON_AddObjectToObject(root, "energy_kwh_per_day");
   cJSON_AddNumberToObject(energy, "it", r->cost.it_energy_kwh);
   cJSON_AddNumberToObject(energy, "facility", r->cost.facility_energy_kwh);
@@ -331,7 +334,7 @@ static void write_hourly(FILE *f, const struct ic_run_result *r) {
 
 static bool write_one(const struct ic_scenario *s, const struct ic_run_result *r, const char *dir, const char *name,
                       enum output_kind kind) {
-  char path[1024], tmp[1100], prov[512];
+  char path[1024], tmp[1100];
   snprintf(path, sizeof path, "%s/%s", dir, name);
   snprintf(tmp, sizeof tmp, "%s.tmp", path);
   FILE *f = fopen(tmp, "w");
@@ -339,7 +342,6 @@ static bool write_one(const struct ic_scenario *s, const struct ic_run_result *r
     ic_diag(path, 0, "cannot write: %s", strerror(errno));
     return false;
   }
-  ic_report_provenance(s, prov, sizeof prov);
   bool ok = true;
   if (kind == OUT_JSON) {
     char *text = summary_json(s, r);
@@ -348,15 +350,15 @@ static bool write_one(const struct ic_scenario *s, const struct ic_run_result *r
   } else if (kind == OUT_LEDGER) {
     struct ledger_row rows[16];
     size_t n = ledger_rows(r, rows);
-    fprintf(f, "# %s\nitem,kwh_per_day,usd_per_day\n", prov);
-    for (size_t i = 0; i < n; i++) fprintf(f, "%s,%.6f,%.6f\n", rows[i].item, rows[i].kwh, rows[i].usd);
+    fputs("group,item,kwh_per_day,usd_per_day\n", f);
+    for (size_t i = 0; i < n; i++)
+      fprintf(f, "%s,%s,%.6f,%.6f\n", rows[i].group, rows[i].item, rows[i].kwh, rows[i].usd);
   } else if (kind == OUT_HOURLY) {
-    fprintf(f, "# %s\n", prov);
     write_hourly(f, r);
   } else {
     struct metric_row rows[METRIC_ROWS_MAX];
     size_t n = metric_rows(r, rows);
-    fprintf(f, "# %s\nmetric,value,unit\n", prov);
+    fputs("metric,value,unit\n", f);
     for (size_t i = 0; i < n; i++) fprintf(f, "%s,%.9g,%s\n", rows[i].name, rows[i].value, rows[i].unit);
   }
   if (ferror(f)) ok = false;
@@ -369,6 +371,16 @@ static bool write_one(const struct ic_scenario *s, const struct ic_run_result *r
   return true;
 }
 
+/* The files of a run's output directory, for provenance.json. */
+static const struct ic_meta_file run_files[] = {
+    {"summary.json", "headline figures, the ledger by item and per-class latency"},
+    {"ledger.csv", "per-day cost by component (group energy, capital or opex); usd_per_day sums to the total"},
+    {"metrics.csv", "every headline metric: metric, value, unit"},
+    {"hourly.csv", "the window by hour of day, not scaled to a day"},
+    {"timeseries.csv", "one row per run.series_interval_s: arrivals, completions, queue, busy replicas, power"},
+    {"distributions.csv", "iterations by batch size and by KV-cache fraction reserved"},
+};
+
 ic_status ic_report_write_dir(const struct ic_scenario *s, const struct ic_run_result *r, const char *dir) {
   if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
     ic_diag(dir, 0, "cannot create output directory: %s", strerror(errno));
@@ -377,5 +389,15 @@ ic_status ic_report_write_dir(const struct ic_scenario *s, const struct ic_run_r
   if (!write_one(s, r, dir, "summary.json", OUT_JSON) || !write_one(s, r, dir, "ledger.csv", OUT_LEDGER) ||
       !write_one(s, r, dir, "metrics.csv", OUT_METRICS) || !write_one(s, r, dir, "hourly.csv", OUT_HOURLY))
     return IC_EIO;
-  return IC_OK;
+  /* timeseries.csv and distributions.csv come from the run itself. */
+  struct ic_meta_file present[sizeof run_files / sizeof run_files[0]];
+  size_t n = 0;
+  for (size_t i = 0; i < sizeof run_files / sizeof run_files[0]; i++) {
+    char path[1024];
+    struct stat st;
+    snprintf(path, sizeof path, "%s/%s", dir, run_files[i].name);
+    if (stat(path, &st) == 0) present[n++] = run_files[i];
+  }
+  struct ic_meta m = {.command = "run", .scenario = s};
+  return ic_meta_write_dir(dir, &m, present, n);
 }

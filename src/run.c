@@ -8,7 +8,6 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "infercost/report.h"
 
 #include "infercost/metrics.h"
 #include "infercost/serve.h"
@@ -112,9 +111,9 @@ double ic_run_fixed_usd_per_day(const struct ic_scenario *s) {
 
 /* Writes dir/timeseries.csv through a temporary file; the first column is
  * called time_s (the interval's start). */
-static ic_status write_series(const struct ic_scenario *s, const ic_series *series, ic_time_ns end_ns,
+static ic_status write_series(const ic_series *series, ic_time_ns end_ns,
                               const char *dir) {
-  char path[1024], tmp[1100], prov[512];
+  char path[1024], tmp[1100];
   snprintf(path, sizeof path, "%s/timeseries.csv", dir);
   snprintf(tmp, sizeof tmp, "%s.tmp", path);
   if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
@@ -128,9 +127,8 @@ static ic_status write_series(const struct ic_scenario *s, const ic_series *seri
   if (mem) ok = fclose(mem) == 0 && ok;
   FILE *f = ok ? fopen(tmp, "w") : NULL;
   if (f) {
-    ic_report_provenance(s, prov, sizeof prov);
     const char *rest = strncmp(text, "interval_start_s", 16) == 0 ? text + 16 : text;
-    ok = fprintf(f, "# %s\n%s%s", prov, rest == text ? "" : "time_s", rest) >= 0;
+    ok = fprintf(f, "%s%s", rest == text ? "" : "time_s", rest) >= 0;
     ok = fclose(f) == 0 && ok;
   }
   free(text);
@@ -145,14 +143,13 @@ static ic_status write_series(const struct ic_scenario *s, const ic_series *seri
 /* Writes dir/distributions.csv: iterations (static: batches) by batch size,
  * and iterations by KV reserved / capacity (continuous), non-empty bins only. */
 static ic_status write_distributions(const struct ic_scenario *s, const struct ic_fleet_stats *fs, const char *dir) {
-  char path[1024], tmp[1100], prov[512];
+  char path[1024], tmp[1100];
   snprintf(path, sizeof path, "%s/distributions.csv", dir);
   snprintf(tmp, sizeof tmp, "%s.tmp", path);
   FILE *f = fopen(tmp, "w");
   bool ok = f != NULL;
   if (f) {
-    ic_report_provenance(s, prov, sizeof prov);
-    fprintf(f, "# %s\nquantity,bin_low,bin_high,iterations\n", prov);
+    fputs("quantity,bin_low,bin_high,iterations\n", f);
     for (int64_t b = 0; b <= s->serving.max_batch; b++)
       if (fs->batch_hist[b]) fprintf(f, "batch_size,%lld,%lld,%llu\n", (long long)b, (long long)b + 1,
                                      (unsigned long long)fs->batch_hist[b]);
@@ -336,7 +333,7 @@ ic_status ic_run_scenario_series(const struct ic_scenario *s, struct ic_run_resu
   out->events = ic_sim_events_run(sim);
   out->kv_capacity_tokens = perf.kv_capacity_tokens;
   serving_results(fleet, s, end_ns, out);
-  st = series ? write_series(s, series, end_ns, series_dir) : IC_OK;
+  st = series ? write_series(series, end_ns, series_dir) : IC_OK;
   if (st == IC_OK && series_dir) st = write_distributions(s, ic_fleet_stats(fleet), series_dir);
 done:
   ic_series_free(series);

@@ -8,7 +8,7 @@
 
 #include <gsl/gsl_cdf.h>
 
-#include "infercost/report.h"
+#include "infercost/meta.h"
 #include "infercost/run.h"
 #include "infercost/sweep.h"
 
@@ -117,9 +117,6 @@ ic_status ic_sweep_write_csv(FILE *out, const struct ic_sweep_grid *grid, int64_
                              const struct ic_sweep_record *records, const bool *meets, size_t count) {
   size_t metric_count;
   const struct ic_headline *metrics = ic_headline_table(&metric_count);
-  char prov[512];
-  ic_report_provenance(grid->base, prov, sizeof prov);
-  fprintf(out, "# %s; sweep of %zu points x %lld runs\n", prov, count, (long long)runs);
   for (size_t a = 0; a < grid->axis_count; a++) fprintf(out, "%s,", grid->axes[a].key);
   fputs("seed,runs,status", out);
   if (meets) fputs(",meets_targets", out);
@@ -168,5 +165,8 @@ ic_status ic_sweep_write_csv_file(const char *path, const struct ic_sweep_grid *
     remove(tmp);
     return IC_EIO;
   }
-  return IC_OK;
+  char note[96];
+  snprintf(note, sizeof note, "sweep of %zu points x %lld runs", count, (long long)runs);
+  struct ic_meta m = {.command = "sweep", .scenario = grid->base, .note = note};
+  return ic_meta_write_sidecar(path, &m, "one row per grid point: the varied keys, seed, runs, status, headline metrics");
 }

@@ -286,10 +286,12 @@ static void pareto_front_of_the_grid_fixture(void **state) {
   ic__plot_table_free(&t);
 }
 
-/* A run's ledger pivots into one row whose parts add up to its total row;
- * the amortization components are inside the amortization row, not "other"
- * (run_ledger.csv: 38533.717612 + 7706.743522 + 476981.552511 + maintenance
- * 84429.698630 = 607651.712275, the total row to its printed rounding). */
+/* A run's ledger (components only) pivots into one row whose parts add up
+ * to the run's total; the amortization components land in the amortization
+ * column, not "other" (run_ledger.csv: 38533.717612 + 7706.743522 +
+ * (394401.643836 + 39638.356164 + 42941.552511) + maintenance 84429.698630 =
+ * 607651.712275, the run's printed total 607651.712276 to rounding). The bar's
+ * label is the scenario named in run_ledger.meta.json. */
 static void run_ledger_parts_add_up_to_total(void **state) {
   (void)state;
   struct ic__plot_table t, w;

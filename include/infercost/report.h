@@ -1,5 +1,5 @@
 /* report.h: a run's results as a readable ledger, summary.json and CSV tables.
- * Every file starts with a provenance line (version, scenario, seed, run). */
+ * Tables start with their header; provenance goes in DIR/provenance.json. */
 #ifndef IC_REPORT_H
 #define IC_REPORT_H
 
@@ -9,13 +9,15 @@
 #include "infercost/scenario.h"
 #include "infercost/status.h"
 
-/* Writes the provenance line's text (without comment marker or newline). */
+/* Writes the provenance text (version, scenario, digest, seed, run) for
+ * the printed ledger and summary.json. */
 void ic_report_provenance(const struct ic_scenario *s, char *buf, size_t size);
 
 /* Prints the per-day ledger and headline metrics for people. */
 void ic_report_print(const struct ic_scenario *s, const struct ic_run_result *r, FILE *out);
 
-/* Writes summary.json, ledger.csv and metrics.csv into `dir` (created if
+/* Writes summary.json, ledger.csv, metrics.csv, hourly.csv and
+ * provenance.json (naming every file of the directory) into `dir` (created if
  * missing). Each file is written to a temporary name and renamed, so a
  * failure never leaves a half-written output. IC_EIO on failure (reported). */
 ic_status ic_report_write_dir(const struct ic_scenario *s, const struct ic_run_result *r, const char *dir);
