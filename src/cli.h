@@ -4,10 +4,27 @@
 #ifndef IC_CLI_H
 #define IC_CLI_H
 
+#include <stdio.h>
+
+#include "infercost/search.h"
+
+/* Exit code of `search` when no configuration meets the targets (the search
+ * itself ran: neither bad input nor a failure). */
+enum { IC_EXIT_NO_SOLUTION = 3 };
+
 int ic_cli_validate(int argc, char **argv);
 int ic_cli_trace(int argc, char **argv);
 int ic_cli_plot(int argc, char **argv);
 int ic_cli_sweep(int argc, char **argv);
 int ic_cli_search(int argc, char **argv);
+
+/* search's outputs (cli_search_out.c); user_targets: the first targets are
+ * the user's, the rest implicit (stable>=1), which get no Pareto column. */
+ic_status ic_cli_search_write_points(const char *path, const struct ic_search_space *sp, size_t user_targets,
+                                     const struct ic_search_result *r);
+void ic_cli_search_print_top(const struct ic_search_space *sp, size_t user_targets, const struct ic_search_result *r,
+                             FILE *out);
+/* The result as JSON text (cJSON_free it), NULL when out of memory. */
+char *ic_cli_search_json(const struct ic_search_space *sp, const struct ic_search_result *r);
 
 #endif

@@ -7,6 +7,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <cjson/cJSON.h>
+
 #include "cli.h"
 #include "infercost/report.h"
 #include "infercost/search.h"
@@ -24,14 +26,15 @@ static const char usage_sweep[] =
     "COUNT log-spaced values LO:HI:logCOUNT. Integer keys round range values.\n"
     "\n"
     "options:\n"
-    "  --vary section.key=VALUES   an axis (repeatable, at most 16)\n"
-    "  -s, --set section.key=value override one key for every point (repeatable)\n"
+    "  --vary section.key=VALUES   an axis (repeatable, at most 16; at least one)\n"
+    "  -s, --set section.key=value override one key for every point (repeatable; default: none)\n"
     "  --seeds N                   N replications per point (run.run = run, run+1, ...);\n"
-    "                              columns become means with METRIC_ci95 half-widths\n"
-    "  --target METRIC<=VALUE      add a meets_targets column (1/0); repeatable\n"
+    "                              columns become means with METRIC_ci95 half-widths (default 1)\n"
+    "  --target METRIC<=VALUE      add a meets_targets column (1/0); repeatable (default: none)\n"
     "  --workers N                 local worker processes (default: online CPUs)\n"
-    "  -o, --output FILE           write the CSV to FILE (replaced only when complete)\n"
-    "  -q, --quiet                 no progress bar\n"
+    "  -o, --output FILE           write the CSV to FILE (replaced only when complete) and its\n"
+    "                              provenance to FILE's .meta.json (default: CSV on stdout)\n"
+    "  -q, --quiet                 no progress bar (default: shown on a terminal)\n"
     "  -h, --help                  this text\n"
     "\n"
     "Under `mpirun -np N` (when built with MPI) the points are spread over the ranks;\n"
@@ -47,20 +50,29 @@ static const char usage_search[] =
     "cheapest, and reports how many simulations it ran.\n"
     "\n"
     "options:\n"
-    "  --target METRIC<=VALUE      a target on a headline metric (<, <=, >, >=; repeatable)\n"
-    "  --vary section.key=VALUES   a discrete dimension, same syntax as sweep (repeatable)\n"
+    "  --target METRIC<=VALUE      a target on a headline metric (<, <=, >, >=; repeatable;\n"
+    "                              at least one)\n"
+    "  --vary section.key=VALUES   a discrete dimension, same syntax as sweep (repeatable;\n"
+    "                              default: none, fleet size only)\n"
     "  --nodes VALUES              fleet sizes to consider, ascending\n"
-    "  --allow-unstable            also accept configurations whose queues grow through\n"
-    "                              the window (by default stable>=1 is an implicit target)\n"
     "                              (default 1:N:1, N = the scenario's fleet.nodes)\n"
-    "  -s, --set section.key=value override one key (repeatable)\n"
-    "  --seeds N                   replications per point; targets apply to the mean\n"
+    "  --allow-unstable            also accept configurations whose queues grow through\n"
+    "                              the window (default: stable>=1 is an implicit target)\n"
+    "  -s, --set section.key=value override one key (repeatable; default: none)\n"
+    "  --seeds N                   replications per point; targets apply to the mean (default 1)\n"
     "  --workers N                 local worker processes (default: online CPUs)\n"
-    "  -q, --quiet                 no progress bar\n"
+    "  --top N                     also list the N cheapest configurations meeting the\n"
+    "                              targets, each at its smallest fleet (default 1: the cheapest)\n"
+    "  -o, --output FILE           write every evaluated configuration to FILE (CSV: sweep's\n"
+    "                              columns, combination, step, pareto_METRIC per target) and its\n"
+    "                              provenance to FILE's .meta.json (default: no file)\n"
+    "  --format text|json          how the answer is printed on stdout (default text)\n"
+    "  -q, --quiet                 no progress bar (default: shown on a terminal)\n"
     "  -h, --help                  this text\n"
     "\n"
-    "When fleet.gpu varies and fleet.server does not, the server follows the GPU\n"
-    "(h100-sxm in a dgx-h100...). See docs/sweeps.md.\n";
+    "Exit codes: 0 a configuration was found, 3 none meets the targets, 2 bad input,\n"
+    "1 runtime failure. When fleet.gpu varies and fleet.server does not, the server\n"
+    "follows the GPU (h100-sxm in a dgx-h100...). See docs/sweeps.md.\n";
 
 #define MAX_SETS 256
 #define MAX_TARGETS 16
@@ -72,8 +84,8 @@ struct sweep_args {
   const char *targets[MAX_TARGETS];
   int set_count, vary_count, target_count;
   int64_t runs;
-  long workers;
-  bool quiet, help, allow_unstable;
+  long workers, top;
+  bool quiet, help, allow_unstable, json;
 };
 
 static bool parse_count(const char *opt, const char *text, long max, long *out) {
@@ -102,13 +114,15 @@ static bool take(const char *opt, const char *value, const char **list, int *n, 
 static int parse_args(int argc, char **argv, struct sweep_args *a, bool search) {
   memset(a, 0, sizeof *a);
   a->runs = 1;
+  a->top = 1;
   long cpus = sysconf(_SC_NPROCESSORS_ONLN);
   a->workers = cpus > 0 ? cpus : 1;
   for (int i = 1; i < argc; i++) {
     const char *o = argv[i];
     bool has_value = !strcmp(o, "--vary") || !strcmp(o, "-s") || !strcmp(o, "--set") || !strcmp(o, "--seeds") ||
-                     !strcmp(o, "--workers") || (!search && (!strcmp(o, "-o") || !strcmp(o, "--output"))) ||
-                     !strcmp(o, "--target") || (search && !strcmp(o, "--nodes"));
+                     !strcmp(o, "--workers") || !strcmp(o, "-o") || !strcmp(o, "--output") ||
+                     !strcmp(o, "--target") ||
+                     (search && (!strcmp(o, "--nodes") || !strcmp(o, "--top") || !strcmp(o, "--format")));
     if (has_value && i + 1 >= argc) {
       ic_diag("infercost", 0, "%s needs a value (see infercost %s --help)", o, argv[0]);
       return IC_EXIT_BAD_INPUT;
@@ -123,7 +137,15 @@ static int parse_args(int argc, char **argv, struct sweep_args *a, bool search) 
     else if (!strcmp(o, "-s") || !strcmp(o, "--set")) ok = take(o, v, a->sets, &a->set_count, MAX_SETS);
     else if (!strcmp(o, "--target")) ok = take(o, v, a->targets, &a->target_count, MAX_TARGETS);
     else if (search && !strcmp(o, "--nodes")) a->nodes = v;
-    else if (!search && (!strcmp(o, "-o") || !strcmp(o, "--output"))) a->output = v;
+    else if (!strcmp(o, "-o") || !strcmp(o, "--output")) a->output = v;
+    else if (search && !strcmp(o, "--top")) ok = parse_count(o, v, 1000000, &a->top);
+    else if (search && !strcmp(o, "--format")) {
+      a->json = !strcmp(v, "json");
+      if (!a->json && strcmp(v, "text")) {
+        ic_diag("infercost", 0, "--format: expected text or json, got '%s'", v);
+        ok = false;
+      }
+    }
     else if (!strcmp(o, "--seeds")) ok = parse_count(o, v, 10000, &n), a->runs = n;
     else if (!strcmp(o, "--workers")) ok = parse_count(o, v, 4096, &a->workers);
     else if (o[0] == '-' && o[1]) {
@@ -253,6 +275,33 @@ static void print_choice(const struct ic_search_space *sp, const struct ic_searc
     fprintf(out, "  %-28s %.6g %s\n", metrics[m].name, r->record.mean[m], metrics[m].unit);
 }
 
+/* The answer on stdout: text or JSON; exit code 0 found, 3 none. */
+static int print_search(const struct sweep_args *a, const struct ic_search_space *sp, const struct ic_search_result *r) {
+  if (a->json) {
+    char *text = ic_cli_search_json(sp, r);
+    if (!text) return IC_EXIT_FAILURE;
+    printf("%s\n", text);
+    cJSON_free(text);
+    return r->found ? IC_EXIT_OK : IC_EXIT_NO_SOLUTION;
+  }
+  const struct ic_sweep_axis *nodes = sp->nodes;
+  char prov[512];
+  ic_report_provenance(sp->base, prov, sizeof prov);
+  printf("# %s\n", prov);
+  if (r->found)
+    print_choice(sp, r, stdout);
+  else
+    printf("No configuration meets the targets, even at the largest fleet (%s nodes).\n",
+           nodes->values[nodes->count - 1]);
+  if (r->found && a->top > 1) ic_cli_search_print_top(sp, (size_t)a->target_count, r, stdout);
+  printf("Simulations: %zu points x %lld runs, against %zu points for the exhaustive grid "
+         "(%zu of %zu combinations feasible at the largest fleet; %zu of them left early, their "
+         "server cost alone above the %s found)\n",
+         r->simulations, (long long)a->runs, r->exhaustive, r->feasible_combos, r->exhaustive / nodes->count,
+         r->dropped_combos, a->top > 1 ? "ranking" : "best");
+  return r->found ? IC_EXIT_OK : IC_EXIT_NO_SOLUTION;
+}
+
 static int search_main(const struct sweep_args *a, struct ic_scenario *base, struct ic_sweep_axis *axes,
                        struct ic_sweep_axis *nodes) {
   if (!load_base(a, base) || !parse_axes(a, base, axes)) return IC_EXIT_BAD_INPUT;
@@ -274,29 +323,16 @@ static int search_main(const struct sweep_args *a, struct ic_scenario *base, str
   if (!ok) return IC_EXIT_BAD_INPUT;
   struct ic_search_space sp = {.base = base, .axes = axes, .axis_count = (size_t)a->vary_count, .nodes = nodes,
                                .targets = targets, .target_count = target_count, .runs = a->runs,
-                               .workers = a->workers, .progress = !a->quiet};
+                               .workers = a->workers, .progress = !a->quiet, .top = (size_t)a->top};
   struct ic_search_result r;
   ic_status st = ic_search_run(&sp, &r);
-  if (st == IC_EINVAL) return IC_EXIT_BAD_INPUT;
-  if (st != IC_OK) {
-    ic_diag("infercost", 0, "search failed: %s", ic_strerror(st));
-    return IC_EXIT_FAILURE;
-  }
-  if (ic_sweep_mpi_rank() != 0) return IC_EXIT_OK;
-  char prov[512];
-  ic_report_provenance(base, prov, sizeof prov);
-  printf("# %s\n", prov);
-  if (r.found)
-    print_choice(&sp, &r, stdout);
-  else
-    printf("No configuration meets the targets, even at the largest fleet (%s nodes).\n",
-           nodes->values[nodes->count - 1]);
-  printf("Simulations: %zu points x %lld runs, against %zu points for the exhaustive grid "
-         "(%zu of %zu combinations feasible at the largest fleet; %zu of them left early, their "
-         "server cost alone above the best found)\n",
-         r.simulations, (long long)a->runs, r.exhaustive, r.feasible_combos, r.exhaustive / nodes->count,
-         r.dropped_combos);
-  return r.found ? IC_EXIT_OK : IC_EXIT_FAILURE;
+  if (st == IC_OK && a->output && ic_sweep_mpi_rank() == 0)
+    st = ic_cli_search_write_points(a->output, &sp, (size_t)a->target_count, &r);
+  int rc = st == IC_EINVAL ? IC_EXIT_BAD_INPUT : st != IC_OK ? IC_EXIT_FAILURE : 0;
+  if (rc == IC_EXIT_FAILURE) ic_diag("infercost", 0, "search failed: %s", ic_strerror(st));
+  if (rc == 0 && ic_sweep_mpi_rank() == 0) rc = print_search(a, &sp, &r);
+  ic_search_result_fini(&r);
+  return rc;
 }
 
 int ic_cli_search(int argc, char **argv) {

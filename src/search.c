@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "infercost/hw.h"
+#include "infercost/progress.h"
 #include "infercost/run.h"
 
 ic_status ic_search_target_parse(const char *text, const char *where, struct ic_search_target *t) {
@@ -116,7 +117,7 @@ struct bracket {
   size_t lo, hi;
   bool feasible;
   bool dropped;                 /* its fixed costs alone exceed the best found */
-  struct ic_sweep_record best;
+  size_t best;                  /* into the result's points: nodes[hi]'s record */
 };
 
 /* The state of one search, shared by its steps. */
@@ -129,12 +130,47 @@ struct search {
   struct ic_sweep_record *recs;
   struct ic_scenario *scratch;
   int usd;                      /* usd_per_day in the headline table */
+  struct ic_search_result *out;
+  size_t capacity;              /* of out->points */
+  double *costs;                /* scratch: feasible combinations' best costs */
+  double start_s;               /* the whole search's progress clock */
 };
 
-static ic_status run_round(struct search *se, size_t n) {
+static double best_usd(const struct search *se, size_t c) {
+  return se->out->points[se->b[c].best].record.mean[se->usd];
+}
+
+/* Simulations still to come at most: one per halving of each open bracket. */
+static size_t remaining_bound(const struct search *se) {
+  size_t n = 0;
+  for (size_t c = 0; c < se->combos; c++) {
+    const struct bracket *bc = &se->b[c];
+    if (!bc->feasible || bc->dropped) continue;
+    for (size_t w = bc->hi - bc->lo; w > 0; w /= 2) n++;
+  }
+  return n;
+}
+
+/* Appends the k-th probe of round `step` to the result's points. */
+static size_t record_point(struct search *se, size_t k, size_t grid_index, int step) {
+  struct ic_search_point *p = &se->out->points[se->out->point_count];
+  p->combo = grid_index / se->m;
+  p->nodes_index = grid_index % se->m;
+  p->step = step;
+  p->record = se->recs[k];
+  p->meets = ic_search_meets(&p->record, se->sp->targets, se->sp->target_count);
+  return se->out->point_count++;
+}
+
+/* Runs n probes; the bar counts them within the whole search. */
+static ic_status run_round(struct search *se, size_t n, size_t still_to_come) {
   struct probes p = {se->full, se->index};
+  size_t before = se->out->simulations;
   struct ic_sweep_exec x = {.point = build_probe, .ctx = &p, .count = n, .runs = se->sp->runs,
-                            .workers = se->sp->workers, .progress = se->sp->progress};
+                            .workers = se->sp->workers, .progress = se->sp->progress, .progress_base = before,
+                            .progress_total = before + n + still_to_come, .progress_start_s = se->start_s,
+                            .progress_keep = true};
+  if (se->out->point_count + n > se->capacity) return IC_ENOMEM; /* cannot happen: capacity bounds the rounds */
   return ic_sweep_execute(&x, se->recs);
 }
 
@@ -161,12 +197,21 @@ static double cost_floor(struct search *se, size_t c, size_t j) {
   return isnan(floor_usd) ? 0.0 : floor_usd;
 }
 
-/* Stops probing combinations that cannot beat the cheapest found so far:
- * their cost floor at the smallest fleet still in question is above it. */
+static int by_value(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
+/* Stops probing combinations that cannot make the ranking: their cost
+ * floor at the smallest fleet still in question is above the top-th
+ * cheapest found so far (the cheapest when only the winner is wanted). */
 static size_t drop_hopeless(struct search *se) {
-  double best = (double)INFINITY;
+  size_t top = se->sp->top > 1 ? se->sp->top : 1, n = 0;
   for (size_t c = 0; c < se->combos; c++)
-    if (se->b[c].feasible && se->b[c].best.mean[se->usd] < best) best = se->b[c].best.mean[se->usd];
+    if (se->b[c].feasible) se->costs[n++] = best_usd(se, c);
+  if (n < top) return 0;
+  qsort(se->costs, n, sizeof *se->costs, by_value);
+  double best = se->costs[top - 1];
   size_t dropped = 0;
   for (size_t c = 0; c < se->combos; c++) {
     struct bracket *bc = &se->b[c];
@@ -181,50 +226,107 @@ static size_t drop_hopeless(struct search *se) {
 /* Round 0 probes the largest fleet: a combination failing there fails
  * everywhere. Later rounds halve every open bracket at once. */
 static ic_status bisect(struct search *se, struct ic_search_result *out) {
-  const struct ic_search_space *sp = se->sp;
   size_t m = se->m;
   for (size_t c = 0; c < se->combos; c++) se->index[c] = c * m + (m - 1);
-  ic_status st = run_round(se, se->combos);
+  size_t halvings = 0;
+  for (size_t w = m - 1; w > 0; w /= 2) halvings++;
+  ic_status st = run_round(se, se->combos, se->combos * halvings);
   if (st != IC_OK) return st;
   out->simulations += se->combos;
   for (size_t c = 0; c < se->combos; c++) {
-    bool ok = ic_search_meets(&se->recs[c], sp->targets, sp->target_count);
-    se->b[c] = (struct bracket){.lo = 0, .hi = m - 1, .feasible = ok, .best = se->recs[c]};
+    size_t at = record_point(se, c, se->index[c], 0);
+    bool ok = out->points[at].meets;
+    se->b[c] = (struct bracket){.lo = 0, .hi = m - 1, .feasible = ok, .best = at};
     out->feasible_combos += ok;
   }
-  for (;;) {
+  for (int step = 1;; step++) {
     out->dropped_combos += drop_hopeless(se);
     size_t n = 0;
     for (size_t c = 0; c < se->combos; c++)
       if (se->b[c].feasible && !se->b[c].dropped && se->b[c].lo < se->b[c].hi)
         se->owner[n] = c, se->index[n++] = c * m + (se->b[c].lo + se->b[c].hi) / 2;
     if (n == 0) return IC_OK;
-    if ((st = run_round(se, n)) != IC_OK) return st;
+    size_t bound = remaining_bound(se);
+    if ((st = run_round(se, n, bound > n ? bound - n : 0)) != IC_OK) return st;
     out->simulations += n;
     for (size_t k = 0; k < n; k++) {
       struct bracket *bc = &se->b[se->owner[k]];
       size_t mid = (bc->lo + bc->hi) / 2;
-      if (ic_search_meets(&se->recs[k], sp->targets, sp->target_count))
-        bc->hi = mid, bc->best = se->recs[k];
+      size_t at = record_point(se, k, se->index[k], step);
+      if (out->points[at].meets)
+        bc->hi = mid, bc->best = at;
       else
         bc->lo = mid + 1;
     }
   }
 }
 
+/* Feasible combinations by their best cost (ties: lower combination). */
+static const struct search *rank_ctx; /* qsort has no context argument; single-threaded use only */
+static int by_cost_then_combo(const void *a, const void *b) {
+  size_t x = *(const size_t *)a, y = *(const size_t *)b;
+  double cx = best_usd(rank_ctx, x), cy = best_usd(rank_ctx, y);
+  if (cx != cy) return cx < cy ? -1 : 1;
+  return (x > y) - (x < y);
+}
+
+/* The cheapest `top` combinations (a dropped one's best is dearer than
+ * the top-th's, so it never ranks). */
+static ic_status rank(struct search *se) {
+  struct ic_search_result *out = se->out;
+  size_t top = se->sp->top > 1 ? se->sp->top : 1, n = 0;
+  size_t *order = malloc((se->combos ? se->combos : 1) * sizeof *order);
+  out->ranked = malloc(top * sizeof *out->ranked);
+  if (!order || !out->ranked) {
+    free(order);
+    return IC_ENOMEM;
+  }
+  for (size_t c = 0; c < se->combos; c++)
+    if (se->b[c].feasible && !se->b[c].dropped) order[n++] = c;
+  rank_ctx = se;
+  qsort(order, n, sizeof *order, by_cost_then_combo);
+  for (size_t k = 0; k < n && k < top; k++) out->ranked[out->ranked_count++] = se->b[order[k]].best;
+  free(order);
+  if (out->ranked_count) {
+    const struct ic_search_point *p = &out->points[out->ranked[0]];
+    out->found = true;
+    out->combo = p->combo;
+    out->nodes_index = p->nodes_index;
+    out->record = p->record;
+  }
+  return IC_OK;
+}
+
+void ic_search_result_fini(struct ic_search_result *r) {
+  if (!r) return;
+  free(r->points);
+  free(r->ranked);
+  r->points = NULL;
+  r->ranked = NULL;
+  r->point_count = r->ranked_count = 0;
+}
+
 ic_status ic_search_run(const struct ic_search_space *sp, struct ic_search_result *out) {
   memset(out, 0, sizeof *out);
   ic_status st = check_space(sp);
   if (st != IC_OK) return st;
-  struct search se = {.sp = sp, .m = sp->nodes->count, .usd = ic_headline_find("usd_per_day")};
+  struct search se = {.sp = sp, .m = sp->nodes->count, .usd = ic_headline_find("usd_per_day"), .out = out,
+                      .start_s = ic_progress_clock_s()};
   se.combos = ic_sweep_grid_count(sp->axes, sp->axis_count);
+  /* Round 0 plus one probe per halving of [0, m-1], per combination. */
+  size_t halvings = 0;
+  for (size_t w = se.m > 0 ? se.m - 1 : 0; w > 0; w /= 2) halvings++;
+  se.capacity = se.combos * (halvings + 1);
   se.full = malloc(sizeof *se.full);
   se.scratch = malloc(sizeof *se.scratch);
   se.b = calloc(se.combos, sizeof *se.b);
   se.index = calloc(se.combos, sizeof *se.index);
   se.owner = calloc(se.combos, sizeof *se.owner);
   se.recs = calloc(se.combos, sizeof *se.recs);
-  if (!se.full || !se.scratch || !se.b || !se.index || !se.owner || !se.recs) st = IC_ENOMEM;
+  se.costs = calloc(se.combos, sizeof *se.costs);
+  out->points = calloc(se.capacity ? se.capacity : 1, sizeof *out->points);
+  if (!se.full || !se.scratch || !se.b || !se.index || !se.owner || !se.recs || !se.costs || !out->points)
+    st = IC_ENOMEM;
   if (st == IC_OK) {
     full_grid_init(se.full, sp);
     out->exhaustive = ic_sweep_grid_count(se.full->axes, sp->axis_count + 1);
@@ -232,15 +334,10 @@ ic_status ic_search_run(const struct ic_search_space *sp, struct ic_search_resul
   }
   if (st == IC_OK) st = validate_ends(&se);
   if (st == IC_OK) st = bisect(&se, out);
-  /* Cheapest per day; ties go to the first combination, so the answer is
-   * stable. A dropped combination's best is dearer than the winner's. */
-  for (size_t c = 0; st == IC_OK && c < se.combos; c++)
-    if (se.b[c].feasible && (!out->found || se.b[c].best.mean[se.usd] < out->record.mean[se.usd])) {
-      out->found = true;
-      out->combo = c;
-      out->nodes_index = se.b[c].hi;
-      out->record = se.b[c].best;
-    }
-  free(se.full), free(se.scratch), free(se.b), free(se.index), free(se.owner), free(se.recs);
+  struct ic_progress bar;
+  ic_progress_start(&bar, sp->progress && ic_sweep_mpi_rank() == 0);
+  ic_progress_end(&bar);
+  if (st == IC_OK) st = rank(&se);
+  free(se.full), free(se.scratch), free(se.b), free(se.index), free(se.owner), free(se.recs), free(se.costs);
   return st;
 }

@@ -89,8 +89,7 @@ void ic_sweep_eval_point(const struct ic_sweep_exec *x, size_t index, struct ic_
   free(s);
 }
 
-/* Numbers round-trip exactly (%.17g); NaN is "nan" whatever its sign bit. */
-static void put_number(FILE *out, double v) {
+void ic_sweep_csv_number(FILE *out, double v) {
   if (isnan(v))
     fputs("nan", out);
   else if (isinf(v))
@@ -99,8 +98,7 @@ static void put_number(FILE *out, double v) {
     fprintf(out, "%.17g", v);
 }
 
-/* RFC 4180: quote a field holding a comma, quote or line break. */
-static void put_field(FILE *out, const char *text) {
+void ic_sweep_csv_field(FILE *out, const char *text) {
   if (!strpbrk(text, ",\"\r\n")) {
     fputs(text, out);
     return;
@@ -113,37 +111,46 @@ static void put_field(FILE *out, const char *text) {
   fputc('"', out);
 }
 
-ic_status ic_sweep_write_csv(FILE *out, const struct ic_sweep_grid *grid, int64_t runs,
-                             const struct ic_sweep_record *records, const bool *meets, size_t count) {
+void ic_sweep_csv_metric_names(FILE *out, int64_t runs) {
   size_t metric_count;
   const struct ic_headline *metrics = ic_headline_table(&metric_count);
-  for (size_t a = 0; a < grid->axis_count; a++) fprintf(out, "%s,", grid->axes[a].key);
-  fputs("seed,runs,status", out);
-  if (meets) fputs(",meets_targets", out);
   for (size_t m = 0; m < metric_count; m++) {
     fprintf(out, ",%s", metrics[m].name);
     if (runs > 1) fprintf(out, ",%s_ci95", metrics[m].name);
   }
+}
+
+void ic_sweep_csv_record(FILE *out, const struct ic_sweep_record *r, int64_t runs, int meets) {
+  size_t metric_count;
+  ic_headline_table(&metric_count);
+  fprintf(out, "%lld,%d,", (long long)r->seed, (int)r->runs);
+  ic_sweep_csv_field(out, r->status == IC_OK ? "ok" : r->message);
+  if (meets >= 0) fputs(meets ? ",1" : ",0", out);
+  for (size_t m = 0; m < metric_count; m++) {
+    fputc(',', out);
+    ic_sweep_csv_number(out, r->mean[m]);
+    if (runs > 1) {
+      fputc(',', out);
+      ic_sweep_csv_number(out, r->ci95[m]);
+    }
+  }
+}
+
+ic_status ic_sweep_write_csv(FILE *out, const struct ic_sweep_grid *grid, int64_t runs,
+                             const struct ic_sweep_record *records, const bool *meets, size_t count) {
+  for (size_t a = 0; a < grid->axis_count; a++) fprintf(out, "%s,", grid->axes[a].key);
+  fputs("seed,runs,status", out);
+  if (meets) fputs(",meets_targets", out);
+  ic_sweep_csv_metric_names(out, runs);
   fputc('\n', out);
   size_t at[IC_SWEEP_MAX_AXES];
   for (size_t i = 0; i < count; i++) {
-    const struct ic_sweep_record *r = &records[i];
     ic_sweep_grid_point(grid->axes, grid->axis_count, i, at);
     for (size_t a = 0; a < grid->axis_count; a++) {
-      put_field(out, grid->axes[a].values[at[a]]);
+      ic_sweep_csv_field(out, grid->axes[a].values[at[a]]);
       fputc(',', out);
     }
-    fprintf(out, "%lld,%d,", (long long)r->seed, (int)r->runs);
-    put_field(out, r->status == IC_OK ? "ok" : r->message);
-    if (meets) fputs(meets[i] ? ",1" : ",0", out);
-    for (size_t m = 0; m < metric_count; m++) {
-      fputc(',', out);
-      put_number(out, r->mean[m]);
-      if (runs > 1) {
-        fputc(',', out);
-        put_number(out, r->ci95[m]);
-      }
-    }
+    ic_sweep_csv_record(out, &records[i], runs, meets ? meets[i] : -1);
     fputc('\n', out);
   }
   return ferror(out) ? IC_EIO : IC_OK;

@@ -17,51 +17,35 @@
 #include <mpi.h>
 #endif
 
+#include "infercost/progress.h"
 #include "infercost/sweep.h"
 
-/* ---- progress bar ---- */
+/* ---- progress ---- */
 
+/* A batch's progress within its job (a search runs many batches). */
 struct progress {
-  bool shown;
-  double start_s;
-  size_t total;
+  struct ic_progress line;
+  const struct ic_sweep_exec *x;
 };
 
-static double now_s(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+static void progress_update(struct progress *p, size_t done) {
+  const struct ic_sweep_exec *x = p->x;
+  size_t total = x->progress_total ? x->progress_total : x->count;
+  size_t all = x->progress_base + done;
+  char text[64];
+  snprintf(text, sizeof text, "%zu/%s%zu points", all, x->progress_total ? "~" : "", total);
+  ic_progress_draw(&p->line, total ? (double)all / (double)total : 1.0, text, done == x->count);
 }
 
-static void progress_update(const struct progress *p, size_t done);
-
-static void progress_start(struct progress *p, bool wanted, size_t total) {
-  p->shown = wanted && isatty(STDERR_FILENO);
-  p->start_s = now_s();
-  p->total = total;
+static void progress_start(struct progress *p, const struct ic_sweep_exec *x, bool wanted) {
+  p->x = x;
+  ic_progress_start(&p->line, wanted);
+  if (x->progress_start_s > 0) p->line.start_s = x->progress_start_s;
   progress_update(p, 0);
 }
 
-static void progress_update(const struct progress *p, size_t done) {
-  if (!p->shown) return;
-  enum { WIDTH = 30 };
-  double elapsed = now_s() - p->start_s;
-  double eta = done ? elapsed / (double)done * (double)(p->total - done) : 0.0;
-  char bar[WIDTH + 1];
-  size_t filled = p->total ? done * WIDTH / p->total : WIDTH;
-  for (size_t i = 0; i < WIDTH; i++) bar[i] = i < filled ? '#' : '.';
-  bar[WIDTH] = '\0';
-  long e = lround(eta);
-  if (done == 0)
-    fprintf(stderr, "\r[%s] 0/%zu points, ETA -:--:-- ", bar, p->total);
-  else
-    fprintf(stderr, "\r[%s] %zu/%zu points, ETA %ld:%02ld:%02ld ", bar, done, p->total, e / 3600, e / 60 % 60,
-            e % 60);
-  fflush(stderr);
-}
-
 static void progress_end(const struct progress *p) {
-  if (p->shown) fputs("\r\033[K", stderr);
+  if (!p->x->progress_keep) ic_progress_end(&p->line);
 }
 
 /* ---- pipes ---- */
@@ -317,7 +301,7 @@ static ic_status execute_mpi(const struct ic_sweep_exec *x, struct ic_sweep_reco
 
 ic_status ic_sweep_execute(const struct ic_sweep_exec *x, struct ic_sweep_record *records) {
   struct progress p;
-  progress_start(&p, x->progress && mpi_rank == 0, x->count);
+  progress_start(&p, x, x->progress && mpi_rank == 0);
   ic_status st = IC_OK;
 #ifdef IC_WITH_MPI
   if (mpi_on && mpi_size > 1) {

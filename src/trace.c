@@ -568,7 +568,7 @@ ic_trace *ic_trace_open(const char *path, const struct ic_trace_options *opt, ic
   t->fp = fopen(path, "rb");
   if (!t->fp) {
     ic_diag(path, 0, "cannot open trace: %s", strerror(errno));
-    st = IC_EIO;
+    st = IC_EINVAL; /* the scenario names a file that is not there: bad input */
     goto fail;
   }
   if (t->opt.no_header) {

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "infercost/search.h"
 
@@ -107,7 +108,60 @@ static void search_matches_exhaustive_sweep(void **state) {
     assert_true(r.simulations < r.exhaustive);
     print_message("search: %zu simulations against %zu exhaustive (%zu combinations dropped); best combo %zu at %s nodes\n",
                   r.simulations, r.exhaustive, r.dropped_combos, r.combo, sp.nodes.values[r.nodes_index]);
+    ic_search_result_fini(&r);
   }
+  free(all);
+  space_fini(&sp);
+}
+
+/* --top N: the ranking is every feasible combination at its smallest
+ * feasible fleet, cheapest first, exactly as an exhaustive sweep of the same
+ * grid orders them; every point the search reports is the sweep's point. */
+static void top_n_matches_exhaustive_ranking(void **state) {
+  (void)state;
+  static struct space sp;
+  space_init(&sp);
+  struct ic_sweep_grid grid = {.base = &sp.base, .axes = sp.axes, .axis_count = 4};
+  size_t count = ic_sweep_grid_count(sp.axes, 4);
+  struct ic_sweep_record *all = calloc(count, sizeof *all);
+  struct ic_sweep_exec x = {.point = ic_sweep_grid_build, .ctx = &grid, .count = count, .runs = 1, .workers = 2};
+  assert_int_equal(ic_sweep_execute(&x, all), IC_OK);
+  int usd = ic_headline_find("usd_per_day");
+  /* Per combination, its cheapest point meeting both targets. */
+  size_t best[8], feasible = 0;
+  for (size_t c = 0; c < 8; c++) {
+    best[c] = count;
+    for (size_t j = 0; j < 8; j++)
+      if (ic_search_meets(&all[c * 8 + j], sp.targets, 2) &&
+          (best[c] == count || all[c * 8 + j].mean[usd] < all[best[c]].mean[usd]))
+        best[c] = c * 8 + j;
+    feasible += best[c] < count;
+  }
+  assert_true(feasible >= 3);
+  struct ic_search_space space = {.base = &sp.base, .axes = sp.axes, .axis_count = 3, .nodes = &sp.nodes,
+                                  .targets = sp.targets, .target_count = 2, .runs = 1, .workers = 2, .top = 8};
+  struct ic_search_result r;
+  assert_int_equal(ic_search_run(&space, &r), IC_OK);
+  assert_int_equal(r.ranked_count, feasible);
+  assert_int_equal(r.dropped_combos, 0); /* fewer than 8 feasible: nothing may be dropped */
+  for (size_t k = 0; k < r.ranked_count; k++) {
+    const struct ic_search_point *p = &r.points[r.ranked[k]];
+    size_t cheaper = 0; /* feasible combinations strictly cheaper than this one */
+    for (size_t c = 0; c < 8; c++) cheaper += best[c] < count && all[best[c]].mean[usd] < p->record.mean[usd];
+    assert_int_equal(cheaper, k);
+    assert_int_equal(p->combo * 8 + p->nodes_index, best[p->combo]);
+  }
+  /* Each evaluated point once, with the sweep's own figures. */
+  for (size_t i = 0; i < r.point_count; i++) {
+    const struct ic_search_point *p = &r.points[i];
+    const struct ic_sweep_record *same = &all[p->combo * 8 + p->nodes_index];
+    assert_int_equal(p->record.status, same->status);
+    assert_true(p->record.mean[usd] == same->mean[usd] || (isnan(p->record.mean[usd]) && isnan(same->mean[usd])));
+    for (size_t j = 0; j < i; j++)
+      assert_false(r.points[j].combo == p->combo && r.points[j].nodes_index == p->nodes_index);
+  }
+  assert_int_equal(r.point_count, r.simulations);
+  ic_search_result_fini(&r);
   free(all);
   space_fini(&sp);
 }
@@ -123,6 +177,9 @@ static void unreachable_targets_find_nothing(void **state) {
   assert_int_equal(ic_search_run(&space, &r), IC_OK);
   assert_false(r.found);
   assert_int_equal(r.simulations, 8); /* only the largest fleet of each combination */
+  assert_int_equal(r.point_count, 8);
+  assert_int_equal(r.ranked_count, 0);
+  ic_search_result_fini(&r);
   space_fini(&sp);
 }
 
@@ -189,12 +246,108 @@ static void command_line_reports_choice_and_count(void **state) {
   assert_non_null(strstr(out, "unknown metric 'ttft_p99'"));
 }
 
+/* Field `col` of CSV line `line` (no quoted fields in these rows). */
+static double field(const char *line, int col) {
+  for (int c = 0; c < col; c++) line = strchr(line, ',') + 1;
+  return strtod(line, NULL);
+}
+
+static int column_of(const char *header, const char *name) {
+  int col = 0;
+  for (const char *p = header; *p && *p != '\n'; col++) {
+    size_t len = strcspn(p, ",\n");
+    if (len == strlen(name) && !strncmp(p, name, len)) return col;
+    p += len + (p[len] == ',');
+  }
+  return -1;
+}
+
+/* search -o: one row per evaluated point with its combination and step;
+ * pareto_METRIC is 1 exactly where no other point that ran is at least as
+ * good on both cost and that metric and better on one (checked by brute
+ * force here, not by the frontier code); a sidecar names the file. */
+static void search_table_marks_pareto_points(void **state) {
+  (void)state;
+  char dir[] = "/tmp/ic_search_XXXXXX", args[1024], path[256], meta[256];
+  static char out[1 << 16], csv[1 << 16];
+  assert_non_null(mkdtemp(dir));
+  snprintf(path, sizeof path, "%s/points.csv", dir);
+  snprintf(args, sizeof args, "search " SPACE " --top 3 -o %s", path);
+  assert_int_equal(ic_test_infercost(args, out, sizeof out), 0);
+  assert_non_null(strstr(out, "The 3 cheapest configurations meeting the targets"));
+  FILE *f = fopen(path, "r");
+  assert_non_null(f);
+  csv[fread(csv, 1, sizeof csv - 1, f)] = '\0';
+  fclose(f);
+  static const char head[] = "serving.max_batch,fleet.gpu,fleet.nodes,seed,runs,status,meets_targets,";
+  assert_true(!strncmp(csv, head, sizeof head - 1));
+  int usd = column_of(csv, "usd_per_day"), ttft = column_of(csv, "ttft_p99_s"), e2e = column_of(csv, "e2e_p99_s");
+  int pt = column_of(csv, "pareto_ttft_p99_s"), pe = column_of(csv, "pareto_e2e_p99_s");
+  int step = column_of(csv, "step"), combo = column_of(csv, "combination");
+  assert_true(usd > 0 && ttft > 0 && e2e > 0 && pt > 0 && pe > 0 && step > 0 && combo > 0);
+  const char *rows[64];
+  size_t n = 0;
+  for (char *p = strchr(csv, '\n') + 1; *p; p = strchr(p, '\n') + 1) rows[n++] = p;
+  assert_true(n >= 4 && n < 32);
+  int on_front = 0;
+  for (size_t i = 0; i < n; i++) {
+    assert_true(field(rows[i], combo) >= 0 && field(rows[i], combo) < 4);
+    assert_true(field(rows[i], step) >= 0 && field(rows[i], step) <= 3);
+    for (int t = 0; t < 2; t++) {
+      int mc = t ? e2e : ttft;
+      bool dominated = false;
+      for (size_t j = 0; j < n; j++) {
+        double xi = field(rows[i], mc), yi = field(rows[i], usd), xj = field(rows[j], mc), yj = field(rows[j], usd);
+        if (j != i && xj <= xi && yj <= yi && (xj < xi || yj < yi || j < i)) dominated = true;
+      }
+      assert_int_equal(field(rows[i], t ? pe : pt) == 1.0, !dominated);
+      on_front += !dominated;
+    }
+  }
+  assert_true(on_front >= 2);
+  snprintf(meta, sizeof meta, "%s/points.meta.json", dir);
+  f = fopen(meta, "r");
+  assert_non_null(f);
+  out[fread(out, 1, sizeof out - 1, f)] = '\0';
+  fclose(f);
+  assert_non_null(strstr(out, "\"file\":\t\"points.csv\""));
+  assert_non_null(strstr(out, "\"command\":\t\"search\""));
+  remove(path), remove(meta), rmdir(dir);
+}
+
+/* --format json carries the ranking; no configuration meeting the targets
+ * is exit code 3, distinct from bad input (2) and failure (1). */
+static void json_and_exit_codes(void **state) {
+  (void)state;
+  static char out[1 << 16];
+  assert_int_equal(ic_test_infercost("search " SPACE " --top 2 --format json", out, sizeof out), 0);
+  assert_true(out[0] == '{');
+  assert_non_null(strstr(out, "\"found\":\ttrue"));
+  assert_non_null(strstr(out, "\"rank\":\t2"));
+  assert_non_null(strstr(out, "\"fleet.nodes\":\t"));
+  assert_non_null(strstr(out, "\"targets\":\t[\"ttft_p99_s<=7.5\", \"e2e_p99_s<=13\", \"stable>=1\"]"));
+  assert_int_equal(ic_test_infercost("search tests/data/tiny_scenario.ini -q --target 'ttft_p99_s<=0.001' --nodes 1:2:1",
+                                     out, sizeof out), 3);
+  assert_non_null(strstr(out, "No configuration meets the targets"));
+  assert_int_equal(ic_test_infercost("search tests/data/tiny_scenario.ini -q --target 'ttft_p99_s<=0.001' --nodes 1:2:1 "
+                                     "--format json", out, sizeof out), 3);
+  assert_non_null(strstr(out, "\"found\":\tfalse"));
+  assert_int_equal(ic_test_infercost("search tests/data/tiny_scenario.ini --target 'e2e_p99_s<=9' --format yaml", out,
+                                     sizeof out), 2);
+  assert_non_null(strstr(out, "--format: expected text or json, got 'yaml'"));
+  assert_int_equal(ic_test_infercost("search tests/data/tiny_scenario.ini --target 'e2e_p99_s<=9' --top 0", out,
+                                     sizeof out), 2);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(targets_parse, diag_capture, diag_release),
       cmocka_unit_test(meets_needs_every_target_and_a_run),
       cmocka_unit_test_setup_teardown(search_matches_exhaustive_sweep, diag_capture, diag_release),
       cmocka_unit_test_setup_teardown(unreachable_targets_find_nothing, diag_capture, diag_release),
+      cmocka_unit_test_setup_teardown(top_n_matches_exhaustive_ranking, diag_capture, diag_release),
+      cmocka_unit_test(search_table_marks_pareto_points),
+      cmocka_unit_test(json_and_exit_codes),
       cmocka_unit_test_setup_teardown(bad_spaces_are_refused, diag_capture, diag_release),
       cmocka_unit_test(command_line_reports_choice_and_count),
       cmocka_unit_test(answer_does_not_depend_on_workers_or_ranks),

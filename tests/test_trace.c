@@ -179,7 +179,7 @@ static struct bad_case bad_cases[] = {
     /* a broken CSV cannot be resynchronised: fatal even when skipping */
     {"skip_cannot_skip_bad_quote", "trace_bad_quote.csv", true, 0, IC_EINVAL,
      "trace_bad_quote.csv:3: malformed CSV: error parsing data while strict checking enabled\n"},
-    {"no_such_file", "trace_does_not_exist.csv", false, 0, IC_EIO,
+    {"no_such_file", "trace_does_not_exist.csv", false, 0, IC_EINVAL,
      "trace_does_not_exist.csv: cannot open trace: No such file or directory\n"},
 };
 

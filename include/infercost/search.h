@@ -37,7 +37,17 @@ struct ic_search_space {
   size_t target_count;
   int64_t runs;                       /* replications per point (targets on the mean) */
   long workers;
-  bool progress;
+  bool progress;                      /* one bar for the whole search (terminal only) */
+  size_t top;                         /* rank the N cheapest combinations (0 or 1: the cheapest) */
+};
+
+/* One point a search evaluated. */
+struct ic_search_point {
+  size_t combo;                 /* grid index over the discrete axes */
+  size_t nodes_index;           /* into space->nodes->values */
+  int step;                     /* bisection round: 0 probes the largest fleet, 1.. halve */
+  bool meets;                   /* ran and meets every target */
+  struct ic_sweep_record record;
 };
 
 struct ic_search_result {
@@ -49,12 +59,21 @@ struct ic_search_result {
   size_t exhaustive;            /* points of the full grid: combos x node values */
   size_t feasible_combos;       /* combinations meeting the targets at the largest fleet */
   size_t dropped_combos;        /* feasible ones left early: fixed costs above the best found */
+  struct ic_search_point *points; /* every point evaluated, in order; owned */
+  size_t point_count;
+  size_t *ranked;               /* into points: the smallest feasible fleet of up to space->top
+                                 * combinations, cheapest first (ties: lower combo); owned */
+  size_t ranked_count;
 };
 
 /* Checks that nodes ascend and no axis is fleet.nodes, validates every
  * point of the grid, then searches. IC_EINVAL (reported) on bad input;
- * IC_ENOMEM, IC_EIO as ic_sweep_execute. */
+ * IC_ENOMEM, IC_EIO as ic_sweep_execute. Whatever it returns, `out` holds
+ * storage that ic_search_result_fini releases. */
 ic_status ic_search_run(const struct ic_search_space *sp, struct ic_search_result *out);
+
+/* Frees the points and ranking of a result (a zeroed result is fine). */
+void ic_search_result_fini(struct ic_search_result *r);
 
 /* The scenario of discrete combination `combo` with nodes value `nodes_index`. */
 ic_status ic_search_build(const struct ic_search_space *sp, size_t combo, size_t nodes_index, struct ic_scenario *s);

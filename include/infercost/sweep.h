@@ -48,6 +48,13 @@ struct ic_sweep_exec {
   int64_t runs;        /* replications per point, run.run = base, base+1, ... */
   long workers;        /* local processes; <= 1 runs in this process */
   bool progress;       /* progress bar with ETA on stderr (only shown on a terminal) */
+  /* A batch that is part of a larger job (a search's rounds): the bar counts
+   * progress_base points done before it out of about progress_total (0: count),
+   * its ETA runs from progress_start_s (0: now), and progress_keep leaves the
+   * line for the next batch. */
+  size_t progress_base, progress_total;
+  double progress_start_s;
+  bool progress_keep;
 };
 
 /* Expands a value list: "a,b,c" (any text), "LO:HI:STEP" (linear, both ends
@@ -101,13 +108,24 @@ ic_status ic_sweep_execute(const struct ic_sweep_exec *x, struct ic_sweep_record
 /* Mean and 95% Student-t half-width of values[0..n); half-width NaN for n < 2. */
 void ic_sweep_mean_ci95(const double *values, size_t n, double *mean, double *half_width);
 
-/* Writes the sweep CSV (provenance, header, one row per grid point) to
+/* Writes the sweep CSV (header, one row per grid point) to
  * `out`; `meets` (NULL: no column) fills a meets_targets column of 1/0.
  * IC_EIO on a write error. */
 ic_status ic_sweep_write_csv(FILE *out, const struct ic_sweep_grid *grid, int64_t runs,
                              const struct ic_sweep_record *records, const bool *meets, size_t count);
 
-/* Same, into `path` through a temporary file renamed at the end. */
+/* CSV pieces shared with the search's table: a field (RFC 4180-quoted when
+ * it holds a comma, quote or line break), a number (%.17g, "nan", "inf"),
+ * the metric column names (",m1,m1_ci95,..." with ci95 when runs > 1) and a
+ * record's "seed,runs,status[,meets],metrics..." (meets < 0: no column). */
+void ic_sweep_csv_field(FILE *out, const char *text);
+void ic_sweep_csv_number(FILE *out, double v);
+void ic_sweep_csv_metric_names(FILE *out, int64_t runs);
+void ic_sweep_csv_record(FILE *out, const struct ic_sweep_record *r, int64_t runs, int meets);
+
+/* Same as ic_sweep_write_csv, into `path` through a temporary file renamed
+ * at the end, with its provenance in the sidecar `path`.meta.json (see
+ * meta.h). */
 ic_status ic_sweep_write_csv_file(const char *path, const struct ic_sweep_grid *grid, int64_t runs,
                                   const struct ic_sweep_record *records, const bool *meets, size_t count);
 

@@ -65,8 +65,9 @@ struct ic_trace_record {
 typedef struct ic_trace ic_trace;
 
 /* Opens `path` and reads its header. NULL on failure, with the problem
- * reported via ic_diag and *status set (IC_EIO: cannot open; IC_EINVAL: bad
- * header or options; IC_ENOMEM). The reader keeps a copy of `opt`. */
+ * reported via ic_diag and *status set (IC_EINVAL: cannot open, since a
+ * missing input is bad input, exit 2; or a bad header or options;
+ * IC_ENOMEM). The reader keeps a copy of `opt`. */
 ic_trace *ic_trace_open(const char *path, const struct ic_trace_options *opt, ic_status *status);
 
 /* Next good row: IC_OK; at the end IC_ENOENT when the file was clean (or
