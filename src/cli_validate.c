@@ -22,11 +22,13 @@ static const char usage[] =
     "iterations with the simulator's compute model, and times them on a real\n"
     "forward pass (OpenBLAS). Prints the table and median / p90 |error|.\n"
     "\n"
-    "  --quick         fewer, smaller shapes and repeats (well under a minute)\n"
-    "  -o DIR          write DIR/validation.csv and DIR/validation.png (plots/validation.gp)\n"
+    "options:\n"
+    "  --quick         fewer, smaller shapes and repeats (well under a minute) (default off)\n"
+    "  -o DIR          write DIR/validation.csv, DIR/provenance.json and DIR/validation.png\n"
+    "                  (plots/validation.gp) (default: print only)\n"
     "  --threads N     OpenBLAS threads for calibration and validation alike (default 1)\n"
     "  --repeats N     timed runs per measurement, fastest kept (default 5; quick 3)\n"
-    "  --no-plot       do not run gnuplot\n"
+    "  --no-plot       do not run gnuplot (default: plot when -o is given)\n"
     "  -h, --help      this text\n";
 
 enum { MAX_SHAPES = 64 };

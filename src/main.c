@@ -27,7 +27,8 @@ static const char usage_main[] =
     "  help [COMMAND], --help, --version\n"
     "\n"
     "With no SCENARIO, the built-in default (a ChatGPT-like service) is used.\n"
-    "Exit codes: 0 ok, 2 bad input, 1 runtime failure. Docs: docs/ in the source tree.\n";
+    "Exit codes: 0 ok, 2 bad input, 1 runtime failure, 3 search: no configuration meets\n"
+    "the targets. Manual: man infercost; docs/ in the source tree.\n";
 
 static const char usage_run[] =
     "usage: infercost run [SCENARIO] [options]\n"
@@ -38,19 +39,29 @@ static const char usage_run[] =
     "\n"
     "options:\n"
     "  -s, --set section.key=value   override one key (repeatable), validated like the file\n"
-    "  -o, --output DIR              also write summary.json, ledger.csv, metrics.csv, timeseries.csv, distributions.csv to DIR\n"
-    "      --plot                    with -o: also render DIR's default charts (ledger.png, timeseries.png)\n"
-    "      --print-scenario          print the resolved scenario before running\n"
-    "  -q, --quiet                   do not print the ledger\n"
+    "                                (default: none)\n"
+    "  -o, --output DIR              also write summary.json, ledger.csv, metrics.csv, hourly.csv,\n"
+    "                                timeseries.csv, distributions.csv and provenance.json to DIR\n"
+    "                                (default: no files)\n"
+    "      --plot                    with -o: also render DIR's default charts (ledger.png,\n"
+    "                                timeseries.png) (default off)\n"
+    "      --print-scenario          print the resolved scenario before running (default off)\n"
+    "  -q, --quiet                   do not print the ledger nor the progress line (default: the\n"
+    "                                ledger, and progress on stderr when it is a terminal)\n"
     "  -h, --help                    this text\n"
     "\n"
-    "Keys and defaults: `infercost scenario` or docs/scenario-format.md.\n";
+    "Keys and defaults: `infercost scenario` or docs/scenario-format.md.\n"
+    "Exit codes: 0 ok, 2 bad input (scenario, trace, option), 1 runtime failure.\n";
 
 static const char usage_scenario[] =
     "usage: infercost scenario [SCENARIO] [-s section.key=value]...\n"
     "\n"
     "Prints the resolved scenario, every key with its value, unit and meaning, in\n"
-    "the scenario file format (it can be saved and edited).\n";
+    "the scenario file format (it can be saved and edited).\n"
+    "\n"
+    "options:\n"
+    "  -s, --set section.key=value   override one key (repeatable) (default: none)\n"
+    "  -h, --help                    this text\n";
 
 struct run_args {
   const char *scenario_path;
@@ -159,7 +170,7 @@ static int cmd_run(int argc, char **argv) {
     fputc('\n', stdout);
   }
   struct ic_run_result r;
-  ic_status st = ic_run_scenario_series(&s, &r, a.output_dir); /* writes DIR/timeseries.csv */
+  ic_status st = ic_run_scenario_with(&s, &r, a.output_dir, !a.quiet); /* writes DIR/timeseries.csv */
   if (st == IC_EINVAL || st == IC_ECAPACITY) return IC_EXIT_BAD_INPUT;
   if (st != IC_OK) {
     ic_diag("infercost", 0, "run failed: %s", ic_strerror(st));

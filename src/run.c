@@ -10,6 +10,7 @@
 
 
 #include "infercost/metrics.h"
+#include "infercost/progress.h"
 #include "infercost/serve.h"
 #include "infercost/sim.h"
 #include "infercost/traffic.h"
@@ -224,10 +225,39 @@ static void serving_results(ic_fleet *fleet, const struct ic_scenario *s, ic_tim
 }
 
 ic_status ic_run_scenario(const struct ic_scenario *s, struct ic_run_result *out) {
-  return ic_run_scenario_series(s, out, NULL);
+  return ic_run_scenario_with(s, out, NULL, false);
 }
 
 ic_status ic_run_scenario_series(const struct ic_scenario *s, struct ic_run_result *out, const char *series_dir) {
+  return ic_run_scenario_with(s, out, series_dir, false);
+}
+
+/* Runs the window in slices of 1/200 of it, drawing simulated time,
+ * requests so far and an ETA between slices. Slicing does not change the
+ * run: events still pop in (time, sequence) order. */
+static void run_with_progress(ic_sim *sim, ic_fleet *fleet, ic_time_ns end_ns) {
+  struct ic_progress bar;
+  ic_progress_start(&bar, true);
+  if (!bar.shown) {
+    ic_sim_run_until(sim, end_ns);
+    return;
+  }
+  ic_time_ns slice = end_ns / 200 > 0 ? end_ns / 200 : 1;
+  for (ic_time_ns t = 0; t < end_ns;) {
+    t = end_ns - t > slice ? t + slice : end_ns;
+    ic_sim_run_until(sim, t);
+    const struct ic_fleet_stats *fs = ic_fleet_stats(fleet);
+    char text[160];
+    snprintf(text, sizeof text, "simulated %.0f of %.0f s, %llu requests arrived, %llu completed",
+             ic_time_to_s(t), ic_time_to_s(end_ns), (unsigned long long)fs->arrived,
+             (unsigned long long)fs->completed);
+    ic_progress_draw(&bar, (double)t / (double)end_ns, text, t == end_ns);
+  }
+  ic_progress_end(&bar);
+}
+
+ic_status ic_run_scenario_with(const struct ic_scenario *s, struct ic_run_result *out, const char *series_dir,
+                               bool progress) {
   memset(out, 0, sizeof *out);
   /* A catalogue model with any architecture overrides, or a user-defined one. */
   struct ic_model_spec model_spec;
@@ -286,7 +316,10 @@ ic_status ic_run_scenario_series(const struct ic_scenario *s, struct ic_run_resu
   if (st != IC_OK) goto done;
   struct arrivals arr = {source, fleet, {0}, IC_OK};
   pull_next(sim, &arr);
-  ic_sim_run_until(sim, end_ns);
+  if (progress)
+    run_with_progress(sim, fleet, end_ns);
+  else
+    ic_sim_run_until(sim, end_ns);
   if (arr.status != IC_OK && arr.status != IC_ENOENT) {
     st = arr.status;
     goto done;

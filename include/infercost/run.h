@@ -82,4 +82,10 @@ double ic_run_fixed_usd_per_day(const struct ic_scenario *s);
  * file cannot be written. */
 ic_status ic_run_scenario_series(const struct ic_scenario *s, struct ic_run_result *out, const char *series_dir);
 
+/* Same, and when `progress` and stderr is a terminal, shows simulated time,
+ * requests so far and an ETA on stderr while it runs (the results are the
+ * same either way). */
+ic_status ic_run_scenario_with(const struct ic_scenario *s, struct ic_run_result *out, const char *series_dir,
+                               bool progress);
+
 #endif
