@@ -24,7 +24,5 @@ ic_status ic_cli_search_write_points(const char *path, const struct ic_search_sp
                                      const struct ic_search_result *r);
 void ic_cli_search_print_top(const struct ic_search_space *sp, size_t user_targets, const struct ic_search_result *r,
                              FILE *out);
-/* The result as JSON text (cJSON_free it), NULL when out of memory. */
-char *ic_cli_search_json(const struct ic_search_space *sp, const struct ic_search_result *r);
 
 #endif

@@ -7,12 +7,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <cjson/cJSON.h>
-
 #include "cli.h"
+#include "infercost/job.h"
 #include "infercost/report.h"
-#include "infercost/search.h"
-#include "infercost/sweep.h"
 
 static const char usage_sweep[] =
     "usage: infercost sweep [SCENARIO] --vary section.key=VALUES... [options]\n"
@@ -75,7 +72,7 @@ static const char usage_search[] =
     "follows the GPU (h100-sxm in a dgx-h100...). See docs/sweeps.md.\n";
 
 #define MAX_SETS 256
-#define MAX_TARGETS 16
+#define MAX_TARGETS IC_JOB_MAX_TARGETS
 
 struct sweep_args {
   const char *scenario_path, *output, *nodes;
@@ -161,75 +158,31 @@ static int parse_args(int argc, char **argv, struct sweep_args *a, bool search) 
   return 0;
 }
 
-/* Defaults, file, -s overrides, cross-key checks. */
-static bool load_base(const struct sweep_args *a, struct ic_scenario *s) {
-  ic_scenario_defaults(s);
-  ic_status st = a->scenario_path ? ic_scenario_load_file(s, a->scenario_path) : IC_OK;
-  for (int i = 0; st != IC_EIO && i < a->set_count; i++) {
-    char where[32];
-    snprintf(where, sizeof where, "-s #%d", i + 1);
-    if (ic_scenario_set(s, a->sets[i], where) != IC_OK) st = IC_EINVAL;
-  }
-  return st == IC_OK && ic_scenario_check(s) == IC_OK;
-}
-
-static bool parse_axes(const struct sweep_args *a, const struct ic_scenario *base, struct ic_sweep_axis *axes) {
-  bool ok = true;
-  for (int i = 0; i < a->vary_count; i++) {
-    if (ic_sweep_axis_parse(&axes[i], a->vary[i], base) != IC_OK) ok = false;
-    for (int j = 0; ok && j < i; j++)
-      if (!strcmp(axes[i].key, axes[j].key)) {
-        ic_diag("--vary", 0, "%s is varied twice", axes[i].key);
-        ok = false;
-      }
-  }
-  return ok;
-}
-
 /* Rank 0 alone speaks: the other ranks found the same problems. */
 static void discard(void *ctx, const char *line) { (void)ctx, (void)line; }
 
-static int sweep_main(const struct sweep_args *a, struct ic_scenario *base, struct ic_sweep_axis *axes) {
-  if (!load_base(a, base) || !parse_axes(a, base, axes)) return IC_EXIT_BAD_INPUT;
-  if (a->vary_count == 0) {
-    ic_diag("infercost", 0, "sweep: nothing to vary: give at least one --vary section.key=VALUES");
-    return IC_EXIT_BAD_INPUT;
-  }
-  struct ic_sweep_grid grid = {.base = base, .axes = axes, .axis_count = (size_t)a->vary_count};
-  size_t count = ic_sweep_grid_count(axes, grid.axis_count);
-  if (count > 1000000) {
-    ic_diag("infercost", 0, "sweep: %zu points is more than 1,000,000", count);
-    return IC_EXIT_BAD_INPUT;
-  }
-  struct ic_sweep_exec x = {.point = ic_sweep_grid_build, .ctx = &grid, .count = count, .runs = a->runs,
-                            .workers = a->workers, .progress = !a->quiet};
-  struct ic_search_target targets[MAX_TARGETS];
-  bool ok = true;
-  for (int i = 0; i < a->target_count; i++)
-    if (ic_search_target_parse(a->targets[i], "--target", &targets[i]) != IC_OK) ok = false;
-  if (!ok || ic_sweep_validate(&x) != IC_OK) return IC_EXIT_BAD_INPUT;
-  struct ic_sweep_record *records = calloc(count, sizeof *records);
-  bool *meets = a->target_count ? calloc(count, sizeof *meets) : NULL;
-  if (!records || (a->target_count && !meets)) {
-    free(records);
-    free(meets);
-    ic_diag("infercost", 0, "sweep: out of memory for %zu records", count);
-    return IC_EXIT_FAILURE;
-  }
-  ic_status st = ic_sweep_execute(&x, records);
-  for (size_t i = 0; meets && i < count; i++) meets[i] = ic_search_meets(&records[i], targets, (size_t)a->target_count);
+/* The parsed options as a job description. */
+static struct ic_job job_of(const struct sweep_args *a) {
+  return (struct ic_job){.scenario_path = a->scenario_path, .sets = a->sets, .set_count = (size_t)a->set_count,
+                         .vary = a->vary, .vary_count = (size_t)a->vary_count, .targets = a->targets,
+                         .target_count = (size_t)a->target_count, .nodes = a->nodes, .runs = a->runs,
+                         .workers = a->workers, .top = (size_t)a->top, .allow_unstable = a->allow_unstable,
+                         .progress = !a->quiet};
+}
+
+static int sweep_main(const struct sweep_args *a, struct ic_job_sweep *sw) {
+  struct ic_job job = job_of(a);
+  ic_status st = ic_job_sweep_run(&job, sw);
+  if (st == IC_EINVAL) return IC_EXIT_BAD_INPUT;
   if (st == IC_OK && ic_sweep_mpi_rank() == 0)
-    st = a->output ? ic_sweep_write_csv_file(a->output, &grid, a->runs, records, meets, count)
-                   : ic_sweep_write_csv(stdout, &grid, a->runs, records, meets, count);
-  size_t failed = 0;
-  for (size_t i = 0; i < count; i++) failed += records[i].status != IC_OK;
-  free(records);
-  free(meets);
+    st = a->output ? ic_sweep_write_csv_file(a->output, &sw->grid, a->runs, sw->records, sw->meets, sw->count)
+                   : ic_sweep_write_csv(stdout, &sw->grid, a->runs, sw->records, sw->meets, sw->count);
   if (st != IC_OK) {
     ic_diag("infercost", 0, "sweep failed: %s", ic_strerror(st));
     return IC_EXIT_FAILURE;
   }
-  if (failed) ic_diag("infercost", 0, "sweep: %zu of %zu points failed; see their status column", failed, count);
+  if (sw->failed)
+    ic_diag("infercost", 0, "sweep: %zu of %zu points failed; see their status column", sw->failed, sw->count);
   return IC_EXIT_OK;
 }
 
@@ -243,10 +196,9 @@ int ic_cli_sweep(int argc, char **argv) {
   }
   if (ic_sweep_mpi_begin() != IC_OK) return IC_EXIT_FAILURE;
   if (ic_sweep_mpi_rank() != 0) ic_diag_set_sink(discard, NULL);
-  static struct ic_scenario base;
-  struct ic_sweep_axis axes[IC_SWEEP_MAX_AXES] = {0};
-  rc = sweep_main(&a, &base, axes);
-  for (int i = 0; i < a.vary_count; i++) ic_sweep_axis_fini(&axes[i]);
+  static struct ic_job_sweep sw;
+  rc = sweep_main(&a, &sw);
+  ic_job_sweep_fini(&sw);
   ic_sweep_mpi_end();
   return rc;
 }
@@ -278,10 +230,10 @@ static void print_choice(const struct ic_search_space *sp, const struct ic_searc
 /* The answer on stdout: text or JSON; exit code 0 found, 3 none. */
 static int print_search(const struct sweep_args *a, const struct ic_search_space *sp, const struct ic_search_result *r) {
   if (a->json) {
-    char *text = ic_cli_search_json(sp, r);
+    char *text = ic_search_result_json(sp, r);
     if (!text) return IC_EXIT_FAILURE;
     printf("%s\n", text);
-    cJSON_free(text);
+    free(text);
     return r->found ? IC_EXIT_OK : IC_EXIT_NO_SOLUTION;
   }
   const struct ic_sweep_axis *nodes = sp->nodes;
@@ -302,37 +254,17 @@ static int print_search(const struct sweep_args *a, const struct ic_search_space
   return r->found ? IC_EXIT_OK : IC_EXIT_NO_SOLUTION;
 }
 
-static int search_main(const struct sweep_args *a, struct ic_scenario *base, struct ic_sweep_axis *axes,
-                       struct ic_sweep_axis *nodes) {
-  if (!load_base(a, base) || !parse_axes(a, base, axes)) return IC_EXIT_BAD_INPUT;
-  struct ic_search_target targets[MAX_TARGETS + 1];
-  bool ok = a->target_count > 0;
-  if (!ok) ic_diag("infercost", 0, "search: give at least one --target METRIC<=VALUE");
-  for (int i = 0; i < a->target_count; i++)
-    if (ic_search_target_parse(a->targets[i], "--target", &targets[i]) != IC_OK) ok = false;
-  /* An overloaded fleet's completed requests look fast while its queues
-   * grow; unless asked otherwise, a configuration must also be stable. */
-  size_t target_count = (size_t)a->target_count;
-  if (!a->allow_unstable && ic_search_target_parse("stable>=1", "search", &targets[target_count++]) != IC_OK) ok = false;
-  char spec[96];
-  if (a->nodes)
-    snprintf(spec, sizeof spec, "fleet.nodes=%s", a->nodes);
-  else
-    snprintf(spec, sizeof spec, "fleet.nodes=1:%lld:1", (long long)base->fleet.nodes);
-  if (ic_sweep_axis_parse(nodes, spec, base) != IC_OK) ok = false;
-  if (!ok) return IC_EXIT_BAD_INPUT;
-  struct ic_search_space sp = {.base = base, .axes = axes, .axis_count = (size_t)a->vary_count, .nodes = nodes,
-                               .targets = targets, .target_count = target_count, .runs = a->runs,
-                               .workers = a->workers, .progress = !a->quiet, .top = (size_t)a->top};
-  struct ic_search_result r;
-  ic_status st = ic_search_run(&sp, &r);
+static int search_main(const struct sweep_args *a, struct ic_job_search *se) {
+  struct ic_job job = job_of(a);
+  ic_status st = ic_job_search_run(&job, se);
   if (st == IC_OK && a->output && ic_sweep_mpi_rank() == 0)
-    st = ic_cli_search_write_points(a->output, &sp, (size_t)a->target_count, &r);
-  int rc = st == IC_EINVAL ? IC_EXIT_BAD_INPUT : st != IC_OK ? IC_EXIT_FAILURE : 0;
-  if (rc == IC_EXIT_FAILURE) ic_diag("infercost", 0, "search failed: %s", ic_strerror(st));
-  if (rc == 0 && ic_sweep_mpi_rank() == 0) rc = print_search(a, &sp, &r);
-  ic_search_result_fini(&r);
-  return rc;
+    st = ic_cli_search_write_points(a->output, &se->space, se->user_targets, &se->result);
+  if (st == IC_EINVAL) return IC_EXIT_BAD_INPUT;
+  if (st != IC_OK) {
+    ic_diag("infercost", 0, "search failed: %s", ic_strerror(st));
+    return IC_EXIT_FAILURE;
+  }
+  return ic_sweep_mpi_rank() == 0 ? print_search(a, &se->space, &se->result) : IC_EXIT_OK;
 }
 
 int ic_cli_search(int argc, char **argv) {
@@ -345,11 +277,9 @@ int ic_cli_search(int argc, char **argv) {
   }
   if (ic_sweep_mpi_begin() != IC_OK) return IC_EXIT_FAILURE;
   if (ic_sweep_mpi_rank() != 0) ic_diag_set_sink(discard, NULL);
-  static struct ic_scenario base;
-  struct ic_sweep_axis axes[IC_SWEEP_MAX_AXES] = {0}, nodes = {0};
-  rc = search_main(&a, &base, axes, &nodes);
-  for (int i = 0; i < a.vary_count; i++) ic_sweep_axis_fini(&axes[i]);
-  ic_sweep_axis_fini(&nodes);
+  static struct ic_job_search se;
+  rc = search_main(&a, &se);
+  ic_job_search_fini(&se);
   ic_sweep_mpi_end();
   return rc;
 }

@@ -515,3 +515,15 @@ uint64_t ic_scenario_digest(const struct ic_scenario *s) {
   }
   return h;
 }
+
+ic_status ic_scenario_build(struct ic_scenario *s, const char *path, const char *const *overrides, size_t n) {
+  ic_scenario_defaults(s);
+  ic_status st = path ? ic_scenario_load_file(s, path) : IC_OK;
+  if (st == IC_EIO) return st;
+  for (size_t i = 0; i < n; i++) {
+    char where[32];
+    snprintf(where, sizeof where, "-s #%zu", i + 1);
+    if (ic_scenario_set(s, overrides[i], where) != IC_OK) st = IC_EINVAL;
+  }
+  return st == IC_OK ? ic_scenario_check(s) : st;
+}

@@ -68,6 +68,11 @@ ic_status ic_scenario_set(struct ic_scenario *s, const char *assignment, const c
  * node...); reports each problem and returns IC_EINVAL if any. */
 ic_status ic_scenario_check(const struct ic_scenario *s);
 
+/* Defaults, then the file at `path` (NULL: none, the built-in default),
+ * then each of overrides[0..n) ("section.key=value", reported as "-s #i"),
+ * then the cross-key checks. IC_OK, or IC_EINVAL / IC_EIO (reported). */
+ic_status ic_scenario_build(struct ic_scenario *s, const char *path, const char *const *overrides, size_t n);
+
 /* Writes the resolved scenario, every key with its value, unit and doc, in
  * the file format (so the output can be read back). */
 void ic_scenario_write(const struct ic_scenario *s, FILE *out);

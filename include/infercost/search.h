@@ -72,6 +72,11 @@ struct ic_search_result {
  * storage that ic_search_result_fini releases. */
 ic_status ic_search_run(const struct ic_search_space *sp, struct ic_search_result *out);
 
+/* The answer as JSON text: provenance, targets, found, the ranked
+ * configurations (config, combination, metrics; null for NaN) and the
+ * simulation counts. Free with free(); NULL when out of memory. */
+char *ic_search_result_json(const struct ic_search_space *sp, const struct ic_search_result *r);
+
 /* Frees the points and ranking of a result (a zeroed result is fine). */
 void ic_search_result_fini(struct ic_search_result *r);
 
