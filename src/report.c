@@ -401,3 +401,5 @@ ic_status ic_report_write_dir(const struct ic_scenario *s, const struct ic_run_r
   struct ic_meta m = {.command = "run", .scenario = s};
   return ic_meta_write_dir(dir, &m, present, n);
 }
+
+char *ic_report_json(const struct ic_scenario *s, const struct ic_run_result *r) { return summary_json(s, r); }

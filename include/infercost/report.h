@@ -13,6 +13,9 @@
  * the printed ledger and summary.json. */
 void ic_report_provenance(const struct ic_scenario *s, char *buf, size_t size);
 
+/* summary.json's text (free() it); NULL when out of memory. */
+char *ic_report_json(const struct ic_scenario *s, const struct ic_run_result *r);
+
 /* Prints the per-day ledger and headline metrics for people. */
 void ic_report_print(const struct ic_scenario *s, const struct ic_run_result *r, FILE *out);
 
