@@ -24,24 +24,31 @@ part_name(c) = c eq 'energy_usd_per_day' ? 'IT energy' : c eq 'cooling_usd_per_d
 part_colour(n) = word(c_green." ".c_sky." ".c_blue." ".c_grey." ".c_orange." ".c_purple." ".c_red." ".c_yellow, (n - 1) % 8 + 1)
 # Bar total, for the label on top of each bar.
 bar_total(n) = n > words(parts) ? 0 : column(word(parts, n)) + bar_total(n + 1)
+if (!exists("xlabel")) xlabel = xcol
 
 # A lone bar (one run) would fill the width: leave room either side.
 stats in using (column(word(parts, 1))) name "L" nooutput
 if (L_records < 4) { set xrange [-2:L_records + 1] }
+stats in using (bar_total(1)) name "B" nooutput
 
-set title title font ",15"
+set title with_subtitle(title) font ",14"
 set style data histograms
 set style histogram rowstacked gap 1
 set style fill solid 0.9 border rgb "#333333"
 set boxwidth 0.7
 set ylabel "cost (USD/day)"
-set xlabel xcol
-set yrange [0:*]
-set offsets 0, 0, graph 0.12, 0
+set xlabel xlabel
+if (B_max > 0) {
+  y_hi = B_max * 1.15
+  set yrange [0:y_hi]
+  load plotdir.'yticks.gp'
+} else {
+  set yrange [0:*]
+}
 set key at screen 0.5, screen 0.02 center bottom horizontal maxrows 1 samplen 2 width 1 reverse Left
 set bmargin 6
 set grid noxtics ytics
 
 plot for [n = 1:words(parts)] in using (column(word(parts, n))):xtic(strcol(xcol)) \
        title part_name(word(parts, n)) lc rgb part_colour(n), \
-     in using ($0):(bar_total(1)):(sprintf("%.0f", bar_total(1))) with labels offset 0,0.8 font ",10" notitle
+     in using ($0):(bar_total(1)):(commas(bar_total(1))) with labels offset 0,0.8 font ",10" notitle

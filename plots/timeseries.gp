@@ -1,6 +1,6 @@
-# timeseries.gp: a run's time series, four panels sharing a time axis (hours, or
-# minutes for runs under 3 h):
-# arrival rate, busy replicas, IT power, queue length.
+# timeseries.gp: a run's time series, panels sharing a time axis (hours, or
+# minutes for runs under 3 h): arrival rate, busy replicas, IT power, the
+# electricity price and carbon intensity when they vary by hour, queue length.
 # Input: `run -o DIR`'s DIR/timeseries.csv, one row per run.series_interval_s,
 # `time_s` being the end of the interval.
 #
@@ -10,12 +10,22 @@
 #   in, out, fmt   input CSV, output path, 'png' (default) or 'svg'
 #   replicas       fleet size in replicas; when given, utilisation is shown as a
 #                  fraction of it and the fleet size is drawn as a line (default: none)
+#   hourly         the run's hourly.csv; with has_price / has_carbon = 1 the
+#                  electricity price and carbon intensity by hour of day get
+#                  their own panels (default none)
+#   subtitle       the scenario and window (default none)
 #   title          chart title
-# Columns read: time_s, arrivals, completions, queue_length, busy_replicas, it_power_w.
+# Columns read: time_s, arrivals, completions, queue_length, busy_replicas, it_power_w;
+# from hourly: hour, price_usd_per_kwh, carbon_g_per_kwh.
 plotdir = ARG0; i = strlen(plotdir); while (i > 0 && plotdir[i:i] ne '/') { i = i - 1 }
 plotdir = (i > 0 ? plotdir[1:i] : '')
-if (!exists("height")) height = 900
+if (!exists("hourly")) hourly = ''
+if (!exists("has_price")) has_price = 0
+if (!exists("has_carbon")) has_carbon = 0
+panels = 4 + has_price + has_carbon
+if (!exists("height")) height = 900 + 200 * (panels - 4)
 load plotdir.'terminal.gp'
+load plotdir.'labels.gp'
 if (!exists("replicas")) replicas = NaN
 
 # Interval length from the time column: (last - first) / (rows - 1).
@@ -40,7 +50,7 @@ set mxtics 2
 set key top left box opaque samplen 2 font ",10"
 set lmargin 12
 set rmargin 4
-set multiplot layout 4,1 title title font ",15" margins 0.09,0.97,0.07,0.93 spacing 0,0.025
+set multiplot layout panels,1 title with_subtitle(title) font ",14" margins 0.09,0.97,0.06,0.92 spacing 0,0.025
 
 set format x ""
 set ylabel "requests/s"
@@ -63,6 +73,24 @@ if (replicas == replicas) {
 set ylabel "IT power (".power_unit.")"
 set yrange [0:*]
 plot in using (hours(column("time_s"))):(column("it_power_w") / power_scale) with steps lw 2 lc rgb c_red title "IT power (mean)"
+
+# hourly.csv holds hour-of-day rows (time 0 is midnight): each day of the
+# window repeats them. A row's value holds from its hour to the next.
+days = ceil(span_s / 86400.0)
+set clip two  # the last hour's step ends outside the window: still drawn up to its edge
+hour_x(h, d) = (h * 3600.0 + d * 86400.0) / tscale
+if (has_price) {
+  set ylabel "USD/kWh"
+  set yrange [0:*]
+  plot for [d = 0:days - 1] hourly using (hour_x(column("hour"), d)):(column("price_usd_per_kwh")) with steps lw 2 \
+    lc rgb c_orange title (d == 0 ? "electricity price (hour of day)" : "")
+}
+if (has_carbon) {
+  set ylabel "gCO2e/kWh"
+  set yrange [0:*]
+  plot for [d = 0:days - 1] hourly using (hour_x(column("hour"), d)):(column("carbon_g_per_kwh")) with steps lw 2 \
+    lc rgb c_grey title (d == 0 ? "carbon intensity (hour of day)" : "")
+}
 
 set format x "%g"
 set xlabel "time (".tunit.")"

@@ -12,30 +12,43 @@
 
 static const char usage[] =
     "usage: infercost plot KIND INPUT.csv [-o OUT] [--format png|svg|both] [--x COLUMN] [--y COLUMN]\n"
-    "                      [--target COLUMN<=VALUE | COLUMN>=VALUE] [--replicas N]\n"
+    "                      [--by COLUMN] [--target COLUMN<=VALUE | COLUMN>=VALUE]... [--replicas N]\n"
     "\n"
     "Renders a chart with gnuplot (plots/KIND.gp) from a table infercost wrote.\n"
     "\n"
     "kinds:\n"
-    "  cost-vs-x    a metric (--y, default usd_per_day) against a varied key (--x, default\n"
-    "               the sweep's first column); points failing --target are marked\n"
-    "  pareto       cost (--y) against latency (--x, default e2e_p99_s) with the Pareto frontier\n"
+    "  cost-vs-x    a metric against a varied key, one line per value of --by; every --target\n"
+    "               drawn on the right axis; points failing a target or unstable are marked\n"
+    "  pareto       cost against latency with the Pareto frontier; failing points marked\n"
     "  timeseries   a day from run -o DIR's timeseries.csv: arrival rate, busy replicas,\n"
-    "               IT power, queue length (--replicas N shows utilisation as a fraction)\n"
+    "               IT power, queue length, and the electricity price and carbon intensity\n"
+    "               from DIR/hourly.csv when they vary by hour\n"
     "  ledger       cost components as stacked bars: one per sweep row (labelled by --x),\n"
     "               or one for a run's ledger.csv\n"
     "  validation   validate -o DIR's validation.csv: predicted vs measured, log-log\n"
     "\n"
     "options:\n"
-    "  -o OUT                image path; the extension follows --format (default: INPUT-KIND.png)\n"
+    "  -o, --output OUT      image path; the extension follows --format (default: INPUT-KIND.png)\n"
     "  --format png|svg|both (default png, or svg when OUT ends in .svg)\n"
+    "  --x COLUMN            x axis (default: cost-vs-x and ledger the table's first column,\n"
+    "                        pareto e2e_p99_s)\n"
+    "  --y COLUMN            cost-vs-x and pareto y axis (default usd_per_day)\n"
+    "  --by COLUMN           cost-vs-x: one line per value of this key (default: one line)\n"
+    "  --target COL<=V       cost-vs-x and pareto: a target, drawn and checked (repeatable, up\n"
+    "                        to 8; also COL>=V) (default: none)\n"
+    "  --replicas N          timeseries: fleet size, shows utilisation as a fraction (default:\n"
+    "                        busy replicas as a count)\n"
     "  -h, --help            this text\n"
     "\n"
     "Columns are found by header name; a missing one is reported before gnuplot runs.\n"
     "Scripts: $IC_PLOTS_DIR, else the installed share/infercost/plots, else the source tree.\n";
 
-/* "e2e_p99_s<=2.5" or "slo_attainment>=0.99" into the request. */
+/* "e2e_p99_s<=2.5" or "slo_attainment>=0.99" into the request's next target. */
 static int parse_target(const char *text, struct ic_plot_request *req, char *column, size_t size) {
+  if (req->target_count == IC_PLOT_MAX_TARGETS) {
+    ic_diag("infercost plot", 0, "--target: at most %d targets", IC_PLOT_MAX_TARGETS);
+    return -1;
+  }
   const char *op = strstr(text, "<=");
   bool upper = op != NULL;
   if (!op) op = strstr(text, ">=");
@@ -46,11 +59,7 @@ static int parse_target(const char *text, struct ic_plot_request *req, char *col
     return -1;
   }
   snprintf(column, size, "%.*s", (int)(op - text), text);
-  req->target_column = column;
-  if (upper)
-    req->target_max = v;
-  else
-    req->target_min = v;
+  req->targets[req->target_count++] = (struct ic_plot_target){column, upper ? v : (double)NAN, upper ? (double)NAN : v};
   return 0;
 }
 
@@ -76,7 +85,7 @@ int ic_cli_plot(int argc, char **argv) {
   struct ic_plot_request req;
   ic_plot_request_init(&req, IC_PLOT_COST_VS_X);
   const char *kind = NULL, *input = NULL;
-  static char target_column[256];
+  static char target_columns[IC_PLOT_MAX_TARGETS][256];
   int formats = 0;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i], *v = NULL;
@@ -92,8 +101,11 @@ int ic_cli_plot(int argc, char **argv) {
     } else if (!strcmp(a, "--y")) {
       if (!(req.y_column = option_value(argc, argv, &i))) return IC_EXIT_BAD_INPUT;
     } else if (!strcmp(a, "--target")) {
-      if (!(v = option_value(argc, argv, &i)) || parse_target(v, &req, target_column, sizeof target_column))
+      if (!(v = option_value(argc, argv, &i)) ||
+          parse_target(v, &req, target_columns[req.target_count % IC_PLOT_MAX_TARGETS], sizeof target_columns[0]))
         return IC_EXIT_BAD_INPUT;
+    } else if (!strcmp(a, "--by")) {
+      if (!(req.by_column = option_value(argc, argv, &i))) return IC_EXIT_BAD_INPUT;
     } else if (!strcmp(a, "--replicas")) {
       char *end;
       if (!(v = option_value(argc, argv, &i))) return IC_EXIT_BAD_INPUT;

@@ -15,7 +15,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "infercost/meta.h"
 #include "infercost/plot.h"
+#include "infercost/scenario.h"
 #include "plot_impl.h"
 
 extern char **environ;
@@ -41,8 +43,20 @@ static const char *const timeseries_columns[] = {"time_s",        "arrivals",   
 static const char *const validation_columns[] = {"phase", "predicted_s", "measured_s"};
 
 void ic_plot_request_init(struct ic_plot_request *req, enum ic_plot_kind kind) {
-  *req = (struct ic_plot_request){.kind = kind, .formats = IC_PLOT_PNG, .target_max = (double)NAN,
-                                  .target_min = (double)NAN};
+  *req = (struct ic_plot_request){.kind = kind, .formats = IC_PLOT_PNG};
+}
+
+void ic_plot_axis_label(const char *column, char *buf, size_t size) {
+  const struct ic_section_def *sec;
+  const struct ic_key_def *k = strchr(column, '.') ? ic_scenario_find_key(column, &sec) : NULL;
+  buf[0] = '\0';
+  if (!k) return;
+  size_t n = strcspn(k->doc, ";:("); /* the meaning, without its qualifications */
+  while (n > 0 && k->doc[n - 1] == ' ') n--;
+  if (k->unit && *k->unit)
+    snprintf(buf, size, "%.*s, %s (%s)", (int)n, k->doc, column, k->unit);
+  else
+    snprintf(buf, size, "%.*s, %s", (int)n, k->doc, column);
 }
 
 ic_status ic_plot_kind_parse(const char *name, enum ic_plot_kind *kind) {
@@ -198,7 +212,7 @@ static ic_status render_formats(const char *prog, char *script, const char *base
   for (int format = IC_PLOT_PNG; format <= IC_PLOT_SVG; format <<= 1) {
     if (!(formats & format)) continue;
     const char *ext = format == IC_PLOT_PNG ? "png" : "svg";
-    char path[PATH_MAX], tmp[PATH_MAX + 32], full[8192];
+    char path[PATH_MAX], tmp[PATH_MAX + 32], full[20480];
     snprintf(path, sizeof path, "%.4000s.%s", base, ext);
     snprintf(tmp, sizeof tmp, "%.4000s.tmp%ld.%s", base, (long)getpid(), ext);
     snprintf(full, sizeof full, "%s", prog);
@@ -244,48 +258,155 @@ static ic_status vars_done(bool ok, const char *in) {
   return ok ? IC_OK : IC_EINVAL;
 }
 
-/* Kind-specific checks and variables; may write a derived table to `derived`. */
+/* Targets as gnuplot words: tcols (columns), tlims (bounds), tdirs (max or
+ * min); a target with both bounds becomes two. */
+static bool add_targets(const struct ic_plot_request *req, char *prog, size_t size) {
+  char cols[1024] = "", lims[1024] = "", dirs[256] = "";
+  for (size_t k = 0; k < req->target_count; k++) {
+    const struct ic_plot_target *tg = &req->targets[k];
+    for (int side = 0; side < 2; side++) {
+      double v = side ? tg->min : tg->max;
+      if (isnan(v)) continue;
+      size_t a = strlen(cols), b = strlen(lims), c = strlen(dirs);
+      snprintf(cols + a, sizeof cols - a, "%s%s", a ? " " : "", tg->column);
+      snprintf(lims + b, sizeof lims - b, "%s%.17g", b ? " " : "", v);
+      snprintf(dirs + c, sizeof dirs - c, "%s%s", c ? " " : "", side ? "min" : "max");
+    }
+  }
+  return add_string(prog, size, "tcols", cols) && add_string(prog, size, "tlims", lims) &&
+         add_string(prog, size, "tdirs", dirs);
+}
+
+/* What every chart of a table shares: the marked copy of the table as
+ * `in`, the targets, and a subtitle naming the scenario and window. */
+static ic_status add_common(const struct ic_plot_request *req, const struct ic__plot_table *t, char *prog,
+                            size_t size, const char *marked) {
+  const char *in = req->input;
+  for (size_t k = 0; k < req->target_count; k++) {
+    const char *need[] = {req->targets[k].column};
+    if (!ic__plot_table_require(t, in, need, 1)) return IC_EINVAL;
+  }
+  ic_status st = ic__plot_write_marked(t, req->targets, req->target_count, marked);
+  if (st != IC_OK) return st;
+  char caption[512];
+  bool ok = add_string(prog, size, "in", marked) && add_targets(req, prog, size);
+  if (ic_meta_caption(in, caption, sizeof caption)) ok = ok && add_string(prog, size, "subtitle", caption);
+  return vars_done(ok, in);
+}
+
+/* A column's axis label from the key table, when it is a scenario key. */
+static bool add_label(char *prog, size_t size, const char *var, const char *column) {
+  char label[512];
+  ic_plot_axis_label(column, label, sizeof label);
+  return !*label || add_string(prog, size, var, label);
+}
+
+/* Distinct values of `column` as gnuplot words (series or ticks). */
+static ic_status add_values(const struct ic__plot_table *t, const char *in, const char *column, const char *var,
+                            char *prog, size_t size, bool *numeric) {
+  char values[4096];
+  size_t count;
+  if (!ic__plot_distinct(t, (size_t)ic__plot_table_column(t, column), in, values, sizeof values, &count, numeric))
+    return IC_EINVAL;
+  if (!strcmp(var, "byvals") && count > 12) {
+    ic_diag(in, 0, "--by %s: %zu values are too many lines for one chart (at most 12)", column, count);
+    return IC_EINVAL;
+  }
+  return vars_done(add_string(prog, size, var, values), in);
+}
+
+static ic_status prepare_cost_vs_x(const struct ic_plot_request *req, const struct ic__plot_table *t, char *prog,
+                                   size_t size, const char *marked) {
+  const char *in = req->input, *ycol = req->y_column ? req->y_column : "usd_per_day";
+  const char *xcol = req->x_column ? req->x_column : t->columns[0];
+  const char *need[] = {xcol, ycol, req->by_column};
+  if (!ic__plot_table_require(t, in, need, 3)) return IC_EINVAL;
+  if (req->by_column && !strcmp(req->by_column, xcol)) {
+    ic_diag("--by", 0, "%s is already the x axis; give another varied key", xcol);
+    return IC_EINVAL;
+  }
+  ic_status st = add_common(req, t, prog, size, marked);
+  bool numeric;
+  if (st == IC_OK) st = add_values(t, in, xcol, "xvals", prog, size, &numeric);
+  if (st == IC_OK && !numeric) st = vars_done(add_number(prog, size, "xtext", 1), in); /* names: one tick each */
+  if (st == IC_OK && req->by_column) st = add_values(t, in, req->by_column, "byvals", prog, size, &numeric);
+  if (st != IC_OK) return st;
+  bool ok = add_string(prog, size, "xcol", xcol) && add_string(prog, size, "ycol", ycol) &&
+            add_label(prog, size, "xlabel", xcol);
+  if (req->by_column)
+    ok = ok && add_string(prog, size, "bycol", req->by_column) && add_label(prog, size, "bylabel", req->by_column);
+  char ci[256]; /* a multi-seed sweep's 95% half-width of ycol, drawn as error bars */
+  snprintf(ci, sizeof ci, "%s_ci95", ycol);
+  if (ic__plot_table_column(t, ci) >= 0) ok = ok && add_string(prog, size, "ci_col", ci);
+  return vars_done(ok, in);
+}
+
+/* Whether column `name` of the table at `path` holds numbers that differ. */
+static bool column_varies(const char *path, const char *name) {
+  struct ic__plot_table h;
+  ic_diag_sink_fn *sink;
+  void *ctx;
+  ic_diag_get_sink(&sink, &ctx);
+  static struct ic_diag_buffer ignored; /* a missing or odd hourly.csv only means no panel */
+  ic_diag_set_sink(ic_diag_buffer_sink, &ignored);
+  bool ok = ic__plot_table_read(path, &h) == IC_OK;
+  ic_diag_set_sink(sink, ctx);
+  ignored.len = 0;
+  if (!ok) return false;
+  long c = ic__plot_table_column(&h, name);
+  double lo = (double)INFINITY, hi = -(double)INFINITY;
+  for (size_t r = 0; c >= 0 && r < h.nrows; r++) {
+    double v = ic__plot_table_number(&h, r, (size_t)c);
+    if (!isnan(v)) lo = fmin(lo, v), hi = fmax(hi, v);
+  }
+  ic__plot_table_free(&h);
+  return hi > lo;
+}
+
+/* A run's time series; the electricity price and carbon intensity come from
+ * hourly.csv next to it when they vary by hour (flat ones say nothing). */
+static ic_status prepare_timeseries(const struct ic_plot_request *req, char *prog, size_t size) {
+  const char *in = req->input;
+  char hourly[PATH_MAX], caption[512];
+  const char *slash = strrchr(in, '/');
+  snprintf(hourly, sizeof hourly, "%.*shourly.csv", slash ? (int)(slash - in + 1) : 0, in);
+  bool price = column_varies(hourly, "price_usd_per_kwh"), carbon = column_varies(hourly, "carbon_g_per_kwh");
+  bool ok = add_string(prog, size, "in", in) &&
+            (req->replicas <= 0 || add_number(prog, size, "replicas", (double)req->replicas));
+  if (price || carbon)
+    ok = ok && add_string(prog, size, "hourly", hourly) && add_number(prog, size, "has_price", price) &&
+         add_number(prog, size, "has_carbon", carbon);
+  if (ic_meta_caption(in, caption, sizeof caption)) ok = ok && add_string(prog, size, "subtitle", caption);
+  return vars_done(ok, in);
+}
+
+/* Kind-specific checks and variables; may write derived tables to
+ * `derived` and `marked`. */
 static ic_status prepare(const struct ic_plot_request *req, const struct ic__plot_table *t, char *prog, size_t size,
-                         const char *derived) {
+                         const char *derived, const char *marked) {
   const char *in = req->input;
   const char *first = t->columns[0];
   const char *xcol, *ycol = req->y_column ? req->y_column : "usd_per_day";
   char labels[1024];
   switch (req->kind) {
-  case IC_PLOT_COST_VS_X: {
-    xcol = req->x_column ? req->x_column : first;
-    const char *need[] = {xcol, ycol, req->target_column};
-    if (!ic__plot_table_require(t, in, need, 3)) return IC_EINVAL;
-    bool ok = add_string(prog, size, "in", in) && add_string(prog, size, "xcol", xcol) &&
-              add_string(prog, size, "ycol", ycol);
-    char ci[256]; /* a multi-seed sweep's 95% half-width of ycol, drawn as error bars */
-    snprintf(ci, sizeof ci, "%s_ci95", ycol);
-    if (ic__plot_table_column(t, ci) >= 0) ok = ok && add_string(prog, size, "ci_col", ci);
-    if (req->target_column) {
-      ok = ok && add_string(prog, size, "target_col", req->target_column);
-      if (!isnan(req->target_max)) ok = ok && add_number(prog, size, "target_max", req->target_max);
-      if (!isnan(req->target_min)) ok = ok && add_number(prog, size, "target_min", req->target_min);
-    }
-    return vars_done(ok, in);
-  }
+  case IC_PLOT_COST_VS_X:
+    return prepare_cost_vs_x(req, t, prog, size, marked);
   case IC_PLOT_PARETO: {
     xcol = req->x_column ? req->x_column : "e2e_p99_s";
     const char *need[] = {xcol, ycol};
     if (!ic__plot_table_require(t, in, need, 2)) return IC_EINVAL;
     ic_status st = ic__plot_write_front(t, (size_t)ic__plot_table_column(t, xcol),
                                         (size_t)ic__plot_table_column(t, ycol), derived);
+    if (st == IC_OK) st = add_common(req, t, prog, size, marked);
     if (st != IC_OK) return st;
     varied_keys(t, labels, sizeof labels);
-    return vars_done(add_string(prog, size, "in", in) && add_string(prog, size, "front", derived) &&
-                         add_string(prog, size, "xcol", xcol) && add_string(prog, size, "ycol", ycol) &&
-                         add_string(prog, size, "labelcol", labels),
+    return vars_done(add_string(prog, size, "front", derived) && add_string(prog, size, "xcol", xcol) &&
+                         add_string(prog, size, "ycol", ycol) && add_string(prog, size, "labelcol", labels),
                      in);
   }
   case IC_PLOT_TIMESERIES:
     if (!ic__plot_table_require(t, in, timeseries_columns, 6)) return IC_EINVAL;
-    return vars_done(add_string(prog, size, "in", in) &&
-                         (req->replicas <= 0 || add_number(prog, size, "replicas", (double)req->replicas)),
-                     in);
+    return prepare_timeseries(req, prog, size);
   case IC_PLOT_LEDGER: {
     const char *data = in;
     if (ic__plot_table_column(t, "item") >= 0 && ic__plot_table_column(t, "usd_per_day") > 0) {
@@ -302,9 +423,11 @@ static ic_status prepare(const struct ic_plot_request *req, const struct ic__plo
     for (size_t i = 0; i < 4; i++) /* other_usd_per_day is optional in a sweep */
       if (data != in || ic__plot_table_column(t, ledger_parts[i]) >= 0)
         snprintf(labels + strlen(labels), sizeof labels - strlen(labels), "%s%s", i ? " " : "", ledger_parts[i]);
-    return vars_done(add_string(prog, size, "in", data) && add_string(prog, size, "xcol", xcol) &&
-                         add_string(prog, size, "parts", labels),
-                     in);
+    char caption[512];
+    bool ok = add_string(prog, size, "in", data) && add_string(prog, size, "xcol", xcol) &&
+              add_string(prog, size, "parts", labels) && add_label(prog, size, "xlabel", xcol);
+    if (ic_meta_caption(in, caption, sizeof caption)) ok = ok && add_string(prog, size, "subtitle", caption);
+    return vars_done(ok, in);
   }
   case IC_PLOT_VALIDATION:
     if (!ic__plot_table_require(t, in, validation_columns, 3)) return IC_EINVAL;
@@ -315,7 +438,7 @@ static ic_status prepare(const struct ic_plot_request *req, const struct ic__plo
 
 ic_status ic_plot_render(const struct ic_plot_request *req) {
   if ((size_t)req->kind >= KIND_COUNT || !req->input) return IC_EINVAL;
-  char script[PATH_MAX + 64], base[PATH_MAX], derived[PATH_MAX + 32];
+  char script[PATH_MAX + 64], base[PATH_MAX], derived[PATH_MAX + 32], marked[PATH_MAX + 48];
   snprintf(script, sizeof script, "%s/%s", ic_plot_script_dir(), kinds[req->kind].script);
   if (!is_file(script)) {
     ic_diag(script, 0, "plot script not found (set IC_PLOTS_DIR to the plots/ directory)");
@@ -329,15 +452,17 @@ ic_status ic_plot_render(const struct ic_plot_request *req) {
     snprintf(base, sizeof base, "%.*s-%s", PATH_MAX - 32, in_base, kinds[req->kind].name);
   }
   snprintf(derived, sizeof derived, "%s.tmp%ld.csv", base, (long)getpid());
+  snprintf(marked, sizeof marked, "%s.tmp%ld.marked.csv", base, (long)getpid());
   struct ic__plot_table t;
   ic_status st = ic__plot_table_read(req->input, &t);
   if (st != IC_OK) return st == IC_ENOMEM ? IC_ENOMEM : IC_EINVAL;
-  static char prog[8192];
+  static char prog[16384];
   prog[0] = '\0';
-  st = prepare(req, &t, prog, sizeof prog, derived);
+  st = prepare(req, &t, prog, sizeof prog, derived, marked);
   ic__plot_table_free(&t);
   if (st == IC_OK) st = render_formats(prog, script, base, req->formats ? req->formats : IC_PLOT_PNG);
   remove(derived); /* written only by pareto and run ledgers; absent otherwise */
+  remove(marked);  /* written by cost-vs-x and pareto */
   return st;
 }
 

@@ -146,6 +146,75 @@ double ic__plot_table_number(const struct ic__plot_table *t, size_t row, size_t 
   return (end == p || (*end != ',' && *end != '\0')) ? (double)NAN : v;
 }
 
+void ic__plot_table_field(const struct ic__plot_table *t, size_t row, size_t col, char *buf, size_t size) {
+  const char *p = t->rows[row];
+  for (size_t c = 0; c < col && p; c++)
+    if ((p = strchr(p, ','))) p++;
+  size_t n = p ? strcspn(p, ",") : 0;
+  while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\t')) n--;
+  while (n > 0 && (*p == ' ' || *p == '\t')) p++, n--;
+  snprintf(buf, size, "%.*s", (int)n, p ? p : "");
+}
+
+bool ic__plot_distinct(const struct ic__plot_table *t, size_t col, const char *path, char *buf, size_t size,
+                       size_t *count, bool *numeric) {
+  buf[0] = '\0';
+  *count = 0;
+  *numeric = true;
+  for (size_t r = 0; r < t->nrows; r++) {
+    char v[256], padded[260];
+    ic__plot_table_field(t, r, col, v, sizeof v);
+    if (strchr(v, ' ') || !*v) {
+      ic_diag(path, t->row_linenos[r], "column '%s': value '%s' cannot label a series or a tick", t->columns[col], v);
+      return false;
+    }
+    snprintf(padded, sizeof padded, " %s ", v);
+    char have[8192];
+    snprintf(have, sizeof have, " %s ", buf);
+    if (strstr(have, padded)) continue;
+    size_t o = strlen(buf);
+    if (o + strlen(v) + 2 >= size) {
+      ic_diag(path, 0, "column '%s' has too many distinct values to draw", t->columns[col]);
+      return false;
+    }
+    snprintf(buf + o, size - o, "%s%s", o ? " " : "", v);
+    (*count)++;
+    char *end;
+    strtod(v, &end);
+    if (*end) *numeric = false;
+  }
+  return true;
+}
+
+/* Whether row r violates target k (a non-number always does). */
+static bool violates(const struct ic__plot_table *t, size_t r, const struct ic_plot_target *tg) {
+  long c = ic__plot_table_column(t, tg->column);
+  double v = c >= 0 ? ic__plot_table_number(t, r, (size_t)c) : (double)NAN;
+  return isnan(v) || (!isnan(tg->max) && v > tg->max) || (!isnan(tg->min) && v < tg->min);
+}
+
+ic_status ic__plot_write_marked(const struct ic__plot_table *t, const struct ic_plot_target *targets, size_t n,
+                                const char *path) {
+  FILE *f = fopen(path, "w");
+  if (!f) {
+    ic_diag(path, 0, "cannot write: %s", strerror(errno));
+    return IC_EIO;
+  }
+  long stable = ic__plot_table_column(t, "stable");
+  fprintf(f, "%s,ic_fails,ic_unstable\n", t->header_line);
+  for (size_t r = 0; r < t->nrows; r++) {
+    bool fails = false;
+    for (size_t k = 0; k < n && !fails; k++) fails = violates(t, r, &targets[k]);
+    bool unstable = stable >= 0 && ic__plot_table_number(t, r, (size_t)stable) == 0.0;
+    fprintf(f, "%s,%d,%d\n", t->rows[r], fails, unstable);
+  }
+  if (fclose(f) != 0) {
+    ic_diag(path, 0, "cannot write: %s", strerror(errno));
+    return IC_EIO;
+  }
+  return IC_OK;
+}
+
 /* Sort order for the frontier: latency, then cost, then index (stable by construction). */
 struct pareto_sort {
   const double *latency, *cost;

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "infercost/plot.h"
 #include "infercost/status.h"
 
 /* A small CSV table as infercost writes it: `#` comment lines, one header
@@ -36,6 +37,22 @@ bool ic__plot_table_require(const struct ic__plot_table *t, const char *path, co
 
 /* Field `col` of data row `row` parsed as a number; NaN when empty or not a number. */
 double ic__plot_table_number(const struct ic__plot_table *t, size_t row, size_t col);
+
+/* Copies field `col` of data row `row` into buf (trimmed; "" when absent). */
+void ic__plot_table_field(const struct ic__plot_table *t, size_t row, size_t col, char *buf, size_t size);
+
+/* The distinct values of column `col` in order of first appearance,
+ * space-separated into buf; their count, and whether all are numbers.
+ * false (reported at path) when a value has a space or buf is too small. */
+bool ic__plot_distinct(const struct ic__plot_table *t, size_t col, const char *path, char *buf, size_t size,
+                       size_t *count, bool *numeric);
+
+/* Writes `t` with two more columns to `path`: ic_fails (1 when the row
+ * violates any of targets[0..n), a non-number counting as a violation) and
+ * ic_unstable (1 when the table has a `stable` column and it is 0 there).
+ * IC_EIO (reported). */
+ic_status ic__plot_write_marked(const struct ic__plot_table *t, const struct ic_plot_target *targets, size_t n,
+                                const char *path);
 
 /* Writes the header and the frontier rows (by x_col latency, y_col cost) of
  * `t` to `path`. IC_EIO / IC_ENOMEM, reported. */

@@ -84,6 +84,10 @@ static const struct render_case render_cases[] = {
     {"validation", "validation tests/data/plots/validation.csv"},
     {"one_point", "cost-vs-x tests/data/plots/sweep_one_point.csv --target 'e2e_p99_s>=600'"},
     {"error_bars", "cost-vs-x tests/data/plots/sweep_seeds_ci.csv --target 'e2e_p99_s<=60'"},
+    {"by_key", "cost-vs-x tests/data/plots/marks.csv --x fleet.nodes --by serving.max_batch "
+               "--target 'e2e_p99_s<=15' --target 'ttft_p99_s<=2'"},
+    {"text_x", "cost-vs-x tests/data/plots/marks.csv --x fleet.gpu --by fleet.nodes --target 'e2e_p99_s<=15'"},
+    {"pareto_marks", "pareto tests/data/plots/marks.csv --target 'e2e_p99_s<=15' --target 'ttft_p99_s<=2'"},
 };
 
 static void render_one(const struct render_case *c) {
@@ -108,6 +112,9 @@ RENDER_TEST(5)
 RENDER_TEST(6)
 RENDER_TEST(7)
 RENDER_TEST(8)
+RENDER_TEST(9)
+RENDER_TEST(10)
+RENDER_TEST(11)
 
 static void svg_and_png_from_one_call(void **state) {
   (void)state;
@@ -309,6 +316,83 @@ static void run_ledger_parts_add_up_to_total(void **state) {
   ic__plot_table_free(&w);
 }
 
+/* marks.csv by hand, targets e2e_p99_s <= 15 and ttft_p99_s <= 2: row 1
+ * (10, 1) meets both; row 2 (20) misses e2e; row 3 has no e2e figure (nan
+ * counts as a miss) and stable 0; row 4 misses ttft (3); rows 5 and 6 meet
+ * both. Only row 3 is unstable. */
+static void marked_table_flags_failing_and_unstable_rows(void **state) {
+  (void)state;
+  struct ic__plot_table t, m;
+  assert_int_equal(ic__plot_table_read("tests/data/plots/marks.csv", &t), IC_OK);
+  const struct ic_plot_target targets[] = {{"e2e_p99_s", 15.0, (double)NAN}, {"ttft_p99_s", 2.0, (double)NAN}};
+  char path[512];
+  snprintf(path, sizeof path, "%s/marked.csv", tmpdir);
+  assert_int_equal(ic__plot_write_marked(&t, targets, 2, path), IC_OK);
+  ic__plot_table_free(&t);
+  assert_int_equal(ic__plot_table_read(path, &m), IC_OK);
+  long fails = ic__plot_table_column(&m, "ic_fails"), unstable = ic__plot_table_column(&m, "ic_unstable");
+  assert_true(fails > 0 && unstable > 0);
+  static const int expect_fails[] = {0, 1, 1, 1, 0, 0}, expect_unstable[] = {0, 0, 1, 0, 0, 0};
+  assert_int_equal(m.nrows, 6);
+  for (size_t r = 0; r < 6; r++) {
+    assert_true(ic__plot_table_number(&m, r, (size_t)fails) == expect_fails[r]);
+    assert_true(ic__plot_table_number(&m, r, (size_t)unstable) == expect_unstable[r]);
+  }
+  ic__plot_table_free(&m);
+  remove(path);
+}
+
+/* --by and text ticks take a column's distinct values in order of first
+ * appearance; axis labels of scenario keys come from the key table. */
+static void distinct_values_and_axis_labels(void **state) {
+  (void)state;
+  struct ic__plot_table t;
+  assert_int_equal(ic__plot_table_read("tests/data/plots/marks.csv", &t), IC_OK);
+  char buf[256];
+  size_t n;
+  bool numeric;
+  assert_true(ic__plot_distinct(&t, 2, "marks.csv", buf, sizeof buf, &n, &numeric));
+  assert_string_equal(buf, "a100-80gb h100-sxm");
+  assert_int_equal(n, 2);
+  assert_false(numeric);
+  assert_true(ic__plot_distinct(&t, 1, "marks.csv", buf, sizeof buf, &n, &numeric));
+  assert_string_equal(buf, "4 8");
+  assert_true(numeric);
+  ic__plot_table_free(&t);
+  ic_plot_axis_label("serving.max_batch", buf, sizeof buf);
+  assert_string_equal(buf, "largest batch B, serving.max_batch (requests)"); /* scenario_keys.c's doc and unit */
+  ic_plot_axis_label("fleet.nodes", buf, sizeof buf);
+  assert_string_equal(buf, "nodes in the fleet, fleet.nodes (nodes)");
+  ic_plot_axis_label("usd_per_day", buf, sizeof buf);
+  assert_string_equal(buf, "");
+  assert_int_equal(run_cli("plot cost-vs-x tests/data/plots/marks.csv --x fleet.nodes --by fleet.nodes"), 2);
+  assert_non_null(strstr(out, "fleet.nodes is already the x axis"));
+}
+
+/* A run with hourly prices and carbon: the time-series chart gains two
+ * panels, so the image is taller than the four-panel one (900 px). */
+static void timeseries_gains_price_and_carbon_panels(void **state) {
+  (void)state;
+  char args[2048], path[512], prices[512] = "", carbon[512] = "";
+  for (int h = 0; h < 24; h++) {
+    snprintf(prices + strlen(prices), sizeof prices - strlen(prices), "%s%.2f", h ? "|" : "", h >= 8 && h < 20 ? 0.12 : 0.06);
+    snprintf(carbon + strlen(carbon), sizeof carbon - strlen(carbon), "%s%d", h ? "|" : "", 300 + 10 * h);
+  }
+  snprintf(args, sizeof args, "run tests/data/tiny_scenario.ini -q -s run.duration_s=7200 "
+           "-s 'power.electricity_usd_per_kwh_hourly=%s' -s 'power.carbon_g_per_kwh_hourly=%s' -o %s/hourly --plot",
+           prices, carbon, tmpdir);
+  if (run_cli(args) != 0) fail_msg("%s\n%s", args, out);
+  snprintf(path, sizeof path, "%s/hourly/timeseries.png", tmpdir);
+  assert_png(path, 15000);
+  FILE *f = fopen(path, "rb");
+  assert_non_null(f);
+  unsigned char head[24];
+  assert_int_equal(fread(head, 1, 24, f), 24);
+  fclose(f);
+  long height = (long)head[20] << 24 | (long)head[21] << 16 | (long)head[22] << 8 | head[23]; /* PNG IHDR */
+  assert_int_equal(height, 900 + 2 * 200);
+}
+
 /* Comments anywhere before the header, CRLF line ends and blank lines are fine. */
 static void table_reader_skips_comments_and_crlf(void **state) {
   (void)state;
@@ -355,6 +439,9 @@ int main(void) {
       cmocka_unit_test(render_6),
       cmocka_unit_test(render_7),
       cmocka_unit_test(render_8),
+      cmocka_unit_test(render_9),
+      cmocka_unit_test(render_10),
+      cmocka_unit_test(render_11),
       cmocka_unit_test(svg_and_png_from_one_call),
       cmocka_unit_test(missing_column_exits_two_naming_it),
       cmocka_unit_test(bad_arguments_exit_two),
@@ -365,6 +452,9 @@ int main(void) {
       cmocka_unit_test(pareto_front_of_hand_made_points),
       cmocka_unit_test(pareto_front_of_the_grid_fixture),
       cmocka_unit_test(run_ledger_parts_add_up_to_total),
+      cmocka_unit_test(marked_table_flags_failing_and_unstable_rows),
+      cmocka_unit_test(distinct_values_and_axis_labels),
+      cmocka_unit_test(timeseries_gains_price_and_carbon_panels),
       cmocka_unit_test(table_reader_skips_comments_and_crlf),
       cmocka_unit_test(kind_names_round_trip),
   };

@@ -19,6 +19,15 @@ enum ic_plot_kind {
 /* Output formats, combinable. */
 enum { IC_PLOT_PNG = 1, IC_PLOT_SVG = 2 };
 
+#define IC_PLOT_MAX_TARGETS 8
+
+/* A target on a column: a point violates it when the value is above `max`
+ * or below `min` (NaN: no bound on that side), or not a number. */
+struct ic_plot_target {
+  const char *column;
+  double max, min;
+};
+
 /* One chart to draw. Strings are borrowed for the call. NULL or NaN fields take
  * the kind's default (see docs/plots.md). */
 struct ic_plot_request {
@@ -28,11 +37,16 @@ struct ic_plot_request {
   int formats;               /* IC_PLOT_PNG | IC_PLOT_SVG; 0 means PNG */
   const char *x_column;      /* cost-vs-x: varied key; pareto: latency; ledger: bar label */
   const char *y_column;      /* cost-vs-x, pareto: the cost column (default usd_per_day) */
-  const char *target_column; /* cost-vs-x: column checked against the target, NULL for none */
-  double target_max;         /* violation when target_column > target_max; NaN: no upper bound */
-  double target_min;         /* violation when target_column < target_min; NaN: no lower bound */
+  const char *by_column;     /* cost-vs-x: one line per value of this column (a second varied key); NULL: one */
+  struct ic_plot_target targets[IC_PLOT_MAX_TARGETS]; /* cost-vs-x, pareto: each drawn, violations marked */
+  size_t target_count;
   long replicas;             /* timeseries: fleet size in replicas for utilisation; 0: unknown */
 };
+
+/* The axis label of a column: for a scenario key its meaning, key and unit
+ * from the key table ("largest batch B, serving.max_batch (requests)"),
+ * else "" (the scripts label headline metrics themselves). */
+void ic_plot_axis_label(const char *column, char *buf, size_t size);
 
 /* Sets every field of a request to its default for `kind`. */
 void ic_plot_request_init(struct ic_plot_request *req, enum ic_plot_kind kind);
