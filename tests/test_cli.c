@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 /* Runs `infercost ARGS` capturing stdout+stderr; returns the exit code. */
 static int run_cli(const char *args, char *out, size_t size) { return ic_test_infercost(args, out, size); }
@@ -21,6 +22,84 @@ static void help_texts_exit_zero(void **state) {
   assert_non_null(strstr(out, "usage: infercost run"));
   assert_int_equal(run_cli("help run", out, sizeof out), 0);
   assert_non_null(strstr(out, "usage: infercost run"));
+}
+
+/* Every subcommand's --help lists each option with its default (or says
+ * it has none): an option entry starts with "  -" and runs until the next
+ * one; "-h, --help" is exempt. The old search --help printed the --nodes
+ * default under --allow-unstable. */
+static void every_option_has_its_default(void **state) {
+  (void)state;
+  static const char *const commands[] = {"run", "scenario", "validate", "trace", "sweep", "search", "plot"};
+  for (size_t c = 0; c < sizeof commands / sizeof commands[0]; c++) {
+    char args[64];
+    snprintf(args, sizeof args, "%s --help", commands[c]);
+    assert_int_equal(run_cli(args, out, sizeof out), 0);
+    int options = 0;
+    for (char *p = strstr(out, "\n  -"); p; p = strstr(p + 1, "\n  -")) {
+      char *next = strstr(p + 1, "\n  -"), *blank = strstr(p + 1, "\n\n");
+      char *end = next && (!blank || next < blank) ? next : blank ? blank : p + strlen(p);
+      char entry[1024];
+      snprintf(entry, sizeof entry, "%.*s", (int)(end - p), p + 1);
+      if (strstr(entry, "--help")) continue;
+      options++;
+      if (!strstr(entry, "default")) fail_msg("infercost %s --help: no default in\n%s", commands[c], entry);
+    }
+    assert_true(options >= 1);
+  }
+  assert_int_equal(run_cli("search --help", out, sizeof out), 0);
+  char *nodes = strstr(out, "  --nodes VALUES"), *unstable = strstr(out, "  --allow-unstable");
+  assert_non_null(nodes);
+  assert_non_null(unstable);
+  char *nodes_default = strstr(nodes, "(default 1:N:1");
+  assert_true(nodes_default && nodes_default < unstable); /* under --nodes, not under the next option */
+}
+
+/* A trace file that is not there is bad input (2), like a missing scenario. */
+static void missing_trace_exits_two(void **state) {
+  (void)state;
+  assert_int_equal(run_cli("run tests/data/tiny_scenario.ini -q -s traffic.arrival=trace "
+                           "-s traffic.trace_path=tests/data/no_such_trace.csv", out, sizeof out), 2);
+  assert_non_null(strstr(out, "tests/data/no_such_trace.csv: cannot open trace: No such file or directory"));
+}
+
+/* Progress: nothing on stderr when it is not a terminal; on a terminal
+ * (through script(1), where present) a progress line, and the same ledger. */
+static void progress_only_on_a_terminal(void **state) {
+  (void)state;
+  char cmd[1024];
+  static char plain[1 << 14], tty[1 << 15];
+  snprintf(cmd, sizeof cmd, "%s run tests/data/tiny_scenario.ini -s run.duration_s=600 2>&1 >/dev/null", ic_test_bin());
+  assert_int_equal(ic_test_shell(cmd, plain, sizeof plain), 0);
+  assert_string_equal(plain, ""); /* stderr not a terminal: silent */
+  snprintf(cmd, sizeof cmd, "%s run tests/data/tiny_scenario.ini -s run.duration_s=600", ic_test_bin());
+  assert_int_equal(ic_test_shell(cmd, plain, sizeof plain), 0);
+  if (system("command -v script >/dev/null 2>&1") != 0) {
+    print_message("script(1) missing: the terminal half is skipped\n");
+    return;
+  }
+  char ts[] = "/tmp/ic_tty_XXXXXX";
+  int fd = mkstemp(ts);
+  assert_true(fd >= 0);
+  close(fd);
+  snprintf(cmd, sizeof cmd, "script -qec '%s run tests/data/tiny_scenario.ini -s run.duration_s=600 2>%s.err' /dev/null "
+           ">/dev/null; cat %s.err; rm -f %s.err", ic_test_bin(), ts, ts, ts);
+  /* script gives the program a terminal for stdout and stderr; stderr goes to a file here,
+   * so only stdout is a terminal: no progress. Then both on the terminal: progress. */
+  assert_int_equal(ic_test_shell(cmd, tty, sizeof tty), 0);
+  assert_string_equal(tty, "");
+  snprintf(cmd, sizeof cmd, "script -qec '%s run tests/data/tiny_scenario.ini -s run.duration_s=600' %s >/dev/null; "
+           "cat %s", ic_test_bin(), ts, ts);
+  assert_int_equal(ic_test_shell(cmd, tty, sizeof tty), 0);
+  remove(ts);
+  assert_non_null(strstr(tty, "simulated 600 of 600 s, "));
+  assert_non_null(strstr(tty, " completed, ETA "));
+  /* The ledger printed under a terminal is the one printed without. */
+  char *ledger = strstr(plain, "Per-day ledger");
+  assert_non_null(ledger);
+  char line[256];
+  snprintf(line, sizeof line, "%.*s", (int)strcspn(strstr(ledger, "Total"), "\n"), strstr(ledger, "Total"));
+  assert_non_null(strstr(tty, line));
 }
 
 static void bad_usage_exits_two(void **state) {
@@ -141,6 +220,9 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(help_texts_exit_zero),
       cmocka_unit_test(bad_usage_exits_two),
+      cmocka_unit_test(every_option_has_its_default),
+      cmocka_unit_test(missing_trace_exits_two),
+      cmocka_unit_test(progress_only_on_a_terminal),
       cmocka_unit_test(bad_scenario_reports_each_line),
       cmocka_unit_test(model_that_does_not_fit_is_a_scenario_error),
       cmocka_unit_test(user_defined_accelerator_runs),
