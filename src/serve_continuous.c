@@ -214,6 +214,7 @@ static void on_span_end(ic_sim *sim, void *ctx, uint64_t arg);
 static void on_decode_share(ic_sim *sim, void *ctx, uint64_t arg) {
   ic_fleet *f = ctx;
   struct ic__replica *rep = &f->replicas[arg];
+  rep->split_event = 0;
   if (rep->span == IC__SPAN_MIXED && ic_sim_now(sim) < rep->span_end_ns) ic__set_gpu_state(f, (int64_t)arg, IC_GPU_DECODE);
 }
 
@@ -225,7 +226,8 @@ static void split_power(ic_fleet *f, int64_t r, const struct ic_iter_shape *pref
   if (!f->ledger) return;
   double tp = ic_perf_iter_s(f->perf, prefill_part, NULL), td = ic_perf_iter_s(f->perf, decode_part, NULL);
   ic_time_ns prefill_ns = ic_time_from_s(ic_time_to_s(dur) * tp / (tp + td));
-  if (prefill_ns > 0 && prefill_ns < dur) ic_sim_schedule_at(f->sim, now + prefill_ns, on_decode_share, f, (uint64_t)r);
+  if (prefill_ns > 0 && prefill_ns < dur)
+    f->replicas[r].split_event = ic_sim_schedule_at(f->sim, now + prefill_ns, on_decode_share, f, (uint64_t)r);
 }
 
 static void go_idle(ic_fleet *f, int64_t r, bool was_busy) {
@@ -357,8 +359,10 @@ void ic__cont_kick(ic_fleet *f, int64_t r, bool was_queue_empty) {
   } else if (at < now)
     return; /* a single iteration: its end is the next boundary */
   if (k >= rep->span_iters) return;
-  if (k == 0) { /* the span starts now: plan it again with the newcomer */
+  if (k == 0) { /* the span starts now: plan it again with the newcomer, and drop the old plan's split */
     ic_sim_cancel(f->sim, rep->span_event);
+    if (rep->split_event) ic_sim_cancel(f->sim, rep->split_event);
+    rep->split_event = 0;
     boundary(f, r, true);
     return;
   }

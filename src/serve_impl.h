@@ -49,6 +49,7 @@ struct ic__replica {
   int64_t span_iters;        /* iterations in the span (1 for MIXED) */
   ic_time_ns span_start_ns, span_end_ns;
   ic_event_id span_event;
+  ic_event_id split_event;   /* mixed iteration: pending switch to decode power, 0 if none */
   /* Both. */
   enum ic_gpu_state gpu_state;
   int64_t busy_ns;           /* closed busy time */

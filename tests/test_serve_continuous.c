@@ -245,6 +245,40 @@ static void chunked_prefill_by_hand(void **state) {
   ic_sim_free(sim);
 }
 
+/* One H100, chunks of 64 tokens, a one-GPU ledger: the power-split rig. */
+struct split_rig {
+  ic_ledger *l;
+  ic_sim *sim;
+  ic_fleet *f;
+};
+
+static struct split_rig split_rig_open(const struct ic_perf *perf) {
+  struct ic_fleet_config fc = {"h100-sxm", "dgx-h100", 1, 1, 1};
+  struct ic_serving_config sc = {.batching = IC_BATCHING_CONTINUOUS, .router = IC_ROUTER_ROUND_ROBIN,
+                                 .max_batch = 4, .prefill_chunk_tokens = 64, .slo_ttft_s = 1, .slo_tpot_s = 1};
+  struct ic_gpu_power gp = {{75.0, 700.0, 380.0, 0.0}};
+  struct split_rig r;
+  r.l = ic_ledger_alloc(1, 1, 0.0, &gp, 0);
+  r.sim = ic_sim_alloc(3, 0);
+  r.f = ic_fleet_alloc(r.sim, &fc, &sc, perf, r.l);
+  return r;
+}
+
+/* Flushes at t1 + t2 and checks: prefill power over [0, t1) and over the
+ * mixed iteration's prefill share tp / (tp + td) of t2, decode the rest. */
+static void split_rig_check(struct split_rig *r, ic_time_ns t1, ic_time_ns t2, const struct ic_iter_shape *prefill,
+                            const struct ic_iter_shape *decode, const struct ic_perf *perf) {
+  double tp = ic_perf_iter_s(perf, prefill, NULL), td = ic_perf_iter_s(perf, decode, NULL);
+  double t2_prefill = ic_time_to_s(ic_time_from_s(ic_time_to_s(t2) * tp / (tp + td)));
+  ic_ledger_flush(r->l, t1 + t2);
+  assert_true(t2_prefill > 0 && t2_prefill < ic_time_to_s(t2));
+  assert_true(fabs(ic_ledger_gpu_state_s(r->l, IC_GPU_PREFILL) - (ic_time_to_s(t1) + t2_prefill)) < 3e-9);
+  assert_true(fabs(ic_ledger_gpu_state_s(r->l, IC_GPU_DECODE) - (ic_time_to_s(t2) - t2_prefill)) < 3e-9);
+  ic_fleet_free(r->f);
+  ic_ledger_free(r->l);
+  ic_sim_free(r->sim);
+}
+
 /* Power of a mixed iteration, by hand. C = 64; A (prompt 64, output 2)
  * arrives at 0: iteration 1 prefills it alone (prefill power). B (prompt
  * 32, output 1) arrives 1 ns later: iteration 2 decodes A's second token and
@@ -257,29 +291,44 @@ static void mixed_iteration_power_by_hand(void **state) {
   struct ic_iter_shape b_prefill = ic_iter_shape_prefill_chunk(32, 0), a_decode = ic_iter_shape_decode(1, 64);
   ic_time_ns t1 = shape_ns(&perf, ic_iter_shape_prefill_chunk(64, 0));
   ic_time_ns t2 = shape_ns(&perf, ic_iter_shape_add(a_decode, b_prefill));
-  double tp = ic_perf_iter_s(&perf, &b_prefill, NULL), td = ic_perf_iter_s(&perf, &a_decode, NULL);
-  double t2_prefill = ic_time_to_s(ic_time_from_s(ic_time_to_s(t2) * tp / (tp + td)));
-  struct ic_fleet_config fc = {"h100-sxm", "dgx-h100", 1, 1, 1};
-  struct ic_serving_config sc = {.batching = IC_BATCHING_CONTINUOUS, .router = IC_ROUTER_ROUND_ROBIN,
-                                 .max_batch = 4, .prefill_chunk_tokens = 64, .slo_ttft_s = 1, .slo_tpot_s = 1};
-  struct ic_gpu_power gp = {{75.0, 700.0, 380.0, 0.0}};
-  ic_ledger *l = ic_ledger_alloc(1, 1, 0.0, &gp, 0);
-  ic_sim *sim = ic_sim_alloc(3, 0);
-  ic_fleet *f = ic_fleet_alloc(sim, &fc, &sc, &perf, l);
+  struct split_rig r = split_rig_open(&perf);
   struct ic_request a = {0, 0, 64, 2, 0}, b = {1, 1, 32, 1, 0};
-  assert_int_equal(ic_fleet_submit(f, &a), IC_OK);
-  ic_sim_run_until(sim, 1);
-  assert_int_equal(ic_fleet_submit(f, &b), IC_OK);
-  ic_sim_run_until(sim, IC_TIME_NEVER - 1);
-  assert_int_equal(ic_fleet_stats(f)->completed, 2);
-  ic_time_ns end = t1 + t2;
-  ic_ledger_flush(l, end);
-  assert_true(fabs(ic_ledger_gpu_state_s(l, IC_GPU_PREFILL) - (ic_time_to_s(t1) + t2_prefill)) < 3e-9);
-  assert_true(fabs(ic_ledger_gpu_state_s(l, IC_GPU_DECODE) - (ic_time_to_s(t2) - t2_prefill)) < 3e-9);
-  assert_true(t2_prefill > 0 && t2_prefill < ic_time_to_s(t2));
-  ic_fleet_free(f);
-  ic_ledger_free(l);
-  ic_sim_free(sim);
+  assert_int_equal(ic_fleet_submit(r.f, &a), IC_OK);
+  ic_sim_run_until(r.sim, 1);
+  assert_int_equal(ic_fleet_submit(r.f, &b), IC_OK);
+  ic_sim_run_until(r.sim, IC_TIME_NEVER - 1);
+  assert_int_equal(ic_fleet_stats(r.f)->completed, 2);
+  split_rig_check(&r, t1, t2, &b_prefill, &a_decode, &perf);
+}
+
+/* Issue 11 item 8: a mixed iteration re-planned at its own start leaves no
+ * stale power split behind. C = 64. A (prompt 64, output 3) at 0: iteration
+ * 1 prefills it [0, t1). B (prompt 32, output 2) at 1 ns waits for t1, where
+ * a mixed iteration (A's decode, B's 32-token prefill) is planned with its
+ * split. C (prompt 32, output 2) arrives at t1 after that boundary: the
+ * iteration starts now, so it is planned again with C's 32 tokens too. Only
+ * the second plan's split may act: prefill power for t1 plus that plan's
+ * prefill share (the parts' own times, by hand below), decode the rest. */
+static void replanned_mixed_iteration_power(void **state) {
+  (void)state;
+  struct ic_perf perf = llama7b_h100();
+  struct ic_iter_shape a_decode = ic_iter_shape_decode(1, 64);
+  struct ic_iter_shape bc_prefill = ic_iter_shape_add(ic_iter_shape_prefill_chunk(32, 0), ic_iter_shape_prefill_chunk(32, 0));
+  ic_time_ns t1 = shape_ns(&perf, ic_iter_shape_prefill_chunk(64, 0));
+  ic_time_ns t2 = shape_ns(&perf, ic_iter_shape_add(a_decode, bc_prefill));
+  struct split_rig r = split_rig_open(&perf);
+  static struct workload w;
+  w.req[0] = (struct ic_request){0, 0, 64, 3, 0};
+  w.req[1] = (struct ic_request){1, 1, 32, 2, 0};
+  w.req[2] = (struct ic_request){2, t1, 32, 2, 0};
+  w.n = 3;
+  void *pair[2] = {r.f, &w};
+  assert_int_equal(ic_fleet_submit(r.f, &w.req[0]), IC_OK); /* schedules t1 first: C comes after it */
+  ic_sim_run_until(r.sim, 1);
+  assert_int_equal(ic_fleet_submit(r.f, &w.req[1]), IC_OK);
+  ic_sim_schedule_at(r.sim, t1, arrive, pair, 2);
+  ic_sim_run_until(r.sim, t1 + t2);
+  split_rig_check(&r, t1, t2, &bc_prefill, &a_decode, &perf);
 }
 
 /* ---- conservation at every report ---------------------------------------- */
@@ -535,7 +584,7 @@ static void routers_are_deterministic(void **state) {
 
 int main(void) {
   enum { N = sizeof mode_cases / sizeof mode_cases[0] };
-  struct CMUnitTest tests[N + 10];
+  struct CMUnitTest tests[N + 11];
   for (size_t i = 0; i < N; i++)
     tests[i] = (struct CMUnitTest){mode_cases[i].name, skip_matches_token, NULL, NULL, (void *)(uintptr_t)&mode_cases[i]};
   tests[N] = (struct CMUnitTest)cmocka_unit_test(conservation_at_every_report);
@@ -548,5 +597,6 @@ int main(void) {
   tests[N + 7] = (struct CMUnitTest)cmocka_unit_test(timeseries_csv);
   tests[N + 8] = (struct CMUnitTest)cmocka_unit_test(bad_serving_input_is_reported);
   tests[N + 9] = (struct CMUnitTest)cmocka_unit_test(mixed_iteration_power_by_hand);
-  return _cmocka_run_group_tests("serve_continuous", tests, N + 10, NULL, NULL);
+  tests[N + 10] = (struct CMUnitTest)cmocka_unit_test(replanned_mixed_iteration_power);
+  return _cmocka_run_group_tests("serve_continuous", tests, N + 11, NULL, NULL);
 }
