@@ -22,34 +22,25 @@ static ic_time_ns iter_ns(const ic_fleet *f, const struct ic_iter_shape *shape) 
   return ic_time_from_s(ic_perf_iter_s(f->perf, shape, NULL));
 }
 
-/* The roofline of a decode step of n sequences is linear in the sum K of
- * their cached contexts on both sides of its max(): compute and memory time
- * = intercept(n) + slope x K. Coefficients come from two evaluations of the
- * perf model and are cached per n; this is the hot loop of a day's run. */
+/* A decode step of n sequences from the compute model's own decomposition
+ * (ic_perf_decode_line: exact for its max()-of-parts roofline), cached per
+ * n; this is the hot loop of a day's run. */
 struct ic__decode_line {
-  double compute0, compute1, memory0, memory1, rest; /* seconds, seconds per token */
+  struct ic_perf_decode_line line;
   bool ready;
 };
 
-static const struct ic__decode_line *decode_line(ic_fleet *f, int64_t n) {
+static const struct ic_perf_decode_line *decode_line(ic_fleet *f, int64_t n) {
   struct ic__decode_line *d = &f->decode_lines[n];
-  if (d->ready) return d;
-  const double k1 = 1048576.0;
-  struct ic_perf_breakdown b0, b1;
-  struct ic_iter_shape s0 = {n, (double)n, 0, n}, s1 = {n, k1 + (double)n, (int64_t)k1, n};
-  ic_perf_iter_s(f->perf, &s0, &b0);
-  ic_perf_iter_s(f->perf, &s1, &b1);
-  *d = (struct ic__decode_line){b0.compute_s, (b1.compute_s - b0.compute_s) / k1, b0.memory_s,
-                                (b1.memory_s - b0.memory_s) / k1, b0.comm_s + b0.overhead_s, true};
-  return d;
+  if (!d->ready) *d = (struct ic__decode_line){ic_perf_decode_line(f->perf, n), true};
+  return &d->line;
 }
 
 /* One decode step of n sequences whose cached contexts sum to context_sum,
  * d being n's line: a function of these two integers only, so skip and
  * token modes agree. */
-static inline ic_time_ns decode_ns(const struct ic__decode_line *d, int64_t context_sum) {
-  double k = (double)context_sum, c = d->compute0 + d->compute1 * k, m = d->memory0 + d->memory1 * k;
-  return ic_time_from_s((c > m ? c : m) + d->rest);
+static inline ic_time_ns decode_ns(const struct ic_perf_decode_line *d, int64_t context_sum) {
+  return ic_time_from_s(ic_perf_decode_step_s(d, (double)context_sum));
 }
 
 /* The sum of decode_ns over `iters` steps whose context sums start at
@@ -57,14 +48,13 @@ static inline ic_time_ns decode_ns(const struct ic__decode_line *d, int64_t cont
  * below 2^53 the context sums and the whole-nanosecond step times are exact
  * integers in a double, and so is their total, which is therefore the same
  * as decode_ns's integer sum; anything larger takes decode_ns itself. */
-static ic_time_ns decode_steps_ns(const struct ic__decode_line *d, int64_t context_sum, int64_t n, int64_t iters) {
+static ic_time_ns decode_steps_ns(const struct ic_perf_decode_line *d, int64_t context_sum, int64_t n, int64_t iters) {
   const double exact = 0x1p52;
   if ((double)context_sum + (double)n * (double)iters < exact) {
     double k = (double)context_sum, step = (double)n, total = 0.0;
     bool ok = true;
     for (int64_t i = 0; i < iters; i++, k += step) {
-      double c = d->compute0 + d->compute1 * k, m = d->memory0 + d->memory1 * k;
-      double ns = ((c > m ? c : m) + d->rest) * 1e9;
+      double ns = ic_perf_decode_step_s(d, k) * 1e9;
       ok = ok && ns >= 0.0 && ns < exact; /* what ic_time_from_s rounds in place */
       total += (ns + exact) - exact;
     }
@@ -354,7 +344,7 @@ void ic__cont_kick(ic_fleet *f, int64_t r, bool was_queue_empty) {
   int64_t k = 0;
   if (rep->span == IC__SPAN_DECODE) {
     int64_t n = rep->running_len, context_sum = rep->context_sum;
-    const struct ic__decode_line *d = decode_line(f, n);
+    const struct ic_perf_decode_line *d = decode_line(f, n);
     for (; at < now; k++, context_sum += n) at += decode_ns(d, context_sum);
   } else if (at < now)
     return; /* a single iteration: its end is the next boundary */
