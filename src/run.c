@@ -103,7 +103,7 @@ double ic_run_fixed_usd_per_day(const struct ic_scenario *s) {
   const struct ic_gpu_power none = {{0}};
   ic_ledger *l = ic_ledger_alloc(s->fleet.nodes, s->fleet.gpus_per_node, 0.0, &none, 0);
   if (!l) return (double)NAN;
-  ic_ledger_flush(l, ic_time_from_s(s->run.duration_s));
+  ic_ledger_flush(l, ic_duration_from_s(s->run.duration_s));
   struct ic_cost_fleet fleet = {s->fleet.nodes, s->fleet.gpus_per_node, r.server_price_usd, r.nameplate_node_w};
   ic_cost_ledger(l, s->run.duration_s, &fleet, &s->power, &tariff, &s->cost, &r.cost, NULL);
   ic_ledger_free(l);
@@ -253,7 +253,7 @@ ic_status ic_run_scenario_series(const struct ic_scenario *s, struct ic_run_resu
     return IC_EINVAL;
   }
 
-  ic_time_ns end_ns = ic_time_from_s(s->run.duration_s);
+  ic_time_ns end_ns = ic_duration_from_s(s->run.duration_s);
   ic_sim *sim = ic_sim_alloc((uint64_t)s->run.seed, (uint64_t)s->run.run);
   ic_ledger *ledger = sim ? ic_ledger_alloc(s->fleet.nodes, s->fleet.gpus_per_node, out->node_base_w,
                                             &out->gpu_power, 0) : NULL;
@@ -279,7 +279,7 @@ ic_status ic_run_scenario_series(const struct ic_scenario *s, struct ic_run_resu
     goto done;
   }
   if (series_dir) {
-    series = ic_series_alloc(0, ic_time_from_s(s->run.series_interval_s));
+    series = ic_series_alloc(0, ic_duration_from_s(s->run.series_interval_s));
     if (!series || ic_fleet_attach_series(fleet, series) != IC_OK) {
       st = IC_ENOMEM;
       goto done;

@@ -262,7 +262,7 @@ ic_fleet *ic_fleet_alloc(ic_sim *sim, const struct ic_fleet_config *fleet,
   f->replicas_per_node = fleet->gpus_per_node / fleet->gpus_per_replica;
   f->node_count = fleet->nodes;
   f->replica_count = fleet->nodes * f->replicas_per_node;
-  f->timeout_ns = ic_time_from_s(serving->batch_timeout_s);
+  f->timeout_ns = ic_duration_from_s(serving->batch_timeout_s);
   f->kv_capacity = (int64_t)floor(perf->kv_capacity_tokens);
   f->pool_free = IC__NONE;
   f->central_head = f->central_tail = IC__NONE;

@@ -19,7 +19,7 @@
 #include "serve_impl.h"
 
 static ic_time_ns iter_ns(const ic_fleet *f, const struct ic_iter_shape *shape) {
-  return ic_time_from_s(ic_perf_iter_s(f->perf, shape, NULL));
+  return ic_duration_from_s(ic_perf_iter_s(f->perf, shape, NULL));
 }
 
 /* A decode step of n sequences from the compute model's own decomposition
@@ -40,7 +40,7 @@ static const struct ic_perf_decode_line *decode_line(ic_fleet *f, int64_t n) {
  * d being n's line: a function of these two integers only, so skip and
  * token modes agree. */
 static inline ic_time_ns decode_ns(const struct ic_perf_decode_line *d, int64_t context_sum) {
-  return ic_time_from_s(ic_perf_decode_step_s(d, (double)context_sum));
+  return ic_duration_from_s(ic_perf_decode_step_s(d, (double)context_sum));
 }
 
 /* The sum of decode_ns over `iters` steps whose context sums start at
@@ -61,7 +61,10 @@ static ic_time_ns decode_steps_ns(const struct ic_perf_decode_line *d, int64_t c
     if (ok && total < exact) return (ic_time_ns)total;
   }
   ic_time_ns dur = 0;
-  for (int64_t i = 0; i < iters; i++, context_sum += n) dur += decode_ns(d, context_sum);
+  for (int64_t i = 0; i < iters; i++, context_sum += n) {
+    dur += decode_ns(d, context_sum); /* each at most IC_DURATION_MAX: the sum fits until it exceeds it */
+    if (dur > IC_DURATION_MAX) return ic_duration_from_s(ic_time_to_s(dur)); /* refuses */
+  }
   return dur;
 }
 
@@ -215,7 +218,7 @@ static void split_power(ic_fleet *f, int64_t r, const struct ic_iter_shape *pref
                         const struct ic_iter_shape *decode_part, ic_time_ns now, ic_time_ns dur) {
   if (!f->ledger) return;
   double tp = ic_perf_iter_s(f->perf, prefill_part, NULL), td = ic_perf_iter_s(f->perf, decode_part, NULL);
-  ic_time_ns prefill_ns = ic_time_from_s(ic_time_to_s(dur) * tp / (tp + td));
+  ic_time_ns prefill_ns = ic_duration_from_s(ic_time_to_s(dur) * tp / (tp + td));
   if (prefill_ns > 0 && prefill_ns < dur)
     f->replicas[r].split_event = ic_sim_schedule_at(f->sim, now + prefill_ns, on_decode_share, f, (uint64_t)r);
 }

@@ -72,8 +72,8 @@ ic_status ic_fleet_set_powerdown(ic_fleet *f, const struct ic_powerdown_config *
   if (!f->fit_tree) return IC_ENOMEM;
   f->powerdown = *pd;
   if (f->powerdown.wake_threshold < 1) f->powerdown.wake_threshold = 1;
-  f->idle_ns = ic_time_from_s(pd->idle_s);
-  f->wake_ns = ic_time_from_s(pd->wake_s);
+  f->idle_ns = ic_duration_from_s(pd->idle_s);
+  f->wake_ns = ic_duration_from_s(pd->wake_s);
   for (int64_t r = 0; r < f->replica_count; r++) ic__fit_update(f, r);
   for (int64_t node = 0; node < f->node_count; node++) ic__power_load_changed(f, node);
   return IC_OK;

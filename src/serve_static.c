@@ -33,7 +33,7 @@ static struct ic__service_entry service_time(ic_fleet *f, int64_t batch, int64_t
     shape = ic_iter_shape_decode(batch, prompt + step);
     decode_s += ic_perf_iter_s(f->perf, &shape, NULL);
   }
-  *e = (struct ic__service_entry){batch, prompt, output, ic_time_from_s(prefill_s), ic_time_from_s(decode_s)};
+  *e = (struct ic__service_entry){batch, prompt, output, ic_duration_from_s(prefill_s), ic_duration_from_s(decode_s)};
   return *e;
 }
 
