@@ -36,8 +36,9 @@ static void pull_next(ic_sim *sim, struct arrivals *a) {
 static void on_arrival(ic_sim *sim, void *ctx, uint64_t arg) {
   (void)arg;
   struct arrivals *a = ctx;
-  if (ic_fleet_submit(a->fleet, &a->next) != IC_OK) {
-    a->status = IC_ENOMEM;
+  ic_status st = ic_fleet_submit(a->fleet, &a->next);
+  if (st != IC_OK) {
+    a->status = st;
     ic_sim_stop(sim);
     return;
   }
@@ -294,6 +295,7 @@ ic_status ic_run_scenario_series(const struct ic_scenario *s, struct ic_run_resu
     st = arr.status;
     goto done;
   }
+  if ((st = ic_fleet_status(fleet)) != IC_OK) goto done; /* reported where it happened */
   ic_fleet_close(fleet, end_ns);
   ic_ledger_flush(ledger, end_ns);
 

@@ -12,6 +12,28 @@
 
 #include "serve_impl.h"
 
+/* Records the first failure inside the fleet (a failed event schedule, a
+ * failed sketch or series update) and stops the run: a dropped failure
+ * could leave a replica stalled for ever or a figure short. The caller sees
+ * it in ic_fleet_status and in the next ic_fleet_submit. */
+bool ic__check(ic_fleet *f, ic_status st, const char *what) {
+  if (st == IC_OK) return true;
+  if (f->status == IC_OK) {
+    ic_diag(NULL, 0, "serving: %s failed at %.9f s: %s; stopping the run", what, ic_time_to_s(ic_sim_now(f->sim)),
+            ic_strerror(st));
+    f->status = st == IC_ENOMEM ? IC_ENOMEM : IC_EINTERNAL;
+  }
+  ic_sim_stop(f->sim);
+  return false;
+}
+
+/* Schedules one of the fleet's events; 0 (reported, run stopped) on failure. */
+ic_event_id ic__schedule(ic_fleet *f, ic_time_ns at_ns, ic_event_fn *fn, uint64_t arg) {
+  ic_event_id id = ic_sim_schedule_at(f->sim, at_ns, fn, f, arg);
+  ic__check(f, id ? IC_OK : IC_ENOMEM, "scheduling an event");
+  return id;
+}
+
 void ic__notify(ic_fleet *f, enum ic_serve_event_kind kind, int64_t r, int64_t size, uint64_t id) {
   if (!f->observer) return;
   struct ic_serve_event ev = {kind, ic_sim_now(f->sim), r, size, id};
@@ -19,11 +41,11 @@ void ic__notify(ic_fleet *f, enum ic_serve_event_kind kind, int64_t r, int64_t s
 }
 
 void ic__gauge(ic_fleet *f, size_t col, double value) {
-  if (f->series) ic_series_gauge(f->series, col, ic_sim_now(f->sim), value);
+  if (f->series) ic__check(f, ic_series_gauge(f->series, col, ic_sim_now(f->sim), value), "a time-series update");
 }
 
 static void count(ic_fleet *f, size_t col) {
-  if (f->series) ic_series_count(f->series, col, ic_sim_now(f->sim), 1.0);
+  if (f->series) ic__check(f, ic_series_count(f->series, col, ic_sim_now(f->sim), 1.0), "a time-series update");
 }
 
 void ic__set_gpu_state(ic_fleet *f, int64_t r, enum ic_gpu_state to) {
@@ -104,7 +126,7 @@ void ic__admitted(ic_fleet *f, uint32_t idx) {
   if (pr->start_ns >= 0) return;
   pr->start_ns = ic_sim_now(f->sim);
   double wait = ic_time_to_s(pr->start_ns - pr->req.arrival_ns);
-  ic_sketch_add2(f->stats.wait_s, f->stats.classes[pr->req.class_id].wait_s, wait);
+  ic__check(f, ic_sketch_add2(f->stats.wait_s, f->stats.classes[pr->req.class_id].wait_s, wait), "a queueing-delay sketch update");
 }
 
 void ic__first_token(ic_fleet *f, uint32_t idx) {
@@ -112,7 +134,7 @@ void ic__first_token(ic_fleet *f, uint32_t idx) {
   if (pr->first_token_ns >= 0) return;
   pr->first_token_ns = ic_sim_now(f->sim);
   double ttft = ic_time_to_s(pr->first_token_ns - pr->req.arrival_ns);
-  ic_sketch_add2(f->stats.ttft_s, f->stats.classes[pr->req.class_id].ttft_s, ttft);
+  ic__check(f, ic_sketch_add2(f->stats.ttft_s, f->stats.classes[pr->req.class_id].ttft_s, ttft), "a TTFT sketch update");
 }
 
 static void in_system(ic_fleet *f, int64_t delta) {
@@ -131,11 +153,11 @@ void ic__request_done(ic_fleet *f, int64_t r, uint32_t idx) {
   ic_time_ns now = ic_sim_now(f->sim);
   struct ic_class_stats *cls = &f->stats.classes[pr->req.class_id];
   double e2e = ic_time_to_s(now - pr->req.arrival_ns), ttft = ic_time_to_s(pr->first_token_ns - pr->req.arrival_ns);
-  ic_sketch_add2(f->stats.e2e_s, cls->e2e_s, e2e);
+  ic__check(f, ic_sketch_add2(f->stats.e2e_s, cls->e2e_s, e2e), "an end-to-end sketch update");
   double tpot = 0.0;
   if (pr->req.output_tokens > 1) {
     tpot = (e2e - ttft) / (double)(pr->req.output_tokens - 1);
-    ic_sketch_add2(f->stats.tpot_s, cls->tpot_s, tpot);
+    ic__check(f, ic_sketch_add2(f->stats.tpot_s, cls->tpot_s, tpot), "a TPOT sketch update");
   }
   bool ok = !(ttft > cls->ttft_target_s) && !(tpot > cls->tpot_target_s) && !(e2e > cls->e2e_target_s);
   cls->completed++;
@@ -175,6 +197,7 @@ static void kick(ic_fleet *f, int64_t r, bool was_queue_empty) {
 }
 
 ic_status ic_fleet_submit(ic_fleet *f, const struct ic_request *req) {
+  if (f->status != IC_OK) return f->status;
   f->stats.arrived++;
   count(f, f->col.arrivals);
   /* A request whose whole context cannot sit in one replica's KV cache
@@ -208,13 +231,13 @@ ic_status ic_fleet_submit(ic_fleet *f, const struct ic_request *req) {
     bool was_empty = f->replicas[r].queue_len == 0;
     ic__refill(f, r);
     if (f->replicas[r].queue_len > 0) kick(f, r, was_empty);
-    return IC_OK;
+    return f->status;
   }
   bool was_empty = f->replicas[r].queue_len == 0;
   ic__queue_push(f, r, idx, false);
   ic__add_load(f, r, 1, req->prompt_tokens + req->output_tokens);
   kick(f, r, was_empty);
-  return IC_OK;
+  return f->status;
 }
 
 static void free_stats(struct ic_fleet_stats *st) {
@@ -330,8 +353,8 @@ ic_status ic_fleet_attach_series(ic_fleet *f, ic_series *series) {
     if (st != IC_OK) return st;
   }
   f->series = series;
-  if (f->ledger) ic_series_gauge(series, f->col.power, ic_sim_now(f->sim), ic_ledger_power_w(f->ledger));
-  return IC_OK;
+  if (f->ledger) ic__gauge(f, f->col.power, ic_ledger_power_w(f->ledger));
+  return f->status;
 }
 
 void ic_fleet_close(ic_fleet *f, ic_time_ns end_ns) {
@@ -368,6 +391,7 @@ double ic_fleet_hist_quantile(const uint64_t *counts, size_t bins, double w, dou
 }
 
 const struct ic_fleet_stats *ic_fleet_stats(const ic_fleet *f) { return &f->stats; }
+ic_status ic_fleet_status(const ic_fleet *f) { return f->status; }
 uint64_t ic_fleet_in_flight(const ic_fleet *f) { return f->in_flight; }
 int64_t ic_fleet_replica_count(const ic_fleet *f) { return f->replica_count; }
 

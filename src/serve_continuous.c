@@ -220,7 +220,7 @@ static void split_power(ic_fleet *f, int64_t r, const struct ic_iter_shape *pref
   double tp = ic_perf_iter_s(f->perf, prefill_part, NULL), td = ic_perf_iter_s(f->perf, decode_part, NULL);
   ic_time_ns prefill_ns = ic_duration_from_s(ic_time_to_s(dur) * tp / (tp + td));
   if (prefill_ns > 0 && prefill_ns < dur)
-    f->replicas[r].split_event = ic_sim_schedule_at(f->sim, now + prefill_ns, on_decode_share, f, (uint64_t)r);
+    f->replicas[r].split_event = ic__schedule(f, now + prefill_ns, on_decode_share, (uint64_t)r);
 }
 
 static void go_idle(ic_fleet *f, int64_t r, bool was_busy) {
@@ -249,7 +249,7 @@ static void boundary(ic_fleet *f, int64_t r, bool was_busy) {
   while (rep->running_len > 0 && rep->kv_reserved + rep->decoding > f->kv_capacity) evict(f, r);
   while (rep->queue_len > 0 && rep->running_len < f->serving.max_batch &&
          rep->kv_reserved + f->pool[rep->queue_head].target_prefill + rep->decoding <= f->kv_capacity)
-    if (!admit(f, r)) break; /* out of memory: the request waits */
+    if (!ic__check(f, admit(f, r) ? IC_OK : IC_ENOMEM, "admitting a request")) return;
   if (rep->running_len == 0) {
     go_idle(f, r, was_busy);
     return;
@@ -273,7 +273,7 @@ static void boundary(ic_fleet *f, int64_t r, bool was_busy) {
   if (!was_busy) ic__count_busy(f, +1);
   rep->span_start_ns = now;
   rep->span_end_ns = now + dur;
-  rep->span_event = ic_sim_schedule_at(f->sim, rep->span_end_ns, on_span_end, f, (uint64_t)r);
+  rep->span_event = ic__schedule(f, rep->span_end_ns, on_span_end, (uint64_t)r);
 }
 
 /* Removes finished requests, keeping admission order. */
@@ -362,6 +362,7 @@ void ic__cont_kick(ic_fleet *f, int64_t r, bool was_queue_empty) {
   rep->span_iters = k;
   rep->span_end_ns = at;
   rep->span_event = ic_sim_reschedule(f->sim, rep->span_event, at);
+  ic__check(f, rep->span_event ? IC_OK : IC_EINTERNAL, "moving a span's end");
 }
 
 void ic__cont_close(ic_fleet *f, ic_time_ns end_ns) {

@@ -118,9 +118,12 @@ struct ic_fleet {
   struct ic__series_cols col;
   ic_serve_observer_fn *observer;
   void *observer_ctx;
+  ic_status status;          /* first failure inside the fleet; IC_OK while none */
 };
 
 /* serve.c */
+bool ic__check(ic_fleet *f, ic_status st, const char *what);
+ic_event_id ic__schedule(ic_fleet *f, ic_time_ns at_ns, ic_event_fn *fn, uint64_t arg);
 void ic__gauge(ic_fleet *f, size_t col, double value);
 void ic__notify(ic_fleet *f, enum ic_serve_event_kind kind, int64_t r, int64_t size, uint64_t id);
 void ic__set_gpu_state(ic_fleet *f, int64_t r, enum ic_gpu_state to);

@@ -84,7 +84,7 @@ static void start_batch(ic_fleet *f, int64_t r) {
   ic__count_busy(f, +1);
   ic__set_gpu_state(f, r, IC_GPU_PREFILL);
   ic__notify(f, IC_SERVE_BATCH_START, r, n, head_id(f, rep));
-  ic_sim_schedule_at(f->sim, rep->prefill_end_ns, on_first_token, f, (uint64_t)r);
+  ic__schedule(f, rep->prefill_end_ns, on_first_token, (uint64_t)r);
 }
 
 /* Starts a batch if the replica is idle and awake and the batch is full or
@@ -97,7 +97,7 @@ void ic__static_kick(ic_fleet *f, int64_t r) {
   if (rep->queue_len >= f->serving.max_batch || deadline <= ic_sim_now(f->sim)) {
     start_batch(f, r);
   } else if (!rep->timer) {
-    rep->timer = ic_sim_schedule_at(f->sim, deadline, on_timeout, f, (uint64_t)r);
+    rep->timer = ic__schedule(f, deadline, on_timeout, (uint64_t)r);
   }
 }
 
@@ -117,7 +117,7 @@ static void on_first_token(ic_sim *sim, void *ctx, uint64_t arg) {
   f->stats.prefill_replica_s += ic_time_to_s(now - rep->batch_start_ns);
   ic__set_gpu_state(f, r, IC_GPU_DECODE);
   ic__notify(f, IC_SERVE_FIRST_TOKEN, r, rep->batch_len, head_id(f, rep));
-  ic_sim_schedule_at(sim, now + rep->decode_ns, on_batch_end, f, arg);
+  ic__schedule(f, now + rep->decode_ns, on_batch_end, arg);
 }
 
 static void on_batch_end(ic_sim *sim, void *ctx, uint64_t arg) {

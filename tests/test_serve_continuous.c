@@ -19,6 +19,8 @@
 #include "infercost/serve.h"
 #include "infercost/sim.h"
 
+#include "ic_test_diag.h"
+
 static void set(struct ic_scenario *s, const char *kv) { assert_int_equal(ic_scenario_set(s, kv, "test"), IC_OK); }
 
 /* ---- skip vs token ------------------------------------------------------- */
@@ -372,6 +374,44 @@ static void replanned_mixed_iteration_power(void **state) {
   split_rig_check(&r, t1, t2, &bc_prefill, &a_decode, &perf);
 }
 
+/* Issue 11 item 10: failures inside the fleet are not dropped. (a) A series
+ * that starts at 10 s refuses the arrival counted at 0: the submit fails.
+ * (b) A request stamped as arriving in 100 s is admitted at the first
+ * boundary, inside an event, with a negative queueing delay that its sketch
+ * refuses: the fleet records the failure, reports it, and stops the run
+ * before the other request completes. */
+static void fleet_failures_propagate(void **state) {
+  (void)state;
+  struct ic_perf perf = llama7b_h100();
+  ic_sim *sim;
+  struct event_log log = {.n = 0};
+  ic_fleet *f = hand_fleet(&perf, IC_STEP_SKIP, &sim, &log);
+  ic_series *series = ic_series_alloc(ic_time_from_s(10), ic_time_from_s(1));
+  assert_int_equal(ic_fleet_attach_series(f, series), IC_OK);
+  struct ic_request a = {0, 0, 100, 50, 0};
+  assert_int_equal(ic_fleet_submit(f, &a), IC_EINTERNAL);
+  assert_int_equal(ic_fleet_status(f), IC_EINTERNAL);
+  assert_non_null(strstr(diag.text, "serving: a time-series update failed"));
+  ic_fleet_free(f);
+  ic_series_free(series);
+  ic_sim_free(sim);
+
+  diag.len = 0;
+  diag.text[0] = '\0';
+  f = hand_fleet(&perf, IC_STEP_SKIP, &sim, &log);
+  struct ic_request b = {1, ic_time_from_s(100), 100, 50, 0};
+  assert_int_equal(ic_fleet_submit(f, &a), IC_OK);
+  ic_sim_run_until(sim, 1);
+  assert_int_equal(ic_fleet_submit(f, &b), IC_OK); /* queued behind a's prefill */
+  ic_sim_run_until(sim, IC_TIME_NEVER - 1);
+  assert_int_equal(ic_fleet_status(f), IC_EINTERNAL);
+  assert_non_null(strstr(diag.text, "serving: a queueing-delay sketch update failed"));
+  assert_int_equal(log.n, 0); /* stopped: a never completed */
+  assert_int_equal(ic_fleet_submit(f, &a), IC_EINTERNAL);
+  ic_fleet_free(f);
+  ic_sim_free(sim);
+}
+
 /* ---- conservation at every report ---------------------------------------- */
 
 /* Drives the whole run step by step (one report a simulated second) and
@@ -575,10 +615,7 @@ static void timeseries_csv(void **state) {
 
 /* Bad serving input names the file, line and key. */
 static void bad_serving_input_is_reported(void **state) {
-  (void)state;
-  static struct ic_diag_buffer diag;
-  memset(&diag, 0, sizeof diag);
-  ic_diag_set_sink(ic_diag_buffer_sink, &diag);
+  diag_capture(state);
   static struct ic_scenario s;
   ic_scenario_defaults(&s);
   assert_int_equal(ic_scenario_load_text(&s, "[serving]\nbatching = static\nprefill_chunk_tokens = 256\n", "c.ini"),
@@ -625,7 +662,7 @@ static void routers_are_deterministic(void **state) {
 
 int main(void) {
   enum { N = sizeof mode_cases / sizeof mode_cases[0] };
-  struct CMUnitTest tests[N + 12];
+  struct CMUnitTest tests[N + 13];
   for (size_t i = 0; i < N; i++)
     tests[i] = (struct CMUnitTest){mode_cases[i].name, skip_matches_token, NULL, NULL, (void *)(uintptr_t)&mode_cases[i]};
   tests[N] = (struct CMUnitTest)cmocka_unit_test(conservation_at_every_report);
@@ -640,5 +677,6 @@ int main(void) {
   tests[N + 9] = (struct CMUnitTest)cmocka_unit_test(mixed_iteration_power_by_hand);
   tests[N + 10] = (struct CMUnitTest)cmocka_unit_test(replanned_mixed_iteration_power);
   tests[N + 11] = (struct CMUnitTest)cmocka_unit_test(decode_step_is_the_compute_model);
-  return _cmocka_run_group_tests("serve_continuous", tests, N + 12, NULL, NULL);
+  tests[N + 12] = (struct CMUnitTest)cmocka_unit_test_setup_teardown(fleet_failures_propagate, diag_capture, diag_release);
+  return _cmocka_run_group_tests("serve_continuous", tests, N + 13, NULL, NULL);
 }

@@ -148,7 +148,8 @@ void ic_fleet_utilisation(const ic_fleet *f, ic_time_ns end_ns, double *min, dou
 
 /* Routes a request that arrives now, or rejects it (counted in stats) when
  * its prompt + output exceed a replica's KV cache or its queue is full
- * (serving.max_queue). IC_ENOMEM when out of memory. */
+ * (serving.max_queue). IC_ENOMEM when out of memory; once the fleet has
+ * failed (ic_fleet_status), that failure. */
 ic_status ic_fleet_submit(ic_fleet *f, const struct ic_request *req);
 
 /* Closes busy-time accounting at `end_ns` for batches still running. */
@@ -156,6 +157,12 @@ void ic_fleet_close(ic_fleet *f, ic_time_ns end_ns);
 
 /* Counters and sketches; valid until ic_fleet_free. */
 const struct ic_fleet_stats *ic_fleet_stats(const ic_fleet *f);
+
+/* IC_OK, or the first failure inside the fleet (an event that could not be
+ * scheduled: IC_ENOMEM; a sketch or time-series update refused:
+ * IC_EINTERNAL), reported through ic_diag when it happened; the fleet then
+ * stopped the simulation, and its figures are not to be used. */
+ic_status ic_fleet_status(const ic_fleet *f);
 
 /* Requests submitted, not rejected and not yet completed. */
 uint64_t ic_fleet_in_flight(const ic_fleet *f);
