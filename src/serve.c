@@ -133,6 +133,7 @@ void ic__first_token(ic_fleet *f, uint32_t idx) {
   struct ic__request *pr = &f->pool[idx];
   if (pr->first_token_ns >= 0) return;
   pr->first_token_ns = ic_sim_now(f->sim);
+  f->work.prompt_tokens += (double)pr->req.prompt_tokens;
   double ttft = ic_time_to_s(pr->first_token_ns - pr->req.arrival_ns);
   ic__check(f, ic_sketch_add2(f->stats.ttft_s, f->stats.classes[pr->req.class_id].ttft_s, ttft), "a TTFT sketch update");
 }
@@ -353,6 +354,11 @@ ic_status ic_fleet_attach_series(ic_fleet *f, ic_series *series) {
     if (st != IC_OK) return st;
   }
   f->series = series;
+  /* Gauges start at 0: give each its present value. */
+  ic__gauge(f, f->col.queue_length, (double)f->queued);
+  ic__gauge(f, f->col.busy_replicas, (double)f->busy_replicas);
+  ic__gauge(f, f->col.running, (double)f->running_requests);
+  ic__gauge(f, f->col.nodes_off, (double)f->nodes_off);
   if (f->ledger) ic__gauge(f, f->col.power, ic_ledger_power_w(f->ledger));
   return f->status;
 }
@@ -364,8 +370,69 @@ void ic_fleet_close(ic_fleet *f, ic_time_ns end_ns) {
     ic__cont_close(f, end_ns);
 }
 
+/* dur_s seconds of one replica running `running` requests holding
+ * kv_tokens KV-cache tokens. */
+void ic__work_time(struct ic_fleet_work *w, double dur_s, double running, double kv_tokens) {
+  w->busy_replica_s += dur_s;
+  w->slot_s += running * dur_s;
+  w->kv_token_s += kv_tokens * dur_s;
+}
+
+/* Adds to o what replica r's running span or batch has done by now. */
+static void open_work(const ic_fleet *f, int64_t r, ic_time_ns now, struct ic__open *o) {
+  if (f->serving.batching == IC_BATCHING_STATIC)
+    ic__static_open(f, r, now, o);
+  else
+    ic__cont_open(f, r, now, o);
+}
+
+void ic_fleet_work_so_far(const ic_fleet *f, struct ic_fleet_work *out) {
+  struct ic__open o = {f->work, 0, 0, 0};
+  for (int64_t r = 0; r < f->replica_count; r++) open_work(f, r, ic_sim_now(f->sim), &o);
+  *out = o.work;
+}
+
+ic_status ic_fleet_start_window(ic_fleet *f) {
+  ic_time_ns now = ic_sim_now(f->sim);
+  struct ic_fleet_stats *st = &f->stats;
+  struct ic_fleet_stats fresh = {0};
+  if (!alloc_stats(&fresh)) {
+    free_stats(&fresh);
+    ic__check(f, IC_ENOMEM, "starting the counted window");
+    return IC_ENOMEM;
+  }
+  fresh.batch_hist = st->batch_hist;
+  st->batch_hist = NULL;
+  memset(fresh.batch_hist, 0, ((size_t)f->serving.max_batch + 1) * sizeof *fresh.batch_hist);
+  fresh.in_system = st->in_system;
+  ic_time_avg_restart(&fresh.in_system, now);
+  fresh.class_count = st->class_count;
+  for (size_t c = 0; c < st->class_count; c++) {
+    struct ic_class_stats *cs = &fresh.classes[c];
+    memcpy(cs->name, st->classes[c].name, sizeof cs->name);
+    cs->ttft_target_s = st->classes[c].ttft_target_s;
+    cs->tpot_target_s = st->classes[c].tpot_target_s;
+    cs->e2e_target_s = st->classes[c].e2e_target_s;
+  }
+  free_stats(st);
+  *st = fresh;
+  st->in_flight_at_start = f->in_flight;
+  /* Busy time of what is running counts from now: start each replica's
+   * account below zero by the part already run. */
+  for (int64_t r = 0; r < f->replica_count; r++) {
+    struct ic__open o = {{0}, 0, 0, 0};
+    open_work(f, r, now, &o);
+    if (o.iters) ic__cont_uncount(f, r, o.iters);
+    f->replicas[r].busy_ns = -o.busy_ns;
+    st->busy_replica_s -= ic_time_to_s(o.busy_ns);
+    st->prefill_replica_s -= ic_time_to_s(o.prefill_ns);
+  }
+  f->window_start_ns = now;
+  return IC_OK;
+}
+
 void ic_fleet_utilisation(const ic_fleet *f, ic_time_ns end_ns, double *min, double *mean, double *max) {
-  double lo = HUGE_VAL, hi = 0.0, sum = 0.0, span = ic_time_to_s(end_ns);
+  double lo = HUGE_VAL, hi = 0.0, sum = 0.0, span = ic_time_to_s(end_ns - f->window_start_ns);
   for (int64_t r = 0; r < f->replica_count; r++) {
     double u = span > 0 ? ic_time_to_s(f->replicas[r].busy_ns) / span : 0.0;
     if (u < lo) lo = u;

@@ -392,6 +392,37 @@ static void infinite_service_time_stops(void **state) {
   }
 }
 
+/* Issue 11 item 4: what a run reports per query and per token does not
+ * depend on how long it simulates. Two nodes of the default replica at 1e5
+ * queries/day with near-deterministic arrivals (gamma, CV 0.01), so that
+ * the window's arrivals are lambda x D to within one: independent of the
+ * simulator, tokens generated per second in a steady window are lambda x
+ * output tokens. 600 s and 3,600 s windows must agree with it and with each
+ * other within 0.5 % (the issue's bound). */
+static void window_length_does_not_move_the_price(void **state) {
+  (void)state;
+  struct ic_run_result r[2];
+  const double spans[2] = {600, 3600}, lambda = 1e5 / 86400.0;
+  for (int i = 0; i < 2; i++) {
+    static struct ic_scenario s;
+    ic_scenario_defaults(&s);
+    set(&s, "fleet.nodes=2");
+    set(&s, "traffic.queries_per_day=1e5");
+    set(&s, "traffic.arrival=gamma");
+    set(&s, "traffic.arrival_cv=0.01");
+    char kv[64];
+    snprintf(kv, sizeof kv, "run.duration_s=%g", spans[i]);
+    set(&s, kv);
+    assert_int_equal(ic_run_scenario(&s, &r[i]), IC_OK);
+    printf("# %4.0f s window: %.2f output tokens/s (lambda x o = %.2f), USD %.6f per query, %.4f per M output tokens\n",
+           spans[i], r[i].output_tokens_per_s, lambda * 350.0, r[i].usd_per_query, r[i].usd_per_million_output_tokens);
+    assert_true(fabs(r[i].output_tokens_per_s / (lambda * 350.0) - 1.0) < 0.005);
+    assert_int_equal(r[i].in_flight_at_start + r[i].arrived, r[i].completed + r[i].rejected + r[i].in_flight_at_end);
+  }
+  assert_true(fabs(r[0].usd_per_query / r[1].usd_per_query - 1.0) < 0.005);
+  assert_true(fabs(r[0].usd_per_million_output_tokens / r[1].usd_per_million_output_tokens - 1.0) < 0.005);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(md1_mean_wait_at_rho_0_5),
@@ -402,6 +433,7 @@ int main(void) {
       cmocka_unit_test(requests_and_energy_are_conserved),
       cmocka_unit_test(overload_is_flagged),
       cmocka_unit_test(infinite_service_time_stops),
+      cmocka_unit_test(window_length_does_not_move_the_price),
   };
   return cmocka_run_group_tests_name("serve", tests, NULL, NULL);
 }

@@ -375,7 +375,8 @@ static void replanned_mixed_iteration_power(void **state) {
 }
 
 /* Issue 11 item 10: failures inside the fleet are not dropped. (a) A series
- * that starts at 10 s refuses the arrival counted at 0: the submit fails.
+ * that starts at 10 s refuses the values recorded at 0: attaching it fails,
+ * and so does every submit after.
  * (b) A request stamped as arriving in 100 s is admitted at the first
  * boundary, inside an event, with a negative queueing delay that its sketch
  * refuses: the fleet records the failure, reports it, and stops the run
@@ -387,7 +388,7 @@ static void fleet_failures_propagate(void **state) {
   struct event_log log = {.n = 0};
   ic_fleet *f = hand_fleet(&perf, IC_STEP_SKIP, &sim, &log);
   ic_series *series = ic_series_alloc(ic_time_from_s(10), ic_time_from_s(1));
-  assert_int_equal(ic_fleet_attach_series(f, series), IC_OK);
+  assert_int_equal(ic_fleet_attach_series(f, series), IC_EINTERNAL); /* its gauges' values at 0 */
   struct ic_request a = {0, 0, 100, 50, 0};
   assert_int_equal(ic_fleet_submit(f, &a), IC_EINTERNAL);
   assert_int_equal(ic_fleet_status(f), IC_EINTERNAL);
@@ -410,6 +411,64 @@ static void fleet_failures_propagate(void **state) {
   assert_int_equal(ic_fleet_submit(f, &a), IC_EINTERNAL);
   ic_fleet_free(f);
   ic_sim_free(sim);
+}
+
+/* Issue 11 items 4 and 5: what a window counts, by hand. One request
+ * (prompt 100, output 50) at 0 on one replica: prefill [0, t1) yields token
+ * 1; decode step j = 1..49 (context 100 + j - 1, KV reserved the same)
+ * yields token j + 1. The window starts 5 ns into step 4 and ends at the
+ * completion. It must count the tokens of steps 4..49 (46), their FLOPs and
+ * bytes from the model's own count, the running request's time after the
+ * start, and the KV tokens it held then, step by step. */
+static void window_counts_by_hand(void **state) {
+  (void)state;
+  struct ic_perf perf = llama7b_h100();
+  ic_time_ns t = shape_ns(&perf, ic_iter_shape_prefill_chunk(100, 0)), w = 0;
+  double flops = 0, bytes = 0, kv_token_s = 0;
+  for (int64_t j = 1; j <= 49; j++) {
+    struct ic_iter_shape step = ic_iter_shape_decode(1, 100 + j - 1);
+    ic_time_ns d = shape_ns(&perf, step);
+    if (j == 4) w = t + 5;
+    if (j >= 4) {
+      struct ic_iter_cost c = ic_model_iter_cost(perf.model, &perf.prec, &step);
+      flops += c.flops;
+      bytes += c.weight_bytes + c.act_bytes + c.kv_bytes;
+      kv_token_s += (double)(100 + j - 1) * ic_time_to_s(j == 4 ? t + d - w : d);
+    }
+    t += d;
+  }
+  for (int mode = IC_STEP_SKIP; mode <= IC_STEP_TOKEN; mode++) {
+    ic_sim *sim;
+    struct event_log log = {.n = 0};
+    ic_fleet *f = hand_fleet(&perf, mode, &sim, &log);
+    struct ic_request req = {0, 0, 100, 50, 0};
+    assert_int_equal(ic_fleet_submit(f, &req), IC_OK);
+    ic_sim_run_until(sim, w);
+    struct ic_fleet_work a, b;
+    assert_int_equal(ic_fleet_start_window(f), IC_OK);
+    ic_fleet_work_so_far(f, &a);
+    ic_sim_run_until(sim, IC_TIME_NEVER - 1);
+    assert_int_equal(log.n, 1);
+    assert_true(llabs(log.ev[0].time_ns - t) <= 49);
+    ic_sim_run_until(sim, t + 100); /* after the completion: nothing runs */
+    ic_fleet_work_so_far(f, &b);
+    assert_true(b.output_tokens - a.output_tokens == 46.0);
+    assert_true(b.prompt_tokens - a.prompt_tokens == 0.0 && b.prompt_tokens == 100.0);
+    assert_true(fabs((b.flops - a.flops) - flops) <= 1e-9 * flops);
+    assert_true(fabs((b.bytes - a.bytes) - bytes) <= 1e-9 * bytes);
+    double ran_s = ic_time_to_s(log.ev[0].time_ns - w);
+    assert_true(fabs((b.slot_s - a.slot_s) - ran_s) <= 1e-12);
+    assert_true(fabs((b.busy_replica_s - a.busy_replica_s) - ran_s) <= 1e-12);
+    assert_true(fabs((b.kv_token_s - a.kv_token_s) - kv_token_s) <= 1e-9 * kv_token_s + 100 * 49e-9);
+    const struct ic_fleet_stats *st = ic_fleet_stats(f);
+    assert_int_equal(st->in_flight_at_start, 1);
+    assert_int_equal(st->arrived, 0);
+    assert_int_equal(st->completed, 1);
+    assert_int_equal(st->batches, 46);            /* iterations in the window */
+    assert_true(ic_sketch_max(st->ttft_s) != ic_sketch_max(st->ttft_s)); /* NaN: the first token came before */
+    ic_fleet_free(f);
+    ic_sim_free(sim);
+  }
 }
 
 /* ---- conservation at every report ---------------------------------------- */
@@ -478,7 +537,7 @@ static void littles_law(void **state) {
   printf("# Little: L = %.4f, lambda W = %.4f, ratio %.4f (utilisation %.2f, mean batch %.2f)\n", r.mean_in_system,
          lambda * r.e2e_mean_s, ratio, r.utilisation, r.mean_batch_size);
   assert_true(fabs(ratio - 1.0) < 0.02);
-  assert_int_equal(r.arrived, r.completed + r.rejected + r.in_flight_at_end);
+  assert_int_equal(r.in_flight_at_start + r.arrived, r.completed + r.rejected + r.in_flight_at_end);
   assert_true(r.mean_batch_size > 1.5); /* it did batch */
 }
 
@@ -513,7 +572,7 @@ static void powerdown_trades_energy_for_latency(void **state) {
   assert_true(on.cost.it_energy_kwh < 0.8 * off.cost.it_energy_kwh);
   assert_true(on.ttft_p99_s > off.ttft_p99_s);
   assert_true(on.ttft_p999_s > off.ttft_p999_s + 1.0); /* some requests waited for a wake-up */
-  assert_int_equal(on.arrived, on.completed + on.rejected + on.in_flight_at_end);
+  assert_int_equal(on.in_flight_at_start + on.arrived, on.completed + on.rejected + on.in_flight_at_end);
 }
 
 /* Per-class record: a class whose TTFT target no request can meet (1 us)
@@ -597,13 +656,14 @@ static void timeseries_csv(void **state) {
   assert_true(strncmp(header, "time_s,interval_end_s,arrivals,completions,rejections,queue_length,", 67) == 0);
   assert_non_null(strstr(header, ",busy_replicas,"));
   assert_non_null(strstr(header, ",it_power_w,"));
-  /* Six rows (0, 60, ..., 300; the last cut at 330 s); counters add up. */
+  /* Six rows from the end of the warm-up (w, w + 60, ..., w + 300; the last
+   * cut at w + 330 s); counters add up to the window's. */
   double arrivals = 0, completions = 0;
   int rows = 0;
   for (char *line = strchr(header, '\n') + 1; *line; line = strchr(line, '\n') + 1, rows++) {
     double t0, t1, arr, done;
     assert_int_equal(sscanf(line, "%lf,%lf,%lf,%lf", &t0, &t1, &arr, &done), 4);
-    assert_true(t0 == 60.0 * rows);
+    assert_true(t0 == a.warmup_s + 60.0 * rows);
     arrivals += arr;
     completions += done;
   }
@@ -656,13 +716,13 @@ static void routers_are_deterministic(void **state) {
     assert_true(a.completed > 5000);
     assert_int_equal(a.completed, b.completed);
     assert_true(a.e2e_mean_s == b.e2e_mean_s && a.tpot_p99_s == b.tpot_p99_s);
-    assert_int_equal(a.arrived, a.completed + a.rejected + a.in_flight_at_end);
+    assert_int_equal(a.in_flight_at_start + a.arrived, a.completed + a.rejected + a.in_flight_at_end);
   }
 }
 
 int main(void) {
   enum { N = sizeof mode_cases / sizeof mode_cases[0] };
-  struct CMUnitTest tests[N + 13];
+  struct CMUnitTest tests[N + 14];
   for (size_t i = 0; i < N; i++)
     tests[i] = (struct CMUnitTest){mode_cases[i].name, skip_matches_token, NULL, NULL, (void *)(uintptr_t)&mode_cases[i]};
   tests[N] = (struct CMUnitTest)cmocka_unit_test(conservation_at_every_report);
@@ -678,5 +738,6 @@ int main(void) {
   tests[N + 10] = (struct CMUnitTest)cmocka_unit_test(replanned_mixed_iteration_power);
   tests[N + 11] = (struct CMUnitTest)cmocka_unit_test(decode_step_is_the_compute_model);
   tests[N + 12] = (struct CMUnitTest)cmocka_unit_test_setup_teardown(fleet_failures_propagate, diag_capture, diag_release);
-  return _cmocka_run_group_tests("serve_continuous", tests, N + 13, NULL, NULL);
+  tests[N + 13] = (struct CMUnitTest)cmocka_unit_test(window_counts_by_hand);
+  return _cmocka_run_group_tests("serve_continuous", tests, N + 14, NULL, NULL);
 }
