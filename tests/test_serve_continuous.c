@@ -539,6 +539,17 @@ static void littles_law(void **state) {
   assert_true(fabs(ratio - 1.0) < 0.02);
   assert_int_equal(r.in_flight_at_start + r.arrived, r.completed + r.rejected + r.in_flight_at_end);
   assert_true(r.mean_batch_size > 1.5); /* it did batch */
+  /* Issue 11 item 5: batch occupancy is the time-averaged number of running
+   * requests; by Little's law on the running stage it is lambda x the mean
+   * time from admission to the last token, e2e - wait (from the sketches). */
+  double running = r.batch_occupancy * (double)r.replicas * (double)s.serving.max_batch;
+  double little = lambda * (r.e2e_mean_s - r.wait_mean_s);
+  printf("# occupancy: %.4f running (time average), lambda (e2e - wait) = %.4f; utilisation %.3f, KV %.3f, MFU %.4f, MBU %.4f\n",
+         running, little, r.utilisation, r.kv_occupancy, r.mfu, r.mbu);
+  assert_true(fabs(running / little - 1.0) < 0.02);
+  printf("# batch occupancy %.3f of max_batch while replicas are busy %.3f of the time\n", r.batch_occupancy, r.utilisation);
+  assert_true(r.batch_occupancy < 0.8 && r.utilisation > 0.99); /* busy time says nothing of how full */
+  assert_true(r.kv_occupancy > 0 && r.kv_occupancy < 1 && r.mfu > 0 && r.mfu < r.mbu && r.mbu < 1);
 }
 
 /* ---- idle power-down -------------------------------------------------------- */
