@@ -17,6 +17,7 @@
 #include "infercost/serve.h"
 #include "infercost/status.h"
 #include "infercost/traffic.h"
+#include "infercost/train.h"
 
 /* [run] section. */
 struct ic_run_config {
@@ -43,6 +44,7 @@ struct ic_scenario {
   struct ic_perf_params perf;
   struct ic_power_config power;
   struct ic_cost_config cost;
+  struct ic_train_config train; /* infercost train only */
 };
 
 /* Every section in printing order, and how many. */
