@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "infercost/headline.h"
 #include "infercost/hw.h"
 #include "infercost/run.h"
 #include "infercost/scenario.h"
@@ -308,6 +309,7 @@ static const struct ic_train_metric metrics[] = {
     ROW(gpus, "GPUs"),
 };
 #undef ROW
+_Static_assert(sizeof metrics / sizeof metrics[0] <= IC_HEADLINE_MAX, "sweep records hold IC_HEADLINE_MAX metrics");
 
 const struct ic_train_metric *ic_train_metric_table(size_t *count) {
   *count = sizeof metrics / sizeof metrics[0];

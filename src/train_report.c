@@ -66,8 +66,9 @@ static void print_plan(const struct ic_scenario *s, const struct ic_train_result
                "(recompute %s, micro-batch %lld)\n",
           m->total / GB, m->available / GB, m->weights / GB, m->gradients / GB, m->optimizer / GB, m->activations / GB,
           ic__train_recompute_name(m->recompute), (long long)c->micro_batch_seqs);
-  fprintf(out, "Rate        %.4g TFLOP/s %s peak x MFU %.3f = %.4g TFLOP/s per GPU\n\n", r->peak_flops_per_gpu / 1e12,
+  fprintf(out, "Rate        %.4g TFLOP/s %s peak x MFU %.3f = %.4g TFLOP/s per GPU\n", r->peak_flops_per_gpu / 1e12,
           prec, c->mfu, r->peak_flops_per_gpu * c->mfu / 1e12);
+  fprintf(out, "Power       %.0f W per GPU training, %.0f W per node besides its GPUs\n\n", r->gpu_w, r->node_base_w);
 }
 
 static void print_time(const struct ic_scenario *s, const struct ic_train_result *r, FILE *out) {
@@ -96,8 +97,8 @@ static void print_ledger(const struct ic_scenario *s, const struct ic_train_resu
   char a[64], b[128];
   snprintf(b, sizeof b, "Ledger of the run (%.2f days), %s", r->days, rent ? "rented" : "owned");
   fprintf(out, "%-42s%15s %15s\n", b, "kWh", "USD");
-  snprintf(b, sizeof b, "IT energy (%.0f W/GPU, %.0f W/node base)%s", r->gpu_w, r->node_base_w, rent ? ", in the rent" : "");
-  fprintf(out, "  %-40s%15s %15.0f\n", b, ic_report_thousands(rows[0].kwh, a, sizeof a), rows[0].usd);
+  fprintf(out, "  %-40s%15s %15.0f\n", rent ? "IT energy (paid in the rent)" : "IT energy",
+          ic_report_thousands(rows[0].kwh, a, sizeof a), rows[0].usd);
   fprintf(out, "  %-40s%15s %15.0f\n", "Cooling, facility", ic_report_thousands(rows[1].kwh, a, sizeof a), rows[1].usd);
   if (rent) {
     snprintf(b, sizeof b, "Rent (%s GPU-h x $%.2f)", ic_report_thousands(r->gpu_hours, a, sizeof a), k->rent_usd_per_gpu_hour);
