@@ -145,14 +145,8 @@ static int parse_args(int argc, char **argv, struct sweep_args *a, bool search) 
 
 /* Defaults, file, -s overrides, cross-key checks. */
 static bool load_base(const struct sweep_args *a, struct ic_scenario *s) {
-  ic_scenario_defaults(s);
-  ic_status st = a->scenario_path ? ic_scenario_load_file(s, a->scenario_path) : IC_OK;
-  for (int i = 0; st != IC_EIO && i < a->set_count; i++) {
-    char where[32];
-    snprintf(where, sizeof where, "-s #%d", i + 1);
-    if (ic_scenario_set(s, a->sets[i], where) != IC_OK) st = IC_EINVAL;
-  }
-  return st == IC_OK && ic_scenario_check(s) == IC_OK;
+  return ic_scenario_build(s, a->scenario_path, a->sets, (size_t)a->set_count) == IC_OK &&
+         ic_scenario_check(s) == IC_OK;
 }
 
 static bool parse_axes(const struct sweep_args *a, const struct ic_scenario *base, struct ic_sweep_axis *axes) {

@@ -70,14 +70,8 @@ static int parse_args(int argc, char **argv, struct train_args *a) {
 /* Defaults, file, -s overrides, the scenario's cross-key checks, then the
  * [train] checks; false after reporting every problem. */
 static bool load(const struct train_args *a, struct ic_scenario *s) {
-  ic_scenario_defaults(s);
-  ic_status st = a->scenario_path ? ic_scenario_load_file(s, a->scenario_path) : IC_OK;
-  for (int i = 0; st != IC_EIO && i < a->set_count; i++) {
-    char where[32];
-    snprintf(where, sizeof where, "-s #%d", i + 1);
-    if (ic_scenario_set(s, a->sets[i], where) != IC_OK) st = IC_EINVAL;
-  }
-  return st == IC_OK && ic_scenario_check(s) == IC_OK && ic_train_check(s) == IC_OK;
+  return ic_scenario_build(s, a->scenario_path, a->sets, (size_t)a->set_count) == IC_OK &&
+         ic_scenario_check(s) == IC_OK && ic_train_check(s) == IC_OK;
 }
 
 int ic_cli_train(int argc, char **argv) {

@@ -112,15 +112,7 @@ static int parse_run_args(int argc, char **argv, struct run_args *a, int allow_o
 /* Builds the scenario: defaults, then the file, then -s overrides, then
  * cross-key checks. */
 static int load_scenario(const struct run_args *a, struct ic_scenario *s) {
-  ic_scenario_defaults(s);
-  ic_status st = IC_OK;
-  if (a->scenario_path) st = ic_scenario_load_file(s, a->scenario_path);
-  if (st == IC_EIO) return IC_EXIT_BAD_INPUT;
-  for (int i = 0; i < a->override_count; i++) {
-    char where[32];
-    snprintf(where, sizeof where, "-s #%d", i + 1);
-    if (ic_scenario_set(s, a->overrides[i], where) != IC_OK) st = IC_EINVAL;
-  }
+  ic_status st = ic_scenario_build(s, a->scenario_path, a->overrides, (size_t)a->override_count);
   if (st == IC_OK) st = ic_scenario_check(s);
   return st == IC_OK ? 0 : IC_EXIT_BAD_INPUT;
 }
