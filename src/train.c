@@ -223,7 +223,8 @@ ic_status ic_train_estimate(const struct ic_scenario *s, struct ic_train_result 
   memset(&r, 0, sizeof r);
   struct ic_model_spec m;
   struct ic_gpu_spec gpu;
-  static struct ic_run_result hw; /* only its resolved-hardware fields are used */
+  struct ic_run_result hw; /* only its resolved-hardware fields are used */
+  memset(&hw, 0, sizeof hw);
   if (ic_model_resolve(&s->model, &m, s->source) != IC_OK || ic_run_resolve_hardware(s, &gpu, &hw) != IC_OK)
     return IC_EINVAL;
   snprintf(r.gpu_name, sizeof r.gpu_name, "%s", gpu.name);

@@ -248,6 +248,8 @@ static void bad_input_is_reported_with_exit_2(void **state) {
   expect_bad_input("train -s train.expert_parallel=2", "train.expert_parallel: 2, but model 'gpt3-175b' is dense");
   expect_bad_input("train -s train.global_batch_seqs=8", "cannot give each of 16 data-parallel ranks");
   expect_bad_input("train -s train.gpus=65536 -s train.gpu_mtbf_h=10", "the job never finishes");
+  expect_bad_input("train --bogus", "train: unknown option '--bogus'");
+  expect_bad_input("train scenarios/no-such-file.ini", "scenarios/no-such-file.ini");
 }
 
 /* The published figure (model card / Patterson et al.) within 10%. */
