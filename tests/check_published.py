@@ -34,6 +34,10 @@ METRIC_UNITS = {
 }
 UNITS = set().union(*METRIC_UNITS.values())
 STATISTICS = {'total', 'mean', 'p50', 'p99'}
+# column -> the values it may take
+ALLOWED = {'gpu': GPUS, 'source_kind': SOURCE_KINDS, 'mode': MODES, 'precision': PRECISIONS,
+           'statistic': STATISTICS, 'unit': UNITS, 'metric': set(METRIC_UNITS),
+           'split': {'fit', 'holdout'}}
 # optional numeric columns: empty, or a positive number
 POSITIVE_OPTIONAL = ['concurrency', 'input_tokens', 'output_tokens', 'ttft_limit_ms', 'tpot_limit_ms']
 POSITIVE_INT_REQUIRED = ['gpus', 'nodes']
@@ -93,21 +97,11 @@ def check(header, rows):
         if r['id'] in seen_ids:
             bad('id', 'duplicate')
         seen_ids.add(r['id'])
-        if r['gpu'] not in GPUS:
-            bad('gpu', 'not one of %s' % sorted(GPUS))
-        if r['source_kind'] not in SOURCE_KINDS:
-            bad('source_kind', 'not one of %s' % sorted(SOURCE_KINDS))
-        if r['mode'] not in MODES:
-            bad('mode', 'not one of %s' % sorted(MODES))
-        if r['precision'] not in PRECISIONS:
-            bad('precision', 'not one of %s' % sorted(PRECISIONS))
-        if r['statistic'] not in STATISTICS:
-            bad('statistic', 'not one of %s' % sorted(STATISTICS))
-        if r['unit'] not in UNITS:
-            bad('unit', 'not one of %s' % sorted(UNITS))
-        elif r['metric'] not in METRIC_UNITS:
-            bad('metric', 'not one of %s' % sorted(METRIC_UNITS))
-        elif r['unit'] not in METRIC_UNITS[r['metric']]:
+        for col, allowed in ALLOWED.items():
+            if r[col] not in allowed:
+                bad(col, 'not one of %s' % sorted(allowed))
+        if r['metric'] in METRIC_UNITS and r['unit'] in UNITS \
+                and r['unit'] not in METRIC_UNITS[r['metric']]:
             bad('unit', 'not a unit of metric %s' % r['metric'])
         if positive_number(r['value']) is None:
             bad('value', 'not a positive finite number')
@@ -131,9 +125,7 @@ def check(header, rows):
                 bad(col, 'only server / interactive rows carry latency limits')
         if r['mode'] in ('fixed_concurrency', 'max_batch') and not r['concurrency']:
             bad('concurrency', 'a %s row needs its concurrency' % r['mode'])
-        if r['split'] not in ('fit', 'holdout'):
-            bad('split', 'not fit or holdout')
-        elif r['split'] != split:
+        if r['split'] in ('fit', 'holdout') and r['split'] != split:
             bad('split', 'the documented rule puts this row in %s' % split)
 
     splits = {r['split'] for r in rows}
@@ -200,6 +192,9 @@ def self_test(header, rows):
         ('split', lambda r: r.update(split='train')),
         ('split', lambda r: r.update(split='holdout' if r['split'] == 'fit' else 'fit')),
         ('id', lambda r: r.update(id='P001')),           # duplicate of the first row
+        ('metric', lambda r: r.update(metric='latency')),
+        ('ttft_limit_ms', lambda r: r.update(mode='server', ttft_limit_ms='', tpot_limit_ms='')),
+        ('ttft_limit_ms', lambda r: r.update(mode='offline', ttft_limit_ms='2000')),
     ]
     problems = []
     target = 1  # break the second row (the first keeps id P001)
