@@ -60,13 +60,17 @@ def positive_number(text):
 
 
 def expected_splits(rows):
-    """The documented rule: within each (gpu, metric), experiments in file
-    order alternate fit, holdout, fit, ... (every row of one experiment and
-    metric goes to the same half)."""
+    """The documented rule: an experiment stays whole; experiments are grouped
+    by (gpu, the set of metrics they report) and, in file order within a
+    group, alternate fit, holdout, fit, ..."""
+    metrics_of = {}
+    for r in rows:
+        metrics_of.setdefault(r['experiment'], set()).add(r['metric'])
     order = {}
     out = []
     for r in rows:
-        exps = order.setdefault((r['gpu'], r['metric']), [])
+        group = (r['gpu'], tuple(sorted(metrics_of[r['experiment']])))
+        exps = order.setdefault(group, [])
         if r['experiment'] not in exps:
             exps.append(r['experiment'])
         out.append('fit' if exps.index(r['experiment']) % 2 == 0 else 'holdout')
