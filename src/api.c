@@ -58,6 +58,7 @@ static ic_status run_one(const char *scenario, const char *const *overrides, siz
                          struct ic_run_result *out) {
   ic_status st = ic_scenario_build(s, scenario, overrides, n);
   if (st == IC_EIO) st = IC_EINVAL; /* a scenario file that cannot be read is bad input */
+  if (st == IC_OK) st = ic_scenario_check(s);
   return st == IC_OK ? ic_run_scenario(s, out) : st;
 }
 

@@ -17,6 +17,7 @@ int ic_cli_trace(int argc, char **argv);
 int ic_cli_plot(int argc, char **argv);
 int ic_cli_sweep(int argc, char **argv);
 int ic_cli_search(int argc, char **argv);
+int ic_cli_train(int argc, char **argv);
 
 /* search's outputs (cli_search_out.c); user_targets: the first targets are
  * the user's, the rest implicit (stable>=1), which get no Pareto column. */

@@ -49,7 +49,7 @@ static ic_status write_points(FILE *f, const struct ic_search_space *sp, size_t 
   const struct ic_headline *metrics = ic_headline_table(&metric_count);
   for (size_t a = 0; a < sp->axis_count; a++) fprintf(f, "%s,", sp->axes[a].key);
   fputs("fleet.nodes,seed,runs,status,meets_targets", f);
-  ic_sweep_csv_metric_names(f, sp->runs);
+  ic_sweep_csv_metric_names(f, IC_SWEEP_SERVE, sp->runs);
   fputs(",combination,step", f);
   for (size_t t = 0; t < user_targets; t++) fprintf(f, ",pareto_%s", metrics[sp->targets[t].metric].name);
   fputc('\n', f);
@@ -60,7 +60,7 @@ static ic_status write_points(FILE *f, const struct ic_search_space *sp, size_t 
       fputc(',', f);
     }
     fprintf(f, "%s,", sp->nodes->values[p->nodes_index]);
-    ic_sweep_csv_record(f, &p->record, sp->runs, p->meets);
+    ic_sweep_csv_record(f, &p->record, IC_SWEEP_SERVE, sp->runs, p->meets);
     fprintf(f, ",%zu,%d", p->combo, p->step);
     for (size_t t = 0; t < user_targets; t++) fputs(pareto[t * r->point_count + i] ? ",1" : ",0", f);
     fputc('\n', f);

@@ -29,6 +29,9 @@ static const char usage_sweep[] =
     "                              columns become means with METRIC_ci95 half-widths (default 1)\n"
     "  --target METRIC<=VALUE      add a meets_targets column (1/0); repeatable (default: none)\n"
     "  --workers N                 local worker processes (default: online CPUs)\n"
+    "  --train                     each point is a training estimate (infercost train):\n"
+    "                              columns are the train metrics (gpu_hours, wall_days,\n"
+    "                              total_usd...; docs/training.md); no --target (default off)\n"
     "  -o, --output FILE           write the CSV to FILE (replaced only when complete) and its\n"
     "                              provenance to FILE's .meta.json (default: CSV on stdout)\n"
     "  -q, --quiet                 no progress bar (default: shown on a terminal)\n"
@@ -82,7 +85,7 @@ struct sweep_args {
   int set_count, vary_count, target_count;
   int64_t runs;
   long workers, top;
-  bool quiet, help, allow_unstable, json;
+  bool quiet, help, allow_unstable, json, train;
 };
 
 static bool parse_count(const char *opt, const char *text, long max, long *out) {
@@ -130,6 +133,7 @@ static int parse_args(int argc, char **argv, struct sweep_args *a, bool search) 
     if (!strcmp(o, "-h") || !strcmp(o, "--help")) a->help = true;
     else if (!strcmp(o, "-q") || !strcmp(o, "--quiet")) a->quiet = true;
     else if (search && !strcmp(o, "--allow-unstable")) a->allow_unstable = true;
+    else if (!search && !strcmp(o, "--train")) a->train = true;
     else if (!strcmp(o, "--vary")) ok = take(o, v, a->vary, &a->vary_count, IC_SWEEP_MAX_AXES);
     else if (!strcmp(o, "-s") || !strcmp(o, "--set")) ok = take(o, v, a->sets, &a->set_count, MAX_SETS);
     else if (!strcmp(o, "--target")) ok = take(o, v, a->targets, &a->target_count, MAX_TARGETS);
@@ -167,7 +171,7 @@ static struct ic_job job_of(const struct sweep_args *a) {
                          .vary = a->vary, .vary_count = (size_t)a->vary_count, .targets = a->targets,
                          .target_count = (size_t)a->target_count, .nodes = a->nodes, .runs = a->runs,
                          .workers = a->workers, .top = (size_t)a->top, .allow_unstable = a->allow_unstable,
-                         .progress = !a->quiet};
+                         .progress = !a->quiet, .train = a->train};
 }
 
 static int sweep_main(const struct sweep_args *a, struct ic_job_sweep *sw) {

@@ -7,7 +7,8 @@
 
 /* The scenario and the --vary axes (each checked against the scenario). */
 static bool parse_base(const struct ic_job *j, struct ic_scenario *base, struct ic_sweep_axis *axes) {
-  if (ic_scenario_build(base, j->scenario_path, j->sets, j->set_count) != IC_OK) return false;
+  if (ic_scenario_build(base, j->scenario_path, j->sets, j->set_count) != IC_OK || ic_scenario_check(base) != IC_OK)
+    return false;
   if (j->vary_count > IC_SWEEP_MAX_AXES) {
     ic_diag("--vary", 0, "at most %d axes", IC_SWEEP_MAX_AXES);
     return false;
@@ -34,19 +35,24 @@ static bool parse_targets(const struct ic_job *j, struct ic_search_target *targe
 
 ic_status ic_job_sweep_run(const struct ic_job *j, struct ic_job_sweep *out) {
   memset(out, 0, sizeof *out);
+  if (j->train && j->target_count) {
+    ic_diag("infercost", 0, "sweep: --target works on serving metrics; with --train, filter the CSV instead");
+    return IC_EINVAL;
+  }
   if (!parse_base(j, &out->base, out->axes) || !parse_targets(j, out->targets)) return IC_EINVAL;
   if (j->vary_count == 0) {
     ic_diag("infercost", 0, "sweep: nothing to vary: give at least one --vary section.key=VALUES");
     return IC_EINVAL;
   }
-  out->grid = (struct ic_sweep_grid){.base = &out->base, .axes = out->axes, .axis_count = j->vary_count};
+  enum ic_sweep_mode mode = j->train ? IC_SWEEP_TRAIN : IC_SWEEP_SERVE;
+  out->grid = (struct ic_sweep_grid){.base = &out->base, .axes = out->axes, .axis_count = j->vary_count, .mode = mode};
   out->count = ic_sweep_grid_count(out->axes, j->vary_count);
   if (out->count > 1000000) {
     ic_diag("infercost", 0, "sweep: %zu points is more than 1,000,000", out->count);
     return IC_EINVAL;
   }
   struct ic_sweep_exec x = {.point = ic_sweep_grid_build, .ctx = &out->grid, .count = out->count, .runs = j->runs,
-                            .workers = j->workers, .progress = j->progress};
+                            .workers = j->workers, .progress = j->progress, .mode = mode};
   if (ic_sweep_validate(&x) != IC_OK) return IC_EINVAL;
   out->records = calloc(out->count, sizeof *out->records);
   out->meets = j->target_count ? calloc(out->count, sizeof *out->meets) : NULL;

@@ -28,6 +28,7 @@ struct ic_job {
   size_t top;                         /* search: ranked configurations */
   bool allow_unstable;                /* search: no implicit stable>=1 target */
   bool progress;                      /* progress bar on a terminal */
+  bool train;                         /* sweep: points are training estimates (no targets) */
 };
 
 /* A sweep's parsed inputs and its records (large: keep it static or on the heap). */

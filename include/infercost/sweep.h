@@ -35,6 +35,10 @@ struct ic_sweep_record {
   double ci95[IC_HEADLINE_MAX];         /* Student-t half-width; NaN with one run */
 };
 
+/* What each point computes: a serving run (`infercost run`, the headline
+ * metrics) or a training estimate (`infercost train`, the train metrics). */
+enum ic_sweep_mode { IC_SWEEP_SERVE, IC_SWEEP_TRAIN };
+
 /* Builds the scenario of point `index` into `s` (the caller's storage).
  * IC_OK, or IC_EINVAL after reporting why. Called in worker processes too,
  * so it must depend only on `ctx` and `index`. */
@@ -55,6 +59,7 @@ struct ic_sweep_exec {
   size_t progress_base, progress_total;
   double progress_start_s;
   bool progress_keep;
+  enum ic_sweep_mode mode;
 };
 
 /* Expands a value list: "a,b,c" (any text), "LO:HI:STEP" (linear, both ends
@@ -86,6 +91,7 @@ struct ic_sweep_grid {
   const struct ic_scenario *base;
   const struct ic_sweep_axis *axes;
   size_t axis_count;
+  enum ic_sweep_mode mode;  /* which metric columns the CSV has */
 };
 
 /* An ic_sweep_point_fn over a struct ic_sweep_grid. */
@@ -120,8 +126,9 @@ ic_status ic_sweep_write_csv(FILE *out, const struct ic_sweep_grid *grid, int64_
  * record's "seed,runs,status[,meets],metrics..." (meets < 0: no column). */
 void ic_sweep_csv_field(FILE *out, const char *text);
 void ic_sweep_csv_number(FILE *out, double v);
-void ic_sweep_csv_metric_names(FILE *out, int64_t runs);
-void ic_sweep_csv_record(FILE *out, const struct ic_sweep_record *r, int64_t runs, int meets);
+void ic_sweep_csv_metric_names(FILE *out, enum ic_sweep_mode mode, int64_t runs);
+void ic_sweep_csv_record(FILE *out, const struct ic_sweep_record *r, enum ic_sweep_mode mode, int64_t runs,
+                         int meets);
 
 /* Same as ic_sweep_write_csv, into `path` through a temporary file renamed
  * at the end, with its provenance in the sidecar `path`.meta.json (see
