@@ -30,7 +30,7 @@ label_of2(c) = \
 # Thousands separators ("1,234,567"): gnuplot's own formats have none
 # without a locale, so tick labels are written with these.
 commas_pos(v) = v < 1000 ? sprintf("%.0f", v) : commas_pos(floor(v / 1000)) . sprintf(",%03.0f", v - 1000 * floor(v / 1000))
-commas(v) = v < 0 ? "-" . commas_pos(floor(-v + 0.5)) : commas_pos(floor(v + 0.5))
+commas(v) = v != v ? "NaN" : v < 0 ? "-" . commas_pos(floor(-v + 0.5)) : commas_pos(floor(v + 0.5))
 # A tick step giving about five ticks over [0, r]: 1, 2 or 5 times a power of ten.
 tick_mag(r) = 10 ** floor(log10(r / 5.0))
 nice_step(r) = (r / 5.0 / tick_mag(r) <= 1 ? 1 : r / 5.0 / tick_mag(r) <= 2 ? 2 : r / 5.0 / tick_mag(r) <= 5 ? 5 : 10) * tick_mag(r)

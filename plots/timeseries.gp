@@ -10,6 +10,9 @@
 #   in, out, fmt   input CSV, output path, 'png' (default) or 'svg'
 #   replicas       fleet size in replicas; when given, utilisation is shown as a
 #                  fraction of it and the fleet size is drawn as a line (default: none)
+#   max_batch      serving.max_batch; with replicas, batch occupancy (running
+#                  requests / (replicas x max_batch), docs/metrics.md) is drawn in
+#                  the utilisation panel (default: none)
 #   hourly         the run's hourly.csv; with has_price / has_carbon = 1 the
 #                  electricity price and carbon intensity by hour of day get
 #                  their own panels (default none)
@@ -27,6 +30,7 @@ if (!exists("height")) height = 900 + 200 * (panels - 4)
 load plotdir.'terminal.gp'
 load plotdir.'labels.gp'
 if (!exists("replicas")) replicas = NaN
+if (!exists("max_batch")) max_batch = NaN
 
 # Interval length from the time column: (last - first) / (rows - 1).
 stats in using (column("time_s")) name "T" nooutput
@@ -60,10 +64,13 @@ plot in using (hours(column("time_s"))):(column("arrivals") / interval_s) with s
      in using (hours(column("time_s"))):(column("completions") / interval_s) with steps lw 1.5 dt 2 lc rgb c_orange title "completion rate"
 
 if (replicas == replicas) {
-  set ylabel "busy fraction"
+  set ylabel "fraction"
   set yrange [0:1.05]
+  has_occ = (max_batch == max_batch)
   plot in using (hours(column("time_s"))):(column("busy_replicas") / replicas) with steps lw 2 lc rgb c_green \
-       title sprintf("utilisation (busy / %g replicas)", replicas)
+       title sprintf("replicas busy (of %s)", commas(replicas)), \
+       for [k = 1:has_occ] in using (hours(column("time_s"))):(has_occ ? column("running_requests") / (replicas * max_batch) : NaN) \
+       with steps lw 2 lc rgb c_blue title (has_occ ? sprintf("batch occupancy (running / %s slots)", commas(replicas * max_batch)) : "")
 } else {
   set ylabel "replicas"
   set yrange [0:*]

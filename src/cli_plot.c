@@ -38,6 +38,8 @@ static const char usage[] =
     "                        to 8; also COL>=V) (default: none)\n"
     "  --replicas N          timeseries: fleet size, shows utilisation as a fraction (default:\n"
     "                        busy replicas as a count)\n"
+    "  --max-batch N         timeseries, with --replicas: serving.max_batch, adds batch\n"
+    "                        occupancy, running / (replicas x N) (default: not drawn)\n"
     "  -h, --help            this text\n"
     "\n"
     "Columns are found by header name; a missing one is reported before gnuplot runs.\n"
@@ -106,15 +108,16 @@ int ic_cli_plot(int argc, char **argv) {
         return IC_EXIT_BAD_INPUT;
     } else if (!strcmp(a, "--by")) {
       if (!(req.by_column = option_value(argc, argv, &i))) return IC_EXIT_BAD_INPUT;
-    } else if (!strcmp(a, "--replicas")) {
+    } else if (!strcmp(a, "--replicas") || !strcmp(a, "--max-batch")) {
       char *end;
       if (!(v = option_value(argc, argv, &i))) return IC_EXIT_BAD_INPUT;
       errno = 0;
-      req.replicas = strtol(v, &end, 10);
-      if (errno || *end || end == v || req.replicas < 1) {
-        ic_diag("infercost plot", 0, "--replicas: expected a whole number >= 1, got '%s'", v);
+      long n = strtol(v, &end, 10);
+      if (errno || *end || end == v || n < 1) {
+        ic_diag("infercost plot", 0, "%s: expected a whole number >= 1, got '%s'", a, v);
         return IC_EXIT_BAD_INPUT;
       }
+      *(a[2] == 'r' ? &req.replicas : &req.max_batch) = n;
     } else if (a[0] == '-' && a[1] != '\0') {
       ic_diag("infercost plot", 0, "unknown option '%s' (see infercost plot --help)", a);
       return IC_EXIT_BAD_INPUT;

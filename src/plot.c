@@ -372,7 +372,8 @@ static ic_status prepare_timeseries(const struct ic_plot_request *req, char *pro
   snprintf(hourly, sizeof hourly, "%.*shourly.csv", slash ? (int)(slash - in + 1) : 0, in);
   bool price = column_varies(hourly, "price_usd_per_kwh"), carbon = column_varies(hourly, "carbon_g_per_kwh");
   bool ok = add_string(prog, size, "in", in) &&
-            (req->replicas <= 0 || add_number(prog, size, "replicas", (double)req->replicas));
+            (req->replicas <= 0 || add_number(prog, size, "replicas", (double)req->replicas)) &&
+            (req->replicas <= 0 || req->max_batch <= 0 || add_number(prog, size, "max_batch", (double)req->max_batch));
   if (price || carbon)
     ok = ok && add_string(prog, size, "hourly", hourly) && add_number(prog, size, "has_price", price) &&
          add_number(prog, size, "has_carbon", carbon);
@@ -406,6 +407,10 @@ static ic_status prepare(const struct ic_plot_request *req, const struct ic__plo
   }
   case IC_PLOT_TIMESERIES:
     if (!ic__plot_table_require(t, in, timeseries_columns, 6)) return IC_EINVAL;
+    if (req->max_batch > 0 && req->replicas > 0) {
+      const char *need[] = {"running_requests"}; /* batch occupancy's numerator */
+      if (!ic__plot_table_require(t, in, need, 1)) return IC_EINVAL;
+    }
     return prepare_timeseries(req, prog, size);
   case IC_PLOT_LEDGER: {
     const char *data = in;
@@ -466,7 +471,7 @@ ic_status ic_plot_render(const struct ic_plot_request *req) {
   return st;
 }
 
-ic_status ic_plot_run_dir(const char *dir, int formats, long replicas) {
+ic_status ic_plot_run_dir(const char *dir, int formats, long replicas, long max_batch) {
   char in[PATH_MAX], out[PATH_MAX];
   struct ic_plot_request req;
   snprintf(in, sizeof in, "%s/timeseries.csv", dir);
@@ -477,6 +482,7 @@ ic_status ic_plot_run_dir(const char *dir, int formats, long replicas) {
     req.output = out;
     req.formats = formats;
     req.replicas = replicas;
+    req.max_batch = max_batch;
     ic_status st = ic_plot_render(&req);
     if (st != IC_OK) return st;
   }

@@ -243,7 +243,7 @@ static void run_dir_renders_timeseries_when_present(void **state) {
   snprintf(cmd, sizeof cmd, "mkdir -p '%s' && cp tests/data/plots/timeseries_24h.csv '%s/timeseries.csv' && "
            "cp tests/data/plots/run_ledger.csv '%s/ledger.csv'", dir, dir, dir);
   assert_int_equal(system(cmd), 0);
-  assert_int_equal(ic_plot_run_dir(dir, IC_PLOT_PNG, 3617), IC_OK);
+  assert_int_equal(ic_plot_run_dir(dir, IC_PLOT_PNG, 3617, 0), IC_OK);
   snprintf(path, sizeof path, "%s/timeseries.png", dir);
   assert_png(path, 15000);
   snprintf(path, sizeof path, "%s/ledger.png", dir);

@@ -41,6 +41,8 @@ struct ic_plot_request {
   struct ic_plot_target targets[IC_PLOT_MAX_TARGETS]; /* cost-vs-x, pareto: each drawn, violations marked */
   size_t target_count;
   long replicas;             /* timeseries: fleet size in replicas for utilisation; 0: unknown */
+  long max_batch;            /* timeseries: serving.max_batch; with replicas, batch occupancy
+                              * (running requests / (replicas x max_batch)) is drawn; 0: not */
 };
 
 /* The axis label of a column: for a scenario key its meaning, key and unit
@@ -72,8 +74,8 @@ ic_status ic_plot_render(const struct ic_plot_request *req);
 
 /* Renders the default charts of a `run -o DIR`: DIR/timeseries.png when
  * DIR/timeseries.csv exists, DIR/ledger.png from DIR/ledger.csv. `replicas`
- * as in the request. Same statuses as ic_plot_render. */
-ic_status ic_plot_run_dir(const char *dir, int formats, long replicas);
+ * and `max_batch` as in the request. Same statuses as ic_plot_render. */
+ic_status ic_plot_run_dir(const char *dir, int formats, long replicas, long max_batch);
 
 /* The Pareto frontier of n points (latency[i], cost[i]) where lower is better
  * on both: writes the indices of the frontier points to `front` in order of
