@@ -249,7 +249,8 @@ static void check_time(ic_trace *t, const char *s, size_t len) {
                 unit_names[t->time_unit], text);
     return;
   }
-  t->row_time = ic_time_from_s(v / 1e9 * (double)per_unit_div[t->time_unit]);
+  /* per_unit_div[u] is also units per second: v units are v / that seconds */
+  t->row_time = ic_time_from_s(v / (double)per_unit_div[t->time_unit]);
 }
 
 static void check_tokens(ic_trace *t, int which, const char *s, size_t len) {
