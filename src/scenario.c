@@ -75,16 +75,69 @@ static void describe_range(const struct ic_key_def *k, char *buf, size_t size) {
   snprintf(buf, size, "%s%s, %s]", k->min_open ? "(" : "[", lo, hi);
 }
 
+static bool allows_auto(const struct ic_key_def *k) {
+  return k->default_text && strcmp(k->default_text, "auto") == 0;
+}
+
+static void expected_number(const struct ic_key_def *k, const char *text, char *err, size_t errsize) {
+  snprintf(err, errsize, "expected %s%s, got '%s'", k->type == IC_KEY_INT ? "an integer" : "a number",
+           allows_auto(k) ? " or 'auto'" : "", text);
+}
+
+/* An integer key, parsed as an integer so that every int64 survives
+ * (a double holds integers exactly only up to 2^53): digits through strtoll;
+ * the exponent form (1e6) through strtod when whole and at most 2^53. */
+static bool parse_int(const struct ic_key_def *k, const char *text, int64_t *out, char *err, size_t errsize) {
+  char *end = NULL;
+  errno = 0;
+  long long whole = *text ? strtoll(text, &end, 10) : 0;
+  if (*text && *end == '\0' && errno == 0) {
+    *out = whole;
+    return true;
+  }
+  errno = 0;
+  double v = *text ? strtod(text, &end) : (double)NAN;
+  if (!*text || *end != '\0' || !isfinite(v) || errno == ERANGE) {
+    expected_number(k, text, err, errsize);
+    return false;
+  }
+  if (v != floor(v)) {
+    snprintf(err, errsize, "expected a whole number, got '%s'", text);
+    return false;
+  }
+  if (fabs(v) > 9007199254740992.0) {
+    snprintf(err, errsize, "expected an integer written in digits (an exponent form is exact only up to 2^53), "
+             "got '%s'", text);
+    return false;
+  }
+  *out = (int64_t)v;
+  return true;
+}
+
 /* Parses `text` into the field; on failure writes why into err and leaves
  * the field as it was. */
 static bool parse_value(const struct ic_key_def *k, const char *text, void *field, char *err, size_t errsize) {
   char range[96];
   describe_range(k, range, sizeof range);
   switch (k->type) {
-  case IC_KEY_REAL:
   case IC_KEY_INT: {
-    if (k->type == IC_KEY_REAL && k->default_text && strcmp(k->default_text, "auto") == 0 &&
-        strcmp(text, "auto") == 0) {
+    if (allows_auto(k) && strcmp(text, "auto") == 0) {
+      *(int64_t *)field = IC_KEY_INT_AUTO;
+      return true;
+    }
+    int64_t v;
+    if (!parse_int(k, text, &v, err, errsize)) return false;
+    /* the bounds compared as integers, so that 2^53 + 1 is not rounded */
+    int64_t lo = (int64_t)ceil(k->min), hi = k->max >= 9.2e18 ? INT64_MAX : (int64_t)floor(k->max);
+    if (v < lo || v > hi || (k->min_open && (double)v <= k->min)) {
+      snprintf(err, errsize, "value %s is out of range: allowed %s%s%s", text, range, *k->unit ? " " : "", k->unit);
+      return false;
+    }
+    *(int64_t *)field = v;
+    return true;
+  }
+  case IC_KEY_REAL: {
+    if (allows_auto(k) && strcmp(text, "auto") == 0) {
       *(double *)field = (double)NAN;
       return true;
     }
@@ -92,22 +145,14 @@ static bool parse_value(const struct ic_key_def *k, const char *text, void *fiel
     errno = 0;
     double v = *text ? strtod(text, &end) : (double)NAN;
     if (!*text || *end != '\0' || !isfinite(v) || errno == ERANGE) {
-      snprintf(err, errsize, "expected %s%s, got '%s'", k->type == IC_KEY_INT ? "an integer" : "a number",
-               (k->default_text && strcmp(k->default_text, "auto") == 0) ? " or 'auto'" : "", text);
-      return false;
-    }
-    if (k->type == IC_KEY_INT && v != floor(v)) {
-      snprintf(err, errsize, "expected a whole number, got '%s'", text);
+      expected_number(k, text, err, errsize);
       return false;
     }
     if (v < k->min || v > k->max || (k->min_open && v <= k->min)) {
       snprintf(err, errsize, "value %s is out of range: allowed %s%s%s", text, range, *k->unit ? " " : "", k->unit);
       return false;
     }
-    if (k->type == IC_KEY_INT)
-      *(int64_t *)field = (int64_t)v;
-    else
-      *(double *)field = v;
+    *(double *)field = v;
     return true;
   }
   case IC_KEY_BOOL: {
@@ -140,6 +185,15 @@ static bool parse_value(const struct ic_key_def *k, const char *text, void *fiel
   return false;
 }
 
+void ic_format_double(double v, char *buf, size_t size) {
+  /* the shortest of 15, 16, 17 significant digits that reads back as v
+   * (17 always does): 0.05 stays "0.05", 0.1 + 0.2 prints all its digits */
+  for (int digits = 15; digits <= 17; digits++) {
+    snprintf(buf, size, "%.*g", digits, v);
+    if (strtod(buf, NULL) == v) return;
+  }
+}
+
 void ic_key_format(const struct ic_key_def *k, const void *field, char *buf, size_t size) {
   switch (k->type) {
   case IC_KEY_REAL: {
@@ -147,10 +201,17 @@ void ic_key_format(const struct ic_key_def *k, const void *field, char *buf, siz
     if (isnan(v))
       snprintf(buf, size, "auto");
     else
-      snprintf(buf, size, "%.15g", v);
+      ic_format_double(v, buf, size);
     return;
   }
-  case IC_KEY_INT: snprintf(buf, size, "%lld", (long long)*(const int64_t *)field); return;
+  case IC_KEY_INT: {
+    int64_t v = *(const int64_t *)field;
+    if (v == IC_KEY_INT_AUTO && allows_auto(k))
+      snprintf(buf, size, "auto");
+    else
+      snprintf(buf, size, "%lld", (long long)v);
+    return;
+  }
   case IC_KEY_BOOL: snprintf(buf, size, "%s", *(const bool *)field ? "true" : "false"); return;
   case IC_KEY_CHOICE: choice_name(k->choices, *(const int *)field, buf, size); return;
   case IC_KEY_TEXT: snprintf(buf, size, "%s", (const char *)field); return;

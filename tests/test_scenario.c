@@ -119,19 +119,58 @@ static void cross_key_checks_point_at_the_line(void **state) {
   assert_non_null(strstr(diag.text, "x.ini:3: fleet.gpus_per_replica: a replica must fit inside one node"));
 }
 
+/* `sc` printed resolved and read back into `back`. */
+static struct ic_scenario back;
+static void write_and_read_back(void) {
+  static char buf[65536];
+  FILE *f = fmemopen(buf, sizeof buf, "w");
+  ic_scenario_write(&sc, f);
+  fclose(f);
+  ic_scenario_defaults(&back);
+  assert_int_equal(ic_scenario_load_text(&back, buf, "resolved"), IC_OK);
+}
+
 /* The resolved printout can be read back and gives the same scenario. */
 static void resolved_scenario_round_trips(void **state) {
   (void)state;
   assert_int_equal(ic_scenario_set(&sc, "power.pue=1.37", "t"), IC_OK);
-  char buf[16384];
-  FILE *f = fmemopen(buf, sizeof buf, "w");
-  ic_scenario_write(&sc, f);
-  fclose(f);
-  static struct ic_scenario back;
-  ic_scenario_defaults(&back);
-  assert_int_equal(ic_scenario_load_text(&back, buf, "resolved"), IC_OK);
+  write_and_read_back();
   assert_true(back.power.pue == 1.37);
   assert_int_equal(ic_scenario_digest(&back), ic_scenario_digest(&sc));
+}
+
+/* Integers are parsed as integers and doubles printed so that they read
+ * back bit-exact: 2^53 + 1 = 9007199254740993 is not a double (it would
+ * become ...992), 0.1 + 0.2 = 0.30000000000000004 and 1234.5678901234567
+ * need 17 significant digits, 2.385e-7 needs 4. Every key of the read-back
+ * scenario must equal the original's, compared as stored (memcmp). */
+static void many_digit_values_round_trip_exactly(void **state) {
+  (void)state;
+  static const char *const sets[] = {
+      "run.seed=9007199254740993", "run.run=9199999999999999999", "run.duration_s=1234.5678901234567",
+      "perf.compute_efficiency=0.30000000000000004", "perf.link_latency_s=2.385e-7",
+      "traffic.queries_per_day=123456789.12345679", "power.pue=1.0000000000000002",
+      "traffic.prompt_tokens_max=4e6"};
+  for (size_t i = 0; i < sizeof sets / sizeof sets[0]; i++) assert_int_equal(ic_scenario_set(&sc, sets[i], "t"), IC_OK);
+  assert_true(sc.run.seed == INT64_C(9007199254740993));
+  assert_true(sc.run.run == INT64_C(9199999999999999999));
+  assert_true(sc.traffic.prompt_tokens_max == 4000000);
+  assert_true(sc.perf.compute_efficiency == 0.1 + 0.2);
+  write_and_read_back();
+  for (size_t i = 0; i < ic_scenario_section_count; i++) {
+    const struct ic_section_def *sec = &ic_scenario_sections[i];
+    for (size_t j = 0; j < sec->key_count; j++) {
+      const struct ic_key_def *k = &sec->keys[j];
+      size_t size = k->type == IC_KEY_REAL ? sizeof(double) : k->type == IC_KEY_INT ? sizeof(int64_t)
+                  : k->type == IC_KEY_BOOL ? sizeof(bool) : k->type == IC_KEY_CHOICE ? sizeof(int) : IC_KEY_TEXT_MAX;
+      const char *a = (const char *)&sc + sec->offset + k->offset, *b = (const char *)&back + sec->offset + k->offset;
+      if (k->type == IC_KEY_TEXT) size = strlen(a) + 1;
+      if (memcmp(a, b, size) != 0) fail_msg("%s.%s does not read back as it was", sec->name, k->name);
+    }
+  }
+  /* beyond 2^53 an exponent form cannot be exact: refused, not rounded */
+  assert_int_equal(ic_scenario_set(&sc, "run.seed=1e17", "-s #1"), IC_EINVAL);
+  assert_non_null(strstr(diag.text, "-s #1: run.seed: expected an integer written in digits"));
 }
 
 /* Every key is documented: docs/scenario-format.md names each `section.key`
@@ -164,6 +203,7 @@ int main(void) {
   tests[n++] = (struct CMUnitTest)cmocka_unit_test_setup_teardown(defaults_are_the_chatgpt_like_service, setup, teardown);
   tests[n++] = (struct CMUnitTest)cmocka_unit_test_setup_teardown(cross_key_checks_point_at_the_line, setup, teardown);
   tests[n++] = (struct CMUnitTest)cmocka_unit_test_setup_teardown(resolved_scenario_round_trips, setup, teardown);
+  tests[n++] = (struct CMUnitTest)cmocka_unit_test_setup_teardown(many_digit_values_round_trip_exactly, setup, teardown);
   tests[n++] = (struct CMUnitTest)cmocka_unit_test(every_key_is_documented);
   return _cmocka_run_group_tests("scenario", tests, n, NULL, NULL);
 }
