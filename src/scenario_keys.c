@@ -76,7 +76,7 @@ static const struct ic_key_def model_keys[] = {
     KEY(ic_model_config, kv_heads, IC_KEY_INT, "0", 0, 1e5, false, NULL, "", "key/value heads, GQA (0: catalogue, or = heads)"),
     KEY(ic_model_config, head_dim, IC_KEY_INT, "0", 0, 1e5, false, NULL, "", "size of one head (0: catalogue, or hidden / heads)"),
     KEY(ic_model_config, ffn, IC_KEY_INT, "0", 0, 1e8, false, NULL, "", "FFN inner size per expert (0: catalogue)"),
-    KEY(ic_model_config, vocab, IC_KEY_INT, "0", 0, 1e8, false, NULL, "tokens", "vocabulary size (0: catalogue)"),
+    KEY(ic_model_config, vocab, IC_KEY_INT, "auto", 0, 1e8, false, NULL, "tokens", "vocabulary size (auto: catalogue; 0: no embedding and no LM head)"),
     KEY(ic_model_config, context_max, IC_KEY_INT, "0", 0, 1e9, false, NULL, "tokens", "longest prompt + output (0: catalogue)"),
     KEY(ic_model_config, experts, IC_KEY_INT, "0", 0, 1e5, false, NULL, "", "FFN experts, MoE (0: catalogue, or 1 = dense)"),
     KEY(ic_model_config, experts_active, IC_KEY_INT, "0", 0, 1e5, false, NULL, "", "experts per token, top-k (0: catalogue, or 1)"),
