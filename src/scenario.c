@@ -505,6 +505,21 @@ static void check_power(const struct ic_scenario *s) {
   }
 }
 
+/* The matrix math runs at the activation precision, or the nearest wider
+ * one the accelerator has (ic_hw_peak_flops); with none of them every
+ * service time would be infinite. Reported at the line that set the
+ * precision, else at the line naming the accelerator. */
+static void check_activation_peak(const struct ic_scenario *s, const struct ic_gpu_spec *gpu) {
+  enum ic_precision p = (enum ic_precision)s->model.activation_precision;
+  if (ic_hw_peak_flops(gpu, p) > 0) return;
+  const char *at = ic_scenario_origin(s, "model.activation_precision");
+  if (strcmp(at, "default") == 0) at = ic_scenario_origin(s, "fleet.gpu");
+  if (strcmp(at, "default") == 0) at = s->source;
+  ic_diag(at, 0, "model.activation_precision = %s: accelerator '%s' (fleet.gpu) has no peak FLOP/s for %s math "
+          "or a wider precision it falls back to: set accelerator.peak_tflops_%s", ic_precision_name(p), gpu->name,
+          ic_precision_name(p), ic_precision_name(p));
+}
+
 ic_status ic_scenario_check(const struct ic_scenario *s) {
   size_t before = ic_diag_count();
   char buf[64];
@@ -521,8 +536,9 @@ ic_status ic_scenario_check(const struct ic_scenario *s) {
   struct ic_gpu_spec gpu;
   const char *gpu_at = ic_scenario_origin(s, "fleet.gpu");
   if (strcmp(gpu_at, "default") == 0) gpu_at = s->source;
-  if (ic_hw_resolve_gpu(s->fleet.gpu, &s->accelerator, &gpu, gpu_at) == IC_OK && !ic_hw_find_gpu(s->fleet.gpu) &&
-      isnan(s->accelerator.link_gb_per_s) && s->fleet.gpus_per_replica > 1)
+  bool gpu_ok = ic_hw_resolve_gpu(s->fleet.gpu, &s->accelerator, &gpu, gpu_at) == IC_OK;
+  if (gpu_ok) check_activation_peak(s, &gpu);
+  if (gpu_ok && !ic_hw_find_gpu(s->fleet.gpu) && isnan(s->accelerator.link_gb_per_s) && s->fleet.gpus_per_replica > 1)
     check_fail(s, "fleet.gpus_per_replica", "%s: tensor parallelism over a user-defined accelerator needs %s",
                "accelerator.link_gb_per_s");
   /* A server outside the catalogue is user-defined by its base power and price. */

@@ -119,6 +119,31 @@ static void cross_key_checks_point_at_the_line(void **state) {
   assert_non_null(strstr(diag.text, "x.ini:3: fleet.gpus_per_replica: a replica must fit inside one node"));
 }
 
+/* A user-defined accelerator with a bf16 peak only, asked for fp16 math:
+ * fp16 falls back to fp32, which it lacks, so every iteration would take
+ * forever. Refused at check time, at the line of the precision (or of
+ * fleet.gpu when the precision is the default), naming the key to set. */
+static void accelerator_without_activation_peak_is_refused(void **state) {
+  (void)state;
+  static const char text[] = "[fleet]\ngpu = my-asic\ngpus_per_replica = 1\n[accelerator]\npeak_tflops_bf16 = 400\n"
+                             "memory_gb = 64\nbandwidth_gb_per_s = 1600\ntdp_w = 350\n";
+  assert_int_equal(ic_scenario_load_text(&sc, text, "a.ini"), IC_OK);
+  assert_int_equal(ic_scenario_check(&sc), IC_EINVAL);
+  assert_non_null(strstr(diag.text, "a.ini:2: model.activation_precision = fp16: accelerator 'my-asic' (fleet.gpu) "
+                                    "has no peak FLOP/s for fp16 math or a wider precision it falls back to: set "
+                                    "accelerator.peak_tflops_fp16"));
+  diag.len = 0;
+  diag.text[0] = '\0';
+  assert_int_equal(ic_scenario_set(&sc, "model.activation_precision=fp32", "-s #1"), IC_OK);
+  assert_int_equal(ic_scenario_check(&sc), IC_EINVAL);
+  assert_non_null(strstr(diag.text, "-s #1: model.activation_precision = fp32: accelerator 'my-asic'"));
+  /* bf16 math on it is fine, and fp8 falls back to bf16 */
+  assert_int_equal(ic_scenario_set(&sc, "model.activation_precision=fp8", "-s #2"), IC_OK);
+  diag.len = 0;
+  diag.text[0] = '\0';
+  assert_int_equal(ic_scenario_check(&sc), IC_OK);
+}
+
 /* `sc` printed resolved and read back into `back`. */
 static struct ic_scenario back;
 static void write_and_read_back(void) {
@@ -204,6 +229,7 @@ int main(void) {
   tests[n++] = (struct CMUnitTest)cmocka_unit_test_setup_teardown(cross_key_checks_point_at_the_line, setup, teardown);
   tests[n++] = (struct CMUnitTest)cmocka_unit_test_setup_teardown(resolved_scenario_round_trips, setup, teardown);
   tests[n++] = (struct CMUnitTest)cmocka_unit_test_setup_teardown(many_digit_values_round_trip_exactly, setup, teardown);
+  tests[n++] = (struct CMUnitTest)cmocka_unit_test_setup_teardown(accelerator_without_activation_peak_is_refused, setup, teardown);
   tests[n++] = (struct CMUnitTest)cmocka_unit_test(every_key_is_documented);
   return _cmocka_run_group_tests("scenario", tests, n, NULL, NULL);
 }
