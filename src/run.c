@@ -79,7 +79,7 @@ static void price_run(const struct ic_scenario *s, const ic_ledger *ledger, cons
  * (ic_scenario_check has reported why). */
 static ic_status resolve_hardware(const struct ic_scenario *s, struct ic_gpu_spec *gpu, struct ic_run_result *out) {
   if (ic_hw_resolve_gpu(s->fleet.gpu, &s->accelerator, gpu, s->source) != IC_OK) return IC_EINVAL;
-  const struct ic_server_spec *server = ic_hw_find_server(s->fleet.server);
+  const struct ic_server_spec *server = ic_hw_resolve_server(s->fleet.server, s->fleet.gpu);
   /* No catalogue server: ic_scenario_check made sure both figures are set. */
   if (!server && (isnan(s->power.node_base_w) || isnan(s->cost.server_price_usd))) return IC_EINVAL;
   out->gpu_power = ic_cost_gpu_power(&s->power, gpu->idle_w, gpu->prefill_w, gpu->decode_w, gpu->tdp_w);

@@ -505,6 +505,52 @@ static void check_power(const struct ic_scenario *s) {
   }
 }
 
+/* Where `dotted` got its value, for a message about another key. */
+static const char *origin_or_source(const struct ic_scenario *s, const char *dotted) {
+  const char *o = ic_scenario_origin(s, dotted);
+  return strcmp(o, "default") == 0 ? s->source : o;
+}
+
+/* The server follows the GPU: a catalogue server (named, or auto) must hold
+ * fleet.gpu and exactly fleet.gpus_per_node of them, or its price and base
+ * power would be charged to the wrong hardware; a server outside the
+ * catalogue is user-defined by its base power and price per node. */
+static void check_server(const struct ic_scenario *s) {
+  const struct ic_server_spec *server = ic_hw_resolve_server(s->fleet.server, s->fleet.gpu);
+  bool is_auto = strcmp(s->fleet.server, IC_HW_SERVER_AUTO) == 0;
+  char why[1024];
+  if (!server) {
+    if (is_auto && (isnan(s->power.node_base_w) || isnan(s->cost.server_price_usd))) {
+      snprintf(why, sizeof why, "no built-in server holds accelerator '%s' (fleet.gpu at %s): name the server and set "
+               "power.node_base_w and cost.server_price_usd", s->fleet.gpu, origin_or_source(s, "fleet.gpu"));
+      check_fail(s, "fleet.server", "%s = auto: %s", why);
+    } else if (!is_auto) {
+      if (isnan(s->power.node_base_w))
+        check_fail(s, "fleet.server", "%s: server not built in (%s): set power.node_base_w", ic_hw_server_names());
+      if (isnan(s->cost.server_price_usd))
+        check_fail(s, "fleet.server", "%s: server not built in (%s): set cost.server_price_usd", ic_hw_server_names());
+    }
+    return;
+  }
+  if (!ic_hw_server_holds(server, s->fleet.gpu)) {
+    const struct ic_server_spec *own = ic_hw_server_for_gpu(s->fleet.gpu);
+    snprintf(why, sizeof why, "%s holds %s, not fleet.gpu = %s (at %s): use fleet.server = auto%s%s%s, or a server of "
+             "your own (any other name, with power.node_base_w and cost.server_price_usd)", server->name,
+             server->gpu_types, s->fleet.gpu, origin_or_source(s, "fleet.gpu"), own ? " (" : "", own ? own->name : "",
+             own ? ")" : "");
+    check_fail(s, "fleet.server", "%s: %s", why);
+  }
+  if (server->gpus != s->fleet.gpus_per_node) {
+    char named[IC_KEY_TEXT_MAX + 16];
+    snprintf(named, sizeof named, is_auto ? "auto (%s)" : "%s", server->name);
+    snprintf(why, sizeof why, "%lld disagrees with fleet.server = %s (at %s), which holds %lld GPUs: set "
+             "fleet.gpus_per_node = %lld, or a server of your own (any other name, with power.node_base_w and "
+             "cost.server_price_usd per node)", (long long)s->fleet.gpus_per_node, named,
+             origin_or_source(s, "fleet.server"), (long long)server->gpus, (long long)server->gpus);
+    check_fail(s, "fleet.gpus_per_node", "%s = %s", why);
+  }
+}
+
 /* The matrix math runs at the activation precision, or the nearest wider
  * one the accelerator has (ic_hw_peak_flops); with none of them every
  * service time would be infinite. Reported at the line that set the
@@ -541,13 +587,7 @@ ic_status ic_scenario_check(const struct ic_scenario *s) {
   if (gpu_ok && !ic_hw_find_gpu(s->fleet.gpu) && isnan(s->accelerator.link_gb_per_s) && s->fleet.gpus_per_replica > 1)
     check_fail(s, "fleet.gpus_per_replica", "%s: tensor parallelism over a user-defined accelerator needs %s",
                "accelerator.link_gb_per_s");
-  /* A server outside the catalogue is user-defined by its base power and price. */
-  if (!ic_hw_find_server(s->fleet.server)) {
-    if (isnan(s->power.node_base_w))
-      check_fail(s, "fleet.server", "%s: server not built in (%s): set power.node_base_w", ic_hw_server_names());
-    if (isnan(s->cost.server_price_usd))
-      check_fail(s, "fleet.server", "%s: server not built in (%s): set cost.server_price_usd", ic_hw_server_names());
-  }
+  check_server(s);
   if (s->fleet.gpus_per_node % s->fleet.gpus_per_replica != 0) {
     snprintf(buf, sizeof buf, "%lld GPUs per node", (long long)s->fleet.gpus_per_node);
     check_fail(s, "fleet.gpus_per_replica", "%s: a replica must fit inside one node and divide it evenly (%s)", buf);

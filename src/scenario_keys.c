@@ -86,7 +86,7 @@ static const struct ic_key_def model_keys[] = {
 
 static const struct ic_key_def fleet_keys[] = {
     KEY(ic_fleet_config, gpu, IC_KEY_TEXT, "a100-80gb", 0, 0, false, NULL, "", "built-in accelerator (see docs/hardware.md), or any name with the [accelerator] keys"),
-    KEY(ic_fleet_config, server, IC_KEY_TEXT, "dgx-a100", 0, 0, false, NULL, "", "built-in server: base power and price"),
+    KEY(ic_fleet_config, server, IC_KEY_TEXT, "auto", 0, 0, false, NULL, "", "built-in server: base power and price (auto: the one holding fleet.gpu), or any name with power.node_base_w and cost.server_price_usd"),
     KEY(ic_fleet_config, gpus_per_node, IC_KEY_INT, "8", 1, 1024, false, NULL, "GPUs", "accelerators in one node"),
     KEY(ic_fleet_config, nodes, IC_KEY_INT, "3617", 1, 1e8, false, NULL, "nodes", "nodes in the fleet"),
     KEY(ic_fleet_config, gpus_per_replica, IC_KEY_INT, "8", 1, 1024, false, NULL, "GPUs", "tensor-parallel degree of one model replica"),

@@ -6,6 +6,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "infercost/run.h"
 #include "infercost/scenario.h"
 
 static struct ic_diag_buffer diag;
@@ -125,8 +126,9 @@ static void cross_key_checks_point_at_the_line(void **state) {
  * fleet.gpu when the precision is the default), naming the key to set. */
 static void accelerator_without_activation_peak_is_refused(void **state) {
   (void)state;
-  static const char text[] = "[fleet]\ngpu = my-asic\ngpus_per_replica = 1\n[accelerator]\npeak_tflops_bf16 = 400\n"
-                             "memory_gb = 64\nbandwidth_gb_per_s = 1600\ntdp_w = 350\n";
+  static const char text[] = "[fleet]\ngpu = my-asic\ngpus_per_replica = 1\nserver = my-box\n[accelerator]\n"
+                             "peak_tflops_bf16 = 400\nmemory_gb = 64\nbandwidth_gb_per_s = 1600\ntdp_w = 350\n"
+                             "[power]\nnode_base_w = 1200\n[cost]\nserver_price_usd = 90000\n";
   assert_int_equal(ic_scenario_load_text(&sc, text, "a.ini"), IC_OK);
   assert_int_equal(ic_scenario_check(&sc), IC_EINVAL);
   assert_non_null(strstr(diag.text, "a.ini:2: model.activation_precision = fp16: accelerator 'my-asic' (fleet.gpu) "
@@ -139,6 +141,42 @@ static void accelerator_without_activation_peak_is_refused(void **state) {
   assert_non_null(strstr(diag.text, "-s #1: model.activation_precision = fp32: accelerator 'my-asic'"));
   /* bf16 math on it is fine, and fp8 falls back to bf16 */
   assert_int_equal(ic_scenario_set(&sc, "model.activation_precision=fp8", "-s #2"), IC_OK);
+  diag.len = 0;
+  diag.text[0] = '\0';
+  assert_int_equal(ic_scenario_check(&sc), IC_OK);
+}
+
+/* The server follows the GPU (issue 11 item 2). An H100 fleet with no
+ * server named is priced as DGX H100s: one node, capital only (no network,
+ * facility or maintenance), straight line over 5 years of 365 days:
+ * 400,000 / 1,825 = 219.178082 USD/day (a DGX A100 would be 109.04). A
+ * catalogue server that disagrees with the GPU type or count is an error
+ * naming both keys and where each was set. */
+static void server_follows_the_gpu(void **state) {
+  (void)state;
+  static const char *const sets[] = {"fleet.gpu=h100-sxm", "fleet.nodes=1", "cost.network_usd_per_node=0",
+                                     "cost.facility_usd_per_kw=0", "cost.maintenance_frac_per_year=0"};
+  for (size_t i = 0; i < sizeof sets / sizeof sets[0]; i++) assert_int_equal(ic_scenario_set(&sc, sets[i], "t"), IC_OK);
+  assert_int_equal(ic_scenario_check(&sc), IC_OK);
+  assert_true(fabs(ic_run_fixed_usd_per_day(&sc) - 400000.0 / 1825.0) < 1e-9);
+  /* a named server holding another GPU */
+  assert_int_equal(ic_scenario_load_text(&sc, "[fleet]\ngpu = h100-sxm\nserver = dgx-a100\n", "g.ini"), IC_OK);
+  assert_int_equal(ic_scenario_check(&sc), IC_EINVAL);
+  assert_non_null(strstr(diag.text, "g.ini:3: fleet.server: dgx-a100 holds a100-40gb|a100-80gb, not fleet.gpu = "
+                                    "h100-sxm (at g.ini:2): use fleet.server = auto (dgx-h100)"));
+  /* an 8-GPU DGX charged to a one-GPU node */
+  diag.len = 0;
+  diag.text[0] = '\0';
+  ic_scenario_defaults(&sc);
+  assert_int_equal(ic_scenario_load_text(&sc, "[fleet]\ngpu = b200\nserver = dgx-b200\ngpus_per_node = 1\n"
+                                              "gpus_per_replica = 1\n", "n.ini"), IC_OK);
+  assert_int_equal(ic_scenario_check(&sc), IC_EINVAL);
+  assert_non_null(strstr(diag.text, "n.ini:4: fleet.gpus_per_node = 1 disagrees with fleet.server = dgx-b200 (at "
+                                    "n.ini:3), which holds 8 GPUs"));
+  /* the same node as a server of the user's own, priced as the user says */
+  assert_int_equal(ic_scenario_set(&sc, "fleet.server=b200-x1", "t"), IC_OK);
+  assert_int_equal(ic_scenario_set(&sc, "power.node_base_w=800", "t"), IC_OK);
+  assert_int_equal(ic_scenario_set(&sc, "cost.server_price_usd=64375", "t"), IC_OK);
   diag.len = 0;
   diag.text[0] = '\0';
   assert_int_equal(ic_scenario_check(&sc), IC_OK);
@@ -230,6 +268,7 @@ int main(void) {
   tests[n++] = (struct CMUnitTest)cmocka_unit_test_setup_teardown(resolved_scenario_round_trips, setup, teardown);
   tests[n++] = (struct CMUnitTest)cmocka_unit_test_setup_teardown(many_digit_values_round_trip_exactly, setup, teardown);
   tests[n++] = (struct CMUnitTest)cmocka_unit_test_setup_teardown(accelerator_without_activation_peak_is_refused, setup, teardown);
+  tests[n++] = (struct CMUnitTest)cmocka_unit_test_setup_teardown(server_follows_the_gpu, setup, teardown);
   tests[n++] = (struct CMUnitTest)cmocka_unit_test(every_key_is_documented);
   return _cmocka_run_group_tests("scenario", tests, n, NULL, NULL);
 }
