@@ -114,6 +114,29 @@ static void print_ledger(const struct ic_scenario *s, const struct ic_run_result
                  "day; run.duration_s = 86400 prices a whole day.\n", IC_HOURS_PER_DAY - uncovered);
 }
 
+/* One sentence on the requests longer than the model's context; false when
+ * there were none. */
+static bool over_context_text(const struct ic_scenario *s, const struct ic_run_result *r, char *buf, size_t size) {
+  if (!r->over_context_requests) return false;
+  bool reject = s->traffic.over_context == IC_OVER_CONTEXT_REJECT;
+  uint64_t offered = r->arrived + (reject ? r->over_context_requests : 0);
+  char n[5][64];
+  snprintf(buf, size, "%s of %s requests (%.2f%%) had prompt + output above the model's %s tokens: %s "
+           "(traffic.over_context = %s), %s prompt + %s output tokens %s",
+           grouped((double)r->over_context_requests, n[0], sizeof n[0]), grouped((double)offered, n[1], sizeof n[1]),
+           offered ? 100.0 * (double)r->over_context_requests / (double)offered : 0.0,
+           grouped((double)r->context_max_tokens, n[2], sizeof n[2]),
+           reject ? "rejected, not served, not in the cost per query" : "clamped to fit", reject ? "reject" : "clamp",
+           grouped((double)r->over_context_prompt_tokens, n[3], sizeof n[3]),
+           grouped((double)r->over_context_output_tokens, n[4], sizeof n[4]), reject ? "not served" : "cut");
+  return true;
+}
+
+void ic_report_warn(const struct ic_scenario *s, const struct ic_run_result *r, FILE *err) {
+  char text[512];
+  if (over_context_text(s, r, text, sizeof text)) fprintf(err, "warning: %s\n", text);
+}
+
 void ic_report_print(const struct ic_scenario *s, const struct ic_run_result *r, FILE *out) {
   char prov[512], a[64], b[64], c[64], d[64];
   ic_report_provenance(s, prov, sizeof prov);
@@ -153,6 +176,8 @@ void ic_report_print(const struct ic_scenario *s, const struct ic_run_result *r,
   fprintf(out, "Requests in the window         %s arrived, %s completed, %s rejected, %s in flight at the end\n",
           grouped((double)r->arrived, a, sizeof a), grouped((double)r->completed, b, sizeof b),
           grouped((double)r->rejected, c, sizeof c), grouped((double)r->in_flight_at_end, d, sizeof d));
+  char longer[512];
+  if (over_context_text(s, r, longer, sizeof longer)) fprintf(out, "%-31s%s\n", "Longer than the context", longer);
   if (r->preemptions || r->wakeups)
     fprintf(out, "Preemptions, node wake-ups     %s, %s\n", grouped((double)r->preemptions, a, sizeof a),
             grouped((double)r->wakeups, b, sizeof b));
@@ -236,6 +261,9 @@ static size_t metric_rows(const struct ic_run_result *r, struct metric_row *rows
   ROW("mean_in_system", r->mean_in_system, "requests");
   ROW("events", (double)r->events, "events");
   ROW("stable", r->stable, "1/0");
+  ROW("over_context_requests", (double)r->over_context_requests, "requests");
+  ROW("over_context_prompt_tokens", (double)r->over_context_prompt_tokens, "tokens");
+  ROW("over_context_output_tokens", (double)r->over_context_output_tokens, "tokens");
 #undef ROW
   return n;
 }

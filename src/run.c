@@ -296,6 +296,11 @@ ic_status ic_run_scenario_series(const struct ic_scenario *s, struct ic_run_resu
   }
   ic_fleet_close(fleet, end_ns);
   ic_ledger_flush(ledger, end_ns);
+  const struct ic_over_context *oc = ic_source_over_context(source);
+  out->over_context_requests = oc->requests;
+  out->over_context_prompt_tokens = oc->prompt_tokens;
+  out->over_context_output_tokens = oc->output_tokens;
+  out->context_max_tokens = model->context_max;
 
   const struct ic_fleet_stats *fs = ic_fleet_stats(fleet);
   double scale = 86400.0 / s->run.duration_s;

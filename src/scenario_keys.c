@@ -62,6 +62,7 @@ static const struct ic_key_def traffic_keys[] = {
     KEY(ic_traffic_config, trace_loop, IC_KEY_BOOL, "false", 0, 0, false, NULL, "", "replay the trace again when it ends, until the run ends"),
     KEY(ic_traffic_config, trace_match_volume, IC_KEY_BOOL, "false", 0, 0, false, NULL, "", "rescale the trace's time so its mean rate is queries_per_day"),
     KEY(ic_traffic_config, trace_skip_bad_rows, IC_KEY_BOOL, "false", 0, 0, false, NULL, "", "skip and count bad trace rows instead of failing"),
+    KEY(ic_traffic_config, over_context, IC_KEY_CHOICE, "reject", 0, 0, false, IC_OVER_CONTEXT_CHOICES, "", "a request longer than the model's context: clamp it, reject it (both counted and reported), or stop with an error"),
 };
 
 static const struct ic_key_def model_keys[] = {

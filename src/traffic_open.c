@@ -268,7 +268,7 @@ static void resolve_length(struct ic__gen *g, int column, int kind, int64_t mean
   d->emp_values = g->emp_values[column];
 }
 
-static ic_status open_generator(const struct ic_traffic_config *c, ic_sim *sim, ic_time_ns end_ns, int64_t ctx,
+static ic_status open_generator(const struct ic_traffic_config *c, ic_sim *sim, ic_time_ns end_ns,
                                 const struct ic_traffic_class *cls, size_t nclass, ic_source **out) {
   struct ic__gen *g = calloc(1, sizeof *g);
   if (!g) return IC_ENOMEM;
@@ -282,7 +282,6 @@ static ic_status open_generator(const struct ic_traffic_config *c, ic_sim *sim, 
   g->mean_gap_s = 86400.0 / c->queries_per_day;
   g->cv = c->arrival_cv;
   g->end_ns = end_ns;
-  g->ctx = ctx;
   double w[MAX_ITEMS], sum = 0, day_max = 1, week_max = 1;
   if (c->arrival == IC_ARRIVAL_DIURNAL && !is_none(c->diurnal_hourly_weights)) {
     g->diurnal = IC__DIURNAL_HOURLY;
@@ -369,7 +368,7 @@ static ic_status replay_next(ic_source *src, struct ic_request *out) {
     if (t >= r->end_ns) return IC_ENOENT;
     int64_t p = rec.prompt_tokens, o = rec.output_tokens;
     ic__clamp_lengths(&p, &o, r->lim.prompt_tokens_min, r->lim.prompt_tokens_max, r->lim.output_tokens_min,
-                      r->lim.output_tokens_max, r->ctx);
+                      r->lim.output_tokens_max, 0);
     int c = r->class_table ? (int)gsl_ran_discrete(r->cls, r->class_table) : 0;
     *out = (struct ic_request){r->next_id++, t, p, o, c};
     return IC_OK;
@@ -393,8 +392,19 @@ static ic_status survey(struct replay *r, uint64_t *kept, ic_time_ns *first, ic_
   if (!t) return st;
   struct ic_trace_record rec;
   *kept = 0;
+  bool refuse_long = r->lim.over_context == IC_OVER_CONTEXT_ERROR && r->ctx > 0;
   while ((st = ic_trace_next(t, &rec)) == IC_OK) {
     if (rec.time_ns < r->start_ns) continue;
+    int64_t p = rec.prompt_tokens, o = rec.output_tokens; /* as replay_next bounds them */
+    ic__clamp_lengths(&p, &o, r->lim.prompt_tokens_min, r->lim.prompt_tokens_max, r->lim.output_tokens_min,
+                      r->lim.output_tokens_max, 0);
+    if (refuse_long && p + o > r->ctx) {
+      ic_diag(r->path, rec.line, "%lld prompt + %lld output tokens exceed the model's context of %lld "
+              "(model.context_max; traffic.over_context = error: clamp or reject count such rows instead)",
+              (long long)p, (long long)o, (long long)r->ctx);
+      st = IC_EINVAL;
+      break;
+    }
     if ((*kept)++ == 0) *first = rec.time_ns;
     *last = rec.time_ns;
   }
@@ -404,6 +414,7 @@ static ic_status survey(struct replay *r, uint64_t *kept, ic_time_ns *first, ic_
   ic_trace_free(t);
   return st == IC_ENOENT ? IC_OK : st;
 }
+
 
 static ic_status open_replay(const struct ic_traffic_config *c, ic_sim *sim, ic_time_ns end_ns, int64_t ctx,
                              const struct ic_traffic_class *cls, size_t nclass, ic_source **out) {
@@ -457,6 +468,11 @@ ic_status ic_traffic_open(const struct ic_traffic_config *c, ic_sim *sim, ic_tim
   struct ic_traffic_class cls[IC_TRAFFIC_MAX_CLASSES];
   size_t n = 0;
   if ((st = ic_traffic_classes(c, cls, &n)) != IC_OK) return st;
-  if (c->arrival == IC_ARRIVAL_TRACE) return open_replay(c, sim, end_ns, context_max_tokens, cls, n, out);
-  return open_generator(c, sim, end_ns, context_max_tokens, cls, n, out);
+  st = c->arrival == IC_ARRIVAL_TRACE ? open_replay(c, sim, end_ns, context_max_tokens, cls, n, out)
+                                      : open_generator(c, sim, end_ns, cls, n, out);
+  if (st == IC_OK) {
+    (*out)->context_max_tokens = context_max_tokens;
+    (*out)->over_context = c->over_context;
+  }
+  return st;
 }

@@ -15,6 +15,11 @@ void ic_report_provenance(const struct ic_scenario *s, char *buf, size_t size);
 /* Prints the per-day ledger and headline metrics for people. */
 void ic_report_print(const struct ic_scenario *s, const struct ic_run_result *r, FILE *out);
 
+/* Writes the warnings a run's figures need next to them (requests longer
+ * than the context) to `err`; nothing when there are none. The CLI calls it
+ * even with -q. */
+void ic_report_warn(const struct ic_scenario *s, const struct ic_run_result *r, FILE *err);
+
 /* Writes summary.json, ledger.csv and metrics.csv into `dir` (created if
  * missing). Each file is written to a temporary name and renamed, so a
  * failure never leaves a half-written output. IC_EIO on failure (reported). */

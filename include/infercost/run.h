@@ -41,6 +41,11 @@ struct ic_run_result {
   uint64_t events;
   /* Serving (docs/serving.md). Quantiles from sketches of relative error 0.005. */
   uint64_t rejected;             /* arrived = completed + rejected + in_flight_at_end */
+  /* Requests longer than the model's context (traffic.over_context): with
+   * reject they never arrive (not in `arrived`); with clamp they arrive cut. */
+  uint64_t over_context_requests;
+  int64_t over_context_prompt_tokens, over_context_output_tokens; /* reject: theirs; clamp: cut */
+  int64_t context_max_tokens;    /* the model's */
   uint64_t preemptions, wakeups;
   double e2e_p90_s, e2e_p999_s;
   double ttft_p50_s, ttft_p90_s, ttft_p999_s;

@@ -35,6 +35,22 @@ enum ic_length_kind {
 };
 #define IC_LENGTH_CHOICES "fixed|uniform|lognormal|zipf|empirical"
 
+/* What happens to a request whose prompt + output exceed the model's
+ * context (traffic.over_context). */
+enum ic_over_context_policy {
+  IC_OVER_CONTEXT_CLAMP,  /* prompt cut to context - 1 if longer, output to what is left; counted */
+  IC_OVER_CONTEXT_REJECT, /* refuse it before it reaches the fleet; counted */
+  IC_OVER_CONTEXT_ERROR   /* stop: bad input (a trace: its file:line) */
+};
+#define IC_OVER_CONTEXT_CHOICES "clamp|reject|error"
+
+/* Requests that did not fit the context, as counted by a source. */
+struct ic_over_context {
+  uint64_t requests;       /* requests longer than the context */
+  int64_t prompt_tokens;   /* clamp: prompt tokens cut; reject: the rejected requests' prompts */
+  int64_t output_tokens;   /* clamp: output tokens cut; reject: their outputs */
+};
+
 #define IC_TRAFFIC_MAX_CLASSES 16
 #define IC_TRAFFIC_NONE "none" /* value of a list key that is not used */
 
@@ -75,6 +91,7 @@ struct ic_traffic_config {
   bool trace_loop;                            /* start over when it ends */
   bool trace_match_volume;                    /* rescale time to queries_per_day */
   bool trace_skip_bad_rows;                   /* skip and count bad rows */
+  int over_context;                           /* enum ic_over_context_policy */
 };
 
 /* One request as it arrives. */
@@ -107,18 +124,26 @@ struct ic_source_ops {
   void (*free)(ic_source *src);
 };
 
+/* The fields below ops belong to ic_source_next; a source zeroes them
+ * (no context limit) and ic_traffic_open sets the limit. */
 struct ic_source {
   const struct ic_source_ops *ops;
+  int64_t context_max_tokens;       /* <= 0: no limit */
+  int over_context;                 /* enum ic_over_context_policy */
+  struct ic_over_context over;      /* counted so far */
+  uint64_t delivered;               /* requests handed out: the next id */
 };
 
 /* --- create --------------------------------------------------------------- */
 
 /* Builds the source the [traffic] section describes: a generator drawing
  * from the streams "traffic.arrivals", "traffic.lengths", "traffic.classes"
- * of `sim`, or a trace replay. Arrivals stop before `end_ns`; lengths are
- * clamped to prompt + output <= context_max_tokens (<= 0: no clamp). A
- * trace is read through once here to check every row, so bad input fails
- * before the run starts. IC_OK and *out (free with ic_source_free);
+ * of `sim`, or a trace replay. Arrivals stop before `end_ns`; a request
+ * whose prompt + output exceed context_max_tokens (<= 0: no limit) is
+ * clamped, rejected or an error as traffic.over_context says, and counted
+ * (ic_source_over_context). A trace is read through once here to check
+ * every row (and, with over_context = error, every row's length), so bad
+ * input fails before the run starts. IC_OK and *out (free with ic_source_free);
  * IC_EINVAL (reported, naming traffic.<key> or file:line); IC_EIO; IC_ENOMEM. */
 ic_status ic_traffic_open(const struct ic_traffic_config *cfg, ic_sim *sim, ic_time_ns end_ns,
                           int64_t context_max_tokens, ic_source **out);
@@ -131,8 +156,13 @@ ic_source *ic_source_poisson_fixed(gsl_rng *rng, double rate_per_s, int64_t prom
 
 /* --- use -------------------------------------------------------------------- */
 
-/* Calls the source's next. */
+/* The source's next request that fits the context (see ic_traffic_open),
+ * numbered in delivery order from 0. IC_EINVAL (reported) when one does
+ * not fit and the policy is error. */
 ic_status ic_source_next(ic_source *src, struct ic_request *out);
+
+/* Requests longer than the context met so far (clamped or rejected). */
+const struct ic_over_context *ic_source_over_context(const ic_source *src);
 
 /* Checks the '|'-lists and key combinations of the section without reading
  * files; reports each problem naming traffic.<key>. IC_OK or IC_EINVAL. */
