@@ -26,6 +26,19 @@ void ic_report_provenance(const struct ic_scenario *s, char *buf, size_t size) {
            (long long)s->run.run);
 }
 
+void ic_report_provenance_run(const struct ic_scenario *s, const struct ic_run_result *r, char *buf, size_t size) {
+  if (!r->input_hash) {
+    ic_report_provenance(s, buf, size);
+    return;
+  }
+  /* the digest of the keys, continued (FNV-1a) over the trace's hash */
+  uint64_t h = ic_scenario_digest(s);
+  for (int i = 0; i < 8; i++) h = (h ^ ((r->input_hash >> (8 * i)) & 0xff)) * UINT64_C(0x100000001b3);
+  snprintf(buf, size, "infercost %s; scenario %s; digest %016llx; trace %016llx; seed %lld; run %lld; rng mt19937",
+           IC_VERSION_STRING, s->source, (unsigned long long)h, (unsigned long long)r->input_hash,
+           (long long)s->run.seed, (long long)s->run.run);
+}
+
 /* 1234567.8 -> "1,234,568" */
 static const char *grouped(double v, char *buf, size_t size) {
   char digits[64];
@@ -139,16 +152,25 @@ void ic_report_warn(const struct ic_scenario *s, const struct ic_run_result *r, 
 
 void ic_report_print(const struct ic_scenario *s, const struct ic_run_result *r, FILE *out) {
   char prov[512], a[64], b[64], c[64], d[64];
-  ic_report_provenance(s, prov, sizeof prov);
+  ic_report_provenance_run(s, r, prov, sizeof prov);
   fprintf(out, "# %s\n", prov);
   fprintf(out, "Simulated %.0f s, scaled to one day (86,400 s).\n\n", r->span_s);
   fprintf(out, "Fleet     %s nodes x %lld %s = %s GPUs; %s replicas of %s on %lld GPUs each\n",
           grouped((double)s->fleet.nodes, a, sizeof a), (long long)s->fleet.gpus_per_node, s->fleet.gpu,
           grouped((double)r->gpus, b, sizeof b), grouped((double)r->replicas, c, sizeof c), s->model.name,
           (long long)s->fleet.gpus_per_replica);
-  fprintf(out, "Traffic   %s queries/day offered, %lld prompt + %lld output tokens (%s)\n",
-          grouped(s->traffic.queries_per_day, a, sizeof a), (long long)s->traffic.prompt_tokens,
-          (long long)s->traffic.output_tokens, choice_text("traffic.arrival", s, b, sizeof b));
+  if (s->traffic.arrival == IC_ARRIVAL_TRACE) {
+    /* what the trace held in the window, not the generator's keys */
+    double n = (double)r->offered_requests;
+    fprintf(out, "Traffic   trace %s: %s requests in the window (%s queries/day), mean %.1f prompt + %.1f output "
+                 "tokens\n", s->traffic.trace_path, grouped(n, a, sizeof a),
+            grouped(n * 86400.0 / r->span_s, b, sizeof b), n > 0 ? (double)r->offered_prompt_tokens / n : 0.0,
+            n > 0 ? (double)r->offered_output_tokens / n : 0.0);
+  } else {
+    fprintf(out, "Traffic   %s queries/day offered, %lld prompt + %lld output tokens (%s)\n",
+            grouped(s->traffic.queries_per_day, a, sizeof a), (long long)s->traffic.prompt_tokens,
+            (long long)s->traffic.output_tokens, choice_text("traffic.arrival", s, b, sizeof b));
+  }
   fprintf(out, "Serving   %s batching, up to %lld per batch, timeout %.3g s, router %s\n\n",
           choice_text("serving.batching", s, a, sizeof a), (long long)s->serving.max_batch,
           s->serving.batch_timeout_s, choice_text("serving.router", s, b, sizeof b));
@@ -292,7 +314,7 @@ static size_t ledger_rows(const struct ic_run_result *r, struct ledger_row *rows
 
 static char *summary_json(const struct ic_scenario *s, const struct ic_run_result *r) {
   char prov[512];
-  ic_report_provenance(s, prov, sizeof prov);
+  ic_report_provenance_run(s, r, prov, sizeof prov);
   cJSON *root = cJSON_CreateObject();
   cJSON_AddStringToObject(root, "provenance", prov);
   cJSON *ledger = cJSON_AddObjectToObject(root, "ledger_usd_per_day");
@@ -367,7 +389,7 @@ static bool write_one(const struct ic_scenario *s, const struct ic_run_result *r
     ic_diag(path, 0, "cannot write: %s", strerror(errno));
     return false;
   }
-  ic_report_provenance(s, prov, sizeof prov);
+  ic_report_provenance_run(s, r, prov, sizeof prov);
   bool ok = true;
   if (kind == OUT_JSON) {
     char *text = summary_json(s, r);

@@ -330,6 +330,7 @@ ic_status ic_trace_histogram_read(const char *path, const struct ic_trace_option
       goto done;
     }
   if (status != IC_ENOENT) goto done;
+  hist->content_hash = ic_trace_content_hash(t);
   if (h.over_len) qsort(h.over, h.over_len, sizeof *h.over, cmp_i64);
   struct collect k = {hist, 0};
   hist_each(&h, collect_visit, &k); /* count distinct values */

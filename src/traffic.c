@@ -199,6 +199,9 @@ ic_status ic_source_next(ic_source *src, struct ic_request *out) {
   for (;;) {
     ic_status st = src->ops->next(src, out);
     if (st != IC_OK) return st;
+    src->offered.requests++;
+    src->offered.prompt_tokens += out->prompt_tokens;
+    src->offered.output_tokens += out->output_tokens;
     if (ctx <= 0 || out->prompt_tokens + out->output_tokens <= ctx) break;
     if (src->over_context == IC_OVER_CONTEXT_ERROR) {
       ic_diag(NULL, 0, "traffic.over_context = error: request %llu has %lld prompt + %lld output tokens, more than "
@@ -223,7 +226,9 @@ ic_status ic_source_next(ic_source *src, struct ic_request *out) {
   return IC_OK;
 }
 
-const struct ic_over_context *ic_source_over_context(const ic_source *src) { return &src->over; }
+const struct ic_request_count *ic_source_over_context(const ic_source *src) { return &src->over; }
+const struct ic_request_count *ic_source_offered(const ic_source *src) { return &src->offered; }
+uint64_t ic_source_input_hash(const ic_source *src) { return src->input_hash; }
 
 void ic_source_free(ic_source *src) {
   if (src) src->ops->free(src);

@@ -247,6 +247,7 @@ static ic_status load_empirical(struct ic__gen *g, const struct ic_traffic_confi
   struct ic_trace_histogram h;
   ic_status st = ic_trace_histogram_read(c->trace_path, &o, column, &h);
   if (st != IC_OK) return st;
+  g->base.input_hash = h.content_hash; /* both columns come from the one trace_path */
   g->emp_table[column] = gsl_ran_discrete_preproc(h.size, h.counts);
   g->emp_values[column] = h.values;
   h.values = NULL;
@@ -386,7 +387,7 @@ static const struct ic_source_ops replay_ops = {"trace-replay", replay_next, rep
 
 /* Reads the trace once: checks every row, and measures what looping and
  * rescaling need. */
-static ic_status survey(struct replay *r, uint64_t *kept, ic_time_ns *first, ic_time_ns *last) {
+static ic_status survey(struct replay *r, uint64_t *kept, ic_time_ns *first, ic_time_ns *last, long *first_line) {
   ic_status st;
   ic_trace *t = ic_trace_open(r->path, &r->opt, &st);
   if (!t) return st;
@@ -405,9 +406,13 @@ static ic_status survey(struct replay *r, uint64_t *kept, ic_time_ns *first, ic_
       st = IC_EINVAL;
       break;
     }
-    if ((*kept)++ == 0) *first = rec.time_ns;
+    if ((*kept)++ == 0) {
+      *first = rec.time_ns;
+      *first_line = rec.line;
+    }
     *last = rec.time_ns;
   }
+  if (st == IC_ENOENT) r->base.input_hash = ic_trace_content_hash(t);
   if (st == IC_ENOENT && ic_trace_skipped_rows(t))
     ic_diag(r->path, 0, "note: skipped %llu bad rows (first at %s)", (unsigned long long)ic_trace_skipped_rows(t),
             ic_trace_first_skip_reason(t));
@@ -431,7 +436,8 @@ static ic_status open_replay(const struct ic_traffic_config *c, ic_sim *sim, ic_
   r->lim = *c;
   uint64_t kept = 0;
   ic_time_ns first = 0, last = 0;
-  ic_status st = survey(r, &kept, &first, &last);
+  long first_line = 0;
+  ic_status st = survey(r, &kept, &first, &last, &first_line);
   if (st != IC_OK) goto fail;
   if (kept == 0) {
     ic_diag(r->path, 0, "no rows at or after traffic.trace_start_s = %g s", c->trace_start_s);
@@ -445,6 +451,16 @@ static ic_status open_replay(const struct ic_traffic_config *c, ic_sim *sim, ic_
   r->period_ns = last - r->start_ns + ic_time_from_s(mean_gap_s);
   if (c->trace_match_volume)
     r->speedup = (c->queries_per_day / 86400.0) / ((double)kept / ic_time_to_s(r->period_ns));
+  /* Relative times are kept as they are: a trace cut from day 225 of a
+   * longer one starts 225 days in, and would replay nothing. */
+  double first_at_s = ic_time_to_s(first - r->start_ns) / r->speedup;
+  if (ic_time_from_s(first_at_s) >= end_ns) {
+    ic_diag(r->path, first_line, "the first row replayed arrives at %.9g s (trace time %.9g s), after the run's "
+            "window of %.9g s ends: nothing would arrive. Set traffic.trace_start_s = %.9g to replay from this row "
+            "(see docs/formats/trace.md)", first_at_s, ic_time_to_s(first), ic_time_to_s(end_ns), ic_time_to_s(first));
+    st = IC_EINVAL;
+    goto fail;
+  }
   if (nclass > 1) {
     double share[IC_TRAFFIC_MAX_CLASSES];
     for (size_t i = 0; i < nclass; i++) share[i] = cls[i].share;

@@ -579,7 +579,7 @@ static void run_context_case(void **state) {
     assert_int_equal(r.output_tokens, cc->output[i]);
   }
   assert_int_equal(ic_source_next(src, &r), IC_ENOENT);
-  const struct ic_over_context *oc = ic_source_over_context(src);
+  const struct ic_request_count *oc = ic_source_over_context(src);
   assert_int_equal(oc->requests, cc->over);
   assert_int_equal(oc->prompt_tokens, cc->over_prompt);
   assert_int_equal(oc->output_tokens, cc->over_output);
@@ -624,6 +624,70 @@ static void over_context_reported_by_the_cli(void **state) {
   assert_non_null(strstr(json, "\"arrived\":\t3,"));
   snprintf(args, sizeof args, "rm -r %s", dir);
   assert_int_equal(system(args), 0);
+}
+
+/* Trace runs (issue 11 item 11). The report's Traffic line gives what the
+ * trace held in the window, not the generator's defaults (195 M/day,
+ * 1000 + 350 tokens): trace_long_context.csv has 5 rows in 60 s = 7,200 a
+ * day, mean prompt (1000 + 4000 + 5000 + 2000 + 300) / 5 = 2460.0, output
+ * (100 + 200 + 50 + 2096 + 30) / 5 = 495.2. The provenance digest covers
+ * the trace's bytes: the same path with other content gives another
+ * digest, and the "trace" field is FNV-1a 64 of the file, computed here
+ * by a loop of our own. */
+static uint64_t fnv1a_file(const char *path) {
+  uint64_t h = UINT64_C(14695981039346656037);
+  FILE *f = fopen(path, "rb");
+  assert_non_null(f);
+  for (int ch; (ch = fgetc(f)) != EOF;) h = (h ^ (uint64_t)ch) * UINT64_C(1099511628211);
+  fclose(f);
+  return h;
+}
+
+static void trace_runs_report_the_trace(void **state) {
+  (void)state;
+  char dir[] = "/tmp/ic_trrun_XXXXXX", trace[256], args[1024], out[8192], digest[2][17];
+  assert_non_null(mkdtemp(dir));
+  snprintf(trace, sizeof trace, "%s/t.csv", dir);
+  for (int k = 0; k < 2; k++) {
+    snprintf(args, sizeof args, "cp tests/data/%s %s", k ? "trace_vidur.csv" : "trace_long_context.csv", trace);
+    assert_int_equal(system(args), 0);
+    snprintf(args, sizeof args, "run -s model.name=llama2-7b -s fleet.gpu=h100-sxm -s fleet.nodes=1 "
+             "-s fleet.gpus_per_replica=1 -s traffic.arrival=trace -s traffic.trace_path=%s -s run.duration_s=60 "
+             "2>/dev/null", trace);
+    assert_int_equal(ic_test_infercost(args, out, sizeof out), 0);
+    const char *d = strstr(out, "; digest ");
+    assert_non_null(d);
+    snprintf(digest[k], sizeof digest[k], "%.16s", d + 9);
+    char expect[64];
+    snprintf(expect, sizeof expect, "; trace %016llx;", (unsigned long long)fnv1a_file(trace));
+    assert_non_null(strstr(out, expect));
+    if (k == 0) {
+      char line[512];
+      snprintf(line, sizeof line, "Traffic   trace %s: 5 requests in the window (7,200 queries/day), mean 2460.0 "
+               "prompt + 495.2 output tokens\n", trace);
+      assert_non_null(strstr(out, line));
+    }
+  }
+  assert_string_not_equal(digest[0], digest[1]);
+  snprintf(args, sizeof args, "rm -r %s", dir);
+  assert_int_equal(system(args), 0);
+}
+
+/* A relative trace cut from day 225 of a longer one (first row at
+ * 19,440,000 s) would replay nothing in an hour: an error naming the row
+ * and the key to set, and with that key set it replays its 3 rows. */
+static void trace_far_from_zero_is_refused(void **state) {
+  (void)state;
+  char out[8192];
+  const char *args = "run -q -s model.name=llama2-7b -s fleet.gpu=h100-sxm -s fleet.nodes=1 -s fleet.gpus_per_replica=1 "
+                     "-s traffic.arrival=trace -s traffic.trace_path=tests/data/trace_day225.csv -s run.duration_s=3600";
+  assert_int_equal(ic_test_infercost(args, out, sizeof out), 2);
+  assert_non_null(strstr(out, "tests/data/trace_day225.csv:2: the first row replayed arrives at 19440000 s (trace time "
+                              "19440000 s), after the run's window of 3600 s ends: nothing would arrive. Set "
+                              "traffic.trace_start_s = 19440000 to replay from this row"));
+  char with_start[1024];
+  snprintf(with_start, sizeof with_start, "%s -s traffic.trace_start_s=19440000", args);
+  assert_int_equal(ic_test_infercost(with_start, out, sizeof out), 0);
 }
 
 /* --- bad sections: message asserted ------------------------------------------------- */
@@ -706,5 +770,7 @@ int main(void) {
   ROWS(context_cases, run_context_case);
   ONE(over_context_error_names_the_row);
   ONE(over_context_reported_by_the_cli);
+  ONE(trace_runs_report_the_trace);
+  ONE(trace_far_from_zero_is_refused);
   return _cmocka_run_group_tests("traffic", tests, n, NULL, NULL);
 }

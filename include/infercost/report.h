@@ -12,6 +12,10 @@
 /* Writes the provenance line's text (without comment marker or newline). */
 void ic_report_provenance(const struct ic_scenario *s, char *buf, size_t size);
 
+/* The same for a run's outputs: when the run read a trace, the digest also
+ * covers the trace's bytes (r->input_hash, printed as "trace ..."). */
+void ic_report_provenance_run(const struct ic_scenario *s, const struct ic_run_result *r, char *buf, size_t size);
+
 /* Prints the per-day ledger and headline metrics for people. */
 void ic_report_print(const struct ic_scenario *s, const struct ic_run_result *r, FILE *out);
 

@@ -80,6 +80,11 @@ ic_status ic_trace_next(ic_trace *t, struct ic_trace_record *rec);
 int ic_trace_format(const ic_trace *t);
 const char *ic_trace_format_name(int format);
 
+/* FNV-1a 64-bit hash of the file's bytes read so far: of the whole file
+ * once ic_trace_next has returned IC_ENOENT (for provenance: two different
+ * traces never share a run's digest). */
+uint64_t ic_trace_content_hash(const ic_trace *t);
+
 /* Rows skipped as bad so far (skip_bad_rows only), and the message of the
  * first one ("" when none). */
 uint64_t ic_trace_skipped_rows(const ic_trace *t);
@@ -148,6 +153,7 @@ struct ic_trace_histogram {
   int64_t *values;
   double *counts;
   size_t size;
+  uint64_t content_hash;  /* ic_trace_content_hash of the whole file */
 };
 ic_status ic_trace_histogram_read(const char *path, const struct ic_trace_options *opt, int column,
                                   struct ic_trace_histogram *hist);

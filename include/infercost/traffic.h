@@ -44,11 +44,10 @@ enum ic_over_context_policy {
 };
 #define IC_OVER_CONTEXT_CHOICES "clamp|reject|error"
 
-/* Requests that did not fit the context, as counted by a source. */
-struct ic_over_context {
-  uint64_t requests;       /* requests longer than the context */
-  int64_t prompt_tokens;   /* clamp: prompt tokens cut; reject: the rejected requests' prompts */
-  int64_t output_tokens;   /* clamp: output tokens cut; reject: their outputs */
+/* Requests and their tokens, as counted by a source. */
+struct ic_request_count {
+  uint64_t requests;
+  int64_t prompt_tokens, output_tokens;
 };
 
 #define IC_TRAFFIC_MAX_CLASSES 16
@@ -124,14 +123,16 @@ struct ic_source_ops {
   void (*free)(ic_source *src);
 };
 
-/* The fields below ops belong to ic_source_next; a source zeroes them
- * (no context limit) and ic_traffic_open sets the limit. */
+/* The fields below ops belong to ic_source_next and ic_traffic_open; a
+ * source zeroes them (no context limit, no input files). */
 struct ic_source {
   const struct ic_source_ops *ops;
   int64_t context_max_tokens;       /* <= 0: no limit */
   int over_context;                 /* enum ic_over_context_policy */
-  struct ic_over_context over;      /* counted so far */
+  struct ic_request_count offered;  /* every request made, before the context limit */
+  struct ic_request_count over;     /* longer than the context: clamp: tokens cut; reject: theirs */
   uint64_t delivered;               /* requests handed out: the next id */
+  uint64_t input_hash;              /* FNV-1a 64 of the trace files read (0: none) */
 };
 
 /* --- create --------------------------------------------------------------- */
@@ -161,8 +162,16 @@ ic_source *ic_source_poisson_fixed(gsl_rng *rng, double rate_per_s, int64_t prom
  * not fit and the policy is error. */
 ic_status ic_source_next(ic_source *src, struct ic_request *out);
 
-/* Requests longer than the context met so far (clamped or rejected). */
-const struct ic_over_context *ic_source_over_context(const ic_source *src);
+/* Requests longer than the context met so far (clamped or rejected): for
+ * clamp the tokens cut, for reject the rejected requests' tokens. */
+const struct ic_request_count *ic_source_over_context(const ic_source *src);
+
+/* Every request the source made so far, before the context limit. */
+const struct ic_request_count *ic_source_offered(const ic_source *src);
+
+/* A hash of the content of every file the source read (a trace, an
+ * empirical histogram's trace), computed while reading; 0 when none. */
+uint64_t ic_source_input_hash(const ic_source *src);
 
 /* Checks the '|'-lists and key combinations of the section without reading
  * files; reports each problem naming traffic.<key>. IC_OK or IC_EINVAL. */
