@@ -1,5 +1,5 @@
 /* test_trace.c: the streaming trace reader, `trace stats` against
- * trace_stats.py, every bad-input message, and `trace fit`. */
+ * tests/trace_stats_ref.py, every bad-input message, and `trace fit`. */
 #include "ic_test.h"
 #include "ic_test_diag.h"
 
@@ -31,11 +31,12 @@ static void stats_text(const char *path, const struct ic_trace_options *opt, cha
   fclose(f);
 }
 
-/* --- the shipped traces against trace_stats.py ---------------------------- */
+/* --- the shipped traces against tests/trace_stats_ref.py ------------------ */
 
-/* Expected lines: printed by `python3 /work/shared/traces/trace_stats.py
- * traces/azure2023_code.csv traces/azure2023_conv.csv` (the script's
- * "== file [format]" and "time span" lines left out). */
+/* Expected lines: printed by `python3 tests/trace_stats_ref.py
+ * traces/azure2023_code.csv traces/azure2023_conv.csv` (an independent
+ * reference, exact arithmetic; its "== file [format]" line left out). CTest
+ * also runs that script against the binary on more traces. */
 struct shipped_case {
   const char *name, *path, *expect;
 };
@@ -296,7 +297,7 @@ static void fit_round_trip(void **state) {
   assert_int_equal(s->traffic.prompt_dist, IC_LENGTH_LOGNORMAL);
   assert_near(s->traffic.prompt_lognormal_mu, 6.63331, 1e-5);
   assert_near(s->traffic.prompt_lognormal_sigma, 0.985154, 1e-6);
-  /* 5.530 req/s x 86,400 s (trace_stats.py's mean rate) */
+  /* 5.530 req/s x 86,400 s (the reference script's mean rate) */
   assert_near(s->traffic.queries_per_day, 19366 / 3501.722 * 86400, 50);
   assert_int_equal(ic_traffic_check(&s->traffic), IC_OK);
   free(s);

@@ -99,7 +99,8 @@ void ic_trace_free(ic_trace *t);
 bool ic_trace_parse_datetime(const char *text, ic_time_ns *out_ns);
 
 /* Statistics of a whole trace, computed in one streaming pass. Definitions
- * are those of traces/trace_stats.py (see docs/formats/trace.md). */
+ * are in docs/formats/trace.md; tests/trace_stats_ref.py is an
+ * independent reference. */
 struct ic_token_summary {
   double mean;            /* tokens */
   double median;          /* tokens; mean of the two middle values if even */
@@ -136,7 +137,7 @@ struct ic_trace_stats {
 ic_status ic_trace_stats_compute(const char *path, const struct ic_trace_options *opt,
                                  struct ic_trace_stats *st);
 
-/* Writes the statistics in the layout of trace_stats.py (same numbers,
+/* Writes the statistics in the layout of tests/trace_stats_ref.py (same numbers,
  * same precision). */
 void ic_trace_stats_write(FILE *out, const char *path, const struct ic_trace_stats *st);
 
