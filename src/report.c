@@ -155,8 +155,10 @@ void ic_report_print(const struct ic_scenario *s, const struct ic_run_result *r,
   ic_report_provenance_run(s, r, prov, sizeof prov);
   fprintf(out, "# %s\n", prov);
   fprintf(out, "Simulated %.0f s, scaled to one day (86,400 s).\n\n", r->span_s);
-  fprintf(out, "Fleet     %s nodes x %lld %s = %s GPUs; %s replicas of %s on %lld GPUs each\n",
-          grouped((double)s->fleet.nodes, a, sizeof a), (long long)s->fleet.gpus_per_node, s->fleet.gpu,
+  const struct ic_server_spec *server = ic_hw_resolve_server(s->fleet.server, s->fleet.gpu);
+  fprintf(out, "Fleet     %s %s nodes x %lld %s = %s GPUs; %s replicas of %s on %lld GPUs each\n",
+          grouped((double)s->fleet.nodes, a, sizeof a), server ? server->name : s->fleet.server,
+          (long long)s->fleet.gpus_per_node, s->fleet.gpu,
           grouped((double)r->gpus, b, sizeof b), grouped((double)r->replicas, c, sizeof c), s->model.name,
           (long long)s->fleet.gpus_per_replica);
   if (s->traffic.arrival == IC_ARRIVAL_TRACE) {
