@@ -288,6 +288,9 @@ static size_t metric_rows(const struct ic_run_result *r, struct metric_row *rows
   ROW("over_context_requests", (double)r->over_context_requests, "requests");
   ROW("over_context_prompt_tokens", (double)r->over_context_prompt_tokens, "tokens");
   ROW("over_context_output_tokens", (double)r->over_context_output_tokens, "tokens");
+  ROW("offered_requests", (double)r->offered_requests, "requests");
+  ROW("offered_prompt_tokens", (double)r->offered_prompt_tokens, "tokens");
+  ROW("offered_output_tokens", (double)r->offered_output_tokens, "tokens");
 #undef ROW
   return n;
 }
