@@ -487,12 +487,17 @@ ic_status ic_scenario_build(struct ic_scenario *s, const char *path, const char 
   return st;
 }
 
+/* Where `dotted` got its value; for a default, the scenario's source. */
+static const char *origin_or_source(const struct ic_scenario *s, const char *dotted) {
+  const char *o = ic_scenario_origin(s, dotted);
+  return strcmp(o, "default") == 0 ? s->source : o;
+}
+
 /* Reports a cross-key problem at the origin of `dotted`. */
 static void check_fail(const struct ic_scenario *s, const char *dotted, const char *fmt, const char *detail)
     __attribute__((format(printf, 3, 0)));
 static void check_fail(const struct ic_scenario *s, const char *dotted, const char *fmt, const char *detail) {
-  const char *o = ic_scenario_origin(s, dotted);
-  if (strcmp(o, "default") == 0) o = s->source;
+  const char *o = origin_or_source(s, dotted);
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wformat-nonliteral"
   ic_diag(o, 0, fmt, dotted, detail);
@@ -515,12 +520,6 @@ static void check_power(const struct ic_scenario *s) {
              s->power.chiller_cop_max);
     check_fail(s, "power.chiller_cop_min", "%s: %s", why);
   }
-}
-
-/* Where `dotted` got its value, for a message about another key. */
-static const char *origin_or_source(const struct ic_scenario *s, const char *dotted) {
-  const char *o = ic_scenario_origin(s, dotted);
-  return strcmp(o, "default") == 0 ? s->source : o;
 }
 
 /* The server follows the GPU: a catalogue server (named, or auto) must hold
@@ -571,8 +570,7 @@ static void check_activation_peak(const struct ic_scenario *s, const struct ic_g
   enum ic_precision p = (enum ic_precision)s->model.activation_precision;
   if (ic_hw_peak_flops(gpu, p) > 0) return;
   const char *at = ic_scenario_origin(s, "model.activation_precision");
-  if (strcmp(at, "default") == 0) at = ic_scenario_origin(s, "fleet.gpu");
-  if (strcmp(at, "default") == 0) at = s->source;
+  if (strcmp(at, "default") == 0) at = origin_or_source(s, "fleet.gpu");
   ic_diag(at, 0, "model.activation_precision = %s: accelerator '%s' (fleet.gpu) has no peak FLOP/s for %s math "
           "or a wider precision it falls back to: set accelerator.peak_tflops_%s", ic_precision_name(p), gpu->name,
           ic_precision_name(p), ic_precision_name(p));
@@ -584,16 +582,14 @@ ic_status ic_scenario_check(const struct ic_scenario *s) {
   /* A catalogue model, possibly with overrides, or a user-defined one. */
   struct ic_model_spec resolved;
   const struct ic_model_spec *m = NULL;
-  const char *model_at = ic_scenario_origin(s, "model.name");
-  if (strcmp(model_at, "default") == 0) model_at = s->source;
+  const char *model_at = origin_or_source(s, "model.name");
   if (!ic_model_find(s->model.name) && s->model.layers == 0 && s->model.hidden == 0)
     check_fail(s, "model.name", "%s: unknown model; built-in models: %s (or give model.layers, model.hidden...)",
                ic_model_names());
   else if (ic_model_resolve(&s->model, &resolved, model_at) == IC_OK)
     m = &resolved;
   struct ic_gpu_spec gpu;
-  const char *gpu_at = ic_scenario_origin(s, "fleet.gpu");
-  if (strcmp(gpu_at, "default") == 0) gpu_at = s->source;
+  const char *gpu_at = origin_or_source(s, "fleet.gpu");
   bool gpu_ok = ic_hw_resolve_gpu(s->fleet.gpu, &s->accelerator, &gpu, gpu_at) == IC_OK;
   if (gpu_ok) check_activation_peak(s, &gpu);
   if (gpu_ok && !ic_hw_find_gpu(s->fleet.gpu) && isnan(s->accelerator.link_gb_per_s) && s->fleet.gpus_per_replica > 1)

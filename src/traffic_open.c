@@ -420,7 +420,6 @@ static ic_status survey(struct replay *r, uint64_t *kept, ic_time_ns *first, ic_
   return st == IC_ENOENT ? IC_OK : st;
 }
 
-
 static ic_status open_replay(const struct ic_traffic_config *c, ic_sim *sim, ic_time_ns end_ns, int64_t ctx,
                              const struct ic_traffic_class *cls, size_t nclass, ic_source **out) {
   struct replay *r = calloc(1, sizeof *r);
