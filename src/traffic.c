@@ -199,9 +199,12 @@ ic_status ic_source_next(ic_source *src, struct ic_request *out) {
   for (;;) {
     ic_status st = src->ops->next(src, out);
     if (st != IC_OK) return st;
-    src->offered.requests++;
-    src->offered.prompt_tokens += out->prompt_tokens;
-    src->offered.output_tokens += out->output_tokens;
+    /* a warm-up's requests are simulated, not counted */
+    struct ic_request_count none = {0}, *offered = &src->offered, *over = &src->over;
+    if (out->arrival_ns < src->count_from_ns) offered = over = &none;
+    offered->requests++;
+    offered->prompt_tokens += out->prompt_tokens;
+    offered->output_tokens += out->output_tokens;
     if (ctx <= 0 || out->prompt_tokens + out->output_tokens <= ctx) break;
     if (src->over_context == IC_OVER_CONTEXT_ERROR) {
       ic_diag(NULL, 0, "traffic.over_context = error: request %llu has %lld prompt + %lld output tokens, more than "
@@ -210,16 +213,16 @@ ic_status ic_source_next(ic_source *src, struct ic_request *out) {
               (long long)ctx);
       return IC_EINVAL;
     }
-    src->over.requests++;
+    over->requests++;
     if (src->over_context == IC_OVER_CONTEXT_REJECT) {
-      src->over.prompt_tokens += out->prompt_tokens;
-      src->over.output_tokens += out->output_tokens;
+      over->prompt_tokens += out->prompt_tokens;
+      over->output_tokens += out->output_tokens;
       continue;
     }
     int64_t p = out->prompt_tokens, o = out->output_tokens;
     ic__clamp_lengths(&out->prompt_tokens, &out->output_tokens, 1, INT64_MAX, 1, INT64_MAX, ctx);
-    src->over.prompt_tokens += p - out->prompt_tokens;
-    src->over.output_tokens += o - out->output_tokens;
+    over->prompt_tokens += p - out->prompt_tokens;
+    over->output_tokens += o - out->output_tokens;
     break;
   }
   out->id = src->delivered++;
@@ -229,6 +232,7 @@ ic_status ic_source_next(ic_source *src, struct ic_request *out) {
 const struct ic_request_count *ic_source_over_context(const ic_source *src) { return &src->over; }
 const struct ic_request_count *ic_source_offered(const ic_source *src) { return &src->offered; }
 uint64_t ic_source_input_hash(const ic_source *src) { return src->input_hash; }
+void ic_source_count_from(ic_source *src, ic_time_ns from_ns) { src->count_from_ns = from_ns; }
 
 void ic_source_free(ic_source *src) {
   if (src) src->ops->free(src);

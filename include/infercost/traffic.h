@@ -133,6 +133,7 @@ struct ic_source {
   struct ic_request_count over;     /* longer than the context: clamp: tokens cut; reject: theirs */
   uint64_t delivered;               /* requests handed out: the next id */
   uint64_t input_hash;              /* FNV-1a 64 of the trace files read (0: none) */
+  ic_time_ns count_from_ns;         /* offered and over count arrivals from here (warm-up) */
 };
 
 /* --- create --------------------------------------------------------------- */
@@ -168,6 +169,10 @@ const struct ic_request_count *ic_source_over_context(const ic_source *src);
 
 /* Every request the source made so far, before the context limit. */
 const struct ic_request_count *ic_source_offered(const ic_source *src);
+
+/* Counts (offered, over the context) only requests arriving at or after
+ * `from_ns`, e.g. after a warm-up; 0 (the default) counts all. */
+void ic_source_count_from(ic_source *src, ic_time_ns from_ns);
 
 /* A hash of the content of every file the source read (a trace, an
  * empirical histogram's trace), computed while reading; 0 when none. */
