@@ -454,9 +454,10 @@ static ic_status open_replay(const struct ic_traffic_config *c, ic_sim *sim, ic_
    * longer one starts 225 days in, and would replay nothing. */
   double first_at_s = ic_time_to_s(first - r->start_ns) / r->speedup;
   if (ic_time_from_s(first_at_s) >= end_ns) {
-    ic_diag(r->path, first_line, "the first row replayed arrives at %.9g s (trace time %.9g s), after the run's "
-            "window of %.9g s ends: nothing would arrive. Set traffic.trace_start_s = %.9g to replay from this row "
-            "(see docs/formats/trace.md)", first_at_s, ic_time_to_s(first), ic_time_to_s(end_ns), ic_time_to_s(first));
+    ic_diag(r->path, first_line, "the first row replayed arrives at %.9g s (trace time %.9g s), after the run ends "
+            "at %.9g s (run.warmup_s + run.duration_s): nothing would arrive. Set traffic.trace_start_s = %.9g to "
+            "replay from this row (see docs/formats/trace.md)", first_at_s, ic_time_to_s(first), ic_time_to_s(end_ns),
+            ic_time_to_s(first));
     st = IC_EINVAL;
     goto fail;
   }

@@ -612,7 +612,7 @@ static void over_context_reported_by_the_cli(void **state) {
   assert_non_null(mkdtemp(dir));
   snprintf(args, sizeof args, "run -q -o %s -s model.name=llama2-7b -s fleet.gpu=h100-sxm -s fleet.nodes=1 "
            "-s fleet.gpus_per_replica=1 -s traffic.arrival=trace -s traffic.trace_path=tests/data/trace_long_context.csv "
-           "-s run.duration_s=60", dir);
+           "-s run.duration_s=60 -s run.warmup_s=0", dir);
   assert_int_equal(ic_test_infercost(args, out, sizeof out), 0);
   assert_non_null(strstr(out, "warning: 2 of 5 requests (40.00%) had prompt + output above the model's 4,096 tokens: "
                               "rejected"));
@@ -653,7 +653,7 @@ static void trace_runs_report_the_trace(void **state) {
     assert_int_equal(system(args), 0);
     snprintf(args, sizeof args, "run -s model.name=llama2-7b -s fleet.gpu=h100-sxm -s fleet.nodes=1 "
              "-s fleet.gpus_per_replica=1 -s traffic.arrival=trace -s traffic.trace_path=%s -s run.duration_s=60 "
-             "2>/dev/null", trace);
+             "-s run.warmup_s=0 2>/dev/null", trace);
     assert_int_equal(ic_test_infercost(args, out, sizeof out), 0);
     const char *d = strstr(out, "; digest ");
     assert_non_null(d);
@@ -680,10 +680,11 @@ static void trace_far_from_zero_is_refused(void **state) {
   (void)state;
   char out[8192];
   const char *args = "run -q -s model.name=llama2-7b -s fleet.gpu=h100-sxm -s fleet.nodes=1 -s fleet.gpus_per_replica=1 "
-                     "-s traffic.arrival=trace -s traffic.trace_path=tests/data/trace_day225.csv -s run.duration_s=3600";
+                     "-s traffic.arrival=trace -s traffic.trace_path=tests/data/trace_day225.csv -s run.duration_s=3540 "
+                     "-s run.warmup_s=60";
   assert_int_equal(ic_test_infercost(args, out, sizeof out), 2);
   assert_non_null(strstr(out, "tests/data/trace_day225.csv:2: the first row replayed arrives at 19440000 s (trace time "
-                              "19440000 s), after the run's window of 3600 s ends: nothing would arrive. Set "
+                              "19440000 s), after the run ends at 3600 s (run.warmup_s + run.duration_s): nothing would arrive. Set "
                               "traffic.trace_start_s = 19440000 to replay from this row"));
   char with_start[1024];
   snprintf(with_start, sizeof with_start, "%s -s traffic.trace_start_s=19440000", args);
