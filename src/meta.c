@@ -30,8 +30,12 @@ static cJSON *base_object(const struct ic_meta *m) {
   const struct ic_scenario *s = m->scenario;
   if (s) {
     cJSON_AddStringToObject(o, "scenario", s->source);
-    snprintf(text, sizeof text, "%016llx", (unsigned long long)ic_scenario_digest(s));
+    snprintf(text, sizeof text, "%016llx", (unsigned long long)(m->digest ? m->digest : ic_scenario_digest(s)));
     cJSON_AddStringToObject(o, "digest", text);
+    if (m->trace_hash) {
+      snprintf(text, sizeof text, "%016llx", (unsigned long long)m->trace_hash);
+      cJSON_AddStringToObject(o, "trace", text);
+    }
     cJSON_AddNumberToObject(o, "seed", (double)s->run.seed);
     cJSON_AddNumberToObject(o, "run", (double)s->run.run);
     cJSON_AddStringToObject(o, "rng", "mt19937");

@@ -81,7 +81,7 @@ static void price_run(const struct ic_scenario *s, const ic_ledger *ledger, cons
  * (ic_scenario_check has reported why). */
 ic_status ic_run_resolve_hardware(const struct ic_scenario *s, struct ic_gpu_spec *gpu, struct ic_run_result *out) {
   if (ic_hw_resolve_gpu(s->fleet.gpu, &s->accelerator, gpu, s->source) != IC_OK) return IC_EINVAL;
-  const struct ic_server_spec *server = ic_hw_find_server(s->fleet.server);
+  const struct ic_server_spec *server = ic_hw_resolve_server(s->fleet.server, s->fleet.gpu);
   /* No catalogue server: ic_scenario_check made sure both figures are set. */
   if (!server && (isnan(s->power.node_base_w) || isnan(s->cost.server_price_usd))) return IC_EINVAL;
   out->gpu_power = ic_cost_gpu_power(&s->power, gpu->idle_w, gpu->prefill_w, gpu->decode_w, gpu->tdp_w);
@@ -363,6 +363,7 @@ ic_status ic_run_scenario_with(const struct ic_scenario *s, struct ic_run_result
   }
   st = ic_traffic_open(&s->traffic, sim, end_ns, model->context_max, &source);
   if (st != IC_OK) goto done;
+  ic_source_count_from(source, start_ns);
   struct arrivals arr = {source, fleet, {0}, IC_OK};
   pull_next(sim, &arr);
   if (progress)
@@ -376,6 +377,15 @@ ic_status ic_run_scenario_with(const struct ic_scenario *s, struct ic_run_result
   if ((st = win.status) != IC_OK || (st = ic_fleet_status(fleet)) != IC_OK) goto done; /* reported where it happened */
   ic_fleet_close(fleet, end_ns);
   ic_ledger_flush(ledger, end_ns);
+  const struct ic_request_count *oc = ic_source_over_context(source), *offered = ic_source_offered(source);
+  out->over_context_requests = oc->requests;
+  out->over_context_prompt_tokens = oc->prompt_tokens;
+  out->over_context_output_tokens = oc->output_tokens;
+  out->context_max_tokens = model->context_max;
+  out->offered_requests = offered->requests;
+  out->offered_prompt_tokens = offered->prompt_tokens;
+  out->offered_output_tokens = offered->output_tokens;
+  out->input_hash = ic_source_input_hash(source);
 
   const struct ic_fleet_stats *fs = ic_fleet_stats(fleet);
   struct ic_fleet_work w;

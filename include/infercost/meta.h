@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "infercost/scenario.h"
 #include "infercost/status.h"
@@ -25,6 +26,8 @@ struct ic_meta {
   const char *command;
   const struct ic_scenario *scenario;
   const char *note;
+  uint64_t digest;      /* 0: the scenario's own (ic_scenario_digest) */
+  uint64_t trace_hash;  /* of the trace files a run read; 0: none, no "trace" field */
 };
 
 /* `data_path`'s sidecar path: the path with a trailing ".csv" (or ".json")

@@ -16,8 +16,17 @@ void ic_report_provenance(const struct ic_scenario *s, char *buf, size_t size);
 /* summary.json's text (free() it); NULL when out of memory. */
 char *ic_report_json(const struct ic_scenario *s, const struct ic_run_result *r);
 
+/* The same for a run's outputs: when the run read a trace, the digest also
+ * covers the trace's bytes (r->input_hash, printed as "trace ..."). */
+void ic_report_provenance_run(const struct ic_scenario *s, const struct ic_run_result *r, char *buf, size_t size);
+
 /* Prints the per-day ledger and headline metrics for people. */
 void ic_report_print(const struct ic_scenario *s, const struct ic_run_result *r, FILE *out);
+
+/* Writes the warnings a run's figures need next to them (requests longer
+ * than the context) to `err`; nothing when there are none. The CLI calls it
+ * even with -q. */
+void ic_report_warn(const struct ic_scenario *s, const struct ic_run_result *r, FILE *err);
 
 /* Writes summary.json, ledger.csv, metrics.csv, hourly.csv and
  * provenance.json (naming every file of the directory) into `dir` (created if
