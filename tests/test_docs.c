@@ -265,7 +265,7 @@ static void documents_name_only_files_that_exist(void **state) {
       checked++;
     }
     char dir[320];
-    snprintf(dir, sizeof dir, "%s", docs[d]);
+    snprintf(dir, sizeof dir, "%.299s", docs[d]);
     char *slash = strrchr(dir, '/');
     if (slash) slash[1] = '\0';
     else dir[0] = '\0';
