@@ -18,6 +18,8 @@
 
 #include <csv.h>
 
+#include "trace_impl.h"
+
 #define DEFAULT_CHUNK (64 * 1024)
 #define MAX_COLUMNS 64
 #define FIELD_MAX 128 /* longest field text kept for messages */
@@ -26,7 +28,8 @@ enum { COL_TIME, COL_PROMPT, COL_OUTPUT, NCOLS };
 
 struct ic_trace {
   char *path;
-  FILE *fp;
+  struct ic__input *in;   /* the bytes (trace_input.c) */
+  struct ic__jsonl *jsonl; /* set: a JSON Lines trace, read by trace_jsonl.c */
   struct csv_parser csv;
   bool csv_live;
   unsigned char *chunk;
@@ -118,10 +121,10 @@ static void field_error(ic_trace *t, int which, const char *fmt, ...) {
 
 /* --- number and time parsing --------------------------------------------- */
 
-static const char *const format_names[] = {"auto", "azure", "burstgpt", "vidur", "generic"};
+static const char *const format_names[] = {"auto", "azure", "burstgpt", "vidur", "generic", "mooncake", "jsonl"};
 
 const char *ic_trace_format_name(int format) {
-  if (format < 0 || format > IC_TRACE_GENERIC) return "?";
+  if (format < 0 || format > IC_TRACE_JSONL) return "?";
   return format_names[format];
 }
 
@@ -450,7 +453,7 @@ static void finish_row(ic_trace *t) {
   t->have_prev = true;
   t->prev_time = t->row_time;
   t->prev_line = t->line;
-  struct ic_trace_record r = {t->line, t->row_time - t->base, t->row_tokens[0], t->row_tokens[1]};
+  struct ic_trace_record r = {t->line, t->row_time - t->base, t->row_tokens[0], t->row_tokens[1], NULL, 0, NULL};
   if (push(t, &r)) t->good_rows++;
 }
 
@@ -488,9 +491,9 @@ static void parse_error(ic_trace *t) {
 
 /* Reads and parses one more chunk; sets eof at the end of the file. */
 static void fill(ic_trace *t) {
-  size_t n = fread(t->chunk, 1, t->chunk_bytes, t->fp);
-  if (n < t->chunk_bytes && ferror(t->fp)) {
-    ic_diag(t->path, 0, "read error: %s", strerror(errno));
+  bool eof, error;
+  size_t n = ic__input_read(t->in, t->path, t->chunk, t->chunk_bytes, &eof, &error);
+  if (error) { /* reported */
     t->io_error = t->fatal = true;
     return;
   }
@@ -503,7 +506,7 @@ static void fill(ic_trace *t) {
     parse_error(t);
     return;
   }
-  if (feof(t->fp)) {
+  if (eof) {
     if (csv_fini(&t->csv, on_field, on_record, t) != 0) parse_error(t);
     t->eof = true;
   }
@@ -523,6 +526,7 @@ static void check_end(ic_trace *t) {
 }
 
 ic_status ic_trace_next(ic_trace *t, struct ic_trace_record *rec) {
+  if (t->jsonl) return ic__jsonl_next(t->jsonl, rec);
   while (t->q_len == 0 && !t->eof && !t->fatal) {
     fill(t);
     if (t->eof) check_end(t);
@@ -553,7 +557,7 @@ ic_trace *ic_trace_open(const char *path, const struct ic_trace_options *opt, ic
   t->format = t->opt.format;
   t->line = 1;
   for (int c = 0; c < NCOLS; c++) t->col[c] = -1;
-  if (t->format < IC_TRACE_AUTO || t->format > IC_TRACE_GENERIC) {
+  if (t->format < IC_TRACE_AUTO || t->format > IC_TRACE_JSONL) {
     ic_diag(path, 0, "unknown trace format %d", t->format);
     st = IC_EINVAL;
     goto fail;
@@ -565,11 +569,18 @@ ic_trace *ic_trace_open(const char *path, const struct ic_trace_options *opt, ic
   }
   if (csv_init(&t->csv, CSV_STRICT | CSV_REPALL_NL | CSV_STRICT_FINI) != 0) goto fail;
   t->csv_live = true;
-  t->fp = fopen(path, "rb");
-  if (!t->fp) {
-    ic_diag(path, 0, "cannot open trace: %s", strerror(errno));
+  if (!(t->in = ic__input_open(path, &st))) goto fail;
+  int first = IC_TRACE_IS_JSONL(t->format) || t->format == IC_TRACE_AUTO ? ic__input_peek(t->in, path) : 0;
+  if (first == -2) {
     st = IC_EIO;
     goto fail;
+  }
+  if (IC_TRACE_IS_JSONL(t->format) || first == '{') { /* JSON Lines: the other reader */
+    struct ic__input *in = t->in;
+    t->in = NULL;
+    if (!(t->jsonl = ic__jsonl_open(path, in, &t->opt, &st))) goto fail;
+    if (status) *status = IC_OK;
+    return t;
   }
   if (t->opt.no_header) {
     resolve_columns(t); /* numbers only; the first row fixes the field count */
@@ -595,13 +606,16 @@ fail:
   return NULL;
 }
 
-int ic_trace_format(const ic_trace *t) { return t->format; }
-uint64_t ic_trace_skipped_rows(const ic_trace *t) { return t->skipped; }
-const char *ic_trace_first_skip_reason(const ic_trace *t) { return t->first_skip; }
+int ic_trace_format(const ic_trace *t) { return t->jsonl ? ic__jsonl_format(t->jsonl) : t->format; }
+uint64_t ic_trace_skipped_rows(const ic_trace *t) { return t->jsonl ? ic__jsonl_skipped(t->jsonl) : t->skipped; }
+const char *ic_trace_first_skip_reason(const ic_trace *t) {
+  return t->jsonl ? ic__jsonl_first_skip(t->jsonl) : t->first_skip;
+}
 
 void ic_trace_free(ic_trace *t) {
   if (!t) return;
-  if (t->fp) fclose(t->fp);
+  ic__input_close(t->in);
+  ic__jsonl_free(t->jsonl);
   if (t->csv_live) csv_free(&t->csv);
   free(t->q);
   free(t->header);

@@ -1,6 +1,7 @@
-/* trace.h: streaming reader for request traces (CSV via libcsv), with format
- * detection, column mapping, time units, and clear `path:line` errors; plus
- * one-pass trace statistics and distribution fits.
+/* trace.h: streaming reader for request traces (CSV via libcsv, JSON Lines
+ * via cJSON; plain or gzip-compressed; a file or "-" for standard input),
+ * with format detection, column mapping, time units, and clear `path:line`
+ * errors; plus one-pass trace statistics and distribution fits.
  *
  * A trace is never loaded whole: the reader parses fixed-size chunks and
  * hands out one record at a time, so memory stays flat with trace length. */
@@ -20,9 +21,12 @@ enum ic_trace_format {
   IC_TRACE_AZURE,    /* TIMESTAMP,ContextTokens,GeneratedTokens (2023 and 2024) */
   IC_TRACE_BURSTGPT, /* Timestamp,...,Request tokens,Response tokens,... */
   IC_TRACE_VIDUR,    /* arrived_at,num_prefill_tokens,num_decode_tokens */
-  IC_TRACE_GENERIC   /* columns and time unit given by the caller */
+  IC_TRACE_GENERIC,  /* columns and time unit given by the caller */
+  IC_TRACE_MOONCAKE, /* JSON Lines: timestamp (ms), input_length, output_length, hash_ids */
+  IC_TRACE_JSONL     /* JSON Lines, fields and time unit given by the caller */
 };
-#define IC_TRACE_FORMAT_CHOICES "auto|azure|burstgpt|vidur|generic"
+#define IC_TRACE_FORMAT_CHOICES "auto|azure|burstgpt|vidur|generic|mooncake|jsonl"
+#define IC_TRACE_IS_JSONL(format) ((format) == IC_TRACE_MOONCAKE || (format) == IC_TRACE_JSONL)
 
 /* Units of the time column of a generic trace. */
 enum ic_trace_time_unit {
@@ -36,6 +40,12 @@ enum ic_trace_time_unit {
 
 #define IC_TRACE_COLUMN_MAX 128/* bytes in a column name, including the NUL */
 #define IC_TRACE_MAX_ERRORS 20 /* errors reported before the reader gives up */
+/* JSON Lines: most tokens in one prompt or output (2^22: above every
+ * published context window; a larger count is taken for a broken row), most
+ * block ids in one row, and the longest line. */
+#define IC_TRACE_MAX_TOKENS (INT64_C(1) << 22)
+#define IC_TRACE_MAX_BLOCKS 65536
+#define IC_TRACE_LINE_MAX (4 * 1024 * 1024)
 
 /* How to read a trace. Zero-initialised means: auto format, strict. */
 struct ic_trace_options {
@@ -44,6 +54,13 @@ struct ic_trace_options {
   char time_column[IC_TRACE_COLUMN_MAX];
   char prompt_column[IC_TRACE_COLUMN_MAX];
   char output_column[IC_TRACE_COLUMN_MAX];
+  /* Optional, JSON Lines: a field with the prompt's block ids (an array of
+   * integers or strings; "" = none, mooncake: hash_ids), and a field naming
+   * the request class ("" = none; a string or an integer). */
+  char hash_column[IC_TRACE_COLUMN_MAX];
+  char class_column[IC_TRACE_COLUMN_MAX];
+  int64_t block_tokens;   /* tokens per block of hash ids; 0 = 512. A row
+                             must have ceil(prompt / block_tokens) ids. */
   int time_unit;          /* enum ic_trace_time_unit (generic only) */
   bool time_relative;     /* generic only: times are offsets from the trace
                              start (kept); false: absolute (first row is 0) */
@@ -59,6 +76,13 @@ struct ic_trace_record {
                              times) or from the trace's own zero (relative) */
   int64_t prompt_tokens;  /* >= 0 */
   int64_t output_tokens;  /* >= 0 */
+  /* JSON Lines with a hash field: the row's block ids as given (strings
+   * hashed to 64 bits), one per block_tokens tokens of the prompt; valid
+   * until the next call. NULL and 0 otherwise. */
+  const uint64_t *block_ids;
+  size_t block_count;
+  /* With a class field: its text, valid until the next call; NULL otherwise. */
+  const char *class_name;
 };
 
 /* Streaming reader (opaque: it checks rows and their order). */
