@@ -7,6 +7,8 @@
  * size is bounded by the peak rate. */
 #include "infercost/trace.h"
 
+#include "infercost/blocks.h"
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -183,17 +185,45 @@ static double gamma_mle_shape(double s) {
   return k;
 }
 
+/* Prefix hits of one row against every earlier row's blocks. */
+struct prefix_count {
+  ic_block_set *seen;
+  uint64_t *chain;
+  size_t cap;
+};
+
+static bool prefix_add(struct prefix_count *pc, struct ic_trace_stats *st, const struct ic_trace_record *r) {
+  if (!pc->seen && !(pc->seen = ic_block_set_alloc())) return false;
+  if (r->block_count > pc->cap) {
+    uint64_t *p = realloc(pc->chain, r->block_count * sizeof *p);
+    if (!p) return false;
+    pc->chain = p;
+    pc->cap = r->block_count;
+  }
+  uint64_t h = 0;
+  for (size_t i = 0; i < r->block_count; i++) pc->chain[i] = h = ic_block_chain(h, r->block_ids[i]);
+  size_t hit = ic_block_set_match_insert(pc->seen, pc->chain, r->block_count);
+  if (hit == SIZE_MAX) return false;
+  st->block_rows++;
+  st->block_prompt_tokens += (uint64_t)r->prompt_tokens;
+  st->block_hit_tokens += (uint64_t)ic_block_tokens_covered(hit, st->block_tokens, r->prompt_tokens);
+  st->block_hit_rows += hit > 0;
+  return true;
+}
+
 ic_status ic_trace_stats_compute(const char *path, const struct ic_trace_options *opt, struct ic_trace_stats *st) {
   memset(st, 0, sizeof *st);
   ic_status status = IC_ENOMEM;
   struct tokhist hp, ho;
   struct window w = {0};
+  struct prefix_count pc = {0};
   bool hp_ok = hist_init(&hp), ho_ok = hist_init(&ho);
   ic_trace *t = NULL;
   if (!hp_ok || !ho_ok) goto done;
   t = ic_trace_open(path, opt, &status);
   if (!t) goto done;
   st->format = ic_trace_format(t);
+  st->block_tokens = opt && opt->block_tokens > 0 ? opt->block_tokens : IC_BLOCK_TOKENS_DEFAULT;
   struct ic_trace_record r;
   ic_time_ns first = 0, prev = 0;
   int64_t bin = -1;
@@ -227,6 +257,10 @@ ic_status ic_trace_stats_compute(const char *path, const struct ic_trace_options
     bin = b;
     if (bin_count > st->peak_fixed_bin_count) st->peak_fixed_bin_count = bin_count;
     if (r.output_tokens == 0) st->zero_output_rows++;
+    if (r.block_count && !prefix_add(&pc, st, &r)) {
+      status = IC_ENOMEM;
+      goto done;
+    }
   }
   if (status != IC_ENOENT) goto done;
   status = IC_OK;
@@ -247,9 +281,12 @@ ic_status ic_trace_stats_compute(const char *path, const struct ic_trace_options
   }
   summarise(&hp, &st->prompt);
   summarise(&ho, &st->output);
+  st->distinct_blocks = pc.seen ? ic_block_set_size(pc.seen) : 0;
 done:
   ic_trace_free(t);
   free(w.t);
+  ic_block_set_free(pc.seen);
+  free(pc.chain);
   if (hp_ok) hist_fini(&hp);
   if (ho_ok) hist_fini(&ho);
   return status;
@@ -271,6 +308,12 @@ void ic_trace_stats_write(FILE *out, const char *path, const struct ic_trace_sta
           "inter-arrival: mean=%.4fs CV=%.3f zero-gap fraction=%.3f out-of-order rows=0 zero-output rows=%llu\n",
           st->iat_mean_s, st->iat_cv, st->zero_gap_frac, (unsigned long long)st->zero_output_rows);
   if (st->skipped_rows) fprintf(out, "skipped bad rows=%llu\n", (unsigned long long)st->skipped_rows);
+  if (st->block_rows)
+    fprintf(out, "prefix blocks of %lld tokens: rows=%llu distinct=%llu; unbounded cache: hit tokens=%llu of %llu "
+                 "(%.6f), rows with a hit=%llu\n",
+            (long long)st->block_tokens, (unsigned long long)st->block_rows, (unsigned long long)st->distinct_blocks,
+            (unsigned long long)st->block_hit_tokens, (unsigned long long)st->block_prompt_tokens,
+            (double)st->block_hit_tokens / (double)st->block_prompt_tokens, (unsigned long long)st->block_hit_rows);
 }
 
 void ic_trace_fit_write(FILE *out, const char *path, const struct ic_trace_stats *st) {

@@ -147,6 +147,15 @@ struct ic_trace_stats {
                                     positive gaps; NAN when undefined */
   uint64_t zero_output_rows;     /* rows with 0 output tokens */
   struct ic_token_summary prompt, output;
+  /* Prefix blocks (traces with block ids), against an unbounded cache that
+   * keeps every block of every earlier row: a row hits on its longest
+   * prefix of blocks that an earlier row had (blocks.h). */
+  int64_t block_tokens;          /* tokens per block */
+  uint64_t block_rows;           /* rows with block ids */
+  uint64_t distinct_blocks;      /* distinct prefixes (chained hashes) */
+  uint64_t block_prompt_tokens;  /* prompt tokens of those rows */
+  uint64_t block_hit_tokens;     /* of them, covered by hit blocks */
+  uint64_t block_hit_rows;       /* rows with at least one hit block */
 };
 
 /* Reads the whole trace and fills *st. IC_OK; IC_EINVAL on bad input (all
