@@ -62,6 +62,17 @@ static const struct ic_key_def traffic_keys[] = {
     KEY(ic_traffic_config, trace_loop, IC_KEY_BOOL, "false", 0, 0, false, NULL, "", "replay the trace again when it ends, until the run ends"),
     KEY(ic_traffic_config, trace_match_volume, IC_KEY_BOOL, "false", 0, 0, false, NULL, "", "rescale the trace's time so its mean rate is queries_per_day"),
     KEY(ic_traffic_config, trace_skip_bad_rows, IC_KEY_BOOL, "false", 0, 0, false, NULL, "", "skip and count bad trace rows instead of failing"),
+    KEY(ic_traffic_config, trace_hash_column, IC_KEY_TEXT, "none", 0, 0, false, NULL, "", "jsonl trace: field holding the prompt's block ids (mooncake: hash_ids)"),
+    KEY(ic_traffic_config, trace_class_column, IC_KEY_TEXT, "none", 0, 0, false, NULL, "", "jsonl trace: field naming each row's class, one of class_names"),
+    KEY(ic_traffic_config, trace_block_tokens, IC_KEY_INT, "512", 1, 1048576, false, NULL, "tokens", "tokens per prefix block (trace hash ids, generated prefixes)"),
+    KEY(ic_traffic_config, trace_zero_output, IC_KEY_CHOICE, "keep", 0, 0, false, IC_ZERO_OUTPUT_CHOICES, "", "trace rows with 0 output tokens: keep (replayed as 1 token) or drop (counted)"),
+    KEY(ic_traffic_config, trace_rate_scale, IC_KEY_REAL, "1", 0, 64, true, NULL, "", "replay k time-shifted copies (a fraction: a thinned one) for a k-fold rate with the same shape"),
+    KEY(ic_traffic_config, trace_rate_scale_shift_s, IC_KEY_REAL, "60", 0, 86400, false, NULL, "s", "trace_rate_scale: copy j of n starts j/n of this later"),
+    KEY(ic_traffic_config, system_prompts, IC_KEY_INT, "0", 0, 1000000, false, NULL, "", "generated: shared system prompts per class (0 = none)"),
+    KEY(ic_traffic_config, system_prompt_tokens, IC_KEY_INT, "1024", 1, 1000000, false, NULL, "tokens", "generated: tokens of each system prompt, added before the drawn prompt"),
+    KEY(ic_traffic_config, system_prompt_zipf_s, IC_KEY_REAL, "1", 0, 10, true, NULL, "", "generated: popularity of system prompt k is proportional to k^-s"),
+    KEY(ic_traffic_config, session_turns, IC_KEY_REAL, "1", 1, 1000, false, NULL, "", "generated: mean turns per conversation (geometric); 1 = single requests"),
+    KEY(ic_traffic_config, session_think_s, IC_KEY_REAL, "30", 0, 86400, false, NULL, "s", "generated: mean time between a turn's arrival and the next (exponential)"),
 };
 
 static const struct ic_key_def model_keys[] = {

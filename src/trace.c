@@ -582,6 +582,11 @@ ic_trace *ic_trace_open(const char *path, const struct ic_trace_options *opt, ic
     if (status) *status = IC_OK;
     return t;
   }
+  if (t->opt.hash_column[0] || t->opt.class_column[0]) {
+    ic_diag(path, 0, "hash and class fields are read from JSON Lines traces only; this one is CSV");
+    st = IC_EINVAL;
+    goto fail;
+  }
   if (t->opt.no_header) {
     resolve_columns(t); /* numbers only; the first row fixes the field count */
     if (t->fatal) {

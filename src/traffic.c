@@ -118,8 +118,7 @@ static double rate_factor(const struct ic__gen *g, double t_s) {
   return f;
 }
 
-static ic_status gen_next(ic_source *src, struct ic_request *out) {
-  struct ic__gen *g = (struct ic__gen *)src;
+ic_status ic__gen_arrival(struct ic__gen *g, ic_time_ns *t) {
   if (g->arrival == IC_ARRIVAL_GAMMA) {
     g->clock_s += ic_ran_gamma_gap(g->arr, g->mean_gap_s, g->cv);
   } else if (g->diurnal == IC__DIURNAL_NONE && !g->has_weekly) {
@@ -132,18 +131,30 @@ static ic_status gen_next(ic_source *src, struct ic_request *out) {
       if (ic_time_from_s(g->clock_s) >= g->end_ns) return IC_ENOENT;
     } while (gsl_rng_uniform(g->arr) * g->max_factor > rate_factor(g, g->clock_s));
   }
-  ic_time_ns t = ic_time_from_s(g->clock_s);
-  if (t >= g->end_ns) return IC_ENOENT;
-  int c = g->nclass > 1 ? (int)gsl_ran_discrete(g->cls, g->class_table) : 0;
+  *t = ic_time_from_s(g->clock_s);
+  return *t >= g->end_ns ? IC_ENOENT : IC_OK;
+}
+
+int ic__gen_class(struct ic__gen *g) { return g->nclass > 1 ? (int)gsl_ran_discrete(g->cls, g->class_table) : 0; }
+
+static ic_status gen_next(ic_source *src, struct ic_request *out) {
+  struct ic__gen *g = (struct ic__gen *)src;
+  if (g->prefix) return ic__prefix_next(g, out);
+  ic_time_ns t;
+  if (ic__gen_arrival(g, &t) != IC_OK) return IC_ENOENT;
+  int c = ic__gen_class(g);
   int64_t p = ic__length_sample(&g->prompt[c], g->len);
   int64_t o = ic__length_sample(&g->output[c], g->len);
   ic__clamp_lengths(&p, &o, g->prompt[c].lo, g->prompt[c].hi, g->output[c].lo, g->output[c].hi, g->ctx);
-  *out = (struct ic_request){g->next_id++, t, p, o, c};
+  *out = (struct ic_request){.id = g->next_id++, .arrival_ns = t, .prompt_tokens = p, .output_tokens = o,
+                             .class_id = c};
   return IC_OK;
 }
 
 static void gen_free(ic_source *src) {
   struct ic__gen *g = (struct ic__gen *)src;
+  ic__prefix_free(g->prefix);
+  ic_block_ring_free(g->base.blocks);
   gsl_ran_discrete_free(g->class_table);
   for (int i = 0; i < 2; i++) {
     gsl_ran_discrete_free(g->emp_table[i]);
@@ -171,7 +182,7 @@ static ic_status poisson_fixed_next(ic_source *src, struct ic_request *out) {
   p->clock_s += gsl_ran_exponential(p->rng, p->mean_gap_s);
   ic_time_ns t = ic_time_from_s(p->clock_s);
   if (t >= p->end_ns) return IC_ENOENT;
-  *out = (struct ic_request){p->next_id++, t, p->prompt_tokens, p->output_tokens, 0};
+  *out = (struct ic_request){p->next_id++, t, p->prompt_tokens, p->output_tokens, 0, 0, 0};
   return IC_OK;
 }
 
@@ -193,6 +204,8 @@ ic_source *ic_source_poisson_fixed(gsl_rng *rng, double rate_per_s, int64_t prom
 }
 
 ic_status ic_source_next(ic_source *src, struct ic_request *out) { return src->ops->next(src, out); }
+
+const ic_block_ring *ic_source_blocks(const ic_source *src) { return src->blocks; }
 
 void ic_source_free(ic_source *src) {
   if (src) src->ops->free(src);

@@ -190,7 +190,7 @@ static void observe(void *ctx, const struct ic_serve_event *ev) {
 
 static void arrive(ic_sim *sim, void *ctx, uint64_t arg) {
   ic_fleet *f = ctx;
-  struct ic_request req = {arg, ic_sim_now(sim), 100, 10, 0};
+  struct ic_request req = {arg, ic_sim_now(sim), 100, 10, 0, 0, 0};
   assert_int_equal(ic_fleet_submit(f, &req), IC_OK);
 }
 

@@ -61,7 +61,7 @@ static void make_workload(struct workload *w, size_t n, double rate, unsigned lo
     /* Every seventh arrival lands exactly on the previous one: ties. */
     if (i % 7 == 6) t = ic_time_to_s(w->req[i - 1].arrival_ns);
     w->req[i] = (struct ic_request){i, ic_time_from_s(t), 8 + (int64_t)gsl_rng_uniform_int(rng, 693),
-                                    1 + (int64_t)gsl_rng_uniform_int(rng, 260), 0};
+                                    1 + (int64_t)gsl_rng_uniform_int(rng, 260), 0, 0, 0};
   }
   w->n = n;
   gsl_rng_free(rng);
@@ -192,8 +192,8 @@ static void continuous_timeline_by_hand(void **state) {
     struct event_log log = {.n = 0};
     ic_fleet_set_observer(f, log_event, &log);
     static struct workload w;
-    w.req[0] = (struct ic_request){0, 0, 100, 3, 0};
-    w.req[1] = (struct ic_request){1, t1 + 1000, 50, 3, 0};
+    w.req[0] = (struct ic_request){0, 0, 100, 3, 0, 0, 0};
+    w.req[1] = (struct ic_request){1, t1 + 1000, 50, 3, 0, 0, 0};
     w.n = 2;
     void *pair[2] = {f, &w};
     ic_sim_schedule_at(sim, 0, arrive, pair, 0);
@@ -233,7 +233,7 @@ static void chunked_prefill_by_hand(void **state) {
   ic_fleet *f = ic_fleet_alloc(sim, &fc, &sc, &perf, NULL);
   struct event_log log = {.n = 0};
   ic_fleet_set_observer(f, log_event, &log);
-  struct ic_request req = {0, 0, 100, 2, 0};
+  struct ic_request req = {0, 0, 100, 2, 0, 0, 0};
   assert_int_equal(ic_fleet_submit(f, &req), IC_OK);
   ic_sim_run_until(sim, IC_TIME_NEVER - 1);
   assert_int_equal(log.n, 1);
@@ -266,7 +266,7 @@ static void mixed_iteration_power_by_hand(void **state) {
   ic_ledger *l = ic_ledger_alloc(1, 1, 0.0, &gp, 0);
   ic_sim *sim = ic_sim_alloc(3, 0);
   ic_fleet *f = ic_fleet_alloc(sim, &fc, &sc, &perf, l);
-  struct ic_request a = {0, 0, 64, 2, 0}, b = {1, 1, 32, 1, 0};
+  struct ic_request a = {0, 0, 64, 2, 0, 0, 0}, b = {1, 1, 32, 1, 0, 0, 0};
   assert_int_equal(ic_fleet_submit(f, &a), IC_OK);
   ic_sim_run_until(sim, 1);
   assert_int_equal(ic_fleet_submit(f, &b), IC_OK);

@@ -9,6 +9,7 @@
 
 #include <gsl/gsl_rng.h>
 
+#include "infercost/blocks.h"
 #include "infercost/keys.h"
 #include "infercost/simtime.h"
 #include "infercost/status.h"
@@ -75,7 +76,23 @@ struct ic_traffic_config {
   bool trace_loop;                            /* start over when it ends */
   bool trace_match_volume;                    /* rescale time to queries_per_day */
   bool trace_skip_bad_rows;                   /* skip and count bad rows */
+  char trace_hash_column[IC_KEY_TEXT_MAX];    /* jsonl: field of block ids, or none */
+  char trace_class_column[IC_KEY_TEXT_MAX];   /* jsonl: field naming the class, or none */
+  int64_t trace_block_tokens;                 /* tokens per block of hash ids */
+  int trace_zero_output;                      /* enum ic_zero_output */
+  double trace_rate_scale;                    /* k: k-fold rate from shifted / thinned copies */
+  double trace_rate_scale_shift_s;            /* copies spread over this much time, s */
+  /* generated prefixes (blocks of trace_block_tokens) */
+  int64_t system_prompts;                     /* N shared system prompts per class; 0 = none */
+  int64_t system_prompt_tokens;               /* S: tokens of each, added before the prompt */
+  double system_prompt_zipf_s;                /* popularity: P(prompt k) ~ k^-s */
+  double session_turns;                       /* mean turns per conversation (geometric); 1 = none */
+  double session_think_s;                     /* mean think time between turns (exponential), s */
 };
+
+/* What trace replay does with rows of 0 output tokens (traffic.trace_zero_output). */
+enum ic_zero_output { IC_ZERO_OUTPUT_KEEP, IC_ZERO_OUTPUT_DROP };
+#define IC_ZERO_OUTPUT_CHOICES "keep|drop"
 
 /* One request as it arrives. */
 struct ic_request {
@@ -84,6 +101,13 @@ struct ic_request {
   int64_t prompt_tokens;   /* input tokens (>= 1) */
   int64_t output_tokens;   /* tokens to generate (>= 1) */
   int class_id;            /* index into ic_traffic_classes, 0 when one class */
+  /* Prefix blocks of the prompt, when the source knows them: the chained
+   * hashes (blocks.h) of blocks 0..block_count-1 sit at positions
+   * block_pos.. of the source's ring (ic_source_blocks), one per
+   * ic_block_ring_block_tokens tokens, the last one possibly partial.
+   * block_count is 0 when the source has no block identities. */
+  uint32_t block_count;
+  uint64_t block_pos;
 };
 
 /* A request class: its share of arrivals, lengths and latency targets. */
@@ -109,6 +133,7 @@ struct ic_source_ops {
 
 struct ic_source {
   const struct ic_source_ops *ops;
+  ic_block_ring *blocks;   /* owned by the source; NULL: no block identities */
 };
 
 /* --- create --------------------------------------------------------------- */
@@ -133,6 +158,10 @@ ic_source *ic_source_poisson_fixed(gsl_rng *rng, double rate_per_s, int64_t prom
 
 /* Calls the source's next. */
 ic_status ic_source_next(ic_source *src, struct ic_request *out);
+
+/* The ring holding the block hashes of the source's requests, NULL when it
+ * has none. Positions stay valid for the ring's capacity of later pushes. */
+const ic_block_ring *ic_source_blocks(const ic_source *src);
 
 /* Checks the '|'-lists and key combinations of the section without reading
  * files; reports each problem naming traffic.<key>. IC_OK or IC_EINVAL. */
