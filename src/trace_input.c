@@ -56,7 +56,10 @@ static size_t raw_read(struct ic__input *in, const char *path, void *buf, size_t
   int zerr = Z_OK;
   const char *msg = got < 0 || (size_t)got < n ? gzerror(in->gz, &zerr) : "";
   if (got < 0 || (zerr != Z_OK && zerr != Z_STREAM_END)) {
-    ic_diag(path, 0, "read error: %s", zerr == Z_ERRNO ? strerror(errno) : msg);
+    /* zlib's message starts with the path it was given */
+    size_t skip = zerr != Z_ERRNO && strncmp(msg, path, strlen(path)) == 0 && msg[strlen(path)] == ':'
+                      ? strlen(path) + 2 : 0;
+    ic_diag(path, 0, "read error: %s", zerr == Z_ERRNO ? strerror(errno) : msg + skip);
     in->error = true;
     return 0;
   }

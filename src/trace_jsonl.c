@@ -40,6 +40,7 @@ struct ic__jsonl {
   char *line;                   /* the current line, NUL-terminated */
   size_t line_cap;
   long line_no;                 /* line of the current line, from 1 */
+  bool line_ended;              /* it ended with a newline (not the end of the file) */
 
   /* the current row */
   uint64_t *ids;
@@ -141,6 +142,7 @@ static bool next_line(struct ic__jsonl *j, size_t *len, bool *too_long) {
     n += take;
     if (nl) break;
   }
+  j->line_ended = n > 0 && j->chunk_pos > 0 && j->chunk[j->chunk_pos - 1] == '\n';
   if (!any) return false;
   if (n > 0 && j->line[n - 1] == '\r') n--;
   if (j->line_no == 0 && n >= 3 && memcmp(j->line, "\xEF\xBB\xBF", 3) == 0) { /* byte-order mark */
@@ -291,16 +293,16 @@ static bool parse_row(struct ic__jsonl *j, size_t len, struct ic_trace_record *r
   cJSON *obj = cJSON_ParseWithLengthOpts(j->line, len, &end, false);
   if (!obj) {
     size_t col = end && end >= j->line ? (size_t)(end - j->line) + 1 : 1;
-    if (col > len)
+    if (col >= len || !j->line_ended)
       row_error(j, "malformed JSON: the line ends inside an unfinished value (truncated?)");
     else
-      row_error(j, "malformed JSON at column %zu", col);
+      row_error(j, "malformed JSON near column %zu", col);
     return false;
   }
   bool ok = false;
   while (end && end < j->line + len && isspace((unsigned char)*end)) end++;
   if (end && end != j->line + len) {
-    row_error(j, "malformed JSON at column %zu: text after the object", (size_t)(end - j->line) + 1);
+    row_error(j, "malformed JSON near column %zu: text after the object", (size_t)(end - j->line) + 1);
   } else if (!cJSON_IsObject(obj)) {
     row_error(j, "expected a JSON object on each line");
   } else {
