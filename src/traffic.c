@@ -115,10 +115,36 @@ static double rate_factor(const struct ic__gen *g, double t_s) {
   if (g->diurnal == IC__DIURNAL_SINE) f = ic_diurnal_factor(hour, g->peak_to_trough, g->peak_hour);
   else if (g->diurnal == IC__DIURNAL_HOURLY) f = g->hourly[(int)hour];
   if (g->has_weekly) f *= g->weekly[(long)floor(t_s / 86400.0) % 7];
+  if (g->nprofile) f *= g->profile[(size_t)floor(t_s / g->profile_bin_s) % g->nprofile];
   return f;
 }
 
+/* Maps operational time g->clock_s to real time through the segments of
+ * constant rate; false past end_ns. */
+static bool time_change(struct ic__gen *g, double *t_s) {
+  for (;;) {
+    double start_s = (double)g->seg * g->seg_len_s;
+    if (ic_time_from_s(start_s) >= g->end_ns) return false;
+    double f = rate_factor(g, start_s + 0.5 * g->seg_len_s), len_tau = f * g->seg_len_s;
+    if (g->clock_s < g->seg_tau + len_tau) {
+      *t_s = start_s + (g->clock_s - g->seg_tau) / f; /* f > 0 here */
+      return true;
+    }
+    g->seg_tau += len_tau;
+    g->seg++;
+  }
+}
+
 ic_status ic__gen_arrival(struct ic__gen *g, ic_time_ns *t) {
+  if (g->time_change) {
+    double gap = g->arrival == IC_ARRIVAL_GAMMA ? ic_ran_gamma_gap(g->arr, g->mean_gap_s, g->cv)
+                                                : gsl_ran_exponential(g->arr, g->mean_gap_s);
+    double t_s;
+    g->clock_s += gap;
+    if (!time_change(g, &t_s)) return IC_ENOENT;
+    *t = ic_time_from_s(t_s);
+    return *t >= g->end_ns ? IC_ENOENT : IC_OK;
+  }
   if (g->arrival == IC_ARRIVAL_GAMMA) {
     g->clock_s += ic_ran_gamma_gap(g->arr, g->mean_gap_s, g->cv);
   } else if (g->diurnal == IC__DIURNAL_NONE && !g->has_weekly) {

@@ -31,6 +31,16 @@ struct ic__gen {
   bool has_weekly;
   double weekly[7];             /* relative rates, mean 1 */
   double max_factor;            /* max of the relative rate (thinning) */
+  size_t nprofile;              /* rate_profile bins; 0 = none */
+  double profile[24];           /* relative rates, mean 1 */
+  double profile_bin_s;
+  /* time change (gamma with a profile, or any profile): arrivals are a
+   * stationary renewal process in operational time tau = integral of the
+   * relative rate, mapped back through the piecewise-constant rate */
+  bool time_change;
+  double seg_len_s;             /* segments of constant rate */
+  uint64_t seg;                 /* current segment */
+  double seg_tau;               /* tau at its start */
   double clock_s;
   ic_time_ns end_ns;
   uint64_t next_id;

@@ -107,10 +107,24 @@ ic_status ic_traffic_check(const struct ic_traffic_config *c) {
     }
     ok = wok && ok;
   }
-  if (c->arrival == IC_ARRIVAL_GAMMA && (!is_none(c->weekly_weights) || !is_none(c->diurnal_hourly_weights))) {
-    ic_diag(NULL, 0, "traffic.arrival = gamma is stationary: it takes no weekly_weights or diurnal_hourly_weights "
-                     "(use poisson or diurnal)");
-    ok = false;
+  if (!is_none(c->rate_profile)) {
+    size_t got = 0;
+    bool pok = number_list("rate_profile", c->rate_profile, 0, 0, false, w, &got);
+    double sum = 0;
+    for (size_t i = 0; pok && i < got; i++) sum += w[i];
+    if (pok && !(sum > 0)) {
+      ic_diag(NULL, 0, "traffic.rate_profile: the weights sum to 0");
+      pok = false;
+    }
+    if (c->arrival != IC_ARRIVAL_POISSON && c->arrival != IC_ARRIVAL_GAMMA) {
+      ic_diag(NULL, 0, "traffic.rate_profile: for arrival = poisson or gamma (diurnal has its own profile)");
+      pok = false;
+    }
+    if (!is_none(c->diurnal_hourly_weights) || !is_none(c->weekly_weights)) {
+      ic_diag(NULL, 0, "traffic.rate_profile replaces diurnal_hourly_weights and weekly_weights: set one or the other");
+      pok = false;
+    }
+    ok = pok && ok;
   }
   if (c->arrival == IC_ARRIVAL_TRACE && is_none(c->trace_path)) {
     ic_diag(NULL, 0, "traffic.arrival = trace needs traffic.trace_path");
@@ -326,6 +340,24 @@ static ic_status open_generator(const struct ic_traffic_config *c, ic_sim *sim, 
     for (int i = 0; i < 7; i++) sum += w[i];
     for (int i = 0; i < 7; i++) week_max = fmax(week_max, g->weekly[i] = 7 * w[i] / sum);
   }
+  if (c->arrival == IC_ARRIVAL_GAMMA && !is_none(c->diurnal_hourly_weights)) {
+    g->diurnal = IC__DIURNAL_HOURLY;
+    number_list("diurnal_hourly_weights", c->diurnal_hourly_weights, 24, 0, false, w, NULL);
+    sum = 0;
+    for (int i = 0; i < 24; i++) sum += w[i];
+    for (int i = 0; i < 24; i++) g->hourly[i] = 24 * w[i] / sum;
+  }
+  if (!is_none(c->rate_profile)) {
+    number_list("rate_profile", c->rate_profile, 0, 0, false, w, &g->nprofile);
+    sum = 0;
+    for (size_t i = 0; i < g->nprofile; i++) sum += w[i];
+    for (size_t i = 0; i < g->nprofile; i++) g->profile[i] = (double)g->nprofile * w[i] / sum;
+    g->profile_bin_s = c->rate_profile_bin_s;
+  }
+  /* a renewal process keeps its CV only through a time change, not by
+   * thinning; a profile uses it for Poisson too */
+  g->time_change = g->nprofile || (c->arrival == IC_ARRIVAL_GAMMA && (g->diurnal || g->has_weekly));
+  g->seg_len_s = g->nprofile ? g->profile_bin_s : 3600;
   g->max_factor = day_max * week_max;
   if (c->prompt_dist == IC_LENGTH_EMPIRICAL && (st = load_empirical(g, c, 0)) != IC_OK) goto fail;
   if (c->output_dist == IC_LENGTH_EMPIRICAL && (st = load_empirical(g, c, 1)) != IC_OK) goto fail;

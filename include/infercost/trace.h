@@ -130,6 +130,30 @@ struct ic_token_summary {
   uint64_t zero_rows;     /* rows with 0 tokens (left out of the fit) */
 };
 
+/* What `trace fit` derives from the arrival times (see docs/traffic.md).
+ * Times are from the first arrival. */
+#define IC_TRACE_PROFILE_MAX 24
+struct ic_trace_fit {
+  double grid_s;            /* timestamps sit on multiples of this (gcd of the gaps), s; 0: none */
+  bool quantised;           /* the grid is coarse enough to distort raw gaps */
+  double window_s;          /* window of the count dispersion, s */
+  uint64_t windows;         /* windows used */
+  double dispersion;        /* variance / mean of window counts about the rate profile */
+  double cv;                /* arrival CV of the fitted renewal process: sqrt(dispersion) */
+  bool multi_day;           /* span >= 2 days: hour-of-day profile (below) instead of bins */
+  size_t profile_bins;      /* sub-day: bins of profile_bin_s from the first arrival */
+  double profile_bin_s;
+  double profile[IC_TRACE_PROFILE_MAX]; /* relative rates, mean 1 */
+  double rate_per_s;        /* the volume: rows / span, /s */
+  double hourly[24];        /* multi-day: relative rate by hour since the first arrival's hour, mean 1 */
+  bool has_weekly;          /* >= 14 days: day-of-week weights */
+  double weekly[7];         /* relative volume by day from the first, mean 1 */
+  bool has_trend;           /* >= 14 whole days: a growth trend */
+  int trend_days;           /* whole days in the regression */
+  double growth_log_per_day; /* slope of ln(daily count) on the day, 1/day */
+  double growth_log_se;     /* its standard error */
+};
+
 struct ic_trace_stats {
   int format;                    /* enum ic_trace_format, as detected */
   uint64_t rows;                 /* good rows */
@@ -156,7 +180,20 @@ struct ic_trace_stats {
   uint64_t block_prompt_tokens;  /* prompt tokens of those rows */
   uint64_t block_hit_tokens;     /* of them, covered by hit blocks */
   uint64_t block_hit_rows;       /* rows with at least one hit block */
+  struct ic_trace_fit fit;
 };
+
+/* The statistics above accumulated one row at a time, for a trace or any
+ * other stream of rows (trace fit --check feeds it generated requests).
+ * Memory: the token histograms (2 MiB), the 60 s window, per-second arrival
+ * counts over the span (coarsened past 4 M bins), the prefix set. */
+typedef struct ic_trace_acc ic_trace_acc;
+ic_trace_acc *ic_trace_acc_alloc(int format, int64_t block_tokens);
+/* Adds a row (rows in non-decreasing time): IC_OK or IC_ENOMEM. */
+ic_status ic_trace_acc_add(ic_trace_acc *a, const struct ic_trace_record *r);
+/* Fills *st (IC_OK), or IC_EINVAL when there were no rows. */
+ic_status ic_trace_acc_finish(ic_trace_acc *a, struct ic_trace_stats *st);
+void ic_trace_acc_free(ic_trace_acc *a);
 
 /* Reads the whole trace and fills *st. IC_OK; IC_EINVAL on bad input (all
  * reported, up to the cap), also when the trace has no rows; IC_EIO when it
@@ -168,10 +205,20 @@ ic_status ic_trace_stats_compute(const char *path, const struct ic_trace_options
  * same precision). */
 void ic_trace_stats_write(FILE *out, const char *path, const struct ic_trace_stats *st);
 
-/* Writes a [traffic] section fitted to the trace (gamma renewal arrivals
- * with the trace's CV, lognormal lengths by maximum likelihood, the trace's
- * daily volume), which a user can scale to a bigger day. */
-void ic_trace_fit_write(FILE *out, const char *path, const struct ic_trace_stats *st);
+/* How `trace fit` writes its [traffic] section. */
+struct ic_trace_fit_options {
+  bool lognormal;          /* lengths: lognormal (mean-preserving) instead of the trace's histogram */
+  double grow;             /* multiply the volume by this (1 = the trace's) */
+  double horizon_days;     /* > 0: and by the growth trend this many days past the trace's end */
+};
+
+/* Writes a [traffic] section that reproduces the trace: gamma renewal
+ * arrivals with the CV of its window counts, time-changed through its rate
+ * profile; the trace's length histogram (or a mean-preserving lognormal);
+ * its volume times the growth asked for. `opt` gives the format keys to
+ * repeat. IC_OK, or IC_EINVAL (reported) when the options cannot be met. */
+ic_status ic_trace_fit_write(FILE *out, const char *path, const struct ic_trace_options *opt,
+                             const struct ic_trace_stats *st, const struct ic_trace_fit_options *fo);
 
 /* Histogram of one token column of a trace, for empirical length
  * sampling: `values` ascending and distinct, `counts` their frequencies.

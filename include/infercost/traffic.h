@@ -51,6 +51,8 @@ struct ic_traffic_config {
   double diurnal_peak_hour;                /* diurnal: hour of the peak, [0, 24) */
   char diurnal_hourly_weights[IC_KEY_TEXT_MAX]; /* diurnal: 24 weights, or none */
   char weekly_weights[IC_KEY_TEXT_MAX];    /* 7 day weights from day 0, or none */
+  char rate_profile[IC_KEY_TEXT_MAX];      /* poisson, gamma: up to 24 relative rates, or none */
+  double rate_profile_bin_s;               /* length of each, s (the profile repeats) */
   int prompt_dist, output_dist;            /* enum ic_length_kind */
   double prompt_tokens_cv, output_tokens_cv;             /* lognormal CV */
   double prompt_lognormal_mu, prompt_lognormal_sigma;    /* NAN = from mean, CV */
