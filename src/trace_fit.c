@@ -85,27 +85,9 @@ static void slot_cover(double span, double slot_s, size_t slots, double *cover) 
   for (double t = 0; t < span; t += slot_s) cover[(size_t)(t / slot_s) % slots] += fmin(slot_s, span - t);
 }
 
-/* Multi-day traces: hour-of-day weights (hours from the first arrival's),
- * day-of-week weights from 14 days, and a growth trend over whole days. */
-static void profile_days(const struct ic__arrival_counts *c, const struct ic_trace_stats *st, struct ic_trace_fit *f) {
-  double span = st->span_s, bin_s = ic_time_to_s(c->bin_ns), cover[24], hcount[24] = {0}, dcount[7] = {0};
-  f->multi_day = true;
-  f->rate_per_s = (double)st->rows / span;
-  for (size_t i = 0; i < c->len; i++) {
-    double t = (double)i * bin_s;
-    hcount[(size_t)(t / 3600) % 24] += c->n[i];
-    dcount[(size_t)(t / DAY_S) % 7] += c->n[i];
-  }
-  slot_cover(span, 3600, 24, cover);
-  for (int h = 0; h < 24; h++) f->hourly[h] = cover[h] > 0 ? hcount[h] / cover[h] / f->rate_per_s : 1;
-  f->has_weekly = span >= 14 * DAY_S;
-  if (f->has_weekly) {
-    slot_cover(span, DAY_S, 7, cover);
-    for (int d = 0; d < 7; d++) f->weekly[d] = dcount[d] / cover[d] / f->rate_per_s;
-  }
-  int days = (int)floor(span / DAY_S);
-  if (days < 14) return;
-  /* least squares of ln(count) on the day, over whole days with arrivals */
+/* Least squares of ln(daily count) on the day, over whole days with
+ * arrivals. */
+static void trend(const struct ic__arrival_counts *c, int days, struct ic_trace_fit *f) {
   double sx = 0, sy = 0, sxx = 0, sxy = 0, syy = 0, n = 0;
   for (int d = 0; d < days; d++) {
     double k = count_between(c, d * DAY_S, (d + 1) * DAY_S);
@@ -121,6 +103,35 @@ static void profile_days(const struct ic__arrival_counts *c, const struct ic_tra
   f->trend_days = (int)n;
   f->growth_log_per_day = slope;
   f->growth_log_se = sqrt(sse / (n - 2) / vxx);
+}
+
+/* Multi-day traces: hour-of-day weights (hours from the first arrival's),
+ * day-of-week weights from 14 days, and a growth trend over whole days. */
+static void profile_days(const struct ic__arrival_counts *c, const struct ic_trace_stats *st, struct ic_trace_fit *f) {
+  double span = st->span_s, bin_s = ic_time_to_s(c->bin_ns), cover[24], hcount[24] = {0};
+  f->multi_day = true;
+  f->rate_per_s = (double)st->rows / span;
+  for (size_t i = 0; i < c->len; i++) {
+    double t = (double)i * bin_s;
+    hcount[(size_t)(t / 3600) % 24] += c->n[i];
+  }
+  slot_cover(span, 3600, 24, cover);
+  for (int h = 0; h < 24; h++) f->hourly[h] = cover[h] > 0 ? hcount[h] / cover[h] / f->rate_per_s : 1;
+  int days = (int)floor(span / DAY_S);
+  f->has_weekly = span >= 14 * DAY_S;
+  if (days >= 14) trend(c, days, f);
+  if (!f->has_weekly) return;
+  /* day-of-week volumes, over whole days and without the trend when there
+   * is one (else the weights would repeat a week's growth every week) */
+  double sum[7] = {0}, cnt[7] = {0}, mean = 0;
+  for (int d = 0; d < days; d++) {
+    double k = count_between(c, d * DAY_S, (d + 1) * DAY_S);
+    if (f->has_trend) k /= exp(f->growth_log_per_day * d);
+    sum[d % 7] += k;
+    cnt[d % 7]++;
+  }
+  for (int d = 0; d < 7; d++) mean += sum[d] / cnt[d] / 7;
+  for (int d = 0; d < 7; d++) f->weekly[d] = mean > 0 ? sum[d] / cnt[d] / mean : 1;
 }
 
 /* Expected rate at t (from the first arrival), /s. */
