@@ -357,7 +357,7 @@ void ic_trace_stats_write(FILE *out, const char *path, const struct ic_trace_sta
           st->iat_mean_s, st->iat_cv, st->zero_gap_frac, (unsigned long long)st->zero_output_rows);
   if (st->skipped_rows) fprintf(out, "skipped bad rows=%llu\n", (unsigned long long)st->skipped_rows);
   if (st->block_rows)
-    fprintf(out, "prefix blocks of %lld tokens: rows=%llu distinct=%llu; unbounded cache: hit tokens=%llu of %llu "
+    fprintf(out, "prefix blocks of %lld tokens: rows=%llu distinct=%llu, unbounded cache: hit tokens=%llu of %llu "
                  "(%.6f), rows with a hit=%llu\n",
             (long long)st->block_tokens, (unsigned long long)st->block_rows, (unsigned long long)st->distinct_blocks,
             (unsigned long long)st->block_hit_tokens, (unsigned long long)st->block_prompt_tokens,

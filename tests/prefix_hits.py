@@ -44,7 +44,7 @@ def main():
             prompt_total += n_in
             hit_total += min(hit * block, n_in)
             hit_rows += hit > 0
-    print("prefix blocks of %d tokens: rows=%d distinct=%d; unbounded cache: hit tokens=%d of %d (%.6f), "
+    print("prefix blocks of %d tokens: rows=%d distinct=%d, unbounded cache: hit tokens=%d of %d (%.6f), "
           "rows with a hit=%d" % (block, rows, distinct, hit_total, prompt_total, hit_total / prompt_total, hit_rows))
 
 

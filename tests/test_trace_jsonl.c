@@ -4,6 +4,7 @@
 #include "ic_test.h"
 #include "ic_test_cli.h"
 #include "ic_test_diag.h"
+#include "ic_test_fixture.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,17 +19,7 @@
 #define MOONCAKE IC_SOURCE_DIR "/traces/mooncake_synthetic.jsonl"
 #define DIR "/tmp/ic_test_trace_jsonl/"
 
-/* Writes `text` to DIR/name and returns the path (static storage). */
-static const char *fixture(const char *name, const char *text) {
-  static char path[256];
-  mkdir(DIR, 0700);
-  snprintf(path, sizeof path, DIR "%s", name);
-  FILE *f = fopen(path, "wb");
-  assert_non_null(f);
-  fputs(text, f);
-  fclose(f);
-  return path;
-}
+static const char *fixture(const char *name, const char *text) { return ic_test_fixture(DIR, name, text); }
 
 /* --- the shipped Mooncake trace ---------------------------------------------------- */
 
@@ -77,7 +68,7 @@ static void mooncake_stats_cli(void **state) {
                               "input  tokens: mean=15325.5 median=11587.0 p99=66458 min=13 max=191378\n"
                               "output tokens: mean=149.1 median=69.0 p99=769 min=1 max=893\n"
                               "inter-arrival: mean=0.2560s CV=1.011 zero-gap fraction=0.003"));
-  assert_non_null(strstr(out, "prefix blocks of 512 tokens: rows=3993 distinct=43924; unbounded cache: hit "
+  assert_non_null(strstr(out, "prefix blocks of 512 tokens: rows=3993 distinct=43924, unbounded cache: hit "
                               "tokens=39852661 of 61194628 (0.651244), rows with a hit=1782\n"));
 }
 

@@ -3,6 +3,7 @@
  * by a trace, and rows with zero output tokens. */
 #include "ic_test.h"
 #include "ic_test_diag.h"
+#include "ic_test_fixture.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -40,16 +41,7 @@ static struct ic_traffic_config replay_of(const char *path) {
   return c;
 }
 
-static const char *fixture(const char *name, const char *text) {
-  static char path[256];
-  mkdir(DIR, 0700);
-  snprintf(path, sizeof path, DIR "%s", name);
-  FILE *f = fopen(path, "wb");
-  assert_non_null(f);
-  fputs(text, f);
-  fclose(f);
-  return path;
-}
+static const char *fixture(const char *name, const char *text) { return ic_test_fixture(DIR, name, text); }
 
 /* What a stream of requests holds, with an unbounded cache over the block
  * hashes read back from the source's ring. */
