@@ -35,7 +35,7 @@ static const char usage[] =
     "  --skip-bad-rows     skip and count bad rows instead of failing\n"
     "  --block-tokens N    tokens per block of hash ids (default 512)\n"
     "  --hash-field F      jsonl: field with the block ids\n"
-    "  --class-field F     jsonl: field naming the class\n"
+    "  --class-field F     column (CSV: name or number) or field naming the class\n"
     "  -o OUT              fit: write to OUT (replaced only when complete)\n"
     "  --lengths L         fit: empirical (default: the trace's histogram) or\n"
     "                      lognormal (maximum-likelihood sigma, mean kept)\n"

@@ -65,7 +65,7 @@ static const struct ic_key_def traffic_keys[] = {
     KEY(ic_traffic_config, trace_match_volume, IC_KEY_BOOL, "false", 0, 0, false, NULL, "", "rescale the trace's time so its mean rate is queries_per_day"),
     KEY(ic_traffic_config, trace_skip_bad_rows, IC_KEY_BOOL, "false", 0, 0, false, NULL, "", "skip and count bad trace rows instead of failing"),
     KEY(ic_traffic_config, trace_hash_column, IC_KEY_TEXT, "none", 0, 0, false, NULL, "", "jsonl trace: field holding the prompt's block ids (mooncake: hash_ids)"),
-    KEY(ic_traffic_config, trace_class_column, IC_KEY_TEXT, "none", 0, 0, false, NULL, "", "jsonl trace: field naming each row's class, one of class_names"),
+    KEY(ic_traffic_config, trace_class_column, IC_KEY_TEXT, "none", 0, 0, false, NULL, "", "trace column (CSV: name or number) or field (JSON Lines) naming each row's class, one of class_names"),
     KEY(ic_traffic_config, trace_block_tokens, IC_KEY_INT, "512", 1, 1048576, false, NULL, "tokens", "tokens per prefix block (trace hash ids, generated prefixes)"),
     KEY(ic_traffic_config, trace_zero_output, IC_KEY_CHOICE, "keep", 0, 0, false, IC_ZERO_OUTPUT_CHOICES, "", "trace rows with 0 output tokens: keep (replayed as 1 token) or drop (counted)"),
     KEY(ic_traffic_config, trace_rate_scale, IC_KEY_REAL, "1", 0, 64, true, NULL, "", "replay k time-shifted copies (a fraction: a thinned one) for a k-fold rate with the same shape"),

@@ -24,7 +24,8 @@
 #define MAX_COLUMNS 64
 #define FIELD_MAX 128 /* longest field text kept for messages */
 
-enum { COL_TIME, COL_PROMPT, COL_OUTPUT, NCOLS };
+enum { COL_TIME, COL_PROMPT, COL_OUTPUT, NCOLS, COL_CLASS = NCOLS }; /* the class column is optional */
+#define MAX_CLASSES 64 /* distinct class names in a trace */
 
 struct ic_trace {
   char *path;
@@ -44,8 +45,11 @@ struct ic_trace {
   char (*header)[IC_TRACE_COLUMN_MAX];
   size_t header_fields;  /* fields seen in the header (all of them) */
   size_t ncols;          /* fields every row must have; 0 = unknown yet */
-  long col[NCOLS];       /* 0-based field index of time, prompt, output */
-  char col_name[NCOLS][IC_TRACE_COLUMN_MAX];
+  long col[NCOLS + 1];   /* 0-based field index of time, prompt, output, class (-1: none) */
+  char col_name[NCOLS + 1][IC_TRACE_COLUMN_MAX];
+  char (*classes)[IC_TRACE_COLUMN_MAX]; /* class names met so far, each kept once */
+  size_t nclasses;
+  size_t row_class;      /* index into classes of the current row's */
 
   /* row being assembled */
   long line;             /* line the next record starts on */
@@ -279,6 +283,28 @@ static void check_tokens(ic_trace *t, int which, const char *s, size_t len) {
   t->row_tokens[which - COL_PROMPT] = v;
 }
 
+/* The class names are kept once each (records point at them), so a trace
+ * may name at most MAX_CLASSES. */
+static void check_class(ic_trace *t, const char *s, size_t len) {
+  char text[IC_TRACE_COLUMN_MAX];
+  copy_field(text, sizeof text, s, len);
+  if (len == 0 || len >= IC_TRACE_COLUMN_MAX) {
+    field_error(t, COL_CLASS, "expected a class name of 1 to %d characters, got '%s'", IC_TRACE_COLUMN_MAX - 1, text);
+    return;
+  }
+  for (t->row_class = 0; t->row_class < t->nclasses; t->row_class++)
+    if (strcmp(t->classes[t->row_class], text) == 0) return;
+  if (t->nclasses == MAX_CLASSES) {
+    field_error(t, COL_CLASS, "more than %d distinct class names; '%s' is one too many", MAX_CLASSES, text);
+    return;
+  }
+  if (!t->classes && !(t->classes = calloc(MAX_CLASSES, sizeof *t->classes))) {
+    t->nomem = t->fatal = true;
+    return;
+  }
+  memcpy(t->classes[t->nclasses++], text, len + 1);
+}
+
 /* --- header ----------------------------------------------------------------- */
 
 static long find_header(const ic_trace *t, const char *name) {
@@ -369,6 +395,7 @@ static void resolve_columns(ic_trace *t) {
     }
     ok = map_column(t, c, spec, roles[c]) && ok;
   }
+  if (t->opt.class_column[0]) ok = map_column(t, COL_CLASS, t->opt.class_column, "class") && ok;
   switch (t->format) {
   case IC_TRACE_AZURE: t->time_unit = IC_TRACE_UNIT_DATETIME; t->time_relative = false; break;
   case IC_TRACE_BURSTGPT: t->time_unit = IC_TRACE_UNIT_S; t->time_relative = true; break;
@@ -399,6 +426,7 @@ static void on_field(void *s, size_t len, void *data) {
   if ((long)i == t->col[COL_TIME]) check_time(t, f, len);
   else if ((long)i == t->col[COL_PROMPT]) check_tokens(t, COL_PROMPT, f, len);
   else if ((long)i == t->col[COL_OUTPUT]) check_tokens(t, COL_OUTPUT, f, len);
+  else if ((long)i == t->col[COL_CLASS]) check_class(t, f, len);
   t->in_row = false;
 }
 
@@ -423,8 +451,8 @@ static bool push(ic_trace *t, const struct ic_trace_record *r) {
 static void finish_row(ic_trace *t) {
   if (t->ncols == 0) { /* headerless: the first row fixes the field count */
     t->ncols = t->field;
-    for (int c = 0; c < NCOLS; c++)
-      if ((size_t)t->col[c] >= t->ncols) {
+    for (int c = 0; c <= COL_CLASS; c++)
+      if (t->col[c] >= 0 && (size_t)t->col[c] >= t->ncols) {
         t->fatal = true;
         t->in_row = false;
         ic_diag(t->path, t->line, "column %ld (%s) is beyond the %zu fields of the first row", t->col[c] + 1,
@@ -453,7 +481,8 @@ static void finish_row(ic_trace *t) {
   t->have_prev = true;
   t->prev_time = t->row_time;
   t->prev_line = t->line;
-  struct ic_trace_record r = {t->line, t->row_time - t->base, t->row_tokens[0], t->row_tokens[1], NULL, 0, NULL};
+  struct ic_trace_record r = {t->line, t->row_time - t->base, t->row_tokens[0], t->row_tokens[1], NULL, 0,
+                              t->col[COL_CLASS] >= 0 ? t->classes[t->row_class] : NULL};
   if (push(t, &r)) t->good_rows++;
 }
 
@@ -556,7 +585,7 @@ ic_trace *ic_trace_open(const char *path, const struct ic_trace_options *opt, ic
   strcpy(t->path, path);
   t->format = t->opt.format;
   t->line = 1;
-  for (int c = 0; c < NCOLS; c++) t->col[c] = -1;
+  for (int c = 0; c <= COL_CLASS; c++) t->col[c] = -1;
   if (t->format < IC_TRACE_AUTO || t->format > IC_TRACE_JSONL) {
     ic_diag(path, 0, "unknown trace format %d", t->format);
     st = IC_EINVAL;
@@ -582,8 +611,8 @@ ic_trace *ic_trace_open(const char *path, const struct ic_trace_options *opt, ic
     if (status) *status = IC_OK;
     return t;
   }
-  if (t->opt.hash_column[0] || t->opt.class_column[0]) {
-    ic_diag(path, 0, "hash and class fields are read from JSON Lines traces only; this one is CSV");
+  if (t->opt.hash_column[0]) {
+    ic_diag(path, 0, "block ids are read from JSON Lines traces only; this one is CSV");
     st = IC_EINVAL;
     goto fail;
   }
@@ -624,6 +653,7 @@ void ic_trace_free(ic_trace *t) {
   if (t->csv_live) csv_free(&t->csv);
   free(t->q);
   free(t->header);
+  free(t->classes);
   free(t->chunk);
   free(t->path);
   free(t);

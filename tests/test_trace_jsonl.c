@@ -255,10 +255,10 @@ static void option_mismatch(void **state) {
   assert_null(ic_trace_open(p, &opt, &st));
   assert_int_equal(st, IC_EINVAL);
   assert_non_null(strstr(diag.text, "opt.jsonl: format jsonl: no prompt tokens field given\n"));
-  struct ic_trace_options csv = {.class_column = "Model"};
+  struct ic_trace_options csv = {.hash_column = "ids"};
   assert_null(ic_trace_open(IC_SOURCE_DIR "/traces/azure2023_code.csv", &csv, &st));
-  assert_non_null(strstr(diag.text, "azure2023_code.csv: hash and class fields are read from JSON Lines traces "
-                                    "only; this one is CSV\n"));
+  assert_non_null(strstr(diag.text, "azure2023_code.csv: block ids are read from JSON Lines traces only; this one "
+                                    "is CSV\n"));
 }
 
 #define ROWS(cases, fn)                                                                  \

@@ -189,6 +189,45 @@ static void class_from_trace(void **state) {
   ic_sim_free(sim);
 }
 
+/* A CSV column names the class too (BurstGPT's Model here); an empty name
+ * is a bad field. */
+#define BURST_HEADER "Timestamp,Model,Request tokens,Response tokens,Total tokens,Log Type\n"
+static void class_from_csv(void **state) {
+  (void)state;
+  struct ic_traffic_config c = replay_of(fixture("burst.csv", BURST_HEADER "0,GPT-4,100,20,120,Conversation log\n"
+                                                                           "1.5,ChatGPT,50,0,50,API log\n"
+                                                                           "2,GPT-4,70,9,79,API log\n"));
+  snprintf(c.trace_class_column, sizeof c.trace_class_column, "Model");
+  snprintf(c.class_names, sizeof c.class_names, "ChatGPT|GPT-4");
+  ic_sim *sim = ic_sim_alloc(42, 0);
+  ic_source *src = NULL;
+  assert_int_equal(ic_traffic_open(&c, sim, ic_time_from_s(100), 0, &src), IC_OK);
+  static const int want[] = {1, 0, 1};
+  struct ic_request r;
+  for (int i = 0; i < 3; i++) {
+    assert_int_equal(ic_source_next(src, &r), IC_OK);
+    assert_int_equal(r.class_id, want[i]);
+    assert_int_equal(r.block_count, 0);
+  }
+  ic_source_free(src);
+  /* by number: column 6 is Log Type */
+  snprintf(c.trace_class_column, sizeof c.trace_class_column, "6");
+  snprintf(c.class_names, sizeof c.class_names, "API log|Conversation log");
+  assert_int_equal(ic_traffic_open(&c, sim, ic_time_from_s(100), 0, &src), IC_OK);
+  static const int by_type[] = {1, 0, 0};
+  for (int i = 0; i < 3; i++) {
+    assert_int_equal(ic_source_next(src, &r), IC_OK);
+    assert_int_equal(r.class_id, by_type[i]);
+  }
+  ic_source_free(src);
+  snprintf(c.trace_path, sizeof c.trace_path, "%s", fixture("burst_bad.csv", BURST_HEADER "0,,100,20,120,API log\n"));
+  snprintf(c.trace_class_column, sizeof c.trace_class_column, "Model");
+  assert_int_equal(ic_traffic_open(&c, sim, ic_time_from_s(100), 0, &src), IC_EINVAL);
+  assert_non_null(strstr(diag.text, DIR "burst_bad.csv:2: column 2 (Model): expected a class name of 1 to 127 "
+                                    "characters, got ''\n"));
+  ic_sim_free(sim);
+}
+
 /* Key combinations that cannot work are refused by name. */
 static void refused_combinations(void **state) {
   (void)state;
@@ -323,7 +362,8 @@ static void sessions(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       ONE(replay_carries_blocks), ONE(rate_scale_whole), ONE(rate_scale_fraction), ONE(zero_output),
-      ONE(class_from_trace),      ONE(refused_combinations), ONE(system_prompts), ONE(sessions),
+      ONE(class_from_trace),      ONE(class_from_csv),       ONE(refused_combinations), ONE(system_prompts),
+      ONE(sessions),
   };
   return cmocka_run_group_tests_name("traffic_prefix", tests, NULL, NULL);
 }

@@ -54,9 +54,9 @@ struct ic_trace_options {
   char time_column[IC_TRACE_COLUMN_MAX];
   char prompt_column[IC_TRACE_COLUMN_MAX];
   char output_column[IC_TRACE_COLUMN_MAX];
-  /* Optional, JSON Lines: a field with the prompt's block ids (an array of
-   * integers or strings; "" = none, mooncake: hash_ids), and a field naming
-   * the request class ("" = none; a string or an integer). */
+  /* Optional: a JSON Lines field with the prompt's block ids (an array of
+   * integers or strings; "" = none, mooncake: hash_ids), and a column (CSV:
+   * header name or number) or field naming the request class ("" = none). */
   char hash_column[IC_TRACE_COLUMN_MAX];
   char class_column[IC_TRACE_COLUMN_MAX];
   int64_t block_tokens;   /* tokens per block of hash ids; 0 = 512. A row
@@ -81,7 +81,8 @@ struct ic_trace_record {
    * until the next call. NULL and 0 otherwise. */
   const uint64_t *block_ids;
   size_t block_count;
-  /* With a class field: its text, valid until the next call; NULL otherwise. */
+  /* With a class column or field: its text, valid until the next call
+   * (CSV: while the reader lives); NULL otherwise. */
   const char *class_name;
 };
 

@@ -79,7 +79,7 @@ struct ic_traffic_config {
   bool trace_match_volume;                    /* rescale time to queries_per_day */
   bool trace_skip_bad_rows;                   /* skip and count bad rows */
   char trace_hash_column[IC_KEY_TEXT_MAX];    /* jsonl: field of block ids, or none */
-  char trace_class_column[IC_KEY_TEXT_MAX];   /* jsonl: field naming the class, or none */
+  char trace_class_column[IC_KEY_TEXT_MAX];   /* column or field naming the class, or none */
   int64_t trace_block_tokens;                 /* tokens per block of hash ids */
   int trace_zero_output;                      /* enum ic_zero_output */
   double trace_rate_scale;                    /* k: k-fold rate from shifted / thinned copies */
