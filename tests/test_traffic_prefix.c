@@ -166,6 +166,19 @@ static void zero_output(void **state) {
                                     "(traffic.trace_zero_output = drop)\n"));
 }
 
+/* Replays c's three rows and checks their classes. */
+static void expect_classes(const struct ic_traffic_config *c, ic_sim *sim, const int want[3]) {
+  ic_source *src = NULL;
+  assert_int_equal(ic_traffic_open(c, sim, ic_time_from_s(100), 0, &src), IC_OK);
+  struct ic_request r;
+  for (int i = 0; i < 3; i++) {
+    assert_int_equal(ic_source_next(src, &r), IC_OK);
+    assert_int_equal(r.class_id, want[i]);
+  }
+  assert_int_equal(ic_source_next(src, &r), IC_ENOENT);
+  ic_source_free(src);
+}
+
 /* A class field picks each request's class by name; an unknown name is an
  * error at its line, before the run. */
 static void class_from_trace(void **state) {
@@ -175,14 +188,7 @@ static void class_from_trace(void **state) {
   snprintf(c.class_names, sizeof c.class_names, "a|b");
   ic_sim *sim = ic_sim_alloc(42, 0);
   ic_source *src = NULL;
-  assert_int_equal(ic_traffic_open(&c, sim, ic_time_from_s(100), 0, &src), IC_OK);
-  static const int want[] = {1, 0, 1};
-  struct ic_request r;
-  for (int i = 0; i < 3; i++) {
-    assert_int_equal(ic_source_next(src, &r), IC_OK);
-    assert_int_equal(r.class_id, want[i]);
-  }
-  ic_source_free(src);
+  expect_classes(&c, sim, (const int[]){1, 0, 1});
   snprintf(c.trace_path, sizeof c.trace_path, "%s", fixture("cls_bad.jsonl", ROW(0, 5, "a") ROW(10, 3, "c")));
   assert_int_equal(ic_traffic_open(&c, sim, ic_time_from_s(100), 0, &src), IC_EINVAL);
   assert_string_equal(diag.text, DIR "cls_bad.jsonl:2: m: class 'c' is not one of traffic.class_names (a|b)\n");
@@ -201,25 +207,11 @@ static void class_from_csv(void **state) {
   snprintf(c.class_names, sizeof c.class_names, "ChatGPT|GPT-4");
   ic_sim *sim = ic_sim_alloc(42, 0);
   ic_source *src = NULL;
-  assert_int_equal(ic_traffic_open(&c, sim, ic_time_from_s(100), 0, &src), IC_OK);
-  static const int want[] = {1, 0, 1};
-  struct ic_request r;
-  for (int i = 0; i < 3; i++) {
-    assert_int_equal(ic_source_next(src, &r), IC_OK);
-    assert_int_equal(r.class_id, want[i]);
-    assert_int_equal(r.block_count, 0);
-  }
-  ic_source_free(src);
+  expect_classes(&c, sim, (const int[]){1, 0, 1});
   /* by number: column 6 is Log Type */
   snprintf(c.trace_class_column, sizeof c.trace_class_column, "6");
   snprintf(c.class_names, sizeof c.class_names, "API log|Conversation log");
-  assert_int_equal(ic_traffic_open(&c, sim, ic_time_from_s(100), 0, &src), IC_OK);
-  static const int by_type[] = {1, 0, 0};
-  for (int i = 0; i < 3; i++) {
-    assert_int_equal(ic_source_next(src, &r), IC_OK);
-    assert_int_equal(r.class_id, by_type[i]);
-  }
-  ic_source_free(src);
+  expect_classes(&c, sim, (const int[]){1, 0, 0});
   snprintf(c.trace_path, sizeof c.trace_path, "%s", fixture("burst_bad.csv", BURST_HEADER "0,,100,20,120,API log\n"));
   snprintf(c.trace_class_column, sizeof c.trace_class_column, "Model");
   assert_int_equal(ic_traffic_open(&c, sim, ic_time_from_s(100), 0, &src), IC_EINVAL);
