@@ -45,7 +45,8 @@ static const char usage[] =
     "  --check             fit: generate from the fitted section and compare it\n"
     "                      with the trace (rate, token volume, quantiles, peak\n"
     "                      minute), on stderr\n"
-    "  --check-periods K   fit --check: profile periods generated (default 20)\n"
+    "  --check-periods K   fit --check: profile periods generated (default 20;\n"
+    "                      1 for traces of 2 days or more)\n"
     "  --seed S            fit --check: seed (default 42)\n"
     "\n"
     "FILE may be gzip-compressed, or - for standard input (stats; fit with\n"
@@ -275,7 +276,7 @@ int ic_cli_trace(int argc, char **argv) {
     return IC_EXIT_BAD_INPUT;
   }
   struct ic_trace_options opt = {0};
-  struct fit_args fa = {.fo = {.grow = 1}, .periods = 20, .seed = 42};
+  struct fit_args fa = {.fo = {.grow = 1}, .periods = 0, .seed = 42};
   const char *file = parse_args(argc, argv, &opt, fit ? &fa : NULL);
   if (!file) return IC_EXIT_BAD_INPUT;
   struct ic_trace_stats st;
@@ -289,6 +290,8 @@ int ic_cli_trace(int argc, char **argv) {
   char *text = fit_text(file, &opt, &st, &fa, &status);
   if (!text) return exit_code(status);
   int rc = IC_EXIT_OK;
+  /* default: 20 repeats of a sub-day profile, one pass over a multi-day one */
+  if (fa.periods == 0) fa.periods = st.fit.multi_day ? 1 : 20;
   if (fa.check) rc = ic__cli_trace_check(file, text, &st, (int)fa.periods, (uint64_t)fa.seed, stderr);
   if (rc == IC_EXIT_OK) rc = write_text(fa.out_path, text);
   free(text);

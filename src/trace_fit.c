@@ -164,7 +164,7 @@ void ic__fit_arrivals(const struct ic__arrival_counts *c, double grid_s, const s
     f->windows++;
   }
   f->dispersion = den > 0 ? num / den * (w > 1 ? w / (w - 1) : 1) : (double)NAN;
-  f->cv = isfinite(f->dispersion) ? fmin(100, fmax(0.05, sqrt(f->dispersion))) : 1;
+  f->cv = f->windows >= 2 && isfinite(f->dispersion) ? fmin(100, fmax(0.05, sqrt(f->dispersion))) : 1;
   /* the volume is the trace's own (bins weigh equally in the profile's
    * mean, and the last one may be short) */
   if (st->span_s > 0) f->rate_per_s = (double)st->rows / st->span_s;
@@ -173,7 +173,8 @@ void ic__fit_arrivals(const struct ic__arrival_counts *c, double grid_s, const s
 /* --- the [traffic] section ---------------------------------------------------------- */
 
 /* Writes `key = w0|w1|...` with as many decimals (3, 2, 1, 0) as fit in a
- * text value. */
+ * text value (weights have mean 1, so none is above 24 and 0 decimals
+ * always fit). */
 static void weights(FILE *out, const char *key, const double *w, size_t n) {
   char text[IC_KEY_TEXT_MAX];
   for (int digits = 3; digits >= 0; digits--) {
@@ -226,16 +227,27 @@ ic_status ic_trace_fit_write(FILE *out, const char *path, const struct ic_trace_
             st->span_s / DAY_S);
     return IC_EINVAL;
   }
+  if (!(st->span_s > 0)) {
+    ic_diag(path, 0, "all %llu arrivals are at one instant: no rate to fit", (unsigned long long)st->rows);
+    return IC_EINVAL;
+  }
+  if (f->windows < 2)
+    ic_diag(path, 0, "note: the trace spans %.1f s, under two %g s windows: no burstiness measured, CV 1 (Poisson) "
+                     "assumed", st->span_s, f->window_s);
   if (!fo->lognormal && strcmp(path, "-") == 0) {
     ic_diag(path, 0, "lengths from the trace's histogram need a file to read again; use --lengths lognormal");
     return IC_EINVAL;
   }
   double trend = fo->horizon_days > 0 ? exp(f->growth_log_per_day * (st->span_s / DAY_S / 2 + fo->horizon_days)) : 1;
   fprintf(out, "# infercost trace fit: %s (%llu rows over %.1f s)\n", path, (unsigned long long)st->rows, st->span_s);
-  fprintf(out, "# Arrivals: gamma renewal with CV %.3f = sqrt(dispersion %.3f of counts in %llu windows of %g s about\n",
-          f->cv, f->dispersion, (unsigned long long)f->windows, f->window_s);
-  fprintf(out, "# the rate profile), time-changed through the profile. Raw gaps: CV %.3f (moments), %.3f (gamma ML).\n",
-          st->iat_cv, st->iat_gamma_mle_cv);
+  if (f->windows < 2)
+    fprintf(out, "# Arrivals: gamma renewal with CV 1 (Poisson) assumed: the trace is shorter than two windows of %g s;\n",
+            f->window_s);
+  else
+    fprintf(out, "# Arrivals: gamma renewal with CV %.3f = sqrt(dispersion %.3f of counts in %llu windows of %g s about\n",
+            f->cv, f->dispersion, (unsigned long long)f->windows, f->window_s);
+  fprintf(out, "# %stime-changed through the profile. Raw gaps: CV %.3f (moments), %.3f (gamma ML).\n",
+          f->windows < 2 ? "" : "the rate profile), ", st->iat_cv, st->iat_gamma_mle_cv);
   if (f->quantised)
     fprintf(out, "# Note: timestamps sit on a grid of %g s (%.1f%% of gaps are 0): the raw-gap CV is distorted;\n"
                  "# window counts are not, so the CV above stands.\n", f->grid_s, 100 * st->zero_gap_frac);

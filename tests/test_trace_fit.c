@@ -6,6 +6,7 @@
 #include "ic_test.h"
 #include "ic_test_cli.h"
 #include "ic_test_diag.h"
+#include "ic_test_fixture.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -149,6 +150,16 @@ static void grow_and_refusals(void **state) {
   assert_int_equal(ic_test_infercost("trace fit --lengths lognormal - < " CONV, out, sizeof out), 0);
   assert_int_equal(ic_test_infercost("trace stats --grow 2 " CONV, out, sizeof out), 2);
   assert_non_null(strstr(out, "trace stats: --grow is only for fit\n"));
+  /* no rate from one instant; no burstiness from under two windows */
+  ic_test_fixture(DIR, "instant.csv", "t,in,out\n5,10,3\n5,12,4\n");
+  ic_test_fixture(DIR, "short.csv", "t,in,out\n5,10,3\n50,12,4\n");
+#define GENERIC "trace fit --format generic --time-column t --prompt-column in --output-column out --relative "
+  assert_int_equal(ic_test_infercost(GENERIC DIR "instant.csv", out, sizeof out), 2);
+  assert_non_null(strstr(out, DIR "instant.csv: all 2 arrivals are at one instant: no rate to fit\n"));
+  assert_int_equal(ic_test_infercost(GENERIC DIR "short.csv", out, sizeof out), 0);
+  assert_non_null(strstr(out, DIR "short.csv: note: the trace spans 45.0 s, under two 450 s windows: no burstiness "
+                              "measured, CV 1 (Poisson) assumed\n"));
+  assert_non_null(strstr(out, "arrival_cv = 1\n"));
   assert_int_equal(ic_test_infercost("trace fit --grow -1 " CONV, out, sizeof out), 2);
   assert_non_null(strstr(out, "trace: --grow: expected a number from 1e-06 to 1e+06, got '-1'\n"));
 }
