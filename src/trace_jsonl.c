@@ -55,7 +55,7 @@ struct ic__jsonl {
 
   /* outcome */
   bool fatal, io_error, nomem;
-  uint64_t good_rows, skipped, rows_seen;
+  uint64_t good_rows, skipped;
   size_t errors;
   char first_skip[640];
 };
@@ -336,7 +336,6 @@ ic_status ic__jsonl_next(struct ic__jsonl *j, struct ic_trace_record *rec) {
     size_t k = 0;
     while (k < len && isspace((unsigned char)j->line[k])) k++;
     if (k == len && !too_long) continue; /* blank line: skipped, counted */
-    j->rows_seen++;
     if (too_long) {
       row_error(j, "line longer than %d bytes", IC_TRACE_LINE_MAX);
       continue;
