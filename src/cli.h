@@ -12,6 +12,7 @@ int ic_cli_trace(int argc, char **argv);
 int ic_cli_plot(int argc, char **argv);
 int ic_cli_sweep(int argc, char **argv);
 int ic_cli_search(int argc, char **argv);
+int ic_cli_train(int argc, char **argv);
 
 struct ic_trace_stats;
 /* `trace fit --check` (cli_trace_check.c): generates `periods` repeats of
