@@ -246,6 +246,21 @@ static void long_line(void **state) {
   assert_string_equal(diag.text, DIR "long.jsonl:2: line longer than 4194304 bytes\n");
 }
 
+/* From the command line: exit 2 with the message, for stats and for a run
+ * (before anything is simulated). */
+static void cli_exit_codes(void **state) {
+  (void)state;
+  fixture("cli.jsonl", ROW0 "{\"timestamp\": 5, \"input_length\": 10000000, \"output_length\": 2, \"hash_ids\": [1]}\n");
+  char out[4096];
+  assert_int_equal(ic_test_infercost("trace stats " DIR "cli.jsonl", out, sizeof out), 2);
+  assert_string_equal(out, DIR "cli.jsonl:2: input_length: expected a whole number of tokens from 0 to 4194304, got "
+                               "10000000\n");
+  assert_int_equal(ic_test_infercost("run -q -s traffic.arrival=trace -s traffic.trace_path=" DIR "cli.jsonl", out,
+                                     sizeof out), 2);
+  assert_non_null(strstr(out, DIR "cli.jsonl:2: input_length: expected a whole number of tokens from 0 to 4194304, "
+                              "got 10000000\n"));
+}
+
 /* Options that do not fit the file are refused by name. */
 static void option_mismatch(void **state) {
   (void)state;
@@ -275,6 +290,7 @@ int main(void) {
   ONE(field_map);
   ROWS(bad_cases, run_bad_case);
   ONE(long_line);
+  ONE(cli_exit_codes);
   ONE(option_mismatch);
   return _cmocka_run_group_tests("trace_jsonl", tests, n, NULL, NULL);
 }
