@@ -31,7 +31,7 @@ static const struct ic_key_def traffic_keys[] = {
     KEY(ic_traffic_config, diurnal_hourly_weights, IC_KEY_TEXT, "none", 0, 0, false, NULL, "", "diurnal, gamma: 24 relative rates from midnight, separated by vertical bars (replace the sinusoid)"),
     KEY(ic_traffic_config, weekly_weights, IC_KEY_TEXT, "none", 0, 0, false, NULL, "", "poisson, diurnal, gamma: 7 relative daily volumes from day 0, separated by vertical bars"),
     KEY(ic_traffic_config, rate_profile, IC_KEY_TEXT, "none", 0, 0, false, NULL, "", "poisson, gamma: up to 24 relative rates of consecutive bins from time 0, repeated (trace fit writes it)"),
-    KEY(ic_traffic_config, rate_profile_bin_s, IC_KEY_REAL, "3600", 0, 3.2e7, true, NULL, "s", "length of each rate_profile bin"),
+    KEY(ic_traffic_config, rate_profile_bin_s, IC_KEY_REAL, "3600", 1, 3.2e7, false, NULL, "s", "length of each rate_profile bin (at least 1 s: arrivals walk the bins)"),
     KEY(ic_traffic_config, prompt_dist, IC_KEY_CHOICE, "fixed", 0, 0, false, IC_LENGTH_CHOICES, "", "prompt length distribution"),
     KEY(ic_traffic_config, prompt_tokens_cv, IC_KEY_REAL, "1", 0, 100, true, NULL, "", "lognormal prompt: coefficient of variation"),
     KEY(ic_traffic_config, prompt_lognormal_mu, IC_KEY_REAL, "auto", -100, 100, false, NULL, "", "lognormal prompt: mu of ln(tokens) (auto: from prompt_tokens and prompt_tokens_cv)"),
