@@ -341,6 +341,24 @@ static void system_prompts(void **state) {
   ic_sim_free(sim);
 }
 
+/* One system prompt of 1024 tokens (two whole blocks) before 300 user
+ * tokens: every request after the first hits exactly those 1024 tokens in
+ * an unbounded cache, so the hits are (n - 1) x 1024 of n x 1324 tokens. */
+static void system_prompt_hits(void **state) {
+  (void)state;
+  struct ic_traffic_config c = defaults();
+  c.queries_per_day = 86400;
+  c.prompt_tokens = 300;
+  c.output_tokens = 20;
+  c.system_prompts = 1;
+  c.system_prompt_tokens = 1024;
+  struct tally t;
+  assert_int_equal(drain(&c, 3000, &t), IC_ENOENT);
+  assert_true(t.n > 2000);
+  assert_int_equal(t.prompt, (int64_t)t.n * 1324);
+  assert_int_equal(t.hit, (int64_t)(t.n - 1) * 1024);
+}
+
 /* Sessions with no think time: a session's turns come one after another.
  * Each turn's prompt is the previous prompt + its output + 600 new tokens,
  * and starts with the previous prompt's complete blocks; the previous
@@ -393,7 +411,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       ONE(replay_carries_blocks), ONE(rate_scale_whole), ONE(rate_scale_shape), ONE(rate_scale_fraction), ONE(zero_output),
       ONE(class_from_trace),      ONE(class_from_csv),       ONE(refused_combinations), ONE(system_prompts),
-      ONE(sessions),
+      ONE(system_prompt_hits),    ONE(sessions),
   };
   return cmocka_run_group_tests_name("traffic_prefix", tests, NULL, NULL);
 }
