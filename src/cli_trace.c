@@ -48,10 +48,10 @@ static const char usage[] =
     "  --check-periods K   fit --check: profile periods generated (default 20;\n"
     "                      1 for traces of 2 days or more)\n"
     "  --seed S            fit --check: seed (default 42)\n"
+    "  -h, --help          this text\n"
     "\n"
     "FILE may be gzip-compressed, or - for standard input (stats; fit with\n"
     "--lengths lognormal).\n"
-    "  -h, --help          this text\n"
     "\n"
     "exit status: 0 ok, 2 bad input (reported as FILE:LINE: ...), 1 failure\n";
 
