@@ -256,7 +256,8 @@ static void check_time(ic_trace *t, const char *s, size_t len) {
                 unit_names[t->time_unit], text);
     return;
   }
-  t->row_time = ic_time_from_s(v / 1e9 * (double)per_unit_div[t->time_unit]);
+  /* per_unit_div[u] is also units per second: v units are v / that seconds */
+  t->row_time = ic_time_from_s(v / (double)per_unit_div[t->time_unit]);
 }
 
 static void check_tokens(ic_trace *t, int which, const char *s, size_t len) {
@@ -641,6 +642,9 @@ fail:
 }
 
 int ic_trace_format(const ic_trace *t) { return t->jsonl ? ic__jsonl_format(t->jsonl) : t->format; }
+uint64_t ic_trace_content_hash(const ic_trace *t) {
+  return t->jsonl ? ic__jsonl_content_hash(t->jsonl) : ic__input_hash(t->in);
+}
 uint64_t ic_trace_skipped_rows(const ic_trace *t) { return t->jsonl ? ic__jsonl_skipped(t->jsonl) : t->skipped; }
 const char *ic_trace_first_skip_reason(const ic_trace *t) {
   return t->jsonl ? ic__jsonl_first_skip(t->jsonl) : t->first_skip;

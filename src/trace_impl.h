@@ -27,6 +27,10 @@ size_t ic__input_read(struct ic__input *in, const char *path, void *buf, size_t 
  * first 4 KiB; -2 on a read error (reported, naming `path`). */
 int ic__input_peek(struct ic__input *in, const char *path);
 
+/* FNV-1a 64 of the bytes ic__input_read has handed out so far: of the
+ * decompressed content, so a trace and its gzip share one hash. */
+uint64_t ic__input_hash(const struct ic__input *in);
+
 /* Closes the input; NULL does nothing. */
 void ic__input_close(struct ic__input *in);
 
@@ -39,6 +43,7 @@ ic_status ic__jsonl_next(struct ic__jsonl *j, struct ic_trace_record *rec);
 int ic__jsonl_format(const struct ic__jsonl *j);
 uint64_t ic__jsonl_skipped(const struct ic__jsonl *j);
 const char *ic__jsonl_first_skip(const struct ic__jsonl *j);
+uint64_t ic__jsonl_content_hash(const struct ic__jsonl *j);
 void ic__jsonl_free(struct ic__jsonl *j);
 
 #endif

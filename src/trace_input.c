@@ -1,7 +1,8 @@
 /* trace_input.c: a trace's bytes through zlib's gz* functions, which read
  * gzip-compressed and plain input alike (by the magic bytes), from a file
  * or from standard input ("-"). A small look-ahead lets the caller see the
- * first character (a '{' means JSON Lines) without consuming it. */
+ * first character (a '{' means JSON Lines) without consuming it. The bytes
+ * handed out are hashed as they pass, for the run's digest. */
 #define _POSIX_C_SOURCE 200809L
 
 #include <errno.h>
@@ -22,6 +23,7 @@ struct ic__input {
   unsigned char ahead[LOOKAHEAD];
   size_t ahead_len, ahead_pos;
   bool eof, error;
+  uint64_t hash;        /* FNV-1a 64 of the bytes handed out */
 };
 
 struct ic__input *ic__input_open(const char *path, ic_status *status) {
@@ -44,6 +46,7 @@ struct ic__input *ic__input_open(const char *path, ic_status *status) {
     return NULL;
   }
   gzbuffer(in->gz, GZ_BUFFER);
+  in->hash = UINT64_C(0xcbf29ce484222325);
   *status = IC_OK;
   return in;
 }
@@ -78,8 +81,13 @@ size_t ic__input_read(struct ic__input *in, const char *path, void *buf, size_t 
   if (done < n) done += raw_read(in, path, (unsigned char *)buf + done, n - done);
   *eof = in->eof && in->ahead_pos == in->ahead_len;
   *error = in->error;
-  return in->error ? 0 : done;
+  if (in->error) return 0;
+  const unsigned char *p = buf;
+  for (size_t i = 0; i < done; i++) in->hash = (in->hash ^ p[i]) * UINT64_C(0x100000001b3);
+  return done;
 }
+
+uint64_t ic__input_hash(const struct ic__input *in) { return in->hash; }
 
 int ic__input_peek(struct ic__input *in, const char *path) {
   if (in->ahead_len == 0 && in->ahead_pos == 0) in->ahead_len = raw_read(in, path, in->ahead, sizeof in->ahead);

@@ -426,6 +426,7 @@ fail:
 int ic__jsonl_format(const struct ic__jsonl *j) { return j->format; }
 uint64_t ic__jsonl_skipped(const struct ic__jsonl *j) { return j->skipped; }
 const char *ic__jsonl_first_skip(const struct ic__jsonl *j) { return j->first_skip; }
+uint64_t ic__jsonl_content_hash(const struct ic__jsonl *j) { return ic__input_hash(j->in); }
 
 void ic__jsonl_free(struct ic__jsonl *j) {
   if (!j) return;

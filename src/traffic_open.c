@@ -285,6 +285,7 @@ static ic_status load_empirical(struct ic__gen *g, const struct ic_traffic_confi
   struct ic_trace_histogram h;
   ic_status st = ic_trace_histogram_read(c->trace_path, &o, column, &h);
   if (st != IC_OK) return st;
+  g->base.input_hash = h.content_hash; /* both columns come from the one trace_path */
   g->emp_table[column] = gsl_ran_discrete_preproc(h.size, h.counts);
   g->emp_values[column] = h.values;
   h.values = NULL;
@@ -306,7 +307,7 @@ static void resolve_length(struct ic__gen *g, int column, int kind, int64_t mean
   d->emp_values = g->emp_values[column];
 }
 
-static ic_status open_generator(const struct ic_traffic_config *c, ic_sim *sim, ic_time_ns end_ns, int64_t ctx,
+static ic_status open_generator(const struct ic_traffic_config *c, ic_sim *sim, ic_time_ns end_ns,
                                 const struct ic_traffic_class *cls, size_t nclass, ic_source **out) {
   struct ic__gen *g = calloc(1, sizeof *g);
   if (!g) return IC_ENOMEM;
@@ -320,7 +321,6 @@ static ic_status open_generator(const struct ic_traffic_config *c, ic_sim *sim, 
   g->mean_gap_s = 86400.0 / c->queries_per_day;
   g->cv = c->arrival_cv;
   g->end_ns = end_ns;
-  g->ctx = ctx;
   double w[MAX_ITEMS], sum = 0, day_max = 1, week_max = 1;
   if (c->arrival == IC_ARRIVAL_DIURNAL && !is_none(c->diurnal_hourly_weights)) {
     g->diurnal = IC__DIURNAL_HOURLY;
@@ -392,6 +392,11 @@ ic_status ic_traffic_open(const struct ic_traffic_config *c, ic_sim *sim, ic_tim
   struct ic_traffic_class cls[IC_TRAFFIC_MAX_CLASSES];
   size_t n = 0;
   if ((st = ic_traffic_classes(c, cls, &n)) != IC_OK) return st;
-  if (c->arrival == IC_ARRIVAL_TRACE) return ic__open_replay(c, sim, end_ns, context_max_tokens, cls, n, out);
-  return open_generator(c, sim, end_ns, context_max_tokens, cls, n, out);
+  st = c->arrival == IC_ARRIVAL_TRACE ? ic__open_replay(c, sim, end_ns, context_max_tokens, cls, n, out)
+                                      : open_generator(c, sim, end_ns, cls, n, out);
+  if (st == IC_OK) {
+    (*out)->context_max_tokens = context_max_tokens;
+    (*out)->over_context = c->over_context;
+  }
+  return st;
 }

@@ -144,7 +144,9 @@ ic_status ic__prefix_next(struct ic__gen *g, struct ic_request *out) {
   int64_t one = 1;
   ic__clamp_lengths(&user, &one, g->prompt[c].lo, g->prompt[c].hi, 1, 1, 0); /* bounds of the draw */
   int64_t prompt = t.context + user;
-  ic__clamp_lengths(&prompt, &o, 1, INT64_MAX, g->output[c].lo, g->output[c].hi, g->ctx);
+  /* the context limit is ic_source_next's: a session that outgrows it has
+   * its later turns clamped or rejected there, and counted */
+  ic__clamp_lengths(&prompt, &o, 1, INT64_MAX, g->output[c].lo, g->output[c].hi, 0);
   *out = (struct ic_request){.id = g->next_id++, .arrival_ns = t.time_ns, .prompt_tokens = prompt,
                              .output_tokens = o, .class_id = c};
   push_blocks(g, &t, prompt, out);

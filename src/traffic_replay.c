@@ -76,6 +76,12 @@ static ic_status advance(struct replay *r, struct copy *c) {
   ic_status st;
   while (!c->pending && !c->done) {
     st = ic_trace_next(c->t, &c->rec);
+    if (st == IC_ENOENT && ic_trace_content_hash(c->t) != r->base.input_hash) {
+      /* the digest holds the survey's hash: each copy and loop must have read the same bytes */
+      ic_diag(r->path, 0, "the trace changed while the run read it (its content hash differs from the first "
+              "pass's); replay a file that nothing writes to");
+      return IC_EINVAL;
+    }
     if (st == IC_ENOENT) {
       if (!r->loop || !c->row_this_loop) {
         c->done = true;
@@ -126,7 +132,7 @@ static ic_status replay_next(ic_source *src, struct ic_request *out) {
   c->pending = false;
   int64_t p = c->rec.prompt_tokens, o = c->rec.output_tokens;
   ic__clamp_lengths(&p, &o, r->lim.prompt_tokens_min, r->lim.prompt_tokens_max, r->lim.output_tokens_min,
-                    r->lim.output_tokens_max, r->ctx);
+                    r->lim.output_tokens_max, 0); /* the context limit is ic_source_next's */
   int cls = 0;
   if (c->rec.class_name) {
     if ((cls = class_of(r, &c->rec)) < 0) return IC_EINVAL;
@@ -149,9 +155,11 @@ static void replay_free(ic_source *src) {
 
 static const struct ic_source_ops replay_ops = {"trace-replay", replay_next, replay_free};
 
-/* Reads the trace once: checks every row (and its class), and measures
- * what looping and rescaling need. */
-static ic_status survey(struct replay *r, uint64_t *kept, ic_time_ns *first, ic_time_ns *last, bool *blocks) {
+/* Reads the trace once: checks every row (its class, and with
+ * over_context = error its length), measures what looping and rescaling
+ * need, and hashes the content for the digest. */
+static ic_status survey(struct replay *r, uint64_t *kept, ic_time_ns *first, ic_time_ns *last, long *first_line,
+                        bool *blocks) {
   ic_status st;
   ic_trace *t = ic_trace_open(r->path, &r->opt, &st);
   if (!t) return st;
@@ -160,16 +168,31 @@ static ic_status survey(struct replay *r, uint64_t *kept, ic_time_ns *first, ic_
   int bad_classes = 0;
   *kept = 0;
   *blocks = false;
+  bool refuse_long = r->lim.over_context == IC_OVER_CONTEXT_ERROR && r->ctx > 0;
   while ((st = ic_trace_next(t, &rec)) == IC_OK) {
     if (rec.class_name && bad_classes < IC_TRACE_MAX_ERRORS && class_of(r, &rec) < 0) bad_classes++;
     if (!wanted(r, &rec)) {
       dropped += rec.time_ns >= r->start_ns;
       continue;
     }
-    if ((*kept)++ == 0) *first = rec.time_ns;
+    int64_t p = rec.prompt_tokens, o = rec.output_tokens; /* as replay_next bounds them */
+    ic__clamp_lengths(&p, &o, r->lim.prompt_tokens_min, r->lim.prompt_tokens_max, r->lim.output_tokens_min,
+                      r->lim.output_tokens_max, 0);
+    if (refuse_long && p + o > r->ctx) {
+      ic_diag(r->path, rec.line, "%lld prompt + %lld output tokens exceed the model's context of %lld "
+              "(model.context_max; traffic.over_context = error: clamp or reject count such rows instead)",
+              (long long)p, (long long)o, (long long)r->ctx);
+      st = IC_EINVAL;
+      break;
+    }
+    if ((*kept)++ == 0) {
+      *first = rec.time_ns;
+      *first_line = rec.line;
+    }
     *last = rec.time_ns;
     *blocks = *blocks || rec.block_count > 0;
   }
+  if (st == IC_ENOENT) r->base.input_hash = ic_trace_content_hash(t);
   if (st == IC_ENOENT && ic_trace_skipped_rows(t))
     ic_diag(r->path, 0, "note: skipped %llu bad rows (first at %s)", (unsigned long long)ic_trace_skipped_rows(t),
             ic_trace_first_skip_reason(t));
@@ -211,8 +234,9 @@ ic_status ic__open_replay(const struct ic_traffic_config *c, ic_sim *sim, ic_tim
   memcpy(r->classes, cls, nclass * sizeof *cls);
   uint64_t kept = 0;
   ic_time_ns first = 0, last = 0;
+  long first_line = 0;
   bool blocks = false;
-  ic_status st = survey(r, &kept, &first, &last, &blocks);
+  ic_status st = survey(r, &kept, &first, &last, &first_line, &blocks);
   if (st != IC_OK) goto fail;
   if (kept == 0) {
     ic_diag(r->path, 0, "no rows at or after traffic.trace_start_s = %g s", c->trace_start_s);
@@ -226,6 +250,18 @@ ic_status ic__open_replay(const struct ic_traffic_config *c, ic_sim *sim, ic_tim
   r->period_ns = last - r->start_ns + ic_time_from_s(mean_gap_s);
   if (c->trace_match_volume)
     r->speedup = (c->queries_per_day / 86400.0) / ((double)kept / ic_time_to_s(r->period_ns));
+  /* Relative times are kept as they are: a trace cut from day 225 of a
+   * longer one starts 225 days in, and would replay nothing. Copy 0 is not
+   * shifted, so its first row is the earliest of all copies. */
+  double first_at_s = ic_time_to_s(first - r->start_ns) / r->speedup;
+  if (ic_time_from_s(first_at_s) >= end_ns) {
+    ic_diag(r->path, first_line, "the first row replayed arrives at %.9g s (trace time %.9g s), after the run ends "
+            "at %.9g s (run.warmup_s + run.duration_s): nothing would arrive. Set traffic.trace_start_s = %.9g to "
+            "replay from this row (see docs/formats/trace.md)", first_at_s, ic_time_to_s(first), ic_time_to_s(end_ns),
+            ic_time_to_s(first));
+    st = IC_EINVAL;
+    goto fail;
+  }
   st = IC_ENOMEM;
   if (nclass > 1) {
     double share[IC_TRAFFIC_MAX_CLASSES];
