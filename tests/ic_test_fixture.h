@@ -2,6 +2,7 @@
 #ifndef IC_TEST_FIXTURE_H
 #define IC_TEST_FIXTURE_H
 
+#include <stdint.h>
 #include <stdio.h>
 #include <sys/stat.h>
 
@@ -18,6 +19,17 @@ static inline const char *ic_test_fixture(const char *dir, const char *name, con
   fputs(text, f);
   fclose(f);
   return path;
+}
+
+/* FNV-1a 64 of a file's bytes, by a loop of the tests' own (an oracle for
+ * the trace content hash). */
+static inline uint64_t ic_test_fnv1a_file(const char *path) {
+  uint64_t h = UINT64_C(14695981039346656037);
+  FILE *f = fopen(path, "rb");
+  assert_non_null(f);
+  for (int ch; (ch = fgetc(f)) != EOF;) h = (h ^ (uint64_t)ch) * UINT64_C(1099511628211);
+  fclose(f);
+  return h;
 }
 
 #endif

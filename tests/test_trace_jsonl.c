@@ -23,6 +23,37 @@ static const char *fixture(const char *name, const char *text) { return ic_test_
 
 /* --- the shipped Mooncake trace ---------------------------------------------------- */
 
+/* The content hash of the run's digest covers JSON Lines and gzip input:
+ * it is FNV-1a 64 of the content as parsed (computed here by a loop of our
+ * own over the plain file), and a gzip of the file hashes alike. */
+static uint64_t hash_read(const char *path) {
+  ic_status st;
+  ic_trace *t = ic_trace_open(path, NULL, &st);
+  assert_non_null(t);
+  struct ic_trace_record r;
+  while ((st = ic_trace_next(t, &r)) == IC_OK) {
+  }
+  assert_int_equal(st, IC_ENOENT);
+  uint64_t h = ic_trace_content_hash(t);
+  ic_trace_free(t);
+  return h;
+}
+
+static void content_hash(void **state) {
+  (void)state;
+  char buf[16];
+  const char *plain[] = {IC_SOURCE_DIR "/traces/mooncake_synthetic.jsonl", IC_SOURCE_DIR "/traces/azure2023_code.csv"};
+  for (int i = 0; i < 2; i++) {
+    uint64_t want = ic_test_fnv1a_file(plain[i]);
+    assert_true(hash_read(plain[i]) == want);
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "mkdir -p " DIR " && gzip -c %s > " DIR "h.gz", plain[i]);
+    assert_int_equal(ic_test_shell(cmd, buf, sizeof buf), 0);
+    assert_true(hash_read(DIR "h.gz") == want);
+  }
+  assert_true(hash_read(plain[0]) != hash_read(plain[1]));
+}
+
 /* The first rows as `head -3 traces/mooncake_synthetic.jsonl` shows them:
  * timestamps 0, 0, 40 ms; 40160 / 36640 / 23769 input tokens (79, 72 and
  * 47 blocks of 512, ids 0..78, 79..150, 151..197); 6 / 4 / 3 output. */
@@ -287,6 +318,7 @@ int main(void) {
   ONE(mooncake_rows);
   ONE(mooncake_stats_cli);
   ONE(stdin_and_gzip);
+  ONE(content_hash);
   ONE(field_map);
   ROWS(bad_cases, run_bad_case);
   ONE(long_line);

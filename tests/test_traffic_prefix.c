@@ -405,13 +405,144 @@ static void sessions(void **state) {
   ic_sim_free(sim);
 }
 
+/* --- the context limit on every source (ic_source_next) ----------------------------- */
+
+/* A source opened with a context of ctx tokens and a policy; drains it,
+ * checking that each clamped request keeps no more block hashes than its
+ * prompt covers. Returns what was delivered. */
+static uint64_t drain_ctx(struct ic_traffic_config c, int policy, int64_t ctx, double end_s, ic_source **keep) {
+  c.over_context = policy;
+  ic_sim *sim = ic_sim_alloc(42, 0);
+  ic_source *src = NULL;
+  assert_int_equal(ic_traffic_open(&c, sim, ic_time_from_s(end_s), ctx, &src), IC_OK);
+  struct ic_request r;
+  uint64_t n = 0;
+  ic_status st;
+  while ((st = ic_source_next(src, &r)) == IC_OK) {
+    assert_int_equal(r.id, n);
+    n++;
+    assert_true(r.prompt_tokens + r.output_tokens <= ctx);
+    const ic_block_ring *ring = ic_source_blocks(src);
+    if (!ring) continue;
+    int64_t bt = ic_block_ring_block_tokens(ring);
+    assert_true((int64_t)r.block_count <= (r.prompt_tokens + bt - 1) / bt);
+    uint64_t h;
+    for (uint32_t i = 0; i < r.block_count; i++) assert_true(ic_block_ring_get(ring, r.block_pos + i, &h));
+  }
+  assert_int_equal(st, IC_ENOENT);
+  ic_sim_free(sim);
+  *keep = src;
+  return n;
+}
+
+/* Rate-scale copies go through the limit one by one: trace_long_context.csv
+ * (by hand: rows 4000+200 and 5000+50 exceed 4,096 tokens, 9,000 prompt +
+ * 250 output tokens) replayed as 2 copies offers 10 requests and rejects
+ * 4 (18,000 + 500 tokens). */
+static void context_limit_on_copies(void **state) {
+  (void)state;
+  struct ic_traffic_config c = replay_of(IC_SOURCE_DIR "/tests/data/trace_long_context.csv");
+  c.trace_rate_scale = 2;
+  ic_source *src;
+  assert_int_equal(drain_ctx(c, IC_OVER_CONTEXT_REJECT, 4096, 100, &src), 6);
+  assert_int_equal(ic_source_offered(src)->requests, 10);
+  assert_int_equal(ic_source_over_context(src)->requests, 4);
+  assert_int_equal(ic_source_over_context(src)->prompt_tokens, 18000);
+  assert_int_equal(ic_source_over_context(src)->output_tokens, 500);
+  ic_source_free(src);
+}
+
+/* The JSON Lines trace with a context of 8,192 tokens: the rows over it,
+ * counted here from the file's own fields, are what the source clamps,
+ * and every clamped prompt keeps only the hashes of the blocks it covers. */
+static void context_limit_on_jsonl(void **state) {
+  (void)state;
+  FILE *f = fopen(MOONCAKE, "r");
+  assert_non_null(f);
+  static char line[1 << 20];
+  uint64_t over = 0, rows = 0;
+  while (fgets(line, sizeof line, f)) {
+    const char *p = strstr(line, "\"input_length\": "), *o = strstr(line, "\"output_length\": ");
+    assert_non_null(p);
+    assert_non_null(o);
+    rows++;
+    over += strtoll(p + 16, NULL, 10) + strtoll(o + 17, NULL, 10) > 8192;
+  }
+  fclose(f);
+  assert_int_equal(rows, MOONCAKE_ROWS);
+  assert_true(over > 100);
+  ic_source *src;
+  assert_int_equal(drain_ctx(replay_of(MOONCAKE), IC_OVER_CONTEXT_CLAMP, 8192, 2000, &src), MOONCAKE_ROWS);
+  assert_int_equal(ic_source_over_context(src)->requests, over);
+  ic_source_free(src);
+  assert_int_equal(drain_ctx(replay_of(MOONCAKE), IC_OVER_CONTEXT_REJECT, 8192, 2000, &src), MOONCAKE_ROWS - over);
+  ic_source_free(src);
+}
+
+/* Generated prefixes: a system prompt of 5,000 tokens on a context of
+ * 4,096 makes every request too long: reject leaves none, clamp cuts
+ * every one (and its blocks). Sessions of a 3,000-token context grow past
+ * 4,096 by their third turn at the latest, and those turns are counted. */
+static void context_limit_on_prefixes(void **state) {
+  (void)state;
+  struct ic_traffic_config c = defaults();
+  c.queries_per_day = 86400;
+  c.prompt_tokens = 300;
+  c.output_tokens = 20;
+  c.system_prompts = 4;
+  c.system_prompt_tokens = 5000;
+  ic_source *src;
+  assert_int_equal(drain_ctx(c, IC_OVER_CONTEXT_REJECT, 4096, 600, &src), 0);
+  uint64_t offered = ic_source_offered(src)->requests;
+  assert_true(offered > 400);
+  assert_int_equal(ic_source_over_context(src)->requests, offered);
+  ic_source_free(src);
+  assert_int_equal(drain_ctx(c, IC_OVER_CONTEXT_CLAMP, 4096, 600, &src), offered);
+  assert_int_equal(ic_source_over_context(src)->requests, offered);
+  ic_source_free(src);
+  c.system_prompt_tokens = 3000;
+  c.session_turns = 4;
+  c.session_think_s = 5;
+  uint64_t n = drain_ctx(c, IC_OVER_CONTEXT_REJECT, 4096, 600, &src);
+  uint64_t over_n = ic_source_over_context(src)->requests;
+  assert_true(over_n > 0 && n > 0);
+  assert_int_equal(n + over_n, ic_source_offered(src)->requests);
+  ic_source_free(src);
+}
+
+/* Every copy and loop re-reads the file: one that reads other bytes than
+ * the checking pass hashed stops the run (the digest would not name them). */
+static void changed_trace_is_an_error(void **state) {
+  (void)state;
+  const char *path = fixture("changing.csv", "arrived_at,num_prefill_tokens,num_decode_tokens\n0.0,100,10\n1.0,200,20\n");
+  struct ic_traffic_config c = replay_of(path);
+  c.trace_loop = true;
+  ic_sim *sim = ic_sim_alloc(42, 0);
+  ic_source *src = NULL;
+  assert_int_equal(ic_traffic_open(&c, sim, ic_time_from_s(100), 0, &src), IC_OK);
+  FILE *f = fopen(path, "w"); /* same file, other content */
+  assert_non_null(f);
+  fputs("arrived_at,num_prefill_tokens,num_decode_tokens\n0.0,100,10\n1.0,300,20\n", f);
+  fclose(f);
+  struct ic_request r;
+  ic_status st;
+  int n = 0;
+  while ((st = ic_source_next(src, &r)) == IC_OK) n++;
+  assert_int_equal(st, IC_EINVAL);
+  assert_true(n >= 2 && n < 10);
+  assert_non_null(strstr(diag.text, "changing.csv: the trace changed while the run read it"));
+  ic_source_free(src);
+  ic_sim_free(sim);
+}
+
 #define ONE(fn) cmocka_unit_test_setup_teardown(fn, diag_capture, diag_release)
 
 int main(void) {
   const struct CMUnitTest tests[] = {
       ONE(replay_carries_blocks), ONE(rate_scale_whole), ONE(rate_scale_shape), ONE(rate_scale_fraction), ONE(zero_output),
       ONE(class_from_trace),      ONE(class_from_csv),       ONE(refused_combinations), ONE(system_prompts),
-      ONE(system_prompt_hits),    ONE(sessions),
+      ONE(system_prompt_hits),    ONE(sessions),       ONE(context_limit_on_copies), ONE(context_limit_on_jsonl),
+      ONE(context_limit_on_prefixes), ONE(changed_trace_is_an_error),
   };
   return cmocka_run_group_tests_name("traffic_prefix", tests, NULL, NULL);
 }
