@@ -1,0 +1,168 @@
+/* test_published.c: reading the published-measurements table, mapping rows
+ * to scenarios (and the reasons rows are skipped), error statistics. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "ic_test_diag.h"
+#include "infercost/published.h"
+
+static const char header[] =
+    "id,experiment,split,source_kind,gpu,gpus,nodes,tp,precision,model,mode,concurrency,input_tokens,"
+    "output_tokens,dataset,ttft_limit_ms,tpot_limit_ms,metric,statistic,value,unit\n";
+
+static const char *write_table(const char *body) {
+  static char path[64];
+  snprintf(path, sizeof path, "test_published_%ld.csv", (long)rand());
+  FILE *f = fopen(path, "w");
+  assert_non_null(f);
+  fputs(body, f);
+  fclose(f);
+  return path;
+}
+
+static struct ic_pub_row row(const char *gpu, const char *precision, const char *model, const char *mode,
+                             double input, double output) {
+  struct ic_pub_row r = {.gpus = 2, .nodes = 1, .tp = 2, .concurrency = NAN, .input_tokens = input,
+                         .output_tokens = output, .value = 100, .line = 2};
+  snprintf(r.id, sizeof r.id, "T1");
+  snprintf(r.gpu, sizeof r.gpu, "%s", gpu);
+  snprintf(r.precision, sizeof r.precision, "%s", precision);
+  snprintf(r.model, sizeof r.model, "%s", model);
+  snprintf(r.mode, sizeof r.mode, "%s", mode);
+  snprintf(r.dataset, sizeof r.dataset, "synthetic, 3000 requests");
+  snprintf(r.metric, sizeof r.metric, "throughput_output");
+  snprintf(r.statistic, sizeof r.statistic, "total");
+  return r;
+}
+
+/* Quoted fields with commas, empty numbers as NaN, every column found by name. */
+static void loads_quoted_rows(void **state) {
+  (void)state;
+  char body[2048];
+  snprintf(body, sizeof body,
+           "%sP001,e1,fit,trtllm_perf_overview,H100,2,1,2,fp8,Llama-3.3-70B,offline,,128,2048,"
+           "\"synthetic, fixed lengths (stdev 0), 3000 requests\",,,throughput_output,total,6378.5,tokens/s\n",
+           header);
+  const char *path = write_table(body);
+  struct ic_pub_row *rows;
+  size_t n;
+  assert_int_equal(ic_pub_load(path, &rows, &n), IC_OK);
+  remove(path);
+  assert_int_equal(n, 1);
+  assert_string_equal(rows[0].dataset, "synthetic, fixed lengths (stdev 0), 3000 requests");
+  assert_true(isnan(rows[0].concurrency));
+  assert_true(rows[0].value == 6378.5 && rows[0].output_tokens == 2048 && rows[0].line == 2);
+  free(rows);
+}
+
+static void missing_column_is_named(void **state) {
+  (void)state;
+  const char *path = write_table("id,experiment,split\nP1,e,fit\n");
+  struct ic_pub_row *rows;
+  size_t n;
+  assert_int_equal(ic_pub_load(path, &rows, &n), IC_EINVAL);
+  remove(path);
+  assert_non_null(strstr(diag.text, ":1: header: missing column 'source_kind'"));
+}
+
+static void bad_number_names_line_and_column(void **state) {
+  (void)state;
+  char body[1024];
+  snprintf(body, sizeof body, "%sP1,e,fit,nim,H100,2,1,two,fp8,Llama-3.3-70B,offline,,1,1,d,,,ttft,mean,5,ms\n",
+           header);
+  const char *path = write_table(body);
+  struct ic_pub_row *rows;
+  size_t n;
+  assert_int_equal(ic_pub_load(path, &rows, &n), IC_EINVAL);
+  remove(path);
+  assert_non_null(strstr(diag.text, ":2: column tp: expected a number, got 'two'"));
+}
+
+/* Each thing infercost cannot express is a skip with its reason. */
+static void skips_say_why(void **state) {
+  (void)state;
+  static struct ic_scenario s;
+  char why[IC_PUB_WHY];
+  struct ic_pub_row r = row("H100", "fp8", "Llama-9-1T", "offline", 128, 128);
+  assert_false(ic_pub_scenario(&r, true, 0, &s, why));
+  assert_string_equal(why, "model Llama-9-1T is not in the catalogue");
+  r = row("TPU9", "fp8", "Llama-3.1-8B", "offline", 128, 128);
+  assert_false(ic_pub_scenario(&r, true, 0, &s, why));
+  assert_string_equal(why, "GPU TPU9 is not in the catalogue");
+  r = row("H100", "", "Llama-3.1-8B", "offline", 128, 128);
+  assert_false(ic_pub_scenario(&r, true, 0, &s, why));
+  assert_string_equal(why, "the source does not state the precision");
+  r = row("H100", "fp8", "Llama-3.1-8B", "offline", NAN, 128);
+  assert_false(ic_pub_scenario(&r, true, 0, &s, why));
+  assert_non_null(strstr(why, "no prompt length"));
+  r = row("H100", "fp8", "Llama-3.1-8B", "server", 128, 128);
+  assert_false(ic_pub_scenario(&r, true, 0, &s, why));
+  assert_non_null(strstr(why, "rate search"));
+}
+
+/* An offline TensorRT-LLM row: its model, GPU, TP, precision, lengths and
+ * request count land in the scenario. */
+static void offline_row_becomes_its_scenario(void **state) {
+  (void)state;
+  static struct ic_scenario s;
+  char why[IC_PUB_WHY];
+  struct ic_pub_row r = row("H200", "fp8", "Llama-3.3-70B", "offline", 500, 2000);
+  assert_true(ic_pub_scenario(&r, false, 0, &s, why));
+  assert_string_equal(s.model.name, "llama3-70b");
+  assert_int_equal(s.model.context_max, 131072);
+  assert_string_equal(s.fleet.gpu, "h200");
+  assert_int_equal(s.fleet.gpus_per_replica, 2);
+  assert_int_equal(s.traffic.mode, IC_LOAD_OFFLINE);
+  assert_int_equal(s.traffic.requests, 3000);
+  assert_int_equal(s.traffic.prompt_tokens, 500);
+  assert_int_equal(s.traffic.output_tokens, 2000);
+  assert_int_equal(s.model.weight_precision, IC_FP8);
+}
+
+/* MLPerf rows state no TP: the smallest power of two keeping the weights
+ * within half the replica's memory. Llama-2-70B in fp8 is about 69 GB: on
+ * 80 GB H100s that needs 2 GPUs (69 > 40), on 141 GB H200s one (69 < 70.5). */
+static void default_tp_rule(void **state) {
+  (void)state;
+  static struct ic_scenario s;
+  char why[IC_PUB_WHY];
+  struct ic_pub_row r = row("H100", "fp8", "Llama-2-70B", "fixed_concurrency", 300, 300);
+  r.tp = NAN;
+  r.gpus = 8;
+  r.concurrency = 4;
+  assert_true(ic_pub_scenario(&r, true, 0, &s, why));
+  assert_int_equal(s.fleet.gpus_per_replica, 2);
+  assert_int_equal(s.traffic.mode, IC_LOAD_CLOSED);
+  assert_int_equal(s.traffic.clients, 4);
+  snprintf(r.gpu, sizeof r.gpu, "H200");
+  assert_true(ic_pub_scenario(&r, true, 0, &s, why));
+  assert_int_equal(s.fleet.gpus_per_replica, 1);
+}
+
+/* By hand: |errors| 0.3, 0.1, 0.2, 0.5 (and a NaN left out): median 0.25,
+ * nearest-rank p90 = the 4th of 4 = 0.5. */
+static void abs_stats_by_hand(void **state) {
+  (void)state;
+  double x[] = {-0.3, 0.1, NAN, 0.2, -0.5};
+  double med, p90;
+  assert_int_equal(ic_pub_abs_stats(x, 5, &med, &p90), 4);
+  assert_true(fabs(med - 0.25) < 1e-15);
+  assert_true(fabs(p90 - 0.5) < 1e-15);
+  double none[] = {NAN};
+  assert_int_equal(ic_pub_abs_stats(none, 1, &med, &p90), 0);
+  assert_true(isnan(med));
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(loads_quoted_rows),
+      cmocka_unit_test_setup_teardown(missing_column_is_named, diag_capture, diag_release),
+      cmocka_unit_test_setup_teardown(bad_number_names_line_and_column, diag_capture, diag_release),
+      cmocka_unit_test(skips_say_why),
+      cmocka_unit_test(offline_row_becomes_its_scenario),
+      cmocka_unit_test(default_tp_rule),
+      cmocka_unit_test(abs_stats_by_hand),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
