@@ -21,7 +21,8 @@
 
 static const char usage[] =
     "usage: infercost validate --published [--quick] [-o DIR] [--table CSV] [--ids P001,P002,...]\n"
-    "                          [--workers N] [--max-median-error F] [--no-plot]\n"
+    "                          [--split fit|holdout] [-s section.key=value]... [--workers N]\n"
+    "                          [--max-median-error F] [--no-plot]\n"
     "\n"
     "Runs every row of the published GPU measurements (MLPerf, TensorRT-LLM, NIM,\n"
     "ML.ENERGY) as its benchmark offered load (offline, fixed concurrency, batch\n"
@@ -33,14 +34,20 @@ static const char usage[] =
     "  -o DIR                 write DIR/published.csv and DIR/published.png (plots/published.gp)\n"
     "  --table CSV            the table (default: the source tree's tests/data/published/measurements.csv)\n"
     "  --ids LIST             only these rows (comma-separated ids)\n"
+    "  --split HALF           only the rows of one half (fit or holdout)\n"
+    "  -s section.key=value   override a key in every row's scenario (e.g. perf.profile=roofline)\n"
     "  --workers N            local worker processes (default: online CPUs)\n"
     "  --max-median-error F   exit 1 when the median |error| of the predicted rows exceeds F (e.g. 0.5)\n"
     "  --no-plot              do not run gnuplot\n"
     "  -h, --help             this text\n";
 
+enum { MAX_OVERRIDES = 64 };
+
 struct options {
   bool quick, plot;
-  const char *dir, *table, *ids;
+  const char *dir, *table, *ids, *split;
+  const char *overrides[MAX_OVERRIDES];
+  size_t override_count;
   long workers;
   double max_median;
 };
@@ -48,13 +55,13 @@ struct options {
 struct ctx {
   const struct ic_pub_row *rows;
   const size_t *first_row;
-  bool quick;
+  struct ic_pub_options opt;
 };
 
 static ic_status build_point(void *vctx, size_t index, struct ic_scenario *s) {
   const struct ctx *c = vctx;
   char why[IC_PUB_WHY];
-  if (ic_pub_scenario(&c->rows[c->first_row[index]], c->quick, 0.0, s, why)) return IC_OK;
+  if (ic_pub_scenario(&c->rows[c->first_row[index]], &c->opt, 0.0, s, why)) return IC_OK;
   ic_diag("infercost validate", 0, "row %s: %s", c->rows[c->first_row[index]].id, why);
   return IC_EINVAL;
 }
@@ -74,12 +81,22 @@ static int parse_args(int argc, char **argv, struct options *o) {
       o->quick = true;
     } else if (!strcmp(a, "--no-plot")) {
       o->plot = false;
-    } else if (!strcmp(a, "-o") || !strcmp(a, "--table") || !strcmp(a, "--ids")) {
+    } else if (!strcmp(a, "-o") || !strcmp(a, "--table") || !strcmp(a, "--ids") || !strcmp(a, "--split")) {
       if (!v) {
         ic_diag("infercost validate", 0, "%s: expected a value", a);
         return -1;
       }
-      *(!strcmp(a, "-o") ? &o->dir : !strcmp(a, "--table") ? &o->table : &o->ids) = v;
+      *(!strcmp(a, "-o") ? &o->dir : !strcmp(a, "--table") ? &o->table : !strcmp(a, "--ids") ? &o->ids : &o->split) = v;
+      i++;
+    } else if (!strcmp(a, "-s") || !strcmp(a, "--set")) {
+      static struct ic_scenario probe;
+      ic_scenario_defaults(&probe);
+      if (!v || o->override_count == MAX_OVERRIDES || ic_scenario_set(&probe, v, "-s") != IC_OK) {
+        if (!v || o->override_count == MAX_OVERRIDES)
+          ic_diag("infercost validate", 0, "%s: expected section.key=value (at most %d)", a, MAX_OVERRIDES);
+        return -1;
+      }
+      o->overrides[o->override_count++] = v;
       i++;
     } else if (!strcmp(a, "--workers")) {
       errno = 0;
@@ -239,6 +256,17 @@ int ic_cli_validate_published(int argc, char **argv) {
   size_t n = 0;
   ic_status st = ic_pub_load(o.table, &rows, &n);
   if (st != IC_OK) return st == IC_ENOMEM ? IC_EXIT_FAILURE : IC_EXIT_BAD_INPUT;
+  if (o.split) {
+    size_t kept = 0;
+    for (size_t i = 0; i < n; i++)
+      if (!strcmp(rows[i].split, o.split)) rows[kept++] = rows[i];
+    n = kept;
+    if (n == 0) {
+      ic_diag("infercost validate", 0, "--split %s: no rows of that half (fit or holdout)", o.split);
+      free(rows);
+      return IC_EXIT_BAD_INPUT;
+    }
+  }
   if (!select_ids(rows, &n, o.ids)) {
     free(rows);
     return IC_EXIT_BAD_INPUT;
@@ -255,12 +283,15 @@ int ic_cli_validate_published(int argc, char **argv) {
   struct ic_sweep_record *recs = NULL;
   int rc = IC_EXIT_FAILURE;
   if (!cases || !first_row || !pred || !err || !status) goto done;
-  size_t points = ic_pub_plan(rows, n, o.quick, cases, first_row);
-  printf("# infercost %s validate --published%s: %zu rows of %s, %zu runs on %ld worker(s)\n", IC_VERSION_STRING,
+  struct ic_pub_options popt = {o.quick, o.overrides, o.override_count};
+  size_t points = ic_pub_plan(rows, n, &popt, cases, first_row);
+  printf("# infercost %s validate --published%s: %zu rows of %s, %zu runs on %ld worker(s)", IC_VERSION_STRING,
          o.quick ? " --quick" : "", n, o.table, points, o.workers);
+  for (size_t i = 0; i < o.override_count; i++) printf(" -s %s", o.overrides[i]);
+  putchar('\n');
   recs = calloc(points ? points : 1, sizeof *recs);
   if (!recs) goto done;
-  struct ctx c = {rows, first_row, o.quick};
+  struct ctx c = {rows, first_row, popt};
   struct ic_sweep_exec x = {build_point, &c, points, 1, o.workers, true};
   if (points && ic_sweep_execute(&x, recs) != IC_OK) goto done;
 

@@ -231,7 +231,9 @@ static long default_tp(const struct ic_model_spec *m, const struct ic_gpu_spec *
 
 #define SKIP(...) (snprintf(why, IC_PUB_WHY, __VA_ARGS__), false)
 
-bool ic_pub_scenario(const struct ic_pub_row *row, bool quick, double rate_per_s, struct ic_scenario *s, char *why) {
+bool ic_pub_scenario(const struct ic_pub_row *row, const struct ic_pub_options *opt, double rate_per_s,
+                     struct ic_scenario *s, char *why) {
+  bool quick = opt->quick;
   size_t mi = 0, gi = 0;
   while (mi < sizeof models / sizeof models[0] && strcmp(models[mi].table, row->model)) mi++;
   if (mi == sizeof models / sizeof models[0] || !ic_model_find(models[mi].catalogue))
@@ -262,7 +264,7 @@ bool ic_pub_scenario(const struct ic_pub_row *row, bool quick, double rate_per_s
   const char *server_name = ic_sweep_server_for_gpu(gpus[gi].catalogue);
 
   ic_scenario_defaults(s);
-  bool ok = set(s, row->id, "model.name=%s", models[mi].catalogue) &&
+  bool ok = set(s, row->id, "perf.profile=fitted") && set(s, row->id, "model.name=%s", models[mi].catalogue) &&
             (models[mi].context_max == 0 || set(s, row->id, "model.context_max=%ld", models[mi].context_max)) &&
             set(s, row->id, "model.weight_precision=%s", row->precision) &&
             set(s, row->id, "model.activation_precision=%s", row->precision) &&
@@ -299,6 +301,7 @@ bool ic_pub_scenario(const struct ic_pub_row *row, bool quick, double rate_per_s
   } else {
     return SKIP("mode %s without the fields it needs", row->mode);
   }
+  for (size_t i = 0; ok && i < opt->override_count; i++) ok = ic_scenario_set(s, opt->overrides[i], "-s") == IC_OK;
   if (!ok) return SKIP("the scenario was refused (reported above)");
   if (ic_scenario_check(s) != IC_OK) return SKIP("the scenario does not check (reported above)");
   return true;
@@ -326,7 +329,7 @@ static bool headline_for(const struct ic_pub_row *r, struct ic_pub_case *c) {
   return false;
 }
 
-size_t ic_pub_plan(const struct ic_pub_row *rows, size_t count, bool quick, struct ic_pub_case *cases,
+size_t ic_pub_plan(const struct ic_pub_row *rows, size_t count, const struct ic_pub_options *opt, struct ic_pub_case *cases,
                    size_t *first_row) {
   static struct ic_scenario s; /* large; one at a time */
   size_t points = 0;
@@ -349,7 +352,7 @@ size_t ic_pub_plan(const struct ic_pub_row *rows, size_t count, bool quick, stru
       continue;
     }
     double rate = 0;
-    if (!ic_pub_scenario(&rows[i], quick, rate, &s, c->why)) {
+    if (!ic_pub_scenario(&rows[i], opt, rate, &s, c->why)) {
       c->skipped = true;
       continue;
     }

@@ -63,6 +63,31 @@ static ic_status resolve_hardware(const struct ic_scenario *s, struct ic_gpu_spe
   return IC_OK;
 }
 
+/* perf.profile = fitted: the fitted values for this GPU and precision, for
+ * every perf key the scenario left at its default (set keys stay
+ * overrides). No entry for the pair: the keys as they are, with a warning. */
+static void apply_profile(const struct ic_scenario *s, const struct ic_gpu_spec *gpu, struct ic_perf_params *p) {
+  *p = s->perf;
+  struct ic_perf_params f;
+  if (s->perf.profile != IC_PERF_FITTED) return;
+  if (!ic_perf_fitted(gpu->name, (enum ic_precision)s->model.activation_precision, &f)) {
+    ic_diag(s->source, 0, "warning: perf.profile = fitted has no entry for %s with %s activations; "
+            "using the perf keys as set", gpu->name, ic_precision_name((enum ic_precision)s->model.activation_precision));
+    return;
+  }
+#define TAKE(field) \
+  if (!strcmp(ic_scenario_origin(s, "perf." #field), "default")) p->field = f.field
+  TAKE(compute_efficiency);
+  TAKE(memory_efficiency);
+  TAKE(attention_memory_efficiency);
+  TAKE(overhead_s);
+  TAKE(overhead_per_seq_s);
+  TAKE(overhead_per_token_s);
+  TAKE(roofline_p);
+  TAKE(allreduce);
+#undef TAKE
+}
+
 double ic_run_fixed_usd_per_day(const struct ic_scenario *s) {
   struct ic_run_result r;
   memset(&r, 0, sizeof r);
@@ -215,7 +240,9 @@ ic_status ic_run_scenario_series(const struct ic_scenario *s, struct ic_run_resu
                                (enum ic_precision)s->model.activation_precision,
                                (enum ic_precision)s->model.kv_precision};
   struct ic_perf perf;
-  ic_status st = ic_perf_init(&perf, model, gpu, s->fleet.gpus_per_replica, &prec, &s->perf, s->source);
+  struct ic_perf_params params;
+  apply_profile(s, gpu, &params);
+  ic_status st = ic_perf_init(&perf, model, gpu, s->fleet.gpus_per_replica, &prec, &params, s->source);
   if (st != IC_OK) return st;
 
   struct ic_tariff tariff;

