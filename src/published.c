@@ -20,12 +20,12 @@
 enum col {
   C_ID, C_EXPERIMENT, C_SPLIT, C_SOURCE_KIND, C_GPU, C_GPUS, C_NODES, C_TP, C_PRECISION, C_MODEL, C_MODE,
   C_CONCURRENCY, C_INPUT, C_OUTPUT, C_DATASET, C_TTFT_LIMIT, C_TPOT_LIMIT, C_METRIC, C_STATISTIC, C_VALUE,
-  C_UNIT, C_COUNT
+  C_UNIT, C_ENGINE, C_COUNT
 };
 static const char *const col_names[C_COUNT] = {
     "id", "experiment", "split", "source_kind", "gpu", "gpus", "nodes", "tp", "precision", "model", "mode",
     "concurrency", "input_tokens", "output_tokens", "dataset", "ttft_limit_ms", "tpot_limit_ms", "metric",
-    "statistic", "value", "unit"};
+    "statistic", "value", "unit", "engine"};
 
 struct loader {
   const char *path;
@@ -84,6 +84,7 @@ static void on_field(void *data, size_t len, void *ctx) {
     case C_METRIC: copy_text(r->metric, sizeof r->metric, buf, strlen(buf)); break;
     case C_STATISTIC: copy_text(r->statistic, sizeof r->statistic, buf, strlen(buf)); break;
     case C_UNIT: copy_text(r->unit, sizeof r->unit, buf, strlen(buf)); break;
+    case C_ENGINE: copy_text(r->engine, sizeof r->engine, buf, strlen(buf)); break;
     case C_GPUS: r->gpus = number(l, buf, col_names[c]); break;
     case C_NODES: r->nodes = number(l, buf, col_names[c]); break;
     case C_TP: r->tp = number(l, buf, col_names[c]); break;
@@ -278,6 +279,12 @@ bool ic_pub_scenario(const struct ic_pub_row *row, const struct ic_pub_options *
             set(s, row->id, "traffic.output_tokens=%ld", lround(row->output_tokens)) &&
             set(s, row->id, "run.duration_s=%d", quick ? 3600 : 36000);
   if (!ok) return SKIP("the scenario was refused (reported above)");
+  /* The engine's scheduler defaults: TensorRT-LLM (and NIM, which runs its
+   * engines) prefills at most max_num_tokens = 8192 tokens an iteration and
+   * admits with the GUARANTEED_NO_EVICT policy; vLLM evicts and recomputes
+   * (its max_num_batched_tokens follows the model length without chunking). */
+  if (strstr(row->engine, "TensorRT-LLM") || strstr(row->engine, "NIM"))
+    ok = set(s, row->id, "serving.max_batched_tokens=8192") && set(s, row->id, "serving.admission=reserve");
   long replicas = (long)row->gpus / tp;
   if (!strcmp(row->mode, "offline")) {
     long n = requests_in(row->dataset);

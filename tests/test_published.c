@@ -9,7 +9,7 @@
 
 static const char header[] =
     "id,experiment,split,source_kind,gpu,gpus,nodes,tp,precision,model,mode,concurrency,input_tokens,"
-    "output_tokens,dataset,ttft_limit_ms,tpot_limit_ms,metric,statistic,value,unit\n";
+    "output_tokens,dataset,ttft_limit_ms,tpot_limit_ms,metric,statistic,value,unit,engine\n";
 
 static const char *write_table(const char *body) {
   static char path[64];
@@ -35,6 +35,7 @@ static struct ic_pub_row row(const char *gpu, const char *precision, const char 
   snprintf(r.dataset, sizeof r.dataset, "synthetic, 3000 requests");
   snprintf(r.metric, sizeof r.metric, "throughput_output");
   snprintf(r.statistic, sizeof r.statistic, "total");
+  snprintf(r.engine, sizeof r.engine, "TensorRT-LLM (PyTorch backend, trtllm-bench)");
   return r;
 }
 
@@ -44,7 +45,7 @@ static void loads_quoted_rows(void **state) {
   char body[2048];
   snprintf(body, sizeof body,
            "%sP001,e1,fit,trtllm_perf_overview,H100,2,1,2,fp8,Llama-3.3-70B,offline,,128,2048,"
-           "\"synthetic, fixed lengths (stdev 0), 3000 requests\",,,throughput_output,total,6378.5,tokens/s\n",
+           "\"synthetic, fixed lengths (stdev 0), 3000 requests\",,,throughput_output,total,6378.5,tokens/s,TensorRT-LLM\n",
            header);
   const char *path = write_table(body);
   struct ic_pub_row *rows;
@@ -71,7 +72,7 @@ static void missing_column_is_named(void **state) {
 static void bad_number_names_line_and_column(void **state) {
   (void)state;
   char body[1024];
-  snprintf(body, sizeof body, "%sP1,e,fit,nim,H100,2,1,two,fp8,Llama-3.3-70B,offline,,1,1,d,,,ttft,mean,5,ms\n",
+  snprintf(body, sizeof body, "%sP1,e,fit,nim,H100,2,1,two,fp8,Llama-3.3-70B,offline,,1,1,d,,,ttft,mean,5,ms,NIM\n",
            header);
   const char *path = write_table(body);
   struct ic_pub_row *rows;
@@ -120,6 +121,9 @@ static void offline_row_becomes_its_scenario(void **state) {
   assert_int_equal(s.traffic.prompt_tokens, 500);
   assert_int_equal(s.traffic.output_tokens, 2000);
   assert_int_equal(s.model.weight_precision, IC_FP8);
+  assert_int_equal(s.serving.max_batched_tokens, 8192); /* TensorRT-LLM's defaults */
+  assert_int_equal(s.serving.admission, IC_ADMISSION_RESERVE);
+  assert_int_equal(s.perf.profile, IC_PERF_FITTED);
 }
 
 /* MLPerf rows state no TP: the smallest power of two keeping the weights

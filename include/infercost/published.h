@@ -19,6 +19,7 @@
 struct ic_pub_row {
   char id[16], experiment[IC_PUB_TEXT], split[16], source_kind[32], gpu[32], precision[16];
   char model[IC_PUB_TEXT], mode[32], dataset[IC_PUB_TEXT], metric[32], statistic[16], unit[16];
+  char engine[IC_PUB_TEXT];
   double gpus, nodes, tp, concurrency, input_tokens, output_tokens, ttft_limit_ms, tpot_limit_ms;
   double value;        /* the published figure in `unit` */
   int line;            /* in the file, for messages */
