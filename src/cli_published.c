@@ -292,7 +292,8 @@ int ic_cli_validate_published(int argc, char **argv) {
   recs = calloc(points ? points : 1, sizeof *recs);
   if (!recs) goto done;
   struct ctx c = {rows, first_row, popt};
-  struct ic_sweep_exec x = {build_point, &c, points, 1, o.workers, true};
+  struct ic_sweep_exec x = {.point = build_point, .ctx = &c, .count = points, .runs = 1, .workers = o.workers,
+                            .progress = true, .mode = IC_SWEEP_SERVE};
   if (points && ic_sweep_execute(&x, recs) != IC_OK) goto done;
 
   size_t predicted = 0, skipped = 0, failed = 0;
