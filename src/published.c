@@ -279,11 +279,16 @@ bool ic_pub_scenario(const struct ic_pub_row *row, const struct ic_pub_options *
             set(s, row->id, "traffic.output_tokens=%ld", lround(row->output_tokens)) &&
             set(s, row->id, "run.duration_s=%d", quick ? 3600 : 36000);
   if (!ok) return SKIP("the scenario was refused (reported above)");
-  /* The engine's scheduler defaults: TensorRT-LLM (and NIM, which runs its
-   * engines) prefills at most max_num_tokens = 8192 tokens an iteration and
-   * admits with the GUARANTEED_NO_EVICT policy; vLLM evicts and recomputes
-   * (its max_num_batched_tokens follows the model length without chunking). */
-  if (strstr(row->engine, "TensorRT-LLM") || strstr(row->engine, "NIM"))
+  /* The engine's scheduler defaults: TensorRT-LLM prefills at most
+   * max_num_tokens = 8192 tokens an iteration and admits with the
+   * GUARANTEED_NO_EVICT policy; NIM runs TensorRT-LLM engines with chunked
+   * context (8192-token chunks, decodes riding along: what its fit-half
+   * inter-token latencies show, docs/validation-published.md); vLLM evicts
+   * and recomputes (its max_num_batched_tokens follows the model length
+   * without chunking). */
+  if (strstr(row->engine, "NIM"))
+    ok = set(s, row->id, "serving.prefill_chunk_tokens=8192") && set(s, row->id, "serving.admission=reserve");
+  else if (strstr(row->engine, "TensorRT-LLM"))
     ok = set(s, row->id, "serving.max_batched_tokens=8192") && set(s, row->id, "serving.admission=reserve");
   long replicas = (long)row->gpus / tp;
   if (!strcmp(row->mode, "offline")) {

@@ -85,6 +85,7 @@ static void apply_profile(const struct ic_scenario *s, const struct ic_gpu_spec 
   TAKE(overhead_per_token_s);
   TAKE(roofline_p);
   TAKE(allreduce);
+  TAKE(link_latency_s);
 #undef TAKE
 }
 

@@ -8,7 +8,11 @@ Runs `infercost validate --published --split fit` with candidate values as
 -s overrides and minimises the mean over every fit row of min(|error|, 1)
 (each row one vote, so the tails count, but a few queueing-dominated
 latency rows, off by several times, cannot drag the efficiencies to
-implausible values). Coordinate
+implausible values). The efficiencies of each GPU are fitted on its
+throughput rows only: only H100 has latency rows (NIM), and letting them
+set H100's efficiencies but not H200's would bias the ratio between the
+two; the shared parameters (overheads, transition, link latency, decode
+attention) are fitted on every fit row. Coordinate
 descent: each parameter in turn tries value x step and value / step (steps
 shrinking), keeping any improvement; first the efficiencies of each GPU on
 its own rows, then the shared parameters on all rows, twice over. Prints the
@@ -29,15 +33,16 @@ SHARED = {"perf.overhead_s": (0.002, 1e-4, 0.05), "perf.overhead_per_seq_s": (1e
 PER_GPU = {"perf.compute_efficiency": (0.5, 0.05, 1.0), "perf.memory_efficiency": (0.8, 0.3, 1.0)}
 
 
-def fit_ids(gpu):
+def fit_ids(gpu, throughput_only):
     with open(TABLE, newline="") as f:
-        return [r["id"] for r in csv.DictReader(f) if r["split"] == "fit" and r["gpu"] == gpu]
+        return [r["id"] for r in csv.DictReader(f) if r["split"] == "fit" and r["gpu"] == gpu and
+                (not throughput_only or r["metric"] == "throughput_output")]
 
 
-def run(gpu, values):
+def run(gpu, values, throughput_only=False):
     with tempfile.TemporaryDirectory() as out:
         cmd = [BIN, "validate", "--published", "--split", "fit", "--no-plot", "-o", out, "--ids",
-               ",".join(fit_ids(gpu))]
+               ",".join(fit_ids(gpu, throughput_only))]
         for k, v in values.items():
             cmd += ["-s", f"{k}={v:.6g}"]
         subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -52,7 +57,7 @@ def objective(errors):
 def evaluate(shared, per_gpu, only=None):
     errors = []
     for gpu in GPUS if only is None else [only]:
-        errors += run(gpu, {**shared, **per_gpu[gpu]})
+        errors += run(gpu, {**shared, **per_gpu[gpu]}, throughput_only=only is not None)
     return objective(errors)
 
 

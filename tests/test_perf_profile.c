@@ -75,7 +75,7 @@ static void fitted_profile_keeps_overrides(void **state) {
   static struct ic_scenario s;
   struct ic_perf_params f;
   assert_true(ic_perf_fitted("h100-sxm", IC_FP8, &f));
-  char kv[8][96];
+  char kv[9][96];
   snprintf(kv[0], sizeof kv[0], "perf.compute_efficiency=%.17g", f.compute_efficiency);
   snprintf(kv[1], sizeof kv[1], "perf.memory_efficiency=%.17g", f.memory_efficiency);
   snprintf(kv[2], sizeof kv[2], "perf.overhead_s=%.17g", f.overhead_s);
@@ -84,6 +84,7 @@ static void fitted_profile_keeps_overrides(void **state) {
   snprintf(kv[5], sizeof kv[5], "perf.attention_memory_efficiency=%.17g", f.attention_memory_efficiency);
   snprintf(kv[6], sizeof kv[6], "perf.allreduce=%s", f.allreduce == IC_ALLREDUCE_TREE ? "tree" : "ring");
   snprintf(kv[7], sizeof kv[7], "perf.overhead_per_token_s=%.17g", f.overhead_per_token_s);
+  snprintf(kv[8], sizeof kv[8], "perf.link_latency_s=%.17g", f.link_latency_s);
   struct ic_run_result fitted, spelled, roofline, override;
   llama8b_h100_fp8(&s);
   assert_int_equal(ic_run_scenario(&s, &roofline), IC_OK);
@@ -92,7 +93,7 @@ static void fitted_profile_keeps_overrides(void **state) {
   set(&s, "perf.compute_efficiency=0.31");
   assert_int_equal(ic_run_scenario(&s, &override), IC_OK);
   llama8b_h100_fp8(&s);
-  for (int i = 0; i < 8; i++) set(&s, kv[i]);
+  for (int i = 0; i < 9; i++) set(&s, kv[i]);
   assert_int_equal(ic_run_scenario(&s, &spelled), IC_OK);
   assert_true(fitted.service_time_batch1_s == spelled.service_time_batch1_s);
   assert_true(fitted.service_time_batch1_s != roofline.service_time_batch1_s);

@@ -63,7 +63,7 @@ struct ic_perf_breakdown {
 
 /* The fitted profile's parameters for `gpu` (catalogue name) running
  * activations in `prec` into *out (only the fields the profile sets: the
- * efficiencies, overheads, roofline_p, allreduce); false when the table has
+ * efficiencies, overheads, roofline_p, allreduce, link_latency_s); false when the table has
  * no entry for that pair (nothing was fitted on it). */
 bool ic_perf_fitted(const char *gpu, enum ic_precision prec, struct ic_perf_params *out);
 
