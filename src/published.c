@@ -243,7 +243,10 @@ bool ic_pub_scenario(const struct ic_pub_row *row, const struct ic_pub_options *
   if (gi == sizeof gpus / sizeof gpus[0] || !ic_hw_find_gpu(gpus[gi].catalogue))
     return SKIP("GPU %s is not in the catalogue", row->gpu);
   if (!*row->precision) return SKIP("the source does not state the precision");
-  if (!in_choices(IC_PRECISION_CHOICES, row->precision))
+  /* The table's fp4 on NVIDIA parts is NVFP4, the catalogue's nvfp4 where it has it. */
+  const char *prec = !strcmp(row->precision, "fp4") && in_choices(IC_PRECISION_CHOICES, "nvfp4") ? "nvfp4"
+                                                                                                   : row->precision;
+  if (!in_choices(IC_PRECISION_CHOICES, prec))
     return SKIP("precision %s is not in the catalogue (%s)", row->precision, IC_PRECISION_CHOICES);
   if (isnan(row->input_tokens))
     return SKIP("no prompt length: the source gives none for '%.60s'", row->dataset);
@@ -257,18 +260,18 @@ bool ic_pub_scenario(const struct ic_pub_row *row, const struct ic_pub_options *
   const struct ic_gpu_spec *g = ic_hw_find_gpu(gpus[gi].catalogue);
   long per_node = (long)(row->gpus / row->nodes);
   /* fp4 weights (NVFP4) keep an fp8 KV cache; otherwise one format throughout. */
-  const char *kv = !strcmp(row->precision, "fp4") ? "fp8" : row->precision;
+  const char *kv = strstr(prec, "fp4") ? "fp8" : prec;
   enum ic_precision wp = IC_FP16;
   for (int p = 0; p < IC_PRECISION_COUNT; p++)
-    if (!strcmp(ic_precision_name((enum ic_precision)p), row->precision)) wp = (enum ic_precision)p;
+    if (!strcmp(ic_precision_name((enum ic_precision)p), prec)) wp = (enum ic_precision)p;
   long tp = row->tp >= 1 ? (long)row->tp : default_tp(m, g, wp, per_node);
   const char *server_name = ic_sweep_server_for_gpu(gpus[gi].catalogue);
 
   ic_scenario_defaults(s);
   bool ok = set(s, row->id, "perf.profile=fitted") && set(s, row->id, "model.name=%s", models[mi].catalogue) &&
             (models[mi].context_max == 0 || set(s, row->id, "model.context_max=%ld", models[mi].context_max)) &&
-            set(s, row->id, "model.weight_precision=%s", row->precision) &&
-            set(s, row->id, "model.activation_precision=%s", row->precision) &&
+            set(s, row->id, "model.weight_precision=%s", prec) &&
+            set(s, row->id, "model.activation_precision=%s", prec) &&
             set(s, row->id, "model.kv_precision=%s", kv) && set(s, row->id, "fleet.gpu=%s", gpus[gi].catalogue) &&
             (!server_name || set(s, row->id, "fleet.server=%s", server_name)) &&
             set(s, row->id, "fleet.nodes=%ld", (long)row->nodes) &&
