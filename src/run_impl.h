@@ -20,6 +20,7 @@ struct ic__load {
   int mode;                  /* enum ic_load_mode */
   int64_t to_send;           /* requests still to send; -1: no limit */
   ic_time_ns think_ns;       /* closed: pause before a client's next request */
+  int64_t clients;           /* closed: clients started at time 0 */
   uint64_t outstanding;      /* sent, not rejected, not completed */
   int64_t clients_idle;      /* closed: clients whose source or budget ran out, or whose request was rejected */
   ic_time_ns done_ns;        /* when the last of a fixed number of requests completed; -1 before */
@@ -27,11 +28,13 @@ struct ic__load {
   ic_status status;          /* IC_ENOENT when the source ran out; other codes stop the run */
 };
 
-/* Sets up *l and sends what is due at time 0 (offline: everything; closed:
- * one request per client; open: schedules the first arrival). Registers the
- * fleet's observer (completions drive closed clients and the end of a fixed
- * number of requests). The status is left in l->status. */
-void ic__load_start(struct ic__load *l, ic_sim *sim, ic_source *source, ic_fleet *fleet,
-                    const struct ic_traffic_config *cfg);
+/* Sets up *l: open traffic schedules its first arrival now; offline and
+ * closed traffic send at time 0 through an event scheduled now, so it runs
+ * after anything already due at 0 (the counted window's start). Registers
+ * the fleet's observer (completions drive closed clients and the end of a
+ * fixed number of requests). IC_ENOMEM when the event cannot be scheduled;
+ * later failures are left in l->status and stop the run. */
+ic_status ic__load_begin(struct ic__load *l, ic_sim *sim, ic_source *source, ic_fleet *fleet,
+                         const struct ic_traffic_config *cfg);
 
 #endif

@@ -14,8 +14,9 @@ static bool exhausted(const struct ic__load *l) { return l->to_send == 0 || l->s
  * rejected, or on failure: then l->status is set and the run stops). */
 static bool submit(struct ic__load *l, const struct ic_request *req) {
   uint64_t rejected = ic_fleet_stats(l->fleet)->rejected;
-  if (ic_fleet_submit(l->fleet, req) != IC_OK) {
-    l->status = IC_ENOMEM;
+  ic_status st = ic_fleet_submit(l->fleet, req);
+  if (st != IC_OK) {
+    l->status = st;
     ic_sim_stop(l->sim);
     return false;
   }
@@ -89,23 +90,30 @@ static void on_serve_event(void *ctx, const struct ic_serve_event *ev) {
   }
 }
 
-void ic__load_start(struct ic__load *l, ic_sim *sim, ic_source *source, ic_fleet *fleet,
-                    const struct ic_traffic_config *cfg) {
-  *l = (struct ic__load){sim, source, fleet, cfg->mode, cfg->requests > 0 ? cfg->requests : -1,
-                         ic_time_from_s(cfg->think_time_s), 0, 0, -1, {0}, IC_OK};
-  if (cfg->mode == IC_LOAD_OPEN) {
-    l->to_send = -1;
-    pull_next(l);
-    return;
-  }
-  ic_fleet_set_observer(fleet, on_serve_event, l);
+/* Offline: every request now; closed: one request per client. */
+static void send_initial(ic_sim *sim, void *ctx, uint64_t arg) {
+  (void)arg;
+  struct ic__load *l = ctx;
   struct ic_request req;
-  if (cfg->mode == IC_LOAD_OFFLINE) {
+  if (l->mode == IC_LOAD_OFFLINE) {
     while (draw_now(l, &req)) {
       submit(l, &req);
       if (failed(l)) return;
     }
   } else {
-    for (int64_t c = 0; c < cfg->clients && !failed(l); c++) client_send(sim, l, 0);
+    for (int64_t c = 0; c < l->clients && !failed(l); c++) client_send(sim, l, 0);
   }
+}
+
+ic_status ic__load_begin(struct ic__load *l, ic_sim *sim, ic_source *source, ic_fleet *fleet,
+                         const struct ic_traffic_config *cfg) {
+  *l = (struct ic__load){sim, source, fleet, cfg->mode, cfg->requests > 0 ? cfg->requests : -1,
+                         ic_duration_from_s(cfg->think_time_s), cfg->clients, 0, 0, -1, {0}, IC_OK};
+  if (cfg->mode == IC_LOAD_OPEN) {
+    l->to_send = -1;
+    pull_next(l);
+    return IC_OK;
+  }
+  ic_fleet_set_observer(fleet, on_serve_event, l);
+  return ic_sim_schedule_at(sim, ic_sim_now(sim), send_initial, l, 0) ? IC_OK : IC_ENOMEM;
 }
