@@ -1,9 +1,11 @@
 /* test_published.c: reading the published-measurements table, mapping rows
  * to scenarios (and the reasons rows are skipped), error statistics. */
+#define _POSIX_C_SOURCE 200809L /* popen */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "ic_test_cli.h"
 #include "ic_test_diag.h"
 #include "infercost/published.h"
 
@@ -160,6 +162,25 @@ static void abs_stats_by_hand(void **state) {
   assert_true(isnan(med));
 }
 
+/* Bad command lines: each named, exit 2. */
+static void bad_command_lines(void **state) {
+  (void)state;
+  static const struct {
+    const char *args, *expect;
+  } cases[] = {
+      {"validate --published --ids P999", "--ids: no row 'P999' in the table"},
+      {"validate --published --split middle", "--split middle: no rows of that half (fit or holdout)"},
+      {"validate --published -s perf.nope=1", "unknown key 'perf.nope'"},
+      {"validate --published --table tests/data/no-such-table.csv", "cannot open the published-measurements table"},
+      {"validate --published --max-median-error -1", "--max-median-error: expected a positive fraction, got '-1'"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    char out[4096];
+    assert_int_equal(ic_test_infercost(cases[i].args, out, sizeof out), 2);
+    if (!strstr(out, cases[i].expect)) fail_msg("%s: got %s", cases[i].args, out);
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(loads_quoted_rows),
@@ -169,6 +190,7 @@ int main(void) {
       cmocka_unit_test(offline_row_becomes_its_scenario),
       cmocka_unit_test(default_tp_rule),
       cmocka_unit_test(abs_stats_by_hand),
+      cmocka_unit_test(bad_command_lines),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
