@@ -46,6 +46,7 @@ static double gpu_energy_j(const struct ic_run_result *r) {
 }
 GETTER(gpu_j_per_output_token, r->output_tokens_per_s > 0 ? gpu_energy_j(r) / (r->output_tokens_per_s * r->span_s) : (double)NAN)
 GETTER(gpu_power_w, r->span_s > 0 ? gpu_energy_j(r) / r->span_s : (double)NAN)
+GETTER(over_context_requests, (double)r->over_context_requests)
 
 #define ROW(name, unit, sense) {#name, unit, sense, get_##name}
 static const struct ic_headline table[] = {
@@ -75,6 +76,7 @@ static const struct ic_headline table[] = {
     ROW(slo_attainment, "fraction", IC_HIGHER_IS_BETTER),
     ROW(stable, "1/0", IC_HIGHER_IS_BETTER),
     ROW(gpus, "GPUs", IC_LOWER_IS_BETTER),
+    ROW(over_context_requests, "requests", IC_LOWER_IS_BETTER),
     ROW(output_tokens_per_s, "tokens/s", IC_HIGHER_IS_BETTER),
     ROW(tpot_p50_s, "s", IC_LOWER_IS_BETTER),
     ROW(gpu_j_per_output_token, "J/token", IC_LOWER_IS_BETTER),
