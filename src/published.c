@@ -212,6 +212,17 @@ static bool set(struct ic_scenario *s, const char *row_id, const char *fmt, ...)
   return n > 0 && (size_t)n < sizeof kv && ic_scenario_set(s, kv, where) == IC_OK;
 }
 
+/* The GPU's catalogue server when the row used all its GPUs per node; else
+ * a host of the row's own size. Every metric scored is the GPUs' own
+ * (throughput, latency, GPU energy and power), so the host's base power and
+ * price, set to 0, play no part. */
+static bool set_host(struct ic_scenario *s, const char *row_id, const char *server_name, long per_node) {
+  const struct ic_server_spec *srv = server_name ? ic_hw_find_server(server_name) : NULL;
+  if (srv && srv->gpus == per_node) return set(s, row_id, "fleet.server=%s", server_name);
+  return set(s, row_id, "fleet.server=published-host-%ld-gpus", per_node) && set(s, row_id, "power.node_base_w=0") &&
+         set(s, row_id, "cost.server_price_usd=0");
+}
+
 /* The number in "..., 3000 requests" of a TensorRT-LLM row's data set; 0 if none. */
 static long requests_in(const char *dataset) {
   const char *p = strstr(dataset, " requests");
@@ -273,7 +284,7 @@ bool ic_pub_scenario(const struct ic_pub_row *row, const struct ic_pub_options *
             set(s, row->id, "model.weight_precision=%s", prec) &&
             set(s, row->id, "model.activation_precision=%s", prec) &&
             set(s, row->id, "model.kv_precision=%s", kv) && set(s, row->id, "fleet.gpu=%s", gpus[gi].catalogue) &&
-            (!server_name || set(s, row->id, "fleet.server=%s", server_name)) &&
+            set_host(s, row->id, server_name, per_node) &&
             set(s, row->id, "fleet.nodes=%ld", (long)row->nodes) &&
             set(s, row->id, "fleet.gpus_per_node=%ld", per_node) && set(s, row->id, "fleet.gpus_per_replica=%ld", tp) &&
             set(s, row->id, "serving.batching=continuous") && set(s, row->id, "serving.router=least_outstanding") &&

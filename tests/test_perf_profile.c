@@ -61,7 +61,7 @@ static void set(struct ic_scenario *s, const char *kv) { assert_int_equal(ic_sce
 
 static void llama8b_h100_fp8(struct ic_scenario *s) {
   ic_scenario_defaults(s);
-  static const char *const keys[] = {"model.name=llama3-8b", "fleet.gpu=h100-sxm", "fleet.server=dgx-h100",
+  static const char *const keys[] = {"model.name=llama3-8b", "fleet.gpu=h100-sxm", "fleet.server=test-host", "power.node_base_w=1500", "cost.server_price_usd=100000",
                                      "fleet.nodes=1", "fleet.gpus_per_node=1", "fleet.gpus_per_replica=1",
                                      "model.weight_precision=fp8", "model.activation_precision=fp8",
                                      "model.kv_precision=fp8", "run.duration_s=1", "traffic.queries_per_day=1000"};

@@ -13,7 +13,8 @@ static void set(struct ic_scenario *s, const char *kv) { assert_int_equal(ic_sce
 static void one_replica(struct ic_scenario *s, const char *batching, int64_t max_batch) {
   ic_scenario_defaults(s);
   static const char *const keys[] = {
-      "model.name=llama2-7b", "fleet.gpu=h100-sxm", "fleet.server=dgx-h100", "fleet.nodes=1",
+      "model.name=llama2-7b", "fleet.gpu=h100-sxm", "fleet.server=test-host",
+      "power.node_base_w=1500", "cost.server_price_usd=100000", "fleet.nodes=1",
       "fleet.gpus_per_node=1", "fleet.gpus_per_replica=1", "serving.batch_timeout_s=0",
       "traffic.prompt_tokens=300", "traffic.output_tokens=40", "run.seed=31337"};
   for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) set(s, keys[i]);

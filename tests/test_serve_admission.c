@@ -16,7 +16,7 @@ static void set(struct ic_scenario *s, const char *kv) { assert_int_equal(ic_sce
  * requests all at time 0 (offline) of fixed lengths. */
 static void offline_replica(struct ic_scenario *s, int n, int prompt, int output) {
   ic_scenario_defaults(s);
-  static const char *const keys[] = {"model.name=llama2-7b", "fleet.gpu=h100-sxm", "fleet.server=dgx-h100",
+  static const char *const keys[] = {"model.name=llama2-7b", "fleet.gpu=h100-sxm", "fleet.server=test-host", "power.node_base_w=1500", "cost.server_price_usd=100000",
                                      "fleet.nodes=1", "fleet.gpus_per_node=1", "fleet.gpus_per_replica=1",
                                      "serving.batching=continuous", "serving.max_batch=64", "traffic.mode=offline"};
   for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) set(s, keys[i]);
