@@ -64,7 +64,7 @@ static const struct ic_key_def traffic_keys[] = {
     KEY(ic_traffic_config, trace_match_volume, IC_KEY_BOOL, "false", 0, 0, false, NULL, "", "rescale the trace's time so its mean rate is queries_per_day"),
     KEY(ic_traffic_config, trace_skip_bad_rows, IC_KEY_BOOL, "false", 0, 0, false, NULL, "", "skip and count bad trace rows instead of failing"),
     KEY(ic_traffic_config, mode, IC_KEY_CHOICE, "open", 0, 0, false, IC_LOAD_MODE_CHOICES, "", "how load is offered: open (arrival process), offline (all requests at time 0), closed (fixed concurrency); docs/traffic.md"),
-    KEY(ic_traffic_config, requests, IC_KEY_INT, "0", 0, 1e8, false, NULL, "requests", "offline, closed: requests sent in all; the run ends when the last completes (closed, 0: at run.duration_s)"),
+    KEY(ic_traffic_config, requests, IC_KEY_INT, "0", 0, 1e7, false, NULL, "requests", "offline, closed: requests sent in all; the run ends when the last completes (closed, 0: at run.duration_s); offline queues them all at once"),
     KEY(ic_traffic_config, clients, IC_KEY_INT, "1", 1, 1e6, false, NULL, "clients", "closed: concurrent clients, each sending its next request when its last completes"),
     KEY(ic_traffic_config, think_time_s, IC_KEY_REAL, "0", 0, 1e9, false, NULL, "s", "closed: a client's pause between a completion and its next request"),
     KEY(ic_traffic_config, over_context, IC_KEY_CHOICE, "reject", 0, 0, false, IC_OVER_CONTEXT_CHOICES, "", "a request longer than the model's context: clamp it, reject it (both counted and reported), or stop with an error"),
