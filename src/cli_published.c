@@ -55,15 +55,100 @@ struct options {
 struct ctx {
   const struct ic_pub_row *rows;
   const size_t *first_row;
+  const double *rate;        /* per point: open-loop requests/s, 0 = not a server run */
   struct ic_pub_options opt;
 };
 
 static ic_status build_point(void *vctx, size_t index, struct ic_scenario *s) {
   const struct ctx *c = vctx;
   char why[IC_PUB_WHY];
-  if (ic_pub_scenario(&c->rows[c->first_row[index]], &c->opt, 0.0, s, why)) return IC_OK;
+  if (ic_pub_scenario(&c->rows[c->first_row[index]], &c->opt, c->rate[index], s, why)) return IC_OK;
   ic_diag("infercost validate", 0, "row %s: %s", c->rows[c->first_row[index]].id, why);
   return IC_EINVAL;
+}
+
+/* Server throughput rows: the highest open-loop rate whose run meets the
+ * row's limits (MLPerf's Server result), by rounds over every such point
+ * at once: from the published load, double while it holds, then bisect
+ * until the bracket is within 2%. recs[p] ends as the run at the highest
+ * rate that held, or failed when none did. */
+static ic_status search_rates(const struct ctx *c, size_t points, const struct ic_pub_case *cases,
+                              struct ic_sweep_record *recs, long workers) {
+  size_t *pts = malloc((points ? points : 1) * sizeof *pts), *sub_row = malloc((points ? points : 1) * sizeof *sub_row);
+  double *lo = calloc(points ? points : 1, sizeof *lo), *hi = malloc((points ? points : 1) * sizeof *hi);
+  double *now = malloc((points ? points : 1) * sizeof *now), *sub_rate = malloc((points ? points : 1) * sizeof *sub_rate);
+  struct ic_sweep_record *best = calloc(points ? points : 1, sizeof *best), *sub = calloc(points ? points : 1, sizeof *sub);
+  ic_status st = IC_ENOMEM;
+  if (!pts || !sub_row || !lo || !hi || !now || !sub_rate || !best || !sub) goto out;
+  int ttft = ic_headline_find("ttft_p99_s"), tpot = ic_headline_find("tpot_p99_s"), stable = ic_headline_find("stable");
+  size_t m = 0;
+  for (size_t p = 0; p < points; p++)
+    if (cases[c->first_row[p]].search_rate) {
+      pts[m] = p;
+      now[m] = c->rate[p];
+      hi[m] = (double)NAN;
+      m++;
+    }
+  /* sub[k] holds point k's latest run; the first comes from the main pass. */
+  for (size_t k = 0; k < m; k++) sub[k] = recs[pts[k]];
+  size_t *act = malloc((m ? m : 1) * sizeof *act);
+  if (!act) goto out;
+  for (int round = 0; round < 16; round++) {
+    size_t active = 0;
+    for (size_t k = 0; k < m; k++) {
+      if (!(now[k] > 0)) continue; /* settled */
+      const struct ic_pub_row *row = &c->rows[c->first_row[pts[k]]];
+      if (sub[k].status == IC_OK && ic_pub_meets_limits(row, sub[k].mean[ttft], sub[k].mean[tpot], sub[k].mean[stable])) {
+        lo[k] = now[k];
+        best[k] = sub[k];
+      } else {
+        hi[k] = now[k];
+      }
+      now[k] = isnan(hi[k]) ? 2.0 * lo[k] : hi[k] - lo[k] > 0.02 * hi[k] ? 0.5 * (lo[k] + hi[k]) : 0.0;
+      if (now[k] > 0) {
+        act[active] = k;
+        sub_row[active] = c->first_row[pts[k]];
+        sub_rate[active] = now[k];
+        active++;
+      }
+    }
+    if (active == 0) break;
+    struct ic_sweep_record *got = calloc(active, sizeof *got);
+    if (!got) {
+      free(act);
+      goto out;
+    }
+    struct ctx sc = {c->rows, sub_row, sub_rate, c->opt};
+    struct ic_sweep_exec x = {.point = build_point, .ctx = &sc, .count = active, .runs = 1, .workers = workers,
+                              .progress = true, .mode = IC_SWEEP_SERVE};
+    st = ic_sweep_execute(&x, got);
+    for (size_t a = 0; a < active && st == IC_OK; a++) sub[act[a]] = got[a];
+    free(got);
+    if (st != IC_OK) {
+      free(act);
+      goto out;
+    }
+  }
+  free(act);
+  for (size_t k = 0; k < m; k++) {
+    recs[pts[k]] = best[k];
+    if (!(lo[k] > 0)) {
+      recs[pts[k]].status = IC_EINVAL;
+      snprintf(recs[pts[k]].message, sizeof recs[pts[k]].message,
+               "no rate down to %.3g requests/s met the TTFT and TPOT limits", hi[k]);
+    }
+  }
+  st = IC_OK;
+out:
+  free(sub);
+  free(best);
+  free(sub_rate);
+  free(now);
+  free(hi);
+  free(lo);
+  free(sub_row);
+  free(pts);
+  return st;
 }
 
 static int parse_args(int argc, char **argv, struct options *o) {
@@ -278,23 +363,24 @@ int ic_cli_validate_published(int argc, char **argv) {
   }
   struct ic_pub_case *cases = calloc(n, sizeof *cases);
   size_t *first_row = calloc(n, sizeof *first_row);
-  double *pred = malloc(n * sizeof *pred), *err = malloc(n * sizeof *err);
+  double *pred = malloc(n * sizeof *pred), *err = malloc(n * sizeof *err), *rate = calloc(n, sizeof *rate);
   const char **status = malloc(n * sizeof *status);
   struct ic_sweep_record *recs = NULL;
   int rc = IC_EXIT_FAILURE;
-  if (!cases || !first_row || !pred || !err || !status) goto done;
+  if (!cases || !first_row || !pred || !err || !status || !rate) goto done;
   struct ic_pub_options popt = {o.quick, o.overrides, o.override_count};
-  size_t points = ic_pub_plan(rows, n, &popt, cases, first_row);
+  size_t points = ic_pub_plan(rows, n, &popt, cases, first_row, rate);
   printf("# infercost %s validate --published%s: %zu rows of %s, %zu runs on %ld worker(s)", IC_VERSION_STRING,
          o.quick ? " --quick" : "", n, o.table, points, o.workers);
   for (size_t i = 0; i < o.override_count; i++) printf(" -s %s", o.overrides[i]);
   putchar('\n');
   recs = calloc(points ? points : 1, sizeof *recs);
   if (!recs) goto done;
-  struct ctx c = {rows, first_row, popt};
+  struct ctx c = {rows, first_row, rate, popt};
   struct ic_sweep_exec x = {.point = build_point, .ctx = &c, .count = points, .runs = 1, .workers = o.workers,
                             .progress = true, .mode = IC_SWEEP_SERVE};
   if (points && ic_sweep_execute(&x, recs) != IC_OK) goto done;
+  if (points && search_rates(&c, points, cases, recs, o.workers) != IC_OK) goto done;
 
   size_t predicted = 0, skipped = 0, failed = 0;
   for (size_t i = 0; i < n; i++) {
@@ -387,6 +473,7 @@ int ic_cli_validate_published(int argc, char **argv) {
 done:
   free(recs);
   free(status);
+  free(rate);
   free(err);
   free(pred);
   free(first_row);

@@ -265,7 +265,7 @@ bool ic_pub_scenario(const struct ic_pub_row *row, const struct ic_pub_options *
   if (!(row->gpus >= 1) || !(row->nodes >= 1) || fmod(row->gpus, row->nodes) != 0)
     return SKIP("GPU count %g over %g nodes is not a whole number per node", row->gpus, row->nodes);
   bool server = !strcmp(row->mode, "server") || !strcmp(row->mode, "interactive");
-  if (server && !(rate_per_s > 0)) return SKIP("server / interactive rows need the rate search (not wired yet)");
+  if (server && !(rate_per_s > 0)) return SKIP("server / interactive row without a published throughput in its experiment");
 
   const struct ic_model_spec *m = ic_model_find(models[mi].catalogue);
   const struct ic_gpu_spec *g = ic_hw_find_gpu(gpus[gi].catalogue);
@@ -355,8 +355,20 @@ static bool headline_for(const struct ic_pub_row *r, struct ic_pub_case *c) {
   return false;
 }
 
+/* The open-loop rate of a server experiment at its published load: its
+ * throughput row's tokens/s over the mean output length; 0 when none. */
+static double published_rate(const struct ic_pub_row *rows, size_t count, const struct ic_pub_row *r) {
+  for (size_t j = 0; j < count; j++) {
+    const struct ic_pub_row *t = &rows[j];
+    if (!strcmp(t->experiment, r->experiment) && !strcmp(t->mode, r->mode) &&
+        !strcmp(t->metric, "throughput_output") && t->output_tokens > 0)
+      return t->value / t->output_tokens;
+  }
+  return 0.0;
+}
+
 size_t ic_pub_plan(const struct ic_pub_row *rows, size_t count, const struct ic_pub_options *opt, struct ic_pub_case *cases,
-                   size_t *first_row) {
+                   size_t *first_row, double *rate) {
   static struct ic_scenario s; /* large; one at a time */
   size_t points = 0;
   for (size_t i = 0; i < count; i++) {
@@ -368,24 +380,33 @@ size_t ic_pub_plan(const struct ic_pub_row *rows, size_t count, const struct ic_
                rows[i].statistic);
       continue;
     }
-    /* Rows of one experiment and mode share their run. */
+    bool server = !strcmp(rows[i].mode, "server") || !strcmp(rows[i].mode, "interactive");
+    c->search_rate = server && !strcmp(rows[i].metric, "throughput_output");
+    /* Rows of one experiment and mode share their run; a searched row has its own. */
     size_t j = 0;
-    for (; j < i; j++)
-      if (!cases[j].skipped && !strcmp(rows[j].experiment, rows[i].experiment) && !strcmp(rows[j].mode, rows[i].mode))
+    for (; j < i && !c->search_rate; j++)
+      if (!cases[j].skipped && !cases[j].search_rate && !strcmp(rows[j].experiment, rows[i].experiment) &&
+          !strcmp(rows[j].mode, rows[i].mode))
         break;
-    if (j < i) {
+    if (j < i && !c->search_rate) {
       c->point = cases[j].point;
       continue;
     }
-    double rate = 0;
-    if (!ic_pub_scenario(&rows[i], opt, rate, &s, c->why)) {
+    double r = server ? published_rate(rows, count, &rows[i]) : 0.0;
+    if (!ic_pub_scenario(&rows[i], opt, r, &s, c->why)) {
       c->skipped = true;
       continue;
     }
     c->point = points;
+    rate[points] = r;
     first_row[points++] = i;
   }
   return points;
+}
+
+bool ic_pub_meets_limits(const struct ic_pub_row *row, double ttft_p99_s, double tpot_p99_s, double stable) {
+  return stable > 0.5 && !(1e3 * ttft_p99_s > row->ttft_limit_ms) && !(1e3 * tpot_p99_s > row->tpot_limit_ms) &&
+         !isnan(ttft_p99_s);
 }
 
 static int cmp_double(const void *a, const void *b) {

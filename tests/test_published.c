@@ -8,6 +8,7 @@
 #include "ic_test_cli.h"
 #include "ic_test_diag.h"
 #include "infercost/published.h"
+#include "infercost/run.h"
 
 static const char header[] =
     "id,experiment,split,source_kind,gpu,gpus,nodes,tp,precision,model,mode,concurrency,input_tokens,"
@@ -103,7 +104,7 @@ static void skips_say_why(void **state) {
   assert_non_null(strstr(why, "no prompt length"));
   r = row("H100", "fp8", "Llama-3.1-8B", "server", 128, 128);
   assert_false(ic_pub_scenario(&r, &quick, 0, &s, why));
-  assert_non_null(strstr(why, "rate search"));
+  assert_non_null(strstr(why, "without a published throughput"));
 }
 
 /* An offline TensorRT-LLM row: its model, GPU, TP, precision, lengths and
@@ -162,6 +163,71 @@ static void abs_stats_by_hand(void **state) {
   assert_true(isnan(med));
 }
 
+/* Limits by hand: p99 TTFT 1.999 s and TPOT 0.0999 s meet 2,000 / 100 ms;
+ * 2.001 s does not; an unstable run never does; a missing limit holds. */
+static void limits_by_hand(void **state) {
+  (void)state;
+  struct ic_pub_row r = row("H100", "fp8", "Llama-3.1-8B", "server", 128, 128);
+  r.ttft_limit_ms = 2000;
+  r.tpot_limit_ms = 100;
+  assert_true(ic_pub_meets_limits(&r, 1.999, 0.0999, 1));
+  assert_false(ic_pub_meets_limits(&r, 2.001, 0.0999, 1));
+  assert_false(ic_pub_meets_limits(&r, 1.0, 0.1001, 1));
+  assert_false(ic_pub_meets_limits(&r, 1.0, 0.05, 0));
+  assert_false(ic_pub_meets_limits(&r, NAN, 0.05, 1));
+  r.tpot_limit_ms = NAN;
+  assert_true(ic_pub_meets_limits(&r, 1.0, 9.0, 1));
+}
+
+/* Whether a run of the fixture's server row at `rate` requests/s meets its
+ * limits, judged here from the run's own p99s (not through the code under test). */
+static bool holds_at(const struct ic_pub_row *r, double rate) {
+  static struct ic_scenario s;
+  char why[IC_PUB_WHY];
+  assert_true(ic_pub_scenario(r, &quick, rate, &s, why));
+  struct ic_run_result res;
+  assert_int_equal(ic_run_scenario(&s, &res), IC_OK);
+  return res.stable == 1.0 && res.ttft_p99_s * 1e3 <= r->ttft_limit_ms && res.tpot_p99_s * 1e3 <= r->tpot_limit_ms;
+}
+
+/* The server search on a made-up row (tests/data/published_server_fixture.csv):
+ * the predicted throughput T comes from the highest rate r* = T / 200 that
+ * held; 10% below it the limits hold, 10% above they do not (the search
+ * stops within 2%). A row whose TTFT limit (2 ms) is below one prefill
+ * fails with its reason. */
+static void server_search_brackets_the_limit(void **state) {
+  (void)state;
+  char out[8192];
+  assert_int_equal(ic_test_infercost("validate --published --quick --no-plot --workers 2 -o test_published_out "
+                                     "--table tests/data/published_server_fixture.csv",
+                                     out, sizeof out), 0);
+  FILE *f = fopen("test_published_out/published.csv", "r");
+  assert_non_null(f);
+  char line[1024];
+  double t = NAN;
+  bool f003_failed = false;
+  while (fgets(line, sizeof line, f)) {
+    if (!strncmp(line, "F001,", 5)) {
+      char *c = line;
+      for (int k = 0; k < 10; k++) c = strchr(c, ',') + 1; /* the predicted column */
+      t = strtod(c, NULL);
+    }
+    if (!strncmp(line, "F003,", 5)) f003_failed = strstr(line, ",failed,no rate down to") != NULL;
+  }
+  fclose(f);
+  remove("test_published_out/published.csv");
+  remove("test_published_out");
+  assert_true(t > 0);
+  assert_true(f003_failed);
+  struct ic_pub_row *rows;
+  size_t n;
+  assert_int_equal(ic_pub_load("tests/data/published_server_fixture.csv", &rows, &n), IC_OK);
+  double rate = t / rows[0].output_tokens;
+  assert_true(holds_at(&rows[0], 0.9 * rate));
+  assert_false(holds_at(&rows[0], 1.1 * rate));
+  free(rows);
+}
+
 /* Bad command lines: each named, exit 2. */
 static void bad_command_lines(void **state) {
   (void)state;
@@ -191,6 +257,8 @@ int main(void) {
       cmocka_unit_test(default_tp_rule),
       cmocka_unit_test(abs_stats_by_hand),
       cmocka_unit_test(bad_command_lines),
+      cmocka_unit_test(limits_by_hand),
+      cmocka_unit_test(server_search_brackets_the_limit),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

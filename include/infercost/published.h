@@ -61,10 +61,20 @@ bool ic_pub_scenario(const struct ic_pub_row *row, const struct ic_pub_options *
 
 /* Maps every row: which are skipped and why, which headline metric predicts
  * each, and the distinct runs (rows of one experiment and mode share one).
- * `first_row[p]` (size count) receives a row of point p; returns the number
- * of points. */
+ * `first_row[p]` and `rate[p]` (each of size count) receive a row of point
+ * p and the open-loop rate it runs at (0: not a server run). A server or
+ * interactive row's latencies run at the rate of its experiment's published
+ * throughput (requests/s = tokens/s / output tokens, "at the reported
+ * load"); its throughput row is a point of its own, marked search_rate,
+ * whose rate starts there and is searched (the highest rate meeting the
+ * row's TTFT and TPOT limits). Returns the number of points. */
 size_t ic_pub_plan(const struct ic_pub_row *rows, size_t count, const struct ic_pub_options *opt, struct ic_pub_case *cases,
-                   size_t *first_row);
+                   size_t *first_row, double *rate);
+
+/* Whether a server run meets its row's limits: p99 TTFT and p99 TPOT
+ * within ttft_limit_ms and tpot_limit_ms (a missing limit always holds)
+ * and queues not growing (the run's stable flag). */
+bool ic_pub_meets_limits(const struct ic_pub_row *row, double ttft_p99_s, double tpot_p99_s, double stable);
 
 /* Median and nearest-rank 90th percentile of |x[i]| over the n values that
  * are not NaN (x is reordered); NaN when there are none. Returns how many. */
