@@ -8,6 +8,7 @@
 #include <stdio.h>
 
 int ic_cli_validate(int argc, char **argv);
+int ic_cli_validate_published(int argc, char **argv); /* validate --published */
 int ic_cli_trace(int argc, char **argv);
 int ic_cli_plot(int argc, char **argv);
 int ic_cli_sweep(int argc, char **argv);

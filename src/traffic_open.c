@@ -155,6 +155,15 @@ ic_status ic_traffic_check(const struct ic_traffic_config *c) {
                      "(a trace brings its own block ids)");
     ok = false;
   }
+  if (c->mode != IC_LOAD_OPEN && c->session_turns > 1) {
+    ic_diag(NULL, 0, "traffic.session_turns needs traffic.mode = open: a session's turns follow one another by "
+                     "arrival time and traffic.session_think_s, which offline and closed loads ignore");
+    ok = false;
+  }
+  if (c->mode == IC_LOAD_OFFLINE && c->requests < 1) {
+    ic_diag(NULL, 0, "traffic.mode = offline needs traffic.requests >= 1 (the requests available at time 0)");
+    ok = false;
+  }
   ok = check_lengths(c, "prompt", c->prompt_dist, c->prompt_tokens_min, c->prompt_tokens_max, c->prompt_lognormal_mu,
                      c->prompt_lognormal_sigma) && ok;
   ok = check_lengths(c, "output", c->output_dist, c->output_tokens_min, c->output_tokens_max, c->output_lognormal_mu,

@@ -274,6 +274,18 @@ static void refused_combinations(void **state) {
                       "once); give a file\n"
                       "traffic.system_prompts and traffic.session_turns shape generated traffic, not trace replay "
                       "(a trace brings its own block ids)\n");
+  /* sessions order their turns by arrival time, which closed and offline
+   * loads ignore; shared system prompts are fine there */
+  struct ic_traffic_config g = defaults();
+  g.mode = IC_LOAD_CLOSED;
+  g.system_prompts = 4;
+  assert_int_equal(ic_traffic_check(&g), IC_OK);
+  g.session_turns = 3;
+  diag_capture(NULL);
+  assert_int_equal(ic_traffic_check(&g), IC_EINVAL);
+  assert_string_equal(diag.text, "traffic.session_turns needs traffic.mode = open: a session's turns follow one "
+                                 "another by arrival time and traffic.session_think_s, which offline and closed "
+                                 "loads ignore\n");
 }
 
 /* --- generated prefixes ------------------------------------------------------------- */

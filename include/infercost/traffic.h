@@ -36,6 +36,13 @@ enum ic_length_kind {
 };
 #define IC_LENGTH_CHOICES "fixed|uniform|lognormal|zipf|empirical"
 
+/* How load is offered (traffic.mode), as benchmarks offer it. */
+enum ic_load_mode {
+  IC_LOAD_OPEN,    /* arrivals at the times the arrival process draws (MLPerf Server) */
+  IC_LOAD_OFFLINE, /* traffic.requests requests all at time 0 (MLPerf Offline, trtllm-bench) */
+  IC_LOAD_CLOSED   /* traffic.clients closed-loop clients: next request think_time_s after the last completes */
+};
+#define IC_LOAD_MODE_CHOICES "open|offline|closed"
 /* What happens to a request whose prompt + output exceed the model's
  * context (traffic.over_context). */
 enum ic_over_context_policy {
@@ -105,6 +112,10 @@ struct ic_traffic_config {
   double system_prompt_zipf_s;                /* popularity: P(prompt k) ~ k^-s */
   double session_turns;                       /* mean turns per conversation (geometric); 1 = none */
   double session_think_s;                     /* mean think time between turns (exponential), s */
+  int mode;                                   /* enum ic_load_mode */
+  int64_t requests;       /* offline, closed: requests sent in all (0: closed, until the run ends) */
+  int64_t clients;        /* closed: clients, each with one request in flight or thinking */
+  double think_time_s;    /* closed: pause between a completion and that client's next request, s */
   int over_context;                           /* enum ic_over_context_policy */
 };
 
