@@ -198,8 +198,9 @@ ic_source *ic_source_poisson_fixed(gsl_rng *rng, double rate_per_s, int64_t prom
 /* --- use -------------------------------------------------------------------- */
 
 /* The source's next request that fits the context (see ic_traffic_open),
- * numbered in delivery order from 0. IC_EINVAL (reported) when one does
- * not fit and the policy is error. */
+ * numbered in delivery order from 0; a clamped one keeps the block hashes
+ * of the blocks its prompt still covers. IC_EINVAL (reported) when one
+ * does not fit and the policy is error. */
 ic_status ic_source_next(ic_source *src, struct ic_request *out);
 
 /* The ring holding the block hashes of the source's requests, NULL when it
