@@ -18,6 +18,47 @@
 
 #include "serve_impl.h"
 
+/* A running request of a continuous replica, its hot fields copied out of
+ * the pool so a span's bookkeeping reads one contiguous array. A decoding
+ * slot's context and generated are kept less the replica's decode steps,
+ * so that a decode span advances every slot by adding to one counter. */
+struct ic__slot {
+  uint32_t idx;              /* in the pool */
+  bool decoding;             /* past its prefill: context and generated are relative */
+  int64_t target_prefill, context, generated, output_tokens; /* as in struct ic__request */
+};
+
+/* What the running span of a continuous replica is. */
+enum ic__span { IC__SPAN_NONE, IC__SPAN_MIXED, IC__SPAN_DECODE };
+
+/* A continuous replica's batch, in the order its events touch the fields. */
+struct cont {
+  struct ic__slot *running;  /* running requests in admission order */
+  int64_t running_len, running_cap;
+  int64_t decoding;          /* running requests past their prefill */
+  int64_t context_sum;       /* KV tokens of the decoding requests */
+  int64_t kv_reserved;       /* tokens: prefill targets of prefilling + contexts of decoding */
+  int64_t steps;             /* decode steps every decoding slot has taken (see struct ic__slot) */
+  int64_t first_done_step;   /* steps when the first decoding slot completes; INT64_MAX if none */
+  int64_t first_prefilling;  /* every running slot before this index is decoding */
+  enum ic__span span;        /* IC__SPAN_NONE when idle */
+  int64_t span_iters;        /* iterations in the span (1 for MIXED) */
+  ic_time_ns span_start_ns, span_end_ns;
+  ic_event_id span_event;
+  ic_event_id split_event;   /* mixed iteration: pending switch to decode power, 0 if none */
+  double span_flops, span_bytes; /* mixed iteration: its cost */
+  double span_kv_weight_ns;  /* decode span: sum over its steps i = 0.. of i x step i's ns */
+};
+
+struct ic__decode_line;
+
+struct cont_state {
+  struct cont *rep;          /* per replica */
+  struct ic__decode_line *decode_lines; /* per batch size 0..max_batch */
+};
+
+static struct cont_state *state(const ic_fleet *f) { return f->policy_state; }
+
 static ic_time_ns iter_ns(const ic_fleet *f, const struct ic_iter_shape *shape) {
   return ic_duration_from_s(ic_perf_iter_s(f->perf, shape, NULL));
 }
@@ -31,7 +72,7 @@ struct ic__decode_line {
 };
 
 static const struct ic_perf_decode_line *decode_line(ic_fleet *f, int64_t n) {
-  struct ic__decode_line *d = &f->decode_lines[n];
+  struct ic__decode_line *d = &state(f)->decode_lines[n];
   if (!d->ready) *d = (struct ic__decode_line){ic_perf_decode_line(f->perf, n), true};
   return &d->line;
 }
@@ -86,22 +127,39 @@ static void decode_steps_cost(const struct ic_perf_decode_line *d, int64_t conte
   *bytes = k * d->bytes0 + d->bytes1 * ksum;
 }
 
-bool ic__cont_init(ic_fleet *f) {
-  f->decode_lines = calloc((size_t)f->serving.max_batch + 1, sizeof *f->decode_lines);
-  return f->decode_lines != NULL;
+static void cont_free(ic_fleet *f) {
+  struct cont_state *st = state(f);
+  if (!st) return;
+  if (st->rep)
+    for (int64_t r = 0; r < f->replica_count; r++) free(st->rep[r].running);
+  free(st->rep);
+  free(st->decode_lines);
+  free(st);
+  f->policy_state = NULL;
+}
+
+static bool cont_init(ic_fleet *f) {
+  struct cont_state *st = calloc(1, sizeof *st);
+  if (!st) return false;
+  f->policy_state = st;
+  st->rep = calloc((size_t)f->replica_count, sizeof *st->rep);
+  st->decode_lines = calloc((size_t)f->serving.max_batch + 1, sizeof *st->decode_lines);
+  if (!st->rep || !st->decode_lines) return false;
+  for (int64_t r = 0; r < f->replica_count; r++) st->rep[r].first_done_step = INT64_MAX;
+  return true;
 }
 
 /* A decoding slot's context and generated, undoing the relative form. */
-static int64_t slot_context(const struct ic__replica *rep, const struct ic__slot *sl) {
+static int64_t slot_context(const struct cont *rep, const struct ic__slot *sl) {
   return sl->decoding ? sl->context + rep->steps : sl->context;
 }
 
-static int64_t slot_generated(const struct ic__replica *rep, const struct ic__slot *sl) {
+static int64_t slot_generated(const struct cont *rep, const struct ic__slot *sl) {
   return sl->decoding ? sl->generated + rep->steps : sl->generated;
 }
 
 /* The slot's prefill is done: from now on it moves with rep->steps. */
-static void start_decoding(struct ic__replica *rep, struct ic__slot *sl) {
+static void start_decoding(struct cont *rep, struct ic__slot *sl) {
   sl->decoding = true;
   sl->context -= rep->steps;
   sl->generated -= rep->steps;
@@ -110,7 +168,7 @@ static void start_decoding(struct ic__replica *rep, struct ic__slot *sl) {
 }
 
 /* Recomputes first_done_step and first_prefilling after slots left. */
-static void rescan(struct ic__replica *rep) {
+static void rescan(struct cont *rep) {
   rep->first_done_step = INT64_MAX;
   rep->first_prefilling = rep->running_len;
   for (int64_t i = 0; i < rep->running_len; i++) {
@@ -121,16 +179,11 @@ static void rescan(struct ic__replica *rep) {
   }
 }
 
-static void running_gauge(ic_fleet *f, int64_t delta) {
-  f->running_requests += delta;
-  ic__gauge(f, f->col.running, (double)f->running_requests);
-}
-
 /* The mixed iteration: prefill chunks in admission order within the token
  * budget; without chunking (budget 0) whole prefills and the decodes wait,
  * with chunking the decodes ride along. Returns its shape; or, with `apply`,
  * advances the requests (the shape returned is then meaningless). */
-static struct ic_iter_shape mixed_iteration(ic_fleet *f, struct ic__replica *rep, bool apply,
+static struct ic_iter_shape mixed_iteration(ic_fleet *f, struct cont *rep, bool apply,
                                             struct ic_iter_shape *prefill_part, struct ic_iter_shape *decode_part) {
   int64_t chunk = f->serving.prefill_chunk_tokens;
   int64_t budget = chunk > 0 ? chunk : INT64_MAX;
@@ -178,7 +231,7 @@ static struct ic_iter_shape mixed_iteration(ic_fleet *f, struct ic__replica *rep
 /* Evicts the latest-admitted request; it goes back to the front of the
  * queue and will recompute its prompt and everything it generated. */
 static void evict(ic_fleet *f, int64_t r) {
-  struct ic__replica *rep = &f->replicas[r];
+  struct cont *rep = &state(f)->rep[r];
   struct ic__slot *sl = &rep->running[--rep->running_len];
   uint32_t idx = sl->idx;
   if (!sl->decoding) {
@@ -195,13 +248,13 @@ static void evict(ic_fleet *f, int64_t r) {
   pr->target_prefill = pr->req.prompt_tokens + pr->generated;
   pr->context = 0;
   f->stats.preemptions++;
-  running_gauge(f, -1);
+  ic__count_running(f, -1);
   ic__notify(f, IC_SERVE_PREEMPT, r, rep->running_len, pr->req.id);
   ic__queue_push(f, r, idx, true);
 }
 
 static bool admit(ic_fleet *f, int64_t r) {
-  struct ic__replica *rep = &f->replicas[r];
+  struct cont *rep = &state(f)->rep[r];
   if (rep->running_len == rep->running_cap) {
     int64_t cap = rep->running_cap ? rep->running_cap * 2 : 8;
     if (cap > f->serving.max_batch) cap = f->serving.max_batch;
@@ -217,7 +270,7 @@ static bool admit(ic_fleet *f, int64_t r) {
   if (sl->context >= sl->target_prefill) start_decoding(rep, sl);
   rep->kv_reserved += pr->target_prefill;
   ic__admitted(f, idx);
-  running_gauge(f, +1);
+  ic__count_running(f, +1);
   return true;
 }
 
@@ -226,7 +279,7 @@ static void on_span_end(ic_sim *sim, void *ctx, uint64_t arg);
 /* Halfway through a mixed iteration: its decode share draws decode power. */
 static void on_decode_share(ic_sim *sim, void *ctx, uint64_t arg) {
   ic_fleet *f = ctx;
-  struct ic__replica *rep = &f->replicas[arg];
+  struct cont *rep = &state(f)->rep[arg];
   rep->split_event = 0;
   if (rep->span == IC__SPAN_MIXED && ic_sim_now(sim) < rep->span_end_ns) ic__set_gpu_state(f, (int64_t)arg, IC_GPU_DECODE);
 }
@@ -240,18 +293,18 @@ static void split_power(ic_fleet *f, int64_t r, const struct ic_iter_shape *pref
   double tp = ic_perf_iter_s(f->perf, prefill_part, NULL), td = ic_perf_iter_s(f->perf, decode_part, NULL);
   ic_time_ns prefill_ns = ic_duration_from_s(ic_time_to_s(dur) * tp / (tp + td));
   if (prefill_ns > 0 && prefill_ns < dur)
-    f->replicas[r].split_event = ic__schedule(f, now + prefill_ns, on_decode_share, (uint64_t)r);
+    state(f)->rep[r].split_event = ic__schedule(f, now + prefill_ns, on_decode_share, (uint64_t)r);
 }
 
 static void go_idle(ic_fleet *f, int64_t r, bool was_busy) {
-  f->replicas[r].span = IC__SPAN_NONE;
+  state(f)->rep[r].span = IC__SPAN_NONE;
   ic__set_gpu_state(f, r, IC_GPU_IDLE);
   if (was_busy) ic__count_busy(f, -1);
 }
 
 /* Iterations of decode-only batch before its first completion or before
  * its KV cache would overflow, whichever comes first. */
-static int64_t decode_span_iters(const ic_fleet *f, const struct ic__replica *rep) {
+static int64_t decode_span_iters(const ic_fleet *f, const struct cont *rep) {
   int64_t n = rep->running_len, left = rep->first_done_step - rep->steps; /* every slot decodes */
   int64_t kv_left = (f->kv_capacity - rep->kv_reserved) / n;
   if (kv_left < left) left = kv_left;
@@ -260,15 +313,16 @@ static int64_t decode_span_iters(const ic_fleet *f, const struct ic__replica *re
 
 /* An iteration boundary at now: evict, admit, plan the next span. */
 static void boundary(ic_fleet *f, int64_t r, bool was_busy) {
-  struct ic__replica *rep = &f->replicas[r];
+  struct cont *rep = &state(f)->rep[r];
   ic__refill(f, r);
   if (!ic__node_ready(f, r)) {
     go_idle(f, r, was_busy); /* the wake-up kicks the replica again */
     return;
   }
   while (rep->running_len > 0 && rep->kv_reserved + rep->decoding > f->kv_capacity) evict(f, r);
-  while (rep->queue_len > 0 && rep->running_len < f->serving.max_batch &&
-         rep->kv_reserved + f->pool[rep->queue_head].target_prefill + rep->decoding <= f->kv_capacity)
+  const struct ic__replica *q = &f->replicas[r];
+  while (q->queue_len > 0 && rep->running_len < f->serving.max_batch &&
+         rep->kv_reserved + f->pool[q->queue_head].target_prefill + rep->decoding <= f->kv_capacity)
     if (!ic__check(f, admit(f, r) ? IC_OK : IC_ENOMEM, "admitting a request")) return;
   if (rep->running_len == 0) {
     go_idle(f, r, was_busy);
@@ -301,7 +355,7 @@ static void boundary(ic_fleet *f, int64_t r, bool was_busy) {
 
 /* Removes finished requests, keeping admission order. */
 static void complete_finished(ic_fleet *f, int64_t r) {
-  struct ic__replica *rep = &f->replicas[r];
+  struct cont *rep = &state(f)->rep[r];
   /* With every slot decoding, none is done before first_done_step. */
   if (rep->decoding == rep->running_len && rep->steps < rep->first_done_step) return;
   int64_t kept = 0;
@@ -314,7 +368,7 @@ static void complete_finished(ic_fleet *f, int64_t r) {
     rep->kv_reserved -= slot_context(rep, &sl);
     rep->context_sum -= slot_context(rep, &sl);
     rep->decoding--;
-    running_gauge(f, -1);
+    ic__count_running(f, -1);
     ic__request_done(f, r, sl.idx);
   }
   rep->running_len = kept;
@@ -324,7 +378,7 @@ static void complete_finished(ic_fleet *f, int64_t r) {
 /* Adds `iters` iterations (negative: takes them away) of rep's span, as
  * it is now, to the batch and KV histograms. Unsigned counts wrap, so that
  * taking away and adding back again restores them exactly. */
-static void count_iterations(ic_fleet *f, const struct ic__replica *rep, int64_t iters) {
+static void count_iterations(ic_fleet *f, const struct cont *rep, int64_t iters) {
   uint64_t k = (uint64_t)iters, n = (uint64_t)rep->running_len;
   f->stats.batches += k;
   f->stats.batched_requests += n * k;
@@ -337,10 +391,10 @@ static void count_iterations(ic_fleet *f, const struct ic__replica *rep, int64_t
 
 /* The decode steps of r's open span that ended before the window started
  * are not the window's: its end will add the whole span. */
-void ic__cont_uncount(ic_fleet *f, int64_t r, int64_t iters) { count_iterations(f, &f->replicas[r], -iters); }
+static void cont_uncount(ic_fleet *f, int64_t r, int64_t iters) { count_iterations(f, &state(f)->rep[r], -iters); }
 
 /* Before the requests advance: the span as it ran. */
-static void record_span(ic_fleet *f, struct ic__replica *rep, ic_time_ns dur) {
+static void record_span(ic_fleet *f, struct cont *rep, ic_time_ns dur) {
   uint64_t iters = (uint64_t)rep->span_iters, n = (uint64_t)rep->running_len;
   struct ic_fleet_work *w = &f->work;
   ic__work_time(w, ic_time_to_s(dur), (double)n, (double)rep->kv_reserved);
@@ -358,14 +412,14 @@ static void record_span(ic_fleet *f, struct ic__replica *rep, ic_time_ns dur) {
   count_iterations(f, rep, (int64_t)iters);
   f->stats.busy_replica_s += ic_time_to_s(dur);
   if (rep->span == IC__SPAN_MIXED) f->stats.prefill_replica_s += ic_time_to_s(dur);
-  rep->busy_ns += dur;
+  f->replicas[rep - state(f)->rep].busy_ns += dur;
 }
 
 static void on_span_end(ic_sim *sim, void *ctx, uint64_t arg) {
   (void)sim;
   ic_fleet *f = ctx;
   int64_t r = (int64_t)arg;
-  struct ic__replica *rep = &f->replicas[r];
+  struct cont *rep = &state(f)->rep[r];
   rep->span_event = 0;
   record_span(f, rep, rep->span_end_ns - rep->span_start_ns);
   if (rep->span == IC__SPAN_MIXED) {
@@ -383,8 +437,8 @@ static void on_span_end(ic_sim *sim, void *ctx, uint64_t arg) {
 /* A request joined replica r's queue (or the replica woke up). An idle
  * replica starts now; a busy one cuts its span at the first boundary at or
  * after now, where the request can be admitted. */
-void ic__cont_kick(ic_fleet *f, int64_t r, bool was_queue_empty) {
-  struct ic__replica *rep = &f->replicas[r];
+static void cont_kick(ic_fleet *f, int64_t r, bool was_queue_empty) {
+  struct cont *rep = &state(f)->rep[r];
   if (rep->span == IC__SPAN_NONE) {
     boundary(f, r, false);
     return;
@@ -420,21 +474,21 @@ void ic__cont_kick(ic_fleet *f, int64_t r, bool was_queue_empty) {
   ic__check(f, rep->span_event ? IC_OK : IC_EINTERNAL, "moving a span's end");
 }
 
-void ic__cont_close(ic_fleet *f, ic_time_ns end_ns) {
+static void cont_close(ic_fleet *f, ic_time_ns end_ns) {
   for (int64_t r = 0; r < f->replica_count; r++) {
-    struct ic__replica *rep = &f->replicas[r];
+    struct cont *rep = &state(f)->rep[r];
     if (rep->span == IC__SPAN_NONE || rep->span_start_ns >= end_ns) continue;
     ic_time_ns until = rep->span_end_ns < end_ns ? rep->span_end_ns : end_ns;
     f->stats.busy_replica_s += ic_time_to_s(until - rep->span_start_ns);
     if (rep->span == IC__SPAN_MIXED) f->stats.prefill_replica_s += ic_time_to_s(until - rep->span_start_ns);
-    rep->busy_ns += until - rep->span_start_ns;
+    f->replicas[r].busy_ns += until - rep->span_start_ns;
   }
 }
 
 /* A mixed iteration's tokens and cost count when it ends; a decode span's
  * by the steps that have ended; time-weighted figures up to now. */
-void ic__cont_open(const ic_fleet *f, int64_t r, ic_time_ns now, struct ic__open *o) {
-  const struct ic__replica *rep = &f->replicas[r];
+static void cont_open(const ic_fleet *f, int64_t r, ic_time_ns now, struct ic__open *o) {
+  const struct cont *rep = &state(f)->rep[r];
   if (rep->span == IC__SPAN_NONE || rep->span_start_ns >= now) return;
   ic_time_ns el = now - rep->span_start_ns;
   double n = (double)rep->running_len;
@@ -445,7 +499,7 @@ void ic__cont_open(const ic_fleet *f, int64_t r, ic_time_ns now, struct ic__open
     o->prefill_ns += el;
     return;
   }
-  const struct ic_perf_decode_line *d = &f->decode_lines[rep->running_len].line; /* made when the span was planned */
+  const struct ic_perf_decode_line *d = &state(f)->decode_lines[rep->running_len].line; /* made when the span was planned */
   ic_time_ns at = rep->span_start_ns;
   int64_t k = 0, context_sum = rep->context_sum;
   double grown = 0.0; /* sum over ended steps of i x step i's seconds */
@@ -463,3 +517,12 @@ void ic__cont_open(const ic_fleet *f, int64_t r, ic_time_ns now, struct ic__open
   w->kv_token_s += n * (grown + (double)k * ic_time_to_s(now - at));
   o->iters += k;
 }
+
+/* The central router may hand r a request while its queue and batch
+ * together are below max_batch. */
+static bool cont_has_room(const ic_fleet *f, int64_t r) {
+  return f->replicas[r].queue_len + state(f)->rep[r].running_len < f->serving.max_batch;
+}
+
+const struct ic__policy ic__continuous_policy = {cont_init, cont_kick, cont_has_room, cont_close,
+                                                 cont_open, cont_uncount, cont_free};

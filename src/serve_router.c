@@ -67,7 +67,28 @@ void ic__add_load(ic_fleet *f, int64_t r, int64_t requests, int64_t tokens) {
   ic__heap_fix(f, r);
   ic__fit_update(f, r);
   f->nodes[rep->node].outstanding += requests;
-  ic__power_load_changed(f, rep->node);
+  ic__emit(f, IC__LOAD, r, rep->node, (double)f->nodes[rep->node].outstanding);
+}
+
+/* Central router: hands queued requests to replica r while its policy says
+ * it has room. */
+void ic__refill(ic_fleet *f, int64_t r) {
+  if (f->serving.router != IC_ROUTER_CENTRAL) return;
+  while (f->central_len > 0 && f->policy->has_room(f, r)) {
+    uint32_t idx = f->central_head;
+    f->central_head = f->pool[idx].next;
+    if (f->central_head == IC__NONE) f->central_tail = IC__NONE;
+    f->central_len--;
+    ic__count_queued(f, -1);
+    ic__queue_push(f, r, idx, false);
+    ic__add_load(f, r, 1, f->pool[idx].req.prompt_tokens + f->pool[idx].req.output_tokens);
+  }
+}
+
+/* Request idx completed on replica r: its load leaves r, then its record. */
+void ic__request_done(ic_fleet *f, int64_t r, uint32_t idx) {
+  ic__add_load(f, r, -1, -(f->pool[idx].req.prompt_tokens + f->pool[idx].req.output_tokens));
+  ic__finish(f, r, idx);
 }
 
 /* Power-down packs load: a request goes to the lowest-numbered awake replica
