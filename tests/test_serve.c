@@ -423,6 +423,67 @@ static void window_length_does_not_move_the_price(void **state) {
   assert_true(fabs(r[0].usd_per_million_output_tokens / r[1].usd_per_million_output_tokens - 1.0) < 0.005);
 }
 
+/* Issue 11 items 4 and 5, static batching, by hand: A (prompt 100, output
+ * 10) and B (prompt 100, output 4) start one batch at 0 (B fills it): a
+ * prefill of 2 x 100 tokens yields a token each at P, then decode steps
+ * j = 1..9 (2 sequences, context 100 + j) run to the longest member; B
+ * takes no tokens after its 4th. The window starts half-way through step 3.
+ * It counts the tokens of steps 3..9 (A 7, B 1), their FLOPs and bytes,
+ * 2 running requests and the padded KV reservation 2 x (100 + 10) from the
+ * start to the batch's end. */
+static void static_window_by_hand(void **state) {
+  (void)state;
+  struct ic_perf perf = llama7b_h100_perf();
+  struct ic_iter_shape sh = ic_iter_shape_prefill(100, 2);
+  ic_time_ns p = ic_time_from_s(ic_perf_iter_s(&perf, &sh, NULL));
+  double before_s = 0, flops = 0, bytes = 0;
+  for (int64_t j = 1; j <= 9; j++) {
+    sh = ic_iter_shape_decode(2, 100 + j);
+    double d = ic_perf_iter_s(&perf, &sh, NULL);
+    if (j < 3) before_s += d;
+    if (j == 3) before_s += d / 2;
+    if (j >= 3) {
+      struct ic_iter_cost c = ic_model_iter_cost(perf.model, &perf.prec, &sh);
+      flops += c.flops;
+      bytes += c.weight_bytes + c.act_bytes + c.kv_bytes;
+    }
+  }
+  ic_time_ns w = p + ic_time_from_s(before_s);
+  struct ic_fleet_config fc = {"h100-sxm", "dgx-h100", 1, 1, 1};
+  struct ic_serving_config sc = {.batching = IC_BATCHING_STATIC, .router = IC_ROUTER_ROUND_ROBIN, .max_batch = 2,
+                                 .batch_timeout_s = 1.0};
+  ic_sim *sim = ic_sim_alloc(1, 0);
+  ic_fleet *f = ic_fleet_alloc(sim, &fc, &sc, &perf, NULL);
+  struct timeline t = {0};
+  ic_fleet_set_observer(f, observe, &t);
+  struct ic_request a = {0, 0, 100, 10, 0}, b = {1, 0, 100, 4, 0};
+  assert_int_equal(ic_fleet_submit(f, &a), IC_OK);
+  assert_int_equal(ic_fleet_submit(f, &b), IC_OK);
+  ic_sim_run_until(sim, w);
+  struct ic_fleet_work before, after;
+  assert_int_equal(ic_fleet_start_window(f), IC_OK);
+  ic_fleet_work_so_far(f, &before);
+  ic_sim_run_until(sim, IC_TIME_NEVER - 1);
+  ic_fleet_work_so_far(f, &after);
+  assert_int_equal(t.n, 5); /* start, first token, end, two completions */
+  assert_int_equal(t.ev[2].kind, IC_SERVE_BATCH_END);
+  double ran_s = ic_time_to_s(t.ev[2].time_ns - w);
+  assert_true(before.output_tokens == 2.0 + 2.0 + 2.0);
+  assert_true(after.output_tokens - before.output_tokens == 8.0);
+  assert_true(after.prompt_tokens == 200.0 && after.prompt_tokens - before.prompt_tokens == 0.0);
+  assert_true(fabs((after.flops - before.flops) - flops) <= 1e-9 * flops);
+  assert_true(fabs((after.bytes - before.bytes) - bytes) <= 1e-9 * bytes);
+  assert_true(fabs((after.slot_s - before.slot_s) - 2.0 * ran_s) <= 1e-12);
+  assert_true(fabs((after.kv_token_s - before.kv_token_s) - 220.0 * ran_s) <= 1e-9);
+  assert_true(fabs((after.busy_replica_s - before.busy_replica_s) - ran_s) <= 1e-12);
+  const struct ic_fleet_stats *st = ic_fleet_stats(f);
+  assert_int_equal(st->in_flight_at_start, 2);
+  assert_int_equal(st->completed, 2);
+  assert_int_equal(st->batches, 0); /* it started before the window */
+  ic_fleet_free(f);
+  ic_sim_free(sim);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(md1_mean_wait_at_rho_0_5),
@@ -434,6 +495,7 @@ int main(void) {
       cmocka_unit_test(overload_is_flagged),
       cmocka_unit_test(infinite_service_time_stops),
       cmocka_unit_test(window_length_does_not_move_the_price),
+      cmocka_unit_test(static_window_by_hand),
   };
   return cmocka_run_group_tests_name("serve", tests, NULL, NULL);
 }
