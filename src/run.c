@@ -155,7 +155,7 @@ static ic_status write_distributions(const struct ic_scenario *s, const struct i
   if (f) {
     ic_report_provenance(s, prov, sizeof prov);
     fprintf(f, "# %s\nquantity,bin_low,bin_high,iterations\n", prov);
-    for (int64_t b = 0; b <= s->serving.max_batch; b++)
+    for (int64_t b = 0; b < (int64_t)fs->batch_bins; b++)
       if (fs->batch_hist[b]) fprintf(f, "batch_size,%lld,%lld,%llu\n", (long long)b, (long long)b + 1,
                                      (unsigned long long)fs->batch_hist[b]);
     for (int i = 0; i < IC_KV_HIST_BINS; i++)
@@ -198,7 +198,7 @@ static void serving_results(ic_fleet *fleet, const struct ic_scenario *s, ic_tim
   out->slo_attainment = fs->completed ? (double)met / (double)fs->completed : (double)NAN;
   out->throughput_rps = (double)fs->completed / span;
   out->output_tokens_per_gpu_s = out->output_tokens_per_s / (double)out->gpus;
-  size_t batch_bins = (size_t)s->serving.max_batch + 1;
+  size_t batch_bins = fs->batch_bins;
   out->batch_p50 = ic_fleet_hist_quantile(fs->batch_hist, batch_bins, 1.0, 0.5);
   out->batch_p99 = ic_fleet_hist_quantile(fs->batch_hist, batch_bins, 1.0, 0.99);
   bool continuous = s->serving.batching == IC_BATCHING_CONTINUOUS && fs->batches > 0;

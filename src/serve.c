@@ -48,13 +48,13 @@ ic_status ic_fleet_submit(ic_fleet *f, const struct ic_request *req) {
     ic__count_queued(f, +1);
     bool was_empty = f->replicas[r].queue_len == 0;
     ic__refill(f, r);
-    if (f->replicas[r].queue_len > 0) f->policy->kick(f, r, was_empty);
+    if (f->replicas[r].queue_len > 0) ic__pool_of(f, r)->policy->kick(f, r, was_empty);
     return f->status;
   }
   bool was_empty = f->replicas[r].queue_len == 0;
   ic__queue_push(f, r, idx, false);
   ic__add_load(f, r, 1, req->prompt_tokens + req->output_tokens);
-  f->policy->kick(f, r, was_empty);
+  ic__pool_of(f, r)->policy->kick(f, r, was_empty);
   return f->status;
 }
 
@@ -93,39 +93,75 @@ static bool alloc_stats(struct ic_fleet_stats *st) {
 ic_fleet *ic_fleet_alloc(ic_sim *sim, const struct ic_fleet_config *fleet,
                          const struct ic_serving_config *serving, const struct ic_perf *perf,
                          struct ic_ledger *ledger) {
+  struct ic_pool_spec one = {"default", fleet, serving, perf, ledger};
+  return ic_fleet_alloc_pools(sim, &one, 1, serving);
+}
+
+/* Places pool i's replicas and nodes after those of the pools before it. */
+static bool place_pool(ic_fleet *f, int32_t i, const struct ic_pool_spec *spec, int64_t *replica, int64_t *node) {
+  struct ic__pool *pl = &f->pools[i];
+  const struct ic_fleet_config *fc = spec->fleet;
+  *pl = (struct ic__pool){.serving = *spec->serving, .perf = spec->perf, .ledger = spec->ledger,
+                          .gpus_per_replica = fc->gpus_per_replica,
+                          .replicas_per_node = fc->gpus_per_node / fc->gpus_per_replica,
+                          .first_replica = *replica, .first_node = *node, .node_count = fc->nodes,
+                          .kv_capacity = (int64_t)floor(spec->perf->kv_capacity_tokens),
+                          .policy = spec->serving->batching == IC_BATCHING_STATIC ? &ic__static_policy
+                                                                                : &ic__continuous_policy};
+  pl->replica_count = fc->nodes * pl->replicas_per_node;
+  for (int64_t n = 0; n < pl->node_count; n++)
+    f->nodes[*node + n] = (struct ic__node){.first_replica = *replica + n * pl->replicas_per_node,
+                                            .replicas = pl->replicas_per_node, .pool = i};
+  for (int64_t k = 0; k < pl->replica_count; k++) {
+    int64_t r = *replica + k;
+    f->replicas[r] = (struct ic__replica){.queue_head = IC__NONE, .queue_tail = IC__NONE, .gpu_state = IC_GPU_IDLE,
+                                          .node = *node + k / pl->replicas_per_node, .pool = i};
+    f->heap[r] = (struct ic__heap_entry){0, r}; /* all loads 0: index order is already a heap */
+    f->heap_pos[r] = r;
+  }
+  *replica += pl->replica_count;
+  *node += pl->node_count;
+  return pl->policy->init(f, pl);
+}
+
+ic_fleet *ic_fleet_alloc_pools(ic_sim *sim, const struct ic_pool_spec *pools, size_t pool_count,
+                               const struct ic_serving_config *serving) {
   ic_fleet *f = calloc(1, sizeof *f);
   if (!f) return NULL;
   f->sim = sim;
   f->serving = *serving;
-  f->perf = perf;
-  f->ledger = ledger;
-  f->gpus_per_replica = fleet->gpus_per_replica;
-  f->replicas_per_node = fleet->gpus_per_node / fleet->gpus_per_replica;
-  f->node_count = fleet->nodes;
-  f->replica_count = fleet->nodes * f->replicas_per_node;
-  f->policy = serving->batching == IC_BATCHING_STATIC ? &ic__static_policy : &ic__continuous_policy;
-  f->kv_capacity = (int64_t)floor(perf->kv_capacity_tokens);
+  f->pool_count = (int32_t)pool_count;
+  f->has_ledger = pool_count > 0;
+  f->kv_capacity = INT64_MAX;
+  int64_t max_batch = 0;
+  for (size_t i = 0; i < pool_count; i++) {
+    const struct ic_fleet_config *fc = pools[i].fleet;
+    f->node_count += fc->nodes;
+    f->replica_count += fc->nodes * (fc->gpus_per_node / fc->gpus_per_replica);
+    f->has_ledger = f->has_ledger && pools[i].ledger;
+    int64_t kv = (int64_t)floor(pools[i].perf->kv_capacity_tokens);
+    if (kv < f->kv_capacity) f->kv_capacity = kv;
+    if (pools[i].serving->max_batch > max_batch) max_batch = pools[i].serving->max_batch;
+  }
+  f->stats.batch_bins = (size_t)max_batch + 1;
   f->pool_free = IC__NONE;
   f->central_head = f->central_tail = IC__NONE;
   f->use_heap = serving->router == IC_ROUTER_LEAST_OUTSTANDING || serving->router == IC_ROUTER_LEAST_TOKENS ||
                 serving->router == IC_ROUTER_CENTRAL;
   f->rng = ic_sim_rng(sim, "serving.router");
+  f->pools = calloc(pool_count ? pool_count : 1, sizeof *f->pools);
   f->replicas = calloc((size_t)f->replica_count, sizeof *f->replicas);
   f->nodes = calloc((size_t)f->node_count, sizeof *f->nodes);
   f->heap = malloc((size_t)f->replica_count * sizeof *f->heap);
   f->heap_pos = malloc((size_t)f->replica_count * sizeof *f->heap_pos);
   ic_time_avg_init(&f->stats.in_system, 0, 0.0);
-  if (!f->replicas || !f->nodes || !f->heap || !f->heap_pos || !f->rng || !alloc_stats(&f->stats) ||
-      !(f->stats.batch_hist = calloc((size_t)serving->max_batch + 1, sizeof *f->stats.batch_hist)) ||
-      !f->policy->init(f) || !ic__grow_pool(f)) {
+  bool ok = pool_count > 0 && f->pools && f->replicas && f->nodes && f->heap && f->heap_pos && f->rng &&
+            alloc_stats(&f->stats) && (f->stats.batch_hist = calloc(f->stats.batch_bins, sizeof *f->stats.batch_hist));
+  int64_t replica = 0, node = 0;
+  for (size_t i = 0; ok && i < pool_count; i++) ok = place_pool(f, (int32_t)i, &pools[i], &replica, &node);
+  if (!ok || !ic__grow_pool(f)) {
     ic_fleet_free(f);
     return NULL;
-  }
-  for (int64_t r = 0; r < f->replica_count; r++) {
-    f->replicas[r] = (struct ic__replica){.queue_head = IC__NONE, .queue_tail = IC__NONE,
-                                          .gpu_state = IC_GPU_IDLE, .node = r / f->replicas_per_node};
-    f->heap[r] = (struct ic__heap_entry){0, r}; /* all loads 0: index order is already a heap */
-    f->heap_pos[r] = r;
   }
   struct ic_traffic_class one = {.name = "default", .share = 1.0, .ttft_target_s = (double)NAN,
                                  .tpot_target_s = (double)NAN};
@@ -151,11 +187,13 @@ void ic_fleet_set_classes(ic_fleet *f, const struct ic_traffic_class *classes, s
   }
 }
 
-void ic_fleet_close(ic_fleet *f, ic_time_ns end_ns) { f->policy->close(f, end_ns); }
+void ic_fleet_close(ic_fleet *f, ic_time_ns end_ns) {
+  for (int32_t i = 0; i < f->pool_count; i++) f->pools[i].policy->close(f, &f->pools[i], end_ns);
+}
 
 void ic_fleet_work_so_far(const ic_fleet *f, struct ic_fleet_work *out) {
   struct ic__open o = {f->work, 0, 0, 0};
-  for (int64_t r = 0; r < f->replica_count; r++) f->policy->open(f, r, ic_sim_now(f->sim), &o);
+  for (int64_t r = 0; r < f->replica_count; r++) ic__pool_of(f, r)->policy->open(f, r, ic_sim_now(f->sim), &o);
   *out = o.work;
 }
 
@@ -170,7 +208,8 @@ ic_status ic_fleet_start_window(ic_fleet *f) {
   }
   fresh.batch_hist = st->batch_hist;
   st->batch_hist = NULL;
-  memset(fresh.batch_hist, 0, ((size_t)f->serving.max_batch + 1) * sizeof *fresh.batch_hist);
+  memset(fresh.batch_hist, 0, st->batch_bins * sizeof *fresh.batch_hist);
+  fresh.batch_bins = st->batch_bins;
   fresh.in_system = st->in_system;
   ic_time_avg_restart(&fresh.in_system, now);
   fresh.class_count = st->class_count;
@@ -188,8 +227,9 @@ ic_status ic_fleet_start_window(ic_fleet *f) {
    * account below zero by the part already run. */
   for (int64_t r = 0; r < f->replica_count; r++) {
     struct ic__open o = {{0}, 0, 0, 0};
-    f->policy->open(f, r, now, &o);
-    if (o.iters) f->policy->uncount(f, r, o.iters);
+    const struct ic__policy *policy = ic__pool_of(f, r)->policy;
+    policy->open(f, r, now, &o);
+    if (o.iters) policy->uncount(f, r, o.iters);
     f->replicas[r].busy_ns = -o.busy_ns;
     st->busy_replica_s -= ic_time_to_s(o.busy_ns);
     st->prefill_replica_s -= ic_time_to_s(o.prefill_ns);
@@ -231,7 +271,10 @@ int64_t ic_fleet_replica_count(const ic_fleet *f) { return f->replica_count; }
 
 void ic_fleet_free(ic_fleet *f) {
   if (!f) return;
-  if (f->policy) f->policy->free(f);
+  if (f->pools)
+    for (int32_t i = 0; i < f->pool_count; i++)
+      if (f->pools[i].policy) f->pools[i].policy->free(f, &f->pools[i]);
+  free(f->pools);
   free(f->replicas);
   free(f->nodes);
   free(f->heap);

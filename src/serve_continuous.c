@@ -48,6 +48,8 @@ struct cont {
   ic_event_id split_event;   /* mixed iteration: pending switch to decode power, 0 if none */
   double span_flops, span_bytes; /* mixed iteration: its cost */
   double span_kv_weight_ns;  /* decode span: sum over its steps i = 0.. of i x step i's ns */
+  struct ic__pool *pool;     /* its pool, and its index in the fleet */
+  int64_t r;
 };
 
 struct ic__decode_line;
@@ -57,10 +59,15 @@ struct cont_state {
   struct ic__decode_line *decode_lines; /* per batch size 0..max_batch */
 };
 
-static struct cont_state *state(const ic_fleet *f) { return f->policy_state; }
+static struct cont_state *state(const struct ic__pool *pl) { return pl->policy_state; }
 
-static ic_time_ns iter_ns(const ic_fleet *f, const struct ic_iter_shape *shape) {
-  return ic_duration_from_s(ic_perf_iter_s(f->perf, shape, NULL));
+static struct cont *cont_of(const ic_fleet *f, int64_t r) {
+  const struct ic__pool *pl = ic__pool_of(f, r);
+  return &state(pl)->rep[r - pl->first_replica];
+}
+
+static ic_time_ns iter_ns(const struct ic__pool *pl, const struct ic_iter_shape *shape) {
+  return ic_duration_from_s(ic_perf_iter_s(pl->perf, shape, NULL));
 }
 
 /* A decode step of n sequences from the compute model's own decomposition
@@ -71,9 +78,9 @@ struct ic__decode_line {
   bool ready;
 };
 
-static const struct ic_perf_decode_line *decode_line(ic_fleet *f, int64_t n) {
-  struct ic__decode_line *d = &state(f)->decode_lines[n];
-  if (!d->ready) *d = (struct ic__decode_line){ic_perf_decode_line(f->perf, n), true};
+static const struct ic_perf_decode_line *decode_line(const struct ic__pool *pl, int64_t n) {
+  struct ic__decode_line *d = &state(pl)->decode_lines[n];
+  if (!d->ready) *d = (struct ic__decode_line){ic_perf_decode_line(pl->perf, n), true};
   return &d->line;
 }
 
@@ -127,25 +134,28 @@ static void decode_steps_cost(const struct ic_perf_decode_line *d, int64_t conte
   *bytes = k * d->bytes0 + d->bytes1 * ksum;
 }
 
-static void cont_free(ic_fleet *f) {
-  struct cont_state *st = state(f);
+static void cont_free(ic_fleet *f, struct ic__pool *pl) {
+  (void)f;
+  struct cont_state *st = state(pl);
   if (!st) return;
   if (st->rep)
-    for (int64_t r = 0; r < f->replica_count; r++) free(st->rep[r].running);
+    for (int64_t i = 0; i < pl->replica_count; i++) free(st->rep[i].running);
   free(st->rep);
   free(st->decode_lines);
   free(st);
-  f->policy_state = NULL;
+  pl->policy_state = NULL;
 }
 
-static bool cont_init(ic_fleet *f) {
+static bool cont_init(ic_fleet *f, struct ic__pool *pl) {
+  (void)f;
   struct cont_state *st = calloc(1, sizeof *st);
   if (!st) return false;
-  f->policy_state = st;
-  st->rep = calloc((size_t)f->replica_count, sizeof *st->rep);
-  st->decode_lines = calloc((size_t)f->serving.max_batch + 1, sizeof *st->decode_lines);
+  pl->policy_state = st;
+  st->rep = calloc((size_t)pl->replica_count, sizeof *st->rep);
+  st->decode_lines = calloc((size_t)pl->serving.max_batch + 1, sizeof *st->decode_lines);
   if (!st->rep || !st->decode_lines) return false;
-  for (int64_t r = 0; r < f->replica_count; r++) st->rep[r].first_done_step = INT64_MAX;
+  for (int64_t i = 0; i < pl->replica_count; i++)
+    st->rep[i] = (struct cont){.first_done_step = INT64_MAX, .pool = pl, .r = pl->first_replica + i};
   return true;
 }
 
@@ -185,7 +195,7 @@ static void rescan(struct cont *rep) {
  * advances the requests (the shape returned is then meaningless). */
 static struct ic_iter_shape mixed_iteration(ic_fleet *f, struct cont *rep, bool apply,
                                             struct ic_iter_shape *prefill_part, struct ic_iter_shape *decode_part) {
-  int64_t chunk = f->serving.prefill_chunk_tokens;
+  int64_t chunk = rep->pool->serving.prefill_chunk_tokens;
   int64_t budget = chunk > 0 ? chunk : INT64_MAX;
   struct ic_iter_shape shape = {0};
   if (apply && chunk > 0) { /* one step for each request decoding before this iteration */
@@ -231,7 +241,7 @@ static struct ic_iter_shape mixed_iteration(ic_fleet *f, struct cont *rep, bool 
 /* Evicts the latest-admitted request; it goes back to the front of the
  * queue and will recompute its prompt and everything it generated. */
 static void evict(ic_fleet *f, int64_t r) {
-  struct cont *rep = &state(f)->rep[r];
+  struct cont *rep = cont_of(f, r);
   struct ic__slot *sl = &rep->running[--rep->running_len];
   uint32_t idx = sl->idx;
   if (!sl->decoding) {
@@ -254,10 +264,10 @@ static void evict(ic_fleet *f, int64_t r) {
 }
 
 static bool admit(ic_fleet *f, int64_t r) {
-  struct cont *rep = &state(f)->rep[r];
+  struct cont *rep = cont_of(f, r);
   if (rep->running_len == rep->running_cap) {
     int64_t cap = rep->running_cap ? rep->running_cap * 2 : 8;
-    if (cap > f->serving.max_batch) cap = f->serving.max_batch;
+    if (cap > rep->pool->serving.max_batch) cap = rep->pool->serving.max_batch;
     struct ic__slot *p = realloc(rep->running, (size_t)cap * sizeof *p);
     if (!p) return false;
     rep->running = p;
@@ -279,7 +289,7 @@ static void on_span_end(ic_sim *sim, void *ctx, uint64_t arg);
 /* Halfway through a mixed iteration: its decode share draws decode power. */
 static void on_decode_share(ic_sim *sim, void *ctx, uint64_t arg) {
   ic_fleet *f = ctx;
-  struct cont *rep = &state(f)->rep[arg];
+  struct cont *rep = cont_of(f, (int64_t)arg);
   rep->split_event = 0;
   if (rep->span == IC__SPAN_MIXED && ic_sim_now(sim) < rep->span_end_ns) ic__set_gpu_state(f, (int64_t)arg, IC_GPU_DECODE);
 }
@@ -289,40 +299,41 @@ static void on_decode_share(ic_sim *sim, void *ctx, uint64_t arg) {
  * at prefill power, the rest at decode power. */
 static void split_power(ic_fleet *f, int64_t r, const struct ic_iter_shape *prefill_part,
                         const struct ic_iter_shape *decode_part, ic_time_ns now, ic_time_ns dur) {
-  if (!f->ledger) return;
-  double tp = ic_perf_iter_s(f->perf, prefill_part, NULL), td = ic_perf_iter_s(f->perf, decode_part, NULL);
+  if (!f->has_ledger) return;
+  const struct ic_perf *perf = cont_of(f, r)->pool->perf;
+  double tp = ic_perf_iter_s(perf, prefill_part, NULL), td = ic_perf_iter_s(perf, decode_part, NULL);
   ic_time_ns prefill_ns = ic_duration_from_s(ic_time_to_s(dur) * tp / (tp + td));
   if (prefill_ns > 0 && prefill_ns < dur)
-    state(f)->rep[r].split_event = ic__schedule(f, now + prefill_ns, on_decode_share, (uint64_t)r);
+    cont_of(f, r)->split_event = ic__schedule(f, now + prefill_ns, on_decode_share, (uint64_t)r);
 }
 
 static void go_idle(ic_fleet *f, int64_t r, bool was_busy) {
-  state(f)->rep[r].span = IC__SPAN_NONE;
+  cont_of(f, r)->span = IC__SPAN_NONE;
   ic__set_gpu_state(f, r, IC_GPU_IDLE);
   if (was_busy) ic__count_busy(f, -1);
 }
 
 /* Iterations of decode-only batch before its first completion or before
  * its KV cache would overflow, whichever comes first. */
-static int64_t decode_span_iters(const ic_fleet *f, const struct cont *rep) {
+static int64_t decode_span_iters(const struct cont *rep) {
   int64_t n = rep->running_len, left = rep->first_done_step - rep->steps; /* every slot decodes */
-  int64_t kv_left = (f->kv_capacity - rep->kv_reserved) / n;
+  int64_t kv_left = (rep->pool->kv_capacity - rep->kv_reserved) / n;
   if (kv_left < left) left = kv_left;
-  return f->serving.step_mode == IC_STEP_TOKEN || left < 1 ? 1 : left;
+  return rep->pool->serving.step_mode == IC_STEP_TOKEN || left < 1 ? 1 : left;
 }
 
 /* An iteration boundary at now: evict, admit, plan the next span. */
 static void boundary(ic_fleet *f, int64_t r, bool was_busy) {
-  struct cont *rep = &state(f)->rep[r];
+  struct cont *rep = cont_of(f, r);
   ic__refill(f, r);
   if (!ic__node_ready(f, r)) {
     go_idle(f, r, was_busy); /* the wake-up kicks the replica again */
     return;
   }
-  while (rep->running_len > 0 && rep->kv_reserved + rep->decoding > f->kv_capacity) evict(f, r);
+  while (rep->running_len > 0 && rep->kv_reserved + rep->decoding > rep->pool->kv_capacity) evict(f, r);
   const struct ic__replica *q = &f->replicas[r];
-  while (q->queue_len > 0 && rep->running_len < f->serving.max_batch &&
-         rep->kv_reserved + f->pool[q->queue_head].target_prefill + rep->decoding <= f->kv_capacity)
+  while (q->queue_len > 0 && rep->running_len < rep->pool->serving.max_batch &&
+         rep->kv_reserved + f->pool[q->queue_head].target_prefill + rep->decoding <= rep->pool->kv_capacity)
     if (!ic__check(f, admit(f, r) ? IC_OK : IC_ENOMEM, "admitting a request")) return;
   if (rep->running_len == 0) {
     go_idle(f, r, was_busy);
@@ -332,8 +343,8 @@ static void boundary(ic_fleet *f, int64_t r, bool was_busy) {
   if (rep->decoding < rep->running_len) {
     struct ic_iter_shape prefill_part = {0}, decode_part = {0};
     struct ic_iter_shape shape = mixed_iteration(f, rep, false, &prefill_part, &decode_part);
-    dur = iter_ns(f, &shape);
-    struct ic_iter_cost cost = ic_model_iter_cost(f->perf->model, &f->perf->prec, &shape);
+    dur = iter_ns(rep->pool, &shape);
+    struct ic_iter_cost cost = ic_model_iter_cost(rep->pool->perf->model, &rep->pool->perf->prec, &shape);
     rep->span_flops = cost.flops;
     rep->span_bytes = cost.weight_bytes + cost.act_bytes + cost.kv_bytes;
     rep->span = IC__SPAN_MIXED;
@@ -341,8 +352,8 @@ static void boundary(ic_fleet *f, int64_t r, bool was_busy) {
     ic__set_gpu_state(f, r, IC_GPU_PREFILL);
     if (decode_part.seqs > 0) split_power(f, r, &prefill_part, &decode_part, now, dur);
   } else {
-    int64_t n = rep->running_len, iters = decode_span_iters(f, rep), context_sum = rep->context_sum;
-    dur = decode_steps_ns(decode_line(f, n), context_sum, n, iters, &rep->span_kv_weight_ns);
+    int64_t n = rep->running_len, iters = decode_span_iters(rep), context_sum = rep->context_sum;
+    dur = decode_steps_ns(decode_line(rep->pool, n), context_sum, n, iters, &rep->span_kv_weight_ns);
     rep->span = IC__SPAN_DECODE;
     rep->span_iters = iters;
     ic__set_gpu_state(f, r, IC_GPU_DECODE);
@@ -355,7 +366,7 @@ static void boundary(ic_fleet *f, int64_t r, bool was_busy) {
 
 /* Removes finished requests, keeping admission order. */
 static void complete_finished(ic_fleet *f, int64_t r) {
-  struct cont *rep = &state(f)->rep[r];
+  struct cont *rep = cont_of(f, r);
   /* With every slot decoding, none is done before first_done_step. */
   if (rep->decoding == rep->running_len && rep->steps < rep->first_done_step) return;
   int64_t kept = 0;
@@ -382,7 +393,7 @@ static void count_iterations(ic_fleet *f, const struct cont *rep, int64_t iters)
   uint64_t k = (uint64_t)iters, n = (uint64_t)rep->running_len;
   f->stats.batches += k;
   f->stats.batched_requests += n * k;
-  double kv = (double)rep->kv_reserved / (double)f->kv_capacity;
+  double kv = (double)rep->kv_reserved / (double)rep->pool->kv_capacity;
   size_t bin = (size_t)(kv * IC_KV_HIST_BINS);
   f->stats.batch_hist[n] += k;
   f->stats.kv_hist[bin < IC_KV_HIST_BINS ? bin : IC_KV_HIST_BINS - 1] += k;
@@ -391,7 +402,7 @@ static void count_iterations(ic_fleet *f, const struct cont *rep, int64_t iters)
 
 /* The decode steps of r's open span that ended before the window started
  * are not the window's: its end will add the whole span. */
-static void cont_uncount(ic_fleet *f, int64_t r, int64_t iters) { count_iterations(f, &state(f)->rep[r], -iters); }
+static void cont_uncount(ic_fleet *f, int64_t r, int64_t iters) { count_iterations(f, cont_of(f, r), -iters); }
 
 /* Before the requests advance: the span as it ran. */
 static void record_span(ic_fleet *f, struct cont *rep, ic_time_ns dur) {
@@ -403,7 +414,7 @@ static void record_span(ic_fleet *f, struct cont *rep, ic_time_ns dur) {
     w->bytes += rep->span_bytes;
   } else {
     double flops, bytes;
-    decode_steps_cost(decode_line(f, (int64_t)n), rep->context_sum, (int64_t)n, (int64_t)iters, &flops, &bytes);
+    decode_steps_cost(decode_line(rep->pool, (int64_t)n), rep->context_sum, (int64_t)n, (int64_t)iters, &flops, &bytes);
     w->flops += flops;
     w->bytes += bytes;
     w->kv_token_s += (double)n * rep->span_kv_weight_ns / 1e9;
@@ -412,14 +423,14 @@ static void record_span(ic_fleet *f, struct cont *rep, ic_time_ns dur) {
   count_iterations(f, rep, (int64_t)iters);
   f->stats.busy_replica_s += ic_time_to_s(dur);
   if (rep->span == IC__SPAN_MIXED) f->stats.prefill_replica_s += ic_time_to_s(dur);
-  f->replicas[rep - state(f)->rep].busy_ns += dur;
+  f->replicas[rep->r].busy_ns += dur;
 }
 
 static void on_span_end(ic_sim *sim, void *ctx, uint64_t arg) {
   (void)sim;
   ic_fleet *f = ctx;
   int64_t r = (int64_t)arg;
-  struct cont *rep = &state(f)->rep[r];
+  struct cont *rep = cont_of(f, r);
   rep->span_event = 0;
   record_span(f, rep, rep->span_end_ns - rep->span_start_ns);
   if (rep->span == IC__SPAN_MIXED) {
@@ -438,20 +449,20 @@ static void on_span_end(ic_sim *sim, void *ctx, uint64_t arg) {
  * replica starts now; a busy one cuts its span at the first boundary at or
  * after now, where the request can be admitted. */
 static void cont_kick(ic_fleet *f, int64_t r, bool was_queue_empty) {
-  struct cont *rep = &state(f)->rep[r];
+  struct cont *rep = cont_of(f, r);
   if (rep->span == IC__SPAN_NONE) {
     boundary(f, r, false);
     return;
   }
   /* Requests behind a blocked head, or a full batch, wait for a completion,
    * which ends the span anyway. */
-  if (!was_queue_empty || rep->running_len >= f->serving.max_batch) return;
+  if (!was_queue_empty || rep->running_len >= rep->pool->serving.max_batch) return;
   ic_time_ns now = ic_sim_now(f->sim), at = rep->span_start_ns;
   int64_t k = 0;
   double weight_ns = 0.0;
   if (rep->span == IC__SPAN_DECODE) {
     int64_t n = rep->running_len, context_sum = rep->context_sum;
-    const struct ic_perf_decode_line *d = decode_line(f, n);
+    const struct ic_perf_decode_line *d = decode_line(rep->pool, n);
     for (; at < now; k++, context_sum += n) {
       ic_time_ns step = decode_ns(d, context_sum);
       weight_ns += (double)k * (double)step;
@@ -474,9 +485,9 @@ static void cont_kick(ic_fleet *f, int64_t r, bool was_queue_empty) {
   ic__check(f, rep->span_event ? IC_OK : IC_EINTERNAL, "moving a span's end");
 }
 
-static void cont_close(ic_fleet *f, ic_time_ns end_ns) {
-  for (int64_t r = 0; r < f->replica_count; r++) {
-    struct cont *rep = &state(f)->rep[r];
+static void cont_close(ic_fleet *f, struct ic__pool *pl, ic_time_ns end_ns) {
+  for (int64_t r = pl->first_replica; r < pl->first_replica + pl->replica_count; r++) {
+    struct cont *rep = cont_of(f, r);
     if (rep->span == IC__SPAN_NONE || rep->span_start_ns >= end_ns) continue;
     ic_time_ns until = rep->span_end_ns < end_ns ? rep->span_end_ns : end_ns;
     f->stats.busy_replica_s += ic_time_to_s(until - rep->span_start_ns);
@@ -488,7 +499,7 @@ static void cont_close(ic_fleet *f, ic_time_ns end_ns) {
 /* A mixed iteration's tokens and cost count when it ends; a decode span's
  * by the steps that have ended; time-weighted figures up to now. */
 static void cont_open(const ic_fleet *f, int64_t r, ic_time_ns now, struct ic__open *o) {
-  const struct cont *rep = &state(f)->rep[r];
+  const struct cont *rep = cont_of(f, r);
   if (rep->span == IC__SPAN_NONE || rep->span_start_ns >= now) return;
   ic_time_ns el = now - rep->span_start_ns;
   double n = (double)rep->running_len;
@@ -499,7 +510,7 @@ static void cont_open(const ic_fleet *f, int64_t r, ic_time_ns now, struct ic__o
     o->prefill_ns += el;
     return;
   }
-  const struct ic_perf_decode_line *d = &state(f)->decode_lines[rep->running_len].line; /* made when the span was planned */
+  const struct ic_perf_decode_line *d = &state(rep->pool)->decode_lines[rep->running_len].line; /* made when the span was planned */
   ic_time_ns at = rep->span_start_ns;
   int64_t k = 0, context_sum = rep->context_sum;
   double grown = 0.0; /* sum over ended steps of i x step i's seconds */
@@ -521,7 +532,7 @@ static void cont_open(const ic_fleet *f, int64_t r, ic_time_ns now, struct ic__o
 /* The central router may hand r a request while its queue and batch
  * together are below max_batch. */
 static bool cont_has_room(const ic_fleet *f, int64_t r) {
-  return f->replicas[r].queue_len + state(f)->rep[r].running_len < f->serving.max_batch;
+  return f->replicas[r].queue_len + cont_of(f, r)->running_len < ic__pool_of(f, r)->serving.max_batch;
 }
 
 const struct ic__policy ic__continuous_policy = {cont_init, cont_kick, cont_has_room, cont_close,

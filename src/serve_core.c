@@ -175,3 +175,11 @@ void ic__work_time(struct ic_fleet_work *w, double dur_s, double running, double
   w->slot_s += running * dur_s;
   w->kv_token_s += kv_tokens * dur_s;
 }
+
+/* IT power now: every pool's ledger. */
+double ic__power_w(const ic_fleet *f) {
+  double w = 0.0;
+  for (int32_t i = 0; i < f->pool_count; i++)
+    if (f->pools[i].ledger) w += ic_ledger_power_w(f->pools[i].ledger);
+  return w;
+}

@@ -36,9 +36,12 @@ struct ic__replica {
   int64_t outstanding;       /* queued + running requests */
   int64_t outstanding_tokens;/* prompt + output tokens of those */
   int64_t node;
+  int32_t pool;              /* index in f->pools */
 };
 
 struct ic__node {
+  int64_t first_replica, replicas; /* its replicas: [first_replica, first_replica + replicas) */
+  int32_t pool;
   int64_t outstanding;       /* requests on the node's replicas */
   ic_event_id off_timer;     /* pending power-down, 0 if none */
   bool off;                  /* powered down */
@@ -78,15 +81,30 @@ struct ic__open {
   int64_t iters;             /* continuous: decode steps of the open span that have ended */
 };
 
-/* A batching policy: owns its replicas' state (f->policy_state). */
+struct ic__policy;
+
+/* A pool: replicas of one hardware description (its own compute model,
+ * ledger and batching keys) on consecutive nodes, with one role. */
+struct ic__pool {
+  struct ic_serving_config serving; /* its batching keys (the router's are the fleet's) */
+  const struct ic_perf *perf;
+  struct ic_ledger *ledger;  /* its nodes, numbered from 0 (may be NULL) */
+  int64_t gpus_per_replica, replicas_per_node;
+  int64_t first_replica, replica_count, first_node, node_count;
+  int64_t kv_capacity;       /* tokens per replica */
+  const struct ic__policy *policy;
+  void *policy_state;        /* the policy's, for this pool's replicas (index r - first_replica) */
+};
+
+/* A batching policy: owns its replicas' state (pool->policy_state). */
 struct ic__policy {
-  bool (*init)(ic_fleet *f);                          /* false when out of memory */
+  bool (*init)(ic_fleet *f, struct ic__pool *pl);     /* false when out of memory */
   void (*kick)(ic_fleet *f, int64_t r, bool was_queue_empty); /* a request joined r's queue, or r woke */
   bool (*has_room)(const ic_fleet *f, int64_t r);     /* central router: may r take one more */
-  void (*close)(ic_fleet *f, ic_time_ns end_ns);      /* busy time of what still runs */
+  void (*close)(ic_fleet *f, struct ic__pool *pl, ic_time_ns end_ns); /* busy time of what still runs */
   void (*open)(const ic_fleet *f, int64_t r, ic_time_ns now, struct ic__open *o);
   void (*uncount)(ic_fleet *f, int64_t r, int64_t iters); /* window start: iterations not the window's */
-  void (*free)(ic_fleet *f);
+  void (*free)(ic_fleet *f, struct ic__pool *pl);
 };
 extern const struct ic__policy ic__static_policy, ic__continuous_policy;
 
@@ -96,16 +114,14 @@ struct ic__series_cols {
 
 struct ic_fleet {
   ic_sim *sim;
-  struct ic_serving_config serving;
-  const struct ic_perf *perf;
-  struct ic_ledger *ledger;
-  int64_t gpus_per_replica, replicas_per_node;
-  struct ic__replica *replicas;
+  struct ic_serving_config serving; /* routing, queue limit, SLOs (pools have their own batching keys) */
+  struct ic__pool *pools;
+  int32_t pool_count;
+  bool has_ledger;           /* every pool has one */
+  struct ic__replica *replicas; /* all pools', pool by pool */
   int64_t replica_count;
-  struct ic__node *nodes;
+  struct ic__node *nodes;    /* all pools', pool by pool */
   int64_t node_count;
-  const struct ic__policy *policy;
-  void *policy_state;
   /* Heap routers: min-heap of (key, replica), key from the router's load,
    * ties to the lower index; heap_pos maps replica to heap slot. The key
    * sits in the entry so a sift reads one array. */
@@ -123,7 +139,7 @@ struct ic_fleet {
   uint32_t pool_cap, pool_free;
   uint64_t in_flight;
   int64_t queued, busy_replicas, running_requests, nodes_off;
-  int64_t kv_capacity;       /* tokens per replica */
+  int64_t kv_capacity;       /* tokens: the smallest pool's, which every request must fit */
   struct ic_powerdown_config powerdown;
   ic_time_ns idle_ns, wake_ns;
   struct ic_fleet_stats stats;
@@ -138,6 +154,8 @@ struct ic_fleet {
   struct ic_fleet_work work; /* closed: iterations that ended */
   ic_time_ns window_start_ns;
 };
+
+static inline struct ic__pool *ic__pool_of(const ic_fleet *f, int64_t r) { return &f->pools[f->replicas[r].pool]; }
 
 /* serve_core.c */
 bool ic__check(ic_fleet *f, ic_status st, const char *what);
@@ -157,6 +175,7 @@ void ic__in_system(ic_fleet *f, int64_t delta);
 void ic__finish(ic_fleet *f, int64_t r, uint32_t idx);
 bool ic__grow_pool(ic_fleet *f);
 void ic__work_time(struct ic_fleet_work *w, double dur_s, double running, double kv_tokens);
+double ic__power_w(const ic_fleet *f);
 
 /* serve_router.c */
 bool ic__router_less(const ic_fleet *f, int64_t a, int64_t b);

@@ -15,14 +15,14 @@ static void on_change(ic_fleet *f, void *ctx, const struct ic__change *ch) {
   (void)ctx;
   switch (ch->kind) {
   case IC__GPU_STATE:
-    if (f->ledger) gauge(f, f->col.power, ic_ledger_power_w(f->ledger)); /* the power listener has run */
+    if (f->has_ledger) gauge(f, f->col.power, ic__power_w(f)); /* the power listener has run */
     break;
   case IC__QUEUED: gauge(f, f->col.queue_length, ch->value); break;
   case IC__BUSY: gauge(f, f->col.busy_replicas, ch->value); break;
   case IC__RUNNING: gauge(f, f->col.running, ch->value); break;
   case IC__NODES_OFF:
     gauge(f, f->col.nodes_off, ch->value);
-    gauge(f, f->col.power, ic_ledger_power_w(f->ledger));
+    gauge(f, f->col.power, ic__power_w(f));
     break;
   case IC__ARRIVAL: count(f, f->col.arrivals); break;
   case IC__COMPLETION: count(f, f->col.completions); break;
@@ -57,6 +57,6 @@ ic_status ic_fleet_attach_series(ic_fleet *f, ic_series *series) {
   gauge(f, f->col.busy_replicas, (double)f->busy_replicas);
   gauge(f, f->col.running, (double)f->running_requests);
   gauge(f, f->col.nodes_off, (double)f->nodes_off);
-  if (f->ledger) gauge(f, f->col.power, ic_ledger_power_w(f->ledger));
+  if (f->has_ledger) gauge(f, f->col.power, ic__power_w(f));
   return f->status;
 }

@@ -13,13 +13,14 @@ static void on_power_off(ic_sim *sim, void *ctx, uint64_t arg) {
   struct ic__node *n = &f->nodes[arg];
   n->off_timer = 0;
   if (n->off || n->outstanding > 0) return;
-  ic_ledger_set_node_off(f->ledger, (int64_t)arg, true, ic_sim_now(sim));
+  const struct ic__pool *pl = &f->pools[n->pool];
+  ic_ledger_set_node_off(pl->ledger, (int64_t)arg - pl->first_node, true, ic_sim_now(sim));
   n->off = true;
   f->nodes_off++;
   ic__emit(f, IC__NODES_OFF, -1, (int64_t)arg, (double)f->nodes_off);
-  for (int64_t i = 0; i < f->replicas_per_node; i++) {
-    ic__heap_fix(f, (int64_t)arg * f->replicas_per_node + i);
-    ic__fit_update(f, (int64_t)arg * f->replicas_per_node + i);
+  for (int64_t r = n->first_replica; r < n->first_replica + n->replicas; r++) {
+    ic__heap_fix(f, r);
+    ic__fit_update(f, r);
   }
 }
 
@@ -27,7 +28,8 @@ static void on_awake(ic_sim *sim, void *ctx, uint64_t arg) {
   (void)sim;
   ic_fleet *f = ctx;
   f->nodes[arg].wake_event = 0;
-  for (int64_t i = 0; i < f->replicas_per_node; i++) f->policy->kick(f, (int64_t)arg * f->replicas_per_node + i, true);
+  const struct ic__node *n = &f->nodes[arg];
+  for (int64_t r = n->first_replica; r < n->first_replica + n->replicas; r++) f->pools[n->pool].policy->kick(f, r, true);
 }
 
 static void load_changed(ic_fleet *f, int64_t node) {
@@ -45,21 +47,22 @@ static void wake(ic_fleet *f, int64_t node) {
   struct ic__node *n = &f->nodes[node];
   if (!n->off) return;
   ic_time_ns now = ic_sim_now(f->sim);
-  ic_ledger_set_node_off(f->ledger, node, false, now);
+  const struct ic__pool *pl = &f->pools[n->pool];
+  ic_ledger_set_node_off(pl->ledger, node - pl->first_node, false, now);
   n->off = false;
   n->ready_ns = now + f->wake_ns;
   f->nodes_off--;
   f->stats.wakeups++;
   ic__emit(f, IC__NODES_OFF, -1, node, (double)f->nodes_off);
-  for (int64_t i = 0; i < f->replicas_per_node; i++) {
-    ic__heap_fix(f, node * f->replicas_per_node + i);
-    ic__fit_update(f, node * f->replicas_per_node + i);
+  for (int64_t r = n->first_replica; r < n->first_replica + n->replicas; r++) {
+    ic__heap_fix(f, r);
+    ic__fit_update(f, r);
   }
   n->wake_event = ic__schedule(f, n->ready_ns, on_awake, (uint64_t)node);
 }
 
 ic_status ic_fleet_set_powerdown(ic_fleet *f, const struct ic_powerdown_config *pd) {
-  if (!pd->enabled || !f->ledger) return IC_OK;
+  if (!pd->enabled || !f->has_ledger) return IC_OK;
   f->fit_leaves = 1;
   while (f->fit_leaves < f->replica_count) f->fit_leaves *= 2;
   f->fit_tree = calloc((size_t)(2 * f->fit_leaves), sizeof *f->fit_tree);
@@ -82,8 +85,11 @@ bool ic__node_ready(ic_fleet *f, int64_t r) {
 
 static void on_change(ic_fleet *f, void *ctx, const struct ic__change *ch) {
   (void)ctx;
-  if (ch->kind == IC__GPU_STATE && f->ledger)
-    ic_ledger_set_state(f->ledger, ch->node, f->gpus_per_replica, ch->from, ch->to, ic_sim_now(f->sim));
+  if (ch->kind == IC__GPU_STATE && f->has_ledger) {
+    const struct ic__pool *pl = ic__pool_of(f, ch->replica);
+    ic_ledger_set_state(pl->ledger, ch->node - pl->first_node, pl->gpus_per_replica, ch->from, ch->to,
+                        ic_sim_now(f->sim));
+  }
   else if (ch->kind == IC__LOAD)
     load_changed(f, ch->node);
 }

@@ -74,7 +74,7 @@ void ic__add_load(ic_fleet *f, int64_t r, int64_t requests, int64_t tokens) {
  * it has room. */
 void ic__refill(ic_fleet *f, int64_t r) {
   if (f->serving.router != IC_ROUTER_CENTRAL) return;
-  while (f->central_len > 0 && f->policy->has_room(f, r)) {
+  while (f->central_len > 0 && ic__pool_of(f, r)->policy->has_room(f, r)) {
     uint32_t idx = f->central_head;
     f->central_head = f->pool[idx].next;
     if (f->central_head == IC__NONE) f->central_tail = IC__NONE;
@@ -119,7 +119,7 @@ static int64_t route_packed(ic_fleet *f) {
   int64_t r = first_fit(f);
   if (r >= 0) return r;
   for (int64_t node = 0; node < f->node_count; node++)
-    if (f->nodes[node].off) return node * f->replicas_per_node; /* wake the first sleeping node */
+    if (f->nodes[node].off) return f->nodes[node].first_replica; /* wake the first sleeping node */
   return -1;
 }
 

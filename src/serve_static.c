@@ -29,46 +29,55 @@ struct static_state {
   ic_time_ns timeout_ns;
 };
 
-static struct static_state *state(const ic_fleet *f) { return f->policy_state; }
+/* Replica r's pool's static state, and r's batch. */
+static struct static_state *state(const ic_fleet *f, int64_t r) { return ic__pool_of(f, r)->policy_state; }
 
-static void static_free(ic_fleet *f) {
-  struct static_state *st = state(f);
+static struct batch *batch_of(const ic_fleet *f, int64_t r) {
+  const struct ic__pool *pl = ic__pool_of(f, r);
+  return &((struct static_state *)pl->policy_state)->batch[r - pl->first_replica];
+}
+
+static void static_free(ic_fleet *f, struct ic__pool *pl) {
+  (void)f;
+  struct static_state *st = pl->policy_state;
   if (!st) return;
   free(st->batch);
   free(st->service_cache);
   free(st);
-  f->policy_state = NULL;
+  pl->policy_state = NULL;
 }
 
-static bool static_init(ic_fleet *f) {
+static bool static_init(ic_fleet *f, struct ic__pool *pl) {
+  (void)f;
   struct static_state *st = calloc(1, sizeof *st);
   if (!st) return false;
-  f->policy_state = st;
-  st->batch = calloc((size_t)f->replica_count, sizeof *st->batch);
+  pl->policy_state = st;
+  st->batch = calloc((size_t)pl->replica_count, sizeof *st->batch);
   st->service_cache = calloc(SERVICE_CACHE, sizeof *st->service_cache);
   if (!st->batch || !st->service_cache) return false;
   for (size_t i = 0; i < SERVICE_CACHE; i++) st->service_cache[i].batch = -1;
-  for (int64_t r = 0; r < f->replica_count; r++) st->batch[r].head = IC__NONE;
-  st->timeout_ns = ic_duration_from_s(f->serving.batch_timeout_s);
+  for (int64_t i = 0; i < pl->replica_count; i++) st->batch[i].head = IC__NONE;
+  st->timeout_ns = ic_duration_from_s(pl->serving.batch_timeout_s);
   return true;
 }
 
 /* Prefill of the whole batch, then decode steps until the longest member
  * is done: a static batch runs padded to its longest prompt and output. */
-static struct ic__service_entry service_time(ic_fleet *f, int64_t batch, int64_t prompt, int64_t output) {
+static struct ic__service_entry service_time(ic_fleet *f, int64_t r, int64_t batch, int64_t prompt, int64_t output) {
+  const struct ic_perf *perf = ic__pool_of(f, r)->perf;
   uint64_t h = (uint64_t)batch * 0x9e3779b97f4a7c15u ^ (uint64_t)prompt * 0xbf58476d1ce4e5b9u ^
                (uint64_t)output * 0x94d049bb133111ebu;
-  struct ic__service_entry *e = &state(f)->service_cache[h % SERVICE_CACHE];
+  struct ic__service_entry *e = &state(f, r)->service_cache[h % SERVICE_CACHE];
   if (e->batch == batch && e->prompt == prompt && e->output == output) return *e;
   struct ic_iter_shape shape = ic_iter_shape_prefill(prompt, batch);
-  double prefill_s = ic_perf_iter_s(f->perf, &shape, NULL);
-  struct ic_iter_cost c = ic_model_iter_cost(f->perf->model, &f->perf->prec, &shape);
+  double prefill_s = ic_perf_iter_s(perf, &shape, NULL);
+  struct ic_iter_cost c = ic_model_iter_cost(perf->model, &perf->prec, &shape);
   double decode_s = 0.0, decode_flops = 0.0, decode_bytes = 0.0;
   /* The prefill yields the first token; each decode step one more. */
   for (int64_t step = 1; step < output; step++) {
     shape = ic_iter_shape_decode(batch, prompt + step);
-    decode_s += ic_perf_iter_s(f->perf, &shape, NULL);
-    struct ic_iter_cost d = ic_model_iter_cost(f->perf->model, &f->perf->prec, &shape);
+    decode_s += ic_perf_iter_s(perf, &shape, NULL);
+    struct ic_iter_cost d = ic_model_iter_cost(perf->model, &perf->prec, &shape);
     decode_flops += d.flops;
     decode_bytes += d.weight_bytes + d.act_bytes + d.kv_bytes;
   }
@@ -88,13 +97,14 @@ static uint64_t head_id(const ic_fleet *f, const struct batch *b) {
 
 static void start_batch(ic_fleet *f, int64_t r) {
   struct ic__replica *rep = &f->replicas[r];
-  struct batch *b = &state(f)->batch[r];
+  struct batch *b = batch_of(f, r);
   ic_time_ns now = ic_sim_now(f->sim);
   if (b->timer) {
     ic_sim_cancel(f->sim, b->timer);
     b->timer = 0;
   }
-  int64_t limit = rep->queue_len < f->serving.max_batch ? rep->queue_len : f->serving.max_batch, n = 0;
+  const struct ic__pool *pl = ic__pool_of(f, r);
+  int64_t limit = rep->queue_len < pl->serving.max_batch ? rep->queue_len : pl->serving.max_batch, n = 0;
   int64_t prompt = 0, output = 0;
   uint32_t head = IC__NONE, tail = IC__NONE;
   for (; n < limit; n++) {
@@ -102,7 +112,7 @@ static void start_batch(ic_fleet *f, int64_t r) {
     const struct ic__request *next = &f->pool[rep->queue_head];
     int64_t p = next->req.prompt_tokens > prompt ? next->req.prompt_tokens : prompt;
     int64_t o = next->req.output_tokens > output ? next->req.output_tokens : output;
-    if (n > 0 && (n + 1) * (p + o) > f->kv_capacity) break;
+    if (n > 0 && (n + 1) * (p + o) > pl->kv_capacity) break;
     uint32_t idx = ic__queue_pop(f, r);
     struct ic__request *pr = &f->pool[idx];
     ic__admitted(f, idx);
@@ -117,7 +127,7 @@ static void start_batch(ic_fleet *f, int64_t r) {
   b->head = head;
   b->len = n;
   b->start_ns = now;
-  struct ic__service_entry svc = service_time(f, n, prompt, output);
+  struct ic__service_entry svc = service_time(f, r, n, prompt, output);
   b->prefill_end_ns = now + svc.prefill_ns;
   b->decode_ns = svc.decode_ns;
   b->prompt = prompt;
@@ -140,11 +150,11 @@ static void start_batch(ic_fleet *f, int64_t r) {
 static void static_kick(ic_fleet *f, int64_t r, bool was_queue_empty) {
   (void)was_queue_empty;
   struct ic__replica *rep = &f->replicas[r];
-  struct batch *b = &state(f)->batch[r];
+  struct batch *b = batch_of(f, r);
   ic__refill(f, r);
   if (b->head != IC__NONE || rep->queue_len == 0 || !ic__node_ready(f, r)) return;
-  ic_time_ns deadline = f->pool[rep->queue_head].req.arrival_ns + state(f)->timeout_ns;
-  if (rep->queue_len >= f->serving.max_batch || deadline <= ic_sim_now(f->sim)) {
+  ic_time_ns deadline = f->pool[rep->queue_head].req.arrival_ns + state(f, r)->timeout_ns;
+  if (rep->queue_len >= ic__pool_of(f, r)->serving.max_batch || deadline <= ic_sim_now(f->sim)) {
     start_batch(f, r);
   } else if (!b->timer) {
     b->timer = ic__schedule(f, deadline, on_timeout, (uint64_t)r);
@@ -154,14 +164,14 @@ static void static_kick(ic_fleet *f, int64_t r, bool was_queue_empty) {
 static void on_timeout(ic_sim *sim, void *ctx, uint64_t arg) {
   (void)sim;
   ic_fleet *f = ctx;
-  state(f)->batch[arg].timer = 0;
+  batch_of(f, (int64_t)arg)->timer = 0;
   static_kick(f, (int64_t)arg, false);
 }
 
 static void on_first_token(ic_sim *sim, void *ctx, uint64_t arg) {
   ic_fleet *f = ctx;
   int64_t r = (int64_t)arg;
-  struct batch *b = &state(f)->batch[r];
+  struct batch *b = batch_of(f, r);
   ic_time_ns now = ic_sim_now(sim);
   for (uint32_t i = b->head; i != IC__NONE; i = f->pool[i].next) ic__first_token(f, i);
   f->stats.prefill_replica_s += ic_time_to_s(now - b->start_ns);
@@ -177,7 +187,7 @@ static void on_batch_end(ic_sim *sim, void *ctx, uint64_t arg) {
   ic_fleet *f = ctx;
   int64_t r = (int64_t)arg;
   struct ic__replica *rep = &f->replicas[r];
-  struct batch *b = &state(f)->batch[r];
+  struct batch *b = batch_of(f, r);
   ic_time_ns now = ic_sim_now(sim);
   ic__set_gpu_state(f, r, IC_GPU_IDLE);
   ic__notify(f, IC_SERVE_BATCH_END, r, b->len, head_id(f, b));
@@ -201,10 +211,10 @@ static void on_batch_end(ic_sim *sim, void *ctx, uint64_t arg) {
   static_kick(f, r, false);
 }
 
-static void static_close(ic_fleet *f, ic_time_ns end_ns) {
-  for (int64_t r = 0; r < f->replica_count; r++) {
+static void static_close(ic_fleet *f, struct ic__pool *pl, ic_time_ns end_ns) {
+  for (int64_t r = pl->first_replica; r < pl->first_replica + pl->replica_count; r++) {
     struct ic__replica *rep = &f->replicas[r];
-  struct batch *b = &state(f)->batch[r];
+    struct batch *b = batch_of(f, r);
     if (b->head == IC__NONE) continue;
     f->stats.busy_replica_s += ic_time_to_s(end_ns - b->start_ns);
     rep->busy_ns += end_ns - b->start_ns;
@@ -219,7 +229,8 @@ static void static_close(ic_fleet *f, ic_time_ns end_ns) {
  * still short of its output. */
 static void static_open(const ic_fleet *f, int64_t r, ic_time_ns now, struct ic__open *o) {
   const struct ic__replica *rep = &f->replicas[r];
-  const struct batch *b = &state(f)->batch[r];
+  const struct batch *b = batch_of(f, r);
+  const struct ic_perf *perf = ic__pool_of(f, r)->perf;
   if (b->head == IC__NONE || b->start_ns >= now) return;
   ic_time_ns el = now - b->start_ns;
   double n = (double)b->len;
@@ -234,9 +245,9 @@ static void static_open(const ic_fleet *f, int64_t r, ic_time_ns now, struct ic_
   int64_t steps = 0;
   for (int64_t step = 1; step < b->output; step++) {
     struct ic_iter_shape shape = ic_iter_shape_decode(b->len, b->prompt + step);
-    sum_s += ic_perf_iter_s(f->perf, &shape, NULL);
+    sum_s += ic_perf_iter_s(perf, &shape, NULL);
     if (sum_s > decoded_s) break;
-    struct ic_iter_cost c = ic_model_iter_cost(f->perf->model, &f->perf->prec, &shape);
+    struct ic_iter_cost c = ic_model_iter_cost(perf->model, &perf->prec, &shape);
     w->flops += c.flops;
     w->bytes += c.weight_bytes + c.act_bytes + c.kv_bytes;
     steps = step;
@@ -249,7 +260,7 @@ static void static_open(const ic_fleet *f, int64_t r, ic_time_ns now, struct ic_
 
 /* The central router may hand an idle replica a batch's worth. */
 static bool static_has_room(const ic_fleet *f, int64_t r) {
-  return state(f)->batch[r].head == IC__NONE && f->replicas[r].queue_len < f->serving.max_batch;
+  return batch_of(f, r)->head == IC__NONE && f->replicas[r].queue_len < ic__pool_of(f, r)->serving.max_batch;
 }
 
 /* A batch counts when it starts: nothing to take back. */

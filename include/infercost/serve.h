@@ -87,6 +87,7 @@ struct ic_fleet_stats {
   struct ic_sketch *wait_s;    /* arrival to first admission or batch start (queueing delay) */
   struct ic_sketch *tpot_s;    /* (e2e - ttft) / (output - 1), requests with output > 1 */
   uint64_t *batch_hist;        /* [b]: iterations (static: batches) of b requests, b in 0..max_batch */
+  size_t batch_bins;           /* of batch_hist: the largest pool's max_batch + 1 */
   uint64_t kv_hist[IC_KV_HIST_BINS]; /* continuous: iterations by KV reserved / capacity, bins of 1/IC_KV_HIST_BINS */
   double kv_frac_sum;          /* sum over iterations of KV reserved / capacity */
   uint64_t rejected;           /* never fit the KV cache, or the queue was full */
@@ -134,6 +135,26 @@ struct ic_ledger;
 ic_fleet *ic_fleet_alloc(ic_sim *sim, const struct ic_fleet_config *fleet,
                          const struct ic_serving_config *serving, const struct ic_perf *perf,
                          struct ic_ledger *ledger);
+
+/* One pool of a fleet: replicas of one hardware description, described by
+ * `perf`, on fleet->nodes nodes, batching by `serving`'s batching keys
+ * (batching, max_batch, batch_timeout_s, prefill_chunk_tokens, step_mode),
+ * its power states to `ledger` (NULL: none; every pool has one or none).
+ * Borrowed pointers must outlive the fleet. */
+struct ic_pool_spec {
+  const char *name;
+  const struct ic_fleet_config *fleet;
+  const struct ic_serving_config *serving;
+  const struct ic_perf *perf;
+  struct ic_ledger *ledger;
+};
+
+/* A fleet of several pools, replicas numbered pool by pool; `serving`
+ * gives the router, queue limit and SLO targets. A request must fit the
+ * smallest pool's KV cache (else it is rejected). NULL when out of memory
+ * or pool_count is 0. */
+ic_fleet *ic_fleet_alloc_pools(ic_sim *sim, const struct ic_pool_spec *pools, size_t pool_count,
+                               const struct ic_serving_config *serving);
 
 /* Calls `fn` on every static batch start, first token and end, on every
  * completed request and on every preemption. */
