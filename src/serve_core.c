@@ -37,21 +37,34 @@ void ic__notify(ic_fleet *f, enum ic_serve_event_kind kind, int64_t r, int64_t s
   f->observer(f->observer_ctx, &ev);
 }
 
-/* Listeners hear every change in the order they registered. */
-void ic__listen(ic_fleet *f, ic__listener_fn *fn, void *ctx) {
+/* Listeners hear the kinds of change they asked for (a mask of IC__KIND
+ * bits), in the order they registered. */
+void ic__listen(ic_fleet *f, ic__listener_fn *fn, void *ctx, uint32_t kinds) {
   if (f->listeners == IC__LISTENERS) {
     ic__check(f, IC_EINTERNAL, "registering a listener");
     return;
   }
   f->listener[f->listeners] = fn;
-  f->listener_ctx[f->listeners++] = ctx;
+  f->listener_ctx[f->listeners] = ctx;
+  f->listener_mask[f->listeners++] = kinds;
+  f->listen_mask |= kinds;
+}
+
+/* Widens what a registered listener hears. */
+void ic__listen_more(ic_fleet *f, ic__listener_fn *fn, uint32_t kinds) {
+  for (int i = 0; i < f->listeners; i++)
+    if (f->listener[i] == fn) f->listener_mask[i] |= kinds;
+  f->listen_mask |= kinds;
 }
 
 static void emit(ic_fleet *f, const struct ic__change *ch) {
-  for (int i = 0; i < f->listeners; i++) f->listener[i](f, f->listener_ctx[i], ch);
+  uint32_t bit = IC__KIND(ch->kind);
+  for (int i = 0; i < f->listeners; i++)
+    if (f->listener_mask[i] & bit) f->listener[i](f, f->listener_ctx[i], ch);
 }
 
 void ic__emit(ic_fleet *f, enum ic__change_kind kind, int64_t replica, int64_t node, double value) {
+  if (!(f->listen_mask & IC__KIND(kind))) return;
   struct ic__change ch = {kind, replica, node, IC_GPU_IDLE, IC_GPU_IDLE, value};
   emit(f, &ch);
 }
@@ -61,7 +74,7 @@ void ic__set_gpu_state(ic_fleet *f, int64_t r, enum ic_gpu_state to) {
   if (rep->gpu_state == to) return;
   struct ic__change ch = {IC__GPU_STATE, r, rep->node, rep->gpu_state, to, 0.0};
   rep->gpu_state = to;
-  emit(f, &ch);
+  if (f->listen_mask & IC__KIND(IC__GPU_STATE)) emit(f, &ch);
 }
 
 void ic__count_queued(ic_fleet *f, int64_t delta) {

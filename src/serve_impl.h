@@ -147,6 +147,8 @@ struct ic_fleet {
   struct ic__series_cols col;
   ic__listener_fn *listener[IC__LISTENERS];
   void *listener_ctx[IC__LISTENERS];
+  uint32_t listener_mask[IC__LISTENERS]; /* bit k: it hears changes of kind k */
+  uint32_t listen_mask;      /* union of the above: a change nobody hears costs one test */
   int listeners;
   ic_serve_observer_fn *observer;
   void *observer_ctx;
@@ -161,7 +163,9 @@ static inline struct ic__pool *ic__pool_of(const ic_fleet *f, int64_t r) { retur
 bool ic__check(ic_fleet *f, ic_status st, const char *what);
 ic_event_id ic__schedule(ic_fleet *f, ic_time_ns at_ns, ic_event_fn *fn, uint64_t arg);
 void ic__notify(ic_fleet *f, enum ic_serve_event_kind kind, int64_t r, int64_t size, uint64_t id);
-void ic__listen(ic_fleet *f, ic__listener_fn *fn, void *ctx);
+void ic__listen(ic_fleet *f, ic__listener_fn *fn, void *ctx, uint32_t kinds);
+void ic__listen_more(ic_fleet *f, ic__listener_fn *fn, uint32_t kinds);
+#define IC__KIND(k) (1u << (k))
 void ic__emit(ic_fleet *f, enum ic__change_kind kind, int64_t replica, int64_t node, double value);
 void ic__set_gpu_state(ic_fleet *f, int64_t r, enum ic_gpu_state to);
 void ic__count_queued(ic_fleet *f, int64_t delta);

@@ -51,7 +51,7 @@ ic_status ic_fleet_attach_series(ic_fleet *f, ic_series *series) {
     if (st != IC_OK) return st;
   }
   f->series = series;
-  ic__listen(f, on_change, NULL);
+  ic__listen(f, on_change, NULL, ~IC__KIND(IC__LOAD));
   /* Gauges start at 0: give each its present value. */
   gauge(f, f->col.queue_length, (double)f->queued);
   gauge(f, f->col.busy_replicas, (double)f->busy_replicas);

@@ -8,6 +8,8 @@
 
 #include "serve_impl.h"
 
+static void on_change(ic_fleet *f, void *ctx, const struct ic__change *ch);
+
 static void on_power_off(ic_sim *sim, void *ctx, uint64_t arg) {
   ic_fleet *f = ctx;
   struct ic__node *n = &f->nodes[arg];
@@ -73,6 +75,7 @@ ic_status ic_fleet_set_powerdown(ic_fleet *f, const struct ic_powerdown_config *
   f->wake_ns = ic_duration_from_s(pd->wake_s);
   for (int64_t r = 0; r < f->replica_count; r++) ic__fit_update(f, r);
   for (int64_t node = 0; node < f->node_count; node++) load_changed(f, node);
+  ic__listen_more(f, on_change, IC__KIND(IC__LOAD));
   return IC_OK;
 }
 
@@ -94,4 +97,4 @@ static void on_change(ic_fleet *f, void *ctx, const struct ic__change *ch) {
     load_changed(f, ch->node);
 }
 
-void ic__power_listen(ic_fleet *f) { ic__listen(f, on_change, NULL); }
+void ic__power_listen(ic_fleet *f) { ic__listen(f, on_change, NULL, f->has_ledger ? IC__KIND(IC__GPU_STATE) : 0); }
