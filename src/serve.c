@@ -191,11 +191,38 @@ void ic_fleet_close(ic_fleet *f, ic_time_ns end_ns) {
   for (int32_t i = 0; i < f->pool_count; i++) f->pools[i].policy->close(f, &f->pools[i], end_ns);
 }
 
-void ic_fleet_work_so_far(const ic_fleet *f, struct ic_fleet_work *out) {
-  struct ic__open o = {f->work, 0, 0, 0};
-  for (int64_t r = 0; r < f->replica_count; r++) ic__pool_of(f, r)->policy->open(f, r, ic_sim_now(f->sim), &o);
+void ic_fleet_pool_work(const ic_fleet *f, int32_t pool, struct ic_fleet_work *out) {
+  const struct ic__pool *pl = &f->pools[pool];
+  struct ic__open o = {pl->work, 0, 0, 0};
+  for (int64_t r = pl->first_replica; r < pl->first_replica + pl->replica_count; r++)
+    pl->policy->open(f, r, ic_sim_now(f->sim), &o);
   *out = o.work;
 }
+
+void ic_fleet_work_so_far(const ic_fleet *f, struct ic_fleet_work *out) {
+  *out = (struct ic_fleet_work){0};
+  for (int32_t i = 0; i < f->pool_count; i++) {
+    struct ic_fleet_work w;
+    ic_fleet_pool_work(f, i, &w);
+    ic_fleet_work_add(out, &w, 1.0);
+  }
+}
+
+void ic_fleet_work_add(struct ic_fleet_work *to, const struct ic_fleet_work *w, double sign) {
+  to->output_tokens += sign * w->output_tokens;
+  to->prompt_tokens += sign * w->prompt_tokens;
+  to->flops += sign * w->flops;
+  to->bytes += sign * w->bytes;
+  to->slot_s += sign * w->slot_s;
+  to->kv_token_s += sign * w->kv_token_s;
+  to->busy_replica_s += sign * w->busy_replica_s;
+}
+
+int32_t ic_fleet_pool_count(const ic_fleet *f) { return f->pool_count; }
+
+/* Requests that pool `pool`'s replicas completed in the window. */
+uint64_t ic_fleet_pool_completed(const ic_fleet *f, int32_t pool) { return f->pools[pool].completed; }
+uint64_t ic_fleet_pool_routed(const ic_fleet *f, int32_t pool) { return f->pools[pool].routed; }
 
 ic_status ic_fleet_start_window(ic_fleet *f) {
   ic_time_ns now = ic_sim_now(f->sim);
@@ -234,6 +261,7 @@ ic_status ic_fleet_start_window(ic_fleet *f) {
     st->busy_replica_s -= ic_time_to_s(o.busy_ns);
     st->prefill_replica_s -= ic_time_to_s(o.prefill_ns);
   }
+  for (int32_t i = 0; i < f->pool_count; i++) f->pools[i].routed = f->pools[i].completed = 0;
   f->window_start_ns = now;
   return IC_OK;
 }

@@ -199,7 +199,7 @@ static struct ic_iter_shape mixed_iteration(ic_fleet *f, struct cont *rep, bool 
   int64_t budget = chunk > 0 ? chunk : INT64_MAX;
   struct ic_iter_shape shape = {0};
   if (apply && chunk > 0) { /* one step for each request decoding before this iteration */
-    f->work.output_tokens += (double)rep->decoding;
+    rep->pool->work.output_tokens += (double)rep->decoding;
     rep->steps++;
     rep->context_sum += rep->decoding;
     rep->kv_reserved += rep->decoding;
@@ -227,8 +227,8 @@ static struct ic_iter_shape mixed_iteration(ic_fleet *f, struct cont *rep, bool 
     if (pr->context < pr->target_prefill) continue;
     /* The prefill's last position yields the next token. */
     pr->generated++;
-    f->work.output_tokens += 1.0;
-    ic__first_token(f, pr->idx);
+    rep->pool->work.output_tokens += 1.0;
+    ic__first_token(f, rep->r, pr->idx);
     rep->decoding++;
     rep->context_sum += pr->context;
     start_decoding(rep, pr);
@@ -407,7 +407,7 @@ static void cont_uncount(ic_fleet *f, int64_t r, int64_t iters) { count_iteratio
 /* Before the requests advance: the span as it ran. */
 static void record_span(ic_fleet *f, struct cont *rep, ic_time_ns dur) {
   uint64_t iters = (uint64_t)rep->span_iters, n = (uint64_t)rep->running_len;
-  struct ic_fleet_work *w = &f->work;
+  struct ic_fleet_work *w = &rep->pool->work;
   ic__work_time(w, ic_time_to_s(dur), (double)n, (double)rep->kv_reserved);
   if (rep->span == IC__SPAN_MIXED) {
     w->flops += rep->span_flops;

@@ -129,11 +129,11 @@ void ic__admitted(ic_fleet *f, uint32_t idx) {
   ic__check(f, ic_sketch_add2(f->stats.wait_s, f->stats.classes[pr->req.class_id].wait_s, wait), "a queueing-delay sketch update");
 }
 
-void ic__first_token(ic_fleet *f, uint32_t idx) {
+void ic__first_token(ic_fleet *f, int64_t r, uint32_t idx) {
   struct ic__request *pr = &f->pool[idx];
   if (pr->first_token_ns >= 0) return;
   pr->first_token_ns = ic_sim_now(f->sim);
-  f->work.prompt_tokens += (double)pr->req.prompt_tokens;
+  ic__pool_of(f, r)->work.prompt_tokens += (double)pr->req.prompt_tokens;
   double ttft = ic_time_to_s(pr->first_token_ns - pr->req.arrival_ns);
   ic__check(f, ic_sketch_add2(f->stats.ttft_s, f->stats.classes[pr->req.class_id].ttft_s, ttft), "a TTFT sketch update");
 }
@@ -160,6 +160,7 @@ void ic__finish(ic_fleet *f, int64_t r, uint32_t idx) {
   cls->completed++;
   if (ok) cls->slo_met++;
   f->stats.completed++;
+  ic__pool_of(f, r)->completed++;
   f->stats.prompt_tokens_done += pr->req.prompt_tokens;
   f->stats.output_tokens_done += pr->req.output_tokens;
   ic__notify(f, IC_SERVE_REQUEST_DONE, r, 1, pr->req.id);

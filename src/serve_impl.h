@@ -94,6 +94,8 @@ struct ic__pool {
   int64_t kv_capacity;       /* tokens per replica */
   const struct ic__policy *policy;
   void *policy_state;        /* the policy's, for this pool's replicas (index r - first_replica) */
+  struct ic_fleet_work work; /* closed: iterations of this pool that ended */
+  uint64_t routed, completed;/* in the window: requests routed to, and completed by, its replicas */
 };
 
 /* A batching policy: owns its replicas' state (pool->policy_state). */
@@ -153,7 +155,6 @@ struct ic_fleet {
   ic_serve_observer_fn *observer;
   void *observer_ctx;
   ic_status status;          /* first failure inside the fleet; IC_OK while none */
-  struct ic_fleet_work work; /* closed: iterations that ended */
   ic_time_ns window_start_ns;
 };
 
@@ -174,7 +175,7 @@ void ic__count_running(ic_fleet *f, int64_t delta);
 void ic__queue_push(ic_fleet *f, int64_t r, uint32_t idx, bool front);
 uint32_t ic__queue_pop(ic_fleet *f, int64_t r);
 void ic__admitted(ic_fleet *f, uint32_t idx);
-void ic__first_token(ic_fleet *f, uint32_t idx);
+void ic__first_token(ic_fleet *f, int64_t r, uint32_t idx);
 void ic__in_system(ic_fleet *f, int64_t delta);
 void ic__finish(ic_fleet *f, int64_t r, uint32_t idx);
 bool ic__grow_pool(ic_fleet *f);

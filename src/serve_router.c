@@ -63,6 +63,7 @@ void ic__heap_fix(ic_fleet *f, int64_t r) {
 void ic__add_load(ic_fleet *f, int64_t r, int64_t requests, int64_t tokens) {
   struct ic__replica *rep = &f->replicas[r];
   rep->outstanding += requests;
+  if (requests > 0) ic__pool_of(f, r)->routed += (uint64_t)requests;
   rep->outstanding_tokens += tokens;
   ic__heap_fix(f, r);
   ic__fit_update(f, r);

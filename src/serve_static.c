@@ -173,11 +173,11 @@ static void on_first_token(ic_sim *sim, void *ctx, uint64_t arg) {
   int64_t r = (int64_t)arg;
   struct batch *b = batch_of(f, r);
   ic_time_ns now = ic_sim_now(sim);
-  for (uint32_t i = b->head; i != IC__NONE; i = f->pool[i].next) ic__first_token(f, i);
+  for (uint32_t i = b->head; i != IC__NONE; i = f->pool[i].next) ic__first_token(f, r, i);
   f->stats.prefill_replica_s += ic_time_to_s(now - b->start_ns);
-  f->work.output_tokens += (double)b->len;
-  f->work.flops += b->prefill_flops;
-  f->work.bytes += b->prefill_bytes;
+  ic__pool_of(f, r)->work.output_tokens += (double)b->len;
+  ic__pool_of(f, r)->work.flops += b->prefill_flops;
+  ic__pool_of(f, r)->work.bytes += b->prefill_bytes;
   ic__set_gpu_state(f, r, IC_GPU_DECODE);
   ic__notify(f, IC_SERVE_FIRST_TOKEN, r, b->len, head_id(f, b));
   ic__schedule(f, now + b->decode_ns, on_batch_end, arg);
@@ -194,11 +194,11 @@ static void on_batch_end(ic_sim *sim, void *ctx, uint64_t arg) {
   f->stats.busy_replica_s += ic_time_to_s(now - b->start_ns);
   rep->busy_ns += now - b->start_ns;
   double n = (double)b->len;
-  ic__work_time(&f->work, ic_time_to_s(now - b->start_ns), n, n * (double)(b->prompt + b->output));
-  f->work.flops += b->decode_flops;
-  f->work.bytes += b->decode_bytes;
+  ic__work_time(&ic__pool_of(f, r)->work, ic_time_to_s(now - b->start_ns), n, n * (double)(b->prompt + b->output));
+  ic__pool_of(f, r)->work.flops += b->decode_flops;
+  ic__pool_of(f, r)->work.bytes += b->decode_bytes;
   for (uint32_t i = b->head; i != IC__NONE; i = f->pool[i].next)
-    f->work.output_tokens += (double)(f->pool[i].req.output_tokens - 1);
+    ic__pool_of(f, r)->work.output_tokens += (double)(f->pool[i].req.output_tokens - 1);
   ic__count_busy(f, -1);
   uint32_t i = b->head;
   b->head = IC__NONE;

@@ -189,8 +189,21 @@ void ic_fleet_utilisation(const ic_fleet *f, ic_time_ns end_ns, double *min, dou
  * IC_ENOMEM when the sketches cannot be renewed (the fleet has failed). */
 ic_status ic_fleet_start_window(ic_fleet *f);
 
-/* The work done from time 0 up to now (the simulation's clock). */
+/* The work done from time 0 up to now (the simulation's clock): the
+ * fleet's, or one pool's (pools numbered as given to ic_fleet_alloc_pools). */
 void ic_fleet_work_so_far(const ic_fleet *f, struct ic_fleet_work *out);
+void ic_fleet_pool_work(const ic_fleet *f, int32_t pool, struct ic_fleet_work *out);
+
+/* to += sign x w, field by field (sign -1: a window's difference). */
+void ic_fleet_work_add(struct ic_fleet_work *to, const struct ic_fleet_work *w, double sign);
+
+int32_t ic_fleet_pool_count(const ic_fleet *f);
+
+/* Requests completed in the counted window by pool `pool`'s replicas. */
+uint64_t ic_fleet_pool_completed(const ic_fleet *f, int32_t pool);
+
+/* Requests routed to pool `pool` in the counted window (each once). */
+uint64_t ic_fleet_pool_routed(const ic_fleet *f, int32_t pool);
 
 /* Routes a request that arrives now, or rejects it (counted in stats) when
  * its prompt + output exceed a replica's KV cache or its queue is full
