@@ -174,9 +174,13 @@ void ic__pool_check(const struct ic_scenario *s) {
     if (!ic_hw_find_gpu(fc.gpu))
       ic_diag(origin_of(p, "gpu"), 0, "pool.%s.gpu: '%s' is not a built-in accelerator (%s)", p->name, fc.gpu,
               ic_hw_gpu_names());
-    if (!ic_hw_find_server(fc.server))
-      ic_diag(origin_of(p, "server"), 0, "pool.%s.server: '%s' is not a built-in server (%s)", p->name, fc.server,
-              ic_hw_server_names());
+    const struct ic_server_spec *server = ic_hw_resolve_server(fc.server, fc.gpu);
+    if (!server)
+      ic_diag(origin_of(p, "server"), 0, "pool.%s.server: '%s' gives no built-in server for %s (%s)", p->name,
+              fc.server, fc.gpu, ic_hw_server_names());
+    else if (server->gpus != fc.gpus_per_node)
+      ic_diag(origin_of(p, "gpus_per_node"), 0, "pool.%s.gpus_per_node: %lld disagrees with server %s, which holds %lld GPUs",
+              p->name, (long long)fc.gpus_per_node, server->name, (long long)server->gpus);
     if (fc.gpus_per_node % fc.gpus_per_replica != 0)
       ic_diag(origin_of(p, "gpus_per_replica"), 0,
               "pool.%s.gpus_per_replica: a replica must fit inside one node and divide it evenly (%lld GPUs per node)",
@@ -187,43 +191,60 @@ void ic__pool_check(const struct ic_scenario *s) {
   }
 }
 
-void ic__pool_write(const struct ic_scenario *s, FILE *out) {
+/* Calls fn on each key a pool resolves (role first), formatted. */
+typedef void key_visit_fn(void *ctx, const struct ic_key_def *k, const char *value);
+
+static void visit_pool(const struct ic_scenario *s, size_t i, key_visit_fn *fn, void *ctx) {
+  static const struct ic_key_def role = {"role", IC_KEY_CHOICE, 0, "mixed", 0, 0, false, IC_POOL_ROLE_CHOICES, "",
+                                         "what the pool does"};
+  struct ic_fleet_config fc;
+  struct ic_serving_config sc;
+  ic_scenario_pool(s, i, &fc, &sc);
   char value[IC_KEY_TEXT_MAX + 32];
-  static const char *const roles[] = {"mixed", "prefill", "decode"};
-  for (size_t i = 0; i < s->pool_count; i++) {
-    struct ic_fleet_config fc;
-    struct ic_serving_config sc;
-    ic_scenario_pool(s, i, &fc, &sc);
-    fprintf(out, "\n[pool.%s]  # a pool: the fleet and batching keys resolved on top of the scenario's\n",
-            s->pools[i].name);
-    fprintf(out, "role = %s  # mixed|prefill|decode\n", roles[s->pools[i].role]);
-    for (size_t j = 0; j < sizeof pool_sections / sizeof pool_sections[0]; j++) {
-      const struct ic_section_def *sec = NULL;
-      for (size_t n = 0; n < ic_scenario_section_count; n++)
-        if (strcmp(ic_scenario_sections[n].name, pool_sections[j]) == 0) sec = &ic_scenario_sections[n];
-      const void *base = j == 0 ? (const void *)&fc : (const void *)&sc;
-      for (size_t n = 0; n < sec->key_count; n++) {
-        const struct ic_key_def *k = &sec->keys[n];
-        if (is_fleet_wide(k->name)) continue;
-        ic_key_format(k, (const char *)base + k->offset, value, sizeof value);
-        fprintf(out, "%s = %s  # %s%s%s\n", k->name, value, *k->unit ? k->unit : "", *k->unit ? "; " : "", k->doc);
-      }
+  ic_key_format(&role, &s->pools[i].role, value, sizeof value);
+  fn(ctx, &role, value);
+  for (size_t j = 0; j < sizeof pool_sections / sizeof pool_sections[0]; j++) {
+    const struct ic_section_def *sec = NULL;
+    for (size_t n = 0; n < ic_scenario_section_count; n++)
+      if (strcmp(ic_scenario_sections[n].name, pool_sections[j]) == 0) sec = &ic_scenario_sections[n];
+    const void *base = j == 0 ? (const void *)&fc : (const void *)&sc;
+    for (size_t n = 0; n < sec->key_count; n++) {
+      const struct ic_key_def *k = &sec->keys[n];
+      if (is_fleet_wide(k->name)) continue;
+      ic_key_format(k, (const char *)base + k->offset, value, sizeof value);
+      fn(ctx, k, value);
     }
   }
 }
 
+static void print_key(void *ctx, const struct ic_key_def *k, const char *value) {
+  fprintf(ctx, "%s = %s  # %s%s%s\n", k->name, value, *k->unit ? k->unit : "", *k->unit ? "; " : "", k->doc);
+}
+
+void ic__pool_write(const struct ic_scenario *s, FILE *out) {
+  for (size_t i = 0; i < s->pool_count; i++) {
+    fprintf(out, "\n[pool.%s]  # a pool: the fleet and batching keys resolved on top of the scenario's\n",
+            s->pools[i].name);
+    visit_pool(s, i, print_key, out);
+  }
+}
+
+static uint64_t hash_text(uint64_t h, const char *text) {
+  for (const char *c = text; *c; c++) h = (h ^ (unsigned char)*c) * UINT64_C(0x100000001b3);
+  return h;
+}
+
+static void hash_key(void *ctx, const struct ic_key_def *k, const char *value) {
+  uint64_t *h = ctx;
+  *h = hash_text(hash_text(*h, k->name), value);
+}
+
+/* Over the resolved values, so that a resolved printout read back has the
+ * digest of the scenario it came from. */
 uint64_t ic__pool_digest(const struct ic_scenario *s, uint64_t h) {
   for (size_t i = 0; i < s->pool_count; i++) {
-    const struct ic_pool_config *p = &s->pools[i];
-    char role[8];
-    snprintf(role, sizeof role, "%d", p->role);
-    const char *parts[] = {"pool", p->name, role};
-    for (size_t k = 0; k < 3; k++)
-      for (const char *c = parts[k]; *c; c++) h = (h ^ (unsigned char)*c) * UINT64_C(0x100000001b3);
-    for (size_t j = 0; j < p->set_count; j++) {
-      for (const char *c = p->sets[j].key; *c; c++) h = (h ^ (unsigned char)*c) * UINT64_C(0x100000001b3);
-      for (const char *c = p->sets[j].value; *c; c++) h = (h ^ (unsigned char)*c) * UINT64_C(0x100000001b3);
-    }
+    h = hash_text(hash_text(h, "pool."), s->pools[i].name);
+    visit_pool(s, i, hash_key, &h);
   }
   return h;
 }

@@ -93,7 +93,7 @@ static bool alloc_stats(struct ic_fleet_stats *st) {
 ic_fleet *ic_fleet_alloc(ic_sim *sim, const struct ic_fleet_config *fleet,
                          const struct ic_serving_config *serving, const struct ic_perf *perf,
                          struct ic_ledger *ledger) {
-  struct ic_pool_spec one = {"default", fleet, serving, perf, ledger};
+  struct ic_pool_spec one = {"default", fleet, serving, perf, ledger, 0.0};
   return ic_fleet_alloc_pools(sim, &one, 1, serving);
 }
 
@@ -106,6 +106,7 @@ static bool place_pool(ic_fleet *f, int32_t i, const struct ic_pool_spec *spec, 
                           .replicas_per_node = fc->gpus_per_node / fc->gpus_per_replica,
                           .first_replica = *replica, .first_node = *node, .node_count = fc->nodes,
                           .kv_capacity = (int64_t)floor(spec->perf->kv_capacity_tokens),
+                          .ns_per_token = spec->seconds_per_token > 0 ? spec->seconds_per_token * 1e9 : 1.0,
                           .policy = spec->serving->batching == IC_BATCHING_STATIC ? &ic__static_policy
                                                                                 : &ic__continuous_policy};
   pl->replica_count = fc->nodes * pl->replicas_per_node;
@@ -147,7 +148,7 @@ ic_fleet *ic_fleet_alloc_pools(ic_sim *sim, const struct ic_pool_spec *pools, si
   f->pool_free = IC__NONE;
   f->central_head = f->central_tail = IC__NONE;
   f->use_heap = serving->router == IC_ROUTER_LEAST_OUTSTANDING || serving->router == IC_ROUTER_LEAST_TOKENS ||
-                serving->router == IC_ROUTER_CENTRAL;
+                serving->router == IC_ROUTER_CENTRAL || serving->router == IC_ROUTER_LEAST_WORK;
   f->rng = ic_sim_rng(sim, "serving.router");
   f->pools = calloc(pool_count ? pool_count : 1, sizeof *f->pools);
   f->replicas = calloc((size_t)f->replica_count, sizeof *f->replicas);

@@ -92,6 +92,7 @@ struct ic__pool {
   int64_t gpus_per_replica, replicas_per_node;
   int64_t first_replica, replica_count, first_node, node_count;
   int64_t kv_capacity;       /* tokens per replica */
+  double ns_per_token;       /* least_work router: a replica's time per token of work */
   const struct ic__policy *policy;
   void *policy_state;        /* the policy's, for this pool's replicas (index r - first_replica) */
   struct ic_fleet_work work; /* closed: iterations of this pool that ended */

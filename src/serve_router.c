@@ -11,9 +11,15 @@
 
 #include "serve_impl.h"
 
+/* least_work: the time r needs for its outstanding tokens at its pool's
+ * speed, so that a faster pool takes proportionally more (mixed hardware). */
 static int64_t load(const ic_fleet *f, int64_t r) {
   const struct ic__replica *rep = &f->replicas[r];
-  return f->serving.router == IC_ROUTER_LEAST_TOKENS ? rep->outstanding_tokens : rep->outstanding;
+  switch (f->serving.router) {
+  case IC_ROUTER_LEAST_TOKENS: return rep->outstanding_tokens;
+  case IC_ROUTER_LEAST_WORK: return (int64_t)((double)rep->outstanding_tokens * ic__pool_of(f, r)->ns_per_token);
+  default: return rep->outstanding;
+  }
 }
 
 /* The heap's key: the load, and sleeping replicas after every awake one. */
@@ -133,6 +139,7 @@ int64_t ic__route(ic_fleet *f) {
   switch (f->serving.router) {
   case IC_ROUTER_LEAST_OUTSTANDING:
   case IC_ROUTER_LEAST_TOKENS:
+  case IC_ROUTER_LEAST_WORK:
   case IC_ROUTER_CENTRAL: return ic__router_top(f);
   case IC_ROUTER_RANDOM: return (int64_t)gsl_rng_uniform_int(f->rng, n);
   case IC_ROUTER_POWER_OF_TWO: {

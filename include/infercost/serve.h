@@ -29,9 +29,10 @@ enum ic_router {
   IC_ROUTER_RANDOM,
   IC_ROUTER_LEAST_TOKENS,
   IC_ROUTER_POWER_OF_TWO,
-  IC_ROUTER_CENTRAL
+  IC_ROUTER_CENTRAL,
+  IC_ROUTER_LEAST_WORK       /* least expected time to drain: outstanding tokens x the pool's seconds per token */
 };
-#define IC_ROUTER_CHOICES "round_robin|least_outstanding|random|least_tokens|power_of_two|central"
+#define IC_ROUTER_CHOICES "round_robin|least_outstanding|random|least_tokens|power_of_two|central|least_work"
 /* skip: a continuous batch jumps from one membership change to the next;
  * token: one event per iteration (the reference the skip is tested against). */
 enum ic_step_mode { IC_STEP_SKIP, IC_STEP_TOKEN };
@@ -147,6 +148,7 @@ struct ic_pool_spec {
   const struct ic_serving_config *serving;
   const struct ic_perf *perf;
   struct ic_ledger *ledger;
+  double seconds_per_token;  /* least_work router: a replica's time per token of work (0: 1 ns) */
 };
 
 /* A fleet of several pools, replicas numbered pool by pool; `serving`
