@@ -223,12 +223,17 @@ void ic_report_print(const struct ic_scenario *s, const struct ic_run_result *r,
   if (over_context_text(s, r, longer, sizeof longer)) fprintf(out, "%-31s%s\n", "Longer than the context", longer);
   for (size_t i = 0; i < r->pool_count && i < IC_RUN_MAX_POOLS; i++) {
     const struct ic_run_pool *rp = &r->pools[i];
-    fprintf(out, "  pool %-10s %lld x %s: %s routed, %s done; USD %.2f/day, %.4f per M output; batch %.1f%%, KV %.1f%%, "
-                 "MFU %.1f%%, MBU %.1f%%\n",
+    fprintf(out, "  pool %-10s %lld x %s: %s routed, %s done; USD %.2f/day, %.4f per M input, %.4f per M output; "
+                 "batch %.1f%%, KV %.1f%%, MFU %.1f%%, MBU %.1f%%\n",
             rp->name, (long long)rp->gpus, rp->gpu, grouped((double)rp->routed, a, sizeof a),
-            grouped((double)rp->completed, b, sizeof b), rp->usd_per_day, rp->usd_per_million_output_tokens,
-            100.0 * rp->batch_occupancy, 100.0 * rp->kv_occupancy, 100.0 * rp->mfu, 100.0 * rp->mbu);
+            grouped((double)rp->completed, b, sizeof b), rp->usd_per_day, rp->usd_per_million_input_tokens,
+            rp->usd_per_million_output_tokens, 100.0 * rp->batch_occupancy, 100.0 * rp->kv_occupancy, 100.0 * rp->mfu,
+            100.0 * rp->mbu);
   }
+  if (r->transfers || r->transfer_waits)
+    fprintf(out, "KV transfers                   %s (%.1f GB/day), time p50 %.4f s, p99 %.4f s; %s waited for decode room\n",
+            grouped((double)r->transfers, a, sizeof a), r->kv_gb_per_day, r->transfer_p50_s, r->transfer_p99_s,
+            grouped((double)r->transfer_waits, b, sizeof b));
   if (r->preemptions || r->wakeups)
     fprintf(out, "Preemptions, node wake-ups     %s, %s\n", grouped((double)r->preemptions, a, sizeof a),
             grouped((double)r->wakeups, b, sizeof b));
@@ -316,6 +321,11 @@ static size_t metric_rows(const struct ic_run_result *r, struct metric_row *rows
   ROW("utilisation_min", r->utilisation_min, "fraction");
   ROW("utilisation_max", r->utilisation_max, "fraction");
   ROW("mean_in_system", r->mean_in_system, "requests");
+  ROW("transfers", (double)r->transfers, "requests");
+  ROW("transfer_waits", (double)r->transfer_waits, "requests");
+  ROW("kv_gb_per_day", r->kv_gb_per_day, "GB/day");
+  ROW("transfer_p50_s", r->transfer_p50_s, "s");
+  ROW("transfer_p99_s", r->transfer_p99_s, "s");
   ROW("events", (double)r->events, "events");
   ROW("stable", r->stable, "1/0");
   ROW("over_context_requests", (double)r->over_context_requests, "requests");
@@ -415,6 +425,7 @@ static char *summary_json(const struct ic_scenario *s, const struct ic_run_resul
                     {"output_tokens_per_day", rp->output_tokens_per_day},
                     {"prompt_tokens_per_day", rp->prompt_tokens_per_day},
                     {"usd_per_million_output_tokens", rp->usd_per_million_output_tokens},
+                    {"usd_per_million_input_tokens", rp->usd_per_million_input_tokens},
                     {"utilisation", rp->utilisation}, {"batch_occupancy", rp->batch_occupancy},
                     {"kv_occupancy", rp->kv_occupancy}, {"mfu", rp->mfu}, {"mbu", rp->mbu}};
       add_numbers(o, fields, sizeof fields / sizeof fields[0]);

@@ -156,6 +156,11 @@ static void serving_results(ic_fleet *fleet, const struct ic_scenario *s, ic_tim
   const struct ic_fleet_stats *fs = ic_fleet_stats(fleet);
   double span = s->run.duration_s;
   out->rejected = fs->rejected;
+  out->transfers = fs->transfers;
+  out->transfer_waits = fs->transfer_waits;
+  out->kv_gb_per_day = fs->kv_bytes_moved / 1e9 * 86400.0 / span;
+  out->transfer_p50_s = ic_sketch_quantile(fs->transfer_s, 0.5);
+  out->transfer_p99_s = ic_sketch_quantile(fs->transfer_s, 0.99);
   out->preemptions = fs->preemptions;
   out->wakeups = fs->wakeups;
   out->e2e_p90_s = ic_sketch_quantile(fs->e2e_s, 0.90);
@@ -234,6 +239,7 @@ static double warmup_s(const struct ic_scenario *s, double service_batch1_s) {
  * no [pool.NAME] section the run has one, the [fleet] and [serving] keys. */
 struct pool_run {
   const char *name;
+  int role;                  /* enum ic_pool_role_kind */
   struct ic_fleet_config fleet;
   struct ic_serving_config serving;
   struct ic_gpu_spec gpu;
@@ -291,9 +297,12 @@ static ic_status resolve_pool(const struct ic_scenario *s, size_t i, const struc
   *ps = *s;
   const char *where = s->source;
   p->name = "default";
+  p->role = IC_ROLE_MIXED;
   if (s->pool_count) {
     ic_scenario_pool(s, i, &ps->fleet, &ps->serving);
     p->name = s->pools[i].name;
+    p->role = s->pools[i].role == IC_POOL_PREFILL ? IC_ROLE_PREFILL
+              : s->pools[i].role == IC_POOL_DECODE ? IC_ROLE_DECODE : IC_ROLE_MIXED;
     where = s->pools[i].origin;
   }
   p->fleet = ps->fleet;
@@ -391,7 +400,12 @@ ic_status ic_run_scenario_series(const struct ic_scenario *s, struct ic_run_resu
   struct ic_pool_spec specs[IC_SCENARIO_MAX_POOLS];
   if (!pools) return IC_ENOMEM;
   ic_status st = IC_OK;
-  for (size_t i = 0; i < np && st == IC_OK; i++) st = resolve_pool(s, i, model, &prec, &pools[i]);
+  /* Pools that take arrivals (mixed, prefill) come first, decode pools last. */
+  size_t order[IC_SCENARIO_MAX_POOLS], placed = 0;
+  for (int pass = 0; pass < 2; pass++)
+    for (size_t i = 0; i < np; i++)
+      if ((s->pool_count && s->pools[i].role == IC_POOL_DECODE) == (pass == 1)) order[placed++] = i;
+  for (size_t i = 0; i < np && st == IC_OK; i++) st = resolve_pool(s, order[i], model, &prec, &pools[i]);
   if (st != IC_OK) {
     free(pools);
     return st;
@@ -425,7 +439,8 @@ ic_status ic_run_scenario_series(const struct ic_scenario *s, struct ic_run_resu
     p->ledger = ic_ledger_alloc(p->fleet.nodes, p->fleet.gpus_per_node, p->node_base_w, &p->gpu_power, 0);
     ledgers = p->ledger != NULL;
     specs[i] = (struct ic_pool_spec){p->name, &p->fleet, &p->serving, &p->perf, p->ledger,
-                                     s->serving.router == IC_ROUTER_LEAST_WORK ? seconds_per_token(s, p) : 0.0};
+                                     s->serving.router == IC_ROUTER_LEAST_WORK ? seconds_per_token(s, p) : 0.0,
+                                     p->role};
   }
   ic_fleet *fleet = ledgers ? ic_fleet_alloc_pools(sim, specs, np, &s->serving) : NULL;
   ic_source *source = NULL;
@@ -549,6 +564,7 @@ ic_status ic_run_scenario_series(const struct ic_scenario *s, struct ic_run_resu
     rp->prompt_tokens_per_day = pw.prompt_tokens * scale;
     rp->it_energy_kwh_per_day = ic_ledger_it_energy_j(p->ledger) / 3.6e6 * scale;
     rp->usd_per_million_output_tokens = per(rp->usd_per_day, rp->output_tokens_per_day / 1e6);
+    rp->usd_per_million_input_tokens = per(rp->usd_per_day, rp->prompt_tokens_per_day / 1e6);
     rp->utilisation = pw.busy_replica_s / pc.replica_s;
     rp->batch_occupancy = pw.slot_s / pc.slot_cap_s;
     rp->kv_occupancy = pw.kv_token_s / pc.kv_cap_token_s;

@@ -15,7 +15,9 @@
 
 /* The keys a pool may set: every fleet key and the batching keys. */
 static const char *const pool_sections[] = {"fleet", "serving"};
-static const char *const fleet_wide[] = {"router", "max_queue", "slo_ttft_s", "slo_tpot_s", "slo_e2e_s"};
+static const char *const fleet_wide[] = {"router",           "max_queue",          "slo_ttft_s",        "slo_tpot_s",
+                                         "slo_e2e_s",        "kv_link_gb_per_s",   "kv_link_efficiency",
+                                         "kv_link_latency_s", "ttft_at"};
 
 static bool is_fleet_wide(const char *key) {
   for (size_t i = 0; i < sizeof fleet_wide / sizeof fleet_wide[0]; i++)
@@ -163,14 +165,23 @@ static const char *origin_of(const struct ic_pool_config *p, const char *key) {
 }
 
 void ic__pool_check(const struct ic_scenario *s) {
+  size_t roles[3] = {0, 0, 0};
+  for (size_t i = 0; i < s->pool_count; i++) roles[s->pools[i].role]++;
+  const char *at = s->pool_count ? s->pools[0].origin : s->source;
+  if ((roles[IC_POOL_PREFILL] > 0) != (roles[IC_POOL_DECODE] > 0))
+    ic_diag(at, 0, "pools: a %s pool needs a %s pool to hand its requests to (or from)",
+            roles[IC_POOL_PREFILL] ? "prefill" : "decode", roles[IC_POOL_PREFILL] ? "decode" : "prefill");
+  if (roles[IC_POOL_PREFILL] && roles[IC_POOL_MIXED])
+    ic_diag(at, 0, "pools: mixed pools cannot sit beside prefill and decode pools (every request is disaggregated "
+                   "or none is)");
   for (size_t i = 0; i < s->pool_count; i++) {
     const struct ic_pool_config *p = &s->pools[i];
     struct ic_fleet_config fc;
     struct ic_serving_config sc;
     ic_scenario_pool(s, i, &fc, &sc);
-    if (p->role != IC_POOL_MIXED)
-      ic_diag(p->origin, 0, "pool.%s.role: only 'mixed' pools are simulated so far (prefill/decode disaggregation is "
-                            "not implemented)", p->name);
+    if (p->role != IC_POOL_MIXED && sc.batching != IC_BATCHING_CONTINUOUS)
+      ic_diag(origin_of(p, "batching"), 0, "pool.%s.batching: a %s pool needs continuous batching", p->name,
+              p->role == IC_POOL_PREFILL ? "prefill" : "decode");
     if (!ic_hw_find_gpu(fc.gpu))
       ic_diag(origin_of(p, "gpu"), 0, "pool.%s.gpu: '%s' is not a built-in accelerator (%s)", p->name, fc.gpu,
               ic_hw_gpu_names());

@@ -35,7 +35,7 @@ ic_status ic_fleet_submit(ic_fleet *f, const struct ic_request *req) {
   struct ic__request *pr = &f->pool[idx];
   f->pool_free = pr->next;
   int cls = req->class_id >= 0 && (size_t)req->class_id < f->stats.class_count ? req->class_id : 0;
-  *pr = (struct ic__request){*req, -1, -1, req->prompt_tokens, 0, 0, IC__NONE};
+  *pr = (struct ic__request){*req, -1, -1, req->prompt_tokens, 0, 0, IC__NONE, -1, -1, 0};
   pr->req.class_id = cls;
   ic__in_system(f, +1);
   if (f->serving.router == IC_ROUTER_CENTRAL) {
@@ -63,6 +63,7 @@ static void free_stats(struct ic_fleet_stats *st) {
   ic_sketch_free(st->ttft_s);
   ic_sketch_free(st->wait_s);
   ic_sketch_free(st->tpot_s);
+  ic_sketch_free(st->transfer_s);
   free(st->batch_hist);
   for (size_t c = 0; c < IC_TRAFFIC_MAX_CLASSES; c++) {
     ic_sketch_free(st->classes[c].e2e_s);
@@ -78,7 +79,8 @@ static bool alloc_stats(struct ic_fleet_stats *st) {
   st->ttft_s = ic_sketch_alloc(e);
   st->wait_s = ic_sketch_alloc(e);
   st->tpot_s = ic_sketch_alloc(e);
-  bool ok = st->e2e_s && st->ttft_s && st->wait_s && st->tpot_s;
+  st->transfer_s = ic_sketch_alloc(e);
+  bool ok = st->e2e_s && st->ttft_s && st->wait_s && st->tpot_s && st->transfer_s;
   for (size_t c = 0; c < IC_TRAFFIC_MAX_CLASSES; c++) {
     struct ic_class_stats *cs = &st->classes[c];
     cs->e2e_s = ic_sketch_alloc(e);
@@ -93,7 +95,7 @@ static bool alloc_stats(struct ic_fleet_stats *st) {
 ic_fleet *ic_fleet_alloc(ic_sim *sim, const struct ic_fleet_config *fleet,
                          const struct ic_serving_config *serving, const struct ic_perf *perf,
                          struct ic_ledger *ledger) {
-  struct ic_pool_spec one = {"default", fleet, serving, perf, ledger, 0.0};
+  struct ic_pool_spec one = {"default", fleet, serving, perf, ledger, 0.0, IC_ROLE_MIXED};
   return ic_fleet_alloc_pools(sim, &one, 1, serving);
 }
 
@@ -102,6 +104,7 @@ static bool place_pool(ic_fleet *f, int32_t i, const struct ic_pool_spec *spec, 
   struct ic__pool *pl = &f->pools[i];
   const struct ic_fleet_config *fc = spec->fleet;
   *pl = (struct ic__pool){.serving = *spec->serving, .perf = spec->perf, .ledger = spec->ledger,
+                          .role = spec->role, .gpus_per_node = fc->gpus_per_node,
                           .gpus_per_replica = fc->gpus_per_replica,
                           .replicas_per_node = fc->gpus_per_node / fc->gpus_per_replica,
                           .first_replica = *replica, .first_node = *node, .node_count = fc->nodes,
@@ -135,8 +138,17 @@ ic_fleet *ic_fleet_alloc_pools(ic_sim *sim, const struct ic_pool_spec *pools, si
   f->has_ledger = pool_count > 0;
   f->kv_capacity = INT64_MAX;
   int64_t max_batch = 0;
+  bool decode_seen = false, roles_ok = true;
+  size_t role_count[3] = {0, 0, 0};
+  f->handoff_head = f->handoff_tail = IC__NONE;
   for (size_t i = 0; i < pool_count; i++) {
     const struct ic_fleet_config *fc = pools[i].fleet;
+    int role = pools[i].role;
+    role_count[role >= 0 && role <= IC_ROLE_DECODE ? role : IC_ROLE_MIXED]++;
+    if (role == IC_ROLE_DECODE) decode_seen = true;
+    else if (decode_seen) roles_ok = false; /* arrivals' pools first */
+    else f->entry_replicas += fc->nodes * (fc->gpus_per_node / fc->gpus_per_replica);
+    if (role != IC_ROLE_MIXED && pools[i].serving->batching != IC_BATCHING_CONTINUOUS) roles_ok = false;
     f->node_count += fc->nodes;
     f->replica_count += fc->nodes * (fc->gpus_per_node / fc->gpus_per_replica);
     f->has_ledger = f->has_ledger && pools[i].ledger;
@@ -145,6 +157,10 @@ ic_fleet *ic_fleet_alloc_pools(ic_sim *sim, const struct ic_pool_spec *pools, si
     if (pools[i].serving->max_batch > max_batch) max_batch = pools[i].serving->max_batch;
   }
   f->stats.batch_bins = (size_t)max_batch + 1;
+  f->disaggregated = role_count[IC_ROLE_PREFILL] > 0;
+  if ((role_count[IC_ROLE_PREFILL] > 0) != (role_count[IC_ROLE_DECODE] > 0) ||
+      (f->disaggregated && role_count[IC_ROLE_MIXED] > 0))
+    roles_ok = false;
   f->pool_free = IC__NONE;
   f->central_head = f->central_tail = IC__NONE;
   f->use_heap = serving->router == IC_ROUTER_LEAST_OUTSTANDING || serving->router == IC_ROUTER_LEAST_TOKENS ||
@@ -156,7 +172,7 @@ ic_fleet *ic_fleet_alloc_pools(ic_sim *sim, const struct ic_pool_spec *pools, si
   f->heap = malloc((size_t)f->replica_count * sizeof *f->heap);
   f->heap_pos = malloc((size_t)f->replica_count * sizeof *f->heap_pos);
   ic_time_avg_init(&f->stats.in_system, 0, 0.0);
-  bool ok = pool_count > 0 && f->pools && f->replicas && f->nodes && f->heap && f->heap_pos && f->rng &&
+  bool ok = roles_ok && pool_count > 0 && f->pools && f->replicas && f->nodes && f->heap && f->heap_pos && f->rng &&
             alloc_stats(&f->stats) && (f->stats.batch_hist = calloc(f->stats.batch_bins, sizeof *f->stats.batch_hist));
   int64_t replica = 0, node = 0;
   for (size_t i = 0; ok && i < pool_count; i++) ok = place_pool(f, (int32_t)i, &pools[i], &replica, &node);

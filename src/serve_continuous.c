@@ -25,6 +25,7 @@
 struct ic__slot {
   uint32_t idx;              /* in the pool */
   bool decoding;             /* past its prefill: context and generated are relative */
+  bool handed;               /* prefill pool: prefilled, leaving for a decode pool */
   int64_t target_prefill, context, generated, output_tokens; /* as in struct ic__request */
 };
 
@@ -48,6 +49,7 @@ struct cont {
   ic_event_id split_event;   /* mixed iteration: pending switch to decode power, 0 if none */
   double span_flops, span_bytes; /* mixed iteration: its cost */
   double span_kv_weight_ns;  /* decode span: sum over its steps i = 0.. of i x step i's ns */
+  int64_t kv_committed;      /* decode pool: prompt + output tokens of the requests promised room here */
   struct ic__pool *pool;     /* its pool, and its index in the fleet */
   int64_t r;
 };
@@ -189,6 +191,26 @@ static void rescan(struct cont *rep) {
   }
 }
 
+/* Prefill pool: the requests whose prefill just ended leave the batch for
+ * a decode pool; their KV tokens stay reserved here until moved. */
+static void hand_off(ic_fleet *f, struct cont *rep) {
+  int64_t kept = 0;
+  for (int64_t i = 0; i < rep->running_len; i++) {
+    struct ic__slot sl = rep->running[i];
+    if (!sl.handed) {
+      rep->running[kept++] = sl;
+      continue;
+    }
+    struct ic__request *pr = &f->pool[sl.idx];
+    pr->context = sl.context;
+    pr->generated = sl.generated;
+    ic__count_running(f, -1);
+    ic__handoff(f, rep->r, sl.idx);
+  }
+  rep->running_len = kept;
+  rescan(rep);
+}
+
 /* The mixed iteration: prefill chunks in admission order within the token
  * budget; without chunking (budget 0) whole prefills and the decodes wait,
  * with chunking the decodes ride along. Returns its shape; or, with `apply`,
@@ -228,11 +250,18 @@ static struct ic_iter_shape mixed_iteration(ic_fleet *f, struct cont *rep, bool 
     /* The prefill's last position yields the next token. */
     pr->generated++;
     rep->pool->work.output_tokens += 1.0;
+    if (rep->pool->role == IC_ROLE_PREFILL && pr->generated < pr->output_tokens) {
+      /* Its decode is another pool's: it leaves the batch, its KV cache stays until moved. */
+      if (f->serving.ttft_at == IC_TTFT_AT_PREFILL) ic__first_token(f, rep->r, pr->idx);
+      pr->handed = true;
+      continue;
+    }
     ic__first_token(f, rep->r, pr->idx);
     rep->decoding++;
     rep->context_sum += pr->context;
     start_decoding(rep, pr);
   }
+  if (apply && rep->pool->role == IC_ROLE_PREFILL) hand_off(f, rep);
   while (apply && rep->first_prefilling < rep->running_len && rep->running[rep->first_prefilling].decoding)
     rep->first_prefilling++;
   return shape;
@@ -276,9 +305,14 @@ static bool admit(ic_fleet *f, int64_t r) {
   uint32_t idx = ic__queue_pop(f, r);
   const struct ic__request *pr = &f->pool[idx];
   struct ic__slot *sl = &rep->running[rep->running_len++];
-  *sl = (struct ic__slot){idx, false, pr->target_prefill, pr->context, pr->generated, pr->req.output_tokens};
-  if (sl->context >= sl->target_prefill) start_decoding(rep, sl);
+  *sl = (struct ic__slot){idx, false, false, pr->target_prefill, pr->context, pr->generated, pr->req.output_tokens};
   rep->kv_reserved += pr->target_prefill;
+  if (sl->context >= sl->target_prefill) { /* prefilled elsewhere (a decode pool): it decodes from now */
+    rep->decoding++;
+    rep->context_sum += sl->context;
+    start_decoding(rep, sl);
+    if (rep->first_prefilling == rep->running_len - 1) rep->first_prefilling = rep->running_len;
+  }
   ic__admitted(f, idx);
   ic__count_running(f, +1);
   return true;
@@ -379,11 +413,14 @@ static void complete_finished(ic_fleet *f, int64_t r) {
     rep->kv_reserved -= slot_context(rep, &sl);
     rep->context_sum -= slot_context(rep, &sl);
     rep->decoding--;
+    rep->kv_committed -= f->pool[sl.idx].req.prompt_tokens + f->pool[sl.idx].req.output_tokens;
     ic__count_running(f, -1);
     ic__request_done(f, r, sl.idx);
   }
+  bool freed = kept < rep->running_len;
   rep->running_len = kept;
   rescan(rep);
+  if (freed && rep->pool->role == IC_ROLE_DECODE) ic__handoff_retry(f); /* room for a waiting transfer */
 }
 
 /* Adds `iters` iterations (negative: takes them away) of rep's span, as
@@ -535,5 +572,22 @@ static bool cont_has_room(const ic_fleet *f, int64_t r) {
   return f->replicas[r].queue_len + cont_of(f, r)->running_len < ic__pool_of(f, r)->serving.max_batch;
 }
 
-const struct ic__policy ic__continuous_policy = {cont_init, cont_kick, cont_has_room, cont_close,
-                                                 cont_open, cont_uncount, cont_free};
+/* Decode pool: room not yet promised, counting every promised request at
+ * its whole final context, so a decode replica never has to preempt. */
+static int64_t cont_kv_free(const ic_fleet *f, int64_t r) {
+  const struct cont *rep = cont_of(f, r);
+  return rep->pool->kv_capacity - rep->kv_committed;
+}
+
+static void cont_kv_promise(ic_fleet *f, int64_t r, int64_t tokens) { cont_of(f, r)->kv_committed += tokens; }
+
+/* Prefill pool: a handed-off request's KV cache has moved; an idle replica
+ * may admit again. */
+static void cont_kv_release(ic_fleet *f, int64_t r, int64_t tokens) {
+  cont_of(f, r)->kv_reserved -= tokens;
+  if (cont_of(f, r)->span == IC__SPAN_NONE && f->replicas[r].queue_len > 0) cont_kick(f, r, true);
+}
+
+const struct ic__policy ic__continuous_policy = {cont_init,   cont_kick,       cont_has_room,  cont_close,
+                                                 cont_open,   cont_uncount,    cont_free,      cont_kv_free,
+                                                 cont_kv_promise, cont_kv_release};

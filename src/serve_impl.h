@@ -25,6 +25,9 @@ struct ic__request {
   int64_t context;           /* tokens held in the KV cache */
   int64_t generated;         /* output tokens produced */
   uint32_t next;             /* next in a queue or static batch, or IC__NONE */
+  int64_t prefill_replica;   /* disaggregated: where its KV cache waits to move, or -1 */
+  int64_t decode_replica;    /* disaggregated: where it goes, or -1 */
+  ic_time_ns prefilled_ns;   /* disaggregated: end of its prefill */
 };
 
 /* What every policy's replica has; a policy keeps the rest in its own state. */
@@ -42,6 +45,7 @@ struct ic__replica {
 struct ic__node {
   int64_t first_replica, replicas; /* its replicas: [first_replica, first_replica + replicas) */
   int32_t pool;
+  ic_time_ns link_free_ns;   /* disaggregation: its KV transfers go one at a time at the node's bandwidth */
   int64_t outstanding;       /* requests on the node's replicas */
   ic_event_id off_timer;     /* pending power-down, 0 if none */
   bool off;                  /* powered down */
@@ -89,7 +93,8 @@ struct ic__pool {
   struct ic_serving_config serving; /* its batching keys (the router's are the fleet's) */
   const struct ic_perf *perf;
   struct ic_ledger *ledger;  /* its nodes, numbered from 0 (may be NULL) */
-  int64_t gpus_per_replica, replicas_per_node;
+  int role;                  /* enum ic_pool_role_kind */
+  int64_t gpus_per_replica, replicas_per_node, gpus_per_node;
   int64_t first_replica, replica_count, first_node, node_count;
   int64_t kv_capacity;       /* tokens per replica */
   double ns_per_token;       /* least_work router: a replica's time per token of work */
@@ -108,6 +113,10 @@ struct ic__policy {
   void (*open)(const ic_fleet *f, int64_t r, ic_time_ns now, struct ic__open *o);
   void (*uncount)(ic_fleet *f, int64_t r, int64_t iters); /* window start: iterations not the window's */
   void (*free)(ic_fleet *f, struct ic__pool *pl);
+  /* Disaggregation (continuous only; NULL for static): */
+  int64_t (*kv_free)(const ic_fleet *f, int64_t r);   /* KV tokens r can still promise */
+  void (*kv_promise)(ic_fleet *f, int64_t r, int64_t tokens); /* reserve (+) or settle (-) incoming KV */
+  void (*kv_release)(ic_fleet *f, int64_t r, int64_t tokens); /* a prefill replica's held KV has moved */
 };
 extern const struct ic__policy ic__static_policy, ic__continuous_policy;
 
@@ -138,6 +147,9 @@ struct ic_fleet {
   /* Central router: one fleet-wide FIFO. */
   uint32_t central_head, central_tail;
   int64_t central_len;
+  int64_t entry_replicas;    /* replicas arrivals may go to (mixed and prefill pools: the first ones) */
+  bool disaggregated;
+  uint32_t handoff_head, handoff_tail; /* prefilled requests waiting for decode KV room, FIFO */
   struct ic__request *pool;
   uint32_t pool_cap, pool_free;
   uint64_t in_flight;
@@ -192,6 +204,10 @@ void ic__add_load(ic_fleet *f, int64_t r, int64_t requests, int64_t tokens);
 void ic__fit_update(ic_fleet *f, int64_t r);
 void ic__refill(ic_fleet *f, int64_t r);
 void ic__request_done(ic_fleet *f, int64_t r, uint32_t idx);
+
+/* serve_disagg.c */
+void ic__handoff(ic_fleet *f, int64_t r, uint32_t idx);
+void ic__handoff_retry(ic_fleet *f);
 
 /* serve_power.c */
 void ic__power_listen(ic_fleet *f);

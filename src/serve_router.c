@@ -49,7 +49,7 @@ int64_t ic__router_top(const ic_fleet *f) { return f->heap[0].replica; }
 
 /* Restores heap order around replica r after its key changed. */
 void ic__heap_fix(ic_fleet *f, int64_t r) {
-  if (!f->use_heap) return;
+  if (!f->use_heap || r >= f->entry_replicas) return; /* decode pools take no arrivals */
   int64_t i = f->heap_pos[r];
   f->heap[i].key = router_key(f, r);
   while (i > 0 && entry_less(f->heap[i], f->heap[(i - 1) / 2])) {
@@ -58,8 +58,8 @@ void ic__heap_fix(ic_fleet *f, int64_t r) {
   }
   for (;;) {
     int64_t c = 2 * i + 1, best = i;
-    if (c < f->replica_count && entry_less(f->heap[c], f->heap[best])) best = c;
-    if (c + 1 < f->replica_count && entry_less(f->heap[c + 1], f->heap[best])) best = c + 1;
+    if (c < f->entry_replicas && entry_less(f->heap[c], f->heap[best])) best = c;
+    if (c + 1 < f->entry_replicas && entry_less(f->heap[c + 1], f->heap[best])) best = c + 1;
     if (best == i) break;
     heap_swap(f, i, best);
     i = best;
@@ -80,7 +80,7 @@ void ic__add_load(ic_fleet *f, int64_t r, int64_t requests, int64_t tokens) {
 /* Central router: hands queued requests to replica r while its policy says
  * it has room. */
 void ic__refill(ic_fleet *f, int64_t r) {
-  if (f->serving.router != IC_ROUTER_CENTRAL) return;
+  if (f->serving.router != IC_ROUTER_CENTRAL || r >= f->entry_replicas) return;
   while (f->central_len > 0 && ic__pool_of(f, r)->policy->has_room(f, r)) {
     uint32_t idx = f->central_head;
     f->central_head = f->pool[idx].next;
@@ -109,7 +109,7 @@ static bool fits(const ic_fleet *f, int64_t r) {
 void ic__fit_update(ic_fleet *f, int64_t r) {
   if (!f->fit_tree) return;
   int64_t i = f->fit_leaves + r;
-  int32_t v = fits(f, r) ? 1 : 0;
+  int32_t v = r < f->entry_replicas && fits(f, r) ? 1 : 0;
   if (f->fit_tree[i] == v) return;
   f->fit_tree[i] = v;
   for (i /= 2; i >= 1; i /= 2) f->fit_tree[i] = f->fit_tree[2 * i] + f->fit_tree[2 * i + 1];
@@ -126,12 +126,13 @@ static int64_t route_packed(ic_fleet *f) {
   int64_t r = first_fit(f);
   if (r >= 0) return r;
   for (int64_t node = 0; node < f->node_count; node++)
-    if (f->nodes[node].off) return f->nodes[node].first_replica; /* wake the first sleeping node */
+    if (f->nodes[node].off && f->nodes[node].first_replica < f->entry_replicas)
+      return f->nodes[node].first_replica; /* wake the first sleeping node that takes arrivals */
   return -1;
 }
 
 int64_t ic__route(ic_fleet *f) {
-  uint64_t n = (uint64_t)f->replica_count;
+  uint64_t n = (uint64_t)f->entry_replicas;
   if (f->fit_tree) {
     int64_t r = route_packed(f);
     if (r >= 0) return r;

@@ -2,6 +2,7 @@
  * hand-worked static-batching timeline. */
 #define _POSIX_C_SOURCE 200809L
 #include "ic_test.h"
+#include "ic_test_perf.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -203,20 +204,9 @@ static void arrive(ic_sim *sim, void *ctx, uint64_t arg) {
   assert_int_equal(ic_fleet_submit(f, &req), IC_OK);
 }
 
-/* Llama-2-7B in fp16 on one H100, usual efficiencies. */
-static struct ic_perf llama7b_h100_perf(void) {
-  struct ic_precisions prec = {IC_FP16, IC_FP16, IC_FP16};
-  struct ic_perf_params pp = {.compute_efficiency = 0.5, .memory_efficiency = 0.8, .link_efficiency = 0.7,
-                              .link_latency_s = 1e-6, .overhead_s = 0.002, .memory_reserve_frac = 0.1};
-  struct ic_perf perf;
-  assert_int_equal(ic_perf_init(&perf, ic_model_find("llama2-7b"), ic_hw_find_gpu("h100-sxm"), 1, &prec, &pp, "test"),
-                   IC_OK);
-  return perf;
-}
-
 static void static_batching_timeline(void **state) {
   (void)state;
-  struct ic_perf perf = llama7b_h100_perf();
+  struct ic_perf perf = ic_test_llama7b_h100();
   /* Service times of a batch of 3 and of 1 (prompt 100, output 10). */
   ic_time_ns pre3, dec3 = 0, pre1, dec1 = 0;
   struct ic_iter_shape sh = ic_iter_shape_prefill(100, 3);
@@ -317,7 +307,7 @@ static void poisson_arrive(ic_sim *sim, void *ctx, uint64_t arg) {
  * seconds (cut at T) x (state watts - idle watts). */
 static void requests_and_energy_are_conserved(void **state) {
   (void)state;
-  struct ic_perf perf = llama7b_h100_perf();
+  struct ic_perf perf = ic_test_llama7b_h100();
   struct ic_fleet_config fc = {"h100-sxm", "dgx-h100", 2, 2, 1}; /* 2 nodes x 2 GPUs, 4 replicas */
   struct ic_serving_config sc = {.batching = IC_BATCHING_STATIC, .router = IC_ROUTER_ROUND_ROBIN, .max_batch = 4,
                                  .batch_timeout_s = 0.05};
@@ -374,7 +364,7 @@ static void infinite_iteration(void *ctx) {
   static struct ic_gpu_spec g;
   g = *ic_hw_find_gpu("h100-sxm");
   for (int p = 0; p < IC_PRECISION_COUNT; p++) g.peak_flops[p] = 0.0; /* no peak at fp16 nor any it widens to */
-  struct ic_perf perf = llama7b_h100_perf();
+  struct ic_perf perf = ic_test_llama7b_h100();
   perf.gpu = &g;
   struct ic_fleet_config fc = {"h100-sxm", "dgx-h100", 1, 1, 1};
   struct ic_serving_config sc = {.batching = batching, .router = IC_ROUTER_ROUND_ROBIN, .max_batch = 4};
@@ -435,7 +425,7 @@ static void window_length_does_not_move_the_price(void **state) {
  * start to the batch's end. */
 static void static_window_by_hand(void **state) {
   (void)state;
-  struct ic_perf perf = llama7b_h100_perf();
+  struct ic_perf perf = ic_test_llama7b_h100();
   struct ic_iter_shape sh = ic_iter_shape_prefill(100, 2);
   ic_time_ns p = ic_time_from_s(ic_perf_iter_s(&perf, &sh, NULL));
   double before_s = 0, flops = 0, bytes = 0;

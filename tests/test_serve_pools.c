@@ -84,10 +84,16 @@ static void bad_pools_are_reported(void **state) {
     load(&s, bad[i].text, IC_EINVAL);
     assert_non_null(strstr(diag.text, bad[i].message));
   }
-  load(&s, "[pool.p]\nrole = prefill\n[pool.d]\nrole = decode\ngpus_per_replica = 3\n", IC_OK);
+  load(&s, "[pool.p]\nrole = prefill\nbatching = static\n[pool.d]\nrole = decode\ngpus_per_replica = 3\n", IC_OK);
   assert_int_equal(ic_scenario_check(&s), IC_EINVAL);
-  assert_non_null(strstr(diag.text, "p.ini:1: pool.p.role: only 'mixed' pools are simulated so far"));
-  assert_non_null(strstr(diag.text, "p.ini:5: pool.d.gpus_per_replica: a replica must fit inside one node"));
+  assert_non_null(strstr(diag.text, "p.ini:3: pool.p.batching: a prefill pool needs continuous batching"));
+  assert_non_null(strstr(diag.text, "p.ini:6: pool.d.gpus_per_replica: a replica must fit inside one node"));
+  load(&s, "[pool.d]\nrole = decode\n[pool.m]\n", IC_OK);
+  assert_int_equal(ic_scenario_check(&s), IC_EINVAL);
+  assert_non_null(strstr(diag.text, "p.ini:1: pools: a decode pool needs a prefill pool"));
+  load(&s, "[pool.p]\nrole = prefill\n[pool.d]\nrole = decode\n[pool.m]\n", IC_OK);
+  assert_int_equal(ic_scenario_check(&s), IC_EINVAL);
+  assert_non_null(strstr(diag.text, "p.ini:1: pools: mixed pools cannot sit beside prefill and decode pools"));
   assert_int_equal(ic_scenario_set(&s, "pool.d.gpu=h100-sxm", "-s #1"), IC_OK);
   assert_int_equal(ic_scenario_set(&s, "pool.d.max_queue=3", "-s #2"), IC_EINVAL);
   assert_non_null(strstr(diag.text, "-s #2: pool.d.max_queue: routing, queue and SLO keys are the fleet's"));

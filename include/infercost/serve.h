@@ -50,7 +50,20 @@ struct ic_serving_config {
   double slo_ttft_s;         /* TTFT target of classes without their own; NAN = none */
   double slo_tpot_s;         /* time-per-output-token target of classes without their own; NAN = none */
   double slo_e2e_s;          /* end-to-end target of every request; NAN = none */
+  /* Prefill/decode disaggregation: the KV cache moves from a prefill pool's
+   * node to a decode pool's over this network. */
+  double kv_link_gb_per_s;   /* per GPU, one direction (400 Gb/s InfiniBand or RoCE: 50) */
+  double kv_link_efficiency; /* achieved / nominal, (0, 1] */
+  double kv_link_latency_s;  /* per transfer */
+  int ttft_at;               /* enum ic_ttft_at */
 };
+
+/* Where a disaggregated request's first token counts as emitted. */
+enum ic_ttft_at { IC_TTFT_AT_TRANSFER, IC_TTFT_AT_PREFILL };
+#define IC_TTFT_AT_CHOICES "transfer|prefill"
+
+/* What a pool does: today's colocated serving, or one phase of it. */
+enum ic_pool_role_kind { IC_ROLE_MIXED, IC_ROLE_PREFILL, IC_ROLE_DECODE };
 
 /* Idle power-down (keys of the [power] section, filled by run). */
 struct ic_powerdown_config {
@@ -94,6 +107,10 @@ struct ic_fleet_stats {
   uint64_t rejected;           /* never fit the KV cache, or the queue was full */
   uint64_t preemptions;        /* continuous: requests evicted to recompute later */
   uint64_t wakeups;            /* nodes woken from power-down */
+  uint64_t transfers;          /* disaggregation: KV caches moved to a decode pool (completed transfers) */
+  double kv_bytes_moved;       /* their bytes */
+  uint64_t transfer_waits;     /* prefilled requests that waited for decode KV room */
+  struct ic_sketch *transfer_s;/* transfer time: from the prefill's end (or the wait's) to the KV in place */
   struct ic_time_avg in_system;/* requests in flight over time (Little's law) */
   size_t class_count;
   struct ic_class_stats classes[IC_TRAFFIC_MAX_CLASSES];
@@ -149,12 +166,15 @@ struct ic_pool_spec {
   const struct ic_perf *perf;
   struct ic_ledger *ledger;
   double seconds_per_token;  /* least_work router: a replica's time per token of work (0: 1 ns) */
+  int role;                  /* enum ic_pool_role_kind; prefill and decode pools continuous only */
 };
 
 /* A fleet of several pools, replicas numbered pool by pool; `serving`
- * gives the router, queue limit and SLO targets. A request must fit the
- * smallest pool's KV cache (else it is rejected). NULL when out of memory
- * or pool_count is 0. */
+ * gives the router, queue limit, SLO targets and the KV network. A request
+ * must fit the smallest pool's KV cache (else it is rejected). Arrivals go
+ * to mixed and prefill pools, which must come before any decode pool; with
+ * prefill pools there must be decode pools and no mixed ones. NULL when out
+ * of memory, pool_count is 0 or the roles are not so. */
 ic_fleet *ic_fleet_alloc_pools(ic_sim *sim, const struct ic_pool_spec *pools, size_t pool_count,
                                const struct ic_serving_config *serving);
 
