@@ -19,6 +19,9 @@ static const char *const fleet_wide[] = {"router",           "max_queue",       
                                          "slo_e2e_s",        "kv_link_gb_per_s",   "kv_link_efficiency",
                                          "kv_link_latency_s", "ttft_at"};
 
+static const struct ic_key_def role_key = {"role", IC_KEY_CHOICE, 0, "mixed", 0, 0, false, IC_POOL_ROLE_CHOICES, "",
+                                           "what the pool does"};
+
 static bool is_fleet_wide(const char *key) {
   for (size_t i = 0; i < sizeof fleet_wide / sizeof fleet_wide[0]; i++)
     if (strcmp(key, fleet_wide[i]) == 0) return true;
@@ -91,10 +94,8 @@ bool ic__pool_assign(struct ic_scenario *s, const char *name_key, const char *va
   struct ic_pool_config *p = find_pool(s, name_key, len);
   if (!p && !(p = add_pool(s, name_key, len, origin, 0))) return false;
   if (strcmp(key, "role") == 0) {
-    static const struct ic_key_def role = {"role", IC_KEY_CHOICE, 0, "mixed", 0, 0, false, IC_POOL_ROLE_CHOICES, "",
-                                           "what the pool does"};
     char err[256];
-    if (!ic__scenario_parse(&role, value, &p->role, err, sizeof err)) {
+    if (!ic__scenario_parse(&role_key, value, &p->role, err, sizeof err)) {
       ic_diag(path, line, "pool.%s.role: %s", p->name, err);
       return false;
     }
@@ -206,14 +207,12 @@ void ic__pool_check(const struct ic_scenario *s) {
 typedef void key_visit_fn(void *ctx, const struct ic_key_def *k, const char *value);
 
 static void visit_pool(const struct ic_scenario *s, size_t i, key_visit_fn *fn, void *ctx) {
-  static const struct ic_key_def role = {"role", IC_KEY_CHOICE, 0, "mixed", 0, 0, false, IC_POOL_ROLE_CHOICES, "",
-                                         "what the pool does"};
   struct ic_fleet_config fc;
   struct ic_serving_config sc;
   ic_scenario_pool(s, i, &fc, &sc);
   char value[IC_KEY_TEXT_MAX + 32];
-  ic_key_format(&role, &s->pools[i].role, value, sizeof value);
-  fn(ctx, &role, value);
+  ic_key_format(&role_key, &s->pools[i].role, value, sizeof value);
+  fn(ctx, &role_key, value);
   for (size_t j = 0; j < sizeof pool_sections / sizeof pool_sections[0]; j++) {
     const struct ic_section_def *sec = NULL;
     for (size_t n = 0; n < ic_scenario_section_count; n++)
@@ -258,4 +257,40 @@ uint64_t ic__pool_digest(const struct ic_scenario *s, uint64_t h) {
     visit_pool(s, i, hash_key, &h);
   }
   return h;
+}
+
+const struct ic_key_def *ic_scenario_pool_key(const char *dotted) {
+  if (strncmp(dotted, "pool.", 5) != 0) return NULL;
+  const char *dot = strchr(dotted + 5, '.');
+  if (!dot) return NULL;
+  if (strcmp(dot + 1, "role") == 0) return &role_key;
+  const struct ic_section_def *sec = NULL;
+  return pool_key(dot + 1, &sec);
+}
+
+bool ic_scenario_format_key(const struct ic_scenario *s, const char *dotted, char *buf, size_t size) {
+  const struct ic_section_def *sec = NULL;
+  const struct ic_key_def *k = ic_scenario_find_key(dotted, &sec);
+  if (k) {
+    ic_key_format(k, (const char *)s + sec->offset + k->offset, buf, size);
+    return true;
+  }
+  k = ic_scenario_pool_key(dotted);
+  const char *name = dotted + 5, *dot = k ? strchr(name, '.') : NULL;
+  for (size_t i = 0; dot && i < s->pool_count; i++) {
+    if (strlen(s->pools[i].name) != (size_t)(dot - name) || strncmp(s->pools[i].name, name, (size_t)(dot - name)) != 0)
+      continue;
+    if (k == &role_key) {
+      ic_key_format(k, &s->pools[i].role, buf, size);
+      return true;
+    }
+    struct ic_fleet_config fc;
+    struct ic_serving_config sc;
+    ic_scenario_pool(s, i, &fc, &sc);
+    pool_key(dot + 1, &sec);
+    ic_key_format(k, (const char *)(strcmp(sec->name, "fleet") == 0 ? (const void *)&fc : (const void *)&sc) + k->offset,
+                  buf, size);
+    return true;
+  }
+  return false;
 }

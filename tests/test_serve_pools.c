@@ -14,6 +14,7 @@
 #include "infercost/scenario.h"
 #include "infercost/sweep.h"
 
+#include "ic_test_cli.h"
 #include "ic_test_diag.h"
 
 static void load(struct ic_scenario *s, const char *text, ic_status want) {
@@ -161,16 +162,43 @@ static void sweep_varies_pool_keys(void **state) {
   assert_int_equal(ic_sweep_axis_parse(&axis, "pool.h100.nodes=2,4,8", &s), IC_OK);
   assert_int_equal(axis.count, 3);
   ic_sweep_axis_fini(&axis);
+  assert_int_equal(ic_sweep_axis_parse(&axis, "pool.h100.nodes=2:8:2", &s), IC_OK); /* a range: the key is an integer */
+  assert_int_equal(axis.count, 4);
+  ic_sweep_axis_fini(&axis);
+  set(&s, "pool.h100.nodes=6");
+  char value[64];
+  assert_true(ic_scenario_format_key(&s, "pool.h100.nodes", value, sizeof value));
+  assert_string_equal(value, "6");
+  assert_true(ic_scenario_format_key(&s, "pool.h100.gpu", value, sizeof value));
+  assert_string_equal(value, "h100-sxm");
+  assert_true(ic_scenario_format_key(&s, "pool.h100.max_batch", value, sizeof value));
+  assert_string_equal(value, "32");
+  assert_false(ic_scenario_format_key(&s, "pool.a100.nodes", value, sizeof value));
   diag_capture(state);
   assert_int_equal(ic_sweep_axis_parse(&axis, "pool.h100.nodes=2,x", &s), IC_EINVAL);
   diag_release(state);
+}
+
+/* search finds the cheapest prefill:decode split: prefill nodes as a
+ * discrete axis, and fleet.nodes, bisected, sizes the decode pool, which
+ * does not set its own. It names the pool key and its chosen value. */
+static void search_splits_pools(void **state) {
+  (void)state;
+  static char out[65536];
+  int rc = ic_test_infercost("search tests/data/disagg_search.ini -q --workers 1 --target 'ttft_p99_s<=2' "
+                             "--target 'tpot_p99_s<=0.05' --vary pool.prefill.nodes=4:6:1 --nodes 3:8:1",
+                             out, sizeof out);
+  if (rc != 0) fprintf(stderr, "%s\n", out);
+  assert_int_equal(rc, 0);
+  assert_non_null(strstr(out, "  pool.prefill.nodes           5\n  fleet.nodes                  5\n"));
+  assert_non_null(strstr(out, "Cost: USD"));
 }
 
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(pools_resolve_and_round_trip), cmocka_unit_test(bad_pools_are_reported),
       cmocka_unit_test(one_pool_is_the_fleet),        cmocka_unit_test(mixed_hardware),
-      cmocka_unit_test(sweep_varies_pool_keys),
+      cmocka_unit_test(sweep_varies_pool_keys),       cmocka_unit_test(search_splits_pools),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -111,6 +111,13 @@ uint64_t ic_scenario_digest(const struct ic_scenario *s);
 void ic_scenario_pool(const struct ic_scenario *s, size_t i, struct ic_fleet_config *fleet,
                       struct ic_serving_config *serving);
 
+/* The definition of "pool.NAME.key" (any name), or NULL. */
+const struct ic_key_def *ic_scenario_pool_key(const char *dotted);
+
+/* Formats the value of "section.key" or "pool.NAME.key" (resolved) into
+ * buf; false when the key or the pool is unknown. */
+bool ic_scenario_format_key(const struct ic_scenario *s, const char *dotted, char *buf, size_t size);
+
 /* Finds "section.key"; NULL when unknown. *section receives its section. */
 const struct ic_key_def *ic_scenario_find_key(const char *dotted, const struct ic_section_def **section);
 
