@@ -7,6 +7,7 @@
  * they are set, and are kept as text so that a pool always resolves on top
  * of the scenario's final values. */
 #include <ctype.h>
+#include <math.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -186,11 +187,13 @@ void ic__pool_check(const struct ic_scenario *s) {
     if (!ic_hw_find_gpu(fc.gpu))
       ic_diag(origin_of(p, "gpu"), 0, "pool.%s.gpu: '%s' is not a built-in accelerator (%s)", p->name, fc.gpu,
               ic_hw_gpu_names());
+    /* A server outside the catalogue is user-defined by power.node_base_w and cost.server_price_usd. */
     const struct ic_server_spec *server = ic_hw_resolve_server(fc.server, fc.gpu);
-    if (!server)
-      ic_diag(origin_of(p, "server"), 0, "pool.%s.server: '%s' gives no built-in server for %s (%s)", p->name,
-              fc.server, fc.gpu, ic_hw_server_names());
-    else if (server->gpus != fc.gpus_per_node)
+    if (!server && (strcmp(fc.server, "auto") == 0 || isnan(s->power.node_base_w) || isnan(s->cost.server_price_usd)))
+      ic_diag(origin_of(p, "server"), 0, "pool.%s.server: '%s' gives no built-in server for %s (%s; or set "
+                                         "power.node_base_w and cost.server_price_usd)", p->name, fc.server, fc.gpu,
+              ic_hw_server_names());
+    else if (server && server->gpus != fc.gpus_per_node)
       ic_diag(origin_of(p, "gpus_per_node"), 0, "pool.%s.gpus_per_node: %lld disagrees with server %s, which holds %lld GPUs",
               p->name, (long long)fc.gpus_per_node, server->name, (long long)server->gpus);
     if (fc.gpus_per_node % fc.gpus_per_replica != 0)

@@ -585,7 +585,7 @@ static void cont_kv_promise(ic_fleet *f, int64_t r, int64_t tokens) { cont_of(f,
  * may admit again. */
 static void cont_kv_release(ic_fleet *f, int64_t r, int64_t tokens) {
   cont_of(f, r)->kv_reserved -= tokens;
-  if (cont_of(f, r)->span == IC__SPAN_NONE && f->replicas[r].queue_len > 0) cont_kick(f, r, true);
+  if (cont_of(f, r)->span == IC__SPAN_NONE) cont_kick(f, r, true); /* an idle replica may admit again (or refill) */
 }
 
 const struct ic__policy ic__continuous_policy = {cont_init,   cont_kick,       cont_has_room,  cont_close,

@@ -62,6 +62,8 @@ void ic__handoff(ic_fleet *f, int64_t r, uint32_t idx) {
   pr->prefilled_ns = ic_sim_now(f->sim);
   pr->next = IC__NONE;
   ic__pool_of(f, r)->completed++; /* the prefill pool's part is done */
+  /* It no longer queues or runs here (its KV cache does not count as load). */
+  ic__add_load(f, r, -1, -(pr->req.prompt_tokens + pr->req.output_tokens));
   if (f->handoff_head == IC__NONE)
     f->handoff_head = idx;
   else
@@ -80,8 +82,7 @@ static void on_transfer_end(ic_sim *sim, void *ctx, uint64_t arg) {
   f->stats.transfers++;
   ic__check(f, ic_sketch_add(f->stats.transfer_s, ic_time_to_s(ic_sim_now(sim) - pr->prefilled_ns)),
             "a transfer-time sketch update");
-  /* The prefill replica's copy is gone: its KV room and its load. */
-  ic__add_load(f, p, -1, -tokens);
+  /* The prefill replica's copy is gone: its KV room is free again. */
   ic__pool_of(f, p)->policy->kv_release(f, p, pr->context);
   if (f->serving.ttft_at == IC_TTFT_AT_TRANSFER) ic__first_token(f, p, idx); /* the prompt is the prefill pool's work */
   pr->target_prefill = pr->context; /* nothing left to prefill */

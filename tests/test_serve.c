@@ -183,6 +183,43 @@ static void mdc_central_queue_mean_wait(void **state) {
   assert_true(jsq < 2.0 * ref);
 }
 
+/* Issue 13: a prefill pool of c = 4 replicas at batch 1, fixed prompts, a
+ * central queue: each request holds a replica for its prefill time D alone
+ * (its decode is the decode pool's, which has room to spare), so the
+ * prefill pool is M/D/c with that D, and its queueing delay must match the
+ * same reference as the colocated fleet's. */
+static void prefill_pool_is_mdc(void **state) {
+  (void)state;
+  static struct ic_scenario s;
+  batch1_replicas(&s, 4);
+  static const char *const keys[] = {"serving.batching=continuous", "serving.router=central", "run.seed=778",
+                                     "pool.p.role=prefill", "pool.d.role=decode", "pool.d.max_batch=64"};
+  for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) set(&s, keys[i]);
+  assert_int_equal(ic_scenario_check(&s), IC_OK);
+  struct ic_model_spec m;
+  struct ic_precisions prec = {IC_FP16, IC_FP16, IC_FP16};
+  assert_int_equal(ic_model_resolve(&s.model, &m, "test"), IC_OK);
+  prec = (struct ic_precisions){(enum ic_precision)s.model.weight_precision, (enum ic_precision)s.model.activation_precision,
+                                (enum ic_precision)s.model.kv_precision};
+  struct ic_perf perf;
+  assert_int_equal(ic_perf_init(&perf, &m, ic_hw_find_gpu("h100-sxm"), 1, &prec, &s.perf, "test"), IC_OK);
+  struct ic_iter_shape prefill = ic_iter_shape_prefill_chunk(200, 0);
+  double d = ic_time_to_s(ic_time_from_s(ic_perf_iter_s(&perf, &prefill, NULL)));
+  double lambda = 0.8 * 4 / d;
+  char kv[128];
+  snprintf(kv, sizeof kv, "traffic.queries_per_day=%.17g", lambda * 86400.0);
+  set(&s, kv);
+  snprintf(kv, sizeof kv, "run.duration_s=%.17g", 600000.0 / lambda);
+  set(&s, kv);
+  struct ic_run_result r;
+  assert_int_equal(ic_run_scenario(&s, &r), IC_OK);
+  double ref = mdc_mean_wait(lambda, d, 4);
+  printf("# prefill pool, M/D/4 rho=0.8: queueing %.6f s, reference %.6f s, ratio %.4f (%llu transfers)\n",
+         r.wait_mean_s, ref, r.wait_mean_s / ref, (unsigned long long)r.transfers);
+  assert_true(r.transfers > 550000 && r.transfer_waits == 0);
+  assert_true(fabs(r.wait_mean_s / ref - 1.0) < 0.04);
+}
+
 /* Static batching by hand: B = 3, timeout 1 s, service of a batch of n is
  * known from the perf model. Arrivals at 0, 0.2, 0.4 (fills the batch at
  * 0.4), then 0.5 (waits for the replica), then nothing: the batch of one
@@ -488,6 +525,7 @@ int main(void) {
       cmocka_unit_test(infinite_service_time_stops),
       cmocka_unit_test(window_length_does_not_move_the_price),
       cmocka_unit_test(static_window_by_hand),
+      cmocka_unit_test(prefill_pool_is_mdc),
   };
   return cmocka_run_group_tests_name("serve", tests, NULL, NULL);
 }
