@@ -39,6 +39,7 @@ struct cont {
   int64_t decoding;          /* running requests past their prefill */
   int64_t context_sum;       /* KV tokens of the decoding requests */
   int64_t kv_reserved;       /* tokens: prefill targets of prefilling + contexts of decoding */
+  int64_t kv_promised;       /* tokens: prompt + output of every running request (reserve admission) */
   int64_t steps;             /* decode steps every decoding slot has taken (see struct ic__slot) */
   int64_t first_done_step;   /* steps when the first decoding slot completes; INT64_MAX if none */
   int64_t first_prefilling;  /* every running slot before this index is decoding */
@@ -217,7 +218,7 @@ static void hand_off(ic_fleet *f, struct cont *rep) {
  * advances the requests (the shape returned is then meaningless). */
 static struct ic_iter_shape mixed_iteration(ic_fleet *f, struct cont *rep, bool apply,
                                             struct ic_iter_shape *prefill_part, struct ic_iter_shape *decode_part) {
-  int64_t chunk = rep->pool->serving.prefill_chunk_tokens;
+  int64_t chunk = rep->pool->serving.prefill_chunk_tokens, whole = rep->pool->serving.max_batched_tokens, used = 0;
   int64_t budget = chunk > 0 ? chunk : INT64_MAX;
   struct ic_iter_shape shape = {0};
   if (apply && chunk > 0) { /* one step for each request decoding before this iteration */
@@ -240,6 +241,9 @@ static struct ic_iter_shape mixed_iteration(ic_fleet *f, struct cont *rep, bool 
     int64_t take = pr->target_prefill - pr->context;
     if (take > budget) take = budget;
     if (take == 0) continue;
+    /* Whole prompts within a token budget: the first always runs, the rest wait their turn. */
+    if (chunk == 0 && whole > 0 && used > 0 && used + take > whole) break;
+    used += take;
     budget -= take;
     struct ic_iter_shape part = ic_iter_shape_prefill_chunk(take, pr->context);
     shape = ic_iter_shape_add(shape, part);
@@ -286,6 +290,7 @@ static void evict(ic_fleet *f, int64_t r) {
   pr->generated = slot_generated(rep, sl);
   pr->target_prefill = pr->req.prompt_tokens + pr->generated;
   pr->context = 0;
+  rep->kv_promised -= pr->req.prompt_tokens + pr->req.output_tokens;
   f->stats.preemptions++;
   ic__count_running(f, -1);
   ic__notify(f, IC_SERVE_PREEMPT, r, rep->running_len, pr->req.id);
@@ -307,6 +312,7 @@ static bool admit(ic_fleet *f, int64_t r) {
   struct ic__slot *sl = &rep->running[rep->running_len++];
   *sl = (struct ic__slot){idx, false, false, pr->target_prefill, pr->context, pr->generated, pr->req.output_tokens};
   rep->kv_reserved += pr->target_prefill;
+  rep->kv_promised += pr->req.prompt_tokens + pr->req.output_tokens;
   if (sl->context >= sl->target_prefill) { /* prefilled elsewhere (a decode pool): it decodes from now */
     rep->decoding++;
     rep->context_sum += sl->context;
@@ -367,7 +373,10 @@ static void boundary(ic_fleet *f, int64_t r, bool was_busy) {
   while (rep->running_len > 0 && rep->kv_reserved + rep->decoding > rep->pool->kv_capacity) evict(f, r);
   const struct ic__replica *q = &f->replicas[r];
   while (q->queue_len > 0 && rep->running_len < rep->pool->serving.max_batch &&
-         rep->kv_reserved + f->pool[q->queue_head].target_prefill + rep->decoding <= rep->pool->kv_capacity)
+         rep->kv_reserved + f->pool[q->queue_head].target_prefill + rep->decoding <= rep->pool->kv_capacity &&
+         (rep->pool->serving.admission != IC_ADMISSION_RESERVE ||
+          rep->kv_promised + f->pool[q->queue_head].req.prompt_tokens + f->pool[q->queue_head].req.output_tokens <=
+              rep->pool->kv_capacity))
     if (!ic__check(f, admit(f, r) ? IC_OK : IC_ENOMEM, "admitting a request")) return;
   if (rep->running_len == 0) {
     go_idle(f, r, was_busy);
@@ -411,6 +420,7 @@ static void complete_finished(ic_fleet *f, int64_t r) {
       continue;
     }
     rep->kv_reserved -= slot_context(rep, &sl);
+    rep->kv_promised -= f->pool[sl.idx].req.prompt_tokens + f->pool[sl.idx].req.output_tokens;
     rep->context_sum -= slot_context(rep, &sl);
     rep->decoding--;
     rep->kv_committed -= f->pool[sl.idx].req.prompt_tokens + f->pool[sl.idx].req.output_tokens;

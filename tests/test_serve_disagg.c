@@ -86,7 +86,7 @@ static void transfer_by_hand(void **state) {
     double bytes = 1000.0 * 2.0 * 32.0 * 4096.0 * 2.0;
     ic_time_ns moved = p + ic_time_from_s(bytes / 40e9) + ic_time_from_s(1e-5), done = moved;
     for (int64_t i = 0; i < 4; i++) done += shape_ns(&g.perf, ic_iter_shape_decode(1, 1000 + i));
-    struct ic_request req = {0, 0, 1000, 5, 0};
+    struct ic_request req = {0, 0, 1000, 5, 0, 0, 0};
     assert_int_equal(ic_fleet_submit(g.f, &req), IC_OK);
     ic_sim_run_until(g.sim, IC_TIME_NEVER - 1);
     assert_int_equal(g.done, 1);
@@ -118,7 +118,7 @@ struct arrivals {
 static void arrive(ic_sim *sim, void *ctx, uint64_t arg) {
   (void)arg;
   struct arrivals *a = ctx;
-  struct ic_request req = {a->id++, ic_sim_now(sim), 500, 50, 0};
+  struct ic_request req = {a->id++, ic_sim_now(sim), 500, 50, 0, 0, 0};
   assert_int_equal(ic_fleet_submit(a->f, &req), IC_OK);
   if (a->id < a->n) ic_sim_schedule_in(sim, ic_time_from_s(gsl_ran_exponential(a->rng, 1.0 / a->rate)), arrive, a, 0);
 }
