@@ -226,6 +226,33 @@ static void serving_results(ic_fleet *fleet, const struct ic_scenario *s, ic_tim
   }
 }
 
+ic_status ic_run_perf_init(const struct ic_scenario *s, const struct ic_model_spec *model,
+                           const struct ic_gpu_spec *gpu, struct ic_perf *perf) {
+  struct ic_precisions prec = {.weights = (enum ic_precision)s->model.weight_precision,
+                               .activations = (enum ic_precision)s->model.activation_precision,
+                               .kv = (enum ic_precision)s->model.kv_precision,
+                               .experts_set = s->model.expert_precision > 0,
+                               .experts = (enum ic_precision)(s->model.expert_precision - 1)};
+  if (!prec.experts_set) prec.experts = prec.weights;
+  const struct ic_parallel par = {.gpus = s->fleet.gpus_per_replica, .pipeline_stages = s->perf.pipeline_stages,
+                                  .microbatches = s->perf.pipeline_microbatches,
+                                  .expert_parallel = s->perf.expert_parallel,
+                                  .attention_dp = s->perf.attention_data_parallel,
+                                  .gpus_per_node = s->fleet.gpus_per_node,
+                                  .expert_imbalance = s->perf.expert_imbalance};
+  struct ic_spec_decode spec = {s->model.speculative_tokens, s->model.speculative_acceptance, NULL};
+  bool speculative = strcmp(s->model.speculative_draft, "none") != 0;
+  if (speculative && strcmp(s->model.speculative_draft, "mtp") != 0) {
+    spec.draft = ic_model_find(s->model.speculative_draft);
+    if (!spec.draft) {
+      ic_diag(s->source, 0, "model.speculative_draft: '%s' is none, mtp or a built-in model (%s)",
+              s->model.speculative_draft, ic_model_names());
+      return IC_EINVAL;
+    }
+  }
+  return ic_perf_init_parallel(perf, model, gpu, &par, &prec, &s->perf, speculative ? &spec : NULL, s->source);
+}
+
 ic_status ic_run_scenario(const struct ic_scenario *s, struct ic_run_result *out) {
   return ic_run_scenario_series(s, out, NULL);
 }
@@ -239,11 +266,8 @@ ic_status ic_run_scenario_series(const struct ic_scenario *s, struct ic_run_resu
   struct ic_gpu_spec gpu_spec;
   if (resolve_hardware(s, &gpu_spec, out) != IC_OK) return IC_EINVAL;
   const struct ic_gpu_spec *gpu = &gpu_spec;
-  struct ic_precisions prec = {(enum ic_precision)s->model.weight_precision,
-                               (enum ic_precision)s->model.activation_precision,
-                               (enum ic_precision)s->model.kv_precision};
   struct ic_perf perf;
-  ic_status st = ic_perf_init(&perf, model, gpu, s->fleet.gpus_per_replica, &prec, &s->perf, s->source);
+  ic_status st = ic_run_perf_init(s, model, gpu, &perf);
   if (st != IC_OK) return st;
 
   struct ic_tariff tariff;
@@ -255,9 +279,16 @@ ic_status ic_run_scenario_series(const struct ic_scenario *s, struct ic_run_resu
 
   ic_time_ns end_ns = ic_time_from_s(s->run.duration_s);
   ic_sim *sim = ic_sim_alloc((uint64_t)s->run.seed, (uint64_t)s->run.run);
-  ic_ledger *ledger = sim ? ic_ledger_alloc(s->fleet.nodes, s->fleet.gpus_per_node, out->node_base_w,
+  /* A replica across q nodes: serving and the ledger see each group of q
+   * nodes as one node of q x the GPUs and base power (it powers down as one);
+   * capital still counts the physical nodes. */
+  struct ic_fleet_config groups = s->fleet;
+  int64_t q = s->fleet.gpus_per_replica > s->fleet.gpus_per_node ? s->fleet.gpus_per_replica / s->fleet.gpus_per_node : 1;
+  groups.nodes /= q;
+  groups.gpus_per_node *= q;
+  ic_ledger *ledger = sim ? ic_ledger_alloc(groups.nodes, groups.gpus_per_node, out->node_base_w * (double)q,
                                             &out->gpu_power, 0) : NULL;
-  ic_fleet *fleet = ledger ? ic_fleet_alloc(sim, &s->fleet, &s->serving, &perf, ledger) : NULL;
+  ic_fleet *fleet = ledger ? ic_fleet_alloc(sim, &groups, &s->serving, &perf, ledger) : NULL;
   ic_source *source = NULL;
   ic_series *series = NULL;
   if (!fleet) {
@@ -271,7 +302,7 @@ ic_status ic_run_scenario_series(const struct ic_scenario *s, struct ic_run_resu
     goto done;
   }
   ic_fleet_set_classes(fleet, classes, class_count);
-  ic_ledger_set_off_power(ledger, s->power.node_off_w);
+  ic_ledger_set_off_power(ledger, s->power.node_off_w * (double)q);
   struct ic_powerdown_config pd = {s->power.powerdown == IC_POWERDOWN_IDLE, s->power.powerdown_idle_s, s->power.wake_s,
                                    s->power.wake_queue_threshold ? s->power.wake_queue_threshold : s->serving.max_batch};
   if (ic_fleet_set_powerdown(fleet, &pd) != IC_OK) {

@@ -471,10 +471,23 @@ ic_status ic_scenario_check(const struct ic_scenario *s) {
     if (isnan(s->cost.server_price_usd))
       check_fail(s, "fleet.server", "%s: server not built in (%s): set cost.server_price_usd", ic_hw_server_names());
   }
-  if (s->fleet.gpus_per_node % s->fleet.gpus_per_replica != 0) {
+  if (s->fleet.gpus_per_replica <= s->fleet.gpus_per_node && s->fleet.gpus_per_node % s->fleet.gpus_per_replica != 0) {
     snprintf(buf, sizeof buf, "%lld GPUs per node", (long long)s->fleet.gpus_per_node);
-    check_fail(s, "fleet.gpus_per_replica", "%s: a replica must fit inside one node and divide it evenly (%s)", buf);
+    check_fail(s, "fleet.gpus_per_replica", "%s: a replica must fit inside one node and divide it evenly, or take whole nodes (%s)", buf);
   }
+  if (s->fleet.gpus_per_replica > s->fleet.gpus_per_node) {
+    /* A replica across nodes takes whole nodes, and the fleet whole replicas. */
+    if (s->fleet.gpus_per_replica % s->fleet.gpus_per_node != 0) {
+      snprintf(buf, sizeof buf, "%lld GPUs per node", (long long)s->fleet.gpus_per_node);
+      check_fail(s, "fleet.gpus_per_replica", "%s: a replica across nodes must be a whole number of nodes (%s)", buf);
+    } else if (s->fleet.nodes % (s->fleet.gpus_per_replica / s->fleet.gpus_per_node) != 0) {
+      snprintf(buf, sizeof buf, "%lld nodes", (long long)(s->fleet.gpus_per_replica / s->fleet.gpus_per_node));
+      check_fail(s, "fleet.nodes", "%s: the fleet must hold whole replicas of %s each", buf);
+    }
+  }
+  if (strcmp(s->model.speculative_draft, "none") != 0 && strcmp(s->model.speculative_draft, "mtp") != 0 &&
+      !ic_model_find(s->model.speculative_draft))
+    check_fail(s, "model.speculative_draft", "%s: not none, mtp or a built-in model (%s)", ic_model_names());
   if (ic_traffic_check(&s->traffic) != IC_OK) { /* reported by the traffic module */ }
   if (m && s->traffic.arrival != IC_ARRIVAL_TRACE && s->traffic.prompt_dist == IC_LENGTH_FIXED &&
       s->traffic.output_dist == IC_LENGTH_FIXED &&

@@ -78,7 +78,7 @@ static void bad_accelerator_is_reported(void **state) {
 #define ROW(fn, table, i) cmocka_unit_test_prestate(fn, (void *)&table[i])
 static struct ic_accel_config all_auto(void) {
   const double a = (double)NAN;
-  return (struct ic_accel_config){a, a, a, a, a, a, a, a, a, a};
+  return (struct ic_accel_config){a, a, a, a, a, a, a, a, a, a, a, a};
 }
 
 /* A catalogue entry with one override keeps everything else. */

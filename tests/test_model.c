@@ -70,7 +70,7 @@ static void kv_bytes_per_token(void **state) {
 static void decode_flops_by_hand(void **state) {
   (void)state;
   const struct ic_model_spec *m = ic_model_find("llama2-7b");
-  struct ic_precisions prec = {IC_FP16, IC_FP16, IC_FP16};
+  struct ic_precisions prec = {.weights = IC_FP16, .activations = IC_FP16, .kv = IC_FP16};
   struct ic_iter_shape s = ic_iter_shape_decode(4, 1000);
   struct ic_iter_cost c = ic_model_iter_cost(m, &prec, &s);
   double linear = 2.0 * (6738149376.0 - 32000.0 * 4096.0) * 4.0;
@@ -104,7 +104,7 @@ static void chunk_and_mixed_shapes(void **state) {
 static void moe_weights_touched(void **state) {
   (void)state;
   const struct ic_model_spec *m = ic_model_find("mixtral-8x7b");
-  struct ic_precisions prec = {IC_BF16, IC_BF16, IC_BF16};
+  struct ic_precisions prec = {.weights = IC_BF16, .activations = IC_BF16, .kv = IC_BF16};
   struct ic_iter_shape one = ic_iter_shape_decode(1, 100), many = ic_iter_shape_decode(64, 100);
   double w1 = ic_model_iter_cost(m, &prec, &one).weight_bytes, w64 = ic_model_iter_cost(m, &prec, &many).weight_bytes;
   double expert = 3.0 * 4096 * 14336 * 32 * 2; /* bytes of one expert in all layers */

@@ -10,7 +10,7 @@
 static const struct ic_perf_params params = {.compute_efficiency = 0.5, .memory_efficiency = 0.8,
                                              .link_efficiency = 0.7, .link_latency_s = 5e-6,
                                              .overhead_s = 0.002, .memory_reserve_frac = 0.1};
-static const struct ic_precisions fp16 = {IC_FP16, IC_FP16, IC_FP16};
+static const struct ic_precisions fp16 = {.weights = IC_FP16, .activations = IC_FP16, .kv = IC_FP16};
 
 static struct ic_perf replica(const char *model, const char *gpu, int64_t tp) {
   struct ic_perf p;

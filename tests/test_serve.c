@@ -198,7 +198,7 @@ static void static_batching_timeline(void **state) {
   (void)state;
   const struct ic_model_spec *m = ic_model_find("llama2-7b");
   const struct ic_gpu_spec *g = ic_hw_find_gpu("h100-sxm");
-  struct ic_precisions prec = {IC_FP16, IC_FP16, IC_FP16};
+  struct ic_precisions prec = {.weights = IC_FP16, .activations = IC_FP16, .kv = IC_FP16};
   struct ic_perf_params pp = {.compute_efficiency = 0.5, .memory_efficiency = 0.8, .link_efficiency = 0.7,
                               .link_latency_s = 1e-6, .overhead_s = 0.002, .memory_reserve_frac = 0.1};
   struct ic_perf perf;
