@@ -446,7 +446,7 @@ static void check_power(const struct ic_scenario *s) {
 
 ic_status ic_scenario_check(const struct ic_scenario *s) {
   size_t before = ic_diag_count();
-  char buf[64];
+  char buf[128];
   /* A catalogue model, possibly with overrides, or a user-defined one. */
   struct ic_model_spec resolved;
   const struct ic_model_spec *m = NULL;
@@ -481,8 +481,9 @@ ic_status ic_scenario_check(const struct ic_scenario *s) {
       snprintf(buf, sizeof buf, "%lld GPUs per node", (long long)s->fleet.gpus_per_node);
       check_fail(s, "fleet.gpus_per_replica", "%s: a replica across nodes must be a whole number of nodes (%s)", buf);
     } else if (s->fleet.nodes % (s->fleet.gpus_per_replica / s->fleet.gpus_per_node) != 0) {
-      snprintf(buf, sizeof buf, "%lld nodes", (long long)(s->fleet.gpus_per_replica / s->fleet.gpus_per_node));
-      check_fail(s, "fleet.nodes", "%s: the fleet must hold whole replicas of %s each", buf);
+      snprintf(buf, sizeof buf, "%lld nodes are not whole replicas of %lld nodes each", (long long)s->fleet.nodes,
+               (long long)(s->fleet.gpus_per_replica / s->fleet.gpus_per_node));
+      check_fail(s, "fleet.nodes", "%s: %s", buf);
     }
   }
   if (strcmp(s->model.speculative_draft, "none") != 0 && strcmp(s->model.speculative_draft, "mtp") != 0 &&

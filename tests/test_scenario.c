@@ -119,6 +119,29 @@ static void cross_key_checks_point_at_the_line(void **state) {
   assert_non_null(strstr(diag.text, "x.ini:3: fleet.gpus_per_replica: a replica must fit inside one node"));
 }
 
+/* A replica across nodes takes whole nodes, the fleet whole replicas, and a
+ * speculative draft is mtp or a catalogue model. */
+static void replicas_across_nodes(void **state) {
+  (void)state;
+  assert_int_equal(ic_scenario_load_text(&sc, "[fleet]\ngpus_per_node = 8\nnodes = 6\ngpus_per_replica = 32\n"
+                                              "[model]\nspeculative_draft = tiny\n", "y.ini"), IC_OK);
+  assert_int_equal(ic_scenario_check(&sc), IC_EINVAL);
+  assert_non_null(strstr(diag.text, "y.ini:3: fleet.nodes: 6 nodes are not whole replicas of 4 nodes each"));
+  assert_non_null(strstr(diag.text, "y.ini:6: model.speculative_draft: not none, mtp or a built-in model"));
+  diag.len = 0;
+  diag.text[0] = 0;
+  assert_int_equal(ic_scenario_set(&sc, "fleet.gpus_per_replica=12", "-s #1"), IC_OK);
+  assert_int_equal(ic_scenario_set(&sc, "model.speculative_draft=mtp", "-s #2"), IC_OK);
+  assert_int_equal(ic_scenario_check(&sc), IC_EINVAL);
+  assert_non_null(strstr(diag.text, "-s #1: fleet.gpus_per_replica: a replica across nodes must be a whole number "
+                                    "of nodes (8 GPUs per node)"));
+  diag.len = 0;
+  diag.text[0] = 0;
+  assert_int_equal(ic_scenario_set(&sc, "fleet.gpus_per_replica=16", "-s #3"), IC_OK);
+  assert_int_equal(ic_scenario_set(&sc, "fleet.nodes=8", "-s #4"), IC_OK);
+  assert_int_equal(ic_scenario_check(&sc), IC_OK);
+}
+
 /* The resolved printout can be read back and gives the same scenario. */
 static void resolved_scenario_round_trips(void **state) {
   (void)state;
@@ -163,6 +186,7 @@ int main(void) {
   tests[n++] = (struct CMUnitTest)cmocka_unit_test_setup_teardown(overrides_are_validated_the_same_way, setup, teardown);
   tests[n++] = (struct CMUnitTest)cmocka_unit_test_setup_teardown(defaults_are_the_chatgpt_like_service, setup, teardown);
   tests[n++] = (struct CMUnitTest)cmocka_unit_test_setup_teardown(cross_key_checks_point_at_the_line, setup, teardown);
+  tests[n++] = (struct CMUnitTest)cmocka_unit_test_setup_teardown(replicas_across_nodes, setup, teardown);
   tests[n++] = (struct CMUnitTest)cmocka_unit_test_setup_teardown(resolved_scenario_round_trips, setup, teardown);
   tests[n++] = (struct CMUnitTest)cmocka_unit_test(every_key_is_documented);
   return _cmocka_run_group_tests("scenario", tests, n, NULL, NULL);
