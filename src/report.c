@@ -379,3 +379,24 @@ ic_status ic_report_write_dir(const struct ic_scenario *s, const struct ic_run_r
     return IC_EIO;
   return IC_OK;
 }
+
+ic_status ic_report_write_text(const char *dir, const char *name, const char *text) {
+  char path[1024], tmp[1100];
+  snprintf(path, sizeof path, "%s/%s", dir, name);
+  snprintf(tmp, sizeof tmp, "%s.tmp", path);
+  if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
+    ic_diag(dir, 0, "cannot create output directory: %s", strerror(errno));
+    return IC_EIO;
+  }
+  FILE *f = fopen(tmp, "w");
+  bool ok = f && fputs(text, f) >= 0;
+  if (f) ok = fclose(f) == 0 && ok;
+  if (!ok || rename(tmp, path) != 0) {
+    ic_diag(path, 0, "cannot write: %s", strerror(errno));
+    remove(tmp);
+    return IC_EIO;
+  }
+  return IC_OK;
+}
+
+const char *ic_report_thousands(double v, char *buf, size_t size) { return grouped(v, buf, size); }

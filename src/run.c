@@ -77,7 +77,7 @@ static void price_run(const struct ic_scenario *s, const ic_ledger *ledger, cons
 /* The accelerator and server of the scenario, and from them the resolved
  * power and price figures in `out`. IC_EINVAL when either is unusable
  * (ic_scenario_check has reported why). */
-static ic_status resolve_hardware(const struct ic_scenario *s, struct ic_gpu_spec *gpu, struct ic_run_result *out) {
+ic_status ic_run_resolve_hardware(const struct ic_scenario *s, struct ic_gpu_spec *gpu, struct ic_run_result *out) {
   if (ic_hw_resolve_gpu(s->fleet.gpu, &s->accelerator, gpu, s->source) != IC_OK) return IC_EINVAL;
   const struct ic_server_spec *server = ic_hw_find_server(s->fleet.server);
   /* No catalogue server: ic_scenario_check made sure both figures are set. */
@@ -97,7 +97,7 @@ double ic_run_fixed_usd_per_day(const struct ic_scenario *s) {
   struct ic_gpu_spec gpu;
   struct ic_tariff tariff;
   char why[256];
-  if (resolve_hardware(s, &gpu, &r) != IC_OK || ic_tariff_resolve(&s->power, &tariff, why, sizeof why) != IC_OK)
+  if (ic_run_resolve_hardware(s, &gpu, &r) != IC_OK || ic_tariff_resolve(&s->power, &tariff, why, sizeof why) != IC_OK)
     return (double)NAN;
   /* The same fleet drawing nothing: what is left is what it costs whatever it does. */
   const struct ic_gpu_power none = {{0}};
@@ -264,7 +264,7 @@ ic_status ic_run_scenario_series(const struct ic_scenario *s, struct ic_run_resu
   if (ic_model_resolve(&s->model, &model_spec, s->source) != IC_OK) return IC_EINVAL;
   const struct ic_model_spec *model = &model_spec;
   struct ic_gpu_spec gpu_spec;
-  if (resolve_hardware(s, &gpu_spec, out) != IC_OK) return IC_EINVAL;
+  if (ic_run_resolve_hardware(s, &gpu_spec, out) != IC_OK) return IC_EINVAL;
   const struct ic_gpu_spec *gpu = &gpu_spec;
   struct ic_perf perf;
   ic_status st = ic_run_perf_init(s, model, gpu, &perf);

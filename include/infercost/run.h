@@ -82,6 +82,12 @@ ic_status ic_run_scenario(const struct ic_scenario *s, struct ic_run_result *out
  * not resolve. No simulation. */
 double ic_run_fixed_usd_per_day(const struct ic_scenario *s);
 
+/* The accelerator of the scenario into *gpu, and the resolved GPU power per
+ * state, node base power, server price and node nameplate power into the
+ * matching fields of *out (nothing else of *out is touched). IC_EINVAL when
+ * either is unusable (ic_scenario_check reports why). */
+ic_status ic_run_resolve_hardware(const struct ic_scenario *s, struct ic_gpu_spec *gpu, struct ic_run_result *out);
+
 /* Same, and when `series_dir` is not NULL writes series_dir/timeseries.csv
  * (one row per run.series_interval_s) and series_dir/distributions.csv
  * (batch sizes, KV use), creating the directory. IC_EIO (reported) when a
