@@ -501,6 +501,19 @@ ic_status ic_scenario_check(const struct ic_scenario *s) {
   if (strcmp(s->model.speculative_draft, "none") != 0 && strcmp(s->model.speculative_draft, "mtp") != 0 &&
       !ic_model_find(s->model.speculative_draft))
     check_fail(s, "model.speculative_draft", "%s: not none, mtp or a built-in model (%s)", ic_model_names());
+  /* Keys that only matter with another one: set alone they would change nothing, silently. */
+  const struct {
+    const char *key, *needs;
+    bool unused;
+  } alone[] = {
+      {"model.speculative_tokens", "model.speculative_draft", strcmp(s->model.speculative_draft, "none") == 0},
+      {"model.speculative_acceptance", "model.speculative_draft", strcmp(s->model.speculative_draft, "none") == 0},
+      {"perf.expert_imbalance", "perf.expert_parallel = true", !s->perf.expert_parallel},
+      {"model.expert_precision", "an MoE model", m && m->experts < 2},
+  };
+  for (size_t i = 0; i < sizeof alone / sizeof alone[0]; i++)
+    if (alone[i].unused && strcmp(ic_scenario_origin(s, alone[i].key), "default") != 0)
+      check_fail(s, alone[i].key, "%s: has no effect without %s", alone[i].needs);
   if (ic_traffic_check(&s->traffic) != IC_OK) { /* reported by the traffic module */ }
   if (m && s->traffic.arrival != IC_ARRIVAL_TRACE && s->traffic.prompt_dist == IC_LENGTH_FIXED &&
       s->traffic.output_dist == IC_LENGTH_FIXED &&

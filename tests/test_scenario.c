@@ -137,6 +137,12 @@ static void replicas_across_nodes(void **state) {
                                     "of nodes (8 GPUs per node)"));
   diag.len = 0;
   diag.text[0] = 0;
+  assert_int_equal(ic_scenario_set(&sc, "perf.expert_imbalance=1.4", "-s #5"), IC_OK);
+  assert_int_equal(ic_scenario_check(&sc), IC_EINVAL);
+  assert_non_null(strstr(diag.text, "-s #5: perf.expert_imbalance: has no effect without perf.expert_parallel = true"));
+  assert_int_equal(ic_scenario_set(&sc, "perf.expert_parallel=true", "-s #6"), IC_OK);
+  diag.len = 0;
+  diag.text[0] = 0;
   assert_int_equal(ic_scenario_set(&sc, "fleet.gpus_per_replica=16", "-s #3"), IC_OK);
   assert_int_equal(ic_scenario_set(&sc, "fleet.nodes=8", "-s #4"), IC_OK);
   assert_int_equal(ic_scenario_check(&sc), IC_OK);
