@@ -253,6 +253,7 @@ static void draft_of(struct ic_perf *p, const struct ic_spec_decode *spec) {
     return;
   }
   p->draft = *p->model;
+  p->draft_is_mtp = true;
   snprintf(p->draft.name, sizeof p->draft.name, "%.100s-mtp", p->model->name);
   p->draft.layers = 1;
   p->draft.dense_layers = 0;
@@ -273,9 +274,8 @@ static double weights_eff(const struct ic_perf *p, const struct layout *l) {
   double w = all * l->frac + (vocab_stage - vocab * l->frac) + (l->d - 1.0) * (ne_layers * l->frac + vocab_stage);
   if (p->spec_tokens > 0) {
     /* The draft's own weights (an MTP layer shares the vocabulary), held by every attention group. */
-    double draft = p->draft.layers == 1 && p->draft.vocab == m->vocab && p->draft.hidden == m->hidden
-                       ? ic_model_weight_bytes_prec(&p->draft, &p->prec) - ic_model_vocab_params(&p->draft) * bw
-                       : ic_model_weight_bytes_prec(&p->draft, &p->prec);
+    double draft = ic_model_weight_bytes_prec(&p->draft, &p->prec);
+    if (p->draft_is_mtp) draft -= ic_model_vocab_params(&p->draft) * bw;
     w += l->d * draft;
   }
   return w;

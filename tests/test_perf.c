@@ -248,6 +248,15 @@ static void capacity_by_hand(void **state) {
                             .attention_dp = 16, .gpus_per_node = 8, .expert_imbalance = 1.0};
   p = layout("deepseek-v3", "h800", &par, &fp8, NULL);
   assert_true(fabs(p.kv_capacity_tokens - 16 * 14014074880.0 / 35136.0) < 1e-3);
+  /* The MTP draft is one more MoE layer sharing the vocabulary: 187,105,280 +
+   * 257 x 44,040,192 + 7,168 x 256 = 11,507,269,632 weights (DeepSeek: "11.5 B
+   * unique parameters"), and 576 more KV bytes per token. */
+  par = (struct ic_parallel){.gpus = 8, .pipeline_stages = 1, .microbatches = 1, .attention_dp = 1,
+                             .gpus_per_node = 8, .expert_imbalance = 1.0};
+  struct ic_spec_decode mtp = {1, 0.85, NULL};
+  p = layout("deepseek-v3", "h200", &par, &fp8, &mtp);
+  expect = (8 * 141e9 * 0.9 - w - 11507269632.0) / (8 * 61 * 576.0 + 8 * 576.0);
+  assert_true(fabs(p.kv_capacity_tokens - expect) / expect < 1e-12);
 }
 
 /* FP4 peaks where the part has them, FP8 where it has not. */

@@ -66,6 +66,7 @@ struct ic_perf {
   int64_t spec_tokens;
   double spec_acceptance;
   struct ic_model_spec draft;  /* the draft (MTP: one layer of the model) */
+  bool draft_is_mtp;           /* the draft shares the model's embedding and LM head */
 };
 
 /* Where an iteration's time goes (seconds). compute_s and memory_s add the
