@@ -501,13 +501,16 @@ ic_status ic_scenario_check(const struct ic_scenario *s) {
   if (strcmp(s->model.speculative_draft, "none") != 0 && strcmp(s->model.speculative_draft, "mtp") != 0 &&
       !ic_model_find(s->model.speculative_draft))
     check_fail(s, "model.speculative_draft", "%s: not none, mtp or a built-in model (%s)", ic_model_names());
-  /* Keys that only matter with another one: set alone they would change nothing, silently. */
+  /* Keys that only matter with another one: set alone they would change nothing, silently. A
+   * draft set to none on purpose (e.g. -s to compare) turns speculation off without complaint. */
+  bool no_draft = strcmp(s->model.speculative_draft, "none") == 0 &&
+                  strcmp(ic_scenario_origin(s, "model.speculative_draft"), "default") == 0;
   const struct {
     const char *key, *needs;
     bool unused;
   } alone[] = {
-      {"model.speculative_tokens", "model.speculative_draft", strcmp(s->model.speculative_draft, "none") == 0},
-      {"model.speculative_acceptance", "model.speculative_draft", strcmp(s->model.speculative_draft, "none") == 0},
+      {"model.speculative_tokens", "model.speculative_draft", no_draft},
+      {"model.speculative_acceptance", "model.speculative_draft", no_draft},
       {"perf.expert_imbalance", "perf.expert_parallel = true", !s->perf.expert_parallel},
       {"model.expert_precision", "an MoE model", m && m->experts < 2},
   };

@@ -148,6 +148,17 @@ static void replicas_across_nodes(void **state) {
   assert_int_equal(ic_scenario_check(&sc), IC_OK);
 }
 
+/* Speculative keys without a draft would change nothing: an error; a draft
+ * set to none on purpose turns speculation off quietly. */
+static void speculation_needs_a_draft(void **state) {
+  (void)state;
+  assert_int_equal(ic_scenario_load_text(&sc, "[model]\nspeculative_tokens = 4\n", "z.ini"), IC_OK);
+  assert_int_equal(ic_scenario_check(&sc), IC_EINVAL);
+  assert_non_null(strstr(diag.text, "z.ini:2: model.speculative_tokens: has no effect without model.speculative_draft"));
+  assert_int_equal(ic_scenario_set(&sc, "model.speculative_draft=none", "-s #1"), IC_OK);
+  assert_int_equal(ic_scenario_check(&sc), IC_OK);
+}
+
 /* The resolved printout can be read back and gives the same scenario. */
 static void resolved_scenario_round_trips(void **state) {
   (void)state;
@@ -193,6 +204,7 @@ int main(void) {
   tests[n++] = (struct CMUnitTest)cmocka_unit_test_setup_teardown(defaults_are_the_chatgpt_like_service, setup, teardown);
   tests[n++] = (struct CMUnitTest)cmocka_unit_test_setup_teardown(cross_key_checks_point_at_the_line, setup, teardown);
   tests[n++] = (struct CMUnitTest)cmocka_unit_test_setup_teardown(replicas_across_nodes, setup, teardown);
+  tests[n++] = (struct CMUnitTest)cmocka_unit_test_setup_teardown(speculation_needs_a_draft, setup, teardown);
   tests[n++] = (struct CMUnitTest)cmocka_unit_test_setup_teardown(resolved_scenario_round_trips, setup, teardown);
   tests[n++] = (struct CMUnitTest)cmocka_unit_test(every_key_is_documented);
   return _cmocka_run_group_tests("scenario", tests, n, NULL, NULL);
