@@ -259,6 +259,22 @@ static void capacity_by_hand(void **state) {
   assert_true(fabs(p.kv_capacity_tokens - expect) / expect < 1e-12);
 }
 
+/* Regression: tensor parallelism wider than the KV heads replicates them
+ * (each GPU needs whole heads), so 8 GPUs with 4 KV heads hold each token's
+ * cache twice: a llama2-70b with 4 KV heads (163,840 B per token at fp16) on
+ * 8 H100 holds (8 x 80 GB x 0.9 - weights) / (2 x 163,840) tokens, not half
+ * as many bytes per token as the old count. */
+static void gqa_wider_tp_replicates_kv(void **state) {
+  (void)state;
+  struct ic_model_spec m = {.name = "gqa4", .layers = 80, .hidden = 8192, .heads = 64, .kv_heads = 4,
+                            .head_dim = 128, .ffn = 28672, .gated_ffn = true, .vocab = 32000,
+                            .context_max = 4096, .experts = 1, .experts_active = 1};
+  struct ic_perf p;
+  assert_int_equal(ic_perf_init(&p, &m, ic_hw_find_gpu("h100-sxm"), 8, &fp16, &params, "t"), IC_OK);
+  double expect = (8 * 80e9 * 0.9 - ic_model_params(&m) * 2) / (2 * 163840.0);
+  assert_true(fabs(p.kv_capacity_tokens - expect) / expect < 1e-12);
+}
+
 /* FP4 peaks where the part has them, FP8 where it has not. */
 static void fp4_peaks(void **state) {
   (void)state;
@@ -311,6 +327,7 @@ int main(void) {
       cmocka_unit_test(expert_parallel_alltoall_by_hand), cmocka_unit_test(pipeline_by_hand),
       cmocka_unit_test(speculative_decoding_composition), cmocka_unit_test(capacity_by_hand),
       cmocka_unit_test(fp4_peaks),                        cmocka_unit_test(bad_layouts_are_reported),
+      cmocka_unit_test(gqa_wider_tp_replicates_kv),
       cmocka_unit_test(decode_batch1_is_memory_bound), cmocka_unit_test(prefill_2048_is_compute_bound),
       cmocka_unit_test(allreduce_by_hand),             cmocka_unit_test(too_big_is_an_error),
       cmocka_unit_test(kv_capacity_by_hand),           cmocka_unit_test(weight_pass_cost),
