@@ -123,6 +123,22 @@ void ic_report_print(const struct ic_scenario *s, const struct ic_run_result *r,
           grouped((double)s->fleet.nodes, a, sizeof a), (long long)s->fleet.gpus_per_node, s->fleet.gpu,
           grouped((double)r->gpus, b, sizeof b), grouped((double)r->replicas, c, sizeof c), s->model.name,
           (long long)s->fleet.gpus_per_replica);
+  /* Only layouts other than plain tensor parallelism, so plain runs print as before. */
+  const struct ic_perf_params *pp = &s->perf;
+  bool speculative = strcmp(s->model.speculative_draft, "none") != 0;
+  if (pp->pipeline_stages > 1 || pp->expert_parallel || pp->attention_data_parallel > 1 || speculative) {
+    int64_t stage = s->fleet.gpus_per_replica / (pp->pipeline_stages > 0 ? pp->pipeline_stages : 1);
+    fprintf(out, "Layout    %lld pipeline stage(s) x %lld GPUs (%lld micro-batches), attention in %lld group(s), "
+            "experts %s",
+            (long long)pp->pipeline_stages, (long long)stage, (long long)pp->pipeline_microbatches,
+            (long long)pp->attention_data_parallel,
+            pp->expert_parallel ? "spread over each stage (imbalance " : "split by tensor parallelism");
+    if (pp->expert_parallel) fprintf(out, "%.3g)", pp->expert_imbalance);
+    if (speculative)
+      fprintf(out, "; speculative decoding: %s drafts %lld, acceptance %.3g", s->model.speculative_draft,
+              (long long)s->model.speculative_tokens, s->model.speculative_acceptance);
+    fprintf(out, "\n");
+  }
   fprintf(out, "Traffic   %s queries/day offered, %lld prompt + %lld output tokens (%s)\n",
           grouped(s->traffic.queries_per_day, a, sizeof a), (long long)s->traffic.prompt_tokens,
           (long long)s->traffic.output_tokens, choice_text("traffic.arrival", s, b, sizeof b));
