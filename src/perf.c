@@ -13,6 +13,7 @@
 
 /* What the busiest GPU of a replica holds, relative to the whole model. */
 struct layout {
+  struct ic_parallel par; /* the layout itself (par_of) */
   double g;            /* GPUs per stage */
   double t;            /* GPUs per attention group (tensor-parallel degree of attention and dense layers) */
   double d;            /* attention groups per stage */
@@ -21,9 +22,18 @@ struct layout {
   double imbalance;    /* routed-expert load of the busiest GPU / mean (1 without expert parallelism) */
 };
 
+/* The layout of p: a struct ic_perf filled by hand, without one, is plain
+ * tensor parallelism over its tp GPUs. */
+static struct ic_parallel par_of(const struct ic_perf *p) {
+  if (p->par.pipeline_stages >= 1) return p->par;
+  return (struct ic_parallel){.gpus = p->tp, .pipeline_stages = 1, .microbatches = 1, .attention_dp = 1,
+                              .gpus_per_node = p->tp, .expert_imbalance = 1.0};
+}
+
 static struct layout layout_of(const struct ic_perf *p, const struct ic_model_spec *m) {
-  const struct ic_parallel *par = &p->par;
   struct layout l;
+  l.par = par_of(p);
+  const struct ic_parallel *par = &l.par;
   l.g = (double)(par->gpus / par->pipeline_stages);
   l.d = (double)par->attention_dp;
   l.t = l.g / l.d;
@@ -43,8 +53,8 @@ static double allreduce_s(const struct ic_perf *p, double k, double bytes, doubl
 
 /* Bandwidth between the GPUs of a group of k: NVLink inside a node, the
  * network beyond it. */
-static double group_bw(const struct ic_perf *p, double k) {
-  return k <= (double)p->par.gpus_per_node ? p->gpu->link_bw_bytes_per_s : p->gpu->net_bw_bytes_per_s;
+static double group_bw(const struct ic_perf *p, const struct layout *l, double k) {
+  return k <= (double)l->par.gpus_per_node ? p->gpu->link_bw_bytes_per_s : p->gpu->net_bw_bytes_per_s;
 }
 
 /* One all-to-all of an MoE layer (dispatch or combine) on the busiest GPU:
@@ -55,7 +65,7 @@ static double alltoall_s(const struct ic_perf *p, const struct ic_model_spec *m,
                          double tokens) {
   double bytes = l->imbalance * tokens * (double)m->experts_active / l->g * (double)m->hidden *
                  ic_precision_bytes(p->prec.activations);
-  double node = l->g < (double)p->par.gpus_per_node ? l->g : (double)p->par.gpus_per_node;
+  double node = l->g < (double)l->par.gpus_per_node ? l->g : (double)l->par.gpus_per_node;
   double in_node = bytes * (node - 1.0) / l->g, off_node = bytes * (l->g - node) / l->g;
   double t_in = in_node / (p->gpu->link_bw_bytes_per_s * p->params.link_efficiency);
   double t_off = off_node > 0 ? off_node / (p->gpu->net_bw_bytes_per_s * p->params.link_efficiency) : 0.0;
@@ -69,24 +79,32 @@ static double comm_s(const struct ic_perf *p, const struct ic_model_spec *m, con
                      const struct ic_iter_shape *s) {
   double tokens = (double)s->new_tokens, b = ic_precision_bytes(p->prec.activations);
   double stage_layers = (double)m->layers * l->frac;
-  bool a2a = p->par.expert_parallel && m->experts > 1;
+  bool a2a = l->par.expert_parallel && m->experts > 1;
   double moe_layers = a2a ? (double)ic_model_moe_layers(m) * l->frac : 0.0;
   double reduces = stage_layers + (stage_layers - moe_layers);
   double msg = tokens / l->d * (double)m->hidden * b;
-  double c = reduces * allreduce_s(p, l->t, msg, group_bw(p, l->t));
+  double c = reduces * allreduce_s(p, l->t, msg, group_bw(p, l, l->t));
   if (a2a && l->g > 1.0) c += 2.0 * moe_layers * alltoall_s(p, m, l, tokens);
-  if (p->par.pipeline_stages > 1) {
+  if (l->par.pipeline_stages > 1) {
     /* Each GPU of a stage hands its share of the hidden states on. */
-    double bw = group_bw(p, (double)p->par.gpus);
+    double bw = group_bw(p, l, (double)l->par.gpus);
     c += tokens * (double)m->hidden * b / l->g / (bw * p->params.link_efficiency) + p->params.link_latency_s;
   }
   return c;
 }
 
-/* One stage pass of `s` through `m` on the busiest GPU, overhead left out. */
+/* One stage pass of `s` through `m` on the busiest GPU, overhead left out.
+ * The cached context's share (attention FLOPs and KV reads) is `share` of
+ * s's: a micro-batch's 1/m, kept exact so that a decode step stays affine in
+ * its context sum (ic_perf_decode_line). */
 static struct ic_perf_breakdown stage(const struct ic_perf *p, const struct ic_model_spec *m,
-                                      const struct ic_iter_shape *s) {
+                                      const struct ic_iter_shape *s, double share) {
   struct ic_iter_cost c = ic_model_iter_cost(m, &p->prec, s);
+  if (share != 1.0) {
+    c.flops -= c.attn_flops * (1.0 - share);
+    c.attn_flops *= share;
+    c.kv_bytes = ic_model_kv_bytes_per_token(m, p->prec.kv) * ((double)s->kv_tokens_read * share + (double)s->new_tokens);
+  }
   struct layout l = layout_of(p, m);
   double peak = ic_hw_peak_flops(p->gpu, p->prec.activations);
   struct ic_perf_breakdown b = {0};
@@ -127,17 +145,19 @@ static struct ic_perf_breakdown stage(const struct ic_perf *p, const struct ic_m
   b.memory_s = dense_m + attn_m;
   b.dense_s = dense_c > dense_m ? dense_c : dense_m;
   b.attention_s = attn_c > attn_m ? attn_c : attn_m;
+  b.attn_compute_s = attn_c;
+  b.attn_memory_s = attn_m;
   b.comm_s = comm_s(p, m, &l, s);
   return b;
 }
 
-/* The largest of m micro-batches of s (ceilings), m <= s->seqs. */
+/* The largest of m micro-batches of s (ceilings of its tokens and
+ * sequences), m <= s->seqs; its cached context is s's, for stage() to take
+ * 1/m of. */
 static struct ic_iter_shape micro_shape(const struct ic_iter_shape *s, int64_t m) {
   struct ic_iter_shape u = *s;
   u.new_tokens = (s->new_tokens + m - 1) / m;
   u.seqs = (s->seqs + m - 1) / m;
-  u.kv_tokens_read = (s->kv_tokens_read + m - 1) / m;
-  u.attn_pairs = s->attn_pairs / (double)m;
   return u;
 }
 
@@ -146,6 +166,8 @@ static void scale(struct ic_perf_breakdown *b, double f) {
   b->memory_s *= f;
   b->dense_s *= f;
   b->attention_s *= f;
+  b->attn_compute_s *= f;
+  b->attn_memory_s *= f;
   b->comm_s *= f;
 }
 
@@ -153,11 +175,12 @@ static void scale(struct ic_perf_breakdown *b, double f) {
  * largest micro-batch, overhead excluded (total_s left 0). */
 static struct ic_perf_breakdown pipelined(const struct ic_perf *p, const struct ic_model_spec *m,
                                           const struct ic_iter_shape *s) {
-  int64_t mb = p->par.microbatches < s->seqs ? p->par.microbatches : s->seqs;
+  const struct ic_parallel par = par_of(p);
+  int64_t mb = par.microbatches < s->seqs ? par.microbatches : s->seqs;
   if (mb < 1) mb = 1;
   struct ic_iter_shape u = mb > 1 ? micro_shape(s, mb) : *s;
-  struct ic_perf_breakdown b = stage(p, m, &u);
-  scale(&b, (double)(mb + p->par.pipeline_stages - 1));
+  struct ic_perf_breakdown b = stage(p, m, &u, mb > 1 ? 1.0 / (double)mb : 1.0);
+  scale(&b, (double)(mb + par.pipeline_stages - 1));
   return b;
 }
 
@@ -165,7 +188,8 @@ static void add(struct ic_perf_breakdown *a, const struct ic_perf_breakdown *b) 
   a->compute_s += b->compute_s;
   a->memory_s += b->memory_s;
   a->dense_s += b->dense_s;
-  a->attention_s += b->attention_s;
+  a->attn_compute_s += b->attn_compute_s;
+  a->attn_memory_s += b->attn_memory_s;
   a->comm_s += b->comm_s;
   a->overhead_s += b->overhead_s;
 }
@@ -178,7 +202,7 @@ static struct ic_perf_breakdown speculative(const struct ic_perf *p, const struc
   struct ic_perf_breakdown total = {0};
   for (int64_t j = 0; j < k; j++) {
     struct ic_iter_shape d = {n, s->attn_pairs + (double)(n * j), s->kv_tokens_read + n * j, n};
-    struct ic_perf_breakdown b = stage(p, &p->draft, &d); /* the draft sits in one stage */
+    struct ic_perf_breakdown b = stage(p, &p->draft, &d, 1.0); /* the draft sits in one stage */
     b.overhead_s = p->params.overhead_s;
     add(&total, &b);
   }
@@ -190,6 +214,10 @@ static struct ic_perf_breakdown speculative(const struct ic_perf *p, const struc
   struct ic_perf_breakdown b = pipelined(p, p->model, &v);
   b.overhead_s = p->params.overhead_s;
   add(&total, &b);
+  /* The draft's and the verifier's attention kernels are one roofline over
+   * the step (their sums against each other), so that the step stays
+   * fixed + max(compute(K), memory(K)), the form ic_perf_decode_line needs. */
+  total.attention_s = total.attn_compute_s > total.attn_memory_s ? total.attn_compute_s : total.attn_memory_s;
   double per = 1.0 / ic_perf_tokens_per_step(p);
   scale(&total, per);
   total.overhead_s *= per;
@@ -268,7 +296,7 @@ static double weights_eff(const struct ic_perf *p, const struct layout *l) {
   double vocab = ic_model_vocab_params(m) * bw;
   /* With stages the busiest holds one vocabulary matrix (embedding first, LM
    * head last); without, both. */
-  double vocab_stage = p->par.pipeline_stages > 1 ? (double)m->vocab * (double)m->hidden * bw : vocab;
+  double vocab_stage = l->par.pipeline_stages > 1 ? (double)m->vocab * (double)m->hidden * bw : vocab;
   double routed = ic_model_routed_params(m) * ic_precision_bytes(ic_precision_experts(&p->prec));
   double ne_layers = all - vocab - routed;
   double w = all * l->frac + (vocab_stage - vocab * l->frac) + (l->d - 1.0) * (ne_layers * l->frac + vocab_stage);
@@ -359,3 +387,24 @@ ic_status ic_perf_init(struct ic_perf *p, const struct ic_model_spec *model,
                                   .gpus_per_node = tp, .expert_imbalance = 1.0};
   return ic_perf_init_parallel(p, model, gpu, &par, prec, params, NULL, where);
 }
+
+struct ic_perf_decode_line ic_perf_decode_line(const struct ic_perf *p, int64_t n) {
+  const double k1 = 1048576.0; /* a power of two: the slopes divide exactly */
+  struct ic_iter_shape s0 = ic_iter_shape_decode(n, 0), s1 = s0;
+  s1.attn_pairs += k1;
+  s1.kv_tokens_read += (int64_t)k1;
+  struct ic_perf_breakdown b0, b1;
+  ic_perf_iter_s(p, &s0, &b0);
+  ic_perf_iter_s(p, &s1, &b1);
+  struct ic_iter_cost c0 = ic_model_iter_cost(p->model, &p->prec, &s0), c1 = ic_model_iter_cost(p->model, &p->prec, &s1);
+  double bytes0 = c0.weight_bytes + c0.act_bytes + c0.kv_bytes, bytes1 = c1.weight_bytes + c1.act_bytes + c1.kv_bytes;
+  return (struct ic_perf_decode_line){b0.dense_s + b0.comm_s + b0.overhead_s,
+                                      b0.attn_compute_s, (b1.attn_compute_s - b0.attn_compute_s) / k1,
+                                      b0.attn_memory_s, (b1.attn_memory_s - b0.attn_memory_s) / k1,
+                                      c0.flops, (c1.flops - c0.flops) / k1, bytes0, (bytes1 - bytes0) / k1};
+}
+
+double ic_perf_gpu_peak_flops(const struct ic_perf *p) { return ic_hw_peak_flops(p->gpu, p->prec.activations); }
+
+double ic_perf_gpu_peak_bytes_per_s(const struct ic_perf *p) { return p->gpu->mem_bw_bytes_per_s; }
+

@@ -17,6 +17,7 @@ static const struct ic_key_def run_keys[] = {
     KEY(ic_run_config, seed, IC_KEY_INT, "42", 0, 9.2e18, false, NULL, "", "base seed of every random stream"),
     KEY(ic_run_config, run, IC_KEY_INT, "0", 0, 9.2e18, false, NULL, "", "replication index: independent streams for the same seed"),
     KEY(ic_run_config, duration_s, IC_KEY_REAL, "3600", 0, 3.2e7, true, NULL, "s", "simulated span; per-day figures are scaled to 86,400 s"),
+    KEY(ic_run_config, warmup_s, IC_KEY_REAL, "auto", 0, 3.2e7, false, NULL, "s", "simulated before the counted window, not counted (auto: 4 x a mean request's time alone on a replica, at least 60 s)"),
     KEY(ic_run_config, series_interval_s, IC_KEY_REAL, "60", 0, 3.2e7, true, NULL, "s", "row length of timeseries.csv (run -o)"),
 };
 

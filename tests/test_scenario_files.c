@@ -133,7 +133,7 @@ static void replicas_across_nodes_draw_per_node(void **state) {
   const char *layout = "-s model.name=deepseek-v3 -s model.weight_precision=fp8 -s model.activation_precision=fp8 "
                        "-s model.kv_precision=fp8 -s fleet.gpu=h800 -s fleet.server=dgx-h800 -s fleet.nodes=8 "
                        "-s fleet.gpus_per_replica=32 -s perf.expert_parallel=true -s perf.attention_data_parallel=32 "
-                       "-s traffic.queries_per_day=1e-3 -s run.duration_s=3600";
+                       "-s traffic.queries_per_day=1e-3 -s run.duration_s=3600 -s run.warmup_s=0";
   snprintf(args, sizeof args, "run -q %s -o %s", layout, tmp);
   if (run_cli(args) != 0) fail_msg("%s", out);
   assert_true(fabs(ledger_usd(tmp, "it_energy") - 79.872) < 1e-6);

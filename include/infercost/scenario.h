@@ -24,6 +24,7 @@ struct ic_run_config {
   int64_t seed;        /* base seed of every random stream */
   int64_t run;         /* replication index: same seed, independent streams */
   double duration_s;   /* simulated span; per-day figures scale to 86,400 s */
+  double warmup_s;     /* simulated before the counted window, not counted; NAN = auto */
   double series_interval_s; /* row length of timeseries.csv */
 };
 
