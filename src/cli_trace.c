@@ -16,7 +16,7 @@ static const char usage[] =
     "\n"
     "stats  rows, span, mean and peak 1-minute rate, token mean / median / p99,\n"
     "       coefficient of variation of inter-arrival times (definitions as\n"
-    "       traces/trace_stats.py; see docs/formats/trace.md)\n"
+    "       docs/formats/trace.md; reference: tests/trace_stats_ref.py)\n"
     "fit    a [traffic] section fitted to the trace (gamma renewal arrivals,\n"
     "       lognormal lengths by maximum likelihood), to stdout or OUT\n"
     "\n"

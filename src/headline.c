@@ -34,6 +34,7 @@ GETTER(mfu, r->mfu)
 GETTER(mbu, r->mbu)
 GETTER(stable, r->stable)
 GETTER(gpus, (double)r->gpus)
+GETTER(over_context_requests, (double)r->over_context_requests)
 
 #define ROW(name, unit, sense) {#name, unit, sense, get_##name}
 static const struct ic_headline table[] = {
@@ -63,6 +64,7 @@ static const struct ic_headline table[] = {
     ROW(slo_attainment, "fraction", IC_HIGHER_IS_BETTER),
     ROW(stable, "1/0", IC_HIGHER_IS_BETTER),
     ROW(gpus, "GPUs", IC_LOWER_IS_BETTER),
+    ROW(over_context_requests, "requests", IC_LOWER_IS_BETTER),
 };
 #undef ROW
 

@@ -50,19 +50,21 @@ static const struct ic_gpu_spec gpus[] = {
  * in docs/hardware.md, most of them approximations. A GB200/GB300 NVL72 rack
  * is one node: its 72 GPUs share one NVLink domain. */
 static const struct ic_server_spec servers[] = {
-    {"dgx-a100", 8, 6500 - 8 * 400, 199000, "a100-80gb"},
-    {"dgx-h100", 8, 10200 - 8 * 700, 400000, "h100-sxm"},
-    {"dgx-h200", 8, 10200 - 8 * 700, 450000, "h200"},
-    {"dgx-b200", 8, 14300 - 8 * 1000, 515000, "b200"},
-    {"dgx-h800", 8, 10200 - 8 * 700, 400000, "h800"},
-    {"hgx-h20", 8, 4600, 200000, "h20"},
-    {"l40s-8", 8, 1800, 110000, "l40s"},
-    {"dgx-b300", 8, 14500 - 8 * 1100, 600000, "b300"},
-    {"gb200-nvl72", 72, 132000 - 72 * 1200, 3000000, "gb200"},
-    {"gb300-nvl72", 72, 140000 - 72 * 1400, 3700000, "gb300"},
-    {"mi300x-8", 8, 4000, 250000, "mi300x"},
-    {"mi325x-8", 8, 4000, 300000, "mi325x"},
-    {"mi355x-8", 8, 4500, 400000, "mi355x"},
+    /* DGX A100 came with 40 GB (320 GB total) and 80 GB (640 GB) GPUs; one
+     * entry for both, at the 2020 launch price (docs/hardware.md) */
+    {"dgx-a100", "a100-40gb|a100-80gb", 8, 6500 - 8 * 400, 199000},
+    {"dgx-h100", "h100-sxm", 8, 10200 - 8 * 700, 400000},
+    {"dgx-h200", "h200", 8, 10200 - 8 * 700, 450000},
+    {"dgx-b200", "b200", 8, 14300 - 8 * 1000, 515000},
+    {"dgx-h800", "h800", 8, 10200 - 8 * 700, 400000},
+    {"hgx-h20", "h20", 8, 4600, 200000},
+    {"l40s-8", "l40s", 8, 1800, 110000},
+    {"dgx-b300", "b300", 8, 14500 - 8 * 1100, 600000},
+    {"gb200-nvl72", "gb200", 72, 132000 - 72 * 1200, 3000000},
+    {"gb300-nvl72", "gb300", 72, 140000 - 72 * 1400, 3700000},
+    {"mi300x-8", "mi300x", 8, 4000, 250000},
+    {"mi325x-8", "mi325x", 8, 4000, 300000},
+    {"mi355x-8", "mi355x", 8, 4500, 400000},
 };
 
 const struct ic_gpu_spec *ic_hw_find_gpu(const char *name) {
@@ -75,6 +77,28 @@ const struct ic_server_spec *ic_hw_find_server(const char *name) {
   for (size_t i = 0; i < sizeof servers / sizeof servers[0]; i++)
     if (strcmp(servers[i].name, name) == 0) return &servers[i];
   return NULL;
+}
+
+bool ic_hw_server_holds(const struct ic_server_spec *server, const char *gpu) {
+  size_t len = strlen(gpu);
+  for (const char *p = server->gpu_types; *p;) {
+    const char *bar = strchr(p, '|');
+    size_t n = bar ? (size_t)(bar - p) : strlen(p);
+    if (n == len && strncmp(p, gpu, n) == 0) return true;
+    if (!bar) break;
+    p = bar + 1;
+  }
+  return false;
+}
+
+const struct ic_server_spec *ic_hw_server_for_gpu(const char *gpu) {
+  for (size_t i = 0; i < sizeof servers / sizeof servers[0]; i++)
+    if (ic_hw_server_holds(&servers[i], gpu)) return &servers[i];
+  return NULL;
+}
+
+const struct ic_server_spec *ic_hw_resolve_server(const char *server, const char *gpu) {
+  return strcmp(server, IC_HW_SERVER_AUTO) == 0 ? ic_hw_server_for_gpu(gpu) : ic_hw_find_server(server);
 }
 
 const char *ic_hw_gpu_names(void) {

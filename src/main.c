@@ -158,6 +158,7 @@ static int cmd_run(int argc, char **argv) {
     ic_diag("infercost", 0, "run failed: %s", ic_strerror(st));
     return IC_EXIT_FAILURE;
   }
+  ic_report_warn(&s, &r, stderr);
   if (!a.quiet) ic_report_print(&s, &r, stdout);
   if (a.output_dir && ic_report_write_dir(&s, &r, a.output_dir) != IC_OK) return IC_EXIT_FAILURE;
   if (a.plot && ic_plot_run_dir(a.output_dir, IC_PLOT_PNG, (long)r.replicas) != IC_OK) return IC_EXIT_FAILURE;

@@ -81,7 +81,7 @@ static void price_run(const struct ic_scenario *s, const ic_ledger *ledger, cons
  * (ic_scenario_check has reported why). */
 ic_status ic_run_resolve_hardware(const struct ic_scenario *s, struct ic_gpu_spec *gpu, struct ic_run_result *out) {
   if (ic_hw_resolve_gpu(s->fleet.gpu, &s->accelerator, gpu, s->source) != IC_OK) return IC_EINVAL;
-  const struct ic_server_spec *server = ic_hw_find_server(s->fleet.server);
+  const struct ic_server_spec *server = ic_hw_resolve_server(s->fleet.server, s->fleet.gpu);
   /* No catalogue server: ic_scenario_check made sure both figures are set. */
   if (!server && (isnan(s->power.node_base_w) || isnan(s->cost.server_price_usd))) return IC_EINVAL;
   out->gpu_power = ic_cost_gpu_power(&s->power, gpu->idle_w, gpu->prefill_w, gpu->decode_w, gpu->tdp_w);
@@ -114,8 +114,8 @@ double ic_run_fixed_usd_per_day(const struct ic_scenario *s) {
 
 /* Writes dir/timeseries.csv through a temporary file; the first column is
  * called time_s (the interval's start). */
-static ic_status write_series(const struct ic_scenario *s, const ic_series *series, ic_time_ns end_ns,
-                              const char *dir) {
+static ic_status write_series(const struct ic_scenario *s, const struct ic_run_result *r, const ic_series *series,
+                              ic_time_ns end_ns, const char *dir) {
   char path[1024], tmp[1100], prov[512];
   snprintf(path, sizeof path, "%s/timeseries.csv", dir);
   snprintf(tmp, sizeof tmp, "%s.tmp", path);
@@ -130,7 +130,7 @@ static ic_status write_series(const struct ic_scenario *s, const ic_series *seri
   if (mem) ok = fclose(mem) == 0 && ok;
   FILE *f = ok ? fopen(tmp, "w") : NULL;
   if (f) {
-    ic_report_provenance(s, prov, sizeof prov);
+    ic_report_provenance_run(s, r, prov, sizeof prov);
     const char *rest = strncmp(text, "interval_start_s", 16) == 0 ? text + 16 : text;
     ok = fprintf(f, "# %s\n%s%s", prov, rest == text ? "" : "time_s", rest) >= 0;
     ok = fclose(f) == 0 && ok;
@@ -146,14 +146,15 @@ static ic_status write_series(const struct ic_scenario *s, const ic_series *seri
 
 /* Writes dir/distributions.csv: iterations (static: batches) by batch size,
  * and iterations by KV reserved / capacity (continuous), non-empty bins only. */
-static ic_status write_distributions(const struct ic_scenario *s, const struct ic_fleet_stats *fs, const char *dir) {
+static ic_status write_distributions(const struct ic_scenario *s, const struct ic_run_result *r,
+                                     const struct ic_fleet_stats *fs, const char *dir) {
   char path[1024], tmp[1100], prov[512];
   snprintf(path, sizeof path, "%s/distributions.csv", dir);
   snprintf(tmp, sizeof tmp, "%s.tmp", path);
   FILE *f = fopen(tmp, "w");
   bool ok = f != NULL;
   if (f) {
-    ic_report_provenance(s, prov, sizeof prov);
+    ic_report_provenance_run(s, r, prov, sizeof prov);
     fprintf(f, "# %s\nquantity,bin_low,bin_high,iterations\n", prov);
     for (int64_t b = 0; b <= s->serving.max_batch; b++)
       if (fs->batch_hist[b]) fprintf(f, "batch_size,%lld,%lld,%llu\n", (long long)b, (long long)b + 1,
@@ -367,6 +368,7 @@ ic_status ic_run_scenario_series(const struct ic_scenario *s, struct ic_run_resu
   }
   st = ic_traffic_open(&s->traffic, sim, end_ns, model->context_max, &source);
   if (st != IC_OK) goto done;
+  ic_source_count_from(source, start_ns);
   struct arrivals arr = {source, fleet, {0}, IC_OK};
   pull_next(sim, &arr);
   ic_sim_run_until(sim, end_ns);
@@ -377,6 +379,15 @@ ic_status ic_run_scenario_series(const struct ic_scenario *s, struct ic_run_resu
   if ((st = win.status) != IC_OK || (st = ic_fleet_status(fleet)) != IC_OK) goto done; /* reported where it happened */
   ic_fleet_close(fleet, end_ns);
   ic_ledger_flush(ledger, end_ns);
+  const struct ic_request_count *oc = ic_source_over_context(source), *offered = ic_source_offered(source);
+  out->over_context_requests = oc->requests;
+  out->over_context_prompt_tokens = oc->prompt_tokens;
+  out->over_context_output_tokens = oc->output_tokens;
+  out->context_max_tokens = model->context_max;
+  out->offered_requests = offered->requests;
+  out->offered_prompt_tokens = offered->prompt_tokens;
+  out->offered_output_tokens = offered->output_tokens;
+  out->input_hash = ic_source_input_hash(source);
 
   const struct ic_fleet_stats *fs = ic_fleet_stats(fleet);
   struct ic_fleet_work w;
@@ -426,8 +437,8 @@ ic_status ic_run_scenario_series(const struct ic_scenario *s, struct ic_run_resu
   out->events = ic_sim_events_run(sim);
   out->kv_capacity_tokens = perf.kv_capacity_tokens;
   serving_results(fleet, s, end_ns, out);
-  st = series ? write_series(s, series, end_ns, series_dir) : IC_OK;
-  if (st == IC_OK && series_dir) st = write_distributions(s, ic_fleet_stats(fleet), series_dir);
+  st = series ? write_series(s, out, series, end_ns, series_dir) : IC_OK;
+  if (st == IC_OK && series_dir) st = write_distributions(s, out, ic_fleet_stats(fleet), series_dir);
 done:
   ic_series_free(series);
   ic_source_free(source);

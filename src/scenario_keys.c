@@ -63,6 +63,7 @@ static const struct ic_key_def traffic_keys[] = {
     KEY(ic_traffic_config, trace_loop, IC_KEY_BOOL, "false", 0, 0, false, NULL, "", "replay the trace again when it ends, until the run ends"),
     KEY(ic_traffic_config, trace_match_volume, IC_KEY_BOOL, "false", 0, 0, false, NULL, "", "rescale the trace's time so its mean rate is queries_per_day"),
     KEY(ic_traffic_config, trace_skip_bad_rows, IC_KEY_BOOL, "false", 0, 0, false, NULL, "", "skip and count bad trace rows instead of failing"),
+    KEY(ic_traffic_config, over_context, IC_KEY_CHOICE, "reject", 0, 0, false, IC_OVER_CONTEXT_CHOICES, "", "a request longer than the model's context: clamp it, reject it (both counted and reported), or stop with an error"),
 };
 
 static const struct ic_key_def model_keys[] = {
@@ -77,7 +78,7 @@ static const struct ic_key_def model_keys[] = {
     KEY(ic_model_config, kv_heads, IC_KEY_INT, "0", 0, 1e5, false, NULL, "", "key/value heads, GQA (0: catalogue, or = heads)"),
     KEY(ic_model_config, head_dim, IC_KEY_INT, "0", 0, 1e5, false, NULL, "", "size of one head (0: catalogue, or hidden / heads)"),
     KEY(ic_model_config, ffn, IC_KEY_INT, "0", 0, 1e8, false, NULL, "", "FFN inner size per expert (0: catalogue)"),
-    KEY(ic_model_config, vocab, IC_KEY_INT, "0", 0, 1e8, false, NULL, "tokens", "vocabulary size (0: catalogue)"),
+    KEY(ic_model_config, vocab, IC_KEY_INT, "auto", 0, 1e8, false, NULL, "tokens", "vocabulary size (auto: catalogue; 0: no embedding and no LM head)"),
     KEY(ic_model_config, context_max, IC_KEY_INT, "0", 0, 1e9, false, NULL, "tokens", "longest prompt + output (0: catalogue)"),
     KEY(ic_model_config, experts, IC_KEY_INT, "0", 0, 1e5, false, NULL, "", "FFN experts, MoE (0: catalogue, or 1 = dense)"),
     KEY(ic_model_config, experts_active, IC_KEY_INT, "0", 0, 1e5, false, NULL, "", "experts per token, top-k (0: catalogue, or 1)"),
@@ -98,7 +99,7 @@ static const struct ic_key_def model_keys[] = {
 
 static const struct ic_key_def fleet_keys[] = {
     KEY(ic_fleet_config, gpu, IC_KEY_TEXT, "a100-80gb", 0, 0, false, NULL, "", "built-in accelerator (see docs/hardware.md), or any name with the [accelerator] keys"),
-    KEY(ic_fleet_config, server, IC_KEY_TEXT, "dgx-a100", 0, 0, false, NULL, "", "built-in server: base power and price"),
+    KEY(ic_fleet_config, server, IC_KEY_TEXT, "auto", 0, 0, false, NULL, "", "built-in server: base power and price (auto: the one holding fleet.gpu), or any name with power.node_base_w and cost.server_price_usd"),
     KEY(ic_fleet_config, gpus_per_node, IC_KEY_INT, "8", 1, 1024, false, NULL, "GPUs", "accelerators in one node"),
     KEY(ic_fleet_config, nodes, IC_KEY_INT, "3617", 1, 1e8, false, NULL, "nodes", "nodes in the fleet"),
     KEY(ic_fleet_config, gpus_per_replica, IC_KEY_INT, "8", 1, 65536, false, NULL, "GPUs", "GPUs of one model replica: a divisor of gpus_per_node, or a multiple of it (a replica across nodes)"),

@@ -31,6 +31,7 @@ struct ic_trace {
   bool csv_live;
   unsigned char *chunk;
   size_t chunk_bytes;
+  uint64_t content_hash;  /* FNV-1a 64 of the bytes read so far */
   struct ic_trace_options opt;
   int format;            /* resolved */
   int time_unit;         /* resolved */
@@ -249,7 +250,8 @@ static void check_time(ic_trace *t, const char *s, size_t len) {
                 unit_names[t->time_unit], text);
     return;
   }
-  t->row_time = ic_time_from_s(v / 1e9 * (double)per_unit_div[t->time_unit]);
+  /* per_unit_div[u] is also units per second: v units are v / that seconds */
+  t->row_time = ic_time_from_s(v / (double)per_unit_div[t->time_unit]);
 }
 
 static void check_tokens(ic_trace *t, int which, const char *s, size_t len) {
@@ -495,6 +497,7 @@ static void fill(ic_trace *t) {
     return;
   }
   const unsigned char *p = t->chunk;
+  for (size_t i = 0; i < n; i++) t->content_hash = (t->content_hash ^ p[i]) * UINT64_C(0x100000001b3);
   if (t->line == 1 && t->field == 0 && !t->header_done && n >= 3 && p[0] == 0xEF && p[1] == 0xBB && p[2] == 0xBF) {
     p += 3; /* UTF-8 byte-order mark: accepted and stripped */
     n -= 3;
@@ -552,6 +555,7 @@ ic_trace *ic_trace_open(const char *path, const struct ic_trace_options *opt, ic
   strcpy(t->path, path);
   t->format = t->opt.format;
   t->line = 1;
+  t->content_hash = UINT64_C(0xcbf29ce484222325);
   for (int c = 0; c < NCOLS; c++) t->col[c] = -1;
   if (t->format < IC_TRACE_AUTO || t->format > IC_TRACE_GENERIC) {
     ic_diag(path, 0, "unknown trace format %d", t->format);
@@ -596,6 +600,7 @@ fail:
 }
 
 int ic_trace_format(const ic_trace *t) { return t->format; }
+uint64_t ic_trace_content_hash(const ic_trace *t) { return t->content_hash; }
 uint64_t ic_trace_skipped_rows(const ic_trace *t) { return t->skipped; }
 const char *ic_trace_first_skip_reason(const ic_trace *t) { return t->first_skip; }
 

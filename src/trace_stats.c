@@ -116,7 +116,7 @@ static void summarise(struct tokhist *h, struct ic_token_summary *s) {
   uint64_t n = h->n;
   s->mean = (double)h->sum / (double)n;
   s->median = n % 2 ? (double)hist_at(h, n / 2) : 0.5 * (double)(hist_at(h, n / 2 - 1) + hist_at(h, n / 2));
-  /* nearest rank, as trace_stats.py: k = max(1, ceil(p / 100 * n)) */
+  /* nearest rank: k = max(1, ceil(p / 100 * n)) */
   double k = ceil(99.0 / 100.0 * (double)n);
   s->p99 = hist_at(h, (uint64_t)(k < 1 ? 1 : k) - 1);
   s->min = h->min;
@@ -330,6 +330,7 @@ ic_status ic_trace_histogram_read(const char *path, const struct ic_trace_option
       goto done;
     }
   if (status != IC_ENOENT) goto done;
+  hist->content_hash = ic_trace_content_hash(t);
   if (h.over_len) qsort(h.over, h.over_len, sizeof *h.over, cmp_i64);
   struct collect k = {hist, 0};
   hist_each(&h, collect_visit, &k); /* count distinct values */

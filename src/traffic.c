@@ -137,7 +137,7 @@ static ic_status gen_next(ic_source *src, struct ic_request *out) {
   int c = g->nclass > 1 ? (int)gsl_ran_discrete(g->cls, g->class_table) : 0;
   int64_t p = ic__length_sample(&g->prompt[c], g->len);
   int64_t o = ic__length_sample(&g->output[c], g->len);
-  ic__clamp_lengths(&p, &o, g->prompt[c].lo, g->prompt[c].hi, g->output[c].lo, g->output[c].hi, g->ctx);
+  ic__clamp_lengths(&p, &o, g->prompt[c].lo, g->prompt[c].hi, g->output[c].lo, g->output[c].hi, 0);
   *out = (struct ic_request){g->next_id++, t, p, o, c};
   return IC_OK;
 }
@@ -192,7 +192,47 @@ ic_source *ic_source_poisson_fixed(gsl_rng *rng, double rate_per_s, int64_t prom
   return &p->base;
 }
 
-ic_status ic_source_next(ic_source *src, struct ic_request *out) { return src->ops->next(src, out); }
+/* prompt + output > context: counted, then cut (the prompt to context - 1
+ * if longer, the output to what is left), rejected, or refused. */
+ic_status ic_source_next(ic_source *src, struct ic_request *out) {
+  int64_t ctx = src->context_max_tokens;
+  for (;;) {
+    ic_status st = src->ops->next(src, out);
+    if (st != IC_OK) return st;
+    /* a warm-up's requests are simulated, not counted */
+    struct ic_request_count none = {0}, *offered = &src->offered, *over = &src->over;
+    if (out->arrival_ns < src->count_from_ns) offered = over = &none;
+    offered->requests++;
+    offered->prompt_tokens += out->prompt_tokens;
+    offered->output_tokens += out->output_tokens;
+    if (ctx <= 0 || out->prompt_tokens + out->output_tokens <= ctx) break;
+    if (src->over_context == IC_OVER_CONTEXT_ERROR) {
+      ic_diag(NULL, 0, "traffic.over_context = error: request %llu has %lld prompt + %lld output tokens, more than "
+              "the model's context of %lld (model.context_max); choose clamp or reject to count such requests",
+              (unsigned long long)src->delivered, (long long)out->prompt_tokens, (long long)out->output_tokens,
+              (long long)ctx);
+      return IC_EINVAL;
+    }
+    over->requests++;
+    if (src->over_context == IC_OVER_CONTEXT_REJECT) {
+      over->prompt_tokens += out->prompt_tokens;
+      over->output_tokens += out->output_tokens;
+      continue;
+    }
+    int64_t p = out->prompt_tokens, o = out->output_tokens;
+    ic__clamp_lengths(&out->prompt_tokens, &out->output_tokens, 1, INT64_MAX, 1, INT64_MAX, ctx);
+    over->prompt_tokens += p - out->prompt_tokens;
+    over->output_tokens += o - out->output_tokens;
+    break;
+  }
+  out->id = src->delivered++;
+  return IC_OK;
+}
+
+const struct ic_request_count *ic_source_over_context(const ic_source *src) { return &src->over; }
+const struct ic_request_count *ic_source_offered(const ic_source *src) { return &src->offered; }
+uint64_t ic_source_input_hash(const ic_source *src) { return src->input_hash; }
+void ic_source_count_from(ic_source *src, ic_time_ns from_ns) { src->count_from_ns = from_ns; }
 
 void ic_source_free(ic_source *src) {
   if (src) src->ops->free(src);

@@ -34,7 +34,6 @@ struct ic__gen {
   double clock_s;
   ic_time_ns end_ns;
   uint64_t next_id;
-  int64_t ctx;                  /* context_max_tokens, <= 0: none */
   size_t nclass;
   gsl_ran_discrete_t *class_table;
   struct ic__length_dist prompt[IC_TRAFFIC_MAX_CLASSES], output[IC_TRAFFIC_MAX_CLASSES];

@@ -247,6 +247,7 @@ static ic_status load_empirical(struct ic__gen *g, const struct ic_traffic_confi
   struct ic_trace_histogram h;
   ic_status st = ic_trace_histogram_read(c->trace_path, &o, column, &h);
   if (st != IC_OK) return st;
+  g->base.input_hash = h.content_hash; /* both columns come from the one trace_path */
   g->emp_table[column] = gsl_ran_discrete_preproc(h.size, h.counts);
   g->emp_values[column] = h.values;
   h.values = NULL;
@@ -268,7 +269,7 @@ static void resolve_length(struct ic__gen *g, int column, int kind, int64_t mean
   d->emp_values = g->emp_values[column];
 }
 
-static ic_status open_generator(const struct ic_traffic_config *c, ic_sim *sim, ic_time_ns end_ns, int64_t ctx,
+static ic_status open_generator(const struct ic_traffic_config *c, ic_sim *sim, ic_time_ns end_ns,
                                 const struct ic_traffic_class *cls, size_t nclass, ic_source **out) {
   struct ic__gen *g = calloc(1, sizeof *g);
   if (!g) return IC_ENOMEM;
@@ -282,7 +283,6 @@ static ic_status open_generator(const struct ic_traffic_config *c, ic_sim *sim, 
   g->mean_gap_s = 86400.0 / c->queries_per_day;
   g->cv = c->arrival_cv;
   g->end_ns = end_ns;
-  g->ctx = ctx;
   double w[MAX_ITEMS], sum = 0, day_max = 1, week_max = 1;
   if (c->arrival == IC_ARRIVAL_DIURNAL && !is_none(c->diurnal_hourly_weights)) {
     g->diurnal = IC__DIURNAL_HOURLY;
@@ -369,7 +369,7 @@ static ic_status replay_next(ic_source *src, struct ic_request *out) {
     if (t >= r->end_ns) return IC_ENOENT;
     int64_t p = rec.prompt_tokens, o = rec.output_tokens;
     ic__clamp_lengths(&p, &o, r->lim.prompt_tokens_min, r->lim.prompt_tokens_max, r->lim.output_tokens_min,
-                      r->lim.output_tokens_max, r->ctx);
+                      r->lim.output_tokens_max, 0);
     int c = r->class_table ? (int)gsl_ran_discrete(r->cls, r->class_table) : 0;
     *out = (struct ic_request){r->next_id++, t, p, o, c};
     return IC_OK;
@@ -387,17 +387,32 @@ static const struct ic_source_ops replay_ops = {"trace-replay", replay_next, rep
 
 /* Reads the trace once: checks every row, and measures what looping and
  * rescaling need. */
-static ic_status survey(struct replay *r, uint64_t *kept, ic_time_ns *first, ic_time_ns *last) {
+static ic_status survey(struct replay *r, uint64_t *kept, ic_time_ns *first, ic_time_ns *last, long *first_line) {
   ic_status st;
   ic_trace *t = ic_trace_open(r->path, &r->opt, &st);
   if (!t) return st;
   struct ic_trace_record rec;
   *kept = 0;
+  bool refuse_long = r->lim.over_context == IC_OVER_CONTEXT_ERROR && r->ctx > 0;
   while ((st = ic_trace_next(t, &rec)) == IC_OK) {
     if (rec.time_ns < r->start_ns) continue;
-    if ((*kept)++ == 0) *first = rec.time_ns;
+    int64_t p = rec.prompt_tokens, o = rec.output_tokens; /* as replay_next bounds them */
+    ic__clamp_lengths(&p, &o, r->lim.prompt_tokens_min, r->lim.prompt_tokens_max, r->lim.output_tokens_min,
+                      r->lim.output_tokens_max, 0);
+    if (refuse_long && p + o > r->ctx) {
+      ic_diag(r->path, rec.line, "%lld prompt + %lld output tokens exceed the model's context of %lld "
+              "(model.context_max; traffic.over_context = error: clamp or reject count such rows instead)",
+              (long long)p, (long long)o, (long long)r->ctx);
+      st = IC_EINVAL;
+      break;
+    }
+    if ((*kept)++ == 0) {
+      *first = rec.time_ns;
+      *first_line = rec.line;
+    }
     *last = rec.time_ns;
   }
+  if (st == IC_ENOENT) r->base.input_hash = ic_trace_content_hash(t);
   if (st == IC_ENOENT && ic_trace_skipped_rows(t))
     ic_diag(r->path, 0, "note: skipped %llu bad rows (first at %s)", (unsigned long long)ic_trace_skipped_rows(t),
             ic_trace_first_skip_reason(t));
@@ -420,7 +435,8 @@ static ic_status open_replay(const struct ic_traffic_config *c, ic_sim *sim, ic_
   r->lim = *c;
   uint64_t kept = 0;
   ic_time_ns first = 0, last = 0;
-  ic_status st = survey(r, &kept, &first, &last);
+  long first_line = 0;
+  ic_status st = survey(r, &kept, &first, &last, &first_line);
   if (st != IC_OK) goto fail;
   if (kept == 0) {
     ic_diag(r->path, 0, "no rows at or after traffic.trace_start_s = %g s", c->trace_start_s);
@@ -434,6 +450,17 @@ static ic_status open_replay(const struct ic_traffic_config *c, ic_sim *sim, ic_
   r->period_ns = last - r->start_ns + ic_time_from_s(mean_gap_s);
   if (c->trace_match_volume)
     r->speedup = (c->queries_per_day / 86400.0) / ((double)kept / ic_time_to_s(r->period_ns));
+  /* Relative times are kept as they are: a trace cut from day 225 of a
+   * longer one starts 225 days in, and would replay nothing. */
+  double first_at_s = ic_time_to_s(first - r->start_ns) / r->speedup;
+  if (ic_time_from_s(first_at_s) >= end_ns) {
+    ic_diag(r->path, first_line, "the first row replayed arrives at %.9g s (trace time %.9g s), after the run ends "
+            "at %.9g s (run.warmup_s + run.duration_s): nothing would arrive. Set traffic.trace_start_s = %.9g to "
+            "replay from this row (see docs/formats/trace.md)", first_at_s, ic_time_to_s(first), ic_time_to_s(end_ns),
+            ic_time_to_s(first));
+    st = IC_EINVAL;
+    goto fail;
+  }
   if (nclass > 1) {
     double share[IC_TRAFFIC_MAX_CLASSES];
     for (size_t i = 0; i < nclass; i++) share[i] = cls[i].share;
@@ -457,6 +484,11 @@ ic_status ic_traffic_open(const struct ic_traffic_config *c, ic_sim *sim, ic_tim
   struct ic_traffic_class cls[IC_TRAFFIC_MAX_CLASSES];
   size_t n = 0;
   if ((st = ic_traffic_classes(c, cls, &n)) != IC_OK) return st;
-  if (c->arrival == IC_ARRIVAL_TRACE) return open_replay(c, sim, end_ns, context_max_tokens, cls, n, out);
-  return open_generator(c, sim, end_ns, context_max_tokens, cls, n, out);
+  st = c->arrival == IC_ARRIVAL_TRACE ? open_replay(c, sim, end_ns, context_max_tokens, cls, n, out)
+                                      : open_generator(c, sim, end_ns, cls, n, out);
+  if (st == IC_OK) {
+    (*out)->context_max_tokens = context_max_tokens;
+    (*out)->over_context = c->over_context;
+  }
+  return st;
 }

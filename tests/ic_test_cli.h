@@ -33,4 +33,15 @@ static inline int ic_test_infercost(const char *args, char *out, size_t size) {
   return ic_test_shell(cmd, out, size);
 }
 
+/* Reads dir/name whole into `buf` (NUL-terminated, cut at size - 1). */
+static inline void ic_test_read_file(const char *dir, const char *name, char *buf, size_t size) {
+  char path[1200];
+  snprintf(path, sizeof path, "%s/%s", dir, name);
+  FILE *f = fopen(path, "rb");
+  assert_non_null(f);
+  size_t n = fread(buf, 1, size - 1, f);
+  buf[n] = '\0';
+  fclose(f);
+}
+
 #endif

@@ -28,7 +28,9 @@ static void batch1_replicas(struct ic_scenario *s, int c) {
   char kv[64];
   snprintf(kv, sizeof kv, "fleet.gpus_per_node=%d", c);
   static const char *const keys[] = {
-      "model.name=llama2-7b", "fleet.gpu=h100-sxm", "fleet.server=dgx-h100", "fleet.nodes=1",
+      /* a node of c H100s is no DGX: a user-defined server at a DGX H100's base power and price per GPU */
+      "model.name=llama2-7b", "fleet.gpu=h100-sxm", "fleet.server=h100-node", "power.node_base_w=575",
+      "cost.server_price_usd=50000", "fleet.nodes=1",
       "fleet.gpus_per_replica=1", "serving.batching=static", "serving.max_batch=1", "serving.batch_timeout_s=0",
       "traffic.prompt_tokens=200", "traffic.output_tokens=20"};
   for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) set(s, keys[i]);

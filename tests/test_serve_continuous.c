@@ -516,7 +516,9 @@ static void littles_law(void **state) {
   ic_scenario_defaults(&s);
   set(&s, "model.name=llama2-7b");
   set(&s, "fleet.gpu=h100-sxm");
-  set(&s, "fleet.server=dgx-h100");
+  set(&s, "fleet.server=h100-x4"); /* half a DGX H100: its base power and price per GPU */
+  set(&s, "power.node_base_w=2300");
+  set(&s, "cost.server_price_usd=200000");
   set(&s, "fleet.nodes=1");
   set(&s, "fleet.gpus_per_node=4");
   set(&s, "fleet.gpus_per_replica=1");

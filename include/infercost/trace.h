@@ -80,6 +80,11 @@ ic_status ic_trace_next(ic_trace *t, struct ic_trace_record *rec);
 int ic_trace_format(const ic_trace *t);
 const char *ic_trace_format_name(int format);
 
+/* FNV-1a 64-bit hash of the file's bytes read so far: of the whole file
+ * once ic_trace_next has returned IC_ENOENT (for provenance: two different
+ * traces never share a run's digest). */
+uint64_t ic_trace_content_hash(const ic_trace *t);
+
 /* Rows skipped as bad so far (skip_bad_rows only), and the message of the
  * first one ("" when none). */
 uint64_t ic_trace_skipped_rows(const ic_trace *t);
@@ -94,7 +99,8 @@ void ic_trace_free(ic_trace *t);
 bool ic_trace_parse_datetime(const char *text, ic_time_ns *out_ns);
 
 /* Statistics of a whole trace, computed in one streaming pass. Definitions
- * are those of traces/trace_stats.py (see docs/formats/trace.md). */
+ * are in docs/formats/trace.md; tests/trace_stats_ref.py is an
+ * independent reference. */
 struct ic_token_summary {
   double mean;            /* tokens */
   double median;          /* tokens; mean of the two middle values if even */
@@ -131,7 +137,7 @@ struct ic_trace_stats {
 ic_status ic_trace_stats_compute(const char *path, const struct ic_trace_options *opt,
                                  struct ic_trace_stats *st);
 
-/* Writes the statistics in the layout of trace_stats.py (same numbers,
+/* Writes the statistics in the layout of tests/trace_stats_ref.py (same numbers,
  * same precision). */
 void ic_trace_stats_write(FILE *out, const char *path, const struct ic_trace_stats *st);
 
@@ -148,6 +154,7 @@ struct ic_trace_histogram {
   int64_t *values;
   double *counts;
   size_t size;
+  uint64_t content_hash;  /* ic_trace_content_hash of the whole file */
 };
 ic_status ic_trace_histogram_read(const char *path, const struct ic_trace_options *opt, int column,
                                   struct ic_trace_histogram *hist);

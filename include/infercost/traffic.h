@@ -35,6 +35,21 @@ enum ic_length_kind {
 };
 #define IC_LENGTH_CHOICES "fixed|uniform|lognormal|zipf|empirical"
 
+/* What happens to a request whose prompt + output exceed the model's
+ * context (traffic.over_context). */
+enum ic_over_context_policy {
+  IC_OVER_CONTEXT_CLAMP,  /* prompt cut to context - 1 if longer, output to what is left; counted */
+  IC_OVER_CONTEXT_REJECT, /* refuse it before it reaches the fleet; counted */
+  IC_OVER_CONTEXT_ERROR   /* stop: bad input (a trace: its file:line) */
+};
+#define IC_OVER_CONTEXT_CHOICES "clamp|reject|error"
+
+/* Requests and their tokens, as counted by a source. */
+struct ic_request_count {
+  uint64_t requests;
+  int64_t prompt_tokens, output_tokens;
+};
+
 #define IC_TRAFFIC_MAX_CLASSES 16
 #define IC_TRAFFIC_NONE "none" /* value of a list key that is not used */
 
@@ -75,6 +90,7 @@ struct ic_traffic_config {
   bool trace_loop;                            /* start over when it ends */
   bool trace_match_volume;                    /* rescale time to queries_per_day */
   bool trace_skip_bad_rows;                   /* skip and count bad rows */
+  int over_context;                           /* enum ic_over_context_policy */
 };
 
 /* One request as it arrives. */
@@ -107,18 +123,29 @@ struct ic_source_ops {
   void (*free)(ic_source *src);
 };
 
+/* The fields below ops belong to ic_source_next and ic_traffic_open; a
+ * source zeroes them (no context limit, no input files). */
 struct ic_source {
   const struct ic_source_ops *ops;
+  int64_t context_max_tokens;       /* <= 0: no limit */
+  int over_context;                 /* enum ic_over_context_policy */
+  struct ic_request_count offered;  /* every request made, before the context limit */
+  struct ic_request_count over;     /* longer than the context: clamp: tokens cut; reject: theirs */
+  uint64_t delivered;               /* requests handed out: the next id */
+  uint64_t input_hash;              /* FNV-1a 64 of the trace files read (0: none) */
+  ic_time_ns count_from_ns;         /* offered and over count arrivals from here (warm-up) */
 };
 
 /* --- create --------------------------------------------------------------- */
 
 /* Builds the source the [traffic] section describes: a generator drawing
  * from the streams "traffic.arrivals", "traffic.lengths", "traffic.classes"
- * of `sim`, or a trace replay. Arrivals stop before `end_ns`; lengths are
- * clamped to prompt + output <= context_max_tokens (<= 0: no clamp). A
- * trace is read through once here to check every row, so bad input fails
- * before the run starts. IC_OK and *out (free with ic_source_free);
+ * of `sim`, or a trace replay. Arrivals stop before `end_ns`; a request
+ * whose prompt + output exceed context_max_tokens (<= 0: no limit) is
+ * clamped, rejected or an error as traffic.over_context says, and counted
+ * (ic_source_over_context). A trace is read through once here to check
+ * every row (and, with over_context = error, every row's length), so bad
+ * input fails before the run starts. IC_OK and *out (free with ic_source_free);
  * IC_EINVAL (reported, naming traffic.<key> or file:line); IC_EIO; IC_ENOMEM. */
 ic_status ic_traffic_open(const struct ic_traffic_config *cfg, ic_sim *sim, ic_time_ns end_ns,
                           int64_t context_max_tokens, ic_source **out);
@@ -131,8 +158,25 @@ ic_source *ic_source_poisson_fixed(gsl_rng *rng, double rate_per_s, int64_t prom
 
 /* --- use -------------------------------------------------------------------- */
 
-/* Calls the source's next. */
+/* The source's next request that fits the context (see ic_traffic_open),
+ * numbered in delivery order from 0. IC_EINVAL (reported) when one does
+ * not fit and the policy is error. */
 ic_status ic_source_next(ic_source *src, struct ic_request *out);
+
+/* Requests longer than the context met so far (clamped or rejected): for
+ * clamp the tokens cut, for reject the rejected requests' tokens. */
+const struct ic_request_count *ic_source_over_context(const ic_source *src);
+
+/* Every request the source made so far, before the context limit. */
+const struct ic_request_count *ic_source_offered(const ic_source *src);
+
+/* Counts (offered, over the context) only requests arriving at or after
+ * `from_ns`, e.g. after a warm-up; 0 (the default) counts all. */
+void ic_source_count_from(ic_source *src, ic_time_ns from_ns);
+
+/* A hash of the content of every file the source read (a trace, an
+ * empirical histogram's trace), computed while reading; 0 when none. */
+uint64_t ic_source_input_hash(const ic_source *src);
 
 /* Checks the '|'-lists and key combinations of the section without reading
  * files; reports each problem naming traffic.<key>. IC_OK or IC_EINVAL. */
