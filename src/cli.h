@@ -5,6 +5,7 @@
 #define IC_CLI_H
 
 int ic_cli_validate(int argc, char **argv);
+int ic_cli_validate_published(int argc, char **argv); /* validate --published */
 int ic_cli_trace(int argc, char **argv);
 int ic_cli_plot(int argc, char **argv);
 int ic_cli_sweep(int argc, char **argv);

@@ -20,6 +20,7 @@ static const char usage_main[] =
     "  run [SCENARIO] [-s section.key=value]... [-o DIR]   simulate and print the per-day ledger\n"
     "  scenario [SCENARIO] [-s section.key=value]...       print the resolved scenario, defaults included\n"
     "  validate [--quick] [-o DIR]                         check the compute model against this CPU\n"
+    "  validate --published [--quick] [-o DIR]             ... and against published GPU measurements\n"
     "  trace stats|fit FILE                                describe or fit a request trace\n"
     "  sweep [SCENARIO] --vary key=VALUES... [-o FILE]     run a grid of variants into one CSV\n"
     "  search [SCENARIO] --target METRIC<=V... [--vary ..] cheapest configuration meeting targets\n"

@@ -44,11 +44,13 @@ static struct layout layout_of(const struct ic_perf *p, const struct ic_model_sp
   return l;
 }
 
-/* One ring all-reduce of `bytes` over k GPUs: 2(k-1)/k of the message per
- * GPU in 2(k-1) steps. */
+/* One all-reduce of `bytes` over k GPUs: 2(k-1)/k of the message per GPU,
+ * in 2(k-1) latency steps on a ring or 2 ceil(log2 k) on a tree
+ * (perf.allreduce). */
 static double allreduce_s(const struct ic_perf *p, double k, double bytes, double bw) {
   if (k <= 1.0) return 0.0;
-  return 2.0 * (k - 1.0) / k * bytes / (bw * p->params.link_efficiency) + 2.0 * (k - 1.0) * p->params.link_latency_s;
+  double steps = p->params.allreduce == IC_ALLREDUCE_TREE ? 2.0 * ceil(log2(k)) : 2.0 * (k - 1.0);
+  return 2.0 * (k - 1.0) / k * bytes / (bw * p->params.link_efficiency) + steps * p->params.link_latency_s;
 }
 
 /* Bandwidth between the GPUs of a group of k: NVLink inside a node, the
@@ -143,8 +145,8 @@ static struct ic_perf_breakdown stage(const struct ic_perf *p, const struct ic_m
   double attn_m = c.kv_bytes * l.frac / (byte_rate * attn_me);
   b.compute_s = dense_c + attn_c;
   b.memory_s = dense_m + attn_m;
-  b.dense_s = dense_c > dense_m ? dense_c : dense_m;
-  b.attention_s = attn_c > attn_m ? attn_c : attn_m;
+  b.dense_s = ic_perf_roofline(dense_c, dense_m, p->params.roofline_p);
+  b.attention_s = ic_perf_roofline(attn_c, attn_m, p->params.roofline_p);
   b.attn_compute_s = attn_c;
   b.attn_memory_s = attn_m;
   b.comm_s = comm_s(p, m, &l, s);
@@ -194,6 +196,15 @@ static void add(struct ic_perf_breakdown *a, const struct ic_perf_breakdown *b) 
   a->overhead_s += b->overhead_s;
 }
 
+/* Host-side overhead of one iteration (or one forward pass of speculative
+ * decoding) of `seqs` sequences and `tokens` new tokens: fixed, per sequence
+ * and per new token. Counted once per iteration, not per micro-batch: each
+ * sequence is scheduled and sampled once whatever the pipeline split. */
+static double overhead_s(const struct ic_perf *p, int64_t seqs, int64_t tokens) {
+  return p->params.overhead_s + p->params.overhead_per_seq_s * (double)seqs +
+         p->params.overhead_per_token_s * (double)tokens;
+}
+
 /* Speculative decoding of the decode iteration s: k draft steps (contexts
  * growing by one each), then one verification step of k + 1 positions per
  * sequence whose LM head runs on every position; per expected output token. */
@@ -203,7 +214,7 @@ static struct ic_perf_breakdown speculative(const struct ic_perf *p, const struc
   for (int64_t j = 0; j < k; j++) {
     struct ic_iter_shape d = {n, s->attn_pairs + (double)(n * j), s->kv_tokens_read + n * j, n};
     struct ic_perf_breakdown b = stage(p, &p->draft, &d, 1.0); /* the draft sits in one stage */
-    b.overhead_s = p->params.overhead_s;
+    b.overhead_s = overhead_s(p, d.seqs, d.new_tokens);
     add(&total, &b);
   }
   /* Position i (1-based) of k + 1 attends to the context, the drafts before
@@ -212,12 +223,14 @@ static struct ic_perf_breakdown speculative(const struct ic_perf *p, const struc
   struct ic_iter_shape v = {n * (k + 1), (kk + 1.0) * s->attn_pairs + (double)n * kk * (kk + 1.0) / 2.0,
                             s->kv_tokens_read, n * (k + 1)};
   struct ic_perf_breakdown b = pipelined(p, p->model, &v);
-  b.overhead_s = p->params.overhead_s;
+  /* The verification's k + 1 positions are new tokens of n sequences (v
+   * counts them as sequences for the LM head). */
+  b.overhead_s = overhead_s(p, n, v.new_tokens);
   add(&total, &b);
   /* The draft's and the verifier's attention kernels are one roofline over
    * the step (their sums against each other), so that the step stays
-   * fixed + max(compute(K), memory(K)), the form ic_perf_decode_line needs. */
-  total.attention_s = total.attn_compute_s > total.attn_memory_s ? total.attn_compute_s : total.attn_memory_s;
+   * fixed + roofline(compute(K), memory(K)), the form ic_perf_decode_line needs. */
+  total.attention_s = ic_perf_roofline(total.attn_compute_s, total.attn_memory_s, p->params.roofline_p);
   double per = 1.0 / ic_perf_tokens_per_step(p);
   scale(&total, per);
   total.overhead_s *= per;
@@ -231,7 +244,7 @@ double ic_perf_iter_s(const struct ic_perf *p, const struct ic_iter_shape *shape
     b = speculative(p, shape);
   } else {
     b = pipelined(p, p->model, shape);
-    b.overhead_s = p->params.overhead_s;
+    b.overhead_s = overhead_s(p, shape->seqs, shape->new_tokens);
   }
   b.total_s = b.dense_s + b.attention_s + b.comm_s + b.overhead_s;
   if (out) *out = b;
@@ -325,7 +338,8 @@ ic_status ic_perf_init_parallel(struct ic_perf *p, const struct ic_model_spec *m
                                 const struct ic_parallel *par, const struct ic_precisions *prec,
                                 const struct ic_perf_params *params, const struct ic_spec_decode *spec,
                                 const char *where) {
-  if (!(params->weight_pass_flops >= 0) || !(params->compute_efficiency > 0) || !(params->memory_efficiency > 0) ||
+  if (!(params->weight_pass_flops >= 0) || !(params->roofline_p >= 0) || !(params->overhead_per_seq_s >= 0) ||
+      !(params->overhead_per_token_s >= 0) || !(params->compute_efficiency > 0) || !(params->memory_efficiency > 0) ||
       !(params->link_efficiency > 0) || !(params->attention_compute_efficiency >= 0) ||
       !(params->attention_memory_efficiency >= 0) ||
       !(params->memory_reserve_frac >= 0 && params->memory_reserve_frac < 1)) {
@@ -401,7 +415,8 @@ struct ic_perf_decode_line ic_perf_decode_line(const struct ic_perf *p, int64_t 
   return (struct ic_perf_decode_line){b0.dense_s + b0.comm_s + b0.overhead_s,
                                       b0.attn_compute_s, (b1.attn_compute_s - b0.attn_compute_s) / k1,
                                       b0.attn_memory_s, (b1.attn_memory_s - b0.attn_memory_s) / k1,
-                                      c0.flops, (c1.flops - c0.flops) / k1, bytes0, (bytes1 - bytes0) / k1};
+                                      c0.flops, (c1.flops - c0.flops) / k1, bytes0, (bytes1 - bytes0) / k1,
+                                      p->params.roofline_p};
 }
 
 double ic_perf_gpu_peak_flops(const struct ic_perf *p) { return ic_hw_peak_flops(p->gpu, p->prec.activations); }

@@ -15,36 +15,7 @@
 #include "infercost/sim.h"
 #include "infercost/traffic.h"
 
-/* Pulls requests from the source one at a time: one pending arrival event,
- * so memory does not grow with the number of requests. */
-struct arrivals {
-  ic_source *source;
-  ic_fleet *fleet;
-  struct ic_request next;
-  ic_status status;      /* IC_ENOENT at the end, other codes on failure */
-};
-
-static void on_arrival(ic_sim *sim, void *ctx, uint64_t arg);
-
-static void pull_next(ic_sim *sim, struct arrivals *a) {
-  a->status = ic_source_next(a->source, &a->next);
-  if (a->status != IC_OK) return;
-  if (a->next.arrival_ns < ic_sim_now(sim)) a->next.arrival_ns = ic_sim_now(sim);
-  if (!ic_sim_schedule_at(sim, a->next.arrival_ns, on_arrival, a, 0)) a->status = IC_ENOMEM;
-}
-
-static void on_arrival(ic_sim *sim, void *ctx, uint64_t arg) {
-  (void)arg;
-  struct arrivals *a = ctx;
-  ic_status st = ic_fleet_submit(a->fleet, &a->next);
-  if (st != IC_OK) {
-    a->status = st;
-    ic_sim_stop(sim);
-    return;
-  }
-  pull_next(sim, a);
-  if (a->status != IC_OK && a->status != IC_ENOENT) ic_sim_stop(sim);
-}
+#include "run_impl.h"
 
 static double or_default(double configured, double catalogue) {
   return isnan(configured) ? catalogue : configured;
@@ -228,6 +199,32 @@ static void serving_results(ic_fleet *fleet, const struct ic_scenario *s, ic_tim
   }
 }
 
+/* perf.profile = fitted: the fitted values for this GPU and precision, for
+ * every perf key the scenario left at its default (set keys stay
+ * overrides). No entry for the pair: the keys as they are, with a warning. */
+static void apply_profile(const struct ic_scenario *s, const struct ic_gpu_spec *gpu, struct ic_perf_params *p) {
+  *p = s->perf;
+  struct ic_perf_params f;
+  if (s->perf.profile != IC_PERF_FITTED) return;
+  if (!ic_perf_fitted(gpu->name, (enum ic_precision)s->model.activation_precision, &f)) {
+    ic_diag(s->source, 0, "warning: perf.profile = fitted has no entry for %s with %s activations; "
+            "using the perf keys as set", gpu->name, ic_precision_name((enum ic_precision)s->model.activation_precision));
+    return;
+  }
+#define TAKE(field) \
+  if (!strcmp(ic_scenario_origin(s, "perf." #field), "default")) p->field = f.field
+  TAKE(compute_efficiency);
+  TAKE(memory_efficiency);
+  TAKE(attention_memory_efficiency);
+  TAKE(overhead_s);
+  TAKE(overhead_per_seq_s);
+  TAKE(overhead_per_token_s);
+  TAKE(roofline_p);
+  TAKE(allreduce);
+  TAKE(link_latency_s);
+#undef TAKE
+}
+
 ic_status ic_run_perf_init(const struct ic_scenario *s, const struct ic_model_spec *model,
                            const struct ic_gpu_spec *gpu, struct ic_perf *perf) {
   struct ic_precisions prec = {.weights = (enum ic_precision)s->model.weight_precision,
@@ -252,7 +249,9 @@ ic_status ic_run_perf_init(const struct ic_scenario *s, const struct ic_model_sp
       return IC_EINVAL;
     }
   }
-  return ic_perf_init_parallel(perf, model, gpu, &par, &prec, &s->perf, speculative ? &spec : NULL, s->source);
+  struct ic_perf_params params;
+  apply_profile(s, gpu, &params);
+  return ic_perf_init_parallel(perf, model, gpu, &par, &prec, &params, speculative ? &spec : NULL, s->source);
 }
 
 ic_status ic_run_scenario(const struct ic_scenario *s, struct ic_run_result *out) {
@@ -273,9 +272,12 @@ static double batch1_service_s(const struct ic_scenario *s, const struct ic_perf
 /* The warm-up: as configured, or auto: four times a mean request's time
  * alone on a replica, at least 60 s, so that batches have filled and the
  * first requests admitted have completed before counting starts
- * (docs/metrics.md measures what it buys). */
+ * (docs/metrics.md measures what it buys). A fixed number of requests sent
+ * from time 0 (offline, or closed with traffic.requests) is measured from
+ * its start, as its benchmark does: warm-up auto is 0 there. */
 static double warmup_s(const struct ic_scenario *s, double service_batch1_s) {
   if (!isnan(s->run.warmup_s)) return s->run.warmup_s;
+  if (s->traffic.mode == IC_LOAD_OFFLINE || (s->traffic.mode == IC_LOAD_CLOSED && s->traffic.requests > 0)) return 0.0;
   double w = 4.0 * service_batch1_s;
   return ceil(w > 60.0 ? w : 60.0);
 }
@@ -366,15 +368,30 @@ ic_status ic_run_scenario_series(const struct ic_scenario *s, struct ic_run_resu
     st = IC_ENOMEM;
     goto done;
   }
-  st = ic_traffic_open(&s->traffic, sim, end_ns, model->context_max, &source);
+  /* Offline and closed clients send at their own times: the source's end is theirs to decide. */
+  st = ic_traffic_open(&s->traffic, sim, s->traffic.mode == IC_LOAD_OPEN ? end_ns : INT64_MAX, model->context_max,
+                       &source);
   if (st != IC_OK) goto done;
-  ic_source_count_from(source, start_ns);
-  struct arrivals arr = {source, fleet, {0}, IC_OK};
-  pull_next(sim, &arr);
-  ic_sim_run_until(sim, end_ns);
-  if (arr.status != IC_OK && arr.status != IC_ENOENT) {
-    st = arr.status;
+  /* Offline and closed loads stamp their own send times: their source counts every request it hands out. */
+  ic_source_count_from(source, s->traffic.mode == IC_LOAD_OPEN ? start_ns : 0);
+  struct ic__load load;
+  if (ic__load_begin(&load, sim, source, fleet, &s->traffic) != IC_OK) {
+    st = IC_ENOMEM;
     goto done;
+  }
+  ic_sim_run_until(sim, end_ns);
+  if (load.status != IC_OK && load.status != IC_ENOENT) {
+    st = load.status;
+    goto done;
+  }
+  /* A fixed number of requests all done before the window's end: the run
+   * is that long, so throughput is over the run, as benchmarks report it. */
+  struct ic_scenario shortened;
+  if (load.done_ns > start_ns && load.done_ns < end_ns) {
+    shortened = *s;
+    shortened.run.duration_s = ic_time_to_s(load.done_ns - start_ns);
+    s = &shortened;
+    end_ns = load.done_ns;
   }
   if ((st = win.status) != IC_OK || (st = ic_fleet_status(fleet)) != IC_OK) goto done; /* reported where it happened */
   ic_fleet_close(fleet, end_ns);

@@ -640,6 +640,9 @@ ic_status ic_scenario_check(const struct ic_scenario *s) {
   check_power(s);
   if (s->serving.batching == IC_BATCHING_STATIC && s->serving.prefill_chunk_tokens > 0)
     check_fail(s, "serving.prefill_chunk_tokens", "%s: chunked prefill needs serving.batching = %s", "continuous");
+  if (s->serving.max_batched_tokens > 0 && s->serving.prefill_chunk_tokens > 0)
+    check_fail(s, "serving.max_batched_tokens", "%s: a budget for whole prompts; with chunked prefill the chunk is the budget (set %s only)",
+               "serving.prefill_chunk_tokens");
   return ic_diag_count() > before ? IC_EINVAL : IC_OK;
 }
 

@@ -17,7 +17,7 @@ static const struct ic_key_def run_keys[] = {
     KEY(ic_run_config, seed, IC_KEY_INT, "42", 0, 9.2e18, false, NULL, "", "base seed of every random stream"),
     KEY(ic_run_config, run, IC_KEY_INT, "0", 0, 9.2e18, false, NULL, "", "replication index: independent streams for the same seed"),
     KEY(ic_run_config, duration_s, IC_KEY_REAL, "3600", 0, 3.2e7, true, NULL, "s", "simulated span; per-day figures are scaled to 86,400 s"),
-    KEY(ic_run_config, warmup_s, IC_KEY_REAL, "auto", 0, 3.2e7, false, NULL, "s", "simulated before the counted window, not counted (auto: 4 x a mean request's time alone on a replica, at least 60 s)"),
+    KEY(ic_run_config, warmup_s, IC_KEY_REAL, "auto", 0, 3.2e7, false, NULL, "s", "simulated before the counted window, not counted (auto: 4 x a mean request's time alone on a replica, at least 60 s; 0 for offline and fixed-count closed loads)"),
     KEY(ic_run_config, series_interval_s, IC_KEY_REAL, "60", 0, 3.2e7, true, NULL, "s", "row length of timeseries.csv (run -o)"),
 };
 
@@ -63,6 +63,10 @@ static const struct ic_key_def traffic_keys[] = {
     KEY(ic_traffic_config, trace_loop, IC_KEY_BOOL, "false", 0, 0, false, NULL, "", "replay the trace again when it ends, until the run ends"),
     KEY(ic_traffic_config, trace_match_volume, IC_KEY_BOOL, "false", 0, 0, false, NULL, "", "rescale the trace's time so its mean rate is queries_per_day"),
     KEY(ic_traffic_config, trace_skip_bad_rows, IC_KEY_BOOL, "false", 0, 0, false, NULL, "", "skip and count bad trace rows instead of failing"),
+    KEY(ic_traffic_config, mode, IC_KEY_CHOICE, "open", 0, 0, false, IC_LOAD_MODE_CHOICES, "", "how load is offered: open (arrival process), offline (all requests at time 0), closed (fixed concurrency); docs/traffic.md"),
+    KEY(ic_traffic_config, requests, IC_KEY_INT, "0", 0, 1e7, false, NULL, "requests", "offline, closed: requests sent in all; the run ends when the last completes (closed, 0: at run.duration_s); offline queues them all at once"),
+    KEY(ic_traffic_config, clients, IC_KEY_INT, "1", 1, 1e6, false, NULL, "clients", "closed: concurrent clients, each sending its next request when its last completes"),
+    KEY(ic_traffic_config, think_time_s, IC_KEY_REAL, "0", 0, 1e9, false, NULL, "s", "closed: a client's pause between a completion and its next request"),
     KEY(ic_traffic_config, over_context, IC_KEY_CHOICE, "reject", 0, 0, false, IC_OVER_CONTEXT_CHOICES, "", "a request longer than the model's context: clamp it, reject it (both counted and reported), or stop with an error"),
 };
 
@@ -127,6 +131,8 @@ static const struct ic_key_def serving_keys[] = {
     KEY(ic_serving_config, max_batch, IC_KEY_INT, "32", 1, 1e6, false, NULL, "requests", "largest batch B"),
     KEY(ic_serving_config, batch_timeout_s, IC_KEY_REAL, "0.05", 0, 3600, false, NULL, "s", "longest the oldest queued request waits for a batch to fill"),
     KEY(ic_serving_config, prefill_chunk_tokens, IC_KEY_INT, "0", 0, 1e9, false, NULL, "tokens", "continuous: prompt tokens prefilled per iteration, decodes ride along (0: whole prompts, decodes wait)"),
+    KEY(ic_serving_config, max_batched_tokens, IC_KEY_INT, "0", 0, 1e9, false, NULL, "tokens", "continuous, whole prompts: prompt tokens prefilled per iteration, as vLLM's max_num_batched_tokens (a prompt longer runs alone; 0: no limit)"),
+    KEY(ic_serving_config, admission, IC_KEY_CHOICE, "evict", 0, 0, false, IC_ADMISSION_CHOICES, "", "continuous: evict (admit while prompts fit, evict and recompute on overflow, vLLM) or reserve (admit only when prompt + output fit, never evict, TensorRT-LLM no-evict)"),
     KEY(ic_serving_config, step_mode, IC_KEY_CHOICE, "skip", 0, 0, false, IC_STEP_MODE_CHOICES, "", "continuous: skip to the next membership change, or one event per token (reference)"),
     KEY(ic_serving_config, max_queue, IC_KEY_INT, "0", 0, 1e12, false, NULL, "requests", "queued requests per replica (central: fleet) before new ones are rejected; 0 = no limit"),
     KEY(ic_serving_config, slo_ttft_s, IC_KEY_REAL, "2", 0, 1e6, true, NULL, "s", "time-to-first-token target of classes without their own"),
@@ -149,6 +155,11 @@ static const struct ic_key_def perf_keys[] = {
     KEY(ic_perf_params, expert_parallel, IC_KEY_BOOL, "false", 0, 0, false, NULL, "", "spread routed experts over a stage's GPUs (all-to-all) instead of splitting each by tensor parallelism"),
     KEY(ic_perf_params, attention_data_parallel, IC_KEY_INT, "1", 1, 1024, false, NULL, "", "attention groups per stage (data-parallel attention with expert parallelism; 1: tensor-parallel attention)"),
     KEY(ic_perf_params, expert_imbalance, IC_KEY_REAL, "1", 1, 1e3, false, NULL, "", "expert parallelism: routed tokens of the busiest GPU / the mean (it sets the step)"),
+    KEY(ic_perf_params, profile, IC_KEY_CHOICE, "roofline", 0, 0, false, IC_PERF_PROFILE_CHOICES, "", "roofline: these keys as set; fitted: per-GPU and precision values fitted on published measurements for every perf key left at its default (docs/compute-model.md)"),
+    KEY(ic_perf_params, roofline_p, IC_KEY_REAL, "0", 0, 100, false, NULL, "", "0: iteration time max(compute, memory); p > 0: (compute^p + memory^p)^(1/p), a gradual transition"),
+    KEY(ic_perf_params, allreduce, IC_KEY_CHOICE, "ring", 0, 0, false, IC_ALLREDUCE_CHOICES, "", "all-reduce latency: ring, 2(k-1) steps; tree, NCCL double binary tree, 2 ceil(log2 k) steps"),
+    KEY(ic_perf_params, overhead_per_seq_s, IC_KEY_REAL, "0", 0, 1, false, NULL, "s", "cost per sequence in an iteration (sampling, scheduling), beside overhead_s"),
+    KEY(ic_perf_params, overhead_per_token_s, IC_KEY_REAL, "0", 0, 1, false, NULL, "s", "cost per new token in an iteration, beside overhead_s"),
 };
 
 static const struct ic_key_def power_keys[] = {

@@ -121,6 +121,10 @@ ic_status ic_traffic_check(const struct ic_traffic_config *c) {
                      "(match_volume computes the speed-up from queries_per_day)");
     ok = false;
   }
+  if (c->mode == IC_LOAD_OFFLINE && c->requests < 1) {
+    ic_diag(NULL, 0, "traffic.mode = offline needs traffic.requests >= 1 (the requests available at time 0)");
+    ok = false;
+  }
   ok = check_lengths(c, "prompt", c->prompt_dist, c->prompt_tokens_min, c->prompt_tokens_max, c->prompt_lognormal_mu,
                      c->prompt_lognormal_sigma) && ok;
   ok = check_lengths(c, "output", c->output_dist, c->output_tokens_min, c->output_tokens_max, c->output_lognormal_mu,

@@ -233,6 +233,53 @@ static void speculative_decoding_composition(void **state) {
   assert_true(s8.kv_capacity_tokens < target.kv_capacity_tokens);
 }
 
+/* Issue 15's knobs inside the layouts, by hand. Llama-3-405B at FP8 on 16
+ * H100 in 2 stages of 8 (t = 8), 3 micro-batches, 12 sequences: 4 stage
+ * passes of 2 x 63 all-reduces each; a tree takes 2 ceil(log2 8) = 6
+ * latency steps instead of the ring's 14, 8 x 5 us less per all-reduce:
+ * 4 x 126 x 40 us = 20.16 ms. Overheads count once per iteration, not per
+ * micro-batch: a prefill of 12 x 512 adds 12 x 100 us + 6,144 x 1 us =
+ * 7.344 ms. Speculative decoding (Llama-3-70B, Llama-3-8B draft, k = 3,
+ * alpha = 0.8, 16 sequences) adds the overheads of 3 draft steps (16
+ * sequences, 16 tokens each) and one verification (16 sequences, 64
+ * tokens), per 2.952 tokens. With roofline_p = 1 each part's compute and
+ * memory add, so an iteration is compute + memory + comm + overhead. */
+static void perf_knobs_in_layouts_by_hand(void **state) {
+  (void)state;
+  struct ic_parallel par = {.gpus = 16, .pipeline_stages = 2, .microbatches = 3, .attention_dp = 1,
+                            .gpus_per_node = 8, .expert_imbalance = 1.0};
+  struct ic_perf ring = layout("llama3-405b", "h100-sxm", &par, &fp8, NULL), tree = ring;
+  tree.params.allreduce = IC_ALLREDUCE_TREE;
+  struct ic_iter_shape d = ic_iter_shape_decode(12, 1000), f = ic_iter_shape_prefill(512, 12);
+  assert_true(fabs(ic_perf_iter_s(&ring, &d, NULL) - ic_perf_iter_s(&tree, &d, NULL) - 4 * 126 * 40e-6) < 1e-12);
+  struct ic_perf over = ring;
+  over.params.overhead_per_seq_s = 100e-6;
+  over.params.overhead_per_token_s = 1e-6;
+  assert_true(fabs(ic_perf_iter_s(&over, &f, NULL) - ic_perf_iter_s(&ring, &f, NULL) - 7.344e-3) < 1e-12);
+  assert_true(fabs(ic_perf_iter_s(&over, &d, NULL) - ic_perf_iter_s(&ring, &d, NULL) - 12 * 101e-6) < 1e-12);
+
+  par = (struct ic_parallel){.gpus = 8, .pipeline_stages = 1, .microbatches = 1, .attention_dp = 1,
+                             .gpus_per_node = 8, .expert_imbalance = 1.0};
+  struct ic_spec_decode spec = {3, 0.8, ic_model_find("llama3-8b")};
+  struct ic_perf s8 = layout("llama3-70b", "h100-sxm", &par, &fp16, &spec), s8o = s8;
+  s8o.params.overhead_per_seq_s = 100e-6;
+  s8o.params.overhead_per_token_s = 1e-6;
+  struct ic_iter_shape dec = ic_iter_shape_decode(16, 1500);
+  double want = (3 * (16 * 100e-6 + 16 * 1e-6) + (16 * 100e-6 + 64 * 1e-6)) / 2.952;
+  assert_true(fabs(ic_perf_iter_s(&s8o, &dec, NULL) - ic_perf_iter_s(&s8, &dec, NULL) - want) < 1e-12);
+
+  struct ic_perf *sum_of[] = {&ring, &s8};
+  const struct ic_iter_shape *shapes[] = {&d, &dec};
+  for (int i = 0; i < 2; i++) {
+    struct ic_perf q = *sum_of[i];
+    q.params.roofline_p = 1.0;
+    struct ic_perf_breakdown b;
+    double t = ic_perf_iter_s(&q, shapes[i], &b);
+    assert_true(fabs(t - (b.compute_s + b.memory_s + b.comm_s + b.overhead_s)) <= 1e-12 * t);
+    assert_true(t > ic_perf_iter_s(sum_of[i], shapes[i], NULL));
+  }
+}
+
 /* Capacity by layout. MLA's latent is not split by tensor parallelism:
  * DeepSeek-V3 at FP8 on 8 H200 holds (8 x 141 GB x 0.9 - weights) /
  * (8 x 61 x 576 B) tokens. With experts over 16 H800 and attention on each
@@ -383,7 +430,10 @@ static void decode_line_is_the_roofline(void **state) {
 /* The decode line stays the roofline under every layout: expert
  * parallelism with attention groups and imbalance, pipeline stages with and
  * without micro-batches, speculative decoding with the MTP layer or a draft
- * model. Oracle: ic_perf_iter_s of the step described sequence by sequence. */
+ * model; each once with the plain roofline and once with issue 15's knobs
+ * on together (a random roofline_p, the tree all-reduce on half the trials,
+ * per-sequence and per-token overheads). Oracle: ic_perf_iter_s of the step
+ * described sequence by sequence. */
 static void decode_line_holds_for_layouts(void **state) {
   (void)state;
   struct ic_spec_decode mtp = {1, 0.85, NULL}, draft = {4, 0.6, ic_model_find("llama3-8b")};
@@ -404,14 +454,20 @@ static void decode_line_holds_for_layouts(void **state) {
   gsl_rng_set(rng, 14);
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     struct ic_perf p = layout(cases[i].model, cases[i].gpu, &cases[i].par, cases[i].prec, cases[i].spec);
-    for (int trial = 0; trial < 200; trial++) {
+    for (int trial = 0; trial < 400; trial++) {
+      bool knobs = trial >= 200;
+      p.params.roofline_p = knobs ? 0.5 + 7.5 * gsl_rng_uniform(rng) : 0.0;
+      p.params.allreduce = knobs && trial % 2 ? IC_ALLREDUCE_TREE : IC_ALLREDUCE_RING;
+      p.params.overhead_per_seq_s = knobs ? 2e-5 * gsl_rng_uniform(rng) : 0.0;
+      p.params.overhead_per_token_s = knobs ? 2e-6 * gsl_rng_uniform(rng) : 0.0;
       int64_t n = 1 + (int64_t)gsl_rng_uniform_int(rng, 300), sum = 0;
       for (int64_t j = 0; j < n; j++) sum += ctx[j] = (int64_t)gsl_rng_uniform_int(rng, 20000);
       struct ic_iter_shape shape = ic_iter_shape_decode_each(ctx, (size_t)n);
       double want = ic_perf_iter_s(&p, &shape, NULL);
       struct ic_perf_decode_line line = ic_perf_decode_line(&p, n);
       double got = ic_perf_decode_step_s(&line, (double)sum);
-      if (!(fabs(got - want) <= 1e-9)) fail_msg("case %zu, n %lld: line %.12g s, roofline %.12g s", i, (long long)n, got, want);
+      if (!(fabs(got - want) <= 1e-9))
+        fail_msg("case %zu, trial %d, n %lld: line %.12g s, roofline %.12g s", i, trial, (long long)n, got, want);
     }
   }
   gsl_rng_free(rng);
@@ -419,7 +475,7 @@ static void decode_line_holds_for_layouts(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(decode_line_holds_for_layouts),
+      cmocka_unit_test(decode_line_holds_for_layouts),     cmocka_unit_test(perf_knobs_in_layouts_by_hand),
       cmocka_unit_test(expert_parallel_alltoall_by_hand), cmocka_unit_test(pipeline_by_hand),
       cmocka_unit_test(speculative_decoding_composition), cmocka_unit_test(capacity_by_hand),
       cmocka_unit_test(fp4_peaks),                        cmocka_unit_test(bad_layouts_are_reported),

@@ -35,6 +35,13 @@ enum ic_length_kind {
 };
 #define IC_LENGTH_CHOICES "fixed|uniform|lognormal|zipf|empirical"
 
+/* How load is offered (traffic.mode), as benchmarks offer it. */
+enum ic_load_mode {
+  IC_LOAD_OPEN,    /* arrivals at the times the arrival process draws (MLPerf Server) */
+  IC_LOAD_OFFLINE, /* traffic.requests requests all at time 0 (MLPerf Offline, trtllm-bench) */
+  IC_LOAD_CLOSED   /* traffic.clients closed-loop clients: next request think_time_s after the last completes */
+};
+#define IC_LOAD_MODE_CHOICES "open|offline|closed"
 /* What happens to a request whose prompt + output exceed the model's
  * context (traffic.over_context). */
 enum ic_over_context_policy {
@@ -90,6 +97,10 @@ struct ic_traffic_config {
   bool trace_loop;                            /* start over when it ends */
   bool trace_match_volume;                    /* rescale time to queries_per_day */
   bool trace_skip_bad_rows;                   /* skip and count bad rows */
+  int mode;                                   /* enum ic_load_mode */
+  int64_t requests;       /* offline, closed: requests sent in all (0: closed, until the run ends) */
+  int64_t clients;        /* closed: clients, each with one request in flight or thinking */
+  double think_time_s;    /* closed: pause between a completion and that client's next request, s */
   int over_context;                           /* enum ic_over_context_policy */
 };
 
