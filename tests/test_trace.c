@@ -278,24 +278,26 @@ static void cli_exit_codes(void **state) {
 }
 
 /* `trace fit -o` writes a [traffic] section the scenario reader accepts and
- * whose lognormal parameters are the maximum-likelihood ones (mean and
- * population std of ln(tokens); checked against numpy-free awk:
+ * whose lognormal (--lengths lognormal) has the maximum-likelihood sigma
+ * (population std of ln(tokens); checked against numpy-free awk:
  * awk -F, 'NR>1{l=log($2);s+=l;q+=l*l;n++}END{m=s/n;print m,sqrt(q/n-m*m)}'
- * traces/azure2023_conv.csv prints 6.63331 0.985154). */
+ * traces/azure2023_conv.csv prints 6.63331 0.985154) and keeps the mean
+ * (1154.697408 by awk): mu = ln(1154.697408) - 0.985154^2 / 2 = 6.566329.
+ * The arrival CV 2.09 is tests/fit_reference.py's. */
 static void fit_round_trip(void **state) {
   (void)state;
   char out[] = "/tmp/ic_test_trace_fit.ini";
   remove(out);
-  char *argv[] = {"trace", "fit", IC_SOURCE_DIR "/traces/azure2023_conv.csv", "-o", out};
-  assert_int_equal(ic_cli_trace(5, argv), IC_EXIT_OK);
+  char *argv[] = {"trace", "fit", IC_SOURCE_DIR "/traces/azure2023_conv.csv", "--lengths", "lognormal", "-o", out};
+  assert_int_equal(ic_cli_trace(7, argv), IC_EXIT_OK);
   struct ic_scenario *s = malloc(sizeof *s);
   assert_non_null(s);
   ic_scenario_defaults(s);
   assert_int_equal(ic_scenario_load_file(s, out), IC_OK);
   assert_int_equal(s->traffic.arrival, IC_ARRIVAL_GAMMA);
-  assert_near(s->traffic.arrival_cv, 1.094, 1e-3);
+  assert_near(s->traffic.arrival_cv, 2.09, 1e-9);
   assert_int_equal(s->traffic.prompt_dist, IC_LENGTH_LOGNORMAL);
-  assert_near(s->traffic.prompt_lognormal_mu, 6.63331, 1e-5);
+  assert_near(s->traffic.prompt_lognormal_mu, 6.566329, 2e-6);
   assert_near(s->traffic.prompt_lognormal_sigma, 0.985154, 1e-6);
   /* 5.530 req/s x 86,400 s (the reference script's mean rate) */
   assert_near(s->traffic.queries_per_day, 19366 / 3501.722 * 86400, 50);

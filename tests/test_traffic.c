@@ -11,6 +11,7 @@
 #include "ic_test.h"
 #include "ic_test_diag.h"
 #include "ic_test_cli.h"
+#include "ic_test_fixture.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -634,15 +635,6 @@ static void over_context_reported_by_the_cli(void **state) {
  * the trace's bytes: the same path with other content gives another
  * digest, and the "trace" field is FNV-1a 64 of the file, computed here
  * by a loop of our own. */
-static uint64_t fnv1a_file(const char *path) {
-  uint64_t h = UINT64_C(14695981039346656037);
-  FILE *f = fopen(path, "rb");
-  assert_non_null(f);
-  for (int ch; (ch = fgetc(f)) != EOF;) h = (h ^ (uint64_t)ch) * UINT64_C(1099511628211);
-  fclose(f);
-  return h;
-}
-
 static void trace_runs_report_the_trace(void **state) {
   (void)state;
   char dir[] = "/tmp/ic_trrun_XXXXXX", trace[256], args[1024], out[8192], digest[2][17];
@@ -659,7 +651,7 @@ static void trace_runs_report_the_trace(void **state) {
     assert_non_null(d);
     snprintf(digest[k], sizeof digest[k], "%.16s", d + 9);
     char expect[64];
-    snprintf(expect, sizeof expect, "; trace %016llx;", (unsigned long long)fnv1a_file(trace));
+    snprintf(expect, sizeof expect, "; trace %016llx;", (unsigned long long)ic_test_fnv1a_file(trace));
     assert_non_null(strstr(out, expect));
     if (k == 0) {
       char line[512];

@@ -1,11 +1,13 @@
 #!/usr/bin/env python3
 """Reference implementation of `infercost trace stats`, independent of the C code.
 
-Standard library only. Reads a trace (Azure, BurstGPT or Vidur layout, told
-apart by the header), computes every figure of `infercost trace stats` from
+Standard library only. Reads a trace (Azure, BurstGPT or Vidur CSV, told
+apart by the header, or Mooncake JSON Lines: a first line starting with
+'{'; gzip-compressed or not), computes every figure of `infercost trace stats` from
 the definitions in docs/formats/trace.md with exact arithmetic (times in
 integer nanoseconds, means and variances as fractions, rounded once when
-printed), and prints them in the same layout.
+printed), and prints them in the same layout. The prefix-block line of a
+trace with hash_ids comes from tests/prefix_hits.py (a trie of raw ids).
 
     python3 tests/trace_stats_ref.py FILE...                 # print the statistics
     python3 tests/trace_stats_ref.py --infercost BIN FILE... # compare with BIN trace stats
@@ -15,10 +17,17 @@ With --infercost it exits 1 and shows both texts when any line differs
 """
 import csv
 import datetime
+import gzip
+import io
+import json
 import math
+import os
 import subprocess
 import sys
 from fractions import Fraction
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from prefix_hits import hit_line  # noqa: E402
 
 NS = 10**9
 EPOCH = datetime.date(1970, 1, 1)
@@ -65,14 +74,25 @@ LAYOUTS = [
 
 
 def read(path):
-    with open(path, newline="", encoding="utf-8-sig") as f:
-        rows = [r for r in csv.reader(f) if r]
+    """(layout, [(time_ns, input, output)], [(hash_ids, input)] or None)."""
+    with open(path, "rb") as f:
+        raw = f.read()
+    if raw[:2] == b"\x1f\x8b":
+        raw = gzip.decompress(raw)
+    text = raw.decode("utf-8-sig")
+    if text.lstrip().startswith("{"):  # Mooncake: timestamp in ms, relative
+        rows = [json.loads(line) for line in text.splitlines() if line.strip()]
+        data = [(int(Fraction(str(r["timestamp"])) * 10**6), int(r["input_length"]), int(r["output_length"]))
+                for r in rows]
+        blocks = [(r["hash_ids"], int(r["input_length"])) for r in rows] if "hash_ids" in rows[0] else None
+        return "mooncake", data, blocks
+    rows = [r for r in csv.reader(io.StringIO(text, newline="")) if r]
     header = [h.strip() for h in rows[0]]
     for name, cols, parse_time in LAYOUTS:
         if all(c in header for c in cols):
             i, j, k = (header.index(c) for c in cols)
             data = [(parse_time(r[i]), tokens(r[j]), tokens(r[k])) for r in rows[1:]]
-            return name, data
+            return name, data, None
     raise SystemExit("%s: unknown header %s" % (path, ",".join(header)))
 
 
@@ -89,7 +109,7 @@ def nearest_rank(sorted_values, p):
 
 
 def stats_text(path):
-    layout, data = read(path)
+    layout, data, blocks = read(path)
     times = [t for t, _, _ in data]
     n = len(times)
     out_of_order = sum(1 for a, b in zip(times, times[1:]) if b < a)
@@ -120,6 +140,8 @@ def stats_text(path):
     lines.append("inter-arrival: mean=%.4fs CV=%.3f zero-gap fraction=%.3f out-of-order rows=%d zero-output rows=%d"
                  % (mean_gap, math.sqrt(var_gap) / mean_gap, Fraction(sum(1 for g in gaps if g == 0), len(gaps)),
                     out_of_order, sum(1 for r in data if r[2] == 0)))
+    if blocks:
+        lines.append(hit_line(blocks, 512))
     return "\n".join(lines) + "\n"
 
 

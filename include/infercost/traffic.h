@@ -9,6 +9,7 @@
 
 #include <gsl/gsl_rng.h>
 
+#include "infercost/blocks.h"
 #include "infercost/keys.h"
 #include "infercost/simtime.h"
 #include "infercost/status.h"
@@ -72,6 +73,8 @@ struct ic_traffic_config {
   double diurnal_peak_hour;                /* diurnal: hour of the peak, [0, 24) */
   char diurnal_hourly_weights[IC_KEY_TEXT_MAX]; /* diurnal: 24 weights, or none */
   char weekly_weights[IC_KEY_TEXT_MAX];    /* 7 day weights from day 0, or none */
+  char rate_profile[IC_KEY_TEXT_MAX];      /* poisson, gamma: up to 24 relative rates, or none */
+  double rate_profile_bin_s;               /* length of each, s (the profile repeats) */
   int prompt_dist, output_dist;            /* enum ic_length_kind */
   double prompt_tokens_cv, output_tokens_cv;             /* lognormal CV */
   double prompt_lognormal_mu, prompt_lognormal_sigma;    /* NAN = from mean, CV */
@@ -97,12 +100,28 @@ struct ic_traffic_config {
   bool trace_loop;                            /* start over when it ends */
   bool trace_match_volume;                    /* rescale time to queries_per_day */
   bool trace_skip_bad_rows;                   /* skip and count bad rows */
+  char trace_hash_column[IC_KEY_TEXT_MAX];    /* jsonl: field of block ids, or none */
+  char trace_class_column[IC_KEY_TEXT_MAX];   /* column or field naming the class, or none */
+  int64_t trace_block_tokens;                 /* tokens per block of hash ids */
+  int trace_zero_output;                      /* enum ic_zero_output */
+  double trace_rate_scale;                    /* k: k-fold rate from shifted / thinned copies */
+  double trace_rate_scale_shift_s;            /* copies spread over this much time, s */
+  /* generated prefixes (blocks of trace_block_tokens) */
+  int64_t system_prompts;                     /* N shared system prompts per class; 0 = none */
+  int64_t system_prompt_tokens;               /* S: tokens of each, added before the prompt */
+  double system_prompt_zipf_s;                /* popularity: P(prompt k) ~ k^-s */
+  double session_turns;                       /* mean turns per conversation (geometric); 1 = none */
+  double session_think_s;                     /* mean think time between turns (exponential), s */
   int mode;                                   /* enum ic_load_mode */
   int64_t requests;       /* offline, closed: requests sent in all (0: closed, until the run ends) */
   int64_t clients;        /* closed: clients, each with one request in flight or thinking */
   double think_time_s;    /* closed: pause between a completion and that client's next request, s */
   int over_context;                           /* enum ic_over_context_policy */
 };
+
+/* What trace replay does with rows of 0 output tokens (traffic.trace_zero_output). */
+enum ic_zero_output { IC_ZERO_OUTPUT_KEEP, IC_ZERO_OUTPUT_DROP };
+#define IC_ZERO_OUTPUT_CHOICES "keep|drop"
 
 /* One request as it arrives. */
 struct ic_request {
@@ -111,6 +130,13 @@ struct ic_request {
   int64_t prompt_tokens;   /* input tokens (>= 1) */
   int64_t output_tokens;   /* tokens to generate (>= 1) */
   int class_id;            /* index into ic_traffic_classes, 0 when one class */
+  /* Prefix blocks of the prompt, when the source knows them: the chained
+   * hashes (blocks.h) of blocks 0..block_count-1 sit at positions
+   * block_pos.. of the source's ring (ic_source_blocks), one per
+   * ic_block_ring_block_tokens tokens, the last one possibly partial.
+   * block_count is 0 when the source has no block identities. */
+  uint32_t block_count;
+  uint64_t block_pos;
 };
 
 /* A request class: its share of arrivals, lengths and latency targets. */
@@ -134,10 +160,12 @@ struct ic_source_ops {
   void (*free)(ic_source *src);
 };
 
-/* The fields below ops belong to ic_source_next and ic_traffic_open; a
- * source zeroes them (no context limit, no input files). */
+/* ops and blocks are the source's; the fields below them belong to
+ * ic_source_next and ic_traffic_open, and a source zeroes them (no context
+ * limit, no input files) apart from input_hash when it reads a trace. */
 struct ic_source {
   const struct ic_source_ops *ops;
+  ic_block_ring *blocks;            /* owned by the source; NULL: no block identities */
   int64_t context_max_tokens;       /* <= 0: no limit */
   int over_context;                 /* enum ic_over_context_policy */
   struct ic_request_count offered;  /* every request made, before the context limit */
@@ -170,9 +198,14 @@ ic_source *ic_source_poisson_fixed(gsl_rng *rng, double rate_per_s, int64_t prom
 /* --- use -------------------------------------------------------------------- */
 
 /* The source's next request that fits the context (see ic_traffic_open),
- * numbered in delivery order from 0. IC_EINVAL (reported) when one does
- * not fit and the policy is error. */
+ * numbered in delivery order from 0; a clamped one keeps the block hashes
+ * of the blocks its prompt still covers. IC_EINVAL (reported) when one
+ * does not fit and the policy is error. */
 ic_status ic_source_next(ic_source *src, struct ic_request *out);
+
+/* The ring holding the block hashes of the source's requests, NULL when it
+ * has none. Positions stay valid for the ring's capacity of later pushes. */
+const ic_block_ring *ic_source_blocks(const ic_source *src);
 
 /* Requests longer than the context met so far (clamped or rejected): for
  * clamp the tokens cut, for reject the rejected requests' tokens. */
