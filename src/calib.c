@@ -79,7 +79,7 @@ static ic_status measure_attention(struct ic_calib *c, bool quick, int repeats) 
   const struct ic_calib_shape decode = {IC_CALIB_DECODE, 16, 0, 1536};
   ic__xf *xf = ic__xf_alloc(&m, 16, 1537, 768);
   if (!xf) return IC_ENOMEM;
-  struct ic_precisions prec = {IC_FP32, IC_FP32, IC_FP32};
+  struct ic_precisions prec = {.weights = IC_FP32, .activations = IC_FP32, .kv = IC_FP32};
   double t[32];
   int reps = repeats > 32 ? 32 : repeats;
   const struct ic_calib_shape *shapes[2] = {&prefill, &decode};
@@ -235,7 +235,7 @@ ic_status ic_calib_validate(const struct ic_calib *c, const struct ic_calib_opti
   struct ic_gpu_spec cpu;
   ic_calib_cpu_gpu(c, &cpu);
   struct ic_perf_params params = ic_calib_cpu_params(c);
-  struct ic_precisions prec = {IC_FP32, IC_FP32, IC_FP32};
+  struct ic_precisions prec = {.weights = IC_FP32, .activations = IC_FP32, .kv = IC_FP32};
   struct ic_perf perf;
   ic_status st = ic_perf_init(&perf, &model, &cpu, 1, &prec, &params, "validate");
   if (st != IC_OK) return st;

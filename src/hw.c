@@ -10,21 +10,45 @@
 /* Dense (not 2:4 sparse) FLOP/s. fp32 is the CUDA-core rate, not TF32.
  * Links are NVLink per GPU in one direction: half the datasheet's
  * bidirectional figure, which is what a ring all-reduce step can use.
- * Phase power: Splitwise (ISCA 2024) for A100 and H100; H200 taken as H100
- * (same 700 W board); B200 scaled from H100 by TDP (assumption). */
-/*                            fp32      bf16     fp16     fp8      int8     int4 */
+ * Phase power: Splitwise (ISCA 2024) for A100 and H100; H200 and H800 taken
+ * as H100 (same 700 W board); the rest scaled from H100 by TDP (assumption:
+ * idle 75/700, prefill 700/700, decode 380/700 of TDP). The network is the
+ * NIC bandwidth per GPU in one direction (400 Gb/s = 50 GB/s). Sources:
+ * docs/hardware.md. */
+#define PHASES(tdp) (tdp), (tdp) * 75.0 / 700.0, (tdp), (tdp) * 380.0 / 700.0
+/*                            fp32      bf16     fp16     fp8      int8     int4  nvfp4  mxfp4 */
 static const struct ic_gpu_spec gpus[] = {
-    {"a100-40gb", {19.5 * T, 312 * T, 312 * T, 0, 624 * T, 0}, 40 * GB, 1555 * GB, 300 * GB, 400, 63, 400, 250},
-    {"a100-80gb", {19.5 * T, 312 * T, 312 * T, 0, 624 * T, 0}, 80 * GB, 2039 * GB, 300 * GB, 400, 63, 400, 250},
-    {"h100-sxm", {67 * T, 989 * T, 989 * T, 1979 * T, 1979 * T, 0}, 80 * GB, 3350 * GB, 450 * GB, 700, 75, 700, 380},
-    {"h200", {67 * T, 989 * T, 989 * T, 1979 * T, 1979 * T, 0}, 141 * GB, 4800 * GB, 450 * GB, 700, 75, 700, 380},
-    {"b200", {75 * T, 2250 * T, 2250 * T, 4500 * T, 4500 * T, 0}, 180 * GB, 8000 * GB, 900 * GB, 1000, 107, 1000, 543},
+    {"a100-40gb", {19.5 * T, 312 * T, 312 * T, 0, 624 * T, 0}, 40 * GB, 1555 * GB, 300 * GB, 400, 63, 400, 250, 25 * GB},
+    {"a100-80gb", {19.5 * T, 312 * T, 312 * T, 0, 624 * T, 0}, 80 * GB, 2039 * GB, 300 * GB, 400, 63, 400, 250, 25 * GB},
+    {"h100-sxm", {67 * T, 989 * T, 989 * T, 1979 * T, 1979 * T, 0}, 80 * GB, 3350 * GB, 450 * GB, 700, 75, 700, 380, 50 * GB},
+    {"h200", {67 * T, 989 * T, 989 * T, 1979 * T, 1979 * T, 0}, 141 * GB, 4800 * GB, 450 * GB, 700, 75, 700, 380, 50 * GB},
+    {"b200", {75 * T, 2250 * T, 2250 * T, 4500 * T, 4500 * T, 0, 9000 * T, 9000 * T}, 180 * GB, 8000 * GB, 900 * GB,
+     1000, 107, 1000, 543, 50 * GB},
+    {"h800", {67 * T, 989 * T, 989 * T, 1979 * T, 1979 * T, 0}, 80 * GB, 3350 * GB, 200 * GB, 700, 75, 700, 380, 50 * GB},
+    {"h20", {44 * T, 148 * T, 148 * T, 296 * T, 296 * T, 0}, 96 * GB, 4000 * GB, 450 * GB, PHASES(400.0), 50 * GB},
+    {"l40s", {91.6 * T, 362.05 * T, 362.05 * T, 733 * T, 733 * T, 0}, 48 * GB, 864 * GB, 32 * GB, PHASES(350.0),
+     25 * GB},
+    {"b300", {75 * T, 2250 * T, 2250 * T, 4500 * T, 0, 0, 13500 * T, 13500 * T}, 270 * GB, 8000 * GB, 900 * GB,
+     PHASES(1100.0), 100 * GB},
+    {"gb200", {80 * T, 2500 * T, 2500 * T, 5000 * T, 5000 * T, 0, 10000 * T, 10000 * T}, 186 * GB, 8000 * GB,
+     900 * GB, PHASES(1200.0), 50 * GB},
+    {"gb300", {80 * T, 2500 * T, 2500 * T, 5000 * T, 0, 0, 15000 * T, 15000 * T}, 279 * GB, 8000 * GB, 900 * GB,
+     PHASES(1400.0), 100 * GB},
+    {"mi300x", {163.4 * T, 1307.4 * T, 1307.4 * T, 2614.9 * T, 2614.9 * T, 0}, 192 * GB, 5300 * GB, 448 * GB,
+     PHASES(750.0), 50 * GB},
+    {"mi325x", {163.4 * T, 1307.4 * T, 1307.4 * T, 2614.9 * T, 2614.9 * T, 0}, 256 * GB, 6000 * GB, 448 * GB,
+     PHASES(1000.0), 50 * GB},
+    {"mi355x", {157.3 * T, 2500 * T, 2500 * T, 5000 * T, 5000 * T, 0, 0, 10000 * T}, 288 * GB, 8000 * GB, 538 * GB,
+     PHASES(1400.0), 50 * GB},
 };
+#undef PHASES
 #undef T
 #undef GB
 
 /* base_w: the system's maximum input power minus its GPUs' TDP (an upper
- * bound on CPUs, memory, NICs, fans); prices as in docs/hardware.md. */
+ * bound on CPUs, memory, NICs, fans, and in a rack its switches); prices as
+ * in docs/hardware.md, most of them approximations. A GB200/GB300 NVL72 rack
+ * is one node: its 72 GPUs share one NVLink domain. */
 static const struct ic_server_spec servers[] = {
     /* DGX A100 came with 40 GB (320 GB total) and 80 GB (640 GB) GPUs; one
      * entry for both, at the 2020 launch price (docs/hardware.md) */
@@ -32,6 +56,15 @@ static const struct ic_server_spec servers[] = {
     {"dgx-h100", "h100-sxm", 8, 10200 - 8 * 700, 400000},
     {"dgx-h200", "h200", 8, 10200 - 8 * 700, 450000},
     {"dgx-b200", "b200", 8, 14300 - 8 * 1000, 515000},
+    {"dgx-h800", "h800", 8, 10200 - 8 * 700, 400000},
+    {"hgx-h20", "h20", 8, 4600, 200000},
+    {"l40s-8", "l40s", 8, 1800, 110000},
+    {"dgx-b300", "b300", 8, 14500 - 8 * 1100, 600000},
+    {"gb200-nvl72", "gb200", 72, 132000 - 72 * 1200, 3000000},
+    {"gb300-nvl72", "gb300", 72, 140000 - 72 * 1400, 3700000},
+    {"mi300x-8", "mi300x", 8, 4000, 250000},
+    {"mi325x-8", "mi325x", 8, 4000, 300000},
+    {"mi355x-8", "mi355x", 8, 4500, 400000},
 };
 
 const struct ic_gpu_spec *ic_hw_find_gpu(const char *name) {
@@ -68,13 +101,19 @@ const struct ic_server_spec *ic_hw_resolve_server(const char *server, const char
   return strcmp(server, IC_HW_SERVER_AUTO) == 0 ? ic_hw_server_for_gpu(gpu) : ic_hw_find_server(server);
 }
 
-const char *ic_hw_gpu_names(void) { return "a100-40gb|a100-80gb|h100-sxm|h200|b200"; }
+const char *ic_hw_gpu_names(void) {
+  return "a100-40gb|a100-80gb|h100-sxm|h200|b200|h800|h20|l40s|b300|gb200|gb300|mi300x|mi325x|mi355x";
+}
 
-const char *ic_hw_server_names(void) { return "dgx-a100|dgx-h100|dgx-h200|dgx-b200"; }
+const char *ic_hw_server_names(void) {
+  return "dgx-a100|dgx-h100|dgx-h200|dgx-b200|dgx-h800|hgx-h20|l40s-8|dgx-b300|gb200-nvl72|gb300-nvl72|mi300x-8|"
+         "mi325x-8|mi355x-8";
+}
 
 double ic_hw_peak_flops(const struct ic_gpu_spec *gpu, enum ic_precision p) {
   /* Walk from the asked precision towards wider ones until one is supported. */
-  static const enum ic_precision wider[IC_PRECISION_COUNT] = {IC_FP32, IC_FP32, IC_FP32, IC_BF16, IC_BF16, IC_INT8};
+  static const enum ic_precision wider[IC_PRECISION_COUNT] = {IC_FP32, IC_FP32, IC_FP32, IC_BF16,
+                                                              IC_BF16, IC_INT8, IC_FP8,  IC_FP8};
   if (p < 0 || p >= IC_PRECISION_COUNT) p = IC_FP32;
   for (int guard = 0; guard < IC_PRECISION_COUNT; guard++) {
     if (gpu->peak_flops[p] > 0) return gpu->peak_flops[p];
@@ -105,12 +144,14 @@ ic_status ic_hw_resolve_gpu(const char *name, const struct ic_accel_config *cfg,
   if (base) g = *base;
   snprintf(g.name, sizeof g.name, "%s", name);
   const double peaks[IC_PRECISION_COUNT] = {cfg->peak_tflops_fp32, cfg->peak_tflops_bf16, cfg->peak_tflops_fp16,
-                                            cfg->peak_tflops_fp8, cfg->peak_tflops_int8, cfg->peak_tflops_int4};
+                                            cfg->peak_tflops_fp8,  cfg->peak_tflops_int8, cfg->peak_tflops_int4,
+                                            cfg->peak_tflops_fp4,  cfg->peak_tflops_fp4};
   for (int p = 0; p < IC_PRECISION_COUNT; p++)
     if (!isnan(peaks[p])) g.peak_flops[p] = peaks[p] * 1e12;
   if (!isnan(cfg->memory_gb)) g.memory_bytes = cfg->memory_gb * 1e9;
   if (!isnan(cfg->bandwidth_gb_per_s)) g.mem_bw_bytes_per_s = cfg->bandwidth_gb_per_s * 1e9;
   if (!isnan(cfg->link_gb_per_s)) g.link_bw_bytes_per_s = cfg->link_gb_per_s * 1e9;
+  if (!isnan(cfg->network_gb_per_s)) g.net_bw_bytes_per_s = cfg->network_gb_per_s * 1e9;
   if (!isnan(cfg->tdp_w)) g.tdp_w = cfg->tdp_w;
   if (!base) {
     if (!(g.tdp_w > 0)) {

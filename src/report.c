@@ -181,6 +181,22 @@ void ic_report_print(const struct ic_scenario *s, const struct ic_run_result *r,
             (long long)fc.gpus_per_replica, sc.batching == IC_BATCHING_STATIC ? "static" : "continuous",
             (long long)sc.max_batch);
   }
+  /* Only layouts other than plain tensor parallelism, so plain runs print as before. */
+  const struct ic_perf_params *pp = &s->perf;
+  bool speculative = strcmp(s->model.speculative_draft, "none") != 0;
+  if (pp->pipeline_stages > 1 || pp->expert_parallel || pp->attention_data_parallel > 1 || speculative) {
+    int64_t stage = s->fleet.gpus_per_replica / (pp->pipeline_stages > 0 ? pp->pipeline_stages : 1);
+    fprintf(out, "Layout    %lld pipeline stage(s) x %lld GPUs (%lld micro-batches), attention in %lld group(s), "
+            "experts %s",
+            (long long)pp->pipeline_stages, (long long)stage, (long long)pp->pipeline_microbatches,
+            (long long)pp->attention_data_parallel,
+            pp->expert_parallel ? "spread over each stage (imbalance " : "split by tensor parallelism");
+    if (pp->expert_parallel) fprintf(out, "%.3g)", pp->expert_imbalance);
+    if (speculative)
+      fprintf(out, "; speculative decoding: %s drafts %lld, acceptance %.3g", s->model.speculative_draft,
+              (long long)s->model.speculative_tokens, s->model.speculative_acceptance);
+    fprintf(out, "\n");
+  }
   if (s->traffic.arrival == IC_ARRIVAL_TRACE) {
     /* what the trace held in the window, not the generator's keys */
     double n = (double)r->offered_requests;

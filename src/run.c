@@ -178,25 +178,6 @@ static void serving_results(ic_fleet *fleet, const struct ic_scenario *s, ic_tim
   }
 }
 
-ic_status ic_run_scenario(const struct ic_scenario *s, struct ic_run_result *out) {
-  return ic_run_scenario_with(s, out, NULL, false);
-}
-
-/* A mean request's time alone on a replica (prefill, then decode steps). */
-static double batch1_service_s(const struct ic_scenario *s, const struct ic_perf *perf) {
-  struct ic_iter_shape one = ic_iter_shape_prefill(s->traffic.prompt_tokens, 1);
-  double svc = ic_perf_iter_s(perf, &one, NULL);
-  for (int64_t step = 1; step < s->traffic.output_tokens; step++) {
-    one = ic_iter_shape_decode(1, s->traffic.prompt_tokens + step);
-    svc += ic_perf_iter_s(perf, &one, NULL);
-  }
-  return svc;
-}
-
-/* The warm-up: as configured, or auto: four times a mean request's time
- * alone on a replica, at least 60 s, so that batches have filled and the
- * first requests admitted have completed before counting starts
- * (docs/metrics.md measures what it buys). */
 /* perf.profile = fitted: the fitted values for this GPU and precision, for
  * every perf key the scenario left at its default (set keys stay
  * overrides). No entry for the pair: the keys as they are, with a warning. */
@@ -223,9 +204,56 @@ static void apply_profile(const struct ic_scenario *s, const struct ic_gpu_spec 
 #undef TAKE
 }
 
-/* A fixed number of requests sent from time 0 (offline, or closed with
- * traffic.requests) is measured from its start, as its benchmark does:
- * warm-up auto is 0 there. */
+ic_status ic_run_perf_init(const struct ic_scenario *s, const struct ic_model_spec *model,
+                           const struct ic_gpu_spec *gpu, struct ic_perf *perf) {
+  struct ic_precisions prec = {.weights = (enum ic_precision)s->model.weight_precision,
+                               .activations = (enum ic_precision)s->model.activation_precision,
+                               .kv = (enum ic_precision)s->model.kv_precision,
+                               .experts_set = s->model.expert_precision > 0,
+                               .experts = (enum ic_precision)(s->model.expert_precision - 1)};
+  if (!prec.experts_set) prec.experts = prec.weights;
+  const struct ic_parallel par = {.gpus = s->fleet.gpus_per_replica, .pipeline_stages = s->perf.pipeline_stages,
+                                  .microbatches = s->perf.pipeline_microbatches,
+                                  .expert_parallel = s->perf.expert_parallel,
+                                  .attention_dp = s->perf.attention_data_parallel,
+                                  .gpus_per_node = s->fleet.gpus_per_node,
+                                  .expert_imbalance = s->perf.expert_imbalance};
+  struct ic_spec_decode spec = {s->model.speculative_tokens, s->model.speculative_acceptance, NULL};
+  bool speculative = strcmp(s->model.speculative_draft, "none") != 0;
+  if (speculative && strcmp(s->model.speculative_draft, "mtp") != 0) {
+    spec.draft = ic_model_find(s->model.speculative_draft);
+    if (!spec.draft) {
+      ic_diag(s->source, 0, "model.speculative_draft: '%s' is none, mtp or a built-in model (%s)",
+              s->model.speculative_draft, ic_model_names());
+      return IC_EINVAL;
+    }
+  }
+  struct ic_perf_params params;
+  apply_profile(s, gpu, &params);
+  return ic_perf_init_parallel(perf, model, gpu, &par, &prec, &params, speculative ? &spec : NULL, s->source);
+}
+
+ic_status ic_run_scenario(const struct ic_scenario *s, struct ic_run_result *out) {
+  return ic_run_scenario_series(s, out, NULL);
+}
+
+/* A mean request's time alone on a replica (prefill, then decode steps). */
+static double batch1_service_s(const struct ic_scenario *s, const struct ic_perf *perf) {
+  struct ic_iter_shape one = ic_iter_shape_prefill(s->traffic.prompt_tokens, 1);
+  double svc = ic_perf_iter_s(perf, &one, NULL);
+  for (int64_t step = 1; step < s->traffic.output_tokens; step++) {
+    one = ic_iter_shape_decode(1, s->traffic.prompt_tokens + step);
+    svc += ic_perf_iter_s(perf, &one, NULL);
+  }
+  return svc;
+}
+
+/* The warm-up: as configured, or auto: four times a mean request's time
+ * alone on a replica, at least 60 s, so that batches have filled and the
+ * first requests admitted have completed before counting starts
+ * (docs/metrics.md measures what it buys). A fixed number of requests sent
+ * from time 0 (offline, or closed with traffic.requests) is measured from
+ * its start, as its benchmark does: warm-up auto is 0 there. */
 static double warmup_s(const struct ic_scenario *s, double service_batch1_s) {
   if (!isnan(s->run.warmup_s)) return s->run.warmup_s;
   if (s->traffic.mode == IC_LOAD_OFFLINE || (s->traffic.mode == IC_LOAD_CLOSED && s->traffic.requests > 0)) return 0.0;
@@ -238,7 +266,9 @@ static double warmup_s(const struct ic_scenario *s, double service_batch1_s) {
 struct pool_run {
   const char *name;
   int role;                  /* enum ic_pool_role_kind */
-  struct ic_fleet_config fleet;
+  struct ic_fleet_config fleet;  /* physical nodes, as capital counts them */
+  struct ic_fleet_config groups; /* what serving and the ledger see: each replica's q nodes as one */
+  int64_t q;                     /* nodes per replica (1 unless a replica spans nodes) */
   struct ic_serving_config serving;
   struct ic_gpu_spec gpu;
   struct ic_perf perf;
@@ -283,7 +313,7 @@ static double seconds_per_token(const struct ic_scenario *s, const struct pool_r
 
 /* Pool i's keys, hardware and compute model; errors reported at its origin. */
 static ic_status resolve_pool(const struct ic_scenario *s, size_t i, const struct ic_model_spec *model,
-                              const struct ic_precisions *prec, struct pool_run *p) {
+                              struct pool_run *p) {
   /* The scenario with this pool's keys, resolved like the single fleet. */
   struct ic_scenario *ps = malloc(sizeof *ps);
   struct ic_run_result *hw = calloc(1, sizeof *hw);
@@ -310,12 +340,17 @@ static ic_status resolve_pool(const struct ic_scenario *s, size_t i, const struc
   p->node_base_w = hw->node_base_w;
   p->server_price_usd = hw->server_price_usd;
   p->nameplate_node_w = hw->nameplate_node_w;
-  free(ps);
   free(hw);
-  if (st != IC_OK) return IC_EINVAL;
-  struct ic_perf_params params;
-  apply_profile(s, &p->gpu, &params);
-  return ic_perf_init(&p->perf, model, &p->gpu, p->fleet.gpus_per_replica, prec, &params, where);
+  /* The layout, precisions, speculative decoding and fitted profile of the
+   * pool's scenario (its fleet keys: GPUs per replica and per node). */
+  if (st == IC_OK) {
+    if (where != s->source) snprintf(ps->source, sizeof ps->source, "%s", where);
+    st = ic_run_perf_init(ps, model, &p->gpu, &p->perf);
+  } else {
+    st = IC_EINVAL;
+  }
+  free(ps);
+  return st;
 }
 
 /* Adds every amount of `add` (not the hour's inputs) to `to`. */
@@ -377,7 +412,7 @@ struct utilisation {
 };
 
 static void add_capacity(struct utilisation *u, const struct pool_run *p, double span) {
-  double replicas = (double)(p->fleet.nodes * (p->fleet.gpus_per_node / p->fleet.gpus_per_replica));
+  double replicas = (double)(p->groups.nodes * (p->groups.gpus_per_node / p->groups.gpus_per_replica));
   double gpus = (double)(p->fleet.nodes * p->fleet.gpus_per_node);
   u->replica_s += replicas * span;
   u->slot_cap_s += replicas * (double)p->serving.max_batch * span;
@@ -421,9 +456,6 @@ ic_status ic_run_scenario_with(const struct ic_scenario *s, struct ic_run_result
   struct ic_model_spec model_spec;
   if (ic_model_resolve(&s->model, &model_spec, s->source) != IC_OK) return IC_EINVAL;
   const struct ic_model_spec *model = &model_spec;
-  struct ic_precisions prec = {(enum ic_precision)s->model.weight_precision,
-                               (enum ic_precision)s->model.activation_precision,
-                               (enum ic_precision)s->model.kv_precision};
   size_t np = s->pool_count ? s->pool_count : 1;
   struct pool_run *pools = calloc(np, sizeof *pools);
   struct ic_pool_spec specs[IC_SCENARIO_MAX_POOLS];
@@ -434,7 +466,7 @@ ic_status ic_run_scenario_with(const struct ic_scenario *s, struct ic_run_result
   for (int pass = 0; pass < 2; pass++)
     for (size_t i = 0; i < np; i++)
       if ((s->pool_count && s->pools[i].role == IC_POOL_DECODE) == (pass == 1)) order[placed++] = i;
-  for (size_t i = 0; i < np && st == IC_OK; i++) st = resolve_pool(s, order[i], model, &prec, &pools[i]);
+  for (size_t i = 0; i < np && st == IC_OK; i++) st = resolve_pool(s, order[i], model, &pools[i]);
   if (st != IC_OK) {
     free(pools);
     return st;
@@ -465,9 +497,17 @@ ic_status ic_run_scenario_with(const struct ic_scenario *s, struct ic_run_result
   bool ledgers = sim != NULL;
   for (size_t i = 0; i < np && ledgers; i++) {
     struct pool_run *p = &pools[i];
-    p->ledger = ic_ledger_alloc(p->fleet.nodes, p->fleet.gpus_per_node, p->node_base_w, &p->gpu_power, 0);
+    /* A replica across q nodes: serving and the ledger see each group of q
+     * nodes as one node of q x the GPUs and base power (it powers down as
+     * one); capital (price_pools) still counts the physical nodes. */
+    p->groups = p->fleet;
+    p->q = p->fleet.gpus_per_replica > p->fleet.gpus_per_node ? p->fleet.gpus_per_replica / p->fleet.gpus_per_node : 1;
+    p->groups.nodes /= p->q;
+    p->groups.gpus_per_node *= p->q;
+    p->ledger = ic_ledger_alloc(p->groups.nodes, p->groups.gpus_per_node, p->node_base_w * (double)p->q,
+                                &p->gpu_power, 0);
     ledgers = p->ledger != NULL;
-    specs[i] = (struct ic_pool_spec){p->name, &p->fleet, &p->serving, &p->perf, p->ledger,
+    specs[i] = (struct ic_pool_spec){p->name, &p->groups, &p->serving, &p->perf, p->ledger,
                                      s->serving.router == IC_ROUTER_LEAST_WORK ? seconds_per_token(s, p) : 0.0,
                                      p->role};
   }
@@ -485,7 +525,7 @@ ic_status ic_run_scenario_with(const struct ic_scenario *s, struct ic_run_result
     goto done;
   }
   ic_fleet_set_classes(fleet, classes, class_count);
-  for (size_t i = 0; i < np; i++) ic_ledger_set_off_power(pools[i].ledger, s->power.node_off_w);
+  for (size_t i = 0; i < np; i++) ic_ledger_set_off_power(pools[i].ledger, s->power.node_off_w * (double)pools[i].q);
   struct ic_powerdown_config pd = {s->power.powerdown == IC_POWERDOWN_IDLE, s->power.powerdown_idle_s, s->power.wake_s,
                                    s->power.wake_queue_threshold ? s->power.wake_queue_threshold : s->serving.max_batch};
   if (ic_fleet_set_powerdown(fleet, &pd) != IC_OK) {
@@ -604,7 +644,7 @@ ic_status ic_run_scenario_with(const struct ic_scenario *s, struct ic_run_result
     snprintf(rp->gpu, sizeof rp->gpu, "%s", p->fleet.gpu);
     rp->nodes = p->fleet.nodes;
     rp->gpus = p->fleet.nodes * p->fleet.gpus_per_node;
-    rp->replicas = p->fleet.nodes * (p->fleet.gpus_per_node / p->fleet.gpus_per_replica);
+    rp->replicas = p->groups.nodes * (p->groups.gpus_per_node / p->groups.gpus_per_replica);
     rp->routed = ic_fleet_pool_routed(fleet, (int32_t)i);
     rp->completed = ic_fleet_pool_completed(fleet, (int32_t)i);
     rp->output_tokens_per_day = pw.output_tokens * scale;

@@ -590,7 +590,7 @@ static void check_activation_peak(const struct ic_scenario *s, const struct ic_g
 
 ic_status ic_scenario_check(const struct ic_scenario *s) {
   size_t before = ic_diag_count();
-  char buf[64];
+  char buf[128];
   /* A catalogue model, possibly with overrides, or a user-defined one. */
   struct ic_model_spec resolved;
   const struct ic_model_spec *m = NULL;
@@ -608,10 +608,40 @@ ic_status ic_scenario_check(const struct ic_scenario *s) {
     check_fail(s, "fleet.gpus_per_replica", "%s: tensor parallelism over a user-defined accelerator needs %s",
                "accelerator.link_gb_per_s");
   check_server(s);
-  if (s->fleet.gpus_per_node % s->fleet.gpus_per_replica != 0) {
+  if (s->fleet.gpus_per_replica <= s->fleet.gpus_per_node && s->fleet.gpus_per_node % s->fleet.gpus_per_replica != 0) {
     snprintf(buf, sizeof buf, "%lld GPUs per node", (long long)s->fleet.gpus_per_node);
-    check_fail(s, "fleet.gpus_per_replica", "%s: a replica must fit inside one node and divide it evenly (%s)", buf);
+    check_fail(s, "fleet.gpus_per_replica", "%s: a replica must fit inside one node and divide it evenly, or take whole nodes (%s)", buf);
   }
+  if (s->fleet.gpus_per_replica > s->fleet.gpus_per_node) {
+    /* A replica across nodes takes whole nodes, and the fleet whole replicas. */
+    if (s->fleet.gpus_per_replica % s->fleet.gpus_per_node != 0) {
+      snprintf(buf, sizeof buf, "%lld GPUs per node", (long long)s->fleet.gpus_per_node);
+      check_fail(s, "fleet.gpus_per_replica", "%s: a replica across nodes must be a whole number of nodes (%s)", buf);
+    } else if (s->fleet.nodes % (s->fleet.gpus_per_replica / s->fleet.gpus_per_node) != 0) {
+      snprintf(buf, sizeof buf, "%lld nodes are not whole replicas of %lld nodes each", (long long)s->fleet.nodes,
+               (long long)(s->fleet.gpus_per_replica / s->fleet.gpus_per_node));
+      check_fail(s, "fleet.nodes", "%s: %s", buf);
+    }
+  }
+  if (strcmp(s->model.speculative_draft, "none") != 0 && strcmp(s->model.speculative_draft, "mtp") != 0 &&
+      !ic_model_find(s->model.speculative_draft))
+    check_fail(s, "model.speculative_draft", "%s: not none, mtp or a built-in model (%s)", ic_model_names());
+  /* Keys that only matter with another one: set alone they would change nothing, silently. A
+   * draft set to none on purpose (e.g. -s to compare) turns speculation off without complaint. */
+  bool no_draft = strcmp(s->model.speculative_draft, "none") == 0 &&
+                  strcmp(ic_scenario_origin(s, "model.speculative_draft"), "default") == 0;
+  const struct {
+    const char *key, *needs;
+    bool unused;
+  } alone[] = {
+      {"model.speculative_tokens", "model.speculative_draft", no_draft},
+      {"model.speculative_acceptance", "model.speculative_draft", no_draft},
+      {"perf.expert_imbalance", "perf.expert_parallel = true", !s->perf.expert_parallel},
+      {"model.expert_precision", "an MoE model", m && m->experts < 2},
+  };
+  for (size_t i = 0; i < sizeof alone / sizeof alone[0]; i++)
+    if (alone[i].unused && strcmp(ic_scenario_origin(s, alone[i].key), "default") != 0)
+      check_fail(s, alone[i].key, "%s: has no effect without %s", alone[i].needs);
   if (ic_traffic_check(&s->traffic) != IC_OK) { /* reported by the traffic module */ }
   if (m && s->traffic.arrival != IC_ARRIVAL_TRACE && s->traffic.prompt_dist == IC_LENGTH_FIXED &&
       s->traffic.output_dist == IC_LENGTH_FIXED &&

@@ -101,6 +101,17 @@ static const struct ic_key_def model_keys[] = {
     KEY(ic_model_config, experts_active, IC_KEY_INT, "0", 0, 1e5, false, NULL, "", "experts per token, top-k (0: catalogue, or 1)"),
     KEY(ic_model_config, gated_ffn, IC_KEY_CHOICE, "auto", 0, 0, false, IC_MODEL_FLAG_CHOICES, "", "SwiGLU-style 3-matrix FFN (auto: catalogue, or yes)"),
     KEY(ic_model_config, tied_embeddings, IC_KEY_CHOICE, "auto", 0, 0, false, IC_MODEL_FLAG_CHOICES, "", "LM head shares the embedding (auto: catalogue, or no)"),
+    /* Issue 14: MoE details, latent attention, expert precision, speculative decoding. */
+    KEY(ic_model_config, shared_experts, IC_KEY_INT, "0", 0, 1e5, false, NULL, "", "MoE: experts every token runs besides its top-k (0: catalogue, or none)"),
+    KEY(ic_model_config, dense_layers, IC_KEY_INT, "0", 0, 1e5, false, NULL, "", "MoE: layers with a dense FFN instead of experts (0: catalogue, or none)"),
+    KEY(ic_model_config, dense_ffn, IC_KEY_INT, "0", 0, 1e8, false, NULL, "", "MoE: FFN inner size of the dense layers (0: catalogue)"),
+    KEY(ic_model_config, kv_lora_rank, IC_KEY_INT, "0", 0, 1e6, false, NULL, "", "latent attention (MLA): rank of the cached KV latent (0: catalogue, or no MLA)"),
+    KEY(ic_model_config, q_lora_rank, IC_KEY_INT, "0", 0, 1e6, false, NULL, "", "MLA: rank of the query down-projection (0: catalogue, or none)"),
+    KEY(ic_model_config, rope_head_dim, IC_KEY_INT, "0", 0, 1e5, false, NULL, "", "MLA: rotary part of each query/key head, cached beside the latent (0: catalogue)"),
+    KEY(ic_model_config, expert_precision, IC_KEY_CHOICE, "auto", 0, 0, false, "auto|" IC_PRECISION_CHOICES, "", "format of the routed experts' weights (auto: weight_precision)"),
+    KEY(ic_model_config, speculative_draft, IC_KEY_TEXT, "none", 0, 0, false, NULL, "", "speculative decoding: none, mtp (the model's multi-token-prediction layer), or a built-in draft model"),
+    KEY(ic_model_config, speculative_tokens, IC_KEY_INT, "3", 1, 64, false, NULL, "tokens", "speculative decoding: tokens drafted per sequence and step (k)"),
+    KEY(ic_model_config, speculative_acceptance, IC_KEY_REAL, "0.7", 0, 1, false, NULL, "", "speculative decoding: probability that a drafted token is accepted (alpha)"),
 };
 
 static const struct ic_key_def fleet_keys[] = {
@@ -108,7 +119,7 @@ static const struct ic_key_def fleet_keys[] = {
     KEY(ic_fleet_config, server, IC_KEY_TEXT, "auto", 0, 0, false, NULL, "", "built-in server: base power and price (auto: the one holding fleet.gpu), or any name with power.node_base_w and cost.server_price_usd"),
     KEY(ic_fleet_config, gpus_per_node, IC_KEY_INT, "8", 1, 1024, false, NULL, "GPUs", "accelerators in one node"),
     KEY(ic_fleet_config, nodes, IC_KEY_INT, "3617", 1, 1e8, false, NULL, "nodes", "nodes in the fleet"),
-    KEY(ic_fleet_config, gpus_per_replica, IC_KEY_INT, "8", 1, 1024, false, NULL, "GPUs", "tensor-parallel degree of one model replica"),
+    KEY(ic_fleet_config, gpus_per_replica, IC_KEY_INT, "8", 1, 65536, false, NULL, "GPUs", "GPUs of one model replica: a divisor of gpus_per_node, or a multiple of it (a replica across nodes)"),
 };
 
 /* All auto: the catalogue entry of fleet.gpu; a name outside the catalogue needs them. */
@@ -119,6 +130,8 @@ static const struct ic_key_def accelerator_keys[] = {
     KEY(ic_accel_config, peak_tflops_fp8, IC_KEY_REAL, "auto", 0, 1e9, true, NULL, "TFLOP/s", "dense fp8 peak (auto: catalogue; unset: runs as bf16)"),
     KEY(ic_accel_config, peak_tflops_int8, IC_KEY_REAL, "auto", 0, 1e9, true, NULL, "TFLOP/s", "dense int8 peak (auto: catalogue)"),
     KEY(ic_accel_config, peak_tflops_int4, IC_KEY_REAL, "auto", 0, 1e9, true, NULL, "TFLOP/s", "dense int4 peak (auto: catalogue; unset: runs as int8)"),
+    KEY(ic_accel_config, peak_tflops_fp4, IC_KEY_REAL, "auto", 0, 1e9, true, NULL, "TFLOP/s", "dense FP4 peak, nvfp4 and mxfp4 math (auto: catalogue; unset: runs as fp8)"),
+    KEY(ic_accel_config, network_gb_per_s, IC_KEY_REAL, "auto", 0, 1e9, true, NULL, "GB/s", "scale-out network per GPU, one direction (auto: catalogue; needed for a replica across nodes)"),
     KEY(ic_accel_config, memory_gb, IC_KEY_REAL, "auto", 0, 1e9, true, NULL, "GB", "device memory, 10^9 bytes (auto: catalogue)"),
     KEY(ic_accel_config, bandwidth_gb_per_s, IC_KEY_REAL, "auto", 0, 1e9, true, NULL, "GB/s", "device memory bandwidth (auto: catalogue)"),
     KEY(ic_accel_config, link_gb_per_s, IC_KEY_REAL, "auto", 0, 1e9, true, NULL, "GB/s", "GPU-to-GPU bandwidth, one direction (auto: catalogue; needed for gpus_per_replica > 1)"),
@@ -154,6 +167,11 @@ static const struct ic_key_def perf_keys[] = {
     KEY(ic_perf_params, attention_compute_efficiency, IC_KEY_REAL, "1", 0, 1, true, NULL, "", "attention kernels' FLOP/s relative to compute_efficiency (FlashAttention-style prefill)"),
     KEY(ic_perf_params, attention_memory_efficiency, IC_KEY_REAL, "1", 0, 1, true, NULL, "", "attention kernels' KV-cache read rate relative to memory_efficiency (decode)"),
     KEY(ic_perf_params, weight_pass_flops, IC_KEY_REAL, "0", 0, 1e6, false, NULL, "FLOP/weight", "per-weight work of a multi-token iteration besides the math (packing, dequantization)"),
+    KEY(ic_perf_params, pipeline_stages, IC_KEY_INT, "1", 1, 1024, false, NULL, "", "pipeline stages of a replica; each holds gpus_per_replica / pipeline_stages GPUs"),
+    KEY(ic_perf_params, pipeline_microbatches, IC_KEY_INT, "1", 1, 1024, false, NULL, "", "micro-batches an iteration is split into to fill the pipeline (1: one batch, the bubble stays)"),
+    KEY(ic_perf_params, expert_parallel, IC_KEY_BOOL, "false", 0, 0, false, NULL, "", "spread routed experts over a stage's GPUs (all-to-all) instead of splitting each by tensor parallelism"),
+    KEY(ic_perf_params, attention_data_parallel, IC_KEY_INT, "1", 1, 1024, false, NULL, "", "attention groups per stage (data-parallel attention with expert parallelism; 1: tensor-parallel attention)"),
+    KEY(ic_perf_params, expert_imbalance, IC_KEY_REAL, "1", 1, 1e3, false, NULL, "", "expert parallelism: routed tokens of the busiest GPU / the mean (it sets the step)"),
     KEY(ic_perf_params, profile, IC_KEY_CHOICE, "roofline", 0, 0, false, IC_PERF_PROFILE_CHOICES, "", "roofline: these keys as set; fitted: per-GPU and precision values fitted on published measurements for every perf key left at its default (docs/compute-model.md)"),
     KEY(ic_perf_params, roofline_p, IC_KEY_REAL, "0", 0, 100, false, NULL, "", "0: iteration time max(compute, memory); p > 0: (compute^p + memory^p)^(1/p), a gradual transition"),
     KEY(ic_perf_params, allreduce, IC_KEY_CHOICE, "ring", 0, 0, false, IC_ALLREDUCE_CHOICES, "", "all-reduce latency: ring, 2(k-1) steps; tree, NCCL double binary tree, 2 ceil(log2 k) steps"),
@@ -253,7 +271,7 @@ const struct ic_section_def ic_scenario_sections[] = {
     SECTION("fleet", fleet_keys, fleet, "the hardware"),
     SECTION("accelerator", accelerator_keys, accelerator, "overrides of the accelerator, or a user-defined one"),
     SECTION("serving", serving_keys, serving, "routing and batching"),
-    SECTION("perf", perf_keys, perf, "roofline efficiency factors"),
+    SECTION("perf", perf_keys, perf, "roofline efficiency factors and the replica's layout"),
     SECTION("power", power_keys, power, "power draw, cooling and electricity"),
     SECTION("cost", cost_keys, cost, "capital, opex or rental"),
     SECTION("train", train_keys, train, "infercost train: the training run"),

@@ -25,7 +25,7 @@ struct ic_train_flops ic_train_count_flops(const struct ic_model_spec *m, double
   if (mode != IC_TRAIN_ATTN_NONE) {
     /* The serving model's own count of one sequence's forward QK^T and AV:
      * s(s+1)/2 query-key pairs under a causal mask, s^2 for the full matrix. */
-    const struct ic_precisions prec = {IC_BF16, IC_BF16, IC_BF16};
+    const struct ic_precisions prec = {.weights = IC_BF16, .activations = IC_BF16, .kv = IC_BF16};
     struct ic_iter_shape shape = ic_iter_shape_prefill(seq_len, 1);
     if (mode == IC_TRAIN_ATTN_FULL) shape.attn_pairs = (double)seq_len * (double)seq_len;
     double forward = ic_model_iter_cost(m, &prec, &shape).attn_flops;

@@ -7,7 +7,7 @@
 
 /* Llama-2-7B in fp16 on one H100, usual efficiencies. */
 static inline struct ic_perf ic_test_llama7b_h100(void) {
-  const struct ic_precisions prec = {IC_FP16, IC_FP16, IC_FP16};
+  const struct ic_precisions prec = {.weights = IC_FP16, .activations = IC_FP16, .kv = IC_FP16};
   const struct ic_perf_params pp = {.compute_efficiency = 0.5, .memory_efficiency = 0.8, .link_efficiency = 0.7,
                                     .link_latency_s = 1e-6, .overhead_s = 0.002, .memory_reserve_frac = 0.1};
   struct ic_perf perf;

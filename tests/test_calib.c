@@ -53,7 +53,7 @@ static void shapes_span_both_regimes(void **state) {
   struct ic_perf_params pp = ic_calib_cpu_params(&cal);
   struct ic_model_spec m;
   ic_calib_model(&m, false);
-  struct ic_precisions fp32 = {IC_FP32, IC_FP32, IC_FP32};
+  struct ic_precisions fp32 = {.weights = IC_FP32, .activations = IC_FP32, .kv = IC_FP32};
   struct ic_perf perf;
   assert_int_equal(ic_perf_init(&perf, &m, &cpu, 1, &fp32, &pp, "t"), IC_OK);
   struct ic_calib_shape s[64];

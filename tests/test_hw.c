@@ -20,6 +20,13 @@ static struct gpu_case gpu_cases[] = {
     {"a100-40gb", 312, 312, 40, 1555, 400}, {"a100-80gb", 312, 312, 80, 2039, 400},
     {"h100-sxm", 989, 1979, 80, 3350, 700},  {"h200", 989, 1979, 141, 4800, 700},
     {"b200", 2250, 4500, 180, 8000, 1000},
+    /* Issue 14, sources in docs/hardware.md: H800 = H100 less NVLink; H20;
+     * L40S (GDDR6); B300 HGX; GB200 / GB300 in NVL72; AMD MI300X, MI325X, MI355X. */
+    {"h800", 989, 1979, 80, 3350, 700},      {"h20", 148, 296, 96, 4000, 400},
+    {"l40s", 362.05, 733, 48, 864, 350},     {"b300", 2250, 4500, 270, 8000, 1100},
+    {"gb200", 2500, 5000, 186, 8000, 1200},  {"gb300", 2500, 5000, 279, 8000, 1400},
+    {"mi300x", 1307.4, 2614.9, 192, 5300, 750}, {"mi325x", 1307.4, 2614.9, 256, 6000, 1000},
+    {"mi355x", 2500, 5000, 288, 8000, 1400},
 };
 
 static void gpu_matches_datasheet(void **state) {
@@ -102,7 +109,7 @@ static void bad_accelerator_is_reported(void **state) {
 #define ROW(fn, table, i) cmocka_unit_test_prestate(fn, (void *)&table[i])
 static struct ic_accel_config all_auto(void) {
   const double a = (double)NAN;
-  return (struct ic_accel_config){a, a, a, a, a, a, a, a, a, a};
+  return (struct ic_accel_config){a, a, a, a, a, a, a, a, a, a, a, a};
 }
 
 /* A catalogue entry with one override keeps everything else. */
@@ -140,11 +147,41 @@ static void user_defined_accelerator(void **state) {
   assert_non_null(strstr(buf.text, "t.ini: accelerator 'my-asic' is not built in"));
 }
 
+/* Every server names a catalogue accelerator, every accelerator has a
+ * server, and NVLink per GPU one way is half the datasheet's bidirectional
+ * figure: H800 400 -> 200 GB/s, B200/GB300 1,800 -> 900. */
+static void servers_match_accelerators(void **state) {
+  (void)state;
+  const char *servers[] = {"dgx-a100", "dgx-h100", "dgx-h200", "dgx-b200", "dgx-h800", "hgx-h20", "l40s-8",
+                           "dgx-b300", "gb200-nvl72", "gb300-nvl72", "mi300x-8", "mi325x-8", "mi355x-8"};
+  const char *gpus[] = {"a100-80gb", "h100-sxm", "h200", "b200", "h800", "h20", "l40s",
+                        "b300", "gb200", "gb300", "mi300x", "mi325x", "mi355x"};
+  for (size_t i = 0; i < sizeof servers / sizeof servers[0]; i++) {
+    const struct ic_server_spec *sv = ic_hw_find_server(servers[i]);
+    assert_non_null(sv);
+    assert_true(ic_hw_server_holds(sv, gpus[i]));
+    assert_ptr_equal(ic_hw_server_for_gpu(gpus[i]), sv);
+    assert_true(sv->base_w > 0 && sv->price_usd > 0);
+    assert_non_null(strstr(ic_hw_server_names(), servers[i]));
+    assert_non_null(strstr(ic_hw_gpu_names(), gpus[i]));
+  }
+  assert_int_equal(ic_hw_find_server("gb200-nvl72")->gpus, 72);
+  assert_true(ic_hw_find_server("gb200-nvl72")->base_w == 132000 - 72 * 1200);
+  assert_true(ic_hw_find_gpu("h800")->link_bw_bytes_per_s == 200e9);
+  assert_true(ic_hw_find_gpu("gb300")->link_bw_bytes_per_s == 900e9);
+  assert_true(ic_hw_find_gpu("h100-sxm")->net_bw_bytes_per_s == 50e9); /* ConnectX-7, 400 Gb/s */
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       ROW(gpu_matches_datasheet, gpu_cases, 0), ROW(gpu_matches_datasheet, gpu_cases, 1),
       ROW(gpu_matches_datasheet, gpu_cases, 2), ROW(gpu_matches_datasheet, gpu_cases, 3),
-      ROW(gpu_matches_datasheet, gpu_cases, 4),
+      ROW(gpu_matches_datasheet, gpu_cases, 4), ROW(gpu_matches_datasheet, gpu_cases, 5),
+      ROW(gpu_matches_datasheet, gpu_cases, 6), ROW(gpu_matches_datasheet, gpu_cases, 7),
+      ROW(gpu_matches_datasheet, gpu_cases, 8), ROW(gpu_matches_datasheet, gpu_cases, 9),
+      ROW(gpu_matches_datasheet, gpu_cases, 10), ROW(gpu_matches_datasheet, gpu_cases, 11),
+      ROW(gpu_matches_datasheet, gpu_cases, 12), ROW(gpu_matches_datasheet, gpu_cases, 13),
+      cmocka_unit_test(servers_match_accelerators),
       cmocka_unit_test(splitwise_phase_power),
       cmocka_unit_test(servers),
       cmocka_unit_test(int4_falls_back),

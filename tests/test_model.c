@@ -24,6 +24,14 @@ static struct params_case params_cases[] = {
     {"llama3-405b", 405.9e9, "Llama 3.1 model card: 405 B (HF: 405,853,388,800)"},
     {"mixtral-8x7b", 46.7e9, "Mistral AI, Mixtral of experts (2024): 46.7 B total"},
     {"gpt3-175b", 175.0e9, "Brown et al. 2020, table 2.1: 175.0 B"},
+    {"llama3.1-8b", 8.03e9, "meta-llama/Llama-3.1-8B model card: 8.03 B"},
+    {"qwen3-32b", 32.8e9, "Qwen/Qwen3-32B model card: 32.8 B"},
+    {"qwen3-235b-a22b", 235e9, "Qwen/Qwen3-235B-A22B model card: 235 B total, 22 B activated"},
+    {"gpt-oss-120b", 116.83e9, "OpenAI gpt-oss model card (arXiv 2508.10925), table 1: 116.83 B"},
+    {"gpt-oss-20b", 20.91e9, "OpenAI gpt-oss model card, table 1: 20.91 B"},
+    {"llama4-maverick", 400e9, "meta-llama/Llama-4-Maverick-17B-128E model card: 400 B total, 17 B active"},
+    {"deepseek-v3", 671e9, "DeepSeek-V3 README_WEIGHTS.md: 671 B main model (MTP module apart)"},
+    {"kimi-k2", 1.04e12, "Kimi K2 technical report: 1.04 T total (model card: 1 T), 32 B activated"},
 };
 
 static void params_match_published(void **state) {
@@ -43,6 +51,24 @@ static void mixtral_active_params(void **state) {
   assert_true(fabs(a - (12.9e9 - 32000.0 * 4096)) / 12.9e9 < 0.02);
 }
 
+/* Active parameters of the new MoE models, as published (embedding left
+ * out, LM head in, as ours): DeepSeek-V3 36.6 B "including 0.9 B for the
+ * output head" (README_WEIGHTS.md); gpt-oss 5.13 B and 3.61 B (model card,
+ * table 1). Tolerance 1.5%. */
+struct active_case {
+  const char *model;
+  double published;
+};
+static struct active_case active_cases[] = {
+    {"deepseek-v3", 36.6e9}, {"gpt-oss-120b", 5.13e9}, {"gpt-oss-20b", 3.61e9}};
+
+static void active_params_match_published(void **state) {
+  const struct active_case *c = *state;
+  double a = ic_model_active_params(ic_model_find(c->model));
+  if (fabs(a - c->published) / c->published > 0.015)
+    fail_msg("%s: %.4g active parameters, published %.4g", c->model, a, c->published);
+}
+
 /* KV bytes per token: 2 (K and V) x layers x kv_heads x head_dim x bytes. */
 struct kv_case {
   const char *model;
@@ -55,6 +81,10 @@ static struct kv_case kv_cases[] = {
     {"llama2-70b", IC_FP16, 327680},   /* 2*80*8*128*2: GQA shrinks it 8x */
     {"llama3-405b", IC_FP8, 258048},   /* 2*126*8*128*1 */
     {"mixtral-8x7b", IC_INT8, 65536},  /* 2*32*8*128*1 */
+    /* MLA caches the 512-wide latent and the 64-wide rope key per layer: */
+    {"deepseek-v3", IC_BF16, 70272},   /* 61*(512+64)*2, against 2*61*128*128*2 = 3,997,696 without MLA */
+    {"kimi-k2", IC_FP8, 35136},        /* 61*(512+64)*1: 64 heads or 128, the latent is the same */
+    {"gpt-oss-120b", IC_BF16, 73728},  /* 2*36*8*64*2 */
 };
 
 static void kv_bytes_per_token(void **state) {
@@ -71,7 +101,7 @@ static void kv_bytes_per_token(void **state) {
 static void decode_flops_by_hand(void **state) {
   (void)state;
   const struct ic_model_spec *m = ic_model_find("llama2-7b");
-  struct ic_precisions prec = {IC_FP16, IC_FP16, IC_FP16};
+  struct ic_precisions prec = {.weights = IC_FP16, .activations = IC_FP16, .kv = IC_FP16};
   struct ic_iter_shape s = ic_iter_shape_decode(4, 1000);
   struct ic_iter_cost c = ic_model_iter_cost(m, &prec, &s);
   double linear = 2.0 * (6738149376.0 - 32000.0 * 4096.0) * 4.0;
@@ -80,6 +110,57 @@ static void decode_flops_by_hand(void **state) {
   /* Weights read once: 13.2 GB at fp16 less the input embedding. */
   assert_true(fabs(c.weight_bytes - 2.0 * (6738149376.0 - 32000.0 * 4096.0)) < 1.0);
   assert_true(c.kv_bytes == 524288.0 * (4000 + 4)); /* 4,000 read + 4 written */
+}
+
+/* DeepSeek-V3's MLA layer by hand (config.json: h 7,168, 128 heads, q rank
+ * 1,536, kv rank 512, nope 128, rope 64, v 128): Q 7168*1536 + 1536*128*192
+ * = 48,758,784; KV 7168*576 + 512*128*256 = 20,905,984; O 128*128*7168 =
+ * 117,440,512; 187,105,280 in all. The absorbed decode kernel does
+ * 2*128*(2*512 + 64) = 278,528 FLOPs per layer and attended position. */
+static void mla_by_hand(void **state) {
+  (void)state;
+  const struct ic_model_spec *m = ic_model_find("deepseek-v3");
+  assert_true(ic_model_attn_params_per_layer(m) == 187105280.0);
+  struct ic_precisions prec = {.weights = IC_FP8, .activations = IC_FP8, .kv = IC_FP8};
+  struct ic_iter_shape s = ic_iter_shape_decode(2, 4095); /* 2 x 4,096 pairs */
+  struct ic_iter_cost c = ic_model_iter_cost(m, &prec, &s);
+  assert_true(c.attn_flops == 278528.0 * 61 * 8192);
+  assert_true(c.kv_bytes == 35136.0 * (2 * 4095 + 2));
+}
+
+/* FP4 bytes include the block scales: NVFP4 4.5 bits, MXFP4 4.25 bits per
+ * value. gpt-oss-120b as shipped: routed experts 36*128*3*2880*2880 =
+ * 114,661,785,600 weights at 17/32 B; the other 2,127,052,800 (attention
+ * 36*(2*2880*4096 + 2*2880*512), router 36*2880*128, embedding and head
+ * 2*201,088*2,880) at BF16: 60,914,073,600 + 4,254,105,600 = 65,168,179,200 B. */
+static void fp4_bytes_with_scales(void **state) {
+  (void)state;
+  assert_true(ic_precision_bytes(IC_NVFP4) == 0.5625);
+  assert_true(ic_precision_bytes(IC_MXFP4) == 0.53125);
+  const struct ic_model_spec *m = ic_model_find("gpt-oss-120b");
+  assert_true(ic_model_routed_params(m) == 114661785600.0);
+  struct ic_precisions shipped = {.weights = IC_BF16, .activations = IC_BF16, .kv = IC_FP8, .experts_set = true,
+                                  .experts = IC_MXFP4};
+  assert_true(ic_model_weight_bytes_prec(m, &shipped) == 65168179200.0);
+  /* Everything in NVFP4: 116,788,838,400 x 9/16. */
+  assert_true(ic_model_weight_bytes(m, IC_NVFP4) == 65693721600.0);
+  /* A decode step of one token reads 4 of 128 experts in each layer at MXFP4. */
+  struct ic_iter_shape one = ic_iter_shape_decode(1, 10);
+  struct ic_iter_cost c = ic_model_iter_cost(m, &shipped, &one);
+  assert_true(c.expert_bytes == 36.0 * 4 * 3 * 2880 * 2880 * 0.53125);
+  assert_true(fabs(c.weight_bytes - (c.expert_bytes + (c.weight_params - c.expert_params) * 2)) < 1.0);
+}
+
+/* Speculative decoding, k = 3 drafted tokens: (1 - a^4) / (1 - a) tokens
+ * per step; by hand 1 at a = 0, 1.875 at 0.5, 2.952 at 0.8, 4 at 1. */
+static void spec_tokens_per_step_by_hand(void **state) {
+  (void)state;
+  assert_true(ic_spec_tokens_per_step(3, 0.0) == 1.0);
+  assert_true(fabs(ic_spec_tokens_per_step(3, 0.5) - 1.875) < 1e-12);
+  assert_true(fabs(ic_spec_tokens_per_step(3, 0.8) - 2.952) < 1e-12);
+  assert_true(ic_spec_tokens_per_step(3, 1.0) == 4.0);
+  assert_true(fabs(ic_spec_tokens_per_step(3, 1.0 - 1e-9) - 4.0) < 1e-6); /* alpha -> 1: k + 1 */
+  assert_true(ic_spec_tokens_per_step(0, 0.9) == 1.0);                 /* no draft: plain decoding */
 }
 
 /* A chunk of 3 tokens after 5 cached attends to 6 + 7 + 8 = 21 positions. */
@@ -105,7 +186,7 @@ static void chunk_and_mixed_shapes(void **state) {
 static void moe_weights_touched(void **state) {
   (void)state;
   const struct ic_model_spec *m = ic_model_find("mixtral-8x7b");
-  struct ic_precisions prec = {IC_BF16, IC_BF16, IC_BF16};
+  struct ic_precisions prec = {.weights = IC_BF16, .activations = IC_BF16, .kv = IC_BF16};
   struct ic_iter_shape one = ic_iter_shape_decode(1, 100), many = ic_iter_shape_decode(64, 100);
   double w1 = ic_model_iter_cost(m, &prec, &one).weight_bytes, w64 = ic_model_iter_cost(m, &prec, &many).weight_bytes;
   double expert = 3.0 * 4096 * 14336 * 32 * 2; /* bytes of one expert in all layers */
@@ -143,7 +224,7 @@ static void vocab_zero_is_no_lm_head(void **state) {
   assert_int_equal(ic_model_resolve(&cfg, &m, "t.ini"), IC_OK);
   assert_int_equal(m.vocab, 0);
   assert_true(ic_model_params(&m) == 1179648.0);
-  struct ic_precisions prec = {IC_BF16, IC_BF16, IC_BF16};
+  struct ic_precisions prec = {.weights = IC_BF16, .activations = IC_BF16, .kv = IC_BF16};
   struct ic_iter_shape one = ic_iter_shape_decode(1, 10);
   struct ic_iter_cost c = ic_model_iter_cost(&m, &prec, &one);
   assert_true(c.flops == 2.0 * 1179648 + 4.0 * 2 * 256 * 11);
@@ -176,6 +257,12 @@ static void bad_models_are_reported(void **state) {
   struct ic_model_config gqa = {.name = "llama2-7b", .kv_heads = 5, .vocab = IC_KEY_INT_AUTO};
   assert_int_equal(ic_model_resolve(&gqa, &m, "s.ini"), IC_EINVAL);
   assert_non_null(strstr(buf.text, "s.ini: model.kv_heads: 32 query heads are not a multiple of 5 KV heads"));
+  struct ic_model_config dense_moe = {.name = "llama2-7b", .dense_layers = 2, .dense_ffn = 100};
+  assert_int_equal(ic_model_resolve(&dense_moe, &m, "s.ini"), IC_EINVAL);
+  assert_non_null(strstr(buf.text, "s.ini: model.dense_layers: 2 dense layers need an MoE model"));
+  struct ic_model_config rope = {.name = "llama2-7b", .rope_head_dim = 64};
+  assert_int_equal(ic_model_resolve(&rope, &m, "s.ini"), IC_EINVAL);
+  assert_non_null(strstr(buf.text, "s.ini: model.kv_lora_rank: latent attention needs kv_lora_rank > 0"));
   ic_diag_set_sink(NULL, NULL);
 }
 
@@ -186,9 +273,19 @@ int main(void) {
       ROW(params_match_published, params_cases, 2), ROW(params_match_published, params_cases, 3),
       ROW(params_match_published, params_cases, 4), ROW(params_match_published, params_cases, 5),
       ROW(params_match_published, params_cases, 6), ROW(params_match_published, params_cases, 7),
+      ROW(params_match_published, params_cases, 8), ROW(params_match_published, params_cases, 9),
+      ROW(params_match_published, params_cases, 10), ROW(params_match_published, params_cases, 11),
+      ROW(params_match_published, params_cases, 12), ROW(params_match_published, params_cases, 13),
+      ROW(params_match_published, params_cases, 14), ROW(params_match_published, params_cases, 15),
+      ROW(active_params_match_published, active_cases, 0), ROW(active_params_match_published, active_cases, 1),
+      ROW(active_params_match_published, active_cases, 2),
       ROW(kv_bytes_per_token, kv_cases, 0), ROW(kv_bytes_per_token, kv_cases, 1),
       ROW(kv_bytes_per_token, kv_cases, 2), ROW(kv_bytes_per_token, kv_cases, 3),
-      ROW(kv_bytes_per_token, kv_cases, 4),
+      ROW(kv_bytes_per_token, kv_cases, 4), ROW(kv_bytes_per_token, kv_cases, 5),
+      ROW(kv_bytes_per_token, kv_cases, 6), ROW(kv_bytes_per_token, kv_cases, 7),
+      cmocka_unit_test(mla_by_hand),
+      cmocka_unit_test(fp4_bytes_with_scales),
+      cmocka_unit_test(spec_tokens_per_step_by_hand),
       cmocka_unit_test(mixtral_active_params),
       cmocka_unit_test(decode_flops_by_hand),
       cmocka_unit_test(chunk_and_mixed_shapes),

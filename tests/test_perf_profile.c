@@ -25,7 +25,7 @@ static void roofline_norm_by_hand(void **state) {
 }
 
 static struct ic_perf replica(int64_t tp, const struct ic_perf_params *pp) {
-  const struct ic_precisions prec = {IC_FP8, IC_FP8, IC_FP8};
+  const struct ic_precisions prec = {.weights = IC_FP8, .activations = IC_FP8, .kv = IC_FP8};
   struct ic_perf perf;
   assert_int_equal(ic_perf_init(&perf, ic_model_find("llama3-405b"), ic_hw_find_gpu("h100-sxm"), tp, &prec, pp, "t"),
                    IC_OK);

@@ -120,6 +120,46 @@ static void cross_key_checks_point_at_the_line(void **state) {
   assert_non_null(strstr(diag.text, "x.ini:3: fleet.gpus_per_replica: a replica must fit inside one node"));
 }
 
+/* A replica across nodes takes whole nodes, the fleet whole replicas, and a
+ * speculative draft is mtp or a catalogue model. */
+static void replicas_across_nodes(void **state) {
+  (void)state;
+  assert_int_equal(ic_scenario_load_text(&sc, "[fleet]\ngpus_per_node = 8\nnodes = 6\ngpus_per_replica = 32\n"
+                                              "[model]\nspeculative_draft = tiny\n", "y.ini"), IC_OK);
+  assert_int_equal(ic_scenario_check(&sc), IC_EINVAL);
+  assert_non_null(strstr(diag.text, "y.ini:3: fleet.nodes: 6 nodes are not whole replicas of 4 nodes each"));
+  assert_non_null(strstr(diag.text, "y.ini:6: model.speculative_draft: not none, mtp or a built-in model"));
+  diag.len = 0;
+  diag.text[0] = 0;
+  assert_int_equal(ic_scenario_set(&sc, "fleet.gpus_per_replica=12", "-s #1"), IC_OK);
+  assert_int_equal(ic_scenario_set(&sc, "model.speculative_draft=mtp", "-s #2"), IC_OK);
+  assert_int_equal(ic_scenario_check(&sc), IC_EINVAL);
+  assert_non_null(strstr(diag.text, "-s #1: fleet.gpus_per_replica: a replica across nodes must be a whole number "
+                                    "of nodes (8 GPUs per node)"));
+  diag.len = 0;
+  diag.text[0] = 0;
+  assert_int_equal(ic_scenario_set(&sc, "perf.expert_imbalance=1.4", "-s #5"), IC_OK);
+  assert_int_equal(ic_scenario_check(&sc), IC_EINVAL);
+  assert_non_null(strstr(diag.text, "-s #5: perf.expert_imbalance: has no effect without perf.expert_parallel = true"));
+  assert_int_equal(ic_scenario_set(&sc, "perf.expert_parallel=true", "-s #6"), IC_OK);
+  diag.len = 0;
+  diag.text[0] = 0;
+  assert_int_equal(ic_scenario_set(&sc, "fleet.gpus_per_replica=16", "-s #3"), IC_OK);
+  assert_int_equal(ic_scenario_set(&sc, "fleet.nodes=8", "-s #4"), IC_OK);
+  assert_int_equal(ic_scenario_check(&sc), IC_OK);
+}
+
+/* Speculative keys without a draft would change nothing: an error; a draft
+ * set to none on purpose turns speculation off quietly. */
+static void speculation_needs_a_draft(void **state) {
+  (void)state;
+  assert_int_equal(ic_scenario_load_text(&sc, "[model]\nspeculative_tokens = 4\n", "z.ini"), IC_OK);
+  assert_int_equal(ic_scenario_check(&sc), IC_EINVAL);
+  assert_non_null(strstr(diag.text, "z.ini:2: model.speculative_tokens: has no effect without model.speculative_draft"));
+  assert_int_equal(ic_scenario_set(&sc, "model.speculative_draft=none", "-s #1"), IC_OK);
+  assert_int_equal(ic_scenario_check(&sc), IC_OK);
+}
+
 /* A user-defined accelerator with a bf16 peak only, asked for fp16 math:
  * fp16 falls back to fp32, which it lacks, so every iteration would take
  * forever. Refused at check time, at the line of the precision (or of
@@ -265,6 +305,8 @@ int main(void) {
   tests[n++] = (struct CMUnitTest)cmocka_unit_test_setup_teardown(overrides_are_validated_the_same_way, setup, teardown);
   tests[n++] = (struct CMUnitTest)cmocka_unit_test_setup_teardown(defaults_are_the_chatgpt_like_service, setup, teardown);
   tests[n++] = (struct CMUnitTest)cmocka_unit_test_setup_teardown(cross_key_checks_point_at_the_line, setup, teardown);
+  tests[n++] = (struct CMUnitTest)cmocka_unit_test_setup_teardown(replicas_across_nodes, setup, teardown);
+  tests[n++] = (struct CMUnitTest)cmocka_unit_test_setup_teardown(speculation_needs_a_draft, setup, teardown);
   tests[n++] = (struct CMUnitTest)cmocka_unit_test_setup_teardown(resolved_scenario_round_trips, setup, teardown);
   tests[n++] = (struct CMUnitTest)cmocka_unit_test_setup_teardown(many_digit_values_round_trip_exactly, setup, teardown);
   tests[n++] = (struct CMUnitTest)cmocka_unit_test_setup_teardown(accelerator_without_activation_peak_is_refused, setup, teardown);

@@ -120,8 +120,32 @@ static void bad_cost_lists_name_their_line(void **state) {
                               "a number >= 0, got '-1'"));
 }
 
+/* DeepSeek-V3 in replicas of 4 DGX H800 nodes (32 GPUs, experts spread
+ * over them), 8 nodes, no traffic: every node draws its base 10,200 - 8 x 700
+ * = 4,600 W plus 8 idle GPUs at 75 W = 5,200 W, 998.4 kWh a day, USD 79.872 at
+ * 0.08 $/kWh. Powered down after 600 s idle, a replica's 4 nodes go off
+ * together at 20 W each: per node 5,200 W x 600 s + 20 W x 3,000 s per hour,
+ * 21.2 kWh a day, 169.6 kWh for 8 nodes, USD 13.568. */
+static void replicas_across_nodes_draw_per_node(void **state) {
+  (void)state;
+  char tmp[] = "/tmp/ic_nodes_XXXXXX", args[1024];
+  assert_non_null(mkdtemp(tmp));
+  const char *layout = "-s model.name=deepseek-v3 -s model.weight_precision=fp8 -s model.activation_precision=fp8 "
+                       "-s model.kv_precision=fp8 -s fleet.gpu=h800 -s fleet.server=dgx-h800 -s fleet.nodes=8 "
+                       "-s fleet.gpus_per_replica=32 -s perf.expert_parallel=true -s perf.attention_data_parallel=32 "
+                       "-s traffic.queries_per_day=1e-3 -s run.duration_s=3600 -s run.warmup_s=0";
+  snprintf(args, sizeof args, "run -q %s -o %s", layout, tmp);
+  if (run_cli(args) != 0) fail_msg("%s", out);
+  assert_true(fabs(ledger_usd(tmp, "energy", "it_energy") - 79.872) < 1e-6);
+  snprintf(args, sizeof args, "run -q %s -s power.powerdown=idle -s power.powerdown_idle_s=600 -o %s", layout, tmp);
+  if (run_cli(args) != 0) fail_msg("%s", out);
+  assert_true(fabs(ledger_usd(tmp, "energy", "it_energy") - 13.568) < 1e-6);
+  remove_outputs(tmp);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
+      cmocka_unit_test(replicas_across_nodes_draw_per_node),
       cmocka_unit_test(every_shipped_scenario_runs),
       cmocka_unit_test(article_worked_example_is_reproduced),
       cmocka_unit_test(bad_cost_lists_name_their_line),

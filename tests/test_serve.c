@@ -197,10 +197,10 @@ static void prefill_pool_is_mdc(void **state) {
   for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) set(&s, keys[i]);
   assert_int_equal(ic_scenario_check(&s), IC_OK);
   struct ic_model_spec m;
-  struct ic_precisions prec = {IC_FP16, IC_FP16, IC_FP16};
   assert_int_equal(ic_model_resolve(&s.model, &m, "test"), IC_OK);
-  prec = (struct ic_precisions){(enum ic_precision)s.model.weight_precision, (enum ic_precision)s.model.activation_precision,
-                                (enum ic_precision)s.model.kv_precision};
+  struct ic_precisions prec = {.weights = (enum ic_precision)s.model.weight_precision,
+                               .activations = (enum ic_precision)s.model.activation_precision,
+                               .kv = (enum ic_precision)s.model.kv_precision};
   struct ic_perf perf;
   assert_int_equal(ic_perf_init(&perf, &m, ic_hw_find_gpu("h100-sxm"), 1, &prec, &s.perf, "test"), IC_OK);
   struct ic_iter_shape prefill = ic_iter_shape_prefill_chunk(200, 0);

@@ -32,7 +32,7 @@ static void offline_replica(struct ic_scenario *s, int n, int prompt, int output
 /* Time of prefilling `batch` prompts of `prompt` tokens in one iteration,
  * from the compute model directly, on the clock. */
 static double prefill_s(const struct ic_scenario *s, int64_t prompt, int64_t batch) {
-  const struct ic_precisions prec = {IC_FP16, IC_FP16, IC_FP16};
+  const struct ic_precisions prec = {.weights = IC_FP16, .activations = IC_FP16, .kv = IC_FP16};
   struct ic_perf perf;
   assert_int_equal(ic_perf_init(&perf, ic_model_find("llama2-7b"), ic_hw_find_gpu("h100-sxm"), 1, &prec, &s->perf,
                                 "test"), IC_OK);

@@ -18,6 +18,7 @@ struct ic_gpu_spec {
   double link_bw_bytes_per_s;            /* NVLink (or equivalent) per GPU, one direction */
   double tdp_w;
   double idle_w, prefill_w, decode_w;    /* power by phase, W (docs/hardware.md) */
+  double net_bw_bytes_per_s;             /* scale-out network (NIC) per GPU, one direction: beyond the node */
 };
 
 /* A server that hosts GPUs (a plain value). */
@@ -36,6 +37,8 @@ struct ic_server_spec {
 struct ic_accel_config {
   double peak_tflops_fp32, peak_tflops_bf16, peak_tflops_fp16;   /* dense, 10^12 FLOP/s */
   double peak_tflops_fp8, peak_tflops_int8, peak_tflops_int4;
+  double peak_tflops_fp4;      /* dense FP4 (nvfp4 and mxfp4 math) */
+  double network_gb_per_s;     /* scale-out network per GPU, one direction */
   double memory_gb;            /* device memory, 10^9 bytes */
   double bandwidth_gb_per_s;   /* device memory bandwidth */
   double link_gb_per_s;        /* GPU-to-GPU, one direction */
@@ -77,7 +80,8 @@ const char *ic_hw_server_names(void);
 ic_status ic_hw_check_gpu(const struct ic_gpu_spec *gpu, const char *where);
 
 /* Peak dense FLOP/s of `gpu` for matrix work in precision `p`; falls back to
- * the nearest wider precision the GPU supports (int4 weights run as fp16/bf16). */
+ * the nearest wider precision the GPU supports (int4 -> int8 -> bf16,
+ * nvfp4 and mxfp4 -> fp8 -> bf16 -> fp32). */
 double ic_hw_peak_flops(const struct ic_gpu_spec *gpu, enum ic_precision p);
 
 #endif

@@ -31,6 +31,13 @@ struct ic_perf_params {
   int allreduce;               /* enum ic_allreduce */
   double overhead_per_seq_s;   /* per sequence in the iteration (sampling, detokenization, scheduling) */
   double overhead_per_token_s; /* per new token in the iteration (embedding, logits copy, bookkeeping) */
+  /* The replica's layout as scenario keys ([perf]); ic_perf_init_parallel
+   * reads its struct ic_parallel, which run.c fills from these. */
+  int64_t pipeline_stages;     /* p: GPUs per stage = fleet.gpus_per_replica / p */
+  int64_t pipeline_microbatches; /* m: micro-batches of an iteration in flight */
+  bool expert_parallel;        /* routed experts spread over a stage's GPUs */
+  int64_t attention_data_parallel; /* d: attention groups of a stage */
+  double expert_imbalance;     /* busiest GPU's routed tokens / the mean */
 };
 
 /* perf.profile: roofline = the keys as they are; fitted = efficiencies and
@@ -44,14 +51,42 @@ enum ic_perf_profile { IC_PERF_ROOFLINE, IC_PERF_FITTED };
 enum ic_allreduce { IC_ALLREDUCE_RING, IC_ALLREDUCE_TREE };
 #define IC_ALLREDUCE_CHOICES "ring|tree"
 
-/* A replica: one model instance on `tp` GPUs with tensor parallelism. */
+/* How one replica spreads over its GPUs (docs/compute-model.md). The plain
+ * layout is tensor parallelism over all of them: gpus = k, the rest 1/false. */
+struct ic_parallel {
+  int64_t gpus;              /* GPUs of the replica: pipeline_stages x GPUs per stage */
+  int64_t pipeline_stages;   /* p >= 1: consecutive layers per stage; the last also holds the LM head */
+  int64_t microbatches;      /* m >= 1: an iteration's batch split into m micro-batches in flight */
+  bool expert_parallel;      /* routed experts spread over a stage's GPUs, reached by all-to-all */
+  int64_t attention_dp;      /* d >= 1: attention and dense layers replicated in d groups of a stage */
+  int64_t gpus_per_node;     /* GPUs that share NVLink; traffic beyond them takes the network */
+  double expert_imbalance;   /* busiest GPU's routed tokens / the mean, >= 1 (expert parallelism) */
+};
+
+/* Speculative decoding: a draft proposes `tokens` tokens per sequence, each
+ * accepted with probability `acceptance` until the first rejection, and the
+ * model verifies them in one step of tokens + 1 positions per sequence. */
+struct ic_spec_decode {
+  int64_t tokens;                      /* draft length k >= 1 */
+  double acceptance;                   /* alpha in [0, 1] */
+  const struct ic_model_spec *draft;   /* a separate draft model, or NULL: the model's own MTP layer
+                                          (one more layer of its architecture sharing its vocabulary) */
+};
+
+/* A replica: one model instance on par.gpus GPUs. */
 struct ic_perf {
   const struct ic_model_spec *model;
   const struct ic_gpu_spec *gpu;
-  int64_t tp;
+  int64_t tp;                  /* GPUs of the replica (= par.gpus) */
   struct ic_precisions prec;
   struct ic_perf_params params;
   double kv_capacity_tokens;   /* KV-cache tokens the replica can hold */
+  struct ic_parallel par;
+  /* Speculative decoding, when spec_tokens > 0. */
+  int64_t spec_tokens;
+  double spec_acceptance;
+  struct ic_model_spec draft;  /* the draft (MTP: one layer of the model) */
+  bool draft_is_mtp;           /* the draft shares the model's embedding and LM head */
 };
 
 /* Where an iteration's time goes (seconds). compute_s and memory_s add the
@@ -94,23 +129,53 @@ static inline double ic_perf_roofline(double c, double m, double p) {
   return hi * pow(pow(c / hi, p) + pow(m / hi, p), 1.0 / p);
 }
 
-/* Fills *p. IC_ECAPACITY when the weights do not fit on tp GPUs (reported
- * through ic_diag with `where` as location), IC_EINVAL on bad params. */
+/* Fills *p for tensor parallelism over tp GPUs (ic_perf_init_parallel with
+ * the plain layout, no speculative decoding). */
 ic_status ic_perf_init(struct ic_perf *p, const struct ic_model_spec *model,
                        const struct ic_gpu_spec *gpu, int64_t tp, const struct ic_precisions *prec,
                        const struct ic_perf_params *params, const char *where);
 
+/* Fills *p for the layout `par` and, unless `spec` is NULL, speculative
+ * decoding. The busiest GPU's weights (its stage's layers, the LM head,
+ * attention replicated d times, experts spread over the stage) must fit with
+ * one full-context sequence of KV cache. IC_ECAPACITY when they do not
+ * (reported through ic_diag with `where` as location), IC_EINVAL on a bad
+ * layout or params. */
+ic_status ic_perf_init_parallel(struct ic_perf *p, const struct ic_model_spec *model, const struct ic_gpu_spec *gpu,
+                                const struct ic_parallel *par, const struct ic_precisions *prec,
+                                const struct ic_perf_params *params, const struct ic_spec_decode *spec,
+                                const char *where);
+
+/* Expected output tokens per sequence per decode step: 1, or with
+ * speculative decoding ic_spec_tokens_per_step of its draft length and
+ * acceptance. */
+double ic_perf_tokens_per_step(const struct ic_perf *p);
+
 /* Time of one iteration, seconds: the dense layers' roofline, plus the
- * attention kernels' roofline, plus all-reduce and overhead:
+ * attention kernels' roofline, plus communication and overhead. This is the
+ * one place an iteration is timed. On the plain layout (tensor parallelism):
  *   dense     = max((FLOPs_dense + weight_pass_flops x weights read, when new_tokens > 1)
  *                   / (tp x peak x compute_efficiency),
  *                   (weight + activation bytes) / (tp x bandwidth x memory_efficiency))
  *   attention = max(FLOPs_attn / (tp x peak x compute_efficiency x attention_compute_efficiency),
  *                   KV bytes / (tp x bandwidth x memory_efficiency x attention_memory_efficiency))
  * They are separate kernels that run one after the other, so their times add.
+ * Pipeline stages run the busiest stage's share (its layers and the LM head)
+ * for each of m micro-batches: time = (m + p - 1) x (stage + transfer) +
+ * overhead. Expert parallelism replaces the FFN all-reduce of MoE layers by
+ * two all-to-alls and charges the busiest GPU expert_imbalance x the mean.
+ * With speculative decoding, a decode-only iteration (new_tokens == seqs) is
+ * timed per output token: (k draft steps + one verification step of k + 1
+ * positions) / ic_perf_tokens_per_step, so the serving code, which advances
+ * each sequence one token per decode step, sees the expected time per token
+ * and its KV cache grows by the accepted tokens.
  * With roofline_p > 0 each max(c, m) becomes (c^p + m^p)^(1/p), a gradual
  * transition; overhead adds overhead_per_seq_s x sequences and
  * overhead_per_token_s x new tokens.
+ * Overheads count per iteration: per pipelined iteration (not per micro-batch:
+ * a sequence is sampled once whatever the split), and per forward pass in
+ * speculative decoding (each draft step and the verification, whose new tokens
+ * are its k + 1 positions per sequence), before the division by tokens per step.
  * `out` may be NULL. */
 double ic_perf_iter_s(const struct ic_perf *p, const struct ic_iter_shape *shape,
                       struct ic_perf_breakdown *out);

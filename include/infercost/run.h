@@ -105,6 +105,12 @@ struct ic_run_result {
   } classes[IC_TRAFFIC_MAX_CLASSES];
 };
 
+/* The replica of scenario `s` (layout, precisions, speculative decoding,
+ * perf.profile's fitted values) for `model` on `gpu`. Problems are reported at the scenario's source;
+ * IC_EINVAL or IC_ECAPACITY. */
+ic_status ic_run_perf_init(const struct ic_scenario *s, const struct ic_model_spec *model,
+                           const struct ic_gpu_spec *gpu, struct ic_perf *perf);
+
 /* Runs the (checked) scenario. Bad combinations found while setting up
  * (e.g. the model does not fit) are reported and give IC_EINVAL or
  * IC_ECAPACITY; IC_ENOMEM when out of memory. */

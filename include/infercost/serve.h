@@ -16,7 +16,7 @@ struct ic_fleet_config {
   char server[IC_KEY_TEXT_MAX];  /* built-in server (base power, price) */
   int64_t gpus_per_node;
   int64_t nodes;
-  int64_t gpus_per_replica;      /* tensor-parallel degree k */
+  int64_t gpus_per_replica;      /* GPUs of one replica (a multiple of gpus_per_node when it spans nodes) */
 };
 
 enum ic_batching { IC_BATCHING_STATIC, IC_BATCHING_CONTINUOUS };
