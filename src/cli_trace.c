@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "infercost/outfile.h"
 #include "infercost/status.h"
 #include "infercost/trace.h"
 
@@ -120,34 +121,25 @@ static int exit_code(ic_status st) {
   return st == IC_OK ? IC_EXIT_OK : (st == IC_EINVAL || st == IC_EIO) ? IC_EXIT_BAD_INPUT : IC_EXIT_FAILURE;
 }
 
-/* Writes the fit to `out_path` through a temporary file renamed into place,
- * so a failure leaves nothing half-written. */
+struct fit_out {
+  const char *file;
+  const struct ic_trace_stats *st;
+};
+
+static ic_status fill_fit(FILE *f, void *ctx) {
+  const struct fit_out *o = ctx;
+  ic_trace_fit_write(f, o->file, o->st);
+  return IC_OK;
+}
+
+/* Writes the fit to `out_path` (atomically), or to stdout. */
 static int write_fit(const char *out_path, const char *file, const struct ic_trace_stats *st) {
   if (!out_path) {
     ic_trace_fit_write(stdout, file, st);
     return fflush(stdout) == 0 ? IC_EXIT_OK : IC_EXIT_FAILURE;
   }
-  size_t n = strlen(out_path) + 8;
-  char *tmp = malloc(n);
-  if (!tmp) return IC_EXIT_FAILURE;
-  snprintf(tmp, n, "%s.tmp~", out_path);
-  FILE *f = fopen(tmp, "w");
-  if (!f) {
-    ic_diag(tmp, 0, "cannot write: %s", strerror(errno));
-    free(tmp);
-    return IC_EXIT_FAILURE;
-  }
-  ic_trace_fit_write(f, file, st);
-  bool ok = !ferror(f);
-  ok = fclose(f) == 0 && ok;
-  if (!ok || rename(tmp, out_path) != 0) {
-    ic_diag(out_path, 0, "cannot write: %s", strerror(errno));
-    remove(tmp);
-    free(tmp);
-    return IC_EXIT_FAILURE;
-  }
-  free(tmp);
-  return IC_EXIT_OK;
+  struct fit_out o = {file, st};
+  return ic_out_write(out_path, fill_fit, &o) == IC_OK ? IC_EXIT_OK : IC_EXIT_FAILURE;
 }
 
 int ic_cli_trace(int argc, char **argv) {
@@ -169,6 +161,8 @@ int ic_cli_trace(int argc, char **argv) {
   const char *out_path = NULL;
   const char *file = parse_args(argc, argv, &opt, fit ? &out_path : NULL);
   if (!file) return IC_EXIT_BAD_INPUT;
+  /* An unwritable -o is found before the trace is read, not after. */
+  if (out_path && ic_out_check_writable(out_path) != IC_OK) return IC_EXIT_BAD_INPUT;
   struct ic_trace_stats st;
   ic_status status = ic_trace_stats_compute(file, &opt, &st);
   if (status != IC_OK) return exit_code(status);

@@ -15,6 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "infercost/outfile.h"
 #include "infercost/plot.h"
 #include "plot_impl.h"
 
@@ -206,17 +207,16 @@ static ic_status render_formats(const char *prog, char *script, const char *base
       ic_diag(path, 0, "output path too long or has control characters");
       return IC_EINVAL;
     }
+    ic_out_track(tmp, false);
     ic_status st = run_gnuplot(full, script);
     if (st == IC_OK && !image_ok(tmp, format)) {
-      ic_diag(tmp, 0, "gnuplot exited normally but wrote no %s image", ext);
+      ic_diag(path, 0, "gnuplot exited normally but wrote no %s image", ext);
       st = IC_EIO;
     }
-    if (st == IC_OK && rename(tmp, path) != 0) {
-      ic_diag(path, 0, "cannot write: %s", strerror(errno));
-      st = IC_EIO;
-    }
+    if (st == IC_OK) st = ic_out_commit(tmp, path); /* removes tmp on failure */
     if (st != IC_OK) {
       remove(tmp);
+      ic_out_untrack(tmp);
       return st;
     }
     printf("wrote %s\n", path);
@@ -321,6 +321,9 @@ ic_status ic_plot_render(const struct ic_plot_request *req) {
     ic_diag(script, 0, "plot script not found (set IC_PLOTS_DIR to the plots/ directory)");
     return IC_EIO;
   }
+  if (ic_out_check_length("plot input", req->input) != IC_OK ||
+      (req->output && ic_out_check_length("plot output", req->output) != IC_OK))
+    return IC_EINVAL;
   if (req->output) {
     strip_extension(req->output, base, sizeof base);
   } else {
@@ -329,6 +332,7 @@ ic_status ic_plot_render(const struct ic_plot_request *req) {
     snprintf(base, sizeof base, "%.*s-%s", PATH_MAX - 32, in_base, kinds[req->kind].name);
   }
   snprintf(derived, sizeof derived, "%s.tmp%ld.csv", base, (long)getpid());
+  ic_out_track(derived, false); /* a gnuplot input, removed below or on a signal */
   struct ic__plot_table t;
   ic_status st = ic__plot_table_read(req->input, &t);
   if (st != IC_OK) return st == IC_ENOMEM ? IC_ENOMEM : IC_EINVAL;
@@ -338,6 +342,7 @@ ic_status ic_plot_render(const struct ic_plot_request *req) {
   ic__plot_table_free(&t);
   if (st == IC_OK) st = render_formats(prog, script, base, req->formats ? req->formats : IC_PLOT_PNG);
   remove(derived); /* written only by pareto and run ledgers; absent otherwise */
+  ic_out_untrack(derived);
   return st;
 }
 

@@ -11,6 +11,7 @@
 #include <cjson/cJSON.h>
 
 #include "ic_version.h"
+#include "infercost/outfile.h"
 
 static const char *choice_text(const char *section_key, const struct ic_scenario *s, char *buf, size_t size) {
   const struct ic_section_def *sec = NULL;
@@ -329,28 +330,29 @@ static void write_hourly(FILE *f, const struct ic_run_result *r) {
   }
 }
 
-static bool write_one(const struct ic_scenario *s, const struct ic_run_result *r, const char *dir, const char *name,
-                      enum output_kind kind) {
-  char path[1024], tmp[1100], prov[512];
-  snprintf(path, sizeof path, "%s/%s", dir, name);
-  snprintf(tmp, sizeof tmp, "%s.tmp", path);
-  FILE *f = fopen(tmp, "w");
-  if (!f) {
-    ic_diag(path, 0, "cannot write: %s", strerror(errno));
-    return false;
-  }
+struct report_out {
+  const struct ic_scenario *s;
+  const struct ic_run_result *r;
+  enum output_kind kind;
+};
+
+static ic_status fill_one(FILE *f, void *ctx) {
+  const struct report_out *o = ctx;
+  const struct ic_scenario *s = o->s;
+  const struct ic_run_result *r = o->r;
+  char prov[512];
   ic_report_provenance(s, prov, sizeof prov);
-  bool ok = true;
-  if (kind == OUT_JSON) {
+  if (o->kind == OUT_JSON) {
     char *text = summary_json(s, r);
-    ok = text && fprintf(f, "%s\n", text) >= 0;
+    bool ok = text && fprintf(f, "%s\n", text) >= 0;
     cJSON_free(text);
-  } else if (kind == OUT_LEDGER) {
+    return ok ? IC_OK : IC_ENOMEM;
+  } else if (o->kind == OUT_LEDGER) {
     struct ledger_row rows[16];
     size_t n = ledger_rows(r, rows);
     fprintf(f, "# %s\nitem,kwh_per_day,usd_per_day\n", prov);
     for (size_t i = 0; i < n; i++) fprintf(f, "%s,%.6f,%.6f\n", rows[i].item, rows[i].kwh, rows[i].usd);
-  } else if (kind == OUT_HOURLY) {
+  } else if (o->kind == OUT_HOURLY) {
     fprintf(f, "# %s\n", prov);
     write_hourly(f, r);
   } else {
@@ -359,14 +361,16 @@ static bool write_one(const struct ic_scenario *s, const struct ic_run_result *r
     fprintf(f, "# %s\nmetric,value,unit\n", prov);
     for (size_t i = 0; i < n; i++) fprintf(f, "%s,%.9g,%s\n", rows[i].name, rows[i].value, rows[i].unit);
   }
-  if (ferror(f)) ok = false;
-  if (fclose(f) != 0) ok = false;
-  if (!ok || rename(tmp, path) != 0) {
-    ic_diag(path, 0, "cannot write: %s", strerror(errno));
-    remove(tmp);
-    return false;
-  }
-  return true;
+  return IC_OK;
+}
+
+static bool write_one(const struct ic_scenario *s, const struct ic_run_result *r, const char *dir, const char *name,
+                      enum output_kind kind) {
+  char *path = ic_out_join(dir, name);
+  struct report_out o = {s, r, kind};
+  bool ok = path && ic_out_write(path, fill_one, &o) == IC_OK;
+  free(path);
+  return ok;
 }
 
 ic_status ic_report_write_dir(const struct ic_scenario *s, const struct ic_run_result *r, const char *dir) {

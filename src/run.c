@@ -11,6 +11,7 @@
 #include "infercost/report.h"
 
 #include "infercost/metrics.h"
+#include "infercost/outfile.h"
 #include "infercost/serve.h"
 #include "infercost/sim.h"
 #include "infercost/traffic.h"
@@ -110,64 +111,59 @@ double ic_run_fixed_usd_per_day(const struct ic_scenario *s) {
   return r.cost.total_usd;
 }
 
-/* Writes dir/timeseries.csv through a temporary file; the first column is
- * called time_s (the interval's start). */
-static ic_status write_series(const struct ic_scenario *s, const ic_series *series, ic_time_ns end_ns,
-                              const char *dir) {
-  char path[1024], tmp[1100], prov[512];
-  snprintf(path, sizeof path, "%s/timeseries.csv", dir);
-  snprintf(tmp, sizeof tmp, "%s.tmp", path);
+struct series_out {
+  const struct ic_scenario *s;
+  const ic_series *series;
+  ic_time_ns end_ns;
+  const struct ic_fleet_stats *fs;
+};
+
+/* timeseries.csv; the first column is called time_s (the interval's start). */
+static ic_status fill_series(FILE *f, void *ctx) {
+  const struct series_out *o = ctx;
+  char *text = NULL, prov[512];
+  size_t len = 0;
+  FILE *mem = open_memstream(&text, &len);
+  bool ok = mem && ic_series_write_csv(o->series, mem, o->end_ns) == IC_OK;
+  if (mem) ok = fclose(mem) == 0 && ok;
+  if (ok) {
+    ic_report_provenance(o->s, prov, sizeof prov);
+    const char *rest = strncmp(text, "interval_start_s", 16) == 0 ? text + 16 : text;
+    ok = fprintf(f, "# %s\n%s%s", prov, rest == text ? "" : "time_s", rest) >= 0;
+  }
+  free(text);
+  return ok ? IC_OK : IC_ENOMEM;
+}
+
+/* distributions.csv: iterations (static: batches) by batch size, and
+ * iterations by KV reserved / capacity (continuous), non-empty bins only. */
+static ic_status fill_distributions(FILE *f, void *ctx) {
+  const struct series_out *o = ctx;
+  char prov[512];
+  ic_report_provenance(o->s, prov, sizeof prov);
+  fprintf(f, "# %s\nquantity,bin_low,bin_high,iterations\n", prov);
+  for (int64_t b = 0; b <= o->s->serving.max_batch; b++)
+    if (o->fs->batch_hist[b]) fprintf(f, "batch_size,%lld,%lld,%llu\n", (long long)b, (long long)b + 1,
+                                      (unsigned long long)o->fs->batch_hist[b]);
+  for (int i = 0; i < IC_KV_HIST_BINS; i++)
+    if (o->fs->kv_hist[i]) fprintf(f, "kv_frac,%.3f,%.3f,%llu\n", (double)i / IC_KV_HIST_BINS,
+                                   (double)(i + 1) / IC_KV_HIST_BINS, (unsigned long long)o->fs->kv_hist[i]);
+  return IC_OK;
+}
+
+/* Writes dir/timeseries.csv and dir/distributions.csv, each atomically. */
+static ic_status write_series(struct series_out *o, const char *dir) {
   if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
     ic_diag(dir, 0, "cannot create output directory: %s", strerror(errno));
     return IC_EIO;
   }
-  char *text = NULL;
-  size_t len = 0;
-  FILE *mem = open_memstream(&text, &len);
-  bool ok = mem && ic_series_write_csv(series, mem, end_ns) == IC_OK;
-  if (mem) ok = fclose(mem) == 0 && ok;
-  FILE *f = ok ? fopen(tmp, "w") : NULL;
-  if (f) {
-    ic_report_provenance(s, prov, sizeof prov);
-    const char *rest = strncmp(text, "interval_start_s", 16) == 0 ? text + 16 : text;
-    ok = fprintf(f, "# %s\n%s%s", prov, rest == text ? "" : "time_s", rest) >= 0;
-    ok = fclose(f) == 0 && ok;
-  }
-  free(text);
-  if (!f || !ok || rename(tmp, path) != 0) {
-    ic_diag(path, 0, "cannot write: %s", strerror(errno));
-    remove(tmp);
-    return IC_EIO;
-  }
-  return IC_OK;
-}
-
-/* Writes dir/distributions.csv: iterations (static: batches) by batch size,
- * and iterations by KV reserved / capacity (continuous), non-empty bins only. */
-static ic_status write_distributions(const struct ic_scenario *s, const struct ic_fleet_stats *fs, const char *dir) {
-  char path[1024], tmp[1100], prov[512];
-  snprintf(path, sizeof path, "%s/distributions.csv", dir);
-  snprintf(tmp, sizeof tmp, "%s.tmp", path);
-  FILE *f = fopen(tmp, "w");
-  bool ok = f != NULL;
-  if (f) {
-    ic_report_provenance(s, prov, sizeof prov);
-    fprintf(f, "# %s\nquantity,bin_low,bin_high,iterations\n", prov);
-    for (int64_t b = 0; b <= s->serving.max_batch; b++)
-      if (fs->batch_hist[b]) fprintf(f, "batch_size,%lld,%lld,%llu\n", (long long)b, (long long)b + 1,
-                                     (unsigned long long)fs->batch_hist[b]);
-    for (int i = 0; i < IC_KV_HIST_BINS; i++)
-      if (fs->kv_hist[i]) fprintf(f, "kv_frac,%.3f,%.3f,%llu\n", (double)i / IC_KV_HIST_BINS,
-                                  (double)(i + 1) / IC_KV_HIST_BINS, (unsigned long long)fs->kv_hist[i]);
-    ok = !ferror(f);
-    ok = fclose(f) == 0 && ok;
-  }
-  if (!ok || rename(tmp, path) != 0) {
-    ic_diag(path, 0, "cannot write: %s", strerror(errno));
-    remove(tmp);
-    return IC_EIO;
-  }
-  return IC_OK;
+  char *series_path = ic_out_join(dir, "timeseries.csv"), *dist_path = ic_out_join(dir, "distributions.csv");
+  ic_status st = series_path && dist_path ? IC_OK : IC_ENOMEM;
+  if (st == IC_OK) st = ic_out_write(series_path, fill_series, o);
+  if (st == IC_OK) st = ic_out_write(dist_path, fill_distributions, o);
+  free(series_path);
+  free(dist_path);
+  return st;
 }
 
 /* Headline serving figures from the fleet's counters and sketches. */
@@ -336,8 +332,10 @@ ic_status ic_run_scenario_series(const struct ic_scenario *s, struct ic_run_resu
   out->events = ic_sim_events_run(sim);
   out->kv_capacity_tokens = perf.kv_capacity_tokens;
   serving_results(fleet, s, end_ns, out);
-  st = series ? write_series(s, series, end_ns, series_dir) : IC_OK;
-  if (st == IC_OK && series_dir) st = write_distributions(s, ic_fleet_stats(fleet), series_dir);
+  if (series) {
+    struct series_out o = {s, series, end_ns, ic_fleet_stats(fleet)};
+    st = write_series(&o, series_dir);
+  }
 done:
   ic_series_free(series);
   ic_source_free(source);

@@ -8,6 +8,7 @@
 
 #include <gsl/gsl_cdf.h>
 
+#include "infercost/outfile.h"
 #include "infercost/report.h"
 #include "infercost/run.h"
 #include "infercost/sweep.h"
@@ -152,21 +153,21 @@ ic_status ic_sweep_write_csv(FILE *out, const struct ic_sweep_grid *grid, int64_
   return ferror(out) ? IC_EIO : IC_OK;
 }
 
+struct csv_out {
+  const struct ic_sweep_grid *grid;
+  int64_t runs;
+  const struct ic_sweep_record *records;
+  const bool *meets;
+  size_t count;
+};
+
+static ic_status fill_csv(FILE *f, void *ctx) {
+  const struct csv_out *o = ctx;
+  return ic_sweep_write_csv(f, o->grid, o->runs, o->records, o->meets, o->count);
+}
+
 ic_status ic_sweep_write_csv_file(const char *path, const struct ic_sweep_grid *grid, int64_t runs,
                                   const struct ic_sweep_record *records, const bool *meets, size_t count) {
-  char tmp[4096];
-  snprintf(tmp, sizeof tmp, "%s.tmp", path);
-  FILE *f = fopen(tmp, "w");
-  if (!f) {
-    ic_diag(path, 0, "cannot write: %s", strerror(errno));
-    return IC_EIO;
-  }
-  ic_status st = ic_sweep_write_csv(f, grid, runs, records, meets, count);
-  if (fclose(f) != 0) st = IC_EIO;
-  if (st != IC_OK || rename(tmp, path) != 0) {
-    ic_diag(path, 0, "cannot write: %s", strerror(errno));
-    remove(tmp);
-    return IC_EIO;
-  }
-  return IC_OK;
+  struct csv_out o = {grid, runs, records, meets, count};
+  return ic_out_write(path, fill_csv, &o);
 }
