@@ -45,7 +45,7 @@ static const char *grouped(double v, char *buf, size_t size) {
 static const char *cooling_text(const struct ic_scenario *s, const struct ic_run_result *r, char *buf, size_t size) {
   const struct ic_power_config *p = &s->power;
   if (p->cooling == IC_COOLING_CHILLER) {
-    double lo = INFINITY, hi = -INFINITY;
+    double lo = (double)INFINITY, hi = -(double)INFINITY;
     for (int h = 0; h < IC_HOURS_PER_DAY; h++) {
       lo = fmin(lo, r->hours[h].cooling_cop);
       hi = fmax(hi, r->hours[h].cooling_cop);
