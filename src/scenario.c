@@ -75,6 +75,24 @@ static void describe_range(const struct ic_key_def *k, char *buf, size_t size) {
   snprintf(buf, size, "%s%s, %s]", k->min_open ? "(" : "[", lo, hi);
 }
 
+/* A decimal number as the docs define it: [sign] digits [. digits]
+ * [e [sign] digits]; no hex ("0x10"), inf or nan, which strtod would take. */
+static bool is_decimal(const char *p) {
+  if (*p == '+' || *p == '-') p++;
+  size_t digits = 0;
+  for (; isdigit((unsigned char)*p); p++) digits++;
+  if (*p == '.')
+    for (p++; isdigit((unsigned char)*p); p++) digits++;
+  if (!digits) return false;
+  if (*p == 'e' || *p == 'E') {
+    p++;
+    if (*p == '+' || *p == '-') p++;
+    if (!isdigit((unsigned char)*p)) return false;
+    while (isdigit((unsigned char)*p)) p++;
+  }
+  return *p == '\0';
+}
+
 /* Parses `text` into the field; on failure writes why into err and leaves
  * the field as it was. */
 static bool parse_value(const struct ic_key_def *k, const char *text, void *field, char *err, size_t errsize) {
@@ -90,8 +108,18 @@ static bool parse_value(const struct ic_key_def *k, const char *text, void *fiel
     }
     char *end = NULL;
     errno = 0;
-    double v = *text ? strtod(text, &end) : (double)NAN;
-    if (!*text || *end != '\0' || !isfinite(v) || errno == ERANGE) {
+    double v = *text && is_decimal(text) ? strtod(text, &end) : (double)NAN;
+    if (!isnan(v) && *end == '\0' && errno == ERANGE) { /* 1e400, 1e-400: a number, but not a double */
+      snprintf(err, errsize, "value %s is out of range (%s as a double): allowed %s%s%s", text,
+               fabs(v) > 1.0 ? "too large" : "too small", range, *k->unit ? " " : "", k->unit);
+      return false;
+    }
+    const char *digits = text + (*text == '+' || *text == '-');
+    if (digits[0] == '0' && (digits[1] == 'x' || digits[1] == 'X')) {
+      snprintf(err, errsize, "expected a decimal number, got hexadecimal '%s'", text);
+      return false;
+    }
+    if (isnan(v) || *end != '\0' || !isfinite(v)) {
       snprintf(err, errsize, "expected %s%s, got '%s'", k->type == IC_KEY_INT ? "an integer" : "a number",
                (k->default_text && strcmp(k->default_text, "auto") == 0) ? " or 'auto'" : "", text);
       return false;
@@ -281,17 +309,18 @@ ic_status ic_scenario_load_text(struct ic_scenario *s, const char *text, const c
   long line_no = 0;
   snprintf(s->source, sizeof s->source, "%s", name);
   const char *p = text;
+  char *buf = NULL;
   if ((unsigned char)p[0] == 0xEF && (unsigned char)p[1] == 0xBB && (unsigned char)p[2] == 0xBF) p += 3;
   while (*p && errors < MAX_ERRORS) {
     const char *eol = strchr(p, '\n');
     size_t len = eol ? (size_t)(eol - p) : strlen(p);
-    char buf[1024];
     line_no++;
-    if (len >= sizeof buf) {
-      ic_diag(name, line_no, "line is longer than %zu characters", sizeof buf - 1);
-      errors++;
-      p = eol ? eol + 1 : p + len;
-      continue;
+    /* Sized to the line: a long comment or value is never cut. */
+    free(buf);
+    buf = malloc(len + 1);
+    if (!buf) {
+      ic_diag(name, line_no, "out of memory");
+      return IC_ENOMEM;
     }
     memcpy(buf, p, len);
     buf[len] = '\0';
@@ -335,7 +364,16 @@ ic_status ic_scenario_load_text(struct ic_scenario *s, const char *text, const c
     }
     if (!section_ok) continue; /* already reported at the header */
     char dotted[200];
-    snprintf(dotted, sizeof dotted, "%s.%s", section, key);
+    if (strlen(key) + strlen(section) + 2 > sizeof dotted) {
+      ic_diag(name, line_no, "key '%.40s...' is %zu characters long; no key is longer than %zu", key, strlen(key),
+              sizeof dotted - 66);
+      errors++;
+      continue;
+    }
+    size_t slen = strlen(section), klen = strlen(key);
+    memcpy(dotted, section, slen);
+    dotted[slen] = '.';
+    memcpy(dotted + slen + 1, key, klen + 1);
     char origin[IC_ORIGIN_MAX];
     snprintf(origin, sizeof origin, "%s:%ld", name, line_no);
     const struct ic_section_def *sec = NULL;
@@ -351,6 +389,7 @@ ic_status ic_scenario_load_text(struct ic_scenario *s, const char *text, const c
     }
     if (!assign(s, dotted, value, name, line_no, origin)) errors++;
   }
+  free(buf);
   if (errors >= MAX_ERRORS) ic_diag(name, 0, "too many errors; stopped after %d", MAX_ERRORS);
   return ic_diag_count() > errors_before ? IC_EINVAL : IC_OK;
 }
@@ -403,15 +442,32 @@ ic_status ic_scenario_set(struct ic_scenario *s, const char *assignment, const c
     ic_diag(where, 0, "expected section.key=value, got '%s'", assignment);
     return IC_EINVAL;
   }
-  char key[200], value[1024];
-  snprintf(key, sizeof key, "%.*s", (int)(eq - assignment), assignment);
-  snprintf(value, sizeof value, "%s", eq + 1);
-  char *k = trim(key), *v = trim(value);
-  if (!strchr(k, '.')) {
-    ic_diag(where, 0, "expected section.key=value, got '%s'", assignment);
-    return IC_EINVAL;
+  /* A copy sized to the text: a long value is never cut. */
+  size_t n = strlen(assignment) + 1;
+  char *copy = malloc(n);
+  if (!copy) return IC_ENOMEM;
+  memcpy(copy, assignment, n);
+  copy[eq - assignment] = '\0';
+  char *k = trim(copy), *v = trim(copy + (eq - assignment) + 1);
+  bool ok = strchr(k, '.') != NULL;
+  if (!ok) ic_diag(where, 0, "expected section.key=value, got '%s'", assignment);
+  ok = ok && assign(s, k, v, where, 0, where);
+  free(copy);
+  return ok ? IC_OK : IC_EINVAL;
+}
+
+/* Of keys that together break a rule, the one the user set last (a -s
+ * override before a file line, a file line before a default): the one
+ * to blame. `keys` is NULL-terminated; the first is the fallback. */
+static const char *blame(const struct ic_scenario *s, const char *const *keys) {
+  const char *best = keys[0];
+  int best_rank = 0;
+  for (size_t i = 0; keys[i]; i++) {
+    const char *o = ic_scenario_origin(s, keys[i]);
+    int rank = strcmp(o, "default") == 0 ? 0 : strncmp(o, "-s #", 4) == 0 ? 2 : 1;
+    if (rank > best_rank) best = keys[i], best_rank = rank;
   }
-  return assign(s, k, v, where, 0, where) ? IC_OK : IC_EINVAL;
+  return best;
 }
 
 /* Reports a cross-key problem at the origin of `dotted`. */
@@ -440,7 +496,8 @@ static void check_power(const struct ic_scenario *s) {
   if (s->power.chiller_cop_min > s->power.chiller_cop_max) {
     snprintf(why, sizeof why, "%g is above power.chiller_cop_max (%g)", s->power.chiller_cop_min,
              s->power.chiller_cop_max);
-    check_fail(s, "power.chiller_cop_min", "%s: %s", why);
+    check_fail(s, blame(s, (const char *const[]){"power.chiller_cop_min", "power.chiller_cop_max", NULL}), "%s: %s",
+               why);
   }
 }
 
@@ -473,18 +530,22 @@ ic_status ic_scenario_check(const struct ic_scenario *s) {
   }
   if (s->fleet.gpus_per_node % s->fleet.gpus_per_replica != 0) {
     snprintf(buf, sizeof buf, "%lld GPUs per node", (long long)s->fleet.gpus_per_node);
-    check_fail(s, "fleet.gpus_per_replica", "%s: a replica must fit inside one node and divide it evenly (%s)", buf);
+    check_fail(s, blame(s, (const char *const[]){"fleet.gpus_per_replica", "fleet.gpus_per_node", NULL}),
+               "%s: a replica must fit inside one node and divide it evenly (%s)", buf);
   }
   if (ic_traffic_check(&s->traffic) != IC_OK) { /* reported by the traffic module */ }
   if (m && s->traffic.arrival != IC_ARRIVAL_TRACE && s->traffic.prompt_dist == IC_LENGTH_FIXED &&
       s->traffic.output_dist == IC_LENGTH_FIXED &&
       s->traffic.prompt_tokens + s->traffic.output_tokens > m->context_max) {
     snprintf(buf, sizeof buf, "%lld tokens", (long long)m->context_max);
-    check_fail(s, "traffic.output_tokens", "%s: prompt + output exceed the model's context of %s", buf);
+    check_fail(s, blame(s, (const char *const[]){"traffic.output_tokens", "traffic.prompt_tokens", "model.name",
+                                                  "model.context_max", NULL}),
+               "%s: prompt + output exceed the model's context of %s", buf);
   }
   check_power(s);
   if (s->serving.batching == IC_BATCHING_STATIC && s->serving.prefill_chunk_tokens > 0)
-    check_fail(s, "serving.prefill_chunk_tokens", "%s: chunked prefill needs serving.batching = %s", "continuous");
+    check_fail(s, blame(s, (const char *const[]){"serving.prefill_chunk_tokens", "serving.batching", NULL}),
+               "%s: chunked prefill needs serving.batching = %s", "continuous");
   return ic_diag_count() > before ? IC_EINVAL : IC_OK;
 }
 
