@@ -82,7 +82,10 @@ static int parse_run_args(int argc, char **argv, struct run_args *a, int allow_o
       }
       a->overrides[a->override_count++] = argv[++i];
     } else if (!strncmp(arg, "--set=", 6)) {
-      if (a->override_count == 256) return IC_EXIT_BAD_INPUT;
+      if (a->override_count == 256) {
+        ic_diag("infercost", 0, "too many -s overrides (at most 256)");
+        return IC_EXIT_BAD_INPUT;
+      }
       a->overrides[a->override_count++] = arg + 6;
     } else if (allow_output && (!strcmp(arg, "-o") || !strcmp(arg, "--output"))) {
       if (i + 1 >= argc) {
@@ -176,6 +179,12 @@ static int cmd_run(int argc, char **argv) {
     return IC_EXIT_FAILURE;
   }
   if (!a.quiet) ic_report_print(&s, &r, stdout);
+  /* Warnings reach stderr whatever -q says. */
+  fflush(stdout);
+  ic_run_print_overload(&r, stderr);
+  if (!r.overloaded && !(r.stable > 0))
+    fprintf(stderr, "warning: the fleet is overloaded: queues grew through the window (stable = 0), so latency "
+                    "depends on its length. Add replicas or raise serving.max_batch.\n");
   if (od && (ic_report_write_dir(&s, &r, stage) != IC_OK ||
              (a.plot && ic_plot_run_dir(stage, IC_PLOT_PNG, (long)r.replicas) != IC_OK))) {
     ic_outdir_free(od);

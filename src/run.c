@@ -23,6 +23,8 @@ struct arrivals {
   ic_fleet *fleet;
   struct ic_request next;
   ic_status status;      /* IC_ENOENT at the end, other codes on failure */
+  uint64_t in_flight_limit;
+  bool overloaded;       /* stopped: in flight passed the limit */
 };
 
 static void on_arrival(ic_sim *sim, void *ctx, uint64_t arg);
@@ -42,6 +44,13 @@ static void on_arrival(ic_sim *sim, void *ctx, uint64_t arg) {
     ic_sim_stop(sim);
     return;
   }
+  /* Arrivals are where in-flight requests (and their memory) grow: stop
+   * with a verdict instead of running the machine out of memory. */
+  if (ic_fleet_in_flight(a->fleet) > a->in_flight_limit) {
+    a->overloaded = true;
+    ic_sim_stop(sim);
+    return;
+  }
   pull_next(sim, a);
   if (a->status != IC_OK && a->status != IC_ENOENT) ic_sim_stop(sim);
 }
@@ -58,7 +67,7 @@ static double per(double x, double y) { return y > 0 ? x / y : (double)NAN; }
 static void price_run(const struct ic_scenario *s, const ic_ledger *ledger, const struct ic_tariff *tariff,
                       struct ic_run_result *out) {
   struct ic_cost_fleet fleet = {s->fleet.nodes, s->fleet.gpus_per_node, out->server_price_usd, out->nameplate_node_w};
-  ic_cost_ledger(ledger, s->run.duration_s, &fleet, &s->power, tariff, &s->cost, &out->cost, out->hours);
+  ic_cost_ledger(ledger, out->span_s, &fleet, &s->power, tariff, &s->cost, &out->cost, out->hours);
   const struct ic_daily_cost *c = &out->cost;
   out->usd_per_query = per(c->total_usd, out->queries_per_day);
   out->usd_per_million_output_tokens = per(c->total_usd, out->output_tokens_per_day / 1e6);
@@ -170,7 +179,7 @@ static ic_status write_series(struct series_out *o, const char *dir) {
 static void serving_results(ic_fleet *fleet, const struct ic_scenario *s, ic_time_ns end_ns,
                             struct ic_run_result *out) {
   const struct ic_fleet_stats *fs = ic_fleet_stats(fleet);
-  double span = s->run.duration_s;
+  double span = out->span_s;
   out->rejected = fs->rejected;
   out->preemptions = fs->preemptions;
   out->wakeups = fs->wakeups;
@@ -226,8 +235,42 @@ ic_status ic_run_scenario(const struct ic_scenario *s, struct ic_run_result *out
   return ic_run_scenario_series(s, out, NULL);
 }
 
+uint64_t ic_run_in_flight_limit(const struct ic_scenario *s) {
+  double replicas = (double)s->fleet.nodes * (double)(s->fleet.gpus_per_node / s->fleet.gpus_per_replica);
+  double limit = IC_RUN_IN_FLIGHT_PER_SLOT * replicas * (double)s->serving.max_batch;
+  if (limit < IC_RUN_IN_FLIGHT_MIN) limit = IC_RUN_IN_FLIGHT_MIN;
+  return limit > IC_RUN_IN_FLIGHT_MAX ? IC_RUN_IN_FLIGHT_MAX : (uint64_t)limit;
+}
+
+void ic_run_print_overload(const struct ic_run_result *r, FILE *out) {
+  if (!r->overloaded) return;
+  fprintf(out, "warning: overloaded: more than %llu requests in flight at t = %.3f s (arrivals %.2f/s, completions "
+               "%.2f/s); the run stopped there, its figures cover those %.3f s and stable = 0. Add replicas "
+               "(fleet.nodes), raise serving.max_batch or lower the traffic.\n",
+          (unsigned long long)r->in_flight_limit, r->overloaded_at_s, r->arrival_rate_per_s, r->completion_rate_per_s,
+          r->span_s);
+}
+
+/* Derived sizes checked before anything is allocated (docs/reliability.md). */
+static ic_status check_sizes(const struct ic_scenario *s, bool series) {
+  double replicas = (double)s->fleet.nodes * (double)(s->fleet.gpus_per_node / s->fleet.gpus_per_replica);
+  if (replicas > IC_RUN_REPLICAS_MAX) {
+    ic_diag(s->source, 0, "fleet.nodes: %lld nodes make %.0f replicas; at most %d are simulated (docs/reliability.md)",
+            (long long)s->fleet.nodes, replicas, IC_RUN_REPLICAS_MAX);
+    return IC_EINVAL;
+  }
+  double rows = ceil(s->run.duration_s / s->run.series_interval_s);
+  if (series && rows > IC_RUN_SERIES_ROWS_MAX) {
+    ic_diag(s->source, 0, "run.series_interval_s: %g s over run.duration_s = %g s makes %.0f rows of timeseries.csv; "
+            "at most %d allowed", s->run.series_interval_s, s->run.duration_s, rows, IC_RUN_SERIES_ROWS_MAX);
+    return IC_EINVAL;
+  }
+  return IC_OK;
+}
+
 ic_status ic_run_scenario_series(const struct ic_scenario *s, struct ic_run_result *out, const char *series_dir) {
   memset(out, 0, sizeof *out);
+  if (check_sizes(s, series_dir != NULL) != IC_OK) return IC_EINVAL;
   /* A catalogue model with any architecture overrides, or a user-defined one. */
   struct ic_model_spec model_spec;
   if (ic_model_resolve(&s->model, &model_spec, s->source) != IC_OK) return IC_EINVAL;
@@ -282,20 +325,28 @@ ic_status ic_run_scenario_series(const struct ic_scenario *s, struct ic_run_resu
     }
   }
   st = ic_traffic_open(&s->traffic, sim, end_ns, model->context_max, &source);
+  if (st == IC_EIO) st = IC_EINVAL; /* a trace that cannot be read is bad input (reported), like a scenario */
   if (st != IC_OK) goto done;
-  struct arrivals arr = {source, fleet, {0}, IC_OK};
+  struct arrivals arr = {source, fleet, {0}, IC_OK, ic_run_in_flight_limit(s), false};
   pull_next(sim, &arr);
   ic_sim_run_until(sim, end_ns);
-  if (arr.status != IC_OK && arr.status != IC_ENOENT) {
+  if (arr.status != IC_OK && arr.status != IC_ENOENT && !arr.overloaded) {
     st = arr.status;
     goto done;
+  }
+  out->in_flight_limit = arr.in_flight_limit;
+  if (arr.overloaded) {
+    /* The window ends where the run stopped; at least 1 ns. */
+    end_ns = ic_sim_now(sim) > 0 ? ic_sim_now(sim) : 1;
+    out->overloaded = true;
+    out->overloaded_at_s = ic_time_to_s(end_ns);
   }
   ic_fleet_close(fleet, end_ns);
   ic_ledger_flush(ledger, end_ns);
 
   const struct ic_fleet_stats *fs = ic_fleet_stats(fleet);
-  double scale = 86400.0 / s->run.duration_s;
-  out->span_s = s->run.duration_s;
+  out->span_s = ic_time_to_s(end_ns);
+  double scale = 86400.0 / out->span_s;
   out->arrived = fs->arrived;
   out->completed = fs->completed;
   out->in_flight_at_end = ic_fleet_in_flight(fleet);
@@ -312,8 +363,11 @@ ic_status ic_run_scenario_series(const struct ic_scenario *s, struct ic_run_resu
   /* Little's law: a stable system holds about arrival rate x mean time in
    * system; far more in flight at the end means queues grew all along, and
    * the latency of the completed requests understates what later ones see. */
-  double expected = (double)fs->arrived / s->run.duration_s * (isnan(out->e2e_mean_s) ? 0.0 : out->e2e_mean_s);
-  out->stable = (double)out->in_flight_at_end <= 1.5 * expected + 3.0 * sqrt(expected) + 10.0 ? 1.0 : 0.0;
+  double expected = (double)fs->arrived / out->span_s * (isnan(out->e2e_mean_s) ? 0.0 : out->e2e_mean_s);
+  out->stable = !out->overloaded && (double)out->in_flight_at_end <= 1.5 * expected + 3.0 * sqrt(expected) + 10.0
+                    ? 1.0 : 0.0;
+  out->arrival_rate_per_s = (double)fs->arrived / out->span_s;
+  out->completion_rate_per_s = (double)fs->completed / out->span_s;
   out->e2e_p50_s = ic_sketch_quantile(fs->e2e_s, 0.5);
   out->e2e_p99_s = ic_sketch_quantile(fs->e2e_s, 0.99);
   out->ttft_mean_s = ic_sketch_mean(fs->ttft_s);
@@ -321,7 +375,7 @@ ic_status ic_run_scenario_series(const struct ic_scenario *s, struct ic_run_resu
   out->wait_mean_s = ic_sketch_mean(fs->wait_s);
   out->wait_p99_s = ic_sketch_quantile(fs->wait_s, 0.99);
   out->mean_batch_size = fs->batches ? (double)fs->batched_requests / (double)fs->batches : 0.0;
-  out->utilisation = fs->busy_replica_s / ((double)out->replicas * s->run.duration_s);
+  out->utilisation = fs->busy_replica_s / ((double)out->replicas * out->span_s);
   struct ic_iter_shape one = ic_iter_shape_prefill(s->traffic.prompt_tokens, 1);
   double svc = ic_perf_iter_s(&perf, &one, NULL);
   for (int64_t step = 1; step < s->traffic.output_tokens; step++) {

@@ -76,6 +76,8 @@ void ic_sweep_eval_point(const struct ic_sweep_exec *x, size_t index, struct ic_
       struct ic_run_result result;
       s->run.run = first_run + r;
       st = ic_run_scenario(s, &result);
+      /* A result (stable = 0), named in the status column. */
+      if (st == IC_OK && result.overloaded) snprintf(rec->message, sizeof rec->message, "overloaded");
       for (size_t m = 0; m < metric_count; m++) values[m * (size_t)x->runs + (size_t)r] = metrics[m].get(&result);
     }
   }
@@ -138,7 +140,7 @@ ic_status ic_sweep_write_csv(FILE *out, const struct ic_sweep_grid *grid, int64_
       fputc(',', out);
     }
     fprintf(out, "%lld,%d,", (long long)r->seed, (int)r->runs);
-    put_field(out, r->status == IC_OK ? "ok" : r->message);
+    put_field(out, r->status == IC_OK ? (r->message[0] ? r->message : "ok") : r->message);
     if (meets) fputs(meets[i] ? ",1" : ",0", out);
     for (size_t m = 0; m < metric_count; m++) {
       fputc(',', out);
