@@ -248,6 +248,27 @@ static void unwritable_outputs_found_before_running(void **state) {
   assert_null(strstr(out, ".tmp"));
 }
 
+static bool staging_exists(const void *arg) { return strstr(listing(arg), "o.infercost-staging-") != NULL; }
+
+/* SIGTERM in the middle of a simulation: the process ends by the signal
+ * and leaves neither the output directory nor its staging behind. */
+static void interrupted_run_leaves_nothing(void **state) {
+  (void)state;
+  char dir[64];
+  fresh_dir(dir, sizeof dir);
+  snprintf(cmd, sizeof cmd, "run tests/data/tiny_scenario.ini -q -s run.duration_s=3.1e7 -s traffic.queries_per_day=2e6 "
+           "-s fleet.nodes=20 -o %s/o", dir);
+  pid_t pid = ic_test_spawn(cmd);
+  assert_true(ic_test_wait_for(staging_exists, dir, 60.0)); /* the run has started */
+  kill(pid, SIGTERM);
+  int status;
+  assert_int_equal(waitpid(pid, &status, 0), pid);
+  assert_true(WIFSIGNALED(status));
+  assert_int_equal(WTERMSIG(status), SIGTERM);
+  assert_string_equal(listing(dir), "");
+  rm_rf(dir);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(atomic_write_whole_or_nothing, diag_capture, diag_release),
@@ -258,6 +279,7 @@ int main(void) {
       cmocka_unit_test(long_output_dir_keeps_file_names),
       cmocka_unit_test(failed_run_leaves_no_outputs),
       cmocka_unit_test(unwritable_outputs_found_before_running),
+      cmocka_unit_test(interrupted_run_leaves_nothing),
   };
   return cmocka_run_group_tests_name("outfile", tests, NULL, NULL);
 }

@@ -8,14 +8,14 @@
 set -euo pipefail
 name=$1 seconds=$2 build=${3:-build-fuzz}
 root=$(cd "$(dirname "$0")/../.." && pwd)
-bin="$build/fuzz_$name"
+bin=$(cd "$build" 2>/dev/null && pwd)/fuzz_$name
 [ -x "$bin" ] || { echo "run.sh: $bin not built (cmake -DCMAKE_C_COMPILER=clang -DIC_FUZZ=ON)" >&2; exit 2; }
 work=$(mktemp -d "${TMPDIR:-/tmp}/ic-fuzz-$name-XXXXXX")
 trap 'rm -rf "$work"' EXIT
 cp -r "$root/tests/fuzz/corpus/$name" "$work/corpus"
 # -timeout: one input over 10 s is a hang; -rss_limit_mb: unbounded memory is a finding.
 # Leaks are findings too (LeakSanitizer runs at exit of each crash-free run).
-(cd "$work" && "$OLDPWD/$bin" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+(cd "$work" && "$bin" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
   -artifact_prefix="$work/" corpus) > "$work/log" 2>&1 && rc=0 || rc=$?
 grep -E "^#[0-9]+ +DONE|stat::number_of_executed_units|cov:" "$work/log" | tail -2
 if [ "$rc" -ne 0 ]; then
