@@ -32,8 +32,9 @@ static void on_arrival(ic_sim *sim, void *ctx, uint64_t arg);
 static void pull_next(ic_sim *sim, struct arrivals *a) {
   a->status = ic_source_next(a->source, &a->next);
   if (a->status != IC_OK) return;
-  if (a->next.arrival_ns < ic_sim_now(sim)) a->next.arrival_ns = ic_sim_now(sim);
-  if (!ic_sim_schedule_at(sim, a->next.arrival_ns, on_arrival, a, 0)) a->status = IC_ENOMEM;
+  /* Sources hand out arrivals in time order; one in the past is refused by the kernel. */
+  if (!ic_sim_schedule_at(sim, a->next.arrival_ns, on_arrival, a, 0))
+    a->status = ic_sim_status(sim) != IC_OK ? ic_sim_status(sim) : IC_ENOMEM;
 }
 
 static void on_arrival(ic_sim *sim, void *ctx, uint64_t arg) {
@@ -330,6 +331,10 @@ ic_status ic_run_scenario_series(const struct ic_scenario *s, struct ic_run_resu
   struct arrivals arr = {source, fleet, {0}, IC_OK, ic_run_in_flight_limit(s), false};
   pull_next(sim, &arr);
   ic_sim_run_until(sim, end_ns);
+  if (ic_sim_status(sim) != IC_OK) { /* a model scheduled into the past: reported */
+    st = ic_sim_status(sim);
+    goto done;
+  }
   if (arr.status != IC_OK && arr.status != IC_ENOENT && !arr.overloaded) {
     st = arr.status;
     goto done;
