@@ -225,8 +225,9 @@ static ic_status render_formats(const char *prog, char *script, const char *base
 }
 
 /* The varied keys of a sweep: the columns before `seed`/`seeds`, else those
- * with a dot (section.key), space-separated for pareto.gp's labels. */
-static void varied_keys(const struct ic__plot_table *t, char *buf, size_t size) {
+ * with a dot (section.key), space-separated for pareto.gp's labels;
+ * false when they do not fit `buf` (refused, never cut). */
+static bool varied_keys(const struct ic__plot_table *t, char *buf, size_t size) {
   long seed = ic__plot_table_column(t, "seed");
   if (seed < 0) seed = ic__plot_table_column(t, "seeds");
   buf[0] = '\0';
@@ -234,8 +235,12 @@ static void varied_keys(const struct ic__plot_table *t, char *buf, size_t size) 
     bool varied = seed >= 0 ? (long)i < seed : strchr(t->columns[i], '.') != NULL;
     if (!varied || strchr(t->columns[i], ' ')) continue;
     size_t o = strlen(buf);
-    snprintf(buf + o, size - o, "%s%s", o ? " " : "", t->columns[i]);
+    if ((size_t)snprintf(buf + o, size - o, "%s%s", o ? " " : "", t->columns[i]) >= size - o) {
+      buf[0] = '\0'; /* too many to label: no labels rather than a cut one */
+      return false;
+    }
   }
+  return true;
 }
 
 /* Reports variables that could not be passed to gnuplot. */
@@ -259,7 +264,7 @@ static ic_status prepare(const struct ic_plot_request *req, const struct ic__plo
     bool ok = add_string(prog, size, "in", in) && add_string(prog, size, "xcol", xcol) &&
               add_string(prog, size, "ycol", ycol);
     char ci[256]; /* a multi-seed sweep's 95% half-width of ycol, drawn as error bars */
-    snprintf(ci, sizeof ci, "%s_ci95", ycol);
+    if ((size_t)snprintf(ci, sizeof ci, "%s_ci95", ycol) >= sizeof ci) return vars_done(false, in);
     if (ic__plot_table_column(t, ci) >= 0) ok = ok && add_string(prog, size, "ci_col", ci);
     if (req->target_column) {
       ok = ok && add_string(prog, size, "target_col", req->target_column);
@@ -275,7 +280,7 @@ static ic_status prepare(const struct ic_plot_request *req, const struct ic__plo
     ic_status st = ic__plot_write_front(t, (size_t)ic__plot_table_column(t, xcol),
                                         (size_t)ic__plot_table_column(t, ycol), derived);
     if (st != IC_OK) return st;
-    varied_keys(t, labels, sizeof labels);
+    if (!varied_keys(t, labels, sizeof labels)) return vars_done(false, in);
     return vars_done(add_string(prog, size, "in", in) && add_string(prog, size, "front", derived) &&
                          add_string(prog, size, "xcol", xcol) && add_string(prog, size, "ycol", ycol) &&
                          add_string(prog, size, "labelcol", labels),

@@ -301,6 +301,13 @@ static void strip_comment(char *value) {
 }
 
 ic_status ic_scenario_load_text(struct ic_scenario *s, const char *text, const char *name) {
+  /* Every message and provenance line names the file as "name:line"; a
+   * longer name would be cut there, so it is refused. */
+  if (strlen(name) > IC_SCENARIO_PATH_MAX) {
+    ic_diag("infercost", 0, "scenario path is %zu bytes long, at most %d allowed: '%.60s...'", strlen(name),
+            IC_SCENARIO_PATH_MAX, name);
+    return IC_EINVAL;
+  }
   size_t errors_before = ic_diag_count();
   size_t errors = 0;
   char section[64] = "";

@@ -28,6 +28,7 @@ struct ic_run_config {
 
 #define IC_SCENARIO_MAX_KEYS 256
 #define IC_ORIGIN_MAX 160
+#define IC_SCENARIO_PATH_MAX 140 /* bytes of a scenario file's path: its "path:line" fits IC_ORIGIN_MAX */
 
 struct ic_scenario {
   char source[256];    /* where it came from: a path or "built-in default" */
