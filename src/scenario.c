@@ -226,6 +226,13 @@ static bool suggest_key(const char *dotted, char *buf, size_t size) {
     const struct ic_section_def *sec = &ic_scenario_sections[i];
     for (size_t j = 0; j < sec->key_count; j++) {
       snprintf(name, sizeof name, "%s.%s", sec->name, sec->keys[j].name);
+      /* The length difference bounds the distance from below: most names
+       * are skipped without the quadratic table. */
+      size_t la = strlen(dotted), lb = strlen(name), lk = strlen(sec->keys[j].name);
+      const char *dot0 = strchr(dotted, '.');
+      size_t lbare = dot0 ? strlen(dot0 + 1) : 0;
+      if ((la > lb ? la - lb : lb - la) >= best && (!dot0 || (lbare > lk ? lbare - lk : lk - lbare) + 1 >= best))
+        continue;
       size_t d = edit_distance(dotted, name);
       /* Also match the bare key, for a right key under the wrong section. */
       const char *dot = strchr(dotted, '.');
