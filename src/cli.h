@@ -9,5 +9,6 @@ int ic_cli_trace(int argc, char **argv);
 int ic_cli_plot(int argc, char **argv);
 int ic_cli_sweep(int argc, char **argv);
 int ic_cli_search(int argc, char **argv);
+int ic_cli_train(int argc, char **argv);
 
 #endif

@@ -31,6 +31,9 @@ static const char usage_sweep[] =
     "                              columns become means with METRIC_ci95 half-widths\n"
     "  --target METRIC<=VALUE      add a meets_targets column (1/0); repeatable\n"
     "  --workers N                 local worker processes (default: online CPUs)\n"
+    "  --train                     each point is a training estimate (infercost train):\n"
+    "                              columns are the train metrics (gpu_hours, wall_days,\n"
+    "                              total_usd...; docs/training.md); no --target\n"
     "  -o, --output FILE           write the CSV to FILE (replaced only when complete)\n"
     "  -q, --quiet                 no progress bar\n"
     "  -h, --help                  this text\n"
@@ -74,7 +77,7 @@ struct sweep_args {
   int set_count, vary_count, target_count;
   int64_t runs;
   long workers;
-  bool quiet, help, allow_unstable;
+  bool quiet, help, allow_unstable, train;
 };
 
 static bool parse_count(const char *opt, const char *text, long max, long *out) {
@@ -120,6 +123,7 @@ static int parse_args(int argc, char **argv, struct sweep_args *a, bool search) 
     if (!strcmp(o, "-h") || !strcmp(o, "--help")) a->help = true;
     else if (!strcmp(o, "-q") || !strcmp(o, "--quiet")) a->quiet = true;
     else if (search && !strcmp(o, "--allow-unstable")) a->allow_unstable = true;
+    else if (!search && !strcmp(o, "--train")) a->train = true;
     else if (!strcmp(o, "--vary")) ok = take(o, v, a->vary, &a->vary_count, IC_SWEEP_MAX_AXES);
     else if (!strcmp(o, "-s") || !strcmp(o, "--set")) ok = take(o, v, a->sets, &a->set_count, MAX_SETS);
     else if (!strcmp(o, "--target")) ok = take(o, v, a->targets, &a->target_count, MAX_TARGETS);
@@ -142,14 +146,8 @@ static int parse_args(int argc, char **argv, struct sweep_args *a, bool search) 
 
 /* Defaults, file, -s overrides, cross-key checks. */
 static bool load_base(const struct sweep_args *a, struct ic_scenario *s) {
-  ic_scenario_defaults(s);
-  ic_status st = a->scenario_path ? ic_scenario_load_file(s, a->scenario_path) : IC_OK;
-  for (int i = 0; st != IC_EIO && i < a->set_count; i++) {
-    char where[32];
-    snprintf(where, sizeof where, "-s #%d", i + 1);
-    if (ic_scenario_set(s, a->sets[i], where) != IC_OK) st = IC_EINVAL;
-  }
-  return st == IC_OK && ic_scenario_check(s) == IC_OK;
+  return ic_scenario_build(s, a->scenario_path, a->sets, (size_t)a->set_count) == IC_OK &&
+         ic_scenario_check(s) == IC_OK;
 }
 
 static bool parse_axes(const struct sweep_args *a, const struct ic_scenario *base, struct ic_sweep_axis *axes) {
@@ -174,14 +172,19 @@ static int sweep_main(const struct sweep_args *a, struct ic_scenario *base, stru
     ic_diag("infercost", 0, "sweep: nothing to vary: give at least one --vary section.key=VALUES");
     return IC_EXIT_BAD_INPUT;
   }
-  struct ic_sweep_grid grid = {.base = base, .axes = axes, .axis_count = (size_t)a->vary_count};
+  if (a->train && a->target_count) {
+    ic_diag("infercost", 0, "sweep: --target works on serving metrics; with --train, filter the CSV instead");
+    return IC_EXIT_BAD_INPUT;
+  }
+  enum ic_sweep_mode mode = a->train ? IC_SWEEP_TRAIN : IC_SWEEP_SERVE;
+  struct ic_sweep_grid grid = {.base = base, .axes = axes, .axis_count = (size_t)a->vary_count, .mode = mode};
   size_t count = ic_sweep_grid_count(axes, grid.axis_count);
   if (count > 1000000) {
     ic_diag("infercost", 0, "sweep: %zu points is more than 1,000,000", count);
     return IC_EXIT_BAD_INPUT;
   }
   struct ic_sweep_exec x = {.point = ic_sweep_grid_build, .ctx = &grid, .count = count, .runs = a->runs,
-                            .workers = a->workers, .progress = !a->quiet};
+                            .workers = a->workers, .progress = !a->quiet, .mode = mode};
   struct ic_search_target targets[MAX_TARGETS];
   bool ok = true;
   for (int i = 0; i < a->target_count; i++)

@@ -120,6 +120,13 @@ void ic_ledger_flush(ic_ledger *l, ic_time_ns now_ns) {
   advance_fleet(l, now_ns);
 }
 
+void ic_ledger_restart(ic_ledger *l, ic_time_ns now_ns) {
+  ic_ledger_flush(l, now_ns);
+  for (int64_t i = 0; i < l->node_count; i++) l->nodes[i].energy_j = 0.0;
+  for (int s = 0; s < IC_GPU_STATE_COUNT; s++) l->state_energy_j[s] = l->state_s[s] = 0.0;
+  for (int h = 0; h < IC_HOURS_PER_DAY; h++) l->hour_energy_j[h] = 0.0;
+}
+
 double ic_ledger_node_energy_j(const ic_ledger *l, int64_t node) { return l->nodes[node].energy_j; }
 
 double ic_ledger_it_energy_j(const ic_ledger *l) {

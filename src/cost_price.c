@@ -118,11 +118,16 @@ static void price_capital(const struct ic_cost_fleet *f, const struct ic_cost_co
   d->other_usd = d->maintenance_usd + d->other_opex_usd + d->rent_usd;
 }
 
-/* Simulated seconds of [0, span_s) that fall in each hour of the day. */
-static void hour_coverage(double span_s, double covered[IC_HOURS_PER_DAY]) {
-  double whole_days = floor(span_s / 86400.0), rest = span_s - whole_days * 86400.0;
-  for (int h = 0; h < IC_HOURS_PER_DAY; h++)
-    covered[h] = whole_days * 3600.0 + fmin(fmax(rest - 3600.0 * h, 0.0), 3600.0);
+/* Simulated seconds of [start_s, start_s + span_s) that fall in each hour
+ * of the day: those of [0, end) less those of [0, start). */
+static void hour_coverage(double start_s, double span_s, double covered[IC_HOURS_PER_DAY]) {
+  double x[2] = {start_s + span_s, start_s};
+  for (int h = 0; h < IC_HOURS_PER_DAY; h++) covered[h] = 0.0;
+  for (int i = 0; i < 2; i++) {
+    double whole_days = floor(x[i] / 86400.0), rest = x[i] - whole_days * 86400.0;
+    for (int h = 0; h < IC_HOURS_PER_DAY; h++)
+      covered[h] += (i ? -1.0 : 1.0) * (whole_days * 3600.0 + fmin(fmax(rest - 3600.0 * h, 0.0), 3600.0));
+  }
 }
 
 /* Facility energy (kWh) of one hour-of-day row with IT energy it_kwh. */
@@ -143,12 +148,19 @@ void ic_cost_ledger(const ic_ledger *l, double span_s, const struct ic_cost_flee
                     const struct ic_power_config *power, const struct ic_tariff *tariff,
                     const struct ic_cost_config *cost, struct ic_daily_cost *day,
                     struct ic_hour_cost hours[IC_HOURS_PER_DAY]) {
+  ic_cost_ledger_window(l, 0.0, span_s, fleet, power, tariff, cost, day, hours);
+}
+
+void ic_cost_ledger_window(const ic_ledger *l, double start_s, double span_s, const struct ic_cost_fleet *fleet,
+                           const struct ic_power_config *power, const struct ic_tariff *tariff,
+                           const struct ic_cost_config *cost, struct ic_daily_cost *day,
+                           struct ic_hour_cost hours[IC_HOURS_PER_DAY]) {
   struct ic_daily_cost d = {0};
   price_capital(fleet, cost, &d);
   double fixed_per_day = d.amortization_usd + d.other_usd;
   bool rent = cost->pricing == IC_PRICING_RENT;
   double covered[IC_HOURS_PER_DAY];
-  hour_coverage(span_s, covered);
+  hour_coverage(start_s, span_s, covered);
   double scale = 86400.0 / span_s;
   double it_sum = 0, fac_sum = 0, energy_sum = 0, cooling_sum = 0, carbon_sum = 0;
   for (int h = 0; h < IC_HOURS_PER_DAY; h++) {

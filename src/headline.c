@@ -28,6 +28,10 @@ GETTER(slo_attainment, r->slo_attainment)
 GETTER(wait_mean_s, r->wait_mean_s)
 GETTER(utilisation, r->utilisation)
 GETTER(mean_batch_size, r->mean_batch_size)
+GETTER(batch_occupancy, r->batch_occupancy)
+GETTER(kv_occupancy, r->kv_occupancy)
+GETTER(mfu, r->mfu)
+GETTER(mbu, r->mbu)
 GETTER(stable, r->stable)
 GETTER(gpus, (double)r->gpus)
 
@@ -52,6 +56,10 @@ static const struct ic_headline table[] = {
     ROW(wait_mean_s, "s", IC_LOWER_IS_BETTER),
     ROW(utilisation, "fraction", IC_HIGHER_IS_BETTER),
     ROW(mean_batch_size, "requests", IC_HIGHER_IS_BETTER),
+    ROW(batch_occupancy, "fraction", IC_HIGHER_IS_BETTER),
+    ROW(kv_occupancy, "fraction", IC_HIGHER_IS_BETTER),
+    ROW(mfu, "fraction", IC_HIGHER_IS_BETTER),
+    ROW(mbu, "fraction", IC_HIGHER_IS_BETTER),
     ROW(slo_attainment, "fraction", IC_HIGHER_IS_BETTER),
     ROW(stable, "1/0", IC_HIGHER_IS_BETTER),
     ROW(gpus, "GPUs", IC_LOWER_IS_BETTER),

@@ -25,6 +25,7 @@ static const char usage_main[] =
     "  sweep [SCENARIO] --vary key=VALUES... [-o FILE]     run a grid of variants into one CSV\n"
     "  search [SCENARIO] --target METRIC<=V... [--vary ..] cheapest configuration meeting targets\n"
     "  plot KIND INPUT.csv [-o OUT]                        chart a sweep, time series, ledger or validation\n"
+    "  train [SCENARIO] [-s train.key=value]... [-o DIR]   what a training run costs (docs/training.md)\n"
     "  help [COMMAND], --help, --version\n"
     "\n"
     "With no SCENARIO, the built-in default (a ChatGPT-like service) is used.\n"
@@ -115,15 +116,7 @@ static int parse_run_args(int argc, char **argv, struct run_args *a, int allow_o
 /* Builds the scenario: defaults, then the file, then -s overrides, then
  * cross-key checks. */
 static int load_scenario(const struct run_args *a, struct ic_scenario *s) {
-  ic_scenario_defaults(s);
-  ic_status st = IC_OK;
-  if (a->scenario_path) st = ic_scenario_load_file(s, a->scenario_path);
-  if (st == IC_EIO) return IC_EXIT_BAD_INPUT;
-  for (int i = 0; i < a->override_count; i++) {
-    char where[32];
-    snprintf(where, sizeof where, "-s #%d", i + 1);
-    if (ic_scenario_set(s, a->overrides[i], where) != IC_OK) st = IC_EINVAL;
-  }
+  ic_status st = ic_scenario_build(s, a->scenario_path, a->overrides, (size_t)a->override_count);
   if (st == IC_OK) st = ic_scenario_check(s);
   return st == IC_OK ? 0 : IC_EXIT_BAD_INPUT;
 }
@@ -207,6 +200,7 @@ static const struct command commands[] = {
     {"sweep", ic_cli_sweep},
     {"search", ic_cli_search},
     {"plot", ic_cli_plot},
+    {"train", ic_cli_train},
 };
 
 int main(int argc, char **argv) {
@@ -236,7 +230,7 @@ int main(int argc, char **argv) {
   }
   for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
     if (!strcmp(argv[0], commands[i].name)) return commands[i].fn(argc, argv);
-  ic_diag("infercost", 0, "unknown command '%s' (commands: run, scenario, validate, trace, sweep, search, plot; see infercost --help)",
+  ic_diag("infercost", 0, "unknown command '%s' (commands: run, scenario, validate, trace, sweep, search, plot, train; see infercost --help)",
           argv[0]);
   return IC_EXIT_BAD_INPUT;
 }

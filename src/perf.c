@@ -58,6 +58,8 @@ double ic_perf_iter_s(const struct ic_perf *p, const struct ic_iter_shape *shape
   b.memory_s = dense_m + attn_m;
   b.dense_s = dense_c > dense_m ? dense_c : dense_m;
   b.attention_s = attn_c > attn_m ? attn_c : attn_m;
+  b.attn_compute_s = attn_c;
+  b.attn_memory_s = attn_m;
   if (p->tp > 1) {
     /* Two all-reduces per layer (after attention and after the FFN) of the
      * new tokens' hidden states; a ring moves 2(k-1)/k of the message. */
@@ -72,3 +74,23 @@ double ic_perf_iter_s(const struct ic_perf *p, const struct ic_iter_shape *shape
   if (out) *out = b;
   return b.total_s;
 }
+
+struct ic_perf_decode_line ic_perf_decode_line(const struct ic_perf *p, int64_t n) {
+  const double k1 = 1048576.0; /* a power of two: the slopes divide exactly */
+  struct ic_iter_shape s0 = ic_iter_shape_decode(n, 0), s1 = s0;
+  s1.attn_pairs += k1;
+  s1.kv_tokens_read += (int64_t)k1;
+  struct ic_perf_breakdown b0, b1;
+  ic_perf_iter_s(p, &s0, &b0);
+  ic_perf_iter_s(p, &s1, &b1);
+  struct ic_iter_cost c0 = ic_model_iter_cost(p->model, &p->prec, &s0), c1 = ic_model_iter_cost(p->model, &p->prec, &s1);
+  double bytes0 = c0.weight_bytes + c0.act_bytes + c0.kv_bytes, bytes1 = c1.weight_bytes + c1.act_bytes + c1.kv_bytes;
+  return (struct ic_perf_decode_line){b0.dense_s + b0.comm_s + b0.overhead_s,
+                                      b0.attn_compute_s, (b1.attn_compute_s - b0.attn_compute_s) / k1,
+                                      b0.attn_memory_s, (b1.attn_memory_s - b0.attn_memory_s) / k1,
+                                      c0.flops, (c1.flops - c0.flops) / k1, bytes0, (bytes1 - bytes0) / k1};
+}
+
+double ic_perf_gpu_peak_flops(const struct ic_perf *p) { return ic_hw_peak_flops(p->gpu, p->prec.activations); }
+
+double ic_perf_gpu_peak_bytes_per_s(const struct ic_perf *p) { return p->gpu->mem_bw_bytes_per_s; }

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -116,10 +117,11 @@ static void print_ledger(const struct ic_scenario *s, const struct ic_run_result
 }
 
 void ic_report_print(const struct ic_scenario *s, const struct ic_run_result *r, FILE *out) {
-  char prov[512], a[64], b[64], c[64], d[64];
+  char prov[512], a[64], b[64], c[64], d[64], e[64];
   ic_report_provenance(s, prov, sizeof prov);
   fprintf(out, "# %s\n", prov);
-  fprintf(out, "Simulated %.0f s, scaled to one day (86,400 s).\n\n", r->span_s);
+  fprintf(out, "Simulated %.0f s after a %.0f s warm-up (simulated, not counted), scaled to one day (86,400 s).\n\n",
+          r->span_s, r->warmup_s);
   fprintf(out, "Fleet     %s nodes x %lld %s = %s GPUs; %s replicas of %s on %lld GPUs each\n",
           grouped((double)s->fleet.nodes, a, sizeof a), (long long)s->fleet.gpus_per_node, s->fleet.gpu,
           grouped((double)r->gpus, b, sizeof b), grouped((double)r->replicas, c, sizeof c), s->model.name,
@@ -145,15 +147,21 @@ void ic_report_print(const struct ic_scenario *s, const struct ic_run_result *r,
       fprintf(out, "  class %-12s %s done, TTFT p99 %.3f s, TPOT p99 %.4f s, e2e p99 %.3f s, SLO %.2f%%\n",
               r->classes[k].name, grouped((double)r->classes[k].completed, a, sizeof a), r->classes[k].ttft_p99_s,
               r->classes[k].tpot_p99_s, r->classes[k].e2e_p99_s, 100.0 * r->classes[k].slo_attainment);
-  fprintf(out, "Utilisation                    %.1f%% of replica time busy; mean batch %.2f requests\n",
-          100.0 * r->utilisation, r->mean_batch_size);
-  fprintf(out, "Replica utilisation            min %.1f%%, max %.1f%%", 100.0 * r->utilisation_min,
-          100.0 * r->utilisation_max);
-  if (isfinite(r->kv_frac_mean)) fprintf(out, "; KV cache %.1f%% reserved on average", 100.0 * r->kv_frac_mean);
-  fputc('\n', out);
-  fprintf(out, "Requests in the window         %s arrived, %s completed, %s rejected, %s in flight at the end\n",
-          grouped((double)r->arrived, a, sizeof a), grouped((double)r->completed, b, sizeof b),
-          grouped((double)r->rejected, c, sizeof c), grouped((double)r->in_flight_at_end, d, sizeof d));
+  /* docs/metrics.md defines each utilisation figure. */
+  fprintf(out, "Batch occupancy                %.1f%% of max_batch (time-averaged running requests); mean batch %.2f\n",
+          100.0 * r->batch_occupancy, r->mean_batch_size);
+  fprintf(out, "KV-cache occupancy             %.1f%% of capacity (time-averaged tokens reserved)\n",
+          100.0 * r->kv_occupancy);
+  fprintf(out, "MFU, MBU                       %.1f%%, %.1f%% (model FLOPs, bytes moved / peak of all GPUs)\n",
+          100.0 * r->mfu, 100.0 * r->mbu);
+  if (s->serving.batching == IC_BATCHING_STATIC)
+    fprintf(out, "Replica time in batches        %.1f%% (min %.1f%%, max %.1f%% per replica)\n", 100.0 * r->utilisation,
+            100.0 * r->utilisation_min, 100.0 * r->utilisation_max);
+  fprintf(out, "Requests in the window         %s in flight at the start, %s arrived, %s completed, %s rejected, %s in "
+               "flight at the end\n",
+          grouped((double)r->in_flight_at_start, e, sizeof e), grouped((double)r->arrived, a, sizeof a),
+          grouped((double)r->completed, b, sizeof b), grouped((double)r->rejected, c, sizeof c),
+          grouped((double)r->in_flight_at_end, d, sizeof d));
   if (r->preemptions || r->wakeups)
     fprintf(out, "Preemptions, node wake-ups     %s, %s\n", grouped((double)r->preemptions, a, sizeof a),
             grouped((double)r->wakeups, b, sizeof b));
@@ -174,6 +182,8 @@ static size_t metric_rows(const struct ic_run_result *r, struct metric_row *rows
   size_t n = 0;
 #define ROW(name, v, unit) rows[n++] = (struct metric_row){name, v, unit}
   ROW("span_s", r->span_s, "s");
+  ROW("warmup_s", r->warmup_s, "s");
+  ROW("in_flight_at_start", (double)r->in_flight_at_start, "requests");
   ROW("arrived", (double)r->arrived, "requests");
   ROW("completed", (double)r->completed, "requests");
   ROW("in_flight_at_end", (double)r->in_flight_at_end, "requests");
@@ -207,6 +217,10 @@ static size_t metric_rows(const struct ic_run_result *r, struct metric_row *rows
   ROW("wait_p99_s", r->wait_p99_s, "s");
   ROW("mean_batch_size", r->mean_batch_size, "requests");
   ROW("utilisation", r->utilisation, "fraction");
+  ROW("batch_occupancy", r->batch_occupancy, "fraction");
+  ROW("kv_occupancy", r->kv_occupancy, "fraction");
+  ROW("mfu", r->mfu, "fraction");
+  ROW("mbu", r->mbu, "fraction");
   ROW("service_time_batch1_s", r->service_time_batch1_s, "s");
   ROW("rejected", (double)r->rejected, "requests");
   ROW("preemptions", (double)r->preemptions, "requests");
@@ -383,3 +397,18 @@ ic_status ic_report_write_dir(const struct ic_scenario *s, const struct ic_run_r
     return IC_EIO;
   return IC_OK;
 }
+
+static ic_status fill_text(FILE *f, void *ctx) { return fputs(ctx, f) >= 0 ? IC_OK : IC_EIO; }
+
+ic_status ic_report_write_text(const char *dir, const char *name, const char *text) {
+  if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
+    ic_diag(dir, 0, "cannot create output directory: %s", strerror(errno));
+    return IC_EIO;
+  }
+  char *path = ic_out_join(dir, name);
+  ic_status st = path ? ic_out_write(path, fill_text, (void *)(uintptr_t)text) : IC_ENOMEM;
+  free(path);
+  return st;
+}
+
+const char *ic_report_thousands(double v, char *buf, size_t size) { return grouped(v, buf, size); }

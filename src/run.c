@@ -68,7 +68,8 @@ static double per(double x, double y) { return y > 0 ? x / y : (double)NAN; }
 static void price_run(const struct ic_scenario *s, const ic_ledger *ledger, const struct ic_tariff *tariff,
                       struct ic_run_result *out) {
   struct ic_cost_fleet fleet = {s->fleet.nodes, s->fleet.gpus_per_node, out->server_price_usd, out->nameplate_node_w};
-  ic_cost_ledger(ledger, out->span_s, &fleet, &s->power, tariff, &s->cost, &out->cost, out->hours);
+  ic_cost_ledger_window(ledger, out->warmup_s, out->span_s, &fleet, &s->power, tariff, &s->cost, &out->cost,
+                        out->hours);
   const struct ic_daily_cost *c = &out->cost;
   out->usd_per_query = per(c->total_usd, out->queries_per_day);
   out->usd_per_million_output_tokens = per(c->total_usd, out->output_tokens_per_day / 1e6);
@@ -88,7 +89,7 @@ static void price_run(const struct ic_scenario *s, const ic_ledger *ledger, cons
 /* The accelerator and server of the scenario, and from them the resolved
  * power and price figures in `out`. IC_EINVAL when either is unusable
  * (ic_scenario_check has reported why). */
-static ic_status resolve_hardware(const struct ic_scenario *s, struct ic_gpu_spec *gpu, struct ic_run_result *out) {
+ic_status ic_run_resolve_hardware(const struct ic_scenario *s, struct ic_gpu_spec *gpu, struct ic_run_result *out) {
   if (ic_hw_resolve_gpu(s->fleet.gpu, &s->accelerator, gpu, s->source) != IC_OK) return IC_EINVAL;
   const struct ic_server_spec *server = ic_hw_find_server(s->fleet.server);
   /* No catalogue server: ic_scenario_check made sure both figures are set. */
@@ -108,13 +109,13 @@ double ic_run_fixed_usd_per_day(const struct ic_scenario *s) {
   struct ic_gpu_spec gpu;
   struct ic_tariff tariff;
   char why[256];
-  if (resolve_hardware(s, &gpu, &r) != IC_OK || ic_tariff_resolve(&s->power, &tariff, why, sizeof why) != IC_OK)
+  if (ic_run_resolve_hardware(s, &gpu, &r) != IC_OK || ic_tariff_resolve(&s->power, &tariff, why, sizeof why) != IC_OK)
     return (double)NAN;
   /* The same fleet drawing nothing: what is left is what it costs whatever it does. */
   const struct ic_gpu_power none = {{0}};
   ic_ledger *l = ic_ledger_alloc(s->fleet.nodes, s->fleet.gpus_per_node, 0.0, &none, 0);
   if (!l) return (double)NAN;
-  ic_ledger_flush(l, ic_time_from_s(s->run.duration_s));
+  ic_ledger_flush(l, ic_duration_from_s(s->run.duration_s));
   struct ic_cost_fleet fleet = {s->fleet.nodes, s->fleet.gpus_per_node, r.server_price_usd, r.nameplate_node_w};
   ic_cost_ledger(l, s->run.duration_s, &fleet, &s->power, &tariff, &s->cost, &r.cost, NULL);
   ic_ledger_free(l);
@@ -201,7 +202,6 @@ static void serving_results(ic_fleet *fleet, const struct ic_scenario *s, ic_tim
   for (size_t c = 0; c < fs->class_count; c++) met += fs->classes[c].slo_met;
   out->slo_attainment = fs->completed ? (double)met / (double)fs->completed : (double)NAN;
   out->throughput_rps = (double)fs->completed / span;
-  out->output_tokens_per_s = (double)fs->output_tokens_done / span;
   out->output_tokens_per_gpu_s = out->output_tokens_per_s / (double)out->gpus;
   size_t batch_bins = (size_t)s->serving.max_batch + 1;
   out->batch_p50 = ic_fleet_hist_quantile(fs->batch_hist, batch_bins, 1.0, 0.5);
@@ -269,6 +269,47 @@ static ic_status check_sizes(const struct ic_scenario *s, bool series) {
   return IC_OK;
 }
 
+/* A mean request's time alone on a replica (prefill, then decode steps). */
+static double batch1_service_s(const struct ic_scenario *s, const struct ic_perf *perf) {
+  struct ic_iter_shape one = ic_iter_shape_prefill(s->traffic.prompt_tokens, 1);
+  double svc = ic_perf_iter_s(perf, &one, NULL);
+  for (int64_t step = 1; step < s->traffic.output_tokens; step++) {
+    one = ic_iter_shape_decode(1, s->traffic.prompt_tokens + step);
+    svc += ic_perf_iter_s(perf, &one, NULL);
+  }
+  return svc;
+}
+
+/* The warm-up: as configured, or auto: four times a mean request's time
+ * alone on a replica, at least 60 s, so that batches have filled and the
+ * first requests admitted have completed before counting starts
+ * (docs/metrics.md measures what it buys). */
+static double warmup_s(const struct ic_scenario *s, double service_batch1_s) {
+  if (!isnan(s->run.warmup_s)) return s->run.warmup_s;
+  double w = 4.0 * service_batch1_s;
+  return ceil(w > 60.0 ? w : 60.0);
+}
+
+/* The end of the warm-up: counters, sketches, the ledger and the time
+ * series start here; work done so far is the baseline. */
+struct window {
+  ic_fleet *fleet;
+  ic_ledger *ledger;
+  ic_series *series;         /* NULL: none */
+  struct ic_fleet_work start;
+  ic_status status;
+};
+
+static void on_window_start(ic_sim *sim, void *ctx, uint64_t arg) {
+  (void)arg;
+  struct window *w = ctx;
+  ic_ledger_restart(w->ledger, ic_sim_now(sim));
+  w->status = ic_fleet_start_window(w->fleet);
+  if (w->status == IC_OK && w->series) w->status = ic_fleet_attach_series(w->fleet, w->series);
+  ic_fleet_work_so_far(w->fleet, &w->start);
+  if (w->status != IC_OK) ic_sim_stop(sim);
+}
+
 ic_status ic_run_scenario_series(const struct ic_scenario *s, struct ic_run_result *out, const char *series_dir) {
   memset(out, 0, sizeof *out);
   if (check_sizes(s, series_dir != NULL) != IC_OK) return IC_EINVAL;
@@ -277,7 +318,7 @@ ic_status ic_run_scenario_series(const struct ic_scenario *s, struct ic_run_resu
   if (ic_model_resolve(&s->model, &model_spec, s->source) != IC_OK) return IC_EINVAL;
   const struct ic_model_spec *model = &model_spec;
   struct ic_gpu_spec gpu_spec;
-  if (resolve_hardware(s, &gpu_spec, out) != IC_OK) return IC_EINVAL;
+  if (ic_run_resolve_hardware(s, &gpu_spec, out) != IC_OK) return IC_EINVAL;
   const struct ic_gpu_spec *gpu = &gpu_spec;
   struct ic_precisions prec = {(enum ic_precision)s->model.weight_precision,
                                (enum ic_precision)s->model.activation_precision,
@@ -293,7 +334,10 @@ ic_status ic_run_scenario_series(const struct ic_scenario *s, struct ic_run_resu
     return IC_EINVAL;
   }
 
-  ic_time_ns end_ns = ic_time_from_s(s->run.duration_s);
+  out->service_time_batch1_s = batch1_service_s(s, &perf);
+  out->warmup_s = warmup_s(s, out->service_time_batch1_s);
+  ic_time_ns start_ns = ic_duration_from_s(out->warmup_s);
+  ic_time_ns end_ns = start_ns + ic_duration_from_s(s->run.duration_s);
   ic_sim *sim = ic_sim_alloc((uint64_t)s->run.seed, (uint64_t)s->run.run);
   ic_ledger *ledger = sim ? ic_ledger_alloc(s->fleet.nodes, s->fleet.gpus_per_node, out->node_base_w,
                                             &out->gpu_power, 0) : NULL;
@@ -318,12 +362,16 @@ ic_status ic_run_scenario_series(const struct ic_scenario *s, struct ic_run_resu
     st = IC_ENOMEM;
     goto done;
   }
-  if (series_dir) {
-    series = ic_series_alloc(0, ic_time_from_s(s->run.series_interval_s));
-    if (!series || ic_fleet_attach_series(fleet, series) != IC_OK) {
-      st = IC_ENOMEM;
-      goto done;
-    }
+  if (series_dir && !(series = ic_series_alloc(start_ns, ic_duration_from_s(s->run.series_interval_s)))) {
+    st = IC_ENOMEM;
+    goto done;
+  }
+  /* Scheduled first, so that it runs before anything else at start_ns:
+   * what happens at start_ns is counted. */
+  struct window win = {.fleet = fleet, .ledger = ledger, .series = series, .status = IC_OK};
+  if (!ic_sim_schedule_at(sim, start_ns, on_window_start, &win, 0)) {
+    st = IC_ENOMEM;
+    goto done;
   }
   st = ic_traffic_open(&s->traffic, sim, end_ns, model->context_max, &source);
   if (st == IC_EIO) st = IC_EINVAL; /* a trace that cannot be read is bad input (reported), like a scenario */
@@ -339,27 +387,43 @@ ic_status ic_run_scenario_series(const struct ic_scenario *s, struct ic_run_resu
     st = arr.status;
     goto done;
   }
+  if ((st = win.status) != IC_OK || (st = ic_fleet_status(fleet)) != IC_OK) goto done; /* reported where it happened */
   out->in_flight_limit = arr.in_flight_limit;
+  double span = s->run.duration_s;
   if (arr.overloaded) {
-    /* The window ends where the run stopped; at least 1 ns. */
-    end_ns = ic_sim_now(sim) > 0 ? ic_sim_now(sim) : 1;
+    /* The counted window ends where the run stopped. Stopped during the
+     * warm-up, the window never opened: everything since 0 is counted. */
     out->overloaded = true;
+    end_ns = ic_sim_now(sim);
     out->overloaded_at_s = ic_time_to_s(end_ns);
+    if (end_ns < start_ns) out->warmup_s = 0.0, start_ns = 0;
+    if (end_ns <= start_ns) end_ns = start_ns + 1;
+    span = ic_time_to_s(end_ns - start_ns);
   }
   ic_fleet_close(fleet, end_ns);
   ic_ledger_flush(ledger, end_ns);
 
   const struct ic_fleet_stats *fs = ic_fleet_stats(fleet);
-  out->span_s = ic_time_to_s(end_ns);
-  double scale = 86400.0 / out->span_s;
+  struct ic_fleet_work w;
+  ic_fleet_work_so_far(fleet, &w);
+  w.output_tokens -= win.start.output_tokens;
+  w.prompt_tokens -= win.start.prompt_tokens;
+  w.flops -= win.start.flops;
+  w.bytes -= win.start.bytes;
+  w.slot_s -= win.start.slot_s;
+  w.kv_token_s -= win.start.kv_token_s;
+  w.busy_replica_s -= win.start.busy_replica_s;
+  double scale = 86400.0 / span;
+  out->span_s = span;
+  out->in_flight_at_start = fs->in_flight_at_start;
   out->arrived = fs->arrived;
   out->completed = fs->completed;
   out->in_flight_at_end = ic_fleet_in_flight(fleet);
   out->replicas = ic_fleet_replica_count(fleet);
   out->gpus = s->fleet.nodes * s->fleet.gpus_per_node;
   out->queries_per_day = (double)fs->completed * scale;
-  out->output_tokens_per_day = (double)fs->output_tokens_done * scale;
-  out->prompt_tokens_per_day = (double)fs->prompt_tokens_done * scale;
+  out->output_tokens_per_day = w.output_tokens * scale;
+  out->prompt_tokens_per_day = w.prompt_tokens * scale;
   out->it_energy_j = ic_ledger_it_energy_j(ledger);
   for (int i = 0; i < IC_GPU_STATE_COUNT; i++)
     out->gpu_energy_j[i] = ic_ledger_gpu_state_energy_j(ledger, (enum ic_gpu_state)i);
@@ -368,11 +432,11 @@ ic_status ic_run_scenario_series(const struct ic_scenario *s, struct ic_run_resu
   /* Little's law: a stable system holds about arrival rate x mean time in
    * system; far more in flight at the end means queues grew all along, and
    * the latency of the completed requests understates what later ones see. */
-  double expected = (double)fs->arrived / out->span_s * (isnan(out->e2e_mean_s) ? 0.0 : out->e2e_mean_s);
+  double expected = (double)fs->arrived / span * (isnan(out->e2e_mean_s) ? 0.0 : out->e2e_mean_s);
   out->stable = !out->overloaded && (double)out->in_flight_at_end <= 1.5 * expected + 3.0 * sqrt(expected) + 10.0
                     ? 1.0 : 0.0;
-  out->arrival_rate_per_s = (double)fs->arrived / out->span_s;
-  out->completion_rate_per_s = (double)fs->completed / out->span_s;
+  out->arrival_rate_per_s = (double)fs->arrived / span;
+  out->completion_rate_per_s = (double)fs->completed / span;
   out->e2e_p50_s = ic_sketch_quantile(fs->e2e_s, 0.5);
   out->e2e_p99_s = ic_sketch_quantile(fs->e2e_s, 0.99);
   out->ttft_mean_s = ic_sketch_mean(fs->ttft_s);
@@ -380,14 +444,13 @@ ic_status ic_run_scenario_series(const struct ic_scenario *s, struct ic_run_resu
   out->wait_mean_s = ic_sketch_mean(fs->wait_s);
   out->wait_p99_s = ic_sketch_quantile(fs->wait_s, 0.99);
   out->mean_batch_size = fs->batches ? (double)fs->batched_requests / (double)fs->batches : 0.0;
-  out->utilisation = fs->busy_replica_s / ((double)out->replicas * out->span_s);
-  struct ic_iter_shape one = ic_iter_shape_prefill(s->traffic.prompt_tokens, 1);
-  double svc = ic_perf_iter_s(&perf, &one, NULL);
-  for (int64_t step = 1; step < s->traffic.output_tokens; step++) {
-    one = ic_iter_shape_decode(1, s->traffic.prompt_tokens + step);
-    svc += ic_perf_iter_s(&perf, &one, NULL);
-  }
-  out->service_time_batch1_s = svc;
+  double replica_s = (double)out->replicas * span, gpu_s = (double)out->gpus * span;
+  out->utilisation = w.busy_replica_s / replica_s;
+  out->batch_occupancy = w.slot_s / (replica_s * (double)s->serving.max_batch);
+  out->kv_occupancy = w.kv_token_s / (replica_s * floor(perf.kv_capacity_tokens));
+  out->mfu = w.flops / (gpu_s * ic_perf_gpu_peak_flops(&perf));
+  out->mbu = w.bytes / (gpu_s * ic_perf_gpu_peak_bytes_per_s(&perf));
+  out->output_tokens_per_s = w.output_tokens / span;
   out->events = ic_sim_events_run(sim);
   out->kv_capacity_tokens = perf.kv_capacity_tokens;
   serving_results(fleet, s, end_ns, out);

@@ -484,6 +484,18 @@ static const char *blame(const struct ic_scenario *s, const char *const *keys) {
   return best;
 }
 
+ic_status ic_scenario_build(struct ic_scenario *s, const char *path, const char *const *sets, size_t count) {
+  ic_scenario_defaults(s);
+  ic_status st = path ? ic_scenario_load_file(s, path) : IC_OK;
+  if (st == IC_EIO) return st;
+  for (size_t i = 0; i < count; i++) {
+    char where[32];
+    snprintf(where, sizeof where, "-s #%zu", i + 1);
+    if (ic_scenario_set(s, sets[i], where) != IC_OK) st = IC_EINVAL;
+  }
+  return st;
+}
+
 /* Reports a cross-key problem at the origin of `dotted`. */
 static void check_fail(const struct ic_scenario *s, const char *dotted, const char *fmt, const char *detail)
     __attribute__((format(printf, 3, 0)));

@@ -17,6 +17,7 @@ static const struct ic_key_def run_keys[] = {
     KEY(ic_run_config, seed, IC_KEY_INT, "42", 0, 9.2e18, false, NULL, "", "base seed of every random stream"),
     KEY(ic_run_config, run, IC_KEY_INT, "0", 0, 9.2e18, false, NULL, "", "replication index: independent streams for the same seed"),
     KEY(ic_run_config, duration_s, IC_KEY_REAL, "3600", 0, 3.2e7, true, NULL, "s", "simulated span; per-day figures are scaled to 86,400 s"),
+    KEY(ic_run_config, warmup_s, IC_KEY_REAL, "auto", 0, 3.2e7, false, NULL, "s", "simulated before the counted window, not counted (auto: 4 x a mean request's time alone on a replica, at least 60 s)"),
     KEY(ic_run_config, series_interval_s, IC_KEY_REAL, "60", 0, 3.2e7, true, NULL, "s", "row length of timeseries.csv (run -o)"),
 };
 
@@ -187,6 +188,32 @@ static const struct ic_key_def cost_keys[] = {
     KEY(ic_cost_config, rent_usd_per_gpu_hour, IC_KEY_REAL, "2", 0, 1e6, false, NULL, "USD/GPU-h", "pricing = rent: price of one GPU-hour, server, power and cooling included"),
 };
 
+/* Issue 19: `infercost train` (docs/training.md). Defaults: GPT-3 175B's
+ * tokens, sequence and batch (Brown et al. 2020) on 1,024 GPUs; MFU and
+ * interruptions from Llama 3 (Dubey et al. 2024). */
+static const struct ic_key_def train_keys[] = {
+    KEY(ic_train_config, tokens, IC_KEY_REAL, "300e9", 0, 1e18, true, NULL, "tokens", "training tokens D"),
+    KEY(ic_train_config, seq_len, IC_KEY_INT, "2048", 1, 1e8, false, NULL, "tokens", "tokens per training sequence"),
+    KEY(ic_train_config, global_batch_seqs, IC_KEY_INT, "1536", 1, 1e9, false, NULL, "sequences", "sequences per optimizer step"),
+    KEY(ic_train_config, micro_batch_seqs, IC_KEY_INT, "1", 1, 1e6, false, NULL, "sequences", "sequences per micro-batch (activation memory)"),
+    KEY(ic_train_config, precision, IC_KEY_CHOICE, "bf16", 0, 0, false, IC_PRECISION_CHOICES, "", "matrix math: fp32, bf16, fp16 or fp8 (MFU is relative to its peak)"),
+    KEY(ic_train_config, gpus, IC_KEY_INT, "1024", 1, 1e8, false, NULL, "GPUs", "GPUs of the job, whole nodes of fleet.gpus_per_node (fleet.nodes is not used)"),
+    KEY(ic_train_config, tensor_parallel, IC_KEY_INT, "8", 1, 1e5, false, NULL, "GPUs", "tensor-parallel degree (with sequence parallelism)"),
+    KEY(ic_train_config, pipeline_parallel, IC_KEY_INT, "8", 1, 1e5, false, NULL, "stages", "pipeline-parallel degree (1F1B schedule)"),
+    KEY(ic_train_config, data_parallel, IC_KEY_INT, "0", 0, 1e8, false, NULL, "ranks", "data-parallel degree (0: gpus / (tensor x pipeline); else must equal it)"),
+    KEY(ic_train_config, expert_parallel, IC_KEY_INT, "1", 1, 1e5, false, NULL, "ranks", "MoE: data-parallel ranks the experts are spread over"),
+    KEY(ic_train_config, zero_stage, IC_KEY_INT, "1", 0, 3, false, NULL, "", "sharding over data-parallel ranks: 1 optimizer state, 2 + gradients, 3 + weights (ZeRO)"),
+    KEY(ic_train_config, recompute, IC_KEY_CHOICE, "auto", 0, 0, false, IC_TRAIN_RECOMPUTE_CHOICES, "", "activation recomputation (auto: the least that fits)"),
+    KEY(ic_train_config, mfu, IC_KEY_REAL, "0.4", 0, 1, true, NULL, "fraction", "model FLOP utilisation: counted FLOPs / (GPU-seconds x peak)"),
+    KEY(ic_train_config, attention_flops, IC_KEY_CHOICE, "causal", 0, 0, false, IC_TRAIN_ATTENTION_CHOICES, "", "attention in the FLOP count: causal, full s x s (PaLM's MFU), or none (6ND)"),
+    KEY(ic_train_config, gpu_w, IC_KEY_REAL, "auto", 0, 1e5, false, NULL, "W", "per GPU while training (auto: compute-phase power, power.gpu_prefill_w)"),
+    KEY(ic_train_config, memory_reserve_frac, IC_KEY_REAL, "0", 0, 0.99, false, NULL, "fraction", "share of GPU memory the memory check leaves free"),
+    KEY(ic_train_config, gpu_mtbf_h, IC_KEY_REAL, "45568", 0, 1e12, false, NULL, "h", "mean time between job interruptions per GPU (0: none)"),
+    KEY(ic_train_config, failure_restart_s, IC_KEY_REAL, "600", 0, 1e7, false, NULL, "s", "from an interruption to training again: detect, reschedule, reload"),
+    KEY(ic_train_config, checkpoint_interval_s, IC_KEY_REAL, "600", 0, 1e9, true, NULL, "s", "training time between checkpoints (an interruption loses half of it on average)"),
+    KEY(ic_train_config, checkpoint_write_s, IC_KEY_REAL, "5", 0, 1e7, false, NULL, "s", "training stalls this long per checkpoint"),
+};
+
 #define SECTION(name, keys, field, doc) \
   {name, keys, sizeof keys / sizeof keys[0], offsetof(struct ic_scenario, field), doc}
 
@@ -200,5 +227,6 @@ const struct ic_section_def ic_scenario_sections[] = {
     SECTION("perf", perf_keys, perf, "roofline efficiency factors"),
     SECTION("power", power_keys, power, "power draw, cooling and electricity"),
     SECTION("cost", cost_keys, cost, "capital, opex or rental"),
+    SECTION("train", train_keys, train, "infercost train: the training run"),
 };
 const size_t ic_scenario_section_count = sizeof ic_scenario_sections / sizeof ic_scenario_sections[0];

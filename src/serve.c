@@ -12,6 +12,28 @@
 
 #include "serve_impl.h"
 
+/* Records the first failure inside the fleet (a failed event schedule, a
+ * failed sketch or series update) and stops the run: a dropped failure
+ * could leave a replica stalled for ever or a figure short. The caller sees
+ * it in ic_fleet_status and in the next ic_fleet_submit. */
+bool ic__check(ic_fleet *f, ic_status st, const char *what) {
+  if (st == IC_OK) return true;
+  if (f->status == IC_OK) {
+    ic_diag(NULL, 0, "serving: %s failed at %.9f s: %s; stopping the run", what, ic_time_to_s(ic_sim_now(f->sim)),
+            ic_strerror(st));
+    f->status = st == IC_ENOMEM ? IC_ENOMEM : IC_EINTERNAL;
+  }
+  ic_sim_stop(f->sim);
+  return false;
+}
+
+/* Schedules one of the fleet's events; 0 (reported, run stopped) on failure. */
+ic_event_id ic__schedule(ic_fleet *f, ic_time_ns at_ns, ic_event_fn *fn, uint64_t arg) {
+  ic_event_id id = ic_sim_schedule_at(f->sim, at_ns, fn, f, arg);
+  ic__check(f, id ? IC_OK : IC_ENOMEM, "scheduling an event");
+  return id;
+}
+
 void ic__notify(ic_fleet *f, enum ic_serve_event_kind kind, int64_t r, int64_t size, uint64_t id) {
   if (!f->observer) return;
   struct ic_serve_event ev = {kind, ic_sim_now(f->sim), r, size, id};
@@ -19,11 +41,11 @@ void ic__notify(ic_fleet *f, enum ic_serve_event_kind kind, int64_t r, int64_t s
 }
 
 void ic__gauge(ic_fleet *f, size_t col, double value) {
-  if (f->series) ic_series_gauge(f->series, col, ic_sim_now(f->sim), value);
+  if (f->series) ic__check(f, ic_series_gauge(f->series, col, ic_sim_now(f->sim), value), "a time-series update");
 }
 
 static void count(ic_fleet *f, size_t col) {
-  if (f->series) ic_series_count(f->series, col, ic_sim_now(f->sim), 1.0);
+  if (f->series) ic__check(f, ic_series_count(f->series, col, ic_sim_now(f->sim), 1.0), "a time-series update");
 }
 
 void ic__set_gpu_state(ic_fleet *f, int64_t r, enum ic_gpu_state to) {
@@ -104,15 +126,16 @@ void ic__admitted(ic_fleet *f, uint32_t idx) {
   if (pr->start_ns >= 0) return;
   pr->start_ns = ic_sim_now(f->sim);
   double wait = ic_time_to_s(pr->start_ns - pr->req.arrival_ns);
-  ic_sketch_add2(f->stats.wait_s, f->stats.classes[pr->req.class_id].wait_s, wait);
+  ic__check(f, ic_sketch_add2(f->stats.wait_s, f->stats.classes[pr->req.class_id].wait_s, wait), "a queueing-delay sketch update");
 }
 
 void ic__first_token(ic_fleet *f, uint32_t idx) {
   struct ic__request *pr = &f->pool[idx];
   if (pr->first_token_ns >= 0) return;
   pr->first_token_ns = ic_sim_now(f->sim);
+  f->work.prompt_tokens += (double)pr->req.prompt_tokens;
   double ttft = ic_time_to_s(pr->first_token_ns - pr->req.arrival_ns);
-  ic_sketch_add2(f->stats.ttft_s, f->stats.classes[pr->req.class_id].ttft_s, ttft);
+  ic__check(f, ic_sketch_add2(f->stats.ttft_s, f->stats.classes[pr->req.class_id].ttft_s, ttft), "a TTFT sketch update");
 }
 
 static void in_system(ic_fleet *f, int64_t delta) {
@@ -131,11 +154,11 @@ void ic__request_done(ic_fleet *f, int64_t r, uint32_t idx) {
   ic_time_ns now = ic_sim_now(f->sim);
   struct ic_class_stats *cls = &f->stats.classes[pr->req.class_id];
   double e2e = ic_time_to_s(now - pr->req.arrival_ns), ttft = ic_time_to_s(pr->first_token_ns - pr->req.arrival_ns);
-  ic_sketch_add2(f->stats.e2e_s, cls->e2e_s, e2e);
+  ic__check(f, ic_sketch_add2(f->stats.e2e_s, cls->e2e_s, e2e), "an end-to-end sketch update");
   double tpot = 0.0;
   if (pr->req.output_tokens > 1) {
     tpot = (e2e - ttft) / (double)(pr->req.output_tokens - 1);
-    ic_sketch_add2(f->stats.tpot_s, cls->tpot_s, tpot);
+    ic__check(f, ic_sketch_add2(f->stats.tpot_s, cls->tpot_s, tpot), "a TPOT sketch update");
   }
   bool ok = !(ttft > cls->ttft_target_s) && !(tpot > cls->tpot_target_s) && !(e2e > cls->e2e_target_s);
   cls->completed++;
@@ -175,6 +198,7 @@ static void kick(ic_fleet *f, int64_t r, bool was_queue_empty) {
 }
 
 ic_status ic_fleet_submit(ic_fleet *f, const struct ic_request *req) {
+  if (f->status != IC_OK) return f->status;
   f->stats.arrived++;
   count(f, f->col.arrivals);
   /* A request whose whole context cannot sit in one replica's KV cache
@@ -208,13 +232,13 @@ ic_status ic_fleet_submit(ic_fleet *f, const struct ic_request *req) {
     bool was_empty = f->replicas[r].queue_len == 0;
     ic__refill(f, r);
     if (f->replicas[r].queue_len > 0) kick(f, r, was_empty);
-    return IC_OK;
+    return f->status;
   }
   bool was_empty = f->replicas[r].queue_len == 0;
   ic__queue_push(f, r, idx, false);
   ic__add_load(f, r, 1, req->prompt_tokens + req->output_tokens);
   kick(f, r, was_empty);
-  return IC_OK;
+  return f->status;
 }
 
 static void free_stats(struct ic_fleet_stats *st) {
@@ -262,7 +286,7 @@ ic_fleet *ic_fleet_alloc(ic_sim *sim, const struct ic_fleet_config *fleet,
   f->replicas_per_node = fleet->gpus_per_node / fleet->gpus_per_replica;
   f->node_count = fleet->nodes;
   f->replica_count = fleet->nodes * f->replicas_per_node;
-  f->timeout_ns = ic_time_from_s(serving->batch_timeout_s);
+  f->timeout_ns = ic_duration_from_s(serving->batch_timeout_s);
   f->kv_capacity = (int64_t)floor(perf->kv_capacity_tokens);
   f->pool_free = IC__NONE;
   f->central_head = f->central_tail = IC__NONE;
@@ -330,8 +354,13 @@ ic_status ic_fleet_attach_series(ic_fleet *f, ic_series *series) {
     if (st != IC_OK) return st;
   }
   f->series = series;
-  if (f->ledger) ic_series_gauge(series, f->col.power, ic_sim_now(f->sim), ic_ledger_power_w(f->ledger));
-  return IC_OK;
+  /* Gauges start at 0: give each its present value. */
+  ic__gauge(f, f->col.queue_length, (double)f->queued);
+  ic__gauge(f, f->col.busy_replicas, (double)f->busy_replicas);
+  ic__gauge(f, f->col.running, (double)f->running_requests);
+  ic__gauge(f, f->col.nodes_off, (double)f->nodes_off);
+  if (f->ledger) ic__gauge(f, f->col.power, ic_ledger_power_w(f->ledger));
+  return f->status;
 }
 
 void ic_fleet_close(ic_fleet *f, ic_time_ns end_ns) {
@@ -341,8 +370,69 @@ void ic_fleet_close(ic_fleet *f, ic_time_ns end_ns) {
     ic__cont_close(f, end_ns);
 }
 
+/* dur_s seconds of one replica running `running` requests holding
+ * kv_tokens KV-cache tokens. */
+void ic__work_time(struct ic_fleet_work *w, double dur_s, double running, double kv_tokens) {
+  w->busy_replica_s += dur_s;
+  w->slot_s += running * dur_s;
+  w->kv_token_s += kv_tokens * dur_s;
+}
+
+/* Adds to o what replica r's running span or batch has done by now. */
+static void open_work(const ic_fleet *f, int64_t r, ic_time_ns now, struct ic__open *o) {
+  if (f->serving.batching == IC_BATCHING_STATIC)
+    ic__static_open(f, r, now, o);
+  else
+    ic__cont_open(f, r, now, o);
+}
+
+void ic_fleet_work_so_far(const ic_fleet *f, struct ic_fleet_work *out) {
+  struct ic__open o = {f->work, 0, 0, 0};
+  for (int64_t r = 0; r < f->replica_count; r++) open_work(f, r, ic_sim_now(f->sim), &o);
+  *out = o.work;
+}
+
+ic_status ic_fleet_start_window(ic_fleet *f) {
+  ic_time_ns now = ic_sim_now(f->sim);
+  struct ic_fleet_stats *st = &f->stats;
+  struct ic_fleet_stats fresh = {0};
+  if (!alloc_stats(&fresh)) {
+    free_stats(&fresh);
+    ic__check(f, IC_ENOMEM, "starting the counted window");
+    return IC_ENOMEM;
+  }
+  fresh.batch_hist = st->batch_hist;
+  st->batch_hist = NULL;
+  memset(fresh.batch_hist, 0, ((size_t)f->serving.max_batch + 1) * sizeof *fresh.batch_hist);
+  fresh.in_system = st->in_system;
+  ic_time_avg_restart(&fresh.in_system, now);
+  fresh.class_count = st->class_count;
+  for (size_t c = 0; c < st->class_count; c++) {
+    struct ic_class_stats *cs = &fresh.classes[c];
+    memcpy(cs->name, st->classes[c].name, sizeof cs->name);
+    cs->ttft_target_s = st->classes[c].ttft_target_s;
+    cs->tpot_target_s = st->classes[c].tpot_target_s;
+    cs->e2e_target_s = st->classes[c].e2e_target_s;
+  }
+  free_stats(st);
+  *st = fresh;
+  st->in_flight_at_start = f->in_flight;
+  /* Busy time of what is running counts from now: start each replica's
+   * account below zero by the part already run. */
+  for (int64_t r = 0; r < f->replica_count; r++) {
+    struct ic__open o = {{0}, 0, 0, 0};
+    open_work(f, r, now, &o);
+    if (o.iters) ic__cont_uncount(f, r, o.iters);
+    f->replicas[r].busy_ns = -o.busy_ns;
+    st->busy_replica_s -= ic_time_to_s(o.busy_ns);
+    st->prefill_replica_s -= ic_time_to_s(o.prefill_ns);
+  }
+  f->window_start_ns = now;
+  return IC_OK;
+}
+
 void ic_fleet_utilisation(const ic_fleet *f, ic_time_ns end_ns, double *min, double *mean, double *max) {
-  double lo = HUGE_VAL, hi = 0.0, sum = 0.0, span = ic_time_to_s(end_ns);
+  double lo = HUGE_VAL, hi = 0.0, sum = 0.0, span = ic_time_to_s(end_ns - f->window_start_ns);
   for (int64_t r = 0; r < f->replica_count; r++) {
     double u = span > 0 ? ic_time_to_s(f->replicas[r].busy_ns) / span : 0.0;
     if (u < lo) lo = u;
@@ -368,6 +458,7 @@ double ic_fleet_hist_quantile(const uint64_t *counts, size_t bins, double w, dou
 }
 
 const struct ic_fleet_stats *ic_fleet_stats(const ic_fleet *f) { return &f->stats; }
+ic_status ic_fleet_status(const ic_fleet *f) { return f->status; }
 uint64_t ic_fleet_in_flight(const ic_fleet *f) { return f->in_flight; }
 int64_t ic_fleet_replica_count(const ic_fleet *f) { return f->replica_count; }
 

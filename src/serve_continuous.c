@@ -19,60 +19,71 @@
 #include "serve_impl.h"
 
 static ic_time_ns iter_ns(const ic_fleet *f, const struct ic_iter_shape *shape) {
-  return ic_time_from_s(ic_perf_iter_s(f->perf, shape, NULL));
+  return ic_duration_from_s(ic_perf_iter_s(f->perf, shape, NULL));
 }
 
-/* The roofline of a decode step of n sequences is linear in the sum K of
- * their cached contexts on both sides of its max(): compute and memory time
- * = intercept(n) + slope x K. Coefficients come from two evaluations of the
- * perf model and are cached per n; this is the hot loop of a day's run. */
+/* A decode step of n sequences from the compute model's own decomposition
+ * (ic_perf_decode_line: exact for its max()-of-parts roofline), cached per
+ * n; this is the hot loop of a day's run. */
 struct ic__decode_line {
-  double compute0, compute1, memory0, memory1, rest; /* seconds, seconds per token */
+  struct ic_perf_decode_line line;
   bool ready;
 };
 
-static const struct ic__decode_line *decode_line(ic_fleet *f, int64_t n) {
+static const struct ic_perf_decode_line *decode_line(ic_fleet *f, int64_t n) {
   struct ic__decode_line *d = &f->decode_lines[n];
-  if (d->ready) return d;
-  const double k1 = 1048576.0;
-  struct ic_perf_breakdown b0, b1;
-  struct ic_iter_shape s0 = {n, (double)n, 0, n}, s1 = {n, k1 + (double)n, (int64_t)k1, n};
-  ic_perf_iter_s(f->perf, &s0, &b0);
-  ic_perf_iter_s(f->perf, &s1, &b1);
-  *d = (struct ic__decode_line){b0.compute_s, (b1.compute_s - b0.compute_s) / k1, b0.memory_s,
-                                (b1.memory_s - b0.memory_s) / k1, b0.comm_s + b0.overhead_s, true};
-  return d;
+  if (!d->ready) *d = (struct ic__decode_line){ic_perf_decode_line(f->perf, n), true};
+  return &d->line;
 }
 
 /* One decode step of n sequences whose cached contexts sum to context_sum,
  * d being n's line: a function of these two integers only, so skip and
  * token modes agree. */
-static inline ic_time_ns decode_ns(const struct ic__decode_line *d, int64_t context_sum) {
-  double k = (double)context_sum, c = d->compute0 + d->compute1 * k, m = d->memory0 + d->memory1 * k;
-  return ic_time_from_s((c > m ? c : m) + d->rest);
+static inline ic_time_ns decode_ns(const struct ic_perf_decode_line *d, int64_t context_sum) {
+  return ic_duration_from_s(ic_perf_decode_step_s(d, (double)context_sum));
 }
 
 /* The sum of decode_ns over `iters` steps whose context sums start at
- * context_sum and grow by n. The hot loop of a run, so it stays in doubles:
- * below 2^53 the context sums and the whole-nanosecond step times are exact
- * integers in a double, and so is their total, which is therefore the same
- * as decode_ns's integer sum; anything larger takes decode_ns itself. */
-static ic_time_ns decode_steps_ns(const struct ic__decode_line *d, int64_t context_sum, int64_t n, int64_t iters) {
+ * context_sum and grow by n, and in *weight_ns the sum of i x step i's ns
+ * (i from 0: the span's own KV growth, n i tokens in step i, over time).
+ * The hot loop of a run, so it stays in doubles: below 2^53 the context
+ * sums and the whole-nanosecond step times are exact integers in a double,
+ * and so is their total, which is therefore the same as decode_ns's integer
+ * sum; anything larger takes decode_ns itself. */
+static ic_time_ns decode_steps_ns(const struct ic_perf_decode_line *d, int64_t context_sum, int64_t n, int64_t iters,
+                                  double *weight_ns) {
   const double exact = 0x1p52;
   if ((double)context_sum + (double)n * (double)iters < exact) {
-    double k = (double)context_sum, step = (double)n, total = 0.0;
+    double k = (double)context_sum, step = (double)n, total = 0.0, weight = 0.0;
     bool ok = true;
     for (int64_t i = 0; i < iters; i++, k += step) {
-      double c = d->compute0 + d->compute1 * k, m = d->memory0 + d->memory1 * k;
-      double ns = ((c > m ? c : m) + d->rest) * 1e9;
-      ok = ok && ns >= 0.0 && ns < exact; /* what ic_time_from_s rounds in place */
-      total += (ns + exact) - exact;
+      double ns = ic_perf_decode_step_s(d, k) * 1e9;
+      ok = ok && ns >= 0.0 && ns < exact; /* what ic_duration_from_s rounds in place */
+      ns = (ns + exact) - exact;
+      total += ns;
+      weight += (double)i * ns;
     }
+    *weight_ns = weight;
     if (ok && total < exact) return (ic_time_ns)total;
   }
   ic_time_ns dur = 0;
-  for (int64_t i = 0; i < iters; i++, context_sum += n) dur += decode_ns(d, context_sum);
+  *weight_ns = 0.0;
+  for (int64_t i = 0; i < iters; i++, context_sum += n) {
+    ic_time_ns ns = decode_ns(d, context_sum);
+    dur += ns; /* each at most IC_DURATION_MAX: the sum fits until it exceeds it */
+    if (dur > IC_DURATION_MAX) return ic_duration_from_s(ic_time_to_s(dur)); /* refuses */
+    *weight_ns += (double)i * (double)ns;
+  }
   return dur;
+}
+
+/* FLOPs and bytes of `iters` decode steps of n sequences from context sum
+ * K: the line's affine counts summed over K, K + n, ... in closed form. */
+static void decode_steps_cost(const struct ic_perf_decode_line *d, int64_t context_sum, int64_t n, int64_t iters,
+                              double *flops, double *bytes) {
+  double k = (double)iters, ksum = k * (double)context_sum + (double)n * k * (k - 1.0) / 2.0;
+  *flops = k * d->flops0 + d->flops1 * ksum;
+  *bytes = k * d->bytes0 + d->bytes1 * ksum;
 }
 
 bool ic__cont_init(ic_fleet *f) {
@@ -125,6 +136,7 @@ static struct ic_iter_shape mixed_iteration(ic_fleet *f, struct ic__replica *rep
   int64_t budget = chunk > 0 ? chunk : INT64_MAX;
   struct ic_iter_shape shape = {0};
   if (apply && chunk > 0) { /* one step for each request decoding before this iteration */
+    f->work.output_tokens += (double)rep->decoding;
     rep->steps++;
     rep->context_sum += rep->decoding;
     rep->kv_reserved += rep->decoding;
@@ -152,6 +164,7 @@ static struct ic_iter_shape mixed_iteration(ic_fleet *f, struct ic__replica *rep
     if (pr->context < pr->target_prefill) continue;
     /* The prefill's last position yields the next token. */
     pr->generated++;
+    f->work.output_tokens += 1.0;
     ic__first_token(f, pr->idx);
     rep->decoding++;
     rep->context_sum += pr->context;
@@ -214,6 +227,7 @@ static void on_span_end(ic_sim *sim, void *ctx, uint64_t arg);
 static void on_decode_share(ic_sim *sim, void *ctx, uint64_t arg) {
   ic_fleet *f = ctx;
   struct ic__replica *rep = &f->replicas[arg];
+  rep->split_event = 0;
   if (rep->span == IC__SPAN_MIXED && ic_sim_now(sim) < rep->span_end_ns) ic__set_gpu_state(f, (int64_t)arg, IC_GPU_DECODE);
 }
 
@@ -224,8 +238,9 @@ static void split_power(ic_fleet *f, int64_t r, const struct ic_iter_shape *pref
                         const struct ic_iter_shape *decode_part, ic_time_ns now, ic_time_ns dur) {
   if (!f->ledger) return;
   double tp = ic_perf_iter_s(f->perf, prefill_part, NULL), td = ic_perf_iter_s(f->perf, decode_part, NULL);
-  ic_time_ns prefill_ns = ic_time_from_s(ic_time_to_s(dur) * tp / (tp + td));
-  if (prefill_ns > 0 && prefill_ns < dur) ic_sim_schedule_at(f->sim, now + prefill_ns, on_decode_share, f, (uint64_t)r);
+  ic_time_ns prefill_ns = ic_duration_from_s(ic_time_to_s(dur) * tp / (tp + td));
+  if (prefill_ns > 0 && prefill_ns < dur)
+    f->replicas[r].split_event = ic__schedule(f, now + prefill_ns, on_decode_share, (uint64_t)r);
 }
 
 static void go_idle(ic_fleet *f, int64_t r, bool was_busy) {
@@ -254,7 +269,7 @@ static void boundary(ic_fleet *f, int64_t r, bool was_busy) {
   while (rep->running_len > 0 && rep->kv_reserved + rep->decoding > f->kv_capacity) evict(f, r);
   while (rep->queue_len > 0 && rep->running_len < f->serving.max_batch &&
          rep->kv_reserved + f->pool[rep->queue_head].target_prefill + rep->decoding <= f->kv_capacity)
-    if (!admit(f, r)) break; /* out of memory: the request waits */
+    if (!ic__check(f, admit(f, r) ? IC_OK : IC_ENOMEM, "admitting a request")) return;
   if (rep->running_len == 0) {
     go_idle(f, r, was_busy);
     return;
@@ -264,13 +279,16 @@ static void boundary(ic_fleet *f, int64_t r, bool was_busy) {
     struct ic_iter_shape prefill_part = {0}, decode_part = {0};
     struct ic_iter_shape shape = mixed_iteration(f, rep, false, &prefill_part, &decode_part);
     dur = iter_ns(f, &shape);
+    struct ic_iter_cost cost = ic_model_iter_cost(f->perf->model, &f->perf->prec, &shape);
+    rep->span_flops = cost.flops;
+    rep->span_bytes = cost.weight_bytes + cost.act_bytes + cost.kv_bytes;
     rep->span = IC__SPAN_MIXED;
     rep->span_iters = 1;
     ic__set_gpu_state(f, r, IC_GPU_PREFILL);
     if (decode_part.seqs > 0) split_power(f, r, &prefill_part, &decode_part, now, dur);
   } else {
     int64_t n = rep->running_len, iters = decode_span_iters(f, rep), context_sum = rep->context_sum;
-    dur = decode_steps_ns(decode_line(f, n), context_sum, n, iters);
+    dur = decode_steps_ns(decode_line(f, n), context_sum, n, iters, &rep->span_kv_weight_ns);
     rep->span = IC__SPAN_DECODE;
     rep->span_iters = iters;
     ic__set_gpu_state(f, r, IC_GPU_DECODE);
@@ -278,7 +296,7 @@ static void boundary(ic_fleet *f, int64_t r, bool was_busy) {
   if (!was_busy) ic__count_busy(f, +1);
   rep->span_start_ns = now;
   rep->span_end_ns = now + dur;
-  rep->span_event = ic_sim_schedule_at(f->sim, rep->span_end_ns, on_span_end, f, (uint64_t)r);
+  rep->span_event = ic__schedule(f, rep->span_end_ns, on_span_end, (uint64_t)r);
 }
 
 /* Removes finished requests, keeping admission order. */
@@ -303,15 +321,41 @@ static void complete_finished(ic_fleet *f, int64_t r) {
   rescan(rep);
 }
 
-static void record_span(ic_fleet *f, struct ic__replica *rep, ic_time_ns dur) {
-  uint64_t iters = (uint64_t)rep->span_iters, n = (uint64_t)rep->running_len;
-  f->stats.batches += iters;
-  f->stats.batched_requests += n * iters;
+/* Adds `iters` iterations (negative: takes them away) of rep's span, as
+ * it is now, to the batch and KV histograms. Unsigned counts wrap, so that
+ * taking away and adding back again restores them exactly. */
+static void count_iterations(ic_fleet *f, const struct ic__replica *rep, int64_t iters) {
+  uint64_t k = (uint64_t)iters, n = (uint64_t)rep->running_len;
+  f->stats.batches += k;
+  f->stats.batched_requests += n * k;
   double kv = (double)rep->kv_reserved / (double)f->kv_capacity;
   size_t bin = (size_t)(kv * IC_KV_HIST_BINS);
-  f->stats.batch_hist[n] += iters;
-  f->stats.kv_hist[bin < IC_KV_HIST_BINS ? bin : IC_KV_HIST_BINS - 1] += iters;
+  f->stats.batch_hist[n] += k;
+  f->stats.kv_hist[bin < IC_KV_HIST_BINS ? bin : IC_KV_HIST_BINS - 1] += k;
   f->stats.kv_frac_sum += kv * (double)iters;
+}
+
+/* The decode steps of r's open span that ended before the window started
+ * are not the window's: its end will add the whole span. */
+void ic__cont_uncount(ic_fleet *f, int64_t r, int64_t iters) { count_iterations(f, &f->replicas[r], -iters); }
+
+/* Before the requests advance: the span as it ran. */
+static void record_span(ic_fleet *f, struct ic__replica *rep, ic_time_ns dur) {
+  uint64_t iters = (uint64_t)rep->span_iters, n = (uint64_t)rep->running_len;
+  struct ic_fleet_work *w = &f->work;
+  ic__work_time(w, ic_time_to_s(dur), (double)n, (double)rep->kv_reserved);
+  if (rep->span == IC__SPAN_MIXED) {
+    w->flops += rep->span_flops;
+    w->bytes += rep->span_bytes;
+  } else {
+    double flops, bytes;
+    decode_steps_cost(decode_line(f, (int64_t)n), rep->context_sum, (int64_t)n, (int64_t)iters, &flops, &bytes);
+    w->flops += flops;
+    w->bytes += bytes;
+    w->kv_token_s += (double)n * rep->span_kv_weight_ns / 1e9;
+    w->output_tokens += (double)(n * iters);
+  }
+  count_iterations(f, rep, (int64_t)iters);
   f->stats.busy_replica_s += ic_time_to_s(dur);
   if (rep->span == IC__SPAN_MIXED) f->stats.prefill_replica_s += ic_time_to_s(dur);
   rep->busy_ns += dur;
@@ -350,21 +394,30 @@ void ic__cont_kick(ic_fleet *f, int64_t r, bool was_queue_empty) {
   if (!was_queue_empty || rep->running_len >= f->serving.max_batch) return;
   ic_time_ns now = ic_sim_now(f->sim), at = rep->span_start_ns;
   int64_t k = 0;
+  double weight_ns = 0.0;
   if (rep->span == IC__SPAN_DECODE) {
     int64_t n = rep->running_len, context_sum = rep->context_sum;
-    const struct ic__decode_line *d = decode_line(f, n);
-    for (; at < now; k++, context_sum += n) at += decode_ns(d, context_sum);
+    const struct ic_perf_decode_line *d = decode_line(f, n);
+    for (; at < now; k++, context_sum += n) {
+      ic_time_ns step = decode_ns(d, context_sum);
+      weight_ns += (double)k * (double)step;
+      at += step;
+    }
   } else if (at < now)
     return; /* a single iteration: its end is the next boundary */
   if (k >= rep->span_iters) return;
-  if (k == 0) { /* the span starts now: plan it again with the newcomer */
+  if (k == 0) { /* the span starts now: plan it again with the newcomer, and drop the old plan's split */
     ic_sim_cancel(f->sim, rep->span_event);
+    if (rep->split_event) ic_sim_cancel(f->sim, rep->split_event);
+    rep->split_event = 0;
     boundary(f, r, true);
     return;
   }
   rep->span_iters = k;
+  rep->span_kv_weight_ns = weight_ns;
   rep->span_end_ns = at;
   rep->span_event = ic_sim_reschedule(f->sim, rep->span_event, at);
+  ic__check(f, rep->span_event ? IC_OK : IC_EINTERNAL, "moving a span's end");
 }
 
 void ic__cont_close(ic_fleet *f, ic_time_ns end_ns) {
@@ -376,4 +429,37 @@ void ic__cont_close(ic_fleet *f, ic_time_ns end_ns) {
     if (rep->span == IC__SPAN_MIXED) f->stats.prefill_replica_s += ic_time_to_s(until - rep->span_start_ns);
     rep->busy_ns += until - rep->span_start_ns;
   }
+}
+
+/* A mixed iteration's tokens and cost count when it ends; a decode span's
+ * by the steps that have ended; time-weighted figures up to now. */
+void ic__cont_open(const ic_fleet *f, int64_t r, ic_time_ns now, struct ic__open *o) {
+  const struct ic__replica *rep = &f->replicas[r];
+  if (rep->span == IC__SPAN_NONE || rep->span_start_ns >= now) return;
+  ic_time_ns el = now - rep->span_start_ns;
+  double n = (double)rep->running_len;
+  struct ic_fleet_work *w = &o->work;
+  o->busy_ns += el;
+  ic__work_time(w, ic_time_to_s(el), n, (double)rep->kv_reserved);
+  if (rep->span == IC__SPAN_MIXED) {
+    o->prefill_ns += el;
+    return;
+  }
+  const struct ic_perf_decode_line *d = &f->decode_lines[rep->running_len].line; /* made when the span was planned */
+  ic_time_ns at = rep->span_start_ns;
+  int64_t k = 0, context_sum = rep->context_sum;
+  double grown = 0.0; /* sum over ended steps of i x step i's seconds */
+  for (; k < rep->span_iters; k++, context_sum += rep->running_len) {
+    ic_time_ns step = decode_ns(d, context_sum);
+    if (at + step > now) break;
+    grown += (double)k * ic_time_to_s(step);
+    at += step;
+  }
+  double flops, bytes;
+  decode_steps_cost(d, rep->context_sum, rep->running_len, k, &flops, &bytes);
+  w->flops += flops;
+  w->bytes += bytes;
+  w->output_tokens += n * (double)k;
+  w->kv_token_s += n * (grown + (double)k * ic_time_to_s(now - at));
+  o->iters += k;
 }

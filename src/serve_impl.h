@@ -49,6 +49,9 @@ struct ic__replica {
   int64_t span_iters;        /* iterations in the span (1 for MIXED) */
   ic_time_ns span_start_ns, span_end_ns;
   ic_event_id span_event;
+  ic_event_id split_event;   /* mixed iteration: pending switch to decode power, 0 if none */
+  double span_flops, span_bytes; /* mixed iteration: its cost */
+  double span_kv_weight_ns;  /* decode span: sum over its steps i = 0.. of i x step i's ns */
   /* Both. */
   enum ic_gpu_state gpu_state;
   int64_t busy_ns;           /* closed busy time */
@@ -60,6 +63,8 @@ struct ic__replica {
   int64_t batch_len;
   ic_time_ns batch_start_ns, prefill_end_ns;
   ic_time_ns decode_ns;      /* decode time of the running batch, fixed at its start */
+  int64_t batch_prompt, batch_output; /* the running batch's longest prompt and output */
+  double prefill_flops, prefill_bytes, decode_flops, decode_bytes; /* its cost by phase */
   ic_event_id timer;         /* pending batch-timeout event, 0 if none */
 };
 
@@ -117,9 +122,24 @@ struct ic_fleet {
   struct ic__series_cols col;
   ic_serve_observer_fn *observer;
   void *observer_ctx;
+  ic_status status;          /* first failure inside the fleet; IC_OK while none */
+  struct ic_fleet_work work; /* closed: iterations that ended */
+  ic_time_ns window_start_ns;
+};
+
+/* What a replica's running span or batch has done by now, beyond what its
+ * end will add to f->work: busy_ns and prefill_ns are its open busy and
+ * prefill time. */
+struct ic__open {
+  struct ic_fleet_work work;
+  ic_time_ns busy_ns, prefill_ns;
+  int64_t iters;             /* continuous: decode steps of the open span that have ended */
 };
 
 /* serve.c */
+void ic__work_time(struct ic_fleet_work *w, double dur_s, double running, double kv_tokens);
+bool ic__check(ic_fleet *f, ic_status st, const char *what);
+ic_event_id ic__schedule(ic_fleet *f, ic_time_ns at_ns, ic_event_fn *fn, uint64_t arg);
 void ic__gauge(ic_fleet *f, size_t col, double value);
 void ic__notify(ic_fleet *f, enum ic_serve_event_kind kind, int64_t r, int64_t size, uint64_t id);
 void ic__set_gpu_state(ic_fleet *f, int64_t r, enum ic_gpu_state to);
@@ -145,11 +165,14 @@ void ic__fit_update(ic_fleet *f, int64_t r);
 bool ic__static_init(ic_fleet *f);
 void ic__static_kick(ic_fleet *f, int64_t r);
 void ic__static_close(ic_fleet *f, ic_time_ns end_ns);
+void ic__static_open(const ic_fleet *f, int64_t r, ic_time_ns now, struct ic__open *o);
 
 /* serve_continuous.c */
 bool ic__cont_init(ic_fleet *f);
 void ic__cont_kick(ic_fleet *f, int64_t r, bool was_queue_empty);
 void ic__cont_close(ic_fleet *f, ic_time_ns end_ns);
+void ic__cont_open(const ic_fleet *f, int64_t r, ic_time_ns now, struct ic__open *o);
+void ic__cont_uncount(ic_fleet *f, int64_t r, int64_t iters);
 
 /* serve_power.c */
 void ic__power_load_changed(ic_fleet *f, int64_t node);

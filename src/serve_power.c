@@ -42,7 +42,7 @@ void ic__power_load_changed(ic_fleet *f, int64_t node) {
     if (n->off_timer) ic_sim_cancel(f->sim, n->off_timer);
     n->off_timer = 0;
   } else if (!n->off && !n->off_timer) {
-    n->off_timer = ic_sim_schedule_in(f->sim, f->idle_ns, on_power_off, f, (uint64_t)node);
+    n->off_timer = ic__schedule(f, ic_sim_now(f->sim) + f->idle_ns, on_power_off, (uint64_t)node);
   }
 }
 
@@ -61,7 +61,7 @@ void ic__power_wake(ic_fleet *f, int64_t node) {
     ic__heap_fix(f, node * f->replicas_per_node + i);
     ic__fit_update(f, node * f->replicas_per_node + i);
   }
-  n->wake_event = ic_sim_schedule_at(f->sim, n->ready_ns, on_awake, f, (uint64_t)node);
+  n->wake_event = ic__schedule(f, n->ready_ns, on_awake, (uint64_t)node);
 }
 
 ic_status ic_fleet_set_powerdown(ic_fleet *f, const struct ic_powerdown_config *pd) {
@@ -72,8 +72,8 @@ ic_status ic_fleet_set_powerdown(ic_fleet *f, const struct ic_powerdown_config *
   if (!f->fit_tree) return IC_ENOMEM;
   f->powerdown = *pd;
   if (f->powerdown.wake_threshold < 1) f->powerdown.wake_threshold = 1;
-  f->idle_ns = ic_time_from_s(pd->idle_s);
-  f->wake_ns = ic_time_from_s(pd->wake_s);
+  f->idle_ns = ic_duration_from_s(pd->idle_s);
+  f->wake_ns = ic_duration_from_s(pd->wake_s);
   for (int64_t r = 0; r < f->replica_count; r++) ic__fit_update(f, r);
   for (int64_t node = 0; node < f->node_count; node++) ic__power_load_changed(f, node);
   return IC_OK;

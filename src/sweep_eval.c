@@ -12,6 +12,7 @@
 #include "infercost/report.h"
 #include "infercost/run.h"
 #include "infercost/sweep.h"
+#include "infercost/train.h"
 
 #define MAX_REPORTED 20
 
@@ -30,12 +31,54 @@ void ic_sweep_mean_ci95(const double *values, size_t n, double *mean, double *ha
   *half_width = gsl_cdf_tdist_Pinv(0.975, (double)(n - 1)) * sd / sqrt((double)n);
 }
 
+/* The scenario's checks, and in train mode the [train] checks. */
+static ic_status check_point(enum ic_sweep_mode mode, const struct ic_scenario *s) {
+  ic_status st = ic_scenario_check(s);
+  if (st == IC_OK && mode == IC_SWEEP_TRAIN) st = ic_train_check(s);
+  return st;
+}
+
+/* The metric columns of `mode`: names into names[] (IC_HEADLINE_MAX); the count. */
+static size_t metric_names(enum ic_sweep_mode mode, const char **names) {
+  size_t count;
+  if (mode == IC_SWEEP_TRAIN) {
+    const struct ic_train_metric *t = ic_train_metric_table(&count);
+    for (size_t m = 0; m < count && m < IC_HEADLINE_MAX; m++) names[m] = t[m].name;
+  } else {
+    const struct ic_headline *h = ic_headline_table(&count);
+    for (size_t m = 0; m < count; m++) names[m] = h[m].name;
+  }
+  return count < IC_HEADLINE_MAX ? count : IC_HEADLINE_MAX;
+}
+
+/* One replication of point scenario `s`: metric m into values[m * stride];
+ * *overloaded when the run stopped at its in-flight limit. */
+static ic_status eval_once(enum ic_sweep_mode mode, const struct ic_scenario *s, double *values, size_t stride,
+                           bool *overloaded) {
+  size_t count;
+  ic_status st;
+  if (mode == IC_SWEEP_TRAIN) {
+    struct ic_train_result result;
+    memset(&result, 0, sizeof result);
+    st = ic_train_estimate(s, &result);
+    const struct ic_train_metric *t = ic_train_metric_table(&count);
+    for (size_t m = 0; m < count && m < IC_HEADLINE_MAX; m++) values[m * stride] = t[m].get(&result);
+  } else {
+    struct ic_run_result result;
+    st = ic_run_scenario(s, &result);
+    *overloaded = st == IC_OK && result.overloaded;
+    const struct ic_headline *h = ic_headline_table(&count);
+    for (size_t m = 0; m < count; m++) values[m * stride] = h[m].get(&result);
+  }
+  return st;
+}
+
 ic_status ic_sweep_validate(const struct ic_sweep_exec *x) {
   struct ic_scenario *s = malloc(sizeof *s);
   if (!s) return IC_ENOMEM;
   size_t before = ic_diag_count();
   for (size_t i = 0; i < x->count && ic_diag_count() - before < MAX_REPORTED; i++)
-    if (x->point(x->ctx, i, s) == IC_OK) ic_scenario_check(s);
+    if (x->point(x->ctx, i, s) == IC_OK) check_point(x->mode, s);
   free(s);
   return ic_diag_count() > before ? IC_EINVAL : IC_OK;
 }
@@ -51,8 +94,8 @@ static void first_message(const struct ic_diag_buffer *buf, ic_status st, char *
 }
 
 void ic_sweep_eval_point(const struct ic_sweep_exec *x, size_t index, struct ic_sweep_record *rec) {
-  size_t metric_count;
-  const struct ic_headline *metrics = ic_headline_table(&metric_count);
+  const char *names[IC_HEADLINE_MAX];
+  size_t metric_count = metric_names(x->mode, names);
   memset(rec, 0, sizeof *rec);
   rec->runs = (int32_t)x->runs;
   for (size_t m = 0; m < IC_HEADLINE_MAX; m++) rec->mean[m] = rec->ci95[m] = (double)NAN;
@@ -68,17 +111,16 @@ void ic_sweep_eval_point(const struct ic_sweep_exec *x, size_t index, struct ic_
   ic_diag_get_sink(&old_sink, &old_ctx);
   ic_diag_set_sink(ic_diag_buffer_sink, &said);
   if (st == IC_OK) st = x->point(x->ctx, index, s);
-  if (st == IC_OK) st = ic_scenario_check(s);
+  if (st == IC_OK) st = check_point(x->mode, s);
   if (st == IC_OK) {
     rec->seed = s->run.seed;
     int64_t first_run = s->run.run;
     for (int64_t r = 0; r < x->runs && st == IC_OK; r++) {
-      struct ic_run_result result;
       s->run.run = first_run + r;
-      st = ic_run_scenario(s, &result);
+      bool overloaded = false;
+      st = eval_once(x->mode, s, values + r, (size_t)x->runs, &overloaded);
       /* A result (stable = 0), named in the status column. */
-      if (st == IC_OK && result.overloaded) snprintf(rec->message, sizeof rec->message, "overloaded");
-      for (size_t m = 0; m < metric_count; m++) values[m * (size_t)x->runs + (size_t)r] = metrics[m].get(&result);
+      if (st == IC_OK && overloaded) snprintf(rec->message, sizeof rec->message, "overloaded");
     }
   }
   ic_diag_set_sink(old_sink, old_ctx);
@@ -118,8 +160,8 @@ static void put_field(FILE *out, const char *text) {
 
 ic_status ic_sweep_write_csv(FILE *out, const struct ic_sweep_grid *grid, int64_t runs,
                              const struct ic_sweep_record *records, const bool *meets, size_t count) {
-  size_t metric_count;
-  const struct ic_headline *metrics = ic_headline_table(&metric_count);
+  const char *names[IC_HEADLINE_MAX];
+  size_t metric_count = metric_names(grid->mode, names);
   char prov[512];
   ic_report_provenance(grid->base, prov, sizeof prov);
   fprintf(out, "# %s; sweep of %zu points x %lld runs\n", prov, count, (long long)runs);
@@ -127,8 +169,8 @@ ic_status ic_sweep_write_csv(FILE *out, const struct ic_sweep_grid *grid, int64_
   fputs("seed,runs,status", out);
   if (meets) fputs(",meets_targets", out);
   for (size_t m = 0; m < metric_count; m++) {
-    fprintf(out, ",%s", metrics[m].name);
-    if (runs > 1) fprintf(out, ",%s_ci95", metrics[m].name);
+    fprintf(out, ",%s", names[m]);
+    if (runs > 1) fprintf(out, ",%s_ci95", names[m]);
   }
   fputc('\n', out);
   size_t at[IC_SWEEP_MAX_AXES];

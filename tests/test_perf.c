@@ -1,11 +1,15 @@
 /* test_perf.c: the roofline's regimes on an H100, the all-reduce term, and
  * the capacity check, against hand calculations. */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "ic_test.h"
 
+#include <gsl/gsl_rng.h>
+
 #include "infercost/perf.h"
+#include "infercost/simtime.h"
 
 static const struct ic_perf_params params = {.compute_efficiency = 0.5, .memory_efficiency = 0.8,
                                              .link_efficiency = 0.7, .link_latency_s = 5e-6,
@@ -125,12 +129,65 @@ static void attention_term_by_hand(void **state) {
   assert_true(fabs((tb - ta) - expect) / expect < 1e-9);
 }
 
+/* Issue 11 item 7: the decode-step decomposition the serving model runs on
+ * is the compute model, to 1 ns: random models, GPUs, tensor parallelism,
+ * precisions, efficiencies (attention's below 1, or unset) and batches, each
+ * sequence with its own random context, so that dense and attention parts
+ * are bound by different resources in many draws. The oracle is
+ * ic_perf_iter_s of the same step described sequence by sequence. */
+static void decode_line_is_the_roofline(void **state) {
+  (void)state;
+  static const char *const models[] = {"gpt3-175b", "llama2-7b", "llama2-70b", "llama3-8b", "llama3-405b", "mixtral-8x7b"};
+  static const char *const gpus[] = {"a100-80gb", "h100-sxm", "h200", "b200"};
+  static const enum ic_precision weights[] = {IC_FP16, IC_BF16, IC_INT8, IC_INT4};
+  static int64_t ctx[600];
+  gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+  gsl_rng_set(rng, 11);
+  int mixed_binding = 0;
+  for (int trial = 0; trial < 4000; trial++) {
+    struct ic_perf p = {0};
+    p.model = ic_model_find(models[gsl_rng_uniform_int(rng, 6)]);
+    p.gpu = ic_hw_find_gpu(gpus[gsl_rng_uniform_int(rng, 4)]);
+    p.tp = (int64_t)1 << gsl_rng_uniform_int(rng, 4);
+    p.prec = (struct ic_precisions){weights[gsl_rng_uniform_int(rng, 4)], gsl_rng_uniform_int(rng, 2) ? IC_FP16 : IC_BF16,
+                                    gsl_rng_uniform_int(rng, 2) ? IC_FP16 : IC_INT8};
+    p.params = (struct ic_perf_params){.compute_efficiency = 0.01 + 0.99 * gsl_rng_uniform(rng),
+                                       .memory_efficiency = 0.05 + 0.95 * gsl_rng_uniform(rng),
+                                       .link_efficiency = 0.1 + 0.9 * gsl_rng_uniform(rng),
+                                       .link_latency_s = 1e-5 * gsl_rng_uniform(rng),
+                                       .overhead_s = 0.005 * gsl_rng_uniform(rng),
+                                       .weight_pass_flops = 4.0 * gsl_rng_uniform(rng),
+                                       .attention_compute_efficiency = trial % 5 == 0 ? 0.0 : 0.02 + 0.98 * gsl_rng_uniform(rng),
+                                       .attention_memory_efficiency = trial % 7 == 0 ? 0.0 : 0.02 + 0.98 * gsl_rng_uniform(rng)};
+    int64_t n = 1 + (int64_t)gsl_rng_uniform_int(rng, 600), sum = 0;
+    for (int64_t i = 0; i < n; i++) sum += ctx[i] = (int64_t)gsl_rng_uniform_int(rng, (unsigned long)p.model->context_max);
+    struct ic_iter_shape shape = ic_iter_shape_decode_each(ctx, (size_t)n);
+    struct ic_perf_breakdown b;
+    double want = ic_perf_iter_s(&p, &shape, &b);
+    struct ic_perf_decode_line line = ic_perf_decode_line(&p, n);
+    double got = ic_perf_decode_step_s(&line, (double)sum);
+    assert_true(llabs(ic_time_from_s(got) - ic_time_from_s(want)) <= 1);
+    assert_true(fabs(got - want) <= 1e-9);
+    /* Dense memory-bound with attention compute-bound, or the reverse: where
+     * a max() over the summed parts would be wrong. */
+    double dense_c = b.compute_s - b.attn_compute_s, dense_m = b.memory_s - b.attn_memory_s;
+    if ((dense_c > dense_m) != (b.attn_compute_s > b.attn_memory_s)) mixed_binding++;
+    /* The step's FLOPs and bytes, from the model's own count. */
+    struct ic_iter_cost c = ic_model_iter_cost(p.model, &p.prec, &shape);
+    double flops = line.flops0 + line.flops1 * (double)sum, bytes = line.bytes0 + line.bytes1 * (double)sum;
+    assert_true(fabs(flops - c.flops) <= 1e-12 * c.flops);
+    assert_true(fabs(bytes - (c.weight_bytes + c.act_bytes + c.kv_bytes)) <= 1e-12 * bytes);
+  }
+  assert_true(mixed_binding > 100);
+  gsl_rng_free(rng);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(decode_batch1_is_memory_bound), cmocka_unit_test(prefill_2048_is_compute_bound),
       cmocka_unit_test(allreduce_by_hand),             cmocka_unit_test(too_big_is_an_error),
       cmocka_unit_test(kv_capacity_by_hand),           cmocka_unit_test(weight_pass_cost),
-      cmocka_unit_test(attention_term_by_hand),
+      cmocka_unit_test(attention_term_by_hand),        cmocka_unit_test(decode_line_is_the_roofline),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,15 +1,22 @@
 /* test_serve.c: the whole pipeline against queueing theory, and a
  * hand-worked static-batching timeline. */
+#define _POSIX_C_SOURCE 200809L
 #include "ic_test.h"
 
 #include <math.h>
 #include <stdio.h>
+#include <string.h>
+
+#include <gsl/gsl_randist.h>
+#include <gsl/gsl_rng.h>
 
 #include "infercost/cost.h"
 #include "infercost/run.h"
 #include "infercost/scenario.h"
 #include "infercost/serve.h"
 #include "infercost/sim.h"
+
+#include "ic_test_child.h"
 
 static void set(struct ic_scenario *s, const char *kv) { assert_int_equal(ic_scenario_set(s, kv, "test"), IC_OK); }
 
@@ -194,15 +201,20 @@ static void arrive(ic_sim *sim, void *ctx, uint64_t arg) {
   assert_int_equal(ic_fleet_submit(f, &req), IC_OK);
 }
 
-static void static_batching_timeline(void **state) {
-  (void)state;
-  const struct ic_model_spec *m = ic_model_find("llama2-7b");
-  const struct ic_gpu_spec *g = ic_hw_find_gpu("h100-sxm");
+/* Llama-2-7B in fp16 on one H100, usual efficiencies. */
+static struct ic_perf llama7b_h100_perf(void) {
   struct ic_precisions prec = {IC_FP16, IC_FP16, IC_FP16};
   struct ic_perf_params pp = {.compute_efficiency = 0.5, .memory_efficiency = 0.8, .link_efficiency = 0.7,
                               .link_latency_s = 1e-6, .overhead_s = 0.002, .memory_reserve_frac = 0.1};
   struct ic_perf perf;
-  assert_int_equal(ic_perf_init(&perf, m, g, 1, &prec, &pp, "test"), IC_OK);
+  assert_int_equal(ic_perf_init(&perf, ic_model_find("llama2-7b"), ic_hw_find_gpu("h100-sxm"), 1, &prec, &pp, "test"),
+                   IC_OK);
+  return perf;
+}
+
+static void static_batching_timeline(void **state) {
+  (void)state;
+  struct ic_perf perf = llama7b_h100_perf();
   /* Service times of a batch of 3 and of 1 (prompt 100, output 10). */
   ic_time_ns pre3, dec3 = 0, pre1, dec1 = 0;
   struct ic_iter_shape sh = ic_iter_shape_prefill(100, 3);
@@ -264,36 +276,151 @@ static void static_batching_timeline(void **state) {
   ic_sim_free(sim);
 }
 
-/* Conservation on a busy fleet: arrived = completed + in flight, and the IT
- * energy equals an independent account built from busy times:
- * nodes x base x T + GPUs x idle x T + extra watts x GPU-seconds per phase. */
+/* Static batches as the observer saw them start: time and size. */
+struct batch_log {
+  ic_time_ns start_ns[4096];
+  int64_t size[4096];
+  int n;
+};
+
+static void log_batch(void *ctx, const struct ic_serve_event *ev) {
+  struct batch_log *b = ctx;
+  if (ev->kind == IC_SERVE_BATCH_START && b->n < 4096) {
+    b->start_ns[b->n] = ev->time_ns;
+    b->size[b->n++] = ev->batch_size;
+  }
+}
+
+struct poisson {
+  ic_fleet *f;
+  gsl_rng *rng;
+  double rate;
+  uint64_t next_id;
+};
+
+static void poisson_arrive(ic_sim *sim, void *ctx, uint64_t arg) {
+  (void)arg;
+  struct poisson *p = ctx;
+  struct ic_request req = {p->next_id++, ic_sim_now(sim), 200, 20, 0};
+  assert_int_equal(ic_fleet_submit(p->f, &req), IC_OK);
+  ic_sim_schedule_in(sim, ic_time_from_s(gsl_ran_exponential(p->rng, 1.0 / p->rate)), poisson_arrive, p, 0);
+}
+
+/* Conservation on a busy fleet, and the IT energy against an account that
+ * shares nothing with the ledger or the fleet's busy-time counters: static
+ * batches of fixed-length requests (prompt 200, output 20), whose prefill
+ * and decode times the test takes from the compute model by batch size, and
+ * whose start times and sizes come from the observer. Energy over [0, T] =
+ * nodes x base x T + GPUs x idle x T + each batch's prefill and decode
+ * seconds (cut at T) x (state watts - idle watts). */
 static void requests_and_energy_are_conserved(void **state) {
   (void)state;
-  static struct ic_scenario s;
-  ic_scenario_defaults(&s);
-  set(&s, "fleet.nodes=3");
-  set(&s, "traffic.queries_per_day=150000");
-  set(&s, "run.duration_s=600");
-  set(&s, "power.node_base_w=1234.5");
-  set(&s, "power.gpu_idle_w=61.5");
-  set(&s, "power.gpu_prefill_w=395.25");
-  set(&s, "power.gpu_decode_w=247.75");
-  struct ic_run_result r;
-  assert_int_equal(ic_run_scenario(&s, &r), IC_OK);
-  assert_true(r.arrived > 500);
-  assert_int_equal(r.arrived, r.completed + r.in_flight_at_end);
-  double T = 600.0, gpus = 24.0, k = 8.0;
-  double decode_s = r.utilisation * 3.0 * T; /* replica-seconds busy */
-  double prefill_s = 0;
-  /* busy = prefill + decode; recover prefill from the GPU prefill energy
-   * bucket, which only depends on prefill GPU-seconds. */
-  prefill_s = r.gpu_energy_j[IC_GPU_PREFILL] / (395.25 * k);
-  decode_s -= prefill_s;
-  double expect = 3.0 * 1234.5 * T + gpus * 61.5 * T + k * prefill_s * (395.25 - 61.5) + k * decode_s * (247.75 - 61.5);
-  assert_true(fabs(r.it_energy_j - expect) <= 1e-9 * expect);
+  struct ic_perf perf = llama7b_h100_perf();
+  struct ic_fleet_config fc = {"h100-sxm", "dgx-h100", 2, 2, 1}; /* 2 nodes x 2 GPUs, 4 replicas */
+  struct ic_serving_config sc = {.batching = IC_BATCHING_STATIC, .router = IC_ROUTER_ROUND_ROBIN, .max_batch = 4,
+                                 .batch_timeout_s = 0.05};
+  const double base_w = 1234.5, idle_w = 61.5, prefill_w = 395.25, decode_w = 247.75, T = 120.0;
+  struct ic_gpu_power gp = {{idle_w, prefill_w, decode_w, 0.0}};
+  ic_ledger *l = ic_ledger_alloc(2, 2, base_w, &gp, 0);
+  ic_sim *sim = ic_sim_alloc(7, 0);
+  ic_fleet *f = ic_fleet_alloc(sim, &fc, &sc, &perf, l);
+  static struct batch_log log;
+  log.n = 0;
+  ic_fleet_set_observer(f, log_batch, &log);
+  struct poisson arr = {f, gsl_rng_alloc(gsl_rng_mt19937), 30.0, 0};
+  gsl_rng_set(arr.rng, 5);
+  ic_sim_schedule_at(sim, 0, poisson_arrive, &arr, 0);
+  ic_time_ns end = ic_time_from_s(T);
+  ic_sim_run_until(sim, end);
+  ic_ledger_flush(l, end);
+  const struct ic_fleet_stats *st = ic_fleet_stats(f);
+  assert_true(st->arrived > 3000);
+  assert_int_equal(st->arrived, st->completed + st->rejected + ic_fleet_in_flight(f));
+  double extra_j = 0;
+  for (int b = 0; b < log.n; b++) {
+    int64_t n = log.size[b];
+    struct ic_iter_shape sh = ic_iter_shape_prefill(200, n);
+    ic_time_ns pre = ic_time_from_s(ic_perf_iter_s(&perf, &sh, NULL));
+    double dec_s = 0;
+    for (int k = 1; k < 20; k++) {
+      sh = ic_iter_shape_decode(n, 200 + k);
+      dec_s += ic_perf_iter_s(&perf, &sh, NULL);
+    }
+    ic_time_ns s0 = log.start_ns[b], s1 = s0 + pre, s2 = s1 + ic_time_from_s(dec_s);
+    s1 = s1 < end ? s1 : end;
+    s2 = s2 < end ? s2 : end;
+    extra_j += (prefill_w - idle_w) * ic_time_to_s(s1 - s0) + (decode_w - idle_w) * ic_time_to_s(s2 - s1);
+  }
+  assert_true(log.n > 500 && log.n < 4096);
+  double expect = 2.0 * base_w * T + 4.0 * idle_w * T + extra_j;
+  assert_true(fabs(ic_ledger_it_energy_j(l) - expect) <= 1e-9 * expect);
   /* The per-state buckets add up to all GPU energy. */
-  double gpu_sum = r.gpu_energy_j[0] + r.gpu_energy_j[1] + r.gpu_energy_j[2];
-  assert_true(fabs(gpu_sum + 3.0 * 1234.5 * T - r.it_energy_j) <= 1e-9 * r.it_energy_j);
+  double gpu_sum = ic_ledger_gpu_state_energy_j(l, IC_GPU_IDLE) + ic_ledger_gpu_state_energy_j(l, IC_GPU_PREFILL) +
+                   ic_ledger_gpu_state_energy_j(l, IC_GPU_DECODE);
+  assert_true(fabs(gpu_sum + 2.0 * base_w * T - ic_ledger_it_energy_j(l)) <= 1e-9 * ic_ledger_it_energy_j(l));
+  gsl_rng_free(arr.rng);
+  ic_fleet_free(f);
+  ic_ledger_free(l);
+  ic_sim_free(sim);
+}
+
+/* Issue 11 item 6: an accelerator with no peak at the activation precision
+ * makes every iteration infinitely long. The fleet must stop the process
+ * (exit 1, with a message), not clamp the time and run on with garbage. */
+static void infinite_iteration(void *ctx) {
+  int batching = *(const int *)ctx;
+  static struct ic_gpu_spec g;
+  g = *ic_hw_find_gpu("h100-sxm");
+  for (int p = 0; p < IC_PRECISION_COUNT; p++) g.peak_flops[p] = 0.0; /* no peak at fp16 nor any it widens to */
+  struct ic_perf perf = llama7b_h100_perf();
+  perf.gpu = &g;
+  struct ic_fleet_config fc = {"h100-sxm", "dgx-h100", 1, 1, 1};
+  struct ic_serving_config sc = {.batching = batching, .router = IC_ROUTER_ROUND_ROBIN, .max_batch = 4};
+  ic_sim *sim = ic_sim_alloc(1, 0);
+  ic_fleet *f = ic_fleet_alloc(sim, &fc, &sc, &perf, NULL);
+  struct ic_request req = {0, 0, 100, 10, 0};
+  ic_fleet_submit(f, &req);
+  ic_sim_run_until(sim, ic_time_from_s(3600));
+}
+
+static void infinite_service_time_stops(void **state) {
+  (void)state;
+  char text[512];
+  for (int batching = IC_BATCHING_STATIC; batching <= IC_BATCHING_CONTINUOUS; batching++) {
+    assert_int_equal(ic_test_child(infinite_iteration, &batching, text, sizeof text), 1);
+    assert_non_null(strstr(text, "is not a simulated duration"));
+  }
+}
+
+/* Issue 11 item 4: what a run reports per query and per token does not
+ * depend on how long it simulates. Two nodes of the default replica at 1e5
+ * queries/day with near-deterministic arrivals (gamma, CV 0.01), so that
+ * the window's arrivals are lambda x D to within one: independent of the
+ * simulator, tokens generated per second in a steady window are lambda x
+ * output tokens. 600 s and 3,600 s windows must agree with it and with each
+ * other within 0.5 % (the issue's bound). */
+static void window_length_does_not_move_the_price(void **state) {
+  (void)state;
+  struct ic_run_result r[2];
+  const double spans[2] = {600, 3600}, lambda = 1e5 / 86400.0;
+  for (int i = 0; i < 2; i++) {
+    static struct ic_scenario s;
+    ic_scenario_defaults(&s);
+    set(&s, "fleet.nodes=2");
+    set(&s, "traffic.queries_per_day=1e5");
+    set(&s, "traffic.arrival=gamma");
+    set(&s, "traffic.arrival_cv=0.01");
+    char kv[64];
+    snprintf(kv, sizeof kv, "run.duration_s=%g", spans[i]);
+    set(&s, kv);
+    assert_int_equal(ic_run_scenario(&s, &r[i]), IC_OK);
+    printf("# %4.0f s window: %.2f output tokens/s (lambda x o = %.2f), USD %.6f per query, %.4f per M output tokens\n",
+           spans[i], r[i].output_tokens_per_s, lambda * 350.0, r[i].usd_per_query, r[i].usd_per_million_output_tokens);
+    assert_true(fabs(r[i].output_tokens_per_s / (lambda * 350.0) - 1.0) < 0.005);
+    assert_int_equal(r[i].in_flight_at_start + r[i].arrived, r[i].completed + r[i].rejected + r[i].in_flight_at_end);
+  }
+  assert_true(fabs(r[0].usd_per_query / r[1].usd_per_query - 1.0) < 0.005);
+  assert_true(fabs(r[0].usd_per_million_output_tokens / r[1].usd_per_million_output_tokens - 1.0) < 0.005);
 }
 
 int main(void) {
@@ -305,6 +432,8 @@ int main(void) {
       cmocka_unit_test(static_batching_timeline),
       cmocka_unit_test(requests_and_energy_are_conserved),
       cmocka_unit_test(overload_is_flagged),
+      cmocka_unit_test(infinite_service_time_stops),
+      cmocka_unit_test(window_length_does_not_move_the_price),
   };
   return cmocka_run_group_tests_name("serve", tests, NULL, NULL);
 }

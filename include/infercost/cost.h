@@ -126,6 +126,10 @@ bool ic_ledger_node_is_off(const ic_ledger *l, int64_t node);
 /* Adds every node's energy up to `now_ns` (call once at the end). */
 void ic_ledger_flush(ic_ledger *l, ic_time_ns now_ns);
 
+/* Forgets every joule and GPU-second before `now_ns`, keeping the present
+ * power states: the end of a warm-up that is simulated but not counted. */
+void ic_ledger_restart(ic_ledger *l, ic_time_ns now_ns);
+
 /* Energy of one node so far (joules, up to its last change or flush), and
  * of all nodes together. */
 double ic_ledger_node_energy_j(const ic_ledger *l, int64_t node);
@@ -224,5 +228,12 @@ void ic_cost_ledger(const ic_ledger *l, double span_s, const struct ic_cost_flee
                     const struct ic_power_config *power, const struct ic_tariff *tariff,
                     const struct ic_cost_config *cost, struct ic_daily_cost *day,
                     struct ic_hour_cost hours[IC_HOURS_PER_DAY]);
+
+/* The same for the window [start_s, start_s + span_s) (a run with a
+ * warm-up: the ledger restarted at start_s). */
+void ic_cost_ledger_window(const ic_ledger *l, double start_s, double span_s, const struct ic_cost_fleet *fleet,
+                           const struct ic_power_config *power, const struct ic_tariff *tariff,
+                           const struct ic_cost_config *cost, struct ic_daily_cost *day,
+                           struct ic_hour_cost hours[IC_HOURS_PER_DAY]);
 
 #endif

@@ -39,6 +39,23 @@ struct ic_perf {
  * roofline, max(compute, memory). */
 struct ic_perf_breakdown {
   double compute_s, memory_s, dense_s, attention_s, comm_s, overhead_s, total_s;
+  double attn_compute_s, attn_memory_s; /* the two sides of attention_s's max() */
+};
+
+/* A decode step of n sequences as a function of K, the sum of their cached
+ * contexts: only attention depends on K, and each side of its max() is
+ * affine in K, so
+ *   step(K) = fixed_s + max(attn_compute0_s + attn_compute1_s K,
+ *                           attn_memory0_s + attn_memory1_s K)
+ * is ic_perf_iter_s of ic_iter_shape_decode_each(contexts summing to K, n),
+ * to rounding. The FLOPs and bytes of that step (ic_model_iter_cost) are
+ * flops0 + flops1 K and bytes0 + bytes1 K. The serving model's hot loop
+ * evaluates this instead of the whole roofline. */
+struct ic_perf_decode_line {
+  double fixed_s;                          /* dense roofline + all-reduce + overhead */
+  double attn_compute0_s, attn_compute1_s; /* seconds, seconds per cached token */
+  double attn_memory0_s, attn_memory1_s;
+  double flops0, flops1, bytes0, bytes1;   /* FLOPs, bytes; per cached token */
 };
 
 /* Fills *p. IC_ECAPACITY when the weights do not fit on tp GPUs (reported
@@ -58,5 +75,21 @@ ic_status ic_perf_init(struct ic_perf *p, const struct ic_model_spec *model,
  * `out` may be NULL. */
 double ic_perf_iter_s(const struct ic_perf *p, const struct ic_iter_shape *shape,
                       struct ic_perf_breakdown *out);
+
+/* The decode step of n >= 1 sequences, from two evaluations of
+ * ic_perf_iter_s (n at K = 0 and at K = 2^20). */
+struct ic_perf_decode_line ic_perf_decode_line(const struct ic_perf *p, int64_t n);
+
+/* step(K) of a line, seconds. */
+static inline double ic_perf_decode_step_s(const struct ic_perf_decode_line *d, double context_sum) {
+  double c = d->attn_compute0_s + d->attn_compute1_s * context_sum;
+  double m = d->attn_memory0_s + d->attn_memory1_s * context_sum;
+  return d->fixed_s + (c > m ? c : m);
+}
+
+/* Peak FLOP/s and memory bytes/s of one GPU of the replica at the model's
+ * activation precision: the denominators of MFU and MBU. */
+double ic_perf_gpu_peak_flops(const struct ic_perf *p);
+double ic_perf_gpu_peak_bytes_per_s(const struct ic_perf *p);
 
 #endif

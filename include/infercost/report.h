@@ -20,4 +20,13 @@ void ic_report_print(const struct ic_scenario *s, const struct ic_run_result *r,
  * failure never leaves a half-written output. IC_EIO on failure (reported). */
 ic_status ic_report_write_dir(const struct ic_scenario *s, const struct ic_run_result *r, const char *dir);
 
+/* Formats v rounded to a whole number with thousands separators
+ * ("1,234,568") into buf; returns buf. */
+const char *ic_report_thousands(double v, char *buf, size_t size);
+
+/* Writes `text` to dir/name (dir created if missing) through a temporary
+ * name renamed at the end, so a failure never leaves a half-written file.
+ * IC_EIO on failure (reported). */
+ic_status ic_report_write_text(const char *dir, const char *name, const char *text);
+
 #endif

@@ -20,11 +20,14 @@
 
 /* Headline results of a run (a plain value; sweeps collect these). */
 struct ic_run_result {
-  double span_s;                 /* simulated window */
-  uint64_t arrived, completed, in_flight_at_end;
+  double span_s;                 /* the counted window */
+  double warmup_s;               /* resolved: simulated before the window, not counted */
+  uint64_t in_flight_at_start;   /* requests in the fleet when the window started */
+  uint64_t arrived, completed, in_flight_at_end; /* in the window: in_flight_at_start + arrived = completed + rejected + in_flight_at_end */
   int64_t replicas, gpus;
-  double queries_per_day;        /* completed, scaled to 86,400 s */
-  double output_tokens_per_day, prompt_tokens_per_day;
+  double queries_per_day;        /* completed in the window, scaled to 86,400 s */
+  double output_tokens_per_day;  /* generated in the window (requests in flight included), scaled */
+  double prompt_tokens_per_day;  /* of requests whose prefill ended in the window, scaled */
   struct ic_daily_cost cost;
   double usd_per_query;
   double usd_per_million_output_tokens;
@@ -48,7 +51,11 @@ struct ic_run_result {
   uint64_t in_flight_limit;
   double overloaded_at_s;
   double arrival_rate_per_s, completion_rate_per_s; /* over the simulated span */
-  double utilisation;            /* replica-seconds busy / (replicas x span) */
+  double utilisation;            /* replica-seconds with an iteration running / (replicas x span) */
+  double batch_occupancy;        /* time-averaged running requests / (replicas x max_batch) */
+  double kv_occupancy;           /* time-averaged KV tokens reserved / (replicas x KV capacity) */
+  double mfu;                    /* model FLOPs run / (GPUs x peak FLOP/s x span) */
+  double mbu;                    /* bytes moved / (GPUs x peak memory bandwidth x span) */
   double gpu_energy_j[IC_GPU_STATE_COUNT]; /* by state, over the window */
   double it_energy_j;            /* over the window */
   double server_price_usd;       /* resolved */
@@ -65,7 +72,7 @@ struct ic_run_result {
   double wait_p50_s, wait_p90_s, wait_p999_s;
   double slo_attainment;         /* completed requests meeting their class's TTFT, TPOT (and e2e) targets */
   double throughput_rps;         /* completed requests per simulated second */
-  double output_tokens_per_s;    /* generated tokens per simulated second */
+  double output_tokens_per_s;    /* tokens generated in the window per simulated second */
   double output_tokens_per_gpu_s;/* the same per GPU */
   double batch_p50, batch_p99;   /* requests per iteration (static: per batch) */
   double kv_frac_mean, kv_frac_p99; /* continuous: KV reserved / capacity per iteration */
@@ -101,6 +108,12 @@ void ic_run_print_overload(const struct ic_run_result *r, FILE *out);
  * no IT energy. A lower bound on any run's total; NaN if the hardware does
  * not resolve. No simulation. */
 double ic_run_fixed_usd_per_day(const struct ic_scenario *s);
+
+/* The accelerator of the scenario into *gpu, and the resolved GPU power per
+ * state, node base power, server price and node nameplate power into the
+ * matching fields of *out (nothing else of *out is touched). IC_EINVAL when
+ * either is unusable (ic_scenario_check reports why). */
+ic_status ic_run_resolve_hardware(const struct ic_scenario *s, struct ic_gpu_spec *gpu, struct ic_run_result *out);
 
 /* Same, and when `series_dir` is not NULL writes series_dir/timeseries.csv
  * (one row per run.series_interval_s) and series_dir/distributions.csv

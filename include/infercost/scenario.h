@@ -17,12 +17,14 @@
 #include "infercost/serve.h"
 #include "infercost/status.h"
 #include "infercost/traffic.h"
+#include "infercost/train.h"
 
 /* [run] section. */
 struct ic_run_config {
   int64_t seed;        /* base seed of every random stream */
   int64_t run;         /* replication index: same seed, independent streams */
   double duration_s;   /* simulated span; per-day figures scale to 86,400 s */
+  double warmup_s;     /* simulated before the counted window, not counted; NAN = auto */
   double series_interval_s; /* row length of timeseries.csv */
 };
 
@@ -44,6 +46,7 @@ struct ic_scenario {
   struct ic_perf_params perf;
   struct ic_power_config power;
   struct ic_cost_config cost;
+  struct ic_train_config train; /* infercost train only */
 };
 
 /* Every section in printing order, and how many. */
@@ -64,6 +67,13 @@ ic_status ic_scenario_load_text(struct ic_scenario *s, const char *text, const c
 /* Applies one "section.key=value" override with the same validation;
  * `where` names it in messages (e.g. "-s #2"). */
 ic_status ic_scenario_set(struct ic_scenario *s, const char *assignment, const char *where);
+
+/* Builds a scenario as the command line does: defaults, then the file at
+ * `path` (NULL: none), then sets[0..count) as "section.key=value"
+ * overrides named "-s #1", "-s #2"... in messages. Every problem is
+ * reported; IC_EIO when the file cannot be read (overrides are then not
+ * applied), IC_EINVAL on any bad value. Cross-key checks are not run. */
+ic_status ic_scenario_build(struct ic_scenario *s, const char *path, const char *const *sets, size_t count);
 
 /* Checks that keys agree with each other (model exists, replica fits in a
  * node...); reports each problem and returns IC_EINVAL if any. */

@@ -70,8 +70,10 @@ struct ic_class_stats {
 
 #define IC_KV_HIST_BINS 1000
 
-/* What the fleet counted over a run. Sketches are owned by the fleet. */
+/* What the fleet counted over its counted window (from
+ * ic_fleet_start_window, or from time 0). Sketches are owned by the fleet. */
 struct ic_fleet_stats {
+  uint64_t in_flight_at_start; /* requests in the fleet when the window started */
   uint64_t arrived;            /* requests submitted */
   uint64_t completed;          /* requests whose last token was produced */
   uint64_t batches;            /* batches started */
@@ -93,6 +95,19 @@ struct ic_fleet_stats {
   struct ic_time_avg in_system;/* requests in flight over time (Little's law) */
   size_t class_count;
   struct ic_class_stats classes[IC_TRAFFIC_MAX_CLASSES];
+};
+
+/* The work a fleet did from time 0 up to some time, iterations still
+ * running counted up to then (docs/metrics.md defines each). Take the
+ * difference of two readings for a window. */
+struct ic_fleet_work {
+  double output_tokens;      /* generated, each at the end of the iteration that produced it */
+  double prompt_tokens;      /* of requests whose (first) prefill ended */
+  double flops, bytes;       /* model FLOPs and bytes moved (ic_model_iter_cost) of iterations run;
+                                a mixed or static-prefill iteration counts when it ends */
+  double slot_s;             /* running requests x seconds (continuous: in the batch; static: in a running batch) */
+  double kv_token_s;         /* KV-cache tokens reserved x seconds */
+  double busy_replica_s;     /* replica-seconds with an iteration running */
 };
 
 /* Something that happened on a replica, for observers (tests, traces). */
@@ -143,12 +158,23 @@ ic_status ic_fleet_attach_series(ic_fleet *f, ic_series *series);
  * w = 1). NaN when empty. */
 double ic_fleet_hist_quantile(const uint64_t *counts, size_t bins, double w, double q);
 
-/* Per-replica busy fraction over [0, end_ns]: min, mean, max. */
+/* Per-replica busy fraction over the counted window up to end_ns: min,
+ * mean, max. */
 void ic_fleet_utilisation(const ic_fleet *f, ic_time_ns end_ns, double *min, double *mean, double *max);
+
+/* Starts the counted window now (the end of a warm-up): every counter,
+ * sketch and histogram of ic_fleet_stats starts again from zero, busy times
+ * from what is still running. Work (ic_fleet_work_so_far) is cumulative.
+ * IC_ENOMEM when the sketches cannot be renewed (the fleet has failed). */
+ic_status ic_fleet_start_window(ic_fleet *f);
+
+/* The work done from time 0 up to now (the simulation's clock). */
+void ic_fleet_work_so_far(const ic_fleet *f, struct ic_fleet_work *out);
 
 /* Routes a request that arrives now, or rejects it (counted in stats) when
  * its prompt + output exceed a replica's KV cache or its queue is full
- * (serving.max_queue). IC_ENOMEM when out of memory. */
+ * (serving.max_queue). IC_ENOMEM when out of memory; once the fleet has
+ * failed (ic_fleet_status), that failure. */
 ic_status ic_fleet_submit(ic_fleet *f, const struct ic_request *req);
 
 /* Closes busy-time accounting at `end_ns` for batches still running. */
@@ -156,6 +182,12 @@ void ic_fleet_close(ic_fleet *f, ic_time_ns end_ns);
 
 /* Counters and sketches; valid until ic_fleet_free. */
 const struct ic_fleet_stats *ic_fleet_stats(const ic_fleet *f);
+
+/* IC_OK, or the first failure inside the fleet (an event that could not be
+ * scheduled: IC_ENOMEM; a sketch or time-series update refused:
+ * IC_EINTERNAL), reported through ic_diag when it happened; the fleet then
+ * stopped the simulation, and its figures are not to be used. */
+ic_status ic_fleet_status(const ic_fleet *f);
 
 /* Requests submitted, not rejected and not yet completed. */
 uint64_t ic_fleet_in_flight(const ic_fleet *f);

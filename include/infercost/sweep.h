@@ -35,6 +35,10 @@ struct ic_sweep_record {
   double ci95[IC_HEADLINE_MAX];         /* Student-t half-width; NaN with one run */
 };
 
+/* What each point computes: a serving run (`infercost run`, the headline
+ * metrics) or a training estimate (`infercost train`, the train metrics). */
+enum ic_sweep_mode { IC_SWEEP_SERVE, IC_SWEEP_TRAIN };
+
 /* Builds the scenario of point `index` into `s` (the caller's storage).
  * IC_OK, or IC_EINVAL after reporting why. Called in worker processes too,
  * so it must depend only on `ctx` and `index`. */
@@ -48,6 +52,7 @@ struct ic_sweep_exec {
   int64_t runs;        /* replications per point, run.run = base, base+1, ... */
   long workers;        /* local processes; <= 1 runs in this process */
   bool progress;       /* progress bar with ETA on stderr (only shown on a terminal) */
+  enum ic_sweep_mode mode;
 };
 
 /* Expands a value list: "a,b,c" (any text), "LO:HI:STEP" (linear, both ends
@@ -79,6 +84,7 @@ struct ic_sweep_grid {
   const struct ic_scenario *base;
   const struct ic_sweep_axis *axes;
   size_t axis_count;
+  enum ic_sweep_mode mode;  /* which metric columns the CSV has */
 };
 
 /* An ic_sweep_point_fn over a struct ic_sweep_grid. */
