@@ -175,7 +175,7 @@ static int cmd_run(int argc, char **argv) {
   /* Warnings reach stderr whatever -q says. */
   fflush(stdout);
   ic_run_print_overload(&r, stderr);
-  if (!r.overloaded && !(r.stable > 0))
+  if (a.quiet && !r.overloaded && !(r.stable > 0)) /* without -q the report says it */
     fprintf(stderr, "warning: the fleet is overloaded: queues grew through the window (stable = 0), so latency "
                     "depends on its length. Add replicas or raise serving.max_batch.\n");
   if (od && (ic_report_write_dir(&s, &r, stage) != IC_OK ||

@@ -246,8 +246,8 @@ uint64_t ic_run_in_flight_limit(const struct ic_scenario *s) {
 void ic_run_print_overload(const struct ic_run_result *r, FILE *out) {
   if (!r->overloaded) return;
   fprintf(out, "warning: overloaded: more than %llu requests in flight at t = %.3f s (arrivals %.2f/s, completions "
-               "%.2f/s); the run stopped there, its figures cover those %.3f s and stable = 0. Add replicas "
-               "(fleet.nodes), raise serving.max_batch or lower the traffic.\n",
+               "%.2f/s); the run stopped there; its figures cover the %.3f s counted up to then, and stable = 0. "
+               "Add replicas (fleet.nodes), raise serving.max_batch or lower the traffic.\n",
           (unsigned long long)r->in_flight_limit, r->overloaded_at_s, r->arrival_rate_per_s, r->completion_rate_per_s,
           r->span_s);
 }

@@ -17,7 +17,10 @@ cp -r "$root/tests/fuzz/corpus/$name" "$work/corpus"
 # Leaks are findings too (LeakSanitizer runs at exit of each crash-free run).
 (cd "$work" && "$bin" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
   -artifact_prefix="$work/" corpus) > "$work/log" 2>&1 && rc=0 || rc=$?
-{ grep -E "^#[0-9]+ +DONE|stat::number_of_executed_units" "$work/log" || true; } | tail -2
+# Executions and coverage (edges "cov", features "ft") at the end.
+{ grep -E "cov: " "$work/log" || true; } | tail -1
+{ grep -E "^(Done|stat::number_of_executed_units|stat::peak_rss_mb)" "$work/log" || true; }
+if [ -n "${IC_FUZZ_KEEP_LOG:-}" ]; then cp "$work/log" "$IC_FUZZ_KEEP_LOG"; fi  # the whole libFuzzer log
 if [ "$rc" -ne 0 ]; then
   tail -40 "$work/log"
   mkdir -p "$root/fuzz-findings"
