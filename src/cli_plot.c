@@ -25,6 +25,7 @@ static const char usage[] =
     "  ledger       cost components as stacked bars: one per sweep row (labelled by --x),\n"
     "               or one for a run's ledger.csv\n"
     "  validation   validate -o DIR's validation.csv: predicted vs measured, log-log\n"
+    "  published    validate --published -o DIR's published.csv: predicted vs published, log-log\n"
     "\n"
     "options:\n"
     "  -o OUT                image path; the extension follows --format (default: INPUT-KIND.png)\n"
@@ -121,7 +122,7 @@ int ic_cli_plot(int argc, char **argv) {
     return IC_EXIT_BAD_INPUT;
   }
   if (ic_plot_kind_parse(kind, &k) != IC_OK) {
-    ic_diag("infercost plot", 0, "unknown kind '%s' (kinds: cost-vs-x, pareto, timeseries, ledger, validation)", kind);
+    ic_diag("infercost plot", 0, "unknown kind '%s' (kinds: cost-vs-x, pareto, timeseries, ledger, validation, published)", kind);
     return IC_EXIT_BAD_INPUT;
   }
   req.kind = k;

@@ -251,8 +251,9 @@ static void print_choice(const struct ic_search_space *sp, const struct ic_searc
     fprintf(out, "  %-28s %s\n", sp->axes[i].key, value);
   }
   fprintf(out, "  %-28s %lld\n", "fleet.nodes", (long long)chosen.fleet.nodes);
-  fprintf(out, "  %-28s %s x %lld GPUs (%s)\n", "hardware", chosen.fleet.server, (long long)chosen.fleet.gpus_per_node,
-          chosen.fleet.gpu);
+  const struct ic_server_spec *server = ic_hw_resolve_server(chosen.fleet.server, chosen.fleet.gpu);
+  fprintf(out, "  %-28s %s x %lld GPUs (%s)\n", "hardware", server ? server->name : chosen.fleet.server,
+          (long long)chosen.fleet.gpus_per_node, chosen.fleet.gpu);
   fprintf(out, "Cost: USD %.2f per day\n", r->record.mean[ic_headline_find("usd_per_day")]);
   fputs("Metrics:\n", out);
   for (size_t m = 0; m < metric_count; m++)

@@ -28,6 +28,7 @@ static const char usage[] =
     "  --threads N     OpenBLAS threads for calibration and validation alike (default 1)\n"
     "  --repeats N     timed runs per measurement, fastest kept (default 5; quick 3)\n"
     "  --no-plot       do not run gnuplot\n"
+    "  --published     instead: predict the published GPU measurements (see validate --published --help)\n"
     "  -h, --help      this text\n";
 
 enum { MAX_SHAPES = 64 };
@@ -59,6 +60,8 @@ static int plot(const char *dir) {
 }
 
 int ic_cli_validate(int argc, char **argv) {
+  for (int i = 1; i < argc; i++)
+    if (!strcmp(argv[i], "--published")) return ic_cli_validate_published(argc, argv);
   struct ic_calib_options opt = {.threads = 1, .quick = false, .repeats = 0};
   const char *dir = NULL;
   bool want_plot = true;

@@ -2,6 +2,7 @@
  * one row; every sweep, search and plot then knows it by name. */
 #include "infercost/headline.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -34,6 +35,18 @@ GETTER(mfu, r->mfu)
 GETTER(mbu, r->mbu)
 GETTER(stable, r->stable)
 GETTER(gpus, (double)r->gpus)
+GETTER(output_tokens_per_s, r->output_tokens_per_s)
+GETTER(tpot_p50_s, r->tpot_p50_s)
+
+/* GPU energy (every state) over the run per output token; mean GPU power of the fleet. */
+static double gpu_energy_j(const struct ic_run_result *r) {
+  double j = 0;
+  for (int i = 0; i < IC_GPU_STATE_COUNT; i++) j += r->gpu_energy_j[i];
+  return j;
+}
+GETTER(gpu_j_per_output_token, r->output_tokens_per_s > 0 ? gpu_energy_j(r) / (r->output_tokens_per_s * r->span_s) : (double)NAN)
+GETTER(gpu_power_w, r->span_s > 0 ? gpu_energy_j(r) / r->span_s : (double)NAN)
+GETTER(over_context_requests, (double)r->over_context_requests)
 
 #define ROW(name, unit, sense) {#name, unit, sense, get_##name}
 static const struct ic_headline table[] = {
@@ -63,6 +76,11 @@ static const struct ic_headline table[] = {
     ROW(slo_attainment, "fraction", IC_HIGHER_IS_BETTER),
     ROW(stable, "1/0", IC_HIGHER_IS_BETTER),
     ROW(gpus, "GPUs", IC_LOWER_IS_BETTER),
+    ROW(over_context_requests, "requests", IC_LOWER_IS_BETTER),
+    ROW(output_tokens_per_s, "tokens/s", IC_HIGHER_IS_BETTER),
+    ROW(tpot_p50_s, "s", IC_LOWER_IS_BETTER),
+    ROW(gpu_j_per_output_token, "J/token", IC_LOWER_IS_BETTER),
+    ROW(gpu_power_w, "W", IC_LOWER_IS_BETTER),
 };
 #undef ROW
 

@@ -26,10 +26,12 @@ static const struct ic_gpu_spec gpus[] = {
 /* base_w: the system's maximum input power minus its GPUs' TDP (an upper
  * bound on CPUs, memory, NICs, fans); prices as in docs/hardware.md. */
 static const struct ic_server_spec servers[] = {
-    {"dgx-a100", 8, 6500 - 8 * 400, 199000},
-    {"dgx-h100", 8, 10200 - 8 * 700, 400000},
-    {"dgx-h200", 8, 10200 - 8 * 700, 450000},
-    {"dgx-b200", 8, 14300 - 8 * 1000, 515000},
+    /* DGX A100 came with 40 GB (320 GB total) and 80 GB (640 GB) GPUs; one
+     * entry for both, at the 2020 launch price (docs/hardware.md) */
+    {"dgx-a100", "a100-40gb|a100-80gb", 8, 6500 - 8 * 400, 199000},
+    {"dgx-h100", "h100-sxm", 8, 10200 - 8 * 700, 400000},
+    {"dgx-h200", "h200", 8, 10200 - 8 * 700, 450000},
+    {"dgx-b200", "b200", 8, 14300 - 8 * 1000, 515000},
 };
 
 const struct ic_gpu_spec *ic_hw_find_gpu(const char *name) {
@@ -42,6 +44,28 @@ const struct ic_server_spec *ic_hw_find_server(const char *name) {
   for (size_t i = 0; i < sizeof servers / sizeof servers[0]; i++)
     if (strcmp(servers[i].name, name) == 0) return &servers[i];
   return NULL;
+}
+
+bool ic_hw_server_holds(const struct ic_server_spec *server, const char *gpu) {
+  size_t len = strlen(gpu);
+  for (const char *p = server->gpu_types; *p;) {
+    const char *bar = strchr(p, '|');
+    size_t n = bar ? (size_t)(bar - p) : strlen(p);
+    if (n == len && strncmp(p, gpu, n) == 0) return true;
+    if (!bar) break;
+    p = bar + 1;
+  }
+  return false;
+}
+
+const struct ic_server_spec *ic_hw_server_for_gpu(const char *gpu) {
+  for (size_t i = 0; i < sizeof servers / sizeof servers[0]; i++)
+    if (ic_hw_server_holds(&servers[i], gpu)) return &servers[i];
+  return NULL;
+}
+
+const struct ic_server_spec *ic_hw_resolve_server(const char *server, const char *gpu) {
+  return strcmp(server, IC_HW_SERVER_AUTO) == 0 ? ic_hw_server_for_gpu(gpu) : ic_hw_find_server(server);
 }
 
 const char *ic_hw_gpu_names(void) { return "a100-40gb|a100-80gb|h100-sxm|h200|b200"; }

@@ -21,6 +21,7 @@ static const char usage_main[] =
     "  run [SCENARIO] [-s section.key=value]... [-o DIR]   simulate and print the per-day ledger\n"
     "  scenario [SCENARIO] [-s section.key=value]...       print the resolved scenario, defaults included\n"
     "  validate [--quick] [-o DIR]                         check the compute model against this CPU\n"
+    "  validate --published [--quick] [-o DIR]             ... and against published GPU measurements\n"
     "  trace stats|fit FILE                                describe or fit a request trace\n"
     "  sweep [SCENARIO] --vary key=VALUES... [-o FILE]     run a grid of variants into one CSV\n"
     "  search [SCENARIO] --target METRIC<=V... [--vary ..] cheapest configuration meeting targets\n"
@@ -171,6 +172,7 @@ static int cmd_run(int argc, char **argv) {
     ic_outdir_free(od);
     return IC_EXIT_FAILURE;
   }
+  ic_report_warn(&s, &r, stderr);
   if (!a.quiet) ic_report_print(&s, &r, stdout);
   /* Warnings reach stderr whatever -q says. */
   fflush(stdout);

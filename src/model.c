@@ -155,7 +155,15 @@ ic_status ic_model_resolve(const struct ic_model_config *cfg, struct ic_model_sp
   take(&m.hidden, cfg->hidden, custom, "hidden", cfg->name, where, &ok);
   take(&m.heads, cfg->heads, custom, "heads", cfg->name, where, &ok);
   take(&m.ffn, cfg->ffn, custom, "ffn", cfg->name, where, &ok);
-  take(&m.vocab, cfg->vocab, custom, "vocab", cfg->name, where, &ok);
+  /* vocab: auto (IC_KEY_INT_AUTO) = the catalogue's; 0 = no embedding and
+   * no LM head (a model that outputs hidden states, or a body timed alone) */
+  if (cfg->vocab >= 0) {
+    m.vocab = cfg->vocab;
+  } else if (custom) {
+    ic_diag(where, 0, "model.vocab: '%s' is not a built-in model (%s), so model.vocab must be set (0: no LM head)",
+            cfg->name, ic_model_names());
+    ok = false;
+  }
   take(&m.context_max, cfg->context_max, custom, "context_max", cfg->name, where, &ok);
   /* Defaults that follow from other keys: multi-head attention, d = h / heads, dense. */
   if (custom) {

@@ -1,10 +1,13 @@
 /* perf.c: roofline over compute and memory plus tensor-parallel all-reduce. */
 #include "infercost/perf.h"
 
+#include <math.h>
+
 ic_status ic_perf_init(struct ic_perf *p, const struct ic_model_spec *model,
                        const struct ic_gpu_spec *gpu, int64_t tp, const struct ic_precisions *prec,
                        const struct ic_perf_params *params, const char *where) {
-  if (tp < 1 || !(params->weight_pass_flops >= 0) || !(params->compute_efficiency > 0) || !(params->memory_efficiency > 0) ||
+  if (tp < 1 || !(params->weight_pass_flops >= 0) || !(params->roofline_p >= 0) ||
+      !(params->overhead_per_seq_s >= 0) || !(params->overhead_per_token_s >= 0) || !(params->compute_efficiency > 0) || !(params->memory_efficiency > 0) ||
       !(params->link_efficiency > 0) || !(params->attention_compute_efficiency >= 0) ||
       !(params->attention_memory_efficiency >= 0) ||
       !(params->memory_reserve_frac >= 0 && params->memory_reserve_frac < 1)) {
@@ -56,8 +59,8 @@ double ic_perf_iter_s(const struct ic_perf *p, const struct ic_iter_shape *shape
   double attn_m = c.kv_bytes / (byte_rate * attn_me);
   b.compute_s = dense_c + attn_c;
   b.memory_s = dense_m + attn_m;
-  b.dense_s = dense_c > dense_m ? dense_c : dense_m;
-  b.attention_s = attn_c > attn_m ? attn_c : attn_m;
+  b.dense_s = ic_perf_roofline(dense_c, dense_m, p->params.roofline_p);
+  b.attention_s = ic_perf_roofline(attn_c, attn_m, p->params.roofline_p);
   b.attn_compute_s = attn_c;
   b.attn_memory_s = attn_m;
   if (p->tp > 1) {
@@ -65,11 +68,13 @@ double ic_perf_iter_s(const struct ic_perf *p, const struct ic_iter_shape *shape
      * new tokens' hidden states; a ring moves 2(k-1)/k of the message. */
     double msg = (double)shape->new_tokens * (double)p->model->hidden *
                  ic_precision_bytes(p->prec.activations);
+    double steps = p->params.allreduce == IC_ALLREDUCE_TREE ? 2.0 * ceil(log2(k)) : 2.0 * (k - 1.0);
     double one = 2.0 * (k - 1.0) / k * msg / (p->gpu->link_bw_bytes_per_s * p->params.link_efficiency) +
-                 2.0 * (k - 1.0) * p->params.link_latency_s;
+                 steps * p->params.link_latency_s;
     b.comm_s = 2.0 * (double)p->model->layers * one;
   }
-  b.overhead_s = p->params.overhead_s;
+  b.overhead_s = p->params.overhead_s + p->params.overhead_per_seq_s * (double)shape->seqs +
+                 p->params.overhead_per_token_s * (double)shape->new_tokens;
   b.total_s = b.dense_s + b.attention_s + b.comm_s + b.overhead_s;
   if (out) *out = b;
   return b.total_s;
@@ -88,7 +93,8 @@ struct ic_perf_decode_line ic_perf_decode_line(const struct ic_perf *p, int64_t 
   return (struct ic_perf_decode_line){b0.dense_s + b0.comm_s + b0.overhead_s,
                                       b0.attn_compute_s, (b1.attn_compute_s - b0.attn_compute_s) / k1,
                                       b0.attn_memory_s, (b1.attn_memory_s - b0.attn_memory_s) / k1,
-                                      c0.flops, (c1.flops - c0.flops) / k1, bytes0, (bytes1 - bytes0) / k1};
+                                      c0.flops, (c1.flops - c0.flops) / k1, bytes0, (bytes1 - bytes0) / k1,
+                                      p->params.roofline_p};
 }
 
 double ic_perf_gpu_peak_flops(const struct ic_perf *p) { return ic_hw_peak_flops(p->gpu, p->prec.activations); }

@@ -31,6 +31,7 @@ static const struct kind_def kinds[] = {
     [IC_PLOT_TIMESERIES] = {"timeseries", "timeseries.gp"},
     [IC_PLOT_LEDGER] = {"ledger", "ledger.gp"},
     [IC_PLOT_VALIDATION] = {"validation", "validation.gp"},
+    [IC_PLOT_PUBLISHED] = {"published", "published.gp"},
 };
 enum { KIND_COUNT = sizeof kinds / sizeof kinds[0] };
 
@@ -40,6 +41,7 @@ static const char *const ledger_parts[] = {"energy_usd_per_day", "cooling_usd_pe
 static const char *const timeseries_columns[] = {"time_s",        "arrivals",   "completions", "queue_length",
                                                  "busy_replicas", "it_power_w"};
 static const char *const validation_columns[] = {"phase", "predicted_s", "measured_s"};
+static const char *const published_columns[] = {"gpu", "predicted", "published"};
 
 void ic_plot_request_init(struct ic_plot_request *req, enum ic_plot_kind kind) {
   *req = (struct ic_plot_request){.kind = kind, .formats = IC_PLOT_PNG, .target_max = (double)NAN,
@@ -313,6 +315,9 @@ static ic_status prepare(const struct ic_plot_request *req, const struct ic__plo
   }
   case IC_PLOT_VALIDATION:
     if (!ic__plot_table_require(t, in, validation_columns, 3)) return IC_EINVAL;
+    return vars_done(add_string(prog, size, "in", in), in);
+  case IC_PLOT_PUBLISHED:
+    if (!ic__plot_table_require(t, in, published_columns, 3)) return IC_EINVAL;
     return vars_done(add_string(prog, size, "in", in), in);
   }
   return IC_EINVAL;

@@ -28,6 +28,19 @@ void ic_report_provenance(const struct ic_scenario *s, char *buf, size_t size) {
            (long long)s->run.run);
 }
 
+void ic_report_provenance_run(const struct ic_scenario *s, const struct ic_run_result *r, char *buf, size_t size) {
+  if (!r->input_hash) {
+    ic_report_provenance(s, buf, size);
+    return;
+  }
+  /* the digest of the keys, continued (FNV-1a) over the trace's hash */
+  uint64_t h = ic_scenario_digest(s);
+  for (int i = 0; i < 8; i++) h = (h ^ ((r->input_hash >> (8 * i)) & 0xff)) * UINT64_C(0x100000001b3);
+  snprintf(buf, size, "infercost %s; scenario %s; digest %016llx; trace %016llx; seed %lld; run %lld; rng mt19937",
+           IC_VERSION_STRING, s->source, (unsigned long long)h, (unsigned long long)r->input_hash,
+           (long long)s->run.seed, (long long)s->run.run);
+}
+
 /* 1234567.8 -> "1,234,568" */
 static const char *grouped(double v, char *buf, size_t size) {
   char digits[64];
@@ -116,19 +129,53 @@ static void print_ledger(const struct ic_scenario *s, const struct ic_run_result
                  "day; run.duration_s = 86400 prices a whole day.\n", IC_HOURS_PER_DAY - uncovered);
 }
 
+/* One sentence on the requests longer than the model's context; false when
+ * there were none. */
+static bool over_context_text(const struct ic_scenario *s, const struct ic_run_result *r, char *buf, size_t size) {
+  if (!r->over_context_requests) return false;
+  bool reject = s->traffic.over_context == IC_OVER_CONTEXT_REJECT;
+  uint64_t offered = r->offered_requests; /* in the window, before the limit */
+  char n[5][64];
+  snprintf(buf, size, "%s of %s requests (%.2f%%) had prompt + output above the model's %s tokens: %s "
+           "(traffic.over_context = %s), %s prompt + %s output tokens %s",
+           grouped((double)r->over_context_requests, n[0], sizeof n[0]), grouped((double)offered, n[1], sizeof n[1]),
+           offered ? 100.0 * (double)r->over_context_requests / (double)offered : 0.0,
+           grouped((double)r->context_max_tokens, n[2], sizeof n[2]),
+           reject ? "rejected, not served, not in the cost per query" : "clamped to fit", reject ? "reject" : "clamp",
+           grouped((double)r->over_context_prompt_tokens, n[3], sizeof n[3]),
+           grouped((double)r->over_context_output_tokens, n[4], sizeof n[4]), reject ? "not served" : "cut");
+  return true;
+}
+
+void ic_report_warn(const struct ic_scenario *s, const struct ic_run_result *r, FILE *err) {
+  char text[512];
+  if (over_context_text(s, r, text, sizeof text)) fprintf(err, "warning: %s\n", text);
+}
+
 void ic_report_print(const struct ic_scenario *s, const struct ic_run_result *r, FILE *out) {
   char prov[512], a[64], b[64], c[64], d[64], e[64];
-  ic_report_provenance(s, prov, sizeof prov);
+  ic_report_provenance_run(s, r, prov, sizeof prov);
   fprintf(out, "# %s\n", prov);
   fprintf(out, "Simulated %.0f s after a %.0f s warm-up (simulated, not counted), scaled to one day (86,400 s).\n\n",
           r->span_s, r->warmup_s);
-  fprintf(out, "Fleet     %s nodes x %lld %s = %s GPUs; %s replicas of %s on %lld GPUs each\n",
-          grouped((double)s->fleet.nodes, a, sizeof a), (long long)s->fleet.gpus_per_node, s->fleet.gpu,
+  const struct ic_server_spec *server = ic_hw_resolve_server(s->fleet.server, s->fleet.gpu);
+  fprintf(out, "Fleet     %s %s nodes x %lld %s = %s GPUs; %s replicas of %s on %lld GPUs each\n",
+          grouped((double)s->fleet.nodes, a, sizeof a), server ? server->name : s->fleet.server,
+          (long long)s->fleet.gpus_per_node, s->fleet.gpu,
           grouped((double)r->gpus, b, sizeof b), grouped((double)r->replicas, c, sizeof c), s->model.name,
           (long long)s->fleet.gpus_per_replica);
-  fprintf(out, "Traffic   %s queries/day offered, %lld prompt + %lld output tokens (%s)\n",
-          grouped(s->traffic.queries_per_day, a, sizeof a), (long long)s->traffic.prompt_tokens,
-          (long long)s->traffic.output_tokens, choice_text("traffic.arrival", s, b, sizeof b));
+  if (s->traffic.arrival == IC_ARRIVAL_TRACE) {
+    /* what the trace held in the window, not the generator's keys */
+    double n = (double)r->offered_requests;
+    fprintf(out, "Traffic   trace %s: %s requests in the window (%s queries/day), mean %.1f prompt + %.1f output "
+                 "tokens\n", s->traffic.trace_path, grouped(n, a, sizeof a),
+            grouped(n * 86400.0 / r->span_s, b, sizeof b), n > 0 ? (double)r->offered_prompt_tokens / n : 0.0,
+            n > 0 ? (double)r->offered_output_tokens / n : 0.0);
+  } else {
+    fprintf(out, "Traffic   %s queries/day offered, %lld prompt + %lld output tokens (%s)\n",
+            grouped(s->traffic.queries_per_day, a, sizeof a), (long long)s->traffic.prompt_tokens,
+            (long long)s->traffic.output_tokens, choice_text("traffic.arrival", s, b, sizeof b));
+  }
   fprintf(out, "Serving   %s batching, up to %lld per batch, timeout %.3g s, router %s\n\n",
           choice_text("serving.batching", s, a, sizeof a), (long long)s->serving.max_batch,
           s->serving.batch_timeout_s, choice_text("serving.router", s, b, sizeof b));
@@ -162,6 +209,8 @@ void ic_report_print(const struct ic_scenario *s, const struct ic_run_result *r,
           grouped((double)r->in_flight_at_start, e, sizeof e), grouped((double)r->arrived, a, sizeof a),
           grouped((double)r->completed, b, sizeof b), grouped((double)r->rejected, c, sizeof c),
           grouped((double)r->in_flight_at_end, d, sizeof d));
+  char longer[512];
+  if (over_context_text(s, r, longer, sizeof longer)) fprintf(out, "%-31s%s\n", "Longer than the context", longer);
   if (r->preemptions || r->wakeups)
     fprintf(out, "Preemptions, node wake-ups     %s, %s\n", grouped((double)r->preemptions, a, sizeof a),
             grouped((double)r->wakeups, b, sizeof b));
@@ -251,6 +300,12 @@ static size_t metric_rows(const struct ic_run_result *r, struct metric_row *rows
   ROW("mean_in_system", r->mean_in_system, "requests");
   ROW("events", (double)r->events, "events");
   ROW("stable", r->stable, "1/0");
+  ROW("over_context_requests", (double)r->over_context_requests, "requests");
+  ROW("over_context_prompt_tokens", (double)r->over_context_prompt_tokens, "tokens");
+  ROW("over_context_output_tokens", (double)r->over_context_output_tokens, "tokens");
+  ROW("offered_requests", (double)r->offered_requests, "requests");
+  ROW("offered_prompt_tokens", (double)r->offered_prompt_tokens, "tokens");
+  ROW("offered_output_tokens", (double)r->offered_output_tokens, "tokens");
 #undef ROW
   return n;
 }
@@ -279,7 +334,7 @@ static size_t ledger_rows(const struct ic_run_result *r, struct ledger_row *rows
 
 static char *summary_json(const struct ic_scenario *s, const struct ic_run_result *r) {
   char prov[512];
-  ic_report_provenance(s, prov, sizeof prov);
+  ic_report_provenance_run(s, r, prov, sizeof prov);
   cJSON *root = cJSON_CreateObject();
   cJSON_AddStringToObject(root, "provenance", prov);
   cJSON *ledger = cJSON_AddObjectToObject(root, "ledger_usd_per_day");
@@ -355,7 +410,7 @@ static ic_status fill_one(FILE *f, void *ctx) {
   const struct ic_scenario *s = o->s;
   const struct ic_run_result *r = o->r;
   char prov[512];
-  ic_report_provenance(s, prov, sizeof prov);
+  ic_report_provenance_run(s, r, prov, sizeof prov);
   if (o->kind == OUT_JSON) {
     char *text = summary_json(s, r);
     bool ok = text && fprintf(f, "%s\n", text) >= 0;

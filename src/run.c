@@ -16,45 +16,7 @@
 #include "infercost/sim.h"
 #include "infercost/traffic.h"
 
-/* Pulls requests from the source one at a time: one pending arrival event,
- * so memory does not grow with the number of requests. */
-struct arrivals {
-  ic_source *source;
-  ic_fleet *fleet;
-  struct ic_request next;
-  ic_status status;      /* IC_ENOENT at the end, other codes on failure */
-  uint64_t in_flight_limit;
-  bool overloaded;       /* stopped: in flight passed the limit */
-};
-
-static void on_arrival(ic_sim *sim, void *ctx, uint64_t arg);
-
-static void pull_next(ic_sim *sim, struct arrivals *a) {
-  a->status = ic_source_next(a->source, &a->next);
-  if (a->status != IC_OK) return;
-  /* Sources hand out arrivals in time order; one in the past is refused by the kernel. */
-  if (!ic_sim_schedule_at(sim, a->next.arrival_ns, on_arrival, a, 0))
-    a->status = ic_sim_status(sim) != IC_OK ? ic_sim_status(sim) : IC_ENOMEM;
-}
-
-static void on_arrival(ic_sim *sim, void *ctx, uint64_t arg) {
-  (void)arg;
-  struct arrivals *a = ctx;
-  if (ic_fleet_submit(a->fleet, &a->next) != IC_OK) {
-    a->status = IC_ENOMEM;
-    ic_sim_stop(sim);
-    return;
-  }
-  /* Arrivals are where in-flight requests (and their memory) grow: stop
-   * with a verdict instead of running the machine out of memory. */
-  if (ic_fleet_in_flight(a->fleet) > a->in_flight_limit) {
-    a->overloaded = true;
-    ic_sim_stop(sim);
-    return;
-  }
-  pull_next(sim, a);
-  if (a->status != IC_OK && a->status != IC_ENOENT) ic_sim_stop(sim);
-}
+#include "run_impl.h"
 
 static double or_default(double configured, double catalogue) {
   return isnan(configured) ? catalogue : configured;
@@ -68,7 +30,7 @@ static double per(double x, double y) { return y > 0 ? x / y : (double)NAN; }
 static void price_run(const struct ic_scenario *s, const ic_ledger *ledger, const struct ic_tariff *tariff,
                       struct ic_run_result *out) {
   struct ic_cost_fleet fleet = {s->fleet.nodes, s->fleet.gpus_per_node, out->server_price_usd, out->nameplate_node_w};
-  ic_cost_ledger_window(ledger, out->warmup_s, out->span_s, &fleet, &s->power, tariff, &s->cost, &out->cost,
+  ic_cost_ledger_window(ledger, out->warmup_s, s->run.duration_s, &fleet, &s->power, tariff, &s->cost, &out->cost,
                         out->hours);
   const struct ic_daily_cost *c = &out->cost;
   out->usd_per_query = per(c->total_usd, out->queries_per_day);
@@ -91,7 +53,7 @@ static void price_run(const struct ic_scenario *s, const ic_ledger *ledger, cons
  * (ic_scenario_check has reported why). */
 ic_status ic_run_resolve_hardware(const struct ic_scenario *s, struct ic_gpu_spec *gpu, struct ic_run_result *out) {
   if (ic_hw_resolve_gpu(s->fleet.gpu, &s->accelerator, gpu, s->source) != IC_OK) return IC_EINVAL;
-  const struct ic_server_spec *server = ic_hw_find_server(s->fleet.server);
+  const struct ic_server_spec *server = ic_hw_resolve_server(s->fleet.server, s->fleet.gpu);
   /* No catalogue server: ic_scenario_check made sure both figures are set. */
   if (!server && (isnan(s->power.node_base_w) || isnan(s->cost.server_price_usd))) return IC_EINVAL;
   out->gpu_power = ic_cost_gpu_power(&s->power, gpu->idle_w, gpu->prefill_w, gpu->decode_w, gpu->tdp_w);
@@ -124,6 +86,7 @@ double ic_run_fixed_usd_per_day(const struct ic_scenario *s) {
 
 struct series_out {
   const struct ic_scenario *s;
+  const struct ic_run_result *r;
   const ic_series *series;
   ic_time_ns end_ns;
   const struct ic_fleet_stats *fs;
@@ -138,7 +101,7 @@ static ic_status fill_series(FILE *f, void *ctx) {
   bool ok = mem && ic_series_write_csv(o->series, mem, o->end_ns) == IC_OK;
   if (mem) ok = fclose(mem) == 0 && ok;
   if (ok) {
-    ic_report_provenance(o->s, prov, sizeof prov);
+    ic_report_provenance_run(o->s, o->r, prov, sizeof prov);
     const char *rest = strncmp(text, "interval_start_s", 16) == 0 ? text + 16 : text;
     ok = fprintf(f, "# %s\n%s%s", prov, rest == text ? "" : "time_s", rest) >= 0;
   }
@@ -151,7 +114,7 @@ static ic_status fill_series(FILE *f, void *ctx) {
 static ic_status fill_distributions(FILE *f, void *ctx) {
   const struct series_out *o = ctx;
   char prov[512];
-  ic_report_provenance(o->s, prov, sizeof prov);
+  ic_report_provenance_run(o->s, o->r, prov, sizeof prov);
   fprintf(f, "# %s\nquantity,bin_low,bin_high,iterations\n", prov);
   for (int64_t b = 0; b <= o->s->serving.max_batch; b++)
     if (o->fs->batch_hist[b]) fprintf(f, "batch_size,%lld,%lld,%llu\n", (long long)b, (long long)b + 1,
@@ -181,7 +144,7 @@ static ic_status write_series(struct series_out *o, const char *dir) {
 static void serving_results(ic_fleet *fleet, const struct ic_scenario *s, ic_time_ns end_ns,
                             struct ic_run_result *out) {
   const struct ic_fleet_stats *fs = ic_fleet_stats(fleet);
-  double span = out->span_s;
+  double span = s->run.duration_s;
   out->rejected = fs->rejected;
   out->preemptions = fs->preemptions;
   out->wakeups = fs->wakeups;
@@ -284,8 +247,38 @@ static double batch1_service_s(const struct ic_scenario *s, const struct ic_perf
  * alone on a replica, at least 60 s, so that batches have filled and the
  * first requests admitted have completed before counting starts
  * (docs/metrics.md measures what it buys). */
+/* perf.profile = fitted: the fitted values for this GPU and precision, for
+ * every perf key the scenario left at its default (set keys stay
+ * overrides). No entry for the pair: the keys as they are, with a warning. */
+static void apply_profile(const struct ic_scenario *s, const struct ic_gpu_spec *gpu, struct ic_perf_params *p) {
+  *p = s->perf;
+  struct ic_perf_params f;
+  if (s->perf.profile != IC_PERF_FITTED) return;
+  if (!ic_perf_fitted(gpu->name, (enum ic_precision)s->model.activation_precision, &f)) {
+    ic_diag(s->source, 0, "warning: perf.profile = fitted has no entry for %s with %s activations; "
+            "using the perf keys as set", gpu->name, ic_precision_name((enum ic_precision)s->model.activation_precision));
+    return;
+  }
+#define TAKE(field) \
+  if (!strcmp(ic_scenario_origin(s, "perf." #field), "default")) p->field = f.field
+  TAKE(compute_efficiency);
+  TAKE(memory_efficiency);
+  TAKE(attention_memory_efficiency);
+  TAKE(overhead_s);
+  TAKE(overhead_per_seq_s);
+  TAKE(overhead_per_token_s);
+  TAKE(roofline_p);
+  TAKE(allreduce);
+  TAKE(link_latency_s);
+#undef TAKE
+}
+
+/* A fixed number of requests sent from time 0 (offline, or closed with
+ * traffic.requests) is measured from its start, as its benchmark does:
+ * warm-up auto is 0 there. */
 static double warmup_s(const struct ic_scenario *s, double service_batch1_s) {
   if (!isnan(s->run.warmup_s)) return s->run.warmup_s;
+  if (s->traffic.mode == IC_LOAD_OFFLINE || (s->traffic.mode == IC_LOAD_CLOSED && s->traffic.requests > 0)) return 0.0;
   double w = 4.0 * service_batch1_s;
   return ceil(w > 60.0 ? w : 60.0);
 }
@@ -324,7 +317,9 @@ ic_status ic_run_scenario_series(const struct ic_scenario *s, struct ic_run_resu
                                (enum ic_precision)s->model.activation_precision,
                                (enum ic_precision)s->model.kv_precision};
   struct ic_perf perf;
-  ic_status st = ic_perf_init(&perf, model, gpu, s->fleet.gpus_per_replica, &prec, &s->perf, s->source);
+  struct ic_perf_params params;
+  apply_profile(s, gpu, &params);
+  ic_status st = ic_perf_init(&perf, model, gpu, s->fleet.gpus_per_replica, &prec, &params, s->source);
   if (st != IC_OK) return st;
 
   struct ic_tariff tariff;
@@ -373,35 +368,64 @@ ic_status ic_run_scenario_series(const struct ic_scenario *s, struct ic_run_resu
     st = IC_ENOMEM;
     goto done;
   }
-  st = ic_traffic_open(&s->traffic, sim, end_ns, model->context_max, &source);
+  /* Offline and closed clients send at their own times: the source's end is theirs to decide. */
+  st = ic_traffic_open(&s->traffic, sim, s->traffic.mode == IC_LOAD_OPEN ? end_ns : INT64_MAX, model->context_max,
+                       &source);
   if (st == IC_EIO) st = IC_EINVAL; /* a trace that cannot be read is bad input (reported), like a scenario */
   if (st != IC_OK) goto done;
-  struct arrivals arr = {source, fleet, {0}, IC_OK, ic_run_in_flight_limit(s), false};
-  pull_next(sim, &arr);
+  /* Offline and closed loads stamp their own send times: their source counts every request it hands out. */
+  ic_source_count_from(source, s->traffic.mode == IC_LOAD_OPEN ? start_ns : 0);
+  struct ic__load load;
+  if (ic__load_begin(&load, sim, source, fleet, &s->traffic) != IC_OK) {
+    st = IC_ENOMEM;
+    goto done;
+  }
+  /* Open arrivals are bounded here; offline and closed loads by their own
+   * request and client counts. */
+  load.in_flight_limit = s->traffic.mode == IC_LOAD_OPEN ? ic_run_in_flight_limit(s) : UINT64_MAX;
   ic_sim_run_until(sim, end_ns);
   if (ic_sim_status(sim) != IC_OK) { /* a model scheduled into the past: reported */
     st = ic_sim_status(sim);
     goto done;
   }
-  if (arr.status != IC_OK && arr.status != IC_ENOENT && !arr.overloaded) {
-    st = arr.status;
+  if (load.status != IC_OK && load.status != IC_ENOENT && !load.overloaded) {
+    st = load.status;
     goto done;
   }
-  if ((st = win.status) != IC_OK || (st = ic_fleet_status(fleet)) != IC_OK) goto done; /* reported where it happened */
-  out->in_flight_limit = arr.in_flight_limit;
-  double span = s->run.duration_s;
-  if (arr.overloaded) {
-    /* The counted window ends where the run stopped. Stopped during the
-     * warm-up, the window never opened: everything since 0 is counted. */
+  /* A fixed number of requests all done before the window's end: the run
+   * is that long, so throughput is over the run, as benchmarks report it. */
+  struct ic_scenario shortened;
+  out->in_flight_limit = load.in_flight_limit;
+  if (load.overloaded) {
+    /* The counted window ends where the run stopped; stopped during the
+     * warm-up, the window never opened and everything since 0 counts. */
     out->overloaded = true;
-    end_ns = ic_sim_now(sim);
-    out->overloaded_at_s = ic_time_to_s(end_ns);
-    if (end_ns < start_ns) out->warmup_s = 0.0, start_ns = 0;
-    if (end_ns <= start_ns) end_ns = start_ns + 1;
-    span = ic_time_to_s(end_ns - start_ns);
+    ic_time_ns stop_ns = ic_sim_now(sim);
+    out->overloaded_at_s = ic_time_to_s(stop_ns);
+    if (stop_ns < start_ns) out->warmup_s = 0.0, start_ns = 0;
+    if (stop_ns <= start_ns) stop_ns = start_ns + 1;
+    shortened = *s;
+    shortened.run.duration_s = ic_time_to_s(stop_ns - start_ns);
+    s = &shortened;
+    end_ns = stop_ns;
+  } else if (load.done_ns > start_ns && load.done_ns < end_ns) {
+    shortened = *s;
+    shortened.run.duration_s = ic_time_to_s(load.done_ns - start_ns);
+    s = &shortened;
+    end_ns = load.done_ns;
   }
+  if ((st = win.status) != IC_OK || (st = ic_fleet_status(fleet)) != IC_OK) goto done; /* reported where it happened */
   ic_fleet_close(fleet, end_ns);
   ic_ledger_flush(ledger, end_ns);
+  const struct ic_request_count *oc = ic_source_over_context(source), *offered = ic_source_offered(source);
+  out->over_context_requests = oc->requests;
+  out->over_context_prompt_tokens = oc->prompt_tokens;
+  out->over_context_output_tokens = oc->output_tokens;
+  out->context_max_tokens = model->context_max;
+  out->offered_requests = offered->requests;
+  out->offered_prompt_tokens = offered->prompt_tokens;
+  out->offered_output_tokens = offered->output_tokens;
+  out->input_hash = ic_source_input_hash(source);
 
   const struct ic_fleet_stats *fs = ic_fleet_stats(fleet);
   struct ic_fleet_work w;
@@ -413,7 +437,7 @@ ic_status ic_run_scenario_series(const struct ic_scenario *s, struct ic_run_resu
   w.slot_s -= win.start.slot_s;
   w.kv_token_s -= win.start.kv_token_s;
   w.busy_replica_s -= win.start.busy_replica_s;
-  double scale = 86400.0 / span;
+  double span = s->run.duration_s, scale = 86400.0 / span;
   out->span_s = span;
   out->in_flight_at_start = fs->in_flight_at_start;
   out->arrived = fs->arrived;
@@ -455,7 +479,7 @@ ic_status ic_run_scenario_series(const struct ic_scenario *s, struct ic_run_resu
   out->kv_capacity_tokens = perf.kv_capacity_tokens;
   serving_results(fleet, s, end_ns, out);
   if (series) {
-    struct series_out o = {s, series, end_ns, ic_fleet_stats(fleet)};
+    struct series_out o = {s, out, series, end_ns, ic_fleet_stats(fleet)};
     st = write_series(&o, series_dir);
   }
 done:

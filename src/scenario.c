@@ -75,6 +75,15 @@ static void describe_range(const struct ic_key_def *k, char *buf, size_t size) {
   snprintf(buf, size, "%s%s, %s]", k->min_open ? "(" : "[", lo, hi);
 }
 
+static bool allows_auto(const struct ic_key_def *k) {
+  return k->default_text && strcmp(k->default_text, "auto") == 0;
+}
+
+static void expected_number(const struct ic_key_def *k, const char *text, char *err, size_t errsize) {
+  snprintf(err, errsize, "expected %s%s, got '%s'", k->type == IC_KEY_INT ? "an integer" : "a number",
+           allows_auto(k) ? " or 'auto'" : "", text);
+}
+
 /* A decimal number as the docs define it: [sign] digits [. digits]
  * [e [sign] digits]; no hex ("0x10"), inf or nan, which strtod would take. */
 static bool is_decimal(const char *p) {
@@ -93,49 +102,101 @@ static bool is_decimal(const char *p) {
   return *p == '\0';
 }
 
+/* Refuses, with the reason, what strtod would take but the docs do not
+ * allow (hexadecimal, inf, nan) and decimals no double holds (1e400, 1e-400). */
+static bool decimal_ok(const struct ic_key_def *k, const char *text, char *err, size_t errsize) {
+  const char *digits = text + (*text == '+' || *text == '-');
+  if (digits[0] == '0' && (digits[1] == 'x' || digits[1] == 'X')) {
+    snprintf(err, errsize, "expected a decimal number, got hexadecimal '%s'", text);
+    return false;
+  }
+  if (!is_decimal(text)) {
+    expected_number(k, text, err, errsize);
+    return false;
+  }
+  errno = 0;
+  double v = strtod(text, NULL);
+  if (errno == ERANGE) {
+    char range[96];
+    describe_range(k, range, sizeof range);
+    snprintf(err, errsize, "value %s is out of range (%s as a double): allowed %s%s%s", text,
+             fabs(v) > 1.0 ? "too large" : "too small", range, *k->unit ? " " : "", k->unit);
+    return false;
+  }
+  return true;
+}
+
+/* An integer key, parsed as an integer so that every int64 survives
+ * (a double holds integers exactly only up to 2^53): digits through strtoll;
+ * the exponent form (1e6) through strtod when whole and at most 2^53. */
+static bool parse_int(const struct ic_key_def *k, const char *text, int64_t *out, char *err, size_t errsize) {
+  if (!decimal_ok(k, text, err, errsize)) return false;
+  char *end = NULL;
+  errno = 0;
+  long long whole = *text ? strtoll(text, &end, 10) : 0;
+  if (*text && *end == '\0' && errno == 0) {
+    *out = whole;
+    return true;
+  }
+  errno = 0;
+  double v = *text ? strtod(text, &end) : (double)NAN;
+  if (!*text || *end != '\0' || !isfinite(v) || errno == ERANGE) {
+    expected_number(k, text, err, errsize);
+    return false;
+  }
+  if (v != floor(v)) {
+    snprintf(err, errsize, "expected a whole number, got '%s'", text);
+    return false;
+  }
+  if (fabs(v) > 9007199254740992.0) {
+    snprintf(err, errsize, "expected an integer written in digits (an exponent form is exact only up to 2^53), "
+             "got '%s'", text);
+    return false;
+  }
+  *out = (int64_t)v;
+  return true;
+}
+
 /* Parses `text` into the field; on failure writes why into err and leaves
  * the field as it was. */
 static bool parse_value(const struct ic_key_def *k, const char *text, void *field, char *err, size_t errsize) {
   char range[96];
   describe_range(k, range, sizeof range);
   switch (k->type) {
-  case IC_KEY_REAL:
   case IC_KEY_INT: {
-    if (k->type == IC_KEY_REAL && k->default_text && strcmp(k->default_text, "auto") == 0 &&
-        strcmp(text, "auto") == 0) {
+    if (allows_auto(k) && strcmp(text, "auto") == 0) {
+      *(int64_t *)field = IC_KEY_INT_AUTO;
+      return true;
+    }
+    int64_t v;
+    if (!parse_int(k, text, &v, err, errsize)) return false;
+    /* the bounds compared as integers, so that 2^53 + 1 is not rounded */
+    int64_t lo = (int64_t)ceil(k->min), hi = k->max >= 9.2e18 ? INT64_MAX : (int64_t)floor(k->max);
+    if (v < lo || v > hi || (k->min_open && (double)v <= k->min)) {
+      snprintf(err, errsize, "value %s is out of range: allowed %s%s%s", text, range, *k->unit ? " " : "", k->unit);
+      return false;
+    }
+    *(int64_t *)field = v;
+    return true;
+  }
+  case IC_KEY_REAL: {
+    if (allows_auto(k) && strcmp(text, "auto") == 0) {
       *(double *)field = (double)NAN;
       return true;
     }
+    if (!decimal_ok(k, text, err, errsize)) return false;
     char *end = NULL;
     errno = 0;
-    double v = *text && is_decimal(text) ? strtod(text, &end) : (double)NAN;
-    if (!isnan(v) && *end == '\0' && errno == ERANGE) { /* 1e400, 1e-400: a number, but not a double */
-      snprintf(err, errsize, "value %s is out of range (%s as a double): allowed %s%s%s", text,
-               fabs(v) > 1.0 ? "too large" : "too small", range, *k->unit ? " " : "", k->unit);
-      return false;
-    }
-    const char *digits = text + (*text == '+' || *text == '-');
-    if (digits[0] == '0' && (digits[1] == 'x' || digits[1] == 'X')) {
-      snprintf(err, errsize, "expected a decimal number, got hexadecimal '%s'", text);
-      return false;
-    }
-    if (isnan(v) || *end != '\0' || !isfinite(v)) {
-      snprintf(err, errsize, "expected %s%s, got '%s'", k->type == IC_KEY_INT ? "an integer" : "a number",
-               (k->default_text && strcmp(k->default_text, "auto") == 0) ? " or 'auto'" : "", text);
-      return false;
-    }
-    if (k->type == IC_KEY_INT && v != floor(v)) {
-      snprintf(err, errsize, "expected a whole number, got '%s'", text);
+    double v = *text ? strtod(text, &end) : (double)NAN;
+    if (!*text || *end != '\0' || !isfinite(v) || errno == ERANGE) {
+      expected_number(k, text, err, errsize);
       return false;
     }
     if (v < k->min || v > k->max || (k->min_open && v <= k->min)) {
       snprintf(err, errsize, "value %s is out of range: allowed %s%s%s", text, range, *k->unit ? " " : "", k->unit);
       return false;
     }
-    if (k->type == IC_KEY_INT)
-      *(int64_t *)field = (int64_t)v;
-    else
-      *(double *)field = v;
+    *(double *)field = v;
     return true;
   }
   case IC_KEY_BOOL: {
@@ -168,6 +229,15 @@ static bool parse_value(const struct ic_key_def *k, const char *text, void *fiel
   return false;
 }
 
+void ic_format_double(double v, char *buf, size_t size) {
+  /* the shortest of 15, 16, 17 significant digits that reads back as v
+   * (17 always does): 0.05 stays "0.05", 0.1 + 0.2 prints all its digits */
+  for (int digits = 15; digits <= 17; digits++) {
+    snprintf(buf, size, "%.*g", digits, v);
+    if (strtod(buf, NULL) == v) return;
+  }
+}
+
 void ic_key_format(const struct ic_key_def *k, const void *field, char *buf, size_t size) {
   switch (k->type) {
   case IC_KEY_REAL: {
@@ -175,10 +245,17 @@ void ic_key_format(const struct ic_key_def *k, const void *field, char *buf, siz
     if (isnan(v))
       snprintf(buf, size, "auto");
     else
-      snprintf(buf, size, "%.15g", v);
+      ic_format_double(v, buf, size);
     return;
   }
-  case IC_KEY_INT: snprintf(buf, size, "%lld", (long long)*(const int64_t *)field); return;
+  case IC_KEY_INT: {
+    int64_t v = *(const int64_t *)field;
+    if (v == IC_KEY_INT_AUTO && allows_auto(k))
+      snprintf(buf, size, "auto");
+    else
+      snprintf(buf, size, "%lld", (long long)v);
+    return;
+  }
   case IC_KEY_BOOL: snprintf(buf, size, "%s", *(const bool *)field ? "true" : "false"); return;
   case IC_KEY_CHOICE: choice_name(k->choices, *(const int *)field, buf, size); return;
   case IC_KEY_TEXT: snprintf(buf, size, "%s", (const char *)field); return;
@@ -470,6 +547,24 @@ ic_status ic_scenario_set(struct ic_scenario *s, const char *assignment, const c
   return ok ? IC_OK : IC_EINVAL;
 }
 
+ic_status ic_scenario_build(struct ic_scenario *s, const char *path, const char *const *sets, size_t count) {
+  ic_scenario_defaults(s);
+  ic_status st = path ? ic_scenario_load_file(s, path) : IC_OK;
+  if (st == IC_EIO) return st;
+  for (size_t i = 0; i < count; i++) {
+    char where[32];
+    snprintf(where, sizeof where, "-s #%zu", i + 1);
+    if (ic_scenario_set(s, sets[i], where) != IC_OK) st = IC_EINVAL;
+  }
+  return st;
+}
+
+/* Where `dotted` got its value; for a default, the scenario's source. */
+static const char *origin_or_source(const struct ic_scenario *s, const char *dotted) {
+  const char *o = ic_scenario_origin(s, dotted);
+  return strcmp(o, "default") == 0 ? s->source : o;
+}
+
 /* Of keys that together break a rule, the one the user set last (a -s
  * override before a file line, a file line before a default): the one
  * to blame. `keys` is NULL-terminated; the first is the fallback. */
@@ -484,24 +579,11 @@ static const char *blame(const struct ic_scenario *s, const char *const *keys) {
   return best;
 }
 
-ic_status ic_scenario_build(struct ic_scenario *s, const char *path, const char *const *sets, size_t count) {
-  ic_scenario_defaults(s);
-  ic_status st = path ? ic_scenario_load_file(s, path) : IC_OK;
-  if (st == IC_EIO) return st;
-  for (size_t i = 0; i < count; i++) {
-    char where[32];
-    snprintf(where, sizeof where, "-s #%zu", i + 1);
-    if (ic_scenario_set(s, sets[i], where) != IC_OK) st = IC_EINVAL;
-  }
-  return st;
-}
-
 /* Reports a cross-key problem at the origin of `dotted`. */
 static void check_fail(const struct ic_scenario *s, const char *dotted, const char *fmt, const char *detail)
     __attribute__((format(printf, 3, 0)));
 static void check_fail(const struct ic_scenario *s, const char *dotted, const char *fmt, const char *detail) {
-  const char *o = ic_scenario_origin(s, dotted);
-  if (strcmp(o, "default") == 0) o = s->source;
+  const char *o = origin_or_source(s, dotted);
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wformat-nonliteral"
   ic_diag(o, 0, fmt, dotted, detail);
@@ -527,33 +609,80 @@ static void check_power(const struct ic_scenario *s) {
   }
 }
 
+/* The server follows the GPU: a catalogue server (named, or auto) must hold
+ * fleet.gpu and exactly fleet.gpus_per_node of them, or its price and base
+ * power would be charged to the wrong hardware; a server outside the
+ * catalogue is user-defined by its base power and price per node. */
+static void check_server(const struct ic_scenario *s) {
+  const struct ic_server_spec *server = ic_hw_resolve_server(s->fleet.server, s->fleet.gpu);
+  bool is_auto = strcmp(s->fleet.server, IC_HW_SERVER_AUTO) == 0;
+  char why[1024];
+  if (!server) {
+    if (is_auto && (isnan(s->power.node_base_w) || isnan(s->cost.server_price_usd))) {
+      snprintf(why, sizeof why, "no built-in server holds accelerator '%s' (fleet.gpu at %s): name the server and set "
+               "power.node_base_w and cost.server_price_usd", s->fleet.gpu, origin_or_source(s, "fleet.gpu"));
+      check_fail(s, "fleet.server", "%s = auto: %s", why);
+    } else if (!is_auto) {
+      if (isnan(s->power.node_base_w))
+        check_fail(s, "fleet.server", "%s: server not built in (%s): set power.node_base_w", ic_hw_server_names());
+      if (isnan(s->cost.server_price_usd))
+        check_fail(s, "fleet.server", "%s: server not built in (%s): set cost.server_price_usd", ic_hw_server_names());
+    }
+    return;
+  }
+  if (!ic_hw_server_holds(server, s->fleet.gpu)) {
+    const struct ic_server_spec *own = ic_hw_server_for_gpu(s->fleet.gpu);
+    snprintf(why, sizeof why, "%s holds %s, not fleet.gpu = %s (at %s): use fleet.server = auto%s%s%s, or a server of "
+             "your own (any other name, with power.node_base_w and cost.server_price_usd)", server->name,
+             server->gpu_types, s->fleet.gpu, origin_or_source(s, "fleet.gpu"), own ? " (" : "", own ? own->name : "",
+             own ? ")" : "");
+    check_fail(s, "fleet.server", "%s: %s", why);
+  }
+  if (server->gpus != s->fleet.gpus_per_node) {
+    char named[IC_KEY_TEXT_MAX + 16];
+    snprintf(named, sizeof named, is_auto ? "auto (%s)" : "%s", server->name);
+    snprintf(why, sizeof why, "%lld disagrees with fleet.server = %s (at %s), which holds %lld GPUs: set "
+             "fleet.gpus_per_node = %lld, or a server of your own (any other name, with power.node_base_w and "
+             "cost.server_price_usd per node)", (long long)s->fleet.gpus_per_node, named,
+             origin_or_source(s, "fleet.server"), (long long)server->gpus, (long long)server->gpus);
+    check_fail(s, "fleet.gpus_per_node", "%s = %s", why);
+  }
+}
+
+/* The matrix math runs at the activation precision, or the nearest wider
+ * one the accelerator has (ic_hw_peak_flops); with none of them every
+ * service time would be infinite. Reported at the line that set the
+ * precision, else at the line naming the accelerator. */
+static void check_activation_peak(const struct ic_scenario *s, const struct ic_gpu_spec *gpu) {
+  enum ic_precision p = (enum ic_precision)s->model.activation_precision;
+  if (ic_hw_peak_flops(gpu, p) > 0) return;
+  const char *at = ic_scenario_origin(s, "model.activation_precision");
+  if (strcmp(at, "default") == 0) at = origin_or_source(s, "fleet.gpu");
+  ic_diag(at, 0, "model.activation_precision = %s: accelerator '%s' (fleet.gpu) has no peak FLOP/s for %s math "
+          "or a wider precision it falls back to: set accelerator.peak_tflops_%s", ic_precision_name(p), gpu->name,
+          ic_precision_name(p), ic_precision_name(p));
+}
+
 ic_status ic_scenario_check(const struct ic_scenario *s) {
   size_t before = ic_diag_count();
   char buf[64];
   /* A catalogue model, possibly with overrides, or a user-defined one. */
   struct ic_model_spec resolved;
   const struct ic_model_spec *m = NULL;
-  const char *model_at = ic_scenario_origin(s, "model.name");
-  if (strcmp(model_at, "default") == 0) model_at = s->source;
+  const char *model_at = origin_or_source(s, "model.name");
   if (!ic_model_find(s->model.name) && s->model.layers == 0 && s->model.hidden == 0)
     check_fail(s, "model.name", "%s: unknown model; built-in models: %s (or give model.layers, model.hidden...)",
                ic_model_names());
   else if (ic_model_resolve(&s->model, &resolved, model_at) == IC_OK)
     m = &resolved;
   struct ic_gpu_spec gpu;
-  const char *gpu_at = ic_scenario_origin(s, "fleet.gpu");
-  if (strcmp(gpu_at, "default") == 0) gpu_at = s->source;
-  if (ic_hw_resolve_gpu(s->fleet.gpu, &s->accelerator, &gpu, gpu_at) == IC_OK && !ic_hw_find_gpu(s->fleet.gpu) &&
-      isnan(s->accelerator.link_gb_per_s) && s->fleet.gpus_per_replica > 1)
+  const char *gpu_at = origin_or_source(s, "fleet.gpu");
+  bool gpu_ok = ic_hw_resolve_gpu(s->fleet.gpu, &s->accelerator, &gpu, gpu_at) == IC_OK;
+  if (gpu_ok) check_activation_peak(s, &gpu);
+  if (gpu_ok && !ic_hw_find_gpu(s->fleet.gpu) && isnan(s->accelerator.link_gb_per_s) && s->fleet.gpus_per_replica > 1)
     check_fail(s, "fleet.gpus_per_replica", "%s: tensor parallelism over a user-defined accelerator needs %s",
                "accelerator.link_gb_per_s");
-  /* A server outside the catalogue is user-defined by its base power and price. */
-  if (!ic_hw_find_server(s->fleet.server)) {
-    if (isnan(s->power.node_base_w))
-      check_fail(s, "fleet.server", "%s: server not built in (%s): set power.node_base_w", ic_hw_server_names());
-    if (isnan(s->cost.server_price_usd))
-      check_fail(s, "fleet.server", "%s: server not built in (%s): set cost.server_price_usd", ic_hw_server_names());
-  }
+  check_server(s);
   if (s->fleet.gpus_per_node % s->fleet.gpus_per_replica != 0) {
     snprintf(buf, sizeof buf, "%lld GPUs per node", (long long)s->fleet.gpus_per_node);
     check_fail(s, blame(s, (const char *const[]){"fleet.gpus_per_replica", "fleet.gpus_per_node", NULL}),
@@ -572,6 +701,9 @@ ic_status ic_scenario_check(const struct ic_scenario *s) {
   if (s->serving.batching == IC_BATCHING_STATIC && s->serving.prefill_chunk_tokens > 0)
     check_fail(s, blame(s, (const char *const[]){"serving.prefill_chunk_tokens", "serving.batching", NULL}),
                "%s: chunked prefill needs serving.batching = %s", "continuous");
+  if (s->serving.max_batched_tokens > 0 && s->serving.prefill_chunk_tokens > 0)
+    check_fail(s, "serving.max_batched_tokens", "%s: a budget for whole prompts; with chunked prefill the chunk is the budget (set %s only)",
+               "serving.prefill_chunk_tokens");
   return ic_diag_count() > before ? IC_EINVAL : IC_OK;
 }
 

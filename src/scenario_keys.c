@@ -17,7 +17,7 @@ static const struct ic_key_def run_keys[] = {
     KEY(ic_run_config, seed, IC_KEY_INT, "42", 0, 9.2e18, false, NULL, "", "base seed of every random stream"),
     KEY(ic_run_config, run, IC_KEY_INT, "0", 0, 9.2e18, false, NULL, "", "replication index: independent streams for the same seed"),
     KEY(ic_run_config, duration_s, IC_KEY_REAL, "3600", 0, 3.2e7, true, NULL, "s", "simulated span; per-day figures are scaled to 86,400 s"),
-    KEY(ic_run_config, warmup_s, IC_KEY_REAL, "auto", 0, 3.2e7, false, NULL, "s", "simulated before the counted window, not counted (auto: 4 x a mean request's time alone on a replica, at least 60 s)"),
+    KEY(ic_run_config, warmup_s, IC_KEY_REAL, "auto", 0, 3.2e7, false, NULL, "s", "simulated before the counted window, not counted (auto: 4 x a mean request's time alone on a replica, at least 60 s; 0 for offline and fixed-count closed loads)"),
     KEY(ic_run_config, series_interval_s, IC_KEY_REAL, "60", 0, 3.2e7, true, NULL, "s", "row length of timeseries.csv (run -o)"),
 };
 
@@ -29,8 +29,10 @@ static const struct ic_key_def traffic_keys[] = {
     KEY(ic_traffic_config, arrival_cv, IC_KEY_REAL, "1", 0, 100, true, NULL, "", "gamma: coefficient of variation of inter-arrival gaps (1 = Poisson, > 1 bursty)"),
     KEY(ic_traffic_config, diurnal_peak_to_trough, IC_KEY_REAL, "2", 1, 1e6, false, NULL, "", "diurnal: busiest / quietest rate of the daily sinusoid"),
     KEY(ic_traffic_config, diurnal_peak_hour, IC_KEY_REAL, "14", 0, 24, false, NULL, "h", "diurnal: hour of the day with the peak rate"),
-    KEY(ic_traffic_config, diurnal_hourly_weights, IC_KEY_TEXT, "none", 0, 0, false, NULL, "", "diurnal: 24 relative rates from midnight, separated by vertical bars (replace the sinusoid)"),
-    KEY(ic_traffic_config, weekly_weights, IC_KEY_TEXT, "none", 0, 0, false, NULL, "", "poisson, diurnal: 7 relative daily volumes from day 0, separated by vertical bars"),
+    KEY(ic_traffic_config, diurnal_hourly_weights, IC_KEY_TEXT, "none", 0, 0, false, NULL, "", "diurnal, gamma: 24 relative rates from midnight, separated by vertical bars (replace the sinusoid)"),
+    KEY(ic_traffic_config, weekly_weights, IC_KEY_TEXT, "none", 0, 0, false, NULL, "", "poisson, diurnal, gamma: 7 relative daily volumes from day 0, separated by vertical bars"),
+    KEY(ic_traffic_config, rate_profile, IC_KEY_TEXT, "none", 0, 0, false, NULL, "", "poisson, gamma: up to 24 relative rates of consecutive bins from time 0, repeated (trace fit writes it)"),
+    KEY(ic_traffic_config, rate_profile_bin_s, IC_KEY_REAL, "3600", 1, 3.2e7, false, NULL, "s", "length of each rate_profile bin (at least 1 s: arrivals walk the bins)"),
     KEY(ic_traffic_config, prompt_dist, IC_KEY_CHOICE, "fixed", 0, 0, false, IC_LENGTH_CHOICES, "", "prompt length distribution"),
     KEY(ic_traffic_config, prompt_tokens_cv, IC_KEY_REAL, "1", 0, 100, true, NULL, "", "lognormal prompt: coefficient of variation"),
     KEY(ic_traffic_config, prompt_lognormal_mu, IC_KEY_REAL, "auto", -100, 100, false, NULL, "", "lognormal prompt: mu of ln(tokens) (auto: from prompt_tokens and prompt_tokens_cv)"),
@@ -63,6 +65,22 @@ static const struct ic_key_def traffic_keys[] = {
     KEY(ic_traffic_config, trace_loop, IC_KEY_BOOL, "false", 0, 0, false, NULL, "", "replay the trace again when it ends, until the run ends"),
     KEY(ic_traffic_config, trace_match_volume, IC_KEY_BOOL, "false", 0, 0, false, NULL, "", "rescale the trace's time so its mean rate is queries_per_day"),
     KEY(ic_traffic_config, trace_skip_bad_rows, IC_KEY_BOOL, "false", 0, 0, false, NULL, "", "skip and count bad trace rows instead of failing"),
+    KEY(ic_traffic_config, trace_hash_column, IC_KEY_TEXT, "none", 0, 0, false, NULL, "", "jsonl trace: field holding the prompt's block ids (mooncake: hash_ids)"),
+    KEY(ic_traffic_config, trace_class_column, IC_KEY_TEXT, "none", 0, 0, false, NULL, "", "trace column (CSV: name or number) or field (JSON Lines) naming each row's class, one of class_names"),
+    KEY(ic_traffic_config, trace_block_tokens, IC_KEY_INT, "512", 1, 1048576, false, NULL, "tokens", "tokens per prefix block (trace hash ids, generated prefixes)"),
+    KEY(ic_traffic_config, trace_zero_output, IC_KEY_CHOICE, "keep", 0, 0, false, IC_ZERO_OUTPUT_CHOICES, "", "trace rows with 0 output tokens: keep (replayed as 1 token) or drop (counted)"),
+    KEY(ic_traffic_config, trace_rate_scale, IC_KEY_REAL, "1", 0, 64, true, NULL, "", "replay k time-shifted copies (a fraction: a thinned one) for a k-fold rate with the same shape"),
+    KEY(ic_traffic_config, trace_rate_scale_shift_s, IC_KEY_REAL, "60", 0, 86400, false, NULL, "s", "trace_rate_scale: copy j of n starts j/n of this later"),
+    KEY(ic_traffic_config, system_prompts, IC_KEY_INT, "0", 0, 1000000, false, NULL, "", "generated: shared system prompts per class (0 = none)"),
+    KEY(ic_traffic_config, system_prompt_tokens, IC_KEY_INT, "1024", 1, 1000000, false, NULL, "tokens", "generated: tokens of each system prompt, added before the drawn prompt"),
+    KEY(ic_traffic_config, system_prompt_zipf_s, IC_KEY_REAL, "1", 0, 10, true, NULL, "", "generated: popularity of system prompt k is proportional to k^-s"),
+    KEY(ic_traffic_config, session_turns, IC_KEY_REAL, "1", 1, 1000, false, NULL, "", "generated: mean turns per conversation, geometric (1 = single requests)"),
+    KEY(ic_traffic_config, session_think_s, IC_KEY_REAL, "30", 0, 86400, false, NULL, "s", "generated: mean time between a turn's arrival and the next (exponential)"),
+    KEY(ic_traffic_config, mode, IC_KEY_CHOICE, "open", 0, 0, false, IC_LOAD_MODE_CHOICES, "", "how load is offered: open (arrival process), offline (all requests at time 0), closed (fixed concurrency); docs/traffic.md"),
+    KEY(ic_traffic_config, requests, IC_KEY_INT, "0", 0, 1e7, false, NULL, "requests", "offline, closed: requests sent in all; the run ends when the last completes (closed, 0: at run.duration_s); offline queues them all at once"),
+    KEY(ic_traffic_config, clients, IC_KEY_INT, "1", 1, 1e6, false, NULL, "clients", "closed: concurrent clients, each sending its next request when its last completes"),
+    KEY(ic_traffic_config, think_time_s, IC_KEY_REAL, "0", 0, 1e9, false, NULL, "s", "closed: a client's pause between a completion and its next request"),
+    KEY(ic_traffic_config, over_context, IC_KEY_CHOICE, "reject", 0, 0, false, IC_OVER_CONTEXT_CHOICES, "", "a request longer than the model's context: clamp it, reject it (both counted and reported), or stop with an error"),
 };
 
 static const struct ic_key_def model_keys[] = {
@@ -77,7 +95,7 @@ static const struct ic_key_def model_keys[] = {
     KEY(ic_model_config, kv_heads, IC_KEY_INT, "0", 0, 1e5, false, NULL, "", "key/value heads, GQA (0: catalogue, or = heads)"),
     KEY(ic_model_config, head_dim, IC_KEY_INT, "0", 0, 1e5, false, NULL, "", "size of one head (0: catalogue, or hidden / heads)"),
     KEY(ic_model_config, ffn, IC_KEY_INT, "0", 0, 1e8, false, NULL, "", "FFN inner size per expert (0: catalogue)"),
-    KEY(ic_model_config, vocab, IC_KEY_INT, "0", 0, 1e8, false, NULL, "tokens", "vocabulary size (0: catalogue)"),
+    KEY(ic_model_config, vocab, IC_KEY_INT, "auto", 0, 1e8, false, NULL, "tokens", "vocabulary size (auto: catalogue; 0: no embedding and no LM head)"),
     KEY(ic_model_config, context_max, IC_KEY_INT, "0", 0, 1e9, false, NULL, "tokens", "longest prompt + output (0: catalogue)"),
     KEY(ic_model_config, experts, IC_KEY_INT, "0", 0, 1e5, false, NULL, "", "FFN experts, MoE (0: catalogue, or 1 = dense)"),
     KEY(ic_model_config, experts_active, IC_KEY_INT, "0", 0, 1e5, false, NULL, "", "experts per token, top-k (0: catalogue, or 1)"),
@@ -87,7 +105,7 @@ static const struct ic_key_def model_keys[] = {
 
 static const struct ic_key_def fleet_keys[] = {
     KEY(ic_fleet_config, gpu, IC_KEY_TEXT, "a100-80gb", 0, 0, false, NULL, "", "built-in accelerator (see docs/hardware.md), or any name with the [accelerator] keys"),
-    KEY(ic_fleet_config, server, IC_KEY_TEXT, "dgx-a100", 0, 0, false, NULL, "", "built-in server: base power and price"),
+    KEY(ic_fleet_config, server, IC_KEY_TEXT, "auto", 0, 0, false, NULL, "", "built-in server: base power and price (auto: the one holding fleet.gpu), or any name with power.node_base_w and cost.server_price_usd"),
     KEY(ic_fleet_config, gpus_per_node, IC_KEY_INT, "8", 1, 1024, false, NULL, "GPUs", "accelerators in one node"),
     KEY(ic_fleet_config, nodes, IC_KEY_INT, "3617", 1, 1e8, false, NULL, "nodes", "nodes in the fleet"),
     KEY(ic_fleet_config, gpus_per_replica, IC_KEY_INT, "8", 1, 1024, false, NULL, "GPUs", "tensor-parallel degree of one model replica"),
@@ -113,6 +131,8 @@ static const struct ic_key_def serving_keys[] = {
     KEY(ic_serving_config, max_batch, IC_KEY_INT, "32", 1, 1e6, false, NULL, "requests", "largest batch B"),
     KEY(ic_serving_config, batch_timeout_s, IC_KEY_REAL, "0.05", 0, 3600, false, NULL, "s", "longest the oldest queued request waits for a batch to fill"),
     KEY(ic_serving_config, prefill_chunk_tokens, IC_KEY_INT, "0", 0, 1e9, false, NULL, "tokens", "continuous: prompt tokens prefilled per iteration, decodes ride along (0: whole prompts, decodes wait)"),
+    KEY(ic_serving_config, max_batched_tokens, IC_KEY_INT, "0", 0, 1e9, false, NULL, "tokens", "continuous, whole prompts: prompt tokens prefilled per iteration, as vLLM's max_num_batched_tokens (a prompt longer runs alone; 0: no limit)"),
+    KEY(ic_serving_config, admission, IC_KEY_CHOICE, "evict", 0, 0, false, IC_ADMISSION_CHOICES, "", "continuous: evict (admit while prompts fit, evict and recompute on overflow, vLLM) or reserve (admit only when prompt + output fit, never evict, TensorRT-LLM no-evict)"),
     KEY(ic_serving_config, step_mode, IC_KEY_CHOICE, "skip", 0, 0, false, IC_STEP_MODE_CHOICES, "", "continuous: skip to the next membership change, or one event per token (reference)"),
     KEY(ic_serving_config, max_queue, IC_KEY_INT, "0", 0, 1e12, false, NULL, "requests", "queued requests per replica (central: fleet) before new ones are rejected; 0 = no limit"),
     KEY(ic_serving_config, slo_ttft_s, IC_KEY_REAL, "2", 0, 1e6, true, NULL, "s", "time-to-first-token target of classes without their own"),
@@ -130,6 +150,11 @@ static const struct ic_key_def perf_keys[] = {
     KEY(ic_perf_params, attention_compute_efficiency, IC_KEY_REAL, "1", 0, 1, true, NULL, "", "attention kernels' FLOP/s relative to compute_efficiency (FlashAttention-style prefill)"),
     KEY(ic_perf_params, attention_memory_efficiency, IC_KEY_REAL, "1", 0, 1, true, NULL, "", "attention kernels' KV-cache read rate relative to memory_efficiency (decode)"),
     KEY(ic_perf_params, weight_pass_flops, IC_KEY_REAL, "0", 0, 1e6, false, NULL, "FLOP/weight", "per-weight work of a multi-token iteration besides the math (packing, dequantization)"),
+    KEY(ic_perf_params, profile, IC_KEY_CHOICE, "roofline", 0, 0, false, IC_PERF_PROFILE_CHOICES, "", "roofline: these keys as set; fitted: per-GPU and precision values fitted on published measurements for every perf key left at its default (docs/compute-model.md)"),
+    KEY(ic_perf_params, roofline_p, IC_KEY_REAL, "0", 0, 100, false, NULL, "", "0: iteration time max(compute, memory); p > 0: (compute^p + memory^p)^(1/p), a gradual transition"),
+    KEY(ic_perf_params, allreduce, IC_KEY_CHOICE, "ring", 0, 0, false, IC_ALLREDUCE_CHOICES, "", "all-reduce latency: ring, 2(k-1) steps; tree, NCCL double binary tree, 2 ceil(log2 k) steps"),
+    KEY(ic_perf_params, overhead_per_seq_s, IC_KEY_REAL, "0", 0, 1, false, NULL, "s", "cost per sequence in an iteration (sampling, scheduling), beside overhead_s"),
+    KEY(ic_perf_params, overhead_per_token_s, IC_KEY_REAL, "0", 0, 1, false, NULL, "s", "cost per new token in an iteration, beside overhead_s"),
 };
 
 static const struct ic_key_def power_keys[] = {

@@ -132,7 +132,7 @@ static void running_gauge(ic_fleet *f, int64_t delta) {
  * advances the requests (the shape returned is then meaningless). */
 static struct ic_iter_shape mixed_iteration(ic_fleet *f, struct ic__replica *rep, bool apply,
                                             struct ic_iter_shape *prefill_part, struct ic_iter_shape *decode_part) {
-  int64_t chunk = f->serving.prefill_chunk_tokens;
+  int64_t chunk = f->serving.prefill_chunk_tokens, whole = f->serving.max_batched_tokens, used = 0;
   int64_t budget = chunk > 0 ? chunk : INT64_MAX;
   struct ic_iter_shape shape = {0};
   if (apply && chunk > 0) { /* one step for each request decoding before this iteration */
@@ -155,6 +155,9 @@ static struct ic_iter_shape mixed_iteration(ic_fleet *f, struct ic__replica *rep
     int64_t take = pr->target_prefill - pr->context;
     if (take > budget) take = budget;
     if (take == 0) continue;
+    /* Whole prompts within a token budget: the first always runs, the rest wait their turn. */
+    if (chunk == 0 && whole > 0 && used > 0 && used + take > whole) break;
+    used += take;
     budget -= take;
     struct ic_iter_shape part = ic_iter_shape_prefill_chunk(take, pr->context);
     shape = ic_iter_shape_add(shape, part);
@@ -194,6 +197,7 @@ static void evict(ic_fleet *f, int64_t r) {
   pr->generated = slot_generated(rep, sl);
   pr->target_prefill = pr->req.prompt_tokens + pr->generated;
   pr->context = 0;
+  rep->kv_promised -= pr->req.prompt_tokens + pr->req.output_tokens;
   f->stats.preemptions++;
   running_gauge(f, -1);
   ic__notify(f, IC_SERVE_PREEMPT, r, rep->running_len, pr->req.id);
@@ -216,6 +220,7 @@ static bool admit(ic_fleet *f, int64_t r) {
   *sl = (struct ic__slot){idx, false, pr->target_prefill, pr->context, pr->generated, pr->req.output_tokens};
   if (sl->context >= sl->target_prefill) start_decoding(rep, sl);
   rep->kv_reserved += pr->target_prefill;
+  rep->kv_promised += pr->req.prompt_tokens + pr->req.output_tokens;
   ic__admitted(f, idx);
   running_gauge(f, +1);
   return true;
@@ -268,7 +273,10 @@ static void boundary(ic_fleet *f, int64_t r, bool was_busy) {
   }
   while (rep->running_len > 0 && rep->kv_reserved + rep->decoding > f->kv_capacity) evict(f, r);
   while (rep->queue_len > 0 && rep->running_len < f->serving.max_batch &&
-         rep->kv_reserved + f->pool[rep->queue_head].target_prefill + rep->decoding <= f->kv_capacity)
+         rep->kv_reserved + f->pool[rep->queue_head].target_prefill + rep->decoding <= f->kv_capacity &&
+         (f->serving.admission != IC_ADMISSION_RESERVE ||
+          rep->kv_promised + f->pool[rep->queue_head].req.prompt_tokens + f->pool[rep->queue_head].req.output_tokens <=
+              f->kv_capacity))
     if (!ic__check(f, admit(f, r) ? IC_OK : IC_ENOMEM, "admitting a request")) return;
   if (rep->running_len == 0) {
     go_idle(f, r, was_busy);
@@ -312,6 +320,7 @@ static void complete_finished(ic_fleet *f, int64_t r) {
       continue;
     }
     rep->kv_reserved -= slot_context(rep, &sl);
+    rep->kv_promised -= f->pool[sl.idx].req.prompt_tokens + f->pool[sl.idx].req.output_tokens;
     rep->context_sum -= slot_context(rep, &sl);
     rep->decoding--;
     running_gauge(f, -1);

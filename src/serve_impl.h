@@ -42,6 +42,7 @@ struct ic__replica {
   int64_t decoding;          /* running requests past their prefill */
   int64_t context_sum;       /* KV tokens of the decoding requests */
   int64_t kv_reserved;       /* tokens: prefill targets of prefilling + contexts of decoding */
+  int64_t kv_promised;       /* tokens: prompt + output of every running request (reserve admission) */
   int64_t steps;             /* decode steps every decoding slot has taken (see struct ic__slot) */
   int64_t first_done_step;   /* steps when the first decoding slot completes; INT64_MAX if none */
   int64_t first_prefilling;  /* every running slot before this index is decoding */

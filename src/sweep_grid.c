@@ -226,13 +226,8 @@ void ic_sweep_grid_point(const struct ic_sweep_axis *axes, size_t axis_count, si
 }
 
 const char *ic_sweep_server_for_gpu(const char *gpu) {
-  static const struct {
-    const char *gpu, *server;
-  } pairs[] = {{"a100-40gb", "dgx-a100"}, {"a100-80gb", "dgx-a100"}, {"h100-sxm", "dgx-h100"},
-               {"h200", "dgx-h200"},      {"b200", "dgx-b200"}};
-  for (size_t i = 0; i < sizeof pairs / sizeof pairs[0]; i++)
-    if (strcmp(pairs[i].gpu, gpu) == 0) return pairs[i].server;
-  return NULL;
+  const struct ic_server_spec *server = ic_hw_server_for_gpu(gpu);
+  return server ? server->name : NULL;
 }
 
 static bool axis_varies(const struct ic_sweep_grid *g, const char *key) {

@@ -18,15 +18,19 @@
 
 #include <csv.h>
 
+#include "trace_impl.h"
+
 #define DEFAULT_CHUNK (64 * 1024)
 #define MAX_COLUMNS 64
 #define FIELD_MAX 128 /* longest field text kept for messages */
 
-enum { COL_TIME, COL_PROMPT, COL_OUTPUT, NCOLS };
+enum { COL_TIME, COL_PROMPT, COL_OUTPUT, NCOLS, COL_CLASS = NCOLS }; /* the class column is optional */
+#define MAX_CLASSES 64 /* distinct class names in a trace */
 
 struct ic_trace {
   char *path;
-  FILE *fp;
+  struct ic__input *in;   /* the bytes (trace_input.c) */
+  struct ic__jsonl *jsonl; /* set: a JSON Lines trace, read by trace_jsonl.c */
   struct csv_parser csv;
   bool csv_live;
   unsigned char *chunk;
@@ -41,8 +45,11 @@ struct ic_trace {
   char (*header)[IC_TRACE_COLUMN_MAX];
   size_t header_fields;  /* fields seen in the header (all of them) */
   size_t ncols;          /* fields every row must have; 0 = unknown yet */
-  long col[NCOLS];       /* 0-based field index of time, prompt, output */
-  char col_name[NCOLS][IC_TRACE_COLUMN_MAX];
+  long col[NCOLS + 1];   /* 0-based field index of time, prompt, output, class (-1: none) */
+  char col_name[NCOLS + 1][IC_TRACE_COLUMN_MAX];
+  char (*classes)[IC_TRACE_COLUMN_MAX]; /* class names met so far, each kept once */
+  size_t nclasses;
+  size_t row_class;      /* index into classes of the current row's */
 
   /* row being assembled */
   long line;             /* line the next record starts on */
@@ -118,10 +125,10 @@ static void field_error(ic_trace *t, int which, const char *fmt, ...) {
 
 /* --- number and time parsing --------------------------------------------- */
 
-static const char *const format_names[] = {"auto", "azure", "burstgpt", "vidur", "generic"};
+static const char *const format_names[] = {"auto", "azure", "burstgpt", "vidur", "generic", "mooncake", "jsonl"};
 
 const char *ic_trace_format_name(int format) {
-  if (format < 0 || format > IC_TRACE_GENERIC) return "?";
+  if (format < 0 || format > IC_TRACE_JSONL) return "?";
   return format_names[format];
 }
 
@@ -262,7 +269,8 @@ static void check_time(ic_trace *t, const char *s, size_t len) {
                 unit_names[t->time_unit], text);
     return;
   }
-  t->row_time = ic_time_from_s(v / 1e9 * (double)per_unit_div[t->time_unit]);
+  /* per_unit_div[u] is also units per second: v units are v / that seconds */
+  t->row_time = ic_time_from_s(v / (double)per_unit_div[t->time_unit]);
 }
 
 static void check_tokens(ic_trace *t, int which, const char *s, size_t len) {
@@ -287,6 +295,28 @@ static void check_tokens(ic_trace *t, int which, const char *s, size_t len) {
     return;
   }
   t->row_tokens[which - COL_PROMPT] = v;
+}
+
+/* The class names are kept once each (records point at them), so a trace
+ * may name at most MAX_CLASSES. */
+static void check_class(ic_trace *t, const char *s, size_t len) {
+  char text[IC_TRACE_COLUMN_MAX];
+  copy_field(text, sizeof text, s, len);
+  if (len == 0 || len >= IC_TRACE_COLUMN_MAX) {
+    field_error(t, COL_CLASS, "expected a class name of 1 to %d characters, got '%s'", IC_TRACE_COLUMN_MAX - 1, text);
+    return;
+  }
+  for (t->row_class = 0; t->row_class < t->nclasses; t->row_class++)
+    if (strcmp(t->classes[t->row_class], text) == 0) return;
+  if (t->nclasses == MAX_CLASSES) {
+    field_error(t, COL_CLASS, "more than %d distinct class names; '%s' is one too many", MAX_CLASSES, text);
+    return;
+  }
+  if (!t->classes && !(t->classes = calloc(MAX_CLASSES, sizeof *t->classes))) {
+    t->nomem = t->fatal = true;
+    return;
+  }
+  memcpy(t->classes[t->nclasses++], text, len + 1);
 }
 
 /* --- header ----------------------------------------------------------------- */
@@ -379,6 +409,7 @@ static void resolve_columns(ic_trace *t) {
     }
     ok = map_column(t, c, spec, roles[c]) && ok;
   }
+  if (t->opt.class_column[0]) ok = map_column(t, COL_CLASS, t->opt.class_column, "class") && ok;
   switch (t->format) {
   case IC_TRACE_AZURE: t->time_unit = IC_TRACE_UNIT_DATETIME; t->time_relative = false; break;
   case IC_TRACE_BURSTGPT: t->time_unit = IC_TRACE_UNIT_S; t->time_relative = true; break;
@@ -409,6 +440,7 @@ static void on_field(void *s, size_t len, void *data) {
   if ((long)i == t->col[COL_TIME]) check_time(t, f, len);
   else if ((long)i == t->col[COL_PROMPT]) check_tokens(t, COL_PROMPT, f, len);
   else if ((long)i == t->col[COL_OUTPUT]) check_tokens(t, COL_OUTPUT, f, len);
+  else if ((long)i == t->col[COL_CLASS]) check_class(t, f, len);
   t->in_row = false;
 }
 
@@ -433,8 +465,8 @@ static bool push(ic_trace *t, const struct ic_trace_record *r) {
 static void finish_row(ic_trace *t) {
   if (t->ncols == 0) { /* headerless: the first row fixes the field count */
     t->ncols = t->field;
-    for (int c = 0; c < NCOLS; c++)
-      if ((size_t)t->col[c] >= t->ncols) {
+    for (int c = 0; c <= COL_CLASS; c++)
+      if (t->col[c] >= 0 && (size_t)t->col[c] >= t->ncols) {
         t->fatal = true;
         t->in_row = false;
         ic_diag(t->path, t->line, "column %ld (%s) is beyond the %zu fields of the first row", t->col[c] + 1,
@@ -467,7 +499,8 @@ static void finish_row(ic_trace *t) {
   t->have_prev = true;
   t->prev_time = t->row_time;
   t->prev_line = t->line;
-  struct ic_trace_record r = {t->line, t->row_time - t->base, t->row_tokens[0], t->row_tokens[1]}; /* checked above */
+  struct ic_trace_record r = {t->line, t->row_time - t->base, t->row_tokens[0], t->row_tokens[1], NULL, 0,
+                              t->col[COL_CLASS] >= 0 ? t->classes[t->row_class] : NULL}; /* checked above */
   if (push(t, &r)) t->good_rows++;
 }
 
@@ -505,9 +538,9 @@ static void parse_error(ic_trace *t) {
 
 /* Reads and parses one more chunk; sets eof at the end of the file. */
 static void fill(ic_trace *t) {
-  size_t n = fread(t->chunk, 1, t->chunk_bytes, t->fp);
-  if (n < t->chunk_bytes && ferror(t->fp)) {
-    ic_diag(t->path, 0, "read error: %s", strerror(errno));
+  bool eof, error;
+  size_t n = ic__input_read(t->in, t->path, t->chunk, t->chunk_bytes, &eof, &error);
+  if (error) { /* reported */
     t->io_error = t->fatal = true;
     return;
   }
@@ -520,7 +553,7 @@ static void fill(ic_trace *t) {
     parse_error(t);
     return;
   }
-  if (feof(t->fp)) {
+  if (eof) {
     if (csv_fini(&t->csv, on_field, on_record, t) != 0) parse_error(t);
     t->eof = true;
   }
@@ -540,6 +573,7 @@ static void check_end(ic_trace *t) {
 }
 
 ic_status ic_trace_next(ic_trace *t, struct ic_trace_record *rec) {
+  if (t->jsonl) return ic__jsonl_next(t->jsonl, rec);
   while (t->q_len == 0 && !t->eof && !t->fatal) {
     fill(t);
     if (t->eof) check_end(t);
@@ -569,8 +603,8 @@ ic_trace *ic_trace_open(const char *path, const struct ic_trace_options *opt, ic
   strcpy(t->path, path);
   t->format = t->opt.format;
   t->line = 1;
-  for (int c = 0; c < NCOLS; c++) t->col[c] = -1;
-  if (t->format < IC_TRACE_AUTO || t->format > IC_TRACE_GENERIC) {
+  for (int c = 0; c <= COL_CLASS; c++) t->col[c] = -1;
+  if (t->format < IC_TRACE_AUTO || t->format > IC_TRACE_JSONL) {
     ic_diag(path, 0, "unknown trace format %d", t->format);
     st = IC_EINVAL;
     goto fail;
@@ -582,10 +616,22 @@ ic_trace *ic_trace_open(const char *path, const struct ic_trace_options *opt, ic
   }
   if (csv_init(&t->csv, CSV_STRICT | CSV_REPALL_NL | CSV_STRICT_FINI) != 0) goto fail;
   t->csv_live = true;
-  t->fp = fopen(path, "rb");
-  if (!t->fp) {
-    ic_diag(path, 0, "cannot open trace: %s", strerror(errno));
+  if (!(t->in = ic__input_open(path, &st))) goto fail;
+  int first = IC_TRACE_IS_JSONL(t->format) || t->format == IC_TRACE_AUTO ? ic__input_peek(t->in, path) : 0;
+  if (first == -2) {
     st = IC_EIO;
+    goto fail;
+  }
+  if (IC_TRACE_IS_JSONL(t->format) || first == '{') { /* JSON Lines: the other reader */
+    struct ic__input *in = t->in;
+    t->in = NULL;
+    if (!(t->jsonl = ic__jsonl_open(path, in, &t->opt, &st))) goto fail;
+    if (status) *status = IC_OK;
+    return t;
+  }
+  if (t->opt.hash_column[0]) {
+    ic_diag(path, 0, "block ids are read from JSON Lines traces only; this one is CSV");
+    st = IC_EINVAL;
     goto fail;
   }
   if (t->opt.no_header) {
@@ -612,16 +658,23 @@ fail:
   return NULL;
 }
 
-int ic_trace_format(const ic_trace *t) { return t->format; }
-uint64_t ic_trace_skipped_rows(const ic_trace *t) { return t->skipped; }
-const char *ic_trace_first_skip_reason(const ic_trace *t) { return t->first_skip; }
+int ic_trace_format(const ic_trace *t) { return t->jsonl ? ic__jsonl_format(t->jsonl) : t->format; }
+uint64_t ic_trace_content_hash(const ic_trace *t) {
+  return t->jsonl ? ic__jsonl_content_hash(t->jsonl) : ic__input_hash(t->in);
+}
+uint64_t ic_trace_skipped_rows(const ic_trace *t) { return t->jsonl ? ic__jsonl_skipped(t->jsonl) : t->skipped; }
+const char *ic_trace_first_skip_reason(const ic_trace *t) {
+  return t->jsonl ? ic__jsonl_first_skip(t->jsonl) : t->first_skip;
+}
 
 void ic_trace_free(ic_trace *t) {
   if (!t) return;
-  if (t->fp) fclose(t->fp);
+  ic__input_close(t->in);
+  ic__jsonl_free(t->jsonl);
   if (t->csv_live) csv_free(&t->csv);
   free(t->q);
   free(t->header);
+  free(t->classes);
   free(t->chunk);
   free(t->path);
   free(t);

@@ -7,6 +7,9 @@
  * size is bounded by the peak rate. */
 #include "infercost/trace.h"
 
+#include "infercost/blocks.h"
+#include "trace_stats_impl.h"
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -116,7 +119,7 @@ static void summarise(struct tokhist *h, struct ic_token_summary *s) {
   uint64_t n = h->n;
   s->mean = (double)h->sum / (double)n;
   s->median = n % 2 ? (double)hist_at(h, n / 2) : 0.5 * (double)(hist_at(h, n / 2 - 1) + hist_at(h, n / 2));
-  /* nearest rank, as trace_stats.py: k = max(1, ceil(p / 100 * n)) */
+  /* nearest rank: k = max(1, ceil(p / 100 * n)) */
   double k = ceil(99.0 / 100.0 * (double)n);
   s->p99 = hist_at(h, (uint64_t)(k < 1 ? 1 : k) - 1);
   s->min = h->min;
@@ -183,75 +186,157 @@ static double gamma_mle_shape(double s) {
   return k;
 }
 
-ic_status ic_trace_stats_compute(const char *path, const struct ic_trace_options *opt, struct ic_trace_stats *st) {
-  memset(st, 0, sizeof *st);
-  ic_status status = IC_ENOMEM;
-  struct tokhist hp, ho;
-  struct window w = {0};
-  bool hp_ok = hist_init(&hp), ho_ok = hist_init(&ho);
-  ic_trace *t = NULL;
-  if (!hp_ok || !ho_ok) goto done;
-  t = ic_trace_open(path, opt, &status);
-  if (!t) goto done;
-  st->format = ic_trace_format(t);
-  struct ic_trace_record r;
-  ic_time_ns first = 0, prev = 0;
-  int64_t bin = -1;
-  uint64_t bin_count = 0, zero_gaps = 0, pos_gaps = 0;
-  double gap_mean = 0, gap_m2 = 0, pos_gap_sum = 0, pos_gap_logsum = 0;
-  while ((status = ic_trace_next(t, &r)) == IC_OK) {
-    if (st->rows == 0) {
-      first = r.time_ns;
-    } else {
-      double g = ic_time_to_s(r.time_ns - prev), n = (double)st->rows; /* gaps so far + 1 */
-      double d = g - gap_mean;
-      gap_mean += d / n;
-      gap_m2 += d * (g - gap_mean);
-      if (r.time_ns == prev) zero_gaps++;
-      else {
-        pos_gaps++;
-        pos_gap_sum += g;
-        pos_gap_logsum += log(g);
-      }
-    }
-    prev = r.time_ns;
-    st->rows++;
-    window_expire(&w, r.time_ns);
-    if (!window_push(&w, r.time_ns) || !hist_add(&hp, r.prompt_tokens) || !hist_add(&ho, r.output_tokens)) {
-      status = IC_ENOMEM;
-      goto done;
-    }
-    if (w.len > st->peak_1min_count) st->peak_1min_count = w.len;
-    int64_t b = (r.time_ns - first) / WINDOW_NS;
-    bin_count = b == bin ? bin_count + 1 : 1;
-    bin = b;
-    if (bin_count > st->peak_fixed_bin_count) st->peak_fixed_bin_count = bin_count;
-    if (r.output_tokens == 0) st->zero_output_rows++;
+/* Prefix hits of one row against every earlier row's blocks. */
+struct prefix_count {
+  ic_block_set *seen;
+  uint64_t *chain;
+  size_t cap;
+};
+
+static bool prefix_add(struct prefix_count *pc, struct ic_trace_stats *st, const struct ic_trace_record *r) {
+  if (!pc->seen && !(pc->seen = ic_block_set_alloc())) return false;
+  if (r->block_count > pc->cap) {
+    uint64_t *p = realloc(pc->chain, r->block_count * sizeof *p);
+    if (!p) return false;
+    pc->chain = p;
+    pc->cap = r->block_count;
   }
-  if (status != IC_ENOENT) goto done;
-  status = IC_OK;
-  st->skipped_rows = ic_trace_skipped_rows(t);
-  st->first_s = ic_time_to_s(first);
-  st->last_s = ic_time_to_s(prev);
-  st->span_s = ic_time_to_s(prev - first);
+  uint64_t h = 0;
+  for (size_t i = 0; i < r->block_count; i++) pc->chain[i] = h = ic_block_chain(h, r->block_ids[i]);
+  size_t hit = ic_block_set_match_insert(pc->seen, pc->chain, r->block_count);
+  if (hit == SIZE_MAX) return false;
+  st->block_rows++;
+  st->block_prompt_tokens += (uint64_t)r->prompt_tokens;
+  st->block_hit_tokens += (uint64_t)ic_block_tokens_covered(hit, st->block_tokens, r->prompt_tokens);
+  st->block_hit_rows += hit > 0;
+  return true;
+}
+
+struct ic_trace_acc {
+  struct ic_trace_stats st;
+  struct tokhist hp, ho;
+  bool hp_ok, ho_ok;
+  struct window w;
+  struct prefix_count pc;
+  ic_time_ns first, prev;
+  int64_t bin;
+  uint64_t bin_count, zero_gaps, pos_gaps;
+  double gap_mean, gap_m2, pos_gap_sum, pos_gap_logsum;
+  uint64_t grid_ns;             /* gcd of the positive gaps */
+  struct ic__arrival_counts counts;
+};
+
+ic_trace_acc *ic_trace_acc_alloc(int format, int64_t block_tokens) {
+  ic_trace_acc *a = calloc(1, sizeof *a);
+  if (!a) return NULL;
+  a->hp_ok = hist_init(&a->hp);
+  a->ho_ok = hist_init(&a->ho);
+  if (!a->hp_ok || !a->ho_ok) {
+    ic_trace_acc_free(a);
+    return NULL;
+  }
+  a->st.format = format;
+  a->st.block_tokens = block_tokens > 0 ? block_tokens : IC_BLOCK_TOKENS_DEFAULT;
+  a->bin = -1;
+  return a;
+}
+
+static uint64_t gcd_u64(uint64_t x, uint64_t y) {
+  while (y) {
+    uint64_t t = x % y;
+    x = y;
+    y = t;
+  }
+  return x;
+}
+
+ic_status ic_trace_acc_add(ic_trace_acc *a, const struct ic_trace_record *r) {
+  struct ic_trace_stats *st = &a->st;
+  if (st->rows == 0) {
+    a->first = r->time_ns;
+  } else {
+    double g = ic_time_to_s(r->time_ns - a->prev), n = (double)st->rows; /* gaps so far + 1 */
+    double d = g - a->gap_mean;
+    a->gap_mean += d / n;
+    a->gap_m2 += d * (g - a->gap_mean);
+    if (r->time_ns == a->prev) {
+      a->zero_gaps++;
+    } else {
+      a->pos_gaps++;
+      a->pos_gap_sum += g;
+      a->pos_gap_logsum += log(g);
+      a->grid_ns = gcd_u64(a->grid_ns, (uint64_t)(r->time_ns - a->prev));
+    }
+  }
+  a->prev = r->time_ns;
+  st->rows++;
+  window_expire(&a->w, r->time_ns);
+  if (!window_push(&a->w, r->time_ns) || !hist_add(&a->hp, r->prompt_tokens) || !hist_add(&a->ho, r->output_tokens) ||
+      !ic__counts_add(&a->counts, r->time_ns - a->first))
+    return IC_ENOMEM;
+  if (a->w.len > st->peak_1min_count) st->peak_1min_count = a->w.len;
+  int64_t b = (r->time_ns - a->first) / WINDOW_NS;
+  a->bin_count = b == a->bin ? a->bin_count + 1 : 1;
+  a->bin = b;
+  if (a->bin_count > st->peak_fixed_bin_count) st->peak_fixed_bin_count = a->bin_count;
+  if (r->output_tokens == 0) st->zero_output_rows++;
+  if (r->block_count && !prefix_add(&a->pc, st, r)) return IC_ENOMEM;
+  return IC_OK;
+}
+
+ic_status ic_trace_acc_finish(ic_trace_acc *a, struct ic_trace_stats *out) {
+  struct ic_trace_stats *st = &a->st;
+  if (st->rows == 0) return IC_EINVAL;
+  st->first_s = ic_time_to_s(a->first);
+  st->last_s = ic_time_to_s(a->prev);
+  st->span_s = ic_time_to_s(a->prev - a->first);
   st->mean_rate_per_s = st->span_s > 0 ? (double)st->rows / st->span_s : (double)NAN;
   st->peak_1min_rate_per_s = (double)st->peak_1min_count / 60.0;
   uint64_t gaps = st->rows - 1;
-  st->iat_mean_s = gaps ? gap_mean : (double)NAN;
-  st->iat_cv = gaps && gap_mean > 0 ? sqrt(gap_m2 / (double)gaps) / gap_mean : (double)NAN;
-  st->zero_gap_frac = gaps ? (double)zero_gaps / (double)gaps : (double)NAN;
+  st->iat_mean_s = gaps ? a->gap_mean : (double)NAN;
+  st->iat_cv = gaps && a->gap_mean > 0 ? sqrt(a->gap_m2 / (double)gaps) / a->gap_mean : (double)NAN;
+  st->zero_gap_frac = gaps ? (double)a->zero_gaps / (double)gaps : (double)NAN;
   st->iat_gamma_mle_cv = (double)NAN;
-  if (pos_gaps >= 2) {
-    double k = gamma_mle_shape(log(pos_gap_sum / (double)pos_gaps) - pos_gap_logsum / (double)pos_gaps);
+  if (a->pos_gaps >= 2) {
+    double k = gamma_mle_shape(log(a->pos_gap_sum / (double)a->pos_gaps) - a->pos_gap_logsum / (double)a->pos_gaps);
     st->iat_gamma_mle_cv = 1 / sqrt(k);
   }
-  summarise(&hp, &st->prompt);
-  summarise(&ho, &st->output);
-done:
+  summarise(&a->hp, &st->prompt);
+  summarise(&a->ho, &st->output);
+  st->distinct_blocks = a->pc.seen ? ic_block_set_size(a->pc.seen) : 0;
+  ic__fit_arrivals(&a->counts, ic_time_to_s((ic_time_ns)a->grid_ns), st, &st->fit);
+  *out = *st;
+  return IC_OK;
+}
+
+void ic_trace_acc_free(ic_trace_acc *a) {
+  if (!a) return;
+  if (a->hp_ok) hist_fini(&a->hp);
+  if (a->ho_ok) hist_fini(&a->ho);
+  free(a->w.t);
+  ic_block_set_free(a->pc.seen);
+  free(a->pc.chain);
+  free(a->counts.n);
+  free(a);
+}
+
+ic_status ic_trace_stats_compute(const char *path, const struct ic_trace_options *opt, struct ic_trace_stats *st) {
+  memset(st, 0, sizeof *st);
+  ic_status status;
+  ic_trace *t = ic_trace_open(path, opt, &status);
+  if (!t) return status;
+  ic_trace_acc *a = ic_trace_acc_alloc(ic_trace_format(t), opt ? opt->block_tokens : 0);
+  struct ic_trace_record r;
+  if (!a) status = IC_ENOMEM;
+  else
+    while ((status = ic_trace_next(t, &r)) == IC_OK)
+      if ((status = ic_trace_acc_add(a, &r)) != IC_OK) break;
+  if (status == IC_ENOENT) {
+    status = ic_trace_acc_finish(a, st);
+    st->skipped_rows = ic_trace_skipped_rows(t);
+  }
+  ic_trace_acc_free(a);
   ic_trace_free(t);
-  free(w.t);
-  if (hp_ok) hist_fini(&hp);
-  if (ho_ok) hist_fini(&ho);
   return status;
 }
 
@@ -271,32 +356,12 @@ void ic_trace_stats_write(FILE *out, const char *path, const struct ic_trace_sta
           "inter-arrival: mean=%.4fs CV=%.3f zero-gap fraction=%.3f out-of-order rows=0 zero-output rows=%llu\n",
           st->iat_mean_s, st->iat_cv, st->zero_gap_frac, (unsigned long long)st->zero_output_rows);
   if (st->skipped_rows) fprintf(out, "skipped bad rows=%llu\n", (unsigned long long)st->skipped_rows);
-}
-
-void ic_trace_fit_write(FILE *out, const char *path, const struct ic_trace_stats *st) {
-  double qpd = st->mean_rate_per_s * 86400.0;
-  fprintf(out, "# infercost trace fit: %s (%llu rows over %.1f s)\n", path, (unsigned long long)st->rows, st->span_s);
-  fprintf(out, "# Arrivals: gamma renewal with the trace's coefficient of variation of inter-arrival gaps\n");
-  fprintf(out, "# (moments; a gamma maximum-likelihood fit to the positive gaps gives CV %.3f).\n", st->iat_gamma_mle_cv);
-  fprintf(out, "# Lengths: lognormal by maximum likelihood on ln(tokens) of rows with >= 1 token;\n");
-  fprintf(out, "# Kolmogorov-Smirnov distance of the fits: prompt %.3f, output %.3f.\n", st->prompt.lognormal_ks_d,
-          st->output.lognormal_ks_d);
-  fprintf(out, "# queries_per_day is the trace's mean rate times 86,400 s: scale it for a bigger day.\n");
-  fprintf(out, "# For the trace's exact length histogram use instead: prompt_dist = empirical,\n");
-  fprintf(out, "# output_dist = empirical, trace_path = %s\n", path);
-  fprintf(out, "[traffic]\n");
-  fprintf(out, "queries_per_day = %.6g\n", qpd);
-  fprintf(out, "arrival = gamma\n");
-  fprintf(out, "arrival_cv = %.4g\n", isfinite(st->iat_cv) && st->iat_cv > 0 ? st->iat_cv : 1.0);
-  const struct ic_token_summary *tk[] = {&st->prompt, &st->output};
-  static const char *const name[] = {"prompt", "output"};
-  for (int i = 0; i < 2; i++) {
-    fprintf(out, "%s_dist = lognormal\n", name[i]);
-    fprintf(out, "%s_tokens = %.0f\n", name[i], fmax(1.0, round(tk[i]->mean)));
-    fprintf(out, "%s_lognormal_mu = %.6f\n", name[i], tk[i]->lognormal_mu);
-    fprintf(out, "%s_lognormal_sigma = %.6f\n", name[i], tk[i]->lognormal_sigma);
-    fprintf(out, "%s_tokens_max = %lld\n", name[i], (long long)(tk[i]->max > 1 ? tk[i]->max : 1));
-  }
+  if (st->block_rows)
+    fprintf(out, "prefix blocks of %lld tokens: rows=%llu distinct=%llu, unbounded cache: hit tokens=%llu of %llu "
+                 "(%.6f), rows with a hit=%llu\n",
+            (long long)st->block_tokens, (unsigned long long)st->block_rows, (unsigned long long)st->distinct_blocks,
+            (unsigned long long)st->block_hit_tokens, (unsigned long long)st->block_prompt_tokens,
+            (double)st->block_hit_tokens / (double)st->block_prompt_tokens, (unsigned long long)st->block_hit_rows);
 }
 
 /* --- empirical histogram ---------------------------------------------------- */
@@ -330,6 +395,7 @@ ic_status ic_trace_histogram_read(const char *path, const struct ic_trace_option
       goto done;
     }
   if (status != IC_ENOENT) goto done;
+  hist->content_hash = ic_trace_content_hash(t);
   if (h.over_len) qsort(h.over, h.over_len, sizeof *h.over, cmp_i64);
   struct collect k = {hist, 0};
   hist_each(&h, collect_visit, &k); /* count distinct values */

@@ -115,11 +115,36 @@ static double rate_factor(const struct ic__gen *g, double t_s) {
   if (g->diurnal == IC__DIURNAL_SINE) f = ic_diurnal_factor(hour, g->peak_to_trough, g->peak_hour);
   else if (g->diurnal == IC__DIURNAL_HOURLY) f = g->hourly[(int)hour];
   if (g->has_weekly) f *= g->weekly[(long)floor(t_s / 86400.0) % 7];
+  if (g->nprofile) f *= g->profile[(size_t)floor(t_s / g->profile_bin_s) % g->nprofile];
   return f;
 }
 
-static ic_status gen_next(ic_source *src, struct ic_request *out) {
-  struct ic__gen *g = (struct ic__gen *)src;
+/* Maps operational time g->clock_s to real time through the segments of
+ * constant rate; false past end_ns. */
+static bool time_change(struct ic__gen *g, double *t_s) {
+  for (;;) {
+    double start_s = (double)g->seg * g->seg_len_s;
+    if (ic_time_from_s(start_s) >= g->end_ns) return false;
+    double f = rate_factor(g, start_s + 0.5 * g->seg_len_s), len_tau = f * g->seg_len_s;
+    if (g->clock_s < g->seg_tau + len_tau) {
+      *t_s = start_s + (g->clock_s - g->seg_tau) / f; /* f > 0 here */
+      return true;
+    }
+    g->seg_tau += len_tau;
+    g->seg++;
+  }
+}
+
+ic_status ic__gen_arrival(struct ic__gen *g, ic_time_ns *t) {
+  if (g->time_change) {
+    double gap = g->arrival == IC_ARRIVAL_GAMMA ? ic_ran_gamma_gap(g->arr, g->mean_gap_s, g->cv)
+                                                : gsl_ran_exponential(g->arr, g->mean_gap_s);
+    double t_s;
+    g->clock_s += gap;
+    if (!time_change(g, &t_s)) return IC_ENOENT;
+    *t = ic_time_from_s(t_s);
+    return *t >= g->end_ns ? IC_ENOENT : IC_OK;
+  }
   if (g->arrival == IC_ARRIVAL_GAMMA) {
     g->clock_s += ic_ran_gamma_gap(g->arr, g->mean_gap_s, g->cv);
   } else if (g->diurnal == IC__DIURNAL_NONE && !g->has_weekly) {
@@ -132,18 +157,30 @@ static ic_status gen_next(ic_source *src, struct ic_request *out) {
       if (ic_time_from_s(g->clock_s) >= g->end_ns) return IC_ENOENT;
     } while (gsl_rng_uniform(g->arr) * g->max_factor > rate_factor(g, g->clock_s));
   }
-  ic_time_ns t = ic_time_from_s(g->clock_s);
-  if (t >= g->end_ns) return IC_ENOENT;
-  int c = g->nclass > 1 ? (int)gsl_ran_discrete(g->cls, g->class_table) : 0;
+  *t = ic_time_from_s(g->clock_s);
+  return *t >= g->end_ns ? IC_ENOENT : IC_OK;
+}
+
+int ic__gen_class(struct ic__gen *g) { return g->nclass > 1 ? (int)gsl_ran_discrete(g->cls, g->class_table) : 0; }
+
+static ic_status gen_next(ic_source *src, struct ic_request *out) {
+  struct ic__gen *g = (struct ic__gen *)src;
+  if (g->prefix) return ic__prefix_next(g, out);
+  ic_time_ns t;
+  if (ic__gen_arrival(g, &t) != IC_OK) return IC_ENOENT;
+  int c = ic__gen_class(g);
   int64_t p = ic__length_sample(&g->prompt[c], g->len);
   int64_t o = ic__length_sample(&g->output[c], g->len);
-  ic__clamp_lengths(&p, &o, g->prompt[c].lo, g->prompt[c].hi, g->output[c].lo, g->output[c].hi, g->ctx);
-  *out = (struct ic_request){g->next_id++, t, p, o, c};
+  ic__clamp_lengths(&p, &o, g->prompt[c].lo, g->prompt[c].hi, g->output[c].lo, g->output[c].hi, 0);
+  *out = (struct ic_request){.id = g->next_id++, .arrival_ns = t, .prompt_tokens = p, .output_tokens = o,
+                             .class_id = c};
   return IC_OK;
 }
 
 static void gen_free(ic_source *src) {
   struct ic__gen *g = (struct ic__gen *)src;
+  ic__prefix_free(g->prefix);
+  ic_block_ring_free(g->base.blocks);
   gsl_ran_discrete_free(g->class_table);
   for (int i = 0; i < 2; i++) {
     gsl_ran_discrete_free(g->emp_table[i]);
@@ -171,7 +208,7 @@ static ic_status poisson_fixed_next(ic_source *src, struct ic_request *out) {
   p->clock_s += gsl_ran_exponential(p->rng, p->mean_gap_s);
   ic_time_ns t = ic_time_from_s(p->clock_s);
   if (t >= p->end_ns) return IC_ENOENT;
-  *out = (struct ic_request){p->next_id++, t, p->prompt_tokens, p->output_tokens, 0};
+  *out = (struct ic_request){p->next_id++, t, p->prompt_tokens, p->output_tokens, 0, 0, 0};
   return IC_OK;
 }
 
@@ -192,7 +229,54 @@ ic_source *ic_source_poisson_fixed(gsl_rng *rng, double rate_per_s, int64_t prom
   return &p->base;
 }
 
-ic_status ic_source_next(ic_source *src, struct ic_request *out) { return src->ops->next(src, out); }
+/* prompt + output > context: counted, then cut (the prompt to context - 1
+ * if longer, the output to what is left), rejected, or refused. */
+ic_status ic_source_next(ic_source *src, struct ic_request *out) {
+  int64_t ctx = src->context_max_tokens;
+  for (;;) {
+    ic_status st = src->ops->next(src, out);
+    if (st != IC_OK) return st;
+    /* a warm-up's requests are simulated, not counted */
+    struct ic_request_count none = {0}, *offered = &src->offered, *over = &src->over;
+    if (out->arrival_ns < src->count_from_ns) offered = over = &none;
+    offered->requests++;
+    offered->prompt_tokens += out->prompt_tokens;
+    offered->output_tokens += out->output_tokens;
+    if (ctx <= 0 || out->prompt_tokens + out->output_tokens <= ctx) break;
+    if (src->over_context == IC_OVER_CONTEXT_ERROR) {
+      ic_diag(NULL, 0, "traffic.over_context = error: request %llu has %lld prompt + %lld output tokens, more than "
+              "the model's context of %lld (model.context_max); choose clamp or reject to count such requests",
+              (unsigned long long)src->delivered, (long long)out->prompt_tokens, (long long)out->output_tokens,
+              (long long)ctx);
+      return IC_EINVAL;
+    }
+    over->requests++;
+    if (src->over_context == IC_OVER_CONTEXT_REJECT) {
+      over->prompt_tokens += out->prompt_tokens;
+      over->output_tokens += out->output_tokens;
+      continue;
+    }
+    int64_t p = out->prompt_tokens, o = out->output_tokens;
+    ic__clamp_lengths(&out->prompt_tokens, &out->output_tokens, 1, INT64_MAX, 1, INT64_MAX, ctx);
+    over->prompt_tokens += p - out->prompt_tokens;
+    over->output_tokens += o - out->output_tokens;
+    if (src->blocks) { /* the blocks of the prompt kept: the cut is at its end */
+      int64_t bt = ic_block_ring_block_tokens(src->blocks);
+      uint64_t fit = (uint64_t)((out->prompt_tokens + bt - 1) / bt);
+      if (out->block_count > fit) out->block_count = (uint32_t)fit;
+    }
+    break;
+  }
+  out->id = src->delivered++;
+  return IC_OK;
+}
+
+const struct ic_request_count *ic_source_over_context(const ic_source *src) { return &src->over; }
+const struct ic_request_count *ic_source_offered(const ic_source *src) { return &src->offered; }
+uint64_t ic_source_input_hash(const ic_source *src) { return src->input_hash; }
+void ic_source_count_from(ic_source *src, ic_time_ns from_ns) { src->count_from_ns = from_ns; }
+
+const ic_block_ring *ic_source_blocks(const ic_source *src) { return src->blocks; }
 
 void ic_source_free(ic_source *src) {
   if (src) src->ops->free(src);

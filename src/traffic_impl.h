@@ -31,18 +31,46 @@ struct ic__gen {
   bool has_weekly;
   double weekly[7];             /* relative rates, mean 1 */
   double max_factor;            /* max of the relative rate (thinning) */
+  size_t nprofile;              /* rate_profile bins; 0 = none */
+  double profile[24];           /* relative rates, mean 1 */
+  double profile_bin_s;
+  /* time change (gamma with a profile, or any profile): arrivals are a
+   * stationary renewal process in operational time tau = integral of the
+   * relative rate, mapped back through the piecewise-constant rate */
+  bool time_change;
+  double seg_len_s;             /* segments of constant rate */
+  uint64_t seg;                 /* current segment */
+  double seg_tau;               /* tau at its start */
   double clock_s;
   ic_time_ns end_ns;
   uint64_t next_id;
-  int64_t ctx;                  /* context_max_tokens, <= 0: none */
   size_t nclass;
   gsl_ran_discrete_t *class_table;
   struct ic__length_dist prompt[IC_TRAFFIC_MAX_CLASSES], output[IC_TRAFFIC_MAX_CLASSES];
   gsl_ran_discrete_t *emp_table[2];
   int64_t *emp_values[2];
+  struct ic__prefix *prefix;    /* system prompts and sessions; NULL: none */
 };
 
 extern const struct ic_source_ops ic__gen_ops;
+
+/* The generator's next arrival time (IC_ENOENT at end_ns), and a class. */
+ic_status ic__gen_arrival(struct ic__gen *g, ic_time_ns *t);
+int ic__gen_class(struct ic__gen *g);
+
+/* Generated prefixes (traffic_prefix.c): shared system prompts and
+ * multi-turn sessions, with their block hashes in the generator's ring. */
+struct ic__prefix;
+ic_status ic__prefix_open(struct ic__gen *g, const struct ic_traffic_config *c, ic_sim *sim);
+ic_status ic__prefix_next(struct ic__gen *g, struct ic_request *out);
+void ic__prefix_free(struct ic__prefix *p);
+
+/* The reader options the trace_* keys describe. */
+void ic__trace_options(const struct ic_traffic_config *c, struct ic_trace_options *o);
+
+/* Trace replay (traffic_replay.c), as ic_traffic_open for arrival = trace. */
+ic_status ic__open_replay(const struct ic_traffic_config *c, ic_sim *sim, ic_time_ns end_ns, int64_t ctx,
+                          const struct ic_traffic_class *cls, size_t nclass, ic_source **out);
 
 int64_t ic__length_sample(const struct ic__length_dist *d, gsl_rng *r);
 void ic__clamp_lengths(int64_t *prompt, int64_t *output, int64_t lo_p, int64_t hi_p, int64_t lo_o, int64_t hi_o,

@@ -107,10 +107,24 @@ ic_status ic_traffic_check(const struct ic_traffic_config *c) {
     }
     ok = wok && ok;
   }
-  if (c->arrival == IC_ARRIVAL_GAMMA && (!is_none(c->weekly_weights) || !is_none(c->diurnal_hourly_weights))) {
-    ic_diag(NULL, 0, "traffic.arrival = gamma is stationary: it takes no weekly_weights or diurnal_hourly_weights "
-                     "(use poisson or diurnal)");
-    ok = false;
+  if (!is_none(c->rate_profile)) {
+    size_t got = 0;
+    bool pok = number_list("rate_profile", c->rate_profile, 0, 0, false, w, &got);
+    double sum = 0;
+    for (size_t i = 0; pok && i < got; i++) sum += w[i];
+    if (pok && !(sum > 0)) {
+      ic_diag(NULL, 0, "traffic.rate_profile: the weights sum to 0");
+      pok = false;
+    }
+    if (c->arrival != IC_ARRIVAL_POISSON && c->arrival != IC_ARRIVAL_GAMMA) {
+      ic_diag(NULL, 0, "traffic.rate_profile: for arrival = poisson or gamma (diurnal has its own profile)");
+      pok = false;
+    }
+    if (!is_none(c->diurnal_hourly_weights) || !is_none(c->weekly_weights)) {
+      ic_diag(NULL, 0, "traffic.rate_profile replaces diurnal_hourly_weights and weekly_weights: set one or the other");
+      pok = false;
+    }
+    ok = pok && ok;
   }
   if (c->arrival == IC_ARRIVAL_TRACE && is_none(c->trace_path)) {
     ic_diag(NULL, 0, "traffic.arrival = trace needs traffic.trace_path");
@@ -119,6 +133,35 @@ ic_status ic_traffic_check(const struct ic_traffic_config *c) {
   if (c->trace_match_volume && c->trace_speedup != 1) {
     ic_diag(NULL, 0, "traffic.trace_speedup and traffic.trace_match_volume: set one, not both "
                      "(match_volume computes the speed-up from queries_per_day)");
+    ok = false;
+  }
+  if (c->trace_match_volume && c->trace_rate_scale != 1) {
+    ic_diag(NULL, 0, "traffic.trace_rate_scale and traffic.trace_match_volume: set one, not both");
+    ok = false;
+  }
+  if (!is_none(c->trace_class_column) && is_none(c->class_names)) {
+    ic_diag(NULL, 0, "traffic.trace_class_column needs traffic.class_names listing the classes the trace names");
+    ok = false;
+  }
+  bool reads_trace = c->arrival == IC_ARRIVAL_TRACE || c->prompt_dist == IC_LENGTH_EMPIRICAL ||
+                     c->output_dist == IC_LENGTH_EMPIRICAL;
+  if (reads_trace && strcmp(c->trace_path, "-") == 0) {
+    ic_diag(NULL, 0, "traffic.trace_path = -: standard input cannot be replayed (the trace is read more than once); "
+                     "give a file");
+    ok = false;
+  }
+  if (c->arrival == IC_ARRIVAL_TRACE && (c->system_prompts > 0 || c->session_turns > 1)) {
+    ic_diag(NULL, 0, "traffic.system_prompts and traffic.session_turns shape generated traffic, not trace replay "
+                     "(a trace brings its own block ids)");
+    ok = false;
+  }
+  if (c->mode != IC_LOAD_OPEN && c->session_turns > 1) {
+    ic_diag(NULL, 0, "traffic.session_turns needs traffic.mode = open: a session's turns follow one another by "
+                     "arrival time and traffic.session_think_s, which offline and closed loads ignore");
+    ok = false;
+  }
+  if (c->mode == IC_LOAD_OFFLINE && c->requests < 1) {
+    ic_diag(NULL, 0, "traffic.mode = offline needs traffic.requests >= 1 (the requests available at time 0)");
     ok = false;
   }
   ok = check_lengths(c, "prompt", c->prompt_dist, c->prompt_tokens_min, c->prompt_tokens_max, c->prompt_lognormal_mu,
@@ -226,7 +269,7 @@ ic_status ic_traffic_classes(const struct ic_traffic_config *c, struct ic_traffi
 
 /* --- trace options from the keys ----------------------------------------------- */
 
-static void trace_options(const struct ic_traffic_config *c, struct ic_trace_options *o) {
+void ic__trace_options(const struct ic_traffic_config *c, struct ic_trace_options *o) {
   memset(o, 0, sizeof *o);
   o->format = c->trace_format;
   if (!is_none(c->trace_time_column)) snprintf(o->time_column, sizeof o->time_column, "%s", c->trace_time_column);
@@ -237,16 +280,21 @@ static void trace_options(const struct ic_traffic_config *c, struct ic_trace_opt
   o->time_unit = c->trace_time_unit;
   o->time_relative = c->trace_time_relative;
   o->skip_bad_rows = c->trace_skip_bad_rows;
+  if (!is_none(c->trace_hash_column)) snprintf(o->hash_column, sizeof o->hash_column, "%s", c->trace_hash_column);
+  if (!is_none(c->trace_class_column))
+    snprintf(o->class_column, sizeof o->class_column, "%s", c->trace_class_column);
+  o->block_tokens = c->trace_block_tokens;
 }
 
 /* --- generator set-up -------------------------------------------------------- */
 
 static ic_status load_empirical(struct ic__gen *g, const struct ic_traffic_config *c, int column) {
   struct ic_trace_options o;
-  trace_options(c, &o);
+  ic__trace_options(c, &o);
   struct ic_trace_histogram h;
   ic_status st = ic_trace_histogram_read(c->trace_path, &o, column, &h);
   if (st != IC_OK) return st;
+  g->base.input_hash = h.content_hash; /* both columns come from the one trace_path */
   g->emp_table[column] = gsl_ran_discrete_preproc(h.size, h.counts);
   g->emp_values[column] = h.values;
   h.values = NULL;
@@ -268,7 +316,7 @@ static void resolve_length(struct ic__gen *g, int column, int kind, int64_t mean
   d->emp_values = g->emp_values[column];
 }
 
-static ic_status open_generator(const struct ic_traffic_config *c, ic_sim *sim, ic_time_ns end_ns, int64_t ctx,
+static ic_status open_generator(const struct ic_traffic_config *c, ic_sim *sim, ic_time_ns end_ns,
                                 const struct ic_traffic_class *cls, size_t nclass, ic_source **out) {
   struct ic__gen *g = calloc(1, sizeof *g);
   if (!g) return IC_ENOMEM;
@@ -282,7 +330,6 @@ static ic_status open_generator(const struct ic_traffic_config *c, ic_sim *sim, 
   g->mean_gap_s = 86400.0 / c->queries_per_day;
   g->cv = c->arrival_cv;
   g->end_ns = end_ns;
-  g->ctx = ctx;
   double w[MAX_ITEMS], sum = 0, day_max = 1, week_max = 1;
   if (c->arrival == IC_ARRIVAL_DIURNAL && !is_none(c->diurnal_hourly_weights)) {
     g->diurnal = IC__DIURNAL_HOURLY;
@@ -302,6 +349,24 @@ static ic_status open_generator(const struct ic_traffic_config *c, ic_sim *sim, 
     for (int i = 0; i < 7; i++) sum += w[i];
     for (int i = 0; i < 7; i++) week_max = fmax(week_max, g->weekly[i] = 7 * w[i] / sum);
   }
+  if (c->arrival == IC_ARRIVAL_GAMMA && !is_none(c->diurnal_hourly_weights)) {
+    g->diurnal = IC__DIURNAL_HOURLY;
+    number_list("diurnal_hourly_weights", c->diurnal_hourly_weights, 24, 0, false, w, NULL);
+    sum = 0;
+    for (int i = 0; i < 24; i++) sum += w[i];
+    for (int i = 0; i < 24; i++) g->hourly[i] = 24 * w[i] / sum;
+  }
+  if (!is_none(c->rate_profile)) {
+    number_list("rate_profile", c->rate_profile, 0, 0, false, w, &g->nprofile);
+    sum = 0;
+    for (size_t i = 0; i < g->nprofile; i++) sum += w[i];
+    for (size_t i = 0; i < g->nprofile; i++) g->profile[i] = (double)g->nprofile * w[i] / sum;
+    g->profile_bin_s = c->rate_profile_bin_s;
+  }
+  /* a renewal process keeps its CV only through a time change, not by
+   * thinning; a profile uses it for Poisson too */
+  g->time_change = g->nprofile || (c->arrival == IC_ARRIVAL_GAMMA && (g->diurnal || g->has_weekly));
+  g->seg_len_s = g->nprofile ? g->profile_bin_s : 3600;
   g->max_factor = day_max * week_max;
   if (c->prompt_dist == IC_LENGTH_EMPIRICAL && (st = load_empirical(g, c, 0)) != IC_OK) goto fail;
   if (c->output_dist == IC_LENGTH_EMPIRICAL && (st = load_empirical(g, c, 1)) != IC_OK) goto fail;
@@ -320,132 +385,11 @@ static ic_status open_generator(const struct ic_traffic_config *c, ic_sim *sim, 
     st = IC_ENOMEM;
     if (!(g->class_table = gsl_ran_discrete_preproc(nclass, share))) goto fail;
   }
+  if ((st = ic__prefix_open(g, c, sim)) != IC_OK) goto fail;
   *out = &g->base;
   return IC_OK;
 fail:
   ic__gen_ops.free(&g->base);
-  return st;
-}
-
-/* --- trace replay ---------------------------------------------------------------- */
-
-struct replay {
-  ic_source base;
-  char path[IC_KEY_TEXT_MAX];
-  struct ic_trace_options opt;
-  ic_trace *t;
-  ic_time_ns start_ns;      /* trace time where replay starts */
-  ic_time_ns period_ns;     /* trace time of one loop */
-  double speedup;
-  bool loop;
-  uint64_t loop_index;
-  bool row_this_loop;
-  ic_time_ns end_ns;
-  uint64_t next_id;
-  int64_t ctx;
-  struct ic_traffic_config lim; /* bounds of lengths */
-  gsl_rng *cls;
-  gsl_ran_discrete_t *class_table;
-};
-
-static ic_status replay_next(ic_source *src, struct ic_request *out) {
-  struct replay *r = (struct replay *)src;
-  struct ic_trace_record rec;
-  for (;;) {
-    ic_status st = ic_trace_next(r->t, &rec);
-    if (st == IC_ENOENT) {
-      if (!r->loop || !r->row_this_loop) return IC_ENOENT;
-      ic_trace_free(r->t);
-      if (!(r->t = ic_trace_open(r->path, &r->opt, &st))) return st;
-      r->loop_index++;
-      r->row_this_loop = false;
-      continue;
-    }
-    if (st != IC_OK) return st;
-    if (rec.time_ns < r->start_ns) continue;
-    r->row_this_loop = true;
-    double trace_s = ic_time_to_s(rec.time_ns - r->start_ns) + (double)r->loop_index * ic_time_to_s(r->period_ns);
-    ic_time_ns t = ic_time_from_s(trace_s / r->speedup);
-    if (t >= r->end_ns) return IC_ENOENT;
-    int64_t p = rec.prompt_tokens, o = rec.output_tokens;
-    ic__clamp_lengths(&p, &o, r->lim.prompt_tokens_min, r->lim.prompt_tokens_max, r->lim.output_tokens_min,
-                      r->lim.output_tokens_max, r->ctx);
-    int c = r->class_table ? (int)gsl_ran_discrete(r->cls, r->class_table) : 0;
-    *out = (struct ic_request){r->next_id++, t, p, o, c};
-    return IC_OK;
-  }
-}
-
-static void replay_free(ic_source *src) {
-  struct replay *r = (struct replay *)src;
-  ic_trace_free(r->t);
-  gsl_ran_discrete_free(r->class_table);
-  free(r);
-}
-
-static const struct ic_source_ops replay_ops = {"trace-replay", replay_next, replay_free};
-
-/* Reads the trace once: checks every row, and measures what looping and
- * rescaling need. */
-static ic_status survey(struct replay *r, uint64_t *kept, ic_time_ns *first, ic_time_ns *last) {
-  ic_status st;
-  ic_trace *t = ic_trace_open(r->path, &r->opt, &st);
-  if (!t) return st;
-  struct ic_trace_record rec;
-  *kept = 0;
-  while ((st = ic_trace_next(t, &rec)) == IC_OK) {
-    if (rec.time_ns < r->start_ns) continue;
-    if ((*kept)++ == 0) *first = rec.time_ns;
-    *last = rec.time_ns;
-  }
-  if (st == IC_ENOENT && ic_trace_skipped_rows(t))
-    ic_diag(r->path, 0, "note: skipped %llu bad rows (first at %s)", (unsigned long long)ic_trace_skipped_rows(t),
-            ic_trace_first_skip_reason(t));
-  ic_trace_free(t);
-  return st == IC_ENOENT ? IC_OK : st;
-}
-
-static ic_status open_replay(const struct ic_traffic_config *c, ic_sim *sim, ic_time_ns end_ns, int64_t ctx,
-                             const struct ic_traffic_class *cls, size_t nclass, ic_source **out) {
-  struct replay *r = calloc(1, sizeof *r);
-  if (!r) return IC_ENOMEM;
-  r->base.ops = &replay_ops;
-  snprintf(r->path, sizeof r->path, "%s", c->trace_path);
-  trace_options(c, &r->opt);
-  r->start_ns = ic_time_from_s(c->trace_start_s);
-  r->speedup = c->trace_speedup;
-  r->loop = c->trace_loop;
-  r->end_ns = end_ns;
-  r->ctx = ctx;
-  r->lim = *c;
-  uint64_t kept = 0;
-  ic_time_ns first = 0, last = 0;
-  ic_status st = survey(r, &kept, &first, &last);
-  if (st != IC_OK) goto fail;
-  if (kept == 0) {
-    ic_diag(r->path, 0, "no rows at or after traffic.trace_start_s = %g s", c->trace_start_s);
-    st = IC_EINVAL;
-    goto fail;
-  }
-  /* one loop: from the start point to the last row, plus one mean gap so
-   * that the next loop's first row does not land on the last one */
-  double mean_gap_s = kept > 1 ? ic_time_to_s(last - first) / (double)(kept - 1) : 1.0;
-  if (!(mean_gap_s > 0)) mean_gap_s = 1.0;
-  r->period_ns = last - r->start_ns + ic_time_from_s(mean_gap_s);
-  if (c->trace_match_volume)
-    r->speedup = (c->queries_per_day / 86400.0) / ((double)kept / ic_time_to_s(r->period_ns));
-  if (nclass > 1) {
-    double share[IC_TRAFFIC_MAX_CLASSES];
-    for (size_t i = 0; i < nclass; i++) share[i] = cls[i].share;
-    st = IC_ENOMEM;
-    if (!(r->cls = ic_sim_rng(sim, "traffic.classes")) || !(r->class_table = gsl_ran_discrete_preproc(nclass, share)))
-      goto fail;
-  }
-  if (!(r->t = ic_trace_open(r->path, &r->opt, &st))) goto fail;
-  *out = &r->base;
-  return IC_OK;
-fail:
-  replay_free(&r->base);
   return st;
 }
 
@@ -457,6 +401,11 @@ ic_status ic_traffic_open(const struct ic_traffic_config *c, ic_sim *sim, ic_tim
   struct ic_traffic_class cls[IC_TRAFFIC_MAX_CLASSES];
   size_t n = 0;
   if ((st = ic_traffic_classes(c, cls, &n)) != IC_OK) return st;
-  if (c->arrival == IC_ARRIVAL_TRACE) return open_replay(c, sim, end_ns, context_max_tokens, cls, n, out);
-  return open_generator(c, sim, end_ns, context_max_tokens, cls, n, out);
+  st = c->arrival == IC_ARRIVAL_TRACE ? ic__open_replay(c, sim, end_ns, context_max_tokens, cls, n, out)
+                                      : open_generator(c, sim, end_ns, cls, n, out);
+  if (st == IC_OK) {
+    (*out)->context_max_tokens = context_max_tokens;
+    (*out)->over_context = c->over_context;
+  }
+  return st;
 }

@@ -88,4 +88,15 @@ static inline bool ic_test_wait_for(bool (*done)(const void *arg), const void *a
   return done(arg);
 }
 
+/* Reads dir/name whole into `buf` (NUL-terminated, cut at size - 1). */
+static inline void ic_test_read_file(const char *dir, const char *name, char *buf, size_t size) {
+  char path[1200];
+  snprintf(path, sizeof path, "%s/%s", dir, name);
+  FILE *f = fopen(path, "rb");
+  assert_non_null(f);
+  size_t n = fread(buf, 1, size - 1, f);
+  buf[n] = '\0';
+  fclose(f);
+}
+
 #endif

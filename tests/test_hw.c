@@ -1,7 +1,9 @@
-/* test_hw.c: catalogue values against the datasheets in docs/hardware.md
- * (figures copied from /work/shared/docs/FACTS.md), and the precision
- * fallback of ic_hw_peak_flops. */
+/* test_hw.c: catalogue values against the datasheets cited in
+ * docs/hardware.md, the precision fallback of ic_hw_peak_flops, and the
+ * server each accelerator comes in. */
+#define _POSIX_C_SOURCE 200809L /* strtok_r */
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "ic_test.h"
@@ -53,6 +55,28 @@ static void servers(void **state) {
   assert_null(ic_hw_find_server("dgx-z9"));
   assert_null(ic_hw_find_gpu("h100"));
   assert_non_null(strstr(ic_hw_server_names(), "dgx-h200"));
+}
+
+/* fleet.server = auto: every catalogue accelerator is held by a catalogue
+ * server (a new accelerator must name one), and each maps to its own DGX. */
+static void every_gpu_has_a_server(void **state) {
+  (void)state;
+  char names[512];
+  snprintf(names, sizeof names, "%s", ic_hw_gpu_names());
+  for (char *save = NULL, *g = strtok_r(names, "|", &save); g; g = strtok_r(NULL, "|", &save)) {
+    const struct ic_server_spec *sv = ic_hw_server_for_gpu(g);
+    if (!sv) fail_msg("accelerator %s has no catalogue server (src/hw.c: servers[].gpu_types)", g);
+    assert_true(ic_hw_server_holds(sv, g));
+  }
+  assert_string_equal(ic_hw_server_for_gpu("a100-40gb")->name, "dgx-a100");
+  assert_string_equal(ic_hw_server_for_gpu("a100-80gb")->name, "dgx-a100");
+  assert_string_equal(ic_hw_server_for_gpu("h100-sxm")->name, "dgx-h100");
+  assert_string_equal(ic_hw_server_for_gpu("h200")->name, "dgx-h200");
+  assert_string_equal(ic_hw_server_for_gpu("b200")->name, "dgx-b200");
+  assert_null(ic_hw_server_for_gpu("a100"));  /* whole names only */
+  assert_string_equal(ic_hw_resolve_server("auto", "h200")->name, "dgx-h200");
+  assert_string_equal(ic_hw_resolve_server("dgx-a100", "h200")->name, "dgx-a100");
+  assert_null(ic_hw_resolve_server("my-box", "h200"));
 }
 
 /* int4 math has no tensor rate on these parts: it runs at the int8 rate. */
@@ -124,6 +148,7 @@ int main(void) {
       cmocka_unit_test(splitwise_phase_power),
       cmocka_unit_test(servers),
       cmocka_unit_test(int4_falls_back),
+      cmocka_unit_test(every_gpu_has_a_server),
       cmocka_unit_test(bad_accelerator_is_reported),
       cmocka_unit_test(accelerator_override),
       cmocka_unit_test(user_defined_accelerator),

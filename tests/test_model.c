@@ -6,6 +6,7 @@
 #include "ic_test.h"
 
 #include "infercost/model.h"
+#include "infercost/scenario.h"
 
 /* Total parameters: published sizes (model cards / papers). Tolerance 1.5%:
  * biases, norms and GPT-3's position embedding are left out by design. */
@@ -122,23 +123,57 @@ static void user_defined_model(void **state) {
   /* 2 * (2*256*256 + 2*256*128 + 3*256*512) + 2*1000*256 by hand */
   assert_true(ic_model_params(&m) == 2.0 * (131072 + 65536 + 393216) + 512000);
   /* A catalogue model with one key overridden. */
-  struct ic_model_config deeper = {.name = "llama2-7b", .layers = 64};
+  struct ic_model_config deeper = {.name = "llama2-7b", .layers = 64, .vocab = IC_KEY_INT_AUTO};
   assert_int_equal(ic_model_resolve(&deeper, &m, "t.ini"), IC_OK);
   assert_int_equal(m.layers, 64);
   assert_int_equal(m.hidden, 4096);
+}
+
+/* vocab = 0: no embedding and no LM head (issue 11 item 13). The tiny
+ * model above without its 2 x 1000 x 256 embedding + head has
+ * 2 x (131072 + 65536 + 393216) = 1,179,648 parameters; one decode step of
+ * one sequence at context 10 costs 2 x 1,179,648 FLOPs of layers (no
+ * 2 x 1000 x 256 LM-head FLOPs) plus 4 x 2 layers x 256 x 11 attention
+ * FLOPs, and reads 1,179,648 weights. Through the scenario too. */
+static void vocab_zero_is_no_lm_head(void **state) {
+  (void)state;
+  struct ic_model_config cfg = {.name = "tiny", .layers = 2, .hidden = 256, .heads = 4, .kv_heads = 2,
+                                .ffn = 512, .vocab = 0, .context_max = 128};
+  struct ic_model_spec m;
+  assert_int_equal(ic_model_resolve(&cfg, &m, "t.ini"), IC_OK);
+  assert_int_equal(m.vocab, 0);
+  assert_true(ic_model_params(&m) == 1179648.0);
+  struct ic_precisions prec = {IC_BF16, IC_BF16, IC_BF16};
+  struct ic_iter_shape one = ic_iter_shape_decode(1, 10);
+  struct ic_iter_cost c = ic_model_iter_cost(&m, &prec, &one);
+  assert_true(c.flops == 2.0 * 1179648 + 4.0 * 2 * 256 * 11);
+  assert_true(c.weight_params == 1179648.0);
+  /* a catalogue model can drop its head too: llama2-7b less 2 x 32000 x 4096 */
+  struct ic_model_config bare = {.name = "llama2-7b", .vocab = 0}, full = {.name = "llama2-7b", .vocab = IC_KEY_INT_AUTO};
+  struct ic_model_spec b, f;
+  assert_int_equal(ic_model_resolve(&bare, &b, "t.ini"), IC_OK);
+  assert_int_equal(ic_model_resolve(&full, &f, "t.ini"), IC_OK);
+  assert_true(ic_model_params(&f) - ic_model_params(&b) == 2.0 * 32000 * 4096);
+  /* and from a scenario file, as a user writes it */
+  static struct ic_scenario s;
+  ic_scenario_defaults(&s);
+  assert_int_equal(ic_scenario_load_text(&s, "[model]\nname = body\nlayers = 2\nhidden = 256\nheads = 4\n"
+                                             "ffn = 512\nvocab = 0\ncontext_max = 4096\n", "v.ini"), IC_OK);
+  assert_int_equal(ic_scenario_check(&s), IC_OK);
 }
 
 static void bad_models_are_reported(void **state) {
   (void)state;
   struct ic_diag_buffer buf = {0};
   ic_diag_set_sink(ic_diag_buffer_sink, &buf);
-  struct ic_model_config missing = {.name = "custom", .layers = 2};
+  struct ic_model_config missing = {.name = "custom", .layers = 2, .vocab = IC_KEY_INT_AUTO};
   struct ic_model_spec m;
   assert_int_equal(ic_model_resolve(&missing, &m, "s.ini"), IC_EINVAL);
   assert_non_null(strstr(buf.text, "s.ini: model.hidden: 'custom' is not a built-in model"));
+  assert_non_null(strstr(buf.text, "s.ini: model.vocab: 'custom' is not a built-in model"));
   buf.len = 0;
   buf.text[0] = 0;
-  struct ic_model_config gqa = {.name = "llama2-7b", .kv_heads = 5};
+  struct ic_model_config gqa = {.name = "llama2-7b", .kv_heads = 5, .vocab = IC_KEY_INT_AUTO};
   assert_int_equal(ic_model_resolve(&gqa, &m, "s.ini"), IC_EINVAL);
   assert_non_null(strstr(buf.text, "s.ini: model.kv_heads: 32 query heads are not a multiple of 5 KV heads"));
   ic_diag_set_sink(NULL, NULL);
@@ -159,6 +194,7 @@ int main(void) {
       cmocka_unit_test(chunk_and_mixed_shapes),
       cmocka_unit_test(moe_weights_touched),
       cmocka_unit_test(user_defined_model),
+      cmocka_unit_test(vocab_zero_is_no_lm_head),
       cmocka_unit_test(bad_models_are_reported),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -6,6 +6,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "infercost/run.h"
 #include "infercost/scenario.h"
 
 static struct ic_diag_buffer diag;
@@ -119,19 +120,120 @@ static void cross_key_checks_point_at_the_line(void **state) {
   assert_non_null(strstr(diag.text, "x.ini:3: fleet.gpus_per_replica: a replica must fit inside one node"));
 }
 
+/* A user-defined accelerator with a bf16 peak only, asked for fp16 math:
+ * fp16 falls back to fp32, which it lacks, so every iteration would take
+ * forever. Refused at check time, at the line of the precision (or of
+ * fleet.gpu when the precision is the default), naming the key to set. */
+static void accelerator_without_activation_peak_is_refused(void **state) {
+  (void)state;
+  static const char text[] = "[fleet]\ngpu = my-asic\ngpus_per_replica = 1\nserver = my-box\n[accelerator]\n"
+                             "peak_tflops_bf16 = 400\nmemory_gb = 64\nbandwidth_gb_per_s = 1600\ntdp_w = 350\n"
+                             "[power]\nnode_base_w = 1200\n[cost]\nserver_price_usd = 90000\n";
+  assert_int_equal(ic_scenario_load_text(&sc, text, "a.ini"), IC_OK);
+  assert_int_equal(ic_scenario_check(&sc), IC_EINVAL);
+  assert_non_null(strstr(diag.text, "a.ini:2: model.activation_precision = fp16: accelerator 'my-asic' (fleet.gpu) "
+                                    "has no peak FLOP/s for fp16 math or a wider precision it falls back to: set "
+                                    "accelerator.peak_tflops_fp16"));
+  diag.len = 0;
+  diag.text[0] = '\0';
+  assert_int_equal(ic_scenario_set(&sc, "model.activation_precision=fp32", "-s #1"), IC_OK);
+  assert_int_equal(ic_scenario_check(&sc), IC_EINVAL);
+  assert_non_null(strstr(diag.text, "-s #1: model.activation_precision = fp32: accelerator 'my-asic'"));
+  /* bf16 math on it is fine, and fp8 falls back to bf16 */
+  assert_int_equal(ic_scenario_set(&sc, "model.activation_precision=fp8", "-s #2"), IC_OK);
+  diag.len = 0;
+  diag.text[0] = '\0';
+  assert_int_equal(ic_scenario_check(&sc), IC_OK);
+}
+
+/* The server follows the GPU (issue 11 item 2). An H100 fleet with no
+ * server named is priced as DGX H100s: one node, capital only (no network,
+ * facility or maintenance), straight line over 5 years of 365 days:
+ * 400,000 / 1,825 = 219.178082 USD/day (a DGX A100 would be 109.04). A
+ * catalogue server that disagrees with the GPU type or count is an error
+ * naming both keys and where each was set. */
+static void server_follows_the_gpu(void **state) {
+  (void)state;
+  static const char *const sets[] = {"fleet.gpu=h100-sxm", "fleet.nodes=1", "cost.network_usd_per_node=0",
+                                     "cost.facility_usd_per_kw=0", "cost.maintenance_frac_per_year=0"};
+  for (size_t i = 0; i < sizeof sets / sizeof sets[0]; i++) assert_int_equal(ic_scenario_set(&sc, sets[i], "t"), IC_OK);
+  assert_int_equal(ic_scenario_check(&sc), IC_OK);
+  assert_true(fabs(ic_run_fixed_usd_per_day(&sc) - 400000.0 / 1825.0) < 1e-9);
+  /* a named server holding another GPU */
+  assert_int_equal(ic_scenario_load_text(&sc, "[fleet]\ngpu = h100-sxm\nserver = dgx-a100\n", "g.ini"), IC_OK);
+  assert_int_equal(ic_scenario_check(&sc), IC_EINVAL);
+  assert_non_null(strstr(diag.text, "g.ini:3: fleet.server: dgx-a100 holds a100-40gb|a100-80gb, not fleet.gpu = "
+                                    "h100-sxm (at g.ini:2): use fleet.server = auto (dgx-h100)"));
+  /* an 8-GPU DGX charged to a one-GPU node */
+  diag.len = 0;
+  diag.text[0] = '\0';
+  ic_scenario_defaults(&sc);
+  assert_int_equal(ic_scenario_load_text(&sc, "[fleet]\ngpu = b200\nserver = dgx-b200\ngpus_per_node = 1\n"
+                                              "gpus_per_replica = 1\n", "n.ini"), IC_OK);
+  assert_int_equal(ic_scenario_check(&sc), IC_EINVAL);
+  assert_non_null(strstr(diag.text, "n.ini:4: fleet.gpus_per_node = 1 disagrees with fleet.server = dgx-b200 (at "
+                                    "n.ini:3), which holds 8 GPUs"));
+  /* the same node as a server of the user's own, priced as the user says */
+  assert_int_equal(ic_scenario_set(&sc, "fleet.server=b200-x1", "t"), IC_OK);
+  assert_int_equal(ic_scenario_set(&sc, "power.node_base_w=800", "t"), IC_OK);
+  assert_int_equal(ic_scenario_set(&sc, "cost.server_price_usd=64375", "t"), IC_OK);
+  diag.len = 0;
+  diag.text[0] = '\0';
+  assert_int_equal(ic_scenario_check(&sc), IC_OK);
+}
+
+/* `sc` printed resolved and read back into `back`. */
+static struct ic_scenario back;
+static void write_and_read_back(void) {
+  static char buf[65536];
+  FILE *f = fmemopen(buf, sizeof buf, "w");
+  ic_scenario_write(&sc, f);
+  fclose(f);
+  ic_scenario_defaults(&back);
+  assert_int_equal(ic_scenario_load_text(&back, buf, "resolved"), IC_OK);
+}
+
 /* The resolved printout can be read back and gives the same scenario. */
 static void resolved_scenario_round_trips(void **state) {
   (void)state;
   assert_int_equal(ic_scenario_set(&sc, "power.pue=1.37", "t"), IC_OK);
-  char buf[16384];
-  FILE *f = fmemopen(buf, sizeof buf, "w");
-  ic_scenario_write(&sc, f);
-  fclose(f);
-  static struct ic_scenario back;
-  ic_scenario_defaults(&back);
-  assert_int_equal(ic_scenario_load_text(&back, buf, "resolved"), IC_OK);
+  write_and_read_back();
   assert_true(back.power.pue == 1.37);
   assert_int_equal(ic_scenario_digest(&back), ic_scenario_digest(&sc));
+}
+
+/* Integers are parsed as integers and doubles printed so that they read
+ * back bit-exact: 2^53 + 1 = 9007199254740993 is not a double (it would
+ * become ...992), 0.1 + 0.2 = 0.30000000000000004 and 1234.5678901234567
+ * need 17 significant digits, 2.385e-7 needs 4. Every key of the read-back
+ * scenario must equal the original's, compared as stored (memcmp). */
+static void many_digit_values_round_trip_exactly(void **state) {
+  (void)state;
+  static const char *const sets[] = {
+      "run.seed=9007199254740993", "run.run=9199999999999999999", "run.duration_s=1234.5678901234567",
+      "perf.compute_efficiency=0.30000000000000004", "perf.link_latency_s=2.385e-7",
+      "traffic.queries_per_day=123456789.12345679", "power.pue=1.0000000000000002",
+      "traffic.prompt_tokens_max=4e6"};
+  for (size_t i = 0; i < sizeof sets / sizeof sets[0]; i++) assert_int_equal(ic_scenario_set(&sc, sets[i], "t"), IC_OK);
+  assert_true(sc.run.seed == INT64_C(9007199254740993));
+  assert_true(sc.run.run == INT64_C(9199999999999999999));
+  assert_true(sc.traffic.prompt_tokens_max == 4000000);
+  assert_true(sc.perf.compute_efficiency == 0.1 + 0.2);
+  write_and_read_back();
+  for (size_t i = 0; i < ic_scenario_section_count; i++) {
+    const struct ic_section_def *sec = &ic_scenario_sections[i];
+    for (size_t j = 0; j < sec->key_count; j++) {
+      const struct ic_key_def *k = &sec->keys[j];
+      size_t size = k->type == IC_KEY_REAL ? sizeof(double) : k->type == IC_KEY_INT ? sizeof(int64_t)
+                  : k->type == IC_KEY_BOOL ? sizeof(bool) : k->type == IC_KEY_CHOICE ? sizeof(int) : IC_KEY_TEXT_MAX;
+      const char *a = (const char *)&sc + sec->offset + k->offset, *b = (const char *)&back + sec->offset + k->offset;
+      if (k->type == IC_KEY_TEXT) size = strlen(a) + 1;
+      if (memcmp(a, b, size) != 0) fail_msg("%s.%s does not read back as it was", sec->name, k->name);
+    }
+  }
+  /* beyond 2^53 an exponent form cannot be exact: refused, not rounded */
+  assert_int_equal(ic_scenario_set(&sc, "run.seed=1e17", "-s #1"), IC_EINVAL);
+  assert_non_null(strstr(diag.text, "-s #1: run.seed: expected an integer written in digits"));
 }
 
 /* Every key is documented: docs/scenario-format.md names each `section.key`
@@ -164,6 +266,9 @@ int main(void) {
   tests[n++] = (struct CMUnitTest)cmocka_unit_test_setup_teardown(defaults_are_the_chatgpt_like_service, setup, teardown);
   tests[n++] = (struct CMUnitTest)cmocka_unit_test_setup_teardown(cross_key_checks_point_at_the_line, setup, teardown);
   tests[n++] = (struct CMUnitTest)cmocka_unit_test_setup_teardown(resolved_scenario_round_trips, setup, teardown);
+  tests[n++] = (struct CMUnitTest)cmocka_unit_test_setup_teardown(many_digit_values_round_trip_exactly, setup, teardown);
+  tests[n++] = (struct CMUnitTest)cmocka_unit_test_setup_teardown(accelerator_without_activation_peak_is_refused, setup, teardown);
+  tests[n++] = (struct CMUnitTest)cmocka_unit_test_setup_teardown(server_follows_the_gpu, setup, teardown);
   tests[n++] = (struct CMUnitTest)cmocka_unit_test(every_key_is_documented);
   return _cmocka_run_group_tests("scenario", tests, n, NULL, NULL);
 }

@@ -98,13 +98,7 @@ static void article_worked_example_is_reproduced(void **state) {
   assert_int_equal(lround(ledger_usd(tmp, "cooling_facility") * 100), 69446);
   assert_int_equal(lround(ledger_usd(tmp, "amortization") * 100), 3171068);
   assert_int_equal(lround(ledger_usd(tmp, "total") * 100), 4351657);
-  char path[512];
-  snprintf(path, sizeof path, "%s/summary.json", tmp);
-  FILE *f = fopen(path, "r");
-  assert_non_null(f);
-  size_t n = fread(out, 1, sizeof out - 1, f);
-  out[n] = '\0';
-  fclose(f);
+  ic_test_read_file(tmp, "summary.json", out, sizeof out);
   remove_outputs(tmp);
   assert_non_null(strstr(out, "\"capex_usd\":\t57872000"));
 }

@@ -28,7 +28,9 @@ static void batch1_replicas(struct ic_scenario *s, int c) {
   char kv[64];
   snprintf(kv, sizeof kv, "fleet.gpus_per_node=%d", c);
   static const char *const keys[] = {
-      "model.name=llama2-7b", "fleet.gpu=h100-sxm", "fleet.server=dgx-h100", "fleet.nodes=1",
+      /* a node of c H100s is no DGX: a user-defined server at a DGX H100's base power and price per GPU */
+      "model.name=llama2-7b", "fleet.gpu=h100-sxm", "fleet.server=h100-node", "power.node_base_w=575",
+      "cost.server_price_usd=50000", "fleet.nodes=1",
       "fleet.gpus_per_replica=1", "serving.batching=static", "serving.max_batch=1", "serving.batch_timeout_s=0",
       "traffic.prompt_tokens=200", "traffic.output_tokens=20"};
   for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) set(s, keys[i]);
@@ -197,7 +199,7 @@ static void observe(void *ctx, const struct ic_serve_event *ev) {
 
 static void arrive(ic_sim *sim, void *ctx, uint64_t arg) {
   ic_fleet *f = ctx;
-  struct ic_request req = {arg, ic_sim_now(sim), 100, 10, 0};
+  struct ic_request req = {arg, ic_sim_now(sim), 100, 10, 0, 0, 0};
   assert_int_equal(ic_fleet_submit(f, &req), IC_OK);
 }
 
@@ -301,7 +303,7 @@ struct poisson {
 static void poisson_arrive(ic_sim *sim, void *ctx, uint64_t arg) {
   (void)arg;
   struct poisson *p = ctx;
-  struct ic_request req = {p->next_id++, ic_sim_now(sim), 200, 20, 0};
+  struct ic_request req = {p->next_id++, ic_sim_now(sim), 200, 20, 0, 0, 0};
   assert_int_equal(ic_fleet_submit(p->f, &req), IC_OK);
   ic_sim_schedule_in(sim, ic_time_from_s(gsl_ran_exponential(p->rng, 1.0 / p->rate)), poisson_arrive, p, 0);
 }
@@ -378,7 +380,7 @@ static void infinite_iteration(void *ctx) {
   struct ic_serving_config sc = {.batching = batching, .router = IC_ROUTER_ROUND_ROBIN, .max_batch = 4};
   ic_sim *sim = ic_sim_alloc(1, 0);
   ic_fleet *f = ic_fleet_alloc(sim, &fc, &sc, &perf, NULL);
-  struct ic_request req = {0, 0, 100, 10, 0};
+  struct ic_request req = {0, 0, 100, 10, 0, 0, 0};
   ic_fleet_submit(f, &req);
   ic_sim_run_until(sim, ic_time_from_s(3600));
 }

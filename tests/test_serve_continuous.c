@@ -63,7 +63,7 @@ static void make_workload(struct workload *w, size_t n, double rate, unsigned lo
     /* Every seventh arrival lands exactly on the previous one: ties. */
     if (i % 7 == 6) t = ic_time_to_s(w->req[i - 1].arrival_ns);
     w->req[i] = (struct ic_request){i, ic_time_from_s(t), 8 + (int64_t)gsl_rng_uniform_int(rng, 693),
-                                    1 + (int64_t)gsl_rng_uniform_int(rng, 260), 0};
+                                    1 + (int64_t)gsl_rng_uniform_int(rng, 260), 0, 0, 0};
   }
   w->n = n;
   gsl_rng_free(rng);
@@ -200,8 +200,8 @@ static void continuous_timeline_by_hand(void **state) {
     struct event_log log = {.n = 0};
     ic_fleet *f = hand_fleet(&perf, mode, &sim, &log);
     static struct workload w;
-    w.req[0] = (struct ic_request){0, 0, 100, 3, 0};
-    w.req[1] = (struct ic_request){1, t1 + 1000, 50, 3, 0};
+    w.req[0] = (struct ic_request){0, 0, 100, 3, 0, 0, 0};
+    w.req[1] = (struct ic_request){1, t1 + 1000, 50, 3, 0, 0, 0};
     w.n = 2;
     void *pair[2] = {f, &w};
     ic_sim_schedule_at(sim, 0, arrive, pair, 0);
@@ -250,7 +250,7 @@ static void decode_step_is_the_compute_model(void **state) {
     struct event_log log = {.n = 0};
     ic_fleet *f = hand_fleet(&perf, mode, &sim, &log);
     for (uint64_t i = 0; i < 4; i++) {
-      struct ic_request req = {i, 0, 2000, 5, 0};
+      struct ic_request req = {i, 0, 2000, 5, 0, 0, 0};
       assert_int_equal(ic_fleet_submit(f, &req), IC_OK);
     }
     ic_sim_run_until(sim, IC_TIME_NEVER - 1);
@@ -276,7 +276,7 @@ static void chunked_prefill_by_hand(void **state) {
   ic_fleet *f = ic_fleet_alloc(sim, &fc, &sc, &perf, NULL);
   struct event_log log = {.n = 0};
   ic_fleet_set_observer(f, log_event, &log);
-  struct ic_request req = {0, 0, 100, 2, 0};
+  struct ic_request req = {0, 0, 100, 2, 0, 0, 0};
   assert_int_equal(ic_fleet_submit(f, &req), IC_OK);
   ic_sim_run_until(sim, IC_TIME_NEVER - 1);
   assert_int_equal(log.n, 1);
@@ -335,7 +335,7 @@ static void mixed_iteration_power_by_hand(void **state) {
   ic_time_ns t1 = shape_ns(&perf, ic_iter_shape_prefill_chunk(64, 0));
   ic_time_ns t2 = shape_ns(&perf, ic_iter_shape_add(a_decode, b_prefill));
   struct split_rig r = split_rig_open(&perf);
-  struct ic_request a = {0, 0, 64, 2, 0}, b = {1, 1, 32, 1, 0};
+  struct ic_request a = {0, 0, 64, 2, 0, 0, 0}, b = {1, 1, 32, 1, 0, 0, 0};
   assert_int_equal(ic_fleet_submit(r.f, &a), IC_OK);
   ic_sim_run_until(r.sim, 1);
   assert_int_equal(ic_fleet_submit(r.f, &b), IC_OK);
@@ -361,9 +361,9 @@ static void replanned_mixed_iteration_power(void **state) {
   ic_time_ns t2 = shape_ns(&perf, ic_iter_shape_add(a_decode, bc_prefill));
   struct split_rig r = split_rig_open(&perf);
   static struct workload w;
-  w.req[0] = (struct ic_request){0, 0, 64, 3, 0};
-  w.req[1] = (struct ic_request){1, 1, 32, 2, 0};
-  w.req[2] = (struct ic_request){2, t1, 32, 2, 0};
+  w.req[0] = (struct ic_request){0, 0, 64, 3, 0, 0, 0};
+  w.req[1] = (struct ic_request){1, 1, 32, 2, 0, 0, 0};
+  w.req[2] = (struct ic_request){2, t1, 32, 2, 0, 0, 0};
   w.n = 3;
   void *pair[2] = {r.f, &w};
   assert_int_equal(ic_fleet_submit(r.f, &w.req[0]), IC_OK); /* schedules t1 first: C comes after it */
@@ -389,7 +389,7 @@ static void fleet_failures_propagate(void **state) {
   ic_fleet *f = hand_fleet(&perf, IC_STEP_SKIP, &sim, &log);
   ic_series *series = ic_series_alloc(ic_time_from_s(10), ic_time_from_s(1));
   assert_int_equal(ic_fleet_attach_series(f, series), IC_EINTERNAL); /* its gauges' values at 0 */
-  struct ic_request a = {0, 0, 100, 50, 0};
+  struct ic_request a = {0, 0, 100, 50, 0, 0, 0};
   assert_int_equal(ic_fleet_submit(f, &a), IC_EINTERNAL);
   assert_int_equal(ic_fleet_status(f), IC_EINTERNAL);
   assert_non_null(strstr(diag.text, "serving: a time-series update failed"));
@@ -400,7 +400,7 @@ static void fleet_failures_propagate(void **state) {
   diag.len = 0;
   diag.text[0] = '\0';
   f = hand_fleet(&perf, IC_STEP_SKIP, &sim, &log);
-  struct ic_request b = {1, ic_time_from_s(100), 100, 50, 0};
+  struct ic_request b = {1, ic_time_from_s(100), 100, 50, 0, 0, 0};
   assert_int_equal(ic_fleet_submit(f, &a), IC_OK);
   ic_sim_run_until(sim, 1);
   assert_int_equal(ic_fleet_submit(f, &b), IC_OK); /* queued behind a's prefill */
@@ -441,7 +441,7 @@ static void window_counts_by_hand(void **state) {
     ic_sim *sim;
     struct event_log log = {.n = 0};
     ic_fleet *f = hand_fleet(&perf, mode, &sim, &log);
-    struct ic_request req = {0, 0, 100, 50, 0};
+    struct ic_request req = {0, 0, 100, 50, 0, 0, 0};
     assert_int_equal(ic_fleet_submit(f, &req), IC_OK);
     ic_sim_run_until(sim, w);
     struct ic_fleet_work a, b;
@@ -516,7 +516,9 @@ static void littles_law(void **state) {
   ic_scenario_defaults(&s);
   set(&s, "model.name=llama2-7b");
   set(&s, "fleet.gpu=h100-sxm");
-  set(&s, "fleet.server=dgx-h100");
+  set(&s, "fleet.server=h100-x4"); /* half a DGX H100: its base power and price per GPU */
+  set(&s, "power.node_base_w=2300");
+  set(&s, "cost.server_price_usd=200000");
   set(&s, "fleet.nodes=1");
   set(&s, "fleet.gpus_per_node=4");
   set(&s, "fleet.gpus_per_replica=1");

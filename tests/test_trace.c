@@ -1,5 +1,5 @@
 /* test_trace.c: the streaming trace reader, `trace stats` against
- * trace_stats.py, every bad-input message, and `trace fit`. */
+ * tests/trace_stats_ref.py, every bad-input message, and `trace fit`. */
 #include "ic_test.h"
 #include "ic_test_diag.h"
 
@@ -31,11 +31,12 @@ static void stats_text(const char *path, const struct ic_trace_options *opt, cha
   fclose(f);
 }
 
-/* --- the shipped traces against trace_stats.py ---------------------------- */
+/* --- the shipped traces against tests/trace_stats_ref.py ------------------ */
 
-/* Expected lines: printed by `python3 /work/shared/traces/trace_stats.py
- * traces/azure2023_code.csv traces/azure2023_conv.csv` (the script's
- * "== file [format]" and "time span" lines left out). */
+/* Expected lines: printed by `python3 tests/trace_stats_ref.py
+ * traces/azure2023_code.csv traces/azure2023_conv.csv` (an independent
+ * reference, exact arithmetic; its "== file [format]" line left out). CTest
+ * also runs that script against the binary on more traces. */
 struct shipped_case {
   const char *name, *path, *expect;
 };
@@ -101,6 +102,18 @@ static struct format_case format_cases[] = {
      {.format = IC_TRACE_GENERIC, .time_column = "t_ms", .prompt_column = "in", .output_column = "out",
       .time_unit = IC_TRACE_UNIT_MS},
      IC_TRACE_GENERIC, 3, {2, 3, 4}, {0, 0.5, 3.0}, {10, 30, 50}, {20, 40, 60}},
+    /* the slow path (exponents, signs) in the unit given: 1e3 s is 1,000 s,
+     * 2e6 ms is 2,000 s, and absolute negative times count from the first */
+    {"generic_exponent_seconds", "trace_generic_exp_s.csv",
+     {.format = IC_TRACE_GENERIC, .time_column = "t", .prompt_column = "in", .output_column = "out"},
+     IC_TRACE_GENERIC, 3, {2, 3, 4}, {0, 1000, 2500}, {10, 30, 50}, {20, 40, 60}},
+    {"generic_exponent_ms", "trace_generic_exp_ms.csv",
+     {.format = IC_TRACE_GENERIC, .time_column = "t_ms", .prompt_column = "in", .output_column = "out",
+      .time_unit = IC_TRACE_UNIT_MS},
+     IC_TRACE_GENERIC, 3, {2, 3, 4}, {0, 2000, 2000.0005}, {10, 30, 50}, {20, 40, 60}},
+    {"generic_negative_absolute_seconds", "trace_generic_negative_s.csv",
+     {.format = IC_TRACE_GENERIC, .time_column = "t", .prompt_column = "in", .output_column = "out"},
+     IC_TRACE_GENERIC, 3, {2, 3, 4}, {0, 1.25, 1.75}, {10, 30, 50}, {20, 40, 60}},
     {"generic_by_index_us_relative_no_header", "trace_generic_noheader_us.csv",
      {.format = IC_TRACE_GENERIC, .time_column = "2", .prompt_column = "1", .output_column = "3",
       .time_unit = IC_TRACE_UNIT_US, .time_relative = true, .no_header = true},
@@ -265,26 +278,28 @@ static void cli_exit_codes(void **state) {
 }
 
 /* `trace fit -o` writes a [traffic] section the scenario reader accepts and
- * whose lognormal parameters are the maximum-likelihood ones (mean and
- * population std of ln(tokens); checked against numpy-free awk:
+ * whose lognormal (--lengths lognormal) has the maximum-likelihood sigma
+ * (population std of ln(tokens); checked against numpy-free awk:
  * awk -F, 'NR>1{l=log($2);s+=l;q+=l*l;n++}END{m=s/n;print m,sqrt(q/n-m*m)}'
- * traces/azure2023_conv.csv prints 6.63331 0.985154). */
+ * traces/azure2023_conv.csv prints 6.63331 0.985154) and keeps the mean
+ * (1154.697408 by awk): mu = ln(1154.697408) - 0.985154^2 / 2 = 6.566329.
+ * The arrival CV 2.09 is tests/fit_reference.py's. */
 static void fit_round_trip(void **state) {
   (void)state;
   char out[] = "/tmp/ic_test_trace_fit.ini";
   remove(out);
-  char *argv[] = {"trace", "fit", IC_SOURCE_DIR "/traces/azure2023_conv.csv", "-o", out};
-  assert_int_equal(ic_cli_trace(5, argv), IC_EXIT_OK);
+  char *argv[] = {"trace", "fit", IC_SOURCE_DIR "/traces/azure2023_conv.csv", "--lengths", "lognormal", "-o", out};
+  assert_int_equal(ic_cli_trace(7, argv), IC_EXIT_OK);
   struct ic_scenario *s = malloc(sizeof *s);
   assert_non_null(s);
   ic_scenario_defaults(s);
   assert_int_equal(ic_scenario_load_file(s, out), IC_OK);
   assert_int_equal(s->traffic.arrival, IC_ARRIVAL_GAMMA);
-  assert_near(s->traffic.arrival_cv, 1.094, 1e-3);
+  assert_near(s->traffic.arrival_cv, 2.09, 1e-9);
   assert_int_equal(s->traffic.prompt_dist, IC_LENGTH_LOGNORMAL);
-  assert_near(s->traffic.prompt_lognormal_mu, 6.63331, 1e-5);
+  assert_near(s->traffic.prompt_lognormal_mu, 6.566329, 2e-6);
   assert_near(s->traffic.prompt_lognormal_sigma, 0.985154, 1e-6);
-  /* 5.530 req/s x 86,400 s (trace_stats.py's mean rate) */
+  /* 5.530 req/s x 86,400 s (the reference script's mean rate) */
   assert_near(s->traffic.queries_per_day, 19366 / 3501.722 * 86400, 50);
   assert_int_equal(ic_traffic_check(&s->traffic), IC_OK);
   free(s);

@@ -1,3 +1,4 @@
+#define _POSIX_C_SOURCE 200809L /* mkdtemp, popen */
 /* test_traffic.c: every generator against its distribution, the diurnal
  * profile, classes, trace replay, and the section's checks.
  *
@@ -9,6 +10,8 @@
  * chi-square tail. Set IC_TEST_VERBOSE=1 to print the p-values. */
 #include "ic_test.h"
 #include "ic_test_diag.h"
+#include "ic_test_cli.h"
+#include "ic_test_fixture.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -102,9 +105,13 @@ struct gap_ctx {
 };
 
 static double exp_cdf(double x, const void *ctx) { return gsl_cdf_exponential_P(x, ((const struct gap_ctx *)ctx)->mean_s); }
+/* The reference gamma CDF from its textbook parameters, not the code
+ * under test's mapping: CV^2 = 1/k for shape k, mean = k theta, so
+ * k = 1/CV^2 and theta = mean CV^2 (GSL's gsl_cdf_gamma_P(x, k, theta)). */
 static double gamma_cdf(double x, const void *ctx) {
   const struct gap_ctx *g = ctx;
-  return ic_cdf_gamma_gap_P(x, g->mean_s, g->cv);
+  double k = 1.0 / (g->cv * g->cv), theta = g->mean_s * g->cv * g->cv;
+  return gsl_cdf_gamma_P(x, k, theta);
 }
 
 /* Gaps between the first n arrivals of a source. */
@@ -368,10 +375,12 @@ static void empirical_lengths(void **state) {
   ic_sim_free(sim);
 }
 
-/* prompt <= context - 1 and prompt + output <= context. */
+/* over_context = clamp: prompt <= context - 1 and prompt + output <=
+ * context, and every cut request counted. */
 static void lengths_clamped_to_context(void **state) {
   (void)state;
   struct ic_traffic_config c = defaults();
+  c.over_context = IC_OVER_CONTEXT_CLAMP;
   c.prompt_dist = c.output_dist = IC_LENGTH_LOGNORMAL;
   c.prompt_tokens = 3000;
   c.output_tokens = 1500;
@@ -387,6 +396,9 @@ static void lengths_clamped_to_context(void **state) {
     clamped += r.prompt_tokens + r.output_tokens == 4096;
   }
   assert_true(clamped > 0);
+  /* a request cut to fit ends exactly at the context; one that fitted
+   * there by chance would be counted here but not there (none with these draws) */
+  assert_int_equal(ic_source_over_context(src)->requests, clamped);
   ic_source_free(src);
   ic_sim_free(sim);
 }
@@ -532,6 +544,145 @@ static void replay_match_volume(void **state) {
   ic_sim_free(sim);
 }
 
+/* traffic.over_context on trace_long_context.csv (llama2-7b's context of
+ * 4,096 tokens), by hand: rows 1000+100, 4000+200, 5000+50, 2000+2096 (=
+ * 4,096, fits), 300+30. Two rows are too long. clamp: 4000+200 -> 4000+96
+ * (104 output tokens cut), 5000+50 -> 4095+1 (905 prompt, 49 output cut).
+ * reject: both left out (9,000 prompt + 250 output tokens), the rest
+ * numbered 0, 1, 2. error: the first one, at its line. */
+struct context_case {
+  const char *name;
+  int policy;
+  size_t n;
+  int64_t prompt[5], output[5];
+  uint64_t over;
+  int64_t over_prompt, over_output;
+};
+
+static struct context_case context_cases[] = {
+    {"over_context_clamp", IC_OVER_CONTEXT_CLAMP, 5, {1000, 4000, 4095, 2000, 300}, {100, 96, 1, 2096, 30}, 2, 905, 153},
+    {"over_context_reject", IC_OVER_CONTEXT_REJECT, 3, {1000, 2000, 300}, {100, 2096, 30}, 2, 9000, 250},
+};
+
+static void run_context_case(void **state) {
+  const struct context_case *cc = *state;
+  struct ic_traffic_config c = defaults();
+  c.arrival = IC_ARRIVAL_TRACE;
+  snprintf(c.trace_path, sizeof c.trace_path, DATA "trace_long_context.csv");
+  c.over_context = cc->policy;
+  ic_sim *sim = ic_sim_alloc(1, 0);
+  ic_source *src = open_source(&c, sim, 100, 4096);
+  struct ic_request r;
+  for (size_t i = 0; i < cc->n; i++) {
+    assert_int_equal(ic_source_next(src, &r), IC_OK);
+    assert_int_equal(r.id, i);
+    assert_int_equal(r.prompt_tokens, cc->prompt[i]);
+    assert_int_equal(r.output_tokens, cc->output[i]);
+  }
+  assert_int_equal(ic_source_next(src, &r), IC_ENOENT);
+  const struct ic_request_count *oc = ic_source_over_context(src);
+  assert_int_equal(oc->requests, cc->over);
+  assert_int_equal(oc->prompt_tokens, cc->over_prompt);
+  assert_int_equal(oc->output_tokens, cc->over_output);
+  ic_source_free(src);
+  ic_sim_free(sim);
+}
+
+static void over_context_error_names_the_row(void **state) {
+  (void)state;
+  struct ic_traffic_config c = defaults();
+  c.arrival = IC_ARRIVAL_TRACE;
+  snprintf(c.trace_path, sizeof c.trace_path, DATA "trace_long_context.csv");
+  c.over_context = IC_OVER_CONTEXT_ERROR;
+  ic_sim *sim = ic_sim_alloc(1, 0);
+  ic_source *src = NULL;
+  assert_int_equal(ic_traffic_open(&c, sim, ic_time_from_s(100), 4096, &src), IC_EINVAL);
+  assert_null(src);
+  assert_string_equal(diag.text, DATA "trace_long_context.csv:3: 4000 prompt + 200 output tokens exceed the model's "
+                                      "context of 4096 (model.context_max; traffic.over_context = error: clamp or "
+                                      "reject count such rows instead)\n");
+  ic_sim_free(sim);
+}
+
+/* The whole path, as a user meets it (issue 11 item 3): a trace replayed on
+ * Llama-2-7B (context 4,096) with the defaults rejects the two long rows,
+ * says so on stderr even with -q, and writes the counts to summary.json. */
+static void over_context_reported_by_the_cli(void **state) {
+  (void)state;
+  char dir[] = "/tmp/ic_ctx_XXXXXX", args[1024], out[8192];
+  assert_non_null(mkdtemp(dir));
+  snprintf(args, sizeof args, "run -q -o %s -s model.name=llama2-7b -s fleet.gpu=h100-sxm -s fleet.nodes=1 "
+           "-s fleet.gpus_per_replica=1 -s traffic.arrival=trace -s traffic.trace_path=tests/data/trace_long_context.csv "
+           "-s run.duration_s=60 -s run.warmup_s=0", dir);
+  assert_int_equal(ic_test_infercost(args, out, sizeof out), 0);
+  assert_non_null(strstr(out, "warning: 2 of 5 requests (40.00%) had prompt + output above the model's 4,096 tokens: "
+                              "rejected"));
+  static char json[65536];
+  ic_test_read_file(dir, "summary.json", json, sizeof json);
+  assert_non_null(strstr(json, "\"over_context_requests\":\t2,"));
+  assert_non_null(strstr(json, "\"over_context_prompt_tokens\":\t9000,"));
+  assert_non_null(strstr(json, "\"over_context_output_tokens\":\t250"));
+  assert_non_null(strstr(json, "\"arrived\":\t3,"));
+  snprintf(args, sizeof args, "rm -r %s", dir);
+  assert_int_equal(system(args), 0);
+}
+
+/* Trace runs (issue 11 item 11). The report's Traffic line gives what the
+ * trace held in the window, not the generator's defaults (195 M/day,
+ * 1000 + 350 tokens): trace_long_context.csv has 5 rows in 60 s = 7,200 a
+ * day, mean prompt (1000 + 4000 + 5000 + 2000 + 300) / 5 = 2460.0, output
+ * (100 + 200 + 50 + 2096 + 30) / 5 = 495.2. The provenance digest covers
+ * the trace's bytes: the same path with other content gives another
+ * digest, and the "trace" field is FNV-1a 64 of the file, computed here
+ * by a loop of our own. */
+static void trace_runs_report_the_trace(void **state) {
+  (void)state;
+  char dir[] = "/tmp/ic_trrun_XXXXXX", trace[256], args[1024], out[8192], digest[2][17];
+  assert_non_null(mkdtemp(dir));
+  snprintf(trace, sizeof trace, "%s/t.csv", dir);
+  for (int k = 0; k < 2; k++) {
+    snprintf(args, sizeof args, "cp tests/data/%s %s", k ? "trace_vidur.csv" : "trace_long_context.csv", trace);
+    assert_int_equal(system(args), 0);
+    snprintf(args, sizeof args, "run -s model.name=llama2-7b -s fleet.gpu=h100-sxm -s fleet.nodes=1 "
+             "-s fleet.gpus_per_replica=1 -s traffic.arrival=trace -s traffic.trace_path=%s -s run.duration_s=60 "
+             "-s run.warmup_s=0 2>/dev/null", trace);
+    assert_int_equal(ic_test_infercost(args, out, sizeof out), 0);
+    const char *d = strstr(out, "; digest ");
+    assert_non_null(d);
+    snprintf(digest[k], sizeof digest[k], "%.16s", d + 9);
+    char expect[64];
+    snprintf(expect, sizeof expect, "; trace %016llx;", (unsigned long long)ic_test_fnv1a_file(trace));
+    assert_non_null(strstr(out, expect));
+    if (k == 0) {
+      char line[512];
+      snprintf(line, sizeof line, "Traffic   trace %s: 5 requests in the window (7,200 queries/day), mean 2460.0 "
+               "prompt + 495.2 output tokens\n", trace);
+      assert_non_null(strstr(out, line));
+    }
+  }
+  assert_string_not_equal(digest[0], digest[1]);
+  snprintf(args, sizeof args, "rm -r %s", dir);
+  assert_int_equal(system(args), 0);
+}
+
+/* A relative trace cut from day 225 of a longer one (first row at
+ * 19,440,000 s) would replay nothing in an hour: an error naming the row
+ * and the key to set, and with that key set it replays its 3 rows. */
+static void trace_far_from_zero_is_refused(void **state) {
+  (void)state;
+  char out[8192];
+  const char *args = "run -q -s model.name=llama2-7b -s fleet.gpu=h100-sxm -s fleet.nodes=1 -s fleet.gpus_per_replica=1 "
+                     "-s traffic.arrival=trace -s traffic.trace_path=tests/data/trace_day225.csv -s run.duration_s=3540 "
+                     "-s run.warmup_s=60";
+  assert_int_equal(ic_test_infercost(args, out, sizeof out), 2);
+  assert_non_null(strstr(out, "tests/data/trace_day225.csv:2: the first row replayed arrives at 19440000 s (trace time "
+                              "19440000 s), after the run ends at 3600 s (run.warmup_s + run.duration_s): nothing would arrive. Set "
+                              "traffic.trace_start_s = 19440000 to replay from this row"));
+  char with_start[1024];
+  snprintf(with_start, sizeof with_start, "%s -s traffic.trace_start_s=19440000", args);
+  assert_int_equal(ic_test_infercost(with_start, out, sizeof out), 0);
+}
+
 /* --- bad sections: message asserted ------------------------------------------------- */
 
 struct check_case {
@@ -609,5 +760,10 @@ int main(void) {
   ONE(replay_match_volume);
   ROWS(check_cases, run_check_case);
   ONE(bad_trace_fails_at_open);
+  ROWS(context_cases, run_context_case);
+  ONE(over_context_error_names_the_row);
+  ONE(over_context_reported_by_the_cli);
+  ONE(trace_runs_report_the_trace);
+  ONE(trace_far_from_zero_is_refused);
   return _cmocka_run_group_tests("traffic", tests, n, NULL, NULL);
 }

@@ -167,7 +167,8 @@ static void wall_time_with_checkpoints_and_failures_by_hand(void **state) {
  *   = $421.016743. Total $537.192103. */
 static const char *const small_run[] = {
     "model.name=small", "model.layers=4", "model.hidden=256", "model.heads=8", "model.ffn=1024",
-    "model.gated_ffn=no", "model.vocab=5000", "model.context_max=4096", "fleet.gpu=testgpu", "fleet.server=testbox",
+    "model.gated_ffn=no", "model.vocab=5000", "model.context_max=4096", "model.activation_precision=bf16",
+    "fleet.gpu=testgpu", "fleet.server=testbox",
     "fleet.gpus_per_node=8", "fleet.gpus_per_replica=1", "accelerator.peak_tflops_bf16=100",
     "accelerator.memory_gb=80", "accelerator.bandwidth_gb_per_s=1000", "accelerator.tdp_w=500",
     "power.node_base_w=1000", "power.gpu_idle_w=50", "power.pue=1.5", "power.electricity_usd_per_kwh=0.1",

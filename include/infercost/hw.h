@@ -2,6 +2,7 @@
 #ifndef IC_HW_H
 #define IC_HW_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "infercost/keys.h"
@@ -22,6 +23,8 @@ struct ic_gpu_spec {
 /* A server that hosts GPUs (a plain value). */
 struct ic_server_spec {
   char name[IC_KEY_TEXT_MAX];
+  const char *gpu_types;  /* the catalogue accelerators it holds, '|'-separated;
+                             fleet.server = auto picks the first server holding fleet.gpu */
   int64_t gpus;           /* accelerators per node */
   double base_w;          /* node power besides the GPUs: CPUs, memory, NICs, fans */
   double price_usd;       /* whole server with its GPUs */
@@ -51,6 +54,19 @@ ic_status ic_hw_resolve_gpu(const char *name, const struct ic_accel_config *cfg,
 /* Built-in accelerator / server called `name`, or NULL. */
 const struct ic_gpu_spec *ic_hw_find_gpu(const char *name);
 const struct ic_server_spec *ic_hw_find_server(const char *name);
+
+/* fleet.server's default: the catalogue server holding fleet.gpu. */
+#define IC_HW_SERVER_AUTO "auto"
+
+/* Whether catalogue server `server` holds accelerator `gpu`. */
+bool ic_hw_server_holds(const struct ic_server_spec *server, const char *gpu);
+
+/* The first catalogue server holding accelerator `gpu`, or NULL. */
+const struct ic_server_spec *ic_hw_server_for_gpu(const char *gpu);
+
+/* The catalogue server a scenario names: `server` itself, or for "auto" the
+ * one holding `gpu`; NULL for a user-defined server (or auto with none). */
+const struct ic_server_spec *ic_hw_resolve_server(const char *server, const char *gpu);
 
 /* Names of all built-in accelerators / servers, "a|b|c", for messages. */
 const char *ic_hw_gpu_names(void);

@@ -8,12 +8,15 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #define IC_KEY_TEXT_MAX 128 /* bytes in a text value, including the NUL */
+#define IC_KEY_INT_AUTO INT64_C(-1) /* an IC_KEY_INT whose default is "auto", when auto */
 
 enum ic_key_type {
   IC_KEY_REAL,   /* double */
-  IC_KEY_INT,    /* int64_t; accepts 1e6-style numbers when they are whole */
+  IC_KEY_INT,    /* int64_t, parsed as an integer (every int64 exact); accepts
+                    1e6-style numbers when whole and at most 2^53 */
   IC_KEY_BOOL,   /* bool: true/false/yes/no/on/off/1/0 */
   IC_KEY_CHOICE, /* int: index into the '|'-separated `choices` */
   IC_KEY_TEXT    /* char[IC_KEY_TEXT_MAX] */

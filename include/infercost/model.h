@@ -68,7 +68,8 @@ struct ic_model_config {
   int weight_precision;        /* enum ic_precision */
   int activation_precision;    /* enum ic_precision; also the precision of matrix math */
   int kv_precision;            /* enum ic_precision */
-  int64_t layers, hidden, heads, kv_heads, head_dim, ffn, vocab, context_max;
+  int64_t layers, hidden, heads, kv_heads, head_dim, ffn, context_max;
+  int64_t vocab;               /* IC_KEY_INT_AUTO = catalogue; 0 = no embedding, no LM head */
   int64_t experts, experts_active;  /* 0 = catalogue (a user-defined model: 0 = dense) */
   int gated_ffn;               /* IC_MODEL_FLAG_*: auto takes the catalogue value */
   int tied_embeddings;         /* IC_MODEL_FLAG_* */

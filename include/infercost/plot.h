@@ -14,6 +14,7 @@ enum ic_plot_kind {
   IC_PLOT_TIMESERIES, /* a day's arrival rate, busy replicas, power, queue length */
   IC_PLOT_LEDGER,     /* cost components as stacked bars */
   IC_PLOT_VALIDATION, /* compute model predicted against measured */
+  IC_PLOT_PUBLISHED,  /* predicted against published GPU measurements, one marker per GPU */
 };
 
 /* Output formats, combinable. */

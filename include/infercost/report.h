@@ -12,8 +12,17 @@
 /* Writes the provenance line's text (without comment marker or newline). */
 void ic_report_provenance(const struct ic_scenario *s, char *buf, size_t size);
 
+/* The same for a run's outputs: when the run read a trace, the digest also
+ * covers the trace's bytes (r->input_hash, printed as "trace ..."). */
+void ic_report_provenance_run(const struct ic_scenario *s, const struct ic_run_result *r, char *buf, size_t size);
+
 /* Prints the per-day ledger and headline metrics for people. */
 void ic_report_print(const struct ic_scenario *s, const struct ic_run_result *r, FILE *out);
+
+/* Writes the warnings a run's figures need next to them (requests longer
+ * than the context) to `err`; nothing when there are none. The CLI calls it
+ * even with -q. */
+void ic_report_warn(const struct ic_scenario *s, const struct ic_run_result *r, FILE *err);
 
 /* Writes summary.json, ledger.csv and metrics.csv into `dir` (created if
  * missing). Each file is written to a temporary name and renamed, so a

@@ -65,6 +65,17 @@ struct ic_run_result {
   uint64_t events;
   /* Serving (docs/serving.md). Quantiles from sketches of relative error 0.005. */
   uint64_t rejected;             /* arrived = completed + rejected + in_flight_at_end */
+  /* Requests longer than the model's context (traffic.over_context), in the
+   * counted window: with reject they never arrive (not in `arrived`); with
+   * clamp they arrive cut. */
+  uint64_t over_context_requests;
+  int64_t over_context_prompt_tokens, over_context_output_tokens; /* reject: theirs; clamp: cut */
+  int64_t context_max_tokens;    /* the model's */
+  /* What the traffic source made in the window, before the context limit:
+   * for a trace, the rows replayed (the report's Traffic line). */
+  uint64_t offered_requests;
+  int64_t offered_prompt_tokens, offered_output_tokens;
+  uint64_t input_hash;           /* hash of the trace files read, 0: none (provenance) */
   uint64_t preemptions, wakeups;
   double e2e_p90_s, e2e_p999_s;
   double ttft_p50_s, ttft_p90_s, ttft_p999_s;

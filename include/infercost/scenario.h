@@ -92,6 +92,10 @@ const struct ic_key_def *ic_scenario_find_key(const char *dotted, const struct i
 /* Where "section.key" got its value ("path:line", "-s #2", or "default"). */
 const char *ic_scenario_origin(const struct ic_scenario *s, const char *dotted);
 
+/* Formats a double so that strtod reads it back bit-exact (the shortest of
+ * %.15g, %.16g, %.17g that does). */
+void ic_format_double(double v, char *buf, size_t size);
+
 /* Formats the value of `key` in config struct `cfg` into buf. */
 void ic_key_format(const struct ic_key_def *key, const void *cfg, char *buf, size_t size);
 

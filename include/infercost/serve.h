@@ -36,6 +36,12 @@ enum ic_router {
  * token: one event per iteration (the reference the skip is tested against). */
 enum ic_step_mode { IC_STEP_SKIP, IC_STEP_TOKEN };
 #define IC_STEP_MODE_CHOICES "skip|token"
+/* evict: admit while the prompts fit, evict and recompute the latest when
+ * decoding overflows (vLLM); reserve: admit only when the whole prompt +
+ * output fits beside what the running requests will need (TensorRT-LLM's
+ * guaranteed no-evict policy), so nothing is ever evicted. */
+enum ic_admission { IC_ADMISSION_EVICT, IC_ADMISSION_RESERVE };
+#define IC_ADMISSION_CHOICES "evict|reserve"
 
 /* [serving] section: how requests become batches. */
 struct ic_serving_config {
@@ -44,6 +50,8 @@ struct ic_serving_config {
   int64_t max_batch;         /* requests per batch, B */
   double batch_timeout_s;    /* longest a queued request waits for the batch to fill */
   int64_t prefill_chunk_tokens; /* continuous: prompt tokens prefilled per iteration, 0 = whole prompts */
+  int64_t max_batched_tokens; /* continuous, whole prompts: prompt tokens per iteration (vLLM max_num_batched_tokens), 0 = no limit */
+  int admission;             /* enum ic_admission (continuous) */
   int step_mode;             /* enum ic_step_mode */
   int64_t max_queue;         /* requests queued per replica (fleet for central) before rejecting; 0 = no limit */
   double slo_ttft_s;         /* TTFT target of classes without their own; NAN = none */

@@ -9,6 +9,7 @@
 
 #include <gsl/gsl_rng.h>
 
+#include "infercost/blocks.h"
 #include "infercost/keys.h"
 #include "infercost/simtime.h"
 #include "infercost/status.h"
@@ -35,6 +36,28 @@ enum ic_length_kind {
 };
 #define IC_LENGTH_CHOICES "fixed|uniform|lognormal|zipf|empirical"
 
+/* How load is offered (traffic.mode), as benchmarks offer it. */
+enum ic_load_mode {
+  IC_LOAD_OPEN,    /* arrivals at the times the arrival process draws (MLPerf Server) */
+  IC_LOAD_OFFLINE, /* traffic.requests requests all at time 0 (MLPerf Offline, trtllm-bench) */
+  IC_LOAD_CLOSED   /* traffic.clients closed-loop clients: next request think_time_s after the last completes */
+};
+#define IC_LOAD_MODE_CHOICES "open|offline|closed"
+/* What happens to a request whose prompt + output exceed the model's
+ * context (traffic.over_context). */
+enum ic_over_context_policy {
+  IC_OVER_CONTEXT_CLAMP,  /* prompt cut to context - 1 if longer, output to what is left; counted */
+  IC_OVER_CONTEXT_REJECT, /* refuse it before it reaches the fleet; counted */
+  IC_OVER_CONTEXT_ERROR   /* stop: bad input (a trace: its file:line) */
+};
+#define IC_OVER_CONTEXT_CHOICES "clamp|reject|error"
+
+/* Requests and their tokens, as counted by a source. */
+struct ic_request_count {
+  uint64_t requests;
+  int64_t prompt_tokens, output_tokens;
+};
+
 #define IC_TRAFFIC_MAX_CLASSES 16
 #define IC_TRAFFIC_NONE "none" /* value of a list key that is not used */
 
@@ -50,6 +73,8 @@ struct ic_traffic_config {
   double diurnal_peak_hour;                /* diurnal: hour of the peak, [0, 24) */
   char diurnal_hourly_weights[IC_KEY_TEXT_MAX]; /* diurnal: 24 weights, or none */
   char weekly_weights[IC_KEY_TEXT_MAX];    /* 7 day weights from day 0, or none */
+  char rate_profile[IC_KEY_TEXT_MAX];      /* poisson, gamma: up to 24 relative rates, or none */
+  double rate_profile_bin_s;               /* length of each, s (the profile repeats) */
   int prompt_dist, output_dist;            /* enum ic_length_kind */
   double prompt_tokens_cv, output_tokens_cv;             /* lognormal CV */
   double prompt_lognormal_mu, prompt_lognormal_sigma;    /* NAN = from mean, CV */
@@ -75,7 +100,28 @@ struct ic_traffic_config {
   bool trace_loop;                            /* start over when it ends */
   bool trace_match_volume;                    /* rescale time to queries_per_day */
   bool trace_skip_bad_rows;                   /* skip and count bad rows */
+  char trace_hash_column[IC_KEY_TEXT_MAX];    /* jsonl: field of block ids, or none */
+  char trace_class_column[IC_KEY_TEXT_MAX];   /* column or field naming the class, or none */
+  int64_t trace_block_tokens;                 /* tokens per block of hash ids */
+  int trace_zero_output;                      /* enum ic_zero_output */
+  double trace_rate_scale;                    /* k: k-fold rate from shifted / thinned copies */
+  double trace_rate_scale_shift_s;            /* copies spread over this much time, s */
+  /* generated prefixes (blocks of trace_block_tokens) */
+  int64_t system_prompts;                     /* N shared system prompts per class; 0 = none */
+  int64_t system_prompt_tokens;               /* S: tokens of each, added before the prompt */
+  double system_prompt_zipf_s;                /* popularity: P(prompt k) ~ k^-s */
+  double session_turns;                       /* mean turns per conversation (geometric); 1 = none */
+  double session_think_s;                     /* mean think time between turns (exponential), s */
+  int mode;                                   /* enum ic_load_mode */
+  int64_t requests;       /* offline, closed: requests sent in all (0: closed, until the run ends) */
+  int64_t clients;        /* closed: clients, each with one request in flight or thinking */
+  double think_time_s;    /* closed: pause between a completion and that client's next request, s */
+  int over_context;                           /* enum ic_over_context_policy */
 };
+
+/* What trace replay does with rows of 0 output tokens (traffic.trace_zero_output). */
+enum ic_zero_output { IC_ZERO_OUTPUT_KEEP, IC_ZERO_OUTPUT_DROP };
+#define IC_ZERO_OUTPUT_CHOICES "keep|drop"
 
 /* One request as it arrives. */
 struct ic_request {
@@ -84,6 +130,13 @@ struct ic_request {
   int64_t prompt_tokens;   /* input tokens (>= 1) */
   int64_t output_tokens;   /* tokens to generate (>= 1) */
   int class_id;            /* index into ic_traffic_classes, 0 when one class */
+  /* Prefix blocks of the prompt, when the source knows them: the chained
+   * hashes (blocks.h) of blocks 0..block_count-1 sit at positions
+   * block_pos.. of the source's ring (ic_source_blocks), one per
+   * ic_block_ring_block_tokens tokens, the last one possibly partial.
+   * block_count is 0 when the source has no block identities. */
+  uint32_t block_count;
+  uint64_t block_pos;
 };
 
 /* A request class: its share of arrivals, lengths and latency targets. */
@@ -107,18 +160,31 @@ struct ic_source_ops {
   void (*free)(ic_source *src);
 };
 
+/* ops and blocks are the source's; the fields below them belong to
+ * ic_source_next and ic_traffic_open, and a source zeroes them (no context
+ * limit, no input files) apart from input_hash when it reads a trace. */
 struct ic_source {
   const struct ic_source_ops *ops;
+  ic_block_ring *blocks;            /* owned by the source; NULL: no block identities */
+  int64_t context_max_tokens;       /* <= 0: no limit */
+  int over_context;                 /* enum ic_over_context_policy */
+  struct ic_request_count offered;  /* every request made, before the context limit */
+  struct ic_request_count over;     /* longer than the context: clamp: tokens cut; reject: theirs */
+  uint64_t delivered;               /* requests handed out: the next id */
+  uint64_t input_hash;              /* FNV-1a 64 of the trace files read (0: none) */
+  ic_time_ns count_from_ns;         /* offered and over count arrivals from here (warm-up) */
 };
 
 /* --- create --------------------------------------------------------------- */
 
 /* Builds the source the [traffic] section describes: a generator drawing
  * from the streams "traffic.arrivals", "traffic.lengths", "traffic.classes"
- * of `sim`, or a trace replay. Arrivals stop before `end_ns`; lengths are
- * clamped to prompt + output <= context_max_tokens (<= 0: no clamp). A
- * trace is read through once here to check every row, so bad input fails
- * before the run starts. IC_OK and *out (free with ic_source_free);
+ * of `sim`, or a trace replay. Arrivals stop before `end_ns`; a request
+ * whose prompt + output exceed context_max_tokens (<= 0: no limit) is
+ * clamped, rejected or an error as traffic.over_context says, and counted
+ * (ic_source_over_context). A trace is read through once here to check
+ * every row (and, with over_context = error, every row's length), so bad
+ * input fails before the run starts. IC_OK and *out (free with ic_source_free);
  * IC_EINVAL (reported, naming traffic.<key> or file:line); IC_EIO; IC_ENOMEM. */
 ic_status ic_traffic_open(const struct ic_traffic_config *cfg, ic_sim *sim, ic_time_ns end_ns,
                           int64_t context_max_tokens, ic_source **out);
@@ -131,8 +197,30 @@ ic_source *ic_source_poisson_fixed(gsl_rng *rng, double rate_per_s, int64_t prom
 
 /* --- use -------------------------------------------------------------------- */
 
-/* Calls the source's next. */
+/* The source's next request that fits the context (see ic_traffic_open),
+ * numbered in delivery order from 0; a clamped one keeps the block hashes
+ * of the blocks its prompt still covers. IC_EINVAL (reported) when one
+ * does not fit and the policy is error. */
 ic_status ic_source_next(ic_source *src, struct ic_request *out);
+
+/* The ring holding the block hashes of the source's requests, NULL when it
+ * has none. Positions stay valid for the ring's capacity of later pushes. */
+const ic_block_ring *ic_source_blocks(const ic_source *src);
+
+/* Requests longer than the context met so far (clamped or rejected): for
+ * clamp the tokens cut, for reject the rejected requests' tokens. */
+const struct ic_request_count *ic_source_over_context(const ic_source *src);
+
+/* Every request the source made so far, before the context limit. */
+const struct ic_request_count *ic_source_offered(const ic_source *src);
+
+/* Counts (offered, over the context) only requests arriving at or after
+ * `from_ns`, e.g. after a warm-up; 0 (the default) counts all. */
+void ic_source_count_from(ic_source *src, ic_time_ns from_ns);
+
+/* A hash of the content of every file the source read (a trace, an
+ * empirical histogram's trace), computed while reading; 0 when none. */
+uint64_t ic_source_input_hash(const ic_source *src);
 
 /* Checks the '|'-lists and key combinations of the section without reading
  * files; reports each problem naming traffic.<key>. IC_OK or IC_EINVAL. */

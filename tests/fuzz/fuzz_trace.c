@@ -1,5 +1,5 @@
 /* fuzz_trace.c: the trace reader, every format. The first byte picks the
- * format, time unit and options (and a tiny chunk size, so rows straddle
+ * format (CSV or JSON Lines), time unit and options (and a tiny chunk size, so rows straddle
  * chunks); the rest is the file. Read to the end, then the statistics. */
 #include "fuzz.h" /* first: it sets _GNU_SOURCE */
 
@@ -11,13 +11,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   uint8_t o = data[0];
   const char *path = fuzz_file(data + 1, size - 1);
   struct ic_trace_options opt = {0};
-  opt.format = o % 5;
-  opt.time_unit = (o / 5) % 5;
+  opt.format = o % 7; /* auto, azure, burstgpt, vidur, generic, mooncake, jsonl */
+  opt.time_unit = (o / 7) % 5;
   opt.skip_bad_rows = o & 0x20;
   opt.no_header = o & 0x40;
   opt.time_relative = o & 0x80;
   opt.chunk_bytes = (o & 0x10) ? 7 : 0;
-  if (opt.format == IC_TRACE_GENERIC) {
+  if (opt.format == IC_TRACE_GENERIC || opt.format == IC_TRACE_JSONL) {
     snprintf(opt.time_column, sizeof opt.time_column, "%s", opt.no_header ? "1" : "time");
     snprintf(opt.prompt_column, sizeof opt.prompt_column, "%s", opt.no_header ? "2" : "in");
     snprintf(opt.output_column, sizeof opt.output_column, "%s", opt.no_header ? "3" : "out");
@@ -37,7 +37,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (ic_trace_stats_compute(path, &opt, &stats) == IC_OK) {
     FILE *f = fopen("/dev/null", "w");
     ic_trace_stats_write(f, path, &stats);
-    ic_trace_fit_write(f, path, &stats);
+    struct ic_trace_fit_options fo = {.grow = 1};
+    ic_trace_fit_write(f, path, &opt, &stats, &fo);
     fclose(f);
   }
   return 0;

@@ -1,0 +1,483 @@
+/* cli_published.c: `infercost validate --published`: every row of the
+ * published-measurements table run as its benchmark ran it, on local worker
+ * processes; predicted against published with error statistics by GPU, by
+ * metric, by split and overall; CSV and chart. */
+#define _POSIX_C_SOURCE 200809L /* mkdir, open_memstream, sysconf */
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "ic_version.h"
+#include "infercost/headline.h"
+#include "infercost/plot.h"
+#include "infercost/published.h"
+#include "infercost/sweep.h"
+
+static const char usage[] =
+    "usage: infercost validate --published [--quick] [-o DIR] [--table CSV] [--ids P001,P002,...]\n"
+    "                          [--split fit|holdout] [-s section.key=value]... [--workers N]\n"
+    "                          [--max-median-error F] [--no-plot]\n"
+    "\n"
+    "Runs every row of the published GPU measurements (MLPerf, TensorRT-LLM, NIM,\n"
+    "ML.ENERGY) as its benchmark offered load (offline, fixed concurrency, batch\n"
+    "cap), prints predicted, published and error per row, the rows it cannot\n"
+    "express yet with the reason, and median / p90 |error| by GPU, metric, split\n"
+    "and overall (docs/validation-published.md).\n"
+    "\n"
+    "  --quick                shorter runs (fewer requests per row)\n"
+    "  -o DIR                 write DIR/published.csv and DIR/published.png (plots/published.gp)\n"
+    "  --table CSV            the table (default: the source tree's tests/data/published/measurements.csv)\n"
+    "  --ids LIST             only these rows (comma-separated ids)\n"
+    "  --split HALF           only the rows of one half (fit or holdout)\n"
+    "  -s section.key=value   override a key in every row's scenario (e.g. perf.profile=roofline)\n"
+    "  --workers N            local worker processes (default: online CPUs)\n"
+    "  --max-median-error F   exit 1 when the median |error| of the predicted rows exceeds F (e.g. 0.5)\n"
+    "  --no-plot              do not run gnuplot\n"
+    "  -h, --help             this text\n";
+
+enum { MAX_OVERRIDES = 64 };
+
+struct options {
+  bool quick, plot;
+  const char *dir, *table, *ids, *split;
+  const char *overrides[MAX_OVERRIDES];
+  size_t override_count;
+  long workers;
+  double max_median;
+};
+
+struct ctx {
+  const struct ic_pub_row *rows;
+  const size_t *first_row;
+  const double *rate;        /* per point: open-loop requests/s, 0 = not a server run */
+  struct ic_pub_options opt;
+};
+
+static ic_status build_point(void *vctx, size_t index, struct ic_scenario *s) {
+  const struct ctx *c = vctx;
+  char why[IC_PUB_WHY];
+  if (ic_pub_scenario(&c->rows[c->first_row[index]], &c->opt, c->rate[index], s, why)) return IC_OK;
+  ic_diag("infercost validate", 0, "row %s: %s", c->rows[c->first_row[index]].id, why);
+  return IC_EINVAL;
+}
+
+/* Server throughput rows: the highest open-loop rate whose run meets the
+ * row's limits (MLPerf's Server result), by rounds over every such point
+ * at once: from the published load, double while it holds, then bisect
+ * until the bracket is within 2%. recs[p] ends as the run at the highest
+ * rate that held, or failed when none did. */
+static ic_status search_rates(const struct ctx *c, size_t points, const struct ic_pub_case *cases,
+                              struct ic_sweep_record *recs, long workers) {
+  size_t *pts = malloc((points ? points : 1) * sizeof *pts), *sub_row = malloc((points ? points : 1) * sizeof *sub_row);
+  double *lo = calloc(points ? points : 1, sizeof *lo), *hi = malloc((points ? points : 1) * sizeof *hi);
+  double *now = malloc((points ? points : 1) * sizeof *now), *sub_rate = malloc((points ? points : 1) * sizeof *sub_rate);
+  struct ic_sweep_record *best = calloc(points ? points : 1, sizeof *best), *sub = calloc(points ? points : 1, sizeof *sub);
+  ic_status st = IC_ENOMEM;
+  if (!pts || !sub_row || !lo || !hi || !now || !sub_rate || !best || !sub) goto out;
+  int ttft = ic_headline_find("ttft_p99_s"), tpot = ic_headline_find("tpot_p99_s"), stable = ic_headline_find("stable");
+  size_t m = 0;
+  for (size_t p = 0; p < points; p++)
+    if (cases[c->first_row[p]].search_rate) {
+      pts[m] = p;
+      now[m] = c->rate[p];
+      hi[m] = (double)NAN;
+      m++;
+    }
+  /* sub[k] holds point k's latest run; the first comes from the main pass. */
+  for (size_t k = 0; k < m; k++) sub[k] = recs[pts[k]];
+  size_t *act = malloc((m ? m : 1) * sizeof *act);
+  if (!act) goto out;
+  for (int round = 0; round < 16; round++) {
+    size_t active = 0;
+    for (size_t k = 0; k < m; k++) {
+      if (!(now[k] > 0)) continue; /* settled */
+      const struct ic_pub_row *row = &c->rows[c->first_row[pts[k]]];
+      if (sub[k].status == IC_OK && ic_pub_meets_limits(row, sub[k].mean[ttft], sub[k].mean[tpot], sub[k].mean[stable])) {
+        lo[k] = now[k];
+        best[k] = sub[k];
+      } else {
+        hi[k] = now[k];
+      }
+      now[k] = isnan(hi[k]) ? 2.0 * lo[k] : hi[k] - lo[k] > 0.02 * hi[k] ? 0.5 * (lo[k] + hi[k]) : 0.0;
+      if (now[k] > 0) {
+        act[active] = k;
+        sub_row[active] = c->first_row[pts[k]];
+        sub_rate[active] = now[k];
+        active++;
+      }
+    }
+    if (active == 0) break;
+    struct ic_sweep_record *got = calloc(active, sizeof *got);
+    if (!got) {
+      free(act);
+      goto out;
+    }
+    struct ctx sc = {c->rows, sub_row, sub_rate, c->opt};
+    struct ic_sweep_exec x = {.point = build_point, .ctx = &sc, .count = active, .runs = 1, .workers = workers,
+                              .progress = true, .mode = IC_SWEEP_SERVE};
+    st = ic_sweep_execute(&x, got);
+    for (size_t a = 0; a < active && st == IC_OK; a++) sub[act[a]] = got[a];
+    free(got);
+    if (st != IC_OK) {
+      free(act);
+      goto out;
+    }
+  }
+  free(act);
+  for (size_t k = 0; k < m; k++) {
+    recs[pts[k]] = best[k];
+    if (!(lo[k] > 0)) {
+      recs[pts[k]].status = IC_EINVAL;
+      snprintf(recs[pts[k]].message, sizeof recs[pts[k]].message,
+               "no rate down to %.3g requests/s met the TTFT and TPOT limits", hi[k]);
+    }
+  }
+  st = IC_OK;
+out:
+  free(sub);
+  free(best);
+  free(sub_rate);
+  free(now);
+  free(hi);
+  free(lo);
+  free(sub_row);
+  free(pts);
+  return st;
+}
+
+static int parse_args(int argc, char **argv, struct options *o) {
+  long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+  *o = (struct options){.plot = true, .workers = cpus > 0 ? cpus : 1, .max_median = (double)NAN};
+  o->table = IC_SOURCE_DIR "/tests/data/published/measurements.csv";
+  for (int i = 1; i < argc; i++) {
+    const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+    char *end = NULL;
+    if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+      fputs(usage, stdout);
+      return 1;
+    } else if (!strcmp(a, "--published")) {
+    } else if (!strcmp(a, "--quick")) {
+      o->quick = true;
+    } else if (!strcmp(a, "--no-plot")) {
+      o->plot = false;
+    } else if (!strcmp(a, "-o") || !strcmp(a, "--table") || !strcmp(a, "--ids") || !strcmp(a, "--split")) {
+      if (!v) {
+        ic_diag("infercost validate", 0, "%s: expected a value", a);
+        return -1;
+      }
+      *(!strcmp(a, "-o") ? &o->dir : !strcmp(a, "--table") ? &o->table : !strcmp(a, "--ids") ? &o->ids : &o->split) = v;
+      i++;
+    } else if (!strcmp(a, "-s") || !strcmp(a, "--set")) {
+      static struct ic_scenario probe;
+      ic_scenario_defaults(&probe);
+      if (!v || o->override_count == MAX_OVERRIDES || ic_scenario_set(&probe, v, "-s") != IC_OK) {
+        if (!v || o->override_count == MAX_OVERRIDES)
+          ic_diag("infercost validate", 0, "%s: expected section.key=value (at most %d)", a, MAX_OVERRIDES);
+        return -1;
+      }
+      o->overrides[o->override_count++] = v;
+      i++;
+    } else if (!strcmp(a, "--workers")) {
+      errno = 0;
+      o->workers = v ? strtol(v, &end, 10) : 0;
+      if (!v || errno || *end || o->workers < 1 || o->workers > 4096) {
+        ic_diag("infercost validate", 0, "--workers: expected a whole number in [1, 4096], got '%s'", v ? v : "");
+        return -1;
+      }
+      i++;
+    } else if (!strcmp(a, "--max-median-error")) {
+      errno = 0;
+      o->max_median = v ? strtod(v, &end) : (double)NAN;
+      if (!v || errno || *end || !(o->max_median > 0)) {
+        ic_diag("infercost validate", 0, "--max-median-error: expected a positive fraction, got '%s'", v ? v : "");
+        return -1;
+      }
+      i++;
+    } else {
+      ic_diag("infercost validate", 0, "unknown option '%s' (see infercost validate --published --help)", a);
+      return -1;
+    }
+  }
+  return 0;
+}
+
+/* Keeps the rows named in `ids` (every id must exist); all when ids is NULL. */
+static bool select_ids(struct ic_pub_row *rows, size_t *count, const char *ids) {
+  if (!ids) return true;
+  size_t kept = 0;
+  bool ok = true;
+  char buf[4096];
+  snprintf(buf, sizeof buf, "%s", ids);
+  bool *want = calloc(*count, sizeof *want);
+  if (!want) return false;
+  for (char *save = NULL, *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+    size_t i = 0;
+    while (i < *count && strcmp(rows[i].id, t)) i++;
+    if (i == *count) {
+      ic_diag("infercost validate", 0, "--ids: no row '%s' in the table", t);
+      ok = false;
+    } else {
+      want[i] = true;
+    }
+  }
+  for (size_t i = 0; i < *count; i++)
+    if (want[i]) rows[kept++] = rows[i];
+  *count = kept;
+  free(want);
+  return ok && kept > 0;
+}
+
+/* Median and p90 |error| of the predicted rows matching every filter that
+ * is not NULL (split, GPU, metric), printed as one line. */
+static void print_stats(const char *label, const struct ic_pub_row *rows, const double *err, size_t n,
+                        const char *split, const char *gpu, const char *metric) {
+  double *x = malloc((n ? n : 1) * sizeof *x);
+  if (!x) return;
+  size_t k = 0;
+  for (size_t i = 0; i < n; i++)
+    if ((!split || !strcmp(rows[i].split, split)) && (!gpu || !strcmp(rows[i].gpu, gpu)) &&
+        (!metric || !strcmp(rows[i].metric, metric)))
+      x[k++] = err[i];
+  double med, p90;
+  size_t m = ic_pub_abs_stats(x, k, &med, &p90);
+  if (m) printf("  %-30s rows %3zu  median %6.1f%%  p90 %6.1f%%\n", label, m, 100 * med, 100 * p90);
+  free(x);
+}
+
+/* Distinct values of a field among predicted rows, in first-seen order. */
+static size_t distinct(const struct ic_pub_row *rows, const double *err, size_t n, const char *field_name,
+                       const char **out, size_t cap) {
+  size_t k = 0;
+  for (size_t i = 0; i < n; i++) {
+    if (isnan(err[i])) continue;
+    const char *f = !strcmp(field_name, "gpu") ? rows[i].gpu : !strcmp(field_name, "metric") ? rows[i].metric
+                    : rows[i].split;
+    size_t j = 0;
+    while (j < k && strcmp(out[j], f)) j++;
+    if (j == k && k < cap) out[k++] = f;
+  }
+  return k;
+}
+
+/* Throughput per GPU of `gpu` over H100's on the same workload (source,
+ * model, lengths, mode), published and predicted: the median over pairs. */
+static void print_ratio(const char *gpu, const struct ic_pub_row *rows, const double *pred, size_t n) {
+  double pub_r[512], pred_r[512];
+  size_t k = 0;
+  for (size_t i = 0; i < n; i++) {
+    const struct ic_pub_row *a = &rows[i];
+    if (strcmp(a->gpu, gpu) || strcmp(a->metric, "throughput_output") || isnan(pred[i])) continue;
+    for (size_t j = 0; j < n && k < 512; j++) {
+      const struct ic_pub_row *b = &rows[j];
+      if (strcmp(b->gpu, "H100") || strcmp(b->metric, "throughput_output") || isnan(pred[j])) continue;
+      bool same_len = (isnan(a->input_tokens) && isnan(b->input_tokens)) || a->input_tokens == b->input_tokens;
+      if (strcmp(a->source_kind, b->source_kind) || strcmp(a->model, b->model) || strcmp(a->mode, b->mode) ||
+          !same_len || a->output_tokens != b->output_tokens)
+        continue;
+      pub_r[k] = (a->value / a->gpus) / (b->value / b->gpus);
+      pred_r[k] = (pred[i] / a->gpus) / (pred[j] / b->gpus);
+      k++;
+      break;
+    }
+  }
+  double pm, pp, qm, qp;
+  if (!k) {
+    printf("  %s / H100: no pair of predicted rows on the same workload\n", gpu);
+    return;
+  }
+  ic_pub_abs_stats(pub_r, k, &pm, &pp);
+  ic_pub_abs_stats(pred_r, k, &qm, &qp);
+  printf("  %s / H100 throughput per GPU over %zu workload pairs: published median %.3f, predicted median %.3f "
+         "(%+.1f%%)\n",
+         gpu, k, pm, qm, 100 * (qm / pm - 1));
+}
+
+static int write_csv(const char *dir, const struct ic_pub_row *rows, const struct ic_pub_case *cases,
+                     const double *pred, const double *err, const char *const *status, size_t n) {
+  char path[PATH_MAX], tmp[PATH_MAX + 8];
+  snprintf(path, sizeof path, "%s/published.csv", dir);
+  snprintf(tmp, sizeof tmp, "%s.tmp", path);
+  FILE *f = fopen(tmp, "w");
+  if (!f) {
+    ic_diag(path, 0, "cannot write: %s", strerror(errno));
+    return -1;
+  }
+  fprintf(f, "id,split,source_kind,gpu,model,mode,metric,statistic,unit,published,predicted,error,status,why\n");
+  for (size_t i = 0; i < n; i++) {
+    const struct ic_pub_row *r = &rows[i];
+    fprintf(f, "%s,%s,%s,%s,%s,%s,%s,%s,%s,%.6g,", r->id, r->split, r->source_kind, r->gpu, r->model, r->mode,
+            r->metric, r->statistic, r->unit, r->value);
+    if (!isnan(pred[i])) fprintf(f, "%.6g,%.4f", pred[i], err[i]);
+    else fputs(",", f);
+    /* The plot reader takes no quoted fields: the reason loses its commas. */
+    char why[IC_PUB_WHY];
+    snprintf(why, sizeof why, "%s", cases[i].why);
+    for (char *q = why; *q; q++)
+      if (*q == ',' || *q == '"') *q = ';';
+    fprintf(f, ",%s,%s\n", status[i], why);
+  }
+  bool ok = !ferror(f);
+  ok = fclose(f) == 0 && ok;
+  if (!ok || rename(tmp, path) != 0) {
+    ic_diag(path, 0, "cannot write: %s", strerror(errno));
+    remove(tmp);
+    return -1;
+  }
+  printf("wrote %s\n", path);
+  return 0;
+}
+
+int ic_cli_validate_published(int argc, char **argv) {
+  struct options o;
+  int pa = parse_args(argc, argv, &o);
+  if (pa) return pa > 0 ? IC_EXIT_OK : IC_EXIT_BAD_INPUT;
+  struct ic_pub_row *rows = NULL;
+  size_t n = 0;
+  ic_status st = ic_pub_load(o.table, &rows, &n);
+  if (st != IC_OK) return st == IC_ENOMEM ? IC_EXIT_FAILURE : IC_EXIT_BAD_INPUT;
+  if (o.split) {
+    size_t kept = 0;
+    for (size_t i = 0; i < n; i++)
+      if (!strcmp(rows[i].split, o.split)) rows[kept++] = rows[i];
+    n = kept;
+    if (n == 0) {
+      ic_diag("infercost validate", 0, "--split %s: no rows of that half (fit or holdout)", o.split);
+      free(rows);
+      return IC_EXIT_BAD_INPUT;
+    }
+  }
+  if (!select_ids(rows, &n, o.ids)) {
+    free(rows);
+    return IC_EXIT_BAD_INPUT;
+  }
+  if (o.dir && mkdir(o.dir, 0777) != 0 && errno != EEXIST) {
+    ic_diag(o.dir, 0, "cannot create the output directory: %s", strerror(errno));
+    free(rows);
+    return IC_EXIT_FAILURE;
+  }
+  struct ic_pub_case *cases = calloc(n, sizeof *cases);
+  size_t *first_row = calloc(n, sizeof *first_row);
+  double *pred = malloc(n * sizeof *pred), *err = malloc(n * sizeof *err), *rate = calloc(n, sizeof *rate);
+  const char **status = malloc(n * sizeof *status);
+  struct ic_sweep_record *recs = NULL;
+  int rc = IC_EXIT_FAILURE;
+  if (!cases || !first_row || !pred || !err || !status || !rate) goto done;
+  struct ic_pub_options popt = {o.quick, o.overrides, o.override_count};
+  size_t points = ic_pub_plan(rows, n, &popt, cases, first_row, rate);
+  printf("# infercost %s validate --published%s: %zu rows of %s, %zu runs on %ld worker(s)", IC_VERSION_STRING,
+         o.quick ? " --quick" : "", n, o.table, points, o.workers);
+  for (size_t i = 0; i < o.override_count; i++) printf(" -s %s", o.overrides[i]);
+  putchar('\n');
+  recs = calloc(points ? points : 1, sizeof *recs);
+  if (!recs) goto done;
+  struct ctx c = {rows, first_row, rate, popt};
+  struct ic_sweep_exec x = {.point = build_point, .ctx = &c, .count = points, .runs = 1, .workers = o.workers,
+                            .progress = true, .mode = IC_SWEEP_SERVE};
+  if (points && ic_sweep_execute(&x, recs) != IC_OK) goto done;
+  if (points && search_rates(&c, points, cases, recs, o.workers) != IC_OK) goto done;
+
+  size_t predicted = 0, skipped = 0, failed = 0;
+  for (size_t i = 0; i < n; i++) {
+    pred[i] = err[i] = (double)NAN;
+    if (cases[i].skipped) {
+      status[i] = "skipped";
+      skipped++;
+      continue;
+    }
+    const struct ic_sweep_record *r = &recs[cases[i].point];
+    double v = r->status == IC_OK ? r->mean[ic_headline_find(cases[i].headline)] * cases[i].to_unit : (double)NAN;
+    if (!(v > 0) || !isfinite(v)) {
+      status[i] = "failed";
+      snprintf(cases[i].why, sizeof cases[i].why, "%s", r->status != IC_OK ? r->message : "the run produced no value");
+      failed++;
+      continue;
+    }
+    status[i] = "ok";
+    pred[i] = v;
+    err[i] = v / rows[i].value - 1.0;
+    predicted++;
+  }
+  printf("%-5s %-7s %-7s %-15s %-17s %-9s %-5s %12s %12s %8s\n", "id", "split", "gpu", "model", "metric", "mode",
+         "stat", "predicted", "published", "error");
+  for (size_t i = 0; i < n; i++) {
+    const struct ic_pub_row *r = &rows[i];
+    if (isnan(pred[i])) continue;
+    printf("%-5s %-7s %-7s %-15s %-17s %-9.9s %-5s %12.5g %12.5g %+7.1f%%  %s\n", r->id, r->split, r->gpu, r->model,
+           r->metric, r->mode, r->statistic, pred[i], r->value, 100 * err[i], r->unit);
+  }
+  printf("\nnot predicted (%zu skipped, %zu failed):\n", skipped, failed);
+  for (size_t i = 0; i < n; i++)
+    if (isnan(pred[i])) printf("  %s %-7s %-7s %-15s %-17s %s: %s\n", rows[i].id, rows[i].split, rows[i].gpu,
+                               rows[i].model, rows[i].metric, status[i], cases[i].why);
+  printf("\n|error| of %zu predicted rows (of %zu):\n", predicted, n);
+  const char *splits[4], *gpus[16], *metrics[16];
+  size_t ns = distinct(rows, err, n, "split", splits, 4), ng = distinct(rows, err, n, "gpu", gpus, 16);
+  size_t nm = distinct(rows, err, n, "metric", metrics, 16);
+  char label[96];
+  for (size_t g = 0; g < ng; g++) {
+    snprintf(label, sizeof label, "gpu %s", gpus[g]);
+    print_stats(label, rows, err, n, NULL, gpus[g], NULL);
+  }
+  for (size_t m = 0; m < nm; m++) {
+    snprintf(label, sizeof label, "metric %s", metrics[m]);
+    print_stats(label, rows, err, n, NULL, NULL, metrics[m]);
+  }
+  /* Each half, overall and by metric: what the targets are stated on. */
+  for (size_t h = 0; h < ns; h++) {
+    snprintf(label, sizeof label, "split %s", splits[h]);
+    print_stats(label, rows, err, n, splits[h], NULL, NULL);
+    for (size_t m = 0; m < nm; m++) {
+      snprintf(label, sizeof label, "split %s, %s", splits[h], metrics[m]);
+      print_stats(label, rows, err, n, splits[h], NULL, metrics[m]);
+    }
+  }
+  print_stats("overall", rows, err, n, NULL, NULL, NULL);
+  printf("\nratios:\n");
+  print_ratio("H200", rows, pred, n);
+  print_ratio("B200", rows, pred, n);
+  rc = IC_EXIT_OK;
+  if (o.dir) {
+    if (write_csv(o.dir, rows, cases, pred, err, status, n) != 0) rc = IC_EXIT_FAILURE;
+    else if (o.plot && predicted) {
+      char in[PATH_MAX], out[PATH_MAX];
+      snprintf(in, sizeof in, "%s/published.csv", o.dir);
+      snprintf(out, sizeof out, "%s/published.png", o.dir);
+      struct ic_plot_request req;
+      ic_plot_request_init(&req, IC_PLOT_PUBLISHED);
+      req.input = in;
+      req.output = out;
+      ic_plot_render(&req); /* prints what it wrote; a failed plot leaves the CSV */
+    }
+  }
+  if (!isnan(o.max_median)) {
+    double med, p90;
+    double *e2 = malloc(n * sizeof *e2);
+    if (!e2) goto done;
+    memcpy(e2, err, n * sizeof *e2);
+    size_t m = ic_pub_abs_stats(e2, n, &med, &p90);
+    free(e2);
+    if (m == 0 || med > o.max_median) {
+      ic_diag("infercost validate", 0, "median |error| %.1f%% over %zu rows exceeds the bound %.1f%%", 100 * med, m,
+              100 * o.max_median);
+      rc = IC_EXIT_FAILURE;
+    } else {
+      printf("median |error| %.1f%% over %zu rows is within the bound %.1f%%\n", 100 * med, m, 100 * o.max_median);
+    }
+  }
+done:
+  free(recs);
+  free(status);
+  free(rate);
+  free(err);
+  free(pred);
+  free(first_row);
+  free(cases);
+  free(rows);
+  return rc;
+}

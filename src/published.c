@@ -1,0 +1,428 @@
+/* published.c: the published-measurements table read with libcsv, each row
+ * mapped to the scenario that offers its benchmark's load, and the error
+ * statistics. The mapping rules are in docs/validation-published.md. */
+#include "infercost/published.h"
+
+#include <csv.h>
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "infercost/hw.h"
+#include "infercost/model.h"
+#include "infercost/sweep.h"
+
+/* --- reading ------------------------------------------------------------------ */
+
+enum col {
+  C_ID, C_EXPERIMENT, C_SPLIT, C_SOURCE_KIND, C_GPU, C_GPUS, C_NODES, C_TP, C_PRECISION, C_MODEL, C_MODE,
+  C_CONCURRENCY, C_INPUT, C_OUTPUT, C_DATASET, C_TTFT_LIMIT, C_TPOT_LIMIT, C_METRIC, C_STATISTIC, C_VALUE,
+  C_UNIT, C_ENGINE, C_COUNT
+};
+static const char *const col_names[C_COUNT] = {
+    "id", "experiment", "split", "source_kind", "gpu", "gpus", "nodes", "tp", "precision", "model", "mode",
+    "concurrency", "input_tokens", "output_tokens", "dataset", "ttft_limit_ms", "tpot_limit_ms", "metric",
+    "statistic", "value", "unit", "engine"};
+
+struct loader {
+  const char *path;
+  int where[C_COUNT];     /* column index of each needed field, -1 until the header names it */
+  size_t field;           /* index of the field within the record */
+  int line;               /* records so far (the header is line 1) */
+  struct ic_pub_row cur;
+  struct ic_pub_row *rows;
+  size_t count, cap;
+  ic_status st;
+};
+
+static void copy_text(char *dst, size_t size, const char *src, size_t len) {
+  if (len >= size) len = size - 1;
+  memcpy(dst, src, len);
+  dst[len] = '\0';
+}
+
+/* An empty field is NaN; anything else must be a whole number. */
+static double number(struct loader *l, const char *text, const char *name) {
+  if (!*text) return (double)NAN;
+  char *end;
+  errno = 0;
+  double v = strtod(text, &end);
+  if (errno || *end || !isfinite(v)) {
+    ic_diag(l->path, l->line + 1, "column %s: expected a number, got '%s'", name, text);
+    l->st = IC_EINVAL;
+    return (double)NAN;
+  }
+  return v;
+}
+
+static void on_field(void *data, size_t len, void *ctx) {
+  struct loader *l = ctx;
+  size_t f = l->field++;
+  char buf[512];
+  copy_text(buf, sizeof buf, data ? data : "", data ? len : 0);
+  if (l->line == 0) {
+    for (int c = 0; c < C_COUNT; c++)
+      if (!strcmp(buf, col_names[c])) l->where[c] = (int)f;
+    return;
+  }
+  struct ic_pub_row *r = &l->cur;
+  for (int c = 0; c < C_COUNT; c++) {
+    if (l->where[c] != (int)f) continue;
+    switch (c) {
+    case C_ID: copy_text(r->id, sizeof r->id, buf, strlen(buf)); break;
+    case C_EXPERIMENT: copy_text(r->experiment, sizeof r->experiment, buf, strlen(buf)); break;
+    case C_SPLIT: copy_text(r->split, sizeof r->split, buf, strlen(buf)); break;
+    case C_SOURCE_KIND: copy_text(r->source_kind, sizeof r->source_kind, buf, strlen(buf)); break;
+    case C_GPU: copy_text(r->gpu, sizeof r->gpu, buf, strlen(buf)); break;
+    case C_PRECISION: copy_text(r->precision, sizeof r->precision, buf, strlen(buf)); break;
+    case C_MODEL: copy_text(r->model, sizeof r->model, buf, strlen(buf)); break;
+    case C_MODE: copy_text(r->mode, sizeof r->mode, buf, strlen(buf)); break;
+    case C_DATASET: copy_text(r->dataset, sizeof r->dataset, buf, strlen(buf)); break;
+    case C_METRIC: copy_text(r->metric, sizeof r->metric, buf, strlen(buf)); break;
+    case C_STATISTIC: copy_text(r->statistic, sizeof r->statistic, buf, strlen(buf)); break;
+    case C_UNIT: copy_text(r->unit, sizeof r->unit, buf, strlen(buf)); break;
+    case C_ENGINE: copy_text(r->engine, sizeof r->engine, buf, strlen(buf)); break;
+    case C_GPUS: r->gpus = number(l, buf, col_names[c]); break;
+    case C_NODES: r->nodes = number(l, buf, col_names[c]); break;
+    case C_TP: r->tp = number(l, buf, col_names[c]); break;
+    case C_CONCURRENCY: r->concurrency = number(l, buf, col_names[c]); break;
+    case C_INPUT: r->input_tokens = number(l, buf, col_names[c]); break;
+    case C_OUTPUT: r->output_tokens = number(l, buf, col_names[c]); break;
+    case C_TTFT_LIMIT: r->ttft_limit_ms = number(l, buf, col_names[c]); break;
+    case C_TPOT_LIMIT: r->tpot_limit_ms = number(l, buf, col_names[c]); break;
+    default: r->value = number(l, buf, col_names[c]); break;
+    }
+  }
+}
+
+static void on_record(int term, void *ctx) {
+  (void)term;
+  struct loader *l = ctx;
+  l->field = 0;
+  l->line++;
+  if (l->line == 1) {
+    for (int c = 0; c < C_COUNT; c++)
+      if (l->where[c] < 0) {
+        ic_diag(l->path, 1, "header: missing column '%s'", col_names[c]);
+        l->st = IC_EINVAL;
+      }
+  } else if (l->st == IC_OK) {
+    if (!(l->cur.value > 0)) {
+      ic_diag(l->path, l->line, "column value: expected a positive number");
+      l->st = IC_EINVAL;
+    }
+    if (l->count == l->cap) {
+      size_t cap = l->cap ? 2 * l->cap : 256;
+      struct ic_pub_row *p = realloc(l->rows, cap * sizeof *p);
+      if (!p) {
+        l->st = IC_ENOMEM;
+        return;
+      }
+      l->rows = p;
+      l->cap = cap;
+    }
+    l->cur.line = l->line;
+    l->rows[l->count++] = l->cur;
+  }
+  memset(&l->cur, 0, sizeof l->cur);
+  l->cur.value = (double)NAN;
+}
+
+ic_status ic_pub_load(const char *path, struct ic_pub_row **rows, size_t *count) {
+  struct loader l = {.path = path, .st = IC_OK};
+  for (int c = 0; c < C_COUNT; c++) l.where[c] = -1;
+  l.cur.value = (double)NAN;
+  FILE *f = fopen(path, "rb");
+  if (!f) {
+    ic_diag(path, 0, "cannot open the published-measurements table: %s", strerror(errno));
+    return IC_EIO;
+  }
+  struct csv_parser p;
+  if (csv_init(&p, CSV_STRICT | CSV_REPALL_NL | CSV_STRICT_FINI) != 0) {
+    fclose(f);
+    return IC_ENOMEM;
+  }
+  char block[8192];
+  size_t n;
+  while (l.st == IC_OK && (n = fread(block, 1, sizeof block, f)) > 0)
+    if (csv_parse(&p, block, n, on_field, on_record, &l) != n) {
+      ic_diag(path, l.line + 1, "not valid CSV: %s", csv_strerror(csv_error(&p)));
+      l.st = IC_EINVAL;
+    }
+  if (l.st == IC_OK && csv_fini(&p, on_field, on_record, &l) != 0) {
+    ic_diag(path, l.line + 1, "not valid CSV: %s", csv_strerror(csv_error(&p)));
+    l.st = IC_EINVAL;
+  }
+  csv_free(&p);
+  fclose(f);
+  if (l.st == IC_OK && l.count == 0) {
+    ic_diag(path, 0, "the table has no rows");
+    l.st = IC_EINVAL;
+  }
+  if (l.st != IC_OK) {
+    free(l.rows);
+    return l.st;
+  }
+  *rows = l.rows;
+  *count = l.count;
+  return IC_OK;
+}
+
+/* --- mapping ------------------------------------------------------------------- */
+
+/* The table's model names and the catalogue's; Llama 3.1 / 3.3 keep the
+ * Llama 3 shapes with a 128K context (Meta's model cards). */
+static const struct {
+  const char *table, *catalogue;
+  long context_max;   /* 0: the catalogue's */
+} models[] = {
+    {"Llama-2-70B", "llama2-70b", 0},        {"Llama-3.1-8B", "llama3-8b", 131072},
+    {"Llama-3.1-70B", "llama3-70b", 131072}, {"Llama-3.3-70B", "llama3-70b", 131072},
+    {"Llama-3.1-405B", "llama3-405b", 0},    {"Mixtral-8x7B", "mixtral-8x7b", 0},
+};
+
+static const struct {
+  const char *table, *catalogue;
+} gpus[] = {{"H100", "h100-sxm"}, {"H200", "h200"}, {"B200", "b200"}, {"MI300X", "mi300x"}, {"MI325X", "mi325x"}};
+
+/* Whether `name` is one of the '|'-separated `choices`. */
+static bool in_choices(const char *choices, const char *name) {
+  size_t n = strlen(name);
+  for (const char *p = choices; p && *p;) {
+    const char *bar = strchr(p, '|');
+    size_t len = bar ? (size_t)(bar - p) : strlen(p);
+    if (len == n && !strncmp(p, name, n)) return true;
+    p = bar ? bar + 1 : NULL;
+  }
+  return false;
+}
+
+static bool set(struct ic_scenario *s, const char *row_id, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static bool set(struct ic_scenario *s, const char *row_id, const char *fmt, ...) {
+  char kv[256];
+  va_list ap;
+  va_start(ap, fmt);
+  int n = vsnprintf(kv, sizeof kv, fmt, ap);
+  va_end(ap);
+  char where[64];
+  snprintf(where, sizeof where, "published row %s", row_id);
+  return n > 0 && (size_t)n < sizeof kv && ic_scenario_set(s, kv, where) == IC_OK;
+}
+
+/* The GPU's catalogue server when the row used all its GPUs per node; else
+ * a host of the row's own size. Every metric scored is the GPUs' own
+ * (throughput, latency, GPU energy and power), so the host's base power and
+ * price, set to 0, play no part. */
+static bool set_host(struct ic_scenario *s, const char *row_id, const char *server_name, long per_node) {
+  const struct ic_server_spec *srv = server_name ? ic_hw_find_server(server_name) : NULL;
+  if (srv && srv->gpus == per_node) return set(s, row_id, "fleet.server=%s", server_name);
+  return set(s, row_id, "fleet.server=published-host-%ld-gpus", per_node) && set(s, row_id, "power.node_base_w=0") &&
+         set(s, row_id, "cost.server_price_usd=0");
+}
+
+/* The number in "..., 3000 requests" of a TensorRT-LLM row's data set; 0 if none. */
+static long requests_in(const char *dataset) {
+  const char *p = strstr(dataset, " requests");
+  if (!p) return 0;
+  while (p > dataset && (p[-1] >= '0' && p[-1] <= '9')) p--;
+  return strtol(p, NULL, 10);
+}
+
+/* Tensor parallelism when the source does not state it (MLPerf): the
+ * smallest power of two whose replica keeps the weights within half its
+ * memory, leaving the rest to the KV cache, up to the GPUs of one node. */
+static long default_tp(const struct ic_model_spec *m, const struct ic_gpu_spec *g, enum ic_precision w, long per_node) {
+  double weights = ic_model_weight_bytes(m, w);
+  long tp = 1;
+  while (tp < per_node && weights > 0.5 * (double)tp * g->memory_bytes) tp *= 2;
+  return tp;
+}
+
+#define SKIP(...) (snprintf(why, IC_PUB_WHY, __VA_ARGS__), false)
+
+bool ic_pub_scenario(const struct ic_pub_row *row, const struct ic_pub_options *opt, double rate_per_s,
+                     struct ic_scenario *s, char *why) {
+  bool quick = opt->quick;
+  size_t mi = 0, gi = 0;
+  while (mi < sizeof models / sizeof models[0] && strcmp(models[mi].table, row->model)) mi++;
+  if (mi == sizeof models / sizeof models[0] || !ic_model_find(models[mi].catalogue))
+    return SKIP("model %s is not in the catalogue", row->model);
+  while (gi < sizeof gpus / sizeof gpus[0] && strcmp(gpus[gi].table, row->gpu)) gi++;
+  if (gi == sizeof gpus / sizeof gpus[0] || !ic_hw_find_gpu(gpus[gi].catalogue))
+    return SKIP("GPU %s is not in the catalogue", row->gpu);
+  if (!*row->precision) return SKIP("the source does not state the precision");
+  /* The table's fp4 on NVIDIA parts is NVFP4, the catalogue's nvfp4 where it has it. */
+  const char *prec = !strcmp(row->precision, "fp4") && in_choices(IC_PRECISION_CHOICES, "nvfp4") ? "nvfp4"
+                                                                                                   : row->precision;
+  if (!in_choices(IC_PRECISION_CHOICES, prec))
+    return SKIP("precision %s is not in the catalogue (%s)", row->precision, IC_PRECISION_CHOICES);
+  if (isnan(row->input_tokens))
+    return SKIP("no prompt length: the source gives none for '%.60s'", row->dataset);
+  if (isnan(row->output_tokens)) return SKIP("no output length in the source");
+  if (!(row->gpus >= 1) || !(row->nodes >= 1) || fmod(row->gpus, row->nodes) != 0)
+    return SKIP("GPU count %g over %g nodes is not a whole number per node", row->gpus, row->nodes);
+  bool server = !strcmp(row->mode, "server") || !strcmp(row->mode, "interactive");
+  if (server && !(rate_per_s > 0)) return SKIP("server / interactive row without a published throughput in its experiment");
+
+  const struct ic_model_spec *m = ic_model_find(models[mi].catalogue);
+  const struct ic_gpu_spec *g = ic_hw_find_gpu(gpus[gi].catalogue);
+  long per_node = (long)(row->gpus / row->nodes);
+  /* fp4 weights (NVFP4) keep an fp8 KV cache; otherwise one format throughout. */
+  const char *kv = strstr(prec, "fp4") ? "fp8" : prec;
+  enum ic_precision wp = IC_FP16;
+  for (int p = 0; p < IC_PRECISION_COUNT; p++)
+    if (!strcmp(ic_precision_name((enum ic_precision)p), prec)) wp = (enum ic_precision)p;
+  long tp = row->tp >= 1 ? (long)row->tp : default_tp(m, g, wp, per_node);
+  const char *server_name = ic_sweep_server_for_gpu(gpus[gi].catalogue);
+
+  ic_scenario_defaults(s);
+  bool ok = set(s, row->id, "perf.profile=fitted") && set(s, row->id, "model.name=%s", models[mi].catalogue) &&
+            (models[mi].context_max == 0 || set(s, row->id, "model.context_max=%ld", models[mi].context_max)) &&
+            set(s, row->id, "model.weight_precision=%s", prec) &&
+            set(s, row->id, "model.activation_precision=%s", prec) &&
+            set(s, row->id, "model.kv_precision=%s", kv) && set(s, row->id, "fleet.gpu=%s", gpus[gi].catalogue) &&
+            set_host(s, row->id, server_name, per_node) &&
+            set(s, row->id, "fleet.nodes=%ld", (long)row->nodes) &&
+            set(s, row->id, "fleet.gpus_per_node=%ld", per_node) && set(s, row->id, "fleet.gpus_per_replica=%ld", tp) &&
+            set(s, row->id, "serving.batching=continuous") && set(s, row->id, "serving.router=least_outstanding") &&
+            set(s, row->id, "traffic.prompt_dist=fixed") && set(s, row->id, "traffic.output_dist=fixed") &&
+            set(s, row->id, "traffic.prompt_tokens=%ld", lround(row->input_tokens)) &&
+            set(s, row->id, "traffic.output_tokens=%ld", lround(row->output_tokens)) &&
+            set(s, row->id, "run.duration_s=%d", quick ? 3600 : 36000);
+  if (!ok) return SKIP("the scenario was refused (reported above)");
+  /* The engine's scheduler defaults: TensorRT-LLM prefills at most
+   * max_num_tokens = 8192 tokens an iteration and admits with the
+   * GUARANTEED_NO_EVICT policy; NIM runs TensorRT-LLM engines with chunked
+   * context (8192-token chunks, decodes riding along: what its fit-half
+   * inter-token latencies show, docs/validation-published.md); vLLM evicts
+   * and recomputes (its max_num_batched_tokens follows the model length
+   * without chunking). */
+  if (strstr(row->engine, "NIM"))
+    ok = set(s, row->id, "serving.prefill_chunk_tokens=8192") && set(s, row->id, "serving.admission=reserve");
+  else if (strstr(row->engine, "TensorRT-LLM"))
+    ok = set(s, row->id, "serving.max_batched_tokens=8192") && set(s, row->id, "serving.admission=reserve");
+  long replicas = (long)row->gpus / tp;
+  if (!strcmp(row->mode, "offline")) {
+    long n = requests_in(row->dataset);
+    if (n <= 0) n = 64 * replicas * 64;
+    if (quick && n > 1000) n = 1000;
+    ok = set(s, row->id, "traffic.mode=offline") && set(s, row->id, "traffic.requests=%ld", n) &&
+         set(s, row->id, "serving.max_batch=2048");
+  } else if (!strcmp(row->mode, "fixed_concurrency") && row->concurrency >= 1) {
+    long c = (long)row->concurrency, n = 4 * c < 40 ? 40 : 4 * c;
+    if (quick) n = 2 * c < 16 ? 16 : 2 * c;
+    ok = set(s, row->id, "traffic.mode=closed") && set(s, row->id, "traffic.clients=%ld", c) &&
+         set(s, row->id, "traffic.requests=%ld", n) && set(s, row->id, "serving.max_batch=2048");
+  } else if (!strcmp(row->mode, "max_batch") && row->concurrency >= 1) {
+    /* The engine's batch cap kept full: every request queued at once. */
+    long c = (long)row->concurrency;
+    ok = set(s, row->id, "traffic.mode=offline") && set(s, row->id, "traffic.requests=%ld", (quick ? 4 : 16) * c * replicas) &&
+         set(s, row->id, "serving.max_batch=%ld", c);
+  } else if (server) {
+    ok = set(s, row->id, "traffic.mode=open") && set(s, row->id, "traffic.queries_per_day=%.17g", rate_per_s * 86400.0) &&
+         set(s, row->id, "serving.max_batch=2048") && set(s, row->id, "run.duration_s=%d", quick ? 300 : 1200);
+  } else {
+    return SKIP("mode %s without the fields it needs", row->mode);
+  }
+  for (size_t i = 0; ok && i < opt->override_count; i++) ok = ic_scenario_set(s, opt->overrides[i], "-s") == IC_OK;
+  if (!ok) return SKIP("the scenario was refused (reported above)");
+  if (ic_scenario_check(s) != IC_OK) return SKIP("the scenario does not check (reported above)");
+  return true;
+}
+
+/* The headline metric for a row's metric and statistic, and the factor to
+ * its unit; false when none measures it. */
+static bool headline_for(const struct ic_pub_row *r, struct ic_pub_case *c) {
+  static const struct {
+    const char *metric, *statistic, *headline;
+  } map[] = {
+      {"throughput_output", "total", "output_tokens_per_s"}, {"ttft", "mean", "ttft_mean_s"},
+      {"ttft", "p99", "ttft_p99_s"},                         {"tpot", "mean", "tpot_mean_s"},
+      {"tpot", "p99", "tpot_p99_s"},                         {"itl", "mean", "tpot_mean_s"},
+      {"itl", "p50", "tpot_p50_s"},                          {"energy_per_token", "mean", "gpu_j_per_output_token"},
+      {"energy_per_token", "total", "gpu_j_per_output_token"}, {"power", "mean", "gpu_power_w"},
+      {"power", "total", "gpu_power_w"},
+  };
+  for (size_t i = 0; i < sizeof map / sizeof map[0]; i++) {
+    if (strcmp(map[i].metric, r->metric) || strcmp(map[i].statistic, r->statistic)) continue;
+    snprintf(c->headline, sizeof c->headline, "%s", map[i].headline);
+    c->to_unit = !strcmp(r->unit, "ms") ? 1e3 : !strcmp(r->unit, "ns") ? 1e9 : 1.0;
+    return true;
+  }
+  return false;
+}
+
+/* The open-loop rate of a server experiment at its published load: its
+ * throughput row's tokens/s over the mean output length; 0 when none. */
+static double published_rate(const struct ic_pub_row *rows, size_t count, const struct ic_pub_row *r) {
+  for (size_t j = 0; j < count; j++) {
+    const struct ic_pub_row *t = &rows[j];
+    if (!strcmp(t->experiment, r->experiment) && !strcmp(t->mode, r->mode) &&
+        !strcmp(t->metric, "throughput_output") && t->output_tokens > 0)
+      return t->value / t->output_tokens;
+  }
+  return 0.0;
+}
+
+size_t ic_pub_plan(const struct ic_pub_row *rows, size_t count, const struct ic_pub_options *opt, struct ic_pub_case *cases,
+                   size_t *first_row, double *rate) {
+  static struct ic_scenario s; /* large; one at a time */
+  size_t points = 0;
+  for (size_t i = 0; i < count; i++) {
+    struct ic_pub_case *c = &cases[i];
+    memset(c, 0, sizeof *c);
+    if (!headline_for(&rows[i], c)) {
+      c->skipped = true;
+      snprintf(c->why, sizeof c->why, "metric %s (%s) has no predicted counterpart", rows[i].metric,
+               rows[i].statistic);
+      continue;
+    }
+    bool server = !strcmp(rows[i].mode, "server") || !strcmp(rows[i].mode, "interactive");
+    c->search_rate = server && !strcmp(rows[i].metric, "throughput_output");
+    /* Rows of one experiment and mode share their run; a searched row has its own. */
+    size_t j = 0;
+    for (; j < i && !c->search_rate; j++)
+      if (!cases[j].skipped && !cases[j].search_rate && !strcmp(rows[j].experiment, rows[i].experiment) &&
+          !strcmp(rows[j].mode, rows[i].mode))
+        break;
+    if (j < i && !c->search_rate) {
+      c->point = cases[j].point;
+      continue;
+    }
+    double r = server ? published_rate(rows, count, &rows[i]) : 0.0;
+    if (!ic_pub_scenario(&rows[i], opt, r, &s, c->why)) {
+      c->skipped = true;
+      continue;
+    }
+    c->point = points;
+    rate[points] = r;
+    first_row[points++] = i;
+  }
+  return points;
+}
+
+bool ic_pub_meets_limits(const struct ic_pub_row *row, double ttft_p99_s, double tpot_p99_s, double stable) {
+  return stable > 0.5 && !(1e3 * ttft_p99_s > row->ttft_limit_ms) && !(1e3 * tpot_p99_s > row->tpot_limit_ms) &&
+         !isnan(ttft_p99_s);
+}
+
+static int cmp_double(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
+size_t ic_pub_abs_stats(double *x, size_t n, double *median, double *p90) {
+  size_t k = 0;
+  for (size_t i = 0; i < n; i++)
+    if (!isnan(x[i])) x[k++] = fabs(x[i]);
+  *median = *p90 = (double)NAN;
+  if (k == 0) return 0;
+  qsort(x, k, sizeof *x, cmp_double);
+  *median = k % 2 ? x[k / 2] : 0.5 * (x[k / 2 - 1] + x[k / 2]);
+  size_t rank = (size_t)ceil(0.9 * (double)k); /* nearest rank, 1-based */
+  *p90 = x[(rank > 0 ? rank : 1) - 1];
+  return k;
+}

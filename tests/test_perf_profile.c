@@ -1,0 +1,129 @@
+/* test_perf_profile.c: the issue-15 terms of the compute model, by hand:
+ * the gradual roofline transition, NCCL's tree all-reduce against the ring,
+ * the per-sequence and per-token overheads, and the fitted profile's keys
+ * staying overrides. */
+#include <math.h>
+#include <stdio.h>
+
+#include "ic_test_diag.h"
+#include "infercost/perf.h"
+#include "infercost/run.h"
+#include "infercost/scenario.h"
+
+/* p = 0 is the max; p = 1 the sum; p = 2 the Euclidean norm; large p
+ * tends to the max from above. */
+static void roofline_norm_by_hand(void **state) {
+  (void)state;
+  assert_true(ic_perf_roofline(3.0, 4.0, 0.0) == 4.0);
+  assert_true(fabs(ic_perf_roofline(3.0, 4.0, 1.0) - 7.0) < 1e-12);
+  assert_true(fabs(ic_perf_roofline(3.0, 4.0, 2.0) - 5.0) < 1e-12);
+  double big = ic_perf_roofline(3.0, 4.0, 60.0);
+  assert_true(big > 4.0 && big < 4.0 * (1 + 1e-7));
+  /* Where the bounds meet the transition costs most: 2^(1/p). */
+  assert_true(fabs(ic_perf_roofline(0.25, 0.25, 3.461) - 0.25 * pow(2.0, 1.0 / 3.461)) < 1e-15);
+  assert_true(ic_perf_roofline(0.0, 0.0, 3.0) == 0.0);
+}
+
+static struct ic_perf replica(int64_t tp, const struct ic_perf_params *pp) {
+  const struct ic_precisions prec = {IC_FP8, IC_FP8, IC_FP8};
+  struct ic_perf perf;
+  assert_int_equal(ic_perf_init(&perf, ic_model_find("llama3-405b"), ic_hw_find_gpu("h100-sxm"), tp, &prec, pp, "t"),
+                   IC_OK);
+  return perf;
+}
+
+/* At TP 8 a ring all-reduce takes 2(k - 1) = 14 latency steps, NCCL's
+ * double binary tree 2 ceil(log2 8) = 6; the bandwidth term is the same.
+ * Two all-reduces per layer, 126 layers: the tree saves 2 x 126 x 8 x
+ * 5.3 us = 10.68 ms per iteration. Per-sequence and per-token overheads
+ * add 7 x 3.1 us + 7 x 1.9 us to a 7-sequence decode step. */
+static void tree_allreduce_and_overheads_by_hand(void **state) {
+  (void)state;
+  struct ic_perf_params pp = {.compute_efficiency = 0.5, .memory_efficiency = 0.8, .link_efficiency = 0.7,
+                              .link_latency_s = 5.3e-6, .overhead_s = 0.002, .memory_reserve_frac = 0.1};
+  struct ic_iter_shape step = ic_iter_shape_decode(7, 1000);
+  struct ic_perf_breakdown ring, tree, extra;
+  struct ic_perf p1 = replica(8, &pp);
+  ic_perf_iter_s(&p1, &step, &ring);
+  pp.allreduce = IC_ALLREDUCE_TREE;
+  struct ic_perf p2 = replica(8, &pp);
+  ic_perf_iter_s(&p2, &step, &tree);
+  assert_true(fabs((ring.comm_s - tree.comm_s) - 2 * 126 * 8 * 5.3e-6) < 1e-12);
+  pp.overhead_per_seq_s = 3.1e-6;
+  pp.overhead_per_token_s = 1.9e-6;
+  struct ic_perf p3 = replica(8, &pp);
+  ic_perf_iter_s(&p3, &step, &extra);
+  assert_true(fabs(extra.overhead_s - (0.002 + 7 * 3.1e-6 + 7 * 1.9e-6)) < 1e-15);
+  assert_true(fabs(extra.total_s - tree.total_s - 7 * 5.0e-6) < 1e-12);
+}
+
+static void set(struct ic_scenario *s, const char *kv) { assert_int_equal(ic_scenario_set(s, kv, "test"), IC_OK); }
+
+static void llama8b_h100_fp8(struct ic_scenario *s) {
+  ic_scenario_defaults(s);
+  static const char *const keys[] = {"model.name=llama3-8b", "fleet.gpu=h100-sxm", "fleet.server=test-host", "power.node_base_w=1500", "cost.server_price_usd=100000",
+                                     "fleet.nodes=1", "fleet.gpus_per_node=1", "fleet.gpus_per_replica=1",
+                                     "model.weight_precision=fp8", "model.activation_precision=fp8",
+                                     "model.kv_precision=fp8", "run.duration_s=1", "traffic.queries_per_day=1000"};
+  for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) set(s, keys[i]);
+}
+
+/* The fitted profile equals the roofline profile with the fitted values
+ * written out as keys; a key set explicitly stays an override. */
+static void fitted_profile_keeps_overrides(void **state) {
+  (void)state;
+  static struct ic_scenario s;
+  struct ic_perf_params f;
+  assert_true(ic_perf_fitted("h100-sxm", IC_FP8, &f));
+  char kv[9][96];
+  snprintf(kv[0], sizeof kv[0], "perf.compute_efficiency=%.17g", f.compute_efficiency);
+  snprintf(kv[1], sizeof kv[1], "perf.memory_efficiency=%.17g", f.memory_efficiency);
+  snprintf(kv[2], sizeof kv[2], "perf.overhead_s=%.17g", f.overhead_s);
+  snprintf(kv[3], sizeof kv[3], "perf.overhead_per_seq_s=%.17g", f.overhead_per_seq_s);
+  snprintf(kv[4], sizeof kv[4], "perf.roofline_p=%.17g", f.roofline_p);
+  snprintf(kv[5], sizeof kv[5], "perf.attention_memory_efficiency=%.17g", f.attention_memory_efficiency);
+  snprintf(kv[6], sizeof kv[6], "perf.allreduce=%s", f.allreduce == IC_ALLREDUCE_TREE ? "tree" : "ring");
+  snprintf(kv[7], sizeof kv[7], "perf.overhead_per_token_s=%.17g", f.overhead_per_token_s);
+  snprintf(kv[8], sizeof kv[8], "perf.link_latency_s=%.17g", f.link_latency_s);
+  struct ic_run_result fitted, spelled, roofline, override;
+  llama8b_h100_fp8(&s);
+  assert_int_equal(ic_run_scenario(&s, &roofline), IC_OK);
+  set(&s, "perf.profile=fitted");
+  assert_int_equal(ic_run_scenario(&s, &fitted), IC_OK);
+  set(&s, "perf.compute_efficiency=0.31");
+  assert_int_equal(ic_run_scenario(&s, &override), IC_OK);
+  llama8b_h100_fp8(&s);
+  for (int i = 0; i < 9; i++) set(&s, kv[i]);
+  assert_int_equal(ic_run_scenario(&s, &spelled), IC_OK);
+  assert_true(fitted.service_time_batch1_s == spelled.service_time_batch1_s);
+  assert_true(fitted.service_time_batch1_s != roofline.service_time_batch1_s);
+  set(&s, "perf.compute_efficiency=0.31");
+  struct ic_run_result spelled_override;
+  assert_int_equal(ic_run_scenario(&s, &spelled_override), IC_OK);
+  assert_true(override.service_time_batch1_s == spelled_override.service_time_batch1_s);
+}
+
+/* No fitted entry for the pair: the keys as set, and a warning says so. */
+static void fitted_profile_without_entry_warns(void **state) {
+  (void)state;
+  static struct ic_scenario s;
+  llama8b_h100_fp8(&s);
+  set(&s, "model.activation_precision=bf16");
+  set(&s, "perf.profile=fitted");
+  struct ic_run_result a, b;
+  assert_int_equal(ic_run_scenario(&s, &a), IC_OK);
+  assert_non_null(strstr(diag.text, "perf.profile = fitted has no entry for h100-sxm with bf16 activations"));
+  set(&s, "perf.profile=roofline");
+  assert_int_equal(ic_run_scenario(&s, &b), IC_OK);
+  assert_true(a.service_time_batch1_s == b.service_time_batch1_s);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(roofline_norm_by_hand),
+      cmocka_unit_test(tree_allreduce_and_overheads_by_hand),
+      cmocka_unit_test(fitted_profile_keeps_overrides),
+      cmocka_unit_test_setup_teardown(fitted_profile_without_entry_warns, diag_capture, diag_release),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}

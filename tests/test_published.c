@@ -1,0 +1,264 @@
+/* test_published.c: reading the published-measurements table, mapping rows
+ * to scenarios (and the reasons rows are skipped), error statistics. */
+#define _POSIX_C_SOURCE 200809L /* popen */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "ic_test_cli.h"
+#include "ic_test_diag.h"
+#include "infercost/published.h"
+#include "infercost/run.h"
+
+static const char header[] =
+    "id,experiment,split,source_kind,gpu,gpus,nodes,tp,precision,model,mode,concurrency,input_tokens,"
+    "output_tokens,dataset,ttft_limit_ms,tpot_limit_ms,metric,statistic,value,unit,engine\n";
+
+static const char *write_table(const char *body) {
+  static char path[64];
+  snprintf(path, sizeof path, "test_published_%ld.csv", (long)rand());
+  FILE *f = fopen(path, "w");
+  assert_non_null(f);
+  fputs(body, f);
+  fclose(f);
+  return path;
+}
+
+static const struct ic_pub_options quick = {true, NULL, 0}, full = {false, NULL, 0};
+
+static struct ic_pub_row row(const char *gpu, const char *precision, const char *model, const char *mode,
+                             double input, double output) {
+  struct ic_pub_row r = {.gpus = 2, .nodes = 1, .tp = 2, .concurrency = NAN, .input_tokens = input,
+                         .output_tokens = output, .value = 100, .line = 2};
+  snprintf(r.id, sizeof r.id, "T1");
+  snprintf(r.gpu, sizeof r.gpu, "%s", gpu);
+  snprintf(r.precision, sizeof r.precision, "%s", precision);
+  snprintf(r.model, sizeof r.model, "%s", model);
+  snprintf(r.mode, sizeof r.mode, "%s", mode);
+  snprintf(r.dataset, sizeof r.dataset, "synthetic, 3000 requests");
+  snprintf(r.metric, sizeof r.metric, "throughput_output");
+  snprintf(r.statistic, sizeof r.statistic, "total");
+  snprintf(r.engine, sizeof r.engine, "TensorRT-LLM (PyTorch backend, trtllm-bench)");
+  return r;
+}
+
+/* Quoted fields with commas, empty numbers as NaN, every column found by name. */
+static void loads_quoted_rows(void **state) {
+  (void)state;
+  char body[2048];
+  snprintf(body, sizeof body,
+           "%sP001,e1,fit,trtllm_perf_overview,H100,2,1,2,fp8,Llama-3.3-70B,offline,,128,2048,"
+           "\"synthetic, fixed lengths (stdev 0), 3000 requests\",,,throughput_output,total,6378.5,tokens/s,TensorRT-LLM\n",
+           header);
+  const char *path = write_table(body);
+  struct ic_pub_row *rows;
+  size_t n;
+  assert_int_equal(ic_pub_load(path, &rows, &n), IC_OK);
+  remove(path);
+  assert_int_equal(n, 1);
+  assert_string_equal(rows[0].dataset, "synthetic, fixed lengths (stdev 0), 3000 requests");
+  assert_true(isnan(rows[0].concurrency));
+  assert_true(rows[0].value == 6378.5 && rows[0].output_tokens == 2048 && rows[0].line == 2);
+  free(rows);
+}
+
+static void missing_column_is_named(void **state) {
+  (void)state;
+  const char *path = write_table("id,experiment,split\nP1,e,fit\n");
+  struct ic_pub_row *rows;
+  size_t n;
+  assert_int_equal(ic_pub_load(path, &rows, &n), IC_EINVAL);
+  remove(path);
+  assert_non_null(strstr(diag.text, ":1: header: missing column 'source_kind'"));
+}
+
+static void bad_number_names_line_and_column(void **state) {
+  (void)state;
+  char body[1024];
+  snprintf(body, sizeof body, "%sP1,e,fit,nim,H100,2,1,two,fp8,Llama-3.3-70B,offline,,1,1,d,,,ttft,mean,5,ms,NIM\n",
+           header);
+  const char *path = write_table(body);
+  struct ic_pub_row *rows;
+  size_t n;
+  assert_int_equal(ic_pub_load(path, &rows, &n), IC_EINVAL);
+  remove(path);
+  assert_non_null(strstr(diag.text, ":2: column tp: expected a number, got 'two'"));
+}
+
+/* Each thing infercost cannot express is a skip with its reason. */
+static void skips_say_why(void **state) {
+  (void)state;
+  static struct ic_scenario s;
+  char why[IC_PUB_WHY];
+  struct ic_pub_row r = row("H100", "fp8", "Llama-9-1T", "offline", 128, 128);
+  assert_false(ic_pub_scenario(&r, &quick, 0, &s, why));
+  assert_string_equal(why, "model Llama-9-1T is not in the catalogue");
+  r = row("TPU9", "fp8", "Llama-3.1-8B", "offline", 128, 128);
+  assert_false(ic_pub_scenario(&r, &quick, 0, &s, why));
+  assert_string_equal(why, "GPU TPU9 is not in the catalogue");
+  r = row("H100", "", "Llama-3.1-8B", "offline", 128, 128);
+  assert_false(ic_pub_scenario(&r, &quick, 0, &s, why));
+  assert_string_equal(why, "the source does not state the precision");
+  r = row("H100", "fp8", "Llama-3.1-8B", "offline", NAN, 128);
+  assert_false(ic_pub_scenario(&r, &quick, 0, &s, why));
+  assert_non_null(strstr(why, "no prompt length"));
+  r = row("H100", "fp8", "Llama-3.1-8B", "server", 128, 128);
+  assert_false(ic_pub_scenario(&r, &quick, 0, &s, why));
+  assert_non_null(strstr(why, "without a published throughput"));
+}
+
+/* An offline TensorRT-LLM row: its model, GPU, TP, precision, lengths and
+ * request count land in the scenario. */
+static void offline_row_becomes_its_scenario(void **state) {
+  (void)state;
+  static struct ic_scenario s;
+  char why[IC_PUB_WHY];
+  struct ic_pub_row r = row("H200", "fp8", "Llama-3.3-70B", "offline", 500, 2000);
+  assert_true(ic_pub_scenario(&r, &full, 0, &s, why));
+  assert_string_equal(s.model.name, "llama3-70b");
+  assert_int_equal(s.model.context_max, 131072);
+  assert_string_equal(s.fleet.gpu, "h200");
+  assert_int_equal(s.fleet.gpus_per_replica, 2);
+  assert_int_equal(s.traffic.mode, IC_LOAD_OFFLINE);
+  assert_int_equal(s.traffic.requests, 3000);
+  assert_int_equal(s.traffic.prompt_tokens, 500);
+  assert_int_equal(s.traffic.output_tokens, 2000);
+  assert_int_equal(s.model.weight_precision, IC_FP8);
+  assert_int_equal(s.serving.max_batched_tokens, 8192); /* TensorRT-LLM's defaults */
+  assert_int_equal(s.serving.admission, IC_ADMISSION_RESERVE);
+  assert_int_equal(s.perf.profile, IC_PERF_FITTED);
+}
+
+/* MLPerf rows state no TP: the smallest power of two keeping the weights
+ * within half the replica's memory. Llama-2-70B in fp8 is about 69 GB: on
+ * 80 GB H100s that needs 2 GPUs (69 > 40), on 141 GB H200s one (69 < 70.5). */
+static void default_tp_rule(void **state) {
+  (void)state;
+  static struct ic_scenario s;
+  char why[IC_PUB_WHY];
+  struct ic_pub_row r = row("H100", "fp8", "Llama-2-70B", "fixed_concurrency", 300, 300);
+  r.tp = NAN;
+  r.gpus = 8;
+  r.concurrency = 4;
+  assert_true(ic_pub_scenario(&r, &quick, 0, &s, why));
+  assert_int_equal(s.fleet.gpus_per_replica, 2);
+  assert_int_equal(s.traffic.mode, IC_LOAD_CLOSED);
+  assert_int_equal(s.traffic.clients, 4);
+  snprintf(r.gpu, sizeof r.gpu, "H200");
+  assert_true(ic_pub_scenario(&r, &quick, 0, &s, why));
+  assert_int_equal(s.fleet.gpus_per_replica, 1);
+}
+
+/* By hand: |errors| 0.3, 0.1, 0.2, 0.5 (and a NaN left out): median 0.25,
+ * nearest-rank p90 = the 4th of 4 = 0.5. */
+static void abs_stats_by_hand(void **state) {
+  (void)state;
+  double x[] = {-0.3, 0.1, NAN, 0.2, -0.5};
+  double med, p90;
+  assert_int_equal(ic_pub_abs_stats(x, 5, &med, &p90), 4);
+  assert_true(fabs(med - 0.25) < 1e-15);
+  assert_true(fabs(p90 - 0.5) < 1e-15);
+  double none[] = {NAN};
+  assert_int_equal(ic_pub_abs_stats(none, 1, &med, &p90), 0);
+  assert_true(isnan(med));
+}
+
+/* Limits by hand: p99 TTFT 1.999 s and TPOT 0.0999 s meet 2,000 / 100 ms;
+ * 2.001 s does not; an unstable run never does; a missing limit holds. */
+static void limits_by_hand(void **state) {
+  (void)state;
+  struct ic_pub_row r = row("H100", "fp8", "Llama-3.1-8B", "server", 128, 128);
+  r.ttft_limit_ms = 2000;
+  r.tpot_limit_ms = 100;
+  assert_true(ic_pub_meets_limits(&r, 1.999, 0.0999, 1));
+  assert_false(ic_pub_meets_limits(&r, 2.001, 0.0999, 1));
+  assert_false(ic_pub_meets_limits(&r, 1.0, 0.1001, 1));
+  assert_false(ic_pub_meets_limits(&r, 1.0, 0.05, 0));
+  assert_false(ic_pub_meets_limits(&r, NAN, 0.05, 1));
+  r.tpot_limit_ms = NAN;
+  assert_true(ic_pub_meets_limits(&r, 1.0, 9.0, 1));
+}
+
+/* Whether a run of the fixture's server row at `rate` requests/s meets its
+ * limits, judged here from the run's own p99s (not through the code under test). */
+static bool holds_at(const struct ic_pub_row *r, double rate) {
+  static struct ic_scenario s;
+  char why[IC_PUB_WHY];
+  assert_true(ic_pub_scenario(r, &quick, rate, &s, why));
+  struct ic_run_result res;
+  assert_int_equal(ic_run_scenario(&s, &res), IC_OK);
+  return res.stable == 1.0 && res.ttft_p99_s * 1e3 <= r->ttft_limit_ms && res.tpot_p99_s * 1e3 <= r->tpot_limit_ms;
+}
+
+/* The server search on a made-up row (tests/data/published_server_fixture.csv):
+ * the predicted throughput T comes from the highest rate r* = T / 200 that
+ * held; 10% below it the limits hold, 10% above they do not (the search
+ * stops within 2%). A row whose TTFT limit (2 ms) is below one prefill
+ * fails with its reason. */
+static void server_search_brackets_the_limit(void **state) {
+  (void)state;
+  char out[8192];
+  assert_int_equal(ic_test_infercost("validate --published --quick --no-plot --workers 2 -o test_published_out "
+                                     "--table tests/data/published_server_fixture.csv",
+                                     out, sizeof out), 0);
+  FILE *f = fopen("test_published_out/published.csv", "r");
+  assert_non_null(f);
+  char line[1024];
+  double t = NAN;
+  bool f003_failed = false;
+  while (fgets(line, sizeof line, f)) {
+    if (!strncmp(line, "F001,", 5)) {
+      char *c = line;
+      for (int k = 0; k < 10; k++) c = strchr(c, ',') + 1; /* the predicted column */
+      t = strtod(c, NULL);
+    }
+    if (!strncmp(line, "F003,", 5)) f003_failed = strstr(line, ",failed,no rate down to") != NULL;
+  }
+  fclose(f);
+  remove("test_published_out/published.csv");
+  remove("test_published_out");
+  assert_true(t > 0);
+  assert_true(f003_failed);
+  struct ic_pub_row *rows;
+  size_t n;
+  assert_int_equal(ic_pub_load("tests/data/published_server_fixture.csv", &rows, &n), IC_OK);
+  double rate = t / rows[0].output_tokens;
+  assert_true(holds_at(&rows[0], 0.9 * rate));
+  assert_false(holds_at(&rows[0], 1.1 * rate));
+  free(rows);
+}
+
+/* Bad command lines: each named, exit 2. */
+static void bad_command_lines(void **state) {
+  (void)state;
+  static const struct {
+    const char *args, *expect;
+  } cases[] = {
+      {"validate --published --ids P999", "--ids: no row 'P999' in the table"},
+      {"validate --published --split middle", "--split middle: no rows of that half (fit or holdout)"},
+      {"validate --published -s perf.nope=1", "unknown key 'perf.nope'"},
+      {"validate --published --table tests/data/no-such-table.csv", "cannot open the published-measurements table"},
+      {"validate --published --max-median-error -1", "--max-median-error: expected a positive fraction, got '-1'"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    char out[4096];
+    assert_int_equal(ic_test_infercost(cases[i].args, out, sizeof out), 2);
+    if (!strstr(out, cases[i].expect)) fail_msg("%s: got %s", cases[i].args, out);
+  }
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(loads_quoted_rows),
+      cmocka_unit_test_setup_teardown(missing_column_is_named, diag_capture, diag_release),
+      cmocka_unit_test_setup_teardown(bad_number_names_line_and_column, diag_capture, diag_release),
+      cmocka_unit_test(skips_say_why),
+      cmocka_unit_test(offline_row_becomes_its_scenario),
+      cmocka_unit_test(default_tp_rule),
+      cmocka_unit_test(abs_stats_by_hand),
+      cmocka_unit_test(bad_command_lines),
+      cmocka_unit_test(limits_by_hand),
+      cmocka_unit_test(server_search_brackets_the_limit),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
