@@ -244,10 +244,8 @@ static void print_choice(const struct ic_search_space *sp, const struct ic_searc
   for (size_t i = 0; i < sp->target_count; i++) fprintf(out, "%s %s", i ? "," : "", sp->targets[i].text);
   fputs(":\n", out);
   for (size_t i = 0; i < sp->axis_count; i++) {
-    const struct ic_section_def *sec;
-    const struct ic_key_def *k = ic_scenario_find_key(sp->axes[i].key, &sec);
     char value[IC_KEY_TEXT_MAX + 32];
-    ic_key_format(k, (const char *)&chosen + sec->offset + k->offset, value, sizeof value);
+    if (!ic_scenario_format_key(&chosen, sp->axes[i].key, value, sizeof value)) snprintf(value, sizeof value, "?");
     fprintf(out, "  %-28s %s\n", sp->axes[i].key, value);
   }
   fprintf(out, "  %-28s %lld\n", "fleet.nodes", (long long)chosen.fleet.nodes);

@@ -159,11 +159,23 @@ void ic_report_print(const struct ic_scenario *s, const struct ic_run_result *r,
   fprintf(out, "Simulated %.0f s after a %.0f s warm-up (simulated, not counted), scaled to one day (86,400 s).\n\n",
           r->span_s, r->warmup_s);
   const struct ic_server_spec *server = ic_hw_resolve_server(s->fleet.server, s->fleet.gpu);
-  fprintf(out, "Fleet     %s %s nodes x %lld %s = %s GPUs; %s replicas of %s on %lld GPUs each\n",
-          grouped((double)s->fleet.nodes, a, sizeof a), server ? server->name : s->fleet.server,
-          (long long)s->fleet.gpus_per_node, s->fleet.gpu,
-          grouped((double)r->gpus, b, sizeof b), grouped((double)r->replicas, c, sizeof c), s->model.name,
-          (long long)s->fleet.gpus_per_replica);
+  if (s->pool_count == 0)
+    fprintf(out, "Fleet     %s %s nodes x %lld %s = %s GPUs; %s replicas of %s on %lld GPUs each\n",
+            grouped((double)s->fleet.nodes, a, sizeof a), server ? server->name : s->fleet.server,
+            (long long)s->fleet.gpus_per_node, s->fleet.gpu,
+            grouped((double)r->gpus, b, sizeof b), grouped((double)r->replicas, c, sizeof c), s->model.name,
+            (long long)s->fleet.gpus_per_replica);
+  for (size_t i = 0; i < s->pool_count; i++) {
+    struct ic_fleet_config fc;
+    struct ic_serving_config sc;
+    ic_scenario_pool(s, i, &fc, &sc);
+    const struct ic_server_spec *ps = ic_hw_resolve_server(fc.server, fc.gpu);
+    fprintf(out, "%s pool %s: %s %s nodes x %lld %s; replicas of %s on %lld GPUs; %s batching up to %lld\n",
+            i ? "         " : "Fleet    ", s->pools[i].name, grouped((double)fc.nodes, a, sizeof a),
+            ps ? ps->name : fc.server, (long long)fc.gpus_per_node, fc.gpu, s->model.name,
+            (long long)fc.gpus_per_replica, sc.batching == IC_BATCHING_STATIC ? "static" : "continuous",
+            (long long)sc.max_batch);
+  }
   if (s->traffic.arrival == IC_ARRIVAL_TRACE) {
     /* what the trace held in the window, not the generator's keys */
     double n = (double)r->offered_requests;
@@ -211,6 +223,19 @@ void ic_report_print(const struct ic_scenario *s, const struct ic_run_result *r,
           grouped((double)r->in_flight_at_end, d, sizeof d));
   char longer[512];
   if (over_context_text(s, r, longer, sizeof longer)) fprintf(out, "%-31s%s\n", "Longer than the context", longer);
+  for (size_t i = 0; i < r->pool_count && i < IC_RUN_MAX_POOLS; i++) {
+    const struct ic_run_pool *rp = &r->pools[i];
+    fprintf(out, "  pool %-10s %lld x %s: %s routed, %s done; USD %.2f/day, %.4f per M input, %.4f per M output; "
+                 "batch %.1f%%, KV %.1f%%, MFU %.1f%%, MBU %.1f%%\n",
+            rp->name, (long long)rp->gpus, rp->gpu, grouped((double)rp->routed, a, sizeof a),
+            grouped((double)rp->completed, b, sizeof b), rp->usd_per_day, rp->usd_per_million_input_tokens,
+            rp->usd_per_million_output_tokens, 100.0 * rp->batch_occupancy, 100.0 * rp->kv_occupancy, 100.0 * rp->mfu,
+            100.0 * rp->mbu);
+  }
+  if (r->transfers || r->transfer_waits)
+    fprintf(out, "KV transfers                   %s (%.1f GB/day), time p50 %.4f s, p99 %.4f s; %s waited for decode room\n",
+            grouped((double)r->transfers, a, sizeof a), r->kv_gb_per_day, r->transfer_p50_s, r->transfer_p99_s,
+            grouped((double)r->transfer_waits, b, sizeof b));
   if (r->preemptions || r->wakeups)
     fprintf(out, "Preemptions, node wake-ups     %s, %s\n", grouped((double)r->preemptions, a, sizeof a),
             grouped((double)r->wakeups, b, sizeof b));
@@ -298,6 +323,11 @@ static size_t metric_rows(const struct ic_run_result *r, struct metric_row *rows
   ROW("utilisation_min", r->utilisation_min, "fraction");
   ROW("utilisation_max", r->utilisation_max, "fraction");
   ROW("mean_in_system", r->mean_in_system, "requests");
+  ROW("transfers", (double)r->transfers, "requests");
+  ROW("transfer_waits", (double)r->transfer_waits, "requests");
+  ROW("kv_gb_per_day", r->kv_gb_per_day, "GB/day");
+  ROW("transfer_p50_s", r->transfer_p50_s, "s");
+  ROW("transfer_p99_s", r->transfer_p99_s, "s");
   ROW("events", (double)r->events, "events");
   ROW("stable", r->stable, "1/0");
   ROW("over_context_requests", (double)r->over_context_requests, "requests");
@@ -332,6 +362,21 @@ static size_t ledger_rows(const struct ic_run_result *r, struct ledger_row *rows
   return n;
 }
 
+/* A named number for summary.json; not finite: null. */
+struct json_number {
+  const char *key;
+  double v;
+};
+
+static void add_numbers(cJSON *o, const struct json_number *fields, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    if (isfinite(fields[i].v))
+      cJSON_AddNumberToObject(o, fields[i].key, fields[i].v);
+    else
+      cJSON_AddNullToObject(o, fields[i].key);
+  }
+}
+
 static char *summary_json(const struct ic_scenario *s, const struct ic_run_result *r) {
   char prov[512];
   ic_report_provenance_run(s, r, prov, sizeof prov);
@@ -361,21 +406,33 @@ static char *summary_json(const struct ic_scenario *s, const struct ic_run_resul
     const struct ic_run_class *rc = &r->classes[c];
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "name", rc->name);
-    const struct {
-      const char *key;
-      double v;
-    } fields[] = {{"completed", (double)rc->completed}, {"ttft_target_s", rc->ttft_target_s},
+    const struct json_number fields[] = {{"completed", (double)rc->completed}, {"ttft_target_s", rc->ttft_target_s},
                   {"tpot_target_s", rc->tpot_target_s}, {"slo_attainment", rc->slo_attainment},
                   {"e2e_mean_s", rc->e2e_mean_s}, {"e2e_p99_s", rc->e2e_p99_s}, {"ttft_mean_s", rc->ttft_mean_s},
                   {"ttft_p99_s", rc->ttft_p99_s}, {"tpot_mean_s", rc->tpot_mean_s}, {"tpot_p99_s", rc->tpot_p99_s},
                   {"wait_mean_s", rc->wait_mean_s}, {"wait_p99_s", rc->wait_p99_s}};
-    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
-      if (isfinite(fields[i].v))
-        cJSON_AddNumberToObject(o, fields[i].key, fields[i].v);
-      else
-        cJSON_AddNullToObject(o, fields[i].key);
-    }
+    add_numbers(o, fields, sizeof fields / sizeof fields[0]);
     cJSON_AddItemToArray(classes, o);
+  }
+  if (r->pool_count) {
+    cJSON *pools = cJSON_AddArrayToObject(root, "pools");
+    for (size_t i = 0; i < r->pool_count && i < IC_RUN_MAX_POOLS; i++) {
+      const struct ic_run_pool *rp = &r->pools[i];
+      cJSON *o = cJSON_CreateObject();
+      cJSON_AddStringToObject(o, "name", rp->name);
+      cJSON_AddStringToObject(o, "gpu", rp->gpu);
+      const struct json_number fields[] = {{"nodes", (double)rp->nodes}, {"gpus", (double)rp->gpus}, {"replicas", (double)rp->replicas},
+                    {"routed", (double)rp->routed}, {"completed", (double)rp->completed},
+                    {"usd_per_day", rp->usd_per_day}, {"it_energy_kwh_per_day", rp->it_energy_kwh_per_day},
+                    {"output_tokens_per_day", rp->output_tokens_per_day},
+                    {"prompt_tokens_per_day", rp->prompt_tokens_per_day},
+                    {"usd_per_million_output_tokens", rp->usd_per_million_output_tokens},
+                    {"usd_per_million_input_tokens", rp->usd_per_million_input_tokens},
+                    {"utilisation", rp->utilisation}, {"batch_occupancy", rp->batch_occupancy},
+                    {"kv_occupancy", rp->kv_occupancy}, {"mfu", rp->mfu}, {"mbu", rp->mbu}};
+      add_numbers(o, fields, sizeof fields / sizeof fields[0]);
+      cJSON_AddItemToArray(pools, o);
+    }
   }
   char *text = cJSON_Print(root);
   cJSON_Delete(root);

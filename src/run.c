@@ -25,29 +25,6 @@ static double or_default(double configured, double catalogue) {
 /* x / y, or NaN when nothing was served. */
 static double per(double x, double y) { return y > 0 ? x / y : (double)NAN; }
 
-/* The ledger's energy priced into the per-day and per-hour ledger, and the
- * per-query and per-token ratios. */
-static void price_run(const struct ic_scenario *s, const ic_ledger *ledger, const struct ic_tariff *tariff,
-                      struct ic_run_result *out) {
-  struct ic_cost_fleet fleet = {s->fleet.nodes, s->fleet.gpus_per_node, out->server_price_usd, out->nameplate_node_w};
-  ic_cost_ledger_window(ledger, out->warmup_s, s->run.duration_s, &fleet, &s->power, tariff, &s->cost, &out->cost,
-                        out->hours);
-  const struct ic_daily_cost *c = &out->cost;
-  out->usd_per_query = per(c->total_usd, out->queries_per_day);
-  out->usd_per_million_output_tokens = per(c->total_usd, out->output_tokens_per_day / 1e6);
-  out->usd_per_million_input_tokens = per(c->total_usd, out->prompt_tokens_per_day / 1e6);
-  /* Busy-time split: prefill GPU-seconds pay for input tokens, decode
-   * GPU-seconds for output tokens; idle time is shared in the same ratio. */
-  double prefill_s = ic_ledger_gpu_state_s(ledger, IC_GPU_PREFILL), decode_s = ic_ledger_gpu_state_s(ledger, IC_GPU_DECODE);
-  out->prefill_time_share = per(prefill_s, prefill_s + decode_s);
-  out->usd_per_million_input_tokens_by_time =
-      per(c->total_usd * out->prefill_time_share, out->prompt_tokens_per_day / 1e6);
-  out->usd_per_million_output_tokens_by_time =
-      per(c->total_usd * (1.0 - out->prefill_time_share), out->output_tokens_per_day / 1e6);
-  out->wh_per_query = per(c->facility_energy_kwh * 1000.0, out->queries_per_day);
-  out->gco2e_per_query = per(c->gco2e, out->queries_per_day);
-}
-
 /* The accelerator and server of the scenario, and from them the resolved
  * power and price figures in `out`. IC_EINVAL when either is unusable
  * (ic_scenario_check has reported why). */
@@ -116,7 +93,7 @@ static ic_status fill_distributions(FILE *f, void *ctx) {
   char prov[512];
   ic_report_provenance_run(o->s, o->r, prov, sizeof prov);
   fprintf(f, "# %s\nquantity,bin_low,bin_high,iterations\n", prov);
-  for (int64_t b = 0; b <= o->s->serving.max_batch; b++)
+  for (int64_t b = 0; b < (int64_t)o->fs->batch_bins; b++)
     if (o->fs->batch_hist[b]) fprintf(f, "batch_size,%lld,%lld,%llu\n", (long long)b, (long long)b + 1,
                                       (unsigned long long)o->fs->batch_hist[b]);
   for (int i = 0; i < IC_KV_HIST_BINS; i++)
@@ -146,6 +123,11 @@ static void serving_results(ic_fleet *fleet, const struct ic_scenario *s, ic_tim
   const struct ic_fleet_stats *fs = ic_fleet_stats(fleet);
   double span = s->run.duration_s;
   out->rejected = fs->rejected;
+  out->transfers = fs->transfers;
+  out->transfer_waits = fs->transfer_waits;
+  out->kv_gb_per_day = fs->kv_bytes_moved / 1e9 * 86400.0 / span;
+  out->transfer_p50_s = ic_sketch_quantile(fs->transfer_s, 0.5);
+  out->transfer_p99_s = ic_sketch_quantile(fs->transfer_s, 0.99);
   out->preemptions = fs->preemptions;
   out->wakeups = fs->wakeups;
   out->e2e_p90_s = ic_sketch_quantile(fs->e2e_s, 0.90);
@@ -166,7 +148,7 @@ static void serving_results(ic_fleet *fleet, const struct ic_scenario *s, ic_tim
   out->slo_attainment = fs->completed ? (double)met / (double)fs->completed : (double)NAN;
   out->throughput_rps = (double)fs->completed / span;
   out->output_tokens_per_gpu_s = out->output_tokens_per_s / (double)out->gpus;
-  size_t batch_bins = (size_t)s->serving.max_batch + 1;
+  size_t batch_bins = fs->batch_bins;
   out->batch_p50 = ic_fleet_hist_quantile(fs->batch_hist, batch_bins, 1.0, 0.5);
   out->batch_p99 = ic_fleet_hist_quantile(fs->batch_hist, batch_bins, 1.0, 0.99);
   bool continuous = s->serving.batching == IC_BATCHING_CONTINUOUS && fs->batches > 0;
@@ -283,11 +265,27 @@ static double warmup_s(const struct ic_scenario *s, double service_batch1_s) {
   return ceil(w > 60.0 ? w : 60.0);
 }
 
-/* The end of the warm-up: counters, sketches, the ledger and the time
+/* One pool of the run: its keys, hardware, compute model and ledger. With
+ * no [pool.NAME] section the run has one, the [fleet] and [serving] keys. */
+struct pool_run {
+  const char *name;
+  int role;                  /* enum ic_pool_role_kind */
+  struct ic_fleet_config fleet;
+  struct ic_serving_config serving;
+  struct ic_gpu_spec gpu;
+  struct ic_perf perf;
+  struct ic_gpu_power gpu_power;
+  double node_base_w, server_price_usd, nameplate_node_w;
+  ic_ledger *ledger;
+  struct ic_fleet_work start; /* its work when the window started */
+};
+
+/* The end of the warm-up: counters, sketches, the ledgers and the time
  * series start here; work done so far is the baseline. */
 struct window {
   ic_fleet *fleet;
-  ic_ledger *ledger;
+  struct pool_run *pools;
+  size_t pool_count;
   ic_series *series;         /* NULL: none */
   struct ic_fleet_work start;
   ic_status status;
@@ -296,11 +294,128 @@ struct window {
 static void on_window_start(ic_sim *sim, void *ctx, uint64_t arg) {
   (void)arg;
   struct window *w = ctx;
-  ic_ledger_restart(w->ledger, ic_sim_now(sim));
+  for (size_t i = 0; i < w->pool_count; i++) ic_ledger_restart(w->pools[i].ledger, ic_sim_now(sim));
   w->status = ic_fleet_start_window(w->fleet);
   if (w->status == IC_OK && w->series) w->status = ic_fleet_attach_series(w->fleet, w->series);
   ic_fleet_work_so_far(w->fleet, &w->start);
+  for (size_t i = 0; i < w->pool_count; i++) ic_fleet_pool_work(w->fleet, (int32_t)i, &w->pools[i].start);
   if (w->status != IC_OK) ic_sim_stop(sim);
+}
+
+/* least_work router: a replica's time per token of a mean request's work
+ * in a full batch (its prefill alone, its decode steps shared by max_batch
+ * sequences at the mean context), from the pool's compute model. */
+static double seconds_per_token(const struct ic_scenario *s, const struct pool_run *p) {
+  int64_t b = p->serving.max_batch, prompt = s->traffic.prompt_tokens, output = s->traffic.output_tokens;
+  struct ic_iter_shape one = ic_iter_shape_prefill(prompt, 1);
+  struct ic_perf_decode_line d = ic_perf_decode_line(&p->perf, b);
+  double step_s = ic_perf_decode_step_s(&d, (double)b * ((double)prompt + (double)output / 2.0));
+  return (ic_perf_iter_s(&p->perf, &one, NULL) + (double)output * step_s / (double)b) / (double)(prompt + output);
+}
+
+/* Pool i's keys, hardware and compute model; errors reported at its origin. */
+static ic_status resolve_pool(const struct ic_scenario *s, size_t i, const struct ic_model_spec *model,
+                              const struct ic_precisions *prec, struct pool_run *p) {
+  /* The scenario with this pool's keys, resolved like the single fleet. */
+  struct ic_scenario *ps = malloc(sizeof *ps);
+  struct ic_run_result *hw = calloc(1, sizeof *hw);
+  if (!ps || !hw) {
+    free(ps);
+    free(hw);
+    return IC_ENOMEM;
+  }
+  *ps = *s;
+  const char *where = s->source;
+  p->name = "default";
+  p->role = IC_ROLE_MIXED;
+  if (s->pool_count) {
+    ic_scenario_pool(s, i, &ps->fleet, &ps->serving);
+    p->name = s->pools[i].name;
+    p->role = s->pools[i].role == IC_POOL_PREFILL ? IC_ROLE_PREFILL
+              : s->pools[i].role == IC_POOL_DECODE ? IC_ROLE_DECODE : IC_ROLE_MIXED;
+    where = s->pools[i].origin;
+  }
+  p->fleet = ps->fleet;
+  p->serving = ps->serving;
+  ic_status st = ic_run_resolve_hardware(ps, &p->gpu, hw);
+  p->gpu_power = hw->gpu_power;
+  p->node_base_w = hw->node_base_w;
+  p->server_price_usd = hw->server_price_usd;
+  p->nameplate_node_w = hw->nameplate_node_w;
+  free(ps);
+  free(hw);
+  if (st != IC_OK) return IC_EINVAL;
+  struct ic_perf_params params;
+  apply_profile(s, &p->gpu, &params);
+  return ic_perf_init(&p->perf, model, &p->gpu, p->fleet.gpus_per_replica, prec, &params, where);
+}
+
+/* Adds every amount of `add` (not the hour's inputs) to `to`. */
+static void add_hours(struct ic_hour_cost *to, const struct ic_hour_cost *add) {
+  for (int h = 0; h < IC_HOURS_PER_DAY; h++) {
+    to[h].it_energy_kwh += add[h].it_energy_kwh;
+    to[h].facility_energy_kwh += add[h].facility_energy_kwh;
+    to[h].energy_usd += add[h].energy_usd;
+    to[h].cooling_usd += add[h].cooling_usd;
+    to[h].fixed_usd += add[h].fixed_usd;
+    to[h].total_usd += add[h].total_usd;
+    to[h].gco2e += add[h].gco2e;
+  }
+}
+
+/* Every pool's ledger priced and summed into out->cost and out->hours; the
+ * per-query and per-token ratios from the sums. */
+static void price_pools(const struct ic_scenario *s, struct pool_run *pools, size_t n, const struct ic_tariff *tariff,
+                        struct ic_run_result *out) {
+  double prefill_s = 0, decode_s = 0;
+  for (size_t i = 0; i < n; i++) {
+    struct pool_run *p = &pools[i];
+    struct ic_cost_fleet fleet = {p->fleet.nodes, p->fleet.gpus_per_node, p->server_price_usd, p->nameplate_node_w};
+    struct ic_daily_cost day;
+    struct ic_hour_cost hours[IC_HOURS_PER_DAY];
+    ic_cost_ledger_window(p->ledger, out->warmup_s, s->run.duration_s, &fleet, &s->power, tariff, &s->cost, &day, hours);
+    if (i == 0) {
+      out->cost = day;
+      memcpy(out->hours, hours, sizeof hours);
+    } else {
+      /* Every field of the daily ledger is an amount: they add. */
+      double *to = (double *)&out->cost;
+      const double *add = (const double *)&day;
+      for (size_t f = 0; f < sizeof day / sizeof(double); f++) to[f] += add[f];
+      add_hours(out->hours, hours);
+    }
+    if (i < IC_RUN_MAX_POOLS) out->pools[i].usd_per_day = day.total_usd;
+    prefill_s += ic_ledger_gpu_state_s(p->ledger, IC_GPU_PREFILL);
+    decode_s += ic_ledger_gpu_state_s(p->ledger, IC_GPU_DECODE);
+  }
+  const struct ic_daily_cost *c = &out->cost;
+  out->usd_per_query = per(c->total_usd, out->queries_per_day);
+  out->usd_per_million_output_tokens = per(c->total_usd, out->output_tokens_per_day / 1e6);
+  out->usd_per_million_input_tokens = per(c->total_usd, out->prompt_tokens_per_day / 1e6);
+  /* Busy-time split: prefill GPU-seconds pay for input tokens, decode
+   * GPU-seconds for output tokens; idle time is shared in the same ratio. */
+  out->prefill_time_share = per(prefill_s, prefill_s + decode_s);
+  out->usd_per_million_input_tokens_by_time =
+      per(c->total_usd * out->prefill_time_share, out->prompt_tokens_per_day / 1e6);
+  out->usd_per_million_output_tokens_by_time =
+      per(c->total_usd * (1.0 - out->prefill_time_share), out->output_tokens_per_day / 1e6);
+  out->wh_per_query = per(c->facility_energy_kwh * 1000.0, out->queries_per_day);
+  out->gco2e_per_query = per(c->gco2e, out->queries_per_day);
+}
+
+/* Utilisation figures (docs/metrics.md) of work `w` over `pools`. */
+struct utilisation {
+  double replica_s, slot_cap_s, kv_cap_token_s, flop_cap, byte_cap;
+};
+
+static void add_capacity(struct utilisation *u, const struct pool_run *p, double span) {
+  double replicas = (double)(p->fleet.nodes * (p->fleet.gpus_per_node / p->fleet.gpus_per_replica));
+  double gpus = (double)(p->fleet.nodes * p->fleet.gpus_per_node);
+  u->replica_s += replicas * span;
+  u->slot_cap_s += replicas * (double)p->serving.max_batch * span;
+  u->kv_cap_token_s += replicas * floor(p->perf.kv_capacity_tokens) * span;
+  u->flop_cap += gpus * ic_perf_gpu_peak_flops(&p->perf) * span;
+  u->byte_cap += gpus * ic_perf_gpu_peak_bytes_per_s(&p->perf) * span;
 }
 
 ic_status ic_run_scenario_series(const struct ic_scenario *s, struct ic_run_result *out, const char *series_dir) {
@@ -310,33 +425,57 @@ ic_status ic_run_scenario_series(const struct ic_scenario *s, struct ic_run_resu
   struct ic_model_spec model_spec;
   if (ic_model_resolve(&s->model, &model_spec, s->source) != IC_OK) return IC_EINVAL;
   const struct ic_model_spec *model = &model_spec;
-  struct ic_gpu_spec gpu_spec;
-  if (ic_run_resolve_hardware(s, &gpu_spec, out) != IC_OK) return IC_EINVAL;
-  const struct ic_gpu_spec *gpu = &gpu_spec;
   struct ic_precisions prec = {(enum ic_precision)s->model.weight_precision,
                                (enum ic_precision)s->model.activation_precision,
                                (enum ic_precision)s->model.kv_precision};
-  struct ic_perf perf;
-  struct ic_perf_params params;
-  apply_profile(s, gpu, &params);
-  ic_status st = ic_perf_init(&perf, model, gpu, s->fleet.gpus_per_replica, &prec, &params, s->source);
-  if (st != IC_OK) return st;
+  size_t np = s->pool_count ? s->pool_count : 1;
+  struct pool_run *pools = calloc(np, sizeof *pools);
+  struct ic_pool_spec specs[IC_SCENARIO_MAX_POOLS];
+  if (!pools) return IC_ENOMEM;
+  ic_status st = IC_OK;
+  /* Pools that take arrivals (mixed, prefill) come first, decode pools last. */
+  size_t order[IC_SCENARIO_MAX_POOLS], placed = 0;
+  for (int pass = 0; pass < 2; pass++)
+    for (size_t i = 0; i < np; i++)
+      if ((s->pool_count && s->pools[i].role == IC_POOL_DECODE) == (pass == 1)) order[placed++] = i;
+  for (size_t i = 0; i < np && st == IC_OK; i++) st = resolve_pool(s, order[i], model, &prec, &pools[i]);
+  if (st != IC_OK) {
+    free(pools);
+    return st;
+  }
+  /* The run's hardware figures are its first pool's. */
+  out->gpu_power = pools[0].gpu_power;
+  out->node_base_w = pools[0].node_base_w;
+  out->server_price_usd = pools[0].server_price_usd;
+  out->nameplate_node_w = pools[0].nameplate_node_w;
 
   struct ic_tariff tariff;
   char why[256];
   if (ic_tariff_resolve(&s->power, &tariff, why, sizeof why) != IC_OK) {
     ic_diag(s->source, 0, "%s", why);
+    free(pools);
     return IC_EINVAL;
   }
 
-  out->service_time_batch1_s = batch1_service_s(s, &perf);
+  /* The warm-up follows the slowest pool. */
+  for (size_t i = 0; i < np; i++) {
+    double svc = batch1_service_s(s, &pools[i].perf);
+    if (svc > out->service_time_batch1_s) out->service_time_batch1_s = svc;
+  }
   out->warmup_s = warmup_s(s, out->service_time_batch1_s);
   ic_time_ns start_ns = ic_duration_from_s(out->warmup_s);
   ic_time_ns end_ns = start_ns + ic_duration_from_s(s->run.duration_s);
   ic_sim *sim = ic_sim_alloc((uint64_t)s->run.seed, (uint64_t)s->run.run);
-  ic_ledger *ledger = sim ? ic_ledger_alloc(s->fleet.nodes, s->fleet.gpus_per_node, out->node_base_w,
-                                            &out->gpu_power, 0) : NULL;
-  ic_fleet *fleet = ledger ? ic_fleet_alloc(sim, &s->fleet, &s->serving, &perf, ledger) : NULL;
+  bool ledgers = sim != NULL;
+  for (size_t i = 0; i < np && ledgers; i++) {
+    struct pool_run *p = &pools[i];
+    p->ledger = ic_ledger_alloc(p->fleet.nodes, p->fleet.gpus_per_node, p->node_base_w, &p->gpu_power, 0);
+    ledgers = p->ledger != NULL;
+    specs[i] = (struct ic_pool_spec){p->name, &p->fleet, &p->serving, &p->perf, p->ledger,
+                                     s->serving.router == IC_ROUTER_LEAST_WORK ? seconds_per_token(s, p) : 0.0,
+                                     p->role};
+  }
+  ic_fleet *fleet = ledgers ? ic_fleet_alloc_pools(sim, specs, np, &s->serving) : NULL;
   ic_source *source = NULL;
   ic_series *series = NULL;
   if (!fleet) {
@@ -350,7 +489,7 @@ ic_status ic_run_scenario_series(const struct ic_scenario *s, struct ic_run_resu
     goto done;
   }
   ic_fleet_set_classes(fleet, classes, class_count);
-  ic_ledger_set_off_power(ledger, s->power.node_off_w);
+  for (size_t i = 0; i < np; i++) ic_ledger_set_off_power(pools[i].ledger, s->power.node_off_w);
   struct ic_powerdown_config pd = {s->power.powerdown == IC_POWERDOWN_IDLE, s->power.powerdown_idle_s, s->power.wake_s,
                                    s->power.wake_queue_threshold ? s->power.wake_queue_threshold : s->serving.max_batch};
   if (ic_fleet_set_powerdown(fleet, &pd) != IC_OK) {
@@ -363,7 +502,7 @@ ic_status ic_run_scenario_series(const struct ic_scenario *s, struct ic_run_resu
   }
   /* Scheduled first, so that it runs before anything else at start_ns:
    * what happens at start_ns is counted. */
-  struct window win = {.fleet = fleet, .ledger = ledger, .series = series, .status = IC_OK};
+  struct window win = {.fleet = fleet, .pools = pools, .pool_count = np, .series = series, .status = IC_OK};
   if (!ic_sim_schedule_at(sim, start_ns, on_window_start, &win, 0)) {
     st = IC_ENOMEM;
     goto done;
@@ -416,7 +555,7 @@ ic_status ic_run_scenario_series(const struct ic_scenario *s, struct ic_run_resu
   }
   if ((st = win.status) != IC_OK || (st = ic_fleet_status(fleet)) != IC_OK) goto done; /* reported where it happened */
   ic_fleet_close(fleet, end_ns);
-  ic_ledger_flush(ledger, end_ns);
+  for (size_t i = 0; i < np; i++) ic_ledger_flush(pools[i].ledger, end_ns);
   const struct ic_request_count *oc = ic_source_over_context(source), *offered = ic_source_offered(source);
   out->over_context_requests = oc->requests;
   out->over_context_prompt_tokens = oc->prompt_tokens;
@@ -430,13 +569,7 @@ ic_status ic_run_scenario_series(const struct ic_scenario *s, struct ic_run_resu
   const struct ic_fleet_stats *fs = ic_fleet_stats(fleet);
   struct ic_fleet_work w;
   ic_fleet_work_so_far(fleet, &w);
-  w.output_tokens -= win.start.output_tokens;
-  w.prompt_tokens -= win.start.prompt_tokens;
-  w.flops -= win.start.flops;
-  w.bytes -= win.start.bytes;
-  w.slot_s -= win.start.slot_s;
-  w.kv_token_s -= win.start.kv_token_s;
-  w.busy_replica_s -= win.start.busy_replica_s;
+  ic_fleet_work_add(&w, &win.start, -1.0);
   double span = s->run.duration_s, scale = 86400.0 / span;
   out->span_s = span;
   out->in_flight_at_start = fs->in_flight_at_start;
@@ -444,14 +577,20 @@ ic_status ic_run_scenario_series(const struct ic_scenario *s, struct ic_run_resu
   out->completed = fs->completed;
   out->in_flight_at_end = ic_fleet_in_flight(fleet);
   out->replicas = ic_fleet_replica_count(fleet);
-  out->gpus = s->fleet.nodes * s->fleet.gpus_per_node;
+  struct utilisation cap = {0};
+  for (size_t i = 0; i < np; i++) {
+    out->gpus += pools[i].fleet.nodes * pools[i].fleet.gpus_per_node;
+    add_capacity(&cap, &pools[i], span);
+  }
   out->queries_per_day = (double)fs->completed * scale;
   out->output_tokens_per_day = w.output_tokens * scale;
   out->prompt_tokens_per_day = w.prompt_tokens * scale;
-  out->it_energy_j = ic_ledger_it_energy_j(ledger);
-  for (int i = 0; i < IC_GPU_STATE_COUNT; i++)
-    out->gpu_energy_j[i] = ic_ledger_gpu_state_energy_j(ledger, (enum ic_gpu_state)i);
-  price_run(s, ledger, &tariff, out);
+  for (size_t i = 0; i < np; i++) {
+    out->it_energy_j += ic_ledger_it_energy_j(pools[i].ledger);
+    for (int g = 0; g < IC_GPU_STATE_COUNT; g++)
+      out->gpu_energy_j[g] += ic_ledger_gpu_state_energy_j(pools[i].ledger, (enum ic_gpu_state)g);
+  }
+  price_pools(s, pools, np, &tariff, out);
   out->e2e_mean_s = ic_sketch_mean(fs->e2e_s);
   /* Little's law: a stable system holds about arrival rate x mean time in
    * system; far more in flight at the end means queues grew all along, and
@@ -468,15 +607,42 @@ ic_status ic_run_scenario_series(const struct ic_scenario *s, struct ic_run_resu
   out->wait_mean_s = ic_sketch_mean(fs->wait_s);
   out->wait_p99_s = ic_sketch_quantile(fs->wait_s, 0.99);
   out->mean_batch_size = fs->batches ? (double)fs->batched_requests / (double)fs->batches : 0.0;
-  double replica_s = (double)out->replicas * span, gpu_s = (double)out->gpus * span;
-  out->utilisation = w.busy_replica_s / replica_s;
-  out->batch_occupancy = w.slot_s / (replica_s * (double)s->serving.max_batch);
-  out->kv_occupancy = w.kv_token_s / (replica_s * floor(perf.kv_capacity_tokens));
-  out->mfu = w.flops / (gpu_s * ic_perf_gpu_peak_flops(&perf));
-  out->mbu = w.bytes / (gpu_s * ic_perf_gpu_peak_bytes_per_s(&perf));
+  out->utilisation = w.busy_replica_s / cap.replica_s;
+  out->batch_occupancy = w.slot_s / cap.slot_cap_s;
+  out->kv_occupancy = w.kv_token_s / cap.kv_cap_token_s;
+  out->mfu = w.flops / cap.flop_cap;
+  out->mbu = w.bytes / cap.byte_cap;
   out->output_tokens_per_s = w.output_tokens / span;
   out->events = ic_sim_events_run(sim);
-  out->kv_capacity_tokens = perf.kv_capacity_tokens;
+  out->kv_capacity_tokens = pools[0].perf.kv_capacity_tokens;
+  /* Per pool, where the scenario declares pools. */
+  out->pool_count = s->pool_count;
+  for (size_t i = 0; i < s->pool_count && i < IC_RUN_MAX_POOLS; i++) {
+    struct ic_run_pool *rp = &out->pools[i];
+    struct pool_run *p = &pools[i];
+    struct ic_fleet_work pw;
+    ic_fleet_pool_work(fleet, (int32_t)i, &pw);
+    ic_fleet_work_add(&pw, &p->start, -1.0);
+    struct utilisation pc = {0};
+    add_capacity(&pc, p, span);
+    snprintf(rp->name, sizeof rp->name, "%s", p->name);
+    snprintf(rp->gpu, sizeof rp->gpu, "%s", p->fleet.gpu);
+    rp->nodes = p->fleet.nodes;
+    rp->gpus = p->fleet.nodes * p->fleet.gpus_per_node;
+    rp->replicas = p->fleet.nodes * (p->fleet.gpus_per_node / p->fleet.gpus_per_replica);
+    rp->routed = ic_fleet_pool_routed(fleet, (int32_t)i);
+    rp->completed = ic_fleet_pool_completed(fleet, (int32_t)i);
+    rp->output_tokens_per_day = pw.output_tokens * scale;
+    rp->prompt_tokens_per_day = pw.prompt_tokens * scale;
+    rp->it_energy_kwh_per_day = ic_ledger_it_energy_j(p->ledger) / 3.6e6 * scale;
+    rp->usd_per_million_output_tokens = per(rp->usd_per_day, rp->output_tokens_per_day / 1e6);
+    rp->usd_per_million_input_tokens = per(rp->usd_per_day, rp->prompt_tokens_per_day / 1e6);
+    rp->utilisation = pw.busy_replica_s / pc.replica_s;
+    rp->batch_occupancy = pw.slot_s / pc.slot_cap_s;
+    rp->kv_occupancy = pw.kv_token_s / pc.kv_cap_token_s;
+    rp->mfu = pw.flops / pc.flop_cap;
+    rp->mbu = pw.bytes / pc.byte_cap;
+  }
   serving_results(fleet, s, end_ns, out);
   if (series) {
     struct series_out o = {s, out, series, end_ns, ic_fleet_stats(fleet)};
@@ -486,7 +652,8 @@ done:
   ic_series_free(series);
   ic_source_free(source);
   ic_fleet_free(fleet);
-  ic_ledger_free(ledger);
+  for (size_t i = 0; i < np; i++) ic_ledger_free(pools[i].ledger);
+  free(pools);
   ic_sim_free(sim);
   return st;
 }

@@ -7,6 +7,8 @@
  * only the first. */
 #include "infercost/scenario.h"
 
+#include "scenario_impl.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
@@ -229,6 +231,10 @@ static bool parse_value(const struct ic_key_def *k, const char *text, void *fiel
   return false;
 }
 
+bool ic__scenario_parse(const struct ic_key_def *k, const char *text, void *field, char *err, size_t errsize) {
+  return parse_value(k, text, field, err, errsize);
+}
+
 void ic_format_double(double v, char *buf, size_t size) {
   /* the shortest of 15, 16, 17 significant digits that reads back as v
    * (17 always does): 0.05 stays "0.05", 0.1 + 0.2 prints all its digits */
@@ -356,6 +362,7 @@ const char *ic_scenario_origin(const struct ic_scenario *s, const char *dotted) 
 /* Sets "section.key" from text; reports problems at (path, line). */
 static bool assign(struct ic_scenario *s, const char *dotted, const char *value, const char *path, long line,
                    const char *origin) {
+  if (strncmp(dotted, "pool.", 5) == 0) return ic__pool_assign(s, dotted + 5, value, path, line, origin);
   const struct ic_section_def *sec = NULL;
   const struct ic_key_def *k = ic_scenario_find_key(dotted, &sec);
   if (!k) {
@@ -430,10 +437,15 @@ ic_status ic_scenario_load_text(struct ic_scenario *s, const char *text, const c
       *close = '\0';
       snprintf(section, sizeof section, "%s", trim(line + 1));
       section_ok = false;
+      if (strncmp(section, "pool.", 5) == 0) {
+        section_ok = ic__pool_declare(s, section + 5, name, line_no);
+        if (!section_ok) errors++;
+        continue;
+      }
       for (size_t i = 0; i < ic_scenario_section_count; i++)
         if (strcmp(ic_scenario_sections[i].name, section) == 0) section_ok = true;
       if (!section_ok) {
-        ic_diag(name, line_no, "unknown section [%s] (sections: run, traffic, model, fleet, serving, perf, power, cost)", section);
+        ic_diag(name, line_no, "unknown section [%s] (sections: run, traffic, model, fleet, serving, perf, power, cost, pool.NAME)", section);
         errors++;
       }
       continue;
@@ -704,6 +716,7 @@ ic_status ic_scenario_check(const struct ic_scenario *s) {
   if (s->serving.max_batched_tokens > 0 && s->serving.prefill_chunk_tokens > 0)
     check_fail(s, "serving.max_batched_tokens", "%s: a budget for whole prompts; with chunked prefill the chunk is the budget (set %s only)",
                "serving.prefill_chunk_tokens");
+  ic__pool_check(s);
   return ic_diag_count() > before ? IC_EINVAL : IC_OK;
 }
 
@@ -719,6 +732,7 @@ void ic_scenario_write(const struct ic_scenario *s, FILE *out) {
       fprintf(out, "%s = %s  # %s%s%s\n", k->name, value, *k->unit ? k->unit : "", *k->unit ? "; " : "", k->doc);
     }
   }
+  ic__pool_write(s, out);
 }
 
 uint64_t ic_scenario_digest(const struct ic_scenario *s) {
@@ -732,5 +746,5 @@ uint64_t ic_scenario_digest(const struct ic_scenario *s) {
       for (const char *c = value; *c; c++) h = (h ^ (unsigned char)*c) * UINT64_C(0x100000001b3);
     }
   }
-  return h;
+  return ic__pool_digest(s, h);
 }

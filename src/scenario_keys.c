@@ -138,6 +138,10 @@ static const struct ic_key_def serving_keys[] = {
     KEY(ic_serving_config, slo_ttft_s, IC_KEY_REAL, "2", 0, 1e6, true, NULL, "s", "time-to-first-token target of classes without their own"),
     KEY(ic_serving_config, slo_tpot_s, IC_KEY_REAL, "0.1", 0, 1e6, true, NULL, "s", "time-per-output-token target of classes without their own"),
     KEY(ic_serving_config, slo_e2e_s, IC_KEY_REAL, "auto", 0, 1e9, true, NULL, "s", "end-to-end target of every request (auto: none)"),
+    KEY(ic_serving_config, kv_link_gb_per_s, IC_KEY_REAL, "50", 0, 1e6, true, NULL, "GB/s", "disaggregation: network bandwidth per GPU for KV transfers, one direction (400 Gb/s InfiniBand or RoCE = 50)"),
+    KEY(ic_serving_config, kv_link_efficiency, IC_KEY_REAL, "0.8", 0, 1, true, NULL, "", "disaggregation: achieved / nominal bandwidth of a KV transfer"),
+    KEY(ic_serving_config, kv_link_latency_s, IC_KEY_REAL, "1e-5", 0, 10, false, NULL, "s", "disaggregation: latency of one KV transfer"),
+    KEY(ic_serving_config, ttft_at, IC_KEY_CHOICE, "transfer", 0, 0, false, IC_TTFT_AT_CHOICES, "", "disaggregation: the first token counts when the KV cache reaches the decode pool (transfer) or when the prefill ends (prefill)"),
 };
 
 static const struct ic_key_def perf_keys[] = {

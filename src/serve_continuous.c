@@ -18,8 +18,59 @@
 
 #include "serve_impl.h"
 
-static ic_time_ns iter_ns(const ic_fleet *f, const struct ic_iter_shape *shape) {
-  return ic_duration_from_s(ic_perf_iter_s(f->perf, shape, NULL));
+/* A running request of a continuous replica, its hot fields copied out of
+ * the pool so a span's bookkeeping reads one contiguous array. A decoding
+ * slot's context and generated are kept less the replica's decode steps,
+ * so that a decode span advances every slot by adding to one counter. */
+struct ic__slot {
+  uint32_t idx;              /* in the pool */
+  bool decoding;             /* past its prefill: context and generated are relative */
+  bool handed;               /* prefill pool: prefilled, leaving for a decode pool */
+  int64_t target_prefill, context, generated, output_tokens; /* as in struct ic__request */
+};
+
+/* What the running span of a continuous replica is. */
+enum ic__span { IC__SPAN_NONE, IC__SPAN_MIXED, IC__SPAN_DECODE };
+
+/* A continuous replica's batch, in the order its events touch the fields. */
+struct cont {
+  struct ic__slot *running;  /* running requests in admission order */
+  int64_t running_len, running_cap;
+  int64_t decoding;          /* running requests past their prefill */
+  int64_t context_sum;       /* KV tokens of the decoding requests */
+  int64_t kv_reserved;       /* tokens: prefill targets of prefilling + contexts of decoding */
+  int64_t kv_promised;       /* tokens: prompt + output of every running request (reserve admission) */
+  int64_t steps;             /* decode steps every decoding slot has taken (see struct ic__slot) */
+  int64_t first_done_step;   /* steps when the first decoding slot completes; INT64_MAX if none */
+  int64_t first_prefilling;  /* every running slot before this index is decoding */
+  enum ic__span span;        /* IC__SPAN_NONE when idle */
+  int64_t span_iters;        /* iterations in the span (1 for MIXED) */
+  ic_time_ns span_start_ns, span_end_ns;
+  ic_event_id span_event;
+  ic_event_id split_event;   /* mixed iteration: pending switch to decode power, 0 if none */
+  double span_flops, span_bytes; /* mixed iteration: its cost */
+  double span_kv_weight_ns;  /* decode span: sum over its steps i = 0.. of i x step i's ns */
+  int64_t kv_committed;      /* decode pool: prompt + output tokens of the requests promised room here */
+  struct ic__pool *pool;     /* its pool, and its index in the fleet */
+  int64_t r;
+};
+
+struct ic__decode_line;
+
+struct cont_state {
+  struct cont *rep;          /* per replica */
+  struct ic__decode_line *decode_lines; /* per batch size 0..max_batch */
+};
+
+static struct cont_state *state(const struct ic__pool *pl) { return pl->policy_state; }
+
+static struct cont *cont_of(const ic_fleet *f, int64_t r) {
+  const struct ic__pool *pl = ic__pool_of(f, r);
+  return &state(pl)->rep[r - pl->first_replica];
+}
+
+static ic_time_ns iter_ns(const struct ic__pool *pl, const struct ic_iter_shape *shape) {
+  return ic_duration_from_s(ic_perf_iter_s(pl->perf, shape, NULL));
 }
 
 /* A decode step of n sequences from the compute model's own decomposition
@@ -30,9 +81,9 @@ struct ic__decode_line {
   bool ready;
 };
 
-static const struct ic_perf_decode_line *decode_line(ic_fleet *f, int64_t n) {
-  struct ic__decode_line *d = &f->decode_lines[n];
-  if (!d->ready) *d = (struct ic__decode_line){ic_perf_decode_line(f->perf, n), true};
+static const struct ic_perf_decode_line *decode_line(const struct ic__pool *pl, int64_t n) {
+  struct ic__decode_line *d = &state(pl)->decode_lines[n];
+  if (!d->ready) *d = (struct ic__decode_line){ic_perf_decode_line(pl->perf, n), true};
   return &d->line;
 }
 
@@ -86,22 +137,42 @@ static void decode_steps_cost(const struct ic_perf_decode_line *d, int64_t conte
   *bytes = k * d->bytes0 + d->bytes1 * ksum;
 }
 
-bool ic__cont_init(ic_fleet *f) {
-  f->decode_lines = calloc((size_t)f->serving.max_batch + 1, sizeof *f->decode_lines);
-  return f->decode_lines != NULL;
+static void cont_free(ic_fleet *f, struct ic__pool *pl) {
+  (void)f;
+  struct cont_state *st = state(pl);
+  if (!st) return;
+  if (st->rep)
+    for (int64_t i = 0; i < pl->replica_count; i++) free(st->rep[i].running);
+  free(st->rep);
+  free(st->decode_lines);
+  free(st);
+  pl->policy_state = NULL;
+}
+
+static bool cont_init(ic_fleet *f, struct ic__pool *pl) {
+  (void)f;
+  struct cont_state *st = calloc(1, sizeof *st);
+  if (!st) return false;
+  pl->policy_state = st;
+  st->rep = calloc((size_t)pl->replica_count, sizeof *st->rep);
+  st->decode_lines = calloc((size_t)pl->serving.max_batch + 1, sizeof *st->decode_lines);
+  if (!st->rep || !st->decode_lines) return false;
+  for (int64_t i = 0; i < pl->replica_count; i++)
+    st->rep[i] = (struct cont){.first_done_step = INT64_MAX, .pool = pl, .r = pl->first_replica + i};
+  return true;
 }
 
 /* A decoding slot's context and generated, undoing the relative form. */
-static int64_t slot_context(const struct ic__replica *rep, const struct ic__slot *sl) {
+static int64_t slot_context(const struct cont *rep, const struct ic__slot *sl) {
   return sl->decoding ? sl->context + rep->steps : sl->context;
 }
 
-static int64_t slot_generated(const struct ic__replica *rep, const struct ic__slot *sl) {
+static int64_t slot_generated(const struct cont *rep, const struct ic__slot *sl) {
   return sl->decoding ? sl->generated + rep->steps : sl->generated;
 }
 
 /* The slot's prefill is done: from now on it moves with rep->steps. */
-static void start_decoding(struct ic__replica *rep, struct ic__slot *sl) {
+static void start_decoding(struct cont *rep, struct ic__slot *sl) {
   sl->decoding = true;
   sl->context -= rep->steps;
   sl->generated -= rep->steps;
@@ -110,7 +181,7 @@ static void start_decoding(struct ic__replica *rep, struct ic__slot *sl) {
 }
 
 /* Recomputes first_done_step and first_prefilling after slots left. */
-static void rescan(struct ic__replica *rep) {
+static void rescan(struct cont *rep) {
   rep->first_done_step = INT64_MAX;
   rep->first_prefilling = rep->running_len;
   for (int64_t i = 0; i < rep->running_len; i++) {
@@ -121,22 +192,37 @@ static void rescan(struct ic__replica *rep) {
   }
 }
 
-static void running_gauge(ic_fleet *f, int64_t delta) {
-  f->running_requests += delta;
-  ic__gauge(f, f->col.running, (double)f->running_requests);
+/* Prefill pool: the requests whose prefill just ended leave the batch for
+ * a decode pool; their KV tokens stay reserved here until moved. */
+static void hand_off(ic_fleet *f, struct cont *rep) {
+  int64_t kept = 0;
+  for (int64_t i = 0; i < rep->running_len; i++) {
+    struct ic__slot sl = rep->running[i];
+    if (!sl.handed) {
+      rep->running[kept++] = sl;
+      continue;
+    }
+    struct ic__request *pr = &f->pool[sl.idx];
+    pr->context = sl.context;
+    pr->generated = sl.generated;
+    ic__count_running(f, -1);
+    ic__handoff(f, rep->r, sl.idx);
+  }
+  rep->running_len = kept;
+  rescan(rep);
 }
 
 /* The mixed iteration: prefill chunks in admission order within the token
  * budget; without chunking (budget 0) whole prefills and the decodes wait,
  * with chunking the decodes ride along. Returns its shape; or, with `apply`,
  * advances the requests (the shape returned is then meaningless). */
-static struct ic_iter_shape mixed_iteration(ic_fleet *f, struct ic__replica *rep, bool apply,
+static struct ic_iter_shape mixed_iteration(ic_fleet *f, struct cont *rep, bool apply,
                                             struct ic_iter_shape *prefill_part, struct ic_iter_shape *decode_part) {
-  int64_t chunk = f->serving.prefill_chunk_tokens, whole = f->serving.max_batched_tokens, used = 0;
+  int64_t chunk = rep->pool->serving.prefill_chunk_tokens, whole = rep->pool->serving.max_batched_tokens, used = 0;
   int64_t budget = chunk > 0 ? chunk : INT64_MAX;
   struct ic_iter_shape shape = {0};
   if (apply && chunk > 0) { /* one step for each request decoding before this iteration */
-    f->work.output_tokens += (double)rep->decoding;
+    rep->pool->work.output_tokens += (double)rep->decoding;
     rep->steps++;
     rep->context_sum += rep->decoding;
     rep->kv_reserved += rep->decoding;
@@ -167,12 +253,19 @@ static struct ic_iter_shape mixed_iteration(ic_fleet *f, struct ic__replica *rep
     if (pr->context < pr->target_prefill) continue;
     /* The prefill's last position yields the next token. */
     pr->generated++;
-    f->work.output_tokens += 1.0;
-    ic__first_token(f, pr->idx);
+    rep->pool->work.output_tokens += 1.0;
+    if (rep->pool->role == IC_ROLE_PREFILL && pr->generated < pr->output_tokens) {
+      /* Its decode is another pool's: it leaves the batch, its KV cache stays until moved. */
+      if (f->serving.ttft_at == IC_TTFT_AT_PREFILL) ic__first_token(f, rep->r, pr->idx);
+      pr->handed = true;
+      continue;
+    }
+    ic__first_token(f, rep->r, pr->idx);
     rep->decoding++;
     rep->context_sum += pr->context;
     start_decoding(rep, pr);
   }
+  if (apply && rep->pool->role == IC_ROLE_PREFILL) hand_off(f, rep);
   while (apply && rep->first_prefilling < rep->running_len && rep->running[rep->first_prefilling].decoding)
     rep->first_prefilling++;
   return shape;
@@ -181,7 +274,7 @@ static struct ic_iter_shape mixed_iteration(ic_fleet *f, struct ic__replica *rep
 /* Evicts the latest-admitted request; it goes back to the front of the
  * queue and will recompute its prompt and everything it generated. */
 static void evict(ic_fleet *f, int64_t r) {
-  struct ic__replica *rep = &f->replicas[r];
+  struct cont *rep = cont_of(f, r);
   struct ic__slot *sl = &rep->running[--rep->running_len];
   uint32_t idx = sl->idx;
   if (!sl->decoding) {
@@ -199,16 +292,16 @@ static void evict(ic_fleet *f, int64_t r) {
   pr->context = 0;
   rep->kv_promised -= pr->req.prompt_tokens + pr->req.output_tokens;
   f->stats.preemptions++;
-  running_gauge(f, -1);
+  ic__count_running(f, -1);
   ic__notify(f, IC_SERVE_PREEMPT, r, rep->running_len, pr->req.id);
   ic__queue_push(f, r, idx, true);
 }
 
 static bool admit(ic_fleet *f, int64_t r) {
-  struct ic__replica *rep = &f->replicas[r];
+  struct cont *rep = cont_of(f, r);
   if (rep->running_len == rep->running_cap) {
     int64_t cap = rep->running_cap ? rep->running_cap * 2 : 8;
-    if (cap > f->serving.max_batch) cap = f->serving.max_batch;
+    if (cap > rep->pool->serving.max_batch) cap = rep->pool->serving.max_batch;
     struct ic__slot *p = realloc(rep->running, (size_t)cap * sizeof *p);
     if (!p) return false;
     rep->running = p;
@@ -217,12 +310,17 @@ static bool admit(ic_fleet *f, int64_t r) {
   uint32_t idx = ic__queue_pop(f, r);
   const struct ic__request *pr = &f->pool[idx];
   struct ic__slot *sl = &rep->running[rep->running_len++];
-  *sl = (struct ic__slot){idx, false, pr->target_prefill, pr->context, pr->generated, pr->req.output_tokens};
-  if (sl->context >= sl->target_prefill) start_decoding(rep, sl);
+  *sl = (struct ic__slot){idx, false, false, pr->target_prefill, pr->context, pr->generated, pr->req.output_tokens};
   rep->kv_reserved += pr->target_prefill;
   rep->kv_promised += pr->req.prompt_tokens + pr->req.output_tokens;
+  if (sl->context >= sl->target_prefill) { /* prefilled elsewhere (a decode pool): it decodes from now */
+    rep->decoding++;
+    rep->context_sum += sl->context;
+    start_decoding(rep, sl);
+    if (rep->first_prefilling == rep->running_len - 1) rep->first_prefilling = rep->running_len;
+  }
   ic__admitted(f, idx);
-  running_gauge(f, +1);
+  ic__count_running(f, +1);
   return true;
 }
 
@@ -231,7 +329,7 @@ static void on_span_end(ic_sim *sim, void *ctx, uint64_t arg);
 /* Halfway through a mixed iteration: its decode share draws decode power. */
 static void on_decode_share(ic_sim *sim, void *ctx, uint64_t arg) {
   ic_fleet *f = ctx;
-  struct ic__replica *rep = &f->replicas[arg];
+  struct cont *rep = cont_of(f, (int64_t)arg);
   rep->split_event = 0;
   if (rep->span == IC__SPAN_MIXED && ic_sim_now(sim) < rep->span_end_ns) ic__set_gpu_state(f, (int64_t)arg, IC_GPU_DECODE);
 }
@@ -241,42 +339,44 @@ static void on_decode_share(ic_sim *sim, void *ctx, uint64_t arg) {
  * at prefill power, the rest at decode power. */
 static void split_power(ic_fleet *f, int64_t r, const struct ic_iter_shape *prefill_part,
                         const struct ic_iter_shape *decode_part, ic_time_ns now, ic_time_ns dur) {
-  if (!f->ledger) return;
-  double tp = ic_perf_iter_s(f->perf, prefill_part, NULL), td = ic_perf_iter_s(f->perf, decode_part, NULL);
+  if (!f->has_ledger) return;
+  const struct ic_perf *perf = cont_of(f, r)->pool->perf;
+  double tp = ic_perf_iter_s(perf, prefill_part, NULL), td = ic_perf_iter_s(perf, decode_part, NULL);
   ic_time_ns prefill_ns = ic_duration_from_s(ic_time_to_s(dur) * tp / (tp + td));
   if (prefill_ns > 0 && prefill_ns < dur)
-    f->replicas[r].split_event = ic__schedule(f, now + prefill_ns, on_decode_share, (uint64_t)r);
+    cont_of(f, r)->split_event = ic__schedule(f, now + prefill_ns, on_decode_share, (uint64_t)r);
 }
 
 static void go_idle(ic_fleet *f, int64_t r, bool was_busy) {
-  f->replicas[r].span = IC__SPAN_NONE;
+  cont_of(f, r)->span = IC__SPAN_NONE;
   ic__set_gpu_state(f, r, IC_GPU_IDLE);
   if (was_busy) ic__count_busy(f, -1);
 }
 
 /* Iterations of decode-only batch before its first completion or before
  * its KV cache would overflow, whichever comes first. */
-static int64_t decode_span_iters(const ic_fleet *f, const struct ic__replica *rep) {
+static int64_t decode_span_iters(const struct cont *rep) {
   int64_t n = rep->running_len, left = rep->first_done_step - rep->steps; /* every slot decodes */
-  int64_t kv_left = (f->kv_capacity - rep->kv_reserved) / n;
+  int64_t kv_left = (rep->pool->kv_capacity - rep->kv_reserved) / n;
   if (kv_left < left) left = kv_left;
-  return f->serving.step_mode == IC_STEP_TOKEN || left < 1 ? 1 : left;
+  return rep->pool->serving.step_mode == IC_STEP_TOKEN || left < 1 ? 1 : left;
 }
 
 /* An iteration boundary at now: evict, admit, plan the next span. */
 static void boundary(ic_fleet *f, int64_t r, bool was_busy) {
-  struct ic__replica *rep = &f->replicas[r];
+  struct cont *rep = cont_of(f, r);
   ic__refill(f, r);
   if (!ic__node_ready(f, r)) {
     go_idle(f, r, was_busy); /* the wake-up kicks the replica again */
     return;
   }
-  while (rep->running_len > 0 && rep->kv_reserved + rep->decoding > f->kv_capacity) evict(f, r);
-  while (rep->queue_len > 0 && rep->running_len < f->serving.max_batch &&
-         rep->kv_reserved + f->pool[rep->queue_head].target_prefill + rep->decoding <= f->kv_capacity &&
-         (f->serving.admission != IC_ADMISSION_RESERVE ||
-          rep->kv_promised + f->pool[rep->queue_head].req.prompt_tokens + f->pool[rep->queue_head].req.output_tokens <=
-              f->kv_capacity))
+  while (rep->running_len > 0 && rep->kv_reserved + rep->decoding > rep->pool->kv_capacity) evict(f, r);
+  const struct ic__replica *q = &f->replicas[r];
+  while (q->queue_len > 0 && rep->running_len < rep->pool->serving.max_batch &&
+         rep->kv_reserved + f->pool[q->queue_head].target_prefill + rep->decoding <= rep->pool->kv_capacity &&
+         (rep->pool->serving.admission != IC_ADMISSION_RESERVE ||
+          rep->kv_promised + f->pool[q->queue_head].req.prompt_tokens + f->pool[q->queue_head].req.output_tokens <=
+              rep->pool->kv_capacity))
     if (!ic__check(f, admit(f, r) ? IC_OK : IC_ENOMEM, "admitting a request")) return;
   if (rep->running_len == 0) {
     go_idle(f, r, was_busy);
@@ -286,8 +386,8 @@ static void boundary(ic_fleet *f, int64_t r, bool was_busy) {
   if (rep->decoding < rep->running_len) {
     struct ic_iter_shape prefill_part = {0}, decode_part = {0};
     struct ic_iter_shape shape = mixed_iteration(f, rep, false, &prefill_part, &decode_part);
-    dur = iter_ns(f, &shape);
-    struct ic_iter_cost cost = ic_model_iter_cost(f->perf->model, &f->perf->prec, &shape);
+    dur = iter_ns(rep->pool, &shape);
+    struct ic_iter_cost cost = ic_model_iter_cost(rep->pool->perf->model, &rep->pool->perf->prec, &shape);
     rep->span_flops = cost.flops;
     rep->span_bytes = cost.weight_bytes + cost.act_bytes + cost.kv_bytes;
     rep->span = IC__SPAN_MIXED;
@@ -295,8 +395,8 @@ static void boundary(ic_fleet *f, int64_t r, bool was_busy) {
     ic__set_gpu_state(f, r, IC_GPU_PREFILL);
     if (decode_part.seqs > 0) split_power(f, r, &prefill_part, &decode_part, now, dur);
   } else {
-    int64_t n = rep->running_len, iters = decode_span_iters(f, rep), context_sum = rep->context_sum;
-    dur = decode_steps_ns(decode_line(f, n), context_sum, n, iters, &rep->span_kv_weight_ns);
+    int64_t n = rep->running_len, iters = decode_span_iters(rep), context_sum = rep->context_sum;
+    dur = decode_steps_ns(decode_line(rep->pool, n), context_sum, n, iters, &rep->span_kv_weight_ns);
     rep->span = IC__SPAN_DECODE;
     rep->span_iters = iters;
     ic__set_gpu_state(f, r, IC_GPU_DECODE);
@@ -309,7 +409,7 @@ static void boundary(ic_fleet *f, int64_t r, bool was_busy) {
 
 /* Removes finished requests, keeping admission order. */
 static void complete_finished(ic_fleet *f, int64_t r) {
-  struct ic__replica *rep = &f->replicas[r];
+  struct cont *rep = cont_of(f, r);
   /* With every slot decoding, none is done before first_done_step. */
   if (rep->decoding == rep->running_len && rep->steps < rep->first_done_step) return;
   int64_t kept = 0;
@@ -323,21 +423,24 @@ static void complete_finished(ic_fleet *f, int64_t r) {
     rep->kv_promised -= f->pool[sl.idx].req.prompt_tokens + f->pool[sl.idx].req.output_tokens;
     rep->context_sum -= slot_context(rep, &sl);
     rep->decoding--;
-    running_gauge(f, -1);
+    rep->kv_committed -= f->pool[sl.idx].req.prompt_tokens + f->pool[sl.idx].req.output_tokens;
+    ic__count_running(f, -1);
     ic__request_done(f, r, sl.idx);
   }
+  bool freed = kept < rep->running_len;
   rep->running_len = kept;
   rescan(rep);
+  if (freed && rep->pool->role == IC_ROLE_DECODE) ic__handoff_retry(f); /* room for a waiting transfer */
 }
 
 /* Adds `iters` iterations (negative: takes them away) of rep's span, as
  * it is now, to the batch and KV histograms. Unsigned counts wrap, so that
  * taking away and adding back again restores them exactly. */
-static void count_iterations(ic_fleet *f, const struct ic__replica *rep, int64_t iters) {
+static void count_iterations(ic_fleet *f, const struct cont *rep, int64_t iters) {
   uint64_t k = (uint64_t)iters, n = (uint64_t)rep->running_len;
   f->stats.batches += k;
   f->stats.batched_requests += n * k;
-  double kv = (double)rep->kv_reserved / (double)f->kv_capacity;
+  double kv = (double)rep->kv_reserved / (double)rep->pool->kv_capacity;
   size_t bin = (size_t)(kv * IC_KV_HIST_BINS);
   f->stats.batch_hist[n] += k;
   f->stats.kv_hist[bin < IC_KV_HIST_BINS ? bin : IC_KV_HIST_BINS - 1] += k;
@@ -346,19 +449,19 @@ static void count_iterations(ic_fleet *f, const struct ic__replica *rep, int64_t
 
 /* The decode steps of r's open span that ended before the window started
  * are not the window's: its end will add the whole span. */
-void ic__cont_uncount(ic_fleet *f, int64_t r, int64_t iters) { count_iterations(f, &f->replicas[r], -iters); }
+static void cont_uncount(ic_fleet *f, int64_t r, int64_t iters) { count_iterations(f, cont_of(f, r), -iters); }
 
 /* Before the requests advance: the span as it ran. */
-static void record_span(ic_fleet *f, struct ic__replica *rep, ic_time_ns dur) {
+static void record_span(ic_fleet *f, struct cont *rep, ic_time_ns dur) {
   uint64_t iters = (uint64_t)rep->span_iters, n = (uint64_t)rep->running_len;
-  struct ic_fleet_work *w = &f->work;
+  struct ic_fleet_work *w = &rep->pool->work;
   ic__work_time(w, ic_time_to_s(dur), (double)n, (double)rep->kv_reserved);
   if (rep->span == IC__SPAN_MIXED) {
     w->flops += rep->span_flops;
     w->bytes += rep->span_bytes;
   } else {
     double flops, bytes;
-    decode_steps_cost(decode_line(f, (int64_t)n), rep->context_sum, (int64_t)n, (int64_t)iters, &flops, &bytes);
+    decode_steps_cost(decode_line(rep->pool, (int64_t)n), rep->context_sum, (int64_t)n, (int64_t)iters, &flops, &bytes);
     w->flops += flops;
     w->bytes += bytes;
     w->kv_token_s += (double)n * rep->span_kv_weight_ns / 1e9;
@@ -367,14 +470,14 @@ static void record_span(ic_fleet *f, struct ic__replica *rep, ic_time_ns dur) {
   count_iterations(f, rep, (int64_t)iters);
   f->stats.busy_replica_s += ic_time_to_s(dur);
   if (rep->span == IC__SPAN_MIXED) f->stats.prefill_replica_s += ic_time_to_s(dur);
-  rep->busy_ns += dur;
+  f->replicas[rep->r].busy_ns += dur;
 }
 
 static void on_span_end(ic_sim *sim, void *ctx, uint64_t arg) {
   (void)sim;
   ic_fleet *f = ctx;
   int64_t r = (int64_t)arg;
-  struct ic__replica *rep = &f->replicas[r];
+  struct cont *rep = cont_of(f, r);
   rep->span_event = 0;
   record_span(f, rep, rep->span_end_ns - rep->span_start_ns);
   if (rep->span == IC__SPAN_MIXED) {
@@ -392,21 +495,21 @@ static void on_span_end(ic_sim *sim, void *ctx, uint64_t arg) {
 /* A request joined replica r's queue (or the replica woke up). An idle
  * replica starts now; a busy one cuts its span at the first boundary at or
  * after now, where the request can be admitted. */
-void ic__cont_kick(ic_fleet *f, int64_t r, bool was_queue_empty) {
-  struct ic__replica *rep = &f->replicas[r];
+static void cont_kick(ic_fleet *f, int64_t r, bool was_queue_empty) {
+  struct cont *rep = cont_of(f, r);
   if (rep->span == IC__SPAN_NONE) {
     boundary(f, r, false);
     return;
   }
   /* Requests behind a blocked head, or a full batch, wait for a completion,
    * which ends the span anyway. */
-  if (!was_queue_empty || rep->running_len >= f->serving.max_batch) return;
+  if (!was_queue_empty || rep->running_len >= rep->pool->serving.max_batch) return;
   ic_time_ns now = ic_sim_now(f->sim), at = rep->span_start_ns;
   int64_t k = 0;
   double weight_ns = 0.0;
   if (rep->span == IC__SPAN_DECODE) {
     int64_t n = rep->running_len, context_sum = rep->context_sum;
-    const struct ic_perf_decode_line *d = decode_line(f, n);
+    const struct ic_perf_decode_line *d = decode_line(rep->pool, n);
     for (; at < now; k++, context_sum += n) {
       ic_time_ns step = decode_ns(d, context_sum);
       weight_ns += (double)k * (double)step;
@@ -429,21 +532,21 @@ void ic__cont_kick(ic_fleet *f, int64_t r, bool was_queue_empty) {
   ic__check(f, rep->span_event ? IC_OK : IC_EINTERNAL, "moving a span's end");
 }
 
-void ic__cont_close(ic_fleet *f, ic_time_ns end_ns) {
-  for (int64_t r = 0; r < f->replica_count; r++) {
-    struct ic__replica *rep = &f->replicas[r];
+static void cont_close(ic_fleet *f, struct ic__pool *pl, ic_time_ns end_ns) {
+  for (int64_t r = pl->first_replica; r < pl->first_replica + pl->replica_count; r++) {
+    struct cont *rep = cont_of(f, r);
     if (rep->span == IC__SPAN_NONE || rep->span_start_ns >= end_ns) continue;
     ic_time_ns until = rep->span_end_ns < end_ns ? rep->span_end_ns : end_ns;
     f->stats.busy_replica_s += ic_time_to_s(until - rep->span_start_ns);
     if (rep->span == IC__SPAN_MIXED) f->stats.prefill_replica_s += ic_time_to_s(until - rep->span_start_ns);
-    rep->busy_ns += until - rep->span_start_ns;
+    f->replicas[r].busy_ns += until - rep->span_start_ns;
   }
 }
 
 /* A mixed iteration's tokens and cost count when it ends; a decode span's
  * by the steps that have ended; time-weighted figures up to now. */
-void ic__cont_open(const ic_fleet *f, int64_t r, ic_time_ns now, struct ic__open *o) {
-  const struct ic__replica *rep = &f->replicas[r];
+static void cont_open(const ic_fleet *f, int64_t r, ic_time_ns now, struct ic__open *o) {
+  const struct cont *rep = cont_of(f, r);
   if (rep->span == IC__SPAN_NONE || rep->span_start_ns >= now) return;
   ic_time_ns el = now - rep->span_start_ns;
   double n = (double)rep->running_len;
@@ -454,7 +557,7 @@ void ic__cont_open(const ic_fleet *f, int64_t r, ic_time_ns now, struct ic__open
     o->prefill_ns += el;
     return;
   }
-  const struct ic_perf_decode_line *d = &f->decode_lines[rep->running_len].line; /* made when the span was planned */
+  const struct ic_perf_decode_line *d = &state(rep->pool)->decode_lines[rep->running_len].line; /* made when the span was planned */
   ic_time_ns at = rep->span_start_ns;
   int64_t k = 0, context_sum = rep->context_sum;
   double grown = 0.0; /* sum over ended steps of i x step i's seconds */
@@ -472,3 +575,29 @@ void ic__cont_open(const ic_fleet *f, int64_t r, ic_time_ns now, struct ic__open
   w->kv_token_s += n * (grown + (double)k * ic_time_to_s(now - at));
   o->iters += k;
 }
+
+/* The central router may hand r a request while its queue and batch
+ * together are below max_batch. */
+static bool cont_has_room(const ic_fleet *f, int64_t r) {
+  return f->replicas[r].queue_len + cont_of(f, r)->running_len < ic__pool_of(f, r)->serving.max_batch;
+}
+
+/* Decode pool: room not yet promised, counting every promised request at
+ * its whole final context, so a decode replica never has to preempt. */
+static int64_t cont_kv_free(const ic_fleet *f, int64_t r) {
+  const struct cont *rep = cont_of(f, r);
+  return rep->pool->kv_capacity - rep->kv_committed;
+}
+
+static void cont_kv_promise(ic_fleet *f, int64_t r, int64_t tokens) { cont_of(f, r)->kv_committed += tokens; }
+
+/* Prefill pool: a handed-off request's KV cache has moved; an idle replica
+ * may admit again. */
+static void cont_kv_release(ic_fleet *f, int64_t r, int64_t tokens) {
+  cont_of(f, r)->kv_reserved -= tokens;
+  if (cont_of(f, r)->span == IC__SPAN_NONE) cont_kick(f, r, true); /* an idle replica may admit again (or refill) */
+}
+
+const struct ic__policy ic__continuous_policy = {cont_init,   cont_kick,       cont_has_room,  cont_close,
+                                                 cont_open,   cont_uncount,    cont_free,      cont_kv_free,
+                                                 cont_kv_promise, cont_kv_release};

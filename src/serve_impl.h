@@ -1,4 +1,13 @@
-/* serve_impl.h: the fleet's private state, shared by serve*.c. */
+/* serve_impl.h: the fleet's private state, shared by serve*.c.
+ *
+ * The serving files are layered; each calls only the ones above it in this
+ * list, never back (a policy or a listener is reached through a pointer):
+ *   serve_core.c        requests, queues, the record, listeners
+ *   serve_router.c      loads, routing, the central queue
+ *   serve_power.c       idle power-down; the power listener (ledger)
+ *   serve_metrics.c     the time-series listener
+ *   serve_static.c, serve_continuous.c   the batching policies
+ *   serve.c             the public fleet: alloc, submit, window, free */
 #ifndef IC_SERVE_IMPL_H
 #define IC_SERVE_IMPL_H
 
@@ -16,60 +25,27 @@ struct ic__request {
   int64_t context;           /* tokens held in the KV cache */
   int64_t generated;         /* output tokens produced */
   uint32_t next;             /* next in a queue or static batch, or IC__NONE */
+  int64_t prefill_replica;   /* disaggregated: where its KV cache waits to move, or -1 */
+  int64_t decode_replica;    /* disaggregated: where it goes, or -1 */
+  ic_time_ns prefilled_ns;   /* disaggregated: end of its prefill */
 };
 
-/* A running request of a continuous replica, its hot fields copied out of
- * the pool so a span's bookkeeping reads one contiguous array. A decoding
- * slot's context and generated are kept less the replica's decode steps,
- * so that a decode span advances every slot by adding to one counter. */
-struct ic__slot {
-  uint32_t idx;              /* in the pool */
-  bool decoding;             /* past its prefill: context and generated are relative */
-  int64_t target_prefill, context, generated, output_tokens; /* as in struct ic__request */
-};
-
-/* What the running span of a continuous replica is. */
-enum ic__span { IC__SPAN_NONE, IC__SPAN_MIXED, IC__SPAN_DECODE };
-
-/* Fields in the order a continuous replica's events touch them, so that
- * they share as few cache lines as possible; static batching's are last. */
+/* What every policy's replica has; a policy keeps the rest in its own state. */
 struct ic__replica {
   uint32_t queue_head, queue_tail;
   int64_t queue_len;
-  /* Continuous batching: running requests in admission order. */
-  struct ic__slot *running;
-  int64_t running_len, running_cap;
-  int64_t decoding;          /* running requests past their prefill */
-  int64_t context_sum;       /* KV tokens of the decoding requests */
-  int64_t kv_reserved;       /* tokens: prefill targets of prefilling + contexts of decoding */
-  int64_t kv_promised;       /* tokens: prompt + output of every running request (reserve admission) */
-  int64_t steps;             /* decode steps every decoding slot has taken (see struct ic__slot) */
-  int64_t first_done_step;   /* steps when the first decoding slot completes; INT64_MAX if none */
-  int64_t first_prefilling;  /* every running slot before this index is decoding */
-  enum ic__span span;        /* IC__SPAN_NONE when idle */
-  int64_t span_iters;        /* iterations in the span (1 for MIXED) */
-  ic_time_ns span_start_ns, span_end_ns;
-  ic_event_id span_event;
-  ic_event_id split_event;   /* mixed iteration: pending switch to decode power, 0 if none */
-  double span_flops, span_bytes; /* mixed iteration: its cost */
-  double span_kv_weight_ns;  /* decode span: sum over its steps i = 0.. of i x step i's ns */
-  /* Both. */
   enum ic_gpu_state gpu_state;
-  int64_t busy_ns;           /* closed busy time */
+  int64_t busy_ns;           /* closed busy time in the window */
   int64_t outstanding;       /* queued + running requests */
   int64_t outstanding_tokens;/* prompt + output tokens of those */
   int64_t node;
-  /* Static batching. */
-  uint32_t batch_head;       /* IC__NONE when idle */
-  int64_t batch_len;
-  ic_time_ns batch_start_ns, prefill_end_ns;
-  ic_time_ns decode_ns;      /* decode time of the running batch, fixed at its start */
-  int64_t batch_prompt, batch_output; /* the running batch's longest prompt and output */
-  double prefill_flops, prefill_bytes, decode_flops, decode_bytes; /* its cost by phase */
-  ic_event_id timer;         /* pending batch-timeout event, 0 if none */
+  int32_t pool;              /* index in f->pools */
 };
 
 struct ic__node {
+  int64_t first_replica, replicas; /* its replicas: [first_replica, first_replica + replicas) */
+  int32_t pool;
+  ic_time_ns link_free_ns;   /* disaggregation: its KV transfers go one at a time at the node's bandwidth */
   int64_t outstanding;       /* requests on the node's replicas */
   ic_event_id off_timer;     /* pending power-down, 0 if none */
   bool off;                  /* powered down */
@@ -81,52 +57,24 @@ struct ic__heap_entry {
   int64_t key, replica;
 };
 
-struct ic__series_cols {
-  size_t arrivals, completions, rejections, queue_length, busy_replicas, running, nodes_off, power;
+/* A state change that listeners (power, time series) follow. */
+enum ic__change_kind {
+  IC__GPU_STATE,             /* replica's GPUs from -> to */
+  IC__QUEUED,                /* value: requests queued in the fleet */
+  IC__BUSY,                  /* value: replicas running an iteration or batch */
+  IC__RUNNING,               /* value: requests in running batches */
+  IC__NODES_OFF,             /* value: nodes powered down (the ledger has changed) */
+  IC__ARRIVAL, IC__COMPLETION, IC__REJECTION,
+  IC__LOAD                   /* node's outstanding requests changed */
 };
-
-struct ic_fleet {
-  ic_sim *sim;
-  struct ic_serving_config serving;
-  const struct ic_perf *perf;
-  struct ic_ledger *ledger;
-  int64_t gpus_per_replica, replicas_per_node;
-  struct ic__replica *replicas;
-  int64_t replica_count;
-  struct ic__node *nodes;
-  int64_t node_count;
-  /* Heap routers: min-heap of (key, replica), key from ic__router_key, ties
-   * to the lower index; heap_pos maps replica to heap slot. The key sits in
-   * the entry so a sift reads one array. */
-  struct ic__heap_entry *heap;
-  int64_t *heap_pos;
-  bool use_heap;
-  int32_t *fit_tree;         /* power-down: segment tree of replicas that fit (awake, below threshold) */
-  int64_t fit_leaves;        /* power of two >= replica_count */
-  uint64_t round_robin_next;
-  gsl_rng *rng;              /* random and power-of-two routers */
-  /* Central router: one fleet-wide FIFO. */
-  uint32_t central_head, central_tail;
-  int64_t central_len;
-  struct ic__request *pool;
-  uint32_t pool_cap, pool_free;
-  uint64_t in_flight;
-  int64_t queued, busy_replicas, running_requests, nodes_off;
-  ic_time_ns timeout_ns;
-  int64_t kv_capacity;       /* tokens per replica */
-  struct ic_powerdown_config powerdown;
-  ic_time_ns idle_ns, wake_ns;
-  struct ic__service_entry *service_cache;
-  struct ic__decode_line *decode_lines; /* continuous: per batch size 0..max_batch */
-  struct ic_fleet_stats stats;
-  ic_series *series;
-  struct ic__series_cols col;
-  ic_serve_observer_fn *observer;
-  void *observer_ctx;
-  ic_status status;          /* first failure inside the fleet; IC_OK while none */
-  struct ic_fleet_work work; /* closed: iterations that ended */
-  ic_time_ns window_start_ns;
+struct ic__change {
+  enum ic__change_kind kind;
+  int64_t replica, node;
+  enum ic_gpu_state from, to;
+  double value;
 };
+typedef void ic__listener_fn(ic_fleet *f, void *ctx, const struct ic__change *ch);
+#define IC__LISTENERS 4
 
 /* What a replica's running span or batch has done by now, beyond what its
  * end will add to f->work: busy_ns and prefill_ns are its open busy and
@@ -137,22 +85,115 @@ struct ic__open {
   int64_t iters;             /* continuous: decode steps of the open span that have ended */
 };
 
-/* serve.c */
-void ic__work_time(struct ic_fleet_work *w, double dur_s, double running, double kv_tokens);
+struct ic__policy;
+
+/* A pool: replicas of one hardware description (its own compute model,
+ * ledger and batching keys) on consecutive nodes, with one role. */
+struct ic__pool {
+  struct ic_serving_config serving; /* its batching keys (the router's are the fleet's) */
+  const struct ic_perf *perf;
+  struct ic_ledger *ledger;  /* its nodes, numbered from 0 (may be NULL) */
+  int role;                  /* enum ic_pool_role_kind */
+  int64_t gpus_per_replica, replicas_per_node, gpus_per_node;
+  int64_t first_replica, replica_count, first_node, node_count;
+  int64_t kv_capacity;       /* tokens per replica */
+  double ns_per_token;       /* least_work router: a replica's time per token of work */
+  const struct ic__policy *policy;
+  void *policy_state;        /* the policy's, for this pool's replicas (index r - first_replica) */
+  struct ic_fleet_work work; /* closed: iterations of this pool that ended */
+  uint64_t routed, completed;/* in the window: requests routed to, and completed by, its replicas */
+};
+
+/* A batching policy: owns its replicas' state (pool->policy_state). */
+struct ic__policy {
+  bool (*init)(ic_fleet *f, struct ic__pool *pl);     /* false when out of memory */
+  void (*kick)(ic_fleet *f, int64_t r, bool was_queue_empty); /* a request joined r's queue, or r woke */
+  bool (*has_room)(const ic_fleet *f, int64_t r);     /* central router: may r take one more */
+  void (*close)(ic_fleet *f, struct ic__pool *pl, ic_time_ns end_ns); /* busy time of what still runs */
+  void (*open)(const ic_fleet *f, int64_t r, ic_time_ns now, struct ic__open *o);
+  void (*uncount)(ic_fleet *f, int64_t r, int64_t iters); /* window start: iterations not the window's */
+  void (*free)(ic_fleet *f, struct ic__pool *pl);
+  /* Disaggregation (continuous only; NULL for static): */
+  int64_t (*kv_free)(const ic_fleet *f, int64_t r);   /* KV tokens r can still promise */
+  void (*kv_promise)(ic_fleet *f, int64_t r, int64_t tokens); /* reserve (+) or settle (-) incoming KV */
+  void (*kv_release)(ic_fleet *f, int64_t r, int64_t tokens); /* a prefill replica's held KV has moved */
+};
+extern const struct ic__policy ic__static_policy, ic__continuous_policy;
+
+struct ic__series_cols {
+  size_t arrivals, completions, rejections, queue_length, busy_replicas, running, nodes_off, power;
+};
+
+struct ic_fleet {
+  ic_sim *sim;
+  struct ic_serving_config serving; /* routing, queue limit, SLOs (pools have their own batching keys) */
+  struct ic__pool *pools;
+  int32_t pool_count;
+  bool has_ledger;           /* every pool has one */
+  struct ic__replica *replicas; /* all pools', pool by pool */
+  int64_t replica_count;
+  struct ic__node *nodes;    /* all pools', pool by pool */
+  int64_t node_count;
+  /* Heap routers: min-heap of (key, replica), key from the router's load,
+   * ties to the lower index; heap_pos maps replica to heap slot. The key
+   * sits in the entry so a sift reads one array. */
+  struct ic__heap_entry *heap;
+  int64_t *heap_pos;
+  bool use_heap;
+  int32_t *fit_tree;         /* power-down: segment tree of replicas that fit (awake, below threshold) */
+  int64_t fit_leaves;        /* power of two >= replica_count */
+  uint64_t round_robin_next;
+  gsl_rng *rng;              /* random and power-of-two routers */
+  /* Central router: one fleet-wide FIFO. */
+  uint32_t central_head, central_tail;
+  int64_t central_len;
+  int64_t entry_replicas;    /* replicas arrivals may go to (mixed and prefill pools: the first ones) */
+  bool disaggregated;
+  uint32_t handoff_head, handoff_tail; /* prefilled requests waiting for decode KV room, FIFO */
+  struct ic__request *pool;
+  uint32_t pool_cap, pool_free;
+  uint64_t in_flight;
+  int64_t queued, busy_replicas, running_requests, nodes_off;
+  int64_t kv_capacity;       /* tokens: the smallest pool's, which every request must fit */
+  struct ic_powerdown_config powerdown;
+  ic_time_ns idle_ns, wake_ns;
+  struct ic_fleet_stats stats;
+  ic_series *series;
+  struct ic__series_cols col;
+  ic__listener_fn *listener[IC__LISTENERS];
+  void *listener_ctx[IC__LISTENERS];
+  uint32_t listener_mask[IC__LISTENERS]; /* bit k: it hears changes of kind k */
+  uint32_t listen_mask;      /* union of the above: a change nobody hears costs one test */
+  int listeners;
+  ic_serve_observer_fn *observer;
+  void *observer_ctx;
+  ic_status status;          /* first failure inside the fleet; IC_OK while none */
+  ic_time_ns window_start_ns;
+};
+
+static inline struct ic__pool *ic__pool_of(const ic_fleet *f, int64_t r) { return &f->pools[f->replicas[r].pool]; }
+
+/* serve_core.c */
 bool ic__check(ic_fleet *f, ic_status st, const char *what);
 ic_event_id ic__schedule(ic_fleet *f, ic_time_ns at_ns, ic_event_fn *fn, uint64_t arg);
-void ic__gauge(ic_fleet *f, size_t col, double value);
 void ic__notify(ic_fleet *f, enum ic_serve_event_kind kind, int64_t r, int64_t size, uint64_t id);
+void ic__listen(ic_fleet *f, ic__listener_fn *fn, void *ctx, uint32_t kinds);
+void ic__listen_more(ic_fleet *f, ic__listener_fn *fn, uint32_t kinds);
+#define IC__KIND(k) (1u << (k))
+void ic__emit(ic_fleet *f, enum ic__change_kind kind, int64_t replica, int64_t node, double value);
 void ic__set_gpu_state(ic_fleet *f, int64_t r, enum ic_gpu_state to);
-void ic__request_done(ic_fleet *f, int64_t r, uint32_t idx);
-void ic__first_token(ic_fleet *f, uint32_t idx);
-void ic__admitted(ic_fleet *f, uint32_t idx);
-void ic__queue_push(ic_fleet *f, int64_t r, uint32_t idx, bool front);
-uint32_t ic__queue_pop(ic_fleet *f, int64_t r);
-void ic__refill(ic_fleet *f, int64_t r);
 void ic__count_queued(ic_fleet *f, int64_t delta);
 void ic__count_busy(ic_fleet *f, int64_t delta);
-bool ic__node_ready(ic_fleet *f, int64_t r);
+void ic__count_running(ic_fleet *f, int64_t delta);
+void ic__queue_push(ic_fleet *f, int64_t r, uint32_t idx, bool front);
+uint32_t ic__queue_pop(ic_fleet *f, int64_t r);
+void ic__admitted(ic_fleet *f, uint32_t idx);
+void ic__first_token(ic_fleet *f, int64_t r, uint32_t idx);
+void ic__in_system(ic_fleet *f, int64_t delta);
+void ic__finish(ic_fleet *f, int64_t r, uint32_t idx);
+bool ic__grow_pool(ic_fleet *f);
+void ic__work_time(struct ic_fleet_work *w, double dur_s, double running, double kv_tokens);
+double ic__power_w(const ic_fleet *f);
 
 /* serve_router.c */
 bool ic__router_less(const ic_fleet *f, int64_t a, int64_t b);
@@ -161,22 +202,15 @@ void ic__heap_fix(ic_fleet *f, int64_t r);
 int64_t ic__route(ic_fleet *f);
 void ic__add_load(ic_fleet *f, int64_t r, int64_t requests, int64_t tokens);
 void ic__fit_update(ic_fleet *f, int64_t r);
+void ic__refill(ic_fleet *f, int64_t r);
+void ic__request_done(ic_fleet *f, int64_t r, uint32_t idx);
 
-/* serve_static.c */
-bool ic__static_init(ic_fleet *f);
-void ic__static_kick(ic_fleet *f, int64_t r);
-void ic__static_close(ic_fleet *f, ic_time_ns end_ns);
-void ic__static_open(const ic_fleet *f, int64_t r, ic_time_ns now, struct ic__open *o);
-
-/* serve_continuous.c */
-bool ic__cont_init(ic_fleet *f);
-void ic__cont_kick(ic_fleet *f, int64_t r, bool was_queue_empty);
-void ic__cont_close(ic_fleet *f, ic_time_ns end_ns);
-void ic__cont_open(const ic_fleet *f, int64_t r, ic_time_ns now, struct ic__open *o);
-void ic__cont_uncount(ic_fleet *f, int64_t r, int64_t iters);
+/* serve_disagg.c */
+void ic__handoff(ic_fleet *f, int64_t r, uint32_t idx);
+void ic__handoff_retry(ic_fleet *f);
 
 /* serve_power.c */
-void ic__power_load_changed(ic_fleet *f, int64_t node);
-void ic__power_wake(ic_fleet *f, int64_t node);
+void ic__power_listen(ic_fleet *f);
+bool ic__node_ready(ic_fleet *f, int64_t r);
 
 #endif

@@ -1,24 +1,28 @@
-/* serve_power.c: idle power-down. A node whose replicas have held no request
- * for powerdown.idle_s powers down; a request routed to it wakes it, and its
- * replicas start serving wake_s later (the node draws idle power while it
- * boots). Routers put sleeping replicas last (serve_router.c). */
+/* serve_power.c: power. The power listener moves the ledger with every
+ * replica's GPU state. Idle power-down: a node whose replicas have held no
+ * request for powerdown.idle_s powers down; a request routed to it wakes
+ * it, and its replicas start serving wake_s later (the node draws idle
+ * power while it boots). Routers put sleeping replicas last
+ * (serve_router.c). */
 #include <stdlib.h>
 
 #include "serve_impl.h"
+
+static void on_change(ic_fleet *f, void *ctx, const struct ic__change *ch);
 
 static void on_power_off(ic_sim *sim, void *ctx, uint64_t arg) {
   ic_fleet *f = ctx;
   struct ic__node *n = &f->nodes[arg];
   n->off_timer = 0;
   if (n->off || n->outstanding > 0) return;
-  ic_ledger_set_node_off(f->ledger, (int64_t)arg, true, ic_sim_now(sim));
+  const struct ic__pool *pl = &f->pools[n->pool];
+  ic_ledger_set_node_off(pl->ledger, (int64_t)arg - pl->first_node, true, ic_sim_now(sim));
   n->off = true;
   f->nodes_off++;
-  ic__gauge(f, f->col.nodes_off, (double)f->nodes_off);
-  ic__gauge(f, f->col.power, ic_ledger_power_w(f->ledger));
-  for (int64_t i = 0; i < f->replicas_per_node; i++) {
-    ic__heap_fix(f, (int64_t)arg * f->replicas_per_node + i);
-    ic__fit_update(f, (int64_t)arg * f->replicas_per_node + i);
+  ic__emit(f, IC__NODES_OFF, -1, (int64_t)arg, (double)f->nodes_off);
+  for (int64_t r = n->first_replica; r < n->first_replica + n->replicas; r++) {
+    ic__heap_fix(f, r);
+    ic__fit_update(f, r);
   }
 }
 
@@ -26,16 +30,11 @@ static void on_awake(ic_sim *sim, void *ctx, uint64_t arg) {
   (void)sim;
   ic_fleet *f = ctx;
   f->nodes[arg].wake_event = 0;
-  for (int64_t i = 0; i < f->replicas_per_node; i++) {
-    int64_t r = (int64_t)arg * f->replicas_per_node + i;
-    if (f->serving.batching == IC_BATCHING_STATIC)
-      ic__static_kick(f, r);
-    else
-      ic__cont_kick(f, r, true);
-  }
+  const struct ic__node *n = &f->nodes[arg];
+  for (int64_t r = n->first_replica; r < n->first_replica + n->replicas; r++) f->pools[n->pool].policy->kick(f, r, true);
 }
 
-void ic__power_load_changed(ic_fleet *f, int64_t node) {
+static void load_changed(ic_fleet *f, int64_t node) {
   if (!f->powerdown.enabled) return;
   struct ic__node *n = &f->nodes[node];
   if (n->outstanding > 0) {
@@ -46,26 +45,26 @@ void ic__power_load_changed(ic_fleet *f, int64_t node) {
   }
 }
 
-void ic__power_wake(ic_fleet *f, int64_t node) {
+static void wake(ic_fleet *f, int64_t node) {
   struct ic__node *n = &f->nodes[node];
   if (!n->off) return;
   ic_time_ns now = ic_sim_now(f->sim);
-  ic_ledger_set_node_off(f->ledger, node, false, now);
+  const struct ic__pool *pl = &f->pools[n->pool];
+  ic_ledger_set_node_off(pl->ledger, node - pl->first_node, false, now);
   n->off = false;
   n->ready_ns = now + f->wake_ns;
   f->nodes_off--;
   f->stats.wakeups++;
-  ic__gauge(f, f->col.nodes_off, (double)f->nodes_off);
-  ic__gauge(f, f->col.power, ic_ledger_power_w(f->ledger));
-  for (int64_t i = 0; i < f->replicas_per_node; i++) {
-    ic__heap_fix(f, node * f->replicas_per_node + i);
-    ic__fit_update(f, node * f->replicas_per_node + i);
+  ic__emit(f, IC__NODES_OFF, -1, node, (double)f->nodes_off);
+  for (int64_t r = n->first_replica; r < n->first_replica + n->replicas; r++) {
+    ic__heap_fix(f, r);
+    ic__fit_update(f, r);
   }
   n->wake_event = ic__schedule(f, n->ready_ns, on_awake, (uint64_t)node);
 }
 
 ic_status ic_fleet_set_powerdown(ic_fleet *f, const struct ic_powerdown_config *pd) {
-  if (!pd->enabled || !f->ledger) return IC_OK;
+  if (!pd->enabled || !f->has_ledger) return IC_OK;
   f->fit_leaves = 1;
   while (f->fit_leaves < f->replica_count) f->fit_leaves *= 2;
   f->fit_tree = calloc((size_t)(2 * f->fit_leaves), sizeof *f->fit_tree);
@@ -75,6 +74,27 @@ ic_status ic_fleet_set_powerdown(ic_fleet *f, const struct ic_powerdown_config *
   f->idle_ns = ic_duration_from_s(pd->idle_s);
   f->wake_ns = ic_duration_from_s(pd->wake_s);
   for (int64_t r = 0; r < f->replica_count; r++) ic__fit_update(f, r);
-  for (int64_t node = 0; node < f->node_count; node++) ic__power_load_changed(f, node);
+  for (int64_t node = 0; node < f->node_count; node++) load_changed(f, node);
+  ic__listen_more(f, on_change, IC__KIND(IC__LOAD));
   return IC_OK;
 }
+
+/* Whether replica r's node can serve now; a sleeping node is woken. */
+bool ic__node_ready(ic_fleet *f, int64_t r) {
+  struct ic__node *n = &f->nodes[f->replicas[r].node];
+  if (n->off) wake(f, f->replicas[r].node);
+  return ic_sim_now(f->sim) >= n->ready_ns;
+}
+
+static void on_change(ic_fleet *f, void *ctx, const struct ic__change *ch) {
+  (void)ctx;
+  if (ch->kind == IC__GPU_STATE && f->has_ledger) {
+    const struct ic__pool *pl = ic__pool_of(f, ch->replica);
+    ic_ledger_set_state(pl->ledger, ch->node - pl->first_node, pl->gpus_per_replica, ch->from, ch->to,
+                        ic_sim_now(f->sim));
+  }
+  else if (ch->kind == IC__LOAD)
+    load_changed(f, ch->node);
+}
+
+void ic__power_listen(ic_fleet *f) { ic__listen(f, on_change, NULL, f->has_ledger ? IC__KIND(IC__GPU_STATE) : 0); }

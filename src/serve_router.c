@@ -11,9 +11,15 @@
 
 #include "serve_impl.h"
 
+/* least_work: the time r needs for its outstanding tokens at its pool's
+ * speed, so that a faster pool takes proportionally more (mixed hardware). */
 static int64_t load(const ic_fleet *f, int64_t r) {
   const struct ic__replica *rep = &f->replicas[r];
-  return f->serving.router == IC_ROUTER_LEAST_TOKENS ? rep->outstanding_tokens : rep->outstanding;
+  switch (f->serving.router) {
+  case IC_ROUTER_LEAST_TOKENS: return rep->outstanding_tokens;
+  case IC_ROUTER_LEAST_WORK: return (int64_t)((double)rep->outstanding_tokens * ic__pool_of(f, r)->ns_per_token);
+  default: return rep->outstanding;
+  }
 }
 
 /* The heap's key: the load, and sleeping replicas after every awake one. */
@@ -43,7 +49,7 @@ int64_t ic__router_top(const ic_fleet *f) { return f->heap[0].replica; }
 
 /* Restores heap order around replica r after its key changed. */
 void ic__heap_fix(ic_fleet *f, int64_t r) {
-  if (!f->use_heap) return;
+  if (!f->use_heap || r >= f->entry_replicas) return; /* decode pools take no arrivals */
   int64_t i = f->heap_pos[r];
   f->heap[i].key = router_key(f, r);
   while (i > 0 && entry_less(f->heap[i], f->heap[(i - 1) / 2])) {
@@ -52,8 +58,8 @@ void ic__heap_fix(ic_fleet *f, int64_t r) {
   }
   for (;;) {
     int64_t c = 2 * i + 1, best = i;
-    if (c < f->replica_count && entry_less(f->heap[c], f->heap[best])) best = c;
-    if (c + 1 < f->replica_count && entry_less(f->heap[c + 1], f->heap[best])) best = c + 1;
+    if (c < f->entry_replicas && entry_less(f->heap[c], f->heap[best])) best = c;
+    if (c + 1 < f->entry_replicas && entry_less(f->heap[c + 1], f->heap[best])) best = c + 1;
     if (best == i) break;
     heap_swap(f, i, best);
     i = best;
@@ -63,11 +69,33 @@ void ic__heap_fix(ic_fleet *f, int64_t r) {
 void ic__add_load(ic_fleet *f, int64_t r, int64_t requests, int64_t tokens) {
   struct ic__replica *rep = &f->replicas[r];
   rep->outstanding += requests;
+  if (requests > 0) ic__pool_of(f, r)->routed += (uint64_t)requests;
   rep->outstanding_tokens += tokens;
   ic__heap_fix(f, r);
   ic__fit_update(f, r);
   f->nodes[rep->node].outstanding += requests;
-  ic__power_load_changed(f, rep->node);
+  ic__emit(f, IC__LOAD, r, rep->node, (double)f->nodes[rep->node].outstanding);
+}
+
+/* Central router: hands queued requests to replica r while its policy says
+ * it has room. */
+void ic__refill(ic_fleet *f, int64_t r) {
+  if (f->serving.router != IC_ROUTER_CENTRAL || r >= f->entry_replicas) return;
+  while (f->central_len > 0 && ic__pool_of(f, r)->policy->has_room(f, r)) {
+    uint32_t idx = f->central_head;
+    f->central_head = f->pool[idx].next;
+    if (f->central_head == IC__NONE) f->central_tail = IC__NONE;
+    f->central_len--;
+    ic__count_queued(f, -1);
+    ic__queue_push(f, r, idx, false);
+    ic__add_load(f, r, 1, f->pool[idx].req.prompt_tokens + f->pool[idx].req.output_tokens);
+  }
+}
+
+/* Request idx completed on replica r: its load leaves r, then its record. */
+void ic__request_done(ic_fleet *f, int64_t r, uint32_t idx) {
+  ic__add_load(f, r, -1, -(f->pool[idx].req.prompt_tokens + f->pool[idx].req.output_tokens));
+  ic__finish(f, r, idx);
 }
 
 /* Power-down packs load: a request goes to the lowest-numbered awake replica
@@ -81,7 +109,7 @@ static bool fits(const ic_fleet *f, int64_t r) {
 void ic__fit_update(ic_fleet *f, int64_t r) {
   if (!f->fit_tree) return;
   int64_t i = f->fit_leaves + r;
-  int32_t v = fits(f, r) ? 1 : 0;
+  int32_t v = r < f->entry_replicas && fits(f, r) ? 1 : 0;
   if (f->fit_tree[i] == v) return;
   f->fit_tree[i] = v;
   for (i /= 2; i >= 1; i /= 2) f->fit_tree[i] = f->fit_tree[2 * i] + f->fit_tree[2 * i + 1];
@@ -98,12 +126,13 @@ static int64_t route_packed(ic_fleet *f) {
   int64_t r = first_fit(f);
   if (r >= 0) return r;
   for (int64_t node = 0; node < f->node_count; node++)
-    if (f->nodes[node].off) return node * f->replicas_per_node; /* wake the first sleeping node */
+    if (f->nodes[node].off && f->nodes[node].first_replica < f->entry_replicas)
+      return f->nodes[node].first_replica; /* wake the first sleeping node that takes arrivals */
   return -1;
 }
 
 int64_t ic__route(ic_fleet *f) {
-  uint64_t n = (uint64_t)f->replica_count;
+  uint64_t n = (uint64_t)f->entry_replicas;
   if (f->fit_tree) {
     int64_t r = route_packed(f);
     if (r >= 0) return r;
@@ -111,6 +140,7 @@ int64_t ic__route(ic_fleet *f) {
   switch (f->serving.router) {
   case IC_ROUTER_LEAST_OUTSTANDING:
   case IC_ROUTER_LEAST_TOKENS:
+  case IC_ROUTER_LEAST_WORK:
   case IC_ROUTER_CENTRAL: return ic__router_top(f);
   case IC_ROUTER_RANDOM: return (int64_t)gsl_rng_uniform_int(f->rng, n);
   case IC_ROUTER_POWER_OF_TWO: {

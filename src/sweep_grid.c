@@ -161,6 +161,7 @@ ic_status ic_sweep_axis_parse(struct ic_sweep_axis *axis, const char *spec, cons
   char where[IC_SWEEP_KEY_MAX + 16];
   snprintf(where, sizeof where, "--vary %s", axis->key);
   const struct ic_key_def *k = ic_scenario_find_key(axis->key, &sec);
+  if (!k) k = ic_scenario_pool_key(axis->key); /* pool.NAME.key */
   /* Ranges are for numbers; a ':' in a text value (a path) is a list item. */
   bool numeric = k && (k->type == IC_KEY_INT || k->type == IC_KEY_REAL);
   ic_status st;

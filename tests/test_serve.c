@@ -2,6 +2,7 @@
  * hand-worked static-batching timeline. */
 #define _POSIX_C_SOURCE 200809L
 #include "ic_test.h"
+#include "ic_test_perf.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -182,6 +183,43 @@ static void mdc_central_queue_mean_wait(void **state) {
   assert_true(jsq < 2.0 * ref);
 }
 
+/* Issue 13: a prefill pool of c = 4 replicas at batch 1, fixed prompts, a
+ * central queue: each request holds a replica for its prefill time D alone
+ * (its decode is the decode pool's, which has room to spare), so the
+ * prefill pool is M/D/c with that D, and its queueing delay must match the
+ * same reference as the colocated fleet's. */
+static void prefill_pool_is_mdc(void **state) {
+  (void)state;
+  static struct ic_scenario s;
+  batch1_replicas(&s, 4);
+  static const char *const keys[] = {"serving.batching=continuous", "serving.router=central", "run.seed=778",
+                                     "pool.p.role=prefill", "pool.d.role=decode", "pool.d.max_batch=64"};
+  for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) set(&s, keys[i]);
+  assert_int_equal(ic_scenario_check(&s), IC_OK);
+  struct ic_model_spec m;
+  struct ic_precisions prec = {IC_FP16, IC_FP16, IC_FP16};
+  assert_int_equal(ic_model_resolve(&s.model, &m, "test"), IC_OK);
+  prec = (struct ic_precisions){(enum ic_precision)s.model.weight_precision, (enum ic_precision)s.model.activation_precision,
+                                (enum ic_precision)s.model.kv_precision};
+  struct ic_perf perf;
+  assert_int_equal(ic_perf_init(&perf, &m, ic_hw_find_gpu("h100-sxm"), 1, &prec, &s.perf, "test"), IC_OK);
+  struct ic_iter_shape prefill = ic_iter_shape_prefill_chunk(200, 0);
+  double d = ic_time_to_s(ic_time_from_s(ic_perf_iter_s(&perf, &prefill, NULL)));
+  double lambda = 0.8 * 4 / d;
+  char kv[128];
+  snprintf(kv, sizeof kv, "traffic.queries_per_day=%.17g", lambda * 86400.0);
+  set(&s, kv);
+  snprintf(kv, sizeof kv, "run.duration_s=%.17g", 600000.0 / lambda);
+  set(&s, kv);
+  struct ic_run_result r;
+  assert_int_equal(ic_run_scenario(&s, &r), IC_OK);
+  double ref = mdc_mean_wait(lambda, d, 4);
+  printf("# prefill pool, M/D/4 rho=0.8: queueing %.6f s, reference %.6f s, ratio %.4f (%llu transfers)\n",
+         r.wait_mean_s, ref, r.wait_mean_s / ref, (unsigned long long)r.transfers);
+  assert_true(r.transfers > 550000 && r.transfer_waits == 0);
+  assert_true(fabs(r.wait_mean_s / ref - 1.0) < 0.04);
+}
+
 /* Static batching by hand: B = 3, timeout 1 s, service of a batch of n is
  * known from the perf model. Arrivals at 0, 0.2, 0.4 (fills the batch at
  * 0.4), then 0.5 (waits for the replica), then nothing: the batch of one
@@ -203,20 +241,9 @@ static void arrive(ic_sim *sim, void *ctx, uint64_t arg) {
   assert_int_equal(ic_fleet_submit(f, &req), IC_OK);
 }
 
-/* Llama-2-7B in fp16 on one H100, usual efficiencies. */
-static struct ic_perf llama7b_h100_perf(void) {
-  struct ic_precisions prec = {IC_FP16, IC_FP16, IC_FP16};
-  struct ic_perf_params pp = {.compute_efficiency = 0.5, .memory_efficiency = 0.8, .link_efficiency = 0.7,
-                              .link_latency_s = 1e-6, .overhead_s = 0.002, .memory_reserve_frac = 0.1};
-  struct ic_perf perf;
-  assert_int_equal(ic_perf_init(&perf, ic_model_find("llama2-7b"), ic_hw_find_gpu("h100-sxm"), 1, &prec, &pp, "test"),
-                   IC_OK);
-  return perf;
-}
-
 static void static_batching_timeline(void **state) {
   (void)state;
-  struct ic_perf perf = llama7b_h100_perf();
+  struct ic_perf perf = ic_test_llama7b_h100();
   /* Service times of a batch of 3 and of 1 (prompt 100, output 10). */
   ic_time_ns pre3, dec3 = 0, pre1, dec1 = 0;
   struct ic_iter_shape sh = ic_iter_shape_prefill(100, 3);
@@ -317,7 +344,7 @@ static void poisson_arrive(ic_sim *sim, void *ctx, uint64_t arg) {
  * seconds (cut at T) x (state watts - idle watts). */
 static void requests_and_energy_are_conserved(void **state) {
   (void)state;
-  struct ic_perf perf = llama7b_h100_perf();
+  struct ic_perf perf = ic_test_llama7b_h100();
   struct ic_fleet_config fc = {"h100-sxm", "dgx-h100", 2, 2, 1}; /* 2 nodes x 2 GPUs, 4 replicas */
   struct ic_serving_config sc = {.batching = IC_BATCHING_STATIC, .router = IC_ROUTER_ROUND_ROBIN, .max_batch = 4,
                                  .batch_timeout_s = 0.05};
@@ -374,7 +401,7 @@ static void infinite_iteration(void *ctx) {
   static struct ic_gpu_spec g;
   g = *ic_hw_find_gpu("h100-sxm");
   for (int p = 0; p < IC_PRECISION_COUNT; p++) g.peak_flops[p] = 0.0; /* no peak at fp16 nor any it widens to */
-  struct ic_perf perf = llama7b_h100_perf();
+  struct ic_perf perf = ic_test_llama7b_h100();
   perf.gpu = &g;
   struct ic_fleet_config fc = {"h100-sxm", "dgx-h100", 1, 1, 1};
   struct ic_serving_config sc = {.batching = batching, .router = IC_ROUTER_ROUND_ROBIN, .max_batch = 4};
@@ -425,6 +452,67 @@ static void window_length_does_not_move_the_price(void **state) {
   assert_true(fabs(r[0].usd_per_million_output_tokens / r[1].usd_per_million_output_tokens - 1.0) < 0.005);
 }
 
+/* Issue 11 items 4 and 5, static batching, by hand: A (prompt 100, output
+ * 10) and B (prompt 100, output 4) start one batch at 0 (B fills it): a
+ * prefill of 2 x 100 tokens yields a token each at P, then decode steps
+ * j = 1..9 (2 sequences, context 100 + j) run to the longest member; B
+ * takes no tokens after its 4th. The window starts half-way through step 3.
+ * It counts the tokens of steps 3..9 (A 7, B 1), their FLOPs and bytes,
+ * 2 running requests and the padded KV reservation 2 x (100 + 10) from the
+ * start to the batch's end. */
+static void static_window_by_hand(void **state) {
+  (void)state;
+  struct ic_perf perf = ic_test_llama7b_h100();
+  struct ic_iter_shape sh = ic_iter_shape_prefill(100, 2);
+  ic_time_ns p = ic_time_from_s(ic_perf_iter_s(&perf, &sh, NULL));
+  double before_s = 0, flops = 0, bytes = 0;
+  for (int64_t j = 1; j <= 9; j++) {
+    sh = ic_iter_shape_decode(2, 100 + j);
+    double d = ic_perf_iter_s(&perf, &sh, NULL);
+    if (j < 3) before_s += d;
+    if (j == 3) before_s += d / 2;
+    if (j >= 3) {
+      struct ic_iter_cost c = ic_model_iter_cost(perf.model, &perf.prec, &sh);
+      flops += c.flops;
+      bytes += c.weight_bytes + c.act_bytes + c.kv_bytes;
+    }
+  }
+  ic_time_ns w = p + ic_time_from_s(before_s);
+  struct ic_fleet_config fc = {"h100-sxm", "dgx-h100", 1, 1, 1};
+  struct ic_serving_config sc = {.batching = IC_BATCHING_STATIC, .router = IC_ROUTER_ROUND_ROBIN, .max_batch = 2,
+                                 .batch_timeout_s = 1.0};
+  ic_sim *sim = ic_sim_alloc(1, 0);
+  ic_fleet *f = ic_fleet_alloc(sim, &fc, &sc, &perf, NULL);
+  struct timeline t = {0};
+  ic_fleet_set_observer(f, observe, &t);
+  struct ic_request a = {0, 0, 100, 10, 0, 0, 0}, b = {1, 0, 100, 4, 0, 0, 0};
+  assert_int_equal(ic_fleet_submit(f, &a), IC_OK);
+  assert_int_equal(ic_fleet_submit(f, &b), IC_OK);
+  ic_sim_run_until(sim, w);
+  struct ic_fleet_work before, after;
+  assert_int_equal(ic_fleet_start_window(f), IC_OK);
+  ic_fleet_work_so_far(f, &before);
+  ic_sim_run_until(sim, IC_TIME_NEVER - 1);
+  ic_fleet_work_so_far(f, &after);
+  assert_int_equal(t.n, 5); /* start, first token, end, two completions */
+  assert_int_equal(t.ev[2].kind, IC_SERVE_BATCH_END);
+  double ran_s = ic_time_to_s(t.ev[2].time_ns - w);
+  assert_true(before.output_tokens == 2.0 + 2.0 + 2.0);
+  assert_true(after.output_tokens - before.output_tokens == 8.0);
+  assert_true(after.prompt_tokens == 200.0 && after.prompt_tokens - before.prompt_tokens == 0.0);
+  assert_true(fabs((after.flops - before.flops) - flops) <= 1e-9 * flops);
+  assert_true(fabs((after.bytes - before.bytes) - bytes) <= 1e-9 * bytes);
+  assert_true(fabs((after.slot_s - before.slot_s) - 2.0 * ran_s) <= 1e-12);
+  assert_true(fabs((after.kv_token_s - before.kv_token_s) - 220.0 * ran_s) <= 1e-9);
+  assert_true(fabs((after.busy_replica_s - before.busy_replica_s) - ran_s) <= 1e-12);
+  const struct ic_fleet_stats *st = ic_fleet_stats(f);
+  assert_int_equal(st->in_flight_at_start, 2);
+  assert_int_equal(st->completed, 2);
+  assert_int_equal(st->batches, 0); /* it started before the window */
+  ic_fleet_free(f);
+  ic_sim_free(sim);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(md1_mean_wait_at_rho_0_5),
@@ -436,6 +524,8 @@ int main(void) {
       cmocka_unit_test(overload_is_flagged),
       cmocka_unit_test(infinite_service_time_stops),
       cmocka_unit_test(window_length_does_not_move_the_price),
+      cmocka_unit_test(static_window_by_hand),
+      cmocka_unit_test(prefill_pool_is_mdc),
   };
   return cmocka_run_group_tests_name("serve", tests, NULL, NULL);
 }

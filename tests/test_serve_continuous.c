@@ -3,6 +3,7 @@
  * routers, and idle power-down. */
 #define _POSIX_C_SOURCE 200809L
 #include "ic_test.h"
+#include "ic_test_perf.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -79,20 +80,9 @@ struct mode_case {
   unsigned long seed;
 };
 
-/* Every test's replica: Llama-2-7B in fp16 on one H100, usual efficiencies. */
-static struct ic_perf llama7b_h100(void) {
-  const struct ic_precisions prec = {IC_FP16, IC_FP16, IC_FP16};
-  const struct ic_perf_params pp = {.compute_efficiency = 0.5, .memory_efficiency = 0.8, .link_efficiency = 0.7,
-                                    .link_latency_s = 1e-6, .overhead_s = 0.002, .memory_reserve_frac = 0.1};
-  struct ic_perf perf;
-  assert_int_equal(ic_perf_init(&perf, ic_model_find("llama2-7b"), ic_hw_find_gpu("h100-sxm"), 1, &prec, &pp, "test"),
-                   IC_OK);
-  return perf;
-}
-
 static uint64_t run_mode(const struct mode_case *c, const struct workload *w, int step_mode, struct done_log *log,
                          uint64_t *preemptions) {
-  struct ic_perf perf = llama7b_h100();
+  struct ic_perf perf = ic_test_llama7b_h100();
   perf.kv_capacity_tokens = c->kv_tokens;
   struct ic_fleet_config fc = {"h100-sxm", "dgx-h100", c->replicas, 1, 1};
   struct ic_serving_config sc = {.batching = IC_BATCHING_CONTINUOUS, .router = c->router, .max_batch = 12,
@@ -187,7 +177,7 @@ static ic_fleet *hand_fleet(const struct ic_perf *perf, int step_mode, ic_sim **
  * linearised decode time may differ by rounding, so allow 2 ns per step. */
 static void continuous_timeline_by_hand(void **state) {
   (void)state;
-  struct ic_perf perf = llama7b_h100();
+  struct ic_perf perf = ic_test_llama7b_h100();
   ic_time_ns t1 = shape_ns(&perf, ic_iter_shape_prefill_chunk(100, 0));
   ic_time_ns t2 = t1 + shape_ns(&perf, ic_iter_shape_decode(1, 100));
   ic_time_ns t3 = t2 + shape_ns(&perf, ic_iter_shape_prefill_chunk(50, 0));
@@ -234,7 +224,7 @@ static void continuous_timeline_by_hand(void **state) {
  * Each step rounds once to the clock: at most 1 ns per step either way. */
 static void decode_step_is_the_compute_model(void **state) {
   (void)state;
-  struct ic_perf perf = llama7b_h100();
+  struct ic_perf perf = ic_test_llama7b_h100();
   perf.params.compute_efficiency = 0.002;
   perf.params.attention_memory_efficiency = 0.1;
   struct ic_iter_shape prefill = {0};
@@ -265,7 +255,7 @@ static void decode_step_is_the_compute_model(void **state) {
  * chunk 64, chunk 36 over a cached 64 (first token), one decode (done). */
 static void chunked_prefill_by_hand(void **state) {
   (void)state;
-  struct ic_perf perf = llama7b_h100();
+  struct ic_perf perf = ic_test_llama7b_h100();
   ic_time_ns first = shape_ns(&perf, ic_iter_shape_prefill_chunk(64, 0)) +
                      shape_ns(&perf, ic_iter_shape_prefill_chunk(36, 64));
   ic_time_ns done = first + shape_ns(&perf, ic_iter_shape_decode(1, 100));
@@ -330,7 +320,7 @@ static void split_rig_check(struct split_rig *r, ic_time_ns t1, ic_time_ns t2, c
  * decode the rest. One GPU, so GPU-seconds are replica-seconds. */
 static void mixed_iteration_power_by_hand(void **state) {
   (void)state;
-  struct ic_perf perf = llama7b_h100();
+  struct ic_perf perf = ic_test_llama7b_h100();
   struct ic_iter_shape b_prefill = ic_iter_shape_prefill_chunk(32, 0), a_decode = ic_iter_shape_decode(1, 64);
   ic_time_ns t1 = shape_ns(&perf, ic_iter_shape_prefill_chunk(64, 0));
   ic_time_ns t2 = shape_ns(&perf, ic_iter_shape_add(a_decode, b_prefill));
@@ -354,7 +344,7 @@ static void mixed_iteration_power_by_hand(void **state) {
  * prefill share (the parts' own times, by hand below), decode the rest. */
 static void replanned_mixed_iteration_power(void **state) {
   (void)state;
-  struct ic_perf perf = llama7b_h100();
+  struct ic_perf perf = ic_test_llama7b_h100();
   struct ic_iter_shape a_decode = ic_iter_shape_decode(1, 64);
   struct ic_iter_shape bc_prefill = ic_iter_shape_add(ic_iter_shape_prefill_chunk(32, 0), ic_iter_shape_prefill_chunk(32, 0));
   ic_time_ns t1 = shape_ns(&perf, ic_iter_shape_prefill_chunk(64, 0));
@@ -383,7 +373,7 @@ static void replanned_mixed_iteration_power(void **state) {
  * before the other request completes. */
 static void fleet_failures_propagate(void **state) {
   (void)state;
-  struct ic_perf perf = llama7b_h100();
+  struct ic_perf perf = ic_test_llama7b_h100();
   ic_sim *sim;
   struct event_log log = {.n = 0};
   ic_fleet *f = hand_fleet(&perf, IC_STEP_SKIP, &sim, &log);
@@ -422,7 +412,7 @@ static void fleet_failures_propagate(void **state) {
  * start, and the KV tokens it held then, step by step. */
 static void window_counts_by_hand(void **state) {
   (void)state;
-  struct ic_perf perf = llama7b_h100();
+  struct ic_perf perf = ic_test_llama7b_h100();
   ic_time_ns t = shape_ns(&perf, ic_iter_shape_prefill_chunk(100, 0)), w = 0;
   double flops = 0, bytes = 0, kv_token_s = 0;
   for (int64_t j = 1; j <= 49; j++) {
@@ -479,7 +469,7 @@ static void window_counts_by_hand(void **state) {
  * kinds of rejection happen. */
 static void conservation_at_every_report(void **state) {
   (void)state;
-  struct ic_perf perf = llama7b_h100();
+  struct ic_perf perf = ic_test_llama7b_h100();
   perf.kv_capacity_tokens = 900; /* prompts + outputs above 900 tokens are rejected */
   struct ic_fleet_config fc = {"h100-sxm", "dgx-h100", 2, 1, 1};
   struct ic_serving_config sc = {.batching = IC_BATCHING_CONTINUOUS, .router = IC_ROUTER_LEAST_OUTSTANDING,

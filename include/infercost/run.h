@@ -17,6 +17,21 @@
 #define IC_RUN_IN_FLIGHT_MIN 10000        /* small fleets may queue this many */
 #define IC_RUN_REPLICAS_MAX 1000000       /* replicas in the fleet */
 #define IC_RUN_SERIES_ROWS_MAX 1000000    /* run.duration_s / run.series_interval_s with -o */
+#define IC_RUN_MAX_POOLS 8
+
+/* One pool's share of a run (scenarios with [pool.NAME] sections). */
+struct ic_run_pool {
+  char name[32];
+  char gpu[32];
+  int64_t nodes, gpus, replicas;
+  uint64_t routed, completed;    /* requests routed to it, and completed by it, in the window */
+  double usd_per_day;            /* its own ledger: its GPUs, servers, power states */
+  double it_energy_kwh_per_day;
+  double output_tokens_per_day, prompt_tokens_per_day; /* generated / prefilled by it */
+  double usd_per_million_output_tokens; /* its cost over its own output tokens */
+  double usd_per_million_input_tokens;  /* its cost over the prompt tokens it prefilled */
+  double utilisation, batch_occupancy, kv_occupancy, mfu, mbu; /* as the run's, over its replicas and GPUs */
+};
 
 /* Headline results of a run (a plain value; sweeps collect these). */
 struct ic_run_result {
@@ -90,6 +105,12 @@ struct ic_run_result {
   double utilisation_min, utilisation_max; /* per replica */
   double mean_in_system;         /* time-averaged requests in flight (Little's law: = rate x e2e mean) */
   double kv_capacity_tokens;     /* per replica */
+  /* Disaggregation (prefill and decode pools): KV transfers in the window. */
+  uint64_t transfers, transfer_waits; /* completed transfers; prefilled requests that waited for decode room */
+  double kv_gb_per_day;          /* KV cache moved, scaled to a day */
+  double transfer_p50_s, transfer_p99_s; /* prefill end (or wait) to KV in place */
+  size_t pool_count;             /* the scenario's pools; 0 when it declares none */
+  struct ic_run_pool pools[IC_RUN_MAX_POOLS];
   size_t class_count;
   struct ic_run_class {
     char name[32];

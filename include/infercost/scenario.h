@@ -32,6 +32,25 @@ struct ic_run_config {
 #define IC_ORIGIN_MAX 160
 #define IC_SCENARIO_PATH_MAX 140 /* bytes of a scenario file's path: its "path:line" fits IC_ORIGIN_MAX */
 
+/* Pools ([pool.NAME] sections; docs/serving.md): each a set of replicas with
+ * its own fleet keys and batching keys on top of the scenario's. */
+#define IC_SCENARIO_MAX_POOLS 8
+#define IC_POOL_NAME_MAX 32
+#define IC_POOL_MAX_SETS 16
+enum ic_pool_role { IC_POOL_MIXED, IC_POOL_PREFILL, IC_POOL_DECODE };
+#define IC_POOL_ROLE_CHOICES "mixed|prefill|decode"
+struct ic_pool_config {
+  char name[IC_POOL_NAME_MAX];
+  char origin[IC_ORIGIN_MAX];  /* where it was declared */
+  int role;                    /* enum ic_pool_role */
+  size_t set_count;
+  struct ic_pool_set {
+    char key[40];              /* a fleet or serving key, without its section */
+    char value[IC_KEY_TEXT_MAX];
+    char origin[IC_ORIGIN_MAX];
+  } sets[IC_POOL_MAX_SETS];
+};
+
 struct ic_scenario {
   char source[256];    /* where it came from: a path or "built-in default" */
   /* Where each key got its value ("path:line", "-s #2"; "" = default), by
@@ -47,6 +66,8 @@ struct ic_scenario {
   struct ic_power_config power;
   struct ic_cost_config cost;
   struct ic_train_config train; /* infercost train only */
+  size_t pool_count;           /* 0: one pool, the [fleet] and [serving] keys */
+  struct ic_pool_config pools[IC_SCENARIO_MAX_POOLS];
 };
 
 /* Every section in printing order, and how many. */
@@ -85,6 +106,18 @@ void ic_scenario_write(const struct ic_scenario *s, FILE *out);
 
 /* A 64-bit digest of the resolved values (for provenance lines). */
 uint64_t ic_scenario_digest(const struct ic_scenario *s);
+
+/* Pool i's fleet and serving keys: the scenario's, with the pool's own on
+ * top (already validated when they were set). */
+void ic_scenario_pool(const struct ic_scenario *s, size_t i, struct ic_fleet_config *fleet,
+                      struct ic_serving_config *serving);
+
+/* The definition of "pool.NAME.key" (any name), or NULL. */
+const struct ic_key_def *ic_scenario_pool_key(const char *dotted);
+
+/* Formats the value of "section.key" or "pool.NAME.key" (resolved) into
+ * buf; false when the key or the pool is unknown. */
+bool ic_scenario_format_key(const struct ic_scenario *s, const char *dotted, char *buf, size_t size);
 
 /* Finds "section.key"; NULL when unknown. *section receives its section. */
 const struct ic_key_def *ic_scenario_find_key(const char *dotted, const struct ic_section_def **section);

@@ -29,9 +29,10 @@ enum ic_router {
   IC_ROUTER_RANDOM,
   IC_ROUTER_LEAST_TOKENS,
   IC_ROUTER_POWER_OF_TWO,
-  IC_ROUTER_CENTRAL
+  IC_ROUTER_CENTRAL,
+  IC_ROUTER_LEAST_WORK       /* least expected time to drain: outstanding tokens x the pool's seconds per token */
 };
-#define IC_ROUTER_CHOICES "round_robin|least_outstanding|random|least_tokens|power_of_two|central"
+#define IC_ROUTER_CHOICES "round_robin|least_outstanding|random|least_tokens|power_of_two|central|least_work"
 /* skip: a continuous batch jumps from one membership change to the next;
  * token: one event per iteration (the reference the skip is tested against). */
 enum ic_step_mode { IC_STEP_SKIP, IC_STEP_TOKEN };
@@ -57,7 +58,20 @@ struct ic_serving_config {
   double slo_ttft_s;         /* TTFT target of classes without their own; NAN = none */
   double slo_tpot_s;         /* time-per-output-token target of classes without their own; NAN = none */
   double slo_e2e_s;          /* end-to-end target of every request; NAN = none */
+  /* Prefill/decode disaggregation: the KV cache moves from a prefill pool's
+   * node to a decode pool's over this network. */
+  double kv_link_gb_per_s;   /* per GPU, one direction (400 Gb/s InfiniBand or RoCE: 50) */
+  double kv_link_efficiency; /* achieved / nominal, (0, 1] */
+  double kv_link_latency_s;  /* per transfer */
+  int ttft_at;               /* enum ic_ttft_at */
 };
+
+/* Where a disaggregated request's first token counts as emitted. */
+enum ic_ttft_at { IC_TTFT_AT_TRANSFER, IC_TTFT_AT_PREFILL };
+#define IC_TTFT_AT_CHOICES "transfer|prefill"
+
+/* What a pool does: today's colocated serving, or one phase of it. */
+enum ic_pool_role_kind { IC_ROLE_MIXED, IC_ROLE_PREFILL, IC_ROLE_DECODE };
 
 /* Idle power-down (keys of the [power] section, filled by run). */
 struct ic_powerdown_config {
@@ -95,11 +109,16 @@ struct ic_fleet_stats {
   struct ic_sketch *wait_s;    /* arrival to first admission or batch start (queueing delay) */
   struct ic_sketch *tpot_s;    /* (e2e - ttft) / (output - 1), requests with output > 1 */
   uint64_t *batch_hist;        /* [b]: iterations (static: batches) of b requests, b in 0..max_batch */
+  size_t batch_bins;           /* of batch_hist: the largest pool's max_batch + 1 */
   uint64_t kv_hist[IC_KV_HIST_BINS]; /* continuous: iterations by KV reserved / capacity, bins of 1/IC_KV_HIST_BINS */
   double kv_frac_sum;          /* sum over iterations of KV reserved / capacity */
   uint64_t rejected;           /* never fit the KV cache, or the queue was full */
   uint64_t preemptions;        /* continuous: requests evicted to recompute later */
   uint64_t wakeups;            /* nodes woken from power-down */
+  uint64_t transfers;          /* disaggregation: KV caches moved to a decode pool (completed transfers) */
+  double kv_bytes_moved;       /* their bytes */
+  uint64_t transfer_waits;     /* prefilled requests that waited for decode KV room */
+  struct ic_sketch *transfer_s;/* transfer time: from the prefill's end (or the wait's) to the KV in place */
   struct ic_time_avg in_system;/* requests in flight over time (Little's law) */
   size_t class_count;
   struct ic_class_stats classes[IC_TRAFFIC_MAX_CLASSES];
@@ -143,6 +162,30 @@ ic_fleet *ic_fleet_alloc(ic_sim *sim, const struct ic_fleet_config *fleet,
                          const struct ic_serving_config *serving, const struct ic_perf *perf,
                          struct ic_ledger *ledger);
 
+/* One pool of a fleet: replicas of one hardware description, described by
+ * `perf`, on fleet->nodes nodes, batching by `serving`'s batching keys
+ * (batching, max_batch, batch_timeout_s, prefill_chunk_tokens, step_mode),
+ * its power states to `ledger` (NULL: none; every pool has one or none).
+ * Borrowed pointers must outlive the fleet. */
+struct ic_pool_spec {
+  const char *name;
+  const struct ic_fleet_config *fleet;
+  const struct ic_serving_config *serving;
+  const struct ic_perf *perf;
+  struct ic_ledger *ledger;
+  double seconds_per_token;  /* least_work router: a replica's time per token of work (0: 1 ns) */
+  int role;                  /* enum ic_pool_role_kind; prefill and decode pools continuous only */
+};
+
+/* A fleet of several pools, replicas numbered pool by pool; `serving`
+ * gives the router, queue limit, SLO targets and the KV network. A request
+ * must fit the smallest pool's KV cache (else it is rejected). Arrivals go
+ * to mixed and prefill pools, which must come before any decode pool; with
+ * prefill pools there must be decode pools and no mixed ones. NULL when out
+ * of memory, pool_count is 0 or the roles are not so. */
+ic_fleet *ic_fleet_alloc_pools(ic_sim *sim, const struct ic_pool_spec *pools, size_t pool_count,
+                               const struct ic_serving_config *serving);
+
 /* Calls `fn` on every static batch start, first token and end, on every
  * completed request and on every preemption. */
 void ic_fleet_set_observer(ic_fleet *f, ic_serve_observer_fn *fn, void *ctx);
@@ -176,8 +219,21 @@ void ic_fleet_utilisation(const ic_fleet *f, ic_time_ns end_ns, double *min, dou
  * IC_ENOMEM when the sketches cannot be renewed (the fleet has failed). */
 ic_status ic_fleet_start_window(ic_fleet *f);
 
-/* The work done from time 0 up to now (the simulation's clock). */
+/* The work done from time 0 up to now (the simulation's clock): the
+ * fleet's, or one pool's (pools numbered as given to ic_fleet_alloc_pools). */
 void ic_fleet_work_so_far(const ic_fleet *f, struct ic_fleet_work *out);
+void ic_fleet_pool_work(const ic_fleet *f, int32_t pool, struct ic_fleet_work *out);
+
+/* to += sign x w, field by field (sign -1: a window's difference). */
+void ic_fleet_work_add(struct ic_fleet_work *to, const struct ic_fleet_work *w, double sign);
+
+int32_t ic_fleet_pool_count(const ic_fleet *f);
+
+/* Requests completed in the counted window by pool `pool`'s replicas. */
+uint64_t ic_fleet_pool_completed(const ic_fleet *f, int32_t pool);
+
+/* Requests routed to pool `pool` in the counted window (each once). */
+uint64_t ic_fleet_pool_routed(const ic_fleet *f, int32_t pool);
 
 /* Routes a request that arrives now, or rejects it (counted in stats) when
  * its prompt + output exceed a replica's KV cache or its queue is full

@@ -1,0 +1,199 @@
+/* serve_core.c: the bottom of the serving files: the request pool and the
+ * per-replica queues, the latency record, the failure status, and the
+ * listeners that follow state changes (power accounting, the time series)
+ * instead of being called from inside the batching code.
+ *
+ * Requests live in a pool and are chained into queues by index, so memory
+ * follows the number of requests in flight, not the number simulated. */
+#include <stdlib.h>
+
+#include "serve_impl.h"
+
+/* Records the first failure inside the fleet (a failed event schedule, a
+ * failed sketch or series update) and stops the run: a dropped failure
+ * could leave a replica stalled for ever or a figure short. The caller sees
+ * it in ic_fleet_status and in the next ic_fleet_submit. */
+bool ic__check(ic_fleet *f, ic_status st, const char *what) {
+  if (st == IC_OK) return true;
+  if (f->status == IC_OK) {
+    ic_diag(NULL, 0, "serving: %s failed at %.9f s: %s; stopping the run", what, ic_time_to_s(ic_sim_now(f->sim)),
+            ic_strerror(st));
+    f->status = st == IC_ENOMEM ? IC_ENOMEM : IC_EINTERNAL;
+  }
+  ic_sim_stop(f->sim);
+  return false;
+}
+
+/* Schedules one of the fleet's events; 0 (reported, run stopped) on failure. */
+ic_event_id ic__schedule(ic_fleet *f, ic_time_ns at_ns, ic_event_fn *fn, uint64_t arg) {
+  ic_event_id id = ic_sim_schedule_at(f->sim, at_ns, fn, f, arg);
+  ic__check(f, id ? IC_OK : IC_ENOMEM, "scheduling an event");
+  return id;
+}
+
+void ic__notify(ic_fleet *f, enum ic_serve_event_kind kind, int64_t r, int64_t size, uint64_t id) {
+  if (!f->observer) return;
+  struct ic_serve_event ev = {kind, ic_sim_now(f->sim), r, size, id};
+  f->observer(f->observer_ctx, &ev);
+}
+
+/* Listeners hear the kinds of change they asked for (a mask of IC__KIND
+ * bits), in the order they registered. */
+void ic__listen(ic_fleet *f, ic__listener_fn *fn, void *ctx, uint32_t kinds) {
+  if (f->listeners == IC__LISTENERS) {
+    ic__check(f, IC_EINTERNAL, "registering a listener");
+    return;
+  }
+  f->listener[f->listeners] = fn;
+  f->listener_ctx[f->listeners] = ctx;
+  f->listener_mask[f->listeners++] = kinds;
+  f->listen_mask |= kinds;
+}
+
+/* Widens what a registered listener hears. */
+void ic__listen_more(ic_fleet *f, ic__listener_fn *fn, uint32_t kinds) {
+  for (int i = 0; i < f->listeners; i++)
+    if (f->listener[i] == fn) f->listener_mask[i] |= kinds;
+  f->listen_mask |= kinds;
+}
+
+static void emit(ic_fleet *f, const struct ic__change *ch) {
+  uint32_t bit = IC__KIND(ch->kind);
+  for (int i = 0; i < f->listeners; i++)
+    if (f->listener_mask[i] & bit) f->listener[i](f, f->listener_ctx[i], ch);
+}
+
+void ic__emit(ic_fleet *f, enum ic__change_kind kind, int64_t replica, int64_t node, double value) {
+  if (!(f->listen_mask & IC__KIND(kind))) return;
+  struct ic__change ch = {kind, replica, node, IC_GPU_IDLE, IC_GPU_IDLE, value};
+  emit(f, &ch);
+}
+
+void ic__set_gpu_state(ic_fleet *f, int64_t r, enum ic_gpu_state to) {
+  struct ic__replica *rep = &f->replicas[r];
+  if (rep->gpu_state == to) return;
+  struct ic__change ch = {IC__GPU_STATE, r, rep->node, rep->gpu_state, to, 0.0};
+  rep->gpu_state = to;
+  if (f->listen_mask & IC__KIND(IC__GPU_STATE)) emit(f, &ch);
+}
+
+void ic__count_queued(ic_fleet *f, int64_t delta) {
+  f->queued += delta;
+  ic__emit(f, IC__QUEUED, -1, -1, (double)f->queued);
+}
+
+void ic__count_busy(ic_fleet *f, int64_t delta) {
+  f->busy_replicas += delta;
+  ic__emit(f, IC__BUSY, -1, -1, (double)f->busy_replicas);
+}
+
+void ic__count_running(ic_fleet *f, int64_t delta) {
+  f->running_requests += delta;
+  ic__emit(f, IC__RUNNING, -1, -1, (double)f->running_requests);
+}
+
+void ic__queue_push(ic_fleet *f, int64_t r, uint32_t idx, bool front) {
+  struct ic__replica *rep = &f->replicas[r];
+  if (front) {
+    f->pool[idx].next = rep->queue_head;
+    rep->queue_head = idx;
+    if (rep->queue_tail == IC__NONE) rep->queue_tail = idx;
+  } else {
+    f->pool[idx].next = IC__NONE;
+    if (rep->queue_tail == IC__NONE)
+      rep->queue_head = idx;
+    else
+      f->pool[rep->queue_tail].next = idx;
+    rep->queue_tail = idx;
+  }
+  rep->queue_len++;
+  ic__count_queued(f, +1);
+}
+
+uint32_t ic__queue_pop(ic_fleet *f, int64_t r) {
+  struct ic__replica *rep = &f->replicas[r];
+  uint32_t idx = rep->queue_head;
+  rep->queue_head = f->pool[idx].next;
+  if (rep->queue_head == IC__NONE) rep->queue_tail = IC__NONE;
+  rep->queue_len--;
+  f->pool[idx].next = IC__NONE;
+  ic__count_queued(f, -1);
+  return idx;
+}
+
+void ic__admitted(ic_fleet *f, uint32_t idx) {
+  struct ic__request *pr = &f->pool[idx];
+  if (pr->start_ns >= 0) return;
+  pr->start_ns = ic_sim_now(f->sim);
+  double wait = ic_time_to_s(pr->start_ns - pr->req.arrival_ns);
+  ic__check(f, ic_sketch_add2(f->stats.wait_s, f->stats.classes[pr->req.class_id].wait_s, wait), "a queueing-delay sketch update");
+}
+
+void ic__first_token(ic_fleet *f, int64_t r, uint32_t idx) {
+  struct ic__request *pr = &f->pool[idx];
+  if (pr->first_token_ns >= 0) return;
+  pr->first_token_ns = ic_sim_now(f->sim);
+  ic__pool_of(f, r)->work.prompt_tokens += (double)pr->req.prompt_tokens;
+  double ttft = ic_time_to_s(pr->first_token_ns - pr->req.arrival_ns);
+  ic__check(f, ic_sketch_add2(f->stats.ttft_s, f->stats.classes[pr->req.class_id].ttft_s, ttft), "a TTFT sketch update");
+}
+
+void ic__in_system(ic_fleet *f, int64_t delta) {
+  f->in_flight = (uint64_t)((int64_t)f->in_flight + delta);
+  ic_time_avg_set(&f->stats.in_system, ic_sim_now(f->sim), (double)f->in_flight);
+}
+
+/* Records request idx's latencies and frees it (its load is the router's).
+ * A missing target counts as met. */
+void ic__finish(ic_fleet *f, int64_t r, uint32_t idx) {
+  struct ic__request *pr = &f->pool[idx];
+  ic_time_ns now = ic_sim_now(f->sim);
+  struct ic_class_stats *cls = &f->stats.classes[pr->req.class_id];
+  double e2e = ic_time_to_s(now - pr->req.arrival_ns), ttft = ic_time_to_s(pr->first_token_ns - pr->req.arrival_ns);
+  ic__check(f, ic_sketch_add2(f->stats.e2e_s, cls->e2e_s, e2e), "an end-to-end sketch update");
+  double tpot = 0.0;
+  if (pr->req.output_tokens > 1) {
+    tpot = (e2e - ttft) / (double)(pr->req.output_tokens - 1);
+    ic__check(f, ic_sketch_add2(f->stats.tpot_s, cls->tpot_s, tpot), "a TPOT sketch update");
+  }
+  bool ok = !(ttft > cls->ttft_target_s) && !(tpot > cls->tpot_target_s) && !(e2e > cls->e2e_target_s);
+  cls->completed++;
+  if (ok) cls->slo_met++;
+  f->stats.completed++;
+  ic__pool_of(f, r)->completed++;
+  f->stats.prompt_tokens_done += pr->req.prompt_tokens;
+  f->stats.output_tokens_done += pr->req.output_tokens;
+  ic__notify(f, IC_SERVE_REQUEST_DONE, r, 1, pr->req.id);
+  ic__emit(f, IC__COMPLETION, r, -1, 1.0);
+  ic__in_system(f, -1);
+  pr->next = f->pool_free;
+  f->pool_free = idx;
+}
+
+bool ic__grow_pool(ic_fleet *f) {
+  uint32_t old = f->pool_cap, cap = old ? old * 2 : 1024;
+  if (cap <= old || cap >= IC__NONE) return false;
+  struct ic__request *p = realloc(f->pool, (size_t)cap * sizeof *p);
+  if (!p) return false;
+  for (uint32_t i = old; i < cap; i++) p[i].next = i + 1 < cap ? i + 1 : f->pool_free;
+  f->pool = p;
+  f->pool_free = old;
+  f->pool_cap = cap;
+  return true;
+}
+
+/* dur_s seconds of one replica running `running` requests holding
+ * kv_tokens KV-cache tokens. */
+void ic__work_time(struct ic_fleet_work *w, double dur_s, double running, double kv_tokens) {
+  w->busy_replica_s += dur_s;
+  w->slot_s += running * dur_s;
+  w->kv_token_s += kv_tokens * dur_s;
+}
+
+/* IT power now: every pool's ledger. */
+double ic__power_w(const ic_fleet *f) {
+  double w = 0.0;
+  for (int32_t i = 0; i < f->pool_count; i++)
+    if (f->pools[i].ledger) w += ic_ledger_power_w(f->pools[i].ledger);
+  return w;
+}

@@ -1,0 +1,94 @@
+/* serve_disagg.c: prefill/decode disaggregation. A request prefilled in a
+ * prefill pool hands its KV cache to a decode pool: a decode replica with
+ * room for its whole context (prompt + output) promises that room first;
+ * while none has room the request waits, its KV cache held in the prefill
+ * replica. The transfer takes KV bytes / (node bandwidth x efficiency) +
+ * latency over the network described by serving.kv_link_*, one transfer at
+ * a time per prefill node (a node's transfers share its links). Then the
+ * request joins the decode replica's queue, already prefilled: it decodes
+ * there and never prefills again. docs/serving.md has the rules. */
+#include "serve_impl.h"
+
+static void on_transfer_end(ic_sim *sim, void *ctx, uint64_t arg);
+
+/* The whole context a request can reach: what its decode replica promises. */
+static int64_t final_tokens(const struct ic__request *pr) { return pr->req.prompt_tokens + pr->req.output_tokens; }
+
+/* The decode replica with the most room that can take `tokens`, or -1. */
+static int64_t pick_decode(const ic_fleet *f, int64_t tokens) {
+  int64_t best = -1, best_free = -1;
+  for (int64_t r = f->entry_replicas; r < f->replica_count; r++) {
+    int64_t room = ic__pool_of(f, r)->policy->kv_free(f, r);
+    if (room >= tokens && room > best_free) {
+      best = r;
+      best_free = room;
+    }
+  }
+  return best;
+}
+
+/* Starts request idx's transfer to decode replica d. */
+static void start_transfer(ic_fleet *f, uint32_t idx, int64_t d) {
+  struct ic__request *pr = &f->pool[idx];
+  const struct ic__pool *src = ic__pool_of(f, pr->prefill_replica);
+  struct ic__node *node = &f->nodes[f->replicas[pr->prefill_replica].node];
+  ic__pool_of(f, d)->policy->kv_promise(f, d, final_tokens(pr));
+  pr->decode_replica = d;
+  double bytes = (double)pr->context * ic_model_kv_bytes_per_token(src->perf->model, src->perf->prec.kv);
+  double rate = (double)src->gpus_per_node * f->serving.kv_link_gb_per_s * 1e9 * f->serving.kv_link_efficiency;
+  ic_time_ns now = ic_sim_now(f->sim), start = node->link_free_ns > now ? node->link_free_ns : now;
+  ic_time_ns busy = ic_duration_from_s(bytes / rate);
+  node->link_free_ns = start + busy;
+  f->stats.kv_bytes_moved += bytes;
+  ic__schedule(f, start + busy + ic_duration_from_s(f->serving.kv_link_latency_s), on_transfer_end, idx);
+}
+
+/* Hands out waiting requests, oldest first, while decode replicas have room. */
+void ic__handoff_retry(ic_fleet *f) {
+  while (f->handoff_head != IC__NONE) {
+    uint32_t idx = f->handoff_head;
+    int64_t d = pick_decode(f, final_tokens(&f->pool[idx]));
+    if (d < 0) return;
+    f->handoff_head = f->pool[idx].next;
+    if (f->handoff_head == IC__NONE) f->handoff_tail = IC__NONE;
+    f->pool[idx].next = IC__NONE;
+    start_transfer(f, idx, d);
+  }
+}
+
+void ic__handoff(ic_fleet *f, int64_t r, uint32_t idx) {
+  struct ic__request *pr = &f->pool[idx];
+  pr->prefill_replica = r;
+  pr->prefilled_ns = ic_sim_now(f->sim);
+  pr->next = IC__NONE;
+  ic__pool_of(f, r)->completed++; /* the prefill pool's part is done */
+  /* It no longer queues or runs here (its KV cache does not count as load). */
+  ic__add_load(f, r, -1, -(pr->req.prompt_tokens + pr->req.output_tokens));
+  if (f->handoff_head == IC__NONE)
+    f->handoff_head = idx;
+  else
+    f->pool[f->handoff_tail].next = idx;
+  f->handoff_tail = idx;
+  ic__handoff_retry(f);
+  if (pr->decode_replica < 0) f->stats.transfer_waits++; /* no decode replica had room */
+}
+
+static void on_transfer_end(ic_sim *sim, void *ctx, uint64_t arg) {
+  ic_fleet *f = ctx;
+  uint32_t idx = (uint32_t)arg;
+  struct ic__request *pr = &f->pool[idx];
+  int64_t p = pr->prefill_replica, d = pr->decode_replica;
+  int64_t tokens = pr->req.prompt_tokens + pr->req.output_tokens;
+  f->stats.transfers++;
+  ic__check(f, ic_sketch_add(f->stats.transfer_s, ic_time_to_s(ic_sim_now(sim) - pr->prefilled_ns)),
+            "a transfer-time sketch update");
+  /* The prefill replica's copy is gone: its KV room is free again. */
+  ic__pool_of(f, p)->policy->kv_release(f, p, pr->context);
+  if (f->serving.ttft_at == IC_TTFT_AT_TRANSFER) ic__first_token(f, p, idx); /* the prompt is the prefill pool's work */
+  pr->target_prefill = pr->context; /* nothing left to prefill */
+  pr->prefill_replica = -1;
+  bool was_empty = f->replicas[d].queue_len == 0;
+  ic__queue_push(f, d, idx, false);
+  ic__add_load(f, d, 1, tokens);
+  ic__pool_of(f, d)->policy->kick(f, d, was_empty);
+}
