@@ -2,7 +2,7 @@
 # Installs what infercost needs on a Debian machine (as root, or with sudo).
 # Safe to run again: apt-get skips what is already there.
 set -euo pipefail
-pkgs="build-essential cmake pkg-config libgsl-dev libcsv-dev libcmocka-dev libopenblas-dev libcjson-dev zlib1g-dev gnuplot-nox openmpi-bin libopenmpi-dev python3"
+pkgs="build-essential cmake pkg-config libgsl-dev libcsv-dev libcmocka-dev libopenblas-dev libcjson-dev zlib1g-dev gnuplot-nox openmpi-bin libopenmpi-dev python3 clang"
 missing=""
 for p in $pkgs; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "infercost/outfile.h"
 #include "infercost/report.h"
 #include "infercost/search.h"
 #include "infercost/sweep.h"
@@ -189,6 +190,8 @@ static int sweep_main(const struct sweep_args *a, struct ic_scenario *base, stru
   for (int i = 0; i < a->target_count; i++)
     if (ic_search_target_parse(a->targets[i], "--target", &targets[i]) != IC_OK) ok = false;
   if (!ok || ic_sweep_validate(&x) != IC_OK) return IC_EXIT_BAD_INPUT;
+  /* An unwritable -o is found now, not after hours of simulation. */
+  if (a->output && ic_sweep_mpi_rank() == 0 && ic_out_check_writable(a->output) != IC_OK) return IC_EXIT_BAD_INPUT;
   struct ic_sweep_record *records = calloc(count, sizeof *records);
   bool *meets = a->target_count ? calloc(count, sizeof *meets) : NULL;
   if (!records || (a->target_count && !meets)) {
@@ -267,12 +270,16 @@ static int search_main(const struct sweep_args *a, struct ic_scenario *base, str
    * grow; unless asked otherwise, a configuration must also be stable. */
   size_t target_count = (size_t)a->target_count;
   if (!a->allow_unstable && ic_search_target_parse("stable>=1", "search", &targets[target_count++]) != IC_OK) ok = false;
-  char spec[96];
+  /* Sized to the list: a long --nodes list must not lose its tail. */
+  size_t spec_size = (a->nodes ? strlen(a->nodes) : 0) + 64;
+  char *spec = malloc(spec_size);
+  if (!spec) return IC_EXIT_FAILURE;
   if (a->nodes)
-    snprintf(spec, sizeof spec, "fleet.nodes=%s", a->nodes);
+    snprintf(spec, spec_size, "fleet.nodes=%s", a->nodes);
   else
-    snprintf(spec, sizeof spec, "fleet.nodes=1:%lld:1", (long long)base->fleet.nodes);
+    snprintf(spec, spec_size, "fleet.nodes=1:%lld:1", (long long)base->fleet.nodes);
   if (ic_sweep_axis_parse(nodes, spec, base) != IC_OK) ok = false;
+  free(spec);
   if (!ok) return IC_EXIT_BAD_INPUT;
   struct ic_search_space sp = {.base = base, .axes = axes, .axis_count = (size_t)a->vary_count, .nodes = nodes,
                                .targets = targets, .target_count = target_count, .runs = a->runs,

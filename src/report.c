@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -11,6 +12,7 @@
 #include <cjson/cJSON.h>
 
 #include "ic_version.h"
+#include "infercost/outfile.h"
 
 static const char *choice_text(const char *section_key, const struct ic_scenario *s, char *buf, size_t size) {
   const struct ic_section_def *sec = NULL;
@@ -57,7 +59,7 @@ static const char *grouped(double v, char *buf, size_t size) {
 static const char *cooling_text(const struct ic_scenario *s, const struct ic_run_result *r, char *buf, size_t size) {
   const struct ic_power_config *p = &s->power;
   if (p->cooling == IC_COOLING_CHILLER) {
-    double lo = INFINITY, hi = -INFINITY;
+    double lo = (double)INFINITY, hi = -(double)INFINITY;
     for (int h = 0; h < IC_HOURS_PER_DAY; h++) {
       lo = fmin(lo, r->hours[h].cooling_cop);
       hi = fmax(hi, r->hours[h].cooling_cop);
@@ -470,28 +472,29 @@ static void write_hourly(FILE *f, const struct ic_run_result *r) {
   }
 }
 
-static bool write_one(const struct ic_scenario *s, const struct ic_run_result *r, const char *dir, const char *name,
-                      enum output_kind kind) {
-  char path[1024], tmp[1100], prov[512];
-  snprintf(path, sizeof path, "%s/%s", dir, name);
-  snprintf(tmp, sizeof tmp, "%s.tmp", path);
-  FILE *f = fopen(tmp, "w");
-  if (!f) {
-    ic_diag(path, 0, "cannot write: %s", strerror(errno));
-    return false;
-  }
+struct report_out {
+  const struct ic_scenario *s;
+  const struct ic_run_result *r;
+  enum output_kind kind;
+};
+
+static ic_status fill_one(FILE *f, void *ctx) {
+  const struct report_out *o = ctx;
+  const struct ic_scenario *s = o->s;
+  const struct ic_run_result *r = o->r;
+  char prov[512];
   ic_report_provenance_run(s, r, prov, sizeof prov);
-  bool ok = true;
-  if (kind == OUT_JSON) {
+  if (o->kind == OUT_JSON) {
     char *text = summary_json(s, r);
-    ok = text && fprintf(f, "%s\n", text) >= 0;
+    bool ok = text && fprintf(f, "%s\n", text) >= 0;
     cJSON_free(text);
-  } else if (kind == OUT_LEDGER) {
+    return ok ? IC_OK : IC_ENOMEM;
+  } else if (o->kind == OUT_LEDGER) {
     struct ledger_row rows[16];
     size_t n = ledger_rows(r, rows);
     fprintf(f, "# %s\nitem,kwh_per_day,usd_per_day\n", prov);
     for (size_t i = 0; i < n; i++) fprintf(f, "%s,%.6f,%.6f\n", rows[i].item, rows[i].kwh, rows[i].usd);
-  } else if (kind == OUT_HOURLY) {
+  } else if (o->kind == OUT_HOURLY) {
     fprintf(f, "# %s\n", prov);
     write_hourly(f, r);
   } else {
@@ -500,14 +503,16 @@ static bool write_one(const struct ic_scenario *s, const struct ic_run_result *r
     fprintf(f, "# %s\nmetric,value,unit\n", prov);
     for (size_t i = 0; i < n; i++) fprintf(f, "%s,%.9g,%s\n", rows[i].name, rows[i].value, rows[i].unit);
   }
-  if (ferror(f)) ok = false;
-  if (fclose(f) != 0) ok = false;
-  if (!ok || rename(tmp, path) != 0) {
-    ic_diag(path, 0, "cannot write: %s", strerror(errno));
-    remove(tmp);
-    return false;
-  }
-  return true;
+  return IC_OK;
+}
+
+static bool write_one(const struct ic_scenario *s, const struct ic_run_result *r, const char *dir, const char *name,
+                      enum output_kind kind) {
+  char *path = ic_out_join(dir, name);
+  struct report_out o = {s, r, kind};
+  bool ok = path && ic_out_write(path, fill_one, &o) == IC_OK;
+  free(path);
+  return ok;
 }
 
 ic_status ic_report_write_dir(const struct ic_scenario *s, const struct ic_run_result *r, const char *dir) {
@@ -521,23 +526,17 @@ ic_status ic_report_write_dir(const struct ic_scenario *s, const struct ic_run_r
   return IC_OK;
 }
 
+static ic_status fill_text(FILE *f, void *ctx) { return fputs(ctx, f) >= 0 ? IC_OK : IC_EIO; }
+
 ic_status ic_report_write_text(const char *dir, const char *name, const char *text) {
-  char path[1024], tmp[1100];
-  snprintf(path, sizeof path, "%s/%s", dir, name);
-  snprintf(tmp, sizeof tmp, "%s.tmp", path);
   if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
     ic_diag(dir, 0, "cannot create output directory: %s", strerror(errno));
     return IC_EIO;
   }
-  FILE *f = fopen(tmp, "w");
-  bool ok = f && fputs(text, f) >= 0;
-  if (f) ok = fclose(f) == 0 && ok;
-  if (!ok || rename(tmp, path) != 0) {
-    ic_diag(path, 0, "cannot write: %s", strerror(errno));
-    remove(tmp);
-    return IC_EIO;
-  }
-  return IC_OK;
+  char *path = ic_out_join(dir, name);
+  ic_status st = path ? ic_out_write(path, fill_text, (void *)(uintptr_t)text) : IC_ENOMEM;
+  free(path);
+  return st;
 }
 
 const char *ic_report_thousands(double v, char *buf, size_t size) { return grouped(v, buf, size); }
