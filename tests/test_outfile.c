@@ -259,10 +259,11 @@ static void interrupted_run_leaves_nothing(void **state) {
   snprintf(cmd, sizeof cmd, "run tests/data/tiny_scenario.ini -q -s run.duration_s=3.1e7 -s traffic.queries_per_day=2e6 "
            "-s fleet.nodes=20 -o %s/o", dir);
   pid_t pid = ic_test_spawn(cmd);
-  assert_true(ic_test_wait_for(staging_exists, dir, 60.0)); /* the run has started */
-  kill(pid, SIGTERM);
+  bool started = ic_test_wait_for(staging_exists, dir, 60.0); /* the run has started */
+  kill(pid, SIGTERM); /* also when it did not: no process outlives the test */
   int status;
   assert_int_equal(waitpid(pid, &status, 0), pid);
+  assert_true(started);
   assert_true(WIFSIGNALED(status));
   assert_int_equal(WTERMSIG(status), SIGTERM);
   assert_string_equal(listing(dir), "");
