@@ -12,6 +12,7 @@
 #include <cblas.h>
 
 #include "calib_impl.h"
+#include "infercost/outfile.h"
 #include "ic_version.h"
 #include "infercost/meta.h"
 
@@ -293,22 +294,29 @@ void ic_calib_error_stats(const struct ic_calib_row *rows, size_t n, double *med
   free(e);
 }
 
-ic_status ic_calib_write_csv(const struct ic_calib *c, const struct ic_calib_row *rows, size_t n,
-                             const char *path) {
-  FILE *f = fopen(path, "w");
-  if (!f) {
-    ic_diag(path, 0, "cannot write the validation table");
-    return IC_EIO;
-  }
+struct csv_out {
+  const struct ic_calib_row *rows;
+  size_t n;
+};
+
+static ic_status fill_csv(FILE *f, void *ctx) {
+  const struct csv_out *o = ctx;
   fprintf(f, "shape,phase,batch,tokens,context,predicted_s,measured_s,error,bound\n");
   static const char *const phase[] = {"prefill", "decode", "mixed"};
-  for (size_t i = 0; i < n; i++) {
-    const struct ic_calib_row *r = &rows[i];
+  for (size_t i = 0; i < o->n; i++) {
+    const struct ic_calib_row *r = &o->rows[i];
     fprintf(f, "%s,%s,%lld,%lld,%lld,%.6e,%.6e,%.4f,%s\n", r->label, phase[r->shape.phase],
             (long long)r->shape.batch, (long long)r->shape.tokens, (long long)r->shape.context, r->predicted_s,
             r->measured_s, r->error, r->compute_bound ? "compute" : "memory");
   }
-  if (fclose(f) != 0) return IC_EIO;
+  return IC_OK;
+}
+
+ic_status ic_calib_write_csv(const struct ic_calib *c, const struct ic_calib_row *rows, size_t n,
+                             const char *path) {
+  struct csv_out o = {rows, n};
+  ic_status st = ic_out_write(path, fill_csv, &o);
+  if (st != IC_OK) return st;
   /* The machine's measured rates are the provenance of this table. */
   char note[320];
   snprintf(note, sizeof note, "cpu threads=%d gemm_flops_per_s=%.4e stream_bytes_per_s=%.4e weight_pass_flops=%.2f "

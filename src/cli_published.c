@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "infercost/outfile.h"
 #include "cli.h"
 #include "ic_version.h"
 #include "infercost/headline.h"
@@ -298,39 +299,42 @@ static void print_ratio(const char *gpu, const struct ic_pub_row *rows, const do
          gpu, k, pm, qm, 100 * (qm / pm - 1));
 }
 
-static int write_csv(const char *dir, const struct ic_pub_row *rows, const struct ic_pub_case *cases,
-                     const double *pred, const double *err, const char *const *status, size_t n) {
-  char path[PATH_MAX], tmp[PATH_MAX + 8];
-  snprintf(path, sizeof path, "%s/published.csv", dir);
-  snprintf(tmp, sizeof tmp, "%s.tmp", path);
-  FILE *f = fopen(tmp, "w");
-  if (!f) {
-    ic_diag(path, 0, "cannot write: %s", strerror(errno));
-    return -1;
-  }
+struct csv_out {
+  const struct ic_pub_row *rows;
+  const struct ic_pub_case *cases;
+  const double *pred, *err;
+  const char *const *status;
+  size_t n;
+};
+
+static ic_status fill_csv(FILE *f, void *ctx) {
+  const struct csv_out *o = ctx;
   fprintf(f, "id,split,source_kind,gpu,model,mode,metric,statistic,unit,published,predicted,error,status,why\n");
-  for (size_t i = 0; i < n; i++) {
-    const struct ic_pub_row *r = &rows[i];
+  for (size_t i = 0; i < o->n; i++) {
+    const struct ic_pub_row *r = &o->rows[i];
     fprintf(f, "%s,%s,%s,%s,%s,%s,%s,%s,%s,%.6g,", r->id, r->split, r->source_kind, r->gpu, r->model, r->mode,
             r->metric, r->statistic, r->unit, r->value);
-    if (!isnan(pred[i])) fprintf(f, "%.6g,%.4f", pred[i], err[i]);
+    if (!isnan(o->pred[i])) fprintf(f, "%.6g,%.4f", o->pred[i], o->err[i]);
     else fputs(",", f);
     /* The plot reader takes no quoted fields: the reason loses its commas. */
     char why[IC_PUB_WHY];
-    snprintf(why, sizeof why, "%s", cases[i].why);
+    snprintf(why, sizeof why, "%s", o->cases[i].why);
     for (char *q = why; *q; q++)
       if (*q == ',' || *q == '"') *q = ';';
-    fprintf(f, ",%s,%s\n", status[i], why);
+    fprintf(f, ",%s,%s\n", o->status[i], why);
   }
-  bool ok = !ferror(f);
-  ok = fclose(f) == 0 && ok;
-  if (!ok || rename(tmp, path) != 0) {
-    ic_diag(path, 0, "cannot write: %s", strerror(errno));
-    remove(tmp);
-    return -1;
-  }
-  printf("wrote %s\n", path);
-  return 0;
+  return IC_OK;
+}
+
+/* DIR/published.csv, atomically (outfile). */
+static int write_csv(const char *dir, const struct ic_pub_row *rows, const struct ic_pub_case *cases,
+                     const double *pred, const double *err, const char *const *status, size_t n) {
+  char *path = ic_out_join(dir, "published.csv");
+  struct csv_out o = {rows, cases, pred, err, status, n};
+  bool ok = path && ic_out_write(path, fill_csv, &o) == IC_OK;
+  if (ok) printf("wrote %s\n", path);
+  free(path);
+  return ok ? 0 : -1;
 }
 
 int ic_cli_validate_published(int argc, char **argv) {

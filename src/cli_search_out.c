@@ -7,6 +7,7 @@
 
 #include "cli.h"
 #include "infercost/meta.h"
+#include "infercost/outfile.h"
 #include "infercost/plot.h"
 
 /* The value of discrete axis `a` in point p, as given on --vary. */
@@ -68,6 +69,18 @@ static ic_status write_points(FILE *f, const struct ic_search_space *sp, size_t 
   return ferror(f) ? IC_EIO : IC_OK;
 }
 
+struct points_out {
+  const struct ic_search_space *sp;
+  size_t user_targets;
+  const struct ic_search_result *r;
+  const bool *pareto;
+};
+
+static ic_status fill_points(FILE *f, void *ctx) {
+  const struct points_out *o = ctx;
+  return write_points(f, o->sp, o->user_targets, o->r, o->pareto);
+}
+
 ic_status ic_cli_search_write_points(const char *path, const struct ic_search_space *sp, size_t user_targets,
                                      const struct ic_search_result *r) {
   bool *pareto = calloc(user_targets * r->point_count + 1, sizeof *pareto);
@@ -76,17 +89,10 @@ ic_status ic_cli_search_write_points(const char *path, const struct ic_search_sp
     ic_diag(path, 0, "out of memory for the search table");
     return IC_ENOMEM;
   }
-  char tmp[4200];
-  snprintf(tmp, sizeof tmp, "%s.tmp", path);
-  FILE *f = fopen(tmp, "w");
-  ic_status st = f ? write_points(f, sp, user_targets, r, pareto) : IC_EIO;
-  if (f && fclose(f) != 0) st = IC_EIO;
+  struct points_out o = {sp, user_targets, r, pareto};
+  ic_status st = ic_out_write(path, fill_points, &o);
   free(pareto);
-  if (st != IC_OK || rename(tmp, path) != 0) {
-    ic_diag(path, 0, "cannot write the search table");
-    remove(tmp);
-    return IC_EIO;
-  }
+  if (st != IC_OK) return st;
   char note[128];
   snprintf(note, sizeof note, "search: %zu points evaluated x %lld runs", r->point_count, (long long)sp->runs);
   struct ic_meta m = {.command = "search", .scenario = sp->base, .note = note};

@@ -9,6 +9,7 @@
 
 #include "cli.h"
 #include "infercost/job.h"
+#include "infercost/outfile.h"
 #include "infercost/report.h"
 
 static const char usage_sweep[] =
@@ -175,6 +176,8 @@ static struct ic_job job_of(const struct sweep_args *a) {
 }
 
 static int sweep_main(const struct sweep_args *a, struct ic_job_sweep *sw) {
+  /* An unwritable -o is found now, not after hours of simulation. */
+  if (a->output && ic_sweep_mpi_rank() == 0 && ic_out_check_writable(a->output) != IC_OK) return IC_EXIT_BAD_INPUT;
   struct ic_job job = job_of(a);
   ic_status st = ic_job_sweep_run(&job, sw);
   if (st == IC_EINVAL) return IC_EXIT_BAD_INPUT;

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "infercost/outfile.h"
 #include "infercost/status.h"
 #include "infercost/trace.h"
 
@@ -232,34 +233,15 @@ static char *fit_text(const char *file, const struct ic_trace_options *opt, cons
   return text;
 }
 
-/* Writes `text` to `out_path` through a temporary file renamed into place,
- * so a failure leaves nothing half-written; to stdout when NULL. */
-static int write_text(const char *out_path, const char *text) {
+static ic_status fill_text(FILE *f, void *ctx) { return fputs(ctx, f) >= 0 ? IC_OK : IC_EIO; }
+
+/* Writes `text` to `out_path` atomically (outfile), to stdout when NULL. */
+static int write_text(const char *out_path, char *text) {
   if (!out_path) {
     fputs(text, stdout);
     return fflush(stdout) == 0 ? IC_EXIT_OK : IC_EXIT_FAILURE;
   }
-  size_t n = strlen(out_path) + 8;
-  char *tmp = malloc(n);
-  if (!tmp) return IC_EXIT_FAILURE;
-  snprintf(tmp, n, "%s.tmp~", out_path);
-  FILE *f = fopen(tmp, "w");
-  if (!f) {
-    ic_diag(tmp, 0, "cannot write: %s", strerror(errno));
-    free(tmp);
-    return IC_EXIT_FAILURE;
-  }
-  fputs(text, f);
-  bool ok = !ferror(f);
-  ok = fclose(f) == 0 && ok;
-  if (!ok || rename(tmp, out_path) != 0) {
-    ic_diag(out_path, 0, "cannot write: %s", strerror(errno));
-    remove(tmp);
-    free(tmp);
-    return IC_EXIT_FAILURE;
-  }
-  free(tmp);
-  return IC_EXIT_OK;
+  return ic_out_write(out_path, fill_text, text) == IC_OK ? IC_EXIT_OK : IC_EXIT_FAILURE;
 }
 
 int ic_cli_trace(int argc, char **argv) {
@@ -281,6 +263,8 @@ int ic_cli_trace(int argc, char **argv) {
   struct fit_args fa = {.fo = {.grow = 1}, .periods = 0, .seed = 42};
   const char *file = parse_args(argc, argv, &opt, fit ? &fa : NULL);
   if (!file) return IC_EXIT_BAD_INPUT;
+  /* An unwritable -o is found before the trace is read, not after. */
+  if (fit && fa.out_path && ic_out_check_writable(fa.out_path) != IC_OK) return IC_EXIT_BAD_INPUT;
   struct ic_trace_stats st;
   ic_status status = ic_trace_stats_compute(file, &opt, &st);
   if (status != IC_OK) return exit_code(status);

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "infercost/outfile.h"
 #include "infercost/scenario.h"
 #include "infercost/train.h"
 
@@ -88,14 +89,22 @@ int ic_cli_train(int argc, char **argv) {
     ic_scenario_write(&s, stdout);
     fputc('\n', stdout);
   }
+  /* As for run: -o is checked now and its files appear together. */
+  ic_outdir *od = NULL;
+  if (a.output_dir && !(od = ic_outdir_open(a.output_dir))) return IC_EXIT_BAD_INPUT;
   struct ic_train_result r;
   ic_status st = ic_train_estimate(&s, &r);
+  if (st != IC_OK) ic_outdir_free(od);
   if (st == IC_EINVAL || st == IC_ECAPACITY) return IC_EXIT_BAD_INPUT;
   if (st != IC_OK) {
     ic_diag("infercost", 0, "train failed: %s", ic_strerror(st));
     return IC_EXIT_FAILURE;
   }
   if (!a.quiet) ic_train_print(&s, &r, stdout);
-  if (a.output_dir && ic_train_write_dir(&s, &r, a.output_dir) != IC_OK) return IC_EXIT_FAILURE;
+  if (od && ic_train_write_dir(&s, &r, ic_outdir_staging(od)) != IC_OK) {
+    ic_outdir_free(od);
+    return IC_EXIT_FAILURE;
+  }
+  if (od && ic_outdir_commit(od) != IC_OK) return IC_EXIT_FAILURE;
   return IC_EXIT_OK;
 }

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include "cli.h"
+#include "infercost/outfile.h"
 #include "ic_version.h"
 #include "infercost/calib.h"
 #include "infercost/plot.h"
@@ -91,6 +92,7 @@ int ic_cli_validate(int argc, char **argv) {
       return IC_EXIT_BAD_INPUT;
     }
   }
+  if (dir && ic_out_check_length("validate -o", dir) != IC_OK) return IC_EXIT_BAD_INPUT;
   if (dir && mkdir(dir, 0777) != 0 && errno != EEXIST) {
     ic_diag(dir, 0, "cannot create the output directory: %s", strerror(errno));
     return IC_EXIT_FAILURE;

@@ -87,12 +87,16 @@ ic_status ic_job_search_run(const struct ic_job *j, struct ic_job_search *out) {
   out->user_targets = j->target_count;
   size_t n = j->target_count;
   if (ok && !j->allow_unstable && ic_search_target_parse("stable>=1", "search", &out->targets[n++]) != IC_OK) ok = false;
-  char spec[96];
+  /* Sized to the list: a long --nodes list must not lose its tail. */
+  size_t spec_size = (j->nodes ? strlen(j->nodes) : 0) + 64;
+  char *spec = malloc(spec_size);
+  if (!spec) return IC_ENOMEM;
   if (j->nodes)
-    snprintf(spec, sizeof spec, "fleet.nodes=%s", j->nodes);
+    snprintf(spec, spec_size, "fleet.nodes=%s", j->nodes);
   else
-    snprintf(spec, sizeof spec, "fleet.nodes=1:%lld:1", (long long)out->base.fleet.nodes);
+    snprintf(spec, spec_size, "fleet.nodes=1:%lld:1", (long long)out->base.fleet.nodes);
   if (ic_sweep_axis_parse(&out->nodes, spec, &out->base) != IC_OK) ok = false;
+  free(spec);
   if (!ok) return IC_EINVAL;
   out->space = (struct ic_search_space){.base = &out->base, .axes = out->axes, .axis_count = j->vary_count,
                                         .nodes = &out->nodes, .targets = out->targets, .target_count = n,

@@ -5,6 +5,7 @@
 
 #include "cli.h"
 #include "ic_version.h"
+#include "infercost/outfile.h"
 #include "infercost/plot.h"
 #include "infercost/report.h"
 #include "infercost/run.h"
@@ -94,7 +95,10 @@ static int parse_run_args(int argc, char **argv, struct run_args *a, int allow_o
       }
       a->overrides[a->override_count++] = argv[++i];
     } else if (!strncmp(arg, "--set=", 6)) {
-      if (a->override_count == 256) return IC_EXIT_BAD_INPUT;
+      if (a->override_count == 256) {
+        ic_diag("infercost", 0, "too many -s overrides (at most 256)");
+        return IC_EXIT_BAD_INPUT;
+      }
       a->overrides[a->override_count++] = arg + 6;
     } else if (allow_output && (!strcmp(arg, "-o") || !strcmp(arg, "--output"))) {
       if (i + 1 >= argc) {
@@ -163,17 +167,36 @@ static int cmd_run(int argc, char **argv) {
     ic_scenario_write(&s, stdout);
     fputc('\n', stdout);
   }
+  /* Outputs are staged and appear together at the end; making the staging
+   * directory now proves -o writable before the simulation runs. */
+  ic_outdir *od = NULL;
+  if (a.output_dir && !(od = ic_outdir_open(a.output_dir))) return IC_EXIT_BAD_INPUT;
+  const char *stage = od ? ic_outdir_staging(od) : NULL;
   struct ic_run_result r;
-  ic_status st = ic_run_scenario_with(&s, &r, a.output_dir, !a.quiet); /* writes DIR/timeseries.csv */
-  if (st == IC_EINVAL || st == IC_ECAPACITY) return IC_EXIT_BAD_INPUT;
+  ic_status st = ic_run_scenario_with(&s, &r, stage, !a.quiet); /* writes STAGE/timeseries.csv */
+  if (st == IC_EINVAL || st == IC_ECAPACITY) {
+    ic_outdir_free(od);
+    return IC_EXIT_BAD_INPUT;
+  }
   if (st != IC_OK) {
     ic_diag("infercost", 0, "run failed: %s", ic_strerror(st));
+    ic_outdir_free(od);
     return IC_EXIT_FAILURE;
   }
   ic_report_warn(&s, &r, stderr);
   if (!a.quiet) ic_report_print(&s, &r, stdout);
-  if (a.output_dir && ic_report_write_dir(&s, &r, a.output_dir) != IC_OK) return IC_EXIT_FAILURE;
-  if (a.plot && ic_plot_run_dir(a.output_dir, IC_PLOT_PNG, (long)r.replicas, (long)s.serving.max_batch) != IC_OK) return IC_EXIT_FAILURE;
+  /* Warnings reach stderr whatever -q says. */
+  fflush(stdout);
+  ic_run_print_overload(&r, stderr);
+  if (a.quiet && !r.overloaded && !(r.stable > 0)) /* without -q the report says it */
+    fprintf(stderr, "warning: the fleet is overloaded: queues grew through the window (stable = 0), so latency "
+                    "depends on its length. Add replicas or raise serving.max_batch.\n");
+  if (od && (ic_report_write_dir(&s, &r, stage) != IC_OK ||
+             (a.plot && ic_plot_run_dir(stage, IC_PLOT_PNG, (long)r.replicas, (long)s.serving.max_batch) != IC_OK))) {
+    ic_outdir_free(od);
+    return IC_EXIT_FAILURE;
+  }
+  if (od && ic_outdir_commit(od) != IC_OK) return IC_EXIT_FAILURE;
   return IC_EXIT_OK;
 }
 
@@ -195,6 +218,7 @@ static const struct command commands[] = {
 
 int main(int argc, char **argv) {
   ic_gsl_quiet();
+  ic_out_catch_signals();
   if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
     fputs(usage_main, argc < 2 ? stderr : stdout);
     return argc < 2 ? IC_EXIT_BAD_INPUT : IC_EXIT_OK;

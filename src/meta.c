@@ -10,6 +10,7 @@
 #include <cjson/cJSON.h>
 
 #include "ic_version.h"
+#include "infercost/outfile.h"
 
 void ic_meta_sidecar_path(const char *data_path, char *buf, size_t size) {
   size_t n = strlen(data_path);
@@ -45,22 +46,19 @@ static cJSON *base_object(const struct ic_meta *m) {
   return o;
 }
 
-/* Prints `o` (freed here) into `path` through path.tmp, renamed when whole. */
+static ic_status fill_text(FILE *f, void *ctx) { return fprintf(f, "%s\n", (const char *)ctx) >= 0 ? IC_OK : IC_EIO; }
+
+/* Prints `o` (freed here) into `path` through the one atomic writer. */
 static ic_status write_json(const char *path, cJSON *o) {
   char *text = o ? cJSON_Print(o) : NULL;
   cJSON_Delete(o);
-  char tmp[4200];
-  snprintf(tmp, sizeof tmp, "%s.tmp", path);
-  FILE *f = text ? fopen(tmp, "w") : NULL;
-  bool ok = f && fprintf(f, "%s\n", text) >= 0;
-  if (f) ok = fclose(f) == 0 && ok;
-  cJSON_free(text);
-  if (!ok || rename(tmp, path) != 0) {
-    ic_diag(path, 0, "cannot write: %s", text ? strerror(errno) : "out of memory");
-    remove(tmp);
-    return IC_EIO;
+  if (!text) {
+    ic_diag(path, 0, "cannot write: out of memory");
+    return IC_ENOMEM;
   }
-  return IC_OK;
+  ic_status st = ic_out_write(path, fill_text, text);
+  cJSON_free(text);
+  return st;
 }
 
 static const char *base_name(const char *path) {

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "infercost/meta.h"
+#include "infercost/outfile.h"
 #include "infercost/plot.h"
 #include "infercost/scenario.h"
 #include "plot_impl.h"
@@ -222,17 +223,16 @@ static ic_status render_formats(const char *prog, char *script, const char *base
       ic_diag(path, 0, "output path too long or has control characters");
       return IC_EINVAL;
     }
+    ic_out_track(tmp, false);
     ic_status st = run_gnuplot(full, script);
     if (st == IC_OK && !image_ok(tmp, format)) {
-      ic_diag(tmp, 0, "gnuplot exited normally but wrote no %s image", ext);
+      ic_diag(path, 0, "gnuplot exited normally but wrote no %s image", ext);
       st = IC_EIO;
     }
-    if (st == IC_OK && rename(tmp, path) != 0) {
-      ic_diag(path, 0, "cannot write: %s", strerror(errno));
-      st = IC_EIO;
-    }
+    if (st == IC_OK) st = ic_out_commit(tmp, path); /* removes tmp on failure */
     if (st != IC_OK) {
       remove(tmp);
+      ic_out_untrack(tmp);
       return st;
     }
     printf("wrote %s\n", path);
@@ -241,8 +241,9 @@ static ic_status render_formats(const char *prog, char *script, const char *base
 }
 
 /* The varied keys of a sweep: the columns before `seed`/`seeds`, else those
- * with a dot (section.key), space-separated for pareto.gp's labels. */
-static void varied_keys(const struct ic__plot_table *t, char *buf, size_t size) {
+ * with a dot (section.key), space-separated for pareto.gp's labels;
+ * false when they do not fit `buf` (refused, never cut). */
+static bool varied_keys(const struct ic__plot_table *t, char *buf, size_t size) {
   long seed = ic__plot_table_column(t, "seed");
   if (seed < 0) seed = ic__plot_table_column(t, "seeds");
   buf[0] = '\0';
@@ -250,8 +251,12 @@ static void varied_keys(const struct ic__plot_table *t, char *buf, size_t size) 
     bool varied = seed >= 0 ? (long)i < seed : strchr(t->columns[i], '.') != NULL;
     if (!varied || strchr(t->columns[i], ' ')) continue;
     size_t o = strlen(buf);
-    snprintf(buf + o, size - o, "%s%s", o ? " " : "", t->columns[i]);
+    if ((size_t)snprintf(buf + o, size - o, "%s%s", o ? " " : "", t->columns[i]) >= size - o) {
+      buf[0] = '\0'; /* too many to label: no labels rather than a cut one */
+      return false;
+    }
   }
+  return true;
 }
 
 /* Reports variables that could not be passed to gnuplot. */
@@ -402,7 +407,7 @@ static ic_status prepare(const struct ic_plot_request *req, const struct ic__plo
                                         (size_t)ic__plot_table_column(t, ycol), derived);
     if (st == IC_OK) st = add_common(req, t, prog, size, marked);
     if (st != IC_OK) return st;
-    varied_keys(t, labels, sizeof labels);
+    if (!varied_keys(t, labels, sizeof labels)) return vars_done(false, in);
     return vars_done(add_string(prog, size, "front", derived) && add_string(prog, size, "xcol", xcol) &&
                          add_string(prog, size, "ycol", ycol) && add_string(prog, size, "labelcol", labels),
                      in);
@@ -454,6 +459,9 @@ ic_status ic_plot_render(const struct ic_plot_request *req) {
     ic_diag(script, 0, "plot script not found (set IC_PLOTS_DIR to the plots/ directory)");
     return IC_EIO;
   }
+  if (ic_out_check_length("plot input", req->input) != IC_OK ||
+      (req->output && ic_out_check_length("plot output", req->output) != IC_OK))
+    return IC_EINVAL;
   if (req->output) {
     strip_extension(req->output, base, sizeof base);
   } else {
@@ -463,6 +471,8 @@ ic_status ic_plot_render(const struct ic_plot_request *req) {
   }
   snprintf(derived, sizeof derived, "%s.tmp%ld.csv", base, (long)getpid());
   snprintf(marked, sizeof marked, "%s.tmp%ld.marked.csv", base, (long)getpid());
+  ic_out_track(derived, false); /* a gnuplot input, removed below or on a signal */
+  ic_out_track(marked, false);
   struct ic__plot_table t;
   ic_status st = ic__plot_table_read(req->input, &t);
   if (st != IC_OK) return st == IC_ENOMEM ? IC_ENOMEM : IC_EINVAL;
@@ -473,6 +483,8 @@ ic_status ic_plot_render(const struct ic_plot_request *req) {
   if (st == IC_OK) st = render_formats(prog, script, base, req->formats ? req->formats : IC_PLOT_PNG);
   remove(derived); /* written only by pareto and run ledgers; absent otherwise */
   remove(marked);  /* written by cost-vs-x and pareto */
+  ic_out_untrack(derived);
+  ic_out_untrack(marked);
   return st;
 }
 

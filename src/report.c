@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -12,6 +13,7 @@
 
 #include "ic_version.h"
 #include "infercost/meta.h"
+#include "infercost/outfile.h"
 
 static const char *choice_text(const char *section_key, const struct ic_scenario *s, char *buf, size_t size) {
   const struct ic_section_def *sec = NULL;
@@ -64,7 +66,7 @@ static const char *grouped(double v, char *buf, size_t size) {
 static const char *cooling_text(const struct ic_scenario *s, const struct ic_run_result *r, char *buf, size_t size) {
   const struct ic_power_config *p = &s->power;
   if (p->cooling == IC_COOLING_CHILLER) {
-    double lo = INFINITY, hi = -INFINITY;
+    double lo = (double)INFINITY, hi = -(double)INFINITY;
     for (int h = 0; h < IC_HOURS_PER_DAY; h++) {
       lo = fmin(lo, r->hours[h].cooling_cop);
       hi = fmax(hi, r->hours[h].cooling_cop);
@@ -484,28 +486,28 @@ static void write_hourly(FILE *f, const struct ic_run_result *r) {
   }
 }
 
-static bool write_one(const struct ic_scenario *s, const struct ic_run_result *r, const char *dir, const char *name,
-                      enum output_kind kind) {
-  char path[1024], tmp[1100];
-  snprintf(path, sizeof path, "%s/%s", dir, name);
-  snprintf(tmp, sizeof tmp, "%s.tmp", path);
-  FILE *f = fopen(tmp, "w");
-  if (!f) {
-    ic_diag(path, 0, "cannot write: %s", strerror(errno));
-    return false;
-  }
-  bool ok = true;
-  if (kind == OUT_JSON) {
+struct report_out {
+  const struct ic_scenario *s;
+  const struct ic_run_result *r;
+  enum output_kind kind;
+};
+
+static ic_status fill_one(FILE *f, void *ctx) {
+  const struct report_out *o = ctx;
+  const struct ic_scenario *s = o->s;
+  const struct ic_run_result *r = o->r;
+  if (o->kind == OUT_JSON) {
     char *text = summary_json(s, r);
-    ok = text && fprintf(f, "%s\n", text) >= 0;
+    bool ok = text && fprintf(f, "%s\n", text) >= 0;
     cJSON_free(text);
-  } else if (kind == OUT_LEDGER) {
+    return ok ? IC_OK : IC_ENOMEM;
+  } else if (o->kind == OUT_LEDGER) {
     struct ledger_row rows[16];
     size_t n = ledger_rows(r, rows);
     fputs("group,item,kwh_per_day,usd_per_day\n", f);
     for (size_t i = 0; i < n; i++)
       fprintf(f, "%s,%s,%.6f,%.6f\n", rows[i].group, rows[i].item, rows[i].kwh, rows[i].usd);
-  } else if (kind == OUT_HOURLY) {
+  } else if (o->kind == OUT_HOURLY) {
     write_hourly(f, r);
   } else {
     struct metric_row rows[METRIC_ROWS_MAX];
@@ -513,14 +515,16 @@ static bool write_one(const struct ic_scenario *s, const struct ic_run_result *r
     fputs("metric,value,unit\n", f);
     for (size_t i = 0; i < n; i++) fprintf(f, "%s,%.9g,%s\n", rows[i].name, rows[i].value, rows[i].unit);
   }
-  if (ferror(f)) ok = false;
-  if (fclose(f) != 0) ok = false;
-  if (!ok || rename(tmp, path) != 0) {
-    ic_diag(path, 0, "cannot write: %s", strerror(errno));
-    remove(tmp);
-    return false;
-  }
-  return true;
+  return IC_OK;
+}
+
+static bool write_one(const struct ic_scenario *s, const struct ic_run_result *r, const char *dir, const char *name,
+                      enum output_kind kind) {
+  char *path = ic_out_join(dir, name);
+  struct report_out o = {s, r, kind};
+  bool ok = path && ic_out_write(path, fill_one, &o) == IC_OK;
+  free(path);
+  return ok;
 }
 
 /* The files of a run's output directory, for provenance.json. */
@@ -556,23 +560,17 @@ ic_status ic_report_write_dir(const struct ic_scenario *s, const struct ic_run_r
 
 char *ic_report_json(const struct ic_scenario *s, const struct ic_run_result *r) { return summary_json(s, r); }
 
+static ic_status fill_text(FILE *f, void *ctx) { return fputs(ctx, f) >= 0 ? IC_OK : IC_EIO; }
+
 ic_status ic_report_write_text(const char *dir, const char *name, const char *text) {
-  char path[1024], tmp[1100];
-  snprintf(path, sizeof path, "%s/%s", dir, name);
-  snprintf(tmp, sizeof tmp, "%s.tmp", path);
   if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
     ic_diag(dir, 0, "cannot create output directory: %s", strerror(errno));
     return IC_EIO;
   }
-  FILE *f = fopen(tmp, "w");
-  bool ok = f && fputs(text, f) >= 0;
-  if (f) ok = fclose(f) == 0 && ok;
-  if (!ok || rename(tmp, path) != 0) {
-    ic_diag(path, 0, "cannot write: %s", strerror(errno));
-    remove(tmp);
-    return IC_EIO;
-  }
-  return IC_OK;
+  char *path = ic_out_join(dir, name);
+  ic_status st = path ? ic_out_write(path, fill_text, (void *)(uintptr_t)text) : IC_ENOMEM;
+  free(path);
+  return st;
 }
 
 const char *ic_report_thousands(double v, char *buf, size_t size) { return grouped(v, buf, size); }

@@ -11,6 +11,7 @@
 
 #include "infercost/metrics.h"
 #include "infercost/progress.h"
+#include "infercost/outfile.h"
 #include "infercost/serve.h"
 #include "infercost/sim.h"
 #include "infercost/traffic.h"
@@ -60,62 +61,57 @@ double ic_run_fixed_usd_per_day(const struct ic_scenario *s) {
   return r.cost.total_usd;
 }
 
-/* Writes dir/timeseries.csv through a temporary file; the first column is
- * called time_s (the interval's start). */
-static ic_status write_series(const ic_series *series, ic_time_ns end_ns,
-                              const char *dir) {
-  char path[1024], tmp[1100];
-  snprintf(path, sizeof path, "%s/timeseries.csv", dir);
-  snprintf(tmp, sizeof tmp, "%s.tmp", path);
+struct series_out {
+  const struct ic_scenario *s;
+  const struct ic_run_result *r;
+  const ic_series *series;
+  ic_time_ns end_ns;
+  const struct ic_fleet_stats *fs;
+};
+
+/* timeseries.csv; the first column is called time_s (the interval's start). */
+static ic_status fill_series(FILE *f, void *ctx) {
+  const struct series_out *o = ctx;
+  char *text = NULL;
+  size_t len = 0;
+  FILE *mem = open_memstream(&text, &len);
+  bool ok = mem && ic_series_write_csv(o->series, mem, o->end_ns) == IC_OK;
+  if (mem) ok = fclose(mem) == 0 && ok;
+  if (ok) {
+    const char *rest = strncmp(text, "interval_start_s", 16) == 0 ? text + 16 : text;
+    ok = fprintf(f, "%s%s", rest == text ? "" : "time_s", rest) >= 0;
+  }
+  free(text);
+  return ok ? IC_OK : IC_ENOMEM;
+}
+
+/* distributions.csv: iterations (static: batches) by batch size, and
+ * iterations by KV reserved / capacity (continuous), non-empty bins only. */
+static ic_status fill_distributions(FILE *f, void *ctx) {
+  const struct series_out *o = ctx;
+  fputs("quantity,bin_low,bin_high,iterations\n", f);
+  for (int64_t b = 0; b < (int64_t)o->fs->batch_bins; b++)
+    if (o->fs->batch_hist[b]) fprintf(f, "batch_size,%lld,%lld,%llu\n", (long long)b, (long long)b + 1,
+                                      (unsigned long long)o->fs->batch_hist[b]);
+  for (int i = 0; i < IC_KV_HIST_BINS; i++)
+    if (o->fs->kv_hist[i]) fprintf(f, "kv_frac,%.3f,%.3f,%llu\n", (double)i / IC_KV_HIST_BINS,
+                                   (double)(i + 1) / IC_KV_HIST_BINS, (unsigned long long)o->fs->kv_hist[i]);
+  return IC_OK;
+}
+
+/* Writes dir/timeseries.csv and dir/distributions.csv, each atomically. */
+static ic_status write_series(struct series_out *o, const char *dir) {
   if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
     ic_diag(dir, 0, "cannot create output directory: %s", strerror(errno));
     return IC_EIO;
   }
-  char *text = NULL;
-  size_t len = 0;
-  FILE *mem = open_memstream(&text, &len);
-  bool ok = mem && ic_series_write_csv(series, mem, end_ns) == IC_OK;
-  if (mem) ok = fclose(mem) == 0 && ok;
-  FILE *f = ok ? fopen(tmp, "w") : NULL;
-  if (f) {
-    const char *rest = strncmp(text, "interval_start_s", 16) == 0 ? text + 16 : text;
-    ok = fprintf(f, "%s%s", rest == text ? "" : "time_s", rest) >= 0;
-    ok = fclose(f) == 0 && ok;
-  }
-  free(text);
-  if (!f || !ok || rename(tmp, path) != 0) {
-    ic_diag(path, 0, "cannot write: %s", strerror(errno));
-    remove(tmp);
-    return IC_EIO;
-  }
-  return IC_OK;
-}
-
-/* Writes dir/distributions.csv: iterations (static: batches) by batch size,
- * and iterations by KV reserved / capacity (continuous), non-empty bins only. */
-static ic_status write_distributions(const struct ic_fleet_stats *fs, const char *dir) {
-  char path[1024], tmp[1100];
-  snprintf(path, sizeof path, "%s/distributions.csv", dir);
-  snprintf(tmp, sizeof tmp, "%s.tmp", path);
-  FILE *f = fopen(tmp, "w");
-  bool ok = f != NULL;
-  if (f) {
-    fputs("quantity,bin_low,bin_high,iterations\n", f);
-    for (int64_t b = 0; b < (int64_t)fs->batch_bins; b++)
-      if (fs->batch_hist[b]) fprintf(f, "batch_size,%lld,%lld,%llu\n", (long long)b, (long long)b + 1,
-                                     (unsigned long long)fs->batch_hist[b]);
-    for (int i = 0; i < IC_KV_HIST_BINS; i++)
-      if (fs->kv_hist[i]) fprintf(f, "kv_frac,%.3f,%.3f,%llu\n", (double)i / IC_KV_HIST_BINS,
-                                  (double)(i + 1) / IC_KV_HIST_BINS, (unsigned long long)fs->kv_hist[i]);
-    ok = !ferror(f);
-    ok = fclose(f) == 0 && ok;
-  }
-  if (!ok || rename(tmp, path) != 0) {
-    ic_diag(path, 0, "cannot write: %s", strerror(errno));
-    remove(tmp);
-    return IC_EIO;
-  }
-  return IC_OK;
+  char *series_path = ic_out_join(dir, "timeseries.csv"), *dist_path = ic_out_join(dir, "distributions.csv");
+  ic_status st = series_path && dist_path ? IC_OK : IC_ENOMEM;
+  if (st == IC_OK) st = ic_out_write(series_path, fill_series, o);
+  if (st == IC_OK) st = ic_out_write(dist_path, fill_distributions, o);
+  free(series_path);
+  free(dist_path);
+  return st;
 }
 
 /* Headline serving figures from the fleet's counters and sketches. */
@@ -176,6 +172,57 @@ static void serving_results(ic_fleet *fleet, const struct ic_scenario *s, ic_tim
     rc->wait_p99_s = ic_sketch_quantile(cs->wait_s, 0.99);
     rc->slo_attainment = cs->completed ? (double)cs->slo_met / (double)cs->completed : (double)NAN;
   }
+}
+
+/* Replicas and batch slots over every pool (one pool when none is
+ * declared); a replica may span nodes (gpus_per_replica > gpus_per_node). */
+static void fleet_size(const struct ic_scenario *s, double *replicas, double *slots) {
+  size_t n = s->pool_count > 0 ? s->pool_count : 1;
+  *replicas = 0.0;
+  *slots = 0.0;
+  for (size_t i = 0; i < n; i++) {
+    struct ic_fleet_config fleet = s->fleet;
+    struct ic_serving_config serving = s->serving;
+    if (s->pool_count > 0) ic_scenario_pool(s, i, &fleet, &serving);
+    double r = (double)fleet.nodes * (double)fleet.gpus_per_node / (double)fleet.gpus_per_replica;
+    *replicas += r;
+    *slots += r * (double)serving.max_batch;
+  }
+}
+
+uint64_t ic_run_in_flight_limit(const struct ic_scenario *s) {
+  double replicas, slots;
+  fleet_size(s, &replicas, &slots);
+  double limit = IC_RUN_IN_FLIGHT_PER_SLOT * slots;
+  if (limit < IC_RUN_IN_FLIGHT_MIN) limit = IC_RUN_IN_FLIGHT_MIN;
+  return limit > IC_RUN_IN_FLIGHT_MAX ? IC_RUN_IN_FLIGHT_MAX : (uint64_t)limit;
+}
+
+void ic_run_print_overload(const struct ic_run_result *r, FILE *out) {
+  if (!r->overloaded) return;
+  fprintf(out, "warning: overloaded: more than %llu requests in flight at t = %.3f s (arrivals %.2f/s, completions "
+               "%.2f/s); the run stopped there; its figures cover the %.3f s counted up to then, and stable = 0. "
+               "Add replicas (fleet.nodes), raise serving.max_batch or lower the traffic.\n",
+          (unsigned long long)r->in_flight_limit, r->overloaded_at_s, r->arrival_rate_per_s, r->completion_rate_per_s,
+          r->span_s);
+}
+
+/* Derived sizes checked before anything is allocated (docs/reliability.md). */
+static ic_status check_sizes(const struct ic_scenario *s, bool series) {
+  double replicas, slots;
+  fleet_size(s, &replicas, &slots);
+  if (replicas > IC_RUN_REPLICAS_MAX) {
+    ic_diag(s->source, 0, "fleet.nodes: %lld nodes make %.0f replicas; at most %d are simulated (docs/reliability.md)",
+            (long long)s->fleet.nodes, replicas, IC_RUN_REPLICAS_MAX);
+    return IC_EINVAL;
+  }
+  double rows = ceil(s->run.duration_s / s->run.series_interval_s);
+  if (series && rows > IC_RUN_SERIES_ROWS_MAX) {
+    ic_diag(s->source, 0, "run.series_interval_s: %g s over run.duration_s = %g s makes %.0f rows of timeseries.csv; "
+            "at most %d allowed", s->run.series_interval_s, s->run.duration_s, rows, IC_RUN_SERIES_ROWS_MAX);
+    return IC_EINVAL;
+  }
+  return IC_OK;
 }
 
 /* perf.profile = fitted: the fitted values for this GPU and precision, for
@@ -439,6 +486,7 @@ static void run_with_progress(ic_sim *sim, ic_fleet *fleet, ic_time_ns end_ns) {
   for (ic_time_ns t = 0; t < end_ns;) {
     t = end_ns - t > slice ? t + slice : end_ns;
     ic_sim_run_until(sim, t);
+    if (ic_sim_now(sim) < t) break; /* stopped (overload, a failure): as one run_until would */
     const struct ic_fleet_stats *fs = ic_fleet_stats(fleet);
     char text[160];
     snprintf(text, sizeof text, "simulated %.0f of %.0f s, %llu requests arrived, %llu completed",
@@ -452,6 +500,7 @@ static void run_with_progress(ic_sim *sim, ic_fleet *fleet, ic_time_ns end_ns) {
 ic_status ic_run_scenario_with(const struct ic_scenario *s, struct ic_run_result *out, const char *series_dir,
                                bool progress) {
   memset(out, 0, sizeof *out);
+  if (check_sizes(s, series_dir != NULL) != IC_OK) return IC_EINVAL;
   /* A catalogue model with any architecture overrides, or a user-defined one. */
   struct ic_model_spec model_spec;
   if (ic_model_resolve(&s->model, &model_spec, s->source) != IC_OK) return IC_EINVAL;
@@ -546,6 +595,7 @@ ic_status ic_run_scenario_with(const struct ic_scenario *s, struct ic_run_result
   /* Offline and closed clients send at their own times: the source's end is theirs to decide. */
   st = ic_traffic_open(&s->traffic, sim, s->traffic.mode == IC_LOAD_OPEN ? end_ns : INT64_MAX, model->context_max,
                        &source);
+  if (st == IC_EIO) st = IC_EINVAL; /* a trace that cannot be read is bad input (reported), like a scenario */
   if (st != IC_OK) goto done;
   /* Offline and closed loads stamp their own send times: their source counts every request it hands out. */
   ic_source_count_from(source, s->traffic.mode == IC_LOAD_OPEN ? start_ns : 0);
@@ -554,18 +604,38 @@ ic_status ic_run_scenario_with(const struct ic_scenario *s, struct ic_run_result
     st = IC_ENOMEM;
     goto done;
   }
+  /* Open arrivals are bounded here; offline and closed loads by their own
+   * request and client counts. */
+  load.in_flight_limit = s->traffic.mode == IC_LOAD_OPEN ? ic_run_in_flight_limit(s) : UINT64_MAX;
   if (progress)
     run_with_progress(sim, fleet, end_ns);
   else
     ic_sim_run_until(sim, end_ns);
-  if (load.status != IC_OK && load.status != IC_ENOENT) {
+  if (ic_sim_status(sim) != IC_OK) { /* a model scheduled into the past: reported */
+    st = ic_sim_status(sim);
+    goto done;
+  }
+  if (load.status != IC_OK && load.status != IC_ENOENT && !load.overloaded) {
     st = load.status;
     goto done;
   }
   /* A fixed number of requests all done before the window's end: the run
    * is that long, so throughput is over the run, as benchmarks report it. */
   struct ic_scenario shortened;
-  if (load.done_ns > start_ns && load.done_ns < end_ns) {
+  out->in_flight_limit = load.in_flight_limit;
+  if (load.overloaded) {
+    /* The counted window ends where the run stopped; stopped during the
+     * warm-up, the window never opened and everything since 0 counts. */
+    out->overloaded = true;
+    ic_time_ns stop_ns = ic_sim_now(sim);
+    out->overloaded_at_s = ic_time_to_s(stop_ns);
+    if (stop_ns < start_ns) out->warmup_s = 0.0, start_ns = 0;
+    if (stop_ns <= start_ns) stop_ns = start_ns + 1;
+    shortened = *s;
+    shortened.run.duration_s = ic_time_to_s(stop_ns - start_ns);
+    s = &shortened;
+    end_ns = stop_ns;
+  } else if (load.done_ns > start_ns && load.done_ns < end_ns) {
     shortened = *s;
     shortened.run.duration_s = ic_time_to_s(load.done_ns - start_ns);
     s = &shortened;
@@ -614,7 +684,10 @@ ic_status ic_run_scenario_with(const struct ic_scenario *s, struct ic_run_result
    * system; far more in flight at the end means queues grew all along, and
    * the latency of the completed requests understates what later ones see. */
   double expected = (double)fs->arrived / span * (isnan(out->e2e_mean_s) ? 0.0 : out->e2e_mean_s);
-  out->stable = (double)out->in_flight_at_end <= 1.5 * expected + 3.0 * sqrt(expected) + 10.0 ? 1.0 : 0.0;
+  out->stable = !out->overloaded && (double)out->in_flight_at_end <= 1.5 * expected + 3.0 * sqrt(expected) + 10.0
+                    ? 1.0 : 0.0;
+  out->arrival_rate_per_s = (double)fs->arrived / span;
+  out->completion_rate_per_s = (double)fs->completed / span;
   out->e2e_p50_s = ic_sketch_quantile(fs->e2e_s, 0.5);
   out->e2e_p99_s = ic_sketch_quantile(fs->e2e_s, 0.99);
   out->ttft_mean_s = ic_sketch_mean(fs->ttft_s);
@@ -659,8 +732,10 @@ ic_status ic_run_scenario_with(const struct ic_scenario *s, struct ic_run_result
     rp->mbu = pw.bytes / pc.byte_cap;
   }
   serving_results(fleet, s, end_ns, out);
-  st = series ? write_series(series, end_ns, series_dir) : IC_OK;
-  if (st == IC_OK && series_dir) st = write_distributions(ic_fleet_stats(fleet), series_dir);
+  if (series) {
+    struct series_out o = {s, out, series, end_ns, ic_fleet_stats(fleet)};
+    st = write_series(&o, series_dir);
+  }
 done:
   ic_series_free(series);
   ic_source_free(source);

@@ -2,6 +2,7 @@
 #ifndef IC_RUN_IMPL_H
 #define IC_RUN_IMPL_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "infercost/serve.h"
@@ -26,6 +27,8 @@ struct ic__load {
   ic_time_ns done_ns;        /* when the last of a fixed number of requests completed; -1 before */
   struct ic_request next;    /* open: the pending arrival */
   ic_status status;          /* IC_ENOENT when the source ran out; other codes stop the run */
+  uint64_t in_flight_limit;  /* open: stop as overloaded past this many in flight (set after begin) */
+  bool overloaded;           /* stopped: in flight passed the limit */
 };
 
 /* Sets up *l: open traffic schedules its first arrival now; offline and

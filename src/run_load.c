@@ -46,8 +46,9 @@ static void on_arrival(ic_sim *sim, void *ctx, uint64_t arg);
 static void pull_next(struct ic__load *l) {
   l->status = ic_source_next(l->source, &l->next);
   if (l->status != IC_OK) return;
-  if (l->next.arrival_ns < ic_sim_now(l->sim)) l->next.arrival_ns = ic_sim_now(l->sim);
-  if (!ic_sim_schedule_at(l->sim, l->next.arrival_ns, on_arrival, l, 0)) l->status = IC_ENOMEM;
+  /* Sources hand out arrivals in time order; one in the past is refused by the kernel. */
+  if (!ic_sim_schedule_at(l->sim, l->next.arrival_ns, on_arrival, l, 0))
+    l->status = ic_sim_status(l->sim) != IC_OK ? ic_sim_status(l->sim) : IC_ENOMEM;
 }
 
 static void on_arrival(ic_sim *sim, void *ctx, uint64_t arg) {
@@ -55,6 +56,13 @@ static void on_arrival(ic_sim *sim, void *ctx, uint64_t arg) {
   struct ic__load *l = ctx;
   submit(l, &l->next);
   if (failed(l)) return;
+  /* Arrivals are where in-flight requests (and their memory) grow: stop
+   * with a verdict instead of running the machine out of memory. */
+  if (ic_fleet_in_flight(l->fleet) > l->in_flight_limit) {
+    l->overloaded = true;
+    ic_sim_stop(sim);
+    return;
+  }
   pull_next(l);
   if (failed(l)) ic_sim_stop(sim);
 }
@@ -108,7 +116,7 @@ static void send_initial(ic_sim *sim, void *ctx, uint64_t arg) {
 ic_status ic__load_begin(struct ic__load *l, ic_sim *sim, ic_source *source, ic_fleet *fleet,
                          const struct ic_traffic_config *cfg) {
   *l = (struct ic__load){sim, source, fleet, cfg->mode, cfg->requests > 0 ? cfg->requests : -1,
-                         ic_duration_from_s(cfg->think_time_s), cfg->clients, 0, 0, -1, {0}, IC_OK};
+                         ic_duration_from_s(cfg->think_time_s), cfg->clients, 0, 0, -1, {0}, IC_OK, UINT64_MAX, false};
   if (cfg->mode == IC_LOAD_OPEN) {
     l->to_send = -1;
     pull_next(l);

@@ -86,10 +86,53 @@ static void expected_number(const struct ic_key_def *k, const char *text, char *
            allows_auto(k) ? " or 'auto'" : "", text);
 }
 
+/* A decimal number as the docs define it: [sign] digits [. digits]
+ * [e [sign] digits]; no hex ("0x10"), inf or nan, which strtod would take. */
+static bool is_decimal(const char *p) {
+  if (*p == '+' || *p == '-') p++;
+  size_t digits = 0;
+  for (; isdigit((unsigned char)*p); p++) digits++;
+  if (*p == '.')
+    for (p++; isdigit((unsigned char)*p); p++) digits++;
+  if (!digits) return false;
+  if (*p == 'e' || *p == 'E') {
+    p++;
+    if (*p == '+' || *p == '-') p++;
+    if (!isdigit((unsigned char)*p)) return false;
+    while (isdigit((unsigned char)*p)) p++;
+  }
+  return *p == '\0';
+}
+
+/* Refuses, with the reason, what strtod would take but the docs do not
+ * allow (hexadecimal, inf, nan) and decimals no double holds (1e400, 1e-400). */
+static bool decimal_ok(const struct ic_key_def *k, const char *text, char *err, size_t errsize) {
+  const char *digits = text + (*text == '+' || *text == '-');
+  if (digits[0] == '0' && (digits[1] == 'x' || digits[1] == 'X')) {
+    snprintf(err, errsize, "expected a decimal number, got hexadecimal '%s'", text);
+    return false;
+  }
+  if (!is_decimal(text)) {
+    expected_number(k, text, err, errsize);
+    return false;
+  }
+  errno = 0;
+  double v = strtod(text, NULL);
+  if (errno == ERANGE) {
+    char range[96];
+    describe_range(k, range, sizeof range);
+    snprintf(err, errsize, "value %s is out of range (%s as a double): allowed %s%s%s", text,
+             fabs(v) > 1.0 ? "too large" : "too small", range, *k->unit ? " " : "", k->unit);
+    return false;
+  }
+  return true;
+}
+
 /* An integer key, parsed as an integer so that every int64 survives
  * (a double holds integers exactly only up to 2^53): digits through strtoll;
  * the exponent form (1e6) through strtod when whole and at most 2^53. */
 static bool parse_int(const struct ic_key_def *k, const char *text, int64_t *out, char *err, size_t errsize) {
+  if (!decimal_ok(k, text, err, errsize)) return false;
   char *end = NULL;
   errno = 0;
   long long whole = *text ? strtoll(text, &end, 10) : 0;
@@ -143,6 +186,7 @@ static bool parse_value(const struct ic_key_def *k, const char *text, void *fiel
       *(double *)field = (double)NAN;
       return true;
     }
+    if (!decimal_ok(k, text, err, errsize)) return false;
     char *end = NULL;
     errno = 0;
     double v = *text ? strtod(text, &end) : (double)NAN;
@@ -265,6 +309,13 @@ static bool suggest_key(const char *dotted, char *buf, size_t size) {
     const struct ic_section_def *sec = &ic_scenario_sections[i];
     for (size_t j = 0; j < sec->key_count; j++) {
       snprintf(name, sizeof name, "%s.%s", sec->name, sec->keys[j].name);
+      /* The length difference bounds the distance from below: most names
+       * are skipped without the quadratic table. */
+      size_t la = strlen(dotted), lb = strlen(name), lk = strlen(sec->keys[j].name);
+      const char *dot0 = strchr(dotted, '.');
+      size_t lbare = dot0 ? strlen(dot0 + 1) : 0;
+      if ((la > lb ? la - lb : lb - la) >= best && (!dot0 || (lbare > lk ? lbare - lk : lk - lbare) + 1 >= best))
+        continue;
       size_t d = edit_distance(dotted, name);
       /* Also match the bare key, for a right key under the wrong section. */
       const char *dot = strchr(dotted, '.');
@@ -341,6 +392,13 @@ static void strip_comment(char *value) {
 }
 
 ic_status ic_scenario_load_text(struct ic_scenario *s, const char *text, const char *name) {
+  /* Every message and provenance line names the file as "name:line"; a
+   * longer name would be cut there, so it is refused. */
+  if (strlen(name) > IC_SCENARIO_PATH_MAX) {
+    ic_diag("infercost", 0, "scenario path is %zu bytes long, at most %d allowed: '%.60s...'", strlen(name),
+            IC_SCENARIO_PATH_MAX, name);
+    return IC_EINVAL;
+  }
   size_t errors_before = ic_diag_count();
   size_t errors = 0;
   char section[64] = "";
@@ -349,17 +407,18 @@ ic_status ic_scenario_load_text(struct ic_scenario *s, const char *text, const c
   long line_no = 0;
   snprintf(s->source, sizeof s->source, "%s", name);
   const char *p = text;
+  char *buf = NULL;
   if ((unsigned char)p[0] == 0xEF && (unsigned char)p[1] == 0xBB && (unsigned char)p[2] == 0xBF) p += 3;
   while (*p && errors < MAX_ERRORS) {
     const char *eol = strchr(p, '\n');
     size_t len = eol ? (size_t)(eol - p) : strlen(p);
-    char buf[1024];
     line_no++;
-    if (len >= sizeof buf) {
-      ic_diag(name, line_no, "line is longer than %zu characters", sizeof buf - 1);
-      errors++;
-      p = eol ? eol + 1 : p + len;
-      continue;
+    /* Sized to the line: a long comment or value is never cut. */
+    free(buf);
+    buf = malloc(len + 1);
+    if (!buf) {
+      ic_diag(name, line_no, "out of memory");
+      return IC_ENOMEM;
     }
     memcpy(buf, p, len);
     buf[len] = '\0';
@@ -408,7 +467,16 @@ ic_status ic_scenario_load_text(struct ic_scenario *s, const char *text, const c
     }
     if (!section_ok) continue; /* already reported at the header */
     char dotted[200];
-    snprintf(dotted, sizeof dotted, "%s.%s", section, key);
+    if (strlen(key) + strlen(section) + 2 > sizeof dotted) {
+      ic_diag(name, line_no, "key '%.40s...' is %zu characters long; no key is longer than %zu", key, strlen(key),
+              sizeof dotted - 66);
+      errors++;
+      continue;
+    }
+    size_t slen = strlen(section), klen = strlen(key);
+    memcpy(dotted, section, slen);
+    dotted[slen] = '.';
+    memcpy(dotted + slen + 1, key, klen + 1);
     char origin[IC_ORIGIN_MAX];
     snprintf(origin, sizeof origin, "%s:%ld", name, line_no);
     const struct ic_section_def *sec = NULL;
@@ -424,6 +492,7 @@ ic_status ic_scenario_load_text(struct ic_scenario *s, const char *text, const c
     }
     if (!assign(s, dotted, value, name, line_no, origin)) errors++;
   }
+  free(buf);
   if (errors >= MAX_ERRORS) ic_diag(name, 0, "too many errors; stopped after %d", MAX_ERRORS);
   return ic_diag_count() > errors_before ? IC_EINVAL : IC_OK;
 }
@@ -476,15 +545,18 @@ ic_status ic_scenario_set(struct ic_scenario *s, const char *assignment, const c
     ic_diag(where, 0, "expected section.key=value, got '%s'", assignment);
     return IC_EINVAL;
   }
-  char key[200], value[1024];
-  snprintf(key, sizeof key, "%.*s", (int)(eq - assignment), assignment);
-  snprintf(value, sizeof value, "%s", eq + 1);
-  char *k = trim(key), *v = trim(value);
-  if (!strchr(k, '.')) {
-    ic_diag(where, 0, "expected section.key=value, got '%s'", assignment);
-    return IC_EINVAL;
-  }
-  return assign(s, k, v, where, 0, where) ? IC_OK : IC_EINVAL;
+  /* A copy sized to the text: a long value is never cut. */
+  size_t n = strlen(assignment) + 1;
+  char *copy = malloc(n);
+  if (!copy) return IC_ENOMEM;
+  memcpy(copy, assignment, n);
+  copy[eq - assignment] = '\0';
+  char *k = trim(copy), *v = trim(copy + (eq - assignment) + 1);
+  bool ok = strchr(k, '.') != NULL;
+  if (!ok) ic_diag(where, 0, "expected section.key=value, got '%s'", assignment);
+  ok = ok && assign(s, k, v, where, 0, where);
+  free(copy);
+  return ok ? IC_OK : IC_EINVAL;
 }
 
 ic_status ic_scenario_build(struct ic_scenario *s, const char *path, const char *const *sets, size_t count) {
@@ -503,6 +575,20 @@ ic_status ic_scenario_build(struct ic_scenario *s, const char *path, const char 
 static const char *origin_or_source(const struct ic_scenario *s, const char *dotted) {
   const char *o = ic_scenario_origin(s, dotted);
   return strcmp(o, "default") == 0 ? s->source : o;
+}
+
+/* Of keys that together break a rule, the one the user set last (a -s
+ * override before a file line, a file line before a default): the one
+ * to blame. `keys` is NULL-terminated; the first is the fallback. */
+static const char *blame(const struct ic_scenario *s, const char *const *keys) {
+  const char *best = keys[0];
+  int best_rank = 0;
+  for (size_t i = 0; keys[i]; i++) {
+    const char *o = ic_scenario_origin(s, keys[i]);
+    int rank = strcmp(o, "default") == 0 ? 0 : strncmp(o, "-s #", 4) == 0 ? 2 : 1;
+    if (rank > best_rank) best = keys[i], best_rank = rank;
+  }
+  return best;
 }
 
 /* Reports a cross-key problem at the origin of `dotted`. */
@@ -530,7 +616,8 @@ static void check_power(const struct ic_scenario *s) {
   if (s->power.chiller_cop_min > s->power.chiller_cop_max) {
     snprintf(why, sizeof why, "%g is above power.chiller_cop_max (%g)", s->power.chiller_cop_min,
              s->power.chiller_cop_max);
-    check_fail(s, "power.chiller_cop_min", "%s: %s", why);
+    check_fail(s, blame(s, (const char *const[]){"power.chiller_cop_min", "power.chiller_cop_max", NULL}), "%s: %s",
+               why);
   }
 }
 
@@ -610,7 +697,8 @@ ic_status ic_scenario_check(const struct ic_scenario *s) {
   check_server(s);
   if (s->fleet.gpus_per_replica <= s->fleet.gpus_per_node && s->fleet.gpus_per_node % s->fleet.gpus_per_replica != 0) {
     snprintf(buf, sizeof buf, "%lld GPUs per node", (long long)s->fleet.gpus_per_node);
-    check_fail(s, "fleet.gpus_per_replica", "%s: a replica must fit inside one node and divide it evenly, or take whole nodes (%s)", buf);
+    check_fail(s, blame(s, (const char *const[]){"fleet.gpus_per_replica", "fleet.gpus_per_node", NULL}),
+               "%s: a replica must fit inside one node and divide it evenly, or take whole nodes (%s)", buf);
   }
   if (s->fleet.gpus_per_replica > s->fleet.gpus_per_node) {
     /* A replica across nodes takes whole nodes, and the fleet whole replicas. */
@@ -647,11 +735,14 @@ ic_status ic_scenario_check(const struct ic_scenario *s) {
       s->traffic.output_dist == IC_LENGTH_FIXED &&
       s->traffic.prompt_tokens + s->traffic.output_tokens > m->context_max) {
     snprintf(buf, sizeof buf, "%lld tokens", (long long)m->context_max);
-    check_fail(s, "traffic.output_tokens", "%s: prompt + output exceed the model's context of %s", buf);
+    check_fail(s, blame(s, (const char *const[]){"traffic.output_tokens", "traffic.prompt_tokens", "model.name",
+                                                  "model.context_max", NULL}),
+               "%s: prompt + output exceed the model's context of %s", buf);
   }
   check_power(s);
   if (s->serving.batching == IC_BATCHING_STATIC && s->serving.prefill_chunk_tokens > 0)
-    check_fail(s, "serving.prefill_chunk_tokens", "%s: chunked prefill needs serving.batching = %s", "continuous");
+    check_fail(s, blame(s, (const char *const[]){"serving.prefill_chunk_tokens", "serving.batching", NULL}),
+               "%s: chunked prefill needs serving.batching = %s", "continuous");
   if (s->serving.max_batched_tokens > 0 && s->serving.prefill_chunk_tokens > 0)
     check_fail(s, "serving.max_batched_tokens", "%s: a budget for whole prompts; with chunked prefill the chunk is the budget (set %s only)",
                "serving.prefill_chunk_tokens");

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "infercost/rng.h"
+#include "infercost/status.h"
 
 struct ic_sim {
   ic_time_ns now_ns;
@@ -12,6 +13,7 @@ struct ic_sim {
   ic_rng_set *rngs;
   uint64_t events_run;
   bool stop_requested;
+  ic_status status; /* IC_EINTERNAL once a model scheduled into the past */
 };
 
 ic_sim *ic_sim_alloc(uint64_t seed, uint64_t run) {
@@ -26,24 +28,39 @@ ic_sim *ic_sim_alloc(uint64_t seed, uint64_t run) {
   return sim;
 }
 
+/* An event in the past is a bug in a model: an assert in debug builds; in
+ * release builds the run is refused loudly (stopped, IC_EINTERNAL), never
+ * quietly clamped into a wrong timing. */
+static bool in_past(ic_sim *sim, ic_time_ns at_ns, const char *what) {
+  assert(at_ns >= sim->now_ns && "sim: event scheduled in the past");
+  if (at_ns >= sim->now_ns) return false;
+  if (sim->status == IC_OK)
+    ic_diag("infercost", 0, "internal error: %s %lld ns before the clock (t = %lld ns); run refused", what,
+            (long long)(sim->now_ns - at_ns), (long long)sim->now_ns);
+  sim->status = IC_EINTERNAL;
+  sim->stop_requested = true;
+  return true;
+}
+
 ic_event_id ic_sim_schedule_at(ic_sim *sim, ic_time_ns at_ns, ic_event_fn *fn, void *ctx,
                                uint64_t arg) {
-  assert(at_ns >= sim->now_ns && "sim: event scheduled in the past");
-  if (at_ns < sim->now_ns) at_ns = sim->now_ns;
+  if (in_past(sim, at_ns, "event scheduled")) return 0;
   return ic_evq_push(sim->queue, at_ns, fn, ctx, arg);
 }
 
 ic_event_id ic_sim_schedule_in(ic_sim *sim, ic_time_ns delay_ns, ic_event_fn *fn, void *ctx,
                                uint64_t arg) {
-  assert(delay_ns >= 0 && "sim: negative delay");
-  return ic_sim_schedule_at(sim, sim->now_ns + (delay_ns > 0 ? delay_ns : 0), fn, ctx, arg);
+  ic_time_ns at_ns;
+  if (__builtin_add_overflow(sim->now_ns, delay_ns, &at_ns)) at_ns = delay_ns > 0 ? IC_TIME_NEVER : INT64_MIN;
+  return ic_sim_schedule_at(sim, at_ns, fn, ctx, arg);
 }
 
 ic_event_id ic_sim_reschedule(ic_sim *sim, ic_event_id id, ic_time_ns at_ns) {
-  assert(at_ns >= sim->now_ns && "sim: event moved into the past");
-  if (at_ns < sim->now_ns) at_ns = sim->now_ns;
+  if (in_past(sim, at_ns, "event moved")) return 0;
   return ic_evq_reschedule(sim->queue, id, at_ns);
 }
+
+ic_status ic_sim_status(const ic_sim *sim) { return sim->status; }
 
 bool ic_sim_cancel(ic_sim *sim, ic_event_id id) { return ic_evq_cancel(sim->queue, id); }
 

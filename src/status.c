@@ -3,6 +3,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <gsl/gsl_errno.h>
@@ -38,19 +39,37 @@ void ic_diag_get_sink(ic_diag_sink_fn **sink, void **ctx) {
 }
 
 void ic_diag(const char *path, long line, const char *fmt, ...) {
-  char msg[1024];
+  /* Most messages fit the stack buffer; a longer one (a long path, a long
+   * value quoted back) gets a heap buffer of its size, never a cut. */
+  char small[1024], *msg = small;
   int used = 0;
   if (path && line > 0)
-    used = snprintf(msg, sizeof msg, "%s:%ld: ", path, line);
+    used = snprintf(NULL, 0, "%s:%ld: ", path, line);
   else if (path)
-    used = snprintf(msg, sizeof msg, "%s: ", path);
-  if (used < 0 || (size_t)used >= sizeof msg) used = 0;
+    used = snprintf(NULL, 0, "%s: ", path);
   va_list ap;
   va_start(ap, fmt);
-  vsnprintf(msg + used, sizeof msg - (size_t)used, fmt, ap);
+  int body = vsnprintf(NULL, 0, fmt, ap);
+  va_end(ap);
+  if (used < 0 || body < 0) used = body = 0;
+  size_t need = (size_t)used + (size_t)body + 1;
+  if (need > sizeof small && !(msg = malloc(need))) {
+    msg = small; /* out of memory: the cut message is better than none */
+    need = sizeof small;
+  }
+  if (path && line > 0)
+    snprintf(msg, need, "%s:%ld: ", path, line);
+  else if (path)
+    snprintf(msg, need, "%s: ", path);
+  else
+    msg[0] = '\0';
+  size_t at = strlen(msg);
+  va_start(ap, fmt);
+  vsnprintf(msg + at, need - at, fmt, ap);
   va_end(ap);
   diag_reported++;
   diag_sink(diag_ctx, msg);
+  if (msg != small) free(msg);
 }
 
 size_t ic_diag_count(void) { return diag_reported; }

@@ -9,6 +9,7 @@
 #include <gsl/gsl_cdf.h>
 
 #include "infercost/meta.h"
+#include "infercost/outfile.h"
 #include "infercost/run.h"
 #include "infercost/sweep.h"
 #include "infercost/train.h"
@@ -50,8 +51,10 @@ static size_t metric_names(enum ic_sweep_mode mode, const char **names) {
   return count < IC_HEADLINE_MAX ? count : IC_HEADLINE_MAX;
 }
 
-/* One replication of point scenario `s`: metric m into values[m * stride]. */
-static ic_status eval_once(enum ic_sweep_mode mode, const struct ic_scenario *s, double *values, size_t stride) {
+/* One replication of point scenario `s`: metric m into values[m * stride];
+ * *overloaded when the run stopped at its in-flight limit. */
+static ic_status eval_once(enum ic_sweep_mode mode, const struct ic_scenario *s, double *values, size_t stride,
+                           bool *overloaded) {
   size_t count;
   ic_status st;
   if (mode == IC_SWEEP_TRAIN) {
@@ -63,6 +66,7 @@ static ic_status eval_once(enum ic_sweep_mode mode, const struct ic_scenario *s,
   } else {
     struct ic_run_result result;
     st = ic_run_scenario(s, &result);
+    *overloaded = st == IC_OK && result.overloaded;
     const struct ic_headline *h = ic_headline_table(&count);
     for (size_t m = 0; m < count; m++) values[m * stride] = h[m].get(&result);
   }
@@ -113,7 +117,10 @@ void ic_sweep_eval_point(const struct ic_sweep_exec *x, size_t index, struct ic_
     int64_t first_run = s->run.run;
     for (int64_t r = 0; r < x->runs && st == IC_OK; r++) {
       s->run.run = first_run + r;
-      st = eval_once(x->mode, s, values + r, (size_t)x->runs);
+      bool overloaded = false;
+      st = eval_once(x->mode, s, values + r, (size_t)x->runs, &overloaded);
+      /* A result (stable = 0), named in the status column. */
+      if (st == IC_OK && overloaded) snprintf(rec->message, sizeof rec->message, "overloaded");
     }
   }
   ic_diag_set_sink(old_sink, old_ctx);
@@ -162,7 +169,7 @@ void ic_sweep_csv_record(FILE *out, const struct ic_sweep_record *r, enum ic_swe
   const char *names[IC_HEADLINE_MAX];
   size_t metric_count = metric_names(mode, names);
   fprintf(out, "%lld,%d,", (long long)r->seed, (int)r->runs);
-  ic_sweep_csv_field(out, r->status == IC_OK ? "ok" : r->message);
+  ic_sweep_csv_field(out, r->status == IC_OK ? (r->message[0] ? r->message : "ok") : r->message);
   if (meets >= 0) fputs(meets ? ",1" : ",0", out);
   for (size_t m = 0; m < metric_count; m++) {
     fputc(',', out);
@@ -194,22 +201,24 @@ ic_status ic_sweep_write_csv(FILE *out, const struct ic_sweep_grid *grid, int64_
   return ferror(out) ? IC_EIO : IC_OK;
 }
 
+struct csv_out {
+  const struct ic_sweep_grid *grid;
+  int64_t runs;
+  const struct ic_sweep_record *records;
+  const bool *meets;
+  size_t count;
+};
+
+static ic_status fill_csv(FILE *f, void *ctx) {
+  const struct csv_out *o = ctx;
+  return ic_sweep_write_csv(f, o->grid, o->runs, o->records, o->meets, o->count);
+}
+
 ic_status ic_sweep_write_csv_file(const char *path, const struct ic_sweep_grid *grid, int64_t runs,
                                   const struct ic_sweep_record *records, const bool *meets, size_t count) {
-  char tmp[4096];
-  snprintf(tmp, sizeof tmp, "%s.tmp", path);
-  FILE *f = fopen(tmp, "w");
-  if (!f) {
-    ic_diag(path, 0, "cannot write: %s", strerror(errno));
-    return IC_EIO;
-  }
-  ic_status st = ic_sweep_write_csv(f, grid, runs, records, meets, count);
-  if (fclose(f) != 0) st = IC_EIO;
-  if (st != IC_OK || rename(tmp, path) != 0) {
-    ic_diag(path, 0, "cannot write: %s", strerror(errno));
-    remove(tmp);
-    return IC_EIO;
-  }
+  struct csv_out o = {grid, runs, records, meets, count};
+  ic_status st = ic_out_write(path, fill_csv, &o);
+  if (st != IC_OK) return st;
   char note[96];
   snprintf(note, sizeof note, "sweep of %zu points x %lld runs", count, (long long)runs);
   struct ic_meta m = {.command = "sweep", .scenario = grid->base, .note = note};

@@ -9,6 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/types.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -106,12 +109,21 @@ static bool spawn(const struct ic_sweep_exec *x, struct worker *w, size_t n, siz
     return false;
   }
   fflush(NULL); /* or the child would write the parent's buffered output again */
+  pid_t parent = getpid();
   pid_t pid = fork();
   if (pid < 0) {
     close(down[0]), close(down[1]), close(up[0]), close(up[1]);
     return false;
   }
   if (pid == 0) {
+#ifdef __linux__
+    /* A worker dies with its parent (even a SIGKILLed one) instead of
+     * finishing its point as an orphan; the check covers a parent that
+     * died before prctl ran. */
+    if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0 || getppid() != parent) _exit(1);
+#else
+    (void)parent;
+#endif
     /* Earlier workers' pipe ends would keep their end-of-file from coming. */
     for (size_t i = 0; i < n; i++)
       if (i != me) close_fd(&w[i].to_child), close_fd(&w[i].from_child);

@@ -67,8 +67,17 @@ static ic_status expand_range(const char *text, bool integer, const char *where,
       ic_diag(where, 0, "range '%s': xFACTOR needs FACTOR > 1 and LO > 0", text);
       return IC_EINVAL;
     }
+    /* Counted before the loop: an integer key drops repeated values, so a
+     * factor like x1.0000000001 would otherwise loop 10^10 times. */
+    double steps = log(hi / lo) / log(step);
+    if (!(steps < MAX_VALUES)) {
+      ic_diag(where, 0, "range '%s' has more than %d values (at most %d per axis)", text, MAX_VALUES, MAX_VALUES);
+      return IC_EINVAL;
+    }
     /* The relative slack keeps HI when repeated products land just above it. */
-    for (double v = lo; ok && v <= hi * (1.0 + 1e-12) && l->count < MAX_VALUES; v *= step) ok = push_number(l, v, integer);
+    size_t n = 0;
+    for (double v = lo; ok && v <= hi * (1.0 + 1e-12) && n <= (size_t)steps + 1; v *= step, n++)
+      ok = push_number(l, v, integer);
   } else if (strncmp(step_t, "log", 3) == 0) {
     double n;
     if (!parse_number(step_t + 3, &n) || n < 2.0 || n != floor(n) || n > MAX_VALUES || lo <= 0.0) {
@@ -88,7 +97,7 @@ static ic_status expand_range(const char *text, bool integer, const char *where,
     }
     double span = (hi - lo) / step;
     if (span >= MAX_VALUES) {
-      ic_diag(where, 0, "range '%s' has more than %d values", text, MAX_VALUES);
+      ic_diag(where, 0, "range '%s' has more than %d values (at most %d per axis)", text, MAX_VALUES, MAX_VALUES);
       return IC_EINVAL;
     }
     /* Multiplying (not accumulating) avoids drift; the slack keeps HI. */

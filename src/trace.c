@@ -218,7 +218,11 @@ bool ic_trace_parse_datetime(const char *s, ic_time_ns *out_ns) {
   }
   if (p != end) return false;
   int64_t secs = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + se - offset_s;
-  *out_ns = secs * IC_NS_PER_S + frac;
+  /* Nanoseconds in 64 bits reach 1677-09-21 to 2262-04-11; beyond, refuse
+   * rather than overflow. */
+  int64_t ns;
+  if (__builtin_mul_overflow(secs, IC_NS_PER_S, &ns) || __builtin_add_overflow(ns, frac, &ns)) return false;
+  *out_ns = ns;
   return true;
 }
 
@@ -235,7 +239,16 @@ static void check_time(ic_trace *t, const char *s, size_t len) {
   copy_field(text, sizeof text, s, len);
   copy_field(t->row_time_text, sizeof t->row_time_text, s, len);
   if (t->time_unit == IC_TRACE_UNIT_DATETIME) {
-    if (len >= FIELD_MAX || !ic_trace_parse_datetime(text, &t->row_time))
+    if (len < FIELD_MAX && ic_trace_parse_datetime(text, &t->row_time)) return;
+    /* Well formed but out of range: the same text in the year 2000 parses. */
+    char in_2000[FIELD_MAX];
+    ic_time_ns unused;
+    memcpy(in_2000, text, sizeof in_2000);
+    if (len >= 19) memcpy(in_2000, "2000", 4);
+    if (len >= 19 && len < FIELD_MAX && ic_trace_parse_datetime(in_2000, &unused))
+      field_error(t, COL_TIME, "date-time '%s' is out of range: allowed from 1677-09-22 to 2262-04-11 UTC "
+                  "(nanoseconds in 64 bits)", text);
+    else
       field_error(t, COL_TIME, "expected a date-time like 2023-11-16 18:17:03.9799600, got '%s'", text);
     return;
   }
@@ -469,8 +482,12 @@ static void finish_row(ic_trace *t) {
     }
   } else if (!t->row_bad && t->have_prev && t->row_time < t->prev_time) {
     field_error(t, COL_TIME, "timestamp goes backwards: '%s' is %.6f s before the previous row's (line %ld)",
-                t->row_time_text, ic_time_to_s(t->prev_time - t->row_time), t->prev_line);
+                t->row_time_text, ((double)t->prev_time - (double)t->row_time) / 1e9, t->prev_line);
   }
+  int64_t since_base = 0;
+  if (!t->row_bad && t->have_base && __builtin_sub_overflow(t->row_time, t->base, &since_base))
+    field_error(t, COL_TIME, "'%s' is more than 292 years after the first row's time (nanoseconds in 64 bits)",
+                t->row_time_text);
   if (t->row_bad) {
     if (t->opt.skip_bad_rows && !t->fatal) t->skipped++;
     return;
@@ -483,7 +500,7 @@ static void finish_row(ic_trace *t) {
   t->prev_time = t->row_time;
   t->prev_line = t->line;
   struct ic_trace_record r = {t->line, t->row_time - t->base, t->row_tokens[0], t->row_tokens[1], NULL, 0,
-                              t->col[COL_CLASS] >= 0 ? t->classes[t->row_class] : NULL};
+                              t->col[COL_CLASS] >= 0 ? t->classes[t->row_class] : NULL}; /* checked above */
   if (push(t, &r)) t->good_rows++;
 }
 

@@ -1,5 +1,11 @@
 /* test_sim.c: the run loop: clock, step, run-until, cancel from a handler. */
+#define _POSIX_C_SOURCE 200809L /* fork */
 #include "ic_test.h"
+#include "ic_test_diag.h"
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "infercost/sim.h"
 
@@ -56,10 +62,50 @@ static void handler_can_cancel_a_later_event(void **state) {
   ic_sim_free(sim);
 }
 
+static void schedule_in_the_past(ic_sim *sim, void *ctx, uint64_t arg) {
+  (void)arg;
+  *(ic_event_id *)ctx = ic_sim_schedule_at(sim, ic_sim_now(sim) - 5, record, NULL, 0);
+}
+
+/* An event in the past is never clamped: debug builds abort on the assert,
+ * release builds refuse it, stop the run and say so. */
+static void past_event_is_refused_not_clamped(void **state) {
+  (void)state;
+#ifdef NDEBUG
+  ic_sim *sim = ic_sim_alloc(1, 0);
+  ic_event_id got = 1;
+  ic_sim_schedule_at(sim, 100, schedule_in_the_past, &got, 0);
+  ic_sim_schedule_at(sim, 200, record, NULL, 0);
+  ic_sim_run_until(sim, 1000);
+  assert_int_equal(got, 0);
+  assert_int_equal(ic_sim_status(sim), IC_EINTERNAL);
+  assert_int_equal(ic_sim_now(sim), 100); /* stopped there: the event at 200 never ran */
+  assert_int_equal(ic_sim_events_run(sim), 1);
+  assert_non_null(strstr(diag.text, "internal error: event scheduled 5 ns before the clock (t = 100 ns); run refused"));
+  ic_sim_free(sim);
+#else
+  pid_t pid = fork();
+  assert_true(pid >= 0);
+  if (pid == 0) {
+    close(STDERR_FILENO); /* the assert's message is expected */
+    ic_sim *sim = ic_sim_alloc(1, 0);
+    ic_event_id got;
+    ic_sim_schedule_at(sim, 100, schedule_in_the_past, &got, 0);
+    ic_sim_run_until(sim, 1000);
+    _exit(0);
+  }
+  int status;
+  assert_int_equal(waitpid(pid, &status, 0), pid);
+  assert_true(WIFSIGNALED(status));
+  assert_int_equal(WTERMSIG(status), SIGABRT);
+#endif
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(run_until_stops_at_horizon),
       cmocka_unit_test(handler_can_cancel_a_later_event),
+      cmocka_unit_test_setup_teardown(past_event_is_refused_not_clamped, diag_capture, diag_release),
   };
   return cmocka_run_group_tests_name("sim", tests, NULL, NULL);
 }

@@ -6,6 +6,7 @@
 #include "ic_test_diag.h"
 
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -339,6 +340,34 @@ static void targets_mark_rows(void **state) {
   assert_true(met > 0 && met < 4); /* both cases seen */
 }
 
+static bool has_two_children(const void *arg) {
+  pid_t kids[4];
+  return ic_test_children(*(const pid_t *)arg, kids, 4) >= 2;
+}
+
+static bool none_alive(const void *arg) {
+  const pid_t *kids = arg;
+  return !ic_test_alive(kids[0]) && !ic_test_alive(kids[1]);
+}
+
+/* A sweep killed outright (SIGKILL: no handler runs) takes its worker
+ * processes with it, instead of leaving them to finish their points. */
+static void workers_die_with_their_parent(void **state) {
+  (void)state;
+  /* Points of a simulated year: hours of work each. */
+  pid_t pid = ic_test_spawn("sweep tests/data/tiny_scenario.ini -q --workers 2 -s run.duration_s=3.1e7 "
+                            "-s traffic.queries_per_day=2e6 --vary fleet.nodes=20,21");
+  assert_true(ic_test_wait_for(has_two_children, &pid, 60.0));
+  pid_t kids[4];
+  assert_int_equal(ic_test_children(pid, kids, 4), 2);
+  kill(pid, SIGKILL);
+  assert_int_equal(waitpid(pid, NULL, 0), pid);
+  bool gone = ic_test_wait_for(none_alive, kids, 30.0);
+  kill(kids[0], SIGKILL); /* the old behaviour's orphans must not outlive the test */
+  kill(kids[1], SIGKILL);
+  assert_true(gone);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(expands_lists_and_ranges, diag_capture, diag_release),
@@ -352,6 +381,7 @@ int main(void) {
       cmocka_unit_test(failed_point_is_a_row),
       cmocka_unit_test(seeds_give_mean_and_t_interval),
       cmocka_unit_test(targets_mark_rows),
+      cmocka_unit_test(workers_die_with_their_parent),
   };
   return cmocka_run_group_tests_name("sweep", tests, NULL, NULL);
 }

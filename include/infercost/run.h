@@ -2,12 +2,21 @@
 #ifndef IC_RUN_H
 #define IC_RUN_H
 
+#include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "infercost/cost.h"
 #include "infercost/scenario.h"
 #include "infercost/status.h"
 
+/* Resource caps, checked before a run starts or while it runs (see
+ * docs/reliability.md). Requests in flight hold about 140 bytes each. */
+#define IC_RUN_IN_FLIGHT_MAX 2000000      /* requests in flight, whatever the fleet (~280 MB) */
+#define IC_RUN_IN_FLIGHT_PER_SLOT 64      /* x replicas x serving.max_batch: the scenario's own limit */
+#define IC_RUN_IN_FLIGHT_MIN 10000        /* small fleets may queue this many */
+#define IC_RUN_REPLICAS_MAX 1000000       /* replicas in the fleet */
+#define IC_RUN_SERIES_ROWS_MAX 1000000    /* run.duration_s / run.series_interval_s with -o */
 #define IC_RUN_MAX_POOLS 8
 
 /* One pool's share of a run (scenarios with [pool.NAME] sections). */
@@ -50,6 +59,13 @@ struct ic_run_result {
   double wait_mean_s, wait_p99_s;
   double mean_batch_size;
   double stable;                 /* 1 when queues did not grow through the window (Little's law), else 0 */
+  /* Overloaded: requests in flight passed in_flight_limit, so the run
+   * stopped at overloaded_at_s and every figure covers [0, that time]
+   * (span_s); stable is 0. The rates say by how much the fleet fell short. */
+  bool overloaded;
+  uint64_t in_flight_limit;
+  double overloaded_at_s;
+  double arrival_rate_per_s, completion_rate_per_s; /* over the simulated span */
   double utilisation;            /* replica-seconds with an iteration running / (replicas x span) */
   double batch_occupancy;        /* time-averaged running requests / (replicas x max_batch) */
   double kv_occupancy;           /* time-averaged KV tokens reserved / (replicas x KV capacity) */
@@ -115,6 +131,15 @@ ic_status ic_run_perf_init(const struct ic_scenario *s, const struct ic_model_sp
  * (e.g. the model does not fit) are reported and give IC_EINVAL or
  * IC_ECAPACITY; IC_ENOMEM when out of memory. */
 ic_status ic_run_scenario(const struct ic_scenario *s, struct ic_run_result *out);
+
+/* Requests in flight at which a run of `s` stops as overloaded:
+ * IC_RUN_IN_FLIGHT_PER_SLOT x replicas x serving.max_batch, at least
+ * IC_RUN_IN_FLIGHT_MIN, at most IC_RUN_IN_FLIGHT_MAX. */
+uint64_t ic_run_in_flight_limit(const struct ic_scenario *s);
+
+/* Prints the overload verdict (rates, time, what to change) as a warning
+ * on `out`; nothing when the run was not overloaded. */
+void ic_run_print_overload(const struct ic_run_result *r, FILE *out);
 
 /* What the scenario's fleet costs per day whatever it serves (capital,
  * maintenance, other opex, rent, and any fixed cooling): its ledger with

@@ -30,6 +30,7 @@ struct ic_run_config {
 
 #define IC_SCENARIO_MAX_KEYS 256
 #define IC_ORIGIN_MAX 160
+#define IC_SCENARIO_PATH_MAX 140 /* bytes of a scenario file's path: its "path:line" fits IC_ORIGIN_MAX */
 
 /* Pools ([pool.NAME] sections; docs/serving.md): each a set of replicas with
  * its own fleet keys and batching keys on top of the scenario's. */

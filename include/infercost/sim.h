@@ -13,6 +13,7 @@
 
 #include "infercost/evq.h"
 #include "infercost/simtime.h"
+#include "infercost/status.h"
 
 typedef struct ic_sim ic_sim;
 
@@ -28,6 +29,11 @@ ic_event_id ic_sim_schedule_at(ic_sim *sim, ic_time_ns at_ns, ic_event_fn *fn, v
 /* Same, `delay_ns` (>= 0) after now. */
 ic_event_id ic_sim_schedule_in(ic_sim *sim, ic_time_ns delay_ns, ic_event_fn *fn, void *ctx,
                                uint64_t arg);
+
+/* IC_OK, or IC_EINTERNAL once an event was scheduled or moved into the
+ * past (asserted in debug builds; reported and the run stopped in release
+ * builds, where such a call returns 0). */
+ic_status ic_sim_status(const ic_sim *sim);
 
 /* Moves a pending event to `at_ns` (not in the past), as cancelling it and
  * scheduling its action again would; returns its id (unchanged), or 0 when
