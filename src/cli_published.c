@@ -16,6 +16,7 @@
 #include "cli.h"
 #include "ic_version.h"
 #include "infercost/headline.h"
+#include "infercost/perf.h"
 #include "infercost/plot.h"
 #include "infercost/published.h"
 #include "infercost/sweep.h"
@@ -66,6 +67,35 @@ static ic_status build_point(void *vctx, size_t index, struct ic_scenario *s) {
   if (ic_pub_scenario(&c->rows[c->first_row[index]], &c->opt, c->rate[index], s, why)) return IC_OK;
   ic_diag("infercost validate", 0, "row %s: %s", c->rows[c->first_row[index]].id, why);
   return IC_EINVAL;
+}
+
+/* The fitted profile's warning is said inside the worker that runs a point,
+ * where nobody reads it: say it here, once per GPU and precision, with how
+ * many points ran on the plain perf keys instead. Returns that count. */
+static size_t warn_unfitted(const struct ctx *c, size_t points) {
+  struct ic_scenario *s = malloc(sizeof *s);
+  if (!s) return 0;
+  char seen[16][192];
+  size_t nseen = 0, unfitted = 0;
+  for (size_t p = 0; p < points; p++) {
+    char why[IC_PUB_WHY];
+    if (!ic_pub_scenario(&c->rows[c->first_row[p]], &c->opt, c->rate[p], s, why)) continue;
+    if (s->perf.profile != IC_PERF_FITTED) continue;
+    enum ic_precision prec = (enum ic_precision)s->model.activation_precision;
+    struct ic_perf_params f;
+    if (ic_perf_fitted(s->fleet.gpu, prec, &f)) continue;
+    unfitted++;
+    char pair[192];
+    snprintf(pair, sizeof pair, "%s with %s activations", s->fleet.gpu, ic_precision_name(prec));
+    size_t k = 0;
+    while (k < nseen && strcmp(seen[k], pair)) k++;
+    if (k < nseen || nseen == 16) continue;
+    snprintf(seen[nseen++], sizeof seen[0], "%s", pair);
+    fprintf(stderr, "warning: perf.profile = fitted has no entry for %s; its rows run on the perf keys as set\n", pair);
+  }
+  if (unfitted) fprintf(stderr, "warning: %zu of %zu runs use no fitted entry (see above)\n", unfitted, points);
+  free(s);
+  return unfitted;
 }
 
 /* Server throughput rows: the highest open-loop rate whose run meets the
@@ -383,6 +413,7 @@ int ic_cli_validate_published(int argc, char **argv) {
   struct ctx c = {rows, first_row, rate, popt};
   struct ic_sweep_exec x = {.point = build_point, .ctx = &c, .count = points, .runs = 1, .workers = o.workers,
                             .progress = true, .mode = IC_SWEEP_SERVE};
+  size_t unfitted = warn_unfitted(&c, points);
   if (points && ic_sweep_execute(&x, recs) != IC_OK) goto done;
   if (points && search_rates(&c, points, cases, recs, o.workers) != IC_OK) goto done;
 
@@ -420,6 +451,7 @@ int ic_cli_validate_published(int argc, char **argv) {
     if (isnan(pred[i])) printf("  %s %-7s %-7s %-15s %-17s %s: %s\n", rows[i].id, rows[i].split, rows[i].gpu,
                                rows[i].model, rows[i].metric, status[i], cases[i].why);
   printf("\n|error| of %zu predicted rows (of %zu):\n", predicted, n);
+  if (unfitted) printf("(%zu of %zu runs used no fitted entry: warnings above)\n", unfitted, points);
   const char *splits[4], *gpus[16], *metrics[16];
   size_t ns = distinct(rows, err, n, "split", splits, 4), ng = distinct(rows, err, n, "gpu", gpus, 16);
   size_t nm = distinct(rows, err, n, "metric", metrics, 16);
