@@ -124,6 +124,16 @@ static void print_ledger(const struct ic_scenario *s, const struct ic_run_result
   fprintf(out, "  split by GPU time            USD %.4f output, %.4f input (prefill %.1f%% of busy GPU time)\n",
           r->usd_per_million_output_tokens_by_time, r->usd_per_million_input_tokens_by_time,
           100.0 * r->prefill_time_share);
+  if (r->prefix_cache) {
+    fprintf(out, "  input cached, uncached       USD %.4f, %.4f (%.1f%% of input tokens cached; split of the input's share)\n",
+            r->usd_per_million_cached_input_tokens, r->usd_per_million_uncached_input_tokens,
+            100.0 * r->cached_input_tokens_per_day / r->prompt_tokens_per_day);
+    fprintf(out, "Prefix cache                   hit tokens=%lld of %lld (%.6f): HBM %.4f, DRAM %.4f, SSD %.4f; "
+                 "requests with a hit %.4f; %s prefill tokens saved/day\n",
+            (long long)r->prefix_hit_tokens, (long long)r->prefix_prompt_tokens, r->prefix_token_hit_rate,
+            r->prefix_tier_token_rate[0], r->prefix_tier_token_rate[1], r->prefix_tier_token_rate[2],
+            r->prefix_request_hit_rate, grouped(r->prefill_tokens_saved_per_day, a, sizeof a));
+  }
   fprintf(out, "Energy per query               %.4f Wh (facility); %.3f gCO2e\n", r->wh_per_query, r->gco2e_per_query);
   /* Hourly prices, carbon or temperatures only count for the hours the
    * window lived through; a short window prices the day at those hours. */
@@ -268,7 +278,7 @@ void ic_report_print(const struct ic_scenario *s, const struct ic_run_result *r,
 }
 
 /* One metric row: name, value, unit. */
-#define METRIC_ROWS_MAX 96
+#define METRIC_ROWS_MAX 128
 struct metric_row {
   const char *name;
   double value;
@@ -359,6 +369,21 @@ static size_t metric_rows(const struct ic_run_result *r, struct metric_row *rows
   ROW("offered_requests", (double)r->offered_requests, "requests");
   ROW("offered_prompt_tokens", (double)r->offered_prompt_tokens, "tokens");
   ROW("offered_output_tokens", (double)r->offered_output_tokens, "tokens");
+  if (r->prefix_cache) {
+    ROW("prefix_token_hit_rate", r->prefix_token_hit_rate, "fraction");
+    ROW("prefix_request_hit_rate", r->prefix_request_hit_rate, "fraction");
+    ROW("prefix_hbm_token_hit_rate", r->prefix_tier_token_rate[0], "fraction");
+    ROW("prefix_dram_token_hit_rate", r->prefix_tier_token_rate[1], "fraction");
+    ROW("prefix_ssd_token_hit_rate", r->prefix_tier_token_rate[2], "fraction");
+    ROW("prefix_hbm_request_hit_rate", r->prefix_tier_request_rate[0], "fraction");
+    ROW("prefix_dram_request_hit_rate", r->prefix_tier_request_rate[1], "fraction");
+    ROW("prefix_ssd_request_hit_rate", r->prefix_tier_request_rate[2], "fraction");
+    ROW("prefill_tokens_saved_per_day", r->prefill_tokens_saved_per_day, "tokens/day");
+    ROW("cached_input_tokens_per_day", r->cached_input_tokens_per_day, "tokens/day");
+    ROW("uncached_input_tokens_per_day", r->uncached_input_tokens_per_day, "tokens/day");
+    ROW("usd_per_million_cached_input_tokens", r->usd_per_million_cached_input_tokens, "USD");
+    ROW("usd_per_million_uncached_input_tokens", r->usd_per_million_uncached_input_tokens, "USD");
+  }
 #undef ROW
   return n;
 }

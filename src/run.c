@@ -453,6 +453,34 @@ static void price_pools(const struct ic_scenario *s, struct pool_run *pools, siz
   out->gco2e_per_query = per(c->gco2e, out->queries_per_day);
 }
 
+/* The prefix cache's figures, and input tokens split into cached and
+ * uncached with their own price: of the input's share of the cost (the
+ * busy-time split), the part of the prefill GPU time spent moving blocks
+ * from slower tiers into HBM goes to cached tokens, the rest (the compute,
+ * attention over the cached prefix included) to uncached ones. */
+static void price_prefix(const struct ic_fleet_stats *fs, double scale, struct ic_run_result *out) {
+  out->prefix_requests = fs->prefix_requests;
+  out->prefix_hit_requests = fs->prefix_hit_requests;
+  out->prefix_prompt_tokens = fs->prefix_prompt_tokens;
+  out->prefix_hit_tokens = fs->prefix_hit_tokens;
+  out->prefix_token_hit_rate = per((double)fs->prefix_hit_tokens, (double)fs->prefix_prompt_tokens);
+  out->prefix_request_hit_rate = per((double)fs->prefix_hit_requests, (double)fs->prefix_requests);
+  for (int t = 0; t < IC_PREFIX_TIERS; t++) {
+    out->prefix_tier_token_rate[t] = per((double)fs->prefix_tier_tokens[t], (double)fs->prefix_prompt_tokens);
+    out->prefix_tier_request_rate[t] = per((double)fs->prefix_tier_requests[t], (double)fs->prefix_requests);
+  }
+  out->prefill_tokens_saved_per_day = (double)fs->prefill_tokens_saved * scale;
+  out->prefix_load_replica_s = fs->prefix_load_replica_s;
+  out->cached_input_tokens_per_day = (double)fs->prefix_hit_tokens * scale;
+  out->uncached_input_tokens_per_day = out->prompt_tokens_per_day - out->cached_input_tokens_per_day;
+  if (out->uncached_input_tokens_per_day < 0) out->uncached_input_tokens_per_day = 0;
+  double input_usd = out->cost.total_usd * out->prefill_time_share;
+  double load_share = fs->prefill_replica_s > 0 ? fs->prefix_load_replica_s / fs->prefill_replica_s : 0.0;
+  out->usd_per_million_cached_input_tokens = per(input_usd * load_share, out->cached_input_tokens_per_day / 1e6);
+  out->usd_per_million_uncached_input_tokens =
+      per(input_usd * (1.0 - load_share), out->uncached_input_tokens_per_day / 1e6);
+}
+
 /* Utilisation figures (docs/metrics.md) of work `w` over `pools`. */
 struct utilisation {
   double replica_s, slot_cap_s, kv_cap_token_s, flop_cap, byte_cap;
@@ -597,6 +625,15 @@ ic_status ic_run_scenario_with(const struct ic_scenario *s, struct ic_run_result
                        &source);
   if (st == IC_EIO) st = IC_EINVAL; /* a trace that cannot be read is bad input (reported), like a scenario */
   if (st != IC_OK) goto done;
+  bool prefix_cache = false;
+  for (size_t i = 0; i < np; i++) prefix_cache = prefix_cache || pools[i].serving.prefix_cache;
+  if (prefix_cache && !ic_source_blocks(source)) {
+    ic_diag(s->source, 0, "serving.prefix_cache: the traffic has no prefix blocks (a trace with hash ids, "
+                          "traffic.system_prompts or traffic.session_turns)");
+    st = IC_EINVAL;
+    goto done;
+  }
+  if (prefix_cache && (st = ic_fleet_set_blocks(fleet, ic_source_blocks(source))) != IC_OK) goto done;
   /* Offline and closed loads stamp their own send times: their source counts every request it hands out. */
   ic_source_count_from(source, s->traffic.mode == IC_LOAD_OPEN ? start_ns : 0);
   struct ic__load load;
@@ -679,6 +716,8 @@ ic_status ic_run_scenario_with(const struct ic_scenario *s, struct ic_run_result
       out->gpu_energy_j[g] += ic_ledger_gpu_state_energy_j(pools[i].ledger, (enum ic_gpu_state)g);
   }
   price_pools(s, pools, np, &tariff, out);
+  out->prefix_cache = prefix_cache;
+  if (out->prefix_cache) price_prefix(fs, scale, out);
   out->e2e_mean_s = ic_sketch_mean(fs->e2e_s);
   /* Little's law: a stable system holds about arrival rate x mean time in
    * system; far more in flight at the end means queues grew all along, and

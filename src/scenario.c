@@ -726,6 +726,10 @@ ic_status ic_scenario_check(const struct ic_scenario *s) {
       {"model.speculative_acceptance", "model.speculative_draft", no_draft},
       {"perf.expert_imbalance", "perf.expert_parallel = true", !s->perf.expert_parallel},
       {"model.expert_precision", "an MoE model", m && m->experts < 2},
+      {"serving.prefix_cache_blocks", "serving.prefix_cache = true", !s->serving.prefix_cache},
+      {"serving.prefix_dram_gb", "serving.prefix_cache = true", !s->serving.prefix_cache},
+      {"serving.prefix_ssd_gb", "serving.prefix_cache = true", !s->serving.prefix_cache},
+      {"serving.prefix_route_weight", "serving.router = prefix_aware", s->serving.router != IC_ROUTER_PREFIX_AWARE},
   };
   for (size_t i = 0; i < sizeof alone / sizeof alone[0]; i++)
     if (alone[i].unused && strcmp(ic_scenario_origin(s, alone[i].key), "default") != 0)
@@ -743,6 +747,11 @@ ic_status ic_scenario_check(const struct ic_scenario *s) {
   if (s->serving.batching == IC_BATCHING_STATIC && s->serving.prefill_chunk_tokens > 0)
     check_fail(s, blame(s, (const char *const[]){"serving.prefill_chunk_tokens", "serving.batching", NULL}),
                "%s: chunked prefill needs serving.batching = %s", "continuous");
+  if (s->serving.prefix_cache && s->serving.batching == IC_BATCHING_STATIC)
+    check_fail(s, blame(s, (const char *const[]){"serving.prefix_cache", "serving.batching", NULL}),
+               "%s: the prefix cache needs serving.batching = %s", "continuous");
+  if (s->serving.prefix_ssd_gb > 0 && s->serving.prefix_dram_gb <= 0)
+    check_fail(s, "serving.prefix_ssd_gb", "%s: the SSD tier takes what DRAM evicts: set %s too", "serving.prefix_dram_gb");
   if (s->serving.max_batched_tokens > 0 && s->serving.prefill_chunk_tokens > 0)
     check_fail(s, "serving.max_batched_tokens", "%s: a budget for whole prompts; with chunked prefill the chunk is the budget (set %s only)",
                "serving.prefill_chunk_tokens");

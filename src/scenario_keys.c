@@ -155,6 +155,13 @@ static const struct ic_key_def serving_keys[] = {
     KEY(ic_serving_config, kv_link_efficiency, IC_KEY_REAL, "0.8", 0, 1, true, NULL, "", "disaggregation: achieved / nominal bandwidth of a KV transfer"),
     KEY(ic_serving_config, kv_link_latency_s, IC_KEY_REAL, "1e-5", 0, 10, false, NULL, "s", "disaggregation: latency of one KV transfer"),
     KEY(ic_serving_config, ttft_at, IC_KEY_CHOICE, "transfer", 0, 0, false, IC_TTFT_AT_CHOICES, "", "disaggregation: the first token counts when the KV cache reaches the decode pool (transfer) or when the prefill ends (prefill)"),
+    KEY(ic_serving_config, prefix_cache, IC_KEY_BOOL, "false", 0, 0, false, NULL, "", "continuous: keep prompts' KV blocks (of traffic.trace_block_tokens) per replica and skip the prefill of a cached prefix (mixed and prefill pools; needs prefix blocks: a trace with hash ids, system prompts or sessions)"),
+    KEY(ic_serving_config, prefix_cache_blocks, IC_KEY_INT, "0", 0, 1e15, false, NULL, "blocks", "prefix cache: HBM blocks per replica in memory of its own (0: the cache shares the KV budget, unpinned blocks evicted when the batch needs room)"),
+    KEY(ic_serving_config, prefix_dram_gb, IC_KEY_REAL, "0", 0, 1e9, false, NULL, "GB", "prefix cache: host DRAM tier per replica for blocks evicted from HBM (0: none)"),
+    KEY(ic_serving_config, prefix_dram_gb_per_s, IC_KEY_REAL, "50", 1e-6, 1e6, false, NULL, "GB/s", "prefix cache: host DRAM to HBM bandwidth per replica (PCIe 5.0 x16: about 50)"),
+    KEY(ic_serving_config, prefix_ssd_gb, IC_KEY_REAL, "0", 0, 1e9, false, NULL, "GB", "prefix cache: local SSD tier per replica for blocks evicted from DRAM (0: none; needs prefix_dram_gb)"),
+    KEY(ic_serving_config, prefix_ssd_gb_per_s, IC_KEY_REAL, "6", 1e-6, 1e6, false, NULL, "GB/s", "prefix cache: local SSD to HBM bandwidth per replica (one PCIe 4.0 NVMe drive: about 6)"),
+    KEY(ic_serving_config, prefix_route_weight, IC_KEY_REAL, "1", 0, 1e9, false, NULL, "", "prefix_aware router: score = cached prompt tokens - weight x outstanding tokens (0: cache only)"),
 };
 
 static const struct ic_key_def perf_keys[] = {

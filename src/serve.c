@@ -14,8 +14,46 @@ static void reject(ic_fleet *f) {
   ic__emit(f, IC__REJECTION, -1, -1, 1.0);
 }
 
+/* The arriving request's block hashes, copied out of the source's ring
+ * (it may overwrite them before the request runs). False when out of
+ * memory or when they are gone already (a ring too small: a bug). */
+static bool copy_blocks(ic_fleet *f, const struct ic_request *req) {
+  struct ic__req_blocks *a = &f->arriving;
+  a->n = 0;
+  a->pinned = 0;
+  if (req->block_count > a->cap) {
+    uint64_t *h = realloc(a->h, req->block_count * sizeof *h);
+    if (!ic__check(f, h ? IC_OK : IC_ENOMEM, "copying a request's prefix blocks")) return false;
+    a->h = h;
+    a->cap = req->block_count;
+  }
+  for (uint32_t i = 0; i < req->block_count; i++)
+    if (!ic__check(f, ic_block_ring_get(f->blocks, req->block_pos + i, &a->h[i]) ? IC_OK : IC_EINTERNAL,
+                   "reading a request's prefix blocks from the ring"))
+      return false;
+  a->n = req->block_count;
+  return true;
+}
+
+/* Pool slot idx takes the arriving request's blocks (the buffers swap). */
+static bool keep_blocks(ic_fleet *f, uint32_t idx) {
+  if (idx >= f->req_blocks_cap) {
+    uint32_t cap = f->pool_cap;
+    struct ic__req_blocks *b = realloc(f->req_blocks, (size_t)cap * sizeof *b);
+    if (!b) return false;
+    for (uint32_t i = f->req_blocks_cap; i < cap; i++) b[i] = (struct ic__req_blocks){0};
+    f->req_blocks = b;
+    f->req_blocks_cap = cap;
+  }
+  struct ic__req_blocks t = f->req_blocks[idx];
+  f->req_blocks[idx] = f->arriving;
+  f->arriving = t;
+  return true;
+}
+
 ic_status ic_fleet_submit(ic_fleet *f, const struct ic_request *req) {
   if (f->status != IC_OK) return f->status;
+  if (f->blocks && !copy_blocks(f, req)) return f->status;
   f->stats.arrived++;
   ic__emit(f, IC__ARRIVAL, -1, -1, 1.0);
   /* A request whose whole context cannot sit in one replica's KV cache
@@ -32,6 +70,7 @@ ic_status ic_fleet_submit(ic_fleet *f, const struct ic_request *req) {
   }
   if (f->pool_free == IC__NONE && !ic__grow_pool(f)) return IC_ENOMEM;
   uint32_t idx = f->pool_free;
+  if (f->blocks && !keep_blocks(f, idx)) return IC_ENOMEM;
   struct ic__request *pr = &f->pool[idx];
   f->pool_free = pr->next;
   int cls = req->class_id >= 0 && (size_t)req->class_id < f->stats.class_count ? req->class_id : 0;
@@ -187,6 +226,25 @@ ic_fleet *ic_fleet_alloc_pools(ic_sim *sim, const struct ic_pool_spec *pools, si
   return f;
 }
 
+ic_status ic_fleet_set_blocks(ic_fleet *f, const ic_block_ring *ring) {
+  f->blocks = ring;
+  f->block_tokens = ic_block_ring_block_tokens(ring);
+  for (int32_t i = 0; i < f->pool_count; i++) {
+    struct ic__pool *pl = &f->pools[i];
+    if (!pl->serving.prefix_cache || pl->policy != &ic__continuous_policy || pl->role == IC_ROLE_DECODE) continue;
+    pl->kv_bytes_per_token = ic_model_kv_bytes_per_token(pl->perf->model, pl->perf->prec.kv);
+    double block_bytes = pl->kv_bytes_per_token * (double)f->block_tokens;
+    int64_t caps[IC_PREFIX_TIERS] = {
+        pl->serving.prefix_cache_blocks > 0 ? pl->serving.prefix_cache_blocks : pl->kv_capacity / f->block_tokens,
+        (int64_t)floor(pl->serving.prefix_dram_gb * 1e9 / block_bytes),
+        (int64_t)floor(pl->serving.prefix_ssd_gb * 1e9 / block_bytes)};
+    if (caps[0] < 1) caps[0] = 1;
+    for (int64_t r = pl->first_replica; r < pl->first_replica + pl->replica_count; r++)
+      if (!(f->replicas[r].prefix = ic_prefix_cache_alloc(caps))) return IC_ENOMEM;
+  }
+  return IC_OK;
+}
+
 void ic_fleet_set_observer(ic_fleet *f, ic_serve_observer_fn *fn, void *ctx) {
   f->observer = fn;
   f->observer_ctx = ctx;
@@ -320,6 +378,11 @@ void ic_fleet_free(ic_fleet *f) {
     for (int32_t i = 0; i < f->pool_count; i++)
       if (f->pools[i].policy) f->pools[i].policy->free(f, &f->pools[i]);
   free(f->pools);
+  if (f->replicas)
+    for (int64_t r = 0; r < f->replica_count; r++) ic_prefix_cache_free(f->replicas[r].prefix);
+  for (uint32_t i = 0; i < f->req_blocks_cap; i++) free(f->req_blocks[i].h);
+  free(f->req_blocks);
+  free(f->arriving.h);
   free(f->replicas);
   free(f->nodes);
   free(f->heap);

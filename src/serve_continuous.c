@@ -51,6 +51,8 @@ struct cont {
   double span_flops, span_bytes; /* mixed iteration: its cost */
   double span_kv_weight_ns;  /* decode span: sum over its steps i = 0.. of i x step i's ns */
   int64_t kv_committed;      /* decode pool: prompt + output tokens of the requests promised room here */
+  ic_time_ns prefix_load_ns; /* prefix cache: transfers from slower tiers the next mixed iteration waits for */
+  ic_time_ns span_load_ns;   /* of which in the planned mixed iteration */
   struct ic__pool *pool;     /* its pool, and its index in the fleet */
   int64_t r;
 };
@@ -205,6 +207,7 @@ static void hand_off(ic_fleet *f, struct cont *rep) {
     struct ic__request *pr = &f->pool[sl.idx];
     pr->context = sl.context;
     pr->generated = sl.generated;
+    ic__prefix_release(f, rep->r, sl.idx);
     ic__count_running(f, -1);
     ic__handoff(f, rep->r, sl.idx);
   }
@@ -292,6 +295,7 @@ static void evict(ic_fleet *f, int64_t r) {
   pr->context = 0;
   rep->kv_promised -= pr->req.prompt_tokens + pr->req.output_tokens;
   f->stats.preemptions++;
+  ic__prefix_release(f, r, idx);
   ic__count_running(f, -1);
   ic__notify(f, IC_SERVE_PREEMPT, r, rep->running_len, pr->req.id);
   ic__queue_push(f, r, idx, true);
@@ -313,6 +317,11 @@ static bool admit(ic_fleet *f, int64_t r) {
   *sl = (struct ic__slot){idx, false, false, pr->target_prefill, pr->context, pr->generated, pr->req.output_tokens};
   rep->kv_reserved += pr->target_prefill;
   rep->kv_promised += pr->req.prompt_tokens + pr->req.output_tokens;
+  if (f->blocks && sl->context == 0) { /* its cached prefix need not be computed again */
+    ic_time_ns load_ns;
+    sl->context = ic__prefix_admit(f, r, idx, sl->target_prefill, &load_ns);
+    rep->prefix_load_ns += load_ns;
+  }
   if (sl->context >= sl->target_prefill) { /* prefilled elsewhere (a decode pool): it decodes from now */
     rep->decoding++;
     rep->context_sum += sl->context;
@@ -378,6 +387,7 @@ static void boundary(ic_fleet *f, int64_t r, bool was_busy) {
           rep->kv_promised + f->pool[q->queue_head].req.prompt_tokens + f->pool[q->queue_head].req.output_tokens <=
               rep->pool->kv_capacity))
     if (!ic__check(f, admit(f, r) ? IC_OK : IC_ENOMEM, "admitting a request")) return;
+  if (f->blocks) ic__prefix_trim(f, r, rep->kv_reserved + rep->decoding);
   if (rep->running_len == 0) {
     go_idle(f, r, was_busy);
     return;
@@ -386,7 +396,8 @@ static void boundary(ic_fleet *f, int64_t r, bool was_busy) {
   if (rep->decoding < rep->running_len) {
     struct ic_iter_shape prefill_part = {0}, decode_part = {0};
     struct ic_iter_shape shape = mixed_iteration(f, rep, false, &prefill_part, &decode_part);
-    dur = iter_ns(rep->pool, &shape);
+    dur = iter_ns(rep->pool, &shape) + rep->prefix_load_ns; /* transfers, then compute: no overlap */
+    rep->span_load_ns = rep->prefix_load_ns;
     struct ic_iter_cost cost = ic_model_iter_cost(rep->pool->perf->model, &rep->pool->perf->prec, &shape);
     rep->span_flops = cost.flops;
     rep->span_bytes = cost.weight_bytes + cost.act_bytes + cost.kv_bytes;
@@ -424,6 +435,7 @@ static void complete_finished(ic_fleet *f, int64_t r) {
     rep->context_sum -= slot_context(rep, &sl);
     rep->decoding--;
     rep->kv_committed -= f->pool[sl.idx].req.prompt_tokens + f->pool[sl.idx].req.output_tokens;
+    ic__prefix_release(f, r, sl.idx);
     ic__count_running(f, -1);
     ic__request_done(f, r, sl.idx);
   }
@@ -481,6 +493,9 @@ static void on_span_end(ic_sim *sim, void *ctx, uint64_t arg) {
   rep->span_event = 0;
   record_span(f, rep, rep->span_end_ns - rep->span_start_ns);
   if (rep->span == IC__SPAN_MIXED) {
+    f->stats.prefix_load_replica_s += ic_time_to_s(rep->span_load_ns);
+    rep->prefix_load_ns -= rep->span_load_ns;
+    rep->span_load_ns = 0;
     mixed_iteration(f, rep, true, NULL, NULL);
   } else {
     int64_t n = rep->running_len, k = rep->span_iters;

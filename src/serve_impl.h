@@ -3,6 +3,7 @@
  * The serving files are layered; each calls only the ones above it in this
  * list, never back (a policy or a listener is reached through a pointer):
  *   serve_core.c        requests, queues, the record, listeners
+ *   serve_prefix.c      prefix caches: lookup and pins at admission, trim, route score
  *   serve_router.c      loads, routing, the central queue
  *   serve_power.c       idle power-down; the power listener (ledger)
  *   serve_metrics.c     the time-series listener
@@ -40,6 +41,16 @@ struct ic__replica {
   int64_t outstanding_tokens;/* prompt + output tokens of those */
   int64_t node;
   int32_t pool;              /* index in f->pools */
+  ic_prefix_cache *prefix;   /* its prefix cache, or NULL */
+};
+
+/* A request's prefix blocks, copied from the source's ring at submission
+ * (the ring may overwrite them before the request runs); kept per pool
+ * slot and reused, so memory follows the requests in flight. */
+struct ic__req_blocks {
+  uint64_t *h;
+  uint32_t n, cap;
+  uint32_t pinned;           /* leading blocks it holds pinned in its replica's cache */
 };
 
 struct ic__node {
@@ -97,6 +108,7 @@ struct ic__pool {
   int64_t gpus_per_replica, replicas_per_node, gpus_per_node;
   int64_t first_replica, replica_count, first_node, node_count;
   int64_t kv_capacity;       /* tokens per replica */
+  double kv_bytes_per_token; /* prefix cache: a token's KV bytes on the whole replica */
   double ns_per_token;       /* least_work router: a replica's time per token of work */
   const struct ic__policy *policy;
   void *policy_state;        /* the policy's, for this pool's replicas (index r - first_replica) */
@@ -169,6 +181,12 @@ struct ic_fleet {
   void *observer_ctx;
   ic_status status;          /* first failure inside the fleet; IC_OK while none */
   ic_time_ns window_start_ns;
+  /* Prefix cache: the source's block hashes and each request's copy. */
+  const ic_block_ring *blocks; /* NULL: no prefix cache anywhere */
+  int64_t block_tokens;
+  struct ic__req_blocks *req_blocks; /* per pool slot, req_blocks_cap of them */
+  uint32_t req_blocks_cap;
+  struct ic__req_blocks arriving; /* the arriving request's, for the router */
 };
 
 static inline struct ic__pool *ic__pool_of(const ic_fleet *f, int64_t r) { return &f->pools[f->replicas[r].pool]; }
@@ -194,6 +212,12 @@ void ic__finish(ic_fleet *f, int64_t r, uint32_t idx);
 bool ic__grow_pool(ic_fleet *f);
 void ic__work_time(struct ic_fleet_work *w, double dur_s, double running, double kv_tokens);
 double ic__power_w(const ic_fleet *f);
+
+/* serve_prefix.c */
+int64_t ic__prefix_admit(ic_fleet *f, int64_t r, uint32_t idx, int64_t target_prefill, ic_time_ns *load_ns);
+void ic__prefix_release(ic_fleet *f, int64_t r, uint32_t idx);
+void ic__prefix_trim(ic_fleet *f, int64_t r, int64_t kv_reserved);
+int64_t ic__prefix_route(const ic_fleet *f);
 
 /* serve_router.c */
 bool ic__router_less(const ic_fleet *f, int64_t a, int64_t b);

@@ -142,6 +142,7 @@ int64_t ic__route(ic_fleet *f) {
   case IC_ROUTER_LEAST_TOKENS:
   case IC_ROUTER_LEAST_WORK:
   case IC_ROUTER_CENTRAL: return ic__router_top(f);
+  case IC_ROUTER_PREFIX_AWARE: return ic__prefix_route(f);
   case IC_ROUTER_RANDOM: return (int64_t)gsl_rng_uniform_int(f->rng, n);
   case IC_ROUTER_POWER_OF_TWO: {
     int64_t a = (int64_t)gsl_rng_uniform_int(f->rng, n), b = (int64_t)gsl_rng_uniform_int(f->rng, n);

@@ -109,6 +109,19 @@ struct ic_run_result {
   uint64_t transfers, transfer_waits; /* completed transfers; prefilled requests that waited for decode room */
   double kv_gb_per_day;          /* KV cache moved, scaled to a day */
   double transfer_p50_s, transfer_p99_s; /* prefill end (or wait) to KV in place */
+  /* Prefix cache (serving.prefix_cache; all 0 when off), counted at each
+   * request's first admission in the window (docs/traffic.md). */
+  bool prefix_cache;
+  uint64_t prefix_requests, prefix_hit_requests; /* looked up; with a cached block */
+  int64_t prefix_prompt_tokens, prefix_hit_tokens; /* their prompt tokens; of which cached */
+  double prefix_token_hit_rate, prefix_request_hit_rate; /* hit / looked-up tokens; requests */
+  double prefix_tier_token_rate[IC_PREFIX_TIERS];   /* by the tier that held the block (HBM, DRAM, SSD) */
+  double prefix_tier_request_rate[IC_PREFIX_TIERS]; /* requests with a cached block in that tier */
+  double prefill_tokens_saved_per_day;             /* prompt tokens not computed (preempted ones again) */
+  double prefix_load_replica_s;                    /* transfers from slower tiers into HBM */
+  double cached_input_tokens_per_day, uncached_input_tokens_per_day; /* prompt_tokens_per_day split */
+  double usd_per_million_cached_input_tokens;      /* the transfers' share of prefill GPU time */
+  double usd_per_million_uncached_input_tokens;    /* the rest of the prefill share (by_time split) */
   size_t pool_count;             /* the scenario's pools; 0 when it declares none */
   struct ic_run_pool pools[IC_RUN_MAX_POOLS];
   size_t class_count;

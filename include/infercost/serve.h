@@ -7,6 +7,7 @@
 #include "infercost/keys.h"
 #include "infercost/metrics.h"
 #include "infercost/perf.h"
+#include "infercost/prefix_cache.h"
 #include "infercost/sim.h"
 #include "infercost/traffic.h"
 
@@ -30,9 +31,10 @@ enum ic_router {
   IC_ROUTER_LEAST_TOKENS,
   IC_ROUTER_POWER_OF_TWO,
   IC_ROUTER_CENTRAL,
-  IC_ROUTER_LEAST_WORK       /* least expected time to drain: outstanding tokens x the pool's seconds per token */
+  IC_ROUTER_LEAST_WORK,      /* least expected time to drain: outstanding tokens x the pool's seconds per token */
+  IC_ROUTER_PREFIX_AWARE     /* most cached prompt tokens less prefix_route_weight x outstanding tokens */
 };
-#define IC_ROUTER_CHOICES "round_robin|least_outstanding|random|least_tokens|power_of_two|central|least_work"
+#define IC_ROUTER_CHOICES "round_robin|least_outstanding|random|least_tokens|power_of_two|central|least_work|prefix_aware"
 /* skip: a continuous batch jumps from one membership change to the next;
  * token: one event per iteration (the reference the skip is tested against). */
 enum ic_step_mode { IC_STEP_SKIP, IC_STEP_TOKEN };
@@ -64,6 +66,13 @@ struct ic_serving_config {
   double kv_link_efficiency; /* achieved / nominal, (0, 1] */
   double kv_link_latency_s;  /* per transfer */
   int ttft_at;               /* enum ic_ttft_at */
+  /* Prefix cache (continuous; mixed and prefill pools), blocks of the
+   * traffic's trace_block_tokens: */
+  bool prefix_cache;
+  int64_t prefix_cache_blocks; /* HBM blocks per replica of its own memory; 0: shares the KV budget */
+  double prefix_dram_gb, prefix_dram_gb_per_s; /* host DRAM tier per replica (0 GB: none) */
+  double prefix_ssd_gb, prefix_ssd_gb_per_s;   /* local SSD tier per replica (0 GB: none) */
+  double prefix_route_weight; /* prefix_aware router: cached tokens worth one outstanding token */
 };
 
 /* Where a disaggregated request's first token counts as emitted. */
@@ -120,6 +129,14 @@ struct ic_fleet_stats {
   uint64_t transfer_waits;     /* prefilled requests that waited for decode KV room */
   struct ic_sketch *transfer_s;/* transfer time: from the prefill's end (or the wait's) to the KV in place */
   struct ic_time_avg in_system;/* requests in flight over time (Little's law) */
+  /* Prefix cache, counted at a request's first admission (requests with
+   * prefix blocks on a replica with a cache): */
+  uint64_t prefix_requests, prefix_hit_requests; /* looked up; with at least one cached block */
+  uint64_t prefix_tier_requests[IC_PREFIX_TIERS]; /* with at least one cached block in tier t */
+  int64_t prefix_prompt_tokens, prefix_hit_tokens; /* their prompt tokens; of which cached */
+  int64_t prefix_tier_tokens[IC_PREFIX_TIERS];     /* cached tokens by the tier that held them */
+  int64_t prefill_tokens_saved; /* prompt tokens not computed, every admission (preempted ones again) */
+  double prefix_load_replica_s; /* replica-seconds of transfers from slower tiers into HBM */
   size_t class_count;
   struct ic_class_stats classes[IC_TRAFFIC_MAX_CLASSES];
 };
@@ -194,6 +211,13 @@ void ic_fleet_set_observer(ic_fleet *f, ic_serve_observer_fn *fn, void *ctx);
  * serving.slo_*). Call before the first submit; without it there is one
  * class "default". */
 void ic_fleet_set_classes(ic_fleet *f, const struct ic_traffic_class *classes, size_t count);
+
+/* Turns on the prefix cache (serving.prefix_cache) of every mixed or
+ * prefill continuous pool, reading each request's block hashes from `ring`
+ * (the source's, borrowed) at submission. Tier 0 holds prefix_cache_blocks,
+ * or shares the replica's KV budget; slower tiers hold their GB. Call
+ * before the first submit. IC_ENOMEM when out of memory. */
+ic_status ic_fleet_set_blocks(ic_fleet *f, const ic_block_ring *ring);
 
 /* Turns on idle power-down (needs a ledger; without one it does nothing).
  * Call before the first submit. IC_ENOMEM when out of memory. */

@@ -1,0 +1,119 @@
+/* serve_prefix.c: the replicas' prefix caches as the serving model uses
+ * them. At a request's admission its prompt's leading cached blocks are
+ * found (any tier) and every block of the prompt is pinned in HBM; the
+ * prefill then starts after the cached tokens (their attention is still
+ * computed: the chunk attends to them), and a block found in a slower tier
+ * costs its transfer into HBM. The pins go when the request leaves the
+ * batch. Sharing the KV budget, the unpinned blocks are trimmed to the KV
+ * tokens the batch leaves free. The prefix_aware router's score lives here
+ * too. Calls only serve_core.c (serve_impl.h lists the layers). */
+#include <math.h>
+
+#include "serve_impl.h"
+
+/* Tokens of the matched blocks that tier t held: whole blocks, less the
+ * part of a partial last block beyond the prompt. */
+static int64_t tier_tokens(const size_t hits[IC_PREFIX_TIERS], int t, int last_tier, size_t matched, int64_t B,
+                           int64_t prompt) {
+  int64_t tokens = (int64_t)hits[t] * B;
+  if (t == last_tier) tokens -= (int64_t)matched * B - ic_block_tokens_covered(matched, B, prompt);
+  return tokens;
+}
+
+static void count_lookup(ic_fleet *f, int64_t prompt, const size_t hits[IC_PREFIX_TIERS], int last_tier,
+                         size_t matched) {
+  struct ic_fleet_stats *st = &f->stats;
+  st->prefix_requests++;
+  st->prefix_prompt_tokens += prompt;
+  st->prefix_hit_tokens += ic_block_tokens_covered(matched, f->block_tokens, prompt);
+  st->prefix_hit_requests += matched > 0;
+  for (int t = 0; t < IC_PREFIX_TIERS; t++) {
+    st->prefix_tier_requests[t] += hits[t] > 0;
+    st->prefix_tier_tokens[t] += tier_tokens(hits, t, last_tier, matched, f->block_tokens, prompt);
+  }
+}
+
+/* Request idx is admitted on r with target_prefill tokens to compute:
+ * returns the tokens already cached (at most target_prefill - 1: the last
+ * position is always computed, it yields the next token), and in *load_ns
+ * the time to bring those of slower tiers into HBM. */
+int64_t ic__prefix_admit(ic_fleet *f, int64_t r, uint32_t idx, int64_t target_prefill, ic_time_ns *load_ns) {
+  *load_ns = 0;
+  ic_prefix_cache *c = f->replicas[r].prefix;
+  if (!c || idx >= f->req_blocks_cap || f->req_blocks[idx].n == 0) return 0;
+  struct ic__req_blocks *b = &f->req_blocks[idx];
+  const struct ic__request *pr = &f->pool[idx];
+  int64_t prompt = pr->req.prompt_tokens, B = f->block_tokens;
+  size_t hits[IC_PREFIX_TIERS];
+  int last_tier;
+  size_t matched = ic_prefix_cache_match(c, b->h, b->n, hits, &last_tier);
+  if (pr->start_ns < 0) count_lookup(f, prompt, hits, last_tier, matched);
+  size_t pinned = ic_prefix_cache_acquire(c, b->h, b->n);
+  if (!ic__check(f, pinned == SIZE_MAX ? IC_ENOMEM : IC_OK, "pinning a prompt's prefix blocks")) return 0;
+  b->pinned = (uint32_t)pinned;
+  size_t used = matched < pinned ? matched : pinned;
+  int64_t cached = ic_block_tokens_covered(used, B, prompt);
+  if (cached > target_prefill - 1) cached = target_prefill - 1;
+  if (cached <= 0) return 0;
+  f->stats.prefill_tokens_saved += cached;
+  /* Transfers: the slower tiers' tokens, within what is used. */
+  const struct ic__pool *pl = ic__pool_of(f, r);
+  double gbps[IC_PREFIX_TIERS] = {0.0, pl->serving.prefix_dram_gb_per_s, pl->serving.prefix_ssd_gb_per_s};
+  double load_s = 0.0;
+  int64_t left = cached;
+  for (int t = 1; t < IC_PREFIX_TIERS && left > 0; t++) {
+    int64_t tokens = tier_tokens(hits, t, last_tier, matched, B, prompt);
+    if (tokens > left) tokens = left;
+    left -= tokens;
+    if (tokens > 0) load_s += (double)tokens * pl->kv_bytes_per_token / (gbps[t] * 1e9);
+  }
+  *load_ns = ic_duration_from_s(load_s);
+  return cached;
+}
+
+/* Request idx leaves r's batch (completed, preempted or handed off): its
+ * blocks stay cached, unpinned. */
+void ic__prefix_release(ic_fleet *f, int64_t r, uint32_t idx) {
+  ic_prefix_cache *c = f->replicas[r].prefix;
+  if (!c || idx >= f->req_blocks_cap) return;
+  struct ic__req_blocks *b = &f->req_blocks[idx];
+  ic_prefix_cache_release(c, b->h, b->pinned);
+  b->pinned = 0;
+}
+
+/* Sharing the KV budget: unpinned blocks fit in the tokens the batch
+ * (kv_reserved, which includes the pinned blocks) leaves free. */
+void ic__prefix_trim(ic_fleet *f, int64_t r, int64_t kv_reserved) {
+  ic_prefix_cache *c = f->replicas[r].prefix;
+  const struct ic__pool *pl = ic__pool_of(f, r);
+  if (!c || pl->serving.prefix_cache_blocks > 0) return;
+  int64_t free_tokens = pl->kv_capacity - kv_reserved;
+  if (free_tokens < 0) free_tokens = 0;
+  ic_prefix_cache_trim(c, ic_prefix_cache_pinned(c) + free_tokens / f->block_tokens);
+}
+
+/* prefix_aware: the arriving request goes to the replica with the highest
+ * score = cached tokens of its prompt (any tier) - prefix_route_weight x
+ * outstanding tokens (prompt + output of its queued and running requests);
+ * ties to fewer outstanding tokens, then the lower index. */
+int64_t ic__prefix_route(const ic_fleet *f) {
+  const struct ic__req_blocks *a = &f->arriving;
+  double w = f->serving.prefix_route_weight, best_score = -HUGE_VAL;
+  int64_t best = 0;
+  for (int64_t r = 0; r < f->entry_replicas; r++) {
+    const struct ic__replica *rep = &f->replicas[r];
+    double cached = 0.0;
+    if (rep->prefix && a->n > 0) {
+      size_t hits[IC_PREFIX_TIERS];
+      int last_tier;
+      cached = (double)ic_prefix_cache_match(rep->prefix, a->h, a->n, hits, &last_tier) * (double)f->block_tokens;
+    }
+    double score = cached - w * (double)rep->outstanding_tokens;
+    if (score > best_score ||
+        (score == best_score && rep->outstanding_tokens < f->replicas[best].outstanding_tokens)) {
+      best_score = score;
+      best = r;
+    }
+  }
+  return best;
+}
