@@ -18,7 +18,7 @@
 static const char *const pool_sections[] = {"fleet", "serving"};
 static const char *const fleet_wide[] = {"router",           "max_queue",          "slo_ttft_s",        "slo_tpot_s",
                                          "slo_e2e_s",        "kv_link_gb_per_s",   "kv_link_efficiency",
-                                         "kv_link_latency_s", "ttft_at"};
+                                         "kv_link_latency_s", "ttft_at",         "prefix_route_weight"};
 
 static const struct ic_key_def role_key = {"role", IC_KEY_CHOICE, 0, "mixed", 0, 0, false, IC_POOL_ROLE_CHOICES, "",
                                            "what the pool does"};
