@@ -51,14 +51,14 @@ ic_prefix_cache *ic_prefix_cache_alloc(const int64_t capacity_blocks[IC_PREFIX_T
     uint64_t add = (uint64_t)capacity_blocks[t];
     c->elimit = add > UINT32_MAX - 1 - c->elimit ? UINT32_MAX - 1 : c->elimit + add;
   }
-  c->ecap = c->elimit < 1024 ? (uint32_t)c->elimit : 1024;
+  c->ecap = c->elimit < 64 ? (uint32_t)c->elimit : 64; /* small: a fleet has thousands */
   c->e = malloc(c->ecap * sizeof *c->e);
-  c->bucket = malloc(1024 * sizeof *c->bucket);
+  c->bucket = malloc(64 * sizeof *c->bucket);
   if (!c->e || !c->bucket) {
     ic_prefix_cache_free(c);
     return NULL;
   }
-  c->mask = 1023;
+  c->mask = 63;
   for (size_t i = 0; i <= c->mask; i++) c->bucket[i] = NONE;
   c->free_head = NONE;
   return c;

@@ -203,7 +203,8 @@ ic_fleet *ic_fleet_alloc_pools(ic_sim *sim, const struct ic_pool_spec *pools, si
   f->pool_free = IC__NONE;
   f->central_head = f->central_tail = IC__NONE;
   f->use_heap = serving->router == IC_ROUTER_LEAST_OUTSTANDING || serving->router == IC_ROUTER_LEAST_TOKENS ||
-                serving->router == IC_ROUTER_CENTRAL || serving->router == IC_ROUTER_LEAST_WORK;
+                serving->router == IC_ROUTER_CENTRAL || serving->router == IC_ROUTER_LEAST_WORK ||
+                serving->router == IC_ROUTER_PREFIX_AWARE;
   f->rng = ic_sim_rng(sim, "serving.router");
   f->pools = calloc(pool_count ? pool_count : 1, sizeof *f->pools);
   f->replicas = calloc((size_t)f->replica_count, sizeof *f->replicas);
@@ -229,6 +230,10 @@ ic_fleet *ic_fleet_alloc_pools(ic_sim *sim, const struct ic_pool_spec *pools, si
 ic_status ic_fleet_set_blocks(ic_fleet *f, const ic_block_ring *ring) {
   f->blocks = ring;
   f->block_tokens = ic_block_ring_block_tokens(ring);
+  if (f->serving.router == IC_ROUTER_PREFIX_AWARE) {
+    if (!(f->hints = malloc(IC__HINTS * sizeof *f->hints))) return IC_ENOMEM;
+    for (size_t i = 0; i < IC__HINTS; i++) f->hints[i] = (struct ic__hint){0, -1};
+  }
   for (int32_t i = 0; i < f->pool_count; i++) {
     struct ic__pool *pl = &f->pools[i];
     if (!pl->serving.prefix_cache || pl->policy != &ic__continuous_policy || pl->role == IC_ROLE_DECODE) continue;
@@ -383,6 +388,7 @@ void ic_fleet_free(ic_fleet *f) {
   for (uint32_t i = 0; i < f->req_blocks_cap; i++) free(f->req_blocks[i].h);
   free(f->req_blocks);
   free(f->arriving.h);
+  free(f->hints);
   free(f->replicas);
   free(f->nodes);
   free(f->heap);

@@ -3,7 +3,7 @@
  * The serving files are layered; each calls only the ones above it in this
  * list, never back (a policy or a listener is reached through a pointer):
  *   serve_core.c        requests, queues, the record, listeners
- *   serve_prefix.c      prefix caches: lookup and pins at admission, trim, route score
+ *   serve_prefix.c      prefix caches: lookup and pins at admission, trim, router hints
  *   serve_router.c      loads, routing, the central queue
  *   serve_power.c       idle power-down; the power listener (ledger)
  *   serve_metrics.c     the time-series listener
@@ -52,6 +52,13 @@ struct ic__req_blocks {
   uint32_t n, cap;
   uint32_t pinned;           /* leading blocks it holds pinned in its replica's cache */
 };
+
+/* prefix_aware router: a block hash and the replica last sent it. */
+struct ic__hint {
+  uint64_t h;
+  int64_t replica;           /* -1: empty */
+};
+#define IC__HINTS (1u << 20) /* 16 MiB */
 
 struct ic__node {
   int64_t first_replica, replicas; /* its replicas: [first_replica, first_replica + replicas) */
@@ -187,6 +194,7 @@ struct ic_fleet {
   struct ic__req_blocks *req_blocks; /* per pool slot, req_blocks_cap of them */
   uint32_t req_blocks_cap;
   struct ic__req_blocks arriving; /* the arriving request's, for the router */
+  struct ic__hint *hints;    /* prefix_aware: IC__HINTS entries, or NULL */
 };
 
 static inline struct ic__pool *ic__pool_of(const ic_fleet *f, int64_t r) { return &f->pools[f->replicas[r].pool]; }
@@ -217,7 +225,9 @@ double ic__power_w(const ic_fleet *f);
 int64_t ic__prefix_admit(ic_fleet *f, int64_t r, uint32_t idx, int64_t target_prefill, ic_time_ns *load_ns);
 void ic__prefix_release(ic_fleet *f, int64_t r, uint32_t idx);
 void ic__prefix_trim(ic_fleet *f, int64_t r, int64_t kv_reserved);
-int64_t ic__prefix_route(const ic_fleet *f);
+int64_t ic__prefix_cached(const ic_fleet *f, int64_t r);
+int64_t ic__prefix_hint(const ic_fleet *f);
+void ic__prefix_note(ic_fleet *f, int64_t r);
 
 /* serve_router.c */
 bool ic__router_less(const ic_fleet *f, int64_t a, int64_t b);

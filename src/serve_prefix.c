@@ -92,28 +92,34 @@ void ic__prefix_trim(ic_fleet *f, int64_t r, int64_t kv_reserved) {
   ic_prefix_cache_trim(c, ic_prefix_cache_pinned(c) + free_tokens / f->block_tokens);
 }
 
-/* prefix_aware: the arriving request goes to the replica with the highest
- * score = cached tokens of its prompt (any tier) - prefix_route_weight x
- * outstanding tokens (prompt + output of its queued and running requests);
- * ties to fewer outstanding tokens, then the lower index. */
-int64_t ic__prefix_route(const ic_fleet *f) {
+/* Tokens of the arriving request's prompt (whole blocks) whose blocks r's
+ * cache holds, in any tier. */
+int64_t ic__prefix_cached(const ic_fleet *f, int64_t r) {
   const struct ic__req_blocks *a = &f->arriving;
-  double w = f->serving.prefix_route_weight, best_score = -HUGE_VAL;
-  int64_t best = 0;
-  for (int64_t r = 0; r < f->entry_replicas; r++) {
-    const struct ic__replica *rep = &f->replicas[r];
-    double cached = 0.0;
-    if (rep->prefix && a->n > 0) {
-      size_t hits[IC_PREFIX_TIERS];
-      int last_tier;
-      cached = (double)ic_prefix_cache_match(rep->prefix, a->h, a->n, hits, &last_tier) * (double)f->block_tokens;
-    }
-    double score = cached - w * (double)rep->outstanding_tokens;
-    if (score > best_score ||
-        (score == best_score && rep->outstanding_tokens < f->replicas[best].outstanding_tokens)) {
-      best_score = score;
-      best = r;
-    }
+  if (!f->replicas[r].prefix || a->n == 0) return 0;
+  size_t hits[IC_PREFIX_TIERS];
+  int last_tier;
+  return (int64_t)ic_prefix_cache_match(f->replicas[r].prefix, a->h, a->n, hits, &last_tier) * f->block_tokens;
+}
+
+/* The prefix_aware router's hint: a direct-mapped table (IC__HINTS
+ * entries, a collision overwrites) from a block's hash to the replica the
+ * last request with that block went to, so that a replica holding a
+ * request's prefix is found without asking every replica. */
+static size_t hint_slot(uint64_t h) { return (size_t)(h ^ (h >> 31)) & (IC__HINTS - 1); }
+
+int64_t ic__prefix_hint(const ic_fleet *f) {
+  const struct ic__req_blocks *a = &f->arriving;
+  if (!f->hints) return -1;
+  for (uint32_t j = a->n; j-- > 0;) { /* the deepest block first */
+    const struct ic__hint *e = &f->hints[hint_slot(a->h[j])];
+    if (e->h == a->h[j] && e->replica >= 0) return e->replica;
   }
-  return best;
+  return -1;
+}
+
+void ic__prefix_note(ic_fleet *f, int64_t r) {
+  const struct ic__req_blocks *a = &f->arriving;
+  if (!f->hints) return;
+  for (uint32_t j = 0; j < a->n; j++) f->hints[hint_slot(a->h[j])] = (struct ic__hint){a->h[j], r};
 }

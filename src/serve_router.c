@@ -16,7 +16,8 @@
 static int64_t load(const ic_fleet *f, int64_t r) {
   const struct ic__replica *rep = &f->replicas[r];
   switch (f->serving.router) {
-  case IC_ROUTER_LEAST_TOKENS: return rep->outstanding_tokens;
+  case IC_ROUTER_LEAST_TOKENS:
+  case IC_ROUTER_PREFIX_AWARE: return rep->outstanding_tokens;
   case IC_ROUTER_LEAST_WORK: return (int64_t)((double)rep->outstanding_tokens * ic__pool_of(f, r)->ns_per_token);
   default: return rep->outstanding;
   }
@@ -131,6 +132,25 @@ static int64_t route_packed(ic_fleet *f) {
   return -1;
 }
 
+/* prefix_aware: of two candidates, the replica with the fewest outstanding
+ * tokens (the heap's top) and the one the hints say holds the request's
+ * deepest block, the higher score = cached prompt tokens (whole blocks, any
+ * tier) - prefix_route_weight x outstanding prompt + output tokens; a tie
+ * to the fewer outstanding tokens. O(log R + blocks) per arrival. */
+static double prefix_score(const ic_fleet *f, int64_t r) {
+  return (double)ic__prefix_cached(f, r) - f->serving.prefix_route_weight * (double)f->replicas[r].outstanding_tokens;
+}
+
+static int64_t route_prefix(ic_fleet *f) {
+  int64_t best = ic__router_top(f), hint = ic__prefix_hint(f);
+  if (hint >= 0 && hint != best && hint < f->entry_replicas) {
+    double sh = prefix_score(f, hint), sb = prefix_score(f, best);
+    if (sh > sb || (sh == sb && f->replicas[hint].outstanding_tokens < f->replicas[best].outstanding_tokens)) best = hint;
+  }
+  ic__prefix_note(f, best);
+  return best;
+}
+
 int64_t ic__route(ic_fleet *f) {
   uint64_t n = (uint64_t)f->entry_replicas;
   if (f->fit_tree) {
@@ -142,7 +162,7 @@ int64_t ic__route(ic_fleet *f) {
   case IC_ROUTER_LEAST_TOKENS:
   case IC_ROUTER_LEAST_WORK:
   case IC_ROUTER_CENTRAL: return ic__router_top(f);
-  case IC_ROUTER_PREFIX_AWARE: return ic__prefix_route(f);
+  case IC_ROUTER_PREFIX_AWARE: return route_prefix(f);
   case IC_ROUTER_RANDOM: return (int64_t)gsl_rng_uniform_int(f->rng, n);
   case IC_ROUTER_POWER_OF_TWO: {
     int64_t a = (int64_t)gsl_rng_uniform_int(f->rng, n), b = (int64_t)gsl_rng_uniform_int(f->rng, n);
