@@ -1,0 +1,128 @@
+/* test_serve_prefix.c: the prefix cache inside continuous batching, on one
+ * H100 replica of Llama-2-7B, requests one at a time, timed by hand from
+ * the compute model's iteration shapes: a cached prefix is not computed
+ * but attended to, a hit in DRAM costs its transfer, and the counts. */
+#include "ic_test.h"
+#include "ic_test_diag.h"
+#include "ic_test_perf.h"
+
+#include <math.h>
+#include <stdlib.h>
+
+#include "infercost/blocks.h"
+#include "infercost/serve.h"
+#include "infercost/sim.h"
+
+#define BLOCK 16
+
+struct rig {
+  ic_sim *sim;
+  ic_fleet *f;
+  ic_block_ring *ring;
+  struct ic_perf perf;
+  ic_time_ns done_ns;
+  uint64_t next_id;
+};
+
+static void log_done(void *ctx, const struct ic_serve_event *ev) {
+  if (ev->kind == IC_SERVE_REQUEST_DONE) ((struct rig *)ctx)->done_ns = ev->time_ns;
+}
+
+static ic_time_ns shape_ns(const struct ic_perf *perf, struct ic_iter_shape shape) {
+  return ic_duration_from_s(ic_perf_iter_s(perf, &shape, NULL));
+}
+
+static void rig_open(struct rig *r, int64_t hbm_blocks, double dram_gb) {
+  r->perf = ic_test_llama7b_h100();
+  struct ic_fleet_config fc = {"h100-sxm", "dgx-h100", 1, 1, 1};
+  struct ic_serving_config sc = {.batching = IC_BATCHING_CONTINUOUS, .router = IC_ROUTER_ROUND_ROBIN,
+                                 .max_batch = 4, .slo_ttft_s = 1, .slo_tpot_s = 1, .prefix_cache = true,
+                                 .prefix_cache_blocks = hbm_blocks, .prefix_dram_gb = dram_gb,
+                                 .prefix_dram_gb_per_s = 50.0, .prefix_ssd_gb_per_s = 6.0};
+  r->sim = ic_sim_alloc(5, 0);
+  r->f = ic_fleet_alloc(r->sim, &fc, &sc, &r->perf, NULL);
+  r->ring = ic_block_ring_alloc(256, BLOCK);
+  assert_non_null(r->f);
+  assert_non_null(r->ring);
+  assert_int_equal(ic_fleet_set_blocks(r->f, r->ring), IC_OK);
+  ic_fleet_set_observer(r->f, log_done, r);
+  r->next_id = 0;
+}
+
+static void rig_close(struct rig *r) {
+  ic_fleet_free(r->f);
+  ic_block_ring_free(r->ring);
+  ic_sim_free(r->sim);
+}
+
+/* Submits a request of `prompt` tokens, 2 output tokens, whose blocks have
+ * content ids ids[0..n), at the current time, and runs it to its end;
+ * returns its time in the system. */
+static ic_time_ns run_request(struct rig *r, int64_t prompt, const uint64_t *ids, uint32_t n) {
+  uint64_t h = 0, pos = ic_block_ring_end(r->ring);
+  for (uint32_t i = 0; i < n; i++) ic_block_ring_push(r->ring, h = ic_block_chain(h, ids[i]));
+  ic_time_ns now = ic_sim_now(r->sim);
+  struct ic_request req = {r->next_id++, now, prompt, 2, 0, n, pos};
+  assert_int_equal(ic_fleet_submit(r->f, &req), IC_OK);
+  ic_sim_run_until(r->sim, now + ic_duration_from_s(100.0));
+  return r->done_ns - now;
+}
+
+static void assert_near_ns(ic_time_ns got, ic_time_ns want) {
+  if (llabs(got - want) > 2) fail_msg("got %lld ns, want %lld ns", (long long)got, (long long)want);
+}
+
+/* A: 100 tokens = 6 whole blocks of 16 and one of 4, nothing cached. B
+ * shares A's first 5 blocks: 80 tokens cached, its prefill is a chunk of 20
+ * over a cached 80. C repeats A: all 100 cached, yet the last token is
+ * computed (a chunk of 1 over 99). */
+static void cached_prefix_by_hand(void **state) {
+  (void)state;
+  struct rig r;
+  rig_open(&r, 100, 0.0);
+  const uint64_t a[] = {1, 2, 3, 4, 5, 6, 7}, b[] = {1, 2, 3, 4, 5, 8, 9};
+  ic_time_ns decode = shape_ns(&r.perf, ic_iter_shape_decode(1, 100));
+  assert_near_ns(run_request(&r, 100, a, 7), shape_ns(&r.perf, ic_iter_shape_prefill_chunk(100, 0)) + decode);
+  assert_near_ns(run_request(&r, 100, b, 7), shape_ns(&r.perf, ic_iter_shape_prefill_chunk(20, 80)) + decode);
+  assert_near_ns(run_request(&r, 100, a, 7), shape_ns(&r.perf, ic_iter_shape_prefill_chunk(1, 99)) + decode);
+  const struct ic_fleet_stats *st = ic_fleet_stats(r.f);
+  assert_int_equal(st->prefix_requests, 3);
+  assert_int_equal(st->prefix_hit_requests, 2);
+  assert_int_equal(st->prefix_prompt_tokens, 300);
+  assert_int_equal(st->prefix_hit_tokens, 180);
+  assert_int_equal(st->prefix_tier_tokens[0], 180);
+  assert_int_equal(st->prefill_tokens_saved, 179);
+  assert_int_equal(st->prefix_load_replica_s, 0.0);
+  rig_close(&r);
+}
+
+/* HBM of 7 blocks, DRAM of 11 (0.1 GB of 16-token blocks of Llama-2-7B's
+ * 524,288 fp16 KV bytes a token). A fills HBM; D (7 other blocks) pushes
+ * A's blocks down to DRAM; A again finds them all there: 99 tokens move
+ * over 50 GB/s before its one-token chunk. */
+static void dram_hit_costs_transfer(void **state) {
+  (void)state;
+  struct rig r;
+  rig_open(&r, 7, 0.1);
+  const uint64_t a[] = {1, 2, 3, 4, 5, 6, 7}, d[] = {11, 12, 13, 14, 15, 16, 17};
+  ic_time_ns decode = shape_ns(&r.perf, ic_iter_shape_decode(1, 100));
+  run_request(&r, 100, a, 7);
+  run_request(&r, 100, d, 7);
+  ic_time_ns load = ic_duration_from_s(99.0 * 524288.0 / 50e9);
+  assert_near_ns(run_request(&r, 100, a, 7), load + shape_ns(&r.perf, ic_iter_shape_prefill_chunk(1, 99)) + decode);
+  const struct ic_fleet_stats *st = ic_fleet_stats(r.f);
+  assert_int_equal(st->prefix_hit_requests, 1);
+  assert_int_equal(st->prefix_tier_requests[0], 0);
+  assert_int_equal(st->prefix_tier_requests[1], 1);
+  assert_int_equal(st->prefix_tier_tokens[1], 100);
+  assert_true(fabs(st->prefix_load_replica_s - ic_time_to_s(load)) < 1e-12);
+  rig_close(&r);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test_setup_teardown(cached_prefix_by_hand, diag_capture, diag_release),
+      cmocka_unit_test_setup_teardown(dram_hit_costs_transfer, diag_capture, diag_release),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
