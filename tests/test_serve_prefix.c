@@ -21,21 +21,25 @@ struct rig {
   ic_block_ring *ring;
   struct ic_perf perf;
   ic_time_ns done_ns;
-  uint64_t next_id;
+  int64_t done_replica;      /* of the last request run_request submitted */
+  uint64_t next_id, last_id;
 };
 
 static void log_done(void *ctx, const struct ic_serve_event *ev) {
-  if (ev->kind == IC_SERVE_REQUEST_DONE) ((struct rig *)ctx)->done_ns = ev->time_ns;
+  struct rig *r = ctx;
+  if (ev->kind != IC_SERVE_REQUEST_DONE || ev->first_request_id != r->last_id) return;
+  r->done_ns = ev->time_ns;
+  r->done_replica = ev->replica;
 }
 
 static ic_time_ns shape_ns(const struct ic_perf *perf, struct ic_iter_shape shape) {
   return ic_duration_from_s(ic_perf_iter_s(perf, &shape, NULL));
 }
 
-static void rig_open(struct rig *r, int64_t hbm_blocks, double dram_gb) {
+static void rig_open_on(struct rig *r, int64_t hbm_blocks, double dram_gb, int64_t nodes, int router) {
   r->perf = ic_test_llama7b_h100();
-  struct ic_fleet_config fc = {"h100-sxm", "dgx-h100", 1, 1, 1};
-  struct ic_serving_config sc = {.batching = IC_BATCHING_CONTINUOUS, .router = IC_ROUTER_ROUND_ROBIN,
+  struct ic_fleet_config fc = {"h100-sxm", "dgx-h100", 1, nodes, 1};
+  struct ic_serving_config sc = {.batching = IC_BATCHING_CONTINUOUS, .router = router, .prefix_route_weight = 1.0,
                                  .max_batch = 4, .slo_ttft_s = 1, .slo_tpot_s = 1, .prefix_cache = true,
                                  .prefix_cache_blocks = hbm_blocks, .prefix_dram_gb = dram_gb,
                                  .prefix_dram_gb_per_s = 50.0, .prefix_ssd_gb_per_s = 6.0};
@@ -47,6 +51,10 @@ static void rig_open(struct rig *r, int64_t hbm_blocks, double dram_gb) {
   assert_int_equal(ic_fleet_set_blocks(r->f, r->ring), IC_OK);
   ic_fleet_set_observer(r->f, log_done, r);
   r->next_id = 0;
+}
+
+static void rig_open(struct rig *r, int64_t hbm_blocks, double dram_gb) {
+  rig_open_on(r, hbm_blocks, dram_gb, 1, IC_ROUTER_ROUND_ROBIN);
 }
 
 static void rig_close(struct rig *r) {
@@ -62,6 +70,7 @@ static ic_time_ns run_request(struct rig *r, int64_t prompt, const uint64_t *ids
   uint64_t h = 0, pos = ic_block_ring_end(r->ring);
   for (uint32_t i = 0; i < n; i++) ic_block_ring_push(r->ring, h = ic_block_chain(h, ids[i]));
   ic_time_ns now = ic_sim_now(r->sim);
+  r->last_id = r->next_id;
   struct ic_request req = {r->next_id++, now, prompt, 2, 0, n, pos};
   assert_int_equal(ic_fleet_submit(r->f, &req), IC_OK);
   ic_sim_run_until(r->sim, now + ic_duration_from_s(100.0));
@@ -119,10 +128,34 @@ static void dram_hit_costs_transfer(void **state) {
   rig_close(&r);
 }
 
+/* prefix_aware on two idle replicas: X (no common blocks) went to
+ * replica 0, A to replica 1. B shares A's first 5 blocks: the least-loaded
+ * candidate is replica 0 (a tie on load goes to the lower index), but the
+ * hint names replica 1, whose score is 80 cached tokens against 0: B goes
+ * there and computes 20 tokens over a cached 80. */
+static void prefix_aware_follows_the_prefix(void **state) {
+  (void)state;
+  struct rig r;
+  rig_open_on(&r, 100, 0.0, 2, IC_ROUTER_PREFIX_AWARE);
+  const uint64_t x[] = {21, 22, 23}, a[] = {1, 2, 3, 4, 5, 6, 7}, b[] = {1, 2, 3, 4, 5, 8, 9};
+  uint64_t h = 0, pos = ic_block_ring_end(r.ring);
+  for (int i = 0; i < 3; i++) ic_block_ring_push(r.ring, h = ic_block_chain(h, x[i]));
+  struct ic_request rx = {r.next_id++, 0, 40, 50, 0, 3, pos};
+  assert_int_equal(ic_fleet_submit(r.f, &rx), IC_OK); /* replica 0 is busy with x while A arrives */
+  assert_int_equal(run_request(&r, 100, a, 7) > 0, true);
+  assert_int_equal(r.done_replica, 1);
+  ic_sim_run_until(r.sim, ic_sim_now(r.sim) + ic_duration_from_s(100.0)); /* x done: both idle */
+  ic_time_ns decode = shape_ns(&r.perf, ic_iter_shape_decode(1, 100));
+  assert_near_ns(run_request(&r, 100, b, 7), shape_ns(&r.perf, ic_iter_shape_prefill_chunk(20, 80)) + decode);
+  assert_int_equal(r.done_replica, 1);
+  rig_close(&r);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(cached_prefix_by_hand, diag_capture, diag_release),
       cmocka_unit_test_setup_teardown(dram_hit_costs_transfer, diag_capture, diag_release),
+      cmocka_unit_test_setup_teardown(prefix_aware_follows_the_prefix, diag_capture, diag_release),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
