@@ -5,8 +5,9 @@
  * computed: the chunk attends to them), and a block found in a slower tier
  * costs its transfer into HBM. The pins go when the request leaves the
  * batch. Sharing the KV budget, the unpinned blocks are trimmed to the KV
- * tokens the batch leaves free. The prefix_aware router's score lives here
- * too. Calls only serve_core.c (serve_impl.h lists the layers). */
+ * tokens the batch leaves free. What the prefix_aware router asks (cached
+ * tokens, the hint table) lives here too; its rule is in serve_router.c.
+ * Calls only serve_core.c (serve_impl.h lists the layers). */
 #include <math.h>
 
 #include "serve_impl.h"
