@@ -387,7 +387,6 @@ static void boundary(ic_fleet *f, int64_t r, bool was_busy) {
           rep->kv_promised + f->pool[q->queue_head].req.prompt_tokens + f->pool[q->queue_head].req.output_tokens <=
               rep->pool->kv_capacity))
     if (!ic__check(f, admit(f, r) ? IC_OK : IC_ENOMEM, "admitting a request")) return;
-  if (f->blocks) ic__prefix_trim(f, r, rep->kv_reserved + rep->decoding);
   if (rep->running_len == 0) {
     go_idle(f, r, was_busy);
     return;
@@ -403,6 +402,7 @@ static void boundary(ic_fleet *f, int64_t r, bool was_busy) {
     rep->span_bytes = cost.weight_bytes + cost.act_bytes + cost.kv_bytes;
     rep->span = IC__SPAN_MIXED;
     rep->span_iters = 1;
+    if (f->blocks) ic__prefix_trim(f, r, rep->kv_reserved + rep->decoding); /* what the iteration ends with */
     ic__set_gpu_state(f, r, IC_GPU_PREFILL);
     if (decode_part.seqs > 0) split_power(f, r, &prefill_part, &decode_part, now, dur);
   } else {
@@ -410,6 +410,7 @@ static void boundary(ic_fleet *f, int64_t r, bool was_busy) {
     dur = decode_steps_ns(decode_line(rep->pool, n), context_sum, n, iters, &rep->span_kv_weight_ns);
     rep->span = IC__SPAN_DECODE;
     rep->span_iters = iters;
+    if (f->blocks) ic__prefix_trim(f, r, rep->kv_reserved + n * iters); /* what the span ends with */
     ic__set_gpu_state(f, r, IC_GPU_DECODE);
   }
   if (!was_busy) ic__count_busy(f, +1);

@@ -38,10 +38,11 @@ static ic_time_ns shape_ns(const struct ic_perf *perf, struct ic_iter_shape shap
 
 static void rig_open_on(struct rig *r, int64_t hbm_blocks, double dram_gb, int64_t nodes, int router) {
   r->perf = ic_test_llama7b_h100();
+  if (hbm_blocks < 0) r->perf.kv_capacity_tokens = 160; /* 10 blocks, shared with the batch */
   struct ic_fleet_config fc = {"h100-sxm", "dgx-h100", 1, nodes, 1};
   struct ic_serving_config sc = {.batching = IC_BATCHING_CONTINUOUS, .router = router, .prefix_route_weight = 1.0,
                                  .max_batch = 4, .slo_ttft_s = 1, .slo_tpot_s = 1, .prefix_cache = true,
-                                 .prefix_cache_blocks = hbm_blocks, .prefix_dram_gb = dram_gb,
+                                 .prefix_cache_blocks = hbm_blocks > 0 ? hbm_blocks : 0, .prefix_dram_gb = dram_gb,
                                  .prefix_dram_gb_per_s = 50.0, .prefix_ssd_gb_per_s = 6.0};
   r->sim = ic_sim_alloc(5, 0);
   r->f = ic_fleet_alloc(r->sim, &fc, &sc, &r->perf, NULL);
@@ -128,6 +129,28 @@ static void dram_hit_costs_transfer(void **state) {
   rig_close(&r);
 }
 
+/* The cache shares a KV budget of 160 tokens (10 blocks). A leaves its 7
+ * blocks. D (2 blocks, 32 tokens, 100 output tokens) decodes to 131 KV
+ * tokens, leaving 29 free: 1 unpinned block beside D's 2 pinned, so 6 of
+ * A's go, tail first. A again finds only its first block: a chunk of 84
+ * over a cached 16. */
+static void shared_budget_trims(void **state) {
+  (void)state;
+  struct rig r;
+  rig_open_on(&r, -1, 0.0, 1, IC_ROUTER_ROUND_ROBIN);
+  const uint64_t a[] = {1, 2, 3, 4, 5, 6, 7}, d[] = {11, 12};
+  ic_time_ns decode = shape_ns(&r.perf, ic_iter_shape_decode(1, 100));
+  run_request(&r, 100, a, 7);
+  uint64_t h = 0, pos = ic_block_ring_end(r.ring);
+  for (int i = 0; i < 2; i++) ic_block_ring_push(r.ring, h = ic_block_chain(h, d[i]));
+  struct ic_request rd = {r.next_id++, ic_sim_now(r.sim), 32, 100, 0, 2, pos};
+  assert_int_equal(ic_fleet_submit(r.f, &rd), IC_OK);
+  ic_sim_run_until(r.sim, ic_sim_now(r.sim) + ic_duration_from_s(100.0));
+  assert_near_ns(run_request(&r, 100, a, 7), shape_ns(&r.perf, ic_iter_shape_prefill_chunk(84, 16)) + decode);
+  assert_int_equal(ic_fleet_stats(r.f)->prefix_hit_tokens, 16);
+  rig_close(&r);
+}
+
 /* prefix_aware on two idle replicas: X (no common blocks) went to
  * replica 0, A to replica 1. B shares A's first 5 blocks: the least-loaded
  * candidate is replica 0 (a tie on load goes to the lower index), but the
@@ -156,6 +179,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(cached_prefix_by_hand, diag_capture, diag_release),
       cmocka_unit_test_setup_teardown(dram_hit_costs_transfer, diag_capture, diag_release),
       cmocka_unit_test_setup_teardown(prefix_aware_follows_the_prefix, diag_capture, diag_release),
+      cmocka_unit_test_setup_teardown(shared_budget_trims, diag_capture, diag_release),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
