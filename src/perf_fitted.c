@@ -13,26 +13,25 @@ static const struct {
   double compute_efficiency, memory_efficiency;
 } fitted[] = {
     {"h100-sxm", IC_FP8, 0.535, 0.7836},
-    {"h200", IC_FP8, 0.535, 0.8734},
+    {"h200", IC_FP8, 0.535, 0.8163},
     /* Fitted alone (tests/fit_published.py --only B200) on its 10 fit-half
-     * TensorRT-LLM FP4 rows, the shared terms below held: a third of the
-     * NVFP4 peak, 3,000 TFLOP/s, a little above what H100 reaches in FP8
-     * (attention and the non-GEMM work do not speed up with FP4 weights). */
-    {"b200", IC_NVFP4, 0.3333, 0.5707},
+     * TensorRT-LLM FP4 rows, the shared terms below held: 0.357 of the
+     * NVFP4 peak, 3,200 TFLOP/s, well below the peak (attention and the
+     * non-GEMM work do not speed up with FP4 weights). */
+    {"b200", IC_NVFP4, 0.3567, 0.5333},
 };
 
-/* Shared by every entry: what the fit set globally (objective 4.83%, the
+/* Shared by every entry: what the fit set globally (objective 4.04%, the
  * mean over the 52 predicted H100 / H200 fit rows of min(|error|, 1), from
- * 10.28% with the roofline defaults). Refitted when TensorRT-LLM rows got
- * its KV-cache share and fixed-concurrency rows their steady state
- * (docs/validation-published.md, "Second round"). overhead_s sits at the
- * fit's lower bound (0.1 ms): the per-sequence term carries the overhead. */
+ * 9.67% with the roofline defaults). Refitted when TensorRT-LLM rows got
+ * its KV-cache share, fixed-concurrency rows their steady state and NIM
+ * 4096-token chunks (docs/validation-published.md, "Second round"). */
 static const struct ic_perf_params shared = {
-    .roofline_p = 2.536,
+    .roofline_p = 1.975,
     .allreduce = IC_ALLREDUCE_TREE,
-    .link_latency_s = 1.688e-5,
-    .overhead_s = 1.0e-4,
-    .overhead_per_seq_s = 5.333e-6,
+    .link_latency_s = 1.654e-5,
+    .overhead_s = 3.038e-4,
+    .overhead_per_seq_s = 2.844e-6,
     .overhead_per_token_s = 0.0,  /* not fitted: no row separates it from the per-sequence term */
     .attention_memory_efficiency = 1.0, /* the fit kept 1: nothing in the fit half asks for less */
 };
