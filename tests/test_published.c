@@ -249,6 +249,7 @@ static void bad_command_lines(void **state) {
       {"validate --published -s perf.nope=1", "unknown key 'perf.nope'"},
       {"validate --published --table tests/data/no-such-table.csv", "cannot open the published-measurements table"},
       {"validate --published --max-median-error -1", "--max-median-error: expected a positive fraction, got '-1'"},
+      {"validate --published --max-p90-error 0", "--max-p90-error: expected a positive fraction, got '0'"},
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     char out[4096];
