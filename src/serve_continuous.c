@@ -149,8 +149,10 @@ static void cont_free(ic_fleet *f, struct ic__pool *pl) {
   pl->policy_state = NULL;
 }
 
+static void on_span_end(ic_sim *sim, void *ctx, uint64_t arg);
+static void span_end_hint(const void *ctx, uint64_t arg);
+
 static bool cont_init(ic_fleet *f, struct ic__pool *pl) {
-  (void)f;
   struct cont_state *st = calloc(1, sizeof *st);
   if (!st) return false;
   pl->policy_state = st;
@@ -159,7 +161,7 @@ static bool cont_init(ic_fleet *f, struct ic__pool *pl) {
   if (!st->rep || !st->decode_lines) return false;
   for (int64_t i = 0; i < pl->replica_count; i++)
     st->rep[i] = (struct cont){.first_done_step = INT64_MAX, .pool = pl, .r = pl->first_replica + i};
-  return true;
+  return ic_sim_set_hint(f->sim, on_span_end, span_end_hint);
 }
 
 /* A decoding slot's context and generated, undoing the relative form. */
@@ -324,7 +326,17 @@ static bool admit(ic_fleet *f, int64_t r) {
   return true;
 }
 
-static void on_span_end(ic_sim *sim, void *ctx, uint64_t arg);
+/* The next event is replica arg's span end: its fleet record and its batch
+ * record start on their way to the cache while the current event runs.
+ * Addresses from arg alone (one pool), so the hint waits on no load. */
+static void span_end_hint(const void *ctx, uint64_t arg) {
+  const ic_fleet *f = ctx;
+  int64_t r = (int64_t)arg;
+  __builtin_prefetch(&f->replicas[r]);
+  if (f->pool_count != 1) return;
+  const struct cont *rep = &state(&f->pools[0])->rep[r - f->pools[0].first_replica];
+  for (size_t b = 0; b < sizeof *rep; b += 64) __builtin_prefetch((const char *)rep + b);
+}
 
 /* Halfway through a mixed iteration: its decode share draws decode power. */
 static void on_decode_share(ic_sim *sim, void *ctx, uint64_t arg) {
