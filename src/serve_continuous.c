@@ -424,10 +424,13 @@ static void complete_finished(ic_fleet *f, int64_t r) {
   struct cont *rep = cont_of(f, r);
   /* With every slot decoding, none is done before first_done_step. */
   if (rep->decoding == rep->running_len && rep->steps < rep->first_done_step) return;
-  int64_t kept = 0;
+  /* One pass: what rescan() finds is found among the slots kept. */
+  int64_t kept = 0, first_done = INT64_MAX, first_prefilling = -1;
   for (int64_t i = 0; i < rep->running_len; i++) {
     struct ic__slot sl = rep->running[i];
     if (slot_generated(rep, &sl) < sl.output_tokens) {
+      if (!sl.decoding && first_prefilling < 0) first_prefilling = kept;
+      if (sl.decoding && sl.output_tokens - sl.generated < first_done) first_done = sl.output_tokens - sl.generated;
       rep->running[kept++] = sl;
       continue;
     }
@@ -441,7 +444,8 @@ static void complete_finished(ic_fleet *f, int64_t r) {
   }
   bool freed = kept < rep->running_len;
   rep->running_len = kept;
-  rescan(rep);
+  rep->first_done_step = first_done;
+  rep->first_prefilling = first_prefilling < 0 ? kept : first_prefilling;
   if (freed && rep->pool->role == IC_ROLE_DECODE) ic__handoff_retry(f); /* room for a waiting transfer */
 }
 
