@@ -689,6 +689,7 @@ ic_status ic_run_scenario_with(const struct ic_scenario *s, struct ic_run_result
   out->offered_requests = offered->requests;
   out->offered_prompt_tokens = offered->prompt_tokens;
   out->offered_output_tokens = offered->output_tokens;
+  if ((st = ic_source_finish(source)) != IC_OK) goto done; /* a trace's rows after the run, checked */
   out->input_hash = ic_source_input_hash(source);
 
   const struct ic_fleet_stats *fs = ic_fleet_stats(fleet);
