@@ -167,6 +167,9 @@ static bool over_context_text(const struct ic_scenario *s, const struct ic_run_r
 void ic_report_warn(const struct ic_scenario *s, const struct ic_run_result *r, FILE *err) {
   char text[512];
   if (over_context_text(s, r, text, sizeof text)) fprintf(err, "warning: %s\n", text);
+  if (r->prefix_cache && r->prefix_requests == 0 && r->arrived > 0)
+    fprintf(err, "warning: serving.prefix_cache: no request carried prefix blocks (a trace with hash ids, "
+                 "traffic.system_prompts or traffic.session_turns): the cache did nothing\n");
 }
 
 void ic_report_print(const struct ic_scenario *s, const struct ic_run_result *r, FILE *out) {

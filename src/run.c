@@ -627,13 +627,13 @@ ic_status ic_run_scenario_with(const struct ic_scenario *s, struct ic_run_result
   if (st != IC_OK) goto done;
   bool prefix_cache = false;
   for (size_t i = 0; i < np; i++) prefix_cache = prefix_cache || pools[i].serving.prefix_cache;
-  if (prefix_cache && !ic_source_blocks(source)) {
+  if (prefix_cache && s->traffic.arrival != IC_ARRIVAL_TRACE && !ic_source_blocks(source)) { /* a replay's ring comes with its first row naming blocks */
     ic_diag(s->source, 0, "serving.prefix_cache: the traffic has no prefix blocks (a trace with hash ids, "
                           "traffic.system_prompts or traffic.session_turns)");
     st = IC_EINVAL;
     goto done;
   }
-  if (prefix_cache && (st = ic_fleet_set_blocks(fleet, ic_source_blocks(source))) != IC_OK) goto done;
+  if (prefix_cache && (st = ic_fleet_set_blocks(fleet, source, s->traffic.trace_block_tokens)) != IC_OK) goto done;
   /* Offline and closed loads stamp their own send times: their source counts every request it hands out. */
   ic_source_count_from(source, s->traffic.mode == IC_LOAD_OPEN ? start_ns : 0);
   struct ic__load load;

@@ -21,6 +21,11 @@ static bool copy_blocks(ic_fleet *f, const struct ic_request *req) {
   struct ic__req_blocks *a = &f->arriving;
   a->n = 0;
   a->pinned = 0;
+  if (req->block_count == 0) return true;
+  if (!f->blocks) f->blocks = ic_source_blocks(f->block_src);
+  if (!ic__check(f, f->blocks && ic_block_ring_block_tokens(f->blocks) == f->block_tokens ? IC_OK : IC_EINTERNAL,
+                 "finding the ring of a request's prefix blocks"))
+    return false;
   if (req->block_count > a->cap) {
     uint64_t *h = realloc(a->h, req->block_count * sizeof *h);
     if (!ic__check(f, h ? IC_OK : IC_ENOMEM, "copying a request's prefix blocks")) return false;
@@ -53,7 +58,7 @@ static bool keep_blocks(ic_fleet *f, uint32_t idx) {
 
 ic_status ic_fleet_submit(ic_fleet *f, const struct ic_request *req) {
   if (f->status != IC_OK) return f->status;
-  if (f->blocks && !copy_blocks(f, req)) return f->status;
+  if (f->block_src && !copy_blocks(f, req)) return f->status;
   f->stats.arrived++;
   ic__emit(f, IC__ARRIVAL, -1, -1, 1.0);
   /* A request whose whole context cannot sit in one replica's KV cache
@@ -70,7 +75,7 @@ ic_status ic_fleet_submit(ic_fleet *f, const struct ic_request *req) {
   }
   if (f->pool_free == IC__NONE && !ic__grow_pool(f)) return IC_ENOMEM;
   uint32_t idx = f->pool_free;
-  if (f->blocks && !keep_blocks(f, idx)) return IC_ENOMEM;
+  if (f->block_src && !keep_blocks(f, idx)) return IC_ENOMEM;
   struct ic__request *pr = &f->pool[idx];
   f->pool_free = pr->next;
   int cls = req->class_id >= 0 && (size_t)req->class_id < f->stats.class_count ? req->class_id : 0;
@@ -227,9 +232,10 @@ ic_fleet *ic_fleet_alloc_pools(ic_sim *sim, const struct ic_pool_spec *pools, si
   return f;
 }
 
-ic_status ic_fleet_set_blocks(ic_fleet *f, const ic_block_ring *ring) {
-  f->blocks = ring;
-  f->block_tokens = ic_block_ring_block_tokens(ring);
+ic_status ic_fleet_set_blocks(ic_fleet *f, const ic_source *src, int64_t block_tokens) {
+  f->block_src = src;
+  f->blocks = ic_source_blocks(src);
+  f->block_tokens = block_tokens;
   if (f->serving.router == IC_ROUTER_PREFIX_AWARE) {
     if (!(f->hints = malloc(IC__HINTS * sizeof *f->hints))) return IC_ENOMEM;
     for (size_t i = 0; i < IC__HINTS; i++) f->hints[i] = (struct ic__hint){0, -1};

@@ -319,7 +319,7 @@ static bool admit(ic_fleet *f, int64_t r) {
   *sl = (struct ic__slot){idx, false, false, pr->target_prefill, pr->context, pr->generated, pr->req.output_tokens};
   rep->kv_reserved += pr->target_prefill;
   rep->kv_promised += pr->req.prompt_tokens + pr->req.output_tokens;
-  if (f->blocks && sl->context == 0) { /* its cached prefix need not be computed again */
+  if (f->block_src && sl->context == 0) { /* its cached prefix need not be computed again */
     ic_time_ns load_ns;
     sl->context = ic__prefix_admit(f, r, idx, sl->target_prefill, &load_ns);
     rep->prefix_load_ns += load_ns;
@@ -414,7 +414,7 @@ static void boundary(ic_fleet *f, int64_t r, bool was_busy) {
     rep->span_bytes = cost.weight_bytes + cost.act_bytes + cost.kv_bytes;
     rep->span = IC__SPAN_MIXED;
     rep->span_iters = 1;
-    if (f->blocks) ic__prefix_trim(f, r, rep->kv_reserved + rep->decoding); /* what the iteration ends with */
+    if (f->block_src) ic__prefix_trim(f, r, rep->kv_reserved + rep->decoding); /* what the iteration ends with */
     ic__set_gpu_state(f, r, IC_GPU_PREFILL);
     if (decode_part.seqs > 0) split_power(f, r, &prefill_part, &decode_part, now, dur);
   } else {
@@ -422,7 +422,7 @@ static void boundary(ic_fleet *f, int64_t r, bool was_busy) {
     dur = decode_steps_ns(decode_line(rep->pool, n), context_sum, n, iters, &rep->span_kv_weight_ns);
     rep->span = IC__SPAN_DECODE;
     rep->span_iters = iters;
-    if (f->blocks) ic__prefix_trim(f, r, rep->kv_reserved + n * iters); /* what the span ends with */
+    if (f->block_src) ic__prefix_trim(f, r, rep->kv_reserved + n * iters); /* what the span ends with */
     ic__set_gpu_state(f, r, IC_GPU_DECODE);
   }
   if (!was_busy) ic__count_busy(f, +1);

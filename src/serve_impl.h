@@ -189,7 +189,8 @@ struct ic_fleet {
   ic_status status;          /* first failure inside the fleet; IC_OK while none */
   ic_time_ns window_start_ns;
   /* Prefix cache: the source's block hashes and each request's copy. */
-  const ic_block_ring *blocks; /* NULL: no prefix cache anywhere */
+  const ic_source *block_src; /* NULL: no prefix cache anywhere */
+  const ic_block_ring *blocks; /* its ring, once it has one */
   int64_t block_tokens;
   struct ic__req_blocks *req_blocks; /* per pool slot, req_blocks_cap of them */
   uint32_t req_blocks_cap;

@@ -19,6 +19,7 @@ struct rig {
   ic_sim *sim;
   ic_fleet *f;
   ic_block_ring *ring;
+  struct ic_source src;      /* a source that is only its ring of block hashes */
   struct ic_perf perf;
   ic_time_ns done_ns;
   int64_t done_replica;      /* of the last request run_request submitted */
@@ -49,7 +50,8 @@ static void rig_open_on(struct rig *r, int64_t hbm_blocks, double dram_gb, int64
   r->ring = ic_block_ring_alloc(256, BLOCK);
   assert_non_null(r->f);
   assert_non_null(r->ring);
-  assert_int_equal(ic_fleet_set_blocks(r->f, r->ring), IC_OK);
+  r->src = (struct ic_source){.blocks = r->ring};
+  assert_int_equal(ic_fleet_set_blocks(r->f, &r->src, BLOCK), IC_OK);
   ic_fleet_set_observer(r->f, log_done, r);
   r->next_id = 0;
 }

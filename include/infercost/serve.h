@@ -213,11 +213,12 @@ void ic_fleet_set_observer(ic_fleet *f, ic_serve_observer_fn *fn, void *ctx);
 void ic_fleet_set_classes(ic_fleet *f, const struct ic_traffic_class *classes, size_t count);
 
 /* Turns on the prefix cache (serving.prefix_cache) of every mixed or
- * prefill continuous pool, reading each request's block hashes from `ring`
- * (the source's, borrowed) at submission. Tier 0 holds prefix_cache_blocks,
- * or shares the replica's KV budget; slower tiers hold their GB. Call
- * before the first submit. IC_ENOMEM when out of memory. */
-ic_status ic_fleet_set_blocks(ic_fleet *f, const ic_block_ring *ring);
+ * prefill continuous pool, for blocks of `block_tokens`, reading each
+ * request's block hashes from the ring of `src` (borrowed; a replay makes
+ * its ring at its first row naming blocks) at submission. Tier 0 holds
+ * prefix_cache_blocks, or shares the replica's KV budget; slower tiers hold
+ * their GB. Call before the first submit. IC_ENOMEM when out of memory. */
+ic_status ic_fleet_set_blocks(ic_fleet *f, const ic_source *src, int64_t block_tokens);
 
 /* Turns on idle power-down (needs a ledger; without one it does nothing).
  * Call before the first submit. IC_ENOMEM when out of memory. */
