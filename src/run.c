@@ -391,7 +391,8 @@ static ic_status resolve_pool(const struct ic_scenario *s, size_t i, const struc
   /* The layout, precisions, speculative decoding and fitted profile of the
    * pool's scenario (its fleet keys: GPUs per replica and per node). */
   if (st == IC_OK) {
-    if (where != s->source) snprintf(ps->source, sizeof ps->source, "%s", where);
+    /* A pool's problem (its model does not fit) names the pool. */
+    if (where != s->source) snprintf(ps->source, sizeof ps->source, "%s: pool.%s", where, p->name);
     st = ic_run_perf_init(ps, model, &p->gpu, &p->perf);
   } else {
     st = IC_EINVAL;

@@ -196,10 +196,16 @@ void ic__pool_check(const struct ic_scenario *s) {
     else if (server && server->gpus != fc.gpus_per_node)
       ic_diag(origin_of(p, "gpus_per_node"), 0, "pool.%s.gpus_per_node: %lld disagrees with server %s, which holds %lld GPUs",
               p->name, (long long)fc.gpus_per_node, server->name, (long long)server->gpus);
-    if (fc.gpus_per_node % fc.gpus_per_replica != 0)
+    /* As the fleet's: a replica divides a node, or takes whole nodes and
+     * the pool whole replicas. */
+    if (fc.gpus_per_replica <= fc.gpus_per_node ? fc.gpus_per_node % fc.gpus_per_replica != 0
+                                                : fc.gpus_per_replica % fc.gpus_per_node != 0)
       ic_diag(origin_of(p, "gpus_per_replica"), 0,
-              "pool.%s.gpus_per_replica: a replica must fit inside one node and divide it evenly (%lld GPUs per node)",
-              p->name, (long long)fc.gpus_per_node);
+              "pool.%s.gpus_per_replica: a replica must fit inside one node and divide it evenly, or take whole "
+              "nodes (%lld GPUs per node)", p->name, (long long)fc.gpus_per_node);
+    else if (fc.gpus_per_replica > fc.gpus_per_node && fc.nodes % (fc.gpus_per_replica / fc.gpus_per_node) != 0)
+      ic_diag(origin_of(p, "nodes"), 0, "pool.%s.nodes: %lld nodes are not whole replicas of %lld nodes each",
+              p->name, (long long)fc.nodes, (long long)(fc.gpus_per_replica / fc.gpus_per_node));
     if (sc.batching == IC_BATCHING_STATIC && sc.prefill_chunk_tokens > 0)
       ic_diag(origin_of(p, "prefill_chunk_tokens"), 0, "pool.%s.prefill_chunk_tokens: chunked prefill needs batching = continuous",
               p->name);
