@@ -47,6 +47,7 @@ struct ic__node {
   int32_t pool;
   ic_time_ns link_free_ns;   /* disaggregation: its KV transfers go one at a time at the node's bandwidth */
   int64_t outstanding;       /* requests on the node's replicas */
+  int64_t kv_held;           /* disaggregation: KV caches it sends or awaits; they keep it powered */
   ic_event_id off_timer;     /* pending power-down, 0 if none */
   bool off;                  /* powered down */
   ic_time_ns ready_ns;       /* end of the wake-up delay */
