@@ -401,6 +401,14 @@ static ic_status resolve_pool(const struct ic_scenario *s, size_t i, const struc
   return st;
 }
 
+/* Pool i's NVLink domain as an id: 1 + the first pool naming it; 0 none. */
+static int32_t nvlink_domain_id(const struct ic_scenario *s, size_t i) {
+  if (strcmp(s->pools[i].nvlink_domain, "none") == 0) return 0;
+  size_t j = 0;
+  while (strcmp(s->pools[j].nvlink_domain, s->pools[i].nvlink_domain) != 0) j++;
+  return (int32_t)j + 1;
+}
+
 /* Adds every amount of `add` (not the hour's inputs) to `to`. */
 static void add_hours(struct ic_hour_cost *to, const struct ic_hour_cost *add) {
   for (int h = 0; h < IC_HOURS_PER_DAY; h++) {
@@ -559,7 +567,8 @@ ic_status ic_run_scenario_with(const struct ic_scenario *s, struct ic_run_result
     ledgers = p->ledger != NULL;
     specs[i] = (struct ic_pool_spec){p->name, &p->groups, &p->serving, &p->perf, p->ledger,
                                      s->serving.router == IC_ROUTER_LEAST_WORK ? seconds_per_token(s, p) : 0.0,
-                                     p->role};
+                                     p->role, s->pool_count ? nvlink_domain_id(s, order[i]) : 0,
+                                     p->gpu.link_bw_bytes_per_s};
   }
   ic_fleet *fleet = ledgers ? ic_fleet_alloc_pools(sim, specs, np, &s->serving) : NULL;
   ic_source *source = NULL;

@@ -95,7 +95,7 @@ static bool alloc_stats(struct ic_fleet_stats *st) {
 ic_fleet *ic_fleet_alloc(ic_sim *sim, const struct ic_fleet_config *fleet,
                          const struct ic_serving_config *serving, const struct ic_perf *perf,
                          struct ic_ledger *ledger) {
-  struct ic_pool_spec one = {"default", fleet, serving, perf, ledger, 0.0, IC_ROLE_MIXED};
+  struct ic_pool_spec one = {"default", fleet, serving, perf, ledger, 0.0, IC_ROLE_MIXED, 0, 0.0};
   return ic_fleet_alloc_pools(sim, &one, 1, serving);
 }
 
@@ -110,6 +110,7 @@ static bool place_pool(ic_fleet *f, int32_t i, const struct ic_pool_spec *spec, 
                           .first_replica = *replica, .first_node = *node, .node_count = fc->nodes,
                           .kv_capacity = (int64_t)floor(spec->perf->kv_capacity_tokens),
                           .ns_per_token = spec->seconds_per_token > 0 ? spec->seconds_per_token * 1e9 : 1.0,
+                          .nvlink_domain = spec->nvlink_domain, .nvlink_bytes_per_s = spec->nvlink_bytes_per_s,
                           .policy = spec->serving->batching == IC_BATCHING_STATIC ? &ic__static_policy
                                                                                 : &ic__continuous_policy};
   pl->replica_count = fc->nodes * pl->replicas_per_node;

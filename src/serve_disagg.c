@@ -4,7 +4,10 @@
  * while none has room the request waits, its KV cache held in the prefill
  * replica. The transfer takes KV bytes / (node bandwidth x efficiency) +
  * latency over the network described by serving.kv_link_*, one transfer at
- * a time per prefill node (a node's transfers share its links). Then the
+ * a time per prefill node (a node's transfers share its links); between
+ * pools of one NVLink domain, KV bytes / (GPUs x NVLink per GPU x
+ * efficiency) + latency, the GPUs being the fewer of the two replicas',
+ * one transfer at a time per prefill replica (its GPUs' links). Then the
  * request joins the decode replica's queue, already prefilled: it decodes
  * there and never prefills again. Both nodes hold the KV cache from the
  * prefill's end to the transfer's (kv_held): neither powers down meanwhile,
@@ -47,13 +50,21 @@ static void start_transfer(ic_fleet *f, uint32_t idx, int64_t d) {
   pr->decode_replica = d;
   hold(f, d, +1);
   (void)ic__node_ready(f, d); /* wakes a sleeping decode node: it receives from its ready time */
+  const struct ic__pool *dst = ic__pool_of(f, d);
   double bytes = (double)pr->context * ic_model_kv_bytes_per_token(src->perf->model, src->perf->prec.kv);
   double rate = (double)src->gpus_per_node * f->serving.kv_link_gb_per_s * 1e9 * f->serving.kv_link_efficiency;
-  ic_time_ns now = ic_sim_now(f->sim), start = node->link_free_ns > now ? node->link_free_ns : now;
+  ic_time_ns *link_free = &node->link_free_ns;
+  if (src->nvlink_domain > 0 && src->nvlink_domain == dst->nvlink_domain) {
+    int64_t gpus = src->gpus_per_replica < dst->gpus_per_replica ? src->gpus_per_replica : dst->gpus_per_replica;
+    double per_gpu = src->nvlink_bytes_per_s < dst->nvlink_bytes_per_s ? src->nvlink_bytes_per_s : dst->nvlink_bytes_per_s;
+    rate = (double)gpus * per_gpu * f->serving.kv_link_efficiency;
+    link_free = &f->replicas[pr->prefill_replica].link_free_ns;
+  }
+  ic_time_ns now = ic_sim_now(f->sim), start = *link_free > now ? *link_free : now;
   ic_time_ns ready = f->nodes[f->replicas[d].node].ready_ns;
   if (ready > start) start = ready;
   ic_time_ns busy = ic_duration_from_s(bytes / rate);
-  node->link_free_ns = start + busy;
+  *link_free = start + busy;
   f->stats.kv_bytes_moved += bytes;
   ic__schedule(f, start + busy + ic_duration_from_s(f->serving.kv_link_latency_s), on_transfer_end, idx);
 }

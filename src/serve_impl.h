@@ -40,6 +40,7 @@ struct ic__replica {
   int64_t outstanding_tokens;/* prompt + output tokens of those */
   int64_t node;
   int32_t pool;              /* index in f->pools */
+  ic_time_ns link_free_ns;   /* disaggregation over NVLink: its GPUs' transfers go one at a time */
 };
 
 struct ic__node {
@@ -99,6 +100,8 @@ struct ic__pool {
   int64_t first_replica, replica_count, first_node, node_count;
   int64_t kv_capacity;       /* tokens per replica */
   double ns_per_token;       /* least_work router: a replica's time per token of work */
+  int32_t nvlink_domain;     /* 0: none; pools with one id reach each other over NVLink */
+  double nvlink_bytes_per_s; /* per GPU, one direction */
   const struct ic__policy *policy;
   void *policy_state;        /* the policy's, for this pool's replicas (index r - first_replica) */
   struct ic_fleet_work work; /* closed: iterations of this pool that ended */

@@ -408,6 +408,16 @@ static const struct bad_case cases[] = {
     {"pool_replica_not_whole_nodes", "[fleet]\ngpu = h100-sxm\n[pool.big]\ngpus_per_replica = 12\nnodes = 3\n",
      "run -q %F", 2,
      "%F:4: pool.big.gpus_per_replica: a replica must fit inside one node and divide it evenly, or take whole nodes"},
+    {"pool_nvlink_domain_mixed", "[pool.m]\nnvlink_domain = rack\n",
+     "run -q %F", 2,
+     "%F:1: pool.m.nvlink_domain: only prefill and decode pools move KV caches"},
+    {"pool_nvlink_domain_alone", "[pool.p]\nrole = prefill\nnvlink_domain = rack\n[pool.d]\nrole = decode\n",
+     "run -q %F", 2,
+     "%F:1: pool.p.nvlink_domain: no decode pool shares NVLink domain 'rack'"},
+    {"pool_nvlink_domain_two_gpus",
+     "[pool.p]\nrole = prefill\nnvlink_domain = x\ngpu = h100-sxm\n[pool.d]\nrole = decode\nnvlink_domain = x\n",
+     "run -q %F", 2,
+     "%F:5: pool.d.nvlink_domain: NVLink domain 'x' joins h100-sxm (pool p) and a100-80gb: one GPU type per domain"},
 };
 
 static char dir[64];

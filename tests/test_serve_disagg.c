@@ -43,7 +43,7 @@ static void log_done(void *ctx, const struct ic_serve_event *ev) {
 }
 
 static void rig_open(struct rig *g, int64_t prefill, int64_t decode, int64_t max_batch, int ttft_at,
-                     double link_gb_per_s) {
+                     double link_gb_per_s, int32_t nvlink_domain) {
   g->done = 0;
   g->perf = ic_test_llama7b_h100();
   g->fc[0] = (struct ic_fleet_config){"h100-sxm", "dgx-h100", 1, prefill, 1};
@@ -59,7 +59,8 @@ static void rig_open(struct rig *g, int64_t prefill, int64_t decode, int64_t max
   for (size_t i = 0; i < n; i++) {
     g->ledger[i] = ic_ledger_alloc(g->fc[i].nodes, 1, 0.0, &gp, 0);
     specs[i] = (struct ic_pool_spec){i ? "decode" : "prefill", &g->fc[i], &g->sc, &g->perf, g->ledger[i], 0.0,
-                                     n == 1 ? IC_ROLE_MIXED : i ? IC_ROLE_DECODE : IC_ROLE_PREFILL};
+                                     n == 1 ? IC_ROLE_MIXED : i ? IC_ROLE_DECODE : IC_ROLE_PREFILL, nvlink_domain,
+                                     450e9};
   }
   g->f = ic_fleet_alloc_pools(g->sim, specs, n, &g->sc);
   assert_non_null(g->f);
@@ -82,7 +83,7 @@ static void transfer_by_hand(void **state) {
   (void)state;
   for (int at = IC_TTFT_AT_TRANSFER; at <= IC_TTFT_AT_PREFILL; at++) {
     static struct rig g;
-    rig_open(&g, 1, 1, 4, at, 50);
+    rig_open(&g, 1, 1, 4, at, 50, 0);
     ic_time_ns p = shape_ns(&g.perf, ic_iter_shape_prefill_chunk(1000, 0));
     double bytes = 1000.0 * 2.0 * 32.0 * 4096.0 * 2.0;
     ic_time_ns moved = p + ic_time_from_s(bytes / 40e9) + ic_time_from_s(1e-5), done = moved;
@@ -122,7 +123,7 @@ static void transfer_by_hand(void **state) {
 static void powerdown_waits_for_the_transfer(void **state) {
   (void)state;
   static struct rig g;
-  rig_open(&g, 1, 1, 4, IC_TTFT_AT_TRANSFER, 0.5);
+  rig_open(&g, 1, 1, 4, IC_TTFT_AT_TRANSFER, 0.5, 0);
   struct ic_powerdown_config pd = {.enabled = true, .idle_s = 0.1, .wake_s = 0.0, .wake_threshold = 1};
   assert_int_equal(ic_fleet_set_powerdown(g.f, &pd), IC_OK);
   ic_time_ns p = shape_ns(&g.perf, ic_iter_shape_prefill_chunk(1000, 0));
@@ -145,6 +146,40 @@ static void powerdown_waits_for_the_transfer(void **state) {
          ic_ledger_it_energy_j(g.ledger[0]), want_prefill, ic_ledger_it_energy_j(g.ledger[1]), want_decode);
   assert_true(fabs(ic_ledger_it_energy_j(g.ledger[0]) - want_prefill) < 1e-3);
   assert_true(fabs(ic_ledger_it_energy_j(g.ledger[1]) - want_decode) < 1e-3);
+  rig_close(&g, 2);
+}
+
+/* The same request between pools of one NVLink domain: its 1,000 tokens of
+ * KV cross one H100's NVLink, 450 GB/s one direction, at 80 %: bytes /
+ * 360 GB/s + 10 us (the network's 50 GB/s is not used). Two requests
+ * prefilled together on one replica then move one after the other over its
+ * GPU's links: the second's transfer ends one transfer-time later. */
+static void nvlink_transfer_by_hand(void **state) {
+  (void)state;
+  static struct rig g;
+  rig_open(&g, 1, 1, 4, IC_TTFT_AT_TRANSFER, 50, 1);
+  ic_time_ns p = shape_ns(&g.perf, ic_iter_shape_prefill_chunk(1000, 0));
+  double bytes = 1000.0 * 2.0 * 32.0 * 4096.0 * 2.0;
+  ic_time_ns one = ic_time_from_s(bytes / 360e9), lat = ic_time_from_s(1e-5);
+  struct ic_request req = {0, 0, 1000, 5, 0, 0, 0};
+  assert_int_equal(ic_fleet_submit(g.f, &req), IC_OK);
+  ic_sim_run_until(g.sim, IC_TIME_NEVER - 1);
+  const struct ic_fleet_stats *st = ic_fleet_stats(g.f);
+  assert_int_equal(st->transfers, 1);
+  printf("# NVLink transfer %.9f s (by hand %.9f s)\n", ic_sketch_min(st->transfer_s), ic_time_to_s(one + lat));
+  assert_true(fabs(ic_sketch_min(st->transfer_s) - ic_time_to_s(one + lat)) < 2e-9);
+  assert_true(fabs(ic_sketch_min(st->ttft_s) - ic_time_to_s(p + one + lat)) < 2e-9);
+  rig_close(&g, 2);
+  /* Two at once: one prefill iteration of both prompts, then the link in turn. */
+  rig_open(&g, 1, 1, 4, IC_TTFT_AT_TRANSFER, 50, 1);
+  struct ic_request two[2] = {{0, 0, 1000, 5, 0, 0, 0}, {1, 0, 1000, 5, 0, 0, 0}};
+  assert_int_equal(ic_fleet_submit(g.f, &two[0]), IC_OK);
+  assert_int_equal(ic_fleet_submit(g.f, &two[1]), IC_OK);
+  ic_sim_run_until(g.sim, IC_TIME_NEVER - 1);
+  st = ic_fleet_stats(g.f);
+  assert_int_equal(st->transfers, 2);
+  assert_true(fabs(ic_sketch_min(st->transfer_s) - ic_time_to_s(one + lat)) < 2e-9);
+  assert_true(fabs(ic_sketch_max(st->transfer_s) - ic_time_to_s(2 * one + lat)) < 2e-9 * 2);
   rig_close(&g, 2);
 }
 
@@ -179,7 +214,7 @@ static void decode_never_waits_for_prefill(void **state) {
   double tpot_max[2];
   for (int colocated = 0; colocated <= 1; colocated++) {
     static struct rig g;
-    rig_open(&g, colocated ? 3 : 1, colocated ? 0 : 2, 8, IC_TTFT_AT_TRANSFER, 50);
+    rig_open(&g, colocated ? 3 : 1, colocated ? 0 : 2, 8, IC_TTFT_AT_TRANSFER, 50, 0);
     struct arrivals a = {g.f, gsl_rng_alloc(gsl_rng_mt19937), 6.0, 0, 600};
     gsl_rng_set(a.rng, 4);
     ic_sim_schedule_at(g.sim, 0, arrive, &a, 0);
@@ -212,6 +247,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(transfer_by_hand),
       cmocka_unit_test(powerdown_waits_for_the_transfer),
+      cmocka_unit_test(nvlink_transfer_by_hand),
       cmocka_unit_test(decode_never_waits_for_prefill),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -153,6 +153,35 @@ static void mixed_hardware(void **state) {
   assert_true(r.pools[1].batch_occupancy > r.pools[0].batch_occupancy);
 }
 
+/* Prefill and decode pools of DGX H100 nodes (Llama 3 70B on 4 GPUs, 2,000
+ * prompt tokens: 2,000 x 327,680 bytes of bf16 KV = 655.36 MB) at a load
+ * light enough that transfers seldom queue. Over the network one transfer
+ * takes the node's 8 x 50 GB/s at 80 %: 655.36e6 / 320e9 + 10 us =
+ * 2.058 ms; with both pools in one NVLink domain, the replicas' 4 x 450 GB/s
+ * at 80 %: 655.36e6 / 1.44e12 + 10 us = 0.4651 ms. The median transfer
+ * time is each, within the sketch's 1 %. */
+static void nvlink_domain_moves_kv_faster(void **state) {
+  (void)state;
+  static struct ic_scenario s;
+  load(&s, "[model]\nname = llama3-70b\n[fleet]\ngpu = h100-sxm\ngpus_per_replica = 4\nnodes = 2\n"
+           "[traffic]\nqueries_per_day = 2e5\nprompt_tokens = 2000\noutput_tokens = 300\n[run]\nduration_s = 300\n"
+           "[pool.p]\nrole = prefill\n[pool.d]\nrole = decode\n", IC_OK);
+  assert_int_equal(ic_scenario_check(&s), IC_OK);
+  struct ic_run_result net, nvl;
+  assert_int_equal(ic_run_scenario(&s, &net), IC_OK);
+  set(&s, "pool.p.nvlink_domain=dom");
+  set(&s, "pool.d.nvlink_domain=dom");
+  assert_int_equal(ic_scenario_check(&s), IC_OK);
+  assert_int_equal(ic_run_scenario(&s, &nvl), IC_OK);
+  double want_net = 655.36e6 / 320e9 + 1e-5, want_nvl = 655.36e6 / 1.44e12 + 1e-5;
+  printf("# KV transfer p50: network %.6f s (by hand %.6f), NVLink %.6f s (by hand %.6f)\n", net.transfer_p50_s,
+         want_net, nvl.transfer_p50_s, want_nvl);
+  assert_true(net.transfers > 500 && nvl.transfers > 500);
+  assert_true(fabs(net.transfer_p50_s / want_net - 1.0) < 0.01);
+  assert_true(fabs(nvl.transfer_p50_s / want_nvl - 1.0) < 0.01);
+  assert_true(nvl.kv_gb_per_day == net.kv_gb_per_day || fabs(nvl.kv_gb_per_day / net.kv_gb_per_day - 1) < 0.01);
+}
+
 /* Sweeps take pool keys like any other. */
 static void sweep_varies_pool_keys(void **state) {
   (void)state;
@@ -198,7 +227,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(pools_resolve_and_round_trip), cmocka_unit_test(bad_pools_are_reported),
       cmocka_unit_test(one_pool_is_the_fleet),        cmocka_unit_test(mixed_hardware),
-      cmocka_unit_test(sweep_varies_pool_keys),       cmocka_unit_test(search_splits_pools),
+      cmocka_unit_test(sweep_varies_pool_keys),       cmocka_unit_test(nvlink_domain_moves_kv_faster),       cmocka_unit_test(search_splits_pools),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -175,6 +175,8 @@ struct ic_pool_spec {
   struct ic_ledger *ledger;
   double seconds_per_token;  /* least_work router: a replica's time per token of work (0: 1 ns) */
   int role;                  /* enum ic_pool_role_kind; prefill and decode pools continuous only */
+  int32_t nvlink_domain;     /* prefill and decode pools with one id > 0 move KV caches over NVLink; 0: none */
+  double nvlink_bytes_per_s; /* its GPUs' NVLink, per GPU, one direction */
 };
 
 /* A fleet of several pools, replicas numbered pool by pool; `serving`
