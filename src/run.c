@@ -125,6 +125,10 @@ static void serving_results(ic_fleet *fleet, const struct ic_scenario *s, ic_tim
   out->kv_gb_per_day = fs->kv_bytes_moved / 1e9 * 86400.0 / span;
   out->transfer_p50_s = ic_sketch_quantile(fs->transfer_s, 0.5);
   out->transfer_p99_s = ic_sketch_quantile(fs->transfer_s, 0.99);
+  out->transfer_mean_s = ic_sketch_mean(fs->transfer_s);
+  out->transfer_p90_s = ic_sketch_quantile(fs->transfer_s, 0.90);
+  out->transfer_p999_s = ic_sketch_quantile(fs->transfer_s, 0.999);
+  out->transfer_max_s = ic_sketch_quantile(fs->transfer_s, 1.0);
   out->preemptions = fs->preemptions;
   out->wakeups = fs->wakeups;
   out->e2e_p90_s = ic_sketch_quantile(fs->e2e_s, 0.90);
@@ -740,6 +744,11 @@ ic_status ic_run_scenario_with(const struct ic_scenario *s, struct ic_run_result
     rp->kv_occupancy = pw.kv_token_s / pc.kv_cap_token_s;
     rp->mfu = pw.flops / pc.flop_cap;
     rp->mbu = pw.bytes / pc.byte_cap;
+    struct ic_fleet_pool_figures fig;
+    ic_fleet_pool_figures(fleet, (int32_t)i, &fig);
+    rp->wait_mean_s = ic_sketch_mean(fig.wait_s);
+    rp->wait_p99_s = ic_sketch_quantile(fig.wait_s, 0.99);
+    rp->mean_batch_size = fig.batches ? (double)fig.batched_requests / (double)fig.batches : 0.0;
   }
   serving_results(fleet, s, end_ns, out);
   if (series) {

@@ -113,6 +113,7 @@ static void on_transfer_end(ic_sim *sim, void *ctx, uint64_t arg) {
   ic__pool_of(f, p)->policy->kv_release(f, p, pr->context);
   if (f->serving.ttft_at == IC_TTFT_AT_TRANSFER) ic__first_token(f, p, idx); /* the prompt is the prefill pool's work */
   pr->target_prefill = pr->context; /* nothing left to prefill */
+  pr->prefilled_ns = ic_sim_now(sim); /* it queues in the decode pool from now */
   pr->prefill_replica = -1;
   bool was_empty = f->replicas[d].queue_len == 0;
   ic__queue_push(f, d, idx, false);

@@ -27,7 +27,8 @@ struct ic__request {
   uint32_t next;             /* next in a queue or static batch, or IC__NONE */
   int64_t prefill_replica;   /* disaggregated: where its KV cache waits to move, or -1 */
   int64_t decode_replica;    /* disaggregated: where it goes, or -1 */
-  ic_time_ns prefilled_ns;   /* disaggregated: end of its prefill */
+  ic_time_ns prefilled_ns;   /* disaggregated: end of its prefill; from its transfer's end, that end (the
+                                decode pool's queueing delay counts from it) */
 };
 
 /* What every policy's replica has; a policy keeps the rest in its own state. */
@@ -106,6 +107,8 @@ struct ic__pool {
   void *policy_state;        /* the policy's, for this pool's replicas (index r - first_replica) */
   struct ic_fleet_work work; /* closed: iterations of this pool that ended */
   uint64_t routed, completed;/* in the window: requests routed to, and completed by, its replicas */
+  uint64_t batches, batched_requests; /* in the window: iterations (static: batches) and their sizes summed */
+  struct ic_sketch *wait_s;  /* in the window: queueing delay in this pool (a decode pool: from the transfer's end) */
 };
 
 /* A batching policy: owns its replicas' state (pool->policy_state). */
@@ -191,7 +194,7 @@ void ic__count_busy(ic_fleet *f, int64_t delta);
 void ic__count_running(ic_fleet *f, int64_t delta);
 void ic__queue_push(ic_fleet *f, int64_t r, uint32_t idx, bool front);
 uint32_t ic__queue_pop(ic_fleet *f, int64_t r);
-void ic__admitted(ic_fleet *f, uint32_t idx);
+void ic__admitted(ic_fleet *f, int64_t r, uint32_t idx);
 void ic__first_token(ic_fleet *f, int64_t r, uint32_t idx);
 void ic__in_system(ic_fleet *f, int64_t delta);
 void ic__finish(ic_fleet *f, int64_t r, uint32_t idx);

@@ -102,6 +102,15 @@ static void transfer_by_hand(void **state) {
     assert_int_equal(ic_fleet_pool_completed(g.f, 0), 1); /* handed off */
     assert_int_equal(ic_fleet_pool_routed(g.f, 1), 1);
     assert_int_equal(ic_fleet_pool_completed(g.f, 1), 1);
+    /* Per pool: one prefill iteration of one request, four decode steps of
+     * one; neither waited (each pool's replica was idle when it came). */
+    struct ic_fleet_pool_figures pf, df;
+    ic_fleet_pool_figures(g.f, 0, &pf);
+    ic_fleet_pool_figures(g.f, 1, &df);
+    assert_true(pf.batches == 1 && pf.batched_requests == 1 && df.batches == 4 && df.batched_requests == 4);
+    assert_true(st->batches == pf.batches + df.batches);
+    assert_true(ic_sketch_count(pf.wait_s) == 1 && ic_sketch_max(pf.wait_s) == 0.0);
+    assert_true(ic_sketch_count(df.wait_s) == 1 && ic_sketch_max(df.wait_s) == 0.0);
     ic_ledger_flush(g.ledger[0], done);
     ic_ledger_flush(g.ledger[1], done);
     assert_true(ic_ledger_gpu_state_s(g.ledger[1], IC_GPU_PREFILL) == 0.0);
@@ -180,6 +189,21 @@ static void nvlink_transfer_by_hand(void **state) {
   assert_int_equal(st->transfers, 2);
   assert_true(fabs(ic_sketch_min(st->transfer_s) - ic_time_to_s(one + lat)) < 2e-9);
   assert_true(fabs(ic_sketch_max(st->transfer_s) - ic_time_to_s(2 * one + lat)) < 2e-9 * 2);
+  /* Per pool: the prefill pool ran one iteration of two. The first KV
+   * cache starts decoding on arrival; the second arrives `one` later,
+   * inside that first decode step, and waits in the decode pool's queue
+   * for the step's end: step - one. */
+  struct ic_fleet_pool_figures pf, df;
+  ic_fleet_pool_figures(g.f, 0, &pf);
+  ic_fleet_pool_figures(g.f, 1, &df);
+  assert_true(pf.batches == 1 && pf.batched_requests == 2);
+  assert_true(ic_sketch_count(pf.wait_s) == 2 && ic_sketch_max(pf.wait_s) == 0.0);
+  ic_time_ns step = shape_ns(&g.perf, ic_iter_shape_decode(1, 1000));
+  assert_true(step > one);
+  printf("# decode pool waits %.9f s and %.9f s (by hand 0 and %.9f s)\n", ic_sketch_min(df.wait_s),
+         ic_sketch_max(df.wait_s), ic_time_to_s(step - one));
+  assert_true(ic_sketch_count(df.wait_s) == 2 && ic_sketch_min(df.wait_s) == 0.0);
+  assert_true(fabs(ic_sketch_max(df.wait_s) - ic_time_to_s(step - one)) < 4e-9);
   rig_close(&g, 2);
 }
 
