@@ -42,7 +42,7 @@ ic_status ic_run_resolve_hardware(const struct ic_scenario *s, struct ic_gpu_spe
   return IC_OK;
 }
 
-double ic_run_fixed_usd_per_day(const struct ic_scenario *s) {
+static double fixed_usd_per_day(const struct ic_scenario *s) {
   struct ic_run_result r;
   memset(&r, 0, sizeof r);
   struct ic_gpu_spec gpu;
@@ -59,6 +59,22 @@ double ic_run_fixed_usd_per_day(const struct ic_scenario *s) {
   ic_cost_ledger(l, s->run.duration_s, &fleet, &s->power, &tariff, &s->cost, &r.cost, NULL);
   ic_ledger_free(l);
   return r.cost.total_usd;
+}
+
+/* With pools, the sum of every pool's own hardware (as price_pools adds
+ * their ledgers), not the [fleet] section's. */
+double ic_run_fixed_usd_per_day(const struct ic_scenario *s) {
+  if (s->pool_count == 0) return fixed_usd_per_day(s);
+  struct ic_scenario *ps = malloc(sizeof *ps);
+  if (!ps) return (double)NAN;
+  double usd = 0.0;
+  for (size_t i = 0; i < s->pool_count; i++) {
+    *ps = *s;
+    ic_scenario_pool(s, i, &ps->fleet, &ps->serving);
+    usd += fixed_usd_per_day(ps);
+  }
+  free(ps);
+  return usd;
 }
 
 struct series_out {

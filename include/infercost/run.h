@@ -146,7 +146,7 @@ void ic_run_print_overload(const struct ic_run_result *r, FILE *out);
 
 /* What the scenario's fleet costs per day whatever it serves (capital,
  * maintenance, other opex, rent, and any fixed cooling): its ledger with
- * no IT energy. A lower bound on any run's total; NaN if the hardware does
+ * no IT energy; with pools, the sum of every pool's. A lower bound on any run's total; NaN if the hardware does
  * not resolve. No simulation. */
 double ic_run_fixed_usd_per_day(const struct ic_scenario *s);
 
