@@ -6,6 +6,7 @@
  *   serve_router.c      loads, routing, the central queue
  *   serve_power.c       idle power-down; the power listener (ledger)
  *   serve_metrics.c     the time-series listener
+ *   serve_disagg.c      the prefill/decode hand-off (wakes nodes through serve_power.c)
  *   serve_static.c, serve_continuous.c   the batching policies
  *   serve.c             the public fleet: alloc, submit, window, free */
 #ifndef IC_SERVE_IMPL_H
