@@ -245,7 +245,8 @@ uint64_t ic_fleet_pool_routed(const ic_fleet *f, int32_t pool) { return f->pools
 
 void ic_fleet_pool_figures(const ic_fleet *f, int32_t pool, struct ic_fleet_pool_figures *out) {
   const struct ic__pool *pl = &f->pools[pool];
-  *out = (struct ic_fleet_pool_figures){pl->batches, pl->batched_requests, pl->wait_s};
+  *out = (struct ic_fleet_pool_figures){pl->batches, pl->batched_requests,
+                                        f->pool_count > 1 ? pl->wait_s : f->stats.wait_s};
 }
 
 ic_status ic_fleet_start_window(ic_fleet *f) {

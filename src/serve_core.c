@@ -127,17 +127,18 @@ uint32_t ic__queue_pop(ic_fleet *f, int64_t r) {
  * transfer's end. */
 void ic__admitted(ic_fleet *f, int64_t r, uint32_t idx) {
   struct ic__request *pr = &f->pool[idx];
-  struct ic__pool *pl = ic__pool_of(f, r);
   ic_time_ns now = ic_sim_now(f->sim);
-  if (pl->role == IC_ROLE_DECODE) {
-    ic__check(f, ic_sketch_add(pl->wait_s, ic_time_to_s(now - pr->prefilled_ns)), "a queueing-delay sketch update");
+  if (pr->start_ns >= 0) { /* admitted before: a re-admission, or a decode pool's admission */
+    struct ic__pool *pl = ic__pool_of(f, r);
+    if (pl->role == IC_ROLE_DECODE)
+      ic__check(f, ic_sketch_add(pl->wait_s, ic_time_to_s(now - pr->prefilled_ns)), "a queueing-delay sketch update");
     return;
   }
-  if (pr->start_ns >= 0) return;
   pr->start_ns = now;
   double wait = ic_time_to_s(pr->start_ns - pr->req.arrival_ns);
   ic__check(f, ic_sketch_add2(f->stats.wait_s, f->stats.classes[pr->req.class_id].wait_s, wait), "a queueing-delay sketch update");
-  ic__check(f, ic_sketch_add(pl->wait_s, wait), "a queueing-delay sketch update");
+  if (f->pool_count > 1) /* one pool's is the fleet's (ic_fleet_pool_figures) */
+    ic__check(f, ic_sketch_add(ic__pool_of(f, r)->wait_s, wait), "a queueing-delay sketch update");
 }
 
 void ic__first_token(ic_fleet *f, int64_t r, uint32_t idx) {
