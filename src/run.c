@@ -417,6 +417,13 @@ static ic_status resolve_pool(const struct ic_scenario *s, size_t i, const struc
   } else {
     st = IC_EINVAL;
   }
+  /* An NVLink domain moves KV caches over the GPUs' links: they must have some. */
+  if (st == IC_OK && s->pool_count && strcmp(s->pools[i].nvlink_domain, "none") != 0 &&
+      !(p->gpu.link_bw_bytes_per_s > 0)) {
+    ic_diag(where, 0, "pool.%s.nvlink_domain: accelerator '%s' has no GPU-to-GPU link bandwidth (set "
+            "accelerator.link_gb_per_s)", p->name, p->gpu.name);
+    st = IC_EINVAL;
+  }
   free(ps);
   return st;
 }

@@ -33,8 +33,8 @@ static int64_t pick_decode(const ic_fleet *f, int64_t tokens) {
   return best;
 }
 
-/* Node `node` holds one more (+1) or one fewer (-1) KV cache in transit;
- * the power listener hears it as a load change. */
+/* Replica r's node holds one more (+1) or one fewer (-1) KV cache in
+ * transit; the power listener hears it as a load change. */
 static void hold(ic_fleet *f, int64_t r, int64_t delta) {
   int64_t node = f->replicas[r].node;
   f->nodes[node].kv_held += delta;
