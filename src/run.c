@@ -317,6 +317,7 @@ struct pool_run {
   struct ic_fleet_config groups; /* what serving and the ledger see: each replica's q nodes as one */
   int64_t q;                     /* nodes per replica (1 unless a replica spans nodes) */
   struct ic_serving_config serving;
+  struct ic_cost_config cost;    /* its prices: the [cost] keys with the pool's own */
   struct ic_gpu_spec gpu;
   struct ic_perf perf;
   struct ic_gpu_power gpu_power;
@@ -375,6 +376,7 @@ static ic_status resolve_pool(const struct ic_scenario *s, size_t i, const struc
   p->role = IC_ROLE_MIXED;
   if (s->pool_count) {
     ic_scenario_pool(s, i, &ps->fleet, &ps->serving);
+    ic_scenario_pool_cost(s, i, &ps->cost);
     p->name = s->pools[i].name;
     p->role = s->pools[i].role == IC_POOL_PREFILL ? IC_ROLE_PREFILL
               : s->pools[i].role == IC_POOL_DECODE ? IC_ROLE_DECODE : IC_ROLE_MIXED;
@@ -382,6 +384,7 @@ static ic_status resolve_pool(const struct ic_scenario *s, size_t i, const struc
   }
   p->fleet = ps->fleet;
   p->serving = ps->serving;
+  p->cost = ps->cost;
   ic_status st = ic_run_resolve_hardware(ps, &p->gpu, hw);
   p->gpu_power = hw->gpu_power;
   p->node_base_w = hw->node_base_w;
@@ -423,7 +426,7 @@ static void price_pools(const struct ic_scenario *s, struct pool_run *pools, siz
     struct ic_cost_fleet fleet = {p->fleet.nodes, p->fleet.gpus_per_node, p->server_price_usd, p->nameplate_node_w};
     struct ic_daily_cost day;
     struct ic_hour_cost hours[IC_HOURS_PER_DAY];
-    ic_cost_ledger_window(p->ledger, out->warmup_s, s->run.duration_s, &fleet, &s->power, tariff, &s->cost, &day, hours);
+    ic_cost_ledger_window(p->ledger, out->warmup_s, s->run.duration_s, &fleet, &s->power, tariff, &p->cost, &day, hours);
     if (i == 0) {
       out->cost = day;
       memcpy(out->hours, hours, sizeof hours);
