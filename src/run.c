@@ -418,6 +418,44 @@ static void add_hours(struct ic_hour_cost *to, const struct ic_hour_cost *add) {
 
 /* Every pool's ledger priced and summed into out->cost and out->hours; the
  * per-query and per-token ratios from the sums. */
+/* Revenue at the token prices, margin, blended cost per token and the
+ * break-even between owning and renting (docs/cost-model.md). */
+static void money_around(const struct ic_scenario *s, struct ic_run_result *out) {
+  const struct ic_traffic_config *t = &s->traffic;
+  double cost = out->cost.total_usd, gpu_h = (double)out->gpus * 24.0;
+  double uncached = out->prompt_tokens_per_day - out->cached_prompt_tokens_per_day;
+  out->revenue_usd_per_day = (uncached * t->usd_per_m_input_tokens +
+                              out->cached_prompt_tokens_per_day * t->usd_per_m_cached_input_tokens +
+                              out->output_tokens_per_day * t->usd_per_m_output_tokens) / 1e6;
+  out->gross_margin = per(out->revenue_usd_per_day - cost, out->revenue_usd_per_day);
+  out->cost_to_revenue = per(cost, out->revenue_usd_per_day);
+  out->usd_per_million_tokens_blended = per(cost, (out->prompt_tokens_per_day + out->output_tokens_per_day) / 1e6);
+  out->break_even_usd_per_gpu_hour = per(out->owned_usd_per_day, gpu_h);
+  out->held_fraction = per(out->cost.held_gpu_hours, gpu_h);
+  /* Renting billed per hour held costs on_demand x held fraction. */
+  out->break_even_held_fraction = per(out->owned_usd_per_day, out->on_demand_usd_per_day);
+}
+
+/* Whether pool prices use a tier or an inactive-node rule beyond the
+ * plain own / rent of before. */
+static bool uses_tiers(const struct ic_cost_config *c) {
+  return c->reserved_nodes > 0 || c->burst_tier != IC_TIER_ON_DEMAND || c->idle_node != IC_IDLE_KEPT;
+}
+
+/* The same ledger priced as owned (kept) and as rented on demand all day:
+ * the two sides of the break-even. */
+static void price_alternatives(const struct ic_scenario *s, const struct pool_run *p, const struct ic_cost_fleet *fleet,
+                               const struct ic_tariff *tariff, double warmup_s, struct ic_run_result *out) {
+  struct ic_cost_config own = p->cost;
+  own.pricing = IC_PRICING_OWN;
+  own.reserved_nodes = 0;
+  own.idle_node = IC_IDLE_KEPT;
+  struct ic_daily_cost day;
+  ic_cost_ledger_window(p->ledger, warmup_s, s->run.duration_s, fleet, &s->power, tariff, &own, &day, NULL);
+  out->owned_usd_per_day += day.total_usd;
+  out->on_demand_usd_per_day += (double)(fleet->nodes * fleet->gpus_per_node) * p->cost.rent_usd_per_gpu_hour * 24.0;
+}
+
 static void price_pools(const struct ic_scenario *s, struct pool_run *pools, size_t n, const struct ic_tariff *tariff,
                         struct ic_run_result *out) {
   double prefill_s = 0, decode_s = 0;
@@ -427,6 +465,9 @@ static void price_pools(const struct ic_scenario *s, struct pool_run *pools, siz
     struct ic_daily_cost day;
     struct ic_hour_cost hours[IC_HOURS_PER_DAY];
     ic_cost_ledger_window(p->ledger, out->warmup_s, s->run.duration_s, &fleet, &s->power, tariff, &p->cost, &day, hours);
+    price_alternatives(s, p, &fleet, tariff, out->warmup_s, out);
+    if (p->cost.pricing == IC_PRICING_RENT) out->rented_gpus += p->fleet.nodes * p->fleet.gpus_per_node;
+    out->priced_by_tier |= uses_tiers(&p->cost);
     if (i == 0) {
       out->cost = day;
       memcpy(out->hours, hours, sizeof hours);
@@ -454,6 +495,7 @@ static void price_pools(const struct ic_scenario *s, struct pool_run *pools, siz
       per(c->total_usd * (1.0 - out->prefill_time_share), out->output_tokens_per_day / 1e6);
   out->wh_per_query = per(c->facility_energy_kwh * 1000.0, out->queries_per_day);
   out->gco2e_per_query = per(c->gco2e, out->queries_per_day);
+  money_around(s, out);
 }
 
 /* Utilisation figures (docs/metrics.md) of work `w` over `pools`. */
@@ -559,6 +601,7 @@ ic_status ic_run_scenario_with(const struct ic_scenario *s, struct ic_run_result
     p->ledger = ic_ledger_alloc(p->groups.nodes, p->groups.gpus_per_node, p->node_base_w * (double)p->q,
                                 &p->gpu_power, 0);
     ledgers = p->ledger != NULL;
+    if (ledgers) ic_ledger_set_billing_increment(p->ledger, ic_duration_from_s(p->cost.billing_increment_s));
     specs[i] = (struct ic_pool_spec){p->name, &p->groups, &p->serving, &p->perf, p->ledger,
                                      s->serving.router == IC_ROUTER_LEAST_WORK ? seconds_per_token(s, p) : 0.0,
                                      p->role};

@@ -81,6 +81,10 @@ static const struct ic_key_def traffic_keys[] = {
     KEY(ic_traffic_config, clients, IC_KEY_INT, "1", 1, 1e6, false, NULL, "clients", "closed: concurrent clients, each sending its next request when its last completes"),
     KEY(ic_traffic_config, think_time_s, IC_KEY_REAL, "0", 0, 1e9, false, NULL, "s", "closed: a client's pause between a completion and its next request"),
     KEY(ic_traffic_config, over_context, IC_KEY_CHOICE, "reject", 0, 0, false, IC_OVER_CONTEXT_CHOICES, "", "a request longer than the model's context: clamp it, reject it (both counted and reported), or stop with an error"),
+    /* Issue 17: what the service charges (docs/cost-model.md, revenue and margin). */
+    KEY(ic_traffic_config, usd_per_m_input_tokens, IC_KEY_REAL, "0", 0, 1e6, false, NULL, "USD/M tokens", "price charged per million prompt tokens not served from a cache (0: no revenue figures)"),
+    KEY(ic_traffic_config, usd_per_m_cached_input_tokens, IC_KEY_REAL, "0", 0, 1e6, false, NULL, "USD/M tokens", "price charged per million prompt tokens served from a prefix cache"),
+    KEY(ic_traffic_config, usd_per_m_output_tokens, IC_KEY_REAL, "0", 0, 1e6, false, NULL, "USD/M tokens", "price charged per million output tokens"),
 };
 
 static const struct ic_key_def model_keys[] = {
@@ -233,6 +237,16 @@ static const struct ic_key_def cost_keys[] = {
     KEY(ic_cost_config, maintenance_frac_per_year, IC_KEY_REAL, "0.03", 0, 10, false, NULL, "1/year", "yearly maintenance as a share of capex"),
     KEY(ic_cost_config, other_opex_usd_per_day, IC_KEY_REAL, "0", 0, 1e12, false, NULL, "USD/day", "staff, software, licences"),
     KEY(ic_cost_config, rent_usd_per_gpu_hour, IC_KEY_REAL, "2", 0, 1e6, false, NULL, "USD/GPU-h", "pricing = rent: price of one GPU-hour, server, power and cooling included"),
+    /* Issue 17: price tiers and what an inactive node costs (docs/cost-model.md). */
+    KEY(ic_cost_config, reserved_nodes, IC_KEY_INT, "0", 0, 1000000, false, NULL, "nodes", "pricing = rent: nodes (the pool's first) reserved or committed: billed all day at the reserved rate, used or not"),
+    KEY(ic_cost_config, reserved_usd_per_gpu_hour, IC_KEY_REAL, "auto", 0, 1e6, false, NULL, "USD/GPU-h", "reserved rate (auto: rent_usd_per_gpu_hour x (1 - reserved_discount))"),
+    KEY(ic_cost_config, reserved_discount, IC_KEY_REAL, "0", 0, 1, false, NULL, "", "reserved rate below on-demand, 0..1 (from your contract: no published default)"),
+    KEY(ic_cost_config, reserved_years, IC_KEY_REAL, "1", 0, 10, true, NULL, "years", "commitment length: the ledger prints what the commitment binds over the term"),
+    KEY(ic_cost_config, burst_tier, IC_KEY_CHOICE, "on_demand", 0, 0, false, IC_TIER_CHOICES, "", "pricing = rent: how nodes beyond reserved_nodes are bought: on_demand at rent_usd_per_gpu_hour, or spot"),
+    KEY(ic_cost_config, spot_discount, IC_KEY_REAL, "0", 0, 1, false, NULL, "", "burst_tier = spot: price below on-demand, 0..1"),
+    KEY(ic_cost_config, idle_node, IC_KEY_CHOICE, "kept", 0, 0, false, IC_IDLE_NODE_CHOICES, "", "what a powered-down node costs: kept (owned: capital goes on, energy stops; rented: billed), lent (owned: lent_share of its capital goes to the work it is lent to), released (rented: billed only while held)"),
+    KEY(ic_cost_config, lent_share, IC_KEY_REAL, "1", 0, 1, false, NULL, "", "idle_node = lent: share of an away node's capital charged to the work that borrows it"),
+    KEY(ic_cost_config, billing_increment_s, IC_KEY_REAL, "60", 0, 86400, false, NULL, "s", "idle_node = released: each spell a node is held is billed rounded up to a multiple of this (0: to the nanosecond)"),
 };
 
 /* Issue 19: `infercost train` (docs/training.md). Defaults: GPT-3 175B's

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "infercost/cost.h"
 #include "infercost/run.h"
 #include "infercost/scenario.h"
 
@@ -92,11 +93,182 @@ static void bad_pool_price_is_reported(void **state) {
   diag_release(state);
 }
 
+#define H ((ic_time_ns)3600 * IC_NS_PER_S)
+
+/* A day of 4 nodes x 8 GPUs scaled down and up on a plan: nodes 0 and 1
+ * serve all day; node 2 is down until 06:00 and from 22:00; node 3 is down
+ * until 08:00, up for 30 min 10 s, down again until 12:00, up until 20:00.
+ * Held: (24 + 24 + 16 + 8 + 1,810/3,600) h x 8 GPUs = 580.0222 GPU-h.
+ * Billed in whole hours: node 3's short spell is billed as 1 h, so
+ * (24 + 24 + 16 + 8 + 1) x 8 = 584 GPU-h. */
+static ic_ledger *planned_day(ic_time_ns increment_ns) {
+  struct ic_gpu_power gp = {{100, 400, 300, 0}};
+  ic_ledger *l = ic_ledger_alloc(4, 8, 1000, &gp, 0);
+  assert_non_null(l);
+  ic_ledger_set_billing_increment(l, increment_ns);
+  ic_ledger_set_node_off(l, 2, true, 0);
+  ic_ledger_set_node_off(l, 3, true, 0);
+  ic_ledger_set_node_off(l, 2, false, 6 * H);
+  ic_ledger_set_node_off(l, 3, false, 8 * H);
+  ic_ledger_set_node_off(l, 3, true, 8 * H + 1810 * IC_NS_PER_S);
+  ic_ledger_set_node_off(l, 3, false, 12 * H);
+  ic_ledger_set_node_off(l, 3, true, 20 * H);
+  ic_ledger_set_node_off(l, 2, true, 22 * H);
+  ic_ledger_flush(l, 24 * H);
+  return l;
+}
+
+static struct ic_daily_cost price_day(const ic_ledger *l, const struct ic_cost_config *c) {
+  static struct ic_scenario s;
+  ic_scenario_defaults(&s);
+  struct ic_tariff t;
+  char err[128];
+  assert_int_equal(ic_tariff_resolve(&s.power, &t, err, sizeof err), IC_OK);
+  struct ic_cost_fleet fleet = {4, 8, 300000, 6000};
+  struct ic_daily_cost d;
+  ic_cost_ledger(l, 86400.0, &fleet, &s.power, &t, c, &d, NULL);
+  return d;
+}
+
+/* The planned day's bill under each tier at $2.50 per GPU-hour on demand:
+ *   kept on demand: 32 GPUs x 24 h x 2.50                        = $1,920.00
+ *   released on demand: 584 GPU-h billed x 2.50                  = $1,460.00
+ *   released spot, 60% off: 584 x 1.00                           =   $584.00
+ *   2 nodes reserved at 40% off (1.50) + the rest released:
+ *     16 x 24 x 1.50 = 576.00, + (16 + 8 + 1) x 8 = 200 x 2.50 = 500.00 = $1,076.00
+ *   the same reserved at an hourly rate of $1.20: 460.80 + 500  =   $960.80
+ *   by the second instead of the hour: 580.0222 x 2.50          = $1,450.06 */
+static void planned_day_under_each_tier(void **state) {
+  (void)state;
+  ic_ledger *hourly = planned_day(H), *exact = planned_day(0);
+  static struct ic_scenario s;
+  ic_scenario_defaults(&s);
+  struct ic_cost_config c = s.cost;
+  c.pricing = IC_PRICING_RENT;
+  c.rent_usd_per_gpu_hour = 2.5;
+  struct ic_daily_cost d = price_day(hourly, &c);
+  assert_cents(d.rent_usd, 1920.00);
+  assert_cents(d.total_usd, 1920.00);
+  assert_true(fabs(d.held_gpu_hours - 580.0222222) < 1e-6);
+  c.idle_node = IC_IDLE_RELEASED;
+  d = price_day(hourly, &c);
+  assert_cents(d.rent_usd, 1460.00);
+  assert_true(fabs(d.rented_gpu_hours - 584.0) < 1e-9);
+  assert_cents(price_day(exact, &c).rent_usd, 1450.06);
+  c.burst_tier = IC_TIER_SPOT;
+  c.spot_discount = 0.6;
+  assert_cents(price_day(hourly, &c).rent_usd, 584.00);
+  c.burst_tier = IC_TIER_ON_DEMAND;
+  c.reserved_nodes = 2;
+  c.reserved_discount = 0.4;
+  d = price_day(hourly, &c);
+  assert_cents(d.reserved_usd, 576.00);
+  assert_cents(d.rent_usd, 1076.00);
+  assert_cents(d.commitment_usd, 576.00 * 365.0);   /* one year's term */
+  c.reserved_usd_per_gpu_hour = 1.2;
+  assert_cents(price_day(hourly, &c).rent_usd, 960.80);
+  ic_ledger_free(hourly);
+  ic_ledger_free(exact);
+}
+
+/* Owned, with the away nodes lent: amortization 4 x $300,000 / 5 y / 365 =
+ * $657.53/day (no GPU, network, facility or maintenance charges); away
+ * 1 - 580.0222 / 768 of the GPU-hours; half of their capital goes to the
+ * borrower: 0.5 x 0.244763 x 657.53 = $80.47 off the bill. */
+static void lent_nodes_pay_their_share(void **state) {
+  (void)state;
+  ic_ledger *l = planned_day(0);
+  static struct ic_scenario s;
+  ic_scenario_defaults(&s);
+  struct ic_cost_config c = s.cost;
+  c.network_usd_per_node = 0;
+  c.facility_usd_per_kw = 0;
+  c.maintenance_frac_per_year = 0;
+  struct ic_daily_cost kept = price_day(l, &c);
+  assert_cents(kept.amortization_usd, 657.53);
+  c.idle_node = IC_IDLE_LENT;
+  c.lent_share = 0.5;
+  struct ic_daily_cost lent = price_day(l, &c);
+  assert_cents(lent.lent_credit_usd, 80.47);
+  assert_cents(kept.total_usd - lent.total_usd, 80.47);
+  assert_true(lent.energy_usd == kept.energy_usd);
+  ic_ledger_free(l);
+}
+
+/* Tiers that make no sense are errors naming the key. */
+static void bad_tiers_are_reported(void **state) {
+  static struct ic_scenario s;
+  diag_capture(state);
+  load(&s, "[cost]\nreserved_nodes = 2\n", IC_OK);
+  assert_int_equal(ic_scenario_check(&s), IC_EINVAL);
+  assert_non_null(strstr(diag.text, "p.ini:2: cost.reserved_nodes: 2 reserved nodes need pricing = rent"));
+  load(&s, "[fleet]\nnodes = 2\n[pool.a]\npricing = rent\nreserved_nodes = 3\n", IC_OK);
+  assert_int_equal(ic_scenario_check(&s), IC_EINVAL);
+  assert_non_null(strstr(diag.text, "p.ini:5: pool.a.reserved_nodes: 3 is more than the 2 nodes"));
+  load(&s, "[cost]\nidle_node = released\n", IC_OK);
+  assert_int_equal(ic_scenario_check(&s), IC_EINVAL);
+  assert_non_null(strstr(diag.text, "p.ini:2: cost.idle_node: released needs pricing = rent"));
+  diag_release(state);
+}
+
+/* Break-even by hand: the owned run costs C a day on G GPUs, so renting
+ * every GPU all day at C / (G x 24) costs C too; the rented run at that
+ * price gives it back to the cent (the rent path never sees C). Billed per
+ * hour held at $2/GPU-h, owning wins above C / (G x 24 x 2) of the hours. */
+static void break_even_by_hand(void **state) {
+  (void)state;
+  static struct ic_scenario s;
+  struct ic_run_result own, rent;
+  load(&s, "[fleet]\nnodes = 3\n[traffic]\nqueries_per_day = 1e5\n[run]\nduration_s = 120\n", IC_OK);
+  assert_int_equal(ic_run_scenario(&s, &own), IC_OK);
+  double c = own.cost.total_usd, g = (double)own.gpus;
+  assert_true(g == 24 && c > 0);
+  assert_true(own.owned_usd_per_day == c);
+  assert_true(fabs(own.break_even_usd_per_gpu_hour - c / (g * 24.0)) < 1e-12);
+  assert_true(fabs(own.break_even_held_fraction - c / (g * 24.0 * 2.0)) < 1e-12);
+  char kv[96];
+  snprintf(kv, sizeof kv, "cost.rent_usd_per_gpu_hour=%.17g", c / (g * 24.0));
+  set(&s, "cost.pricing=rent");
+  set(&s, kv);
+  assert_int_equal(ic_run_scenario(&s, &rent), IC_OK);
+  assert_cents(rent.cost.total_usd, c);
+  assert_cents(rent.owned_usd_per_day, c);
+}
+
+/* Revenue at the token prices: $1 per M prompt tokens and $4 per M output
+ * tokens over the run's own token counts; margin and cost / revenue from
+ * the bill; the blended cost over both kinds of token. */
+static void revenue_and_margin(void **state) {
+  (void)state;
+  static struct ic_scenario s;
+  struct ic_run_result r;
+  load(&s, "[fleet]\nnodes = 3\n[traffic]\nqueries_per_day = 1e5\nusd_per_m_input_tokens = 1\n"
+           "usd_per_m_output_tokens = 4\n[run]\nduration_s = 120\n", IC_OK);
+  assert_int_equal(ic_run_scenario(&s, &r), IC_OK);
+  double want = r.prompt_tokens_per_day / 1e6 * 1.0 + r.output_tokens_per_day / 1e6 * 4.0;
+  assert_true(want > 0);
+  assert_true(fabs(r.revenue_usd_per_day - want) < 1e-9 * want);
+  assert_true(fabs(r.gross_margin - (want - r.cost.total_usd) / want) < 1e-12);
+  assert_true(fabs(r.cost_to_revenue * want - r.cost.total_usd) < 1e-9 * r.cost.total_usd);
+  assert_true(fabs(r.usd_per_million_tokens_blended -
+                   r.cost.total_usd / ((r.prompt_tokens_per_day + r.output_tokens_per_day) / 1e6)) < 1e-9);
+  /* Without prices, no revenue figures (NaN margin), as before. */
+  set(&s, "traffic.usd_per_m_input_tokens=0");
+  set(&s, "traffic.usd_per_m_output_tokens=0");
+  assert_int_equal(ic_run_scenario(&s, &r), IC_OK);
+  assert_true(r.revenue_usd_per_day == 0 && isnan(r.gross_margin));
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(pool_prices_price_their_pool),
       cmocka_unit_test(pool_prices_round_trip),
       cmocka_unit_test(bad_pool_price_is_reported),
+      cmocka_unit_test(planned_day_under_each_tier),
+      cmocka_unit_test(lent_nodes_pay_their_share),
+      cmocka_unit_test(bad_tiers_are_reported),
+      cmocka_unit_test(break_even_by_hand),
+      cmocka_unit_test(revenue_and_margin),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

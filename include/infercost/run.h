@@ -109,6 +109,20 @@ struct ic_run_result {
   uint64_t transfers, transfer_waits; /* completed transfers; prefilled requests that waited for decode room */
   double kv_gb_per_day;          /* KV cache moved, scaled to a day */
   double transfer_p50_s, transfer_p99_s; /* prefill end (or wait) to KV in place */
+  /* Money around the ledger (docs/cost-model.md): revenue at the token
+   * prices, margin, break-even between owning and renting. */
+  int64_t rented_gpus;           /* GPUs of pools priced by rent */
+  bool priced_by_tier;           /* a pool uses reserved, spot, lent or released pricing */
+  double cached_prompt_tokens_per_day; /* prompt tokens served from a prefix cache (0 until one is simulated) */
+  double revenue_usd_per_day;    /* tokens x traffic.usd_per_m_* (0: no prices) */
+  double gross_margin;           /* (revenue - cost) / revenue; NaN without revenue */
+  double cost_to_revenue;        /* cost / revenue; NaN without revenue */
+  double usd_per_million_tokens_blended; /* cost / (prompt + output tokens) */
+  double owned_usd_per_day;      /* the same fleet and ledger priced as owned */
+  double on_demand_usd_per_day;  /* ... rented on demand, every GPU all day */
+  double break_even_usd_per_gpu_hour; /* rent at which renting every GPU all day costs what owning does */
+  double held_fraction;          /* GPU-hours powered up / (GPUs x 24 h) */
+  double break_even_held_fraction; /* owning beats renting (billed per hour held, on demand) above this */
   size_t pool_count;             /* the scenario's pools; 0 when it declares none */
   struct ic_run_pool pools[IC_RUN_MAX_POOLS];
   size_t class_count;
