@@ -14,7 +14,9 @@ head=$(sed '/^| key | default | unit | meaning |$/q' "$doc")
       val = rest; sub(/  # .*$/, "", val)
       cmt = rest; sub(/^.*  # /, "", cmt)
       unit = ""; doc = cmt
-      if (index(cmt, "; ") > 0) { unit = substr(cmt, 1, index(cmt, "; ") - 1); doc = substr(cmt, index(cmt, "; ") + 2) }
+      # a unit is one word ("s", "USD/GPU-h"); a doc may hold "; " itself
+      pre = substr(cmt, 1, index(cmt, "; ") - 1)
+      if (index(cmt, "; ") > 0 && pre !~ / /) { unit = substr(cmt, 1, index(cmt, "; ") - 1); doc = substr(cmt, index(cmt, "; ") + 2) }
       printf "| `%s.%s` | %s | %s | %s |\n", sec, key, val, unit, doc
     }'
 } > "$doc.tmp"
