@@ -124,7 +124,7 @@ static void print_ledger(const struct ic_scenario *s, const struct ic_run_result
           c->cooling_usd);
   if ((rent || some_rent) && r->priced_by_tier) {
     snprintf(b, sizeof b, "Rent, reserved (%s GPU-h)", grouped(c->reserved_gpu_hours, a, sizeof a));
-    fprintf(out, "  %-40s%15s %15.2f\n", b, "", c->reserved_usd);
+    if (c->reserved_usd > 0) fprintf(out, "  %-40s%15s %15.2f\n", b, "", c->reserved_usd);
     snprintf(b, sizeof b, "Rent, burst (%s GPU-h billed)", grouped(c->rented_gpu_hours - c->reserved_gpu_hours, a, sizeof a));
     fprintf(out, "  %-40s%15s %15.2f\n", b, "", c->rent_usd - c->reserved_usd);
   } else if (rent || some_rent) {

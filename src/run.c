@@ -467,7 +467,7 @@ static void price_pools(const struct ic_scenario *s, struct pool_run *pools, siz
     ic_cost_ledger_window(p->ledger, out->warmup_s, s->run.duration_s, &fleet, &s->power, tariff, &p->cost, &day, hours);
     price_alternatives(s, p, &fleet, tariff, out->warmup_s, out);
     if (p->cost.pricing == IC_PRICING_RENT) out->rented_gpus += p->fleet.nodes * p->fleet.gpus_per_node;
-    out->priced_by_tier |= uses_tiers(&p->cost);
+    out->priced_by_tier |= uses_tiers(&p->cost) || p->serving.autoscale != IC_AUTOSCALE_OFF;
     if (i == 0) {
       out->cost = day;
       memcpy(out->hours, hours, sizeof hours);
@@ -623,8 +623,8 @@ ic_status ic_run_scenario_with(const struct ic_scenario *s, struct ic_run_result
   for (size_t i = 0; i < np; i++) ic_ledger_set_off_power(pools[i].ledger, s->power.node_off_w * (double)pools[i].q);
   struct ic_powerdown_config pd = {s->power.powerdown == IC_POWERDOWN_IDLE, s->power.powerdown_idle_s, s->power.wake_s,
                                    s->power.wake_queue_threshold ? s->power.wake_queue_threshold : s->serving.max_batch};
-  if (ic_fleet_set_powerdown(fleet, &pd) != IC_OK) {
-    st = IC_ENOMEM;
+  if (ic_fleet_set_powerdown(fleet, &pd) != IC_OK || ic_fleet_set_autoscale(fleet) != IC_OK) {
+    st = IC_ENOMEM; /* the schedule was checked with the scenario */
     goto done;
   }
   if (series_dir && !(series = ic_series_alloc(start_ns, ic_duration_from_s(s->run.series_interval_s)))) {

@@ -704,6 +704,10 @@ ic_status ic_scenario_check(const struct ic_scenario *s) {
       snprintf(dotted, sizeof dotted, "cost.%s", bad);
       check_fail(s, dotted, "%s: %s", why);
     }
+    if ((bad = ic_serve_check_autoscale(&s->serving, why, sizeof why))) {
+      snprintf(dotted, sizeof dotted, "serving.%s", bad);
+      check_fail(s, dotted, "%s: %s", why);
+    }
   }
   if (s->fleet.gpus_per_replica <= s->fleet.gpus_per_node && s->fleet.gpus_per_node % s->fleet.gpus_per_replica != 0) {
     snprintf(buf, sizeof buf, "%lld GPUs per node", (long long)s->fleet.gpus_per_node);

@@ -151,6 +151,11 @@ static const struct ic_key_def serving_keys[] = {
     KEY(ic_serving_config, max_batched_tokens, IC_KEY_INT, "0", 0, 1e9, false, NULL, "tokens", "continuous, whole prompts: prompt tokens prefilled per iteration, as vLLM's max_num_batched_tokens (a prompt longer runs alone; 0: no limit)"),
     KEY(ic_serving_config, admission, IC_KEY_CHOICE, "evict", 0, 0, false, IC_ADMISSION_CHOICES, "", "continuous: evict (admit while prompts fit, evict and recompute on overflow, vLLM) or reserve (admit only when prompt + output fit, never evict, TensorRT-LLM no-evict)"),
     KEY(ic_serving_config, step_mode, IC_KEY_CHOICE, "skip", 0, 0, false, IC_STEP_MODE_CHOICES, "", "continuous: skip to the next membership change, or one event per token (reference)"),
+    /* Issue 17: scheduled autoscaling (docs/serving.md). */
+    KEY(ic_serving_config, autoscale, IC_KEY_CHOICE, "off", 0, 0, false, IC_AUTOSCALE_CHOICES, "", "off, or schedule: the replicas in service follow autoscale_replicas_hourly (needs a least_* router)"),
+    KEY(ic_serving_config, autoscale_replicas_hourly, IC_KEY_TEXT, "none", 0, 0, false, NULL, "replicas", "schedule: 24 replica counts >= 1 from midnight, separated by vertical bars; scaling down drains first"),
+    KEY(ic_serving_config, boot_s, IC_KEY_REAL, "120", 0, 86400, false, NULL, "s", "autoscale: a provisioned node's boot time"),
+    KEY(ic_serving_config, model_load_s, IC_KEY_REAL, "120", 0, 86400, false, NULL, "s", "autoscale: loading the weights once booted; boot_s + model_load_s is the provisioning delay"),
     KEY(ic_serving_config, max_queue, IC_KEY_INT, "0", 0, 1e12, false, NULL, "requests", "queued requests per replica (central: fleet) before new ones are rejected; 0 = no limit"),
     KEY(ic_serving_config, slo_ttft_s, IC_KEY_REAL, "2", 0, 1e6, true, NULL, "s", "time-to-first-token target of classes without their own"),
     KEY(ic_serving_config, slo_tpot_s, IC_KEY_REAL, "0.1", 0, 1e6, true, NULL, "s", "time-per-output-token target of classes without their own"),

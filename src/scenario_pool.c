@@ -240,6 +240,10 @@ void ic__pool_check(const struct ic_scenario *s) {
     int64_t per_replica = fc.gpus_per_replica > fc.gpus_per_node ? fc.gpus_per_replica / fc.gpus_per_node : 1;
     const char *bad = ic_cost_check(&c.cost, fc.nodes, per_replica, why, sizeof why);
     if (bad) ic_diag(origin_of(p, bad), 0, "pool.%s.%s: %s", p->name, bad, why);
+    struct ic_serving_config routed = c.serving;
+    routed.router = s->serving.router; /* the fleet's */
+    if ((bad = ic_serve_check_autoscale(&routed, why, sizeof why)))
+      ic_diag(origin_of(p, bad), 0, "pool.%s.%s: %s", p->name, bad, why);
     if (sc.batching == IC_BATCHING_STATIC && sc.prefill_chunk_tokens > 0)
       ic_diag(origin_of(p, "prefill_chunk_tokens"), 0, "pool.%s.prefill_chunk_tokens: chunked prefill needs batching = continuous",
               p->name);

@@ -5,6 +5,7 @@
  *   serve_core.c        requests, queues, the record, listeners
  *   serve_router.c      loads, routing, the central queue
  *   serve_power.c       idle power-down; the power listener (ledger)
+ *   serve_scale.c       scheduled autoscaling: takes nodes out and back
  *   serve_metrics.c     the time-series listener
  *   serve_static.c, serve_continuous.c   the batching policies
  *   serve.c             the public fleet: alloc, submit, window, free */
@@ -51,6 +52,7 @@ struct ic__node {
   bool off;                  /* powered down */
   ic_time_ns ready_ns;       /* end of the wake-up delay */
   ic_event_id wake_event;
+  bool out;                  /* taken out of service by the autoscaler: no new requests */
 };
 
 struct ic__heap_entry {
@@ -156,6 +158,7 @@ struct ic_fleet {
   int64_t queued, busy_replicas, running_requests, nodes_off;
   int64_t kv_capacity;       /* tokens: the smallest pool's, which every request must fit */
   struct ic_powerdown_config powerdown;
+  bool scaling;              /* some pool autoscales: routers skip nodes out of service */
   ic_time_ns idle_ns, wake_ns;
   struct ic_fleet_stats stats;
   ic_series *series;
@@ -212,5 +215,7 @@ void ic__handoff_retry(ic_fleet *f);
 /* serve_power.c */
 void ic__power_listen(ic_fleet *f);
 bool ic__node_ready(ic_fleet *f, int64_t r);
+void ic__node_off(ic_fleet *f, int64_t node);
+void ic__node_wake(ic_fleet *f, int64_t node, ic_time_ns delay_ns);
 
 #endif

@@ -195,7 +195,7 @@ static void lent_nodes_pay_their_share(void **state) {
   ic_ledger_free(l);
 }
 
-/* Tiers that make no sense are errors naming the key. */
+/* Tiers and schedules that make no sense are errors naming the key. */
 static void bad_tiers_are_reported(void **state) {
   static struct ic_scenario s;
   diag_capture(state);
@@ -208,6 +208,14 @@ static void bad_tiers_are_reported(void **state) {
   load(&s, "[cost]\nidle_node = released\n", IC_OK);
   assert_int_equal(ic_scenario_check(&s), IC_EINVAL);
   assert_non_null(strstr(diag.text, "p.ini:2: cost.idle_node: released needs pricing = rent"));
+  /* A bad schedule too. */
+  load(&s, "[serving]\nrouter = least_outstanding\nautoscale = schedule\nautoscale_replicas_hourly = 1|2\n", IC_OK);
+  assert_int_equal(ic_scenario_check(&s), IC_EINVAL);
+  assert_non_null(strstr(diag.text, "p.ini:4: serving.autoscale_replicas_hourly: autoscale = schedule needs 24"));
+  load(&s, "[serving]\nautoscale = schedule\nautoscale_replicas_hourly = 1|1|1|1|1|1|1|1|1|1|1|1|1|1|1|1|1|1|1|1|1|1|1|1\n",
+       IC_OK);
+  assert_int_equal(ic_scenario_check(&s), IC_EINVAL);
+  assert_non_null(strstr(diag.text, "serving.autoscale: autoscaling needs serving.router = least_outstanding"));
   diag_release(state);
 }
 
@@ -259,6 +267,83 @@ static void revenue_and_margin(void **state) {
   assert_true(r.revenue_usd_per_day == 0 && isnan(r.gross_margin));
 }
 
+/* The planned day again, now made by the serving side: one pool of 4
+ * DGX A100 nodes (2 replicas each) whose schedule keeps 2 replicas (node 0)
+ * from 00:00, 8 (all nodes) from 06:00 and 4 (nodes 0 and 1) from 22:00,
+ * under a load light enough (2,000 queries a day) that no node waits to
+ * drain. Held, by hand: node 0 24 h, node 1 18 h, nodes 2 and 3 16 h each:
+ * 74 node-hours x 8 GPUs = 592 GPU-h (whole hours: billed the same).
+ * At $2.50/GPU-h: kept 32 x 24 x 2.50 = $1,920.00; released 592 x 2.50 =
+ * $1,480.00; spot at 60 % off $592.00; node 0 reserved at 40 % off:
+ * 8 x 24 x 1.50 = 288.00 + (18 + 16 + 16) x 8 x 2.50 = 1,000.00 = $1,288.00.
+ * Owned at $300,000 a node (no other capital), half of the away nodes'
+ * amortization lent: 0.5 x (1 - 592 / 768) x 4 x 300,000 / 5 / 365 = $75.34. */
+static void load_day(struct ic_scenario *s, const char *cost) {
+  char text[1024];
+  snprintf(text, sizeof text, "[run]\nduration_s = 86400\nwarmup_s = 0\n[traffic]\nqueries_per_day = 2000\n"
+           "[model]\nname = llama2-70b\n[fleet]\nnodes = 4\ngpus_per_replica = 4\n"
+           "[serving]\nrouter = least_outstanding\nautoscale = schedule\n"
+           "autoscale_replicas_hourly = 2|2|2|2|2|2|8|8|8|8|8|8|8|8|8|8|8|8|8|8|8|8|4|4\n[cost]\n%s", cost);
+  load(s, text, IC_OK);
+}
+
+static void scheduled_day_bills(void **state) {
+  (void)state;
+  static struct ic_scenario s;
+  struct ic_run_result r;
+  load_day(&s, "pricing = rent\nrent_usd_per_gpu_hour = 2.5\nbilling_increment_s = 3600\n");
+  assert_int_equal(ic_scenario_check(&s), IC_OK);
+  assert_int_equal(ic_run_scenario(&s, &r), IC_OK);
+  assert_true(r.completed > 1500);
+  assert_int_equal(r.arrived, r.completed + r.rejected + r.in_flight_at_end);
+  assert_true(fabs(r.cost.held_gpu_hours - 592.0) < 1e-6);
+  assert_cents(r.cost.total_usd, 1920.00);
+  static const struct {
+    const char *sets[3];
+    double usd;
+  } tiers[] = {
+      {{"cost.idle_node=released", NULL, NULL}, 1480.00},
+      {{"cost.burst_tier=spot", "cost.spot_discount=0.6", NULL}, 592.00},
+      {{"cost.burst_tier=on_demand", "cost.reserved_nodes=1", "cost.reserved_discount=0.4"}, 1288.00},
+  };
+  for (size_t i = 0; i < sizeof tiers / sizeof tiers[0]; i++) {
+    for (size_t j = 0; j < 3 && tiers[i].sets[j]; j++) set(&s, tiers[i].sets[j]);
+    assert_int_equal(ic_run_scenario(&s, &r), IC_OK);
+    assert_cents(r.cost.total_usd, tiers[i].usd);
+  }
+  load_day(&s, "server_price_usd = 300000\nnetwork_usd_per_node = 0\nfacility_usd_per_kw = 0\n"
+              "maintenance_frac_per_year = 0\nidle_node = lent\nlent_share = 0.5\n");
+  assert_int_equal(ic_run_scenario(&s, &r), IC_OK);
+  assert_cents(r.cost.lent_credit_usd, 75.34);
+}
+
+/* Scaling down drains first: at 01:00 the schedule drops from 8 replicas to
+ * 2 while requests run on every node. Nothing is lost (every request that
+ * arrived is done, rejected or in flight, and none is rejected), the nodes
+ * taken out stay held while they drain (more than the 3 x 8 x 1 h = 24
+ * GPU-h of the first hour on top of node 0's 16 GPU-h), and the drained
+ * nodes do go down within minutes (far less than the 8 GPU-h of another
+ * hour each). */
+static void scale_down_drains(void **state) {
+  (void)state;
+  static struct ic_scenario s;
+  struct ic_run_result r;
+  char text[512];
+  snprintf(text, sizeof text, "[run]\nduration_s = 7200\nwarmup_s = 0\n[traffic]\nqueries_per_day = 3e5\n"
+           "[model]\nname = llama2-70b\n[fleet]\nnodes = 4\ngpus_per_replica = 4\n"
+           "[serving]\nrouter = least_outstanding\nautoscale = schedule\n"
+           "autoscale_replicas_hourly = 8|2%s\n", "|2|2|2|2|2|2|2|2|2|2|2|2|2|2|2|2|2|2|2|2|2|2");
+  load(&s, text, IC_OK);
+  assert_int_equal(ic_scenario_check(&s), IC_OK);
+  assert_int_equal(ic_run_scenario(&s, &r), IC_OK);
+  assert_true(r.completed > 400);
+  assert_int_equal(r.rejected, 0);
+  assert_int_equal(r.arrived, r.completed + r.in_flight_at_end);
+  double held_h = r.cost.held_gpu_hours * 7200.0 / 86400.0; /* back from per day to the window */
+  assert_true(held_h > 16.0 + 24.0);
+  assert_true(held_h < 16.0 + 24.0 + 3.0);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(pool_prices_price_their_pool),
@@ -269,6 +354,8 @@ int main(void) {
       cmocka_unit_test(bad_tiers_are_reported),
       cmocka_unit_test(break_even_by_hand),
       cmocka_unit_test(revenue_and_margin),
+      cmocka_unit_test(scheduled_day_bills),
+      cmocka_unit_test(scale_down_drains),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

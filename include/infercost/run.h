@@ -112,7 +112,7 @@ struct ic_run_result {
   /* Money around the ledger (docs/cost-model.md): revenue at the token
    * prices, margin, break-even between owning and renting. */
   int64_t rented_gpus;           /* GPUs of pools priced by rent */
-  bool priced_by_tier;           /* a pool uses reserved, spot, lent or released pricing */
+  bool priced_by_tier;           /* a pool uses reserved, spot, lent or released pricing, or autoscales */
   double cached_prompt_tokens_per_day; /* prompt tokens served from a prefix cache (0 until one is simulated) */
   double revenue_usd_per_day;    /* tokens x traffic.usd_per_m_* (0: no prices) */
   double gross_margin;           /* (revenue - cost) / revenue; NaN without revenue */

@@ -1,0 +1,103 @@
+/* serve_scale.c: scheduled autoscaling. At every hour of the day a pool
+ * with serving.autoscale = schedule keeps its scheduled replicas in
+ * service: the lowest-numbered nodes that hold them. A node taken out
+ * takes no new request (routers put it last, packing skips it), finishes
+ * what it holds and then powers down; one brought back powers up at once
+ * (its ledger counts it held from then) and serves after the provisioning
+ * delay, boot_s + model_load_s. Listens to node load to power a drained
+ * node down. */
+#include <math.h>
+#include <stdio.h>
+
+#include "serve_impl.h"
+
+#define HOUR_NS ((ic_time_ns)3600 * IC_NS_PER_S)
+
+const char *ic_serve_check_autoscale(const struct ic_serving_config *c, char *err, size_t err_size) {
+  if (c->autoscale == IC_AUTOSCALE_OFF) return NULL;
+  double hourly[IC_HOURS_PER_DAY];
+  char why[160];
+  if (ic_cost_parse_hourly(c->autoscale_replicas_hourly, NAN, 1, hourly, why, sizeof why) != IC_OK ||
+      !isfinite(hourly[0])) {
+    snprintf(err, err_size, "autoscale = schedule needs 24 replica counts >= 1: %s",
+             isfinite(hourly[0]) ? why : "got none");
+    return "autoscale_replicas_hourly";
+  }
+  for (int h = 0; h < IC_HOURS_PER_DAY; h++)
+    if (hourly[h] != floor(hourly[h])) {
+      snprintf(err, err_size, "item %d: expected a whole number of replicas, got %g", h + 1, hourly[h]);
+      return "autoscale_replicas_hourly";
+    }
+  if (c->router != IC_ROUTER_LEAST_OUTSTANDING && c->router != IC_ROUTER_LEAST_TOKENS &&
+      c->router != IC_ROUTER_LEAST_WORK) {
+    snprintf(err, err_size, "autoscaling needs serving.router = least_outstanding, least_tokens or least_work "
+                            "(routers that can skip a replica out of service)");
+    return "autoscale";
+  }
+  return NULL;
+}
+
+/* Pool pl's nodes in service: its first `target`; the others go out. */
+static void apply(ic_fleet *f, const struct ic__pool *pl, int64_t target) {
+  ic_time_ns delay = ic_duration_from_s(pl->serving.boot_s + pl->serving.model_load_s);
+  for (int64_t i = 0; i < pl->node_count; i++) {
+    int64_t node = pl->first_node + i;
+    struct ic__node *n = &f->nodes[node];
+    bool out = i >= target;
+    if (n->out == out) continue;
+    n->out = out;
+    if (out && n->outstanding == 0) ic__node_off(f, node);
+    if (!out && n->off) ic__node_wake(f, node, delay);
+    for (int64_t r = n->first_replica; r < n->first_replica + n->replicas; r++) {
+      ic__heap_fix(f, r);
+      ic__fit_update(f, r);
+    }
+  }
+}
+
+static void on_hour(ic_sim *sim, void *ctx, uint64_t arg) {
+  ic_fleet *f = ctx;
+  const struct ic__pool *pl = &f->pools[arg];
+  ic_time_ns now = ic_sim_now(sim);
+  double hourly[IC_HOURS_PER_DAY];
+  char why[160];
+  (void)ic_cost_parse_hourly(pl->serving.autoscale_replicas_hourly, 1, 1, hourly, why, sizeof why); /* checked */
+  int64_t hour = (now / HOUR_NS) % IC_HOURS_PER_DAY;
+  int64_t nodes = ((int64_t)hourly[hour] + pl->replicas_per_node - 1) / pl->replicas_per_node;
+  apply(f, pl, nodes < 1 ? 1 : nodes > pl->node_count ? pl->node_count : nodes);
+  ic__schedule(f, (now / HOUR_NS + 1) * HOUR_NS, on_hour, arg);
+}
+
+static void on_drained(ic_sim *sim, void *ctx, uint64_t arg) {
+  (void)sim;
+  ic_fleet *f = ctx;
+  if (f->nodes[arg].out && f->nodes[arg].outstanding == 0) ic__node_off(f, (int64_t)arg);
+}
+
+/* A node out of service that has drained powers down, once the event that
+ * drained it is over (its policy sets the GPUs idle after the last request
+ * leaves). */
+static void on_change(ic_fleet *f, void *ctx, const struct ic__change *ch) {
+  (void)ctx;
+  const struct ic__node *n = &f->nodes[ch->node];
+  if (ch->kind == IC__LOAD && n->out && n->outstanding == 0 && !n->off)
+    ic__schedule(f, ic_sim_now(f->sim), on_drained, (uint64_t)ch->node);
+}
+
+ic_status ic_fleet_set_autoscale(ic_fleet *f) {
+  bool any = false;
+  char err[256];
+  for (int32_t i = 0; i < f->pool_count; i++) {
+    const struct ic__pool *pl = &f->pools[i];
+    if (pl->serving.autoscale == IC_AUTOSCALE_OFF) continue;
+    struct ic_serving_config c = pl->serving;
+    c.router = f->serving.router;
+    if (!f->has_ledger || ic_serve_check_autoscale(&c, err, sizeof err)) return IC_EINVAL;
+    any = true;
+    if (!ic__schedule(f, ic_sim_now(f->sim), on_hour, (uint64_t)i)) return IC_ENOMEM;
+  }
+  if (!any) return IC_OK;
+  f->scaling = true;
+  ic__listen(f, on_change, NULL, IC__KIND(IC__LOAD));
+  return f->status;
+}
