@@ -152,7 +152,12 @@ static const struct ic_key_def serving_keys[] = {
     KEY(ic_serving_config, admission, IC_KEY_CHOICE, "evict", 0, 0, false, IC_ADMISSION_CHOICES, "", "continuous: evict (admit while prompts fit, evict and recompute on overflow, vLLM) or reserve (admit only when prompt + output fit, never evict, TensorRT-LLM no-evict)"),
     KEY(ic_serving_config, step_mode, IC_KEY_CHOICE, "skip", 0, 0, false, IC_STEP_MODE_CHOICES, "", "continuous: skip to the next membership change, or one event per token (reference)"),
     /* Issue 17: scheduled autoscaling (docs/serving.md). */
-    KEY(ic_serving_config, autoscale, IC_KEY_CHOICE, "off", 0, 0, false, IC_AUTOSCALE_CHOICES, "", "off, or schedule: the replicas in service follow autoscale_replicas_hourly (needs a least_* router)"),
+    KEY(ic_serving_config, autoscale, IC_KEY_CHOICE, "off", 0, 0, false, IC_AUTOSCALE_CHOICES, "", "off; schedule: the replicas in service follow autoscale_replicas_hourly; target: they follow the observed requests per replica (needs a least_* router)"),
+    KEY(ic_serving_config, autoscale_requests_per_replica, IC_KEY_REAL, "16", 0, 1e6, true, NULL, "requests", "target: requests (queued + running) per replica in service to aim for"),
+    KEY(ic_serving_config, autoscale_window_s, IC_KEY_REAL, "60", 0, 86400, true, NULL, "s", "target: load is the mean of 8 samples over this window"),
+    KEY(ic_serving_config, autoscale_cooldown_s, IC_KEY_REAL, "300", 0, 86400, false, NULL, "s", "target: least time between two scaling decisions"),
+    KEY(ic_serving_config, autoscale_min_replicas, IC_KEY_INT, "1", 1, 1e9, false, NULL, "replicas", "target: fewest replicas in service"),
+    KEY(ic_serving_config, autoscale_max_replicas, IC_KEY_INT, "0", 0, 1e9, false, NULL, "replicas", "target: most replicas in service (0: all)"),
     KEY(ic_serving_config, autoscale_replicas_hourly, IC_KEY_TEXT, "none", 0, 0, false, NULL, "replicas", "schedule: 24 replica counts >= 1 from midnight, separated by vertical bars; scaling down drains first"),
     KEY(ic_serving_config, boot_s, IC_KEY_REAL, "120", 0, 86400, false, NULL, "s", "autoscale: a provisioned node's boot time"),
     KEY(ic_serving_config, model_load_s, IC_KEY_REAL, "120", 0, 86400, false, NULL, "s", "autoscale: loading the weights once booted; boot_s + model_load_s is the provisioning delay"),

@@ -104,6 +104,10 @@ struct ic__pool {
   void *policy_state;        /* the policy's, for this pool's replicas (index r - first_replica) */
   struct ic_fleet_work work; /* closed: iterations of this pool that ended */
   uint64_t routed, completed;/* in the window: requests routed to, and completed by, its replicas */
+  /* Target autoscaling (serve_scale.c): the last samples of its load. */
+  double scale_samples[8];
+  int64_t scale_sampled;     /* samples taken so far */
+  ic_time_ns scale_changed_ns; /* last decision */
 };
 
 /* A batching policy: owns its replicas' state (pool->policy_state). */

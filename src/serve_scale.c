@@ -1,6 +1,9 @@
-/* serve_scale.c: scheduled autoscaling. At every hour of the day a pool
- * with serving.autoscale = schedule keeps its scheduled replicas in
- * service: the lowest-numbered nodes that hold them. A node taken out
+/* serve_scale.c: autoscaling. At every hour of the day a pool with
+ * serving.autoscale = schedule keeps its scheduled replicas in service: the
+ * lowest-numbered nodes that hold them. With target, it samples its load
+ * (requests queued and running) 8 times per window and, at most once per
+ * cool-down, keeps ceil(mean load / target per replica) replicas in
+ * service, within the minimum and maximum. A node taken out
  * takes no new request (routers put it last, packing skips it), finishes
  * what it holds and then powers down; one brought back powers up at once
  * (its ledger counts it held from then) and serves after the provisioning
@@ -8,19 +11,19 @@
  * node down. */
 #include <math.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "serve_impl.h"
 
 #define HOUR_NS ((ic_time_ns)3600 * IC_NS_PER_S)
 
-const char *ic_serve_check_autoscale(const struct ic_serving_config *c, char *err, size_t err_size) {
-  if (c->autoscale == IC_AUTOSCALE_OFF) return NULL;
+/* Why schedule `text` is not 24 whole replica counts >= 1, or NULL. */
+static const char *bad_schedule(const char *text, char *err, size_t err_size) {
   double hourly[IC_HOURS_PER_DAY];
   char why[160];
-  if (ic_cost_parse_hourly(c->autoscale_replicas_hourly, NAN, 1, hourly, why, sizeof why) != IC_OK ||
-      !isfinite(hourly[0])) {
+  if (ic_cost_parse_hourly(text, NAN, 1, hourly, why, sizeof why) != IC_OK || !isfinite(hourly[0])) {
     snprintf(err, err_size, "autoscale = schedule needs 24 replica counts >= 1: %s",
-             isfinite(hourly[0]) ? why : "got none");
+             strcmp(text, "none") == 0 ? "got none" : why);
     return "autoscale_replicas_hourly";
   }
   for (int h = 0; h < IC_HOURS_PER_DAY; h++)
@@ -28,6 +31,20 @@ const char *ic_serve_check_autoscale(const struct ic_serving_config *c, char *er
       snprintf(err, err_size, "item %d: expected a whole number of replicas, got %g", h + 1, hourly[h]);
       return "autoscale_replicas_hourly";
     }
+  return NULL;
+}
+
+const char *ic_serve_check_autoscale(const struct ic_serving_config *c, char *err, size_t err_size) {
+  if (c->autoscale == IC_AUTOSCALE_OFF) return NULL;
+  const char *bad = NULL;
+  if (c->autoscale == IC_AUTOSCALE_SCHEDULE) {
+    bad = bad_schedule(c->autoscale_replicas_hourly, err, err_size);
+  } else if (c->autoscale_max_replicas > 0 && c->autoscale_max_replicas < c->autoscale_min_replicas) {
+    snprintf(err, err_size, "%lld is below autoscale_min_replicas (%lld)", (long long)c->autoscale_max_replicas,
+             (long long)c->autoscale_min_replicas);
+    bad = "autoscale_max_replicas";
+  }
+  if (bad) return bad;
   if (c->router != IC_ROUTER_LEAST_OUTSTANDING && c->router != IC_ROUTER_LEAST_TOKENS &&
       c->router != IC_ROUTER_LEAST_WORK) {
     snprintf(err, err_size, "autoscaling needs serving.router = least_outstanding, least_tokens or least_work "
@@ -84,6 +101,38 @@ static void on_change(ic_fleet *f, void *ctx, const struct ic__change *ch) {
     ic__schedule(f, ic_sim_now(f->sim), on_drained, (uint64_t)ch->node);
 }
 
+/* Nodes in service of pool pl. */
+static int64_t in_service(const ic_fleet *f, const struct ic__pool *pl) {
+  int64_t n = 0;
+  for (int64_t i = 0; i < pl->node_count; i++) n += !f->nodes[pl->first_node + i].out;
+  return n;
+}
+
+static void on_sample(ic_sim *sim, void *ctx, uint64_t arg) {
+  ic_fleet *f = ctx;
+  struct ic__pool *pl = &f->pools[arg];
+  const struct ic_serving_config *c = &pl->serving;
+  ic_time_ns now = ic_sim_now(sim);
+  int64_t load = 0;
+  for (int64_t r = pl->first_replica; r < pl->first_replica + pl->replica_count; r++) load += f->replicas[r].outstanding;
+  pl->scale_samples[pl->scale_sampled++ % 8] = (double)load;
+  if (pl->scale_sampled >= 8 && now - pl->scale_changed_ns >= ic_duration_from_s(c->autoscale_cooldown_s)) {
+    double mean = 0;
+    for (int i = 0; i < 8; i++) mean += pl->scale_samples[i] / 8.0;
+    int64_t lo = c->autoscale_min_replicas, hi = c->autoscale_max_replicas > 0 ? c->autoscale_max_replicas
+                                                                               : pl->replica_count;
+    int64_t want = (int64_t)ceil(mean / c->autoscale_requests_per_replica);
+    want = want < lo ? lo : want > hi ? hi : want;
+    int64_t nodes = (want + pl->replicas_per_node - 1) / pl->replicas_per_node;
+    if (nodes > pl->node_count) nodes = pl->node_count;
+    if (nodes != in_service(f, pl)) {
+      apply(f, pl, nodes);
+      pl->scale_changed_ns = now;
+    }
+  }
+  ic__schedule(f, now + ic_duration_from_s(c->autoscale_window_s / 8.0), on_sample, arg);
+}
+
 ic_status ic_fleet_set_autoscale(ic_fleet *f) {
   bool any = false;
   char err[256];
@@ -94,7 +143,9 @@ ic_status ic_fleet_set_autoscale(ic_fleet *f) {
     c.router = f->serving.router;
     if (!f->has_ledger || ic_serve_check_autoscale(&c, err, sizeof err)) return IC_EINVAL;
     any = true;
-    if (!ic__schedule(f, ic_sim_now(f->sim), on_hour, (uint64_t)i)) return IC_ENOMEM;
+    bool target = pl->serving.autoscale == IC_AUTOSCALE_TARGET;
+    if (target) f->pools[i].scale_changed_ns = INT64_MIN / 2; /* the first decision needs no cool-down */
+    if (!ic__schedule(f, ic_sim_now(f->sim), target ? on_sample : on_hour, (uint64_t)i)) return IC_ENOMEM;
   }
   if (!any) return IC_OK;
   f->scaling = true;

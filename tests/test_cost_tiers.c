@@ -195,6 +195,33 @@ static void lent_nodes_pay_their_share(void **state) {
   ic_ledger_free(l);
 }
 
+/* Target autoscaling: 8 samples of the load, one every 60 / 8 = 7.5 s from
+ * time 0, so the first decision comes with the 8th, at 52.5 s. Aiming at
+ * 1,000 requests per replica with at least 2 replicas, it keeps node 0 (2
+ * replicas) and takes nodes 1 to 3 out then: held GPU-seconds in the hour
+ * are 8 x 3,600 plus 3 x 8 x (52.5 s + their drain, under a minute). A
+ * target of 4 per replica under ~35 requests in flight keeps all 4 nodes;
+ * nothing is lost either way. */
+static void target_policy(void **state) {
+  (void)state;
+  static struct ic_scenario s;
+  struct ic_run_result r;
+  load(&s, "[run]\nduration_s = 3600\nwarmup_s = 0\n[traffic]\nqueries_per_day = 3e5\n"
+           "[model]\nname = llama2-70b\n[fleet]\nnodes = 4\ngpus_per_replica = 4\n"
+           "[serving]\nrouter = least_outstanding\nautoscale = target\nautoscale_requests_per_replica = 1000\n"
+           "autoscale_min_replicas = 2\n", IC_OK);
+  assert_int_equal(ic_scenario_check(&s), IC_OK);
+  assert_int_equal(ic_run_scenario(&s, &r), IC_OK);
+  assert_int_equal(r.arrived, r.completed + r.rejected + r.in_flight_at_end);
+  double held_s = r.cost.held_gpu_hours * 3600.0 / 24.0; /* per day -> GPU-seconds of the hour */
+  assert_true(held_s >= 8 * 3600.0 + 24 * 52.5 - 1e-6);
+  assert_true(held_s <= 8 * 3600.0 + 24 * (52.5 + 60.0));
+  set(&s, "serving.autoscale_requests_per_replica=4");
+  assert_int_equal(ic_run_scenario(&s, &r), IC_OK);
+  assert_true(fabs(r.held_fraction - 1.0) < 1e-12);
+  assert_int_equal(r.arrived, r.completed + r.rejected + r.in_flight_at_end);
+}
+
 /* Tiers and schedules that make no sense are errors naming the key. */
 static void bad_tiers_are_reported(void **state) {
   static struct ic_scenario s;
@@ -356,6 +383,7 @@ int main(void) {
       cmocka_unit_test(revenue_and_margin),
       cmocka_unit_test(scheduled_day_bills),
       cmocka_unit_test(scale_down_drains),
+      cmocka_unit_test(target_policy),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

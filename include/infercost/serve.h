@@ -68,10 +68,13 @@ struct ic_serving_config {
   int autoscale;             /* enum ic_autoscale */
   char autoscale_replicas_hourly[IC_KEY_TEXT_MAX]; /* 24 replica counts, or "none" */
   double boot_s, model_load_s; /* provisioning delay of a node brought back */
+  double autoscale_requests_per_replica; /* target policy: outstanding requests per replica in service */
+  double autoscale_window_s, autoscale_cooldown_s;
+  int64_t autoscale_min_replicas, autoscale_max_replicas; /* max 0: all */
 };
 
-enum ic_autoscale { IC_AUTOSCALE_OFF, IC_AUTOSCALE_SCHEDULE };
-#define IC_AUTOSCALE_CHOICES "off|schedule"
+enum ic_autoscale { IC_AUTOSCALE_OFF, IC_AUTOSCALE_SCHEDULE, IC_AUTOSCALE_TARGET };
+#define IC_AUTOSCALE_CHOICES "off|schedule|target"
 
 /* Where a disaggregated request's first token counts as emitted. */
 enum ic_ttft_at { IC_TTFT_AT_TRANSFER, IC_TTFT_AT_PREFILL };
