@@ -13,6 +13,7 @@
 #include "infercost/run.h"
 #include "infercost/scenario.h"
 
+#include "ic_test_cli.h"
 #include "ic_test_diag.h"
 
 static void load(struct ic_scenario *s, const char *text, ic_status want) {
@@ -222,6 +223,26 @@ static void target_policy(void **state) {
   assert_int_equal(r.arrived, r.completed + r.rejected + r.in_flight_at_end);
 }
 
+/* search with a margin target: the margin falls as the fleet grows, so it
+ * is checked at the smallest fleet meeting the latency target, where it is
+ * best. At $1 / $4 per M tokens the 6-node fleet that meets TTFT p99 <= 2 s
+ * runs at about break-even: a margin of -10 % or better is found there,
+ * 50 % is missed (exit 3) and said so, not reported as a latency failure. */
+static void search_targets_a_margin(void **state) {
+  (void)state;
+  static char out[8192];
+  const char *common = "search -q --workers 1 --nodes 1:12:1 -s run.duration_s=120 -s traffic.queries_per_day=4e5 "
+                       "-s traffic.usd_per_m_input_tokens=1 -s traffic.usd_per_m_output_tokens=4 "
+                       "--target 'ttft_p99_s<=2' --target ";
+  char args[1024];
+  snprintf(args, sizeof args, "%s'gross_margin>=-0.1'", common);
+  assert_int_equal(ic_test_infercost(args, out, sizeof out), 0);
+  assert_non_null(strstr(out, "fleet.nodes                  6"));
+  snprintf(args, sizeof args, "%s'gross_margin>=0.5'", common);
+  assert_int_equal(ic_test_infercost(args, out, sizeof out), 3);
+  assert_non_null(strstr(out, "1 meet the others but miss the margin or cost-to-revenue targets"));
+}
+
 /* Tiers and schedules that make no sense are errors naming the key. */
 static void bad_tiers_are_reported(void **state) {
   static struct ic_scenario s;
@@ -384,6 +405,7 @@ int main(void) {
       cmocka_unit_test(scheduled_day_bills),
       cmocka_unit_test(scale_down_drains),
       cmocka_unit_test(target_policy),
+      cmocka_unit_test(search_targets_a_margin),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
