@@ -422,6 +422,8 @@ static size_t ledger_rows(const struct ic_run_result *r, struct ledger_row *rows
   rows[n++] = (struct ledger_row){"opex", "maintenance", 0.0, c->maintenance_usd};
   rows[n++] = (struct ledger_row){"opex", "other_opex", 0.0, c->other_opex_usd};
   rows[n++] = (struct ledger_row){"opex", "rent", 0.0, c->rent_usd};
+  /* Only when nodes were lent, so that the rows still add up to the total. */
+  if (c->lent_credit_usd > 0) rows[n++] = (struct ledger_row){"opex", "lent_credit", 0.0, -c->lent_credit_usd};
   return n;
 }
 
