@@ -302,6 +302,10 @@ void ic_report_print(const struct ic_scenario *s, const struct ic_run_result *r,
   if (r->preemptions || r->wakeups)
     fprintf(out, "Preemptions, node wake-ups     %s, %s\n", grouped((double)r->preemptions, a, sizeof a),
             grouped((double)r->wakeups, b, sizeof b));
+  if (r->interruptions)
+    fprintf(out, "Spot interruptions             %s nodes taken away, %s requests sent back to the queue "
+            "(their running ones recompute: counted in the preemptions)\n",
+            grouped((double)r->interruptions, a, sizeof a), grouped((double)r->requeued, b, sizeof b));
   if (!(r->stable > 0))
     fprintf(out, "Warning: the fleet is overloaded: queues grew through the window, so latency "
                  "depends on its length. Add replicas or raise serving.max_batch.\n");
@@ -474,7 +478,8 @@ static char *summary_json(const struct ic_scenario *s, const struct ic_run_resul
         {"break_even_usd_per_gpu_hour", r->break_even_usd_per_gpu_hour}, {"held_fraction", r->held_fraction},
         {"break_even_held_fraction", r->break_even_held_fraction}, {"held_gpu_hours", r->cost.held_gpu_hours},
         {"rented_gpu_hours", r->cost.rented_gpu_hours}, {"reserved_usd", r->cost.reserved_usd},
-        {"commitment_usd", r->cost.commitment_usd}, {"lent_credit_usd", r->cost.lent_credit_usd}};
+        {"commitment_usd", r->cost.commitment_usd}, {"lent_credit_usd", r->cost.lent_credit_usd},
+        {"interruptions", (double)r->interruptions}, {"requeued", (double)r->requeued}};
     add_numbers(money, fields, sizeof fields / sizeof fields[0]);
   }
   cJSON *metrics = cJSON_AddObjectToObject(root, "metrics");

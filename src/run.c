@@ -127,6 +127,8 @@ static void serving_results(ic_fleet *fleet, const struct ic_scenario *s, ic_tim
   out->transfer_p99_s = ic_sketch_quantile(fs->transfer_s, 0.99);
   out->preemptions = fs->preemptions;
   out->wakeups = fs->wakeups;
+  out->interruptions = fs->interruptions;
+  out->requeued = fs->requeued;
   out->e2e_p90_s = ic_sketch_quantile(fs->e2e_s, 0.90);
   out->e2e_p999_s = ic_sketch_quantile(fs->e2e_s, 0.999);
   out->ttft_p50_s = ic_sketch_quantile(fs->ttft_s, 0.50);
@@ -467,7 +469,8 @@ static void price_pools(const struct ic_scenario *s, struct pool_run *pools, siz
     ic_cost_ledger_window(p->ledger, out->warmup_s, s->run.duration_s, &fleet, &s->power, tariff, &p->cost, &day, hours);
     price_alternatives(s, p, &fleet, tariff, out->warmup_s, out);
     if (p->cost.pricing == IC_PRICING_RENT) out->rented_gpus += p->fleet.nodes * p->fleet.gpus_per_node;
-    out->priced_by_tier |= uses_tiers(&p->cost) || p->serving.autoscale != IC_AUTOSCALE_OFF;
+    out->priced_by_tier |= uses_tiers(&p->cost) || p->serving.autoscale != IC_AUTOSCALE_OFF ||
+                           p->serving.spot_interruptions_per_node_hour > 0;
     if (i == 0) {
       out->cost = day;
       memcpy(out->hours, hours, sizeof hours);

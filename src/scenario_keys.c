@@ -159,6 +159,7 @@ static const struct ic_key_def serving_keys[] = {
     KEY(ic_serving_config, autoscale_min_replicas, IC_KEY_INT, "1", 1, 1e9, false, NULL, "replicas", "target: fewest replicas in service"),
     KEY(ic_serving_config, autoscale_max_replicas, IC_KEY_INT, "0", 0, 1e9, false, NULL, "replicas", "target: most replicas in service (0: all)"),
     KEY(ic_serving_config, autoscale_replicas_hourly, IC_KEY_TEXT, "none", 0, 0, false, NULL, "replicas", "schedule: 24 replica counts >= 1 from midnight, separated by vertical bars; scaling down drains first"),
+    KEY(ic_serving_config, spot_interruptions_per_node_hour, IC_KEY_REAL, "0", 0, 1000, false, NULL, "1/node-h", "spot capacity: rate at which a node of the pool is taken away (its running requests go back to the queue; it is replaced after boot_s + model_load_s); continuous batching, mixed pools, a least_* router"),
     KEY(ic_serving_config, boot_s, IC_KEY_REAL, "120", 0, 86400, false, NULL, "s", "autoscale: a provisioned node's boot time"),
     KEY(ic_serving_config, model_load_s, IC_KEY_REAL, "120", 0, 86400, false, NULL, "s", "autoscale: loading the weights once booted; boot_s + model_load_s is the provisioning delay"),
     KEY(ic_serving_config, max_queue, IC_KEY_INT, "0", 0, 1e12, false, NULL, "requests", "queued requests per replica (central: fleet) before new ones are rejected; 0 = no limit"),

@@ -244,6 +244,9 @@ void ic__pool_check(const struct ic_scenario *s) {
     routed.router = s->serving.router; /* the fleet's */
     if ((bad = ic_serve_check_autoscale(&routed, why, sizeof why)))
       ic_diag(origin_of(p, bad), 0, "pool.%s.%s: %s", p->name, bad, why);
+    if (sc.spot_interruptions_per_node_hour > 0 && p->role != IC_POOL_MIXED)
+      ic_diag(origin_of(p, "spot_interruptions_per_node_hour"), 0,
+              "pool.%s.spot_interruptions_per_node_hour: spot interruptions need a mixed pool", p->name);
     if (sc.batching == IC_BATCHING_STATIC && sc.prefill_chunk_tokens > 0)
       ic_diag(origin_of(p, "prefill_chunk_tokens"), 0, "pool.%s.prefill_chunk_tokens: chunked prefill needs batching = continuous",
               p->name);

@@ -53,6 +53,7 @@ struct ic__node {
   ic_time_ns ready_ns;       /* end of the wake-up delay */
   ic_event_id wake_event;
   bool out;                  /* taken out of service by the autoscaler: no new requests */
+  bool replacing;            /* taken away (spot): out until its replacement is provisioned */
 };
 
 struct ic__heap_entry {
@@ -123,6 +124,10 @@ struct ic__policy {
   int64_t (*kv_free)(const ic_fleet *f, int64_t r);   /* KV tokens r can still promise */
   void (*kv_promise)(ic_fleet *f, int64_t r, int64_t tokens); /* reserve (+) or settle (-) incoming KV */
   void (*kv_release)(ic_fleet *f, int64_t r, int64_t tokens); /* a prefill replica's held KV has moved */
+  /* Spot interruption (continuous only; NULL for static): the work that
+   * has ended counts, the rest is lost, and every running request goes back
+   * to the front of r's queue to recompute; r is left idle. */
+  void (*interrupt)(ic_fleet *f, int64_t r);
 };
 extern const struct ic__policy ic__static_policy, ic__continuous_policy;
 
@@ -162,7 +167,8 @@ struct ic_fleet {
   int64_t queued, busy_replicas, running_requests, nodes_off;
   int64_t kv_capacity;       /* tokens: the smallest pool's, which every request must fit */
   struct ic_powerdown_config powerdown;
-  bool scaling;              /* some pool autoscales: routers skip nodes out of service */
+  bool scaling;              /* some pool autoscales or is interrupted: routers skip nodes out of service */
+  gsl_rng *spot_rng;         /* spot interruptions: when and which node */
   ic_time_ns idle_ns, wake_ns;
   struct ic_fleet_stats stats;
   ic_series *series;
@@ -209,6 +215,7 @@ void ic__heap_fix(ic_fleet *f, int64_t r);
 int64_t ic__route(ic_fleet *f);
 void ic__add_load(ic_fleet *f, int64_t r, int64_t requests, int64_t tokens);
 void ic__fit_update(ic_fleet *f, int64_t r);
+void ic__node_refit(ic_fleet *f, int64_t node);
 void ic__refill(ic_fleet *f, int64_t r);
 void ic__request_done(ic_fleet *f, int64_t r, uint32_t idx);
 

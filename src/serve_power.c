@@ -27,10 +27,7 @@ void ic__node_off(ic_fleet *f, int64_t node) {
   n->off = true;
   f->nodes_off++;
   ic__emit(f, IC__NODES_OFF, -1, node, (double)f->nodes_off);
-  for (int64_t r = n->first_replica; r < n->first_replica + n->replicas; r++) {
-    ic__heap_fix(f, r);
-    ic__fit_update(f, r);
-  }
+  ic__node_refit(f, node);
 }
 
 static void on_power_off(ic_sim *sim, void *ctx, uint64_t arg) {
@@ -71,10 +68,7 @@ void ic__node_wake(ic_fleet *f, int64_t node, ic_time_ns delay_ns) {
   f->nodes_off--;
   f->stats.wakeups++;
   ic__emit(f, IC__NODES_OFF, -1, node, (double)f->nodes_off);
-  for (int64_t r = n->first_replica; r < n->first_replica + n->replicas; r++) {
-    ic__heap_fix(f, r);
-    ic__fit_update(f, r);
-  }
+  ic__node_refit(f, node);
   n->wake_event = ic__schedule(f, n->ready_ns, on_awake, (uint64_t)node);
 }
 

@@ -110,6 +110,15 @@ static bool fits(const ic_fleet *f, int64_t r) {
   return !n->off && !n->out && f->replicas[r].outstanding < f->powerdown.wake_threshold;
 }
 
+/* After node's power or service changed: its replicas' heap keys and fit. */
+void ic__node_refit(ic_fleet *f, int64_t node) {
+  const struct ic__node *n = &f->nodes[node];
+  for (int64_t r = n->first_replica; r < n->first_replica + n->replicas; r++) {
+    ic__heap_fix(f, r);
+    ic__fit_update(f, r);
+  }
+}
+
 void ic__fit_update(ic_fleet *f, int64_t r) {
   if (!f->fit_tree) return;
   int64_t i = f->fit_leaves + r;

@@ -92,6 +92,7 @@ struct ic_run_result {
   int64_t offered_prompt_tokens, offered_output_tokens;
   uint64_t input_hash;           /* hash of the trace files read, 0: none (provenance) */
   uint64_t preemptions, wakeups;
+  uint64_t interruptions, requeued; /* spot nodes taken away; requests they sent back to the queue */
   double e2e_p90_s, e2e_p999_s;
   double ttft_p50_s, ttft_p90_s, ttft_p999_s;
   double tpot_mean_s, tpot_p50_s, tpot_p90_s, tpot_p99_s, tpot_p999_s;

@@ -68,6 +68,7 @@ struct ic_serving_config {
   int autoscale;             /* enum ic_autoscale */
   char autoscale_replicas_hourly[IC_KEY_TEXT_MAX]; /* 24 replica counts, or "none" */
   double boot_s, model_load_s; /* provisioning delay of a node brought back */
+  double spot_interruptions_per_node_hour; /* spot: nodes taken away, per node-hour (0: none) */
   double autoscale_requests_per_replica; /* target policy: outstanding requests per replica in service */
   double autoscale_window_s, autoscale_cooldown_s;
   int64_t autoscale_min_replicas, autoscale_max_replicas; /* max 0: all */
@@ -110,6 +111,8 @@ struct ic_fleet_stats {
   uint64_t completed;          /* requests whose last token was produced */
   uint64_t batches;            /* batches started */
   uint64_t batched_requests;   /* sum of batch sizes over started batches */
+  uint64_t interruptions;      /* spot nodes taken away */
+  uint64_t requeued;           /* requests sent back to the queue by an interruption */
   int64_t prompt_tokens_done;  /* over completed requests */
   int64_t output_tokens_done;
   double busy_replica_s;       /* replica-seconds spent running batches */
