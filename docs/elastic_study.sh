@@ -12,7 +12,7 @@ out=out/elastic
 mkdir -p "$out"
 fixed=(-s power.powerdown=off -s pool.base.reserved_nodes=0 -s pool.burst.idle_node=kept)
 owned=("${fixed[@]}" -s pool.base.pricing=own -s pool.burst.pricing=own)
-spot=(-s pool.burst.burst_tier=spot -s pool.burst.spot_discount=0.6)
+spot=(-s pool.burst.burst_tier=spot -s pool.burst.spot_discount=0.6 -s pool.burst.spot_interruptions_per_node_hour=0.05)
 # A plan made ahead instead of idle power-down: burst replicas in service by hour of the day.
 scheduled=(-s power.powerdown=off -s pool.burst.autoscale=schedule
            -s "pool.burst.autoscale_replicas_hourly=1|1|1|1|1|1|2|2|4|6|6|6|8|8|8|8|8|6|6|4|4|2|2|1")
