@@ -3,6 +3,12 @@
 tests/data/published/measurements.csv only (never the held-out half).
 
     python3 tests/fit_published.py build/infercost
+    python3 tests/fit_published.py build/infercost --only B200
+
+With --only GPU, fits that GPU's two efficiencies alone on its fit-half
+throughput rows, everything else (the shared terms and the other GPUs'
+entries, already in src/perf_fitted.c) held as they are: how a GPU is added
+to the fitted table without moving the others.
 
 Runs `infercost validate --published --split fit` with candidate values as
 -s overrides and minimises the mean over every fit row of min(|error|, 1)
@@ -24,9 +30,12 @@ import subprocess
 import sys
 import tempfile
 
-BIN = sys.argv[1] if len(sys.argv) > 1 else "build/infercost"
+BIN = sys.argv[1] if len(sys.argv) > 1 and not sys.argv[1].startswith("--") else "build/infercost"
 TABLE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data/published/measurements.csv")
 GPUS = {"H100": "h100-sxm", "H200": "h200"}
+# Fitted one at a time with --only (the shared terms held): GPU -> catalogue
+# name and the precision its fit rows run in.
+ADDED = {"B200": ("b200", "nvfp4")}
 SHARED = {"perf.overhead_s": (0.002, 1e-4, 0.05), "perf.overhead_per_seq_s": (1e-5, 0.0, 1e-3),
           "perf.attention_memory_efficiency": (1.0, 0.1, 1.0), "perf.roofline_p": (8.0, 1.0, 100.0),
           "perf.link_latency_s": (5e-6, 1e-6, 5e-5)}
@@ -79,7 +88,24 @@ def descend(params, bounds, score, label):
     return params, best
 
 
+def fit_only(gpu):
+    """One GPU's efficiencies on its own fit-half throughput rows, the
+    shared terms as src/perf_fitted.c holds them (the validate runs use
+    them: perf.profile = fitted, no entry for this GPU yet)."""
+    params = {k: v[0] for k, v in PER_GPU.items()}
+    bounds = {k: v[1:] for k, v in PER_GPU.items()}
+    start = objective(run(gpu, params, throughput_only=True))
+    print(f"start: objective {100 * start:.2f}% over {len(fit_ids(gpu, True))} fit rows", flush=True)
+    params, best = descend(params, bounds, lambda p: objective(run(gpu, p, throughput_only=True)), gpu)
+    name, prec = ADDED[gpu]
+    print(f"fitted: {name} {prec}: " + ", ".join(f"{k} = {v:.4g}" for k, v in params.items()) +
+          f" (objective {100 * best:.2f}%)")
+
+
 def main():
+    if "--only" in sys.argv:
+        fit_only(sys.argv[sys.argv.index("--only") + 1])
+        return
     shared = {k: v[0] for k, v in SHARED.items()}
     per_gpu = {g: {k: v[0] for k, v in PER_GPU.items()} for g in GPUS}
     print(f"start: objective {100 * evaluate(shared, per_gpu):.2f}%", flush=True)

@@ -127,6 +127,12 @@ static void offline_row_becomes_its_scenario(void **state) {
   assert_int_equal(s.serving.max_batched_tokens, 8192); /* TensorRT-LLM's defaults */
   assert_int_equal(s.serving.admission, IC_ADMISSION_RESERVE);
   assert_int_equal(s.perf.profile, IC_PERF_FITTED);
+  /* TensorRT-LLM's KV cache takes 90% of the memory the weights leave: by
+   * hand, Llama-3 70B is 80 layers x (2 x 8192^2 + 2 x 8192 x 1024 +
+   * 3 x 8192 x 28672) + 2 x 128256 x 8192 = 70.55e9 parameters, 70.55 GB in
+   * fp8, of 2 x 141 GB: kept free 0.1 x (1 - 70.55 / 282) = 0.0750 (0.0743
+   * with bf16 embeddings, hence the tolerance). */
+  assert_true(fabs(s.perf.memory_reserve_frac - 0.0750) < 0.002);
 }
 
 /* MLPerf rows state no TP: the smallest power of two keeping the weights
@@ -144,6 +150,10 @@ static void default_tp_rule(void **state) {
   assert_int_equal(s.fleet.gpus_per_replica, 2);
   assert_int_equal(s.traffic.mode, IC_LOAD_CLOSED);
   assert_int_equal(s.traffic.clients, 4);
+  /* Steady state: no request count, an uncounted auto warm-up, a window. */
+  assert_int_equal(s.traffic.requests, 0);
+  assert_true(isnan(s.run.warmup_s));
+  assert_true(s.run.duration_s == 600.0);
   snprintf(r.gpu, sizeof r.gpu, "H200");
   assert_true(ic_pub_scenario(&r, &quick, 0, &s, why));
   assert_int_equal(s.fleet.gpus_per_replica, 1);
@@ -239,6 +249,7 @@ static void bad_command_lines(void **state) {
       {"validate --published -s perf.nope=1", "unknown key 'perf.nope'"},
       {"validate --published --table tests/data/no-such-table.csv", "cannot open the published-measurements table"},
       {"validate --published --max-median-error -1", "--max-median-error: expected a positive fraction, got '-1'"},
+      {"validate --published --max-p90-error 0", "--max-p90-error: expected a positive fraction, got '0'"},
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     char out[4096];
