@@ -247,6 +247,9 @@ void ic__pool_check(const struct ic_scenario *s) {
     if (sc.spot_interruptions_per_node_hour > 0 && p->role != IC_POOL_MIXED)
       ic_diag(origin_of(p, "spot_interruptions_per_node_hour"), 0,
               "pool.%s.spot_interruptions_per_node_hour: spot interruptions need a mixed pool", p->name);
+    if (sc.autoscale != IC_AUTOSCALE_OFF && p->role == IC_POOL_DECODE) /* hand-offs do not skip nodes out of service */
+      ic_diag(origin_of(p, "autoscale"), 0, "pool.%s.autoscale: a decode pool cannot autoscale (its requests "
+                                             "come from prefill pools, not the router)", p->name);
     if (sc.batching == IC_BATCHING_STATIC && sc.prefill_chunk_tokens > 0)
       ic_diag(origin_of(p, "prefill_chunk_tokens"), 0, "pool.%s.prefill_chunk_tokens: chunked prefill needs batching = continuous",
               p->name);

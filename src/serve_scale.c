@@ -224,7 +224,8 @@ ic_status ic_fleet_set_autoscale(ic_fleet *f) {
     if (pl->serving.autoscale == IC_AUTOSCALE_OFF && !spot) continue;
     struct ic_serving_config c = pl->serving;
     c.router = f->serving.router;
-    if (!f->has_ledger || ic_serve_check_autoscale(&c, err, sizeof err) || (spot && pl->role != IC_ROLE_MIXED))
+    if (!f->has_ledger || ic_serve_check_autoscale(&c, err, sizeof err) || (spot && pl->role != IC_ROLE_MIXED) ||
+        pl->role == IC_ROLE_DECODE)
       return IC_EINVAL;
     any = true;
     if (spot) {

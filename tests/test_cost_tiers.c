@@ -292,6 +292,10 @@ static void bad_tiers_are_reported(void **state) {
        IC_OK);
   assert_int_equal(ic_scenario_check(&s), IC_EINVAL);
   assert_non_null(strstr(diag.text, "serving.autoscale: autoscaling and spot interruptions need serving.router = least_outstanding"));
+  load(&s, "[serving]\nrouter = least_outstanding\n[pool.p]\nrole = prefill\n[pool.d]\nrole = decode\n"
+           "autoscale = target\n", IC_OK);
+  assert_int_equal(ic_scenario_check(&s), IC_EINVAL);
+  assert_non_null(strstr(diag.text, "p.ini:7: pool.d.autoscale: a decode pool cannot autoscale"));
   diag_release(state);
 }
 
