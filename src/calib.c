@@ -9,8 +9,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <cblas.h>
-
 #include "calib_impl.h"
 #include "infercost/outfile.h"
 #include "ic_version.h"
@@ -31,7 +29,7 @@ static double time_gemm(const float *a, const float *b, float *c, int64_t m, int
   if (repeats > 32) repeats = 32;
   for (int r = -1; r < repeats; r++) {
     double t0 = ic__calib_now_s();
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (blasint)m, (blasint)n, (blasint)k, 1.0f, a, (blasint)k,
+    ic__blas.sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (blasint)m, (blasint)n, (blasint)k, 1.0f, a, (blasint)k,
                 b, (blasint)k, 0.0f, c, (blasint)n);
     if (r >= 0) t[r] = ic__calib_now_s() - t0;
   }
@@ -46,7 +44,7 @@ static double time_stream(const float *x, const float *y, size_t n, int repeats,
   if (repeats > 32) repeats = 32;
   for (int r = -1; r < repeats; r++) {
     double t0 = ic__calib_now_s();
-    *sink += cblas_sdot((blasint)n, x, 1, y, 1);
+    *sink += ic__blas.sdot((blasint)n, x, 1, y, 1);
     if (r >= 0) t[r] = ic__calib_now_s() - t0;
   }
   return ic__calib_fastest(t, repeats);
@@ -103,8 +101,9 @@ static ic_status measure_attention(struct ic_calib *c, bool quick, int repeats) 
 
 ic_status ic_calib_measure(struct ic_calib *c, const struct ic_calib_options *opt) {
   const int threads = threads_of(opt), repeats = repeats_of(opt);
-  openblas_set_num_threads(threads);
   memset(c, 0, sizeof *c);
+  ic_status loaded = ic__blas_load(threads);
+  if (loaded != IC_OK) return loaded;
   c->threads = threads;
   c->ram_bytes = (double)sysconf(_SC_PHYS_PAGES) * (double)sysconf(_SC_PAGESIZE);
   /* Peak GEMM: big enough that packing and edges are noise, small enough
@@ -250,7 +249,7 @@ ic_status ic_calib_validate(const struct ic_calib *c, const struct ic_calib_opti
     max_ctx = ctx > max_ctx ? ctx : max_ctx;
     max_tokens = toks > max_tokens ? toks : max_tokens;
   }
-  openblas_set_num_threads(c->threads);
+  if ((st = ic__blas_load(c->threads)) != IC_OK) return st;
   ic__xf *xf = ic__xf_alloc(&model, max_seqs, max_ctx, max_tokens);
   if (!xf) return IC_ENOMEM;
   const int repeats = repeats_of(opt);

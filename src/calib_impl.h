@@ -5,6 +5,8 @@
 
 #include <stdint.h>
 
+#include <cblas.h>
+
 #include "infercost/calib.h"
 #include "infercost/model.h"
 
@@ -28,6 +30,20 @@ double ic__xf_run(ic__xf *x, const struct ic_calib_shape *shape);
  * AV) through every layer, with arbitrary queries: the attention
  * micro-benchmark of the calibration. Seconds, or -1 if it does not fit. */
 double ic__xf_run_attention(ic__xf *x, const struct ic_calib_shape *shape);
+
+/* The CBLAS functions the calibration calls, from OpenBLAS opened at run
+ * time (calib_blas.c): linked in, its threads would start in every process. */
+struct ic__blas {
+  __typeof__(cblas_sgemm) *sgemm;
+  __typeof__(cblas_sgemv) *sgemv;
+  __typeof__(cblas_sdot) *sdot;
+  __typeof__(openblas_set_num_threads) *set_num_threads;
+};
+extern struct ic__blas ic__blas;
+
+/* Opens OpenBLAS on first use and sets its thread count. IC_OK, or
+ * IC_EINTERNAL (reported) when it cannot be loaded. */
+ic_status ic__blas_load(int threads);
 
 /* Monotonic clock, seconds. */
 double ic__calib_now_s(void);

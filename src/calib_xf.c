@@ -10,8 +10,6 @@
 #include <string.h>
 #include <time.h>
 
-#include <cblas.h>
-
 #include "calib_impl.h"
 
 struct layer {
@@ -125,9 +123,9 @@ static void rmsnorm(float *out, const float *x, const float *w, int64_t rows, in
  * (pack) all of W for a single row. */
 static void linear(float *y, const float *x, const float *w, int64_t rows, int64_t out, int64_t in) {
   if (rows == 1)
-    cblas_sgemv(CblasRowMajor, CblasNoTrans, (blasint)out, (blasint)in, 1.0f, w, (blasint)in, x, 1, 0.0f, y, 1);
+    ic__blas.sgemv(CblasRowMajor, CblasNoTrans, (blasint)out, (blasint)in, 1.0f, w, (blasint)in, x, 1, 0.0f, y, 1);
   else
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (blasint)rows, (blasint)out, (blasint)in, 1.0f, x,
+    ic__blas.sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (blasint)rows, (blasint)out, (blasint)in, 1.0f, x,
                 (blasint)in, w, (blasint)in, 0.0f, y, (blasint)out);
 }
 
@@ -153,14 +151,14 @@ static void attention(ic__xf *x, const struct layer *ly, const struct segment *s
       for (int64_t t0 = 0; t0 < ctx; t0 += KV_TILE) {
         int64_t len = t0 + KV_TILE < ctx ? KV_TILE : ctx - t0;
         for (int64_t i = 0; i < group; i++)
-          cblas_sgemv(CblasRowMajor, CblasNoTrans, (blasint)len, (blasint)d, scale, kg + t0 * d, (blasint)d,
+          ic__blas.sgemv(CblasRowMajor, CblasNoTrans, (blasint)len, (blasint)d, scale, kg + t0 * d, (blasint)d,
                       q + i * d, 1, 0.0f, s + i * ctx + t0, 1);
       }
       for (int64_t i = 0; i < group; i++) softmax_row(s + i * ctx, ctx, ctx);
       for (int64_t t0 = 0; t0 < ctx; t0 += KV_TILE) {
         int64_t len = t0 + KV_TILE < ctx ? KV_TILE : ctx - t0;
         for (int64_t i = 0; i < group; i++)
-          cblas_sgemv(CblasRowMajor, CblasTrans, (blasint)len, (blasint)d, 1.0f, vg + t0 * d, (blasint)d,
+          ic__blas.sgemv(CblasRowMajor, CblasTrans, (blasint)len, (blasint)d, 1.0f, vg + t0 * d, (blasint)d,
                       s + i * ctx + t0, 1, t0 ? 1.0f : 0.0f, out + i * d, 1);
       }
     }
@@ -172,10 +170,10 @@ static void attention(ic__xf *x, const struct layer *ly, const struct segment *s
       int64_t b1 = b0 + ATTN_ROW_BLOCK < sg->n ? b0 + ATTN_ROW_BLOCK : sg->n, rows = b1 - b0;
       int64_t visible = sg->cached + b1;
       const float *q = x->qkv + (r0 + b0) * x->qkv_dim + h * d;
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (blasint)rows, (blasint)visible, (blasint)d, scale, q,
+      ic__blas.sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (blasint)rows, (blasint)visible, (blasint)d, scale, q,
                   (blasint)x->qkv_dim, kc + g * head_stride, (blasint)d, 0.0f, s, (blasint)visible);
       for (int64_t i = 0; i < rows; i++) softmax_row(s + i * visible, sg->cached + b0 + i + 1, visible);
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (blasint)rows, (blasint)d, (blasint)visible, 1.0f, s,
+      ic__blas.sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (blasint)rows, (blasint)d, (blasint)visible, 1.0f, s,
                   (blasint)visible, vc + g * head_stride, (blasint)d, 0.0f,
                   x->attn + (r0 + b0) * x->q_dim + h * d, (blasint)x->q_dim);
     }

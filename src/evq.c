@@ -193,6 +193,15 @@ bool ic_evq_pop(ic_evq *q, struct ic_event *out) {
 
 ic_time_ns ic_evq_peek_time(ic_evq *q) { return q->heap_len ? q->heap[0].time_ns : IC_TIME_NEVER; }
 
+bool ic_evq_peek(const ic_evq *q, ic_event_fn **fn, void **ctx, uint64_t *arg) {
+  if (!q->heap_len) return false;
+  const struct slot *s = &q->slots[q->heap[0].slot];
+  *fn = s->fn;
+  *ctx = s->ctx;
+  *arg = s->arg;
+  return true;
+}
+
 size_t ic_evq_size(const ic_evq *q) { return q->heap_len; }
 
 void ic_evq_free(ic_evq *q) {

@@ -149,8 +149,10 @@ static void cont_free(ic_fleet *f, struct ic__pool *pl) {
   pl->policy_state = NULL;
 }
 
+static void on_span_end(ic_sim *sim, void *ctx, uint64_t arg);
+static void span_end_hint(const void *ctx, uint64_t arg);
+
 static bool cont_init(ic_fleet *f, struct ic__pool *pl) {
-  (void)f;
   struct cont_state *st = calloc(1, sizeof *st);
   if (!st) return false;
   pl->policy_state = st;
@@ -159,7 +161,7 @@ static bool cont_init(ic_fleet *f, struct ic__pool *pl) {
   if (!st->rep || !st->decode_lines) return false;
   for (int64_t i = 0; i < pl->replica_count; i++)
     st->rep[i] = (struct cont){.first_done_step = INT64_MAX, .pool = pl, .r = pl->first_replica + i};
-  return true;
+  return ic_sim_set_hint(f->sim, on_span_end, span_end_hint);
 }
 
 /* A decoding slot's context and generated, undoing the relative form. */
@@ -319,12 +321,22 @@ static bool admit(ic_fleet *f, int64_t r) {
     start_decoding(rep, sl);
     if (rep->first_prefilling == rep->running_len - 1) rep->first_prefilling = rep->running_len;
   }
-  ic__admitted(f, idx);
+  ic__admitted(f, r, idx);
   ic__count_running(f, +1);
   return true;
 }
 
-static void on_span_end(ic_sim *sim, void *ctx, uint64_t arg);
+/* The next event is replica arg's span end: its fleet record and its batch
+ * record start on their way to the cache while the current event runs.
+ * Addresses from arg alone (one pool), so the hint waits on no load. */
+static void span_end_hint(const void *ctx, uint64_t arg) {
+  const ic_fleet *f = ctx;
+  int64_t r = (int64_t)arg;
+  __builtin_prefetch(&f->replicas[r]);
+  if (f->pool_count != 1) return;
+  const struct cont *rep = &state(&f->pools[0])->rep[r - f->pools[0].first_replica];
+  for (size_t b = 0; b < sizeof *rep; b += 64) __builtin_prefetch((const char *)rep + b);
+}
 
 /* Halfway through a mixed iteration: its decode share draws decode power. */
 static void on_decode_share(ic_sim *sim, void *ctx, uint64_t arg) {
@@ -412,10 +424,13 @@ static void complete_finished(ic_fleet *f, int64_t r) {
   struct cont *rep = cont_of(f, r);
   /* With every slot decoding, none is done before first_done_step. */
   if (rep->decoding == rep->running_len && rep->steps < rep->first_done_step) return;
-  int64_t kept = 0;
+  /* One pass: what rescan() finds is found among the slots kept. */
+  int64_t kept = 0, first_done = INT64_MAX, first_prefilling = -1;
   for (int64_t i = 0; i < rep->running_len; i++) {
     struct ic__slot sl = rep->running[i];
     if (slot_generated(rep, &sl) < sl.output_tokens) {
+      if (!sl.decoding && first_prefilling < 0) first_prefilling = kept;
+      if (sl.decoding && sl.output_tokens - sl.generated < first_done) first_done = sl.output_tokens - sl.generated;
       rep->running[kept++] = sl;
       continue;
     }
@@ -429,7 +444,8 @@ static void complete_finished(ic_fleet *f, int64_t r) {
   }
   bool freed = kept < rep->running_len;
   rep->running_len = kept;
-  rescan(rep);
+  rep->first_done_step = first_done;
+  rep->first_prefilling = first_prefilling < 0 ? kept : first_prefilling;
   if (freed && rep->pool->role == IC_ROLE_DECODE) ic__handoff_retry(f); /* room for a waiting transfer */
 }
 
@@ -443,6 +459,8 @@ static void count_iterations(ic_fleet *f, const struct cont *rep, int64_t iters)
   double kv = (double)rep->kv_reserved / (double)rep->pool->kv_capacity;
   size_t bin = (size_t)(kv * IC_KV_HIST_BINS);
   f->stats.batch_hist[n] += k;
+  rep->pool->batches += k;
+  rep->pool->batched_requests += n * k;
   f->stats.kv_hist[bin < IC_KV_HIST_BINS ? bin : IC_KV_HIST_BINS - 1] += k;
   f->stats.kv_frac_sum += kv * (double)iters;
 }

@@ -14,6 +14,11 @@ struct ic_sim {
   uint64_t events_run;
   bool stop_requested;
   ic_status status; /* IC_EINTERNAL once a model scheduled into the past */
+  int hints;
+  struct {
+    ic_event_fn *fn;
+    ic_hint_fn *hint;
+  } hint[IC_SIM_HINTS];
 };
 
 ic_sim *ic_sim_alloc(uint64_t seed, uint64_t run) {
@@ -70,6 +75,12 @@ bool ic_sim_step(ic_sim *sim) {
   assert(ev.time_ns >= sim->now_ns && "sim: time went backwards");
   sim->now_ns = ev.time_ns;
   sim->events_run++;
+  ic_event_fn *next_fn;
+  void *next_ctx;
+  uint64_t next_arg;
+  if (sim->hints && ic_evq_peek(sim->queue, &next_fn, &next_ctx, &next_arg))
+    for (int i = 0; i < sim->hints; i++)
+      if (sim->hint[i].fn == next_fn) sim->hint[i].hint(next_ctx, next_arg);
   ev.fn(sim, ev.ctx, ev.arg);
   return true;
 }
@@ -81,6 +92,18 @@ uint64_t ic_sim_run_until(ic_sim *sim, ic_time_ns end_ns) {
     if (!ic_sim_step(sim)) break;
   if (!sim->stop_requested && end_ns > sim->now_ns && end_ns != IC_TIME_NEVER) sim->now_ns = end_ns;
   return sim->events_run - before;
+}
+
+bool ic_sim_set_hint(ic_sim *sim, ic_event_fn *fn, ic_hint_fn *hint) {
+  for (int i = 0; i < sim->hints; i++)
+    if (sim->hint[i].fn == fn) {
+      sim->hint[i].hint = hint;
+      return true;
+    }
+  if (sim->hints == IC_SIM_HINTS) return false;
+  sim->hint[sim->hints].fn = fn;
+  sim->hint[sim->hints++].hint = hint;
+  return true;
 }
 
 void ic_sim_stop(ic_sim *sim) { sim->stop_requested = true; }

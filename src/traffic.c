@@ -189,7 +189,7 @@ static void gen_free(ic_source *src) {
   free(g);
 }
 
-const struct ic_source_ops ic__gen_ops = {"generator", gen_next, gen_free};
+const struct ic_source_ops ic__gen_ops = {"generator", gen_next, gen_free, NULL};
 
 /* --- the lead's original constructor ---------------------------------------- */
 
@@ -214,7 +214,7 @@ static ic_status poisson_fixed_next(ic_source *src, struct ic_request *out) {
 
 static void free_plain(ic_source *src) { free(src); }
 
-static const struct ic_source_ops poisson_fixed_ops = {"poisson-fixed", poisson_fixed_next, free_plain};
+static const struct ic_source_ops poisson_fixed_ops = {"poisson-fixed", poisson_fixed_next, free_plain, NULL};
 
 ic_source *ic_source_poisson_fixed(gsl_rng *rng, double rate_per_s, int64_t prompt_tokens,
                                    int64_t output_tokens, ic_time_ns end_ns) {
@@ -270,6 +270,8 @@ ic_status ic_source_next(ic_source *src, struct ic_request *out) {
   out->id = src->delivered++;
   return IC_OK;
 }
+
+ic_status ic_source_finish(ic_source *src) { return src->ops->finish ? src->ops->finish(src) : IC_OK; }
 
 const struct ic_request_count *ic_source_over_context(const ic_source *src) { return &src->over; }
 const struct ic_request_count *ic_source_offered(const ic_source *src) { return &src->offered; }

@@ -145,9 +145,14 @@ ic_status ic_traffic_check(const struct ic_traffic_config *c) {
   }
   bool reads_trace = c->arrival == IC_ARRIVAL_TRACE || c->prompt_dist == IC_LENGTH_EMPIRICAL ||
                      c->output_dist == IC_LENGTH_EMPIRICAL;
-  if (reads_trace && strcmp(c->trace_path, "-") == 0) {
-    ic_diag(NULL, 0, "traffic.trace_path = -: standard input cannot be replayed (the trace is read more than once); "
-                     "give a file");
+  /* A replay reads its trace once (issue 20); loops, rate-scale copies, a
+   * volume match and empirical lengths read it again. */
+  bool once = c->arrival == IC_ARRIVAL_TRACE && c->prompt_dist != IC_LENGTH_EMPIRICAL &&
+              c->output_dist != IC_LENGTH_EMPIRICAL && !c->trace_loop && c->trace_rate_scale <= 1 &&
+              !c->trace_match_volume;
+  if (reads_trace && !once && strcmp(c->trace_path, "-") == 0) {
+    ic_diag(NULL, 0, "traffic.trace_path = -: standard input is read once; this run reads the trace more than "
+                     "once (trace_loop, trace_rate_scale > 1, trace_match_volume or empirical lengths): give a file");
     ok = false;
   }
   if (c->arrival == IC_ARRIVAL_TRACE && (c->system_prompts > 0 || c->session_turns > 1)) {

@@ -49,6 +49,14 @@ struct replay {
   size_t nclass;
   size_t ncopies;
   struct copy copy[MAX_COPIES];
+  /* The checking pass: every row of the trace is checked once, by the pass
+   * that also replays it (copy 0's first loop), or by a survey before the
+   * run when traffic.trace_match_volume needs the row count up front. */
+  bool checked;             /* the checking pass reached the end: hash, counts and period known */
+  bool refuse_long;         /* traffic.over_context = error: a too long row is an error */
+  uint64_t kept, dropped;   /* rows replayed by one loop; rows dropped for 0 output tokens */
+  ic_time_ns first, last;   /* trace times of the first and last rows kept */
+  long first_line;
 };
 
 /* The index of the class the row names, or -1 (reported). */
@@ -71,14 +79,60 @@ static bool wanted(const struct replay *r, const struct ic_trace_record *rec) {
   return rec->time_ns >= r->start_ns && !(r->drop_zero && rec->output_tokens == 0);
 }
 
+/* The checking pass's look at one row: its class, and with over_context =
+ * error its length; counts what looping and rescaling need. */
+static ic_status check_row(struct replay *r, const struct ic_trace_record *rec) {
+  if (rec->class_name && class_of(r, rec) < 0) return IC_EINVAL;
+  if (!wanted(r, rec)) {
+    r->dropped += rec->time_ns >= r->start_ns;
+    return IC_OK;
+  }
+  int64_t p = rec->prompt_tokens, o = rec->output_tokens; /* as replay_next bounds them */
+  ic__clamp_lengths(&p, &o, r->lim.prompt_tokens_min, r->lim.prompt_tokens_max, r->lim.output_tokens_min,
+                    r->lim.output_tokens_max, 0);
+  if (r->refuse_long && p + o > r->ctx) {
+    ic_diag(r->path, rec->line, "%lld prompt + %lld output tokens exceed the model's context of %lld "
+            "(model.context_max; traffic.over_context = error: clamp or reject count such rows instead)",
+            (long long)p, (long long)o, (long long)r->ctx);
+    return IC_EINVAL;
+  }
+  if (r->kept++ == 0) {
+    r->first = rec->time_ns;
+    r->first_line = rec->line;
+  }
+  r->last = rec->time_ns;
+  return IC_OK;
+}
+
+/* The checking pass reached the trace's end (t): the content hash for the
+ * digest, the notes, and one loop's length: from the start point to the
+ * last row, plus one mean gap so that the next loop's first row does not
+ * land on the last one. */
+static void finish_check(struct replay *r, const ic_trace *t) {
+  r->checked = true;
+  r->base.input_hash = ic_trace_content_hash(t);
+  if (ic_trace_skipped_rows(t))
+    ic_diag(r->path, 0, "note: skipped %llu bad rows (first at %s)", (unsigned long long)ic_trace_skipped_rows(t),
+            ic_trace_first_skip_reason(t));
+  if (r->dropped)
+    ic_diag(r->path, 0, "note: dropped %llu rows with 0 output tokens (traffic.trace_zero_output = drop)",
+            (unsigned long long)r->dropped);
+  double mean_gap_s = r->kept > 1 ? ic_time_to_s(r->last - r->first) / (double)(r->kept - 1) : 1.0;
+  if (!(mean_gap_s > 0)) mean_gap_s = 1.0;
+  r->period_ns = r->last - r->start_ns + ic_time_from_s(mean_gap_s);
+}
+
 /* Makes copy c's next row pending, or marks it done. IC_OK or an error. */
 static ic_status advance(struct replay *r, struct copy *c) {
   ic_status st;
   while (!c->pending && !c->done) {
+    bool checking = !r->checked && c == &r->copy[0] && c->loop_index == 0;
     st = ic_trace_next(c->t, &c->rec);
-    if (st == IC_ENOENT && ic_trace_content_hash(c->t) != r->base.input_hash) {
+    if (st == IC_OK && checking && (st = check_row(r, &c->rec)) != IC_OK) return st;
+    if (st == IC_ENOENT && checking) finish_check(r, c->t);
+    else if (st == IC_ENOENT && ic_trace_content_hash(c->t) != r->base.input_hash) {
       /* the digest holds the survey's hash: each copy and loop must have read the same bytes */
-      ic_diag(r->path, 0, "the trace changed while the run read it (its content hash differs from the first "
+      ic_diag(r->path, 0, "the trace changed while the run read it (its content hash differs from the checking "
               "pass's); replay a file that nothing writes to");
       return IC_EINVAL;
     }
@@ -141,8 +195,25 @@ static ic_status replay_next(ic_source *src, struct ic_request *out) {
   }
   *out = (struct ic_request){.id = r->next_id++, .arrival_ns = ic_time_from_s(c->time_s), .prompt_tokens = p,
                              .output_tokens = o, .class_id = cls};
-  if (r->base.blocks && c->rec.block_count) push_blocks(r, c, best, p, out);
+  if (c->rec.block_count && !r->base.blocks &&
+      !(r->base.blocks = ic_block_ring_alloc(IC_BLOCK_RING_DEFAULT, r->opt.block_tokens > 0 ? r->opt.block_tokens
+                                                                                            : IC_BLOCK_TOKENS_DEFAULT)))
+    return IC_ENOMEM; /* made at the first row that names blocks */
+  if (c->rec.block_count) push_blocks(r, c, best, p, out);
   return IC_OK;
+}
+
+/* The run is over: the checking pass reads on to the trace's end, so that
+ * every row is checked and the digest hashes the whole trace, as when the
+ * run replays all of it. */
+static ic_status replay_finish(ic_source *src) {
+  struct replay *r = (struct replay *)src;
+  struct copy *c = &r->copy[0];
+  ic_status st = IC_OK;
+  while (!r->checked && (st = ic_trace_next(c->t, &c->rec)) == IC_OK)
+    if ((st = check_row(r, &c->rec)) != IC_OK) return st;
+  if (!r->checked && st == IC_ENOENT) finish_check(r, c->t);
+  return r->checked ? IC_OK : st;
 }
 
 static void replay_free(ic_source *src) {
@@ -153,54 +224,19 @@ static void replay_free(ic_source *src) {
   free(r);
 }
 
-static const struct ic_source_ops replay_ops = {"trace-replay", replay_next, replay_free};
+static const struct ic_source_ops replay_ops = {"trace-replay", replay_next, replay_free, replay_finish};
 
-/* Reads the trace once: checks every row (its class, and with
- * over_context = error its length), measures what looping and rescaling
- * need, and hashes the content for the digest. */
-static ic_status survey(struct replay *r, uint64_t *kept, ic_time_ns *first, ic_time_ns *last, long *first_line,
-                        bool *blocks) {
+/* traffic.trace_match_volume needs the row count before the first
+ * arrival: the checking pass runs through the whole trace first. */
+static ic_status survey(struct replay *r) {
   ic_status st;
   ic_trace *t = ic_trace_open(r->path, &r->opt, &st);
   if (!t) return st;
   struct ic_trace_record rec;
-  uint64_t dropped = 0;
-  int bad_classes = 0;
-  *kept = 0;
-  *blocks = false;
-  bool refuse_long = r->lim.over_context == IC_OVER_CONTEXT_ERROR && r->ctx > 0;
-  while ((st = ic_trace_next(t, &rec)) == IC_OK) {
-    if (rec.class_name && bad_classes < IC_TRACE_MAX_ERRORS && class_of(r, &rec) < 0) bad_classes++;
-    if (!wanted(r, &rec)) {
-      dropped += rec.time_ns >= r->start_ns;
-      continue;
-    }
-    int64_t p = rec.prompt_tokens, o = rec.output_tokens; /* as replay_next bounds them */
-    ic__clamp_lengths(&p, &o, r->lim.prompt_tokens_min, r->lim.prompt_tokens_max, r->lim.output_tokens_min,
-                      r->lim.output_tokens_max, 0);
-    if (refuse_long && p + o > r->ctx) {
-      ic_diag(r->path, rec.line, "%lld prompt + %lld output tokens exceed the model's context of %lld "
-              "(model.context_max; traffic.over_context = error: clamp or reject count such rows instead)",
-              (long long)p, (long long)o, (long long)r->ctx);
-      st = IC_EINVAL;
-      break;
-    }
-    if ((*kept)++ == 0) {
-      *first = rec.time_ns;
-      *first_line = rec.line;
-    }
-    *last = rec.time_ns;
-    *blocks = *blocks || rec.block_count > 0;
-  }
-  if (st == IC_ENOENT) r->base.input_hash = ic_trace_content_hash(t);
-  if (st == IC_ENOENT && ic_trace_skipped_rows(t))
-    ic_diag(r->path, 0, "note: skipped %llu bad rows (first at %s)", (unsigned long long)ic_trace_skipped_rows(t),
-            ic_trace_first_skip_reason(t));
-  if (st == IC_ENOENT && dropped)
-    ic_diag(r->path, 0, "note: dropped %llu rows with 0 output tokens (traffic.trace_zero_output = drop)",
-            (unsigned long long)dropped);
+  while ((st = ic_trace_next(t, &rec)) == IC_OK)
+    if ((st = check_row(r, &rec)) != IC_OK) break;
+  if (st == IC_ENOENT) finish_check(r, t);
   ic_trace_free(t);
-  if (st == IC_ENOENT && bad_classes) return IC_EINVAL;
   return st == IC_ENOENT ? IC_OK : st;
 }
 
@@ -232,35 +268,11 @@ ic_status ic__open_replay(const struct ic_traffic_config *c, ic_sim *sim, ic_tim
   r->lim = *c;
   r->nclass = nclass;
   memcpy(r->classes, cls, nclass * sizeof *cls);
-  uint64_t kept = 0;
-  ic_time_ns first = 0, last = 0;
-  long first_line = 0;
-  bool blocks = false;
-  ic_status st = survey(r, &kept, &first, &last, &first_line, &blocks);
-  if (st != IC_OK) goto fail;
-  if (kept == 0) {
-    ic_diag(r->path, 0, "no rows at or after traffic.trace_start_s = %g s", c->trace_start_s);
-    st = IC_EINVAL;
-    goto fail;
-  }
-  /* one loop: from the start point to the last row, plus one mean gap so
-   * that the next loop's first row does not land on the last one */
-  double mean_gap_s = kept > 1 ? ic_time_to_s(last - first) / (double)(kept - 1) : 1.0;
-  if (!(mean_gap_s > 0)) mean_gap_s = 1.0;
-  r->period_ns = last - r->start_ns + ic_time_from_s(mean_gap_s);
-  if (c->trace_match_volume)
-    r->speedup = (c->queries_per_day / 86400.0) / ((double)kept / ic_time_to_s(r->period_ns));
-  /* Relative times are kept as they are: a trace cut from day 225 of a
-   * longer one starts 225 days in, and would replay nothing. Copy 0 is not
-   * shifted, so its first row is the earliest of all copies. */
-  double first_at_s = ic_time_to_s(first - r->start_ns) / r->speedup;
-  if (ic_time_from_s(first_at_s) >= end_ns) {
-    ic_diag(r->path, first_line, "the first row replayed arrives at %.9g s (trace time %.9g s), after the run ends "
-            "at %.9g s (run.warmup_s + run.duration_s): nothing would arrive. Set traffic.trace_start_s = %.9g to "
-            "replay from this row (see docs/formats/trace.md)", first_at_s, ic_time_to_s(first), ic_time_to_s(end_ns),
-            ic_time_to_s(first));
-    st = IC_EINVAL;
-    goto fail;
+  r->refuse_long = c->over_context == IC_OVER_CONTEXT_ERROR && ctx > 0;
+  ic_status st = IC_OK;
+  if (c->trace_match_volume) {
+    if ((st = survey(r)) != IC_OK) goto fail;
+    if (r->kept > 0) r->speedup = (c->queries_per_day / 86400.0) / ((double)r->kept / ic_time_to_s(r->period_ns));
   }
   st = IC_ENOMEM;
   if (nclass > 1) {
@@ -269,14 +281,30 @@ ic_status ic__open_replay(const struct ic_traffic_config *c, ic_sim *sim, ic_tim
     if (!(r->cls = ic_sim_rng(sim, "traffic.classes")) || !(r->class_table = gsl_ran_discrete_preproc(nclass, share)))
       goto fail;
   }
-  if (blocks && !(r->base.blocks = ic_block_ring_alloc(IC_BLOCK_RING_DEFAULT, r->opt.block_tokens > 0
-                                                                                   ? r->opt.block_tokens
-                                                                                   : IC_BLOCK_TOKENS_DEFAULT)))
-    goto fail;
   plan_copies(r, c->trace_rate_scale, c->trace_rate_scale_shift_s);
   if (r->copy[r->ncopies - 1].keep < 1 && !(r->thin = ic_sim_rng(sim, "traffic.trace_thin"))) goto fail;
   for (size_t j = 0; j < r->ncopies; j++)
     if (!(r->copy[j].t = ic_trace_open(r->path, &r->opt, &st))) goto fail;
+  /* The first row, read by the pass that replays it, decides whether
+   * anything arrives at all. */
+  if ((st = advance(r, &r->copy[0])) != IC_OK) goto fail;
+  if (r->kept == 0) {
+    ic_diag(r->path, 0, "no rows at or after traffic.trace_start_s = %g s", c->trace_start_s);
+    st = IC_EINVAL;
+    goto fail;
+  }
+  /* Relative times are kept as they are: a trace cut from day 225 of a
+   * longer one starts 225 days in, and would replay nothing. Copy 0 is not
+   * shifted, so its first row is the earliest of all copies. */
+  double first_at_s = ic_time_to_s(r->first - r->start_ns) / r->speedup;
+  if (ic_time_from_s(first_at_s) >= end_ns) {
+    ic_diag(r->path, r->first_line, "the first row replayed arrives at %.9g s (trace time %.9g s), after the run ends "
+            "at %.9g s (run.warmup_s + run.duration_s): nothing would arrive. Set traffic.trace_start_s = %.9g to "
+            "replay from this row (see docs/formats/trace.md)", first_at_s, ic_time_to_s(r->first),
+            ic_time_to_s(end_ns), ic_time_to_s(r->first));
+    st = IC_EINVAL;
+    goto fail;
+  }
   *out = &r->base;
   return IC_OK;
 fail:

@@ -6,12 +6,63 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <unistd.h>
 
 #include "ic_test.h"
 
+#include "calib_impl.h"
 #include "cli.h"
 #include "infercost/calib.h"
+#include "infercost/run.h"
+#include "infercost/scenario.h"
+
+/* Threads of this process, from /proc. */
+static int task_count(void) {
+  DIR *d = opendir("/proc/self/task");
+  if (!d) return -1;
+  int n = 0;
+  for (struct dirent *e; (e = readdir(d));) n += e->d_name[0] != '.';
+  closedir(d);
+  return n;
+}
+
+/* The child of no_blas_thread_outside_validate, started without the BLAS
+ * thread-count variables: prints its threads after a serving run, then
+ * after OpenBLAS is loaded. */
+static int blas_child(void) {
+  static struct ic_scenario s;
+  struct ic_run_result r;
+  ic_scenario_defaults(&s);
+  const char *kv[] = {"run.duration_s=5", "run.warmup_s=1", "fleet.nodes=2", "traffic.queries_per_day=1e5"};
+  for (size_t i = 0; i < sizeof kv / sizeof kv[0]; i++)
+    if (ic_scenario_set(&s, kv[i], "test") != IC_OK) return 2;
+  if (ic_run_scenario(&s, &r) != IC_OK) return 1;
+  printf("%d ", task_count());
+  if (ic__blas_load(2) != IC_OK) return 1;
+  printf("%d\n", task_count());
+  return 0;
+}
+
+/* OpenBLAS starts its threads when it is loaded, and they spin: a serving
+ * run must not load it (issue 20), validate must. */
+static void no_blas_thread_outside_validate(void **state) {
+  (void)state;
+  char self[1024], cmd[1200];
+  ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+  assert_true(n > 0);
+  self[n] = '\0';
+  snprintf(cmd, sizeof cmd, "env -u OPENBLAS_NUM_THREADS -u OMP_NUM_THREADS -u GOTO_NUM_THREADS '%s' --blas-child",
+           self);
+  FILE *p = popen(cmd, "r");
+  assert_non_null(p);
+  int after_run = 0, after_load = 0;
+  assert_int_equal(fscanf(p, "%d %d", &after_run, &after_load), 2);
+  assert_int_equal(pclose(p), 0);
+  assert_int_equal(after_run, 1);
+  /* the oracle sees BLAS threads where there are cores for them */
+  if (sysconf(_SC_NPROCESSORS_ONLN) > 1) assert_true(after_load > 1);
+}
 
 static void quick_validate_writes_every_shape(void **state) {
   (void)state;
@@ -108,8 +159,10 @@ static void bad_options_are_rejected(void **state) {
   ic_diag_set_sink(NULL, NULL);
 }
 
-int main(void) {
+int main(int argc, char **argv) {
+  if (argc > 1 && strcmp(argv[1], "--blas-child") == 0) return blas_child();
   const struct CMUnitTest tests[] = {
+      cmocka_unit_test(no_blas_thread_outside_validate),
       cmocka_unit_test(error_stats_by_hand),
       cmocka_unit_test(attention_efficiencies_by_hand),
       cmocka_unit_test(bad_options_are_rejected),

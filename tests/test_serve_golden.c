@@ -1,10 +1,12 @@
 /* test_serve_golden.c: the serving model's outputs, pinned byte for byte.
  *
- * Six runs (the built-in scenario, continuous with lognormal lengths and
- * token steps, static, chunked prefill, idle power-down, a trace replay)
+ * Seven runs (the built-in scenario, continuous with lognormal lengths and
+ * token steps, static, chunked prefill, idle power-down, a trace replay,
+ * and scenarios/chatgpt-2025.ini on a tenth of its fleet and traffic)
  * write every output file (`run -o DIR`); each must equal the copy under
  * tests/data/golden/CASE/ to the byte. It guards reshaping the serving code
- * (issue 13: the redesign keeps every output). A change that is meant to
+ * (issue 13: the redesign keeps every output; issue 20: the speed-ups
+ * keep every output). A change that is meant to
  * move figures regenerates the copies with IC_GOLDEN_UPDATE=1 and says why
  * in its commit. */
 #define _POSIX_C_SOURCE 200809L
@@ -39,6 +41,8 @@ static const struct golden_case cases[] = {
     {"trace", "-s traffic.arrival=trace -s traffic.trace_path=traces/azure2023_conv.csv -s fleet.nodes=8 "
               "-s fleet.gpu=h100-sxm -s fleet.server=dgx-h100 -s model.name=llama2-70b -s fleet.gpus_per_replica=4 "
               "-s run.duration_s=300 -s run.series_interval_s=30"},
+    {"chatgpt2025", "scenarios/chatgpt-2025.ini -s fleet.nodes=600 -s traffic.queries_per_day=2.5e8 -s run.warmup_s=10 "
+                    "-s run.duration_s=20 -s run.series_interval_s=5"},
 };
 
 static const char *const files[] = {"summary.json", "metrics.csv", "ledger.csv", "hourly.csv", "timeseries.csv",

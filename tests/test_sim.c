@@ -101,9 +101,47 @@ static void past_event_is_refused_not_clamped(void **state) {
 #endif
 }
 
+/* A hint sees the next event of its handler before the current one runs:
+ * events at 10 (record, 1), 20 (other, 2), 30 (record, 3). Running 10 hints
+ * nothing (next is `other`), running 20 hints arg 3, running 30 nothing. */
+static void other(ic_sim *sim, void *ctx, uint64_t arg) { record(sim, ctx, arg + 100); }
+static uint64_t hinted[8];
+static int hints;
+static const void *hinted_ctx;
+static void note_hint(const void *ctx, uint64_t arg) {
+  hinted_ctx = ctx;
+  hinted[hints++] = arg;
+}
+
+static void hint_sees_the_next_event(void **state) {
+  (void)state;
+  ic_sim *sim = ic_sim_alloc(1, 0);
+  struct trace_log log = {0};
+  assert_true(ic_sim_set_hint(sim, record, note_hint));
+  ic_sim_schedule_at(sim, 30, record, &log, 3);
+  ic_sim_schedule_at(sim, 10, record, &log, 1);
+  ic_sim_schedule_at(sim, 20, other, &log, 2);
+  ic_sim_run_until(sim, IC_TIME_NEVER);
+  assert_int_equal(hints, 1);
+  assert_int_equal(hinted[0], 3);
+  assert_ptr_equal(hinted_ctx, &log);
+  assert_int_equal(log.n, 3);
+  assert_int_equal(log.arg[0], 1);
+  assert_int_equal(log.arg[1], 102);
+  assert_int_equal(log.arg[2], 3);
+  /* a handler's hint is replaced, not added; the table has a bound */
+  assert_true(ic_sim_set_hint(sim, record, note_hint));
+  assert_true(ic_sim_set_hint(sim, other, note_hint));
+  assert_true(ic_sim_set_hint(sim, reschedule_twice, note_hint));
+  assert_true(ic_sim_set_hint(sim, schedule_in_the_past, note_hint));
+  assert_false(ic_sim_set_hint(sim, cancel_victim, note_hint));
+  ic_sim_free(sim);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(run_until_stops_at_horizon),
+      cmocka_unit_test(hint_sees_the_next_event),
       cmocka_unit_test(handler_can_cancel_a_later_event),
       cmocka_unit_test_setup_teardown(past_event_is_refused_not_clamped, diag_capture, diag_release),
   };

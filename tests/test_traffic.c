@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <gsl/gsl_cdf.h>
 #include <gsl/gsl_rng.h>
@@ -596,8 +597,15 @@ static void over_context_error_names_the_row(void **state) {
   c.over_context = IC_OVER_CONTEXT_ERROR;
   ic_sim *sim = ic_sim_alloc(1, 0);
   ic_source *src = NULL;
-  assert_int_equal(ic_traffic_open(&c, sim, ic_time_from_s(100), 4096, &src), IC_EINVAL);
-  assert_null(src);
+  /* The trace is read once (issue 20): the replay checks each row as it
+   * reads it, so the first row is delivered and the second fails. */
+  assert_int_equal(ic_traffic_open(&c, sim, ic_time_from_s(100), 4096, &src), IC_OK);
+  struct ic_request r;
+  assert_int_equal(ic_source_next(src, &r), IC_OK);
+  assert_int_equal(r.prompt_tokens, 1000);
+  assert_string_equal(diag.text, "");
+  assert_int_equal(ic_source_next(src, &r), IC_EINVAL);
+  ic_source_free(src);
   assert_string_equal(diag.text, DATA "trace_long_context.csv:3: 4000 prompt + 200 output tokens exceed the model's "
                                       "context of 4096 (model.context_max; traffic.over_context = error: clamp or "
                                       "reject count such rows instead)\n");
@@ -625,6 +633,52 @@ static void over_context_reported_by_the_cli(void **state) {
   assert_non_null(strstr(json, "\"arrived\":\t3,"));
   snprintf(args, sizeof args, "rm -r %s", dir);
   assert_int_equal(system(args), 0);
+}
+
+/* The trace is read once (issue 20): so a replay can read standard input,
+ * and gives what the same file gives, trace hash included (the scenario
+ * digest differs: it covers trace_path). A bad row after the run's end
+ * still fails the run, and nothing is written. */
+static void replay_reads_the_trace_once(void **state) {
+  (void)state;
+  char dir_file[] = "/tmp/ic_once_XXXXXX", dir_pipe[] = "/tmp/ic_once_XXXXXX", cmd[2048], out[8192];
+  assert_non_null(mkdtemp(dir_file));
+  assert_non_null(mkdtemp(dir_pipe));
+  const char *keys = "-s traffic.arrival=trace -s fleet.nodes=2 -s fleet.gpu=h100-sxm -s fleet.server=dgx-h100 "
+                     "-s model.name=llama2-70b -s fleet.gpus_per_replica=4 -s run.duration_s=120";
+  snprintf(cmd, sizeof cmd, "%s run -q -o %s/o %s -s traffic.trace_path=traces/azure2023_conv.csv 2>&1", ic_test_bin(),
+           dir_file, keys);
+  assert_int_equal(ic_test_shell(cmd, out, sizeof out), 0);
+  snprintf(cmd, sizeof cmd, "cat traces/azure2023_conv.csv | %s run -q -o %s/o %s -s traffic.trace_path=- 2>&1",
+           ic_test_bin(), dir_pipe, keys);
+  int rc = ic_test_shell(cmd, out, sizeof out);
+  if (rc != 0) fprintf(stderr, "%s\n", out);
+  assert_int_equal(rc, 0);
+  static char a[65536], b[65536];
+  char pa[600], pb[600];
+  snprintf(pa, sizeof pa, "%s/o", dir_file);
+  snprintf(pb, sizeof pb, "%s/o", dir_pipe);
+  ic_test_read_file(pa, "summary.json", a, sizeof a);
+  ic_test_read_file(pb, "summary.json", b, sizeof b);
+  /* everything after the provenance line is the same */
+  const char *ea = strchr(a, '\n'), *eb = strchr(b, '\n');
+  assert_non_null(ea);
+  assert_non_null(eb);
+  assert_string_equal(strchr(ea + 1, '\n'), strchr(eb + 1, '\n'));
+  const char *ta = strstr(a, "; trace "), *tb = strstr(b, "; trace ");
+  assert_non_null(ta);
+  assert_non_null(tb);
+  assert_memory_equal(ta, tb, 8 + 16);
+  /* row 3 exceeds the context, after a window that ends at 0.75 s */
+  snprintf(cmd, sizeof cmd, "%s run -q -o %s/bad -s model.name=llama2-7b -s fleet.gpu=h100-sxm -s fleet.nodes=1 "
+           "-s fleet.gpus_per_replica=1 -s traffic.arrival=trace -s traffic.trace_path=tests/data/trace_long_context.csv "
+           "-s traffic.over_context=error -s run.duration_s=0.75 -s run.warmup_s=0 2>&1", ic_test_bin(), dir_file);
+  assert_int_equal(ic_test_shell(cmd, out, sizeof out), 2);
+  assert_non_null(strstr(out, "trace_long_context.csv:3: 4000 prompt + 200 output tokens exceed the model's context"));
+  snprintf(cmd, sizeof cmd, "%s/bad", dir_file);
+  assert_int_equal(access(cmd, F_OK), -1);
+  snprintf(cmd, sizeof cmd, "rm -r %s %s", dir_file, dir_pipe);
+  assert_int_equal(system(cmd), 0);
 }
 
 /* Trace runs (issue 11 item 11). The report's Traffic line gives what the
@@ -775,6 +829,7 @@ int main(void) {
   ONE(over_context_error_names_the_row);
   ONE(over_context_reported_by_the_cli);
   ONE(trace_runs_report_the_trace);
+  ONE(replay_reads_the_trace_once);
   ONE(trace_far_from_zero_is_refused);
   return _cmocka_run_group_tests("traffic", tests, n, NULL, NULL);
 }

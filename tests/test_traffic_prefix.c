@@ -218,7 +218,7 @@ static void expect_classes(const struct ic_traffic_config *c, ic_sim *sim, const
 }
 
 /* A class field picks each request's class by name; an unknown name is an
- * error at its line, before the run. */
+ * error at its line, when the replay reads it (the trace is read once). */
 static void class_from_trace(void **state) {
   (void)state;
   struct ic_traffic_config c = replay_of(fixture("cls.jsonl", ROW(0, 5, "b") ROW(10, 3, "a") ROW(20, 7, "b")));
@@ -228,7 +228,11 @@ static void class_from_trace(void **state) {
   ic_source *src = NULL;
   expect_classes(&c, sim, (const int[]){1, 0, 1});
   snprintf(c.trace_path, sizeof c.trace_path, "%s", fixture("cls_bad.jsonl", ROW(0, 5, "a") ROW(10, 3, "c")));
-  assert_int_equal(ic_traffic_open(&c, sim, ic_time_from_s(100), 0, &src), IC_EINVAL);
+  assert_int_equal(ic_traffic_open(&c, sim, ic_time_from_s(100), 0, &src), IC_OK);
+  struct ic_request r;
+  assert_int_equal(ic_source_next(src, &r), IC_OK);
+  assert_int_equal(ic_source_next(src, &r), IC_EINVAL);
+  ic_source_free(src);
   assert_string_equal(diag.text, DIR "cls_bad.jsonl:2: m: class 'c' is not one of traffic.class_names (a|b)\n");
   ic_sim_free(sim);
 }
@@ -270,8 +274,9 @@ static void refused_combinations(void **state) {
   assert_string_equal(diag.text,
                       "traffic.trace_rate_scale and traffic.trace_match_volume: set one, not both\n"
                       "traffic.trace_class_column needs traffic.class_names listing the classes the trace names\n"
-                      "traffic.trace_path = -: standard input cannot be replayed (the trace is read more than "
-                      "once); give a file\n"
+                      "traffic.trace_path = -: standard input is read once; this run reads the trace more than "
+                      "once (trace_loop, trace_rate_scale > 1, trace_match_volume or empirical lengths): give a "
+                      "file\n"
                       "traffic.system_prompts and traffic.session_turns shape generated traffic, not trace replay "
                       "(a trace brings its own block ids)\n");
   /* sessions order their turns by arrival time, which closed and offline

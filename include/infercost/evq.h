@@ -58,6 +58,10 @@ bool ic_evq_pop(ic_evq *q, struct ic_event *out);
 /* Time of the earliest live event, or IC_TIME_NEVER when none. */
 ic_time_ns ic_evq_peek_time(ic_evq *q);
 
+/* The earliest pending event's handler, context and argument, without
+ * taking it out; false when none. */
+bool ic_evq_peek(const ic_evq *q, ic_event_fn **fn, void **ctx, uint64_t *arg);
+
 /* Number of live (not cancelled) pending events. */
 size_t ic_evq_size(const ic_evq *q);
 

@@ -47,6 +47,16 @@ bool ic_sim_cancel(ic_sim *sim, ic_event_id id);
  * stopped. */
 bool ic_sim_step(ic_sim *sim);
 
+/* A hint for events of `fn`: when the next event to run is one of fn's,
+ * hint(ctx, arg) is called with its context and argument just before the
+ * current event runs, so that it can prefetch the memory that event will
+ * touch while this one runs (a large fleet's replicas do not fit in the
+ * cache). A hint must change nothing. At most IC_SIM_HINTS handlers have
+ * one; false when full. */
+typedef void ic_hint_fn(const void *ctx, uint64_t arg);
+enum { IC_SIM_HINTS = 4 };
+bool ic_sim_set_hint(ic_sim *sim, ic_event_fn *fn, ic_hint_fn *hint);
+
 /* Runs every event whose time is <= end_ns, then sets the clock to end_ns.
  * Returns the number of events run. */
 uint64_t ic_sim_run_until(ic_sim *sim, ic_time_ns end_ns);

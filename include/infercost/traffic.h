@@ -162,6 +162,9 @@ struct ic_source_ops {
    * exhausted, another status (already reported via ic_diag) on bad input. */
   ic_status (*next)(ic_source *src, struct ic_request *out);
   void (*free)(ic_source *src);
+  /* Optional (NULL: nothing to do): the run is over; reads what the
+   * source's checks and input_hash still need. IC_OK or an error (reported). */
+  ic_status (*finish)(ic_source *src);
 };
 
 /* ops and blocks are the source's; the fields below them belong to
@@ -186,9 +189,11 @@ struct ic_source {
  * of `sim`, or a trace replay. Arrivals stop before `end_ns`; a request
  * whose prompt + output exceed context_max_tokens (<= 0: no limit) is
  * clamped, rejected or an error as traffic.over_context says, and counted
- * (ic_source_over_context). A trace is read through once here to check
- * every row (and, with over_context = error, every row's length), so bad
- * input fails before the run starts. IC_OK and *out (free with ic_source_free);
+ * (ic_source_over_context). A trace is read once: the replay checks every
+ * row it reads (its class and, with over_context = error, its length), and
+ * ic_source_finish checks the rows after the run's end, so bad input fails
+ * the run (before it starts when the first rows are bad, with
+ * traffic.trace_match_volume before it starts in any case). IC_OK and *out (free with ic_source_free);
  * IC_EINVAL (reported, naming traffic.<key> or file:line); IC_EIO; IC_ENOMEM. */
 ic_status ic_traffic_open(const struct ic_traffic_config *cfg, ic_sim *sim, ic_time_ns end_ns,
                           int64_t context_max_tokens, ic_source **out);
@@ -207,8 +212,13 @@ ic_source *ic_source_poisson_fixed(gsl_rng *rng, double rate_per_s, int64_t prom
  * does not fit and the policy is error. */
 ic_status ic_source_next(ic_source *src, struct ic_request *out);
 
+/* The run is over: a trace replay reads the rest of its trace, checking
+ * every row, so that input_hash covers the whole file. IC_OK or an error
+ * (reported: a bad row after the run's end still fails the run). */
+ic_status ic_source_finish(ic_source *src);
+
 /* The ring holding the block hashes of the source's requests, NULL when it
- * has none. Positions stay valid for the ring's capacity of later pushes. */
+ * has none (a replay makes it at the first row that names blocks). Positions stay valid for the ring's capacity of later pushes. */
 const ic_block_ring *ic_source_blocks(const ic_source *src);
 
 /* Requests longer than the context met so far (clamped or rejected): for
@@ -223,7 +233,8 @@ const struct ic_request_count *ic_source_offered(const ic_source *src);
 void ic_source_count_from(ic_source *src, ic_time_ns from_ns);
 
 /* A hash of the content of every file the source read (a trace, an
- * empirical histogram's trace), computed while reading; 0 when none. */
+ * empirical histogram's trace), computed while reading; 0 when none. A
+ * replay's covers the whole trace after ic_source_finish. */
 uint64_t ic_source_input_hash(const ic_source *src);
 
 /* Checks the '|'-lists and key combinations of the section without reading
