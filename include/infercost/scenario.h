@@ -113,6 +113,9 @@ uint64_t ic_scenario_digest(const struct ic_scenario *s);
 void ic_scenario_pool(const struct ic_scenario *s, size_t i, struct ic_fleet_config *fleet,
                       struct ic_serving_config *serving);
 
+/* Pool i's [cost] keys: the scenario's, with the pool's own on top. */
+void ic_scenario_pool_cost(const struct ic_scenario *s, size_t i, struct ic_cost_config *cost);
+
 /* The definition of "pool.NAME.key" (any name), or NULL. */
 const struct ic_key_def *ic_scenario_pool_key(const char *dotted);
 
