@@ -73,7 +73,8 @@ static void shard_scenario(const struct ic_scenario *s, size_t k, struct ic_scen
   *out = *s;
   int64_t n = s->run.shards;
   out->run.shards = 1;
-  out->run.seed = (int64_t)(ic_rng_stream_seed((uint64_t)s->run.seed, (uint64_t)k, "run.shards") >> 1);
+  /* 53 bits: a shard can be rerun alone with -s run.seed=... (the key is read as a double). */
+  out->run.seed = (int64_t)(ic_rng_stream_seed((uint64_t)s->run.seed, (uint64_t)k, "run.shards") >> 11);
   out->fleet.nodes = s->fleet.nodes / n;
   out->traffic.queries_per_day = s->traffic.queries_per_day / (double)n;
   for (size_t i = 0; i < s->pool_count; i++) {

@@ -1,0 +1,132 @@
+/* test_run_shard.c: run.shards. Oracles: each shard run on its own as a
+ * plain scenario (its nodes, its share of the traffic, its seed as
+ * docs/scenario-format.md states it), whose counters and amounts the merged
+ * result must add up to; the conservation of requests; the same result
+ * whatever the number of workers. */
+#include "ic_test.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "ic_test_diag.h"
+#include "infercost/rng.h"
+#include "infercost/run.h"
+#include "infercost/scenario.h"
+
+static void set(struct ic_scenario *s, const char *kv) { assert_int_equal(ic_scenario_set(s, kv, "test"), IC_OK); }
+
+/* Llama-2-7B on 4 one-GPU nodes at about 5 requests/s per replica, two
+ * classes, lognormal lengths: latencies spread over many sketch buckets. */
+static void small_fleet(struct ic_scenario *s) {
+  ic_scenario_defaults(s);
+  static const char *const keys[] = {
+      "model.name=llama2-7b", "fleet.gpu=h100-sxm", "fleet.server=test-host", "power.node_base_w=1500",
+      "cost.server_price_usd=100000", "fleet.nodes=4", "fleet.gpus_per_node=1", "fleet.gpus_per_replica=1",
+      "traffic.queries_per_day=1728000", "traffic.prompt_tokens=300", "traffic.output_tokens=40",
+      "traffic.output_dist=lognormal", "traffic.class_names=a|b", "traffic.class_shares=0.5|0.5",
+      "run.duration_s=120", "run.seed=31337"};
+  for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) set(s, keys[i]);
+}
+
+static struct ic_scenario base, part;
+static struct ic_run_result merged, again, shard[2];
+
+static void near(double got, double want) { assert_true(fabs(got - want) <= 1e-9 * fabs(want)); }
+
+/* Shard k of `base` (2 shards), built by hand from the documented rule. */
+static void shard_by_hand(size_t k) {
+  part = base;
+  char kv[96];
+  snprintf(kv, sizeof kv, "run.seed=%llu",
+           (unsigned long long)(ic_rng_stream_seed((uint64_t)base.run.seed, (uint64_t)k, "run.shards") >> 11));
+  set(&part, kv);
+  set(&part, "run.shards=1");
+  set(&part, "fleet.nodes=2");
+  set(&part, "traffic.queries_per_day=864000");
+}
+
+static void merged_figures_are_the_shards_sums(void **state) {
+  (void)state;
+  small_fleet(&base);
+  set(&base, "run.shards=2");
+  set(&base, "run.shard_workers=1");
+  assert_int_equal(ic_run_scenario(&base, &merged), IC_OK);
+  for (size_t k = 0; k < 2; k++) {
+    shard_by_hand(k);
+    assert_int_equal(ic_run_scenario(&part, &shard[k]), IC_OK);
+    assert_true(shard[k].completed > 500);
+  }
+  const struct ic_run_result *a = &shard[0], *b = &shard[1];
+  assert_int_equal(merged.arrived, a->arrived + b->arrived);
+  assert_int_equal(merged.completed, a->completed + b->completed);
+  assert_int_equal(merged.in_flight_at_start, a->in_flight_at_start + b->in_flight_at_start);
+  assert_int_equal(merged.in_flight_at_end, a->in_flight_at_end + b->in_flight_at_end);
+  assert_int_equal(merged.rejected, a->rejected + b->rejected);
+  assert_int_equal(merged.events, a->events + b->events);
+  assert_int_equal(merged.gpus, 4);
+  assert_int_equal(merged.replicas, 4);
+  /* Requests are conserved across the merge. */
+  assert_int_equal(merged.in_flight_at_start + merged.arrived,
+                   merged.completed + merged.rejected + merged.in_flight_at_end);
+  near(merged.cost.total_usd, a->cost.total_usd + b->cost.total_usd);
+  near(merged.cost.it_energy_kwh, a->cost.it_energy_kwh + b->cost.it_energy_kwh);
+  near(merged.it_energy_j, a->it_energy_j + b->it_energy_j);
+  near(merged.queries_per_day, a->queries_per_day + b->queries_per_day);
+  near(merged.output_tokens_per_day, a->output_tokens_per_day + b->output_tokens_per_day);
+  near(merged.hours[3].total_usd, a->hours[3].total_usd + b->hours[3].total_usd);
+  near(merged.usd_per_query, (a->cost.total_usd + b->cost.total_usd) / (a->queries_per_day + b->queries_per_day));
+  /* Equal fleets: the fleet's fractions are the shards' means. */
+  near(merged.utilisation, (a->utilisation + b->utilisation) / 2);
+  near(merged.mfu, (a->mfu + b->mfu) / 2);
+  for (size_t c = 0; c < 2; c++)
+    assert_int_equal(merged.classes[c].completed, a->classes[c].completed + b->classes[c].completed);
+  /* A quantile of the union lies between the parts' quantiles; the means
+   * are the count-weighted means. */
+  assert_true(merged.e2e_p99_s >= fmin(a->e2e_p99_s, b->e2e_p99_s));
+  assert_true(merged.e2e_p99_s <= fmax(a->e2e_p99_s, b->e2e_p99_s));
+  assert_true(merged.ttft_p99_s >= fmin(a->ttft_p99_s, b->ttft_p99_s));
+  assert_true(merged.ttft_p99_s <= fmax(a->ttft_p99_s, b->ttft_p99_s));
+  near(merged.e2e_mean_s, (a->e2e_mean_s * (double)a->completed + b->e2e_mean_s * (double)b->completed) /
+                              (double)(a->completed + b->completed));
+}
+
+static void workers_do_not_change_the_result(void **state) {
+  (void)state;
+  small_fleet(&base);
+  set(&base, "run.shards=2");
+  set(&base, "run.shard_workers=1");
+  assert_int_equal(ic_run_scenario(&base, &merged), IC_OK);
+  set(&base, "run.shard_workers=2");
+  assert_int_equal(ic_run_scenario(&base, &again), IC_OK);
+  assert_memory_equal(&merged, &again, sizeof merged);
+}
+
+static void uneven_or_replayed_splits_are_refused(void **state) {
+  (void)state;
+  small_fleet(&base);
+  set(&base, "run.shards=3");
+  assert_int_equal(ic_run_scenario(&base, &merged), IC_EINVAL);
+  assert_non_null(strstr(diag.text, "fleet.nodes = 4 (the fleet) does not split into run.shards = 3"));
+  small_fleet(&base);
+  set(&base, "fleet.gpus_per_node=2");
+  set(&base, "fleet.gpus_per_replica=4"); /* replicas of 2 nodes: 4 nodes make 2 replicas */
+  set(&base, "run.shards=4");
+  assert_int_equal(ic_run_scenario(&base, &merged), IC_EINVAL);
+  assert_non_null(strstr(diag.text, "make it a multiple of 8"));
+  small_fleet(&base);
+  set(&base, "run.shards=2");
+  set(&base, "traffic.mode=offline");
+  set(&base, "traffic.requests=100");
+  assert_int_equal(ic_run_scenario(&base, &merged), IC_EINVAL);
+  assert_non_null(strstr(diag.text, "only open generated traffic splits into shards"));
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(merged_figures_are_the_shards_sums),
+      cmocka_unit_test(workers_do_not_change_the_result),
+      cmocka_unit_test_setup_teardown(uneven_or_replayed_splits_are_refused, diag_capture, diag_release),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
