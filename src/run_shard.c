@@ -390,6 +390,10 @@ static ic_status run_sharded(const struct ic_scenario *s, struct ic_run_result *
     if (m->rows_differ)
       ic_diag(s->source, 0, "warning: run.shards: the shards stopped at different times (overloaded): "
               "timeseries.csv ends with the shortest");
+    /* A gauge's maximum is not additive: the sum of the shards' maxima bounds the fleet's from above. */
+    if (m->header && strstr(m->header, "_max"))
+      ic_diag(s->source, 0, "warning: run.shards = %zu: the *_max columns of timeseries.csv are sums of the shards' "
+              "maxima, an upper bound of the fleet's", n);
     char *csv = m->header ? series_text(m) : NULL;
     st = csv ? ic__run_write_outputs(series_dir, csv, m->batch_hist, m->batch_bins, m->kv_hist) : IC_ENOMEM;
     free(csv);
