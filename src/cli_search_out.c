@@ -49,7 +49,7 @@ static ic_status write_points(FILE *f, const struct ic_search_space *sp, size_t 
   size_t metric_count;
   const struct ic_headline *metrics = ic_headline_table(&metric_count);
   for (size_t a = 0; a < sp->axis_count; a++) fprintf(f, "%s,", sp->axes[a].key);
-  fputs("fleet.nodes,seed,runs,status,meets_targets", f);
+  fprintf(f, "%s,seed,runs,status,meets_targets", sp->nodes->key);
   ic_sweep_csv_metric_names(f, IC_SWEEP_SERVE, sp->runs);
   fputs(",combination,step", f);
   for (size_t t = 0; t < user_targets; t++) fprintf(f, ",pareto_%s", metrics[sp->targets[t].metric].name);
@@ -97,7 +97,7 @@ ic_status ic_cli_search_write_points(const char *path, const struct ic_search_sp
   snprintf(note, sizeof note, "search: %zu points evaluated x %lld runs", r->point_count, (long long)sp->runs);
   struct ic_meta m = {.command = "search", .scenario = sp->base, .note = note};
   return ic_meta_write_sidecar(path, &m,
-                               "every configuration the search evaluated: varied keys, fleet.nodes, seed, runs, status, "
+                               "every configuration the search evaluated: varied keys, the bisected node count, seed, runs, status, "
                                "meets_targets, headline metrics, combination, bisection step, and pareto_METRIC (1 on "
                                "the frontier of usd_per_day against that target's metric)");
 }
@@ -111,7 +111,7 @@ void ic_cli_search_print_top(const struct ic_search_space *sp, size_t user_targe
           r->ranked_count);
   fprintf(out, "  %4s", "rank");
   for (size_t a = 0; a < sp->axis_count; a++) fprintf(out, "  %-18s", sp->axes[a].key);
-  fprintf(out, "  %11s  %15s", "fleet.nodes", "usd_per_day");
+  fprintf(out, "  %11s  %15s", sp->nodes->key, "usd_per_day");
   for (size_t t = 0; t < user_targets; t++) fprintf(out, "  %14s", metrics[sp->targets[t].metric].name);
   fputc('\n', out);
   for (size_t k = 0; k < r->ranked_count; k++) {

@@ -56,7 +56,8 @@ static const char usage_search[] =
     "  --vary section.key=VALUES   a discrete dimension, same syntax as sweep (repeatable;\n"
     "                              default: none, fleet size only)\n"
     "  --nodes VALUES              fleet sizes to consider, ascending\n"
-    "                              (default 1:N:1, N = the scenario's fleet.nodes)\n"
+    "                              (default 1:N:1, N = the scenario's fleet.nodes);\n"
+    "                              KEY=VALUES bisects a pool's: pool.NAME.nodes=1:8:1\n"
     "  --allow-unstable            also accept configurations whose queues grow through\n"
     "                              the window (default: stable>=1 is an implicit target)\n"
     "  -s, --set section.key=value override one key (repeatable; default: none)\n"
@@ -223,10 +224,27 @@ static void print_choice(const struct ic_search_space *sp, const struct ic_searc
     if (!ic_scenario_format_key(&chosen, sp->axes[i].key, value, sizeof value)) snprintf(value, sizeof value, "?");
     fprintf(out, "  %-28s %s\n", sp->axes[i].key, value);
   }
-  fprintf(out, "  %-28s %lld\n", "fleet.nodes", (long long)chosen.fleet.nodes);
-  const struct ic_server_spec *server = ic_hw_resolve_server(chosen.fleet.server, chosen.fleet.gpu);
-  fprintf(out, "  %-28s %s x %lld GPUs (%s)\n", "hardware", server ? server->name : chosen.fleet.server,
-          (long long)chosen.fleet.gpus_per_node, chosen.fleet.gpu);
+  char nodes[IC_KEY_TEXT_MAX + 32];
+  if (!ic_scenario_format_key(&chosen, sp->nodes->key, nodes, sizeof nodes)) snprintf(nodes, sizeof nodes, "?");
+  fprintf(out, "  %-28s %s\n", sp->nodes->key, nodes);
+  /* The hardware of each pool (of the fleet when it has none). */
+  for (size_t i = 0; i < (chosen.pool_count ? chosen.pool_count : 1); i++) {
+    struct ic_fleet_config fc = chosen.fleet;
+    struct ic_serving_config sc;
+    char label[48];
+    snprintf(label, sizeof label, "hardware");
+    if (chosen.pool_count) {
+      ic_scenario_pool(&chosen, i, &fc, &sc);
+      snprintf(label, sizeof label, "pool.%s", chosen.pools[i].name);
+    }
+    const struct ic_server_spec *server = ic_hw_resolve_server(fc.server, fc.gpu);
+    if (chosen.pool_count)
+      fprintf(out, "  %-28s %lld x %s x %lld GPUs (%s)\n", label, (long long)fc.nodes,
+              server ? server->name : fc.server, (long long)fc.gpus_per_node, fc.gpu);
+    else
+      fprintf(out, "  %-28s %s x %lld GPUs (%s)\n", label, server ? server->name : fc.server,
+              (long long)fc.gpus_per_node, fc.gpu);
+  }
   fprintf(out, "Cost: USD %.2f per day\n", r->record.mean[ic_headline_find("usd_per_day")]);
   fputs("Metrics:\n", out);
   for (size_t m = 0; m < metric_count; m++)
@@ -249,8 +267,8 @@ static int print_search(const struct sweep_args *a, const struct ic_search_space
   if (r->found)
     print_choice(sp, r, stdout);
   else
-    printf("No configuration meets the targets, even at the largest fleet (%s nodes).\n",
-           nodes->values[nodes->count - 1]);
+    printf("No configuration meets the targets, even at the largest fleet (%s %s).\n",
+           nodes->values[nodes->count - 1], strcmp(nodes->key, "fleet.nodes") ? nodes->key : "nodes");
   if (r->found && a->top > 1) ic_cli_search_print_top(sp, (size_t)a->target_count, r, stdout);
   printf("Simulations: %zu points x %lld runs, against %zu points for the exhaustive grid "
          "(%zu of %zu combinations feasible at the largest fleet; %zu of them left early, their "

@@ -91,7 +91,9 @@ ic_status ic_job_search_run(const struct ic_job *j, struct ic_job_search *out) {
   size_t spec_size = (j->nodes ? strlen(j->nodes) : 0) + 64;
   char *spec = malloc(spec_size);
   if (!spec) return IC_ENOMEM;
-  if (j->nodes)
+  if (j->nodes && strchr(j->nodes, '='))
+    snprintf(spec, spec_size, "%s", j->nodes); /* KEY=VALUES: a pool's node count */
+  else if (j->nodes)
     snprintf(spec, spec_size, "fleet.nodes=%s", j->nodes);
   else
     snprintf(spec, spec_size, "fleet.nodes=1:%lld:1", (long long)out->base.fleet.nodes);

@@ -254,11 +254,18 @@ void ic_report_print(const struct ic_scenario *s, const struct ic_run_result *r,
             grouped((double)rp->completed, b, sizeof b), rp->usd_per_day, rp->usd_per_million_input_tokens,
             rp->usd_per_million_output_tokens, 100.0 * rp->batch_occupancy, 100.0 * rp->kv_occupancy, 100.0 * rp->mfu,
             100.0 * rp->mbu);
+    fprintf(out, "  %-15s queueing mean %.4f s, p99 %.4f s; mean batch %.2f; replica time in iterations %.1f%%\n", "",
+            rp->wait_mean_s, rp->wait_p99_s, rp->mean_batch_size, 100.0 * rp->utilisation);
   }
+  if (r->pool_count > 1)
+    fprintf(out, "  %-15s queueing mean %.4f s, p99 %.4f s (arrival to first admission); mean batch %.2f; replica "
+                 "time in iterations %.1f%%\n", "fleet", r->wait_mean_s, r->wait_p99_s, r->mean_batch_size,
+            100.0 * r->utilisation);
   if (r->transfers || r->transfer_waits)
-    fprintf(out, "KV transfers                   %s (%.1f GB/day), time p50 %.4f s, p99 %.4f s; %s waited for decode room\n",
-            grouped((double)r->transfers, a, sizeof a), r->kv_gb_per_day, r->transfer_p50_s, r->transfer_p99_s,
-            grouped((double)r->transfer_waits, b, sizeof b));
+    fprintf(out, "KV transfers                   %s (%.1f GB/day), time mean %.4f s, p50 %.4f s, p90 %.4f s, p99 %.4f s, "
+                 "max %.4f s; %s waited for decode room\n",
+            grouped((double)r->transfers, a, sizeof a), r->kv_gb_per_day, r->transfer_mean_s, r->transfer_p50_s,
+            r->transfer_p90_s, r->transfer_p99_s, r->transfer_max_s, grouped((double)r->transfer_waits, b, sizeof b));
   if (r->preemptions || r->wakeups)
     fprintf(out, "Preemptions, node wake-ups     %s, %s\n", grouped((double)r->preemptions, a, sizeof a),
             grouped((double)r->wakeups, b, sizeof b));
@@ -268,7 +275,7 @@ void ic_report_print(const struct ic_scenario *s, const struct ic_run_result *r,
 }
 
 /* One metric row: name, value, unit. */
-#define METRIC_ROWS_MAX 96
+#define METRIC_ROWS_MAX 100
 struct metric_row {
   const char *name;
   double value;
@@ -359,6 +366,12 @@ static size_t metric_rows(const struct ic_run_result *r, struct metric_row *rows
   ROW("offered_requests", (double)r->offered_requests, "requests");
   ROW("offered_prompt_tokens", (double)r->offered_prompt_tokens, "tokens");
   ROW("offered_output_tokens", (double)r->offered_output_tokens, "tokens");
+  if (r->pool_count) { /* the rest of the transfer-time distribution: runs with pools only */
+    ROW("transfer_mean_s", r->transfer_mean_s, "s");
+    ROW("transfer_p90_s", r->transfer_p90_s, "s");
+    ROW("transfer_p999_s", r->transfer_p999_s, "s");
+    ROW("transfer_max_s", r->transfer_max_s, "s");
+  }
 #undef ROW
   return n;
 }
@@ -459,7 +472,9 @@ static char *summary_json(const struct ic_scenario *s, const struct ic_run_resul
                     {"usd_per_million_output_tokens", rp->usd_per_million_output_tokens},
                     {"usd_per_million_input_tokens", rp->usd_per_million_input_tokens},
                     {"utilisation", rp->utilisation}, {"batch_occupancy", rp->batch_occupancy},
-                    {"kv_occupancy", rp->kv_occupancy}, {"mfu", rp->mfu}, {"mbu", rp->mbu}};
+                    {"kv_occupancy", rp->kv_occupancy}, {"mfu", rp->mfu}, {"mbu", rp->mbu},
+                    {"wait_mean_s", rp->wait_mean_s}, {"wait_p99_s", rp->wait_p99_s},
+                    {"mean_batch_size", rp->mean_batch_size}};
       add_numbers(o, fields, sizeof fields / sizeof fields[0]);
       cJSON_AddItemToArray(pools, o);
     }
@@ -467,6 +482,29 @@ static char *summary_json(const struct ic_scenario *s, const struct ic_run_resul
   char *text = cJSON_Print(root);
   cJSON_Delete(root);
   return text;
+}
+
+/* metrics.csv with pools: after the fleet's rows, each pool's as
+ * pool.NAME.metric (a run without [pool.NAME] sections has none). */
+static void write_pool_rows(FILE *f, const struct ic_run_result *r) {
+  for (size_t i = 0; i < r->pool_count && i < IC_RUN_MAX_POOLS; i++) {
+    const struct ic_run_pool *rp = &r->pools[i];
+    const struct metric_row rows[] = {
+        {"nodes", (double)rp->nodes, "nodes"}, {"gpus", (double)rp->gpus, "GPUs"},
+        {"replicas", (double)rp->replicas, "replicas"}, {"routed", (double)rp->routed, "requests"},
+        {"completed", (double)rp->completed, "requests"}, {"usd_per_day", rp->usd_per_day, "USD/day"},
+        {"it_energy_kwh_per_day", rp->it_energy_kwh_per_day, "kWh/day"},
+        {"output_tokens_per_day", rp->output_tokens_per_day, "tokens/day"},
+        {"prompt_tokens_per_day", rp->prompt_tokens_per_day, "tokens/day"},
+        {"usd_per_million_output_tokens", rp->usd_per_million_output_tokens, "USD"},
+        {"usd_per_million_input_tokens", rp->usd_per_million_input_tokens, "USD"},
+        {"utilisation", rp->utilisation, "fraction"}, {"batch_occupancy", rp->batch_occupancy, "fraction"},
+        {"kv_occupancy", rp->kv_occupancy, "fraction"}, {"mfu", rp->mfu, "fraction"}, {"mbu", rp->mbu, "fraction"},
+        {"wait_mean_s", rp->wait_mean_s, "s"}, {"wait_p99_s", rp->wait_p99_s, "s"},
+        {"mean_batch_size", rp->mean_batch_size, "requests"}};
+    for (size_t k = 0; k < sizeof rows / sizeof rows[0]; k++)
+      fprintf(f, "pool.%s.%s,%.9g,%s\n", rp->name, rows[k].name, rows[k].value, rows[k].unit);
+  }
 }
 
 /* Writes `body` (or calls the CSV writer) to dir/name via a temporary file. */
@@ -514,6 +552,7 @@ static ic_status fill_one(FILE *f, void *ctx) {
     size_t n = metric_rows(r, rows);
     fputs("metric,value,unit\n", f);
     for (size_t i = 0; i < n; i++) fprintf(f, "%s,%.9g,%s\n", rows[i].name, rows[i].value, rows[i].unit);
+    write_pool_rows(f, r);
   }
   return IC_OK;
 }

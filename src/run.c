@@ -42,7 +42,7 @@ ic_status ic_run_resolve_hardware(const struct ic_scenario *s, struct ic_gpu_spe
   return IC_OK;
 }
 
-double ic_run_fixed_usd_per_day(const struct ic_scenario *s) {
+static double fixed_usd_per_day(const struct ic_scenario *s) {
   struct ic_run_result r;
   memset(&r, 0, sizeof r);
   struct ic_gpu_spec gpu;
@@ -59,6 +59,22 @@ double ic_run_fixed_usd_per_day(const struct ic_scenario *s) {
   ic_cost_ledger(l, s->run.duration_s, &fleet, &s->power, &tariff, &s->cost, &r.cost, NULL);
   ic_ledger_free(l);
   return r.cost.total_usd;
+}
+
+/* With pools, the sum of every pool's own hardware (as price_pools adds
+ * their ledgers), not the [fleet] section's. */
+double ic_run_fixed_usd_per_day(const struct ic_scenario *s) {
+  if (s->pool_count == 0) return fixed_usd_per_day(s);
+  struct ic_scenario *ps = malloc(sizeof *ps);
+  if (!ps) return (double)NAN;
+  double usd = 0.0;
+  for (size_t i = 0; i < s->pool_count; i++) {
+    *ps = *s;
+    ic_scenario_pool(s, i, &ps->fleet, &ps->serving);
+    usd += fixed_usd_per_day(ps);
+  }
+  free(ps);
+  return usd;
 }
 
 /* What run -o writes beside the report: the series' CSV text, and the
@@ -133,6 +149,10 @@ void ic__run_quantiles(struct ic_run_result *out, const ic_sketch *e2e, const ic
   out->wait_p99_s = ic_sketch_quantile(wait, 0.99);
   out->transfer_p50_s = ic_sketch_quantile(transfer, 0.5);
   out->transfer_p99_s = ic_sketch_quantile(transfer, 0.99);
+  out->transfer_mean_s = ic_sketch_mean(transfer);
+  out->transfer_p90_s = ic_sketch_quantile(transfer, 0.90);
+  out->transfer_p999_s = ic_sketch_quantile(transfer, 0.999);
+  out->transfer_max_s = ic_sketch_quantile(transfer, 1.0);
   out->e2e_p90_s = ic_sketch_quantile(e2e, 0.90);
   out->e2e_p999_s = ic_sketch_quantile(e2e, 0.999);
   out->ttft_p50_s = ic_sketch_quantile(ttft, 0.50);
@@ -412,13 +432,29 @@ static ic_status resolve_pool(const struct ic_scenario *s, size_t i, const struc
   /* The layout, precisions, speculative decoding and fitted profile of the
    * pool's scenario (its fleet keys: GPUs per replica and per node). */
   if (st == IC_OK) {
-    if (where != s->source) snprintf(ps->source, sizeof ps->source, "%s", where);
+    /* A pool's problem (its model does not fit) names the pool. */
+    if (where != s->source) snprintf(ps->source, sizeof ps->source, "%s: pool.%s", where, p->name);
     st = ic_run_perf_init(ps, model, &p->gpu, &p->perf);
   } else {
     st = IC_EINVAL;
   }
+  /* An NVLink domain moves KV caches over the GPUs' links: they must have some. */
+  if (st == IC_OK && s->pool_count && strcmp(s->pools[i].nvlink_domain, "none") != 0 &&
+      !(p->gpu.link_bw_bytes_per_s > 0)) {
+    ic_diag(where, 0, "pool.%s.nvlink_domain: accelerator '%s' has no GPU-to-GPU link bandwidth (set "
+            "accelerator.link_gb_per_s)", p->name, p->gpu.name);
+    st = IC_EINVAL;
+  }
   free(ps);
   return st;
+}
+
+/* Pool i's NVLink domain as an id: 1 + the first pool naming it; 0 none. */
+static int32_t nvlink_domain_id(const struct ic_scenario *s, size_t i) {
+  if (strcmp(s->pools[i].nvlink_domain, "none") == 0) return 0;
+  size_t j = 0;
+  while (strcmp(s->pools[j].nvlink_domain, s->pools[i].nvlink_domain) != 0) j++;
+  return (int32_t)j + 1;
 }
 
 /* Adds every amount of `add` (not the hour's inputs) to `to`. */
@@ -583,7 +619,8 @@ ic_status ic__run_single(const struct ic_scenario *s, struct ic_run_result *out,
     ledgers = p->ledger != NULL;
     specs[i] = (struct ic_pool_spec){p->name, &p->groups, &p->serving, &p->perf, p->ledger,
                                      s->serving.router == IC_ROUTER_LEAST_WORK ? seconds_per_token(s, p) : 0.0,
-                                     p->role};
+                                     p->role, s->pool_count ? nvlink_domain_id(s, order[i]) : 0,
+                                     p->gpu.link_bw_bytes_per_s};
   }
   ic_fleet *fleet = ledgers ? ic_fleet_alloc_pools(sim, specs, np, &s->serving) : NULL;
   ic_source *source = NULL;
@@ -749,10 +786,15 @@ ic_status ic__run_single(const struct ic_scenario *s, struct ic_run_result *out,
     rp->kv_occupancy = pw.kv_token_s / pc.kv_cap_token_s;
     rp->mfu = pw.flops / pc.flop_cap;
     rp->mbu = pw.bytes / pc.byte_cap;
+    struct ic_fleet_pool_figures fig;
+    ic_fleet_pool_figures(fleet, (int32_t)i, &fig);
+    rp->wait_mean_s = ic_sketch_mean(fig.wait_s);
+    rp->wait_p99_s = ic_sketch_quantile(fig.wait_s, 0.99);
+    rp->mean_batch_size = fig.batches ? (double)fig.batched_requests / (double)fig.batches : 0.0;
   }
   serving_results(fleet, s, end_ns, out);
   if (capture) {
-    struct ic__run_state state = {ic_fleet_stats(fleet), series, end_ns, 0.0, 0.0};
+    struct ic__run_state state = {ic_fleet_stats(fleet), fleet, s->pool_count, series, end_ns, 0.0, 0.0};
     for (size_t i = 0; i < np; i++) {
       state.prefill_gpu_s += ic_ledger_gpu_state_s(pools[i].ledger, IC_GPU_PREFILL);
       state.decode_gpu_s += ic_ledger_gpu_state_s(pools[i].ledger, IC_GPU_DECODE);

@@ -45,10 +45,12 @@ ic_status ic__load_begin(struct ic__load *l, ic_sim *sim, ic_source *source, ic_
 /* ---- run.c, for run_shard.c: one run, and the figures a merge recomputes ---- */
 
 /* What a run leaves behind besides its result, for merging shards: the
- * fleet's counters, sketches and histograms, its time series (NULL when
+ * fleet's counters, sketches and histograms (its pools' too), its time series (NULL when
  * none) up to end_ns, and its GPU-seconds in prefill and decode. */
 struct ic__run_state {
   const struct ic_fleet_stats *fs;
+  const ic_fleet *fleet;   /* for its pools' figures */
+  size_t pool_count;       /* the scenario's pools (0: none) */
   const ic_series *series;
   ic_time_ns end_ns;
   double prefill_gpu_s, decode_gpu_s;

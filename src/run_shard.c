@@ -123,6 +123,12 @@ static ic_status capture(void *ctx, const struct ic__run_state *st) {
     ok = put(f, &cs->slo_met, sizeof cs->slo_met);
     for (size_t i = 0; i < 4 && ok; i++) ok = put_sketch(f, own[i]);
   }
+  for (size_t i = 0; i < st->pool_count && i < IC_RUN_MAX_POOLS && ok; i++) {
+    struct ic_fleet_pool_figures fig;
+    ic_fleet_pool_figures(st->fleet, (int32_t)i, &fig);
+    uint64_t pc[2] = {fig.batches, fig.batched_requests};
+    ok = put(f, pc, sizeof pc) && put_sketch(f, fig.wait_s);
+  }
   char *csv = t->series && st->series ? ic__run_series_csv(st->series, st->end_ns) : NULL;
   if (t->series && st->series && !csv) return IC_ENOMEM;
   uint64_t len = csv ? strlen(csv) : 0;
@@ -162,6 +168,8 @@ struct merge {
   ic_sketch *sk[5];                 /* e2e, ttft, wait, tpot, transfer */
   uint64_t slo_met[IC_TRAFFIC_MAX_CLASSES];
   ic_sketch *class_sk[IC_TRAFFIC_MAX_CLASSES][4];
+  uint64_t pool_batches[IC_RUN_MAX_POOLS], pool_batched[IC_RUN_MAX_POOLS];
+  ic_sketch *pool_wait[IC_RUN_MAX_POOLS];
   double *series;                   /* rows x cols of the summed time series */
   size_t rows, cols;
   char *header;
@@ -295,6 +303,11 @@ static ic_status take_task(void *ctx, size_t index, FILE *in) {
     for (size_t i = 0; i < 4; i++)
       if (!take_sketch(in, &m->class_sk[c][i])) return IC_EINTERNAL;
   }
+  for (size_t i = 0; i < r->pool_count && i < IC_RUN_MAX_POOLS; i++) {
+    uint64_t pc[2];
+    if (!get(in, pc, sizeof pc) || !take_sketch(in, &m->pool_wait[i])) return IC_EINTERNAL;
+    m->pool_batches[i] += pc[0], m->pool_batched[i] += pc[1];
+  }
   uint64_t len;
   if (!get(in, &len, sizeof len)) return IC_EINTERNAL;
   if (len) {
@@ -319,6 +332,9 @@ static void finish(struct merge *m, double shards) {
     p->utilisation /= shards, p->batch_occupancy /= shards, p->kv_occupancy /= shards, p->mfu /= shards;
     p->mbu /= shards;
     p->usd_per_million_output_tokens = p->output_tokens_per_day > 0 ? p->usd_per_day / (p->output_tokens_per_day / 1e6) : (double)NAN;
+    p->wait_mean_s = m->pool_wait[i] ? ic_sketch_mean(m->pool_wait[i]) : (double)NAN;
+    p->wait_p99_s = m->pool_wait[i] ? ic_sketch_quantile(m->pool_wait[i], 0.99) : (double)NAN;
+    p->mean_batch_size = m->pool_batches[i] ? (double)m->pool_batched[i] / (double)m->pool_batches[i] : 0.0;
     p->usd_per_million_input_tokens = p->prompt_tokens_per_day > 0 ? p->usd_per_day / (p->prompt_tokens_per_day / 1e6) : (double)NAN;
   }
   ic__run_ratios(out, m->prefill_gpu_s, m->decode_gpu_s);
@@ -366,6 +382,7 @@ static void merge_free(struct merge *m) {
   for (size_t i = 0; i < 5; i++) ic_sketch_free(m->sk[i]);
   for (size_t c = 0; c < IC_TRAFFIC_MAX_CLASSES; c++)
     for (size_t i = 0; i < 4; i++) ic_sketch_free(m->class_sk[c][i]);
+  for (size_t i = 0; i < IC_RUN_MAX_POOLS; i++) ic_sketch_free(m->pool_wait[i]);
   free(m->series);
   free(m->header);
 }

@@ -1,9 +1,9 @@
 /* scenario_pool.c: [pool.NAME] sections. A pool takes the scenario's fleet
  * and batching keys and overrides any of them: `gpu = h100-sxm` under
  * [pool.h100], or `-s pool.h100.nodes=40`. Router, queue limit and SLO
- * keys stay fleet-wide ([serving]); `role` says what the pool does (only
- * `mixed`, today's behaviour, is simulated: prefill and decode roles are
- * refused by the check). Values go through the keys' own validation when
+ * keys stay fleet-wide ([serving]); `role` says what the pool does
+ * (mixed, prefill or decode) and `nvlink_domain` which pools of the other
+ * role it reaches over NVLink. Values go through the keys' own validation when
  * they are set, and are kept as text so that a pool always resolves on top
  * of the scenario's final values. */
 #include <ctype.h>
@@ -22,6 +22,12 @@ static const char *const fleet_wide[] = {"router",           "max_queue",       
 
 static const struct ic_key_def role_key = {"role", IC_KEY_CHOICE, 0, "mixed", 0, 0, false, IC_POOL_ROLE_CHOICES, "",
                                            "what the pool does"};
+
+/* Prefill and decode pools that name one NVLink domain (e.g. the racks of
+ * a GB200 NVL72 fleet, each serving both roles) move KV caches over NVLink
+ * instead of the network (serve_disagg.c). */
+static const struct ic_key_def nvlink_key = {"nvlink_domain", IC_KEY_TEXT, 0, "none", 0, 0, false, NULL, "",
+                                             "NVLink domain the pool shares with pools of the other role (none: the network)"};
 
 static bool is_fleet_wide(const char *key) {
   for (size_t i = 0; i < sizeof fleet_wide / sizeof fleet_wide[0]; i++)
@@ -67,6 +73,7 @@ static struct ic_pool_config *add_pool(struct ic_scenario *s, const char *name, 
   struct ic_pool_config *p = &s->pools[s->pool_count++];
   memset(p, 0, sizeof *p);
   snprintf(p->name, sizeof p->name, "%.*s", (int)len, name);
+  snprintf(p->nvlink_domain, sizeof p->nvlink_domain, "%s", nvlink_key.default_text);
   if (line > 0)
     snprintf(p->origin, sizeof p->origin, "%s:%ld", path, line);
   else
@@ -94,10 +101,12 @@ bool ic__pool_assign(struct ic_scenario *s, const char *name_key, const char *va
   size_t len = (size_t)(dot - name_key);
   struct ic_pool_config *p = find_pool(s, name_key, len);
   if (!p && !(p = add_pool(s, name_key, len, origin, 0))) return false;
-  if (strcmp(key, "role") == 0) {
+  if (strcmp(key, "role") == 0 || strcmp(key, "nvlink_domain") == 0) {
     char err[256];
-    if (!ic__scenario_parse(&role_key, value, &p->role, err, sizeof err)) {
-      ic_diag(path, line, "pool.%s.role: %s", p->name, err);
+    bool role = key[0] == 'r';
+    if (!ic__scenario_parse(role ? &role_key : &nvlink_key, value, role ? (void *)&p->role : p->nvlink_domain, err,
+                            sizeof err)) {
+      ic_diag(path, line, "pool.%s.%s: %s", p->name, key, err);
       return false;
     }
     return true;
@@ -108,7 +117,7 @@ bool ic__pool_assign(struct ic_scenario *s, const char *name_key, const char *va
     if (is_fleet_wide(key))
       ic_diag(path, line, "pool.%s.%s: routing, queue and SLO keys are the fleet's: set serving.%s", p->name, key, key);
     else
-      ic_diag(path, line, "pool.%s.%s: unknown pool key (a pool takes role, the [fleet] keys and the batching keys "
+      ic_diag(path, line, "pool.%s.%s: unknown pool key (a pool takes role, nvlink_domain, the [fleet] keys and the batching keys "
                           "of [serving])", p->name, key);
     return false;
   }
@@ -166,6 +175,34 @@ static const char *origin_of(const struct ic_pool_config *p, const char *key) {
   return p->origin;
 }
 
+/* A domain moves KV caches between prefill and decode pools of one GPU
+ * type (an NVLink domain is built of one kind); named alone it would
+ * change nothing, silently. */
+static void check_domain(const struct ic_scenario *s, size_t i, const struct ic_fleet_config *fc) {
+  const struct ic_pool_config *p = &s->pools[i];
+  if (strcmp(p->nvlink_domain, "none") == 0) return;
+  if (p->role == IC_POOL_MIXED) {
+    ic_diag(p->origin, 0, "pool.%s.nvlink_domain: only prefill and decode pools move KV caches (this pool is mixed)",
+            p->name);
+    return;
+  }
+  bool partner = false;
+  for (size_t j = 0; j < s->pool_count; j++) {
+    const struct ic_pool_config *q = &s->pools[j];
+    if (j == i || strcmp(q->nvlink_domain, p->nvlink_domain) != 0) continue;
+    struct ic_fleet_config qc;
+    struct ic_serving_config qs;
+    ic_scenario_pool(s, j, &qc, &qs);
+    if (strcmp(qc.gpu, fc->gpu) != 0 && j < i)
+      ic_diag(p->origin, 0, "pool.%s.nvlink_domain: NVLink domain '%s' joins %s (pool %s) and %s: one GPU type per domain",
+              p->name, p->nvlink_domain, qc.gpu, q->name, fc->gpu);
+    partner = partner || q->role != p->role;
+  }
+  if (!partner)
+    ic_diag(p->origin, 0, "pool.%s.nvlink_domain: no %s pool shares NVLink domain '%s'", p->name,
+            p->role == IC_POOL_PREFILL ? "decode" : "prefill", p->nvlink_domain);
+}
+
 void ic__pool_check(const struct ic_scenario *s) {
   size_t roles[3] = {0, 0, 0};
   for (size_t i = 0; i < s->pool_count; i++) roles[s->pools[i].role]++;
@@ -196,13 +233,20 @@ void ic__pool_check(const struct ic_scenario *s) {
     else if (server && server->gpus != fc.gpus_per_node)
       ic_diag(origin_of(p, "gpus_per_node"), 0, "pool.%s.gpus_per_node: %lld disagrees with server %s, which holds %lld GPUs",
               p->name, (long long)fc.gpus_per_node, server->name, (long long)server->gpus);
-    if (fc.gpus_per_node % fc.gpus_per_replica != 0)
+    /* As the fleet's: a replica divides a node, or takes whole nodes and
+     * the pool whole replicas. */
+    if (fc.gpus_per_replica <= fc.gpus_per_node ? fc.gpus_per_node % fc.gpus_per_replica != 0
+                                                : fc.gpus_per_replica % fc.gpus_per_node != 0)
       ic_diag(origin_of(p, "gpus_per_replica"), 0,
-              "pool.%s.gpus_per_replica: a replica must fit inside one node and divide it evenly (%lld GPUs per node)",
-              p->name, (long long)fc.gpus_per_node);
+              "pool.%s.gpus_per_replica: a replica must fit inside one node and divide it evenly, or take whole "
+              "nodes (%lld GPUs per node)", p->name, (long long)fc.gpus_per_node);
+    else if (fc.gpus_per_replica > fc.gpus_per_node && fc.nodes % (fc.gpus_per_replica / fc.gpus_per_node) != 0)
+      ic_diag(origin_of(p, "nodes"), 0, "pool.%s.nodes: %lld nodes are not whole replicas of %lld nodes each",
+              p->name, (long long)fc.nodes, (long long)(fc.gpus_per_replica / fc.gpus_per_node));
     if (sc.batching == IC_BATCHING_STATIC && sc.prefill_chunk_tokens > 0)
       ic_diag(origin_of(p, "prefill_chunk_tokens"), 0, "pool.%s.prefill_chunk_tokens: chunked prefill needs batching = continuous",
               p->name);
+    check_domain(s, i, &fc);
   }
 }
 
@@ -216,6 +260,7 @@ static void visit_pool(const struct ic_scenario *s, size_t i, key_visit_fn *fn, 
   char value[IC_KEY_TEXT_MAX + 32];
   ic_key_format(&role_key, &s->pools[i].role, value, sizeof value);
   fn(ctx, &role_key, value);
+  fn(ctx, &nvlink_key, s->pools[i].nvlink_domain);
   for (size_t j = 0; j < sizeof pool_sections / sizeof pool_sections[0]; j++) {
     const struct ic_section_def *sec = NULL;
     for (size_t n = 0; n < ic_scenario_section_count; n++)
@@ -267,6 +312,7 @@ const struct ic_key_def *ic_scenario_pool_key(const char *dotted) {
   const char *dot = strchr(dotted + 5, '.');
   if (!dot) return NULL;
   if (strcmp(dot + 1, "role") == 0) return &role_key;
+  if (strcmp(dot + 1, "nvlink_domain") == 0) return &nvlink_key;
   const struct ic_section_def *sec = NULL;
   return pool_key(dot + 1, &sec);
 }
@@ -283,8 +329,8 @@ bool ic_scenario_format_key(const struct ic_scenario *s, const char *dotted, cha
   for (size_t i = 0; dot && i < s->pool_count; i++) {
     if (strlen(s->pools[i].name) != (size_t)(dot - name) || strncmp(s->pools[i].name, name, (size_t)(dot - name)) != 0)
       continue;
-    if (k == &role_key) {
-      ic_key_format(k, &s->pools[i].role, buf, size);
+    if (k == &role_key || k == &nvlink_key) {
+      ic_key_format(k, k == &role_key ? (const void *)&s->pools[i].role : s->pools[i].nvlink_domain, buf, size);
       return true;
     }
     struct ic_fleet_config fc;

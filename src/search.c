@@ -91,15 +91,26 @@ static ic_status build_probe(void *ctx, size_t k, struct ic_scenario *s) {
   return ic_sweep_grid_build(&p->full->grid, p->grid_index[k], s);
 }
 
+/* Whether `key` is a node count: fleet.nodes or pool.NAME.nodes. */
+static bool is_nodes_key(const char *key) {
+  size_t n = strlen(key);
+  return strcmp(key, "fleet.nodes") == 0 ||
+         (strncmp(key, "pool.", 5) == 0 && n > 11 && strcmp(key + n - 6, ".nodes") == 0);
+}
+
 static ic_status check_space(const struct ic_search_space *sp) {
   ic_status st = IC_OK;
   if (sp->axis_count > IC_SWEEP_MAX_AXES) {
     ic_diag("search", 0, "at most %d --vary axes", IC_SWEEP_MAX_AXES);
     return IC_EINVAL;
   }
+  if (!is_nodes_key(sp->nodes->key)) {
+    ic_diag("--nodes", 0, "%s: search bisects on a node count: fleet.nodes or pool.NAME.nodes", sp->nodes->key);
+    return IC_EINVAL;
+  }
   for (size_t i = 0; i < sp->axis_count; i++)
-    if (strcmp(sp->axes[i].key, "fleet.nodes") == 0) {
-      ic_diag("--vary fleet.nodes", 0, "search bisects on fleet size: give its range with --nodes");
+    if (strcmp(sp->axes[i].key, sp->nodes->key) == 0) {
+      ic_diag("--vary", 0, "%s: search bisects on it: give its range with --nodes", sp->axes[i].key);
       st = IC_EINVAL;
     }
   for (size_t i = 1; i < sp->nodes->count; i++)
@@ -174,8 +185,23 @@ static ic_status run_round(struct search *se, size_t n, size_t still_to_come) {
   return ic_sweep_execute(&x, se->recs);
 }
 
+/* Nodes of every pool (the fleet's when it has none). */
+static int64_t total_nodes(const struct ic_scenario *s) {
+  if (s->pool_count == 0) return s->fleet.nodes;
+  int64_t n = 0;
+  for (size_t i = 0; i < s->pool_count; i++) {
+    struct ic_fleet_config fc;
+    struct ic_serving_config sc;
+    ic_scenario_pool(s, i, &fc, &sc);
+    n += fc.nodes;
+  }
+  return n;
+}
+
 /* Before anything runs: every combination at the smallest and largest
- * fleet (fleet sizes alone were checked when --nodes was parsed). */
+ * fleet (fleet sizes alone were checked when --nodes was parsed), and the
+ * bisected key must size some pool: fleet.nodes bisected while every pool
+ * sets its own nodes would run one fleet over and over, silently. */
 static ic_status validate_ends(struct search *se) {
   size_t *ends = calloc(2 * se->combos, sizeof *ends);
   if (!ends) return IC_ENOMEM;
@@ -183,6 +209,16 @@ static ic_status validate_ends(struct search *se) {
   struct probes at_ends = {se->full, ends};
   struct ic_sweep_exec check = {.point = build_probe, .ctx = &at_ends, .count = 2 * se->combos, .runs = 1};
   ic_status st = ic_sweep_validate(&check);
+  for (size_t c = 0; st == IC_OK && se->m > 1 && c < se->combos; c++) {
+    int64_t lo = 0;
+    st = ic_sweep_grid_build(&se->full->grid, ends[2 * c], se->scratch);
+    if (st == IC_OK) lo = total_nodes(se->scratch), st = ic_sweep_grid_build(&se->full->grid, ends[2 * c + 1], se->scratch);
+    if (st == IC_OK && total_nodes(se->scratch) == lo) {
+      ic_diag("--nodes", 0, "%s sizes no pool of combination %zu (each sets its own nodes): bisect one pool's, e.g. "
+              "--nodes pool.NAME.nodes=1:8:1", se->sp->nodes->key, c);
+      st = IC_EINVAL;
+    }
+  }
   free(ends);
   return st;
 }

@@ -34,7 +34,7 @@ char *ic_search_result_json(const struct ic_search_space *sp, const struct ic_se
     cJSON_AddNumberToObject(o, "rank", (double)(k + 1));
     cJSON *config = cJSON_AddObjectToObject(o, "config");
     for (size_t a = 0; a < sp->axis_count; a++) cJSON_AddStringToObject(config, sp->axes[a].key, sp->axes[a].values[at[a]]);
-    cJSON_AddNumberToObject(config, "fleet.nodes", strtod(sp->nodes->values[p->nodes_index], NULL));
+    cJSON_AddNumberToObject(config, sp->nodes->key, strtod(sp->nodes->values[p->nodes_index], NULL));
     cJSON_AddNumberToObject(o, "combination", (double)p->combo);
     cJSON *m = cJSON_AddObjectToObject(o, "metrics");
     for (size_t i = 0; i < metric_count; i++) add_number_or_null(m, metrics[i].name, p->record.mean[i]);

@@ -95,7 +95,7 @@ static bool alloc_stats(struct ic_fleet_stats *st) {
 ic_fleet *ic_fleet_alloc(ic_sim *sim, const struct ic_fleet_config *fleet,
                          const struct ic_serving_config *serving, const struct ic_perf *perf,
                          struct ic_ledger *ledger) {
-  struct ic_pool_spec one = {"default", fleet, serving, perf, ledger, 0.0, IC_ROLE_MIXED};
+  struct ic_pool_spec one = {"default", fleet, serving, perf, ledger, 0.0, IC_ROLE_MIXED, 0, 0.0};
   return ic_fleet_alloc_pools(sim, &one, 1, serving);
 }
 
@@ -110,6 +110,7 @@ static bool place_pool(ic_fleet *f, int32_t i, const struct ic_pool_spec *spec, 
                           .first_replica = *replica, .first_node = *node, .node_count = fc->nodes,
                           .kv_capacity = (int64_t)floor(spec->perf->kv_capacity_tokens),
                           .ns_per_token = spec->seconds_per_token > 0 ? spec->seconds_per_token * 1e9 : 1.0,
+                          .nvlink_domain = spec->nvlink_domain, .nvlink_bytes_per_s = spec->nvlink_bytes_per_s,
                           .policy = spec->serving->batching == IC_BATCHING_STATIC ? &ic__static_policy
                                                                                 : &ic__continuous_policy};
   pl->replica_count = fc->nodes * pl->replicas_per_node;
@@ -125,11 +126,12 @@ static bool place_pool(ic_fleet *f, int32_t i, const struct ic_pool_spec *spec, 
   }
   *replica += pl->replica_count;
   *node += pl->node_count;
-  return pl->policy->init(f, pl);
+  return (pl->wait_s = ic_sketch_alloc(IC_SKETCH_DEFAULT_REL_ERR)) && pl->policy->init(f, pl);
 }
 
 ic_fleet *ic_fleet_alloc_pools(ic_sim *sim, const struct ic_pool_spec *pools, size_t pool_count,
                                const struct ic_serving_config *serving) {
+  if (pool_count > IC_FLEET_MAX_POOLS) return NULL;
   ic_fleet *f = calloc(1, sizeof *f);
   if (!f) return NULL;
   f->sim = sim;
@@ -241,11 +243,21 @@ int32_t ic_fleet_pool_count(const ic_fleet *f) { return f->pool_count; }
 uint64_t ic_fleet_pool_completed(const ic_fleet *f, int32_t pool) { return f->pools[pool].completed; }
 uint64_t ic_fleet_pool_routed(const ic_fleet *f, int32_t pool) { return f->pools[pool].routed; }
 
+void ic_fleet_pool_figures(const ic_fleet *f, int32_t pool, struct ic_fleet_pool_figures *out) {
+  const struct ic__pool *pl = &f->pools[pool];
+  *out = (struct ic_fleet_pool_figures){pl->batches, pl->batched_requests,
+                                        f->pool_count > 1 ? pl->wait_s : f->stats.wait_s};
+}
+
 ic_status ic_fleet_start_window(ic_fleet *f) {
   ic_time_ns now = ic_sim_now(f->sim);
   struct ic_fleet_stats *st = &f->stats;
   struct ic_fleet_stats fresh = {0};
-  if (!alloc_stats(&fresh)) {
+  struct ic_sketch *waits[IC_FLEET_MAX_POOLS] = {0};
+  bool ok = alloc_stats(&fresh);
+  for (int32_t i = 0; i < f->pool_count; i++) ok = ok && (waits[i] = ic_sketch_alloc(IC_SKETCH_DEFAULT_REL_ERR));
+  if (!ok) {
+    for (int32_t i = 0; i < f->pool_count; i++) ic_sketch_free(waits[i]);
     free_stats(&fresh);
     ic__check(f, IC_ENOMEM, "starting the counted window");
     return IC_ENOMEM;
@@ -267,6 +279,12 @@ ic_status ic_fleet_start_window(ic_fleet *f) {
   free_stats(st);
   *st = fresh;
   st->in_flight_at_start = f->in_flight;
+  for (int32_t i = 0; i < f->pool_count; i++) {
+    struct ic__pool *pl = &f->pools[i];
+    ic_sketch_free(pl->wait_s);
+    pl->wait_s = waits[i];
+    pl->routed = pl->completed = pl->batches = pl->batched_requests = 0;
+  }
   /* Busy time of what is running counts from now: start each replica's
    * account below zero by the part already run. */
   for (int64_t r = 0; r < f->replica_count; r++) {
@@ -278,7 +296,6 @@ ic_status ic_fleet_start_window(ic_fleet *f) {
     st->busy_replica_s -= ic_time_to_s(o.busy_ns);
     st->prefill_replica_s -= ic_time_to_s(o.prefill_ns);
   }
-  for (int32_t i = 0; i < f->pool_count; i++) f->pools[i].routed = f->pools[i].completed = 0;
   f->window_start_ns = now;
   return IC_OK;
 }
@@ -317,8 +334,10 @@ int64_t ic_fleet_replica_count(const ic_fleet *f) { return f->replica_count; }
 void ic_fleet_free(ic_fleet *f) {
   if (!f) return;
   if (f->pools)
-    for (int32_t i = 0; i < f->pool_count; i++)
+    for (int32_t i = 0; i < f->pool_count; i++) {
       if (f->pools[i].policy) f->pools[i].policy->free(f, &f->pools[i]);
+      ic_sketch_free(f->pools[i].wait_s);
+    }
   free(f->pools);
   free(f->replicas);
   free(f->nodes);

@@ -321,7 +321,7 @@ static bool admit(ic_fleet *f, int64_t r) {
     start_decoding(rep, sl);
     if (rep->first_prefilling == rep->running_len - 1) rep->first_prefilling = rep->running_len;
   }
-  ic__admitted(f, idx);
+  ic__admitted(f, r, idx);
   ic__count_running(f, +1);
   return true;
 }
@@ -459,6 +459,8 @@ static void count_iterations(ic_fleet *f, const struct cont *rep, int64_t iters)
   double kv = (double)rep->kv_reserved / (double)rep->pool->kv_capacity;
   size_t bin = (size_t)(kv * IC_KV_HIST_BINS);
   f->stats.batch_hist[n] += k;
+  rep->pool->batches += k;
+  rep->pool->batched_requests += n * k;
   f->stats.kv_hist[bin < IC_KV_HIST_BINS ? bin : IC_KV_HIST_BINS - 1] += k;
   f->stats.kv_frac_sum += kv * (double)iters;
 }

@@ -121,12 +121,24 @@ uint32_t ic__queue_pop(ic_fleet *f, int64_t r) {
   return idx;
 }
 
-void ic__admitted(ic_fleet *f, uint32_t idx) {
+/* Request idx admitted on replica r: its first admission is the fleet's
+ * queueing delay and its pool's; a decode pool's admission (the only one
+ * there: decode pools never evict) is the decode pool's, from the
+ * transfer's end. */
+void ic__admitted(ic_fleet *f, int64_t r, uint32_t idx) {
   struct ic__request *pr = &f->pool[idx];
-  if (pr->start_ns >= 0) return;
-  pr->start_ns = ic_sim_now(f->sim);
+  ic_time_ns now = ic_sim_now(f->sim);
+  if (pr->start_ns >= 0) { /* admitted before: a re-admission, or a decode pool's admission */
+    struct ic__pool *pl = ic__pool_of(f, r);
+    if (pl->role == IC_ROLE_DECODE)
+      ic__check(f, ic_sketch_add(pl->wait_s, ic_time_to_s(now - pr->prefilled_ns)), "a queueing-delay sketch update");
+    return;
+  }
+  pr->start_ns = now;
   double wait = ic_time_to_s(pr->start_ns - pr->req.arrival_ns);
   ic__check(f, ic_sketch_add2(f->stats.wait_s, f->stats.classes[pr->req.class_id].wait_s, wait), "a queueing-delay sketch update");
+  if (f->pool_count > 1) /* one pool's is the fleet's (ic_fleet_pool_figures) */
+    ic__check(f, ic_sketch_add(ic__pool_of(f, r)->wait_s, wait), "a queueing-delay sketch update");
 }
 
 void ic__first_token(ic_fleet *f, int64_t r, uint32_t idx) {

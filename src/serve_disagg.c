@@ -4,9 +4,15 @@
  * while none has room the request waits, its KV cache held in the prefill
  * replica. The transfer takes KV bytes / (node bandwidth x efficiency) +
  * latency over the network described by serving.kv_link_*, one transfer at
- * a time per prefill node (a node's transfers share its links). Then the
+ * a time per prefill node (a node's transfers share its links); between
+ * pools of one NVLink domain, KV bytes / (GPUs x NVLink per GPU x
+ * efficiency) + latency, the GPUs being the fewer of the two replicas',
+ * one transfer at a time per prefill replica (its GPUs' links). Then the
  * request joins the decode replica's queue, already prefilled: it decodes
- * there and never prefills again. docs/serving.md has the rules. */
+ * there and never prefills again. Both nodes hold the KV cache from the
+ * prefill's end to the transfer's (kv_held): neither powers down meanwhile,
+ * and a sleeping decode node is woken when its room is promised; the
+ * transfer starts once it is awake. docs/serving.md has the rules. */
 #include "serve_impl.h"
 
 static void on_transfer_end(ic_sim *sim, void *ctx, uint64_t arg);
@@ -27,6 +33,14 @@ static int64_t pick_decode(const ic_fleet *f, int64_t tokens) {
   return best;
 }
 
+/* Replica r's node holds one more (+1) or one fewer (-1) KV cache in
+ * transit; the power listener hears it as a load change. */
+static void hold(ic_fleet *f, int64_t r, int64_t delta) {
+  int64_t node = f->replicas[r].node;
+  f->nodes[node].kv_held += delta;
+  ic__emit(f, IC__LOAD, r, node, (double)f->nodes[node].outstanding);
+}
+
 /* Starts request idx's transfer to decode replica d. */
 static void start_transfer(ic_fleet *f, uint32_t idx, int64_t d) {
   struct ic__request *pr = &f->pool[idx];
@@ -34,11 +48,23 @@ static void start_transfer(ic_fleet *f, uint32_t idx, int64_t d) {
   struct ic__node *node = &f->nodes[f->replicas[pr->prefill_replica].node];
   ic__pool_of(f, d)->policy->kv_promise(f, d, final_tokens(pr));
   pr->decode_replica = d;
+  hold(f, d, +1);
+  (void)ic__node_ready(f, d); /* wakes a sleeping decode node: it receives from its ready time */
+  const struct ic__pool *dst = ic__pool_of(f, d);
   double bytes = (double)pr->context * ic_model_kv_bytes_per_token(src->perf->model, src->perf->prec.kv);
   double rate = (double)src->gpus_per_node * f->serving.kv_link_gb_per_s * 1e9 * f->serving.kv_link_efficiency;
-  ic_time_ns now = ic_sim_now(f->sim), start = node->link_free_ns > now ? node->link_free_ns : now;
+  ic_time_ns *link_free = &node->link_free_ns;
+  if (src->nvlink_domain > 0 && src->nvlink_domain == dst->nvlink_domain) {
+    int64_t gpus = src->gpus_per_replica < dst->gpus_per_replica ? src->gpus_per_replica : dst->gpus_per_replica;
+    double per_gpu = src->nvlink_bytes_per_s < dst->nvlink_bytes_per_s ? src->nvlink_bytes_per_s : dst->nvlink_bytes_per_s;
+    rate = (double)gpus * per_gpu * f->serving.kv_link_efficiency;
+    link_free = &f->replicas[pr->prefill_replica].link_free_ns;
+  }
+  ic_time_ns now = ic_sim_now(f->sim), start = *link_free > now ? *link_free : now;
+  ic_time_ns ready = f->nodes[f->replicas[d].node].ready_ns;
+  if (ready > start) start = ready;
   ic_time_ns busy = ic_duration_from_s(bytes / rate);
-  node->link_free_ns = start + busy;
+  *link_free = start + busy;
   f->stats.kv_bytes_moved += bytes;
   ic__schedule(f, start + busy + ic_duration_from_s(f->serving.kv_link_latency_s), on_transfer_end, idx);
 }
@@ -62,6 +88,7 @@ void ic__handoff(ic_fleet *f, int64_t r, uint32_t idx) {
   pr->prefilled_ns = ic_sim_now(f->sim);
   pr->next = IC__NONE;
   ic__pool_of(f, r)->completed++; /* the prefill pool's part is done */
+  hold(f, r, +1);                 /* its KV cache stays until the transfer ends */
   /* It no longer queues or runs here (its KV cache does not count as load). */
   ic__add_load(f, r, -1, -(pr->req.prompt_tokens + pr->req.output_tokens));
   if (f->handoff_head == IC__NONE)
@@ -86,9 +113,12 @@ static void on_transfer_end(ic_sim *sim, void *ctx, uint64_t arg) {
   ic__pool_of(f, p)->policy->kv_release(f, p, pr->context);
   if (f->serving.ttft_at == IC_TTFT_AT_TRANSFER) ic__first_token(f, p, idx); /* the prompt is the prefill pool's work */
   pr->target_prefill = pr->context; /* nothing left to prefill */
+  pr->prefilled_ns = ic_sim_now(sim); /* it queues in the decode pool from now */
   pr->prefill_replica = -1;
   bool was_empty = f->replicas[d].queue_len == 0;
   ic__queue_push(f, d, idx, false);
   ic__add_load(f, d, 1, tokens);
   ic__pool_of(f, d)->policy->kick(f, d, was_empty);
+  hold(f, p, -1);
+  hold(f, d, -1);
 }

@@ -6,6 +6,7 @@
  *   serve_router.c      loads, routing, the central queue
  *   serve_power.c       idle power-down; the power listener (ledger)
  *   serve_metrics.c     the time-series listener
+ *   serve_disagg.c      the prefill/decode hand-off (wakes nodes through serve_power.c)
  *   serve_static.c, serve_continuous.c   the batching policies
  *   serve.c             the public fleet: alloc, submit, window, free */
 #ifndef IC_SERVE_IMPL_H
@@ -27,7 +28,8 @@ struct ic__request {
   uint32_t next;             /* next in a queue or static batch, or IC__NONE */
   int64_t prefill_replica;   /* disaggregated: where its KV cache waits to move, or -1 */
   int64_t decode_replica;    /* disaggregated: where it goes, or -1 */
-  ic_time_ns prefilled_ns;   /* disaggregated: end of its prefill */
+  ic_time_ns prefilled_ns;   /* disaggregated: end of its prefill; from its transfer's end, that end (the
+                                decode pool's queueing delay counts from it) */
 };
 
 /* What every policy's replica has; a policy keeps the rest in its own state. */
@@ -40,6 +42,7 @@ struct ic__replica {
   int64_t outstanding_tokens;/* prompt + output tokens of those */
   int64_t node;
   int32_t pool;              /* index in f->pools */
+  ic_time_ns link_free_ns;   /* disaggregation over NVLink: its GPUs' transfers go one at a time */
 };
 
 struct ic__node {
@@ -47,6 +50,7 @@ struct ic__node {
   int32_t pool;
   ic_time_ns link_free_ns;   /* disaggregation: its KV transfers go one at a time at the node's bandwidth */
   int64_t outstanding;       /* requests on the node's replicas */
+  int64_t kv_held;           /* disaggregation: KV caches it sends or awaits; they keep it powered */
   ic_event_id off_timer;     /* pending power-down, 0 if none */
   bool off;                  /* powered down */
   ic_time_ns ready_ns;       /* end of the wake-up delay */
@@ -98,10 +102,14 @@ struct ic__pool {
   int64_t first_replica, replica_count, first_node, node_count;
   int64_t kv_capacity;       /* tokens per replica */
   double ns_per_token;       /* least_work router: a replica's time per token of work */
+  int32_t nvlink_domain;     /* 0: none; pools with one id reach each other over NVLink */
+  double nvlink_bytes_per_s; /* per GPU, one direction */
   const struct ic__policy *policy;
   void *policy_state;        /* the policy's, for this pool's replicas (index r - first_replica) */
   struct ic_fleet_work work; /* closed: iterations of this pool that ended */
   uint64_t routed, completed;/* in the window: requests routed to, and completed by, its replicas */
+  uint64_t batches, batched_requests; /* in the window: iterations (static: batches) and their sizes summed */
+  struct ic_sketch *wait_s;  /* in the window: queueing delay in this pool (a decode pool: from the transfer's end) */
 };
 
 /* A batching policy: owns its replicas' state (pool->policy_state). */
@@ -187,7 +195,7 @@ void ic__count_busy(ic_fleet *f, int64_t delta);
 void ic__count_running(ic_fleet *f, int64_t delta);
 void ic__queue_push(ic_fleet *f, int64_t r, uint32_t idx, bool front);
 uint32_t ic__queue_pop(ic_fleet *f, int64_t r);
-void ic__admitted(ic_fleet *f, uint32_t idx);
+void ic__admitted(ic_fleet *f, int64_t r, uint32_t idx);
 void ic__first_token(ic_fleet *f, int64_t r, uint32_t idx);
 void ic__in_system(ic_fleet *f, int64_t delta);
 void ic__finish(ic_fleet *f, int64_t r, uint32_t idx);

@@ -14,7 +14,7 @@ static void on_power_off(ic_sim *sim, void *ctx, uint64_t arg) {
   ic_fleet *f = ctx;
   struct ic__node *n = &f->nodes[arg];
   n->off_timer = 0;
-  if (n->off || n->outstanding > 0) return;
+  if (n->off || n->outstanding > 0 || n->kv_held > 0) return;
   const struct ic__pool *pl = &f->pools[n->pool];
   ic_ledger_set_node_off(pl->ledger, (int64_t)arg - pl->first_node, true, ic_sim_now(sim));
   n->off = true;
@@ -37,7 +37,7 @@ static void on_awake(ic_sim *sim, void *ctx, uint64_t arg) {
 static void load_changed(ic_fleet *f, int64_t node) {
   if (!f->powerdown.enabled) return;
   struct ic__node *n = &f->nodes[node];
-  if (n->outstanding > 0) {
+  if (n->outstanding > 0 || n->kv_held > 0) {
     if (n->off_timer) ic_sim_cancel(f->sim, n->off_timer);
     n->off_timer = 0;
   } else if (!n->off && !n->off_timer) {

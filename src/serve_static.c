@@ -103,7 +103,7 @@ static void start_batch(ic_fleet *f, int64_t r) {
     ic_sim_cancel(f->sim, b->timer);
     b->timer = 0;
   }
-  const struct ic__pool *pl = ic__pool_of(f, r);
+  struct ic__pool *pl = ic__pool_of(f, r);
   int64_t limit = rep->queue_len < pl->serving.max_batch ? rep->queue_len : pl->serving.max_batch, n = 0;
   int64_t prompt = 0, output = 0;
   uint32_t head = IC__NONE, tail = IC__NONE;
@@ -115,7 +115,7 @@ static void start_batch(ic_fleet *f, int64_t r) {
     if (n > 0 && (n + 1) * (p + o) > pl->kv_capacity) break;
     uint32_t idx = ic__queue_pop(f, r);
     struct ic__request *pr = &f->pool[idx];
-    ic__admitted(f, idx);
+    ic__admitted(f, r, idx);
     if (pr->req.prompt_tokens > prompt) prompt = pr->req.prompt_tokens;
     if (pr->req.output_tokens > output) output = pr->req.output_tokens;
     if (tail == IC__NONE)
@@ -139,6 +139,8 @@ static void start_batch(ic_fleet *f, int64_t r) {
   f->stats.batches++;
   f->stats.batched_requests += (uint64_t)n;
   f->stats.batch_hist[n]++;
+  pl->batches++;
+  pl->batched_requests += (uint64_t)n;
   ic__count_busy(f, +1);
   ic__set_gpu_state(f, r, IC_GPU_PREFILL);
   ic__notify(f, IC_SERVE_BATCH_START, r, n, head_id(f, b));

@@ -191,7 +191,7 @@ static void bad_spaces_are_refused(void **state) {
                                   .targets = sp.targets, .target_count = 2, .runs = 1, .workers = 1};
   struct ic_search_result r;
   assert_int_equal(ic_search_run(&space, &r), IC_EINVAL); /* fleet.nodes among the axes */
-  assert_non_null(strstr(diag.text, "search bisects on fleet size: give its range with --nodes"));
+  assert_non_null(strstr(diag.text, "--vary: fleet.nodes: search bisects on it: give its range with --nodes"));
   struct ic_sweep_axis down;
   assert_int_equal(ic_sweep_axis_parse(&down, "fleet.nodes=4,2", &sp.base), IC_OK);
   space.axis_count = 3;
@@ -339,8 +339,86 @@ static void json_and_exit_codes(void **state) {
                                      sizeof out), 2);
 }
 
+/* The cheapest row of a sweep CSV (first two columns the varied node
+ * counts, meets_targets the 6th, usd_per_day the 8th) that meets the
+ * targets: the exhaustive answer. */
+static void cheapest_row(const char *csv, long *a, long *b, double *usd) {
+  *usd = INFINITY;
+  const char *line = strchr(csv, '\n');
+  while (line && line[1]) {
+    line++;
+    long x, y, meets;
+    double cost;
+    if (sscanf(line, "%ld,%ld,%*[^,],%*[^,],%*[^,],%ld,%*[^,],%lf", &x, &y, &meets, &cost) == 4 && meets &&
+        cost < *usd)
+      *a = x, *b = y, *usd = cost;
+    line = strchr(line, '\n');
+  }
+}
+
+/* search sizes each pool: one pool's node count as a discrete axis, the
+ * other's bisected (--nodes pool.NAME.nodes=...). Against the exhaustive
+ * sweep of the same grid (every pair of node counts, the same targets and
+ * stable >= 1), it must pick the same pair at the same cost, in fewer
+ * simulations: the prefill:decode split of a disaggregated fleet (the
+ * answer, 5 : 5, inside the grid), and the A100 + H100 mix of a mixed
+ * fleet under the least_work router. */
+static void search_sizes_each_pool(void **state) {
+  (void)state;
+  static const struct {
+    const char *file, *targets, *axis_key, *axis, *bisect_key, *bisect;
+  } cases[] = {
+      {"tests/data/disagg_search.ini", "--target 'ttft_p99_s<=2' --target 'tpot_p99_s<=0.05'", "pool.prefill.nodes",
+       "3:6:1", "pool.decode.nodes", "2:7:1"},
+      {"tests/data/mixed_search.ini", "--target 'ttft_p99_s<=0.5' --target 'tpot_p99_s<=0.03'", "pool.a100.nodes",
+       "1:4:1", "pool.h100.nodes", "1:5:1"},
+  };
+  static char out[1 << 17], args[1024], want[256];
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    snprintf(args, sizeof args, "sweep %s -q --workers 2 %s --target 'stable>=1' --vary %s=%s --vary %s=%s",
+             cases[i].file, cases[i].targets, cases[i].axis_key, cases[i].axis, cases[i].bisect_key, cases[i].bisect);
+    assert_int_equal(ic_test_infercost(args, out, sizeof out), 0);
+    long a = -1, b = -1;
+    double usd;
+    cheapest_row(out, &a, &b, &usd);
+    assert_true(a > 0 && b > 0 && isfinite(usd));
+    snprintf(args, sizeof args, "search %s -q --workers 2 %s --vary %s=%s --nodes %s=%s", cases[i].file,
+             cases[i].targets, cases[i].axis_key, cases[i].axis, cases[i].bisect_key, cases[i].bisect);
+    assert_int_equal(ic_test_infercost(args, out, sizeof out), 0);
+    printf("# %s: exhaustive %s %ld, %s %ld at USD %.2f/day\n", cases[i].file, cases[i].axis_key, a,
+           cases[i].bisect_key, b, usd);
+    snprintf(want, sizeof want, "  %-28s %ld\n  %-28s %ld\n", cases[i].axis_key, a, cases[i].bisect_key, b);
+    if (!strstr(out, want)) fprintf(stderr, "want:\n%s\ngot:\n%.2000s\n", want, out);
+    assert_non_null(strstr(out, want));
+    snprintf(want, sizeof want, "Cost: USD %.2f per day", usd);
+    assert_non_null(strstr(out, want));
+    size_t sims = 0, grid = 0;
+    const char *line = strstr(out, "Simulations: ");
+    assert_non_null(line);
+    assert_int_equal(sscanf(line, "Simulations: %zu points x 1 runs, against %zu points", &sims, &grid), 2);
+    assert_true(sims < grid);
+  }
+}
+
+/* The bisected key must be a node count that sizes some pool. */
+static void search_refuses_a_key_that_sizes_nothing(void **state) {
+  (void)state;
+  static char out[1 << 14];
+  assert_int_equal(ic_test_infercost("search tests/data/disagg_search.ini -q --target 'ttft_p99_s<=2' "
+                                     "-s pool.decode.nodes=4 -s pool.prefill.nodes=4 --nodes 3:8:1", out, sizeof out), 2);
+  assert_non_null(strstr(out, "--nodes: fleet.nodes sizes no pool of combination 0 (each sets its own nodes)"));
+  assert_int_equal(ic_test_infercost("search tests/data/disagg_search.ini -q --target 'ttft_p99_s<=2' "
+                                     "--nodes pool.decode.max_batch=8,16", out, sizeof out), 2);
+  assert_non_null(strstr(out, "--nodes: pool.decode.max_batch: search bisects on a node count"));
+  assert_int_equal(ic_test_infercost("search tests/data/disagg_search.ini -q --target 'ttft_p99_s<=2' "
+                                     "--nodes pool.decode.nodes=1:3:1 --vary pool.decode.nodes=1,2", out, sizeof out), 2);
+  assert_non_null(strstr(out, "--vary: pool.decode.nodes: search bisects on it"));
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
+      cmocka_unit_test(search_sizes_each_pool),
+      cmocka_unit_test(search_refuses_a_key_that_sizes_nothing),
       cmocka_unit_test_setup_teardown(targets_parse, diag_capture, diag_release),
       cmocka_unit_test(meets_needs_every_target_and_a_run),
       cmocka_unit_test_setup_teardown(search_matches_exhaustive_sweep, diag_capture, diag_release),

@@ -218,6 +218,18 @@ static void prefill_pool_is_mdc(void **state) {
          r.wait_mean_s, ref, r.wait_mean_s / ref, (unsigned long long)r.transfers);
   assert_true(r.transfers > 550000 && r.transfer_waits == 0);
   assert_true(fabs(r.wait_mean_s / ref - 1.0) < 0.04);
+  /* The prefill pool's own figures: its queueing delay is the fleet's (every
+   * request queues there first), its batch is 1, and its replicas are busy
+   * a fraction rho = lambda D / c = 0.8 of the time (M/D/c; within the
+   * Poisson count's noise, 1 / sqrt(600,000) ~ 0.13 %, bound 1 %). */
+  assert_int_equal(r.pool_count, 2);
+  const struct ic_run_pool *pp = strcmp(r.pools[0].name, "p") == 0 ? &r.pools[0] : &r.pools[1];
+  printf("# prefill pool: queueing %.6f s, mean batch %.4f, utilisation %.4f, batch occupancy %.4f (rho 0.8)\n",
+         pp->wait_mean_s, pp->mean_batch_size, pp->utilisation, pp->batch_occupancy);
+  assert_true(pp->wait_mean_s == r.wait_mean_s && pp->wait_p99_s == r.wait_p99_s);
+  assert_true(pp->mean_batch_size == 1.0);
+  assert_true(fabs(pp->utilisation / 0.8 - 1.0) < 0.01);
+  assert_true(fabs(pp->batch_occupancy / 0.8 - 1.0) < 0.01);
 }
 
 /* Static batching by hand: B = 3, timeout 1 s, service of a batch of n is

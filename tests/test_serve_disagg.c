@@ -42,14 +42,15 @@ static void log_done(void *ctx, const struct ic_serve_event *ev) {
   }
 }
 
-static void rig_open(struct rig *g, int64_t prefill, int64_t decode, int64_t max_batch, int ttft_at) {
+static void rig_open(struct rig *g, int64_t prefill, int64_t decode, int64_t max_batch, int ttft_at,
+                     double link_gb_per_s, int32_t nvlink_domain) {
   g->done = 0;
   g->perf = ic_test_llama7b_h100();
   g->fc[0] = (struct ic_fleet_config){"h100-sxm", "dgx-h100", 1, prefill, 1};
   g->fc[1] = (struct ic_fleet_config){"h100-sxm", "dgx-h100", 1, decode, 1};
   g->sc = (struct ic_serving_config){.batching = IC_BATCHING_CONTINUOUS, .router = IC_ROUTER_LEAST_OUTSTANDING,
                                      .max_batch = max_batch, .slo_ttft_s = 1, .slo_tpot_s = 1,
-                                     .kv_link_gb_per_s = 50, .kv_link_efficiency = 0.8, .kv_link_latency_s = 1e-5,
+                                     .kv_link_gb_per_s = link_gb_per_s, .kv_link_efficiency = 0.8, .kv_link_latency_s = 1e-5,
                                      .ttft_at = ttft_at};
   struct ic_gpu_power gp = {{75.0, 700.0, 380.0, 0.0}};
   g->sim = ic_sim_alloc(9, 0);
@@ -58,7 +59,8 @@ static void rig_open(struct rig *g, int64_t prefill, int64_t decode, int64_t max
   for (size_t i = 0; i < n; i++) {
     g->ledger[i] = ic_ledger_alloc(g->fc[i].nodes, 1, 0.0, &gp, 0);
     specs[i] = (struct ic_pool_spec){i ? "decode" : "prefill", &g->fc[i], &g->sc, &g->perf, g->ledger[i], 0.0,
-                                     n == 1 ? IC_ROLE_MIXED : i ? IC_ROLE_DECODE : IC_ROLE_PREFILL};
+                                     n == 1 ? IC_ROLE_MIXED : i ? IC_ROLE_DECODE : IC_ROLE_PREFILL, nvlink_domain,
+                                     450e9};
   }
   g->f = ic_fleet_alloc_pools(g->sim, specs, n, &g->sc);
   assert_non_null(g->f);
@@ -81,7 +83,7 @@ static void transfer_by_hand(void **state) {
   (void)state;
   for (int at = IC_TTFT_AT_TRANSFER; at <= IC_TTFT_AT_PREFILL; at++) {
     static struct rig g;
-    rig_open(&g, 1, 1, 4, at);
+    rig_open(&g, 1, 1, 4, at, 50, 0);
     ic_time_ns p = shape_ns(&g.perf, ic_iter_shape_prefill_chunk(1000, 0));
     double bytes = 1000.0 * 2.0 * 32.0 * 4096.0 * 2.0;
     ic_time_ns moved = p + ic_time_from_s(bytes / 40e9) + ic_time_from_s(1e-5), done = moved;
@@ -100,12 +102,109 @@ static void transfer_by_hand(void **state) {
     assert_int_equal(ic_fleet_pool_completed(g.f, 0), 1); /* handed off */
     assert_int_equal(ic_fleet_pool_routed(g.f, 1), 1);
     assert_int_equal(ic_fleet_pool_completed(g.f, 1), 1);
+    /* Per pool: one prefill iteration of one request, four decode steps of
+     * one; neither waited (each pool's replica was idle when it came). */
+    struct ic_fleet_pool_figures pf, df;
+    ic_fleet_pool_figures(g.f, 0, &pf);
+    ic_fleet_pool_figures(g.f, 1, &df);
+    assert_true(pf.batches == 1 && pf.batched_requests == 1 && df.batches == 4 && df.batched_requests == 4);
+    assert_true(st->batches == pf.batches + df.batches);
+    assert_true(ic_sketch_count(pf.wait_s) == 1 && ic_sketch_max(pf.wait_s) == 0.0);
+    assert_true(ic_sketch_count(df.wait_s) == 1 && ic_sketch_max(df.wait_s) == 0.0);
     ic_ledger_flush(g.ledger[0], done);
     ic_ledger_flush(g.ledger[1], done);
     assert_true(ic_ledger_gpu_state_s(g.ledger[1], IC_GPU_PREFILL) == 0.0);
     assert_true(fabs(ic_ledger_gpu_state_s(g.ledger[0], IC_GPU_PREFILL) - ic_time_to_s(p)) < 1e-12);
     rig_close(&g, 2);
   }
+}
+
+/* Idle power-down (after 0.1 s) with a slow link (0.5 GB/s at 80 %: the
+ * 1,000-token KV cache takes 1.31 s to move, longer than the idle time).
+ * The prefill node holds the KV cache until the transfer ends, so it stays
+ * on, drawing idle power, until then and powers down 0.1 s later; the
+ * decode node, whose room is promised at the prefill's end (before its own
+ * idle timer fires at 0.1 s), stays on through the transfer. Energy of each
+ * node by hand, from the GPU powers (idle 75 W, prefill 700 W, decode
+ * 380 W, off 0 W, no base power): the prefill node 700 P + 75 (M + 0.1 - P),
+ * the decode node 75 M + 380 (D - M) + 75 x 0.1, for prefill end P,
+ * transfer end M and last token D; no node is ever woken. */
+static void powerdown_waits_for_the_transfer(void **state) {
+  (void)state;
+  static struct rig g;
+  rig_open(&g, 1, 1, 4, IC_TTFT_AT_TRANSFER, 0.5, 0);
+  struct ic_powerdown_config pd = {.enabled = true, .idle_s = 0.1, .wake_s = 0.0, .wake_threshold = 1};
+  assert_int_equal(ic_fleet_set_powerdown(g.f, &pd), IC_OK);
+  ic_time_ns p = shape_ns(&g.perf, ic_iter_shape_prefill_chunk(1000, 0));
+  double bytes = 1000.0 * 2.0 * 32.0 * 4096.0 * 2.0;
+  ic_time_ns moved = p + ic_time_from_s(bytes / 0.4e9) + ic_time_from_s(1e-5);
+  assert_true(ic_time_to_s(p) < 0.1 && ic_time_to_s(moved - p) > 1.0); /* the case the test is about */
+  struct ic_request req = {0, 0, 1000, 5, 0, 0, 0};
+  assert_int_equal(ic_fleet_submit(g.f, &req), IC_OK);
+  ic_time_ns end = ic_time_from_s(5.0);
+  ic_sim_run_until(g.sim, end);
+  assert_int_equal(g.done, 1);
+  double P = ic_time_to_s(p), M = ic_time_to_s(moved), D = ic_time_to_s(g.done_ns[0]);
+  assert_true(D > M);
+  ic_ledger_flush(g.ledger[0], end);
+  ic_ledger_flush(g.ledger[1], end);
+  assert_true(ic_ledger_node_is_off(g.ledger[0], 0) && ic_ledger_node_is_off(g.ledger[1], 0));
+  assert_int_equal(ic_fleet_stats(g.f)->wakeups, 0);
+  double want_prefill = 700.0 * P + 75.0 * (M + 0.1 - P), want_decode = 75.0 * M + 380.0 * (D - M) + 75.0 * 0.1;
+  printf("# prefill node %.4f J (by hand %.4f), decode node %.4f J (by hand %.4f)\n",
+         ic_ledger_it_energy_j(g.ledger[0]), want_prefill, ic_ledger_it_energy_j(g.ledger[1]), want_decode);
+  assert_true(fabs(ic_ledger_it_energy_j(g.ledger[0]) - want_prefill) < 1e-3);
+  assert_true(fabs(ic_ledger_it_energy_j(g.ledger[1]) - want_decode) < 1e-3);
+  rig_close(&g, 2);
+}
+
+/* The same request between pools of one NVLink domain: its 1,000 tokens of
+ * KV cross one H100's NVLink, 450 GB/s one direction, at 80 %: bytes /
+ * 360 GB/s + 10 us (the network's 50 GB/s is not used). Two requests
+ * prefilled together on one replica then move one after the other over its
+ * GPU's links: the second's transfer ends one transfer-time later. */
+static void nvlink_transfer_by_hand(void **state) {
+  (void)state;
+  static struct rig g;
+  rig_open(&g, 1, 1, 4, IC_TTFT_AT_TRANSFER, 50, 1);
+  ic_time_ns p = shape_ns(&g.perf, ic_iter_shape_prefill_chunk(1000, 0));
+  double bytes = 1000.0 * 2.0 * 32.0 * 4096.0 * 2.0;
+  ic_time_ns one = ic_time_from_s(bytes / 360e9), lat = ic_time_from_s(1e-5);
+  struct ic_request req = {0, 0, 1000, 5, 0, 0, 0};
+  assert_int_equal(ic_fleet_submit(g.f, &req), IC_OK);
+  ic_sim_run_until(g.sim, IC_TIME_NEVER - 1);
+  const struct ic_fleet_stats *st = ic_fleet_stats(g.f);
+  assert_int_equal(st->transfers, 1);
+  printf("# NVLink transfer %.9f s (by hand %.9f s)\n", ic_sketch_min(st->transfer_s), ic_time_to_s(one + lat));
+  assert_true(fabs(ic_sketch_min(st->transfer_s) - ic_time_to_s(one + lat)) < 2e-9);
+  assert_true(fabs(ic_sketch_min(st->ttft_s) - ic_time_to_s(p + one + lat)) < 2e-9);
+  rig_close(&g, 2);
+  /* Two at once: one prefill iteration of both prompts, then the link in turn. */
+  rig_open(&g, 1, 1, 4, IC_TTFT_AT_TRANSFER, 50, 1);
+  struct ic_request two[2] = {{0, 0, 1000, 5, 0, 0, 0}, {1, 0, 1000, 5, 0, 0, 0}};
+  assert_int_equal(ic_fleet_submit(g.f, &two[0]), IC_OK);
+  assert_int_equal(ic_fleet_submit(g.f, &two[1]), IC_OK);
+  ic_sim_run_until(g.sim, IC_TIME_NEVER - 1);
+  st = ic_fleet_stats(g.f);
+  assert_int_equal(st->transfers, 2);
+  assert_true(fabs(ic_sketch_min(st->transfer_s) - ic_time_to_s(one + lat)) < 2e-9);
+  assert_true(fabs(ic_sketch_max(st->transfer_s) - ic_time_to_s(2 * one + lat)) < 2e-9 * 2);
+  /* Per pool: the prefill pool ran one iteration of two. The first KV
+   * cache starts decoding on arrival; the second arrives `one` later,
+   * inside that first decode step, and waits in the decode pool's queue
+   * for the step's end: step - one. */
+  struct ic_fleet_pool_figures pf, df;
+  ic_fleet_pool_figures(g.f, 0, &pf);
+  ic_fleet_pool_figures(g.f, 1, &df);
+  assert_true(pf.batches == 1 && pf.batched_requests == 2);
+  assert_true(ic_sketch_count(pf.wait_s) == 2 && ic_sketch_max(pf.wait_s) == 0.0);
+  ic_time_ns step = shape_ns(&g.perf, ic_iter_shape_decode(1, 1000));
+  assert_true(step > one);
+  printf("# decode pool waits %.9f s and %.9f s (by hand 0 and %.9f s)\n", ic_sketch_min(df.wait_s),
+         ic_sketch_max(df.wait_s), ic_time_to_s(step - one));
+  assert_true(ic_sketch_count(df.wait_s) == 2 && ic_sketch_min(df.wait_s) == 0.0);
+  assert_true(fabs(ic_sketch_max(df.wait_s) - ic_time_to_s(step - one)) < 4e-9);
+  rig_close(&g, 2);
 }
 
 struct arrivals {
@@ -139,7 +238,7 @@ static void decode_never_waits_for_prefill(void **state) {
   double tpot_max[2];
   for (int colocated = 0; colocated <= 1; colocated++) {
     static struct rig g;
-    rig_open(&g, colocated ? 3 : 1, colocated ? 0 : 2, 8, IC_TTFT_AT_TRANSFER);
+    rig_open(&g, colocated ? 3 : 1, colocated ? 0 : 2, 8, IC_TTFT_AT_TRANSFER, 50, 0);
     struct arrivals a = {g.f, gsl_rng_alloc(gsl_rng_mt19937), 6.0, 0, 600};
     gsl_rng_set(a.rng, 4);
     ic_sim_schedule_at(g.sim, 0, arrive, &a, 0);
@@ -171,6 +270,8 @@ static void decode_never_waits_for_prefill(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(transfer_by_hand),
+      cmocka_unit_test(powerdown_waits_for_the_transfer),
+      cmocka_unit_test(nvlink_transfer_by_hand),
       cmocka_unit_test(decode_never_waits_for_prefill),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -151,6 +151,68 @@ static void mixed_hardware(void **state) {
   assert_true(h100_share > 0.6);
   assert_true(h100_share > even_share + 0.05);
   assert_true(r.pools[1].batch_occupancy > r.pools[0].batch_occupancy);
+  /* The fleet's figures are the pools' weighted by replicas (utilisation)
+   * and by replicas x max_batch (occupancy; both pools at 32). */
+  double busy = 0, replicas = 0;
+  for (int i = 0; i < 2; i++) busy += r.pools[i].utilisation * (double)r.pools[i].replicas, replicas += (double)r.pools[i].replicas;
+  assert_true(fabs(busy / replicas - r.utilisation) <= 1e-9);
+  double occ = 0;
+  for (int i = 0; i < 2; i++) occ += r.pools[i].batch_occupancy * (double)r.pools[i].replicas;
+  assert_true(fabs(occ / replicas - r.batch_occupancy) <= 1e-9);
+  for (int i = 0; i < 2; i++) assert_true(r.pools[i].mean_batch_size > 1.0 && r.pools[i].wait_mean_s >= 0.0);
+}
+
+/* Prefill and decode pools of DGX H100 nodes (Llama 3 70B on 4 GPUs, 2,000
+ * prompt tokens: 2,000 x 327,680 bytes of bf16 KV = 655.36 MB) at a load
+ * light enough that transfers seldom queue. Over the network one transfer
+ * takes the node's 8 x 50 GB/s at 80 %: 655.36e6 / 320e9 + 10 us =
+ * 2.058 ms; with both pools in one NVLink domain, the replicas' 4 x 450 GB/s
+ * at 80 %: 655.36e6 / 1.44e12 + 10 us = 0.4651 ms. The median transfer
+ * time is each, within the sketch's 1 %. */
+static void nvlink_domain_moves_kv_faster(void **state) {
+  (void)state;
+  static struct ic_scenario s;
+  load(&s, "[model]\nname = llama3-70b\n[fleet]\ngpu = h100-sxm\ngpus_per_replica = 4\nnodes = 2\n"
+           "[traffic]\nqueries_per_day = 2e5\nprompt_tokens = 2000\noutput_tokens = 300\n[run]\nduration_s = 300\n"
+           "[pool.p]\nrole = prefill\n[pool.d]\nrole = decode\n", IC_OK);
+  assert_int_equal(ic_scenario_check(&s), IC_OK);
+  struct ic_run_result net, nvl;
+  assert_int_equal(ic_run_scenario(&s, &net), IC_OK);
+  set(&s, "pool.p.nvlink_domain=dom");
+  set(&s, "pool.d.nvlink_domain=dom");
+  assert_int_equal(ic_scenario_check(&s), IC_OK);
+  assert_int_equal(ic_run_scenario(&s, &nvl), IC_OK);
+  double want_net = 655.36e6 / 320e9 + 1e-5, want_nvl = 655.36e6 / 1.44e12 + 1e-5;
+  printf("# KV transfer p50: network %.6f s (by hand %.6f), NVLink %.6f s (by hand %.6f)\n", net.transfer_p50_s,
+         want_net, nvl.transfer_p50_s, want_nvl);
+  assert_true(net.transfers > 500 && nvl.transfers > 500);
+  assert_true(fabs(net.transfer_p50_s / want_net - 1.0) < 0.01);
+  assert_true(fabs(nvl.transfer_p50_s / want_nvl - 1.0) < 0.01);
+  assert_true(nvl.kv_gb_per_day == net.kv_gb_per_day || fabs(nvl.kv_gb_per_day / net.kv_gb_per_day - 1) < 0.01);
+}
+
+/* With pools, metrics.csv adds each pool's rows (pool.NAME.metric) after
+ * the fleet's, and the transfer-time distribution; summary.json's pools
+ * carry the same queueing and batch figures. */
+static void outputs_carry_pool_rows(void **state) {
+  (void)state;
+  static char out[1 << 16];
+  char dir[] = "/tmp/ic_pools_XXXXXX";
+  assert_non_null(mkdtemp(dir));
+  char args[512];
+  snprintf(args, sizeof args, "run -q tests/data/disagg_search.ini -s run.duration_s=60 -s traffic.queries_per_day=1e6 "
+           "-s fleet.nodes=3 -s pool.prefill.nodes=2 -o %s/o && cat %s/o/metrics.csv %s/o/summary.json", dir, dir, dir);
+  int rc = ic_test_infercost(args, out, sizeof out);
+  assert_int_equal(rc, 0);
+  static const char *const want[] = {"\ntransfer_p90_s,", "\ntransfer_max_s,", "\npool.prefill.wait_mean_s,",
+                                     "\npool.prefill.mean_batch_size,", "\npool.decode.wait_p99_s,",
+                                     "\npool.decode.utilisation,", "\"mean_batch_size\":", "\"wait_p99_s\":"};
+  for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+    if (!strstr(out, want[i])) fprintf(stderr, "missing %s in:\n%s\n", want[i], out);
+    assert_non_null(strstr(out, want[i]));
+  }
+  snprintf(args, sizeof args, "rm -rf %s", dir);
+  assert_int_equal(system(args), 0);
 }
 
 /* Sweeps take pool keys like any other. */
@@ -198,7 +260,8 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(pools_resolve_and_round_trip), cmocka_unit_test(bad_pools_are_reported),
       cmocka_unit_test(one_pool_is_the_fleet),        cmocka_unit_test(mixed_hardware),
-      cmocka_unit_test(sweep_varies_pool_keys),       cmocka_unit_test(search_splits_pools),
+      cmocka_unit_test(sweep_varies_pool_keys),       cmocka_unit_test(nvlink_domain_moves_kv_faster),
+      cmocka_unit_test(outputs_carry_pool_rows),       cmocka_unit_test(search_splits_pools),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -22,7 +22,8 @@ struct ic_job {
   size_t vary_count;
   const char *const *targets;         /* "METRIC<=VALUE" */
   size_t target_count;
-  const char *nodes;                  /* search: fleet sizes; NULL: 1:N:1, N = fleet.nodes */
+  const char *nodes;                  /* search: fleet sizes (or KEY=VALUES, KEY fleet.nodes or pool.NAME.nodes);
+                                         NULL: fleet.nodes=1:N:1, N = fleet.nodes */
   int64_t runs;                       /* replications per point (>= 1) */
   long workers;                       /* local worker processes */
   size_t top;                         /* search: ranked configurations */

@@ -31,6 +31,8 @@ struct ic_run_pool {
   double usd_per_million_output_tokens; /* its cost over its own output tokens */
   double usd_per_million_input_tokens;  /* its cost over the prompt tokens it prefilled */
   double utilisation, batch_occupancy, kv_occupancy, mfu, mbu; /* as the run's, over its replicas and GPUs */
+  double wait_mean_s, wait_p99_s; /* queueing delay in it (a decode pool: from the transfer's end to admission) */
+  double mean_batch_size;        /* requests per iteration (static: per batch) of its replicas */
 };
 
 /* Headline results of a run (a plain value; sweeps collect these). */
@@ -109,6 +111,7 @@ struct ic_run_result {
   uint64_t transfers, transfer_waits; /* completed transfers; prefilled requests that waited for decode room */
   double kv_gb_per_day;          /* KV cache moved, scaled to a day */
   double transfer_p50_s, transfer_p99_s; /* prefill end (or wait) to KV in place */
+  double transfer_mean_s, transfer_p90_s, transfer_p999_s, transfer_max_s; /* the same distribution */
   size_t pool_count;             /* the scenario's pools; 0 when it declares none */
   struct ic_run_pool pools[IC_RUN_MAX_POOLS];
   size_t class_count;
@@ -143,7 +146,7 @@ void ic_run_print_overload(const struct ic_run_result *r, FILE *out);
 
 /* What the scenario's fleet costs per day whatever it serves (capital,
  * maintenance, other opex, rent, and any fixed cooling): its ledger with
- * no IT energy. A lower bound on any run's total; NaN if the hardware does
+ * no IT energy; with pools, the sum of every pool's. A lower bound on any run's total; NaN if the hardware does
  * not resolve. No simulation. */
 double ic_run_fixed_usd_per_day(const struct ic_scenario *s);
 

@@ -45,6 +45,7 @@ struct ic_pool_config {
   char name[IC_POOL_NAME_MAX];
   char origin[IC_ORIGIN_MAX];  /* where it was declared */
   int role;                    /* enum ic_pool_role */
+  char nvlink_domain[IC_KEY_TEXT_MAX]; /* pools naming one domain move KV caches over NVLink; "none" */
   size_t set_count;
   struct ic_pool_set {
     char key[40];              /* a fleet or serving key, without its section */

@@ -32,7 +32,7 @@ struct ic_search_space {
   const struct ic_scenario *base;
   const struct ic_sweep_axis *axes;   /* discrete dimensions (not fleet.nodes) */
   size_t axis_count;
-  const struct ic_sweep_axis *nodes;  /* fleet.nodes values, strictly ascending */
+  const struct ic_sweep_axis *nodes;  /* the bisected node count (fleet.nodes or pool.NAME.nodes), strictly ascending */
   const struct ic_search_target *targets;
   size_t target_count;
   int64_t runs;                       /* replications per point (targets on the mean) */

@@ -175,9 +175,13 @@ struct ic_pool_spec {
   struct ic_ledger *ledger;
   double seconds_per_token;  /* least_work router: a replica's time per token of work (0: 1 ns) */
   int role;                  /* enum ic_pool_role_kind; prefill and decode pools continuous only */
+  int32_t nvlink_domain;     /* prefill and decode pools with one id > 0 move KV caches over NVLink; 0: none */
+  double nvlink_bytes_per_s; /* its GPUs' NVLink, per GPU, one direction */
 };
 
-/* A fleet of several pools, replicas numbered pool by pool; `serving`
+#define IC_FLEET_MAX_POOLS 64
+
+/* A fleet of several pools (at most IC_FLEET_MAX_POOLS), replicas numbered pool by pool; `serving`
  * gives the router, queue limit, SLO targets and the KV network. A request
  * must fit the smallest pool's KV cache (else it is rejected). Arrivals go
  * to mixed and prefill pools, which must come before any decode pool; with
@@ -234,6 +238,14 @@ uint64_t ic_fleet_pool_completed(const ic_fleet *f, int32_t pool);
 
 /* Requests routed to pool `pool` in the counted window (each once). */
 uint64_t ic_fleet_pool_routed(const ic_fleet *f, int32_t pool);
+
+/* A pool's batching and queueing in the counted window (docs/metrics.md). */
+struct ic_fleet_pool_figures {
+  uint64_t batches;          /* iterations (static: batches) its replicas ran */
+  uint64_t batched_requests; /* their sizes summed: / batches is its mean batch */
+  const struct ic_sketch *wait_s; /* queueing delay in it: arrival (a decode pool: the transfer's end) to admission */
+};
+void ic_fleet_pool_figures(const ic_fleet *f, int32_t pool, struct ic_fleet_pool_figures *out);
 
 /* Routes a request that arrives now, or rejects it (counted in stats) when
  * its prompt + output exceed a replica's KV cache or its queue is full
