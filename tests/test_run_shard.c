@@ -102,6 +102,38 @@ static void workers_do_not_change_the_result(void **state) {
   assert_memory_equal(&merged, &again, sizeof merged);
 }
 
+/* Pools split one by one: each shard holds half of every pool. */
+static void pools_split_each_pool(void **state) {
+  (void)state;
+  small_fleet(&base);
+  set(&base, "pool.x.nodes=4");
+  set(&base, "pool.y.nodes=2");
+  set(&base, "run.shards=2");
+  set(&base, "run.shard_workers=2");
+  assert_int_equal(ic_run_scenario(&base, &merged), IC_OK);
+  for (size_t k = 0; k < 2; k++) {
+    shard_by_hand(k);
+    set(&part, "pool.x.nodes=2");
+    set(&part, "pool.y.nodes=1");
+    assert_int_equal(ic_run_scenario(&part, &shard[k]), IC_OK);
+  }
+  assert_int_equal(merged.pool_count, 2);
+  assert_int_equal(merged.gpus, 6);
+  for (size_t i = 0; i < 2; i++) {
+    const struct ic_run_pool *p = &merged.pools[i], *a = &shard[0].pools[i], *b = &shard[1].pools[i];
+    assert_int_equal(p->nodes, a->nodes + b->nodes);
+    assert_int_equal(p->routed, a->routed + b->routed);
+    assert_int_equal(p->completed, a->completed + b->completed);
+    assert_true(a->completed > 100 && b->completed > 100);
+    near(p->usd_per_day, a->usd_per_day + b->usd_per_day);
+    assert_true(p->mean_batch_size >= fmin(a->mean_batch_size, b->mean_batch_size) &&
+                p->mean_batch_size <= fmax(a->mean_batch_size, b->mean_batch_size));
+    assert_true(p->wait_p99_s >= fmin(a->wait_p99_s, b->wait_p99_s) && p->wait_p99_s <= fmax(a->wait_p99_s, b->wait_p99_s));
+  }
+  assert_int_equal(merged.pools[0].nodes, 4);
+  near(merged.cost.total_usd, shard[0].cost.total_usd + shard[1].cost.total_usd);
+}
+
 static void uneven_or_replayed_splits_are_refused(void **state) {
   (void)state;
   small_fleet(&base);
@@ -120,12 +152,19 @@ static void uneven_or_replayed_splits_are_refused(void **state) {
   set(&base, "traffic.requests=100");
   assert_int_equal(ic_run_scenario(&base, &merged), IC_EINVAL);
   assert_non_null(strstr(diag.text, "only open generated traffic splits into shards"));
+  small_fleet(&base);
+  set(&base, "pool.x.nodes=4");
+  set(&base, "pool.y.nodes=3");
+  set(&base, "run.shards=2");
+  assert_int_equal(ic_run_scenario(&base, &merged), IC_EINVAL);
+  assert_non_null(strstr(diag.text, "fleet.nodes = 3 (y) does not split into run.shards = 2"));
 }
 
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(merged_figures_are_the_shards_sums),
       cmocka_unit_test(workers_do_not_change_the_result),
+      cmocka_unit_test(pools_split_each_pool),
       cmocka_unit_test_setup_teardown(uneven_or_replayed_splits_are_refused, diag_capture, diag_release),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
