@@ -3,10 +3,12 @@
  * docs/scenario-format.md states it), whose counters and amounts the merged
  * result must add up to; the conservation of requests; the same result
  * whatever the number of workers. */
+#define _POSIX_C_SOURCE 200809L /* mkdtemp */
 #include "ic_test.h"
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "ic_test_diag.h"
@@ -134,6 +136,61 @@ static void pools_split_each_pool(void **state) {
   near(merged.cost.total_usd, shard[0].cost.total_usd + shard[1].cost.total_usd);
 }
 
+/* Reads dir/timeseries.csv's numbers (after the header) into v; their count. */
+static size_t read_series(const char *dir, double *v, size_t max) {
+  char path[256];
+  snprintf(path, sizeof path, "%s/timeseries.csv", dir);
+  FILE *f = fopen(path, "r");
+  assert_non_null(f);
+  int c;
+  while ((c = fgetc(f)) != EOF && c != '\n') {}
+  size_t n = 0;
+  while (n < max && fscanf(f, "%lf", &v[n]) == 1) {
+    n++;
+    c = fgetc(f); /* ',' or '\n' */
+  }
+  fclose(f);
+  return n;
+}
+
+/* timeseries.csv of the merged run: every column the shards' sum (the
+ * interval columns the same), interval by interval. */
+static void series_add_per_interval(void **state) {
+  (void)state;
+  static double m[20000], a[20000], b[20000];
+  char dir[] = "/tmp/ic_shard_XXXXXX", sub[3][300];
+  assert_non_null(mkdtemp(dir));
+  for (int i = 0; i < 3; i++) snprintf(sub[i], sizeof sub[i], "%s/%d", dir, i);
+  small_fleet(&base);
+  set(&base, "run.series_interval_s=10");
+  set(&base, "run.shards=2");
+  assert_int_equal(ic_run_scenario_series(&base, &merged, sub[0]), IC_OK);
+  for (size_t k = 0; k < 2; k++) {
+    shard_by_hand(k);
+    assert_int_equal(ic_run_scenario_series(&part, &shard[k], sub[k + 1]), IC_OK);
+  }
+  size_t n = read_series(sub[0], m, 20000);
+  assert_int_equal(read_series(sub[1], a, 20000), n);
+  assert_int_equal(read_series(sub[2], b, 20000), n);
+  assert_true(n > 12 * 4); /* 12 rows of several columns */
+  char path[320];
+  snprintf(path, sizeof path, "%s/timeseries.csv", sub[0]);
+  FILE *f = fopen(path, "r");
+  char header[4096];
+  assert_non_null(fgets(header, sizeof header, f));
+  fclose(f);
+  size_t cols = 1;
+  for (const char *c = header; *c; c++) cols += *c == ',';
+  assert_int_equal(n % cols, 0);
+  for (size_t i = 0; i < n; i++) {
+    if (i % cols < 2) assert_true(m[i] == a[i] && m[i] == b[i]);
+    else assert_true(fabs(m[i] - (a[i] + b[i])) <= 2e-9 * fabs(m[i]) + 1e-12); /* %.9g each */
+  }
+  char cmd[400];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+  assert_int_equal(system(cmd), 0);
+}
+
 static void uneven_or_replayed_splits_are_refused(void **state) {
   (void)state;
   small_fleet(&base);
@@ -165,6 +222,7 @@ int main(void) {
       cmocka_unit_test(merged_figures_are_the_shards_sums),
       cmocka_unit_test(workers_do_not_change_the_result),
       cmocka_unit_test(pools_split_each_pool),
+      cmocka_unit_test(series_add_per_interval),
       cmocka_unit_test_setup_teardown(uneven_or_replayed_splits_are_refused, diag_capture, diag_release),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
