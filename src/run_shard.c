@@ -402,6 +402,11 @@ static ic_status run_sharded(const struct ic_scenario *s, struct ic_run_result *
   m->task = (struct shard_task){s, series_dir != NULL, NULL, NULL};
   m->out = out;
   ic_status st = ic_sweep_map(n, workers, run_task, take_task, m);
+  if (st == IC_OK && ic_sweep_mpi_rank() != 0) { /* an MPI rank that ran its shards: rank 0 reports */
+    merge_free(m);
+    free(m);
+    return IC_OK;
+  }
   if (st == IC_OK) finish(m, (double)n);
   if (st == IC_OK && series_dir) {
     if (m->rows_differ)

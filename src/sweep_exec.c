@@ -330,31 +330,6 @@ static void map_fail(struct job *j, size_t index, const char *why) {
   a->status = IC_EINTERNAL;
 }
 
-ic_status ic_sweep_map(size_t count, long workers, ic_sweep_task_fn *task, ic_sweep_take_fn *take, void *ctx) {
-  struct map_job m = {{count, workers, NULL, map_answer, map_collect, map_fail}, task, take, ctx, NULL};
-  if (!(m.answers = calloc(count ? count : 1, sizeof *m.answers))) return IC_ENOMEM;
-  for (size_t i = 0; i < count; i++) m.answers[i].status = IC_EINTERNAL;
-  bool forked = workers > 1 && count > 1 && !under_mpi();
-  ic_status st = forked ? execute_forked(&m.job) : IC_OK;
-  /* In task order, whoever finished first: the result does not depend on the workers. */
-  for (size_t i = 0; i < count && st == IC_OK; i++) {
-    struct answer *a = &m.answers[i];
-    if (!forked) *a = map_run(&m, i);
-    st = a->status;
-    FILE *in = st == IC_OK ? fmemopen(a->bytes, a->len ? a->len : 1, "rb") : NULL;
-    if (st == IC_OK && !in) st = IC_ENOMEM;
-    if (in) {
-      st = take(ctx, i, in);
-      fclose(in);
-    }
-    free(a->bytes);
-    a->bytes = NULL;
-  }
-  for (size_t i = 0; i < count; i++) free(m.answers[i].bytes);
-  free(m.answers);
-  return st;
-}
-
 /* ---- MPI ---- */
 
 ic_status ic_sweep_mpi_begin(void) {
@@ -431,7 +406,93 @@ static ic_status execute_mpi(const struct ic_sweep_exec *x, struct ic_sweep_reco
   }
   return IC_OK;
 }
+
+enum { TAG_HEAD = 18, TAG_BYTES = 19, BYTES_CHUNK = 1 << 30 };
+
+/* Sends or receives n bytes to or from rank `peer`, in chunks an int counts. */
+static void move_bytes(char *p, size_t n, int peer, bool send) {
+  for (size_t done = 0; done < n;) {
+    int k = (int)(n - done < (size_t)BYTES_CHUNK ? n - done : (size_t)BYTES_CHUNK);
+    MPI_Request req;
+    if (send) MPI_Isend(p + done, k, MPI_BYTE, peer, TAG_BYTES, MPI_COMM_WORLD, &req);
+    else MPI_Irecv(p + done, k, MPI_BYTE, peer, TAG_BYTES, MPI_COMM_WORLD, &req);
+    wait_quietly(&req);
+    done += (size_t)k;
+  }
+}
+
+/* A map over ranks: task i on rank i mod size. Rank 0 receives every other
+ * rank's answers (status and length, then the bytes; MPI keeps one
+ * sender's messages in order), all of them even after a failure, so that
+ * no sender is left waiting. */
+static void map_mpi(struct map_job *m) {
+  size_t ranks = (size_t)mpi_size, me = (size_t)mpi_rank;
+  for (size_t i = me; i < m->job.count; i += ranks) {
+    struct answer *a = &m->answers[i];
+    *a = map_run(m, i);
+    if (me == 0) continue;
+    uint64_t head[2] = {(uint64_t)(uint32_t)a->status, a->len};
+    MPI_Request req;
+    MPI_Isend(head, 2, MPI_UINT64_T, 0, TAG_HEAD, MPI_COMM_WORLD, &req);
+    wait_quietly(&req);
+    move_bytes(a->bytes, a->len, 0, true);
+    free(a->bytes);
+    a->bytes = NULL;
+  }
+  if (me != 0) return;
+  for (size_t i = 0; i < m->job.count; i++) {
+    if (i % ranks == 0) continue;
+    struct answer *a = &m->answers[i];
+    uint64_t head[2];
+    MPI_Request req;
+    MPI_Irecv(head, 2, MPI_UINT64_T, (int)(i % ranks), TAG_HEAD, MPI_COMM_WORLD, &req);
+    wait_quietly(&req);
+    a->status = (int32_t)(uint32_t)head[0];
+    a->len = (size_t)head[1];
+    a->bytes = malloc(a->len ? a->len : 1);
+    char sink[65536];
+    if (a->bytes) {
+      move_bytes(a->bytes, a->len, (int)(i % ranks), false);
+    } else { /* drained, then failed */
+      for (size_t done = 0; done < a->len; done += sizeof sink)
+        move_bytes(sink, a->len - done < sizeof sink ? a->len - done : sizeof sink, (int)(i % ranks), false);
+      a->status = IC_ENOMEM;
+    }
+  }
+}
 #endif
+
+ic_status ic_sweep_map(size_t count, long workers, ic_sweep_task_fn *task, ic_sweep_take_fn *take, void *ctx) {
+  struct map_job m = {{count, workers, NULL, map_answer, map_collect, map_fail}, task, take, ctx, NULL};
+  if (!(m.answers = calloc(count ? count : 1, sizeof *m.answers))) return IC_ENOMEM;
+  for (size_t i = 0; i < count; i++) m.answers[i].status = IC_EINTERNAL;
+  bool on_ranks = false, forked = workers > 1 && count > 1 && !under_mpi();
+  ic_status st = forked ? execute_forked(&m.job) : IC_OK;
+#ifdef IC_WITH_MPI
+  if (mpi_on && mpi_size > 1) {
+    map_mpi(&m);
+    on_ranks = true;
+    if (mpi_rank != 0) count = 0; /* only rank 0 takes the answers */
+  }
+#endif
+  /* In task order, whoever finished first: the result does not depend on the workers. */
+  for (size_t i = 0; i < count && st == IC_OK; i++) {
+    struct answer *a = &m.answers[i];
+    if (!forked && !on_ranks) *a = map_run(&m, i);
+    st = a->status;
+    FILE *in = st == IC_OK ? fmemopen(a->bytes, a->len ? a->len : 1, "rb") : NULL;
+    if (st == IC_OK && !in) st = IC_ENOMEM;
+    if (in) {
+      st = take(ctx, i, in);
+      fclose(in);
+    }
+    free(a->bytes);
+    a->bytes = NULL;
+  }
+  for (size_t i = 0; i < count; i++) free(m.answers[i].bytes);
+  free(m.answers);
+  return st;
+}
 
 ic_status ic_sweep_execute(const struct ic_sweep_exec *x, struct ic_sweep_record *records) {
   struct progress p;

@@ -3,8 +3,9 @@
  * docs/scenario-format.md states it), whose counters and amounts the merged
  * result must add up to; the conservation of requests; the same result
  * whatever the number of workers. */
-#define _POSIX_C_SOURCE 200809L /* mkdtemp */
+#define _POSIX_C_SOURCE 200809L /* mkdtemp, popen */
 #include "ic_test.h"
+#include "ic_test_cli.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -191,6 +192,51 @@ static void series_add_per_interval(void **state) {
   assert_int_equal(system(cmd), 0);
 }
 
+/* `infercost run` with 4 shards on 1 local worker, 2 local workers, and
+ * (where MPI is there) 2 and 3 MPI ranks: the same files byte for byte. */
+static void cli_outputs_same_on_workers_and_ranks(void **state) {
+  (void)state;
+  static char out[8192], want[3][65536], got[65536];
+  char dir[] = "/tmp/ic_shardcli_XXXXXX", args[1024];
+  assert_non_null(mkdtemp(dir));
+  const char *files[3] = {"summary.json", "timeseries.csv", "metrics.csv"};
+  const char *common = "run -q tests/data/tiny_scenario.ini -s fleet.nodes=8 -s traffic.queries_per_day=8e5 -s run.shards=4";
+  for (int w = 1; w <= 2; w++) {
+    snprintf(args, sizeof args, "%s -s run.shard_workers=%d -o %s/w%d", common, w, dir, w);
+    assert_int_equal(ic_test_infercost(args, out, sizeof out), 0);
+  }
+  char sub[64];
+  for (int f = 0; f < 3; f++) {
+    snprintf(sub, sizeof sub, "%s/w1", dir);
+    ic_test_read_file(sub, files[f], want[f], sizeof want[f]);
+    snprintf(sub, sizeof sub, "%s/w2", dir);
+    ic_test_read_file(sub, files[f], got, sizeof got);
+    assert_string_equal(want[f], got);
+  }
+#ifdef IC_WITH_MPI
+  if (system("command -v mpirun >/dev/null 2>&1") == 0) {
+    for (int np = 2; np <= 3; np++) {
+      char cmd[2048];
+      snprintf(cmd, sizeof cmd,
+               "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1 "
+               "ASAN_OPTIONS=detect_leaks=0 mpirun -np %d %s %s -s run.shard_workers=1 -o %s/mpi%d 2>&1",
+               np, ic_test_bin(), common, dir, np);
+      int rc = ic_test_shell(cmd, out, sizeof out);
+      if (rc != 0) fail_msg("mpirun failed (%d): %s", rc, out);
+      snprintf(sub, sizeof sub, "%s/mpi%d", dir, np);
+      for (int f = 0; f < 3; f++) {
+        ic_test_read_file(sub, files[f], got, sizeof got);
+        assert_string_equal(want[f], got);
+      }
+    }
+  } else {
+    print_message("mpirun missing: the MPI half skipped\n");
+  }
+#endif
+  snprintf(args, sizeof args, "rm -rf '%s'", dir);
+  assert_int_equal(system(args), 0);
+}
+
 static void uneven_or_replayed_splits_are_refused(void **state) {
   (void)state;
   small_fleet(&base);
@@ -223,6 +269,7 @@ int main(void) {
       cmocka_unit_test(workers_do_not_change_the_result),
       cmocka_unit_test(pools_split_each_pool),
       cmocka_unit_test(series_add_per_interval),
+      cmocka_unit_test(cli_outputs_same_on_workers_and_ranks),
       cmocka_unit_test_setup_teardown(uneven_or_replayed_splits_are_refused, diag_capture, diag_release),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

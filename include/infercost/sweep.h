@@ -119,8 +119,10 @@ ic_status ic_sweep_execute(const struct ic_sweep_exec *x, struct ic_sweep_record
  * not depend on the number of workers. The first failing status in task
  * order stops the map and is returned (a task's own problems are reported
  * where they happen; a worker that died is reported here, IC_EINTERNAL);
- * IC_ENOMEM, IC_EIO when workers cannot be started. Under MPI every task
- * runs in this process. */
+ * IC_ENOMEM, IC_EIO when workers cannot be started. Under MPI
+ * (ic_sweep_mpi_begin, more than one rank) task i runs on rank i mod size
+ * and only rank 0 takes the answers: other ranks return IC_OK having
+ * called no take. */
 typedef ic_status ic_sweep_task_fn(void *ctx, size_t index, FILE *out);
 typedef ic_status ic_sweep_take_fn(void *ctx, size_t index, FILE *in);
 ic_status ic_sweep_map(size_t count, long workers, ic_sweep_task_fn *task, ic_sweep_take_fn *take, void *ctx);
