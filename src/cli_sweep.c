@@ -266,6 +266,9 @@ static int print_search(const struct sweep_args *a, const struct ic_search_space
   printf("# %s\n", prov);
   if (r->found)
     print_choice(sp, r, stdout);
+  else if (r->money_missed)
+    printf("No configuration meets the targets: %zu meet the others but miss the margin or cost-to-revenue "
+           "targets at their smallest such fleet, where those are best.\n", r->money_missed);
   else
     printf("No configuration meets the targets, even at the largest fleet (%s %s).\n",
            nodes->values[nodes->count - 1], strcmp(nodes->key, "fleet.nodes") ? nodes->key : "nodes");

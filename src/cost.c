@@ -11,6 +11,8 @@ struct node_power {
   double energy_j;       /* integrated up to last_ns */
   ic_time_ns last_ns;
   bool off;
+  ic_time_ns held_since;  /* start of the spell it has been powered up (when on) */
+  ic_time_ns held_ns, billed_ns; /* closed spells since the start or restart: as held, rounded up */
 };
 
 struct ic_ledger {
@@ -30,6 +32,7 @@ struct ic_ledger {
   double hour_energy_j[IC_HOURS_PER_DAY];
   ic_time_ns fleet_last_ns;
   double power_w;        /* sum of node watts, kept as nodes change */
+  ic_time_ns increment_ns; /* billing increment of a held spell; 0: exact */
 };
 
 ic_ledger *ic_ledger_alloc(int64_t nodes, int64_t gpus_per_node, double node_base_w,
@@ -46,7 +49,7 @@ ic_ledger *ic_ledger_alloc(int64_t nodes, int64_t gpus_per_node, double node_bas
   l->gpus_per_node = gpus_per_node;
   l->node_base_w = node_base_w;
   double idle_node_w = node_base_w + (double)gpus_per_node * gpu_power->watts[IC_GPU_IDLE];
-  for (int64_t i = 0; i < nodes; i++) l->nodes[i] = (struct node_power){idle_node_w, 0.0, start_ns, false};
+  for (int64_t i = 0; i < nodes; i++) l->nodes[i] = (struct node_power){idle_node_w, 0.0, start_ns, false, start_ns, 0, 0};
   l->power_w = (double)nodes * idle_node_w;
   l->gpus_in_state[IC_GPU_IDLE] = (double)(nodes * gpus_per_node);
   l->fleet_last_ns = start_ns;
@@ -107,6 +110,27 @@ void ic_ledger_set_node_off(ic_ledger *l, int64_t node, bool off, ic_time_ns now
   l->gpus_in_state[from] -= gpus;
   l->gpus_in_state[to] += gpus;
   n->off = off;
+  if (!off) {
+    n->held_since = now_ns;
+  } else {
+    ic_time_ns spell = now_ns - n->held_since, inc = l->increment_ns;
+    n->held_ns += spell;
+    n->billed_ns += inc > 0 ? (spell + inc - 1) / inc * inc : spell;
+  }
+}
+
+int64_t ic_ledger_node_count(const ic_ledger *l) { return l->node_count; }
+
+void ic_ledger_set_billing_increment(ic_ledger *l, ic_time_ns increment_ns) { l->increment_ns = increment_ns; }
+
+double ic_ledger_held_gpu_s(const ic_ledger *l, int64_t first_node, bool billed) {
+  ic_time_ns sum = 0;
+  for (int64_t i = first_node; i < l->node_count; i++) {
+    const struct node_power *n = &l->nodes[i];
+    sum += billed ? n->billed_ns : n->held_ns;
+    if (!n->off) sum += l->fleet_last_ns - n->held_since; /* the open spell, as it stands */
+  }
+  return ic_time_to_s(sum) * (double)l->gpus_per_node;
 }
 
 void ic_ledger_set_off_power(ic_ledger *l, double node_off_w) { l->node_off_w = node_off_w; }
@@ -122,7 +146,12 @@ void ic_ledger_flush(ic_ledger *l, ic_time_ns now_ns) {
 
 void ic_ledger_restart(ic_ledger *l, ic_time_ns now_ns) {
   ic_ledger_flush(l, now_ns);
-  for (int64_t i = 0; i < l->node_count; i++) l->nodes[i].energy_j = 0.0;
+  for (int64_t i = 0; i < l->node_count; i++) {
+    struct node_power *n = &l->nodes[i];
+    n->energy_j = 0.0;
+    n->held_ns = n->billed_ns = 0;
+    n->held_since = now_ns; /* a spell across the restart counts from here */
+  }
   for (int s = 0; s < IC_GPU_STATE_COUNT; s++) l->state_energy_j[s] = l->state_s[s] = 0.0;
   for (int h = 0; h < IC_HOURS_PER_DAY; h++) l->hour_energy_j[h] = 0.0;
 }

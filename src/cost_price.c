@@ -90,8 +90,73 @@ double ic_cost_capital_recovery(int method, double rate, double years) {
   return 1.0 / years;
 }
 
+const char *ic_cost_check(const struct ic_cost_config *c, int64_t nodes, int64_t nodes_per_replica, char *err,
+                          size_t err_size) {
+  bool rent = c->pricing == IC_PRICING_RENT;
+  if (c->reserved_nodes > 0 && !rent) {
+    snprintf(err, err_size, "%lld reserved nodes need pricing = rent (an owned node is paid for already)",
+             (long long)c->reserved_nodes);
+    return "reserved_nodes";
+  }
+  if (c->reserved_nodes > nodes) {
+    snprintf(err, err_size, "%lld is more than the %lld nodes there are", (long long)c->reserved_nodes,
+             (long long)nodes);
+    return "reserved_nodes";
+  }
+  if (nodes_per_replica > 1 && c->reserved_nodes % nodes_per_replica != 0) {
+    snprintf(err, err_size, "%lld: a replica spans %lld nodes, so reserve whole replicas (a multiple of %lld)",
+             (long long)c->reserved_nodes, (long long)nodes_per_replica, (long long)nodes_per_replica);
+    return "reserved_nodes";
+  }
+  if (c->idle_node == IC_IDLE_RELEASED && !rent) {
+    snprintf(err, err_size, "released needs pricing = rent (an owned node cannot be handed back; lent or kept)");
+    return "idle_node";
+  }
+  if (c->idle_node == IC_IDLE_LENT && rent) {
+    snprintf(err, err_size, "lent needs pricing = own (a rented node is released, not lent)");
+    return "idle_node";
+  }
+  return NULL;
+}
+
+double ic_cost_reserved_rate(const struct ic_cost_config *c) {
+  return isnan(c->reserved_usd_per_gpu_hour) ? c->rent_usd_per_gpu_hour * (1.0 - c->reserved_discount)
+                                             : c->reserved_usd_per_gpu_hour;
+}
+
+/* Rent per day by tier: reserved GPUs all day at the reserved rate; the
+ * rest at on-demand or spot, all day (kept) or for the hours held, each
+ * spell rounded up to the billing increment (released). `l` holds the
+ * pool's nodes as the ledger groups them (a replica across nodes is one). */
+static void price_rent(const struct ic_cost_fleet *f, const struct ic_cost_config *c, const ic_ledger *l,
+                       double span_s, struct ic_daily_cost *d) {
+  double gpus = (double)f->nodes * (double)f->gpus_per_node;
+  double reserved_gpus = (double)c->reserved_nodes * (double)f->gpus_per_node, burst_gpus = gpus - reserved_gpus;
+  double rate = c->burst_tier == IC_TIER_SPOT ? c->rent_usd_per_gpu_hour * (1.0 - c->spot_discount)
+                                              : c->rent_usd_per_gpu_hour;
+  double burst_usd;
+  if (c->idle_node == IC_IDLE_RELEASED) {
+    /* Ledger nodes are groups of nodes_per_group physical nodes: the
+     * reserved ones are the first reserved_nodes / nodes_per_group. */
+    int64_t per_group = f->nodes / ic_ledger_node_count(l);
+    double billed_h = ic_ledger_held_gpu_s(l, c->reserved_nodes / per_group, true) / 3600.0 * 86400.0 / span_s;
+    burst_usd = billed_h * rate;
+    d->rented_gpu_hours = reserved_gpus * 24.0 + billed_h;
+  } else {
+    burst_usd = burst_gpus * rate * 24.0;
+    d->rented_gpu_hours = gpus * 24.0;
+  }
+  double reserved_rate = ic_cost_reserved_rate(c);
+  d->reserved_usd = reserved_gpus * reserved_rate * 24.0;
+  d->reserved_gpu_hours = reserved_gpus * 24.0;
+  d->commitment_usd = reserved_gpus * reserved_rate * 24.0 * DAYS_PER_YEAR * c->reserved_years;
+  /* Reserved first, as 0 + burst when there is none: the old figure to the bit. */
+  d->rent_usd = d->reserved_usd + burst_usd;
+}
+
 /* Capital per day by component, maintenance and rent. */
-static void price_capital(const struct ic_cost_fleet *f, const struct ic_cost_config *c, struct ic_daily_cost *d) {
+static void price_capital(const struct ic_cost_fleet *f, const struct ic_cost_config *c, const ic_ledger *l,
+                          double span_s, struct ic_daily_cost *d) {
   double nodes = (double)f->nodes, gpus = nodes * (double)f->gpus_per_node;
   double server = nodes * (f->server_price_usd + c->cpu_usd_per_node + c->storage_usd_per_node);
   double gpu = gpus * c->gpu_price_usd;
@@ -102,7 +167,7 @@ static void price_capital(const struct ic_cost_fleet *f, const struct ic_cost_co
   d->other_opex_usd = c->other_opex_usd_per_day;
   if (c->pricing == IC_PRICING_RENT) {
     /* A rented GPU-hour includes the server, power, cooling and building. */
-    d->rent_usd = gpus * c->rent_usd_per_gpu_hour * 24.0;
+    price_rent(f, c, l, span_s, d);
   } else {
     int m = c->amortization;
     double r = c->cost_of_capital;
@@ -113,9 +178,18 @@ static void price_capital(const struct ic_cost_fleet *f, const struct ic_cost_co
     d->maintenance_usd = d->capex_usd * c->maintenance_frac_per_year / DAYS_PER_YEAR;
   }
   d->amortization_usd = d->amort_server_usd + d->amort_gpu_usd + d->amort_network_usd + d->amort_facility_usd;
+  d->held_gpu_hours = ic_ledger_held_gpu_s(l, 0, false) / 3600.0 * 86400.0 / span_s;
+  if (c->pricing == IC_PRICING_OWN && c->idle_node == IC_IDLE_LENT && gpus > 0) {
+    /* The hours a node is away, its capital (amortization and maintenance)
+     * is the borrower's, in the share agreed. */
+    double away = 1.0 - d->held_gpu_hours / (gpus * 24.0);
+    d->lent_credit_usd = c->lent_share * fmax(away, 0.0) * (d->amortization_usd + d->maintenance_usd);
+  }
   /* Rent counts as "other" so that energy + cooling + amortization + other
-   * is always the total (the four parts plots stack). */
+   * is always the total (the four parts plots stack); a lent node's capital
+   * paid by its borrower comes off it. */
   d->other_usd = d->maintenance_usd + d->other_opex_usd + d->rent_usd;
+  if (d->lent_credit_usd > 0) d->other_usd -= d->lent_credit_usd;
 }
 
 /* Simulated seconds of [start_s, start_s + span_s) that fall in each hour
@@ -156,7 +230,7 @@ void ic_cost_ledger_window(const ic_ledger *l, double start_s, double span_s, co
                            const struct ic_cost_config *cost, struct ic_daily_cost *day,
                            struct ic_hour_cost hours[IC_HOURS_PER_DAY]) {
   struct ic_daily_cost d = {0};
-  price_capital(fleet, cost, &d);
+  price_capital(fleet, cost, l, span_s, &d);
   double fixed_per_day = d.amortization_usd + d.other_usd;
   bool rent = cost->pricing == IC_PRICING_RENT;
   double covered[IC_HOURS_PER_DAY];

@@ -80,15 +80,41 @@ static const char *cooling_text(const struct ic_scenario *s, const struct ic_run
   return buf;
 }
 
+/* Held node-hours, the commitment, break-even, blended cost and revenue:
+ * printed where tiers or token prices are used (docs/cost-model.md). */
+static void print_money(const struct ic_scenario *s, const struct ic_run_result *r, FILE *out) {
+  const struct ic_daily_cost *c = &r->cost;
+  char a[64], b[64];
+  fprintf(out, "GPU-hours held                 %s of %s a day (%.1f%%)\n", grouped(c->held_gpu_hours, a, sizeof a),
+          grouped((double)r->gpus * 24.0, b, sizeof b), 100.0 * r->held_fraction);
+  if (c->commitment_usd > 0)
+    fprintf(out, "Commitment (reserved)          USD %s over the term (cost.reserved_years)\n",
+            grouped(c->commitment_usd, a, sizeof a));
+  fprintf(out, "Break-even                     renting every GPU all day at $%.4f/GPU-h costs what owning costs "
+          "(USD %s/day owned); billed per hour held on demand, owning is cheaper above %.1f%% of GPU-hours held "
+          "(this run %.1f%%)\n", r->break_even_usd_per_gpu_hour, grouped(r->owned_usd_per_day, a, sizeof a),
+          100.0 * r->break_even_held_fraction, 100.0 * r->held_fraction);
+  fprintf(out, "Blended cost per million tokens USD %.4f (input and output together, at this run's mix)\n",
+          r->usd_per_million_tokens_blended);
+  if (r->revenue_usd_per_day > 0) {
+    const struct ic_traffic_config *t = &s->traffic;
+    fprintf(out, "Revenue                        USD %s/day at $%g / $%g / $%g per M input / cached input / output "
+            "tokens; gross margin %.1f%%, cost / revenue %.3f\n", grouped(r->revenue_usd_per_day, a, sizeof a),
+            t->usd_per_m_input_tokens, t->usd_per_m_cached_input_tokens, t->usd_per_m_output_tokens,
+            100.0 * r->gross_margin, r->cost_to_revenue);
+  }
+}
+
 /* The per-day ledger: every line traceable to a [power] or [cost] key. */
 static void print_ledger(const struct ic_scenario *s, const struct ic_run_result *r, FILE *out) {
   const struct ic_daily_cost *c = &r->cost;
   const struct ic_cost_config *k = &s->cost;
   char a[64], b[96], cool[64];
-  bool rent = k->pricing == IC_PRICING_RENT;
+  /* Pools may price themselves: rented all, some, or none. */
+  bool rent = r->rented_gpus > 0 && r->rented_gpus == r->gpus, some_rent = r->rented_gpus > 0 && !rent;
   const char *method = k->amortization == IC_AMORT_ANNUITY ? "annuity" : "straight";
   bool tou = strcmp(s->power.electricity_usd_per_kwh_hourly, "none") != 0;
-  snprintf(b, sizeof b, "Per-day ledger, %s, %s price", rent ? "rented" : "owned",
+  snprintf(b, sizeof b, "Per-day ledger, %s, %s price", rent ? "rented" : some_rent ? "owned and rented" : "owned",
            tou ? "time-of-use" : "flat");
   fprintf(out, "%-42s%15s %15s\n", b, "kWh/day", "USD/day");
   fprintf(out, "  %-40s%15s %15.2f\n", rent ? "IT energy (paid in the rent)" : "IT energy",
@@ -96,10 +122,19 @@ static void print_ledger(const struct ic_scenario *s, const struct ic_run_result
   snprintf(b, sizeof b, "Cooling, facility (%s)", cooling_text(s, r, cool, sizeof cool));
   fprintf(out, "  %-40s%15s %15.2f\n", b, grouped(c->facility_energy_kwh - c->it_energy_kwh, a, sizeof a),
           c->cooling_usd);
-  if (rent) {
-    snprintf(b, sizeof b, "Rent (%s GPUs x $%.2f/GPU-h)", grouped((double)r->gpus, a, sizeof a), k->rent_usd_per_gpu_hour);
+  if ((rent || some_rent) && r->priced_by_tier) {
+    snprintf(b, sizeof b, "Rent, reserved (%s GPU-h)", grouped(c->reserved_gpu_hours, a, sizeof a));
+    if (c->reserved_usd > 0) fprintf(out, "  %-40s%15s %15.2f\n", b, "", c->reserved_usd);
+    snprintf(b, sizeof b, "Rent, burst (%s GPU-h billed)", grouped(c->rented_gpu_hours - c->reserved_gpu_hours, a, sizeof a));
+    fprintf(out, "  %-40s%15s %15.2f\n", b, "", c->rent_usd - c->reserved_usd);
+  } else if (rent || some_rent) {
+    if (s->pool_count)
+      snprintf(b, sizeof b, "Rent (%s GPUs at their pools' prices)", grouped((double)r->rented_gpus, a, sizeof a));
+    else
+      snprintf(b, sizeof b, "Rent (%s GPUs x $%.2f/GPU-h)", grouped((double)r->gpus, a, sizeof a), k->rent_usd_per_gpu_hour);
     fprintf(out, "  %-40s%15s %15.2f\n", b, "", c->rent_usd);
-  } else {
+  }
+  if (!rent) {
     struct {
       const char *what;
       double years, usd;
@@ -113,6 +148,10 @@ static void print_ledger(const struct ic_scenario *s, const struct ic_run_result
     }
     snprintf(b, sizeof b, "Maintenance (%.3g%% of capex a year)", 100.0 * k->maintenance_frac_per_year);
     fprintf(out, "  %-40s%15s %15.2f\n", b, "", c->maintenance_usd);
+    if (c->lent_credit_usd > 0) {
+      snprintf(b, sizeof b, "Lent to other work (its share %.3g)", k->lent_share);
+      fprintf(out, "  %-40s%15s %15.2f\n", b, "", -c->lent_credit_usd);
+    }
   }
   fprintf(out, "  %-40s%15s %15.2f\n", "Other opex", "", c->other_opex_usd);
   fprintf(out, "  %-40s%15s %15.2f\n\n", "Total", grouped(c->facility_energy_kwh, a, sizeof a), c->total_usd);
@@ -125,6 +164,7 @@ static void print_ledger(const struct ic_scenario *s, const struct ic_run_result
           r->usd_per_million_output_tokens_by_time, r->usd_per_million_input_tokens_by_time,
           100.0 * r->prefill_time_share);
   fprintf(out, "Energy per query               %.4f Wh (facility); %.3f gCO2e\n", r->wh_per_query, r->gco2e_per_query);
+  if (r->priced_by_tier || r->revenue_usd_per_day > 0) print_money(s, r, out);
   /* Hourly prices, carbon or temperatures only count for the hours the
    * window lived through; a short window prices the day at those hours. */
   bool hourly = tou || strcmp(s->power.carbon_g_per_kwh_hourly, "none") != 0 ||
@@ -269,6 +309,10 @@ void ic_report_print(const struct ic_scenario *s, const struct ic_run_result *r,
   if (r->preemptions || r->wakeups)
     fprintf(out, "Preemptions, node wake-ups     %s, %s\n", grouped((double)r->preemptions, a, sizeof a),
             grouped((double)r->wakeups, b, sizeof b));
+  if (r->interruptions)
+    fprintf(out, "Spot interruptions             %s nodes taken away, %s requests sent back to the queue "
+            "(their running ones recompute: counted in the preemptions)\n",
+            grouped((double)r->interruptions, a, sizeof a), grouped((double)r->requeued, b, sizeof b));
   if (!(r->stable > 0))
     fprintf(out, "Warning: the fleet is overloaded: queues grew through the window, so latency "
                  "depends on its length. Add replicas or raise serving.max_batch.\n");
@@ -395,6 +439,8 @@ static size_t ledger_rows(const struct ic_run_result *r, struct ledger_row *rows
   rows[n++] = (struct ledger_row){"opex", "maintenance", 0.0, c->maintenance_usd};
   rows[n++] = (struct ledger_row){"opex", "other_opex", 0.0, c->other_opex_usd};
   rows[n++] = (struct ledger_row){"opex", "rent", 0.0, c->rent_usd};
+  /* Only when nodes were lent, so that the rows still add up to the total. */
+  if (c->lent_credit_usd > 0) rows[n++] = (struct ledger_row){"opex", "lent_credit", 0.0, -c->lent_credit_usd};
   return n;
 }
 
@@ -435,6 +481,20 @@ static char *summary_json(const struct ic_scenario *s, const struct ic_run_resul
   cJSON_AddNumberToObject(root, "gco2e_per_day", r->cost.gco2e);
   cJSON_AddNumberToObject(root, "capex_usd", r->cost.capex_usd);
   cJSON_AddNumberToObject(root, "nameplate_kw", r->cost.nameplate_kw);
+  if (r->priced_by_tier || r->revenue_usd_per_day > 0) {
+    /* Only where tiers or token prices are used: other runs' files stay as they were. */
+    cJSON *money = cJSON_AddObjectToObject(root, "money");
+    const struct json_number fields[] = {
+        {"revenue_usd_per_day", r->revenue_usd_per_day}, {"gross_margin", r->gross_margin},
+        {"cost_to_revenue", r->cost_to_revenue}, {"usd_per_million_tokens_blended", r->usd_per_million_tokens_blended},
+        {"owned_usd_per_day", r->owned_usd_per_day}, {"on_demand_usd_per_day", r->on_demand_usd_per_day},
+        {"break_even_usd_per_gpu_hour", r->break_even_usd_per_gpu_hour}, {"held_fraction", r->held_fraction},
+        {"break_even_held_fraction", r->break_even_held_fraction}, {"held_gpu_hours", r->cost.held_gpu_hours},
+        {"rented_gpu_hours", r->cost.rented_gpu_hours}, {"reserved_usd", r->cost.reserved_usd},
+        {"commitment_usd", r->cost.commitment_usd}, {"lent_credit_usd", r->cost.lent_credit_usd},
+        {"interruptions", (double)r->interruptions}, {"requeued", (double)r->requeued}};
+    add_numbers(money, fields, sizeof fields / sizeof fields[0]);
+  }
   cJSON *metrics = cJSON_AddObjectToObject(root, "metrics");
   struct metric_row mr[METRIC_ROWS_MAX];
   size_t nm = metric_rows(r, mr);

@@ -191,6 +191,8 @@ static void serving_results(ic_fleet *fleet, const struct ic_scenario *s, ic_tim
   out->kv_gb_per_day = fs->kv_bytes_moved / 1e9 * 86400.0 / span;
   out->preemptions = fs->preemptions;
   out->wakeups = fs->wakeups;
+  out->interruptions = fs->interruptions;
+  out->requeued = fs->requeued;
   ic__run_quantiles(out, fs->e2e_s, fs->ttft_s, fs->wait_s, fs->tpot_s, fs->transfer_s);
   uint64_t met = 0;
   for (size_t c = 0; c < fs->class_count; c++) met += fs->classes[c].slo_met;
@@ -358,6 +360,7 @@ struct pool_run {
   struct ic_fleet_config groups; /* what serving and the ledger see: each replica's q nodes as one */
   int64_t q;                     /* nodes per replica (1 unless a replica spans nodes) */
   struct ic_serving_config serving;
+  struct ic_cost_config cost;    /* its prices: the [cost] keys with the pool's own */
   struct ic_gpu_spec gpu;
   struct ic_perf perf;
   struct ic_gpu_power gpu_power;
@@ -416,6 +419,7 @@ static ic_status resolve_pool(const struct ic_scenario *s, size_t i, const struc
   p->role = IC_ROLE_MIXED;
   if (s->pool_count) {
     ic_scenario_pool(s, i, &ps->fleet, &ps->serving);
+    ic_scenario_pool_cost(s, i, &ps->cost);
     p->name = s->pools[i].name;
     p->role = s->pools[i].role == IC_POOL_PREFILL ? IC_ROLE_PREFILL
               : s->pools[i].role == IC_POOL_DECODE ? IC_ROLE_DECODE : IC_ROLE_MIXED;
@@ -423,6 +427,7 @@ static ic_status resolve_pool(const struct ic_scenario *s, size_t i, const struc
   }
   p->fleet = ps->fleet;
   p->serving = ps->serving;
+  p->cost = ps->cost;
   ic_status st = ic_run_resolve_hardware(ps, &p->gpu, hw);
   p->gpu_power = hw->gpu_power;
   p->node_base_w = hw->node_base_w;
@@ -474,7 +479,9 @@ bool ic__run_stable(const struct ic_run_result *out, double expected) {
   return !out->overloaded && (double)out->in_flight_at_end <= 1.5 * expected + 3.0 * sqrt(expected) + 10.0;
 }
 
-void ic__run_ratios(struct ic_run_result *out, double prefill_s, double decode_s) {
+static void money_around(const struct ic_scenario *s, struct ic_run_result *out);
+
+void ic__run_ratios(const struct ic_scenario *s, struct ic_run_result *out, double prefill_s, double decode_s) {
   const struct ic_daily_cost *c = &out->cost;
   out->usd_per_query = per(c->total_usd, out->queries_per_day);
   out->usd_per_million_output_tokens = per(c->total_usd, out->output_tokens_per_day / 1e6);
@@ -488,10 +495,49 @@ void ic__run_ratios(struct ic_run_result *out, double prefill_s, double decode_s
       per(c->total_usd * (1.0 - out->prefill_time_share), out->output_tokens_per_day / 1e6);
   out->wh_per_query = per(c->facility_energy_kwh * 1000.0, out->queries_per_day);
   out->gco2e_per_query = per(c->gco2e, out->queries_per_day);
+  money_around(s, out);
 }
 
 /* Every pool's ledger priced and summed into out->cost and out->hours; the
  * per-query and per-token ratios from the sums. */
+/* Revenue at the token prices, margin, blended cost per token and the
+ * break-even between owning and renting (docs/cost-model.md). */
+static void money_around(const struct ic_scenario *s, struct ic_run_result *out) {
+  const struct ic_traffic_config *t = &s->traffic;
+  double cost = out->cost.total_usd, gpu_h = (double)out->gpus * 24.0;
+  double uncached = out->prompt_tokens_per_day - out->cached_prompt_tokens_per_day;
+  out->revenue_usd_per_day = (uncached * t->usd_per_m_input_tokens +
+                              out->cached_prompt_tokens_per_day * t->usd_per_m_cached_input_tokens +
+                              out->output_tokens_per_day * t->usd_per_m_output_tokens) / 1e6;
+  out->gross_margin = per(out->revenue_usd_per_day - cost, out->revenue_usd_per_day);
+  out->cost_to_revenue = per(cost, out->revenue_usd_per_day);
+  out->usd_per_million_tokens_blended = per(cost, (out->prompt_tokens_per_day + out->output_tokens_per_day) / 1e6);
+  out->break_even_usd_per_gpu_hour = per(out->owned_usd_per_day, gpu_h);
+  out->held_fraction = per(out->cost.held_gpu_hours, gpu_h);
+  /* Renting billed per hour held costs on_demand x held fraction. */
+  out->break_even_held_fraction = per(out->owned_usd_per_day, out->on_demand_usd_per_day);
+}
+
+/* Whether pool prices use a tier or an inactive-node rule beyond the
+ * plain own / rent of before. */
+static bool uses_tiers(const struct ic_cost_config *c) {
+  return c->reserved_nodes > 0 || c->burst_tier != IC_TIER_ON_DEMAND || c->idle_node != IC_IDLE_KEPT;
+}
+
+/* The same ledger priced as owned (kept) and as rented on demand all day:
+ * the two sides of the break-even. */
+static void price_alternatives(const struct ic_scenario *s, const struct pool_run *p, const struct ic_cost_fleet *fleet,
+                               const struct ic_tariff *tariff, double warmup_s, struct ic_run_result *out) {
+  struct ic_cost_config own = p->cost;
+  own.pricing = IC_PRICING_OWN;
+  own.reserved_nodes = 0;
+  own.idle_node = IC_IDLE_KEPT;
+  struct ic_daily_cost day;
+  ic_cost_ledger_window(p->ledger, warmup_s, s->run.duration_s, fleet, &s->power, tariff, &own, &day, NULL);
+  out->owned_usd_per_day += day.total_usd;
+  out->on_demand_usd_per_day += (double)(fleet->nodes * fleet->gpus_per_node) * p->cost.rent_usd_per_gpu_hour * 24.0;
+}
+
 static void price_pools(const struct ic_scenario *s, struct pool_run *pools, size_t n, const struct ic_tariff *tariff,
                         struct ic_run_result *out) {
   double prefill_s = 0, decode_s = 0;
@@ -500,7 +546,11 @@ static void price_pools(const struct ic_scenario *s, struct pool_run *pools, siz
     struct ic_cost_fleet fleet = {p->fleet.nodes, p->fleet.gpus_per_node, p->server_price_usd, p->nameplate_node_w};
     struct ic_daily_cost day;
     struct ic_hour_cost hours[IC_HOURS_PER_DAY];
-    ic_cost_ledger_window(p->ledger, out->warmup_s, s->run.duration_s, &fleet, &s->power, tariff, &s->cost, &day, hours);
+    ic_cost_ledger_window(p->ledger, out->warmup_s, s->run.duration_s, &fleet, &s->power, tariff, &p->cost, &day, hours);
+    price_alternatives(s, p, &fleet, tariff, out->warmup_s, out);
+    if (p->cost.pricing == IC_PRICING_RENT) out->rented_gpus += p->fleet.nodes * p->fleet.gpus_per_node;
+    out->priced_by_tier |= uses_tiers(&p->cost) || p->serving.autoscale != IC_AUTOSCALE_OFF ||
+                           p->serving.spot_interruptions_per_node_hour > 0;
     if (i == 0) {
       out->cost = day;
       memcpy(out->hours, hours, sizeof hours);
@@ -515,7 +565,7 @@ static void price_pools(const struct ic_scenario *s, struct pool_run *pools, siz
     prefill_s += ic_ledger_gpu_state_s(p->ledger, IC_GPU_PREFILL);
     decode_s += ic_ledger_gpu_state_s(p->ledger, IC_GPU_DECODE);
   }
-  ic__run_ratios(out, prefill_s, decode_s);
+  ic__run_ratios(s, out, prefill_s, decode_s);
 }
 /* Utilisation figures (docs/metrics.md) of work `w` over `pools`. */
 struct utilisation {
@@ -617,6 +667,7 @@ ic_status ic__run_single(const struct ic_scenario *s, struct ic_run_result *out,
     p->ledger = ic_ledger_alloc(p->groups.nodes, p->groups.gpus_per_node, p->node_base_w * (double)p->q,
                                 &p->gpu_power, 0);
     ledgers = p->ledger != NULL;
+    if (ledgers) ic_ledger_set_billing_increment(p->ledger, ic_duration_from_s(p->cost.billing_increment_s));
     specs[i] = (struct ic_pool_spec){p->name, &p->groups, &p->serving, &p->perf, p->ledger,
                                      s->serving.router == IC_ROUTER_LEAST_WORK ? seconds_per_token(s, p) : 0.0,
                                      p->role, s->pool_count ? nvlink_domain_id(s, order[i]) : 0,
@@ -639,8 +690,8 @@ ic_status ic__run_single(const struct ic_scenario *s, struct ic_run_result *out,
   for (size_t i = 0; i < np; i++) ic_ledger_set_off_power(pools[i].ledger, s->power.node_off_w * (double)pools[i].q);
   struct ic_powerdown_config pd = {s->power.powerdown == IC_POWERDOWN_IDLE, s->power.powerdown_idle_s, s->power.wake_s,
                                    s->power.wake_queue_threshold ? s->power.wake_queue_threshold : s->serving.max_batch};
-  if (ic_fleet_set_powerdown(fleet, &pd) != IC_OK) {
-    st = IC_ENOMEM;
+  if (ic_fleet_set_powerdown(fleet, &pd) != IC_OK || ic_fleet_set_autoscale(fleet) != IC_OK) {
+    st = IC_ENOMEM; /* the schedule was checked with the scenario */
     goto done;
   }
   if (keep_series && !(series = ic_series_alloc(start_ns, ic_duration_from_s(s->run.series_interval_s)))) {

@@ -69,8 +69,9 @@ void ic__run_quantiles(struct ic_run_result *out, const ic_sketch *e2e, const ic
 void ic__run_class_quantiles(struct ic_run_class *rc, const ic_sketch *e2e, const ic_sketch *ttft,
                              const ic_sketch *tpot, const ic_sketch *wait);
 
-/* Per-query and per-token ratios from out's cost and per-day amounts. */
-void ic__run_ratios(struct ic_run_result *out, double prefill_s, double decode_s);
+/* Per-query and per-token ratios, revenue, margin and break-even from
+ * out's cost, per-day amounts and priced alternatives. */
+void ic__run_ratios(const struct ic_scenario *s, struct ic_run_result *out, double prefill_s, double decode_s);
 
 /* Little's law verdict: in flight at the end within reach of `expected`. */
 bool ic__run_stable(const struct ic_run_result *out, double expected);

@@ -57,6 +57,16 @@ static ic_status shardable(const struct ic_scenario *s) {
         if (strcmp(s->pools[i].sets[j].key, "nodes") == 0) where = s->pools[i].sets[j].origin;
     }
     if (strcmp(where, "default") == 0 || where[0] == '\0') where = s->source;
+    /* Node counts that other keys fix (reserved nodes, autoscaling's replica
+     * bounds) would have to be dealt out too: not done, so refused. */
+    struct ic_cost_config cost = s->cost;
+    if (s->pool_count) ic_scenario_pool_cost(s, i, &cost);
+    else sv = s->serving;
+    if (cost.reserved_nodes > 0 || sv.autoscale != IC_AUTOSCALE_OFF) {
+      ic_diag(at, 0, "run.shards = %lld: %s uses %s, whose node counts shards do not split; run it unsharded",
+              (long long)n, name, cost.reserved_nodes > 0 ? "cost.reserved_nodes" : "serving.autoscale");
+      return IC_EINVAL;
+    }
     int64_t unit = n * nodes_per_replica(&f);
     if (f.nodes % unit != 0) {
       ic_diag(where, 0, "fleet.nodes = %lld (%s) does not split into run.shards = %lld (at %s) shards of whole "
@@ -248,7 +258,8 @@ static void add_result(struct ic_run_result *a, const struct ic_run_result *b) {
   SUM(over_context_output_tokens), SUM(offered_requests), SUM(offered_prompt_tokens), SUM(offered_output_tokens);
   SUM(preemptions), SUM(wakeups), SUM(transfers), SUM(transfer_waits), SUM(kv_gb_per_day), SUM(mean_in_system);
   SUM(throughput_rps), SUM(output_tokens_per_s), SUM(arrival_rate_per_s), SUM(completion_rate_per_s);
-  SUM(in_flight_limit);
+  SUM(in_flight_limit), SUM(interruptions), SUM(requeued), SUM(rented_gpus), SUM(cached_prompt_tokens_per_day);
+  SUM(owned_usd_per_day), SUM(on_demand_usd_per_day);
   SUM(utilisation), SUM(batch_occupancy), SUM(kv_occupancy), SUM(mfu), SUM(mbu); /* averaged at the end */
   if (b->utilisation_min < a->utilisation_min) a->utilisation_min = b->utilisation_min;
   if (b->utilisation_max > a->utilisation_max) a->utilisation_max = b->utilisation_max;
@@ -337,7 +348,7 @@ static void finish(struct merge *m, double shards) {
     p->mean_batch_size = m->pool_batches[i] ? (double)m->pool_batched[i] / (double)m->pool_batches[i] : 0.0;
     p->usd_per_million_input_tokens = p->prompt_tokens_per_day > 0 ? p->usd_per_day / (p->prompt_tokens_per_day / 1e6) : (double)NAN;
   }
-  ic__run_ratios(out, m->prefill_gpu_s, m->decode_gpu_s);
+  ic__run_ratios(m->task.s, out, m->prefill_gpu_s, m->decode_gpu_s);
   ic__run_quantiles(out, m->sk[0], m->sk[1], m->sk[2], m->sk[3], m->sk[4]);
   double expected = out->arrival_rate_per_s * (isnan(out->e2e_mean_s) ? 0.0 : out->e2e_mean_s);
   out->stable = ic__run_stable(out, expected) ? 1.0 : 0.0;

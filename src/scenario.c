@@ -695,6 +695,20 @@ ic_status ic_scenario_check(const struct ic_scenario *s) {
     check_fail(s, "fleet.gpus_per_replica", "%s: tensor parallelism over a user-defined accelerator needs %s",
                "accelerator.link_gb_per_s");
   check_server(s);
+  if (s->pool_count == 0) { /* pools check their own prices (scenario_pool.c) */
+    char why[256], dotted[64];
+    int64_t per_replica = s->fleet.gpus_per_replica > s->fleet.gpus_per_node && s->fleet.gpus_per_node > 0
+                              ? s->fleet.gpus_per_replica / s->fleet.gpus_per_node : 1;
+    const char *bad = ic_cost_check(&s->cost, s->fleet.nodes, per_replica, why, sizeof why);
+    if (bad) {
+      snprintf(dotted, sizeof dotted, "cost.%s", bad);
+      check_fail(s, dotted, "%s: %s", why);
+    }
+    if ((bad = ic_serve_check_autoscale(&s->serving, why, sizeof why))) {
+      snprintf(dotted, sizeof dotted, "serving.%s", bad);
+      check_fail(s, dotted, "%s: %s", why);
+    }
+  }
   if (s->fleet.gpus_per_replica <= s->fleet.gpus_per_node && s->fleet.gpus_per_node % s->fleet.gpus_per_replica != 0) {
     snprintf(buf, sizeof buf, "%lld GPUs per node", (long long)s->fleet.gpus_per_node);
     check_fail(s, blame(s, (const char *const[]){"fleet.gpus_per_replica", "fleet.gpus_per_node", NULL}),

@@ -83,6 +83,10 @@ static const struct ic_key_def traffic_keys[] = {
     KEY(ic_traffic_config, clients, IC_KEY_INT, "1", 1, 1e6, false, NULL, "clients", "closed: concurrent clients, each sending its next request when its last completes"),
     KEY(ic_traffic_config, think_time_s, IC_KEY_REAL, "0", 0, 1e9, false, NULL, "s", "closed: a client's pause between a completion and its next request"),
     KEY(ic_traffic_config, over_context, IC_KEY_CHOICE, "reject", 0, 0, false, IC_OVER_CONTEXT_CHOICES, "", "a request longer than the model's context: clamp it, reject it (both counted and reported), or stop with an error"),
+    /* Issue 17: what the service charges (docs/cost-model.md, revenue and margin). */
+    KEY(ic_traffic_config, usd_per_m_input_tokens, IC_KEY_REAL, "0", 0, 1e6, false, NULL, "USD/M tokens", "price charged per million prompt tokens not served from a cache (0: no revenue figures)"),
+    KEY(ic_traffic_config, usd_per_m_cached_input_tokens, IC_KEY_REAL, "0", 0, 1e6, false, NULL, "USD/M tokens", "price charged per million prompt tokens served from a prefix cache"),
+    KEY(ic_traffic_config, usd_per_m_output_tokens, IC_KEY_REAL, "0", 0, 1e6, false, NULL, "USD/M tokens", "price charged per million output tokens"),
 };
 
 static const struct ic_key_def model_keys[] = {
@@ -149,6 +153,17 @@ static const struct ic_key_def serving_keys[] = {
     KEY(ic_serving_config, max_batched_tokens, IC_KEY_INT, "0", 0, 1e9, false, NULL, "tokens", "continuous, whole prompts: prompt tokens prefilled per iteration, as vLLM's max_num_batched_tokens (a prompt longer runs alone; 0: no limit)"),
     KEY(ic_serving_config, admission, IC_KEY_CHOICE, "evict", 0, 0, false, IC_ADMISSION_CHOICES, "", "continuous: evict (admit while prompts fit, evict and recompute on overflow, vLLM) or reserve (admit only when prompt + output fit, never evict, TensorRT-LLM no-evict)"),
     KEY(ic_serving_config, step_mode, IC_KEY_CHOICE, "skip", 0, 0, false, IC_STEP_MODE_CHOICES, "", "continuous: skip to the next membership change, or one event per token (reference)"),
+    /* Issue 17: scheduled autoscaling (docs/serving.md). */
+    KEY(ic_serving_config, autoscale, IC_KEY_CHOICE, "off", 0, 0, false, IC_AUTOSCALE_CHOICES, "", "off; schedule: the replicas in service follow autoscale_replicas_hourly; target: they follow the observed requests per replica (needs a least_* router)"),
+    KEY(ic_serving_config, autoscale_requests_per_replica, IC_KEY_REAL, "16", 0, 1e6, true, NULL, "requests", "target: requests (queued + running) per replica in service to aim for"),
+    KEY(ic_serving_config, autoscale_window_s, IC_KEY_REAL, "60", 0, 86400, true, NULL, "s", "target: load is the mean of 8 samples over this window"),
+    KEY(ic_serving_config, autoscale_cooldown_s, IC_KEY_REAL, "300", 0, 86400, false, NULL, "s", "target: least time between two scaling decisions"),
+    KEY(ic_serving_config, autoscale_min_replicas, IC_KEY_INT, "1", 1, 1e9, false, NULL, "replicas", "target: fewest replicas in service"),
+    KEY(ic_serving_config, autoscale_max_replicas, IC_KEY_INT, "0", 0, 1e9, false, NULL, "replicas", "target: most replicas in service (0: all)"),
+    KEY(ic_serving_config, autoscale_replicas_hourly, IC_KEY_TEXT, "none", 0, 0, false, NULL, "replicas", "schedule: 24 replica counts >= 1 from midnight, separated by vertical bars; scaling down drains first"),
+    KEY(ic_serving_config, spot_interruptions_per_node_hour, IC_KEY_REAL, "0", 0, 1000, false, NULL, "1/node-h", "spot capacity: rate at which a node of the pool is taken away (its running requests go back to the queue; it is replaced after boot_s + model_load_s); continuous batching, mixed pools, a least_* router"),
+    KEY(ic_serving_config, boot_s, IC_KEY_REAL, "120", 0, 86400, false, NULL, "s", "autoscale: a provisioned node's boot time"),
+    KEY(ic_serving_config, model_load_s, IC_KEY_REAL, "120", 0, 86400, false, NULL, "s", "autoscale: loading the weights once booted; boot_s + model_load_s is the provisioning delay"),
     KEY(ic_serving_config, max_queue, IC_KEY_INT, "0", 0, 1e12, false, NULL, "requests", "queued requests per replica (central: fleet) before new ones are rejected; 0 = no limit"),
     KEY(ic_serving_config, slo_ttft_s, IC_KEY_REAL, "2", 0, 1e6, true, NULL, "s", "time-to-first-token target of classes without their own"),
     KEY(ic_serving_config, slo_tpot_s, IC_KEY_REAL, "0.1", 0, 1e6, true, NULL, "s", "time-per-output-token target of classes without their own"),
@@ -235,6 +250,16 @@ static const struct ic_key_def cost_keys[] = {
     KEY(ic_cost_config, maintenance_frac_per_year, IC_KEY_REAL, "0.03", 0, 10, false, NULL, "1/year", "yearly maintenance as a share of capex"),
     KEY(ic_cost_config, other_opex_usd_per_day, IC_KEY_REAL, "0", 0, 1e12, false, NULL, "USD/day", "staff, software, licences"),
     KEY(ic_cost_config, rent_usd_per_gpu_hour, IC_KEY_REAL, "2", 0, 1e6, false, NULL, "USD/GPU-h", "pricing = rent: price of one GPU-hour, server, power and cooling included"),
+    /* Issue 17: price tiers and what an inactive node costs (docs/cost-model.md). */
+    KEY(ic_cost_config, reserved_nodes, IC_KEY_INT, "0", 0, 1000000, false, NULL, "nodes", "pricing = rent: nodes (the pool's first) reserved or committed: billed all day at the reserved rate, used or not"),
+    KEY(ic_cost_config, reserved_usd_per_gpu_hour, IC_KEY_REAL, "auto", 0, 1e6, false, NULL, "USD/GPU-h", "reserved rate (auto: rent_usd_per_gpu_hour x (1 - reserved_discount))"),
+    KEY(ic_cost_config, reserved_discount, IC_KEY_REAL, "0", 0, 1, false, NULL, "", "reserved rate below on-demand, 0..1 (from your contract: no published default)"),
+    KEY(ic_cost_config, reserved_years, IC_KEY_REAL, "1", 0, 10, true, NULL, "years", "commitment length: the ledger prints what the commitment binds over the term"),
+    KEY(ic_cost_config, burst_tier, IC_KEY_CHOICE, "on_demand", 0, 0, false, IC_TIER_CHOICES, "", "pricing = rent: how nodes beyond reserved_nodes are bought: on_demand at rent_usd_per_gpu_hour, or spot"),
+    KEY(ic_cost_config, spot_discount, IC_KEY_REAL, "0", 0, 1, false, NULL, "", "burst_tier = spot: price below on-demand, 0..1"),
+    KEY(ic_cost_config, idle_node, IC_KEY_CHOICE, "kept", 0, 0, false, IC_IDLE_NODE_CHOICES, "", "what a powered-down node costs: kept (owned: capital goes on, energy stops; rented: billed), lent (owned: lent_share of its capital goes to the work it is lent to), released (rented: billed only while held)"),
+    KEY(ic_cost_config, lent_share, IC_KEY_REAL, "1", 0, 1, false, NULL, "", "idle_node = lent: share of an away node's capital charged to the work that borrows it"),
+    KEY(ic_cost_config, billing_increment_s, IC_KEY_REAL, "60", 0, 86400, false, NULL, "s", "idle_node = released: each spell a node is held is billed rounded up to a multiple of this (0: to the nanosecond)"),
 };
 
 /* Issue 19: `infercost train` (docs/training.md). Defaults: GPT-3 175B's

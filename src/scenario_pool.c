@@ -1,9 +1,9 @@
-/* scenario_pool.c: [pool.NAME] sections. A pool takes the scenario's fleet
- * and batching keys and overrides any of them: `gpu = h100-sxm` under
- * [pool.h100], or `-s pool.h100.nodes=40`. Router, queue limit and SLO
- * keys stay fleet-wide ([serving]); `role` says what the pool does
- * (mixed, prefill or decode) and `nvlink_domain` which pools of the other
- * role it reaches over NVLink. Values go through the keys' own validation when
+/* scenario_pool.c: [pool.NAME] sections. A pool takes the scenario's fleet,
+ * batching and cost keys and overrides any of them: `gpu = h100-sxm` under
+ * [pool.h100], `-s pool.h100.nodes=40`, `pool.spot.rent_usd_per_gpu_hour`.
+ * Router, queue limit and SLO keys stay fleet-wide ([serving]); `role` says
+ * what the pool does (mixed, prefill or decode) and `nvlink_domain` which
+ * pools of the other role it reaches over NVLink. Values go through the keys' own validation when
  * they are set, and are kept as text so that a pool always resolves on top
  * of the scenario's final values. */
 #include <ctype.h>
@@ -14,8 +14,11 @@
 #include "infercost/hw.h"
 #include "scenario_impl.h"
 
-/* The keys a pool may set: every fleet key and the batching keys. */
-static const char *const pool_sections[] = {"fleet", "serving"};
+/* The keys a pool may set: every fleet key, the batching keys and every
+ * price key. Cost keys are printed (and hashed) only where a pool sets
+ * them, so that pools without prices print as before. */
+static const char *const pool_sections[] = {"fleet", "serving", "cost"};
+#define SECTION_COST 2
 static const char *const fleet_wide[] = {"router",           "max_queue",          "slo_ttft_s",        "slo_tpot_s",
                                          "slo_e2e_s",        "kv_link_gb_per_s",   "kv_link_efficiency",
                                          "kv_link_latency_s", "ttft_at"};
@@ -117,8 +120,8 @@ bool ic__pool_assign(struct ic_scenario *s, const char *name_key, const char *va
     if (is_fleet_wide(key))
       ic_diag(path, line, "pool.%s.%s: routing, queue and SLO keys are the fleet's: set serving.%s", p->name, key, key);
     else
-      ic_diag(path, line, "pool.%s.%s: unknown pool key (a pool takes role, nvlink_domain, the [fleet] keys and the batching keys "
-                          "of [serving])", p->name, key);
+      ic_diag(path, line, "pool.%s.%s: unknown pool key (a pool takes role, nvlink_domain, the [fleet] keys, the "
+                          "batching keys of [serving] and the [cost] keys)", p->name, key);
     return false;
   }
   /* Validate into a scratch field of the right type. */
@@ -154,18 +157,50 @@ bool ic__pool_assign(struct ic_scenario *s, const char *name_key, const char *va
   return true;
 }
 
-void ic_scenario_pool(const struct ic_scenario *s, size_t i, struct ic_fleet_config *fleet,
-                      struct ic_serving_config *serving) {
-  *fleet = s->fleet;
-  *serving = s->serving;
+/* A pool's three resolved configs, by section index of pool_sections. */
+struct pool_cfg {
+  struct ic_fleet_config fleet;
+  struct ic_serving_config serving;
+  struct ic_cost_config cost;
+};
+
+static void *cfg_base(struct pool_cfg *c, const struct ic_section_def *sec) {
+  if (strcmp(sec->name, "fleet") == 0) return &c->fleet;
+  return strcmp(sec->name, "serving") == 0 ? (void *)&c->serving : (void *)&c->cost;
+}
+
+static void resolve(const struct ic_scenario *s, size_t i, struct pool_cfg *c) {
+  c->fleet = s->fleet;
+  c->serving = s->serving;
+  c->cost = s->cost;
   const struct ic_pool_config *p = &s->pools[i];
   for (size_t j = 0; j < p->set_count; j++) {
     const struct ic_section_def *sec = NULL;
     const struct ic_key_def *k = pool_key(p->sets[j].key, &sec);
-    void *base = strcmp(sec->name, "fleet") == 0 ? (void *)fleet : (void *)serving;
     char err[256];
-    (void)ic__scenario_parse(k, p->sets[j].value, (char *)base + k->offset, err, sizeof err); /* valid when set */
+    (void)ic__scenario_parse(k, p->sets[j].value, (char *)cfg_base(c, sec) + k->offset, err,
+                             sizeof err); /* valid when set */
   }
+}
+
+void ic_scenario_pool(const struct ic_scenario *s, size_t i, struct ic_fleet_config *fleet,
+                      struct ic_serving_config *serving) {
+  struct pool_cfg c;
+  resolve(s, i, &c);
+  *fleet = c.fleet;
+  *serving = c.serving;
+}
+
+void ic_scenario_pool_cost(const struct ic_scenario *s, size_t i, struct ic_cost_config *cost) {
+  struct pool_cfg c;
+  resolve(s, i, &c);
+  *cost = c.cost;
+}
+
+static bool pool_sets(const struct ic_pool_config *p, const char *key) {
+  for (size_t j = 0; j < p->set_count; j++)
+    if (strcmp(p->sets[j].key, key) == 0) return true;
+  return false;
 }
 
 /* Where pool p's key got its value, for messages: its line, or the pool's. */
@@ -215,9 +250,10 @@ void ic__pool_check(const struct ic_scenario *s) {
                    "or none is)");
   for (size_t i = 0; i < s->pool_count; i++) {
     const struct ic_pool_config *p = &s->pools[i];
-    struct ic_fleet_config fc;
-    struct ic_serving_config sc;
-    ic_scenario_pool(s, i, &fc, &sc);
+    struct pool_cfg c;
+    resolve(s, i, &c);
+    const struct ic_fleet_config fc = c.fleet;
+    const struct ic_serving_config sc = c.serving;
     if (p->role != IC_POOL_MIXED && sc.batching != IC_BATCHING_CONTINUOUS)
       ic_diag(origin_of(p, "batching"), 0, "pool.%s.batching: a %s pool needs continuous batching", p->name,
               p->role == IC_POOL_PREFILL ? "prefill" : "decode");
@@ -226,7 +262,7 @@ void ic__pool_check(const struct ic_scenario *s) {
               ic_hw_gpu_names());
     /* A server outside the catalogue is user-defined by power.node_base_w and cost.server_price_usd. */
     const struct ic_server_spec *server = ic_hw_resolve_server(fc.server, fc.gpu);
-    if (!server && (strcmp(fc.server, "auto") == 0 || isnan(s->power.node_base_w) || isnan(s->cost.server_price_usd)))
+    if (!server && (strcmp(fc.server, "auto") == 0 || isnan(s->power.node_base_w) || isnan(c.cost.server_price_usd)))
       ic_diag(origin_of(p, "server"), 0, "pool.%s.server: '%s' gives no built-in server for %s (%s; or set "
                                          "power.node_base_w and cost.server_price_usd)", p->name, fc.server, fc.gpu,
               ic_hw_server_names());
@@ -243,6 +279,20 @@ void ic__pool_check(const struct ic_scenario *s) {
     else if (fc.gpus_per_replica > fc.gpus_per_node && fc.nodes % (fc.gpus_per_replica / fc.gpus_per_node) != 0)
       ic_diag(origin_of(p, "nodes"), 0, "pool.%s.nodes: %lld nodes are not whole replicas of %lld nodes each",
               p->name, (long long)fc.nodes, (long long)(fc.gpus_per_replica / fc.gpus_per_node));
+    char why[256];
+    int64_t per_replica = fc.gpus_per_replica > fc.gpus_per_node ? fc.gpus_per_replica / fc.gpus_per_node : 1;
+    const char *bad = ic_cost_check(&c.cost, fc.nodes, per_replica, why, sizeof why);
+    if (bad) ic_diag(origin_of(p, bad), 0, "pool.%s.%s: %s", p->name, bad, why);
+    struct ic_serving_config routed = c.serving;
+    routed.router = s->serving.router; /* the fleet's */
+    if ((bad = ic_serve_check_autoscale(&routed, why, sizeof why)))
+      ic_diag(origin_of(p, bad), 0, "pool.%s.%s: %s", p->name, bad, why);
+    if (sc.spot_interruptions_per_node_hour > 0 && p->role != IC_POOL_MIXED)
+      ic_diag(origin_of(p, "spot_interruptions_per_node_hour"), 0,
+              "pool.%s.spot_interruptions_per_node_hour: spot interruptions need a mixed pool", p->name);
+    if (sc.autoscale != IC_AUTOSCALE_OFF && p->role == IC_POOL_DECODE) /* hand-offs do not skip nodes out of service */
+      ic_diag(origin_of(p, "autoscale"), 0, "pool.%s.autoscale: a decode pool cannot autoscale (its requests "
+                                             "come from prefill pools, not the router)", p->name);
     if (sc.batching == IC_BATCHING_STATIC && sc.prefill_chunk_tokens > 0)
       ic_diag(origin_of(p, "prefill_chunk_tokens"), 0, "pool.%s.prefill_chunk_tokens: chunked prefill needs batching = continuous",
               p->name);
@@ -254,9 +304,8 @@ void ic__pool_check(const struct ic_scenario *s) {
 typedef void key_visit_fn(void *ctx, const struct ic_key_def *k, const char *value);
 
 static void visit_pool(const struct ic_scenario *s, size_t i, key_visit_fn *fn, void *ctx) {
-  struct ic_fleet_config fc;
-  struct ic_serving_config sc;
-  ic_scenario_pool(s, i, &fc, &sc);
+  struct pool_cfg c;
+  resolve(s, i, &c);
   char value[IC_KEY_TEXT_MAX + 32];
   ic_key_format(&role_key, &s->pools[i].role, value, sizeof value);
   fn(ctx, &role_key, value);
@@ -265,10 +314,10 @@ static void visit_pool(const struct ic_scenario *s, size_t i, key_visit_fn *fn, 
     const struct ic_section_def *sec = NULL;
     for (size_t n = 0; n < ic_scenario_section_count; n++)
       if (strcmp(ic_scenario_sections[n].name, pool_sections[j]) == 0) sec = &ic_scenario_sections[n];
-    const void *base = j == 0 ? (const void *)&fc : (const void *)&sc;
+    const void *base = cfg_base(&c, sec);
     for (size_t n = 0; n < sec->key_count; n++) {
       const struct ic_key_def *k = &sec->keys[n];
-      if (is_fleet_wide(k->name)) continue;
+      if (is_fleet_wide(k->name) || (j == SECTION_COST && !pool_sets(&s->pools[i], k->name))) continue;
       ic_key_format(k, (const char *)base + k->offset, value, sizeof value);
       fn(ctx, k, value);
     }
@@ -333,12 +382,10 @@ bool ic_scenario_format_key(const struct ic_scenario *s, const char *dotted, cha
       ic_key_format(k, k == &role_key ? (const void *)&s->pools[i].role : s->pools[i].nvlink_domain, buf, size);
       return true;
     }
-    struct ic_fleet_config fc;
-    struct ic_serving_config sc;
-    ic_scenario_pool(s, i, &fc, &sc);
+    struct pool_cfg c;
+    resolve(s, i, &c);
     pool_key(dot + 1, &sec);
-    ic_key_format(k, (const char *)(strcmp(sec->name, "fleet") == 0 ? (const void *)&fc : (const void *)&sc) + k->offset,
-                  buf, size);
+    ic_key_format(k, (const char *)cfg_base(&c, sec) + k->offset, buf, size);
     return true;
   }
   return false;

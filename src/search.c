@@ -104,6 +104,10 @@ static ic_status check_space(const struct ic_search_space *sp) {
     ic_diag("search", 0, "at most %d --vary axes", IC_SWEEP_MAX_AXES);
     return IC_EINVAL;
   }
+  if (sp->target_count > IC_HEADLINE_MAX) {
+    ic_diag("search", 0, "at most %d --target", IC_HEADLINE_MAX);
+    return IC_EINVAL;
+  }
   if (!is_nodes_key(sp->nodes->key)) {
     ic_diag("--nodes", 0, "%s: search bisects on a node count: fleet.nodes or pool.NAME.nodes", sp->nodes->key);
     return IC_EINVAL;
@@ -145,7 +149,17 @@ struct search {
   size_t capacity;              /* of out->points */
   double *costs;                /* scratch: feasible combinations' best costs */
   double start_s;               /* the whole search's progress clock */
+  /* Targets split by how they move with the fleet: latency, SLO and the
+   * like improve as it grows (bisected on), money targets (margin,
+   * cost-to-revenue) worsen, so they are checked at the smallest fleet
+   * that meets the others, where they are best. */
+  struct ic_search_target fleet_targets[IC_HEADLINE_MAX], money_targets[IC_HEADLINE_MAX];
+  size_t fleet_count, money_count;
 };
+
+static bool is_money(int metric) {
+  return metric == ic_headline_find("gross_margin") || metric == ic_headline_find("cost_to_revenue");
+}
 
 static double best_usd(const struct search *se, size_t c) {
   return se->out->points[se->b[c].best].record.mean[se->usd];
@@ -169,7 +183,7 @@ static size_t record_point(struct search *se, size_t k, size_t grid_index, int s
   p->nodes_index = grid_index % se->m;
   p->step = step;
   p->record = se->recs[k];
-  p->meets = ic_search_meets(&p->record, se->sp->targets, se->sp->target_count);
+  p->meets = ic_search_meets(&p->record, se->fleet_targets, se->fleet_count);
   return se->out->point_count++;
 }
 
@@ -243,6 +257,7 @@ static int by_value(const void *a, const void *b) {
  * cheapest found so far (the cheapest when only the winner is wanted). */
 static size_t drop_hopeless(struct search *se) {
   size_t top = se->sp->top > 1 ? se->sp->top : 1, n = 0;
+  if (se->money_count) return 0; /* the cheapest so far may yet miss a money target */
   for (size_t c = 0; c < se->combos; c++)
     if (se->b[c].feasible) se->costs[n++] = best_usd(se, c);
   if (n < top) return 0;
@@ -281,7 +296,7 @@ static ic_status bisect(struct search *se, struct ic_search_result *out) {
     for (size_t c = 0; c < se->combos; c++)
       if (se->b[c].feasible && !se->b[c].dropped && se->b[c].lo < se->b[c].hi)
         se->owner[n] = c, se->index[n++] = c * m + (se->b[c].lo + se->b[c].hi) / 2;
-    if (n == 0) return IC_OK;
+    if (n == 0) break;
     size_t bound = remaining_bound(se);
     if ((st = run_round(se, n, bound > n ? bound - n : 0)) != IC_OK) return st;
     out->simulations += n;
@@ -295,6 +310,14 @@ static ic_status bisect(struct search *se, struct ic_search_result *out) {
         bc->lo = mid + 1;
     }
   }
+  for (size_t c = 0; c < se->combos && se->money_count; c++) {
+    struct ic_search_point *best = &out->points[se->b[c].best];
+    if (!se->b[c].feasible || ic_search_meets(&best->record, se->money_targets, se->money_count)) continue;
+    best->meets = false;
+    se->b[c].feasible = false;
+    out->money_missed++;
+  }
+  return IC_OK;
 }
 
 /* Feasible combinations by their best cost (ties: lower combination). */
@@ -349,6 +372,12 @@ ic_status ic_search_run(const struct ic_search_space *sp, struct ic_search_resul
   struct search se = {.sp = sp, .m = sp->nodes->count, .usd = ic_headline_find("usd_per_day"), .out = out,
                       .start_s = ic_progress_clock_s()};
   se.combos = ic_sweep_grid_count(sp->axes, sp->axis_count);
+  for (size_t t = 0; t < sp->target_count && t < IC_HEADLINE_MAX; t++) {
+    if (is_money(sp->targets[t].metric))
+      se.money_targets[se.money_count++] = sp->targets[t];
+    else
+      se.fleet_targets[se.fleet_count++] = sp->targets[t];
+  }
   /* Round 0 plus one probe per halving of [0, m-1], per combination. */
   size_t halvings = 0;
   for (size_t w = se.m > 0 ? se.m - 1 : 0; w > 0; w /= 2) halvings++;

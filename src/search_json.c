@@ -45,6 +45,7 @@ char *ic_search_result_json(const struct ic_search_space *sp, const struct ic_se
   cJSON_AddNumberToObject(root, "exhaustive_points", (double)r->exhaustive);
   cJSON_AddNumberToObject(root, "combinations", (double)(r->exhaustive / sp->nodes->count));
   cJSON_AddNumberToObject(root, "feasible_combinations", (double)r->feasible_combos);
+  if (r->money_missed) cJSON_AddNumberToObject(root, "missed_money_targets", (double)r->money_missed);
   cJSON_AddNumberToObject(root, "dropped_combinations", (double)r->dropped_combos);
   char *text = cJSON_Print(root);
   cJSON_Delete(root);

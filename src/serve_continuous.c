@@ -616,6 +616,38 @@ static void cont_kv_release(ic_fleet *f, int64_t r, int64_t tokens) {
   if (cont_of(f, r)->span == IC__SPAN_NONE) cont_kick(f, r, true); /* an idle replica may admit again (or refill) */
 }
 
+/* The decode steps of the open span that have ended by now count (as if
+ * the span had been planned that long); the step under way and a mixed
+ * iteration under way are lost; every running request is evicted. */
+static void cont_interrupt(ic_fleet *f, int64_t r) {
+  struct cont *rep = cont_of(f, r);
+  bool was_busy = rep->span != IC__SPAN_NONE;
+  if (rep->span == IC__SPAN_DECODE) {
+    ic_time_ns now = ic_sim_now(f->sim), at = rep->span_start_ns;
+    int64_t n = rep->running_len, k = 0, context_sum = rep->context_sum;
+    double weight_ns = 0.0;
+    const struct ic_perf_decode_line *d = decode_line(rep->pool, n);
+    for (ic_time_ns step; k < rep->span_iters && at + (step = decode_ns(d, context_sum)) <= now; k++, context_sum += n) {
+      weight_ns += (double)k * (double)step;
+      at += step;
+    }
+    if (k > 0) {
+      rep->span_iters = k;
+      rep->span_kv_weight_ns = weight_ns;
+      record_span(f, rep, at - rep->span_start_ns);
+      rep->steps += k;
+      rep->context_sum += n * k;
+      rep->kv_reserved += n * k;
+      complete_finished(f, r);
+    }
+  }
+  if (rep->span_event) ic_sim_cancel(f->sim, rep->span_event);
+  if (rep->split_event) ic_sim_cancel(f->sim, rep->split_event);
+  rep->span_event = rep->split_event = 0;
+  while (rep->running_len > 0) evict(f, r);
+  go_idle(f, r, was_busy);
+}
+
 const struct ic__policy ic__continuous_policy = {cont_init,   cont_kick,       cont_has_room,  cont_close,
                                                  cont_open,   cont_uncount,    cont_free,      cont_kv_free,
-                                                 cont_kv_promise, cont_kv_release};
+                                                 cont_kv_promise, cont_kv_release, cont_interrupt};

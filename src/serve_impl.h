@@ -5,6 +5,7 @@
  *   serve_core.c        requests, queues, the record, listeners
  *   serve_router.c      loads, routing, the central queue
  *   serve_power.c       idle power-down; the power listener (ledger)
+ *   serve_scale.c       scheduled autoscaling: takes nodes out and back
  *   serve_metrics.c     the time-series listener
  *   serve_disagg.c      the prefill/decode hand-off (wakes nodes through serve_power.c)
  *   serve_static.c, serve_continuous.c   the batching policies
@@ -55,6 +56,8 @@ struct ic__node {
   bool off;                  /* powered down */
   ic_time_ns ready_ns;       /* end of the wake-up delay */
   ic_event_id wake_event;
+  bool out;                  /* taken out of service by the autoscaler: no new requests */
+  bool replacing;            /* taken away (spot): out until its replacement is provisioned */
 };
 
 struct ic__heap_entry {
@@ -110,6 +113,10 @@ struct ic__pool {
   uint64_t routed, completed;/* in the window: requests routed to, and completed by, its replicas */
   uint64_t batches, batched_requests; /* in the window: iterations (static: batches) and their sizes summed */
   struct ic_sketch *wait_s;  /* in the window: queueing delay in this pool (a decode pool: from the transfer's end) */
+  /* Target autoscaling (serve_scale.c): the last samples of its load. */
+  double scale_samples[8];
+  int64_t scale_sampled;     /* samples taken so far */
+  ic_time_ns scale_changed_ns; /* last decision */
 };
 
 /* A batching policy: owns its replicas' state (pool->policy_state). */
@@ -125,6 +132,10 @@ struct ic__policy {
   int64_t (*kv_free)(const ic_fleet *f, int64_t r);   /* KV tokens r can still promise */
   void (*kv_promise)(ic_fleet *f, int64_t r, int64_t tokens); /* reserve (+) or settle (-) incoming KV */
   void (*kv_release)(ic_fleet *f, int64_t r, int64_t tokens); /* a prefill replica's held KV has moved */
+  /* Spot interruption (continuous only; NULL for static): the work that
+   * has ended counts, the rest is lost, and every running request goes back
+   * to the front of r's queue to recompute; r is left idle. */
+  void (*interrupt)(ic_fleet *f, int64_t r);
 };
 extern const struct ic__policy ic__static_policy, ic__continuous_policy;
 
@@ -164,6 +175,8 @@ struct ic_fleet {
   int64_t queued, busy_replicas, running_requests, nodes_off;
   int64_t kv_capacity;       /* tokens: the smallest pool's, which every request must fit */
   struct ic_powerdown_config powerdown;
+  bool scaling;              /* some pool autoscales or is interrupted: routers skip nodes out of service */
+  gsl_rng *spot_rng;         /* spot interruptions: when and which node */
   ic_time_ns idle_ns, wake_ns;
   struct ic_fleet_stats stats;
   ic_series *series;
@@ -210,6 +223,7 @@ void ic__heap_fix(ic_fleet *f, int64_t r);
 int64_t ic__route(ic_fleet *f);
 void ic__add_load(ic_fleet *f, int64_t r, int64_t requests, int64_t tokens);
 void ic__fit_update(ic_fleet *f, int64_t r);
+void ic__node_refit(ic_fleet *f, int64_t node);
 void ic__refill(ic_fleet *f, int64_t r);
 void ic__request_done(ic_fleet *f, int64_t r, uint32_t idx);
 
@@ -220,5 +234,7 @@ void ic__handoff_retry(ic_fleet *f);
 /* serve_power.c */
 void ic__power_listen(ic_fleet *f);
 bool ic__node_ready(ic_fleet *f, int64_t r);
+void ic__node_off(ic_fleet *f, int64_t node);
+void ic__node_wake(ic_fleet *f, int64_t node, ic_time_ns delay_ns);
 
 #endif

@@ -10,20 +10,31 @@
 
 static void on_change(ic_fleet *f, void *ctx, const struct ic__change *ch);
 
-static void on_power_off(ic_sim *sim, void *ctx, uint64_t arg) {
-  ic_fleet *f = ctx;
-  struct ic__node *n = &f->nodes[arg];
-  n->off_timer = 0;
+/* Powers an idle node down now (its ledger too). */
+void ic__node_off(ic_fleet *f, int64_t node) {
+  struct ic__node *n = &f->nodes[node];
   if (n->off || n->outstanding > 0 || n->kv_held > 0) return;
+  if (n->off_timer) {
+    ic_sim_cancel(f->sim, n->off_timer);
+    n->off_timer = 0;
+  }
+  if (n->wake_event) { /* taken out while it was still booting */
+    ic_sim_cancel(f->sim, n->wake_event);
+    n->wake_event = 0;
+  }
   const struct ic__pool *pl = &f->pools[n->pool];
-  ic_ledger_set_node_off(pl->ledger, (int64_t)arg - pl->first_node, true, ic_sim_now(sim));
+  ic_ledger_set_node_off(pl->ledger, node - pl->first_node, true, ic_sim_now(f->sim));
   n->off = true;
   f->nodes_off++;
-  ic__emit(f, IC__NODES_OFF, -1, (int64_t)arg, (double)f->nodes_off);
-  for (int64_t r = n->first_replica; r < n->first_replica + n->replicas; r++) {
-    ic__heap_fix(f, r);
-    ic__fit_update(f, r);
-  }
+  ic__emit(f, IC__NODES_OFF, -1, node, (double)f->nodes_off);
+  ic__node_refit(f, node);
+}
+
+static void on_power_off(ic_sim *sim, void *ctx, uint64_t arg) {
+  (void)sim;
+  ic_fleet *f = ctx;
+  f->nodes[arg].off_timer = 0;
+  ic__node_off(f, (int64_t)arg);
 }
 
 static void on_awake(ic_sim *sim, void *ctx, uint64_t arg) {
@@ -45,21 +56,19 @@ static void load_changed(ic_fleet *f, int64_t node) {
   }
 }
 
-static void wake(ic_fleet *f, int64_t node) {
+/* Powers a sleeping node up; its replicas serve `delay_ns` later. */
+void ic__node_wake(ic_fleet *f, int64_t node, ic_time_ns delay_ns) {
   struct ic__node *n = &f->nodes[node];
   if (!n->off) return;
   ic_time_ns now = ic_sim_now(f->sim);
   const struct ic__pool *pl = &f->pools[n->pool];
   ic_ledger_set_node_off(pl->ledger, node - pl->first_node, false, now);
   n->off = false;
-  n->ready_ns = now + f->wake_ns;
+  n->ready_ns = now + delay_ns;
   f->nodes_off--;
   f->stats.wakeups++;
   ic__emit(f, IC__NODES_OFF, -1, node, (double)f->nodes_off);
-  for (int64_t r = n->first_replica; r < n->first_replica + n->replicas; r++) {
-    ic__heap_fix(f, r);
-    ic__fit_update(f, r);
-  }
+  ic__node_refit(f, node);
   n->wake_event = ic__schedule(f, n->ready_ns, on_awake, (uint64_t)node);
 }
 
@@ -82,7 +91,7 @@ ic_status ic_fleet_set_powerdown(ic_fleet *f, const struct ic_powerdown_config *
 /* Whether replica r's node can serve now; a sleeping node is woken. */
 bool ic__node_ready(ic_fleet *f, int64_t r) {
   struct ic__node *n = &f->nodes[f->replicas[r].node];
-  if (n->off) wake(f, f->replicas[r].node);
+  if (n->off) ic__node_wake(f, f->replicas[r].node, f->wake_ns);
   return ic_sim_now(f->sim) >= n->ready_ns;
 }
 

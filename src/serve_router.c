@@ -22,9 +22,12 @@ static int64_t load(const ic_fleet *f, int64_t r) {
   }
 }
 
-/* The heap's key: the load, and sleeping replicas after every awake one. */
+/* The heap's key: the load, and sleeping replicas after every awake one;
+ * with autoscaling, replicas out of service after all of those. */
 static int64_t router_key(const ic_fleet *f, int64_t r) {
-  bool asleep = f->powerdown.enabled && f->nodes[f->replicas[r].node].off;
+  const struct ic__node *n = &f->nodes[f->replicas[r].node];
+  bool asleep = f->powerdown.enabled && n->off;
+  if (f->scaling) return load(f, r) + (n->out ? INT64_MAX / 2 : asleep || n->off ? INT64_MAX / 4 : 0);
   return load(f, r) + (asleep ? INT64_MAX / 2 : 0);
 }
 
@@ -103,7 +106,17 @@ void ic__request_done(ic_fleet *f, int64_t r, uint32_t idx) {
  * and can sleep. A segment tree over replica indices counts such replicas,
  * so the first is found in O(log replicas). */
 static bool fits(const ic_fleet *f, int64_t r) {
-  return !f->nodes[f->replicas[r].node].off && f->replicas[r].outstanding < f->powerdown.wake_threshold;
+  const struct ic__node *n = &f->nodes[f->replicas[r].node];
+  return !n->off && !n->out && f->replicas[r].outstanding < f->powerdown.wake_threshold;
+}
+
+/* After node's power or service changed: its replicas' heap keys and fit. */
+void ic__node_refit(ic_fleet *f, int64_t node) {
+  const struct ic__node *n = &f->nodes[node];
+  for (int64_t r = n->first_replica; r < n->first_replica + n->replicas; r++) {
+    ic__heap_fix(f, r);
+    ic__fit_update(f, r);
+  }
 }
 
 void ic__fit_update(ic_fleet *f, int64_t r) {
@@ -126,7 +139,7 @@ static int64_t route_packed(ic_fleet *f) {
   int64_t r = first_fit(f);
   if (r >= 0) return r;
   for (int64_t node = 0; node < f->node_count; node++)
-    if (f->nodes[node].off && f->nodes[node].first_replica < f->entry_replicas)
+    if (f->nodes[node].off && !f->nodes[node].out && f->nodes[node].first_replica < f->entry_replicas)
       return f->nodes[node].first_replica; /* wake the first sleeping node that takes arrivals */
   return -1;
 }

@@ -261,6 +261,11 @@ static void uneven_or_replayed_splits_are_refused(void **state) {
   set(&base, "run.shards=2");
   assert_int_equal(ic_run_scenario(&base, &merged), IC_EINVAL);
   assert_non_null(strstr(diag.text, "fleet.nodes = 3 (y) does not split into run.shards = 2"));
+  small_fleet(&base);
+  set(&base, "run.shards=2");
+  set(&base, "cost.reserved_nodes=2");
+  assert_int_equal(ic_run_scenario(&base, &merged), IC_EINVAL);
+  assert_non_null(strstr(diag.text, "the fleet uses cost.reserved_nodes, whose node counts shards do not split"));
 }
 
 int main(void) {

@@ -23,6 +23,15 @@ enum ic_cooling_mode { IC_COOLING_PUE, IC_COOLING_CHILLER, IC_COOLING_FIXED };
 enum ic_pricing { IC_PRICING_OWN, IC_PRICING_RENT };
 #define IC_PRICING_CHOICES "own|rent"
 
+enum ic_tier { IC_TIER_ON_DEMAND, IC_TIER_SPOT };
+#define IC_TIER_CHOICES "on_demand|spot"
+
+/* What a powered-down node costs: kept (owned: capital goes on, energy
+ * stops; rented: billed), lent (owned: its capital partly paid by the work
+ * it is lent to), released (rented: billed only while held). */
+enum ic_idle_node { IC_IDLE_KEPT, IC_IDLE_LENT, IC_IDLE_RELEASED };
+#define IC_IDLE_NODE_CHOICES "kept|lent|released"
+
 enum ic_amortization { IC_AMORT_STRAIGHT, IC_AMORT_ANNUITY };
 #define IC_AMORTIZATION_CHOICES "straight|annuity"
 
@@ -82,6 +91,16 @@ struct ic_cost_config {
   double maintenance_frac_per_year; /* of capex */
   double other_opex_usd_per_day;  /* staff, software, licences */
   double rent_usd_per_gpu_hour;   /* pricing = rent */
+  /* Price tiers (rent) and inactive nodes (docs/cost-model.md). */
+  int64_t reserved_nodes;         /* the first nodes, billed all day at the reserved rate */
+  double reserved_usd_per_gpu_hour; /* NaN: rent x (1 - reserved_discount) */
+  double reserved_discount;
+  double reserved_years;          /* commitment length */
+  int burst_tier;                 /* enum ic_tier: the nodes beyond reserved_nodes */
+  double spot_discount;
+  int idle_node;                  /* enum ic_idle_node */
+  double lent_share;              /* lent: share of an away node's capital paid by the borrower */
+  double billing_increment_s;     /* released: each held spell rounded up to a multiple */
 };
 
 /* Power states of a GPU. OFF is last so {idle, prefill, decode}
@@ -149,6 +168,19 @@ double ic_ledger_hour_energy_j(const ic_ledger *l, int hour);
 double ic_ledger_gpu_state_energy_j(const ic_ledger *l, enum ic_gpu_state state);
 double ic_ledger_gpu_state_s(const ic_ledger *l, enum ic_gpu_state state);
 
+/* Nodes of the ledger. */
+int64_t ic_ledger_node_count(const ic_ledger *l);
+
+/* Each spell a node is held (powered up) is billed rounded up to a
+ * multiple of `increment_ns` (0: exact); a spell still open at the end is
+ * billed as it stands. Set before any node goes down. */
+void ic_ledger_set_billing_increment(ic_ledger *l, ic_time_ns increment_ns);
+
+/* GPU-seconds held (nodes powered up) by nodes [first_node, nodes) since
+ * the start or the last restart, up to the last flush: as held, or as
+ * billed (each closed spell rounded up to the billing increment). */
+double ic_ledger_held_gpu_s(const ic_ledger *l, int64_t first_node, bool billed);
+
 /* Frees the ledger; NULL does nothing. */
 void ic_ledger_free(ic_ledger *l);
 
@@ -179,6 +211,16 @@ struct ic_gpu_power ic_cost_gpu_power(const struct ic_power_config *p, double ca
 /* Chiller coefficient of performance at outdoor temperature `t_c`:
  * cop_ref - slope x (t - t_ref), clamped to [cop_min, cop_max]. */
 double ic_cost_chiller_cop(const struct ic_power_config *p, double t_c);
+
+/* Cross-key checks of [cost] for a pool of `nodes` nodes whose replicas
+ * span `nodes_per_replica` nodes (1 when a replica fits in one): the name
+ * of the bad key (without its section) with why in err, or NULL. */
+const char *ic_cost_check(const struct ic_cost_config *c, int64_t nodes, int64_t nodes_per_replica, char *err,
+                          size_t err_size);
+
+/* The reserved rate per GPU-hour: reserved_usd_per_gpu_hour, or auto =
+ * rent_usd_per_gpu_hour x (1 - reserved_discount). */
+double ic_cost_reserved_rate(const struct ic_cost_config *c);
 
 /* Capital yearly charge per dollar of capex over `years`: 1 / years
  * (straight line), or r / (1 - (1 + r)^-years) (annuity, r > 0). */
@@ -214,12 +256,19 @@ struct ic_daily_cost {
   double amortization_usd;       /* the four above */
   double maintenance_usd;        /* capex x yearly fraction / 365 */
   double other_opex_usd;
-  double rent_usd;               /* pricing = rent: all GPUs x 24 h x price */
+  double rent_usd;               /* pricing = rent: GPU-hours billed x their tier's price (reserved included) */
   double other_usd;              /* maintenance + other opex + rent */
   double total_usd;              /* energy + cooling + amortization + other */
   double gco2e;                  /* grams per day, facility energy x grid intensity */
   double capex_usd;              /* purchase price of everything (information) */
   double nameplate_kw;           /* fleet IT nameplate power */
+  /* Tiers and inactive nodes (0 unless used). */
+  double reserved_usd;           /* part of rent_usd: reserved GPUs x 24 h x reserved rate */
+  double rented_gpu_hours;       /* GPU-hours billed per day, reserved included */
+  double reserved_gpu_hours;     /* of which reserved */
+  double commitment_usd;         /* reserved rate x GPUs x hours of the whole term (information) */
+  double lent_credit_usd;        /* lent: capital paid by the borrowing work (subtracted in other_usd) */
+  double held_gpu_hours;         /* GPU-hours the nodes were powered up, per day */
 };
 
 /* Prices the window [0, span_s) of `l` (flushed) into `day` and, if `hours`

@@ -7,7 +7,7 @@
 
 #include "infercost/run.h"
 
-#define IC_HEADLINE_MAX 32 /* room for metrics added later */
+#define IC_HEADLINE_MAX 40 /* room for metrics added later */
 
 /* Which way is better, so a target and a monotonicity argument know the sense. */
 enum ic_headline_sense { IC_LOWER_IS_BETTER, IC_HIGHER_IS_BETTER };

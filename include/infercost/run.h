@@ -94,6 +94,7 @@ struct ic_run_result {
   int64_t offered_prompt_tokens, offered_output_tokens;
   uint64_t input_hash;           /* hash of the trace files read, 0: none (provenance) */
   uint64_t preemptions, wakeups;
+  uint64_t interruptions, requeued; /* spot nodes taken away; requests they sent back to the queue */
   double e2e_p90_s, e2e_p999_s;
   double ttft_p50_s, ttft_p90_s, ttft_p999_s;
   double tpot_mean_s, tpot_p50_s, tpot_p90_s, tpot_p99_s, tpot_p999_s;
@@ -111,6 +112,20 @@ struct ic_run_result {
   uint64_t transfers, transfer_waits; /* completed transfers; prefilled requests that waited for decode room */
   double kv_gb_per_day;          /* KV cache moved, scaled to a day */
   double transfer_p50_s, transfer_p99_s; /* prefill end (or wait) to KV in place */
+  /* Money around the ledger (docs/cost-model.md): revenue at the token
+   * prices, margin, break-even between owning and renting. */
+  int64_t rented_gpus;           /* GPUs of pools priced by rent */
+  bool priced_by_tier;           /* a pool uses reserved, spot, lent or released pricing, or autoscales */
+  double cached_prompt_tokens_per_day; /* prompt tokens served from a prefix cache (0 until one is simulated) */
+  double revenue_usd_per_day;    /* tokens x traffic.usd_per_m_* (0: no prices) */
+  double gross_margin;           /* (revenue - cost) / revenue; NaN without revenue */
+  double cost_to_revenue;        /* cost / revenue; NaN without revenue */
+  double usd_per_million_tokens_blended; /* cost / (prompt + output tokens) */
+  double owned_usd_per_day;      /* the same fleet and ledger priced as owned */
+  double on_demand_usd_per_day;  /* ... rented on demand, every GPU all day */
+  double break_even_usd_per_gpu_hour; /* rent at which renting every GPU all day costs what owning does */
+  double held_fraction;          /* GPU-hours powered up / (GPUs x 24 h) */
+  double break_even_held_fraction; /* owning beats renting (billed per hour held, on demand) above this */
   double transfer_mean_s, transfer_p90_s, transfer_p999_s, transfer_max_s; /* the same distribution */
   size_t pool_count;             /* the scenario's pools; 0 when it declares none */
   struct ic_run_pool pools[IC_RUN_MAX_POOLS];

@@ -38,7 +38,7 @@ struct ic_run_config {
  * its own fleet keys and batching keys on top of the scenario's. */
 #define IC_SCENARIO_MAX_POOLS 8
 #define IC_POOL_NAME_MAX 32
-#define IC_POOL_MAX_SETS 16
+#define IC_POOL_MAX_SETS 32
 enum ic_pool_role { IC_POOL_MIXED, IC_POOL_PREFILL, IC_POOL_DECODE };
 #define IC_POOL_ROLE_CHOICES "mixed|prefill|decode"
 struct ic_pool_config {
@@ -114,6 +114,9 @@ uint64_t ic_scenario_digest(const struct ic_scenario *s);
  * top (already validated when they were set). */
 void ic_scenario_pool(const struct ic_scenario *s, size_t i, struct ic_fleet_config *fleet,
                       struct ic_serving_config *serving);
+
+/* Pool i's [cost] keys: the scenario's, with the pool's own on top. */
+void ic_scenario_pool_cost(const struct ic_scenario *s, size_t i, struct ic_cost_config *cost);
 
 /* The definition of "pool.NAME.key" (any name), or NULL. */
 const struct ic_key_def *ic_scenario_pool_key(const char *dotted);

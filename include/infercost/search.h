@@ -59,6 +59,8 @@ struct ic_search_result {
   size_t exhaustive;            /* points of the full grid: combos x node values */
   size_t feasible_combos;       /* combinations meeting the targets at the largest fleet */
   size_t dropped_combos;        /* feasible ones left early: fixed costs above the best found */
+  size_t money_missed;          /* feasible ones whose smallest such fleet misses a margin or
+                                 * cost-to-revenue target (there it is best), so none of theirs meets it */
   struct ic_search_point *points; /* every point evaluated, in order; owned */
   size_t point_count;
   size_t *ranked;               /* into points: the smallest feasible fleet of up to space->top

@@ -64,7 +64,18 @@ struct ic_serving_config {
   double kv_link_efficiency; /* achieved / nominal, (0, 1] */
   double kv_link_latency_s;  /* per transfer */
   int ttft_at;               /* enum ic_ttft_at */
+  /* Scheduled autoscaling (per pool; docs/serving.md). */
+  int autoscale;             /* enum ic_autoscale */
+  char autoscale_replicas_hourly[IC_KEY_TEXT_MAX]; /* 24 replica counts, or "none" */
+  double boot_s, model_load_s; /* provisioning delay of a node brought back */
+  double spot_interruptions_per_node_hour; /* spot: nodes taken away, per node-hour (0: none) */
+  double autoscale_requests_per_replica; /* target policy: outstanding requests per replica in service */
+  double autoscale_window_s, autoscale_cooldown_s;
+  int64_t autoscale_min_replicas, autoscale_max_replicas; /* max 0: all */
 };
+
+enum ic_autoscale { IC_AUTOSCALE_OFF, IC_AUTOSCALE_SCHEDULE, IC_AUTOSCALE_TARGET };
+#define IC_AUTOSCALE_CHOICES "off|schedule|target"
 
 /* Where a disaggregated request's first token counts as emitted. */
 enum ic_ttft_at { IC_TTFT_AT_TRANSFER, IC_TTFT_AT_PREFILL };
@@ -100,6 +111,8 @@ struct ic_fleet_stats {
   uint64_t completed;          /* requests whose last token was produced */
   uint64_t batches;            /* batches started */
   uint64_t batched_requests;   /* sum of batch sizes over started batches */
+  uint64_t interruptions;      /* spot nodes taken away */
+  uint64_t requeued;           /* requests sent back to the queue by an interruption */
   int64_t prompt_tokens_done;  /* over completed requests */
   int64_t output_tokens_done;
   double busy_replica_s;       /* replica-seconds spent running batches */
@@ -202,6 +215,19 @@ void ic_fleet_set_classes(ic_fleet *f, const struct ic_traffic_class *classes, s
 /* Turns on idle power-down (needs a ledger; without one it does nothing).
  * Call before the first submit. IC_ENOMEM when out of memory. */
 ic_status ic_fleet_set_powerdown(ic_fleet *f, const struct ic_powerdown_config *pd);
+
+/* Turns on each pool's autoscaling policy (serving.autoscale = schedule):
+ * at every hour of the day (time 0 is midnight) the pool keeps the
+ * scheduled replicas in service, its lowest-numbered nodes; a node taken
+ * out takes no new request, drains, then powers down; one brought back
+ * serves after boot_s + model_load_s. Needs a ledger and a least_* router.
+ * Call after ic_fleet_set_powerdown, before the first submit. IC_EINVAL
+ * on a bad schedule (checked by the scenario already). */
+ic_status ic_fleet_set_autoscale(ic_fleet *f);
+
+/* Checks a serving config's autoscaling keys: the name of the bad key
+ * with why in err, or NULL. */
+const char *ic_serve_check_autoscale(const struct ic_serving_config *c, char *err, size_t err_size);
 
 /* Records arrivals, completions, rejections, queue length, busy replicas,
  * running requests, nodes off and IT power into `series` (borrowed; columns

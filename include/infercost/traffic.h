@@ -117,6 +117,10 @@ struct ic_traffic_config {
   int64_t clients;        /* closed: clients, each with one request in flight or thinking */
   double think_time_s;    /* closed: pause between a completion and that client's next request, s */
   int over_context;                           /* enum ic_over_context_policy */
+  /* Token prices (revenue; 0: none). */
+  double usd_per_m_input_tokens;              /* uncached prompt tokens */
+  double usd_per_m_cached_input_tokens;       /* prompt tokens served from a prefix cache */
+  double usd_per_m_output_tokens;
 };
 
 /* What trace replay does with rows of 0 output tokens (traffic.trace_zero_output). */
