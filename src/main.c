@@ -1,6 +1,7 @@
 /* main.c: the command line. Thin: parse arguments, call the library, map
  * statuses to exit codes (0 ok, 2 bad input, 1 runtime failure). */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -11,6 +12,7 @@
 #include "infercost/run.h"
 #include "infercost/scenario.h"
 #include "infercost/status.h"
+#include "infercost/sweep.h"
 
 static const char usage_main[] =
     "usage: infercost <command> [options]\n"
@@ -148,6 +150,8 @@ static int cmd_scenario(int argc, char **argv) {
   return IC_EXIT_OK;
 }
 
+static void discard_diag(void *ctx, const char *line) { (void)ctx, (void)line; }
+
 static int cmd_run(int argc, char **argv) {
   struct run_args a;
   int rc = parse_run_args(argc, argv, &a, 1);
@@ -163,6 +167,17 @@ static int cmd_run(int argc, char **argv) {
   static struct ic_scenario s;
   rc = load_scenario(&a, &s);
   if (rc) return rc;
+  /* Under mpirun the ranks share run.shards' shards; rank 0 alone prints
+   * and writes (the others' problems are rank 0's too). */
+  if (ic_sweep_mpi_begin() != IC_OK) return IC_EXIT_FAILURE;
+  atexit(ic_sweep_mpi_end);
+  if (ic_sweep_mpi_rank() != 0) {
+    ic_diag_set_sink(discard_diag, NULL);
+    if (s.run.shards <= 1) return IC_EXIT_OK;
+    static struct ic_run_result mine;
+    ic_status st = ic_run_scenario_with(&s, &mine, a.output_dir, false); /* writes nothing off rank 0 */
+    return st == IC_OK ? IC_EXIT_OK : st == IC_EINVAL || st == IC_ECAPACITY ? IC_EXIT_BAD_INPUT : IC_EXIT_FAILURE;
+  }
   if (a.print_scenario) {
     ic_scenario_write(&s, stdout);
     fputc('\n', stdout);

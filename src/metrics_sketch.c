@@ -198,6 +198,50 @@ size_t ic_sketch_bucket_limit(const ic_sketch *s) {
   return (size_t)(s->idx_max - s->idx_min) + 1;
 }
 
+/* The fixed part of the wire form, then `len` bucket counts. Native byte
+ * order: both ends are this program on one architecture. */
+struct wire {
+  double rel_err;
+  int32_t offset, pad;
+  uint64_t len, zeros, count, clamped;
+  double sum, sum_comp, min, max;
+};
+
+ic_status ic_sketch_write(const ic_sketch *s, FILE *out) {
+  struct wire w = {s->rel_err, s->offset, 0, s->len, s->zeros, s->count, s->clamped, s->sum, s->sum_comp, s->min, s->max};
+  if (fwrite(&w, sizeof w, 1, out) != 1) return IC_EIO;
+  if (s->len && fwrite(s->counts, sizeof *s->counts, s->len, out) != s->len) return IC_EIO;
+  return IC_OK;
+}
+
+ic_sketch *ic_sketch_read(FILE *in) {
+  struct wire w;
+  if (fread(&w, sizeof w, 1, in) != 1) return NULL;
+  ic_sketch *s = ic_sketch_alloc(w.rel_err);
+  if (!s) return NULL;
+  /* Buckets only within the limits the sketch itself would keep to. */
+  bool ok = w.len <= (uint64_t)(s->idx_max - s->idx_min + 1) && (w.len == 0 || (w.offset >= s->idx_min &&
+            (int64_t)w.offset + (int64_t)w.len - 1 <= (int64_t)s->idx_max));
+  if (ok && w.len && !(s->counts = malloc((size_t)w.len * sizeof *s->counts))) ok = false;
+  if (ok && w.len && fread(s->counts, sizeof *s->counts, (size_t)w.len, in) != w.len) ok = false;
+  uint64_t n = w.zeros;
+  for (size_t j = 0; ok && j < w.len; j++) n += s->counts[j];
+  if (!ok || n != w.count) {
+    ic_sketch_free(s);
+    return NULL;
+  }
+  s->offset = w.offset;
+  s->len = (size_t)w.len;
+  s->zeros = w.zeros;
+  s->count = w.count;
+  s->clamped = w.clamped;
+  s->sum = w.sum;
+  s->sum_comp = w.sum_comp;
+  s->min = w.min;
+  s->max = w.max;
+  return s;
+}
+
 void ic_sketch_free(ic_sketch *s) {
   if (!s) return;
   free(s->counts);

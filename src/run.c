@@ -77,28 +77,20 @@ double ic_run_fixed_usd_per_day(const struct ic_scenario *s) {
   return usd;
 }
 
+/* What run -o writes beside the report: the series' CSV text, and the
+ * batch-size and KV-use histograms. */
 struct series_out {
-  const struct ic_scenario *s;
-  const struct ic_run_result *r;
-  const ic_series *series;
-  ic_time_ns end_ns;
-  const struct ic_fleet_stats *fs;
+  const char *csv; /* as ic_series_write_csv writes it */
+  const uint64_t *batch_hist;
+  size_t batch_bins;
+  const uint64_t *kv_hist;
 };
 
 /* timeseries.csv; the first column is called time_s (the interval's start). */
 static ic_status fill_series(FILE *f, void *ctx) {
   const struct series_out *o = ctx;
-  char *text = NULL;
-  size_t len = 0;
-  FILE *mem = open_memstream(&text, &len);
-  bool ok = mem && ic_series_write_csv(o->series, mem, o->end_ns) == IC_OK;
-  if (mem) ok = fclose(mem) == 0 && ok;
-  if (ok) {
-    const char *rest = strncmp(text, "interval_start_s", 16) == 0 ? text + 16 : text;
-    ok = fprintf(f, "%s%s", rest == text ? "" : "time_s", rest) >= 0;
-  }
-  free(text);
-  return ok ? IC_OK : IC_ENOMEM;
+  const char *rest = strncmp(o->csv, "interval_start_s", 16) == 0 ? o->csv + 16 : o->csv;
+  return fprintf(f, "%s%s", rest == o->csv ? "" : "time_s", rest) >= 0 ? IC_OK : IC_EIO;
 }
 
 /* distributions.csv: iterations (static: batches) by batch size, and
@@ -106,28 +98,86 @@ static ic_status fill_series(FILE *f, void *ctx) {
 static ic_status fill_distributions(FILE *f, void *ctx) {
   const struct series_out *o = ctx;
   fputs("quantity,bin_low,bin_high,iterations\n", f);
-  for (int64_t b = 0; b < (int64_t)o->fs->batch_bins; b++)
-    if (o->fs->batch_hist[b]) fprintf(f, "batch_size,%lld,%lld,%llu\n", (long long)b, (long long)b + 1,
-                                      (unsigned long long)o->fs->batch_hist[b]);
+  for (int64_t b = 0; b < (int64_t)o->batch_bins; b++)
+    if (o->batch_hist[b]) fprintf(f, "batch_size,%lld,%lld,%llu\n", (long long)b, (long long)b + 1,
+                                  (unsigned long long)o->batch_hist[b]);
   for (int i = 0; i < IC_KV_HIST_BINS; i++)
-    if (o->fs->kv_hist[i]) fprintf(f, "kv_frac,%.3f,%.3f,%llu\n", (double)i / IC_KV_HIST_BINS,
-                                   (double)(i + 1) / IC_KV_HIST_BINS, (unsigned long long)o->fs->kv_hist[i]);
+    if (o->kv_hist[i]) fprintf(f, "kv_frac,%.3f,%.3f,%llu\n", (double)i / IC_KV_HIST_BINS,
+                               (double)(i + 1) / IC_KV_HIST_BINS, (unsigned long long)o->kv_hist[i]);
   return IC_OK;
 }
 
-/* Writes dir/timeseries.csv and dir/distributions.csv, each atomically. */
-static ic_status write_series(struct series_out *o, const char *dir) {
+ic_status ic__run_write_outputs(const char *dir, const char *series_csv, const uint64_t *batch_hist,
+                                size_t batch_bins, const uint64_t *kv_hist) {
   if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
     ic_diag(dir, 0, "cannot create output directory: %s", strerror(errno));
     return IC_EIO;
   }
+  struct series_out o = {series_csv, batch_hist, batch_bins, kv_hist};
   char *series_path = ic_out_join(dir, "timeseries.csv"), *dist_path = ic_out_join(dir, "distributions.csv");
   ic_status st = series_path && dist_path ? IC_OK : IC_ENOMEM;
-  if (st == IC_OK) st = ic_out_write(series_path, fill_series, o);
-  if (st == IC_OK) st = ic_out_write(dist_path, fill_distributions, o);
+  if (st == IC_OK) st = ic_out_write(series_path, fill_series, &o);
+  if (st == IC_OK) st = ic_out_write(dist_path, fill_distributions, &o);
   free(series_path);
   free(dist_path);
   return st;
+}
+
+char *ic__run_series_csv(const ic_series *series, ic_time_ns end_ns) {
+  char *text = NULL;
+  size_t len = 0;
+  FILE *mem = open_memstream(&text, &len);
+  bool ok = mem && ic_series_write_csv(series, mem, end_ns) == IC_OK;
+  if (mem) ok = fclose(mem) == 0 && ok;
+  if (!ok) {
+    free(text);
+    return NULL;
+  }
+  return text;
+}
+
+/* Every latency figure of `out` from the run's sketches (one run's, or
+ * the shards' merged). */
+void ic__run_quantiles(struct ic_run_result *out, const ic_sketch *e2e, const ic_sketch *ttft, const ic_sketch *wait,
+                       const ic_sketch *tpot, const ic_sketch *transfer) {
+  out->e2e_mean_s = ic_sketch_mean(e2e);
+  out->e2e_p50_s = ic_sketch_quantile(e2e, 0.5);
+  out->e2e_p99_s = ic_sketch_quantile(e2e, 0.99);
+  out->ttft_mean_s = ic_sketch_mean(ttft);
+  out->ttft_p99_s = ic_sketch_quantile(ttft, 0.99);
+  out->wait_mean_s = ic_sketch_mean(wait);
+  out->wait_p99_s = ic_sketch_quantile(wait, 0.99);
+  out->transfer_p50_s = ic_sketch_quantile(transfer, 0.5);
+  out->transfer_p99_s = ic_sketch_quantile(transfer, 0.99);
+  out->transfer_mean_s = ic_sketch_mean(transfer);
+  out->transfer_p90_s = ic_sketch_quantile(transfer, 0.90);
+  out->transfer_p999_s = ic_sketch_quantile(transfer, 0.999);
+  out->transfer_max_s = ic_sketch_quantile(transfer, 1.0);
+  out->e2e_p90_s = ic_sketch_quantile(e2e, 0.90);
+  out->e2e_p999_s = ic_sketch_quantile(e2e, 0.999);
+  out->ttft_p50_s = ic_sketch_quantile(ttft, 0.50);
+  out->ttft_p90_s = ic_sketch_quantile(ttft, 0.90);
+  out->ttft_p999_s = ic_sketch_quantile(ttft, 0.999);
+  out->tpot_mean_s = ic_sketch_mean(tpot);
+  out->tpot_p50_s = ic_sketch_quantile(tpot, 0.50);
+  out->tpot_p90_s = ic_sketch_quantile(tpot, 0.90);
+  out->tpot_p99_s = ic_sketch_quantile(tpot, 0.99);
+  out->tpot_p999_s = ic_sketch_quantile(tpot, 0.999);
+  out->wait_p50_s = ic_sketch_quantile(wait, 0.50);
+  out->wait_p90_s = ic_sketch_quantile(wait, 0.90);
+  out->wait_p999_s = ic_sketch_quantile(wait, 0.999);
+}
+
+void ic__run_class_quantiles(struct ic_run_class *rc, const ic_sketch *e2e, const ic_sketch *ttft,
+                             const ic_sketch *tpot, const ic_sketch *wait) {
+  rc->e2e_mean_s = ic_sketch_mean(e2e);
+  rc->e2e_p99_s = ic_sketch_quantile(e2e, 0.99);
+  rc->ttft_mean_s = ic_sketch_mean(ttft);
+  rc->ttft_p99_s = ic_sketch_quantile(ttft, 0.99);
+  rc->tpot_mean_s = ic_sketch_mean(tpot);
+  rc->tpot_p99_s = ic_sketch_quantile(tpot, 0.99);
+  rc->wait_mean_s = ic_sketch_mean(wait);
+  rc->wait_p99_s = ic_sketch_quantile(wait, 0.99);
 }
 
 /* Headline serving figures from the fleet's counters and sketches. */
@@ -139,29 +189,11 @@ static void serving_results(ic_fleet *fleet, const struct ic_scenario *s, ic_tim
   out->transfers = fs->transfers;
   out->transfer_waits = fs->transfer_waits;
   out->kv_gb_per_day = fs->kv_bytes_moved / 1e9 * 86400.0 / span;
-  out->transfer_p50_s = ic_sketch_quantile(fs->transfer_s, 0.5);
-  out->transfer_p99_s = ic_sketch_quantile(fs->transfer_s, 0.99);
-  out->transfer_mean_s = ic_sketch_mean(fs->transfer_s);
-  out->transfer_p90_s = ic_sketch_quantile(fs->transfer_s, 0.90);
-  out->transfer_p999_s = ic_sketch_quantile(fs->transfer_s, 0.999);
-  out->transfer_max_s = ic_sketch_quantile(fs->transfer_s, 1.0);
   out->preemptions = fs->preemptions;
   out->wakeups = fs->wakeups;
   out->interruptions = fs->interruptions;
   out->requeued = fs->requeued;
-  out->e2e_p90_s = ic_sketch_quantile(fs->e2e_s, 0.90);
-  out->e2e_p999_s = ic_sketch_quantile(fs->e2e_s, 0.999);
-  out->ttft_p50_s = ic_sketch_quantile(fs->ttft_s, 0.50);
-  out->ttft_p90_s = ic_sketch_quantile(fs->ttft_s, 0.90);
-  out->ttft_p999_s = ic_sketch_quantile(fs->ttft_s, 0.999);
-  out->tpot_mean_s = ic_sketch_mean(fs->tpot_s);
-  out->tpot_p50_s = ic_sketch_quantile(fs->tpot_s, 0.50);
-  out->tpot_p90_s = ic_sketch_quantile(fs->tpot_s, 0.90);
-  out->tpot_p99_s = ic_sketch_quantile(fs->tpot_s, 0.99);
-  out->tpot_p999_s = ic_sketch_quantile(fs->tpot_s, 0.999);
-  out->wait_p50_s = ic_sketch_quantile(fs->wait_s, 0.50);
-  out->wait_p90_s = ic_sketch_quantile(fs->wait_s, 0.90);
-  out->wait_p999_s = ic_sketch_quantile(fs->wait_s, 0.999);
+  ic__run_quantiles(out, fs->e2e_s, fs->ttft_s, fs->wait_s, fs->tpot_s, fs->transfer_s);
   uint64_t met = 0;
   for (size_t c = 0; c < fs->class_count; c++) met += fs->classes[c].slo_met;
   out->slo_attainment = fs->completed ? (double)met / (double)fs->completed : (double)NAN;
@@ -184,14 +216,7 @@ static void serving_results(ic_fleet *fleet, const struct ic_scenario *s, ic_tim
     rc->completed = cs->completed;
     rc->ttft_target_s = cs->ttft_target_s;
     rc->tpot_target_s = cs->tpot_target_s;
-    rc->e2e_mean_s = ic_sketch_mean(cs->e2e_s);
-    rc->e2e_p99_s = ic_sketch_quantile(cs->e2e_s, 0.99);
-    rc->ttft_mean_s = ic_sketch_mean(cs->ttft_s);
-    rc->ttft_p99_s = ic_sketch_quantile(cs->ttft_s, 0.99);
-    rc->tpot_mean_s = ic_sketch_mean(cs->tpot_s);
-    rc->tpot_p99_s = ic_sketch_quantile(cs->tpot_s, 0.99);
-    rc->wait_mean_s = ic_sketch_mean(cs->wait_s);
-    rc->wait_p99_s = ic_sketch_quantile(cs->wait_s, 0.99);
+    ic__run_class_quantiles(rc, cs->e2e_s, cs->ttft_s, cs->tpot_s, cs->wait_s);
     rc->slo_attainment = cs->completed ? (double)cs->slo_met / (double)cs->completed : (double)NAN;
   }
 }
@@ -300,10 +325,6 @@ ic_status ic_run_perf_init(const struct ic_scenario *s, const struct ic_model_sp
   struct ic_perf_params params;
   apply_profile(s, gpu, &params);
   return ic_perf_init_parallel(perf, model, gpu, &par, &prec, &params, speculative ? &spec : NULL, s->source);
-}
-
-ic_status ic_run_scenario(const struct ic_scenario *s, struct ic_run_result *out) {
-  return ic_run_scenario_series(s, out, NULL);
 }
 
 /* A mean request's time alone on a replica (prefill, then decode steps). */
@@ -442,7 +463,7 @@ static int32_t nvlink_domain_id(const struct ic_scenario *s, size_t i) {
 }
 
 /* Adds every amount of `add` (not the hour's inputs) to `to`. */
-static void add_hours(struct ic_hour_cost *to, const struct ic_hour_cost *add) {
+void ic__run_add_hours(struct ic_hour_cost *to, const struct ic_hour_cost *add) {
   for (int h = 0; h < IC_HOURS_PER_DAY; h++) {
     to[h].it_energy_kwh += add[h].it_energy_kwh;
     to[h].facility_energy_kwh += add[h].facility_energy_kwh;
@@ -452,6 +473,29 @@ static void add_hours(struct ic_hour_cost *to, const struct ic_hour_cost *add) {
     to[h].total_usd += add[h].total_usd;
     to[h].gco2e += add[h].gco2e;
   }
+}
+
+bool ic__run_stable(const struct ic_run_result *out, double expected) {
+  return !out->overloaded && (double)out->in_flight_at_end <= 1.5 * expected + 3.0 * sqrt(expected) + 10.0;
+}
+
+static void money_around(const struct ic_scenario *s, struct ic_run_result *out);
+
+void ic__run_ratios(const struct ic_scenario *s, struct ic_run_result *out, double prefill_s, double decode_s) {
+  const struct ic_daily_cost *c = &out->cost;
+  out->usd_per_query = per(c->total_usd, out->queries_per_day);
+  out->usd_per_million_output_tokens = per(c->total_usd, out->output_tokens_per_day / 1e6);
+  out->usd_per_million_input_tokens = per(c->total_usd, out->prompt_tokens_per_day / 1e6);
+  /* Busy-time split: prefill GPU-seconds pay for input tokens, decode
+   * GPU-seconds for output tokens; idle time is shared in the same ratio. */
+  out->prefill_time_share = per(prefill_s, prefill_s + decode_s);
+  out->usd_per_million_input_tokens_by_time =
+      per(c->total_usd * out->prefill_time_share, out->prompt_tokens_per_day / 1e6);
+  out->usd_per_million_output_tokens_by_time =
+      per(c->total_usd * (1.0 - out->prefill_time_share), out->output_tokens_per_day / 1e6);
+  out->wh_per_query = per(c->facility_energy_kwh * 1000.0, out->queries_per_day);
+  out->gco2e_per_query = per(c->gco2e, out->queries_per_day);
+  money_around(s, out);
 }
 
 /* Every pool's ledger priced and summed into out->cost and out->hours; the
@@ -515,26 +559,13 @@ static void price_pools(const struct ic_scenario *s, struct pool_run *pools, siz
       double *to = (double *)&out->cost;
       const double *add = (const double *)&day;
       for (size_t f = 0; f < sizeof day / sizeof(double); f++) to[f] += add[f];
-      add_hours(out->hours, hours);
+      ic__run_add_hours(out->hours, hours);
     }
     if (i < IC_RUN_MAX_POOLS) out->pools[i].usd_per_day = day.total_usd;
     prefill_s += ic_ledger_gpu_state_s(p->ledger, IC_GPU_PREFILL);
     decode_s += ic_ledger_gpu_state_s(p->ledger, IC_GPU_DECODE);
   }
-  const struct ic_daily_cost *c = &out->cost;
-  out->usd_per_query = per(c->total_usd, out->queries_per_day);
-  out->usd_per_million_output_tokens = per(c->total_usd, out->output_tokens_per_day / 1e6);
-  out->usd_per_million_input_tokens = per(c->total_usd, out->prompt_tokens_per_day / 1e6);
-  /* Busy-time split: prefill GPU-seconds pay for input tokens, decode
-   * GPU-seconds for output tokens; idle time is shared in the same ratio. */
-  out->prefill_time_share = per(prefill_s, prefill_s + decode_s);
-  out->usd_per_million_input_tokens_by_time =
-      per(c->total_usd * out->prefill_time_share, out->prompt_tokens_per_day / 1e6);
-  out->usd_per_million_output_tokens_by_time =
-      per(c->total_usd * (1.0 - out->prefill_time_share), out->output_tokens_per_day / 1e6);
-  out->wh_per_query = per(c->facility_energy_kwh * 1000.0, out->queries_per_day);
-  out->gco2e_per_query = per(c->gco2e, out->queries_per_day);
-  money_around(s, out);
+  ic__run_ratios(s, out, prefill_s, decode_s);
 }
 
 /* The prefix cache's figures, and input tokens split into cached and
@@ -579,10 +610,6 @@ static void add_capacity(struct utilisation *u, const struct pool_run *p, double
   u->byte_cap += gpus * ic_perf_gpu_peak_bytes_per_s(&p->perf) * span;
 }
 
-ic_status ic_run_scenario_series(const struct ic_scenario *s, struct ic_run_result *out, const char *series_dir) {
-  return ic_run_scenario_with(s, out, series_dir, false);
-}
-
 /* Runs the window in slices of 1/200 of it, drawing simulated time,
  * requests so far and an ETA between slices. Slicing does not change the
  * run: events still pop in (time, sequence) order. */
@@ -608,10 +635,11 @@ static void run_with_progress(ic_sim *sim, ic_fleet *fleet, ic_time_ns end_ns) {
   ic_progress_end(&bar);
 }
 
-ic_status ic_run_scenario_with(const struct ic_scenario *s, struct ic_run_result *out, const char *series_dir,
-                               bool progress) {
+ic_status ic__run_single(const struct ic_scenario *s, struct ic_run_result *out, const char *series_dir,
+                         bool progress, ic__run_capture_fn *capture, void *capture_ctx) {
   memset(out, 0, sizeof *out);
-  if (check_sizes(s, series_dir != NULL) != IC_OK) return IC_EINVAL;
+  bool keep_series = series_dir != NULL || capture != NULL;
+  if (check_sizes(s, keep_series) != IC_OK) return IC_EINVAL;
   /* A catalogue model with any architecture overrides, or a user-defined one. */
   struct ic_model_spec model_spec;
   if (ic_model_resolve(&s->model, &model_spec, s->source) != IC_OK) return IC_EINVAL;
@@ -694,7 +722,7 @@ ic_status ic_run_scenario_with(const struct ic_scenario *s, struct ic_run_result
     st = IC_ENOMEM; /* the schedule was checked with the scenario */
     goto done;
   }
-  if (series_dir && !(series = ic_series_alloc(start_ns, ic_duration_from_s(s->run.series_interval_s)))) {
+  if (keep_series && !(series = ic_series_alloc(start_ns, ic_duration_from_s(s->run.series_interval_s)))) {
     st = IC_ENOMEM;
     goto done;
   }
@@ -808,21 +836,14 @@ ic_status ic_run_scenario_with(const struct ic_scenario *s, struct ic_run_result
   price_pools(s, pools, np, &tariff, out);
   out->prefix_cache = prefix_cache;
   if (out->prefix_cache) price_prefix(fs, scale, out);
-  out->e2e_mean_s = ic_sketch_mean(fs->e2e_s);
+  ic__run_quantiles(out, fs->e2e_s, fs->ttft_s, fs->wait_s, fs->tpot_s, fs->transfer_s);
   /* Little's law: a stable system holds about arrival rate x mean time in
    * system; far more in flight at the end means queues grew all along, and
    * the latency of the completed requests understates what later ones see. */
   double expected = (double)fs->arrived / span * (isnan(out->e2e_mean_s) ? 0.0 : out->e2e_mean_s);
-  out->stable = !out->overloaded && (double)out->in_flight_at_end <= 1.5 * expected + 3.0 * sqrt(expected) + 10.0
-                    ? 1.0 : 0.0;
+  out->stable = ic__run_stable(out, expected) ? 1.0 : 0.0;
   out->arrival_rate_per_s = (double)fs->arrived / span;
   out->completion_rate_per_s = (double)fs->completed / span;
-  out->e2e_p50_s = ic_sketch_quantile(fs->e2e_s, 0.5);
-  out->e2e_p99_s = ic_sketch_quantile(fs->e2e_s, 0.99);
-  out->ttft_mean_s = ic_sketch_mean(fs->ttft_s);
-  out->ttft_p99_s = ic_sketch_quantile(fs->ttft_s, 0.99);
-  out->wait_mean_s = ic_sketch_mean(fs->wait_s);
-  out->wait_p99_s = ic_sketch_quantile(fs->wait_s, 0.99);
   out->mean_batch_size = fs->batches ? (double)fs->batched_requests / (double)fs->batches : 0.0;
   out->utilisation = w.busy_replica_s / cap.replica_s;
   out->batch_occupancy = w.slot_s / cap.slot_cap_s;
@@ -866,9 +887,19 @@ ic_status ic_run_scenario_with(const struct ic_scenario *s, struct ic_run_result
     rp->mean_batch_size = fig.batches ? (double)fig.batched_requests / (double)fig.batches : 0.0;
   }
   serving_results(fleet, s, end_ns, out);
-  if (series) {
-    struct series_out o = {s, out, series, end_ns, ic_fleet_stats(fleet)};
-    st = write_series(&o, series_dir);
+  if (capture) {
+    struct ic__run_state state = {ic_fleet_stats(fleet), fleet, s->pool_count, series, end_ns, 0.0, 0.0};
+    for (size_t i = 0; i < np; i++) {
+      state.prefill_gpu_s += ic_ledger_gpu_state_s(pools[i].ledger, IC_GPU_PREFILL);
+      state.decode_gpu_s += ic_ledger_gpu_state_s(pools[i].ledger, IC_GPU_DECODE);
+    }
+    st = capture(capture_ctx, &state);
+  }
+  if (series && series_dir && st == IC_OK) {
+    const struct ic_fleet_stats *sfs = ic_fleet_stats(fleet);
+    char *csv = ic__run_series_csv(series, end_ns);
+    st = csv ? ic__run_write_outputs(series_dir, csv, sfs->batch_hist, sfs->batch_bins, sfs->kv_hist) : IC_ENOMEM;
+    free(csv);
   }
 done:
   ic_series_free(series);

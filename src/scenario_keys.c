@@ -19,6 +19,8 @@ static const struct ic_key_def run_keys[] = {
     KEY(ic_run_config, duration_s, IC_KEY_REAL, "3600", 0, 3.2e7, true, NULL, "s", "simulated span; per-day figures are scaled to 86,400 s"),
     KEY(ic_run_config, warmup_s, IC_KEY_REAL, "auto", 0, 3.2e7, false, NULL, "s", "simulated before the counted window, not counted (auto: 4 x a mean request's time alone on a replica, at least 60 s; 0 for offline and fixed-count closed loads)"),
     KEY(ic_run_config, series_interval_s, IC_KEY_REAL, "60", 0, 3.2e7, true, NULL, "s", "row length of timeseries.csv (run -o)"),
+    KEY(ic_run_config, shards, IC_KEY_INT, "1", 1, 4096, false, NULL, "", "split the fleet and its traffic into this many independent sub-fleets run in parallel and merged (an approximation: routing within a shard; docs/performance.md)"),
+    KEY(ic_run_config, shard_workers, IC_KEY_INT, "0", 0, 4096, false, NULL, "processes", "local processes running the shards (0: one per CPU online, at most run.shards); results do not depend on it"),
 };
 
 static const struct ic_key_def traffic_keys[] = {

@@ -1,6 +1,7 @@
 /* test_metrics.c: quantile sketch, running summary, time-weighted average and
  * time series against references computed outside the code under test
  * (sorting, GSL's statistics, hand calculations written in the comments). */
+#define _POSIX_C_SOURCE 200809L /* open_memstream, fmemopen */
 #include "ic_test.h"
 
 #include <math.h>
@@ -224,6 +225,55 @@ static void sketch_merge_equals_union(void **state) {
   ic_sketch_free(b);
   ic_sketch_free(all);
   ic_sketch_free(empty);
+  gsl_rng_free(r);
+}
+
+/* Written and read back (as run.shards workers send their sketches), two
+ * parts merged answer every quantile exactly as one sketch fed all the
+ * values; bytes that end early or counts that do not add up are refused. */
+static void sketch_written_and_read_merges_exactly(void **state) {
+  (void)state;
+  gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+  gsl_rng_set(r, 2024u);
+  ic_sketch *part[2] = {ic_sketch_alloc(0.005), ic_sketch_alloc(0.005)}, *all = ic_sketch_alloc(0.005);
+  for (size_t i = 0; i < 50000; i++) {
+    double x = i % 11 == 0 ? 0.0 : gsl_ran_lognormal(r, i % 3 ? -2.0 : 3.0, 1.5);
+    assert_int_equal(ic_sketch_add(part[i % 2], x), IC_OK);
+    assert_int_equal(ic_sketch_add(all, x), IC_OK);
+  }
+  char *bytes = NULL;
+  size_t len = 0;
+  FILE *f = open_memstream(&bytes, &len);
+  assert_int_equal(ic_sketch_write(part[0], f), IC_OK);
+  assert_int_equal(ic_sketch_write(part[1], f), IC_OK);
+  assert_int_equal(fclose(f), 0);
+  f = fmemopen(bytes, len, "rb");
+  ic_sketch *back = ic_sketch_read(f), *second = ic_sketch_read(f);
+  assert_non_null(back);
+  assert_non_null(second);
+  assert_null(ic_sketch_read(f)); /* nothing left */
+  fclose(f);
+  assert_int_equal(ic_sketch_merge(back, second), IC_OK);
+  assert_int_equal(ic_sketch_count(back), ic_sketch_count(all));
+  assert_true(ic_sketch_min(back) == ic_sketch_min(all) && ic_sketch_max(back) == ic_sketch_max(all));
+  assert_rel_close(ic_sketch_mean(back), ic_sketch_mean(all), 1e-14);
+  for (int i = 0; i <= 1000; i++)
+    assert_true(ic_sketch_quantile(back, i / 1000.0) == ic_sketch_quantile(all, i / 1000.0));
+  /* Cut short, and a count that disagrees with the buckets. */
+  f = fmemopen(bytes, len / 4, "rb");
+  assert_null(ic_sketch_read(f));
+  fclose(f);
+  uint64_t *count = (uint64_t *)(void *)(bytes + 8 + 8 + 8 + 8); /* rel_err, offset+pad, len, zeros */
+  *count += 1;
+  f = fmemopen(bytes, len, "rb");
+  assert_null(ic_sketch_read(f));
+  fclose(f);
+  free(bytes);
+  ic_sketch_free(back);
+  ic_sketch_free(second);
+  ic_sketch_free(part[0]);
+  ic_sketch_free(part[1]);
+  ic_sketch_free(all);
   gsl_rng_free(r);
 }
 
@@ -638,6 +688,7 @@ int main(void) {
     tests[n++] = (struct CMUnitTest){int_cases[i].name, run_int_case, NULL, NULL, &int_cases[i]};
   tests[n++] = (struct CMUnitTest)cmocka_unit_test(sketch_rank_convention);
   tests[n++] = (struct CMUnitTest)cmocka_unit_test(sketch_merge_equals_union);
+  tests[n++] = (struct CMUnitTest)cmocka_unit_test(sketch_written_and_read_merges_exactly);
   tests[n++] = (struct CMUnitTest)cmocka_unit_test(sketch_add2_equals_two_adds);
   tests[n++] = (struct CMUnitTest)cmocka_unit_test(sketch_zeros);
   tests[n++] = (struct CMUnitTest)cmocka_unit_test(sketch_out_of_range);

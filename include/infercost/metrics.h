@@ -84,6 +84,15 @@ uint64_t ic_sketch_clamped_count(const ic_sketch *s);
 size_t ic_sketch_bucket_count(const ic_sketch *s);
 size_t ic_sketch_bucket_limit(const ic_sketch *s);
 
+/* Writes the whole sketch to `out` (binary, native byte order: for the
+ * processes of one run, e.g. run.shards workers); IC_EIO when writing fails. */
+ic_status ic_sketch_write(const ic_sketch *s, FILE *out);
+
+/* A sketch read back from what ic_sketch_write wrote: equal in every
+ * answer. NULL when the bytes end early or are inconsistent (counts that do
+ * not add up, buckets outside the limits) or out of memory. */
+ic_sketch *ic_sketch_read(FILE *in);
+
 /* Frees the sketch; NULL does nothing. */
 void ic_sketch_free(ic_sketch *s);
 

@@ -26,6 +26,8 @@ struct ic_run_config {
   double duration_s;   /* simulated span; per-day figures scale to 86,400 s */
   double warmup_s;     /* simulated before the counted window, not counted; NAN = auto */
   double series_interval_s; /* row length of timeseries.csv */
+  int64_t shards;      /* independent sub-fleets, each with 1/shards of the nodes and traffic */
+  int64_t shard_workers; /* local processes running them; 0: one per CPU online */
 };
 
 #define IC_SCENARIO_MAX_KEYS 256

@@ -111,6 +111,22 @@ void ic_sweep_eval_point(const struct ic_sweep_exec *x, size_t index, struct ic_
  * IC_ENOMEM, IC_EIO when worker processes cannot be started. */
 ic_status ic_sweep_execute(const struct ic_sweep_exec *x, struct ic_sweep_record *records);
 
+/* A map: `count` tasks whose answers are byte strings (one shard of a
+ * run.shards run each). task(ctx, i, out) computes task i and writes its
+ * answer to `out`, in a worker process when workers > 1 (so it may depend
+ * only on ctx and i); take(ctx, i, in) reads that answer back in this
+ * process, called in task order whoever finished first, so the outcome does
+ * not depend on the number of workers. The first failing status in task
+ * order stops the map and is returned (a task's own problems are reported
+ * where they happen; a worker that died is reported here, IC_EINTERNAL);
+ * IC_ENOMEM, IC_EIO when workers cannot be started. Under MPI
+ * (ic_sweep_mpi_begin, more than one rank) task i runs on rank i mod size
+ * and only rank 0 takes the answers: other ranks return IC_OK having
+ * called no take. */
+typedef ic_status ic_sweep_task_fn(void *ctx, size_t index, FILE *out);
+typedef ic_status ic_sweep_take_fn(void *ctx, size_t index, FILE *in);
+ic_status ic_sweep_map(size_t count, long workers, ic_sweep_task_fn *task, ic_sweep_take_fn *take, void *ctx);
+
 /* Mean and 95% Student-t half-width of values[0..n); half-width NaN for n < 2. */
 void ic_sweep_mean_ci95(const double *values, size_t n, double *mean, double *half_width);
 
