@@ -124,13 +124,16 @@ int64_t ic_ledger_node_count(const ic_ledger *l) { return l->node_count; }
 void ic_ledger_set_billing_increment(ic_ledger *l, ic_time_ns increment_ns) { l->increment_ns = increment_ns; }
 
 double ic_ledger_held_gpu_s(const ic_ledger *l, int64_t first_node, bool billed) {
-  ic_time_ns sum = 0;
+  /* Summed in seconds: thousands of nodes held for weeks (a training run) overflow a
+     sum of nanoseconds, while each node's own time stays exact in ns. */
+  double sum_s = 0;
   for (int64_t i = first_node; i < l->node_count; i++) {
     const struct node_power *n = &l->nodes[i];
-    sum += billed ? n->billed_ns : n->held_ns;
-    if (!n->off) sum += l->fleet_last_ns - n->held_since; /* the open spell, as it stands */
+    ic_time_ns node_ns = billed ? n->billed_ns : n->held_ns;
+    if (!n->off) node_ns += l->fleet_last_ns - n->held_since; /* the open spell, as it stands */
+    sum_s += ic_time_to_s(node_ns);
   }
-  return ic_time_to_s(sum) * (double)l->gpus_per_node;
+  return sum_s * (double)l->gpus_per_node;
 }
 
 void ic_ledger_set_off_power(ic_ledger *l, double node_off_w) { l->node_off_w = node_off_w; }
