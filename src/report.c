@@ -96,7 +96,17 @@ static void print_money(const struct ic_scenario *s, const struct ic_run_result 
           100.0 * r->break_even_held_fraction, 100.0 * r->held_fraction);
   fprintf(out, "Blended cost per million tokens USD %.4f (input and output together, at this run's mix)\n",
           r->usd_per_million_tokens_blended);
-  if (r->revenue_usd_per_day > 0) {
+  if (r->priced_by_class) { /* the global prices would not say what was billed */
+    fprintf(out, "Revenue                        USD %s/day summed over the classes' prices; gross margin %.1f%%, "
+            "cost / revenue %.3f\n", grouped(r->revenue_usd_per_day, a, sizeof a), 100.0 * r->gross_margin,
+            r->cost_to_revenue);
+    for (size_t i = 0; i < r->class_count; i++) {
+      const struct ic_run_class *rc = &r->classes[i];
+      fprintf(out, "  class %-24s USD %s/day at $%g / $%g / $%g per M input / cached input / output tokens\n",
+              rc->name, grouped(rc->revenue_usd_per_day, a, sizeof a), rc->usd_per_m_input_tokens,
+              rc->usd_per_m_cached_input_tokens, rc->usd_per_m_output_tokens);
+    }
+  } else if (r->revenue_usd_per_day > 0) {
     const struct ic_traffic_config *t = &s->traffic;
     fprintf(out, "Revenue                        USD %s/day at $%g / $%g / $%g per M input / cached input / output "
             "tokens; gross margin %.1f%%, cost / revenue %.3f\n", grouped(r->revenue_usd_per_day, a, sizeof a),
@@ -522,6 +532,22 @@ static char *summary_json(const struct ic_scenario *s, const struct ic_run_resul
         {"commitment_usd", r->cost.commitment_usd}, {"lent_credit_usd", r->cost.lent_credit_usd},
         {"interruptions", (double)r->interruptions}, {"requeued", (double)r->requeued}};
     add_numbers(money, fields, sizeof fields / sizeof fields[0]);
+    if (r->priced_by_class) {
+      cJSON *by_class = cJSON_AddArrayToObject(money, "classes");
+      for (size_t i = 0; i < r->class_count; i++) {
+        const struct ic_run_class *rc = &r->classes[i];
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "name", rc->name);
+        const struct json_number cf[] = {
+            {"revenue_usd_per_day", rc->revenue_usd_per_day}, {"prompt_tokens_per_day", rc->prompt_tokens_per_day},
+            {"cached_prompt_tokens_per_day", rc->cached_prompt_tokens_per_day},
+            {"output_tokens_per_day", rc->output_tokens_per_day}, {"usd_per_m_input_tokens", rc->usd_per_m_input_tokens},
+            {"usd_per_m_cached_input_tokens", rc->usd_per_m_cached_input_tokens},
+            {"usd_per_m_output_tokens", rc->usd_per_m_output_tokens}};
+        add_numbers(o, cf, sizeof cf / sizeof cf[0]);
+        cJSON_AddItemToArray(by_class, o);
+      }
+    }
   }
   cJSON *metrics = cJSON_AddObjectToObject(root, "metrics");
   struct metric_row mr[METRIC_ROWS_MAX];

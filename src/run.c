@@ -180,6 +180,21 @@ void ic__run_class_quantiles(struct ic_run_class *rc, const ic_sketch *e2e, cons
   rc->wait_p99_s = ic_sketch_quantile(wait, 0.99);
 }
 
+/* A class's billed tokens per day (its requests completed in the window)
+ * and their revenue at its prices (docs/cost-model.md). */
+static void bill_class(const struct ic_class_stats *cs, const struct ic_traffic_class *tc, double scale,
+                       struct ic_run_class *rc) {
+  rc->prompt_tokens_per_day = (double)cs->prompt_tokens_done * scale;
+  rc->cached_prompt_tokens_per_day = (double)cs->cached_tokens_done * scale;
+  rc->output_tokens_per_day = (double)cs->output_tokens_done * scale;
+  rc->usd_per_m_input_tokens = tc->usd_per_m_input_tokens;
+  rc->usd_per_m_cached_input_tokens = tc->usd_per_m_cached_input_tokens;
+  rc->usd_per_m_output_tokens = tc->usd_per_m_output_tokens;
+  rc->revenue_usd_per_day = ((rc->prompt_tokens_per_day - rc->cached_prompt_tokens_per_day) * rc->usd_per_m_input_tokens +
+                             rc->cached_prompt_tokens_per_day * rc->usd_per_m_cached_input_tokens +
+                             rc->output_tokens_per_day * rc->usd_per_m_output_tokens) / 1e6;
+}
+
 /* Headline serving figures from the fleet's counters and sketches. */
 static void serving_results(ic_fleet *fleet, const struct ic_scenario *s, ic_time_ns end_ns,
                             struct ic_run_result *out) {
@@ -509,6 +524,10 @@ static void money_around(const struct ic_scenario *s, struct ic_run_result *out)
   out->revenue_usd_per_day = (uncached * t->usd_per_m_input_tokens +
                               out->cached_prompt_tokens_per_day * t->usd_per_m_cached_input_tokens +
                               out->output_tokens_per_day * t->usd_per_m_output_tokens) / 1e6;
+  if (out->priced_by_class) { /* each class billed at its own prices */
+    out->revenue_usd_per_day = 0.0;
+    for (size_t c = 0; c < out->class_count; c++) out->revenue_usd_per_day += out->classes[c].revenue_usd_per_day;
+  }
   out->gross_margin = per(out->revenue_usd_per_day - cost, out->revenue_usd_per_day);
   out->cost_to_revenue = per(cost, out->revenue_usd_per_day);
   out->usd_per_million_tokens_blended = per(cost, (out->prompt_tokens_per_day + out->output_tokens_per_day) / 1e6);
@@ -832,6 +851,12 @@ ic_status ic__run_single(const struct ic_scenario *s, struct ic_run_result *out,
   if (prefix_cache) { /* revenue bills cached prompt tokens at their own price */
     double cached = (double)fs->prefix_hit_tokens * scale;
     out->cached_prompt_tokens_per_day = cached < out->prompt_tokens_per_day ? cached : out->prompt_tokens_per_day;
+  }
+  out->priced_by_class = class_count > 0 && classes[0].priced;
+  if (out->priced_by_class) {
+    out->class_count = fs->class_count;
+    for (size_t c = 0; c < fs->class_count && c < class_count; c++)
+      bill_class(&fs->classes[c], &classes[c], scale, &out->classes[c]);
   }
   price_pools(s, pools, np, &tariff, out);
   out->prefix_cache = prefix_cache;

@@ -44,6 +44,15 @@ static ic_status shardable(const struct ic_scenario *s) {
             (long long)n);
     return IC_EINVAL;
   }
+  static const char *const class_prices[] = {"traffic.class_usd_per_m_input_tokens",
+                                             "traffic.class_usd_per_m_cached_input_tokens",
+                                             "traffic.class_usd_per_m_output_tokens"};
+  for (size_t k = 0; k < 3; k++) /* shards' per-class revenue is not merged */
+    if (strcmp(ic_scenario_origin(s, class_prices[k]), "default") != 0) {
+      ic_diag(ic_scenario_origin(s, class_prices[k]), 0, "%s: per-class prices need run.shards = 1 (run it unsharded)",
+              class_prices[k]);
+      return IC_EINVAL;
+    }
   size_t np = s->pool_count ? s->pool_count : 1;
   for (size_t i = 0; i < np; i++) {
     struct ic_fleet_config f = s->fleet;

@@ -801,6 +801,10 @@ uint64_t ic_scenario_digest(const struct ic_scenario *s) {
       if (is_run && (strcmp(sec->keys[j].name, "shard_workers") == 0 ||
                      (strcmp(sec->keys[j].name, "shards") == 0 && strcmp(value, "1") == 0)))
         continue;
+      /* Likewise a run without per-class prices keeps its digest. */
+      if (strcmp(sec->name, "traffic") == 0 && strncmp(sec->keys[j].name, "class_usd_per_m_", 16) == 0 &&
+          strcmp(value, "none") == 0)
+        continue;
       for (const char *c = sec->keys[j].name; *c; c++) h = (h ^ (unsigned char)*c) * UINT64_C(0x100000001b3);
       for (const char *c = value; *c; c++) h = (h ^ (unsigned char)*c) * UINT64_C(0x100000001b3);
     }

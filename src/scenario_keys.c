@@ -87,6 +87,9 @@ static const struct ic_key_def traffic_keys[] = {
     KEY(ic_traffic_config, usd_per_m_input_tokens, IC_KEY_REAL, "0", 0, 1e6, false, NULL, "USD/M tokens", "price charged per million prompt tokens not served from a cache (0: no revenue figures)"),
     KEY(ic_traffic_config, usd_per_m_cached_input_tokens, IC_KEY_REAL, "0", 0, 1e6, false, NULL, "USD/M tokens", "price charged per million prompt tokens served from a prefix cache"),
     KEY(ic_traffic_config, usd_per_m_output_tokens, IC_KEY_REAL, "0", 0, 1e6, false, NULL, "USD/M tokens", "price charged per million output tokens"),
+    KEY(ic_traffic_config, class_usd_per_m_input_tokens, IC_KEY_TEXT, "none", 0, 0, false, NULL, "USD/M tokens", "per class: price per million uncached prompt tokens, or none (usd_per_m_input_tokens for every class)"),
+    KEY(ic_traffic_config, class_usd_per_m_cached_input_tokens, IC_KEY_TEXT, "none", 0, 0, false, NULL, "USD/M tokens", "per class: price per million prompt tokens served from a prefix cache, or none (usd_per_m_cached_input_tokens)"),
+    KEY(ic_traffic_config, class_usd_per_m_output_tokens, IC_KEY_TEXT, "none", 0, 0, false, NULL, "USD/M tokens", "per class: price per million output tokens, or none (usd_per_m_output_tokens)"),
 };
 
 static const struct ic_key_def model_keys[] = {

@@ -296,6 +296,13 @@ void ic__pool_check(const struct ic_scenario *s) {
     if (sc.batching == IC_BATCHING_STATIC && sc.prefill_chunk_tokens > 0)
       ic_diag(origin_of(p, "prefill_chunk_tokens"), 0, "pool.%s.prefill_chunk_tokens: chunked prefill needs batching = continuous",
               p->name);
+    /* A pool's own batching or cache key would otherwise leave its prefix
+     * cache off without a word (the fleet-wide pair is checked in scenario.c). */
+    bool own = origin_of(p, "batching") != p->origin || origin_of(p, "prefix_cache") != p->origin;
+    if (own && p->role == IC_POOL_MIXED && sc.prefix_cache && sc.batching == IC_BATCHING_STATIC) {
+      const char *key = origin_of(p, "batching") != p->origin ? "batching" : "prefix_cache";
+      ic_diag(origin_of(p, key), 0, "pool.%s.%s: the prefix cache needs batching = continuous", p->name, key);
+    }
     check_domain(s, i, &fc);
   }
 }

@@ -79,7 +79,7 @@ ic_status ic_fleet_submit(ic_fleet *f, const struct ic_request *req) {
   struct ic__request *pr = &f->pool[idx];
   f->pool_free = pr->next;
   int cls = req->class_id >= 0 && (size_t)req->class_id < f->stats.class_count ? req->class_id : 0;
-  *pr = (struct ic__request){*req, -1, -1, req->prompt_tokens, 0, 0, IC__NONE, -1, -1, 0};
+  *pr = (struct ic__request){*req, -1, -1, req->prompt_tokens, 0, 0, IC__NONE, -1, -1, 0, 0};
   pr->req.class_id = cls;
   ic__in_system(f, +1);
   if (f->serving.router == IC_ROUTER_CENTRAL) {

@@ -171,6 +171,9 @@ void ic__finish(ic_fleet *f, int64_t r, uint32_t idx) {
   bool ok = !(ttft > cls->ttft_target_s) && !(tpot > cls->tpot_target_s) && !(e2e > cls->e2e_target_s);
   cls->completed++;
   if (ok) cls->slo_met++;
+  cls->prompt_tokens_done += pr->req.prompt_tokens;
+  cls->cached_tokens_done += pr->cached_tokens;
+  cls->output_tokens_done += pr->req.output_tokens;
   f->stats.completed++;
   ic__pool_of(f, r)->completed++;
   f->stats.prompt_tokens_done += pr->req.prompt_tokens;

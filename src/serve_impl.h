@@ -32,6 +32,7 @@ struct ic__request {
   int64_t decode_replica;    /* disaggregated: where it goes, or -1 */
   ic_time_ns prefilled_ns;   /* disaggregated: end of its prefill; from its transfer's end, that end (the
                                 decode pool's queueing delay counts from it) */
+  int64_t cached_tokens;     /* prompt tokens the prefix cache served at its first admission (billed per class) */
 };
 
 /* What every policy's replica has; a policy keeps the rest in its own state. */

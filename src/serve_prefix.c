@@ -57,6 +57,7 @@ int64_t ic__prefix_admit(ic_fleet *f, int64_t r, uint32_t idx, int64_t target_pr
   if (cached > target_prefill - 1) cached = target_prefill - 1;
   if (cached <= 0) return 0;
   f->stats.prefill_tokens_saved += cached;
+  if (pr->start_ns < 0) f->pool[idx].cached_tokens = cached; /* a re-admission is not billed again */
   /* Transfers: the slower tiers' tokens, within what is used. */
   const struct ic__pool *pl = ic__pool_of(f, r);
   double gbps[IC_PREFIX_TIERS] = {0.0, pl->serving.prefix_dram_gb_per_s, pl->serving.prefix_ssd_gb_per_s};

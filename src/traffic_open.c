@@ -196,12 +196,18 @@ ic_status ic_traffic_classes(const struct ic_traffic_config *c, struct ic_traffi
   }
   if (is_none(c->class_names)) snprintf(names[0], sizeof names[0], "default");
   double share[MAX_ITEMS], prompt[MAX_ITEMS], output[MAX_ITEMS], ttft[MAX_ITEMS], tpot[MAX_ITEMS];
+  double price_in[MAX_ITEMS], price_cached[MAX_ITEMS], price_out[MAX_ITEMS];
   for (size_t i = 0; i < n; i++) {
     share[i] = 1.0 / (double)n;
     prompt[i] = (double)c->prompt_tokens;
     output[i] = (double)c->output_tokens;
     ttft[i] = tpot[i] = (double)NAN;
+    price_in[i] = c->usd_per_m_input_tokens;
+    price_cached[i] = c->usd_per_m_cached_input_tokens;
+    price_out[i] = c->usd_per_m_output_tokens;
   }
+  bool priced = !is_none(c->class_usd_per_m_input_tokens) || !is_none(c->class_usd_per_m_cached_input_tokens) ||
+                !is_none(c->class_usd_per_m_output_tokens);
   bool ok = true;
   for (size_t i = 0; i < n; i++) {
     if (!names[i][0] || strlen(names[i]) >= sizeof out[0].name) {
@@ -218,10 +224,12 @@ ic_status ic_traffic_classes(const struct ic_traffic_config *c, struct ic_traffi
   bool classes = !is_none(c->class_names);
   if (!classes) {
     static const char *const keys[] = {"class_shares", "class_prompt_tokens", "class_output_tokens",
-                                       "class_ttft_target_s", "class_tpot_target_s"};
+                                       "class_ttft_target_s", "class_tpot_target_s", "class_usd_per_m_input_tokens",
+                                       "class_usd_per_m_cached_input_tokens", "class_usd_per_m_output_tokens"};
     const char *vals[] = {c->class_shares, c->class_prompt_tokens, c->class_output_tokens, c->class_ttft_target_s,
-                          c->class_tpot_target_s};
-    for (size_t k = 0; k < 5; k++)
+                          c->class_tpot_target_s, c->class_usd_per_m_input_tokens,
+                          c->class_usd_per_m_cached_input_tokens, c->class_usd_per_m_output_tokens};
+    for (size_t k = 0; k < 8; k++)
       if (!is_none(vals[k]) && k != 3 && k != 4) {
         ic_diag(NULL, 0, "traffic.%s is set but traffic.class_names is none", keys[k]);
         ok = false;
@@ -235,6 +243,10 @@ ic_status ic_traffic_classes(const struct ic_traffic_config *c, struct ic_traffi
     ok = per_class("class_output_tokens", c->class_output_tokens, n, 1, false, output) && ok;
     ok = per_class("class_ttft_target_s", c->class_ttft_target_s, n, 0, true, ttft) && ok;
     ok = per_class("class_tpot_target_s", c->class_tpot_target_s, n, 0, true, tpot) && ok;
+    ok = per_class("class_usd_per_m_input_tokens", c->class_usd_per_m_input_tokens, n, 0, false, price_in) && ok;
+    ok = per_class("class_usd_per_m_cached_input_tokens", c->class_usd_per_m_cached_input_tokens, n, 0, false,
+                   price_cached) && ok;
+    ok = per_class("class_usd_per_m_output_tokens", c->class_usd_per_m_output_tokens, n, 0, false, price_out) && ok;
     double sum = 0;
     for (size_t i = 0; i < n; i++) sum += share[i];
     if (ok && fabs(sum - 1) > 1e-6) {
@@ -267,6 +279,10 @@ ic_status ic_traffic_classes(const struct ic_traffic_config *c, struct ic_traffi
     out[i].output_tokens = (int64_t)llround(output[i]);
     out[i].ttft_target_s = ttft[i];
     out[i].tpot_target_s = tpot[i];
+    out[i].priced = priced;
+    out[i].usd_per_m_input_tokens = price_in[i];
+    out[i].usd_per_m_cached_input_tokens = price_cached[i];
+    out[i].usd_per_m_output_tokens = price_out[i];
   }
   *count = n;
   return IC_OK;

@@ -347,6 +347,39 @@ static void revenue_and_margin(void **state) {
   assert_true(r.revenue_usd_per_day == 0 && isnan(r.gross_margin));
 }
 
+/* Per-class prices by hand: two classes of fixed lengths (chat 1000 in /
+ * 100 out at $3 / $15 per M, api 200 in / 400 out at $0.5 / $2 per M), all
+ * 1000 requests queued at time 0 and completed; revenue per day is each
+ * class's completed count x lengths x prices, scaled to a day by the span. */
+static void revenue_by_class(void **state) {
+  (void)state;
+  static struct ic_scenario s;
+  struct ic_run_result r;
+  load(&s, "[fleet]\nnodes = 1\n[traffic]\nmode = offline\nrequests = 1000\nclass_names = chat|api\n"
+           "class_shares = 0.5|0.5\nclass_prompt_tokens = 1000|200\nclass_output_tokens = 100|400\n"
+           "usd_per_m_input_tokens = 1\nusd_per_m_output_tokens = 4\nclass_usd_per_m_input_tokens = 3|0.5\n"
+           "class_usd_per_m_output_tokens = 15|2\n[run]\nduration_s = 3600\n", IC_OK);
+  assert_int_equal(ic_run_scenario(&s, &r), IC_OK);
+  assert_true(r.priced_by_class && r.class_count == 2);
+  assert_true(r.classes[0].completed + r.classes[1].completed == 1000 && r.classes[0].completed > 0);
+  double day = 86400.0 / r.span_s;
+  double chat = (double)r.classes[0].completed * (1000 * 3.0 + 100 * 15.0) / 1e6 * day;
+  double api = (double)r.classes[1].completed * (200 * 0.5 + 400 * 2.0) / 1e6 * day;
+  assert_cents(r.classes[0].revenue_usd_per_day, chat);
+  assert_cents(r.classes[1].revenue_usd_per_day, api);
+  assert_cents(r.revenue_usd_per_day, chat + api);
+  /* The same prices for every class give the global figure back. */
+  set(&s, "traffic.class_usd_per_m_input_tokens=1|1");
+  set(&s, "traffic.class_usd_per_m_output_tokens=4|4");
+  assert_int_equal(ic_run_scenario(&s, &r), IC_OK);
+  double by_class = r.revenue_usd_per_day;
+  set(&s, "traffic.class_usd_per_m_input_tokens=none");
+  set(&s, "traffic.class_usd_per_m_output_tokens=none");
+  assert_int_equal(ic_run_scenario(&s, &r), IC_OK);
+  assert_true(!r.priced_by_class);
+  assert_cents(by_class, r.revenue_usd_per_day);
+}
+
 /* The planned day again, now made by the serving side: one pool of 4
  * DGX A100 nodes (2 replicas each) whose schedule keeps 2 replicas (node 0)
  * from 00:00, 8 (all nodes) from 06:00 and 4 (nodes 0 and 1) from 22:00,
@@ -438,6 +471,7 @@ int main(void) {
       cmocka_unit_test(scale_down_drains),
       cmocka_unit_test(target_policy),
       cmocka_unit_test(search_targets_a_margin),
+      cmocka_unit_test(revenue_by_class),
       cmocka_unit_test(spot_interruptions_conserve),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -149,7 +149,13 @@ struct ic_run_result {
     double ttft_target_s, tpot_target_s;
     double e2e_mean_s, e2e_p99_s, ttft_mean_s, ttft_p99_s, tpot_mean_s, tpot_p99_s, wait_mean_s, wait_p99_s;
     double slo_attainment;
+    /* Billing (priced_by_class): tokens of the class's requests completed in the window, per day, and their
+     * revenue at the class's prices; cached: prompt tokens the prefix cache served. */
+    double prompt_tokens_per_day, cached_prompt_tokens_per_day, output_tokens_per_day;
+    double usd_per_m_input_tokens, usd_per_m_cached_input_tokens, usd_per_m_output_tokens;
+    double revenue_usd_per_day;
   } classes[IC_TRAFFIC_MAX_CLASSES];
+  bool priced_by_class;          /* a traffic.class_usd_per_m_* list is set: revenue is the classes' sum */
 };
 
 /* The replica of scenario `s` (layout, precisions, speculative decoding,

@@ -107,6 +107,7 @@ struct ic_class_stats {
   double ttft_target_s, tpot_target_s; /* NAN = none */
   double e2e_target_s;                 /* NAN = none */
   uint64_t completed, slo_met;         /* slo_met: every target met (a missing target counts as met) */
+  int64_t prompt_tokens_done, cached_tokens_done, output_tokens_done; /* over completed requests; cached: of the prompt */
   struct ic_sketch *e2e_s, *ttft_s, *tpot_s, *wait_s;
 };
 

@@ -88,6 +88,9 @@ struct ic_traffic_config {
   char class_output_tokens[IC_KEY_TEXT_MAX];  /* per class, or none */
   char class_ttft_target_s[IC_KEY_TEXT_MAX];  /* per class, s, or none */
   char class_tpot_target_s[IC_KEY_TEXT_MAX];  /* per class, s, or none */
+  char class_usd_per_m_input_tokens[IC_KEY_TEXT_MAX];        /* per class, USD/M tokens, or none (the global price) */
+  char class_usd_per_m_cached_input_tokens[IC_KEY_TEXT_MAX]; /* per class, USD/M tokens, or none */
+  char class_usd_per_m_output_tokens[IC_KEY_TEXT_MAX];       /* per class, USD/M tokens, or none */
   char trace_path[IC_KEY_TEXT_MAX];           /* trace replay / empirical */
   int trace_format;                           /* enum ic_trace_format */
   char trace_time_column[IC_KEY_TEXT_MAX];    /* generic: name or number */
@@ -151,6 +154,8 @@ struct ic_traffic_class {
   int64_t output_tokens;   /* fixed value or mean, tokens */
   double ttft_target_s;    /* time-to-first-token target, s; NAN = none */
   double tpot_target_s;    /* time per output token target, s; NAN = none */
+  bool priced;             /* a class_usd_per_m_* list is set: revenue is summed per class */
+  double usd_per_m_input_tokens, usd_per_m_cached_input_tokens, usd_per_m_output_tokens; /* the class's or the global */
 };
 
 /* A source of requests in non-decreasing arrival order. */
