@@ -419,6 +419,19 @@ static void hourly_lists_are_checked(void **state) {
   assert_true(v[0] == -5.0 && v[23] == 18.0);
 }
 
+/* A training-sized fleet held for weeks: 2,048 nodes x 8 GPUs x 79 days. Each node's time
+ * is 6.8256e15 ns; their sum (1.4e19 ns) is past int64, which a sum of nanoseconds
+ * overflowed. By hand: 2048 x 8 x 79 x 86400 = 111,830,630,400 GPU-s. */
+static void held_time_of_a_large_long_fleet(void **state) {
+  (void)state;
+  struct ic_gpu_power gp = {{63.0, 400.0, 250.0}};
+  ic_ledger *l = ic_ledger_alloc(2048, 8, 4600.0, &gp, 0);
+  ic_ledger_flush(l, (ic_time_ns)79 * 86400 * IC_NS_PER_S);
+  assert_true(fabs(ic_ledger_held_gpu_s(l, 0, false) - 111830630400.0) < 1.0);
+  assert_true(fabs(ic_ledger_held_gpu_s(l, 0, true) - 111830630400.0) < 1.0);
+  ic_ledger_free(l);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(hand_computed_two_node_ledger),
@@ -432,6 +445,7 @@ int main(void) {
       cmocka_unit_test(article_worked_example),
       cmocka_unit_test(utilisation_curve_power),
       cmocka_unit_test(hourly_lists_are_checked),
+      cmocka_unit_test(held_time_of_a_large_long_fleet),
   };
   return cmocka_run_group_tests_name("cost", tests, NULL, NULL);
 }
