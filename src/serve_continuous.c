@@ -42,6 +42,8 @@ struct cont {
   int64_t kv_promised;       /* tokens: prompt + output of every running request (reserve admission) */
   int64_t steps;             /* decode steps every decoding slot has taken (see struct ic__slot) */
   int64_t first_done_step;   /* steps when the first decoding slot completes; INT64_MAX if none */
+  int64_t first_done_pos;    /* that slot's index in running (a prefetch hint only) */
+  uint32_t first_done_idx;   /* and its request's in the pool, IC__NONE if none (a hint only) */
   int64_t first_prefilling;  /* every running slot before this index is decoding */
   enum ic__span span;        /* IC__SPAN_NONE when idle */
   int64_t span_iters;        /* iterations in the span (1 for MIXED) */
@@ -59,8 +61,11 @@ struct cont {
 
 struct ic__decode_line;
 
+#define IC__SLAB_BYTES (INT64_C(64) << 20) /* the largest slot block (struct cont_state) */
+
 struct cont_state {
   struct cont *rep;          /* per replica */
+  struct ic__slot *slab;     /* every replica's running slots, max_batch each (NULL: each its own, grown) */
   struct ic__decode_line *decode_lines; /* per batch size 0..max_batch */
 };
 
@@ -205,8 +210,9 @@ static void cont_free(ic_fleet *f, struct ic__pool *pl) {
   (void)f;
   struct cont_state *st = state(pl);
   if (!st) return;
-  if (st->rep)
+  if (st->rep && !st->slab)
     for (int64_t i = 0; i < pl->replica_count; i++) free(st->rep[i].running);
+  free(st->slab);
   free(st->rep);
   free(st->decode_lines);
   free(st);
@@ -216,6 +222,25 @@ static void cont_free(ic_fleet *f, struct ic__pool *pl) {
 static void on_span_end(ic_sim *sim, void *ctx, uint64_t arg);
 static void span_end_hint(const void *ctx, uint64_t arg);
 
+/* A span end's event argument: the replica in bits 0-23 and, for
+ * span_end_hint, the index of the slot its end reads first in bits 24-39
+ * and that request's pool index in bits 40-63 (all ones: not known, or too
+ * large); where replica indices take more than 24 bits, the replica alone. */
+#define IC__ARG_R (INT64_C(1) << 24)
+#define IC__ARG_POS (UINT64_C(1) << 16)
+#define IC__ARG_IDX (UINT64_C(1) << 24)
+
+static uint64_t span_arg(const ic_fleet *f, int64_t r, int64_t pos, uint32_t idx) {
+  if (f->replica_count >= IC__ARG_R) return (uint64_t)r;
+  uint64_t p = (uint64_t)pos < IC__ARG_POS ? (uint64_t)pos : IC__ARG_POS - 1;
+  uint64_t i = idx < IC__ARG_IDX ? idx : IC__ARG_IDX - 1;
+  return (uint64_t)r | p << 24 | i << 40;
+}
+
+static int64_t span_replica(const ic_fleet *f, uint64_t arg) {
+  return f->replica_count >= IC__ARG_R ? (int64_t)arg : (int64_t)(arg & (IC__ARG_R - 1));
+}
+
 static bool cont_init(ic_fleet *f, struct ic__pool *pl) {
   struct cont_state *st = calloc(1, sizeof *st);
   if (!st) return false;
@@ -223,8 +248,16 @@ static bool cont_init(ic_fleet *f, struct ic__pool *pl) {
   st->rep = calloc((size_t)pl->replica_count, sizeof *st->rep);
   st->decode_lines = calloc((size_t)pl->serving.max_batch + 1, sizeof *st->decode_lines);
   if (!st->rep || !st->decode_lines) return false;
+  /* One block for every replica's slots, where it is not large, so that a
+   * slot's address follows from its replica and index (span_end_hint);
+   * calloc leaves the pages of slots never used untouched. */
+  int64_t per = pl->serving.max_batch;
+  if (pl->replica_count <= IC__SLAB_BYTES / per / (int64_t)sizeof(struct ic__slot))
+    st->slab = calloc((size_t)(pl->replica_count * per), sizeof *st->slab);
   for (int64_t i = 0; i < pl->replica_count; i++)
-    st->rep[i] = (struct cont){.first_done_step = INT64_MAX, .pool = pl, .r = pl->first_replica + i};
+    st->rep[i] = (struct cont){.first_done_step = INT64_MAX, .first_done_idx = IC__NONE, .pool = pl,
+                               .r = pl->first_replica + i, .running = st->slab ? st->slab + i * per : NULL,
+                               .running_cap = st->slab ? per : 0};
   return ic_sim_set_hint(f->sim, on_span_end, span_end_hint);
 }
 
@@ -243,18 +276,26 @@ static void start_decoding(struct cont *rep, struct ic__slot *sl) {
   sl->context -= rep->steps;
   sl->generated -= rep->steps;
   int64_t done = sl->output_tokens - sl->generated;
-  if (done < rep->first_done_step) rep->first_done_step = done;
+  if (done < rep->first_done_step) {
+    rep->first_done_step = done;
+    rep->first_done_pos = sl - rep->running;
+    rep->first_done_idx = sl->idx;
+  }
 }
 
 /* Recomputes first_done_step and first_prefilling after slots left. */
 static void rescan(struct cont *rep) {
   rep->first_done_step = INT64_MAX;
+  rep->first_done_idx = IC__NONE;
   rep->first_prefilling = rep->running_len;
   for (int64_t i = 0; i < rep->running_len; i++) {
     const struct ic__slot *sl = &rep->running[i];
     if (!sl->decoding && i < rep->first_prefilling) rep->first_prefilling = i;
-    if (sl->decoding && sl->output_tokens - sl->generated < rep->first_done_step)
+    if (sl->decoding && sl->output_tokens - sl->generated < rep->first_done_step) {
       rep->first_done_step = sl->output_tokens - sl->generated;
+      rep->first_done_pos = i;
+      rep->first_done_idx = sl->idx;
+    }
   }
 }
 
@@ -397,16 +438,24 @@ static bool admit(ic_fleet *f, int64_t r) {
   return true;
 }
 
-/* The next event is replica arg's span end: its fleet record and its batch
- * record start on their way to the cache while the current event runs.
- * Addresses from arg alone (one pool), so the hint waits on no load. */
+/* The next event is replica arg's span end: its fleet record, its batch
+ * record, the slot it reads first and that request's pool entry start on
+ * their way to the cache while the current event runs. Addresses from arg
+ * alone (one pool), so the hint waits on no load. */
 static void span_end_hint(const void *ctx, uint64_t arg) {
   const ic_fleet *f = ctx;
-  int64_t r = (int64_t)arg;
+  int64_t r = span_replica(f, arg);
   __builtin_prefetch(&f->replicas[r]);
+  if (f->replica_count >= IC__ARG_R) return; /* the replica alone */
+  uint64_t idx = arg >> 40, pos = arg >> 24 & (IC__ARG_POS - 1);
+  if (idx != IC__ARG_IDX - 1)
+    for (size_t b = 0; b < sizeof f->pool[idx]; b += 64) __builtin_prefetch((const char *)&f->pool[idx] + b);
   if (f->pool_count != 1) return;
-  const struct cont *rep = &state(&f->pools[0])->rep[r - f->pools[0].first_replica];
+  const struct cont_state *st = state(&f->pools[0]);
+  int64_t i = r - f->pools[0].first_replica;
+  const struct cont *rep = &st->rep[i];
   for (size_t b = 0; b < sizeof *rep; b += 64) __builtin_prefetch((const char *)rep + b);
+  if (st->slab && pos != IC__ARG_POS - 1) __builtin_prefetch(&st->slab[i * f->pools[0].serving.max_batch + (int64_t)pos]);
 }
 
 /* Halfway through a mixed iteration: its decode share draws decode power. */
@@ -490,7 +539,10 @@ static void boundary(ic_fleet *f, int64_t r, bool was_busy) {
   if (!was_busy) ic__count_busy(f, +1);
   rep->span_start_ns = now;
   rep->span_end_ns = now + dur;
-  rep->span_event = ic__schedule(f, rep->span_end_ns, on_span_end, (uint64_t)r);
+  /* What the span's end reads first: the prefill that ends, or the request that completes first. */
+  int64_t pos = rep->span == IC__SPAN_MIXED ? rep->first_prefilling : rep->first_done_pos;
+  uint32_t idx = rep->span == IC__SPAN_MIXED ? rep->running[pos].idx : rep->first_done_idx;
+  rep->span_event = ic__schedule(f, rep->span_end_ns, on_span_end, span_arg(f, r, pos, idx));
 }
 
 /* Removes finished requests, keeping admission order. */
@@ -500,11 +552,16 @@ static void complete_finished(ic_fleet *f, int64_t r) {
   if (rep->decoding == rep->running_len && rep->steps < rep->first_done_step) return;
   /* One pass: what rescan() finds is found among the slots kept. */
   int64_t kept = 0, first_done = INT64_MAX, first_prefilling = -1;
+  rep->first_done_idx = IC__NONE;
   for (int64_t i = 0; i < rep->running_len; i++) {
     struct ic__slot sl = rep->running[i];
     if (slot_generated(rep, &sl) < sl.output_tokens) {
       if (!sl.decoding && first_prefilling < 0) first_prefilling = kept;
-      if (sl.decoding && sl.output_tokens - sl.generated < first_done) first_done = sl.output_tokens - sl.generated;
+      if (sl.decoding && sl.output_tokens - sl.generated < first_done) {
+        first_done = sl.output_tokens - sl.generated;
+        rep->first_done_pos = kept;
+        rep->first_done_idx = sl.idx;
+      }
       rep->running[kept++] = sl;
       continue;
     }
@@ -569,7 +626,7 @@ static void record_span(ic_fleet *f, struct cont *rep, ic_time_ns dur) {
 static void on_span_end(ic_sim *sim, void *ctx, uint64_t arg) {
   (void)sim;
   ic_fleet *f = ctx;
-  int64_t r = (int64_t)arg;
+  int64_t r = span_replica(f, arg);
   struct cont *rep = cont_of(f, r);
   rep->span_event = 0;
   record_span(f, rep, rep->span_end_ns - rep->span_start_ns);
