@@ -109,14 +109,13 @@ typedef int64_t ic__v2l __attribute__((vector_size(16)));
 /* Two decode steps at once (lanes at contexts k), with the operations of
  * ic_perf_decode_step_s for roofline_p = 0 (the larger side, then the
  * fixed part) and of ic_duration_from_s (rounded by adding and taking away
- * 2^52); *ok loses the lanes whose nanoseconds are outside [0, 2^52). */
-static inline ic__v2d decode_step2_ns(const struct ic_perf_decode_line *d, ic__v2d k, ic__v2l *ok) {
+ * 2^52, right for nanoseconds in [0, 2^52): the caller checks). */
+static inline ic__v2d decode_step2_ns(const struct ic_perf_decode_line *d, ic__v2d k) {
   const double exact = 0x1p52;
   ic__v2d c = d->attn_compute0_s + d->attn_compute1_s * k, m = d->attn_memory0_s + d->attn_memory1_s * k;
   ic__v2l c_wins = c > m;
   ic__v2d hi = (ic__v2d)(((ic__v2l)c & c_wins) | ((ic__v2l)m & ~c_wins));
   ic__v2d ns = (d->fixed_s + hi) * 1e9;
-  *ok &= (ns >= 0.0) & (ns < exact);
   return (ns + exact) - exact;
 }
 
@@ -125,17 +124,22 @@ static inline ic__v2d decode_step2_ns(const struct ic_perf_decode_line *d, ic__v
  * another, which changes nothing while every partial sum is an integer
  * below 2^53: true when the totals are (all terms are whole and not
  * negative, and rounding is monotone, so a total that is not exact comes
- * out at or above 2^53). False when a step or a total is outside what the
- * step-by-step sum takes: the caller then takes that. */
+ * out at or above 2^53). With slopes that are not negative every operation
+ * of a step is monotone in its context sum, so the first and last steps
+ * bound all of them: only those two are checked against [0, 2^52). False
+ * when a step or a total is outside what the step-by-step sum takes: the
+ * caller then takes that. */
 static bool decode_steps_max(const struct ic_perf_decode_line *d, int64_t context_sum, int64_t n, int64_t iters,
                              double *total_ns, double *weight_ns) {
   const double exact = 0x1p52, k0 = (double)context_sum, step = (double)n;
+  if (iters < 1 || !(d->attn_compute1_s >= 0.0 && d->attn_memory1_s >= 0.0)) return false;
+  double first = ic_perf_decode_step_s(d, k0) * 1e9, last = ic_perf_decode_step_s(d, k0 + (double)(iters - 1) * step) * 1e9;
+  if (!(first >= 0.0 && last < exact)) return false;
   ic__v2d ka = {k0, k0 + step}, kb = {k0 + 2.0 * step, k0 + 3.0 * step}, ia = {0.0, 1.0}, ib = {2.0, 3.0};
   ic__v2d ta = {0.0, 0.0}, tb = ta, wa = ta, wb = ta;
-  ic__v2l ok = {-1, -1};
   int64_t i = 0;
   for (; i + 4 <= iters; i += 4) {
-    ic__v2d na = decode_step2_ns(d, ka, &ok), nb = decode_step2_ns(d, kb, &ok);
+    ic__v2d na = decode_step2_ns(d, ka), nb = decode_step2_ns(d, kb);
     ta += na;
     tb += nb;
     wa += ia * na;
@@ -147,17 +151,15 @@ static bool decode_steps_max(const struct ic_perf_decode_line *d, int64_t contex
   }
   ic__v2d t2 = ta + tb, w2 = wa + wb;
   double t = t2[0] + t2[1], w = w2[0] + w2[1];
-  bool all_ok = (ok[0] & ok[1]) != 0;
   for (double k = k0 + (double)i * step; i < iters; i++, k += step) {
     double ns = ic_perf_decode_step_s(d, k) * 1e9;
-    all_ok = all_ok && ns >= 0.0 && ns < exact;
     ns = (ns + exact) - exact;
     t += ns;
     w += (double)i * ns;
   }
   *total_ns = t;
   *weight_ns = w;
-  return all_ok && t < exact && w < 0x1p53;
+  return t < exact && w < 0x1p53;
 }
 
 /* The sum of decode_ns over `iters` steps whose context sums start at
