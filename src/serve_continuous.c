@@ -32,7 +32,9 @@ struct ic__slot {
 /* What the running span of a continuous replica is. */
 enum ic__span { IC__SPAN_NONE, IC__SPAN_MIXED, IC__SPAN_DECODE };
 
-/* A continuous replica's batch, in the order its events touch the fields. */
+/* A continuous replica's batch, in the order its events touch the fields:
+ * 192 bytes, three cache lines, which span_end_hint prefetches (the array
+ * of them is aligned to a line). */
 struct cont {
   struct ic__slot *running;  /* running requests in admission order */
   int64_t running_len, running_cap;
@@ -42,10 +44,9 @@ struct cont {
   int64_t kv_promised;       /* tokens: prompt + output of every running request (reserve admission) */
   int64_t steps;             /* decode steps every decoding slot has taken (see struct ic__slot) */
   int64_t first_done_step;   /* steps when the first decoding slot completes; INT64_MAX if none */
-  int64_t first_done_pos;    /* that slot's index in running (a prefetch hint only) */
-  uint32_t first_done_idx;   /* and its request's in the pool, IC__NONE if none (a hint only) */
-  int64_t first_prefilling;  /* every running slot before this index is decoding */
+  uint32_t first_done_idx;   /* that slot's request in the pool, IC__NONE if none (a prefetch hint only) */
   enum ic__span span;        /* IC__SPAN_NONE when idle */
+  int64_t first_prefilling;  /* every running slot before this index is decoding */
   int64_t span_iters;        /* iterations in the span (1 for MIXED) */
   ic_time_ns span_start_ns, span_end_ns;
   ic_event_id span_event;
@@ -247,9 +248,9 @@ static bool cont_init(ic_fleet *f, struct ic__pool *pl) {
   struct cont_state *st = calloc(1, sizeof *st);
   if (!st) return false;
   pl->policy_state = st;
-  st->rep = calloc((size_t)pl->replica_count, sizeof *st->rep);
-  st->decode_lines = calloc((size_t)pl->serving.max_batch + 1, sizeof *st->decode_lines);
-  if (!st->rep || !st->decode_lines) return false;
+  /* Records on cache lines of their own (the size a multiple of the alignment, as C11 asks). */
+  st->rep = aligned_alloc(64, ((size_t)pl->replica_count * sizeof *st->rep + 63) / 64 * 64);
+  if (!st->rep) return false;
   /* One block for every replica's slots, where it is not large, so that a
    * slot's address follows from its replica and index (span_end_hint);
    * calloc leaves the pages of slots never used untouched. */
@@ -260,6 +261,8 @@ static bool cont_init(ic_fleet *f, struct ic__pool *pl) {
     st->rep[i] = (struct cont){.first_done_step = INT64_MAX, .first_done_idx = IC__NONE, .pool = pl,
                                .r = pl->first_replica + i, .running = st->slab ? st->slab + i * per : NULL,
                                .running_cap = st->slab ? per : 0};
+  st->decode_lines = calloc((size_t)pl->serving.max_batch + 1, sizeof *st->decode_lines);
+  if (!st->decode_lines) return false;
   return ic_sim_set_hint(f->sim, on_span_end, span_end_hint);
 }
 
@@ -280,7 +283,6 @@ static void start_decoding(struct cont *rep, struct ic__slot *sl) {
   int64_t done = sl->output_tokens - sl->generated;
   if (done < rep->first_done_step) {
     rep->first_done_step = done;
-    rep->first_done_pos = sl - rep->running;
     rep->first_done_idx = sl->idx;
   }
 }
@@ -295,7 +297,6 @@ static void rescan(struct cont *rep) {
     if (!sl->decoding && i < rep->first_prefilling) rep->first_prefilling = i;
     if (sl->decoding && sl->output_tokens - sl->generated < rep->first_done_step) {
       rep->first_done_step = sl->output_tokens - sl->generated;
-      rep->first_done_pos = i;
       rep->first_done_idx = sl->idx;
     }
   }
@@ -541,8 +542,9 @@ static void boundary(ic_fleet *f, int64_t r, bool was_busy) {
   if (!was_busy) ic__count_busy(f, +1);
   rep->span_start_ns = now;
   rep->span_end_ns = now + dur;
-  /* What the span's end reads first: the prefill that ends, or the request that completes first. */
-  int64_t pos = rep->span == IC__SPAN_MIXED ? rep->first_prefilling : rep->first_done_pos;
+  /* What the span's end reads first: the prefill that ends; or the slots from the first, and the request
+   * that completes first. */
+  int64_t pos = rep->span == IC__SPAN_MIXED ? rep->first_prefilling : 0;
   uint32_t idx = rep->span == IC__SPAN_MIXED ? rep->running[pos].idx : rep->first_done_idx;
   rep->span_event = ic__schedule(f, rep->span_end_ns, on_span_end, span_arg(f, r, pos, idx));
 }
@@ -561,7 +563,6 @@ static void complete_finished(ic_fleet *f, int64_t r) {
       if (!sl.decoding && first_prefilling < 0) first_prefilling = kept;
       if (sl.decoding && sl.output_tokens - sl.generated < first_done) {
         first_done = sl.output_tokens - sl.generated;
-        rep->first_done_pos = kept;
         rep->first_done_idx = sl.idx;
       }
       rep->running[kept++] = sl;
