@@ -4,6 +4,7 @@ tests/data/published/measurements.csv only (never the held-out half).
 
     python3 tests/fit_published.py build/infercost
     python3 tests/fit_published.py build/infercost --only B200
+    python3 tests/fit_published.py build/infercost --only MI300X   (and MI325X)
 
 With --only GPU, fits that GPU's two efficiencies alone on its fit-half
 throughput rows, everything else (the shared terms and the other GPUs'
@@ -35,7 +36,7 @@ TABLE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data/published
 GPUS = {"H100": "h100-sxm", "H200": "h200"}
 # Fitted one at a time with --only (the shared terms held): GPU -> catalogue
 # name and the precision its fit rows run in.
-ADDED = {"B200": ("b200", "nvfp4")}
+ADDED = {"B200": ("b200", "nvfp4"), "MI300X": ("mi300x", "fp8"), "MI325X": ("mi325x", "fp8")}
 SHARED = {"perf.overhead_s": (0.002, 1e-4, 0.05), "perf.overhead_per_seq_s": (1e-5, 0.0, 1e-3),
           "perf.attention_memory_efficiency": (1.0, 0.1, 1.0), "perf.roofline_p": (8.0, 1.0, 100.0),
           "perf.link_latency_s": (5e-6, 1e-6, 5e-5)}
