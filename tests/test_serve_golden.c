@@ -1,8 +1,9 @@
 /* test_serve_golden.c: the serving model's outputs, pinned byte for byte.
  *
- * Seven runs (the built-in scenario, continuous with lognormal lengths and
+ * Ten runs (the built-in scenario, continuous with lognormal lengths and
  * token steps, static, chunked prefill, idle power-down, a trace replay,
- * and scenarios/chatgpt-2025.ini on a tenth of its fleet and traffic)
+ * scenarios/chatgpt-2025.ini on a tenth of its fleet and traffic,
+ * disaggregated prefill and decode pools, preemption, a prefix cache)
  * write every output file (`run -o DIR`); each must equal the copy under
  * tests/data/golden/CASE/ to the byte. It guards reshaping the serving code
  * (issue 13: the redesign keeps every output; issue 20: the speed-ups
@@ -43,6 +44,15 @@ static const struct golden_case cases[] = {
               "-s run.duration_s=300 -s run.series_interval_s=30"},
     {"chatgpt2025", "scenarios/chatgpt-2025.ini -s fleet.nodes=600 -s traffic.queries_per_day=2.5e8 -s run.warmup_s=10 "
                     "-s run.duration_s=20 -s run.series_interval_s=5"},
+    /* Added for issue 20's second round (the continuous batch's slots, event argument and hints), from
+     * the binary of commit 8410a7b: prefill and decode pools, preemption, a prefix cache. */
+    {"disagg", "tests/data/disagg_search.ini -s pool.prefill.nodes=3 -s pool.decode.nodes=6 "
+               "-s traffic.output_dist=lognormal -s traffic.prompt_dist=lognormal -s run.series_interval_s=30"},
+    {"preempt", "scenarios/chatgpt-2025.ini -s traffic.prompt_tokens=30000 -s traffic.prompt_dist=lognormal "
+                "-s traffic.output_dist=lognormal -s serving.max_batch=256 -s fleet.nodes=4 -s traffic.queries_per_day=5e6 "
+                "-s run.duration_s=200 -s run.warmup_s=0 -s run.series_interval_s=20"},
+    {"prefix", "scenarios/mooncake-replay.ini -s run.duration_s=120 -s serving.prefix_cache=true "
+               "-s serving.router=prefix_aware -s run.series_interval_s=20"},
 };
 
 static const char *const files[] = {"summary.json", "metrics.csv", "ledger.csv", "hourly.csv", "timeseries.csv",
