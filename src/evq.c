@@ -4,7 +4,10 @@
  * the sequence number, needed only to break ties, and the action (handler,
  * context, argument) stay in the pool slot. (A 4-ary heap with a child
  * group per cache line measured slower here.)
- * Each slot knows its heap position, so cancel removes the key at once:
+ * Each slot's heap position sits in an array of its own (4 bytes a slot,
+ * which a sift writes at every step: with thousands of events pending, a
+ * write into the 40-byte slots missed the cache at almost every step), so
+ * cancel removes the key at once:
  * no tombstones are left to grow the heap and be popped later. Events
  * leave in (time, seq) order, a total order, so the order does not depend
  * on the heap's shape. */
@@ -29,7 +32,6 @@ struct slot {
   uint64_t seq;
   uint32_t generation; /* bumped each time the slot is reused: stale ids fail */
   uint32_t state;
-  uint32_t heap_pos;   /* pending: index of its key in the heap */
   uint32_t next_free;
 };
 
@@ -37,6 +39,7 @@ struct ic_evq {
   struct heap_key *heap; /* heap[0] is the root */
   size_t heap_len, heap_cap;
   struct slot *slots;
+  uint32_t *heap_pos;    /* per slot, pending: index of its key in the heap */
   uint32_t slot_cap;
   uint32_t free_head; /* UINT32_MAX when the free list is empty */
   uint64_t next_seq;
@@ -49,7 +52,7 @@ static inline bool key_less(const struct slot *slots, struct heap_key a, struct 
 
 static inline void place(ic_evq *q, size_t i, struct heap_key k) {
   q->heap[i] = k;
-  q->slots[k.slot].heap_pos = (uint32_t)i;
+  q->heap_pos[k.slot] = (uint32_t)i;
 }
 
 static void sift_up(ic_evq *q, size_t i) {
@@ -86,9 +89,12 @@ static bool grow_slots(ic_evq *q) {
   if (cap <= old) return false;
   struct slot *s = realloc(q->slots, (size_t)cap * sizeof *s);
   if (!s) return false;
+  q->slots = s;
+  uint32_t *pos = realloc(q->heap_pos, (size_t)cap * sizeof *pos);
+  if (!pos) return false;
+  q->heap_pos = pos;
   for (uint32_t i = old; i < cap; i++)
     s[i] = (struct slot){.generation = 1, .state = SLOT_FREE, .next_free = i + 1 < cap ? i + 1 : q->free_head};
-  q->slots = s;
   q->free_head = old;
   q->slot_cap = cap;
   return true;
@@ -158,7 +164,7 @@ bool ic_evq_cancel(ic_evq *q, ic_event_id id) {
   if (id == 0 || idx >= q->slot_cap) return false;
   struct slot *s = &q->slots[idx];
   if (s->generation != gen || s->state != SLOT_PENDING) return false;
-  remove_at(q, s->heap_pos);
+  remove_at(q, q->heap_pos[idx]);
   release_slot(q, idx);
   return true;
 }
@@ -168,7 +174,7 @@ ic_event_id ic_evq_reschedule(ic_evq *q, ic_event_id id, ic_time_ns time_ns) {
   if (id == 0 || idx >= q->slot_cap) return 0;
   struct slot *s = &q->slots[idx];
   if (s->generation != (uint32_t)(id >> 32) || s->state != SLOT_PENDING) return 0;
-  size_t i = s->heap_pos;
+  size_t i = q->heap_pos[idx];
   bool earlier = time_ns < q->heap[i].time_ns; /* else later: the new seq is larger */
   s->seq = q->next_seq++;
   q->heap[i].time_ns = time_ns;
@@ -208,5 +214,6 @@ void ic_evq_free(ic_evq *q) {
   if (!q) return;
   free(q->heap);
   free(q->slots);
+  free(q->heap_pos);
   free(q);
 }
