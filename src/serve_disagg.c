@@ -38,7 +38,7 @@ static int64_t pick_decode(const ic_fleet *f, int64_t tokens) {
 static void hold(ic_fleet *f, int64_t r, int64_t delta) {
   int64_t node = f->replicas[r].node;
   f->nodes[node].kv_held += delta;
-  ic__emit(f, IC__LOAD, r, node, (double)f->nodes[node].outstanding);
+  ic__emit(f, IC__LOAD, r, node, (double)ic__node_outstanding(f, node));
 }
 
 /* Starts request idx's transfer to decode replica d. */

@@ -69,7 +69,6 @@ struct ic__node {
   int64_t first_replica, replicas; /* its replicas: [first_replica, first_replica + replicas) */
   int32_t pool;
   ic_time_ns link_free_ns;   /* disaggregation: its KV transfers go one at a time at the node's bandwidth */
-  int64_t outstanding;       /* requests on the node's replicas */
   int64_t kv_held;           /* disaggregation: KV caches it sends or awaits; they keep it powered */
   ic_event_id off_timer;     /* pending power-down, 0 if none */
   bool off;                  /* powered down */
@@ -258,6 +257,7 @@ int64_t ic__router_top(const ic_fleet *f);
 void ic__heap_fix(ic_fleet *f, int64_t r);
 int64_t ic__route(ic_fleet *f);
 void ic__add_load(ic_fleet *f, int64_t r, int64_t requests, int64_t tokens);
+int64_t ic__node_outstanding(const ic_fleet *f, int64_t node);
 void ic__fit_update(ic_fleet *f, int64_t r);
 void ic__node_refit(ic_fleet *f, int64_t node);
 void ic__refill(ic_fleet *f, int64_t r);

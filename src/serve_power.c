@@ -13,7 +13,7 @@ static void on_change(ic_fleet *f, void *ctx, const struct ic__change *ch);
 /* Powers an idle node down now (its ledger too). */
 void ic__node_off(ic_fleet *f, int64_t node) {
   struct ic__node *n = &f->nodes[node];
-  if (n->off || n->outstanding > 0 || n->kv_held > 0) return;
+  if (n->off || n->kv_held > 0 || ic__node_outstanding(f, node) > 0) return;
   if (n->off_timer) {
     ic_sim_cancel(f->sim, n->off_timer);
     n->off_timer = 0;
@@ -48,7 +48,7 @@ static void on_awake(ic_sim *sim, void *ctx, uint64_t arg) {
 static void load_changed(ic_fleet *f, int64_t node) {
   if (!f->powerdown.enabled) return;
   struct ic__node *n = &f->nodes[node];
-  if (n->outstanding > 0 || n->kv_held > 0) {
+  if (n->kv_held > 0 || ic__node_outstanding(f, node) > 0) {
     if (n->off_timer) ic_sim_cancel(f->sim, n->off_timer);
     n->off_timer = 0;
   } else if (!n->off && !n->off_timer) {
