@@ -197,6 +197,7 @@ struct ic_fleet {
   bool scaling;              /* some pool autoscales or is interrupted: routers skip nodes out of service */
   gsl_rng *spot_rng;         /* spot interruptions: when and which node */
   ic_time_ns idle_ns, wake_ns;
+  bool slept;                /* some node has powered down: until then every node is ready */
   struct ic_fleet_stats stats;
   ic_series *series;
   struct ic__series_cols col;
