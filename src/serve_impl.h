@@ -35,18 +35,19 @@ struct ic__request {
   int64_t cached_tokens;     /* prompt tokens the prefix cache served at its first admission (billed per class) */
 };
 
-/* What every policy's replica has; a policy keeps the rest in its own state. */
+/* What every policy's replica has; a policy keeps the rest in its own state.
+ * 64 bytes on a 64-byte-aligned array: one cache line a replica (a large
+ * fleet's replicas are first touches). */
 struct ic__replica {
   uint32_t queue_head, queue_tail;
   int64_t queue_len;
   enum ic_gpu_state gpu_state;
+  int32_t pool;              /* index in f->pools */
   int64_t busy_ns;           /* closed busy time in the window */
   int64_t outstanding;       /* queued + running requests */
   int64_t outstanding_tokens;/* prompt + output tokens of those */
   int64_t node;
-  int32_t pool;              /* index in f->pools */
   ic_prefix_cache *prefix;   /* its prefix cache, or NULL */
-  ic_time_ns link_free_ns;   /* disaggregation over NVLink: its GPUs' transfers go one at a time */
 };
 
 /* A request's prefix blocks, copied from the source's ring at submission
@@ -169,6 +170,7 @@ struct ic_fleet {
   int32_t pool_count;
   bool has_ledger;           /* every pool has one */
   struct ic__replica *replicas; /* all pools', pool by pool */
+  ic_time_ns *link_free_ns;  /* per replica, disaggregation over NVLink: its GPUs' transfers go one at a time */
   int64_t replica_count;
   struct ic__node *nodes;    /* all pools', pool by pool */
   int64_t node_count;
