@@ -15,6 +15,7 @@
 
 #include <assert.h>
 #include <stdlib.h>
+#include <string.h>
 
 #define ARITY 2
 
@@ -100,10 +101,21 @@ static bool grow_slots(ic_evq *q) {
   return true;
 }
 
+/* The heap sits one key into a 64-byte-aligned block, so that the two
+ * children of a key (2i+1, 2i+2), which a sift-down compares, always share
+ * a cache line (from realloc's 16-byte alignment, one pair in four
+ * straddled two). Prefetching the grandchildren's line a level ahead
+ * measured no faster. */
+#define HEAP_SKEW 1
 static bool grow_heap(ic_evq *q, size_t cap) {
-  struct heap_key *h = realloc(q->heap, cap * sizeof *h);
-  if (!h) return false;
-  q->heap = h;
+  size_t bytes = ((cap + HEAP_SKEW) * sizeof(struct heap_key) + 63) / 64 * 64;
+  struct heap_key *block = aligned_alloc(64, bytes);
+  if (!block) return false;
+  if (q->heap) {
+    memcpy(block + HEAP_SKEW, q->heap, q->heap_len * sizeof *block);
+    free(q->heap - HEAP_SKEW);
+  }
+  q->heap = block + HEAP_SKEW;
   q->heap_cap = cap;
   return true;
 }
@@ -212,7 +224,7 @@ size_t ic_evq_size(const ic_evq *q) { return q->heap_len; }
 
 void ic_evq_free(ic_evq *q) {
   if (!q) return;
-  free(q->heap);
+  if (q->heap) free(q->heap - HEAP_SKEW);
   free(q->slots);
   free(q->heap_pos);
   free(q);
