@@ -27,6 +27,15 @@
 enum { COL_TIME, COL_PROMPT, COL_OUTPUT, NCOLS, COL_CLASS = NCOLS }; /* the class column is optional */
 #define MAX_CLASSES 64 /* distinct class names in a trace */
 
+/* The first 16 characters ("2023-11-16 18:17") of the last date-time that
+ * parsed, and their seconds since the epoch. Consecutive rows of a trace
+ * mostly share them, so only what follows the minute is parsed again. */
+struct dt_cache {
+  bool valid;
+  char prefix[16];
+  int64_t minute_s;
+};
+
 struct ic_trace {
   char *path;
   struct ic__input *in;   /* the bytes (trace_input.c) */
@@ -62,6 +71,7 @@ struct ic_trace {
   ic_time_ns row_time;
   int64_t row_tokens[2];
   char row_time_text[FIELD_MAX];
+  struct dt_cache dt;    /* the last date-time's date, hour and minute */
 
   /* order check and time base */
   bool have_prev;
@@ -132,6 +142,9 @@ const char *ic_trace_format_name(int format) {
   return format_names[format];
 }
 
+/* isdigit is '0' to '9' in every locale; this one is inlined. */
+static inline bool is_digit(char c) { return (unsigned)(c - '0') <= 9; }
+
 /* Parses digits [ '.' digits ] exactly into units of 10^-9 of the unit; the
  * fraction beyond 9 digits is truncated. false if not of that shape. */
 static bool parse_decimal_nano(const char *s, size_t len, int64_t *out) {
@@ -139,7 +152,7 @@ static bool parse_decimal_nano(const char *s, size_t len, int64_t *out) {
   int64_t whole = 0, frac = 0;
   int frac_digits = 0;
   bool any = false;
-  while (i < len && isdigit((unsigned char)s[i])) {
+  while (i < len && is_digit(s[i])) {
     if (whole > (INT64_MAX / 10 - 9) / 1000000000) return false;
     whole = whole * 10 + (s[i] - '0');
     i++;
@@ -147,7 +160,7 @@ static bool parse_decimal_nano(const char *s, size_t len, int64_t *out) {
   }
   if (i < len && s[i] == '.') {
     i++;
-    while (i < len && isdigit((unsigned char)s[i])) {
+    while (i < len && is_digit(s[i])) {
       if (frac_digits < 9) {
         frac = frac * 10 + (s[i] - '0');
         frac_digits++;
@@ -174,30 +187,52 @@ static int64_t days_from_civil(int64_t y, int m, int d) {
 static bool digits(const char *s, int n, int *out) {
   int v = 0;
   for (int i = 0; i < n; i++) {
-    if (!isdigit((unsigned char)s[i])) return false;
+    if (!is_digit(s[i])) return false;
     v = v * 10 + (s[i] - '0');
   }
   *out = v;
   return true;
 }
 
-bool ic_trace_parse_datetime(const char *s, ic_time_ns *out_ns) {
+/* The date, hour and minute of s[0..15] ("2023-11-16 18:17", or with 'T')
+ * as seconds since the epoch; false if not a valid one. */
+static bool parse_minute(const char *s, int64_t *minute_s) {
   static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  size_t len = strlen(s);
-  int y, mo, d, h, mi, se;
-  if (len < 19 || !digits(s, 4, &y) || s[4] != '-' || !digits(s + 5, 2, &mo) || s[7] != '-' ||
-      !digits(s + 8, 2, &d) || (s[10] != ' ' && s[10] != 'T') || !digits(s + 11, 2, &h) || s[13] != ':' ||
-      !digits(s + 14, 2, &mi) || s[16] != ':' || !digits(s + 17, 2, &se))
+  int y, mo, d, h, mi;
+  if (!digits(s, 4, &y) || s[4] != '-' || !digits(s + 5, 2, &mo) || s[7] != '-' || !digits(s + 8, 2, &d) ||
+      (s[10] != ' ' && s[10] != 'T') || !digits(s + 11, 2, &h) || s[13] != ':' || !digits(s + 14, 2, &mi))
     return false;
-  if (mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || h > 23 || mi > 59 || se > 60) return false;
+  if (mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || h > 23 || mi > 59) return false;
   if (mo == 2 && d == 29 && !((y % 4 == 0 && y % 100 != 0) || y % 400 == 0)) return false;
+  *minute_s = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60;
+  return true;
+}
+
+/* The date-time s[0..len) (no NUL needed); with a cache, a date and minute
+ * equal to the last one's are not parsed again. Every character is checked
+ * either way: the cached prefix is compared byte for byte. */
+static bool parse_datetime(const char *s, size_t len, struct dt_cache *cache, ic_time_ns *out_ns) {
+  int64_t minute_s;
+  int se;
+  if (len < 19) return false;
+  if (cache && cache->valid && memcmp(s, cache->prefix, sizeof cache->prefix) == 0) {
+    minute_s = cache->minute_s;
+  } else {
+    if (!parse_minute(s, &minute_s)) return false;
+    if (cache) {
+      memcpy(cache->prefix, s, sizeof cache->prefix);
+      cache->minute_s = minute_s;
+      cache->valid = true;
+    }
+  }
+  if (s[16] != ':' || !digits(s + 17, 2, &se) || se > 60) return false;
   const char *p = s + 19, *end = s + len;
   int64_t frac = 0;
   if (p < end && *p == '.') {
     p++;
     int n = 0;
-    if (p >= end || !isdigit((unsigned char)*p)) return false;
-    while (p < end && isdigit((unsigned char)*p)) {
+    if (p >= end || !is_digit(*p)) return false;
+    while (p < end && is_digit(*p)) {
       if (n < 9) {
         frac = frac * 10 + (*p - '0');
         n++;
@@ -217,7 +252,7 @@ bool ic_trace_parse_datetime(const char *s, ic_time_ns *out_ns) {
     p += 6;
   }
   if (p != end) return false;
-  int64_t secs = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + se - offset_s;
+  int64_t secs = minute_s + se - offset_s;
   /* Nanoseconds in 64 bits reach 1677-09-21 to 2262-04-11; beyond, refuse
    * rather than overflow. */
   int64_t ns;
@@ -225,6 +260,8 @@ bool ic_trace_parse_datetime(const char *s, ic_time_ns *out_ns) {
   *out_ns = ns;
   return true;
 }
+
+bool ic_trace_parse_datetime(const char *s, ic_time_ns *out_ns) { return parse_datetime(s, strlen(s), NULL, out_ns); }
 
 /* --- field checks ---------------------------------------------------------- */
 
@@ -234,23 +271,24 @@ static void copy_field(char *dst, size_t cap, const char *s, size_t len) {
   dst[len] = '\0';
 }
 
-static void check_time(ic_trace *t, const char *s, size_t len) {
-  char text[FIELD_MAX];
-  copy_field(text, sizeof text, s, len);
-  copy_field(t->row_time_text, sizeof t->row_time_text, s, len);
+/* Checks the time field; true when it parsed as a number or a date-time,
+ * both without line ends. The text is kept for the row's later messages. */
+static bool check_time(ic_trace *t, const char *s, size_t len) {
+  char *text = t->row_time_text;
+  copy_field(text, sizeof t->row_time_text, s, len);
   if (t->time_unit == IC_TRACE_UNIT_DATETIME) {
-    if (len < FIELD_MAX && ic_trace_parse_datetime(text, &t->row_time)) return;
+    if (len < FIELD_MAX && parse_datetime(s, len, &t->dt, &t->row_time)) return true;
     /* Well formed but out of range: the same text in the year 2000 parses. */
     char in_2000[FIELD_MAX];
     ic_time_ns unused;
     memcpy(in_2000, text, sizeof in_2000);
     if (len >= 19) memcpy(in_2000, "2000", 4);
-    if (len >= 19 && len < FIELD_MAX && ic_trace_parse_datetime(in_2000, &unused))
+    if (len >= 19 && len < FIELD_MAX && parse_datetime(in_2000, len, NULL, &unused))
       field_error(t, COL_TIME, "date-time '%s' is out of range: allowed from 1677-09-22 to 2262-04-11 UTC "
                   "(nanoseconds in 64 bits)", text);
     else
       field_error(t, COL_TIME, "expected a date-time like 2023-11-16 18:17:03.9799600, got '%s'", text);
-    return;
+    return false;
   }
   static const int64_t per_unit_div[] = {1, 1000, 1000000, 1000000000}; /* ns per 1e9 units */
   int64_t nano_units;
@@ -258,7 +296,7 @@ static void check_time(ic_trace *t, const char *s, size_t len) {
   char *endp;
   if (parse_decimal_nano(s, len, &nano_units)) {
     t->row_time = nano_units / per_unit_div[t->time_unit];
-    return;
+    return true;
   }
   errno = 0;
   v = (len > 0 && len < FIELD_MAX) ? strtod(text, &endp) : (double)NAN;
@@ -267,17 +305,19 @@ static void check_time(ic_trace *t, const char *s, size_t len) {
     static const char *const unit_names[] = {"seconds", "milliseconds", "microseconds", "nanoseconds"};
     field_error(t, COL_TIME, "expected %s time in %s, got '%s'", t->time_relative ? "a non-negative" : "a",
                 unit_names[t->time_unit], text);
-    return;
+    return false;
   }
   /* per_unit_div[u] is also units per second: v units are v / that seconds */
   t->row_time = ic_time_from_s(v / (double)per_unit_div[t->time_unit]);
+  return false; /* strtod skips leading white space, line ends included */
 }
 
-static void check_tokens(ic_trace *t, int which, const char *s, size_t len) {
+/* True when the field is a token count (digits, no line end). */
+static bool check_tokens(ic_trace *t, int which, const char *s, size_t len) {
   int64_t v = 0;
   size_t i = 0;
   bool ok = len > 0;
-  for (; ok && i < len && isdigit((unsigned char)s[i]); i++) {
+  for (; ok && i < len && is_digit(s[i]); i++) {
     if (v > (INT64_C(1) << 40)) ok = false;
     v = v * 10 + (s[i] - '0');
   }
@@ -292,9 +332,10 @@ static void check_tokens(ic_trace *t, int which, const char *s, size_t len) {
     char text[FIELD_MAX];
     copy_field(text, sizeof text, s, len);
     field_error(t, which, "expected a non-negative integer, got '%s'", text);
-    return;
+    return false;
   }
   t->row_tokens[which - COL_PROMPT] = v;
+  return true;
 }
 
 /* The class names are kept once each (records point at them), so a trace
@@ -426,39 +467,40 @@ static void resolve_columns(ic_trace *t) {
 static void on_field(void *s, size_t len, void *data) {
   ic_trace *t = data;
   const char *f = s ? s : "";
-  for (const char *nl = memchr(f, '\n', len); nl; nl = memchr(nl + 1, '\n', len - (size_t)(nl + 1 - f)))
-    t->extra_lines++;
   size_t i = t->field++;
-  if (t->fatal) return;
-  if (!t->header_done) {
+  bool no_line_end = false; /* checked as a number or a date-time: no newline to count */
+  if (t->fatal) {
+  } else if (!t->header_done) {
     if (i < MAX_COLUMNS) copy_field(t->header[i], IC_TRACE_COLUMN_MAX, f, len);
     t->header_fields = t->field;
-    return;
+  } else if (!t->row_bad) {
+    t->in_row = true;
+    if ((long)i == t->col[COL_TIME]) no_line_end = check_time(t, f, len);
+    else if ((long)i == t->col[COL_PROMPT]) no_line_end = check_tokens(t, COL_PROMPT, f, len);
+    else if ((long)i == t->col[COL_OUTPUT]) no_line_end = check_tokens(t, COL_OUTPUT, f, len);
+    else if ((long)i == t->col[COL_CLASS]) check_class(t, f, len);
+    t->in_row = false;
   }
-  if (t->row_bad) return;
-  t->in_row = true;
-  if ((long)i == t->col[COL_TIME]) check_time(t, f, len);
-  else if ((long)i == t->col[COL_PROMPT]) check_tokens(t, COL_PROMPT, f, len);
-  else if ((long)i == t->col[COL_OUTPUT]) check_tokens(t, COL_OUTPUT, f, len);
-  else if ((long)i == t->col[COL_CLASS]) check_class(t, f, len);
-  t->in_row = false;
+  if (no_line_end) return;
+  for (const char *nl = memchr(f, '\n', len); nl; nl = memchr(nl + 1, '\n', len - (size_t)(nl + 1 - f)))
+    t->extra_lines++;
 }
 
 static bool push(ic_trace *t, const struct ic_trace_record *r) {
   if (t->q_len == t->q_cap) {
-    size_t cap = t->q_cap ? 2 * t->q_cap : 256;
+    size_t cap = t->q_cap ? 2 * t->q_cap : 256; /* a power of 2: indices wrap by a mask */
     struct ic_trace_record *nq = malloc(cap * sizeof *nq);
     if (!nq) {
       t->nomem = t->fatal = true;
       return false;
     }
-    for (size_t k = 0; k < t->q_len; k++) nq[k] = t->q[(t->q_head + k) % t->q_cap];
+    for (size_t k = 0; k < t->q_len; k++) nq[k] = t->q[(t->q_head + k) & (t->q_cap - 1)];
     free(t->q);
     t->q = nq;
     t->q_cap = cap;
     t->q_head = 0;
   }
-  t->q[(t->q_head + t->q_len++) % t->q_cap] = *r;
+  t->q[(t->q_head + t->q_len++) & (t->q_cap - 1)] = *r;
   return true;
 }
 
@@ -580,7 +622,7 @@ ic_status ic_trace_next(ic_trace *t, struct ic_trace_record *rec) {
   }
   if (t->q_len > 0 && !t->fatal) {
     *rec = t->q[t->q_head];
-    t->q_head = (t->q_head + 1) % t->q_cap;
+    t->q_head = (t->q_head + 1) & (t->q_cap - 1);
     t->q_len--;
     return IC_OK;
   }

@@ -82,8 +82,12 @@ size_t ic__input_read(struct ic__input *in, const char *path, void *buf, size_t 
   *eof = in->eof && in->ahead_pos == in->ahead_len;
   *error = in->error;
   if (in->error) return 0;
+  /* in a local: the compiler cannot keep in->hash in a register, as the
+   * bytes (unsigned char) may alias it */
   const unsigned char *p = buf;
-  for (size_t i = 0; i < done; i++) in->hash = (in->hash ^ p[i]) * UINT64_C(0x100000001b3);
+  uint64_t h = in->hash;
+  for (size_t i = 0; i < done; i++) h = (h ^ p[i]) * UINT64_C(0x100000001b3);
+  in->hash = h;
   return done;
 }
 
