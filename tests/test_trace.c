@@ -2,6 +2,7 @@
  * tests/trace_stats_ref.py, every bad-input message, and `trace fit`. */
 #include "ic_test.h"
 #include "ic_test_diag.h"
+#include "ic_test_fixture.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -349,6 +350,33 @@ static void datetime_nul_refused(void **state) {
                       "2023-11-16 18:17:03.9799600, got '2023-11-16 18:17:04'\n");
 }
 
+/* The CSV reader hashes its chunk in 16-byte slices, one at each field,
+ * and the rest once the chunk is parsed: whatever the chunk size (7 bytes:
+ * slices never fit; 16 and 17: one, and one byte left) the hash is FNV-1a
+ * 64 of the whole file, by the tests' own loop; a byte-order mark and a
+ * missing final newline included, and with bad rows skipped. */
+static void content_hash_any_chunk(void **state) {
+  (void)state;
+  static const char *const files[] = {DATA "trace_bom.csv", DATA "trace_azure_ok.csv", DATA "trace_two_bad.csv",
+                                      IC_SOURCE_DIR "/traces/azure2023_conv.csv"};
+  static const size_t chunks[] = {7, 15, 16, 17, 4096, 0};
+  for (size_t f = 0; f < sizeof files / sizeof files[0]; f++) {
+    uint64_t want = ic_test_fnv1a_file(files[f]);
+    for (size_t k = 0; k < sizeof chunks / sizeof chunks[0]; k++) {
+      struct ic_trace_options opt = {.chunk_bytes = chunks[k], .skip_bad_rows = true};
+      ic_status st;
+      ic_trace *t = ic_trace_open(files[f], &opt, &st);
+      assert_non_null(t);
+      struct ic_trace_record r;
+      while ((st = ic_trace_next(t, &r)) == IC_OK) {
+      }
+      assert_int_equal(st, IC_ENOENT);
+      assert_true(ic_trace_content_hash(t) == want);
+      ic_trace_free(t);
+    }
+  }
+}
+
 /* Token counts above the dense histogram's range (131,071) take the
  * overflow path: prompts 200000, 5, 300000, 150000 have median
  * (150000 + 200000) / 2 = 175000 and nearest-rank p99 = the 4th value. */
@@ -424,6 +452,7 @@ int main(void) {
   ROWS(dt_cases, run_dt_case);
   tests[n++] = (struct CMUnitTest)cmocka_unit_test_setup_teardown(datetime_cache_rows, diag_capture, diag_release);
   tests[n++] = (struct CMUnitTest)cmocka_unit_test_setup_teardown(datetime_nul_refused, diag_capture, diag_release);
+  tests[n++] = (struct CMUnitTest)cmocka_unit_test_setup_teardown(content_hash_any_chunk, diag_capture, diag_release);
   tests[n++] = (struct CMUnitTest)cmocka_unit_test_setup_teardown(stats_overflow_path, diag_capture, diag_release);
   tests[n++] = (struct CMUnitTest)cmocka_unit_test_setup_teardown(cli_exit_codes, diag_capture, diag_release);
   tests[n++] = (struct CMUnitTest)cmocka_unit_test_setup_teardown(fit_round_trip, diag_capture, diag_release);
