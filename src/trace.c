@@ -277,13 +277,25 @@ static void copy_field(char *dst, size_t cap, const char *s, size_t len) {
   dst[len] = '\0';
 }
 
+/* A time that parsed: its text is kept only when finish_row will need it
+ * for a message (it goes backwards, or too far from the base; neither
+ * moves before then). true: the field held no line end. */
+static bool time_parsed(ic_trace *t, const char *s, size_t len) {
+  int64_t unused;
+  if ((t->have_prev && t->row_time < t->prev_time) ||
+      (t->have_base && __builtin_sub_overflow(t->row_time, t->base, &unused)))
+    copy_field(t->row_time_text, sizeof t->row_time_text, s, len);
+  return true;
+}
+
 /* Checks the time field; true when it parsed as a number or a date-time,
- * both without line ends. The text is kept for the row's later messages. */
+ * both without line ends. */
 static bool check_time(ic_trace *t, const char *s, size_t len) {
+  if (t->time_unit == IC_TRACE_UNIT_DATETIME && len < FIELD_MAX && parse_datetime(s, len, &t->dt, &t->row_time))
+    return time_parsed(t, s, len);
   char *text = t->row_time_text;
   copy_field(text, sizeof t->row_time_text, s, len);
   if (t->time_unit == IC_TRACE_UNIT_DATETIME) {
-    if (len < FIELD_MAX && parse_datetime(s, len, &t->dt, &t->row_time)) return true;
     /* Well formed but out of range: the same text in the year 2000 parses. */
     char in_2000[FIELD_MAX];
     ic_time_ns unused;
@@ -302,7 +314,7 @@ static bool check_time(ic_trace *t, const char *s, size_t len) {
   char *endp;
   if (parse_decimal_nano(s, len, &nano_units)) {
     t->row_time = nano_units / per_unit_div[t->time_unit];
-    return true;
+    return time_parsed(t, s, len);
   }
   errno = 0;
   v = (len > 0 && len < FIELD_MAX) ? strtod(text, &endp) : (double)NAN;
@@ -470,14 +482,20 @@ static void resolve_columns(ic_trace *t) {
 
 /* --- libcsv callbacks ---------------------------------------------------- */
 
+#ifndef HASH_SLICE
 #define HASH_SLICE 16 /* bytes hashed at each field: about 64 cycles of a chain the parse overlaps */
+#endif
 
-static void on_field(void *s, size_t len, void *data) {
-  ic_trace *t = data;
+static inline void hash_slice(ic_trace *t) {
   if (t->hash_end - t->hash_at >= HASH_SLICE) {
     t->hash = ic__fnv1a(t->hash, t->hash_at, HASH_SLICE);
     t->hash_at += HASH_SLICE;
   }
+}
+
+static void on_field(void *s, size_t len, void *data) {
+  ic_trace *t = data;
+  hash_slice(t);
   const char *f = s ? s : "";
   size_t i = t->field++;
   bool no_line_end = false; /* checked as a number or a date-time: no newline to count */
@@ -560,6 +578,9 @@ static void finish_row(ic_trace *t) {
 
 static void on_record(int c, void *data) {
   ic_trace *t = data;
+#ifdef HASH_AT_RECORD
+  hash_slice(t);
+#endif
   if (t->field == 0) {
     /* LF of a CRLF pair, or a blank line (skipped, but counted) */
     if (!(c == '\n' && t->last_term == '\r')) t->line++;
