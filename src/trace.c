@@ -482,9 +482,7 @@ static void resolve_columns(ic_trace *t) {
 
 /* --- libcsv callbacks ---------------------------------------------------- */
 
-#ifndef HASH_SLICE
 #define HASH_SLICE 16 /* bytes hashed at each field: about 64 cycles of a chain the parse overlaps */
-#endif
 
 static inline void hash_slice(ic_trace *t) {
   if (t->hash_end - t->hash_at >= HASH_SLICE) {
@@ -578,9 +576,6 @@ static void finish_row(ic_trace *t) {
 
 static void on_record(int c, void *data) {
   ic_trace *t = data;
-#ifdef HASH_AT_RECORD
-  hash_slice(t);
-#endif
   if (t->field == 0) {
     /* LF of a CRLF pair, or a blank line (skipped, but counted) */
     if (!(c == '\n' && t->last_term == '\r')) t->line++;
