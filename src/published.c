@@ -381,6 +381,14 @@ static double published_rate(const struct ic_pub_row *rows, size_t count, const 
   return 0.0;
 }
 
+size_t ic_pub_offline_row(const struct ic_pub_row *rows, size_t count, const struct ic_pub_row *r) {
+  size_t j = 0;
+  while (j < count && (strcmp(rows[j].experiment, r->experiment) || strcmp(rows[j].mode, "offline") ||
+                       strcmp(rows[j].metric, "throughput_output")))
+    j++;
+  return j;
+}
+
 size_t ic_pub_plan(const struct ic_pub_row *rows, size_t count, const struct ic_pub_options *opt, struct ic_pub_case *cases,
                    size_t *first_row, double *rate) {
   static struct ic_scenario s; /* large; one at a time */
@@ -396,6 +404,7 @@ size_t ic_pub_plan(const struct ic_pub_row *rows, size_t count, const struct ic_
     }
     bool server = !strcmp(rows[i].mode, "server") || !strcmp(rows[i].mode, "interactive");
     c->search_rate = server && !strcmp(rows[i].metric, "throughput_output");
+    c->same_util = server && !c->search_rate;
     /* Rows of one experiment and mode share their run; a searched row has its own. */
     size_t j = 0;
     for (; j < i && !c->search_rate; j++)
