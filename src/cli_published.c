@@ -315,18 +315,6 @@ static int parse_args(int argc, char **argv, struct options *o) {
   return 0;
 }
 
-/* Whether `name` is one of the comma-separated `list`. */
-static bool in_list(const char *list, const char *name) {
-  size_t len = strlen(name);
-  for (const char *p = list; p && *p;) {
-    const char *comma = strchr(p, ',');
-    size_t k = comma ? (size_t)(comma - p) : strlen(p);
-    if (k == len && !strncmp(p, name, len)) return true;
-    p = comma ? comma + 1 : NULL;
-  }
-  return false;
-}
-
 /* Keeps the rows named in `ids` (every id must exist); all when ids is NULL. */
 static bool select_ids(struct ic_pub_row *rows, size_t *count, const char *ids) {
   if (!ids) return true;
@@ -615,7 +603,7 @@ int ic_cli_validate_published(int argc, char **argv) {
     double *e2 = malloc(n * sizeof *e2);
     if (!e2) goto done;
     /* --bound-metrics: the rows of other metrics leave the bound's statistics. */
-    for (size_t i = 0; i < n; i++) e2[i] = !o.bound_metrics || in_list(o.bound_metrics, rows[i].metric) ? err[i] : (double)NAN;
+    for (size_t i = 0; i < n; i++) e2[i] = !o.bound_metrics || ic_pub_in_list(o.bound_metrics, ',', rows[i].metric) ? err[i] : (double)NAN;
     size_t m = ic_pub_abs_stats(e2, n, &med, &p90);
     free(e2);
     if (!check_bound("median", med, m, o.max_median) || !check_bound("p90", p90, m, o.max_p90)) rc = IC_EXIT_FAILURE;

@@ -72,6 +72,9 @@ bool ic_pub_scenario(const struct ic_pub_row *row, const struct ic_pub_options *
 size_t ic_pub_plan(const struct ic_pub_row *rows, size_t count, const struct ic_pub_options *opt, struct ic_pub_case *cases,
                    size_t *first_row, double *rate);
 
+/* Whether `name` is one of the `sep`-separated names of `list`. */
+bool ic_pub_in_list(const char *list, char sep, const char *name);
+
 /* The offline throughput row of a server / interactive row's experiment
  * (same experiment, mode offline, metric throughput_output): its index in
  * rows, or count when the selection holds none. */
