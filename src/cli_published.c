@@ -224,6 +224,10 @@ static ic_status utilisation_runs(const struct ctx *c, size_t points, const stru
     m++;
   }
   st = IC_OK;
+  if (m && c->opt.quick)
+    fprintf(stderr, "warning: --quick: %zu Server / Interactive latency run(s) take their capacity from an Offline run of "
+                    "at most 1,000 requests, too few for a multi-replica system to fill its batches: their latencies "
+                    "are not the full run's\n", m);
   if (m) {
     struct ctx sc = {c->rows, sub_row, sub_rate, c->opt};
     struct ic_sweep_exec x = {.point = build_point, .ctx = &sc, .count = m, .runs = 1, .workers = workers,
