@@ -6,10 +6,18 @@
 
 #define HOUR_NS ((ic_time_ns)3600 * IC_NS_PER_S)
 
+/* What every state change touches, 32 bytes on a 64-byte-aligned array:
+ * one cache line per node (a serving fleet's nodes change state at random,
+ * so each change is a first touch). */
 struct node_power {
   double watts;          /* draw now */
   double energy_j;       /* integrated up to last_ns */
   ic_time_ns last_ns;
+  int64_t pad_;
+};
+
+/* What only powering down and up touches. */
+struct node_held {
   bool off;
   ic_time_ns held_since;  /* start of the spell it has been powered up (when on) */
   ic_time_ns held_ns, billed_ns; /* closed spells since the start or restart: as held, rounded up */
@@ -17,6 +25,7 @@ struct node_power {
 
 struct ic_ledger {
   struct node_power *nodes;
+  struct node_held *held;
   int64_t node_count;
   struct ic_gpu_power gpu_power;
   int64_t gpus_per_node;
@@ -39,9 +48,11 @@ ic_ledger *ic_ledger_alloc(int64_t nodes, int64_t gpus_per_node, double node_bas
                            const struct ic_gpu_power *gpu_power, ic_time_ns start_ns) {
   ic_ledger *l = calloc(1, sizeof *l);
   if (!l) return NULL;
-  l->nodes = calloc((size_t)nodes, sizeof *l->nodes);
-  if (!l->nodes) {
-    free(l);
+  size_t bytes = ((size_t)nodes * sizeof *l->nodes + 63) / 64 * 64;
+  l->nodes = aligned_alloc(64, bytes ? bytes : 64);
+  l->held = calloc((size_t)nodes, sizeof *l->held);
+  if (!l->nodes || !l->held) {
+    ic_ledger_free(l);
     return NULL;
   }
   l->node_count = nodes;
@@ -49,7 +60,10 @@ ic_ledger *ic_ledger_alloc(int64_t nodes, int64_t gpus_per_node, double node_bas
   l->gpus_per_node = gpus_per_node;
   l->node_base_w = node_base_w;
   double idle_node_w = node_base_w + (double)gpus_per_node * gpu_power->watts[IC_GPU_IDLE];
-  for (int64_t i = 0; i < nodes; i++) l->nodes[i] = (struct node_power){idle_node_w, 0.0, start_ns, false, start_ns, 0, 0};
+  for (int64_t i = 0; i < nodes; i++) {
+    l->nodes[i] = (struct node_power){idle_node_w, 0.0, start_ns, 0};
+    l->held[i] = (struct node_held){false, start_ns, 0, 0};
+  }
   l->power_w = (double)nodes * idle_node_w;
   l->gpus_in_state[IC_GPU_IDLE] = (double)(nodes * gpus_per_node);
   l->fleet_last_ns = start_ns;
@@ -98,7 +112,8 @@ void ic_ledger_set_state(ic_ledger *l, int64_t node, int64_t gpus, enum ic_gpu_s
 
 void ic_ledger_set_node_off(ic_ledger *l, int64_t node, bool off, ic_time_ns now_ns) {
   struct node_power *n = &l->nodes[node];
-  if (n->off == off) return;
+  struct node_held *h = &l->held[node];
+  if (h->off == off) return;
   advance_node(n, now_ns);
   advance_fleet(l, now_ns);
   double gpus = (double)l->gpus_per_node;
@@ -109,13 +124,13 @@ void ic_ledger_set_node_off(ic_ledger *l, int64_t node, bool off, ic_time_ns now
   l->power_w += delta;
   l->gpus_in_state[from] -= gpus;
   l->gpus_in_state[to] += gpus;
-  n->off = off;
+  h->off = off;
   if (!off) {
-    n->held_since = now_ns;
+    h->held_since = now_ns;
   } else {
-    ic_time_ns spell = now_ns - n->held_since, inc = l->increment_ns;
-    n->held_ns += spell;
-    n->billed_ns += inc > 0 ? (spell + inc - 1) / inc * inc : spell;
+    ic_time_ns spell = now_ns - h->held_since, inc = l->increment_ns;
+    h->held_ns += spell;
+    h->billed_ns += inc > 0 ? (spell + inc - 1) / inc * inc : spell;
   }
 }
 
@@ -128,7 +143,7 @@ double ic_ledger_held_gpu_s(const ic_ledger *l, int64_t first_node, bool billed)
      sum of nanoseconds, while each node's own time stays exact in ns. */
   double sum_s = 0;
   for (int64_t i = first_node; i < l->node_count; i++) {
-    const struct node_power *n = &l->nodes[i];
+    const struct node_held *n = &l->held[i];
     ic_time_ns node_ns = billed ? n->billed_ns : n->held_ns;
     if (!n->off) node_ns += l->fleet_last_ns - n->held_since; /* the open spell, as it stands */
     sum_s += ic_time_to_s(node_ns);
@@ -140,7 +155,7 @@ void ic_ledger_set_off_power(ic_ledger *l, double node_off_w) { l->node_off_w = 
 
 double ic_ledger_power_w(const ic_ledger *l) { return l->power_w; }
 
-bool ic_ledger_node_is_off(const ic_ledger *l, int64_t node) { return l->nodes[node].off; }
+bool ic_ledger_node_is_off(const ic_ledger *l, int64_t node) { return l->held[node].off; }
 
 void ic_ledger_flush(ic_ledger *l, ic_time_ns now_ns) {
   for (int64_t i = 0; i < l->node_count; i++) advance_node(&l->nodes[i], now_ns);
@@ -150,10 +165,9 @@ void ic_ledger_flush(ic_ledger *l, ic_time_ns now_ns) {
 void ic_ledger_restart(ic_ledger *l, ic_time_ns now_ns) {
   ic_ledger_flush(l, now_ns);
   for (int64_t i = 0; i < l->node_count; i++) {
-    struct node_power *n = &l->nodes[i];
-    n->energy_j = 0.0;
-    n->held_ns = n->billed_ns = 0;
-    n->held_since = now_ns; /* a spell across the restart counts from here */
+    l->nodes[i].energy_j = 0.0;
+    l->held[i].held_ns = l->held[i].billed_ns = 0;
+    l->held[i].held_since = now_ns; /* a spell across the restart counts from here */
   }
   for (int s = 0; s < IC_GPU_STATE_COUNT; s++) l->state_energy_j[s] = l->state_s[s] = 0.0;
   for (int h = 0; h < IC_HOURS_PER_DAY; h++) l->hour_energy_j[h] = 0.0;
@@ -185,5 +199,6 @@ double ic_ledger_energy_j_at(const ic_ledger *l, ic_time_ns now_ns) {
 void ic_ledger_free(ic_ledger *l) {
   if (!l) return;
   free(l->nodes);
+  free(l->held);
   free(l);
 }

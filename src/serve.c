@@ -214,12 +214,15 @@ ic_fleet *ic_fleet_alloc_pools(ic_sim *sim, const struct ic_pool_spec *pools, si
                 serving->router == IC_ROUTER_PREFIX_AWARE;
   f->rng = ic_sim_rng(sim, "serving.router");
   f->pools = calloc(pool_count ? pool_count : 1, sizeof *f->pools);
-  f->replicas = calloc((size_t)f->replica_count, sizeof *f->replicas);
+  size_t replica_bytes = (size_t)f->replica_count * sizeof *f->replicas;
+  f->replicas = aligned_alloc(64, (replica_bytes + 63) / 64 * 64 + 64);
+  if (f->replicas) memset(f->replicas, 0, replica_bytes);
+  f->link_free_ns = calloc((size_t)f->replica_count + 1, sizeof *f->link_free_ns);
   f->nodes = calloc((size_t)f->node_count, sizeof *f->nodes);
   f->heap = malloc((size_t)f->replica_count * sizeof *f->heap);
   f->heap_pos = malloc((size_t)f->replica_count * sizeof *f->heap_pos);
   ic_time_avg_init(&f->stats.in_system, 0, 0.0);
-  bool ok = roles_ok && pool_count > 0 && f->pools && f->replicas && f->nodes && f->heap && f->heap_pos && f->rng &&
+  bool ok = roles_ok && pool_count > 0 && f->pools && f->replicas && f->link_free_ns && f->nodes && f->heap && f->heap_pos && f->rng &&
             alloc_stats(&f->stats) && (f->stats.batch_hist = calloc(f->stats.batch_bins, sizeof *f->stats.batch_hist));
   int64_t replica = 0, node = 0;
   for (size_t i = 0; ok && i < pool_count; i++) ok = place_pool(f, (int32_t)i, &pools[i], &replica, &node);
@@ -415,11 +418,12 @@ void ic_fleet_free(ic_fleet *f) {
   free(f->arriving.h);
   free(f->hints);
   free(f->replicas);
+  free(f->link_free_ns);
   free(f->nodes);
   free(f->heap);
   free(f->heap_pos);
   free(f->fit_tree);
-  free(f->pool);
+  ic__free_pool(f);
   free_stats(&f->stats);
   free(f);
 }

@@ -5,7 +5,9 @@
  *
  * Requests live in a pool and are chained into queues by index, so memory
  * follows the number of requests in flight, not the number simulated. */
+#include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "serve_impl.h"
 
@@ -185,10 +187,33 @@ void ic__finish(ic_fleet *f, int64_t r, uint32_t idx) {
   f->pool_free = idx;
 }
 
+/* The pool is 64-byte aligned, so that a record (128 bytes) spans two
+ * cache lines, not three, and its first line holds what the first token
+ * and the admission read (the request, start_ns, first_token_ns): each is a
+ * first touch on a large fleet, with thousands of requests in flight. It
+ * grows with realloc (which moves a large block's pages without copying
+ * them) from a block 64 bytes larger, the pool at its first 64-byte
+ * boundary past the block's start and the block's address just before it. */
+static struct ic__request *pool_realloc(struct ic__request *pool, size_t used_bytes, size_t bytes) {
+  char *old_block = pool ? ((char **)pool)[-1] : NULL;
+  size_t old_pad = pool ? (size_t)((char *)pool - old_block) : 0;
+  char *block = realloc(old_block, bytes + 64);
+  if (!block) return NULL;
+  size_t pad = 64 - (uintptr_t)block % 64; /* 16 to 64: malloc aligns to 16, room for the address */
+  if (pool && pad != old_pad) memmove(block + pad, block + old_pad, used_bytes);
+  ((char **)(block + pad))[-1] = block;
+  return (struct ic__request *)(block + pad);
+}
+
+void ic__free_pool(ic_fleet *f) {
+  if (f->pool) free(((char **)f->pool)[-1]);
+  f->pool = NULL;
+}
+
 bool ic__grow_pool(ic_fleet *f) {
   uint32_t old = f->pool_cap, cap = old ? old * 2 : 1024;
   if (cap <= old || cap >= IC__NONE) return false;
-  struct ic__request *p = realloc(f->pool, (size_t)cap * sizeof *p);
+  struct ic__request *p = pool_realloc(f->pool, (size_t)old * sizeof *p, (size_t)cap * sizeof *p);
   if (!p) return false;
   for (uint32_t i = old; i < cap; i++) p[i].next = i + 1 < cap ? i + 1 : f->pool_free;
   f->pool = p;

@@ -38,7 +38,7 @@ static int64_t pick_decode(const ic_fleet *f, int64_t tokens) {
 static void hold(ic_fleet *f, int64_t r, int64_t delta) {
   int64_t node = f->replicas[r].node;
   f->nodes[node].kv_held += delta;
-  ic__emit(f, IC__LOAD, r, node, (double)f->nodes[node].outstanding);
+  ic__emit(f, IC__LOAD, r, node, (double)ic__node_outstanding(f, node));
 }
 
 /* Starts request idx's transfer to decode replica d. */
@@ -58,7 +58,7 @@ static void start_transfer(ic_fleet *f, uint32_t idx, int64_t d) {
     int64_t gpus = src->gpus_per_replica < dst->gpus_per_replica ? src->gpus_per_replica : dst->gpus_per_replica;
     double per_gpu = src->nvlink_bytes_per_s < dst->nvlink_bytes_per_s ? src->nvlink_bytes_per_s : dst->nvlink_bytes_per_s;
     rate = (double)gpus * per_gpu * f->serving.kv_link_efficiency;
-    link_free = &f->replicas[pr->prefill_replica].link_free_ns;
+    link_free = &f->link_free_ns[pr->prefill_replica];
   }
   ic_time_ns now = ic_sim_now(f->sim), start = *link_free > now ? *link_free : now;
   ic_time_ns ready = f->nodes[f->replicas[d].node].ready_ns;

@@ -35,18 +35,19 @@ struct ic__request {
   int64_t cached_tokens;     /* prompt tokens the prefix cache served at its first admission (billed per class) */
 };
 
-/* What every policy's replica has; a policy keeps the rest in its own state. */
+/* What every policy's replica has; a policy keeps the rest in its own state.
+ * 64 bytes on a 64-byte-aligned array: one cache line a replica (a large
+ * fleet's replicas are first touches). */
 struct ic__replica {
   uint32_t queue_head, queue_tail;
   int64_t queue_len;
   enum ic_gpu_state gpu_state;
+  int32_t pool;              /* index in f->pools */
   int64_t busy_ns;           /* closed busy time in the window */
   int64_t outstanding;       /* queued + running requests */
   int64_t outstanding_tokens;/* prompt + output tokens of those */
   int64_t node;
-  int32_t pool;              /* index in f->pools */
   ic_prefix_cache *prefix;   /* its prefix cache, or NULL */
-  ic_time_ns link_free_ns;   /* disaggregation over NVLink: its GPUs' transfers go one at a time */
 };
 
 /* A request's prefix blocks, copied from the source's ring at submission
@@ -69,7 +70,6 @@ struct ic__node {
   int64_t first_replica, replicas; /* its replicas: [first_replica, first_replica + replicas) */
   int32_t pool;
   ic_time_ns link_free_ns;   /* disaggregation: its KV transfers go one at a time at the node's bandwidth */
-  int64_t outstanding;       /* requests on the node's replicas */
   int64_t kv_held;           /* disaggregation: KV caches it sends or awaits; they keep it powered */
   ic_event_id off_timer;     /* pending power-down, 0 if none */
   bool off;                  /* powered down */
@@ -170,6 +170,7 @@ struct ic_fleet {
   int32_t pool_count;
   bool has_ledger;           /* every pool has one */
   struct ic__replica *replicas; /* all pools', pool by pool */
+  ic_time_ns *link_free_ns;  /* per replica, disaggregation over NVLink: its GPUs' transfers go one at a time */
   int64_t replica_count;
   struct ic__node *nodes;    /* all pools', pool by pool */
   int64_t node_count;
@@ -198,6 +199,7 @@ struct ic_fleet {
   bool scaling;              /* some pool autoscales or is interrupted: routers skip nodes out of service */
   gsl_rng *spot_rng;         /* spot interruptions: when and which node */
   ic_time_ns idle_ns, wake_ns;
+  bool slept;                /* some node has powered down: until then every node is ready */
   struct ic_fleet_stats stats;
   ic_series *series;
   struct ic__series_cols col;
@@ -241,6 +243,7 @@ void ic__first_token(ic_fleet *f, int64_t r, uint32_t idx);
 void ic__in_system(ic_fleet *f, int64_t delta);
 void ic__finish(ic_fleet *f, int64_t r, uint32_t idx);
 bool ic__grow_pool(ic_fleet *f);
+void ic__free_pool(ic_fleet *f);
 void ic__work_time(struct ic_fleet_work *w, double dur_s, double running, double kv_tokens);
 double ic__power_w(const ic_fleet *f);
 
@@ -258,6 +261,7 @@ int64_t ic__router_top(const ic_fleet *f);
 void ic__heap_fix(ic_fleet *f, int64_t r);
 int64_t ic__route(ic_fleet *f);
 void ic__add_load(ic_fleet *f, int64_t r, int64_t requests, int64_t tokens);
+int64_t ic__node_outstanding(const ic_fleet *f, int64_t node);
 void ic__fit_update(ic_fleet *f, int64_t r);
 void ic__node_refit(ic_fleet *f, int64_t node);
 void ic__refill(ic_fleet *f, int64_t r);

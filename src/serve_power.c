@@ -13,7 +13,7 @@ static void on_change(ic_fleet *f, void *ctx, const struct ic__change *ch);
 /* Powers an idle node down now (its ledger too). */
 void ic__node_off(ic_fleet *f, int64_t node) {
   struct ic__node *n = &f->nodes[node];
-  if (n->off || n->outstanding > 0 || n->kv_held > 0) return;
+  if (n->off || n->kv_held > 0 || ic__node_outstanding(f, node) > 0) return;
   if (n->off_timer) {
     ic_sim_cancel(f->sim, n->off_timer);
     n->off_timer = 0;
@@ -25,6 +25,7 @@ void ic__node_off(ic_fleet *f, int64_t node) {
   const struct ic__pool *pl = &f->pools[n->pool];
   ic_ledger_set_node_off(pl->ledger, node - pl->first_node, true, ic_sim_now(f->sim));
   n->off = true;
+  f->slept = true;
   f->nodes_off++;
   ic__emit(f, IC__NODES_OFF, -1, node, (double)f->nodes_off);
   ic__node_refit(f, node);
@@ -48,7 +49,7 @@ static void on_awake(ic_sim *sim, void *ctx, uint64_t arg) {
 static void load_changed(ic_fleet *f, int64_t node) {
   if (!f->powerdown.enabled) return;
   struct ic__node *n = &f->nodes[node];
-  if (n->outstanding > 0 || n->kv_held > 0) {
+  if (n->kv_held > 0 || ic__node_outstanding(f, node) > 0) {
     if (n->off_timer) ic_sim_cancel(f->sim, n->off_timer);
     n->off_timer = 0;
   } else if (!n->off && !n->off_timer) {
@@ -88,8 +89,12 @@ ic_status ic_fleet_set_powerdown(ic_fleet *f, const struct ic_powerdown_config *
   return IC_OK;
 }
 
-/* Whether replica r's node can serve now; a sleeping node is woken. */
+/* Whether replica r's node can serve now; a sleeping node is woken. Until
+ * a node first powers down, every node is on and was never woken (its
+ * ready_ns is 0), so the node's record (a cache miss on a large fleet) is
+ * left alone. */
 bool ic__node_ready(ic_fleet *f, int64_t r) {
+  if (!f->slept) return true;
   struct ic__node *n = &f->nodes[f->replicas[r].node];
   if (n->off) ic__node_wake(f, f->replicas[r].node, f->wake_ns);
   return ic_sim_now(f->sim) >= n->ready_ns;

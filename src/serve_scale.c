@@ -71,7 +71,7 @@ static void apply(ic_fleet *f, const struct ic__pool *pl, int64_t target) {
     bool out = i >= target;
     if (n->out == out || n->replacing) continue; /* a node taken away comes back when replaced */
     n->out = out;
-    if (out && n->outstanding == 0) ic__node_off(f, node);
+    if (out && ic__node_outstanding(f, node) == 0) ic__node_off(f, node);
     if (!out && n->off) ic__node_wake(f, node, delay);
     ic__node_refit(f, node);
   }
@@ -93,7 +93,7 @@ static void on_hour(ic_sim *sim, void *ctx, uint64_t arg) {
 static void on_drained(ic_sim *sim, void *ctx, uint64_t arg) {
   (void)sim;
   ic_fleet *f = ctx;
-  if (f->nodes[arg].out && f->nodes[arg].outstanding == 0) ic__node_off(f, (int64_t)arg);
+  if (f->nodes[arg].out && ic__node_outstanding(f, (int64_t)arg) == 0) ic__node_off(f, (int64_t)arg);
 }
 
 /* A node out of service that has drained powers down, once the event that
@@ -102,7 +102,7 @@ static void on_drained(ic_sim *sim, void *ctx, uint64_t arg) {
 static void on_change(ic_fleet *f, void *ctx, const struct ic__change *ch) {
   (void)ctx;
   const struct ic__node *n = &f->nodes[ch->node];
-  if (ch->kind == IC__LOAD && n->out && n->outstanding == 0 && !n->off)
+  if (ch->kind == IC__LOAD && n->out && !n->off && ic__node_outstanding(f, ch->node) == 0)
     ic__schedule(f, ic_sim_now(f->sim), on_drained, (uint64_t)ch->node);
 }
 

@@ -27,6 +27,15 @@
 enum { COL_TIME, COL_PROMPT, COL_OUTPUT, NCOLS, COL_CLASS = NCOLS }; /* the class column is optional */
 #define MAX_CLASSES 64 /* distinct class names in a trace */
 
+/* The first 16 characters ("2023-11-16 18:17") of the last date-time that
+ * parsed, and their seconds since the epoch. Consecutive rows of a trace
+ * mostly share them, so only what follows the minute is parsed again. */
+struct dt_cache {
+  bool valid;
+  char prefix[16];
+  int64_t minute_s;
+};
+
 struct ic_trace {
   char *path;
   struct ic__input *in;   /* the bytes (trace_input.c) */
@@ -35,6 +44,12 @@ struct ic_trace {
   bool csv_live;
   unsigned char *chunk;
   size_t chunk_bytes;
+  /* The content hash (FNV-1a 64 of every byte read), computed by the reader
+   * rather than by ic__input_read: a slice of the chunk at each field, so
+   * that the hash's chain of multiplies runs beside libcsv's work instead
+   * of before it, and the rest of the chunk once it is parsed. */
+  uint64_t hash;
+  const unsigned char *hash_at, *hash_end; /* bytes of the chunk not hashed yet */
   struct ic_trace_options opt;
   int format;            /* resolved */
   int time_unit;         /* resolved */
@@ -62,6 +77,7 @@ struct ic_trace {
   ic_time_ns row_time;
   int64_t row_tokens[2];
   char row_time_text[FIELD_MAX];
+  struct dt_cache dt;    /* the last date-time's date, hour and minute */
 
   /* order check and time base */
   bool have_prev;
@@ -132,6 +148,9 @@ const char *ic_trace_format_name(int format) {
   return format_names[format];
 }
 
+/* isdigit is '0' to '9' in every locale; this one is inlined. */
+static inline bool is_digit(char c) { return (unsigned)(c - '0') <= 9; }
+
 /* Parses digits [ '.' digits ] exactly into units of 10^-9 of the unit; the
  * fraction beyond 9 digits is truncated. false if not of that shape. */
 static bool parse_decimal_nano(const char *s, size_t len, int64_t *out) {
@@ -139,7 +158,7 @@ static bool parse_decimal_nano(const char *s, size_t len, int64_t *out) {
   int64_t whole = 0, frac = 0;
   int frac_digits = 0;
   bool any = false;
-  while (i < len && isdigit((unsigned char)s[i])) {
+  while (i < len && is_digit(s[i])) {
     if (whole > (INT64_MAX / 10 - 9) / 1000000000) return false;
     whole = whole * 10 + (s[i] - '0');
     i++;
@@ -147,7 +166,7 @@ static bool parse_decimal_nano(const char *s, size_t len, int64_t *out) {
   }
   if (i < len && s[i] == '.') {
     i++;
-    while (i < len && isdigit((unsigned char)s[i])) {
+    while (i < len && is_digit(s[i])) {
       if (frac_digits < 9) {
         frac = frac * 10 + (s[i] - '0');
         frac_digits++;
@@ -174,30 +193,52 @@ static int64_t days_from_civil(int64_t y, int m, int d) {
 static bool digits(const char *s, int n, int *out) {
   int v = 0;
   for (int i = 0; i < n; i++) {
-    if (!isdigit((unsigned char)s[i])) return false;
+    if (!is_digit(s[i])) return false;
     v = v * 10 + (s[i] - '0');
   }
   *out = v;
   return true;
 }
 
-bool ic_trace_parse_datetime(const char *s, ic_time_ns *out_ns) {
+/* The date, hour and minute of s[0..15] ("2023-11-16 18:17", or with 'T')
+ * as seconds since the epoch; false if not a valid one. */
+static bool parse_minute(const char *s, int64_t *minute_s) {
   static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  size_t len = strlen(s);
-  int y, mo, d, h, mi, se;
-  if (len < 19 || !digits(s, 4, &y) || s[4] != '-' || !digits(s + 5, 2, &mo) || s[7] != '-' ||
-      !digits(s + 8, 2, &d) || (s[10] != ' ' && s[10] != 'T') || !digits(s + 11, 2, &h) || s[13] != ':' ||
-      !digits(s + 14, 2, &mi) || s[16] != ':' || !digits(s + 17, 2, &se))
+  int y, mo, d, h, mi;
+  if (!digits(s, 4, &y) || s[4] != '-' || !digits(s + 5, 2, &mo) || s[7] != '-' || !digits(s + 8, 2, &d) ||
+      (s[10] != ' ' && s[10] != 'T') || !digits(s + 11, 2, &h) || s[13] != ':' || !digits(s + 14, 2, &mi))
     return false;
-  if (mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || h > 23 || mi > 59 || se > 60) return false;
+  if (mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || h > 23 || mi > 59) return false;
   if (mo == 2 && d == 29 && !((y % 4 == 0 && y % 100 != 0) || y % 400 == 0)) return false;
+  *minute_s = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60;
+  return true;
+}
+
+/* The date-time s[0..len) (no NUL needed); with a cache, a date and minute
+ * equal to the last one's are not parsed again. Every character is checked
+ * either way: the cached prefix is compared byte for byte. */
+static bool parse_datetime(const char *s, size_t len, struct dt_cache *cache, ic_time_ns *out_ns) {
+  int64_t minute_s;
+  int se;
+  if (len < 19) return false;
+  if (cache && cache->valid && memcmp(s, cache->prefix, sizeof cache->prefix) == 0) {
+    minute_s = cache->minute_s;
+  } else {
+    if (!parse_minute(s, &minute_s)) return false;
+    if (cache) {
+      memcpy(cache->prefix, s, sizeof cache->prefix);
+      cache->minute_s = minute_s;
+      cache->valid = true;
+    }
+  }
+  if (s[16] != ':' || !digits(s + 17, 2, &se) || se > 60) return false;
   const char *p = s + 19, *end = s + len;
   int64_t frac = 0;
   if (p < end && *p == '.') {
     p++;
     int n = 0;
-    if (p >= end || !isdigit((unsigned char)*p)) return false;
-    while (p < end && isdigit((unsigned char)*p)) {
+    if (p >= end || !is_digit(*p)) return false;
+    while (p < end && is_digit(*p)) {
       if (n < 9) {
         frac = frac * 10 + (*p - '0');
         n++;
@@ -217,7 +258,7 @@ bool ic_trace_parse_datetime(const char *s, ic_time_ns *out_ns) {
     p += 6;
   }
   if (p != end) return false;
-  int64_t secs = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + se - offset_s;
+  int64_t secs = minute_s + se - offset_s;
   /* Nanoseconds in 64 bits reach 1677-09-21 to 2262-04-11; beyond, refuse
    * rather than overflow. */
   int64_t ns;
@@ -225,6 +266,8 @@ bool ic_trace_parse_datetime(const char *s, ic_time_ns *out_ns) {
   *out_ns = ns;
   return true;
 }
+
+bool ic_trace_parse_datetime(const char *s, ic_time_ns *out_ns) { return parse_datetime(s, strlen(s), NULL, out_ns); }
 
 /* --- field checks ---------------------------------------------------------- */
 
@@ -234,23 +277,36 @@ static void copy_field(char *dst, size_t cap, const char *s, size_t len) {
   dst[len] = '\0';
 }
 
-static void check_time(ic_trace *t, const char *s, size_t len) {
-  char text[FIELD_MAX];
-  copy_field(text, sizeof text, s, len);
-  copy_field(t->row_time_text, sizeof t->row_time_text, s, len);
+/* A time that parsed: its text is kept only when finish_row will need it
+ * for a message (it goes backwards, or too far from the base; neither
+ * moves before then). true: the field held no line end. */
+static bool time_parsed(ic_trace *t, const char *s, size_t len) {
+  int64_t unused;
+  if ((t->have_prev && t->row_time < t->prev_time) ||
+      (t->have_base && __builtin_sub_overflow(t->row_time, t->base, &unused)))
+    copy_field(t->row_time_text, sizeof t->row_time_text, s, len);
+  return true;
+}
+
+/* Checks the time field; true when it parsed as a number or a date-time,
+ * both without line ends. */
+static bool check_time(ic_trace *t, const char *s, size_t len) {
+  if (t->time_unit == IC_TRACE_UNIT_DATETIME && len < FIELD_MAX && parse_datetime(s, len, &t->dt, &t->row_time))
+    return time_parsed(t, s, len);
+  char *text = t->row_time_text;
+  copy_field(text, sizeof t->row_time_text, s, len);
   if (t->time_unit == IC_TRACE_UNIT_DATETIME) {
-    if (len < FIELD_MAX && ic_trace_parse_datetime(text, &t->row_time)) return;
     /* Well formed but out of range: the same text in the year 2000 parses. */
     char in_2000[FIELD_MAX];
     ic_time_ns unused;
     memcpy(in_2000, text, sizeof in_2000);
     if (len >= 19) memcpy(in_2000, "2000", 4);
-    if (len >= 19 && len < FIELD_MAX && ic_trace_parse_datetime(in_2000, &unused))
+    if (len >= 19 && len < FIELD_MAX && parse_datetime(in_2000, len, NULL, &unused))
       field_error(t, COL_TIME, "date-time '%s' is out of range: allowed from 1677-09-22 to 2262-04-11 UTC "
                   "(nanoseconds in 64 bits)", text);
     else
       field_error(t, COL_TIME, "expected a date-time like 2023-11-16 18:17:03.9799600, got '%s'", text);
-    return;
+    return false;
   }
   static const int64_t per_unit_div[] = {1, 1000, 1000000, 1000000000}; /* ns per 1e9 units */
   int64_t nano_units;
@@ -258,7 +314,7 @@ static void check_time(ic_trace *t, const char *s, size_t len) {
   char *endp;
   if (parse_decimal_nano(s, len, &nano_units)) {
     t->row_time = nano_units / per_unit_div[t->time_unit];
-    return;
+    return time_parsed(t, s, len);
   }
   errno = 0;
   v = (len > 0 && len < FIELD_MAX) ? strtod(text, &endp) : (double)NAN;
@@ -267,17 +323,19 @@ static void check_time(ic_trace *t, const char *s, size_t len) {
     static const char *const unit_names[] = {"seconds", "milliseconds", "microseconds", "nanoseconds"};
     field_error(t, COL_TIME, "expected %s time in %s, got '%s'", t->time_relative ? "a non-negative" : "a",
                 unit_names[t->time_unit], text);
-    return;
+    return false;
   }
   /* per_unit_div[u] is also units per second: v units are v / that seconds */
   t->row_time = ic_time_from_s(v / (double)per_unit_div[t->time_unit]);
+  return false; /* strtod skips leading white space, line ends included */
 }
 
-static void check_tokens(ic_trace *t, int which, const char *s, size_t len) {
+/* True when the field is a token count (digits, no line end). */
+static bool check_tokens(ic_trace *t, int which, const char *s, size_t len) {
   int64_t v = 0;
   size_t i = 0;
   bool ok = len > 0;
-  for (; ok && i < len && isdigit((unsigned char)s[i]); i++) {
+  for (; ok && i < len && is_digit(s[i]); i++) {
     if (v > (INT64_C(1) << 40)) ok = false;
     v = v * 10 + (s[i] - '0');
   }
@@ -292,9 +350,10 @@ static void check_tokens(ic_trace *t, int which, const char *s, size_t len) {
     char text[FIELD_MAX];
     copy_field(text, sizeof text, s, len);
     field_error(t, which, "expected a non-negative integer, got '%s'", text);
-    return;
+    return false;
   }
   t->row_tokens[which - COL_PROMPT] = v;
+  return true;
 }
 
 /* The class names are kept once each (records point at them), so a trace
@@ -423,42 +482,53 @@ static void resolve_columns(ic_trace *t) {
 
 /* --- libcsv callbacks ---------------------------------------------------- */
 
+#define HASH_SLICE 16 /* bytes hashed at each field: about 64 cycles of a chain the parse overlaps */
+
+static inline void hash_slice(ic_trace *t) {
+  if (t->hash_end - t->hash_at >= HASH_SLICE) {
+    t->hash = ic__fnv1a(t->hash, t->hash_at, HASH_SLICE);
+    t->hash_at += HASH_SLICE;
+  }
+}
+
 static void on_field(void *s, size_t len, void *data) {
   ic_trace *t = data;
+  hash_slice(t);
   const char *f = s ? s : "";
-  for (const char *nl = memchr(f, '\n', len); nl; nl = memchr(nl + 1, '\n', len - (size_t)(nl + 1 - f)))
-    t->extra_lines++;
   size_t i = t->field++;
-  if (t->fatal) return;
-  if (!t->header_done) {
+  bool no_line_end = false; /* checked as a number or a date-time: no newline to count */
+  if (t->fatal) {
+  } else if (!t->header_done) {
     if (i < MAX_COLUMNS) copy_field(t->header[i], IC_TRACE_COLUMN_MAX, f, len);
     t->header_fields = t->field;
-    return;
+  } else if (!t->row_bad) {
+    t->in_row = true;
+    if ((long)i == t->col[COL_TIME]) no_line_end = check_time(t, f, len);
+    else if ((long)i == t->col[COL_PROMPT]) no_line_end = check_tokens(t, COL_PROMPT, f, len);
+    else if ((long)i == t->col[COL_OUTPUT]) no_line_end = check_tokens(t, COL_OUTPUT, f, len);
+    else if ((long)i == t->col[COL_CLASS]) check_class(t, f, len);
+    t->in_row = false;
   }
-  if (t->row_bad) return;
-  t->in_row = true;
-  if ((long)i == t->col[COL_TIME]) check_time(t, f, len);
-  else if ((long)i == t->col[COL_PROMPT]) check_tokens(t, COL_PROMPT, f, len);
-  else if ((long)i == t->col[COL_OUTPUT]) check_tokens(t, COL_OUTPUT, f, len);
-  else if ((long)i == t->col[COL_CLASS]) check_class(t, f, len);
-  t->in_row = false;
+  if (no_line_end) return;
+  for (const char *nl = memchr(f, '\n', len); nl; nl = memchr(nl + 1, '\n', len - (size_t)(nl + 1 - f)))
+    t->extra_lines++;
 }
 
 static bool push(ic_trace *t, const struct ic_trace_record *r) {
   if (t->q_len == t->q_cap) {
-    size_t cap = t->q_cap ? 2 * t->q_cap : 256;
+    size_t cap = t->q_cap ? 2 * t->q_cap : 256; /* a power of 2: indices wrap by a mask */
     struct ic_trace_record *nq = malloc(cap * sizeof *nq);
     if (!nq) {
       t->nomem = t->fatal = true;
       return false;
     }
-    for (size_t k = 0; k < t->q_len; k++) nq[k] = t->q[(t->q_head + k) % t->q_cap];
+    for (size_t k = 0; k < t->q_len; k++) nq[k] = t->q[(t->q_head + k) & (t->q_cap - 1)];
     free(t->q);
     t->q = nq;
     t->q_cap = cap;
     t->q_head = 0;
   }
-  t->q[(t->q_head + t->q_len++) % t->q_cap] = *r;
+  t->q[(t->q_head + t->q_len++) & (t->q_cap - 1)] = *r;
   return true;
 }
 
@@ -545,11 +615,16 @@ static void fill(ic_trace *t) {
     return;
   }
   const unsigned char *p = t->chunk;
+  t->hash_at = p;
+  t->hash_end = p + n; /* a byte-order mark included */
   if (t->line == 1 && t->field == 0 && !t->header_done && n >= 3 && p[0] == 0xEF && p[1] == 0xBB && p[2] == 0xBF) {
     p += 3; /* UTF-8 byte-order mark: accepted and stripped */
     n -= 3;
   }
-  if (n > 0 && csv_parse(&t->csv, p, n, on_field, on_record, t) != n) {
+  bool parsed = n == 0 || csv_parse(&t->csv, p, n, on_field, on_record, t) == n;
+  t->hash = ic__fnv1a(t->hash, t->hash_at, (size_t)(t->hash_end - t->hash_at));
+  t->hash_at = t->hash_end;
+  if (!parsed) {
     parse_error(t);
     return;
   }
@@ -580,7 +655,7 @@ ic_status ic_trace_next(ic_trace *t, struct ic_trace_record *rec) {
   }
   if (t->q_len > 0 && !t->fatal) {
     *rec = t->q[t->q_head];
-    t->q_head = (t->q_head + 1) % t->q_cap;
+    t->q_head = (t->q_head + 1) & (t->q_cap - 1);
     t->q_len--;
     return IC_OK;
   }
@@ -617,6 +692,7 @@ ic_trace *ic_trace_open(const char *path, const struct ic_trace_options *opt, ic
   if (csv_init(&t->csv, CSV_STRICT | CSV_REPALL_NL | CSV_STRICT_FINI) != 0) goto fail;
   t->csv_live = true;
   if (!(t->in = ic__input_open(path, &st))) goto fail;
+  t->hash = IC__FNV1A_OFFSET;
   int first = IC_TRACE_IS_JSONL(t->format) || t->format == IC_TRACE_AUTO ? ic__input_peek(t->in, path) : 0;
   if (first == -2) {
     st = IC_EIO;
@@ -634,6 +710,7 @@ ic_trace *ic_trace_open(const char *path, const struct ic_trace_options *opt, ic
     st = IC_EINVAL;
     goto fail;
   }
+  ic__input_defer_hash(t->in); /* hashed in fill and on_field */
   if (t->opt.no_header) {
     resolve_columns(t); /* numbers only; the first row fixes the field count */
     if (t->fatal) {
@@ -660,7 +737,7 @@ fail:
 
 int ic_trace_format(const ic_trace *t) { return t->jsonl ? ic__jsonl_format(t->jsonl) : t->format; }
 uint64_t ic_trace_content_hash(const ic_trace *t) {
-  return t->jsonl ? ic__jsonl_content_hash(t->jsonl) : ic__input_hash(t->in);
+  return t->jsonl ? ic__jsonl_content_hash(t->jsonl) : t->hash;
 }
 uint64_t ic_trace_skipped_rows(const ic_trace *t) { return t->jsonl ? ic__jsonl_skipped(t->jsonl) : t->skipped; }
 const char *ic_trace_first_skip_reason(const ic_trace *t) {

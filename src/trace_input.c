@@ -24,6 +24,7 @@ struct ic__input {
   size_t ahead_len, ahead_pos;
   bool eof, error;
   uint64_t hash;        /* FNV-1a 64 of the bytes handed out */
+  bool hash_by_caller;  /* ic__input_defer_hash: the caller hashes them */
 };
 
 struct ic__input *ic__input_open(const char *path, ic_status *status) {
@@ -46,7 +47,7 @@ struct ic__input *ic__input_open(const char *path, ic_status *status) {
     return NULL;
   }
   gzbuffer(in->gz, GZ_BUFFER);
-  in->hash = UINT64_C(0xcbf29ce484222325);
+  in->hash = IC__FNV1A_OFFSET;
   *status = IC_OK;
   return in;
 }
@@ -82,12 +83,13 @@ size_t ic__input_read(struct ic__input *in, const char *path, void *buf, size_t 
   *eof = in->eof && in->ahead_pos == in->ahead_len;
   *error = in->error;
   if (in->error) return 0;
-  const unsigned char *p = buf;
-  for (size_t i = 0; i < done; i++) in->hash = (in->hash ^ p[i]) * UINT64_C(0x100000001b3);
+  if (!in->hash_by_caller) in->hash = ic__fnv1a(in->hash, buf, done);
   return done;
 }
 
 uint64_t ic__input_hash(const struct ic__input *in) { return in->hash; }
+
+void ic__input_defer_hash(struct ic__input *in) { in->hash_by_caller = true; }
 
 int ic__input_peek(struct ic__input *in, const char *path) {
   if (in->ahead_len == 0 && in->ahead_pos == 0) in->ahead_len = raw_read(in, path, in->ahead, sizeof in->ahead);

@@ -29,6 +29,7 @@ struct copy {
   bool pending, done;
   struct ic_trace_record rec; /* the pending row; its pointers live until t's next row */
   double time_s;        /* simulated arrival of rec, s */
+  ic_time_ns time_ns;   /* the same in ns */
 };
 
 struct replay {
@@ -151,9 +152,11 @@ static ic_status advance(struct replay *r, struct copy *c) {
     if (!wanted(r, &c->rec)) continue;
     c->row_this_loop = true;
     if (c->keep < 1 && gsl_rng_uniform(r->thin) >= c->keep) continue;
-    double trace_s = ic_time_to_s(c->rec.time_ns - r->start_ns) + (double)c->loop_index * ic_time_to_s(r->period_ns);
+    double trace_s = ic_time_to_s(c->rec.time_ns - r->start_ns);
+    if (c->loop_index) trace_s += (double)c->loop_index * ic_time_to_s(r->period_ns); /* (+ 0.0 changes nothing) */
     c->time_s = trace_s / r->speedup + c->shift_s;
-    if (ic_time_from_s(c->time_s) >= r->end_ns) c->done = true; /* rows are in time order */
+    c->time_ns = ic_time_from_s(c->time_s);
+    if (c->time_ns >= r->end_ns) c->done = true; /* rows are in time order */
     else c->pending = true;
   }
   return IC_OK;
@@ -193,7 +196,7 @@ static ic_status replay_next(ic_source *src, struct ic_request *out) {
   } else if (r->class_table) {
     cls = (int)gsl_ran_discrete(r->cls, r->class_table);
   }
-  *out = (struct ic_request){.id = r->next_id++, .arrival_ns = ic_time_from_s(c->time_s), .prompt_tokens = p,
+  *out = (struct ic_request){.id = r->next_id++, .arrival_ns = c->time_ns, .prompt_tokens = p,
                              .output_tokens = o, .class_id = cls};
   if (c->rec.block_count && !r->base.blocks &&
       !(r->base.blocks = ic_block_ring_alloc(IC_BLOCK_RING_DEFAULT, r->opt.block_tokens > 0 ? r->opt.block_tokens

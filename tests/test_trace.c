@@ -2,6 +2,7 @@
  * tests/trace_stats_ref.py, every bad-input message, and `trace fit`. */
 #include "ic_test.h"
 #include "ic_test_diag.h"
+#include "ic_test_fixture.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -192,6 +193,27 @@ static struct bad_case bad_cases[] = {
     /* a broken CSV cannot be resynchronised: fatal even when skipping */
     {"skip_cannot_skip_bad_quote", "trace_bad_quote.csv", true, 0, IC_EINVAL,
      "trace_bad_quote.csv:3: malformed CSV: error parsing data while strict checking enabled\n"},
+    /* the reader parses a date and minute equal to the previous row's only
+     * once (a cache): every row that shares line 2's "2023-11-16 18:17" but
+     * is bad after it, the prefix alone, and a bad hour met twice are each
+     * refused as without the cache */
+    {"datetime_cache_bad_rows", "trace_bad_minutes.csv", false, 0, IC_EINVAL,
+     "trace_bad_minutes.csv:3: column 1 (TIMESTAMP): expected a date-time like 2023-11-16 18:17:03.9799600, got "
+     "'2023-11-16 18:17:6x'\n"
+     "trace_bad_minutes.csv:4: column 1 (TIMESTAMP): expected a date-time like 2023-11-16 18:17:03.9799600, got "
+     "'2023-11-16 18:1x:03'\n"
+     "trace_bad_minutes.csv:5: column 1 (TIMESTAMP): expected a date-time like 2023-11-16 18:17:03.9799600, got "
+     "'2023-11-16 18:17:61'\n"
+     "trace_bad_minutes.csv:6: column 1 (TIMESTAMP): expected a date-time like 2023-11-16 18:17:03.9799600, got "
+     "'2023-11-16 18:17'\n"
+     "trace_bad_minutes.csv:7: column 1 (TIMESTAMP): expected a date-time like 2023-11-16 18:17:03.9799600, got "
+     "'2023-11-16 18:17:03.'\n"
+     "trace_bad_minutes.csv:8: column 1 (TIMESTAMP): expected a date-time like 2023-11-16 18:17:03.9799600, got "
+     "'2023-11-16 24:00:00'\n"
+     "trace_bad_minutes.csv:9: column 1 (TIMESTAMP): expected a date-time like 2023-11-16 18:17:03.9799600, got "
+     "'2023-11-16 24:00:00'\n"
+     "trace_bad_minutes.csv:11: column 1 (TIMESTAMP): timestamp goes backwards: '2023-11-16 18:17:03' is 1.000000 s "
+     "before the previous row's (line 10)\n"},
     {"no_such_file", "trace_does_not_exist.csv", false, 0, IC_EINVAL,
      "trace_does_not_exist.csv: cannot open trace: No such file or directory\n"},
 };
@@ -247,6 +269,112 @@ static void run_dt_case(void **state) {
   ic_time_ns t = 0;
   assert_int_equal(ic_trace_parse_datetime(c->text, &t), c->ok);
   if (c->ok) assert_int_equal(t, c->expect);
+}
+
+/* Rows through the reader, whose date-time parse keeps the last row's date
+ * and minute (first 16 characters) and parses only what follows when they
+ * repeat. Expected: ns after the first row, 2023-12-31 23:58:59.5 UTC
+ * (`date -u -d '2023-12-31 23:58:59' +%s` = 1704067139); 2024-01-01
+ * 00:00:00 is 1704067200, so 60.5 s after it; 2024-02-28 23:59:59 is
+ * 1709164799, 2024-02-29 00:00:00 1709164800, 2024-03-01 00:00:00
+ * 1709251200. Read whole and in 7-byte chunks (fields split across
+ * chunks). */
+static void datetime_cache_rows(void **state) {
+  (void)state;
+  static const ic_time_ns expect[] = {
+      0,
+      250000000,               /* 23:58:59.75: same minute, cached */
+      500000000,               /* 23:59:00: the minute changes */
+      INT64_C(60500000000),    /* 23:59:60, a leap second: 2024-01-01 00:00:00 */
+      INT64_C(60500000100),    /* 2024-01-01 00:00:00.0000001: the year, month and day change */
+      INT64_C(3660500000000),  /* 01:00:00Z: the hour changes */
+      INT64_C(3660500000000),  /* T02:00:00+01:00, the same instant: 'T' is a new prefix */
+      INT64_C(3661623456789),  /* T02:00:01.123456789123+01:00: cached, digits past 9 cut */
+      INT64_C(5097659500000000), /* 2024-02-28 23:59:59: 60.5 + 58 x 86,400 + 86,399 s */
+      INT64_C(5097660500000000), /* 2024-02-29 00:00:00 (leap year) */
+      INT64_C(5184060500000000), /* 2024-03-01 00:00:00 */
+  };
+  static const size_t chunks[] = {0, 7};
+  for (size_t k = 0; k < 2; k++) {
+    struct ic_trace_options opt = {.chunk_bytes = chunks[k]};
+    ic_status st;
+    ic_trace *t = ic_trace_open(DATA "trace_azure_minutes.csv", &opt, &st);
+    assert_non_null(t);
+    struct ic_trace_record r;
+    for (size_t i = 0; i < sizeof expect / sizeof expect[0]; i++) {
+      assert_int_equal(ic_trace_next(t, &r), IC_OK);
+      assert_int_equal(r.line, (long)i + 2);
+      assert_int_equal(r.time_ns, expect[i]);
+      assert_int_equal(r.prompt_tokens, 10 + (int64_t)i);
+    }
+    assert_int_equal(ic_trace_next(t, &r), IC_ENOENT);
+    ic_trace_free(t);
+  }
+  /* skipping: only lines 2 and 10 of the bad file are good (line 11 goes
+   * backwards from line 10) */
+  struct ic_trace_options skip = {.skip_bad_rows = true};
+  ic_status st;
+  ic_trace *t = ic_trace_open(DATA "trace_bad_minutes.csv", &skip, &st);
+  assert_non_null(t);
+  struct ic_trace_record r;
+  assert_int_equal(ic_trace_next(t, &r), IC_OK);
+  assert_int_equal(r.line, 2);
+  assert_int_equal(ic_trace_next(t, &r), IC_OK);
+  assert_int_equal(r.line, 10);
+  assert_int_equal(r.time_ns, INT64_C(1000000000));
+  assert_int_equal(ic_trace_next(t, &r), IC_ENOENT);
+  assert_int_equal(ic_trace_skipped_rows(t), 8);
+  assert_string_equal(ic_trace_first_skip_reason(t), "line 3: column 1 (TIMESTAMP): expected a date-time like "
+                      "2023-11-16 18:17:03.9799600, got '2023-11-16 18:17:6x'");
+  ic_trace_free(t);
+  assert_int_equal(ic_diag_count(), 0);
+}
+
+/* A NUL byte inside a date-time field is refused with what follows it:
+ * the reader once parsed the field's text only up to the NUL, so
+ * "2023-11-16 18:17:04<NUL>junk" was read as 18:17:04. */
+static void datetime_nul_refused(void **state) {
+  (void)state;
+  static const char text[] = "TIMESTAMP,ContextTokens,GeneratedTokens\n2023-11-16 18:17:03,1,1\n"
+                             "2023-11-16 18:17:04\0junk,1,1\n";
+  const char *path = "/tmp/ic_test_trace_nul.csv";
+  FILE *f = fopen(path, "wb");
+  assert_non_null(f);
+  assert_int_equal(fwrite(text, 1, sizeof text - 1, f), sizeof text - 1);
+  assert_int_equal(fclose(f), 0);
+  ic_status st;
+  assert_null(ic_trace_open(path, NULL, &st)); /* one chunk holds the file: it fails at the open */
+  assert_int_equal(st, IC_EINVAL);
+  remove(path);
+  assert_string_equal(diag.text, "/tmp/ic_test_trace_nul.csv:3: column 1 (TIMESTAMP): expected a date-time like "
+                      "2023-11-16 18:17:03.9799600, got '2023-11-16 18:17:04'\n");
+}
+
+/* The CSV reader hashes its chunk in 16-byte slices, one at each field,
+ * and the rest once the chunk is parsed: whatever the chunk size (7 bytes:
+ * slices never fit; 16 and 17: one, and one byte left) the hash is FNV-1a
+ * 64 of the whole file, by the tests' own loop; a byte-order mark and a
+ * missing final newline included, and with bad rows skipped. */
+static void content_hash_any_chunk(void **state) {
+  (void)state;
+  static const char *const files[] = {DATA "trace_bom.csv", DATA "trace_azure_ok.csv", DATA "trace_two_bad.csv",
+                                      IC_SOURCE_DIR "/traces/azure2023_conv.csv"};
+  static const size_t chunks[] = {7, 15, 16, 17, 4096, 0};
+  for (size_t f = 0; f < sizeof files / sizeof files[0]; f++) {
+    uint64_t want = ic_test_fnv1a_file(files[f]);
+    for (size_t k = 0; k < sizeof chunks / sizeof chunks[0]; k++) {
+      struct ic_trace_options opt = {.chunk_bytes = chunks[k], .skip_bad_rows = true};
+      ic_status st;
+      ic_trace *t = ic_trace_open(files[f], &opt, &st);
+      assert_non_null(t);
+      struct ic_trace_record r;
+      while ((st = ic_trace_next(t, &r)) == IC_OK) {
+      }
+      assert_int_equal(st, IC_ENOENT);
+      assert_true(ic_trace_content_hash(t) == want);
+      ic_trace_free(t);
+    }
+  }
 }
 
 /* Token counts above the dense histogram's range (131,071) take the
@@ -322,6 +450,9 @@ int main(void) {
   ROWS(format_cases, run_format_case);
   ROWS(bad_cases, run_bad_case);
   ROWS(dt_cases, run_dt_case);
+  tests[n++] = (struct CMUnitTest)cmocka_unit_test_setup_teardown(datetime_cache_rows, diag_capture, diag_release);
+  tests[n++] = (struct CMUnitTest)cmocka_unit_test_setup_teardown(datetime_nul_refused, diag_capture, diag_release);
+  tests[n++] = (struct CMUnitTest)cmocka_unit_test_setup_teardown(content_hash_any_chunk, diag_capture, diag_release);
   tests[n++] = (struct CMUnitTest)cmocka_unit_test_setup_teardown(stats_overflow_path, diag_capture, diag_release);
   tests[n++] = (struct CMUnitTest)cmocka_unit_test_setup_teardown(cli_exit_codes, diag_capture, diag_release);
   tests[n++] = (struct CMUnitTest)cmocka_unit_test_setup_teardown(fit_round_trip, diag_capture, diag_release);

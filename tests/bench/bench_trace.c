@@ -9,9 +9,13 @@
  * which should not grow with N, and the replay's rows per second as a share
  * of the bare parse's (issue 20: at least 50 %).
  *
- * usage: bench_trace [ROWS (default 10000000)] [PATH (default /tmp/ic_bench_trace.csv)] */
+ * usage: bench_trace [ROWS (default 10000000)] [PATH (default /tmp/ic_bench_trace.csv)] [replay]
+ * With "replay", the trace is replayed five times, nothing else: a run to
+ * profile (callgrind, perf) or time the replay alone; a file already at
+ * PATH is reused as it is (ROWS must then be its row count). */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -111,12 +115,24 @@ int main(int argc, char **argv) {
   long rows = argc > 1 ? atol(argv[1]) : 10000000L;
   const char *path = argc > 2 ? argv[2] : "/tmp/ic_bench_trace.csv";
   double t0 = now_s();
-  if (write_trace(path, rows) != 0) {
+  bool replay_only = argc > 3 && strcmp(argv[3], "replay") == 0;
+  FILE *there = replay_only ? fopen(path, "rb") : NULL; /* replay mode: an existing trace is reused */
+  if (there) fclose(there);
+  else if (write_trace(path, rows) != 0) {
     perror(path);
     return 1;
   }
-  printf("bench_trace: %ld rows written to %s in %.1f s; peak RSS %.1f MiB\n", rows, path, now_s() - t0,
-         peak_rss_mib());
+  printf("bench_trace: %ld rows %s %s in %.1f s; peak RSS %.1f MiB\n", rows, there ? "reused from" : "written to",
+         path, now_s() - t0, peak_rss_mib());
+  if (replay_only) {
+    for (int k = 0; k < 5; k++) {
+      t0 = cpu_s();
+      long n = replay_pass(path);
+      printf("replay:  %ld requests in %.3f CPU s\n", n, cpu_s() - t0);
+      if (n != rows) return 1;
+    }
+    return 0;
+  }
 
   t0 = cpu_s();
   long bare_rows = bare_parse(path) - 1; /* less the header */
