@@ -24,13 +24,15 @@
 static const char usage[] =
     "usage: infercost validate --published [--quick] [-o DIR] [--table CSV] [--ids P001,P002,...]\n"
     "                          [--split fit|holdout] [-s section.key=value]... [--workers N]\n"
-    "                          [--max-median-error F] [--max-p90-error F] [--no-plot]\n"
+    "                          [--max-median-error F] [--max-p90-error F] [--bound-metrics LIST] [--no-plot]\n"
     "\n"
     "Runs every row of the published GPU measurements (MLPerf, TensorRT-LLM, NIM,\n"
     "ML.ENERGY) as its benchmark offered load (offline, fixed concurrency, batch\n"
     "cap), prints predicted, published and error per row, the rows it cannot\n"
     "express yet with the reason, and median / p90 |error| by GPU, metric, split\n"
-    "and overall (docs/validation-published.md).\n"
+    "and overall (docs/validation-published.md). Server / Interactive latency rows\n"
+    "are scored at the published utilisation (published load x predicted / published\n"
+    "Offline throughput of the same system), their run at the published load shown beside.\n"
     "\n"
     "  --quick                shorter runs (fewer requests per row)\n"
     "  -o DIR                 write DIR/published.csv and DIR/published.png (plots/published.gp)\n"
@@ -41,6 +43,7 @@ static const char usage[] =
     "  --workers N            local worker processes (default: online CPUs)\n"
     "  --max-median-error F   exit 1 when the median |error| of the predicted rows exceeds F (e.g. 0.5)\n"
     "  --max-p90-error F      exit 1 when their 90th-percentile |error| exceeds F (e.g. 0.25)\n"
+    "  --bound-metrics LIST   the bounds cover only the rows of these metrics (e.g. ttft,tpot)\n"
     "  --no-plot              do not run gnuplot\n"
     "  -h, --help             this text\n";
 
@@ -48,7 +51,7 @@ enum { MAX_OVERRIDES = 64 };
 
 struct options {
   bool quick, plot;
-  const char *dir, *table, *ids, *split;
+  const char *dir, *table, *ids, *split, *bound_metrics;
   const char *overrides[MAX_OVERRIDES];
   size_t override_count;
   long workers;
@@ -183,6 +186,63 @@ out:
   return st;
 }
 
+/* Server and Interactive latency rows at the utilisation the submission ran
+ * at: the published load scaled by the simulated over the published
+ * offline capacity of the same system (the experiment's Offline row),
+ * rate x predicted offline / published offline. At the published load
+ * itself a capacity a few percent short leaves the simulated queue
+ * growing for the whole run (docs/validation-published.md, "Fourth
+ * round"). urecs[p] gets the run for every point whose row has same_util;
+ * one whose Offline row is missing or failed gets a failed record saying
+ * so. */
+static ic_status utilisation_runs(const struct ctx *c, size_t points, const struct ic_pub_row *rows, size_t n,
+                                  const struct ic_pub_case *cases, const struct ic_sweep_record *recs,
+                                  struct ic_sweep_record *urecs, long workers) {
+  size_t *sub_row = malloc((points ? points : 1) * sizeof *sub_row), *at = malloc((points ? points : 1) * sizeof *at);
+  double *sub_rate = malloc((points ? points : 1) * sizeof *sub_rate);
+  struct ic_sweep_record *got = calloc(points ? points : 1, sizeof *got);
+  ic_status st = IC_ENOMEM;
+  if (!sub_row || !at || !sub_rate || !got) goto out;
+  int tput = ic_headline_find("output_tokens_per_s");
+  size_t m = 0;
+  for (size_t p = 0; p < points; p++) {
+    const struct ic_pub_row *row = &c->rows[c->first_row[p]];
+    if (!cases[c->first_row[p]].same_util) continue;
+    size_t j = ic_pub_offline_row(rows, n, row);
+    double off = j < n && !cases[j].skipped && recs[cases[j].point].status == IC_OK ? recs[cases[j].point].mean[tput]
+                                                                                     : (double)NAN;
+    if (!(off > 0) || !isfinite(off)) {
+      urecs[p].status = IC_EINVAL;
+      snprintf(urecs[p].message, sizeof urecs[p].message,
+               "no predicted Offline throughput of experiment %.80s to set the published utilisation (select its "
+               "Offline row too)", row->experiment);
+      continue;
+    }
+    at[m] = p;
+    sub_row[m] = c->first_row[p];
+    sub_rate[m] = c->rate[p] * off / rows[j].value;
+    m++;
+  }
+  st = IC_OK;
+  if (m && c->opt.quick)
+    fprintf(stderr, "warning: --quick: %zu Server / Interactive latency run(s) take their capacity from an Offline run of "
+                    "at most 1,000 requests, too few for a multi-replica system to fill its batches: their latencies "
+                    "are not the full run's\n", m);
+  if (m) {
+    struct ctx sc = {c->rows, sub_row, sub_rate, c->opt};
+    struct ic_sweep_exec x = {.point = build_point, .ctx = &sc, .count = m, .runs = 1, .workers = workers,
+                              .progress = true, .mode = IC_SWEEP_SERVE};
+    st = ic_sweep_execute(&x, got);
+    for (size_t k = 0; k < m && st == IC_OK; k++) urecs[at[k]] = got[k];
+  }
+out:
+  free(got);
+  free(sub_rate);
+  free(at);
+  free(sub_row);
+  return st;
+}
+
 /* One --max-*-error bound: says whether `value` over m rows holds it (a
  * bound not given holds; no predicted row never does). */
 static bool check_bound(const char *what, double value, size_t m, double bound) {
@@ -212,12 +272,17 @@ static int parse_args(int argc, char **argv, struct options *o) {
       o->quick = true;
     } else if (!strcmp(a, "--no-plot")) {
       o->plot = false;
-    } else if (!strcmp(a, "-o") || !strcmp(a, "--table") || !strcmp(a, "--ids") || !strcmp(a, "--split")) {
+    } else if (!strcmp(a, "-o") || !strcmp(a, "--table") || !strcmp(a, "--ids") || !strcmp(a, "--split") ||
+               !strcmp(a, "--bound-metrics")) {
       if (!v) {
         ic_diag("infercost validate", 0, "%s: expected a value", a);
         return -1;
       }
-      *(!strcmp(a, "-o") ? &o->dir : !strcmp(a, "--table") ? &o->table : !strcmp(a, "--ids") ? &o->ids : &o->split) = v;
+      *(!strcmp(a, "-o")          ? &o->dir
+        : !strcmp(a, "--table")   ? &o->table
+        : !strcmp(a, "--ids")     ? &o->ids
+        : !strcmp(a, "--split")   ? &o->split
+                                  : &o->bound_metrics) = v;
       i++;
     } else if (!strcmp(a, "-s") || !strcmp(a, "--set")) {
       static struct ic_scenario probe;
@@ -348,14 +413,15 @@ static void print_ratio(const char *gpu, const struct ic_pub_row *rows, const do
 struct csv_out {
   const struct ic_pub_row *rows;
   const struct ic_pub_case *cases;
-  const double *pred, *err;
+  const double *pred, *err, *raw;
   const char *const *status;
   size_t n;
 };
 
 static ic_status fill_csv(FILE *f, void *ctx) {
   const struct csv_out *o = ctx;
-  fprintf(f, "id,split,source_kind,gpu,model,mode,metric,statistic,unit,published,predicted,error,status,why\n");
+  fprintf(f, "id,split,source_kind,gpu,model,mode,metric,statistic,unit,published,predicted,error,status,why,"
+             "predicted_at_published_load,error_at_published_load\n");
   for (size_t i = 0; i < o->n; i++) {
     const struct ic_pub_row *r = &o->rows[i];
     fprintf(f, "%s,%s,%s,%s,%s,%s,%s,%s,%s,%.6g,", r->id, r->split, r->source_kind, r->gpu, r->model, r->mode,
@@ -367,16 +433,18 @@ static ic_status fill_csv(FILE *f, void *ctx) {
     snprintf(why, sizeof why, "%s", o->cases[i].why);
     for (char *q = why; *q; q++)
       if (*q == ',' || *q == '"') *q = ';';
-    fprintf(f, ",%s,%s\n", o->status[i], why);
+    fprintf(f, ",%s,%s,", o->status[i], why);
+    if (!isnan(o->raw[i])) fprintf(f, "%.6g,%.4f\n", o->raw[i], o->raw[i] / r->value - 1.0);
+    else fputs(",\n", f);
   }
   return IC_OK;
 }
 
 /* DIR/published.csv, atomically (outfile). */
 static int write_csv(const char *dir, const struct ic_pub_row *rows, const struct ic_pub_case *cases,
-                     const double *pred, const double *err, const char *const *status, size_t n) {
+                     const double *pred, const double *err, const double *raw, const char *const *status, size_t n) {
   char *path = ic_out_join(dir, "published.csv");
-  struct csv_out o = {rows, cases, pred, err, status, n};
+  struct csv_out o = {rows, cases, pred, err, raw, status, n};
   bool ok = path && ic_out_write(path, fill_csv, &o) == IC_OK;
   if (ok) printf("wrote %s\n", path);
   free(path);
@@ -414,10 +482,11 @@ int ic_cli_validate_published(int argc, char **argv) {
   struct ic_pub_case *cases = calloc(n, sizeof *cases);
   size_t *first_row = calloc(n, sizeof *first_row);
   double *pred = malloc(n * sizeof *pred), *err = malloc(n * sizeof *err), *rate = calloc(n, sizeof *rate);
+  double *raw = malloc(n * sizeof *raw), *raw_err = malloc(n * sizeof *raw_err);
   const char **status = malloc(n * sizeof *status);
-  struct ic_sweep_record *recs = NULL;
+  struct ic_sweep_record *recs = NULL, *urecs = NULL;
   int rc = IC_EXIT_FAILURE;
-  if (!cases || !first_row || !pred || !err || !status || !rate) goto done;
+  if (!cases || !first_row || !pred || !err || !status || !rate || !raw || !raw_err) goto done;
   struct ic_pub_options popt = {o.quick, o.overrides, o.override_count};
   size_t points = ic_pub_plan(rows, n, &popt, cases, first_row, rate);
   printf("# infercost %s validate --published%s: %zu rows of %s, %zu runs on %ld worker(s)", IC_VERSION_STRING,
@@ -425,24 +494,36 @@ int ic_cli_validate_published(int argc, char **argv) {
   for (size_t i = 0; i < o.override_count; i++) printf(" -s %s", o.overrides[i]);
   putchar('\n');
   recs = calloc(points ? points : 1, sizeof *recs);
-  if (!recs) goto done;
+  urecs = calloc(points ? points : 1, sizeof *urecs);
+  if (!recs || !urecs) goto done;
   struct ctx c = {rows, first_row, rate, popt};
   struct ic_sweep_exec x = {.point = build_point, .ctx = &c, .count = points, .runs = 1, .workers = o.workers,
                             .progress = true, .mode = IC_SWEEP_SERVE};
   size_t unfitted = warn_unfitted(&c, points);
   if (points && ic_sweep_execute(&x, recs) != IC_OK) goto done;
   if (points && search_rates(&c, points, cases, recs, o.workers) != IC_OK) goto done;
+  if (points && utilisation_runs(&c, points, rows, n, cases, recs, urecs, o.workers) != IC_OK) goto done;
 
   size_t predicted = 0, skipped = 0, failed = 0;
   for (size_t i = 0; i < n; i++) {
-    pred[i] = err[i] = (double)NAN;
+    pred[i] = err[i] = raw[i] = raw_err[i] = (double)NAN;
     if (cases[i].skipped) {
       status[i] = "skipped";
       skipped++;
       continue;
     }
+    int h = ic_headline_find(cases[i].headline);
     const struct ic_sweep_record *r = &recs[cases[i].point];
-    double v = r->status == IC_OK ? r->mean[ic_headline_find(cases[i].headline)] * cases[i].to_unit : (double)NAN;
+    if (cases[i].same_util) {
+      /* Kept beside the scored figure: the run at the published load itself. */
+      double v0 = r->status == IC_OK ? r->mean[h] * cases[i].to_unit : (double)NAN;
+      if (v0 > 0 && isfinite(v0)) {
+        raw[i] = v0;
+        raw_err[i] = v0 / rows[i].value - 1.0;
+      }
+      r = &urecs[cases[i].point];
+    }
+    double v = r->status == IC_OK ? r->mean[h] * cases[i].to_unit : (double)NAN;
     if (!(v > 0) || !isfinite(v)) {
       status[i] = "failed";
       snprintf(cases[i].why, sizeof cases[i].why, "%s", r->status != IC_OK ? r->message : "the run produced no value");
@@ -459,8 +540,10 @@ int ic_cli_validate_published(int argc, char **argv) {
   for (size_t i = 0; i < n; i++) {
     const struct ic_pub_row *r = &rows[i];
     if (isnan(pred[i])) continue;
-    printf("%-5s %-7s %-7s %-15s %-17s %-9.9s %-5s %12.5g %12.5g %+7.1f%%  %s\n", r->id, r->split, r->gpu, r->model,
+    printf("%-5s %-7s %-7s %-15s %-17s %-9.9s %-5s %12.5g %12.5g %+7.1f%%  %s", r->id, r->split, r->gpu, r->model,
            r->metric, r->mode, r->statistic, pred[i], r->value, 100 * err[i], r->unit);
+    if (!isnan(raw[i])) printf("  (at the published load: %.5g, %+.1f%%)", raw[i], 100 * raw_err[i]);
+    putchar('\n');
   }
   printf("\nnot predicted (%zu skipped, %zu failed):\n", skipped, failed);
   for (size_t i = 0; i < n; i++)
@@ -490,12 +573,24 @@ int ic_cli_validate_published(int argc, char **argv) {
     }
   }
   print_stats("overall", rows, err, n, NULL, NULL, NULL);
+  /* The server latency rows scored at the published load itself, not at
+   * its utilisation: what the mapping moved, shown rather than hidden. */
+  bool any_raw = false;
+  for (size_t i = 0; i < n; i++) any_raw = any_raw || !isnan(raw_err[i]);
+  if (any_raw) {
+    printf("server / interactive latency rows run at the published load instead (not scored):\n");
+    for (size_t h = 0; h < ns; h++)
+      for (size_t m = 0; m < nm; m++) {
+        snprintf(label, sizeof label, "split %s, %s", splits[h], metrics[m]);
+        print_stats(label, rows, raw_err, n, splits[h], NULL, metrics[m]);
+      }
+  }
   printf("\nratios:\n");
   print_ratio("H200", rows, pred, n);
   print_ratio("B200", rows, pred, n);
   rc = IC_EXIT_OK;
   if (o.dir) {
-    if (write_csv(o.dir, rows, cases, pred, err, status, n) != 0) rc = IC_EXIT_FAILURE;
+    if (write_csv(o.dir, rows, cases, pred, err, raw, status, n) != 0) rc = IC_EXIT_FAILURE;
     else if (o.plot && predicted) {
       char in[PATH_MAX], out[PATH_MAX];
       snprintf(in, sizeof in, "%s/published.csv", o.dir);
@@ -511,13 +606,17 @@ int ic_cli_validate_published(int argc, char **argv) {
     double med, p90;
     double *e2 = malloc(n * sizeof *e2);
     if (!e2) goto done;
-    memcpy(e2, err, n * sizeof *e2);
+    /* --bound-metrics: the rows of other metrics leave the bound's statistics. */
+    for (size_t i = 0; i < n; i++) e2[i] = !o.bound_metrics || ic_pub_in_list(o.bound_metrics, ',', rows[i].metric) ? err[i] : (double)NAN;
     size_t m = ic_pub_abs_stats(e2, n, &med, &p90);
     free(e2);
     if (!check_bound("median", med, m, o.max_median) || !check_bound("p90", p90, m, o.max_p90)) rc = IC_EXIT_FAILURE;
   }
 done:
+  free(urecs);
   free(recs);
+  free(raw_err);
+  free(raw);
   free(status);
   free(rate);
   free(err);

@@ -188,11 +188,10 @@ static const struct {
   const char *table, *catalogue;
 } gpus[] = {{"H100", "h100-sxm"}, {"H200", "h200"}, {"B200", "b200"}, {"MI300X", "mi300x"}, {"MI325X", "mi325x"}};
 
-/* Whether `name` is one of the '|'-separated `choices`. */
-static bool in_choices(const char *choices, const char *name) {
+bool ic_pub_in_list(const char *list, char sep, const char *name) {
   size_t n = strlen(name);
-  for (const char *p = choices; p && *p;) {
-    const char *bar = strchr(p, '|');
+  for (const char *p = list; p && *p;) {
+    const char *bar = strchr(p, sep);
     size_t len = bar ? (size_t)(bar - p) : strlen(p);
     if (len == n && !strncmp(p, name, n)) return true;
     p = bar ? bar + 1 : NULL;
@@ -255,9 +254,9 @@ bool ic_pub_scenario(const struct ic_pub_row *row, const struct ic_pub_options *
     return SKIP("GPU %s is not in the catalogue", row->gpu);
   if (!*row->precision) return SKIP("the source does not state the precision");
   /* The table's fp4 on NVIDIA parts is NVFP4, the catalogue's nvfp4 where it has it. */
-  const char *prec = !strcmp(row->precision, "fp4") && in_choices(IC_PRECISION_CHOICES, "nvfp4") ? "nvfp4"
+  const char *prec = !strcmp(row->precision, "fp4") && ic_pub_in_list(IC_PRECISION_CHOICES, '|', "nvfp4") ? "nvfp4"
                                                                                                    : row->precision;
-  if (!in_choices(IC_PRECISION_CHOICES, prec))
+  if (!ic_pub_in_list(IC_PRECISION_CHOICES, '|', prec))
     return SKIP("precision %s is not in the catalogue (%s)", row->precision, IC_PRECISION_CHOICES);
   if (isnan(row->input_tokens))
     return SKIP("no prompt length: the source gives none for '%.60s'", row->dataset);
@@ -381,6 +380,14 @@ static double published_rate(const struct ic_pub_row *rows, size_t count, const 
   return 0.0;
 }
 
+size_t ic_pub_offline_row(const struct ic_pub_row *rows, size_t count, const struct ic_pub_row *r) {
+  size_t j = 0;
+  while (j < count && (strcmp(rows[j].experiment, r->experiment) || strcmp(rows[j].mode, "offline") ||
+                       strcmp(rows[j].metric, "throughput_output")))
+    j++;
+  return j;
+}
+
 size_t ic_pub_plan(const struct ic_pub_row *rows, size_t count, const struct ic_pub_options *opt, struct ic_pub_case *cases,
                    size_t *first_row, double *rate) {
   static struct ic_scenario s; /* large; one at a time */
@@ -396,6 +403,7 @@ size_t ic_pub_plan(const struct ic_pub_row *rows, size_t count, const struct ic_
     }
     bool server = !strcmp(rows[i].mode, "server") || !strcmp(rows[i].mode, "interactive");
     c->search_rate = server && !strcmp(rows[i].metric, "throughput_output");
+    c->same_util = server && !c->search_rate;
     /* Rows of one experiment and mode share their run; a searched row has its own. */
     size_t j = 0;
     for (; j < i && !c->search_rate; j++)

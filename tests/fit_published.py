@@ -50,6 +50,8 @@ PER_GPU = {"perf.compute_efficiency": (0.5, 0.05, 1.0), "perf.memory_efficiency"
 # MI325X 0.47 / 0.30: not identified). So they are fitted on their Offline
 # rows only, compute efficiency alone (a saturated Offline batch of short
 # prompts is compute-bound), memory efficiency kept at the key's default.
+# Their entries carry their own transition, roofline_p = 1 (src/perf_fitted.c,
+# chosen on their fit-half Server TPOTs), which a --only fit holds.
 OFFLINE_ONLY = {"MI300X", "MI325X"}
 
 

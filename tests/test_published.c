@@ -215,7 +215,7 @@ static void server_search_brackets_the_limit(void **state) {
   assert_non_null(f);
   char line[1024];
   double t = NAN;
-  bool f003_failed = false;
+  bool f003_failed = false, f002_failed = false;
   while (fgets(line, sizeof line, f)) {
     if (!strncmp(line, "F001,", 5)) {
       char *c = line;
@@ -223,12 +223,16 @@ static void server_search_brackets_the_limit(void **state) {
       t = strtod(c, NULL);
     }
     if (!strncmp(line, "F003,", 5)) f003_failed = strstr(line, ",failed,no rate down to") != NULL;
+    /* A latency row runs at its experiment's published utilisation, which
+     * needs its Offline row: the fixture has none, and the row says so. */
+    if (!strncmp(line, "F002,", 5)) f002_failed = strstr(line, ",failed,no predicted Offline throughput") != NULL;
   }
   fclose(f);
   remove("test_published_out/published.csv");
   remove("test_published_out");
   assert_true(t > 0);
   assert_true(f003_failed);
+  assert_true(f002_failed);
   struct ic_pub_row *rows;
   size_t n;
   assert_int_equal(ic_pub_load("tests/data/published_server_fixture.csv", &rows, &n), IC_OK);
@@ -236,6 +240,29 @@ static void server_search_brackets_the_limit(void **state) {
   assert_true(holds_at(&rows[0], 0.9 * rate));
   assert_false(holds_at(&rows[0], 1.1 * rate));
   free(rows);
+}
+
+/* The Offline row a Server latency row takes its utilisation from: same
+ * experiment, mode offline, metric throughput_output; count when none. And
+ * the list lookup --bound-metrics and the precision choices use. */
+static void offline_row_and_lists(void **state) {
+  (void)state;
+  struct ic_pub_row r[4];
+  r[0] = row("H100", "fp8", "Llama-2-70B", "server", 222, 294);
+  r[1] = row("H100", "fp8", "Llama-2-70B", "offline", 222, 294);
+  snprintf(r[1].metric, sizeof r[1].metric, "ttft");
+  r[2] = row("H100", "fp8", "Llama-2-70B", "offline", 222, 294);
+  snprintf(r[2].experiment, sizeof r[2].experiment, "other");
+  r[3] = row("H100", "fp8", "Llama-2-70B", "offline", 222, 294);
+  assert_int_equal(ic_pub_offline_row(r, 4, &r[0]), 3);
+  assert_int_equal(ic_pub_offline_row(r, 3, &r[0]), 3); /* none among the first three */
+  assert_int_equal(ic_pub_offline_row(r, 4, &r[2]), 2);
+  assert_true(ic_pub_in_list("ttft,tpot", ',', "tpot"));
+  assert_true(ic_pub_in_list("ttft,tpot", ',', "ttft"));
+  assert_false(ic_pub_in_list("ttft,tpot", ',', "tpo"));
+  assert_false(ic_pub_in_list("ttft,tpot", ',', "ttft,tpot"));
+  assert_true(ic_pub_in_list("fp8|nvfp4", '|', "nvfp4"));
+  assert_false(ic_pub_in_list("", ',', "ttft"));
 }
 
 /* Bad command lines: each named, exit 2. */
@@ -250,6 +277,7 @@ static void bad_command_lines(void **state) {
       {"validate --published --table tests/data/no-such-table.csv", "cannot open the published-measurements table"},
       {"validate --published --max-median-error -1", "--max-median-error: expected a positive fraction, got '-1'"},
       {"validate --published --max-p90-error 0", "--max-p90-error: expected a positive fraction, got '0'"},
+      {"validate --published --bound-metrics", "--bound-metrics: expected a value"},
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     char out[4096];
@@ -270,6 +298,7 @@ int main(void) {
       cmocka_unit_test(bad_command_lines),
       cmocka_unit_test(limits_by_hand),
       cmocka_unit_test(server_search_brackets_the_limit),
+      cmocka_unit_test(offline_row_and_lists),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -35,6 +35,7 @@ struct ic_pub_case {
   double to_unit;              /* published unit per headline unit (e.g. 1e3 for s -> ms) */
   size_t point;                /* index into the distinct runs */
   bool search_rate;            /* server throughput: highest Poisson rate meeting the limits */
+  bool same_util;              /* server latency: scored at the published utilisation (offline row's capacity) */
 };
 
 /* Reads the table. IC_OK and *rows (free()) of *count; IC_EIO / IC_EINVAL
@@ -70,6 +71,14 @@ bool ic_pub_scenario(const struct ic_pub_row *row, const struct ic_pub_options *
  * row's TTFT and TPOT limits). Returns the number of points. */
 size_t ic_pub_plan(const struct ic_pub_row *rows, size_t count, const struct ic_pub_options *opt, struct ic_pub_case *cases,
                    size_t *first_row, double *rate);
+
+/* Whether `name` is one of the `sep`-separated names of `list`. */
+bool ic_pub_in_list(const char *list, char sep, const char *name);
+
+/* The offline throughput row of a server / interactive row's experiment
+ * (same experiment, mode offline, metric throughput_output): its index in
+ * rows, or count when the selection holds none. */
+size_t ic_pub_offline_row(const struct ic_pub_row *rows, size_t count, const struct ic_pub_row *r);
 
 /* Whether a server run meets its row's limits: p99 TTFT and p99 TPOT
  * within ttft_limit_ms and tpot_limit_ms (a missing limit always holds)
