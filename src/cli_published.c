@@ -24,7 +24,8 @@
 static const char usage[] =
     "usage: infercost validate --published [--quick] [-o DIR] [--table CSV] [--ids P001,P002,...]\n"
     "                          [--split fit|holdout] [-s section.key=value]... [--workers N]\n"
-    "                          [--max-median-error F] [--max-p90-error F] [--bound-metrics LIST] [--no-plot]\n"
+    "                          [--lengths mean|dataset] [--max-median-error F] [--max-p90-error F]\n"
+    "                          [--bound-metrics LIST] [--no-plot]\n"
     "\n"
     "Runs every row of the published GPU measurements (MLPerf, TensorRT-LLM, NIM,\n"
     "ML.ENERGY) as its benchmark offered load (offline, fixed concurrency, batch\n"
@@ -41,6 +42,9 @@ static const char usage[] =
     "  --split HALF           only the rows of one half (fit or holdout)\n"
     "  -s section.key=value   override a key in every row's scenario (e.g. perf.profile=roofline)\n"
     "  --workers N            local worker processes (default: online CPUs)\n"
+    "  --lengths L            MLPerf rows: mean (every request at the data set's mean prompt\n"
+    "                         and the run's mean output) or dataset (each request one sample\n"
+    "                         of the data set, from the table's datasets/ folder; default %s)\n"
     "  --max-median-error F   exit 1 when the median |error| of the predicted rows exceeds F (e.g. 0.5)\n"
     "  --max-p90-error F      exit 1 when their 90th-percentile |error| exceeds F (e.g. 0.25)\n"
     "  --bound-metrics LIST   the bounds cover only the rows of these metrics (e.g. ttft,tpot)\n"
@@ -48,9 +52,13 @@ static const char usage[] =
     "  -h, --help             this text\n";
 
 enum { MAX_OVERRIDES = 64 };
+/* MLPerf rows' lengths when --lengths is not given (docs/validation-published.md,
+ * "Fifth round (L)") */
+#define DEFAULT_LENGTHS IC_PUB_LENGTHS_MEAN
 
 struct options {
   bool quick, plot;
+  int lengths; /* enum ic_pub_lengths */
   const char *dir, *table, *ids, *split, *bound_metrics;
   const char *overrides[MAX_OVERRIDES];
   size_t override_count;
@@ -258,14 +266,14 @@ static bool check_bound(const char *what, double value, size_t m, double bound) 
 
 static int parse_args(int argc, char **argv, struct options *o) {
   long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-  *o = (struct options){.plot = true, .workers = cpus > 0 ? cpus : 1, .max_median = (double)NAN,
+  *o = (struct options){.plot = true, .lengths = DEFAULT_LENGTHS, .workers = cpus > 0 ? cpus : 1, .max_median = (double)NAN,
                            .max_p90 = (double)NAN};
   o->table = IC_SOURCE_DIR "/tests/data/published/measurements.csv";
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
     char *end = NULL;
     if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-      fputs(usage, stdout);
+      printf(usage, DEFAULT_LENGTHS == IC_PUB_LENGTHS_MEAN ? "mean" : "dataset");
       return 1;
     } else if (!strcmp(a, "--published")) {
     } else if (!strcmp(a, "--quick")) {
@@ -293,6 +301,13 @@ static int parse_args(int argc, char **argv, struct options *o) {
         return -1;
       }
       o->overrides[o->override_count++] = v;
+      i++;
+    } else if (!strcmp(a, "--lengths")) {
+      if (!v || (strcmp(v, "mean") && strcmp(v, "dataset"))) {
+        ic_diag("infercost validate", 0, "--lengths: expected mean or dataset, got '%s'", v ? v : "");
+        return -1;
+      }
+      o->lengths = !strcmp(v, "mean") ? IC_PUB_LENGTHS_MEAN : IC_PUB_LENGTHS_DATASET;
       i++;
     } else if (!strcmp(a, "--workers")) {
       errno = 0;
@@ -487,7 +502,11 @@ int ic_cli_validate_published(int argc, char **argv) {
   struct ic_sweep_record *recs = NULL, *urecs = NULL;
   int rc = IC_EXIT_FAILURE;
   if (!cases || !first_row || !pred || !err || !status || !rate || !raw || !raw_err) goto done;
-  struct ic_pub_options popt = {o.quick, o.overrides, o.override_count};
+  /* the data sets' per-sample files sit beside the table, wherever it is */
+  char table_dir[PATH_MAX];
+  const char *slash = strrchr(o.table, '/');
+  snprintf(table_dir, sizeof table_dir, "%.*s", slash ? (int)(slash - o.table) : 1, slash ? o.table : ".");
+  struct ic_pub_options popt = {o.quick, o.overrides, o.override_count, o.lengths, table_dir};
   size_t points = ic_pub_plan(rows, n, &popt, cases, first_row, rate);
   printf("# infercost %s validate --published%s: %zu rows of %s, %zu runs on %ld worker(s)", IC_VERSION_STRING,
          o.quick ? " --quick" : "", n, o.table, points, o.workers);

@@ -222,12 +222,66 @@ static bool set_host(struct ic_scenario *s, const char *row_id, const char *serv
          set(s, row_id, "cost.server_price_usd=0");
 }
 
-/* The number in "..., 3000 requests" of a TensorRT-LLM row's data set; 0 if none. */
-static long requests_in(const char *dataset) {
-  const char *p = strstr(dataset, " requests");
+#define SKIP(...) (snprintf(why, IC_PUB_WHY, __VA_ARGS__), false)
+
+/* The MLPerf data sets whose per-sample (prompt, output) lengths sit in
+ * the table's datasets/ folder (tests/data/published/README.md, "Data set
+ * lengths"): a row's `dataset` text, its file, and the file's mean
+ * output_length (datasets.csv mean_output_tokens), which scales the file's
+ * outputs to the row's own mean output. The file's outputs are the
+ * benchmark's reference outputs for Mixtral-8x7B and Llama-3.1-405B, and
+ * GPT-4's answers to the same prompts for OpenOrca (their spread kept, a
+ * proxy for Llama-2's); for CNN/DailyMail they are the reference summary's
+ * characters / 4, unrelated to the 8B model's summaries, so those rows keep
+ * the run's mean output for every sample (`outputs` false). */
+static const struct {
+  const char *dataset, *file;
+  bool outputs;
+  double mean_output_tokens;
+} datasets[] = {
+    {"MLPerf OpenOrca (GPT-4 part), 24576 samples", "llama2-70b-99.csv.gz", true, 218.8946},
+    {"MLPerf Mixtral-8x7B set, 15000 samples", "mixtral-8x7b.csv.gz", true, 144.8429},
+    {"MLPerf Llama-3.1-405B set, 8313 samples", "llama3-1-405b.csv.gz", true, 684.6846},
+    {"MLPerf CNN/DailyMail eval, 13368 samples", "llama3-1-8b-datacenter.csv.gz", false, 81.6327},
+};
+
+/* The number before `unit` in a data set's text ("..., 3000 requests",
+ * "..., 24576 samples"); 0 if none. */
+static long count_in(const char *dataset, const char *unit) {
+  const char *p = strstr(dataset, unit);
   if (!p) return 0;
   while (p > dataset && (p[-1] >= '0' && p[-1] <= '9')) p--;
   return strtol(p, NULL, 10);
+}
+
+/* Per-sample lengths for a row of one of the data sets above: empirical
+ * prompt and output drawn as whole rows of its file (offline: each sample
+ * once per pass, as MLPerf Offline issues the set), outputs scaled to the
+ * row's mean. *offline_requests becomes a whole number of passes, at least
+ * the count asked. Returns false (why filled) when the file's path does not
+ * fit a scenario text; true with nothing set when the row has no such set. */
+static bool set_dataset_lengths(struct ic_scenario *s, const struct ic_pub_row *row, const struct ic_pub_options *opt,
+                                bool offline, long *offline_requests, char *why) {
+  size_t d = 0;
+  while (d < sizeof datasets / sizeof datasets[0] && strcmp(datasets[d].dataset, row->dataset)) d++;
+  if (opt->lengths != IC_PUB_LENGTHS_DATASET || !opt->table_dir || d == sizeof datasets / sizeof datasets[0])
+    return true;
+  char path[IC_KEY_TEXT_MAX + 1];
+  int n = snprintf(path, sizeof path, "%s/datasets/%s", opt->table_dir, datasets[d].file);
+  if (n < 0 || (size_t)n >= IC_KEY_TEXT_MAX)
+    return SKIP("the data set's path %s/datasets/%s is longer than a scenario text (%d bytes)", opt->table_dir,
+                datasets[d].file, IC_KEY_TEXT_MAX - 1);
+  long samples = count_in(row->dataset, " samples");
+  if (offline && samples > 0) *offline_requests = samples * ((*offline_requests + samples - 1) / samples);
+  bool ok = set(s, row->id, "traffic.prompt_dist=empirical") && set(s, row->id, "traffic.trace_path=%s", path) &&
+            set(s, row->id, "traffic.trace_format=generic") &&
+            set(s, row->id, "traffic.trace_prompt_column=input_length") &&
+            set(s, row->id, "traffic.trace_output_column=output_length") &&
+            set(s, row->id, "traffic.empirical_sampling=%s", offline ? "each_once" : "rows");
+  if (ok && datasets[d].outputs)
+    ok = set(s, row->id, "traffic.output_dist=empirical") &&
+         set(s, row->id, "traffic.empirical_output_scale=%.9g", row->output_tokens / datasets[d].mean_output_tokens);
+  return ok || SKIP("the scenario was refused (reported above)");
 }
 
 /* Tensor parallelism when the source does not state it (MLPerf): the
@@ -239,8 +293,6 @@ static long default_tp(const struct ic_model_spec *m, const struct ic_gpu_spec *
   while (tp < per_node && weights > 0.5 * (double)tp * g->memory_bytes) tp *= 2;
   return tp;
 }
-
-#define SKIP(...) (snprintf(why, IC_PUB_WHY, __VA_ARGS__), false)
 
 bool ic_pub_scenario(const struct ic_pub_row *row, const struct ic_pub_options *opt, double rate_per_s,
                      struct ic_scenario *s, char *why) {
@@ -313,8 +365,9 @@ bool ic_pub_scenario(const struct ic_pub_row *row, const struct ic_pub_options *
   }
   long replicas = (long)row->gpus / tp;
   if (!strcmp(row->mode, "offline")) {
-    long n = requests_in(row->dataset);
+    long n = count_in(row->dataset, " requests");
     if (n <= 0) n = 64 * replicas * 64;
+    if (ok && !set_dataset_lengths(s, row, opt, true, &n, why)) return false;
     if (quick && n > 1000) n = 1000;
     ok = ok && set(s, row->id, "traffic.mode=offline") && set(s, row->id, "traffic.requests=%ld", n) &&
          set(s, row->id, "serving.max_batch=2048");
@@ -335,6 +388,7 @@ bool ic_pub_scenario(const struct ic_pub_row *row, const struct ic_pub_options *
     ok = ok && set(s, row->id, "traffic.mode=offline") && set(s, row->id, "traffic.requests=%ld", (quick ? 4 : 16) * c * replicas) &&
          set(s, row->id, "serving.max_batch=%ld", c);
   } else if (server) {
+    if (ok && !set_dataset_lengths(s, row, opt, false, NULL, why)) return false;
     ok = ok && set(s, row->id, "traffic.mode=open") && set(s, row->id, "traffic.queries_per_day=%.17g", rate_per_s * 86400.0) &&
          set(s, row->id, "serving.max_batch=2048") && set(s, row->id, "run.duration_s=%d", quick ? 300 : 1200);
   } else {

@@ -49,6 +49,8 @@ static const struct ic_key_def traffic_keys[] = {
     KEY(ic_traffic_config, output_tokens_min, IC_KEY_INT, "1", 1, 1e7, false, NULL, "tokens", "smallest output drawn (uniform: the range's low end)"),
     KEY(ic_traffic_config, output_tokens_max, IC_KEY_INT, "1e6", 1, 1e7, false, NULL, "tokens", "largest output drawn (uniform: high end; zipf: support 1..max)"),
     KEY(ic_traffic_config, output_zipf_s, IC_KEY_REAL, "1.2", 0, 100, true, NULL, "", "zipf output: exponent s of P(k) ~ k^-s"),
+    KEY(ic_traffic_config, empirical_sampling, IC_KEY_CHOICE, "columns", 0, 0, false, IC_EMPIRICAL_SAMPLING_CHOICES, "", "empirical lengths: columns (each column from its own histogram, independently), rows (a whole trace row at random: a prompt with its own output) or each_once (every row once per pass, in a seeded shuffled order)"),
+    KEY(ic_traffic_config, empirical_output_scale, IC_KEY_REAL, "1", 0, 100, true, NULL, "", "empirical outputs: each drawn length times this, rounded, at least 1 (e.g. a data set's reference outputs scaled to a run's measured mean)"),
     KEY(ic_traffic_config, class_names, IC_KEY_TEXT, "none", 0, 0, false, NULL, "", "request class names separated by vertical bars (e.g. chat, code, api), or none"),
     KEY(ic_traffic_config, class_shares, IC_KEY_TEXT, "none", 0, 0, false, NULL, "", "share of arrivals per class, vertical-bar list summing to 1 (none: equal)"),
     KEY(ic_traffic_config, class_prompt_tokens, IC_KEY_TEXT, "none", 0, 0, false, NULL, "tokens", "per class: prompt_tokens (fixed value or lognormal mean), or none"),

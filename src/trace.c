@@ -461,6 +461,7 @@ static void resolve_columns(ic_trace *t) {
     const char *spec = t->format == IC_TRACE_GENERIC
                            ? (c == COL_TIME ? t->opt.time_column : c == COL_PROMPT ? t->opt.prompt_column : t->opt.output_column)
                            : known[t->format][c];
+    if (!*spec && c == COL_TIME && t->format == IC_TRACE_GENERIC && t->opt.lengths_only) continue; /* time 0 */
     if (!*spec) {
       report(t, 1, "generic trace: no %s column given", roles[c]);
       ok = false;

@@ -91,6 +91,29 @@ int64_t ic__length_sample(const struct ic__length_dist *d, gsl_rng *r) {
   return (int64_t)v;
 }
 
+void ic__gen_lengths(struct ic__gen *g, int c, int64_t *prompt, int64_t *output) {
+  const struct ic__length_dist *dp = &g->prompt[c], *dout = &g->output[c];
+  if (g->emp_sampling == IC_EMPIRICAL_COLUMNS) {
+    *prompt = ic__length_sample(dp, g->len);
+    *output = ic__length_sample(dout, g->len);
+  } else {
+    const int64_t *row;
+    if (g->emp_sampling == IC_EMPIRICAL_ROWS) {
+      row = g->emp_rows[gsl_rng_uniform_int(g->len, (unsigned long)g->emp_nrows)];
+    } else { /* each_once: a new order at the start of every pass */
+      if (g->emp_next == 0) gsl_ran_shuffle(g->len, g->emp_rows, g->emp_nrows, sizeof g->emp_rows[0]);
+      row = g->emp_rows[g->emp_next];
+      if (++g->emp_next == g->emp_nrows) g->emp_next = 0;
+    }
+    *prompt = dp->kind == IC_LENGTH_EMPIRICAL ? row[0] : ic__length_sample(dp, g->len);
+    *output = dout->kind == IC_LENGTH_EMPIRICAL ? row[1] : ic__length_sample(dout, g->len);
+  }
+  if (dout->kind == IC_LENGTH_EMPIRICAL && g->emp_output_scale != 1) {
+    double o = round((double)*output * g->emp_output_scale);
+    *output = o < 1 ? 1 : (int64_t)o;
+  }
+}
+
 /* Bounds of every draw, then prompt + output <= context. */
 void ic__clamp_lengths(int64_t *prompt, int64_t *output, int64_t lo_p, int64_t hi_p, int64_t lo_o, int64_t hi_o,
                        int64_t ctx) {
@@ -169,8 +192,8 @@ static ic_status gen_next(ic_source *src, struct ic_request *out) {
   ic_time_ns t;
   if (ic__gen_arrival(g, &t) != IC_OK) return IC_ENOENT;
   int c = ic__gen_class(g);
-  int64_t p = ic__length_sample(&g->prompt[c], g->len);
-  int64_t o = ic__length_sample(&g->output[c], g->len);
+  int64_t p, o;
+  ic__gen_lengths(g, c, &p, &o);
   ic__clamp_lengths(&p, &o, g->prompt[c].lo, g->prompt[c].hi, g->output[c].lo, g->output[c].hi, 0);
   *out = (struct ic_request){.id = g->next_id++, .arrival_ns = t, .prompt_tokens = p, .output_tokens = o,
                              .class_id = c};
@@ -186,6 +209,7 @@ static void gen_free(ic_source *src) {
     gsl_ran_discrete_free(g->emp_table[i]);
     free(g->emp_values[i]);
   }
+  free(g->emp_rows);
   free(g);
 }
 

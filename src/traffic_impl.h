@@ -49,6 +49,12 @@ struct ic__gen {
   struct ic__length_dist prompt[IC_TRAFFIC_MAX_CLASSES], output[IC_TRAFFIC_MAX_CLASSES];
   gsl_ran_discrete_t *emp_table[2];
   int64_t *emp_values[2];
+  /* empirical_sampling rows / each_once: the trace's (prompt, output)
+   * rows, 16 bytes each; each_once walks them in a shuffled order */
+  int emp_sampling;             /* enum ic_empirical_sampling */
+  int64_t (*emp_rows)[2];
+  size_t emp_nrows, emp_next;
+  double emp_output_scale;      /* empirical outputs times this */
   struct ic__prefix *prefix;    /* system prompts and sessions; NULL: none */
 };
 
@@ -73,6 +79,10 @@ ic_status ic__open_replay(const struct ic_traffic_config *c, ic_sim *sim, ic_tim
                           const struct ic_traffic_class *cls, size_t nclass, ic_source **out);
 
 int64_t ic__length_sample(const struct ic__length_dist *d, gsl_rng *r);
+/* The prompt and output lengths of a request of class c, before clamping:
+ * each from its distribution, or both columns of one trace row when
+ * empirical_sampling draws rows. */
+void ic__gen_lengths(struct ic__gen *g, int c, int64_t *prompt, int64_t *output);
 void ic__clamp_lengths(int64_t *prompt, int64_t *output, int64_t lo_p, int64_t hi_p, int64_t lo_o, int64_t hi_o,
                        int64_t ctx);
 

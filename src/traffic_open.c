@@ -85,8 +85,30 @@ static bool check_lengths(const struct ic_traffic_config *c, const char *x, int 
   return ok;
 }
 
+/* empirical_sampling and empirical_output_scale act on empirical lengths of
+ * generated arrivals only: anything else is a key that would do nothing. */
+static bool check_empirical(const struct ic_traffic_config *c) {
+  bool ok = true, any = c->prompt_dist == IC_LENGTH_EMPIRICAL || c->output_dist == IC_LENGTH_EMPIRICAL;
+  if (c->empirical_sampling != IC_EMPIRICAL_COLUMNS && !any) {
+    ic_diag(NULL, 0, "traffic.empirical_sampling: rows and each_once draw trace rows for empirical lengths: set "
+                     "traffic.prompt_dist or traffic.output_dist = empirical");
+    ok = false;
+  }
+  if (c->empirical_sampling != IC_EMPIRICAL_COLUMNS && c->arrival == IC_ARRIVAL_TRACE) {
+    ic_diag(NULL, 0, "traffic.empirical_sampling: a replay (arrival = trace) takes each row's own lengths; rows and "
+                     "each_once are for generated arrivals");
+    ok = false;
+  }
+  if (c->empirical_output_scale != 1 && c->output_dist != IC_LENGTH_EMPIRICAL) {
+    ic_diag(NULL, 0, "traffic.empirical_output_scale: scales empirical outputs: has no effect without "
+                     "traffic.output_dist = empirical");
+    ok = false;
+  }
+  return ok;
+}
+
 ic_status ic_traffic_check(const struct ic_traffic_config *c) {
-  bool ok = true;
+  bool ok = check_empirical(c);
   double w[MAX_ITEMS];
   if (!is_none(c->diurnal_hourly_weights)) {
     ok = number_list("diurnal_hourly_weights", c->diurnal_hourly_weights, 24, 0, false, w, NULL) && ok;
@@ -312,6 +334,7 @@ void ic__trace_options(const struct ic_traffic_config *c, struct ic_trace_option
 static ic_status load_empirical(struct ic__gen *g, const struct ic_traffic_config *c, int column) {
   struct ic_trace_options o;
   ic__trace_options(c, &o);
+  o.lengths_only = true;
   struct ic_trace_histogram h;
   ic_status st = ic_trace_histogram_read(c->trace_path, &o, column, &h);
   if (st != IC_OK) return st;
@@ -321,6 +344,42 @@ static ic_status load_empirical(struct ic__gen *g, const struct ic_traffic_confi
   h.values = NULL;
   ic_trace_histogram_free(&h);
   return g->emp_table[column] ? IC_OK : IC_ENOMEM;
+}
+
+/* empirical_sampling rows / each_once: every (prompt, output) row of the
+ * trace, in file order. */
+static ic_status load_rows(struct ic__gen *g, const struct ic_traffic_config *c) {
+  struct ic_trace_options o;
+  ic__trace_options(c, &o);
+  o.lengths_only = true;
+  ic_status st;
+  ic_trace *t = ic_trace_open(c->trace_path, &o, &st);
+  if (!t) return st;
+  size_t cap = 0;
+  struct ic_trace_record r;
+  while ((st = ic_trace_next(t, &r)) == IC_OK) {
+    if (g->emp_nrows == cap) {
+      cap = cap ? 2 * cap : 1024;
+      int64_t(*p)[2] = realloc(g->emp_rows, cap * sizeof *p);
+      if (!p) {
+        st = IC_ENOMEM;
+        break;
+      }
+      g->emp_rows = p;
+    }
+    g->emp_rows[g->emp_nrows][0] = r.prompt_tokens;
+    g->emp_rows[g->emp_nrows++][1] = r.output_tokens;
+  }
+  if (st == IC_ENOENT) {
+    st = IC_OK;
+    g->base.input_hash = ic_trace_content_hash(t);
+    if (g->emp_nrows == 0) {
+      ic_diag(c->trace_path, 0, "traffic.empirical_sampling: the trace has no rows to draw");
+      st = IC_EINVAL;
+    }
+  }
+  ic_trace_free(t);
+  return st;
 }
 
 static void resolve_length(struct ic__gen *g, int column, int kind, int64_t mean, double cv, double mu, double sigma,
@@ -389,8 +448,14 @@ static ic_status open_generator(const struct ic_traffic_config *c, ic_sim *sim, 
   g->time_change = g->nprofile || (c->arrival == IC_ARRIVAL_GAMMA && (g->diurnal || g->has_weekly));
   g->seg_len_s = g->nprofile ? g->profile_bin_s : 3600;
   g->max_factor = day_max * week_max;
-  if (c->prompt_dist == IC_LENGTH_EMPIRICAL && (st = load_empirical(g, c, 0)) != IC_OK) goto fail;
-  if (c->output_dist == IC_LENGTH_EMPIRICAL && (st = load_empirical(g, c, 1)) != IC_OK) goto fail;
+  g->emp_sampling = c->empirical_sampling;
+  g->emp_output_scale = c->empirical_output_scale;
+  if (g->emp_sampling != IC_EMPIRICAL_COLUMNS) {
+    if ((st = load_rows(g, c)) != IC_OK) goto fail;
+  } else {
+    if (c->prompt_dist == IC_LENGTH_EMPIRICAL && (st = load_empirical(g, c, 0)) != IC_OK) goto fail;
+    if (c->output_dist == IC_LENGTH_EMPIRICAL && (st = load_empirical(g, c, 1)) != IC_OK) goto fail;
+  }
   g->nclass = nclass;
   for (size_t i = 0; i < nclass; i++) {
     resolve_length(g, 0, c->prompt_dist, cls[i].prompt_tokens, c->prompt_tokens_cv, c->prompt_lognormal_mu,

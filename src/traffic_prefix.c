@@ -139,8 +139,8 @@ ic_status ic__prefix_next(struct ic__gen *g, struct ic_request *out) {
     return IC_ENOENT;
   }
   int c = t.class_id;
-  int64_t user = ic__length_sample(&g->prompt[c], g->len);
-  int64_t o = ic__length_sample(&g->output[c], g->len);
+  int64_t user, o;
+  ic__gen_lengths(g, c, &user, &o);
   int64_t one = 1;
   ic__clamp_lengths(&user, &one, g->prompt[c].lo, g->prompt[c].hi, 1, 1, 0); /* bounds of the draw */
   int64_t prompt = t.context + user;

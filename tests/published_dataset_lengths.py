@@ -26,8 +26,10 @@ tokens_per_sample that mlcommons/inference states for those benchmarks
 (144.84 and 684.68, language/mixtral-8x7b/README.md and
 language/llama3.1-405b/README.md at commit b66003e1): checked below to 0.01.
 (The OpenOrca file's output_length is GPT-4's reference answer, not the
-Llama-2 reference's 294.45 tokens; the CNN/DailyMail file's is characters / 4:
-neither is used.)
+Llama-2 reference's 294.45 tokens; the CNN/DailyMail file's is characters / 4.
+mean_output_tokens is each file's mean output_length: validate --lengths
+dataset scales a file's outputs by a row's mean output over it, and uses the
+OpenOrca outputs only as a spread, the CNN/DailyMail ones not at all.)
 
 Standard library only, so CTest can run it wherever python3 exists."""
 import csv
@@ -42,7 +44,8 @@ DATA = os.path.join(HERE, "data", "published")
 STATS = os.path.join(DATA, "datasets.csv")
 TABLE = os.path.join(DATA, "measurements.csv")
 COLUMNS = ["dataset", "model", "samples", "mean_input_tokens", "median_input_tokens", "p90_input_tokens",
-           "max_input_tokens", "reference_output_tokens", "summary_file", "summary_sha256", "source"]
+           "max_input_tokens", "reference_output_tokens", "mean_output_tokens", "summary_file", "summary_sha256",
+           "source"]
 # per-sample file -> (expected mean reference output length, where MLPerf states it) where checkable
 OUTPUT_CROSS_CHECK = {"mixtral-8x7b.csv.gz": 144.84, "llama3-1-405b.csv.gz": 684.68}
 
@@ -78,7 +81,8 @@ def main():
         sha, ins, outs = lengths(r["summary_file"])
         n, mean, median, p90, mx = stats(ins)
         got = {"samples": str(n), "mean_input_tokens": fmt(mean), "median_input_tokens": fmt(median),
-               "p90_input_tokens": str(p90), "max_input_tokens": str(mx), "summary_sha256": sha}
+               "p90_input_tokens": str(p90), "max_input_tokens": str(mx), "mean_output_tokens": fmt(sum(outs) / n),
+               "summary_sha256": sha}
         print("%-45s n=%5d mean %9s median %7s p90 %5d max %5d  mean output %.4f" %
               (r["dataset"][:45], n, fmt(mean), fmt(median), p90, mx, sum(outs) / n))
         for k, v in got.items():

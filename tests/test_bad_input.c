@@ -248,6 +248,25 @@ static const struct bad_case cases[] = {
     {"cli_s_blame_override", NULL,
      "run -s traffic.prompt_tokens=4000", 2,
      "-s #1: traffic.prompt_tokens: prompt + output exceed the model's context of 2048 tokens"},
+    {"empirical_sampling_alone", NULL,
+     "run tests/data/tiny_scenario.ini -q -s traffic.empirical_sampling=each_once", 2,
+     "traffic.empirical_sampling: rows and each_once draw trace rows for empirical lengths: set traffic.prompt_dist or "
+     "traffic.output_dist = empirical"},
+    {"empirical_sampling_bad_choice", NULL,
+     "run tests/data/tiny_scenario.ini -q -s traffic.empirical_sampling=pairs", 2,
+     "-s #1: traffic.empirical_sampling: expected one of columns|rows|each_once, got 'pairs'"},
+    {"empirical_output_scale_alone", NULL,
+     "run tests/data/tiny_scenario.ini -q -s traffic.empirical_output_scale=1.3", 2,
+     "traffic.empirical_output_scale: scales empirical outputs: has no effect without traffic.output_dist = empirical"},
+    {"length_table_is_no_replay", "input_length,output_length\n5,6\n",
+     "run tests/data/tiny_scenario.ini -q -s traffic.arrival=trace -s traffic.trace_path=%F -s traffic.trace_format=generic "
+     "-s traffic.trace_prompt_column=input_length -s traffic.trace_output_column=output_length", 2,
+     "%F:1: generic trace: no time column given"},
+    {"empirical_rows_empty_table", "input_length,output_length\n",
+     "run tests/data/tiny_scenario.ini -q -s traffic.prompt_dist=empirical -s traffic.empirical_sampling=rows "
+     "-s traffic.trace_path=%F -s traffic.trace_format=generic -s traffic.trace_prompt_column=input_length "
+     "-s traffic.trace_output_column=output_length", 2,
+     "%F: no data rows after the header"},
     {"cli_257_set_eq", NULL,
      "run <<257*--set=fleet.nodes=1 >>", 2,
      "infercost: too many -s overrides (at most 256)"},

@@ -352,13 +352,15 @@ static void run_discrete_case(void **state) {
 }
 
 /* Empirical lengths follow the fixture's histogram: trace_vidur.csv has
- * prompts 1234, 2385, 99 and outputs 56, 7, 400, once each. */
-static void empirical_lengths(void **state) {
-  (void)state;
+ * rows (1234, 56), (2385, 7), (99, 400), so each prompt comes a third of
+ * the time; with `pairs` (empirical_sampling = rows) each with its own
+ * output. */
+static void vidur_draws(int sampling, unsigned seed, bool pairs, const char *what) {
   struct ic_traffic_config c = defaults();
   c.prompt_dist = c.output_dist = IC_LENGTH_EMPIRICAL;
+  c.empirical_sampling = sampling;
   snprintf(c.trace_path, sizeof c.trace_path, DATA "trace_vidur.csv");
-  ic_sim *sim = ic_sim_alloc(3, 0);
+  ic_sim *sim = ic_sim_alloc(seed, 0);
   ic_source *src = open_source(&c, sim, 86400, 0);
   double obs[3] = {0}, expect[3] = {10000, 10000, 10000};
   struct ic_request r;
@@ -367,13 +369,124 @@ static void empirical_lengths(void **state) {
     int k = r.prompt_tokens == 99 ? 0 : r.prompt_tokens == 1234 ? 1 : r.prompt_tokens == 2385 ? 2 : -1;
     assert_true(k >= 0);
     assert_true(r.output_tokens == 56 || r.output_tokens == 7 || r.output_tokens == 400);
+    if (pairs) assert_int_equal(r.output_tokens, k == 0 ? 400 : k == 1 ? 56 : 7);
     obs[k]++;
   }
   double p = chi2_test(obs, expect, 3);
-  show("empirical prompt lengths", p);
+  show(what, p);
   assert_true(p > ALPHA);
   ic_source_free(src);
   ic_sim_free(sim);
+}
+
+static void empirical_lengths(void **state) {
+  (void)state;
+  vidur_draws(IC_EMPIRICAL_COLUMNS, 3, false, "empirical prompt lengths");
+}
+
+static void empirical_rows_keep_pairs(void **state) {
+  (void)state;
+  vidur_draws(IC_EMPIRICAL_ROWS, 5, true, "empirical rows");
+}
+
+/* empirical_sampling = each_once: every pass of 3 requests is the 3 rows
+ * (pairs kept) in some order, and the orders differ between passes; a
+ * fixed prompt length rides along while the output comes from the rows. */
+static void empirical_each_once_is_the_set(void **state) {
+  (void)state;
+  struct ic_traffic_config c = defaults();
+  c.output_dist = IC_LENGTH_EMPIRICAL;
+  c.prompt_tokens = 77;
+  c.empirical_sampling = IC_EMPIRICAL_EACH_ONCE;
+  snprintf(c.trace_path, sizeof c.trace_path, DATA "trace_vidur.csv");
+  ic_sim *sim = ic_sim_alloc(6, 0);
+  ic_source *src = open_source(&c, sim, 86400, 0);
+  struct ic_request r;
+  int orders[6] = {0}; /* which of the 3! orders each pass took */
+  for (int pass = 0; pass < 60; pass++) {
+    int seen = 0, first = -1, second = -1;
+    for (int i = 0; i < 3; i++) {
+      assert_int_equal(ic_source_next(src, &r), IC_OK);
+      assert_int_equal(r.prompt_tokens, 77);
+      int k = r.output_tokens == 400 ? 0 : r.output_tokens == 56 ? 1 : r.output_tokens == 7 ? 2 : -1;
+      assert_true(k >= 0 && !(seen & (1 << k)));
+      seen |= 1 << k;
+      if (i == 0) first = k;
+      if (i == 1) second = k;
+    }
+    orders[first * 2 + (second > first ? second - 1 : second)]++;
+  }
+  int distinct = 0;
+  for (int i = 0; i < 6; i++) distinct += orders[i] > 0;
+  assert_true(distinct >= 4); /* 60 uniform shuffles miss 3 of 6 orders with p < 1e-9 */
+  ic_source_free(src);
+  ic_sim_free(sim);
+}
+
+/* The MLPerf data sets drawn whole: the oracle is datasets.csv's mean
+ * prompt and mean output (computed from the per-sample files by
+ * tests/published_dataset_lengths.py, which CTest runs with --check; to 4
+ * decimals). One each_once pass is the exact set: its means equal the
+ * oracle to its rounding. rows draws 20,000 with replacement: the means
+ * are within 4 standard errors (estimated from the draws) of the oracle.
+ * A scale of 1.5 multiplies the pass's mean output by 1.5 within the
+ * rounding of each draw (0.5 token). */
+struct dataset_case {
+  const char *name, *file;
+  long samples;
+  double mean_prompt, mean_output;
+};
+
+static struct dataset_case dataset_cases[] = {
+    {"openorca", "llama2-70b-99.csv.gz", 24576, 222.3298, 218.8946},
+    {"mixtral", "mixtral-8x7b.csv.gz", 15000, 427.3937, 144.8429},
+    {"llama3_405b", "llama3-1-405b.csv.gz", 8313, 9428.6447, 684.6846},
+    {"cnn_dailymail", "llama3-1-8b-datacenter.csv.gz", 13368, 870.7297, 81.6327},
+};
+
+static void draw_means(const struct ic_traffic_config *c, unsigned seed, long n, double mean[2], double se[2]) {
+  ic_sim *sim = ic_sim_alloc(seed, 0);
+  ic_source *src = open_source(c, sim, 86400, 0);
+  double sum[2] = {0}, sq[2] = {0};
+  struct ic_request r;
+  for (long i = 0; i < n; i++) {
+    assert_int_equal(ic_source_next(src, &r), IC_OK);
+    double v[2] = {(double)r.prompt_tokens, (double)r.output_tokens};
+    for (int k = 0; k < 2; k++) sum[k] += v[k], sq[k] += v[k] * v[k];
+  }
+  for (int k = 0; k < 2; k++) {
+    mean[k] = sum[k] / (double)n;
+    se[k] = sqrt((sq[k] / (double)n - mean[k] * mean[k]) / (double)n);
+  }
+  ic_source_free(src);
+  ic_sim_free(sim);
+}
+
+static void run_dataset_case(void **state) {
+  const struct dataset_case *dc = *state;
+  struct ic_traffic_config c = defaults();
+  c.prompt_dist = c.output_dist = IC_LENGTH_EMPIRICAL;
+  snprintf(c.trace_path, sizeof c.trace_path, DATA "published/datasets/%s", dc->file);
+  c.trace_format = IC_TRACE_GENERIC;
+  snprintf(c.trace_prompt_column, sizeof c.trace_prompt_column, "input_length");
+  snprintf(c.trace_output_column, sizeof c.trace_output_column, "output_length");
+  double mean[2], se[2];
+  c.empirical_sampling = IC_EMPIRICAL_EACH_ONCE;
+  draw_means(&c, 11, dc->samples, mean, se);
+  assert_true(fabs(mean[0] - dc->mean_prompt) <= 5e-5 + 1e-9);
+  assert_true(fabs(mean[1] - dc->mean_output) <= 5e-5 + 1e-9);
+  c.empirical_sampling = IC_EMPIRICAL_ROWS;
+  draw_means(&c, 12, 20000, mean, se);
+  if (getenv("IC_TEST_VERBOSE"))
+    printf("  %s rows: prompt %.2f (oracle %.4f, 4 SE %.2f), output %.2f (oracle %.4f, 4 SE %.2f)\n", dc->name, mean[0],
+           dc->mean_prompt, 4 * se[0], mean[1], dc->mean_output, 4 * se[1]);
+  assert_true(fabs(mean[0] - dc->mean_prompt) <= 4 * se[0]);
+  assert_true(fabs(mean[1] - dc->mean_output) <= 4 * se[1]);
+  c.empirical_sampling = IC_EMPIRICAL_EACH_ONCE;
+  c.empirical_output_scale = 1.5;
+  draw_means(&c, 13, dc->samples, mean, se);
+  assert_true(fabs(mean[0] - dc->mean_prompt) <= 5e-5 + 1e-9);
+  assert_true(fabs(mean[1] - 1.5 * dc->mean_output) <= 0.5 + 1.5 * 5e-5);
 }
 
 /* over_context = clamp: prompt <= context - 1 and prompt + output <=
@@ -766,6 +879,12 @@ static struct check_case check_cases[] = {
      "traffic.weekly_weights: item 7: expected a number >= 0, got '-1'\n"},
     {"empirical_without_trace", "prompt_dist", "empirical", "traffic.prompt_dist = empirical needs traffic.trace_path\n"},
     {"trace_without_path", "arrival", "trace", "traffic.arrival = trace needs traffic.trace_path\n"},
+    {"sampling_without_empirical", "empirical_sampling", "rows",
+     "traffic.empirical_sampling: rows and each_once draw trace rows for empirical lengths: set traffic.prompt_dist or "
+     "traffic.output_dist = empirical\n"},
+    {"scale_without_empirical", "empirical_output_scale", "2",
+     "traffic.empirical_output_scale: scales empirical outputs: has no effect without traffic.output_dist = "
+     "empirical\n"},
 };
 
 static void run_check_case(void **state) {
@@ -778,6 +897,8 @@ static void run_check_case(void **state) {
   if (strcmp(cc->key, "weekly_weights") == 0) snprintf(c.weekly_weights, sizeof c.weekly_weights, "%s", cc->value);
   if (strcmp(cc->key, "prompt_dist") == 0) c.prompt_dist = IC_LENGTH_EMPIRICAL;
   if (strcmp(cc->key, "arrival") == 0) c.arrival = IC_ARRIVAL_TRACE;
+  if (strcmp(cc->key, "empirical_sampling") == 0) c.empirical_sampling = IC_EMPIRICAL_ROWS;
+  if (strcmp(cc->key, "empirical_output_scale") == 0) c.empirical_output_scale = 2;
   ic_sim *sim = ic_sim_alloc(1, 0);
   ic_source *src = NULL;
   assert_int_equal(ic_traffic_open(&c, sim, ic_time_from_s(10), 0, &src), IC_EINVAL);
@@ -807,7 +928,7 @@ static void bad_trace_fails_at_open(void **state) {
 
 int main(void) {
   ic_gsl_quiet();
-  struct CMUnitTest tests[64];
+  struct CMUnitTest tests[96];
   size_t n = 0;
   ONE(poisson_gaps_are_exponential);
   ONE(gamma_gaps_are_gamma);
@@ -817,6 +938,9 @@ int main(void) {
   ONE(lognormal_lengths);
   ROWS(discrete_cases, run_discrete_case);
   ONE(empirical_lengths);
+  ONE(empirical_rows_keep_pairs);
+  ONE(empirical_each_once_is_the_set);
+  ROWS(dataset_cases, run_dataset_case);
   ONE(lengths_clamped_to_context);
   ONE(classes_shares_lengths_targets);
   ONE(default_is_one_class);

@@ -45,10 +45,18 @@ ic_status ic_pub_load(const char *path, struct ic_pub_row **rows, size_t *count)
 
 /* Options of the mapping: shorter runs, and "section.key=value" overrides
  * applied to every row's scenario after the mapping (e.g. perf.profile). */
+/* Prompt and output lengths of the MLPerf rows (validate --lengths). */
+enum ic_pub_lengths {
+  IC_PUB_LENGTHS_MEAN,   /* every request at the row's mean prompt and output length */
+  IC_PUB_LENGTHS_DATASET /* each request one sample of the data set (the table's datasets/ files) */
+};
+
 struct ic_pub_options {
   bool quick;
   const char *const *overrides;
   size_t override_count;
+  int lengths;           /* enum ic_pub_lengths (0: mean) */
+  const char *table_dir; /* the table's folder, where datasets/ is; NULL: every row at its mean lengths */
 };
 
 /* Builds the scenario that reproduces `row` (defaults, perf.profile =

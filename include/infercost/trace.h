@@ -65,6 +65,9 @@ struct ic_trace_options {
   bool time_relative;     /* generic only: times are offsets from the trace
                              start (kept); false: absolute (first row is 0) */
   bool no_header;         /* generic only: the first line is data */
+  bool lengths_only;      /* generic CSV only: a table of lengths with no
+                             time column (time_column ""), every row at
+                             time 0; for empirical lengths, never replay */
   bool skip_bad_rows;     /* count and skip bad rows instead of failing */
   size_t chunk_bytes;     /* bytes read per chunk; 0 = 64 KiB */
 };

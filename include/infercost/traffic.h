@@ -35,6 +35,14 @@ enum ic_length_kind {
   IC_LENGTH_EMPIRICAL  /* the histogram of traffic.trace_path's column */
 };
 #define IC_LENGTH_CHOICES "fixed|uniform|lognormal|zipf|empirical"
+/* How empirical lengths are drawn from traffic.trace_path
+ * (traffic.empirical_sampling). */
+enum ic_empirical_sampling {
+  IC_EMPIRICAL_COLUMNS,  /* each column from its own histogram, independently */
+  IC_EMPIRICAL_ROWS,     /* a whole row at random (with replacement): a prompt with its own output */
+  IC_EMPIRICAL_EACH_ONCE /* every row once per pass, passes in seeded shuffled orders */
+};
+#define IC_EMPIRICAL_SAMPLING_CHOICES "columns|rows|each_once"
 
 /* How load is offered (traffic.mode), as benchmarks offer it. */
 enum ic_load_mode {
@@ -82,6 +90,8 @@ struct ic_traffic_config {
   int64_t prompt_tokens_min, prompt_tokens_max;          /* bounds of every draw */
   int64_t output_tokens_min, output_tokens_max;
   double prompt_zipf_s, output_zipf_s;                   /* zipf exponent */
+  int empirical_sampling;                     /* enum ic_empirical_sampling */
+  double empirical_output_scale;              /* empirical outputs times this, rounded (>= 1 token) */
   char class_names[IC_KEY_TEXT_MAX];          /* e.g. chat|code|api, or none */
   char class_shares[IC_KEY_TEXT_MAX];         /* e.g. 0.6|0.3|0.1 */
   char class_prompt_tokens[IC_KEY_TEXT_MAX];  /* per class, or none */
