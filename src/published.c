@@ -239,7 +239,7 @@ static const struct {
   bool outputs;
   double mean_output_tokens;
 } datasets[] = {
-    {"MLPerf OpenOrca (GPT-4 part), 24576 samples", "llama2-70b-99.csv.gz", true, 218.8946},
+    {"MLPerf OpenOrca (GPT-4 part), 24576 samples", "llama2-70b-99.csv.gz", false, 218.8946},
     {"MLPerf Mixtral-8x7B set, 15000 samples", "mixtral-8x7b.csv.gz", true, 144.8429},
     {"MLPerf Llama-3.1-405B set, 8313 samples", "llama3-1-405b.csv.gz", true, 684.6846},
     {"MLPerf CNN/DailyMail eval, 13368 samples", "llama3-1-8b-datacenter.csv.gz", false, 81.6327},
@@ -269,8 +269,8 @@ static bool set_dataset_lengths(struct ic_scenario *s, const struct ic_pub_row *
   char path[IC_KEY_TEXT_MAX + 1];
   int n = snprintf(path, sizeof path, "%s/datasets/%s", opt->table_dir, datasets[d].file);
   if (n < 0 || (size_t)n >= IC_KEY_TEXT_MAX)
-    return SKIP("the data set's path %s/datasets/%s is longer than a scenario text (%d bytes)", opt->table_dir,
-                datasets[d].file, IC_KEY_TEXT_MAX - 1);
+    return SKIP("the data set's path is longer than a scenario text (%d bytes): %s/datasets/%s", IC_KEY_TEXT_MAX - 1,
+                opt->table_dir, datasets[d].file);
   long samples = count_in(row->dataset, " samples");
   if (offline && samples > 0) *offline_requests = samples * ((*offline_requests + samples - 1) / samples);
   bool ok = set(s, row->id, "traffic.prompt_dist=empirical") && set(s, row->id, "traffic.trace_path=%s", path) &&

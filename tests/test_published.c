@@ -136,6 +136,50 @@ static void offline_row_becomes_its_scenario(void **state) {
   assert_true(fabs(s.perf.memory_reserve_frac - 0.0750) < 0.002);
 }
 
+/* --lengths dataset: an MLPerf row draws its data set's samples from the
+ * table's own datasets/ folder (offline: each once per pass, a whole number
+ * of passes; server: rows at random), outputs scaled to the row's mean
+ * over the file's (datasets.csv mean_output_tokens: Mixtral 144.8429);
+ * CNN/DailyMail keeps the row's mean output; mean keeps today's fixed
+ * lengths; a folder too long for a scenario text is a skip that says so. */
+static void mlperf_rows_take_their_data_set(void **state) {
+  (void)state;
+  static struct ic_scenario s;
+  char why[IC_PUB_WHY];
+  struct ic_pub_options ds = full;
+  ds.lengths = IC_PUB_LENGTHS_DATASET;
+  ds.table_dir = "some/table";
+  struct ic_pub_row r = row("H100", "fp8", "Mixtral-8x7B", "offline", 427.3937, 143.3);
+  snprintf(r.dataset, sizeof r.dataset, "MLPerf Mixtral-8x7B set, 15000 samples");
+  assert_true(ic_pub_scenario(&r, &ds, 0, &s, why));
+  assert_int_equal(s.traffic.prompt_dist, IC_LENGTH_EMPIRICAL);
+  assert_int_equal(s.traffic.output_dist, IC_LENGTH_EMPIRICAL);
+  assert_string_equal(s.traffic.trace_path, "some/table/datasets/mixtral-8x7b.csv.gz");
+  assert_int_equal(s.traffic.empirical_sampling, IC_EMPIRICAL_EACH_ONCE);
+  assert_true(fabs(s.traffic.empirical_output_scale - 143.3 / 144.8429) < 1e-8);
+  assert_int_equal(s.traffic.requests % 15000, 0);
+  assert_true(s.traffic.requests >= 64 * 64); /* at least the count a mean-length row runs */
+  snprintf(r.mode, sizeof r.mode, "server");
+  assert_true(ic_pub_scenario(&r, &ds, 3.0, &s, why));
+  assert_int_equal(s.traffic.empirical_sampling, IC_EMPIRICAL_ROWS);
+  r = row("H100", "fp8", "Llama-3.1-8B", "offline", 870.7297, 128);
+  snprintf(r.dataset, sizeof r.dataset, "MLPerf CNN/DailyMail eval, 13368 samples");
+  assert_true(ic_pub_scenario(&r, &ds, 0, &s, why));
+  assert_int_equal(s.traffic.prompt_dist, IC_LENGTH_EMPIRICAL);
+  assert_int_equal(s.traffic.output_dist, IC_LENGTH_FIXED);
+  assert_int_equal(s.traffic.output_tokens, 128);
+  assert_int_equal(s.traffic.requests % 13368, 0);
+  assert_true(ic_pub_scenario(&r, &full, 0, &s, why)); /* mean: as before */
+  assert_int_equal(s.traffic.prompt_dist, IC_LENGTH_FIXED);
+  assert_int_equal(s.traffic.prompt_tokens, 871);
+  char deep[200];
+  memset(deep, 'd', sizeof deep - 1);
+  deep[sizeof deep - 1] = '\0';
+  ds.table_dir = deep;
+  assert_false(ic_pub_scenario(&r, &ds, 0, &s, why));
+  assert_non_null(strstr(why, "longer than a scenario text"));
+}
+
 /* MLPerf rows state no TP: the smallest power of two keeping the weights
  * within half the replica's memory. Llama-2-70B in fp8 is about 69 GB: on
  * 80 GB H100s that needs 2 GPUs (69 > 40), on 141 GB H200s one (69 < 70.5). */
@@ -294,6 +338,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(bad_number_names_line_and_column, diag_capture, diag_release),
       cmocka_unit_test(skips_say_why),
       cmocka_unit_test(offline_row_becomes_its_scenario),
+      cmocka_unit_test(mlperf_rows_take_their_data_set),
       cmocka_unit_test(default_tp_rule),
       cmocka_unit_test(abs_stats_by_hand),
       cmocka_unit_test(bad_command_lines),
