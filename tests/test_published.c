@@ -137,8 +137,8 @@ static void offline_row_becomes_its_scenario(void **state) {
 }
 
 /* --lengths dataset: an MLPerf row draws its data set's samples from the
- * table's own datasets/ folder (offline: each once per pass, a whole number
- * of passes; server: rows at random), outputs scaled to the row's mean
+ * table's own datasets/ folder (offline: each once per pass, 16 passes;
+ * server: rows at random), outputs scaled to the row's mean
  * over the file's (datasets.csv mean_output_tokens: Mixtral 144.8429);
  * CNN/DailyMail keeps the row's mean output; mean keeps today's fixed
  * lengths; a folder too long for a scenario text is a skip that says so. */
@@ -157,8 +157,7 @@ static void mlperf_rows_take_their_data_set(void **state) {
   assert_string_equal(s.traffic.trace_path, "some/table/datasets/mixtral-8x7b.csv.gz");
   assert_int_equal(s.traffic.empirical_sampling, IC_EMPIRICAL_EACH_ONCE);
   assert_true(fabs(s.traffic.empirical_output_scale - 143.3 / 144.8429) < 1e-8);
-  assert_int_equal(s.traffic.requests % 15000, 0);
-  assert_true(s.traffic.requests >= 64 * 64); /* at least the count a mean-length row runs */
+  assert_int_equal(s.traffic.requests, 16 * 15000); /* 16 passes: more than a mean-length row's 64 x 64 */
   snprintf(r.mode, sizeof r.mode, "server");
   assert_true(ic_pub_scenario(&r, &ds, 3.0, &s, why));
   assert_int_equal(s.traffic.empirical_sampling, IC_EMPIRICAL_ROWS);
@@ -168,7 +167,7 @@ static void mlperf_rows_take_their_data_set(void **state) {
   assert_int_equal(s.traffic.prompt_dist, IC_LENGTH_EMPIRICAL);
   assert_int_equal(s.traffic.output_dist, IC_LENGTH_FIXED);
   assert_int_equal(s.traffic.output_tokens, 128);
-  assert_int_equal(s.traffic.requests % 13368, 0);
+  assert_int_equal(s.traffic.requests, 16 * 13368);
   assert_true(ic_pub_scenario(&r, &full, 0, &s, why)); /* mean: as before */
   assert_int_equal(s.traffic.prompt_dist, IC_LENGTH_FIXED);
   assert_int_equal(s.traffic.prompt_tokens, 871);
