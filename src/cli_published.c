@@ -266,8 +266,8 @@ static bool check_bound(const char *what, double value, size_t m, double bound) 
 
 static int parse_args(int argc, char **argv, struct options *o) {
   long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-  *o = (struct options){.plot = true, .lengths = DEFAULT_LENGTHS, .workers = cpus > 0 ? cpus : 1, .max_median = (double)NAN,
-                           .max_p90 = (double)NAN};
+  *o = (struct options){.plot = true, .lengths = DEFAULT_LENGTHS, .workers = cpus > 0 ? cpus : 1,
+                        .max_median = (double)NAN, .max_p90 = (double)NAN};
   o->table = IC_SOURCE_DIR "/tests/data/published/measurements.csv";
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;

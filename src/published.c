@@ -264,8 +264,9 @@ static long count_in(const char *dataset, const char *unit) {
  * prompt and output drawn as whole rows of its file (offline: each sample
  * once per pass, as MLPerf Offline issues the set), outputs scaled to the
  * row's mean. *offline_requests becomes a whole number of passes, at least
- * OFFLINE_PASSES and at least the count asked. Returns false (why filled) when the file's path does not
- * fit a scenario text; true with nothing set when the row has no such set. */
+ * OFFLINE_PASSES and at least the count asked. Returns false (why filled)
+ * when the file's path does not fit a scenario text; true with nothing set
+ * when the row has no such set or the lengths asked are the means. */
 static bool set_dataset_lengths(struct ic_scenario *s, const struct ic_pub_row *row, const struct ic_pub_options *opt,
                                 bool offline, long *offline_requests, char *why) {
   size_t d = 0;

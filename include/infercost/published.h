@@ -43,14 +43,15 @@ struct ic_pub_case {
  * is missing; IC_ENOMEM. */
 ic_status ic_pub_load(const char *path, struct ic_pub_row **rows, size_t *count);
 
-/* Options of the mapping: shorter runs, and "section.key=value" overrides
- * applied to every row's scenario after the mapping (e.g. perf.profile). */
 /* Prompt and output lengths of the MLPerf rows (validate --lengths). */
 enum ic_pub_lengths {
   IC_PUB_LENGTHS_MEAN,   /* every request at the row's mean prompt and output length */
   IC_PUB_LENGTHS_DATASET /* each request one sample of the data set (the table's datasets/ files) */
 };
 
+/* Options of the mapping: shorter runs, "section.key=value" overrides
+ * applied to every row's scenario after the mapping (e.g. perf.profile),
+ * and the MLPerf rows' lengths. */
 struct ic_pub_options {
   bool quick;
   const char *const *overrides;
