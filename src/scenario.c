@@ -761,6 +761,9 @@ ic_status ic_scenario_check(const struct ic_scenario *s) {
   if (s->serving.batching == IC_BATCHING_STATIC && s->serving.prefill_chunk_tokens > 0)
     check_fail(s, blame(s, (const char *const[]){"serving.prefill_chunk_tokens", "serving.batching", NULL}),
                "%s: chunked prefill needs serving.batching = %s", "continuous");
+  if (s->serving.batching == IC_BATCHING_STATIC && (s->serving.scheduler_steps > 1 || s->serving.prefill_min_queue > 0))
+    check_fail(s, blame(s, (const char *const[]){"serving.scheduler_steps", "serving.prefill_min_queue", "serving.batching", NULL}),
+               "%s: scheduling decisions of a running batch need serving.batching = %s", "continuous");
   if (s->serving.prefix_cache && s->serving.batching == IC_BATCHING_STATIC)
     check_fail(s, blame(s, (const char *const[]){"serving.prefix_cache", "serving.batching", NULL}),
                "%s: the prefix cache needs serving.batching = %s", "continuous");
