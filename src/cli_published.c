@@ -38,6 +38,8 @@ static const char usage[] =
     "  --quick                shorter runs (fewer requests per row)\n"
     "  -o DIR                 write DIR/published.csv and DIR/published.png (plots/published.gp)\n"
     "  --table CSV            the table (default: the source tree's tests/data/published/measurements.csv)\n"
+    "  --configs CSV|none     the submissions' scheduler settings, applied by experiment and mode (default: the\n"
+    "                         source tree's tests/data/published/submission_configs.csv; none: the engine defaults)\n"
     "  --ids LIST             only these rows (comma-separated ids)\n"
     "  --split HALF           only the rows of one half (fit or holdout)\n"
     "  -s section.key=value   override a key in every row's scenario (e.g. perf.profile=roofline)\n"
@@ -59,7 +61,7 @@ enum { MAX_OVERRIDES = 64 };
 struct options {
   bool quick, plot;
   int lengths; /* enum ic_pub_lengths */
-  const char *dir, *table, *ids, *split, *bound_metrics;
+  const char *dir, *table, *configs, *ids, *split, *bound_metrics;
   const char *overrides[MAX_OVERRIDES];
   size_t override_count;
   long workers;
@@ -269,6 +271,7 @@ static int parse_args(int argc, char **argv, struct options *o) {
   *o = (struct options){.plot = true, .lengths = DEFAULT_LENGTHS, .workers = cpus > 0 ? cpus : 1,
                         .max_median = (double)NAN, .max_p90 = (double)NAN};
   o->table = IC_SOURCE_DIR "/tests/data/published/measurements.csv";
+  o->configs = IC_SOURCE_DIR "/tests/data/published/submission_configs.csv";
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
     char *end = NULL;
@@ -281,7 +284,7 @@ static int parse_args(int argc, char **argv, struct options *o) {
     } else if (!strcmp(a, "--no-plot")) {
       o->plot = false;
     } else if (!strcmp(a, "-o") || !strcmp(a, "--table") || !strcmp(a, "--ids") || !strcmp(a, "--split") ||
-               !strcmp(a, "--bound-metrics")) {
+               !strcmp(a, "--bound-metrics") || !strcmp(a, "--configs")) {
       if (!v) {
         ic_diag("infercost validate", 0, "%s: expected a value", a);
         return -1;
@@ -290,6 +293,7 @@ static int parse_args(int argc, char **argv, struct options *o) {
         : !strcmp(a, "--table")   ? &o->table
         : !strcmp(a, "--ids")     ? &o->ids
         : !strcmp(a, "--split")   ? &o->split
+        : !strcmp(a, "--configs") ? &o->configs
                                   : &o->bound_metrics) = v;
       i++;
     } else if (!strcmp(a, "-s") || !strcmp(a, "--set")) {
@@ -489,8 +493,15 @@ int ic_cli_validate_published(int argc, char **argv) {
     free(rows);
     return IC_EXIT_BAD_INPUT;
   }
+  struct ic_pub_config *configs = NULL;
+  size_t config_count = 0;
+  if (strcmp(o.configs, "none") && (st = ic_pub_load_configs(o.configs, &configs, &config_count)) != IC_OK) {
+    free(rows);
+    return st == IC_ENOMEM ? IC_EXIT_FAILURE : IC_EXIT_BAD_INPUT;
+  }
   if (o.dir && mkdir(o.dir, 0777) != 0 && errno != EEXIST) {
     ic_diag(o.dir, 0, "cannot create the output directory: %s", strerror(errno));
+    free(configs);
     free(rows);
     return IC_EXIT_FAILURE;
   }
@@ -506,7 +517,7 @@ int ic_cli_validate_published(int argc, char **argv) {
   char table_dir[PATH_MAX];
   const char *slash = strrchr(o.table, '/');
   snprintf(table_dir, sizeof table_dir, "%.*s", slash ? (int)(slash - o.table) : 1, slash ? o.table : ".");
-  struct ic_pub_options popt = {o.quick, o.overrides, o.override_count, o.lengths, table_dir};
+  struct ic_pub_options popt = {o.quick, o.overrides, o.override_count, configs, config_count, o.lengths, table_dir};
   size_t points = ic_pub_plan(rows, n, &popt, cases, first_row, rate);
   printf("# infercost %s validate --published%s: %zu rows of %s, %zu runs on %ld worker(s)", IC_VERSION_STRING,
          o.quick ? " --quick" : "", n, o.table, points, o.workers);
@@ -642,6 +653,7 @@ done:
   free(pred);
   free(first_row);
   free(cases);
+  free(configs);
   free(rows);
   return rc;
 }

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "infercost/published_configs.h"
 #include "infercost/scenario.h"
 #include "infercost/status.h"
 
@@ -56,6 +57,8 @@ struct ic_pub_options {
   bool quick;
   const char *const *overrides;
   size_t override_count;
+  const struct ic_pub_config *configs; /* the submissions' scheduler settings (published_configs.h), applied before the overrides */
+  size_t config_count;
   int lengths;           /* enum ic_pub_lengths (0: mean) */
   const char *table_dir; /* the table's folder, where datasets/ is; NULL: every row at its mean lengths */
 };
