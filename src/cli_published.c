@@ -56,7 +56,7 @@ static const char usage[] =
 enum { MAX_OVERRIDES = 64 };
 /* MLPerf rows' lengths when --lengths is not given (docs/validation-published.md,
  * "Fifth round (L)") */
-#define DEFAULT_LENGTHS IC_PUB_LENGTHS_DATASET
+#define DEFAULT_LENGTHS IC_PUB_LENGTHS_MEAN
 
 struct options {
   bool quick, plot;
