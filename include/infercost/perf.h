@@ -24,6 +24,8 @@ struct ic_perf_params {
                                           0 = unset, taken as 1 */
   double attention_memory_efficiency;  /* their KV-cache read rate relative to the GEMMs' streaming, (0, 1];
                                           0 = unset, taken as 1 */
+  double expert_compute_efficiency;    /* routed-expert GEMMs' FLOP/s relative to the dense GEMMs', (0, 1]:
+                                          grouped GEMMs of a few hundred tokens per expert; 0 = unset, 1 */
   /* Issue 15 (docs/compute-model.md, "Fitted profile"); every one 0 = off,
    * today's model. */
   int profile;                 /* enum ic_perf_profile: where unset efficiencies come from */
