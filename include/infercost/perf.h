@@ -162,6 +162,8 @@ double ic_perf_tokens_per_step(const struct ic_perf *p);
  *   attention = max(FLOPs_attn / (tp x peak x compute_efficiency x attention_compute_efficiency),
  *                   KV bytes / (tp x bandwidth x memory_efficiency x attention_memory_efficiency))
  * They are separate kernels that run one after the other, so their times add.
+ * The routed experts' share of FLOPs_dense runs at expert_compute_efficiency
+ * x the dense rate (grouped GEMMs behind a router; 1 = the dense rate).
  * Pipeline stages run the busiest stage's share (its layers and the LM head)
  * for each of m micro-batches: time = (m + p - 1) x (stage + transfer) +
  * overhead. Expert parallelism replaces the FFN all-reduce of MoE layers by
