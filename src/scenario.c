@@ -805,6 +805,11 @@ uint64_t ic_scenario_digest(const struct ic_scenario *s) {
       if (strcmp(sec->name, "traffic") == 0 && strncmp(sec->keys[j].name, "class_usd_per_m_", 16) == 0 &&
           strcmp(value, "none") == 0)
         continue;
+      /* And one whose routed experts run at the dense rate (the model before
+       * perf.expert_compute_efficiency existed). */
+      if (strcmp(sec->name, "perf") == 0 && strcmp(sec->keys[j].name, "expert_compute_efficiency") == 0 &&
+          strcmp(value, "1") == 0)
+        continue;
       for (const char *c = sec->keys[j].name; *c; c++) h = (h ^ (unsigned char)*c) * UINT64_C(0x100000001b3);
       for (const char *c = value; *c; c++) h = (h ^ (unsigned char)*c) * UINT64_C(0x100000001b3);
     }
