@@ -501,6 +501,13 @@ static void span_end_hint(const void *ctx, uint64_t arg) {
   if (st->slab && pos != IC__ARG_POS - 1) __builtin_prefetch(&st->slab[i * f->pools[0].serving.max_batch + (int64_t)pos]);
 }
 
+/* A kick's batch record (one pool: its address without a load). */
+static void cont_prefetch(const ic_fleet *f, int64_t r) {
+  if (f->pool_count != 1) return;
+  const struct cont *rep = &state(&f->pools[0])->rep[r - f->pools[0].first_replica];
+  for (size_t b = 0; b < sizeof *rep; b += 64) __builtin_prefetch((const char *)rep + b);
+}
+
 /* Halfway through a mixed iteration: its decode share draws decode power. */
 static void on_decode_share(ic_sim *sim, void *ctx, uint64_t arg) {
   ic_fleet *f = ctx;
@@ -857,4 +864,5 @@ static void cont_interrupt(ic_fleet *f, int64_t r) {
 
 const struct ic__policy ic__continuous_policy = {cont_init,   cont_kick,       cont_has_room,  cont_close,
                                                  cont_open,   cont_uncount,    cont_free,      cont_kv_free,
-                                                 cont_kv_promise, cont_kv_release, cont_interrupt};
+                                                 cont_kv_promise, cont_kv_release, cont_interrupt,
+                                                 cont_prefetch};
