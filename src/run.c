@@ -453,8 +453,10 @@ static ic_status resolve_pool(const struct ic_scenario *s, size_t i, const struc
    * pool's scenario (its fleet keys: GPUs per replica and per node). */
   if (st == IC_OK) {
     /* A pool's problem (its model does not fit) names the pool. */
-    if (where != s->source) snprintf(ps->source, sizeof ps->source, "%s: pool.%s", where, p->name);
-    st = ic_run_perf_init(ps, model, &p->gpu, &p->perf);
+    /* A name too long for the field is cut, which only shortens the message. */
+    if (where != s->source && snprintf(ps->source, sizeof ps->source, "%s: pool.%s", where, p->name) < 0)
+      st = IC_EINVAL;
+    if (st == IC_OK) st = ic_run_perf_init(ps, model, &p->gpu, &p->perf);
   } else {
     st = IC_EINVAL;
   }
