@@ -499,6 +499,8 @@ static void span_end_hint(const void *ctx, uint64_t arg) {
   const struct cont *rep = &st->rep[i];
   for (size_t b = 0; b < sizeof *rep; b += 64) __builtin_prefetch((const char *)rep + b);
   if (st->slab && pos != IC__ARG_POS - 1) __builtin_prefetch(&st->slab[i * f->pools[0].serving.max_batch + (int64_t)pos]);
+  /* The next span's power state: its node's ledger record (a replica's node from its index). */
+  if (f->has_ledger && f->pools[0].replicas_per_node > 0) ic_ledger_prefetch(f->pools[0].ledger, i / f->pools[0].replicas_per_node);
 }
 
 /* A kick's batch record (one pool: its address without a load). */
