@@ -37,6 +37,8 @@ static const char usage[] =
     "  --quick                shorter runs (fewer requests per row)\n"
     "  -o DIR                 write DIR/published.csv and DIR/published.png (plots/published.gp)\n"
     "  --table CSV            the table (default: the source tree's tests/data/published/measurements.csv)\n"
+    "  --configs CSV|none     the submissions' scheduler settings, applied by experiment and mode (default: the\n"
+    "                         source tree's tests/data/published/submission_configs.csv; none: the engine defaults)\n"
     "  --ids LIST             only these rows (comma-separated ids)\n"
     "  --split HALF           only the rows of one half (fit or holdout)\n"
     "  -s section.key=value   override a key in every row's scenario (e.g. perf.profile=roofline)\n"
@@ -51,7 +53,7 @@ enum { MAX_OVERRIDES = 64 };
 
 struct options {
   bool quick, plot;
-  const char *dir, *table, *ids, *split, *bound_metrics;
+  const char *dir, *table, *configs, *ids, *split, *bound_metrics;
   const char *overrides[MAX_OVERRIDES];
   size_t override_count;
   long workers;
@@ -261,6 +263,7 @@ static int parse_args(int argc, char **argv, struct options *o) {
   *o = (struct options){.plot = true, .workers = cpus > 0 ? cpus : 1, .max_median = (double)NAN,
                            .max_p90 = (double)NAN};
   o->table = IC_SOURCE_DIR "/tests/data/published/measurements.csv";
+  o->configs = IC_SOURCE_DIR "/tests/data/published/submission_configs.csv";
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
     char *end = NULL;
@@ -273,7 +276,7 @@ static int parse_args(int argc, char **argv, struct options *o) {
     } else if (!strcmp(a, "--no-plot")) {
       o->plot = false;
     } else if (!strcmp(a, "-o") || !strcmp(a, "--table") || !strcmp(a, "--ids") || !strcmp(a, "--split") ||
-               !strcmp(a, "--bound-metrics")) {
+               !strcmp(a, "--bound-metrics") || !strcmp(a, "--configs")) {
       if (!v) {
         ic_diag("infercost validate", 0, "%s: expected a value", a);
         return -1;
@@ -282,6 +285,7 @@ static int parse_args(int argc, char **argv, struct options *o) {
         : !strcmp(a, "--table")   ? &o->table
         : !strcmp(a, "--ids")     ? &o->ids
         : !strcmp(a, "--split")   ? &o->split
+        : !strcmp(a, "--configs") ? &o->configs
                                   : &o->bound_metrics) = v;
       i++;
     } else if (!strcmp(a, "-s") || !strcmp(a, "--set")) {
@@ -474,8 +478,15 @@ int ic_cli_validate_published(int argc, char **argv) {
     free(rows);
     return IC_EXIT_BAD_INPUT;
   }
+  struct ic_pub_config *configs = NULL;
+  size_t config_count = 0;
+  if (strcmp(o.configs, "none") && (st = ic_pub_load_configs(o.configs, &configs, &config_count)) != IC_OK) {
+    free(rows);
+    return st == IC_ENOMEM ? IC_EXIT_FAILURE : IC_EXIT_BAD_INPUT;
+  }
   if (o.dir && mkdir(o.dir, 0777) != 0 && errno != EEXIST) {
     ic_diag(o.dir, 0, "cannot create the output directory: %s", strerror(errno));
+    free(configs);
     free(rows);
     return IC_EXIT_FAILURE;
   }
@@ -487,7 +498,7 @@ int ic_cli_validate_published(int argc, char **argv) {
   struct ic_sweep_record *recs = NULL, *urecs = NULL;
   int rc = IC_EXIT_FAILURE;
   if (!cases || !first_row || !pred || !err || !status || !rate || !raw || !raw_err) goto done;
-  struct ic_pub_options popt = {o.quick, o.overrides, o.override_count};
+  struct ic_pub_options popt = {o.quick, o.overrides, o.override_count, configs, config_count};
   size_t points = ic_pub_plan(rows, n, &popt, cases, first_row, rate);
   printf("# infercost %s validate --published%s: %zu rows of %s, %zu runs on %ld worker(s)", IC_VERSION_STRING,
          o.quick ? " --quick" : "", n, o.table, points, o.workers);
@@ -623,6 +634,7 @@ done:
   free(pred);
   free(first_row);
   free(cases);
+  free(configs);
   free(rows);
   return rc;
 }

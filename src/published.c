@@ -240,6 +240,30 @@ static long default_tp(const struct ic_model_spec *m, const struct ic_gpu_spec *
   return tp;
 }
 
+/* The submission's own scheduler, where its code and configuration were
+ * read (tests/data/published/submission_configs.csv; docs/validation-published.md,
+ * "Fifth round (S)"): its batch cap per replica; its token budget an
+ * iteration, as prompt chunks where a vLLM V1 engine chunks, else as whole
+ * prompts: vLLM V0 without chunked prefill, and TensorRT-LLM, whose
+ * enable_chunked_context the simulator's chunked prefill follows less well
+ * than a whole-prompt budget on the fit half (fit-half TPOT median 49.1%
+ * against 22.6%, TTFT 30.2% against 40.9%); then vLLM's multi-step
+ * scheduling and AMD's prefill hold-back. */
+static bool apply_submission_config(const struct ic_pub_row *row, const struct ic_pub_options *opt, struct ic_scenario *s) {
+  const struct ic_pub_config *c = ic_pub_find_config(opt->configs, opt->config_count, row->experiment, row->mode);
+  if (!c) return true;
+  bool ok = !c->max_batch || set(s, row->id, "serving.max_batch=%ld", c->max_batch);
+  bool chunks = c->chunked && !strstr(row->engine, "TensorRT-LLM");
+  if (ok && c->max_num_tokens > 0)
+    ok = chunks ? set(s, row->id, "serving.max_batched_tokens=0") &&
+                          set(s, row->id, "serving.prefill_chunk_tokens=%ld", c->max_num_tokens)
+                    : set(s, row->id, "serving.prefill_chunk_tokens=0") &&
+                          set(s, row->id, "serving.max_batched_tokens=%ld", c->max_num_tokens);
+  if (ok && c->scheduler_steps > 0) ok = set(s, row->id, "serving.scheduler_steps=%ld", c->scheduler_steps);
+  if (ok && c->prefill_min_queue > 0) ok = set(s, row->id, "serving.prefill_min_queue=%ld", c->prefill_min_queue);
+  return ok;
+}
+
 #define SKIP(...) (snprintf(why, IC_PUB_WHY, __VA_ARGS__), false)
 
 bool ic_pub_scenario(const struct ic_pub_row *row, const struct ic_pub_options *opt, double rate_per_s,
@@ -340,6 +364,7 @@ bool ic_pub_scenario(const struct ic_pub_row *row, const struct ic_pub_options *
   } else {
     return SKIP("mode %s without the fields it needs", row->mode);
   }
+  ok = ok && apply_submission_config(row, opt, s);
   for (size_t i = 0; ok && i < opt->override_count; i++) ok = ic_scenario_set(s, opt->overrides[i], "-s") == IC_OK;
   if (!ok) return SKIP("the scenario was refused (reported above)");
   if (ic_scenario_check(s) != IC_OK) return SKIP("the scenario does not check (reported above)");

@@ -761,6 +761,9 @@ ic_status ic_scenario_check(const struct ic_scenario *s) {
   if (s->serving.batching == IC_BATCHING_STATIC && s->serving.prefill_chunk_tokens > 0)
     check_fail(s, blame(s, (const char *const[]){"serving.prefill_chunk_tokens", "serving.batching", NULL}),
                "%s: chunked prefill needs serving.batching = %s", "continuous");
+  if (s->serving.batching == IC_BATCHING_STATIC && (s->serving.scheduler_steps > 1 || s->serving.prefill_min_queue > 0))
+    check_fail(s, blame(s, (const char *const[]){"serving.scheduler_steps", "serving.prefill_min_queue", "serving.batching", NULL}),
+               "%s: scheduling decisions of a running batch need serving.batching = %s", "continuous");
   if (s->serving.prefix_cache && s->serving.batching == IC_BATCHING_STATIC)
     check_fail(s, blame(s, (const char *const[]){"serving.prefix_cache", "serving.batching", NULL}),
                "%s: the prefix cache needs serving.batching = %s", "continuous");
@@ -788,6 +791,11 @@ void ic_scenario_write(const struct ic_scenario *s, FILE *out) {
   ic__pool_write(s, out);
 }
 
+bool ic__digest_skips_serving(const char *key, const char *value) {
+  return (strcmp(key, "scheduler_steps") == 0 && strcmp(value, "1") == 0) ||
+         (strcmp(key, "prefill_min_queue") == 0 && strcmp(value, "0") == 0);
+}
+
 uint64_t ic_scenario_digest(const struct ic_scenario *s) {
   uint64_t h = UINT64_C(0xcbf29ce484222325);
   char value[IC_KEY_TEXT_MAX + 32];
@@ -805,6 +813,8 @@ uint64_t ic_scenario_digest(const struct ic_scenario *s) {
       if (strcmp(sec->name, "traffic") == 0 && strncmp(sec->keys[j].name, "class_usd_per_m_", 16) == 0 &&
           strcmp(value, "none") == 0)
         continue;
+      /* And one whose scheduling decisions are every step, without a prefill hold-back. */
+      if (strcmp(sec->name, "serving") == 0 && ic__digest_skips_serving(sec->keys[j].name, value)) continue;
       for (const char *c = sec->keys[j].name; *c; c++) h = (h ^ (unsigned char)*c) * UINT64_C(0x100000001b3);
       for (const char *c = value; *c; c++) h = (h ^ (unsigned char)*c) * UINT64_C(0x100000001b3);
     }

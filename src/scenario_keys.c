@@ -154,6 +154,8 @@ static const struct ic_key_def serving_keys[] = {
     KEY(ic_serving_config, batch_timeout_s, IC_KEY_REAL, "0.05", 0, 3600, false, NULL, "s", "longest the oldest queued request waits for a batch to fill"),
     KEY(ic_serving_config, prefill_chunk_tokens, IC_KEY_INT, "0", 0, 1e9, false, NULL, "tokens", "continuous: prompt tokens prefilled per iteration, decodes ride along (0: whole prompts, decodes wait)"),
     KEY(ic_serving_config, max_batched_tokens, IC_KEY_INT, "0", 0, 1e9, false, NULL, "tokens", "continuous, whole prompts: prompt tokens prefilled per iteration, as vLLM's max_num_batched_tokens (a prompt longer runs alone; 0: no limit)"),
+    KEY(ic_serving_config, scheduler_steps, IC_KEY_INT, "1", 1, 1e6, false, NULL, "steps", "continuous: decode steps a running batch takes between scheduling decisions, as vLLM's num_scheduler_steps; a request arriving meanwhile waits for the block to end (1: every step)"),
+    KEY(ic_serving_config, prefill_min_queue, IC_KEY_INT, "0", 0, 1e6, false, NULL, "requests", "continuous: with requests running, a scheduling decision admits new ones only when this many are queued or the decision before admitted none, as AMD's MLPerf vLLM scheduler (MIN_REQUIRE_PREFILL_QUERY); 0: off"),
     KEY(ic_serving_config, admission, IC_KEY_CHOICE, "evict", 0, 0, false, IC_ADMISSION_CHOICES, "", "continuous: evict (admit while prompts fit, evict and recompute on overflow, vLLM) or reserve (admit only when prompt + output fit, never evict, TensorRT-LLM no-evict)"),
     KEY(ic_serving_config, step_mode, IC_KEY_CHOICE, "skip", 0, 0, false, IC_STEP_MODE_CHOICES, "", "continuous: skip to the next membership change, or one event per token (reference)"),
     /* Issue 17: scheduled autoscaling (docs/serving.md). */

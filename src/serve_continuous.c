@@ -63,6 +63,7 @@ struct cont {
   ic_time_ns span_load_ns;   /* of which in the planned mixed iteration */
   struct ic__pool *pool;     /* its pool, and its index in the fleet */
   int64_t r;
+  bool admitted_last;        /* serving.prefill_min_queue: the last scheduling decision admitted */
 };
 
 struct ic__decode_line;
@@ -546,6 +547,19 @@ static int64_t decode_span_iters(const struct cont *rep) {
   return rep->pool->serving.step_mode == IC_STEP_TOKEN || left < 1 ? 1 : left;
 }
 
+/* AMD's MLPerf vLLM scheduler (closed/AMD/setup/vllm_patches in MLPerf
+ * Inference v5.1, add-MIN_REQUIRE_PREFILL_QUERY-condition.patch): with
+ * requests running, a decision prefills only when prefill_min_queue requests
+ * wait or the decision before did not prefill; an idle replica always may.
+ * True: this decision holds the queue back. */
+static bool hold_prefill(struct cont *rep, int64_t queued) {
+  bool prefill = rep->running_len == 0 ||
+                 (rep->running_len < rep->pool->serving.max_batch &&
+                  (queued >= rep->pool->serving.prefill_min_queue || !rep->admitted_last));
+  rep->admitted_last = prefill;
+  return !prefill;
+}
+
 /* An iteration boundary at now: evict, admit, plan the next span. */
 static void boundary(ic_fleet *f, int64_t r, bool was_busy) {
   struct cont *rep = cont_of(f, r);
@@ -556,7 +570,8 @@ static void boundary(ic_fleet *f, int64_t r, bool was_busy) {
   }
   while (rep->running_len > 0 && rep->kv_reserved + rep->decoding > rep->pool->kv_capacity) evict(f, r);
   const struct ic__replica *q = &f->replicas[r];
-  while (q->queue_len > 0 && rep->running_len < rep->pool->serving.max_batch &&
+  bool held = rep->pool->serving.prefill_min_queue > 0 && hold_prefill(rep, q->queue_len);
+  while (!held && q->queue_len > 0 && rep->running_len < rep->pool->serving.max_batch &&
          rep->kv_reserved + f->pool[q->queue_head].target_prefill + rep->decoding <= rep->pool->kv_capacity &&
          (rep->pool->serving.admission != IC_ADMISSION_RESERVE ||
           rep->kv_promised + f->pool[q->queue_head].req.prompt_tokens + f->pool[q->queue_head].req.output_tokens <=
@@ -582,6 +597,7 @@ static void boundary(ic_fleet *f, int64_t r, bool was_busy) {
     if (decode_part.seqs > 0) split_power(f, r, &prefill_part, &decode_part, now, dur);
   } else {
     int64_t n = rep->running_len, iters = decode_span_iters(rep), context_sum = rep->context_sum;
+    if (held && iters > rep->pool->serving.scheduler_steps) iters = rep->pool->serving.scheduler_steps; /* the next decision */
     const struct ic_perf_decode_line *d = decode_line(rep->pool, n);
     if (iters > IC__PLAN_FIRST && lazy_exact(d, context_sum, n, iters)) {
       rep->span_planned = 0;
@@ -749,6 +765,14 @@ static void cont_kick(ic_fleet *f, int64_t r, bool was_queue_empty) {
     }
   } else if (at < now)
     return; /* a single iteration: its end is the next boundary */
+  int64_t block = rep->pool->serving.scheduler_steps; /* decisions every block steps from the span's start */
+  if (block > 1 && k % block) {
+    for (int64_t i = k % block; i < block && k < rep->span_iters; i++, k++) {
+      ic_time_ns step = decode_ns(decode_line(rep->pool, rep->running_len), rep->context_sum + k * rep->running_len);
+      weight_ns += (double)k * (double)step;
+      at += step;
+    }
+  }
   if (k >= rep->span_iters) return;
   if (k == 0) { /* the span starts now: plan it again with the newcomer, and drop the old plan's split */
     ic_sim_cancel(f->sim, rep->span_event);

@@ -24,7 +24,7 @@ static const char *write_table(const char *body) {
   return path;
 }
 
-static const struct ic_pub_options quick = {true, NULL, 0}, full = {false, NULL, 0};
+static const struct ic_pub_options quick = {true, NULL, 0, NULL, 0}, full = {false, NULL, 0, NULL, 0};
 
 static struct ic_pub_row row(const char *gpu, const char *precision, const char *model, const char *mode,
                              double input, double output) {

@@ -2,8 +2,12 @@
  * engines differ on: a token budget for whole-prompt prefill (vLLM's
  * max_num_batched_tokens) and admission that reserves a request's whole KV
  * need (TensorRT-LLM's no-evict policy) beside evict-and-recompute. */
+#define _POSIX_C_SOURCE 200809L /* mkstemp, fdopen */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "ic_test_diag.h"
 #include "infercost/perf.h"
@@ -97,11 +101,124 @@ static void budget_needs_whole_prompts(void **state) {
   assert_non_null(strstr(diag.text, "serving.max_batched_tokens"));
 }
 
+/* The model's own step times, on the clock (ns), for the hand computation below. */
+static struct ic_perf perf_7b(const struct ic_scenario *s) {
+  const struct ic_precisions prec = {.weights = IC_FP16, .activations = IC_FP16, .kv = IC_FP16};
+  struct ic_perf perf;
+  assert_int_equal(ic_perf_init(&perf, ic_model_find("llama2-7b"), ic_hw_find_gpu("h100-sxm"), 1, &prec, &s->perf,
+                                "test"), IC_OK);
+  return perf;
+}
+
+static ic_time_ns prefill_ns(const struct ic_perf *perf, int64_t prompt) {
+  struct ic_iter_shape shape = ic_iter_shape_prefill(prompt, 1);
+  return ic_duration_from_s(ic_perf_iter_s(perf, &shape, NULL));
+}
+
+/* One decode step of one or two sequences at contexts a and b (b < 0: none). */
+static ic_time_ns decode_ns(const struct ic_perf *perf, int64_t a, int64_t b) {
+  int64_t ctx[2] = {a, b};
+  struct ic_iter_shape shape = ic_iter_shape_decode_each(ctx, b < 0 ? 1 : 2);
+  return ic_duration_from_s(ic_perf_iter_s(perf, &shape, NULL));
+}
+
+/* A replays three requests of 1,000-token prompts (Vidur trace, relative
+ * seconds) on one replica: A at 0 (200 tokens out), B and C (50 out) at
+ * `tb_ns` and `tc_ns`; knobs kv. The mean TTFT of the three. */
+static double three_requests_ttft(ic_time_ns tb_ns, ic_time_ns tc_ns, const char *const *kv) {
+  static char path[] = "/tmp/ic_test_holdXXXXXX";
+  strcpy(path, "/tmp/ic_test_holdXXXXXX");
+  int fd = mkstemp(path);
+  assert_true(fd >= 0);
+  FILE *f = fdopen(fd, "w");
+  assert_non_null(f);
+  fprintf(f, "arrived_at,num_prefill_tokens,num_decode_tokens\n0,1000,200\n");
+  fprintf(f, "%lld.%09lld,1000,50\n", (long long)(tb_ns / 1000000000), (long long)(tb_ns % 1000000000));
+  fprintf(f, "%lld.%09lld,1000,50\n", (long long)(tc_ns / 1000000000), (long long)(tc_ns % 1000000000));
+  fclose(f);
+  static struct ic_scenario s;
+  ic_scenario_defaults(&s);
+  static const char *const keys[] = {"model.name=llama2-7b", "fleet.gpu=h100-sxm", "fleet.server=test-host", "power.node_base_w=1500", "cost.server_price_usd=100000",
+                                     "fleet.nodes=1", "fleet.gpus_per_node=1", "fleet.gpus_per_replica=1",
+                                     "serving.batching=continuous", "serving.max_batch=64", "traffic.arrival=trace",
+                                     "run.warmup_s=0", "run.duration_s=100"};
+  for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) set(&s, keys[i]);
+  char kvp[300];
+  snprintf(kvp, sizeof kvp, "traffic.trace_path=%s", path);
+  set(&s, kvp);
+  for (; *kv; kv++) set(&s, *kv);
+  struct ic_run_result r;
+  assert_int_equal(ic_run_scenario(&s, &r), IC_OK);
+  unlink(path);
+  assert_int_equal(r.completed, 3);
+  return r.ttft_mean_s;
+}
+
+/* By hand, with P = the prefill of one 1,000-token prompt and d(a, b) a
+ * decode step at contexts a (and b); A's first token at P.
+ * - B arrives halfway through A's first decode step, C halfway through B's
+ *   prefill. Knobs off: B is admitted after that step, at E = P + d(1000),
+ *   and C when B's prefill ends: TTFT_B = E + P - tB, TTFT_C = E + 2P - tC.
+ * - scheduler_steps = 4 (vLLM num_scheduler_steps): B waits for the end of
+ *   A's block of 4 steps, E4 = P + d(1000) + ... + d(1003); C is admitted
+ *   when B's prefill ends: TTFT_B = E4 + P - tB, TTFT_C = E4 + 2P - tC.
+ * - and prefill_min_queue = 2 (AMD's hold-back): at P the queue is empty
+ *   and A was just admitted, so that decision holds and the next is after
+ *   4 steps (E4), which admits B (the one before admitted none); when B's
+ *   prefill ends C waits alone right after an admitting decision: held for
+ *   one more block of A and B, d(1004 + j, 1000 + j) for j = 0..3, then
+ *   admitted: TTFT_C = E4 + P + block + P - tC. */
+static void prefill_hold_back_by_hand(void **state) {
+  (void)state;
+  static struct ic_scenario s;
+  offline_replica(&s, 1, 1000, 2);
+  struct ic_perf perf = perf_7b(&s);
+  ic_time_ns p = prefill_ns(&perf, 1000), d0 = decode_ns(&perf, 1000, -1);
+  ic_time_ns e4 = p, block = 0;
+  for (int j = 0; j < 4; j++) {
+    e4 += decode_ns(&perf, 1000 + j, -1);
+    block += decode_ns(&perf, 1004 + j, 1000 + j);
+  }
+  ic_time_ns tb = p + d0 / 2;
+  const double ns = 1e-9;
+  /* knobs off */
+  ic_time_ns e = p + d0, tc = e + p / 2;
+  double want = ns * (double)(p + (e + p - tb) + (e + 2 * p - tc)) / 3;
+  assert_true(fabs(three_requests_ttft(tb, tc, (const char *const[]){NULL}) - want) < 1e-9);
+  /* multi-step scheduling */
+  tc = e4 + p / 2;
+  want = ns * (double)(p + (e4 + p - tb) + (e4 + 2 * p - tc)) / 3;
+  assert_true(fabs(three_requests_ttft(tb, tc, (const char *const[]){"serving.scheduler_steps=4", NULL}) - want) < 1e-9);
+  /* and the hold-back */
+  want = ns * (double)(p + (e4 + p - tb) + (e4 + p + block + p - tc)) / 3;
+  assert_true(fabs(three_requests_ttft(tb, tc, (const char *const[]){"serving.scheduler_steps=4",
+                                                                     "serving.prefill_min_queue=2", NULL}) -
+                   want) < 1e-9);
+  /* The same pattern with the queue at the bound admits at once (C's block gone): prefill_min_queue = 1. */
+  want = ns * (double)(p + (e4 + p - tb) + (e4 + 2 * p - tc)) / 3;
+  assert_true(fabs(three_requests_ttft(tb, tc, (const char *const[]){"serving.scheduler_steps=4",
+                                                                     "serving.prefill_min_queue=1", NULL}) -
+                   want) < 1e-9);
+}
+
+/* Static batching has no running batch to schedule: the knobs are refused, by name. */
+static void scheduling_knobs_need_continuous(void **state) {
+  (void)state;
+  static struct ic_scenario s;
+  offline_replica(&s, 4, 100, 2);
+  set(&s, "serving.batching=static");
+  set(&s, "serving.prefill_min_queue=8");
+  assert_int_equal(ic_scenario_check(&s), IC_EINVAL);
+  assert_non_null(strstr(diag.text, "serving.prefill_min_queue"));
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(token_budget_by_hand),
       cmocka_unit_test(reserve_never_evicts),
       cmocka_unit_test_setup_teardown(budget_needs_whole_prompts, diag_capture, diag_release),
+      cmocka_unit_test(prefill_hold_back_by_hand),
+      cmocka_unit_test_setup_teardown(scheduling_knobs_need_continuous, diag_capture, diag_release),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

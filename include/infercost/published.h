@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "infercost/published_configs.h"
 #include "infercost/scenario.h"
 #include "infercost/status.h"
 
@@ -49,6 +50,8 @@ struct ic_pub_options {
   bool quick;
   const char *const *overrides;
   size_t override_count;
+  const struct ic_pub_config *configs; /* the submissions' scheduler settings (published_configs.h), applied before the overrides */
+  size_t config_count;
 };
 
 /* Builds the scenario that reproduces `row` (defaults, perf.profile =

@@ -55,6 +55,8 @@ struct ic_serving_config {
   int64_t prefill_chunk_tokens; /* continuous: prompt tokens prefilled per iteration, 0 = whole prompts */
   int64_t max_batched_tokens; /* continuous, whole prompts: prompt tokens per iteration (vLLM max_num_batched_tokens), 0 = no limit */
   int admission;             /* enum ic_admission (continuous) */
+  int64_t scheduler_steps;   /* continuous: decode steps between scheduling decisions (vLLM num_scheduler_steps), 1 = every step */
+  int64_t prefill_min_queue; /* continuous: with requests running, admit only with this many queued or after a decision that admitted none; 0 = off */
   int step_mode;             /* enum ic_step_mode */
   int64_t max_queue;         /* requests queued per replica (fleet for central) before rejecting; 0 = no limit */
   double slo_ttft_s;         /* TTFT target of classes without their own; NAN = none */

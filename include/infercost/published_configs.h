@@ -1,0 +1,35 @@
+/* published_configs.h: the submissions' own scheduler settings
+ * (tests/data/published/submission_configs.csv): per MLPerf experiment and
+ * mode, the batch cap, token budget and scheduling knobs read from the
+ * submission's published code and configuration (docs/validation-published.md,
+ * "Fifth round (S)"). */
+#ifndef IC_PUBLISHED_CONFIGS_H
+#define IC_PUBLISHED_CONFIGS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "infercost/status.h"
+
+/* One experiment and mode; a count is 0 where the source states none. */
+struct ic_pub_config {
+  char experiment[96], mode[16];
+  long max_batch;          /* TensorRT-LLM gpu_batch_size; vLLM max_num_seqs (and AMD's decode-batch target) */
+  long max_num_tokens;     /* tokens an iteration: TensorRT-LLM max_num_tokens, vLLM max_num_batched_tokens */
+  bool chunked;            /* the engine chunks prompts (TensorRT-LLM enable_chunked_context, vLLM V1) */
+  long scheduler_steps;    /* vLLM num_scheduler_steps */
+  long prefill_min_queue;  /* AMD's VLLM_LLAMA2_MLPERF_MIN_REQUIRE_PREFILL_QUERY */
+  int line;                /* in the file, for messages */
+};
+
+/* Reads the file. IC_OK and *configs (free()) of *count; IC_EIO, or
+ * IC_EINVAL with file, line and column reported (a missing column, a count
+ * that is not a whole number >= 0, a mode or chunked_prefill not of its
+ * choices, an experiment and mode given twice); IC_ENOMEM. */
+ic_status ic_pub_load_configs(const char *path, struct ic_pub_config **configs, size_t *count);
+
+/* The settings of `experiment` in `mode`; NULL if none. */
+const struct ic_pub_config *ic_pub_find_config(const struct ic_pub_config *configs, size_t count, const char *experiment,
+                                               const char *mode);
+
+#endif
