@@ -45,7 +45,8 @@ struct cont {
   int64_t steps;             /* decode steps every decoding slot has taken (see struct ic__slot) */
   int64_t first_done_step;   /* steps when the first decoding slot completes; INT64_MAX if none */
   uint32_t first_done_idx;   /* that slot's request in the pool, IC__NONE if none (a prefetch hint only) */
-  enum ic__span span;        /* IC__SPAN_NONE when idle */
+  uint8_t span;              /* enum ic__span: IC__SPAN_NONE when idle (a byte, beside the flag below) */
+  bool admitted_last;        /* serving.prefill_min_queue: the last scheduling decision admitted */
   int64_t first_prefilling;  /* every running slot before this index is decoding */
   int64_t span_iters;        /* iterations in the span (1 for MIXED) */
   ic_time_ns span_start_ns, span_end_ns;
@@ -63,8 +64,8 @@ struct cont {
   ic_time_ns span_load_ns;   /* of which in the planned mixed iteration */
   struct ic__pool *pool;     /* its pool, and its index in the fleet */
   int64_t r;
-  bool admitted_last;        /* serving.prefill_min_queue: the last scheduling decision admitted */
 };
+_Static_assert(sizeof(struct cont) == 192, "struct cont: three cache lines");
 
 struct ic__decode_line;
 
