@@ -98,6 +98,8 @@ static void advance_fleet(ic_ledger *l, ic_time_ns now_ns) {
   l->fleet_last_ns = now_ns;
 }
 
+void ic_ledger_prefetch(const ic_ledger *l, int64_t node) { __builtin_prefetch(&l->nodes[node]); }
+
 void ic_ledger_set_state(ic_ledger *l, int64_t node, int64_t gpus, enum ic_gpu_state from,
                          enum ic_gpu_state to, ic_time_ns now_ns) {
   struct node_power *n = &l->nodes[node];

@@ -22,6 +22,7 @@
 struct heap_key {
   ic_time_ns time_ns;
   uint32_t slot;
+  uint32_t bound; /* time_ns is a lower bound (ic_evq_push_bound), in the key's padding */
 };
 
 enum slot_state { SLOT_FREE, SLOT_PENDING };
@@ -142,7 +143,7 @@ static void release_slot(ic_evq *q, uint32_t idx) {
   q->free_head = idx;
 }
 
-ic_event_id ic_evq_push(ic_evq *q, ic_time_ns time_ns, ic_event_fn *fn, void *ctx, uint64_t arg) {
+static ic_event_id push(ic_evq *q, ic_time_ns time_ns, bool bound, ic_event_fn *fn, void *ctx, uint64_t arg) {
   if (q->free_head == UINT32_MAX && !grow_slots(q)) return 0;
   if (q->heap_len == q->heap_cap && !grow_heap(q, 2 * q->heap_cap)) return 0;
   uint32_t idx = q->free_head;
@@ -153,9 +154,17 @@ ic_event_id ic_evq_push(ic_evq *q, ic_time_ns time_ns, ic_event_fn *fn, void *ct
   s->arg = arg;
   s->seq = q->next_seq++;
   s->state = SLOT_PENDING;
-  q->heap[q->heap_len] = (struct heap_key){time_ns, idx};
+  q->heap[q->heap_len] = (struct heap_key){time_ns, idx, bound};
   sift_up(q, q->heap_len++);
   return ((uint64_t)s->generation << 32) | idx;
+}
+
+ic_event_id ic_evq_push(ic_evq *q, ic_time_ns time_ns, ic_event_fn *fn, void *ctx, uint64_t arg) {
+  return push(q, time_ns, false, fn, ctx, arg);
+}
+
+ic_event_id ic_evq_push_bound(ic_evq *q, ic_time_ns time_ns, ic_event_fn *fn, void *ctx, uint64_t arg) {
+  return push(q, time_ns, true, fn, ctx, arg);
 }
 
 /* Takes the key at heap position i out, keeping the heap order. */
@@ -190,11 +199,26 @@ ic_event_id ic_evq_reschedule(ic_evq *q, ic_event_id id, ic_time_ns time_ns) {
   bool earlier = time_ns < q->heap[i].time_ns; /* else later: the new seq is larger */
   s->seq = q->next_seq++;
   q->heap[i].time_ns = time_ns;
+  q->heap[i].bound = false;
   if (earlier)
     sift_up(q, i);
   else
     sift_down(q, i);
   return id;
+}
+
+ic_time_ns ic_evq_peek_bound(const ic_evq *q, bool *bound) {
+  *bound = q->heap_len && q->heap[0].bound;
+  return q->heap_len ? q->heap[0].time_ns : IC_TIME_NEVER;
+}
+
+void ic_evq_delay_top(ic_evq *q, ic_time_ns time_ns, bool exact) {
+  if (!q->heap_len) return;
+  assert(time_ns >= q->heap[0].time_ns && "event queue: delay_top moved an event earlier");
+  q->heap[0].bound = !exact;
+  if (time_ns == q->heap[0].time_ns) return;
+  q->heap[0].time_ns = time_ns;
+  sift_down(q, 0);
 }
 
 bool ic_evq_pop(ic_evq *q, struct ic_event *out) {

@@ -137,6 +137,15 @@ static struct ic_perf_breakdown stage(const struct ic_perf *p, const struct ic_m
   double flop_rate = l.g * peak * p->params.compute_efficiency;
   double byte_rate = l.g * p->gpu->mem_bw_bytes_per_s * p->params.memory_efficiency;
   double dense_c = (dense_flops + pass) / flop_rate;
+  /* The routed experts' GEMMs run as grouped GEMMs of tokens x top-k /
+   * experts rows each, below the dense GEMMs' rate (perf.expert_compute_
+   * efficiency, relative to compute_efficiency). Their FLOPs are inside
+   * dense_flops at the dense rate; this adds the rest, (1/e - 1) of their
+   * time. At 1 (unset) nothing is added, so dense models and the roofline
+   * profile keep their times to the bit. */
+  double expert_ce = p->params.expert_compute_efficiency > 0 ? p->params.expert_compute_efficiency : 1.0;
+  if (expert_ce != 1.0 && c.expert_flops > 0)
+    dense_c += (1.0 + extra_u) * c.expert_flops * l.frac / flop_rate * (1.0 / expert_ce - 1.0);
   double dense_m = (bytes + c.act_bytes * l.frac) / byte_rate;
   /* 0 = unset: attention runs as efficiently as the dense kernels. */
   double attn_ce = p->params.attention_compute_efficiency > 0 ? p->params.attention_compute_efficiency : 1.0;
@@ -341,7 +350,8 @@ ic_status ic_perf_init_parallel(struct ic_perf *p, const struct ic_model_spec *m
   if (!(params->weight_pass_flops >= 0) || !(params->roofline_p >= 0) || !(params->overhead_per_seq_s >= 0) ||
       !(params->overhead_per_token_s >= 0) || !(params->compute_efficiency > 0) || !(params->memory_efficiency > 0) ||
       !(params->link_efficiency > 0) || !(params->attention_compute_efficiency >= 0) ||
-      !(params->attention_memory_efficiency >= 0) ||
+      !(params->attention_memory_efficiency >= 0) || !(params->expert_compute_efficiency >= 0) ||
+      !(params->expert_compute_efficiency <= 1) ||
       !(params->memory_reserve_frac >= 0 && params->memory_reserve_frac < 1)) {
     ic_diag(where, 0, "replica: tensor parallelism and efficiencies must be positive and perf.memory_reserve_frac in [0, 1)");
     return IC_EINVAL;

@@ -304,6 +304,7 @@ static void apply_profile(const struct ic_scenario *s, const struct ic_gpu_spec 
   TAKE(compute_efficiency);
   TAKE(memory_efficiency);
   TAKE(attention_memory_efficiency);
+  TAKE(expert_compute_efficiency);
   TAKE(overhead_s);
   TAKE(overhead_per_seq_s);
   TAKE(overhead_per_token_s);

@@ -815,6 +815,11 @@ uint64_t ic_scenario_digest(const struct ic_scenario *s) {
         continue;
       /* And one whose scheduling decisions are every step, without a prefill hold-back. */
       if (strcmp(sec->name, "serving") == 0 && ic__digest_skips_serving(sec->keys[j].name, value)) continue;
+      /* And one whose routed experts run at the dense rate (the model before
+       * perf.expert_compute_efficiency existed). */
+      if (strcmp(sec->name, "perf") == 0 && strcmp(sec->keys[j].name, "expert_compute_efficiency") == 0 &&
+          strcmp(value, "1") == 0)
+        continue;
       /* And one that draws empirical lengths as before the row sampler. */
       if (strcmp(sec->name, "traffic") == 0 &&
           ((strcmp(sec->keys[j].name, "empirical_sampling") == 0 && strcmp(value, "columns") == 0) ||

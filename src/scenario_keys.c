@@ -197,6 +197,7 @@ static const struct ic_key_def perf_keys[] = {
     KEY(ic_perf_params, memory_reserve_frac, IC_KEY_REAL, "0.1", 0, 1, false, NULL, "", "share of GPU memory kept free of weights and KV cache"),
     KEY(ic_perf_params, attention_compute_efficiency, IC_KEY_REAL, "1", 0, 1, true, NULL, "", "attention kernels' FLOP/s relative to compute_efficiency (FlashAttention-style prefill)"),
     KEY(ic_perf_params, attention_memory_efficiency, IC_KEY_REAL, "1", 0, 1, true, NULL, "", "attention kernels' KV-cache read rate relative to memory_efficiency (decode)"),
+    KEY(ic_perf_params, expert_compute_efficiency, IC_KEY_REAL, "1", 0, 1, true, NULL, "", "routed-expert (MoE) GEMMs' FLOP/s relative to compute_efficiency (grouped GEMMs of tokens x top-k / experts rows each)"),
     KEY(ic_perf_params, weight_pass_flops, IC_KEY_REAL, "0", 0, 1e6, false, NULL, "FLOP/weight", "per-weight work of a multi-token iteration besides the math (packing, dequantization)"),
     KEY(ic_perf_params, pipeline_stages, IC_KEY_INT, "1", 1, 1024, false, NULL, "", "pipeline stages of a replica; each holds gpus_per_replica / pipeline_stages GPUs"),
     KEY(ic_perf_params, pipeline_microbatches, IC_KEY_INT, "1", 1, 1024, false, NULL, "", "micro-batches an iteration is split into to fill the pipeline (1: one batch, the bubble stays)"),

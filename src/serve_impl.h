@@ -156,6 +156,9 @@ struct ic__policy {
    * has ended counts, the rest is lost, and every running request goes back
    * to the front of r's queue to recompute; r is left idle. */
   void (*interrupt)(ic_fleet *f, int64_t r);
+  /* Starts what a kick of r reads on its way to the cache; changes nothing
+   * (NULL: none). */
+  void (*prefetch)(const ic_fleet *f, int64_t r);
 };
 extern const struct ic__policy ic__static_policy, ic__continuous_policy;
 
@@ -184,6 +187,8 @@ struct ic_fleet {
   int64_t fit_leaves;        /* power of two >= replica_count */
   uint64_t round_robin_next;
   gsl_rng *rng;              /* random and power-of-two routers */
+  int64_t two_next[2];       /* power_of_two: the next arrival's candidates, drawn an arrival early */
+  bool two_drawn;
   /* Central router: one fleet-wide FIFO. */
   uint32_t central_head, central_tail;
   int64_t central_len;

@@ -174,6 +174,22 @@ static int64_t route_prefix(ic_fleet *f) {
   return best;
 }
 
+/* power_of_two: the next arrival's two candidates are drawn one arrival
+ * early (the router's stream serves nothing else, so the draws come in the
+ * same order), so that the replica records the choice compares, and the
+ * batch records its kick reads, are on their way to the cache while the
+ * events in between run. */
+static void draw_two(ic_fleet *f) {
+  uint64_t n = (uint64_t)f->entry_replicas;
+  for (int i = 0; i < 2; i++) {
+    int64_t r = (int64_t)gsl_rng_uniform_int(f->rng, n);
+    f->two_next[i] = r;
+    __builtin_prefetch(&f->replicas[r]);
+    if (f->pool_count == 1 && f->pools[0].policy->prefetch) f->pools[0].policy->prefetch(f, r);
+  }
+  f->two_drawn = true;
+}
+
 int64_t ic__route(ic_fleet *f) {
   uint64_t n = (uint64_t)f->entry_replicas;
   if (f->fit_tree) {
@@ -188,7 +204,9 @@ int64_t ic__route(ic_fleet *f) {
   case IC_ROUTER_PREFIX_AWARE: return route_prefix(f);
   case IC_ROUTER_RANDOM: return (int64_t)gsl_rng_uniform_int(f->rng, n);
   case IC_ROUTER_POWER_OF_TWO: {
-    int64_t a = (int64_t)gsl_rng_uniform_int(f->rng, n), b = (int64_t)gsl_rng_uniform_int(f->rng, n);
+    if (!f->two_drawn) draw_two(f);
+    int64_t a = f->two_next[0], b = f->two_next[1];
+    draw_two(f);
     if (!f->powerdown.enabled) return f->replicas[b].outstanding < f->replicas[a].outstanding ? b : a;
     return ic__router_less(f, b, a) ? b : a;
   }

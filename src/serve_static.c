@@ -273,4 +273,4 @@ static void static_uncount(ic_fleet *f, int64_t r, int64_t iters) {
 }
 
 const struct ic__policy ic__static_policy = {static_init, static_kick, static_has_room, static_close,
-                                             static_open, static_uncount, static_free, NULL, NULL, NULL, NULL};
+                                             static_open, static_uncount, static_free, NULL, NULL, NULL, NULL, NULL};

@@ -14,11 +14,12 @@ struct ic_sim {
   uint64_t events_run;
   bool stop_requested;
   ic_status status; /* IC_EINTERNAL once a model scheduled into the past */
-  int hints;
+  int hooks;
   struct {
     ic_event_fn *fn;
-    ic_hint_fn *hint;
-  } hint[IC_SIM_HINTS];
+    ic_hint_fn *hint;     /* NULL: none */
+    ic_refine_fn *refine; /* NULL: none */
+  } hook[IC_SIM_HINTS];
 };
 
 ic_sim *ic_sim_alloc(uint64_t seed, uint64_t run) {
@@ -53,6 +54,11 @@ ic_event_id ic_sim_schedule_at(ic_sim *sim, ic_time_ns at_ns, ic_event_fn *fn, v
   return ic_evq_push(sim->queue, at_ns, fn, ctx, arg);
 }
 
+ic_event_id ic_sim_schedule_bound(ic_sim *sim, ic_time_ns at_ns, ic_event_fn *fn, void *ctx, uint64_t arg) {
+  if (in_past(sim, at_ns, "event scheduled")) return 0;
+  return ic_evq_push_bound(sim->queue, at_ns, fn, ctx, arg);
+}
+
 ic_event_id ic_sim_schedule_in(ic_sim *sim, ic_time_ns delay_ns, ic_event_fn *fn, void *ctx,
                                uint64_t arg) {
   ic_time_ns at_ns;
@@ -69,7 +75,29 @@ ic_status ic_sim_status(const ic_sim *sim) { return sim->status; }
 
 bool ic_sim_cancel(ic_sim *sim, ic_event_id id) { return ic_evq_cancel(sim->queue, id); }
 
-bool ic_sim_step(ic_sim *sim) {
+/* The earliest pending event's exact time: while the first is an event
+ * whose time is a bound (ic_sim_schedule_bound), its handler's refine hook
+ * makes it exact or moves it to a later bound, where another event may
+ * come first. */
+static ic_time_ns settle_top(ic_sim *sim) {
+  for (;;) {
+    bool bound;
+    ic_time_ns at_ns = ic_evq_peek_bound(sim->queue, &bound);
+    if (!bound) return at_ns;
+    ic_event_fn *fn;
+    void *ctx;
+    uint64_t arg;
+    ic_evq_peek(sim->queue, &fn, &ctx, &arg);
+    int i = 0;
+    while (i < sim->hooks && (sim->hook[i].fn != fn || !sim->hook[i].refine)) i++;
+    assert(i < sim->hooks && "sim: an event scheduled with a bound has no refine hook");
+    bool exact = i == sim->hooks || sim->hook[i].refine(ctx, arg, &at_ns);
+    ic_evq_delay_top(sim->queue, at_ns, exact);
+  }
+}
+
+/* ic_sim_step once the first event's time is exact. */
+static bool step_settled(ic_sim *sim) {
   struct ic_event ev;
   if (sim->stop_requested || !ic_evq_pop(sim->queue, &ev)) return false;
   assert(ev.time_ns >= sim->now_ns && "sim: time went backwards");
@@ -78,32 +106,47 @@ bool ic_sim_step(ic_sim *sim) {
   ic_event_fn *next_fn;
   void *next_ctx;
   uint64_t next_arg;
-  if (sim->hints && ic_evq_peek(sim->queue, &next_fn, &next_ctx, &next_arg))
-    for (int i = 0; i < sim->hints; i++)
-      if (sim->hint[i].fn == next_fn) sim->hint[i].hint(next_ctx, next_arg);
+  if (sim->hooks && ic_evq_peek(sim->queue, &next_fn, &next_ctx, &next_arg))
+    for (int i = 0; i < sim->hooks; i++)
+      if (sim->hook[i].fn == next_fn && sim->hook[i].hint) sim->hook[i].hint(next_ctx, next_arg);
   ev.fn(sim, ev.ctx, ev.arg);
   return true;
+}
+
+bool ic_sim_step(ic_sim *sim) {
+  if (sim->stop_requested) return false;
+  settle_top(sim);
+  return step_settled(sim);
 }
 
 uint64_t ic_sim_run_until(ic_sim *sim, ic_time_ns end_ns) {
   uint64_t before = sim->events_run;
   sim->stop_requested = false;
-  while (!sim->stop_requested && ic_evq_peek_time(sim->queue) <= end_ns)
-    if (!ic_sim_step(sim)) break;
+  while (!sim->stop_requested && settle_top(sim) <= end_ns)
+    if (!step_settled(sim)) break;
   if (!sim->stop_requested && end_ns > sim->now_ns && end_ns != IC_TIME_NEVER) sim->now_ns = end_ns;
   return sim->events_run - before;
 }
 
+/* fn's entry in the hook table, added when new; NULL when full. */
+static int hook_of(ic_sim *sim, ic_event_fn *fn) {
+  for (int i = 0; i < sim->hooks; i++)
+    if (sim->hook[i].fn == fn) return i;
+  if (sim->hooks == IC_SIM_HINTS) return -1;
+  sim->hook[sim->hooks].fn = fn;
+  return sim->hooks++;
+}
+
 bool ic_sim_set_hint(ic_sim *sim, ic_event_fn *fn, ic_hint_fn *hint) {
-  for (int i = 0; i < sim->hints; i++)
-    if (sim->hint[i].fn == fn) {
-      sim->hint[i].hint = hint;
-      return true;
-    }
-  if (sim->hints == IC_SIM_HINTS) return false;
-  sim->hint[sim->hints].fn = fn;
-  sim->hint[sim->hints++].hint = hint;
-  return true;
+  int i = hook_of(sim, fn);
+  if (i >= 0) sim->hook[i].hint = hint;
+  return i >= 0;
+}
+
+bool ic_sim_set_refine(ic_sim *sim, ic_event_fn *fn, ic_refine_fn *refine) {
+  int i = hook_of(sim, fn);
+  if (i >= 0) sim->hook[i].refine = refine;
+  return i >= 0;
 }
 
 void ic_sim_stop(ic_sim *sim) { sim->stop_requested = true; }

@@ -57,6 +57,48 @@ static void tree_allreduce_and_overheads_by_hand(void **state) {
   assert_true(fabs(extra.total_s - tree.total_s - 7 * 5.0e-6) < 1e-12);
 }
 
+/* Routed-expert GEMMs at a relative efficiency e: Mixtral-8x7B at FP8 on
+ * one H100, a 2,048-token prefill. Its routed experts do 2 x 32 MoE layers
+ * x top-2 x 3 x 4,096 x 14,336 (gated FFN) x 2,048 tokens = 46.18 TFLOP;
+ * at e = 0.5 they take 1 / 0.5 - 1 = 1 x their dense-rate time more, 46.18
+ * TFLOP / (1,979 TFLOP/s x 0.5) = 46.7 ms. A dense model has no routed
+ * experts: its times do not move at any e, and e = 1 and unset (0) are the
+ * same model to the bit. */
+static void expert_gemm_efficiency_by_hand(void **state) {
+  (void)state;
+  const struct ic_precisions prec = {.weights = IC_FP8, .activations = IC_FP8, .kv = IC_FP8};
+  struct ic_perf_params pp = {.compute_efficiency = 0.5, .memory_efficiency = 0.8, .link_efficiency = 0.7,
+                              .link_latency_s = 5e-6, .overhead_s = 0.002, .memory_reserve_frac = 0.1};
+  const struct ic_gpu_spec *h100 = ic_hw_find_gpu("h100-sxm");
+  struct ic_iter_shape s = ic_iter_shape_prefill(2048, 1);
+  struct ic_perf p;
+  struct ic_perf_breakdown unset, one, half, dense0, dense1;
+  assert_int_equal(ic_perf_init(&p, ic_model_find("mixtral-8x7b"), h100, 1, &prec, &pp, "t"), IC_OK);
+  ic_perf_iter_s(&p, &s, &unset);
+  pp.expert_compute_efficiency = 1.0;
+  assert_int_equal(ic_perf_init(&p, ic_model_find("mixtral-8x7b"), h100, 1, &prec, &pp, "t"), IC_OK);
+  ic_perf_iter_s(&p, &s, &one);
+  assert_true(one.total_s == unset.total_s && one.compute_s == unset.compute_s);
+  pp.expert_compute_efficiency = 0.5;
+  assert_int_equal(ic_perf_init(&p, ic_model_find("mixtral-8x7b"), h100, 1, &prec, &pp, "t"), IC_OK);
+  ic_perf_iter_s(&p, &s, &half);
+  double expert_flops = 2.0 * 32 * 2 * 3.0 * 4096 * 14336 * 2048; /* 4.6179e13 */
+  double expect = expert_flops / (1979e12 * 0.5);
+  assert_true(fabs((half.compute_s - one.compute_s) - expect) / expect < 1e-9);
+  assert_true(half.memory_s == one.memory_s);
+  /* A dense model: no routed experts, nothing moves. */
+  pp.expert_compute_efficiency = 0.0;
+  assert_int_equal(ic_perf_init(&p, ic_model_find("llama3-8b"), h100, 1, &prec, &pp, "t"), IC_OK);
+  ic_perf_iter_s(&p, &s, &dense0);
+  pp.expert_compute_efficiency = 0.5;
+  assert_int_equal(ic_perf_init(&p, ic_model_find("llama3-8b"), h100, 1, &prec, &pp, "t"), IC_OK);
+  ic_perf_iter_s(&p, &s, &dense1);
+  assert_true(dense0.total_s == dense1.total_s);
+  /* Out of (0, 1]: refused. */
+  pp.expert_compute_efficiency = 1.5;
+  assert_int_equal(ic_perf_init(&p, ic_model_find("mixtral-8x7b"), h100, 1, &prec, &pp, "t"), IC_EINVAL);
+}
+
 static void set(struct ic_scenario *s, const char *kv) { assert_int_equal(ic_scenario_set(s, kv, "test"), IC_OK); }
 
 static void llama8b_h100_fp8(struct ic_scenario *s) {
@@ -75,7 +117,7 @@ static void fitted_profile_keeps_overrides(void **state) {
   static struct ic_scenario s;
   struct ic_perf_params f;
   assert_true(ic_perf_fitted("h100-sxm", IC_FP8, &f));
-  char kv[9][96];
+  char kv[10][96];
   snprintf(kv[0], sizeof kv[0], "perf.compute_efficiency=%.17g", f.compute_efficiency);
   snprintf(kv[1], sizeof kv[1], "perf.memory_efficiency=%.17g", f.memory_efficiency);
   snprintf(kv[2], sizeof kv[2], "perf.overhead_s=%.17g", f.overhead_s);
@@ -85,6 +127,7 @@ static void fitted_profile_keeps_overrides(void **state) {
   snprintf(kv[6], sizeof kv[6], "perf.allreduce=%s", f.allreduce == IC_ALLREDUCE_TREE ? "tree" : "ring");
   snprintf(kv[7], sizeof kv[7], "perf.overhead_per_token_s=%.17g", f.overhead_per_token_s);
   snprintf(kv[8], sizeof kv[8], "perf.link_latency_s=%.17g", f.link_latency_s);
+  snprintf(kv[9], sizeof kv[9], "perf.expert_compute_efficiency=%.17g", f.expert_compute_efficiency);
   struct ic_run_result fitted, spelled, roofline, override;
   llama8b_h100_fp8(&s);
   assert_int_equal(ic_run_scenario(&s, &roofline), IC_OK);
@@ -93,7 +136,7 @@ static void fitted_profile_keeps_overrides(void **state) {
   set(&s, "perf.compute_efficiency=0.31");
   assert_int_equal(ic_run_scenario(&s, &override), IC_OK);
   llama8b_h100_fp8(&s);
-  for (int i = 0; i < 9; i++) set(&s, kv[i]);
+  for (int i = 0; i < 10; i++) set(&s, kv[i]);
   assert_int_equal(ic_run_scenario(&s, &spelled), IC_OK);
   assert_true(fitted.service_time_batch1_s == spelled.service_time_batch1_s);
   assert_true(fitted.service_time_batch1_s != roofline.service_time_batch1_s);
@@ -122,6 +165,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(roofline_norm_by_hand),
       cmocka_unit_test(tree_allreduce_and_overheads_by_hand),
+      cmocka_unit_test(expert_gemm_efficiency_by_hand),
       cmocka_unit_test(fitted_profile_keeps_overrides),
       cmocka_unit_test_setup_teardown(fitted_profile_without_entry_warns, diag_capture, diag_release),
   };

@@ -1,4 +1,5 @@
-/* test_sim.c: the run loop: clock, step, run-until, cancel from a handler. */
+/* test_sim.c: the run loop: clock, step, run-until, cancel from a handler,
+ * events whose time is a bound. */
 #define _POSIX_C_SOURCE 200809L /* fork */
 #include "ic_test.h"
 #include "ic_test_diag.h"
@@ -138,11 +139,64 @@ static void hint_sees_the_next_event(void **state) {
   ic_sim_free(sim);
 }
 
+/* Events scheduled with a bound of their time (ic_sim_schedule_bound):
+ * `staged` reveals each one's exact time 15 ns at a time. */
+struct staged_log {
+  struct trace_log log; /* first: record() takes it */
+  ic_time_ns exact[8];  /* per arg */
+  int refines;
+};
+
+static void staged(ic_sim *sim, void *ctx, uint64_t arg) { record(sim, ctx, arg); }
+
+static bool staged_refine(void *ctx, uint64_t arg, ic_time_ns *at_ns) {
+  struct staged_log *s = ctx;
+  s->refines++;
+  *at_ns = *at_ns + 15 < s->exact[arg] ? *at_ns + 15 : s->exact[arg];
+  return *at_ns == s->exact[arg];
+}
+
+/* The order is the one the exact times give, ties broken by first
+ * scheduling (A before B at 50); a bound before the run's end whose exact
+ * time is after it does not run (E); a moved event's time is exact (F);
+ * refinements are not events. Worked out by hand. */
+static void bounded_events_run_in_exact_order(void **state) {
+  (void)state;
+  ic_sim *sim = ic_sim_alloc(1, 0);
+  struct staged_log s = {.exact = {0, 50, 0, 0, 20, 200, 1000}};
+  assert_true(ic_sim_set_refine(sim, staged, staged_refine));
+  ic_sim_schedule_bound(sim, 10, staged, &s, 1);       /* A: exact 50 */
+  ic_sim_schedule_at(sim, 50, record, &s, 2);          /* B */
+  ic_sim_schedule_at(sim, 30, record, &s, 3);          /* C */
+  ic_sim_schedule_bound(sim, 5, staged, &s, 4);        /* D: exact 20 */
+  ic_sim_schedule_bound(sim, 40, staged, &s, 5);       /* E: exact 200 */
+  ic_event_id f = ic_sim_schedule_bound(sim, 60, staged, &s, 6); /* F: exact 1000, moved to 70 */
+  assert_int_equal(ic_sim_reschedule(sim, f, 70), f);
+  assert_int_equal(ic_sim_run_until(sim, 100), 5);
+  assert_int_equal(ic_sim_now(sim), 100);
+  assert_int_equal(s.log.n, 5);
+  const uint64_t args[] = {4, 3, 1, 2, 6};
+  const ic_time_ns at[] = {20, 30, 50, 50, 70};
+  for (int i = 0; i < 5; i++) {
+    assert_int_equal(s.log.arg[i], args[i]);
+    assert_int_equal(s.log.at[i], at[i]);
+  }
+  assert_int_equal(ic_sim_pending(sim), 1);
+  assert_int_equal(ic_sim_run_until(sim, IC_TIME_NEVER), 1);
+  assert_int_equal(s.log.arg[5], 5);
+  assert_int_equal(s.log.at[5], 200);
+  assert_int_equal(ic_sim_events_run(sim), 6);
+  /* D: 5 -> 20 (exact) once; A: 10 -> 25 -> 40 -> 50; E: 40 -> ... -> 200 in 11 steps */
+  assert_int_equal(s.refines, 1 + 3 + 11);
+  ic_sim_free(sim);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(run_until_stops_at_horizon),
       cmocka_unit_test(hint_sees_the_next_event),
       cmocka_unit_test(handler_can_cancel_a_later_event),
+      cmocka_unit_test(bounded_events_run_in_exact_order),
       cmocka_unit_test_setup_teardown(past_event_is_refused_not_clamped, diag_capture, diag_release),
   };
   return cmocka_run_group_tests_name("sim", tests, NULL, NULL);

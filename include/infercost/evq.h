@@ -47,10 +47,25 @@ ic_event_id ic_evq_push(ic_evq *q, ic_time_ns time_ns, ic_event_fn *fn, void *ct
 bool ic_evq_cancel(ic_evq *q, ic_event_id id);
 
 /* Moves a pending event to time_ns, exactly as cancelling it and pushing
- * the same action would (it takes the next sequence number), but in one
- * sift. Returns its id, which stays the same, or 0 when the id is not
+ * the same action would (it takes the next sequence number; the new time is
+ * exact), but in one sift. Returns its id, which stays the same, or 0 when the id is not
  * pending. */
 ic_event_id ic_evq_reschedule(ic_evq *q, ic_event_id id, ic_time_ns time_ns);
+
+/* Adds an event whose time is a lower bound of when it is due, to be
+ * refined (ic_evq_delay_top) before it leaves; as ic_evq_push otherwise. */
+ic_event_id ic_evq_push_bound(ic_evq *q, ic_time_ns time_ns, ic_event_fn *fn, void *ctx,
+                              uint64_t arg);
+
+/* ic_evq_peek_time, and in *bound whether that time is a bound
+ * (ic_evq_push_bound, not made exact since). */
+ic_time_ns ic_evq_peek_bound(const ic_evq *q, bool *bound);
+
+/* Moves the earliest pending event to time_ns, not earlier than its time,
+ * keeping its sequence number, and marks that time exact or still a bound:
+ * an event pushed with a bound thus leaves in the order its exact time and
+ * its first scheduling give. Nothing when the queue is empty. */
+void ic_evq_delay_top(ic_evq *q, ic_time_ns time_ns, bool exact);
 
 /* Removes the earliest live event into *out; false when none is pending. */
 bool ic_evq_pop(ic_evq *q, struct ic_event *out);

@@ -24,6 +24,8 @@ struct ic_perf_params {
                                           0 = unset, taken as 1 */
   double attention_memory_efficiency;  /* their KV-cache read rate relative to the GEMMs' streaming, (0, 1];
                                           0 = unset, taken as 1 */
+  double expert_compute_efficiency;    /* routed-expert GEMMs' FLOP/s relative to the dense GEMMs', (0, 1]:
+                                          grouped GEMMs of a few hundred tokens per expert; 0 = unset, 1 */
   /* Issue 15 (docs/compute-model.md, "Fitted profile"); every one 0 = off,
    * today's model. */
   int profile;                 /* enum ic_perf_profile: where unset efficiencies come from */
@@ -160,6 +162,8 @@ double ic_perf_tokens_per_step(const struct ic_perf *p);
  *   attention = max(FLOPs_attn / (tp x peak x compute_efficiency x attention_compute_efficiency),
  *                   KV bytes / (tp x bandwidth x memory_efficiency x attention_memory_efficiency))
  * They are separate kernels that run one after the other, so their times add.
+ * The routed experts' share of FLOPs_dense runs at expert_compute_efficiency
+ * x the dense rate (grouped GEMMs behind a router; 1 = the dense rate).
  * Pipeline stages run the busiest stage's share (its layers and the LM head)
  * for each of m micro-batches: time = (m + p - 1) x (stage + transfer) +
  * overhead. Expert parallelism replaces the FFN all-reduce of MoE layers by

@@ -26,6 +26,10 @@ ic_sim *ic_sim_alloc(uint64_t seed, uint64_t run);
 ic_event_id ic_sim_schedule_at(ic_sim *sim, ic_time_ns at_ns, ic_event_fn *fn, void *ctx,
                                uint64_t arg);
 
+/* As ic_sim_schedule_at, at_ns being a lower bound of the time the event
+ * is due, which fn's refine hook (ic_sim_set_refine) makes exact. */
+ic_event_id ic_sim_schedule_bound(ic_sim *sim, ic_time_ns at_ns, ic_event_fn *fn, void *ctx,
+                                  uint64_t arg);
 /* Same, `delay_ns` (>= 0) after now. */
 ic_event_id ic_sim_schedule_in(ic_sim *sim, ic_time_ns delay_ns, ic_event_fn *fn, void *ctx,
                                uint64_t arg);
@@ -57,6 +61,19 @@ typedef void ic_hint_fn(const void *ctx, uint64_t arg);
 enum { IC_SIM_HINTS = 4 };
 bool ic_sim_set_hint(ic_sim *sim, ic_event_fn *fn, ic_hint_fn *hint);
 
+/* A refine hook for events of `fn` scheduled with ic_sim_schedule_bound,
+ * whose time is a lower bound of the time they are due (a decode span's
+ * end, whose steps are summed only as far as needed: most spans are cut by
+ * an arrival long before their planned end). Before such an event would be
+ * the next to run (or be compared with a run's end), refine(ctx, arg,
+ * &at_ns) is called with at_ns its time in the queue; it sets at_ns to the
+ * exact time or a later bound (never earlier) and returns true when at_ns
+ * is exact. The event keeps its sequence number, so events run in the order
+ * their exact times would have given, and a refinement is not an event
+ * (events_run). ic_sim_reschedule makes an event's time exact. At most
+ * IC_SIM_HINTS handlers have a hint or a refine hook; false when full. */
+typedef bool ic_refine_fn(void *ctx, uint64_t arg, ic_time_ns *at_ns);
+bool ic_sim_set_refine(ic_sim *sim, ic_event_fn *fn, ic_refine_fn *refine);
 /* Runs every event whose time is <= end_ns, then sets the clock to end_ns.
  * Returns the number of events run. */
 uint64_t ic_sim_run_until(ic_sim *sim, ic_time_ns end_ns);
