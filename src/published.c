@@ -2,6 +2,7 @@
  * mapped to the scenario that offers its benchmark's load, and the error
  * statistics. The mapping rules are in docs/validation-published.md. */
 #include "infercost/published.h"
+#include "infercost/published_configs.h"
 
 #include <csv.h>
 #include <errno.h>
@@ -135,29 +136,8 @@ ic_status ic_pub_load(const char *path, struct ic_pub_row **rows, size_t *count)
   struct loader l = {.path = path, .st = IC_OK};
   for (int c = 0; c < C_COUNT; c++) l.where[c] = -1;
   l.cur.value = (double)NAN;
-  FILE *f = fopen(path, "rb");
-  if (!f) {
-    ic_diag(path, 0, "cannot open the published-measurements table: %s", strerror(errno));
-    return IC_EIO;
-  }
-  struct csv_parser p;
-  if (csv_init(&p, CSV_STRICT | CSV_REPALL_NL | CSV_STRICT_FINI) != 0) {
-    fclose(f);
-    return IC_ENOMEM;
-  }
-  char block[8192];
-  size_t n;
-  while (l.st == IC_OK && (n = fread(block, 1, sizeof block, f)) > 0)
-    if (csv_parse(&p, block, n, on_field, on_record, &l) != n) {
-      ic_diag(path, l.line + 1, "not valid CSV: %s", csv_strerror(csv_error(&p)));
-      l.st = IC_EINVAL;
-    }
-  if (l.st == IC_OK && csv_fini(&p, on_field, on_record, &l) != 0) {
-    ic_diag(path, l.line + 1, "not valid CSV: %s", csv_strerror(csv_error(&p)));
-    l.st = IC_EINVAL;
-  }
-  csv_free(&p);
-  fclose(f);
+  ic_status opened = ic_pub_read_csv(path, "the published-measurements table", on_field, on_record, &l, &l.line, &l.st);
+  if (opened == IC_EIO || opened == IC_ENOMEM) return opened;
   if (l.st == IC_OK && l.count == 0) {
     ic_diag(path, 0, "the table has no rows");
     l.st = IC_EINVAL;

@@ -124,12 +124,11 @@ static void on_record(int term, void *ctx) {
   l->has_source = false;
 }
 
-ic_status ic_pub_load_configs(const char *path, struct ic_pub_config **configs, size_t *count) {
-  struct loader l = {.path = path, .st = IC_OK};
-  for (int c = 0; c < C_COUNT; c++) l.where[c] = -1;
+ic_status ic_pub_read_csv(const char *path, const char *what, void (*field)(void *, size_t, void *),
+                          void (*record)(int, void *), void *ctx, const int *line, ic_status *st) {
   FILE *f = fopen(path, "rb");
   if (!f) {
-    ic_diag(path, 0, "cannot open the submissions' configuration table: %s", strerror(errno));
+    ic_diag(path, 0, "cannot open %s: %s", what, strerror(errno));
     return IC_EIO;
   }
   struct csv_parser p;
@@ -139,17 +138,25 @@ ic_status ic_pub_load_configs(const char *path, struct ic_pub_config **configs, 
   }
   char block[8192];
   size_t n;
-  while (l.st == IC_OK && (n = fread(block, 1, sizeof block, f)) > 0)
-    if (csv_parse(&p, block, n, on_field, on_record, &l) != n) {
-      ic_diag(path, l.line + 1, "not valid CSV: %s", csv_strerror(csv_error(&p)));
-      l.st = IC_EINVAL;
+  while (*st == IC_OK && (n = fread(block, 1, sizeof block, f)) > 0)
+    if (csv_parse(&p, block, n, field, record, ctx) != n) {
+      ic_diag(path, *line + 1, "not valid CSV: %s", csv_strerror(csv_error(&p)));
+      *st = IC_EINVAL;
     }
-  if (l.st == IC_OK && csv_fini(&p, on_field, on_record, &l) != 0) {
-    ic_diag(path, l.line + 1, "not valid CSV: %s", csv_strerror(csv_error(&p)));
-    l.st = IC_EINVAL;
+  if (*st == IC_OK && csv_fini(&p, field, record, ctx) != 0) {
+    ic_diag(path, *line + 1, "not valid CSV: %s", csv_strerror(csv_error(&p)));
+    *st = IC_EINVAL;
   }
   csv_free(&p);
   fclose(f);
+  return *st;
+}
+
+ic_status ic_pub_load_configs(const char *path, struct ic_pub_config **configs, size_t *count) {
+  struct loader l = {.path = path, .st = IC_OK};
+  for (int c = 0; c < C_COUNT; c++) l.where[c] = -1;
+  ic_status opened = ic_pub_read_csv(path, "the submissions' configuration table", on_field, on_record, &l, &l.line, &l.st);
+  if (opened == IC_EIO || opened == IC_ENOMEM) return opened;
   if (l.st != IC_OK) {
     free(l.rows);
     return l.st;

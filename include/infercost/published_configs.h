@@ -26,6 +26,14 @@ struct ic_pub_config {
  * IC_EINVAL with file, line and column reported (a missing column, a count
  * that is not a whole number >= 0, a mode or chunked_prefill not of its
  * choices, an experiment and mode given twice); IC_ENOMEM. */
+/* Feeds the CSV file `path` through libcsv's callbacks (`ctx` is theirs),
+ * stopping once a callback sets *st. A parse error is reported against the
+ * line after the `*line` records read so far and sets *st = IC_EINVAL.
+ * Returns IC_EIO when the file cannot be opened (naming `what`), IC_ENOMEM
+ * when libcsv cannot start, otherwise *st. Shared by both table loaders. */
+ic_status ic_pub_read_csv(const char *path, const char *what, void (*field)(void *, size_t, void *),
+                          void (*record)(int, void *), void *ctx, const int *line, ic_status *st);
+
 ic_status ic_pub_load_configs(const char *path, struct ic_pub_config **configs, size_t *count);
 
 /* The settings of `experiment` in `mode`; NULL if none. */
