@@ -25,7 +25,7 @@ static const char usage[] =
     "usage: infercost validate --published [--quick] [-o DIR] [--table CSV] [--ids P001,P002,...]\n"
     "                          [--split fit|holdout] [-s section.key=value]... [--workers N]\n"
     "                          [--lengths mean|dataset] [--max-median-error F] [--max-p90-error F]\n"
-    "                          [--bound-metrics LIST] [--no-plot]\n"
+    "                          [--bound-metrics LIST] [--trtllm whole|inflight] [--no-plot]\n"
     "\n"
     "Runs every row of the published GPU measurements (MLPerf, TensorRT-LLM, NIM,\n"
     "ML.ENERGY) as its benchmark offered load (offline, fixed concurrency, batch\n"
@@ -50,6 +50,9 @@ static const char usage[] =
     "  --max-median-error F   exit 1 when the median |error| of the predicted rows exceeds F (e.g. 0.5)\n"
     "  --max-p90-error F      exit 1 when their 90th-percentile |error| exceeds F (e.g. 0.25)\n"
     "  --bound-metrics LIST   the bounds cover only the rows of these metrics (e.g. ttft,tpot)\n"
+    "  --trtllm S             TensorRT-LLM rows with a submission configuration: whole (max_num_tokens a\n"
+    "                         whole-prompt budget, decodes waiting) or inflight (decodes beside the context\n"
+    "                         in every iteration, max_num_tokens counting both, chunked context; default %s)\n"
     "  --no-plot              do not run gnuplot\n"
     "  -h, --help             this text\n";
 
@@ -57,10 +60,13 @@ enum { MAX_OVERRIDES = 64 };
 /* MLPerf rows' lengths when --lengths is not given (docs/validation-published.md,
  * "Fifth round (L)") */
 #define DEFAULT_LENGTHS IC_PUB_LENGTHS_MEAN
+/* TensorRT-LLM's scheduling when --trtllm is not given ("Sixth round (Q)") */
+#define DEFAULT_TRTLLM IC_PUB_TRTLLM_WHOLE
 
 struct options {
   bool quick, plot;
   int lengths; /* enum ic_pub_lengths */
+  int trtllm;  /* enum ic_pub_trtllm */
   const char *dir, *table, *configs, *ids, *split, *bound_metrics;
   const char *overrides[MAX_OVERRIDES];
   size_t override_count;
@@ -268,7 +274,7 @@ static bool check_bound(const char *what, double value, size_t m, double bound) 
 
 static int parse_args(int argc, char **argv, struct options *o) {
   long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-  *o = (struct options){.plot = true, .lengths = DEFAULT_LENGTHS, .workers = cpus > 0 ? cpus : 1,
+  *o = (struct options){.plot = true, .lengths = DEFAULT_LENGTHS, .trtllm = DEFAULT_TRTLLM, .workers = cpus > 0 ? cpus : 1,
                         .max_median = (double)NAN, .max_p90 = (double)NAN};
   o->table = IC_SOURCE_DIR "/tests/data/published/measurements.csv";
   o->configs = IC_SOURCE_DIR "/tests/data/published/submission_configs.csv";
@@ -276,7 +282,8 @@ static int parse_args(int argc, char **argv, struct options *o) {
     const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
     char *end = NULL;
     if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-      printf(usage, DEFAULT_LENGTHS == IC_PUB_LENGTHS_MEAN ? "mean" : "dataset");
+      printf(usage, DEFAULT_LENGTHS == IC_PUB_LENGTHS_MEAN ? "mean" : "dataset",
+             DEFAULT_TRTLLM == IC_PUB_TRTLLM_WHOLE ? "whole" : "inflight");
       return 1;
     } else if (!strcmp(a, "--published")) {
     } else if (!strcmp(a, "--quick")) {
@@ -312,6 +319,13 @@ static int parse_args(int argc, char **argv, struct options *o) {
         return -1;
       }
       o->lengths = !strcmp(v, "mean") ? IC_PUB_LENGTHS_MEAN : IC_PUB_LENGTHS_DATASET;
+      i++;
+    } else if (!strcmp(a, "--trtllm")) {
+      if (!v || (strcmp(v, "whole") && strcmp(v, "inflight"))) {
+        ic_diag("infercost validate", 0, "--trtllm: expected whole or inflight, got '%s'", v ? v : "");
+        return -1;
+      }
+      o->trtllm = !strcmp(v, "whole") ? IC_PUB_TRTLLM_WHOLE : IC_PUB_TRTLLM_INFLIGHT;
       i++;
     } else if (!strcmp(a, "--workers")) {
       errno = 0;
@@ -517,7 +531,7 @@ int ic_cli_validate_published(int argc, char **argv) {
   char table_dir[PATH_MAX];
   const char *slash = strrchr(o.table, '/');
   snprintf(table_dir, sizeof table_dir, "%.*s", slash ? (int)(slash - o.table) : 1, slash ? o.table : ".");
-  struct ic_pub_options popt = {o.quick, o.overrides, o.override_count, configs, config_count, o.lengths, table_dir};
+  struct ic_pub_options popt = {o.quick, o.overrides, o.override_count, configs, config_count, o.lengths, table_dir, o.trtllm};
   size_t points = ic_pub_plan(rows, n, &popt, cases, first_row, rate);
   printf("# infercost %s validate --published%s: %zu rows of %s, %zu runs on %ld worker(s)", IC_VERSION_STRING,
          o.quick ? " --quick" : "", n, o.table, points, o.workers);

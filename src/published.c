@@ -294,18 +294,24 @@ static long default_tp(const struct ic_model_spec *m, const struct ic_gpu_spec *
  * prompts: vLLM V0 without chunked prefill, and TensorRT-LLM, whose
  * enable_chunked_context the simulator's chunked prefill follows less well
  * than a whole-prompt budget on the fit half (fit-half TPOT median 49.1%
- * against 22.6%, TTFT 30.2% against 40.9%); then vLLM's multi-step
- * scheduling and AMD's prefill hold-back. */
+ * against 22.6%, TTFT 30.2% against 40.9%), or with opt->trtllm =
+ * inflight as TensorRT-LLM schedules (sixth round (Q)); then vLLM's
+ * multi-step scheduling and AMD's prefill hold-back. */
 static bool apply_submission_config(const struct ic_pub_row *row, const struct ic_pub_options *opt, struct ic_scenario *s) {
   const struct ic_pub_config *c = ic_pub_find_config(opt->configs, opt->config_count, row->experiment, row->mode);
   if (!c) return true;
   bool ok = !c->max_batch || set(s, row->id, "serving.max_batch=%ld", c->max_batch);
-  bool chunks = c->chunked && !strstr(row->engine, "TensorRT-LLM");
+  bool trt = strstr(row->engine, "TensorRT-LLM") != NULL, inflight = trt && opt->trtllm == IC_PUB_TRTLLM_INFLIGHT;
+  bool chunks = c->chunked && (!trt || inflight);
   if (ok && c->max_num_tokens > 0)
     ok = chunks ? set(s, row->id, "serving.max_batched_tokens=0") &&
                           set(s, row->id, "serving.prefill_chunk_tokens=%ld", c->max_num_tokens)
                     : set(s, row->id, "serving.prefill_chunk_tokens=0") &&
                           set(s, row->id, "serving.max_batched_tokens=%ld", c->max_num_tokens);
+  /* TensorRT-LLM's MicroBatchScheduler (batch_manager/microBatchScheduler.cpp):
+   * generation requests first, one token each of max_num_tokens, context
+   * chunks in what is left, all in one iteration. */
+  if (ok && inflight) ok = set(s, row->id, "serving.token_budget=iteration");
   if (ok && c->scheduler_steps > 0) ok = set(s, row->id, "serving.scheduler_steps=%ld", c->scheduler_steps);
   if (ok && c->prefill_min_queue > 0) ok = set(s, row->id, "serving.prefill_min_queue=%ld", c->prefill_min_queue);
   return ok;

@@ -764,6 +764,9 @@ ic_status ic_scenario_check(const struct ic_scenario *s) {
   if (s->serving.batching == IC_BATCHING_STATIC && (s->serving.scheduler_steps > 1 || s->serving.prefill_min_queue > 0))
     check_fail(s, blame(s, (const char *const[]){"serving.scheduler_steps", "serving.prefill_min_queue", "serving.batching", NULL}),
                "%s: scheduling decisions of a running batch need serving.batching = %s", "continuous");
+  if (s->serving.batching == IC_BATCHING_STATIC && s->serving.token_budget == IC_TOKEN_BUDGET_ITERATION)
+    check_fail(s, blame(s, (const char *const[]){"serving.token_budget", "serving.batching", NULL}),
+               "%s: decodes beside prompts need serving.batching = %s", "continuous");
   if (s->serving.prefix_cache && s->serving.batching == IC_BATCHING_STATIC)
     check_fail(s, blame(s, (const char *const[]){"serving.prefix_cache", "serving.batching", NULL}),
                "%s: the prefix cache needs serving.batching = %s", "continuous");
@@ -793,7 +796,8 @@ void ic_scenario_write(const struct ic_scenario *s, FILE *out) {
 
 bool ic__digest_skips_serving(const char *key, const char *value) {
   return (strcmp(key, "scheduler_steps") == 0 && strcmp(value, "1") == 0) ||
-         (strcmp(key, "prefill_min_queue") == 0 && strcmp(value, "0") == 0);
+         (strcmp(key, "prefill_min_queue") == 0 && strcmp(value, "0") == 0) ||
+         (strcmp(key, "token_budget") == 0 && strcmp(value, "prefill") == 0);
 }
 
 uint64_t ic_scenario_digest(const struct ic_scenario *s) {

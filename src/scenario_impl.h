@@ -25,7 +25,8 @@ uint64_t ic__pool_digest(const struct ic_scenario *s, uint64_t h);
 
 /* Whether a [serving] key at this value stays out of the digest: a key
  * added later, at the value that keeps the older behaviour, so that older
- * runs keep their digests (serving.scheduler_steps = 1, prefill_min_queue = 0). */
+ * runs keep their digests (serving.scheduler_steps = 1, prefill_min_queue = 0,
+ * token_budget = prefill). */
 bool ic__digest_skips_serving(const char *key, const char *value);
 
 #endif

@@ -365,37 +365,52 @@ static void hand_off(ic_fleet *f, struct cont *rep) {
   rescan(rep);
 }
 
+/* The prompt tokens a mixed iteration may take (serving.token_budget =
+ * iteration: what the decoding requests, one token each, leave of the
+ * budget, as TensorRT-LLM's MicroBatchScheduler schedules the generation
+ * requests first; never below 0). */
+static int64_t budget_left(const struct cont *rep, int64_t budget) {
+  if (rep->pool->serving.token_budget != IC_TOKEN_BUDGET_ITERATION || budget <= 0) return budget;
+  return budget > rep->decoding ? budget - rep->decoding : 0;
+}
+
 /* The mixed iteration: prefill chunks in admission order within the token
  * budget; without chunking (budget 0) whole prefills and the decodes wait,
- * with chunking the decodes ride along. Returns its shape; or, with `apply`,
+ * with chunking the decodes ride along; with serving.token_budget =
+ * iteration the decodes ride along with whole prompts too, and take their
+ * tokens of the budget first (a whole prompt that does not fit in the rest
+ * waits, unless nothing else runs). Returns its shape; or, with `apply`,
  * advances the requests (the shape returned is then meaningless). */
 static struct ic_iter_shape mixed_iteration(ic_fleet *f, struct cont *rep, bool apply,
                                             struct ic_iter_shape *prefill_part, struct ic_iter_shape *decode_part) {
   int64_t chunk = rep->pool->serving.prefill_chunk_tokens, whole = rep->pool->serving.max_batched_tokens, used = 0;
-  int64_t budget = chunk > 0 ? chunk : INT64_MAX;
+  bool ride = chunk > 0 || rep->pool->serving.token_budget == IC_TOKEN_BUDGET_ITERATION; /* decodes ride along */
+  int64_t budget = chunk > 0 ? budget_left(rep, chunk) : INT64_MAX, first_used = ride ? rep->decoding : 0;
+  whole = whole > 0 ? budget_left(rep, whole) : INT64_MAX;
   struct ic_iter_shape shape = {0};
-  if (apply && chunk > 0) { /* one step for each request decoding before this iteration */
+  if (apply && ride) { /* one step for each request decoding before this iteration */
     rep->pool->work.output_tokens += (double)rep->decoding;
     rep->steps++;
     rep->context_sum += rep->decoding;
     rep->kv_reserved += rep->decoding;
   }
-  /* Without chunking the decoding slots take no part: skip those in front. */
-  for (int64_t i = chunk > 0 ? 0 : rep->first_prefilling; i < rep->running_len; i++) {
+  if (ride && !apply && rep->decoding > 0) {
+    /* The decodes riding along, one token each: a shape of their count and
+     * context sum alone (its parts are whole numbers, so their sums in any
+     * order are the per-slot sums exactly). */
+    struct ic_iter_shape all = {rep->decoding, (double)(rep->context_sum + rep->decoding), rep->context_sum, rep->decoding};
+    shape = all;
+    if (decode_part) *decode_part = ic_iter_shape_add(*decode_part, all);
+  }
+  /* The decoding slots take no part here: skip those in front. */
+  for (int64_t i = rep->first_prefilling; i < rep->running_len; i++) {
     struct ic__slot *pr = &rep->running[i];
-    if (pr->decoding) {
-      if (chunk > 0 && !apply) {
-        struct ic_iter_shape one = ic_iter_shape_decode(1, slot_context(rep, pr));
-        shape = ic_iter_shape_add(shape, one);
-        if (decode_part) *decode_part = ic_iter_shape_add(*decode_part, one);
-      }
-      continue;
-    }
+    if (pr->decoding) continue;
     int64_t take = pr->target_prefill - pr->context;
     if (take > budget) take = budget;
     if (take == 0) continue;
     /* Whole prompts within a token budget: the first always runs, the rest wait their turn. */
-    if (chunk == 0 && whole > 0 && used > 0 && used + take > whole) break;
+    if (chunk == 0 && whole != INT64_MAX && (used > 0 || first_used > 0) && used + take > whole) break;
     used += take;
     budget -= take;
     struct ic_iter_shape part = ic_iter_shape_prefill_chunk(take, pr->context);
@@ -561,6 +576,17 @@ static bool hold_prefill(struct cont *rep, int64_t queued) {
   return !prefill;
 }
 
+/* The most requests a replica runs: serving.max_batch, and with
+ * serving.token_budget = iteration no more than the budget has tokens for
+ * their decodes (TensorRT-LLM schedules generation requests only while
+ * max_num_tokens lasts; those past it would wait anyway). */
+static int64_t batch_cap(const struct ic__pool *pl) {
+  int64_t cap = pl->serving.max_batch;
+  int64_t budget = pl->serving.prefill_chunk_tokens > 0 ? pl->serving.prefill_chunk_tokens : pl->serving.max_batched_tokens;
+  if (pl->serving.token_budget == IC_TOKEN_BUDGET_ITERATION && budget > 0 && budget < cap) cap = budget;
+  return cap;
+}
+
 /* An iteration boundary at now: evict, admit, plan the next span. */
 static void boundary(ic_fleet *f, int64_t r, bool was_busy) {
   struct cont *rep = cont_of(f, r);
@@ -572,7 +598,7 @@ static void boundary(ic_fleet *f, int64_t r, bool was_busy) {
   while (rep->running_len > 0 && rep->kv_reserved + rep->decoding > rep->pool->kv_capacity) evict(f, r);
   const struct ic__replica *q = &f->replicas[r];
   bool held = rep->pool->serving.prefill_min_queue > 0 && hold_prefill(rep, q->queue_len);
-  while (!held && q->queue_len > 0 && rep->running_len < rep->pool->serving.max_batch &&
+  while (!held && q->queue_len > 0 && rep->running_len < batch_cap(rep->pool) &&
          rep->kv_reserved + f->pool[q->queue_head].target_prefill + rep->decoding <= rep->pool->kv_capacity &&
          (rep->pool->serving.admission != IC_ADMISSION_RESERVE ||
           rep->kv_promised + f->pool[q->queue_head].req.prompt_tokens + f->pool[q->queue_head].req.output_tokens <=
@@ -752,7 +778,7 @@ static void cont_kick(ic_fleet *f, int64_t r, bool was_queue_empty) {
   }
   /* Requests behind a blocked head, or a full batch, wait for a completion,
    * which ends the span anyway. */
-  if (!was_queue_empty || rep->running_len >= rep->pool->serving.max_batch) return;
+  if (!was_queue_empty || rep->running_len >= batch_cap(rep->pool)) return;
   ic_time_ns now = ic_sim_now(f->sim), at = rep->span_start_ns;
   int64_t k = 0;
   double weight_ns = 0.0;
@@ -838,7 +864,7 @@ static void cont_open(const ic_fleet *f, int64_t r, ic_time_ns now, struct ic__o
 /* The central router may hand r a request while its queue and batch
  * together are below max_batch. */
 static bool cont_has_room(const ic_fleet *f, int64_t r) {
-  return f->replicas[r].queue_len + cont_of(f, r)->running_len < ic__pool_of(f, r)->serving.max_batch;
+  return f->replicas[r].queue_len + cont_of(f, r)->running_len < batch_cap(ic__pool_of(f, r));
 }
 
 /* Decode pool: room not yet promised, counting every promised request at

@@ -24,8 +24,8 @@ static const char *write_table(const char *body) {
   return path;
 }
 
-static const struct ic_pub_options quick = {true, NULL, 0, NULL, 0, IC_PUB_LENGTHS_MEAN, NULL},
-                                   full = {false, NULL, 0, NULL, 0, IC_PUB_LENGTHS_MEAN, NULL};
+static const struct ic_pub_options quick = {true, NULL, 0, NULL, 0, IC_PUB_LENGTHS_MEAN, NULL, IC_PUB_TRTLLM_WHOLE},
+                                   full = {false, NULL, 0, NULL, 0, IC_PUB_LENGTHS_MEAN, NULL, IC_PUB_TRTLLM_WHOLE};
 
 static struct ic_pub_row row(const char *gpu, const char *precision, const char *model, const char *mode,
                              double input, double output) {
@@ -134,6 +134,40 @@ static void offline_row_becomes_its_scenario(void **state) {
    * fp8, of 2 x 141 GB: kept free 0.1 x (1 - 70.55 / 282) = 0.0750 (0.0743
    * with bf16 embeddings, hence the tolerance). */
   assert_true(fabs(s.perf.memory_reserve_frac - 0.0750) < 0.002);
+}
+
+/* --trtllm: a TensorRT-LLM row with its submission's configuration
+ * (max_num_tokens 3584, chunked context) maps to a whole-prompt budget of
+ * 3,584 with the decodes waiting (whole), or to TensorRT-LLM's scheduling
+ * (inflight): chunks of 3,584 counting the decodes' tokens; a vLLM row with
+ * the same configuration is not changed by the option. */
+static void trtllm_scheduling_maps(void **state) {
+  (void)state;
+  static struct ic_scenario s;
+  char why[IC_PUB_WHY];
+  struct ic_pub_config c = {.experiment = "e1", .mode = "offline", .max_batch = 2048, .max_num_tokens = 3584, .chunked = true};
+  struct ic_pub_row r = row("H200", "fp8", "Llama-3.3-70B", "offline", 500, 2000);
+  snprintf(r.experiment, sizeof r.experiment, "e1");
+  struct ic_pub_options o = full;
+  o.configs = &c;
+  o.config_count = 1;
+  assert_true(ic_pub_scenario(&r, &o, 0, &s, why));
+  assert_int_equal(s.serving.max_batched_tokens, 3584);
+  assert_int_equal(s.serving.prefill_chunk_tokens, 0);
+  assert_int_equal(s.serving.token_budget, IC_TOKEN_BUDGET_PREFILL);
+  o.trtllm = IC_PUB_TRTLLM_INFLIGHT;
+  assert_true(ic_pub_scenario(&r, &o, 0, &s, why));
+  assert_int_equal(s.serving.max_batched_tokens, 0);
+  assert_int_equal(s.serving.prefill_chunk_tokens, 3584);
+  assert_int_equal(s.serving.token_budget, IC_TOKEN_BUDGET_ITERATION);
+  assert_int_equal(s.serving.max_batch, 2048);
+  c.chunked = false; /* no chunked context: whole prompts, still beside the decodes */
+  assert_true(ic_pub_scenario(&r, &o, 0, &s, why));
+  assert_int_equal(s.serving.max_batched_tokens, 3584);
+  assert_int_equal(s.serving.token_budget, IC_TOKEN_BUDGET_ITERATION);
+  snprintf(r.engine, sizeof r.engine, "vLLM");
+  assert_true(ic_pub_scenario(&r, &o, 0, &s, why));
+  assert_int_equal(s.serving.token_budget, IC_TOKEN_BUDGET_PREFILL);
 }
 
 /* --lengths dataset: an MLPerf row draws its data set's samples from the
@@ -344,6 +378,7 @@ int main(void) {
       cmocka_unit_test(limits_by_hand),
       cmocka_unit_test(server_search_brackets_the_limit),
       cmocka_unit_test(offline_row_and_lists),
+      cmocka_unit_test(trtllm_scheduling_maps),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -201,6 +201,108 @@ static void prefill_hold_back_by_hand(void **state) {
                    want) < 1e-9);
 }
 
+/* One iteration of the given shape on the clock (ns). */
+static ic_time_ns shape_ns(const struct ic_perf *perf, struct ic_iter_shape shape) {
+  return ic_duration_from_s(ic_perf_iter_s(perf, &shape, NULL));
+}
+
+/* A replays two requests of 1,000-token prompts on one replica: A at 0
+ * with `out_a` tokens out, B (2 out) at tb_ns; knobs kv. B's TTFT. */
+static double second_ttft(int out_a, ic_time_ns tb_ns, const char *const *kv) {
+  static char path[] = "/tmp/ic_test_budgetXXXXXX";
+  strcpy(path, "/tmp/ic_test_budgetXXXXXX");
+  int fd = mkstemp(path);
+  assert_true(fd >= 0);
+  FILE *f = fdopen(fd, "w");
+  assert_non_null(f);
+  fprintf(f, "arrived_at,num_prefill_tokens,num_decode_tokens\n0,1000,%d\n", out_a);
+  fprintf(f, "%lld.%09lld,1000,2\n", (long long)(tb_ns / 1000000000), (long long)(tb_ns % 1000000000));
+  fclose(f);
+  static struct ic_scenario s;
+  ic_scenario_defaults(&s);
+  static const char *const keys[] = {"model.name=llama2-7b", "fleet.gpu=h100-sxm", "fleet.server=test-host", "power.node_base_w=1500", "cost.server_price_usd=100000",
+                                     "fleet.nodes=1", "fleet.gpus_per_node=1", "fleet.gpus_per_replica=1",
+                                     "serving.batching=continuous", "serving.max_batch=64", "traffic.arrival=trace",
+                                     "run.warmup_s=0", "run.duration_s=100"};
+  for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) set(&s, keys[i]);
+  char kvp[300];
+  snprintf(kvp, sizeof kvp, "traffic.trace_path=%s", path);
+  set(&s, kvp);
+  for (; *kv; kv++) set(&s, *kv);
+  struct ic_run_result r;
+  assert_int_equal(ic_run_scenario(&s, &r), IC_OK);
+  unlink(path);
+  assert_int_equal(r.completed, 2);
+  return 2.0 * r.ttft_mean_s; /* A's TTFT is its own prefill, taken away by the caller */
+}
+
+/* serving.token_budget = iteration (TensorRT-LLM's in-flight batching), by
+ * hand. A (1,000-token prompt) prefills alone: first token at P; B arrives
+ * halfway through A's first decode step d(1000) and is admitted at its end,
+ * E = P + d(1000).
+ * - Whole prompts, budget 2,048: today (prefill) B's prompt runs alone and
+ *   A waits: TTFT_B = E + P - tB. Counting every token, A's decode rides
+ *   along in B's iteration, one iteration of decode(1 at 1001) + prompt(1000):
+ *   TTFT_B = E + M - tB.
+ * - Whole prompts, budget 1,000: A's decode takes 1 of the 1,000 tokens and
+ *   B's prompt does not fit in the 999 left, so B waits for A's last token
+ *   (A: 20 out, 19 decode steps at contexts 1000..1018):
+ *   TTFT_B = P + sum d + P - tB. Counting prompt tokens only it would not wait.
+ * - Chunks of 600: A in chunks of 600 and 400 (no decodes yet); B beside A's
+ *   decode in chunks of 599 and 401 (the decode takes one token of each):
+ *   TTFT_B = E' + M1 + M2 - tB with E' = A's two chunks + d(1000). */
+static void iteration_budget_by_hand(void **state) {
+  (void)state;
+  static struct ic_scenario s;
+  offline_replica(&s, 1, 1000, 2);
+  struct ic_perf perf = perf_7b(&s);
+  ic_time_ns p = prefill_ns(&perf, 1000), d0 = decode_ns(&perf, 1000, -1), e = p + d0, tb = p + d0 / 2;
+  const double ns = 1e-9;
+  ic_time_ns m = shape_ns(&perf, ic_iter_shape_add(ic_iter_shape_decode(1, 1001), ic_iter_shape_prefill_chunk(1000, 0)));
+  assert_true(m > p); /* the decode adds to the iteration */
+  double got = second_ttft(20, tb, (const char *const[]){"serving.max_batched_tokens=2048", NULL}) - ns * (double)p;
+  assert_true(fabs(got - ns * (double)(e + p - tb)) < 1e-9);
+  got = second_ttft(20, tb, (const char *const[]){"serving.max_batched_tokens=2048", "serving.token_budget=iteration", NULL}) -
+        ns * (double)p;
+  assert_true(fabs(got - ns * (double)(e + m - tb)) < 1e-9);
+  ic_time_ns a_end = p;
+  for (int j = 0; j < 19; j++) a_end += decode_ns(&perf, 1000 + j, -1);
+  got = second_ttft(20, tb, (const char *const[]){"serving.max_batched_tokens=1000", "serving.token_budget=iteration", NULL}) -
+        ns * (double)p;
+  assert_true(fabs(got - ns * (double)(a_end + p - tb)) < 1e-9);
+  got = second_ttft(20, tb, (const char *const[]){"serving.max_batched_tokens=1000", NULL}) - ns * (double)p;
+  assert_true(fabs(got - ns * (double)(e + p - tb)) < 1e-9);
+  /* chunks */
+  ic_time_ns c1 = shape_ns(&perf, ic_iter_shape_prefill_chunk(600, 0)), c2 = shape_ns(&perf, ic_iter_shape_prefill_chunk(400, 600));
+  ic_time_ns pa = c1 + c2, e2 = pa + d0, tb2 = pa + d0 / 2;
+  ic_time_ns m1 = shape_ns(&perf, ic_iter_shape_add(ic_iter_shape_decode(1, 1001), ic_iter_shape_prefill_chunk(599, 0)));
+  ic_time_ns m2 = shape_ns(&perf, ic_iter_shape_add(ic_iter_shape_decode(1, 1002), ic_iter_shape_prefill_chunk(401, 599)));
+  got = second_ttft(20, tb2, (const char *const[]){"serving.prefill_chunk_tokens=600", "serving.token_budget=iteration", NULL}) -
+        ns * (double)pa;
+  assert_true(fabs(got - ns * (double)(e2 + m1 + m2 - tb2)) < 1e-9);
+}
+
+/* Counting every token, a replica runs no more requests than the budget has
+ * tokens for their decodes: 6 requests at once, chunks of 2 tokens, at most
+ * 2 running. Conservation: every request that arrived completes. */
+static void iteration_budget_caps_the_batch(void **state) {
+  (void)state;
+  static struct ic_scenario s;
+  offline_replica(&s, 6, 10, 3);
+  set(&s, "serving.prefill_chunk_tokens=2");
+  set(&s, "serving.token_budget=iteration");
+  struct ic_run_result r;
+  assert_int_equal(ic_run_scenario(&s, &r), IC_OK);
+  assert_int_equal(r.completed, 6);
+  assert_true(r.batch_p99 <= 2.0);
+  assert_int_equal(r.arrived, r.completed + r.rejected + r.in_flight_at_end);
+  assert_int_equal(r.in_flight_at_end, 0);
+  set(&s, "serving.token_budget=prefill");
+  assert_int_equal(ic_run_scenario(&s, &r), IC_OK);
+  assert_int_equal(r.completed, 6);
+  assert_true(r.batch_p99 > 2.0);
+}
+
 /* Static batching has no running batch to schedule: the knobs are refused, by name. */
 static void scheduling_knobs_need_continuous(void **state) {
   (void)state;
@@ -219,6 +321,8 @@ int main(void) {
       cmocka_unit_test_setup_teardown(budget_needs_whole_prompts, diag_capture, diag_release),
       cmocka_unit_test(prefill_hold_back_by_hand),
       cmocka_unit_test_setup_teardown(scheduling_knobs_need_continuous, diag_capture, diag_release),
+      cmocka_unit_test(iteration_budget_by_hand),
+      cmocka_unit_test(iteration_budget_caps_the_batch),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

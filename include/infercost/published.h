@@ -50,6 +50,14 @@ enum ic_pub_lengths {
   IC_PUB_LENGTHS_DATASET /* each request one sample of the data set (the table's datasets/ files) */
 };
 
+/* How the TensorRT-LLM rows with a submission's configuration schedule
+ * (validate --trtllm; docs/validation-published.md, "Sixth round (Q)"). */
+enum ic_pub_trtllm {
+  IC_PUB_TRTLLM_WHOLE,   /* max_num_tokens as a whole-prompt budget, decodes waiting (fifth round (S)) */
+  IC_PUB_TRTLLM_INFLIGHT /* its MicroBatchScheduler: decodes beside the context in every iteration, max_num_tokens
+                            counting both, chunked context where the submission enables it */
+};
+
 /* Options of the mapping: shorter runs, "section.key=value" overrides
  * applied to every row's scenario after the mapping (e.g. perf.profile),
  * and the MLPerf rows' lengths. */
@@ -61,6 +69,7 @@ struct ic_pub_options {
   size_t config_count;
   int lengths;           /* enum ic_pub_lengths (0: mean) */
   const char *table_dir; /* the table's folder, where datasets/ is; NULL: every row at its mean lengths */
+  int trtllm;            /* enum ic_pub_trtllm (0: whole) */
 };
 
 /* Builds the scenario that reproduces `row` (defaults, perf.profile =

@@ -45,6 +45,15 @@ enum ic_step_mode { IC_STEP_SKIP, IC_STEP_TOKEN };
  * guaranteed no-evict policy), so nothing is ever evicted. */
 enum ic_admission { IC_ADMISSION_EVICT, IC_ADMISSION_RESERVE };
 #define IC_ADMISSION_CHOICES "evict|reserve"
+/* What an iteration's token budget (prefill_chunk_tokens, or
+ * max_batched_tokens for whole prompts) counts. prefill: prompt tokens
+ * only, and whole prompts run in iterations of their own, the decodes
+ * waiting (vLLM V0 without chunked prefill); iteration: every token the
+ * iteration computes, one per decoding request first and prompt tokens in
+ * what is left, and the decodes always run beside the prompts, whole or
+ * chunked (TensorRT-LLM's in-flight batching, MicroBatchScheduler). */
+enum ic_token_budget { IC_TOKEN_BUDGET_PREFILL, IC_TOKEN_BUDGET_ITERATION };
+#define IC_TOKEN_BUDGET_CHOICES "prefill|iteration"
 
 /* [serving] section: how requests become batches. */
 struct ic_serving_config {
@@ -55,6 +64,7 @@ struct ic_serving_config {
   int64_t prefill_chunk_tokens; /* continuous: prompt tokens prefilled per iteration, 0 = whole prompts */
   int64_t max_batched_tokens; /* continuous, whole prompts: prompt tokens per iteration (vLLM max_num_batched_tokens), 0 = no limit */
   int admission;             /* enum ic_admission (continuous) */
+  int token_budget;          /* enum ic_token_budget (continuous) */
   int64_t scheduler_steps;   /* continuous: decode steps between scheduling decisions (vLLM num_scheduler_steps), 1 = every step */
   int64_t prefill_min_queue; /* continuous: with requests running, admit only with this many queued or after a decision that admitted none; 0 = off */
   int step_mode;             /* enum ic_step_mode */
