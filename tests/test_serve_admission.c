@@ -122,19 +122,16 @@ static ic_time_ns decode_ns(const struct ic_perf *perf, int64_t a, int64_t b) {
   return ic_duration_from_s(ic_perf_iter_s(perf, &shape, NULL));
 }
 
-/* A replays three requests of 1,000-token prompts (Vidur trace, relative
- * seconds) on one replica: A at 0 (200 tokens out), B and C (50 out) at
- * `tb_ns` and `tc_ns`; knobs kv. The mean TTFT of the three. */
-static double three_requests_ttft(ic_time_ns tb_ns, ic_time_ns tc_ns, const char *const *kv) {
+/* Replays `rows` (Vidur trace rows, relative seconds) of n requests on
+ * one replica with knobs kv; their mean TTFT. */
+static double trace_ttft(const char *rows, uint64_t n, const char *const *kv) {
   static char path[] = "/tmp/ic_test_holdXXXXXX";
   strcpy(path, "/tmp/ic_test_holdXXXXXX");
   int fd = mkstemp(path);
   assert_true(fd >= 0);
   FILE *f = fdopen(fd, "w");
   assert_non_null(f);
-  fprintf(f, "arrived_at,num_prefill_tokens,num_decode_tokens\n0,1000,200\n");
-  fprintf(f, "%lld.%09lld,1000,50\n", (long long)(tb_ns / 1000000000), (long long)(tb_ns % 1000000000));
-  fprintf(f, "%lld.%09lld,1000,50\n", (long long)(tc_ns / 1000000000), (long long)(tc_ns % 1000000000));
+  fprintf(f, "arrived_at,num_prefill_tokens,num_decode_tokens\n%s", rows);
   fclose(f);
   static struct ic_scenario s;
   ic_scenario_defaults(&s);
@@ -150,8 +147,24 @@ static double three_requests_ttft(ic_time_ns tb_ns, ic_time_ns tc_ns, const char
   struct ic_run_result r;
   assert_int_equal(ic_run_scenario(&s, &r), IC_OK);
   unlink(path);
-  assert_int_equal(r.completed, 3);
+  assert_int_equal(r.completed, n);
   return r.ttft_mean_s;
+}
+
+/* A trace row at t_ns: a 1,000-token prompt, `out` tokens out. */
+static void trace_row(char *buf, size_t size, ic_time_ns t_ns, int out) {
+  size_t len = strlen(buf);
+  snprintf(buf + len, size - len, "%lld.%09lld,1000,%d\n", (long long)(t_ns / 1000000000), (long long)(t_ns % 1000000000), out);
+}
+
+/* Three requests of 1,000-token prompts on one replica: A at 0 (200 tokens
+ * out), B and C (50 out) at `tb_ns` and `tc_ns`; knobs kv. The mean TTFT of the three. */
+static double three_requests_ttft(ic_time_ns tb_ns, ic_time_ns tc_ns, const char *const *kv) {
+  char rows[256] = "";
+  trace_row(rows, sizeof rows, 0, 200);
+  trace_row(rows, sizeof rows, tb_ns, 50);
+  trace_row(rows, sizeof rows, tc_ns, 50);
+  return trace_ttft(rows, 3, kv);
 }
 
 /* By hand, with P = the prefill of one 1,000-token prompt and d(a, b) a
@@ -206,34 +219,14 @@ static ic_time_ns shape_ns(const struct ic_perf *perf, struct ic_iter_shape shap
   return ic_duration_from_s(ic_perf_iter_s(perf, &shape, NULL));
 }
 
-/* A replays two requests of 1,000-token prompts on one replica: A at 0
- * with `out_a` tokens out, B (2 out) at tb_ns; knobs kv. B's TTFT. */
+/* Two requests of 1,000-token prompts on one replica: A at 0 with `out_a`
+ * tokens out, B (2 out) at tb_ns; knobs kv. The sum of their TTFTs (A's is
+ * its own prefill, taken away by the caller). */
 static double second_ttft(int out_a, ic_time_ns tb_ns, const char *const *kv) {
-  static char path[] = "/tmp/ic_test_budgetXXXXXX";
-  strcpy(path, "/tmp/ic_test_budgetXXXXXX");
-  int fd = mkstemp(path);
-  assert_true(fd >= 0);
-  FILE *f = fdopen(fd, "w");
-  assert_non_null(f);
-  fprintf(f, "arrived_at,num_prefill_tokens,num_decode_tokens\n0,1000,%d\n", out_a);
-  fprintf(f, "%lld.%09lld,1000,2\n", (long long)(tb_ns / 1000000000), (long long)(tb_ns % 1000000000));
-  fclose(f);
-  static struct ic_scenario s;
-  ic_scenario_defaults(&s);
-  static const char *const keys[] = {"model.name=llama2-7b", "fleet.gpu=h100-sxm", "fleet.server=test-host", "power.node_base_w=1500", "cost.server_price_usd=100000",
-                                     "fleet.nodes=1", "fleet.gpus_per_node=1", "fleet.gpus_per_replica=1",
-                                     "serving.batching=continuous", "serving.max_batch=64", "traffic.arrival=trace",
-                                     "run.warmup_s=0", "run.duration_s=100"};
-  for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) set(&s, keys[i]);
-  char kvp[300];
-  snprintf(kvp, sizeof kvp, "traffic.trace_path=%s", path);
-  set(&s, kvp);
-  for (; *kv; kv++) set(&s, *kv);
-  struct ic_run_result r;
-  assert_int_equal(ic_run_scenario(&s, &r), IC_OK);
-  unlink(path);
-  assert_int_equal(r.completed, 2);
-  return 2.0 * r.ttft_mean_s; /* A's TTFT is its own prefill, taken away by the caller */
+  char rows[256] = "";
+  trace_row(rows, sizeof rows, 0, out_a);
+  trace_row(rows, sizeof rows, tb_ns, 2);
+  return 2.0 * trace_ttft(rows, 2, kv);
 }
 
 /* serving.token_budget = iteration (TensorRT-LLM's in-flight batching), by
@@ -303,6 +296,35 @@ static void iteration_budget_caps_the_batch(void **state) {
   assert_true(r.batch_p99 > 2.0);
 }
 
+/* Where the budget never binds (10,000 tokens for 8 prompts of 100 and
+ * their decodes) chunked prefill and both whole-prompt and chunked budgets
+ * counting every token run the same iterations: one schedule, to the
+ * nanosecond. The default whole-prompt budget differs (its decodes wait). */
+static void iteration_budget_unbound_is_chunked(void **state) {
+  (void)state;
+  static struct ic_scenario s;
+  offline_replica(&s, 8, 100, 20);
+  set(&s, "traffic.mode=open");
+  set(&s, "traffic.queries_per_day=864000"); /* 10 per second */
+  set(&s, "run.duration_s=60");
+  struct ic_run_result chunk, whole_it, chunk_it, whole;
+  set(&s, "serving.prefill_chunk_tokens=10000");
+  assert_int_equal(ic_run_scenario(&s, &chunk), IC_OK);
+  set(&s, "serving.token_budget=iteration");
+  assert_int_equal(ic_run_scenario(&s, &chunk_it), IC_OK);
+  set(&s, "serving.prefill_chunk_tokens=0");
+  set(&s, "serving.max_batched_tokens=10000");
+  assert_int_equal(ic_run_scenario(&s, &whole_it), IC_OK);
+  set(&s, "serving.token_budget=prefill");
+  assert_int_equal(ic_run_scenario(&s, &whole), IC_OK);
+  assert_true(chunk.completed > 500);
+  assert_int_equal(chunk_it.completed, chunk.completed);
+  assert_int_equal(whole_it.completed, chunk.completed);
+  assert_true(chunk_it.ttft_mean_s == chunk.ttft_mean_s && whole_it.ttft_mean_s == chunk.ttft_mean_s);
+  assert_true(chunk_it.tpot_mean_s == chunk.tpot_mean_s && whole_it.tpot_mean_s == chunk.tpot_mean_s);
+  assert_true(whole.tpot_mean_s > chunk.tpot_mean_s);
+}
+
 /* Static batching has no running batch to schedule: the knobs are refused, by name. */
 static void scheduling_knobs_need_continuous(void **state) {
   (void)state;
@@ -323,6 +345,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(scheduling_knobs_need_continuous, diag_capture, diag_release),
       cmocka_unit_test(iteration_budget_by_hand),
       cmocka_unit_test(iteration_budget_caps_the_batch),
+      cmocka_unit_test(iteration_budget_unbound_is_chunked),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
