@@ -38,7 +38,7 @@ struct ic_run_config {
  * its own fleet keys and batching keys on top of the scenario's. */
 #define IC_SCENARIO_MAX_POOLS 8
 #define IC_POOL_NAME_MAX 32
-#define IC_POOL_MAX_SETS 32 /* a pool prints every fleet and batching key it resolves */
+#define IC_POOL_MAX_SETS 40 /* a pool prints every fleet and batching key it resolves */
 enum ic_pool_role { IC_POOL_MIXED, IC_POOL_PREFILL, IC_POOL_DECODE };
 #define IC_POOL_ROLE_CHOICES "mixed|prefill|decode"
 struct ic_pool_config {
