@@ -30,6 +30,7 @@ METRIC_UNITS = {
     'tpot': {'ms', 'ns'},
     'itl': {'ms', 'ns'},
     'energy_per_token': {'J/token'},
+    'system_energy_per_token': {'J/token'},
     'power': {'W'},
 }
 UNITS = set().union(*METRIC_UNITS.values())
