@@ -347,7 +347,9 @@ bool ic_pub_scenario(const struct ic_pub_row *row, const struct ic_pub_options *
   const char *server_name = ic_sweep_server_for_gpu(gpus[gi].catalogue);
 
   ic_scenario_defaults(s);
-  bool ok = set(s, row->id, "perf.profile=fitted") && set(s, row->id, "model.name=%s", models[mi].catalogue) &&
+  /* power.model = load: the fit half's energy rows (sixth round (E)); it moves no time. */
+  bool ok = set(s, row->id, "perf.profile=fitted") && set(s, row->id, "power.model=load") &&
+            set(s, row->id, "model.name=%s", models[mi].catalogue) &&
             (models[mi].context_max == 0 || set(s, row->id, "model.context_max=%ld", models[mi].context_max)) &&
             set(s, row->id, "model.weight_precision=%s", prec) &&
             set(s, row->id, "model.activation_precision=%s", prec) &&
