@@ -225,7 +225,7 @@ static const struct ic_key_def power_keys[] = {
     KEY(ic_power_config, prefill_utilisation, IC_KEY_REAL, "1", 0, 1, false, NULL, "fraction", "utilisation model: u of a GPU during prefill"),
     KEY(ic_power_config, decode_utilisation, IC_KEY_REAL, "0.55", 0, 1, false, NULL, "fraction", "utilisation model: u of a GPU during decode"),
     KEY(ic_power_config, load_compute_weight, IC_KEY_REAL, "2", 0, 10, false, NULL, "", "load model: w_c, weight of an iteration's model-FLOP utilisation in idle + (max - idle) min(1, w_c MFU + w_m MBU)"),
-    KEY(ic_power_config, load_memory_weight, IC_KEY_REAL, "1", 0, 10, false, NULL, "", "load model: w_m, weight of an iteration's memory-bandwidth utilisation"),
+    KEY(ic_power_config, load_memory_weight, IC_KEY_REAL, "0.95", 0, 10, false, NULL, "", "load model: w_m, weight of an iteration's memory-bandwidth utilisation"),
     KEY(ic_power_config, cpus_per_node, IC_KEY_INT, "0", 0, 1024, false, NULL, "CPUs", "CPUs counted on top of node_base_w (0: included in it)"),
     KEY(ic_power_config, cpu_w, IC_KEY_REAL, "0", 0, 1e4, false, NULL, "W", "per CPU counted in cpus_per_node"),
     KEY(ic_power_config, cooling, IC_KEY_CHOICE, "pue", 0, 0, false, IC_COOLING_CHOICES, "", "facility model: PUE, chiller with hourly COP, or fixed watts per node"),
