@@ -104,7 +104,8 @@ def main():
         w_c = math.floor(min(bounds) * 10) / 10
     print(f'w_c = {w_c:.1f} (fit-half large-batch bounds: {", ".join(f"{b:.2f}" for b in sorted(bounds))}; '
           f'Splitwise prefill at TDP asks >= {1 / 0.535:.2f})')
-    print(f'w_m = {w_m:.3f} (median of the fit-half batch-8 rows)')
+    print(f'w_m = {w_m:.3f} (median of the fit-half batch-8 rows); the table uses it rounded, {round(w_m, 2):g}')
+    w_m = round(w_m, 2)
     print()
     print('| config | half | batch | power row | W/GPU published | load model (lower bound) | phase (decode) '
           '| energy row | J/token published | P x ITL / batch: load | phase |')
