@@ -149,7 +149,7 @@ ic_status ic_pub_load(const char *path, struct ic_pub_row **rows, size_t *count)
   /* MLPerf Power: the server at rest, logged by the same analyzer before the
    * load ramps; it sets the host's base power of its experiment's runs. */
   for (size_t i = 0; i < l.count; i++) {
-    l.rows[i].system_rest_w = (double)NAN;
+    l.rows[i].system_rest_w = 0.0;
     for (size_t j = 0; j < l.count; j++)
       if (!strcmp(l.rows[j].metric, "system_rest_power") && !strcmp(l.rows[j].experiment, l.rows[i].experiment))
         l.rows[i].system_rest_w = l.rows[j].value;
@@ -213,7 +213,7 @@ static bool set_host(struct ic_scenario *s, const char *row_id, const char *serv
 /* An MLPerf Power system's measured rest draw, less its GPUs' idle draw
  * (the catalogue's), is its host's base power (sixth round (E)). */
 static bool set_rest_power(struct ic_scenario *s, const struct ic_pub_row *row, const char *gpu, long per_node) {
-  if (isnan(row->system_rest_w)) return true;
+  if (!(row->system_rest_w > 0)) return true;
   const struct ic_gpu_spec *g = ic_hw_find_gpu(gpu);
   double base_w = row->system_rest_w - (double)per_node * (g ? g->idle_w : 0.0);
   if (!g || base_w < 0) {
