@@ -15,6 +15,7 @@
  * tokens generated before a preemption) when admitted, then grows by one
  * token per decode step. docs/serving.md has the rules and their sources. */
 #include <stdlib.h>
+#include <string.h>
 
 #include "serve_impl.h"
 
@@ -68,6 +69,7 @@ struct cont {
 _Static_assert(sizeof(struct cont) == 192, "struct cont: three cache lines");
 
 struct ic__decode_line;
+struct ic__mixed_cost;
 
 #define IC__SLAB_BYTES (INT64_C(64) << 20) /* the largest slot block (struct cont_state) */
 
@@ -75,6 +77,7 @@ struct cont_state {
   struct cont *rep;          /* per replica */
   struct ic__slot *slab;     /* every replica's running slots, max_batch each (NULL: each its own, grown) */
   struct ic__decode_line *decode_lines; /* per batch size 0..max_batch */
+  struct ic__mixed_cost *mixed_costs;   /* IC__MIXED_COSTS, by a hash of the shape */
 };
 
 static struct cont_state *state(const struct ic__pool *pl) { return pl->policy_state; }
@@ -86,6 +89,35 @@ static struct cont *cont_of(const ic_fleet *f, int64_t r) {
 
 static ic_time_ns iter_ns(const struct ic__pool *pl, const struct ic_iter_shape *shape) {
   return ic_duration_from_s(ic_perf_iter_s(pl->perf, shape, NULL));
+}
+
+/* A mixed iteration's time and cost, a pure function of its shape, kept
+ * for the last shape seen in each of IC__MIXED_COSTS entries: with fixed
+ * prompt lengths a pool sees only a few dozen shapes (one per number of
+ * whole prompts), and evaluating the roofline and the model's counts was
+ * a tenth of a run's instructions. */
+#define IC__MIXED_COSTS 64
+struct ic__mixed_cost {
+  struct ic_iter_shape shape;
+  ic_time_ns ns;
+  double flops, bytes;
+  bool ready;
+};
+
+static bool same_shape(const struct ic_iter_shape *a, const struct ic_iter_shape *b) {
+  return a->new_tokens == b->new_tokens && a->kv_tokens_read == b->kv_tokens_read && a->seqs == b->seqs &&
+         memcmp(&a->attn_pairs, &b->attn_pairs, sizeof a->attn_pairs) == 0; /* the same bits */
+}
+
+static const struct ic__mixed_cost *mixed_cost(const struct ic__pool *pl, const struct ic_iter_shape *shape) {
+  uint64_t h = (uint64_t)shape->new_tokens * UINT64_C(0x9e3779b97f4a7c15) ^
+               (uint64_t)shape->seqs * UINT64_C(0xc2b2ae3d27d4eb4f) ^ (uint64_t)shape->kv_tokens_read;
+  struct ic__mixed_cost *c = &state(pl)->mixed_costs[(h ^ h >> 29) % IC__MIXED_COSTS];
+  if (c->ready && same_shape(&c->shape, shape)) return c;
+  struct ic_iter_cost cost = ic_model_iter_cost(pl->perf->model, &pl->perf->prec, shape);
+  *c = (struct ic__mixed_cost){*shape, iter_ns(pl, shape), cost.flops, cost.weight_bytes + cost.act_bytes + cost.kv_bytes,
+                               true};
+  return c;
 }
 
 /* A decode step of n sequences from the compute model's own decomposition
@@ -259,6 +291,7 @@ static void cont_free(ic_fleet *f, struct ic__pool *pl) {
   free(st->slab);
   free(st->rep);
   free(st->decode_lines);
+  free(st->mixed_costs);
   free(st);
   pl->policy_state = NULL;
 }
@@ -304,7 +337,8 @@ static bool cont_init(ic_fleet *f, struct ic__pool *pl) {
                                .r = pl->first_replica + i, .running = st->slab ? st->slab + i * per : NULL,
                                .running_cap = st->slab ? per : 0};
   st->decode_lines = calloc((size_t)pl->serving.max_batch + 1, sizeof *st->decode_lines);
-  if (!st->decode_lines) return false;
+  st->mixed_costs = calloc(IC__MIXED_COSTS, sizeof *st->mixed_costs);
+  if (!st->decode_lines || !st->mixed_costs) return false;
   return ic_sim_set_hint(f->sim, on_span_end, span_end_hint) && ic_sim_set_refine(f->sim, on_span_end, span_end_refine);
 }
 
@@ -586,11 +620,11 @@ static void boundary(ic_fleet *f, int64_t r, bool was_busy) {
   if (rep->decoding < rep->running_len) {
     struct ic_iter_shape prefill_part = {0}, decode_part = {0};
     struct ic_iter_shape shape = mixed_iteration(f, rep, false, &prefill_part, &decode_part);
-    dur = iter_ns(rep->pool, &shape) + rep->prefix_load_ns; /* transfers, then compute: no overlap */
+    const struct ic__mixed_cost *cost = mixed_cost(rep->pool, &shape);
+    dur = cost->ns + rep->prefix_load_ns; /* transfers, then compute: no overlap */
     rep->span_load_ns = rep->prefix_load_ns;
-    struct ic_iter_cost cost = ic_model_iter_cost(rep->pool->perf->model, &rep->pool->perf->prec, &shape);
-    rep->span_flops = cost.flops;
-    rep->span_bytes = cost.weight_bytes + cost.act_bytes + cost.kv_bytes;
+    rep->span_flops = cost->flops;
+    rep->span_bytes = cost->bytes;
     rep->span = IC__SPAN_MIXED;
     rep->span_iters = 1;
     if (f->block_src) ic__prefix_trim(f, r, rep->kv_reserved + rep->decoding); /* what the iteration ends with */
