@@ -775,6 +775,64 @@ static void on_span_end(ic_sim *sim, void *ctx, uint64_t arg) {
   boundary(f, r, true);
 }
 
+/* The decode steps of a span of n sequences from context_sum that begin
+ * before now (each step whose start *at_ns is before now: *at_ns moves to
+ * its end), and in *weight_ns the sum of i x step i's ns over them. Four
+ * steps at a time where that is exact (roofline_p = 0, slopes not
+ * negative, every step whole and below 2^52, their weights summing below
+ * 2^53: then the lanes' order of adding gives the step-by-step sum);
+ * the last few, and anything else, step by step. */
+static int64_t steps_begun(const struct ic_perf_decode_line *d, int64_t context_sum, int64_t n, int64_t iters,
+                           ic_time_ns now, ic_time_ns *at_ns, double *weight_ns) {
+  const double exact = 0x1p52;
+  ic_time_ns at = *at_ns;
+  int64_t k = 0;
+  double weight = 0.0;
+  if (!(d->roofline_p > 0) && d->attn_compute1_s >= 0.0 && d->attn_memory1_s >= 0.0 &&
+      (double)context_sum + (double)n * (double)iters < exact) {
+    const double k0 = (double)context_sum, step = (double)n;
+    ic__v2d ka = {k0, k0 + step}, kb = {k0 + 2.0 * step, k0 + 3.0 * step}, ia = {0.0, 1.0}, ib = {2.0, 3.0};
+    ic__v2d wa = {0.0, 0.0}, wb = wa;
+    for (; k + 4 <= iters; k += 4) {
+      ic__v2d na = decode_step2_ns(d, ka), nb = decode_step2_ns(d, kb);
+      ic__v2l ok = (na >= 0.0) & (na < exact) & (nb >= 0.0) & (nb < exact);
+      ic__v2d t2 = na + nb;
+      double t = t2[0] + t2[1];
+      if (!(ok[0] & ok[1]) || !(t < 0x1p53)) break; /* the rest step by step */
+      if (at + (ic_time_ns)t >= now) { /* now falls in these four: the steps that begin before it */
+        const double ns[4] = {na[0], na[1], nb[0], nb[1]};
+        for (int j = 0; at < now; j++, k++) {
+          weight += (double)k * ns[j];
+          at += (ic_time_ns)ns[j];
+        }
+        break;
+      }
+      at += (ic_time_ns)t;
+      wa += ia * na;
+      wb += ib * nb;
+      ka += 4.0 * step;
+      kb += 4.0 * step;
+      ia += 4.0;
+      ib += 4.0;
+    }
+    ic__v2d w2 = wa + wb;
+    weight += w2[0] + w2[1];
+    if (!(weight < 0x1p53)) { /* not provably the step-by-step sum: all step by step */
+      at = *at_ns;
+      k = 0;
+      weight = 0.0;
+    }
+  }
+  for (context_sum += k * n; at < now; k++, context_sum += n) {
+    ic_time_ns ns = decode_ns(d, context_sum);
+    weight += (double)k * (double)ns;
+    at += ns;
+  }
+  *at_ns = at;
+  *weight_ns = weight;
+  return k;
+}
+
 /* A request joined replica r's queue (or the replica woke up). An idle
  * replica starts now; a busy one cuts its span at the first boundary at or
  * after now, where the request can be admitted. */
@@ -791,13 +849,9 @@ static void cont_kick(ic_fleet *f, int64_t r, bool was_queue_empty) {
   int64_t k = 0;
   double weight_ns = 0.0;
   if (rep->span == IC__SPAN_DECODE) {
-    int64_t n = rep->running_len, context_sum = rep->context_sum;
+    int64_t n = rep->running_len;
     const struct ic_perf_decode_line *d = decode_line(rep->pool, n);
-    for (; at < now; k++, context_sum += n) {
-      ic_time_ns step = decode_ns(d, context_sum);
-      weight_ns += (double)k * (double)step;
-      at += step;
-    }
+    k = steps_begun(d, rep->context_sum, n, rep->span_iters, now, &at, &weight_ns);
   } else if (at < now)
     return; /* a single iteration: its end is the next boundary */
   int64_t block = rep->pool->serving.scheduler_steps; /* decisions every block steps from the span's start */
