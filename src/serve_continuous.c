@@ -159,6 +159,29 @@ static inline ic__v2d decode_step2_ns(const struct ic_perf_decode_line *d, ic__v
   return (ns + exact) - exact;
 }
 
+/* Four consecutive decode steps in two pairs of lanes: their contexts
+ * (ka, kb), their indices in the span (ia, ib) and the weights summed so
+ * far (wa, wb: sum of i x step i's ns over the steps taken). */
+struct ic__four {
+  ic__v2d ka, kb, ia, ib, wa, wb;
+};
+
+static inline struct ic__four four_start(double k0, double step) {
+  return (struct ic__four){{k0, k0 + step}, {k0 + 2.0 * step, k0 + 3.0 * step}, {0.0, 1.0}, {2.0, 3.0}, {0.0, 0.0},
+                           {0.0, 0.0}};
+}
+
+/* The four steps na, nb (decode_step2_ns at ka, kb) are taken: their
+ * weights added, the lanes moved to the next four. */
+static inline void four_take(struct ic__four *l, ic__v2d na, ic__v2d nb, double step) {
+  l->wa += l->ia * na;
+  l->wb += l->ib * nb;
+  l->ka += 4.0 * step;
+  l->kb += 4.0 * step;
+  l->ia += 4.0;
+  l->ib += 4.0;
+}
+
 /* decode_steps_ns's sums for roofline_p = 0, four steps at a time in two
  * pairs of lanes. The lanes add in another order than one step after
  * another, which changes nothing while every partial sum is an integer
@@ -175,21 +198,16 @@ static bool decode_steps_max(const struct ic_perf_decode_line *d, int64_t contex
   if (iters < 1 || !(d->attn_compute1_s >= 0.0 && d->attn_memory1_s >= 0.0)) return false;
   double first = ic_perf_decode_step_s(d, k0) * 1e9, last = ic_perf_decode_step_s(d, k0 + (double)(iters - 1) * step) * 1e9;
   if (!(first >= 0.0 && last < exact)) return false;
-  ic__v2d ka = {k0, k0 + step}, kb = {k0 + 2.0 * step, k0 + 3.0 * step}, ia = {0.0, 1.0}, ib = {2.0, 3.0};
-  ic__v2d ta = {0.0, 0.0}, tb = ta, wa = ta, wb = ta;
+  struct ic__four l = four_start(k0, step);
+  ic__v2d ta = {0.0, 0.0}, tb = ta;
   int64_t i = 0;
   for (; i + 4 <= iters; i += 4) {
-    ic__v2d na = decode_step2_ns(d, ka), nb = decode_step2_ns(d, kb);
+    ic__v2d na = decode_step2_ns(d, l.ka), nb = decode_step2_ns(d, l.kb);
     ta += na;
     tb += nb;
-    wa += ia * na;
-    wb += ib * nb;
-    ka += 4.0 * step;
-    kb += 4.0 * step;
-    ia += 4.0;
-    ib += 4.0;
+    four_take(&l, na, nb, step);
   }
-  ic__v2d t2 = ta + tb, w2 = wa + wb;
+  ic__v2d t2 = ta + tb, w2 = l.wa + l.wb;
   double t = t2[0] + t2[1], w = w2[0] + w2[1];
   for (double k = k0 + (double)i * step; i < iters; i++, k += step) {
     double ns = ic_perf_decode_step_s(d, k) * 1e9;
@@ -791,10 +809,9 @@ static int64_t steps_begun(const struct ic_perf_decode_line *d, int64_t context_
   if (!(d->roofline_p > 0) && d->attn_compute1_s >= 0.0 && d->attn_memory1_s >= 0.0 &&
       (double)context_sum + (double)n * (double)iters < exact) {
     const double k0 = (double)context_sum, step = (double)n;
-    ic__v2d ka = {k0, k0 + step}, kb = {k0 + 2.0 * step, k0 + 3.0 * step}, ia = {0.0, 1.0}, ib = {2.0, 3.0};
-    ic__v2d wa = {0.0, 0.0}, wb = wa;
+    struct ic__four l = four_start(k0, step);
     for (; k + 4 <= iters; k += 4) {
-      ic__v2d na = decode_step2_ns(d, ka), nb = decode_step2_ns(d, kb);
+      ic__v2d na = decode_step2_ns(d, l.ka), nb = decode_step2_ns(d, l.kb);
       ic__v2l ok = (na >= 0.0) & (na < exact) & (nb >= 0.0) & (nb < exact);
       ic__v2d t2 = na + nb;
       double t = t2[0] + t2[1];
@@ -808,14 +825,9 @@ static int64_t steps_begun(const struct ic_perf_decode_line *d, int64_t context_
         break;
       }
       at += (ic_time_ns)t;
-      wa += ia * na;
-      wb += ib * nb;
-      ka += 4.0 * step;
-      kb += 4.0 * step;
-      ia += 4.0;
-      ib += 4.0;
+      four_take(&l, na, nb, step);
     }
-    ic__v2d w2 = wa + wb;
+    ic__v2d w2 = l.wa + l.wb;
     weight += w2[0] + w2[1];
     if (!(weight < 0x1p53)) { /* not provably the step-by-step sum: all step by step */
       at = *at_ns;
