@@ -252,6 +252,10 @@ bool ic_evq_peek(const ic_evq *q, ic_event_fn **fn, void **ctx, uint64_t *arg) {
   return true;
 }
 
+uint64_t ic_evq_take_seq(ic_evq *q) { return q->next_seq++; }
+
+uint64_t ic_evq_peek_seq(const ic_evq *q) { return q->heap_len ? q->slots[q->heap[0].slot].seq : 0; }
+
 size_t ic_evq_size(const ic_evq *q) { return q->heap_len; }
 
 void ic_evq_free(ic_evq *q) {
