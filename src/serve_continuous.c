@@ -259,13 +259,14 @@ static ic_time_ns decode_steps_ns(const struct ic_perf_decode_line *d, int64_t c
 
 /* A decode span's end is summed lazily: most spans are cut by an arrival
  * after a few of their steps (95 % of the steps of the 2025 scenario's
- * spans were never run), so only its first IC__PLAN_FIRST steps are summed
- * when it is planned, and its end event's time is that bound; the event
- * queue asks for more (span_end_refine) only when the bound would come
- * first, IC__PLAN_GROWTH times as many steps each time. Only where the
- * whole span's sums are provably exact integers (then any order of adding
- * gives the one result the eager sum would); otherwise the span is summed
- * at once as before. */
+ * spans were never run), so none is summed when it is planned: its end
+ * event's time is a bound, its steps times its first step's (steps never
+ * get shorter); the event queue asks for sums (span_end_refine) only when
+ * the bound would come first: IC__PLAN_FIRST steps, then IC__PLAN_GROWTH
+ * times as many each time, the bound being what is summed plus what is
+ * left times its first step. Only where the whole span's sums are provably
+ * exact integers (then any order of adding gives the one result the eager
+ * sum would); otherwise the span is summed at once as before. */
 #define IC__PLAN_FIRST 32
 #define IC__PLAN_GROWTH 4
 
@@ -634,7 +635,7 @@ static void boundary(ic_fleet *f, int64_t r, bool was_busy) {
     go_idle(f, r, was_busy);
     return;
   }
-  ic_time_ns now = ic_sim_now(f->sim), dur = 0;
+  ic_time_ns now = ic_sim_now(f->sim), dur = 0, bound_ns = 0;
   if (rep->decoding < rep->running_len) {
     struct ic_iter_shape prefill_part = {0}, decode_part = {0};
     struct ic_iter_shape shape = mixed_iteration(f, rep, false, &prefill_part, &decode_part);
@@ -653,11 +654,9 @@ static void boundary(ic_fleet *f, int64_t r, bool was_busy) {
     if (held && iters > rep->pool->serving.scheduler_steps) iters = rep->pool->serving.scheduler_steps; /* the next decision */
     const struct ic_perf_decode_line *d = decode_line(rep->pool, n);
     if (iters > IC__PLAN_FIRST && lazy_exact(d, context_sum, n, iters)) {
-      rep->span_planned = 0;
-      rep->span_end_ns = now;
+      rep->span_planned = 0; /* none summed yet: span_end_ns = now */
       rep->span_kv_weight_ns = 0.0;
-      plan_steps(rep, d, IC__PLAN_FIRST);
-      dur = rep->span_end_ns - now;
+      bound_ns = now + iters * decode_ns(d, context_sum); /* no step is shorter than the first */
     } else {
       dur = decode_steps_ns(d, context_sum, n, iters, &rep->span_kv_weight_ns);
       rep->span_planned = iters;
@@ -676,7 +675,7 @@ static void boundary(ic_fleet *f, int64_t r, bool was_busy) {
   uint32_t idx = rep->span == IC__SPAN_MIXED ? rep->running[pos].idx : rep->first_done_idx;
   uint64_t arg = span_arg(f, r, pos, idx);
   if (rep->span == IC__SPAN_DECODE && rep->span_planned < rep->span_iters) { /* its end is a bound */
-    rep->span_event = ic_sim_schedule_bound(f->sim, rep->span_end_ns, on_span_end, f, arg);
+    rep->span_event = ic_sim_schedule_bound(f->sim, bound_ns, on_span_end, f, arg);
     ic__check(f, rep->span_event ? IC_OK : IC_ENOMEM, "scheduling an event");
   } else
     rep->span_event = ic__schedule(f, rep->span_end_ns, on_span_end, arg);
@@ -688,10 +687,14 @@ static bool span_end_refine(void *ctx, uint64_t arg, ic_time_ns *at_ns) {
   ic_fleet *f = ctx;
   struct cont *rep = cont_of(f, span_replica(f, arg));
   if (rep->span_planned >= rep->span_iters) return true; /* not reached: the queue knows it is exact */
-  int64_t upto = rep->span_planned * IC__PLAN_GROWTH;
-  plan_steps(rep, decode_line(rep->pool, rep->running_len), upto < rep->span_iters ? upto : rep->span_iters);
+  int64_t n = rep->running_len, upto = rep->span_planned ? rep->span_planned * IC__PLAN_GROWTH : IC__PLAN_FIRST;
+  const struct ic_perf_decode_line *d = decode_line(rep->pool, n);
+  plan_steps(rep, d, upto < rep->span_iters ? upto : rep->span_iters);
   *at_ns = rep->span_end_ns;
-  return rep->span_planned >= rep->span_iters;
+  if (rep->span_planned >= rep->span_iters) return true;
+  /* Steps do not get shorter (lazy_exact): what is left takes at least its first step's time each. */
+  *at_ns += (rep->span_iters - rep->span_planned) * decode_ns(d, rep->context_sum + n * rep->span_planned);
+  return false;
 }
 
 /* Removes finished requests, keeping admission order. */
