@@ -325,7 +325,6 @@ static bool span_end_refine(void *ctx, uint64_t arg, ic_time_ns *at_ns);
  * large); where replica indices take more than 24 bits, the replica alone. */
 #define IC__ARG_R (INT64_C(1) << 24)
 #define IC__ARG_POS (UINT64_C(1) << 16)
-#define IC__ARG_ALL (INT64_C(1) << 15) /* in the slot field: the first (field - IC__ARG_ALL) slots */
 #define IC__ARG_IDX (UINT64_C(1) << 24)
 
 static uint64_t span_arg(const ic_fleet *f, int64_t r, int64_t pos, uint32_t idx) {
@@ -554,14 +553,7 @@ static void span_end_hint(const void *ctx, uint64_t arg) {
   int64_t i = r - f->pools[0].first_replica;
   const struct cont *rep = &st->rep[i];
   for (size_t b = 0; b < sizeof *rep; b += 64) __builtin_prefetch((const char *)rep + b);
-  if (st->slab && pos != IC__ARG_POS - 1) {
-    const struct ic__slot *sl = &st->slab[i * f->pools[0].serving.max_batch];
-    if (!(pos & (uint64_t)IC__ARG_ALL))
-      __builtin_prefetch(&sl[pos]);
-    else /* every line of the first slots */
-      for (const char *b = (const char *)sl, *e = (const char *)(sl + (pos & (IC__ARG_ALL - 1))); b < e; b += 64)
-        __builtin_prefetch(b);
-  }
+  if (st->slab && pos != IC__ARG_POS - 1) __builtin_prefetch(&st->slab[i * f->pools[0].serving.max_batch + (int64_t)pos]);
   /* The next span's power state: its node's ledger record (a replica's node from its index). */
   if (f->has_ledger && f->pools[0].replicas_per_node > 0) ic_ledger_prefetch(f->pools[0].ledger, i / f->pools[0].replicas_per_node);
 }
@@ -680,9 +672,6 @@ static void boundary(ic_fleet *f, int64_t r, bool was_busy) {
   /* What the span's end reads first: the prefill that ends; or the slots from the first, and the request
    * that completes first. */
   int64_t pos = rep->span == IC__SPAN_MIXED ? rep->first_prefilling : 0;
-  /* A decode span that ends at a completion reads every running slot (complete_finished). */
-  if (rep->span == IC__SPAN_DECODE && rep->steps + rep->span_iters >= rep->first_done_step && rep->running_len > 1)
-    pos = IC__ARG_ALL | (rep->running_len < IC__ARG_ALL ? rep->running_len : IC__ARG_ALL - 1);
   uint32_t idx = rep->span == IC__SPAN_MIXED ? rep->running[pos].idx : rep->first_done_idx;
   uint64_t arg = span_arg(f, r, pos, idx);
   if (rep->span == IC__SPAN_DECODE && rep->span_planned < rep->span_iters) { /* its end is a bound */
