@@ -28,6 +28,7 @@ struct ic_ledger {
   struct node_held *held;
   int64_t node_count;
   struct ic_gpu_power gpu_power;
+  struct ic_load_power load;
   int64_t gpus_per_node;
   double node_base_w, node_off_w;
   /* GPU-seconds in each state, integrated the same lazy way over the whole
@@ -35,6 +36,10 @@ struct ic_ledger {
   double gpus_in_state[IC_GPU_STATE_COUNT];
   double state_energy_j[IC_GPU_STATE_COUNT];
   double state_s[IC_GPU_STATE_COUNT];
+  /* The load model: watts the GPUs in each state draw beyond
+   * gpus_in_state x watts[state] (0 under the phase and utilisation
+   * models, so their sums keep every bit). */
+  double extra_w_in_state[IC_GPU_STATE_COUNT];
   /* Fleet IT energy by hour of day. Integrated from the fleet's total power
    * (piecewise constant between any two changes), independently of the
    * per-node sums, so the two can check each other. */
@@ -91,7 +96,7 @@ static void advance_fleet(ic_ledger *l, ic_time_ns now_ns) {
   assert(now_ns >= l->fleet_last_ns && "ledger: time went backwards");
   double dt = ic_time_to_s(now_ns - l->fleet_last_ns);
   for (int s = 0; s < IC_GPU_STATE_COUNT; s++) {
-    l->state_energy_j[s] += l->gpus_in_state[s] * l->gpu_power.watts[s] * dt;
+    l->state_energy_j[s] += l->gpus_in_state[s] * l->gpu_power.watts[s] * dt + l->extra_w_in_state[s] * dt;
     l->state_s[s] += l->gpus_in_state[s] * dt;
   }
   add_to_hours(l->hour_energy_j, l->power_w, l->fleet_last_ns, now_ns);
@@ -111,6 +116,26 @@ void ic_ledger_set_state(ic_ledger *l, int64_t node, int64_t gpus, enum ic_gpu_s
   l->gpus_in_state[from] -= (double)gpus;
   l->gpus_in_state[to] += (double)gpus;
 }
+
+void ic_ledger_set_state_w(ic_ledger *l, int64_t node, int64_t gpus, enum ic_gpu_state from, enum ic_gpu_state to,
+                           double from_w, double to_w, ic_time_ns now_ns) {
+  struct node_power *n = &l->nodes[node];
+  advance_node(n, now_ns);
+  advance_fleet(l, now_ns);
+  double g = (double)gpus, delta = g * (to_w - from_w);
+  n->watts += delta;
+  l->power_w += delta;
+  l->gpus_in_state[from] -= g;
+  l->gpus_in_state[to] += g;
+  l->extra_w_in_state[from] -= g * (from_w - l->gpu_power.watts[from]);
+  l->extra_w_in_state[to] += g * (to_w - l->gpu_power.watts[to]);
+}
+
+const struct ic_gpu_power *ic_ledger_gpu_power(const ic_ledger *l) { return &l->gpu_power; }
+
+void ic_ledger_set_load_power(ic_ledger *l, const struct ic_load_power *load) { l->load = *load; }
+
+const struct ic_load_power *ic_ledger_load_power(const ic_ledger *l) { return &l->load; }
 
 void ic_ledger_set_node_off(ic_ledger *l, int64_t node, bool off, ic_time_ns now_ns) {
   struct node_power *n = &l->nodes[node];

@@ -78,6 +78,16 @@ struct ic_gpu_power ic_cost_gpu_power(const struct ic_power_config *p, double ca
   return g;
 }
 
+struct ic_load_power ic_cost_load_power(const struct ic_power_config *p, double idle_w, double cat_max_w) {
+  return (struct ic_load_power){p->model == IC_POWER_LOAD, idle_w, or_catalogue(p->gpu_max_w, cat_max_w),
+                                p->load_compute_weight, p->load_memory_weight};
+}
+
+double ic_cost_load_w(const struct ic_load_power *g, double mfu, double mbu) {
+  double activity = g->compute_weight * mfu + g->memory_weight * mbu;
+  return g->idle_w + (g->max_w - g->idle_w) * fmin(1.0, fmax(0.0, activity));
+}
+
 double ic_cost_chiller_cop(const struct ic_power_config *p, double t_c) {
   double cop = p->chiller_cop_ref - p->chiller_cop_slope_per_c * (t_c - p->chiller_t_ref_c);
   return fmin(fmax(cop, p->chiller_cop_min), p->chiller_cop_max);

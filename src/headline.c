@@ -45,6 +45,9 @@ static double gpu_energy_j(const struct ic_run_result *r) {
   return j;
 }
 GETTER(gpu_j_per_output_token, r->output_tokens_per_s > 0 ? gpu_energy_j(r) / (r->output_tokens_per_s * r->span_s) : (double)NAN)
+/* IT energy (GPUs and the nodes' base) per output token: MLPerf Power's system energy. */
+GETTER(it_j_per_output_token, r->output_tokens_per_s > 0 ? r->it_energy_j / (r->output_tokens_per_s * r->span_s) : (double)NAN)
+GETTER(it_power_w, r->span_s > 0 ? r->it_energy_j / r->span_s : (double)NAN)
 GETTER(gpu_power_w, r->span_s > 0 ? gpu_energy_j(r) / r->span_s : (double)NAN)
 GETTER(over_context_requests, (double)r->over_context_requests)
 GETTER(revenue_usd_per_day, r->revenue_usd_per_day)
@@ -84,6 +87,8 @@ static const struct ic_headline table[] = {
     ROW(tpot_p50_s, "s", IC_LOWER_IS_BETTER),
     ROW(gpu_j_per_output_token, "J/token", IC_LOWER_IS_BETTER),
     ROW(gpu_power_w, "W", IC_LOWER_IS_BETTER),
+    ROW(it_j_per_output_token, "J/token", IC_LOWER_IS_BETTER),
+    ROW(it_power_w, "W", IC_LOWER_IS_BETTER),
     ROW(revenue_usd_per_day, "USD/day", IC_HIGHER_IS_BETTER),
     ROW(gross_margin, "fraction", IC_HIGHER_IS_BETTER),
     ROW(cost_to_revenue, "fraction", IC_LOWER_IS_BETTER),

@@ -146,6 +146,14 @@ ic_status ic_pub_load(const char *path, struct ic_pub_row **rows, size_t *count)
     free(l.rows);
     return l.st;
   }
+  /* MLPerf Power: the server at rest, logged by the same analyzer before the
+   * load ramps; it sets the host's base power of its experiment's runs. */
+  for (size_t i = 0; i < l.count; i++) {
+    l.rows[i].system_rest_w = 0.0;
+    for (size_t j = 0; j < l.count; j++)
+      if (!strcmp(l.rows[j].metric, "system_rest_power") && !strcmp(l.rows[j].experiment, l.rows[i].experiment))
+        l.rows[i].system_rest_w = l.rows[j].value;
+  }
   *rows = l.rows;
   *count = l.count;
   return IC_OK;
@@ -200,6 +208,20 @@ static bool set_host(struct ic_scenario *s, const char *row_id, const char *serv
   if (srv && srv->gpus == per_node) return set(s, row_id, "fleet.server=%s", server_name);
   return set(s, row_id, "fleet.server=published-host-%ld-gpus", per_node) && set(s, row_id, "power.node_base_w=0") &&
          set(s, row_id, "cost.server_price_usd=0");
+}
+
+/* An MLPerf Power system's measured rest draw, less its GPUs' idle draw
+ * (the catalogue's), is its host's base power (sixth round (E)). */
+static bool set_rest_power(struct ic_scenario *s, const struct ic_pub_row *row, const char *gpu, long per_node) {
+  if (!(row->system_rest_w > 0)) return true;
+  const struct ic_gpu_spec *g = ic_hw_find_gpu(gpu);
+  double base_w = row->system_rest_w - (double)per_node * (g ? g->idle_w : 0.0);
+  if (!g || base_w < 0) {
+    ic_diag("published", row->line, "row %s: system_rest_power %g W is below its %ld GPUs' idle draw", row->id,
+            row->system_rest_w, per_node);
+    return false;
+  }
+  return set(s, row->id, "power.node_base_w=%.17g", base_w);
 }
 
 #define SKIP(...) (snprintf(why, IC_PUB_WHY, __VA_ARGS__), false)
@@ -347,12 +369,14 @@ bool ic_pub_scenario(const struct ic_pub_row *row, const struct ic_pub_options *
   const char *server_name = ic_sweep_server_for_gpu(gpus[gi].catalogue);
 
   ic_scenario_defaults(s);
-  bool ok = set(s, row->id, "perf.profile=fitted") && set(s, row->id, "model.name=%s", models[mi].catalogue) &&
+  /* power.model = load: the fit half's energy rows (sixth round (E)); it moves no time. */
+  bool ok = set(s, row->id, "perf.profile=fitted") && set(s, row->id, "power.model=load") &&
+            set(s, row->id, "model.name=%s", models[mi].catalogue) &&
             (models[mi].context_max == 0 || set(s, row->id, "model.context_max=%ld", models[mi].context_max)) &&
             set(s, row->id, "model.weight_precision=%s", prec) &&
             set(s, row->id, "model.activation_precision=%s", prec) &&
             set(s, row->id, "model.kv_precision=%s", kv) && set(s, row->id, "fleet.gpu=%s", gpus[gi].catalogue) &&
-            set_host(s, row->id, server_name, per_node) &&
+            set_host(s, row->id, server_name, per_node) && set_rest_power(s, row, gpus[gi].catalogue, per_node) &&
             set(s, row->id, "fleet.nodes=%ld", (long)row->nodes) &&
             set(s, row->id, "fleet.gpus_per_node=%ld", per_node) && set(s, row->id, "fleet.gpus_per_replica=%ld", tp) &&
             set(s, row->id, "serving.batching=continuous") && set(s, row->id, "serving.router=least_outstanding") &&
@@ -430,6 +454,8 @@ static bool headline_for(const struct ic_pub_row *r, struct ic_pub_case *c) {
       {"itl", "p50", "tpot_p50_s"},                          {"energy_per_token", "mean", "gpu_j_per_output_token"},
       {"energy_per_token", "total", "gpu_j_per_output_token"}, {"power", "mean", "gpu_power_w"},
       {"power", "total", "gpu_power_w"},
+      {"system_energy_per_token", "total", "it_j_per_output_token"}, /* MLPerf Power: the whole node's */
+      {"system_power", "mean", "it_power_w"},
   };
   for (size_t i = 0; i < sizeof map / sizeof map[0]; i++) {
     if (strcmp(map[i].metric, r->metric) || strcmp(map[i].statistic, r->statistic)) continue;
@@ -469,8 +495,11 @@ size_t ic_pub_plan(const struct ic_pub_row *rows, size_t count, const struct ic_
     memset(c, 0, sizeof *c);
     if (!headline_for(&rows[i], c)) {
       c->skipped = true;
-      snprintf(c->why, sizeof c->why, "metric %s (%s) has no predicted counterpart", rows[i].metric,
-               rows[i].statistic);
+      if (!strcmp(rows[i].metric, "system_rest_power"))
+        snprintf(c->why, sizeof c->why, "an input: the system at rest sets its experiment's power.node_base_w");
+      else
+        snprintf(c->why, sizeof c->why, "metric %s (%s) has no predicted counterpart", rows[i].metric,
+                 rows[i].statistic);
       continue;
     }
     bool server = !strcmp(rows[i].mode, "server") || !strcmp(rows[i].mode, "interactive");

@@ -717,7 +717,11 @@ ic_status ic__run_single(const struct ic_scenario *s, struct ic_run_result *out,
     p->ledger = ic_ledger_alloc(p->groups.nodes, p->groups.gpus_per_node, p->node_base_w * (double)p->q,
                                 &p->gpu_power, 0);
     ledgers = p->ledger != NULL;
-    if (ledgers) ic_ledger_set_billing_increment(p->ledger, ic_duration_from_s(p->cost.billing_increment_s));
+    if (ledgers) {
+      ic_ledger_set_billing_increment(p->ledger, ic_duration_from_s(p->cost.billing_increment_s));
+      struct ic_load_power load = ic_cost_load_power(&s->power, p->gpu_power.watts[IC_GPU_IDLE], p->gpu.tdp_w);
+      ic_ledger_set_load_power(p->ledger, &load);
+    }
     specs[i] = (struct ic_pool_spec){p->name, &p->groups, &p->serving, &p->perf, p->ledger,
                                      s->serving.router == IC_ROUTER_LEAST_WORK ? seconds_per_token(s, p) : 0.0,
                                      p->role, s->pool_count ? nvlink_domain_id(s, order[i]) : 0,

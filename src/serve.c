@@ -423,6 +423,7 @@ void ic_fleet_free(ic_fleet *f) {
   free(f->heap);
   free(f->heap_pos);
   free(f->fit_tree);
+  free(f->busy_w);
   ic__free_pool(f);
   free_stats(&f->stats);
   free(f);

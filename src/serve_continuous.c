@@ -647,6 +647,7 @@ static void boundary(ic_fleet *f, int64_t r, bool was_busy) {
     rep->span = IC__SPAN_MIXED;
     rep->span_iters = 1;
     if (f->block_src) ic__prefix_trim(f, r, rep->kv_reserved + rep->decoding); /* what the iteration ends with */
+    if (f->busy_w) ic__power_load(f, r, cost->flops, rep->span_bytes, ic_time_to_s(dur));
     ic__set_gpu_state(f, r, IC_GPU_PREFILL);
     if (decode_part.seqs > 0) split_power(f, r, &prefill_part, &decode_part, now, dur);
   } else {
@@ -664,6 +665,10 @@ static void boundary(ic_fleet *f, int64_t r, bool was_busy) {
     rep->span = IC__SPAN_DECODE;
     rep->span_iters = iters;
     if (f->block_src) ic__prefix_trim(f, r, rep->kv_reserved + n * iters); /* what the span ends with */
+    if (f->busy_w) { /* the span's middle step: its FLOPs and bytes are affine in the context sum */
+      double k = (double)context_sum + (double)n * (double)(iters - 1) / 2.0;
+      ic__power_load(f, r, d->flops0 + d->flops1 * k, d->bytes0 + d->bytes1 * k, ic_perf_decode_step_s(d, k));
+    }
     ic__set_gpu_state(f, r, IC_GPU_DECODE);
   }
   if (!was_busy) ic__count_busy(f, +1);

@@ -184,6 +184,7 @@ struct ic_fleet {
   int64_t *heap_pos;
   bool use_heap;
   int32_t *fit_tree;         /* power-down: segment tree of replicas that fit (awake, below threshold) */
+  double *busy_w;            /* power.model = load: per replica, W per GPU of its span now; NULL otherwise */
   int64_t fit_leaves;        /* power of two >= replica_count */
   uint64_t round_robin_next;
   gsl_rng *rng;              /* random and power-of-two routers */
@@ -278,6 +279,11 @@ void ic__handoff_retry(ic_fleet *f);
 
 /* serve_power.c */
 void ic__power_listen(ic_fleet *f);
+/* The load power model: replica r's span now does `flops` FLOPs and moves
+ * `bytes` bytes in `span_s` seconds (a whole iteration, or one decode step
+ * of a span); its GPUs draw what that does from now (docs/cost-model.md).
+ * Call before ic__set_gpu_state; only when f->busy_w is set. */
+void ic__power_load(ic_fleet *f, int64_t r, double flops, double bytes, double span_s);
 bool ic__node_ready(ic_fleet *f, int64_t r);
 void ic__node_off(ic_fleet *f, int64_t node);
 void ic__node_wake(ic_fleet *f, int64_t node, ic_time_ns delay_ns);

@@ -4,6 +4,7 @@
  * it, and its replicas start serving wake_s later (the node draws idle
  * power while it boots). Routers put sleeping replicas last
  * (serve_router.c). */
+#include <math.h>
 #include <stdlib.h>
 
 #include "serve_impl.h"
@@ -100,15 +101,50 @@ bool ic__node_ready(ic_fleet *f, int64_t r) {
   return ic_sim_now(f->sim) >= n->ready_ns;
 }
 
+static bool busy(enum ic_gpu_state s) { return s == IC_GPU_PREFILL || s == IC_GPU_DECODE; }
+
+/* W per GPU of replica r in state s: a busy state draws its span's load;
+ * a policy that reports none (static batching) the phase figure. */
+static double state_w(const ic_fleet *f, const ic_ledger *l, int64_t r, enum ic_gpu_state s) {
+  return busy(s) && !isnan(f->busy_w[r]) ? f->busy_w[r] : ic_ledger_gpu_power(l)->watts[s];
+}
+
 static void on_change(ic_fleet *f, void *ctx, const struct ic__change *ch) {
   (void)ctx;
   if (ch->kind == IC__GPU_STATE && f->has_ledger) {
     const struct ic__pool *pl = ic__pool_of(f, ch->replica);
-    ic_ledger_set_state(pl->ledger, ch->node - pl->first_node, pl->gpus_per_replica, ch->from, ch->to,
-                        ic_sim_now(f->sim));
+    int64_t node = ch->node - pl->first_node;
+    if (f->busy_w)
+      ic_ledger_set_state_w(pl->ledger, node, pl->gpus_per_replica, ch->from, ch->to,
+                            state_w(f, pl->ledger, ch->replica, ch->from), state_w(f, pl->ledger, ch->replica, ch->to),
+                            ic_sim_now(f->sim));
+    else
+      ic_ledger_set_state(pl->ledger, node, pl->gpus_per_replica, ch->from, ch->to, ic_sim_now(f->sim));
   }
   else if (ch->kind == IC__LOAD)
     load_changed(f, ch->node);
 }
 
-void ic__power_listen(ic_fleet *f) { ic__listen(f, on_change, NULL, f->has_ledger ? IC__KIND(IC__GPU_STATE) : 0); }
+void ic__power_load(ic_fleet *f, int64_t r, double flops, double bytes, double span_s) {
+  const struct ic__pool *pl = ic__pool_of(f, r);
+  const struct ic_load_power *g = ic_ledger_load_power(pl->ledger);
+  double gpus_s = (double)pl->gpus_per_replica * span_s, w = g->idle_w;
+  if (gpus_s > 0)
+    w = ic_cost_load_w(g, flops / (gpus_s * ic_perf_gpu_peak_flops(pl->perf)),
+                       bytes / (gpus_s * ic_perf_gpu_peak_bytes_per_s(pl->perf)));
+  enum ic_gpu_state s = f->replicas[r].gpu_state;
+  double was_w = state_w(f, pl->ledger, r, s);
+  f->busy_w[r] = w;
+  if (busy(s) && w != was_w) /* a busy replica's draw moves now; an idle one's with its state */
+    ic_ledger_set_state_w(pl->ledger, f->replicas[r].node - pl->first_node, pl->gpus_per_replica, s, s, was_w, w,
+                          ic_sim_now(f->sim));
+}
+
+/* Every pool's ledger has the load model or none has (one [power] section). */
+void ic__power_listen(ic_fleet *f) {
+  ic__listen(f, on_change, NULL, f->has_ledger ? IC__KIND(IC__GPU_STATE) : 0);
+  if (!f->has_ledger || !ic_ledger_load_power(f->pools[0].ledger)->on) return;
+  f->busy_w = malloc((size_t)f->replica_count * sizeof *f->busy_w);
+  if (!ic__check(f, f->busy_w ? IC_OK : IC_ENOMEM, "allocating the load power model")) return;
+  for (int64_t r = 0; r < f->replica_count; r++) f->busy_w[r] = (double)NAN; /* no load reported yet */
+}

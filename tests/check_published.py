@@ -30,6 +30,9 @@ METRIC_UNITS = {
     'tpot': {'ms', 'ns'},
     'itl': {'ms', 'ns'},
     'energy_per_token': {'J/token'},
+    'system_energy_per_token': {'J/token'},
+    'system_power': {'W'},
+    'system_rest_power': {'W'},
     'power': {'W'},
 }
 UNITS = set().union(*METRIC_UNITS.values())

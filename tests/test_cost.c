@@ -398,6 +398,60 @@ static void utilisation_curve_power(void **state) {
   assert_true(g.watts[IC_GPU_PREFILL] == 400.0 && g.watts[IC_GPU_DECODE] == 250.0);
 }
 
+/* The load model: P = idle + (max - idle) min(1, w_c MFU + w_m MBU), by
+ * hand with idle 75, max 700 (the TDP, gpu_max_w auto), w_c 2, w_m 1:
+ *   MFU 0.1, MBU 0.5: 75 + 625 x 0.7 = 512.5 W
+ *   MFU 0.6, MBU 0.5: activity 1.7, capped: 700 W
+ *   MFU 0,   MBU 0:   75 W (idle) */
+static void load_model_power(void **state) {
+  (void)state;
+  struct ic_power_config pc = base_power();
+  pc.model = IC_POWER_LOAD;
+  pc.load_compute_weight = 2.0;
+  pc.load_memory_weight = 1.0;
+  struct ic_load_power lp = ic_cost_load_power(&pc, 75.0, 700.0);
+  assert_true(lp.on && lp.idle_w == 75.0 && lp.max_w == 700.0);
+  assert_true(fabs(ic_cost_load_w(&lp, 0.1, 0.5) - 512.5) < 1e-9);
+  assert_true(ic_cost_load_w(&lp, 0.6, 0.5) == 700.0);
+  assert_true(ic_cost_load_w(&lp, 0.0, 0.0) == 75.0);
+  pc.gpu_max_w = 600.0; /* set: the cap instead of the TDP */
+  lp = ic_cost_load_power(&pc, 75.0, 700.0);
+  assert_true(fabs(ic_cost_load_w(&lp, 0.1, 0.5) - (75.0 + 525.0 * 0.7)) < 1e-9);
+  pc.model = IC_POWER_PHASE;
+  assert_false(ic_cost_load_power(&pc, 75.0, 700.0).on);
+}
+
+/* A ledger fed the load model's draws: 1 node, base 100 W, 2 GPUs (phase
+ * figures idle 75, prefill 700, decode 380, which the draws replace):
+ *   0-1 s idle        100 + 2 x 75  =  250 W ->  250 J
+ *   1-3 s decode 500  100 + 2 x 500 = 1100 W -> 2200 J
+ *   3-4 s decode 600  (draw moves, state kept) 1300 W -> 1300 J
+ *   4-5 s idle                          250 W ->  250 J
+ * node 4000 J; GPU idle 2 x 75 x 2 s = 300 J, decode 2000 + 1200 = 3200 J,
+ * decode time 2 GPUs x 3 s = 6 GPU-s; the hour bins add up to the node. */
+static void load_model_ledger(void **state) {
+  (void)state;
+  struct ic_gpu_power g = {{75.0, 700.0, 380.0, 0.0}};
+  ic_ledger *l = ic_ledger_alloc(1, 2, 100.0, &g, 0);
+  assert_non_null(l);
+  ic_ledger_set_state_w(l, 0, 2, IC_GPU_IDLE, IC_GPU_DECODE, 75.0, 500.0, ic_duration_from_s(1.0));
+  assert_true(fabs(ic_ledger_power_w(l) - 1100.0) < 1e-9);
+  ic_ledger_set_state_w(l, 0, 2, IC_GPU_DECODE, IC_GPU_DECODE, 500.0, 600.0, ic_duration_from_s(3.0));
+  ic_ledger_set_state_w(l, 0, 2, IC_GPU_DECODE, IC_GPU_IDLE, 600.0, 75.0, ic_duration_from_s(4.0));
+  ic_ledger_flush(l, ic_duration_from_s(5.0));
+  assert_true(fabs(ic_ledger_node_energy_j(l, 0) - 4000.0) < 1e-6);
+  assert_true(fabs(ic_ledger_it_energy_j(l) - 4000.0) < 1e-6);
+  assert_true(fabs(ic_ledger_gpu_state_energy_j(l, IC_GPU_IDLE) - 300.0) < 1e-6);
+  assert_true(fabs(ic_ledger_gpu_state_energy_j(l, IC_GPU_DECODE) - 3200.0) < 1e-6);
+  assert_true(fabs(ic_ledger_gpu_state_energy_j(l, IC_GPU_PREFILL)) < 1e-9);
+  assert_true(fabs(ic_ledger_gpu_state_s(l, IC_GPU_DECODE) - 6.0) < 1e-9);
+  double hours = 0;
+  for (int h = 0; h < IC_HOURS_PER_DAY; h++) hours += ic_ledger_hour_energy_j(l, h);
+  assert_true(fabs(hours - 4000.0) < 1e-6);
+  assert_true(fabs(ic_ledger_power_w(l) - 250.0) < 1e-9);
+  ic_ledger_free(l);
+}
+
 /* Bad hourly lists name the item and what was wrong. */
 static void hourly_lists_are_checked(void **state) {
   (void)state;
@@ -444,6 +498,8 @@ int main(void) {
       cmocka_unit_test(rental_replaces_capital_and_energy),
       cmocka_unit_test(article_worked_example),
       cmocka_unit_test(utilisation_curve_power),
+      cmocka_unit_test(load_model_power),
+      cmocka_unit_test(load_model_ledger),
       cmocka_unit_test(hourly_lists_are_checked),
       cmocka_unit_test(held_time_of_a_large_long_fleet),
   };

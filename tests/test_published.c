@@ -330,6 +330,36 @@ static void bad_command_lines(void **state) {
   }
 }
 
+/* MLPerf Power (sixth round (E)): an experiment's rest-power row, read
+ * from the table, sets its host's base power: 2,884 W at rest less 8 B200s
+ * at the catalogue's idle (107 W each) = 2,028 W. A rest
+ * draw below the GPUs' own idle is refused, naming the row. */
+static void rest_power_sets_the_host(void **state) {
+  (void)state;
+  const char *path = write_table(
+      "id,experiment,split,source_kind,gpu,gpus,nodes,tp,precision,model,mode,concurrency,input_tokens,"
+      "output_tokens,dataset,ttft_limit_ms,tpot_limit_ms,metric,statistic,value,unit,engine\n"
+      "P1,e,fit,mlperf,B200,8,1,,fp4,Llama-2-70B,offline,,222,273,x,,,throughput_output,total,1e5,tokens/s,TensorRT-LLM\n"
+      "P2,e,fit,mlperf,B200,8,1,,fp4,Llama-2-70B,offline,,222,273,x,,,system_rest_power,mean,2884,W,TensorRT-LLM\n"
+      "P3,f,fit,mlperf,B200,8,1,,fp4,Llama-2-70B,offline,,222,273,x,,,throughput_output,total,1e5,tokens/s,TensorRT-LLM\n");
+  struct ic_pub_row *rows = NULL;
+  size_t n = 0;
+  assert_int_equal(ic_pub_load(path, &rows, &n), IC_OK);
+  remove(path);
+  assert_int_equal(n, 3);
+  assert_true(rows[0].system_rest_w == 2884.0 && rows[1].system_rest_w == 2884.0 && rows[2].system_rest_w == 0.0);
+  static struct ic_scenario s;
+  char why[IC_PUB_WHY];
+  assert_true(ic_pub_scenario(&rows[0], &quick, 0, &s, why));
+  assert_true(fabs(s.power.node_base_w - (2884.0 - 8 * 107.0)) < 1e-9);
+  assert_true(ic_pub_scenario(&rows[2], &quick, 0, &s, why));
+  assert_true(isnan(s.power.node_base_w)); /* no rest row: the catalogue server's */
+  rows[0].system_rest_w = 500.0; /* below 8 x 107 W */
+  assert_false(ic_pub_scenario(&rows[0], &quick, 0, &s, why));
+  assert_non_null(strstr(diag.text, "row P1: system_rest_power 500 W is below its 8 GPUs' idle draw"));
+  free(rows);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(loads_quoted_rows),
@@ -344,6 +374,7 @@ int main(void) {
       cmocka_unit_test(limits_by_hand),
       cmocka_unit_test(server_search_brackets_the_limit),
       cmocka_unit_test(offline_row_and_lists),
+      cmocka_unit_test_setup_teardown(rest_power_sets_the_host, diag_capture, diag_release),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

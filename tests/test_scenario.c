@@ -48,6 +48,10 @@ static const struct bad_case bad_cases[] = {
     {"duplicate_key", "[fleet]\nnodes = 3\nnodes = 4\n", "s.ini:3: fleet.nodes is set twice (first at s.ini:2)"},
     {"broken_header", "[fleet\nnodes = 3\n", "s.ini:1: malformed section header '[fleet': expected [name]"},
     {"infinite", "[power]\npue = inf\n", "s.ini:2: power.pue: expected a number, got 'inf'"},
+    {"load_weight_negative", "[power]\nload_compute_weight = -1\n", "s.ini:2: power.load_compute_weight: value -1 is out of range: allowed [0, 10]"},
+    {"load_weight_too_big", "[power]\nload_memory_weight = 11\n", "s.ini:2: power.load_memory_weight: value 11 is out of range: allowed [0, 10]"},
+    {"load_weight_not_number", "[power]\nload_memory_weight = high\n", "s.ini:2: power.load_memory_weight: expected a number, got 'high'"},
+    {"power_model_choice", "[power]\nmodel = dynamic\n", "s.ini:2: power.model: expected one of phase|utilisation|load, got 'dynamic'"},
 };
 
 static void run_bad_case(void **state) {

@@ -14,8 +14,8 @@
 
 #define IC_HOURS_PER_DAY 24
 
-enum ic_power_model { IC_POWER_PHASE, IC_POWER_UTILISATION };
-#define IC_POWER_MODEL_CHOICES "phase|utilisation"
+enum ic_power_model { IC_POWER_PHASE, IC_POWER_UTILISATION, IC_POWER_LOAD };
+#define IC_POWER_MODEL_CHOICES "phase|utilisation|load"
 
 enum ic_cooling_mode { IC_COOLING_PUE, IC_COOLING_CHILLER, IC_COOLING_FIXED };
 #define IC_COOLING_CHOICES "pue|chiller|fixed"
@@ -48,6 +48,8 @@ struct ic_power_config {
   double util_exponent;           /* k in P(u) = idle + (max - idle) u^k */
   double prefill_utilisation;     /* u of a GPU in prefill, 0..1 */
   double decode_utilisation;      /* u of a GPU in decode, 0..1 */
+  double load_compute_weight;     /* load model: w_c, weight of the iteration's MFU */
+  double load_memory_weight;      /* load model: w_m, weight of the iteration's MBU */
   int64_t cpus_per_node;          /* CPUs counted on top of node_base_w */
   double cpu_w;                   /* per CPU */
   int cooling;                    /* enum ic_cooling_mode */
@@ -112,6 +114,16 @@ struct ic_gpu_power {
   double watts[IC_GPU_STATE_COUNT];
 };
 
+/* The load model (power.model = load): a busy GPU draws what its iteration
+ * does (ic_cost_load_w) instead of its state's watts, which then hold the
+ * phase figures, used only by a policy that reports no load (static
+ * batching). */
+struct ic_load_power {
+  bool on;
+  double idle_w, max_w;                 /* W per GPU: no work; the cap */
+  double compute_weight, memory_weight; /* w_c, w_m */
+};
+
 /* Integrates node power over time: each node draws base power plus the sum
  * of its GPUs' state power. Energy is added lazily, before every change:
  * energy += watts(old) x elapsed, split exactly at hour boundaries into 24
@@ -123,9 +135,23 @@ typedef struct ic_ledger ic_ledger;
 ic_ledger *ic_ledger_alloc(int64_t nodes, int64_t gpus_per_node, double node_base_w,
                            const struct ic_gpu_power *gpu_power, ic_time_ns start_ns);
 
+/* The GPU power the ledger was made with. */
+const struct ic_gpu_power *ic_ledger_gpu_power(const ic_ledger *l);
+
+/* The load model of the GPUs the ledger counts (off unless set; copied). */
+void ic_ledger_set_load_power(ic_ledger *l, const struct ic_load_power *load);
+const struct ic_load_power *ic_ledger_load_power(const ic_ledger *l);
+
 /* Starts node's record, which a state change reads first, on its way to
  * the cache (a hint: changes nothing). */
 void ic_ledger_prefetch(const ic_ledger *l, int64_t node);
+
+/* Moves `gpus` GPUs of `node` from state `from`, where each drew `from_w`
+ * watts, to state `to`, where each draws `to_w`, at `now_ns` (the load
+ * model: from == to moves only the draw). The per-state energies count each
+ * GPU at the watts it drew. */
+void ic_ledger_set_state_w(ic_ledger *l, int64_t node, int64_t gpus, enum ic_gpu_state from, enum ic_gpu_state to,
+                           double from_w, double to_w, ic_time_ns now_ns);
 
 /* Moves `gpus` GPUs of `node` from state `from` to state `to` at `now_ns`. */
 void ic_ledger_set_state(ic_ledger *l, int64_t node, int64_t gpus, enum ic_gpu_state from,
@@ -205,6 +231,16 @@ ic_status ic_cost_parse_hourly(const char *text, double flat, double min, double
 /* Fills `t` from the [power] lists; IC_EINVAL (with the key's name and the
  * reason in err) on a bad list. */
 ic_status ic_tariff_resolve(const struct ic_power_config *p, struct ic_tariff *t, char *err, size_t err_size);
+
+/* The load model's draw of one GPU whose iteration reaches model-FLOP
+ * utilisation `mfu` and memory-bandwidth utilisation `mbu` (each achieved /
+ * peak, >= 0): idle + (max - idle) x min(1, w_c mfu + w_m mbu), W
+ * (docs/cost-model.md: the form and its sources). */
+double ic_cost_load_w(const struct ic_load_power *g, double mfu, double mbu);
+
+/* The load model from [power] (on when power.model = load) and the
+ * resolved idle and catalogue maximum (TDP) watts per GPU. */
+struct ic_load_power ic_cost_load_power(const struct ic_power_config *p, double idle_w, double cat_max_w);
 
 /* GPU watts per state from [power] and the catalogue's phase figures:
  * phase model uses them; utilisation model P(u) = idle + (max - idle) u^k

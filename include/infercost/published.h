@@ -23,6 +23,7 @@ struct ic_pub_row {
   char engine[IC_PUB_TEXT];
   double gpus, nodes, tp, concurrency, input_tokens, output_tokens, ttft_limit_ms, tpot_limit_ms;
   double value;        /* the published figure in `unit` */
+  double system_rest_w; /* its experiment's system_rest_power row (W), 0 when none */
   int line;            /* in the file, for messages */
 };
 
