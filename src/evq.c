@@ -68,19 +68,24 @@ static void sift_up(ic_evq *q, size_t i) {
   place(q, i, k);
 }
 
+/* Binary only (ARITY 2): the smaller child is picked without a branch
+ * (which one it is is a coin toss); the seqs only on a tie of times. */
 static void sift_down(ic_evq *q, size_t i) {
-  struct heap_key *h = q->heap;
-  size_t len = q->heap_len;
+  const struct heap_key *h = q->heap;
+  const struct slot *slots = q->slots;
+  size_t len = q->heap_len, c;
   struct heap_key k = h[i];
-  for (;;) {
-    size_t first = ARITY * i + 1;
-    if (first >= len) break;
-    size_t last = first + ARITY < len ? first + ARITY : len, best = first;
-    for (size_t c = first + 1; c < last; c++)
-      if (key_less(q->slots, h[c], h[best])) best = c;
-    if (!key_less(q->slots, h[best], k)) break;
-    place(q, i, h[best]);
-    i = best;
+  while ((c = 2 * i + 1) < len) {
+    if (c + 1 < len) {
+      ic_time_ns t0 = h[c].time_ns, t1 = h[c + 1].time_ns;
+      if (__builtin_expect(t1 == t0, 0))
+        c += slots[h[c + 1].slot].seq < slots[h[c].slot].seq;
+      else
+        c += t1 < t0; /* a flag added */
+    }
+    if (!key_less(slots, h[c], k)) break;
+    place(q, i, h[c]);
+    i = c;
   }
   place(q, i, k);
 }
@@ -246,6 +251,10 @@ bool ic_evq_peek(const ic_evq *q, ic_event_fn **fn, void **ctx, uint64_t *arg) {
   *arg = s->arg;
   return true;
 }
+
+uint64_t ic_evq_take_seq(ic_evq *q) { return q->next_seq++; }
+
+uint64_t ic_evq_peek_seq(const ic_evq *q) { return q->heap_len ? q->slots[q->heap[0].slot].seq : 0; }
 
 size_t ic_evq_size(const ic_evq *q) { return q->heap_len; }
 

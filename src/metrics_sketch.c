@@ -101,8 +101,12 @@ static ic_status add_in_bucket(ic_sketch *s, double x, uint64_t count, int32_t i
     /* Rounding in log() may put x one bucket outside the limits. */
     if (idx < s->idx_min) idx = s->idx_min;
     if (idx > s->idx_max) idx = s->idx_max;
-    if (!cover(s, idx, idx)) return IC_ENOMEM;
-    s->counts[idx - s->offset] += count;
+    size_t j = (size_t)((int64_t)idx - s->offset); /* huge when below offset */
+    if (j >= s->len) { /* a bucket not yet covered (the array grows rarely: a call only then) */
+      if (!cover(s, idx, idx)) return IC_ENOMEM;
+      j = (size_t)(idx - s->offset);
+    }
+    s->counts[j] += count;
   }
   if (s->count == 0 || x < s->min) s->min = x;
   if (s->count == 0 || x > s->max) s->max = x;

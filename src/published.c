@@ -336,6 +336,13 @@ static bool apply_submission_config(const struct ic_pub_row *row, const struct i
   if (ok && inflight) ok = set(s, row->id, "serving.token_budget=iteration");
   if (ok && c->scheduler_steps > 0) ok = set(s, row->id, "serving.scheduler_steps=%ld", c->scheduler_steps);
   if (ok && c->prefill_min_queue > 0) ok = set(s, row->id, "serving.prefill_min_queue=%ld", c->prefill_min_queue);
+  /* vLLM's gpu_memory_utilization is the share of the GPU's memory the
+   * engine takes for weights, activations and KV cache: the rest is what
+   * perf.memory_reserve_frac keeps free (its 0.1 default is vLLM's own 0.9).
+   * AMD ran 0.96-1.0; at 0.9 the MI300X Offline runs evicted and recomputed
+   * (docs/validation-published.md, "Sixth round (D)"). */
+  if (ok && c->gpu_memory_utilization > 0)
+    ok = set(s, row->id, "perf.memory_reserve_frac=%.6f", 1.0 - c->gpu_memory_utilization);
   return ok;
 }
 

@@ -11,9 +11,10 @@
 
 #include "infercost/status.h"
 
-enum col { C_EXPERIMENT, C_MODE, C_MAX_BATCH, C_MAX_NUM_TOKENS, C_CHUNKED, C_STEPS, C_MIN_QUEUE, C_SOURCE, C_COUNT };
+enum col { C_EXPERIMENT, C_MODE, C_MAX_BATCH, C_MAX_NUM_TOKENS, C_CHUNKED, C_STEPS, C_MIN_QUEUE, C_MEMORY, C_SOURCE, C_COUNT };
 static const char *const col_names[C_COUNT] = {"experiment",      "mode",           "max_batch",         "max_num_tokens",
-                                               "chunked_prefill", "scheduler_steps", "prefill_min_queue", "source_url"};
+                                               "chunked_prefill", "scheduler_steps", "prefill_min_queue", "gpu_memory_utilization",
+                                               "source_url"};
 
 struct loader {
   const char *path;
@@ -42,6 +43,19 @@ static long count_of(struct loader *l, const char *text, int c) {
   if (errno || *end || v < least || v > 1000000000L) {
     bad(l, col_names[c], least ? "expected a whole number >= 1" : "expected a whole number >= 0", text);
     return 0;
+  }
+  return v;
+}
+
+/* An empty share is 0 (not stated); else a number in (0, 1]. */
+static double fraction_of(struct loader *l, const char *text, int c) {
+  if (!*text) return 0.0;
+  char *end;
+  errno = 0;
+  double v = strtod(text, &end);
+  if (errno || *end || !(v > 0.0 && v <= 1.0)) {
+    bad(l, col_names[c], "expected a share of the GPU's memory in (0, 1]", text);
+    return 0.0;
   }
   return v;
 }
@@ -82,6 +96,7 @@ static void on_field(void *data, size_t len, void *ctx) {
     case C_MAX_BATCH: r->max_batch = count_of(l, buf, c); break;
     case C_MAX_NUM_TOKENS: r->max_num_tokens = count_of(l, buf, c); break;
     case C_STEPS: r->scheduler_steps = count_of(l, buf, c); break;
+    case C_MEMORY: r->gpu_memory_utilization = fraction_of(l, buf, c); break;
     default: r->prefill_min_queue = count_of(l, buf, c); break;
     }
   }
@@ -94,7 +109,7 @@ static void on_record(int term, void *ctx) {
   l->line++;
   if (l->line == 1) {
     for (int c = 0; c < C_COUNT; c++)
-      if (l->where[c] < 0) {
+      if (l->where[c] < 0 && c != C_MEMORY) { /* gpu_memory_utilization may be absent: none stated */
         ic_diag(l->path, 1, "header: missing column '%s'", col_names[c]);
         l->st = IC_EINVAL;
       }

@@ -47,7 +47,7 @@ static void pull_next(struct ic__load *l) {
   l->status = ic_source_next(l->source, &l->next);
   if (l->status != IC_OK) return;
   /* Sources hand out arrivals in time order; one in the past is refused by the kernel. */
-  if (!ic_sim_schedule_at(l->sim, l->next.arrival_ns, on_arrival, l, 0))
+  if (!ic_sim_schedule_stream(l->sim, l->next.arrival_ns, on_arrival, l, 0))
     l->status = ic_sim_status(l->sim) != IC_OK ? ic_sim_status(l->sim) : IC_ENOMEM;
 }
 

@@ -15,6 +15,7 @@
  * tokens generated before a preemption) when admitted, then grows by one
  * token per decode step. docs/serving.md has the rules and their sources. */
 #include <stdlib.h>
+#include <string.h>
 
 #include "serve_impl.h"
 
@@ -68,6 +69,7 @@ struct cont {
 _Static_assert(sizeof(struct cont) == 192, "struct cont: three cache lines");
 
 struct ic__decode_line;
+struct ic__mixed_cost;
 
 #define IC__SLAB_BYTES (INT64_C(64) << 20) /* the largest slot block (struct cont_state) */
 
@@ -75,6 +77,7 @@ struct cont_state {
   struct cont *rep;          /* per replica */
   struct ic__slot *slab;     /* every replica's running slots, max_batch each (NULL: each its own, grown) */
   struct ic__decode_line *decode_lines; /* per batch size 0..max_batch */
+  struct ic__mixed_cost *mixed_costs;   /* IC__MIXED_COSTS, by a hash of the shape */
 };
 
 static struct cont_state *state(const struct ic__pool *pl) { return pl->policy_state; }
@@ -86,6 +89,35 @@ static struct cont *cont_of(const ic_fleet *f, int64_t r) {
 
 static ic_time_ns iter_ns(const struct ic__pool *pl, const struct ic_iter_shape *shape) {
   return ic_duration_from_s(ic_perf_iter_s(pl->perf, shape, NULL));
+}
+
+/* A mixed iteration's time and cost, a pure function of its shape, kept
+ * for the last shape seen in each of IC__MIXED_COSTS entries: with fixed
+ * prompt lengths a pool sees only a few dozen shapes (one per number of
+ * whole prompts), and evaluating the roofline and the model's counts was
+ * a tenth of a run's instructions. */
+#define IC__MIXED_COSTS 64
+struct ic__mixed_cost {
+  struct ic_iter_shape shape;
+  ic_time_ns ns;
+  double flops, bytes;
+  bool ready;
+};
+
+static bool same_shape(const struct ic_iter_shape *a, const struct ic_iter_shape *b) {
+  return a->new_tokens == b->new_tokens && a->kv_tokens_read == b->kv_tokens_read && a->seqs == b->seqs &&
+         memcmp(&a->attn_pairs, &b->attn_pairs, sizeof a->attn_pairs) == 0; /* the same bits */
+}
+
+static const struct ic__mixed_cost *mixed_cost(const struct ic__pool *pl, const struct ic_iter_shape *shape) {
+  uint64_t h = (uint64_t)shape->new_tokens * UINT64_C(0x9e3779b97f4a7c15) ^
+               (uint64_t)shape->seqs * UINT64_C(0xc2b2ae3d27d4eb4f) ^ (uint64_t)shape->kv_tokens_read;
+  struct ic__mixed_cost *c = &state(pl)->mixed_costs[(h ^ h >> 29) % IC__MIXED_COSTS];
+  if (c->ready && same_shape(&c->shape, shape)) return c;
+  struct ic_iter_cost cost = ic_model_iter_cost(pl->perf->model, &pl->perf->prec, shape);
+  *c = (struct ic__mixed_cost){*shape, iter_ns(pl, shape), cost.flops, cost.weight_bytes + cost.act_bytes + cost.kv_bytes,
+                               true};
+  return c;
 }
 
 /* A decode step of n sequences from the compute model's own decomposition
@@ -127,6 +159,29 @@ static inline ic__v2d decode_step2_ns(const struct ic_perf_decode_line *d, ic__v
   return (ns + exact) - exact;
 }
 
+/* Four consecutive decode steps in two pairs of lanes: their contexts
+ * (ka, kb), their indices in the span (ia, ib) and the weights summed so
+ * far (wa, wb: sum of i x step i's ns over the steps taken). */
+struct ic__four {
+  ic__v2d ka, kb, ia, ib, wa, wb;
+};
+
+static inline struct ic__four four_start(double k0, double step) {
+  return (struct ic__four){{k0, k0 + step}, {k0 + 2.0 * step, k0 + 3.0 * step}, {0.0, 1.0}, {2.0, 3.0}, {0.0, 0.0},
+                           {0.0, 0.0}};
+}
+
+/* The four steps na, nb (decode_step2_ns at ka, kb) are taken: their
+ * weights added, the lanes moved to the next four. */
+static inline void four_take(struct ic__four *l, ic__v2d na, ic__v2d nb, double step) {
+  l->wa += l->ia * na;
+  l->wb += l->ib * nb;
+  l->ka += 4.0 * step;
+  l->kb += 4.0 * step;
+  l->ia += 4.0;
+  l->ib += 4.0;
+}
+
 /* decode_steps_ns's sums for roofline_p = 0, four steps at a time in two
  * pairs of lanes. The lanes add in another order than one step after
  * another, which changes nothing while every partial sum is an integer
@@ -143,21 +198,16 @@ static bool decode_steps_max(const struct ic_perf_decode_line *d, int64_t contex
   if (iters < 1 || !(d->attn_compute1_s >= 0.0 && d->attn_memory1_s >= 0.0)) return false;
   double first = ic_perf_decode_step_s(d, k0) * 1e9, last = ic_perf_decode_step_s(d, k0 + (double)(iters - 1) * step) * 1e9;
   if (!(first >= 0.0 && last < exact)) return false;
-  ic__v2d ka = {k0, k0 + step}, kb = {k0 + 2.0 * step, k0 + 3.0 * step}, ia = {0.0, 1.0}, ib = {2.0, 3.0};
-  ic__v2d ta = {0.0, 0.0}, tb = ta, wa = ta, wb = ta;
+  struct ic__four l = four_start(k0, step);
+  ic__v2d ta = {0.0, 0.0}, tb = ta;
   int64_t i = 0;
   for (; i + 4 <= iters; i += 4) {
-    ic__v2d na = decode_step2_ns(d, ka), nb = decode_step2_ns(d, kb);
+    ic__v2d na = decode_step2_ns(d, l.ka), nb = decode_step2_ns(d, l.kb);
     ta += na;
     tb += nb;
-    wa += ia * na;
-    wb += ib * nb;
-    ka += 4.0 * step;
-    kb += 4.0 * step;
-    ia += 4.0;
-    ib += 4.0;
+    four_take(&l, na, nb, step);
   }
-  ic__v2d t2 = ta + tb, w2 = wa + wb;
+  ic__v2d t2 = ta + tb, w2 = l.wa + l.wb;
   double t = t2[0] + t2[1], w = w2[0] + w2[1];
   for (double k = k0 + (double)i * step; i < iters; i++, k += step) {
     double ns = ic_perf_decode_step_s(d, k) * 1e9;
@@ -209,13 +259,14 @@ static ic_time_ns decode_steps_ns(const struct ic_perf_decode_line *d, int64_t c
 
 /* A decode span's end is summed lazily: most spans are cut by an arrival
  * after a few of their steps (95 % of the steps of the 2025 scenario's
- * spans were never run), so only its first IC__PLAN_FIRST steps are summed
- * when it is planned, and its end event's time is that bound; the event
- * queue asks for more (span_end_refine) only when the bound would come
- * first, IC__PLAN_GROWTH times as many steps each time. Only where the
- * whole span's sums are provably exact integers (then any order of adding
- * gives the one result the eager sum would); otherwise the span is summed
- * at once as before. */
+ * spans were never run), so none is summed when it is planned: its end
+ * event's time is a bound, its steps times its first step's (steps never
+ * get shorter); the event queue asks for sums (span_end_refine) only when
+ * the bound would come first: IC__PLAN_FIRST steps, then IC__PLAN_GROWTH
+ * times as many each time, the bound being what is summed plus what is
+ * left times its first step. Only where the whole span's sums are provably
+ * exact integers (then any order of adding gives the one result the eager
+ * sum would); otherwise the span is summed at once as before. */
 #define IC__PLAN_FIRST 32
 #define IC__PLAN_GROWTH 4
 
@@ -259,6 +310,7 @@ static void cont_free(ic_fleet *f, struct ic__pool *pl) {
   free(st->slab);
   free(st->rep);
   free(st->decode_lines);
+  free(st->mixed_costs);
   free(st);
   pl->policy_state = NULL;
 }
@@ -304,7 +356,8 @@ static bool cont_init(ic_fleet *f, struct ic__pool *pl) {
                                .r = pl->first_replica + i, .running = st->slab ? st->slab + i * per : NULL,
                                .running_cap = st->slab ? per : 0};
   st->decode_lines = calloc((size_t)pl->serving.max_batch + 1, sizeof *st->decode_lines);
-  if (!st->decode_lines) return false;
+  st->mixed_costs = calloc(IC__MIXED_COSTS, sizeof *st->mixed_costs);
+  if (!st->decode_lines || !st->mixed_costs) return false;
   return ic_sim_set_hint(f->sim, on_span_end, span_end_hint) && ic_sim_set_refine(f->sim, on_span_end, span_end_refine);
 }
 
@@ -608,19 +661,19 @@ static void boundary(ic_fleet *f, int64_t r, bool was_busy) {
     go_idle(f, r, was_busy);
     return;
   }
-  ic_time_ns now = ic_sim_now(f->sim), dur = 0;
+  ic_time_ns now = ic_sim_now(f->sim), dur = 0, bound_ns = 0;
   if (rep->decoding < rep->running_len) {
     struct ic_iter_shape prefill_part = {0}, decode_part = {0};
     struct ic_iter_shape shape = mixed_iteration(f, rep, false, &prefill_part, &decode_part);
-    dur = iter_ns(rep->pool, &shape) + rep->prefix_load_ns; /* transfers, then compute: no overlap */
+    const struct ic__mixed_cost *cost = mixed_cost(rep->pool, &shape);
+    dur = cost->ns + rep->prefix_load_ns; /* transfers, then compute: no overlap */
     rep->span_load_ns = rep->prefix_load_ns;
-    struct ic_iter_cost cost = ic_model_iter_cost(rep->pool->perf->model, &rep->pool->perf->prec, &shape);
-    rep->span_flops = cost.flops;
-    rep->span_bytes = cost.weight_bytes + cost.act_bytes + cost.kv_bytes;
+    rep->span_flops = cost->flops;
+    rep->span_bytes = cost->bytes;
     rep->span = IC__SPAN_MIXED;
     rep->span_iters = 1;
     if (f->block_src) ic__prefix_trim(f, r, rep->kv_reserved + rep->decoding); /* what the iteration ends with */
-    if (f->busy_w) ic__power_load(f, r, cost.flops, rep->span_bytes, ic_time_to_s(dur));
+    if (f->busy_w) ic__power_load(f, r, cost->flops, rep->span_bytes, ic_time_to_s(dur));
     ic__set_gpu_state(f, r, IC_GPU_PREFILL);
     if (decode_part.seqs > 0) split_power(f, r, &prefill_part, &decode_part, now, dur);
   } else {
@@ -628,11 +681,9 @@ static void boundary(ic_fleet *f, int64_t r, bool was_busy) {
     if (held && iters > rep->pool->serving.scheduler_steps) iters = rep->pool->serving.scheduler_steps; /* the next decision */
     const struct ic_perf_decode_line *d = decode_line(rep->pool, n);
     if (iters > IC__PLAN_FIRST && lazy_exact(d, context_sum, n, iters)) {
-      rep->span_planned = 0;
-      rep->span_end_ns = now;
+      rep->span_planned = 0; /* none summed yet: span_end_ns = now */
       rep->span_kv_weight_ns = 0.0;
-      plan_steps(rep, d, IC__PLAN_FIRST);
-      dur = rep->span_end_ns - now;
+      bound_ns = now + iters * decode_ns(d, context_sum); /* no step is shorter than the first */
     } else {
       dur = decode_steps_ns(d, context_sum, n, iters, &rep->span_kv_weight_ns);
       rep->span_planned = iters;
@@ -655,7 +706,7 @@ static void boundary(ic_fleet *f, int64_t r, bool was_busy) {
   uint32_t idx = rep->span == IC__SPAN_MIXED ? rep->running[pos].idx : rep->first_done_idx;
   uint64_t arg = span_arg(f, r, pos, idx);
   if (rep->span == IC__SPAN_DECODE && rep->span_planned < rep->span_iters) { /* its end is a bound */
-    rep->span_event = ic_sim_schedule_bound(f->sim, rep->span_end_ns, on_span_end, f, arg);
+    rep->span_event = ic_sim_schedule_bound(f->sim, bound_ns, on_span_end, f, arg);
     ic__check(f, rep->span_event ? IC_OK : IC_ENOMEM, "scheduling an event");
   } else
     rep->span_event = ic__schedule(f, rep->span_end_ns, on_span_end, arg);
@@ -667,10 +718,14 @@ static bool span_end_refine(void *ctx, uint64_t arg, ic_time_ns *at_ns) {
   ic_fleet *f = ctx;
   struct cont *rep = cont_of(f, span_replica(f, arg));
   if (rep->span_planned >= rep->span_iters) return true; /* not reached: the queue knows it is exact */
-  int64_t upto = rep->span_planned * IC__PLAN_GROWTH;
-  plan_steps(rep, decode_line(rep->pool, rep->running_len), upto < rep->span_iters ? upto : rep->span_iters);
+  int64_t n = rep->running_len, upto = rep->span_planned ? rep->span_planned * IC__PLAN_GROWTH : IC__PLAN_FIRST;
+  const struct ic_perf_decode_line *d = decode_line(rep->pool, n);
+  plan_steps(rep, d, upto < rep->span_iters ? upto : rep->span_iters);
   *at_ns = rep->span_end_ns;
-  return rep->span_planned >= rep->span_iters;
+  if (rep->span_planned >= rep->span_iters) return true;
+  /* Steps do not get shorter (lazy_exact): what is left takes at least its first step's time each. */
+  *at_ns += (rep->span_iters - rep->span_planned) * decode_ns(d, rep->context_sum + n * rep->span_planned);
+  return false;
 }
 
 /* Removes finished requests, keeping admission order. */
@@ -772,6 +827,58 @@ static void on_span_end(ic_sim *sim, void *ctx, uint64_t arg) {
   boundary(f, r, true);
 }
 
+/* The decode steps of a span of n sequences from context_sum that begin
+ * before now (each step whose start *at_ns is before now: *at_ns moves to
+ * its end), and in *weight_ns the sum of i x step i's ns over them. Four
+ * steps at a time where that is exact (roofline_p = 0, slopes not
+ * negative, every step whole and below 2^52, their weights summing below
+ * 2^53: then the lanes' order of adding gives the step-by-step sum);
+ * the last few, and anything else, step by step. */
+static int64_t steps_begun(const struct ic_perf_decode_line *d, int64_t context_sum, int64_t n, int64_t iters,
+                           ic_time_ns now, ic_time_ns *at_ns, double *weight_ns) {
+  const double exact = 0x1p52;
+  ic_time_ns at = *at_ns;
+  int64_t k = 0;
+  double weight = 0.0;
+  if (!(d->roofline_p > 0) && d->attn_compute1_s >= 0.0 && d->attn_memory1_s >= 0.0 &&
+      (double)context_sum + (double)n * (double)iters < exact) {
+    const double k0 = (double)context_sum, step = (double)n;
+    struct ic__four l = four_start(k0, step);
+    for (; k + 4 <= iters; k += 4) {
+      ic__v2d na = decode_step2_ns(d, l.ka), nb = decode_step2_ns(d, l.kb);
+      ic__v2l ok = (na >= 0.0) & (na < exact) & (nb >= 0.0) & (nb < exact);
+      ic__v2d t2 = na + nb;
+      double t = t2[0] + t2[1];
+      if (!(ok[0] & ok[1]) || !(t < 0x1p53)) break; /* the rest step by step */
+      if (at + (ic_time_ns)t >= now) { /* now falls in these four: the steps that begin before it */
+        const double ns[4] = {na[0], na[1], nb[0], nb[1]};
+        for (int j = 0; at < now; j++, k++) {
+          weight += (double)k * ns[j];
+          at += (ic_time_ns)ns[j];
+        }
+        break;
+      }
+      at += (ic_time_ns)t;
+      four_take(&l, na, nb, step);
+    }
+    ic__v2d w2 = l.wa + l.wb;
+    weight += w2[0] + w2[1];
+    if (!(weight < 0x1p53)) { /* not provably the step-by-step sum: all step by step */
+      at = *at_ns;
+      k = 0;
+      weight = 0.0;
+    }
+  }
+  for (context_sum += k * n; at < now; k++, context_sum += n) {
+    ic_time_ns ns = decode_ns(d, context_sum);
+    weight += (double)k * (double)ns;
+    at += ns;
+  }
+  *at_ns = at;
+  *weight_ns = weight;
+  return k;
+}
+
 /* A request joined replica r's queue (or the replica woke up). An idle
  * replica starts now; a busy one cuts its span at the first boundary at or
  * after now, where the request can be admitted. */
@@ -788,13 +895,9 @@ static void cont_kick(ic_fleet *f, int64_t r, bool was_queue_empty) {
   int64_t k = 0;
   double weight_ns = 0.0;
   if (rep->span == IC__SPAN_DECODE) {
-    int64_t n = rep->running_len, context_sum = rep->context_sum;
+    int64_t n = rep->running_len;
     const struct ic_perf_decode_line *d = decode_line(rep->pool, n);
-    for (; at < now; k++, context_sum += n) {
-      ic_time_ns step = decode_ns(d, context_sum);
-      weight_ns += (double)k * (double)step;
-      at += step;
-    }
+    k = steps_begun(d, rep->context_sum, n, rep->span_iters, now, &at, &weight_ns);
   } else if (at < now)
     return; /* a single iteration: its end is the next boundary */
   int64_t block = rep->pool->serving.scheduler_steps; /* decisions every block steps from the span's start */

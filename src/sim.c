@@ -14,6 +14,14 @@ struct ic_sim {
   uint64_t events_run;
   bool stop_requested;
   ic_status status; /* IC_EINTERNAL once a model scheduled into the past */
+  struct { /* the pending stream event (ic_sim_schedule_stream), beside the queue */
+    bool pending;
+    ic_time_ns time_ns;
+    uint64_t seq;
+    ic_event_fn *fn;
+    void *ctx;
+    uint64_t arg;
+  } stream;
   int hooks;
   struct {
     ic_event_fn *fn;
@@ -59,6 +67,17 @@ ic_event_id ic_sim_schedule_bound(ic_sim *sim, ic_time_ns at_ns, ic_event_fn *fn
   return ic_evq_push_bound(sim->queue, at_ns, fn, ctx, arg);
 }
 
+bool ic_sim_schedule_stream(ic_sim *sim, ic_time_ns at_ns, ic_event_fn *fn, void *ctx, uint64_t arg) {
+  if (sim->stream.pending || in_past(sim, at_ns, "event scheduled")) return false;
+  sim->stream.pending = true;
+  sim->stream.time_ns = at_ns;
+  sim->stream.seq = ic_evq_take_seq(sim->queue);
+  sim->stream.fn = fn;
+  sim->stream.ctx = ctx;
+  sim->stream.arg = arg;
+  return true;
+}
+
 ic_event_id ic_sim_schedule_in(ic_sim *sim, ic_time_ns delay_ns, ic_event_fn *fn, void *ctx,
                                uint64_t arg) {
   ic_time_ns at_ns;
@@ -75,6 +94,14 @@ ic_status ic_sim_status(const ic_sim *sim) { return sim->status; }
 
 bool ic_sim_cancel(ic_sim *sim, ic_event_id id) { return ic_evq_cancel(sim->queue, id); }
 
+/* Whether the stream event comes before the queue's first, whose time
+ * (a bound or exact) is at_ns: the order the queue itself would give it. */
+static bool stream_first(const ic_sim *sim, ic_time_ns at_ns) {
+  if (!sim->stream.pending) return false;
+  if (sim->stream.time_ns != at_ns) return sim->stream.time_ns < at_ns;
+  return ic_evq_size(sim->queue) == 0 || sim->stream.seq < ic_evq_peek_seq(sim->queue);
+}
+
 /* The earliest pending event's exact time: while the first is an event
  * whose time is a bound (ic_sim_schedule_bound), its handler's refine hook
  * makes it exact or moves it to a later bound, where another event may
@@ -83,6 +110,7 @@ static ic_time_ns settle_top(ic_sim *sim) {
   for (;;) {
     bool bound;
     ic_time_ns at_ns = ic_evq_peek_bound(sim->queue, &bound);
+    if (stream_first(sim, at_ns)) return sim->stream.time_ns;
     if (!bound) return at_ns;
     ic_event_fn *fn;
     void *ctx;
@@ -99,16 +127,30 @@ static ic_time_ns settle_top(ic_sim *sim) {
 /* ic_sim_step once the first event's time is exact. */
 static bool step_settled(ic_sim *sim) {
   struct ic_event ev;
-  if (sim->stop_requested || !ic_evq_pop(sim->queue, &ev)) return false;
+  if (sim->stop_requested) return false;
+  if (stream_first(sim, ic_evq_peek_time(sim->queue))) {
+    ev = (struct ic_event){sim->stream.time_ns, sim->stream.seq, 0, sim->stream.fn, sim->stream.ctx, sim->stream.arg};
+    sim->stream.pending = false;
+  } else if (!ic_evq_pop(sim->queue, &ev))
+    return false;
   assert(ev.time_ns >= sim->now_ns && "sim: time went backwards");
   sim->now_ns = ev.time_ns;
   sim->events_run++;
   ic_event_fn *next_fn;
   void *next_ctx;
   uint64_t next_arg;
-  if (sim->hooks && ic_evq_peek(sim->queue, &next_fn, &next_ctx, &next_arg))
-    for (int i = 0; i < sim->hooks; i++)
-      if (sim->hook[i].fn == next_fn && sim->hook[i].hint) sim->hook[i].hint(next_ctx, next_arg);
+  if (sim->hooks) {
+    bool next = true;
+    if (stream_first(sim, ic_evq_peek_time(sim->queue))) {
+      next_fn = sim->stream.fn;
+      next_ctx = sim->stream.ctx;
+      next_arg = sim->stream.arg;
+    } else
+      next = ic_evq_peek(sim->queue, &next_fn, &next_ctx, &next_arg);
+    if (next)
+      for (int i = 0; i < sim->hooks; i++)
+        if (sim->hook[i].fn == next_fn && sim->hook[i].hint) sim->hook[i].hint(next_ctx, next_arg);
+  }
   ev.fn(sim, ev.ctx, ev.arg);
   return true;
 }
@@ -152,7 +194,7 @@ bool ic_sim_set_refine(ic_sim *sim, ic_event_fn *fn, ic_refine_fn *refine) {
 void ic_sim_stop(ic_sim *sim) { sim->stop_requested = true; }
 ic_time_ns ic_sim_now(const ic_sim *sim) { return sim->now_ns; }
 uint64_t ic_sim_events_run(const ic_sim *sim) { return sim->events_run; }
-size_t ic_sim_pending(const ic_sim *sim) { return ic_evq_size(sim->queue); }
+size_t ic_sim_pending(const ic_sim *sim) { return ic_evq_size(sim->queue) + sim->stream.pending; }
 gsl_rng *ic_sim_rng(ic_sim *sim, const char *name) { return ic_rng_stream(sim->rngs, name); }
 
 void ic_sim_free(ic_sim *sim) {

@@ -5,14 +5,15 @@ every row well formed (columns, whole numbers in range, choices), one row
 per experiment and mode, each naming an experiment of measurements.csv that
 has rows of that mode, and a source_url on GitHub at a fixed commit that
 ends in the row's source_path. --self-test feeds it broken copies and
-expects each to be refused. Standard library only."""
+expects each to be refused. gpu_memory_utilization, where stated, is a
+share in (0, 1]. Standard library only."""
 import csv
 import io
 import re
 import sys
 
 COLUMNS = ["experiment", "mode", "max_batch", "max_num_tokens", "chunked_prefill", "scheduler_steps",
-           "prefill_min_queue", "source_url", "source_path", "note"]
+           "prefill_min_queue", "gpu_memory_utilization", "source_url", "source_path", "note"]
 URL = re.compile(r"^https://github\.com/mlcommons/inference_results_v5\.[01]/blob/[0-9a-f]{40}/(.+)$")
 
 
@@ -55,6 +56,9 @@ def check(configs_text, measurements_text):
         count(r["max_num_tokens"], 1, "max_num_tokens", where, errors)
         count(r["scheduler_steps"], 1, "scheduler_steps", where, errors)
         count(r["prefill_min_queue"], 1, "prefill_min_queue", where, errors)
+        mem = r["gpu_memory_utilization"]
+        if mem != "" and not (re.fullmatch(r"\d*\.?\d+", mem) and 0 < float(mem) <= 1):
+            errors.append(f"{where}: column gpu_memory_utilization: expected a share in (0, 1], got '{mem}'")
         if r["chunked_prefill"] not in ("yes", "no"):
             errors.append(f"{where}: column chunked_prefill: expected yes or no, got '{r['chunked_prefill']}'")
         m = URL.match(r["source_url"])
@@ -86,8 +90,10 @@ def self_test(configs_text, measurements_text):
         "zero batch": with_field(2, "0"),
         "no batch": with_field(2, ""),
         "bad chunked": with_field(4, "maybe"),
-        "bad url": with_field(7, "https://example.com/x"),
-        "url and path differ": with_field(8, "closed/other.py"),
+        "memory share over 1": with_field(7, "1.5"),
+        "memory share zero": with_field(7, "0"),
+        "bad url": with_field(8, "https://example.com/x"),
+        "url and path differ": with_field(9, "closed/other.py"),
         "twice": header + first + first,
         "header": header.replace("max_batch", "batch") + first,
     }

@@ -122,6 +122,11 @@ static const struct bad_case cases[] = {
     {"pub_configs_twice", "experiment,mode,max_batch,max_num_tokens,chunked_prefill,scheduler_steps,prefill_min_queue,source_url\nx,server,5,1,no,,,https://a\nx,server,5,1,no,,,https://a\n",
      "validate --published --quick --no-plot --ids P001 --configs %F", 2,
      "%F:3: column experiment: x, server given twice"},
+    {"pub_configs_bad_memory_share",
+     "experiment,mode,max_batch,max_num_tokens,chunked_prefill,scheduler_steps,prefill_min_queue,gpu_memory_utilization,"
+     "source_url\nx,server,5,1,no,,,1.5,https://a\n",
+     "validate --published --quick --no-plot --ids P001 --configs %F", 2,
+     "%F:2: column gpu_memory_utilization: expected a share of the GPU's memory in (0, 1], got '1.5'"},
     {"pub_configs_missing_file", NULL,
      "validate --published --quick --no-plot --ids P001 --configs /nonexistent/configs.csv", 2,
      "/nonexistent/configs.csv: cannot open the submissions' configuration table: No such file or directory"},

@@ -99,6 +99,47 @@ static void expert_gemm_efficiency_by_hand(void **state) {
   assert_int_equal(ic_perf_init(&p, ic_model_find("mixtral-8x7b"), h100, 1, &prec, &pp, "t"), IC_EINVAL);
 }
 
+/* The fitted MI300X FP8 entry (sixth round (D): vLLM V0's host time per
+ * iteration fitted per part) on a Llama-2-70B decode step of 446 sequences
+ * of 372 cached tokens each, TP 1, every figure by hand from the
+ * architecture (80 layers, hidden 8192, 64 query and 8 KV heads of 128,
+ * FFN 28672, vocabulary 32000) and the MI300X's 2,614.9 TFLOP/s FP8 and
+ * 5.3 TB/s:
+ *   weights   80 x (8192 x (8192 + 1024 + 1024 + 8192) + 3 x 8192 x 28672)
+ *             + 32000 x 8192 (LM head) = 68,713,185,280 parameters, 1 byte each
+ *   GEMMs     2 x 68,713,185,280 x 446 FLOPs
+ *   attention 4 x 80 x 64 x 128 x 446 x (372 + 1) FLOPs; KV 2 x 80 x 8 x 128 =
+ *             163,840 bytes per token x 446 x 373
+ *   act.      2 x 80 x 8 x 8192 x 446 bytes
+ * p = 1 adds compute and memory time; overhead 7.5 ms + 2.844 us x 446. */
+static void mi300x_fitted_decode_step_by_hand(void **state) {
+  (void)state;
+  struct ic_perf_params f;
+  assert_true(ic_perf_fitted("mi300x", IC_FP8, &f));
+  assert_true(f.overhead_s == 7.5e-3 && f.compute_efficiency == 0.39 && f.roofline_p == 1.0);
+  struct ic_perf_params h;
+  assert_true(ic_perf_fitted("h100-sxm", IC_FP8, &h));
+  assert_true(h.overhead_s == 3.038e-4); /* the shared value where an entry sets none */
+  f.link_efficiency = 0.7;
+  f.memory_reserve_frac = 0.1;
+  const struct ic_precisions prec = {.weights = IC_FP8, .activations = IC_FP8, .kv = IC_FP8};
+  struct ic_perf p;
+  assert_int_equal(ic_perf_init(&p, ic_model_find("llama2-70b"), ic_hw_find_gpu("mi300x"), 1, &prec, &f, "t"), IC_OK);
+  struct ic_iter_shape step = ic_iter_shape_decode(446, 372);
+  struct ic_perf_breakdown b;
+  double got = ic_perf_iter_s(&p, &step, &b);
+  const double n = 446, ctx = 373, weights = 68713185280.0;
+  const double flop_rate = 2614.9e12 * 0.39, byte_rate = 5300e9 * 0.8;
+  double dense = 2 * weights * n / flop_rate + (weights + 2.0 * 80 * 8 * 8192 * n) / byte_rate;
+  double attention = 4.0 * 80 * 64 * 128 * n * ctx / flop_rate + 163840.0 * n * ctx / byte_rate;
+  double overhead = 7.5e-3 + 2.844e-6 * n;
+  assert_true(fabs(b.dense_s - dense) < 1e-12 * dense);
+  assert_true(fabs(b.attention_s - attention) < 1e-12 * attention);
+  assert_true(fabs(b.overhead_s - overhead) < 1e-15);
+  assert_true(b.comm_s == 0.0);
+  assert_true(fabs(got - (dense + attention + overhead)) < 1e-12 * got);
+}
+
 static void set(struct ic_scenario *s, const char *kv) { assert_int_equal(ic_scenario_set(s, kv, "test"), IC_OK); }
 
 static void llama8b_h100_fp8(struct ic_scenario *s) {
@@ -166,6 +207,7 @@ int main(void) {
       cmocka_unit_test(roofline_norm_by_hand),
       cmocka_unit_test(tree_allreduce_and_overheads_by_hand),
       cmocka_unit_test(expert_gemm_efficiency_by_hand),
+      cmocka_unit_test(mi300x_fitted_decode_step_by_hand),
       cmocka_unit_test(fitted_profile_keeps_overrides),
       cmocka_unit_test_setup_teardown(fitted_profile_without_entry_warns, diag_capture, diag_release),
   };

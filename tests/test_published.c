@@ -170,6 +170,32 @@ static void trtllm_scheduling_maps(void **state) {
   assert_int_equal(s.serving.token_budget, IC_TOKEN_BUDGET_PREFILL);
 }
 
+/* A submission's gpu_memory_utilization u (vLLM: weights, activations and
+ * KV cache together) leaves 1 - u of the memory free: 0.98 -> 0.02 kept,
+ * and the batch cap, token budget and scheduler steps of the same row. A
+ * row without a stated share keeps the default 0.1 (vLLM's own 0.9). */
+static void submission_memory_share_maps_to_reserve(void **state) {
+  (void)state;
+  static struct ic_scenario s;
+  char why[IC_PUB_WHY];
+  struct ic_pub_row r = row("MI300X", "fp8", "Llama-2-70B", "offline", 222, 301);
+  r.gpus = 8;
+  r.tp = 1;
+  snprintf(r.engine, sizeof r.engine, "vLLM");
+  snprintf(r.experiment, sizeof r.experiment, "amd-x");
+  struct ic_pub_config cfg = {.experiment = "amd-x", .mode = "offline", .max_batch = 1536, .max_num_tokens = 40960,
+                              .scheduler_steps = 11, .gpu_memory_utilization = 0.98};
+  struct ic_pub_options o = {false, NULL, 0, &cfg, 1, IC_PUB_LENGTHS_MEAN, NULL, IC_PUB_TRTLLM_WHOLE};
+  assert_true(ic_pub_scenario(&r, &o, 0, &s, why));
+  assert_true(fabs(s.perf.memory_reserve_frac - 0.02) < 1e-12);
+  assert_int_equal(s.serving.max_batch, 1536);
+  assert_int_equal(s.serving.max_batched_tokens, 40960);
+  assert_int_equal(s.serving.scheduler_steps, 11);
+  cfg.gpu_memory_utilization = 0.0;
+  assert_true(ic_pub_scenario(&r, &o, 0, &s, why));
+  assert_true(s.perf.memory_reserve_frac == 0.1);
+}
+
 /* --lengths dataset: an MLPerf row draws its data set's samples from the
  * table's own datasets/ folder (offline: each once per pass, 16 passes;
  * server: rows at random), outputs scaled to the row's mean
@@ -402,6 +428,7 @@ int main(void) {
       cmocka_unit_test(skips_say_why),
       cmocka_unit_test(offline_row_becomes_its_scenario),
       cmocka_unit_test(mlperf_rows_take_their_data_set),
+      cmocka_unit_test(submission_memory_share_maps_to_reserve),
       cmocka_unit_test(default_tp_rule),
       cmocka_unit_test(abs_stats_by_hand),
       cmocka_unit_test(bad_command_lines),

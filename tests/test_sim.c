@@ -191,12 +191,56 @@ static void bounded_events_run_in_exact_order(void **state) {
   ic_sim_free(sim);
 }
 
+/* Stream events (ic_sim_schedule_stream) run in the order the queue would
+ * give them: by time, then by scheduling. `streamed` records and schedules
+ * the next one (arg 10 at 20 -> 11 at 40 -> 12 at 55). Worked out by hand:
+ * at 20 record(1) was scheduled first; at 40 record(2) was scheduled before
+ * 11; the bound event (3, at 30, exact 55, revealed 15 ns a time) is refined
+ * to 45 when it is first, not while 11 comes before it, then made exact
+ * (compared with the run's end at 50) and run before 12, scheduled after it. */
+static void streamed(ic_sim *sim, void *ctx, uint64_t arg) {
+  struct staged_log *s = ctx;
+  record(sim, ctx, arg);
+  const ic_time_ns next[] = {40, 55};
+  if (arg == 12) return;
+  assert_true(ic_sim_schedule_stream(sim, next[arg - 10], streamed, s, arg + 1));
+  assert_false(ic_sim_schedule_stream(sim, 1000, streamed, s, 99)); /* one at a time */
+}
+
+static void stream_events_run_in_queue_order(void **state) {
+  (void)state;
+  ic_sim *sim = ic_sim_alloc(1, 0);
+  struct staged_log s = {.exact = {[3] = 55}};
+  assert_true(ic_sim_set_refine(sim, staged, staged_refine));
+  ic_sim_schedule_at(sim, 20, record, &s, 1);
+  assert_true(ic_sim_schedule_stream(sim, 20, streamed, &s, 10));
+  ic_sim_schedule_at(sim, 40, record, &s, 2);
+  ic_sim_schedule_bound(sim, 30, staged, &s, 3);
+  assert_int_equal(ic_sim_pending(sim), 4);
+  assert_int_equal(ic_sim_run_until(sim, 50), 4);
+  assert_int_equal(s.refines, 2); /* 30 -> 45 before 40's events; 45 -> 55 after them, against the end */
+  assert_int_equal(ic_sim_pending(sim), 2);
+  assert_int_equal(ic_sim_run_until(sim, IC_TIME_NEVER), 2);
+  const uint64_t args[] = {1, 10, 2, 11, 3, 12};
+  const ic_time_ns at[] = {20, 20, 40, 40, 55, 55};
+  assert_int_equal(s.log.n, 6);
+  for (int i = 0; i < 6; i++) {
+    assert_int_equal(s.log.arg[i], args[i]);
+    assert_int_equal(s.log.at[i], at[i]);
+  }
+  assert_int_equal(s.refines, 2);
+  assert_int_equal(ic_sim_events_run(sim), 6);
+  assert_int_equal(ic_sim_pending(sim), 0);
+  ic_sim_free(sim);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(run_until_stops_at_horizon),
       cmocka_unit_test(hint_sees_the_next_event),
       cmocka_unit_test(handler_can_cancel_a_later_event),
       cmocka_unit_test(bounded_events_run_in_exact_order),
+      cmocka_unit_test(stream_events_run_in_queue_order),
       cmocka_unit_test_setup_teardown(past_event_is_refused_not_clamped, diag_capture, diag_release),
   };
   return cmocka_run_group_tests_name("sim", tests, NULL, NULL);

@@ -77,6 +77,12 @@ ic_time_ns ic_evq_peek_time(ic_evq *q);
  * taking it out; false when none. */
 bool ic_evq_peek(const ic_evq *q, ic_event_fn **fn, void **ctx, uint64_t *arg);
 
+/* The next sequence number, taken as a push would take it but without
+ * adding an event: for an event kept outside the queue (ic_sim's stream
+ * event) that must order against the queue's events as if pushed now. */
+uint64_t ic_evq_take_seq(ic_evq *q);
+/* The earliest pending event's sequence number (ties of time); 0 when none. */
+uint64_t ic_evq_peek_seq(const ic_evq *q);
 /* Number of live (not cancelled) pending events. */
 size_t ic_evq_size(const ic_evq *q);
 
