@@ -115,16 +115,12 @@ static void on_record(int term, void *ctx) {
       ic_diag(l->path, l->line, "column value: expected a positive number");
       l->st = IC_EINVAL;
     }
-    if (l->count == l->cap) {
-      size_t cap = l->cap ? 2 * l->cap : 256;
-      struct ic_pub_row *p = realloc(l->rows, cap * sizeof *p);
-      if (!p) {
-        l->st = IC_ENOMEM;
-        return;
-      }
-      l->rows = p;
-      l->cap = cap;
+    void *rows = l->rows;
+    if (ic_pub_grow(&rows, &l->cap, l->count, sizeof *l->rows, 256) != IC_OK) {
+      l->st = IC_ENOMEM;
+      return;
     }
+    l->rows = rows;
     l->cur.line = l->line;
     l->rows[l->count++] = l->cur;
   }

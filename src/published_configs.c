@@ -121,22 +121,28 @@ static void on_record(int term, void *ctx) {
       ic_diag(l->path, l->line, "column experiment: %s, %s given twice", l->cur.experiment, l->cur.mode);
       l->st = IC_EINVAL;
     } else {
-      if (l->count == l->cap) {
-        size_t cap = l->cap ? 2 * l->cap : 64;
-        struct ic_pub_config *p = realloc(l->rows, cap * sizeof *p);
-        if (!p) {
-          l->st = IC_ENOMEM;
-          return;
-        }
-        l->rows = p;
-        l->cap = cap;
+      void *rows = l->rows;
+      if (ic_pub_grow(&rows, &l->cap, l->count, sizeof *l->rows, 64) != IC_OK) {
+        l->st = IC_ENOMEM;
+        return;
       }
+      l->rows = rows;
       l->cur.line = l->line;
       l->rows[l->count++] = l->cur;
     }
   }
   memset(&l->cur, 0, sizeof l->cur);
   l->has_source = false;
+}
+
+ic_status ic_pub_grow(void **rows, size_t *cap, size_t count, size_t elem_size, size_t first_cap) {
+  if (count < *cap) return IC_OK;
+  size_t grown = *cap ? 2 * *cap : first_cap;
+  void *p = realloc(*rows, grown * elem_size);
+  if (!p) return IC_ENOMEM;
+  *rows = p;
+  *cap = grown;
+  return IC_OK;
 }
 
 ic_status ic_pub_read_csv(const char *path, const char *what, void (*field)(void *, size_t, void *),

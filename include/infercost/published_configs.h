@@ -37,6 +37,11 @@ struct ic_pub_config {
 ic_status ic_pub_read_csv(const char *path, const char *what, void (*field)(void *, size_t, void *),
                           void (*record)(int, void *), void *ctx, const int *line, ic_status *st);
 
+/* Makes room for one more row in *rows (of `elem_size` bytes each, `count`
+ * used of *cap; the first allocation holds `first_cap`). IC_OK or IC_ENOMEM,
+ * *rows untouched then. Shared by both table loaders. */
+ic_status ic_pub_grow(void **rows, size_t *cap, size_t count, size_t elem_size, size_t first_cap);
+
 ic_status ic_pub_load_configs(const char *path, struct ic_pub_config **configs, size_t *count);
 
 /* The settings of `experiment` in `mode`; NULL if none. */
