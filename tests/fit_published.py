@@ -5,6 +5,12 @@ tests/data/published/measurements.csv only (never the held-out half).
     python3 tests/fit_published.py build/infercost
     python3 tests/fit_published.py build/infercost --only B200
     python3 tests/fit_published.py build/infercost --only MI300X   (and MI325X)
+    python3 tests/fit_published.py build/infercost --validate-args "--trtllm inflight"
+
+--validate-args passes its words to every validate run, so the profile can be
+fitted under another scheduling or length choice (validate's --trtllm,
+--lengths), the choice the next refit has to make on the fit half
+(docs/validation-published.md, "Sixth round, merged").
 
 With --only GPU, fits that GPU's two efficiencies alone on its fit-half
 throughput rows, everything else (the shared terms and the other GPUs'
@@ -26,12 +32,14 @@ its own rows, then the shared parameters on all rows, twice over. Prints the
 values to copy into src/perf_fitted.c. Standard library only."""
 import csv
 import os
+import shlex
 import statistics
 import subprocess
 import sys
 import tempfile
 
 BIN = sys.argv[1] if len(sys.argv) > 1 and not sys.argv[1].startswith("--") else "build/infercost"
+EXTRA = shlex.split(sys.argv[sys.argv.index("--validate-args") + 1]) if "--validate-args" in sys.argv else []
 TABLE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data/published/measurements.csv")
 GPUS = {"H100": "h100-sxm", "H200": "h200"}
 # Fitted one at a time with --only (the shared terms held): GPU -> catalogue
@@ -65,7 +73,7 @@ def fit_ids(gpu, throughput_only):
 def run(gpu, values, throughput_only=False):
     with tempfile.TemporaryDirectory() as out:
         cmd = [BIN, "validate", "--published", "--split", "fit", "--no-plot", "-o", out, "--ids",
-               ",".join(fit_ids(gpu, throughput_only))]
+               ",".join(fit_ids(gpu, throughput_only))] + EXTRA
         for k, v in values.items():
             cmd += ["-s", f"{k}={v:.6g}"]
         subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
