@@ -272,6 +272,15 @@ static bool check_bound(const char *what, double value, size_t m, double bound) 
   return true;
 }
 
+/* 0 when `v` is `first`, 1 when it is `second`; otherwise says so for
+ * option `opt` and returns -1. */
+static int one_of_two(const char *opt, const char *v, const char *first, const char *second) {
+  if (v && !strcmp(v, first)) return 0;
+  if (v && !strcmp(v, second)) return 1;
+  ic_diag("infercost validate", 0, "%s: expected %s or %s, got '%s'", opt, first, second, v ? v : "");
+  return -1;
+}
+
 static int parse_args(int argc, char **argv, struct options *o) {
   long cpus = sysconf(_SC_NPROCESSORS_ONLN);
   *o = (struct options){.plot = true, .lengths = DEFAULT_LENGTHS, .trtllm = DEFAULT_TRTLLM, .workers = cpus > 0 ? cpus : 1,
@@ -314,18 +323,14 @@ static int parse_args(int argc, char **argv, struct options *o) {
       o->overrides[o->override_count++] = v;
       i++;
     } else if (!strcmp(a, "--lengths")) {
-      if (!v || (strcmp(v, "mean") && strcmp(v, "dataset"))) {
-        ic_diag("infercost validate", 0, "--lengths: expected mean or dataset, got '%s'", v ? v : "");
-        return -1;
-      }
-      o->lengths = !strcmp(v, "mean") ? IC_PUB_LENGTHS_MEAN : IC_PUB_LENGTHS_DATASET;
+      int second = one_of_two(a, v, "mean", "dataset");
+      if (second < 0) return -1;
+      o->lengths = second ? IC_PUB_LENGTHS_DATASET : IC_PUB_LENGTHS_MEAN;
       i++;
     } else if (!strcmp(a, "--trtllm")) {
-      if (!v || (strcmp(v, "whole") && strcmp(v, "inflight"))) {
-        ic_diag("infercost validate", 0, "--trtllm: expected whole or inflight, got '%s'", v ? v : "");
-        return -1;
-      }
-      o->trtllm = !strcmp(v, "whole") ? IC_PUB_TRTLLM_WHOLE : IC_PUB_TRTLLM_INFLIGHT;
+      int second = one_of_two(a, v, "whole", "inflight");
+      if (second < 0) return -1;
+      o->trtllm = second ? IC_PUB_TRTLLM_INFLIGHT : IC_PUB_TRTLLM_WHOLE;
       i++;
     } else if (!strcmp(a, "--workers")) {
       errno = 0;
