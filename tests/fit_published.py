@@ -29,8 +29,24 @@ attention) are fitted on every fit row. Coordinate
 descent: each parameter in turn tries value x step and value / step (steps
 shrinking), keeping any improvement; first the efficiencies of each GPU on
 its own rows, then the shared parameters on all rows, twice over. Prints the
-values to copy into src/perf_fitted.c. Standard library only."""
+values to copy into src/perf_fitted.c. Standard library only.
+
+Options of the full fit (seventh round (R), docs/validation-published.md):
+  --gpus H100,H200,B200   the NVIDIA entries to fit (default H100,H200)
+  --per-gpu-p             each entry its own transition perf.roofline_p, fitted
+                          with its efficiencies on ALL of that GPU's fit rows
+                          (latency rows included: every one of these GPUs has
+                          MLPerf latency rows in the fit half now)
+  --per-gpu-rows          the efficiencies on all of the GPU's rows, p shared
+  --shared K1,K2          the shared terms to fit ("" for none; the rest held)
+  --from-fitted           start from src/perf_fitted.c's values, not the keys'
+  --set [GPU:]key=value   a starting value (repeatable)
+  --passes N, --steps a,b the rounds and the step factors of the descent
+  --parallel N            run up to N GPUs' validate runs side by side
+Every run is remembered, so the descent never scores one point twice."""
+import concurrent.futures
 import csv
+import re
 import os
 import shlex
 import statistics
@@ -40,8 +56,11 @@ import tempfile
 
 BIN = sys.argv[1] if len(sys.argv) > 1 and not sys.argv[1].startswith("--") else "build/infercost"
 EXTRA = shlex.split(sys.argv[sys.argv.index("--validate-args") + 1]) if "--validate-args" in sys.argv else []
+PARALLEL = int(sys.argv[sys.argv.index("--parallel") + 1]) if "--parallel" in sys.argv else 1
 TABLE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data/published/measurements.csv")
 GPUS = {"H100": "h100-sxm", "H200": "h200"}
+# The NVIDIA entries a full fit may take (--gpus): catalogue name, precision.
+NVIDIA = {"H100": ("h100-sxm", "fp8"), "H200": ("h200", "fp8"), "B200": ("b200", "nvfp4")}
 # Fitted one at a time with --only (the shared terms held): GPU -> catalogue
 # name and the precision its fit rows run in.
 ADDED = {"B200": ("b200", "nvfp4"), "MI300X": ("mi300x", "fp8"), "MI325X": ("mi325x", "fp8")}
@@ -70,7 +89,19 @@ def fit_ids(gpu, throughput_only):
                 (gpu not in OFFLINE_ONLY or r["mode"] == "offline")]
 
 
+CACHE = {}
+
+
 def run(gpu, values, throughput_only=False):
+    """One validate run of a GPU's fit rows, remembered: coordinate descent
+    comes back to points it has scored."""
+    key = (gpu, throughput_only, tuple(sorted((k, f"{v:.6g}") for k, v in values.items())))
+    if key not in CACHE:
+        CACHE[key] = run_once(gpu, values, throughput_only)
+    return CACHE[key]
+
+
+def run_once(gpu, values, throughput_only):
     with tempfile.TemporaryDirectory() as out:
         cmd = [BIN, "validate", "--published", "--split", "fit", "--no-plot", "-o", out, "--ids",
                ",".join(fit_ids(gpu, throughput_only))] + EXTRA
@@ -85,16 +116,18 @@ def objective(errors):
     return statistics.mean(min(abs(e), 1.0) for _m, e in errors)
 
 
-def evaluate(shared, per_gpu, only=None):
-    errors = []
-    for gpu in GPUS if only is None else [only]:
-        errors += run(gpu, {**shared, **per_gpu[gpu]}, throughput_only=only is not None)
-    return objective(errors)
+def evaluate(shared, per_gpu, only=None, throughput_only=True):
+    """The objective over the GPUs' fit rows; each GPU's rows are their own
+    validate run, the runs side by side (--parallel)."""
+    gpus = list(GPUS) if only is None else [only]
+    with concurrent.futures.ThreadPoolExecutor(PARALLEL) as pool:
+        runs = pool.map(lambda g: run(g, {**shared, **per_gpu[g]}, only is not None and throughput_only), gpus)
+        return objective([e for errors in runs for e in errors])
 
 
-def descend(params, bounds, score, label):
+def descend(params, bounds, score, label, steps=(1.5, 1.2, 1.07)):
     best = score(params)
-    for step in (1.5, 1.2, 1.07):
+    for step in steps:
         improved = True
         while improved:
             improved = False
@@ -125,24 +158,72 @@ def fit_only(gpu):
           f" (objective {100 * best:.2f}%)")
 
 
+def fitted_start():
+    """The values src/perf_fitted.c holds now, for --from-fitted: each
+    GPU's entry (its own transition where it has one) and the shared terms."""
+    src = open(os.path.join(os.path.dirname(TABLE), "../../../src/perf_fitted.c")).read()
+    shared = {k: float(re.search(r"\.%s = ([0-9.e+-]+)," % k.split(".")[1], src).group(1)) for k in SHARED}
+    per_gpu = {}
+    for g, (name, prec) in NVIDIA.items():
+        m = re.search(r'\{"%s", IC_%s, ([0-9.e+-]+), ([0-9.e+-]+), ([0-9.e+-]+), ([0-9.e+-]+)\}' %
+                      (name, prec.upper()), src)
+        per_gpu[g] = {"perf.compute_efficiency": float(m.group(1)), "perf.memory_efficiency": float(m.group(2)),
+                      "perf.roofline_p": float(m.group(3)) or shared["perf.roofline_p"]}
+    return shared, per_gpu
+
+
+def arg(name, default):
+    return sys.argv[sys.argv.index(name) + 1] if name in sys.argv else default
+
+
 def main():
     if "--only" in sys.argv:
         fit_only(sys.argv[sys.argv.index("--only") + 1])
         return
-    shared = {k: v[0] for k, v in SHARED.items()}
-    per_gpu = {g: {k: v[0] for k, v in PER_GPU.items()} for g in GPUS}
-    print(f"start: objective {100 * evaluate(shared, per_gpu):.2f}%", flush=True)
-    for _ in range(2):
+    gpus = arg("--gpus", "H100,H200").split(",")
+    GPUS.clear()
+    GPUS.update({g: NVIDIA[g][0] for g in gpus})
+    per_gpu_keys = dict(PER_GPU)
+    # --per-gpu-p: each NVIDIA entry its own transition (as the AMD entries
+    # have), fitted with its efficiencies on all of that GPU's fit rows.
+    if "--per-gpu-p" in sys.argv:
+        per_gpu_keys["perf.roofline_p"] = SHARED["perf.roofline_p"]
+    shared_keys = [k for k in arg("--shared", ",".join(SHARED)).split(",") if k and k not in per_gpu_keys]
+    if "--from-fitted" in sys.argv:
+        shared, per_gpu = fitted_start()
+        per_gpu = {g: {k: per_gpu[g][k] for k in per_gpu_keys} for g in GPUS}
+    else:
+        shared = {k: v[0] for k, v in SHARED.items()}
+        per_gpu = {g: {k: v[0] for k, v in per_gpu_keys.items()} for g in GPUS}
+    # --set GPU:key=value or key=value: a starting value (e.g. the sixth
+    # round's rescale), fitted from there.
+    for i, a in enumerate(sys.argv):
+        if a == "--set":
+            where, _c, kv = sys.argv[i + 1].rpartition(":")
+            k, v = kv.split("=")
+            (per_gpu[where] if where else shared)[k] = float(v)
+    held = {k: v for k, v in shared.items() if k not in shared_keys and k not in per_gpu_keys}
+    fitted_shared = {k: shared[k] for k in shared_keys}
+    gpu_rows_all = "--per-gpu-p" in sys.argv or "--per-gpu-rows" in sys.argv
+    steps = tuple(float(x) for x in arg("--steps", "1.5,1.2,1.07").split(","))
+    print(f"start: objective {100 * evaluate({**held, **fitted_shared}, per_gpu):.2f}% "
+          f"(validate {' '.join(EXTRA) or 'defaults'})", flush=True)
+    best = None
+    for _ in range(int(arg("--passes", "2"))):
         for g in GPUS:
-            per_gpu[g], _s = descend(per_gpu[g], {k: v[1:] for k, v in PER_GPU.items()},
-                                     lambda p, g=g: evaluate(shared, dict(per_gpu, **{g: p}), g), g)
-        shared, best = descend(shared, {k: v[1:] for k, v in SHARED.items()},
-                               lambda p: evaluate(p, per_gpu), "shared")
+            per_gpu[g], _s = descend(per_gpu[g], {k: v[1:] for k, v in per_gpu_keys.items()},
+                                     lambda p, g=g: evaluate({**held, **fitted_shared}, dict(per_gpu, **{g: p}), g,
+                                                             throughput_only=not gpu_rows_all), g, steps)
+        if fitted_shared:
+            fitted_shared, best = descend(fitted_shared, {k: SHARED[k][1:] for k in fitted_shared},
+                                          lambda p: evaluate({**held, **p}, per_gpu), "shared", steps)
+        else:
+            best = evaluate(held, per_gpu)
         print(f"round: objective {100 * best:.2f}%", flush=True)
     print("fitted:")
     for g, p in per_gpu.items():
-        print(f"  {GPUS[g]} fp8: " + ", ".join(f"{k} = {v:.4g}" for k, v in p.items()))
-    print("  shared: " + ", ".join(f"{k} = {v:.4g}" for k, v in shared.items()))
+        print(f"  {NVIDIA[g][0]} {NVIDIA[g][1]}: " + ", ".join(f"{k} = {v:.4g}" for k, v in p.items()))
+    print("  shared: " + ", ".join(f"{k} = {v:.4g}" for k, v in {**held, **fitted_shared}.items()))
 
 
 if __name__ == "__main__":

@@ -5,7 +5,10 @@ the worst rows.
 
     python3 tests/published_summary.py DIR/published.csv [--worst N]
 
-Median and nearest-rank p90 of |error|, the same statistics validate prints.
+Median and nearest-rank p90 of |error|, the same statistics validate prints,
+and each half's objective as tests/fit_published.py scores it (mean over the
+half's predicted rows of min(|error|, 1)), over every GPU and over the NVIDIA
+ones.
 Standard library only."""
 import csv
 import math
@@ -50,6 +53,12 @@ def main():
                 fit = [r["e"] for r in sel if r["split"] == "fit"]
                 hold = [r["e"] for r in sel if r["split"] == "holdout"]
                 print("| %s | %s | %d | %s | %d | %s |" % (s, m, len(fit), stats(fit), len(hold), stats(hold)))
+    print()
+    for half in ("fit", "holdout"):
+        for label, keep in (("every GPU", lambda g: True), ("NVIDIA", lambda g: g in ("H100", "H200", "B200"))):
+            sel = [min(abs(r["e"]), 1.0) for r in rows if r["split"] == half and keep(r["gpu"])]
+            if sel:
+                print("objective, %s half, %s: %.4f over %d rows" % (half, label, sum(sel) / len(sel), len(sel)))
     print()
     print("worst %d rows by |error|:" % worst)
     for r in sorted(rows, key=lambda r: -abs(r["e"]))[:worst]:
