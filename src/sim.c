@@ -120,12 +120,7 @@ static ic_time_ns settle_top(ic_sim *sim) {
     while (i < sim->hooks && (sim->hook[i].fn != fn || !sim->hook[i].refine)) i++;
     assert(i < sim->hooks && "sim: an event scheduled with a bound has no refine hook");
     bool exact = i == sim->hooks || sim->hook[i].refine(ctx, arg, &at_ns);
-    if (!ic_evq_delay_top(sim->queue, at_ns, exact)) {
-      if (sim->status == IC_OK) ic_diag("infercost", 0, "out of memory in the event queue; run refused");
-      sim->status = IC_ENOMEM;
-      sim->stop_requested = true;
-      return at_ns;
-    }
+    ic_evq_delay_top(sim->queue, at_ns, exact);
   }
 }
 

@@ -1,12 +1,9 @@
 /* evq.h: the future event list.
  *
- * A radix heap keyed by (time, sequence): the sequence number grows on
+ * A binary min-heap keyed by (time, sequence): the sequence number grows on
  * every schedule, so events at equal times leave in the order they were
- * scheduled, identically on every platform. Keys pushed after a pop are
- * expected at or after the popped time (a simulation's clock); an earlier
- * one is accepted and ordered right, at the cost of re-bucketing every
- * pending key. Event records come from a pool with a free list; cancel
- * takes the event out at once. */
+ * scheduled, identically on every platform. Event records come from a pool
+ * with a free list; cancel takes the event out of the heap at once. */
 #ifndef IC_EVQ_H
 #define IC_EVQ_H
 
@@ -67,9 +64,8 @@ ic_time_ns ic_evq_peek_bound(const ic_evq *q, bool *bound);
 /* Moves the earliest pending event to time_ns, not earlier than its time,
  * keeping its sequence number, and marks that time exact or still a bound:
  * an event pushed with a bound thus leaves in the order its exact time and
- * its first scheduling give. Nothing when the queue is empty. False when
- * out of memory, the event then unmoved. */
-bool ic_evq_delay_top(ic_evq *q, ic_time_ns time_ns, bool exact);
+ * its first scheduling give. Nothing when the queue is empty. */
+void ic_evq_delay_top(ic_evq *q, ic_time_ns time_ns, bool exact);
 
 /* Removes the earliest live event into *out; false when none is pending. */
 bool ic_evq_pop(ic_evq *q, struct ic_event *out);
