@@ -40,6 +40,7 @@ Options of the full fit (seventh round (R), docs/validation-published.md):
   --per-gpu-rows          the efficiencies on all of the GPU's rows, p shared
   --shared K1,K2          the shared terms to fit ("" for none; the rest held)
   --from-fitted           start from src/perf_fitted.c's values, not the keys'
+  --show-start            print what --from-fitted reads, and stop
   --set [GPU:]key=value   a starting value (repeatable)
   --passes N, --steps a,b the rounds and the step factors of the descent
   --parallel N            run up to N GPUs' validate runs side by side
@@ -162,11 +163,18 @@ def fitted_start():
     """The values src/perf_fitted.c holds now, for --from-fitted: each
     GPU's entry (its own transition where it has one) and the shared terms."""
     src = open(os.path.join(os.path.dirname(TABLE), "../../../src/perf_fitted.c")).read()
-    shared = {k: float(re.search(r"\.%s = ([0-9.e+-]+)," % k.split(".")[1], src).group(1)) for k in SHARED}
+    shared = {}
+    for k in SHARED:
+        m = re.search(r"\.%s = ([0-9.e+-]+)," % k.split(".")[1], src)
+        if m is None:
+            sys.exit(f"fit_published.py: src/perf_fitted.c: no shared .{k.split('.')[1]} to start from")
+        shared[k] = float(m.group(1))
     per_gpu = {}
     for g, (name, prec) in NVIDIA.items():
         m = re.search(r'\{"%s", IC_%s, ([0-9.e+-]+), ([0-9.e+-]+), ([0-9.e+-]+), ([0-9.e+-]+)\}' %
                       (name, prec.upper()), src)
+        if m is None:
+            sys.exit(f"fit_published.py: src/perf_fitted.c: no entry {{\"{name}\", IC_{prec.upper()}, ...}} to start from")
         per_gpu[g] = {"perf.compute_efficiency": float(m.group(1)), "perf.memory_efficiency": float(m.group(2)),
                       "perf.roofline_p": float(m.group(3)) or shared["perf.roofline_p"]}
     return shared, per_gpu
@@ -179,6 +187,14 @@ def arg(name, default):
 def main():
     if "--only" in sys.argv:
         fit_only(sys.argv[sys.argv.index("--only") + 1])
+        return
+    if "--show-start" in sys.argv:
+        # What --from-fitted reads from src/perf_fitted.c (CTest
+        # fit_published_reads_fitted: the parse keeps up with the file).
+        shared, per_gpu = fitted_start()
+        for g, p in per_gpu.items():
+            print(f"{NVIDIA[g][0]} {NVIDIA[g][1]}: " + ", ".join(f"{k} = {v:.4g}" for k, v in p.items()))
+        print("shared: " + ", ".join(f"{k} = {v:.4g}" for k, v in shared.items()))
         return
     gpus = arg("--gpus", "H100,H200").split(",")
     GPUS.clear()
