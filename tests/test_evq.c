@@ -191,12 +191,53 @@ static void reschedule_equals_cancel_and_push(void **state) {
   gsl_rng_free(r);
 }
 
+/* Keys pushed earlier than the last one popped (a queue may be driven so
+ * by hand, not by ic_sim), a bound delayed past other events, at large and
+ * negative times: popped in the order worked out by hand. */
+static void earlier_pushes_and_delays_keep_order(void **state) {
+  (void)state;
+  ic_evq *q = ic_evq_alloc(2);
+  struct ic_event ev;
+  assert_int_not_equal(ic_evq_push(q, 1000000000000, NULL, NULL, 1), 0);
+  assert_int_not_equal(ic_evq_push(q, 2000, NULL, NULL, 2), 0);
+  assert_int_not_equal(ic_evq_push(q, 3000, NULL, NULL, 3), 0);
+  assert_true(ic_evq_pop(q, &ev));
+  assert_int_equal(ev.arg, 2);
+  assert_int_not_equal(ic_evq_push(q, -7, NULL, NULL, 4), 0);   /* before the last pop */
+  assert_int_not_equal(ic_evq_push(q, 2500, NULL, NULL, 5), 0);
+  assert_int_not_equal(ic_evq_push_bound(q, 2500, NULL, NULL, 6), 0); /* ties 5, after it */
+  assert_true(ic_evq_pop(q, &ev));
+  assert_int_equal(ev.arg, 4);
+  assert_true(ic_evq_pop(q, &ev));
+  assert_int_equal(ev.arg, 5);
+  bool bound;
+  assert_int_equal(ic_evq_peek_bound(q, &bound), 2500);
+  assert_true(bound);
+  ic_evq_delay_top(q, 3000, false); /* still a bound; ties 3, which was pushed first */
+  assert_int_equal(ic_evq_peek_bound(q, &bound), 3000);
+  assert_int_equal(ic_evq_peek_seq(q), 2);
+  assert_true(ic_evq_pop(q, &ev));
+  assert_int_equal(ev.arg, 3);
+  ic_evq_delay_top(q, 5000, true);
+  assert_int_equal(ic_evq_peek_bound(q, &bound), 5000);
+  assert_false(bound);
+  assert_int_not_equal(ic_evq_push(q, 4000, NULL, NULL, 7), 0);
+  uint64_t expect[] = {7, 6, 1};
+  for (size_t i = 0; i < 3; i++) {
+    assert_true(ic_evq_pop(q, &ev));
+    assert_int_equal(ev.arg, expect[i]);
+  }
+  assert_false(ic_evq_pop(q, &ev));
+  ic_evq_free(q);
+}
+
 int main(void) {
   struct CMUnitTest tests[16];
   size_t n = 0;
   for (size_t i = 0; i < sizeof order_cases / sizeof order_cases[0]; i++)
     tests[n++] = (struct CMUnitTest){order_cases[i].name, run_order_case, NULL, NULL, (void *)&order_cases[i]};
   tests[n++] = (struct CMUnitTest)cmocka_unit_test(cancel_skips_event);
+  tests[n++] = (struct CMUnitTest)cmocka_unit_test(earlier_pushes_and_delays_keep_order);
   tests[n++] = (struct CMUnitTest)cmocka_unit_test(reschedule_equals_cancel_and_push);
   tests[n++] = (struct CMUnitTest)cmocka_unit_test(stale_id_after_slot_reuse);
   tests[n++] = (struct CMUnitTest)cmocka_unit_test(grows_far_past_initial_capacity);
