@@ -77,11 +77,9 @@ ic_status ic_fleet_submit(ic_fleet *f, const struct ic_request *req) {
   uint32_t idx = f->pool_free;
   if (f->block_src && !keep_blocks(f, idx)) return IC_ENOMEM;
   struct ic__request *pr = &f->pool[idx];
-  f->pool_free = pr->next_free;
+  f->pool_free = pr->next;
   int cls = req->class_id >= 0 && (size_t)req->class_id < f->stats.class_count ? req->class_id : 0;
-  *pr = (struct ic__request){.req = *req, .first_token_ns = -1, .cached_tokens = 0, .start_ns = -1,
-                             .target_prefill = req->prompt_tokens, .context = 0, .generated = 0, .next = IC__NONE,
-                             .prefill_replica = -1, .decode_replica = -1, .prefilled_ns = 0};
+  *pr = (struct ic__request){*req, -1, -1, req->prompt_tokens, 0, 0, IC__NONE, -1, -1, 0, 0};
   pr->req.class_id = cls;
   ic__in_system(f, +1);
   if (f->serving.router == IC_ROUTER_CENTRAL) {

@@ -552,16 +552,17 @@ static bool admit(ic_fleet *f, int64_t r) {
 }
 
 /* The next event is replica arg's span end: its fleet record, its batch
- * record, the slot it reads first and the first line of that request's
- * pool entry start on their way to the cache while the current event runs.
- * Addresses from arg alone (one pool), so the hint waits on no load. */
+ * record, the slot it reads first and that request's pool entry start on
+ * their way to the cache while the current event runs. Addresses from arg
+ * alone (one pool), so the hint waits on no load. */
 static void span_end_hint(const void *ctx, uint64_t arg) {
   const ic_fleet *f = ctx;
   int64_t r = span_replica(f, arg);
   __builtin_prefetch(&f->replicas[r]);
   if (f->replica_count >= IC__ARG_R) return; /* the replica alone */
   uint64_t idx = arg >> 40, pos = arg >> 24 & (IC__ARG_POS - 1);
-  if (idx != IC__ARG_IDX - 1) __builtin_prefetch(&f->pool[idx]); /* its first line: all a span end reads */
+  if (idx != IC__ARG_IDX - 1)
+    for (size_t b = 0; b < sizeof f->pool[idx]; b += 64) __builtin_prefetch((const char *)&f->pool[idx] + b);
   if (f->pool_count != 1) return;
   const struct cont_state *st = state(&f->pools[0]);
   int64_t i = r - f->pools[0].first_replica;

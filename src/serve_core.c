@@ -183,14 +183,14 @@ void ic__finish(ic_fleet *f, int64_t r, uint32_t idx) {
   ic__notify(f, IC_SERVE_REQUEST_DONE, r, 1, pr->req.id);
   ic__emit(f, IC__COMPLETION, r, -1, 1.0);
   ic__in_system(f, -1);
-  pr->next_free = f->pool_free;
+  pr->next = f->pool_free;
   f->pool_free = idx;
 }
 
 /* The pool is 64-byte aligned, so that a record (128 bytes) spans two
  * cache lines, not three, and its first line holds what the first token
- * and the completion read (struct ic__request): each is a first touch on a
- * large fleet, with thousands of requests in flight. It
+ * and the admission read (the request, start_ns, first_token_ns): each is a
+ * first touch on a large fleet, with thousands of requests in flight. It
  * grows with realloc (which moves a large block's pages without copying
  * them) from a block 64 bytes larger, the pool at its first 64-byte
  * boundary past the block's start and the block's address just before it. */
@@ -215,7 +215,7 @@ bool ic__grow_pool(ic_fleet *f) {
   if (cap <= old || cap >= IC__NONE) return false;
   struct ic__request *p = pool_realloc(f->pool, (size_t)old * sizeof *p, (size_t)cap * sizeof *p);
   if (!p) return false;
-  for (uint32_t i = old; i < cap; i++) p[i].next_free = i + 1 < cap ? i + 1 : f->pool_free;
+  for (uint32_t i = old; i < cap; i++) p[i].next = i + 1 < cap ? i + 1 : f->pool_free;
   f->pool = p;
   f->pool_free = old;
   f->pool_cap = cap;

@@ -21,16 +21,9 @@
 #define IC__NONE UINT32_MAX
 
 struct ic__request {
-  /* First cache line: all that a first token and a completion read (and
-   * the free list's link), so a span end touches one line of a request. */
   struct ic_request req;
-  union {
-    ic_time_ns first_token_ns; /* -1 before the first token */
-    uint32_t next_free;        /* while the record is free: the next free one, or IC__NONE */
-  };
-  int64_t cached_tokens;     /* prompt tokens the prefix cache served at its first admission (billed per class) */
-  /* Second line: what admission and the queues read. */
   ic_time_ns start_ns;       /* first admission (static: batch start); -1 before */
+  ic_time_ns first_token_ns; /* -1 before the first token */
   int64_t target_prefill;    /* tokens to (re)compute before decoding: prompt + generated */
   int64_t context;           /* tokens held in the KV cache */
   int64_t generated;         /* output tokens produced */
@@ -39,9 +32,8 @@ struct ic__request {
   int64_t decode_replica;    /* disaggregated: where it goes, or -1 */
   ic_time_ns prefilled_ns;   /* disaggregated: end of its prefill; from its transfer's end, that end (the
                                 decode pool's queueing delay counts from it) */
+  int64_t cached_tokens;     /* prompt tokens the prefix cache served at its first admission (billed per class) */
 };
-_Static_assert(sizeof(struct ic_request) == 48 && sizeof(struct ic__request) == 128,
-               "struct ic__request: two cache lines, the first ending with cached_tokens");
 
 /* What every policy's replica has; a policy keeps the rest in its own state.
  * 64 bytes on a 64-byte-aligned array: one cache line a replica (a large
