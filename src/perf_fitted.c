@@ -44,9 +44,32 @@ static const struct {
      * "Sixth round (D)"): MI300X 13 rows, objective 0.229 at the shared
      * 0.30 ms -> 0.146 at 7.5 ms; MI325X 8 rows (v5.0 and GigaComputing runs
      * on the engine defaults: no configuration read), 0.234 -> 0.218 at
-     * 2.5 ms. */
-    {"mi300x", IC_FP8, 0.39, 0.80, 1.0, 7.5e-3},
-    {"mi325x", IC_FP8, 0.48, 0.80, 1.0, 2.5e-3},
+     * 2.5 ms.
+     * Seventh round (A): vLLM's paged attention gathers each sequence's KV
+     * cache block by block (block_size 32 in AMD's Llama-2-70B files), not
+     * at the GEMMs' streaming rate; its read rate relative to the GEMMs'
+     * (attention_memory_efficiency) fitted per part on the same fit-half
+     * rows and objective, on a grid {1, 0.5, 0.4, 0.3, 0.25, 0.2, 0.15,
+     * 0.12, 0.1} x overhead {5, 7.5, 10} ms, the compute efficiency refitted
+     * on the Offline rows at each point (grid 0.01-0.02): MI300X 0.146 ->
+     * 0.071 at 0.12, 7.5 ms, compute 0.68 (the Server TTFTs P073 / P074
+     * +29.6 / +45.6% -> +1.1 / -3.4%, Server throughput P072 / P096 -15.7%
+     * -> +0.9 / -0.6%); MI325X keeps 1 (0.235 at 1, 0.249 at 0.3, worse
+     * below), its compute efficiency refitted with GigaComputing's
+     * configuration now mapped (P097 / P098): 0.465
+     * (docs/validation-published.md, "Seventh round (A)"). */
+    {"mi300x", IC_FP8, 0.68, 0.80, 1.0, 7.5e-3},
+    {"mi325x", IC_FP8, 0.465, 0.80, 1.0, 2.5e-3},
+};
+
+/* Per-entry decode-attention read rates where the fit set one (seventh
+ * round (A), above); every other entry keeps the shared value below. */
+static const struct {
+  const char *gpu;
+  enum ic_precision prec;
+  double attention_memory_efficiency;
+} fitted_attention[] = {
+    {"mi300x", IC_FP8, 0.12},
 };
 
 /* Shared by every entry: what the fit set globally (objective 4.04%, the
@@ -80,6 +103,9 @@ bool ic_perf_fitted(const char *gpu, enum ic_precision prec, struct ic_perf_para
     out->memory_efficiency = fitted[i].memory_efficiency;
     if (fitted[i].roofline_p > 0) out->roofline_p = fitted[i].roofline_p;
     if (fitted[i].overhead_s > 0) out->overhead_s = fitted[i].overhead_s;
+    for (size_t k = 0; k < sizeof fitted_attention / sizeof fitted_attention[0]; k++)
+      if (!strcmp(fitted_attention[k].gpu, gpu) && fitted_attention[k].prec == prec)
+        out->attention_memory_efficiency = fitted_attention[k].attention_memory_efficiency;
     return true;
   }
   return false;

@@ -59,7 +59,11 @@ PER_GPU = {"perf.compute_efficiency": (0.5, 0.05, 1.0), "perf.memory_efficiency"
 # rows only, compute efficiency alone (a saturated Offline batch of short
 # prompts is compute-bound), memory efficiency kept at the key's default.
 # Their entries carry their own transition, roofline_p = 1 (src/perf_fitted.c,
-# chosen on their fit-half Server TPOTs), which a --only fit holds.
+# chosen on their fit-half Server TPOTs), which a --only fit holds, as it holds
+# their host time per iteration (sixth round (D)) and MI300X's decode-attention
+# read rate (seventh round (A)): those were chosen on a grid over all the
+# part's fit rows, the compute efficiency refitted here at each point
+# (docs/validation-published.md).
 OFFLINE_ONLY = {"MI300X", "MI325X"}
 
 
