@@ -309,6 +309,38 @@ static void sketch_add2_equals_two_adds(void **state) {
 
 /* 300 zeros and 700 x 2.385: ranks 1..300 are 0, 301..1000 are 2.385
  * (exact: the answer is clamped to the exact max). Mean 0.7 x 2.385. */
+/* A value's bucket is exactly the definition's, ceil(log(x) / log(gamma))
+ * (docs/metrics.md), also within a few ulps of a bucket boundary, where
+ * the sketch's estimate without log() must give way to log(): each value
+ * between a tiny and a huge one, so the median answers its bucket's value
+ * (1 - alpha) gamma^i unclamped. */
+static void sketch_bucket_is_the_definition(void **state) {
+  (void)state;
+  const double rels[] = {IC_SKETCH_MIN_REL_ERR, 0.001, IC_SKETCH_DEFAULT_REL_ERR, IC_SKETCH_MAX_REL_ERR};
+  uint64_t z = 0x9e3779b97f4a7c15u;
+  for (size_t k = 0; k < sizeof rels / sizeof rels[0]; k++) {
+    double a = rels[k], ln_gamma = log1p(2.0 * a / (1.0 - a));
+    for (int n = 0; n < 3000; n++) {
+      z ^= z << 13, z ^= z >> 7, z ^= z << 17;
+      double u = (double)(z >> 11) / 9007199254740992.0;
+      double x = exp(log(1e-6) + u * (log(1e9) - log(1e-6))); /* within the limits, 1e-9 and 1e15 */
+      if (n % 2) { /* a bucket boundary, moved by -3 to +3 ulps */
+        x = exp(ceil(log(x) / ln_gamma) * ln_gamma);
+        for (int d = (int)(z % 7) - 3; d != 0; d += d > 0 ? -1 : 1) x = nextafter(x, d > 0 ? (double)INFINITY : 0.0);
+      }
+      ic_sketch *s = ic_sketch_alloc(a);
+      assert_non_null(s);
+      assert_int_equal(ic_sketch_add(s, 1e-9), IC_OK);
+      assert_int_equal(ic_sketch_add(s, x), IC_OK);
+      assert_int_equal(ic_sketch_add(s, 1e15), IC_OK);
+      double want = (1.0 - a) * exp(ceil(log(x) / ln_gamma) * ln_gamma);
+      if (ic_sketch_quantile(s, 0.5) != want)
+        fail_msg("rel_err %g, x %.17g: median %.17g, want %.17g", a, x, ic_sketch_quantile(s, 0.5), want);
+      ic_sketch_free(s);
+    }
+  }
+}
+
 static void sketch_zeros(void **state) {
   (void)state;
   ic_sketch *sk = ic_sketch_alloc(0.005);
@@ -690,6 +722,7 @@ int main(void) {
   tests[n++] = (struct CMUnitTest)cmocka_unit_test(sketch_merge_equals_union);
   tests[n++] = (struct CMUnitTest)cmocka_unit_test(sketch_written_and_read_merges_exactly);
   tests[n++] = (struct CMUnitTest)cmocka_unit_test(sketch_add2_equals_two_adds);
+  tests[n++] = (struct CMUnitTest)cmocka_unit_test(sketch_bucket_is_the_definition);
   tests[n++] = (struct CMUnitTest)cmocka_unit_test(sketch_zeros);
   tests[n++] = (struct CMUnitTest)cmocka_unit_test(sketch_out_of_range);
   tests[n++] = (struct CMUnitTest)cmocka_unit_test(sketch_memory_bounded);
