@@ -166,6 +166,13 @@ size_t ic_prefix_cache_match(const ic_prefix_cache *c, const uint64_t *h, size_t
   return k;
 }
 
+size_t ic_prefix_cache_pinned_prefix(const ic_prefix_cache *c, const uint64_t *h, size_t n) {
+  size_t k = 0;
+  for (uint32_t i; k < n && (i = find(c, h[k])) != NONE && c->e[i].pins > 0; k++) {
+  }
+  return k;
+}
+
 size_t ic_prefix_cache_acquire(ic_prefix_cache *c, const uint64_t *h, size_t n) {
   for (size_t j = 0; j < n; j++) {
     uint32_t i = find(c, h[j]);

@@ -220,6 +220,7 @@ static void serving_results(ic_fleet *fleet, const struct ic_scenario *s, ic_tim
   bool continuous = s->serving.batching == IC_BATCHING_CONTINUOUS && fs->batches > 0;
   out->kv_frac_mean = continuous ? fs->kv_frac_sum / (double)fs->batches : (double)NAN;
   out->kv_frac_p99 = ic_fleet_hist_quantile(fs->kv_hist, IC_KV_HIST_BINS, 1.0 / IC_KV_HIST_BINS, 0.99);
+  out->kv_frac_max = fs->kv_frac_max;
   double umean;
   ic_fleet_utilisation(fleet, end_ns, &out->utilisation_min, &umean, &out->utilisation_max);
   out->mean_in_system = ic_time_avg_mean(&fs->in_system, end_ns);

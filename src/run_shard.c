@@ -272,6 +272,7 @@ static void add_result(struct ic_run_result *a, const struct ic_run_result *b) {
   SUM(utilisation), SUM(batch_occupancy), SUM(kv_occupancy), SUM(mfu), SUM(mbu); /* averaged at the end */
   if (b->utilisation_min < a->utilisation_min) a->utilisation_min = b->utilisation_min;
   if (b->utilisation_max > a->utilisation_max) a->utilisation_max = b->utilisation_max;
+  if (b->kv_frac_max > a->kv_frac_max) a->kv_frac_max = b->kv_frac_max;
   if (b->overloaded && (!a->overloaded || b->overloaded_at_s < a->overloaded_at_s)) a->overloaded_at_s = b->overloaded_at_s;
   a->overloaded = a->overloaded || b->overloaded;
   for (size_t i = 0; i < a->pool_count && i < IC_RUN_MAX_POOLS; i++) {

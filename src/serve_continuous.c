@@ -41,8 +41,10 @@ struct cont {
   int64_t running_len, running_cap;
   int64_t decoding;          /* running requests past their prefill */
   int64_t context_sum;       /* KV tokens of the decoding requests */
-  int64_t kv_reserved;       /* tokens: prefill targets of prefilling + contexts of decoding */
-  int64_t kv_promised;       /* tokens: prompt + output of every running request (reserve admission) */
+  int64_t kv_reserved;       /* tokens: prefill targets of prefilling + contexts of decoding (a shared prefix
+                                cache: less their pinned blocks' tokens, plus the pinned blocks once) */
+  int64_t kv_promised;       /* tokens: prompt + output of every running request (reserve admission; the same
+                                pinned blocks' correction) */
   int64_t steps;             /* decode steps every decoding slot has taken (see struct ic__slot) */
   int64_t first_done_step;   /* steps when the first decoding slot completes; INT64_MAX if none */
   uint32_t first_done_idx;   /* that slot's request in the pool, IC__NONE if none (a prefetch hint only) */
@@ -410,7 +412,7 @@ static void hand_off(ic_fleet *f, struct cont *rep) {
     struct ic__request *pr = &f->pool[sl.idx];
     pr->context = sl.context;
     pr->generated = sl.generated;
-    ic__prefix_release(f, rep->r, sl.idx);
+    rep->kv_reserved += ic__prefix_release(f, rep->r, sl.idx); /* 0: a prefill pool keeps the whole prompt */
     ic__count_running(f, -1);
     ic__handoff(f, rep->r, sl.idx);
   }
@@ -513,7 +515,9 @@ static void evict(ic_fleet *f, int64_t r) {
   pr->context = 0;
   rep->kv_promised -= pr->req.prompt_tokens + pr->req.output_tokens;
   f->stats.preemptions++;
-  ic__prefix_release(f, r, idx);
+  int64_t kv_delta = ic__prefix_release(f, r, idx);
+  rep->kv_reserved += kv_delta;
+  rep->kv_promised += kv_delta;
   ic__count_running(f, -1);
   ic__notify(f, IC_SERVE_PREEMPT, r, rep->running_len, pr->req.id);
   ic__queue_push(f, r, idx, true);
@@ -537,8 +541,11 @@ static bool admit(ic_fleet *f, int64_t r) {
   rep->kv_promised += pr->req.prompt_tokens + pr->req.output_tokens;
   if (f->block_src && sl->context == 0) { /* its cached prefix need not be computed again */
     ic_time_ns load_ns;
-    sl->context = ic__prefix_admit(f, r, idx, sl->target_prefill, &load_ns);
+    int64_t kv_delta;
+    sl->context = ic__prefix_admit(f, r, idx, sl->target_prefill, &load_ns, &kv_delta);
     rep->prefix_load_ns += load_ns;
+    rep->kv_reserved += kv_delta; /* its pinned blocks count once, in the cache's */
+    rep->kv_promised += kv_delta;
   }
   if (sl->context >= sl->target_prefill) { /* prefilled elsewhere (a decode pool): it decodes from now */
     rep->decoding++;
@@ -640,6 +647,18 @@ static int64_t batch_cap(const struct ic__pool *pl) {
   return cap;
 }
 
+/* The head of rep's queue fits its KV budget: its prefill target (and
+ * with reserve admission its prompt and output) beside what is used, less
+ * the prompt blocks already pinned in a shared cache (counted once). */
+static bool head_fits(const ic_fleet *f, const struct cont *rep) {
+  uint32_t head = f->replicas[rep->r].queue_head;
+  const struct ic__request *pr = &f->pool[head];
+  int64_t extra = f->block_src ? ic__prefix_admit_kv(f, rep->r, head) : 0, cap = rep->pool->kv_capacity;
+  return rep->kv_reserved + pr->target_prefill + extra + rep->decoding <= cap &&
+         (rep->pool->serving.admission != IC_ADMISSION_RESERVE ||
+          rep->kv_promised + pr->req.prompt_tokens + pr->req.output_tokens + extra <= cap);
+}
+
 /* An iteration boundary at now: evict, admit, plan the next span. */
 static void boundary(ic_fleet *f, int64_t r, bool was_busy) {
   struct cont *rep = cont_of(f, r);
@@ -651,11 +670,7 @@ static void boundary(ic_fleet *f, int64_t r, bool was_busy) {
   while (rep->running_len > 0 && rep->kv_reserved + rep->decoding > rep->pool->kv_capacity) evict(f, r);
   const struct ic__replica *q = &f->replicas[r];
   bool held = rep->pool->serving.prefill_min_queue > 0 && hold_prefill(rep, q->queue_len);
-  while (!held && q->queue_len > 0 && rep->running_len < batch_cap(rep->pool) &&
-         rep->kv_reserved + f->pool[q->queue_head].target_prefill + rep->decoding <= rep->pool->kv_capacity &&
-         (rep->pool->serving.admission != IC_ADMISSION_RESERVE ||
-          rep->kv_promised + f->pool[q->queue_head].req.prompt_tokens + f->pool[q->queue_head].req.output_tokens <=
-              rep->pool->kv_capacity))
+  while (!held && q->queue_len > 0 && rep->running_len < batch_cap(rep->pool) && head_fits(f, rep))
     if (!ic__check(f, admit(f, r) ? IC_OK : IC_ENOMEM, "admitting a request")) return;
   if (rep->running_len == 0) {
     go_idle(f, r, was_busy);
@@ -752,7 +767,9 @@ static void complete_finished(ic_fleet *f, int64_t r) {
     rep->context_sum -= slot_context(rep, &sl);
     rep->decoding--;
     rep->kv_committed -= f->pool[sl.idx].req.prompt_tokens + f->pool[sl.idx].req.output_tokens;
-    ic__prefix_release(f, r, sl.idx);
+    int64_t kv_delta = ic__prefix_release(f, r, sl.idx);
+    rep->kv_reserved += kv_delta;
+    rep->kv_promised += kv_delta;
     ic__count_running(f, -1);
     ic__request_done(f, r, sl.idx);
   }
@@ -777,6 +794,7 @@ static void count_iterations(ic_fleet *f, const struct cont *rep, int64_t iters)
   rep->pool->batched_requests += n * k;
   f->stats.kv_hist[bin < IC_KV_HIST_BINS ? bin : IC_KV_HIST_BINS - 1] += k;
   f->stats.kv_frac_sum += kv * (double)iters;
+  if (iters > 0 && kv > f->stats.kv_frac_max) f->stats.kv_frac_max = kv;
 }
 
 /* The decode steps of r's open span that ended before the window started

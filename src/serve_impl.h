@@ -254,8 +254,10 @@ void ic__work_time(struct ic_fleet_work *w, double dur_s, double running, double
 double ic__power_w(const ic_fleet *f);
 
 /* serve_prefix.c */
-int64_t ic__prefix_admit(ic_fleet *f, int64_t r, uint32_t idx, int64_t target_prefill, ic_time_ns *load_ns);
-void ic__prefix_release(ic_fleet *f, int64_t r, uint32_t idx);
+int64_t ic__prefix_admit_kv(const ic_fleet *f, int64_t r, uint32_t idx);
+int64_t ic__prefix_admit(ic_fleet *f, int64_t r, uint32_t idx, int64_t target_prefill, ic_time_ns *load_ns,
+                         int64_t *kv_delta);
+int64_t ic__prefix_release(ic_fleet *f, int64_t r, uint32_t idx);
 void ic__prefix_trim(ic_fleet *f, int64_t r, int64_t kv_reserved);
 int64_t ic__prefix_cached(const ic_fleet *f, int64_t r);
 int64_t ic__prefix_hint(const ic_fleet *f);

@@ -4,8 +4,10 @@
  * prefill then starts after the cached tokens (their attention is still
  * computed: the chunk attends to them), and a block found in a slower tier
  * costs its transfer into HBM. The pins go when the request leaves the
- * batch. Sharing the KV budget, the unpinned blocks are trimmed to the KV
- * tokens the batch leaves free. What the prefix_aware router asks (cached
+ * batch. Sharing the KV budget, a pinned block is counted once in the
+ * replica's KV use, not in each request's reservation (vLLM's automatic
+ * prefix caching shares the physical blocks), and the unpinned blocks are
+ * trimmed to the KV tokens the batch leaves free. What the prefix_aware router asks (cached
  * tokens, the hint table) lives here too; its rule is in serve_router.c.
  * Calls only serve_core.c (serve_impl.h lists the layers). */
 #include <math.h>
@@ -34,12 +36,39 @@ static void count_lookup(ic_fleet *f, int64_t prompt, const size_t hits[IC_PREFI
   }
 }
 
+/* Whether r's pinned blocks are counted once in its KV use rather than in
+ * each request's reservation: only where the cache shares the batch's
+ * memory. With prefix_cache_blocks the cache has memory of its own (a
+ * what-if) and the batch keeps whole prompts in the KV budget; a prefill
+ * pool's prompt stays in HBM after its pins go, until it has moved to a
+ * decode pool, so its reservation keeps the whole prompt. */
+static bool shares_kv(const ic_fleet *f, int64_t r) {
+  const struct ic__pool *pl = ic__pool_of(f, r);
+  return f->replicas[r].prefix && pl->serving.prefix_cache_blocks == 0 && pl->role == IC_ROLE_MIXED;
+}
+
+/* Request idx, not yet admitted on r, adds at most this to r's KV use
+ * beyond its target_prefill: each block it will pin that no running
+ * request pins yet costs a whole block, and the prompt tokens its blocks
+ * cover leave its reservation. An upper bound: acquire may pin fewer. */
+int64_t ic__prefix_admit_kv(const ic_fleet *f, int64_t r, uint32_t idx) {
+  if (!shares_kv(f, r) || idx >= f->req_blocks_cap || f->req_blocks[idx].n == 0 || f->pool[idx].context > 0) return 0;
+  const struct ic__req_blocks *b = &f->req_blocks[idx];
+  size_t held = ic_prefix_cache_pinned_prefix(f->replicas[r].prefix, b->h, b->n);
+  return (int64_t)(b->n - held) * f->block_tokens -
+         ic_block_tokens_covered(b->n, f->block_tokens, f->pool[idx].req.prompt_tokens);
+}
+
 /* Request idx is admitted on r with target_prefill tokens to compute:
  * returns the tokens already cached (at most target_prefill - 1: the last
- * position is always computed, it yields the next token), and in *load_ns
- * the time to bring those of slower tiers into HBM. */
-int64_t ic__prefix_admit(ic_fleet *f, int64_t r, uint32_t idx, int64_t target_prefill, ic_time_ns *load_ns) {
+ * position is always computed, it yields the next token), in *load_ns the
+ * time to bring those of slower tiers into HBM, and in *kv_delta the
+ * change of r's KV use beyond target_prefill (shares_kv: + a block per
+ * block newly pinned, - the prompt tokens of the blocks it pins). */
+int64_t ic__prefix_admit(ic_fleet *f, int64_t r, uint32_t idx, int64_t target_prefill, ic_time_ns *load_ns,
+                         int64_t *kv_delta) {
   *load_ns = 0;
+  *kv_delta = 0;
   ic_prefix_cache *c = f->replicas[r].prefix;
   if (!c || idx >= f->req_blocks_cap || f->req_blocks[idx].n == 0) return 0;
   struct ic__req_blocks *b = &f->req_blocks[idx];
@@ -49,9 +78,12 @@ int64_t ic__prefix_admit(ic_fleet *f, int64_t r, uint32_t idx, int64_t target_pr
   int last_tier;
   size_t matched = ic_prefix_cache_match(c, b->h, b->n, hits, &last_tier);
   if (pr->start_ns < 0) count_lookup(f, prompt, hits, last_tier, matched);
+  int64_t pinned_before = ic_prefix_cache_pinned(c);
   size_t pinned = ic_prefix_cache_acquire(c, b->h, b->n);
   if (!ic__check(f, pinned == SIZE_MAX ? IC_ENOMEM : IC_OK, "pinning a prompt's prefix blocks")) return 0;
   b->pinned = (uint32_t)pinned;
+  if (shares_kv(f, r))
+    *kv_delta = (ic_prefix_cache_pinned(c) - pinned_before) * B - ic_block_tokens_covered(pinned, B, prompt);
   size_t used = matched < pinned ? matched : pinned;
   int64_t cached = ic_block_tokens_covered(used, B, prompt);
   if (cached > target_prefill - 1) cached = target_prefill - 1;
@@ -74,13 +106,20 @@ int64_t ic__prefix_admit(ic_fleet *f, int64_t r, uint32_t idx, int64_t target_pr
 }
 
 /* Request idx leaves r's batch (completed, preempted or handed off): its
- * blocks stay cached, unpinned. */
-void ic__prefix_release(ic_fleet *f, int64_t r, uint32_t idx) {
+ * blocks stay cached, unpinned. Returns the change of r's KV use beyond
+ * the request's own reservation (shares_kv: + the prompt tokens of the
+ * blocks it pinned, - a block per block no request pins any more). */
+int64_t ic__prefix_release(ic_fleet *f, int64_t r, uint32_t idx) {
   ic_prefix_cache *c = f->replicas[r].prefix;
-  if (!c || idx >= f->req_blocks_cap) return;
+  if (!c || idx >= f->req_blocks_cap) return 0;
   struct ic__req_blocks *b = &f->req_blocks[idx];
+  int64_t pinned_before = ic_prefix_cache_pinned(c), B = f->block_tokens;
   ic_prefix_cache_release(c, b->h, b->pinned);
+  int64_t delta = shares_kv(f, r) ? ic_block_tokens_covered(b->pinned, B, f->pool[idx].req.prompt_tokens) -
+                                        (pinned_before - ic_prefix_cache_pinned(c)) * B
+                                  : 0;
   b->pinned = 0;
+  return delta;
 }
 
 /* Sharing the KV budget: unpinned blocks fit in the tokens the batch

@@ -10,6 +10,8 @@
 #include <stdlib.h>
 
 #include "infercost/blocks.h"
+#include "infercost/run.h"
+#include "infercost/scenario.h"
 #include "infercost/serve.h"
 #include "infercost/sim.h"
 
@@ -37,12 +39,17 @@ static ic_time_ns shape_ns(const struct ic_perf *perf, struct ic_iter_shape shap
   return ic_duration_from_s(ic_perf_iter_s(perf, &shape, NULL));
 }
 
-static void rig_open_on(struct rig *r, int64_t hbm_blocks, double dram_gb, int64_t nodes, int router) {
+/* hbm_blocks < 0: the cache shares the KV budget; a budget of kv_tokens
+ * (0: 160 when shared, else the model's). */
+static void rig_open_kv(struct rig *r, int64_t hbm_blocks, double dram_gb, int64_t nodes, int router,
+                        int64_t kv_tokens, int64_t max_batch, int admission) {
   r->perf = ic_test_llama7b_h100();
-  if (hbm_blocks < 0) r->perf.kv_capacity_tokens = 160; /* 10 blocks, shared with the batch */
+  if (kv_tokens > 0) r->perf.kv_capacity_tokens = (double)kv_tokens;
+  else if (hbm_blocks < 0) r->perf.kv_capacity_tokens = 160; /* 10 blocks, shared with the batch */
   struct ic_fleet_config fc = {"h100-sxm", "dgx-h100", 1, nodes, 1};
   struct ic_serving_config sc = {.batching = IC_BATCHING_CONTINUOUS, .router = router, .prefix_route_weight = 1.0,
-                                 .max_batch = 4, .slo_ttft_s = 1, .slo_tpot_s = 1, .prefix_cache = true,
+                                 .max_batch = max_batch, .admission = admission, .slo_ttft_s = 1, .slo_tpot_s = 1,
+                                 .prefix_cache = true,
                                  .prefix_cache_blocks = hbm_blocks > 0 ? hbm_blocks : 0, .prefix_dram_gb = dram_gb,
                                  .prefix_dram_gb_per_s = 50.0, .prefix_ssd_gb_per_s = 6.0};
   r->sim = ic_sim_alloc(5, 0);
@@ -54,6 +61,10 @@ static void rig_open_on(struct rig *r, int64_t hbm_blocks, double dram_gb, int64
   assert_int_equal(ic_fleet_set_blocks(r->f, &r->src, BLOCK), IC_OK);
   ic_fleet_set_observer(r->f, log_done, r);
   r->next_id = 0;
+}
+
+static void rig_open_on(struct rig *r, int64_t hbm_blocks, double dram_gb, int64_t nodes, int router) {
+  rig_open_kv(r, hbm_blocks, dram_gb, nodes, router, 0, 4, IC_ADMISSION_EVICT);
 }
 
 static void rig_open(struct rig *r, int64_t hbm_blocks, double dram_gb) {
@@ -176,12 +187,80 @@ static void prefix_aware_follows_the_prefix(void **state) {
   rig_close(&r);
 }
 
+/* The largest batch of the run: the last nonzero bin of the batch histogram. */
+static int64_t largest_batch(const ic_fleet *f) {
+  const struct ic_fleet_stats *st = ic_fleet_stats(f);
+  int64_t b = 0;
+  for (size_t i = 0; i < st->batch_bins; i++)
+    if (st->batch_hist[i]) b = (int64_t)i;
+  return b;
+}
+
+/* Submits `count` requests at once, each a 160-token prefix (blocks 1..10,
+ * P = 160) and 32 tokens of its own (2 blocks, n = 32), 16 output tokens
+ * (m = 16), with reserve admission, on a KV budget of K = 640 tokens the
+ * cache shares; runs them all. */
+static int64_t shared_prefix_batch(int64_t hbm_blocks, int64_t count) {
+  struct rig r;
+  rig_open_kv(&r, hbm_blocks, 0.0, 1, IC_ROUTER_ROUND_ROBIN, 640, 32, IC_ADMISSION_RESERVE);
+  for (int64_t k = 0; k < count; k++) {
+    uint64_t h = 0, pos = ic_block_ring_end(r.ring);
+    for (uint64_t i = 1; i <= 10; i++) ic_block_ring_push(r.ring, h = ic_block_chain(h, i));
+    for (uint64_t i = 0; i < 2; i++) ic_block_ring_push(r.ring, h = ic_block_chain(h, 100 + 2 * (uint64_t)k + i));
+    struct ic_request req = {r.next_id++, 0, 192, 16, 0, 12, pos};
+    assert_int_equal(ic_fleet_submit(r.f, &req), IC_OK);
+  }
+  ic_sim_run_until(r.sim, ic_duration_from_s(1000.0));
+  assert_int_equal(ic_fleet_stats(r.f)->completed, count);
+  assert_true(ic_fleet_stats(r.f)->kv_frac_max <= 1.0);
+  int64_t b = largest_batch(r.f);
+  rig_close(&r);
+  return b;
+}
+
+/* Sharing the KV budget, the prefix's 10 pinned blocks count once: each
+ * request reserves its own 32 prompt + 16 output tokens, so a batch holds
+ * floor((K - P) / (n + m)) = floor(480 / 48) = 10 requests, where counting
+ * every whole prompt held floor(K / (P + n + m)) = floor(640 / 208) = 3.
+ * With memory of its own (prefix_cache_blocks) the cache shares nothing
+ * with the batch: whole prompts, 3 again. */
+static void shared_prefix_counts_once(void **state) {
+  (void)state;
+  assert_int_equal(shared_prefix_batch(-1, 14), 10);
+  assert_int_equal(shared_prefix_batch(100, 14), 3);
+}
+
+/* Conservation over the whole shipped Mooncake replay on one replica
+ * whose batch may grow until the KV budget binds: the KV used (the running
+ * requests' reservations plus the cache's pinned blocks, each once) never
+ * exceeds the capacity, and the budget is reached (mixed; with prefill and
+ * decode pools, where the prefill replica binds less, half of it). */
+static void mooncake_kv_conserved(void **state) {
+  (void)state;
+  static struct ic_scenario s;
+  const char *mixed[] = {"serving.prefix_cache=true", "fleet.nodes=1", "serving.max_batch=1024"};
+  const char *disagg[] = {"serving.prefix_cache=true", "serving.max_batch=1024", "pool.pre.role=prefill",
+                          "pool.pre.nodes=1", "pool.dec.role=decode", "pool.dec.nodes=1"};
+  const char *const *sets[] = {mixed, disagg};
+  size_t counts[] = {3, 6};
+  for (int i = 0; i < 2; i++) {
+    struct ic_run_result res;
+    assert_int_equal(ic_scenario_build(&s, "scenarios/mooncake-replay.ini", sets[i], counts[i]), IC_OK);
+    assert_int_equal(ic_scenario_check(&s), IC_OK);
+    assert_int_equal(ic_run_scenario(&s, &res), IC_OK);
+    assert_true(res.arrived == 3993);
+    if (!(res.kv_frac_max <= 1.0 && res.kv_frac_max > (i == 0 ? 0.95 : 0.5))) fail_msg("run %d: KV use at most %.6f of capacity", i, res.kv_frac_max);
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(cached_prefix_by_hand, diag_capture, diag_release),
       cmocka_unit_test_setup_teardown(dram_hit_costs_transfer, diag_capture, diag_release),
       cmocka_unit_test_setup_teardown(prefix_aware_follows_the_prefix, diag_capture, diag_release),
       cmocka_unit_test_setup_teardown(shared_budget_trims, diag_capture, diag_release),
+      cmocka_unit_test_setup_teardown(shared_prefix_counts_once, diag_capture, diag_release),
+      cmocka_unit_test_setup_teardown(mooncake_kv_conserved, diag_capture, diag_release),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -32,6 +32,10 @@ ic_prefix_cache *ic_prefix_cache_alloc(const int64_t capacity_blocks[IC_PREFIX_T
 size_t ic_prefix_cache_match(const ic_prefix_cache *c, const uint64_t *h, size_t n, size_t hits[IC_PREFIX_TIERS],
                              int *last_tier);
 
+/* The leading blocks of h[0..n) pinned in tier 0 (by running requests).
+ * Changes nothing. */
+size_t ic_prefix_cache_pinned_prefix(const ic_prefix_cache *c, const uint64_t *h, size_t n);
+
 /* A request starts running with blocks h[0..n): each block in turn is
  * pinned in tier 0, moved up from a slower tier or inserted, making room
  * by evicting tier 0's least recently used unpinned block. Stops at the

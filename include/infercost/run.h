@@ -105,6 +105,7 @@ struct ic_run_result {
   double output_tokens_per_gpu_s;/* the same per GPU */
   double batch_p50, batch_p99;   /* requests per iteration (static: per batch) */
   double kv_frac_mean, kv_frac_p99; /* continuous: KV reserved / capacity per iteration */
+  double kv_frac_max;        /* continuous: its largest (never above 1) */
   double utilisation_min, utilisation_max; /* per replica */
   double mean_in_system;         /* time-averaged requests in flight (Little's law: = rate x e2e mean) */
   double kv_capacity_tokens;     /* per replica */

@@ -147,6 +147,7 @@ struct ic_fleet_stats {
   size_t batch_bins;           /* of batch_hist: the largest pool's max_batch + 1 */
   uint64_t kv_hist[IC_KV_HIST_BINS]; /* continuous: iterations by KV reserved / capacity, bins of 1/IC_KV_HIST_BINS */
   double kv_frac_sum;          /* sum over iterations of KV reserved / capacity */
+  double kv_frac_max;          /* the largest KV reserved / capacity of an iteration (at most 1: conservation) */
   uint64_t rejected;           /* never fit the KV cache, or the queue was full */
   uint64_t preemptions;        /* continuous: requests evicted to recompute later */
   uint64_t wakeups;            /* nodes woken from power-down */
