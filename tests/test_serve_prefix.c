@@ -230,26 +230,34 @@ static void shared_prefix_counts_once(void **state) {
   assert_int_equal(shared_prefix_batch(100, 14), 3);
 }
 
-/* Conservation over the whole shipped Mooncake replay on one replica
- * whose batch may grow until the KV budget binds: the KV used (the running
- * requests' reservations plus the cache's pinned blocks, each once) never
- * exceeds the capacity, and the budget is reached (mixed; with prefill and
- * decode pools, where the prefill replica binds less, half of it). */
+/* Conservation: the KV used (the running requests' reservations plus the
+ * cache's pinned blocks, each once) never exceeds the capacity, and the
+ * budget is reached. Over the whole shipped Mooncake replay on one replica
+ * whose batch may grow until the KV budget binds (mixed; with prefill and
+ * decode pools, where the prefill replica binds less, half of it), and on
+ * generated long prompts behind shared system prompts that preempt (a
+ * preempted request gives back its reservation and its pins). */
 static void mooncake_kv_conserved(void **state) {
   (void)state;
   static struct ic_scenario s;
   const char *mixed[] = {"serving.prefix_cache=true", "fleet.nodes=1", "serving.max_batch=1024"};
   const char *disagg[] = {"serving.prefix_cache=true", "serving.max_batch=1024", "pool.pre.role=prefill",
                           "pool.pre.nodes=1", "pool.dec.role=decode", "pool.dec.nodes=1"};
-  const char *const *sets[] = {mixed, disagg};
-  size_t counts[] = {3, 6};
-  for (int i = 0; i < 2; i++) {
+  const char *preempt[] = {"traffic.prompt_tokens=30000", "traffic.prompt_dist=lognormal", "traffic.output_dist=lognormal",
+                           "serving.max_batch=256", "fleet.nodes=4", "traffic.queries_per_day=5e6",
+                           "run.duration_s=200", "run.warmup_s=0", "traffic.system_prompts=4",
+                           "traffic.system_prompt_tokens=8192", "serving.prefix_cache=true"};
+  const char *const *sets[] = {mixed, disagg, preempt};
+  const char *files[] = {"scenarios/mooncake-replay.ini", "scenarios/mooncake-replay.ini", "scenarios/chatgpt-2025.ini"};
+  size_t counts[] = {3, 6, 11};
+  for (int i = 0; i < 3; i++) {
     struct ic_run_result res;
-    assert_int_equal(ic_scenario_build(&s, "scenarios/mooncake-replay.ini", sets[i], counts[i]), IC_OK);
+    assert_int_equal(ic_scenario_build(&s, files[i], sets[i], counts[i]), IC_OK);
     assert_int_equal(ic_scenario_check(&s), IC_OK);
     assert_int_equal(ic_run_scenario(&s, &res), IC_OK);
-    assert_true(res.arrived == 3993);
-    if (!(res.kv_frac_max <= 1.0 && res.kv_frac_max > (i == 0 ? 0.95 : 0.5))) fail_msg("run %d: KV use at most %.6f of capacity", i, res.kv_frac_max);
+    assert_true(i == 2 ? res.preemptions > 0 : res.arrived == 3993);
+    if (!(res.kv_frac_max <= 1.0 && res.kv_frac_max > (i == 1 ? 0.5 : 0.95)))
+      fail_msg("run %d: KV use at most %.6f of capacity", i, res.kv_frac_max);
   }
 }
 
