@@ -8,26 +8,11 @@
 #include <string.h>
 
 #include "ic_test_diag.h"
+#include "ic_test_scenario.h"
 #include "infercost/run.h"
 #include "infercost/scenario.h"
 
-static void set(struct ic_scenario *s, const char *kv) { assert_int_equal(ic_scenario_set(s, kv, "test"), IC_OK); }
-
-/* One Llama-2-7B replica on one H100, fixed lengths 300 + 40 tokens. */
-static void one_replica(struct ic_scenario *s, const char *batching, int64_t max_batch) {
-  ic_scenario_defaults(s);
-  static const char *const keys[] = {
-      "model.name=llama2-7b", "fleet.gpu=h100-sxm", "fleet.server=test-host",
-      "power.node_base_w=1500", "cost.server_price_usd=100000", "fleet.nodes=1",
-      "fleet.gpus_per_node=1", "fleet.gpus_per_replica=1", "serving.batch_timeout_s=0",
-      "traffic.prompt_tokens=300", "traffic.output_tokens=40", "run.seed=31337"};
-  for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) set(s, keys[i]);
-  char kv[96];
-  snprintf(kv, sizeof kv, "serving.batching=%s", batching);
-  set(s, kv);
-  snprintf(kv, sizeof kv, "serving.max_batch=%lld", (long long)max_batch);
-  set(s, kv);
-}
+static void set(struct ic_scenario *s, const char *kv) { ic_test_set(s, kv); }
 
 /* Offline by hand: N = 7 requests at time 0 on one replica serving one at a
  * time, each taking the same service time D. The k-th (k = 1..N) starts at
@@ -37,7 +22,7 @@ static void one_replica(struct ic_scenario *s, const char *batching, int64_t max
 static void offline_one_at_a_time_by_hand(void **state) {
   (void)state;
   static struct ic_scenario s;
-  one_replica(&s, "static", 1);
+  ic_test_one_replica(&s, "static", 1);
   set(&s, "traffic.mode=offline");
   set(&s, "traffic.requests=7");
   set(&s, "run.duration_s=3600");
@@ -61,7 +46,7 @@ static void offline_one_at_a_time_by_hand(void **state) {
 static void offline_rejection_still_ends(void **state) {
   (void)state;
   static struct ic_scenario s;
-  one_replica(&s, "static", 1);
+  ic_test_one_replica(&s, "static", 1);
   set(&s, "traffic.mode=offline");
   set(&s, "traffic.requests=5");
   set(&s, "serving.max_queue=2");
@@ -84,7 +69,7 @@ static void offline_rejection_still_ends(void **state) {
 static void closed_loop_holds_n_in_flight(void **state) {
   (void)state;
   static struct ic_scenario s;
-  one_replica(&s, "continuous", 64);
+  ic_test_one_replica(&s, "continuous", 64);
   set(&s, "traffic.mode=closed");
   set(&s, "traffic.clients=23");
   set(&s, "traffic.prompt_dist=uniform");
@@ -110,7 +95,7 @@ static void closed_loop_holds_n_in_flight(void **state) {
 static void closed_loop_response_time_law(void **state) {
   (void)state;
   static struct ic_scenario s;
-  one_replica(&s, "continuous", 64);
+  ic_test_one_replica(&s, "continuous", 64);
   set(&s, "traffic.mode=closed");
   set(&s, "traffic.clients=40");
   set(&s, "traffic.think_time_s=2.375");
@@ -133,7 +118,7 @@ static void closed_loop_response_time_law(void **state) {
 static void closed_loop_fixed_requests_end(void **state) {
   (void)state;
   static struct ic_scenario s;
-  one_replica(&s, "continuous", 16);
+  ic_test_one_replica(&s, "continuous", 16);
   set(&s, "traffic.mode=closed");
   set(&s, "traffic.clients=5");
   set(&s, "traffic.requests=53");
@@ -149,7 +134,7 @@ static void closed_loop_fixed_requests_end(void **state) {
 static void closed_loop_is_deterministic(void **state) {
   (void)state;
   static struct ic_scenario s;
-  one_replica(&s, "continuous", 32);
+  ic_test_one_replica(&s, "continuous", 32);
   set(&s, "traffic.mode=closed");
   set(&s, "traffic.clients=9");
   set(&s, "traffic.prompt_dist=lognormal");

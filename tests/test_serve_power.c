@@ -9,26 +9,18 @@
 #include <string.h>
 
 #include "ic_test.h"
+#include "ic_test_scenario.h"
 #include "infercost/run.h"
 #include "infercost/scenario.h"
 
-static void set(struct ic_scenario *s, const char *kv) { assert_int_equal(ic_scenario_set(s, kv, "test"), IC_OK); }
+static void set(struct ic_scenario *s, const char *kv) { ic_test_set(s, kv); }
 
-/* One Llama-2-7B replica on one H100 (idle 75 W, TDP 700 W), fixed lengths
- * 300 + 40 tokens, `requests` offline requests. */
+/* ic_test_one_replica with `requests` offline requests in an hour. */
 static void one_replica(struct ic_scenario *s, const char *batching, int64_t max_batch, int64_t requests) {
-  ic_scenario_defaults(s);
-  static const char *const keys[] = {
-      "model.name=llama2-7b", "fleet.gpu=h100-sxm", "fleet.server=test-host", "power.node_base_w=1500",
-      "cost.server_price_usd=100000", "fleet.nodes=1", "fleet.gpus_per_node=1", "fleet.gpus_per_replica=1",
-      "serving.batch_timeout_s=0", "traffic.prompt_tokens=300", "traffic.output_tokens=40", "run.seed=31337",
-      "traffic.mode=offline", "run.duration_s=3600"};
-  for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) set(s, keys[i]);
+  ic_test_one_replica(s, batching, max_batch);
+  set(s, "traffic.mode=offline");
+  set(s, "run.duration_s=3600");
   char kv[96];
-  snprintf(kv, sizeof kv, "serving.batching=%s", batching);
-  set(s, kv);
-  snprintf(kv, sizeof kv, "serving.max_batch=%lld", (long long)max_batch);
-  set(s, kv);
   snprintf(kv, sizeof kv, "traffic.requests=%lld", (long long)requests);
   set(s, kv);
 }
