@@ -25,7 +25,7 @@ static const char usage[] =
     "usage: infercost validate --published [--quick] [-o DIR] [--table CSV] [--ids P001,P002,...]\n"
     "                          [--split fit|holdout] [-s section.key=value]... [--workers N]\n"
     "                          [--lengths mean|dataset] [--max-median-error F] [--max-p90-error F]\n"
-    "                          [--bound-metrics LIST] [--trtllm whole|inflight] [--no-plot]\n"
+    "                          [--bound-metrics LIST] [--trtllm whole|inflight] [--trtllm-host S] [--no-plot]\n"
     "\n"
     "Runs every row of the published GPU measurements (MLPerf, TensorRT-LLM, NIM,\n"
     "ML.ENERGY) as its benchmark offered load (offline, fixed concurrency, batch\n"
@@ -53,6 +53,8 @@ static const char usage[] =
     "  --trtllm S             TensorRT-LLM rows with a submission configuration: whole (max_num_tokens a\n"
     "                         whole-prompt budget, decodes waiting) or inflight (decodes beside the context\n"
     "                         in every iteration, max_num_tokens counting both, chunked context; default %s)\n"
+    "  --trtllm-host S        the same rows: S seconds of host time per model layer added to every iteration\n"
+    "                         (NVIDIA's harness runs the executor without CUDA graphs; default %g)\n"
     "  --no-plot              do not run gnuplot\n"
     "  -h, --help             this text\n";
 
@@ -62,11 +64,14 @@ enum { MAX_OVERRIDES = 64 };
 #define DEFAULT_LENGTHS IC_PUB_LENGTHS_MEAN
 /* TensorRT-LLM's scheduling when --trtllm is not given ("Sixth round (Q)") */
 #define DEFAULT_TRTLLM IC_PUB_TRTLLM_WHOLE
+/* Host time per layer per iteration of those rows when --trtllm-host is not given ("Eighth round (T)") */
+#define DEFAULT_TRTLLM_HOST_S 0.0
 
 struct options {
   bool quick, plot;
   int lengths; /* enum ic_pub_lengths */
   int trtllm;  /* enum ic_pub_trtllm */
+  double trtllm_host_s;
   const char *dir, *table, *configs, *ids, *split, *bound_metrics;
   const char *overrides[MAX_OVERRIDES];
   size_t override_count;
@@ -283,7 +288,7 @@ static int one_of_two(const char *opt, const char *v, const char *first, const c
 
 static int parse_args(int argc, char **argv, struct options *o) {
   long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-  *o = (struct options){.plot = true, .lengths = DEFAULT_LENGTHS, .trtllm = DEFAULT_TRTLLM, .workers = cpus > 0 ? cpus : 1,
+  *o = (struct options){.plot = true, .lengths = DEFAULT_LENGTHS, .trtllm = DEFAULT_TRTLLM, .trtllm_host_s = DEFAULT_TRTLLM_HOST_S, .workers = cpus > 0 ? cpus : 1,
                         .max_median = (double)NAN, .max_p90 = (double)NAN};
   o->table = IC_SOURCE_DIR "/tests/data/published/measurements.csv";
   o->configs = IC_SOURCE_DIR "/tests/data/published/submission_configs.csv";
@@ -292,7 +297,7 @@ static int parse_args(int argc, char **argv, struct options *o) {
     char *end = NULL;
     if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
       printf(usage, DEFAULT_LENGTHS == IC_PUB_LENGTHS_MEAN ? "mean" : "dataset",
-             DEFAULT_TRTLLM == IC_PUB_TRTLLM_WHOLE ? "whole" : "inflight");
+             DEFAULT_TRTLLM == IC_PUB_TRTLLM_WHOLE ? "whole" : "inflight", DEFAULT_TRTLLM_HOST_S);
       return 1;
     } else if (!strcmp(a, "--published")) {
     } else if (!strcmp(a, "--quick")) {
@@ -331,6 +336,14 @@ static int parse_args(int argc, char **argv, struct options *o) {
       int second = one_of_two(a, v, "whole", "inflight");
       if (second < 0) return -1;
       o->trtllm = second ? IC_PUB_TRTLLM_INFLIGHT : IC_PUB_TRTLLM_WHOLE;
+      i++;
+    } else if (!strcmp(a, "--trtllm-host")) {
+      errno = 0;
+      o->trtllm_host_s = v ? strtod(v, &end) : (double)NAN;
+      if (!v || errno || *end || !(o->trtllm_host_s >= 0 && o->trtllm_host_s <= 0.01)) {
+        ic_diag("infercost validate", 0, "--trtllm-host: expected seconds per layer in [0, 0.01], got '%s'", v ? v : "");
+        return -1;
+      }
       i++;
     } else if (!strcmp(a, "--workers")) {
       errno = 0;
@@ -536,7 +549,8 @@ int ic_cli_validate_published(int argc, char **argv) {
   char table_dir[PATH_MAX];
   const char *slash = strrchr(o.table, '/');
   snprintf(table_dir, sizeof table_dir, "%.*s", slash ? (int)(slash - o.table) : 1, slash ? o.table : ".");
-  struct ic_pub_options popt = {o.quick, o.overrides, o.override_count, configs, config_count, o.lengths, table_dir, o.trtllm};
+  struct ic_pub_options popt = {o.quick, o.overrides, o.override_count, configs, config_count, o.lengths, table_dir, o.trtllm,
+                                o.trtllm_host_s};
   size_t points = ic_pub_plan(rows, n, &popt, cases, first_row, rate);
   printf("# infercost %s validate --published%s: %zu rows of %s, %zu runs on %ld worker(s)", IC_VERSION_STRING,
          o.quick ? " --quick" : "", n, o.table, points, o.workers);

@@ -24,8 +24,8 @@ static const char *write_table(const char *body) {
   return path;
 }
 
-static const struct ic_pub_options quick = {true, NULL, 0, NULL, 0, IC_PUB_LENGTHS_MEAN, NULL, IC_PUB_TRTLLM_WHOLE},
-                                   full = {false, NULL, 0, NULL, 0, IC_PUB_LENGTHS_MEAN, NULL, IC_PUB_TRTLLM_WHOLE};
+static const struct ic_pub_options quick = {true, NULL, 0, NULL, 0, IC_PUB_LENGTHS_MEAN, NULL, IC_PUB_TRTLLM_WHOLE, 0.0},
+                                   full = {false, NULL, 0, NULL, 0, IC_PUB_LENGTHS_MEAN, NULL, IC_PUB_TRTLLM_WHOLE, 0.0};
 
 static struct ic_pub_row row(const char *gpu, const char *precision, const char *model, const char *mode,
                              double input, double output) {
@@ -136,6 +136,22 @@ static void offline_row_becomes_its_scenario(void **state) {
   assert_true(fabs(s.perf.memory_reserve_frac - 0.0750) < 0.002);
 }
 
+/* An offline row of experiment `experiment` and the full-run options with
+ * one submission configuration `c`. */
+static struct ic_pub_row config_row(const char *gpu, const char *precision, const char *model, double input,
+                                    double output, const char *experiment) {
+  struct ic_pub_row r = row(gpu, precision, model, "offline", input, output);
+  snprintf(r.experiment, sizeof r.experiment, "%s", experiment);
+  return r;
+}
+
+static struct ic_pub_options with_config(const struct ic_pub_config *c) {
+  struct ic_pub_options o = full;
+  o.configs = c;
+  o.config_count = 1;
+  return o;
+}
+
 /* --trtllm: a TensorRT-LLM row with its submission's configuration
  * (max_num_tokens 3584, chunked context) maps to a whole-prompt budget of
  * 3,584 with the decodes waiting (whole), or to TensorRT-LLM's scheduling
@@ -146,11 +162,8 @@ static void trtllm_scheduling_maps(void **state) {
   static struct ic_scenario s;
   char why[IC_PUB_WHY];
   struct ic_pub_config c = {.experiment = "e1", .mode = "offline", .max_batch = 2048, .max_num_tokens = 3584, .chunked = true};
-  struct ic_pub_row r = row("H200", "fp8", "Llama-3.3-70B", "offline", 500, 2000);
-  snprintf(r.experiment, sizeof r.experiment, "e1");
-  struct ic_pub_options o = full;
-  o.configs = &c;
-  o.config_count = 1;
+  struct ic_pub_row r = config_row("H200", "fp8", "Llama-3.3-70B", 500, 2000, "e1");
+  struct ic_pub_options o = with_config(&c);
   assert_true(ic_pub_scenario(&r, &o, 0, &s, why));
   assert_int_equal(s.serving.max_batched_tokens, 3584);
   assert_int_equal(s.serving.prefill_chunk_tokens, 0);
@@ -170,6 +183,66 @@ static void trtllm_scheduling_maps(void **state) {
   assert_int_equal(s.serving.token_budget, IC_TOKEN_BUDGET_PREFILL);
 }
 
+/* --trtllm-host h: a TensorRT-LLM row with its submission's configuration
+ * gets h seconds of host time per model layer on top of the fitted fixed
+ * cost of an iteration (the shared 3.038e-4 s of src/perf_fitted.c):
+ * Llama-2-70B has 80 layers, Mixtral-8x7B 32 (their model cards); a vLLM
+ * row, a row without a configuration and h = 0 keep the key's default. */
+static void trtllm_host_time_per_layer_maps(void **state) {
+  (void)state;
+  static struct ic_scenario s;
+  char why[IC_PUB_WHY];
+  struct ic_pub_config c = {.experiment = "e1", .mode = "offline", .max_batch = 2048, .max_num_tokens = 3584, .chunked = true};
+  struct ic_pub_row r = config_row("B200", "fp4", "Llama-2-70B", 222, 50, "e1");
+  struct ic_pub_options o = with_config(&c);
+  assert_true(ic_pub_scenario(&r, &o, 0, &s, why));
+  assert_true(s.perf.overhead_s == 0.002); /* the key's default: the fitted profile's 3.038e-4 applies at run time */
+  o.trtllm_host_per_layer_s = 1.5e-4;
+  assert_true(ic_pub_scenario(&r, &o, 0, &s, why));
+  assert_true(fabs(s.perf.overhead_s - (3.038e-4 + 80 * 1.5e-4)) < 1e-12);
+  o.trtllm = IC_PUB_TRTLLM_INFLIGHT; /* either scheduling */
+  assert_true(ic_pub_scenario(&r, &o, 0, &s, why));
+  assert_true(fabs(s.perf.overhead_s - 0.0123038) < 1e-12);
+  r = config_row("H200", "fp8", "Mixtral-8x7B", 427, 146, "e1");
+  assert_true(ic_pub_scenario(&r, &o, 0, &s, why));
+  assert_true(fabs(s.perf.overhead_s - (3.038e-4 + 32 * 1.5e-4)) < 1e-12);
+  snprintf(r.engine, sizeof r.engine, "vLLM");
+  assert_true(ic_pub_scenario(&r, &o, 0, &s, why));
+  assert_true(s.perf.overhead_s == 0.002);
+  snprintf(r.engine, sizeof r.engine, "TensorRT-LLM");
+  snprintf(r.experiment, sizeof r.experiment, "e2"); /* no configuration */
+  assert_true(ic_pub_scenario(&r, &o, 0, &s, why));
+  assert_true(s.perf.overhead_s == 0.002);
+}
+
+/* The host time is a fixed cost of every iteration: one request alone
+ * (offline, 222-token prompt, 50 output tokens, one B200) runs one prefill
+ * iteration and 49 decode steps, so with h per layer its TTFT grows by
+ * exactly 80 h and its end-to-end time by 50 x 80 h, whatever the compute
+ * model gives for each step (conservation, not the perf code's formula). */
+static void trtllm_host_time_adds_to_every_iteration(void **state) {
+  (void)state;
+  static struct ic_scenario s;
+  char why[IC_PUB_WHY];
+  struct ic_pub_config c = {.experiment = "e1", .mode = "offline", .max_batch = 2048, .max_num_tokens = 3584, .chunked = true};
+  struct ic_pub_row r = config_row("B200", "fp4", "Llama-2-70B", 222, 50, "e1");
+  r.gpus = 1;
+  r.tp = 1;
+  snprintf(r.dataset, sizeof r.dataset, "synthetic, 1 requests");
+  struct ic_pub_options o = with_config(&c);
+  o.trtllm = IC_PUB_TRTLLM_INFLIGHT;
+  struct ic_run_result base, host;
+  assert_true(ic_pub_scenario(&r, &o, 0, &s, why));
+  assert_int_equal(s.traffic.requests, 1);
+  assert_int_equal(ic_run_scenario(&s, &base), IC_OK);
+  o.trtllm_host_per_layer_s = 1.5e-4;
+  assert_true(ic_pub_scenario(&r, &o, 0, &s, why));
+  assert_int_equal(ic_run_scenario(&s, &host), IC_OK);
+  assert_true(base.completed == 1 && host.completed == 1);
+  assert_true(fabs(host.ttft_mean_s - base.ttft_mean_s - 80 * 1.5e-4) < 1e-6);
+  assert_true(fabs(host.e2e_mean_s - base.e2e_mean_s - 50 * 80 * 1.5e-4) < 1e-5);
+}
+
 /* A submission's gpu_memory_utilization u (vLLM: weights, activations and
  * KV cache together) leaves 1 - u of the memory free: 0.98 -> 0.02 kept,
  * and the batch cap, token budget and scheduler steps of the same row. A
@@ -185,7 +258,7 @@ static void submission_memory_share_maps_to_reserve(void **state) {
   snprintf(r.experiment, sizeof r.experiment, "amd-x");
   struct ic_pub_config cfg = {.experiment = "amd-x", .mode = "offline", .max_batch = 1536, .max_num_tokens = 40960,
                               .scheduler_steps = 11, .gpu_memory_utilization = 0.98};
-  struct ic_pub_options o = {false, NULL, 0, &cfg, 1, IC_PUB_LENGTHS_MEAN, NULL, IC_PUB_TRTLLM_WHOLE};
+  struct ic_pub_options o = {false, NULL, 0, &cfg, 1, IC_PUB_LENGTHS_MEAN, NULL, IC_PUB_TRTLLM_WHOLE, 0.0};
   assert_true(ic_pub_scenario(&r, &o, 0, &s, why));
   assert_true(fabs(s.perf.memory_reserve_frac - 0.02) < 1e-12);
   assert_int_equal(s.serving.max_batch, 1536);
@@ -436,6 +509,8 @@ int main(void) {
       cmocka_unit_test(server_search_brackets_the_limit),
       cmocka_unit_test(offline_row_and_lists),
       cmocka_unit_test(trtllm_scheduling_maps),
+      cmocka_unit_test(trtllm_host_time_per_layer_maps),
+      cmocka_unit_test(trtllm_host_time_adds_to_every_iteration),
       cmocka_unit_test_setup_teardown(rest_power_sets_the_host, diag_capture, diag_release),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -71,6 +71,11 @@ struct ic_pub_options {
   int lengths;           /* enum ic_pub_lengths (0: mean) */
   const char *table_dir; /* the table's folder, where datasets/ is; NULL: every row at its mean lengths */
   int trtllm;            /* enum ic_pub_trtllm (0: whole) */
+  /* Host time per model layer per iteration added to perf.overhead_s of a
+   * TensorRT-LLM row with a submission configuration: NVIDIA's MLPerf
+   * harness runs its executor without CUDA graphs (validate --trtllm-host;
+   * docs/validation-published.md, "Eighth round (T)"); 0: none. */
+  double trtllm_host_per_layer_s;
 };
 
 /* Builds the scenario that reproduces `row` (defaults, perf.profile =
