@@ -288,7 +288,8 @@ static int one_of_two(const char *opt, const char *v, const char *first, const c
 
 static int parse_args(int argc, char **argv, struct options *o) {
   long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-  *o = (struct options){.plot = true, .lengths = DEFAULT_LENGTHS, .trtllm = DEFAULT_TRTLLM, .trtllm_host_s = DEFAULT_TRTLLM_HOST_S, .workers = cpus > 0 ? cpus : 1,
+  *o = (struct options){.plot = true, .lengths = DEFAULT_LENGTHS, .trtllm = DEFAULT_TRTLLM,
+                        .trtllm_host_s = DEFAULT_TRTLLM_HOST_S, .workers = cpus > 0 ? cpus : 1,
                         .max_median = (double)NAN, .max_p90 = (double)NAN};
   o->table = IC_SOURCE_DIR "/tests/data/published/measurements.csv";
   o->configs = IC_SOURCE_DIR "/tests/data/published/submission_configs.csv";
