@@ -331,7 +331,8 @@ static bool vllm_v1(const struct ic_pub_row *row, const struct ic_pub_config *c,
 /* The submission's own scheduler, where its code and configuration were
  * read (tests/data/published/submission_configs.csv; docs/validation-published.md,
  * "Fifth round (S)"): its batch cap per replica; its token budget an
- * iteration, as prompt chunks where a vLLM V1 engine chunks, else as whole
+ * iteration, as prompt chunks where a vLLM V1 engine chunks (the decodes
+ * counted in it, each prompt's chunk capped: vllm_v1 above), else as whole
  * prompts: vLLM V0 without chunked prefill, and TensorRT-LLM, whose
  * enable_chunked_context the simulator's chunked prefill follows less well
  * than a whole-prompt budget on the fit half (fit-half TPOT median 49.1%
@@ -353,7 +354,7 @@ static bool apply_submission_config(const struct ic_pub_row *row, const struct i
    * generation requests first, one token each of max_num_tokens, context
    * chunks in what is left, all in one iteration. */
   if (ok && inflight) ok = set(s, row->id, "serving.token_budget=iteration");
-  if (ok && chunks && !trt) ok = vllm_v1(row, c, s);
+  if (ok && chunks && strstr(row->engine, "vLLM")) ok = vllm_v1(row, c, s); /* V1: vLLM chunks only there */
   if (ok && c->scheduler_steps > 0) ok = set(s, row->id, "serving.scheduler_steps=%ld", c->scheduler_steps);
   if (ok && c->prefill_min_queue > 0) ok = set(s, row->id, "serving.prefill_min_queue=%ld", c->prefill_min_queue);
   /* vLLM's gpu_memory_utilization is the share of the GPU's memory the
