@@ -62,10 +62,12 @@ enum { MAX_OVERRIDES = 64 };
 /* MLPerf rows' lengths when --lengths is not given (docs/validation-published.md,
  * "Fifth round (L)") */
 #define DEFAULT_LENGTHS IC_PUB_LENGTHS_MEAN
-/* TensorRT-LLM's scheduling when --trtllm is not given ("Sixth round (Q)") */
-#define DEFAULT_TRTLLM IC_PUB_TRTLLM_WHOLE
-/* Host time per layer per iteration of those rows when --trtllm-host is not given ("Eighth round (T)") */
-#define DEFAULT_TRTLLM_HOST_S 0.0
+/* TensorRT-LLM's scheduling and the executor's host time per layer per
+ * iteration when --trtllm / --trtllm-host are not given: in-flight with
+ * 200 us a layer, chosen together on the fit half ("Eighth round (T)";
+ * whole-prompt budgets and no host time until then, "Sixth round (Q)") */
+#define DEFAULT_TRTLLM IC_PUB_TRTLLM_INFLIGHT
+#define DEFAULT_TRTLLM_HOST_S 2e-4
 
 struct options {
   bool quick, plot;
