@@ -22,13 +22,21 @@
 /* A running request of a continuous replica, its hot fields copied out of
  * the pool so a span's bookkeeping reads one contiguous array. A decoding
  * slot's context and generated are kept less the replica's decode steps,
- * so that a decode span advances every slot by adding to one counter. */
+ * so that a decode span advances every slot by adding to one counter.
+ * 32 bytes, two to a cache line (a completion reads every slot): the
+ * token counts bounded by IC_REQUEST_TOKENS_MAX (ic_fleet_submit) fit 32
+ * bits, target_prefill (prompt + generated, below twice that) unsigned. */
 struct ic__slot {
   uint32_t idx;              /* in the pool */
+  uint32_t target_prefill;   /* as in struct ic__request */
+  int32_t output_tokens;     /* as in struct ic__request */
   bool decoding;             /* past its prefill: context and generated are relative */
   bool handed;               /* prefill pool: prefilled, leaving for a decode pool */
-  int64_t target_prefill, context, generated, output_tokens; /* as in struct ic__request */
+  int64_t context, generated; /* as in struct ic__request */
 };
+_Static_assert(sizeof(struct ic__slot) == 32, "struct ic__slot: two to a cache line");
+_Static_assert(2 * IC_REQUEST_TOKENS_MAX <= UINT32_MAX && IC_REQUEST_TOKENS_MAX <= INT32_MAX,
+               "struct ic__slot: token counts in 32 bits");
 
 /* What the running span of a continuous replica is. */
 enum ic__span { IC__SPAN_NONE, IC__SPAN_MIXED, IC__SPAN_DECODE };
@@ -536,7 +544,8 @@ static bool admit(ic_fleet *f, int64_t r) {
   uint32_t idx = ic__queue_pop(f, r);
   const struct ic__request *pr = &f->pool[idx];
   struct ic__slot *sl = &rep->running[rep->running_len++];
-  *sl = (struct ic__slot){idx, false, false, pr->target_prefill, pr->context, pr->generated, pr->req.output_tokens};
+  *sl = (struct ic__slot){idx, (uint32_t)pr->target_prefill, (int32_t)pr->req.output_tokens, false, false, pr->context,
+                          pr->generated};
   rep->kv_reserved += pr->target_prefill;
   rep->kv_promised += pr->req.prompt_tokens + pr->req.output_tokens;
   if (f->block_src && sl->context == 0) { /* its cached prefix need not be computed again */

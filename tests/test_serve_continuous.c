@@ -403,6 +403,36 @@ static void fleet_failures_propagate(void **state) {
   ic_sim_free(sim);
 }
 
+/* A request of more prompt or output tokens than IC_REQUEST_TOKENS_MAX
+ * (a running slot keeps them in 32 bits) is refused with IC_EINVAL before
+ * anything is counted, and the fleet goes on; one at the limit is taken
+ * and, longer than the replica's KV cache (about 10^5 tokens here), counted
+ * as rejected. */
+static void token_limit_refused(void **state) {
+  (void)state;
+  struct ic_perf perf = ic_test_llama7b_h100();
+  ic_sim *sim;
+  struct event_log log = {.n = 0};
+  ic_fleet *f = hand_fleet(&perf, IC_STEP_SKIP, &sim, &log);
+  struct ic_request over_prompt = {0, 0, IC_REQUEST_TOKENS_MAX + 1, 50, 0, 0, 0};
+  struct ic_request over_output = {1, 0, 100, IC_REQUEST_TOKENS_MAX + 1, 0, 0, 0};
+  struct ic_request at_limit = {2, 0, IC_REQUEST_TOKENS_MAX, IC_REQUEST_TOKENS_MAX, 0, 0, 0};
+  struct ic_request fine = {3, 0, 100, 50, 0, 0, 0};
+  assert_int_equal(ic_fleet_submit(f, &over_prompt), IC_EINVAL);
+  assert_int_equal(ic_fleet_submit(f, &over_output), IC_EINVAL);
+  assert_int_equal(ic_fleet_stats(f)->arrived, 0);
+  assert_int_equal(ic_fleet_status(f), IC_OK);
+  assert_int_equal(ic_fleet_submit(f, &at_limit), IC_OK);
+  assert_int_equal(ic_fleet_stats(f)->rejected, 1);
+  assert_int_equal(ic_fleet_submit(f, &fine), IC_OK);
+  ic_sim_run_until(sim, IC_TIME_NEVER - 1);
+  assert_int_equal(ic_fleet_stats(f)->arrived, 2);
+  assert_int_equal(ic_fleet_stats(f)->completed, 1);
+  assert_int_equal(log.n, 1);
+  ic_fleet_free(f);
+  ic_sim_free(sim);
+}
+
 /* Issue 11 items 4 and 5: what a window counts, by hand. One request
  * (prompt 100, output 50) at 0 on one replica: prefill [0, t1) yields token
  * 1; decode step j = 1..49 (context 100 + j - 1, KV reserved the same)
@@ -725,7 +755,7 @@ static void routers_are_deterministic(void **state) {
 
 int main(void) {
   enum { N = sizeof mode_cases / sizeof mode_cases[0] };
-  struct CMUnitTest tests[N + 14];
+  struct CMUnitTest tests[N + 15];
   for (size_t i = 0; i < N; i++)
     tests[i] = (struct CMUnitTest){mode_cases[i].name, skip_matches_token, NULL, NULL, (void *)(uintptr_t)&mode_cases[i]};
   tests[N] = (struct CMUnitTest)cmocka_unit_test(conservation_at_every_report);
@@ -742,5 +772,6 @@ int main(void) {
   tests[N + 11] = (struct CMUnitTest)cmocka_unit_test(decode_step_is_the_compute_model);
   tests[N + 12] = (struct CMUnitTest)cmocka_unit_test_setup_teardown(fleet_failures_propagate, diag_capture, diag_release);
   tests[N + 13] = (struct CMUnitTest)cmocka_unit_test(window_counts_by_hand);
-  return _cmocka_run_group_tests("serve_continuous", tests, N + 14, NULL, NULL);
+  tests[N + 14] = (struct CMUnitTest)cmocka_unit_test(token_limit_refused);
+  return _cmocka_run_group_tests("serve_continuous", tests, N + 15, NULL, NULL);
 }
