@@ -266,14 +266,6 @@ ic_status ic_source_next(ic_source *src, struct ic_request *out) {
     offered->requests++;
     offered->prompt_tokens += out->prompt_tokens;
     offered->output_tokens += out->output_tokens;
-    if (out->prompt_tokens > IC_REQUEST_TOKENS_MAX || out->output_tokens > IC_REQUEST_TOKENS_MAX) {
-      /* a session's prompt grows with its turns: no key bounds it (traces and drawn lengths are bounded at their source) */
-      ic_diag(NULL, 0, "request %llu has %lld prompt + %lld output tokens, more than infercost's limit of %lld for "
-              "either (set model.context_max to clamp or reject longer requests)",
-              (unsigned long long)src->delivered, (long long)out->prompt_tokens, (long long)out->output_tokens,
-              (long long)IC_REQUEST_TOKENS_MAX);
-      return IC_EINVAL;
-    }
     if (ctx <= 0 || out->prompt_tokens + out->output_tokens <= ctx) break;
     if (src->over_context == IC_OVER_CONTEXT_ERROR) {
       ic_diag(NULL, 0, "traffic.over_context = error: request %llu has %lld prompt + %lld output tokens, more than "
@@ -298,6 +290,14 @@ ic_status ic_source_next(ic_source *src, struct ic_request *out) {
       if (out->block_count > fit) out->block_count = (uint32_t)fit;
     }
     break;
+  }
+  if (out->prompt_tokens > IC_REQUEST_TOKENS_MAX || out->output_tokens > IC_REQUEST_TOKENS_MAX) {
+    /* a session's prompt grows with its turns: no key bounds it (traces and drawn lengths are bounded at their source) */
+    ic_diag(NULL, 0, "request %llu has %lld prompt + %lld output tokens, more than infercost's limit of %lld for "
+            "either (set model.context_max to clamp or reject longer requests)",
+            (unsigned long long)src->delivered, (long long)out->prompt_tokens, (long long)out->output_tokens,
+            (long long)IC_REQUEST_TOKENS_MAX);
+    return IC_EINVAL;
   }
   out->id = src->delivered++;
   return IC_OK;
