@@ -46,7 +46,10 @@ enum ic__span { IC__SPAN_NONE, IC__SPAN_MIXED, IC__SPAN_DECODE };
  * of them is aligned to a line). */
 struct cont {
   struct ic__slot *running;  /* running requests in admission order */
-  int64_t running_len, running_cap;
+  int64_t running_len;
+  int32_t running_cap;       /* at most 2 x max_batch (serving.max_batch <= 10^6) */
+  int32_t last_done_ahead;   /* done_ordered: the last decoding slot's done step less first_done_step (below
+                                IC_REQUEST_TOKENS_MAX: both are ahead of steps by at most an output) */
   int64_t decoding;          /* running requests past their prefill */
   int64_t context_sum;       /* KV tokens of the decoding requests */
   int64_t kv_reserved;       /* tokens: prefill targets of prefilling + contexts of decoding (a shared prefix
@@ -339,8 +342,7 @@ static bool span_end_refine(void *ctx, uint64_t arg, ic_time_ns *at_ns);
 
 /* A span end's event argument: the replica in bits 0-23 and, for
  * span_end_hint, the index in the replica's region of the slab of the
- * slot its end reads first (or the one before) in bits 24-39 and a
- * request's pool index in bits 40-63 (all ones: not known, or too
+ * slot its end reads first in bits 24-39 and that request's pool index in bits 40-63 (all ones: not known, or too
  * large); where replica indices take more than 24 bits, the replica alone. */
 #define IC__ARG_R (INT64_C(1) << 24)
 #define IC__ARG_POS (UINT64_C(1) << 16)
@@ -376,7 +378,7 @@ static bool cont_init(ic_fleet *f, struct ic__pool *pl) {
   for (int64_t i = 0; i < pl->replica_count; i++)
     st->rep[i] = (struct cont){.first_done_step = INT64_MAX, .first_done_idx = IC__NONE, .done_ordered = true,
                                .pool = pl, .r = pl->first_replica + i, .running = st->slab ? st->slab + i * per : NULL,
-                               .running_cap = st->slab ? per : 0};
+                               .running_cap = st->slab ? (int32_t)per : 0};
   st->decode_lines = calloc((size_t)pl->serving.max_batch + 1, sizeof *st->decode_lines);
   st->mixed_costs = calloc(IC__MIXED_COSTS, sizeof *st->mixed_costs);
   if (!st->decode_lines || !st->mixed_costs) return false;
@@ -401,7 +403,8 @@ static void start_decoding(struct cont *rep, struct ic__slot *sl) {
   sl->generated -= rep->steps;
   int64_t done = sl->output_tokens - sl->generated, at = sl - rep->running;
   rep->done_ordered = rep->done_ordered && at == rep->decoding - 1 &&
-                      (at == 0 || done >= sl[-1].output_tokens - sl[-1].generated);
+                      (at == 0 || done >= rep->first_done_step + rep->last_done_ahead);
+  if (rep->done_ordered) rep->last_done_ahead = at == 0 ? 0 : (int32_t)(done - rep->first_done_step);
   if (done < rep->first_done_step) {
     rep->first_done_step = done;
     rep->first_done_idx = sl->idx;
@@ -427,6 +430,7 @@ static void rescan(struct cont *rep) {
       rep->first_done_idx = sl->idx;
     }
   }
+  rep->last_done_ahead = rep->done_ordered && rep->decoding > 0 ? (int32_t)(last_done - rep->first_done_step) : 0;
 }
 
 /* Prefill pool: the requests whose prefill just ended leave the batch for
@@ -560,14 +564,14 @@ static bool admit(ic_fleet *f, int64_t r) {
     struct ic__slot *start = region_of(st, rep);
     memmove(start, rep->running, (size_t)rep->running_len * sizeof *start);
     rep->running = start;
-    rep->running_cap = st->region;
+    rep->running_cap = (int32_t)st->region;
   } else if (rep->running_len == rep->running_cap) {
-    int64_t cap = rep->running_cap ? rep->running_cap * 2 : 8;
+    int64_t cap = rep->running_cap ? 2 * (int64_t)rep->running_cap : 8;
     if (cap > rep->pool->serving.max_batch) cap = rep->pool->serving.max_batch;
     struct ic__slot *p = realloc(rep->running, (size_t)cap * sizeof *p);
     if (!p) return false;
     rep->running = p;
-    rep->running_cap = cap;
+    rep->running_cap = (int32_t)cap;
   }
   uint32_t idx = ic__queue_pop(f, r);
   const struct ic__request *pr = &f->pool[idx];
@@ -612,10 +616,7 @@ static void span_end_hint(const void *ctx, uint64_t arg) {
   int64_t i = r - f->pools[0].first_replica;
   const struct cont *rep = &st->rep[i];
   for (size_t b = 0; b < sizeof *rep; b += 64) __builtin_prefetch((const char *)rep + b);
-  if (st->slab && pos != IC__ARG_POS - 1) { /* two slots from pos: the same line or the next */
-    __builtin_prefetch(&st->slab[i * st->region + (int64_t)pos]);
-    __builtin_prefetch(&st->slab[i * st->region + (int64_t)pos + 1]);
-  }
+  if (st->slab && pos != IC__ARG_POS - 1) __builtin_prefetch(&st->slab[i * st->region + (int64_t)pos]);
   /* The next span's power state: its node's ledger record (a replica's node from its index). */
   if (f->has_ledger && f->pools[0].replicas_per_node > 0) ic_ledger_prefetch(f->pools[0].ledger, i / f->pools[0].replicas_per_node);
 }
@@ -755,12 +756,11 @@ static void boundary(ic_fleet *f, int64_t r, bool was_busy) {
   if (!was_busy) ic__count_busy(f, +1);
   rep->span_start_ns = now;
   rep->span_end_ns = now + dur;
-  /* What the span's end reads first: the prefill that ends (and the slot before it, which start_decoding
-   * compares); or the slots from the first, and the request that completes first. */
+  /* What the span's end reads first: the prefill that ends; or the slots from the first, and the request
+   * that completes first. */
   int64_t pos = rep->span == IC__SPAN_MIXED ? rep->first_prefilling : 0;
   uint32_t idx = rep->span == IC__SPAN_MIXED ? rep->running[pos].idx : rep->first_done_idx;
   const struct cont_state *st = state(rep->pool);
-  if (pos > 0) pos--;
   uint64_t arg = span_arg(f, r, st->slab ? rep->running - region_of(st, rep) + pos : pos, idx); /* in the region */
   if (rep->span == IC__SPAN_DECODE && rep->span_planned < rep->span_iters) { /* its end is a bound */
     rep->span_event = ic_sim_schedule_bound(f->sim, bound_ns, on_span_end, f, arg);
@@ -814,13 +814,15 @@ static void complete_oldest(ic_fleet *f, struct cont *rep) {
     finish_slot(f, rep, &rep->running[m]);
   if (m > 0 && state(rep->pool)->slab) {
     rep->running += m;
-    rep->running_cap -= m;
+    rep->running_cap -= (int32_t)m;
   } else if (m > 0) {
     memmove(rep->running, rep->running + m, (size_t)(rep->running_len - m) * sizeof *rep->running);
   }
   rep->running_len -= m;
   rep->first_prefilling = rep->decoding; /* the decoding slots left come first */
-  rep->first_done_step = rep->decoding > 0 ? rep->running[0].output_tokens - rep->running[0].generated : INT64_MAX;
+  int64_t first = rep->decoding > 0 ? rep->running[0].output_tokens - rep->running[0].generated : INT64_MAX;
+  rep->last_done_ahead = rep->decoding > 0 ? (int32_t)(rep->last_done_ahead - (first - rep->first_done_step)) : 0;
+  rep->first_done_step = first;
   rep->first_done_idx = rep->decoding > 0 ? rep->running[0].idx : IC__NONE;
   if (m > 0 && rep->pool->role == IC_ROLE_DECODE) ic__handoff_retry(f); /* room for a waiting transfer */
 }
@@ -861,6 +863,7 @@ static void complete_finished(ic_fleet *f, int64_t r) {
   rep->first_done_step = first_done;
   rep->first_prefilling = first_prefilling < 0 ? kept : first_prefilling;
   rep->done_ordered = ordered;
+  rep->last_done_ahead = ordered && first_done != INT64_MAX ? (int32_t)(last_done - first_done) : 0;
   if (freed && rep->pool->role == IC_ROLE_DECODE) ic__handoff_retry(f); /* room for a waiting transfer */
 }
 
