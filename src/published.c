@@ -305,10 +305,34 @@ static long default_tp(const struct ic_model_spec *m, const struct ic_gpu_spec *
   return tp;
 }
 
+/* vLLM V1's host time per step (docs/validation-published.md, "Eighth
+ * round (V)"): version 0.10 schedules, prepares the inputs and samples on
+ * the CPU between GPU steps, per step and per request. Per sequence: from
+ * Little's law on the fit half's one V1 experiment (RedHat H100
+ * Llama-3.1-8B, P121 / P122 / P125), whose Offline and Server steps
+ * (about 530 and 121 sequences) are 21.8 and 7.0 ms longer than the
+ * model's: 39 us per sequence (the shared 2.8 us included); the fixed part
+ * then fitted on those rows' objective, grid of 0.25 ms. */
+#define VLLM_V1_OVERHEAD_S 2.75e-3
+#define VLLM_V1_OVERHEAD_PER_SEQ_S 3.9e-5
+
+/* vLLM V1 (vllm/v1/core/sched/scheduler.py, schedule()): the running
+ * requests first, a decode one token of max_num_batched_tokens, then the
+ * prompts in what is left, each at most long_prefill_token_threshold. */
+static bool vllm_v1(const struct ic_pub_row *row, const struct ic_pub_config *c, struct ic_scenario *s) {
+  bool ok = set(s, row->id, "serving.token_budget=iteration") &&
+            set(s, row->id, "perf.overhead_s=%.9g", VLLM_V1_OVERHEAD_S) &&
+            set(s, row->id, "perf.overhead_per_seq_s=%.9g", VLLM_V1_OVERHEAD_PER_SEQ_S);
+  if (ok && c->prefill_chunk_max_tokens > 0)
+    ok = set(s, row->id, "serving.prefill_chunk_max_tokens=%ld", c->prefill_chunk_max_tokens);
+  return ok;
+}
+
 /* The submission's own scheduler, where its code and configuration were
  * read (tests/data/published/submission_configs.csv; docs/validation-published.md,
  * "Fifth round (S)"): its batch cap per replica; its token budget an
- * iteration, as prompt chunks where a vLLM V1 engine chunks, else as whole
+ * iteration, as prompt chunks where a vLLM V1 engine chunks (the decodes
+ * counted in it, each prompt's chunk capped: vllm_v1 above), else as whole
  * prompts: vLLM V0 without chunked prefill, and TensorRT-LLM, whose
  * enable_chunked_context the simulator's chunked prefill follows less well
  * than a whole-prompt budget on the fit half (fit-half TPOT median 49.1%
@@ -330,6 +354,7 @@ static bool apply_submission_config(const struct ic_pub_row *row, const struct i
    * generation requests first, one token each of max_num_tokens, context
    * chunks in what is left, all in one iteration. */
   if (ok && inflight) ok = set(s, row->id, "serving.token_budget=iteration");
+  if (ok && chunks && strstr(row->engine, "vLLM")) ok = vllm_v1(row, c, s); /* V1: vLLM chunks only there */
   if (ok && c->scheduler_steps > 0) ok = set(s, row->id, "serving.scheduler_steps=%ld", c->scheduler_steps);
   if (ok && c->prefill_min_queue > 0) ok = set(s, row->id, "serving.prefill_min_queue=%ld", c->prefill_min_queue);
   /* vLLM's gpu_memory_utilization is the share of the GPU's memory the

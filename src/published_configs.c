@@ -11,10 +11,10 @@
 
 #include "infercost/status.h"
 
-enum col { C_EXPERIMENT, C_MODE, C_MAX_BATCH, C_MAX_NUM_TOKENS, C_CHUNKED, C_STEPS, C_MIN_QUEUE, C_MEMORY, C_SOURCE, C_COUNT };
+enum col { C_EXPERIMENT, C_MODE, C_MAX_BATCH, C_MAX_NUM_TOKENS, C_CHUNKED, C_STEPS, C_MIN_QUEUE, C_MEMORY, C_CHUNK_MAX, C_SOURCE, C_COUNT };
 static const char *const col_names[C_COUNT] = {"experiment",      "mode",           "max_batch",         "max_num_tokens",
                                                "chunked_prefill", "scheduler_steps", "prefill_min_queue", "gpu_memory_utilization",
-                                               "source_url"};
+                                               "prefill_chunk_max_tokens", "source_url"};
 
 struct loader {
   const char *path;
@@ -97,6 +97,7 @@ static void on_field(void *data, size_t len, void *ctx) {
     case C_MAX_NUM_TOKENS: r->max_num_tokens = count_of(l, buf, c); break;
     case C_STEPS: r->scheduler_steps = count_of(l, buf, c); break;
     case C_MEMORY: r->gpu_memory_utilization = fraction_of(l, buf, c); break;
+    case C_CHUNK_MAX: r->prefill_chunk_max_tokens = count_of(l, buf, c); break;
     default: r->prefill_min_queue = count_of(l, buf, c); break;
     }
   }
@@ -109,7 +110,7 @@ static void on_record(int term, void *ctx) {
   l->line++;
   if (l->line == 1) {
     for (int c = 0; c < C_COUNT; c++)
-      if (l->where[c] < 0 && c != C_MEMORY) { /* gpu_memory_utilization may be absent: none stated */
+      if (l->where[c] < 0 && c != C_MEMORY && c != C_CHUNK_MAX) { /* these two may be absent: none stated */
         ic_diag(l->path, 1, "header: missing column '%s'", col_names[c]);
         l->st = IC_EINVAL;
       }

@@ -744,6 +744,7 @@ ic_status ic_scenario_check(const struct ic_scenario *s) {
       {"serving.prefix_dram_gb", "serving.prefix_cache = true", !s->serving.prefix_cache},
       {"serving.prefix_ssd_gb", "serving.prefix_cache = true", !s->serving.prefix_cache},
       {"serving.prefix_route_weight", "serving.router = prefix_aware", s->serving.router != IC_ROUTER_PREFIX_AWARE},
+      {"serving.prefill_chunk_max_tokens", "serving.prefill_chunk_tokens > 0", s->pool_count == 0 && s->serving.prefill_chunk_tokens == 0},
   };
   for (size_t i = 0; i < sizeof alone / sizeof alone[0]; i++)
     if (alone[i].unused && strcmp(ic_scenario_origin(s, alone[i].key), "default") != 0)

@@ -296,6 +296,9 @@ void ic__pool_check(const struct ic_scenario *s) {
     if (sc.batching == IC_BATCHING_STATIC && sc.prefill_chunk_tokens > 0)
       ic_diag(origin_of(p, "prefill_chunk_tokens"), 0, "pool.%s.prefill_chunk_tokens: chunked prefill needs batching = continuous",
               p->name);
+    if (sc.prefill_chunk_max_tokens > 0 && sc.prefill_chunk_tokens == 0)
+      ic_diag(origin_of(p, "prefill_chunk_max_tokens"), 0, "pool.%s.prefill_chunk_max_tokens: has no effect without prefill_chunk_tokens > 0",
+              p->name);
     /* A pool's own batching or cache key would otherwise leave its prefix
      * cache off without a word (the fleet-wide pair is checked in scenario.c). */
     bool own = origin_of(p, "batching") != p->origin || origin_of(p, "prefix_cache") != p->origin;

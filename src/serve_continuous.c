@@ -468,13 +468,17 @@ static int64_t budget_left(const struct cont *rep, int64_t budget) {
  * with chunking the decodes ride along; with serving.token_budget =
  * iteration the decodes ride along with whole prompts too, and take their
  * tokens of the budget first (a whole prompt that does not fit in the rest
- * waits, unless nothing else runs). Returns its shape; or, with `apply`,
+ * waits, unless nothing else runs); serving.prefill_chunk_max_tokens caps
+ * each prompt's chunk. Returns its shape; or, with `apply`,
  * advances the requests (the shape returned is then meaningless). */
 static struct ic_iter_shape mixed_iteration(ic_fleet *f, struct cont *rep, bool apply,
                                             struct ic_iter_shape *prefill_part, struct ic_iter_shape *decode_part) {
   int64_t chunk = rep->pool->serving.prefill_chunk_tokens, whole = rep->pool->serving.max_batched_tokens, used = 0;
   bool ride = chunk > 0 || rep->pool->serving.token_budget == IC_TOKEN_BUDGET_ITERATION; /* decodes ride along */
   int64_t budget = chunk > 0 ? budget_left(rep, chunk) : INT64_MAX, first_used = ride ? rep->decoding : 0;
+  /* vLLM V1's long_prefill_token_threshold: one request's share of a chunked iteration. */
+  int64_t per_prompt = chunk > 0 && rep->pool->serving.prefill_chunk_max_tokens > 0 ? rep->pool->serving.prefill_chunk_max_tokens
+                                                                                     : INT64_MAX;
   whole = whole > 0 ? budget_left(rep, whole) : INT64_MAX;
   struct ic_iter_shape shape = {0};
   if (apply && ride) { /* one step for each request decoding before this iteration */
@@ -496,6 +500,7 @@ static struct ic_iter_shape mixed_iteration(ic_fleet *f, struct cont *rep, bool 
     struct ic__slot *pr = &rep->running[i];
     if (pr->decoding) continue;
     int64_t take = pr->target_prefill - pr->context;
+    if (take > per_prompt) take = per_prompt;
     if (take > budget) take = budget;
     if (take == 0) continue;
     /* Whole prompts within a token budget: the first always runs, the rest wait their turn. */

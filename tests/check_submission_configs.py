@@ -6,14 +6,16 @@ per experiment and mode, each naming an experiment of measurements.csv that
 has rows of that mode, and a source_url on GitHub at a fixed commit that
 ends in the row's source_path. --self-test feeds it broken copies and
 expects each to be refused. gpu_memory_utilization, where stated, is a
-share in (0, 1]. Standard library only."""
+share in (0, 1]; prefill_chunk_max_tokens (vLLM's long_prefill_token_threshold),
+where stated, a whole number >= 1 on a row that chunks. Standard library only."""
 import csv
 import io
 import re
 import sys
 
 COLUMNS = ["experiment", "mode", "max_batch", "max_num_tokens", "chunked_prefill", "scheduler_steps",
-           "prefill_min_queue", "gpu_memory_utilization", "source_url", "source_path", "note"]
+           "prefill_min_queue", "gpu_memory_utilization", "prefill_chunk_max_tokens", "source_url", "source_path",
+           "note"]
 URL = re.compile(r"^https://github\.com/mlcommons/inference_results_v5\.[01]/blob/[0-9a-f]{40}/(.+)$")
 
 
@@ -59,6 +61,9 @@ def check(configs_text, measurements_text):
         mem = r["gpu_memory_utilization"]
         if mem != "" and not (re.fullmatch(r"\d*\.?\d+", mem) and 0 < float(mem) <= 1):
             errors.append(f"{where}: column gpu_memory_utilization: expected a share in (0, 1], got '{mem}'")
+        cap = count(r["prefill_chunk_max_tokens"], 1, "prefill_chunk_max_tokens", where, errors)
+        if cap is not None and r["chunked_prefill"] != "yes":
+            errors.append(f"{where}: column prefill_chunk_max_tokens: a per-prompt chunk cap needs chunked_prefill yes")
         if r["chunked_prefill"] not in ("yes", "no"):
             errors.append(f"{where}: column chunked_prefill: expected yes or no, got '{r['chunked_prefill']}'")
         m = URL.match(r["source_url"])
@@ -78,9 +83,11 @@ def self_test(configs_text, measurements_text):
     lines = configs_text.splitlines(keepends=True)
     header, first = lines[0], lines[1]
     fields = next(csv.reader([first]))
-    def with_field(i, v):
+    def with_field(i, v, j=None, w=None):
         f = list(fields)
         f[i] = v
+        if j is not None:
+            f[j] = w
         out = io.StringIO()
         csv.writer(out, lineterminator="\n").writerow(f)
         return header + out.getvalue()
@@ -92,8 +99,10 @@ def self_test(configs_text, measurements_text):
         "bad chunked": with_field(4, "maybe"),
         "memory share over 1": with_field(7, "1.5"),
         "memory share zero": with_field(7, "0"),
-        "bad url": with_field(8, "https://example.com/x"),
-        "url and path differ": with_field(9, "closed/other.py"),
+        "chunk cap zero": with_field(8, "0"),
+        "chunk cap without chunks": with_field(4, "no", 8, "256"),
+        "bad url": with_field(9, "https://example.com/x"),
+        "url and path differ": with_field(10, "closed/other.py"),
         "twice": header + first + first,
         "header": header.replace("max_batch", "batch") + first,
     }

@@ -170,6 +170,59 @@ static void trtllm_scheduling_maps(void **state) {
   assert_int_equal(s.serving.token_budget, IC_TOKEN_BUDGET_PREFILL);
 }
 
+/* The table's one vLLM V1 submission (RedHat H100 Llama-3.1-8B, server:
+ * --max-num-batched-tokens 1024 --max-num-seqs 512
+ * --long-prefill-token-threshold 256) is read with its per-prompt cap and
+ * maps to vLLM V1's schedule: chunks of 1,024 counting the decodes' tokens,
+ * at most 256 prompt tokens of one request an iteration, and V1's host time
+ * per step; its Offline command states no cap; a vLLM V0 row (no chunked
+ * prefill) keeps whole prompts, its decodes waiting, and the shared host time. */
+static void vllm_v1_scheduling_maps(void **state) {
+  (void)state;
+  struct ic_pub_config *configs;
+  size_t n;
+  assert_int_equal(ic_pub_load_configs("tests/data/published/submission_configs.csv", &configs, &n), IC_OK);
+  const struct ic_pub_config *srv = ic_pub_find_config(configs, n, "mlperf-v5.1-0083-llama3.1-8b", "server");
+  const struct ic_pub_config *off = ic_pub_find_config(configs, n, "mlperf-v5.1-0083-llama3.1-8b", "offline");
+  assert_non_null(srv);
+  assert_non_null(off);
+  assert_int_equal(srv->prefill_chunk_max_tokens, 256);
+  assert_int_equal(srv->max_num_tokens, 1024);
+  assert_int_equal(off->prefill_chunk_max_tokens, 0);
+  static struct ic_scenario s;
+  char why[IC_PUB_WHY];
+  struct ic_pub_row r = row("H100", "fp8", "Llama-3.1-8B", "server", 870.7297, 129);
+  r.gpus = 1;
+  r.tp = 1;
+  snprintf(r.engine, sizeof r.engine, "vLLM");
+  snprintf(r.experiment, sizeof r.experiment, "mlperf-v5.1-0083-llama3.1-8b");
+  struct ic_pub_options o = full;
+  o.configs = configs;
+  o.config_count = n;
+  assert_true(ic_pub_scenario(&r, &o, 39.6, &s, why));
+  assert_int_equal(s.serving.prefill_chunk_tokens, 1024);
+  assert_int_equal(s.serving.max_batched_tokens, 0);
+  assert_int_equal(s.serving.token_budget, IC_TOKEN_BUDGET_ITERATION);
+  assert_int_equal(s.serving.prefill_chunk_max_tokens, 256);
+  assert_int_equal(s.serving.max_batch, 512);
+  assert_true(s.perf.overhead_s == 2.75e-3 && s.perf.overhead_per_seq_s == 3.9e-5);
+  snprintf(r.mode, sizeof r.mode, "offline");
+  assert_true(ic_pub_scenario(&r, &o, 0, &s, why));
+  assert_int_equal(s.serving.prefill_chunk_tokens, 4096);
+  assert_int_equal(s.serving.token_budget, IC_TOKEN_BUDGET_ITERATION);
+  assert_int_equal(s.serving.prefill_chunk_max_tokens, 0);
+  struct ic_pub_config v0 = *off;
+  v0.chunked = false;
+  o.configs = &v0;
+  o.config_count = 1;
+  assert_true(ic_pub_scenario(&r, &o, 0, &s, why));
+  assert_int_equal(s.serving.max_batched_tokens, 4096);
+  assert_int_equal(s.serving.token_budget, IC_TOKEN_BUDGET_PREFILL);
+  assert_int_equal(s.serving.prefill_chunk_max_tokens, 0);
+  assert_true(s.perf.overhead_s == 0.002); /* the key's default: the fitted profile's applies at run time */
+  free(configs);
+}
+
 /* A submission's gpu_memory_utilization u (vLLM: weights, activations and
  * KV cache together) leaves 1 - u of the memory free: 0.98 -> 0.02 kept,
  * and the batch cap, token budget and scheduler steps of the same row. A
@@ -436,6 +489,7 @@ int main(void) {
       cmocka_unit_test(server_search_brackets_the_limit),
       cmocka_unit_test(offline_row_and_lists),
       cmocka_unit_test(trtllm_scheduling_maps),
+      cmocka_unit_test(vllm_v1_scheduling_maps),
       cmocka_unit_test_setup_teardown(rest_power_sets_the_host, diag_capture, diag_release),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

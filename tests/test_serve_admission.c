@@ -275,6 +275,77 @@ static void iteration_budget_by_hand(void **state) {
   assert_true(fabs(got - ns * (double)(e2 + m1 + m2 - tb2)) < 1e-9);
 }
 
+/* Sum of the iteration times of `n` shapes, each on the clock (ns). */
+static ic_time_ns shapes_ns(const struct ic_perf *perf, const struct ic_iter_shape *shapes, size_t n) {
+  ic_time_ns t = 0;
+  for (size_t i = 0; i < n; i++) t += shape_ns(perf, shapes[i]);
+  return t;
+}
+
+/* One iteration: the decodes at `ctx` (n of them) and up to two prompt
+ * chunks (tokens, cached); a chunk of 0 tokens is absent. */
+static struct ic_iter_shape mixed(const int64_t *ctx, size_t n, int64_t t1, int64_t c1, int64_t t2, int64_t c2) {
+  struct ic_iter_shape sh = ic_iter_shape_decode_each(ctx, n);
+  if (t1 > 0) sh = ic_iter_shape_add(sh, ic_iter_shape_prefill_chunk(t1, c1));
+  if (t2 > 0) sh = ic_iter_shape_add(sh, ic_iter_shape_prefill_chunk(t2, c2));
+  return sh;
+}
+
+/* serving.prefill_chunk_max_tokens (vLLM V1's long_prefill_token_threshold),
+ * by hand, with the budget counting every token (vLLM V1 schedules the
+ * running requests first).
+ * - One 871-token prompt alone, budget 1,024: without the cap one chunk of
+ *   871; with a cap of 256, four iterations of 256, 256, 256 and 103 tokens
+ *   at 0, 256, 512 and 768 cached.
+ * - A (1,000-token prompt, 20 out) at 0 prefills in chunks of 256, 256, 256,
+ *   232 (time PA); B and C (871 tokens, 2 out) arrive together halfway
+ *   through A's first decode step d(1000) and are admitted at its end,
+ *   E = PA + d(1000). Budget 1,024: A's decode takes one token, and B and C
+ *   take 256 each (512 of the 1,023 left) for three iterations, then 103
+ *   each: both first tokens at E + M1 + ... + M4. Budget 400: 399 left after
+ *   A's decode; B takes 256, C the 143 left, three times; then B its last
+ *   103 and C 256 (min of the cap, the 296 left and its 442); then A and B
+ *   decode (B's second token) and C takes its last 186 of the 398 left:
+ *   TTFT_B = E + M1..M4 - tB, TTFT_C = E + M1..M5 - tB. */
+static void prompt_cap_by_hand(void **state) {
+  (void)state;
+  static struct ic_scenario s;
+  offline_replica(&s, 1, 871, 2);
+  set(&s, "serving.prefill_chunk_tokens=1024");
+  set(&s, "serving.token_budget=iteration");
+  struct ic_perf perf = perf_7b(&s);
+  const double ns = 1e-9;
+  struct ic_run_result r;
+  assert_int_equal(ic_run_scenario(&s, &r), IC_OK);
+  assert_true(fabs(r.ttft_mean_s - ns * (double)shape_ns(&perf, ic_iter_shape_prefill_chunk(871, 0))) < 1e-9);
+  set(&s, "serving.prefill_chunk_max_tokens=256");
+  assert_int_equal(ic_run_scenario(&s, &r), IC_OK);
+  const struct ic_iter_shape alone[] = {mixed(NULL, 0, 256, 0, 0, 0), mixed(NULL, 0, 256, 256, 0, 0),
+                                        mixed(NULL, 0, 256, 512, 0, 0), mixed(NULL, 0, 103, 768, 0, 0)};
+  assert_true(fabs(r.ttft_mean_s - ns * (double)shapes_ns(&perf, alone, 4)) < 1e-9);
+
+  const struct ic_iter_shape a_prefill[] = {mixed(NULL, 0, 256, 0, 0, 0), mixed(NULL, 0, 256, 256, 0, 0),
+                                            mixed(NULL, 0, 256, 512, 0, 0), mixed(NULL, 0, 232, 768, 0, 0)};
+  ic_time_ns pa = shapes_ns(&perf, a_prefill, 4), d0 = decode_ns(&perf, 1000, -1), e = pa + d0, tb = pa + d0 / 2;
+  char rows[256] = "";
+  snprintf(rows, sizeof rows, "0.000000000,1000,20\n%lld.%09lld,871,2\n%lld.%09lld,871,2\n", (long long)(tb / 1000000000),
+           (long long)(tb % 1000000000), (long long)(tb / 1000000000), (long long)(tb % 1000000000));
+  const int64_t a1[] = {1001}, a2[] = {1002}, a3[] = {1003}, a4[] = {1004}, ab5[] = {1005, 871};
+  const struct ic_iter_shape wide[] = {mixed(a1, 1, 256, 0, 256, 0), mixed(a2, 1, 256, 256, 256, 256),
+                                       mixed(a3, 1, 256, 512, 256, 512), mixed(a4, 1, 103, 768, 103, 768)};
+  ic_time_ns bc = e + shapes_ns(&perf, wide, 4) - tb;
+  double got = 3.0 * trace_ttft(rows, 3, (const char *const[]){"serving.prefill_chunk_tokens=1024", "serving.token_budget=iteration",
+                                                                "serving.prefill_chunk_max_tokens=256", NULL});
+  assert_true(fabs(got - ns * (double)(pa + 2 * bc)) < 1e-9);
+  const struct ic_iter_shape tight[] = {mixed(a1, 1, 256, 0, 143, 0),     mixed(a2, 1, 256, 256, 143, 143),
+                                        mixed(a3, 1, 256, 512, 143, 286), mixed(a4, 1, 103, 768, 256, 429),
+                                        mixed(ab5, 2, 186, 685, 0, 0)};
+  ic_time_ns b = e + shapes_ns(&perf, tight, 4) - tb, c = e + shapes_ns(&perf, tight, 5) - tb;
+  got = 3.0 * trace_ttft(rows, 3, (const char *const[]){"serving.prefill_chunk_tokens=400", "serving.token_budget=iteration",
+                                                         "serving.prefill_chunk_max_tokens=256", NULL});
+  assert_true(fabs(got - ns * (double)(pa + b + c)) < 1e-9);
+}
+
 /* Counting every token, a replica runs no more requests than the budget has
  * tokens for their decodes: 6 requests at once, chunks of 2 tokens, at most
  * 2 running. Conservation: every request that arrived completes. */
@@ -339,6 +410,7 @@ static void scheduling_knobs_need_continuous(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(token_budget_by_hand),
+      cmocka_unit_test(prompt_cap_by_hand),
       cmocka_unit_test(reserve_never_evicts),
       cmocka_unit_test_setup_teardown(budget_needs_whole_prompts, diag_capture, diag_release),
       cmocka_unit_test(prefill_hold_back_by_hand),

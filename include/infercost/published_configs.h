@@ -21,12 +21,14 @@ struct ic_pub_config {
   long prefill_min_queue;  /* AMD's VLLM_LLAMA2_MLPERF_MIN_REQUIRE_PREFILL_QUERY */
   double gpu_memory_utilization; /* vLLM's share of the GPU's memory for weights, activations and KV
                                     cache, (0, 1]; 0 where the source states none */
+  long prefill_chunk_max_tokens; /* prompt tokens one request may take an iteration: vLLM
+                                    long_prefill_token_threshold */
   int line;                /* in the file, for messages */
 };
 
 /* Reads the file. IC_OK and *configs (free()) of *count; IC_EIO, or
  * IC_EINVAL with file, line and column reported (a missing column (only
- * gpu_memory_utilization may be left out), a count
+ * gpu_memory_utilization and prefill_chunk_max_tokens may be left out), a count
  * that is not a whole number >= 0, a memory share outside (0, 1], a mode or chunked_prefill not of its
  * choices, an experiment and mode given twice); IC_ENOMEM. */
 /* Feeds the CSV file `path` through libcsv's callbacks (`ctx` is theirs),

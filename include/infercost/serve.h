@@ -65,6 +65,7 @@ struct ic_serving_config {
   int64_t max_batched_tokens; /* continuous, whole prompts: prompt tokens per iteration (vLLM max_num_batched_tokens), 0 = no limit */
   int admission;             /* enum ic_admission (continuous) */
   int token_budget;          /* enum ic_token_budget (continuous) */
+  int64_t prefill_chunk_max_tokens; /* continuous, chunked: prompt tokens one request may take an iteration (vLLM long_prefill_token_threshold), 0 = no limit */
   int64_t scheduler_steps;   /* continuous: decode steps between scheduling decisions (vLLM num_scheduler_steps), 1 = every step */
   int64_t prefill_min_queue; /* continuous: with requests running, admit only with this many queued or after a decision that admitted none; 0 = off */
   int step_mode;             /* enum ic_step_mode */
