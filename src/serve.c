@@ -58,6 +58,7 @@ static bool keep_blocks(ic_fleet *f, uint32_t idx) {
 
 ic_status ic_fleet_submit(ic_fleet *f, const struct ic_request *req) {
   if (f->status != IC_OK) return f->status;
+  if (req->prompt_tokens > IC_REQUEST_TOKENS_MAX || req->output_tokens > IC_REQUEST_TOKENS_MAX) return IC_EINVAL;
   if (f->block_src && !copy_blocks(f, req)) return f->status;
   f->stats.arrived++;
   ic__emit(f, IC__ARRIVAL, -1, -1, 1.0);

@@ -22,13 +22,21 @@
 /* A running request of a continuous replica, its hot fields copied out of
  * the pool so a span's bookkeeping reads one contiguous array. A decoding
  * slot's context and generated are kept less the replica's decode steps,
- * so that a decode span advances every slot by adding to one counter. */
+ * so that a decode span advances every slot by adding to one counter.
+ * 32 bytes, two to a cache line (a completion reads every slot): the
+ * token counts bounded by IC_REQUEST_TOKENS_MAX (ic_fleet_submit) fit 32
+ * bits, target_prefill (prompt + generated, below twice that) unsigned. */
 struct ic__slot {
   uint32_t idx;              /* in the pool */
+  uint32_t target_prefill;   /* as in struct ic__request */
+  int32_t output_tokens;     /* as in struct ic__request */
   bool decoding;             /* past its prefill: context and generated are relative */
   bool handed;               /* prefill pool: prefilled, leaving for a decode pool */
-  int64_t target_prefill, context, generated, output_tokens; /* as in struct ic__request */
+  int64_t context, generated; /* as in struct ic__request */
 };
+_Static_assert(sizeof(struct ic__slot) == 32, "struct ic__slot: two to a cache line");
+_Static_assert(2 * IC_REQUEST_TOKENS_MAX <= UINT32_MAX && IC_REQUEST_TOKENS_MAX <= INT32_MAX,
+               "struct ic__slot: token counts in 32 bits");
 
 /* What the running span of a continuous replica is. */
 enum ic__span { IC__SPAN_NONE, IC__SPAN_MIXED, IC__SPAN_DECODE };
@@ -38,7 +46,10 @@ enum ic__span { IC__SPAN_NONE, IC__SPAN_MIXED, IC__SPAN_DECODE };
  * of them is aligned to a line). */
 struct cont {
   struct ic__slot *running;  /* running requests in admission order */
-  int64_t running_len, running_cap;
+  int64_t running_len;
+  int32_t running_cap;       /* at most 2 x max_batch (serving.max_batch <= 10^6) */
+  int32_t last_done_ahead;   /* done_ordered: the last decoding slot's done step less first_done_step (below
+                                IC_REQUEST_TOKENS_MAX: both are ahead of steps by at most an output) */
   int64_t decoding;          /* running requests past their prefill */
   int64_t context_sum;       /* KV tokens of the decoding requests */
   int64_t kv_reserved;       /* tokens: prefill targets of prefilling + contexts of decoding (a shared prefix
@@ -48,8 +59,10 @@ struct cont {
   int64_t steps;             /* decode steps every decoding slot has taken (see struct ic__slot) */
   int64_t first_done_step;   /* steps when the first decoding slot completes; INT64_MAX if none */
   uint32_t first_done_idx;   /* that slot's request in the pool, IC__NONE if none (a prefetch hint only) */
-  uint8_t span;              /* enum ic__span: IC__SPAN_NONE when idle (a byte, beside the flag below) */
+  uint8_t span;              /* enum ic__span: IC__SPAN_NONE when idle (a byte, beside the flags below) */
   bool admitted_last;        /* serving.prefill_min_queue: the last scheduling decision admitted */
+  bool done_ordered;         /* the running slots are [decoding ones, by done step not decreasing][prefilling ones]
+                                (see complete_finished) */
   int64_t first_prefilling;  /* every running slot before this index is decoding */
   int64_t span_iters;        /* iterations in the span (1 for MIXED) */
   ic_time_ns span_start_ns, span_end_ns;
@@ -77,12 +90,18 @@ struct ic__mixed_cost;
 
 struct cont_state {
   struct cont *rep;          /* per replica */
-  struct ic__slot *slab;     /* every replica's running slots, max_batch each (NULL: each its own, grown) */
+  struct ic__slot *slab;     /* every replica's running slots, `region` each (NULL: each its own, grown) */
+  int64_t region;            /* slots per replica in the slab: max_batch and as many again to slide into */
   struct ic__decode_line *decode_lines; /* per batch size 0..max_batch */
   struct ic__mixed_cost *mixed_costs;   /* IC__MIXED_COSTS, by a hash of the shape */
 };
 
 static struct cont_state *state(const struct ic__pool *pl) { return pl->policy_state; }
+
+/* The start of rep's region of the slab (st->slab not NULL). */
+static struct ic__slot *region_of(const struct cont_state *st, const struct cont *rep) {
+  return st->slab + (rep->r - rep->pool->first_replica) * st->region;
+}
 
 static struct cont *cont_of(const ic_fleet *f, int64_t r) {
   const struct ic__pool *pl = ic__pool_of(f, r);
@@ -322,8 +341,8 @@ static void span_end_hint(const void *ctx, uint64_t arg);
 static bool span_end_refine(void *ctx, uint64_t arg, ic_time_ns *at_ns);
 
 /* A span end's event argument: the replica in bits 0-23 and, for
- * span_end_hint, the index of the slot its end reads first in bits 24-39
- * and that request's pool index in bits 40-63 (all ones: not known, or too
+ * span_end_hint, the index in the replica's region of the slab of the
+ * slot its end reads first in bits 24-39 and that request's pool index in bits 40-63 (all ones: not known, or too
  * large); where replica indices take more than 24 bits, the replica alone. */
 #define IC__ARG_R (INT64_C(1) << 24)
 #define IC__ARG_POS (UINT64_C(1) << 16)
@@ -349,14 +368,17 @@ static bool cont_init(ic_fleet *f, struct ic__pool *pl) {
   if (!st->rep) return false;
   /* One block for every replica's slots, where it is not large, so that a
    * slot's address follows from its replica and index (span_end_hint);
-   * calloc leaves the pages of slots never used untouched. */
-  int64_t per = pl->serving.max_batch;
+   * calloc leaves the pages of slots never used untouched. Each replica's
+   * region holds max_batch slots and as many again, into which its slots
+   * slide as the oldest complete (complete_finished). */
+  int64_t per = 2 * pl->serving.max_batch;
   if (pl->replica_count <= IC__SLAB_BYTES / per / (int64_t)sizeof(struct ic__slot))
     st->slab = calloc((size_t)(pl->replica_count * per), sizeof *st->slab);
+  st->region = per;
   for (int64_t i = 0; i < pl->replica_count; i++)
-    st->rep[i] = (struct cont){.first_done_step = INT64_MAX, .first_done_idx = IC__NONE, .pool = pl,
-                               .r = pl->first_replica + i, .running = st->slab ? st->slab + i * per : NULL,
-                               .running_cap = st->slab ? per : 0};
+    st->rep[i] = (struct cont){.first_done_step = INT64_MAX, .first_done_idx = IC__NONE, .done_ordered = true,
+                               .pool = pl, .r = pl->first_replica + i, .running = st->slab ? st->slab + i * per : NULL,
+                               .running_cap = st->slab ? (int32_t)per : 0};
   st->decode_lines = calloc((size_t)pl->serving.max_batch + 1, sizeof *st->decode_lines);
   st->mixed_costs = calloc(IC__MIXED_COSTS, sizeof *st->mixed_costs);
   if (!st->decode_lines || !st->mixed_costs) return false;
@@ -372,12 +394,17 @@ static int64_t slot_generated(const struct cont *rep, const struct ic__slot *sl)
   return sl->decoding ? sl->generated + rep->steps : sl->generated;
 }
 
-/* The slot's prefill is done: from now on it moves with rep->steps. */
+/* The slot's prefill is done (rep->decoding counts it already): from now
+ * on it moves with rep->steps. The slots stay done_ordered when it was the
+ * first prefilling one and completes no earlier than the one before it. */
 static void start_decoding(struct cont *rep, struct ic__slot *sl) {
   sl->decoding = true;
   sl->context -= rep->steps;
   sl->generated -= rep->steps;
-  int64_t done = sl->output_tokens - sl->generated;
+  int64_t done = sl->output_tokens - sl->generated, at = sl - rep->running;
+  rep->done_ordered = rep->done_ordered && at == rep->decoding - 1 &&
+                      (at == 0 || done >= rep->first_done_step + rep->last_done_ahead);
+  if (rep->done_ordered) rep->last_done_ahead = at == 0 ? 0 : (int32_t)(done - rep->first_done_step);
   if (done < rep->first_done_step) {
     rep->first_done_step = done;
     rep->first_done_idx = sl->idx;
@@ -389,14 +416,21 @@ static void rescan(struct cont *rep) {
   rep->first_done_step = INT64_MAX;
   rep->first_done_idx = IC__NONE;
   rep->first_prefilling = rep->running_len;
+  rep->done_ordered = true;
+  int64_t last_done = INT64_MIN;
   for (int64_t i = 0; i < rep->running_len; i++) {
     const struct ic__slot *sl = &rep->running[i];
     if (!sl->decoding && i < rep->first_prefilling) rep->first_prefilling = i;
-    if (sl->decoding && sl->output_tokens - sl->generated < rep->first_done_step) {
-      rep->first_done_step = sl->output_tokens - sl->generated;
+    if (!sl->decoding) continue;
+    int64_t done = sl->output_tokens - sl->generated;
+    rep->done_ordered = rep->done_ordered && i < rep->first_prefilling && done >= last_done;
+    last_done = done;
+    if (done < rep->first_done_step) {
+      rep->first_done_step = done;
       rep->first_done_idx = sl->idx;
     }
   }
+  rep->last_done_ahead = rep->done_ordered && rep->decoding > 0 ? (int32_t)(last_done - rep->first_done_step) : 0;
 }
 
 /* Prefill pool: the requests whose prefill just ended leave the batch for
@@ -530,18 +564,25 @@ static void evict(ic_fleet *f, int64_t r) {
 
 static bool admit(ic_fleet *f, int64_t r) {
   struct cont *rep = cont_of(f, r);
-  if (rep->running_len == rep->running_cap) {
-    int64_t cap = rep->running_cap ? rep->running_cap * 2 : 8;
+  struct cont_state *st = state(rep->pool);
+  if (rep->running_len == rep->running_cap && st->slab) { /* slid to its region's end: back to its start */
+    struct ic__slot *start = region_of(st, rep);
+    memmove(start, rep->running, (size_t)rep->running_len * sizeof *start);
+    rep->running = start;
+    rep->running_cap = (int32_t)st->region;
+  } else if (rep->running_len == rep->running_cap) {
+    int64_t cap = rep->running_cap ? 2 * (int64_t)rep->running_cap : 8;
     if (cap > rep->pool->serving.max_batch) cap = rep->pool->serving.max_batch;
     struct ic__slot *p = realloc(rep->running, (size_t)cap * sizeof *p);
     if (!p) return false;
     rep->running = p;
-    rep->running_cap = cap;
+    rep->running_cap = (int32_t)cap;
   }
   uint32_t idx = ic__queue_pop(f, r);
   const struct ic__request *pr = &f->pool[idx];
   struct ic__slot *sl = &rep->running[rep->running_len++];
-  *sl = (struct ic__slot){idx, false, false, pr->target_prefill, pr->context, pr->generated, pr->req.output_tokens};
+  *sl = (struct ic__slot){idx, (uint32_t)pr->target_prefill, (int32_t)pr->req.output_tokens, false, false, pr->context,
+                          pr->generated};
   rep->kv_reserved += pr->target_prefill;
   rep->kv_promised += pr->req.prompt_tokens + pr->req.output_tokens;
   if (f->block_src && sl->context == 0) { /* its cached prefix need not be computed again */
@@ -580,7 +621,7 @@ static void span_end_hint(const void *ctx, uint64_t arg) {
   int64_t i = r - f->pools[0].first_replica;
   const struct cont *rep = &st->rep[i];
   for (size_t b = 0; b < sizeof *rep; b += 64) __builtin_prefetch((const char *)rep + b);
-  if (st->slab && pos != IC__ARG_POS - 1) __builtin_prefetch(&st->slab[i * f->pools[0].serving.max_batch + (int64_t)pos]);
+  if (st->slab && pos != IC__ARG_POS - 1) __builtin_prefetch(&st->slab[i * st->region + (int64_t)pos]);
   /* The next span's power state: its node's ledger record (a replica's node from its index). */
   if (f->has_ledger && f->pools[0].replicas_per_node > 0) ic_ledger_prefetch(f->pools[0].ledger, i / f->pools[0].replicas_per_node);
 }
@@ -724,7 +765,8 @@ static void boundary(ic_fleet *f, int64_t r, bool was_busy) {
    * that completes first. */
   int64_t pos = rep->span == IC__SPAN_MIXED ? rep->first_prefilling : 0;
   uint32_t idx = rep->span == IC__SPAN_MIXED ? rep->running[pos].idx : rep->first_done_idx;
-  uint64_t arg = span_arg(f, r, pos, idx);
+  const struct cont_state *st = state(rep->pool);
+  uint64_t arg = span_arg(f, r, st->slab ? rep->running - region_of(st, rep) + pos : pos, idx); /* in the region */
   if (rep->span == IC__SPAN_DECODE && rep->span_planned < rep->span_iters) { /* its end is a bound */
     rep->span_event = ic_sim_schedule_bound(f->sim, bound_ns, on_span_end, f, arg);
     ic__check(f, rep->span_event ? IC_OK : IC_ENOMEM, "scheduling an event");
@@ -748,40 +790,85 @@ static bool span_end_refine(void *ctx, uint64_t arg, ic_time_ns *at_ns) {
   return false;
 }
 
+/* Slot sl's request is done: it leaves the replica (the caller removes
+ * the slot). */
+static void finish_slot(ic_fleet *f, struct cont *rep, const struct ic__slot *sl) {
+  const struct ic__request *pr = &f->pool[sl->idx];
+  rep->kv_reserved -= slot_context(rep, sl);
+  rep->kv_promised -= pr->req.prompt_tokens + pr->req.output_tokens;
+  rep->context_sum -= slot_context(rep, sl);
+  rep->decoding--;
+  rep->kv_committed -= pr->req.prompt_tokens + pr->req.output_tokens;
+  int64_t kv_delta = ic__prefix_release(f, rep->r, sl->idx);
+  rep->kv_reserved += kv_delta;
+  rep->kv_promised += kv_delta;
+  ic__count_running(f, -1);
+  ic__request_done(f, rep->r, sl->idx);
+}
+
+/* complete_finished where the slots are done_ordered: the finished ones
+ * are the first (a prefilling slot is never finished: its prefill's end
+ * starts its decoding, or hands it off), so they leave in the scan's
+ * order; in the slab the slots' start moves past them (into the region's
+ * second half: admit moves them back when they reach its end), so a
+ * completion reads the finished slots and the next one, not every running
+ * slot. Keeps the slots done_ordered. */
+static void complete_oldest(ic_fleet *f, struct cont *rep) {
+  int64_t m = 0, decoding = rep->decoding; /* finish_slot counts them down */
+  for (; m < decoding && rep->running[m].output_tokens - rep->running[m].generated <= rep->steps; m++)
+    finish_slot(f, rep, &rep->running[m]);
+  if (m > 0 && state(rep->pool)->slab) {
+    rep->running += m;
+    rep->running_cap -= (int32_t)m;
+  } else if (m > 0) {
+    memmove(rep->running, rep->running + m, (size_t)(rep->running_len - m) * sizeof *rep->running);
+  }
+  rep->running_len -= m;
+  rep->first_prefilling = rep->decoding; /* the decoding slots left come first */
+  int64_t first = rep->decoding > 0 ? rep->running[0].output_tokens - rep->running[0].generated : INT64_MAX;
+  rep->last_done_ahead = rep->decoding > 0 ? (int32_t)(rep->last_done_ahead - (first - rep->first_done_step)) : 0;
+  rep->first_done_step = first;
+  rep->first_done_idx = rep->decoding > 0 ? rep->running[0].idx : IC__NONE;
+  if (m > 0 && rep->pool->role == IC_ROLE_DECODE) ic__handoff_retry(f); /* room for a waiting transfer */
+}
+
 /* Removes finished requests, keeping admission order. */
 static void complete_finished(ic_fleet *f, int64_t r) {
   struct cont *rep = cont_of(f, r);
   /* With every slot decoding, none is done before first_done_step. */
   if (rep->decoding == rep->running_len && rep->steps < rep->first_done_step) return;
+  if (rep->done_ordered) {
+    complete_oldest(f, rep);
+    return;
+  }
   /* One pass: what rescan() finds is found among the slots kept. */
-  int64_t kept = 0, first_done = INT64_MAX, first_prefilling = -1;
+  int64_t kept = 0, first_done = INT64_MAX, first_prefilling = -1, last_done = INT64_MIN;
+  bool ordered = true;
   rep->first_done_idx = IC__NONE;
   for (int64_t i = 0; i < rep->running_len; i++) {
     struct ic__slot sl = rep->running[i];
     if (slot_generated(rep, &sl) < sl.output_tokens) {
       if (!sl.decoding && first_prefilling < 0) first_prefilling = kept;
-      if (sl.decoding && sl.output_tokens - sl.generated < first_done) {
-        first_done = sl.output_tokens - sl.generated;
-        rep->first_done_idx = sl.idx;
+      if (sl.decoding) {
+        int64_t done = sl.output_tokens - sl.generated;
+        ordered = ordered && first_prefilling < 0 && done >= last_done;
+        last_done = done;
+        if (done < first_done) {
+          first_done = done;
+          rep->first_done_idx = sl.idx;
+        }
       }
       rep->running[kept++] = sl;
       continue;
     }
-    rep->kv_reserved -= slot_context(rep, &sl);
-    rep->kv_promised -= f->pool[sl.idx].req.prompt_tokens + f->pool[sl.idx].req.output_tokens;
-    rep->context_sum -= slot_context(rep, &sl);
-    rep->decoding--;
-    rep->kv_committed -= f->pool[sl.idx].req.prompt_tokens + f->pool[sl.idx].req.output_tokens;
-    int64_t kv_delta = ic__prefix_release(f, r, sl.idx);
-    rep->kv_reserved += kv_delta;
-    rep->kv_promised += kv_delta;
-    ic__count_running(f, -1);
-    ic__request_done(f, r, sl.idx);
+    finish_slot(f, rep, &sl);
   }
   bool freed = kept < rep->running_len;
   rep->running_len = kept;
   rep->first_done_step = first_done;
   rep->first_prefilling = first_prefilling < 0 ? kept : first_prefilling;
+  rep->done_ordered = ordered;
+  rep->last_done_ahead = ordered && first_done != INT64_MAX ? (int32_t)(last_done - first_done) : 0;
   if (freed && rep->pool->role == IC_ROLE_DECODE) ic__handoff_retry(f); /* room for a waiting transfer */
 }
 

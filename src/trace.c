@@ -330,14 +330,15 @@ static bool check_time(ic_trace *t, const char *s, size_t len) {
   return false; /* strtod skips leading white space, line ends included */
 }
 
-/* True when the field is a token count (digits, no line end). */
+/* True when the field is a token count (digits, no line end) of at most
+ * IC_REQUEST_TOKENS_MAX. */
 static bool check_tokens(ic_trace *t, int which, const char *s, size_t len) {
   int64_t v = 0;
   size_t i = 0;
-  bool ok = len > 0;
+  bool ok = len > 0, over = false;
   for (; ok && i < len && is_digit(s[i]); i++) {
-    if (v > (INT64_C(1) << 40)) ok = false;
-    v = v * 10 + (s[i] - '0');
+    over = over || v > IC_REQUEST_TOKENS_MAX;
+    if (!over) v = v * 10 + (s[i] - '0');
   }
   if (ok && i < len) {
     /* accept a whole number written as "12.0" (BurstGPT, Vidur) */
@@ -346,10 +347,14 @@ static bool check_tokens(ic_trace *t, int which, const char *s, size_t len) {
     }
     ok = i == len;
   }
-  if (!ok || v > (INT64_C(1) << 40)) {
+  if (!ok || over || v > IC_REQUEST_TOKENS_MAX) {
     char text[FIELD_MAX];
     copy_field(text, sizeof text, s, len);
-    field_error(t, which, "expected a non-negative integer, got '%s'", text);
+    if (ok)
+      field_error(t, which, "%s tokens are more than infercost's limit of %lld for one request", text,
+                  (long long)IC_REQUEST_TOKENS_MAX);
+    else
+      field_error(t, which, "expected a non-negative integer, got '%s'", text);
     return false;
   }
   t->row_tokens[which - COL_PROMPT] = v;

@@ -291,6 +291,14 @@ ic_status ic_source_next(ic_source *src, struct ic_request *out) {
     }
     break;
   }
+  if (out->prompt_tokens > IC_REQUEST_TOKENS_MAX || out->output_tokens > IC_REQUEST_TOKENS_MAX) {
+    /* a session's prompt grows with its turns: no key bounds it (traces and drawn lengths are bounded at their source) */
+    ic_diag(NULL, 0, "request %llu has %lld prompt + %lld output tokens, more than infercost's limit of %lld for "
+            "either (set model.context_max to clamp or reject longer requests)",
+            (unsigned long long)src->delivered, (long long)out->prompt_tokens, (long long)out->output_tokens,
+            (long long)IC_REQUEST_TOKENS_MAX);
+    return IC_EINVAL;
+  }
   out->id = src->delivered++;
   return IC_OK;
 }

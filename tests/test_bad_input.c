@@ -49,7 +49,19 @@ static const struct bad_case cases[] = {
      "%F:2: column 3 (o): expected a non-negative integer, got '-4'"},
     {"trace_tokens_huge", "t,p,o\n0,99999999999999999999,1\n",
      "trace stats --format generic --time-column t --prompt-column p --output-column o %F", 2,
-     "expected a non-negative integer, got '99999999999999999999'"},
+     "%F:2: column 2 (p): 99999999999999999999 tokens are more than infercost's limit of 2147483647 for one request"},
+    /* IC_REQUEST_TOKENS_MAX (2^31 - 1): at the limit a row is read; one above it is refused at its line, by
+     * trace stats and by a replay alike (a running request keeps its counts in 32 bits) */
+    {"trace_tokens_at_limit", "t,p,o\n0,2147483647,2147483647\n",
+     "trace stats --format generic --time-column t --prompt-column p --output-column o %F", 0,
+     "max=2147483647"},
+    {"trace_output_over_limit", "t,p,o\n0,1,1\n1,5,2147483648\n",
+     "trace stats --format generic --time-column t --prompt-column p --output-column o %F", 2,
+     "%F:3: column 3 (o): 2147483648 tokens are more than infercost's limit of 2147483647 for one request"},
+    {"replay_prompt_over_limit", "t,p,o\n0,2147483648,5\n",
+     "run tests/data/tiny_scenario.ini -q -s traffic.arrival=trace -s traffic.trace_path=%F -s traffic.trace_format=generic "
+     "-s traffic.trace_time_column=t -s traffic.trace_prompt_column=p -s traffic.trace_output_column=o", 2,
+     "%F:2: column 2 (p): 2147483648 tokens are more than infercost's limit of 2147483647 for one request"},
     {"trace_short_row", NULL,
      "trace stats tests/data/trace_short_row.csv", 2,
      "malformed row: expected"},

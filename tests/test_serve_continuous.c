@@ -403,6 +403,84 @@ static void fleet_failures_propagate(void **state) {
   ic_sim_free(sim);
 }
 
+/* A request of more prompt or output tokens than IC_REQUEST_TOKENS_MAX
+ * (a running slot keeps them in 32 bits) is refused with IC_EINVAL before
+ * anything is counted, and the fleet goes on; one at the limit is taken
+ * and, longer than the replica's KV cache (about 10^5 tokens here), counted
+ * as rejected. */
+static void token_limit_refused(void **state) {
+  (void)state;
+  struct ic_perf perf = ic_test_llama7b_h100();
+  ic_sim *sim;
+  struct event_log log = {.n = 0};
+  ic_fleet *f = hand_fleet(&perf, IC_STEP_SKIP, &sim, &log);
+  struct ic_request over_prompt = {0, 0, IC_REQUEST_TOKENS_MAX + 1, 50, 0, 0, 0};
+  struct ic_request over_output = {1, 0, 100, IC_REQUEST_TOKENS_MAX + 1, 0, 0, 0};
+  struct ic_request at_limit = {2, 0, IC_REQUEST_TOKENS_MAX, IC_REQUEST_TOKENS_MAX, 0, 0, 0};
+  struct ic_request fine = {3, 0, 100, 50, 0, 0, 0};
+  assert_int_equal(ic_fleet_submit(f, &over_prompt), IC_EINVAL);
+  assert_int_equal(ic_fleet_submit(f, &over_output), IC_EINVAL);
+  assert_int_equal(ic_fleet_stats(f)->arrived, 0);
+  assert_int_equal(ic_fleet_status(f), IC_OK);
+  assert_int_equal(ic_fleet_submit(f, &at_limit), IC_OK);
+  assert_int_equal(ic_fleet_stats(f)->rejected, 1);
+  assert_int_equal(ic_fleet_submit(f, &fine), IC_OK);
+  ic_sim_run_until(sim, IC_TIME_NEVER - 1);
+  assert_int_equal(ic_fleet_stats(f)->arrived, 2);
+  assert_int_equal(ic_fleet_stats(f)->completed, 1);
+  assert_int_equal(log.n, 1);
+  ic_fleet_free(f);
+  ic_sim_free(sim);
+}
+
+struct done_order {
+  uint64_t id[8];
+  int n;
+};
+
+static void log_done_order(void *ctx, const struct ic_serve_event *ev) {
+  struct done_order *o = ctx;
+  if (ev->kind == IC_SERVE_REQUEST_DONE && o->n < 8) o->id[o->n++] = ev->first_request_id;
+}
+
+/* The order completions leave a batch in, by hand: one replica of
+ * max_batch 2, no chunking (decodes wait for a prefill), six requests of
+ * 10-token prompts at time 0 with outputs A 4, B 2, C 3, D 1, E 3, F 3
+ * (a prefill yields the first token):
+ *   prefill A, B; one decode step: B done (it was admitted after A but
+ *     finishes first: the slots are not in finish order);
+ *   prefill C (A waits: it has 2 tokens, C 1); two steps: A and C done at
+ *     the same step, in admission order;
+ *   prefill D and E: D's only token is its prefill's, done at its end;
+ *   prefill F (E waits: both have 1 token); two steps: E, F done.
+ * So B, A, C, D, E, F; the slots slide through and back to the start of
+ * their block (2 x max_batch) on the way (complete_oldest, admit). */
+static void completion_order_by_hand(void **state) {
+  (void)state;
+  struct ic_perf perf = ic_test_llama7b_h100();
+  struct ic_fleet_config fc = {"h100-sxm", "dgx-h100", 1, 1, 1};
+  struct ic_serving_config sc = {.batching = IC_BATCHING_CONTINUOUS, .router = IC_ROUTER_ROUND_ROBIN,
+                                 .max_batch = 2, .step_mode = IC_STEP_SKIP, .slo_ttft_s = 1, .slo_tpot_s = 1};
+  ic_sim *sim = ic_sim_alloc(3, 0);
+  ic_fleet *f = ic_fleet_alloc(sim, &fc, &sc, &perf, NULL);
+  assert_non_null(f);
+  struct done_order order = {.n = 0};
+  ic_fleet_set_observer(f, log_done_order, &order);
+  const int64_t outputs[6] = {4, 2, 3, 1, 3, 3};
+  for (uint64_t i = 0; i < 6; i++) {
+    struct ic_request req = {i, 0, 10, outputs[i], 0, 0, 0};
+    assert_int_equal(ic_fleet_submit(f, &req), IC_OK);
+  }
+  ic_sim_run_until(sim, IC_TIME_NEVER - 1);
+  const uint64_t want[6] = {1, 0, 2, 3, 4, 5};
+  assert_int_equal(order.n, 6);
+  for (int i = 0; i < 6; i++) assert_int_equal(order.id[i], want[i]);
+  assert_int_equal(ic_fleet_stats(f)->completed, 6);
+  assert_int_equal(ic_fleet_in_flight(f), 0);
+  ic_fleet_free(f);
+  ic_sim_free(sim);
+}
+
 /* Issue 11 items 4 and 5: what a window counts, by hand. One request
  * (prompt 100, output 50) at 0 on one replica: prefill [0, t1) yields token
  * 1; decode step j = 1..49 (context 100 + j - 1, KV reserved the same)
@@ -725,7 +803,7 @@ static void routers_are_deterministic(void **state) {
 
 int main(void) {
   enum { N = sizeof mode_cases / sizeof mode_cases[0] };
-  struct CMUnitTest tests[N + 14];
+  struct CMUnitTest tests[N + 16];
   for (size_t i = 0; i < N; i++)
     tests[i] = (struct CMUnitTest){mode_cases[i].name, skip_matches_token, NULL, NULL, (void *)(uintptr_t)&mode_cases[i]};
   tests[N] = (struct CMUnitTest)cmocka_unit_test(conservation_at_every_report);
@@ -742,5 +820,7 @@ int main(void) {
   tests[N + 11] = (struct CMUnitTest)cmocka_unit_test(decode_step_is_the_compute_model);
   tests[N + 12] = (struct CMUnitTest)cmocka_unit_test_setup_teardown(fleet_failures_propagate, diag_capture, diag_release);
   tests[N + 13] = (struct CMUnitTest)cmocka_unit_test(window_counts_by_hand);
-  return _cmocka_run_group_tests("serve_continuous", tests, N + 14, NULL, NULL);
+  tests[N + 14] = (struct CMUnitTest)cmocka_unit_test(token_limit_refused);
+  tests[N + 15] = (struct CMUnitTest)cmocka_unit_test(completion_order_by_hand);
+  return _cmocka_run_group_tests("serve_continuous", tests, N + 16, NULL, NULL);
 }

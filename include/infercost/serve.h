@@ -315,8 +315,9 @@ void ic_fleet_pool_figures(const ic_fleet *f, int32_t pool, struct ic_fleet_pool
 
 /* Routes a request that arrives now, or rejects it (counted in stats) when
  * its prompt + output exceed a replica's KV cache or its queue is full
- * (serving.max_queue). IC_ENOMEM when out of memory; once the fleet has
- * failed (ic_fleet_status), that failure. */
+ * (serving.max_queue). IC_EINVAL (nothing done) for more prompt or output
+ * tokens than IC_REQUEST_TOKENS_MAX; IC_ENOMEM when out of memory; once
+ * the fleet has failed (ic_fleet_status), that failure. */
 ic_status ic_fleet_submit(ic_fleet *f, const struct ic_request *req);
 
 /* Closes busy-time accounting at `end_ns` for batches still running. */

@@ -72,13 +72,20 @@ struct ic_trace_options {
   size_t chunk_bytes;     /* bytes read per chunk; 0 = 64 KiB */
 };
 
+/* The most prompt or output tokens of one request: far beyond any model's
+ * context, and what lets the batching policy keep a running request in 32
+ * bytes (src/serve_continuous.c). Traces beyond it are refused at their
+ * line (src/trace.c); any source's request beyond it stops the run
+ * (ic_source_next), and ic_fleet_submit refuses one (IC_EINVAL). */
+#define IC_REQUEST_TOKENS_MAX INT64_C(2147483647)
+
 /* One trace row. */
 struct ic_trace_record {
   long line;              /* line in the file, from 1 (the header is line 1) */
   ic_time_ns time_ns;     /* arrival time: from the first row (absolute
                              times) or from the trace's own zero (relative) */
-  int64_t prompt_tokens;  /* >= 0 */
-  int64_t output_tokens;  /* >= 0 */
+  int64_t prompt_tokens;  /* >= 0, <= IC_REQUEST_TOKENS_MAX */
+  int64_t output_tokens;  /* >= 0, <= IC_REQUEST_TOKENS_MAX */
   /* JSON Lines with a hash field: the row's block ids as given (strings
    * hashed to 64 bits), one per block_tokens tokens of the prompt; valid
    * until the next call. NULL and 0 otherwise. */

@@ -144,8 +144,8 @@ enum ic_zero_output { IC_ZERO_OUTPUT_KEEP, IC_ZERO_OUTPUT_DROP };
 struct ic_request {
   uint64_t id;             /* arrival order, from 0 */
   ic_time_ns arrival_ns;   /* absolute simulated arrival time */
-  int64_t prompt_tokens;   /* input tokens (>= 1) */
-  int64_t output_tokens;   /* tokens to generate (>= 1) */
+  int64_t prompt_tokens;   /* input tokens (>= 1, <= IC_REQUEST_TOKENS_MAX) */
+  int64_t output_tokens;   /* tokens to generate (>= 1, <= IC_REQUEST_TOKENS_MAX) */
   int class_id;            /* index into ic_traffic_classes, 0 when one class */
   /* Prefix blocks of the prompt, when the source knows them: the chained
    * hashes (blocks.h) of blocks 0..block_count-1 sit at positions
