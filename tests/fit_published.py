@@ -189,6 +189,9 @@ def arg(name, default):
 
 
 def main():
+    if "-h" in sys.argv or "--help" in sys.argv:
+        print(__doc__)  # not a fit: --help used to start one with the defaults
+        return
     if "--only" in sys.argv:
         fit_only(sys.argv[sys.argv.index("--only") + 1])
         return
