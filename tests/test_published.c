@@ -575,6 +575,7 @@ static void bad_command_lines(void **state) {
       {"validate --published --max-median-error -1", "--max-median-error: expected a positive fraction, got '-1'"},
       {"validate --published --max-p90-error 0", "--max-p90-error: expected a positive fraction, got '0'"},
       {"validate --published --bound-metrics", "--bound-metrics: expected a value"},
+      {"validate --published --trtllm-unread all", "--trtllm-unread: expected keep or nvidia, got 'all'"},
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     char out[4096];
