@@ -25,7 +25,8 @@ static const char usage[] =
     "usage: infercost validate --published [--quick] [-o DIR] [--table CSV] [--ids P001,P002,...]\n"
     "                          [--split fit|holdout] [-s section.key=value]... [--workers N]\n"
     "                          [--lengths mean|dataset] [--max-median-error F] [--max-p90-error F]\n"
-    "                          [--bound-metrics LIST] [--trtllm whole|inflight] [--trtllm-host S] [--no-plot]\n"
+    "                          [--bound-metrics LIST] [--trtllm whole|inflight] [--trtllm-host S]\n"
+    "                          [--trtllm-unread keep|nvidia] [--no-plot]\n"
     "\n"
     "Runs every row of the published GPU measurements (MLPerf, TensorRT-LLM, NIM,\n"
     "ML.ENERGY) as its benchmark offered load (offline, fixed concurrency, batch\n"
@@ -55,6 +56,10 @@ static const char usage[] =
     "                         in every iteration, max_num_tokens counting both, chunked context; default %s)\n"
     "  --trtllm-host S        the same rows: S seconds of host time per model layer added to every iteration\n"
     "                         (NVIDIA's harness runs the executor without CUDA graphs; default %g)\n"
+    "  --trtllm-unread U      MLPerf TensorRT-LLM rows whose configuration was not read (v5.0, Cisco, MLPerf\n"
+    "                         Power): keep (the engine defaults: whole prompts within 8192 tokens, no host\n"
+    "                         time) or nvidia (as the rows above, with NVIDIA's own classes' caps for the\n"
+    "                         same GPU and benchmark; default %s)\n"
     "  --no-plot              do not run gnuplot\n"
     "  -h, --help             this text\n";
 
@@ -68,12 +73,17 @@ enum { MAX_OVERRIDES = 64 };
  * whole-prompt budgets and no host time until then, "Sixth round (Q)") */
 #define DEFAULT_TRTLLM IC_PUB_TRTLLM_INFLIGHT
 #define DEFAULT_TRTLLM_HOST_S 2e-4
+/* The MLPerf TensorRT-LLM rows without a configuration: the engine defaults
+ * (false) or NVIDIA's classes' caps with the mapping above (true), chosen
+ * on the fit half ("Eighth round (C)") */
+#define DEFAULT_TRTLLM_UNREAD_CAPS false
 
 struct options {
   bool quick, plot;
   int lengths; /* enum ic_pub_lengths */
   int trtllm;  /* enum ic_pub_trtllm */
   double trtllm_host_s;
+  bool trtllm_unread_caps;
   const char *dir, *table, *configs, *ids, *split, *bound_metrics;
   const char *overrides[MAX_OVERRIDES];
   size_t override_count;
@@ -291,7 +301,8 @@ static int one_of_two(const char *opt, const char *v, const char *first, const c
 static int parse_args(int argc, char **argv, struct options *o) {
   long cpus = sysconf(_SC_NPROCESSORS_ONLN);
   *o = (struct options){.plot = true, .lengths = DEFAULT_LENGTHS, .trtllm = DEFAULT_TRTLLM,
-                        .trtllm_host_s = DEFAULT_TRTLLM_HOST_S, .workers = cpus > 0 ? cpus : 1,
+                        .trtllm_host_s = DEFAULT_TRTLLM_HOST_S,
+                        .trtllm_unread_caps = DEFAULT_TRTLLM_UNREAD_CAPS, .workers = cpus > 0 ? cpus : 1,
                         .max_median = (double)NAN, .max_p90 = (double)NAN};
   o->table = IC_SOURCE_DIR "/tests/data/published/measurements.csv";
   o->configs = IC_SOURCE_DIR "/tests/data/published/submission_configs.csv";
@@ -300,7 +311,8 @@ static int parse_args(int argc, char **argv, struct options *o) {
     char *end = NULL;
     if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
       printf(usage, DEFAULT_LENGTHS == IC_PUB_LENGTHS_MEAN ? "mean" : "dataset",
-             DEFAULT_TRTLLM == IC_PUB_TRTLLM_WHOLE ? "whole" : "inflight", DEFAULT_TRTLLM_HOST_S);
+             DEFAULT_TRTLLM == IC_PUB_TRTLLM_WHOLE ? "whole" : "inflight", DEFAULT_TRTLLM_HOST_S,
+             DEFAULT_TRTLLM_UNREAD_CAPS ? "nvidia" : "keep");
       return 1;
     } else if (!strcmp(a, "--published")) {
     } else if (!strcmp(a, "--quick")) {
@@ -339,6 +351,11 @@ static int parse_args(int argc, char **argv, struct options *o) {
       int second = one_of_two(a, v, "whole", "inflight");
       if (second < 0) return -1;
       o->trtllm = second ? IC_PUB_TRTLLM_INFLIGHT : IC_PUB_TRTLLM_WHOLE;
+      i++;
+    } else if (!strcmp(a, "--trtllm-unread")) {
+      int second = one_of_two(a, v, "keep", "nvidia");
+      if (second < 0) return -1;
+      o->trtllm_unread_caps = second == 1;
       i++;
     } else if (!strcmp(a, "--trtllm-host")) {
       errno = 0;
@@ -553,7 +570,7 @@ int ic_cli_validate_published(int argc, char **argv) {
   const char *slash = strrchr(o.table, '/');
   snprintf(table_dir, sizeof table_dir, "%.*s", slash ? (int)(slash - o.table) : 1, slash ? o.table : ".");
   struct ic_pub_options popt = {o.quick, o.overrides, o.override_count, configs, config_count, o.lengths, table_dir, o.trtllm,
-                                o.trtllm_host_s};
+                                o.trtllm_host_s, o.trtllm_unread_caps};
   size_t points = ic_pub_plan(rows, n, &popt, cases, first_row, rate);
   printf("# infercost %s validate --published%s: %zu rows of %s, %zu runs on %ld worker(s)", IC_VERSION_STRING,
          o.quick ? " --quick" : "", n, o.table, points, o.workers);

@@ -343,6 +343,46 @@ static bool vllm_v1(const struct ic_pub_row *row, const struct ic_pub_config *c,
   return ok;
 }
 
+/* NVIDIA's own TensorRT-LLM configuration classes, per GPU (x8 system),
+ * benchmark and scenario: gpu_batch_size and trtllm_runtime_flags
+ * max_num_tokens, chunked context on (every v5.1 class sets
+ * enable_chunked_context). For the MLPerf TensorRT-LLM rows whose own
+ * configuration was not read (docs/validation-published.md, "Eighth round
+ * (C)"). Sources: inference_results_v5.0@6069beb2
+ * closed/NVIDIA/configs/llama2-70b/Offline/__init__.py (H100_SXM_80GB_PP2x4
+ * 1024 / 1024, H200_SXM_141GBx8 2048 / 1536, B200_SXM_180GBx8 2048 / 3584);
+ * inference_results_v5.1@965182b0 closed/NVIDIA/configs/B200-SXM-180GBx8
+ * (llama2-70b 2048 / 3584 in both scenarios, llama3_1-405b 128 / 1536
+ * Offline and 256 / 2048 Server, llama3_1-8b 6000 / 12000). A Server row
+ * takes its Offline class where only that was read (Llama-2-70B on H100
+ * and H200; v5.1 sets the two alike on B200 and on Dell's and Nebius'
+ * H200). No H100 405B class was read: those rows keep the defaults. */
+static const struct {
+  const char *gpu, *model, *mode; /* mode NULL: every scenario */
+  long max_batch, max_num_tokens;
+} nvidia_classes[] = {
+    {"H100", "Llama-2-70B", NULL, 1024, 1024},       {"H200", "Llama-2-70B", NULL, 2048, 1536},
+    {"B200", "Llama-2-70B", NULL, 2048, 3584},       {"B200", "Llama-3.1-405B", "offline", 128, 1536},
+    {"B200", "Llama-3.1-405B", "server", 256, 2048}, {"B200", "Llama-3.1-8B", NULL, 6000, 12000},
+};
+
+/* The caps of an MLPerf TensorRT-LLM row (NVIDIA's harness) without its
+ * own configuration, as a configuration; false when none applies. */
+static bool nvidia_caps(const struct ic_pub_row *row, struct ic_pub_config *c) {
+  /* Interactive classes set other caps (768 / 768 on B200): none is unread. */
+  if (strcmp(row->source_kind, "mlperf") || strcmp(row->engine, "TensorRT-LLM") || !strcmp(row->mode, "interactive"))
+    return false;
+  for (size_t i = 0; i < sizeof nvidia_classes / sizeof nvidia_classes[0]; i++) {
+    if (strcmp(nvidia_classes[i].gpu, row->gpu) || strcmp(nvidia_classes[i].model, row->model) ||
+        (nvidia_classes[i].mode && strcmp(nvidia_classes[i].mode, row->mode)))
+      continue;
+    *c = (struct ic_pub_config){.max_batch = nvidia_classes[i].max_batch,
+                                .max_num_tokens = nvidia_classes[i].max_num_tokens, .chunked = true, .line = 0};
+    return true;
+  }
+  return false;
+}
+
 /* The submission's own scheduler, where its code and configuration were
  * read (tests/data/published/submission_configs.csv; docs/validation-published.md,
  * "Fifth round (S)"): its batch cap per replica; its token budget an
@@ -356,6 +396,8 @@ static bool vllm_v1(const struct ic_pub_row *row, const struct ic_pub_config *c,
  * multi-step scheduling and AMD's prefill hold-back. */
 static bool apply_submission_config(const struct ic_pub_row *row, const struct ic_pub_options *opt, struct ic_scenario *s) {
   const struct ic_pub_config *c = ic_pub_find_config(opt->configs, opt->config_count, row->experiment, row->mode);
+  struct ic_pub_config nvidia;
+  if (!c && opt->trtllm_unread_caps && nvidia_caps(row, &nvidia)) c = &nvidia;
   if (!c) return true;
   bool ok = !c->max_batch || set(s, row->id, "serving.max_batch=%ld", c->max_batch);
   bool trt = strstr(row->engine, "TensorRT-LLM") != NULL, inflight = trt && opt->trtllm == IC_PUB_TRTLLM_INFLIGHT;

@@ -24,8 +24,8 @@ static const char *write_table(const char *body) {
   return path;
 }
 
-static const struct ic_pub_options quick = {true, NULL, 0, NULL, 0, IC_PUB_LENGTHS_MEAN, NULL, IC_PUB_TRTLLM_WHOLE, 0.0},
-                                   full = {false, NULL, 0, NULL, 0, IC_PUB_LENGTHS_MEAN, NULL, IC_PUB_TRTLLM_WHOLE, 0.0};
+static const struct ic_pub_options quick = {true, NULL, 0, NULL, 0, IC_PUB_LENGTHS_MEAN, NULL, IC_PUB_TRTLLM_WHOLE, 0.0, false},
+                                   full = {false, NULL, 0, NULL, 0, IC_PUB_LENGTHS_MEAN, NULL, IC_PUB_TRTLLM_WHOLE, 0.0, false};
 
 static struct ic_pub_row row(const char *gpu, const char *precision, const char *model, const char *mode,
                              double input, double output) {
@@ -244,6 +244,72 @@ static void trtllm_host_time_adds_to_every_iteration(void **state) {
   assert_true(fabs(host.e2e_mean_s - base.e2e_mean_s - 50 * 80 * 1.5e-4) < 1e-5);
 }
 
+/* --trtllm-unread nvidia: an MLPerf TensorRT-LLM row whose own configuration
+ * was not read takes NVIDIA's class for its GPU and benchmark (v5.0
+ * closed/NVIDIA/configs/llama2-70b/Offline/__init__.py H100_SXM_80GB_PP2x4:
+ * gpu_batch_size 1024, max_num_tokens 1024; v5.1 B200-SXM-180GBx8
+ * Server/llama3_1-405b.py: 256, 2048) and the mapping of the rows with one:
+ * in-flight chunks of max_num_tokens and 80 layers x h of host time on the
+ * fitted fixed cost. keep (false) leaves the engine defaults (whole prompts
+ * within 8,192 tokens, batch 2,048, the key's 0.002 s). Rows with no class
+ * (H100 405B), Interactive rows and the performance-overview rows
+ * (trtllm-bench, another engine) are not changed. */
+static void trtllm_unread_rows_take_nvidia_classes(void **state) {
+  (void)state;
+  static struct ic_scenario s;
+  char why[IC_PUB_WHY];
+  struct ic_pub_row r = config_row("H100", "fp8", "Llama-2-70B", 222, 294, "v50-h100");
+  r.gpus = 8;
+  r.tp = NAN;
+  snprintf(r.source_kind, sizeof r.source_kind, "mlperf");
+  snprintf(r.engine, sizeof r.engine, "TensorRT-LLM");
+  struct ic_pub_options o = full;
+  o.trtllm = IC_PUB_TRTLLM_INFLIGHT;
+  o.trtllm_host_per_layer_s = 2e-4;
+  assert_true(ic_pub_scenario(&r, &o, 0, &s, why)); /* keep: the engine defaults */
+  assert_int_equal(s.serving.max_batch, 2048);
+  assert_int_equal(s.serving.max_batched_tokens, 8192);
+  assert_int_equal(s.serving.prefill_chunk_tokens, 0);
+  assert_int_equal(s.serving.token_budget, IC_TOKEN_BUDGET_PREFILL);
+  assert_true(s.perf.overhead_s == 0.002);
+  o.trtllm_unread_caps = true;
+  assert_true(ic_pub_scenario(&r, &o, 0, &s, why));
+  assert_int_equal(s.serving.max_batch, 1024);
+  assert_int_equal(s.serving.max_batched_tokens, 0);
+  assert_int_equal(s.serving.prefill_chunk_tokens, 1024);
+  assert_int_equal(s.serving.token_budget, IC_TOKEN_BUDGET_ITERATION);
+  struct ic_perf_params f;
+  assert_true(ic_perf_fitted("h100-sxm", IC_FP8, &f));
+  assert_true(fabs(s.perf.overhead_s - (f.overhead_s + 80 * 2e-4)) < 1e-12);
+  r = config_row("B200", "fp4", "Llama-3.1-405B", 9400, 684, "v51-power");
+  r.gpus = 8;
+  r.tp = NAN;
+  snprintf(r.source_kind, sizeof r.source_kind, "mlperf");
+  snprintf(r.engine, sizeof r.engine, "TensorRT-LLM");
+  snprintf(r.mode, sizeof r.mode, "server");
+  assert_true(ic_pub_scenario(&r, &o, 1.0, &s, why));
+  assert_int_equal(s.serving.max_batch, 256);
+  assert_int_equal(s.serving.prefill_chunk_tokens, 2048);
+  snprintf(r.mode, sizeof r.mode, "interactive");
+  assert_true(ic_pub_scenario(&r, &o, 1.0, &s, why));
+  assert_int_equal(s.serving.max_batch, 2048);
+  assert_int_equal(s.serving.max_batched_tokens, 8192);
+  r = config_row("H100", "fp8", "Llama-3.1-405B", 9400, 684, "v51-cisco");
+  r.gpus = 16;
+  r.nodes = 2;
+  r.tp = 8;
+  snprintf(r.source_kind, sizeof r.source_kind, "mlperf");
+  snprintf(r.engine, sizeof r.engine, "TensorRT-LLM");
+  assert_true(ic_pub_scenario(&r, &o, 0, &s, why));
+  assert_int_equal(s.serving.max_batched_tokens, 8192);
+  assert_true(s.perf.overhead_s == 0.002);
+  r = config_row("H100", "fp8", "Llama-3.3-70B", 128, 128, "overview"); /* trtllm-bench, not the harness */
+  snprintf(r.source_kind, sizeof r.source_kind, "mlperf");
+  assert_true(ic_pub_scenario(&r, &o, 0, &s, why));
+  assert_int_equal(s.serving.max_batched_tokens, 8192);
+  assert_int_equal(s.serving.token_budget, IC_TOKEN_BUDGET_PREFILL);
+}
+
 /* The table's one vLLM V1 submission (RedHat H100 Llama-3.1-8B, server:
  * --max-num-batched-tokens 1024 --max-num-seqs 512
  * --long-prefill-token-threshold 256) is read with its per-prompt cap and
@@ -312,7 +378,7 @@ static void submission_memory_share_maps_to_reserve(void **state) {
   snprintf(r.experiment, sizeof r.experiment, "amd-x");
   struct ic_pub_config cfg = {.experiment = "amd-x", .mode = "offline", .max_batch = 1536, .max_num_tokens = 40960,
                               .scheduler_steps = 11, .gpu_memory_utilization = 0.98};
-  struct ic_pub_options o = {false, NULL, 0, &cfg, 1, IC_PUB_LENGTHS_MEAN, NULL, IC_PUB_TRTLLM_WHOLE, 0.0};
+  struct ic_pub_options o = {false, NULL, 0, &cfg, 1, IC_PUB_LENGTHS_MEAN, NULL, IC_PUB_TRTLLM_WHOLE, 0.0, false};
   assert_true(ic_pub_scenario(&r, &o, 0, &s, why));
   assert_true(fabs(s.perf.memory_reserve_frac - 0.02) < 1e-12);
   assert_int_equal(s.serving.max_batch, 1536);
@@ -509,6 +575,7 @@ static void bad_command_lines(void **state) {
       {"validate --published --max-median-error -1", "--max-median-error: expected a positive fraction, got '-1'"},
       {"validate --published --max-p90-error 0", "--max-p90-error: expected a positive fraction, got '0'"},
       {"validate --published --bound-metrics", "--bound-metrics: expected a value"},
+      {"validate --published --trtllm-unread all", "--trtllm-unread: expected keep or nvidia, got 'all'"},
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     char out[4096];
@@ -565,6 +632,7 @@ int main(void) {
       cmocka_unit_test(trtllm_scheduling_maps),
       cmocka_unit_test(trtllm_host_time_per_layer_maps),
       cmocka_unit_test(trtllm_host_time_adds_to_every_iteration),
+      cmocka_unit_test(trtllm_unread_rows_take_nvidia_classes),
       cmocka_unit_test(vllm_v1_scheduling_maps),
       cmocka_unit_test_setup_teardown(rest_power_sets_the_host, diag_capture, diag_release),
   };

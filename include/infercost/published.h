@@ -76,6 +76,13 @@ struct ic_pub_options {
    * harness runs its executor without CUDA graphs (validate --trtllm-host;
    * docs/validation-published.md, "Eighth round (T)"); 0: none. */
   double trtllm_host_per_layer_s;
+  /* MLPerf TensorRT-LLM rows without a submission configuration (v5.0,
+   * Cisco's H100 systems, MLPerf Power): false keeps the engine defaults
+   * (a whole-prompt budget of 8,192, no host time); true runs them as the
+   * rows with one, with NVIDIA's own configuration classes' caps for the
+   * same GPU and benchmark (validate --trtllm-unread; docs/validation-published.md,
+   * "Eighth round (C)"). */
+  bool trtllm_unread_caps;
 };
 
 /* Builds the scenario that reproduces `row` (defaults, perf.profile =
