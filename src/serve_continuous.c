@@ -507,10 +507,12 @@ static struct ic_iter_shape mixed_iteration(ic_fleet *f, struct cont *rep, bool 
     if (chunk == 0 && whole != INT64_MAX && (used > 0 || first_used > 0) && used + take > whole) break;
     used += take;
     budget -= take;
-    struct ic_iter_shape part = ic_iter_shape_prefill_chunk(take, pr->context);
-    shape = ic_iter_shape_add(shape, part);
-    if (prefill_part) *prefill_part = ic_iter_shape_add(*prefill_part, part);
-    if (!apply) continue;
+    if (!apply) { /* planning: the shape (applying, the requests advance: its shape was the plan's) */
+      struct ic_iter_shape part = ic_iter_shape_prefill_chunk(take, pr->context);
+      shape = ic_iter_shape_add(shape, part);
+      if (prefill_part) *prefill_part = ic_iter_shape_add(*prefill_part, part);
+      continue;
+    }
     pr->context += take;
     if (pr->context < pr->target_prefill) continue;
     /* The prefill's last position yields the next token. */
