@@ -104,7 +104,8 @@ static struct ic__slot *region_of(const struct cont_state *st, const struct cont
 }
 
 static struct cont *cont_of(const ic_fleet *f, int64_t r) {
-  const struct ic__pool *pl = ic__pool_of(f, r);
+  /* One pool (the usual fleet): its record without a load of r's replica record. */
+  const struct ic__pool *pl = f->pool_count == 1 ? &f->pools[0] : ic__pool_of(f, r);
   return &state(pl)->rep[r - pl->first_replica];
 }
 
@@ -708,8 +709,8 @@ static bool head_fits(const ic_fleet *f, const struct cont *rep) {
 }
 
 /* An iteration boundary at now: evict, admit, plan the next span. */
-static void boundary(ic_fleet *f, int64_t r, bool was_busy) {
-  struct cont *rep = cont_of(f, r);
+static void boundary(ic_fleet *f, struct cont *rep, bool was_busy) {
+  int64_t r = rep->r;
   ic__refill(f, r);
   if (!ic__node_ready(f, r)) {
     go_idle(f, r, was_busy); /* the wake-up kicks the replica again */
@@ -835,8 +836,7 @@ static void complete_oldest(ic_fleet *f, struct cont *rep) {
 }
 
 /* Removes finished requests, keeping admission order. */
-static void complete_finished(ic_fleet *f, int64_t r) {
-  struct cont *rep = cont_of(f, r);
+static void complete_finished(ic_fleet *f, struct cont *rep) {
   /* With every slot decoding, none is done before first_done_step. */
   if (rep->decoding == rep->running_len && rep->steps < rep->first_done_step) return;
   if (rep->done_ordered) {
@@ -935,8 +935,8 @@ static void on_span_end(ic_sim *sim, void *ctx, uint64_t arg) {
     rep->context_sum += n * k;
     rep->kv_reserved += n * k;
   }
-  complete_finished(f, r);
-  boundary(f, r, true);
+  complete_finished(f, rep);
+  boundary(f, rep, true);
 }
 
 /* The decode steps of a span of n sequences from context_sum that begin
@@ -997,7 +997,7 @@ static int64_t steps_begun(const struct ic_perf_decode_line *d, int64_t context_
 static void cont_kick(ic_fleet *f, int64_t r, bool was_queue_empty) {
   struct cont *rep = cont_of(f, r);
   if (rep->span == IC__SPAN_NONE) {
-    boundary(f, r, false);
+    boundary(f, rep, false);
     return;
   }
   /* Requests behind a blocked head, or a full batch, wait for a completion,
@@ -1025,7 +1025,7 @@ static void cont_kick(ic_fleet *f, int64_t r, bool was_queue_empty) {
     ic_sim_cancel(f->sim, rep->span_event);
     if (rep->split_event) ic_sim_cancel(f->sim, rep->split_event);
     rep->split_event = 0;
-    boundary(f, r, true);
+    boundary(f, rep, true);
     return;
   }
   rep->span_iters = rep->span_planned = k;
@@ -1125,7 +1125,7 @@ static void cont_interrupt(ic_fleet *f, int64_t r) {
       rep->steps += k;
       rep->context_sum += n * k;
       rep->kv_reserved += n * k;
-      complete_finished(f, r);
+      complete_finished(f, rep);
     }
   }
   if (rep->span_event) ic_sim_cancel(f->sim, rep->span_event);
