@@ -802,7 +802,7 @@ static void finish_slot(ic_fleet *f, struct cont *rep, const struct ic__slot *sl
   rep->context_sum -= slot_context(rep, sl);
   rep->decoding--;
   rep->kv_committed -= pr->req.prompt_tokens + pr->req.output_tokens;
-  int64_t kv_delta = ic__prefix_release(f, rep->r, sl->idx);
+  int64_t kv_delta = f->block_src ? ic__prefix_release(f, rep->r, sl->idx) : 0; /* no prefix caches without blocks */
   rep->kv_reserved += kv_delta;
   rep->kv_promised += kv_delta;
   ic__count_running(f, -1);
