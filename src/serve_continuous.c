@@ -375,6 +375,7 @@ static bool cont_init(ic_fleet *f, struct ic__pool *pl) {
   int64_t per = 2 * pl->serving.max_batch;
   if (pl->replica_count <= IC__SLAB_BYTES / per / (int64_t)sizeof(struct ic__slot))
     st->slab = calloc((size_t)(pl->replica_count * per), sizeof *st->slab);
+  if (st->slab) ic__advise_huge(st->slab, (size_t)(pl->replica_count * per) * sizeof *st->slab);
   st->region = per;
   for (int64_t i = 0; i < pl->replica_count; i++)
     st->rep[i] = (struct cont){.first_done_step = INT64_MAX, .first_done_idx = IC__NONE, .done_ordered = true,
