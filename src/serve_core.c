@@ -215,10 +215,12 @@ static struct ic__request *pool_realloc(struct ic__request *pool, size_t used_by
 
 /* Asks for 2 MiB pages (transparent huge pages, where the system leaves it
  * to a program: madvise mode) over the whole 2 MiB extents of a large
- * block. A large fleet's request pool and running slots are tens of MB read
- * at random, one line a replica or request each event: with 4 KiB pages
- * almost every first touch was also a page walk (a TLB reach of a few MB).
- * Advice only: refused or without THP nothing changes but the speed. */
+ * block. A large fleet's running slots are tens of MB read at random, a
+ * line a replica each event: with 4 KiB pages almost every first touch was
+ * also a page walk (a TLB reach of a few MB). Advice only: refused or
+ * without THP nothing changes but the speed. Not for a block that realloc
+ * grows (the request pool): the advice splits its mapping in three, which
+ * mremap cannot move, so realloc would copy it at every doubling. */
 void ic__advise_huge(void *p, size_t bytes) {
 #ifdef MADV_HUGEPAGE
   const uintptr_t huge = (uintptr_t)2 << 20;
@@ -240,7 +242,6 @@ bool ic__grow_pool(ic_fleet *f) {
   if (cap <= old || cap >= IC__NONE) return false;
   struct ic__request *p = pool_realloc(f->pool, (size_t)old * sizeof *p, (size_t)cap * sizeof *p);
   if (!p) return false;
-  ic__advise_huge(p, (size_t)cap * sizeof *p); /* before the free list below touches the new part */
   for (uint32_t i = old; i < cap; i++) p[i].next = i + 1 < cap ? i + 1 : f->pool_free;
   f->pool = p;
   f->pool_free = old;
