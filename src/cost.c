@@ -40,11 +40,14 @@ struct ic_ledger {
    * gpus_in_state x watts[state] (0 under the phase and utilisation
    * models, so their sums keep every bit). */
   double extra_w_in_state[IC_GPU_STATE_COUNT];
+  bool has_extra; /* any extra_w_in_state set: until then its terms (+0) are left out */
   /* Fleet IT energy by hour of day. Integrated from the fleet's total power
    * (piecewise constant between any two changes), independently of the
    * per-node sums, so the two can check each other. */
   double hour_energy_j[IC_HOURS_PER_DAY];
   ic_time_ns fleet_last_ns;
+  ic_time_ns hour_end_ns; /* the end of fleet_last_ns's hour (0: not yet known) */
+  int hour_bin;           /* that hour's bin */
   double power_w;        /* sum of node watts, kept as nodes change */
   ic_time_ns increment_ns; /* billing increment of a held spell; 0: exact */
 };
@@ -92,14 +95,32 @@ static void add_to_hours(double *bins, double power_w, ic_time_ns from, ic_time_
   }
 }
 
+/* Every change advances the fleet's sums: the same products and sums in
+ * the same order whatever the path. Without the load model the extra
+ * terms are +0, and x + (+0) is x for every x these sums hold (never -0),
+ * so they are left out; a change within fleet_last_ns's hour adds to its
+ * bin without add_to_hours' division (the same one product). */
 static void advance_fleet(ic_ledger *l, ic_time_ns now_ns) {
   assert(now_ns >= l->fleet_last_ns && "ledger: time went backwards");
   double dt = ic_time_to_s(now_ns - l->fleet_last_ns);
-  for (int s = 0; s < IC_GPU_STATE_COUNT; s++) {
-    l->state_energy_j[s] += l->gpus_in_state[s] * l->gpu_power.watts[s] * dt + l->extra_w_in_state[s] * dt;
-    l->state_s[s] += l->gpus_in_state[s] * dt;
+  if (l->has_extra)
+    for (int s = 0; s < IC_GPU_STATE_COUNT; s++) {
+      l->state_energy_j[s] += l->gpus_in_state[s] * l->gpu_power.watts[s] * dt + l->extra_w_in_state[s] * dt;
+      l->state_s[s] += l->gpus_in_state[s] * dt;
+    }
+  else
+    for (int s = 0; s < IC_GPU_STATE_COUNT; s++) {
+      l->state_energy_j[s] += l->gpus_in_state[s] * l->gpu_power.watts[s] * dt;
+      l->state_s[s] += l->gpus_in_state[s] * dt;
+    }
+  ic_time_ns from = l->fleet_last_ns;
+  if (now_ns <= l->hour_end_ns) {
+    if (from < now_ns) l->hour_energy_j[l->hour_bin] += l->power_w * dt;
+  } else {
+    add_to_hours(l->hour_energy_j, l->power_w, from, now_ns);
+    l->hour_end_ns = (now_ns / HOUR_NS + 1) * HOUR_NS;
+    l->hour_bin = (int)(now_ns / HOUR_NS % IC_HOURS_PER_DAY);
   }
-  add_to_hours(l->hour_energy_j, l->power_w, l->fleet_last_ns, now_ns);
   l->fleet_last_ns = now_ns;
 }
 
@@ -127,6 +148,7 @@ void ic_ledger_set_state_w(ic_ledger *l, int64_t node, int64_t gpus, enum ic_gpu
   l->power_w += delta;
   l->gpus_in_state[from] -= g;
   l->gpus_in_state[to] += g;
+  l->has_extra = true;
   l->extra_w_in_state[from] -= g * (from_w - l->gpu_power.watts[from]);
   l->extra_w_in_state[to] += g * (to_w - l->gpu_power.watts[to]);
 }

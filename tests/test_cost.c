@@ -218,6 +218,48 @@ static void energy_is_conserved(void **state) {
  *   maintenance 4%/y of $284,000 capex: $31.123288 -> 31.12
  *   other opex $30
  *   total 2.37 + 0.5925 + 239.625649 + 31.123288 + 30 = $303.711437 -> 303.71 */
+/* The fleet's hour bins and state sums through the ledger's paths: changes
+ * within an hour, one exactly on an hour's end, two at the same instant, a
+ * step across several hours and across midnight, then changes in the new
+ * hour. 1 node of 1 GPU, no base draw; idle 100 W, prefill 300 W, decode 200 W.
+ * Hand-computed (s x W):
+ *   hour 0: 1800 x 100 + 1800 x 300 = 720,000
+ *   hour 1: 100 x 100 + 100 x 300 + 3400 x 200 = 720,000
+ *   hour 2: 3600 x 200 = 720,000; hour 3: 600 x 200 + 3000 x 100 = 420,000
+ *   hours 4-23: 3600 x 100 = 360,000 each
+ *   hour 24 (bin 0 again): 3600 x 100 -> bin 0 = 1,080,000
+ *   hour 25 (bin 1 again): 100 x 100 + 100 x 200 -> bin 1 = 750,000
+ *   prefill 1,900 s; decode 7,700 s; idle 4,900 + 75,700 = 80,600 s (90,200 s in all) */
+static void hour_bins_across_boundaries(void **state) {
+  (void)state;
+  struct ic_gpu_power gp = {{100.0, 300.0, 200.0}};
+  ic_ledger *l = ic_ledger_alloc(1, 1, 0.0, &gp, 0);
+  const ic_time_ns s = IC_NS_PER_S;
+  ic_ledger_set_state(l, 0, 1, IC_GPU_IDLE, IC_GPU_PREFILL, 1800 * s);
+  ic_ledger_set_state(l, 0, 1, IC_GPU_PREFILL, IC_GPU_DECODE, 3600 * s); /* on hour 0's end */
+  ic_ledger_set_state(l, 0, 1, IC_GPU_DECODE, IC_GPU_IDLE, 3600 * s);   /* the same instant */
+  ic_ledger_set_state(l, 0, 1, IC_GPU_IDLE, IC_GPU_PREFILL, 3700 * s);
+  ic_ledger_set_state(l, 0, 1, IC_GPU_PREFILL, IC_GPU_DECODE, 3800 * s);
+  ic_ledger_set_state(l, 0, 1, IC_GPU_DECODE, IC_GPU_IDLE, 11400 * s); /* across hours 1-3 */
+  ic_ledger_flush(l, 14400 * s);                                        /* on hour 3's end */
+  ic_ledger_flush(l, 90000 * s);                                        /* across midnight */
+  ic_ledger_set_state(l, 0, 1, IC_GPU_IDLE, IC_GPU_DECODE, 90100 * s);
+  ic_ledger_flush(l, 90200 * s);
+  assert_true(fabs(ic_ledger_hour_energy_j(l, 0) - 1080000.0) < 1e-6);
+  assert_true(fabs(ic_ledger_hour_energy_j(l, 1) - 750000.0) < 1e-6);
+  assert_true(fabs(ic_ledger_hour_energy_j(l, 2) - 720000.0) < 1e-6);
+  assert_true(fabs(ic_ledger_hour_energy_j(l, 3) - 420000.0) < 1e-6);
+  for (int h = 4; h < IC_HOURS_PER_DAY; h++) assert_true(fabs(ic_ledger_hour_energy_j(l, h) - 360000.0) < 1e-6);
+  assert_true(fabs(ic_ledger_gpu_state_s(l, IC_GPU_PREFILL) - 1900.0) < 1e-9);
+  assert_true(fabs(ic_ledger_gpu_state_s(l, IC_GPU_DECODE) - 7700.0) < 1e-9);
+  assert_true(fabs(ic_ledger_gpu_state_s(l, IC_GPU_IDLE) - 80600.0) < 1e-9);
+  assert_true(fabs(ic_ledger_gpu_state_energy_j(l, IC_GPU_PREFILL) - 570000.0) < 1e-6);
+  assert_true(fabs(ic_ledger_gpu_state_energy_j(l, IC_GPU_DECODE) - 1540000.0) < 1e-6);
+  assert_true(fabs(ic_ledger_gpu_state_energy_j(l, IC_GPU_IDLE) - 8060000.0) < 1e-6);
+  assert_true(fabs(ic_ledger_it_energy_j(l) - (570000.0 + 1540000.0 + 8060000.0)) < 1e-6);
+  ic_ledger_free(l);
+}
+
 static void hand_computed_tou_annuity_ledger(void **state) {
   (void)state;
   struct ic_gpu_power gp = {{50.0, 350.0, 200.0}};
@@ -501,6 +543,7 @@ int main(void) {
       cmocka_unit_test(load_model_power),
       cmocka_unit_test(load_model_ledger),
       cmocka_unit_test(hourly_lists_are_checked),
+      cmocka_unit_test(hour_bins_across_boundaries),
       cmocka_unit_test(held_time_of_a_large_long_fleet),
   };
   return cmocka_run_group_tests_name("cost", tests, NULL, NULL);
