@@ -482,6 +482,8 @@ static struct ic_iter_shape mixed_iteration(ic_fleet *f, struct cont *rep, bool 
   int64_t per_prompt = chunk > 0 && rep->pool->serving.prefill_chunk_max_tokens > 0 ? rep->pool->serving.prefill_chunk_max_tokens
                                                                                      : INT64_MAX;
   whole = whole > 0 ? budget_left(rep, whole) : INT64_MAX;
+  /* No decode rides along: no decode part, so no power split reads the prefill part (it would be the shape). */
+  if (!ride || rep->decoding == 0) prefill_part = NULL;
   struct ic_iter_shape shape = {0};
   if (apply && ride) { /* one step for each request decoding before this iteration */
     rep->pool->work.output_tokens += (double)rep->decoding;
