@@ -45,6 +45,7 @@ struct ic_evq {
   uint32_t slot_cap;
   uint32_t free_head; /* UINT32_MAX when the free list is empty */
   uint64_t next_seq;
+  size_t hole; /* 0, or a leaf position that a pop emptied, counted in heap_len (below) */
 };
 
 static inline bool key_less(const struct slot *slots, struct heap_key a, struct heap_key b) {
@@ -88,6 +89,40 @@ static void sift_down(ic_evq *q, size_t i) {
     i = c;
   }
   place(q, i, k);
+}
+
+/* A pop's hole, moved from the root to a leaf: each level's smaller child
+ * moves up, one comparison a level and none with a key from the bottom
+ * (Floyd's bottom-up deletion). Needs heap_len >= 2; returns the leaf. */
+static size_t descend(ic_evq *q) {
+  const struct heap_key *h = q->heap;
+  const struct slot *slots = q->slots;
+  size_t len = q->heap_len, i = 0, c;
+  while ((c = 2 * i + 1) < len) {
+    if (c + 1 < len) {
+      ic_time_ns t0 = h[c].time_ns, t1 = h[c + 1].time_ns;
+      if (__builtin_expect(t1 == t0, 0))
+        c += slots[h[c + 1].slot].seq < slots[h[c].slot].seq;
+      else
+        c += t1 < t0;
+    }
+    place(q, i, h[c]);
+    i = c;
+  }
+  return i;
+}
+
+/* Almost every pop is followed by the handler's push of its next event
+ * (a span end schedules the replica's next span end), so a pop leaves its
+ * hole at a leaf and that push fills it and sifts up from there: neither
+ * the last key's nor the new key's full sift. Any other operation first
+ * fills the hole with the last key. */
+static void fill_hole(ic_evq *q) {
+  size_t i = q->hole, last = --q->heap_len;
+  q->hole = 0;
+  if (i == last) return;
+  place(q, i, q->heap[last]);
+  sift_up(q, i);
 }
 
 static bool grow_slots(ic_evq *q) {
@@ -150,7 +185,7 @@ static void release_slot(ic_evq *q, uint32_t idx) {
 
 static ic_event_id push(ic_evq *q, ic_time_ns time_ns, bool bound, ic_event_fn *fn, void *ctx, uint64_t arg) {
   if (q->free_head == UINT32_MAX && !grow_slots(q)) return 0;
-  if (q->heap_len == q->heap_cap && !grow_heap(q, 2 * q->heap_cap)) return 0;
+  if (!q->hole && q->heap_len == q->heap_cap && !grow_heap(q, 2 * q->heap_cap)) return 0;
   uint32_t idx = q->free_head;
   struct slot *s = &q->slots[idx];
   q->free_head = s->next_free;
@@ -159,8 +194,10 @@ static ic_event_id push(ic_evq *q, ic_time_ns time_ns, bool bound, ic_event_fn *
   s->arg = arg;
   s->seq = q->next_seq++;
   s->state = SLOT_PENDING;
-  q->heap[q->heap_len] = (struct heap_key){time_ns, idx, bound};
-  sift_up(q, q->heap_len++);
+  size_t i = q->hole ? q->hole : q->heap_len++;
+  q->hole = 0;
+  q->heap[i] = (struct heap_key){time_ns, idx, bound};
+  sift_up(q, i);
   return ((uint64_t)s->generation << 32) | idx;
 }
 
@@ -190,6 +227,7 @@ bool ic_evq_cancel(ic_evq *q, ic_event_id id) {
   if (id == 0 || idx >= q->slot_cap) return false;
   struct slot *s = &q->slots[idx];
   if (s->generation != gen || s->state != SLOT_PENDING) return false;
+  if (q->hole) fill_hole(q);
   remove_at(q, q->heap_pos[idx]);
   release_slot(q, idx);
   return true;
@@ -200,6 +238,7 @@ ic_event_id ic_evq_reschedule(ic_evq *q, ic_event_id id, ic_time_ns time_ns) {
   if (id == 0 || idx >= q->slot_cap) return 0;
   struct slot *s = &q->slots[idx];
   if (s->generation != (uint32_t)(id >> 32) || s->state != SLOT_PENDING) return 0;
+  if (q->hole) fill_hole(q);
   size_t i = q->heap_pos[idx];
   bool earlier = time_ns < q->heap[i].time_ns; /* else later: the new seq is larger */
   s->seq = q->next_seq++;
@@ -219,6 +258,7 @@ ic_time_ns ic_evq_peek_bound(const ic_evq *q, bool *bound) {
 
 void ic_evq_delay_top(ic_evq *q, ic_time_ns time_ns, bool exact) {
   if (!q->heap_len) return;
+  if (q->hole) fill_hole(q);
   assert(time_ns >= q->heap[0].time_ns && "event queue: delay_top moved an event earlier");
   q->heap[0].bound = !exact;
   if (time_ns == q->heap[0].time_ns) return;
@@ -227,17 +267,22 @@ void ic_evq_delay_top(ic_evq *q, ic_time_ns time_ns, bool exact) {
 }
 
 bool ic_evq_pop(ic_evq *q, struct ic_event *out) {
+  if (q->hole) fill_hole(q);
   if (!q->heap_len) return false;
   struct heap_key top = q->heap[0];
   struct slot *s = &q->slots[top.slot];
   assert(s->state == SLOT_PENDING && "event queue: popped a non-pending slot");
   *out = (struct ic_event){top.time_ns, s->seq, ((uint64_t)s->generation << 32) | top.slot,
                            s->fn, s->ctx, s->arg};
-  remove_at(q, 0);
+  if (q->heap_len == 1)
+    q->heap_len = 0;
+  else
+    q->hole = descend(q);
   release_slot(q, top.slot);
   /* The event after the next one is the new root's child, or one pushed
    * meanwhile: its action starts on its way to the cache now. */
-  for (size_t c = 1; c <= 2 && c < q->heap_len; c++) __builtin_prefetch(&q->slots[q->heap[c].slot]);
+  for (size_t c = 1; c <= 2 && c < q->heap_len; c++)
+    if (c != q->hole) __builtin_prefetch(&q->slots[q->heap[c].slot]);
   return true;
 }
 
@@ -256,7 +301,7 @@ uint64_t ic_evq_take_seq(ic_evq *q) { return q->next_seq++; }
 
 uint64_t ic_evq_peek_seq(const ic_evq *q) { return q->heap_len ? q->slots[q->heap[0].slot].seq : 0; }
 
-size_t ic_evq_size(const ic_evq *q) { return q->heap_len; }
+size_t ic_evq_size(const ic_evq *q) { return q->heap_len - (q->hole != 0); }
 
 void ic_evq_free(ic_evq *q) {
   if (!q) return;
