@@ -103,19 +103,48 @@ ic_status ic_fleet_submit(ic_fleet *f, const struct ic_request *req) {
   return f->status;
 }
 
+/* Class c's four latency sketches and, in the same order, the fleet's. */
+static void class_sketches(struct ic_fleet_stats *st, size_t c, ic_sketch **own[4], ic_sketch *fleet[4]) {
+  struct ic_class_stats *cs = &st->classes[c];
+  own[0] = &cs->e2e_s, own[1] = &cs->ttft_s, own[2] = &cs->tpot_s, own[3] = &cs->wait_s;
+  fleet[0] = st->e2e_s, fleet[1] = st->ttft_s, fleet[2] = st->tpot_s, fleet[3] = st->wait_s;
+}
+
 static void free_stats(struct ic_fleet_stats *st) {
+  for (size_t c = 0; c < IC_TRAFFIC_MAX_CLASSES; c++) {
+    ic_sketch **own[4], *fleet[4];
+    class_sketches(st, c, own, fleet);
+    for (int i = 0; i < 4; i++)
+      if (*own[i] != fleet[i]) ic_sketch_free(*own[i]); /* a shared one is the fleet's (share_class_sketches) */
+  }
   ic_sketch_free(st->e2e_s);
   ic_sketch_free(st->ttft_s);
   ic_sketch_free(st->wait_s);
   ic_sketch_free(st->tpot_s);
   ic_sketch_free(st->transfer_s);
   free(st->batch_hist);
-  for (size_t c = 0; c < IC_TRAFFIC_MAX_CLASSES; c++) {
-    ic_sketch_free(st->classes[c].e2e_s);
-    ic_sketch_free(st->classes[c].ttft_s);
-    ic_sketch_free(st->classes[c].tpot_s);
-    ic_sketch_free(st->classes[c].wait_s);
+}
+
+/* With one request class, the class's latency sketches would take every
+ * value the fleet's take, in the same order, and so hold the same state:
+ * they are the fleet's own sketches (one update a value instead of two:
+ * add_latency); with more, each class has its own. Before any value is
+ * added (ic_fleet_set_classes, ic_fleet_start_window). False when out of
+ * memory. */
+static bool share_class_sketches(struct ic_fleet_stats *st) {
+  ic_sketch **own[4], *fleet[4];
+  class_sketches(st, 0, own, fleet);
+  bool ok = true;
+  for (int i = 0; i < 4; i++) {
+    bool shared = *own[i] == fleet[i];
+    if (st->class_count <= 1 && !shared) {
+      ic_sketch_free(*own[i]);
+      *own[i] = fleet[i];
+    } else if (st->class_count > 1 && shared) {
+      ok = (*own[i] = ic_sketch_alloc(IC_SKETCH_DEFAULT_REL_ERR)) != NULL && ok;
+    }
   }
+  return ok;
 }
 
 static bool alloc_stats(struct ic_fleet_stats *st) {
@@ -277,6 +306,7 @@ void ic_fleet_set_classes(ic_fleet *f, const struct ic_traffic_class *classes, s
     cs->tpot_target_s = isnan(classes[c].tpot_target_s) ? f->serving.slo_tpot_s : classes[c].tpot_target_s;
     cs->e2e_target_s = f->serving.slo_e2e_s;
   }
+  if (!share_class_sketches(&f->stats)) ic__check(f, IC_ENOMEM, "setting the request classes");
 }
 
 void ic_fleet_close(ic_fleet *f, ic_time_ns end_ns) {
@@ -351,6 +381,7 @@ ic_status ic_fleet_start_window(ic_fleet *f) {
   }
   free_stats(st);
   *st = fresh;
+  share_class_sketches(st); /* only frees: the fresh sketches are each their own */
   st->in_flight_at_start = f->in_flight;
   for (int32_t i = 0; i < f->pool_count; i++) {
     struct ic__pool *pl = &f->pools[i];

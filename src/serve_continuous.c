@@ -104,7 +104,8 @@ static struct ic__slot *region_of(const struct cont_state *st, const struct cont
 }
 
 static struct cont *cont_of(const ic_fleet *f, int64_t r) {
-  const struct ic__pool *pl = ic__pool_of(f, r);
+  /* One pool (the usual fleet): its record without a load of r's replica record. */
+  const struct ic__pool *pl = f->pool_count == 1 ? &f->pools[0] : ic__pool_of(f, r);
   return &state(pl)->rep[r - pl->first_replica];
 }
 
@@ -374,6 +375,7 @@ static bool cont_init(ic_fleet *f, struct ic__pool *pl) {
   int64_t per = 2 * pl->serving.max_batch;
   if (pl->replica_count <= IC__SLAB_BYTES / per / (int64_t)sizeof(struct ic__slot))
     st->slab = calloc((size_t)(pl->replica_count * per), sizeof *st->slab);
+  if (st->slab) ic__advise_huge(st->slab, (size_t)(pl->replica_count * per) * sizeof *st->slab);
   st->region = per;
   for (int64_t i = 0; i < pl->replica_count; i++)
     st->rep[i] = (struct cont){.first_done_step = INT64_MAX, .first_done_idx = IC__NONE, .done_ordered = true,
@@ -507,10 +509,12 @@ static struct ic_iter_shape mixed_iteration(ic_fleet *f, struct cont *rep, bool 
     if (chunk == 0 && whole != INT64_MAX && (used > 0 || first_used > 0) && used + take > whole) break;
     used += take;
     budget -= take;
-    struct ic_iter_shape part = ic_iter_shape_prefill_chunk(take, pr->context);
-    shape = ic_iter_shape_add(shape, part);
-    if (prefill_part) *prefill_part = ic_iter_shape_add(*prefill_part, part);
-    if (!apply) continue;
+    if (!apply) { /* planning: the shape (applying, the requests advance: its shape was the plan's) */
+      struct ic_iter_shape part = ic_iter_shape_prefill_chunk(take, pr->context);
+      shape = ic_iter_shape_add(shape, part);
+      if (prefill_part) *prefill_part = ic_iter_shape_add(*prefill_part, part);
+      continue;
+    }
     pr->context += take;
     if (pr->context < pr->target_prefill) continue;
     /* The prefill's last position yields the next token. */
@@ -706,8 +710,8 @@ static bool head_fits(const ic_fleet *f, const struct cont *rep) {
 }
 
 /* An iteration boundary at now: evict, admit, plan the next span. */
-static void boundary(ic_fleet *f, int64_t r, bool was_busy) {
-  struct cont *rep = cont_of(f, r);
+static void boundary(ic_fleet *f, struct cont *rep, bool was_busy) {
+  int64_t r = rep->r;
   ic__refill(f, r);
   if (!ic__node_ready(f, r)) {
     go_idle(f, r, was_busy); /* the wake-up kicks the replica again */
@@ -799,7 +803,7 @@ static void finish_slot(ic_fleet *f, struct cont *rep, const struct ic__slot *sl
   rep->context_sum -= slot_context(rep, sl);
   rep->decoding--;
   rep->kv_committed -= pr->req.prompt_tokens + pr->req.output_tokens;
-  int64_t kv_delta = ic__prefix_release(f, rep->r, sl->idx);
+  int64_t kv_delta = f->block_src ? ic__prefix_release(f, rep->r, sl->idx) : 0; /* no prefix caches without blocks */
   rep->kv_reserved += kv_delta;
   rep->kv_promised += kv_delta;
   ic__count_running(f, -1);
@@ -833,8 +837,7 @@ static void complete_oldest(ic_fleet *f, struct cont *rep) {
 }
 
 /* Removes finished requests, keeping admission order. */
-static void complete_finished(ic_fleet *f, int64_t r) {
-  struct cont *rep = cont_of(f, r);
+static void complete_finished(ic_fleet *f, struct cont *rep) {
   /* With every slot decoding, none is done before first_done_step. */
   if (rep->decoding == rep->running_len && rep->steps < rep->first_done_step) return;
   if (rep->done_ordered) {
@@ -933,8 +936,8 @@ static void on_span_end(ic_sim *sim, void *ctx, uint64_t arg) {
     rep->context_sum += n * k;
     rep->kv_reserved += n * k;
   }
-  complete_finished(f, r);
-  boundary(f, r, true);
+  complete_finished(f, rep);
+  boundary(f, rep, true);
 }
 
 /* The decode steps of a span of n sequences from context_sum that begin
@@ -995,7 +998,7 @@ static int64_t steps_begun(const struct ic_perf_decode_line *d, int64_t context_
 static void cont_kick(ic_fleet *f, int64_t r, bool was_queue_empty) {
   struct cont *rep = cont_of(f, r);
   if (rep->span == IC__SPAN_NONE) {
-    boundary(f, r, false);
+    boundary(f, rep, false);
     return;
   }
   /* Requests behind a blocked head, or a full batch, wait for a completion,
@@ -1023,7 +1026,7 @@ static void cont_kick(ic_fleet *f, int64_t r, bool was_queue_empty) {
     ic_sim_cancel(f->sim, rep->span_event);
     if (rep->split_event) ic_sim_cancel(f->sim, rep->split_event);
     rep->split_event = 0;
-    boundary(f, r, true);
+    boundary(f, rep, true);
     return;
   }
   rep->span_iters = rep->span_planned = k;
@@ -1123,7 +1126,7 @@ static void cont_interrupt(ic_fleet *f, int64_t r) {
       rep->steps += k;
       rep->context_sum += n * k;
       rep->kv_reserved += n * k;
-      complete_finished(f, r);
+      complete_finished(f, rep);
     }
   }
   if (rep->span_event) ic_sim_cancel(f->sim, rep->span_event);

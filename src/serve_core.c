@@ -5,9 +5,11 @@
  *
  * Requests live in a pool and are chained into queues by index, so memory
  * follows the number of requests in flight, not the number simulated. */
+#define _DEFAULT_SOURCE /* madvise, MADV_HUGEPAGE */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "serve_impl.h"
 
@@ -123,6 +125,12 @@ uint32_t ic__queue_pop(ic_fleet *f, int64_t r) {
   return idx;
 }
 
+/* A latency to the fleet's sketch and its class's, which with one class
+ * are the same sketch (share_class_sketches in serve.c): added once. */
+static ic_status add_latency(ic_sketch *fleet, ic_sketch *cls, double x) {
+  return fleet == cls ? ic_sketch_add(fleet, x) : ic_sketch_add2(fleet, cls, x);
+}
+
 /* Request idx admitted on replica r: its first admission is the fleet's
  * queueing delay and its pool's; a decode pool's admission (the only one
  * there: decode pools never evict) is the decode pool's, from the
@@ -138,7 +146,7 @@ void ic__admitted(ic_fleet *f, int64_t r, uint32_t idx) {
   }
   pr->start_ns = now;
   double wait = ic_time_to_s(pr->start_ns - pr->req.arrival_ns);
-  ic__check(f, ic_sketch_add2(f->stats.wait_s, f->stats.classes[pr->req.class_id].wait_s, wait), "a queueing-delay sketch update");
+  ic__check(f, add_latency(f->stats.wait_s, f->stats.classes[pr->req.class_id].wait_s, wait), "a queueing-delay sketch update");
   if (f->pool_count > 1) /* one pool's is the fleet's (ic_fleet_pool_figures) */
     ic__check(f, ic_sketch_add(ic__pool_of(f, r)->wait_s, wait), "a queueing-delay sketch update");
 }
@@ -149,7 +157,7 @@ void ic__first_token(ic_fleet *f, int64_t r, uint32_t idx) {
   pr->first_token_ns = ic_sim_now(f->sim);
   ic__pool_of(f, r)->work.prompt_tokens += (double)pr->req.prompt_tokens;
   double ttft = ic_time_to_s(pr->first_token_ns - pr->req.arrival_ns);
-  ic__check(f, ic_sketch_add2(f->stats.ttft_s, f->stats.classes[pr->req.class_id].ttft_s, ttft), "a TTFT sketch update");
+  ic__check(f, add_latency(f->stats.ttft_s, f->stats.classes[pr->req.class_id].ttft_s, ttft), "a TTFT sketch update");
 }
 
 void ic__in_system(ic_fleet *f, int64_t delta) {
@@ -164,11 +172,11 @@ void ic__finish(ic_fleet *f, int64_t r, uint32_t idx) {
   ic_time_ns now = ic_sim_now(f->sim);
   struct ic_class_stats *cls = &f->stats.classes[pr->req.class_id];
   double e2e = ic_time_to_s(now - pr->req.arrival_ns), ttft = ic_time_to_s(pr->first_token_ns - pr->req.arrival_ns);
-  ic__check(f, ic_sketch_add2(f->stats.e2e_s, cls->e2e_s, e2e), "an end-to-end sketch update");
+  ic__check(f, add_latency(f->stats.e2e_s, cls->e2e_s, e2e), "an end-to-end sketch update");
   double tpot = 0.0;
   if (pr->req.output_tokens > 1) {
     tpot = (e2e - ttft) / (double)(pr->req.output_tokens - 1);
-    ic__check(f, ic_sketch_add2(f->stats.tpot_s, cls->tpot_s, tpot), "a TPOT sketch update");
+    ic__check(f, add_latency(f->stats.tpot_s, cls->tpot_s, tpot), "a TPOT sketch update");
   }
   bool ok = !(ttft > cls->ttft_target_s) && !(tpot > cls->tpot_target_s) && !(e2e > cls->e2e_target_s);
   cls->completed++;
@@ -203,6 +211,25 @@ static struct ic__request *pool_realloc(struct ic__request *pool, size_t used_by
   if (pool && pad != old_pad) memmove(block + pad, block + old_pad, used_bytes);
   ((char **)(block + pad))[-1] = block;
   return (struct ic__request *)(block + pad);
+}
+
+/* Asks for 2 MiB pages (transparent huge pages, where the system leaves it
+ * to a program: madvise mode) over the whole 2 MiB extents of a large
+ * block. A large fleet's running slots are tens of MB read at random, a
+ * line a replica each event: with 4 KiB pages almost every first touch was
+ * also a page walk (a TLB reach of a few MB). Advice only: refused or
+ * without THP nothing changes but the speed. Not for a block that realloc
+ * grows (the request pool): the advice splits its mapping in three, which
+ * mremap cannot move, so realloc would copy it at every doubling. */
+void ic__advise_huge(void *p, size_t bytes) {
+#ifdef MADV_HUGEPAGE
+  const uintptr_t huge = (uintptr_t)2 << 20;
+  uintptr_t lo = ((uintptr_t)p + huge - 1) & ~(huge - 1), hi = ((uintptr_t)p + bytes) & ~(huge - 1);
+  if (hi > lo) (void)madvise((void *)lo, hi - lo, MADV_HUGEPAGE);
+#else
+  (void)p;
+  (void)bytes;
+#endif
 }
 
 void ic__free_pool(ic_fleet *f) {

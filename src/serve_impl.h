@@ -249,6 +249,7 @@ void ic__first_token(ic_fleet *f, int64_t r, uint32_t idx);
 void ic__in_system(ic_fleet *f, int64_t delta);
 void ic__finish(ic_fleet *f, int64_t r, uint32_t idx);
 bool ic__grow_pool(ic_fleet *f);
+void ic__advise_huge(void *p, size_t bytes);
 void ic__free_pool(ic_fleet *f);
 void ic__work_time(struct ic_fleet_work *w, double dur_s, double running, double kv_tokens);
 double ic__power_w(const ic_fleet *f);

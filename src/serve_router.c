@@ -5,6 +5,9 @@
  * one. With power-down on, routing packs load instead (route_packed) and
  * falls back to the configured router only when every node is awake and
  * every replica is at the wake threshold (docs/serving.md). */
+/* GSL's own inline forms of its generator calls (gsl_rng.h): the same
+ * code as the library's, without a call per draw (two draws an arrival). */
+#define HAVE_INLINE
 #include <stdint.h>
 
 #include <gsl/gsl_rng.h>

@@ -481,6 +481,71 @@ static void completion_order_by_hand(void **state) {
   ic_sim_free(sim);
 }
 
+/* Each class's latency sketches hold its own requests' values (with one
+ * class the fleet's: share_class_sketches in serve.c), through a change of
+ * the classes and a window start. One replica, the requests of
+ * completion_order_by_hand (all arriving at 0, so e2e is the completion
+ * time the observer reports). */
+struct done_times {
+  ic_time_ns ns[8];
+};
+
+static void log_done_times(void *ctx, const struct ic_serve_event *ev) {
+  struct done_times *d = ctx;
+  if (ev->kind == IC_SERVE_REQUEST_DONE && ev->first_request_id < 8) d->ns[ev->first_request_id] = ev->time_ns;
+}
+
+static void class_sketches_by_class(void **state) {
+  (void)state;
+  struct ic_perf perf = ic_test_llama7b_h100();
+  struct ic_fleet_config fc = {"h100-sxm", "dgx-h100", 1, 1, 1};
+  struct ic_serving_config sc = {.batching = IC_BATCHING_CONTINUOUS, .router = IC_ROUTER_ROUND_ROBIN,
+                                 .max_batch = 2, .step_mode = IC_STEP_SKIP, .slo_ttft_s = 1, .slo_tpot_s = 1};
+  const int64_t outputs[6] = {4, 2, 3, 1, 3, 3};
+  struct ic_traffic_class two[2] = {{.name = "a", .share = 0.5, .ttft_target_s = (double)NAN, .tpot_target_s = (double)NAN},
+                                    {.name = "b", .share = 0.5, .ttft_target_s = (double)NAN, .tpot_target_s = (double)NAN}};
+  for (int classes = 1; classes <= 2; classes++) {
+    ic_sim *sim = ic_sim_alloc(3, 0);
+    ic_fleet *f = ic_fleet_alloc(sim, &fc, &sc, &perf, NULL);
+    assert_non_null(f);
+    /* Two classes, then (classes = 1) back to one: both ways of the change. */
+    ic_fleet_set_classes(f, two, 2);
+    if (classes == 1) ic_fleet_set_classes(f, two, 1);
+    struct done_times d = {{0}};
+    ic_fleet_set_observer(f, log_done_times, &d);
+    for (int round = 0; round < 2; round++) { /* the second after a window start */
+      ic_time_ns t0 = ic_sim_now(sim);
+      if (round == 1) assert_int_equal(ic_fleet_start_window(f), IC_OK);
+      for (uint64_t i = 0; i < 6; i++) {
+        struct ic_request req = {i, t0, 10, outputs[i], (int)(i % 2) % classes, 0, 0};
+        assert_int_equal(ic_fleet_submit(f, &req), IC_OK);
+      }
+      ic_sim_run_until(sim, t0 + ic_time_from_s(10.0)); /* all done within it */
+      const struct ic_fleet_stats *st = ic_fleet_stats(f);
+      assert_int_equal(st->completed, 6);
+      double max_e2e[2] = {0, 0}, all = 0;
+      for (int i = 0; i < 6; i++) {
+        double e2e = ic_time_to_s(d.ns[i] - t0);
+        if (e2e > max_e2e[i % 2 % classes]) max_e2e[i % 2 % classes] = e2e;
+        if (e2e > all) all = e2e;
+      }
+      assert_int_equal(ic_sketch_count(st->e2e_s), 6);
+      assert_true(ic_sketch_max(st->e2e_s) == all);
+      for (int c = 0; c < classes; c++) {
+        const struct ic_class_stats *cs = &st->classes[c];
+        assert_int_equal(ic_sketch_count(cs->e2e_s), 6 / classes);
+        assert_int_equal(ic_sketch_count(cs->ttft_s), 6 / classes);
+        assert_int_equal(ic_sketch_count(cs->wait_s), 6 / classes);
+        assert_int_equal(ic_sketch_count(cs->tpot_s), (uint64_t)(classes == 1 ? 5 : c == 0 ? 3 : 2)); /* output > 1 */
+        assert_true(ic_sketch_max(cs->e2e_s) == max_e2e[c]);
+        assert_int_equal(cs->completed, 6 / classes);
+      }
+    }
+    ic_fleet_free(f);
+    ic_sim_free(sim);
+  }
+}
+
 /* Issue 11 items 4 and 5: what a window counts, by hand. One request
  * (prompt 100, output 50) at 0 on one replica: prefill [0, t1) yields token
  * 1; decode step j = 1..49 (context 100 + j - 1, KV reserved the same)
@@ -803,7 +868,7 @@ static void routers_are_deterministic(void **state) {
 
 int main(void) {
   enum { N = sizeof mode_cases / sizeof mode_cases[0] };
-  struct CMUnitTest tests[N + 16];
+  struct CMUnitTest tests[N + 17];
   for (size_t i = 0; i < N; i++)
     tests[i] = (struct CMUnitTest){mode_cases[i].name, skip_matches_token, NULL, NULL, (void *)(uintptr_t)&mode_cases[i]};
   tests[N] = (struct CMUnitTest)cmocka_unit_test(conservation_at_every_report);
@@ -822,5 +887,6 @@ int main(void) {
   tests[N + 13] = (struct CMUnitTest)cmocka_unit_test(window_counts_by_hand);
   tests[N + 14] = (struct CMUnitTest)cmocka_unit_test(token_limit_refused);
   tests[N + 15] = (struct CMUnitTest)cmocka_unit_test(completion_order_by_hand);
-  return _cmocka_run_group_tests("serve_continuous", tests, N + 16, NULL, NULL);
+  tests[N + 16] = (struct CMUnitTest)cmocka_unit_test(class_sketches_by_class);
+  return _cmocka_run_group_tests("serve_continuous", tests, N + 17, NULL, NULL);
 }

@@ -45,5 +45,7 @@ run mooncake scenarios/mooncake-replay.ini -s run.duration_s=300
 run c2023 scenarios/chatgpt-2023.ini
 run disagg tests/data/disagg_search.ini -s run.duration_s=400
 run gptoss scenarios/gpt-oss-120b-h100.ini
+run classes -s run.duration_s=30 -s 'traffic.class_names=chat|code' -s 'traffic.class_prompt_tokens=500|1200' -s serving.router=least_outstanding
+run class1 -s run.duration_s=30 -s traffic.class_names=chat -s traffic.output_dist=lognormal
 echo "compared $n configurations: $([ $fail = 0 ] && echo identical || echo DIFFERENT)"
 exit $fail
