@@ -4,8 +4,10 @@
  * every level of a sift compares, and their slot indices (4 bytes, the
  * top bit the bound flag), which a sift only moves; the sequence number,
  * needed only to break ties, and the action (handler, context, argument)
- * stay in the pool slot. (A 4-ary heap with a child group per cache line,
- * and a radix heap, measured slower here: docs/performance.md.)
+ * stay in the pool slot. A pop leaves its hole at a leaf for the next push
+ * to fill (fill_hole). (A 4-ary heap with a child group per cache line
+ * and a radix heap measured slower here, and 16-byte keys or a node's two
+ * children side by side ran more instructions: docs/performance.md.)
  * Each slot's heap position sits in an array of its own (4 bytes a slot,
  * which a sift writes at every step: with thousands of events pending, a
  * write into the 40-byte slots missed the cache at almost every step), so
