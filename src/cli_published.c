@@ -26,6 +26,7 @@ static const char usage[] =
     "                          [--split fit|holdout] [-s section.key=value]... [--workers N]\n"
     "                          [--lengths mean|dataset] [--max-median-error F] [--max-p90-error F]\n"
     "                          [--bound-metrics LIST] [--trtllm whole|inflight] [--trtllm-host S]\n"
+    "                          [--trtllm-host-form added|floor] [--trtllm-host-serial S]\n"
     "                          [--trtllm-unread keep|nvidia] [--no-plot]\n"
     "\n"
     "Runs every row of the published GPU measurements (MLPerf, TensorRT-LLM, NIM,\n"
@@ -56,6 +57,9 @@ static const char usage[] =
     "                         in every iteration, max_num_tokens counting both, chunked context; default %s)\n"
     "  --trtllm-host S        the same rows: S seconds of host time per model layer added to every iteration\n"
     "                         (NVIDIA's harness runs the executor without CUDA graphs; default %g)\n"
+    "  --trtllm-host-form F   added (the host time adds to the GPU's) or floor (launches overlap the GPU's work:\n"
+    "                         an iteration's GPU part lasts at least layers x S; default %s)\n"
+    "  --trtllm-host-serial S the same rows: S seconds more of serial host time every iteration (default %g)\n"
     "  --trtllm-unread U      MLPerf TensorRT-LLM rows whose configuration was not read (v5.0, Cisco, MLPerf\n"
     "                         Power): keep (the engine defaults: whole prompts within 8192 tokens, no host\n"
     "                         time) or nvidia (as the rows above, with NVIDIA's own classes' caps for the\n"
@@ -73,6 +77,8 @@ enum { MAX_OVERRIDES = 64 };
  * whole-prompt budgets and no host time until then, "Sixth round (Q)") */
 #define DEFAULT_TRTLLM IC_PUB_TRTLLM_INFLIGHT
 #define DEFAULT_TRTLLM_HOST_S 2e-4
+#define DEFAULT_TRTLLM_HOST_FORM IC_PUB_HOST_ADDED
+#define DEFAULT_TRTLLM_HOST_SERIAL_S 0.0
 /* The MLPerf TensorRT-LLM rows without a configuration: the engine defaults
  * (false) or NVIDIA's classes' caps with the mapping above (true), chosen
  * on the fit half ("Eighth round (C)") */
@@ -82,7 +88,8 @@ struct options {
   bool quick, plot;
   int lengths; /* enum ic_pub_lengths */
   int trtllm;  /* enum ic_pub_trtllm */
-  double trtllm_host_s;
+  double trtllm_host_s, trtllm_host_serial_s;
+  int trtllm_host_form; /* enum ic_pub_host_form */
   bool trtllm_unread_caps;
   const char *dir, *table, *configs, *ids, *split, *bound_metrics;
   const char *overrides[MAX_OVERRIDES];
@@ -301,7 +308,8 @@ static int one_of_two(const char *opt, const char *v, const char *first, const c
 static int parse_args(int argc, char **argv, struct options *o) {
   long cpus = sysconf(_SC_NPROCESSORS_ONLN);
   *o = (struct options){.plot = true, .lengths = DEFAULT_LENGTHS, .trtllm = DEFAULT_TRTLLM,
-                        .trtllm_host_s = DEFAULT_TRTLLM_HOST_S,
+                        .trtllm_host_s = DEFAULT_TRTLLM_HOST_S, .trtllm_host_form = DEFAULT_TRTLLM_HOST_FORM,
+                        .trtllm_host_serial_s = DEFAULT_TRTLLM_HOST_SERIAL_S,
                         .trtllm_unread_caps = DEFAULT_TRTLLM_UNREAD_CAPS, .workers = cpus > 0 ? cpus : 1,
                         .max_median = (double)NAN, .max_p90 = (double)NAN};
   o->table = IC_SOURCE_DIR "/tests/data/published/measurements.csv";
@@ -312,6 +320,7 @@ static int parse_args(int argc, char **argv, struct options *o) {
     if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
       printf(usage, DEFAULT_LENGTHS == IC_PUB_LENGTHS_MEAN ? "mean" : "dataset",
              DEFAULT_TRTLLM == IC_PUB_TRTLLM_WHOLE ? "whole" : "inflight", DEFAULT_TRTLLM_HOST_S,
+             DEFAULT_TRTLLM_HOST_FORM == IC_PUB_HOST_FLOOR ? "floor" : "added", DEFAULT_TRTLLM_HOST_SERIAL_S,
              DEFAULT_TRTLLM_UNREAD_CAPS ? "nvidia" : "keep");
       return 1;
     } else if (!strcmp(a, "--published")) {
@@ -357,11 +366,19 @@ static int parse_args(int argc, char **argv, struct options *o) {
       if (second < 0) return -1;
       o->trtllm_unread_caps = second == 1;
       i++;
-    } else if (!strcmp(a, "--trtllm-host")) {
+    } else if (!strcmp(a, "--trtllm-host-form")) {
+      int second = one_of_two(a, v, "added", "floor");
+      if (second < 0) return -1;
+      o->trtllm_host_form = second ? IC_PUB_HOST_FLOOR : IC_PUB_HOST_ADDED;
+      i++;
+    } else if (!strcmp(a, "--trtllm-host") || !strcmp(a, "--trtllm-host-serial")) {
+      bool serial = !strcmp(a, "--trtllm-host-serial");
+      double *t = serial ? &o->trtllm_host_serial_s : &o->trtllm_host_s;
       errno = 0;
-      o->trtllm_host_s = v ? strtod(v, &end) : (double)NAN;
-      if (!v || errno || *end || !(o->trtllm_host_s >= 0 && o->trtllm_host_s <= 0.01)) {
-        ic_diag("infercost validate", 0, "--trtllm-host: expected seconds per layer in [0, 0.01], got '%s'", v ? v : "");
+      *t = v ? strtod(v, &end) : (double)NAN;
+      if (!v || errno || *end || !(*t >= 0 && *t <= (serial ? 1.0 : 0.01))) {
+        ic_diag("infercost validate", 0, "%s: expected seconds%s in [0, %g], got '%s'", a, serial ? "" : " per layer",
+                serial ? 1.0 : 0.01, v ? v : "");
         return -1;
       }
       i++;
@@ -570,7 +587,7 @@ int ic_cli_validate_published(int argc, char **argv) {
   const char *slash = strrchr(o.table, '/');
   snprintf(table_dir, sizeof table_dir, "%.*s", slash ? (int)(slash - o.table) : 1, slash ? o.table : ".");
   struct ic_pub_options popt = {o.quick, o.overrides, o.override_count, configs, config_count, o.lengths, table_dir, o.trtllm,
-                                o.trtllm_host_s, o.trtllm_unread_caps};
+                                o.trtllm_host_s, o.trtllm_unread_caps, o.trtllm_host_form, o.trtllm_host_serial_s};
   size_t points = ic_pub_plan(rows, n, &popt, cases, first_row, rate);
   printf("# infercost %s validate --published%s: %zu rows of %s, %zu runs on %ld worker(s)", IC_VERSION_STRING,
          o.quick ? " --quick" : "", n, o.table, points, o.workers);

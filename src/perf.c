@@ -246,6 +246,12 @@ static struct ic_perf_breakdown speculative(const struct ic_perf *p, const struc
   return total;
 }
 
+/* The launch floor of one iteration: every layer's kernels launched from
+ * the host, one after another (0 when off). */
+static double launch_floor_s(const struct ic_perf *p) {
+  return (double)p->model->layers * p->params.launch_floor_per_layer_s;
+}
+
 double ic_perf_iter_s(const struct ic_perf *p, const struct ic_iter_shape *shape,
                       struct ic_perf_breakdown *out) {
   struct ic_perf_breakdown b;
@@ -254,8 +260,10 @@ double ic_perf_iter_s(const struct ic_perf *p, const struct ic_iter_shape *shape
   } else {
     b = pipelined(p, p->model, shape);
     b.overhead_s = overhead_s(p, shape->seqs, shape->new_tokens);
+    double gpu = b.dense_s + b.attention_s + b.comm_s, floor = launch_floor_s(p);
+    if (floor > gpu) b.launch_s = floor - gpu;
   }
-  b.total_s = b.dense_s + b.attention_s + b.comm_s + b.overhead_s;
+  b.total_s = b.dense_s + b.attention_s + b.comm_s + b.launch_s + b.overhead_s;
   if (out) *out = b;
   return b.total_s;
 }
@@ -352,11 +360,20 @@ ic_status ic_perf_init_parallel(struct ic_perf *p, const struct ic_model_spec *m
       !(params->link_efficiency > 0) || !(params->attention_compute_efficiency >= 0) ||
       !(params->attention_memory_efficiency >= 0) || !(params->expert_compute_efficiency >= 0) ||
       !(params->expert_compute_efficiency <= 1) ||
-      !(params->memory_reserve_frac >= 0 && params->memory_reserve_frac < 1)) {
+      !(params->memory_reserve_frac >= 0 && params->memory_reserve_frac < 1) ||
+      !(params->launch_floor_per_layer_s >= 0)) {
     ic_diag(where, 0, "replica: tensor parallelism and efficiencies must be positive and perf.memory_reserve_frac in [0, 1)");
     return IC_EINVAL;
   }
   if (check_layout(par, model, gpu, where) != IC_OK) return IC_EINVAL;
+  if (params->launch_floor_per_layer_s > 0 && (par->pipeline_stages > 1 || spec)) {
+    /* Each stage (and each draft pass) would launch its own layers: a floor per
+     * pass, which the decode line's one max() term cannot hold. */
+    ic_diag(where, 0, "perf.launch_floor_per_layer_s: a launch floor is modelled on one pipeline stage without "
+            "speculative decoding only (pipeline_stages = %lld%s)",
+            (long long)par->pipeline_stages, spec ? ", speculative decoding on" : "");
+    return IC_EINVAL;
+  }
   if (spec && (spec->tokens < 1 || !(spec->acceptance >= 0 && spec->acceptance <= 1))) {
     ic_diag(where, 0, "model.speculative_tokens: speculative decoding needs a draft length >= 1 and an acceptance "
             "in [0, 1], got %lld and %g", (long long)spec->tokens, spec->acceptance);
@@ -422,11 +439,12 @@ struct ic_perf_decode_line ic_perf_decode_line(const struct ic_perf *p, int64_t 
   ic_perf_iter_s(p, &s1, &b1);
   struct ic_iter_cost c0 = ic_model_iter_cost(p->model, &p->prec, &s0), c1 = ic_model_iter_cost(p->model, &p->prec, &s1);
   double bytes0 = c0.weight_bytes + c0.act_bytes + c0.kv_bytes, bytes1 = c1.weight_bytes + c1.act_bytes + c1.kv_bytes;
+  double floor = launch_floor_s(p) - (b0.dense_s + b0.comm_s);
   return (struct ic_perf_decode_line){b0.dense_s + b0.comm_s + b0.overhead_s,
                                       b0.attn_compute_s, (b1.attn_compute_s - b0.attn_compute_s) / k1,
                                       b0.attn_memory_s, (b1.attn_memory_s - b0.attn_memory_s) / k1,
                                       c0.flops, (c1.flops - c0.flops) / k1, bytes0, (bytes1 - bytes0) / k1,
-                                      p->params.roofline_p};
+                                      p->params.roofline_p, floor > 0 ? floor : 0.0};
 }
 
 double ic_perf_gpu_peak_flops(const struct ic_perf *p) { return ic_hw_peak_flops(p->gpu, p->prec.activations); }

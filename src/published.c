@@ -317,7 +317,13 @@ static bool add_executor_host_time(const struct ic_pub_row *row, const struct ic
   struct ic_perf_params f;
   double base = ic_perf_fitted(s->fleet.gpu, (enum ic_precision)s->model.activation_precision, &f) ? f.overhead_s
                                                                                                    : s->perf.overhead_s;
-  return m && set(s, row->id, "perf.overhead_s=%.9g", base + (double)m->layers * opt->trtllm_host_per_layer_s);
+  if (!m) return false;
+  double serial = base + opt->trtllm_host_serial_s;
+  if (opt->trtllm_host_form == IC_PUB_HOST_FLOOR)
+    return set(s, row->id, "perf.overhead_s=%.9g", serial) &&
+           (!(opt->trtllm_host_per_layer_s > 0) ||
+            set(s, row->id, "perf.launch_floor_per_layer_s=%.9g", opt->trtllm_host_per_layer_s));
+  return set(s, row->id, "perf.overhead_s=%.9g", serial + (double)m->layers * opt->trtllm_host_per_layer_s);
 }
 
 /* vLLM V1's host time per step (docs/validation-published.md, "Eighth
@@ -411,7 +417,8 @@ static bool apply_submission_config(const struct ic_pub_row *row, const struct i
    * generation requests first, one token each of max_num_tokens, context
    * chunks in what is left, all in one iteration. */
   if (ok && inflight) ok = set(s, row->id, "serving.token_budget=iteration");
-  if (ok && trt && opt->trtllm_host_per_layer_s > 0) ok = add_executor_host_time(row, opt, s);
+  if (ok && trt && (opt->trtllm_host_per_layer_s > 0 || opt->trtllm_host_serial_s > 0))
+    ok = add_executor_host_time(row, opt, s);
   if (ok && chunks && strstr(row->engine, "vLLM")) ok = vllm_v1(row, c, s); /* V1: vLLM chunks only there */
   if (ok && c->scheduler_steps > 0) ok = set(s, row->id, "serving.scheduler_steps=%ld", c->scheduler_steps);
   if (ok && c->prefill_min_queue > 0) ok = set(s, row->id, "serving.prefill_min_queue=%ld", c->prefill_min_queue);

@@ -825,6 +825,10 @@ uint64_t ic_scenario_digest(const struct ic_scenario *s) {
       if (strcmp(sec->name, "perf") == 0 && strcmp(sec->keys[j].name, "expert_compute_efficiency") == 0 &&
           strcmp(value, "1") == 0)
         continue;
+      /* And one without a launch floor (the model before perf.launch_floor_per_layer_s). */
+      if (strcmp(sec->name, "perf") == 0 && strcmp(sec->keys[j].name, "launch_floor_per_layer_s") == 0 &&
+          strcmp(value, "0") == 0)
+        continue;
       /* And one whose GPUs draw by phase or utilisation: the load model's weights play no part. */
       if (strcmp(sec->name, "power") == 0 && strncmp(sec->keys[j].name, "load_", 5) == 0 &&
           s->power.model != IC_POWER_LOAD)

@@ -211,6 +211,7 @@ static const struct ic_key_def perf_keys[] = {
     KEY(ic_perf_params, allreduce, IC_KEY_CHOICE, "ring", 0, 0, false, IC_ALLREDUCE_CHOICES, "", "all-reduce latency: ring, 2(k-1) steps; tree, NCCL double binary tree, 2 ceil(log2 k) steps"),
     KEY(ic_perf_params, overhead_per_seq_s, IC_KEY_REAL, "0", 0, 1, false, NULL, "s", "cost per sequence in an iteration (sampling, scheduling), beside overhead_s"),
     KEY(ic_perf_params, overhead_per_token_s, IC_KEY_REAL, "0", 0, 1, false, NULL, "s", "cost per new token in an iteration, beside overhead_s"),
+    KEY(ic_perf_params, launch_floor_per_layer_s, IC_KEY_REAL, "0", 0, 1, false, NULL, "s", "host time to launch one layer's kernels without CUDA graphs: an iteration's GPU work lasts at least layers x this (overlapped, a floor, not added; one pipeline stage, no speculative decoding; 0: off)"),
 };
 
 static const struct ic_key_def power_keys[] = {

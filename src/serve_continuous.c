@@ -169,8 +169,8 @@ typedef double ic__v2d __attribute__((vector_size(16)));
 typedef int64_t ic__v2l __attribute__((vector_size(16)));
 
 /* Two decode steps at once (lanes at contexts k), with the operations of
- * ic_perf_decode_step_s for roofline_p = 0 (the larger side, then the
- * fixed part) and of ic_duration_from_s (rounded by adding and taking away
+ * ic_perf_decode_step_s for roofline_p = 0 and no launch floor (the larger
+ * side, then the fixed part; a line with a floor is summed step by step) and of ic_duration_from_s (rounded by adding and taking away
  * 2^52, right for nanoseconds in [0, 2^52): the caller checks). */
 static inline ic__v2d decode_step2_ns(const struct ic_perf_decode_line *d, ic__v2d k) {
   const double exact = 0x1p52;
@@ -217,7 +217,7 @@ static inline void four_take(struct ic__four *l, ic__v2d na, ic__v2d nb, double 
 static bool decode_steps_max(const struct ic_perf_decode_line *d, int64_t context_sum, int64_t n, int64_t iters,
                              double *total_ns, double *weight_ns) {
   const double exact = 0x1p52, k0 = (double)context_sum, step = (double)n;
-  if (iters < 1 || !(d->attn_compute1_s >= 0.0 && d->attn_memory1_s >= 0.0)) return false;
+  if (iters < 1 || !(d->attn_compute1_s >= 0.0 && d->attn_memory1_s >= 0.0) || d->floor_s > 0.0) return false;
   double first = ic_perf_decode_step_s(d, k0) * 1e9, last = ic_perf_decode_step_s(d, k0 + (double)(iters - 1) * step) * 1e9;
   if (!(first >= 0.0 && last < exact)) return false;
   struct ic__four l = four_start(k0, step);
@@ -953,7 +953,7 @@ static int64_t steps_begun(const struct ic_perf_decode_line *d, int64_t context_
   ic_time_ns at = *at_ns;
   int64_t k = 0;
   double weight = 0.0;
-  if (!(d->roofline_p > 0) && d->attn_compute1_s >= 0.0 && d->attn_memory1_s >= 0.0 &&
+  if (!(d->roofline_p > 0) && d->attn_compute1_s >= 0.0 && d->attn_memory1_s >= 0.0 && !(d->floor_s > 0.0) &&
       (double)context_sum + (double)n * (double)iters < exact) {
     const double k0 = (double)context_sum, step = (double)n;
     struct ic__four l = four_start(k0, step);

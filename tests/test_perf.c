@@ -76,6 +76,75 @@ static void too_big_is_an_error(void **state) {
   ic_diag_set_sink(NULL, NULL);
 }
 
+/* perf.launch_floor_per_layer_s: Llama-2-7B (32 layers) on one H100, batch-1
+ * decode at 1,000 tokens, whose GPU work is ~4.9 ms (13.2 GB of weights at
+ * 3.35 TB/s x 0.8, decode_batch1_is_memory_bound). A floor of 1 ms a layer
+ * (32 ms) binds: the iteration is 32 ms + the 2 ms overhead = 34 ms, the
+ * excess in launch_s. At 0.1 ms a layer (3.2 ms) it does not: the
+ * iteration is the one without a floor, to the bit. Nor does it under a
+ * 2,048-token prefill (~57.5 ms of compute, prefill_2048_is_compute_bound). */
+static void launch_floor_by_hand(void **state) {
+  (void)state;
+  struct ic_perf p = replica("llama2-7b", "h100-sxm", 1);
+  struct ic_iter_shape d = ic_iter_shape_decode(1, 1000), pre = ic_iter_shape_prefill(2048, 1);
+  struct ic_perf_breakdown off, on;
+  double t_off = ic_perf_iter_s(&p, &d, &off), pre_off = ic_perf_iter_s(&p, &pre, NULL);
+  assert_true(off.launch_s == 0.0);
+  p.params.launch_floor_per_layer_s = 1e-3;
+  double t_on = ic_perf_iter_s(&p, &d, &on);
+  assert_true(fabs(t_on - 0.034) < 1e-12);
+  assert_true(fabs(on.launch_s - (0.032 - (on.dense_s + on.attention_s + on.comm_s))) < 1e-15);
+  assert_true(on.overhead_s == 0.002 && on.dense_s == off.dense_s); /* the parts are the GPU's, unchanged */
+  assert_true(ic_perf_iter_s(&p, &pre, NULL) == pre_off);
+  p.params.launch_floor_per_layer_s = 1e-4;
+  assert_true(ic_perf_iter_s(&p, &d, &on) == t_off);
+  assert_true(on.launch_s == 0.0);
+}
+
+/* The decode line with a floor: Llama-2-7B, batch 8 on one H100, floor 8 ms
+ * (250 us x 32 layers). Attention reads 524,288 B of fp16 KV a cached token
+ * (2 x 32 layers x 4096 x 2 B) at 3.35 TB/s x 0.8: 0.196 us a token. At 100
+ * tokens a sequence (K = 800) the GPU's ~5 ms is under the floor and a step
+ * is 8 + 2 = 10 ms; at 8,000 (K = 64,000: 12.5 ms of attention) it is over,
+ * and the step is the one without a floor. Both agree with ic_perf_iter_s. */
+static void launch_floor_decode_line(void **state) {
+  (void)state;
+  struct ic_perf p = replica("llama2-7b", "h100-sxm", 1);
+  struct ic_iter_shape hi = ic_iter_shape_decode(8, 8000);
+  double hi_off = ic_perf_iter_s(&p, &hi, NULL);
+  p.params.launch_floor_per_layer_s = 2.5e-4;
+  struct ic_perf_decode_line l = ic_perf_decode_line(&p, 8);
+  assert_true(l.floor_s > 0);
+  assert_true(fabs(ic_perf_decode_step_s(&l, 800.0) - 0.010) < 1e-12);
+  struct ic_iter_shape lo = ic_iter_shape_decode(8, 100);
+  assert_true(fabs(ic_perf_iter_s(&p, &lo, NULL) - 0.010) < 1e-12);
+  assert_true(fabs(ic_perf_decode_step_s(&l, 64000.0) - hi_off) < 1e-12 * hi_off);
+  assert_true(ic_perf_iter_s(&p, &hi, NULL) == hi_off);
+  assert_true(hi_off > 0.0150); /* ~4.9 ms of weights + 12.5 ms of KV + 2 ms: over the floor */
+  p.params.launch_floor_per_layer_s = 0;
+  assert_true(ic_perf_decode_line(&p, 8).floor_s == 0.0); /* off: no term */
+}
+
+/* A floor with pipeline stages, or a negative one, is refused naming the key. */
+static void launch_floor_bad_layout(void **state) {
+  (void)state;
+  struct ic_diag_buffer buf = {0};
+  ic_diag_set_sink(ic_diag_buffer_sink, &buf);
+  struct ic_perf p;
+  struct ic_perf_params q = params;
+  q.launch_floor_per_layer_s = 1e-4;
+  const struct ic_parallel par = {.gpus = 2, .pipeline_stages = 2, .microbatches = 1, .attention_dp = 1,
+                                  .gpus_per_node = 8, .expert_imbalance = 1.0};
+  assert_int_equal(ic_perf_init_parallel(&p, ic_model_find("llama2-7b"), ic_hw_find_gpu("h100-sxm"), &par, &fp16, &q,
+                                         NULL, "s.ini"),
+                   IC_EINVAL);
+  assert_non_null(strstr(buf.text, "s.ini: perf.launch_floor_per_layer_s: a launch floor is modelled on one pipeline stage"));
+  q.launch_floor_per_layer_s = -1e-4;
+  assert_int_equal(ic_perf_init(&p, ic_model_find("llama2-7b"), ic_hw_find_gpu("h100-sxm"), 1, &fp16, &q, "s.ini"),
+                   IC_EINVAL);
+  ic_diag_set_sink(NULL, NULL);
+}
+
 /* Llama-2-70B fp16 on 2 H100s: 138 GB of weights in 144 GB usable leaves
  * 6 GB = 18,000 tokens of KV at 327,680 B/token: fits; capacity by hand. */
 static void kv_capacity_by_hand(void **state) {
@@ -482,6 +551,8 @@ int main(void) {
       cmocka_unit_test(gqa_wider_tp_replicates_kv),
       cmocka_unit_test(decode_batch1_is_memory_bound), cmocka_unit_test(prefill_2048_is_compute_bound),
       cmocka_unit_test(allreduce_by_hand),             cmocka_unit_test(too_big_is_an_error),
+      cmocka_unit_test(launch_floor_by_hand),          cmocka_unit_test(launch_floor_decode_line),
+      cmocka_unit_test(launch_floor_bad_layout),
       cmocka_unit_test(kv_capacity_by_hand),           cmocka_unit_test(weight_pass_cost),
       cmocka_unit_test(attention_term_by_hand),        cmocka_unit_test(decode_line_is_the_roofline),
   };

@@ -24,8 +24,8 @@ static const char *write_table(const char *body) {
   return path;
 }
 
-static const struct ic_pub_options quick = {true, NULL, 0, NULL, 0, IC_PUB_LENGTHS_MEAN, NULL, IC_PUB_TRTLLM_WHOLE, 0.0, false},
-                                   full = {false, NULL, 0, NULL, 0, IC_PUB_LENGTHS_MEAN, NULL, IC_PUB_TRTLLM_WHOLE, 0.0, false};
+static const struct ic_pub_options quick = {true, NULL, 0, NULL, 0, IC_PUB_LENGTHS_MEAN, NULL, IC_PUB_TRTLLM_WHOLE, 0.0, false, IC_PUB_HOST_ADDED, 0.0},
+                                   full = {false, NULL, 0, NULL, 0, IC_PUB_LENGTHS_MEAN, NULL, IC_PUB_TRTLLM_WHOLE, 0.0, false, IC_PUB_HOST_ADDED, 0.0};
 
 static struct ic_pub_row row(const char *gpu, const char *precision, const char *model, const char *mode,
                              double input, double output) {
@@ -378,7 +378,7 @@ static void submission_memory_share_maps_to_reserve(void **state) {
   snprintf(r.experiment, sizeof r.experiment, "amd-x");
   struct ic_pub_config cfg = {.experiment = "amd-x", .mode = "offline", .max_batch = 1536, .max_num_tokens = 40960,
                               .scheduler_steps = 11, .gpu_memory_utilization = 0.98};
-  struct ic_pub_options o = {false, NULL, 0, &cfg, 1, IC_PUB_LENGTHS_MEAN, NULL, IC_PUB_TRTLLM_WHOLE, 0.0, false};
+  struct ic_pub_options o = {false, NULL, 0, &cfg, 1, IC_PUB_LENGTHS_MEAN, NULL, IC_PUB_TRTLLM_WHOLE, 0.0, false, IC_PUB_HOST_ADDED, 0.0};
   assert_true(ic_pub_scenario(&r, &o, 0, &s, why));
   assert_true(fabs(s.perf.memory_reserve_frac - 0.02) < 1e-12);
   assert_int_equal(s.serving.max_batch, 1536);

@@ -216,6 +216,25 @@ static void continuous_timeline_by_hand(void **state) {
   }
 }
 
+/* Four requests (prompt 2000, `output` tokens) at 0 on hand_fleet, in both
+ * step modes: each must end at `done`, to `tol` ns. */
+static void four_requests_end_at(const struct ic_perf *perf, int64_t output, ic_time_ns done, ic_time_ns tol) {
+  for (int mode = IC_STEP_SKIP; mode <= IC_STEP_TOKEN; mode++) {
+    ic_sim *sim;
+    struct event_log log = {.n = 0};
+    ic_fleet *f = hand_fleet(perf, mode, &sim, &log);
+    for (uint64_t i = 0; i < 4; i++) {
+      struct ic_request req = {i, 0, 2000, output, 0, 0, 0};
+      assert_int_equal(ic_fleet_submit(f, &req), IC_OK);
+    }
+    ic_sim_run_until(sim, IC_TIME_NEVER - 1);
+    assert_int_equal(log.n, 4);
+    for (int i = 0; i < 4; i++) assert_true(llabs(log.ev[i].time_ns - done) <= tol);
+    ic_fleet_free(f);
+    ic_sim_free(sim);
+  }
+}
+
 /* Issue 11 item 7: with the dense layers compute-bound (compute efficiency
  * 0.002) and attention memory-bound (its memory efficiency 0.1), a decode
  * step is their sum, as the compute model says; a max() over summed parts
@@ -235,20 +254,33 @@ static void decode_step_is_the_compute_model(void **state) {
   struct ic_perf_breakdown b;
   ic_perf_iter_s(&perf, &probe, &b);
   assert_true(b.compute_s - b.attn_compute_s > b.memory_s - b.attn_memory_s && b.attn_memory_s > b.attn_compute_s);
-  for (int mode = IC_STEP_SKIP; mode <= IC_STEP_TOKEN; mode++) {
-    ic_sim *sim;
-    struct event_log log = {.n = 0};
-    ic_fleet *f = hand_fleet(&perf, mode, &sim, &log);
-    for (uint64_t i = 0; i < 4; i++) {
-      struct ic_request req = {i, 0, 2000, 5, 0, 0, 0};
-      assert_int_equal(ic_fleet_submit(f, &req), IC_OK);
-    }
-    ic_sim_run_until(sim, IC_TIME_NEVER - 1);
-    assert_int_equal(log.n, 4);
-    for (int i = 0; i < 4; i++) assert_true(llabs(log.ev[i].time_ns - done) <= 4);
-    ic_fleet_free(f);
-    ic_sim_free(sim);
+  four_requests_end_at(&perf, 5, done, 4);
+}
+
+/* A decode span with a launch floor (perf.launch_floor_per_layer_s) that
+ * binds for its first steps and not its last: four requests (prompt 2000,
+ * output 41) at 0, one prefill, then 40 decode steps of contexts 2000 + i;
+ * the floor is set to the GPU work of step 20, so steps 0-19 run at the
+ * floor and the rest above it. The span's summed end is the step-by-step
+ * sum of the compute model's iterations (each rounding once: 1 ns a step). */
+static void decode_span_with_launch_floor(void **state) {
+  (void)state;
+  struct ic_perf perf = ic_test_llama7b_h100();
+  struct ic_iter_shape mid = ic_iter_shape_decode(4, 2020);
+  struct ic_perf_breakdown b;
+  ic_perf_iter_s(&perf, &mid, &b);
+  perf.params.launch_floor_per_layer_s = (b.dense_s + b.attention_s + b.comm_s) / 32.0; /* llama2-7b: 32 layers */
+  struct ic_iter_shape prefill = {0};
+  for (int i = 0; i < 4; i++) prefill = ic_iter_shape_add(prefill, ic_iter_shape_prefill_chunk(2000, 0));
+  ic_time_ns done = shape_ns(&perf, prefill);
+  int floored = 0;
+  for (int64_t i = 0; i < 40; i++) {
+    struct ic_iter_shape d = ic_iter_shape_decode(4, 2000 + i);
+    done += ic_time_from_s(ic_perf_iter_s(&perf, &d, &b));
+    floored += b.launch_s > 0;
   }
+  assert_true(floored >= 19 && floored <= 21); /* the floor binds for about half the span */
+  four_requests_end_at(&perf, 41, done, 41);
 }
 
 /* Chunked prefill by hand: C = 64, one request of prompt 100, output 2:
@@ -868,7 +900,7 @@ static void routers_are_deterministic(void **state) {
 
 int main(void) {
   enum { N = sizeof mode_cases / sizeof mode_cases[0] };
-  struct CMUnitTest tests[N + 17];
+  struct CMUnitTest tests[N + 18];
   for (size_t i = 0; i < N; i++)
     tests[i] = (struct CMUnitTest){mode_cases[i].name, skip_matches_token, NULL, NULL, (void *)(uintptr_t)&mode_cases[i]};
   tests[N] = (struct CMUnitTest)cmocka_unit_test(conservation_at_every_report);
@@ -888,5 +920,6 @@ int main(void) {
   tests[N + 14] = (struct CMUnitTest)cmocka_unit_test(token_limit_refused);
   tests[N + 15] = (struct CMUnitTest)cmocka_unit_test(completion_order_by_hand);
   tests[N + 16] = (struct CMUnitTest)cmocka_unit_test(class_sketches_by_class);
-  return _cmocka_run_group_tests("serve_continuous", tests, N + 17, NULL, NULL);
+  tests[N + 17] = (struct CMUnitTest)cmocka_unit_test(decode_span_with_launch_floor);
+  return _cmocka_run_group_tests("serve_continuous", tests, N + 18, NULL, NULL);
 }

@@ -33,6 +33,9 @@ struct ic_perf_params {
   int allreduce;               /* enum ic_allreduce */
   double overhead_per_seq_s;   /* per sequence in the iteration (sampling, detokenization, scheduling) */
   double overhead_per_token_s; /* per new token in the iteration (embedding, logits copy, bookkeeping) */
+  double launch_floor_per_layer_s; /* host time to launch one layer's kernels without CUDA graphs: an
+                                      iteration's GPU work takes at least layers x this (launches overlap
+                                      the GPU's work, so it is a floor, not a sum); 0 = off */
   /* The replica's layout as scenario keys ([perf]); ic_perf_init_parallel
    * reads its struct ic_parallel, which run.c fills from these. */
   int64_t pipeline_stages;     /* p: GPUs per stage = fleet.gpus_per_replica / p */
@@ -97,6 +100,7 @@ struct ic_perf {
 struct ic_perf_breakdown {
   double compute_s, memory_s, dense_s, attention_s, comm_s, overhead_s, total_s;
   double attn_compute_s, attn_memory_s; /* the two sides of attention_s's max() */
+  double launch_s; /* the launch floor's excess over the GPU's work (0 when it does not bind) */
 };
 
 /* A decode step of n sequences as a function of K, the sum of their cached
@@ -105,7 +109,11 @@ struct ic_perf_breakdown {
  *   step(K) = fixed_s + max(attn_compute0_s + attn_compute1_s K,
  *                           attn_memory0_s + attn_memory1_s K)
  * is ic_perf_iter_s of ic_iter_shape_decode_each(contexts summing to K, n),
- * to rounding. The FLOPs and bytes of that step (ic_model_iter_cost) are
+ * to rounding. With a launch floor L = layers x launch_floor_per_layer_s the
+ * attention's max() takes one more term, floor_s = L - dense - all-reduce
+ * (0 when L is off or below them, so it never binds: attention is not
+ * negative), since max(dense + comm + attention, L) + overhead
+ * = fixed_s + max(attention, floor_s). The FLOPs and bytes of that step (ic_model_iter_cost) are
  * flops0 + flops1 K and bytes0 + bytes1 K. The serving model's hot loop
  * evaluates this instead of the whole roofline. */
 struct ic_perf_decode_line {
@@ -114,6 +122,7 @@ struct ic_perf_decode_line {
   double attn_memory0_s, attn_memory1_s;
   double flops0, flops1, bytes0, bytes1;   /* FLOPs, bytes; per cached token */
   double roofline_p;                       /* perf.roofline_p: how attention's compute and memory combine */
+  double floor_s;                          /* the launch floor less dense + all-reduce; 0: none binds */
 };
 
 /* The fitted profile's parameters for `gpu` (catalogue name) running
@@ -175,7 +184,12 @@ double ic_perf_tokens_per_step(const struct ic_perf *p);
  * and its KV cache grows by the accepted tokens.
  * With roofline_p > 0 each max(c, m) becomes (c^p + m^p)^(1/p), a gradual
  * transition; overhead adds overhead_per_seq_s x sequences and
- * overhead_per_token_s x new tokens.
+ * overhead_per_token_s x new tokens. A launch floor (launch_floor_per_layer_s
+ * > 0: kernels launched from the host without CUDA graphs, asynchronously,
+ * so the host's launches and the GPU's work overlap) makes the GPU part
+ * max(dense + attention + comm, layers x launch_floor_per_layer_s), the
+ * excess in launch_s; the overheads stay serial. Only on a layout of one
+ * stage without speculative decoding (ic_perf_init_parallel refuses others).
  * Overheads count per iteration: per pipelined iteration (not per micro-batch:
  * a sequence is sampled once whatever the split), and per forward pass in
  * speculative decoding (each draft step and the verification, whose new tokens
@@ -192,7 +206,8 @@ struct ic_perf_decode_line ic_perf_decode_line(const struct ic_perf *p, int64_t 
 static inline double ic_perf_decode_step_s(const struct ic_perf_decode_line *d, double context_sum) {
   double c = d->attn_compute0_s + d->attn_compute1_s * context_sum;
   double m = d->attn_memory0_s + d->attn_memory1_s * context_sum;
-  return d->fixed_s + ic_perf_roofline(c, m, d->roofline_p);
+  double a = ic_perf_roofline(c, m, d->roofline_p);
+  return d->fixed_s + (a < d->floor_s ? d->floor_s : a);
 }
 
 /* Peak FLOP/s and memory bytes/s of one GPU of the replica at the model's

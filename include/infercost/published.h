@@ -59,6 +59,13 @@ enum ic_pub_trtllm {
                             counting both, chunked context where the submission enables it */
 };
 
+/* How the executor's host time per layer meets the GPU's work (validate
+ * --trtllm-host-form; docs/validation-published.md, "Ninth round (H)"):
+ * added to every iteration (perf.overhead_s), or overlapped with it, the
+ * iteration's GPU part lasting at least layers x the time
+ * (perf.launch_floor_per_layer_s). */
+enum ic_pub_host_form { IC_PUB_HOST_ADDED, IC_PUB_HOST_FLOOR };
+
 /* Options of the mapping: shorter runs, "section.key=value" overrides
  * applied to every row's scenario after the mapping (e.g. perf.profile),
  * and the MLPerf rows' lengths. */
@@ -83,6 +90,8 @@ struct ic_pub_options {
    * same GPU and benchmark (validate --trtllm-unread; docs/validation-published.md,
    * "Eighth round (C)"). */
   bool trtllm_unread_caps;
+  int trtllm_host_form;           /* enum ic_pub_host_form (0: added) */
+  double trtllm_host_serial_s;    /* the same rows: seconds added to every iteration's fixed cost; 0: none */
 };
 
 /* Builds the scenario that reproduces `row` (defaults, perf.profile =
