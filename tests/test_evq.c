@@ -231,6 +231,138 @@ static void earlier_pushes_and_delays_keep_order(void **state) {
   ic_evq_free(q);
 }
 
+/* The reference queue of oracle_random_operations: every pending event in
+ * an unsorted array, the earliest found by a linear scan on (time, seq),
+ * sequence numbers counted here as the interface says (each push,
+ * reschedule and take_seq takes the next; a delay keeps it). */
+struct oracle_event {
+  ic_time_ns t;
+  uint64_t seq, arg;
+  ic_event_id id;
+  bool bound;
+};
+struct oracle {
+  struct oracle_event *ev;
+  size_t n;
+  uint64_t next_seq;
+};
+
+static size_t oracle_first(const struct oracle *o) {
+  size_t best = 0;
+  for (size_t i = 1; i < o->n; i++)
+    if (o->ev[i].t < o->ev[best].t || (o->ev[i].t == o->ev[best].t && o->ev[i].seq < o->ev[best].seq)) best = i;
+  return best;
+}
+
+static void oracle_remove(struct oracle *o, size_t i) { o->ev[i] = o->ev[--o->n]; }
+
+/* The queue against the reference under 400,000 random operations: pushes
+ * (exact and bounds; at, after and before the last pop's time; coarse
+ * times, so many ties), pops (most followed at once by a push, as a
+ * handler that schedules its next event does), cancels (pending and stale
+ * ids), reschedules (earlier and later), delays of the first event, taken
+ * sequence numbers and peeks, while the queue grows to thousands of
+ * events and drains to none, again and again. Every pop, peek and size
+ * must be the reference's. */
+static void oracle_random_operations(void **state) {
+  (void)state;
+  const size_t ops = 400000, cap = 5000;
+  gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+  gsl_rng_set(r, 2026112620);
+  ic_evq *q = ic_evq_alloc(4);
+  struct oracle o = {malloc(cap * sizeof *o.ev), 0, 0};
+  assert_non_null(q);
+  assert_non_null(o.ev);
+  ic_event_id *dead = calloc(64, sizeof *dead); /* ids that ran or were cancelled */
+  assert_non_null(dead);
+  size_t target = 3;
+  ic_time_ns now = 0;
+  uint64_t arg = 0;
+  struct ic_event ev;
+  for (size_t step = 0; step < ops; step++) {
+    if (step % 20000 == 0) target = target > 100 ? 1 + gsl_rng_uniform_int(r, 4) : 500 + gsl_rng_uniform_int(r, 3000);
+    unsigned op = (unsigned)gsl_rng_uniform_int(r, 100);
+    bool fill = o.n < target;
+    if ((fill && op < 45) || (!fill && op < 10) || o.n == 0) { /* push */
+      ic_time_ns t = now + (ic_time_ns)gsl_rng_uniform_int(r, 400) - (op % 9 == 0 ? 200 : 0);
+      bool bound = op % 4 == 0;
+      ic_event_id id = bound ? ic_evq_push_bound(q, t, NULL, NULL, arg) : ic_evq_push(q, t, NULL, NULL, arg);
+      assert_int_not_equal(id, 0);
+      assert_true(o.n < cap);
+      o.ev[o.n++] = (struct oracle_event){t, o.next_seq++, arg++, id, bound};
+    } else if (op < 75) { /* pop, and most often a push at once */
+      size_t i = oracle_first(&o);
+      assert_true(ic_evq_pop(q, &ev));
+      assert_int_equal(ev.time_ns, o.ev[i].t);
+      assert_int_equal(ev.seq, o.ev[i].seq);
+      assert_int_equal(ev.arg, o.ev[i].arg);
+      assert_int_equal(ev.id, o.ev[i].id);
+      dead[step % 64] = ev.id;
+      now = ev.time_ns;
+      oracle_remove(&o, i);
+      if (op < 65) {
+        ic_time_ns t = now + (ic_time_ns)gsl_rng_uniform_int(r, 600);
+        ic_event_id id = ic_evq_push(q, t, NULL, NULL, arg);
+        assert_int_not_equal(id, 0);
+        o.ev[o.n++] = (struct oracle_event){t, o.next_seq++, arg++, id, false};
+      }
+    } else if (op < 82) { /* cancel a pending or a stale id */
+      if (op % 2) {
+        size_t i = (size_t)gsl_rng_uniform_int(r, o.n);
+        assert_true(ic_evq_cancel(q, o.ev[i].id));
+        dead[step % 64] = o.ev[i].id;
+        oracle_remove(&o, i);
+      } else
+        assert_false(ic_evq_cancel(q, dead[gsl_rng_uniform_int(r, 64)]));
+    } else if (op < 92) { /* reschedule, earlier or later; or a stale id */
+      size_t i = (size_t)gsl_rng_uniform_int(r, o.n);
+      ic_time_ns t = now + (ic_time_ns)gsl_rng_uniform_int(r, 500) - 100;
+      if (op == 82) {
+        ic_event_id d = dead[gsl_rng_uniform_int(r, 64)];
+        if (d) assert_int_equal(ic_evq_reschedule(q, d, t), 0);
+      } else {
+        assert_int_equal(ic_evq_reschedule(q, o.ev[i].id, t), o.ev[i].id);
+        o.ev[i].t = t;
+        o.ev[i].seq = o.next_seq++;
+        o.ev[i].bound = false;
+      }
+    } else if (op < 96) { /* delay the first event, keeping its seq */
+      size_t i = oracle_first(&o);
+      ic_time_ns t = o.ev[i].t + (ic_time_ns)gsl_rng_uniform_int(r, 300);
+      bool exact = op % 2;
+      ic_evq_delay_top(q, t, exact);
+      o.ev[i].t = t;
+      o.ev[i].bound = !exact;
+    } else if (op < 98)
+      assert_int_equal(ic_evq_take_seq(q), o.next_seq++);
+    else {
+      size_t i = oracle_first(&o);
+      bool bound;
+      assert_int_equal(ic_evq_peek_bound(q, &bound), o.ev[i].t);
+      assert_int_equal(bound, o.ev[i].bound);
+      assert_int_equal(ic_evq_peek_seq(q), o.ev[i].seq);
+      uint64_t a;
+      ic_event_fn *fn;
+      void *ctx;
+      assert_true(ic_evq_peek(q, &fn, &ctx, &a));
+      assert_int_equal(a, o.ev[i].arg);
+    }
+    assert_int_equal(ic_evq_size(q), o.n);
+    assert_int_equal(ic_evq_peek_time(q), o.n ? o.ev[oracle_first(&o)].t : IC_TIME_NEVER);
+  }
+  while (o.n) {
+    size_t i = oracle_first(&o);
+    assert_true(ic_evq_pop(q, &ev));
+    assert_int_equal(ev.arg, o.ev[i].arg);
+    oracle_remove(&o, i);
+  }
+  assert_false(ic_evq_pop(q, &ev));
+  free(dead);
+  free(o.ev);
+  ic_evq_free(q);
+  gsl_rng_free(r);
+}
+
 int main(void) {
   struct CMUnitTest tests[16];
   size_t n = 0;
@@ -242,5 +374,6 @@ int main(void) {
   tests[n++] = (struct CMUnitTest)cmocka_unit_test(stale_id_after_slot_reuse);
   tests[n++] = (struct CMUnitTest)cmocka_unit_test(grows_far_past_initial_capacity);
   tests[n++] = (struct CMUnitTest)cmocka_unit_test(random_events_match_reference_sort);
+  tests[n++] = (struct CMUnitTest)cmocka_unit_test(oracle_random_operations);
   return _cmocka_run_group_tests("evq", tests, n, NULL, NULL);
 }

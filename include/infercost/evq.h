@@ -3,7 +3,8 @@
  * A binary min-heap keyed by (time, sequence): the sequence number grows on
  * every schedule, so events at equal times leave in the order they were
  * scheduled, identically on every platform. Event records come from a pool
- * with a free list; cancel takes the event out of the heap at once. */
+ * with a free list; cancel takes the event out of the heap at once. At
+ * most 2^31 events are pending at once. */
 #ifndef IC_EVQ_H
 #define IC_EVQ_H
 
@@ -38,7 +39,10 @@ struct ic_event {
  * out of memory. */
 ic_evq *ic_evq_alloc(size_t capacity);
 
-/* Adds an event; returns its id, or 0 when out of memory. */
+/* Adds an event; returns its id, or 0 when out of memory (or 2^31 events
+ * are pending). A push right after a pop fills the hole the pop left (the
+ * handler of a popped event most often schedules its next one): no other
+ * call is needed for that. */
 ic_event_id ic_evq_push(ic_evq *q, ic_time_ns time_ns, ic_event_fn *fn, void *ctx,
                         uint64_t arg);
 
