@@ -41,6 +41,21 @@ void ic__notify(ic_fleet *f, enum ic_serve_event_kind kind, int64_t r, int64_t s
   f->observer(f->observer_ctx, &ev);
 }
 
+/* A GPU-state change goes straight to its one listener when only one
+ * hears it (the list's order is then moot). */
+static void find_gpu_listener(ic_fleet *f) {
+  int hearing = 0;
+  f->gpu_listener = NULL;
+  f->gpu_listener_ctx = NULL;
+  for (int i = 0; i < f->listeners; i++)
+    if (f->listener_mask[i] & IC__KIND(IC__GPU_STATE)) {
+      hearing++;
+      f->gpu_listener = f->listener[i];
+      f->gpu_listener_ctx = f->listener_ctx[i];
+    }
+  if (hearing != 1) f->gpu_listener = NULL;
+}
+
 /* Listeners hear the kinds of change they asked for (a mask of IC__KIND
  * bits), in the order they registered. */
 void ic__listen(ic_fleet *f, ic__listener_fn *fn, void *ctx, uint32_t kinds) {
@@ -52,6 +67,7 @@ void ic__listen(ic_fleet *f, ic__listener_fn *fn, void *ctx, uint32_t kinds) {
   f->listener_ctx[f->listeners] = ctx;
   f->listener_mask[f->listeners++] = kinds;
   f->listen_mask |= kinds;
+  find_gpu_listener(f);
 }
 
 /* Widens what a registered listener hears. */
@@ -59,6 +75,7 @@ void ic__listen_more(ic_fleet *f, ic__listener_fn *fn, uint32_t kinds) {
   for (int i = 0; i < f->listeners; i++)
     if (f->listener[i] == fn) f->listener_mask[i] |= kinds;
   f->listen_mask |= kinds;
+  find_gpu_listener(f);
 }
 
 static void emit(ic_fleet *f, const struct ic__change *ch) {
@@ -73,12 +90,15 @@ void ic__emit(ic_fleet *f, enum ic__change_kind kind, int64_t replica, int64_t n
   emit(f, &ch);
 }
 
-void ic__set_gpu_state(ic_fleet *f, int64_t r, enum ic_gpu_state to) {
+/* ic__set_gpu_state's change (its caller has tested that it is one). */
+void ic__gpu_state_changed(ic_fleet *f, int64_t r, enum ic_gpu_state to) {
   struct ic__replica *rep = &f->replicas[r];
-  if (rep->gpu_state == to) return;
   struct ic__change ch = {IC__GPU_STATE, r, rep->node, rep->gpu_state, to, 0.0};
   rep->gpu_state = to;
-  if (f->listen_mask & IC__KIND(IC__GPU_STATE)) emit(f, &ch);
+  if (f->gpu_listener)
+    f->gpu_listener(f, f->gpu_listener_ctx, &ch);
+  else if (f->listen_mask & IC__KIND(IC__GPU_STATE))
+    emit(f, &ch);
 }
 
 void ic__count_queued(ic_fleet *f, int64_t delta) {

@@ -214,6 +214,10 @@ struct ic_fleet {
   uint32_t listener_mask[IC__LISTENERS]; /* bit k: it hears changes of kind k */
   uint32_t listen_mask;      /* union of the above: a change nobody hears costs one test */
   int listeners;
+  /* The one listener that hears GPU-state changes, called directly (most
+   * runs: the power ledger alone); NULL when none or several hear them. */
+  ic__listener_fn *gpu_listener;
+  void *gpu_listener_ctx;
   ic_serve_observer_fn *observer;
   void *observer_ctx;
   ic_status status;          /* first failure inside the fleet; IC_OK while none */
@@ -238,7 +242,12 @@ void ic__listen(ic_fleet *f, ic__listener_fn *fn, void *ctx, uint32_t kinds);
 void ic__listen_more(ic_fleet *f, ic__listener_fn *fn, uint32_t kinds);
 #define IC__KIND(k) (1u << (k))
 void ic__emit(ic_fleet *f, enum ic__change_kind kind, int64_t replica, int64_t node, double value);
-void ic__set_gpu_state(ic_fleet *f, int64_t r, enum ic_gpu_state to);
+void ic__gpu_state_changed(ic_fleet *f, int64_t r, enum ic_gpu_state to);
+/* Sets replica r's GPU state; listeners hear a change, not a repeat (a
+ * quarter of the calls, inline so that they cost only the test). */
+static inline void ic__set_gpu_state(ic_fleet *f, int64_t r, enum ic_gpu_state to) {
+  if (f->replicas[r].gpu_state != to) ic__gpu_state_changed(f, r, to);
+}
 void ic__count_queued(ic_fleet *f, int64_t delta);
 void ic__count_busy(ic_fleet *f, int64_t delta);
 void ic__count_running(ic_fleet *f, int64_t delta);
