@@ -109,15 +109,24 @@ static double state_w(const ic_fleet *f, const ic_ledger *l, int64_t r, enum ic_
   return busy(s) && !isnan(f->busy_w[r]) ? f->busy_w[r] : ic_ledger_gpu_power(l)->watts[s];
 }
 
+/* The load model's change: each side of it draws its own W. Out of line
+ * so that the phase model's path (on_change) stays a leaf's cost. */
+static void __attribute__((noinline)) gpu_state_w(ic_fleet *f, const struct ic__pool *pl, int64_t node,
+                                                   const struct ic__change *ch) {
+  ic_ledger_set_state_w(pl->ledger, node, pl->gpus_per_replica, ch->from, ch->to,
+                        state_w(f, pl->ledger, ch->replica, ch->from), state_w(f, pl->ledger, ch->replica, ch->to),
+                        ic_sim_now(f->sim));
+}
+
+/* Hears GPU-state changes only where there is a ledger (ic__power_listen)
+ * and loads only with power-down (ic_fleet_set_powerdown). */
 static void on_change(ic_fleet *f, void *ctx, const struct ic__change *ch) {
   (void)ctx;
-  if (ch->kind == IC__GPU_STATE && f->has_ledger) {
+  if (ch->kind == IC__GPU_STATE) {
     const struct ic__pool *pl = ic__pool_of(f, ch->replica);
     int64_t node = ch->node - pl->first_node;
     if (f->busy_w)
-      ic_ledger_set_state_w(pl->ledger, node, pl->gpus_per_replica, ch->from, ch->to,
-                            state_w(f, pl->ledger, ch->replica, ch->from), state_w(f, pl->ledger, ch->replica, ch->to),
-                            ic_sim_now(f->sim));
+      gpu_state_w(f, pl, node, ch);
     else
       ic_ledger_set_state(pl->ledger, node, pl->gpus_per_replica, ch->from, ch->to, ic_sim_now(f->sim));
   }
