@@ -17,8 +17,7 @@
  * failed sketch or series update) and stops the run: a dropped failure
  * could leave a replica stalled for ever or a figure short. The caller sees
  * it in ic_fleet_status and in the next ic_fleet_submit. */
-bool ic__check(ic_fleet *f, ic_status st, const char *what) {
-  if (st == IC_OK) return true;
+bool ic__fail(ic_fleet *f, ic_status st, const char *what) {
   if (f->status == IC_OK) {
     ic_diag(NULL, 0, "serving: %s failed at %.9f s: %s; stopping the run", what, ic_time_to_s(ic_sim_now(f->sim)),
             ic_strerror(st));
@@ -26,13 +25,6 @@ bool ic__check(ic_fleet *f, ic_status st, const char *what) {
   }
   ic_sim_stop(f->sim);
   return false;
-}
-
-/* Schedules one of the fleet's events; 0 (reported, run stopped) on failure. */
-ic_event_id ic__schedule(ic_fleet *f, ic_time_ns at_ns, ic_event_fn *fn, uint64_t arg) {
-  ic_event_id id = ic_sim_schedule_at(f->sim, at_ns, fn, f, arg);
-  ic__check(f, id ? IC_OK : IC_ENOMEM, "scheduling an event");
-  return id;
 }
 
 void ic__notify(ic_fleet *f, enum ic_serve_event_kind kind, int64_t r, int64_t size, uint64_t id) {
@@ -84,8 +76,7 @@ static void emit(ic_fleet *f, const struct ic__change *ch) {
     if (f->listener_mask[i] & bit) f->listener[i](f, f->listener_ctx[i], ch);
 }
 
-void ic__emit(ic_fleet *f, enum ic__change_kind kind, int64_t replica, int64_t node, double value) {
-  if (!(f->listen_mask & IC__KIND(kind))) return;
+void ic__emit_heard(ic_fleet *f, enum ic__change_kind kind, int64_t replica, int64_t node, double value) {
   struct ic__change ch = {kind, replica, node, IC_GPU_IDLE, IC_GPU_IDLE, value};
   emit(f, &ch);
 }
@@ -99,21 +90,6 @@ void ic__gpu_state_changed(ic_fleet *f, int64_t r, enum ic_gpu_state to) {
     f->gpu_listener(f, f->gpu_listener_ctx, &ch);
   else if (f->listen_mask & IC__KIND(IC__GPU_STATE))
     emit(f, &ch);
-}
-
-void ic__count_queued(ic_fleet *f, int64_t delta) {
-  f->queued += delta;
-  ic__emit(f, IC__QUEUED, -1, -1, (double)f->queued);
-}
-
-void ic__count_busy(ic_fleet *f, int64_t delta) {
-  f->busy_replicas += delta;
-  ic__emit(f, IC__BUSY, -1, -1, (double)f->busy_replicas);
-}
-
-void ic__count_running(ic_fleet *f, int64_t delta) {
-  f->running_requests += delta;
-  ic__emit(f, IC__RUNNING, -1, -1, (double)f->running_requests);
 }
 
 void ic__queue_push(ic_fleet *f, int64_t r, uint32_t idx, bool front) {
@@ -267,14 +243,6 @@ bool ic__grow_pool(ic_fleet *f) {
   f->pool_free = old;
   f->pool_cap = cap;
   return true;
-}
-
-/* dur_s seconds of one replica running `running` requests holding
- * kv_tokens KV-cache tokens. */
-void ic__work_time(struct ic_fleet_work *w, double dur_s, double running, double kv_tokens) {
-  w->busy_replica_s += dur_s;
-  w->slot_s += running * dur_s;
-  w->kv_token_s += kv_tokens * dur_s;
 }
 
 /* IT power now: every pool's ledger. */

@@ -235,22 +235,46 @@ struct ic_fleet {
 static inline struct ic__pool *ic__pool_of(const ic_fleet *f, int64_t r) { return &f->pools[f->replicas[r].pool]; }
 
 /* serve_core.c */
-bool ic__check(ic_fleet *f, ic_status st, const char *what);
-ic_event_id ic__schedule(ic_fleet *f, ic_time_ns at_ns, ic_event_fn *fn, uint64_t arg);
+bool ic__fail(ic_fleet *f, ic_status st, const char *what);
+/* False (the failure recorded, the run stopped: ic__fail) unless st is
+ * IC_OK; inline, as the hot paths check every step and almost never fail. */
+static inline bool ic__check(ic_fleet *f, ic_status st, const char *what) { return st == IC_OK || ic__fail(f, st, what); }
+/* Schedules one of the fleet's events; 0 (reported, run stopped) on failure. */
+static inline ic_event_id ic__schedule(ic_fleet *f, ic_time_ns at_ns, ic_event_fn *fn, uint64_t arg) {
+  ic_event_id id = ic_sim_schedule_at(f->sim, at_ns, fn, f, arg);
+  ic__check(f, id ? IC_OK : IC_ENOMEM, "scheduling an event");
+  return id;
+}
 void ic__notify(ic_fleet *f, enum ic_serve_event_kind kind, int64_t r, int64_t size, uint64_t id);
 void ic__listen(ic_fleet *f, ic__listener_fn *fn, void *ctx, uint32_t kinds);
 void ic__listen_more(ic_fleet *f, ic__listener_fn *fn, uint32_t kinds);
 #define IC__KIND(k) (1u << (k))
-void ic__emit(ic_fleet *f, enum ic__change_kind kind, int64_t replica, int64_t node, double value);
+void ic__emit_heard(ic_fleet *f, enum ic__change_kind kind, int64_t replica, int64_t node, double value);
+/* A change to the listeners that asked for its kind: a change nobody hears
+ * costs the test alone, inline (several a request). */
+static inline void ic__emit(ic_fleet *f, enum ic__change_kind kind, int64_t replica, int64_t node, double value) {
+  if (f->listen_mask & IC__KIND(kind)) ic__emit_heard(f, kind, replica, node, value);
+}
 void ic__gpu_state_changed(ic_fleet *f, int64_t r, enum ic_gpu_state to);
 /* Sets replica r's GPU state; listeners hear a change, not a repeat (a
  * quarter of the calls, inline so that they cost only the test). */
 static inline void ic__set_gpu_state(ic_fleet *f, int64_t r, enum ic_gpu_state to) {
   if (f->replicas[r].gpu_state != to) ic__gpu_state_changed(f, r, to);
 }
-void ic__count_queued(ic_fleet *f, int64_t delta);
-void ic__count_busy(ic_fleet *f, int64_t delta);
-void ic__count_running(ic_fleet *f, int64_t delta);
+/* The fleet's counts of queued requests, busy replicas and running
+ * requests, each change heard by its listeners. */
+static inline void ic__count_queued(ic_fleet *f, int64_t delta) {
+  f->queued += delta;
+  ic__emit(f, IC__QUEUED, -1, -1, (double)f->queued);
+}
+static inline void ic__count_busy(ic_fleet *f, int64_t delta) {
+  f->busy_replicas += delta;
+  ic__emit(f, IC__BUSY, -1, -1, (double)f->busy_replicas);
+}
+static inline void ic__count_running(ic_fleet *f, int64_t delta) {
+  f->running_requests += delta;
+  ic__emit(f, IC__RUNNING, -1, -1, (double)f->running_requests);
+}
 void ic__queue_push(ic_fleet *f, int64_t r, uint32_t idx, bool front);
 uint32_t ic__queue_pop(ic_fleet *f, int64_t r);
 void ic__admitted(ic_fleet *f, int64_t r, uint32_t idx);
@@ -260,7 +284,13 @@ void ic__finish(ic_fleet *f, int64_t r, uint32_t idx);
 bool ic__grow_pool(ic_fleet *f);
 void ic__advise_huge(void *p, size_t bytes);
 void ic__free_pool(ic_fleet *f);
-void ic__work_time(struct ic_fleet_work *w, double dur_s, double running, double kv_tokens);
+/* dur_s seconds of one replica running `running` requests holding
+ * kv_tokens KV-cache tokens (every span's end: inline). */
+static inline void ic__work_time(struct ic_fleet_work *w, double dur_s, double running, double kv_tokens) {
+  w->busy_replica_s += dur_s;
+  w->slot_s += running * dur_s;
+  w->kv_token_s += kv_tokens * dur_s;
+}
 double ic__power_w(const ic_fleet *f);
 
 /* serve_prefix.c */
