@@ -150,9 +150,14 @@ struct ic__decode_line {
   bool ready;
 };
 
-static const struct ic_perf_decode_line *decode_line(const struct ic__pool *pl, int64_t n) {
+static void __attribute__((noinline)) fill_decode_line(const struct ic__pool *pl, struct ic__decode_line *d, int64_t n) {
+  *d = (struct ic__decode_line){ic_perf_decode_line(pl->perf, n), true};
+}
+
+/* Inline: every span's plan and end looks its line up; it is filled once. */
+static inline const struct ic_perf_decode_line *decode_line(const struct ic__pool *pl, int64_t n) {
   struct ic__decode_line *d = &state(pl)->decode_lines[n];
-  if (!d->ready) *d = (struct ic__decode_line){ic_perf_decode_line(pl->perf, n), true};
+  if (__builtin_expect(!d->ready, 0)) fill_decode_line(pl, d, n);
   return &d->line;
 }
 
@@ -880,7 +885,7 @@ static void complete_finished(ic_fleet *f, struct cont *rep) {
 /* Adds `iters` iterations (negative: takes them away) of rep's span, as
  * it is now, to the batch and KV histograms. Unsigned counts wrap, so that
  * taking away and adding back again restores them exactly. */
-static void count_iterations(ic_fleet *f, const struct cont *rep, int64_t iters) {
+static inline void __attribute__((always_inline)) count_iterations(ic_fleet *f, const struct cont *rep, int64_t iters) {
   uint64_t k = (uint64_t)iters, n = (uint64_t)rep->running_len;
   f->stats.batches += k;
   f->stats.batched_requests += n * k;
@@ -902,8 +907,10 @@ static void cont_uncount(ic_fleet *f, int64_t r, int64_t iters) { count_iteratio
 static void record_span(ic_fleet *f, struct cont *rep, ic_time_ns dur) {
   uint64_t iters = (uint64_t)rep->span_iters, n = (uint64_t)rep->running_len;
   struct ic_fleet_work *w = &rep->pool->work;
-  ic__work_time(w, ic_time_to_s(dur), (double)n, (double)rep->kv_reserved);
-  if (rep->span == IC__SPAN_MIXED) {
+  double dur_s = ic_time_to_s(dur);
+  ic__work_time(w, dur_s, (double)n, (double)rep->kv_reserved);
+  bool mixed = rep->span == IC__SPAN_MIXED;
+  if (mixed) {
     w->flops += rep->span_flops;
     w->bytes += rep->span_bytes;
   } else {
@@ -915,8 +922,8 @@ static void record_span(ic_fleet *f, struct cont *rep, ic_time_ns dur) {
     w->output_tokens += (double)(n * iters);
   }
   count_iterations(f, rep, (int64_t)iters);
-  f->stats.busy_replica_s += ic_time_to_s(dur);
-  if (rep->span == IC__SPAN_MIXED) f->stats.prefill_replica_s += ic_time_to_s(dur);
+  f->stats.busy_replica_s += dur_s;
+  if (mixed) f->stats.prefill_replica_s += dur_s;
   f->replicas[rep->r].busy_ns += dur;
 }
 
