@@ -843,10 +843,8 @@ static void complete_oldest(ic_fleet *f, struct cont *rep) {
   if (m > 0 && rep->pool->role == IC_ROLE_DECODE) ic__handoff_retry(f); /* room for a waiting transfer */
 }
 
-/* Removes finished requests, keeping admission order. */
-static void complete_finished(ic_fleet *f, struct cont *rep) {
-  /* With every slot decoding, none is done before first_done_step. */
-  if (rep->decoding == rep->running_len && rep->steps < rep->first_done_step) return;
+/* complete_finished past its quick test. */
+static void __attribute__((noinline)) complete_some(ic_fleet *f, struct cont *rep) {
   if (rep->done_ordered) {
     complete_oldest(f, rep);
     return;
@@ -880,6 +878,14 @@ static void complete_finished(ic_fleet *f, struct cont *rep) {
   rep->done_ordered = ordered;
   rep->last_done_ahead = ordered && first_done != INT64_MAX ? (int32_t)(last_done - first_done) : 0;
   if (freed && rep->pool->role == IC_ROLE_DECODE) ic__handoff_retry(f); /* room for a waiting transfer */
+}
+
+/* Removes finished requests, keeping admission order. Inline: most span
+ * ends complete nothing, and know it from the test. */
+static inline void complete_finished(ic_fleet *f, struct cont *rep) {
+  /* With every slot decoding, none is done before first_done_step. */
+  if (rep->decoding == rep->running_len && rep->steps < rep->first_done_step) return;
+  complete_some(f, rep);
 }
 
 /* Adds `iters` iterations (negative: takes them away) of rep's span, as
