@@ -719,8 +719,8 @@ static bool head_fits(const ic_fleet *f, const struct cont *rep) {
 /* An iteration boundary at now: evict, admit, plan the next span. */
 static void boundary(ic_fleet *f, struct cont *rep, bool was_busy) {
   int64_t r = rep->r;
-  ic__refill(f, r);
-  if (!ic__node_ready(f, r)) {
+  if (f->serving.router == IC_ROUTER_CENTRAL) ic__refill(f, r); /* the calls' own tests first, without a call */
+  if (f->slept && !ic__node_ready(f, r)) {
     go_idle(f, r, was_busy); /* the wake-up kicks the replica again */
     return;
   }
