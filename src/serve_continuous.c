@@ -296,6 +296,10 @@ static ic_time_ns decode_steps_ns(const struct ic_perf_decode_line *d, int64_t c
  * sum would); otherwise the span is summed at once as before. */
 #define IC__PLAN_FIRST 32
 #define IC__PLAN_GROWTH 4
+/* Spans of more steps than this are planned lazily: a short span that its
+ * end reaches costs a refinement besides its sum (golden cases, measured:
+ * round 9's item N5). */
+#define IC__LAZY_MIN 16
 
 static bool lazy_exact(const struct ic_perf_decode_line *d, int64_t context_sum, int64_t n, int64_t iters) {
   const double exact = 0x1p52, k0 = (double)context_sum;
@@ -752,7 +756,7 @@ static void boundary(ic_fleet *f, struct cont *rep, bool was_busy) {
     int64_t n = rep->running_len, iters = decode_span_iters(rep), context_sum = rep->context_sum;
     if (held && iters > rep->pool->serving.scheduler_steps) iters = rep->pool->serving.scheduler_steps; /* the next decision */
     const struct ic_perf_decode_line *d = decode_line(rep->pool, n);
-    if (iters > IC__PLAN_FIRST && lazy_exact(d, context_sum, n, iters)) {
+    if (iters > IC__LAZY_MIN && lazy_exact(d, context_sum, n, iters)) {
       rep->span_planned = 0; /* none summed yet: span_end_ns = now */
       rep->span_kv_weight_ns = 0.0;
       bound_ns = now + iters * decode_ns(d, context_sum); /* no step is shorter than the first */
