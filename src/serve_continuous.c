@@ -679,8 +679,13 @@ static void go_idle(ic_fleet *f, int64_t r, bool was_busy) {
  * its KV cache would overflow, whichever comes first. */
 static int64_t decode_span_iters(const struct cont *rep) {
   int64_t n = rep->running_len, left = rep->first_done_step - rep->steps; /* every slot decodes */
-  int64_t kv_left = (rep->pool->kv_capacity - rep->kv_reserved) / n;
-  if (kv_left < left) left = kv_left;
+  int64_t room = rep->pool->kv_capacity - rep->kv_reserved;
+  /* Room for left more tokens each needs no division (then kv_left >= left); left is at most an output
+   * (IC_REQUEST_TOKENS_MAX) and n at most serving.max_batch (10^6), so the product is below 2^52. */
+  if (room < left * n) {
+    int64_t kv_left = room / n;
+    if (kv_left < left) left = kv_left;
+  }
   return rep->pool->serving.step_mode == IC_STEP_TOKEN || left < 1 ? 1 : left;
 }
 
