@@ -480,52 +480,82 @@ static int64_t budget_left(const struct cont *rep, int64_t budget) {
  * iteration the decodes ride along with whole prompts too, and take their
  * tokens of the budget first (a whole prompt that does not fit in the rest
  * waits, unless nothing else runs); serving.prefill_chunk_max_tokens caps
- * each prompt's chunk. Returns its shape; or, with `apply`,
- * advances the requests (the shape returned is then meaningless). */
-static struct ic_iter_shape mixed_iteration(ic_fleet *f, struct cont *rep, bool apply,
-                                            struct ic_iter_shape *prefill_part, struct ic_iter_shape *decode_part) {
-  int64_t chunk = rep->pool->serving.prefill_chunk_tokens, whole = rep->pool->serving.max_batched_tokens, used = 0;
-  bool ride = chunk > 0 || rep->pool->serving.token_budget == IC_TOKEN_BUDGET_ITERATION; /* decodes ride along */
-  int64_t budget = chunk > 0 ? budget_left(rep, chunk) : INT64_MAX, first_used = ride ? rep->decoding : 0;
+ * each prompt's chunk. mixed_plan gives its shape, mixed_apply advances
+ * the requests; both take the prompts' chunks from mixed_take, so that
+ * what runs is what was planned. */
+struct ic__mixed_budget {
+  int64_t chunk, whole, budget, per_prompt, used, first_used;
+  bool ride;                 /* the decodes ride along */
+};
+
+static inline __attribute__((always_inline)) struct ic__mixed_budget mixed_budget(const struct cont *rep) {
+  const struct ic_serving_config *sv = &rep->pool->serving;
+  struct ic__mixed_budget b = {.chunk = sv->prefill_chunk_tokens, .whole = sv->max_batched_tokens};
+  b.ride = b.chunk > 0 || sv->token_budget == IC_TOKEN_BUDGET_ITERATION;
+  b.budget = b.chunk > 0 ? budget_left(rep, b.chunk) : INT64_MAX;
+  b.first_used = b.ride ? rep->decoding : 0;
   /* vLLM V1's long_prefill_token_threshold: one request's share of a chunked iteration. */
-  int64_t per_prompt = chunk > 0 && rep->pool->serving.prefill_chunk_max_tokens > 0 ? rep->pool->serving.prefill_chunk_max_tokens
-                                                                                     : INT64_MAX;
-  whole = whole > 0 ? budget_left(rep, whole) : INT64_MAX;
+  b.per_prompt = b.chunk > 0 && sv->prefill_chunk_max_tokens > 0 ? sv->prefill_chunk_max_tokens : INT64_MAX;
+  b.whole = b.whole > 0 ? budget_left(rep, b.whole) : INT64_MAX;
+  return b;
+}
+
+/* The chunk prefilling slot pr takes next (0: none), or -1: it and the
+ * slots after it wait their turn. */
+static inline __attribute__((always_inline)) int64_t mixed_take(struct ic__mixed_budget *b, const struct ic__slot *pr) {
+  int64_t take = pr->target_prefill - pr->context;
+  if (take > b->per_prompt) take = b->per_prompt;
+  if (take > b->budget) take = b->budget;
+  if (take == 0) return 0;
+  /* Whole prompts within a token budget: the first always runs, the rest wait their turn. */
+  if (b->chunk == 0 && b->whole != INT64_MAX && (b->used > 0 || b->first_used > 0) && b->used + take > b->whole) return -1;
+  b->used += take;
+  b->budget -= take;
+  return take;
+}
+
+static struct ic_iter_shape mixed_plan(const struct cont *rep, struct ic_iter_shape *prefill_part,
+                                       struct ic_iter_shape *decode_part) {
+  struct ic__mixed_budget b = mixed_budget(rep);
   /* No decode rides along: no decode part, so no power split reads the prefill part (it would be the shape). */
-  if (!ride || rep->decoding == 0) prefill_part = NULL;
+  if (!b.ride || rep->decoding == 0) prefill_part = NULL;
   struct ic_iter_shape shape = {0};
-  if (apply && ride) { /* one step for each request decoding before this iteration */
-    rep->pool->work.output_tokens += (double)rep->decoding;
-    rep->steps++;
-    rep->context_sum += rep->decoding;
-    rep->kv_reserved += rep->decoding;
-  }
-  if (ride && !apply && rep->decoding > 0) {
+  if (b.ride && rep->decoding > 0) {
     /* The decodes riding along, one token each: a shape of their count and
      * context sum alone (its parts are whole numbers, so their sums in any
      * order are the per-slot sums exactly). */
     struct ic_iter_shape all = {rep->decoding, (double)(rep->context_sum + rep->decoding), rep->context_sum, rep->decoding};
     shape = all;
-    if (decode_part) *decode_part = ic_iter_shape_add(*decode_part, all);
+    *decode_part = ic_iter_shape_add(*decode_part, all);
   }
   /* The decoding slots take no part here: skip those in front. */
   for (int64_t i = rep->first_prefilling; i < rep->running_len; i++) {
+    const struct ic__slot *pr = &rep->running[i];
+    if (pr->decoding) continue;
+    int64_t take = mixed_take(&b, pr);
+    if (take < 0) break;
+    if (take == 0) continue;
+    struct ic_iter_shape part = ic_iter_shape_prefill_chunk(take, pr->context);
+    shape = ic_iter_shape_add(shape, part);
+    if (prefill_part) *prefill_part = ic_iter_shape_add(*prefill_part, part);
+  }
+  return shape;
+}
+
+static void mixed_apply(ic_fleet *f, struct cont *rep) {
+  struct ic__mixed_budget b = mixed_budget(rep);
+  if (b.ride) { /* one step for each request decoding before this iteration */
+    rep->pool->work.output_tokens += (double)rep->decoding;
+    rep->steps++;
+    rep->context_sum += rep->decoding;
+    rep->kv_reserved += rep->decoding;
+  }
+  for (int64_t i = rep->first_prefilling; i < rep->running_len; i++) {
     struct ic__slot *pr = &rep->running[i];
     if (pr->decoding) continue;
-    int64_t take = pr->target_prefill - pr->context;
-    if (take > per_prompt) take = per_prompt;
-    if (take > budget) take = budget;
+    int64_t take = mixed_take(&b, pr);
+    if (take < 0) break;
     if (take == 0) continue;
-    /* Whole prompts within a token budget: the first always runs, the rest wait their turn. */
-    if (chunk == 0 && whole != INT64_MAX && (used > 0 || first_used > 0) && used + take > whole) break;
-    used += take;
-    budget -= take;
-    if (!apply) { /* planning: the shape (applying, the requests advance: its shape was the plan's) */
-      struct ic_iter_shape part = ic_iter_shape_prefill_chunk(take, pr->context);
-      shape = ic_iter_shape_add(shape, part);
-      if (prefill_part) *prefill_part = ic_iter_shape_add(*prefill_part, part);
-      continue;
-    }
     pr->context += take;
     if (pr->context < pr->target_prefill) continue;
     /* The prefill's last position yields the next token. */
@@ -542,10 +572,8 @@ static struct ic_iter_shape mixed_iteration(ic_fleet *f, struct cont *rep, bool 
     rep->context_sum += pr->context;
     start_decoding(rep, pr);
   }
-  if (apply && rep->pool->role == IC_ROLE_PREFILL) hand_off(f, rep);
-  while (apply && rep->first_prefilling < rep->running_len && rep->running[rep->first_prefilling].decoding)
-    rep->first_prefilling++;
-  return shape;
+  if (rep->pool->role == IC_ROLE_PREFILL) hand_off(f, rep);
+  while (rep->first_prefilling < rep->running_len && rep->running[rep->first_prefilling].decoding) rep->first_prefilling++;
 }
 
 /* Evicts the latest-admitted request; it goes back to the front of the
@@ -745,7 +773,7 @@ static void boundary(ic_fleet *f, struct cont *rep, bool was_busy) {
   ic_time_ns now = ic_sim_now(f->sim), dur = 0, bound_ns = 0;
   if (rep->decoding < rep->running_len) {
     struct ic_iter_shape prefill_part = {0}, decode_part = {0};
-    struct ic_iter_shape shape = mixed_iteration(f, rep, false, &prefill_part, &decode_part);
+    struct ic_iter_shape shape = mixed_plan(rep, &prefill_part, &decode_part);
     const struct ic__mixed_cost *cost = mixed_cost(rep->pool, &shape);
     dur = cost->ns + rep->prefix_load_ns; /* transfers, then compute: no overlap */
     rep->span_load_ns = rep->prefix_load_ns;
@@ -953,7 +981,7 @@ static void on_span_end(ic_sim *sim, void *ctx, uint64_t arg) {
     f->stats.prefix_load_replica_s += ic_time_to_s(rep->span_load_ns);
     rep->prefix_load_ns -= rep->span_load_ns;
     rep->span_load_ns = 0;
-    mixed_iteration(f, rep, true, NULL, NULL);
+    mixed_apply(f, rep);
   } else {
     int64_t n = rep->running_len, k = rep->span_iters;
     rep->steps += k; /* every slot decodes: k more tokens each */
