@@ -947,7 +947,7 @@ static inline void __attribute__((always_inline)) count_iterations(ic_fleet *f, 
 static void cont_uncount(ic_fleet *f, int64_t r, int64_t iters) { count_iterations(f, cont_of(f, r), -iters); }
 
 /* Before the requests advance: the span as it ran. */
-static void record_span(ic_fleet *f, struct cont *rep, ic_time_ns dur) {
+static inline __attribute__((always_inline)) void record_span(ic_fleet *f, struct cont *rep, ic_time_ns dur) {
   uint64_t iters = (uint64_t)rep->span_iters, n = (uint64_t)rep->running_len;
   struct ic_fleet_work *w = &rep->pool->work;
   double dur_s = ic_time_to_s(dur);
