@@ -233,6 +233,16 @@ void ic_evq_delay_top(ic_evq *q, ic_time_ns time_ns, bool exact) {
   replay(q, (size_t)q->slot_cap + idx, time_ns, idx | (exact ? 0 : BOUND_BIT));
 }
 
+/* The event after the next one is the earliest of the siblings on the
+ * next one's path, most likely one near the root: the records of the
+ * siblings on its top three levels start on their way to the cache now,
+ * an event ahead of the run loop's peek at them. */
+static inline void prefetch_after_next(const ic_evq *q) {
+  size_t leaf = (size_t)q->slot_cap + (q->ref[1] & SLOT_MASK);
+  int h = __builtin_ctzll((unsigned long long)q->slot_cap); /* the leaves' depth */
+  for (int d = 1; d <= 3 && d <= h; d++) __builtin_prefetch(&q->slots[q->ref[(leaf >> (h - d)) ^ 1] & SLOT_MASK]);
+}
+
 bool ic_evq_pop(ic_evq *q, struct ic_event *out) {
   if (!q->live) return false;
   uint32_t idx = q->ref[1] & SLOT_MASK;
@@ -241,6 +251,7 @@ bool ic_evq_pop(ic_evq *q, struct ic_event *out) {
   *out = (struct ic_event){q->time[1], s->seq, ((uint64_t)s->generation << 32) | idx, s->fn, s->ctx, s->arg};
   release_slot(q, idx);
   replay(q, (size_t)q->slot_cap + idx, IC_TIME_NEVER, idx);
+  prefetch_after_next(q);
   return true;
 }
 
