@@ -1,43 +1,41 @@
-/* evq.c: a tournament tree of (time, slot) over a pool of event records.
+/* evq.c: a tournament tree over a pool of event records.
  *
  * The pool's slots are the leaves of a complete binary tree (slot s is
  * node L + s, L the pool's size, a power of two); every inner node holds
- * the earliest key of its subtree, so the root (node 1) is the next event,
- * and a free slot's leaf holds +infinity (IC_TIME_NEVER, with the
- * sequence number UINT64_MAX, after any pending event). The tree is two
- * arrays in step: the nodes' times (8 bytes), which every level compares,
- * and their slot indices (4 bytes, the top bit the bound flag); the
- * sequence number, read only on a tie of times, and the action (handler,
- * context, argument) stay in the pool slot.
+ * the slot of its subtree's earliest key, (time, seq), so the root (node
+ * 1) is the next event. A key stays in its slot: the times in an array of
+ * their own (8 bytes a slot, +infinity = IC_TIME_NEVER when free), the
+ * sequence number, read only on a tie of times, in the pool record with
+ * the action and the bound flag (a free slot's seq is UINT64_MAX, so its
+ * leaf comes after an event pending at IC_TIME_NEVER). An inner node is
+ * 4 bytes: tree and times together take 12 bytes a slot, about what the
+ * binary heap this replaced took (docs/performance.md).
  *
  * Any change of one slot's key is a replay (replay): from its leaf to the
  * root, each node becomes the earlier of the node below on the path and
  * that node's sibling. Unlike a heap's sift, whose every level's address
- * depends on the comparison before it, the path's nodes and siblings are
- * known before any comparison, so their loads issue together and the
+ * depends on the comparison before it, the path's siblings are known
+ * before any comparison, so their loads issue together and the
  * comparisons run on registers. A pop takes the root and replays its leaf
- * with +infinity (all its path held it); a push (a free leaf gets a key)
- * or a move earlier only climbs while the new key beats the node above
- * (climb), since a node's key never gets later there. The slot of a
- * popped event heads the free list (LIFO), so the handler's push of its
- * next event, which follows almost every pop, climbs the path the pop has
- * just written. Events leave in (time, seq) order, a total order, so the
- * order does not depend on the tree's shape (docs/performance.md). */
+ * with +infinity; a push (a free leaf gets a key) or a move earlier only
+ * climbs while the new key beats the node above (climb), since a node's
+ * key never gets later there. The slot of a popped event heads the free
+ * list (LIFO), so the handler's push of its next event, which follows
+ * almost every pop, climbs the path the pop has just replayed. Events
+ * leave in (time, seq) order, a total order, so the order does not depend
+ * on the tree's shape. */
 #include "infercost/evq.h"
 
 #include <assert.h>
 #include <stdlib.h>
-#include <string.h>
 
-/* A node's slot index, and in the top bit whether its time is a lower
- * bound (ic_evq_push_bound): so at most 2^31 events are pending. */
-#define BOUND_BIT 0x80000000u
+/* The largest slot index: at most 2^31 events are pending. */
 #define SLOT_MASK 0x7fffffffu
 /* A free slot's sequence number: its +infinity leaf comes after an event
  * pending at IC_TIME_NEVER. */
 #define SEQ_FREE UINT64_MAX
 
-enum slot_state { SLOT_FREE, SLOT_PENDING };
+enum slot_state { SLOT_FREE, SLOT_EXACT, SLOT_BOUND }; /* pending: exact, or its time a bound */
 
 struct slot {
   ic_event_fn *fn;
@@ -50,8 +48,8 @@ struct slot {
 };
 
 struct ic_evq {
-  ic_time_ns *time; /* the tree's times, nodes 1 .. 2 * slot_cap - 1; time[1] is the root's */
-  uint32_t *ref;    /* the tree's slot indices (| BOUND_BIT), in step with time */
+  ic_time_ns *time; /* per slot (leaf): its key's time; +infinity when free */
+  uint32_t *win;    /* inner nodes 1 .. slot_cap - 1: the slot of the subtree's earliest key */
   struct slot *slots;
   uint32_t slot_cap; /* L: a power of two; slot s is leaf L + s */
   uint32_t free_head; /* UINT32_MAX when the free list is empty */
@@ -59,72 +57,84 @@ struct ic_evq {
   uint64_t next_seq;
 };
 
-static inline uint64_t seq_of(const ic_evq *q, uint32_t ref) { return q->slots[ref & SLOT_MASK].seq; }
-
-/* Key (t2, r2) comes before key (t1, r1): a flag, the seqs read only on a
- * tie of times (rare). */
-static inline bool before(const ic_evq *q, ic_time_ns t2, uint32_t r2, ic_time_ns t1, uint32_t r1) {
-  if (__builtin_expect(t2 == t1, 0)) return seq_of(q, r2) < seq_of(q, r1);
-  return t2 < t1;
+/* Key of slot a comes before key of slot b (times ta, tb): a flag, the
+ * seqs read only on a tie of times (rare). */
+static inline bool before(const ic_evq *q, ic_time_ns ta, uint32_t a, ic_time_ns tb, uint32_t b) {
+  if (__builtin_expect(ta == tb, 0)) return q->slots[a].seq < q->slots[b].seq;
+  return ta < tb;
 }
 
-/* Leaf i gets key (t, r) and every node on its path is recomputed from its
- * sibling: right whatever the change. Branch-free but for ties. */
-static void replay(ic_evq *q, size_t i, ic_time_ns t, uint32_t r) {
+/* Slot s's key changed to time t (its seq already set): every inner node
+ * on its path is recomputed from its sibling, right whatever the change.
+ * Branch-free but for ties. */
+static void replay(ic_evq *q, uint32_t s, ic_time_ns t) {
   ic_time_ns *time = q->time;
-  uint32_t *ref = q->ref;
-  time[i] = t;
-  ref[i] = r;
-  for (; i > 1; i >>= 1) {
-    ic_time_ns st = time[i ^ 1];
-    uint32_t sr = ref[i ^ 1];
+  uint32_t *win = q->win;
+  time[s] = t;
+  size_t i = (size_t)q->slot_cap + s;
+  uint32_t r = s;
+  if (i > 1) { /* the leaf's sibling: a leaf */
+    uint32_t sr = s ^ 1;
+    ic_time_ns st = time[sr];
     bool sib = before(q, st, sr, t, r);
     t = sib ? st : t;
     r = sib ? sr : r;
-    time[i >> 1] = t;
-    ref[i >> 1] = r;
+    i >>= 1;
+    win[i] = r;
+  }
+  for (; i > 1; i >>= 1) {
+    uint32_t sr = win[i ^ 1];
+    ic_time_ns st = time[sr];
+    bool sib = before(q, st, sr, t, r);
+    t = sib ? st : t;
+    r = sib ? sr : r;
+    win[i >> 1] = r;
   }
 }
 
-/* Leaf i's key becomes (t, r), earlier than before (a free leaf's
- * +infinity, or a move earlier): a node on its path becomes the earlier of
- * its key and (t, r), and once a node's key is the earlier, so is every
- * key above it. Every node that held the leaf's old key is rewritten. */
-static void climb(ic_evq *q, size_t i, ic_time_ns t, uint32_t r) {
+/* Slot s's key became earlier, time t (a free leaf's +infinity, or a move
+ * earlier): an inner node on its path becomes s where s's key is the
+ * earlier, and once a node's key is the earlier, so is every key above
+ * it. Every node that held s is rewritten (all the nodes below one it
+ * wins did too). */
+static void climb(ic_evq *q, uint32_t s, ic_time_ns t) {
   ic_time_ns *time = q->time;
-  uint32_t *ref = q->ref;
-  do {
-    time[i] = t;
-    ref[i] = r;
-    i >>= 1;
-  } while (i && before(q, t, r, time[i], ref[i]));
+  uint32_t *win = q->win;
+  time[s] = t;
+  for (size_t i = ((size_t)q->slot_cap + s) >> 1; i; i >>= 1) {
+    uint32_t w = win[i];
+    if (w != s && !before(q, t, s, time[w], w)) break;
+    win[i] = s;
+  }
 }
 
-/* The tree for slot_cap leaves in fresh arrays from the slots' keys in the
- * old tree (old_cap leaves, or none), the new leaves free. */
+/* The inner nodes for slot_cap = cap leaves in a fresh array, from the
+ * slots' times (the new slots free). */
 static bool build_tree(ic_evq *q, uint32_t old_cap, uint32_t cap) {
-  ic_time_ns *time = aligned_alloc(64, ((2 * (size_t)cap * sizeof *time) + 63) / 64 * 64);
-  uint32_t *ref = aligned_alloc(64, ((2 * (size_t)cap * sizeof *ref) + 63) / 64 * 64);
-  if (!time || !ref) {
+  ic_time_ns *time = aligned_alloc(64, ((size_t)cap * sizeof *time + 63) / 64 * 64);
+  uint32_t *win = aligned_alloc(64, ((size_t)cap * sizeof *win + 63) / 64 * 64);
+  if (!time || !win) {
     free(time);
-    free(ref);
+    free(win);
     return false;
   }
-  for (uint32_t s = 0; s < cap; s++) {
-    time[cap + s] = s < old_cap ? q->time[old_cap + s] : IC_TIME_NEVER;
-    ref[cap + s] = s < old_cap ? q->ref[old_cap + s] : s;
-  }
+  for (uint32_t s = 0; s < cap; s++) time[s] = s < old_cap ? q->time[s] : IC_TIME_NEVER;
   free(q->time);
-  free(q->ref);
+  free(q->win);
   q->time = time;
-  q->ref = ref;
+  q->win = win;
   for (size_t i = cap - 1; i >= 1; i--) {
-    bool right = before(q, time[2 * i + 1], ref[2 * i + 1], time[2 * i], ref[2 * i]);
-    time[i] = time[2 * i + right];
-    ref[i] = ref[2 * i + right];
+    uint32_t a, b; /* the children's winners */
+    if (2 * i >= cap) {
+      a = (uint32_t)(2 * i - cap);
+      b = a + 1;
+    } else {
+      a = win[2 * i];
+      b = win[2 * i + 1];
+    }
+    win[i] = before(q, time[b], b, time[a], a) ? b : a;
   }
-  time[0] = IC_TIME_NEVER; /* unused */
-  ref[0] = 0;
+  win[0] = 0; /* unused */
   return true;
 }
 
@@ -155,7 +165,7 @@ fail:
   return NULL;
 }
 
-/* Frees slot idx; its leaf is made +infinity by the caller. */
+/* Frees slot idx; its leaf is made +infinity by the caller (replay). */
 static void release_slot(ic_evq *q, uint32_t idx) {
   struct slot *s = &q->slots[idx];
   s->state = SLOT_FREE;
@@ -176,9 +186,9 @@ static ic_event_id push(ic_evq *q, ic_time_ns time_ns, bool bound, ic_event_fn *
   s->ctx = ctx;
   s->arg = arg;
   s->seq = q->next_seq++;
-  s->state = SLOT_PENDING;
+  s->state = bound ? SLOT_BOUND : SLOT_EXACT;
   q->live++;
-  climb(q, (size_t)q->slot_cap + idx, time_ns, idx | (bound ? BOUND_BIT : 0));
+  climb(q, idx, time_ns);
   return ((uint64_t)s->generation << 32) | idx;
 }
 
@@ -195,7 +205,7 @@ static struct slot *pending_slot(ic_evq *q, ic_event_id id) {
   uint32_t idx = (uint32_t)(id & 0xffffffffu);
   if (id == 0 || idx >= q->slot_cap) return NULL;
   struct slot *s = &q->slots[idx];
-  if (s->generation != (uint32_t)(id >> 32) || s->state != SLOT_PENDING) return NULL;
+  if (s->generation != (uint32_t)(id >> 32) || s->state == SLOT_FREE) return NULL;
   return s;
 }
 
@@ -203,7 +213,7 @@ bool ic_evq_cancel(ic_evq *q, ic_event_id id) {
   if (!pending_slot(q, id)) return false;
   uint32_t idx = (uint32_t)(id & 0xffffffffu);
   release_slot(q, idx);
-  replay(q, (size_t)q->slot_cap + idx, IC_TIME_NEVER, idx);
+  replay(q, idx, IC_TIME_NEVER);
   return true;
 }
 
@@ -211,26 +221,30 @@ ic_event_id ic_evq_reschedule(ic_evq *q, ic_event_id id, ic_time_ns time_ns) {
   struct slot *s = pending_slot(q, id);
   if (!s) return 0;
   uint32_t idx = (uint32_t)(id & 0xffffffffu);
-  size_t leaf = (size_t)q->slot_cap + idx;
-  bool earlier = time_ns < q->time[leaf]; /* else later: the new seq is larger */
+  bool earlier = time_ns < q->time[idx]; /* else later: the new seq is larger */
   s->seq = q->next_seq++;
+  s->state = SLOT_EXACT;
   if (earlier)
-    climb(q, leaf, time_ns, idx);
+    climb(q, idx, time_ns);
   else
-    replay(q, leaf, time_ns, idx);
+    replay(q, idx, time_ns);
   return id;
 }
 
+/* The earliest pending event's slot (live > 0). */
+static inline uint32_t top(const ic_evq *q) { return q->win[1]; }
+
 ic_time_ns ic_evq_peek_bound(const ic_evq *q, bool *bound) {
-  *bound = q->live && (q->ref[1] & BOUND_BIT);
-  return q->live ? q->time[1] : IC_TIME_NEVER;
+  *bound = q->live && q->slots[top(q)].state == SLOT_BOUND;
+  return q->live ? q->time[top(q)] : IC_TIME_NEVER;
 }
 
 void ic_evq_delay_top(ic_evq *q, ic_time_ns time_ns, bool exact) {
   if (!q->live) return;
-  assert(time_ns >= q->time[1] && "event queue: delay_top moved an event earlier");
-  uint32_t idx = q->ref[1] & SLOT_MASK;
-  replay(q, (size_t)q->slot_cap + idx, time_ns, idx | (exact ? 0 : BOUND_BIT));
+  uint32_t idx = top(q);
+  assert(time_ns >= q->time[idx] && "event queue: delay_top moved an event earlier");
+  q->slots[idx].state = exact ? SLOT_EXACT : SLOT_BOUND;
+  if (time_ns != q->time[idx]) replay(q, idx, time_ns);
 }
 
 /* The event after the next one is the earliest of the siblings on the
@@ -238,28 +252,28 @@ void ic_evq_delay_top(ic_evq *q, ic_time_ns time_ns, bool exact) {
  * siblings on its top three levels start on their way to the cache now,
  * an event ahead of the run loop's peek at them. */
 static inline void prefetch_after_next(const ic_evq *q) {
-  size_t leaf = (size_t)q->slot_cap + (q->ref[1] & SLOT_MASK);
+  size_t leaf = (size_t)q->slot_cap + top(q);
   int h = __builtin_ctzll((unsigned long long)q->slot_cap); /* the leaves' depth */
-  for (int d = 1; d <= 3 && d <= h; d++) __builtin_prefetch(&q->slots[q->ref[(leaf >> (h - d)) ^ 1] & SLOT_MASK]);
+  for (int d = 1; d <= 3 && d < h; d++) __builtin_prefetch(&q->slots[q->win[(leaf >> (h - d)) ^ 1]]);
 }
 
 bool ic_evq_pop(ic_evq *q, struct ic_event *out) {
   if (!q->live) return false;
-  uint32_t idx = q->ref[1] & SLOT_MASK;
+  uint32_t idx = top(q);
   struct slot *s = &q->slots[idx];
-  assert(s->state == SLOT_PENDING && "event queue: popped a non-pending slot");
-  *out = (struct ic_event){q->time[1], s->seq, ((uint64_t)s->generation << 32) | idx, s->fn, s->ctx, s->arg};
+  assert(s->state != SLOT_FREE && "event queue: popped a free slot");
+  *out = (struct ic_event){q->time[idx], s->seq, ((uint64_t)s->generation << 32) | idx, s->fn, s->ctx, s->arg};
   release_slot(q, idx);
-  replay(q, (size_t)q->slot_cap + idx, IC_TIME_NEVER, idx);
+  replay(q, idx, IC_TIME_NEVER);
   prefetch_after_next(q);
   return true;
 }
 
-ic_time_ns ic_evq_peek_time(ic_evq *q) { return q->live ? q->time[1] : IC_TIME_NEVER; }
+ic_time_ns ic_evq_peek_time(ic_evq *q) { return q->live ? q->time[top(q)] : IC_TIME_NEVER; }
 
 bool ic_evq_peek(const ic_evq *q, ic_event_fn **fn, void **ctx, uint64_t *arg) {
   if (!q->live) return false;
-  const struct slot *s = &q->slots[q->ref[1] & SLOT_MASK];
+  const struct slot *s = &q->slots[top(q)];
   *fn = s->fn;
   *ctx = s->ctx;
   *arg = s->arg;
@@ -268,14 +282,14 @@ bool ic_evq_peek(const ic_evq *q, ic_event_fn **fn, void **ctx, uint64_t *arg) {
 
 uint64_t ic_evq_take_seq(ic_evq *q) { return q->next_seq++; }
 
-uint64_t ic_evq_peek_seq(const ic_evq *q) { return q->live ? seq_of(q, q->ref[1]) : 0; }
+uint64_t ic_evq_peek_seq(const ic_evq *q) { return q->live ? q->slots[top(q)].seq : 0; }
 
 size_t ic_evq_size(const ic_evq *q) { return q->live; }
 
 void ic_evq_free(ic_evq *q) {
   if (!q) return;
   free(q->time);
-  free(q->ref);
+  free(q->win);
   free(q->slots);
   free(q);
 }
