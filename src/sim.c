@@ -102,15 +102,15 @@ static bool stream_first(const ic_sim *sim, ic_time_ns at_ns) {
   return ic_evq_size(sim->queue) == 0 || sim->stream.seq < ic_evq_peek_seq(sim->queue);
 }
 
-/* The earliest pending event's exact time: while the first is an event
- * whose time is a bound (ic_sim_schedule_bound), its handler's refine hook
- * makes it exact or moves it to a later bound, where another event may
- * come first. */
-static ic_time_ns settle_top(ic_sim *sim) {
+/* The earliest pending event's exact time, and in *stream whether it is
+ * the stream event: while the first is an event whose time is a bound
+ * (ic_sim_schedule_bound), its handler's refine hook makes it exact or
+ * moves it to a later bound, where another event may come first. */
+static ic_time_ns settle_top(ic_sim *sim, bool *stream) {
   for (;;) {
     bool bound;
     ic_time_ns at_ns = ic_evq_peek_bound(sim->queue, &bound);
-    if (stream_first(sim, at_ns)) return sim->stream.time_ns;
+    if ((*stream = stream_first(sim, at_ns))) return sim->stream.time_ns;
     if (!bound) return at_ns;
     ic_event_fn *fn;
     void *ctx;
@@ -124,11 +124,29 @@ static ic_time_ns settle_top(ic_sim *sim) {
   }
 }
 
-/* ic_sim_step once the first event's time is exact. */
-static bool step_settled(ic_sim *sim) {
+/* The hint of the event to run after the current one, if its handler has
+ * one. */
+static void hint_next(const ic_sim *sim) {
+  ic_event_fn *fn;
+  void *ctx;
+  uint64_t arg;
+  if (stream_first(sim, ic_evq_peek_time(sim->queue))) {
+    fn = sim->stream.fn;
+    ctx = sim->stream.ctx;
+    arg = sim->stream.arg;
+  } else if (!ic_evq_peek(sim->queue, &fn, &ctx, &arg))
+    return;
+  for (int i = 0; i < sim->hooks; i++)
+    if (sim->hook[i].fn == fn && sim->hook[i].hint) sim->hook[i].hint(ctx, arg);
+}
+
+/* ic_sim_step once the first event's time is exact; stream: settle_top's
+ * answer, whether that event is the stream event (nothing has changed
+ * since). */
+static bool step_settled(ic_sim *sim, bool stream) {
   struct ic_event ev;
   if (sim->stop_requested) return false;
-  if (stream_first(sim, ic_evq_peek_time(sim->queue))) {
+  if (stream) {
     ev = (struct ic_event){sim->stream.time_ns, sim->stream.seq, 0, sim->stream.fn, sim->stream.ctx, sim->stream.arg};
     sim->stream.pending = false;
   } else if (!ic_evq_pop(sim->queue, &ev))
@@ -136,36 +154,24 @@ static bool step_settled(ic_sim *sim) {
   assert(ev.time_ns >= sim->now_ns && "sim: time went backwards");
   sim->now_ns = ev.time_ns;
   sim->events_run++;
-  ic_event_fn *next_fn;
-  void *next_ctx;
-  uint64_t next_arg;
-  if (sim->hooks) {
-    bool next = true;
-    if (stream_first(sim, ic_evq_peek_time(sim->queue))) {
-      next_fn = sim->stream.fn;
-      next_ctx = sim->stream.ctx;
-      next_arg = sim->stream.arg;
-    } else
-      next = ic_evq_peek(sim->queue, &next_fn, &next_ctx, &next_arg);
-    if (next)
-      for (int i = 0; i < sim->hooks; i++)
-        if (sim->hook[i].fn == next_fn && sim->hook[i].hint) sim->hook[i].hint(next_ctx, next_arg);
-  }
+  if (sim->hooks) hint_next(sim);
   ev.fn(sim, ev.ctx, ev.arg);
   return true;
 }
 
 bool ic_sim_step(ic_sim *sim) {
   if (sim->stop_requested) return false;
-  settle_top(sim);
-  return step_settled(sim);
+  bool stream;
+  settle_top(sim, &stream);
+  return step_settled(sim, stream);
 }
 
 uint64_t ic_sim_run_until(ic_sim *sim, ic_time_ns end_ns) {
   uint64_t before = sim->events_run;
   sim->stop_requested = false;
-  while (!sim->stop_requested && settle_top(sim) <= end_ns)
-    if (!step_settled(sim)) break;
+  bool stream;
+  while (!sim->stop_requested && settle_top(sim, &stream) <= end_ns)
+    if (!step_settled(sim, stream)) break;
   if (!sim->stop_requested && end_ns > sim->now_ns && end_ns != IC_TIME_NEVER) sim->now_ns = end_ns;
   return sim->events_run - before;
 }
