@@ -8,7 +8,7 @@
 #include "infercost/status.h"
 
 struct ic_sim {
-  ic_time_ns now_ns;
+  struct ic_sim_clock clock; /* first: ic_sim_now reads it from sim.h */
   ic_evq *queue;
   ic_rng_set *rngs;
   uint64_t events_run;
@@ -46,11 +46,11 @@ ic_sim *ic_sim_alloc(uint64_t seed, uint64_t run) {
  * release builds the run is refused loudly (stopped, IC_EINTERNAL), never
  * quietly clamped into a wrong timing. */
 static bool in_past(ic_sim *sim, ic_time_ns at_ns, const char *what) {
-  assert(at_ns >= sim->now_ns && "sim: event scheduled in the past");
-  if (at_ns >= sim->now_ns) return false;
+  assert(at_ns >= sim->clock.now_ns && "sim: event scheduled in the past");
+  if (at_ns >= sim->clock.now_ns) return false;
   if (sim->status == IC_OK)
     ic_diag("infercost", 0, "internal error: %s %lld ns before the clock (t = %lld ns); run refused", what,
-            (long long)(sim->now_ns - at_ns), (long long)sim->now_ns);
+            (long long)(sim->clock.now_ns - at_ns), (long long)sim->clock.now_ns);
   sim->status = IC_EINTERNAL;
   sim->stop_requested = true;
   return true;
@@ -81,7 +81,7 @@ bool ic_sim_schedule_stream(ic_sim *sim, ic_time_ns at_ns, ic_event_fn *fn, void
 ic_event_id ic_sim_schedule_in(ic_sim *sim, ic_time_ns delay_ns, ic_event_fn *fn, void *ctx,
                                uint64_t arg) {
   ic_time_ns at_ns;
-  if (__builtin_add_overflow(sim->now_ns, delay_ns, &at_ns)) at_ns = delay_ns > 0 ? IC_TIME_NEVER : INT64_MIN;
+  if (__builtin_add_overflow(sim->clock.now_ns, delay_ns, &at_ns)) at_ns = delay_ns > 0 ? IC_TIME_NEVER : INT64_MIN;
   return ic_sim_schedule_at(sim, at_ns, fn, ctx, arg);
 }
 
@@ -151,8 +151,8 @@ static bool step_settled(ic_sim *sim, bool stream) {
     sim->stream.pending = false;
   } else if (!ic_evq_pop(sim->queue, &ev))
     return false;
-  assert(ev.time_ns >= sim->now_ns && "sim: time went backwards");
-  sim->now_ns = ev.time_ns;
+  assert(ev.time_ns >= sim->clock.now_ns && "sim: time went backwards");
+  sim->clock.now_ns = ev.time_ns;
   sim->events_run++;
   if (sim->hooks) hint_next(sim);
   ev.fn(sim, ev.ctx, ev.arg);
@@ -172,7 +172,7 @@ uint64_t ic_sim_run_until(ic_sim *sim, ic_time_ns end_ns) {
   bool stream;
   while (!sim->stop_requested && settle_top(sim, &stream) <= end_ns)
     if (!step_settled(sim, stream)) break;
-  if (!sim->stop_requested && end_ns > sim->now_ns && end_ns != IC_TIME_NEVER) sim->now_ns = end_ns;
+  if (!sim->stop_requested && end_ns > sim->clock.now_ns && end_ns != IC_TIME_NEVER) sim->clock.now_ns = end_ns;
   return sim->events_run - before;
 }
 
@@ -198,7 +198,6 @@ bool ic_sim_set_refine(ic_sim *sim, ic_event_fn *fn, ic_refine_fn *refine) {
 }
 
 void ic_sim_stop(ic_sim *sim) { sim->stop_requested = true; }
-ic_time_ns ic_sim_now(const ic_sim *sim) { return sim->now_ns; }
 uint64_t ic_sim_events_run(const ic_sim *sim) { return sim->events_run; }
 size_t ic_sim_pending(const ic_sim *sim) { return ic_evq_size(sim->queue) + sim->stream.pending; }
 gsl_rng *ic_sim_rng(ic_sim *sim, const char *name) { return ic_rng_stream(sim->rngs, name); }
