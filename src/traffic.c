@@ -122,21 +122,6 @@ void ic__gen_lengths(struct ic__gen *g, int c, int64_t *prompt, int64_t *output)
   }
 }
 
-/* Bounds of every draw, then prompt + output <= context. */
-void ic__clamp_lengths(int64_t *prompt, int64_t *output, int64_t lo_p, int64_t hi_p, int64_t lo_o, int64_t hi_o,
-                       int64_t ctx) {
-  if (*prompt < lo_p) *prompt = lo_p;
-  if (*prompt > hi_p) *prompt = hi_p;
-  if (*output < lo_o) *output = lo_o;
-  if (*output > hi_o) *output = hi_o;
-  if (*prompt < 1) *prompt = 1;
-  if (*output < 1) *output = 1;
-  if (ctx > 1) {
-    if (*prompt > ctx - 1) *prompt = ctx - 1;
-    if (*prompt + *output > ctx) *output = ctx - *prompt;
-  }
-}
-
 /* --- generator ------------------------------------------------------------- */
 
 /* Relative rate at time t (mean 1 over a day, and over a week). */
@@ -166,7 +151,8 @@ static bool time_change(struct ic__gen *g, double *t_s) {
   }
 }
 
-ic_status ic__gen_arrival(struct ic__gen *g, ic_time_ns *t) {
+/* ic__gen_arrival, inline in gen_next (every generated arrival). */
+static inline ic_status gen_arrival(struct ic__gen *g, ic_time_ns *t) {
   if (g->time_change) {
     double gap = g->arrival == IC_ARRIVAL_GAMMA ? ic_ran_gamma_gap(g->arr, g->mean_gap_s, g->cv)
                                                 : exponential(g->arr, g->mean_gap_s);
@@ -192,13 +178,13 @@ ic_status ic__gen_arrival(struct ic__gen *g, ic_time_ns *t) {
   return *t >= g->end_ns ? IC_ENOENT : IC_OK;
 }
 
-int ic__gen_class(struct ic__gen *g) { return g->nclass > 1 ? (int)gsl_ran_discrete(g->cls, g->class_table) : 0; }
+ic_status ic__gen_arrival(struct ic__gen *g, ic_time_ns *t) { return gen_arrival(g, t); }
 
 static ic_status gen_next(ic_source *src, struct ic_request *out) {
   struct ic__gen *g = (struct ic__gen *)src;
   if (g->prefix) return ic__prefix_next(g, out);
   ic_time_ns t;
-  if (ic__gen_arrival(g, &t) != IC_OK) return IC_ENOENT;
+  if (gen_arrival(g, &t) != IC_OK) return IC_ENOENT;
   int c = ic__gen_class(g);
   int64_t p, o;
   const struct ic__length_dist *dp = &g->prompt[c], *dout = &g->output[c];
@@ -273,12 +259,14 @@ ic_status ic_source_next(ic_source *src, struct ic_request *out) {
     ic_status st = src->ops->next(src, out);
     if (st != IC_OK) return st;
     /* a warm-up's requests are simulated, not counted */
-    struct ic_request_count none = {0}, *offered = &src->offered, *over = &src->over;
-    if (out->arrival_ns < src->count_from_ns) offered = over = &none;
-    offered->requests++;
-    offered->prompt_tokens += out->prompt_tokens;
-    offered->output_tokens += out->output_tokens;
+    bool counted = out->arrival_ns >= src->count_from_ns;
+    if (counted) {
+      src->offered.requests++;
+      src->offered.prompt_tokens += out->prompt_tokens;
+      src->offered.output_tokens += out->output_tokens;
+    }
     if (ctx <= 0 || out->prompt_tokens + out->output_tokens <= ctx) break;
+    struct ic_request_count none = {0}, *over = counted ? &src->over : &none;
     if (src->over_context == IC_OVER_CONTEXT_ERROR) {
       ic_diag(NULL, 0, "traffic.over_context = error: request %llu has %lld prompt + %lld output tokens, more than "
               "the model's context of %lld (model.context_max); choose clamp or reject to count such requests",
