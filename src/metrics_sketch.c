@@ -37,8 +37,6 @@ struct ic_sketch {
   uint64_t clamped; /* positive values outside [MIN_VALUE, MAX_VALUE] */
   double sum, sum_comp;
   double min, max;
-  struct cell *cells; /* fast_bucket's answers by cell (cached_bucket); NULL until the first value */
-  uint64_t cell0;     /* the cell of IC_SKETCH_MIN_VALUE */
 };
 
 static int32_t bucket_index(const ic_sketch *s, double x) {
@@ -149,70 +147,6 @@ static int32_t fast_bucket(const ic_sketch *s, double x) {
   return lo == hi ? (int32_t)(lo - (INT64_C(1) << 20) + 1) : bucket_index(s, x);
 }
 
-/* fast_bucket's answer by cell: the values whose bits agree above the
- * top CELL_BITS of the mantissa (2^CELL_BITS cells an octave, about half
- * a bucket wide at the default rel_err) mostly fall in one bucket, or in
- * two either side of one boundary, which a comparison tells apart. Each
- * cell is worked out the first time a value falls in it (make_cell). */
-#define CELL_BITS 7
-#define CELL_SHIFT (52 - CELL_BITS)
-/* How far log(x) / ln_gamma, as bucket_index computes it, may be from the
- * exact value, in buckets: log's error (1 ulp of at most 35) over ln_gamma
- * (at least 2e-4), and the division's (relative 2^-53 of at most 2e5
- * buckets), below 1e-10; kept as fast_bucket keeps its margin. */
-#define CELL_MARGIN 1e-6
-/* A boundary's neighbourhood left to fast_bucket: relative 2^-30 each side,
- * 4.6e-8 buckets at the largest ln_gamma (0.02), far beyond CELL_MARGIN. */
-#define CELL_NEAR 0x1p-30
-
-struct cell {
-  double below, above; /* x < below: bucket lo; x > above: lo + 1; between: fast_bucket */
-  int32_t lo;
-  bool ready;
-};
-
-static uint64_t bits_of(double x) {
-  uint64_t b;
-  memcpy(&b, &x, sizeof b);
-  return b;
-}
-
-static double of_bits(uint64_t b) {
-  double x;
-  memcpy(&x, &b, sizeof x);
-  return x;
-}
-
-static size_t cell_count(void) {
-  return (size_t)((bits_of(IC_SKETCH_MAX_VALUE) >> CELL_SHIFT) - (bits_of(IC_SKETCH_MIN_VALUE) >> CELL_SHIFT) + 1);
-}
-
-/* The cell [x0, x1) with key k (the bits of x0 above CELL_SHIFT). With u
- * = log(x) / ln_gamma for x in it, [u0, u1] widened by CELL_MARGIN holds
- * every u computed: with no integer in it every value's bucket is
- * ceil(u0) (the bucket's ceiling, u lying strictly between two integers);
- * with one integer k, the bucket is k up to the boundary gamma^k and k + 1
- * after it, and a value further than CELL_NEAR from the boundary is
- * further than CELL_MARGIN in u; with more (a small rel_err: cells wider
- * than a bucket), fast_bucket decides every value. */
-static __attribute__((noinline)) void make_cell(const ic_sketch *s, struct cell *c, uint64_t key) {
-  double u0 = log(of_bits(key << CELL_SHIFT)) / s->ln_gamma - CELL_MARGIN;
-  double u1 = log(of_bits((key + 1) << CELL_SHIFT)) / s->ln_gamma + CELL_MARGIN;
-  double k = ceil(u0);
-  c->lo = (int32_t)k;
-  if (k > u1) {
-    c->below = c->above = (double)INFINITY;
-  } else if (k + 1.0 > u1) {
-    double b = exp(k * s->ln_gamma);
-    c->below = b * (1.0 - CELL_NEAR);
-    c->above = b * (1.0 + CELL_NEAR);
-  } else {
-    c->below = -(double)INFINITY;
-    c->above = (double)INFINITY;
-  }
-  c->ready = true;
-}
-
 ic_sketch *ic_sketch_alloc(double rel_err) {
   if (!(rel_err >= IC_SKETCH_MIN_REL_ERR && rel_err <= IC_SKETCH_MAX_REL_ERR)) return NULL;
   ic_sketch *s = calloc(1, sizeof *s);
@@ -229,7 +163,6 @@ ic_sketch *ic_sketch_alloc(double rel_err) {
   s->idx_min = bucket_index(s, IC_SKETCH_MIN_VALUE);
   s->idx_max = bucket_index(s, IC_SKETCH_MAX_VALUE);
   s->min = s->max = (double)NAN;
-  s->cell0 = bits_of(IC_SKETCH_MIN_VALUE) >> CELL_SHIFT;
   return s;
 }
 
@@ -303,23 +236,9 @@ ic_status ic_sketch_add_n(ic_sketch *s, double x, uint64_t count) {
  * IC_SKETCH_MAX_VALUE] whose bucket is covered (every latency but the
  * first few of a run), in one call: a run adds three or four values a
  * request. */
-/* fast_bucket(s, x) for x in [IC_SKETCH_MIN_VALUE, IC_SKETCH_MAX_VALUE],
- * mostly from its cell (see struct cell); the cells are allocated at the
- * first value (calloc: pages only where values fall), fast_bucket alone
- * when that fails. */
-static int32_t cached_bucket(ic_sketch *s, double x) {
-  if (!s->cells && !(s->cells = calloc(cell_count(), sizeof *s->cells))) return fast_bucket(s, x);
-  uint64_t key = bits_of(x) >> CELL_SHIFT;
-  struct cell *c = &s->cells[key - s->cell0];
-  if (!c->ready) make_cell(s, c, key);
-  if (x < c->below) return c->lo;
-  if (x > c->above) return c->lo + 1;
-  return fast_bucket(s, x);
-}
-
 ic_status ic_sketch_add(ic_sketch *s, double x) {
   if (x >= IC_SKETCH_MIN_VALUE && x <= IC_SKETCH_MAX_VALUE) { /* false for NaN */
-    int32_t idx = cached_bucket(s, x);
+    int32_t idx = fast_bucket(s, x);
     if (idx < s->idx_min) idx = s->idx_min;
     if (idx > s->idx_max) idx = s->idx_max;
     size_t j = (size_t)((int64_t)idx - s->offset); /* huge when below offset */
@@ -461,7 +380,6 @@ ic_sketch *ic_sketch_read(FILE *in) {
 
 void ic_sketch_free(ic_sketch *s) {
   if (!s) return;
-  free(s->cells);
   free(s->counts);
   free(s);
 }

@@ -341,64 +341,6 @@ static void sketch_bucket_is_the_definition(void **state) {
   }
 }
 
-static int cmp_double(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return (x > y) - (x < y);
-}
-
-/* The same, with every value in one sketch per rel_err, so that a bucket
- * found once for a part of an octave (the sketch keeps such answers) is
- * found again for other values there: values at random, at bucket
- * boundaries -3 to +3 ulps, at 2^-30 of a boundary (where the kept answer
- * gives way) -2 to +2 ulps, and at the 2^-7 steps of the mantissa -1 to +1
- * ulp. Every value's bucket shows in the answer at its rank, against the
- * definition's sorted. */
-static void sketch_buckets_kept_are_the_definition(void **state) {
-  (void)state;
-  const double rels[] = {0.001, IC_SKETCH_DEFAULT_REL_ERR, 0.007, IC_SKETCH_MAX_REL_ERR};
-  enum { N = 4000 };
-  double *want = malloc(N * sizeof *want);
-  assert_non_null(want);
-  uint64_t z = 0x2545f4914f6cdd1du;
-  for (size_t k = 0; k < sizeof rels / sizeof rels[0]; k++) {
-    double a = rels[k], ln_gamma = log1p(2.0 * a / (1.0 - a));
-    ic_sketch *s = ic_sketch_alloc(a);
-    assert_non_null(s);
-    assert_int_equal(ic_sketch_add(s, 1e-9), IC_OK);
-    for (int n = 0; n < N; n++) {
-      z ^= z << 13, z ^= z >> 7, z ^= z << 17;
-      double u = (double)(z >> 11) / 9007199254740992.0;
-      double x = exp(log(1e-6) + u * (log(1e9) - log(1e-6))); /* within the limits, 1e-9 and 1e15 */
-      int d = (int)(z % 7) - 3;
-      if (n % 4 == 1) {
-        x = exp(ceil(log(x) / ln_gamma) * ln_gamma);
-      } else if (n % 4 == 2) {
-        x = exp(ceil(log(x) / ln_gamma) * ln_gamma) * (z & 1 ? 1.0 + 0x1p-30 : 1.0 - 0x1p-30);
-        d = d < -2 ? -2 : d;
-      } else if (n % 4 == 3) {
-        uint64_t b;
-        memcpy(&b, &x, sizeof b);
-        b &= ~((UINT64_C(1) << 45) - 1);
-        memcpy(&x, &b, sizeof x);
-        d = d < -1 ? -1 : d > 1 ? 1 : d;
-      } else {
-        d = 0;
-      }
-      for (; d != 0; d += d > 0 ? -1 : 1) x = nextafter(x, d > 0 ? (double)INFINITY : 0.0);
-      assert_int_equal(ic_sketch_add(s, x), IC_OK);
-      want[n] = (1.0 - a) * exp(ceil(log(x) / ln_gamma) * ln_gamma);
-    }
-    assert_int_equal(ic_sketch_add(s, 1e15), IC_OK);
-    qsort(want, N, sizeof *want, cmp_double);
-    for (int r = 2; r <= N + 1; r++) { /* ranks 1 and N + 2: the extremes */
-      double got = ic_sketch_quantile(s, ((double)r - 0.5) / (double)(N + 2));
-      if (got != want[r - 2]) fail_msg("rel_err %g, rank %d: %.17g, want %.17g", a, r, got, want[r - 2]);
-    }
-    ic_sketch_free(s);
-  }
-  free(want);
-}
-
 static void sketch_zeros(void **state) {
   (void)state;
   ic_sketch *sk = ic_sketch_alloc(0.005);
@@ -781,7 +723,6 @@ int main(void) {
   tests[n++] = (struct CMUnitTest)cmocka_unit_test(sketch_written_and_read_merges_exactly);
   tests[n++] = (struct CMUnitTest)cmocka_unit_test(sketch_add2_equals_two_adds);
   tests[n++] = (struct CMUnitTest)cmocka_unit_test(sketch_bucket_is_the_definition);
-  tests[n++] = (struct CMUnitTest)cmocka_unit_test(sketch_buckets_kept_are_the_definition);
   tests[n++] = (struct CMUnitTest)cmocka_unit_test(sketch_zeros);
   tests[n++] = (struct CMUnitTest)cmocka_unit_test(sketch_out_of_range);
   tests[n++] = (struct CMUnitTest)cmocka_unit_test(sketch_memory_bounded);
