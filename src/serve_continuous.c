@@ -996,8 +996,9 @@ static void on_span_end(ic_sim *sim, void *ctx, uint64_t arg) {
  * before now (each step whose start *at_ns is before now: *at_ns moves to
  * its end), and in *weight_ns the sum of i x step i's ns over them. Four
  * steps at a time where that is exact (roofline_p = 0, slopes not
- * negative, every step whole and below 2^52, their weights summing below
- * 2^53: then the lanes' order of adding gives the step-by-step sum);
+ * negative, every step whole and below 2^52, four of them summing below
+ * 2^52 and their weights below 2^53: then the lanes' order of adding gives
+ * the step-by-step sum);
  * the last few, and anything else, step by step. */
 static int64_t steps_begun(const struct ic_perf_decode_line *d, int64_t context_sum, int64_t n, int64_t iters,
                            ic_time_ns now, ic_time_ns *at_ns, double *weight_ns) {
@@ -1011,10 +1012,12 @@ static int64_t steps_begun(const struct ic_perf_decode_line *d, int64_t context_
     struct ic__four l = four_start(k0, step);
     for (; k + 4 <= iters; k += 4) {
       ic__v2d na = decode_step2_ns(d, l.ka), nb = decode_step2_ns(d, l.kb);
-      ic__v2l ok = (na >= 0.0) & (na < exact) & (nb >= 0.0) & (nb < exact);
       ic__v2d t2 = na + nb;
       double t = t2[0] + t2[1];
-      if (!(ok[0] & ok[1]) || !(t < 0x1p53)) break; /* the rest step by step */
+      /* With slopes not negative every operation of a step is monotone in its context sum, so na[0] is the
+       * least of the four and t, not below any of them, bounds the largest: all four in [0, 2^52) (a NaN
+       * fails the test on t). */
+      if (!(na[0] >= 0.0) || !(t < exact)) break; /* the rest step by step */
       if (at + (ic_time_ns)t >= now) { /* now falls in these four: the steps that begin before it */
         const double ns[4] = {na[0], na[1], nb[0], nb[1]};
         for (int j = 0; at < now; j++, k++) {

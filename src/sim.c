@@ -8,7 +8,7 @@
 #include "infercost/status.h"
 
 struct ic_sim {
-  ic_time_ns now_ns;
+  struct ic_sim_clock clock; /* first: ic_sim_now reads it from sim.h */
   ic_evq *queue;
   ic_rng_set *rngs;
   uint64_t events_run;
@@ -46,11 +46,11 @@ ic_sim *ic_sim_alloc(uint64_t seed, uint64_t run) {
  * release builds the run is refused loudly (stopped, IC_EINTERNAL), never
  * quietly clamped into a wrong timing. */
 static bool in_past(ic_sim *sim, ic_time_ns at_ns, const char *what) {
-  assert(at_ns >= sim->now_ns && "sim: event scheduled in the past");
-  if (at_ns >= sim->now_ns) return false;
+  assert(at_ns >= sim->clock.now_ns && "sim: event scheduled in the past");
+  if (at_ns >= sim->clock.now_ns) return false;
   if (sim->status == IC_OK)
     ic_diag("infercost", 0, "internal error: %s %lld ns before the clock (t = %lld ns); run refused", what,
-            (long long)(sim->now_ns - at_ns), (long long)sim->now_ns);
+            (long long)(sim->clock.now_ns - at_ns), (long long)sim->clock.now_ns);
   sim->status = IC_EINTERNAL;
   sim->stop_requested = true;
   return true;
@@ -81,7 +81,7 @@ bool ic_sim_schedule_stream(ic_sim *sim, ic_time_ns at_ns, ic_event_fn *fn, void
 ic_event_id ic_sim_schedule_in(ic_sim *sim, ic_time_ns delay_ns, ic_event_fn *fn, void *ctx,
                                uint64_t arg) {
   ic_time_ns at_ns;
-  if (__builtin_add_overflow(sim->now_ns, delay_ns, &at_ns)) at_ns = delay_ns > 0 ? IC_TIME_NEVER : INT64_MIN;
+  if (__builtin_add_overflow(sim->clock.now_ns, delay_ns, &at_ns)) at_ns = delay_ns > 0 ? IC_TIME_NEVER : INT64_MIN;
   return ic_sim_schedule_at(sim, at_ns, fn, ctx, arg);
 }
 
@@ -102,15 +102,15 @@ static bool stream_first(const ic_sim *sim, ic_time_ns at_ns) {
   return ic_evq_size(sim->queue) == 0 || sim->stream.seq < ic_evq_peek_seq(sim->queue);
 }
 
-/* The earliest pending event's exact time: while the first is an event
- * whose time is a bound (ic_sim_schedule_bound), its handler's refine hook
- * makes it exact or moves it to a later bound, where another event may
- * come first. */
-static ic_time_ns settle_top(ic_sim *sim) {
+/* The earliest pending event's exact time, and in *stream whether it is
+ * the stream event: while the first is an event whose time is a bound
+ * (ic_sim_schedule_bound), its handler's refine hook makes it exact or
+ * moves it to a later bound, where another event may come first. */
+static ic_time_ns settle_top(ic_sim *sim, bool *stream) {
   for (;;) {
     bool bound;
     ic_time_ns at_ns = ic_evq_peek_bound(sim->queue, &bound);
-    if (stream_first(sim, at_ns)) return sim->stream.time_ns;
+    if ((*stream = stream_first(sim, at_ns))) return sim->stream.time_ns;
     if (!bound) return at_ns;
     ic_event_fn *fn;
     void *ctx;
@@ -124,49 +124,55 @@ static ic_time_ns settle_top(ic_sim *sim) {
   }
 }
 
-/* ic_sim_step once the first event's time is exact. */
-static bool step_settled(ic_sim *sim) {
+/* The hint of the event to run after the current one, if its handler has
+ * one. */
+static void hint_next(const ic_sim *sim) {
+  ic_event_fn *fn;
+  void *ctx;
+  uint64_t arg;
+  if (stream_first(sim, ic_evq_peek_time(sim->queue))) {
+    fn = sim->stream.fn;
+    ctx = sim->stream.ctx;
+    arg = sim->stream.arg;
+  } else if (!ic_evq_peek(sim->queue, &fn, &ctx, &arg))
+    return;
+  for (int i = 0; i < sim->hooks; i++)
+    if (sim->hook[i].fn == fn && sim->hook[i].hint) sim->hook[i].hint(ctx, arg);
+}
+
+/* ic_sim_step once the first event's time is exact; stream: settle_top's
+ * answer, whether that event is the stream event (nothing has changed
+ * since). */
+static bool step_settled(ic_sim *sim, bool stream) {
   struct ic_event ev;
   if (sim->stop_requested) return false;
-  if (stream_first(sim, ic_evq_peek_time(sim->queue))) {
+  if (stream) {
     ev = (struct ic_event){sim->stream.time_ns, sim->stream.seq, 0, sim->stream.fn, sim->stream.ctx, sim->stream.arg};
     sim->stream.pending = false;
   } else if (!ic_evq_pop(sim->queue, &ev))
     return false;
-  assert(ev.time_ns >= sim->now_ns && "sim: time went backwards");
-  sim->now_ns = ev.time_ns;
+  assert(ev.time_ns >= sim->clock.now_ns && "sim: time went backwards");
+  sim->clock.now_ns = ev.time_ns;
   sim->events_run++;
-  ic_event_fn *next_fn;
-  void *next_ctx;
-  uint64_t next_arg;
-  if (sim->hooks) {
-    bool next = true;
-    if (stream_first(sim, ic_evq_peek_time(sim->queue))) {
-      next_fn = sim->stream.fn;
-      next_ctx = sim->stream.ctx;
-      next_arg = sim->stream.arg;
-    } else
-      next = ic_evq_peek(sim->queue, &next_fn, &next_ctx, &next_arg);
-    if (next)
-      for (int i = 0; i < sim->hooks; i++)
-        if (sim->hook[i].fn == next_fn && sim->hook[i].hint) sim->hook[i].hint(next_ctx, next_arg);
-  }
+  if (sim->hooks) hint_next(sim);
   ev.fn(sim, ev.ctx, ev.arg);
   return true;
 }
 
 bool ic_sim_step(ic_sim *sim) {
   if (sim->stop_requested) return false;
-  settle_top(sim);
-  return step_settled(sim);
+  bool stream;
+  settle_top(sim, &stream);
+  return step_settled(sim, stream);
 }
 
 uint64_t ic_sim_run_until(ic_sim *sim, ic_time_ns end_ns) {
   uint64_t before = sim->events_run;
   sim->stop_requested = false;
-  while (!sim->stop_requested && settle_top(sim) <= end_ns)
-    if (!step_settled(sim)) break;
-  if (!sim->stop_requested && end_ns > sim->now_ns && end_ns != IC_TIME_NEVER) sim->now_ns = end_ns;
+  bool stream;
+  while (!sim->stop_requested && settle_top(sim, &stream) <= end_ns)
+    if (!step_settled(sim, stream)) break;
+  if (!sim->stop_requested && end_ns > sim->clock.now_ns && end_ns != IC_TIME_NEVER) sim->clock.now_ns = end_ns;
   return sim->events_run - before;
 }
 
@@ -192,7 +198,6 @@ bool ic_sim_set_refine(ic_sim *sim, ic_event_fn *fn, ic_refine_fn *refine) {
 }
 
 void ic_sim_stop(ic_sim *sim) { sim->stop_requested = true; }
-ic_time_ns ic_sim_now(const ic_sim *sim) { return sim->now_ns; }
 uint64_t ic_sim_events_run(const ic_sim *sim) { return sim->events_run; }
 size_t ic_sim_pending(const ic_sim *sim) { return ic_evq_size(sim->queue) + sim->stream.pending; }
 gsl_rng *ic_sim_rng(ic_sim *sim, const char *name) { return ic_rng_stream(sim->rngs, name); }

@@ -1,4 +1,7 @@
 /* traffic.c: stochastic request generators and their samplers. */
+/* GSL's own inline form of gsl_rng_uniform (gsl_rng.h): the library's
+ * code without a call per draw (an exponential gap every arrival). */
+#define HAVE_INLINE
 #include "infercost/traffic.h"
 
 #include <math.h>
@@ -18,6 +21,11 @@ void ic_lognormal_from_mean_cv(double mean, double cv, double *mu, double *sigma
   *sigma = sqrt(s2);
   *mu = log(mean) - 0.5 * s2;
 }
+
+/* What gsl_ran_exponential(r, mu) returns, by GSL's own operations (2.7:
+ * -mu log1p(-u) of one uniform; test_traffic checks it draw for draw) with
+ * the uniform inline. */
+static inline double exponential(const gsl_rng *r, double mu) { return -mu * log1p(-gsl_rng_uniform(r)); }
 
 double ic_ran_gamma_gap(const gsl_rng *r, double mean_s, double cv) {
   double shape = 1.0 / (cv * cv);
@@ -114,21 +122,6 @@ void ic__gen_lengths(struct ic__gen *g, int c, int64_t *prompt, int64_t *output)
   }
 }
 
-/* Bounds of every draw, then prompt + output <= context. */
-void ic__clamp_lengths(int64_t *prompt, int64_t *output, int64_t lo_p, int64_t hi_p, int64_t lo_o, int64_t hi_o,
-                       int64_t ctx) {
-  if (*prompt < lo_p) *prompt = lo_p;
-  if (*prompt > hi_p) *prompt = hi_p;
-  if (*output < lo_o) *output = lo_o;
-  if (*output > hi_o) *output = hi_o;
-  if (*prompt < 1) *prompt = 1;
-  if (*output < 1) *output = 1;
-  if (ctx > 1) {
-    if (*prompt > ctx - 1) *prompt = ctx - 1;
-    if (*prompt + *output > ctx) *output = ctx - *prompt;
-  }
-}
-
 /* --- generator ------------------------------------------------------------- */
 
 /* Relative rate at time t (mean 1 over a day, and over a week). */
@@ -158,10 +151,11 @@ static bool time_change(struct ic__gen *g, double *t_s) {
   }
 }
 
-ic_status ic__gen_arrival(struct ic__gen *g, ic_time_ns *t) {
+/* ic__gen_arrival, inline in gen_next (every generated arrival). */
+static inline ic_status gen_arrival(struct ic__gen *g, ic_time_ns *t) {
   if (g->time_change) {
     double gap = g->arrival == IC_ARRIVAL_GAMMA ? ic_ran_gamma_gap(g->arr, g->mean_gap_s, g->cv)
-                                                : gsl_ran_exponential(g->arr, g->mean_gap_s);
+                                                : exponential(g->arr, g->mean_gap_s);
     double t_s;
     g->clock_s += gap;
     if (!time_change(g, &t_s)) return IC_ENOENT;
@@ -171,12 +165,12 @@ ic_status ic__gen_arrival(struct ic__gen *g, ic_time_ns *t) {
   if (g->arrival == IC_ARRIVAL_GAMMA) {
     g->clock_s += ic_ran_gamma_gap(g->arr, g->mean_gap_s, g->cv);
   } else if (g->diurnal == IC__DIURNAL_NONE && !g->has_weekly) {
-    g->clock_s += gsl_ran_exponential(g->arr, g->mean_gap_s);
+    g->clock_s += exponential(g->arr, g->mean_gap_s);
   } else {
     /* thinning (Lewis and Shedler): candidates at the peak rate, each kept
      * with probability rate(t) / peak */
     do {
-      g->clock_s += gsl_ran_exponential(g->arr, g->mean_gap_s / g->max_factor);
+      g->clock_s += exponential(g->arr, g->mean_gap_s / g->max_factor);
       if (ic_time_from_s(g->clock_s) >= g->end_ns) return IC_ENOENT;
     } while (gsl_rng_uniform(g->arr) * g->max_factor > rate_factor(g, g->clock_s));
   }
@@ -184,16 +178,20 @@ ic_status ic__gen_arrival(struct ic__gen *g, ic_time_ns *t) {
   return *t >= g->end_ns ? IC_ENOENT : IC_OK;
 }
 
-int ic__gen_class(struct ic__gen *g) { return g->nclass > 1 ? (int)gsl_ran_discrete(g->cls, g->class_table) : 0; }
+ic_status ic__gen_arrival(struct ic__gen *g, ic_time_ns *t) { return gen_arrival(g, t); }
 
 static ic_status gen_next(ic_source *src, struct ic_request *out) {
   struct ic__gen *g = (struct ic__gen *)src;
   if (g->prefix) return ic__prefix_next(g, out);
   ic_time_ns t;
-  if (ic__gen_arrival(g, &t) != IC_OK) return IC_ENOENT;
+  if (gen_arrival(g, &t) != IC_OK) return IC_ENOENT;
   int c = ic__gen_class(g);
   int64_t p, o;
-  ic__gen_lengths(g, c, &p, &o);
+  const struct ic__length_dist *dp = &g->prompt[c], *dout = &g->output[c];
+  if (dp->kind == IC_LENGTH_FIXED && dout->kind == IC_LENGTH_FIXED && g->emp_sampling == IC_EMPIRICAL_COLUMNS)
+    p = dp->fixed, o = dout->fixed; /* what ic__gen_lengths gives, without a call */
+  else
+    ic__gen_lengths(g, c, &p, &o);
   ic__clamp_lengths(&p, &o, g->prompt[c].lo, g->prompt[c].hi, g->output[c].lo, g->output[c].hi, 0);
   *out = (struct ic_request){.id = g->next_id++, .arrival_ns = t, .prompt_tokens = p, .output_tokens = o,
                              .class_id = c};
@@ -229,7 +227,7 @@ struct poisson_fixed {
 
 static ic_status poisson_fixed_next(ic_source *src, struct ic_request *out) {
   struct poisson_fixed *p = (struct poisson_fixed *)src;
-  p->clock_s += gsl_ran_exponential(p->rng, p->mean_gap_s);
+  p->clock_s += exponential(p->rng, p->mean_gap_s);
   ic_time_ns t = ic_time_from_s(p->clock_s);
   if (t >= p->end_ns) return IC_ENOENT;
   *out = (struct ic_request){p->next_id++, t, p->prompt_tokens, p->output_tokens, 0, 0, 0};
@@ -261,12 +259,14 @@ ic_status ic_source_next(ic_source *src, struct ic_request *out) {
     ic_status st = src->ops->next(src, out);
     if (st != IC_OK) return st;
     /* a warm-up's requests are simulated, not counted */
-    struct ic_request_count none = {0}, *offered = &src->offered, *over = &src->over;
-    if (out->arrival_ns < src->count_from_ns) offered = over = &none;
-    offered->requests++;
-    offered->prompt_tokens += out->prompt_tokens;
-    offered->output_tokens += out->output_tokens;
+    bool counted = out->arrival_ns >= src->count_from_ns;
+    if (counted) {
+      src->offered.requests++;
+      src->offered.prompt_tokens += out->prompt_tokens;
+      src->offered.output_tokens += out->output_tokens;
+    }
     if (ctx <= 0 || out->prompt_tokens + out->output_tokens <= ctx) break;
+    struct ic_request_count none = {0}, *over = counted ? &src->over : &none;
     if (src->over_context == IC_OVER_CONTEXT_ERROR) {
       ic_diag(NULL, 0, "traffic.over_context = error: request %llu has %lld prompt + %lld output tokens, more than "
               "the model's context of %lld (model.context_max); choose clamp or reject to count such requests",

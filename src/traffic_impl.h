@@ -62,7 +62,9 @@ extern const struct ic_source_ops ic__gen_ops;
 
 /* The generator's next arrival time (IC_ENOENT at end_ns), and a class. */
 ic_status ic__gen_arrival(struct ic__gen *g, ic_time_ns *t);
-int ic__gen_class(struct ic__gen *g);
+static inline int ic__gen_class(struct ic__gen *g) {
+  return g->nclass > 1 ? (int)gsl_ran_discrete(g->cls, g->class_table) : 0;
+}
 
 /* Generated prefixes (traffic_prefix.c): shared system prompts and
  * multi-turn sessions, with their block hashes in the generator's ring. */
@@ -83,7 +85,19 @@ int64_t ic__length_sample(const struct ic__length_dist *d, gsl_rng *r);
  * each from its distribution, or both columns of one trace row when
  * empirical_sampling draws rows. */
 void ic__gen_lengths(struct ic__gen *g, int c, int64_t *prompt, int64_t *output);
-void ic__clamp_lengths(int64_t *prompt, int64_t *output, int64_t lo_p, int64_t hi_p, int64_t lo_o, int64_t hi_o,
-                       int64_t ctx);
+/* Bounds of every draw, then prompt + output <= context. */
+static inline void ic__clamp_lengths(int64_t *prompt, int64_t *output, int64_t lo_p, int64_t hi_p, int64_t lo_o,
+                                     int64_t hi_o, int64_t ctx) {
+  if (*prompt < lo_p) *prompt = lo_p;
+  if (*prompt > hi_p) *prompt = hi_p;
+  if (*output < lo_o) *output = lo_o;
+  if (*output > hi_o) *output = hi_o;
+  if (*prompt < 1) *prompt = 1;
+  if (*output < 1) *output = 1;
+  if (ctx > 1) {
+    if (*prompt > ctx - 1) *prompt = ctx - 1;
+    if (*prompt + *output > ctx) *output = ctx - *prompt;
+  }
+}
 
 #endif

@@ -231,6 +231,75 @@ static void earlier_pushes_and_delays_keep_order(void **state) {
   ic_evq_free(q);
 }
 
+/* The queue grows past two powers of two while events are pending (64
+ * slots, then 128, then 256), with many ties, events at IC_TIME_NEVER
+ * (they must still leave, after every earlier one, in push order, not be
+ * taken for free slots) and at INT64_MIN, the first event cancelled, the
+ * next one moved later, another moved earlier, and the first one's bound
+ * flag changed without its time. The order is worked out from the rule
+ * (time, then push order, a move taking a new place in that order). */
+static void growth_ties_and_never(void **state) {
+  (void)state;
+  ic_evq *q = ic_evq_alloc(1);
+  struct ic_event ev;
+  ic_event_id id[70];
+  assert_int_not_equal(ic_evq_push(q, IC_TIME_NEVER, NULL, NULL, 100), 0);
+  for (int k = 0; k < 70; k++) { /* the 64th push grows the pool */
+    id[k] = ic_evq_push(q, (ic_time_ns)(k % 3) * 100, NULL, NULL, (uint64_t)k);
+    assert_int_not_equal(id[k], 0);
+  }
+  assert_true(ic_evq_cancel(q, id[0]));                  /* the first event */
+  assert_int_equal(ic_evq_reschedule(q, id[3], 100), id[3]); /* the new first, later */
+  assert_int_equal(ic_evq_reschedule(q, id[68], 0), id[68]);  /* earlier: last of time 0 */
+  assert_int_not_equal(ic_evq_push(q, INT64_MIN, NULL, NULL, 2000), 0);
+  assert_int_not_equal(ic_evq_push(q, IC_TIME_NEVER, NULL, NULL, 1000), 0);
+  assert_int_not_equal(ic_evq_push(q, IC_TIME_NEVER, NULL, NULL, 1001), 0);
+  assert_int_equal(ic_evq_size(q), 73);
+  uint64_t expect[256];
+  size_t n = 0;
+  expect[n++] = 2000;
+  for (int k = 6; k < 70; k += 3) expect[n++] = (uint64_t)k; /* time 0 */
+  expect[n++] = 68;
+  size_t split = n; /* the time-150 events pushed after the first pops go here */
+  for (int k = 1; k < 70; k += 3) expect[n++] = (uint64_t)k; /* time 100 */
+  expect[n++] = 3;
+  for (int j = 0; j < 70; j++) expect[n++] = 3000 + (uint64_t)j; /* time 150 */
+  for (int k = 2; k < 68; k += 3) expect[n++] = (uint64_t)k; /* time 200 */
+  expect[n++] = 100; /* time IC_TIME_NEVER */
+  expect[n++] = 1000;
+  expect[n++] = 1001;
+  size_t i = 0;
+  for (; i < 6; i++) { /* the event at INT64_MIN and five of time 0 */
+    assert_true(ic_evq_pop(q, &ev));
+    assert_int_equal(ev.arg, expect[i]);
+  }
+  bool bound;
+  ic_evq_delay_top(q, 0, false); /* the same time, now a bound: the order stays */
+  assert_int_equal(ic_evq_peek_bound(q, &bound), 0);
+  assert_true(bound);
+  assert_int_equal(ic_evq_peek_seq(q), 1 + 21); /* k = 21, pushed after the first and k = 0 .. 20 */
+  ic_evq_delay_top(q, 0, true);
+  assert_int_equal(ic_evq_peek_bound(q, &bound), 0);
+  assert_false(bound);
+  for (int j = 0; j < 70; j++) /* past 128 slots */
+    assert_int_not_equal(ic_evq_push(q, 150, NULL, NULL, 3000 + (uint64_t)j), 0);
+  assert_true(split > i);
+  for (; i < n - 3; i++) {
+    assert_true(ic_evq_pop(q, &ev));
+    assert_int_equal(ev.arg, expect[i]);
+  }
+  assert_int_equal(ic_evq_size(q), 3); /* the three at IC_TIME_NEVER */
+  assert_int_equal(ic_evq_peek_time(q), IC_TIME_NEVER);
+  for (; i < n; i++) {
+    assert_true(ic_evq_pop(q, &ev));
+    assert_int_equal(ev.arg, expect[i]);
+    assert_int_equal(ev.time_ns, IC_TIME_NEVER);
+  }
+  assert_false(ic_evq_pop(q, &ev));
+  assert_int_equal(ic_evq_size(q), 0);
+  ic_evq_free(q);
+}
+
 /* The reference queue of oracle_random_operations: every pending event in
  * an unsorted array, the earliest found by a linear scan on (time, seq),
  * sequence numbers counted here as the interface says (each push,
@@ -375,5 +444,6 @@ int main(void) {
   tests[n++] = (struct CMUnitTest)cmocka_unit_test(grows_far_past_initial_capacity);
   tests[n++] = (struct CMUnitTest)cmocka_unit_test(random_events_match_reference_sort);
   tests[n++] = (struct CMUnitTest)cmocka_unit_test(oracle_random_operations);
+  tests[n++] = (struct CMUnitTest)cmocka_unit_test(growth_ties_and_never);
   return _cmocka_run_group_tests("evq", tests, n, NULL, NULL);
 }

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include <gsl/gsl_cdf.h>
+#include <gsl/gsl_randist.h>
 #include <gsl/gsl_rng.h>
 
 #include "infercost/scenario.h"
@@ -593,6 +594,38 @@ static void default_matches_poisson_fixed(void **state) {
   ic_sim_free(b);
 }
 
+/* The generator's Poisson gaps are GSL's exponential draws, draw for draw:
+ * the arrival times against gsl_ran_exponential itself on a stream seeded
+ * alike (traffic.c computes the draw inline, by GSL's operations). Many
+ * short gaps, then gaps of about 10^6 s over 9 x 10^9 s, where the clock's
+ * nanoseconds show most differences of an ulp in a gap. */
+static void poisson_gaps_are_gsl_draws(void **state) {
+  (void)state;
+  const struct {
+    double queries_per_day, end_s;
+    size_t at_least;
+  } cases[] = {{2.5e9, 30, 800000}, {0.0864, 9e9, 8000}}; /* 28,935 a second; one a 10^6 s */
+  for (size_t k = 0; k < 2; k++) {
+    struct ic_traffic_config c = defaults();
+    c.queries_per_day = cases[k].queries_per_day;
+    ic_sim *a = ic_sim_alloc(7, 3), *b = ic_sim_alloc(7, 3);
+    ic_source *src = open_source(&c, a, cases[k].end_s, 0);
+    gsl_rng *ref = ic_sim_rng(b, "traffic.arrivals");
+    double clock_s = 0.0;
+    struct ic_request r;
+    size_t n = 0;
+    while (ic_source_next(src, &r) == IC_OK) {
+      clock_s += gsl_ran_exponential(ref, 86400.0 / c.queries_per_day);
+      assert_true(r.arrival_ns == ic_time_from_s(clock_s));
+      n++;
+    }
+    assert_true(n > cases[k].at_least);
+    ic_source_free(src);
+    ic_sim_free(a);
+    ic_sim_free(b);
+  }
+}
+
 /* --- trace replay ----------------------------------------------------------------- */
 
 /* trace_azure_ok.csv: arrivals at 0, 4.314579, 4.541877 s. */
@@ -945,6 +978,7 @@ int main(void) {
   ONE(classes_shares_lengths_targets);
   ONE(default_is_one_class);
   ONE(default_matches_poisson_fixed);
+  ONE(poisson_gaps_are_gsl_draws);
   ROWS(replay_cases, run_replay_case);
   ONE(replay_match_volume);
   ROWS(check_cases, run_check_case);

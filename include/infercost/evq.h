@@ -1,10 +1,10 @@
 /* evq.h: the future event list.
  *
- * A binary min-heap keyed by (time, sequence): the sequence number grows on
- * every schedule, so events at equal times leave in the order they were
- * scheduled, identically on every platform. Event records come from a pool
- * with a free list; cancel takes the event out of the heap at once. At
- * most 2^31 events are pending at once. */
+ * A tournament tree over a pool of event records, keyed by (time,
+ * sequence): the sequence number grows on every schedule, so events at
+ * equal times leave in the order they were scheduled, identically on every
+ * platform. Records come from a pool with a free list; cancel takes the
+ * event out of the tree at once. At most 2^31 events are pending at once. */
 #ifndef IC_EVQ_H
 #define IC_EVQ_H
 
@@ -40,9 +40,9 @@ struct ic_event {
 ic_evq *ic_evq_alloc(size_t capacity);
 
 /* Adds an event; returns its id, or 0 when out of memory (or 2^31 events
- * are pending). A push right after a pop fills the hole the pop left (the
- * handler of a popped event most often schedules its next one): no other
- * call is needed for that. */
+ * are pending). A push right after a pop reuses the popped event's record
+ * and its tree path (the handler of a popped event most often schedules
+ * its next one). */
 ic_event_id ic_evq_push(ic_evq *q, ic_time_ns time_ns, ic_event_fn *fn, void *ctx,
                         uint64_t arg);
 
@@ -52,7 +52,7 @@ bool ic_evq_cancel(ic_evq *q, ic_event_id id);
 
 /* Moves a pending event to time_ns, exactly as cancelling it and pushing
  * the same action would (it takes the next sequence number; the new time is
- * exact), but in one sift. Returns its id, which stays the same, or 0 when the id is not
+ * exact), but in one pass up the tree. Returns its id, which stays the same, or 0 when the id is not
  * pending. */
 ic_event_id ic_evq_reschedule(ic_evq *q, ic_event_id id, ic_time_ns time_ns);
 

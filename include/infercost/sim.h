@@ -37,8 +37,8 @@ ic_event_id ic_sim_schedule_in(ic_sim *sim, ic_time_ns delay_ns, ic_event_fn *fn
 /* Schedules the next event of the simulation's one stream (an open
  * load's arrivals: each schedules the next): as ic_sim_schedule_at, and it
  * runs in the same (time, sequence) order, but it is held beside the
- * queue instead of in it, which saves an arrival's two sifts through a
- * heap of thousands of events. It cannot be cancelled or moved. False when
+ * queue instead of in it, which saves an arrival two passes through a
+ * tree of thousands of events. It cannot be cancelled or moved. False when
  * a stream event is already pending (at most one at a time) or at_ns is
  * in the past. */
 bool ic_sim_schedule_stream(ic_sim *sim, ic_time_ns at_ns, ic_event_fn *fn, void *ctx, uint64_t arg);
@@ -90,8 +90,17 @@ uint64_t ic_sim_run_until(ic_sim *sim, ic_time_ns end_ns);
 /* Asks the running loop to return after the current event. */
 void ic_sim_stop(ic_sim *sim);
 
+/* The clock: the first member of every ic_sim, so that reading it is one
+ * load in the caller (ic_sim_now is called several times an event). Only
+ * sim.c writes it. */
+struct ic_sim_clock {
+  ic_time_ns now_ns;
+};
+
 /* Current simulated time. */
-ic_time_ns ic_sim_now(const ic_sim *sim);
+static inline ic_time_ns ic_sim_now(const ic_sim *sim) {
+  return ((const struct ic_sim_clock *)(const void *)sim)->now_ns;
+}
 
 /* Events run so far, and events pending now. */
 uint64_t ic_sim_events_run(const ic_sim *sim);
