@@ -179,23 +179,10 @@ struct ic_iter_shape ic_iter_shape_decode(int64_t batch, int64_t context_tokens_
                                 batch * context_tokens_each, batch};
 }
 
-struct ic_iter_shape ic_iter_shape_prefill_chunk(int64_t chunk_tokens, int64_t cached_tokens) {
-  /* Chunk token i (1-based) attends to the cached prefix and i chunk tokens;
-   * the prefix is read from the KV cache once for the whole chunk. */
-  double c = (double)chunk_tokens;
-  return (struct ic_iter_shape){chunk_tokens, c * (double)cached_tokens + c * (c + 1.0) / 2.0,
-                                cached_tokens, 1};
-}
-
 struct ic_iter_shape ic_iter_shape_decode_each(const int64_t *context_tokens, size_t n) {
   struct ic_iter_shape s = {0};
   for (size_t i = 0; i < n; i++) s = ic_iter_shape_add(s, ic_iter_shape_decode(1, context_tokens[i]));
   return s;
-}
-
-struct ic_iter_shape ic_iter_shape_add(struct ic_iter_shape a, struct ic_iter_shape b) {
-  return (struct ic_iter_shape){a.new_tokens + b.new_tokens, a.attn_pairs + b.attn_pairs,
-                                a.kv_tokens_read + b.kv_tokens_read, a.seqs + b.seqs};
 }
 
 ic_status ic_model_check(const struct ic_model_spec *m, const char *where) {

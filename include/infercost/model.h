@@ -174,15 +174,24 @@ struct ic_iter_shape ic_iter_shape_prefill(int64_t prompt_tokens, int64_t batch)
 struct ic_iter_shape ic_iter_shape_decode(int64_t batch, int64_t context_tokens_each);
 
 /* A chunk of chunk_tokens prompt tokens of one sequence whose first
- * cached_tokens prompt tokens are already in the KV cache (chunked prefill). */
-struct ic_iter_shape ic_iter_shape_prefill_chunk(int64_t chunk_tokens, int64_t cached_tokens);
+ * cached_tokens prompt tokens are already in the KV cache (chunked prefill).
+ * Chunk token i (1-based) attends to the cached prefix and i chunk tokens;
+ * the prefix is read from the KV cache once for the whole chunk. Inline:
+ * an admission's hot path builds one per prompt. */
+static inline struct ic_iter_shape ic_iter_shape_prefill_chunk(int64_t chunk_tokens, int64_t cached_tokens) {
+  double c = (double)chunk_tokens;
+  return (struct ic_iter_shape){chunk_tokens, c * (double)cached_tokens + c * (c + 1.0) / 2.0, cached_tokens, 1};
+}
 
 /* Decode of n sequences with individual cached contexts (tokens). */
 struct ic_iter_shape ic_iter_shape_decode_each(const int64_t *context_tokens, size_t n);
 
 /* The iteration that runs a and b together (a mixed, chunked-prefill batch
- * is a chunk plus decodes). */
-struct ic_iter_shape ic_iter_shape_add(struct ic_iter_shape a, struct ic_iter_shape b);
+ * is a chunk plus decodes). Inline, as ic_iter_shape_prefill_chunk. */
+static inline struct ic_iter_shape ic_iter_shape_add(struct ic_iter_shape a, struct ic_iter_shape b) {
+  return (struct ic_iter_shape){a.new_tokens + b.new_tokens, a.attn_pairs + b.attn_pairs,
+                                a.kv_tokens_read + b.kv_tokens_read, a.seqs + b.seqs};
+}
 
 /* FLOPs and bytes of one iteration. */
 struct ic_iter_cost ic_model_iter_cost(const struct ic_model_spec *m, const struct ic_precisions *prec,
