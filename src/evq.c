@@ -73,22 +73,15 @@ static void replay(ic_evq *q, uint32_t s, ic_time_ns t) {
   time[s] = t;
   size_t i = (size_t)q->slot_cap + s;
   uint32_t r = s;
-  if (i > 1) { /* the leaf's sibling: a leaf */
-    uint32_t sr = s ^ 1;
+  uint32_t sr = s ^ 1; /* the leaf's sibling: a leaf; above, an inner node's winner */
+  while (i > 1) {
     ic_time_ns st = time[sr];
     bool sib = before(q, st, sr, t, r);
     t = sib ? st : t;
     r = sib ? sr : r;
     i >>= 1;
     win[i] = r;
-  }
-  for (; i > 1; i >>= 1) {
-    uint32_t sr = win[i ^ 1];
-    ic_time_ns st = time[sr];
-    bool sib = before(q, st, sr, t, r);
-    t = sib ? st : t;
-    r = sib ? sr : r;
-    win[i >> 1] = r;
+    sr = win[i ^ 1]; /* at the root, win[0]: read, unused */
   }
 }
 
