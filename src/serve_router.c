@@ -183,19 +183,9 @@ static int64_t route_prefix(ic_fleet *f) {
  * batch records its kick reads, are on their way to the cache while the
  * events in between run. */
 static void draw_two(ic_fleet *f) {
-  const gsl_rng *rng = f->rng;
-  unsigned long n = (unsigned long)f->entry_replicas, offset = rng->type->min, range = rng->type->max - offset;
-  /* gsl_rng_uniform_int(rng, n) twice, by its own operations (gsl_rng.h) with its scale divided out once
-   * for both draws; an n it refuses goes to it, to refuse as it does. */
-  unsigned long scale = n == 0 || n > range ? 0 : range / n;
+  uint64_t n = (uint64_t)f->entry_replicas;
   for (int i = 0; i < 2; i++) {
-    unsigned long k;
-    if (scale == 0)
-      k = gsl_rng_uniform_int(rng, n);
-    else
-      do k = (rng->type->get(rng->state) - offset) / scale;
-      while (k >= n);
-    int64_t r = (int64_t)k;
+    int64_t r = (int64_t)gsl_rng_uniform_int(f->rng, n);
     f->two_next[i] = r;
     __builtin_prefetch(&f->replicas[r]);
     if (f->pool_count == 1 && f->pools[0].policy->prefetch) f->pools[0].policy->prefetch(f, r);
