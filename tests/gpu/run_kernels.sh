@@ -25,3 +25,6 @@ wc -l "$csv"
 # PyTorch's decode attention, a reference for the kernel written here (a file apart).
 timeout 120 python3 "$(dirname "$0")/attn_torch.py" --decode --first-id 1 --source "$source" --gpu "$gpu" $quick \
   >"$dir/sdpa-decode-$gpu.csv" 2>>"$env_file" || echo "attn_torch --decode: exit $?" >>"$env_file"
+# Whole Llama-3.1-8B iterations, CUDA graph and eager (tests/data/published/steps.csv).
+timeout 240 python3 "$(dirname "$0")/step_torch.py" --source "$source" --gpu "$gpu" $quick \
+  >"$dir/steps-$gpu.csv" 2>>"$env_file" || echo "step_torch: exit $?" >>"$env_file"
