@@ -37,6 +37,7 @@ struct loader {
   int line;                /* lines so far (the header is line 1) */
   int last_term;           /* what ended the previous record: '\r' of a CRLF pair */
   bool row_bad;            /* a field of this row was reported */
+  bool header_bad;         /* the header was refused: rows are not read */
   struct ic_kernel_row cur;
   struct ic_kernel_row *rows;
   size_t count, cap;
@@ -94,7 +95,7 @@ static void on_field(void *data, size_t len, void *ctx) {
   if (f >= (size_t)l->fields_in_header) return; /* counted in on_record */
   struct ic_kernel_row *r = &l->cur;
   int c = l->col_of[f];
-  if (c < 0) return; /* the header was refused */
+  if (l->header_bad || c < 0) return;
   switch (c) {
   case C_ID: text_field(l, c, r->id, sizeof r->id, buf); break;
   case C_SOURCE: text_field(l, c, r->source, sizeof r->source, buf); break;
@@ -148,9 +149,9 @@ static void reset_row(struct ic_kernel_row *r) {
 static void check_row(struct loader *l, const struct ic_kernel_row *r) {
   if (l->row_bad) return; /* its fields said what was wrong */
   size_t before = ic_diag_count();
-  if (!*r->id || !*r->gpu || r->kind == IC_KERNEL_KIND_COUNT || r->precision == IC_PRECISION_COUNT ||
+  if (!*r->id || !*r->source || !*r->gpu || r->kind == IC_KERNEL_KIND_COUNT || r->precision == IC_PRECISION_COUNT ||
       isnan(r->time_us))
-    ic_diag(l->path, l->line, "columns id, gpu, kernel, precision, time_us: each row needs all five");
+    ic_diag(l->path, l->line, "columns id, source, gpu, kernel, precision, time_us: each row needs all six");
   for (size_t i = 0; i < l->count; i++)
     if (!strcmp(l->rows[i].id, r->id))
       ic_diag(l->path, l->line, "column 1 (id): '%s' already on line %d", r->id, l->rows[i].line);
@@ -194,8 +195,9 @@ static void on_record(int term, void *ctx) {
         ic_diag(l->path, 1, "header: missing column '%s'", col_names[c]);
         l->st = IC_EINVAL;
       }
-  } else if (fields == 0) {
-    /* a blank line */
+    l->header_bad = l->st != IC_OK;
+  } else if (fields == 0 || l->header_bad) {
+    /* a blank line, or a row under a refused header (whose fields mean nothing) */
   } else if (fields != (size_t)l->fields_in_header) {
     ic_diag(l->path, l->line, "expected %d fields as in the header, got %zu", l->fields_in_header, fields);
     l->st = IC_EINVAL;

@@ -162,7 +162,8 @@ static void cli_on_the_fixture(void **state) {
   remove("test_kernels_out");
 }
 
-/* Bad tables: exit 2, each message names file:line and the column. */
+/* Bad tables: exit 2, each message names file:line and the column; under
+ * a refused header the rows are not read (no message of theirs). */
 static void bad_tables(void **state) {
   (void)state;
   static const char header[] =
@@ -172,7 +173,8 @@ static void bad_tables(void **state) {
   static const struct {
     const char *name, *body, *expect;
   } cases[] = {
-      {"missing_column", "id,source,gpu,kernel,precision,m,n,k\n", ":1: header: missing column 'batch'"},
+      {"missing_column", "id,source,gpu,kernel,precision,m,n,k\nB1,fixture,h100-sxm,gemm,fp16,64,4096,4096\n",
+       ":1: header: missing column 'batch'"},
       {"unknown_column", "id,sauce\n", ":1: header: column 2: unknown column 'sauce'"},
       {"non_numeric", "B1,fixture,h100-sxm,gemm,fp16,abc,4096,4096,,,,,,12.5,12,13,10,x\n",
        ":3: column 6 (m): expected a positive whole number, got 'abc'"},
@@ -180,6 +182,8 @@ static void bad_tables(void **state) {
        ":3: column 4 (kernel): expected gemm|attn_decode|attn_prefill, got 'conv'"},
       {"unknown_gpu", "B1,fixture,h999,gemm,fp16,64,4096,4096,,,,,,12.5,12,13,10,x\n",
        ":3: column 3 (gpu): expected a catalogue GPU (a100-40gb|"},
+      {"no_source", "B1,,h100-sxm,gemm,fp16,64,4096,4096,,,,,,12.5,12,13,10,x\n",
+       ":3: columns id, source, gpu, kernel, precision, time_us: each row needs all six"},
       {"unknown_precision", "B1,fixture,h100-sxm,gemm,fp4,64,4096,4096,,,,,,12.5,12,13,10,x\n",
        ":3: column 5 (precision): expected fp16|bf16|fp8, got 'fp4'"},
       {"size_missing", "B1,fixture,h100-sxm,attn_decode,bf16,,,,8,32,8,128,,12.5,12,13,10,x\n",
@@ -205,6 +209,7 @@ static void bad_tables(void **state) {
     int rc = ic_test_infercost(args, out, sizeof out);
     snprintf(want, sizeof want, "%s%s", path, cases[i].expect);
     if (rc != 2 || !strstr(out, want)) fail_msg("%s: exit %d, want 2 and '%s', got:\n%s", cases[i].name, rc, want, out);
+    if (!strncmp(cases[i].body, "id,", 3) && strstr(out, ":2:")) fail_msg("%s: a row was read:\n%s", cases[i].name, out);
     remove(path);
   }
 }
