@@ -15,6 +15,7 @@ enum { IC_EXIT_NO_SOLUTION = 3 };
 
 int ic_cli_validate(int argc, char **argv);
 int ic_cli_validate_published(int argc, char **argv); /* validate --published */
+int ic_cli_validate_kernels(int argc, char **argv);   /* validate --kernels */
 int ic_cli_trace(int argc, char **argv);
 int ic_cli_plot(int argc, char **argv);
 int ic_cli_sweep(int argc, char **argv);

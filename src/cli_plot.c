@@ -27,6 +27,7 @@ static const char usage[] =
     "               or one for a run's ledger.csv\n"
     "  validation   validate -o DIR's validation.csv: predicted vs measured, log-log\n"
     "  published    validate --published -o DIR's published.csv: predicted vs published, log-log\n"
+    "  kernels      validate --kernels -o DIR's kernels.csv: predicted vs measured kernels, log-log\n"
     "\n"
     "options:\n"
     "  -o, --output OUT      image path; the extension follows --format (default: INPUT-KIND.png)\n"
@@ -137,7 +138,7 @@ int ic_cli_plot(int argc, char **argv) {
     return IC_EXIT_BAD_INPUT;
   }
   if (ic_plot_kind_parse(kind, &k) != IC_OK) {
-    ic_diag("infercost plot", 0, "unknown kind '%s' (kinds: cost-vs-x, pareto, timeseries, ledger, validation, published)", kind);
+    ic_diag("infercost plot", 0, "unknown kind '%s' (kinds: cost-vs-x, pareto, timeseries, ledger, validation, published, kernels)", kind);
     return IC_EXIT_BAD_INPUT;
   }
   req.kind = k;

@@ -32,6 +32,8 @@ static const char usage[] =
     "  --no-plot       do not run gnuplot (default: plot when -o is given)\n"
     "  --published     instead: predict the published GPU measurements (see validate\n"
     "                  --published --help) (default off)\n"
+    "  --kernels [FILE] instead: predict single GPU kernels measured alone (see validate\n"
+    "                  --kernels --help) (default off)\n"
     "  -h, --help      this text\n";
 
 enum { MAX_SHAPES = 64 };
@@ -65,6 +67,8 @@ static int plot(const char *dir) {
 int ic_cli_validate(int argc, char **argv) {
   for (int i = 1; i < argc; i++)
     if (!strcmp(argv[i], "--published")) return ic_cli_validate_published(argc, argv);
+  for (int i = 1; i < argc; i++)
+    if (!strcmp(argv[i], "--kernels")) return ic_cli_validate_kernels(argc, argv);
   struct ic_calib_options opt = {.threads = 1, .quick = false, .repeats = 0};
   const char *dir = NULL;
   bool want_plot = true;

@@ -24,6 +24,7 @@ static const char usage_main[] =
     "  scenario [SCENARIO] [-s section.key=value]...       print the resolved scenario, defaults included\n"
     "  validate [--quick] [-o DIR]                         check the compute model against this CPU\n"
     "  validate --published [--quick] [-o DIR]             ... and against published GPU measurements\n"
+    "  validate --kernels [FILE] [-o DIR]                  ... and against single GPU kernels measured alone\n"
     "  trace stats|fit FILE                                describe or fit a request trace\n"
     "  sweep [SCENARIO] --vary key=VALUES... [-o FILE]     run a grid of variants into one CSV\n"
     "  search [SCENARIO] --target METRIC<=V... [--vary ..] cheapest configuration meeting targets\n"

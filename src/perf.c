@@ -95,6 +95,16 @@ static double comm_s(const struct ic_perf *p, const struct ic_model_spec *m, con
   return c;
 }
 
+/* Attention's efficiencies relative to the dense kernels'; 0 = unset:
+ * attention runs as efficiently as they do. */
+static double attention_ce(const struct ic_perf_params *q) {
+  return q->attention_compute_efficiency > 0 ? q->attention_compute_efficiency : 1.0;
+}
+
+static double attention_me(const struct ic_perf_params *q) {
+  return q->attention_memory_efficiency > 0 ? q->attention_memory_efficiency : 1.0;
+}
+
 /* One stage pass of `s` through `m` on the busiest GPU, overhead left out.
  * The cached context's share (attention FLOPs and KV reads) is `share` of
  * s's: a micro-batch's 1/m, kept exact so that a decode step stays affine in
@@ -147,9 +157,7 @@ static struct ic_perf_breakdown stage(const struct ic_perf *p, const struct ic_m
   if (expert_ce != 1.0 && c.expert_flops > 0)
     dense_c += (1.0 + extra_u) * c.expert_flops * l.frac / flop_rate * (1.0 / expert_ce - 1.0);
   double dense_m = (bytes + c.act_bytes * l.frac) / byte_rate;
-  /* 0 = unset: attention runs as efficiently as the dense kernels. */
-  double attn_ce = p->params.attention_compute_efficiency > 0 ? p->params.attention_compute_efficiency : 1.0;
-  double attn_me = p->params.attention_memory_efficiency > 0 ? p->params.attention_memory_efficiency : 1.0;
+  double attn_ce = attention_ce(&p->params), attn_me = attention_me(&p->params);
   double attn_c = c.attn_flops * l.frac / (flop_rate * attn_ce);
   double attn_m = c.kv_bytes * l.frac / (byte_rate * attn_me);
   b.compute_s = dense_c + attn_c;
@@ -451,3 +459,14 @@ double ic_perf_gpu_peak_flops(const struct ic_perf *p) { return ic_hw_peak_flops
 
 double ic_perf_gpu_peak_bytes_per_s(const struct ic_perf *p) { return p->gpu->mem_bw_bytes_per_s; }
 
+double ic_perf_kernel_s(const struct ic_gpu_spec *gpu, const struct ic_perf_params *params, enum ic_precision prec,
+                        double flops, double bytes, bool attention) {
+  /* stage()'s rates on one GPU of one stage (g = 1, frac = 1) */
+  double flop_rate = ic_hw_peak_flops(gpu, prec) * params->compute_efficiency;
+  double byte_rate = gpu->mem_bw_bytes_per_s * params->memory_efficiency;
+  if (attention) {
+    flop_rate *= attention_ce(params);
+    byte_rate *= attention_me(params);
+  }
+  return ic_perf_roofline(flops / flop_rate, bytes / byte_rate, params->roofline_p);
+}

@@ -34,6 +34,7 @@ static const struct kind_def kinds[] = {
     [IC_PLOT_LEDGER] = {"ledger", "ledger.gp"},
     [IC_PLOT_VALIDATION] = {"validation", "validation.gp"},
     [IC_PLOT_PUBLISHED] = {"published", "published.gp"},
+    [IC_PLOT_KERNELS] = {"kernels", "kernels.gp"},
 };
 enum { KIND_COUNT = sizeof kinds / sizeof kinds[0] };
 
@@ -44,6 +45,7 @@ static const char *const timeseries_columns[] = {"time_s",        "arrivals",   
                                                  "busy_replicas", "it_power_w"};
 static const char *const validation_columns[] = {"phase", "predicted_s", "measured_s"};
 static const char *const published_columns[] = {"gpu", "predicted", "published"};
+static const char *const kernels_columns[] = {"kernel", "measured_us", "roofline_us", "fitted_us"};
 
 void ic_plot_request_init(struct ic_plot_request *req, enum ic_plot_kind kind) {
   *req = (struct ic_plot_request){.kind = kind, .formats = IC_PLOT_PNG};
@@ -446,6 +448,9 @@ static ic_status prepare(const struct ic_plot_request *req, const struct ic__plo
     return vars_done(add_string(prog, size, "in", in), in);
   case IC_PLOT_PUBLISHED:
     if (!ic__plot_table_require(t, in, published_columns, 3)) return IC_EINVAL;
+    return vars_done(add_string(prog, size, "in", in), in);
+  case IC_PLOT_KERNELS:
+    if (!ic__plot_table_require(t, in, kernels_columns, 4)) return IC_EINVAL;
     return vars_done(add_string(prog, size, "in", in), in);
   }
   return IC_EINVAL;

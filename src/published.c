@@ -63,7 +63,7 @@ static void on_field(void *data, size_t len, void *ctx) {
   struct loader *l = ctx;
   size_t f = l->field++;
   char buf[512];
-  copy_text(buf, sizeof buf, data ? data : "", data ? len : 0);
+  ic_pub_field_text(buf, sizeof buf, data, len);
   if (l->line == 0) {
     for (int c = 0; c < C_COUNT; c++)
       if (!strcmp(buf, col_names[c])) l->where[c] = (int)f;
@@ -132,15 +132,11 @@ ic_status ic_pub_load(const char *path, struct ic_pub_row **rows, size_t *count)
   struct loader l = {.path = path, .st = IC_OK};
   for (int c = 0; c < C_COUNT; c++) l.where[c] = -1;
   l.cur.value = (double)NAN;
-  ic_status opened = ic_pub_read_csv(path, "the published-measurements table", on_field, on_record, &l, &l.line, &l.st);
-  if (opened == IC_EIO || opened == IC_ENOMEM) return opened;
-  if (l.st == IC_OK && l.count == 0) {
-    ic_diag(path, 0, "the table has no rows");
-    l.st = IC_EINVAL;
-  }
-  if (l.st != IC_OK) {
+  ic_status st = ic_pub_read_rows(path, "the published-measurements table", on_field, on_record, &l, &l.line, &l.st,
+                                  &l.count);
+  if (st != IC_OK) {
     free(l.rows);
-    return l.st;
+    return st;
   }
   /* MLPerf Power: the server at rest, logged by the same analyzer before the
    * load ramps; it sets the host's base power of its experiment's runs. */

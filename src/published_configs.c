@@ -64,9 +64,7 @@ static void on_field(void *data, size_t len, void *ctx) {
   struct loader *l = ctx;
   size_t f = l->field++;
   char buf[1024];
-  if (len >= sizeof buf) len = sizeof buf - 1;
-  memcpy(buf, data ? data : "", data ? len : 0);
-  buf[data ? len : 0] = '\0';
+  ic_pub_field_text(buf, sizeof buf, data, len);
   if (l->line == 0) {
     for (int c = 0; c < C_COUNT; c++)
       if (!strcmp(buf, col_names[c])) l->where[c] = (int)f;
@@ -172,6 +170,23 @@ ic_status ic_pub_read_csv(const char *path, const char *what, void (*field)(void
   csv_free(&p);
   fclose(f);
   return *st;
+}
+
+ic_status ic_pub_read_rows(const char *path, const char *what, void (*field)(void *, size_t, void *),
+                           void (*record)(int, void *), void *ctx, const int *line, ic_status *st, const size_t *count) {
+  ic_status read = ic_pub_read_csv(path, what, field, record, ctx, line, st);
+  if (read == IC_OK && *count == 0) {
+    ic_diag(path, 0, "the table has no rows");
+    return IC_EINVAL;
+  }
+  return read;
+}
+
+void ic_pub_field_text(char *buf, size_t size, const void *data, size_t len) {
+  if (!data) len = 0;
+  if (len >= size) len = size - 1;
+  if (len) memcpy(buf, data, len);
+  buf[len] = '\0';
 }
 
 ic_status ic_pub_load_configs(const char *path, struct ic_pub_config **configs, size_t *count) {

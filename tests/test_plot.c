@@ -82,6 +82,7 @@ static const struct render_case render_cases[] = {
     {"ledger_sweep", "ledger tests/data/plots/sweep_fleet_nodes.csv --x fleet.nodes"},
     {"ledger_run", "ledger tests/data/plots/run_ledger.csv"},
     {"validation", "validation tests/data/plots/validation.csv"},
+    {"kernels", "kernels tests/data/plots/kernels.csv"}, /* validate --kernels on tests/data/kernels_fixture.csv */
     {"one_point", "cost-vs-x tests/data/plots/sweep_one_point.csv --target 'e2e_p99_s>=600'"},
     {"error_bars", "cost-vs-x tests/data/plots/sweep_seeds_ci.csv --target 'e2e_p99_s<=60'"},
     {"by_key", "cost-vs-x tests/data/plots/marks.csv --x fleet.nodes --by serving.max_batch "
@@ -115,6 +116,7 @@ RENDER_TEST(8)
 RENDER_TEST(9)
 RENDER_TEST(10)
 RENDER_TEST(11)
+RENDER_TEST(12)
 
 static void svg_and_png_from_one_call(void **state) {
   (void)state;
@@ -442,6 +444,7 @@ int main(void) {
       cmocka_unit_test(render_9),
       cmocka_unit_test(render_10),
       cmocka_unit_test(render_11),
+      cmocka_unit_test(render_12),
       cmocka_unit_test(svg_and_png_from_one_call),
       cmocka_unit_test(missing_column_exits_two_naming_it),
       cmocka_unit_test(bad_arguments_exit_two),

@@ -29,11 +29,11 @@ _infercost() {
   case $cmd in
     run) opts="-s --set -o --output --plot --print-scenario -q --quiet -h --help" ;;
     scenario) opts="-s --set -h --help" ;;
-    validate) opts="--quick -o --threads --repeats --no-plot -h --help" ;;
+    validate) opts="--quick -o --threads --repeats --no-plot --published --kernels -h --help" ;;
     trace) opts="stats fit --format --time-column --prompt-column --output-column --time-unit --relative --no-header --skip-bad-rows -o -h --help" ;;
     sweep) opts="--vary -s --set --seeds --target --workers -o --output -q --quiet -h --help" ;;
     search) opts="--target --vary --nodes --allow-unstable -s --set --seeds --workers --top -o --output --format -q --quiet -h --help" ;;
-    plot) opts="cost-vs-x pareto timeseries ledger validation -o --output --format --x --y --by --target --replicas -h --help" ;;
+    plot) opts="cost-vs-x pareto timeseries ledger validation published kernels -o --output --format --x --y --by --target --replicas -h --help" ;;
     help) opts="run scenario validate trace sweep search plot" ;;
   esac
   if [[ $cur == -* || $cmd == help || $cmd == plot || $cmd == trace ]]; then

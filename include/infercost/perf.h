@@ -210,6 +210,16 @@ static inline double ic_perf_decode_step_s(const struct ic_perf_decode_line *d, 
   return d->fixed_s + (a < d->floor_s ? d->floor_s : a);
 }
 
+/* Time of one kernel alone on one GPU, seconds: `flops` at the peak of
+ * `prec` x compute_efficiency against `bytes` at the memory bandwidth x
+ * memory_efficiency, combined as ic_perf_iter_s combines them (max, or
+ * roofline_p); an attention kernel (`attention`) also takes
+ * attention_compute_efficiency and attention_memory_efficiency. None of
+ * the per-iteration terms (overheads, launch floor, communication), and no
+ * launch time per kernel: the model has none (docs/validation-kernels.md). */
+double ic_perf_kernel_s(const struct ic_gpu_spec *gpu, const struct ic_perf_params *params, enum ic_precision prec,
+                        double flops, double bytes, bool attention);
+
 /* Peak FLOP/s and memory bytes/s of one GPU of the replica at the model's
  * activation precision: the denominators of MFU and MBU. */
 double ic_perf_gpu_peak_flops(const struct ic_perf *p);

@@ -15,6 +15,7 @@ enum ic_plot_kind {
   IC_PLOT_LEDGER,     /* cost components as stacked bars */
   IC_PLOT_VALIDATION, /* compute model predicted against measured */
   IC_PLOT_PUBLISHED,  /* predicted against published GPU measurements, one marker per GPU */
+  IC_PLOT_KERNELS,    /* predicted against measured GPU kernels, one marker per kernel kind */
 };
 
 /* Output formats, combinable. */

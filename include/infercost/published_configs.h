@@ -39,6 +39,16 @@ struct ic_pub_config {
 ic_status ic_pub_read_csv(const char *path, const char *what, void (*field)(void *, size_t, void *),
                           void (*record)(int, void *), void *ctx, const int *line, ic_status *st);
 
+/* ic_pub_read_csv for a table that must hold rows: also IC_EINVAL ("the
+ * table has no rows", reported at `path`) when *count is 0 after reading.
+ * The caller frees its rows on any status but IC_OK. */
+ic_status ic_pub_read_rows(const char *path, const char *what, void (*field)(void *, size_t, void *),
+                           void (*record)(int, void *), void *ctx, const int *line, ic_status *st, const size_t *count);
+
+/* A libcsv field (`data` may be NULL for an empty one) as a string in buf,
+ * cut at size - 1 bytes. */
+void ic_pub_field_text(char *buf, size_t size, const void *data, size_t len);
+
 /* Makes room for one more row in *rows (of `elem_size` bytes each, `count`
  * used of *cap; the first allocation holds `first_cap`). IC_OK or IC_ENOMEM,
  * *rows untouched then. Shared by both table loaders. */
