@@ -43,6 +43,8 @@ plot x title "y = x" with lines lc rgb "black" dt 2, \
      in using (column("measured_us")):(pt("roofline_us", "gemm")) title "gemm, roofline" with points pt 7 ps 1.5 lc rgb c_green, \
      in using (column("measured_us")):(pt("roofline_us", "attn_decode")) title "attn_decode, roofline" with points pt 5 ps 1.5 lc rgb c_red, \
      in using (column("measured_us")):(pt("roofline_us", "attn_prefill")) title "attn_prefill, roofline" with points pt 9 ps 1.8 lc rgb c_blue, \
+     in using (column("measured_us")):(pt("roofline_us", "step_decode")) title "step_decode, roofline" with points pt 11 ps 1.8 lc rgb c_orange, \
+     in using (column("measured_us")):(pt("roofline_us", "step_prefill")) title "step_prefill, roofline" with points pt 13 ps 1.8 lc rgb c_purple, \
      in using (column("measured_us")):(pt("fitted_us", "gemm")) title "gemm, fitted" with points pt 6 ps 1.5 lc rgb c_green, \
      in using (column("measured_us")):(pt("fitted_us", "attn_decode")) title "attn_decode, fitted" with points pt 4 ps 1.5 lc rgb c_red, \
      in using (column("measured_us")):(pt("fitted_us", "attn_prefill")) title "attn_prefill, fitted" with points pt 8 ps 1.8 lc rgb c_blue

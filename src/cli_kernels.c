@@ -59,35 +59,58 @@ static void predict(const struct ic_kernel_row *r, const struct ic_perf_params *
   out->bw_frac = out->bytes / (t * gpu->mem_bw_bytes_per_s);
 }
 
-/* "m=16 n=8192 k=8192" or "b=8 h=32/8 d=128 ctx=4096". */
+/* "m=16 n=8192 k=8192", "b=8 h=32/8 d=128 ctx=4096" or "llama3.1-8b b=8 ctx=512". */
 static void shape(const struct ic_kernel_row *r, char *buf, size_t size) {
   if (r->kind == IC_KERNEL_GEMM)
     snprintf(buf, size, "m=%.0f n=%.0f k=%.0f", r->m, r->n, r->k);
+  else if (*r->model)
+    snprintf(buf, size, "%s b=%.0f ctx=%.0f", r->model, r->batch, r->context);
   else
     snprintf(buf, size, "b=%.0f h=%.0f/%.0f d=%.0f ctx=%.0f", r->batch, r->heads, r->kv_heads, r->head_dim, r->context);
 }
 
-/* A group of rows for the statistics: all, one kind, one precision or one
- * size band (-1: any). */
+/* A group of rows for the statistics: all, one GPU, one implementation of
+ * one kind, one precision or one size band (-1 or NULL: any). */
 struct group {
   char label[64];
   int kind, precision, band;
+  const char *gpu, *implementation; /* point into a row */
 };
 
 static bool in_group(const struct group *g, const struct ic_kernel_row *r) {
   const char *label;
   return (g->kind < 0 || (int)r->kind == g->kind) && (g->precision < 0 || (int)r->precision == g->precision) &&
-         (g->band < 0 || ic_kernel_band(r, &label) == g->band);
+         (g->band < 0 || ic_kernel_band(r, &label) == g->band) && (!g->gpu || !strcmp(g->gpu, r->gpu)) &&
+         (!g->implementation || !strcmp(g->implementation, r->implementation));
 }
 
-/* The groups that hold at least one row, in a fixed order: overall, kinds,
- * precisions, size bands. Returns how many (at most cap). */
+/* Adds g unless a group of the same label is there already. */
+static size_t add_group(struct group *out, size_t k, size_t cap, const struct group *g) {
+  for (size_t j = 0; j < k; j++)
+    if (!strcmp(out[j].label, g->label)) return k;
+  if (k < cap) out[k++] = *g;
+  return k;
+}
+
+/* The groups that hold at least one row, in a fixed order: overall, GPUs
+ * and implementations of a kind (in the table's order), kinds, precisions,
+ * size bands. Returns how many (at most cap). */
 static size_t groups_of(const struct ic_kernel_row *rows, size_t n, struct group *out, size_t cap) {
   static const enum ic_precision precs[] = {IC_FP16, IC_BF16, IC_FP8};
   size_t k = 0;
-  out[k++] = (struct group){"overall", -1, -1, -1};
+  out[k++] = (struct group){"overall", -1, -1, -1, NULL, NULL};
+  for (size_t i = 0; i < n; i++) {
+    struct group g = {"", -1, -1, -1, rows[i].gpu, NULL};
+    snprintf(g.label, sizeof g.label, "%s", rows[i].gpu);
+    k = add_group(out, k, cap, &g);
+  }
+  for (size_t i = 0; i < n; i++) {
+    struct group g = {"", (int)rows[i].kind, -1, -1, NULL, rows[i].implementation};
+    snprintf(g.label, sizeof g.label, "%s %s", rows[i].implementation, ic_kernel_kind_name(rows[i].kind));
+    k = add_group(out, k, cap, &g);
+  }
   for (int kind = 0; kind < IC_KERNEL_KIND_COUNT; kind++) {
-    struct group g = {"", kind, -1, -1};
+    struct group g = {"", kind, -1, -1, NULL, NULL};
     snprintf(g.label, sizeof g.label, "%s", ic_kernel_kind_name((enum ic_kernel_kind)kind));
     for (size_t i = 0; i < n && k < cap; i++)
       if (in_group(&g, &rows[i])) {
@@ -96,7 +119,7 @@ static size_t groups_of(const struct ic_kernel_row *rows, size_t n, struct group
       }
   }
   for (size_t p = 0; p < sizeof precs / sizeof precs[0]; p++) {
-    struct group g = {"", -1, (int)precs[p], -1};
+    struct group g = {"", -1, (int)precs[p], -1, NULL, NULL};
     snprintf(g.label, sizeof g.label, "%s", ic_precision_name(precs[p]));
     for (size_t i = 0; i < n && k < cap; i++)
       if (in_group(&g, &rows[i])) {
@@ -109,7 +132,7 @@ static size_t groups_of(const struct ic_kernel_row *rows, size_t n, struct group
       for (size_t i = 0; i < n && k < cap; i++) {
         const char *label;
         if ((int)rows[i].kind == kind && ic_kernel_band(&rows[i], &label) == b) {
-          out[k] = (struct group){"", kind, -1, b};
+          out[k] = (struct group){"", kind, -1, b, NULL, NULL};
           snprintf(out[k++].label, sizeof out[0].label, "%s", label);
           break;
         }
@@ -143,12 +166,13 @@ static void cell(FILE *f, double v, bool fixed, int digits) {
 
 static ic_status fill_rows(FILE *f, void *ctx) {
   const struct csv_out *o = ctx;
-  fputs("id,gpu,kernel,precision,m,n,k,batch,heads,kv_heads,head_dim,context,flops,bytes,measured_us,"
+  fputs("id,gpu,kernel,implementation,precision,m,n,k,batch,heads,kv_heads,head_dim,context,flops,bytes,measured_us,"
         "roofline_us,roofline_error,fitted_us,fitted_error,flops_fraction,bandwidth_fraction\n", f);
   for (size_t i = 0; i < o->n; i++) {
     const struct ic_kernel_row *r = &o->rows[i];
     const struct result *s = &o->res[i];
-    fprintf(f, "%s,%s,%s,%s", r->id, r->gpu, ic_kernel_kind_name(r->kind), ic_precision_name(r->precision));
+    fprintf(f, "%s,%s,%s,%s,%s", r->id, r->gpu, ic_kernel_kind_name(r->kind), r->implementation,
+            ic_precision_name(r->precision));
     const double sizes[] = {r->m, r->n, r->k, r->batch, r->heads, r->kv_heads, r->head_dim, r->context};
     for (size_t j = 0; j < sizeof sizes / sizeof sizes[0]; j++) cell(f, sizes[j], true, 0);
     fprintf(f, ",%.6g,%.6g,%.6g", s->flops, s->bytes, r->time_us);

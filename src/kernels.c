@@ -16,13 +16,17 @@
 
 enum col {
   C_ID, C_SOURCE, C_GPU, C_KERNEL, C_PRECISION, C_M, C_N, C_K, C_BATCH, C_HEADS, C_KV_HEADS, C_HEAD_DIM,
-  C_CONTEXT, C_TIME, C_P10, C_P90, C_REPS, C_NOTE, C_COUNT
+  C_CONTEXT, C_TIME, C_P10, C_P90, C_REPS, C_NOTE, C_IMPL, C_MODEL, C_COUNT
 };
 static const char *const col_names[C_COUNT] = {
     "id",    "source",   "gpu",      "kernel",  "precision", "m",           "n",           "k",    "batch",
-    "heads", "kv_heads", "head_dim", "context", "time_us",   "time_us_p10", "time_us_p90", "reps", "note"};
+    "heads", "kv_heads", "head_dim", "context", "time_us",   "time_us_p10", "time_us_p90", "reps", "note",
+    "implementation", "model"};
 
-static const char *const kind_names[IC_KERNEL_KIND_COUNT] = {"gemm", "attn_decode", "attn_prefill"};
+static const char *const kind_names[IC_KERNEL_KIND_COUNT] = {"gemm", "attn_decode", "attn_prefill", "step_decode",
+                                                              "step_prefill"};
+
+static bool is_step(enum ic_kernel_kind kind) { return kind == IC_KERNEL_STEP_DECODE || kind == IC_KERNEL_STEP_PREFILL; }
 static const enum ic_precision precisions[] = {IC_FP16, IC_BF16, IC_FP8};
 
 /* A size above this is a typo, not a kernel (and keeps products in int64_t). */
@@ -74,7 +78,7 @@ static void header_field(struct loader *l, size_t f, const char *name) {
   while (c < C_COUNT && strcmp(name, col_names[c])) c++;
   if (c == C_COUNT || l->seen[c] || f >= sizeof l->col_of / sizeof l->col_of[0]) {
     ic_diag(l->path, 1, "header: column %zu: %s '%s' (columns: id, source, gpu, kernel, precision, m, n, k, batch, "
-            "heads, kv_heads, head_dim, context, time_us, time_us_p10, time_us_p90, reps, note)",
+            "heads, kv_heads, head_dim, context, time_us, time_us_p10, time_us_p90, reps, note, implementation, model)",
             f + 1, c < C_COUNT ? "repeated column" : "unknown column", name);
     l->st = IC_EINVAL;
     return;
@@ -100,6 +104,14 @@ static void on_field(void *data, size_t len, void *ctx) {
   case C_ID: text_field(l, c, r->id, sizeof r->id, buf); break;
   case C_SOURCE: text_field(l, c, r->source, sizeof r->source, buf); break;
   case C_NOTE: text_field(l, c, r->note, sizeof r->note, buf); break;
+  case C_IMPL: text_field(l, c, r->implementation, sizeof r->implementation, buf); break;
+  case C_MODEL:
+    if (*buf && !ic_model_find(buf)) {
+      char what[512];
+      snprintf(what, sizeof what, "expected a catalogue model (%s)", ic_model_names());
+      bad(l, c, what, buf);
+    } else text_field(l, c, r->model, sizeof r->model, buf);
+    break;
   case C_GPU:
     if (!ic_hw_find_gpu(buf)) {
       char what[256];
@@ -155,23 +167,28 @@ static void check_row(struct loader *l, const struct ic_kernel_row *r) {
   for (size_t i = 0; i < l->count; i++)
     if (!strcmp(l->rows[i].id, r->id))
       ic_diag(l->path, l->line, "column 1 (id): '%s' already on line %d", r->id, l->rows[i].line);
-  bool gemm = r->kind == IC_KERNEL_GEMM;
+  bool gemm = r->kind == IC_KERNEL_GEMM, step = is_step(r->kind);
+  /* Which kinds use each size: g gemm, a attention, s step. */
   const struct {
     int col;
     double v;
-    bool gemm_field;
-  } sizes[] = {{C_M, r->m, true},           {C_N, r->n, true},
-               {C_K, r->k, true},           {C_BATCH, r->batch, false},
-               {C_HEADS, r->heads, false},  {C_KV_HEADS, r->kv_heads, false},
-               {C_HEAD_DIM, r->head_dim, false}, {C_CONTEXT, r->context, false}};
+    const char *kinds;
+  } sizes[] = {{C_M, r->m, "g"},           {C_N, r->n, "g"},
+               {C_K, r->k, "g"},           {C_BATCH, r->batch, "as"},
+               {C_HEADS, r->heads, "a"},  {C_KV_HEADS, r->kv_heads, "a"},
+               {C_HEAD_DIM, r->head_dim, "a"}, {C_CONTEXT, r->context, "as"}};
+  char kind_letter = gemm ? 'g' : step ? 's' : 'a';
+  if (r->kind != IC_KERNEL_KIND_COUNT && step != (*r->model != 0))
+    ic_diag(l->path, l->line, "column %d (model): kernel %s %s", C_MODEL + 1, kind_names[r->kind],
+            step ? "needs it" : "leaves it empty");
   if (r->kind != IC_KERNEL_KIND_COUNT)
     for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
-      bool wanted = sizes[i].gemm_field == gemm;
+      bool wanted = strchr(sizes[i].kinds, kind_letter) != NULL;
       if (wanted == isnan(sizes[i].v))
         ic_diag(l->path, l->line, "column %d (%s): kernel %s %s", sizes[i].col + 1, col_names[sizes[i].col],
                 kind_names[r->kind], wanted ? "needs it" : "leaves it empty");
     }
-  if (!gemm && r->kv_heads > 0 && r->heads > 0 && fmod(r->heads, r->kv_heads) != 0)
+  if (!gemm && !step && r->kv_heads > 0 && r->heads > 0 && fmod(r->heads, r->kv_heads) != 0)
     ic_diag(l->path, l->line, "column %d (kv_heads): %g query heads are not a multiple of %g KV heads",
             C_KV_HEADS + 1, r->heads, r->kv_heads);
   if (r->time_us_p10 > r->time_us || r->time_us > r->time_us_p90)
@@ -242,22 +259,44 @@ void ic_kernel_work(const struct ic_kernel_row *r, double *flops, double *bytes)
     *bytes = (r->m * r->k + r->k * r->n) * elem + r->m * r->n * 2.0;
     return;
   }
+  struct ic_precisions prec = {.weights = r->precision, .activations = r->precision, .kv = r->precision,
+                               .experts = r->precision};
+  int64_t batch = (int64_t)r->batch, context = (int64_t)r->context;
+  bool decode = r->kind == IC_KERNEL_ATTN_DECODE || r->kind == IC_KERNEL_STEP_DECODE;
+  struct ic_iter_shape s = decode ? ic_iter_shape_decode(batch, context) : ic_iter_shape_prefill(context, batch);
+  if (is_step(r->kind)) {
+    struct ic_iter_cost c = ic_model_iter_cost(ic_model_find(r->model), &prec, &s);
+    *flops = c.flops;
+    *bytes = c.weight_bytes + c.kv_bytes + c.act_bytes;
+    return;
+  }
   /* One layer of a model of this attention shape: only its attention FLOPs
    * and KV-cache bytes are read. */
   struct ic_model_spec m = {.layers = 1, .heads = (int64_t)r->heads, .kv_heads = (int64_t)r->kv_heads,
                             .head_dim = (int64_t)r->head_dim, .hidden = (int64_t)(r->heads * r->head_dim),
                             .ffn = 1, .experts = 1, .experts_active = 1};
-  struct ic_precisions prec = {.weights = r->precision, .activations = r->precision, .kv = r->precision,
-                               .experts = r->precision};
-  int64_t batch = (int64_t)r->batch, context = (int64_t)r->context;
-  struct ic_iter_shape s = r->kind == IC_KERNEL_ATTN_DECODE ? ic_iter_shape_decode(batch, context)
-                                                            : ic_iter_shape_prefill(context, batch);
   struct ic_iter_cost c = ic_model_iter_cost(&m, &prec, &s);
   *flops = c.attn_flops;
   *bytes = c.kv_bytes;
 }
 
+/* A step: the iteration on one GPU under `params`, less its overheads. */
+static double step_predict_s(const struct ic_kernel_row *r, const struct ic_perf_params *params) {
+  struct ic_precisions prec = {.weights = r->precision, .activations = r->precision, .kv = r->precision,
+                               .experts = r->precision};
+  struct ic_perf perf;
+  if (ic_perf_init(&perf, ic_model_find(r->model), ic_hw_find_gpu(r->gpu), 1, &prec, params, r->id) != IC_OK)
+    return (double)NAN;
+  int64_t batch = (int64_t)r->batch, context = (int64_t)r->context;
+  struct ic_iter_shape s = r->kind == IC_KERNEL_STEP_DECODE ? ic_iter_shape_decode(batch, context)
+                                                            : ic_iter_shape_prefill(context, batch);
+  struct ic_perf_breakdown b;
+  ic_perf_iter_s(&perf, &s, &b);
+  return b.total_s - b.overhead_s;
+}
+
 double ic_kernel_predict_s(const struct ic_kernel_row *r, const struct ic_perf_params *params) {
+  if (is_step(r->kind)) return step_predict_s(r, params);
   double flops, bytes;
   ic_kernel_work(r, &flops, &bytes);
   return ic_perf_kernel_s(ic_hw_find_gpu(r->gpu), params, r->precision, flops, bytes, r->kind != IC_KERNEL_GEMM);
@@ -267,9 +306,15 @@ int ic_kernel_band(const struct ic_kernel_row *r, const char **label) {
   static const char *const labels[IC_KERNEL_KIND_COUNT][3] = {
       {"gemm m <= 64", "gemm m 65-1024", "gemm m > 1024"},
       {"attn_decode context <= 1024", "attn_decode context 1025-8192", "attn_decode context > 8192"},
-      {"attn_prefill context <= 1024", "attn_prefill context 1025-8192", "attn_prefill context > 8192"}};
-  double size = r->kind == IC_KERNEL_GEMM ? r->m : r->context;
-  double top = r->kind == IC_KERNEL_GEMM ? 64 : 1024, mid = r->kind == IC_KERNEL_GEMM ? 1024 : 8192;
+      {"attn_prefill context <= 1024", "attn_prefill context 1025-8192", "attn_prefill context > 8192"},
+      {"step_decode tokens <= 64", "step_decode tokens 65-1024", "step_decode tokens > 1024"},
+      {"step_prefill tokens <= 64", "step_prefill tokens 65-1024", "step_prefill tokens > 1024"}};
+  bool by_tokens = r->kind == IC_KERNEL_GEMM || is_step(r->kind);
+  double size = r->kind == IC_KERNEL_GEMM        ? r->m
+                : r->kind == IC_KERNEL_STEP_DECODE ? r->batch
+                : r->kind == IC_KERNEL_STEP_PREFILL ? r->batch * r->context
+                                                    : r->context;
+  double top = by_tokens ? 64 : 1024, mid = by_tokens ? 1024 : 8192;
   int b = size <= top ? 0 : size <= mid ? 1 : 2;
   *label = labels[r->kind][b];
   return b;

@@ -29,7 +29,7 @@ static void near(double got, double want) {
 static struct ic_kernel_row *load_fixture(size_t *n) {
   struct ic_kernel_row *rows = NULL;
   assert_int_equal(ic_kernel_load(fixture, &rows, n), IC_OK);
-  assert_int_equal(*n, 5);
+  assert_int_equal(*n, 6);
   return rows;
 }
 
@@ -134,6 +134,39 @@ static void kernel_matches_iteration_attention(void **state) {
   free(rows);
 }
 
+/* FIX6, a Llama-3.1-8B decode step of one sequence on an H100: memory-bound,
+ * so its GPU work is about the weights it streams at 3.35e12 x 0.8 B/s. By
+ * hand from the model's configuration (32 layers, hidden 4096, 32/8 heads of
+ * 128, gated FFN 14336, vocabulary 128,256): per layer 4096 x (4096 + 2 x
+ * 1024 + 4096) attention + 3 x 4096 x 14336 FFN = 218,103,808 weights, x 32 =
+ * 6,979,321,856, plus the LM head 525,336,576: 7,504,658,432 x 2 bytes =
+ * 15.009 GB, 5.601 ms. The KV cache (512 tokens x 32 layers x 2 x 1024 x 2 B =
+ * 67 MB) and activations add under 1%; the prediction holds no overhead. */
+static void step_is_the_weights_streamed(void **state) {
+  (void)state;
+  size_t n;
+  struct ic_kernel_row *rows = load_fixture(&n);
+  const struct ic_kernel_row *r = &rows[5];
+  struct ic_perf_params params = roofline();
+  double by_hand = 7504658432.0 * 2 / (3.35e12 * 0.8);
+  double t = ic_kernel_predict_s(r, &params);
+  if (!(t >= by_hand && t <= by_hand * 1.01)) fail_msg("step %.6g s, weights alone %.6g s", t, by_hand);
+  params.overhead_s = 0.5; /* an iteration's overheads are not a step's GPU work */
+  near(ic_kernel_predict_s(r, &params), t); /* to rounding: (x + 0.5) - 0.5 */
+  free(rows);
+}
+
+/* The committed table of kernels timed on a lent H100 and H200
+ * (tests/data/published/kernels.csv): every row reads, and the command's
+ * overall figure is the one docs/validation-kernels.md states. */
+static void committed_table(void **state) {
+  (void)state;
+  static char out[1 << 18];
+  assert_int_equal(ic_test_infercost("validate --kernels --no-plot", out, sizeof out), 0);
+  assert_non_null(strstr(out, "overall                          rows 810  median   26.1%  p90   63.0%"));
+  assert_non_null(strstr(out, "step_prefill tokens > 1024       rows   6  median    6.2%  p90    8.2%"));
+}
+
 /* The command on the fixture: a row per kernel, fp16 and bf16 fitted n/a
  * (empty in the CSV), and the summary's groups. */
 static void cli_on_the_fixture(void **state) {
@@ -155,7 +188,7 @@ static void cli_on_the_fixture(void **state) {
     if (!strncmp(line, "FIX1,", 5)) fix1_na = strstr(line, ",800,1111.74,0.3897,,,") != NULL;
   }
   fclose(f);
-  assert_int_equal(rows, 6);
+  assert_int_equal(rows, 7);
   assert_true(fix1_na);
   remove("test_kernels_out/kernels.csv");
   remove("test_kernels_out/kernels_summary.csv");
@@ -168,32 +201,38 @@ static void bad_tables(void **state) {
   (void)state;
   static const char header[] =
       "id,source,gpu,kernel,precision,m,n,k,batch,heads,kv_heads,head_dim,context,time_us,time_us_p10,time_us_p90,"
-      "reps,note\n";
-  static const char good[] = "G1,fixture,h100-sxm,gemm,fp16,64,4096,4096,,,,,,12.5,12,13,10,ok\n";
+      "reps,note,implementation,model\n";
+  static const char good[] = "G1,fixture,h100-sxm,gemm,fp16,64,4096,4096,,,,,,12.5,12,13,10,ok,cublaslt,\n";
   static const struct {
     const char *name, *body, *expect;
   } cases[] = {
       {"missing_column", "id,source,gpu,kernel,precision,m,n,k\nB1,fixture,h100-sxm,gemm,fp16,64,4096,4096\n",
        ":1: header: missing column 'batch'"},
       {"unknown_column", "id,sauce\n", ":1: header: column 2: unknown column 'sauce'"},
-      {"non_numeric", "B1,fixture,h100-sxm,gemm,fp16,abc,4096,4096,,,,,,12.5,12,13,10,x\n",
+      {"non_numeric", "B1,fixture,h100-sxm,gemm,fp16,abc,4096,4096,,,,,,12.5,12,13,10,x,cublaslt,\n",
        ":3: column 6 (m): expected a positive whole number, got 'abc'"},
-      {"unknown_kernel", "B1,fixture,h100-sxm,conv,fp16,64,4096,4096,,,,,,12.5,12,13,10,x\n",
-       ":3: column 4 (kernel): expected gemm|attn_decode|attn_prefill, got 'conv'"},
-      {"unknown_gpu", "B1,fixture,h999,gemm,fp16,64,4096,4096,,,,,,12.5,12,13,10,x\n",
+      {"unknown_kernel", "B1,fixture,h100-sxm,conv,fp16,64,4096,4096,,,,,,12.5,12,13,10,x,cublaslt,\n",
+       ":3: column 4 (kernel): expected gemm|attn_decode|attn_prefill|step_decode|step_prefill, got 'conv'"},
+      {"unknown_gpu", "B1,fixture,h999,gemm,fp16,64,4096,4096,,,,,,12.5,12,13,10,x,cublaslt,\n",
        ":3: column 3 (gpu): expected a catalogue GPU (a100-40gb|"},
-      {"no_source", "B1,,h100-sxm,gemm,fp16,64,4096,4096,,,,,,12.5,12,13,10,x\n",
+      {"no_source", "B1,,h100-sxm,gemm,fp16,64,4096,4096,,,,,,12.5,12,13,10,x,cublaslt,\n",
        ":3: columns id, source, gpu, kernel, precision, time_us: each row needs all six"},
-      {"unknown_precision", "B1,fixture,h100-sxm,gemm,fp4,64,4096,4096,,,,,,12.5,12,13,10,x\n",
+      {"unknown_precision", "B1,fixture,h100-sxm,gemm,fp4,64,4096,4096,,,,,,12.5,12,13,10,x,cublaslt,\n",
        ":3: column 5 (precision): expected fp16|bf16|fp8, got 'fp4'"},
-      {"size_missing", "B1,fixture,h100-sxm,attn_decode,bf16,,,,8,32,8,128,,12.5,12,13,10,x\n",
+      {"size_missing", "B1,fixture,h100-sxm,attn_decode,bf16,,,,8,32,8,128,,12.5,12,13,10,x,cublaslt,\n",
        ":3: column 13 (context): kernel attn_decode needs it"},
-      {"size_of_other_kind", "B1,fixture,h100-sxm,gemm,bf16,64,4096,4096,8,,,,,12.5,12,13,10,x\n",
+      {"size_of_other_kind", "B1,fixture,h100-sxm,gemm,bf16,64,4096,4096,8,,,,,12.5,12,13,10,x,cublaslt,\n",
        ":3: column 9 (batch): kernel gemm leaves it empty"},
-      {"short_row", "B1,fixture,h100-sxm,gemm\n", ":3: expected 18 fields as in the header, got 4"},
-      {"duplicate_id", "G1,fixture,h100-sxm,gemm,fp16,64,4096,4096,,,,,,12.5,12,13,10,x\n",
+      {"short_row", "B1,fixture,h100-sxm,gemm\n", ":3: expected 20 fields as in the header, got 4"},
+      {"duplicate_id", "G1,fixture,h100-sxm,gemm,fp16,64,4096,4096,,,,,,12.5,12,13,10,x,cublaslt,\n",
        ":3: column 1 (id): 'G1' already on line 2"},
-      {"median_outside_spread", "B1,fixture,h100-sxm,gemm,fp16,64,4096,4096,,,,,,14,12,13,10,x\n",
+      {"step_without_model", "B1,fixture,h100-sxm,step_decode,bf16,,,,8,,,,512,12.5,12,13,10,x,graph,\n",
+       ":3: column 20 (model): kernel step_decode needs it"},
+      {"unknown_model", "B1,fixture,h100-sxm,step_decode,bf16,,,,8,,,,512,12.5,12,13,10,x,graph,gpt9\n",
+       ":3: column 20 (model): expected a catalogue model (gpt3-175b|"},
+      {"model_on_a_gemm", "B1,fixture,h100-sxm,gemm,fp16,64,4096,4096,,,,,,12.5,12,13,10,x,cublaslt,llama3.1-8b\n",
+       ":3: column 20 (model): kernel gemm leaves it empty"},
+      {"median_outside_spread", "B1,fixture,h100-sxm,gemm,fp16,64,4096,4096,,,,,,14,12,13,10,x,cublaslt,\n",
        ":3: column 14 (time_us): the median 14 is outside its p10 12 and p90 13"},
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -231,6 +270,8 @@ int main(void) {
       cmocka_unit_test(decode_attention_by_hand),
       cmocka_unit_test(prefill_attention_by_hand),
       cmocka_unit_test(kernel_matches_iteration_attention),
+      cmocka_unit_test(step_is_the_weights_streamed),
+      cmocka_unit_test(committed_table),
       cmocka_unit_test(cli_on_the_fixture),
       cmocka_unit_test(bad_tables),
       cmocka_unit_test(bad_command_lines),
