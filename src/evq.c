@@ -210,11 +210,11 @@ bool ic_evq_cancel(ic_evq *q, ic_event_id id) {
   return true;
 }
 
-ic_event_id ic_evq_reschedule(ic_evq *q, ic_event_id id, ic_time_ns time_ns) {
-  struct slot *s = pending_slot(q, id);
-  if (!s) return 0;
+/* A pending event's new key (the next seq, time_ns exact) and argument. */
+static inline ic_event_id move(ic_evq *q, struct slot *s, ic_event_id id, ic_time_ns time_ns, uint64_t arg) {
   uint32_t idx = (uint32_t)(id & 0xffffffffu);
   bool earlier = time_ns < q->time[idx]; /* else later: the new seq is larger */
+  s->arg = arg;
   s->seq = q->next_seq++;
   s->state = SLOT_EXACT;
   if (earlier)
@@ -222,6 +222,16 @@ ic_event_id ic_evq_reschedule(ic_evq *q, ic_event_id id, ic_time_ns time_ns) {
   else
     replay(q, idx, time_ns);
   return id;
+}
+
+ic_event_id ic_evq_reschedule(ic_evq *q, ic_event_id id, ic_time_ns time_ns) {
+  struct slot *s = pending_slot(q, id);
+  return s ? move(q, s, id, time_ns, s->arg) : 0;
+}
+
+ic_event_id ic_evq_reschedule_arg(ic_evq *q, ic_event_id id, ic_time_ns time_ns, uint64_t arg) {
+  struct slot *s = pending_slot(q, id);
+  return s ? move(q, s, id, time_ns, arg) : 0;
 }
 
 /* The earliest pending event's slot (live > 0). */

@@ -90,6 +90,11 @@ ic_event_id ic_sim_reschedule(ic_sim *sim, ic_event_id id, ic_time_ns at_ns) {
   return ic_evq_reschedule(sim->queue, id, at_ns);
 }
 
+ic_event_id ic_sim_reschedule_arg(ic_sim *sim, ic_event_id id, ic_time_ns at_ns, uint64_t arg) {
+  if (in_past(sim, at_ns, "event moved")) return 0;
+  return ic_evq_reschedule_arg(sim->queue, id, at_ns, arg);
+}
+
 ic_status ic_sim_status(const ic_sim *sim) { return sim->status; }
 
 bool ic_sim_cancel(ic_sim *sim, ic_event_id id) { return ic_evq_cancel(sim->queue, id); }
