@@ -66,8 +66,8 @@ static inline bool before(const ic_evq *q, ic_time_ns ta, uint32_t a, ic_time_ns
 
 /* Slot s's key changed to time t (its seq already set): every inner node
  * on its path is recomputed from its sibling, right whatever the change.
- * Branch-free but for ties. */
-static void replay(ic_evq *q, uint32_t s, ic_time_ns t) {
+ * Branch-free but for ties. Returns the root's time, the earliest. */
+static ic_time_ns replay(ic_evq *q, uint32_t s, ic_time_ns t) {
   ic_time_ns *time = q->time;
   uint32_t *win = q->win;
   time[s] = t;
@@ -83,6 +83,7 @@ static void replay(ic_evq *q, uint32_t s, ic_time_ns t) {
     win[i] = r;
     sr = win[i ^ 1]; /* at the root, win[0]: read, unused */
   }
+  return t;
 }
 
 /* Slot s's key became earlier, time t (a free leaf's +infinity, or a move
@@ -265,9 +266,9 @@ bool ic_evq_pop(ic_evq *q, struct ic_event *out) {
   uint32_t idx = top(q);
   struct slot *s = &q->slots[idx];
   assert(s->state != SLOT_FREE && "event queue: popped a free slot");
-  *out = (struct ic_event){q->time[idx], s->seq, ((uint64_t)s->generation << 32) | idx, s->fn, s->ctx, s->arg};
+  *out = (struct ic_event){q->time[idx], s->seq, ((uint64_t)s->generation << 32) | idx, s->fn, s->ctx, s->arg, 0};
   release_slot(q, idx);
-  replay(q, idx, IC_TIME_NEVER);
+  out->next_ns = replay(q, idx, IC_TIME_NEVER);
   prefetch_after_next(q);
   return true;
 }

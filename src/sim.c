@@ -137,12 +137,13 @@ static inline __attribute__((always_inline)) ic_time_ns settle_top(ic_sim *sim, 
 }
 
 /* The hint of the event to run after the current one, if its handler has
- * one (a handler has one entry in the table). */
-static inline __attribute__((always_inline)) void hint_next(const ic_sim *sim) {
+ * one (a handler has one entry in the table); first_ns: the queue's first
+ * time. */
+static inline __attribute__((always_inline)) void hint_next(const ic_sim *sim, ic_time_ns first_ns) {
   ic_event_fn *fn;
   void *ctx;
   uint64_t arg;
-  if (stream_first(sim, ic_evq_peek_time(sim->queue))) {
+  if (stream_first(sim, first_ns)) {
     fn = sim->stream.fn;
     ctx = sim->stream.ctx;
     arg = sim->stream.arg;
@@ -162,14 +163,15 @@ static inline __attribute__((always_inline)) bool step_settled(ic_sim *sim, bool
   struct ic_event ev;
   if (sim->stop_requested) return false;
   if (stream) {
-    ev = (struct ic_event){sim->stream.time_ns, sim->stream.seq, 0, sim->stream.fn, sim->stream.ctx, sim->stream.arg};
+    /* next_ns unused: with no stream event pending, the queue's first is next (hint_next) */
+    ev = (struct ic_event){sim->stream.time_ns, sim->stream.seq, 0, sim->stream.fn, sim->stream.ctx, sim->stream.arg, 0};
     sim->stream.pending = false;
   } else if (!ic_evq_pop(sim->queue, &ev))
     return false;
   assert(ev.time_ns >= sim->clock.now_ns && "sim: time went backwards");
   sim->clock.now_ns = ev.time_ns;
   sim->events_run++;
-  if (sim->hooks) hint_next(sim);
+  if (sim->hooks) hint_next(sim, ev.next_ns);
   ev.fn(sim, ev.ctx, ev.arg);
   return true;
 }

@@ -336,7 +336,7 @@ static void oracle_remove(struct oracle *o, size_t i) { o->ev[i] = o->ev[--o->n]
  * replacing it), delays of the first event, taken
  * sequence numbers and peeks, while the queue grows to thousands of
  * events and drains to none, again and again. Every pop, peek and size
- * must be the reference's. */
+ * must be the reference's, and a pop's next_ns the first time left. */
 static void oracle_random_operations(void **state) {
   (void)state;
   const size_t ops = 400000, cap = 5000;
@@ -373,6 +373,7 @@ static void oracle_random_operations(void **state) {
       dead[step % 64] = ev.id;
       now = ev.time_ns;
       oracle_remove(&o, i);
+      assert_int_equal(ev.next_ns, o.n ? o.ev[oracle_first(&o)].t : IC_TIME_NEVER); /* the first left */
       if (op < 65) {
         ic_time_ns t = now + (ic_time_ns)gsl_rng_uniform_int(r, 600);
         ic_event_id id = ic_evq_push(q, t, NULL, NULL, arg);

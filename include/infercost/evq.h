@@ -33,6 +33,7 @@ struct ic_event {
   ic_event_fn *fn;
   void *ctx;
   uint64_t arg;
+  ic_time_ns next_ns; /* the earliest event left's time (ic_evq_peek_time after the pop) */
 };
 
 /* An empty queue with room for `capacity` events before it grows; NULL when
