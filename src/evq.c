@@ -251,16 +251,6 @@ void ic_evq_delay_top(ic_evq *q, ic_time_ns time_ns, bool exact) {
   if (time_ns != q->time[idx]) replay(q, idx, time_ns);
 }
 
-/* The event after the next one is the earliest of the siblings on the
- * next one's path, most likely one near the root: the records of the
- * siblings on its top three levels start on their way to the cache now,
- * an event ahead of the run loop's peek at them. */
-static inline void prefetch_after_next(const ic_evq *q) {
-  size_t leaf = (size_t)q->slot_cap + top(q);
-  int h = __builtin_ctzll((unsigned long long)q->slot_cap); /* the leaves' depth */
-  for (int d = 1; d <= 3 && d < h; d++) __builtin_prefetch(&q->slots[q->win[(leaf >> (h - d)) ^ 1]]);
-}
-
 bool ic_evq_pop(ic_evq *q, struct ic_event *out) {
   if (!q->live) return false;
   uint32_t idx = top(q);
@@ -268,8 +258,11 @@ bool ic_evq_pop(ic_evq *q, struct ic_event *out) {
   assert(s->state != SLOT_FREE && "event queue: popped a free slot");
   *out = (struct ic_event){q->time[idx], s->seq, ((uint64_t)s->generation << 32) | idx, s->fn, s->ctx, s->arg, 0};
   release_slot(q, idx);
+  /* No prefetch of the records of the events that may come after the next
+   * (the siblings on its path): GCC deleted the one written here from the
+   * ninth round on, and made live it measured no gain (docs/performance.md,
+   * item 88). */
   out->next_ns = replay(q, idx, IC_TIME_NEVER);
-  prefetch_after_next(q);
   return true;
 }
 
