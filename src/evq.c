@@ -72,15 +72,15 @@ static ic_time_ns replay(ic_evq *q, uint32_t s, ic_time_ns t) {
   uint32_t *win = q->win;
   time[s] = t;
   size_t i = (size_t)q->slot_cap + s;
-  uint32_t r = s;
-  uint32_t sr = s ^ 1; /* the leaf's sibling: a leaf; above, an inner node's winner */
+  size_t r = s;      /* 64-bit, as sr: no zero extension at each level */
+  size_t sr = s ^ 1; /* the leaf's sibling: a leaf; above, an inner node's winner */
   while (i > 1) {
     ic_time_ns st = time[sr];
-    bool sib = before(q, st, sr, t, r);
+    bool sib = before(q, st, (uint32_t)sr, t, (uint32_t)r);
     t = sib ? st : t;
     r = sib ? sr : r;
     i >>= 1;
-    win[i] = r;
+    win[i] = (uint32_t)r;
     sr = win[i ^ 1]; /* at the root, win[0]: read, unused */
   }
   return t;
