@@ -90,6 +90,11 @@ ic_event_id ic_sim_reschedule(ic_sim *sim, ic_event_id id, ic_time_ns at_ns) {
   return ic_evq_reschedule(sim->queue, id, at_ns);
 }
 
+ic_event_id ic_sim_reschedule_arg(ic_sim *sim, ic_event_id id, ic_time_ns at_ns, uint64_t arg) {
+  if (in_past(sim, at_ns, "event moved")) return 0;
+  return ic_evq_reschedule_arg(sim->queue, id, at_ns, arg);
+}
+
 ic_status ic_sim_status(const ic_sim *sim) { return sim->status; }
 
 bool ic_sim_cancel(ic_sim *sim, ic_event_id id) { return ic_evq_cancel(sim->queue, id); }
@@ -102,59 +107,71 @@ static bool stream_first(const ic_sim *sim, ic_time_ns at_ns) {
   return ic_evq_size(sim->queue) == 0 || sim->stream.seq < ic_evq_peek_seq(sim->queue);
 }
 
+/* The first event's time at_ns is a bound: its handler's refine hook
+ * makes it exact or moves it to a later bound (rare: out of the loop). */
+static __attribute__((noinline)) void refine_top(ic_sim *sim, ic_time_ns at_ns) {
+  ic_event_fn *fn;
+  void *ctx;
+  uint64_t arg;
+  ic_evq_peek(sim->queue, &fn, &ctx, &arg);
+  int i = 0;
+  while (i < sim->hooks && (sim->hook[i].fn != fn || !sim->hook[i].refine)) i++;
+  assert(i < sim->hooks && "sim: an event scheduled with a bound has no refine hook");
+  bool exact = i == sim->hooks || sim->hook[i].refine(ctx, arg, &at_ns);
+  ic_evq_delay_top(sim->queue, at_ns, exact);
+}
+
 /* The earliest pending event's exact time, and in *stream whether it is
  * the stream event: while the first is an event whose time is a bound
- * (ic_sim_schedule_bound), its handler's refine hook makes it exact or
- * moves it to a later bound, where another event may come first. */
-static ic_time_ns settle_top(ic_sim *sim, bool *stream) {
+ * (ic_sim_schedule_bound), refine_top makes it exact or moves it to a
+ * later bound, where another event may come first. Inline, as the rest of
+ * an event's step, in the run loop: one frame for the loop. */
+static inline __attribute__((always_inline)) ic_time_ns settle_top(ic_sim *sim, bool *stream) {
   for (;;) {
     bool bound;
     ic_time_ns at_ns = ic_evq_peek_bound(sim->queue, &bound);
     if ((*stream = stream_first(sim, at_ns))) return sim->stream.time_ns;
     if (!bound) return at_ns;
-    ic_event_fn *fn;
-    void *ctx;
-    uint64_t arg;
-    ic_evq_peek(sim->queue, &fn, &ctx, &arg);
-    int i = 0;
-    while (i < sim->hooks && (sim->hook[i].fn != fn || !sim->hook[i].refine)) i++;
-    assert(i < sim->hooks && "sim: an event scheduled with a bound has no refine hook");
-    bool exact = i == sim->hooks || sim->hook[i].refine(ctx, arg, &at_ns);
-    ic_evq_delay_top(sim->queue, at_ns, exact);
+    refine_top(sim, at_ns);
   }
 }
 
 /* The hint of the event to run after the current one, if its handler has
- * one. */
-static void hint_next(const ic_sim *sim) {
+ * one (a handler has one entry in the table); first_ns: the queue's first
+ * time. */
+static inline __attribute__((always_inline)) void hint_next(const ic_sim *sim, ic_time_ns first_ns) {
   ic_event_fn *fn;
   void *ctx;
   uint64_t arg;
-  if (stream_first(sim, ic_evq_peek_time(sim->queue))) {
+  if (stream_first(sim, first_ns)) {
     fn = sim->stream.fn;
     ctx = sim->stream.ctx;
     arg = sim->stream.arg;
   } else if (!ic_evq_peek(sim->queue, &fn, &ctx, &arg))
     return;
   for (int i = 0; i < sim->hooks; i++)
-    if (sim->hook[i].fn == fn && sim->hook[i].hint) sim->hook[i].hint(ctx, arg);
+    if (sim->hook[i].fn == fn) {
+      if (sim->hook[i].hint) sim->hook[i].hint(ctx, arg);
+      return;
+    }
 }
 
 /* ic_sim_step once the first event's time is exact; stream: settle_top's
  * answer, whether that event is the stream event (nothing has changed
  * since). */
-static bool step_settled(ic_sim *sim, bool stream) {
+static inline __attribute__((always_inline)) bool step_settled(ic_sim *sim, bool stream) {
   struct ic_event ev;
   if (sim->stop_requested) return false;
   if (stream) {
-    ev = (struct ic_event){sim->stream.time_ns, sim->stream.seq, 0, sim->stream.fn, sim->stream.ctx, sim->stream.arg};
+    /* next_ns unused: with no stream event pending, the queue's first is next (hint_next) */
+    ev = (struct ic_event){sim->stream.time_ns, sim->stream.seq, 0, sim->stream.fn, sim->stream.ctx, sim->stream.arg, 0};
     sim->stream.pending = false;
   } else if (!ic_evq_pop(sim->queue, &ev))
     return false;
   assert(ev.time_ns >= sim->clock.now_ns && "sim: time went backwards");
   sim->clock.now_ns = ev.time_ns;
   sim->events_run++;
-  if (sim->hooks) hint_next(sim);
+  if (sim->hooks) hint_next(sim, ev.next_ns);
   ev.fn(sim, ev.ctx, ev.arg);
   return true;
 }

@@ -174,7 +174,10 @@ static void reschedule_equals_cancel_and_push(void **state) {
       ida[ea.arg] = ic_evq_push(a, t, NULL, NULL, ea.arg);
       idb[eb.arg] = ic_evq_push(b, t, NULL, NULL, eb.arg);
     } else if (ic_evq_cancel(b, idb[k])) {
-      assert_int_equal(ic_evq_reschedule(a, ida[k], t), ida[k]);
+      if (step % 3 == 1)
+        assert_int_equal(ic_evq_reschedule(a, ida[k], t), ida[k]);
+      else /* the same through the move that sets an argument (the oracle test replaces it) */
+        assert_int_equal(ic_evq_reschedule_arg(a, ida[k], t, k), ida[k]);
       idb[k] = ic_evq_push(b, t, NULL, NULL, k);
     }
   }
@@ -329,10 +332,11 @@ static void oracle_remove(struct oracle *o, size_t i) { o->ev[i] = o->ev[--o->n]
  * (exact and bounds; at, after and before the last pop's time; coarse
  * times, so many ties), pops (most followed at once by a push, as a
  * handler that schedules its next event does), cancels (pending and stale
- * ids), reschedules (earlier and later), delays of the first event, taken
+ * ids), reschedules (earlier and later, keeping the argument or
+ * replacing it), delays of the first event, taken
  * sequence numbers and peeks, while the queue grows to thousands of
  * events and drains to none, again and again. Every pop, peek and size
- * must be the reference's. */
+ * must be the reference's, and a pop's next_ns the first time left. */
 static void oracle_random_operations(void **state) {
   (void)state;
   const size_t ops = 400000, cap = 5000;
@@ -369,6 +373,7 @@ static void oracle_random_operations(void **state) {
       dead[step % 64] = ev.id;
       now = ev.time_ns;
       oracle_remove(&o, i);
+      assert_int_equal(ev.next_ns, o.n ? o.ev[oracle_first(&o)].t : IC_TIME_NEVER); /* the first left */
       if (op < 65) {
         ic_time_ns t = now + (ic_time_ns)gsl_rng_uniform_int(r, 600);
         ic_event_id id = ic_evq_push(q, t, NULL, NULL, arg);
@@ -389,6 +394,13 @@ static void oracle_random_operations(void **state) {
       if (op == 82) {
         ic_event_id d = dead[gsl_rng_uniform_int(r, 64)];
         if (d) assert_int_equal(ic_evq_reschedule(q, d, t), 0);
+        if (d) assert_int_equal(ic_evq_reschedule_arg(q, d, t, arg), 0);
+      } else if (op % 2) { /* a move with a new argument: as a cancel and a push of it */
+        assert_int_equal(ic_evq_reschedule_arg(q, o.ev[i].id, t, arg), o.ev[i].id);
+        o.ev[i].t = t;
+        o.ev[i].seq = o.next_seq++;
+        o.ev[i].arg = arg++;
+        o.ev[i].bound = false;
       } else {
         assert_int_equal(ic_evq_reschedule(q, o.ev[i].id, t), o.ev[i].id);
         o.ev[i].t = t;

@@ -33,6 +33,7 @@ struct ic_event {
   ic_event_fn *fn;
   void *ctx;
   uint64_t arg;
+  ic_time_ns next_ns; /* the earliest event left's time (ic_evq_peek_time after the pop) */
 };
 
 /* An empty queue with room for `capacity` events before it grows; NULL when
@@ -55,6 +56,10 @@ bool ic_evq_cancel(ic_evq *q, ic_event_id id);
  * exact), but in one pass up the tree. Returns its id, which stays the same, or 0 when the id is not
  * pending. */
 ic_event_id ic_evq_reschedule(ic_evq *q, ic_event_id id, ic_time_ns time_ns);
+/* As ic_evq_reschedule, the event's argument replaced by arg in the same
+ * pass: what a cancel and a push of the same handler and context with arg
+ * would do (the same order), at a move's cost. */
+ic_event_id ic_evq_reschedule_arg(ic_evq *q, ic_event_id id, ic_time_ns time_ns, uint64_t arg);
 
 /* Adds an event whose time is a lower bound of when it is due, to be
  * refined (ic_evq_delay_top) before it leaves; as ic_evq_push otherwise. */

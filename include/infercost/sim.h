@@ -52,6 +52,9 @@ ic_status ic_sim_status(const ic_sim *sim);
  * scheduling its action again would; returns its id (unchanged), or 0 when
  * it already ran or is unknown. */
 ic_event_id ic_sim_reschedule(ic_sim *sim, ic_event_id id, ic_time_ns at_ns);
+/* The same, its argument replaced by arg: as cancelling it and scheduling
+ * its handler and context again with arg would. */
+ic_event_id ic_sim_reschedule_arg(ic_sim *sim, ic_event_id id, ic_time_ns at_ns, uint64_t arg);
 
 /* Cancels a pending event; false when it already ran or is unknown. */
 bool ic_sim_cancel(ic_sim *sim, ic_event_id id);
