@@ -863,8 +863,11 @@ static void finish_slot(ic_fleet *f, struct cont *rep, const struct ic__slot *sl
  * slot. Keeps the slots done_ordered. */
 static void complete_oldest(ic_fleet *f, struct cont *rep) {
   int64_t m = 0, decoding = rep->decoding; /* finish_slot counts them down */
+  /* The finished slots first, their requests' pool entries on their way (the hint fetched the first one's
+   * only): each finish then waits for its own entry no more, where one after another it waited for each. */
   for (; m < decoding && rep->running[m].output_tokens - rep->running[m].generated <= rep->steps; m++)
-    finish_slot(f, rep, &rep->running[m]);
+    for (size_t b = 0; m > 0 && b < sizeof *f->pool; b += 64) __builtin_prefetch((const char *)&f->pool[rep->running[m].idx] + b);
+  for (int64_t j = 0; j < m; j++) finish_slot(f, rep, &rep->running[j]);
   if (m > 0 && state(rep->pool)->slab) {
     rep->running += m;
     rep->running_cap -= (int32_t)m;
