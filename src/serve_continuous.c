@@ -889,6 +889,11 @@ static void __attribute__((noinline)) complete_some(ic_fleet *f, struct cont *re
     complete_oldest(f, rep);
     return;
   }
+  /* Every running slot's line on its way first (the scan reads and writes them all, and waited for each in
+   * turn: a completion with varied output lengths reads up to max_batch slots, of which the hint fetched one). */
+  for (const char *p = (const char *)rep->running, *end = (const char *)(rep->running + rep->running_len); p < end; p += 64)
+    __builtin_prefetch(p, 1);
+  if (rep->running_len > 0) __builtin_prefetch(&rep->running[rep->running_len - 1], 1); /* a last line p stepped over */
   /* One pass: what rescan() finds is found among the slots kept. */
   int64_t kept = 0, first_done = INT64_MAX, first_prefilling = -1, last_done = INT64_MIN;
   bool ordered = true;
