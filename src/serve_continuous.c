@@ -90,7 +90,10 @@ struct ic__mixed_cost;
 
 struct cont_state {
   struct cont *rep;          /* per replica */
-  struct ic__slot *slab;     /* every replica's running slots, `region` each (NULL: each its own, grown) */
+  struct ic__slot *slab;     /* every replica's running slots, `region` each (NULL: each its own, grown), at a
+                                64-byte boundary of slab_block (calloc's large blocks start 16 bytes past one, where
+                                every other slot would straddle two lines) */
+  void *slab_block;
   int64_t region;            /* slots per replica in the slab: max_batch and as many again to slide into */
   struct ic__decode_line *decode_lines; /* per batch size 0..max_batch */
   struct ic__mixed_cost *mixed_costs;   /* IC__MIXED_COSTS, by a hash of the shape */
@@ -338,7 +341,7 @@ static void cont_free(ic_fleet *f, struct ic__pool *pl) {
   if (!st) return;
   if (st->rep && !st->slab)
     for (int64_t i = 0; i < pl->replica_count; i++) free(st->rep[i].running);
-  free(st->slab);
+  free(st->slab_block);
   free(st->rep);
   free(st->decode_lines);
   free(st->mixed_costs);
@@ -382,9 +385,12 @@ static bool cont_init(ic_fleet *f, struct ic__pool *pl) {
    * region holds max_batch slots and as many again, into which its slots
    * slide as the oldest complete (complete_finished). */
   int64_t per = 2 * pl->serving.max_batch;
-  if (pl->replica_count <= IC__SLAB_BYTES / per / (int64_t)sizeof(struct ic__slot))
-    st->slab = calloc((size_t)(pl->replica_count * per), sizeof *st->slab);
-  if (st->slab) ic__advise_huge(st->slab, (size_t)(pl->replica_count * per) * sizeof *st->slab);
+  size_t slab_bytes = (size_t)(pl->replica_count * per) * sizeof *st->slab;
+  if (pl->replica_count <= IC__SLAB_BYTES / per / (int64_t)sizeof(struct ic__slot)) st->slab_block = calloc(1, slab_bytes + 64);
+  if (st->slab_block) {
+    st->slab = (struct ic__slot *)((char *)st->slab_block + (64 - (uintptr_t)st->slab_block % 64) % 64);
+    ic__advise_huge(st->slab, slab_bytes);
+  }
   st->region = per;
   for (int64_t i = 0; i < pl->replica_count; i++)
     st->rep[i] = (struct cont){.first_done_step = INT64_MAX, .first_done_idx = IC__NONE, .done_ordered = true,
