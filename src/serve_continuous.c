@@ -355,10 +355,12 @@ static bool span_end_refine(void *ctx, uint64_t arg, ic_time_ns *at_ns);
 
 /* A span end's event argument: the replica in bits 0-23 and, for
  * span_end_hint, the index in the replica's region of the slab of the
- * slot its end reads first in bits 24-39 and that request's pool index in bits 40-63 (all ones: not known, or too
+ * slot its end reads first in bits 24-38, bit 39 set where it reads the
+ * slot after it too (span_arg_pair), and that request's pool index in bits 40-63 (all ones: not known, or too
  * large); where replica indices take more than 24 bits, the replica alone. */
 #define IC__ARG_R (INT64_C(1) << 24)
-#define IC__ARG_POS (UINT64_C(1) << 16)
+#define IC__ARG_POS (UINT64_C(1) << 15)
+#define IC__ARG_PAIR (UINT64_C(1) << 39)
 #define IC__ARG_IDX (UINT64_C(1) << 24)
 
 static uint64_t span_arg(const ic_fleet *f, int64_t r, int64_t pos, uint32_t idx) {
@@ -366,6 +368,12 @@ static uint64_t span_arg(const ic_fleet *f, int64_t r, int64_t pos, uint32_t idx
   uint64_t p = (uint64_t)pos < IC__ARG_POS ? (uint64_t)pos : IC__ARG_POS - 1;
   uint64_t i = idx < IC__ARG_IDX ? idx : IC__ARG_IDX - 1;
   return (uint64_t)r | p << 24 | i << 40;
+}
+
+/* arg of a span whose end reads the slot after its first one too (a
+ * completion tests the next slot's finish step). */
+static uint64_t span_arg_pair(const ic_fleet *f, uint64_t arg) {
+  return f->replica_count >= IC__ARG_R ? arg : arg | IC__ARG_PAIR;
 }
 
 static int64_t span_replica(const ic_fleet *f, uint64_t arg) {
@@ -670,7 +678,11 @@ static void span_end_hint(const void *ctx, uint64_t arg) {
   int64_t i = r - f->pools[0].first_replica;
   const struct cont *rep = &st->rep[i];
   for (size_t b = 0; b < sizeof *rep; b += 64) __builtin_prefetch((const char *)rep + b);
-  if (st->slab && pos != IC__ARG_POS - 1) __builtin_prefetch(&st->slab[i * st->region + (int64_t)pos]);
+  if (st->slab && pos != IC__ARG_POS - 1) {
+    const struct ic__slot *sl = &st->slab[i * st->region + (int64_t)pos];
+    __builtin_prefetch(sl);
+    if (arg & IC__ARG_PAIR && pos % 2) __builtin_prefetch(sl + 1); /* the slab is aligned: an odd slot ends its line */
+  }
   /* The next span's power state: its node's ledger record (a replica's node from its index). */
   if (f->has_ledger && f->pools[0].replicas_per_node > 0) ic_ledger_prefetch(f->pools[0].ledger, i / f->pools[0].replicas_per_node);
 }
@@ -821,6 +833,7 @@ static void boundary(ic_fleet *f, struct cont *rep, bool was_busy) {
   uint32_t idx = rep->span == IC__SPAN_MIXED ? rep->running[pos].idx : rep->first_done_idx;
   const struct cont_state *st = state(rep->pool);
   uint64_t arg = span_arg(f, r, st->slab ? rep->running - region_of(st, rep) + pos : pos, idx); /* in the region */
+  if (rep->span == IC__SPAN_DECODE) arg = span_arg_pair(f, arg);
   if (rep->span == IC__SPAN_DECODE && rep->span_planned < rep->span_iters) { /* its end is a bound */
     rep->span_event = ic_sim_schedule_bound(f->sim, bound_ns, on_span_end, f, arg);
     ic__check(f, rep->span_event ? IC_OK : IC_ENOMEM, "scheduling an event");
