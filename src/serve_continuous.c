@@ -359,7 +359,8 @@ static bool span_end_refine(void *ctx, uint64_t arg, ic_time_ns *at_ns);
  * slot after it too (span_arg_pair), and that request's pool index in bits 40-63 (all ones: not known, or too
  * large); where replica indices take more than 24 bits, the replica alone. */
 #define IC__ARG_R (INT64_C(1) << 24)
-#define IC__ARG_POS (UINT64_C(1) << 15)
+#define IC__ARG_POS (UINT64_C(1) << 14)
+#define IC__ARG_ALL (UINT64_C(1) << 38)
 #define IC__ARG_PAIR (UINT64_C(1) << 39)
 #define IC__ARG_IDX (UINT64_C(1) << 24)
 
@@ -374,6 +375,11 @@ static uint64_t span_arg(const ic_fleet *f, int64_t r, int64_t pos, uint32_t idx
  * completion tests the next slot's finish step). */
 static uint64_t span_arg_pair(const ic_fleet *f, uint64_t arg) {
   return f->replica_count >= IC__ARG_R ? arg : arg | IC__ARG_PAIR;
+}
+
+/* arg of a span whose end scans every running slot (complete_some). */
+static uint64_t span_arg_all(const ic_fleet *f, uint64_t arg) {
+  return f->replica_count >= IC__ARG_R ? arg : arg | IC__ARG_ALL;
 }
 
 static int64_t span_replica(const ic_fleet *f, uint64_t arg) {
@@ -682,6 +688,10 @@ static void span_end_hint(const void *ctx, uint64_t arg) {
     const struct ic__slot *sl = &st->slab[i * st->region + (int64_t)pos];
     __builtin_prefetch(sl);
     if (arg & IC__ARG_PAIR && pos % 2) __builtin_prefetch(sl + 1); /* the slab is aligned: an odd slot ends its line */
+    if (arg & IC__ARG_ALL) { /* a batch's worth of slots, at most 64 */
+      int64_t n = st->region / 2 < 64 ? st->region / 2 : 64;
+      for (int64_t j = 2 - (int64_t)(pos % 2); j < n; j += 2) __builtin_prefetch(sl + j);
+    }
   }
   /* The next span's power state: its node's ledger record (a replica's node from its index). */
   if (f->has_ledger && f->pools[0].replicas_per_node > 0) ic_ledger_prefetch(f->pools[0].ledger, i / f->pools[0].replicas_per_node);
@@ -833,7 +843,10 @@ static void boundary(ic_fleet *f, struct cont *rep, bool was_busy) {
   uint32_t idx = rep->span == IC__SPAN_MIXED ? rep->running[pos].idx : rep->first_done_idx;
   const struct cont_state *st = state(rep->pool);
   uint64_t arg = span_arg(f, r, st->slab ? rep->running - region_of(st, rep) + pos : pos, idx); /* in the region */
-  if (rep->span == IC__SPAN_DECODE) arg = span_arg_pair(f, arg);
+  /* A decode span's end completes: the next slot too, or a scan of every slot (the hint fetches a full batch's
+   * worth: only where the batch is at least half full). */
+  if (rep->span == IC__SPAN_DECODE)
+    arg = rep->done_ordered || 2 * rep->running_len < st->region / 2 ? span_arg_pair(f, arg) : span_arg_all(f, arg);
   if (rep->span == IC__SPAN_DECODE && rep->span_planned < rep->span_iters) { /* its end is a bound */
     rep->span_event = ic_sim_schedule_bound(f->sim, bound_ns, on_span_end, f, arg);
     ic__check(f, rep->span_event ? IC_OK : IC_ENOMEM, "scheduling an event");
