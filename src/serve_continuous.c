@@ -90,7 +90,10 @@ struct ic__mixed_cost;
 
 struct cont_state {
   struct cont *rep;          /* per replica */
-  struct ic__slot *slab;     /* every replica's running slots, `region` each (NULL: each its own, grown) */
+  struct ic__slot *slab;     /* every replica's running slots, `region` each (NULL: each its own, grown), at a
+                                64-byte boundary of slab_block (calloc's large blocks start 16 bytes past one, where
+                                every other slot would straddle two lines) */
+  void *slab_block;
   int64_t region;            /* slots per replica in the slab: max_batch and as many again to slide into */
   struct ic__decode_line *decode_lines; /* per batch size 0..max_batch */
   struct ic__mixed_cost *mixed_costs;   /* IC__MIXED_COSTS, by a hash of the shape */
@@ -338,7 +341,7 @@ static void cont_free(ic_fleet *f, struct ic__pool *pl) {
   if (!st) return;
   if (st->rep && !st->slab)
     for (int64_t i = 0; i < pl->replica_count; i++) free(st->rep[i].running);
-  free(st->slab);
+  free(st->slab_block);
   free(st->rep);
   free(st->decode_lines);
   free(st->mixed_costs);
@@ -352,10 +355,13 @@ static bool span_end_refine(void *ctx, uint64_t arg, ic_time_ns *at_ns);
 
 /* A span end's event argument: the replica in bits 0-23 and, for
  * span_end_hint, the index in the replica's region of the slab of the
- * slot its end reads first in bits 24-39 and that request's pool index in bits 40-63 (all ones: not known, or too
+ * slot its end reads first in bits 24-38, bit 39 set where it reads the
+ * slot after it too (span_arg_pair), and that request's pool index in bits 40-63 (all ones: not known, or too
  * large); where replica indices take more than 24 bits, the replica alone. */
 #define IC__ARG_R (INT64_C(1) << 24)
-#define IC__ARG_POS (UINT64_C(1) << 16)
+#define IC__ARG_POS (UINT64_C(1) << 14)
+#define IC__ARG_ALL (UINT64_C(1) << 38)
+#define IC__ARG_PAIR (UINT64_C(1) << 39)
 #define IC__ARG_IDX (UINT64_C(1) << 24)
 
 static uint64_t span_arg(const ic_fleet *f, int64_t r, int64_t pos, uint32_t idx) {
@@ -363,6 +369,21 @@ static uint64_t span_arg(const ic_fleet *f, int64_t r, int64_t pos, uint32_t idx
   uint64_t p = (uint64_t)pos < IC__ARG_POS ? (uint64_t)pos : IC__ARG_POS - 1;
   uint64_t i = idx < IC__ARG_IDX ? idx : IC__ARG_IDX - 1;
   return (uint64_t)r | p << 24 | i << 40;
+}
+
+/* The fleet size from which a decode span's hint fetches more than its first slot (span_arg_pair,
+ * span_arg_all): below it the replicas' slots stay in cache (60 nodes measured slower with them). */
+#define IC__HINT_SLOTS_MIN 1024
+
+/* arg of a span whose end reads the slot after its first one too (a
+ * completion tests the next slot's finish step). */
+static uint64_t span_arg_pair(const ic_fleet *f, uint64_t arg) {
+  return f->replica_count >= IC__ARG_R ? arg : arg | IC__ARG_PAIR;
+}
+
+/* arg of a span whose end scans every running slot (complete_some). */
+static uint64_t span_arg_all(const ic_fleet *f, uint64_t arg) {
+  return f->replica_count >= IC__ARG_R ? arg : arg | IC__ARG_ALL;
 }
 
 static int64_t span_replica(const ic_fleet *f, uint64_t arg) {
@@ -382,9 +403,12 @@ static bool cont_init(ic_fleet *f, struct ic__pool *pl) {
    * region holds max_batch slots and as many again, into which its slots
    * slide as the oldest complete (complete_finished). */
   int64_t per = 2 * pl->serving.max_batch;
-  if (pl->replica_count <= IC__SLAB_BYTES / per / (int64_t)sizeof(struct ic__slot))
-    st->slab = calloc((size_t)(pl->replica_count * per), sizeof *st->slab);
-  if (st->slab) ic__advise_huge(st->slab, (size_t)(pl->replica_count * per) * sizeof *st->slab);
+  size_t slab_bytes = (size_t)(pl->replica_count * per) * sizeof *st->slab;
+  if (pl->replica_count <= IC__SLAB_BYTES / per / (int64_t)sizeof(struct ic__slot)) st->slab_block = calloc(1, slab_bytes + 64);
+  if (st->slab_block) {
+    st->slab = (struct ic__slot *)((char *)st->slab_block + (64 - (uintptr_t)st->slab_block % 64) % 64);
+    ic__advise_huge(st->slab, slab_bytes);
+  }
   st->region = per;
   for (int64_t i = 0; i < pl->replica_count; i++)
     st->rep[i] = (struct cont){.first_done_step = INT64_MAX, .first_done_idx = IC__NONE, .done_ordered = true,
@@ -664,7 +688,15 @@ static void span_end_hint(const void *ctx, uint64_t arg) {
   int64_t i = r - f->pools[0].first_replica;
   const struct cont *rep = &st->rep[i];
   for (size_t b = 0; b < sizeof *rep; b += 64) __builtin_prefetch((const char *)rep + b);
-  if (st->slab && pos != IC__ARG_POS - 1) __builtin_prefetch(&st->slab[i * st->region + (int64_t)pos]);
+  if (st->slab && pos != IC__ARG_POS - 1) {
+    const struct ic__slot *sl = &st->slab[i * st->region + (int64_t)pos];
+    __builtin_prefetch(sl);
+    if (arg & IC__ARG_PAIR && pos % 2) __builtin_prefetch(sl + 1); /* the slab is aligned: an odd slot ends its line */
+    if (arg & IC__ARG_ALL) { /* a batch's worth of slots, at most 64 */
+      int64_t n = st->region / 2 < 64 ? st->region / 2 : 64;
+      for (int64_t j = 2 - (int64_t)(pos % 2); j < n; j += 2) __builtin_prefetch(sl + j);
+    }
+  }
   /* The next span's power state: its node's ledger record (a replica's node from its index). */
   if (f->has_ledger && f->pools[0].replicas_per_node > 0) ic_ledger_prefetch(f->pools[0].ledger, i / f->pools[0].replicas_per_node);
 }
@@ -815,6 +847,10 @@ static void boundary(ic_fleet *f, struct cont *rep, bool was_busy) {
   uint32_t idx = rep->span == IC__SPAN_MIXED ? rep->running[pos].idx : rep->first_done_idx;
   const struct cont_state *st = state(rep->pool);
   uint64_t arg = span_arg(f, r, st->slab ? rep->running - region_of(st, rep) + pos : pos, idx); /* in the region */
+  /* A decode span's end completes: the next slot too, or a scan of every slot (the hint fetches a full batch's
+   * worth: only where the batch is at least half full). */
+  if (rep->span == IC__SPAN_DECODE && f->replica_count >= IC__HINT_SLOTS_MIN)
+    arg = rep->done_ordered || 2 * rep->running_len < st->region / 2 ? span_arg_pair(f, arg) : span_arg_all(f, arg);
   if (rep->span == IC__SPAN_DECODE && rep->span_planned < rep->span_iters) { /* its end is a bound */
     rep->span_event = ic_sim_schedule_bound(f->sim, bound_ns, on_span_end, f, arg);
     ic__check(f, rep->span_event ? IC_OK : IC_ENOMEM, "scheduling an event");
@@ -863,8 +899,11 @@ static void finish_slot(ic_fleet *f, struct cont *rep, const struct ic__slot *sl
  * slot. Keeps the slots done_ordered. */
 static void complete_oldest(ic_fleet *f, struct cont *rep) {
   int64_t m = 0, decoding = rep->decoding; /* finish_slot counts them down */
+  /* The finished slots first, their requests' pool entries on their way (the hint fetched the first one's
+   * only): each finish then waits for its own entry no more, where one after another it waited for each. */
   for (; m < decoding && rep->running[m].output_tokens - rep->running[m].generated <= rep->steps; m++)
-    finish_slot(f, rep, &rep->running[m]);
+    for (size_t b = 0; m > 0 && b < sizeof *f->pool; b += 64) __builtin_prefetch((const char *)&f->pool[rep->running[m].idx] + b);
+  for (int64_t j = 0; j < m; j++) finish_slot(f, rep, &rep->running[j]);
   if (m > 0 && state(rep->pool)->slab) {
     rep->running += m;
     rep->running_cap -= (int32_t)m;
@@ -886,6 +925,11 @@ static void __attribute__((noinline)) complete_some(ic_fleet *f, struct cont *re
     complete_oldest(f, rep);
     return;
   }
+  /* Every running slot's line on its way first (the scan reads and writes them all, and waited for each in
+   * turn: a completion with varied output lengths reads up to max_batch slots, of which the hint fetched one). */
+  for (const char *p = (const char *)rep->running, *end = (const char *)(rep->running + rep->running_len); p < end; p += 64)
+    __builtin_prefetch(p, 1);
+  if (rep->running_len > 0) __builtin_prefetch(&rep->running[rep->running_len - 1], 1); /* a last line p stepped over */
   /* One pass: what rescan() finds is found among the slots kept. */
   int64_t kept = 0, first_done = INT64_MAX, first_prefilling = -1, last_done = INT64_MIN;
   bool ordered = true;
