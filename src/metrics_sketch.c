@@ -21,6 +21,26 @@
  * drifting stream does not reallocate on every new bucket. */
 #define GROW_SLACK_MIN 64
 
+/* A cell is the doubles sharing their bits above IC__SKETCH_CELL_SHIFT: an exponent and the mantissa's top 7
+ * bits, a relative width of 2^-8 to 2^-7, within a bucket's at the default rel_err (about 2^-6.6), so that a
+ * cell holds at most one bucket boundary there. A cell whose buckets are proved (memo_bucket) answers its
+ * values' buckets with a comparison or two. The table is direct-mapped on the key's low bits: 1,024 cells
+ * (24 KiB) held 97 to 98 % of the golden cases' values in a simulation of its hits. */
+#define IC__SKETCH_CELL_SHIFT 45
+#define IC__SKETCH_CELLS 1024
+
+/* The cell key1 - 1 (0: none): its values are in bucket idx below mid, idx + 1 above, but for those within half
+ * of mid (a gap around the one boundary of a cell holding one; none where mid is infinite). */
+struct ic__sketch_cell {
+  uint32_t key1;
+  int32_t idx;
+  double mid, half;
+};
+
+/* Every sketch's cells until it proves one (never written: memo_bucket gives the sketch its own first): most
+ * sketches of a run (a class's, a pool's) never take a value. */
+static struct ic__sketch_cell no_cells[IC__SKETCH_CELLS];
+
 struct ic_sketch {
   double rel_err;
   double ln_gamma;   /* log(gamma) */
@@ -37,6 +57,7 @@ struct ic_sketch {
   uint64_t clamped; /* positive values outside [MIN_VALUE, MAX_VALUE] */
   double sum, sum_comp;
   double min, max;
+  struct ic__sketch_cell *cells; /* IC__SKETCH_CELLS of them (memo_bucket); no_cells until the first is proved */
 };
 
 static int32_t bucket_index(const ic_sketch *s, double x) {
@@ -138,19 +159,60 @@ static double series_ln(double x) {
  * has the same ceiling, being within the same error); near a boundary
  * (a fraction 2 margin of values, 4e-7 at the default rel_err) log() decides. Only for x in
  * [IC_SKETCH_MIN_VALUE, IC_SKETCH_MAX_VALUE] (positive, normal). */
-static int32_t fast_bucket(const ic_sketch *s, double x) {
+static inline int32_t estimated_bucket(const ic_sketch *s, double x) {
   /* Shifted by 2^20 buckets (more than the limits span) to convert by
    * truncation: floor(a) = floor(b) leaves no integer in (a, b), where
    * log(x) / ln_gamma lies, and its ceiling is then floor(b) + 1. */
   double t = series_ln(x) * s->inv_ln_gamma + 0x1p20;
   int64_t lo = (int64_t)(t - s->margin), hi = (int64_t)(t + s->margin);
-  return lo == hi ? (int32_t)(lo - (INT64_C(1) << 20) + 1) : bucket_index(s, x);
+  return lo == hi ? (int32_t)(lo - (INT64_C(1) << 20) + 1) : INT32_MIN; /* INT32_MIN: it does not decide */
+}
+
+/* bucket_index(x): the estimate where it decides, else log(). */
+static int32_t fast_bucket(const ic_sketch *s, double x) {
+  int32_t idx = estimated_bucket(s, x);
+  return idx != INT32_MIN ? idx : bucket_index(s, x);
+}
+
+/* fast_bucket(x) for x in [IC_SKETCH_MIN_VALUE, IC_SKETCH_MAX_VALUE] of the cell `key`, which it proves and
+ * remembers where it can. Where the estimate decides bucket i at two values a < b, every x in [a, b] is in i
+ * as fast_bucket finds it: log(x) / ln_gamma lies between its values at a and b, each farther than the margin
+ * less SERIES_LN_ERR's share (at least 1e-6 buckets) inside (i - 1, i); so does x's, whose ceiling, i, is then
+ * what the estimate decides, or what log() gives within its rounding (about 1e-10 buckets). So a cell is
+ * proved by the estimate at its two ends, or where they decide i and i + 1, at two values either side of
+ * gamma^i, 1e-7 of it away (1e-5 buckets and more: decided). */
+static int32_t __attribute__((noinline)) memo_bucket(ic_sketch *s, double x, uint32_t key) {
+  int32_t idx = fast_bucket(s, x);
+  uint64_t lo_bits = (uint64_t)key << IC__SKETCH_CELL_SHIFT, hi_bits = lo_bits | ((UINT64_C(1) << IC__SKETCH_CELL_SHIFT) - 1);
+  double lo, hi;
+  memcpy(&lo, &lo_bits, sizeof lo);
+  memcpy(&hi, &hi_bits, sizeof hi);
+  if (!(lo >= IC_SKETCH_MIN_VALUE && hi <= IC_SKETCH_MAX_VALUE)) return idx;
+  int32_t i_lo = estimated_bucket(s, lo), i_hi = estimated_bucket(s, hi);
+  if (i_lo == INT32_MIN || i_hi == INT32_MIN) return idx;
+  struct ic__sketch_cell c = {key + 1, i_lo, (double)INFINITY, 0.0};
+  if (i_hi == i_lo + 1) {
+    double edge = exp((double)i_lo * s->ln_gamma), a = edge * (1.0 - 1e-7), b = edge * (1.0 + 1e-7);
+    if (!(lo <= a && a < b && b <= hi && estimated_bucket(s, a) == i_lo && estimated_bucket(s, b) == i_hi)) return idx;
+    /* Twice the half-gap: |x - mid| at least that, as rounded (1e-16 of x against 1e-7), is outside [a, b]. */
+    c.mid = a + (b - a) / 2.0;
+    c.half = b - a;
+  } else if (i_hi != i_lo)
+    return idx;
+  if (s->cells == no_cells) {
+    struct ic__sketch_cell *own = calloc(IC__SKETCH_CELLS, sizeof *own);
+    if (!own) return idx; /* the cells only save time */
+    s->cells = own;
+  }
+  s->cells[key % IC__SKETCH_CELLS] = c;
+  return idx;
 }
 
 ic_sketch *ic_sketch_alloc(double rel_err) {
   if (!(rel_err >= IC_SKETCH_MIN_REL_ERR && rel_err <= IC_SKETCH_MAX_REL_ERR)) return NULL;
   ic_sketch *s = calloc(1, sizeof *s);
   if (!s) return NULL;
+  s->cells = no_cells;
   s->rel_err = rel_err;
   /* log1p keeps the digits of a gamma close to 1. */
   s->ln_gamma = log1p(2.0 * rel_err / (1.0 - rel_err));
@@ -238,7 +300,18 @@ ic_status ic_sketch_add_n(ic_sketch *s, double x, uint64_t count) {
  * request. */
 ic_status ic_sketch_add(ic_sketch *s, double x) {
   if (x >= IC_SKETCH_MIN_VALUE && x <= IC_SKETCH_MAX_VALUE) { /* false for NaN */
-    int32_t idx = fast_bucket(s, x);
+    uint64_t bits;
+    memcpy(&bits, &x, sizeof bits);
+    uint32_t key = (uint32_t)(bits >> IC__SKETCH_CELL_SHIFT);
+    const struct ic__sketch_cell *c = &s->cells[key % IC__SKETCH_CELLS];
+    int32_t idx;
+    if (c->key1 != key + 1)
+      idx = memo_bucket(s, x, key);
+    else {
+      /* No branch on the side of the boundary (values fall either side at random); one on the gap, rare. */
+      double from_mid = x - c->mid;
+      idx = __builtin_expect(fabs(from_mid) < c->half, 0) ? fast_bucket(s, x) : c->idx + (from_mid > 0.0);
+    }
     if (idx < s->idx_min) idx = s->idx_min;
     if (idx > s->idx_max) idx = s->idx_max;
     size_t j = (size_t)((int64_t)idx - s->offset); /* huge when below offset */
@@ -381,5 +454,6 @@ ic_sketch *ic_sketch_read(FILE *in) {
 void ic_sketch_free(ic_sketch *s) {
   if (!s) return;
   free(s->counts);
+  if (s->cells != no_cells) free(s->cells);
   free(s);
 }

@@ -180,13 +180,26 @@ typedef int64_t ic__v2l __attribute__((vector_size(16)));
  * ic_perf_decode_step_s for roofline_p = 0 and no launch floor (the larger
  * side, then the fixed part; a line with a floor is summed step by step) and of ic_duration_from_s (rounded by adding and taking away
  * 2^52, right for nanoseconds in [0, 2^52): the caller checks). */
-static inline ic__v2d decode_step2_ns(const struct ic_perf_decode_line *d, ic__v2d k) {
+static inline __attribute__((always_inline)) ic__v2d decode_step2_ns(const struct ic_perf_decode_line *d, ic__v2d k,
+                                                                     bool memory_bound) {
   const double exact = 0x1p52;
-  ic__v2d c = d->attn_compute0_s + d->attn_compute1_s * k, m = d->attn_memory0_s + d->attn_memory1_s * k;
-  ic__v2l c_wins = c > m;
-  ic__v2d hi = (ic__v2d)(((ic__v2l)c & c_wins) | ((ic__v2l)m & ~c_wins));
+  ic__v2d m = d->attn_memory0_s + d->attn_memory1_s * k, hi = m;
+  if (!memory_bound) {
+    ic__v2d c = d->attn_compute0_s + d->attn_compute1_s * k;
+    ic__v2l c_wins = c > m;
+    hi = (ic__v2d)(((ic__v2l)c & c_wins) | ((ic__v2l)m & ~c_wins));
+  }
   ic__v2d ns = (d->fixed_s + hi) * 1e9;
   return (ns + exact) - exact;
+}
+
+/* Whether attention's memory side is the larger at every step whose context sum is in [k0, k_last] (slopes not
+ * negative, checked by the caller: every operation of either side is then monotone in the context sum, so memory
+ * at the first step not below compute at the last bounds them all). Then a step is its memory side alone, the
+ * value the max takes: decode_step2_ns's memory_bound, a third fewer operations a step. The default scenario's
+ * decode steps (small batches of a dense model) are all of this kind. */
+static inline bool memory_bound(const struct ic_perf_decode_line *d, double k0, double k_last) {
+  return d->attn_compute0_s + d->attn_compute1_s * k_last <= d->attn_memory0_s + d->attn_memory1_s * k0;
 }
 
 /* Four consecutive decode steps in two pairs of lanes: their contexts
@@ -222,6 +235,20 @@ static inline void four_take(struct ic__four *l, ic__v2d na, ic__v2d nb, double 
  * bound all of them: only those two are checked against [0, 2^52). False
  * when a step or a total is outside what the step-by-step sum takes: the
  * caller then takes that. */
+/* decode_steps_max's whole fours: their totals into (ta, tb), weights into l; the steps taken. */
+static inline __attribute__((always_inline)) int64_t sum_fours(const struct ic_perf_decode_line *d, struct ic__four *l,
+                                                               int64_t iters, double step, ic__v2d *ta, ic__v2d *tb,
+                                                               bool memory_bound) {
+  int64_t i = 0;
+  for (; i + 4 <= iters; i += 4) {
+    ic__v2d na = decode_step2_ns(d, l->ka, memory_bound), nb = decode_step2_ns(d, l->kb, memory_bound);
+    *ta += na;
+    *tb += nb;
+    four_take(l, na, nb, step);
+  }
+  return i;
+}
+
 static bool decode_steps_max(const struct ic_perf_decode_line *d, int64_t context_sum, int64_t n, int64_t iters,
                              double *total_ns, double *weight_ns) {
   const double exact = 0x1p52, k0 = (double)context_sum, step = (double)n;
@@ -230,13 +257,8 @@ static bool decode_steps_max(const struct ic_perf_decode_line *d, int64_t contex
   if (!(first >= 0.0 && last < exact)) return false;
   struct ic__four l = four_start(k0, step);
   ic__v2d ta = {0.0, 0.0}, tb = ta;
-  int64_t i = 0;
-  for (; i + 4 <= iters; i += 4) {
-    ic__v2d na = decode_step2_ns(d, l.ka), nb = decode_step2_ns(d, l.kb);
-    ta += na;
-    tb += nb;
-    four_take(&l, na, nb, step);
-  }
+  int64_t i = memory_bound(d, k0, k0 + (double)(iters - 1) * step) ? sum_fours(d, &l, iters, step, &ta, &tb, true)
+                                                                      : sum_fours(d, &l, iters, step, &ta, &tb, false);
   ic__v2d t2 = ta + tb, w2 = l.wa + l.wb;
   double t = t2[0] + t2[1], w = w2[0] + w2[1];
   for (double k = k0 + (double)i * step; i < iters; i++, k += step) {
@@ -1044,6 +1066,36 @@ static void on_span_end(ic_sim *sim, void *ctx, uint64_t arg) {
  * 2^52 and their weights below 2^53: then the lanes' order of adding gives
  * the step-by-step sum);
  * the last few, and anything else, step by step. */
+/* steps_begun's fours: the steps from the first that begin before now, where exact; the steps taken. */
+static inline __attribute__((always_inline)) int64_t begun_fours(const struct ic_perf_decode_line *d, struct ic__four *l,
+                                                                 int64_t iters, double step, ic_time_ns now,
+                                                                 ic_time_ns *at_ns, double *weight, bool memory_bound) {
+  const double exact = 0x1p52;
+  ic_time_ns at = *at_ns;
+  int64_t k = 0;
+  for (; k + 4 <= iters; k += 4) {
+    ic__v2d na = decode_step2_ns(d, l->ka, memory_bound), nb = decode_step2_ns(d, l->kb, memory_bound);
+    ic__v2d t2 = na + nb;
+    double t = t2[0] + t2[1];
+    /* With slopes not negative every operation of a step is monotone in its context sum, so na[0] is the
+     * least of the four and t, not below any of them, bounds the largest: all four in [0, 2^52) (a NaN
+     * fails the test on t). */
+    if (!(na[0] >= 0.0) || !(t < exact)) break; /* the rest step by step */
+    if (at + (ic_time_ns)t >= now) { /* now falls in these four: the steps that begin before it */
+      const double ns[4] = {na[0], na[1], nb[0], nb[1]};
+      for (int j = 0; at < now; j++, k++) {
+        *weight += (double)k * ns[j];
+        at += (ic_time_ns)ns[j];
+      }
+      break;
+    }
+    at += (ic_time_ns)t;
+    four_take(l, na, nb, step);
+  }
+  *at_ns = at;
+  return k;
+}
+
 static int64_t steps_begun(const struct ic_perf_decode_line *d, int64_t context_sum, int64_t n, int64_t iters,
                            ic_time_ns now, ic_time_ns *at_ns, double *weight_ns) {
   const double exact = 0x1p52;
@@ -1054,25 +1106,9 @@ static int64_t steps_begun(const struct ic_perf_decode_line *d, int64_t context_
       (double)context_sum + (double)n * (double)iters < exact) {
     const double k0 = (double)context_sum, step = (double)n;
     struct ic__four l = four_start(k0, step);
-    for (; k + 4 <= iters; k += 4) {
-      ic__v2d na = decode_step2_ns(d, l.ka), nb = decode_step2_ns(d, l.kb);
-      ic__v2d t2 = na + nb;
-      double t = t2[0] + t2[1];
-      /* With slopes not negative every operation of a step is monotone in its context sum, so na[0] is the
-       * least of the four and t, not below any of them, bounds the largest: all four in [0, 2^52) (a NaN
-       * fails the test on t). */
-      if (!(na[0] >= 0.0) || !(t < exact)) break; /* the rest step by step */
-      if (at + (ic_time_ns)t >= now) { /* now falls in these four: the steps that begin before it */
-        const double ns[4] = {na[0], na[1], nb[0], nb[1]};
-        for (int j = 0; at < now; j++, k++) {
-          weight += (double)k * ns[j];
-          at += (ic_time_ns)ns[j];
-        }
-        break;
-      }
-      at += (ic_time_ns)t;
-      four_take(&l, na, nb, step);
-    }
+    k = iters >= 4 && memory_bound(d, k0, k0 + (double)(iters - 1) * step)
+            ? begun_fours(d, &l, iters, step, now, &at, &weight, true)
+            : begun_fours(d, &l, iters, step, now, &at, &weight, false);
     ic__v2d w2 = l.wa + l.wb;
     weight += w2[0] + w2[1];
     if (!(weight < 0x1p53)) { /* not provably the step-by-step sum: all step by step */

@@ -309,6 +309,21 @@ static void sketch_add2_equals_two_adds(void **state) {
 
 /* 300 zeros and 700 x 2.385: ranks 1..300 are 0, 301..1000 are 2.385
  * (exact: the answer is clamped to the exact max). Mean 0.7 x 2.385. */
+/* The next of a xorshift stream: a value spread evenly in log between 1e-6 and 1e9 (within the limits,
+ * 1e-9 and 1e15). */
+static double random_in_limits(uint64_t *z) {
+  *z ^= *z << 13, *z ^= *z >> 7, *z ^= *z << 17;
+  double u = (double)(*z >> 11) / 9007199254740992.0;
+  return exp(log(1e-6) + u * (log(1e9) - log(1e-6)));
+}
+
+/* The bucket boundary at or above x, moved by `ulps` (-3 to +3). */
+static double boundary_moved(double x, double ln_gamma, int ulps) {
+  x = exp(ceil(log(x) / ln_gamma) * ln_gamma);
+  for (int d = ulps; d != 0; d += d > 0 ? -1 : 1) x = nextafter(x, d > 0 ? (double)INFINITY : 0.0);
+  return x;
+}
+
 /* A value's bucket is exactly the definition's, ceil(log(x) / log(gamma))
  * (docs/metrics.md), also within a few ulps of a bucket boundary, where
  * the sketch's estimate without log() must give way to log(): each value
@@ -321,13 +336,8 @@ static void sketch_bucket_is_the_definition(void **state) {
   for (size_t k = 0; k < sizeof rels / sizeof rels[0]; k++) {
     double a = rels[k], ln_gamma = log1p(2.0 * a / (1.0 - a));
     for (int n = 0; n < 3000; n++) {
-      z ^= z << 13, z ^= z >> 7, z ^= z << 17;
-      double u = (double)(z >> 11) / 9007199254740992.0;
-      double x = exp(log(1e-6) + u * (log(1e9) - log(1e-6))); /* within the limits, 1e-9 and 1e15 */
-      if (n % 2) { /* a bucket boundary, moved by -3 to +3 ulps */
-        x = exp(ceil(log(x) / ln_gamma) * ln_gamma);
-        for (int d = (int)(z % 7) - 3; d != 0; d += d > 0 ? -1 : 1) x = nextafter(x, d > 0 ? (double)INFINITY : 0.0);
-      }
+      double x = random_in_limits(&z);
+      if (n % 2) x = boundary_moved(x, ln_gamma, (int)(z % 7) - 3);
       ic_sketch *s = ic_sketch_alloc(a);
       assert_non_null(s);
       assert_int_equal(ic_sketch_add(s, 1e-9), IC_OK);
@@ -336,6 +346,44 @@ static void sketch_bucket_is_the_definition(void **state) {
       double want = (1.0 - a) * exp(ceil(log(x) / ln_gamma) * ln_gamma);
       if (ic_sketch_quantile(s, 0.5) != want)
         fail_msg("rel_err %g, x %.17g: median %.17g, want %.17g", a, x, ic_sketch_quantile(s, 0.5), want);
+      ic_sketch_free(s);
+    }
+  }
+}
+
+/* The sketch remembers cells of values (the doubles sharing an exponent and the mantissa's top bits) whose
+ * bucket it has proved: a value y of a cell, then x of the same cell (random low bits), x near a bucket
+ * boundary every other time, and both answer their definition's bucket (ranks 2 and 3 of five values). */
+static void sketch_cells_keep_the_definition(void **state) {
+  (void)state;
+  const double rels[] = {IC_SKETCH_MIN_REL_ERR, 0.001, IC_SKETCH_DEFAULT_REL_ERR, IC_SKETCH_MAX_REL_ERR};
+  uint64_t z = 0x2545f4914f6cdd1du;
+  for (size_t k = 0; k < sizeof rels / sizeof rels[0]; k++) {
+    double a = rels[k], ln_gamma = log1p(2.0 * a / (1.0 - a));
+    for (int n = 0; n < 20000; n++) {
+      double x = random_in_limits(&z);
+      if (n % 4 == 1)
+        x = boundary_moved(x, ln_gamma, (int)(z % 7) - 3);
+      else if (n % 4 == 3) /* near a bucket boundary, within 1.2e-5 of it: either side of a proved cell's gap */
+        x = exp(ceil(log(x) / ln_gamma) * ln_gamma) * (1.0 + ((double)(z % 801) - 400.0) * 3e-8);
+      uint64_t bits;
+      memcpy(&bits, &x, sizeof bits);
+      bits ^= (z >> 3) & ((UINT64_C(1) << 45) - 1); /* the same exponent and top 7 bits of the mantissa */
+      double y;
+      memcpy(&y, &bits, sizeof y);
+      ic_sketch *s = ic_sketch_alloc(a);
+      assert_non_null(s);
+      assert_int_equal(ic_sketch_add(s, 1e-9), IC_OK);
+      assert_int_equal(ic_sketch_add(s, y), IC_OK);
+      assert_int_equal(ic_sketch_add(s, x), IC_OK);
+      assert_int_equal(ic_sketch_add(s, 1e15), IC_OK);
+      assert_int_equal(ic_sketch_add(s, 1e15), IC_OK);
+      double lo = x < y ? x : y, hi = x < y ? y : x;
+      double want_lo = (1.0 - a) * exp(ceil(log(lo) / ln_gamma) * ln_gamma);
+      double want_hi = (1.0 - a) * exp(ceil(log(hi) / ln_gamma) * ln_gamma);
+      if (ic_sketch_quantile(s, 0.4) != want_lo || ic_sketch_quantile(s, 0.6) != want_hi)
+        fail_msg("rel_err %g, y %.17g then x %.17g: %.17g and %.17g, want %.17g and %.17g", a, y, x,
+                 ic_sketch_quantile(s, 0.4), ic_sketch_quantile(s, 0.6), want_lo, want_hi);
       ic_sketch_free(s);
     }
   }
@@ -723,6 +771,7 @@ int main(void) {
   tests[n++] = (struct CMUnitTest)cmocka_unit_test(sketch_written_and_read_merges_exactly);
   tests[n++] = (struct CMUnitTest)cmocka_unit_test(sketch_add2_equals_two_adds);
   tests[n++] = (struct CMUnitTest)cmocka_unit_test(sketch_bucket_is_the_definition);
+  tests[n++] = (struct CMUnitTest)cmocka_unit_test(sketch_cells_keep_the_definition);
   tests[n++] = (struct CMUnitTest)cmocka_unit_test(sketch_zeros);
   tests[n++] = (struct CMUnitTest)cmocka_unit_test(sketch_out_of_range);
   tests[n++] = (struct CMUnitTest)cmocka_unit_test(sketch_memory_bounded);
