@@ -252,6 +252,20 @@ const char *ic_kernel_kind_name(enum ic_kernel_kind kind) {
   return (unsigned)kind < IC_KERNEL_KIND_COUNT ? kind_names[kind] : "?";
 }
 
+/* Every precision of the row's model at the row's precision. */
+static struct ic_precisions row_precisions(const struct ic_kernel_row *r) {
+  return (struct ic_precisions){.weights = r->precision, .activations = r->precision, .kv = r->precision,
+                                .experts = r->precision};
+}
+
+/* The iteration an attention or step row times: `batch` decode steps over
+ * `context` cached tokens each, or `batch` prompts of `context` tokens. */
+static struct ic_iter_shape row_shape(const struct ic_kernel_row *r) {
+  int64_t batch = (int64_t)r->batch, context = (int64_t)r->context;
+  bool decode = r->kind == IC_KERNEL_ATTN_DECODE || r->kind == IC_KERNEL_STEP_DECODE;
+  return decode ? ic_iter_shape_decode(batch, context) : ic_iter_shape_prefill(context, batch);
+}
+
 void ic_kernel_work(const struct ic_kernel_row *r, double *flops, double *bytes) {
   double elem = ic_precision_bytes(r->precision);
   if (r->kind == IC_KERNEL_GEMM) {
@@ -259,11 +273,8 @@ void ic_kernel_work(const struct ic_kernel_row *r, double *flops, double *bytes)
     *bytes = (r->m * r->k + r->k * r->n) * elem + r->m * r->n * 2.0;
     return;
   }
-  struct ic_precisions prec = {.weights = r->precision, .activations = r->precision, .kv = r->precision,
-                               .experts = r->precision};
-  int64_t batch = (int64_t)r->batch, context = (int64_t)r->context;
-  bool decode = r->kind == IC_KERNEL_ATTN_DECODE || r->kind == IC_KERNEL_STEP_DECODE;
-  struct ic_iter_shape s = decode ? ic_iter_shape_decode(batch, context) : ic_iter_shape_prefill(context, batch);
+  struct ic_precisions prec = row_precisions(r);
+  struct ic_iter_shape s = row_shape(r);
   if (is_step(r->kind)) {
     struct ic_iter_cost c = ic_model_iter_cost(ic_model_find(r->model), &prec, &s);
     *flops = c.flops;
@@ -282,14 +293,11 @@ void ic_kernel_work(const struct ic_kernel_row *r, double *flops, double *bytes)
 
 /* A step: the iteration on one GPU under `params`, less its overheads. */
 static double step_predict_s(const struct ic_kernel_row *r, const struct ic_perf_params *params) {
-  struct ic_precisions prec = {.weights = r->precision, .activations = r->precision, .kv = r->precision,
-                               .experts = r->precision};
+  struct ic_precisions prec = row_precisions(r);
   struct ic_perf perf;
   if (ic_perf_init(&perf, ic_model_find(r->model), ic_hw_find_gpu(r->gpu), 1, &prec, params, r->id) != IC_OK)
     return (double)NAN;
-  int64_t batch = (int64_t)r->batch, context = (int64_t)r->context;
-  struct ic_iter_shape s = r->kind == IC_KERNEL_STEP_DECODE ? ic_iter_shape_decode(batch, context)
-                                                            : ic_iter_shape_prefill(context, batch);
+  struct ic_iter_shape s = row_shape(r);
   struct ic_perf_breakdown b;
   ic_perf_iter_s(&perf, &s, &b);
   return b.total_s - b.overhead_s;
