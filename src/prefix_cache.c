@@ -125,7 +125,7 @@ static bool evict_one(ic_prefix_cache *c, int t) {
   if (i == NONE) return false;
   unlink_lru(c, i);
   c->tier[t].held--;
-  if (t + 1 < c->tiers) {
+  if (t + 1 < c->tiers && t + 1 < IC_PREFIX_TIERS) { /* the second bound: tiers never exceeds it */
     while (c->tier[t + 1].held >= c->tier[t + 1].cap) evict_one(c, t + 1); /* lower tiers hold no pins */
     push_mru(c, t + 1, i);
     c->tier[t + 1].held++;

@@ -57,12 +57,13 @@ void ic_diag(const char *path, long line, const char *fmt, ...) {
     msg = small; /* out of memory: the cut message is better than none */
     need = sizeof small;
   }
+  /* A cut prefix is fine (out of memory); a failed one is dropped. */
+  int prefix = 0;
   if (path && line > 0)
-    snprintf(msg, need, "%s:%ld: ", path, line);
+    prefix = snprintf(msg, need, "%s:%ld: ", path, line);
   else if (path)
-    snprintf(msg, need, "%s: ", path);
-  else
-    msg[0] = '\0';
+    prefix = snprintf(msg, need, "%s: ", path);
+  if (prefix <= 0) msg[0] = '\0';
   size_t at = strlen(msg);
   va_start(ap, fmt);
   vsnprintf(msg + at, need - at, fmt, ap);
