@@ -175,7 +175,8 @@ static bool parse_decimal_nano(const char *s, size_t len, int64_t *out) {
       any = true;
     }
   }
-  if (!any || i != len) return false;
+  /* The loop's bound keeps `whole` itself in range; this one its nanos. */
+  if (!any || i != len || whole > (INT64_MAX - 999999999) / 1000000000) return false;
   for (; frac_digits < 9; frac_digits++) frac *= 10;
   *out = whole * 1000000000 + frac;
   return true;

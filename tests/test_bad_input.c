@@ -80,6 +80,11 @@ static const struct bad_case cases[] = {
     {"trace_missing_column", "t,p\n0,1\n",
      "trace stats --format generic --time-column t --prompt-column p --output-column o %F", 2,
      "%F:1: "},
+    /* 9223372037 s is 2^63 ns and a little: the exact decimal parse stops, strtod's range check names it (the
+     * fuzzer's find: the parse multiplied past INT64_MAX) */
+    {"trace_time_over_int64_ns", "t,p,o\n0,1,1\n9223372037,1,1\n",
+     "trace stats --format generic --time-column t --prompt-column p --output-column o %F", 2,
+     "%F:3: column 1 (t): expected a time in seconds, got '9223372037'"},
     {"trace_time_not_number", "t,p,o\n0,1,1\nnoon,1,1\n",
      "trace stats --format generic --time-column t --prompt-column p --output-column o %F", 2,
      "%F:3: column 1 (t): expected a time in seconds, got 'noon'"},
