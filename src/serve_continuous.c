@@ -713,7 +713,9 @@ static void span_end_hint(const void *ctx, uint64_t arg) {
   if (st->slab && pos != IC__ARG_POS - 1) {
     const struct ic__slot *sl = &st->slab[i * st->region + (int64_t)pos];
     __builtin_prefetch(sl);
-    if (arg & IC__ARG_PAIR && pos % 2) __builtin_prefetch(sl + 1); /* the slab is aligned: an odd slot ends its line */
+    /* The slab is aligned: an odd slot ends its line, and a pair's next slot starts the next one. Without a branch
+     * (pairs and odd slots come at random): otherwise the same line again, which costs nothing more. */
+    __builtin_prefetch(sl + (arg >> 39 & pos & 1));
     if (arg & IC__ARG_ALL) { /* a batch's worth of slots, at most 64 */
       int64_t n = st->region / 2 < 64 ? st->region / 2 : 64;
       for (int64_t j = 2 - (int64_t)(pos % 2); j < n; j += 2) __builtin_prefetch(sl + j);
@@ -1062,31 +1064,35 @@ static void on_span_end(ic_sim *sim, void *ctx, uint64_t arg) {
  * before now (each step whose start *at_ns is before now: *at_ns moves to
  * its end), and in *weight_ns the sum of i x step i's ns over them. Four
  * steps at a time where that is exact (roofline_p = 0, slopes not
- * negative, every step whole and below 2^52, four of them summing below
- * 2^52 and their weights below 2^53: then the lanes' order of adding gives
- * the step-by-step sum);
- * the last few, and anything else, step by step. */
-/* steps_begun's fours: the steps from the first that begin before now, where exact; the steps taken. */
+ * negative, every step whole and below 2^50, so four of them sum below
+ * 2^52, and their weights below 2^53: then the lanes' order of adding
+ * gives the step-by-step sum); the last few, and anything else, step by
+ * step. */
+/* steps_begun's fours: the steps from the first that begin before now; the steps taken. The caller has checked
+ * the span's first and last steps: with slopes not negative every operation of a step is monotone in its context
+ * sum, so every step lies between them, in [0, 2^50). */
 static inline __attribute__((always_inline)) int64_t begun_fours(const struct ic_perf_decode_line *d, struct ic__four *l,
                                                                  int64_t iters, double step, ic_time_ns now,
-                                                                 ic_time_ns *at_ns, double *weight, bool memory_bound) {
-  const double exact = 0x1p52;
+                                                                 ic_time_ns *at_ns, bool memory_bound) {
   ic_time_ns at = *at_ns;
   int64_t k = 0;
   for (; k + 4 <= iters; k += 4) {
     ic__v2d na = decode_step2_ns(d, l->ka, memory_bound), nb = decode_step2_ns(d, l->kb, memory_bound);
     ic__v2d t2 = na + nb;
     double t = t2[0] + t2[1];
-    /* With slopes not negative every operation of a step is monotone in its context sum, so na[0] is the
-     * least of the four and t, not below any of them, bounds the largest: all four in [0, 2^52) (a NaN
-     * fails the test on t). */
-    if (!(na[0] >= 0.0) || !(t < exact)) break; /* the rest step by step */
-    if (at + (ic_time_ns)t >= now) { /* now falls in these four: the steps that begin before it */
-      const double ns[4] = {na[0], na[1], nb[0], nb[1]};
-      for (int j = 0; at < now; j++, k++) {
-        *weight += (double)k * ns[j];
-        at += (ic_time_ns)ns[j];
-      }
+    if (at + (ic_time_ns)t >= now) {
+      /* now falls in these four: the steps that begin before it, those whose start's offset from at (0, na[0],
+       * na[0] + na[1], that + nb[0]: exact integers) is below now - at (a prefix of the four), taken without a
+       * branch on how many (the count varies from kick to kick). */
+      double left = (double)(now - at); /* in [0, t): exact */
+      ic__v2d pa = {0.0, na[0]}, pb = {na[0] + na[1], na[0] + na[1] + nb[0]};
+      ic__v2l ma = pa < left, mb = pb < left;
+      ic__v2d ta = (ic__v2d)((ic__v2l)na & ma), tb = (ic__v2d)((ic__v2l)nb & mb), taken = ta + tb;
+      l->wa += l->ia * ta;
+      l->wb += l->ib * tb;
+      ic__v2l c = ma + mb; /* lanes of -1 where taken */
+      k -= c[0] + c[1];
+      at += (ic_time_ns)(taken[0] + taken[1]);
       break;
     }
     at += (ic_time_ns)t;
@@ -1098,23 +1104,25 @@ static inline __attribute__((always_inline)) int64_t begun_fours(const struct ic
 
 static int64_t steps_begun(const struct ic_perf_decode_line *d, int64_t context_sum, int64_t n, int64_t iters,
                            ic_time_ns now, ic_time_ns *at_ns, double *weight_ns) {
-  const double exact = 0x1p52;
   ic_time_ns at = *at_ns;
   int64_t k = 0;
   double weight = 0.0;
-  if (!(d->roofline_p > 0) && d->attn_compute1_s >= 0.0 && d->attn_memory1_s >= 0.0 && !(d->floor_s > 0.0) &&
-      (double)context_sum + (double)n * (double)iters < exact) {
-    const double k0 = (double)context_sum, step = (double)n;
-    struct ic__four l = four_start(k0, step);
-    k = iters >= 4 && memory_bound(d, k0, k0 + (double)(iters - 1) * step)
-            ? begun_fours(d, &l, iters, step, now, &at, &weight, true)
-            : begun_fours(d, &l, iters, step, now, &at, &weight, false);
-    ic__v2d w2 = l.wa + l.wb;
-    weight += w2[0] + w2[1];
-    if (!(weight < 0x1p53)) { /* not provably the step-by-step sum: all step by step */
-      at = *at_ns;
-      k = 0;
-      weight = 0.0;
+  if (iters >= 4 && !(d->roofline_p > 0) && d->attn_compute1_s >= 0.0 && d->attn_memory1_s >= 0.0 &&
+      !(d->floor_s > 0.0) && (double)context_sum + (double)n * (double)iters < 0x1p52) {
+    const double k0 = (double)context_sum, step = (double)n, k_last = k0 + (double)(iters - 1) * step;
+    bool mb = memory_bound(d, k0, k_last);
+    /* The first and last steps as the lanes compute them (a NaN fails the test too). */
+    ic__v2d ends = decode_step2_ns(d, (ic__v2d){k0, k_last}, mb);
+    if (ends[0] >= 0.0 && ends[1] < 0x1p50) {
+      struct ic__four l = four_start(k0, step);
+      k = mb ? begun_fours(d, &l, iters, step, now, &at, true) : begun_fours(d, &l, iters, step, now, &at, false);
+      ic__v2d w2 = l.wa + l.wb;
+      weight = w2[0] + w2[1];
+      if (!(weight < 0x1p53)) { /* not provably the step-by-step sum: all step by step */
+        at = *at_ns;
+        k = 0;
+        weight = 0.0;
+      }
     }
   }
   for (context_sum += k * n; at < now; k++, context_sum += n) {
