@@ -353,7 +353,8 @@ static void sketch_bucket_is_the_definition(void **state) {
 
 /* The sketch remembers cells of values (the doubles sharing an exponent and the mantissa's top bits) whose
  * bucket it has proved: a value y of a cell, then x of the same cell (random low bits), x near a bucket
- * boundary every other time, and both answer their definition's bucket (ranks 2 and 3 of five values). */
+ * boundary every other time (or at the ends of a proved cell's gap around one), and both answer their
+ * definition's bucket (ranks 2 and 3 of five values). */
 static void sketch_cells_keep_the_definition(void **state) {
   (void)state;
   const double rels[] = {IC_SKETCH_MIN_REL_ERR, 0.001, IC_SKETCH_DEFAULT_REL_ERR, IC_SKETCH_MAX_REL_ERR};
@@ -364,8 +365,15 @@ static void sketch_cells_keep_the_definition(void **state) {
       double x = random_in_limits(&z);
       if (n % 4 == 1)
         x = boundary_moved(x, ln_gamma, (int)(z % 7) - 3);
-      else if (n % 4 == 3) /* near a bucket boundary, within 1.2e-5 of it: either side of a proved cell's gap */
+      else if (n % 8 == 3) /* near a bucket boundary, within 1.2e-5 of it: either side of a proved cell's gap */
         x = exp(ceil(log(x) / ln_gamma) * ln_gamma) * (1.0 + ((double)(z % 801) - 400.0) * 3e-8);
+      else if (n % 8 == 7) { /* at a proved cell's gap's ends, 2^30 ulps from gamma^i as exp() rounds it, +-2 ulps */
+        double edge = exp(ceil(log(x) / ln_gamma) * ln_gamma);
+        uint64_t e;
+        memcpy(&e, &edge, sizeof e);
+        e = z % 2 ? e + (UINT64_C(1) << 30) + (z >> 1) % 5 - 2 : e - (UINT64_C(1) << 30) + (z >> 1) % 5 - 2;
+        memcpy(&x, &e, sizeof x);
+      }
       uint64_t bits;
       memcpy(&bits, &x, sizeof bits);
       bits ^= (z >> 3) & ((UINT64_C(1) << 45) - 1); /* the same exponent and top 7 bits of the mantissa */
