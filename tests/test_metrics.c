@@ -5,6 +5,7 @@
 #include "ic_test.h"
 
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -353,7 +354,8 @@ static void sketch_bucket_is_the_definition(void **state) {
 
 /* The sketch remembers cells of values (the doubles sharing an exponent and the mantissa's top bits) whose
  * bucket it has proved: a value y of a cell, then x of the same cell (random low bits), x near a bucket
- * boundary every other time, and both answer their definition's bucket (ranks 2 and 3 of five values). */
+ * boundary every other time (or at the ends of a proved cell's gap around one), and both answer their
+ * definition's bucket (ranks 2 and 3 of five values). */
 static void sketch_cells_keep_the_definition(void **state) {
   (void)state;
   const double rels[] = {IC_SKETCH_MIN_REL_ERR, 0.001, IC_SKETCH_DEFAULT_REL_ERR, IC_SKETCH_MAX_REL_ERR};
@@ -364,8 +366,17 @@ static void sketch_cells_keep_the_definition(void **state) {
       double x = random_in_limits(&z);
       if (n % 4 == 1)
         x = boundary_moved(x, ln_gamma, (int)(z % 7) - 3);
-      else if (n % 4 == 3) /* near a bucket boundary, within 1.2e-5 of it: either side of a proved cell's gap */
+      else if (n % 8 == 3) /* near a bucket boundary, within 1.2e-5 of it: either side of a proved cell's gap */
         x = exp(ceil(log(x) / ln_gamma) * ln_gamma) * (1.0 + ((double)(z % 801) - 400.0) * 3e-8);
+      else if (n % 8 == 7) { /* at a proved cell's gap's ends, +-2 ulps: 2^30 ulps from its edge, gamma^i as exp()
+                                rounds it less its bits below 2^14 ulps */
+        double edge = exp(ceil(log(x) / ln_gamma) * ln_gamma);
+        uint64_t e;
+        memcpy(&e, &edge, sizeof e);
+        e = e >> 14 << 14;
+        e = z % 2 ? e + (UINT64_C(1) << 30) + (z >> 1) % 5 - 2 : e - (UINT64_C(1) << 30) + (z >> 1) % 5 - 2;
+        memcpy(&x, &e, sizeof x);
+      }
       uint64_t bits;
       memcpy(&bits, &x, sizeof bits);
       bits ^= (z >> 3) & ((UINT64_C(1) << 45) - 1); /* the same exponent and top 7 bits of the mantissa */
@@ -386,6 +397,54 @@ static void sketch_cells_keep_the_definition(void **state) {
                  ic_sketch_quantile(s, 0.4), ic_sketch_quantile(s, 0.6), want_lo, want_hi);
       ic_sketch_free(s);
     }
+  }
+}
+
+/* Everything a sketch reports (its written form: counts, range, sums; quantiles) equals the same
+ * additions' through ic_sketch_add_n, which buckets every value with the estimate and never keeps it in a
+ * cell: values that cells count (few cells, many values each), values that evict them (a cell 2^8 times
+ * larger or smaller shares their slot), and readers between the additions. */
+static bool same_written(const ic_sketch *a, const ic_sketch *b) {
+  char *wa = NULL, *wb = NULL;
+  size_t na = 0, nb = 0;
+  FILE *fa = open_memstream(&wa, &na), *fb = open_memstream(&wb, &nb);
+  bool ok = fa && fb && ic_sketch_write(a, fa) == IC_OK && ic_sketch_write(b, fb) == IC_OK;
+  if (fa) fclose(fa);
+  if (fb) fclose(fb);
+  ok = ok && na == nb && memcmp(wa, wb, na) == 0;
+  free(wa);
+  free(wb);
+  return ok;
+}
+
+static void sketch_cells_fold_their_counts(void **state) {
+  (void)state;
+  const double rels[] = {IC_SKETCH_MIN_REL_ERR, IC_SKETCH_DEFAULT_REL_ERR, IC_SKETCH_MAX_REL_ERR};
+  uint64_t z = 0x9e3779b97f4a7c15u;
+  for (size_t k = 0; k < sizeof rels / sizeof rels[0]; k++) {
+    ic_sketch *s = ic_sketch_alloc(rels[k]), *want = ic_sketch_alloc(rels[k]);
+    assert_non_null(s);
+    assert_non_null(want);
+    for (int n = 0; n < 60000; n++) {
+      z ^= z << 13, z ^= z >> 7, z ^= z << 17;
+      double u = (double)(z >> 11) / 9007199254740992.0;
+      double x = 0.3 * (1.0 + 0.05 * u); /* about six cells */
+      if (n % 7 == 3) x *= 256.0;        /* their slots' other cells */
+      else if (n % 7 == 5) x /= 256.0;
+      else if (n % 97 == 0) x = random_in_limits(&z);
+      assert_int_equal(ic_sketch_add(s, x), IC_OK);
+      assert_int_equal(ic_sketch_add_n(want, x, 1), IC_OK);
+      if (n % 5003 == 0 || n == 59999) { /* each reader first in turn: each must fold the cells */
+        if (n % 2) assert_true(same_written(s, want));
+        for (int i = 0; i <= 100; i++)
+          assert_true(ic_sketch_quantile(s, i / 100.0) == ic_sketch_quantile(want, i / 100.0));
+        if (!(n % 2)) assert_true(same_written(s, want));
+        assert_true(ic_sketch_mean(s) == ic_sketch_mean(want));
+        assert_int_equal(ic_sketch_bucket_count(s), ic_sketch_bucket_count(want));
+      }
+    }
+    ic_sketch_free(s);
+    ic_sketch_free(want);
   }
 }
 
@@ -772,6 +831,7 @@ int main(void) {
   tests[n++] = (struct CMUnitTest)cmocka_unit_test(sketch_add2_equals_two_adds);
   tests[n++] = (struct CMUnitTest)cmocka_unit_test(sketch_bucket_is_the_definition);
   tests[n++] = (struct CMUnitTest)cmocka_unit_test(sketch_cells_keep_the_definition);
+  tests[n++] = (struct CMUnitTest)cmocka_unit_test(sketch_cells_fold_their_counts);
   tests[n++] = (struct CMUnitTest)cmocka_unit_test(sketch_zeros);
   tests[n++] = (struct CMUnitTest)cmocka_unit_test(sketch_out_of_range);
   tests[n++] = (struct CMUnitTest)cmocka_unit_test(sketch_memory_bounded);
