@@ -197,15 +197,20 @@ static size_t count_of(const ic_sketch *s, int32_t idx) {
   return (size_t)((int64_t)idx - s->offset); /* huge when below offset */
 }
 
-/* Moves cell c's counts to the counts array: its first bucket is the estimate's at its start, which decided
- * it when the cell was proved (memo_bucket), and decides it again; both its buckets were covered then, and
- * the array only grows. */
-static void fold_cell(ic_sketch *s, struct ic__sketch_cell *c) {
-  if (!(c->n[0] | c->n[1])) return;
+/* A proved cell's first bucket: the estimate's at its start, which decided it when the cell was proved
+ * (memo_bucket), and decides it again. */
+static int32_t cell_first_bucket(const ic_sketch *s, const struct ic__sketch_cell *c) {
   uint64_t lo_bits = (uint64_t)(c->key1 - 1) << IC__SKETCH_CELL_SHIFT;
   double lo;
   memcpy(&lo, &lo_bits, sizeof lo);
-  int32_t idx = estimated_bucket(s, lo);
+  return estimated_bucket(s, lo);
+}
+
+/* Moves cell c's counts to the counts array; both its buckets were covered when it was proved, and the
+ * array only grows. */
+static void fold_cell(ic_sketch *s, struct ic__sketch_cell *c) {
+  if (!(c->n[0] | c->n[1])) return;
+  int32_t idx = cell_first_bucket(s, c);
   s->counts[count_of(s, idx)] += c->n[0];
   if (c->n[1]) s->counts[count_of(s, idx + 1)] += c->n[1];
   c->n[0] = c->n[1] = 0;
@@ -224,10 +229,7 @@ static const ic_sketch *folded(const ic_sketch *s) {
 
 /* Side `side` of cell c wrapped its 32-bit count: 2^32 of them to the counts array. */
 static void __attribute__((noinline)) carry(ic_sketch *s, const struct ic__sketch_cell *c, int side) {
-  uint64_t lo_bits = (uint64_t)(c->key1 - 1) << IC__SKETCH_CELL_SHIFT;
-  double lo;
-  memcpy(&lo, &lo_bits, sizeof lo);
-  s->counts[count_of(s, estimated_bucket(s, lo) + side)] += UINT64_C(1) << 32;
+  s->counts[count_of(s, cell_first_bucket(s, c) + side)] += UINT64_C(1) << 32;
 }
 
 /* fast_bucket(x) for x in [IC_SKETCH_MIN_VALUE, IC_SKETCH_MAX_VALUE] of the cell `key`, which it proves and
