@@ -41,47 +41,65 @@ _Static_assert(2 * IC_REQUEST_TOKENS_MAX <= UINT32_MAX && IC_REQUEST_TOKENS_MAX 
 /* What the running span of a continuous replica is. */
 enum ic__span { IC__SPAN_NONE, IC__SPAN_MIXED, IC__SPAN_DECODE };
 
-/* A continuous replica's batch, in the order its events touch the fields:
- * 192 bytes, three cache lines, which span_end_hint prefetches (the array
- * of them is aligned to a line). */
+/* A continuous replica's batch: 128 bytes, two cache lines, which
+ * span_end_hint prefetches (the array of them is aligned to a line). The
+ * first holds what a kick reads before it knows whether it cuts the span,
+ * and the counts and sums a decode span's end advances; the second what
+ * planning a span and a completion add. Only what every span end or kick
+ * uses is here: the fields of features that most fleets leave off (a
+ * decode pool's promises, reserve admission, prefix-cache transfers, split
+ * power) are in struct cont_side. Counts of slots are 32 bits: at most
+ * 2 x max_batch (checked in cont_init); a span's iterations, at most an
+ * output (IC_REQUEST_TOKENS_MAX, 2^31 - 1: a decode span ends by its
+ * first completion); the replica index, below 2^31 (cont_init). */
 struct cont {
-  struct ic__slot *running;  /* running requests in admission order */
-  int64_t running_len;
-  int32_t running_cap;       /* at most 2 x max_batch (serving.max_batch <= 10^6) */
-  int32_t last_done_ahead;   /* done_ordered: the last decoding slot's done step less first_done_step (below
-                                IC_REQUEST_TOKENS_MAX: both are ahead of steps by at most an output) */
-  int64_t decoding;          /* running requests past their prefill */
-  int64_t context_sum;       /* KV tokens of the decoding requests */
-  int64_t kv_reserved;       /* tokens: prefill targets of prefilling + contexts of decoding (a shared prefix
-                                cache: less their pinned blocks' tokens, plus the pinned blocks once) */
-  int64_t kv_promised;       /* tokens: prompt + output of every running request (reserve admission; the same
-                                pinned blocks' correction) */
-  int64_t steps;             /* decode steps every decoding slot has taken (see struct ic__slot) */
-  int64_t first_done_step;   /* steps when the first decoding slot completes; INT64_MAX if none */
-  uint32_t first_done_idx;   /* that slot's request in the pool, IC__NONE if none (a prefetch hint only) */
-  uint8_t span;              /* enum ic__span: IC__SPAN_NONE when idle (a byte, beside the flags below) */
+  uint8_t span;              /* enum ic__span: IC__SPAN_NONE when idle */
   bool admitted_last;        /* serving.prefill_min_queue: the last scheduling decision admitted */
   bool done_ordered;         /* the running slots are [decoding ones, by done step not decreasing][prefilling ones]
                                 (see complete_finished) */
-  int64_t first_prefilling;  /* every running slot before this index is decoding */
-  int64_t span_iters;        /* iterations in the span (1 for MIXED) */
+  int32_t running_len;       /* running requests */
+  int32_t span_iters;        /* iterations in the span (1 for MIXED) */
+  int32_t decoding;          /* running requests past their prefill */
+  struct ic__pool *pool;     /* its pool */
   ic_time_ns span_start_ns, span_end_ns;
+  int64_t context_sum;       /* KV tokens of the decoding requests */
+  int64_t kv_reserved;       /* tokens: prefill targets of prefilling + contexts of decoding (a shared prefix
+                                cache: less their pinned blocks' tokens, plus the pinned blocks once) */
+  int64_t steps;             /* decode steps every decoding slot has taken (see struct ic__slot) */
+  /* line 1 */
+  int64_t first_done_step;   /* steps when the first decoding slot completes; INT64_MAX if none */
   ic_event_id span_event;
-  ic_event_id split_event;   /* mixed iteration: pending switch to decode power, 0 if none */
   union {
+    struct {
+      int64_t span_planned;  /* decode span: its steps summed so far into span_end_ns (see plan_steps) */
+      double span_kv_weight_ns; /* decode span: sum over its planned steps i = 0.. of i x step i's ns */
+    };
     struct {
       double span_flops, span_bytes; /* mixed iteration: its cost */
     };
-    int64_t span_planned;    /* decode span: its steps summed so far into span_end_ns (see plan_steps) */
   };
-  double span_kv_weight_ns;  /* decode span: sum over its planned steps i = 0.. of i x step i's ns */
+  struct ic__slot *running;  /* running requests in admission order */
+  int32_t r;                 /* its index in the fleet */
+  int32_t first_prefilling;  /* every running slot before this index is decoding */
+  uint32_t first_done_idx;   /* that slot's request in the pool, IC__NONE if none (a prefetch hint only) */
+  int32_t running_cap;
+  int32_t last_done_ahead;   /* done_ordered: the last decoding slot's done step less first_done_step (below
+                                IC_REQUEST_TOKENS_MAX: both are ahead of steps by at most an output) */
+};
+_Static_assert(sizeof(struct cont) == 128, "struct cont: two cache lines");
+_Static_assert(IC_REQUEST_TOKENS_MAX <= INT32_MAX, "struct cont: a span's iterations in 32 bits");
+
+/* A continuous replica's fields that only some features touch, each
+ * behind its feature's own test, so that a fleet without them never
+ * reads these lines. */
+struct cont_side {
   int64_t kv_committed;      /* decode pool: prompt + output tokens of the requests promised room here */
+  int64_t kv_promised;       /* reserve admission: prompt + output of every running request (a shared prefix
+                                cache: less their pinned blocks' tokens, plus the pinned blocks once) */
   ic_time_ns prefix_load_ns; /* prefix cache: transfers from slower tiers the next mixed iteration waits for */
   ic_time_ns span_load_ns;   /* of which in the planned mixed iteration */
-  struct ic__pool *pool;     /* its pool, and its index in the fleet */
-  int64_t r;
+  ic_event_id split_event;   /* mixed iteration, ledger: pending switch to decode power, 0 if none */
 };
-_Static_assert(sizeof(struct cont) == 192, "struct cont: three cache lines");
 
 struct ic__decode_line;
 struct ic__mixed_cost;
@@ -90,6 +108,7 @@ struct ic__mixed_cost;
 
 struct cont_state {
   struct cont *rep;          /* per replica */
+  struct cont_side *side;    /* per replica */
   struct ic__slot *slab;     /* every replica's running slots, `region` each (NULL: each its own, grown), at a
                                 64-byte boundary of slab_block (calloc's large blocks start 16 bytes past one, where
                                 every other slot would straddle two lines) */
@@ -104,6 +123,18 @@ static struct cont_state *state(const struct ic__pool *pl) { return pl->policy_s
 /* The start of rep's region of the slab (st->slab not NULL). */
 static struct ic__slot *region_of(const struct cont_state *st, const struct cont *rep) {
   return st->slab + (rep->r - rep->pool->first_replica) * st->region;
+}
+
+/* rep's fields of the features that most fleets leave off. */
+static struct cont_side *side_of(const struct cont *rep) {
+  const struct cont_state *st = state(rep->pool);
+  return &st->side[rep - st->rep];
+}
+
+/* Reserve admission's count of what rep's running requests may grow to
+ * moves by tokens (no other admission reads it). */
+static void promise(struct cont *rep, int64_t tokens) {
+  if (rep->pool->serving.admission == IC_ADMISSION_RESERVE) side_of(rep)->kv_promised += tokens;
 }
 
 static struct cont *cont_of(const ic_fleet *f, int64_t r) {
@@ -365,6 +396,7 @@ static void cont_free(ic_fleet *f, struct ic__pool *pl) {
     for (int64_t i = 0; i < pl->replica_count; i++) free(st->rep[i].running);
   free(st->slab_block);
   free(st->rep);
+  free(st->side);
   free(st->decode_lines);
   free(st->mixed_costs);
   free(st);
@@ -416,9 +448,13 @@ static bool cont_init(ic_fleet *f, struct ic__pool *pl) {
   struct cont_state *st = calloc(1, sizeof *st);
   if (!st) return false;
   pl->policy_state = st;
+  /* struct cont's 32-bit counts: a fleet's replica indices, and twice a batch (serving.max_batch <= 10^6 in a
+   * scenario; a caller of the fleet's own API could ask for more). */
+  if (pl->first_replica + pl->replica_count > INT32_MAX || pl->serving.max_batch > INT32_MAX / 2) return false;
   /* Records on cache lines of their own (the size a multiple of the alignment, as C11 asks). */
   st->rep = aligned_alloc(64, ((size_t)pl->replica_count * sizeof *st->rep + 63) / 64 * 64);
-  if (!st->rep) return false;
+  st->side = calloc((size_t)pl->replica_count, sizeof *st->side);
+  if (!st->rep || !st->side) return false;
   /* One block for every replica's slots, where it is not large, so that a
    * slot's address follows from its replica and index (span_end_hint);
    * calloc leaves the pages of slots never used untouched. Each replica's
@@ -434,7 +470,7 @@ static bool cont_init(ic_fleet *f, struct ic__pool *pl) {
   st->region = per;
   for (int64_t i = 0; i < pl->replica_count; i++)
     st->rep[i] = (struct cont){.first_done_step = INT64_MAX, .first_done_idx = IC__NONE, .done_ordered = true,
-                               .pool = pl, .r = pl->first_replica + i, .running = st->slab ? st->slab + i * per : NULL,
+                               .pool = pl, .r = (int32_t)(pl->first_replica + i), .running = st->slab ? st->slab + i * per : NULL,
                                .running_cap = st->slab ? (int32_t)per : 0};
   st->decode_lines = calloc((size_t)pl->serving.max_batch + 1, sizeof *st->decode_lines);
   st->mixed_costs = calloc(IC__MIXED_COSTS, sizeof *st->mixed_costs);
@@ -477,7 +513,7 @@ static void rescan(struct cont *rep) {
   int64_t last_done = INT64_MIN;
   for (int64_t i = 0; i < rep->running_len; i++) {
     const struct ic__slot *sl = &rep->running[i];
-    if (!sl->decoding && i < rep->first_prefilling) rep->first_prefilling = i;
+    if (!sl->decoding && i < rep->first_prefilling) rep->first_prefilling = (int32_t)i;
     if (!sl->decoding) continue;
     int64_t done = sl->output_tokens - sl->generated;
     rep->done_ordered = rep->done_ordered && i < rep->first_prefilling && done >= last_done;
@@ -507,7 +543,7 @@ static void hand_off(ic_fleet *f, struct cont *rep) {
     ic__count_running(f, -1);
     ic__handoff(f, rep->r, sl.idx);
   }
-  rep->running_len = kept;
+  rep->running_len = (int32_t)kept;
   rescan(rep);
 }
 
@@ -641,11 +677,10 @@ static void evict(ic_fleet *f, int64_t r) {
   pr->generated = slot_generated(rep, sl);
   pr->target_prefill = pr->req.prompt_tokens + pr->generated;
   pr->context = 0;
-  rep->kv_promised -= pr->req.prompt_tokens + pr->req.output_tokens;
   f->stats.preemptions++;
   int64_t kv_delta = ic__prefix_release(f, r, idx);
   rep->kv_reserved += kv_delta;
-  rep->kv_promised += kv_delta;
+  promise(rep, kv_delta - (pr->req.prompt_tokens + pr->req.output_tokens));
   ic__count_running(f, -1);
   ic__notify(f, IC_SERVE_PREEMPT, r, rep->running_len, pr->req.id);
   ic__queue_push(f, r, idx, true);
@@ -673,14 +708,14 @@ static bool admit(ic_fleet *f, int64_t r) {
   *sl = (struct ic__slot){idx, (uint32_t)pr->target_prefill, (int32_t)pr->req.output_tokens, false, false, pr->context,
                           pr->generated};
   rep->kv_reserved += pr->target_prefill;
-  rep->kv_promised += pr->req.prompt_tokens + pr->req.output_tokens;
+  promise(rep, pr->req.prompt_tokens + pr->req.output_tokens);
   if (f->block_src && sl->context == 0) { /* its cached prefix need not be computed again */
     ic_time_ns load_ns;
     int64_t kv_delta;
     sl->context = ic__prefix_admit(f, r, idx, sl->target_prefill, &load_ns, &kv_delta);
-    rep->prefix_load_ns += load_ns;
+    side_of(rep)->prefix_load_ns += load_ns;
     rep->kv_reserved += kv_delta; /* its pinned blocks count once, in the cache's */
-    rep->kv_promised += kv_delta;
+    promise(rep, kv_delta);
   }
   if (sl->context >= sl->target_prefill) { /* prefilled elsewhere (a decode pool): it decodes from now */
     rep->decoding++;
@@ -736,7 +771,7 @@ static void cont_prefetch(const ic_fleet *f, int64_t r) {
 static void on_decode_share(ic_sim *sim, void *ctx, uint64_t arg) {
   ic_fleet *f = ctx;
   struct cont *rep = cont_of(f, (int64_t)arg);
-  rep->split_event = 0;
+  side_of(rep)->split_event = 0;
   if (rep->span == IC__SPAN_MIXED && ic_sim_now(sim) < rep->span_end_ns) ic__set_gpu_state(f, (int64_t)arg, IC_GPU_DECODE);
 }
 
@@ -750,7 +785,7 @@ static void split_power(ic_fleet *f, int64_t r, const struct ic_iter_shape *pref
   double tp = ic_perf_iter_s(perf, prefill_part, NULL), td = ic_perf_iter_s(perf, decode_part, NULL);
   ic_time_ns prefill_ns = ic_duration_from_s(ic_time_to_s(dur) * tp / (tp + td));
   if (prefill_ns > 0 && prefill_ns < dur)
-    cont_of(f, r)->split_event = ic__schedule(f, now + prefill_ns, on_decode_share, (uint64_t)r);
+    side_of(cont_of(f, r))->split_event = ic__schedule(f, now + prefill_ns, on_decode_share, (uint64_t)r);
 }
 
 static void go_idle(ic_fleet *f, int64_t r, bool was_busy) {
@@ -806,7 +841,7 @@ static bool head_fits(const ic_fleet *f, const struct cont *rep) {
   int64_t extra = f->block_src ? ic__prefix_admit_kv(f, rep->r, head) : 0, cap = rep->pool->kv_capacity;
   return rep->kv_reserved + pr->target_prefill + extra + rep->decoding <= cap &&
          (rep->pool->serving.admission != IC_ADMISSION_RESERVE ||
-          rep->kv_promised + pr->req.prompt_tokens + pr->req.output_tokens + extra <= cap);
+          side_of(rep)->kv_promised + pr->req.prompt_tokens + pr->req.output_tokens + extra <= cap);
 }
 
 /* An iteration boundary at now: evict, admit, plan the next span. */
@@ -831,8 +866,12 @@ static void boundary(ic_fleet *f, struct cont *rep, bool was_busy) {
     struct ic_iter_shape prefill_part = {0}, decode_part = {0};
     struct ic_iter_shape shape = mixed_plan(rep, &prefill_part, &decode_part);
     const struct ic__mixed_cost *cost = mixed_cost(rep->pool, &shape);
-    dur = cost->ns + rep->prefix_load_ns; /* transfers, then compute: no overlap */
-    rep->span_load_ns = rep->prefix_load_ns;
+    dur = cost->ns;
+    if (f->block_src) { /* transfers, then compute: no overlap */
+      struct cont_side *side = side_of(rep);
+      dur += side->prefix_load_ns;
+      side->span_load_ns = side->prefix_load_ns;
+    }
     rep->span_flops = cost->flops;
     rep->span_bytes = cost->bytes;
     rep->span = IC__SPAN_MIXED;
@@ -854,7 +893,7 @@ static void boundary(ic_fleet *f, struct cont *rep, bool was_busy) {
       rep->span_planned = iters;
     }
     rep->span = IC__SPAN_DECODE;
-    rep->span_iters = iters;
+    rep->span_iters = (int32_t)iters;
     if (f->block_src) ic__prefix_trim(f, r, rep->kv_reserved + n * iters); /* what the span ends with */
     if (f->busy_w) { /* the span's middle step: its FLOPs and bytes are affine in the context sum */
       double k = (double)context_sum + (double)n * (double)(iters - 1) / 2.0;
@@ -903,13 +942,13 @@ static bool span_end_refine(void *ctx, uint64_t arg, ic_time_ns *at_ns) {
 static void finish_slot(ic_fleet *f, struct cont *rep, const struct ic__slot *sl) {
   const struct ic__request *pr = &f->pool[sl->idx];
   rep->kv_reserved -= slot_context(rep, sl);
-  rep->kv_promised -= pr->req.prompt_tokens + pr->req.output_tokens;
   rep->context_sum -= slot_context(rep, sl);
   rep->decoding--;
-  rep->kv_committed -= pr->req.prompt_tokens + pr->req.output_tokens;
+  int64_t tokens = pr->req.prompt_tokens + pr->req.output_tokens;
+  if (rep->pool->role == IC_ROLE_DECODE) side_of(rep)->kv_committed -= tokens; /* only a decode pool promises */
   int64_t kv_delta = f->block_src ? ic__prefix_release(f, rep->r, sl->idx) : 0; /* no prefix caches without blocks */
   rep->kv_reserved += kv_delta;
-  rep->kv_promised += kv_delta;
+  promise(rep, kv_delta - tokens);
   ic__count_running(f, -1);
   ic__request_done(f, rep->r, sl->idx);
 }
@@ -934,7 +973,7 @@ static void complete_oldest(ic_fleet *f, struct cont *rep) {
   } else if (m > 0) {
     memmove(rep->running, rep->running + m, (size_t)(rep->running_len - m) * sizeof *rep->running);
   }
-  rep->running_len -= m;
+  rep->running_len -= (int32_t)m;
   rep->first_prefilling = rep->decoding; /* the decoding slots left come first */
   int64_t first = rep->decoding > 0 ? rep->running[0].output_tokens - rep->running[0].generated : INT64_MAX;
   rep->last_done_ahead = rep->decoding > 0 ? (int32_t)(rep->last_done_ahead - (first - rep->first_done_step)) : 0;
@@ -977,9 +1016,9 @@ static void __attribute__((noinline)) complete_some(ic_fleet *f, struct cont *re
     finish_slot(f, rep, &sl);
   }
   bool freed = kept < rep->running_len;
-  rep->running_len = kept;
+  rep->running_len = (int32_t)kept;
   rep->first_done_step = first_done;
-  rep->first_prefilling = first_prefilling < 0 ? kept : first_prefilling;
+  rep->first_prefilling = (int32_t)(first_prefilling < 0 ? kept : first_prefilling);
   rep->done_ordered = ordered;
   rep->last_done_ahead = ordered && first_done != INT64_MAX ? (int32_t)(last_done - first_done) : 0;
   if (freed && rep->pool->role == IC_ROLE_DECODE) ic__handoff_retry(f); /* room for a waiting transfer */
@@ -1046,9 +1085,12 @@ static void on_span_end(ic_sim *sim, void *ctx, uint64_t arg) {
   rep->span_event = 0;
   record_span(f, rep, rep->span_end_ns - rep->span_start_ns);
   if (rep->span == IC__SPAN_MIXED) {
-    f->stats.prefix_load_replica_s += ic_time_to_s(rep->span_load_ns);
-    rep->prefix_load_ns -= rep->span_load_ns;
-    rep->span_load_ns = 0;
+    if (f->block_src) { /* without it, no transfers */
+      struct cont_side *side = side_of(rep);
+      f->stats.prefix_load_replica_s += ic_time_to_s(side->span_load_ns);
+      side->prefix_load_ns -= side->span_load_ns;
+      side->span_load_ns = 0;
+    }
     mixed_apply(f, rep);
   } else {
     int64_t n = rep->running_len, k = rep->span_iters;
@@ -1172,12 +1214,16 @@ static void cont_kick(ic_fleet *f, int64_t r, bool was_queue_empty) {
   if (k >= rep->span_iters) return;
   if (k == 0) { /* the span starts now: plan it again with the newcomer, and drop the old plan's split */
     ic_sim_cancel(f->sim, rep->span_event);
-    if (rep->split_event) ic_sim_cancel(f->sim, rep->split_event);
-    rep->split_event = 0;
+    if (rep->span == IC__SPAN_MIXED) { /* only a mixed iteration has a split (decode spans: 0) */
+      struct cont_side *side = side_of(rep);
+      if (side->split_event) ic_sim_cancel(f->sim, side->split_event);
+      side->split_event = 0;
+    }
     boundary(f, rep, true);
     return;
   }
-  rep->span_iters = rep->span_planned = k;
+  rep->span_planned = k;
+  rep->span_iters = (int32_t)k;
   rep->span_kv_weight_ns = weight_ns;
   rep->span_end_ns = at;
   if (f->replica_count < IC__CUT_ARG_MIN) {
@@ -1250,10 +1296,10 @@ static bool cont_has_room(const ic_fleet *f, int64_t r) {
  * its whole final context, so a decode replica never has to preempt. */
 static int64_t cont_kv_free(const ic_fleet *f, int64_t r) {
   const struct cont *rep = cont_of(f, r);
-  return rep->pool->kv_capacity - rep->kv_committed;
+  return rep->pool->kv_capacity - side_of(rep)->kv_committed;
 }
 
-static void cont_kv_promise(ic_fleet *f, int64_t r, int64_t tokens) { cont_of(f, r)->kv_committed += tokens; }
+static void cont_kv_promise(ic_fleet *f, int64_t r, int64_t tokens) { side_of(cont_of(f, r))->kv_committed += tokens; }
 
 /* Prefill pool: a handed-off request's KV cache has moved; an idle replica
  * may admit again. */
@@ -1278,7 +1324,7 @@ static void cont_interrupt(ic_fleet *f, int64_t r) {
       at += step;
     }
     if (k > 0) {
-      rep->span_iters = k;
+      rep->span_iters = (int32_t)k;
       rep->span_kv_weight_ns = weight_ns;
       record_span(f, rep, at - rep->span_start_ns);
       rep->steps += k;
@@ -1288,8 +1334,9 @@ static void cont_interrupt(ic_fleet *f, int64_t r) {
     }
   }
   if (rep->span_event) ic_sim_cancel(f->sim, rep->span_event);
-  if (rep->split_event) ic_sim_cancel(f->sim, rep->split_event);
-  rep->span_event = rep->split_event = 0;
+  struct cont_side *side = side_of(rep);
+  if (side->split_event) ic_sim_cancel(f->sim, side->split_event);
+  rep->span_event = side->split_event = 0;
   while (rep->running_len > 0) evict(f, r);
   go_idle(f, r, was_busy);
 }
