@@ -867,6 +867,24 @@ static void bad_serving_input_is_reported(void **state) {
   assert_non_null(strstr(diag.text, "p.ini:2: power.powerdown: expected one of off|idle, got 'sometimes'"));
 }
 
+/* A continuous pool counts its running requests in 32 bits (serve.h):
+ * a max_batch whose two batches' worth of slots do not fit is refused,
+ * the largest that fits is not (no slot is made before one is used). */
+static void batch_beyond_32_bits_refused(void **state) {
+  (void)state;
+  struct ic_perf perf = ic_test_llama7b_h100();
+  struct ic_fleet_config fc = {"h100-sxm", "dgx-h100", 1, 1, 1};
+  struct ic_serving_config sc = {.batching = IC_BATCHING_CONTINUOUS, .router = IC_ROUTER_ROUND_ROBIN,
+                                 .max_batch = (int64_t)INT32_MAX / 2 + 1};
+  ic_sim *sim = ic_sim_alloc(1, 0);
+  assert_null(ic_fleet_alloc(sim, &fc, &sc, &perf, NULL));
+  sc.max_batch = 1 << 20;
+  ic_fleet *f = ic_fleet_alloc(sim, &fc, &sc, &perf, NULL);
+  assert_non_null(f);
+  ic_fleet_free(f);
+  ic_sim_free(sim);
+}
+
 /* Same seed and scenario: identical results, with every router. */
 static void routers_are_deterministic(void **state) {
   (void)state;
@@ -900,7 +918,7 @@ static void routers_are_deterministic(void **state) {
 
 int main(void) {
   enum { N = sizeof mode_cases / sizeof mode_cases[0] };
-  struct CMUnitTest tests[N + 18];
+  struct CMUnitTest tests[N + 19];
   for (size_t i = 0; i < N; i++)
     tests[i] = (struct CMUnitTest){mode_cases[i].name, skip_matches_token, NULL, NULL, (void *)(uintptr_t)&mode_cases[i]};
   tests[N] = (struct CMUnitTest)cmocka_unit_test(conservation_at_every_report);
@@ -921,5 +939,6 @@ int main(void) {
   tests[N + 15] = (struct CMUnitTest)cmocka_unit_test(completion_order_by_hand);
   tests[N + 16] = (struct CMUnitTest)cmocka_unit_test(class_sketches_by_class);
   tests[N + 17] = (struct CMUnitTest)cmocka_unit_test(decode_span_with_launch_floor);
-  return _cmocka_run_group_tests("serve_continuous", tests, N + 18, NULL, NULL);
+  tests[N + 18] = (struct CMUnitTest)cmocka_unit_test(batch_beyond_32_bits_refused);
+  return _cmocka_run_group_tests("serve_continuous", tests, N + 19, NULL, NULL);
 }

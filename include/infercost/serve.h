@@ -231,7 +231,9 @@ struct ic_pool_spec {
  * must fit the smallest pool's KV cache (else it is rejected). Arrivals go
  * to mixed and prefill pools, which must come before any decode pool; with
  * prefill pools there must be decode pools and no mixed ones. NULL when out
- * of memory, pool_count is 0 or the roles are not so. */
+ * of memory, pool_count is 0 or the roles are not so, or where continuous
+ * batching's counts would not fit 32 bits: a continuous pool's max_batch
+ * above INT32_MAX / 2, or 2^31 replicas or more. */
 ic_fleet *ic_fleet_alloc_pools(ic_sim *sim, const struct ic_pool_spec *pools, size_t pool_count,
                                const struct ic_serving_config *serving);
 
