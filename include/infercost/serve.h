@@ -202,7 +202,8 @@ struct ic_ledger;
 
 /* A fleet of nodes x gpus_per_node / gpus_per_replica replicas, all of the
  * replica described by `perf`. Power-state changes go to `ledger` (may be
- * NULL). Borrowed pointers must outlive the fleet. NULL when out of memory. */
+ * NULL). Borrowed pointers must outlive the fleet. NULL when out of memory,
+ * or where its counts would not fit 32 bits (ic_fleet_alloc_pools). */
 ic_fleet *ic_fleet_alloc(ic_sim *sim, const struct ic_fleet_config *fleet,
                          const struct ic_serving_config *serving, const struct ic_perf *perf,
                          struct ic_ledger *ledger);
