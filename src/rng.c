@@ -42,6 +42,23 @@ static void mt_set(void *state, unsigned long seed) {
 static unsigned long mt_get(void *state) { return ic_mt_next(state); }
 static double mt_get_double(void *state) { return ic_mt_next(state) / 4294967296.0; }
 
+void ic_rng_uniforms(const gsl_rng *r, double *u, size_t n) {
+  if (r->type != &ic_rng_mt19937_type) {
+    for (size_t i = 0; i < n; i++) u[i] = r->type->get_double(r->state);
+    return;
+  }
+  struct ic_mt_state *s = r->state;
+  while (n > 0) {
+    if (s->next >= IC_MT_N) ic__mt_regenerate(s);
+    size_t m = IC_MT_N - s->next < n ? IC_MT_N - s->next : n;
+    const uint32_t *w = s->mt + s->next;
+    for (size_t i = 0; i < m; i++) u[i] = ic_mt_temper(w[i]) / 4294967296.0;
+    s->next += (uint32_t)m;
+    u += m;
+    n -= m;
+  }
+}
+
 const gsl_rng_type ic_rng_mt19937_type = {"ic-mt19937", UINT32_MAX, 0, sizeof(struct ic_mt_state), mt_set, mt_get,
                                           mt_get_double};
 const gsl_rng_type *const ic_rng_mt19937 = &ic_rng_mt19937_type;

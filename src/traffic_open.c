@@ -448,6 +448,8 @@ static ic_status open_generator(const struct ic_traffic_config *c, ic_sim *sim, 
   g->time_change = g->nprofile || (c->arrival == IC_ARRIVAL_GAMMA && (g->diurnal || g->has_weekly));
   g->seg_len_s = g->nprofile ? g->profile_bin_s : 3600;
   g->max_factor = day_max * week_max;
+  g->gap_block = !g->time_change && c->arrival != IC_ARRIVAL_GAMMA && g->diurnal == IC__DIURNAL_NONE && !g->has_weekly;
+  g->gap_next = IC__GAPS;
   g->emp_sampling = c->empirical_sampling;
   g->emp_output_scale = c->empirical_output_scale;
   if (g->emp_sampling != IC_EMPIRICAL_COLUMNS) {

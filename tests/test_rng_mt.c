@@ -70,6 +70,27 @@ static void uniforms_match(void **state) {
   for_each_seed(check_uniforms);
 }
 
+/* ic_rng_uniforms in blocks of several sizes, across regenerations, and
+ * interleaved with single draws: GSL's uniforms in GSL's order. */
+static void check_uniform_blocks(gsl_rng *a, gsl_rng *b) {
+  static const size_t sizes[] = {1, 16, 5, 623, 16, 700, 2, 1248, 16, 3};
+  double u[1248];
+  for (int round = 0; round < 3; round++) {
+    for (size_t j = 0; j < sizeof sizes / sizeof sizes[0]; j++) {
+      ic_rng_uniforms(a, u, sizes[j]);
+      for (size_t i = 0; i < sizes[j]; i++) {
+        double want = gsl_rng_uniform(b);
+        assert_memory_equal(&u[i], &want, sizeof want);
+      }
+      assert_int_equal(ic_rng_get(a), gsl_rng_get(b));
+    }
+  }
+}
+static void uniform_blocks_match(void **state) {
+  (void)state;
+  for_each_seed(check_uniform_blocks);
+}
+
 /* n from 1 to 2^32 - 1 (GSL's largest for MT): powers of two, their
  * neighbours (above 2^31 every other draw is rejected), fleet sizes. */
 static void uniform_ints_match(void **state) {
@@ -145,6 +166,12 @@ static void other_types_fall_back(void **state) {
     assert_memory_equal(&got, &want, sizeof got);
     assert_int_equal(ic_rng_uniform_int(a, 6000), gsl_rng_uniform_int(b, 6000));
   }
+  double u[7];
+  ic_rng_uniforms(a, u, 7);
+  for (int k = 0; k < 7; k++) {
+    double want = gsl_rng_uniform(b);
+    assert_memory_equal(&u[k], &want, sizeof want);
+  }
   free_pair(a, b);
 }
 
@@ -164,6 +191,7 @@ static void streams_are_ours(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(words_match),          cmocka_unit_test(uniforms_match),
+      cmocka_unit_test(uniform_blocks_match),
       cmocka_unit_test(uniform_ints_match),   cmocka_unit_test(gsl_samplers_match),
       cmocka_unit_test(default_seed_and_clone_match), cmocka_unit_test(other_types_fall_back),
       cmocka_unit_test(streams_are_ours),

@@ -27,14 +27,18 @@ extern const gsl_rng_type *const ic_rng_mt19937;
 /* The next IC_MT_N words of the recurrence (out of line: once in 624). */
 void ic__mt_regenerate(struct ic_mt_state *s);
 
-/* The next tempered 32-bit word. */
-static inline uint32_t ic_mt_next(struct ic_mt_state *s) {
-  if (__builtin_expect(s->next >= IC_MT_N, 0)) ic__mt_regenerate(s);
-  uint32_t y = s->mt[s->next++];
+/* A state word's output: the tempering. */
+static inline uint32_t ic_mt_temper(uint32_t y) {
   y ^= y >> 11;
   y ^= (y << 7) & 0x9d2c5680u;
   y ^= (y << 15) & 0xefc60000u;
   return y ^ (y >> 18);
+}
+
+/* The next tempered 32-bit word. */
+static inline uint32_t ic_mt_next(struct ic_mt_state *s) {
+  if (__builtin_expect(s->next >= IC_MT_N, 0)) ic__mt_regenerate(s);
+  return ic_mt_temper(s->mt[s->next++]);
 }
 
 /* gsl_rng_get, gsl_rng_uniform and gsl_rng_uniform_int, value for value,
@@ -47,6 +51,10 @@ static inline double ic_rng_uniform(const gsl_rng *r) {
   if (__builtin_expect(r->type == &ic_rng_mt19937_type, 1)) return ic_mt_next(r->state) / 4294967296.0;
   return r->type->get_double(r->state);
 }
+/* n uniforms into u: what n calls of gsl_rng_uniform return, in order (on
+ * our type in one pass over the state words, which vectorises). */
+void ic_rng_uniforms(const gsl_rng *r, double *u, size_t n);
+
 /* GSL's rule (gsl_rng.h): scale = range / n, then draws (get - min) / scale
  * until one is below n. On our type range is 2^32 - 1 and min 0, so the
  * divisions are 32-bit ones, same quotients. */
