@@ -48,7 +48,9 @@ struct ic__gen {
    * (independent log1p calls overlap), consumed in order: the same gaps */
   bool gap_block;
   uint32_t gap_next;            /* next unused entry of gap_log1p; IC__GAPS: refill */
-  double gap_log1p[IC__GAPS];         /* log1p(-u) of the stream's next uniforms */
+  bool fixed_lengths;           /* one class, fixed prompt and output: */
+  int64_t fixed_prompt, fixed_output; /* every request's lengths, clamped */
+  double gap_log1p[IC__GAPS];   /* log1p(-u) of the stream's next uniforms */
   ic_time_ns end_ns;
   uint64_t next_id;
   size_t nclass;
