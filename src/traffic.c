@@ -194,8 +194,9 @@ static ic_status gen_next(ic_source *src, struct ic_request *out) {
   ic_time_ns t;
   if (gen_arrival(g, &t) != IC_OK) return IC_ENOENT;
   if (g->fixed_lengths) { /* what the lines below give for one class, without reading its distributions */
-    *out = (struct ic_request){
-        .id = g->next_id++, .arrival_ns = t, .prompt_tokens = g->fixed_prompt, .output_tokens = g->fixed_output};
+    *out = g->fixed_request;  /* copied whole: ic_source_next's one read of both lengths meets one store */
+    out->id = g->next_id++;
+    out->arrival_ns = t;
     return IC_OK;
   }
   int c = ic__gen_class(g);

@@ -49,7 +49,7 @@ struct ic__gen {
   bool gap_block;
   uint32_t gap_next;            /* next unused entry of gap_log1p; IC__GAPS: refill */
   bool fixed_lengths;           /* one class, fixed prompt and output: */
-  int64_t fixed_prompt, fixed_output; /* every request's lengths, clamped */
+  struct ic_request fixed_request; /* every request but its id and time */
   double gap_log1p[IC__GAPS];   /* log1p(-u) of the stream's next uniforms */
   ic_time_ns end_ns;
   uint64_t next_id;

@@ -476,9 +476,10 @@ static ic_status open_generator(const struct ic_traffic_config *c, ic_sim *sim, 
   /* one class (no class draw), fixed lengths: gen_next's lengths, once */
   g->fixed_lengths = nclass <= 1 && g->prompt[0].kind == IC_LENGTH_FIXED && g->output[0].kind == IC_LENGTH_FIXED &&
                      g->emp_sampling == IC_EMPIRICAL_COLUMNS;
-  g->fixed_prompt = g->prompt[0].fixed;
-  g->fixed_output = g->output[0].fixed;
-  ic__clamp_lengths(&g->fixed_prompt, &g->fixed_output, g->prompt[0].lo, g->prompt[0].hi, g->output[0].lo,
+  struct ic_request *fr = &g->fixed_request;
+  fr->prompt_tokens = g->prompt[0].fixed;
+  fr->output_tokens = g->output[0].fixed;
+  ic__clamp_lengths(&fr->prompt_tokens, &fr->output_tokens, g->prompt[0].lo, g->prompt[0].hi, g->output[0].lo,
                     g->output[0].hi, 0);
   if ((st = ic__prefix_open(g, c, sim)) != IC_OK) goto fail;
   *out = &g->base;
