@@ -151,15 +151,16 @@ static bool time_change(struct ic__gen *g, double *t_s) {
 
 /* The next IC__GAPS uniforms of the arrivals stream, as exponential()
  * takes them, and their log1p's: calls with no dependence between them. */
-static void refill_gaps(struct ic__gen *g) {
+static __attribute__((noinline)) void refill_gaps(struct ic__gen *g) {
   double u[IC__GAPS];
   ic_rng_uniforms(g->arr, u, IC__GAPS);
   for (int i = 0; i < IC__GAPS; i++) g->gap_log1p[i] = log1p(-u[i]);
   g->gap_next = 0;
 }
 
-/* ic__gen_arrival, inline in gen_next (every generated arrival). */
-static inline ic_status gen_arrival(struct ic__gen *g, ic_time_ns *t) {
+/* The arrival processes but plain Poisson: out of line, so that gen_next
+ * keeps only plain Poisson's few lines. */
+static __attribute__((noinline)) ic_status gen_arrival_other(struct ic__gen *g, ic_time_ns *t) {
   if (g->time_change) {
     double gap = g->arrival == IC_ARRIVAL_GAMMA ? ic_ran_gamma_gap(g->arr, g->mean_gap_s, g->cv)
                                                 : exponential(g->arr, g->mean_gap_s);
@@ -171,9 +172,6 @@ static inline ic_status gen_arrival(struct ic__gen *g, ic_time_ns *t) {
   }
   if (g->arrival == IC_ARRIVAL_GAMMA) {
     g->clock_s += ic_ran_gamma_gap(g->arr, g->mean_gap_s, g->cv);
-  } else if (g->gap_block) {
-    if (g->gap_next == IC__GAPS) refill_gaps(g);
-    g->clock_s += -g->mean_gap_s * g->gap_log1p[g->gap_next++]; /* exponential()'s value */
   } else {
     /* thinning (Lewis and Shedler): candidates at the peak rate, each kept
      * with probability rate(t) / peak */
@@ -182,6 +180,15 @@ static inline ic_status gen_arrival(struct ic__gen *g, ic_time_ns *t) {
       if (ic_time_from_s(g->clock_s) >= g->end_ns) return IC_ENOENT;
     } while (ic_rng_uniform(g->arr) * g->max_factor > rate_factor(g, g->clock_s));
   }
+  *t = ic_time_from_s(g->clock_s);
+  return *t >= g->end_ns ? IC_ENOENT : IC_OK;
+}
+
+/* ic__gen_arrival, inline in gen_next (every generated arrival). */
+static inline ic_status gen_arrival(struct ic__gen *g, ic_time_ns *t) {
+  if (!g->gap_block) return gen_arrival_other(g, t);
+  if (g->gap_next == IC__GAPS) refill_gaps(g);
+  g->clock_s += -g->mean_gap_s * g->gap_log1p[g->gap_next++]; /* exponential()'s value */
   *t = ic_time_from_s(g->clock_s);
   return *t >= g->end_ns ? IC_ENOENT : IC_OK;
 }
