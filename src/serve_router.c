@@ -5,13 +5,11 @@
  * one. With power-down on, routing packs load instead (route_packed) and
  * falls back to the configured router only when every node is awake and
  * every replica is at the wake threshold (docs/serving.md). */
-/* GSL's own inline forms of its generator calls (gsl_rng.h): the same
- * code as the library's, without a call per draw (two draws an arrival). */
-#define HAVE_INLINE
 #include <stdint.h>
 
 #include <gsl/gsl_rng.h>
 
+#include "infercost/rng.h"
 #include "serve_impl.h"
 
 /* least_work: the time r needs for its outstanding tokens at its pool's
@@ -185,7 +183,7 @@ static int64_t route_prefix(ic_fleet *f) {
 static void draw_two(ic_fleet *f) {
   uint64_t n = (uint64_t)f->entry_replicas;
   for (int i = 0; i < 2; i++) {
-    int64_t r = (int64_t)gsl_rng_uniform_int(f->rng, n);
+    int64_t r = (int64_t)ic_rng_uniform_int(f->rng, n); /* gsl_rng_uniform_int, inline */
     f->two_next[i] = r;
     __builtin_prefetch(&f->replicas[r]);
     if (f->pool_count == 1 && f->pools[0].policy->prefetch) f->pools[0].policy->prefetch(f, r);
@@ -205,7 +203,7 @@ int64_t ic__route(ic_fleet *f) {
   case IC_ROUTER_LEAST_WORK:
   case IC_ROUTER_CENTRAL: return ic__router_top(f);
   case IC_ROUTER_PREFIX_AWARE: return route_prefix(f);
-  case IC_ROUTER_RANDOM: return (int64_t)gsl_rng_uniform_int(f->rng, n);
+  case IC_ROUTER_RANDOM: return (int64_t)ic_rng_uniform_int(f->rng, n);
   case IC_ROUTER_POWER_OF_TWO: {
     if (!f->two_drawn) draw_two(f);
     int64_t a = f->two_next[0], b = f->two_next[1];

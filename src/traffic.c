@@ -1,7 +1,4 @@
 /* traffic.c: stochastic request generators and their samplers. */
-/* GSL's own inline form of gsl_rng_uniform (gsl_rng.h): the library's
- * code without a call per draw (an exponential gap every arrival). */
-#define HAVE_INLINE
 #include "infercost/traffic.h"
 
 #include <math.h>
@@ -10,6 +7,7 @@
 #include <gsl/gsl_cdf.h>
 #include <gsl/gsl_randist.h>
 
+#include "infercost/rng.h"
 #include "traffic_impl.h"
 
 #define IC_PI 3.14159265358979323846
@@ -24,8 +22,8 @@ void ic_lognormal_from_mean_cv(double mean, double cv, double *mu, double *sigma
 
 /* What gsl_ran_exponential(r, mu) returns, by GSL's own operations (2.7:
  * -mu log1p(-u) of one uniform; test_traffic checks it draw for draw) with
- * the uniform inline. */
-static inline double exponential(const gsl_rng *r, double mu) { return -mu * log1p(-gsl_rng_uniform(r)); }
+ * the uniform inline (ic_rng_uniform). */
+static inline double exponential(const gsl_rng *r, double mu) { return -mu * log1p(-ic_rng_uniform(r)); }
 
 double ic_ran_gamma_gap(const gsl_rng *r, double mean_s, double cv) {
   double shape = 1.0 / (cv * cv);
@@ -57,7 +55,7 @@ unsigned long ic_ran_zipf(const gsl_rng *r, double s, unsigned long n) {
   double hn = zipf_h_integral((double)n + 0.5, s);
   double sdiv = 2 - zipf_h_integral_inverse(zipf_h_integral(2.5, s) - zipf_h(2, s), s);
   for (;;) {
-    double u = hn + gsl_rng_uniform(r) * (hx1 - hn);
+    double u = hn + ic_rng_uniform(r) * (hx1 - hn);
     double x = zipf_h_integral_inverse(u, s);
     double kd = floor(x + 0.5);
     unsigned long k = kd < 1 ? 1 : kd > (double)n ? n : (unsigned long)kd;
@@ -83,7 +81,7 @@ int64_t ic__length_sample(const struct ic__length_dist *d, gsl_rng *r) {
   double v;
   switch (d->kind) {
   case IC_LENGTH_UNIFORM:
-    return d->lo + (int64_t)gsl_rng_uniform_int(r, (unsigned long)(d->hi - d->lo + 1));
+    return d->lo + (int64_t)ic_rng_uniform_int(r, (unsigned long)(d->hi - d->lo + 1));
   case IC_LENGTH_LOGNORMAL:
     v = round(gsl_ran_lognormal(r, d->mu, d->sigma));
     break;
@@ -107,7 +105,7 @@ void ic__gen_lengths(struct ic__gen *g, int c, int64_t *prompt, int64_t *output)
   } else {
     const int64_t *row;
     if (g->emp_sampling == IC_EMPIRICAL_ROWS) {
-      row = g->emp_rows[gsl_rng_uniform_int(g->len, (unsigned long)g->emp_nrows)];
+      row = g->emp_rows[ic_rng_uniform_int(g->len, (unsigned long)g->emp_nrows)];
     } else { /* each_once: a new order at the start of every pass */
       if (g->emp_next == 0) gsl_ran_shuffle(g->len, g->emp_rows, g->emp_nrows, sizeof g->emp_rows[0]);
       row = g->emp_rows[g->emp_next];
@@ -151,8 +149,18 @@ static bool time_change(struct ic__gen *g, double *t_s) {
   }
 }
 
-/* ic__gen_arrival, inline in gen_next (every generated arrival). */
-static inline ic_status gen_arrival(struct ic__gen *g, ic_time_ns *t) {
+/* The next IC__GAPS uniforms of the arrivals stream, as exponential()
+ * takes them, and their log1p's: calls with no dependence between them. */
+static __attribute__((noinline)) void refill_gaps(struct ic__gen *g) {
+  double u[IC__GAPS];
+  ic_rng_uniforms(g->arr, u, IC__GAPS);
+  for (int i = 0; i < IC__GAPS; i++) g->gap_log1p[i] = log1p(-u[i]);
+  g->gap_next = 0;
+}
+
+/* The arrival processes but plain Poisson: out of line, so that gen_next
+ * keeps only plain Poisson's few lines. */
+static __attribute__((noinline)) ic_status gen_arrival_other(struct ic__gen *g, ic_time_ns *t) {
   if (g->time_change) {
     double gap = g->arrival == IC_ARRIVAL_GAMMA ? ic_ran_gamma_gap(g->arr, g->mean_gap_s, g->cv)
                                                 : exponential(g->arr, g->mean_gap_s);
@@ -164,16 +172,23 @@ static inline ic_status gen_arrival(struct ic__gen *g, ic_time_ns *t) {
   }
   if (g->arrival == IC_ARRIVAL_GAMMA) {
     g->clock_s += ic_ran_gamma_gap(g->arr, g->mean_gap_s, g->cv);
-  } else if (g->diurnal == IC__DIURNAL_NONE && !g->has_weekly) {
-    g->clock_s += exponential(g->arr, g->mean_gap_s);
   } else {
     /* thinning (Lewis and Shedler): candidates at the peak rate, each kept
      * with probability rate(t) / peak */
     do {
       g->clock_s += exponential(g->arr, g->mean_gap_s / g->max_factor);
       if (ic_time_from_s(g->clock_s) >= g->end_ns) return IC_ENOENT;
-    } while (gsl_rng_uniform(g->arr) * g->max_factor > rate_factor(g, g->clock_s));
+    } while (ic_rng_uniform(g->arr) * g->max_factor > rate_factor(g, g->clock_s));
   }
+  *t = ic_time_from_s(g->clock_s);
+  return *t >= g->end_ns ? IC_ENOENT : IC_OK;
+}
+
+/* ic__gen_arrival, inline in gen_next (every generated arrival). */
+static inline ic_status gen_arrival(struct ic__gen *g, ic_time_ns *t) {
+  if (!g->gap_block) return gen_arrival_other(g, t);
+  if (g->gap_next == IC__GAPS) refill_gaps(g);
+  g->clock_s += -g->mean_gap_s * g->gap_log1p[g->gap_next++]; /* exponential()'s value */
   *t = ic_time_from_s(g->clock_s);
   return *t >= g->end_ns ? IC_ENOENT : IC_OK;
 }
@@ -185,6 +200,12 @@ static ic_status gen_next(ic_source *src, struct ic_request *out) {
   if (g->prefix) return ic__prefix_next(g, out);
   ic_time_ns t;
   if (gen_arrival(g, &t) != IC_OK) return IC_ENOENT;
+  if (g->fixed_lengths) { /* what the lines below give for one class, without reading its distributions */
+    *out = g->fixed_request;  /* copied whole: ic_source_next's one read of both lengths meets one store */
+    out->id = g->next_id++;
+    out->arrival_ns = t;
+    return IC_OK;
+  }
   int c = ic__gen_class(g);
   int64_t p, o;
   const struct ic__length_dist *dp = &g->prompt[c], *dout = &g->output[c];

@@ -18,6 +18,7 @@ struct ic__length_dist {
 };
 
 enum { IC__DIURNAL_NONE, IC__DIURNAL_SINE, IC__DIURNAL_HOURLY };
+enum { IC__GAPS = 16 }; /* plain Poisson gaps drawn at a time */
 
 struct ic__gen {
   ic_source base;
@@ -42,6 +43,14 @@ struct ic__gen {
   uint64_t seg;                 /* current segment */
   double seg_tau;               /* tau at its start */
   double clock_s;
+  /* plain Poisson (no time change, no thinning, not gamma): the arrivals
+   * stream serves only its gaps, so they are drawn IC__GAPS at a time
+   * (independent log1p calls overlap), consumed in order: the same gaps */
+  bool gap_block;
+  uint32_t gap_next;            /* next unused entry of gap_log1p; IC__GAPS: refill */
+  bool fixed_lengths;           /* one class, fixed prompt and output: */
+  struct ic_request fixed_request; /* every request but its id and time */
+  double gap_log1p[IC__GAPS];   /* log1p(-u) of the stream's next uniforms */
   ic_time_ns end_ns;
   uint64_t next_id;
   size_t nclass;

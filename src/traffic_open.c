@@ -448,6 +448,8 @@ static ic_status open_generator(const struct ic_traffic_config *c, ic_sim *sim, 
   g->time_change = g->nprofile || (c->arrival == IC_ARRIVAL_GAMMA && (g->diurnal || g->has_weekly));
   g->seg_len_s = g->nprofile ? g->profile_bin_s : 3600;
   g->max_factor = day_max * week_max;
+  g->gap_block = !g->time_change && c->arrival != IC_ARRIVAL_GAMMA && g->diurnal == IC__DIURNAL_NONE && !g->has_weekly;
+  g->gap_next = IC__GAPS;
   g->emp_sampling = c->empirical_sampling;
   g->emp_output_scale = c->empirical_output_scale;
   if (g->emp_sampling != IC_EMPIRICAL_COLUMNS) {
@@ -471,6 +473,14 @@ static ic_status open_generator(const struct ic_traffic_config *c, ic_sim *sim, 
     st = IC_ENOMEM;
     if (!(g->class_table = gsl_ran_discrete_preproc(nclass, share))) goto fail;
   }
+  /* one class (no class draw), fixed lengths: gen_next's lengths, once */
+  g->fixed_lengths = nclass <= 1 && g->prompt[0].kind == IC_LENGTH_FIXED && g->output[0].kind == IC_LENGTH_FIXED &&
+                     g->emp_sampling == IC_EMPIRICAL_COLUMNS;
+  struct ic_request *fr = &g->fixed_request;
+  fr->prompt_tokens = g->prompt[0].fixed;
+  fr->output_tokens = g->output[0].fixed;
+  ic__clamp_lengths(&fr->prompt_tokens, &fr->output_tokens, g->prompt[0].lo, g->prompt[0].hi, g->output[0].lo,
+                    g->output[0].hi, 0);
   if ((st = ic__prefix_open(g, c, sim)) != IC_OK) goto fail;
   *out = &g->base;
   return IC_OK;
