@@ -31,26 +31,34 @@
 
 /* The largest slot index: at most 2^31 events are pending. */
 #define SLOT_MASK 0x7fffffffu
-/* A free slot's sequence number: its +infinity leaf comes after an event
- * pending at IC_TIME_NEVER. */
+/* A slot's seq field: the sequence number in bits 0-62, bit 63 set where
+ * the event's time is a bound (ic_evq_push_bound); all ones where the slot
+ * is free, so that its +infinity leaf comes after an event pending at
+ * IC_TIME_NEVER (sequence numbers never reach 2^63 - 1). */
 #define SEQ_FREE UINT64_MAX
+#define SEQ_BOUND (UINT64_C(1) << 63)
+#define SEQ_MASK (SEQ_BOUND - 1)
 
-enum slot_state { SLOT_FREE, SLOT_EXACT, SLOT_BOUND }; /* pending: exact, or its time a bound */
-
+/* A pending event's record, 32 bytes on a 32-byte boundary: what the run
+ * loop reads of the next event (peek_bound's flag, peek's action, the
+ * pop) and what a move reads (the generation) lie on one cache line. The
+ * context is an index into the queue's table of contexts (a handful: one
+ * a model). A free slot's arg is the next free slot. */
 struct slot {
   ic_event_fn *fn;
-  void *ctx;
   uint64_t arg;
-  uint64_t seq;
-  uint32_t generation; /* bumped each time the slot is reused: stale ids fail */
-  uint32_t state;
-  uint32_t next_free;
+  uint64_t seq;        /* SEQ_FREE, or the sequence number and SEQ_BOUND */
+  uint32_t ctx;        /* index in ctxs */
+  uint32_t generation; /* bumped at each push into the slot, so that stale ids fail */
 };
+_Static_assert(sizeof(struct slot) == 32, "an event record is half a cache line");
 
 struct ic_evq {
   ic_time_ns *time; /* per slot (leaf): its key's time; +infinity when free */
   uint32_t *win;    /* inner nodes 1 .. slot_cap - 1: the slot of the subtree's earliest key */
   struct slot *slots;
+  void **ctxs;       /* the contexts events were pushed with, each once; ctxs[0] NULL */
+  uint32_t ctx_count, ctx_cap, ctx_last; /* ctx_last: the last push's index */
   uint32_t slot_cap; /* L: a power of two; slot s is leaf L + s */
   uint32_t free_head; /* UINT32_MAX when the free list is empty */
   size_t live;        /* pending events */
@@ -60,7 +68,7 @@ struct ic_evq {
 /* Key of slot a comes before key of slot b (times ta, tb): a flag, the
  * seqs read only on a tie of times (rare). */
 static inline bool before(const ic_evq *q, ic_time_ns ta, uint32_t a, ic_time_ns tb, uint32_t b) {
-  if (__builtin_expect(ta == tb, 0)) return q->slots[a].seq < q->slots[b].seq;
+  if (__builtin_expect(ta == tb, 0)) return (q->slots[a].seq & SEQ_MASK) < (q->slots[b].seq & SEQ_MASK);
   return ta < tb;
 }
 
@@ -136,11 +144,12 @@ static bool grow_slots(ic_evq *q) {
   uint32_t old = q->slot_cap;
   uint32_t cap = old ? 2 * old : 64;
   if (cap <= old || cap - 1 > SLOT_MASK) return false;
-  struct slot *s = realloc(q->slots, (size_t)cap * sizeof *s);
+  struct slot *s = aligned_alloc(64, (size_t)cap * sizeof *s);
   if (!s) return false;
+  for (uint32_t i = 0; i < old; i++) s[i] = q->slots[i];
+  free(q->slots);
   q->slots = s;
-  for (uint32_t i = old; i < cap; i++)
-    s[i] = (struct slot){.seq = SEQ_FREE, .generation = 1, .state = SLOT_FREE, .next_free = i + 1 < cap ? i + 1 : q->free_head};
+  for (uint32_t i = old; i < cap; i++) s[i] = (struct slot){.seq = SEQ_FREE, .arg = i + 1 < cap ? i + 1 : q->free_head};
   if (!build_tree(q, old, cap)) return false; /* the new slots stay unused: slot_cap is old's */
   q->free_head = old;
   q->slot_cap = cap;
@@ -151,6 +160,10 @@ ic_evq *ic_evq_alloc(size_t capacity) {
   ic_evq *q = calloc(1, sizeof *q);
   if (!q) return NULL;
   q->free_head = UINT32_MAX;
+  if (!(q->ctxs = malloc(8 * sizeof *q->ctxs))) goto fail;
+  q->ctxs[0] = NULL; /* the table is never empty: push compares with ctxs[ctx_last] at once */
+  q->ctx_count = 1;
+  q->ctx_cap = 8;
   while (q->slot_cap < capacity || q->slot_cap == 0)
     if (!grow_slots(q)) goto fail;
   return q;
@@ -162,30 +175,49 @@ fail:
 /* Frees slot idx; its leaf is made +infinity by the caller (replay). */
 static void release_slot(ic_evq *q, uint32_t idx) {
   struct slot *s = &q->slots[idx];
-  s->state = SLOT_FREE;
   s->seq = SEQ_FREE;
-  s->generation++;
-  if (s->generation == 0) s->generation = 1;
-  s->next_free = q->free_head;
+  s->arg = q->free_head;
   q->free_head = idx;
   q->live--;
 }
 
+/* ctx's index in the table, added when new (a scan: the table holds a
+ * handful); UINT32_MAX when out of memory. */
+static __attribute__((noinline)) uint32_t ctx_find(ic_evq *q, void *ctx) {
+  uint32_t c = 0;
+  while (c < q->ctx_count && q->ctxs[c] != ctx) c++;
+  if (c == q->ctx_count) {
+    if (c == q->ctx_cap) {
+      uint32_t cap = q->ctx_cap ? 2 * q->ctx_cap : 8;
+      void **t = cap > q->ctx_cap ? realloc(q->ctxs, (size_t)cap * sizeof *t) : NULL;
+      if (!t) return UINT32_MAX;
+      q->ctxs = t;
+      q->ctx_cap = cap;
+    }
+    q->ctxs[q->ctx_count++] = ctx;
+  }
+  return q->ctx_last = c;
+}
+
 /* A push into the free slot at the free list's head (one there): no call,
- * so no register saved. */
+ * so no register saved, but where ctx is not the last push's. */
 static inline __attribute__((always_inline)) ic_event_id push_free(ic_evq *q, ic_time_ns time_ns, bool bound,
                                                                    ic_event_fn *fn, void *ctx, uint64_t arg) {
+  uint32_t c = q->ctx_last;
+  if (__builtin_expect(q->ctxs[c] != ctx, 0) && (c = ctx_find(q, ctx)) == UINT32_MAX) return 0;
   uint32_t idx = q->free_head;
   struct slot *s = &q->slots[idx];
-  q->free_head = s->next_free;
+  q->free_head = (uint32_t)s->arg;
   s->fn = fn;
-  s->ctx = ctx;
+  s->ctx = c;
   s->arg = arg;
-  s->seq = q->next_seq++;
-  s->state = bound ? SLOT_BOUND : SLOT_EXACT;
+  s->seq = q->next_seq++ | (bound ? SEQ_BOUND : 0);
+  uint32_t g = s->generation + 1;
+  g += g == 0; /* 0 is never a generation: no id is 0 */
+  s->generation = g;
   q->live++;
   climb(q, idx, time_ns);
-  return ((uint64_t)s->generation << 32) | idx;
+  return ((uint64_t)g << 32) | idx;
 }
 
 /* A push that finds no free slot: the pool doubles first (rare). */
@@ -209,7 +241,7 @@ static struct slot *pending_slot(ic_evq *q, ic_event_id id) {
   uint32_t idx = (uint32_t)(id & 0xffffffffu);
   if (id == 0 || idx >= q->slot_cap) return NULL;
   struct slot *s = &q->slots[idx];
-  if (s->generation != (uint32_t)(id >> 32) || s->state == SLOT_FREE) return NULL;
+  if (s->generation != (uint32_t)(id >> 32) || s->seq == SEQ_FREE) return NULL;
   return s;
 }
 
@@ -226,8 +258,7 @@ static inline ic_event_id move(ic_evq *q, struct slot *s, ic_event_id id, ic_tim
   uint32_t idx = (uint32_t)(id & 0xffffffffu);
   bool earlier = time_ns < q->time[idx]; /* else later: the new seq is larger */
   s->arg = arg;
-  s->seq = q->next_seq++;
-  s->state = SLOT_EXACT;
+  s->seq = q->next_seq++; /* exact */
   if (earlier)
     climb(q, idx, time_ns);
   else
@@ -249,7 +280,7 @@ ic_event_id ic_evq_reschedule_arg(ic_evq *q, ic_event_id id, ic_time_ns time_ns,
 static inline uint32_t top(const ic_evq *q) { return q->win[1]; }
 
 ic_time_ns ic_evq_peek_bound(const ic_evq *q, bool *bound) {
-  *bound = q->live && q->slots[top(q)].state == SLOT_BOUND;
+  *bound = q->live && (q->slots[top(q)].seq & SEQ_BOUND); /* live: top's slot is pending */
   return q->live ? q->time[top(q)] : IC_TIME_NEVER;
 }
 
@@ -257,7 +288,7 @@ void ic_evq_delay_top(ic_evq *q, ic_time_ns time_ns, bool exact) {
   if (!q->live) return;
   uint32_t idx = top(q);
   assert(time_ns >= q->time[idx] && "event queue: delay_top moved an event earlier");
-  q->slots[idx].state = exact ? SLOT_EXACT : SLOT_BOUND;
+  q->slots[idx].seq = (q->slots[idx].seq & SEQ_MASK) | (exact ? 0 : SEQ_BOUND);
   if (time_ns != q->time[idx]) replay(q, idx, time_ns);
 }
 
@@ -265,8 +296,8 @@ bool ic_evq_pop(ic_evq *q, struct ic_event *out) {
   if (!q->live) return false;
   uint32_t idx = top(q);
   struct slot *s = &q->slots[idx];
-  assert(s->state != SLOT_FREE && "event queue: popped a free slot");
-  *out = (struct ic_event){q->time[idx], s->seq, ((uint64_t)s->generation << 32) | idx, s->fn, s->ctx, s->arg, 0};
+  assert(s->seq != SEQ_FREE && "event queue: popped a free slot");
+  *out = (struct ic_event){q->time[idx], s->seq & SEQ_MASK, ((uint64_t)s->generation << 32) | idx, s->fn, q->ctxs[s->ctx], s->arg, 0};
   release_slot(q, idx);
   /* No prefetch of the records of the events that may come after the next
    * (the siblings on its path): GCC deleted the one written here from the
@@ -282,14 +313,14 @@ bool ic_evq_peek(const ic_evq *q, ic_event_fn **fn, void **ctx, uint64_t *arg) {
   if (!q->live) return false;
   const struct slot *s = &q->slots[top(q)];
   *fn = s->fn;
-  *ctx = s->ctx;
+  *ctx = q->ctxs[s->ctx];
   *arg = s->arg;
   return true;
 }
 
 uint64_t ic_evq_take_seq(ic_evq *q) { return q->next_seq++; }
 
-uint64_t ic_evq_peek_seq(const ic_evq *q) { return q->live ? q->slots[top(q)].seq : 0; }
+uint64_t ic_evq_peek_seq(const ic_evq *q) { return q->live ? q->slots[top(q)].seq & SEQ_MASK : 0; }
 
 size_t ic_evq_size(const ic_evq *q) { return q->live; }
 
@@ -298,5 +329,6 @@ void ic_evq_free(ic_evq *q) {
   free(q->time);
   free(q->win);
   free(q->slots);
+  free(q->ctxs);
   free(q);
 }

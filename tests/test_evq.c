@@ -62,6 +62,32 @@ static void cancel_skips_event(void **state) {
   ic_evq_free(q);
 }
 
+/* Every pop and peek hands back the context its event was pushed with,
+ * whichever contexts came before (the queue keeps each once in a table
+ * that grows): the oracle is the context table this test indexes by arg. */
+static void contexts_come_back(void **state) {
+  (void)state;
+  static int ctx[37];
+  ic_evq *q = ic_evq_alloc(2);
+  assert_non_null(q);
+  for (uint64_t k = 0; k < 300; k++) { /* contexts in runs and at random, NULL among them */
+    void *c = k % 5 == 0 ? NULL : &ctx[(k * k / 3) % 37];
+    assert_int_not_equal(ic_evq_push(q, (ic_time_ns)((k * 7919) % 301), NULL, c, k), 0);
+  }
+  struct ic_event ev;
+  for (int n = 0; n < 300; n++) {
+    ic_event_fn *fn;
+    void *peeked;
+    uint64_t arg;
+    assert_true(ic_evq_peek(q, &fn, &peeked, &arg));
+    assert_true(ic_evq_pop(q, &ev));
+    void *expect = ev.arg % 5 == 0 ? NULL : &ctx[(ev.arg * ev.arg / 3) % 37];
+    assert_ptr_equal(ev.ctx, expect);
+    assert_ptr_equal(peeked, expect);
+  }
+  ic_evq_free(q);
+}
+
 static void stale_id_after_slot_reuse(void **state) {
   (void)state;
   ic_evq *q = ic_evq_alloc(1);
@@ -453,6 +479,7 @@ int main(void) {
   tests[n++] = (struct CMUnitTest)cmocka_unit_test(earlier_pushes_and_delays_keep_order);
   tests[n++] = (struct CMUnitTest)cmocka_unit_test(reschedule_equals_cancel_and_push);
   tests[n++] = (struct CMUnitTest)cmocka_unit_test(stale_id_after_slot_reuse);
+  tests[n++] = (struct CMUnitTest)cmocka_unit_test(contexts_come_back);
   tests[n++] = (struct CMUnitTest)cmocka_unit_test(grows_far_past_initial_capacity);
   tests[n++] = (struct CMUnitTest)cmocka_unit_test(random_events_match_reference_sort);
   tests[n++] = (struct CMUnitTest)cmocka_unit_test(oracle_random_operations);

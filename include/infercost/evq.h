@@ -4,7 +4,10 @@
  * sequence): the sequence number grows on every schedule, so events at
  * equal times leave in the order they were scheduled, identically on every
  * platform. Records come from a pool with a free list; cancel takes the
- * event out of the tree at once. At most 2^31 events are pending at once. */
+ * event out of the tree at once. At most 2^31 events are pending at once.
+ * The queue keeps each context it is given once, for its life (a record
+ * names its context by index): contexts are meant to be a model's, a
+ * handful, not one an event. */
 #ifndef IC_EVQ_H
 #define IC_EVQ_H
 
