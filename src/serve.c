@@ -79,13 +79,11 @@ ic_status ic_fleet_submit(ic_fleet *f, const struct ic_request *req) {
   if (f->block_src && !keep_blocks(f, idx)) return IC_ENOMEM;
   struct ic__request *pr = &f->pool[idx];
   f->pool_free = pr->next;
-  if (f->pool_free != IC__NONE) { /* the next arrival's record (both lines: it writes all of it), a first touch
-                                     while the pool fills (its free list runs through fresh entries) */
+  if (f->pool_free != IC__NONE) /* the next arrival's entry, a first touch while the pool fills (its free list runs
+                                   through fresh entries) */
     __builtin_prefetch(&f->pool[f->pool_free], 1);
-    __builtin_prefetch((const char *)&f->pool[f->pool_free] + 64, 1);
-  }
   int cls = req->class_id >= 0 && (size_t)req->class_id < f->stats.class_count ? req->class_id : 0;
-  *pr = (struct ic__request){*req, -1, -1, req->prompt_tokens, 0, 0, IC__NONE, -1, -1, 0, 0};
+  *pr = (struct ic__request){*req, -1, IC__NONE, 0}; /* its second record unused (ic__more) */
   pr->req.class_id = cls;
   ic__in_system(f, +1);
   if (f->serving.router == IC_ROUTER_CENTRAL) {

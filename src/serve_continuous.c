@@ -28,11 +28,11 @@
  * bits, target_prefill (prompt + generated, below twice that) unsigned. */
 struct ic__slot {
   uint32_t idx;              /* in the pool */
-  uint32_t target_prefill;   /* as in struct ic__request */
+  uint32_t target_prefill;   /* as in struct ic__request_more */
   int32_t output_tokens;     /* as in struct ic__request */
   bool decoding;             /* past its prefill: context and generated are relative */
   bool handed;               /* prefill pool: prefilled, leaving for a decode pool */
-  int64_t context, generated; /* as in struct ic__request */
+  int64_t context, generated; /* as in struct ic__request_more */
 };
 _Static_assert(sizeof(struct ic__slot) == 32, "struct ic__slot: two to a cache line");
 _Static_assert(2 * IC_REQUEST_TOKENS_MAX <= UINT32_MAX && IC_REQUEST_TOKENS_MAX <= INT32_MAX,
@@ -536,9 +536,9 @@ static void hand_off(ic_fleet *f, struct cont *rep) {
       rep->running[kept++] = sl;
       continue;
     }
-    struct ic__request *pr = &f->pool[sl.idx];
-    pr->context = sl.context;
-    pr->generated = sl.generated;
+    struct ic__request_more *pm = ic__more(f, sl.idx);
+    pm->context = sl.context;
+    pm->generated = sl.generated;
     rep->kv_reserved += ic__prefix_release(f, rep->r, sl.idx); /* 0: a prefill pool keeps the whole prompt */
     ic__count_running(f, -1);
     ic__handoff(f, rep->r, sl.idx);
@@ -673,10 +673,11 @@ static void evict(ic_fleet *f, int64_t r) {
     rep->decoding--;
     rescan(rep);
   }
-  struct ic__request *pr = &f->pool[idx];
-  pr->generated = slot_generated(rep, sl);
-  pr->target_prefill = pr->req.prompt_tokens + pr->generated;
-  pr->context = 0;
+  const struct ic__request *pr = &f->pool[idx];
+  struct ic__request_more *pm = ic__more(f, idx);
+  pm->generated = slot_generated(rep, sl);
+  pm->target_prefill = pr->req.prompt_tokens + pm->generated;
+  pm->context = 0;
   f->stats.preemptions++;
   int64_t kv_delta = ic__prefix_release(f, r, idx);
   rep->kv_reserved += kv_delta;
@@ -704,10 +705,14 @@ static bool admit(ic_fleet *f, int64_t r) {
   }
   uint32_t idx = ic__queue_pop(f, r);
   const struct ic__request *pr = &f->pool[idx];
+  int64_t target = pr->req.prompt_tokens, context = 0, generated = 0;
+  if (pr->flags & IC__REQ_MORE) { /* preempted, or prefilled elsewhere: it goes on from there */
+    const struct ic__request_more *pm = &f->pool_more[idx];
+    target = pm->target_prefill, context = pm->context, generated = pm->generated;
+  }
   struct ic__slot *sl = &rep->running[rep->running_len++];
-  *sl = (struct ic__slot){idx, (uint32_t)pr->target_prefill, (int32_t)pr->req.output_tokens, false, false, pr->context,
-                          pr->generated};
-  rep->kv_reserved += pr->target_prefill;
+  *sl = (struct ic__slot){idx, (uint32_t)target, (int32_t)pr->req.output_tokens, false, false, context, generated};
+  rep->kv_reserved += target;
   promise(rep, pr->req.prompt_tokens + pr->req.output_tokens);
   if (f->block_src && sl->context == 0) { /* its cached prefix need not be computed again */
     ic_time_ns load_ns;
@@ -839,7 +844,7 @@ static bool head_fits(const ic_fleet *f, const struct cont *rep) {
   uint32_t head = f->replicas[rep->r].queue_head;
   const struct ic__request *pr = &f->pool[head];
   int64_t extra = f->block_src ? ic__prefix_admit_kv(f, rep->r, head) : 0, cap = rep->pool->kv_capacity;
-  return rep->kv_reserved + pr->target_prefill + extra + rep->decoding <= cap &&
+  return rep->kv_reserved + ic__target_prefill(f, head) + extra + rep->decoding <= cap &&
          (rep->pool->serving.admission != IC_ADMISSION_RESERVE ||
           side_of(rep)->kv_promised + pr->req.prompt_tokens + pr->req.output_tokens + extra <= cap);
 }

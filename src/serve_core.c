@@ -5,7 +5,7 @@
  *
  * Requests live in a pool and are chained into queues by index, so memory
  * follows the number of requests in flight, not the number simulated. */
-#define _DEFAULT_SOURCE /* madvise, MADV_HUGEPAGE */
+#define _GNU_SOURCE /* madvise, MADV_HUGEPAGE, mremap */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -134,14 +134,14 @@ static ic_status add_latency(ic_sketch *fleet, ic_sketch *cls, double x) {
 void ic__admitted(ic_fleet *f, int64_t r, uint32_t idx) {
   struct ic__request *pr = &f->pool[idx];
   ic_time_ns now = ic_sim_now(f->sim);
-  if (pr->start_ns >= 0) { /* admitted before: a re-admission, or a decode pool's admission */
+  if (pr->flags & IC__REQ_ADMITTED) { /* admitted before: a re-admission, or a decode pool's admission */
     struct ic__pool *pl = ic__pool_of(f, r);
     if (pl->role == IC_ROLE_DECODE)
-      ic__check(f, ic_sketch_add(pl->wait_s, ic_time_to_s(now - pr->prefilled_ns)), "a queueing-delay sketch update");
+      ic__check(f, ic_sketch_add(pl->wait_s, ic_time_to_s(now - f->pool_more[idx].prefilled_ns)), "a queueing-delay sketch update");
     return;
   }
-  pr->start_ns = now;
-  double wait = ic_time_to_s(pr->start_ns - pr->req.arrival_ns);
+  pr->flags |= IC__REQ_ADMITTED;
+  double wait = ic_time_to_s(now - pr->req.arrival_ns);
   ic__check(f, add_latency(f->stats.wait_s, f->stats.classes[pr->req.class_id].wait_s, wait), "a queueing-delay sketch update");
   if (f->pool_count > 1) /* one pool's is the fleet's (ic_fleet_pool_figures) */
     ic__check(f, ic_sketch_add(ic__pool_of(f, r)->wait_s, wait), "a queueing-delay sketch update");
@@ -178,9 +178,8 @@ void ic__finish(ic_fleet *f, int64_t r, uint32_t idx) {
   cls->completed++;
   if (ok) cls->slo_met++;
   cls->prompt_tokens_done += pr->req.prompt_tokens;
-  /* Only a prefix cache sets cached_tokens (serve_prefix.c), and it sits on the record's second line,
-   * which a completion else reads no more: its wait was 40 % of this function's samples. */
-  if (f->block_src) cls->cached_tokens_done += pr->cached_tokens;
+  /* Only a prefix cache sets cached_tokens (serve_prefix.c), in the entry's second record. */
+  if (pr->flags & IC__REQ_MORE) cls->cached_tokens_done += f->pool_more[idx].cached_tokens;
   cls->output_tokens_done += pr->req.output_tokens;
   f->stats.completed++;
   ic__pool_of(f, r)->completed++;
@@ -193,14 +192,14 @@ void ic__finish(ic_fleet *f, int64_t r, uint32_t idx) {
   f->pool_free = idx;
 }
 
-/* The pool is 64-byte aligned, so that a record (128 bytes) spans two
- * cache lines, not three, and its first line holds what the first token
- * and the admission read (the request, start_ns, first_token_ns): each is a
- * first touch on a large fleet, with thousands of requests in flight. It
- * grows with realloc (which moves a large block's pages without copying
- * them) from a block 64 bytes larger, the pool at its first 64-byte
- * boundary past the block's start and the block's address just before it. */
-static struct ic__request *pool_realloc(struct ic__request *pool, size_t used_bytes, size_t bytes) {
+/* The pool's arrays are 64-byte aligned, so that an entry (64 bytes) is
+ * one cache line, not two: a first touch on a large fleet, with thousands
+ * of requests in flight. An array grows with realloc
+ * (which moves a large block's pages without copying them) from a block
+ * 64 bytes larger, the array at its first 64-byte boundary past the
+ * block's start and the block's address just before it. (The entries
+ * themselves: pool_entries_grow where it can.) */
+static void *pool_realloc(void *pool, size_t used_bytes, size_t bytes) {
   char *old_block = pool ? ((char **)pool)[-1] : NULL;
   size_t old_pad = pool ? (size_t)((char *)pool - old_block) : 0;
   char *block = realloc(old_block, bytes + 64);
@@ -208,7 +207,7 @@ static struct ic__request *pool_realloc(struct ic__request *pool, size_t used_by
   size_t pad = 64 - (uintptr_t)block % 64; /* 16 to 64: malloc aligns to 16, room for the address */
   if (pool && pad != old_pad) memmove(block + pad, block + old_pad, used_bytes);
   ((char **)(block + pad))[-1] = block;
-  return (struct ic__request *)(block + pad);
+  return block + pad;
 }
 
 /* Asks for 2 MiB pages (transparent huge pages, where the system leaves it
@@ -230,15 +229,45 @@ void ic__advise_huge(void *p, size_t bytes) {
 #endif
 }
 
+/* The pool's entries in a mapping of their own, advised to 2 MiB pages as
+ * a whole (not split by the advice, as realloc's block would be), so that
+ * mremap moves it, its pages and its advice, without copying them as it
+ * doubles. A large fleet's entries are tens of MB read at random (a
+ * completion's is a first touch): with 4 KiB pages most of those reads
+ * were page walks too. Elsewhere pool_realloc; a mapping is page aligned. */
+#if defined(MREMAP_MAYMOVE) && defined(MADV_HUGEPAGE)
+static struct ic__request *pool_entries_grow(struct ic__request *pool, size_t used_bytes, size_t bytes) {
+  void *p = pool ? mremap(pool, used_bytes, bytes, MREMAP_MAYMOVE)
+                 : mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (p == MAP_FAILED) return NULL;
+  (void)madvise(p, bytes, MADV_HUGEPAGE); /* advice only: refused, nothing changes but the speed */
+  return p;
+}
+static void pool_entries_free(struct ic__request *pool, size_t bytes) { (void)munmap(pool, bytes); }
+#else
+static struct ic__request *pool_entries_grow(struct ic__request *pool, size_t used_bytes, size_t bytes) {
+  return pool_realloc(pool, used_bytes, bytes);
+}
+static void pool_entries_free(struct ic__request *pool, size_t bytes) {
+  (void)bytes;
+  free(((char **)pool)[-1]);
+}
+#endif
+
 void ic__free_pool(ic_fleet *f) {
-  if (f->pool) free(((char **)f->pool)[-1]);
+  if (f->pool) pool_entries_free(f->pool, (size_t)f->pool_cap * sizeof *f->pool);
+  if (f->pool_more) free(((char **)f->pool_more)[-1]);
   f->pool = NULL;
+  f->pool_more = NULL;
 }
 
 bool ic__grow_pool(ic_fleet *f) {
   uint32_t old = f->pool_cap, cap = old ? old * 2 : 1024;
   if (cap <= old || cap >= IC__NONE) return false;
-  struct ic__request *p = pool_realloc(f->pool, (size_t)old * sizeof *p, (size_t)cap * sizeof *p);
+  struct ic__request_more *m = pool_realloc(f->pool_more, (size_t)old * sizeof *m, (size_t)cap * sizeof *m);
+  if (!m) return false;
+  f->pool_more = m;
+  struct ic__request *p = pool_entries_grow(f->pool, (size_t)old * sizeof *p, (size_t)cap * sizeof *p);
   if (!p) return false;
   for (uint32_t i = old; i < cap; i++) p[i].next = i + 1 < cap ? i + 1 : f->pool_free;
   f->pool = p;

@@ -43,22 +43,22 @@ static void hold(ic_fleet *f, int64_t r, int64_t delta) {
 
 /* Starts request idx's transfer to decode replica d. */
 static void start_transfer(ic_fleet *f, uint32_t idx, int64_t d) {
-  struct ic__request *pr = &f->pool[idx];
-  const struct ic__pool *src = ic__pool_of(f, pr->prefill_replica);
-  struct ic__node *node = &f->nodes[f->replicas[pr->prefill_replica].node];
-  ic__pool_of(f, d)->policy->kv_promise(f, d, final_tokens(pr));
-  pr->decode_replica = d;
+  struct ic__request_more *pm = &f->pool_more[idx];
+  const struct ic__pool *src = ic__pool_of(f, pm->prefill_replica);
+  struct ic__node *node = &f->nodes[f->replicas[pm->prefill_replica].node];
+  ic__pool_of(f, d)->policy->kv_promise(f, d, final_tokens(&f->pool[idx]));
+  pm->decode_replica = d;
   hold(f, d, +1);
   (void)ic__node_ready(f, d); /* wakes a sleeping decode node: it receives from its ready time */
   const struct ic__pool *dst = ic__pool_of(f, d);
-  double bytes = (double)pr->context * ic_model_kv_bytes_per_token(src->perf->model, src->perf->prec.kv);
+  double bytes = (double)pm->context * ic_model_kv_bytes_per_token(src->perf->model, src->perf->prec.kv);
   double rate = (double)src->gpus_per_node * f->serving.kv_link_gb_per_s * 1e9 * f->serving.kv_link_efficiency;
   ic_time_ns *link_free = &node->link_free_ns;
   if (src->nvlink_domain > 0 && src->nvlink_domain == dst->nvlink_domain) {
     int64_t gpus = src->gpus_per_replica < dst->gpus_per_replica ? src->gpus_per_replica : dst->gpus_per_replica;
     double per_gpu = src->nvlink_bytes_per_s < dst->nvlink_bytes_per_s ? src->nvlink_bytes_per_s : dst->nvlink_bytes_per_s;
     rate = (double)gpus * per_gpu * f->serving.kv_link_efficiency;
-    link_free = &f->link_free_ns[pr->prefill_replica];
+    link_free = &f->link_free_ns[pm->prefill_replica];
   }
   ic_time_ns now = ic_sim_now(f->sim), start = *link_free > now ? *link_free : now;
   ic_time_ns ready = f->nodes[f->replicas[d].node].ready_ns;
@@ -84,37 +84,38 @@ void ic__handoff_retry(ic_fleet *f) {
 
 void ic__handoff(ic_fleet *f, int64_t r, uint32_t idx) {
   struct ic__request *pr = &f->pool[idx];
-  pr->prefill_replica = r;
-  pr->prefilled_ns = ic_sim_now(f->sim);
+  struct ic__request_more *pm = ic__more(f, idx);
+  pm->prefill_replica = r;
+  pm->prefilled_ns = ic_sim_now(f->sim);
   pr->next = IC__NONE;
   ic__pool_of(f, r)->completed++; /* the prefill pool's part is done */
   hold(f, r, +1);                 /* its KV cache stays until the transfer ends */
   /* It no longer queues or runs here (its KV cache does not count as load). */
-  ic__add_load(f, r, -1, -(pr->req.prompt_tokens + pr->req.output_tokens));
+  ic__add_load(f, r, -1, -final_tokens(pr));
   if (f->handoff_head == IC__NONE)
     f->handoff_head = idx;
   else
     f->pool[f->handoff_tail].next = idx;
   f->handoff_tail = idx;
   ic__handoff_retry(f);
-  if (pr->decode_replica < 0) f->stats.transfer_waits++; /* no decode replica had room */
+  if (pm->decode_replica < 0) f->stats.transfer_waits++; /* no decode replica had room */
 }
 
 static void on_transfer_end(ic_sim *sim, void *ctx, uint64_t arg) {
   ic_fleet *f = ctx;
   uint32_t idx = (uint32_t)arg;
-  struct ic__request *pr = &f->pool[idx];
-  int64_t p = pr->prefill_replica, d = pr->decode_replica;
-  int64_t tokens = pr->req.prompt_tokens + pr->req.output_tokens;
+  struct ic__request_more *pm = &f->pool_more[idx];
+  int64_t p = pm->prefill_replica, d = pm->decode_replica;
+  int64_t tokens = final_tokens(&f->pool[idx]);
   f->stats.transfers++;
-  ic__check(f, ic_sketch_add(f->stats.transfer_s, ic_time_to_s(ic_sim_now(sim) - pr->prefilled_ns)),
+  ic__check(f, ic_sketch_add(f->stats.transfer_s, ic_time_to_s(ic_sim_now(sim) - pm->prefilled_ns)),
             "a transfer-time sketch update");
   /* The prefill replica's copy is gone: its KV room is free again. */
-  ic__pool_of(f, p)->policy->kv_release(f, p, pr->context);
+  ic__pool_of(f, p)->policy->kv_release(f, p, pm->context);
   if (f->serving.ttft_at == IC_TTFT_AT_TRANSFER) ic__first_token(f, p, idx); /* the prompt is the prefill pool's work */
-  pr->target_prefill = pr->context; /* nothing left to prefill */
-  pr->prefilled_ns = ic_sim_now(sim); /* it queues in the decode pool from now */
-  pr->prefill_replica = -1;
+  pm->target_prefill = pm->context; /* nothing left to prefill */
+  pm->prefilled_ns = ic_sim_now(sim); /* it queues in the decode pool from now */
+  pm->prefill_replica = -1;
   bool was_empty = f->replicas[d].queue_len == 0;
   ic__queue_push(f, d, idx, false);
   ic__add_load(f, d, 1, tokens);

@@ -20,20 +20,33 @@
 
 #define IC__NONE UINT32_MAX
 
+/* A request in the fleet's pool: one cache line (the pool is 64-byte
+ * aligned) with all that most requests need from arrival to completion.
+ * On a large fleet, with tens of MB of requests in flight, a completion
+ * reads it from DRAM; what only preemption, disaggregation and prefix
+ * caches need is in a second record (struct ic__request_more), which
+ * most requests never touch. */
 struct ic__request {
   struct ic_request req;
-  ic_time_ns start_ns;       /* first admission (static: batch start); -1 before */
   ic_time_ns first_token_ns; /* -1 before the first token */
+  uint32_t next;             /* next in a queue, a static batch or the free list, or IC__NONE */
+  uint32_t flags;            /* IC__REQ_* */
+};
+#define IC__REQ_ADMITTED 1u  /* admitted before (a re-admission, or a decode pool's admission) */
+#define IC__REQ_MORE 2u      /* its struct ic__request_more is in use; without it the values a fresh request has */
+/* The rest of pool entry idx (f->pool_more[idx]), valid where the entry's
+ * flags have IC__REQ_MORE (ic__more). */
+struct ic__request_more {
   int64_t target_prefill;    /* tokens to (re)compute before decoding: prompt + generated */
   int64_t context;           /* tokens held in the KV cache */
   int64_t generated;         /* output tokens produced */
-  uint32_t next;             /* next in a queue or static batch, or IC__NONE */
   int64_t prefill_replica;   /* disaggregated: where its KV cache waits to move, or -1 */
   int64_t decode_replica;    /* disaggregated: where it goes, or -1 */
   ic_time_ns prefilled_ns;   /* disaggregated: end of its prefill; from its transfer's end, that end (the
                                 decode pool's queueing delay counts from it) */
   int64_t cached_tokens;     /* prompt tokens the prefix cache served at its first admission (billed per class) */
 };
+_Static_assert(sizeof(struct ic__request) == 64, "a pool entry: one cache line");
 
 /* What every policy's replica has; a policy keeps the rest in its own state.
  * 64 bytes on a 64-byte-aligned array: one cache line a replica (a large
@@ -196,7 +209,8 @@ struct ic_fleet {
   int64_t entry_replicas;    /* replicas arrivals may go to (mixed and prefill pools: the first ones) */
   bool disaggregated;
   uint32_t handoff_head, handoff_tail; /* prefilled requests waiting for decode KV room, FIFO */
-  struct ic__request *pool;
+  struct ic__request *pool;  /* pool_cap entries, each with its pool_more */
+  struct ic__request_more *pool_more;
   uint32_t pool_cap, pool_free;
   uint64_t in_flight;
   int64_t queued, busy_replicas, running_requests, nodes_off;
@@ -233,6 +247,26 @@ struct ic_fleet {
 };
 
 static inline struct ic__pool *ic__pool_of(const ic_fleet *f, int64_t r) { return &f->pools[f->replicas[r].pool]; }
+
+/* Request idx's second record, to write: on its first use set to a fresh
+ * request's values (the prefill target its prompt, the rest 0 or -1). */
+static inline struct ic__request_more *ic__more(ic_fleet *f, uint32_t idx) {
+  struct ic__request *pr = &f->pool[idx];
+  struct ic__request_more *pm = &f->pool_more[idx];
+  if (!(pr->flags & IC__REQ_MORE)) {
+    *pm = (struct ic__request_more){pr->req.prompt_tokens, 0, 0, -1, -1, 0, 0};
+    pr->flags |= IC__REQ_MORE;
+  }
+  return pm;
+}
+/* Request idx's tokens to (re)compute before decoding, and those in its KV cache. */
+static inline int64_t ic__target_prefill(const ic_fleet *f, uint32_t idx) {
+  const struct ic__request *pr = &f->pool[idx];
+  return pr->flags & IC__REQ_MORE ? f->pool_more[idx].target_prefill : pr->req.prompt_tokens;
+}
+static inline int64_t ic__context(const ic_fleet *f, uint32_t idx) {
+  return f->pool[idx].flags & IC__REQ_MORE ? f->pool_more[idx].context : 0;
+}
 
 /* serve_core.c */
 bool ic__fail(ic_fleet *f, ic_status st, const char *what);

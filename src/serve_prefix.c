@@ -52,7 +52,7 @@ static bool shares_kv(const ic_fleet *f, int64_t r) {
  * request pins yet costs a whole block, and the prompt tokens its blocks
  * cover leave its reservation. An upper bound: acquire may pin fewer. */
 int64_t ic__prefix_admit_kv(const ic_fleet *f, int64_t r, uint32_t idx) {
-  if (!shares_kv(f, r) || idx >= f->req_blocks_cap || f->req_blocks[idx].n == 0 || f->pool[idx].context > 0) return 0;
+  if (!shares_kv(f, r) || idx >= f->req_blocks_cap || f->req_blocks[idx].n == 0 || ic__context(f, idx) > 0) return 0;
   const struct ic__req_blocks *b = &f->req_blocks[idx];
   size_t held = ic_prefix_cache_pinned_prefix(f->replicas[r].prefix, b->h, b->n);
   return (int64_t)(b->n - held) * f->block_tokens -
@@ -72,12 +72,12 @@ int64_t ic__prefix_admit(ic_fleet *f, int64_t r, uint32_t idx, int64_t target_pr
   ic_prefix_cache *c = f->replicas[r].prefix;
   if (!c || idx >= f->req_blocks_cap || f->req_blocks[idx].n == 0) return 0;
   struct ic__req_blocks *b = &f->req_blocks[idx];
-  const struct ic__request *pr = &f->pool[idx];
-  int64_t prompt = pr->req.prompt_tokens, B = f->block_tokens;
+  bool first = !(f->pool[idx].flags & IC__REQ_ADMITTED); /* a re-admission is not counted or billed again */
+  int64_t prompt = f->pool[idx].req.prompt_tokens, B = f->block_tokens;
   size_t hits[IC_PREFIX_TIERS];
   int last_tier;
   size_t matched = ic_prefix_cache_match(c, b->h, b->n, hits, &last_tier);
-  if (pr->start_ns < 0) count_lookup(f, prompt, hits, last_tier, matched);
+  if (first) count_lookup(f, prompt, hits, last_tier, matched);
   int64_t pinned_before = ic_prefix_cache_pinned(c);
   size_t pinned = ic_prefix_cache_acquire(c, b->h, b->n);
   if (!ic__check(f, pinned == SIZE_MAX ? IC_ENOMEM : IC_OK, "pinning a prompt's prefix blocks")) return 0;
@@ -89,7 +89,7 @@ int64_t ic__prefix_admit(ic_fleet *f, int64_t r, uint32_t idx, int64_t target_pr
   if (cached > target_prefill - 1) cached = target_prefill - 1;
   if (cached <= 0) return 0;
   f->stats.prefill_tokens_saved += cached;
-  if (pr->start_ns < 0) f->pool[idx].cached_tokens = cached; /* a re-admission is not billed again */
+  if (first) ic__more(f, idx)->cached_tokens = cached;
   /* Transfers: the slower tiers' tokens, within what is used. */
   const struct ic__pool *pl = ic__pool_of(f, r);
   double gbps[IC_PREFIX_TIERS] = {0.0, pl->serving.prefix_dram_gb_per_s, pl->serving.prefix_ssd_gb_per_s};
