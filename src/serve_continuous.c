@@ -233,27 +233,36 @@ static inline bool memory_bound(const struct ic_perf_decode_line *d, double k0, 
   return d->attn_compute0_s + d->attn_compute1_s * k_last <= d->attn_memory0_s + d->attn_memory1_s * k0;
 }
 
-/* Four consecutive decode steps in two pairs of lanes: their contexts
- * (ka, kb), their indices in the span (ia, ib) and the weights summed so
- * far (wa, wb: sum of i x step i's ns over the steps taken). */
+/* Four consecutive decode steps as two pairs of lanes: the next pair's
+ * contexts (k) and indices in the span (i), and the weights summed so far
+ * (w: sum of i x step i's ns over the steps taken, each lane a share of
+ * them). One pair's state, stepped twice a four, so that the loops' state
+ * and constants fit the 16 vector registers (two pairs' spilled some). */
 struct ic__four {
-  ic__v2d ka, kb, ia, ib, wa, wb;
+  ic__v2d k, i, w;
+  ic__v2d half;              /* 2 x step in both lanes */
 };
 
 static inline struct ic__four four_start(double k0, double step) {
-  return (struct ic__four){{k0, k0 + step}, {k0 + 2.0 * step, k0 + 3.0 * step}, {0.0, 1.0}, {2.0, 3.0}, {0.0, 0.0},
-                           {0.0, 0.0}};
+  return (struct ic__four){{k0, k0 + step}, {0.0, 1.0}, {0.0, 0.0}, {2.0 * step, 2.0 * step}};
 }
 
-/* The four steps na, nb (decode_step2_ns at ka, kb) are taken: their
- * weights added, the lanes moved to the next four. */
-static inline void four_take(struct ic__four *l, ic__v2d na, ic__v2d nb, double step) {
-  l->wa += l->ia * na;
-  l->wb += l->ib * nb;
-  l->ka += 4.0 * step;
-  l->kb += 4.0 * step;
-  l->ia += 4.0;
-  l->ib += 4.0;
+/* The four's two pairs of steps (decode_step2_ns), the contexts moved to the next four. */
+static inline __attribute__((always_inline)) void four_steps(const struct ic_perf_decode_line *d, struct ic__four *l,
+                                                             ic__v2d *na, ic__v2d *nb, bool memory_bound) {
+  *na = decode_step2_ns(d, l->k, memory_bound);
+  l->k += l->half;
+  *nb = decode_step2_ns(d, l->k, memory_bound);
+  l->k += l->half;
+}
+
+/* The steps na, nb (the four's pairs, or the parts of them taken) are
+ * taken: their weights added, the indices moved to the next four. */
+static inline void four_take(struct ic__four *l, ic__v2d na, ic__v2d nb) {
+  l->w += l->i * na;
+  l->i += 2.0;
+  l->w += l->i * nb;
+  l->i += 2.0;
 }
 
 /* decode_steps_ns's sums for roofline_p = 0, four steps at a time in two
@@ -268,14 +277,15 @@ static inline void four_take(struct ic__four *l, ic__v2d na, ic__v2d nb, double 
  * caller then takes that. */
 /* decode_steps_max's whole fours: their totals into (ta, tb), weights into l; the steps taken. */
 static inline __attribute__((always_inline)) int64_t sum_fours(const struct ic_perf_decode_line *d, struct ic__four *l,
-                                                               int64_t iters, double step, ic__v2d *ta, ic__v2d *tb,
+                                                               int64_t iters, ic__v2d *ta, ic__v2d *tb,
                                                                bool memory_bound) {
   int64_t i = 0;
   for (; i + 4 <= iters; i += 4) {
-    ic__v2d na = decode_step2_ns(d, l->ka, memory_bound), nb = decode_step2_ns(d, l->kb, memory_bound);
+    ic__v2d na, nb;
+    four_steps(d, l, &na, &nb, memory_bound);
     *ta += na;
     *tb += nb;
-    four_take(l, na, nb, step);
+    four_take(l, na, nb);
   }
   return i;
 }
@@ -288,10 +298,10 @@ static bool decode_steps_max(const struct ic_perf_decode_line *d, int64_t contex
   if (!(first >= 0.0 && last < exact)) return false;
   struct ic__four l = four_start(k0, step);
   ic__v2d ta = {0.0, 0.0}, tb = ta;
-  int64_t i = memory_bound(d, k0, k0 + (double)(iters - 1) * step) ? sum_fours(d, &l, iters, step, &ta, &tb, true)
-                                                                      : sum_fours(d, &l, iters, step, &ta, &tb, false);
-  ic__v2d t2 = ta + tb, w2 = l.wa + l.wb;
-  double t = t2[0] + t2[1], w = w2[0] + w2[1];
+  int64_t i = memory_bound(d, k0, k0 + (double)(iters - 1) * step) ? sum_fours(d, &l, iters, &ta, &tb, true)
+                                                                      : sum_fours(d, &l, iters, &ta, &tb, false);
+  ic__v2d t2 = ta + tb;
+  double t = t2[0] + t2[1], w = l.w[0] + l.w[1];
   for (double k = k0 + (double)i * step; i < iters; i++, k += step) {
     double ns = ic_perf_decode_step_s(d, k) * 1e9;
     ns = (ns + exact) - exact;
@@ -1119,12 +1129,13 @@ static void on_span_end(ic_sim *sim, void *ctx, uint64_t arg) {
  * the span's first and last steps: with slopes not negative every operation of a step is monotone in its context
  * sum, so every step lies between them, in [0, 2^50). */
 static inline __attribute__((always_inline)) int64_t begun_fours(const struct ic_perf_decode_line *d, struct ic__four *l,
-                                                                 int64_t iters, double step, ic_time_ns now,
+                                                                 int64_t iters, ic_time_ns now,
                                                                  ic_time_ns *at_ns, bool memory_bound) {
   ic_time_ns at = *at_ns;
   int64_t k = 0;
   for (; k + 4 <= iters; k += 4) {
-    ic__v2d na = decode_step2_ns(d, l->ka, memory_bound), nb = decode_step2_ns(d, l->kb, memory_bound);
+    ic__v2d na, nb;
+    four_steps(d, l, &na, &nb, memory_bound);
     ic__v2d t2 = na + nb;
     double t = t2[0] + t2[1];
     if (at + (ic_time_ns)t >= now) {
@@ -1135,15 +1146,14 @@ static inline __attribute__((always_inline)) int64_t begun_fours(const struct ic
       ic__v2d pa = {0.0, na[0]}, pb = {na[0] + na[1], na[0] + na[1] + nb[0]};
       ic__v2l ma = pa < left, mb = pb < left;
       ic__v2d ta = (ic__v2d)((ic__v2l)na & ma), tb = (ic__v2d)((ic__v2l)nb & mb), taken = ta + tb;
-      l->wa += l->ia * ta;
-      l->wb += l->ib * tb;
+      four_take(l, ta, tb);
       ic__v2l c = ma + mb; /* lanes of -1 where taken */
       k -= c[0] + c[1];
       at += (ic_time_ns)(taken[0] + taken[1]);
       break;
     }
     at += (ic_time_ns)t;
-    four_take(l, na, nb, step);
+    four_take(l, na, nb);
   }
   *at_ns = at;
   return k;
@@ -1162,9 +1172,8 @@ static int64_t steps_begun(const struct ic_perf_decode_line *d, int64_t context_
     ic__v2d ends = decode_step2_ns(d, (ic__v2d){k0, k_last}, mb);
     if (ends[0] >= 0.0 && ends[1] < 0x1p50) {
       struct ic__four l = four_start(k0, step);
-      k = mb ? begun_fours(d, &l, iters, step, now, &at, true) : begun_fours(d, &l, iters, step, now, &at, false);
-      ic__v2d w2 = l.wa + l.wb;
-      weight = w2[0] + w2[1];
+      k = mb ? begun_fours(d, &l, iters, now, &at, true) : begun_fours(d, &l, iters, now, &at, false);
+      weight = l.w[0] + l.w[1];
       if (!(weight < 0x1p53)) { /* not provably the step-by-step sum: all step by step */
         at = *at_ns;
         k = 0;
