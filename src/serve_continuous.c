@@ -116,6 +116,7 @@ struct cont_state {
   int64_t region;            /* slots per replica in the slab: max_batch and as many again to slide into */
   struct ic__decode_line *decode_lines; /* per batch size 0..max_batch */
   struct ic__mixed_cost *mixed_costs;   /* IC__MIXED_COSTS, by a hash of the shape */
+  int64_t batch_cap;         /* batch_cap: of the pool's serving config, fixed for the run */
 };
 
 static struct cont_state *state(const struct ic__pool *pl) { return pl->policy_state; }
@@ -454,6 +455,17 @@ static int64_t span_replica(const ic_fleet *f, uint64_t arg) {
   return f->replica_count >= IC__ARG_R ? (int64_t)arg : (int64_t)(arg & (IC__ARG_R - 1));
 }
 
+/* The most requests a replica runs: serving.max_batch, and with
+ * serving.token_budget = iteration no more than the budget has tokens for
+ * their decodes (TensorRT-LLM schedules generation requests only while
+ * max_num_tokens lasts; those past it would wait anyway). */
+static int64_t batch_cap_of(const struct ic_serving_config *sv) {
+  int64_t cap = sv->max_batch;
+  int64_t budget = sv->prefill_chunk_tokens > 0 ? sv->prefill_chunk_tokens : sv->max_batched_tokens;
+  if (sv->token_budget == IC_TOKEN_BUDGET_ITERATION && budget > 0 && budget < cap) cap = budget;
+  return cap;
+}
+
 static bool cont_init(ic_fleet *f, struct ic__pool *pl) {
   struct cont_state *st = calloc(1, sizeof *st);
   if (!st) return false;
@@ -478,6 +490,7 @@ static bool cont_init(ic_fleet *f, struct ic__pool *pl) {
     ic__advise_huge(st->slab, slab_bytes);
   }
   st->region = per;
+  st->batch_cap = batch_cap_of(&pl->serving);
   for (int64_t i = 0; i < pl->replica_count; i++)
     st->rep[i] = (struct cont){.first_done_step = INT64_MAX, .first_done_idx = IC__NONE, .done_ordered = true,
                                .pool = pl, .r = (int32_t)(pl->first_replica + i), .running = st->slab ? st->slab + i * per : NULL,
@@ -836,16 +849,9 @@ static bool hold_prefill(struct cont *rep, int64_t queued) {
   return !prefill;
 }
 
-/* The most requests a replica runs: serving.max_batch, and with
- * serving.token_budget = iteration no more than the budget has tokens for
- * their decodes (TensorRT-LLM schedules generation requests only while
- * max_num_tokens lasts; those past it would wait anyway). */
-static int64_t batch_cap(const struct ic__pool *pl) {
-  int64_t cap = pl->serving.max_batch;
-  int64_t budget = pl->serving.prefill_chunk_tokens > 0 ? pl->serving.prefill_chunk_tokens : pl->serving.max_batched_tokens;
-  if (pl->serving.token_budget == IC_TOKEN_BUDGET_ITERATION && budget > 0 && budget < cap) cap = budget;
-  return cap;
-}
+/* The most requests a replica runs (every kick and admission asks: kept in
+ * the pool's state, set by cont_init from batch_cap_of). */
+static int64_t batch_cap(const struct ic__pool *pl) { return state(pl)->batch_cap; }
 
 /* The head of rep's queue fits its KV budget: its prefill target (and
  * with reserve admission its prompt and output) beside what is used, less
