@@ -678,6 +678,8 @@ static void mixed_apply(ic_fleet *f, struct cont *rep) {
     start_decoding(rep, pr);
   }
   if (rep->pool->role == IC_ROLE_PREFILL) hand_off(f, rep);
+  if (rep->decoding == rep->running_len) /* every slot decodes (the usual end of a prefill): no slot to read */
+    rep->first_prefilling = rep->running_len;
   while (rep->first_prefilling < rep->running_len && rep->running[rep->first_prefilling].decoding) rep->first_prefilling++;
 }
 
