@@ -116,6 +116,7 @@ struct cont_state {
   int64_t region;            /* slots per replica in the slab: max_batch and as many again to slide into */
   struct ic__decode_line *decode_lines; /* per batch size 0..max_batch */
   struct ic__mixed_cost *mixed_costs;   /* IC__MIXED_COSTS, by a hash of the shape */
+  int64_t batch_cap;         /* batch_cap: of the pool's serving config, fixed for the run */
 };
 
 static struct cont_state *state(const struct ic__pool *pl) { return pl->policy_state; }
@@ -233,27 +234,36 @@ static inline bool memory_bound(const struct ic_perf_decode_line *d, double k0, 
   return d->attn_compute0_s + d->attn_compute1_s * k_last <= d->attn_memory0_s + d->attn_memory1_s * k0;
 }
 
-/* Four consecutive decode steps in two pairs of lanes: their contexts
- * (ka, kb), their indices in the span (ia, ib) and the weights summed so
- * far (wa, wb: sum of i x step i's ns over the steps taken). */
+/* Four consecutive decode steps as two pairs of lanes: the next pair's
+ * contexts (k) and indices in the span (i), and the weights summed so far
+ * (w: sum of i x step i's ns over the steps taken, each lane a share of
+ * them). One pair's state, stepped twice a four, so that the loops' state
+ * and constants fit the 16 vector registers (two pairs' spilled some). */
 struct ic__four {
-  ic__v2d ka, kb, ia, ib, wa, wb;
+  ic__v2d k, i, w;
+  ic__v2d half;              /* 2 x step in both lanes */
 };
 
 static inline struct ic__four four_start(double k0, double step) {
-  return (struct ic__four){{k0, k0 + step}, {k0 + 2.0 * step, k0 + 3.0 * step}, {0.0, 1.0}, {2.0, 3.0}, {0.0, 0.0},
-                           {0.0, 0.0}};
+  return (struct ic__four){{k0, k0 + step}, {0.0, 1.0}, {0.0, 0.0}, {2.0 * step, 2.0 * step}};
 }
 
-/* The four steps na, nb (decode_step2_ns at ka, kb) are taken: their
- * weights added, the lanes moved to the next four. */
-static inline void four_take(struct ic__four *l, ic__v2d na, ic__v2d nb, double step) {
-  l->wa += l->ia * na;
-  l->wb += l->ib * nb;
-  l->ka += 4.0 * step;
-  l->kb += 4.0 * step;
-  l->ia += 4.0;
-  l->ib += 4.0;
+/* The four's two pairs of steps (decode_step2_ns), the contexts moved to the next four. */
+static inline __attribute__((always_inline)) void four_steps(const struct ic_perf_decode_line *d, struct ic__four *l,
+                                                             ic__v2d *na, ic__v2d *nb, bool memory_bound) {
+  *na = decode_step2_ns(d, l->k, memory_bound);
+  l->k += l->half;
+  *nb = decode_step2_ns(d, l->k, memory_bound);
+  l->k += l->half;
+}
+
+/* The steps na, nb (the four's pairs, or the parts of them taken) are
+ * taken: their weights added, the indices moved to the next four. */
+static inline void four_take(struct ic__four *l, ic__v2d na, ic__v2d nb) {
+  l->w += l->i * na;
+  l->i += 2.0;
+  l->w += l->i * nb;
+  l->i += 2.0;
 }
 
 /* decode_steps_ns's sums for roofline_p = 0, four steps at a time in two
@@ -268,14 +278,15 @@ static inline void four_take(struct ic__four *l, ic__v2d na, ic__v2d nb, double 
  * caller then takes that. */
 /* decode_steps_max's whole fours: their totals into (ta, tb), weights into l; the steps taken. */
 static inline __attribute__((always_inline)) int64_t sum_fours(const struct ic_perf_decode_line *d, struct ic__four *l,
-                                                               int64_t iters, double step, ic__v2d *ta, ic__v2d *tb,
+                                                               int64_t iters, ic__v2d *ta, ic__v2d *tb,
                                                                bool memory_bound) {
   int64_t i = 0;
   for (; i + 4 <= iters; i += 4) {
-    ic__v2d na = decode_step2_ns(d, l->ka, memory_bound), nb = decode_step2_ns(d, l->kb, memory_bound);
+    ic__v2d na, nb;
+    four_steps(d, l, &na, &nb, memory_bound);
     *ta += na;
     *tb += nb;
-    four_take(l, na, nb, step);
+    four_take(l, na, nb);
   }
   return i;
 }
@@ -288,10 +299,10 @@ static bool decode_steps_max(const struct ic_perf_decode_line *d, int64_t contex
   if (!(first >= 0.0 && last < exact)) return false;
   struct ic__four l = four_start(k0, step);
   ic__v2d ta = {0.0, 0.0}, tb = ta;
-  int64_t i = memory_bound(d, k0, k0 + (double)(iters - 1) * step) ? sum_fours(d, &l, iters, step, &ta, &tb, true)
-                                                                      : sum_fours(d, &l, iters, step, &ta, &tb, false);
-  ic__v2d t2 = ta + tb, w2 = l.wa + l.wb;
-  double t = t2[0] + t2[1], w = w2[0] + w2[1];
+  int64_t i = memory_bound(d, k0, k0 + (double)(iters - 1) * step) ? sum_fours(d, &l, iters, &ta, &tb, true)
+                                                                      : sum_fours(d, &l, iters, &ta, &tb, false);
+  ic__v2d t2 = ta + tb;
+  double t = t2[0] + t2[1], w = l.w[0] + l.w[1];
   for (double k = k0 + (double)i * step; i < iters; i++, k += step) {
     double ns = ic_perf_decode_step_s(d, k) * 1e9;
     ns = (ns + exact) - exact;
@@ -444,6 +455,17 @@ static int64_t span_replica(const ic_fleet *f, uint64_t arg) {
   return f->replica_count >= IC__ARG_R ? (int64_t)arg : (int64_t)(arg & (IC__ARG_R - 1));
 }
 
+/* The most requests a replica runs: serving.max_batch, and with
+ * serving.token_budget = iteration no more than the budget has tokens for
+ * their decodes (TensorRT-LLM schedules generation requests only while
+ * max_num_tokens lasts; those past it would wait anyway). */
+static int64_t batch_cap_of(const struct ic_serving_config *sv) {
+  int64_t cap = sv->max_batch;
+  int64_t budget = sv->prefill_chunk_tokens > 0 ? sv->prefill_chunk_tokens : sv->max_batched_tokens;
+  if (sv->token_budget == IC_TOKEN_BUDGET_ITERATION && budget > 0 && budget < cap) cap = budget;
+  return cap;
+}
+
 static bool cont_init(ic_fleet *f, struct ic__pool *pl) {
   struct cont_state *st = calloc(1, sizeof *st);
   if (!st) return false;
@@ -468,6 +490,7 @@ static bool cont_init(ic_fleet *f, struct ic__pool *pl) {
     ic__advise_huge(st->slab, slab_bytes);
   }
   st->region = per;
+  st->batch_cap = batch_cap_of(&pl->serving);
   for (int64_t i = 0; i < pl->replica_count; i++)
     st->rep[i] = (struct cont){.first_done_step = INT64_MAX, .first_done_idx = IC__NONE, .done_ordered = true,
                                .pool = pl, .r = (int32_t)(pl->first_replica + i), .running = st->slab ? st->slab + i * per : NULL,
@@ -655,6 +678,8 @@ static void mixed_apply(ic_fleet *f, struct cont *rep) {
     start_decoding(rep, pr);
   }
   if (rep->pool->role == IC_ROLE_PREFILL) hand_off(f, rep);
+  if (rep->decoding == rep->running_len) /* every slot decodes (the usual end of a prefill): no slot to read */
+    rep->first_prefilling = rep->running_len;
   while (rep->first_prefilling < rep->running_len && rep->running[rep->first_prefilling].decoding) rep->first_prefilling++;
 }
 
@@ -826,16 +851,9 @@ static bool hold_prefill(struct cont *rep, int64_t queued) {
   return !prefill;
 }
 
-/* The most requests a replica runs: serving.max_batch, and with
- * serving.token_budget = iteration no more than the budget has tokens for
- * their decodes (TensorRT-LLM schedules generation requests only while
- * max_num_tokens lasts; those past it would wait anyway). */
-static int64_t batch_cap(const struct ic__pool *pl) {
-  int64_t cap = pl->serving.max_batch;
-  int64_t budget = pl->serving.prefill_chunk_tokens > 0 ? pl->serving.prefill_chunk_tokens : pl->serving.max_batched_tokens;
-  if (pl->serving.token_budget == IC_TOKEN_BUDGET_ITERATION && budget > 0 && budget < cap) cap = budget;
-  return cap;
-}
+/* The most requests a replica runs (every kick and admission asks: kept in
+ * the pool's state, set by cont_init from batch_cap_of). */
+static int64_t batch_cap(const struct ic__pool *pl) { return state(pl)->batch_cap; }
 
 /* The head of rep's queue fits its KV budget: its prefill target (and
  * with reserve admission its prompt and output) beside what is used, less
@@ -1119,12 +1137,13 @@ static void on_span_end(ic_sim *sim, void *ctx, uint64_t arg) {
  * the span's first and last steps: with slopes not negative every operation of a step is monotone in its context
  * sum, so every step lies between them, in [0, 2^50). */
 static inline __attribute__((always_inline)) int64_t begun_fours(const struct ic_perf_decode_line *d, struct ic__four *l,
-                                                                 int64_t iters, double step, ic_time_ns now,
+                                                                 int64_t iters, ic_time_ns now,
                                                                  ic_time_ns *at_ns, bool memory_bound) {
   ic_time_ns at = *at_ns;
   int64_t k = 0;
   for (; k + 4 <= iters; k += 4) {
-    ic__v2d na = decode_step2_ns(d, l->ka, memory_bound), nb = decode_step2_ns(d, l->kb, memory_bound);
+    ic__v2d na, nb;
+    four_steps(d, l, &na, &nb, memory_bound);
     ic__v2d t2 = na + nb;
     double t = t2[0] + t2[1];
     if (at + (ic_time_ns)t >= now) {
@@ -1135,15 +1154,14 @@ static inline __attribute__((always_inline)) int64_t begun_fours(const struct ic
       ic__v2d pa = {0.0, na[0]}, pb = {na[0] + na[1], na[0] + na[1] + nb[0]};
       ic__v2l ma = pa < left, mb = pb < left;
       ic__v2d ta = (ic__v2d)((ic__v2l)na & ma), tb = (ic__v2d)((ic__v2l)nb & mb), taken = ta + tb;
-      l->wa += l->ia * ta;
-      l->wb += l->ib * tb;
+      four_take(l, ta, tb);
       ic__v2l c = ma + mb; /* lanes of -1 where taken */
       k -= c[0] + c[1];
       at += (ic_time_ns)(taken[0] + taken[1]);
       break;
     }
     at += (ic_time_ns)t;
-    four_take(l, na, nb, step);
+    four_take(l, na, nb);
   }
   *at_ns = at;
   return k;
@@ -1162,9 +1180,8 @@ static int64_t steps_begun(const struct ic_perf_decode_line *d, int64_t context_
     ic__v2d ends = decode_step2_ns(d, (ic__v2d){k0, k_last}, mb);
     if (ends[0] >= 0.0 && ends[1] < 0x1p50) {
       struct ic__four l = four_start(k0, step);
-      k = mb ? begun_fours(d, &l, iters, step, now, &at, true) : begun_fours(d, &l, iters, step, now, &at, false);
-      ic__v2d w2 = l.wa + l.wb;
-      weight = w2[0] + w2[1];
+      k = mb ? begun_fours(d, &l, iters, now, &at, true) : begun_fours(d, &l, iters, now, &at, false);
+      weight = l.w[0] + l.w[1];
       if (!(weight < 0x1p53)) { /* not provably the step-by-step sum: all step by step */
         at = *at_ns;
         k = 0;
