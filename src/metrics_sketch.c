@@ -375,31 +375,33 @@ ic_status ic_sketch_add_n(ic_sketch *s, double x, uint64_t count) {
 }
 
 /* What ic_sketch_add_n does for one x in [IC_SKETCH_MIN_VALUE,
- * IC_SKETCH_MAX_VALUE] whose bucket is covered (every latency but the
- * first few of a run), in one call: a run adds three or four values a
+ * IC_SKETCH_MAX_VALUE], in one call where its bucket is covered (every
+ * latency but the first few of a run): a run adds three or four values a
  * request. */
-static inline __attribute__((always_inline)) ic_status add_now(ic_sketch *s, double x) {
-  if (x >= IC_SKETCH_MIN_VALUE && x <= IC_SKETCH_MAX_VALUE) { /* false for NaN */
-    uint64_t bits;
-    memcpy(&bits, &x, sizeof bits);
-    uint32_t key = (uint32_t)(bits >> IC__SKETCH_CELL_SHIFT);
-    struct ic__sketch_cell *c = &s->cells[key % IC__SKETCH_CELLS];
-    /* No branch on the side of the boundary (values fall either side at random); one on the gap, rare. */
-    int64_t from_edge = (int64_t)((bits & IC__SKETCH_CELL_LOW) - ((uint64_t)c->edge << IC__SKETCH_EDGE_UNIT));
-    if (c->key1 == key + 1 && __builtin_expect((uint64_t)from_edge + IC__SKETCH_GAP > 2 * IC__SKETCH_GAP, 1)) {
-      int side = from_edge > 0;
-      if (__builtin_expect(++c->n[side] == 0, 0)) carry(s, c, side);
-    } else {
-      size_t j = count_of(s, c->key1 == key + 1 ? fast_bucket(s, x) : memo_bucket(s, x, key));
-      if (j >= s->len) return add_in_bucket(s, x, 1, value_bucket(s, x)); /* a bucket not yet covered */
-      s->counts[j]++;
-    }
-    if (s->count == 0 || x < s->min) s->min = x;
-    if (s->count == 0 || x > s->max) s->max = x;
-    s->count++;
-    ic__metrics_sum_add(&s->sum, &s->sum_comp, x);
-    return IC_OK;
+static inline __attribute__((always_inline)) ic_status add_in_range(ic_sketch *s, double x) {
+  uint64_t bits;
+  memcpy(&bits, &x, sizeof bits);
+  uint32_t key = (uint32_t)(bits >> IC__SKETCH_CELL_SHIFT);
+  struct ic__sketch_cell *c = &s->cells[key % IC__SKETCH_CELLS];
+  /* No branch on the side of the boundary (values fall either side at random); one on the gap, rare. */
+  int64_t from_edge = (int64_t)((bits & IC__SKETCH_CELL_LOW) - ((uint64_t)c->edge << IC__SKETCH_EDGE_UNIT));
+  if (c->key1 == key + 1 && __builtin_expect((uint64_t)from_edge + IC__SKETCH_GAP > 2 * IC__SKETCH_GAP, 1)) {
+    int side = from_edge > 0;
+    if (__builtin_expect(++c->n[side] == 0, 0)) carry(s, c, side);
+  } else {
+    size_t j = count_of(s, c->key1 == key + 1 ? fast_bucket(s, x) : memo_bucket(s, x, key));
+    if (j >= s->len) return add_in_bucket(s, x, 1, value_bucket(s, x)); /* a bucket not yet covered */
+    s->counts[j]++;
   }
+  if (s->count == 0 || x < s->min) s->min = x;
+  if (s->count == 0 || x > s->max) s->max = x;
+  s->count++;
+  ic__metrics_sum_add(&s->sum, &s->sum_comp, x);
+  return IC_OK;
+}
+
+static inline __attribute__((always_inline)) ic_status add_now(ic_sketch *s, double x) {
+  if (x >= IC_SKETCH_MIN_VALUE && x <= IC_SKETCH_MAX_VALUE) return add_in_range(s, x); /* false for NaN */
   if (!(x >= 0.0) || isinf(x)) return IC_EINVAL;
   return add_in_bucket(s, x, 1, x < IC_SKETCH_MIN_VALUE ? 0 : value_bucket(s, x));
 }
@@ -411,7 +413,7 @@ static __attribute__((noinline)) ic_status settle(const ic_sketch *s) {
   ic_sketch *w = (ic_sketch *)(uintptr_t)s; /* the caller's to change: allocated, never defined const */
   double x = w->held;
   w->held = -1.0;
-  return add_now(w, x);
+  return add_in_range(w, x); /* only such values are held */
 }
 
 ic_status ic_sketch_add(ic_sketch *s, double x) {
@@ -432,7 +434,7 @@ ic_status ic_sketch_add_later(ic_sketch *s, double x) {
   __builtin_prefetch(&s->cells[(uint32_t)(bits >> IC__SKETCH_CELL_SHIFT) % IC__SKETCH_CELLS]);
   double held = s->held;
   s->held = x;
-  return held >= 0.0 ? add_now(s, held) : IC_OK;
+  return held >= 0.0 ? add_in_range(s, held) : IC_OK;
 }
 
 ic_status ic_sketch_add2(ic_sketch *a, ic_sketch *b, double x) {
