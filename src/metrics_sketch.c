@@ -74,7 +74,6 @@ struct ic_sketch {
   double min, max;
   struct ic__sketch_cell *cells; /* IC__SKETCH_CELLS of them (memo_bucket); no_cells until the first is proved */
   uint64_t folded_count;         /* count when the cells' counts last moved to the array (folded) */
-  double held;                   /* ic_sketch_add_later's value, not yet added; negative: none */
 };
 
 static int32_t bucket_index(const ic_sketch *s, double x) {
@@ -217,18 +216,9 @@ static void fold_cell(ic_sketch *s, struct ic__sketch_cell *c) {
   c->n[0] = c->n[1] = 0;
 }
 
-static __attribute__((noinline)) ic_status settle(const ic_sketch *s);
-
-/* The sketch with its held value added, for a reader: out of memory there loses that one value. */
-static const ic_sketch *settled(const ic_sketch *s) {
-  (void)settle(s);
-  return s;
-}
-
 /* Every cell's counts to the counts array, for a reader (the sketch is the caller's to change: allocated,
  * never defined const); nothing to do where no value came since the last time. */
 static const ic_sketch *folded(const ic_sketch *s) {
-  settled(s);
   if (s->count == s->folded_count) return s;
   ic_sketch *w = (ic_sketch *)(uintptr_t)s;
   if (w->cells != no_cells)
@@ -302,7 +292,6 @@ ic_sketch *ic_sketch_alloc(double rel_err) {
   s->idx_min = bucket_index(s, IC_SKETCH_MIN_VALUE);
   s->idx_max = bucket_index(s, IC_SKETCH_MAX_VALUE);
   s->min = s->max = (double)NAN;
-  s->held = -1.0;
   return s;
 }
 
@@ -369,78 +358,40 @@ static ic_status add_in_bucket(ic_sketch *s, double x, uint64_t count, int32_t i
 
 ic_status ic_sketch_add_n(ic_sketch *s, double x, uint64_t count) {
   if (!(x >= 0.0) || isinf(x)) return IC_EINVAL;
-  ic_status st = settle(s);
-  if (st != IC_OK) return st;
   return add_in_bucket(s, x, count, x < IC_SKETCH_MIN_VALUE || count == 0 ? 0 : value_bucket(s, x));
 }
 
 /* What ic_sketch_add_n does for one x in [IC_SKETCH_MIN_VALUE,
- * IC_SKETCH_MAX_VALUE], in one call where its bucket is covered (every
- * latency but the first few of a run): a run adds three or four values a
+ * IC_SKETCH_MAX_VALUE] whose bucket is covered (every latency but the
+ * first few of a run), in one call: a run adds three or four values a
  * request. */
-static inline __attribute__((always_inline)) ic_status add_in_range(ic_sketch *s, double x) {
-  uint64_t bits;
-  memcpy(&bits, &x, sizeof bits);
-  uint32_t key = (uint32_t)(bits >> IC__SKETCH_CELL_SHIFT);
-  struct ic__sketch_cell *c = &s->cells[key % IC__SKETCH_CELLS];
-  /* No branch on the side of the boundary (values fall either side at random); one on the gap, rare. */
-  int64_t from_edge = (int64_t)((bits & IC__SKETCH_CELL_LOW) - ((uint64_t)c->edge << IC__SKETCH_EDGE_UNIT));
-  if (c->key1 == key + 1 && __builtin_expect((uint64_t)from_edge + IC__SKETCH_GAP > 2 * IC__SKETCH_GAP, 1)) {
-    int side = from_edge > 0;
-    if (__builtin_expect(++c->n[side] == 0, 0)) carry(s, c, side);
-  } else {
-    size_t j = count_of(s, c->key1 == key + 1 ? fast_bucket(s, x) : memo_bucket(s, x, key));
-    if (j >= s->len) return add_in_bucket(s, x, 1, value_bucket(s, x)); /* a bucket not yet covered */
-    s->counts[j]++;
-  }
-  if (s->count == 0 || x < s->min) s->min = x;
-  if (s->count == 0 || x > s->max) s->max = x;
-  s->count++;
-  ic__metrics_sum_add(&s->sum, &s->sum_comp, x);
-  return IC_OK;
-}
-
-static inline __attribute__((always_inline)) ic_status add_now(ic_sketch *s, double x) {
-  if (x >= IC_SKETCH_MIN_VALUE && x <= IC_SKETCH_MAX_VALUE) return add_in_range(s, x); /* false for NaN */
-  if (!(x >= 0.0) || isinf(x)) return IC_EINVAL;
-  return add_in_bucket(s, x, 1, x < IC_SKETCH_MIN_VALUE ? 0 : value_bucket(s, x));
-}
-
-/* Adds the value ic_sketch_add_later holds, before anything else reads or changes the sketch, so that the
- * additions keep their order (the sum is compensated: order-dependent). */
-static __attribute__((noinline)) ic_status settle(const ic_sketch *s) {
-  if (!(s->held >= 0.0)) return IC_OK;
-  ic_sketch *w = (ic_sketch *)(uintptr_t)s; /* the caller's to change: allocated, never defined const */
-  double x = w->held;
-  w->held = -1.0;
-  return add_in_range(w, x); /* only such values are held */
-}
-
 ic_status ic_sketch_add(ic_sketch *s, double x) {
-  if (__builtin_expect(s->held >= 0.0, 0)) { /* a sketch fed by ic_sketch_add_later */
-    ic_status st = settle(s), st_x = add_now(s, x);
-    return st != IC_OK ? st : st_x;
+  if (x >= IC_SKETCH_MIN_VALUE && x <= IC_SKETCH_MAX_VALUE) { /* false for NaN */
+    uint64_t bits;
+    memcpy(&bits, &x, sizeof bits);
+    uint32_t key = (uint32_t)(bits >> IC__SKETCH_CELL_SHIFT);
+    struct ic__sketch_cell *c = &s->cells[key % IC__SKETCH_CELLS];
+    /* No branch on the side of the boundary (values fall either side at random); one on the gap, rare. */
+    int64_t from_edge = (int64_t)((bits & IC__SKETCH_CELL_LOW) - ((uint64_t)c->edge << IC__SKETCH_EDGE_UNIT));
+    if (c->key1 == key + 1 && __builtin_expect((uint64_t)from_edge + IC__SKETCH_GAP > 2 * IC__SKETCH_GAP, 1)) {
+      int side = from_edge > 0;
+      if (__builtin_expect(++c->n[side] == 0, 0)) carry(s, c, side);
+    } else {
+      size_t j = count_of(s, c->key1 == key + 1 ? fast_bucket(s, x) : memo_bucket(s, x, key));
+      if (j >= s->len) return ic_sketch_add_n(s, x, 1); /* a bucket not yet covered */
+      s->counts[j]++;
+    }
+    if (s->count == 0 || x < s->min) s->min = x;
+    if (s->count == 0 || x > s->max) s->max = x;
+    s->count++;
+    ic__metrics_sum_add(&s->sum, &s->sum_comp, x);
+    return IC_OK;
   }
-  return add_now(s, x);
-}
-
-/* The held value is added now and x held: x's cell is fetched while the caller does other work (a spread
- * sketch's cells miss the cache), and the held value's, fetched at its own call, is there. */
-ic_status ic_sketch_add_later(ic_sketch *s, double x) {
-  if (!(x >= IC_SKETCH_MIN_VALUE && x <= IC_SKETCH_MAX_VALUE)) /* false for NaN */
-    return !(x >= 0.0) || isinf(x) ? IC_EINVAL : ic_sketch_add(s, x); /* refused: the held value stays held */
-  uint64_t bits;
-  memcpy(&bits, &x, sizeof bits);
-  __builtin_prefetch(&s->cells[(uint32_t)(bits >> IC__SKETCH_CELL_SHIFT) % IC__SKETCH_CELLS]);
-  double held = s->held;
-  s->held = x;
-  return held >= 0.0 ? add_in_range(s, held) : IC_OK;
+  return ic_sketch_add_n(s, x, 1);
 }
 
 ic_status ic_sketch_add2(ic_sketch *a, ic_sketch *b, double x) {
   if (!(x >= 0.0) || isinf(x)) return IC_EINVAL;
-  ic_status st_held = settle(a), st_held_b = settle(b);
-  if (st_held != IC_OK || st_held_b != IC_OK) return st_held != IC_OK ? st_held : st_held_b;
   /* Both are tried even when the first fails, as two separate adds would. */
   if (a->ln_gamma != b->ln_gamma) {
     ic_status st = ic_sketch_add(a, x), st_b = ic_sketch_add(b, x);
@@ -453,8 +404,6 @@ ic_status ic_sketch_add2(ic_sketch *a, ic_sketch *b, double x) {
 
 ic_status ic_sketch_merge(ic_sketch *dst, const ic_sketch *src) {
   folded(src);
-  ic_status st = settle(dst);
-  if (st != IC_OK) return st;
   if (dst->rel_err != src->rel_err) return IC_EINVAL;
   if (src->count == 0) return IC_OK;
   if (src->len && !cover(dst, src->offset, src->offset + (int32_t)src->len - 1)) return IC_ENOMEM;
@@ -507,18 +456,17 @@ double ic_sketch_quantile(const ic_sketch *s, double q) {
   return v;
 }
 
-uint64_t ic_sketch_count(const ic_sketch *s) { return settled(s)->count; }
+uint64_t ic_sketch_count(const ic_sketch *s) { return s->count; }
 
 double ic_sketch_mean(const ic_sketch *s) {
-  settled(s);
   return s->count ? (s->sum + s->sum_comp) / (double)s->count : (double)NAN;
 }
 
-double ic_sketch_min(const ic_sketch *s) { return settled(s)->min; }
-double ic_sketch_max(const ic_sketch *s) { return settled(s)->max; }
+double ic_sketch_min(const ic_sketch *s) { return s->min; }
+double ic_sketch_max(const ic_sketch *s) { return s->max; }
 double ic_sketch_rel_err(const ic_sketch *s) { return s->rel_err; }
-uint64_t ic_sketch_clamped_count(const ic_sketch *s) { return settled(s)->clamped; }
-size_t ic_sketch_bucket_count(const ic_sketch *s) { return settled(s)->len; }
+uint64_t ic_sketch_clamped_count(const ic_sketch *s) { return s->clamped; }
+size_t ic_sketch_bucket_count(const ic_sketch *s) { return s->len; }
 
 size_t ic_sketch_bucket_limit(const ic_sketch *s) {
   return (size_t)(s->idx_max - s->idx_min) + 1;

@@ -142,13 +142,9 @@ void ic__admitted(ic_fleet *f, int64_t r, uint32_t idx) {
   }
   pr->flags |= IC__REQ_ADMITTED;
   double wait = ic_time_to_s(now - pr->req.arrival_ns);
-  /* The queueing delays spread over some 1,800 memo cells: each is added at the next admission, its cell
-   * fetched meanwhile (ic_sketch_add_later). */
-  ic_sketch *fleet_wait = f->stats.wait_s, *cls_wait = f->stats.classes[pr->req.class_id].wait_s;
-  ic__check(f, fleet_wait == cls_wait ? ic_sketch_add_later(fleet_wait, wait) : ic_sketch_add2(fleet_wait, cls_wait, wait),
-            "a queueing-delay sketch update");
+  ic__check(f, add_latency(f->stats.wait_s, f->stats.classes[pr->req.class_id].wait_s, wait), "a queueing-delay sketch update");
   if (f->pool_count > 1) /* one pool's is the fleet's (ic_fleet_pool_figures) */
-    ic__check(f, ic_sketch_add_later(ic__pool_of(f, r)->wait_s, wait), "a queueing-delay sketch update");
+    ic__check(f, ic_sketch_add(ic__pool_of(f, r)->wait_s, wait), "a queueing-delay sketch update");
 }
 
 void ic__first_token(ic_fleet *f, int64_t r, uint32_t idx) {

@@ -448,70 +448,6 @@ static void sketch_cells_fold_their_counts(void **state) {
   }
 }
 
-/* ic_sketch_add_later adds each value at the sketch's next call: whatever the next call is (an addition of
- * any kind, a merge on either side, any reader), the sketch answers as the same values added one by one with
- * ic_sketch_add_n, in the same order (the mean's sum is order-dependent), every figure bit for bit. */
-static void sketch_held_values_keep_order(void **state) {
-  (void)state;
-  uint64_t z = 0x2545f4914f6cdd1du;
-  ic_sketch *s = ic_sketch_alloc(IC_SKETCH_DEFAULT_REL_ERR), *want = ic_sketch_alloc(IC_SKETCH_DEFAULT_REL_ERR);
-  ic_sketch *other = ic_sketch_alloc(IC_SKETCH_DEFAULT_REL_ERR), *other_want = ic_sketch_alloc(IC_SKETCH_DEFAULT_REL_ERR);
-  assert_non_null(s);
-  assert_non_null(want);
-  assert_non_null(other);
-  assert_non_null(other_want);
-  for (int n = 0; n < 20000; n++) {
-    z ^= z << 13, z ^= z >> 7, z ^= z << 17;
-    double x = random_in_limits(&z);
-    if (n % 101 == 7) x = 0.0;
-    else if (n % 101 == 9) x = 3e-12; /* below the limits: a zero */
-    else if (n % 101 == 11) x = 4e17; /* above them */
-    assert_int_equal(ic_sketch_add_later(s, x), IC_OK);
-    assert_int_equal(ic_sketch_add_n(want, x, 1), IC_OK);
-    assert_int_equal(ic_sketch_add_later(s, -1.0), IC_EINVAL); /* refused now, the held value kept */
-    assert_int_equal(ic_sketch_add_later(s, (double)NAN), IC_EINVAL);
-    switch (n % 13) { /* the next call, of every kind in turn */
-    case 0: assert_int_equal(ic_sketch_count(s), ic_sketch_count(want)); break;
-    case 1: assert_true(ic_sketch_mean(s) == ic_sketch_mean(want)); break;
-    case 2: assert_true(ic_sketch_min(s) == ic_sketch_min(want)); break;
-    case 3: assert_true(ic_sketch_max(s) == ic_sketch_max(want)); break;
-    case 4: assert_int_equal(ic_sketch_clamped_count(s), ic_sketch_clamped_count(want)); break;
-    case 5: assert_int_equal(ic_sketch_bucket_count(s), ic_sketch_bucket_count(want)); break;
-    case 6: assert_true(ic_sketch_quantile(s, 0.37) == ic_sketch_quantile(want, 0.37)); break;
-    case 7: assert_true(same_written(s, want)); break;
-    case 8:
-      assert_int_equal(ic_sketch_add(s, 0.125), IC_OK);
-      assert_int_equal(ic_sketch_add_n(want, 0.125, 1), IC_OK);
-      break;
-    case 9:
-      assert_int_equal(ic_sketch_add_n(s, 2.5, 3), IC_OK);
-      assert_int_equal(ic_sketch_add_n(want, 2.5, 3), IC_OK);
-      break;
-    case 10: /* both sides of add2 */
-      assert_int_equal(ic_sketch_add_later(other, x * 3.0), IC_OK);
-      assert_int_equal(ic_sketch_add_n(other_want, x * 3.0, 1), IC_OK);
-      assert_int_equal(ic_sketch_add2(s, other, 7.0), IC_OK);
-      assert_int_equal(ic_sketch_add_n(want, 7.0, 1), IC_OK);
-      assert_int_equal(ic_sketch_add_n(other_want, 7.0, 1), IC_OK);
-      break;
-    case 11: /* a merge's source holding a value, and its destination */
-      assert_int_equal(ic_sketch_add_later(other, x / 5.0), IC_OK);
-      assert_int_equal(ic_sketch_add_n(other_want, x / 5.0, 1), IC_OK);
-      assert_int_equal(ic_sketch_merge(s, other), IC_OK);
-      assert_int_equal(ic_sketch_merge(want, other_want), IC_OK);
-      break;
-    default: break; /* the next add_later */
-    }
-  }
-  assert_true(same_written(s, want));
-  assert_true(same_written(other, other_want));
-  for (int i = 0; i <= 100; i++) assert_true(ic_sketch_quantile(s, i / 100.0) == ic_sketch_quantile(want, i / 100.0));
-  ic_sketch_free(s);
-  ic_sketch_free(want);
-  ic_sketch_free(other);
-  ic_sketch_free(other_want);
-}
-
 static void sketch_zeros(void **state) {
   (void)state;
   ic_sketch *sk = ic_sketch_alloc(0.005);
@@ -896,7 +832,6 @@ int main(void) {
   tests[n++] = (struct CMUnitTest)cmocka_unit_test(sketch_bucket_is_the_definition);
   tests[n++] = (struct CMUnitTest)cmocka_unit_test(sketch_cells_keep_the_definition);
   tests[n++] = (struct CMUnitTest)cmocka_unit_test(sketch_cells_fold_their_counts);
-  tests[n++] = (struct CMUnitTest)cmocka_unit_test(sketch_held_values_keep_order);
   tests[n++] = (struct CMUnitTest)cmocka_unit_test(sketch_zeros);
   tests[n++] = (struct CMUnitTest)cmocka_unit_test(sketch_out_of_range);
   tests[n++] = (struct CMUnitTest)cmocka_unit_test(sketch_memory_bounded);

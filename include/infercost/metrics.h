@@ -42,13 +42,6 @@ ic_sketch *ic_sketch_alloc(double rel_err);
  * x (the sketch is unchanged), IC_ENOMEM when the bucket range cannot grow. */
 ic_status ic_sketch_add(ic_sketch *s, double x);
 
-/* Adds x as ic_sketch_add does, but at the sketch's next call (any, a
- * reader's too: the additions keep their order), and adds the value held
- * since the previous one now; its status is that addition's (an invalid x
- * is refused now). For a caller that adds one value at a time to a sketch
- * whose values spread: x's memory is fetched in the meantime. */
-ic_status ic_sketch_add_later(ic_sketch *s, double x);
-
 /* Adds `count` copies of x; same errors as ic_sketch_add. count 0 is a no-op. */
 ic_status ic_sketch_add_n(ic_sketch *s, double x, uint64_t count);
 
