@@ -71,7 +71,7 @@ struct ic_sketch {
   uint64_t count;   /* every value, zeros included */
   uint64_t clamped; /* positive values outside [MIN_VALUE, MAX_VALUE] */
   double sum, sum_comp;
-  double min, max;
+  double min, max; /* NaN while the sketch is empty: an addition compares without testing the count */
   struct ic__sketch_cell *cells; /* IC__SKETCH_CELLS of them (memo_bucket); no_cells until the first is proved */
   uint64_t folded_count;         /* count when the cells' counts last moved to the array (folded) */
 };
@@ -349,8 +349,8 @@ static ic_status add_in_bucket(ic_sketch *s, double x, uint64_t count, int32_t i
     }
     s->counts[j] += count;
   }
-  if (s->count == 0 || x < s->min) s->min = x;
-  if (s->count == 0 || x > s->max) s->max = x;
+  if (!(x >= s->min)) s->min = x; /* min and max are NaN while the sketch is empty (x is not) */
+  if (!(x <= s->max)) s->max = x;
   s->count += count;
   ic__metrics_sum_add(&s->sum, &s->sum_comp, x * (double)count);
   return IC_OK;
@@ -381,8 +381,8 @@ ic_status ic_sketch_add(ic_sketch *s, double x) {
       if (j >= s->len) return ic_sketch_add_n(s, x, 1); /* a bucket not yet covered */
       s->counts[j]++;
     }
-    if (s->count == 0 || x < s->min) s->min = x;
-    if (s->count == 0 || x > s->max) s->max = x;
+    if (!(x >= s->min)) s->min = x; /* NaN while empty: no test of the count */
+    if (!(x <= s->max)) s->max = x;
     s->count++;
     ic__metrics_sum_add(&s->sum, &s->sum_comp, x);
     return IC_OK;
@@ -512,8 +512,8 @@ ic_sketch *ic_sketch_read(FILE *in) {
   s->clamped = w.clamped;
   s->sum = w.sum;
   s->sum_comp = w.sum_comp;
-  s->min = w.min;
-  s->max = w.max;
+  s->min = w.count ? w.min : (double)NAN; /* an empty sketch's, which the additions rely on */
+  s->max = w.count ? w.max : (double)NAN;
   return s;
 }
 
