@@ -361,6 +361,31 @@ ic_status ic_sketch_add_n(ic_sketch *s, double x, uint64_t count) {
   return add_in_bucket(s, x, count, x < IC_SKETCH_MIN_VALUE || count == 0 ? 0 : value_bucket(s, x));
 }
 
+/* An addition's figures beyond its bucket: minimum, maximum, count and sum (in the additions' order). */
+static inline void add_figures(ic_sketch *s, double x) {
+  if (!(x >= s->min)) s->min = x; /* NaN while empty: no test of the count */
+  if (!(x <= s->max)) s->max = x;
+  s->count++;
+  ic__metrics_sum_add(&s->sum, &s->sum_comp, x);
+}
+
+/* ic_sketch_add's rare paths, out of line so that its common one needs no stack frame: a value in no proved
+ * cell, or near its edge (its bucket found), and a side's count wrapping (carry). */
+static __attribute__((noinline)) ic_status add_found(ic_sketch *s, double x, uint32_t key) {
+  const struct ic__sketch_cell *c = &s->cells[key % IC__SKETCH_CELLS];
+  size_t j = count_of(s, c->key1 == key + 1 ? fast_bucket(s, x) : memo_bucket(s, x, key));
+  if (j >= s->len) return ic_sketch_add_n(s, x, 1); /* a bucket not yet covered */
+  s->counts[j]++;
+  add_figures(s, x);
+  return IC_OK;
+}
+
+static __attribute__((noinline)) ic_status add_carried(ic_sketch *s, double x, const struct ic__sketch_cell *c, int side) {
+  carry(s, c, side);
+  add_figures(s, x);
+  return IC_OK;
+}
+
 /* What ic_sketch_add_n does for one x in [IC_SKETCH_MIN_VALUE,
  * IC_SKETCH_MAX_VALUE] whose bucket is covered (every latency but the
  * first few of a run), in one call: a run adds three or four values a
@@ -373,18 +398,11 @@ ic_status ic_sketch_add(ic_sketch *s, double x) {
     struct ic__sketch_cell *c = &s->cells[key % IC__SKETCH_CELLS];
     /* No branch on the side of the boundary (values fall either side at random); one on the gap, rare. */
     int64_t from_edge = (int64_t)((bits & IC__SKETCH_CELL_LOW) - ((uint64_t)c->edge << IC__SKETCH_EDGE_UNIT));
-    if (c->key1 == key + 1 && __builtin_expect((uint64_t)from_edge + IC__SKETCH_GAP > 2 * IC__SKETCH_GAP, 1)) {
-      int side = from_edge > 0;
-      if (__builtin_expect(++c->n[side] == 0, 0)) carry(s, c, side);
-    } else {
-      size_t j = count_of(s, c->key1 == key + 1 ? fast_bucket(s, x) : memo_bucket(s, x, key));
-      if (j >= s->len) return ic_sketch_add_n(s, x, 1); /* a bucket not yet covered */
-      s->counts[j]++;
-    }
-    if (!(x >= s->min)) s->min = x; /* NaN while empty: no test of the count */
-    if (!(x <= s->max)) s->max = x;
-    s->count++;
-    ic__metrics_sum_add(&s->sum, &s->sum_comp, x);
+    if (!(c->key1 == key + 1 && __builtin_expect((uint64_t)from_edge + IC__SKETCH_GAP > 2 * IC__SKETCH_GAP, 1)))
+      return add_found(s, x, key);
+    int side = from_edge > 0;
+    if (__builtin_expect(++c->n[side] == 0, 0)) return add_carried(s, x, c, side);
+    add_figures(s, x);
     return IC_OK;
   }
   return ic_sketch_add_n(s, x, 1);
