@@ -115,7 +115,7 @@ static void advance_fleet(ic_ledger *l, ic_time_ns now_ns) {
     }
   ic_time_ns from = l->fleet_last_ns;
   if (now_ns <= l->hour_end_ns) {
-    if (from < now_ns) l->hour_energy_j[l->hour_bin] += l->power_w * dt;
+    l->hour_energy_j[l->hour_bin] += l->power_w * dt; /* dt 0 adds ±0: the bin as it was */
   } else {
     add_to_hours(l->hour_energy_j, l->power_w, from, now_ns);
     l->hour_end_ns = (now_ns / HOUR_NS + 1) * HOUR_NS;

@@ -71,7 +71,7 @@ struct ic_sketch {
   uint64_t count;   /* every value, zeros included */
   uint64_t clamped; /* positive values outside [MIN_VALUE, MAX_VALUE] */
   double sum, sum_comp;
-  double min, max;
+  double min, max; /* NaN while the sketch is empty: an addition compares without testing the count */
   struct ic__sketch_cell *cells; /* IC__SKETCH_CELLS of them (memo_bucket); no_cells until the first is proved */
   uint64_t folded_count;         /* count when the cells' counts last moved to the array (folded) */
 };
@@ -349,8 +349,8 @@ static ic_status add_in_bucket(ic_sketch *s, double x, uint64_t count, int32_t i
     }
     s->counts[j] += count;
   }
-  if (s->count == 0 || x < s->min) s->min = x;
-  if (s->count == 0 || x > s->max) s->max = x;
+  if (!(x >= s->min)) s->min = x; /* min and max are NaN while the sketch is empty (x is not) */
+  if (!(x <= s->max)) s->max = x;
   s->count += count;
   ic__metrics_sum_add(&s->sum, &s->sum_comp, x * (double)count);
   return IC_OK;
@@ -359,6 +359,31 @@ static ic_status add_in_bucket(ic_sketch *s, double x, uint64_t count, int32_t i
 ic_status ic_sketch_add_n(ic_sketch *s, double x, uint64_t count) {
   if (!(x >= 0.0) || isinf(x)) return IC_EINVAL;
   return add_in_bucket(s, x, count, x < IC_SKETCH_MIN_VALUE || count == 0 ? 0 : value_bucket(s, x));
+}
+
+/* An addition's figures beyond its bucket: minimum, maximum, count and sum (in the additions' order). */
+static inline void add_figures(ic_sketch *s, double x) {
+  if (!(x >= s->min)) s->min = x; /* NaN while empty: no test of the count */
+  if (!(x <= s->max)) s->max = x;
+  s->count++;
+  ic__metrics_sum_add(&s->sum, &s->sum_comp, x);
+}
+
+/* ic_sketch_add's rare paths, out of line so that its common one needs no stack frame: a value in no proved
+ * cell, or near its edge (its bucket found), and a side's count wrapping (carry). */
+static __attribute__((noinline)) ic_status add_found(ic_sketch *s, double x, uint32_t key) {
+  const struct ic__sketch_cell *c = &s->cells[key % IC__SKETCH_CELLS];
+  size_t j = count_of(s, c->key1 == key + 1 ? fast_bucket(s, x) : memo_bucket(s, x, key));
+  if (j >= s->len) return ic_sketch_add_n(s, x, 1); /* a bucket not yet covered */
+  s->counts[j]++;
+  add_figures(s, x);
+  return IC_OK;
+}
+
+static __attribute__((noinline)) ic_status add_carried(ic_sketch *s, double x, const struct ic__sketch_cell *c, int side) {
+  carry(s, c, side);
+  add_figures(s, x);
+  return IC_OK;
 }
 
 /* What ic_sketch_add_n does for one x in [IC_SKETCH_MIN_VALUE,
@@ -373,18 +398,11 @@ ic_status ic_sketch_add(ic_sketch *s, double x) {
     struct ic__sketch_cell *c = &s->cells[key % IC__SKETCH_CELLS];
     /* No branch on the side of the boundary (values fall either side at random); one on the gap, rare. */
     int64_t from_edge = (int64_t)((bits & IC__SKETCH_CELL_LOW) - ((uint64_t)c->edge << IC__SKETCH_EDGE_UNIT));
-    if (c->key1 == key + 1 && __builtin_expect((uint64_t)from_edge + IC__SKETCH_GAP > 2 * IC__SKETCH_GAP, 1)) {
-      int side = from_edge > 0;
-      if (__builtin_expect(++c->n[side] == 0, 0)) carry(s, c, side);
-    } else {
-      size_t j = count_of(s, c->key1 == key + 1 ? fast_bucket(s, x) : memo_bucket(s, x, key));
-      if (j >= s->len) return ic_sketch_add_n(s, x, 1); /* a bucket not yet covered */
-      s->counts[j]++;
-    }
-    if (s->count == 0 || x < s->min) s->min = x;
-    if (s->count == 0 || x > s->max) s->max = x;
-    s->count++;
-    ic__metrics_sum_add(&s->sum, &s->sum_comp, x);
+    if (!(c->key1 == key + 1 && __builtin_expect((uint64_t)from_edge + IC__SKETCH_GAP > 2 * IC__SKETCH_GAP, 1)))
+      return add_found(s, x, key);
+    int side = from_edge > 0;
+    if (__builtin_expect(++c->n[side] == 0, 0)) return add_carried(s, x, c, side);
+    add_figures(s, x);
     return IC_OK;
   }
   return ic_sketch_add_n(s, x, 1);
@@ -512,8 +530,8 @@ ic_sketch *ic_sketch_read(FILE *in) {
   s->clamped = w.clamped;
   s->sum = w.sum;
   s->sum_comp = w.sum_comp;
-  s->min = w.min;
-  s->max = w.max;
+  s->min = w.count ? w.min : (double)NAN; /* an empty sketch's, which the additions rely on */
+  s->max = w.count ? w.max : (double)NAN;
   return s;
 }
 

@@ -123,7 +123,8 @@ static void __attribute__((noinline)) gpu_state_w(ic_fleet *f, const struct ic__
 static void on_change(ic_fleet *f, void *ctx, const struct ic__change *ch) {
   (void)ctx;
   if (ch->kind == IC__GPU_STATE) {
-    const struct ic__pool *pl = ic__pool_of(f, ch->replica);
+    /* One pool: its address without the replica's record. */
+    const struct ic__pool *pl = f->pool_count == 1 ? &f->pools[0] : ic__pool_of(f, ch->replica);
     int64_t node = ch->node - pl->first_node;
     if (f->busy_w)
       gpu_state_w(f, pl, node, ch);
