@@ -234,8 +234,9 @@ void ic__advise_huge(void *p, size_t bytes) {
  * mremap moves it, its pages and its advice, without copying them as it
  * doubles. A large fleet's entries are tens of MB read at random (a
  * completion's is a first touch): with 4 KiB pages most of those reads
- * were page walks too. Elsewhere pool_realloc; a mapping is page aligned. */
-#if defined(MREMAP_MAYMOVE) && defined(MADV_HUGEPAGE)
+ * were page walks too. Elsewhere pool_realloc; a mapping is page aligned.
+ * AddressSanitizer builds keep the heap block, whose ends it guards. */
+#if defined(MREMAP_MAYMOVE) && defined(MADV_HUGEPAGE) && !defined(__SANITIZE_ADDRESS__)
 static struct ic__request *pool_entries_grow(struct ic__request *pool, size_t used_bytes, size_t bytes) {
   void *p = pool ? mremap(pool, used_bytes, bytes, MREMAP_MAYMOVE)
                  : mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
