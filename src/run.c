@@ -885,6 +885,7 @@ ic_status ic__run_single(const struct ic_scenario *s, struct ic_run_result *out,
   out->mbu = w.bytes / cap.byte_cap;
   out->output_tokens_per_s = w.output_tokens / span;
   out->events = ic_sim_events_run(sim);
+  out->requests_simulated = source->delivered;
   out->kv_capacity_tokens = pools[0].perf.kv_capacity_tokens;
   /* Per pool, where the scenario declares pools. */
   out->pool_count = s->pool_count;

@@ -263,7 +263,7 @@ static void add_result(struct ic_run_result *a, const struct ic_run_result *b) {
   for (size_t f = 0; f < sizeof a->cost / sizeof(double); f++) to[f] += add[f];
   ic__run_add_hours(a->hours, b->hours);
   for (int g = 0; g < IC_GPU_STATE_COUNT; g++) SUM(gpu_energy_j[g]);
-  SUM(it_energy_j), SUM(events), SUM(rejected), SUM(over_context_requests), SUM(over_context_prompt_tokens);
+  SUM(it_energy_j), SUM(events), SUM(requests_simulated), SUM(rejected), SUM(over_context_requests), SUM(over_context_prompt_tokens);
   SUM(over_context_output_tokens), SUM(offered_requests), SUM(offered_prompt_tokens), SUM(offered_output_tokens);
   SUM(preemptions), SUM(wakeups), SUM(transfers), SUM(transfer_waits), SUM(kv_gb_per_day), SUM(mean_in_system);
   SUM(throughput_rps), SUM(output_tokens_per_s), SUM(arrival_rate_per_s), SUM(completion_rate_per_s);

@@ -224,8 +224,27 @@ static void derived_sizes_are_capped_before_running(void **state) {
   assert_non_null(strstr(diag.text, "run.series_interval_s: 0.01 s over run.duration_s = 86400 s makes 8640000 rows"));
 }
 
+/* The requests a run simulates, the warm-up's included (what the benchmarks' rates per CPU second count):
+ * a run of warm-up W and window D draws the same arrivals as one of no warm-up and window W + D (same seed,
+ * the same traffic stream), whose window counts them all. */
+static void requests_simulated_include_the_warm_up(void **state) {
+  (void)state;
+  const char *common[] = {"fleet.nodes=4", "traffic.queries_per_day=2e6", "traffic.prompt_tokens=256",
+                          "traffic.output_tokens=64"};
+  struct ic_run_result whole, split;
+  scenario((const char *[]){common[0], common[1], common[2], common[3], "run.warmup_s=0", "run.duration_s=90", NULL});
+  assert_int_equal(ic_run_scenario(&bs, &whole), IC_OK);
+  assert_true(whole.arrived > 1000);
+  assert_int_equal(whole.requests_simulated, whole.arrived); /* no warm-up: the window holds every arrival */
+  scenario((const char *[]){common[0], common[1], common[2], common[3], "run.warmup_s=30", "run.duration_s=60", NULL});
+  assert_int_equal(ic_run_scenario(&bs, &split), IC_OK);
+  assert_true(split.arrived < whole.arrived);
+  assert_int_equal(split.requests_simulated, whole.arrived);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
+      cmocka_unit_test(requests_simulated_include_the_warm_up),
       cmocka_unit_test(offline_one_at_a_time_by_hand),
       cmocka_unit_test(offline_rejection_still_ends),
       cmocka_unit_test(closed_loop_holds_n_in_flight),

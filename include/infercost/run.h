@@ -80,6 +80,8 @@ struct ic_run_result {
   struct ic_gpu_power gpu_power; /* resolved */
   double service_time_batch1_s;  /* one request alone on a replica */
   uint64_t events;
+  uint64_t requests_simulated;   /* every request the traffic handed to the fleet, the warm-up's included: what a
+                                    rate per CPU second counts (tests/bench) */
   /* Serving (docs/serving.md). Quantiles from sketches of relative error 0.005. */
   uint64_t rejected;             /* arrived = completed + rejected + in_flight_at_end */
   /* Requests longer than the model's context (traffic.over_context), in the
