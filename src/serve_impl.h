@@ -254,7 +254,7 @@ static inline struct ic__request_more *ic__more(ic_fleet *f, uint32_t idx) {
   struct ic__request *pr = &f->pool[idx];
   struct ic__request_more *pm = &f->pool_more[idx];
   if (!(pr->flags & IC__REQ_MORE)) {
-    *pm = (struct ic__request_more){pr->req.prompt_tokens, 0, 0, -1, -1, 0, 0};
+    *pm = (struct ic__request_more){.target_prefill = pr->req.prompt_tokens, .prefill_replica = -1, .decode_replica = -1};
     pr->flags |= IC__REQ_MORE;
   }
   return pm;
