@@ -46,6 +46,11 @@ static void find_gpu_listener(ic_fleet *f) {
       f->gpu_listener_ctx = f->listener_ctx[i];
     }
   if (hearing != 1) f->gpu_listener = NULL;
+  const struct ic__pool *pl = &f->pools[0];
+  bool alone = ic__power_alone(f);
+  f->gpu_ledger = alone ? pl->ledger : NULL;
+  f->gpu_ledger_first_node = alone ? pl->first_node : 0;
+  f->gpu_ledger_gpus = alone ? pl->gpus_per_replica : 0;
 }
 
 /* Listeners hear the kinds of change they asked for (a mask of IC__KIND
@@ -81,15 +86,29 @@ void ic__emit_heard(ic_fleet *f, enum ic__change_kind kind, int64_t replica, int
   emit(f, &ch);
 }
 
-/* ic__set_gpu_state's change (its caller has tested that it is one). */
-void ic__gpu_state_changed(ic_fleet *f, int64_t r, enum ic_gpu_state to) {
-  struct ic__replica *rep = &f->replicas[r];
-  struct ic__change ch = {IC__GPU_STATE, r, rep->node, rep->gpu_state, to, 0.0};
-  rep->gpu_state = to;
+/* A GPU-state change to its listeners, out of line: most runs move the
+ * ledger directly (ic__gpu_state_changed). */
+static void __attribute__((noinline)) gpu_state_heard(ic_fleet *f, int64_t r, int64_t node, enum ic_gpu_state from,
+                                                      enum ic_gpu_state to) {
+  struct ic__change ch = {IC__GPU_STATE, r, node, from, to, 0.0};
   if (f->gpu_listener)
     f->gpu_listener(f, f->gpu_listener_ctx, &ch);
-  else if (f->listen_mask & IC__KIND(IC__GPU_STATE))
+  else
     emit(f, &ch);
+}
+
+/* ic__set_gpu_state's change (its caller has tested that it is one). The
+ * power ledger alone hearing it (find_gpu_listener): what its listener
+ * would do, without the change's record or the listener's tests. */
+void ic__gpu_state_changed(ic_fleet *f, int64_t r, enum ic_gpu_state to) {
+  struct ic__replica *rep = &f->replicas[r];
+  enum ic_gpu_state from = rep->gpu_state;
+  rep->gpu_state = to;
+  if (f->gpu_ledger)
+    ic_ledger_set_state(f->gpu_ledger, rep->node - f->gpu_ledger_first_node, f->gpu_ledger_gpus, from, to,
+                        ic_sim_now(f->sim));
+  else if (f->listen_mask & IC__KIND(IC__GPU_STATE))
+    gpu_state_heard(f, r, rep->node, from, to);
 }
 
 void ic__queue_push(ic_fleet *f, int64_t r, uint32_t idx, bool front) {

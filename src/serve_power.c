@@ -150,11 +150,20 @@ void ic__power_load(ic_fleet *f, int64_t r, double flops, double bytes, double s
                           ic_sim_now(f->sim));
 }
 
-/* Every pool's ledger has the load model or none has (one [power] section). */
+/* Whether the power listener alone hears GPU-state changes, and what it
+ * does with one is ic_ledger_set_state on the one pool's ledger (the phase
+ * model): ic__gpu_state_changed then calls that itself. */
+bool ic__power_alone(const ic_fleet *f) {
+  return f->gpu_listener == on_change && f->pool_count == 1 && !f->busy_w && f->pools[0].ledger;
+}
+
+/* Every pool's ledger has the load model or none has (one [power] section).
+ * The model first: whether the ledger hears changes directly depends on it. */
 void ic__power_listen(ic_fleet *f) {
+  if (f->has_ledger && ic_ledger_load_power(f->pools[0].ledger)->on) {
+    f->busy_w = malloc((size_t)f->replica_count * sizeof *f->busy_w);
+    if (ic__check(f, f->busy_w ? IC_OK : IC_ENOMEM, "allocating the load power model"))
+      for (int64_t r = 0; r < f->replica_count; r++) f->busy_w[r] = (double)NAN; /* no load reported yet */
+  }
   ic__listen(f, on_change, NULL, f->has_ledger ? IC__KIND(IC__GPU_STATE) : 0);
-  if (!f->has_ledger || !ic_ledger_load_power(f->pools[0].ledger)->on) return;
-  f->busy_w = malloc((size_t)f->replica_count * sizeof *f->busy_w);
-  if (!ic__check(f, f->busy_w ? IC_OK : IC_ENOMEM, "allocating the load power model")) return;
-  for (int64_t r = 0; r < f->replica_count; r++) f->busy_w[r] = (double)NAN; /* no load reported yet */
 }
