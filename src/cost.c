@@ -100,6 +100,13 @@ static void add_to_hours(double *bins, double power_w, ic_time_ns from, ic_time_
  * terms are +0, and x + (+0) is x for every x these sums hold (never -0),
  * so they are left out; a change within fleet_last_ns's hour adds to its
  * bin without add_to_hours' division (the same one product). */
+static inline __attribute__((always_inline)) void phase_sums(ic_ledger *l, double dt) {
+  for (int s = 0; s < IC_GPU_STATE_COUNT; s++) {
+    l->state_energy_j[s] += l->gpus_in_state[s] * l->gpu_power.watts[s] * dt;
+    l->state_s[s] += l->gpus_in_state[s] * dt;
+  }
+}
+
 static void advance_fleet(ic_ledger *l, ic_time_ns now_ns) {
   assert(now_ns >= l->fleet_last_ns && "ledger: time went backwards");
   double dt = ic_time_to_s(now_ns - l->fleet_last_ns);
@@ -109,10 +116,7 @@ static void advance_fleet(ic_ledger *l, ic_time_ns now_ns) {
       l->state_s[s] += l->gpus_in_state[s] * dt;
     }
   else
-    for (int s = 0; s < IC_GPU_STATE_COUNT; s++) {
-      l->state_energy_j[s] += l->gpus_in_state[s] * l->gpu_power.watts[s] * dt;
-      l->state_s[s] += l->gpus_in_state[s] * dt;
-    }
+    phase_sums(l, dt);
   ic_time_ns from = l->fleet_last_ns;
   if (now_ns <= l->hour_end_ns) {
     l->hour_energy_j[l->hour_bin] += l->power_w * dt; /* dt 0 adds ±0: the bin as it was */
@@ -126,16 +130,42 @@ static void advance_fleet(ic_ledger *l, ic_time_ns now_ns) {
 
 void ic_ledger_prefetch(const ic_ledger *l, int64_t node) { __builtin_prefetch(&l->nodes[node]); }
 
-void ic_ledger_set_state(ic_ledger *l, int64_t node, int64_t gpus, enum ic_gpu_state from,
-                         enum ic_gpu_state to, ic_time_ns now_ns) {
-  struct node_power *n = &l->nodes[node];
-  advance_node(n, now_ns);
-  advance_fleet(l, now_ns);
+/* A phase-model change's own terms, once its node and the fleet are advanced. */
+static inline __attribute__((always_inline)) void move_gpus(ic_ledger *l, struct node_power *n, int64_t gpus,
+                                                            enum ic_gpu_state from, enum ic_gpu_state to) {
   double delta = (double)gpus * (l->gpu_power.watts[to] - l->gpu_power.watts[from]);
   n->watts += delta;
   l->power_w += delta;
   l->gpus_in_state[from] -= (double)gpus;
   l->gpus_in_state[to] += (double)gpus;
+}
+
+/* ic_ledger_set_state where the load model has set terms or an hour has
+ * ended since the fleet's last change. */
+static void __attribute__((noinline)) set_state_rare(ic_ledger *l, int64_t node, int64_t gpus, enum ic_gpu_state from,
+                                                     enum ic_gpu_state to, ic_time_ns now_ns) {
+  struct node_power *n = &l->nodes[node];
+  advance_node(n, now_ns);
+  advance_fleet(l, now_ns);
+  move_gpus(l, n, gpus, from, to);
+}
+
+/* Most changes: advance_fleet's phase-model path within the hour inline,
+ * the same products and sums in the same order; no call, so no frame. */
+void ic_ledger_set_state(ic_ledger *l, int64_t node, int64_t gpus, enum ic_gpu_state from,
+                         enum ic_gpu_state to, ic_time_ns now_ns) {
+  if (__builtin_expect(l->has_extra || now_ns > l->hour_end_ns, 0)) {
+    set_state_rare(l, node, gpus, from, to, now_ns);
+    return;
+  }
+  struct node_power *n = &l->nodes[node];
+  advance_node(n, now_ns);
+  assert(now_ns >= l->fleet_last_ns && "ledger: time went backwards");
+  double dt = ic_time_to_s(now_ns - l->fleet_last_ns);
+  phase_sums(l, dt);
+  l->hour_energy_j[l->hour_bin] += l->power_w * dt;
+  l->fleet_last_ns = now_ns;
+  move_gpus(l, n, gpus, from, to);
 }
 
 void ic_ledger_set_state_w(ic_ledger *l, int64_t node, int64_t gpus, enum ic_gpu_state from, enum ic_gpu_state to,
