@@ -151,8 +151,10 @@ static void __attribute__((noinline)) set_state_rare(ic_ledger *l, int64_t node,
 }
 
 /* Most changes: advance_fleet's phase-model path within the hour inline,
- * the same products and sums in the same order; no call, so no frame. */
-void ic_ledger_set_state(ic_ledger *l, int64_t node, int64_t gpus, enum ic_gpu_state from,
+ * the same products and sums in the same order; no call, so no frame.
+ * Link-time optimisation inlines it whole into the power ledger's one
+ * caller (ic__gpu_state_changed: the call's setup and return go). */
+__attribute__((always_inline)) inline void ic_ledger_set_state(ic_ledger *l, int64_t node, int64_t gpus, enum ic_gpu_state from,
                          enum ic_gpu_state to, ic_time_ns now_ns) {
   if (__builtin_expect(l->has_extra || now_ns > l->hour_end_ns, 0)) {
     set_state_rare(l, node, gpus, from, to, now_ns);
