@@ -47,7 +47,10 @@ struct ic_ledger {
   double hour_energy_j[IC_HOURS_PER_DAY];
   ic_time_ns fleet_last_ns;
   ic_time_ns hour_end_ns; /* the end of fleet_last_ns's hour (0: not yet known) */
-  int hour_bin;           /* that hour's bin */
+  double *hour_bin;       /* that hour's bin in hour_energy_j */
+  /* hour_end_ns while has_extra is false, else INT64_MIN: a phase-model
+   * change at or before it takes ic_ledger_set_state's path (one test). */
+  ic_time_ns fast_end_ns;
   double power_w;        /* sum of node watts, kept as nodes change */
   ic_time_ns increment_ns; /* billing increment of a held spell; 0: exact */
 };
@@ -75,6 +78,7 @@ ic_ledger *ic_ledger_alloc(int64_t nodes, int64_t gpus_per_node, double node_bas
   l->power_w = (double)nodes * idle_node_w;
   l->gpus_in_state[IC_GPU_IDLE] = (double)(nodes * gpus_per_node);
   l->fleet_last_ns = start_ns;
+  l->hour_bin = &l->hour_energy_j[0];
   return l;
 }
 
@@ -119,11 +123,12 @@ static void advance_fleet(ic_ledger *l, ic_time_ns now_ns) {
     phase_sums(l, dt);
   ic_time_ns from = l->fleet_last_ns;
   if (now_ns <= l->hour_end_ns) {
-    l->hour_energy_j[l->hour_bin] += l->power_w * dt; /* dt 0 adds ±0: the bin as it was */
+    *l->hour_bin += l->power_w * dt; /* dt 0 adds ±0: the bin as it was */
   } else {
     add_to_hours(l->hour_energy_j, l->power_w, from, now_ns);
     l->hour_end_ns = (now_ns / HOUR_NS + 1) * HOUR_NS;
-    l->hour_bin = (int)(now_ns / HOUR_NS % IC_HOURS_PER_DAY);
+    l->hour_bin = &l->hour_energy_j[now_ns / HOUR_NS % IC_HOURS_PER_DAY];
+    l->fast_end_ns = l->has_extra ? INT64_MIN : l->hour_end_ns;
   }
   l->fleet_last_ns = now_ns;
 }
@@ -156,7 +161,7 @@ static void __attribute__((noinline)) set_state_rare(ic_ledger *l, int64_t node,
  * caller (ic__gpu_state_changed: the call's setup and return go). */
 __attribute__((always_inline)) inline void ic_ledger_set_state(ic_ledger *l, int64_t node, int64_t gpus, enum ic_gpu_state from,
                          enum ic_gpu_state to, ic_time_ns now_ns) {
-  if (__builtin_expect(l->has_extra || now_ns > l->hour_end_ns, 0)) {
+  if (__builtin_expect(now_ns > l->fast_end_ns, 0)) {
     set_state_rare(l, node, gpus, from, to, now_ns);
     return;
   }
@@ -165,7 +170,7 @@ __attribute__((always_inline)) inline void ic_ledger_set_state(ic_ledger *l, int
   assert(now_ns >= l->fleet_last_ns && "ledger: time went backwards");
   double dt = ic_time_to_s(now_ns - l->fleet_last_ns);
   phase_sums(l, dt);
-  l->hour_energy_j[l->hour_bin] += l->power_w * dt;
+  *l->hour_bin += l->power_w * dt;
   l->fleet_last_ns = now_ns;
   move_gpus(l, n, gpus, from, to);
 }
@@ -181,6 +186,7 @@ void ic_ledger_set_state_w(ic_ledger *l, int64_t node, int64_t gpus, enum ic_gpu
   l->gpus_in_state[from] -= g;
   l->gpus_in_state[to] += g;
   l->has_extra = true;
+  l->fast_end_ns = INT64_MIN;
   l->extra_w_in_state[from] -= g * (from_w - l->gpu_power.watts[from]);
   l->extra_w_in_state[to] += g * (to_w - l->gpu_power.watts[to]);
 }

@@ -49,7 +49,6 @@ static void find_gpu_listener(ic_fleet *f) {
   const struct ic__pool *pl = &f->pools[0];
   bool alone = ic__power_alone(f);
   f->gpu_ledger = alone ? pl->ledger : NULL;
-  f->gpu_ledger_first_node = alone ? pl->first_node : 0;
   f->gpu_ledger_gpus = alone ? pl->gpus_per_replica : 0;
 }
 
@@ -105,8 +104,7 @@ void ic__gpu_state_changed(ic_fleet *f, int64_t r, enum ic_gpu_state to) {
   enum ic_gpu_state from = rep->gpu_state;
   rep->gpu_state = to;
   if (f->gpu_ledger)
-    ic_ledger_set_state(f->gpu_ledger, rep->node - f->gpu_ledger_first_node, f->gpu_ledger_gpus, from, to,
-                        ic_sim_now(f->sim));
+    ic_ledger_set_state(f->gpu_ledger, rep->node, f->gpu_ledger_gpus, from, to, ic_sim_now(f->sim));
   else if (f->listen_mask & IC__KIND(IC__GPU_STATE))
     gpu_state_heard(f, r, rep->node, from, to);
 }

@@ -236,7 +236,7 @@ struct ic_fleet {
    * the fleet has one pool (most runs): its ledger, which a change then
    * moves directly (ic__gpu_state_changed); NULL otherwise. */
   struct ic_ledger *gpu_ledger;
-  int64_t gpu_ledger_first_node, gpu_ledger_gpus; /* that pool's */
+  int64_t gpu_ledger_gpus;   /* that pool's replica's (its first node is 0) */
   ic_serve_observer_fn *observer;
   void *observer_ctx;
   ic_status status;          /* first failure inside the fleet; IC_OK while none */

@@ -154,7 +154,8 @@ void ic__power_load(ic_fleet *f, int64_t r, double flops, double bytes, double s
  * does with one is ic_ledger_set_state on the one pool's ledger (the phase
  * model): ic__gpu_state_changed then calls that itself. */
 bool ic__power_alone(const ic_fleet *f) {
-  return f->gpu_listener == on_change && f->pool_count == 1 && !f->busy_w && f->pools[0].ledger;
+  return f->gpu_listener == on_change && f->pool_count == 1 && !f->busy_w && f->pools[0].ledger &&
+         f->pools[0].first_node == 0;
 }
 
 /* Every pool's ledger has the load model or none has (one [power] section).
