@@ -180,14 +180,20 @@ static int64_t route_prefix(ic_fleet *f) {
  * batch records its kick reads, are on their way to the cache while the
  * events in between run. */
 void ic__draw_two(ic_fleet *f) {
+  const gsl_rng *rng = f->rng;
   uint64_t n = (uint64_t)f->entry_replicas;
-  for (int i = 0; i < 2; i++) {
-    int64_t r = (int64_t)ic_rng_uniform_int(f->rng, n); /* gsl_rng_uniform_int, inline */
-    f->two_next[i] = r;
-    __builtin_prefetch(&f->replicas[r]);
-    if (f->pool_count == 1 && f->pools[0].policy->prefetch) f->pools[0].policy->prefetch(f, r);
-  }
+  int64_t a = (int64_t)ic_rng_uniform_int(rng, n); /* gsl_rng_uniform_int, inline */
+  int64_t b = (int64_t)ic_rng_uniform_int(rng, n); /* the same rule: its scale found once */
+  f->two_next[0] = a;
+  f->two_next[1] = b;
   f->two_drawn = true;
+  __builtin_prefetch(&f->replicas[a]);
+  __builtin_prefetch(&f->replicas[b]);
+  void (*prefetch)(const ic_fleet *, int64_t) = f->pool_count == 1 ? f->pools[0].policy->prefetch : NULL;
+  if (prefetch) {
+    prefetch(f, a);
+    prefetch(f, b);
+  }
 }
 
 int64_t ic__route(ic_fleet *f) {
