@@ -69,7 +69,10 @@ ic_status ic_fleet_submit(ic_fleet *f, const struct ic_request *req) {
     return IC_OK;
   }
   int64_t max_queue = f->serving.max_queue;
-  int64_t r = f->serving.router == IC_ROUTER_CENTRAL ? ic__router_top(f) : ic__route(f);
+  /* power_of_two without power-down (its fit tree): the default's router, inline */
+  int64_t r = f->serving.router == IC_ROUTER_POWER_OF_TWO && !f->fit_tree ? ic__route_two(f)
+              : f->serving.router == IC_ROUTER_CENTRAL                   ? ic__router_top(f)
+                                                                        : ic__route(f);
   if (max_queue > 0 && (f->serving.router == IC_ROUTER_CENTRAL ? f->central_len : f->replicas[r].queue_len) >= max_queue) {
     reject(f);
     return IC_OK;
@@ -100,7 +103,7 @@ ic_status ic_fleet_submit(ic_fleet *f, const struct ic_request *req) {
     return f->status;
   }
   bool was_empty = f->replicas[r].queue_len == 0;
-  ic__queue_push(f, r, idx, false);
+  ic__queue_push_back(f, r, idx);
   ic__add_load(f, r, 1, req->prompt_tokens + req->output_tokens);
   ic__pool_of(f, r)->policy->kick(f, r, was_empty);
   return f->status;

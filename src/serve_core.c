@@ -115,16 +115,11 @@ void ic__queue_push(ic_fleet *f, int64_t r, uint32_t idx, bool front) {
     f->pool[idx].next = rep->queue_head;
     rep->queue_head = idx;
     if (rep->queue_tail == IC__NONE) rep->queue_tail = idx;
+    rep->queue_len++;
+    ic__count_queued(f, +1);
   } else {
-    f->pool[idx].next = IC__NONE;
-    if (rep->queue_tail == IC__NONE)
-      rep->queue_head = idx;
-    else
-      f->pool[rep->queue_tail].next = idx;
-    rep->queue_tail = idx;
+    ic__queue_push_back(f, r, idx);
   }
-  rep->queue_len++;
-  ic__count_queued(f, +1);
 }
 
 uint32_t ic__queue_pop(ic_fleet *f, int64_t r) {

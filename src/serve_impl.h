@@ -314,6 +314,18 @@ static inline void ic__count_running(ic_fleet *f, int64_t delta) {
   f->running_requests += delta;
   ic__emit(f, IC__RUNNING, -1, -1, (double)f->running_requests);
 }
+/* Request idx joins the back of r's queue (every arrival: inline). */
+static inline void ic__queue_push_back(ic_fleet *f, int64_t r, uint32_t idx) {
+  struct ic__replica *rep = &f->replicas[r];
+  f->pool[idx].next = IC__NONE;
+  if (rep->queue_tail == IC__NONE)
+    rep->queue_head = idx;
+  else
+    f->pool[rep->queue_tail].next = idx;
+  rep->queue_tail = idx;
+  rep->queue_len++;
+  ic__count_queued(f, +1);
+}
 void ic__queue_push(ic_fleet *f, int64_t r, uint32_t idx, bool front);
 uint32_t ic__queue_pop(ic_fleet *f, int64_t r);
 void ic__admitted(ic_fleet *f, int64_t r, uint32_t idx);
@@ -347,7 +359,29 @@ bool ic__router_less(const ic_fleet *f, int64_t a, int64_t b);
 int64_t ic__router_top(const ic_fleet *f);
 void ic__heap_fix(ic_fleet *f, int64_t r);
 int64_t ic__route(ic_fleet *f);
-void ic__add_load(ic_fleet *f, int64_t r, int64_t requests, int64_t tokens);
+void ic__draw_two(ic_fleet *f);
+/* power_of_two without power-down (the router's choice then reads nothing
+ * but the two loads): of the two candidates drawn an arrival early, the one
+ * with fewer outstanding requests, a tie to the first. Inline: every
+ * arrival of the default configuration. */
+static inline int64_t ic__route_two(ic_fleet *f) {
+  if (!f->two_drawn) ic__draw_two(f);
+  int64_t a = f->two_next[0], b = f->two_next[1];
+  ic__draw_two(f);
+  return f->replicas[b].outstanding < f->replicas[a].outstanding ? b : a;
+}
+void ic__load_followed(ic_fleet *f, int64_t r);
+/* Replica r's load changes by requests and tokens (every arrival and
+ * completion: inline); what follows loads (a heap router's heap, power-
+ * down's fit tree, a listener of loads), which most runs have none of, out
+ * of line. */
+static inline void ic__add_load(ic_fleet *f, int64_t r, int64_t requests, int64_t tokens) {
+  struct ic__replica *rep = &f->replicas[r];
+  rep->outstanding += requests;
+  if (requests > 0) ic__pool_of(f, r)->routed += (uint64_t)requests;
+  rep->outstanding_tokens += tokens;
+  if (f->use_heap || f->fit_tree || (f->listen_mask & IC__KIND(IC__LOAD))) ic__load_followed(f, r);
+}
 int64_t ic__node_outstanding(const ic_fleet *f, int64_t node);
 void ic__fit_update(ic_fleet *f, int64_t r);
 void ic__node_refit(ic_fleet *f, int64_t node);

@@ -81,15 +81,14 @@ int64_t ic__node_outstanding(const ic_fleet *f, int64_t node) {
   return sum;
 }
 
-void ic__add_load(ic_fleet *f, int64_t r, int64_t requests, int64_t tokens) {
-  struct ic__replica *rep = &f->replicas[r];
-  rep->outstanding += requests;
-  if (requests > 0) ic__pool_of(f, r)->routed += (uint64_t)requests;
-  rep->outstanding_tokens += tokens;
+/* ic__add_load's rest: r's load has changed. */
+void ic__load_followed(ic_fleet *f, int64_t r) {
   ic__heap_fix(f, r);
   ic__fit_update(f, r);
-  if (f->listen_mask & IC__KIND(IC__LOAD))
-    ic__emit(f, IC__LOAD, r, rep->node, (double)ic__node_outstanding(f, rep->node));
+  if (f->listen_mask & IC__KIND(IC__LOAD)) {
+    int64_t node = f->replicas[r].node;
+    ic__emit(f, IC__LOAD, r, node, (double)ic__node_outstanding(f, node));
+  }
 }
 
 /* Central router: hands queued requests to replica r while its policy says
@@ -180,15 +179,21 @@ static int64_t route_prefix(ic_fleet *f) {
  * same order), so that the replica records the choice compares, and the
  * batch records its kick reads, are on their way to the cache while the
  * events in between run. */
-static void draw_two(ic_fleet *f) {
+void ic__draw_two(ic_fleet *f) {
+  const gsl_rng *rng = f->rng;
   uint64_t n = (uint64_t)f->entry_replicas;
-  for (int i = 0; i < 2; i++) {
-    int64_t r = (int64_t)ic_rng_uniform_int(f->rng, n); /* gsl_rng_uniform_int, inline */
-    f->two_next[i] = r;
-    __builtin_prefetch(&f->replicas[r]);
-    if (f->pool_count == 1 && f->pools[0].policy->prefetch) f->pools[0].policy->prefetch(f, r);
-  }
+  int64_t a = (int64_t)ic_rng_uniform_int(rng, n); /* gsl_rng_uniform_int, inline */
+  int64_t b = (int64_t)ic_rng_uniform_int(rng, n); /* the same rule: its scale found once */
+  f->two_next[0] = a;
+  f->two_next[1] = b;
   f->two_drawn = true;
+  __builtin_prefetch(&f->replicas[a]);
+  __builtin_prefetch(&f->replicas[b]);
+  void (*prefetch)(const ic_fleet *, int64_t) = f->pool_count == 1 ? f->pools[0].policy->prefetch : NULL;
+  if (prefetch) {
+    prefetch(f, a);
+    prefetch(f, b);
+  }
 }
 
 int64_t ic__route(ic_fleet *f) {
@@ -205,10 +210,10 @@ int64_t ic__route(ic_fleet *f) {
   case IC_ROUTER_PREFIX_AWARE: return route_prefix(f);
   case IC_ROUTER_RANDOM: return (int64_t)ic_rng_uniform_int(f->rng, n);
   case IC_ROUTER_POWER_OF_TWO: {
-    if (!f->two_drawn) draw_two(f);
+    if (!f->powerdown.enabled) return ic__route_two(f);
+    if (!f->two_drawn) ic__draw_two(f);
     int64_t a = f->two_next[0], b = f->two_next[1];
-    draw_two(f);
-    if (!f->powerdown.enabled) return f->replicas[b].outstanding < f->replicas[a].outstanding ? b : a;
+    ic__draw_two(f);
     return ic__router_less(f, b, a) ? b : a;
   }
   case IC_ROUTER_ROUND_ROBIN:

@@ -184,13 +184,25 @@ static __attribute__((noinline)) ic_status gen_arrival_other(struct ic__gen *g, 
   return *t >= g->end_ns ? IC_ENOENT : IC_OK;
 }
 
-/* ic__gen_arrival, inline in gen_next (every generated arrival). */
-static inline ic_status gen_arrival(struct ic__gen *g, ic_time_ns *t) {
-  if (!g->gap_block) return gen_arrival_other(g, t);
+/* Plain Poisson's next arrival (g->gap_block). */
+static inline ic_status poisson_arrival(struct ic__gen *g, ic_time_ns *t) {
   if (g->gap_next == IC__GAPS) refill_gaps(g);
   g->clock_s += -g->mean_gap_s * g->gap_log1p[g->gap_next++]; /* exponential()'s value */
   *t = ic_time_from_s(g->clock_s);
   return *t >= g->end_ns ? IC_ENOENT : IC_OK;
+}
+
+/* ic__gen_arrival, inline in gen_next (every generated arrival). */
+static inline ic_status gen_arrival(struct ic__gen *g, ic_time_ns *t) {
+  if (!g->gap_block) return gen_arrival_other(g, t);
+  return poisson_arrival(g, t);
+}
+
+/* The request of one class with fixed lengths (g->fixed_lengths) at t. */
+static inline void fixed_request(struct ic__gen *g, struct ic_request *out, ic_time_ns t) {
+  *out = g->fixed_request; /* copied whole: ic_source_next's one read of both lengths meets one store */
+  out->id = g->next_id++;
+  out->arrival_ns = t;
 }
 
 ic_status ic__gen_arrival(struct ic__gen *g, ic_time_ns *t) { return gen_arrival(g, t); }
@@ -201,9 +213,7 @@ static ic_status gen_next(ic_source *src, struct ic_request *out) {
   ic_time_ns t;
   if (gen_arrival(g, &t) != IC_OK) return IC_ENOENT;
   if (g->fixed_lengths) { /* what the lines below give for one class, without reading its distributions */
-    *out = g->fixed_request;  /* copied whole: ic_source_next's one read of both lengths meets one store */
-    out->id = g->next_id++;
-    out->arrival_ns = t;
+    fixed_request(g, out, t);
     return IC_OK;
   }
   int c = ic__gen_class(g);
@@ -216,6 +226,18 @@ static ic_status gen_next(ic_source *src, struct ic_request *out) {
   ic__clamp_lengths(&p, &o, g->prompt[c].lo, g->prompt[c].hi, g->output[c].lo, g->output[c].hi, 0);
   *out = (struct ic_request){.id = g->next_id++, .arrival_ns = t, .prompt_tokens = p, .output_tokens = o,
                              .class_id = c};
+  return IC_OK;
+}
+
+/* gen_next where the generator is plain Poisson with one class of fixed
+ * lengths and no prefixes (the default and 2025 scenarios; ic__gen_plain_ops,
+ * chosen at open): the same lines without gen_next's tests of the other
+ * cases or the frame that their registers need. */
+static ic_status gen_next_plain(ic_source *src, struct ic_request *out) {
+  struct ic__gen *g = (struct ic__gen *)src;
+  ic_time_ns t;
+  if (poisson_arrival(g, &t) != IC_OK) return IC_ENOENT;
+  fixed_request(g, out, t);
   return IC_OK;
 }
 
@@ -233,6 +255,7 @@ static void gen_free(ic_source *src) {
 }
 
 const struct ic_source_ops ic__gen_ops = {"generator", gen_next, gen_free, NULL};
+const struct ic_source_ops ic__gen_plain_ops = {"generator", gen_next_plain, gen_free, NULL};
 
 /* --- the lead's original constructor ---------------------------------------- */
 

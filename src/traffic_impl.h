@@ -68,6 +68,7 @@ struct ic__gen {
 };
 
 extern const struct ic_source_ops ic__gen_ops;
+extern const struct ic_source_ops ic__gen_plain_ops; /* gap_block, fixed_lengths, no prefix */
 
 /* The generator's next arrival time (IC_ENOENT at end_ns), and a class. */
 ic_status ic__gen_arrival(struct ic__gen *g, ic_time_ns *t);

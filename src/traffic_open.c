@@ -482,6 +482,7 @@ static ic_status open_generator(const struct ic_traffic_config *c, ic_sim *sim, 
   ic__clamp_lengths(&fr->prompt_tokens, &fr->output_tokens, g->prompt[0].lo, g->prompt[0].hi, g->output[0].lo,
                     g->output[0].hi, 0);
   if ((st = ic__prefix_open(g, c, sim)) != IC_OK) goto fail;
+  if (g->gap_block && g->fixed_lengths && !g->prefix) g->base.ops = &ic__gen_plain_ops;
   *out = &g->base;
   return IC_OK;
 fail:
