@@ -74,25 +74,36 @@ static inline bool before(const ic_evq *q, ic_time_ns ta, uint32_t a, ic_time_ns
 
 /* Slot s's key changed to time t (its seq already set): every inner node
  * on its path is recomputed from its sibling, right whatever the change.
- * Branch-free but for ties. Returns the root's time, the earliest. */
-static ic_time_ns replay(ic_evq *q, uint32_t s, ic_time_ns t) {
+ * Branch-free but for ties. Returns the root's time, the earliest. One
+ * index, i, is the path node's sibling after each level's store: a node
+ * and its sibling have the same parent (i >> 1), and past the root i is
+ * 0, which ends the loop. The empty asm hides that 0 means i was 1, or
+ * GCC keeps both i and i ^ 1 and compares with 1: 11 instructions a level,
+ * not 12 (docs/performance-round15-i20E.md, item 230). */
+static inline __attribute__((always_inline)) ic_time_ns replay_inline(ic_evq *q, uint32_t s, ic_time_ns t) {
   ic_time_ns *time = q->time;
   uint32_t *win = q->win;
   time[s] = t;
   size_t i = (size_t)q->slot_cap + s;
   size_t r = s;      /* 64-bit, as sr: no zero extension at each level */
   size_t sr = s ^ 1; /* the leaf's sibling: a leaf; above, an inner node's winner */
-  while (i > 1) {
+  do {
     ic_time_ns st = time[sr];
-    bool sib = before(q, st, (uint32_t)sr, t, (uint32_t)r);
+    /* as likely as not: selects, never a branch (PGO's profile made one) */
+    bool sib = __builtin_expect_with_probability(before(q, st, (uint32_t)sr, t, (uint32_t)r), 1, 0.5);
     t = sib ? st : t;
     r = sib ? sr : r;
     i >>= 1;
     win[i] = (uint32_t)r;
-    sr = win[i ^ 1]; /* at the root, win[0]: read, unused */
-  }
+    i ^= 1;
+    __asm__("" : "+r"(i));
+    sr = win[i]; /* past the root, win[0]: read, unused */
+  } while (i);
   return t;
 }
+
+/* replay out of line: the moves, cancels and delays; the pop has its own. */
+static __attribute__((noinline)) ic_time_ns replay(ic_evq *q, uint32_t s, ic_time_ns t) { return replay_inline(q, s, t); }
 
 /* Slot s's key became earlier, time t (a free leaf's +infinity, or a move
  * earlier): an inner node on its path becomes s where s's key is the
@@ -303,7 +314,7 @@ bool ic_evq_pop(ic_evq *q, struct ic_event *out) {
    * (the siblings on its path): GCC deleted the one written here from the
    * ninth round on, and made live it measured no gain (docs/performance.md,
    * item 88). */
-  out->next_ns = replay(q, idx, IC_TIME_NEVER);
+  out->next_ns = replay_inline(q, idx, IC_TIME_NEVER);
   return true;
 }
 
