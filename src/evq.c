@@ -80,13 +80,10 @@ static inline bool before(const ic_evq *q, ic_time_ns ta, uint32_t a, ic_time_ns
  * 0, which ends the loop. The empty asm hides that 0 means i was 1, or
  * GCC keeps both i and i ^ 1 and compares with 1: 11 instructions a level,
  * not 12 (docs/performance-round15-i20E.md, item 230). */
-static inline __attribute__((always_inline)) ic_time_ns replay_inline(ic_evq *q, uint32_t s, ic_time_ns t) {
+static inline __attribute__((always_inline)) ic_time_ns replay_up(ic_evq *q, size_t i, size_t r, ic_time_ns t,
+                                                                    size_t sr) {
   ic_time_ns *time = q->time;
   uint32_t *win = q->win;
-  time[s] = t;
-  size_t i = (size_t)q->slot_cap + s;
-  size_t r = s;      /* 64-bit, as sr: no zero extension at each level */
-  size_t sr = s ^ 1; /* the leaf's sibling: a leaf; above, an inner node's winner */
   do {
     ic_time_ns st = time[sr];
     /* as likely as not: selects, never a branch (PGO's profile made one) */
@@ -100,6 +97,12 @@ static inline __attribute__((always_inline)) ic_time_ns replay_inline(ic_evq *q,
     sr = win[i]; /* past the root, win[0]: read, unused */
   } while (i);
   return t;
+}
+static inline __attribute__((always_inline)) ic_time_ns replay_inline(ic_evq *q, uint32_t s, ic_time_ns t) {
+  q->time[s] = t;
+  /* 64-bit r and sr: no zero extension at each level; the leaf's sibling
+   * is a leaf, above it an inner node's winner */
+  return replay_up(q, (size_t)q->slot_cap + s, s, t, s ^ 1);
 }
 
 /* replay out of line: the moves, cancels and delays; the pop has its own. */
@@ -314,7 +317,12 @@ bool ic_evq_pop(ic_evq *q, struct ic_event *out) {
    * (the siblings on its path): GCC deleted the one written here from the
    * ninth round on, and made live it measured no gain (docs/performance.md,
    * item 88). */
-  out->next_ns = replay_inline(q, idx, IC_TIME_NEVER);
+  /* The replay of idx's leaf with +infinity, its first level without a
+   * compare: the sibling leaf wins, or is free too (a key as late). */
+  q->time[idx] = IC_TIME_NEVER;
+  size_t i = ((size_t)q->slot_cap + idx) >> 1, r = idx ^ 1;
+  q->win[i] = (uint32_t)r;
+  out->next_ns = replay_up(q, i, r, q->time[r], q->win[i ^ 1]); /* slot_cap >= 64: i > 1 */
   return true;
 }
 
