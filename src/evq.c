@@ -213,12 +213,10 @@ static __attribute__((noinline)) uint32_t ctx_find(ic_evq *q, void *ctx) {
   return q->ctx_last = c;
 }
 
-/* A push into the free slot at the free list's head (one there): no call,
- * so no register saved, but where ctx is not the last push's. */
+/* A push into the free slot at the free list's head (one there), its
+ * context's index c known: no call, so no register saved. */
 static inline __attribute__((always_inline)) ic_event_id push_free(ic_evq *q, ic_time_ns time_ns, bool bound,
-                                                                   ic_event_fn *fn, void *ctx, uint64_t arg) {
-  uint32_t c = q->ctx_last;
-  if (__builtin_expect(q->ctxs[c] != ctx, 0) && (c = ctx_find(q, ctx)) == UINT32_MAX) return 0;
+                                                                   ic_event_fn *fn, uint32_t c, uint64_t arg) {
   uint32_t idx = q->free_head;
   struct slot *s = &q->slots[idx];
   q->free_head = (uint32_t)s->arg;
@@ -234,20 +232,30 @@ static inline __attribute__((always_inline)) ic_event_id push_free(ic_evq *q, ic
   return ((uint64_t)g << 32) | idx;
 }
 
-/* A push that finds no free slot: the pool doubles first (rare). */
-static __attribute__((noinline, cold)) ic_event_id push_grown(ic_evq *q, ic_time_ns time_ns, bool bound,
+/* A push that finds no free slot (the pool doubles first) or a context
+ * other than the last push's (rare): out of line, so that the common
+ * push makes no call. */
+static __attribute__((noinline, cold)) ic_event_id push_slow(ic_evq *q, ic_time_ns time_ns, bool bound,
+                                                             ic_event_fn *fn, void *ctx, uint64_t arg) {
+  if (q->free_head == UINT32_MAX && !grow_slots(q)) return 0;
+  uint32_t c = q->ctx_last;
+  if (q->ctxs[c] != ctx && (c = ctx_find(q, ctx)) == UINT32_MAX) return 0;
+  return push_free(q, time_ns, bound, fn, c, arg);
+}
+
+static inline __attribute__((always_inline)) ic_event_id push(ic_evq *q, ic_time_ns time_ns, bool bound,
                                                               ic_event_fn *fn, void *ctx, uint64_t arg) {
-  return grow_slots(q) ? push_free(q, time_ns, bound, fn, ctx, arg) : 0;
+  if (__builtin_expect(q->free_head == UINT32_MAX || q->ctxs[q->ctx_last] != ctx, 0))
+    return push_slow(q, time_ns, bound, fn, ctx, arg);
+  return push_free(q, time_ns, bound, fn, q->ctx_last, arg);
 }
 
 ic_event_id ic_evq_push(ic_evq *q, ic_time_ns time_ns, ic_event_fn *fn, void *ctx, uint64_t arg) {
-  if (__builtin_expect(q->free_head == UINT32_MAX, 0)) return push_grown(q, time_ns, false, fn, ctx, arg);
-  return push_free(q, time_ns, false, fn, ctx, arg);
+  return push(q, time_ns, false, fn, ctx, arg);
 }
 
 ic_event_id ic_evq_push_bound(ic_evq *q, ic_time_ns time_ns, ic_event_fn *fn, void *ctx, uint64_t arg) {
-  if (__builtin_expect(q->free_head == UINT32_MAX, 0)) return push_grown(q, time_ns, true, fn, ctx, arg);
-  return push_free(q, time_ns, true, fn, ctx, arg);
+  return push(q, time_ns, true, fn, ctx, arg);
 }
 
 /* The pending slot of id, or NULL. */
