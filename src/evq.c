@@ -72,14 +72,15 @@ static inline bool before(const ic_evq *q, ic_time_ns ta, uint32_t a, ic_time_ns
   return ta < tb;
 }
 
-/* Slot s's key changed to time t (its seq already set): every inner node
- * on its path is recomputed from its sibling, right whatever the change.
- * Branch-free but for ties. Returns the root's time, the earliest. One
- * index, i, is the path node's sibling after each level's store: a node
- * and its sibling have the same parent (i >> 1), and past the root i is
- * 0, which ends the loop. The empty asm hides that 0 means i was 1, or
- * GCC keeps both i and i ^ 1 and compares with 1: 11 instructions a level,
- * not 12 (docs/performance-round15-i20E.md, item 230). */
+/* A replay from a path node (index i; r and t its winner's slot and time,
+ * sr its sibling's winner) to the root: every inner node above is
+ * recomputed from its sibling, right whatever the change. Branch-free but
+ * for ties. Returns the root's time, the earliest. One index, i, is the
+ * path node's sibling after each level's store: a node and its sibling
+ * have the same parent (i >> 1), and past the root i is 0, which ends the
+ * loop. The empty asm hides that 0 means i was 1, or GCC keeps both i and
+ * i ^ 1 and compares with 1: 11 instructions a level, not 12
+ * (docs/performance.md, item 230). */
 static inline __attribute__((always_inline)) ic_time_ns replay_up(ic_evq *q, size_t i, size_t r, ic_time_ns t,
                                                                     size_t sr) {
   ic_time_ns *time = q->time;
@@ -98,6 +99,8 @@ static inline __attribute__((always_inline)) ic_time_ns replay_up(ic_evq *q, siz
   } while (i);
   return t;
 }
+/* Slot s's key changed to time t (its seq already set): the replay from
+ * its leaf. */
 static inline __attribute__((always_inline)) ic_time_ns replay_inline(ic_evq *q, uint32_t s, ic_time_ns t) {
   q->time[s] = t;
   /* 64-bit r and sr: no zero extension at each level; the leaf's sibling
