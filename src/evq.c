@@ -80,17 +80,26 @@ static inline bool before(const ic_evq *q, ic_time_ns ta, uint32_t a, ic_time_ns
  * have the same parent (i >> 1), and past the root i is 0, which ends the
  * loop. The empty asm hides that 0 means i was 1, or GCC keeps both i and
  * i ^ 1 and compares with 1: 11 instructions a level, not 12
- * (docs/performance.md, item 230). */
+ * (docs/performance.md, item 230). masked: the selects by a mask (item
+ * 233), 17 instructions a level. */
 static inline __attribute__((always_inline)) ic_time_ns replay_up(ic_evq *q, size_t i, size_t r, ic_time_ns t,
-                                                                    size_t sr) {
+                                                                    size_t sr, bool masked) {
   ic_time_ns *time = q->time;
   uint32_t *win = q->win;
   do {
     ic_time_ns st = time[sr];
     /* as likely as not: selects, never a branch (PGO's profile made one) */
     bool sib = __builtin_expect_with_probability(before(q, st, (uint32_t)sr, t, (uint32_t)r), 1, 0.5);
-    t = sib ? st : t;
-    r = sib ? sr : r;
+    if (masked) { /* a mask the compiler cannot see through: PGO made the out-of-line copy's select a
+                   * branch, mispredicted about 4.5 times a replay (the delays of the first event) */
+      uint64_t m = (uint64_t)0 - (uint64_t)sib;
+      __asm__("" : "+r"(m));
+      t = (ic_time_ns)((uint64_t)t ^ (((uint64_t)t ^ (uint64_t)st) & m));
+      r ^= (r ^ sr) & m;
+    } else {
+      t = sib ? st : t;
+      r = sib ? sr : r;
+    }
     i >>= 1;
     win[i] = (uint32_t)r;
     i ^= 1;
@@ -100,16 +109,14 @@ static inline __attribute__((always_inline)) ic_time_ns replay_up(ic_evq *q, siz
   return t;
 }
 /* Slot s's key changed to time t (its seq already set): the replay from
- * its leaf. */
-static inline __attribute__((always_inline)) ic_time_ns replay_inline(ic_evq *q, uint32_t s, ic_time_ns t) {
+ * its leaf, out of line (the moves, cancels and delays; the pop has its
+ * own), its selects by a mask. */
+static __attribute__((noinline)) ic_time_ns replay(ic_evq *q, uint32_t s, ic_time_ns t) {
   q->time[s] = t;
   /* 64-bit r and sr: no zero extension at each level; the leaf's sibling
    * is a leaf, above it an inner node's winner */
-  return replay_up(q, (size_t)q->slot_cap + s, s, t, s ^ 1);
+  return replay_up(q, (size_t)q->slot_cap + s, s, t, s ^ 1, true);
 }
-
-/* replay out of line: the moves, cancels and delays; the pop has its own. */
-static __attribute__((noinline)) ic_time_ns replay(ic_evq *q, uint32_t s, ic_time_ns t) { return replay_inline(q, s, t); }
 
 /* Slot s's key became earlier, time t (a free leaf's +infinity, or a move
  * earlier): an inner node on its path becomes s where s's key is the
@@ -333,7 +340,7 @@ bool ic_evq_pop(ic_evq *q, struct ic_event *out) {
   q->time[idx] = IC_TIME_NEVER;
   size_t i = ((size_t)q->slot_cap + idx) >> 1, r = idx ^ 1;
   q->win[i] = (uint32_t)r;
-  out->next_ns = replay_up(q, i, r, q->time[r], q->win[i ^ 1]); /* slot_cap >= 64: i > 1 */
+  out->next_ns = replay_up(q, i, r, q->time[r], q->win[i ^ 1], false); /* slot_cap >= 64: i > 1 */
   return true;
 }
 
