@@ -72,26 +72,50 @@ static inline bool before(const ic_evq *q, ic_time_ns ta, uint32_t a, ic_time_ns
   return ta < tb;
 }
 
-/* Slot s's key changed to time t (its seq already set): every inner node
- * on its path is recomputed from its sibling, right whatever the change.
- * Branch-free but for ties. Returns the root's time, the earliest. */
-static ic_time_ns replay(ic_evq *q, uint32_t s, ic_time_ns t) {
+/* A replay from a path node (index i; r and t its winner's slot and time,
+ * sr its sibling's winner) to the root: every inner node above is
+ * recomputed from its sibling, right whatever the change. Branch-free but
+ * for ties. Returns the root's time, the earliest. One index, i, is the
+ * path node's sibling after each level's store: a node and its sibling
+ * have the same parent (i >> 1), and past the root i is 0, which ends the
+ * loop. The empty asm hides that 0 means i was 1, or GCC keeps both i and
+ * i ^ 1 and compares with 1: 11 instructions a level, not 12
+ * (docs/performance.md, item 230). masked: the selects by a mask (item
+ * 233), 17 instructions a level. */
+static inline __attribute__((always_inline)) ic_time_ns replay_up(ic_evq *q, size_t i, size_t r, ic_time_ns t,
+                                                                    size_t sr, bool masked) {
   ic_time_ns *time = q->time;
   uint32_t *win = q->win;
-  time[s] = t;
-  size_t i = (size_t)q->slot_cap + s;
-  size_t r = s;      /* 64-bit, as sr: no zero extension at each level */
-  size_t sr = s ^ 1; /* the leaf's sibling: a leaf; above, an inner node's winner */
-  while (i > 1) {
+  do {
     ic_time_ns st = time[sr];
-    bool sib = before(q, st, (uint32_t)sr, t, (uint32_t)r);
-    t = sib ? st : t;
-    r = sib ? sr : r;
+    /* as likely as not: selects, never a branch (PGO's profile made one) */
+    bool sib = __builtin_expect_with_probability(before(q, st, (uint32_t)sr, t, (uint32_t)r), 1, 0.5);
+    if (masked) { /* a mask the compiler cannot see through: PGO made the out-of-line copy's select a
+                   * branch, mispredicted about 4.5 times a replay (the delays of the first event) */
+      uint64_t m = (uint64_t)0 - (uint64_t)sib;
+      __asm__("" : "+r"(m));
+      t = (ic_time_ns)((uint64_t)t ^ (((uint64_t)t ^ (uint64_t)st) & m));
+      r ^= (r ^ sr) & m;
+    } else {
+      t = sib ? st : t;
+      r = sib ? sr : r;
+    }
     i >>= 1;
     win[i] = (uint32_t)r;
-    sr = win[i ^ 1]; /* at the root, win[0]: read, unused */
-  }
+    i ^= 1;
+    __asm__("" : "+r"(i));
+    sr = win[i]; /* past the root, win[0]: read, unused */
+  } while (i);
   return t;
+}
+/* Slot s's key changed to time t (its seq already set): the replay from
+ * its leaf, out of line (the moves, cancels and delays; the pop has its
+ * own), its selects by a mask. */
+static __attribute__((noinline)) ic_time_ns replay(ic_evq *q, uint32_t s, ic_time_ns t) {
+  q->time[s] = t;
+  /* 64-bit r and sr: no zero extension at each level; the leaf's sibling
+   * is a leaf, above it an inner node's winner */
+  return replay_up(q, (size_t)q->slot_cap + s, s, t, s ^ 1, true);
 }
 
 /* Slot s's key became earlier, time t (a free leaf's +infinity, or a move
@@ -199,12 +223,10 @@ static __attribute__((noinline)) uint32_t ctx_find(ic_evq *q, void *ctx) {
   return q->ctx_last = c;
 }
 
-/* A push into the free slot at the free list's head (one there): no call,
- * so no register saved, but where ctx is not the last push's. */
+/* A push into the free slot at the free list's head (one there), its
+ * context's index c known: no call, so no register saved. */
 static inline __attribute__((always_inline)) ic_event_id push_free(ic_evq *q, ic_time_ns time_ns, bool bound,
-                                                                   ic_event_fn *fn, void *ctx, uint64_t arg) {
-  uint32_t c = q->ctx_last;
-  if (__builtin_expect(q->ctxs[c] != ctx, 0) && (c = ctx_find(q, ctx)) == UINT32_MAX) return 0;
+                                                                   ic_event_fn *fn, uint32_t c, uint64_t arg) {
   uint32_t idx = q->free_head;
   struct slot *s = &q->slots[idx];
   q->free_head = (uint32_t)s->arg;
@@ -220,20 +242,30 @@ static inline __attribute__((always_inline)) ic_event_id push_free(ic_evq *q, ic
   return ((uint64_t)g << 32) | idx;
 }
 
-/* A push that finds no free slot: the pool doubles first (rare). */
-static __attribute__((noinline, cold)) ic_event_id push_grown(ic_evq *q, ic_time_ns time_ns, bool bound,
+/* A push that finds no free slot (the pool doubles first) or a context
+ * other than the last push's (rare): out of line, so that the common
+ * push makes no call. */
+static __attribute__((noinline, cold)) ic_event_id push_slow(ic_evq *q, ic_time_ns time_ns, bool bound,
+                                                             ic_event_fn *fn, void *ctx, uint64_t arg) {
+  if (q->free_head == UINT32_MAX && !grow_slots(q)) return 0;
+  uint32_t c = q->ctx_last;
+  if (q->ctxs[c] != ctx && (c = ctx_find(q, ctx)) == UINT32_MAX) return 0;
+  return push_free(q, time_ns, bound, fn, c, arg);
+}
+
+static inline __attribute__((always_inline)) ic_event_id push(ic_evq *q, ic_time_ns time_ns, bool bound,
                                                               ic_event_fn *fn, void *ctx, uint64_t arg) {
-  return grow_slots(q) ? push_free(q, time_ns, bound, fn, ctx, arg) : 0;
+  if (__builtin_expect(q->free_head == UINT32_MAX || q->ctxs[q->ctx_last] != ctx, 0))
+    return push_slow(q, time_ns, bound, fn, ctx, arg);
+  return push_free(q, time_ns, bound, fn, q->ctx_last, arg);
 }
 
 ic_event_id ic_evq_push(ic_evq *q, ic_time_ns time_ns, ic_event_fn *fn, void *ctx, uint64_t arg) {
-  if (__builtin_expect(q->free_head == UINT32_MAX, 0)) return push_grown(q, time_ns, false, fn, ctx, arg);
-  return push_free(q, time_ns, false, fn, ctx, arg);
+  return push(q, time_ns, false, fn, ctx, arg);
 }
 
 ic_event_id ic_evq_push_bound(ic_evq *q, ic_time_ns time_ns, ic_event_fn *fn, void *ctx, uint64_t arg) {
-  if (__builtin_expect(q->free_head == UINT32_MAX, 0)) return push_grown(q, time_ns, true, fn, ctx, arg);
-  return push_free(q, time_ns, true, fn, ctx, arg);
+  return push(q, time_ns, true, fn, ctx, arg);
 }
 
 /* The pending slot of id, or NULL. */
@@ -303,7 +335,12 @@ bool ic_evq_pop(ic_evq *q, struct ic_event *out) {
    * (the siblings on its path): GCC deleted the one written here from the
    * ninth round on, and made live it measured no gain (docs/performance.md,
    * item 88). */
-  out->next_ns = replay(q, idx, IC_TIME_NEVER);
+  /* The replay of idx's leaf with +infinity, its first level without a
+   * compare: the sibling leaf wins, or is free too (a key as late). */
+  q->time[idx] = IC_TIME_NEVER;
+  size_t i = ((size_t)q->slot_cap + idx) >> 1, r = idx ^ 1;
+  q->win[i] = (uint32_t)r;
+  out->next_ns = replay_up(q, i, r, q->time[r], q->win[i ^ 1], false); /* slot_cap >= 64: i > 1 */
   return true;
 }
 

@@ -45,30 +45,37 @@ ic_sim *ic_sim_alloc(uint64_t seed, uint64_t run) {
 /* An event in the past is a bug in a model: an assert in debug builds; in
  * release builds the run is refused loudly (stopped, IC_EINTERNAL), never
  * quietly clamped into a wrong timing. */
-static bool in_past(ic_sim *sim, ic_time_ns at_ns, const char *what) {
+static __attribute__((noinline, cold)) ic_event_id refuse_past(ic_sim *sim, ic_time_ns at_ns, const char *what) {
   assert(at_ns >= sim->clock.now_ns && "sim: event scheduled in the past");
-  if (at_ns >= sim->clock.now_ns) return false;
   if (sim->status == IC_OK)
     ic_diag("infercost", 0, "internal error: %s %lld ns before the clock (t = %lld ns); run refused", what,
             (long long)(sim->clock.now_ns - at_ns), (long long)sim->clock.now_ns);
   sim->status = IC_EINTERNAL;
   sim->stop_requested = true;
-  return true;
+  return 0;
+}
+
+/* Whether at_ns is in the past; the refusal out of line, called last (a
+ * tail call): a schedule's fast path then calls nothing and keeps no
+ * register on the stack. */
+static inline __attribute__((always_inline)) bool past(const ic_sim *sim, ic_time_ns at_ns) {
+  return __builtin_expect(at_ns < sim->clock.now_ns, 0);
 }
 
 ic_event_id ic_sim_schedule_at(ic_sim *sim, ic_time_ns at_ns, ic_event_fn *fn, void *ctx,
                                uint64_t arg) {
-  if (in_past(sim, at_ns, "event scheduled")) return 0;
+  if (past(sim, at_ns)) return refuse_past(sim, at_ns, "event scheduled");
   return ic_evq_push(sim->queue, at_ns, fn, ctx, arg);
 }
 
 ic_event_id ic_sim_schedule_bound(ic_sim *sim, ic_time_ns at_ns, ic_event_fn *fn, void *ctx, uint64_t arg) {
-  if (in_past(sim, at_ns, "event scheduled")) return 0;
+  if (past(sim, at_ns)) return refuse_past(sim, at_ns, "event scheduled");
   return ic_evq_push_bound(sim->queue, at_ns, fn, ctx, arg);
 }
 
 bool ic_sim_schedule_stream(ic_sim *sim, ic_time_ns at_ns, ic_event_fn *fn, void *ctx, uint64_t arg) {
-  if (sim->stream.pending || in_past(sim, at_ns, "event scheduled")) return false;
+  if (sim->stream.pending) return false;
+  if (past(sim, at_ns)) return refuse_past(sim, at_ns, "event scheduled");
   sim->stream.pending = true;
   sim->stream.time_ns = at_ns;
   sim->stream.seq = ic_evq_take_seq(sim->queue);
@@ -86,12 +93,12 @@ ic_event_id ic_sim_schedule_in(ic_sim *sim, ic_time_ns delay_ns, ic_event_fn *fn
 }
 
 ic_event_id ic_sim_reschedule(ic_sim *sim, ic_event_id id, ic_time_ns at_ns) {
-  if (in_past(sim, at_ns, "event moved")) return 0;
+  if (past(sim, at_ns)) return refuse_past(sim, at_ns, "event moved");
   return ic_evq_reschedule(sim->queue, id, at_ns);
 }
 
 ic_event_id ic_sim_reschedule_arg(ic_sim *sim, ic_event_id id, ic_time_ns at_ns, uint64_t arg) {
-  if (in_past(sim, at_ns, "event moved")) return 0;
+  if (past(sim, at_ns)) return refuse_past(sim, at_ns, "event moved");
   return ic_evq_reschedule_arg(sim->queue, id, at_ns, arg);
 }
 
