@@ -270,10 +270,22 @@ bool ic__grow_pool(ic_fleet *f) {
   f->pool_more = m;
   struct ic__request *p = pool_entries_grow(f->pool, (size_t)old * sizeof *p, (size_t)cap * sizeof *p);
   if (!p) return false;
-  for (uint32_t i = old; i < cap; i++) p[i].next = i + 1 < cap ? i + 1 : f->pool_free;
-  f->pool = p;
-  f->pool_free = old;
+  f->pool = p; /* the new entries are fresh (pool_fresh = old): untouched until ic__take_fresh */
   f->pool_cap = cap;
+  return true;
+}
+
+/* Fresh entries taken onto the free list a page at a time (64 of 64 bytes), growing the pool where none is
+ * left, so that a doubling does not fault in all its pages at once and the pool's pages are touched only as
+ * arrivals reach them. The indices come in the order of a free list threaded through every new entry at the
+ * doubling: freed ones first (LIFO), then the fresh ones in order. Only on an empty free list. */
+bool ic__take_fresh(ic_fleet *f) {
+  enum { run = 4096 / sizeof(struct ic__request) };
+  if (f->pool_fresh == f->pool_cap && !ic__grow_pool(f)) return false;
+  uint32_t lo = f->pool_fresh, hi = f->pool_cap - lo > run ? lo + run : f->pool_cap;
+  for (uint32_t i = lo; i < hi; i++) f->pool[i].next = i + 1 < hi ? i + 1 : IC__NONE;
+  f->pool_free = lo;
+  f->pool_fresh = hi;
   return true;
 }
 
