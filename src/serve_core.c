@@ -192,24 +192,6 @@ void ic__finish(ic_fleet *f, int64_t r, uint32_t idx) {
   f->pool_free = idx;
 }
 
-/* The pool's arrays are 64-byte aligned, so that an entry (64 bytes) is
- * one cache line, not two: a first touch on a large fleet, with thousands
- * of requests in flight. An array grows with realloc
- * (which moves a large block's pages without copying them) from a block
- * 64 bytes larger, the array at its first 64-byte boundary past the
- * block's start and the block's address just before it. (The entries
- * themselves: pool_entries_grow where it can.) */
-static void *pool_realloc(void *pool, size_t used_bytes, size_t bytes) {
-  char *old_block = pool ? ((char **)pool)[-1] : NULL;
-  size_t old_pad = pool ? (size_t)((char *)pool - old_block) : 0;
-  char *block = realloc(old_block, bytes + 64);
-  if (!block) return NULL;
-  size_t pad = 64 - (uintptr_t)block % 64; /* 16 to 64: malloc aligns to 16, room for the address */
-  if (pool && pad != old_pad) memmove(block + pad, block + old_pad, used_bytes);
-  ((char **)(block + pad))[-1] = block;
-  return block + pad;
-}
-
 /* Asks for 2 MiB pages (transparent huge pages, where the system leaves it
  * to a program: madvise mode) over the whole 2 MiB extents of a large
  * block. A large fleet's running slots are tens of MB read at random, a
@@ -234,30 +216,66 @@ void ic__advise_huge(void *p, size_t bytes) {
  * mremap moves it, its pages and its advice, without copying them as it
  * doubles. A large fleet's entries are tens of MB read at random (a
  * completion's is a first touch): with 4 KiB pages most of those reads
- * were page walks too. Elsewhere pool_realloc; a mapping is page aligned.
- * AddressSanitizer builds keep the heap block, whose ends it guards. */
+ * were page walks too. The second records (pool_more, which most runs
+ * never touch) have a mapping of their own too, without the advice: a
+ * doubling neither copies nor touches them (realloc, once the C library
+ * keeps a large block on its heap, copied every one of them). Elsewhere
+ * pool_realloc; a mapping is page aligned. AddressSanitizer builds keep
+ * the heap block, whose ends it guards. */
 #if defined(MREMAP_MAYMOVE) && defined(MADV_HUGEPAGE) && !defined(__SANITIZE_ADDRESS__)
-static struct ic__request *pool_entries_grow(struct ic__request *pool, size_t used_bytes, size_t bytes) {
+static void *pool_entries_grow(void *pool, size_t used_bytes, size_t bytes, bool huge) {
   void *p = pool ? mremap(pool, used_bytes, bytes, MREMAP_MAYMOVE)
                  : mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (p == MAP_FAILED) return NULL;
-  (void)madvise(p, bytes, MADV_HUGEPAGE); /* advice only: refused, nothing changes but the speed */
+  if (huge) (void)madvise(p, bytes, MADV_HUGEPAGE); /* advice only: refused, nothing changes but the speed */
   return p;
 }
-static void pool_entries_free(struct ic__request *pool, size_t bytes) { (void)munmap(pool, bytes); }
+static void pool_entries_free(void *pool, size_t bytes) { (void)munmap(pool, bytes); }
+/* Back to used_bytes after a grow (in place: a shrink does not move). */
+static void *pool_entries_undo(void *pool, size_t used_bytes, size_t bytes) {
+  if (!used_bytes) {
+    pool_entries_free(pool, bytes);
+    return NULL;
+  }
+  void *p = mremap(pool, bytes, used_bytes, 0);
+  return p == MAP_FAILED ? pool : p;
+}
 #else
-static struct ic__request *pool_entries_grow(struct ic__request *pool, size_t used_bytes, size_t bytes) {
+/* Without mremap: the pool's arrays are 64-byte aligned, so that an entry
+ * (64 bytes) is one cache line, not two: a first touch on a large fleet,
+ * with thousands of requests in flight. An array grows with realloc
+ * (which moves a large block's pages without copying them) from a block
+ * 64 bytes larger, the array at its first 64-byte boundary past the
+ * block's start and the block's address just before it. */
+static void *pool_realloc(void *pool, size_t used_bytes, size_t bytes) {
+  char *old_block = pool ? ((char **)pool)[-1] : NULL;
+  size_t old_pad = pool ? (size_t)((char *)pool - old_block) : 0;
+  char *block = realloc(old_block, bytes + 64);
+  if (!block) return NULL;
+  size_t pad = 64 - (uintptr_t)block % 64; /* 16 to 64: malloc aligns to 16, room for the address */
+  if (pool && pad != old_pad) memmove(block + pad, block + old_pad, used_bytes);
+  ((char **)(block + pad))[-1] = block;
+  return block + pad;
+}
+
+static void *pool_entries_grow(void *pool, size_t used_bytes, size_t bytes, bool huge) {
+  (void)huge;
   return pool_realloc(pool, used_bytes, bytes);
 }
-static void pool_entries_free(struct ic__request *pool, size_t bytes) {
+static void pool_entries_free(void *pool, size_t bytes) {
   (void)bytes;
   free(((char **)pool)[-1]);
+}
+static void *pool_entries_undo(void *pool, size_t used_bytes, size_t bytes) {
+  if (used_bytes) return pool; /* the larger block serves */
+  pool_entries_free(pool, bytes);
+  return NULL;
 }
 #endif
 
 void ic__free_pool(ic_fleet *f) {
   if (f->pool) pool_entries_free(f->pool, (size_t)f->pool_cap * sizeof *f->pool);
-  if (f->pool_more) free(((char **)f->pool_more)[-1]);
+  if (f->pool_more) pool_entries_free(f->pool_more, (size_t)f->pool_cap * sizeof *f->pool_more);
   f->pool = NULL;
   f->pool_more = NULL;
 }
@@ -265,11 +283,14 @@ void ic__free_pool(ic_fleet *f) {
 bool ic__grow_pool(ic_fleet *f) {
   uint32_t old = f->pool_cap, cap = old ? old * 2 : 1024;
   if (cap <= old || cap >= IC__NONE) return false;
-  struct ic__request_more *m = pool_realloc(f->pool_more, (size_t)old * sizeof *m, (size_t)cap * sizeof *m);
+  struct ic__request_more *m = pool_entries_grow(f->pool_more, (size_t)old * sizeof *m, (size_t)cap * sizeof *m, false);
   if (!m) return false;
   f->pool_more = m;
-  struct ic__request *p = pool_entries_grow(f->pool, (size_t)old * sizeof *p, (size_t)cap * sizeof *p);
-  if (!p) return false;
+  struct ic__request *p = pool_entries_grow(f->pool, (size_t)old * sizeof *p, (size_t)cap * sizeof *p, true);
+  if (!p) { /* pool_more back to pool_cap's size, which ic__free_pool unmaps */
+    f->pool_more = pool_entries_undo(m, (size_t)old * sizeof *m, (size_t)cap * sizeof *m);
+    return false;
+  }
   f->pool = p; /* the new entries are fresh (pool_fresh = old): untouched until ic__take_fresh */
   f->pool_cap = cap;
   return true;
