@@ -223,6 +223,11 @@ void ic__advise_huge(void *p, size_t bytes) {
  * pool_realloc; a mapping is page aligned. AddressSanitizer builds keep
  * the heap block, whose ends it guards. */
 #if defined(MREMAP_MAYMOVE) && defined(MADV_HUGEPAGE) && !defined(__SANITIZE_ADDRESS__)
+/* The first mapping: 2 MiB of entries, which a system that aligns such a mapping to its 2 MiB pages (Linux
+ * does) faults in at once as one such page, where 1,024 entries grown by doubling took 512 faults of 4 KiB
+ * (a mapping that grows into a 2 MiB extent whose first part has small pages keeps them); its pages are
+ * touched only as arrivals reach them (ic__take_fresh). */
+#define IC__POOL_FIRST ((2u << 20) / sizeof(struct ic__request))
 static void *pool_entries_grow(void *pool, size_t used_bytes, size_t bytes, bool huge) {
   void *p = pool ? mremap(pool, used_bytes, bytes, MREMAP_MAYMOVE)
                  : mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -247,6 +252,7 @@ static void *pool_entries_undo(void *pool, size_t used_bytes, size_t bytes) {
  * (which moves a large block's pages without copying them) from a block
  * 64 bytes larger, the array at its first 64-byte boundary past the
  * block's start and the block's address just before it. */
+#define IC__POOL_FIRST 1024u
 static void *pool_realloc(void *pool, size_t used_bytes, size_t bytes) {
   char *old_block = pool ? ((char **)pool)[-1] : NULL;
   size_t old_pad = pool ? (size_t)((char *)pool - old_block) : 0;
@@ -281,7 +287,7 @@ void ic__free_pool(ic_fleet *f) {
 }
 
 bool ic__grow_pool(ic_fleet *f) {
-  uint32_t old = f->pool_cap, cap = old ? old * 2 : 1024;
+  uint32_t old = f->pool_cap, cap = old ? old * 2 : IC__POOL_FIRST;
   if (cap <= old || cap >= IC__NONE) return false;
   struct ic__request_more *m = pool_entries_grow(f->pool_more, (size_t)old * sizeof *m, (size_t)cap * sizeof *m, false);
   if (!m) return false;
