@@ -121,6 +121,11 @@ uint32_t ic__queue_pop(ic_fleet *f, int64_t r) {
   return idx;
 }
 
+/* Replica r's pool without its record (a dependent load) where there is one pool. */
+static inline struct ic__pool *pool_of(ic_fleet *f, int64_t r) {
+  return f->pool_count == 1 ? &f->pools[0] : ic__pool_of(f, r);
+}
+
 /* A latency to the fleet's sketch and its class's, which with one class
  * are the same sketch (share_class_sketches in serve.c): added once. */
 static ic_status add_latency(ic_sketch *fleet, ic_sketch *cls, double x) {
@@ -151,7 +156,7 @@ void ic__first_token(ic_fleet *f, int64_t r, uint32_t idx) {
   struct ic__request *pr = &f->pool[idx];
   if (pr->first_token_ns >= 0) return;
   pr->first_token_ns = ic_sim_now(f->sim);
-  ic__pool_of(f, r)->work.prompt_tokens += (double)pr->req.prompt_tokens;
+  pool_of(f, r)->work.prompt_tokens += (double)pr->req.prompt_tokens;
   double ttft = ic_time_to_s(pr->first_token_ns - pr->req.arrival_ns);
   ic__check(f, add_latency(f->stats.ttft_s, f->stats.classes[pr->req.class_id].ttft_s, ttft), "a TTFT sketch update");
 }
@@ -182,7 +187,7 @@ void ic__finish(ic_fleet *f, int64_t r, uint32_t idx) {
   if (pr->flags & IC__REQ_MORE) cls->cached_tokens_done += f->pool_more[idx].cached_tokens;
   cls->output_tokens_done += pr->req.output_tokens;
   f->stats.completed++;
-  ic__pool_of(f, r)->completed++;
+  pool_of(f, r)->completed++;
   f->stats.prompt_tokens_done += pr->req.prompt_tokens;
   f->stats.output_tokens_done += pr->req.output_tokens;
   ic__notify(f, IC_SERVE_REQUEST_DONE, r, 1, pr->req.id);
