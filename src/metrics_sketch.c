@@ -372,6 +372,7 @@ static inline void add_figures(ic_sketch *s, double x) {
 /* ic_sketch_add's rare paths, out of line so that its common one needs no stack frame: a value in no proved
  * cell, or near its edge (its bucket found), and a side's count wrapping (carry). */
 static __attribute__((noinline)) ic_status add_found(ic_sketch *s, double x, uint32_t key) {
+  if (!(x >= IC_SKETCH_MIN_VALUE && x <= IC_SKETCH_MAX_VALUE)) return ic_sketch_add_n(s, x, 1); /* false for NaN */
   const struct ic__sketch_cell *c = &s->cells[key % IC__SKETCH_CELLS];
   size_t j = count_of(s, c->key1 == key + 1 ? fast_bucket(s, x) : memo_bucket(s, x, key));
   if (j >= s->len) return ic_sketch_add_n(s, x, 1); /* a bucket not yet covered */
@@ -386,26 +387,23 @@ static __attribute__((noinline)) ic_status add_carried(ic_sketch *s, double x, c
   return IC_OK;
 }
 
-/* What ic_sketch_add_n does for one x in [IC_SKETCH_MIN_VALUE,
- * IC_SKETCH_MAX_VALUE] whose bucket is covered (every latency but the
- * first few of a run), in one call: a run adds three or four values a
- * request. */
+/* What ic_sketch_add_n does for one x, in one call: a run adds three or four values a request. Most fall in
+ * a proved cell, which needs no test of the range: every proved cell lies within [IC_SKETCH_MIN_VALUE,
+ * IC_SKETCH_MAX_VALUE] (memo_bucket), and a negative value, zero, an infinity or a NaN has the key of none
+ * (the sign is the key's bit 18, an exponent of all ones past the limits). The rest take add_found. */
 ic_status ic_sketch_add(ic_sketch *s, double x) {
-  if (x >= IC_SKETCH_MIN_VALUE && x <= IC_SKETCH_MAX_VALUE) { /* false for NaN */
-    uint64_t bits;
-    memcpy(&bits, &x, sizeof bits);
-    uint32_t key = (uint32_t)(bits >> IC__SKETCH_CELL_SHIFT);
-    struct ic__sketch_cell *c = &s->cells[key % IC__SKETCH_CELLS];
-    /* No branch on the side of the boundary (values fall either side at random); one on the gap, rare. */
-    int64_t from_edge = (int64_t)((bits & IC__SKETCH_CELL_LOW) - ((uint64_t)c->edge << IC__SKETCH_EDGE_UNIT));
-    if (!(c->key1 == key + 1 && __builtin_expect((uint64_t)from_edge + IC__SKETCH_GAP > 2 * IC__SKETCH_GAP, 1)))
-      return add_found(s, x, key);
-    int side = from_edge > 0;
-    if (__builtin_expect(++c->n[side] == 0, 0)) return add_carried(s, x, c, side);
-    add_figures(s, x);
-    return IC_OK;
-  }
-  return ic_sketch_add_n(s, x, 1);
+  uint64_t bits;
+  memcpy(&bits, &x, sizeof bits);
+  uint32_t key = (uint32_t)(bits >> IC__SKETCH_CELL_SHIFT);
+  struct ic__sketch_cell *c = &s->cells[key % IC__SKETCH_CELLS];
+  /* No branch on the side of the boundary (values fall either side at random); one on the gap, rare. */
+  int64_t from_edge = (int64_t)((bits & IC__SKETCH_CELL_LOW) - ((uint64_t)c->edge << IC__SKETCH_EDGE_UNIT));
+  if (!(c->key1 == key + 1 && __builtin_expect((uint64_t)from_edge + IC__SKETCH_GAP > 2 * IC__SKETCH_GAP, 1)))
+    return add_found(s, x, key);
+  int side = from_edge > 0;
+  if (__builtin_expect(++c->n[side] == 0, 0)) return add_carried(s, x, c, side);
+  add_figures(s, x);
+  return IC_OK;
 }
 
 ic_status ic_sketch_add2(ic_sketch *a, ic_sketch *b, double x) {

@@ -77,7 +77,7 @@ ic_status ic_fleet_submit(ic_fleet *f, const struct ic_request *req) {
     reject(f);
     return IC_OK;
   }
-  if (f->pool_free == IC__NONE && !ic__grow_pool(f)) return IC_ENOMEM;
+  if (f->pool_free == IC__NONE && !ic__take_fresh(f)) return IC_ENOMEM;
   uint32_t idx = f->pool_free;
   if (f->block_src && !keep_blocks(f, idx)) return IC_ENOMEM;
   struct ic__request *pr = &f->pool[idx];

@@ -133,6 +133,11 @@ uint32_t ic__queue_pop(ic_fleet *f, int64_t r) {
   return idx;
 }
 
+/* Replica r's pool without its record (a dependent load) where there is one pool. */
+static inline struct ic__pool *pool_of(ic_fleet *f, int64_t r) {
+  return f->pool_count == 1 ? &f->pools[0] : ic__pool_of(f, r);
+}
+
 /* A latency to the fleet's sketch and its class's, which with one class
  * are the same sketch (share_class_sketches in serve.c): added once. */
 static ic_status add_latency(ic_sketch *fleet, ic_sketch *cls, double x) {
@@ -163,7 +168,7 @@ void ic__first_token(ic_fleet *f, int64_t r, uint32_t idx) {
   struct ic__request *pr = &f->pool[idx];
   if (pr->first_token_ns >= 0) return;
   pr->first_token_ns = ic_sim_now(f->sim);
-  ic__pool_of(f, r)->work.prompt_tokens += (double)pr->req.prompt_tokens;
+  pool_of(f, r)->work.prompt_tokens += (double)pr->req.prompt_tokens;
   double ttft = ic_time_to_s(pr->first_token_ns - pr->req.arrival_ns);
   ic__check(f, add_latency(f->stats.ttft_s, f->stats.classes[pr->req.class_id].ttft_s, ttft), "a TTFT sketch update");
 }
@@ -194,7 +199,7 @@ void ic__finish(ic_fleet *f, int64_t r, uint32_t idx) {
   if (pr->flags & IC__REQ_MORE) cls->cached_tokens_done += f->pool_more[idx].cached_tokens;
   cls->output_tokens_done += pr->req.output_tokens;
   f->stats.completed++;
-  ic__pool_of(f, r)->completed++;
+  pool_of(f, r)->completed++;
   f->stats.prompt_tokens_done += pr->req.prompt_tokens;
   f->stats.output_tokens_done += pr->req.output_tokens;
   ic__notify(f, IC_SERVE_REQUEST_DONE, r, 1, pr->req.id);
@@ -202,24 +207,6 @@ void ic__finish(ic_fleet *f, int64_t r, uint32_t idx) {
   ic__in_system(f, -1);
   pr->next = f->pool_free;
   f->pool_free = idx;
-}
-
-/* The pool's arrays are 64-byte aligned, so that an entry (64 bytes) is
- * one cache line, not two: a first touch on a large fleet, with thousands
- * of requests in flight. An array grows with realloc
- * (which moves a large block's pages without copying them) from a block
- * 64 bytes larger, the array at its first 64-byte boundary past the
- * block's start and the block's address just before it. (The entries
- * themselves: pool_entries_grow where it can.) */
-static void *pool_realloc(void *pool, size_t used_bytes, size_t bytes) {
-  char *old_block = pool ? ((char **)pool)[-1] : NULL;
-  size_t old_pad = pool ? (size_t)((char *)pool - old_block) : 0;
-  char *block = realloc(old_block, bytes + 64);
-  if (!block) return NULL;
-  size_t pad = 64 - (uintptr_t)block % 64; /* 16 to 64: malloc aligns to 16, room for the address */
-  if (pool && pad != old_pad) memmove(block + pad, block + old_pad, used_bytes);
-  ((char **)(block + pad))[-1] = block;
-  return block + pad;
 }
 
 /* Asks for 2 MiB pages (transparent huge pages, where the system leaves it
@@ -246,46 +233,103 @@ void ic__advise_huge(void *p, size_t bytes) {
  * mremap moves it, its pages and its advice, without copying them as it
  * doubles. A large fleet's entries are tens of MB read at random (a
  * completion's is a first touch): with 4 KiB pages most of those reads
- * were page walks too. Elsewhere pool_realloc; a mapping is page aligned.
- * AddressSanitizer builds keep the heap block, whose ends it guards. */
+ * were page walks too. The second records (pool_more, which most runs
+ * never touch) have a mapping of their own too, without the advice: a
+ * doubling neither copies nor touches them (realloc, once the C library
+ * keeps a large block on its heap, copied every one of them). Elsewhere
+ * pool_realloc; a mapping is page aligned. AddressSanitizer builds keep
+ * the heap block, whose ends it guards. */
 #if defined(MREMAP_MAYMOVE) && defined(MADV_HUGEPAGE) && !defined(__SANITIZE_ADDRESS__)
-static struct ic__request *pool_entries_grow(struct ic__request *pool, size_t used_bytes, size_t bytes) {
+/* The first mapping: 2 MiB of entries, which a system that aligns such a mapping to its 2 MiB pages (Linux
+ * does) faults in at once as one such page, where 1,024 entries grown by doubling took 512 faults of 4 KiB
+ * (a mapping that grows into a 2 MiB extent whose first part has small pages keeps them); its pages are
+ * touched only as arrivals reach them (ic__take_fresh). */
+#define IC__POOL_FIRST ((2u << 20) / sizeof(struct ic__request))
+static void *pool_entries_grow(void *pool, size_t used_bytes, size_t bytes, bool huge) {
   void *p = pool ? mremap(pool, used_bytes, bytes, MREMAP_MAYMOVE)
                  : mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (p == MAP_FAILED) return NULL;
-  (void)madvise(p, bytes, MADV_HUGEPAGE); /* advice only: refused, nothing changes but the speed */
+  if (huge) (void)madvise(p, bytes, MADV_HUGEPAGE); /* advice only: refused, nothing changes but the speed */
   return p;
 }
-static void pool_entries_free(struct ic__request *pool, size_t bytes) { (void)munmap(pool, bytes); }
+static void pool_entries_free(void *pool, size_t bytes) { (void)munmap(pool, bytes); }
+/* Back to used_bytes after a grow (in place: a shrink does not move). */
+static void *pool_entries_undo(void *pool, size_t used_bytes, size_t bytes) {
+  if (!used_bytes) {
+    pool_entries_free(pool, bytes);
+    return NULL;
+  }
+  void *p = mremap(pool, bytes, used_bytes, 0);
+  return p == MAP_FAILED ? pool : p;
+}
 #else
-static struct ic__request *pool_entries_grow(struct ic__request *pool, size_t used_bytes, size_t bytes) {
+/* Without mremap: the pool's arrays are 64-byte aligned, so that an entry
+ * (64 bytes) is one cache line, not two: a first touch on a large fleet,
+ * with thousands of requests in flight. An array grows with realloc
+ * (which moves a large block's pages without copying them) from a block
+ * 64 bytes larger, the array at its first 64-byte boundary past the
+ * block's start and the block's address just before it. */
+#define IC__POOL_FIRST 1024u
+static void *pool_realloc(void *pool, size_t used_bytes, size_t bytes) {
+  char *old_block = pool ? ((char **)pool)[-1] : NULL;
+  size_t old_pad = pool ? (size_t)((char *)pool - old_block) : 0;
+  char *block = realloc(old_block, bytes + 64);
+  if (!block) return NULL;
+  size_t pad = 64 - (uintptr_t)block % 64; /* 16 to 64: malloc aligns to 16, room for the address */
+  if (pool && pad != old_pad) memmove(block + pad, block + old_pad, used_bytes);
+  ((char **)(block + pad))[-1] = block;
+  return block + pad;
+}
+
+static void *pool_entries_grow(void *pool, size_t used_bytes, size_t bytes, bool huge) {
+  (void)huge;
   return pool_realloc(pool, used_bytes, bytes);
 }
-static void pool_entries_free(struct ic__request *pool, size_t bytes) {
+static void pool_entries_free(void *pool, size_t bytes) {
   (void)bytes;
   free(((char **)pool)[-1]);
+}
+static void *pool_entries_undo(void *pool, size_t used_bytes, size_t bytes) {
+  if (used_bytes) return pool; /* the larger block serves */
+  pool_entries_free(pool, bytes);
+  return NULL;
 }
 #endif
 
 void ic__free_pool(ic_fleet *f) {
   if (f->pool) pool_entries_free(f->pool, (size_t)f->pool_cap * sizeof *f->pool);
-  if (f->pool_more) free(((char **)f->pool_more)[-1]);
+  if (f->pool_more) pool_entries_free(f->pool_more, (size_t)f->pool_cap * sizeof *f->pool_more);
   f->pool = NULL;
   f->pool_more = NULL;
 }
 
 bool ic__grow_pool(ic_fleet *f) {
-  uint32_t old = f->pool_cap, cap = old ? old * 2 : 1024;
+  uint32_t old = f->pool_cap, cap = old ? old * 2 : IC__POOL_FIRST;
   if (cap <= old || cap >= IC__NONE) return false;
-  struct ic__request_more *m = pool_realloc(f->pool_more, (size_t)old * sizeof *m, (size_t)cap * sizeof *m);
+  struct ic__request_more *m = pool_entries_grow(f->pool_more, (size_t)old * sizeof *m, (size_t)cap * sizeof *m, false);
   if (!m) return false;
   f->pool_more = m;
-  struct ic__request *p = pool_entries_grow(f->pool, (size_t)old * sizeof *p, (size_t)cap * sizeof *p);
-  if (!p) return false;
-  for (uint32_t i = old; i < cap; i++) p[i].next = i + 1 < cap ? i + 1 : f->pool_free;
-  f->pool = p;
-  f->pool_free = old;
+  struct ic__request *p = pool_entries_grow(f->pool, (size_t)old * sizeof *p, (size_t)cap * sizeof *p, true);
+  if (!p) { /* pool_more back to pool_cap's size, which ic__free_pool unmaps */
+    f->pool_more = pool_entries_undo(m, (size_t)old * sizeof *m, (size_t)cap * sizeof *m);
+    return false;
+  }
+  f->pool = p; /* the new entries are fresh (pool_fresh = old): untouched until ic__take_fresh */
   f->pool_cap = cap;
+  return true;
+}
+
+/* Fresh entries taken onto the free list a page at a time (64 of 64 bytes), growing the pool where none is
+ * left, so that a doubling does not fault in all its pages at once and the pool's pages are touched only as
+ * arrivals reach them. The indices come in the order of a free list threaded through every new entry at the
+ * doubling: freed ones first (LIFO), then the fresh ones in order. Only on an empty free list. */
+bool ic__take_fresh(ic_fleet *f) {
+  enum { run = 4096 / sizeof(struct ic__request) };
+  if (f->pool_fresh == f->pool_cap && !ic__grow_pool(f)) return false;
+  uint32_t lo = f->pool_fresh, hi = f->pool_cap - lo > run ? lo + run : f->pool_cap;
+  for (uint32_t i = lo; i < hi; i++) f->pool[i].next = i + 1 < hi ? i + 1 : IC__NONE;
+  f->pool_free = lo;
+  f->pool_fresh = hi;
   return true;
 }
 

@@ -211,7 +211,8 @@ struct ic_fleet {
   uint32_t handoff_head, handoff_tail; /* prefilled requests waiting for decode KV room, FIFO */
   struct ic__request *pool;  /* pool_cap entries, each with its pool_more */
   struct ic__request_more *pool_more;
-  uint32_t pool_cap, pool_free;
+  uint32_t pool_cap, pool_free; /* pool_free: the free list (freed entries, LIFO, on the fresh ones taken) */
+  uint32_t pool_fresh;       /* entries from here to pool_cap never used, not yet on the free list (ic__take_fresh) */
   uint64_t in_flight;
   int64_t queued, busy_replicas, running_requests, nodes_off;
   int64_t kv_capacity;       /* tokens: the smallest pool's, which every request must fit */
@@ -333,6 +334,7 @@ void ic__first_token(ic_fleet *f, int64_t r, uint32_t idx);
 void ic__in_system(ic_fleet *f, int64_t delta);
 void ic__finish(ic_fleet *f, int64_t r, uint32_t idx);
 bool ic__grow_pool(ic_fleet *f);
+bool ic__take_fresh(ic_fleet *f);
 void ic__advise_huge(void *p, size_t bytes);
 void ic__free_pool(ic_fleet *f);
 /* dur_s seconds of one replica running `running` requests holding
