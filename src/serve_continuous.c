@@ -960,6 +960,27 @@ static bool span_end_refine(void *ctx, uint64_t arg, ic_time_ns *at_ns) {
   return false;
 }
 
+/* A completion's requests whose records wait until after the boundary
+ * (on_span_end): where nothing the boundary reads or tells depends on
+ * them, their pool entries (fetched by the hint and complete_oldest) get
+ * the boundary's time to arrive, where finish_slot waited for them. */
+#define IC__LATER_MAX 8
+struct ic__later {
+  int32_t n;
+  uint32_t idx[IC__LATER_MAX];
+};
+
+/* A request's record may wait for the boundary: without a feature that
+ * reads its load, its count or its end between the two (routers' heaps, a
+ * central queue, power-down and autoscaling through the load's listeners,
+ * the series and an observer through theirs, a prefix cache's blocks, a
+ * decode pool's promises, reserve admission). */
+static bool later_ok(const ic_fleet *f, const struct cont *rep) {
+  return !f->observer && !(f->listen_mask & (IC__KIND(IC__LOAD) | IC__KIND(IC__COMPLETION) | IC__KIND(IC__RUNNING))) &&
+         !f->use_heap && f->serving.router != IC_ROUTER_CENTRAL && !f->block_src && rep->pool->role != IC_ROLE_DECODE &&
+         rep->pool->serving.admission != IC_ADMISSION_RESERVE;
+}
+
 /* Slot sl's request is done: it leaves the replica (the caller removes
  * the slot). */
 static void finish_slot(ic_fleet *f, struct cont *rep, const struct ic__slot *sl) {
@@ -983,13 +1004,23 @@ static void finish_slot(ic_fleet *f, struct cont *rep, const struct ic__slot *sl
  * second half: admit moves them back when they reach its end), so a
  * completion reads the finished slots and the next one, not every running
  * slot. Keeps the slots done_ordered. */
-static void complete_oldest(ic_fleet *f, struct cont *rep) {
+static void complete_oldest(ic_fleet *f, struct cont *rep, struct ic__later *later) {
   int64_t m = 0, decoding = rep->decoding; /* finish_slot counts them down */
   /* The finished slots first, their requests' pool entries on their way (the hint fetched the first one's
    * only): each finish then waits for its own entry no more, where one after another it waited for each. */
   for (; m < decoding && rep->running[m].output_tokens - rep->running[m].generated <= rep->steps; m++)
     for (size_t b = 0; m > 0 && b < sizeof *f->pool; b += 64) __builtin_prefetch((const char *)&f->pool[rep->running[m].idx] + b);
-  for (int64_t j = 0; j < m; j++) finish_slot(f, rep, &rep->running[j]);
+  if (m <= IC__LATER_MAX && later_ok(f, rep)) { /* the replica's part now, the requests' after the boundary */
+    for (int64_t j = 0; j < m; j++) {
+      const struct ic__slot *sl = &rep->running[j];
+      rep->kv_reserved -= sl->context + rep->steps; /* decoding: relative */
+      rep->context_sum -= sl->context + rep->steps;
+      later->idx[j] = sl->idx;
+    }
+    rep->decoding -= (int32_t)m;
+    later->n = (int32_t)m;
+  } else
+    for (int64_t j = 0; j < m; j++) finish_slot(f, rep, &rep->running[j]);
   if (m > 0 && state(rep->pool)->slab) {
     rep->running += m;
     rep->running_cap -= (int32_t)m;
@@ -1005,10 +1036,18 @@ static void complete_oldest(ic_fleet *f, struct cont *rep) {
   if (m > 0 && rep->pool->role == IC_ROLE_DECODE) ic__handoff_retry(f); /* room for a waiting transfer */
 }
 
+/* finish_slot's request part of the requests complete_oldest left for later, in the slots' order. */
+static inline void finish_later(ic_fleet *f, int64_t r, const struct ic__later *later) {
+  for (int32_t j = 0; j < later->n; j++) {
+    ic__count_running(f, -1);
+    ic__request_done(f, r, later->idx[j]);
+  }
+}
+
 /* complete_finished past its quick test. */
-static void __attribute__((noinline)) complete_some(ic_fleet *f, struct cont *rep) {
+static void __attribute__((noinline)) complete_some(ic_fleet *f, struct cont *rep, struct ic__later *later) {
   if (rep->done_ordered) {
-    complete_oldest(f, rep);
+    complete_oldest(f, rep, later);
     return;
   }
   /* Every running slot's line on its way first (the scan reads and writes them all, and waited for each in
@@ -1049,10 +1088,10 @@ static void __attribute__((noinline)) complete_some(ic_fleet *f, struct cont *re
 
 /* Removes finished requests, keeping admission order. Inline: most span
  * ends complete nothing, and know it from the test. */
-static inline void complete_finished(ic_fleet *f, struct cont *rep) {
+static inline void complete_finished(ic_fleet *f, struct cont *rep, struct ic__later *later) {
   /* With every slot decoding, none is done before first_done_step. */
   if (rep->decoding == rep->running_len && rep->steps < rep->first_done_step) return;
-  complete_some(f, rep);
+  complete_some(f, rep, later);
 }
 
 /* Adds `iters` iterations (negative: takes them away) of rep's span, as
@@ -1121,8 +1160,11 @@ static void on_span_end(ic_sim *sim, void *ctx, uint64_t arg) {
     rep->context_sum += n * k;
     rep->kv_reserved += n * k;
   }
-  complete_finished(f, rep);
+  struct ic__later later;
+  later.n = 0; /* the indices: only those counted are read */
+  complete_finished(f, rep, &later);
   boundary(f, rep, true);
+  finish_later(f, r, &later);
 }
 
 /* The decode steps of a span of n sequences from context_sum that begin
@@ -1352,7 +1394,10 @@ static void cont_interrupt(ic_fleet *f, int64_t r) {
       rep->steps += k;
       rep->context_sum += n * k;
       rep->kv_reserved += n * k;
-      complete_finished(f, rep);
+      struct ic__later later;
+      later.n = 0;
+      complete_finished(f, rep, &later);
+      finish_later(f, r, &later);
     }
   }
   if (rep->span_event) ic_sim_cancel(f->sim, rep->span_event);
