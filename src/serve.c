@@ -270,11 +270,13 @@ ic_fleet *ic_fleet_alloc_pools(ic_sim *sim, const struct ic_pool_spec *pools, si
                                  .tpot_target_s = (double)NAN};
   ic_fleet_set_classes(f, &one, 1);
   ic__power_listen(f); /* first: the ledger moves before anything reads its power */
+  ic__later_update(f);
   return f;
 }
 
 ic_status ic_fleet_set_blocks(ic_fleet *f, const ic_source *src, int64_t block_tokens) {
   f->block_src = src;
+  ic__later_update(f);
   f->blocks = ic_source_blocks(src);
   f->block_tokens = block_tokens;
   if (f->serving.router == IC_ROUTER_PREFIX_AWARE) {
@@ -300,6 +302,7 @@ ic_status ic_fleet_set_blocks(ic_fleet *f, const ic_source *src, int64_t block_t
 void ic_fleet_set_observer(ic_fleet *f, ic_serve_observer_fn *fn, void *ctx) {
   f->observer = fn;
   f->observer_ctx = ctx;
+  ic__later_update(f);
 }
 
 void ic_fleet_set_classes(ic_fleet *f, const struct ic_traffic_class *classes, size_t count) {

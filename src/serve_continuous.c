@@ -647,7 +647,37 @@ static struct ic_iter_shape mixed_plan(const struct cont *rep, struct ic_iter_sh
   return shape;
 }
 
-static void mixed_apply(ic_fleet *f, struct cont *rep) {
+/* A span end's requests whose records wait until after the boundary
+ * (on_span_end): a mixed iteration's first tokens and a completion's
+ * requests. Where nothing the boundary reads or tells depends on them
+ * (f->requests_later: ic__later_update says when), their pool entries (fetched by the hint and complete_oldest) get the
+ * boundary's time to arrive, where ic__first_token and finish_slot waited
+ * for them. Each list keeps its order; the first tokens go first (a
+ * request of one output token completes where it starts decoding). */
+#define IC__LATER_MAX 8
+struct ic__later {
+  int32_t n, firsts;
+  uint32_t idx[IC__LATER_MAX];
+  uint32_t first[IC__LATER_MAX];
+};
+
+/* The first tokens left for later, now, in their order. */
+static void firsts_now(ic_fleet *f, int64_t r, struct ic__later *later) {
+  for (int32_t j = 0; j < later->firsts; j++) ic__first_token(f, r, later->first[j]);
+  later->firsts = 0;
+}
+
+/* Request idx's first token, now or after the boundary. */
+static inline void first_token_later(ic_fleet *f, const struct cont *rep, struct ic__later *later, uint32_t idx) {
+  if (later->firsts < IC__LATER_MAX && f->requests_later) {
+    later->first[later->firsts++] = idx;
+    return;
+  }
+  firsts_now(f, rep->r, later); /* those before it first */
+  ic__first_token(f, rep->r, idx);
+}
+
+static void mixed_apply(ic_fleet *f, struct cont *rep, struct ic__later *later) {
   struct ic__mixed_budget b = mixed_budget(rep);
   if (b.ride) { /* one step for each request decoding before this iteration */
     rep->pool->work.output_tokens += (double)rep->decoding;
@@ -672,7 +702,7 @@ static void mixed_apply(ic_fleet *f, struct cont *rep) {
       pr->handed = true;
       continue;
     }
-    ic__first_token(f, rep->r, pr->idx);
+    first_token_later(f, rep, later, pr->idx);
     rep->decoding++;
     rep->context_sum += pr->context;
     start_decoding(rep, pr);
@@ -983,13 +1013,25 @@ static void finish_slot(ic_fleet *f, struct cont *rep, const struct ic__slot *sl
  * second half: admit moves them back when they reach its end), so a
  * completion reads the finished slots and the next one, not every running
  * slot. Keeps the slots done_ordered. */
-static void complete_oldest(ic_fleet *f, struct cont *rep) {
+static void complete_oldest(ic_fleet *f, struct cont *rep, struct ic__later *later) {
   int64_t m = 0, decoding = rep->decoding; /* finish_slot counts them down */
   /* The finished slots first, their requests' pool entries on their way (the hint fetched the first one's
    * only): each finish then waits for its own entry no more, where one after another it waited for each. */
   for (; m < decoding && rep->running[m].output_tokens - rep->running[m].generated <= rep->steps; m++)
     for (size_t b = 0; m > 0 && b < sizeof *f->pool; b += 64) __builtin_prefetch((const char *)&f->pool[rep->running[m].idx] + b);
-  for (int64_t j = 0; j < m; j++) finish_slot(f, rep, &rep->running[j]);
+  if (m <= IC__LATER_MAX && f->requests_later) { /* the replica's part now, the requests' after the boundary */
+    for (int64_t j = 0; j < m; j++) {
+      const struct ic__slot *sl = &rep->running[j];
+      rep->kv_reserved -= sl->context + rep->steps; /* decoding: relative */
+      rep->context_sum -= sl->context + rep->steps;
+      later->idx[j] = sl->idx;
+    }
+    rep->decoding -= (int32_t)m;
+    later->n = (int32_t)m;
+  } else {
+    firsts_now(f, rep->r, later); /* before a request of one token completes */
+    for (int64_t j = 0; j < m; j++) finish_slot(f, rep, &rep->running[j]);
+  }
   if (m > 0 && state(rep->pool)->slab) {
     rep->running += m;
     rep->running_cap -= (int32_t)m;
@@ -1005,12 +1047,22 @@ static void complete_oldest(ic_fleet *f, struct cont *rep) {
   if (m > 0 && rep->pool->role == IC_ROLE_DECODE) ic__handoff_retry(f); /* room for a waiting transfer */
 }
 
+/* finish_slot's request part of the requests complete_oldest left for later, in the slots' order. */
+static inline void finish_later(ic_fleet *f, int64_t r, struct ic__later *later) {
+  if (later->firsts) firsts_now(f, r, later);
+  for (int32_t j = 0; j < later->n; j++) {
+    ic__count_running(f, -1);
+    ic__request_done(f, r, later->idx[j]);
+  }
+}
+
 /* complete_finished past its quick test. */
-static void __attribute__((noinline)) complete_some(ic_fleet *f, struct cont *rep) {
+static void __attribute__((noinline)) complete_some(ic_fleet *f, struct cont *rep, struct ic__later *later) {
   if (rep->done_ordered) {
-    complete_oldest(f, rep);
+    complete_oldest(f, rep, later);
     return;
   }
+  firsts_now(f, rep->r, later); /* before a request of one token completes */
   /* Every running slot's line on its way first (the scan reads and writes them all, and waited for each in
    * turn: a completion with varied output lengths reads up to max_batch slots, of which the hint fetched one). */
   for (const char *p = (const char *)rep->running, *end = (const char *)(rep->running + rep->running_len); p < end; p += 64)
@@ -1049,10 +1101,10 @@ static void __attribute__((noinline)) complete_some(ic_fleet *f, struct cont *re
 
 /* Removes finished requests, keeping admission order. Inline: most span
  * ends complete nothing, and know it from the test. */
-static inline void complete_finished(ic_fleet *f, struct cont *rep) {
+static inline void complete_finished(ic_fleet *f, struct cont *rep, struct ic__later *later) {
   /* With every slot decoding, none is done before first_done_step. */
   if (rep->decoding == rep->running_len && rep->steps < rep->first_done_step) return;
-  complete_some(f, rep);
+  complete_some(f, rep, later);
 }
 
 /* Adds `iters` iterations (negative: takes them away) of rep's span, as
@@ -1106,6 +1158,8 @@ static void on_span_end(ic_sim *sim, void *ctx, uint64_t arg) {
   int64_t r = span_replica(f, arg);
   struct cont *rep = cont_of(f, r);
   rep->span_event = 0;
+  struct ic__later later;
+  later.n = later.firsts = 0; /* the indices: only those counted are read */
   record_span(f, rep, rep->span_end_ns - rep->span_start_ns);
   if (rep->span == IC__SPAN_MIXED) {
     if (f->block_src) { /* without it, no transfers */
@@ -1114,15 +1168,16 @@ static void on_span_end(ic_sim *sim, void *ctx, uint64_t arg) {
       side->prefix_load_ns -= side->span_load_ns;
       side->span_load_ns = 0;
     }
-    mixed_apply(f, rep);
+    mixed_apply(f, rep, &later);
   } else {
     int64_t n = rep->running_len, k = rep->span_iters;
     rep->steps += k; /* every slot decodes: k more tokens each */
     rep->context_sum += n * k;
     rep->kv_reserved += n * k;
   }
-  complete_finished(f, rep);
+  complete_finished(f, rep, &later);
   boundary(f, rep, true);
+  finish_later(f, r, &later);
 }
 
 /* The decode steps of a span of n sequences from context_sum that begin
@@ -1352,7 +1407,10 @@ static void cont_interrupt(ic_fleet *f, int64_t r) {
       rep->steps += k;
       rep->context_sum += n * k;
       rep->kv_reserved += n * k;
-      complete_finished(f, rep);
+      struct ic__later later;
+      later.n = later.firsts = 0;
+      complete_finished(f, rep, &later);
+      finish_later(f, r, &later);
     }
   }
   if (rep->span_event) ic_sim_cancel(f->sim, rep->span_event);

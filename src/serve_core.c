@@ -64,6 +64,21 @@ void ic__listen(ic_fleet *f, ic__listener_fn *fn, void *ctx, uint32_t kinds) {
   f->listener_mask[f->listeners++] = kinds;
   f->listen_mask |= kinds;
   find_gpu_listener(f);
+  ic__later_update(f);
+}
+
+/* A span end of continuous batching may leave its requests' records (first
+ * tokens, completions) for after its boundary where nothing between reads
+ * or tells them: no observer, no listener of a request's load, end or
+ * running count (power-down, autoscaling, the series), no heap router or
+ * central queue (they read the load), no prefix cache, every pool mixed
+ * (no hand-offs or promises) and none with reserve admission. */
+void ic__later_update(ic_fleet *f) {
+  bool ok = !f->observer && !(f->listen_mask & (IC__KIND(IC__LOAD) | IC__KIND(IC__COMPLETION) | IC__KIND(IC__RUNNING))) &&
+            !f->use_heap && f->serving.router != IC_ROUTER_CENTRAL && !f->block_src;
+  for (int32_t i = 0; ok && i < f->pool_count; i++)
+    ok = f->pools[i].role == IC_ROLE_MIXED && f->pools[i].serving.admission != IC_ADMISSION_RESERVE;
+  f->requests_later = ok;
 }
 
 /* Widens what a registered listener hears. */
@@ -72,6 +87,7 @@ void ic__listen_more(ic_fleet *f, ic__listener_fn *fn, uint32_t kinds) {
     if (f->listener[i] == fn) f->listener_mask[i] |= kinds;
   f->listen_mask |= kinds;
   find_gpu_listener(f);
+  ic__later_update(f);
 }
 
 static void emit(ic_fleet *f, const struct ic__change *ch) {

@@ -221,6 +221,7 @@ struct ic_fleet {
   gsl_rng *spot_rng;         /* spot interruptions: when and which node */
   ic_time_ns idle_ns, wake_ns;
   bool slept;                /* some node has powered down: until then every node is ready */
+  bool requests_later;       /* a span end may leave its requests' records for after its boundary (ic__later_update) */
   struct ic_fleet_stats stats;
   ic_series *series;
   struct ic__series_cols col;
@@ -288,6 +289,8 @@ static inline ic_event_id ic__schedule(ic_fleet *f, ic_time_ns at_ns, ic_event_f
 void ic__notify(ic_fleet *f, enum ic_serve_event_kind kind, int64_t r, int64_t size, uint64_t id);
 void ic__listen(ic_fleet *f, ic__listener_fn *fn, void *ctx, uint32_t kinds);
 void ic__listen_more(ic_fleet *f, ic__listener_fn *fn, uint32_t kinds);
+/* Sets requests_later from the fleet's features; after each change of them. */
+void ic__later_update(ic_fleet *f);
 #define IC__KIND(k) (1u << (k))
 void ic__emit_heard(ic_fleet *f, enum ic__change_kind kind, int64_t replica, int64_t node, double value);
 /* A change to the listeners that asked for its kind: a change nobody hears
