@@ -236,16 +236,17 @@ static inline bool memory_bound(const struct ic_perf_decode_line *d, double k0, 
 
 /* Four consecutive decode steps as two pairs of lanes: the next pair's
  * contexts (k) and indices in the span (i), and the weights summed so far
- * (w: sum of i x step i's ns over the steps taken, each lane a share of
- * them). One pair's state, stepped twice a four, so that the loops' state
- * and constants fit the 16 vector registers (two pairs' spilled some). */
+ * (sum of i x step i's ns over the steps taken, each lane a share of them:
+ * w, plus twice b, see four_take). One pair's state, stepped twice a four,
+ * so that the loops' state and constants fit the 16 vector registers (two
+ * pairs' spilled some). */
 struct ic__four {
-  ic__v2d k, i, w;
+  ic__v2d k, i, w, b;
   ic__v2d half;              /* 2 x step in both lanes */
 };
 
 static inline struct ic__four four_start(double k0, double step) {
-  return (struct ic__four){{k0, k0 + step}, {0.0, 1.0}, {0.0, 0.0}, {2.0 * step, 2.0 * step}};
+  return (struct ic__four){{k0, k0 + step}, {0.0, 1.0}, {0.0, 0.0}, {0.0, 0.0}, {2.0 * step, 2.0 * step}};
 }
 
 /* The four's two pairs of steps (decode_step2_ns), the contexts moved to the next four. */
@@ -257,13 +258,23 @@ static inline __attribute__((always_inline)) void four_steps(const struct ic_per
   l->k += l->half;
 }
 
-/* The steps na, nb (the four's pairs, or the parts of them taken) are
- * taken: their weights added, the indices moved to the next four. */
-static inline void four_take(struct ic__four *l, ic__v2d na, ic__v2d nb) {
-  l->w += l->i * na;
-  l->i += 2.0;
-  l->w += l->i * nb;
-  l->i += 2.0;
+/* The steps na, nb (the four's pairs, or the parts of them taken; t2 =
+ * na + nb) are taken: a lane's steps i and i + 2 weigh i x (na + nb) + 2 x
+ * nb, so w adds i x t2 (t2 the caller's sum anyway) and b the second pair,
+ * a product and an increment a four fewer than weighing the pairs apart;
+ * the indices move to the next four. */
+static inline void four_take(struct ic__four *l, ic__v2d nb, ic__v2d t2) {
+  l->w += l->i * t2;
+  l->b += nb;
+  l->i += 4.0;
+}
+
+/* The weights taken: each term a whole number not negative, as are the
+ * partial sums, so the caller's test of the result against 2^53 shows they
+ * were all exact (an inexact one comes out at or above 2^53, and so does
+ * every sum after it). */
+static inline double four_weight(const struct ic__four *l) {
+  return (l->w[0] + l->w[1]) + 2.0 * (l->b[0] + l->b[1]);
 }
 
 /* decode_steps_ns's sums for roofline_p = 0, four steps at a time in two
@@ -276,17 +287,16 @@ static inline void four_take(struct ic__four *l, ic__v2d na, ic__v2d nb) {
  * bound all of them: only those two are checked against [0, 2^52). False
  * when a step or a total is outside what the step-by-step sum takes: the
  * caller then takes that. */
-/* decode_steps_max's whole fours: their totals into (ta, tb), weights into l; the steps taken. */
+/* decode_steps_max's whole fours: their totals into ta, weights into l; the steps taken. */
 static inline __attribute__((always_inline)) int64_t sum_fours(const struct ic_perf_decode_line *d, struct ic__four *l,
-                                                               int64_t iters, ic__v2d *ta, ic__v2d *tb,
-                                                               bool memory_bound) {
+                                                               int64_t iters, ic__v2d *ta, bool memory_bound) {
   int64_t i = 0;
   for (; i + 4 <= iters; i += 4) {
     ic__v2d na, nb;
     four_steps(d, l, &na, &nb, memory_bound);
-    *ta += na;
-    *tb += nb;
-    four_take(l, na, nb);
+    ic__v2d t2 = na + nb;
+    *ta += t2;
+    four_take(l, nb, t2);
   }
   return i;
 }
@@ -298,11 +308,10 @@ static bool decode_steps_max(const struct ic_perf_decode_line *d, int64_t contex
   double first = ic_perf_decode_step_s(d, k0) * 1e9, last = ic_perf_decode_step_s(d, k0 + (double)(iters - 1) * step) * 1e9;
   if (!(first >= 0.0 && last < exact)) return false;
   struct ic__four l = four_start(k0, step);
-  ic__v2d ta = {0.0, 0.0}, tb = ta;
-  int64_t i = memory_bound(d, k0, k0 + (double)(iters - 1) * step) ? sum_fours(d, &l, iters, &ta, &tb, true)
-                                                                      : sum_fours(d, &l, iters, &ta, &tb, false);
-  ic__v2d t2 = ta + tb;
-  double t = t2[0] + t2[1], w = l.w[0] + l.w[1];
+  ic__v2d ta = {0.0, 0.0};
+  int64_t i = memory_bound(d, k0, k0 + (double)(iters - 1) * step) ? sum_fours(d, &l, iters, &ta, true)
+                                                                      : sum_fours(d, &l, iters, &ta, false);
+  double t = ta[0] + ta[1], w = four_weight(&l);
   for (double k = k0 + (double)i * step; i < iters; i++, k += step) {
     double ns = ic_perf_decode_step_s(d, k) * 1e9;
     ns = (ns + exact) - exact;
@@ -1154,14 +1163,14 @@ static inline __attribute__((always_inline)) int64_t begun_fours(const struct ic
       ic__v2d pa = {0.0, na[0]}, pb = {na[0] + na[1], na[0] + na[1] + nb[0]};
       ic__v2l ma = pa < left, mb = pb < left;
       ic__v2d ta = (ic__v2d)((ic__v2l)na & ma), tb = (ic__v2d)((ic__v2l)nb & mb), taken = ta + tb;
-      four_take(l, ta, tb);
+      four_take(l, tb, taken);
       ic__v2l c = ma + mb; /* lanes of -1 where taken */
       k -= c[0] + c[1];
       at += (ic_time_ns)(taken[0] + taken[1]);
       break;
     }
     at += (ic_time_ns)t;
-    four_take(l, na, nb);
+    four_take(l, nb, t2);
   }
   *at_ns = at;
   return k;
@@ -1181,7 +1190,7 @@ static int64_t steps_begun(const struct ic_perf_decode_line *d, int64_t context_
     if (ends[0] >= 0.0 && ends[1] < 0x1p50) {
       struct ic__four l = four_start(k0, step);
       k = mb ? begun_fours(d, &l, iters, now, &at, true) : begun_fours(d, &l, iters, now, &at, false);
-      weight = l.w[0] + l.w[1];
+      weight = four_weight(&l);
       if (!(weight < 0x1p53)) { /* not provably the step-by-step sum: all step by step */
         at = *at_ns;
         k = 0;
