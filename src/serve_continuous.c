@@ -1148,31 +1148,33 @@ static void on_span_end(ic_sim *sim, void *ctx, uint64_t arg) {
 static inline __attribute__((always_inline)) int64_t begun_fours(const struct ic_perf_decode_line *d, struct ic__four *l,
                                                                  int64_t iters, ic_time_ns now,
                                                                  ic_time_ns *at_ns, bool memory_bound) {
-  ic_time_ns at = *at_ns;
-  int64_t k = 0;
-  for (; k + 4 <= iters; k += 4) {
+  /* What is left from the four's start to now (not negative: the span began by now), counted down: a four's test
+   * is one comparison with it, and the loop's bound is fixed before it. */
+  ic_time_ns left = now - *at_ns;
+  int64_t k = 0, last = iters - 4;
+  for (; k <= last; k += 4) {
     ic__v2d na, nb;
     four_steps(d, l, &na, &nb, memory_bound);
     ic__v2d t2 = na + nb;
-    double t = t2[0] + t2[1];
-    if (at + (ic_time_ns)t >= now) {
-      /* now falls in these four: the steps that begin before it, those whose start's offset from at (0, na[0],
-       * na[0] + na[1], that + nb[0]: exact integers) is below now - at (a prefix of the four), taken without a
-       * branch on how many (the count varies from kick to kick). */
-      double left = (double)(now - at); /* in [0, t): exact */
+    ic_time_ns t = (ic_time_ns)(t2[0] + t2[1]);
+    if (t >= left) {
+      /* now falls in these four: the steps that begin before it, those whose start's offset from the four's start
+       * (0, na[0], na[0] + na[1], that + nb[0]: exact integers) is below left (a prefix of the four), taken
+       * without a branch on how many (the count varies from kick to kick). */
+      double leftd = (double)left; /* in [0, t): exact */
       ic__v2d pa = {0.0, na[0]}, pb = {na[0] + na[1], na[0] + na[1] + nb[0]};
-      ic__v2l ma = pa < left, mb = pb < left;
+      ic__v2l ma = pa < leftd, mb = pb < leftd;
       ic__v2d ta = (ic__v2d)((ic__v2l)na & ma), tb = (ic__v2d)((ic__v2l)nb & mb), taken = ta + tb;
       four_take(l, tb, taken);
       ic__v2l c = ma + mb; /* lanes of -1 where taken */
       k -= c[0] + c[1];
-      at += (ic_time_ns)(taken[0] + taken[1]);
+      left -= (ic_time_ns)(taken[0] + taken[1]);
       break;
     }
-    at += (ic_time_ns)t;
+    left -= t;
     four_take(l, nb, t2);
   }
-  *at_ns = at;
+  *at_ns = now - left;
   return k;
 }
 
