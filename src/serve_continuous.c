@@ -179,29 +179,16 @@ static const struct ic__mixed_cost *mixed_cost(const struct ic__pool *pl, const 
 
 /* A decode step of n sequences from the compute model's own decomposition
  * (ic_perf_decode_line: exact for its max()-of-parts roofline), cached per
- * n; this is the hot loop of a day's run. */
+ * n; this is the hot loop of a day's run. With it, what a kick's four-lane
+ * walk (steps_begun) asks of the line, worked out once. */
 struct ic__decode_line {
   struct ic_perf_decode_line line;
+  double walk_k_max;         /* the largest context sum up to which every step lies in [0, 2^50) as the lanes
+                                compute it, either side of memory_bound, and roofline_p, slopes and floor let the
+                                lanes step (see walk_limit); -1 where they do not */
   bool ready;
+  bool memory_always;        /* attention's memory side not below its compute side at any context sum */
 };
-
-static void __attribute__((noinline)) fill_decode_line(const struct ic__pool *pl, struct ic__decode_line *d, int64_t n) {
-  *d = (struct ic__decode_line){ic_perf_decode_line(pl->perf, n), true};
-}
-
-/* Inline: every span's plan and end looks its line up; it is filled once. */
-static inline const struct ic_perf_decode_line *decode_line(const struct ic__pool *pl, int64_t n) {
-  struct ic__decode_line *d = &state(pl)->decode_lines[n];
-  if (__builtin_expect(!d->ready, 0)) fill_decode_line(pl, d, n);
-  return &d->line;
-}
-
-/* One decode step of n sequences whose cached contexts sum to context_sum,
- * d being n's line: a function of these two integers only, so skip and
- * token modes agree. */
-static inline ic_time_ns decode_ns(const struct ic_perf_decode_line *d, int64_t context_sum) {
-  return ic_duration_from_s(ic_perf_decode_step_s(d, (double)context_sum));
-}
 
 /* Two lanes of doubles (GCC and Clang vector extensions: one SSE2
  * register), and their comparison masks. */
@@ -223,6 +210,56 @@ static inline __attribute__((always_inline)) ic__v2d decode_step2_ns(const struc
   }
   ic__v2d ns = (d->fixed_s + hi) * 1e9;
   return (ns + exact) - exact;
+}
+
+/* The walk's limit of a line (struct ic__decode_line's walk_k_max): where roofline_p is not above 0, there is no
+ * launch floor and every coefficient is finite and not negative, every operation of decode_step2_ns is monotone
+ * in the context sum and the step at 0 is not negative; the memory side alone is at most the max of both; so the
+ * largest whole context sum whose max step is below 2^50 bounds every step up to it, on both of memory_bound's
+ * sides. At most 2^52, so that the lanes' contexts are exact. Once per line: a bisection of 52 steps. */
+static double walk_limit(const struct ic_perf_decode_line *d) {
+  const double top = 0x1p52;
+  if (d->roofline_p > 0 || d->floor_s > 0.0) return -1.0;
+  const double coef[] = {d->fixed_s, d->attn_compute0_s, d->attn_compute1_s, d->attn_memory0_s, d->attn_memory1_s};
+  for (size_t i = 0; i < sizeof coef / sizeof coef[0]; i++)
+    if (!(coef[i] >= 0.0 && coef[i] < HUGE_VAL)) return -1.0;
+  if (!(decode_step2_ns(d, (ic__v2d){0.0, 0.0}, false)[0] < 0x1p50)) return -1.0;
+  if (decode_step2_ns(d, (ic__v2d){top, top}, false)[0] < 0x1p50) return top;
+  int64_t lo = 0, hi = INT64_C(1) << 52; /* lo's step below 2^50, hi's not */
+  while (hi - lo > 1) {
+    int64_t mid = lo + (hi - lo) / 2;
+    double k = (double)mid;
+    if (decode_step2_ns(d, (ic__v2d){k, k}, false)[0] < 0x1p50) lo = mid;
+    else hi = mid;
+  }
+  return (double)lo;
+}
+
+static void __attribute__((noinline)) fill_decode_line(const struct ic__pool *pl, struct ic__decode_line *d, int64_t n) {
+  struct ic_perf_decode_line line = ic_perf_decode_line(pl->perf, n);
+  double k_max = walk_limit(&line);
+  /* Rounding is monotone: c0 <= m0 and c1 <= m1 give compute <= memory at every context sum not negative. */
+  bool memory_always = k_max >= 0.0 && line.attn_compute0_s <= line.attn_memory0_s &&
+                       line.attn_compute1_s <= line.attn_memory1_s;
+  *d = (struct ic__decode_line){line, k_max, true, memory_always};
+}
+
+/* Inline: every span's plan and end looks its line up; it is filled once. */
+static inline const struct ic__decode_line *decode_record(const struct ic__pool *pl, int64_t n) {
+  struct ic__decode_line *d = &state(pl)->decode_lines[n];
+  if (__builtin_expect(!d->ready, 0)) fill_decode_line(pl, d, n);
+  return d;
+}
+
+static inline const struct ic_perf_decode_line *decode_line(const struct ic__pool *pl, int64_t n) {
+  return &decode_record(pl, n)->line;
+}
+
+/* One decode step of n sequences whose cached contexts sum to context_sum,
+ * d being n's line: a function of these two integers only, so skip and
+ * token modes agree. */
+static inline ic_time_ns decode_ns(const struct ic_perf_decode_line *d, int64_t context_sum) {
+  return ic_duration_from_s(ic_perf_decode_step_s(d, (double)context_sum));
 }
 
 /* Whether attention's memory side is the larger at every step whose context sum is in [k0, k_last] (slopes not
@@ -1143,8 +1180,7 @@ static void on_span_end(ic_sim *sim, void *ctx, uint64_t arg) {
  * gives the step-by-step sum); the last few, and anything else, step by
  * step. */
 /* steps_begun's fours: the steps from the first that begin before now; the steps taken. The caller has checked
- * the span's first and last steps: with slopes not negative every operation of a step is monotone in its context
- * sum, so every step lies between them, in [0, 2^50). */
+ * the span's last context sum against its line's walk_k_max: every step lies in [0, 2^50) (walk_limit). */
 static inline __attribute__((always_inline)) int64_t begun_fours(const struct ic_perf_decode_line *d, struct ic__four *l,
                                                                  int64_t iters, ic_time_ns now,
                                                                  ic_time_ns *at_ns, bool memory_bound) {
@@ -1178,18 +1214,18 @@ static inline __attribute__((always_inline)) int64_t begun_fours(const struct ic
   return k;
 }
 
-static int64_t steps_begun(const struct ic_perf_decode_line *d, int64_t context_sum, int64_t n, int64_t iters,
+static int64_t steps_begun(const struct ic__decode_line *dl, int64_t context_sum, int64_t n, int64_t iters,
                            ic_time_ns now, ic_time_ns *at_ns, double *weight_ns) {
+  const struct ic_perf_decode_line *d = &dl->line;
   ic_time_ns at = *at_ns;
   int64_t k = 0;
   double weight = 0.0;
-  if (iters >= 4 && !(d->roofline_p > 0) && d->attn_compute1_s >= 0.0 && d->attn_memory1_s >= 0.0 &&
-      !(d->floor_s > 0.0) && (double)context_sum + (double)n * (double)iters < 0x1p52) {
+  if (iters >= 4) {
+    /* The last step's context sum (exact where it is at most walk_k_max, which is below 2^53; above it, it comes
+     * out above it too) bounds the span's steps in [0, 2^50) (walk_limit). */
     const double k0 = (double)context_sum, step = (double)n, k_last = k0 + (double)(iters - 1) * step;
-    bool mb = memory_bound(d, k0, k_last);
-    /* The first and last steps as the lanes compute them (a NaN fails the test too). */
-    ic__v2d ends = decode_step2_ns(d, (ic__v2d){k0, k_last}, mb);
-    if (ends[0] >= 0.0 && ends[1] < 0x1p50) {
+    if (k_last <= dl->walk_k_max) {
+      bool mb = dl->memory_always || memory_bound(d, k0, k_last);
       struct ic__four l = four_start(k0, step);
       k = mb ? begun_fours(d, &l, iters, now, &at, true) : begun_fours(d, &l, iters, now, &at, false);
       weight = four_weight(&l);
@@ -1232,8 +1268,7 @@ static void cont_kick(ic_fleet *f, int64_t r, bool was_queue_empty) {
   double weight_ns = 0.0;
   if (rep->span == IC__SPAN_DECODE) {
     int64_t n = rep->running_len;
-    const struct ic_perf_decode_line *d = decode_line(rep->pool, n);
-    k = steps_begun(d, rep->context_sum, n, rep->span_iters, now, &at, &weight_ns);
+    k = steps_begun(decode_record(rep->pool, n), rep->context_sum, n, rep->span_iters, now, &at, &weight_ns);
   } else if (at < now)
     return; /* a single iteration: its end is the next boundary */
   int64_t block = rep->pool->serving.scheduler_steps; /* decisions every block steps from the span's start */
