@@ -14,6 +14,7 @@
  * KV accounting: a request reserves its whole prefill (prompt, plus the
  * tokens generated before a preemption) when admitted, then grows by one
  * token per decode step. docs/serving.md has the rules and their sources. */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -321,7 +322,8 @@ static inline double four_weight(const struct ic__four *l) {
  * negative, and rounding is monotone, so a total that is not exact comes
  * out at or above 2^53). With slopes that are not negative every operation
  * of a step is monotone in its context sum, so the first and last steps
- * bound all of them: only those two are checked against [0, 2^52). False
+ * bound all of them: the line's walk_k_max (walk_limit) puts every step up
+ * to the span's last in [0, 2^50). False
  * when a step or a total is outside what the step-by-step sum takes: the
  * caller then takes that. */
 /* decode_steps_max's whole fours: their totals into ta, weights into l; the steps taken. */
@@ -338,16 +340,23 @@ static inline __attribute__((always_inline)) int64_t sum_fours(const struct ic_p
   return i;
 }
 
+/* The record whose line d is (every line is one of cont_state's decode_lines, its record's first member). */
+static inline const struct ic__decode_line *record_of(const struct ic_perf_decode_line *d) {
+  return (const struct ic__decode_line *)(const void *)d;
+}
+_Static_assert(offsetof(struct ic__decode_line, line) == 0, "record_of: a line is its record's first member");
+
+/* The line's walk_k_max bounds the span's steps (walk_limit: the last step's context sum exact where it is at
+ * most that), and the last few, stepped one by one, take the lanes' operations. */
 static bool decode_steps_max(const struct ic_perf_decode_line *d, int64_t context_sum, int64_t n, int64_t iters,
                              double *total_ns, double *weight_ns) {
-  const double exact = 0x1p52, k0 = (double)context_sum, step = (double)n;
-  if (iters < 1 || !(d->attn_compute1_s >= 0.0 && d->attn_memory1_s >= 0.0) || d->floor_s > 0.0) return false;
-  double first = ic_perf_decode_step_s(d, k0) * 1e9, last = ic_perf_decode_step_s(d, k0 + (double)(iters - 1) * step) * 1e9;
-  if (!(first >= 0.0 && last < exact)) return false;
+  const struct ic__decode_line *dl = record_of(d);
+  const double exact = 0x1p52, k0 = (double)context_sum, step = (double)n, k_last = k0 + (double)(iters - 1) * step;
+  if (iters < 1 || !(k_last <= dl->walk_k_max)) return false;
   struct ic__four l = four_start(k0, step);
   ic__v2d ta = {0.0, 0.0};
-  int64_t i = memory_bound(d, k0, k0 + (double)(iters - 1) * step) ? sum_fours(d, &l, iters, &ta, true)
-                                                                      : sum_fours(d, &l, iters, &ta, false);
+  int64_t i = dl->memory_always || memory_bound(d, k0, k_last) ? sum_fours(d, &l, iters, &ta, true)
+                                                              : sum_fours(d, &l, iters, &ta, false);
   double t = ta[0] + ta[1], w = four_weight(&l);
   for (double k = k0 + (double)i * step; i < iters; i++, k += step) {
     double ns = ic_perf_decode_step_s(d, k) * 1e9;
@@ -370,9 +379,9 @@ static bool decode_steps_max(const struct ic_perf_decode_line *d, int64_t contex
 static ic_time_ns decode_steps_ns(const struct ic_perf_decode_line *d, int64_t context_sum, int64_t n, int64_t iters,
                                   double *weight_ns) {
   const double exact = 0x1p52;
+  double total;
+  if (decode_steps_max(d, context_sum, n, iters, &total, weight_ns)) return (ic_time_ns)total;
   if ((double)context_sum + (double)n * (double)iters < exact) {
-    double total;
-    if (!(d->roofline_p > 0) && decode_steps_max(d, context_sum, n, iters, &total, weight_ns)) return (ic_time_ns)total;
     double k = (double)context_sum, step = (double)n, weight = 0.0;
     bool ok = true;
     total = 0.0;
