@@ -1272,6 +1272,9 @@ static void cont_kick(ic_fleet *f, int64_t r, bool was_queue_empty) {
   /* Requests behind a blocked head, or a full batch, wait for a completion,
    * which ends the span anyway. */
   if (!was_queue_empty || rep->running_len >= batch_cap(rep->pool)) return;
+  /* The kick ends by moving or cancelling the span's end: its records' loads (missed on a large fleet) start now,
+   * under the walk. */
+  ic_sim_prefetch_event(f->sim, rep->span_event);
   ic_time_ns now = ic_sim_now(f->sim), at = rep->span_start_ns;
   int64_t k = 0;
   double weight_ns = 0.0;
