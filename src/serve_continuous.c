@@ -355,12 +355,11 @@ static bool decode_steps_max(const struct ic_perf_decode_line *d, int64_t contex
   if (iters < 1 || !(k_last <= dl->walk_k_max)) return false;
   struct ic__four l = four_start(k0, step);
   ic__v2d ta = {0.0, 0.0};
-  int64_t i = dl->memory_always || memory_bound(d, k0, k_last) ? sum_fours(d, &l, iters, &ta, true)
-                                                              : sum_fours(d, &l, iters, &ta, false);
+  bool mb = dl->memory_always || memory_bound(d, k0, k_last);
+  int64_t i = mb ? sum_fours(d, &l, iters, &ta, true) : sum_fours(d, &l, iters, &ta, false);
   double t = ta[0] + ta[1], w = four_weight(&l);
-  for (double k = k0 + (double)i * step; i < iters; i++, k += step) {
-    double ns = ic_perf_decode_step_s(d, k) * 1e9;
-    ns = (ns + exact) - exact;
+  for (double k = k0 + (double)i * step; i < iters; i++, k += step) { /* the lanes' operations, one lane */
+    double ns = mb ? decode_step2_ns(d, (ic__v2d){k, k}, true)[0] : decode_step2_ns(d, (ic__v2d){k, k}, false)[0];
     t += ns;
     w += (double)i * ns;
   }
