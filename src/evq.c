@@ -308,6 +308,14 @@ ic_event_id ic_evq_reschedule_arg(ic_evq *q, ic_event_id id, ic_time_ns time_ns,
   return s ? move(q, s, id, time_ns, arg) : 0;
 }
 
+void ic_evq_prefetch(const ic_evq *q, ic_event_id id) {
+  uint32_t idx = (uint32_t)(id & 0xffffffffu);
+  if (idx >= q->slot_cap) return;
+  __builtin_prefetch(&q->slots[idx]);
+  __builtin_prefetch(&q->time[idx]);
+  __builtin_prefetch(&q->win[((size_t)q->slot_cap + idx) >> 1]);
+}
+
 /* The earliest pending event's slot (live > 0). */
 static inline uint32_t top(const ic_evq *q) { return q->win[1]; }
 

@@ -14,6 +14,7 @@
  * KV accounting: a request reserves its whole prefill (prompt, plus the
  * tokens generated before a preemption) when admitted, then grows by one
  * token per decode step. docs/serving.md has the rules and their sources. */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -179,29 +180,16 @@ static const struct ic__mixed_cost *mixed_cost(const struct ic__pool *pl, const 
 
 /* A decode step of n sequences from the compute model's own decomposition
  * (ic_perf_decode_line: exact for its max()-of-parts roofline), cached per
- * n; this is the hot loop of a day's run. */
+ * n; this is the hot loop of a day's run. With it, what a kick's four-lane
+ * walk (steps_begun) asks of the line, worked out once. */
 struct ic__decode_line {
   struct ic_perf_decode_line line;
+  double walk_k_max;         /* the largest context sum up to which every step lies in [0, 2^50) as the lanes
+                                compute it, either side of memory_bound, and roofline_p, slopes and floor let the
+                                lanes step (see walk_limit); -1 where they do not */
   bool ready;
+  bool memory_always;        /* attention's memory side not below its compute side at any context sum */
 };
-
-static void __attribute__((noinline)) fill_decode_line(const struct ic__pool *pl, struct ic__decode_line *d, int64_t n) {
-  *d = (struct ic__decode_line){ic_perf_decode_line(pl->perf, n), true};
-}
-
-/* Inline: every span's plan and end looks its line up; it is filled once. */
-static inline const struct ic_perf_decode_line *decode_line(const struct ic__pool *pl, int64_t n) {
-  struct ic__decode_line *d = &state(pl)->decode_lines[n];
-  if (__builtin_expect(!d->ready, 0)) fill_decode_line(pl, d, n);
-  return &d->line;
-}
-
-/* One decode step of n sequences whose cached contexts sum to context_sum,
- * d being n's line: a function of these two integers only, so skip and
- * token modes agree. */
-static inline ic_time_ns decode_ns(const struct ic_perf_decode_line *d, int64_t context_sum) {
-  return ic_duration_from_s(ic_perf_decode_step_s(d, (double)context_sum));
-}
 
 /* Two lanes of doubles (GCC and Clang vector extensions: one SSE2
  * register), and their comparison masks. */
@@ -225,6 +213,56 @@ static inline __attribute__((always_inline)) ic__v2d decode_step2_ns(const struc
   return (ns + exact) - exact;
 }
 
+/* The walk's limit of a line (struct ic__decode_line's walk_k_max): where roofline_p is not above 0, there is no
+ * launch floor and every coefficient is finite and not negative, every operation of decode_step2_ns is monotone
+ * in the context sum and the step at 0 is not negative; the memory side alone is at most the max of both; so the
+ * largest whole context sum whose max step is below 2^50 bounds every step up to it, on both of memory_bound's
+ * sides. At most 2^52, so that the lanes' contexts are exact. Once per line: a bisection of 52 steps. */
+static double walk_limit(const struct ic_perf_decode_line *d) {
+  const double top = 0x1p52;
+  if (d->roofline_p > 0 || d->floor_s > 0.0) return -1.0;
+  const double coef[] = {d->fixed_s, d->attn_compute0_s, d->attn_compute1_s, d->attn_memory0_s, d->attn_memory1_s};
+  for (size_t i = 0; i < sizeof coef / sizeof coef[0]; i++)
+    if (!(coef[i] >= 0.0 && coef[i] < HUGE_VAL)) return -1.0;
+  if (!(decode_step2_ns(d, (ic__v2d){0.0, 0.0}, false)[0] < 0x1p50)) return -1.0;
+  if (decode_step2_ns(d, (ic__v2d){top, top}, false)[0] < 0x1p50) return top;
+  int64_t lo = 0, hi = INT64_C(1) << 52; /* lo's step below 2^50, hi's not */
+  while (hi - lo > 1) {
+    int64_t mid = lo + (hi - lo) / 2;
+    double k = (double)mid;
+    if (decode_step2_ns(d, (ic__v2d){k, k}, false)[0] < 0x1p50) lo = mid;
+    else hi = mid;
+  }
+  return (double)lo;
+}
+
+static void __attribute__((noinline)) fill_decode_line(const struct ic__pool *pl, struct ic__decode_line *d, int64_t n) {
+  struct ic_perf_decode_line line = ic_perf_decode_line(pl->perf, n);
+  double k_max = walk_limit(&line);
+  /* Rounding is monotone: c0 <= m0 and c1 <= m1 give compute <= memory at every context sum not negative. */
+  bool memory_always = k_max >= 0.0 && line.attn_compute0_s <= line.attn_memory0_s &&
+                       line.attn_compute1_s <= line.attn_memory1_s;
+  *d = (struct ic__decode_line){line, k_max, true, memory_always};
+}
+
+/* Inline: every span's plan and end looks its line up; it is filled once. */
+static inline const struct ic__decode_line *decode_record(const struct ic__pool *pl, int64_t n) {
+  struct ic__decode_line *d = &state(pl)->decode_lines[n];
+  if (__builtin_expect(!d->ready, 0)) fill_decode_line(pl, d, n);
+  return d;
+}
+
+static inline const struct ic_perf_decode_line *decode_line(const struct ic__pool *pl, int64_t n) {
+  return &decode_record(pl, n)->line;
+}
+
+/* One decode step of n sequences whose cached contexts sum to context_sum,
+ * d being n's line: a function of these two integers only, so skip and
+ * token modes agree. */
+static inline ic_time_ns decode_ns(const struct ic_perf_decode_line *d, int64_t context_sum) {
+  return ic_duration_from_s(ic_perf_decode_step_s(d, (double)context_sum));
+}
+
 /* Whether attention's memory side is the larger at every step whose context sum is in [k0, k_last] (slopes not
  * negative, checked by the caller: every operation of either side is then monotone in the context sum, so memory
  * at the first step not below compute at the last bounds them all). Then a step is its memory side alone, the
@@ -236,16 +274,17 @@ static inline bool memory_bound(const struct ic_perf_decode_line *d, double k0, 
 
 /* Four consecutive decode steps as two pairs of lanes: the next pair's
  * contexts (k) and indices in the span (i), and the weights summed so far
- * (w: sum of i x step i's ns over the steps taken, each lane a share of
- * them). One pair's state, stepped twice a four, so that the loops' state
- * and constants fit the 16 vector registers (two pairs' spilled some). */
+ * (sum of i x step i's ns over the steps taken, each lane a share of them:
+ * w, plus twice b, see four_take). One pair's state, stepped twice a four,
+ * so that the loops' state and constants fit the 16 vector registers (two
+ * pairs' spilled some). */
 struct ic__four {
-  ic__v2d k, i, w;
+  ic__v2d k, i, w, b;
   ic__v2d half;              /* 2 x step in both lanes */
 };
 
 static inline struct ic__four four_start(double k0, double step) {
-  return (struct ic__four){{k0, k0 + step}, {0.0, 1.0}, {0.0, 0.0}, {2.0 * step, 2.0 * step}};
+  return (struct ic__four){{k0, k0 + step}, {0.0, 1.0}, {0.0, 0.0}, {0.0, 0.0}, {2.0 * step, 2.0 * step}};
 }
 
 /* The four's two pairs of steps (decode_step2_ns), the contexts moved to the next four. */
@@ -257,13 +296,23 @@ static inline __attribute__((always_inline)) void four_steps(const struct ic_per
   l->k += l->half;
 }
 
-/* The steps na, nb (the four's pairs, or the parts of them taken) are
- * taken: their weights added, the indices moved to the next four. */
-static inline void four_take(struct ic__four *l, ic__v2d na, ic__v2d nb) {
-  l->w += l->i * na;
-  l->i += 2.0;
-  l->w += l->i * nb;
-  l->i += 2.0;
+/* The steps na, nb (the four's pairs, or the parts of them taken; t2 =
+ * na + nb) are taken: a lane's steps i and i + 2 weigh i x (na + nb) + 2 x
+ * nb, so w adds i x t2 (t2 the caller's sum anyway) and b the second pair,
+ * a product and an increment a four fewer than weighing the pairs apart;
+ * the indices move to the next four. */
+static inline void four_take(struct ic__four *l, ic__v2d nb, ic__v2d t2) {
+  l->w += l->i * t2;
+  l->b += nb;
+  l->i += 4.0;
+}
+
+/* The weights taken: each term a whole number not negative, as are the
+ * partial sums, so the caller's test of the result against 2^53 shows they
+ * were all exact (an inexact one comes out at or above 2^53, and so does
+ * every sum after it). */
+static inline double four_weight(const struct ic__four *l) {
+  return (l->w[0] + l->w[1]) + 2.0 * (l->b[0] + l->b[1]);
 }
 
 /* decode_steps_ns's sums for roofline_p = 0, four steps at a time in two
@@ -273,39 +322,44 @@ static inline void four_take(struct ic__four *l, ic__v2d na, ic__v2d nb) {
  * negative, and rounding is monotone, so a total that is not exact comes
  * out at or above 2^53). With slopes that are not negative every operation
  * of a step is monotone in its context sum, so the first and last steps
- * bound all of them: only those two are checked against [0, 2^52). False
+ * bound all of them: the line's walk_k_max (walk_limit) puts every step up
+ * to the span's last in [0, 2^50). False
  * when a step or a total is outside what the step-by-step sum takes: the
  * caller then takes that. */
-/* decode_steps_max's whole fours: their totals into (ta, tb), weights into l; the steps taken. */
+/* decode_steps_max's whole fours: their totals into ta, weights into l; the steps taken. */
 static inline __attribute__((always_inline)) int64_t sum_fours(const struct ic_perf_decode_line *d, struct ic__four *l,
-                                                               int64_t iters, ic__v2d *ta, ic__v2d *tb,
-                                                               bool memory_bound) {
+                                                               int64_t iters, ic__v2d *ta, bool memory_bound) {
   int64_t i = 0;
   for (; i + 4 <= iters; i += 4) {
     ic__v2d na, nb;
     four_steps(d, l, &na, &nb, memory_bound);
-    *ta += na;
-    *tb += nb;
-    four_take(l, na, nb);
+    ic__v2d t2 = na + nb;
+    *ta += t2;
+    four_take(l, nb, t2);
   }
   return i;
 }
 
+/* The record whose line d is (every line is one of cont_state's decode_lines, its record's first member). */
+static inline const struct ic__decode_line *record_of(const struct ic_perf_decode_line *d) {
+  return (const struct ic__decode_line *)(const void *)d;
+}
+_Static_assert(offsetof(struct ic__decode_line, line) == 0, "record_of: a line is its record's first member");
+
+/* The line's walk_k_max bounds the span's steps (walk_limit: the last step's context sum exact where it is at
+ * most that), and the last few, stepped one by one, take the lanes' operations. */
 static bool decode_steps_max(const struct ic_perf_decode_line *d, int64_t context_sum, int64_t n, int64_t iters,
                              double *total_ns, double *weight_ns) {
-  const double exact = 0x1p52, k0 = (double)context_sum, step = (double)n;
-  if (iters < 1 || !(d->attn_compute1_s >= 0.0 && d->attn_memory1_s >= 0.0) || d->floor_s > 0.0) return false;
-  double first = ic_perf_decode_step_s(d, k0) * 1e9, last = ic_perf_decode_step_s(d, k0 + (double)(iters - 1) * step) * 1e9;
-  if (!(first >= 0.0 && last < exact)) return false;
+  const struct ic__decode_line *dl = record_of(d);
+  const double exact = 0x1p52, k0 = (double)context_sum, step = (double)n, k_last = k0 + (double)(iters - 1) * step;
+  if (iters < 1 || !(k_last <= dl->walk_k_max)) return false;
   struct ic__four l = four_start(k0, step);
-  ic__v2d ta = {0.0, 0.0}, tb = ta;
-  int64_t i = memory_bound(d, k0, k0 + (double)(iters - 1) * step) ? sum_fours(d, &l, iters, &ta, &tb, true)
-                                                                      : sum_fours(d, &l, iters, &ta, &tb, false);
-  ic__v2d t2 = ta + tb;
-  double t = t2[0] + t2[1], w = l.w[0] + l.w[1];
-  for (double k = k0 + (double)i * step; i < iters; i++, k += step) {
-    double ns = ic_perf_decode_step_s(d, k) * 1e9;
-    ns = (ns + exact) - exact;
+  ic__v2d ta = {0.0, 0.0};
+  bool mb = dl->memory_always || memory_bound(d, k0, k_last);
+  int64_t i = mb ? sum_fours(d, &l, iters, &ta, true) : sum_fours(d, &l, iters, &ta, false);
+  double t = ta[0] + ta[1], w = four_weight(&l);
+  for (double k = k0 + (double)i * step; i < iters; i++, k += step) { /* the lanes' operations, one lane */
+    double ns = mb ? decode_step2_ns(d, (ic__v2d){k, k}, true)[0] : decode_step2_ns(d, (ic__v2d){k, k}, false)[0];
     t += ns;
     w += (double)i * ns;
   }
@@ -324,9 +378,9 @@ static bool decode_steps_max(const struct ic_perf_decode_line *d, int64_t contex
 static ic_time_ns decode_steps_ns(const struct ic_perf_decode_line *d, int64_t context_sum, int64_t n, int64_t iters,
                                   double *weight_ns) {
   const double exact = 0x1p52;
+  double total;
+  if (decode_steps_max(d, context_sum, n, iters, &total, weight_ns)) return (ic_time_ns)total;
   if ((double)context_sum + (double)n * (double)iters < exact) {
-    double total;
-    if (!(d->roofline_p > 0) && decode_steps_max(d, context_sum, n, iters, &total, weight_ns)) return (ic_time_ns)total;
     double k = (double)context_sum, step = (double)n, weight = 0.0;
     bool ok = true;
     total = 0.0;
@@ -360,8 +414,11 @@ static ic_time_ns decode_steps_ns(const struct ic_perf_decode_line *d, int64_t c
  * times as many each time, the bound being what is summed plus what is
  * left times its first step. Only where the whole span's sums are provably
  * exact integers (then any order of adding gives the one result the eager
- * sum would); otherwise the span is summed at once as before. */
-#define IC__PLAN_FIRST 32
+ * sum would); otherwise the span is summed at once as before. The first
+ * sum of 128 steps: most of the default scenario's lazy spans that reach a
+ * refinement end within that many, in one refinement where 32 took two
+ * (the 2025 scenario's spans are shorter: no change there). */
+#define IC__PLAN_FIRST 128
 #define IC__PLAN_GROWTH 4
 /* Spans of more steps than this are planned lazily: a short span that its
  * end reaches costs a refinement besides its sum (golden cases, measured:
@@ -1189,54 +1246,55 @@ static void on_span_end(ic_sim *sim, void *ctx, uint64_t arg) {
  * gives the step-by-step sum); the last few, and anything else, step by
  * step. */
 /* steps_begun's fours: the steps from the first that begin before now; the steps taken. The caller has checked
- * the span's first and last steps: with slopes not negative every operation of a step is monotone in its context
- * sum, so every step lies between them, in [0, 2^50). */
+ * the span's last context sum against its line's walk_k_max: every step lies in [0, 2^50) (walk_limit). */
 static inline __attribute__((always_inline)) int64_t begun_fours(const struct ic_perf_decode_line *d, struct ic__four *l,
                                                                  int64_t iters, ic_time_ns now,
                                                                  ic_time_ns *at_ns, bool memory_bound) {
-  ic_time_ns at = *at_ns;
-  int64_t k = 0;
-  for (; k + 4 <= iters; k += 4) {
+  /* What is left from the four's start to now (not negative: the span began by now), counted down: a four's test
+   * is one comparison with it, and the loop's bound is fixed before it. */
+  ic_time_ns left = now - *at_ns;
+  int64_t k = 0, last = iters - 4;
+  for (; k <= last; k += 4) {
     ic__v2d na, nb;
     four_steps(d, l, &na, &nb, memory_bound);
     ic__v2d t2 = na + nb;
-    double t = t2[0] + t2[1];
-    if (at + (ic_time_ns)t >= now) {
-      /* now falls in these four: the steps that begin before it, those whose start's offset from at (0, na[0],
-       * na[0] + na[1], that + nb[0]: exact integers) is below now - at (a prefix of the four), taken without a
-       * branch on how many (the count varies from kick to kick). */
-      double left = (double)(now - at); /* in [0, t): exact */
+    ic_time_ns t = (ic_time_ns)(t2[0] + t2[1]);
+    if (t >= left) {
+      /* now falls in these four: the steps that begin before it, those whose start's offset from the four's start
+       * (0, na[0], na[0] + na[1], that + nb[0]: exact integers) is below left (a prefix of the four), taken
+       * without a branch on how many (the count varies from kick to kick). */
+      double leftd = (double)left; /* in [0, t): exact */
       ic__v2d pa = {0.0, na[0]}, pb = {na[0] + na[1], na[0] + na[1] + nb[0]};
-      ic__v2l ma = pa < left, mb = pb < left;
+      ic__v2l ma = pa < leftd, mb = pb < leftd;
       ic__v2d ta = (ic__v2d)((ic__v2l)na & ma), tb = (ic__v2d)((ic__v2l)nb & mb), taken = ta + tb;
-      four_take(l, ta, tb);
+      four_take(l, tb, taken);
       ic__v2l c = ma + mb; /* lanes of -1 where taken */
       k -= c[0] + c[1];
-      at += (ic_time_ns)(taken[0] + taken[1]);
+      left -= (ic_time_ns)(taken[0] + taken[1]);
       break;
     }
-    at += (ic_time_ns)t;
-    four_take(l, na, nb);
+    left -= t;
+    four_take(l, nb, t2);
   }
-  *at_ns = at;
+  *at_ns = now - left;
   return k;
 }
 
-static int64_t steps_begun(const struct ic_perf_decode_line *d, int64_t context_sum, int64_t n, int64_t iters,
+static int64_t steps_begun(const struct ic__decode_line *dl, int64_t context_sum, int64_t n, int64_t iters,
                            ic_time_ns now, ic_time_ns *at_ns, double *weight_ns) {
+  const struct ic_perf_decode_line *d = &dl->line;
   ic_time_ns at = *at_ns;
   int64_t k = 0;
   double weight = 0.0;
-  if (iters >= 4 && !(d->roofline_p > 0) && d->attn_compute1_s >= 0.0 && d->attn_memory1_s >= 0.0 &&
-      !(d->floor_s > 0.0) && (double)context_sum + (double)n * (double)iters < 0x1p52) {
+  if (iters >= 4) {
+    /* The last step's context sum (exact where it is at most walk_k_max, which is below 2^53; above it, it comes
+     * out above it too) bounds the span's steps in [0, 2^50) (walk_limit). */
     const double k0 = (double)context_sum, step = (double)n, k_last = k0 + (double)(iters - 1) * step;
-    bool mb = memory_bound(d, k0, k_last);
-    /* The first and last steps as the lanes compute them (a NaN fails the test too). */
-    ic__v2d ends = decode_step2_ns(d, (ic__v2d){k0, k_last}, mb);
-    if (ends[0] >= 0.0 && ends[1] < 0x1p50) {
+    if (k_last <= dl->walk_k_max) {
+      bool mb = dl->memory_always || memory_bound(d, k0, k_last);
       struct ic__four l = four_start(k0, step);
       k = mb ? begun_fours(d, &l, iters, now, &at, true) : begun_fours(d, &l, iters, now, &at, false);
-      weight = l.w[0] + l.w[1];
+      weight = four_weight(&l);
       if (!(weight < 0x1p53)) { /* not provably the step-by-step sum: all step by step */
         at = *at_ns;
         k = 0;
@@ -1271,13 +1329,15 @@ static void cont_kick(ic_fleet *f, int64_t r, bool was_queue_empty) {
   /* Requests behind a blocked head, or a full batch, wait for a completion,
    * which ends the span anyway. */
   if (!was_queue_empty || rep->running_len >= batch_cap(rep->pool)) return;
+  /* The kick ends by moving or cancelling the span's end: its records' loads (missed on a large fleet) start now,
+   * under the walk. */
+  ic_sim_prefetch_event(f->sim, rep->span_event);
   ic_time_ns now = ic_sim_now(f->sim), at = rep->span_start_ns;
   int64_t k = 0;
   double weight_ns = 0.0;
   if (rep->span == IC__SPAN_DECODE) {
     int64_t n = rep->running_len;
-    const struct ic_perf_decode_line *d = decode_line(rep->pool, n);
-    k = steps_begun(d, rep->context_sum, n, rep->span_iters, now, &at, &weight_ns);
+    k = steps_begun(decode_record(rep->pool, n), rep->context_sum, n, rep->span_iters, now, &at, &weight_ns);
   } else if (at < now)
     return; /* a single iteration: its end is the next boundary */
   int64_t block = rep->pool->serving.scheduler_steps; /* decisions every block steps from the span's start */

@@ -102,6 +102,8 @@ ic_event_id ic_sim_reschedule_arg(ic_sim *sim, ic_event_id id, ic_time_ns at_ns,
   return ic_evq_reschedule_arg(sim->queue, id, at_ns, arg);
 }
 
+void ic_sim_prefetch_event(const ic_sim *sim, ic_event_id id) { ic_evq_prefetch(sim->queue, id); }
+
 ic_status ic_sim_status(const ic_sim *sim) { return sim->status; }
 
 bool ic_sim_cancel(ic_sim *sim, ic_event_id id) { return ic_evq_cancel(sim->queue, id); }

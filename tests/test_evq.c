@@ -417,6 +417,11 @@ static void oracle_random_operations(void **state) {
     } else if (op < 92) { /* reschedule, earlier or later; or a stale id */
       size_t i = (size_t)gsl_rng_uniform_int(r, o.n);
       ic_time_ns t = now + (ic_time_ns)gsl_rng_uniform_int(r, 500) - 100;
+      /* prefetches change nothing, whatever the id (pending, stale, 0, past the slots): the oracle checks */
+      ic_evq_prefetch(q, o.ev[i].id);
+      ic_evq_prefetch(q, dead[step % 64]);
+      ic_evq_prefetch(q, 0);
+      ic_evq_prefetch(q, UINT64_MAX);
       if (op == 82) {
         ic_event_id d = dead[gsl_rng_uniform_int(r, 64)];
         if (d) assert_int_equal(ic_evq_reschedule(q, d, t), 0);

@@ -63,6 +63,10 @@ ic_event_id ic_evq_reschedule(ic_evq *q, ic_event_id id, ic_time_ns time_ns);
  * pass: what a cancel and a push of the same handler and context with arg
  * would do (the same order), at a move's cost. */
 ic_event_id ic_evq_reschedule_arg(ic_evq *q, ic_event_id id, ic_time_ns time_ns, uint64_t arg);
+/* Prefetches what moving or cancelling event id reads first (its record,
+ * its leaf's time and the leaf's parent in the tree), so that a caller can
+ * start those loads well before the move; changes nothing (any id). */
+void ic_evq_prefetch(const ic_evq *q, ic_event_id id);
 
 /* Adds an event whose time is a lower bound of when it is due, to be
  * refined (ic_evq_delay_top) before it leaves; as ic_evq_push otherwise. */

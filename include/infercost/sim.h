@@ -55,6 +55,8 @@ ic_event_id ic_sim_reschedule(ic_sim *sim, ic_event_id id, ic_time_ns at_ns);
 /* The same, its argument replaced by arg: as cancelling it and scheduling
  * its handler and context again with arg would. */
 ic_event_id ic_sim_reschedule_arg(ic_sim *sim, ic_event_id id, ic_time_ns at_ns, uint64_t arg);
+/* Starts the loads a later move or cancel of event id makes (ic_evq_prefetch); changes nothing. */
+void ic_sim_prefetch_event(const ic_sim *sim, ic_event_id id);
 
 /* Cancels a pending event; false when it already ran or is unknown. */
 bool ic_sim_cancel(ic_sim *sim, ic_event_id id);
