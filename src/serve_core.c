@@ -34,22 +34,38 @@ void ic__notify(ic_fleet *f, enum ic_serve_event_kind kind, int64_t r, int64_t s
 }
 
 /* A GPU-state change goes straight to its one listener when only one
- * hears it (the list's order is then moot). */
+ * hears it (the list's order is then moot). Where the first that hears it
+ * is the power ledger's (ic__power_first), the change moves that ledger
+ * directly and the others, if any, hear it after, from gpu_after on: each
+ * listener hears the changes it heard before, in the same order. */
 static void find_gpu_listener(ic_fleet *f) {
-  int hearing = 0;
+  for (int k = 0; k <= IC__LOAD; k++) { /* each kind's one listener */
+    int n = 0;
+    for (int i = 0; i < f->listeners; i++)
+      if (f->listener_mask[i] & IC__KIND(k)) {
+        n++;
+        f->kind_listener[k] = f->listener[i];
+        f->kind_listener_ctx[k] = f->listener_ctx[i];
+      }
+    if (n != 1) f->kind_listener[k] = NULL;
+  }
+  int hearing = 0, first = -1;
   f->gpu_listener = NULL;
   f->gpu_listener_ctx = NULL;
   for (int i = 0; i < f->listeners; i++)
     if (f->listener_mask[i] & IC__KIND(IC__GPU_STATE)) {
       hearing++;
+      if (first < 0) first = i;
       f->gpu_listener = f->listener[i];
       f->gpu_listener_ctx = f->listener_ctx[i];
     }
   if (hearing != 1) f->gpu_listener = NULL;
   const struct ic__pool *pl = &f->pools[0];
-  bool alone = ic__power_alone(f);
-  f->gpu_ledger = alone ? pl->ledger : NULL;
-  f->gpu_ledger_gpus = alone ? pl->gpus_per_replica : 0;
+  bool direct = first >= 0 && ic__power_first(f, f->listener[first]);
+  f->gpu_ledger = direct ? pl->ledger : NULL;
+  f->gpu_ledger_gpus = direct ? pl->gpus_per_replica : 0;
+  f->gpu_after = direct && hearing > 1 ? first + 1 : 0;
+  f->gpu_tell = direct ? f->gpu_after > 0 : hearing > 0;
 }
 
 /* Listeners hear the kinds of change they asked for (a mask of IC__KIND
@@ -96,33 +112,38 @@ static void emit(ic_fleet *f, const struct ic__change *ch) {
     if (f->listener_mask[i] & bit) f->listener[i](f, f->listener_ctx[i], ch);
 }
 
+/* With one listener of the kind (most: the series alone), that one without the loop. */
 void ic__emit_heard(ic_fleet *f, enum ic__change_kind kind, int64_t replica, int64_t node, double value) {
   struct ic__change ch = {kind, replica, node, IC_GPU_IDLE, IC_GPU_IDLE, value};
-  emit(f, &ch);
-}
-
-/* A GPU-state change to its listeners, out of line: most runs move the
- * ledger directly (ic__gpu_state_changed). */
-static void __attribute__((noinline)) gpu_state_heard(ic_fleet *f, int64_t r, int64_t node, enum ic_gpu_state from,
-                                                      enum ic_gpu_state to) {
-  struct ic__change ch = {IC__GPU_STATE, r, node, from, to, 0.0};
-  if (f->gpu_listener)
-    f->gpu_listener(f, f->gpu_listener_ctx, &ch);
+  if (f->kind_listener[kind])
+    f->kind_listener[kind](f, f->kind_listener_ctx[kind], &ch);
   else
     emit(f, &ch);
 }
 
+/* A GPU-state change to its listeners, out of line: most runs move the
+ * ledger directly and tell nobody else (ic__gpu_state_changed); with the
+ * series kept, it hears the change after the ledger moved (gpu_after). */
+static void __attribute__((noinline)) gpu_state_heard(ic_fleet *f, int64_t r, int64_t node, enum ic_gpu_state from,
+                                                      enum ic_gpu_state to) {
+  struct ic__change ch = {IC__GPU_STATE, r, node, from, to, 0.0};
+  if (f->gpu_listener && !f->gpu_ledger) {
+    f->gpu_listener(f, f->gpu_listener_ctx, &ch);
+    return;
+  }
+  for (int i = f->gpu_ledger ? f->gpu_after : 0; i < f->listeners; i++)
+    if (f->listener_mask[i] & IC__KIND(IC__GPU_STATE)) f->listener[i](f, f->listener_ctx[i], &ch);
+}
+
 /* ic__set_gpu_state's change (its caller has tested that it is one). The
- * power ledger alone hearing it (find_gpu_listener): what its listener
+ * power ledger first to hear it (find_gpu_listener): what its listener
  * would do, without the change's record or the listener's tests. */
 void ic__gpu_state_changed(ic_fleet *f, int64_t r, enum ic_gpu_state to) {
   struct ic__replica *rep = &f->replicas[r];
   enum ic_gpu_state from = rep->gpu_state;
   rep->gpu_state = to;
-  if (f->gpu_ledger)
-    ic_ledger_set_state(f->gpu_ledger, rep->node, f->gpu_ledger_gpus, from, to, ic_sim_now(f->sim));
-  else if (f->listen_mask & IC__KIND(IC__GPU_STATE))
-    gpu_state_heard(f, r, rep->node, from, to);
+  if (f->gpu_ledger) ic_ledger_set_state(f->gpu_ledger, rep->node, f->gpu_ledger_gpus, from, to, ic_sim_now(f->sim));
+  if (f->gpu_tell) gpu_state_heard(f, r, rep->node, from, to);
 }
 
 void ic__queue_push(ic_fleet *f, int64_t r, uint32_t idx, bool front) {

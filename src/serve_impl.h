@@ -234,11 +234,18 @@ struct ic_fleet {
    * runs: the power ledger alone); NULL when none or several hear them. */
   ic__listener_fn *gpu_listener;
   void *gpu_listener_ctx;
-  /* Where that listener is the power ledger's under the phase model and
-   * the fleet has one pool (most runs): its ledger, which a change then
-   * moves directly (ic__gpu_state_changed); NULL otherwise. */
+  /* Per change kind, the one listener that hears it, called directly
+   * (ic__emit_heard); NULL when none or several do. */
+  ic__listener_fn *kind_listener[IC__LOAD + 1];
+  void *kind_listener_ctx[IC__LOAD + 1];
+  /* Where the first listener of GPU-state changes is the power ledger's
+   * under the phase model and the fleet has one pool (most runs): its
+   * ledger, which a change then moves directly (ic__gpu_state_changed);
+   * NULL otherwise. */
   struct ic_ledger *gpu_ledger;
   int64_t gpu_ledger_gpus;   /* that pool's replica's (its first node is 0) */
+  int gpu_after;             /* with gpu_ledger: the listeners from this index on hear a change after it; 0: none */
+  bool gpu_tell;             /* a change goes to a listener (gpu_state_heard): without gpu_ledger, any; with it, gpu_after's */
   ic_serve_observer_fn *observer;
   void *observer_ctx;
   ic_status status;          /* first failure inside the fleet; IC_OK while none */
@@ -399,7 +406,7 @@ void ic__handoff_retry(ic_fleet *f);
 
 /* serve_power.c */
 void ic__power_listen(ic_fleet *f);
-bool ic__power_alone(const ic_fleet *f);
+bool ic__power_first(const ic_fleet *f, ic__listener_fn *first);
 /* The load power model: replica r's span now does `flops` FLOPs and moves
  * `bytes` bytes in `span_s` seconds (a whole iteration, or one decode step
  * of a span); its GPUs draw what that does from now (docs/cost-model.md).

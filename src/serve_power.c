@@ -150,12 +150,12 @@ void ic__power_load(ic_fleet *f, int64_t r, double flops, double bytes, double s
                           ic_sim_now(f->sim));
 }
 
-/* Whether the power listener alone hears GPU-state changes, and what it
- * does with one is ic_ledger_set_state on the one pool's ledger (the phase
- * model): ic__gpu_state_changed then calls that itself. */
-bool ic__power_alone(const ic_fleet *f) {
-  return f->gpu_listener == on_change && f->pool_count == 1 && !f->busy_w && f->pools[0].ledger &&
-         f->pools[0].first_node == 0;
+/* Whether `first`, the first listener of GPU-state changes, is the power
+ * listener, and what it does with one is ic_ledger_set_state on the one
+ * pool's ledger (the phase model): ic__gpu_state_changed then calls that
+ * itself, and tells the listeners after it. */
+bool ic__power_first(const ic_fleet *f, ic__listener_fn *first) {
+  return first == on_change && f->pool_count == 1 && !f->busy_w && f->pools[0].ledger && f->pools[0].first_node == 0;
 }
 
 /* Every pool's ledger has the load model or none has (one [power] section).
