@@ -38,28 +38,19 @@ void ic__notify(ic_fleet *f, enum ic_serve_event_kind kind, int64_t r, int64_t s
  * is the power ledger's (ic__power_first), the change moves that ledger
  * directly and the others, if any, hear it after, from gpu_after on: each
  * listener hears the changes it heard before, in the same order. */
-static void find_gpu_listener(ic_fleet *f) {
+static void find_listeners(ic_fleet *f) {
+  int hearing = 0, first = -1; /* of GPU states */
   for (int k = 0; k <= IC__LOAD; k++) { /* each kind's one listener */
     int n = 0;
     for (int i = 0; i < f->listeners; i++)
       if (f->listener_mask[i] & IC__KIND(k)) {
-        n++;
+        if (n++ == 0 && k == IC__GPU_STATE) first = i;
         f->kind_listener[k] = f->listener[i];
         f->kind_listener_ctx[k] = f->listener_ctx[i];
       }
     if (n != 1) f->kind_listener[k] = NULL;
+    if (k == IC__GPU_STATE) hearing = n;
   }
-  int hearing = 0, first = -1;
-  f->gpu_listener = NULL;
-  f->gpu_listener_ctx = NULL;
-  for (int i = 0; i < f->listeners; i++)
-    if (f->listener_mask[i] & IC__KIND(IC__GPU_STATE)) {
-      hearing++;
-      if (first < 0) first = i;
-      f->gpu_listener = f->listener[i];
-      f->gpu_listener_ctx = f->listener_ctx[i];
-    }
-  if (hearing != 1) f->gpu_listener = NULL;
   const struct ic__pool *pl = &f->pools[0];
   bool direct = first >= 0 && ic__power_first(f, f->listener[first]);
   f->gpu_ledger = direct ? pl->ledger : NULL;
@@ -79,7 +70,7 @@ void ic__listen(ic_fleet *f, ic__listener_fn *fn, void *ctx, uint32_t kinds) {
   f->listener_ctx[f->listeners] = ctx;
   f->listener_mask[f->listeners++] = kinds;
   f->listen_mask |= kinds;
-  find_gpu_listener(f);
+  find_listeners(f);
   ic__later_update(f);
 }
 
@@ -102,7 +93,7 @@ void ic__listen_more(ic_fleet *f, ic__listener_fn *fn, uint32_t kinds) {
   for (int i = 0; i < f->listeners; i++)
     if (f->listener[i] == fn) f->listener_mask[i] |= kinds;
   f->listen_mask |= kinds;
-  find_gpu_listener(f);
+  find_listeners(f);
   ic__later_update(f);
 }
 
@@ -127,8 +118,8 @@ void ic__emit_heard(ic_fleet *f, enum ic__change_kind kind, int64_t replica, int
 static void __attribute__((noinline)) gpu_state_heard(ic_fleet *f, int64_t r, int64_t node, enum ic_gpu_state from,
                                                       enum ic_gpu_state to) {
   struct ic__change ch = {IC__GPU_STATE, r, node, from, to, 0.0};
-  if (f->gpu_listener && !f->gpu_ledger) {
-    f->gpu_listener(f, f->gpu_listener_ctx, &ch);
+  if (f->kind_listener[IC__GPU_STATE] && !f->gpu_ledger) {
+    f->kind_listener[IC__GPU_STATE](f, f->kind_listener_ctx[IC__GPU_STATE], &ch);
     return;
   }
   for (int i = f->gpu_ledger ? f->gpu_after : 0; i < f->listeners; i++)
@@ -136,7 +127,7 @@ static void __attribute__((noinline)) gpu_state_heard(ic_fleet *f, int64_t r, in
 }
 
 /* ic__set_gpu_state's change (its caller has tested that it is one). The
- * power ledger first to hear it (find_gpu_listener): what its listener
+ * power ledger first to hear it (find_listeners): what its listener
  * would do, without the change's record or the listener's tests. */
 void ic__gpu_state_changed(ic_fleet *f, int64_t r, enum ic_gpu_state to) {
   struct ic__replica *rep = &f->replicas[r];

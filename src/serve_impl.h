@@ -230,12 +230,9 @@ struct ic_fleet {
   uint32_t listener_mask[IC__LISTENERS]; /* bit k: it hears changes of kind k */
   uint32_t listen_mask;      /* union of the above: a change nobody hears costs one test */
   int listeners;
-  /* The one listener that hears GPU-state changes, called directly (most
-   * runs: the power ledger alone); NULL when none or several hear them. */
-  ic__listener_fn *gpu_listener;
-  void *gpu_listener_ctx;
   /* Per change kind, the one listener that hears it, called directly
-   * (ic__emit_heard); NULL when none or several do. */
+   * (ic__emit_heard, and GPU states without gpu_ledger); NULL when none
+   * or several do. */
   ic__listener_fn *kind_listener[IC__LOAD + 1];
   void *kind_listener_ctx[IC__LOAD + 1];
   /* Where the first listener of GPU-state changes is the power ledger's
